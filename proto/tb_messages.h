@@ -1,0 +1,117 @@
+/*
+ * tb_messages.h: the one definition of every message Tally encodes.
+ *
+ * Each TB_FIELDS_* list names a message's fields in wire order; the struct
+ * that holds it, its encoder, its strict decoder and its printers are all
+ * generated from the list (tb_proto.h and message.c), so nothing is copied by
+ * hand per message. Field kinds:
+ *   UINT  unsigned integer in [a, b]           -> uint64_t
+ *   INT   signed integer in [a, b]             -> int64_t
+ *   FIXED bin of exactly a bytes               -> uint8_t[a]
+ *   BIN   bin of a..b bytes                    -> struct tb_view (into the input)
+ *   STR   UTF-8 str of a..b bytes, no controls -> struct tb_view (into the input)
+ * Wire order and numbers are frozen once released: FORMAT.md documents them.
+ */
+#ifndef TB_MESSAGES_H
+#define TB_MESSAGES_H
+
+#define TB_NAME_MAX 64
+#define TB_CATEGORY_MAX 32
+#define TB_TXID_LEN 16
+#define TB_KEY_LEN 32
+#define TB_HASHLEN 32
+#define TB_SIGLEN 64
+/* Largest amount of one exchange: 1,000 hours. */
+#define TB_MINUTES_MAX 60000
+/* Largest debt limit or ceiling: 1,000,000 hours. */
+#define TB_LIMIT_MAX 60000000
+#define TB_MEMBER_MAX 4294967295u
+
+/* kind 1: the first entry of every community log. */
+#define TB_FIELDS_GENESIS(F, S)                                                \
+	F(S, STR, name, 1, TB_NAME_MAX)                                        \
+	F(S, INT, floor, -TB_LIMIT_MAX, 0)                                     \
+	F(S, UINT, ceiling, 0, TB_LIMIT_MAX)
+
+/* kind 2: a member joins with a number, a name, a key and limits. */
+#define TB_FIELDS_MEMBER_JOIN(F, S)                                            \
+	F(S, UINT, member, 1, TB_MEMBER_MAX)                                   \
+	F(S, STR, name, 1, TB_NAME_MAX)                                        \
+	F(S, FIXED, key, TB_KEY_LEN, TB_KEY_LEN)                               \
+	F(S, INT, floor, -TB_LIMIT_MAX, 0)                                     \
+	F(S, UINT, ceiling, 0, TB_LIMIT_MAX)
+
+/* kind 3: a member's key is replaced (lost device, new key). */
+#define TB_FIELDS_MEMBER_KEY(F, S)                                             \
+	F(S, UINT, member, 1, TB_MEMBER_MAX)                                   \
+	F(S, FIXED, key, TB_KEY_LEN, TB_KEY_LEN)
+
+/* kind 4: a member leaves; the history stays. */
+#define TB_FIELDS_MEMBER_LEFT(F, S) F(S, UINT, member, 1, TB_MEMBER_MAX)
+
+/* kind 5: provider helped receiver for minutes. */
+#define TB_FIELDS_EXCHANGE(F, S)                                               \
+	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)                            \
+	F(S, UINT, provider, 1, TB_MEMBER_MAX)                                 \
+	F(S, UINT, receiver, 1, TB_MEMBER_MAX)                                 \
+	F(S, UINT, minutes, 1, TB_MINUTES_MAX)                                 \
+	F(S, STR, category, 0, TB_CATEGORY_MAX)                                \
+	F(S, FIXED, memo_hash, TB_HASHLEN, TB_HASHLEN)                         \
+	F(S, UINT, date, 19700101, 99991231)                                   \
+	F(S, UINT, attested, 0, 1)                                             \
+	F(S, BIN, provider_sig, 0, TB_SIGLEN)                                  \
+	F(S, BIN, receiver_sig, 0, TB_SIGLEN)
+
+/* kind 6: an earlier exchange is undone by consent (never deleted). */
+#define TB_FIELDS_REVERSAL(F, S)                                               \
+	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)                            \
+	F(S, FIXED, original, TB_TXID_LEN, TB_TXID_LEN)                        \
+	F(S, UINT, attested, 0, 1)                                             \
+	F(S, BIN, provider_sig, 0, TB_SIGLEN)                                  \
+	F(S, BIN, receiver_sig, 0, TB_SIGLEN)
+
+/* Entry kinds: K(UPPER, lower, number). Numbers are frozen. */
+#define TB_ENTRY_KINDS(K)                                                      \
+	K(GENESIS, genesis, 1)                                                 \
+	K(MEMBER_JOIN, member_join, 2)                                         \
+	K(MEMBER_KEY, member_key, 3)                                           \
+	K(MEMBER_LEFT, member_left, 4)                                         \
+	K(EXCHANGE, exchange, 5)                                               \
+	K(REVERSAL, reversal, 6)
+
+/* What both members sign to consent to an exchange (context "exchange"). */
+#define TB_FIELDS_EXCHANGE_TERMS(F, S)                                         \
+	F(S, FIXED, log_id, TB_KEY_LEN, TB_KEY_LEN)                            \
+	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)                            \
+	F(S, UINT, provider, 1, TB_MEMBER_MAX)                                 \
+	F(S, UINT, receiver, 1, TB_MEMBER_MAX)                                 \
+	F(S, UINT, minutes, 1, TB_MINUTES_MAX)                                 \
+	F(S, STR, category, 0, TB_CATEGORY_MAX)                                \
+	F(S, FIXED, memo_hash, TB_HASHLEN, TB_HASHLEN)                         \
+	F(S, UINT, date, 19700101, 99991231)
+
+/* What both members sign to consent to a reversal (context "reversal"). */
+#define TB_FIELDS_REVERSAL_TERMS(F, S)                                         \
+	F(S, FIXED, log_id, TB_KEY_LEN, TB_KEY_LEN)                            \
+	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)                            \
+	F(S, FIXED, original, TB_TXID_LEN, TB_TXID_LEN)
+
+/* A pending proposal kept locally until the receiver confirms (not in any log). */
+#define TB_FIELDS_PROPOSAL(F, S)                                               \
+	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)                            \
+	F(S, UINT, provider, 1, TB_MEMBER_MAX)                                 \
+	F(S, UINT, receiver, 1, TB_MEMBER_MAX)                                 \
+	F(S, UINT, minutes, 1, TB_MINUTES_MAX)                                 \
+	F(S, STR, category, 0, TB_CATEGORY_MAX)                                \
+	F(S, FIXED, memo_hash, TB_HASHLEN, TB_HASHLEN)                         \
+	F(S, UINT, date, 19700101, 99991231)                                   \
+	F(S, UINT, created, 0, UINT32_MAX)                           \
+	F(S, BIN, provider_sig, TB_SIGLEN, TB_SIGLEN)
+
+/* Other messages: M(UPPER, lower). */
+#define TB_OTHER_MESSAGES(M)                                                   \
+	M(EXCHANGE_TERMS, exchange_terms)                                      \
+	M(REVERSAL_TERMS, reversal_terms)                                      \
+	M(PROPOSAL, proposal)
+
+#endif

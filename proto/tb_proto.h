@@ -1,0 +1,206 @@
+/*
+ * tb_proto.h: canonical encodings, the proto module's public header.
+ *
+ * Entries, entry bodies and every other message are msgpack arrays with the
+ * shortest integer, str and bin forms and no floats or maps. Structs, encoders
+ * and strict decoders are generated from the lists in tb_messages.h. Decoded
+ * STR and BIN fields are views into the input: the input must outlive them.
+ */
+#ifndef TB_PROTO_H
+#define TB_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/tb_bytes.h"
+#include "../common/tb_err.h"
+#include "tb_crypto.h"
+#include "tb_messages.h"
+
+#define TB_ENTRY_VERSION 1
+/* Hard cap on one entry record (signed part + signature). */
+#define TB_ENTRY_MAX 8192
+
+/* ---- generated structs ---- */
+
+#define TB__DECL_UINT(n, a, b) uint64_t n;
+#define TB__DECL_INT(n, a, b) int64_t n;
+#define TB__DECL_FIXED(n, a, b) uint8_t n[a];
+#define TB__DECL_BIN(n, a, b) struct tb_view n;
+#define TB__DECL_STR(n, a, b) struct tb_view n;
+#define TB__DECL(S, t, n, a, b) TB__DECL_##t(n, a, b)
+
+#define TB__STRUCT_KIND(UP, low, num)                                          \
+	struct tb_##low {                                                      \
+		TB_FIELDS_##UP(TB__DECL, _)                                    \
+	};
+TB_ENTRY_KINDS(TB__STRUCT_KIND)
+#define TB__STRUCT_MSG(UP, low)                                                \
+	struct tb_##low {                                                      \
+		TB_FIELDS_##UP(TB__DECL, _)                                    \
+	};
+TB_OTHER_MESSAGES(TB__STRUCT_MSG)
+
+enum tb_kind {
+#define TB__KIND_ENUM(UP, low, num) TB_KIND_##UP = num,
+	TB_ENTRY_KINDS(TB__KIND_ENUM)
+#undef TB__KIND_ENUM
+};
+
+/* ---- message definitions (the tables behind the generated code) ---- */
+
+enum tb_ftype { TB_FT_UINT, TB_FT_INT, TB_FT_FIXED, TB_FT_BIN, TB_FT_STR };
+
+struct tb_field {
+	const char *name;
+	enum tb_ftype type;
+	uint16_t offset;
+	int64_t min; /* value range (UINT, INT) or length range (others) */
+	int64_t max;
+};
+
+struct tb_msgdef {
+	const char *name;
+	unsigned kind; /* entry kind number, 0 for other messages */
+	const struct tb_field *fields;
+	size_t nfields;
+	size_t size; /* sizeof the struct */
+};
+
+#define TB__DEF_KIND(UP, low, num) extern const struct tb_msgdef tb_def_##low;
+TB_ENTRY_KINDS(TB__DEF_KIND)
+#undef TB__DEF_KIND
+#define TB__DEF_MSG(UP, low) extern const struct tb_msgdef tb_def_##low;
+TB_OTHER_MESSAGES(TB__DEF_MSG)
+#undef TB__DEF_MSG
+
+/* Definition of an entry kind, or NULL if the kind is unknown. */
+const struct tb_msgdef *tb_kind_def(uint64_t kind);
+
+/* ---- bounded output buffer (never reallocates) ---- */
+
+struct tb_wbuf {
+	uint8_t *p;
+	size_t len;
+	size_t cap;
+	int err; /* sticky: TB_ETOOBIG once a write did not fit */
+};
+
+static inline void tb_wbuf_init(struct tb_wbuf *w, uint8_t *p, size_t cap)
+{
+	w->p = p;
+	w->len = 0;
+	w->cap = cap;
+	w->err = 0;
+}
+
+/* ---- bounded strict reader ---- */
+
+struct tb_reader {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+};
+
+static inline void tb_reader_init(struct tb_reader *r, const uint8_t *p, size_t len)
+{
+	r->p = p;
+	r->len = len;
+	r->off = 0;
+}
+
+/* Encodes obj as message d (a msgpack array of its fields) into w. */
+TB_MUST_CHECK int tb_msg_encode(struct tb_wbuf *w, const struct tb_msgdef *d,
+				const void *obj);
+/* Strictly decodes one message d from r into obj (views point into r). */
+TB_MUST_CHECK int tb_msg_decode(struct tb_reader *r, const struct tb_msgdef *d,
+				void *obj);
+/* Decodes a whole buffer as message d: trailing bytes are TB_ETRAILING, and
+ * the bytes must re-encode identically (TB_ENONCANON). */
+TB_MUST_CHECK int tb_msg_decode_exact(const uint8_t *p, size_t len,
+				      const struct tb_msgdef *d, void *obj);
+
+/* ---- entries ---- */
+
+/*
+ * An entry: [version, log_id, seq, prev, timestamp, kind, body] followed by
+ * the 64-byte Ed25519 signature of the log key over tag("entry") || those
+ * bytes. The record (both parts) is what logs store and peers exchange.
+ */
+struct tb_entry {
+	uint64_t version;
+	uint8_t log_id[TB_KEY_LEN];
+	uint64_t seq;
+	uint8_t prev[TB_HASHLEN];
+	uint64_t timestamp; /* unix seconds */
+	uint64_t kind;
+	union {
+#define TB__UNION(UP, low, num) struct tb_##low low;
+		TB_ENTRY_KINDS(TB__UNION)
+#undef TB__UNION
+	} body;
+	uint8_t sig[TB_SIGLEN];
+	struct tb_view signed_part; /* view into the decoded record */
+};
+
+/*
+ * Strict decode of a record: the size cap, types, ranges, version, kind, exact
+ * field counts, canonical re-encoding, exactly 64 signature bytes after the
+ * array. Does not check the signature (see tb_entry_verify_job).
+ */
+TB_MUST_CHECK int tb_entry_decode(struct tb_entry *e, const uint8_t *rec,
+				  size_t len);
+/*
+ * Encodes e's signed part, signs it with kp (which must be the log's key) and
+ * writes the record to out. Sets e->sig; e->signed_part points into out.
+ */
+TB_MUST_CHECK int tb_entry_seal(uint8_t *out, size_t cap, size_t *len,
+				struct tb_entry *e, const struct tb_keypair *kp);
+/* Fills a verify job for the entry signature (views stay valid while the
+ * record lives). */
+void tb_entry_verify_job(struct tb_verify_job *job, const struct tb_entry *e);
+/* Hash of a record: RFC 6962 leaf hash of all its bytes (chain and tree). */
+void tb_entry_hash(uint8_t out[TB_HASHLEN], const uint8_t *rec, size_t len);
+/* Name of a kind ("exchange") or "unknown". */
+const char *tb_kind_name(uint64_t kind);
+
+/* Encodes terms for member signatures; out must hold TB_ENTRY_MAX. */
+TB_MUST_CHECK int tb_terms_encode(uint8_t *out, size_t cap, size_t *len,
+				  const struct tb_msgdef *d, const void *terms);
+
+/* ---- export files ---- */
+
+/*
+ * An export file: magic "TALLYEXP" and a version byte, then items each
+ * [type u8][length u32 big-endian][bytes], ending with an END item whose
+ * bytes are the item count (u64 big-endian). Types: 1 entry record.
+ */
+#define TB_EXPORT_MAGIC "TALLYEXP"
+#define TB_EXPORT_VERSION 1
+enum tb_export_item { TB_EXPORT_END = 0, TB_EXPORT_ENTRY = 1 };
+
+/* Writes the file header into out (9 bytes). */
+void tb_export_header(uint8_t out[9]);
+/* Writes an item header (5 bytes). */
+void tb_export_item_header(uint8_t out[5], enum tb_export_item type, uint32_t len);
+
+struct tb_export_reader {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+	uint64_t items;
+	int done;
+};
+/* Checks the header. */
+TB_MUST_CHECK int tb_export_open(struct tb_export_reader *r, const uint8_t *p,
+				 size_t len);
+/*
+ * Next item: 1 with *type and *item set, 0 at a valid END (count matches,
+ * nothing after it), or a negative error (TB_ETRUNCATED if the file ends
+ * before END, TB_ETOOBIG over the entry cap, TB_EKIND unknown type,
+ * TB_ETRAILING bytes after END, TB_ECORRUPT count mismatch).
+ */
+TB_MUST_CHECK int tb_export_next(struct tb_export_reader *r,
+				 enum tb_export_item *type, struct tb_view *item);
+
+#endif

@@ -1,0 +1,357 @@
+/*
+ * append.c: the one path by which entries enter the store, for entries from
+ * peers, from the command line and from reindex alike.
+ *
+ * A batch is checked in one write transaction: decoding, seq (next of its log;
+ * a byte-identical copy of a held entry is skipped), prev, ledger rules, then
+ * every signature of the batch (entry and member signatures) on all cores.
+ * Entries are written with their Merkle nodes and log head in the same
+ * transaction, and the call returns success only after the commit synced.
+ * If an entry is refused, the valid prefix before it is still committed.
+ * This file must never write an entry whose checks have not all passed.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "store_int.h"
+
+#define TB_TERMS_ARENA_PER_ENTRY 512
+#define TB_JOBS_PER_ENTRY 3
+
+struct batch {
+	struct tb_entry *e;
+	struct tb_sigjobs jobs;
+	size_t cap;
+};
+
+static int batch_init(struct batch *b, size_t n)
+{
+	memset(b, 0, sizeof *b);
+	b->cap = n;
+	b->e = calloc(n, sizeof *b->e);
+	b->jobs.cap = n * TB_JOBS_PER_ENTRY;
+	b->jobs.jobs = calloc(b->jobs.cap, sizeof *b->jobs.jobs);
+	b->jobs.owner = calloc(b->jobs.cap, sizeof *b->jobs.owner);
+	b->jobs.arena_cap = n * TB_TERMS_ARENA_PER_ENTRY;
+	b->jobs.arena = malloc(b->jobs.arena_cap);
+	if (!b->e || !b->jobs.jobs || !b->jobs.owner || !b->jobs.arena)
+		return TB_ENOMEM;
+	return 0;
+}
+
+static void batch_reset(struct batch *b)
+{
+	b->jobs.n = 0;
+	b->jobs.arena_len = 0;
+}
+
+static void batch_free(struct batch *b)
+{
+	free(b->e);
+	free(b->jobs.jobs);
+	free(b->jobs.owner);
+	free(b->jobs.arena);
+}
+
+static int next_lognum(struct tb_txn *t, uint32_t *out)
+{
+	struct tb_view v;
+	uint32_t n = 1;
+	int err = tb_txn_get(t, TB_T_META, "next_lognum", 11, &v);
+	if (err == 0 && v.len == 4)
+		n = tb_be32_get(v.p);
+	else if (err != TB_ENOTFOUND)
+		return err ? err : TB_ECORRUPT;
+	uint8_t nb[4];
+	tb_be32_put(nb, n + 1);
+	tb_txn_put(t, TB_T_META, "next_lognum", 11, nb, 4);
+	*out = n;
+	return t->ret;
+}
+
+/* Finds or creates the state of e's log. */
+static int log_for(struct tb_txn *t, const struct tb_entry *e,
+		   struct tb_logstate *l, struct tb_reject *rej)
+{
+	int err = tb_logstate_get(t, e->log_id, l);
+	if (err == TB_ENOTFOUND) {
+		if (e->seq != 1)
+			return tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
+					     "entry %llu of a log this store does not hold yet (expected entry 1)",
+					     (unsigned long long)e->seq);
+		memset(l, 0, sizeof *l);
+		if ((err = next_lognum(t, &l->lognum)))
+			return err;
+		uint8_t nk[4];
+		tb_be32_put(nk, l->lognum);
+		tb_txn_insert(t, TB_T_LOGNUM, nk, 4, e->log_id, TB_KEY_LEN);
+		return t->ret;
+	}
+	return err;
+}
+
+/*
+ * Checks and writes one decoded entry. Returns 0 (written), 1 (identical copy
+ * of a held entry, skipped) or a refusal.
+ */
+static int ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec,
+		      size_t len, struct tb_sigjobs *jobs, size_t owner,
+		      struct tb_reject *rej)
+{
+	struct tb_logstate l;
+	int err = log_for(t, e, &l, rej);
+	if (err)
+		return err;
+	if (l.flags & TB_LOG_FORKED)
+		return tb_reject_set(rej, TB_EFORKED, e->log_id, e->seq,
+				     "log is forked; no entry is accepted");
+	if (e->seq <= l.seq) {
+		uint8_t k[TB_ENTRY_KEY_LEN];
+		struct tb_view held;
+		tb_entry_key(k, l.lognum, e->seq);
+		if ((err = tb_txn_get(t, TB_T_ENTRIES, k, sizeof k, &held)))
+			return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
+		if (held.len == len && !memcmp(held.p, rec, len))
+			return 1;
+		return tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
+				     "differs from the held entry %llu of this log",
+				     (unsigned long long)e->seq);
+	}
+	if (e->seq != l.seq + 1)
+		return tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
+				     "entry %llu follows entry %llu: a gap",
+				     (unsigned long long)e->seq,
+				     (unsigned long long)l.seq);
+	if (memcmp(e->prev, l.hash, TB_HASHLEN))
+		return tb_reject_set(rej, TB_EPREV, e->log_id, e->seq,
+				     "prev is not the hash of entry %llu",
+				     (unsigned long long)l.seq);
+	if (jobs->n + 1 > jobs->cap)
+		return TB_EFULL;
+	tb_entry_verify_job(&jobs->jobs[jobs->n], e);
+	jobs->owner[jobs->n++] = owner;
+	if ((err = tb_rules_apply(t, l.lognum, e, jobs, owner, rej)))
+		return err;
+
+	uint8_t k[TB_ENTRY_KEY_LEN], ls[TB_LOGSTATE_LEN];
+	tb_entry_key(k, l.lognum, e->seq);
+	tb_txn_put(t, TB_T_ENTRIES, k, sizeof k, rec, len);
+	tb_entry_hash(l.hash, rec, len);
+	tb_merkle_store_leaf(t, l.lognum, e->seq - 1, l.hash);
+	l.seq = e->seq;
+	tb_logstate_pack(ls, &l);
+	tb_txn_put(t, TB_T_LOGS, e->log_id, TB_KEY_LEN, ls, sizeof ls);
+	return t->ret;
+}
+
+/* Index of the first entry whose signature job failed, or n. */
+static size_t first_bad(struct tb_store *s, struct batch *b, size_t n, int *err)
+{
+	*err = 0;
+	if (!b->jobs.n)
+		return n;
+	if (!tb_verify_batch(b->jobs.jobs, b->jobs.n, s->threads))
+		return n;
+	size_t bad = n;
+	for (size_t j = 0; j < b->jobs.n; j++) {
+		if (b->jobs.jobs[j].result && b->jobs.owner[j] < bad) {
+			bad = b->jobs.owner[j];
+			*err = b->jobs.jobs[j].result;
+		}
+	}
+	return bad;
+}
+
+static void bad_sig_reject(struct batch *b, size_t i, int err,
+			   struct tb_reject *rej)
+{
+	const struct tb_entry *e = &b->e[i];
+	for (size_t j = 0; j < b->jobs.n; j++) {
+		if (b->jobs.owner[j] != i || !b->jobs.jobs[j].result)
+			continue;
+		const char *what = b->jobs.jobs[j].ctx == TB_CTX_ENTRY
+					   ? "the log key's signature"
+					   : "a member's consent signature";
+		tb_reject_set(rej, err == TB_EBADSIG ? TB_EBADSIG : err,
+			      e->log_id, e->seq, "%s does not verify", what);
+		if (err == TB_EBADSIG && b->jobs.jobs[j].ctx != TB_CTX_ENTRY)
+			rej->err = TB_ECONSENT;
+		return;
+	}
+}
+
+/*
+ * Runs records [0, n) through ingest_one in a fresh transaction. On a refusal
+ * at k, the prefix [0, k) is kept. Signatures are verified (unless
+ * `verified`) before the commit; a bad one at m shortens the batch to m and
+ * the transaction is redone without re-verifying.
+ */
+static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *recs,
+		     size_t n, size_t *accepted, struct tb_reject *rej)
+{
+	bool verified = false;
+	int refusal = 0;
+	struct tb_reject first = {0};
+	for (;;) {
+		struct tb_txn t;
+		batch_reset(b);
+		tb_txn_begin(&t, s->db, true);
+		if (t.ret)
+			return t.ret;
+		size_t i;
+		int err = 0;
+		for (i = 0; i < n; i++) {
+			struct tb_reject r = {0};
+			err = tb_entry_decode(&b->e[i], recs[i].p, recs[i].len);
+			if (err) {
+				tb_reject_set(&r, err, b->e[i].log_id, b->e[i].seq,
+					      "entry does not decode: %s",
+					      tb_strerror(err));
+			} else {
+				err = ingest_one(&t, &b->e[i], recs[i].p, recs[i].len,
+						 &b->jobs, i, &r);
+				if (err == 1) {
+					err = 0;
+					continue;
+				}
+				if (err && !r.err)
+					tb_reject_set(&r, err, b->e[i].log_id,
+						      b->e[i].seq, "%s",
+						      tb_strerror(err));
+			}
+			if (err) {
+				if (!refusal) {
+					refusal = err;
+					first = r;
+				}
+				break;
+			}
+		}
+		/* A storage error poisons the transaction: nothing is kept. */
+		if (t.ret) {
+			tb_txn_abort(&t);
+			*accepted = 0;
+			tb_reject_set(rej, t.ret, NULL, 0, "storage: %s",
+				      tb_strerror(t.ret));
+			return t.ret;
+		}
+		size_t cut = i;
+		if (!verified) {
+			int serr;
+			size_t bad = first_bad(s, b, i, &serr);
+			if (bad < i) {
+				bad_sig_reject(b, bad, serr, &first);
+				refusal = first.err;
+				cut = bad;
+			}
+			verified = true;
+		}
+		/* A refused entry may have left partial index writes: redo the
+		 * prefix before it in a clean transaction. */
+		if (cut < n) {
+			tb_txn_abort(&t);
+			n = cut;
+			if (n == 0) {
+				*accepted = 0;
+				if (rej)
+					*rej = first;
+				return refusal;
+			}
+			continue;
+		}
+		err = tb_txn_commit(&t);
+		if (err) {
+			*accepted = 0;
+			tb_reject_set(rej, err, NULL, 0, "storage: %s",
+				      tb_strerror(err));
+			return err;
+		}
+		*accepted = i;
+		if (refusal && rej)
+			*rej = first;
+		return refusal;
+	}
+}
+
+int tb_store_append(struct tb_store *s, const struct tb_view *recs, size_t n,
+		    size_t *accepted, struct tb_reject *rej)
+{
+	*accepted = 0;
+	if (rej)
+		memset(rej, 0, sizeof *rej);
+	if (s->flags & TB_STORE_RDONLY)
+		return TB_EINVAL;
+	if (n == 0)
+		return 0;
+	if (n > TB_APPEND_MAX)
+		return TB_EINVAL;
+	struct batch b;
+	int err = batch_init(&b, n);
+	if (!err)
+		err = run_batch(s, &b, recs, n, accepted, rej);
+	batch_free(&b);
+	return err;
+}
+
+int tb_store_append_own(struct tb_store *s, const struct tb_keypair *kp,
+			uint64_t kind, const void *body, uint64_t *seq,
+			struct tb_reject *rej)
+{
+	if (rej)
+		memset(rej, 0, sizeof *rej);
+	const struct tb_msgdef *d = tb_kind_def(kind);
+	if (!d || (s->flags & TB_STORE_RDONLY))
+		return TB_EINVAL;
+	struct batch b;
+	int err = batch_init(&b, 1);
+	if (err) {
+		batch_free(&b);
+		return err;
+	}
+	struct tb_txn t;
+	tb_txn_begin(&t, s->db, true);
+	struct tb_entry *e = &b.e[0];
+	e->version = TB_ENTRY_VERSION;
+	memcpy(e->log_id, kp->pk.b, TB_KEY_LEN);
+	struct tb_logstate l;
+	err = tb_logstate_get(&t, e->log_id, &l);
+	if (err == TB_ENOTFOUND) {
+		e->seq = 1;
+		memset(e->prev, 0, TB_HASHLEN);
+		err = 0;
+	} else if (!err) {
+		e->seq = l.seq + 1;
+		memcpy(e->prev, l.hash, TB_HASHLEN);
+	}
+	e->timestamp = (uint64_t)time(NULL);
+	e->kind = kind;
+	memcpy(&e->body, body, d->size);
+	uint8_t rec[TB_ENTRY_MAX];
+	size_t len = 0;
+	if (!err)
+		err = tb_entry_seal(rec, sizeof rec, &len, e, kp);
+	if (!err) {
+		/* Decode our own bytes so views point into rec, as for peers. */
+		err = tb_entry_decode(e, rec, len);
+		TB_ASSERT(err == 0);
+		err = ingest_one(&t, e, rec, len, &b.jobs, 0, rej);
+		TB_ASSERT(err != 1);
+	}
+	if (!err && tb_verify_batch(b.jobs.jobs, b.jobs.n, 1)) {
+		bad_sig_reject(&b, 0, TB_EBADSIG, rej);
+		err = rej && rej->err ? rej->err : TB_EBADSIG;
+	}
+	if (err) {
+		tb_txn_abort(&t);
+		if (rej && !rej->err)
+			tb_reject_set(rej, err, e->log_id, e->seq, "%s",
+				      tb_strerror(err));
+	} else if ((err = tb_txn_commit(&t))) {
+		tb_reject_set(rej, err, e->log_id, e->seq, "storage: %s",
+			      tb_strerror(err));
+	} else if (seq) {
+		*seq = e->seq;
+	}
+	batch_free(&b);
+	return err;
+}

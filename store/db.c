@@ -1,0 +1,301 @@
+/*
+ * db.c: the thin LMDB wrapper, the only file that includes lmdb.h.
+ *
+ * One environment per data directory, one named database per table, every
+ * write in a transaction with a sticky error. Durability: unless the caller
+ * asked for a scratch store (NOSYNC, used for audits), a commit returns only
+ * after LMDB synced it to disk. It never deletes or overwrites an entry: the
+ * only deletes are on derived and local tables.
+ */
+#include "db.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* 64 GiB of address space; pages are only used as data grows. */
+#define TB_DB_MAPSIZE (64ull << 30)
+
+struct tb_db {
+	MDB_env *env;
+	MDB_dbi dbi[TB_T__COUNT];
+	unsigned flags;
+};
+
+static const char *const table_names[TB_T__COUNT] = {
+#define TB__TABLE_NAME(id, name, class) name,
+	TB_TABLES(TB__TABLE_NAME)
+#undef TB__TABLE_NAME
+};
+
+#define TB__IS_DERIVED_PRIMARY false
+#define TB__IS_DERIVED_DERIVED true
+#define TB__IS_DERIVED_LOCAL false
+static const bool table_derived[TB_T__COUNT] = {
+#define TB__TABLE_DERIVED(id, name, class) [TB_T_##id] = TB__IS_DERIVED_##class,
+	TB_TABLES(TB__TABLE_DERIVED)
+#undef TB__TABLE_DERIVED
+};
+
+bool tb_table_is_derived(enum tb_table tab)
+{
+	return table_derived[tab];
+}
+
+static int map_err(int rc)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case MDB_NOTFOUND:
+		return TB_ENOTFOUND;
+	case MDB_KEYEXIST:
+		return TB_EEXISTS;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+	case MDB_DBS_FULL:
+		return TB_EFULL;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+		return TB_ECORRUPT;
+	case ENOMEM:
+		return TB_ENOMEM;
+	case ENOENT:
+		return TB_ENOTFOUND;
+	case EACCES:
+	case EROFS:
+	case EIO:
+	case ENOSPC:
+		return TB_EIO;
+	}
+	return TB_ESTORE;
+}
+
+int tb_db_open(struct tb_db **out, const char *dir, unsigned flags)
+{
+	*out = NULL;
+	struct tb_db *db = calloc(1, sizeof *db);
+	if (!db)
+		return TB_ENOMEM;
+	db->flags = flags;
+	int rc = mdb_env_create(&db->env);
+	if (rc) {
+		free(db);
+		return map_err(rc);
+	}
+	unsigned envflags = MDB_NOTLS;
+	if (flags & TB_DB_RDONLY)
+		envflags |= MDB_RDONLY;
+	if (flags & TB_DB_NOSYNC)
+		envflags |= MDB_NOSYNC | MDB_WRITEMAP | MDB_MAPASYNC;
+	if ((rc = mdb_env_set_maxdbs(db->env, TB_T__COUNT + 4)) ||
+	    (rc = mdb_env_set_mapsize(db->env, TB_DB_MAPSIZE)) ||
+	    (rc = mdb_env_set_maxreaders(db->env, 126)) ||
+	    (rc = mdb_env_open(db->env, dir, envflags, 0600)))
+		goto fail;
+
+	MDB_txn *txn;
+	if ((rc = mdb_txn_begin(db->env, NULL, flags & TB_DB_RDONLY ? MDB_RDONLY : 0,
+				&txn)))
+		goto fail;
+	for (int i = 0; i < TB_T__COUNT; i++) {
+		rc = mdb_dbi_open(txn, table_names[i],
+				  flags & TB_DB_RDONLY ? 0 : MDB_CREATE, &db->dbi[i]);
+		if (rc) {
+			mdb_txn_abort(txn);
+			goto fail;
+		}
+	}
+	if ((rc = mdb_txn_commit(txn)))
+		goto fail;
+	*out = db;
+	return 0;
+fail:
+	mdb_env_close(db->env);
+	free(db);
+	return map_err(rc);
+}
+
+void tb_db_close(struct tb_db *db)
+{
+	if (!db)
+		return;
+	mdb_env_close(db->env);
+	free(db);
+}
+
+void tb_txn_begin(struct tb_txn *t, struct tb_db *db, bool rw)
+{
+	t->db = db;
+	t->rw = rw;
+	t->txn = NULL;
+	MDB_txn *txn = NULL;
+	int rc = mdb_txn_begin(db->env, NULL, rw ? 0 : MDB_RDONLY, &txn);
+	t->ret = map_err(rc);
+	t->txn = txn;
+}
+
+int tb_txn_commit(struct tb_txn *t)
+{
+	if (!t->txn)
+		return t->ret;
+	if (t->ret) {
+		mdb_txn_abort(t->txn);
+		t->txn = NULL;
+		return t->ret;
+	}
+	int rc = mdb_txn_commit(t->txn);
+	t->txn = NULL;
+	t->ret = map_err(rc);
+	return t->ret;
+}
+
+void tb_txn_abort(struct tb_txn *t)
+{
+	if (t->txn)
+		mdb_txn_abort(t->txn);
+	t->txn = NULL;
+}
+
+int tb_txn_get(struct tb_txn *t, enum tb_table tab, const void *key,
+	       size_t klen, struct tb_view *val)
+{
+	if (t->ret)
+		return t->ret;
+	MDB_val k = {klen, (void *)key}, v;
+	int rc = mdb_get(t->txn, t->db->dbi[tab], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return TB_ENOTFOUND;
+	if (rc)
+		return t->ret = map_err(rc);
+	val->p = v.mv_data;
+	val->len = v.mv_size;
+	return 0;
+}
+
+static void put(struct tb_txn *t, enum tb_table tab, const void *key,
+		size_t klen, const void *val, size_t vlen, unsigned flags)
+{
+	if (t->ret)
+		return;
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+	t->ret = map_err(mdb_put(t->txn, t->db->dbi[tab], &k, &v, flags));
+}
+
+void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key,
+		size_t klen, const void *val, size_t vlen)
+{
+	/* Entries are written once: overwriting one is a bug. */
+	put(t, tab, key, klen, val, vlen, tab == TB_T_ENTRIES ? MDB_NOOVERWRITE : 0);
+}
+
+void tb_txn_insert(struct tb_txn *t, enum tb_table tab, const void *key,
+		   size_t klen, const void *val, size_t vlen)
+{
+	put(t, tab, key, klen, val, vlen, MDB_NOOVERWRITE);
+}
+
+void tb_txn_del(struct tb_txn *t, enum tb_table tab, const void *key,
+		size_t klen)
+{
+	TB_ASSERT(tab != TB_T_ENTRIES && tab != TB_T_LOGNUM);
+	if (t->ret)
+		return;
+	MDB_val k = {klen, (void *)key};
+	int rc = mdb_del(t->txn, t->db->dbi[tab], &k, NULL);
+	if (rc && rc != MDB_NOTFOUND)
+		t->ret = map_err(rc);
+}
+
+void tb_txn_drop(struct tb_txn *t, enum tb_table tab)
+{
+	TB_ASSERT(table_derived[tab]);
+	if (t->ret)
+		return;
+	t->ret = map_err(mdb_drop(t->txn, t->db->dbi[tab], 0));
+}
+
+int tb_txn_foreach(struct tb_txn *t, enum tb_table tab, const void *prefix,
+		   size_t plen, const void *from, size_t flen, tb_foreach_fn cb,
+		   void *ctx)
+{
+	if (t->ret)
+		return t->ret;
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(t->txn, t->db->dbi[tab], &c);
+	if (rc)
+		return t->ret = map_err(rc);
+	MDB_val k, v;
+	if (from && flen) {
+		k.mv_size = flen;
+		k.mv_data = (void *)from;
+	} else {
+		k.mv_size = plen;
+		k.mv_data = (void *)prefix;
+	}
+	rc = mdb_cursor_get(c, &k, &v, k.mv_size ? MDB_SET_RANGE : MDB_FIRST);
+	int ret = 0;
+	while (rc == 0) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen))
+			break;
+		struct tb_view kv = {k.mv_data, k.mv_size}, vv = {v.mv_data, v.mv_size};
+		if ((ret = cb(ctx, kv, vv)))
+			break;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc && rc != MDB_NOTFOUND)
+		return t->ret = map_err(rc);
+	return ret;
+}
+
+int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix,
+		size_t plen, struct tb_view *key, struct tb_view *val)
+{
+	if (t->ret)
+		return t->ret;
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(t->txn, t->db->dbi[tab], &c);
+	if (rc)
+		return t->ret = map_err(rc);
+	/* Position after the prefix range: prefix followed by 0xff bytes. */
+	uint8_t probe[64];
+	TB_ASSERT(plen < sizeof probe);
+	memcpy(probe, prefix, plen);
+	memset(probe + plen, 0xff, sizeof probe - plen);
+	MDB_val k = {sizeof probe, probe}, v;
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	int ret = TB_ENOTFOUND;
+	if (rc == 0 && k.mv_size >= plen && !memcmp(k.mv_data, prefix, plen)) {
+		key->p = k.mv_data;
+		key->len = k.mv_size;
+		val->p = v.mv_data;
+		val->len = v.mv_size;
+		ret = 0;
+	}
+	mdb_cursor_close(c);
+	if (rc && rc != MDB_NOTFOUND)
+		return t->ret = map_err(rc);
+	return ret;
+}
+
+int tb_db_used_bytes(struct tb_db *db, uint64_t *bytes)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	int rc = mdb_env_info(db->env, &info);
+	if (!rc)
+		rc = mdb_env_stat(db->env, &st);
+	if (rc)
+		return map_err(rc);
+	*bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+	return 0;
+}

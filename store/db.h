@@ -1,0 +1,90 @@
+/*
+ * db.h: store-internal wrapper around LMDB (the only code that sees lmdb.h is
+ * db.c). A transaction carries a sticky error: after the first failure every
+ * call is a no-op, and commit becomes abort, so callers check once at the end
+ * (the Knot DNS pattern). Values returned by get and foreach are views into
+ * the map and die with the transaction: copy them before that.
+ */
+#ifndef TB_DB_H
+#define TB_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/tb_bytes.h"
+#include "../common/tb_err.h"
+
+/* Tables. Primary ones hold the logs; derived ones are rebuilt by reindex;
+ * local ones hold what never enters a log (memo text, pending proposals). */
+#define TB_TABLES(X)                                                           \
+	X(META, "meta", PRIMARY)                                               \
+	X(LOGS, "logs", PRIMARY)                                               \
+	X(LOGNUM, "lognum", PRIMARY)                                           \
+	X(ENTRIES, "entries", PRIMARY)                                         \
+	X(MERKLE, "merkle", PRIMARY)                                           \
+	X(COMMUNITY, "community", DERIVED)                                     \
+	X(MEMBERS, "members", DERIVED)                                         \
+	X(NAMES, "names", DERIVED)                                             \
+	X(HISTORY, "history", DERIVED)                                         \
+	X(TXIDS, "txids", DERIVED)                                             \
+	X(MEMOS, "memos", LOCAL)                                               \
+	X(PENDING, "pending", LOCAL)
+
+enum tb_table {
+#define TB__TABLE_ENUM(id, name, class) TB_T_##id,
+	TB_TABLES(TB__TABLE_ENUM)
+#undef TB__TABLE_ENUM
+		TB_T__COUNT
+};
+
+struct tb_db;
+
+struct tb_txn {
+	struct tb_db *db;
+	void *txn; /* MDB_txn */
+	int ret;   /* sticky: first error */
+	bool rw;
+};
+
+enum { TB_DB_RDONLY = 1, TB_DB_NOSYNC = 2 };
+
+int tb_db_open(struct tb_db **out, const char *dir, unsigned flags);
+void tb_db_close(struct tb_db *db);
+
+void tb_txn_begin(struct tb_txn *t, struct tb_db *db, bool rw);
+/* Commits (durably unless the db is NOSYNC) or, after any error, aborts.
+ * Returns the sticky error or the commit's error. */
+int tb_txn_commit(struct tb_txn *t);
+void tb_txn_abort(struct tb_txn *t);
+
+/* 0 and a view, TB_ENOTFOUND (not sticky), or a sticky storage error. */
+int tb_txn_get(struct tb_txn *t, enum tb_table tab, const void *key,
+	       size_t klen, struct tb_view *val);
+void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key,
+		size_t klen, const void *val, size_t vlen);
+/* Insert only; TB_EEXISTS (sticky) if the key exists. */
+void tb_txn_insert(struct tb_txn *t, enum tb_table tab, const void *key,
+		   size_t klen, const void *val, size_t vlen);
+/* Deletes a key of a derived or local table (never of entries). */
+void tb_txn_del(struct tb_txn *t, enum tb_table tab, const void *key,
+		size_t klen);
+/* Empties a derived table (reindex only). */
+void tb_txn_drop(struct tb_txn *t, enum tb_table tab);
+
+/* Calls cb for each key starting with prefix, from key `from` (>= prefix) on,
+ * in key order, until cb returns non-zero (returned) or the keys end (0). */
+typedef int (*tb_foreach_fn)(void *ctx, struct tb_view key, struct tb_view val);
+int tb_txn_foreach(struct tb_txn *t, enum tb_table tab, const void *prefix,
+		   size_t plen, const void *from, size_t flen, tb_foreach_fn cb,
+		   void *ctx);
+/* Last key with the prefix (for heads); TB_ENOTFOUND if none. */
+int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix,
+		size_t plen, struct tb_view *key, struct tb_view *val);
+
+/* Bytes used by the map (pages in use * page size). */
+int tb_db_used_bytes(struct tb_db *db, uint64_t *bytes);
+/* Whether a table is derived (rebuildable). */
+bool tb_table_is_derived(enum tb_table tab);
+
+#endif

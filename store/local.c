@@ -1,0 +1,128 @@
+/*
+ * local.c: the tables that never enter a log: memo texts (with the salt that
+ * makes their hash unguessable) and pending exchange proposals. These can be
+ * erased at will; nothing signed depends on them.
+ */
+#include "store_int.h"
+
+void tb_memo_hash(uint8_t out[TB_HASHLEN], const uint8_t salt[TB_MEMO_SALT_LEN],
+		  const char *text, size_t len)
+{
+	struct tb_sha256_ctx c;
+	tb_sha256_init(&c);
+	tb_sha256_update(&c, salt, TB_MEMO_SALT_LEN);
+	tb_sha256_update(&c, (const uint8_t *)text, len);
+	tb_sha256_final(&c, out);
+}
+
+int tb_store_memo_put(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
+		      const uint8_t salt[TB_MEMO_SALT_LEN], const char *text,
+		      size_t len)
+{
+	if (len > TB_MEMO_MAX)
+		return TB_ETOOLONG;
+	uint8_t v[TB_MEMO_SALT_LEN + TB_MEMO_MAX];
+	memcpy(v, salt, TB_MEMO_SALT_LEN);
+	memcpy(v + TB_MEMO_SALT_LEN, text, len);
+	struct tb_txn t;
+	tb_txn_begin(&t, s->db, true);
+	tb_txn_put(&t, TB_T_MEMOS, txid, TB_TXID_LEN, v, TB_MEMO_SALT_LEN + len);
+	return tb_txn_commit(&t);
+}
+
+int tb_store_memo_get(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
+		      char *out, size_t cap)
+{
+	struct tb_txn t;
+	struct tb_view v;
+	tb_txn_begin(&t, s->db, false);
+	int err = tb_txn_get(&t, TB_T_MEMOS, txid, TB_TXID_LEN, &v);
+	if (!err && v.len < TB_MEMO_SALT_LEN)
+		err = TB_ECORRUPT;
+	if (!err) {
+		size_t n = v.len - TB_MEMO_SALT_LEN;
+		if (n >= cap)
+			n = cap - 1;
+		memcpy(out, v.p + TB_MEMO_SALT_LEN, n);
+		out[n] = '\0';
+	}
+	tb_txn_abort(&t);
+	return err;
+}
+
+int tb_store_memo_erase(struct tb_store *s, const uint8_t txid[TB_TXID_LEN])
+{
+	struct tb_txn t;
+	struct tb_view v;
+	tb_txn_begin(&t, s->db, true);
+	int err = tb_txn_get(&t, TB_T_MEMOS, txid, TB_TXID_LEN, &v);
+	if (err) {
+		tb_txn_abort(&t);
+		return err;
+	}
+	tb_txn_del(&t, TB_T_MEMOS, txid, TB_TXID_LEN);
+	return tb_txn_commit(&t);
+}
+
+int tb_store_pending_put(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
+			 const uint8_t *msg, size_t len)
+{
+	struct tb_txn t;
+	tb_txn_begin(&t, s->db, true);
+	tb_txn_insert(&t, TB_T_PENDING, txid, TB_TXID_LEN, msg, len);
+	return tb_txn_commit(&t);
+}
+
+int tb_store_pending_get(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
+			 uint8_t *buf, size_t cap, size_t *len)
+{
+	struct tb_txn t;
+	struct tb_view v;
+	tb_txn_begin(&t, s->db, false);
+	int err = tb_txn_get(&t, TB_T_PENDING, txid, TB_TXID_LEN, &v);
+	if (!err && v.len > cap)
+		err = TB_ECORRUPT;
+	if (!err) {
+		memcpy(buf, v.p, v.len);
+		*len = v.len;
+	}
+	tb_txn_abort(&t);
+	return err;
+}
+
+int tb_store_pending_del(struct tb_store *s, const uint8_t txid[TB_TXID_LEN])
+{
+	struct tb_txn t;
+	struct tb_view v;
+	tb_txn_begin(&t, s->db, true);
+	int err = tb_txn_get(&t, TB_T_PENDING, txid, TB_TXID_LEN, &v);
+	if (err) {
+		tb_txn_abort(&t);
+		return err;
+	}
+	tb_txn_del(&t, TB_T_PENDING, txid, TB_TXID_LEN);
+	return tb_txn_commit(&t);
+}
+
+struct pending_iter {
+	tb_pending_fn cb;
+	void *ctx;
+};
+
+static int pending_iter_cb(void *vctx, struct tb_view k, struct tb_view v)
+{
+	struct pending_iter *it = vctx;
+	(void)k;
+	return it->cb(it->ctx, v);
+}
+
+int tb_store_foreach_pending(struct tb_store *s, tb_pending_fn cb, void *ctx)
+{
+	struct tb_txn t;
+	struct pending_iter it = {cb, ctx};
+	tb_txn_begin(&t, s->db, false);
+	int err = tb_txn_foreach(&t, TB_T_PENDING, NULL, 0, NULL, 0,
+				 pending_iter_cb, &it);
+	tb_txn_abort(&t);
+	return err;
+}

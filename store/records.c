@@ -1,0 +1,217 @@
+/*
+ * records.c: fixed layouts of the store's own records (log states, derived
+ * community and member records, Merkle nodes) and small shared helpers.
+ * Unpacking checks every length: a record that does not parse is reported as
+ * TB_ECORRUPT, never trusted.
+ */
+#include <stdarg.h>
+
+#include "store_int.h"
+
+void tb_logstate_pack(uint8_t out[TB_LOGSTATE_LEN], const struct tb_logstate *l)
+{
+	tb_be32_put(out, l->lognum);
+	tb_be64_put(out + 4, l->seq);
+	memcpy(out + 12, l->hash, TB_HASHLEN);
+	tb_be32_put(out + 12 + TB_HASHLEN, l->flags);
+}
+
+int tb_logstate_unpack(struct tb_logstate *l, struct tb_view v)
+{
+	if (v.len != TB_LOGSTATE_LEN)
+		return TB_ECORRUPT;
+	l->lognum = tb_be32_get(v.p);
+	l->seq = tb_be64_get(v.p + 4);
+	memcpy(l->hash, v.p + 12, TB_HASHLEN);
+	l->flags = tb_be32_get(v.p + 12 + TB_HASHLEN);
+	return 0;
+}
+
+int tb_logstate_get(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
+		    struct tb_logstate *l)
+{
+	struct tb_view v;
+	int err = tb_txn_get(t, TB_T_LOGS, log_id, TB_KEY_LEN, &v);
+	if (err)
+		return err;
+	return tb_logstate_unpack(l, v);
+}
+
+static size_t put_name(uint8_t *out, const char *name)
+{
+	size_t n = strlen(name);
+	TB_ASSERT(n <= TB_NAME_MAX);
+	out[0] = (uint8_t)n;
+	memcpy(out + 1, name, n);
+	return 1 + n;
+}
+
+static int get_name(char *name, const uint8_t *p, size_t avail, size_t *used)
+{
+	if (avail < 1 || p[0] > TB_NAME_MAX || avail < 1u + p[0])
+		return TB_ECORRUPT;
+	memcpy(name, p + 1, p[0]);
+	name[p[0]] = '\0';
+	*used = 1u + p[0];
+	return 0;
+}
+
+size_t tb_community_pack(uint8_t *out, const struct tb_community *c)
+{
+	size_t o = put_name(out, c->name);
+	tb_be64_put(out + o, (uint64_t)c->floor);
+	tb_be64_put(out + o + 8, c->ceiling);
+	tb_be32_put(out + o + 16, c->members);
+	tb_be32_put(out + o + 20, c->active);
+	tb_be64_put(out + o + 24, c->exchanges);
+	tb_be64_put(out + o + 32, c->reversals);
+	tb_be64_put(out + o + 40, c->minutes);
+	return o + 48;
+}
+
+int tb_community_unpack(struct tb_community *c, struct tb_view v)
+{
+	size_t o;
+	if (get_name(c->name, v.p, v.len, &o) || v.len != o + 48)
+		return TB_ECORRUPT;
+	c->floor = (int64_t)tb_be64_get(v.p + o);
+	c->ceiling = tb_be64_get(v.p + o + 8);
+	c->members = tb_be32_get(v.p + o + 16);
+	c->active = tb_be32_get(v.p + o + 20);
+	c->exchanges = tb_be64_get(v.p + o + 24);
+	c->reversals = tb_be64_get(v.p + o + 32);
+	c->minutes = tb_be64_get(v.p + o + 40);
+	return 0;
+}
+
+int tb_community_get(struct tb_txn *t, uint32_t lognum, struct tb_community *c)
+{
+	uint8_t k[4];
+	tb_be32_put(k, lognum);
+	struct tb_view v;
+	int err = tb_txn_get(t, TB_T_COMMUNITY, k, 4, &v);
+	if (err)
+		return err;
+	return tb_community_unpack(c, v);
+}
+
+void tb_community_put(struct tb_txn *t, uint32_t lognum,
+		      const struct tb_community *c)
+{
+	uint8_t k[4], v[TB_COMMUNITY_REC_MAX];
+	tb_be32_put(k, lognum);
+	tb_txn_put(t, TB_T_COMMUNITY, k, 4, v, tb_community_pack(v, c));
+}
+
+size_t tb_member_pack(uint8_t *out, const struct tb_member *m)
+{
+	memcpy(out, m->key, TB_KEY_LEN);
+	tb_be64_put(out + 32, (uint64_t)m->floor);
+	tb_be64_put(out + 40, m->ceiling);
+	tb_be64_put(out + 48, (uint64_t)m->balance);
+	tb_be64_put(out + 56, m->joined_seq);
+	out[64] = m->active ? 1 : 0;
+	return 65 + put_name(out + 65, m->name);
+}
+
+int tb_member_unpack(struct tb_member *m, uint32_t no, struct tb_view v)
+{
+	size_t o;
+	if (v.len < 66 || v.p[64] > 1 || get_name(m->name, v.p + 65, v.len - 65, &o) ||
+	    v.len != 65 + o)
+		return TB_ECORRUPT;
+	m->no = no;
+	memcpy(m->key, v.p, TB_KEY_LEN);
+	m->floor = (int64_t)tb_be64_get(v.p + 32);
+	m->ceiling = tb_be64_get(v.p + 40);
+	m->balance = (int64_t)tb_be64_get(v.p + 48);
+	m->joined_seq = tb_be64_get(v.p + 56);
+	m->active = v.p[64];
+	return 0;
+}
+
+int tb_member_get(struct tb_txn *t, uint32_t lognum, uint32_t no,
+		  struct tb_member *m)
+{
+	uint8_t k[TB_MEMBER_KEY_LEN];
+	tb_member_key(k, lognum, no);
+	struct tb_view v;
+	int err = tb_txn_get(t, TB_T_MEMBERS, k, sizeof k, &v);
+	if (err)
+		return err;
+	return tb_member_unpack(m, no, v);
+}
+
+void tb_member_put(struct tb_txn *t, uint32_t lognum, const struct tb_member *m)
+{
+	uint8_t k[TB_MEMBER_KEY_LEN], v[TB_MEMBER_REC_MAX];
+	tb_member_key(k, lognum, m->no);
+	tb_txn_put(t, TB_T_MEMBERS, k, sizeof k, v, tb_member_pack(v, m));
+}
+
+void tb_fmt_hours(char *out, size_t cap, int64_t minutes)
+{
+	uint64_t a = minutes < 0 ? (uint64_t)0 - (uint64_t)minutes : (uint64_t)minutes;
+	snprintf(out, cap, "%s%llu:%02llu", minutes < 0 ? "-" : minutes > 0 ? "+" : "",
+		 (unsigned long long)(a / 60), (unsigned long long)(a % 60));
+}
+
+int tb_reject_set(struct tb_reject *rej, int err, const uint8_t *log_id,
+		  uint64_t seq, const char *fmt, ...)
+{
+	if (!rej)
+		return err;
+	rej->err = err;
+	if (log_id)
+		memcpy(rej->log_id, log_id, TB_KEY_LEN);
+	rej->seq = seq;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rej->msg, sizeof rej->msg, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+#define TB_MERKLE_KEY_LEN 13
+static void merkle_key(uint8_t k[TB_MERKLE_KEY_LEN], uint32_t lognum,
+		       unsigned level, uint64_t index)
+{
+	tb_be32_put(k, lognum);
+	k[4] = (uint8_t)level;
+	tb_be64_put(k + 5, index);
+}
+
+int tb_merkle_get_db(void *ctx, unsigned level, uint64_t index,
+		     uint8_t out[TB_MERKLE_HASH_LEN])
+{
+	struct tb_merkle_src *src = ctx;
+	uint8_t k[TB_MERKLE_KEY_LEN];
+	merkle_key(k, src->lognum, level, index);
+	struct tb_view v;
+	int err = tb_txn_get(src->t, TB_T_MERKLE, k, sizeof k, &v);
+	if (err)
+		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
+	if (v.len != TB_MERKLE_HASH_LEN)
+		return TB_ECORRUPT;
+	memcpy(out, v.p, TB_MERKLE_HASH_LEN);
+	return 0;
+}
+
+void tb_merkle_store_leaf(struct tb_txn *t, uint32_t lognum, uint64_t index,
+			  const uint8_t leaf[TB_HASHLEN])
+{
+	struct tb_merkle_node nodes[64];
+	struct tb_merkle_src src = {t, lognum};
+	int n = tb_merkle_append(nodes, index, leaf, tb_merkle_get_db, &src);
+	if (n < 0) {
+		if (!t->ret)
+			t->ret = n;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		uint8_t k[TB_MERKLE_KEY_LEN];
+		merkle_key(k, lognum, nodes[i].level, nodes[i].index);
+		tb_txn_put(t, TB_T_MERKLE, k, sizeof k, nodes[i].hash,
+			   TB_MERKLE_HASH_LEN);
+	}
+}

@@ -1,0 +1,176 @@
+/*
+ * reindex.c: rebuilds every derived index (communities, members, balances,
+ * statements, transaction ids) from the logs alone, re-running the ledger
+ * rules and every signature check on the way. It reads entries and never
+ * writes them; derived tables are emptied first, so the result depends on the
+ * logs only. A META "reindexing" mark, set before and cleared after, tells a
+ * later open that an interrupted rebuild must be run again.
+ */
+#include <stdlib.h>
+
+#include "store_int.h"
+
+#define TB_REINDEX_BATCH 2048
+
+struct reindex {
+	struct tb_store *s;
+	uint8_t log_id[TB_KEY_LEN];
+	uint32_t lognum;
+	uint8_t hash[TB_HASHLEN]; /* chain so far */
+	uint64_t seq;
+	struct tb_reject *rej;
+};
+
+static int reindex_log(struct reindex *r)
+{
+	struct tb_entry *e = calloc(TB_REINDEX_BATCH, sizeof *e);
+	struct tb_sigjobs jobs = {0};
+	jobs.cap = TB_REINDEX_BATCH * 3;
+	jobs.jobs = calloc(jobs.cap, sizeof *jobs.jobs);
+	jobs.owner = calloc(jobs.cap, sizeof *jobs.owner);
+	jobs.arena_cap = TB_REINDEX_BATCH * 512;
+	jobs.arena = malloc(jobs.arena_cap);
+	int err = (!e || !jobs.jobs || !jobs.owner || !jobs.arena) ? TB_ENOMEM : 0;
+	uint8_t prefix[4];
+	tb_be32_put(prefix, r->lognum);
+	while (!err) {
+		struct tb_txn t;
+		tb_txn_begin(&t, r->s->db, true);
+		jobs.n = 0;
+		jobs.arena_len = 0;
+		size_t n = 0;
+		for (; n < TB_REINDEX_BATCH; n++) {
+			uint8_t k[TB_ENTRY_KEY_LEN];
+			struct tb_view rec;
+			tb_entry_key(k, r->lognum, r->seq + 1);
+			err = tb_txn_get(&t, TB_T_ENTRIES, k, sizeof k, &rec);
+			if (err == TB_ENOTFOUND) {
+				err = 0;
+				break;
+			}
+			if (!err)
+				err = tb_entry_decode(&e[n], rec.p, rec.len);
+			if (!err && (e[n].seq != r->seq + 1 ||
+				     memcmp(e[n].log_id, r->log_id, TB_KEY_LEN)))
+				err = TB_ESEQ;
+			if (!err && memcmp(e[n].prev, r->hash, TB_HASHLEN))
+				err = TB_EPREV;
+			if (!err && jobs.n < jobs.cap) {
+				tb_entry_verify_job(&jobs.jobs[jobs.n], &e[n]);
+				jobs.owner[jobs.n++] = n;
+				err = tb_rules_apply(&t, r->lognum, &e[n], &jobs, n,
+						     r->rej);
+			}
+			if (err) {
+				if (r->rej && r->rej->err != err)
+					tb_reject_set(r->rej, err, r->log_id,
+						      r->seq + 1, "%s",
+						      tb_strerror(err));
+				break;
+			}
+			tb_entry_hash(r->hash, rec.p, rec.len);
+			r->seq++;
+		}
+		if (!err && jobs.n && tb_verify_batch(jobs.jobs, jobs.n, r->s->threads)) {
+			for (size_t j = 0; j < jobs.n; j++) {
+				if (jobs.jobs[j].result) {
+					const struct tb_entry *b = &e[jobs.owner[j]];
+					err = tb_reject_set(r->rej, TB_EBADSIG,
+							    r->log_id, b->seq,
+							    "a signature does not verify");
+					break;
+				}
+			}
+		}
+		if (err) {
+			tb_txn_abort(&t);
+			break;
+		}
+		if ((err = tb_txn_commit(&t)) || n < TB_REINDEX_BATCH)
+			break;
+	}
+	free(e);
+	free(jobs.jobs);
+	free(jobs.owner);
+	free(jobs.arena);
+	return err;
+}
+
+static int set_mark(struct tb_store *s, bool on)
+{
+	struct tb_txn t;
+	tb_txn_begin(&t, s->db, true);
+	if (on) {
+		for (int tab = 0; tab < TB_T__COUNT; tab++)
+			if (tb_table_is_derived(tab))
+				tb_txn_drop(&t, tab);
+		tb_txn_put(&t, TB_T_META, "reindexing", 10, "1", 1);
+	} else {
+		tb_txn_del(&t, TB_T_META, "reindexing", 10);
+	}
+	return tb_txn_commit(&t);
+}
+
+struct lognums {
+	uint8_t (*ids)[TB_KEY_LEN];
+	uint32_t *nums;
+	size_t n, cap;
+};
+
+static int collect_log(void *ctx, struct tb_view k, struct tb_view v)
+{
+	struct lognums *l = ctx;
+	if (k.len != 4 || v.len != TB_KEY_LEN)
+		return TB_ECORRUPT;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		void *ids = realloc(l->ids, cap * TB_KEY_LEN);
+		if (!ids)
+			return TB_ENOMEM;
+		l->ids = ids;
+		void *nums = realloc(l->nums, cap * sizeof *l->nums);
+		if (!nums)
+			return TB_ENOMEM;
+		l->nums = nums;
+		l->cap = cap;
+	}
+	memcpy(l->ids[l->n], v.p, TB_KEY_LEN);
+	l->nums[l->n++] = tb_be32_get(k.p);
+	return 0;
+}
+
+int tb_store_reindex(struct tb_store *s, struct tb_reject *rej)
+{
+	if (rej)
+		memset(rej, 0, sizeof *rej);
+	if (s->flags & TB_STORE_RDONLY)
+		return TB_EINVAL;
+	struct lognums logs = {0};
+	struct tb_txn t;
+	tb_txn_begin(&t, s->db, false);
+	int err = tb_txn_foreach(&t, TB_T_LOGNUM, NULL, 0, NULL, 0, collect_log, &logs);
+	tb_txn_abort(&t);
+	if (!err)
+		err = set_mark(s, true);
+	for (size_t i = 0; !err && i < logs.n; i++) {
+		struct reindex r = {.s = s, .lognum = logs.nums[i], .rej = rej};
+		memcpy(r.log_id, logs.ids[i], TB_KEY_LEN);
+		err = reindex_log(&r);
+		if (err)
+			break;
+		/* The rebuilt chain must end where the log's head says. */
+		struct tb_txn rt;
+		struct tb_logstate l;
+		tb_txn_begin(&rt, s->db, false);
+		err = tb_logstate_get(&rt, r.log_id, &l);
+		tb_txn_abort(&rt);
+		if (!err && (l.seq != r.seq || memcmp(l.hash, r.hash, TB_HASHLEN)))
+			err = tb_reject_set(rej, TB_ECORRUPT, r.log_id, r.seq,
+					    "the log's head does not match its entries");
+	}
+	if (!err)
+		err = set_mark(s, false);
+	free(logs.ids);
+	free(logs.nums);
+	return err;
+}

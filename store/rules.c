@@ -1,0 +1,449 @@
+/*
+ * rules.c: the ledger rules, one function per entry kind, shared by ingest,
+ * the command line, reindex and verification.
+ *
+ * Given an entry whose encoding, seq and prev are already checked, decide
+ * whether it is allowed by the state its log reached (genesis first and only
+ * first; members numbered in order with unique active names and keys;
+ * exchanges between two different active members within both limits, with
+ * fresh transaction ids and either both members' signatures or the
+ * coordinator's attestation; reversals of an existing, not yet reversed
+ * exchange with the same consent) and apply it to the derived indexes.
+ * Refusals name the rule and, for limits, the limit. This file must never
+ * write an entry, and never accept an entry it has not fully checked.
+ */
+#include "store_int.h"
+
+#define REJ(err, ...) tb_reject_set(rej, (err), e->log_id, e->seq, __VA_ARGS__)
+
+static int valid_date(uint64_t d)
+{
+	unsigned y = (unsigned)(d / 10000), m = (unsigned)(d / 100 % 100),
+		 day = (unsigned)(d % 100);
+	static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30,
+					   31, 31, 30, 31, 30, 31};
+	if (y < 1970 || m < 1 || m > 12 || day < 1)
+		return 0;
+	unsigned max = mdays[m - 1];
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		max = 29;
+	return day <= max;
+}
+
+static int queue_terms(struct tb_sigjobs *jobs, size_t owner,
+		       enum tb_sigctx ctx, const struct tb_msgdef *d,
+		       const void *terms, const uint8_t *k1, struct tb_view s1,
+		       const uint8_t *k2, struct tb_view s2)
+{
+	if (jobs->n + 2 > jobs->cap)
+		return TB_EFULL;
+	size_t len;
+	int err = tb_terms_encode(jobs->arena + jobs->arena_len,
+				  jobs->arena_cap - jobs->arena_len, &len, d, terms);
+	if (err)
+		return err == TB_ETOOBIG ? TB_EFULL : err;
+	const uint8_t *msg = jobs->arena + jobs->arena_len;
+	jobs->arena_len += len;
+	const uint8_t *keys[2] = {k1, k2};
+	const struct tb_view sigs[2] = {s1, s2};
+	for (int i = 0; i < 2; i++) {
+		struct tb_verify_job *j = &jobs->jobs[jobs->n];
+		j->sig = sigs[i].p;
+		j->pk = keys[i];
+		j->msg = msg;
+		j->len = len;
+		j->ctx = ctx;
+		j->result = 0;
+		jobs->owner[jobs->n++] = owner;
+	}
+	return 0;
+}
+
+static int rule_genesis(struct tb_txn *t, uint32_t lognum,
+			const struct tb_entry *e, struct tb_reject *rej)
+{
+	const struct tb_genesis *g = &e->body.genesis;
+	if (e->seq != 1)
+		return REJ(TB_EGENESIS, "a genesis entry may only be entry 1");
+	struct tb_community c = {0};
+	memcpy(c.name, g->name.p, g->name.len);
+	c.floor = g->floor;
+	c.ceiling = g->ceiling;
+	tb_community_put(t, lognum, &c);
+	return 0;
+}
+
+static int active_member(struct tb_txn *t, uint32_t lognum,
+			 const struct tb_entry *e, uint64_t no,
+			 struct tb_member *m, struct tb_reject *rej)
+{
+	int err = tb_member_get(t, lognum, (uint32_t)no, m);
+	if (err == TB_ENOTFOUND)
+		return REJ(TB_EMEMBER, "no member number %llu", (unsigned long long)no);
+	if (err)
+		return err;
+	if (!m->active)
+		return REJ(TB_ELEFT, "member %s has left the community", m->name);
+	return 0;
+}
+
+static int name_key(uint8_t *k, uint32_t lognum, struct tb_view name)
+{
+	tb_be32_put(k, lognum);
+	memcpy(k + 4, name.p, name.len);
+	return (int)(4 + name.len);
+}
+
+struct key_scan {
+	const uint8_t *key;
+	struct tb_member *who;
+};
+
+static int key_scan_cb(void *ctx, struct tb_view k, struct tb_view v)
+{
+	struct key_scan *ks = ctx;
+	if (k.len != TB_MEMBER_KEY_LEN)
+		return TB_ECORRUPT;
+	struct tb_member m;
+	int err = tb_member_unpack(&m, tb_be32_get(k.p + 4), v);
+	if (err)
+		return err;
+	if (m.active && !memcmp(m.key, ks->key, TB_KEY_LEN)) {
+		*ks->who = m;
+		return 1;
+	}
+	return 0;
+}
+
+/* 1 if an active member holds key (and *who is it), 0 if none, or an error.
+ * Communities have at most a few thousand members, and keys change rarely:
+ * a scan keeps the schema small. */
+static int key_in_use(struct tb_txn *t, uint32_t lognum, const uint8_t *key,
+		      struct tb_member *who)
+{
+	uint8_t prefix[4];
+	tb_be32_put(prefix, lognum);
+	struct key_scan ks = {key, who};
+	return tb_txn_foreach(t, TB_T_MEMBERS, prefix, 4, NULL, 0, key_scan_cb, &ks);
+}
+
+static int rule_member_join(struct tb_txn *t, uint32_t lognum,
+			    const struct tb_entry *e, struct tb_reject *rej)
+{
+	const struct tb_member_join *j = &e->body.member_join;
+	struct tb_community c;
+	int err = tb_community_get(t, lognum, &c);
+	if (err)
+		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
+	if (j->member != (uint64_t)c.members + 1)
+		return REJ(TB_EMEMBER, "new member must have number %u, not %llu",
+			   c.members + 1, (unsigned long long)j->member);
+	uint8_t nk[4 + TB_NAME_MAX];
+	int nklen = name_key(nk, lognum, j->name);
+	struct tb_view v;
+	err = tb_txn_get(t, TB_T_NAMES, nk, (size_t)nklen, &v);
+	if (err == 0)
+		return REJ(TB_ENAME, "the name %.*s is already used by a member",
+			   (int)j->name.len, (const char *)j->name.p);
+	if (err != TB_ENOTFOUND)
+		return err;
+	struct tb_member other;
+	if ((err = key_in_use(t, lognum, j->key, &other)) < 0)
+		return err;
+	if (err)
+		return REJ(TB_EEXISTS, "that key already belongs to member %s",
+			   other.name);
+	struct tb_member m = {0};
+	m.no = (uint32_t)j->member;
+	memcpy(m.name, j->name.p, j->name.len);
+	memcpy(m.key, j->key, TB_KEY_LEN);
+	m.floor = j->floor;
+	m.ceiling = j->ceiling;
+	m.active = true;
+	m.joined_seq = e->seq;
+	tb_member_put(t, lognum, &m);
+	uint8_t no[4];
+	tb_be32_put(no, m.no);
+	tb_txn_put(t, TB_T_NAMES, nk, (size_t)nklen, no, 4);
+	c.members++;
+	c.active++;
+	tb_community_put(t, lognum, &c);
+	return 0;
+}
+
+static int rule_member_key(struct tb_txn *t, uint32_t lognum,
+			   const struct tb_entry *e, struct tb_reject *rej)
+{
+	const struct tb_member_key *mk = &e->body.member_key;
+	struct tb_member m, other;
+	int err = active_member(t, lognum, e, mk->member, &m, rej);
+	if (err)
+		return err;
+	if ((err = key_in_use(t, lognum, mk->key, &other)) < 0)
+		return err;
+	if (err)
+		return REJ(TB_EEXISTS, "that key already belongs to member %s",
+			   other.name);
+	memcpy(m.key, mk->key, TB_KEY_LEN);
+	tb_member_put(t, lognum, &m);
+	return 0;
+}
+
+static int rule_member_left(struct tb_txn *t, uint32_t lognum,
+			    const struct tb_entry *e, struct tb_reject *rej)
+{
+	struct tb_member m;
+	int err = active_member(t, lognum, e, e->body.member_left.member, &m, rej);
+	if (err)
+		return err;
+	m.active = false;
+	tb_member_put(t, lognum, &m);
+	uint8_t nk[4 + TB_NAME_MAX];
+	struct tb_view name = {(const uint8_t *)m.name, strlen(m.name)};
+	tb_txn_del(t, TB_T_NAMES, nk, (size_t)name_key(nk, lognum, name));
+	struct tb_community c;
+	if ((err = tb_community_get(t, lognum, &c)))
+		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
+	c.active--;
+	tb_community_put(t, lognum, &c);
+	return 0;
+}
+
+/* Checks that moving `minutes` from receiver to provider keeps both within
+ * their limits. */
+static int check_limits(const struct tb_entry *e, const struct tb_member *prov,
+			const struct tb_member *recv, int64_t minutes,
+			struct tb_reject *rej)
+{
+	char a[32], b[32];
+	int64_t pb = prov->balance + minutes, rb = recv->balance - minutes;
+	if (rb < recv->floor) {
+		tb_fmt_hours(a, sizeof a, rb);
+		tb_fmt_hours(b, sizeof b, recv->floor);
+		return REJ(TB_EFLOOR,
+			   "%s's balance would be %s hours, below the debt limit of %s hours",
+			   recv->name, a, b);
+	}
+	if (prov->ceiling && pb > (int64_t)prov->ceiling) {
+		tb_fmt_hours(a, sizeof a, pb);
+		tb_fmt_hours(b, sizeof b, (int64_t)prov->ceiling);
+		return REJ(TB_ECEILING,
+			   "%s's balance would be %s hours, above the ceiling of %s hours",
+			   prov->name, a, b);
+	}
+	return 0;
+}
+
+static int check_consent(const struct tb_entry *e, uint64_t attested,
+			 struct tb_view ps, struct tb_view rs,
+			 struct tb_reject *rej)
+{
+	if (attested) {
+		if (ps.len || rs.len)
+			return REJ(TB_ECONSENT,
+				   "an attested entry carries no member signatures");
+		return 0;
+	}
+	if (ps.len != TB_SIGLEN || rs.len != TB_SIGLEN)
+		return REJ(TB_ECONSENT,
+			   "needs the signatures of both members or the coordinator's attestation");
+	return 0;
+}
+
+static void history_put(struct tb_txn *t, uint32_t lognum, uint32_t member,
+			uint64_t seq, int64_t delta, int64_t balance)
+{
+	uint8_t k[16], v[16];
+	tb_member_key(k, lognum, member);
+	tb_be64_put(k + 8, seq);
+	tb_be64_put(v, (uint64_t)delta);
+	tb_be64_put(v + 8, (uint64_t)balance);
+	tb_txn_put(t, TB_T_HISTORY, k, sizeof k, v, sizeof v);
+}
+
+static void txid_key(uint8_t k[4 + TB_TXID_LEN], uint32_t lognum,
+		     const uint8_t *txid)
+{
+	tb_be32_put(k, lognum);
+	memcpy(k + 4, txid, TB_TXID_LEN);
+}
+
+static int txid_fresh(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		      const uint8_t *txid, struct tb_reject *rej)
+{
+	uint8_t k[4 + TB_TXID_LEN];
+	txid_key(k, lognum, txid);
+	struct tb_view v;
+	int err = tb_txn_get(t, TB_T_TXIDS, k, sizeof k, &v);
+	if (err == 0)
+		return REJ(TB_EDUPTX, "transaction id already used by entry %llu",
+			   v.len == 16 ? (unsigned long long)tb_be64_get(v.p) : 0ull);
+	return err == TB_ENOTFOUND ? 0 : err;
+}
+
+static void txid_put(struct tb_txn *t, uint32_t lognum, const uint8_t *txid,
+		     uint64_t seq, uint64_t reversed_by)
+{
+	uint8_t k[4 + TB_TXID_LEN], v[16];
+	txid_key(k, lognum, txid);
+	tb_be64_put(v, seq);
+	tb_be64_put(v + 8, reversed_by);
+	tb_txn_put(t, TB_T_TXIDS, k, sizeof k, v, sizeof v);
+}
+
+/* Moves minutes from receiver to provider (negative: back) and records it. */
+static int transfer(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		    struct tb_member *prov, struct tb_member *recv,
+		    int64_t minutes)
+{
+	prov->balance += minutes;
+	recv->balance -= minutes;
+	tb_member_put(t, lognum, prov);
+	tb_member_put(t, lognum, recv);
+	history_put(t, lognum, prov->no, e->seq, minutes, prov->balance);
+	history_put(t, lognum, recv->no, e->seq, -minutes, recv->balance);
+	struct tb_community c;
+	int err = tb_community_get(t, lognum, &c);
+	if (err)
+		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
+	if (minutes > 0) {
+		c.exchanges++;
+		c.minutes += (uint64_t)minutes;
+	} else {
+		c.reversals++;
+		c.minutes -= (uint64_t)-minutes;
+	}
+	tb_community_put(t, lognum, &c);
+	return 0;
+}
+
+static int rule_exchange(struct tb_txn *t, uint32_t lognum,
+			 const struct tb_entry *e, struct tb_sigjobs *jobs,
+			 size_t owner, struct tb_reject *rej)
+{
+	const struct tb_exchange *x = &e->body.exchange;
+	struct tb_member prov, recv;
+	int err;
+	if (x->provider == x->receiver)
+		return REJ(TB_ESELF, "provider and receiver are the same member");
+	if ((err = active_member(t, lognum, e, x->provider, &prov, rej)) ||
+	    (err = active_member(t, lognum, e, x->receiver, &recv, rej)))
+		return err;
+	if (!valid_date(x->date))
+		return REJ(TB_EDATE, "%llu is not a valid date (YYYYMMDD)",
+			   (unsigned long long)x->date);
+	if ((err = txid_fresh(t, lognum, e, x->txid, rej)) ||
+	    (err = check_consent(e, x->attested, x->provider_sig, x->receiver_sig,
+				 rej)) ||
+	    (err = check_limits(e, &prov, &recv, (int64_t)x->minutes, rej)))
+		return err;
+	if (!x->attested) {
+		struct tb_exchange_terms terms;
+		memcpy(terms.log_id, e->log_id, TB_KEY_LEN);
+		memcpy(terms.txid, x->txid, TB_TXID_LEN);
+		terms.provider = x->provider;
+		terms.receiver = x->receiver;
+		terms.minutes = x->minutes;
+		terms.category = x->category;
+		memcpy(terms.memo_hash, x->memo_hash, TB_HASHLEN);
+		terms.date = x->date;
+		if ((err = queue_terms(jobs, owner, TB_CTX_EXCHANGE,
+				       &tb_def_exchange_terms, &terms, prov.key,
+				       x->provider_sig, recv.key, x->receiver_sig)))
+			return err;
+	}
+	txid_put(t, lognum, x->txid, e->seq, 0);
+	return transfer(t, lognum, e, &prov, &recv, (int64_t)x->minutes);
+}
+
+static int rule_reversal(struct tb_txn *t, uint32_t lognum,
+			 const struct tb_entry *e, struct tb_sigjobs *jobs,
+			 size_t owner, struct tb_reject *rej)
+{
+	const struct tb_reversal *r = &e->body.reversal;
+	uint8_t k[4 + TB_TXID_LEN];
+	txid_key(k, lognum, r->original);
+	struct tb_view v;
+	int err = tb_txn_get(t, TB_T_TXIDS, k, sizeof k, &v);
+	if (err == TB_ENOTFOUND)
+		return REJ(TB_ENOTX, "no exchange with the transaction id to reverse");
+	if (err)
+		return err;
+	if (v.len != 16)
+		return TB_ECORRUPT;
+	uint64_t oseq = tb_be64_get(v.p);
+	if (tb_be64_get(v.p + 8))
+		return REJ(TB_EREVERSED, "that exchange was already reversed by entry %llu",
+			   (unsigned long long)tb_be64_get(v.p + 8));
+	if ((err = txid_fresh(t, lognum, e, r->txid, rej)) ||
+	    (err = check_consent(e, r->attested, r->provider_sig, r->receiver_sig,
+				 rej)))
+		return err;
+
+	uint8_t ek[TB_ENTRY_KEY_LEN];
+	tb_entry_key(ek, lognum, oseq);
+	struct tb_view rec;
+	struct tb_entry orig;
+	if ((err = tb_txn_get(t, TB_T_ENTRIES, ek, sizeof ek, &rec)))
+		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
+	if (tb_entry_decode(&orig, rec.p, rec.len))
+		return TB_ECORRUPT;
+	if (orig.kind != TB_KIND_EXCHANGE)
+		return REJ(TB_ENOTX, "entry %llu is not an exchange",
+			   (unsigned long long)oseq);
+	const struct tb_exchange *x = &orig.body.exchange;
+	struct tb_member prov, recv;
+	if ((err = tb_member_get(t, lognum, (uint32_t)x->provider, &prov)) ||
+	    (err = tb_member_get(t, lognum, (uint32_t)x->receiver, &recv)))
+		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
+	/* Undoing is an exchange the other way round: same limits. */
+	if ((err = check_limits(e, &recv, &prov, (int64_t)x->minutes, rej)))
+		return err;
+	if (!r->attested) {
+		struct tb_reversal_terms terms;
+		memcpy(terms.log_id, e->log_id, TB_KEY_LEN);
+		memcpy(terms.txid, r->txid, TB_TXID_LEN);
+		memcpy(terms.original, r->original, TB_TXID_LEN);
+		if ((err = queue_terms(jobs, owner, TB_CTX_REVERSAL,
+				       &tb_def_reversal_terms, &terms, prov.key,
+				       r->provider_sig, recv.key, r->receiver_sig)))
+			return err;
+	}
+	txid_put(t, lognum, x->txid, oseq, e->seq);
+	txid_put(t, lognum, r->txid, e->seq, 0);
+	return transfer(t, lognum, e, &prov, &recv, -(int64_t)x->minutes);
+}
+
+int tb_rules_apply(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		   struct tb_sigjobs *jobs, size_t owner, struct tb_reject *rej)
+{
+	if (e->seq == 1 && e->kind != TB_KIND_GENESIS)
+		return REJ(TB_EGENESIS, "entry 1 of a log must be its genesis");
+	int err = TB_EKIND;
+	switch ((enum tb_kind)e->kind) {
+	case TB_KIND_GENESIS:
+		err = rule_genesis(t, lognum, e, rej);
+		break;
+	case TB_KIND_MEMBER_JOIN:
+		err = rule_member_join(t, lognum, e, rej);
+		break;
+	case TB_KIND_MEMBER_KEY:
+		err = rule_member_key(t, lognum, e, rej);
+		break;
+	case TB_KIND_MEMBER_LEFT:
+		err = rule_member_left(t, lognum, e, rej);
+		break;
+	case TB_KIND_EXCHANGE:
+		err = rule_exchange(t, lognum, e, jobs, owner, rej);
+		break;
+	case TB_KIND_REVERSAL:
+		err = rule_reversal(t, lognum, e, jobs, owner, rej);
+		break;
+	}
+	if (err == TB_EKIND)
+		return REJ(TB_EKIND, "unknown entry kind %llu",
+			   (unsigned long long)e->kind);
+	if (err && rej && rej->err != err)
+		tb_reject_set(rej, err, e->log_id, e->seq, "%s", tb_strerror(err));
+	return err ? err : t->ret;
+}

@@ -1,0 +1,109 @@
+/*
+ * store_int.h: what the store's files share and nobody else sees: the store
+ * struct, the key schema (a table per kind of record, big-endian numbers so
+ * keys sort in log order) and the fixed layouts of derived records.
+ */
+#ifndef TB_STORE_INT_H
+#define TB_STORE_INT_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "tb_store.h"
+
+struct tb_store {
+	struct tb_db *db;
+	unsigned flags;
+	unsigned threads;
+};
+
+/* Value of LOGS[log_id]. */
+struct tb_logstate {
+	uint32_t lognum;
+	uint64_t seq;
+	uint8_t hash[TB_HASHLEN];
+	uint32_t flags;
+};
+#define TB_LOGSTATE_LEN (4 + 8 + TB_HASHLEN + 4)
+#define TB_LOG_FORKED 1u
+
+void tb_logstate_pack(uint8_t out[TB_LOGSTATE_LEN], const struct tb_logstate *l);
+int tb_logstate_unpack(struct tb_logstate *l, struct tb_view v);
+/* Reads a log's state; TB_ENOTFOUND if the store has never seen it. */
+int tb_logstate_get(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
+		    struct tb_logstate *l);
+
+/* Keys. */
+#define TB_ENTRY_KEY_LEN 12
+static inline void tb_entry_key(uint8_t k[TB_ENTRY_KEY_LEN], uint32_t lognum,
+				uint64_t seq)
+{
+	tb_be32_put(k, lognum);
+	tb_be64_put(k + 4, seq);
+}
+
+#define TB_MEMBER_KEY_LEN 8
+static inline void tb_member_key(uint8_t k[TB_MEMBER_KEY_LEN], uint32_t lognum,
+				 uint32_t member)
+{
+	tb_be32_put(k, lognum);
+	tb_be32_put(k + 4, member);
+}
+
+/* Derived records. */
+#define TB_COMMUNITY_REC_MAX (1 + TB_NAME_MAX + 8 * 6 + 4 * 2)
+size_t tb_community_pack(uint8_t *out, const struct tb_community *c);
+int tb_community_unpack(struct tb_community *c, struct tb_view v);
+int tb_community_get(struct tb_txn *t, uint32_t lognum, struct tb_community *c);
+void tb_community_put(struct tb_txn *t, uint32_t lognum,
+		      const struct tb_community *c);
+
+#define TB_MEMBER_REC_MAX (TB_KEY_LEN + 8 * 4 + 1 + 1 + TB_NAME_MAX)
+size_t tb_member_pack(uint8_t *out, const struct tb_member *m);
+int tb_member_unpack(struct tb_member *m, uint32_t no, struct tb_view v);
+int tb_member_get(struct tb_txn *t, uint32_t lognum, uint32_t no,
+		  struct tb_member *m);
+void tb_member_put(struct tb_txn *t, uint32_t lognum, const struct tb_member *m);
+
+/* Per-batch context the rules fill with member signatures to check. */
+struct tb_sigjobs {
+	struct tb_verify_job *jobs;
+	size_t *owner; /* index of the batch record each job belongs to */
+	size_t n;
+	size_t cap;
+	uint8_t *arena; /* encoded terms the jobs point into */
+	size_t arena_len;
+	size_t arena_cap;
+};
+
+/*
+ * Applies the ledger rules for entry e (already decoded, seq and prev
+ * checked) of log lognum: refuses what breaks a rule (a negative TB_E* code
+ * with rej->msg saying why, naming limits), else updates the derived indexes
+ * in t and queues the member signatures to verify in jobs (tagged with
+ * `owner`).
+ */
+int tb_rules_apply(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		   struct tb_sigjobs *jobs, size_t owner, struct tb_reject *rej);
+
+/* Formats minutes as hours for messages: "-10:00", "+1:30". */
+void tb_fmt_hours(char *out, size_t cap, int64_t minutes);
+
+/* Sets a rejection: err, where, and a printf-style sentence. */
+int tb_reject_set(struct tb_reject *rej, int err, const uint8_t *log_id,
+		  uint64_t seq, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Merkle getter over the MERKLE table of one log inside a transaction. */
+struct tb_merkle_src {
+	struct tb_txn *t;
+	uint32_t lognum;
+};
+int tb_merkle_get_db(void *ctx, unsigned level, uint64_t index,
+		     uint8_t out[TB_MERKLE_HASH_LEN]);
+/* Appends leaf `index` of a log's tree, writing the completed nodes. */
+void tb_merkle_store_leaf(struct tb_txn *t, uint32_t lognum, uint64_t index,
+			  const uint8_t leaf[TB_HASHLEN]);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * tb_store.h: the ledger store, the store module's public header.
+ *
+ * A store is one LMDB environment in a data directory holding several logs
+ * (the community's own, and later its peers'), each an append-only sequence
+ * of signed entries with its RFC 6962 Merkle tree, plus derived indexes
+ * (communities, members, balances, statements, transaction ids) that the
+ * ledger rules maintain and tb_store_reindex rebuilds from the logs. Nothing
+ * here updates or deletes an entry. An append returns success only after its
+ * transaction committed with sync on.
+ */
+#ifndef TB_STORE_H
+#define TB_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tb_merkle.h"
+#include "tb_proto.h"
+
+struct tb_store;
+
+enum {
+	TB_STORE_RDONLY = 1,  /* open an existing store read-only */
+	TB_STORE_SCRATCH = 2, /* no fsync: throwaway stores of audits only */
+};
+
+/* Largest number of records one tb_store_append call takes. */
+#define TB_APPEND_MAX 4096
+
+TB_MUST_CHECK int tb_store_open(struct tb_store **out, const char *dir,
+				unsigned flags);
+void tb_store_free(struct tb_store *s);
+/* Threads for signature checks (0, the default: one per online CPU). */
+void tb_store_set_threads(struct tb_store *s, unsigned n);
+
+/* Why an entry was refused: the code, where, and a sentence for humans. */
+struct tb_reject {
+	int err;
+	uint8_t log_id[TB_KEY_LEN];
+	uint64_t seq;
+	char msg[256];
+};
+
+/*
+ * Verifies and appends records (each an entry record as tb_entry_decode
+ * takes), which may belong to several logs, in one transaction. Checks, in
+ * order: decoding, seq (the next of its log; an identical copy of a stored
+ * entry is skipped as already held), prev, ledger rules, then all signatures
+ * of the batch on every core. The longest valid prefix is committed; *accepted
+ * says how many records that is (skipped duplicates included). Returns 0 if
+ * all were accepted, else the error of the first refused record, described in
+ * *rej (rej may be NULL).
+ */
+TB_MUST_CHECK int tb_store_append(struct tb_store *s, const struct tb_view *recs,
+				  size_t n, size_t *accepted,
+				  struct tb_reject *rej);
+
+/*
+ * Builds, signs with kp (the key of the store's own log) and appends the next
+ * entry of the own log, in one transaction with the rules check. kind/body as
+ * in struct tb_entry. On success *seq (may be NULL) is the new entry's seq.
+ */
+TB_MUST_CHECK int tb_store_append_own(struct tb_store *s,
+				      const struct tb_keypair *kp, uint64_t kind,
+				      const void *body, uint64_t *seq,
+				      struct tb_reject *rej);
+
+/* The own log's id (set once by tb_store_set_self). */
+TB_MUST_CHECK int tb_store_self(struct tb_store *s, uint8_t log_id[TB_KEY_LEN]);
+TB_MUST_CHECK int tb_store_set_self(struct tb_store *s,
+				    const uint8_t log_id[TB_KEY_LEN]);
+
+struct tb_head {
+	uint8_t log_id[TB_KEY_LEN];
+	uint64_t seq; /* 0: log known but empty */
+	uint8_t hash[TB_HASHLEN];
+	uint32_t flags;
+};
+
+TB_MUST_CHECK int tb_store_head(struct tb_store *s,
+				const uint8_t log_id[TB_KEY_LEN],
+				struct tb_head *out);
+typedef int (*tb_head_fn)(void *ctx, const struct tb_head *h);
+int tb_store_foreach_log(struct tb_store *s, tb_head_fn cb, void *ctx);
+
+/* Copies entry seq of a log into buf. */
+TB_MUST_CHECK int tb_store_get_entry(struct tb_store *s,
+				     const uint8_t log_id[TB_KEY_LEN],
+				     uint64_t seq, uint8_t *buf, size_t cap,
+				     size_t *len);
+/* Calls cb for each entry of a log from seq `from` on (rec is a view valid
+ * only during the call); stops early when cb returns non-zero. */
+typedef int (*tb_entry_fn)(void *ctx, uint64_t seq, struct tb_view rec);
+int tb_store_foreach_entry(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
+			   uint64_t from, tb_entry_fn cb, void *ctx);
+
+/* Merkle root of the first size entries of a log; and proofs. */
+TB_MUST_CHECK int tb_store_root(struct tb_store *s,
+				const uint8_t log_id[TB_KEY_LEN], uint64_t size,
+				uint8_t root[TB_HASHLEN]);
+TB_MUST_CHECK int tb_store_inclusion_proof(struct tb_store *s,
+					   const uint8_t log_id[TB_KEY_LEN],
+					   uint64_t index, uint64_t size,
+					   uint8_t proof[][TB_HASHLEN],
+					   size_t cap, size_t *n);
+TB_MUST_CHECK int tb_store_consistency_proof(struct tb_store *s,
+					     const uint8_t log_id[TB_KEY_LEN],
+					     uint64_t size1, uint64_t size2,
+					     uint8_t proof[][TB_HASHLEN],
+					     size_t cap, size_t *n);
+
+/* ---- derived views ---- */
+
+struct tb_community {
+	char name[TB_NAME_MAX + 1];
+	int64_t floor;
+	uint64_t ceiling;
+	uint32_t members;      /* ever joined */
+	uint32_t active;       /* not left */
+	uint64_t exchanges;    /* exchanges recorded (reversals not counted) */
+	uint64_t reversals;
+	uint64_t minutes;      /* minutes exchanged, net of reversals */
+};
+
+struct tb_member {
+	uint32_t no;
+	char name[TB_NAME_MAX + 1];
+	uint8_t key[TB_KEY_LEN];
+	int64_t floor;
+	uint64_t ceiling; /* 0: none */
+	int64_t balance;  /* minutes */
+	bool active;
+	uint64_t joined_seq;
+};
+
+/* One line of a member's statement. */
+struct tb_history_item {
+	uint64_t seq;
+	int64_t delta;   /* minutes: + earned, - spent */
+	int64_t balance; /* after this entry */
+};
+
+TB_MUST_CHECK int tb_store_community(struct tb_store *s,
+				     const uint8_t log_id[TB_KEY_LEN],
+				     struct tb_community *out);
+TB_MUST_CHECK int tb_store_member(struct tb_store *s,
+				  const uint8_t log_id[TB_KEY_LEN], uint32_t no,
+				  struct tb_member *out);
+/* Active member by name. */
+TB_MUST_CHECK int tb_store_member_by_name(struct tb_store *s,
+					  const uint8_t log_id[TB_KEY_LEN],
+					  const char *name, struct tb_member *out);
+typedef int (*tb_member_fn)(void *ctx, const struct tb_member *m);
+int tb_store_foreach_member(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
+			    tb_member_fn cb, void *ctx);
+typedef int (*tb_history_fn)(void *ctx, const struct tb_history_item *h);
+int tb_store_foreach_history(struct tb_store *s,
+			     const uint8_t log_id[TB_KEY_LEN], uint32_t member,
+			     tb_history_fn cb, void *ctx);
+/* Seq of the exchange or reversal with txid, and the seq of the reversal that
+ * undid it (0 if none). */
+TB_MUST_CHECK int tb_store_tx(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
+			      const uint8_t txid[TB_TXID_LEN], uint64_t *seq,
+			      uint64_t *reversed_by);
+
+/* Drops and rebuilds every derived index from the logs (full re-verification). */
+TB_MUST_CHECK int tb_store_reindex(struct tb_store *s, struct tb_reject *rej);
+
+/* Bytes of the map in use. */
+TB_MUST_CHECK int tb_store_size(struct tb_store *s, uint64_t *bytes);
+
+/* ---- local tables (never in a log) ---- */
+
+#define TB_MEMO_MAX 1024
+#define TB_MEMO_SALT_LEN 16
+
+/* memo_hash = SHA-256(salt || text): the log commits to the memo without
+ * revealing it; erasing salt and text leaves nothing to guess from. */
+void tb_memo_hash(uint8_t out[TB_HASHLEN], const uint8_t salt[TB_MEMO_SALT_LEN],
+		  const char *text, size_t len);
+TB_MUST_CHECK int tb_store_memo_put(struct tb_store *s,
+				    const uint8_t txid[TB_TXID_LEN],
+				    const uint8_t salt[TB_MEMO_SALT_LEN],
+				    const char *text, size_t len);
+/* Copies the memo text (NUL-terminated) into out; TB_ENOTFOUND if erased. */
+TB_MUST_CHECK int tb_store_memo_get(struct tb_store *s,
+				    const uint8_t txid[TB_TXID_LEN], char *out,
+				    size_t cap);
+TB_MUST_CHECK int tb_store_memo_erase(struct tb_store *s,
+				      const uint8_t txid[TB_TXID_LEN]);
+
+/* Pending proposals (encoded struct tb_proposal), keyed by txid. */
+TB_MUST_CHECK int tb_store_pending_put(struct tb_store *s,
+				       const uint8_t txid[TB_TXID_LEN],
+				       const uint8_t *msg, size_t len);
+TB_MUST_CHECK int tb_store_pending_get(struct tb_store *s,
+				       const uint8_t txid[TB_TXID_LEN],
+				       uint8_t *buf, size_t cap, size_t *len);
+TB_MUST_CHECK int tb_store_pending_del(struct tb_store *s,
+				       const uint8_t txid[TB_TXID_LEN]);
+typedef int (*tb_pending_fn)(void *ctx, struct tb_view msg);
+int tb_store_foreach_pending(struct tb_store *s, tb_pending_fn cb, void *ctx);
+
+/* ---- verification ---- */
+
+struct tb_verify_report {
+	uint64_t logs;
+	uint64_t entries;
+	int err;                /* first violation, 0 if none */
+	struct tb_reject where; /* log, seq and sentence of the first violation */
+};
+
+/*
+ * Re-verifies a data directory (opened read-only) or an export file from
+ * scratch: every record is re-appended to a throwaway store under tmpdir (so
+ * every signature, seq, prev and rule is checked by the same code as ingest),
+ * then Merkle roots and balances are compared with the stored ones. Returns
+ * 0 if clean, the first violation's error otherwise (also in the report), or
+ * an I/O error.
+ */
+int tb_verify_dir(const char *dir, const char *tmpdir,
+		  struct tb_verify_report *rep);
+int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
+		     struct tb_verify_report *rep);
+/* Writes every log of a store as an export file to fd. */
+TB_MUST_CHECK int tb_store_export(struct tb_store *s, int fd, uint64_t *items);
+
+#endif

@@ -1,0 +1,329 @@
+/*
+ * verify.c: re-verification of a data directory or an export file with no
+ * trust in whoever produced it, and writing export files.
+ *
+ * Every record is appended afresh to a throwaway store, so the checks are
+ * exactly those of ingest (decoding, seq, prev, rules, signatures); then, for
+ * a data directory, the stored heads, Merkle roots and balances must equal
+ * the recomputed ones. The first violation is reported with its log and seq.
+ * Nothing here writes to the store being verified.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "store_int.h"
+
+#define TB_VERIFY_BATCH 1024
+
+struct feeder {
+	struct tb_store *scratch;
+	struct tb_verify_report *rep;
+	uint8_t *buf; /* copies of pending records */
+	size_t buf_len;
+	struct tb_view recs[TB_VERIFY_BATCH];
+	size_t n;
+};
+
+static int feeder_flush(struct feeder *f)
+{
+	if (!f->n)
+		return 0;
+	size_t accepted;
+	struct tb_reject rej;
+	int err = tb_store_append(f->scratch, f->recs, f->n, &accepted, &rej);
+	f->rep->entries += accepted;
+	if (err) {
+		f->rep->err = err;
+		f->rep->where = rej;
+	}
+	f->n = 0;
+	f->buf_len = 0;
+	return err;
+}
+
+static int feeder_add(struct feeder *f, struct tb_view rec)
+{
+	if (rec.len > TB_ENTRY_MAX) {
+		struct tb_entry e;
+		int derr = tb_entry_decode(&e, rec.p, TB_ENTRY_MAX);
+		(void)derr; /* only for the log and seq it may have read */
+		f->rep->err = TB_ETOOBIG;
+		tb_reject_set(&f->rep->where, TB_ETOOBIG, e.log_id, e.seq,
+			      "entry is over the %d byte cap", TB_ENTRY_MAX);
+		return TB_ETOOBIG;
+	}
+	if (f->n == TB_VERIFY_BATCH || f->buf_len + rec.len > TB_VERIFY_BATCH * TB_ENTRY_MAX) {
+		int err = feeder_flush(f);
+		if (err)
+			return err;
+	}
+	memcpy(f->buf + f->buf_len, rec.p, rec.len);
+	f->recs[f->n].p = f->buf + f->buf_len;
+	f->recs[f->n].len = rec.len;
+	f->buf_len += rec.len;
+	f->n++;
+	return 0;
+}
+
+static int scratch_open(const char *tmpdir, char *path, size_t cap,
+			struct tb_store **scratch)
+{
+	snprintf(path, cap, "%s/tally-verify-XXXXXX", tmpdir ? tmpdir : "/tmp");
+	if (!mkdtemp(path))
+		return TB_EIO;
+	int err = tb_store_open(scratch, path, TB_STORE_SCRATCH);
+	if (err)
+		rmdir(path);
+	return err;
+}
+
+static void scratch_close(struct tb_store *scratch, const char *path)
+{
+	char f[4200];
+	tb_store_free(scratch);
+	snprintf(f, sizeof f, "%s/data.mdb", path);
+	unlink(f);
+	snprintf(f, sizeof f, "%s/lock.mdb", path);
+	unlink(f);
+	rmdir(path);
+}
+
+static int feeder_init(struct feeder *f, struct tb_verify_report *rep)
+{
+	memset(f, 0, sizeof *f);
+	f->rep = rep;
+	f->buf = malloc((size_t)TB_VERIFY_BATCH * TB_ENTRY_MAX);
+	return f->buf ? 0 : TB_ENOMEM;
+}
+
+/* ---- data directories ---- */
+
+struct dir_ctx {
+	struct tb_store *src;
+	struct feeder *f;
+	int err;
+};
+
+static int feed_entry(void *ctx, uint64_t seq, struct tb_view rec)
+{
+	(void)seq;
+	struct feeder *f = ctx;
+	return feeder_add(f, rec);
+}
+
+static int feed_log(void *ctx, const struct tb_head *h)
+{
+	struct dir_ctx *d = ctx;
+	d->f->rep->logs++;
+	int err = tb_store_foreach_entry(d->src, h->log_id, 1, feed_entry, d->f);
+	if (!err)
+		err = feeder_flush(d->f);
+	return err;
+}
+
+/* Compares a stored member record with the recomputed one. */
+struct member_cmp {
+	struct tb_store *scratch;
+	const uint8_t *log_id;
+	struct tb_verify_report *rep;
+};
+
+struct log_cmp {
+	struct tb_store *src;
+	struct tb_store *scratch;
+	struct tb_verify_report *rep;
+};
+
+static int compare_member(void *ctx, const struct tb_member *m)
+{
+	struct member_cmp *c = ctx;
+	struct tb_member r;
+	int err = tb_store_member(c->scratch, c->log_id, m->no, &r);
+	if (err || r.balance != m->balance || r.floor != m->floor ||
+	    r.active != m->active || memcmp(r.key, m->key, TB_KEY_LEN)) {
+		c->rep->err = TB_ECORRUPT;
+		return tb_reject_set(&c->rep->where, TB_ECORRUPT, c->log_id, 0,
+				     "stored record of member %u (%s) differs from the one recomputed from the log",
+				     m->no, m->name);
+	}
+	return 0;
+}
+
+static int compare_log(void *ctx, const struct tb_head *h)
+{
+	struct log_cmp *c = ctx;
+	struct tb_store *src = c->src;
+	struct tb_head r;
+	uint8_t root_src[TB_HASHLEN], root_re[TB_HASHLEN];
+	int err = tb_store_head(c->scratch, h->log_id, &r);
+	if (!err && (r.seq != h->seq || memcmp(r.hash, h->hash, TB_HASHLEN)))
+		err = TB_ECORRUPT;
+	if (err) {
+		c->rep->err = TB_ECORRUPT;
+		return tb_reject_set(&c->rep->where, TB_ECORRUPT, h->log_id, h->seq,
+				     "the stored head does not match the entries");
+	}
+	err = tb_store_root(src, h->log_id, h->seq, root_src);
+	if (!err)
+		err = tb_store_root(c->scratch, h->log_id, h->seq, root_re);
+	if (err || memcmp(root_src, root_re, TB_HASHLEN)) {
+		c->rep->err = TB_ECORRUPT;
+		return tb_reject_set(&c->rep->where, TB_ECORRUPT, h->log_id, h->seq,
+				     "the stored Merkle tree does not match the entries");
+	}
+	struct member_cmp mc = {c->scratch, h->log_id, c->rep};
+	return tb_store_foreach_member(src, h->log_id, compare_member, &mc);
+}
+
+int tb_verify_dir(const char *dir, const char *tmpdir,
+		  struct tb_verify_report *rep)
+{
+	memset(rep, 0, sizeof *rep);
+	struct tb_store *src = NULL, *scratch = NULL;
+	char path[4096];
+	struct feeder f;
+	int err = tb_store_open(&src, dir, TB_STORE_RDONLY);
+	if (err)
+		return err;
+	if ((err = feeder_init(&f, rep)) ||
+	    (err = scratch_open(tmpdir, path, sizeof path, &scratch))) {
+		free(f.buf);
+		tb_store_free(src);
+		return err;
+	}
+	f.scratch = scratch;
+	struct dir_ctx d = {src, &f, 0};
+	err = tb_store_foreach_log(src, feed_log, &d);
+	if (!err) {
+		struct log_cmp c = {src, scratch, rep};
+		err = tb_store_foreach_log(src, compare_log, &c);
+	}
+	if (err && !rep->err) {
+		rep->err = err;
+		if (!rep->where.err)
+			tb_reject_set(&rep->where, err, NULL, 0, "%s",
+				      tb_strerror(err));
+	}
+	scratch_close(scratch, path);
+	free(f.buf);
+	tb_store_free(src);
+	return rep->err;
+}
+
+/* ---- export files ---- */
+
+int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
+		     struct tb_verify_report *rep)
+{
+	memset(rep, 0, sizeof *rep);
+	struct tb_export_reader r;
+	struct tb_store *scratch = NULL;
+	char path[4096];
+	struct feeder f;
+	int err = tb_export_open(&r, file, len);
+	if (err) {
+		rep->err = err;
+		tb_reject_set(&rep->where, err, NULL, 0, "not a Tally export file: %s",
+			      tb_strerror(err));
+		return err;
+	}
+	if ((err = feeder_init(&f, rep)) ||
+	    (err = scratch_open(tmpdir, path, sizeof path, &scratch))) {
+		free(f.buf);
+		return err;
+	}
+	f.scratch = scratch;
+	enum tb_export_item type;
+	struct tb_view item;
+	uint8_t last_log[TB_KEY_LEN] = {0};
+	for (;;) {
+		err = tb_export_next(&r, &type, &item);
+		if (err <= 0)
+			break;
+		struct tb_entry e;
+		int derr = tb_entry_decode(&e, item.p, item.len);
+		(void)derr; /* the append below reports it, with log and seq */
+		if (memcmp(e.log_id, last_log, TB_KEY_LEN)) {
+			rep->logs++;
+			memcpy(last_log, e.log_id, TB_KEY_LEN);
+		}
+		if ((err = feeder_add(&f, item)))
+			break;
+	}
+	if (err < 0 && !rep->err) {
+		rep->err = err;
+		tb_reject_set(&rep->where, err, last_log, 0,
+			      "export file is damaged after item %llu: %s",
+			      (unsigned long long)r.items, tb_strerror(err));
+	}
+	if (!rep->err)
+		(void)feeder_flush(&f);
+	scratch_close(scratch, path);
+	free(f.buf);
+	return rep->err;
+}
+
+struct export_ctx {
+	int fd;
+	uint64_t items;
+	int err;
+};
+
+static int write_all(int fd, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	while (len) {
+		ssize_t w = write(fd, b, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return TB_EIO;
+		b += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int export_entry(void *ctx, uint64_t seq, struct tb_view rec)
+{
+	(void)seq;
+	struct export_ctx *x = ctx;
+	uint8_t h[5];
+	tb_export_item_header(h, TB_EXPORT_ENTRY, (uint32_t)rec.len);
+	int err = write_all(x->fd, h, sizeof h);
+	if (!err)
+		err = write_all(x->fd, rec.p, rec.len);
+	if (!err)
+		x->items++;
+	return err;
+}
+
+struct export_logs {
+	struct tb_store *s;
+	struct export_ctx *x;
+};
+
+static int export_log(void *ctx, const struct tb_head *h)
+{
+	struct export_logs *el = ctx;
+	return tb_store_foreach_entry(el->s, h->log_id, 1, export_entry, el->x);
+}
+
+int tb_store_export(struct tb_store *s, int fd, uint64_t *items)
+{
+	struct export_ctx x = {fd, 0, 0};
+	uint8_t hdr[9], end[5 + 8];
+	tb_export_header(hdr);
+	int err = write_all(fd, hdr, sizeof hdr);
+	struct export_logs el = {s, &x};
+	if (!err)
+		err = tb_store_foreach_log(s, export_log, &el);
+	if (!err) {
+		tb_export_item_header(end, TB_EXPORT_END, 8);
+		tb_be64_put(end + 5, x.items);
+		err = write_all(fd, end, sizeof end);
+	}
+	*items = x.items;
+	return err;
+}
