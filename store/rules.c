@@ -44,7 +44,15 @@ static int queue_terms(struct tb_sigjobs *jobs, size_t owner,
 		return err == TB_ETOOBIG ? TB_EFULL : err;
 	const uint8_t *msg = jobs->arena + jobs->arena_len;
 	jobs->arena_len += len;
-	const uint8_t *keys[2] = {k1, k2};
+	/* The keys live in the caller's stack: the jobs run later, so they
+	 * point at copies in the arena. */
+	if (jobs->arena_cap - jobs->arena_len < 2 * TB_KEY_LEN)
+		return TB_EFULL;
+	uint8_t *kcopy = jobs->arena + jobs->arena_len;
+	memcpy(kcopy, k1, TB_KEY_LEN);
+	memcpy(kcopy + TB_KEY_LEN, k2, TB_KEY_LEN);
+	jobs->arena_len += 2 * TB_KEY_LEN;
+	const uint8_t *keys[2] = {kcopy, kcopy + TB_KEY_LEN};
 	const struct tb_view sigs[2] = {s1, s2};
 	for (int i = 0; i < 2; i++) {
 		struct tb_verify_job *j = &jobs->jobs[jobs->n];
@@ -392,6 +400,10 @@ static int rule_reversal(struct tb_txn *t, uint32_t lognum,
 		return REJ(TB_ENOTX, "entry %llu is not an exchange",
 			   (unsigned long long)oseq);
 	const struct tb_exchange *x = &orig.body.exchange;
+	if (r->attested != x->attested)
+		return REJ(TB_ECONSENT, "a reversal needs the same consent as its exchange (%s)",
+			   x->attested ? "the coordinator's attestation"
+				       : "both members' signatures");
 	struct tb_member prov, recv;
 	if ((err = tb_member_get(t, lognum, (uint32_t)x->provider, &prov)) ||
 	    (err = tb_member_get(t, lognum, (uint32_t)x->receiver, &recv)))

@@ -1,4 +1,160 @@
-int main(void)
+/*
+ * main.c: the `tally` command line's entry point. It strips the global
+ * options (which may stand anywhere), finds the command in the table of
+ * commands.c, and runs it. It never touches the ledger itself.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
 {
-	return 0;
+	fputs("usage: tally [--data DIR] [--json] [--passphrase-file FILE]\n"
+	      "             [--member-passphrase-file FILE] COMMAND [ARGS]\n\n"
+	      "A federated time bank ledger: every hour of help is worth the same.\n\n"
+	      "Commands:\n",
+	      f);
+	for (size_t i = 0; i < tb_ncommands; i++) {
+		const struct tb_cmd *c = &tb_commands[i];
+		char name[64];
+		snprintf(name, sizeof name, "%s%s%s", c->group ? c->group : "",
+			 c->group ? " " : "", c->name);
+		fprintf(f, "  %-18s %s\n", name, c->help);
+	}
+	fputs("\nGlobal options:\n"
+	      "  --data DIR         data directory (default: $TALLY_DATA, else ~/.tally)\n"
+	      "  --json             machine-readable output\n"
+	      "  --passphrase-file FILE         passphrase of the community key\n"
+	      "  --member-passphrase-file FILE  passphrase of members' keys\n"
+	      "Without a passphrase file, tally asks on the terminal, or else reads\n"
+	      "TALLY_PASSPHRASE / TALLY_MEMBER_PASSPHRASE.\n\n"
+	      "Exit codes: 0 ok, 1 refused by a ledger rule, 2 usage error, 3 storage or I/O error.\n"
+	      "'tally COMMAND --help' describes a command.\n",
+	      f);
+}
+
+/* Takes a global option out of argv; returns 1 if argv[i] was one. */
+static int take_global(struct tb_cli *cli, int *argc, char **argv, int i, int *err)
+{
+	static const char *const valued[] = {"--data", "--passphrase-file",
+					     "--member-passphrase-file"};
+	const char *a = argv[i];
+	int used = 0;
+	const char *val = NULL;
+	if (!strcmp(a, "--json")) {
+		cli->json = true;
+		used = 1;
+	}
+	for (size_t k = 0; !used && k < sizeof valued / sizeof valued[0]; k++) {
+		size_t n = strlen(valued[k]);
+		if (!strncmp(a, valued[k], n) && a[n] == '=') {
+			val = a + n + 1;
+			used = 1;
+		} else if (!strcmp(a, valued[k])) {
+			if (i + 1 >= *argc) {
+				*err = tb_cli_fail(TB_EXIT_USAGE, "%s needs a value", a);
+				return 0;
+			}
+			val = argv[i + 1];
+			used = 2;
+		}
+		if (used) {
+			if (k == 0)
+				snprintf(cli->data, sizeof cli->data, "%s", val);
+			else if (k == 1)
+				cli->pass_file = val;
+			else
+				cli->member_pass_file = val;
+		}
+	}
+	if (used) {
+		memmove(argv + i, argv + i + used, sizeof *argv * (size_t)(*argc - i - used + 1));
+		*argc -= used;
+	}
+	return used;
+}
+
+int main(int argc, char **argv)
+{
+	struct tb_cli cli;
+	memset(&cli, 0, sizeof cli);
+	cli.prog = "tally";
+	if (tb_crypto_init())
+		return tb_cli_fail(TB_EXIT_IO, "cannot initialise libsodium");
+	const char *env = getenv("TALLY_DATA"), *home = getenv("HOME");
+	if (env && *env)
+		snprintf(cli.data, sizeof cli.data, "%s", env);
+	else
+		snprintf(cli.data, sizeof cli.data, "%s/.tally", home ? home : ".");
+
+	int err = 0;
+	for (int i = 1; i < argc;) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!take_global(&cli, &argc, argv, i, &err)) {
+			if (err)
+				return err;
+			i++;
+		}
+	}
+	if (!cli.data[0])
+		return tb_cli_fail(TB_EXIT_USAGE, "--data needs a directory");
+	snprintf(cli.ledger, sizeof cli.ledger, "%s/ledger", cli.data);
+
+	if (argc < 2) {
+		usage(stderr);
+		return TB_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return TB_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		puts("tally 0.1.0");
+		return TB_EXIT_OK;
+	}
+	/* Group commands ("member add") first, then single words. */
+	const struct tb_cmd *cmd = NULL;
+	int shift = 1;
+	if (argc >= 3)
+		cmd = tb_cmd_find(argv[1], argv[2]);
+	if (cmd) {
+		shift = 2;
+	} else {
+		cmd = tb_cmd_find(NULL, argv[1]);
+	}
+	if (!cmd) {
+		bool group = false;
+		for (size_t i = 0; i < tb_ncommands; i++)
+			if (tb_commands[i].group && !strcmp(tb_commands[i].group, argv[1]))
+				group = true;
+		if (group) {
+			FILE *f = argc >= 3 && strcmp(argv[2], "--help") ? stderr : stdout;
+			if (f == stderr)
+				tb_cli_fail(TB_EXIT_USAGE, "unknown command '%s %s'",
+					    argv[1], argv[2]);
+			fprintf(f, "'tally %s' commands:\n", argv[1]);
+			for (size_t i = 0; i < tb_ncommands; i++)
+				if (tb_commands[i].group &&
+				    !strcmp(tb_commands[i].group, argv[1]))
+					fprintf(f, "  %s\n", tb_commands[i].usage);
+			return f == stdout && argc >= 3 ? TB_EXIT_OK : TB_EXIT_USAGE;
+		}
+		tb_cli_fail(TB_EXIT_USAGE, "unknown command '%s' (see 'tally --help')",
+			    argv[1]);
+		return TB_EXIT_USAGE;
+	}
+	for (int i = 1 + shift; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return tb_cmd_help(cmd, stdout);
+	}
+	int rc = cmd->run(&cli, argc - shift, argv + shift);
+	tb_cli_close(&cli);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = tb_cli_fail(TB_EXIT_IO, "cannot write the output");
+	return rc;
 }

@@ -1,0 +1,170 @@
+/*
+ * cli.c: the plumbing every tally command shares: error reporting and exit
+ * codes, opening the data directory's store, and unlocking keys. It never
+ * decides ledger rules (store/rules.c does) and never prints secrets.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int tb_cli_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("tally: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int tb_cli_exit_for(int err)
+{
+	switch (err) {
+	case TB_OK:
+		return TB_EXIT_OK;
+	case TB_EGENESIS:
+	case TB_EMEMBER:
+	case TB_ELEFT:
+	case TB_ENAME:
+	case TB_EAMOUNT:
+	case TB_ESELF:
+	case TB_EFLOOR:
+	case TB_ECEILING:
+	case TB_ECONSENT:
+	case TB_EDUPTX:
+	case TB_ENOTX:
+	case TB_EREVERSED:
+	case TB_EFORKED:
+	case TB_EDATE:
+	case TB_EBADSIG:
+	case TB_ESEQ:
+	case TB_EPREV:
+	case TB_EPROOF:
+		return TB_EXIT_REFUSED;
+	case TB_EUSAGE:
+	case TB_EINVAL:
+	case TB_EPASSPHRASE:
+	case TB_ENOTFOUND:
+	case TB_EEXISTS:
+	case TB_ERANGE:
+	case TB_ETOOLONG:
+	case TB_EUTF8:
+		return TB_EXIT_USAGE;
+	}
+	return TB_EXIT_IO;
+}
+
+int tb_cli_refused(struct tb_cli *cli, int err, const struct tb_reject *rej)
+{
+	(void)cli;
+	const char *msg = rej && rej->err ? rej->msg : tb_strerror(err);
+	int code = tb_cli_exit_for(err);
+	if (code == TB_EXIT_REFUSED)
+		return tb_cli_fail(code, "refused: %s (%s)", msg, tb_errname(err));
+	return tb_cli_fail(code, "%s (%s)", msg, tb_errname(err));
+}
+
+int tb_cli_open(struct tb_cli *cli, bool rw)
+{
+	struct stat st;
+	if (stat(cli->ledger, &st) != 0)
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "%s is not a Tally data directory (run 'tally init' first, or give --data DIR)",
+				   cli->data);
+	int err = tb_store_open(&cli->store, cli->ledger, rw ? 0 : TB_STORE_RDONLY);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot open the ledger in %s: %s",
+				   cli->ledger, tb_strerror(err));
+	if ((err = tb_store_self(cli->store, cli->self)))
+		return tb_cli_fail(TB_EXIT_IO, "the ledger in %s has no community: %s",
+				   cli->ledger, tb_strerror(err));
+	return 0;
+}
+
+static int unlock(const char *path, const char *file, const char *env,
+		  const char *what, struct tb_keypair *kp)
+{
+	char pass[1024];
+	size_t plen;
+	int err = tb_passphrase_get(file, env, what, false, pass, sizeof pass, &plen);
+	if (err)
+		return err;
+	err = tb_keyfile_read(path, kp, pass, plen);
+	tb_wipe(pass, sizeof pass);
+	switch (err) {
+	case 0:
+		return 0;
+	case TB_EPASSPHRASE:
+		return tb_cli_fail(TB_EXIT_USAGE, "wrong passphrase for %s (%s)", what,
+				   path);
+	case TB_ENOTFOUND:
+		return tb_cli_fail(TB_EXIT_USAGE, "no key file for %s at %s", what, path);
+	case TB_EKEYFILE:
+		return tb_cli_fail(TB_EXIT_IO, "the key file %s of %s is damaged", path,
+				   what);
+	}
+	return tb_cli_fail(TB_EXIT_IO, "cannot read %s: %s", path, tb_strerror(err));
+}
+
+int tb_cli_node_key(struct tb_cli *cli)
+{
+	if (cli->node_loaded)
+		return 0;
+	char path[4300];
+	snprintf(path, sizeof path, "%s/keys/node.key", cli->data);
+	int rc = unlock(path, cli->pass_file, "TALLY_PASSPHRASE", "the community key",
+			&cli->node);
+	if (rc)
+		return rc;
+	if (memcmp(cli->node.pk.b, cli->self, TB_KEY_LEN)) {
+		tb_keypair_wipe(&cli->node);
+		return tb_cli_fail(TB_EXIT_IO, "%s is not the key of this community's log",
+				   path);
+	}
+	cli->node_loaded = true;
+	return 0;
+}
+
+void tb_cli_member_key_path(struct tb_cli *cli, char *out, size_t cap,
+			    const uint8_t key[TB_KEY_LEN])
+{
+	char hex[2 * TB_KEY_LEN + 1];
+	tb_hex_encode(hex, key, TB_KEY_LEN);
+	snprintf(out, cap, "%s/keys/members/%s.key", cli->data, hex);
+}
+
+int tb_cli_member_key(struct tb_cli *cli, const struct tb_member *m,
+		      struct tb_keypair *kp)
+{
+	char path[4400], what[128];
+	tb_cli_member_key_path(cli, path, sizeof path, m->key);
+	snprintf(what, sizeof what, "%s's key", m->name);
+	return unlock(path, cli->member_pass_file, "TALLY_MEMBER_PASSPHRASE", what, kp);
+}
+
+void tb_cli_close(struct tb_cli *cli)
+{
+	tb_store_free(cli->store);
+	cli->store = NULL;
+	if (cli->node_loaded)
+		tb_keypair_wipe(&cli->node);
+	cli->node_loaded = false;
+}
+
+int tb_cli_member(struct tb_cli *cli, const char *name, struct tb_member *m)
+{
+	int err = tb_store_member_by_name(cli->store, cli->self, name, m);
+	if (err == TB_ENOTFOUND)
+		return tb_cli_fail(TB_EXIT_REFUSED, "refused: no active member named '%s' (EMEMBER)",
+				   name);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot read member '%s': %s", name,
+				   tb_strerror(err));
+	return 0;
+}

@@ -1,0 +1,119 @@
+/*
+ * cli.h: what the `tally` commands share: the invocation (data directory,
+ * output mode, passphrase sources), opening the store and keys, exit codes,
+ * and the output helpers that give every command both a human and a --json
+ * form. Commands are table-driven (commands.c); each lives in a cmd_*.c.
+ */
+#ifndef TB_CLI_H
+#define TB_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "tb_store.h"
+
+/* Exit codes (README, "Exit codes"). */
+enum tb_exit {
+	TB_EXIT_OK = 0,
+	TB_EXIT_REFUSED = 1, /* refused by a ledger rule / verification failed */
+	TB_EXIT_USAGE = 2,   /* bad flags, bad input from the user */
+	TB_EXIT_IO = 3,      /* storage or I/O error */
+};
+
+struct tb_cli {
+	const char *prog;
+	char data[4096];        /* data directory */
+	char ledger[4200];      /* data/ledger, the LMDB environment */
+	bool json;
+	const char *pass_file;  /* --passphrase-file: the community key */
+	const char *member_pass_file; /* --member-passphrase-file */
+	struct tb_store *store;
+	uint8_t self[TB_KEY_LEN];
+	struct tb_keypair node; /* loaded on demand */
+	bool node_loaded;
+};
+
+struct tb_cmd {
+	const char *group; /* "member", or NULL for top-level commands */
+	const char *name;
+	int (*run)(struct tb_cli *cli, int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+extern const struct tb_cmd tb_commands[];
+extern const size_t tb_ncommands;
+
+/* Prints an error "tally: ..." to stderr and returns code. */
+int tb_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Maps a TB_E* error to an exit code. */
+int tb_cli_exit_for(int err);
+/* Reports a refusal (rule, with its sentence) and returns the exit code. */
+int tb_cli_refused(struct tb_cli *cli, int err, const struct tb_reject *rej);
+
+/* Opens the store of an initialised data directory (and reads self). */
+int tb_cli_open(struct tb_cli *cli, bool rw);
+/* Unlocks the community (node) key. */
+int tb_cli_node_key(struct tb_cli *cli);
+/* Unlocks a member's key (key files under DATA/keys/members/). */
+int tb_cli_member_key(struct tb_cli *cli, const struct tb_member *m,
+		      struct tb_keypair *kp);
+/* Path of a member key file for a public key. */
+void tb_cli_member_key_path(struct tb_cli *cli, char *out, size_t cap,
+			    const uint8_t key[TB_KEY_LEN]);
+void tb_cli_close(struct tb_cli *cli);
+
+/* Passphrases: --passphrase-file, else a terminal prompt, else the
+ * environment variable. `confirm` asks twice (new keys). */
+int tb_passphrase_get(const char *file, const char *env, const char *what,
+		      bool confirm, char *out, size_t cap, size_t *len);
+
+/* Parsing user input. */
+int tb_parse_hours(const char *s, int64_t *minutes);   /* "1.5", "1:30", "2" */
+int tb_parse_minutes(const char *s, int64_t *minutes); /* "90" */
+int tb_parse_date(const char *s, uint64_t *yyyymmdd);  /* "2026-11-28" */
+uint64_t tb_today(void);
+int tb_parse_txid(const char *s, uint8_t txid[TB_TXID_LEN]);
+int tb_parse_u64(const char *s, uint64_t *v);
+/* Finds an active member by name, with a clear error. */
+int tb_cli_member(struct tb_cli *cli, const char *name, struct tb_member *m);
+
+/* Output. */
+void tb_out_hours(char *buf, size_t cap, int64_t minutes); /* "+1:30" */
+void tb_out_date(char *buf, size_t cap, uint64_t yyyymmdd);
+void tb_json_str(FILE *f, const char *s, size_t len);
+void tb_json_hex(FILE *f, const uint8_t *p, size_t len);
+
+/* Standard handling of --help in a command: prints usage and help. */
+int tb_cmd_help(const struct tb_cmd *cmd, FILE *f);
+const struct tb_cmd *tb_cmd_find(const char *group, const char *name);
+
+/* Parses a command's options with getopt_long; on error prints usage. */
+struct option;
+int tb_cli_getopt(int argc, char **argv, const struct option *opts,
+		  const char *group, const char *name);
+
+/* Command handlers (commands.c lists them). */
+int tb_cmd_init(struct tb_cli *, int, char **);
+int tb_cmd_member_add(struct tb_cli *, int, char **);
+int tb_cmd_member_list(struct tb_cli *, int, char **);
+int tb_cmd_member_remove(struct tb_cli *, int, char **);
+int tb_cmd_member_rekey(struct tb_cli *, int, char **);
+int tb_cmd_exchange_propose(struct tb_cli *, int, char **);
+int tb_cmd_exchange_confirm(struct tb_cli *, int, char **);
+int tb_cmd_exchange_reject(struct tb_cli *, int, char **);
+int tb_cmd_exchange_pending(struct tb_cli *, int, char **);
+int tb_cmd_exchange_record(struct tb_cli *, int, char **);
+int tb_cmd_exchange_reverse(struct tb_cli *, int, char **);
+int tb_cmd_balance(struct tb_cli *, int, char **);
+int tb_cmd_history(struct tb_cli *, int, char **);
+int tb_cmd_log(struct tb_cli *, int, char **);
+int tb_cmd_export(struct tb_cli *, int, char **);
+int tb_cmd_verify(struct tb_cli *, int, char **);
+int tb_cmd_reindex(struct tb_cli *, int, char **);
+int tb_cmd_memo_erase(struct tb_cli *, int, char **);
+
+/* Checks a community or member name typed by a user. */
+int tb_cli_check_name(const char *name, const char *what);
+
+#endif

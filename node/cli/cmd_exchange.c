@@ -1,0 +1,537 @@
+/*
+ * cmd_exchange.c: `tally exchange propose|confirm|reject|pending|record|
+ * reverse`. A member-signed exchange is proposed (signed by the provider and
+ * kept locally, outside the log), then confirmed (signed by the receiver and
+ * appended). A coordinator-attested one is appended at once. A reversal is a
+ * new entry with the same consent as the exchange it undoes. The memo text is
+ * kept in the local memo table; the log holds only its salted hash.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <time.h>
+
+struct terms_in {
+	const char *provider, *receiver, *memo, *category, *date;
+	int64_t minutes;
+	bool attest;
+};
+
+static int parse_terms(int argc, char **argv, const char *name, struct terms_in *in)
+{
+	static const struct option opts[] = {{"provider", required_argument, 0, 'p'},
+					     {"receiver", required_argument, 0, 'r'},
+					     {"minutes", required_argument, 0, 'm'},
+					     {"hours", required_argument, 0, 'H'},
+					     {"memo", required_argument, 0, 'M'},
+					     {"category", required_argument, 0, 'c'},
+					     {"date", required_argument, 0, 'd'},
+					     {"attest", no_argument, 0, 'a'},
+					     {0, 0, 0, 0}};
+	memset(in, 0, sizeof *in);
+	in->minutes = -1;
+	in->category = "";
+	int c, err;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, "exchange", name)) != -1) {
+		switch (c) {
+		case 'p':
+			in->provider = optarg;
+			break;
+		case 'r':
+			in->receiver = optarg;
+			break;
+		case 'm':
+		case 'H':
+			if (in->minutes >= 0)
+				return tb_cli_fail(TB_EXIT_USAGE, "give either --minutes or --hours, once");
+			err = c == 'm' ? tb_parse_minutes(optarg, &in->minutes)
+				       : tb_parse_hours(optarg, &in->minutes);
+			if (err == TB_EAMOUNT)
+				return tb_cli_fail(TB_EXIT_USAGE, "--hours %s is not a whole number of minutes",
+						   optarg);
+			if (err)
+				return tb_cli_fail(TB_EXIT_USAGE, "--%s: '%s' is not a number",
+						   c == 'm' ? "minutes" : "hours", optarg);
+			break;
+		case 'M':
+			in->memo = optarg;
+			break;
+		case 'c':
+			in->category = optarg;
+			break;
+		case 'd':
+			in->date = optarg;
+			break;
+		case 'a':
+			in->attest = true;
+			break;
+		default:
+			return TB_EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return tb_cli_fail(TB_EXIT_USAGE, "exchange %s: unexpected argument '%s'", name,
+				   argv[optind]);
+	if (!in->provider || !in->receiver || !in->memo || in->minutes < 0)
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "exchange %s needs --provider, --receiver, --minutes or --hours, and --memo",
+				   name);
+	if (in->minutes == 0 || in->minutes > TB_MINUTES_MAX)
+		return tb_cli_fail(TB_EXIT_REFUSED,
+				   "refused: an exchange is from 1 minute to %d hours (EAMOUNT)",
+				   TB_MINUTES_MAX / 60);
+	if (strlen(in->memo) > TB_MEMO_MAX)
+		return tb_cli_fail(TB_EXIT_USAGE, "--memo is over %d bytes", TB_MEMO_MAX);
+	if (strlen(in->category) > TB_CATEGORY_MAX)
+		return tb_cli_fail(TB_EXIT_USAGE, "--category is over %d bytes", TB_CATEGORY_MAX);
+	for (const char *p = in->category; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			return tb_cli_fail(TB_EXIT_USAGE, "--category has a control character");
+	return 0;
+}
+
+/* Resolves members, date and limits of typed terms into an exchange body. */
+static int build(struct tb_cli *cli, const struct terms_in *in, struct tb_exchange *x,
+		 struct tb_member *prov, struct tb_member *recv, uint8_t salt[TB_MEMO_SALT_LEN])
+{
+	int rc;
+	if ((rc = tb_cli_member(cli, in->provider, prov)) ||
+	    (rc = tb_cli_member(cli, in->receiver, recv)))
+		return rc;
+	if (prov->no == recv->no)
+		return tb_cli_fail(TB_EXIT_REFUSED,
+				   "refused: provider and receiver must be different members (ESELF)");
+	memset(x, 0, sizeof *x);
+	if (in->date) {
+		if (tb_parse_date(in->date, &x->date))
+			return tb_cli_fail(TB_EXIT_USAGE, "--date: '%s' is not a date (YYYY-MM-DD)",
+					   in->date);
+	} else {
+		x->date = tb_today();
+	}
+	tb_random(x->txid, TB_TXID_LEN);
+	tb_random(salt, TB_MEMO_SALT_LEN);
+	tb_memo_hash(x->memo_hash, salt, in->memo, strlen(in->memo));
+	x->provider = prov->no;
+	x->receiver = recv->no;
+	x->minutes = (uint64_t)in->minutes;
+	x->category.p = (const uint8_t *)in->category;
+	x->category.len = strlen(in->category);
+	return 0;
+}
+
+static void terms_of(struct tb_cli *cli, const struct tb_exchange *x,
+		     struct tb_exchange_terms *t)
+{
+	memcpy(t->log_id, cli->self, TB_KEY_LEN);
+	memcpy(t->txid, x->txid, TB_TXID_LEN);
+	t->provider = x->provider;
+	t->receiver = x->receiver;
+	t->minutes = x->minutes;
+	t->category = x->category;
+	memcpy(t->memo_hash, x->memo_hash, TB_HASHLEN);
+	t->date = x->date;
+}
+
+static int sign_terms(const struct tb_msgdef *d, const void *terms,
+		      enum tb_sigctx ctx, const struct tb_keypair *kp, uint8_t sig[TB_SIGLEN])
+{
+	uint8_t buf[TB_ENTRY_MAX];
+	size_t len;
+	int err = tb_terms_encode(buf, sizeof buf, &len, d, terms);
+	if (err)
+		return tb_cli_fail(TB_EXIT_USAGE, "cannot encode the terms: %s", tb_strerror(err));
+	tb_sign(sig, kp, ctx, buf, len);
+	return 0;
+}
+
+static void print_recorded(struct tb_cli *cli, const struct tb_exchange *x,
+			   const struct tb_member *prov, const struct tb_member *recv,
+			   uint64_t seq)
+{
+	char txid[2 * TB_TXID_LEN + 1], h[32];
+	tb_hex_encode(txid, x->txid, TB_TXID_LEN);
+	tb_out_hours(h, sizeof h, (int64_t)x->minutes);
+	if (cli->json) {
+		printf("{\"txid\":\"%s\",\"seq\":%llu,\"provider\":", txid,
+		       (unsigned long long)seq);
+		tb_json_str(stdout, prov->name, strlen(prov->name));
+		printf(",\"receiver\":");
+		tb_json_str(stdout, recv->name, strlen(recv->name));
+		printf(",\"minutes\":%llu,\"attested\":%s}\n", (unsigned long long)x->minutes,
+		       x->attested ? "true" : "false");
+	} else {
+		printf("recorded %s: %s helped %s for %s hours (entry %llu%s)\n", txid,
+		       prov->name, recv->name, h + 1, (unsigned long long)seq,
+		       x->attested ? ", attested by the coordinator" : ", signed by both");
+	}
+}
+
+static int append_exchange(struct tb_cli *cli, struct tb_exchange *x,
+			   const struct tb_member *prov, const struct tb_member *recv)
+{
+	struct tb_reject rej;
+	uint64_t seq;
+	int err = tb_store_append_own(cli->store, &cli->node, TB_KIND_EXCHANGE, x, &seq, &rej);
+	if (err)
+		return tb_cli_refused(cli, err, &rej);
+	print_recorded(cli, x, prov, recv, seq);
+	return TB_EXIT_OK;
+}
+
+/* Refuses early, before anyone signs, what the ledger would refuse. */
+static int precheck(const struct tb_member *prov, const struct tb_member *recv,
+		    int64_t minutes)
+{
+	char a[32], b[32];
+	if (recv->balance - minutes < recv->floor) {
+		tb_out_hours(a, sizeof a, recv->balance - minutes);
+		tb_out_hours(b, sizeof b, recv->floor);
+		return tb_cli_fail(TB_EXIT_REFUSED,
+				   "refused: %s's balance would be %s hours, below the debt limit of %s hours (EFLOOR)",
+				   recv->name, a, b);
+	}
+	if (prov->ceiling && prov->balance + minutes > (int64_t)prov->ceiling) {
+		tb_out_hours(a, sizeof a, prov->balance + minutes);
+		tb_out_hours(b, sizeof b, (int64_t)prov->ceiling);
+		return tb_cli_fail(TB_EXIT_REFUSED,
+				   "refused: %s's balance would be %s hours, above the ceiling of %s hours (ECEILING)",
+				   prov->name, a, b);
+	}
+	return 0;
+}
+
+int tb_cmd_exchange_propose(struct tb_cli *cli, int argc, char **argv)
+{
+	struct terms_in in;
+	int rc = parse_terms(argc, argv, "propose", &in);
+	if (rc || (rc = tb_cli_open(cli, true)))
+		return rc;
+	if (in.attest)
+		return tb_cli_fail(TB_EXIT_USAGE, "propose is signed by members; use 'exchange record --attest' to attest");
+	struct tb_exchange x;
+	struct tb_member prov, recv;
+	uint8_t salt[TB_MEMO_SALT_LEN];
+	if ((rc = build(cli, &in, &x, &prov, &recv, salt)) ||
+	    (rc = precheck(&prov, &recv, in.minutes)))
+		return rc;
+	struct tb_keypair kp;
+	if ((rc = tb_cli_member_key(cli, &prov, &kp)))
+		return rc;
+	struct tb_exchange_terms t;
+	terms_of(cli, &x, &t);
+	struct tb_proposal p = {0};
+	memcpy(p.txid, x.txid, TB_TXID_LEN);
+	p.provider = x.provider;
+	p.receiver = x.receiver;
+	p.minutes = x.minutes;
+	p.category = x.category;
+	memcpy(p.memo_hash, x.memo_hash, TB_HASHLEN);
+	p.date = x.date;
+	p.created = (uint64_t)time(NULL);
+	uint8_t sig[TB_SIGLEN];
+	rc = sign_terms(&tb_def_exchange_terms, &t, TB_CTX_EXCHANGE, &kp, sig);
+	tb_keypair_wipe(&kp);
+	if (rc)
+		return rc;
+	p.provider_sig.p = sig;
+	p.provider_sig.len = TB_SIGLEN;
+	uint8_t buf[TB_ENTRY_MAX];
+	size_t len;
+	int err = tb_terms_encode(buf, sizeof buf, &len, &tb_def_proposal, &p);
+	if (!err)
+		err = tb_store_memo_put(cli->store, x.txid, salt, in.memo, strlen(in.memo));
+	if (!err)
+		err = tb_store_pending_put(cli->store, x.txid, buf, len);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot keep the proposal: %s", tb_strerror(err));
+	char txid[2 * TB_TXID_LEN + 1];
+	tb_hex_encode(txid, x.txid, TB_TXID_LEN);
+	if (cli->json)
+		printf("{\"txid\":\"%s\",\"pending\":true}\n", txid);
+	else
+		printf("%s\nproposed: %s helped %s; waiting for %s to run 'tally exchange confirm %s'\n",
+		       txid, prov.name, recv.name, recv.name, txid);
+	return TB_EXIT_OK;
+}
+
+static int load_pending(struct tb_cli *cli, const char *hex, uint8_t *buf, size_t cap,
+			struct tb_proposal *p)
+{
+	uint8_t txid[TB_TXID_LEN];
+	size_t len;
+	if (tb_parse_txid(hex, txid))
+		return tb_cli_fail(TB_EXIT_USAGE, "'%s' is not a transaction id (32 hex digits)", hex);
+	int err = tb_store_pending_get(cli->store, txid, buf, cap, &len);
+	if (err == TB_ENOTFOUND)
+		return tb_cli_fail(TB_EXIT_USAGE, "no pending exchange %s", hex);
+	if (!err)
+		err = tb_msg_decode_exact(buf, len, &tb_def_proposal, p);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot read the pending exchange: %s",
+				   tb_strerror(err));
+	return 0;
+}
+
+static int txid_arg(int argc, char **argv, const char *name, const struct option *opts,
+		    bool *attest)
+{
+	int c;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, "exchange", name)) != -1) {
+		if (c != 'a' || !attest)
+			return -1;
+		*attest = true;
+	}
+	if (argc - optind != 1) {
+		tb_cli_fail(TB_EXIT_USAGE, "usage: tally exchange %s TXID", name);
+		return -1;
+	}
+	return optind;
+}
+
+int tb_cmd_exchange_confirm(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	int at = txid_arg(argc, argv, "confirm", opts, NULL);
+	if (at < 0)
+		return TB_EXIT_USAGE;
+	int rc = tb_cli_open(cli, true);
+	uint8_t buf[TB_ENTRY_MAX];
+	struct tb_proposal p;
+	if (rc || (rc = load_pending(cli, argv[at], buf, sizeof buf, &p)))
+		return rc;
+	struct tb_member prov, recv;
+	int err = tb_store_member(cli->store, cli->self, (uint32_t)p.provider, &prov);
+	if (!err)
+		err = tb_store_member(cli->store, cli->self, (uint32_t)p.receiver, &recv);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot read the members: %s", tb_strerror(err));
+	struct tb_exchange x = {0};
+	memcpy(x.txid, p.txid, TB_TXID_LEN);
+	x.provider = p.provider;
+	x.receiver = p.receiver;
+	x.minutes = p.minutes;
+	x.category = p.category;
+	memcpy(x.memo_hash, p.memo_hash, TB_HASHLEN);
+	x.date = p.date;
+	x.provider_sig = p.provider_sig;
+	struct tb_keypair kp;
+	if ((rc = tb_cli_member_key(cli, &recv, &kp)))
+		return rc;
+	struct tb_exchange_terms t;
+	uint8_t sig[TB_SIGLEN];
+	terms_of(cli, &x, &t);
+	rc = sign_terms(&tb_def_exchange_terms, &t, TB_CTX_EXCHANGE, &kp, sig);
+	tb_keypair_wipe(&kp);
+	if (rc || (rc = tb_cli_node_key(cli)))
+		return rc;
+	x.receiver_sig.p = sig;
+	x.receiver_sig.len = TB_SIGLEN;
+	rc = append_exchange(cli, &x, &prov, &recv);
+	if (rc == TB_EXIT_OK && (err = tb_store_pending_del(cli->store, x.txid)))
+		return tb_cli_fail(TB_EXIT_IO, "recorded, but the proposal could not be cleared: %s",
+				   tb_strerror(err));
+	return rc;
+}
+
+int tb_cmd_exchange_reject(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	int at = txid_arg(argc, argv, "reject", opts, NULL);
+	if (at < 0)
+		return TB_EXIT_USAGE;
+	int rc = tb_cli_open(cli, true);
+	uint8_t buf[TB_ENTRY_MAX];
+	struct tb_proposal p;
+	if (rc || (rc = load_pending(cli, argv[at], buf, sizeof buf, &p)))
+		return rc;
+	int err = tb_store_pending_del(cli->store, p.txid);
+	if (!err) {
+		err = tb_store_memo_erase(cli->store, p.txid);
+		if (err == TB_ENOTFOUND)
+			err = 0;
+	}
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot drop the proposal: %s", tb_strerror(err));
+	if (cli->json)
+		printf("{\"txid\":\"%s\",\"rejected\":true}\n", argv[at]);
+	else
+		printf("rejected %s; nothing was recorded\n", argv[at]);
+	return TB_EXIT_OK;
+}
+
+struct pending_ctx {
+	struct tb_cli *cli;
+	bool first;
+	int err;
+};
+
+static int pending_one(void *vctx, struct tb_view msg)
+{
+	struct pending_ctx *pc = vctx;
+	struct tb_proposal p;
+	/* msg dies with the callback; the views of p are only used inside it. */
+	int err = tb_msg_decode_exact(msg.p, msg.len, &tb_def_proposal, &p);
+	if (err)
+		return pc->err = err;
+	struct tb_member prov = {0}, recv = {0};
+	(void)!tb_store_member(pc->cli->store, pc->cli->self, (uint32_t)p.provider, &prov);
+	(void)!tb_store_member(pc->cli->store, pc->cli->self, (uint32_t)p.receiver, &recv);
+	char txid[2 * TB_TXID_LEN + 1], h[32], d[16], memo[TB_MEMO_MAX + 1] = "";
+	tb_hex_encode(txid, p.txid, TB_TXID_LEN);
+	tb_out_hours(h, sizeof h, (int64_t)p.minutes);
+	tb_out_date(d, sizeof d, p.date);
+	(void)!tb_store_memo_get(pc->cli->store, p.txid, memo, sizeof memo);
+	if (pc->cli->json) {
+		printf("%s{\"txid\":\"%s\",\"provider\":", pc->first ? "" : ",", txid);
+		tb_json_str(stdout, prov.name, strlen(prov.name));
+		printf(",\"receiver\":");
+		tb_json_str(stdout, recv.name, strlen(recv.name));
+		printf(",\"minutes\":%llu,\"date\":\"%s\",\"category\":",
+		       (unsigned long long)p.minutes, d);
+		tb_json_str(stdout, (const char *)p.category.p, p.category.len);
+		printf(",\"memo\":");
+		tb_json_str(stdout, memo, strlen(memo));
+		printf("}");
+	} else {
+		printf("%s  %s  %-12s -> %-12s %7s  %.*s  %s\n", txid, d, prov.name, recv.name,
+		       h + 1, (int)p.category.len, (const char *)p.category.p, memo);
+	}
+	pc->first = false;
+	return 0;
+}
+
+int tb_cmd_exchange_pending(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	optind = 1;
+	if (tb_cli_getopt(argc, argv, opts, "exchange", "pending") != -1 || optind != argc)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally exchange pending");
+	int rc = tb_cli_open(cli, false);
+	if (rc)
+		return rc;
+	struct pending_ctx pc = {cli, true, 0};
+	if (cli->json)
+		printf("[");
+	int err = tb_store_foreach_pending(cli->store, pending_one, &pc);
+	if (cli->json)
+		printf("]\n");
+	if (err || pc.err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot list pending exchanges: %s",
+				   tb_strerror(err ? err : pc.err));
+	return TB_EXIT_OK;
+}
+
+int tb_cmd_exchange_record(struct tb_cli *cli, int argc, char **argv)
+{
+	struct terms_in in;
+	int rc = parse_terms(argc, argv, "record", &in);
+	if (rc)
+		return rc;
+	if (!in.attest)
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "record is the coordinator's attestation: add --attest (members sign with 'exchange propose')");
+	if ((rc = tb_cli_open(cli, true)))
+		return rc;
+	struct tb_exchange x;
+	struct tb_member prov, recv;
+	uint8_t salt[TB_MEMO_SALT_LEN];
+	if ((rc = build(cli, &in, &x, &prov, &recv, salt)) ||
+	    (rc = precheck(&prov, &recv, in.minutes)) || (rc = tb_cli_node_key(cli)))
+		return rc;
+	x.attested = 1;
+	int err = tb_store_memo_put(cli->store, x.txid, salt, in.memo, strlen(in.memo));
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot keep the memo: %s", tb_strerror(err));
+	rc = append_exchange(cli, &x, &prov, &recv);
+	if (rc)
+		(void)!tb_store_memo_erase(cli->store, x.txid);
+	return rc;
+}
+
+int tb_cmd_exchange_reverse(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"attest", no_argument, 0, 'a'}, {0, 0, 0, 0}};
+	bool attest = false;
+	int at = txid_arg(argc, argv, "reverse", opts, &attest);
+	if (at < 0)
+		return TB_EXIT_USAGE;
+	uint8_t otx[TB_TXID_LEN];
+	if (tb_parse_txid(argv[at], otx))
+		return tb_cli_fail(TB_EXIT_USAGE, "'%s' is not a transaction id (32 hex digits)",
+				   argv[at]);
+	int rc = tb_cli_open(cli, true);
+	if (rc)
+		return rc;
+	uint64_t seq, rev;
+	int err = tb_store_tx(cli->store, cli->self, otx, &seq, &rev);
+	if (err == TB_ENOTFOUND)
+		return tb_cli_fail(TB_EXIT_REFUSED, "refused: no exchange %s in this ledger (ENOTX)",
+				   argv[at]);
+	uint8_t rec[TB_ENTRY_MAX];
+	size_t len;
+	struct tb_entry e;
+	if (!err)
+		err = tb_store_get_entry(cli->store, cli->self, seq, rec, sizeof rec, &len);
+	if (!err)
+		err = tb_entry_decode(&e, rec, len);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot read entry %llu: %s",
+				   (unsigned long long)seq, tb_strerror(err));
+	if (e.kind != TB_KIND_EXCHANGE)
+		return tb_cli_fail(TB_EXIT_REFUSED, "refused: %s is not an exchange (ENOTX)", argv[at]);
+	const struct tb_exchange *x = &e.body.exchange;
+	if (attest && !x->attested)
+		return tb_cli_fail(TB_EXIT_REFUSED,
+				   "refused: the exchange was signed by both members, so its reversal must be too; run without --attest (ECONSENT)");
+	struct tb_reversal r = {0};
+	tb_random(r.txid, TB_TXID_LEN);
+	memcpy(r.original, otx, TB_TXID_LEN);
+	r.attested = x->attested;
+	uint8_t ps[TB_SIGLEN], rs[TB_SIGLEN];
+	struct tb_member prov, recv;
+	err = tb_store_member(cli->store, cli->self, (uint32_t)x->provider, &prov);
+	if (!err)
+		err = tb_store_member(cli->store, cli->self, (uint32_t)x->receiver, &recv);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot read the members: %s", tb_strerror(err));
+	if (!x->attested) {
+		struct tb_reversal_terms t;
+		memcpy(t.log_id, cli->self, TB_KEY_LEN);
+		memcpy(t.txid, r.txid, TB_TXID_LEN);
+		memcpy(t.original, otx, TB_TXID_LEN);
+		struct tb_keypair kp;
+		if ((rc = tb_cli_member_key(cli, &prov, &kp)))
+			return rc;
+		rc = sign_terms(&tb_def_reversal_terms, &t, TB_CTX_REVERSAL, &kp, ps);
+		tb_keypair_wipe(&kp);
+		if (rc || (rc = tb_cli_member_key(cli, &recv, &kp)))
+			return rc;
+		rc = sign_terms(&tb_def_reversal_terms, &t, TB_CTX_REVERSAL, &kp, rs);
+		tb_keypair_wipe(&kp);
+		if (rc)
+			return rc;
+		r.provider_sig = (struct tb_view){ps, TB_SIGLEN};
+		r.receiver_sig = (struct tb_view){rs, TB_SIGLEN};
+	}
+	if ((rc = tb_cli_node_key(cli)))
+		return rc;
+	struct tb_reject rej;
+	uint64_t rseq;
+	err = tb_store_append_own(cli->store, &cli->node, TB_KIND_REVERSAL, &r, &rseq, &rej);
+	if (err)
+		return tb_cli_refused(cli, err, &rej);
+	char txid[2 * TB_TXID_LEN + 1], h[32];
+	tb_hex_encode(txid, r.txid, TB_TXID_LEN);
+	tb_out_hours(h, sizeof h, (int64_t)x->minutes);
+	if (cli->json)
+		printf("{\"txid\":\"%s\",\"reverses\":\"%s\",\"seq\":%llu,\"minutes\":%llu}\n", txid,
+		       argv[at], (unsigned long long)rseq, (unsigned long long)x->minutes);
+	else
+		printf("reversed %s with %s (entry %llu): %s hours back from %s to %s\n", argv[at],
+		       txid, (unsigned long long)rseq, h + 1, prov.name, recv.name);
+	return TB_EXIT_OK;
+}

@@ -1,0 +1,204 @@
+/*
+ * cmd_ledger.c: whole-ledger commands: `tally export` (every log held, in
+ * the export format of FORMAT.md), `tally verify` (re-checks a data
+ * directory or an export from scratch, trusting nothing stored), `tally
+ * reindex` (rebuilds derived indexes from the logs) and `tally memo erase`.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int tb_cmd_export(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"out", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+	const char *out = NULL;
+	int c;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, NULL, "export")) != -1) {
+		if (c != 'o')
+			return TB_EXIT_USAGE;
+		out = optarg;
+	}
+	if (optind != argc)
+		return tb_cli_fail(TB_EXIT_USAGE, "export: unexpected argument '%s'", argv[optind]);
+	int rc = tb_cli_open(cli, false);
+	if (rc)
+		return rc;
+	int fd = STDOUT_FILENO;
+	char tmp[4200];
+	if (out) {
+		snprintf(tmp, sizeof tmp, "%s.tmp", out);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0)
+			return tb_cli_fail(TB_EXIT_IO, "cannot create %s: %s", tmp, strerror(errno));
+	} else if (isatty(fd)) {
+		return tb_cli_fail(TB_EXIT_USAGE, "export writes binary data: give --out FILE or redirect");
+	}
+	uint64_t items;
+	int err = tb_store_export(cli->store, fd, &items);
+	if (out) {
+		if (!err && fsync(fd))
+			err = TB_EIO;
+		if (close(fd) && !err)
+			err = TB_EIO;
+		if (!err && rename(tmp, out))
+			err = TB_EIO;
+		if (err)
+			unlink(tmp);
+	}
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "export failed: %s", tb_strerror(err));
+	if (out) {
+		if (cli->json)
+			printf("{\"file\":\"%s\",\"entries\":%llu}\n", out, (unsigned long long)items);
+		else
+			printf("exported %llu entries to %s\n", (unsigned long long)items, out);
+	}
+	return TB_EXIT_OK;
+}
+
+static uint8_t *slurp(const char *path, size_t *len, int *err)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st)) {
+		*err = errno;
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	uint8_t *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	size_t got = 0;
+	while (buf && got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (!buf || got != (size_t)st.st_size) {
+		free(buf);
+		*err = buf ? EIO : ENOMEM;
+		return NULL;
+	}
+	*len = got;
+	return buf;
+}
+
+int tb_cmd_verify(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	optind = 1;
+	if (tb_cli_getopt(argc, argv, opts, NULL, "verify") != -1 || argc - optind > 1)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally verify [DIR | FILE]");
+	char target[4200];
+	const char *what = optind < argc ? argv[optind] : cli->data;
+	struct stat st;
+	if (stat(what, &st))
+		return tb_cli_fail(TB_EXIT_USAGE, "cannot read %s: %s", what, strerror(errno));
+	struct tb_verify_report rep;
+	int err;
+	const char *tmp = getenv("TMPDIR");
+	if (S_ISDIR(st.st_mode)) {
+		/* A data directory, or a ledger directory itself. */
+		snprintf(target, sizeof target, "%s/ledger", what);
+		if (stat(target, &st) || !S_ISDIR(st.st_mode))
+			snprintf(target, sizeof target, "%s", what);
+		snprintf(target + strlen(target), sizeof target - strlen(target), "%s", "");
+		char mdb[4300];
+		snprintf(mdb, sizeof mdb, "%s/data.mdb", target);
+		if (stat(mdb, &st))
+			return tb_cli_fail(TB_EXIT_USAGE, "%s holds no Tally ledger", what);
+		err = tb_verify_dir(target, tmp, &rep);
+	} else {
+		size_t len;
+		int e;
+		uint8_t *file = slurp(what, &len, &e);
+		if (!file)
+			return tb_cli_fail(TB_EXIT_IO, "cannot read %s: %s", what, strerror(e));
+		err = tb_verify_export(file, len, tmp, &rep);
+		free(file);
+	}
+	char id[2 * TB_KEY_LEN + 1];
+	tb_hex_encode(id, rep.where.log_id, TB_KEY_LEN);
+	if (cli->json) {
+		printf("{\"ok\":%s,\"logs\":%llu,\"entries\":%llu", err ? "false" : "true",
+		       (unsigned long long)rep.logs, (unsigned long long)rep.entries);
+		if (err) {
+			printf(",\"violation\":{\"log\":\"%s\",\"seq\":%llu,\"rule\":\"%s\",\"message\":",
+			       id, (unsigned long long)rep.where.seq, tb_errname(err));
+			tb_json_str(stdout, rep.where.msg, strlen(rep.where.msg));
+			printf("}");
+		}
+		printf("}\n");
+	} else if (!err) {
+		printf("ok: %llu logs, %llu entries: signatures, chains, Merkle trees, rules and balances all check\n",
+		       (unsigned long long)rep.logs, (unsigned long long)rep.entries);
+	} else {
+		printf("FAILED: log %s seq %llu: %s (%s)\n", id, (unsigned long long)rep.where.seq,
+		       rep.where.msg, tb_errname(err));
+	}
+	if (!err)
+		return TB_EXIT_OK;
+	switch (err) {
+	case TB_ENOMEM:
+	case TB_EIO:
+	case TB_ESTORE:
+	case TB_EFULL:
+		return TB_EXIT_IO;
+	}
+	return TB_EXIT_REFUSED;
+}
+
+int tb_cmd_reindex(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	optind = 1;
+	if (tb_cli_getopt(argc, argv, opts, NULL, "reindex") != -1 || optind != argc)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally reindex");
+	int rc = tb_cli_open(cli, true);
+	if (rc)
+		return rc;
+	struct tb_reject rej;
+	int err = tb_store_reindex(cli->store, &rej);
+	if (err)
+		return tb_cli_refused(cli, err, &rej);
+	struct tb_head h;
+	err = tb_store_head(cli->store, cli->self, &h);
+	if (cli->json)
+		printf("{\"reindexed\":true,\"entries\":%llu}\n", (unsigned long long)h.seq);
+	else
+		printf("reindexed: balances and indexes rebuilt from %llu entries\n",
+		       (unsigned long long)h.seq);
+	return TB_EXIT_OK;
+}
+
+int tb_cmd_memo_erase(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	optind = 1;
+	if (tb_cli_getopt(argc, argv, opts, "memo", "erase") != -1 || argc - optind != 1)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally memo erase TXID");
+	uint8_t txid[TB_TXID_LEN];
+	if (tb_parse_txid(argv[optind], txid))
+		return tb_cli_fail(TB_EXIT_USAGE, "'%s' is not a transaction id", argv[optind]);
+	int rc = tb_cli_open(cli, true);
+	if (rc)
+		return rc;
+	int err = tb_store_memo_erase(cli->store, txid);
+	if (err == TB_ENOTFOUND)
+		return tb_cli_fail(TB_EXIT_USAGE, "no memo held for %s", argv[optind]);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot erase: %s", tb_strerror(err));
+	if (cli->json)
+		printf("{\"txid\":\"%s\",\"erased\":true}\n", argv[optind]);
+	else
+		printf("memo of %s erased; the signed log keeps only its salted hash\n", argv[optind]);
+	return TB_EXIT_OK;
+}

@@ -1,0 +1,260 @@
+/*
+ * cmd_member.c: `tally member add|list|remove|rekey`. Members get numbers in
+ * order, a key (made here and kept encrypted in the data directory, or the
+ * member's own public key) and limits. Leaving and key replacement are new
+ * entries; no member is ever deleted from the log.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Creates a new key pair for a member and its encrypted key file. */
+static int new_member_key(struct tb_cli *cli, const char *name,
+			  struct tb_keypair *kp, char *path, size_t cap)
+{
+	char pass[1024], what[128];
+	size_t plen;
+	snprintf(what, sizeof what, "%s's new key", name);
+	int rc = tb_passphrase_get(cli->member_pass_file, "TALLY_MEMBER_PASSPHRASE",
+				   what, true, pass, sizeof pass, &plen);
+	if (rc)
+		return rc;
+	tb_keypair_generate(kp);
+	tb_cli_member_key_path(cli, path, cap, kp->pk.b);
+	int err = tb_keyfile_write(path, kp, pass, plen, TB_KDF_INTERACTIVE);
+	tb_wipe(pass, sizeof pass);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot write %s: %s", path,
+				   tb_strerror(err));
+	return 0;
+}
+
+int tb_cmd_member_add(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"debt-limit", required_argument, 0, 'd'},
+					     {"ceiling", required_argument, 0, 'c'},
+					     {"pubkey", required_argument, 0, 'k'},
+					     {0, 0, 0, 0}};
+	int64_t floor_min = -1, ceiling = -1;
+	const char *pubkey = NULL;
+	int c;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, "member", "add")) != -1) {
+		switch (c) {
+		case 'd':
+			if (tb_parse_hours(optarg[0] == '-' ? optarg + 1 : optarg, &floor_min) ||
+			    floor_min > TB_LIMIT_MAX)
+				return tb_cli_fail(TB_EXIT_USAGE, "--debt-limit: '%s' is not a number of hours",
+						   optarg);
+			break;
+		case 'c':
+			if (tb_parse_hours(optarg, &ceiling) || ceiling > TB_LIMIT_MAX)
+				return tb_cli_fail(TB_EXIT_USAGE, "--ceiling: '%s' is not a number of hours",
+						   optarg);
+			break;
+		case 'k':
+			pubkey = optarg;
+			break;
+		default:
+			return TB_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally member add NAME [--debt-limit HOURS] [--ceiling HOURS] [--pubkey HEX]");
+	const char *name = argv[optind];
+	int rc = tb_cli_check_name(name, "a member name");
+	if (rc || (rc = tb_cli_open(cli, true)))
+		return rc;
+	struct tb_community com;
+	int err = tb_store_community(cli->store, cli->self, &com);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot read the community: %s", tb_strerror(err));
+	struct tb_member existing;
+	if (tb_store_member_by_name(cli->store, cli->self, name, &existing) == 0)
+		return tb_cli_fail(TB_EXIT_REFUSED, "refused: the name %s is already used by a member (ENAME)",
+				   name);
+	if ((rc = tb_cli_node_key(cli)))
+		return rc;
+
+	struct tb_member_join j = {0};
+	j.member = (uint64_t)com.members + 1;
+	j.name.p = (const uint8_t *)name;
+	j.name.len = strlen(name);
+	j.floor = floor_min >= 0 ? -floor_min : com.floor;
+	j.ceiling = ceiling >= 0 ? (uint64_t)ceiling : com.ceiling;
+	char path[4400] = "";
+	if (pubkey) {
+		if (tb_hex_decode(j.key, TB_KEY_LEN, pubkey))
+			return tb_cli_fail(TB_EXIT_USAGE, "--pubkey needs 64 hex digits");
+	} else {
+		struct tb_keypair kp;
+		if ((rc = new_member_key(cli, name, &kp, path, sizeof path)))
+			return rc;
+		memcpy(j.key, kp.pk.b, TB_KEY_LEN);
+		tb_keypair_wipe(&kp);
+	}
+	struct tb_reject rej;
+	uint64_t seq;
+	err = tb_store_append_own(cli->store, &cli->node, TB_KIND_MEMBER_JOIN, &j, &seq, &rej);
+	if (err) {
+		if (path[0])
+			unlink(path);
+		return tb_cli_refused(cli, err, &rej);
+	}
+	char key[2 * TB_KEY_LEN + 1], lim[32];
+	tb_hex_encode(key, j.key, TB_KEY_LEN);
+	tb_out_hours(lim, sizeof lim, j.floor);
+	if (cli->json) {
+		printf("{\"member\":%llu,\"name\":", (unsigned long long)j.member);
+		tb_json_str(stdout, name, strlen(name));
+		printf(",\"key\":\"%s\",\"floor_minutes\":%lld,\"ceiling_minutes\":%llu,\"seq\":%llu}\n",
+		       key, (long long)j.floor, (unsigned long long)j.ceiling,
+		       (unsigned long long)seq);
+	} else {
+		printf("%s joined as member %llu (debt limit %s hours", name,
+		       (unsigned long long)j.member, lim);
+		if (j.ceiling) {
+			tb_out_hours(lim, sizeof lim, (int64_t)j.ceiling);
+			printf(", ceiling %s hours", lim);
+		}
+		printf(")\n  key: %s\n", key);
+	}
+	return TB_EXIT_OK;
+}
+
+struct list_ctx {
+	struct tb_cli *cli;
+	bool all;
+	bool first;
+};
+
+static int list_one(void *vctx, const struct tb_member *m)
+{
+	struct list_ctx *l = vctx;
+	if (!m->active && !l->all)
+		return 0;
+	char bal[32], fl[32], ce[32] = "none";
+	tb_out_hours(bal, sizeof bal, m->balance);
+	tb_out_hours(fl, sizeof fl, m->floor);
+	if (m->ceiling)
+		tb_out_hours(ce, sizeof ce, (int64_t)m->ceiling);
+	if (l->cli->json) {
+		printf("%s{\"member\":%u,\"name\":", l->first ? "" : ",", m->no);
+		tb_json_str(stdout, m->name, strlen(m->name));
+		printf(",\"balance_minutes\":%lld,\"floor_minutes\":%lld,"
+		       "\"ceiling_minutes\":%llu,\"active\":%s,\"key\":",
+		       (long long)m->balance, (long long)m->floor,
+		       (unsigned long long)m->ceiling, m->active ? "true" : "false");
+		tb_json_hex(stdout, m->key, TB_KEY_LEN);
+		printf("}");
+	} else {
+		printf("%4u  %-20s %9s %9s %9s  %s\n", m->no, m->name, bal, fl, ce,
+		       m->active ? "" : "left");
+	}
+	l->first = false;
+	return 0;
+}
+
+int tb_cmd_member_list(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"all", no_argument, 0, 'a'}, {0, 0, 0, 0}};
+	struct list_ctx l = {cli, false, true};
+	int c;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, "member", "list")) != -1) {
+		if (c != 'a')
+			return TB_EXIT_USAGE;
+		l.all = true;
+	}
+	if (optind != argc)
+		return tb_cli_fail(TB_EXIT_USAGE, "member list takes no arguments");
+	int rc = tb_cli_open(cli, false);
+	if (rc)
+		return rc;
+	if (cli->json)
+		printf("[");
+	else
+		printf("   #  %-20s %9s %9s %9s\n", "name", "balance", "floor", "ceiling");
+	int err = tb_store_foreach_member(cli->store, cli->self, list_one, &l);
+	if (cli->json)
+		printf("]\n");
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot list members: %s", tb_strerror(err));
+	return TB_EXIT_OK;
+}
+
+/* Shared by remove and rekey: one NAME argument, an open store, node key. */
+static int one_member(struct tb_cli *cli, int argc, char **argv, const char *cmd,
+		      struct tb_member *m)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	optind = 1;
+	if (tb_cli_getopt(argc, argv, opts, "member", cmd) != -1)
+		return TB_EXIT_USAGE;
+	if (argc - optind != 1)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally member %s NAME", cmd);
+	int rc = tb_cli_open(cli, true);
+	if (!rc)
+		rc = tb_cli_member(cli, argv[optind], m);
+	if (!rc)
+		rc = tb_cli_node_key(cli);
+	return rc;
+}
+
+int tb_cmd_member_remove(struct tb_cli *cli, int argc, char **argv)
+{
+	struct tb_member m;
+	int rc = one_member(cli, argc, argv, "remove", &m);
+	if (rc)
+		return rc;
+	struct tb_member_left body = {m.no};
+	struct tb_reject rej;
+	int err = tb_store_append_own(cli->store, &cli->node, TB_KIND_MEMBER_LEFT, &body,
+				      NULL, &rej);
+	if (err)
+		return tb_cli_refused(cli, err, &rej);
+	char bal[32];
+	tb_out_hours(bal, sizeof bal, m.balance);
+	if (cli->json) {
+		printf("{\"member\":%u,\"left\":true,\"balance_minutes\":%lld}\n", m.no,
+		       (long long)m.balance);
+	} else {
+		printf("%s (member %u) has left; the history stays.", m.name, m.no);
+		if (m.balance)
+			printf(" Their balance of %s hours stays on the books.", bal);
+		printf("\n");
+	}
+	return TB_EXIT_OK;
+}
+
+int tb_cmd_member_rekey(struct tb_cli *cli, int argc, char **argv)
+{
+	struct tb_member m;
+	int rc = one_member(cli, argc, argv, "rekey", &m);
+	if (rc)
+		return rc;
+	struct tb_keypair kp;
+	char path[4400];
+	if ((rc = new_member_key(cli, m.name, &kp, path, sizeof path)))
+		return rc;
+	struct tb_member_key body = {0};
+	body.member = m.no;
+	memcpy(body.key, kp.pk.b, TB_KEY_LEN);
+	tb_keypair_wipe(&kp);
+	struct tb_reject rej;
+	int err = tb_store_append_own(cli->store, &cli->node, TB_KIND_MEMBER_KEY, &body,
+				      NULL, &rej);
+	if (err) {
+		unlink(path);
+		return tb_cli_refused(cli, err, &rej);
+	}
+	char key[2 * TB_KEY_LEN + 1];
+	tb_hex_encode(key, body.key, TB_KEY_LEN);
+	if (cli->json)
+		printf("{\"member\":%u,\"key\":\"%s\"}\n", m.no, key);
+	else
+		printf("%s has a new key: %s\n", m.name, key);
+	return TB_EXIT_OK;
+}

@@ -1,0 +1,94 @@
+/*
+ * commands.c: the table of tally commands (one row each: group, name,
+ * handler, usage, one-line help), the --help printer and the shared option
+ * parsing. Adding a command is adding a row and its cmd_*.c handler.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+
+
+const struct tb_cmd tb_commands[] = {
+	{NULL, "init", tb_cmd_init,
+	 "tally init --name NAME [--debt-limit HOURS] [--ceiling HOURS]",
+	 "set up a community: its key, its ledger and its genesis entry"},
+	{"member", "add", tb_cmd_member_add,
+	 "tally member add NAME [--debt-limit HOURS] [--ceiling HOURS] [--pubkey HEX]",
+	 "register a member (with a new key, or the member's own public key)"},
+	{"member", "list", tb_cmd_member_list, "tally member list [--all]",
+	 "list members with balances and limits (--all: also those who left)"},
+	{"member", "remove", tb_cmd_member_remove, "tally member remove NAME",
+	 "record that a member left (the history stays)"},
+	{"member", "rekey", tb_cmd_member_rekey, "tally member rekey NAME",
+	 "replace a member's key (lost or compromised)"},
+	{"exchange", "propose", tb_cmd_exchange_propose,
+	 "tally exchange propose --provider A --receiver B (--minutes N | --hours H) --memo TEXT [--category C] [--date YYYY-MM-DD]",
+	 "the provider signs an exchange; it waits for the receiver"},
+	{"exchange", "confirm", tb_cmd_exchange_confirm, "tally exchange confirm TXID",
+	 "the receiver signs a proposed exchange; it is recorded"},
+	{"exchange", "reject", tb_cmd_exchange_reject, "tally exchange reject TXID",
+	 "drop a proposed exchange"},
+	{"exchange", "pending", tb_cmd_exchange_pending, "tally exchange pending",
+	 "list proposed exchanges waiting for confirmation"},
+	{"exchange", "record", tb_cmd_exchange_record,
+	 "tally exchange record --attest --provider A --receiver B (--minutes N | --hours H) --memo TEXT [--category C] [--date YYYY-MM-DD]",
+	 "the coordinator records an exchange for members without keys"},
+	{"exchange", "reverse", tb_cmd_exchange_reverse,
+	 "tally exchange reverse TXID [--attest]",
+	 "undo an exchange with the same consent (a new entry; nothing is deleted)"},
+	{NULL, "balance", tb_cmd_balance, "tally balance [NAME]",
+	 "balances of all members (or one)"},
+	{NULL, "history", tb_cmd_history, "tally history [NAME]",
+	 "a member's statement with running balance (or all exchanges)"},
+	{NULL, "log", tb_cmd_log, "tally log [--from SEQ] [--limit N]",
+	 "the raw signed entries of the community's log, decoded"},
+	{NULL, "export", tb_cmd_export, "tally export [--out FILE]",
+	 "write every log held as an export file (FORMAT.md)"},
+	{NULL, "verify", tb_cmd_verify, "tally verify [DIR | FILE]",
+	 "re-check every signature, seq, prev, Merkle root, rule and balance"},
+	{NULL, "reindex", tb_cmd_reindex, "tally reindex",
+	 "rebuild balances and indexes from the logs"},
+	{"memo", "erase", tb_cmd_memo_erase, "tally memo erase TXID",
+	 "erase an exchange's memo text (the signed log keeps only its hash)"},
+};
+const size_t tb_ncommands = sizeof tb_commands / sizeof tb_commands[0];
+
+const struct tb_cmd *tb_cmd_find(const char *group, const char *name)
+{
+	for (size_t i = 0; i < tb_ncommands; i++) {
+		const struct tb_cmd *c = &tb_commands[i];
+		if ((group == NULL) != (c->group == NULL))
+			continue;
+		if (group && strcmp(group, c->group))
+			continue;
+		if (!strcmp(name, c->name))
+			return c;
+	}
+	return NULL;
+}
+
+int tb_cmd_help(const struct tb_cmd *cmd, FILE *f)
+{
+	fprintf(f, "usage: %s\n\n%s.\n\nGlobal options (--data, --json, passphrase files) "
+		   "work with every command; see 'tally --help'.\n",
+		cmd->usage, cmd->help);
+	return TB_EXIT_OK;
+}
+
+int tb_cli_getopt(int argc, char **argv, const struct option *opts,
+		  const char *group, const char *name)
+{
+	opterr = 0;
+	int c = getopt_long(argc, argv, "", opts, NULL);
+	if (c == '?' || c == ':') {
+		const struct tb_cmd *cmd = tb_cmd_find(group, name);
+		const char *bad = argv[optind - 1];
+		tb_cli_fail(TB_EXIT_USAGE, "%s: unknown option or missing value: %s",
+			    name, bad ? bad : "?");
+		if (cmd)
+			fprintf(stderr, "usage: %s\n", cmd->usage);
+		return -2;
+	}
+	return c;
+}

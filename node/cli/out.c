@@ -1,0 +1,44 @@
+/*
+ * out.c: output helpers: hours as H:MM with a sign, dates, and JSON strings
+ * (escaped so that any member name or memo prints as valid JSON).
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+void tb_out_hours(char *buf, size_t cap, int64_t minutes)
+{
+	uint64_t a = minutes < 0 ? (uint64_t)0 - (uint64_t)minutes : (uint64_t)minutes;
+	snprintf(buf, cap, "%s%llu:%02llu", minutes < 0 ? "-" : minutes > 0 ? "+" : " ",
+		 (unsigned long long)(a / 60), (unsigned long long)(a % 60));
+}
+
+void tb_out_date(char *buf, size_t cap, uint64_t d)
+{
+	snprintf(buf, cap, "%04llu-%02llu-%02llu", (unsigned long long)(d / 10000),
+		 (unsigned long long)(d / 100 % 100), (unsigned long long)(d % 100));
+}
+
+void tb_json_str(FILE *f, const char *s, size_t len)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+void tb_json_hex(FILE *f, const uint8_t *p, size_t len)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++)
+		fprintf(f, "%02x", p[i]);
+	fputc('"', f);
+}

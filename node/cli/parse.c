@@ -1,0 +1,104 @@
+/*
+ * parse.c: strict parsing of what users type: hours and minutes, dates, ids
+ * and numbers. Anything not exactly understood is an error, never a guess.
+ */
+#include "cli.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int tb_parse_u64(const char *s, uint64_t *v)
+{
+	if (!*s || strlen(s) > 19)
+		return TB_EINVAL;
+	uint64_t x = 0;
+	for (const char *p = s; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return TB_EINVAL;
+		x = x * 10 + (uint64_t)(*p - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+int tb_parse_minutes(const char *s, int64_t *minutes)
+{
+	uint64_t v;
+	if (tb_parse_u64(s, &v) || v > TB_LIMIT_MAX)
+		return TB_EINVAL;
+	*minutes = (int64_t)v;
+	return 0;
+}
+
+/* "2", "1.5", "0.25", "1:30". Must be a whole number of minutes. */
+int tb_parse_hours(const char *s, int64_t *minutes)
+{
+	char whole[24], frac[24] = "";
+	const char *sep = strpbrk(s, ".:");
+	size_t wl = sep ? (size_t)(sep - s) : strlen(s);
+	if (wl == 0 || wl >= sizeof whole)
+		return TB_EINVAL;
+	memcpy(whole, s, wl);
+	whole[wl] = '\0';
+	uint64_t h, f = 0;
+	if (tb_parse_u64(whole, &h) || h > TB_LIMIT_MAX / 60)
+		return TB_EINVAL;
+	int64_t m = (int64_t)h * 60;
+	if (sep) {
+		size_t fl = strlen(sep + 1);
+		if (fl == 0 || fl > 6)
+			return TB_EINVAL;
+		memcpy(frac, sep + 1, fl + 1);
+		if (tb_parse_u64(frac, &f))
+			return TB_EINVAL;
+		if (*sep == ':') {
+			if (fl != 2 || f >= 60)
+				return TB_EINVAL;
+			m += (int64_t)f;
+		} else {
+			uint64_t scale = 1;
+			for (size_t i = 0; i < fl; i++)
+				scale *= 10;
+			if ((f * 60) % scale)
+				return TB_EAMOUNT; /* not a whole number of minutes */
+			m += (int64_t)(f * 60 / scale);
+		}
+	}
+	*minutes = m;
+	return 0;
+}
+
+int tb_parse_date(const char *s, uint64_t *yyyymmdd)
+{
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return TB_EDATE;
+	char y[5] = {s[0], s[1], s[2], s[3], 0}, m[3] = {s[5], s[6], 0},
+	     d[3] = {s[8], s[9], 0};
+	uint64_t yy, mm, dd;
+	if (tb_parse_u64(y, &yy) || tb_parse_u64(m, &mm) || tb_parse_u64(d, &dd))
+		return TB_EDATE;
+	static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30,
+					   31, 31, 30, 31, 30, 31};
+	if (yy < 1970 || mm < 1 || mm > 12 || dd < 1 || dd > mdays[mm - 1])
+		return TB_EDATE;
+	if (mm == 2 && dd == 29 && !((yy % 4 == 0 && yy % 100 != 0) || yy % 400 == 0))
+		return TB_EDATE;
+	*yyyymmdd = yy * 10000 + mm * 100 + dd;
+	return 0;
+}
+
+uint64_t tb_today(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	return (uint64_t)(tm.tm_year + 1900) * 10000 + (uint64_t)(tm.tm_mon + 1) * 100 +
+	       (uint64_t)tm.tm_mday;
+}
+
+int tb_parse_txid(const char *s, uint8_t txid[TB_TXID_LEN])
+{
+	return tb_hex_decode(txid, TB_TXID_LEN, s);
+}
