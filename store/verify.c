@@ -42,18 +42,31 @@ static int feeder_flush(struct feeder *f)
 	return err;
 }
 
-static int feeder_add(struct feeder *f, struct tb_view rec)
+/*
+ * Queues a record that sits where entry (log, seq) belongs. A record that
+ * does not decode, or claims another place, is reported at that place after
+ * the records before it were checked (so the first violation wins).
+ */
+static int feeder_add(struct feeder *f, struct tb_view rec, const uint8_t *log,
+		      uint64_t seq)
 {
-	if (rec.len > TB_ENTRY_MAX) {
-		struct tb_entry e;
-		int derr = tb_entry_decode(&e, rec.p, TB_ENTRY_MAX);
-		(void)derr; /* only for the log and seq it may have read */
-		f->rep->err = TB_ETOOBIG;
-		tb_reject_set(&f->rep->where, TB_ETOOBIG, e.log_id, e.seq,
-			      "entry is over the %d byte cap", TB_ENTRY_MAX);
-		return TB_ETOOBIG;
+	struct tb_entry e;
+	int derr = rec.len > TB_ENTRY_MAX ? TB_ETOOBIG : tb_entry_decode(&e, rec.p, rec.len);
+	if (derr || memcmp(e.log_id, log, TB_KEY_LEN) || e.seq != seq) {
+		int err = feeder_flush(f);
+		if (err)
+			return err;
+		f->rep->err = derr ? derr : TB_ESEQ;
+		if (derr)
+			tb_reject_set(&f->rep->where, derr, log, seq,
+				      "entry does not decode: %s", tb_strerror(derr));
+		else
+			tb_reject_set(&f->rep->where, TB_ESEQ, log, seq,
+				      "the record in this place claims to be entry %llu of another log or place",
+				      (unsigned long long)e.seq);
+		return f->rep->err;
 	}
-	if (f->n == TB_VERIFY_BATCH || f->buf_len + rec.len > TB_VERIFY_BATCH * TB_ENTRY_MAX) {
+	if (f->n == TB_VERIFY_BATCH) {
 		int err = feeder_flush(f);
 		if (err)
 			return err;
@@ -105,18 +118,32 @@ struct dir_ctx {
 	int err;
 };
 
+struct feed_pos {
+	struct feeder *f;
+	const uint8_t *log_id;
+	uint64_t next;
+};
+
 static int feed_entry(void *ctx, uint64_t seq, struct tb_view rec)
 {
-	(void)seq;
-	struct feeder *f = ctx;
-	return feeder_add(f, rec);
+	struct feed_pos *p = ctx;
+	if (seq != p->next) {
+		feeder_flush(p->f);
+		p->f->rep->err = TB_ESEQ;
+		return tb_reject_set(&p->f->rep->where, TB_ESEQ, p->log_id, p->next,
+				     "entry %llu is missing from the store",
+				     (unsigned long long)p->next);
+	}
+	p->next++;
+	return feeder_add(p->f, rec, p->log_id, seq);
 }
 
 static int feed_log(void *ctx, const struct tb_head *h)
 {
 	struct dir_ctx *d = ctx;
 	d->f->rep->logs++;
-	int err = tb_store_foreach_entry(d->src, h->log_id, 1, feed_entry, d->f);
+	struct feed_pos pos = {d->f, h->log_id, 1};
+	int err = tb_store_foreach_entry(d->src, h->log_id, 1, feed_entry, &pos);
 	if (!err)
 		err = feeder_flush(d->f);
 	return err;
@@ -236,19 +263,28 @@ int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 	f.scratch = scratch;
 	enum tb_export_item type;
 	struct tb_view item;
+	/* Logs are exported one after the other, each from entry 1: a record
+	 * belongs after the previous one, or starts the next log. */
 	uint8_t last_log[TB_KEY_LEN] = {0};
+	uint64_t last_seq = 0;
 	for (;;) {
 		err = tb_export_next(&r, &type, &item);
 		if (err <= 0)
 			break;
 		struct tb_entry e;
 		int derr = tb_entry_decode(&e, item.p, item.len);
-		(void)derr; /* the append below reports it, with log and seq */
-		if (memcmp(e.log_id, last_log, TB_KEY_LEN)) {
-			rep->logs++;
-			memcpy(last_log, e.log_id, TB_KEY_LEN);
+		const uint8_t *log = last_log;
+		uint64_t seq = last_seq + 1;
+		if (!derr && e.seq == 1 && memcmp(e.log_id, last_log, TB_KEY_LEN)) {
+			log = e.log_id;
+			seq = 1;
 		}
-		if ((err = feeder_add(&f, item)))
+		if (seq == 1 && log != last_log) {
+			rep->logs++;
+			memcpy(last_log, log, TB_KEY_LEN);
+		}
+		last_seq = seq;
+		if ((err = feeder_add(&f, item, last_log, seq)))
 			break;
 	}
 	if (err < 0 && !rep->err) {
@@ -258,7 +294,7 @@ int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 			      (unsigned long long)r.items, tb_strerror(err));
 	}
 	if (!rep->err)
-		(void)feeder_flush(&f);
+		err = feeder_flush(&f);
 	scratch_close(scratch, path);
 	free(f.buf);
 	return rep->err;
