@@ -151,7 +151,7 @@ int tb_msg_decode_exact(const uint8_t *p, size_t len, const struct tb_msgdef *d,
 	if (r.off != len)
 		return TB_ETRAILING;
 	/* Canonical: our encoder must reproduce the input exactly. */
-	uint8_t again[TB_ENTRY_MAX];
+	uint8_t again[TB_FRAME_PAYLOAD_MAX + 64];
 	struct tb_wbuf w;
 	tb_wbuf_init(&w, again, sizeof again);
 	if (tb_msg_encode(&w, d, obj) || w.len != len || memcmp(again, p, len))

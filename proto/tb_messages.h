@@ -114,4 +114,51 @@
 	M(REVERSAL_TERMS, reversal_terms)                                      \
 	M(PROPOSAL, proposal)
 
+/* ---- peer messages (PROTOCOL.md): P(UPPER, lower, type number) ---- */
+
+#define TB_PROTO_VERSION 1
+/* One HEADS record: log id, seq (u64 big-endian), head hash. */
+#define TB_HEAD_REC_LEN (TB_KEY_LEN + 8 + TB_HASHLEN)
+/* Most payload bytes of one frame's message. */
+#define TB_FRAME_PAYLOAD_MAX 65000
+
+/* First message after the handshake: who I am, proven over the handshake hash. */
+#define TB_FIELDS_HELLO(F, S)                                                  \
+	F(S, UINT, version, 1, 65535)                                          \
+	F(S, FIXED, node_id, TB_KEY_LEN, TB_KEY_LEN)                           \
+	F(S, FIXED, sig, TB_SIGLEN, TB_SIGLEN)                                 \
+	F(S, STR, name, 0, TB_NAME_MAX)
+
+/* A digest of all heads I hold: equal digests mean nothing to send. */
+#define TB_FIELDS_SYNC(F, S)                                                   \
+	F(S, FIXED, digest, TB_HASHLEN, TB_HASHLEN)                            \
+	F(S, UINT, logs, 0, UINT32_MAX)
+
+/* Some of my heads: packed TB_HEAD_REC_LEN records. */
+#define TB_FIELDS_HEADS(F, S) F(S, BIN, heads, 0, TB_FRAME_PAYLOAD_MAX - 16)
+
+/* Entry records, each prefixed by its length (u16 big-endian). */
+#define TB_FIELDS_ENTRIES(F, S) F(S, BIN, records, 0, TB_FRAME_PAYLOAD_MAX - 16)
+
+/* A fork proof: two records of one log at one seq, both validly signed. */
+#define TB_FIELDS_FORK(F, S)                                                   \
+	F(S, BIN, a, 1, 8192)                                                  \
+	F(S, BIN, b, 1, 8192)
+
+#define TB_FIELDS_PING(F, S) F(S, UINT, nonce, 0, UINT64_MAX / 2)
+#define TB_FIELDS_PONG(F, S) F(S, UINT, nonce, 0, UINT64_MAX / 2)
+
+/* Closing with a reason. */
+#define TB_FIELDS_BYE(F, S) F(S, STR, reason, 0, 200)
+
+#define TB_PEER_MESSAGES(P)                                                    \
+	P(HELLO, hello, 1)                                                     \
+	P(SYNC, sync, 2)                                                       \
+	P(HEADS, heads, 3)                                                     \
+	P(ENTRIES, entries, 4)                                                 \
+	P(FORK, fork, 5)                                                       \
+	P(PING, ping, 6)                                                       \
+	P(PONG, pong, 7)                                                       \
+	P(BYE, bye, 8)
+
 #endif

@@ -203,4 +203,41 @@ TB_MUST_CHECK int tb_export_open(struct tb_export_reader *r, const uint8_t *p,
 TB_MUST_CHECK int tb_export_next(struct tb_export_reader *r,
 				 enum tb_export_item *type, struct tb_view *item);
 
+/* ---- peer messages ---- */
+
+#define TB__STRUCT_PEER(UP, low, num)                                          \
+	struct tb_##low {                                                      \
+		TB_FIELDS_##UP(TB__DECL, _)                                    \
+	};
+TB_PEER_MESSAGES(TB__STRUCT_PEER)
+
+enum tb_msg_type {
+#define TB__PEER_ENUM(UP, low, num) TB_MSG_##UP = num,
+	TB_PEER_MESSAGES(TB__PEER_ENUM)
+#undef TB__PEER_ENUM
+};
+
+#define TB__DEF_PEER(UP, low, num) extern const struct tb_msgdef tb_def_##low;
+TB_PEER_MESSAGES(TB__DEF_PEER)
+#undef TB__DEF_PEER
+
+/* A peer message: [type, body], the plaintext of one transport frame. */
+struct tb_peer_msg {
+	uint64_t type;
+	union {
+#define TB__PEER_UNION(UP, low, num) struct tb_##low low;
+		TB_PEER_MESSAGES(TB__PEER_UNION)
+#undef TB__PEER_UNION
+	} u;
+};
+
+/* Definition of a peer message type, or NULL if unknown. */
+const struct tb_msgdef *tb_peer_def(uint64_t type);
+TB_MUST_CHECK int tb_peer_msg_encode(uint8_t *out, size_t cap, size_t *len,
+				     const struct tb_peer_msg *m);
+/* Strict: unknown type TB_EKIND, trailing bytes, non-canonical bytes. Views
+ * point into p. */
+TB_MUST_CHECK int tb_peer_msg_decode(struct tb_peer_msg *m, const uint8_t *p,
+				     size_t len);
+
 #endif

@@ -113,8 +113,8 @@ static int ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec,
 			return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
 		if (held.len == len && !memcmp(held.p, rec, len))
 			return 1;
-		return tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
-				     "differs from the held entry %llu of this log",
+		return tb_reject_set(rej, TB_EFORKED, e->log_id, e->seq,
+				     "conflicts with the held entry %llu of this log (a fork, if validly signed)",
 				     (unsigned long long)e->seq);
 	}
 	if (e->seq != l.seq + 1)

@@ -23,6 +23,7 @@
 	X(LOGNUM, "lognum", PRIMARY)                                           \
 	X(ENTRIES, "entries", PRIMARY)                                         \
 	X(MERKLE, "merkle", PRIMARY)                                           \
+	X(FORKS, "forks", PRIMARY)                                             \
 	X(COMMUNITY, "community", DERIVED)                                     \
 	X(MEMBERS, "members", DERIVED)                                         \
 	X(NAMES, "names", DERIVED)                                             \

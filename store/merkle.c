@@ -182,6 +182,7 @@ int tb_merkle_inclusion_proof(uint8_t proof[][TB_MERKLE_HASH_LEN], size_t cap,
 	while (cur.len > 1) {
 		uint64_t k = split_point(cur.len);
 
+		TB_ASSERT(count < 64);
 		if (m < k) {
 			sib[count].start = cur.start + k;
 			sib[count].len = cur.len - k;
@@ -229,6 +230,7 @@ int tb_merkle_consistency_proof(uint8_t proof[][TB_MERKLE_HASH_LEN], size_t cap,
 	while (m != cur.len) {
 		uint64_t k = split_point(cur.len);
 
+		TB_ASSERT(count < 64);
 		if (m <= k) {
 			sib[count].start = cur.start + k;
 			sib[count].len = cur.len - k;

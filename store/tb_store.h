@@ -227,4 +227,25 @@ int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 /* Writes every log of a store as an export file to fd. */
 TB_MUST_CHECK int tb_store_export(struct tb_store *s, int fd, uint64_t *items);
 
+/* ---- forks ---- */
+
+/*
+ * If rec is a validly signed entry that differs from the entry held at its
+ * log and seq, keeps both as a self-contained fork proof and marks the log
+ * forked (no further entries of it are accepted). Returns 0 if a proof is now
+ * held (new or not), TB_ENOTFOUND if rec does not conflict with a held entry,
+ * TB_EBADSIG if it is not validly signed, or a decoding error.
+ */
+TB_MUST_CHECK int tb_store_fork_check(struct tb_store *s, const uint8_t *rec,
+				      size_t len);
+/* Checks and keeps a fork proof received from elsewhere (two records of one
+ * log at one seq, both validly signed, different). 1 if it was new, 0 if a
+ * proof of that log was already held, else an error (TB_EPROOF if it proves
+ * nothing). */
+TB_MUST_CHECK int tb_store_fork_add(struct tb_store *s, const uint8_t *a,
+				    size_t alen, const uint8_t *b, size_t blen);
+typedef int (*tb_fork_fn)(void *ctx, const uint8_t log_id[TB_KEY_LEN],
+			  uint64_t seq, struct tb_view a, struct tb_view b);
+int tb_store_foreach_fork(struct tb_store *s, tb_fork_fn cb, void *ctx);
+
 #endif

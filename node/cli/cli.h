@@ -113,6 +113,15 @@ int tb_cmd_verify(struct tb_cli *, int, char **);
 int tb_cmd_reindex(struct tb_cli *, int, char **);
 int tb_cmd_memo_erase(struct tb_cli *, int, char **);
 
+int tb_cmd_federation_create(struct tb_cli *, int, char **);
+int tb_cmd_federation_join(struct tb_cli *, int, char **);
+int tb_cmd_peer_add(struct tb_cli *, int, char **);
+int tb_cmd_peer_list(struct tb_cli *, int, char **);
+int tb_cmd_logs(struct tb_cli *, int, char **);
+int tb_cmd_forks(struct tb_cli *, int, char **);
+/* Installs a federation key file into the data directory. */
+int tb_cli_federation_install(struct tb_cli *cli, const char *file);
+
 /* Checks a community or member name typed by a user. */
 int tb_cli_check_name(const char *name, const char *what);
 

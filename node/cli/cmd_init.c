@@ -51,8 +51,9 @@ int tb_cmd_init(struct tb_cli *cli, int argc, char **argv)
 	static const struct option opts[] = {{"name", required_argument, 0, 'n'},
 					     {"debt-limit", required_argument, 0, 'd'},
 					     {"ceiling", required_argument, 0, 'c'},
+					     {"federation", required_argument, 0, 'f'},
 					     {0, 0, 0, 0}};
-	const char *name = NULL;
+	const char *name = NULL, *federation = NULL;
 	int64_t floor_min = 10 * 60, ceiling = 0;
 	int c;
 	optind = 1;
@@ -70,6 +71,9 @@ int tb_cmd_init(struct tb_cli *cli, int argc, char **argv)
 			if (tb_parse_hours(optarg, &ceiling))
 				return tb_cli_fail(TB_EXIT_USAGE, "--ceiling: '%s' is not a number of hours",
 						   optarg);
+			break;
+		case 'f':
+			federation = optarg;
 			break;
 		default:
 			return TB_EXIT_USAGE;
@@ -97,6 +101,8 @@ int tb_cmd_init(struct tb_cli *cli, int argc, char **argv)
 	    mkdir_p(cli->ledger, 0700))
 		return tb_cli_fail(TB_EXIT_IO, "cannot create %s: %s", cli->data,
 				   strerror(errno));
+	if (federation && (rc = tb_cli_federation_install(cli, federation)))
+		return rc;
 
 	char pass[1024];
 	size_t plen;

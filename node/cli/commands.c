@@ -11,7 +11,7 @@
 
 const struct tb_cmd tb_commands[] = {
 	{NULL, "init", tb_cmd_init,
-	 "tally init --name NAME [--debt-limit HOURS] [--ceiling HOURS]",
+	 "tally init --name NAME [--debt-limit HOURS] [--ceiling HOURS] [--federation FILE]",
 	 "set up a community: its key, its ledger and its genesis entry"},
 	{"member", "add", tb_cmd_member_add,
 	 "tally member add NAME [--debt-limit HOURS] [--ceiling HOURS] [--pubkey HEX]",
@@ -49,6 +49,16 @@ const struct tb_cmd tb_commands[] = {
 	 "re-check every signature, seq, prev, Merkle root, rule and balance"},
 	{NULL, "reindex", tb_cmd_reindex, "tally reindex",
 	 "rebuild balances and indexes from the logs"},
+	{"federation", "create", tb_cmd_federation_create, "tally federation create --out FILE",
+	 "make a new federation key (the shared secret of peer connections)"},
+	{"federation", "join", tb_cmd_federation_join, "tally federation join FILE",
+	 "install a federation key in this data directory"},
+	{"peer", "add", tb_cmd_peer_add, "tally peer add HOST:PORT [--id NODE_ID]",
+	 "add a peer for tallyd to dial (--id pins its identity)"},
+	{"peer", "list", tb_cmd_peer_list, "tally peer list",
+	 "peers: identity, community, address, connection, last contact, lag per log"},
+	{NULL, "logs", tb_cmd_logs, "tally logs", "the logs this node holds, with their heads"},
+	{NULL, "forks", tb_cmd_forks, "tally forks", "fork proofs held (logs frozen for forking)"},
 	{"memo", "erase", tb_cmd_memo_erase, "tally memo erase TXID",
 	 "erase an exchange's memo text (the signed log keeps only its hash)"},
 };

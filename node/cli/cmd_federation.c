@@ -1,0 +1,311 @@
+/*
+ * cmd_federation.c: the federation side of the command line: the shared
+ * federation key (`tally federation create|join`), the peer list (`tally
+ * peer add|list`), the logs held (`tally logs`) and fork proofs (`tally
+ * forks`). Connection state comes from the status file tallyd keeps; the
+ * command line never talks to peers itself.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tb_node.h"
+
+int tb_cmd_federation_create(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"out", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+	const char *out = NULL;
+	int c;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, "federation", "create")) != -1) {
+		if (c != 'o')
+			return TB_EXIT_USAGE;
+		out = optarg;
+	}
+	if (!out || optind != argc)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally federation create --out FILE");
+	int err = tb_fedkey_create(out);
+	if (err == TB_EEXISTS)
+		return tb_cli_fail(TB_EXIT_USAGE, "%s exists; not overwriting a federation key", out);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot write %s: %s", out, tb_strerror(err));
+	if (cli->json)
+		printf("{\"file\":\"%s\"}\n", out);
+	else
+		printf("federation key written to %s: give it, privately, to each community of the "
+		       "federation ('tally federation join %s')\n",
+		       out, out);
+	return TB_EXIT_OK;
+}
+
+int tb_cli_federation_install(struct tb_cli *cli, const char *file)
+{
+	int err = tb_fedkey_install(cli->data, file);
+	if (err == TB_ENOTFOUND)
+		return tb_cli_fail(TB_EXIT_USAGE, "no federation key file at %s", file);
+	if (err == TB_EKEYFILE)
+		return tb_cli_fail(TB_EXIT_USAGE, "%s is not a federation key file", file);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot install the federation key: %s",
+				   tb_strerror(err));
+	return 0;
+}
+
+int tb_cmd_federation_join(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	optind = 1;
+	if (tb_cli_getopt(argc, argv, opts, "federation", "join") != -1 || argc - optind != 1)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally federation join FILE");
+	int rc = tb_cli_open(cli, false);
+	if (rc || (rc = tb_cli_federation_install(cli, argv[optind])))
+		return rc;
+	if (cli->json)
+		printf("{\"joined\":true}\n");
+	else
+		printf("federation key installed; restart tallyd to use it\n");
+	return TB_EXIT_OK;
+}
+
+int tb_cmd_peer_add(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"id", required_argument, 0, 'i'}, {0, 0, 0, 0}};
+	struct tb_peer_conf p = {0};
+	const char *id = NULL;
+	int c;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, "peer", "add")) != -1) {
+		if (c != 'i')
+			return TB_EXIT_USAGE;
+		id = optarg;
+	}
+	if (argc - optind != 1)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally peer add HOST:PORT [--id NODE_ID]");
+	if (tb_addr_parse(argv[optind], p.host, sizeof p.host, &p.port))
+		return tb_cli_fail(TB_EXIT_USAGE, "'%s' is not HOST:PORT", argv[optind]);
+	if (id) {
+		if (tb_hex_decode(p.id, TB_KEY_LEN, id))
+			return tb_cli_fail(TB_EXIT_USAGE, "--id needs a node id (64 hex digits)");
+		p.has_id = true;
+	}
+	int rc = tb_cli_open(cli, false);
+	if (rc)
+		return rc;
+	int err = tb_peers_add(cli->data, &p);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot update %s/peers: %s", cli->data,
+				   tb_strerror(err));
+	if (cli->json)
+		printf("{\"peer\":\"%s\"}\n", argv[optind]);
+	else
+		printf("peer %s added%s; tallyd dials it when it next starts\n", argv[optind],
+		       id ? " (identity pinned)" : "");
+	return TB_EXIT_OK;
+}
+
+/* Our seq of a log, for lag. */
+static uint64_t our_seq(struct tb_cli *cli, const uint8_t *log_id)
+{
+	struct tb_head h;
+	return tb_store_head(cli->store, log_id, &h) ? 0 : h.seq;
+}
+
+int tb_cmd_peer_list(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	optind = 1;
+	if (tb_cli_getopt(argc, argv, opts, "peer", "list") != -1 || optind != argc)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally peer list");
+	int rc = tb_cli_open(cli, false);
+	if (rc)
+		return rc;
+	struct tb_peer_conf *conf = calloc(TB_PEERS_MAX, sizeof *conf);
+	size_t nconf = 0;
+	int line;
+	int err = conf ? tb_peers_load(cli->data, conf, TB_PEERS_MAX, &nconf, &line) : TB_ENOMEM;
+	if (err) {
+		free(conf);
+		return tb_cli_fail(TB_EXIT_IO, "%s/peers line %d: %s", cli->data, line,
+				   tb_strerror(err));
+	}
+	struct tb_status st;
+	bool have = tb_status_read(cli->data, &st) == 0;
+	if (cli->json)
+		printf("{\"daemon_status\":%s,\"peers\":[", have ? "true" : "false");
+	else if (!have)
+		printf("(tallyd has not written a status here: connection state unknown)\n");
+	size_t shown = 0;
+	for (size_t i = 0; i < (have ? st.npeers : nconf); i++) {
+		struct tb_status_peer fake = {0}, *p = have ? &st.peers[i] : &fake;
+		if (!have) {
+			snprintf(fake.addr, sizeof fake.addr, "%.60s:%u", conf[i].host, conf[i].port);
+			fake.has_id = conf[i].has_id;
+			memcpy(fake.id, conf[i].id, TB_KEY_LEN);
+		}
+		char id[2 * TB_KEY_LEN + 1] = "-", when[32] = "never";
+		if (p->has_id)
+			tb_hex_encode(id, p->id, TB_KEY_LEN);
+		if (p->last_contact) {
+			time_t t = (time_t)p->last_contact;
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		}
+		if (cli->json) {
+			printf("%s{\"address\":\"%s\",\"id\":\"%s\",\"community\":", shown ? "," : "",
+			       p->addr, id);
+			tb_json_str(stdout, p->name, strlen(p->name));
+			printf(",\"connected\":%s,\"last_contact\":%llu,\"behind\":[",
+			       p->connected ? "true" : "false", (unsigned long long)p->last_contact);
+		} else {
+			printf("%s  %-21s %-12s %-13s last contact %s\n    id %s\n", p->connected ? "*" : " ",
+			       p->addr, p->name[0] ? p->name : "?",
+			       p->connected ? "connected" : "disconnected", when, id);
+		}
+		for (size_t k = 0; k < p->nlogs; k++) {
+			uint64_t mine = our_seq(cli, p->logs[k].log_id);
+			uint64_t behind = mine > p->logs[k].peer_seq ? mine - p->logs[k].peer_seq : 0;
+			char lid[17];
+			tb_hex_encode(lid, p->logs[k].log_id, 8);
+			struct tb_community com = {0};
+			(void)!tb_store_community(cli->store, p->logs[k].log_id, &com);
+			if (cli->json) {
+				printf("%s{\"log\":", k ? "," : "");
+				tb_json_hex(stdout, p->logs[k].log_id, TB_KEY_LEN);
+				printf(",\"community\":");
+				tb_json_str(stdout, com.name, strlen(com.name));
+				printf(",\"peer_seq\":%llu,\"our_seq\":%llu,\"behind\":%llu}",
+				       (unsigned long long)p->logs[k].peer_seq, (unsigned long long)mine,
+				       (unsigned long long)behind);
+			} else {
+				printf("    log %s %-14s peer has %llu of %llu (behind %llu)\n", lid,
+				       com.name, (unsigned long long)p->logs[k].peer_seq,
+				       (unsigned long long)mine, (unsigned long long)behind);
+			}
+		}
+		if (cli->json)
+			printf("]}");
+		shown++;
+	}
+	if (cli->json)
+		printf("]}\n");
+	else if (!shown)
+		printf("no peers (add one with 'tally peer add HOST:PORT')\n");
+	if (have)
+		tb_status_free(&st);
+	free(conf);
+	return TB_EXIT_OK;
+}
+
+struct logs_ctx {
+	struct tb_cli *cli;
+	bool first;
+};
+
+static int logs_one(void *vctx, const struct tb_head *h)
+{
+	struct logs_ctx *l = vctx;
+	struct tb_community c = {0};
+	(void)!tb_store_community(l->cli->store, h->log_id, &c);
+	char id[2 * TB_KEY_LEN + 1], hh[2 * TB_HASHLEN + 1];
+	tb_hex_encode(id, h->log_id, TB_KEY_LEN);
+	tb_hex_encode(hh, h->hash, TB_HASHLEN);
+	bool own = !memcmp(h->log_id, l->cli->self, TB_KEY_LEN);
+	bool forked = h->flags & 1u;
+	if (l->cli->json) {
+		printf("%s{\"log\":\"%s\",\"community\":", l->first ? "" : ",", id);
+		tb_json_str(stdout, c.name, strlen(c.name));
+		printf(",\"seq\":%llu,\"head\":\"%s\",\"own\":%s,\"forked\":%s}",
+		       (unsigned long long)h->seq, hh, own ? "true" : "false",
+		       forked ? "true" : "false");
+	} else {
+		printf("%s %-16s %8llu  %.16s  %s%s\n", id, c.name, (unsigned long long)h->seq, hh,
+		       own ? "(ours)" : "", forked ? " FORKED" : "");
+	}
+	l->first = false;
+	return 0;
+}
+
+int tb_cmd_logs(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	optind = 1;
+	if (tb_cli_getopt(argc, argv, opts, NULL, "logs") != -1 || optind != argc)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally logs");
+	int rc = tb_cli_open(cli, false);
+	if (rc)
+		return rc;
+	struct logs_ctx l = {cli, true};
+	if (cli->json)
+		printf("[");
+	else
+		printf("%-64s %-16s %8s  %-16s\n", "log (community node id)", "community", "entries",
+		       "head");
+	int err = tb_store_foreach_log(cli->store, logs_one, &l);
+	if (cli->json)
+		printf("]\n");
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot list logs: %s", tb_strerror(err));
+	return TB_EXIT_OK;
+}
+
+struct forks_ctx {
+	struct tb_cli *cli;
+	size_t n;
+};
+
+static int forks_one(void *vctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
+		     struct tb_view a, struct tb_view b)
+{
+	struct forks_ctx *f = vctx;
+	uint8_t ha[TB_HASHLEN], hb[TB_HASHLEN];
+	tb_entry_hash(ha, a.p, a.len);
+	tb_entry_hash(hb, b.p, b.len);
+	struct tb_community c = {0};
+	(void)!tb_store_community(f->cli->store, log_id, &c);
+	if (f->cli->json) {
+		printf("%s{\"log\":", f->n ? "," : "");
+		tb_json_hex(stdout, log_id, TB_KEY_LEN);
+		printf(",\"community\":");
+		tb_json_str(stdout, c.name, strlen(c.name));
+		printf(",\"seq\":%llu,\"a\":", (unsigned long long)seq);
+		tb_json_hex(stdout, a.p, a.len);
+		printf(",\"b\":");
+		tb_json_hex(stdout, b.p, b.len);
+		printf("}");
+	} else {
+		char id[2 * TB_KEY_LEN + 1], x[17], y[17];
+		tb_hex_encode(id, log_id, TB_KEY_LEN);
+		tb_hex_encode(x, ha, 8);
+		tb_hex_encode(y, hb, 8);
+		printf("FORK log %s (%s) at seq %llu: two signed entries, hashes %s... and %s...\n",
+		       id, c.name[0] ? c.name : "?", (unsigned long long)seq, x, y);
+	}
+	f->n++;
+	return 0;
+}
+
+int tb_cmd_forks(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	optind = 1;
+	if (tb_cli_getopt(argc, argv, opts, NULL, "forks") != -1 || optind != argc)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally forks");
+	int rc = tb_cli_open(cli, false);
+	if (rc)
+		return rc;
+	struct forks_ctx f = {cli, 0};
+	if (cli->json)
+		printf("[");
+	int err = tb_store_foreach_fork(cli->store, forks_one, &f);
+	if (cli->json)
+		printf("]\n");
+	else if (!f.n)
+		printf("no forks: every log held has one history\n");
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot list forks: %s", tb_strerror(err));
+	return TB_EXIT_OK;
+}

@@ -1,0 +1,223 @@
+/*
+ * config.c: the data directory's small text files other than the ledger: the
+ * peer list and the federation key. Parsing is strict and line-numbered; a
+ * file is rewritten atomically (temp file, fsync, rename), never in place.
+ */
+#include "tb_node.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int tb_addr_parse(const char *s, char *host, size_t cap, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s)
+		return TB_EINVAL;
+	size_t hl = (size_t)(colon - s);
+	const char *h = s;
+	if (s[0] == '[') {
+		if (hl < 3 || s[hl - 1] != ']')
+			return TB_EINVAL;
+		h = s + 1;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= cap)
+		return TB_EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long p = strtoul(colon + 1, &end, 10);
+	if (errno || *end || colon[1] == '\0' || p == 0 || p > 65535)
+		return TB_EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	for (size_t i = 0; i < hl; i++)
+		if (!isalnum((unsigned char)host[i]) && !strchr(".:-", host[i]))
+			return TB_EINVAL;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static int parse_peer_line(char *line, struct tb_peer_conf *p)
+{
+	char *save = NULL;
+	char *addr = strtok_r(line, " \t", &save);
+	char *id = strtok_r(NULL, " \t", &save);
+	char *extra = strtok_r(NULL, " \t", &save);
+	memset(p, 0, sizeof *p);
+	if (!addr || extra)
+		return TB_EINVAL;
+	if (tb_addr_parse(addr, p->host, sizeof p->host, &p->port))
+		return TB_EINVAL;
+	if (id) {
+		if (tb_hex_decode(p->id, TB_KEY_LEN, id))
+			return TB_EINVAL;
+		p->has_id = true;
+	}
+	return 0;
+}
+
+int tb_peers_load(const char *data, struct tb_peer_conf *out, size_t cap, size_t *n,
+		  int *line)
+{
+	char path[4200], buf[512];
+	snprintf(path, sizeof path, "%s/peers", data);
+	*n = 0;
+	*line = 0;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT ? 0 : TB_EIO;
+	int err = 0;
+	while (fgets(buf, sizeof buf, f)) {
+		(*line)++;
+		size_t len = strlen(buf);
+		if (len == sizeof buf - 1 && buf[len - 1] != '\n') {
+			err = TB_EINVAL;
+			break;
+		}
+		buf[strcspn(buf, "\r\n")] = '\0';
+		char *s = buf;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (*n == cap) {
+			err = TB_EFULL;
+			break;
+		}
+		if ((err = parse_peer_line(s, &out[*n])))
+			break;
+		(*n)++;
+	}
+	fclose(f);
+	if (!err)
+		*line = 0;
+	return err;
+}
+
+static int write_atomic(const char *path, const char *text, size_t len)
+{
+	char tmp[4300];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return TB_EIO;
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+		if (w <= 0) {
+			close(fd);
+			unlink(tmp);
+			return TB_EIO;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) || close(fd) || rename(tmp, path)) {
+		unlink(tmp);
+		return TB_EIO;
+	}
+	return 0;
+}
+
+int tb_peers_add(const char *data, const struct tb_peer_conf *p)
+{
+	struct tb_peer_conf *all = calloc(TB_PEERS_MAX, sizeof *all);
+	char *text = malloc(TB_PEERS_MAX * 200);
+	size_t n, len = 0;
+	int line, err = (!all || !text) ? TB_ENOMEM : 0;
+	if (!err)
+		err = tb_peers_load(data, all, TB_PEERS_MAX, &n, &line);
+	if (!err) {
+		size_t i;
+		for (i = 0; i < n; i++)
+			if (!strcmp(all[i].host, p->host) && all[i].port == p->port)
+				break;
+		if (i == n && n == TB_PEERS_MAX)
+			err = TB_EFULL;
+		else
+			all[i] = *p;
+		if (i == n)
+			n++;
+		len = (size_t)snprintf(text, 200, "# peers of this Tally node: HOST:PORT [NODE_ID]\n");
+		for (i = 0; !err && i < n; i++) {
+			char id[2 * TB_KEY_LEN + 1] = "";
+			if (all[i].has_id)
+				tb_hex_encode(id, all[i].id, TB_KEY_LEN);
+			bool v6 = strchr(all[i].host, ':') != NULL;
+			len += (size_t)snprintf(text + len, 200, "%s%s%s:%u%s%s\n", v6 ? "[" : "",
+						all[i].host, v6 ? "]" : "", all[i].port,
+						all[i].has_id ? " " : "", id);
+		}
+	}
+	if (!err) {
+		char path[4200];
+		snprintf(path, sizeof path, "%s/peers", data);
+		err = write_atomic(path, text, len);
+	}
+	free(all);
+	free(text);
+	return err;
+}
+
+#define FEDKEY_TAG "tally-federation-v1 "
+
+int tb_fedkey_create(const char *path)
+{
+	uint8_t key[TB_FEDKEY_LEN];
+	char text[sizeof FEDKEY_TAG + 2 * TB_FEDKEY_LEN + 2];
+	tb_random(key, sizeof key);
+	memcpy(text, FEDKEY_TAG, sizeof FEDKEY_TAG - 1);
+	tb_hex_encode(text + sizeof FEDKEY_TAG - 1, key, sizeof key);
+	strcat(text, "\n");
+	tb_wipe(key, sizeof key);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? TB_EEXISTS : TB_EIO;
+	size_t len = strlen(text);
+	int err = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 ? 0 : TB_EIO;
+	if (close(fd))
+		err = TB_EIO;
+	tb_wipe(text, sizeof text);
+	return err;
+}
+
+int tb_fedkey_read(const char *path, uint8_t key[TB_FEDKEY_LEN])
+{
+	char text[256];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT ? TB_ENOTFOUND : TB_EIO;
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	int err = TB_EKEYFILE;
+	if (n == sizeof FEDKEY_TAG - 1 + 2 * TB_FEDKEY_LEN + 1 &&
+	    !memcmp(text, FEDKEY_TAG, sizeof FEDKEY_TAG - 1) && text[n - 1] == '\n') {
+		text[n - 1] = '\0';
+		if (!tb_hex_decode(key, TB_FEDKEY_LEN, text + sizeof FEDKEY_TAG - 1))
+			err = 0;
+	}
+	tb_wipe(text, sizeof text);
+	return err;
+}
+
+int tb_fedkey_install(const char *data, const char *from)
+{
+	uint8_t key[TB_FEDKEY_LEN];
+	int err = tb_fedkey_read(from, key);
+	if (err)
+		return err;
+	char path[4200], text[sizeof FEDKEY_TAG + 2 * TB_FEDKEY_LEN + 2];
+	snprintf(path, sizeof path, "%s/federation.key", data);
+	memcpy(text, FEDKEY_TAG, sizeof FEDKEY_TAG - 1);
+	tb_hex_encode(text + sizeof FEDKEY_TAG - 1, key, sizeof key);
+	strcat(text, "\n");
+	err = write_atomic(path, text, strlen(text));
+	tb_wipe(key, sizeof key);
+	tb_wipe(text, sizeof text);
+	return err;
+}

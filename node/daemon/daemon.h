@@ -1,0 +1,161 @@
+/*
+ * daemon.h: tallyd's objects. Everything long-lived hangs off struct tb_node
+ * (no globals but signal plumbing). A connection (struct tb_conn) owns its
+ * TCP handle, timer, Noise state and buffers and is freed only in its close
+ * callbacks; a configured peer (struct tb_peer) owns its redial timer.
+ */
+#ifndef TB_DAEMON_H
+#define TB_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "tb_noise.h"
+#include "tb_node.h"
+
+enum tb_loglevel { TB_LOG_ERROR, TB_LOG_WARN, TB_LOG_INFO, TB_LOG_DEBUG };
+
+/* Limits (PROTOCOL.md, "Limits"). */
+#define TB_HANDSHAKE_MS 5000
+#define TB_KEEPALIVE_MS 15000
+#define TB_IDLE_MS 45000
+#define TB_QUEUE_MAX (8u << 20)       /* bytes queued to one peer */
+#define TB_MSG_RATE 4000              /* messages per second per peer */
+#define TB_MSG_BURST 8000
+#define TB_CONNS_MAX 512
+#define TB_PEER_LOGS_MAX 65536
+#define TB_FRAME_MAX 65535            /* ciphertext bytes of one frame */
+#define TB_INGEST_BATCH 2048
+
+struct tb_node;
+struct tb_peer;
+
+/* What a peer is known to hold of one log. */
+struct tb_known {
+	uint8_t log_id[TB_KEY_LEN];
+	uint64_t seq;
+};
+
+enum tb_conn_state { TB_CONN_CONNECTING, TB_CONN_HANDSHAKE, TB_CONN_HELLO, TB_CONN_OPEN, TB_CONN_CLOSING };
+
+struct tb_conn {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uv_connect_t connect;
+	int handles; /* open libuv handles; freed when 0 */
+	struct tb_node *node;
+	struct tb_peer *peer; /* the configured peer we dialed, or NULL */
+	struct tb_conn *next;
+	bool outbound;
+	char addr[TB_ADDR_MAX];
+	enum tb_conn_state state;
+
+	struct tb_noise_hs hs;
+	struct tb_noise_cipher tx, rx;
+	uint8_t hh[32];
+	uint8_t remote_id[TB_KEY_LEN];
+	char remote_name[TB_NAME_MAX + 1];
+
+	uint8_t *rbuf; /* 2 + TB_FRAME_MAX */
+	size_t rlen;
+	size_t queued; /* bytes handed to uv_write and not yet written */
+	uint64_t last_rx;
+	double tokens;
+	uint64_t tokens_at;
+
+	/* replication */
+	bool synced;          /* heads exchanged; live pushes flow */
+	uint64_t heads_due;   /* head records still expected from the peer */
+	struct tb_known *known; /* sorted by log id */
+	size_t nknown, capknown;
+	uint8_t sync_digest[32];   /* the digest we sent in SYNC */
+	struct tb_head *snapshot;  /* our heads when we sent SYNC */
+	size_t nsnapshot;
+	uint8_t *ingest;      /* records received, not yet appended */
+	size_t ingest_len;
+	struct tb_view *ingest_recs;
+	size_t ningest;
+	uint64_t bytes_in, bytes_out;
+};
+
+struct tb_peer {
+	struct tb_peer_conf conf;
+	struct tb_node *node;
+	struct tb_conn *conn;
+	uv_timer_t retry;
+	uint64_t backoff;
+	uint64_t last_contact;
+	char name[TB_NAME_MAX + 1];
+	uint8_t seen_id[TB_KEY_LEN];
+	bool seen;
+};
+
+struct tb_node {
+	uv_loop_t *loop;
+	const char *data;
+	struct tb_store *store;
+	struct tb_keypair key;
+	uint8_t self[TB_KEY_LEN];
+	char name[TB_NAME_MAX + 1];
+	uint8_t psk[32];
+	uint8_t noise_secret[32];
+	enum tb_loglevel level;
+	char listen_addr[TB_ADDR_MAX];
+
+	uv_tcp_t listener;
+	uv_signal_t sigint, sigterm;
+	uv_fs_event_t watch;
+	uv_timer_t scan_timer;   /* debounce of store changes */
+	uv_timer_t status_timer; /* debounce of status writes */
+	bool scan_armed, status_armed;
+
+	struct tb_peer *peers;
+	size_t npeers;
+	struct tb_conn *conns;
+	size_t nconns;
+
+	/* heads of every log held, as of the last scan, sorted by log id */
+	struct tb_head *heads;
+	size_t nheads, capheads;
+	uint8_t digest[32];
+	bool stopping;
+};
+
+/* log.c */
+void tb_log(struct tb_node *n, enum tb_loglevel lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* conn.c: connections, handshake, frames */
+struct tb_conn *tb_conn_new(struct tb_node *n, bool outbound, const char *addr);
+void tb_conn_close(struct tb_conn *c, const char *why);
+int tb_conn_start_inbound(struct tb_conn *c);
+int tb_conn_dial(struct tb_conn *c, const struct sockaddr *sa);
+/* Encrypts and queues one message; 0 or an error (the conn is closed). */
+int tb_conn_send(struct tb_conn *c, const struct tb_peer_msg *m);
+
+/* peers.c: listening and dialing with backoff */
+int tb_node_listen(struct tb_node *n, const char *addr);
+void tb_peer_dial(struct tb_peer *p);
+void tb_peer_lost(struct tb_peer *p);
+/* A connection became OPEN: deduplicate, remember contact. 0 or closed. */
+int tb_node_conn_open(struct tb_node *n, struct tb_conn *c);
+
+/* repl.c: replication */
+void tb_repl_start(struct tb_conn *c);
+int tb_repl_receive(struct tb_conn *c, const struct tb_peer_msg *m);
+/* After a read burst: append what was received. */
+void tb_repl_flush(struct tb_conn *c);
+/* The store may have changed: rescan heads, push to peers (debounced). */
+void tb_node_store_changed(struct tb_node *n);
+int tb_node_scan(struct tb_node *n);
+void tb_repl_pump(struct tb_conn *c);
+void tb_repl_conn_free(struct tb_conn *c);
+
+/* status.c (daemon side): write the status file soon. */
+void tb_node_status_dirty(struct tb_node *n);
+void tb_node_status_write(struct tb_node *n);
+
+uint64_t tb_now_ms(struct tb_node *n);
+
+#endif

@@ -1,0 +1,272 @@
+/*
+ * main.c: tallyd, the community's node daemon. It opens the data directory's
+ * ledger and keys, listens for peers, dials the configured ones, replicates
+ * logs, watches the store for entries recorded by the command line, and
+ * shuts down cleanly on SIGINT or SIGTERM (connections closed, store
+ * closed). Everything it owns hangs off one struct tb_node.
+ */
+#include "daemon.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+	fputs("usage: tallyd [--data DIR] [--listen ADDR:PORT] [--peer HOST:PORT]...\n"
+	      "              [--log-level error|warn|info|debug] [--passphrase-file FILE]\n\n"
+	      "The Tally node daemon: serves this community's ledger to its peers and\n"
+	      "replicates theirs. Peers come from DATA/peers ('tally peer add') and --peer.\n"
+	      "Default listen address 127.0.0.1:7411. The community key's passphrase comes\n"
+	      "from --passphrase-file, else TALLY_PASSPHRASE.\n",
+	      f);
+}
+
+static void walk_close(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void stop(struct tb_node *n, const char *why)
+{
+	if (n->stopping)
+		return;
+	tb_log(n, TB_LOG_INFO, "stopping (%s)", why);
+	tb_node_status_write(n);
+	n->stopping = true;
+	while (n->conns) {
+		struct tb_conn *c = n->conns;
+		struct tb_peer_msg m = {.type = TB_MSG_BYE};
+		m.u.bye.reason.p = (const uint8_t *)"shutting down";
+		m.u.bye.reason.len = 13;
+		if (c->state == TB_CONN_OPEN)
+			(void)!tb_conn_send(c, &m);
+		tb_conn_close(c, "shutting down");
+	}
+	for (size_t i = 0; i < n->npeers; i++)
+		uv_timer_stop(&n->peers[i].retry);
+	uv_walk(n->loop, walk_close, NULL);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	stop(s->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void on_watch(uv_fs_event_t *h, const char *file, int events, int status)
+{
+	(void)file;
+	(void)events;
+	(void)status;
+	tb_node_store_changed(h->data);
+}
+
+static int read_pass(const char *file, char *out, size_t cap, size_t *len)
+{
+	if (file) {
+		FILE *f = fopen(file, "rb");
+		if (!f)
+			return TB_ENOTFOUND;
+		size_t n = fread(out, 1, cap - 1, f);
+		fclose(f);
+		while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+			n--;
+		out[n] = '\0';
+		*len = n;
+		return n ? 0 : TB_EINVAL;
+	}
+	const char *env = getenv("TALLY_PASSPHRASE");
+	if (!env || !*env || strlen(env) >= cap)
+		return TB_EINVAL;
+	*len = strlen(env);
+	memcpy(out, env, *len + 1);
+	return 0;
+}
+
+static enum tb_loglevel parse_level(const char *s, bool *ok)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, names[i]))
+			return (enum tb_loglevel)i;
+	*ok = false;
+	return TB_LOG_INFO;
+}
+
+static int load(struct tb_node *n, const char *pass_file)
+{
+	char path[4300], pass[1024];
+	size_t plen;
+	snprintf(path, sizeof path, "%s/ledger", n->data);
+	int err = tb_store_open(&n->store, path, 0);
+	if (err) {
+		fprintf(stderr, "tallyd: cannot open the ledger in %s: %s\n", path, tb_strerror(err));
+		return 3;
+	}
+	if (tb_store_self(n->store, n->self)) {
+		fprintf(stderr, "tallyd: %s holds no community (run 'tally init')\n", n->data);
+		return 3;
+	}
+	if (read_pass(pass_file, pass, sizeof pass, &plen)) {
+		fprintf(stderr, "tallyd: no passphrase for the community key: give "
+				"--passphrase-file FILE or set TALLY_PASSPHRASE\n");
+		return 2;
+	}
+	snprintf(path, sizeof path, "%s/keys/node.key", n->data);
+	err = tb_keyfile_read(path, &n->key, pass, plen);
+	tb_wipe(pass, sizeof pass);
+	if (err) {
+		fprintf(stderr, "tallyd: cannot unlock %s: %s\n", path, tb_strerror(err));
+		return err == TB_EPASSPHRASE ? 2 : 3;
+	}
+	if (memcmp(n->key.pk.b, n->self, TB_KEY_LEN)) {
+		fprintf(stderr, "tallyd: %s is not this community's key\n", path);
+		return 3;
+	}
+	snprintf(path, sizeof path, "%s/federation.key", n->data);
+	if ((err = tb_fedkey_read(path, n->psk))) {
+		fprintf(stderr, "tallyd: no federation key at %s (%s): run 'tally federation "
+				"create' or 'tally federation join FILE'\n",
+			path, tb_strerror(err));
+		return 2;
+	}
+	struct tb_community c;
+	if (!tb_store_community(n->store, n->self, &c))
+		snprintf(n->name, sizeof n->name, "%s", c.name);
+	uint8_t pub[32];
+	tb_noise_keypair(n->noise_secret, pub);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"data", required_argument, 0, 'd'},
+					     {"listen", required_argument, 0, 'l'},
+					     {"peer", required_argument, 0, 'p'},
+					     {"log-level", required_argument, 0, 'v'},
+					     {"passphrase-file", required_argument, 0, 'P'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
+	struct tb_node n;
+	memset(&n, 0, sizeof n);
+	n.level = TB_LOG_INFO;
+	snprintf(n.name, sizeof n.name, "?");
+	char data[4096];
+	const char *env = getenv("TALLY_DATA"), *home = getenv("HOME");
+	snprintf(data, sizeof data, "%s", env && *env ? env : "");
+	if (!data[0])
+		snprintf(data, sizeof data, "%s/.tally", home ? home : ".");
+	const char *listen = "127.0.0.1:7411", *pass_file = NULL;
+	struct tb_peer_conf *extra = calloc(TB_PEERS_MAX, sizeof *extra);
+	size_t nextra = 0;
+	int c;
+	bool ok = true;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			snprintf(data, sizeof data, "%s", optarg);
+			break;
+		case 'l':
+			listen = optarg;
+			break;
+		case 'p':
+			if (nextra == TB_PEERS_MAX ||
+			    tb_addr_parse(optarg, extra[nextra].host, sizeof extra[nextra].host,
+					  &extra[nextra].port)) {
+				fprintf(stderr, "tallyd: --peer %s: not HOST:PORT\n", optarg);
+				return 2;
+			}
+			nextra++;
+			break;
+		case 'v':
+			n.level = parse_level(optarg, &ok);
+			if (!ok) {
+				fprintf(stderr, "tallyd: --log-level is error, warn, info or debug\n");
+				return 2;
+			}
+			break;
+		case 'P':
+			pass_file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (tb_crypto_init())
+		return 3;
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	n.data = data;
+	int rc = load(&n, pass_file);
+	if (rc)
+		return rc;
+
+	struct tb_peer_conf *conf = calloc(TB_PEERS_MAX, sizeof *conf);
+	size_t nconf = 0;
+	int line;
+	int err = tb_peers_load(data, conf, TB_PEERS_MAX, &nconf, &line);
+	if (err) {
+		fprintf(stderr, "tallyd: %s/peers line %d: %s\n", data, line, tb_strerror(err));
+		return 2;
+	}
+	n.peers = calloc(nconf + nextra + 1, sizeof *n.peers);
+	n.loop = uv_default_loop();
+	for (size_t i = 0; i < nconf + nextra; i++) {
+		struct tb_peer *p = &n.peers[n.npeers++];
+		p->conf = i < nconf ? conf[i] : extra[i - nconf];
+		p->node = &n;
+		uv_timer_init(n.loop, &p->retry);
+		p->retry.data = p;
+	}
+	free(conf);
+	free(extra);
+
+	uv_timer_init(n.loop, &n.scan_timer);
+	uv_timer_init(n.loop, &n.status_timer);
+	n.scan_timer.data = n.status_timer.data = &n;
+	uv_signal_init(n.loop, &n.sigint);
+	uv_signal_init(n.loop, &n.sigterm);
+	n.sigint.data = n.sigterm.data = &n;
+	uv_signal_start(&n.sigint, on_signal, SIGINT);
+	uv_signal_start(&n.sigterm, on_signal, SIGTERM);
+	uv_fs_event_init(n.loop, &n.watch);
+	n.watch.data = &n;
+	char ledger[4200];
+	snprintf(ledger, sizeof ledger, "%s/ledger/data.mdb", data);
+	if (uv_fs_event_start(&n.watch, on_watch, ledger, 0))
+		tb_log(&n, TB_LOG_WARN, "cannot watch %s: entries recorded by 'tally' will "
+					"reach peers only with the next exchange", ledger);
+
+	if (tb_node_listen(&n, listen))
+		return 3;
+	(void)tb_node_scan(&n);
+	tb_log(&n, TB_LOG_INFO, "community %s, %zu peers configured, %zu logs held", n.name,
+	       n.npeers, n.nheads);
+	for (size_t i = 0; i < n.npeers; i++)
+		tb_peer_dial(&n.peers[i]);
+	tb_node_status_write(&n);
+
+	uv_run(n.loop, UV_RUN_DEFAULT);
+	uv_loop_close(n.loop);
+	tb_store_free(n.store);
+	tb_keypair_wipe(&n.key);
+	tb_wipe(n.psk, sizeof n.psk);
+	tb_wipe(n.noise_secret, sizeof n.noise_secret);
+	free(n.heads);
+	free(n.peers);
+	tb_log(&n, TB_LOG_INFO, "stopped");
+	return 0;
+}

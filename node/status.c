@@ -1,0 +1,136 @@
+/*
+ * status.c: the status file tallyd writes (atomically) whenever its view of
+ * peers changes, so that `tally peer list` can show connections and lag
+ * without talking to the daemon. A line-oriented text format; the reader
+ * checks every field and caps every count.
+ */
+#include "tb_node.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TB_STATUS_LOGS_MAX 100000
+
+int tb_status_write(const char *data, const struct tb_status *st)
+{
+	char path[4200], tmp[4300], hex[2 * TB_KEY_LEN + 1];
+	snprintf(path, sizeof path, "%s/status", data);
+	snprintf(tmp, sizeof tmp, "%s/status.tmp", data);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return TB_EIO;
+	tb_hex_encode(hex, st->node_id, TB_KEY_LEN);
+	fprintf(f, "tally-status 1\nnode %s %u %llu %s\n", hex, st->pid,
+		(unsigned long long)st->written, st->listen);
+	for (size_t i = 0; i < st->npeers; i++) {
+		const struct tb_status_peer *p = &st->peers[i];
+		if (p->has_id)
+			tb_hex_encode(hex, p->id, TB_KEY_LEN);
+		fprintf(f, "peer %s %s %d %d %llu %zu %s\n", p->addr, p->has_id ? hex : "-",
+			p->connected, p->outbound, (unsigned long long)p->last_contact,
+			p->nlogs, p->name);
+		for (size_t k = 0; k < p->nlogs; k++) {
+			tb_hex_encode(hex, p->logs[k].log_id, TB_KEY_LEN);
+			fprintf(f, "log %s %llu\n", hex, (unsigned long long)p->logs[k].peer_seq);
+		}
+	}
+	int err = ferror(f) ? TB_EIO : 0;
+	if (fclose(f))
+		err = TB_EIO;
+	if (!err && rename(tmp, path))
+		err = TB_EIO;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+void tb_status_free(struct tb_status *st)
+{
+	for (size_t i = 0; i < st->npeers; i++)
+		free(st->peers[i].logs);
+	free(st->peers);
+	memset(st, 0, sizeof *st);
+}
+
+int tb_status_read(const char *data, struct tb_status *st)
+{
+	char path[4200], line[512], hex[80], addr[TB_ADDR_MAX];
+	memset(st, 0, sizeof *st);
+	snprintf(path, sizeof path, "%s/status", data);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT ? TB_ENOTFOUND : TB_EIO;
+	int err = TB_ECORRUPT;
+	unsigned long long a, b;
+	if (!fgets(line, sizeof line, f) || strcmp(line, "tally-status 1\n"))
+		goto out;
+	if (!fgets(line, sizeof line, f) ||
+	    sscanf(line, "node %64s %llu %llu %79s", hex, &a, &b, st->listen) != 4 ||
+	    tb_hex_decode(st->node_id, TB_KEY_LEN, hex))
+		goto out;
+	st->pid = (uint32_t)a;
+	st->written = b;
+	size_t cap = 0;
+	struct tb_status_peer *cur = NULL;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strncmp(line, "peer ", 5)) {
+			int conn, out, used = 0;
+			size_t nlogs;
+			if (st->npeers == TB_PEERS_MAX * 4)
+				goto out;
+			if (st->npeers == cap) {
+				cap = cap ? cap * 2 : 8;
+				void *np = realloc(st->peers, cap * sizeof *st->peers);
+				if (!np) {
+					err = TB_ENOMEM;
+					goto out;
+				}
+				st->peers = np;
+			}
+			cur = &st->peers[st->npeers];
+			memset(cur, 0, sizeof *cur);
+			if (sscanf(line, "peer %79s %64s %d %d %llu %zu %n", addr, hex, &conn, &out,
+				   &a, &nlogs, &used) != 6 ||
+			    nlogs > TB_STATUS_LOGS_MAX)
+				goto out;
+			st->npeers++;
+			snprintf(cur->addr, sizeof cur->addr, "%s", addr);
+			if (strcmp(hex, "-")) {
+				if (tb_hex_decode(cur->id, TB_KEY_LEN, hex))
+					goto out;
+				cur->has_id = true;
+			}
+			cur->connected = conn;
+			cur->outbound = out;
+			cur->last_contact = a;
+			snprintf(cur->name, sizeof cur->name, "%s", line + used);
+			cur->logs = calloc(nlogs ? nlogs : 1, sizeof *cur->logs);
+			if (!cur->logs) {
+				err = TB_ENOMEM;
+				goto out;
+			}
+			cur->nlogs = 0;
+			/* nlogs records follow */
+			for (size_t k = 0; k < nlogs; k++) {
+				if (!fgets(line, sizeof line, f) ||
+				    sscanf(line, "log %64s %llu", hex, &b) != 2 ||
+				    tb_hex_decode(cur->logs[k].log_id, TB_KEY_LEN, hex))
+					goto out;
+				cur->logs[k].peer_seq = b;
+				cur->nlogs++;
+			}
+		} else if (line[0]) {
+			goto out;
+		}
+	}
+	err = 0;
+out:
+	fclose(f);
+	if (err)
+		tb_status_free(st);
+	return err;
+}

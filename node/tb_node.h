@@ -1,0 +1,81 @@
+/*
+ * tb_node.h: what the daemon (tallyd) and the command line (tally) share
+ * about a data directory beyond the ledger: the peer list, the federation
+ * key file and the status file the daemon keeps for `tally peer list`.
+ *
+ * Data directory layout:
+ *   DATA/ledger/          the LMDB ledger (store/)
+ *   DATA/keys/node.key    the community key; keys/members/<pubkey>.key
+ *   DATA/federation.key   the federation's shared key (the Noise PSK)
+ *   DATA/peers            peers to dial, one "HOST:PORT [NODE_ID]" a line
+ *   DATA/status           written by tallyd: peers, connection state, lag
+ */
+#ifndef TB_NODE_H
+#define TB_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tb_store.h"
+
+#define TB_DEFAULT_PORT 7411
+#define TB_PEERS_MAX 256
+#define TB_ADDR_MAX 80
+
+struct tb_peer_conf {
+	char host[TB_ADDR_MAX];
+	uint16_t port;
+	bool has_id;
+	uint8_t id[TB_KEY_LEN];
+};
+
+/* "HOST:PORT" (IPv4, [IPv6] or localhost) into host and port. */
+int tb_addr_parse(const char *s, char *host, size_t cap, uint16_t *port);
+
+/* Reads DATA/peers (missing file: no peers). Bad lines are TB_EINVAL with
+ * *line set to the line number. */
+int tb_peers_load(const char *data, struct tb_peer_conf *out, size_t cap, size_t *n,
+		  int *line);
+/* Adds or updates a peer line (atomically rewritten). */
+int tb_peers_add(const char *data, const struct tb_peer_conf *p);
+
+/* Federation key files: "tally-federation-v1 <64 hex digits>\n". */
+#define TB_FEDKEY_LEN 32
+int tb_fedkey_create(const char *path);
+int tb_fedkey_read(const char *path, uint8_t key[TB_FEDKEY_LEN]);
+/* Copies a federation key file into DATA/federation.key. */
+int tb_fedkey_install(const char *data, const char *from);
+
+/* ---- the status file ---- */
+
+struct tb_status_log {
+	uint8_t log_id[TB_KEY_LEN];
+	uint64_t peer_seq; /* what we know the peer holds */
+};
+
+struct tb_status_peer {
+	char addr[TB_ADDR_MAX];
+	bool has_id;
+	uint8_t id[TB_KEY_LEN];
+	char name[TB_NAME_MAX + 1];
+	bool connected;
+	bool outbound;
+	uint64_t last_contact; /* unix seconds, 0: never */
+	size_t nlogs;
+	struct tb_status_log *logs; /* owned */
+};
+
+struct tb_status {
+	uint8_t node_id[TB_KEY_LEN];
+	char listen[TB_ADDR_MAX];
+	uint64_t written; /* unix seconds */
+	uint32_t pid;
+	size_t npeers;
+	struct tb_status_peer *peers; /* owned */
+};
+
+int tb_status_write(const char *data, const struct tb_status *st);
+int tb_status_read(const char *data, struct tb_status *st);
+void tb_status_free(struct tb_status *st);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * fork.c: fork proofs. Two validly signed entries of one log at one seq prove
+ * that the log's key signed two histories. The store keeps the pair as a
+ * self-contained proof (anyone can check it with the log id alone), marks the
+ * log forked so no further entry of it is accepted, and lists proofs for
+ * peers and auditors. It never accepts a "proof" whose signatures do not
+ * verify, so nobody can get an honest log frozen.
+ */
+#include "store_int.h"
+
+/* Checks that a and b prove a fork; fills log_id and seq. */
+static int check_pair(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+		      uint8_t log_id[TB_KEY_LEN], uint64_t *seq)
+{
+	struct tb_entry ea, eb;
+	int err = tb_entry_decode(&ea, a, alen);
+	if (!err)
+		err = tb_entry_decode(&eb, b, blen);
+	if (err)
+		return err;
+	if (memcmp(ea.log_id, eb.log_id, TB_KEY_LEN) || ea.seq != eb.seq ||
+	    (alen == blen && !memcmp(a, b, alen)))
+		return TB_EPROOF;
+	struct tb_verify_job jobs[2];
+	tb_entry_verify_job(&jobs[0], &ea);
+	tb_entry_verify_job(&jobs[1], &eb);
+	if (tb_verify_batch(jobs, 2, 1))
+		return TB_EBADSIG;
+	memcpy(log_id, ea.log_id, TB_KEY_LEN);
+	*seq = ea.seq;
+	return 0;
+}
+
+int tb_store_fork_add(struct tb_store *s, const uint8_t *a, size_t alen,
+		      const uint8_t *b, size_t blen)
+{
+	uint8_t log_id[TB_KEY_LEN];
+	uint64_t seq;
+	if (alen > TB_ENTRY_MAX || blen > TB_ENTRY_MAX)
+		return TB_ETOOBIG;
+	int err = check_pair(a, alen, b, blen, log_id, &seq);
+	if (err)
+		return err;
+	struct tb_txn t;
+	struct tb_view v;
+	tb_txn_begin(&t, s->db, true);
+	err = tb_txn_get(&t, TB_T_FORKS, log_id, TB_KEY_LEN, &v);
+	if (err != TB_ENOTFOUND) {
+		tb_txn_abort(&t);
+		return err ? err : 0;
+	}
+	uint8_t val[8 + 2 + 2 * TB_ENTRY_MAX];
+	tb_be64_put(val, seq);
+	val[8] = (uint8_t)(alen >> 8);
+	val[9] = (uint8_t)alen;
+	memcpy(val + 10, a, alen);
+	memcpy(val + 10 + alen, b, blen);
+	tb_txn_put(&t, TB_T_FORKS, log_id, TB_KEY_LEN, val, 10 + alen + blen);
+	struct tb_logstate l;
+	if (tb_logstate_get(&t, log_id, &l) == 0) {
+		uint8_t ls[TB_LOGSTATE_LEN];
+		l.flags |= TB_LOG_FORKED;
+		tb_logstate_pack(ls, &l);
+		tb_txn_put(&t, TB_T_LOGS, log_id, TB_KEY_LEN, ls, sizeof ls);
+	}
+	err = tb_txn_commit(&t);
+	return err ? err : 1;
+}
+
+int tb_store_fork_check(struct tb_store *s, const uint8_t *rec, size_t len)
+{
+	struct tb_entry e;
+	int err = tb_entry_decode(&e, rec, len);
+	if (err)
+		return err;
+	uint8_t held[TB_ENTRY_MAX];
+	size_t hlen;
+	err = tb_store_get_entry(s, e.log_id, e.seq, held, sizeof held, &hlen);
+	if (err)
+		return err;
+	if (hlen == len && !memcmp(held, rec, len))
+		return TB_ENOTFOUND;
+	err = tb_store_fork_add(s, held, hlen, rec, len);
+	return err < 0 ? err : 0;
+}
+
+struct fork_iter {
+	tb_fork_fn cb;
+	void *ctx;
+};
+
+static int fork_iter_cb(void *vctx, struct tb_view k, struct tb_view v)
+{
+	struct fork_iter *it = vctx;
+	if (k.len != TB_KEY_LEN || v.len < 10)
+		return TB_ECORRUPT;
+	size_t alen = (size_t)v.p[8] << 8 | v.p[9];
+	if (v.len < 10 + alen)
+		return TB_ECORRUPT;
+	struct tb_view a = {v.p + 10, alen}, b = {v.p + 10 + alen, v.len - 10 - alen};
+	return it->cb(it->ctx, k.p, tb_be64_get(v.p), a, b);
+}
+
+int tb_store_foreach_fork(struct tb_store *s, tb_fork_fn cb, void *ctx)
+{
+	struct tb_txn t;
+	struct fork_iter it = {cb, ctx};
+	tb_txn_begin(&t, s->db, false);
+	int err = tb_txn_foreach(&t, TB_T_FORKS, NULL, 0, NULL, 0, fork_iter_cb, &it);
+	tb_txn_abort(&t);
+	return err;
+}
