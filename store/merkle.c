@@ -274,43 +274,48 @@ static void decomp_incl_proof(uint64_t index, uint64_t size, unsigned *inner,
 			  (unsigned)__builtin_popcountll(index >> *inner);
 }
 
-/* Hashes seed up through proof, left or right by the bits of index. */
+/*
+ * The chains below read proof[first] .. proof[first + count - 1]; indices, not
+ * offset pointers, so an empty proof may be NULL.
+ */
+
+/* Hashes seed up through the proof, left or right by the bits of index. */
 static void chain_inner(uint8_t seed[TB_MERKLE_HASH_LEN],
-			const uint8_t proof[][TB_MERKLE_HASH_LEN], size_t n,
-			uint64_t index)
+			const uint8_t proof[][TB_MERKLE_HASH_LEN], size_t first,
+			size_t count, uint64_t index)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < count; i++) {
 		if ((index >> i) & 1)
-			tb_node_hash(seed, proof[i], seed);
+			tb_node_hash(seed, proof[first + i], seed);
 		else
-			tb_node_hash(seed, seed, proof[i]);
+			tb_node_hash(seed, seed, proof[first + i]);
 	}
 }
 
 /* As chain_inner, but only the steps where seed is the right child. */
 static void chain_inner_right(uint8_t seed[TB_MERKLE_HASH_LEN],
 			      const uint8_t proof[][TB_MERKLE_HASH_LEN],
-			      size_t n, uint64_t index)
+			      size_t first, size_t count, uint64_t index)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < count; i++) {
 		if ((index >> i) & 1)
-			tb_node_hash(seed, proof[i], seed);
+			tb_node_hash(seed, proof[first + i], seed);
 	}
 }
 
 /* Hashes seed up the right border: every proof hash is a left sibling. */
 static void chain_border_right(uint8_t seed[TB_MERKLE_HASH_LEN],
 			       const uint8_t proof[][TB_MERKLE_HASH_LEN],
-			       size_t n)
+			       size_t first, size_t count)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		tb_node_hash(seed, proof[i], seed);
+	for (i = 0; i < count; i++)
+		tb_node_hash(seed, proof[first + i], seed);
 }
 
 static int verify_match(const uint8_t calc[TB_MERKLE_HASH_LEN],
@@ -337,8 +342,8 @@ int tb_merkle_verify_inclusion(const uint8_t leaf[TB_MERKLE_HASH_LEN],
 		return TB_EPROOF;
 
 	memcpy(h, leaf, sizeof h);
-	chain_inner(h, proof, inner, index);
-	chain_border_right(h, proof + inner, border);
+	chain_inner(h, proof, 0, inner, index);
+	chain_border_right(h, proof, inner, border);
 	return verify_match(h, root);
 }
 
@@ -384,17 +389,16 @@ int tb_merkle_verify_consistency(uint64_t size1, uint64_t size2,
 	}
 	if (n != start + inner + border)
 		return TB_EPROOF;
-	proof += start;
 
 	mask = (size1 - 1) >> shift;
 	memcpy(h1, seed, sizeof h1);
-	chain_inner_right(h1, proof, inner, mask);
-	chain_border_right(h1, proof + inner, border);
+	chain_inner_right(h1, proof, start, inner, mask);
+	chain_border_right(h1, proof, start + inner, border);
 	if (verify_match(h1, root1))
 		return TB_EPROOF;
 
 	memcpy(h2, seed, sizeof h2);
-	chain_inner(h2, proof, inner, mask);
-	chain_border_right(h2, proof + inner, border);
+	chain_inner(h2, proof, start, inner, mask);
+	chain_border_right(h2, proof, start + inner, border);
 	return verify_match(h2, root2);
 }

@@ -291,6 +291,10 @@ static void check_inclusion(struct mem_tree *t, uint64_t size)
 		}
 		CHECK(tb_merkle_verify_inclusion(leaves[index], size, size, cp,
 						 n, root) == TB_EPROOF);
+		/* index == size is refused as such: for index 1 of 2 the
+		 * hashing alone would accept it. */
+		CHECK(tb_merkle_verify_inclusion(leaves[index], index, index,
+						 cp, n, root) == TB_EPROOF);
 		/* Tampered, truncated and extended proofs. */
 		if (n > 0) {
 			size_t i = (size_t)rnd_below(n);
