@@ -34,6 +34,8 @@ static int tally(struct fixture *f, const char *const *args)
 		argv[n++] = args[i];
 	argv[n] = NULL;
 	assert_int_equal(tb_run(&res, argv), 0);
+	if (res.code >= 126)
+		fail_msg("tally %s died with code %d; stderr: %s", args[0], res.code, res.err);
 	return res.code;
 }
 
