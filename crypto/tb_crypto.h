@@ -95,6 +95,19 @@ struct tb_verify_job {
  */
 TB_MUST_CHECK int tb_verify_batch(struct tb_verify_job *jobs, size_t n,
 				  unsigned nthreads);
+/*
+ * A pool of worker threads that verify jobs while the caller goes on:
+ * submit ranges as they are ready (the jobs must stay put until wait
+ * returns), then wait, which also verifies on the calling thread. With 0
+ * workers everything runs in wait, on the caller's thread only.
+ */
+struct tb_verify_pool;
+TB_MUST_CHECK int tb_verify_pool_new(struct tb_verify_pool **out, unsigned workers);
+void tb_verify_pool_free(struct tb_verify_pool *p);
+void tb_verify_pool_submit(struct tb_verify_pool *p, struct tb_verify_job *jobs, size_t n);
+/* Returns when every submitted job has its result. */
+void tb_verify_pool_wait(struct tb_verify_pool *p);
+
 /* Number of online CPUs (at least 1). */
 unsigned tb_cpu_count(void);
 

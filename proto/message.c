@@ -159,6 +159,11 @@ int tb_msg_decode_exact(const uint8_t *p, size_t len, const struct tb_msgdef *d,
 	return 0;
 }
 
+int tb_text_check(const char *text, size_t len)
+{
+	return tb_utf8_check((const uint8_t *)text, len);
+}
+
 int tb_terms_encode(uint8_t *out, size_t cap, size_t *len,
 		    const struct tb_msgdef *d, const void *terms)
 {

@@ -164,6 +164,10 @@ void tb_entry_hash(uint8_t out[TB_HASHLEN], const uint8_t *rec, size_t len);
 /* Name of a kind ("exchange") or "unknown". */
 const char *tb_kind_name(uint64_t kind);
 
+/* 0 if text is what a STR field accepts (valid UTF-8, no control
+ * characters), else TB_EUTF8. */
+TB_MUST_CHECK int tb_text_check(const char *text, size_t len);
+
 /* Encodes terms for member signatures; out must hold TB_ENTRY_MAX. */
 TB_MUST_CHECK int tb_terms_encode(uint8_t *out, size_t cap, size_t *len,
 				  const struct tb_msgdef *d, const void *terms);

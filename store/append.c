@@ -111,8 +111,8 @@ static int ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec,
 		tb_entry_key(k, l.lognum, e->seq);
 		if ((err = tb_txn_get(t, TB_T_ENTRIES, k, sizeof k, &held)))
 			return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
-		if (held.len == len && !memcmp(held.p, rec, len))
-			return 1;
+		if (held.len == len && !memcmp(held.p, rec, len - TB_SIGLEN))
+			return 1; /* the same entry (even if signed twice) */
 		return tb_reject_set(rej, TB_EFORKED, e->log_id, e->seq,
 				     "conflicts with the held entry %llu of this log (a fork, if validly signed)",
 				     (unsigned long long)e->seq);
@@ -144,13 +144,28 @@ static int ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec,
 	return t->ret;
 }
 
-/* Index of the first entry whose signature job failed, or n. */
+#define TB_SUBMIT_CHUNK 32
+
+/* Hands the jobs queued since the last call to the verify pool. */
+static void submit(struct tb_store *s, struct batch *b, size_t *submitted, bool all)
+{
+	size_t ready = b->jobs.n - *submitted;
+	if (!s->pool || (!all && ready < TB_SUBMIT_CHUNK) || !ready)
+		return;
+	tb_verify_pool_submit(s->pool, b->jobs.jobs + *submitted, ready);
+	*submitted = b->jobs.n;
+}
+
+/* Index of the first entry whose signature job failed, or n (after the
+ * pool has verified every job of the batch). */
 static size_t first_bad(struct tb_store *s, struct batch *b, size_t n, int *err)
 {
 	*err = 0;
 	if (!b->jobs.n)
 		return n;
-	if (!tb_verify_batch(b->jobs.jobs, b->jobs.n, s->threads))
+	if (s->pool)
+		tb_verify_pool_wait(s->pool);
+	else if (tb_verify_batch(b->jobs.jobs, b->jobs.n, s->threads) == 0)
 		return n;
 	size_t bad = n;
 	for (size_t j = 0; j < b->jobs.n; j++) {
@@ -192,8 +207,16 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 	bool verified = false;
 	int refusal = 0;
 	struct tb_reject first = {0};
+	if (!s->pool && n >= TB_SUBMIT_CHUNK) {
+		/* Workers verify while this thread checks rules; it joins them
+		 * at the end. One thread in all means no workers. */
+		unsigned threads = s->threads ? s->threads : tb_cpu_count();
+		if (tb_verify_pool_new(&s->pool, threads - 1))
+			s->pool = NULL;
+	}
 	for (;;) {
 		struct tb_txn t;
+		size_t submitted = 0;
 		batch_reset(b);
 		tb_txn_begin(&t, s->db, true);
 		if (t.ret)
@@ -214,6 +237,8 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 					err = 0;
 					continue;
 				}
+				if (!err && !verified)
+					submit(s, b, &submitted, false);
 				if (err && !r.err)
 					tb_reject_set(&r, err, b->e[i].log_id,
 						      b->e[i].seq, "%s",
@@ -238,6 +263,9 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 		size_t cut = i;
 		if (!verified) {
 			int serr;
+			/* Jobs of a refused entry are verified too (harmless); the
+			 * ring then holds nothing when the batch is redone. */
+			submit(s, b, &submitted, true);
 			size_t bad = first_bad(s, b, i, &serr);
 			if (bad < i) {
 				bad_sig_reject(b, bad, serr, &first);
@@ -297,8 +325,12 @@ int tb_store_append_own(struct tb_store *s, const struct tb_keypair *kp,
 			uint64_t kind, const void *body, uint64_t *seq,
 			struct tb_reject *rej)
 {
-	if (rej)
-		memset(rej, 0, sizeof *rej);
+	/* Refusals are described in a local reject when the caller passes none,
+	 * so the code returned never depends on whether it asked. */
+	struct tb_reject local;
+	if (!rej)
+		rej = &local;
+	memset(rej, 0, sizeof *rej);
 	const struct tb_msgdef *d = tb_kind_def(kind);
 	if (!d || (s->flags & TB_STORE_RDONLY))
 		return TB_EINVAL;
@@ -331,19 +363,25 @@ int tb_store_append_own(struct tb_store *s, const struct tb_keypair *kp,
 	if (!err)
 		err = tb_entry_seal(rec, sizeof rec, &len, e, kp);
 	if (!err) {
-		/* Decode our own bytes so views point into rec, as for peers. */
+		/* Decode our own bytes so views point into rec, as for peers;
+		 * text from a user that the strict decoder refuses (bad UTF-8,
+		 * control characters, out-of-range values) is refused here. */
+		uint64_t seq0 = e->seq;
 		err = tb_entry_decode(e, rec, len);
-		TB_ASSERT(err == 0);
-		err = ingest_one(&t, e, rec, len, &b.jobs, 0, rej);
+		if (err)
+			tb_reject_set(rej, err, kp->pk.b, seq0, "the new entry is invalid: %s",
+				      tb_strerror(err));
+		else
+			err = ingest_one(&t, e, rec, len, &b.jobs, 0, rej);
 		TB_ASSERT(err != 1);
 	}
 	if (!err && tb_verify_batch(b.jobs.jobs, b.jobs.n, 1)) {
 		bad_sig_reject(&b, 0, TB_EBADSIG, rej);
-		err = rej && rej->err ? rej->err : TB_EBADSIG;
+		err = rej->err ? rej->err : TB_EBADSIG;
 	}
 	if (err) {
 		tb_txn_abort(&t);
-		if (rej && !rej->err)
+		if (!rej->err)
 			tb_reject_set(rej, err, e->log_id, e->seq, "%s",
 				      tb_strerror(err));
 	} else if ((err = tb_txn_commit(&t))) {

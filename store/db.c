@@ -240,7 +240,8 @@ int tb_txn_foreach(struct tb_txn *t, enum tb_table tab, const void *prefix,
 	rc = mdb_cursor_get(c, &k, &v, k.mv_size ? MDB_SET_RANGE : MDB_FIRST);
 	int ret = 0;
 	while (rc == 0) {
-		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen))
+		/* No prefix (NULL, 0) matches every key; memcmp must not see NULL. */
+		if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen)))
 			break;
 		struct tb_view kv = {k.mv_data, k.mv_size}, vv = {v.mv_data, v.mv_size};
 		if ((ret = cb(ctx, kv, vv)))

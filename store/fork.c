@@ -18,8 +18,11 @@ static int check_pair(const uint8_t *a, size_t alen, const uint8_t *b, size_t bl
 		err = tb_entry_decode(&eb, b, blen);
 	if (err)
 		return err;
+	/* Two histories: the signed parts differ (two signatures over the same
+	 * bytes prove nothing). */
 	if (memcmp(ea.log_id, eb.log_id, TB_KEY_LEN) || ea.seq != eb.seq ||
-	    (alen == blen && !memcmp(a, b, alen)))
+	    (ea.signed_part.len == eb.signed_part.len &&
+	     !memcmp(ea.signed_part.p, eb.signed_part.p, ea.signed_part.len)))
 		return TB_EPROOF;
 	struct tb_verify_job jobs[2];
 	tb_entry_verify_job(&jobs[0], &ea);
@@ -78,7 +81,7 @@ int tb_store_fork_check(struct tb_store *s, const uint8_t *rec, size_t len)
 	err = tb_store_get_entry(s, e.log_id, e.seq, held, sizeof held, &hlen);
 	if (err)
 		return err;
-	if (hlen == len && !memcmp(held, rec, len))
+	if (hlen == len && !memcmp(held, rec, len - TB_SIGLEN))
 		return TB_ENOTFOUND;
 	err = tb_store_fork_add(s, held, hlen, rec, len);
 	return err < 0 ? err : 0;

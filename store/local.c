@@ -39,6 +39,8 @@ int tb_store_memo_get(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
 	int err = tb_txn_get(&t, TB_T_MEMOS, txid, TB_TXID_LEN, &v);
 	if (!err && v.len < TB_MEMO_SALT_LEN)
 		err = TB_ECORRUPT;
+	if (!err && cap == 0)
+		err = TB_ETOOBIG; /* no room even for the NUL */
 	if (!err) {
 		size_t n = v.len - TB_MEMO_SALT_LEN;
 		if (n >= cap)
@@ -81,7 +83,7 @@ int tb_store_pending_get(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
 	tb_txn_begin(&t, s->db, false);
 	int err = tb_txn_get(&t, TB_T_PENDING, txid, TB_TXID_LEN, &v);
 	if (!err && v.len > cap)
-		err = TB_ECORRUPT;
+		err = TB_ETOOBIG; /* the caller's buffer, not the store, is short */
 	if (!err) {
 		memcpy(buf, v.p, v.len);
 		*len = v.len;

@@ -25,6 +25,23 @@ int tb_store_open(struct tb_store **out, const char *dir, unsigned flags)
 		free(s);
 		return err;
 	}
+	/* A reindex that was cut short (its mark is still set) left the
+	 * derived tables part-built: finish it before anyone reads them. */
+	if (!(flags & TB_STORE_RDONLY)) {
+		struct tb_txn t;
+		struct tb_view v;
+		tb_txn_begin(&t, s->db, false);
+		err = tb_txn_get(&t, TB_T_META, "reindexing", 10, &v);
+		tb_txn_abort(&t);
+		if (err == 0)
+			err = tb_store_reindex(s, NULL);
+		else if (err == TB_ENOTFOUND)
+			err = 0;
+		if (err) {
+			tb_store_free(s);
+			return err;
+		}
+	}
 	*out = s;
 	return 0;
 }
@@ -33,6 +50,7 @@ void tb_store_free(struct tb_store *s)
 {
 	if (!s)
 		return;
+	tb_verify_pool_free(s->pool);
 	tb_db_close(s->db);
 	free(s);
 }
@@ -40,6 +58,8 @@ void tb_store_free(struct tb_store *s)
 void tb_store_set_threads(struct tb_store *s, unsigned n)
 {
 	s->threads = n;
+	tb_verify_pool_free(s->pool);
+	s->pool = NULL;
 }
 
 int tb_store_self(struct tb_store *s, uint8_t log_id[TB_KEY_LEN])

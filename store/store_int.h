@@ -16,6 +16,7 @@ struct tb_store {
 	struct tb_db *db;
 	unsigned flags;
 	unsigned threads;
+	struct tb_verify_pool *pool; /* made on first use */
 };
 
 /* Value of LOGS[log_id]. */

@@ -9,6 +9,7 @@
  * Nothing here writes to the store being verified.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -128,7 +129,9 @@ static int feed_entry(void *ctx, uint64_t seq, struct tb_view rec)
 {
 	struct feed_pos *p = ctx;
 	if (seq != p->next) {
-		feeder_flush(p->f);
+		int err = feeder_flush(p->f);
+		if (err)
+			return err; /* an earlier violation wins */
 		p->f->rep->err = TB_ESEQ;
 		return tb_reject_set(&p->f->rep->where, TB_ESEQ, p->log_id, p->next,
 				     "entry %llu is missing from the store",
@@ -168,7 +171,9 @@ static int compare_member(void *ctx, const struct tb_member *m)
 	struct tb_member r;
 	int err = tb_store_member(c->scratch, c->log_id, m->no, &r);
 	if (err || r.balance != m->balance || r.floor != m->floor ||
-	    r.active != m->active || memcmp(r.key, m->key, TB_KEY_LEN)) {
+	    r.ceiling != m->ceiling || r.active != m->active ||
+	    r.joined_seq != m->joined_seq || strcmp(r.name, m->name) ||
+	    memcmp(r.key, m->key, TB_KEY_LEN)) {
 		c->rep->err = TB_ECORRUPT;
 		return tb_reject_set(&c->rep->where, TB_ECORRUPT, c->log_id, 0,
 				     "stored record of member %u (%s) differs from the one recomputed from the log",
@@ -198,6 +203,18 @@ static int compare_log(void *ctx, const struct tb_head *h)
 		c->rep->err = TB_ECORRUPT;
 		return tb_reject_set(&c->rep->where, TB_ECORRUPT, h->log_id, h->seq,
 				     "the stored Merkle tree does not match the entries");
+	}
+	struct tb_community cs, cr;
+	err = tb_store_community(src, h->log_id, &cs);
+	if (!err)
+		err = tb_store_community(c->scratch, h->log_id, &cr);
+	if (err || strcmp(cs.name, cr.name) || cs.floor != cr.floor ||
+	    cs.ceiling != cr.ceiling || cs.members != cr.members || cs.active != cr.active ||
+	    cs.exchanges != cr.exchanges || cs.reversals != cr.reversals ||
+	    cs.minutes != cr.minutes) {
+		c->rep->err = TB_ECORRUPT;
+		return tb_reject_set(&c->rep->where, TB_ECORRUPT, h->log_id, h->seq,
+				     "the stored community record differs from the one recomputed from the log");
 	}
 	struct member_cmp mc = {c->scratch, h->log_id, c->rep};
 	return tb_store_foreach_member(src, h->log_id, compare_member, &mc);
@@ -240,6 +257,72 @@ int tb_verify_dir(const char *dir, const char *tmpdir,
 
 /* ---- export files ---- */
 
+/* What a record says about its place: its log and seq (and prev), if it
+ * decodes at all. */
+struct claim {
+	bool ok;
+	uint8_t log[TB_KEY_LEN];
+	uint64_t seq;
+	uint8_t prev[TB_HASHLEN];
+};
+
+static void claim_of(struct claim *c, struct tb_view item)
+{
+	struct tb_entry e;
+	memset(c, 0, sizeof *c);
+	if (tb_entry_decode(&e, item.p, item.len))
+		return;
+	c->ok = true;
+	memcpy(c->log, e.log_id, TB_KEY_LEN);
+	c->seq = e.seq;
+	memcpy(c->prev, e.prev, TB_HASHLEN);
+}
+
+/*
+ * Where record `item` (claiming *cur) sits: it continues the log before it
+ * (last_log, which has last_seq entries so far) or starts the next log at its
+ * entry 1. A damaged record cannot be trusted to say which: when its own log
+ * id or seq is what was damaged, the next record tells, by being entry 2 of
+ * a new log; and a genesis whose log id differs from the next record's is
+ * the damaged one only if the next record's prev no longer matches it. So a
+ * violation is reported where the record is, not where its bytes point.
+ */
+static void place_record(const struct claim *cur, struct tb_view item,
+			 const struct claim *next,
+			 const uint8_t last_log[TB_KEY_LEN], uint64_t last_seq,
+			 uint8_t log[TB_KEY_LEN], uint64_t *seq)
+{
+	bool have_last = last_seq > 0;
+	if (cur->ok && have_last && !memcmp(cur->log, last_log, TB_KEY_LEN)) {
+		memcpy(log, last_log, TB_KEY_LEN);
+		*seq = last_seq + 1;
+		return;
+	}
+	bool next_starts = next->ok && next->seq == 2 &&
+			   (!have_last || memcmp(next->log, last_log, TB_KEY_LEN));
+	if (cur->ok && cur->seq == 1) {
+		uint8_t h[TB_HASHLEN];
+		tb_entry_hash(h, item.p, item.len);
+		bool damaged_id = next_starts &&
+				  memcmp(next->log, cur->log, TB_KEY_LEN) &&
+				  memcmp(next->prev, h, TB_HASHLEN);
+		memcpy(log, damaged_id ? next->log : cur->log, TB_KEY_LEN);
+		*seq = 1;
+		return;
+	}
+	if (next_starts) {
+		memcpy(log, next->log, TB_KEY_LEN);
+		*seq = 1;
+	} else if (have_last) {
+		memcpy(log, last_log, TB_KEY_LEN);
+		*seq = last_seq + 1;
+	} else {
+		/* The first record, damaged, and nothing after it to tell. */
+		memcpy(log, cur->ok ? cur->log : last_log, TB_KEY_LEN);
+		*seq = 1;
+	}
+}
+
 int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 		     struct tb_verify_report *rep)
 {
@@ -267,34 +350,45 @@ int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 	 * belongs after the previous one, or starts the next log. */
 	uint8_t last_log[TB_KEY_LEN] = {0};
 	uint64_t last_seq = 0;
+	struct claim cur, next = {0};
+	bool have_next = false;
 	for (;;) {
 		err = tb_export_next(&r, &type, &item);
 		if (err <= 0)
 			break;
-		struct tb_entry e;
-		int derr = tb_entry_decode(&e, item.p, item.len);
-		const uint8_t *log = last_log;
-		uint64_t seq = last_seq + 1;
-		if (!derr && e.seq == 1 && memcmp(e.log_id, last_log, TB_KEY_LEN)) {
-			log = e.log_id;
-			seq = 1;
-		}
-		if (seq == 1 && log != last_log) {
+		if (have_next)
+			cur = next;
+		else
+			claim_of(&cur, item);
+		/* A look at the next record, to place a damaged one. */
+		struct tb_export_reader peek = r;
+		enum tb_export_item ptype;
+		struct tb_view pitem;
+		have_next = tb_export_next(&peek, &ptype, &pitem) > 0;
+		if (have_next)
+			claim_of(&next, pitem);
+		else
+			memset(&next, 0, sizeof next);
+		uint8_t log[TB_KEY_LEN];
+		uint64_t seq;
+		place_record(&cur, item, &next, last_log, last_seq, log, &seq);
+		if (seq == 1)
 			rep->logs++;
-			memcpy(last_log, log, TB_KEY_LEN);
-		}
+		memcpy(last_log, log, TB_KEY_LEN);
 		last_seq = seq;
 		if ((err = feeder_add(&f, item, last_log, seq)))
 			break;
 	}
+	/* Records before a framing error are checked first: an earlier
+	 * violation wins. */
+	if (!rep->err)
+		(void)feeder_flush(&f);
 	if (err < 0 && !rep->err) {
 		rep->err = err;
-		tb_reject_set(&rep->where, err, last_log, 0,
+		tb_reject_set(&rep->where, err, last_log, last_seq + 1,
 			      "export file is damaged after item %llu: %s",
 			      (unsigned long long)r.items, tb_strerror(err));
 	}
-	if (!rep->err)
-		err = feeder_flush(&f);
 	scratch_close(scratch, path);
 	free(f.buf);
 	return rep->err;

@@ -86,9 +86,12 @@ static int parse_terms(int argc, char **argv, const char *name, struct terms_in 
 		return tb_cli_fail(TB_EXIT_USAGE, "--memo is over %d bytes", TB_MEMO_MAX);
 	if (strlen(in->category) > TB_CATEGORY_MAX)
 		return tb_cli_fail(TB_EXIT_USAGE, "--category is over %d bytes", TB_CATEGORY_MAX);
-	for (const char *p = in->category; *p; p++)
-		if ((unsigned char)*p < 0x20)
-			return tb_cli_fail(TB_EXIT_USAGE, "--category has a control character");
+	if (tb_text_check(in->category, strlen(in->category)))
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "--category must be valid UTF-8 without control characters");
+	if (tb_text_check(in->memo, strlen(in->memo)))
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "--memo must be valid UTF-8 without control characters");
 	return 0;
 }
 

@@ -39,10 +39,9 @@ int tb_cli_check_name(const char *name, const char *what)
 		return tb_cli_fail(TB_EXIT_USAGE,
 				   "%s may not contain '@' (it separates member and community)",
 				   what);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return tb_cli_fail(TB_EXIT_USAGE, "%s may not contain control characters",
-					   what);
+	if (tb_text_check(name, n))
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "%s must be valid UTF-8 without control characters", what);
 	return 0;
 }
 
