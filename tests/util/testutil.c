@@ -1,13 +1,19 @@
 /*
- * testutil.c: temp directories, deterministic keys and file reading for the
- * tests. Never used by the product itself.
+ * testutil.c: temp directories, deterministic keys, file reading, ledger
+ * records built the way peers and members build them, and whole-store dumps
+ * for the tests. Never used by the product itself. The dumps read the store's
+ * tables directly (store_int.h) so that a test comparing two dumps sees every
+ * byte the store keeps, not only what the public views show.
  */
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "store_int.h"
 
 char *tb_test_tmpdir(const char *tag)
 {
@@ -51,7 +57,13 @@ uint8_t *tb_test_read_file(const char *path, size_t *len)
 	for (;;) {
 		if (n == cap) {
 			cap *= 2;
-			buf = realloc(buf, cap);
+			uint8_t *nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
 		}
 		size_t r = fread(buf + n, 1, cap - n, f);
 		if (r == 0)
@@ -61,4 +73,382 @@ uint8_t *tb_test_read_file(const char *path, size_t *len)
 	fclose(f);
 	*len = n;
 	return buf;
+}
+
+int tb_test_write_file(const char *path, const void *p, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return -1;
+	const uint8_t *b = p;
+	while (len) {
+		ssize_t w = write(fd, b, len);
+		if (w <= 0) {
+			close(fd);
+			return -1;
+		}
+		b += w;
+		len -= (size_t)w;
+	}
+	return close(fd);
+}
+
+/* ---- ledger records ---- */
+
+void tb_test_log_init(struct tb_test_log *l, uint32_t keyno)
+{
+	memset(l, 0, sizeof *l);
+	tb_test_keypair(&l->kp, keyno);
+	l->timestamp = 1700000000;
+}
+
+size_t tb_test_seal_at(uint8_t out[TB_ENTRY_MAX], const struct tb_keypair *kp,
+		       uint64_t seq, const uint8_t prev[TB_HASHLEN],
+		       uint64_t timestamp, uint64_t kind, const void *body)
+{
+	struct tb_entry e;
+	memset(&e, 0, sizeof e);
+	e.version = TB_ENTRY_VERSION;
+	memcpy(e.log_id, kp->pk.b, TB_KEY_LEN);
+	e.seq = seq;
+	memcpy(e.prev, prev, TB_HASHLEN);
+	e.timestamp = timestamp;
+	e.kind = kind;
+	const struct tb_msgdef *d = tb_kind_def(kind);
+	assert_non_null(d);
+	memcpy(&e.body, body, d->size);
+	size_t len = 0;
+	assert_int_equal(tb_entry_seal(out, TB_ENTRY_MAX, &len, &e, kp), 0);
+	return len;
+}
+
+size_t tb_test_seal_next(const struct tb_test_log *l, uint8_t out[TB_ENTRY_MAX],
+			 uint64_t kind, const void *body)
+{
+	return tb_test_seal_at(out, &l->kp, l->seq + 1, l->head, l->timestamp,
+			       kind, body);
+}
+
+void tb_test_log_advance(struct tb_test_log *l, const uint8_t *rec, size_t len)
+{
+	tb_entry_hash(l->head, rec, len);
+	l->seq++;
+	l->timestamp++;
+}
+
+size_t tb_test_seal(struct tb_test_log *l, uint8_t out[TB_ENTRY_MAX],
+		    uint64_t kind, const void *body)
+{
+	size_t len = tb_test_seal_next(l, out, kind, body);
+	tb_test_log_advance(l, out, len);
+	return len;
+}
+
+void tb_test_recs_add(struct tb_test_recs *r, const uint8_t *rec, size_t len)
+{
+	if (r->len + len > r->cap) {
+		size_t cap = r->cap ? r->cap : 65536;
+		while (cap < r->len + len)
+			cap *= 2;
+		r->buf = realloc(r->buf, cap);
+		assert_non_null(r->buf);
+		r->cap = cap;
+	}
+	if (r->n == r->ncap) {
+		r->ncap = r->ncap ? r->ncap * 2 : 64;
+		r->off = realloc(r->off, r->ncap * sizeof *r->off);
+		r->rlen = realloc(r->rlen, r->ncap * sizeof *r->rlen);
+		r->v = realloc(r->v, r->ncap * sizeof *r->v);
+		assert_true(r->off && r->rlen && r->v);
+	}
+	memcpy(r->buf + r->len, rec, len);
+	r->off[r->n] = r->len;
+	r->rlen[r->n] = len;
+	r->n++;
+	r->len += len;
+}
+
+const struct tb_view *tb_test_recs_views(struct tb_test_recs *r, size_t from)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		r->v[i].p = r->buf + r->off[i];
+		r->v[i].len = r->rlen[i];
+	}
+	return r->v ? r->v + from : NULL;
+}
+
+void tb_test_recs_clear(struct tb_test_recs *r)
+{
+	r->n = 0;
+	r->len = 0;
+}
+
+void tb_test_recs_free(struct tb_test_recs *r)
+{
+	free(r->buf);
+	free(r->off);
+	free(r->rlen);
+	free(r->v);
+	memset(r, 0, sizeof *r);
+}
+
+uint64_t tb_test_log_add(struct tb_test_log *l, struct tb_test_recs *r,
+			 uint64_t kind, const void *body)
+{
+	uint8_t rec[TB_ENTRY_MAX];
+	size_t len = tb_test_seal(l, rec, kind, body);
+	tb_test_recs_add(r, rec, len);
+	return l->seq;
+}
+
+static struct tb_view cstr(const char *s)
+{
+	struct tb_view v = {(const uint8_t *)s, strlen(s)};
+	return v;
+}
+
+void tb_test_genesis(struct tb_genesis *g, const char *name, int64_t floor,
+		     uint64_t ceiling)
+{
+	memset(g, 0, sizeof *g);
+	g->name = cstr(name);
+	g->floor = floor;
+	g->ceiling = ceiling;
+}
+
+void tb_test_join(struct tb_member_join *j, uint32_t no, const char *name,
+		  const struct tb_keypair *kp, int64_t floor, uint64_t ceiling)
+{
+	memset(j, 0, sizeof *j);
+	j->member = no;
+	j->name = cstr(name);
+	memcpy(j->key, kp->pk.b, TB_KEY_LEN);
+	j->floor = floor;
+	j->ceiling = ceiling;
+}
+
+void tb_test_txid(uint8_t txid[TB_TXID_LEN], uint64_t n)
+{
+	tb_be64_put(txid, n);
+	memcpy(txid + 8, "tallytx!", 8);
+}
+
+static void sign_terms(uint8_t sig[TB_SIGLEN], const struct tb_keypair *kp,
+		       enum tb_sigctx ctx, const struct tb_msgdef *d,
+		       const void *terms)
+{
+	uint8_t buf[TB_ENTRY_MAX];
+	size_t len;
+	assert_int_equal(tb_terms_encode(buf, sizeof buf, &len, d, terms), 0);
+	tb_sign(sig, kp, ctx, buf, len);
+}
+
+void tb_test_exchange_sign(struct tb_test_exchange *tx,
+			   const uint8_t log_id[TB_KEY_LEN],
+			   const struct tb_keypair *pk, const struct tb_keypair *rk)
+{
+	struct tb_exchange *x = &tx->x;
+	struct tb_exchange_terms t;
+	memset(&t, 0, sizeof t);
+	memcpy(t.log_id, log_id, TB_KEY_LEN);
+	memcpy(t.txid, x->txid, TB_TXID_LEN);
+	t.provider = x->provider;
+	t.receiver = x->receiver;
+	t.minutes = x->minutes;
+	t.category = x->category;
+	memcpy(t.memo_hash, x->memo_hash, TB_HASHLEN);
+	t.date = x->date;
+	sign_terms(tx->psig, pk, TB_CTX_EXCHANGE, &tb_def_exchange_terms, &t);
+	sign_terms(tx->rsig, rk, TB_CTX_EXCHANGE, &tb_def_exchange_terms, &t);
+	x->attested = 0;
+	x->provider_sig.p = tx->psig;
+	x->provider_sig.len = TB_SIGLEN;
+	x->receiver_sig.p = tx->rsig;
+	x->receiver_sig.len = TB_SIGLEN;
+}
+
+void tb_test_exchange(struct tb_test_exchange *tx, const uint8_t log_id[TB_KEY_LEN],
+		      uint64_t txno, uint32_t provider, uint32_t receiver,
+		      uint64_t minutes, const struct tb_keypair *pk,
+		      const struct tb_keypair *rk)
+{
+	memset(tx, 0, sizeof *tx);
+	struct tb_exchange *x = &tx->x;
+	tb_test_txid(x->txid, txno);
+	x->provider = provider;
+	x->receiver = receiver;
+	x->minutes = minutes;
+	x->category = cstr("gardening");
+	tb_sha256(x->memo_hash, (const uint8_t *)"memo", 4);
+	x->date = 20240229;
+	x->attested = 1;
+	if (pk && rk)
+		tb_test_exchange_sign(tx, log_id, pk, rk);
+}
+
+void tb_test_reversal(struct tb_test_reversal *tr, const uint8_t log_id[TB_KEY_LEN],
+		      uint64_t txno, uint64_t orig_txno,
+		      const struct tb_keypair *pk, const struct tb_keypair *rk)
+{
+	memset(tr, 0, sizeof *tr);
+	struct tb_reversal *r = &tr->r;
+	tb_test_txid(r->txid, txno);
+	tb_test_txid(r->original, orig_txno);
+	r->attested = 1;
+	if (!pk || !rk)
+		return;
+	struct tb_reversal_terms t;
+	memcpy(t.log_id, log_id, TB_KEY_LEN);
+	memcpy(t.txid, r->txid, TB_TXID_LEN);
+	memcpy(t.original, r->original, TB_TXID_LEN);
+	sign_terms(tr->psig, pk, TB_CTX_REVERSAL, &tb_def_reversal_terms, &t);
+	sign_terms(tr->rsig, rk, TB_CTX_REVERSAL, &tb_def_reversal_terms, &t);
+	r->attested = 0;
+	r->provider_sig.p = tr->psig;
+	r->provider_sig.len = TB_SIGLEN;
+	r->receiver_sig.p = tr->rsig;
+	r->receiver_sig.len = TB_SIGLEN;
+}
+
+/* ---- dumps ---- */
+
+static const char *const dump_table_names[TB_T__COUNT] = {
+#define TB__DUMP_NAME(id, name, class) name,
+	TB_TABLES(TB__DUMP_NAME)
+#undef TB__DUMP_NAME
+};
+
+#define TB__DUMP_PRIMARY 0
+#define TB__DUMP_DERIVED 1
+#define TB__DUMP_LOCAL 1
+static const int dump_table_secondary[TB_T__COUNT] = {
+#define TB__DUMP_CLASS(id, name, class) [TB_T_##id] = TB__DUMP_##class,
+	TB_TABLES(TB__DUMP_CLASS)
+#undef TB__DUMP_CLASS
+};
+
+struct table_digest {
+	struct tb_sha256_ctx c;
+	uint64_t count;
+};
+
+static int digest_cb(void *ctx, struct tb_view k, struct tb_view v)
+{
+	struct table_digest *d = ctx;
+	uint8_t n[8];
+	tb_be64_put(n, k.len);
+	tb_sha256_update(&d->c, n, 8);
+	tb_sha256_update(&d->c, k.p, k.len);
+	tb_be64_put(n, v.len);
+	tb_sha256_update(&d->c, n, 8);
+	tb_sha256_update(&d->c, v.p, v.len);
+	d->count++;
+	return 0;
+}
+
+static void hex(FILE *f, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02x", p[i]);
+}
+
+struct dump_ctx {
+	FILE *f;
+	struct tb_store *s;
+	const uint8_t *log_id;
+};
+
+static int dump_history(void *ctx, const struct tb_history_item *h)
+{
+	struct dump_ctx *d = ctx;
+	fprintf(d->f, "    seq %llu delta %lld balance %lld\n",
+		(unsigned long long)h->seq, (long long)h->delta,
+		(long long)h->balance);
+	return 0;
+}
+
+static int dump_member(void *ctx, const struct tb_member *m)
+{
+	struct dump_ctx *d = ctx;
+	fprintf(d->f, "  member %u '%s' key ", m->no, m->name);
+	hex(d->f, m->key, 8);
+	fprintf(d->f, " floor %lld ceiling %llu balance %lld active %d joined %llu\n",
+		(long long)m->floor, (unsigned long long)m->ceiling,
+		(long long)m->balance, (int)m->active,
+		(unsigned long long)m->joined_seq);
+	int err = tb_store_foreach_history(d->s, d->log_id, m->no, dump_history, d);
+	assert_int_equal(err, 0);
+	return 0;
+}
+
+static int dump_log(void *ctx, const struct tb_head *h)
+{
+	struct dump_ctx *d = ctx;
+	uint8_t root[TB_HASHLEN];
+	fprintf(d->f, "log ");
+	hex(d->f, h->log_id, TB_KEY_LEN);
+	fprintf(d->f, " seq %llu flags %u head ", (unsigned long long)h->seq,
+		h->flags);
+	hex(d->f, h->hash, TB_HASHLEN);
+	assert_int_equal(tb_store_root(d->s, h->log_id, h->seq, root), 0);
+	fprintf(d->f, " root ");
+	hex(d->f, root, TB_HASHLEN);
+	fprintf(d->f, "\n");
+	struct tb_community c;
+	int err = tb_store_community(d->s, h->log_id, &c);
+	if (err == TB_ENOTFOUND) {
+		fprintf(d->f, "  no community\n");
+		return 0;
+	}
+	assert_int_equal(err, 0);
+	fprintf(d->f,
+		"  community '%s' floor %lld ceiling %llu members %u active %u exchanges %llu reversals %llu minutes %llu\n",
+		c.name, (long long)c.floor, (unsigned long long)c.ceiling, c.members,
+		c.active, (unsigned long long)c.exchanges,
+		(unsigned long long)c.reversals, (unsigned long long)c.minutes);
+	struct dump_ctx md = {d->f, d->s, h->log_id};
+	assert_int_equal(tb_store_foreach_member(d->s, h->log_id, dump_member, &md), 0);
+	return 0;
+}
+
+static char *dump(struct tb_store *s, int secondary_only)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	struct tb_txn t;
+	tb_txn_begin(&t, s->db, false);
+	assert_int_equal(t.ret, 0);
+	for (int tab = 0; tab < TB_T__COUNT; tab++) {
+		if (secondary_only && !dump_table_secondary[tab])
+			continue;
+		struct table_digest d;
+		d.count = 0;
+		tb_sha256_init(&d.c);
+		assert_int_equal(tb_txn_foreach(&t, (enum tb_table)tab, NULL, 0, NULL,
+						0, digest_cb, &d),
+				 0);
+		uint8_t h[TB_HASH_LEN];
+		tb_sha256_final(&d.c, h);
+		fprintf(f, "table %s count %llu digest ", dump_table_names[tab],
+			(unsigned long long)d.count);
+		hex(f, h, sizeof h);
+		fprintf(f, "\n");
+	}
+	tb_txn_abort(&t);
+	struct dump_ctx d = {f, s, NULL};
+	assert_int_equal(tb_store_foreach_log(s, dump_log, &d), 0);
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+char *tb_test_store_dump(struct tb_store *s)
+{
+	return dump(s, 0);
+}
+
+char *tb_test_store_dump_derived(struct tb_store *s)
+{
+	return dump(s, 1);
 }
