@@ -29,9 +29,10 @@ int tb_status_write(const char *data, const struct tb_status *st)
 		const struct tb_status_peer *p = &st->peers[i];
 		if (p->has_id)
 			tb_hex_encode(hex, p->id, TB_KEY_LEN);
-		fprintf(f, "peer %s %s %d %d %llu %zu %s\n", p->addr, p->has_id ? hex : "-",
-			p->connected, p->outbound, (unsigned long long)p->last_contact,
-			p->nlogs, p->name);
+		fprintf(f, "peer %s %s %d %d %llu %llu %llu %zu %s\n", p->addr,
+			p->has_id ? hex : "-", p->connected, p->outbound,
+			(unsigned long long)p->last_contact, (unsigned long long)p->bytes_in,
+			(unsigned long long)p->bytes_out, p->nlogs, p->name);
 		for (size_t k = 0; k < p->nlogs; k++) {
 			tb_hex_encode(hex, p->logs[k].log_id, TB_KEY_LEN);
 			fprintf(f, "log %s %llu\n", hex, (unsigned long long)p->logs[k].peer_seq);
@@ -80,6 +81,7 @@ int tb_status_read(const char *data, struct tb_status *st)
 		if (!strncmp(line, "peer ", 5)) {
 			int conn, out, used = 0;
 			size_t nlogs;
+			unsigned long long bin, bout;
 			if (st->npeers == TB_PEERS_MAX * 4)
 				goto out;
 			if (st->npeers == cap) {
@@ -93,8 +95,8 @@ int tb_status_read(const char *data, struct tb_status *st)
 			}
 			cur = &st->peers[st->npeers];
 			memset(cur, 0, sizeof *cur);
-			if (sscanf(line, "peer %79s %64s %d %d %llu %zu %n", addr, hex, &conn, &out,
-				   &a, &nlogs, &used) != 6 ||
+			if (sscanf(line, "peer %79s %64s %d %d %llu %llu %llu %zu %n", addr, hex, &conn,
+				   &out, &a, &bin, &bout, &nlogs, &used) != 8 ||
 			    nlogs > TB_STATUS_LOGS_MAX)
 				goto out;
 			st->npeers++;
@@ -107,6 +109,8 @@ int tb_status_read(const char *data, struct tb_status *st)
 			cur->connected = conn;
 			cur->outbound = out;
 			cur->last_contact = a;
+			cur->bytes_in = bin;
+			cur->bytes_out = bout;
 			snprintf(cur->name, sizeof cur->name, "%s", line + used);
 			cur->logs = calloc(nlogs ? nlogs : 1, sizeof *cur->logs);
 			if (!cur->logs) {

@@ -61,6 +61,7 @@ struct tb_status_peer {
 	bool connected;
 	bool outbound;
 	uint64_t last_contact; /* unix seconds, 0: never */
+	uint64_t bytes_in, bytes_out; /* on the current connection */
 	size_t nlogs;
 	struct tb_status_log *logs; /* owned */
 };

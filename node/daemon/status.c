@@ -47,6 +47,10 @@ void tb_node_status_write(struct tb_node *n)
 		sp->connected = p->conn && p->conn->state == TB_CONN_OPEN;
 		sp->outbound = p->conn ? p->conn->outbound : true;
 		sp->last_contact = p->last_contact;
+		if (p->conn) {
+			sp->bytes_in = p->conn->bytes_in;
+			sp->bytes_out = p->conn->bytes_out;
+		}
 		fill_logs(sp, sp->connected ? p->conn : NULL);
 	}
 	for (struct tb_conn *c = n->conns; c; c = c->next) {
@@ -60,6 +64,8 @@ void tb_node_status_write(struct tb_node *n)
 		sp->connected = true;
 		sp->outbound = false;
 		sp->last_contact = (uint64_t)time(NULL);
+		sp->bytes_in = c->bytes_in;
+		sp->bytes_out = c->bytes_out;
 		fill_logs(sp, c);
 	}
 	int err = tb_status_write(n->data, &st);
