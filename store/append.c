@@ -53,6 +53,9 @@ static void batch_free(struct batch *b)
 	free(b->jobs.arena);
 }
 
+int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
+		  struct tb_logstate *l);
+
 static int next_lognum(struct tb_txn *t, uint32_t *out)
 {
 	struct tb_view v;
@@ -69,6 +72,20 @@ static int next_lognum(struct tb_txn *t, uint32_t *out)
 	return t->ret;
 }
 
+/* Registers a log the store has not held: a number, no entries yet. */
+int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
+		  struct tb_logstate *l)
+{
+	memset(l, 0, sizeof *l);
+	int err = next_lognum(t, &l->lognum);
+	if (err)
+		return err;
+	uint8_t nk[4];
+	tb_be32_put(nk, l->lognum);
+	tb_txn_insert(t, TB_T_LOGNUM, nk, 4, log_id, TB_KEY_LEN);
+	return t->ret;
+}
+
 /* Finds or creates the state of e's log. */
 static int log_for(struct tb_txn *t, const struct tb_entry *e,
 		   struct tb_logstate *l, struct tb_reject *rej)
@@ -79,13 +96,7 @@ static int log_for(struct tb_txn *t, const struct tb_entry *e,
 			return tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
 					     "entry %llu of a log this store does not hold yet (expected entry 1)",
 					     (unsigned long long)e->seq);
-		memset(l, 0, sizeof *l);
-		if ((err = next_lognum(t, &l->lognum)))
-			return err;
-		uint8_t nk[4];
-		tb_be32_put(nk, l->lognum);
-		tb_txn_insert(t, TB_T_LOGNUM, nk, 4, e->log_id, TB_KEY_LEN);
-		return t->ret;
+		return tb_log_create(t, e->log_id, l);
 	}
 	return err;
 }

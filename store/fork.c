@@ -48,26 +48,40 @@ int tb_store_fork_add(struct tb_store *s, const uint8_t *a, size_t alen,
 	struct tb_view v;
 	tb_txn_begin(&t, s->db, true);
 	err = tb_txn_get(&t, TB_T_FORKS, log_id, TB_KEY_LEN, &v);
-	if (err != TB_ENOTFOUND) {
+	if (err && err != TB_ENOTFOUND) {
 		tb_txn_abort(&t);
-		return err ? err : 0;
+		return err;
 	}
-	uint8_t val[8 + 2 + 2 * TB_ENTRY_MAX];
-	tb_be64_put(val, seq);
-	val[8] = (uint8_t)(alen >> 8);
-	val[9] = (uint8_t)alen;
-	memcpy(val + 10, a, alen);
-	memcpy(val + 10 + alen, b, blen);
-	tb_txn_put(&t, TB_T_FORKS, log_id, TB_KEY_LEN, val, 10 + alen + blen);
+	bool fresh = err == TB_ENOTFOUND;
+	if (fresh) {
+		uint8_t val[8 + 2 + 2 * TB_ENTRY_MAX];
+		tb_be64_put(val, seq);
+		val[8] = (uint8_t)(alen >> 8);
+		val[9] = (uint8_t)alen;
+		memcpy(val + 10, a, alen);
+		memcpy(val + 10 + alen, b, blen);
+		tb_txn_put(&t, TB_T_FORKS, log_id, TB_KEY_LEN, val, 10 + alen + blen);
+	}
+	/* Freeze the log, also one not held yet, so none of it is accepted. */
 	struct tb_logstate l;
-	if (tb_logstate_get(&t, log_id, &l) == 0) {
+	err = tb_logstate_get(&t, log_id, &l);
+	if (err == TB_ENOTFOUND) {
+		err = tb_log_create(&t, log_id, &l);
+		if (!err)
+			l.flags = 0;
+	}
+	if (!err && !(l.flags & TB_LOG_FORKED)) {
 		uint8_t ls[TB_LOGSTATE_LEN];
 		l.flags |= TB_LOG_FORKED;
 		tb_logstate_pack(ls, &l);
 		tb_txn_put(&t, TB_T_LOGS, log_id, TB_KEY_LEN, ls, sizeof ls);
 	}
+	if (err) {
+		tb_txn_abort(&t);
+		return err;
+	}
 	err = tb_txn_commit(&t);
-	return err ? err : 1;
+	return err ? err : fresh ? 1 : 0;
 }
 
 int tb_store_fork_check(struct tb_store *s, const uint8_t *rec, size_t len)

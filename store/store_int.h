@@ -35,6 +35,10 @@ int tb_logstate_unpack(struct tb_logstate *l, struct tb_view v);
 int tb_logstate_get(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
 		    struct tb_logstate *l);
 
+/* Registers a log not held yet (lognum, seq 0); the caller writes LOGS. */
+int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
+		  struct tb_logstate *l);
+
 /* Keys. */
 #define TB_ENTRY_KEY_LEN 12
 static inline void tb_entry_key(uint8_t k[TB_ENTRY_KEY_LEN], uint32_t lognum,

@@ -194,6 +194,10 @@ static void on_timer(uv_timer_t *t)
 		tb_conn_close(c, "idle: nothing received for too long");
 		return;
 	}
+	if (!c->synced && now - c->opened > TB_KEEPALIVE_MS) {
+		tb_conn_close(c, "the heads exchange did not finish in time");
+		return;
+	}
 	struct tb_peer_msg m = {.type = TB_MSG_PING};
 	m.u.ping.nonce = now;
 	(void)!tb_conn_send(c, &m);
@@ -263,6 +267,7 @@ static int hello(struct tb_conn *c, const struct tb_hello *h)
 	memcpy(c->remote_name, h->name.p, h->name.len);
 	c->remote_name[h->name.len] = '\0';
 	c->state = TB_CONN_OPEN;
+	c->opened = tb_now_ms(n);
 	uv_timer_start(&c->timer, on_timer, TB_KEEPALIVE_MS, TB_KEEPALIVE_MS);
 	if (tb_node_conn_open(n, c))
 		return TB_EEXISTS;

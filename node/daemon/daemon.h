@@ -66,6 +66,8 @@ struct tb_conn {
 
 	/* replication */
 	bool synced;          /* heads exchanged; live pushes flow */
+	bool sync_received;   /* the peer's SYNC arrived */
+	uint64_t opened;      /* when the connection became OPEN (ms) */
 	uint64_t heads_due;   /* head records still expected from the peer */
 	struct tb_known *known; /* sorted by log id */
 	size_t nknown, capknown;

@@ -290,15 +290,19 @@ static void synced(struct tb_conn *c)
 
 static int on_sync(struct tb_conn *c, const struct tb_sync *s)
 {
-	if (c->synced || c->heads_due || !c->snapshot) {
+	if (c->synced || c->sync_received || !c->snapshot) {
 		tb_conn_close(c, "unexpected SYNC");
 		return TB_EINVAL;
 	}
+	c->sync_received = true;
 	if (!memcmp(s->digest, c->sync_digest, 32) && s->logs == c->nsnapshot) {
 		/* Same heads: the peer holds exactly our snapshot. */
-		for (size_t i = 0; i < c->nsnapshot; i++)
-			if (known_raise(c, c->snapshot[i].log_id, c->snapshot[i].seq))
+		for (size_t i = 0; i < c->nsnapshot; i++) {
+			if (known_raise(c, c->snapshot[i].log_id, c->snapshot[i].seq)) {
+				tb_conn_close(c, "too many logs");
 				return TB_EFULL;
+			}
+		}
 		synced(c);
 		return 0;
 	}
@@ -313,16 +317,35 @@ static int on_sync(struct tb_conn *c, const struct tb_sync *s)
 	return 0;
 }
 
+/* 1 if we hold entry seq of the log and its hash is not `hash`. */
+static int differs(struct tb_node *n, const uint8_t *log_id, uint64_t seq,
+		   const uint8_t *hash)
+{
+	uint8_t rec[TB_ENTRY_MAX], mine[TB_HASHLEN];
+	size_t len;
+	if (tb_store_get_entry(n->store, log_id, seq, rec, sizeof rec, &len))
+		return 0;
+	tb_entry_hash(mine, rec, len);
+	return memcmp(mine, hash, TB_HASHLEN) != 0;
+}
+
 static int on_heads(struct tb_conn *c, const struct tb_heads *h)
 {
 	size_t n = h->heads.len / TB_HEAD_REC_LEN;
-	if (h->heads.len % TB_HEAD_REC_LEN || n > c->heads_due || c->synced) {
+	if (h->heads.len % TB_HEAD_REC_LEN || n > c->heads_due || c->synced ||
+	    !c->sync_received) {
 		tb_conn_close(c, "malformed or unexpected HEADS");
 		return TB_EINVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *r = h->heads.p + i * TB_HEAD_REC_LEN;
-		if (known_raise(c, r, tb_be64_get(r + TB_KEY_LEN))) {
+		uint64_t seq = tb_be64_get(r + TB_KEY_LEN);
+		/* A head we hold with another hash means our histories of the
+		 * log differ: send our entry at that seq, so the peer sees two
+		 * signed entries at one seq and keeps the fork proof. */
+		if (seq && differs(c->node, r, seq, r + TB_KEY_LEN + 8))
+			seq--;
+		if (known_raise(c, r, seq)) {
 			tb_conn_close(c, "too many logs");
 			return TB_EFULL;
 		}
