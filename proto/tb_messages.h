@@ -108,11 +108,32 @@
 	F(S, UINT, created, 0, UINT32_MAX)                           \
 	F(S, BIN, provider_sig, TB_SIGLEN, TB_SIGLEN)
 
+/*
+ * A checkpoint: the log's owner signs (context "checkpoint") that its log
+ * had `size` entries with Merkle root `root` at `timestamp`. The signed
+ * checkpoint is these bytes followed by the 64-byte signature.
+ */
+#define TB_FIELDS_CHECKPOINT(F, S)                                             \
+	F(S, FIXED, log_id, TB_KEY_LEN, TB_KEY_LEN)                            \
+	F(S, UINT, size, 1, INT64_MAX)                                         \
+	F(S, FIXED, root, TB_HASHLEN, TB_HASHLEN)                              \
+	F(S, UINT, timestamp, 0, UINT32_MAX * 4ull)
+
+/* A receipt: one entry, a signed checkpoint covering it, and the inclusion
+ * proof of the entry (leaf seq - 1) in the checkpoint's tree. */
+#define TB_FIELDS_RECEIPT(F, S)                                                \
+	F(S, UINT, version, 1, 1)                                              \
+	F(S, BIN, entry, 1, 8192)                                              \
+	F(S, BIN, checkpoint, 1, 256)                                          \
+	F(S, BIN, proof, 0, 128 * TB_HASHLEN)
+
 /* Other messages: M(UPPER, lower). */
 #define TB_OTHER_MESSAGES(M)                                                   \
 	M(EXCHANGE_TERMS, exchange_terms)                                      \
 	M(REVERSAL_TERMS, reversal_terms)                                      \
-	M(PROPOSAL, proposal)
+	M(PROPOSAL, proposal)                                                  \
+	M(CHECKPOINT, checkpoint)                                              \
+	M(RECEIPT, receipt)
 
 /* ---- peer messages (PROTOCOL.md): P(UPPER, lower, type number) ---- */
 

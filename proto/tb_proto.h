@@ -172,6 +172,20 @@ TB_MUST_CHECK int tb_text_check(const char *text, size_t len);
 TB_MUST_CHECK int tb_terms_encode(uint8_t *out, size_t cap, size_t *len,
 				  const struct tb_msgdef *d, const void *terms);
 
+/* ---- signed checkpoints ---- */
+
+/* Most bytes of a signed checkpoint (encoded fields + signature). */
+#define TB_CHECKPOINT_MAX 160
+
+/* Encodes cp, signs it with kp (the log's key), writes bytes || signature. */
+TB_MUST_CHECK int tb_checkpoint_seal(uint8_t *out, size_t cap, size_t *len,
+				     const struct tb_checkpoint *cp,
+				     const struct tb_keypair *kp);
+/* Strictly decodes a signed checkpoint and verifies its signature by its log
+ * id: 0, a decoding error, or TB_EBADSIG. */
+TB_MUST_CHECK int tb_checkpoint_open(struct tb_checkpoint *cp, const uint8_t *p,
+				     size_t len);
+
 /* ---- export files ---- */
 
 /*

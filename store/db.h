@@ -24,6 +24,7 @@
 	X(ENTRIES, "entries", PRIMARY)                                         \
 	X(MERKLE, "merkle", PRIMARY)                                           \
 	X(FORKS, "forks", PRIMARY)                                             \
+	X(CHECKPOINTS, "checkpoints", PRIMARY)                                 \
 	X(COMMUNITY, "community", DERIVED)                                     \
 	X(MEMBERS, "members", DERIVED)                                         \
 	X(NAMES, "names", DERIVED)                                             \

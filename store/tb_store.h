@@ -227,6 +227,54 @@ int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 /* Writes every log of a store as an export file to fd. */
 TB_MUST_CHECK int tb_store_export(struct tb_store *s, int fd, uint64_t *items);
 
+/* ---- checkpoints ---- */
+
+/* Signs a checkpoint of the own log at its head with kp and keeps it;
+ * writes the signed checkpoint to out (TB_CHECKPOINT_MAX bytes). */
+TB_MUST_CHECK int tb_store_checkpoint_make(struct tb_store *s,
+					   const struct tb_keypair *kp, uint8_t *out,
+					   size_t cap, size_t *len);
+/*
+ * Keeps a signed checkpoint if its signature verifies, its root equals the
+ * root of our copy of the log at that size (when we hold that many entries;
+ * else TB_EPROOF), and it is newer (larger, or as large and later) than the
+ * one held. Returns 1 if kept, 0 if not newer, or an error.
+ */
+TB_MUST_CHECK int tb_store_checkpoint_put(struct tb_store *s, const uint8_t *p,
+					  size_t len);
+/* The newest checkpoint held for a log. */
+TB_MUST_CHECK int tb_store_checkpoint_get(struct tb_store *s,
+					  const uint8_t log_id[TB_KEY_LEN], uint8_t *out,
+					  size_t cap, size_t *len);
+
+/* ---- receipts ---- */
+
+/* The largest receipt file. */
+#define TB_RECEIPT_MAX (TB_ENTRY_MAX + TB_CHECKPOINT_MAX + 128 * TB_HASHLEN + 64)
+
+/*
+ * Writes a receipt for entry seq of a log: the entry, the checkpoint
+ * (signed, as given, covering seq) and the inclusion proof.
+ */
+TB_MUST_CHECK int tb_store_receipt(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
+				   uint64_t seq, const uint8_t *checkpoint, size_t cplen,
+				   uint8_t *out, size_t cap, size_t *len);
+
+/* What a verified receipt shows. */
+struct tb_receipt_info {
+	struct tb_entry entry;      /* views into the receipt bytes */
+	struct tb_checkpoint checkpoint;
+};
+
+/*
+ * Checks a receipt offline, trusting nothing but the log id (if `community`
+ * is not NULL the log must be that one): the entry's signature, the
+ * checkpoint's signature by the same log key, and the inclusion proof of the
+ * entry's hash at seq - 1 in the checkpoint's tree. 0 or the first failure.
+ */
+TB_MUST_CHECK int tb_receipt_verify(const uint8_t *p, size_t len,
+				    const uint8_t *community, struct tb_receipt_info *out);
+
 /* ---- forks ---- */
 
 /*

@@ -119,6 +119,11 @@ int tb_cmd_peer_add(struct tb_cli *, int, char **);
 int tb_cmd_peer_list(struct tb_cli *, int, char **);
 int tb_cmd_logs(struct tb_cli *, int, char **);
 int tb_cmd_forks(struct tb_cli *, int, char **);
+int tb_cmd_checkpoint(struct tb_cli *, int, char **);
+int tb_cmd_receipt(struct tb_cli *, int, char **);
+int tb_cmd_receipt_verify(struct tb_cli *, int, char **);
+/* Reads a small file whole (at most cap bytes), with a clear error. */
+int tb_cli_read_small(const char *path, uint8_t *buf, size_t cap, size_t *len);
 /* Installs a federation key file into the data directory. */
 int tb_cli_federation_install(struct tb_cli *cli, const char *file);
 

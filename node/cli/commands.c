@@ -59,6 +59,13 @@ const struct tb_cmd tb_commands[] = {
 	 "peers: identity, community, address, connection, last contact, lag per log"},
 	{NULL, "logs", tb_cmd_logs, "tally logs", "the logs this node holds, with their heads"},
 	{NULL, "forks", tb_cmd_forks, "tally forks", "fork proofs held (logs frozen for forking)"},
+	{NULL, "checkpoint", tb_cmd_checkpoint, "tally checkpoint [--out FILE]",
+	 "sign the log's size and Merkle root now (auditors keep these)"},
+	{NULL, "receipt", tb_cmd_receipt, "tally receipt TXID --out FILE",
+	 "write a member's offline proof that the log holds an exchange"},
+	{"receipt", "verify", tb_cmd_receipt_verify,
+	 "tally receipt verify FILE [--community NODE_ID]",
+	 "check a receipt offline: signatures and inclusion proof"},
 	{"memo", "erase", tb_cmd_memo_erase, "tally memo erase TXID",
 	 "erase an exchange's memo text (the signed log keeps only its hash)"},
 };

@@ -1,0 +1,224 @@
+/*
+ * cmd_receipt.c: `tally checkpoint` (sign the log's size and Merkle root
+ * now), `tally receipt TXID --out FILE` (one exchange's entry, a signed
+ * checkpoint and the inclusion proof) and `tally receipt verify FILE` (checks
+ * one offline, with no data directory and no trust in the node).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int write_file(const char *path, const uint8_t *p, size_t len)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return TB_EIO;
+	int err = write(fd, p, len) == (ssize_t)len && fsync(fd) == 0 ? 0 : TB_EIO;
+	if (close(fd) || (!err && rename(tmp, path)))
+		err = TB_EIO;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+int tb_cli_read_small(const char *path, uint8_t *buf, size_t cap, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return tb_cli_fail(TB_EXIT_USAGE, "cannot read %s: %s", path, strerror(errno));
+	size_t n = fread(buf, 1, cap, f);
+	int big = n == cap && fgetc(f) != EOF;
+	fclose(f);
+	if (big)
+		return tb_cli_fail(TB_EXIT_USAGE, "%s is too large to be what was asked for", path);
+	*len = n;
+	return 0;
+}
+
+static void print_checkpoint(struct tb_cli *cli, const struct tb_checkpoint *cp)
+{
+	char id[2 * TB_KEY_LEN + 1], root[2 * TB_HASHLEN + 1];
+	tb_hex_encode(id, cp->log_id, TB_KEY_LEN);
+	tb_hex_encode(root, cp->root, TB_HASHLEN);
+	if (cli->json)
+		printf("{\"log\":\"%s\",\"size\":%llu,\"root\":\"%s\",\"timestamp\":%llu}\n", id,
+		       (unsigned long long)cp->size, root, (unsigned long long)cp->timestamp);
+	else
+		printf("checkpoint of log %s: %llu entries, Merkle root %s, signed at %llu\n", id,
+		       (unsigned long long)cp->size, root, (unsigned long long)cp->timestamp);
+}
+
+int tb_cmd_checkpoint(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"out", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+	const char *out = NULL;
+	int c;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, NULL, "checkpoint")) != -1) {
+		if (c != 'o')
+			return TB_EXIT_USAGE;
+		out = optarg;
+	}
+	if (optind != argc)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally checkpoint [--out FILE]");
+	int rc = tb_cli_open(cli, true);
+	if (rc || (rc = tb_cli_node_key(cli)))
+		return rc;
+	uint8_t buf[TB_CHECKPOINT_MAX];
+	size_t len;
+	int err = tb_store_checkpoint_make(cli->store, &cli->node, buf, sizeof buf, &len);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot make a checkpoint: %s", tb_strerror(err));
+	if (out && (err = write_file(out, buf, len)))
+		return tb_cli_fail(TB_EXIT_IO, "cannot write %s", out);
+	struct tb_checkpoint cp;
+	err = tb_checkpoint_open(&cp, buf, len);
+	TB_ASSERT(err == 0);
+	print_checkpoint(cli, &cp);
+	return TB_EXIT_OK;
+}
+
+int tb_cmd_receipt(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"out", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+	const char *out = NULL;
+	int c;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, NULL, "receipt")) != -1) {
+		if (c != 'o')
+			return TB_EXIT_USAGE;
+		out = optarg;
+	}
+	if (argc - optind != 1 || !out)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally receipt TXID --out FILE");
+	uint8_t txid[TB_TXID_LEN];
+	if (tb_parse_txid(argv[optind], txid))
+		return tb_cli_fail(TB_EXIT_USAGE, "'%s' is not a transaction id", argv[optind]);
+	int rc = tb_cli_open(cli, true);
+	if (rc)
+		return rc;
+	uint64_t seq, rev;
+	int err = tb_store_tx(cli->store, cli->self, txid, &seq, &rev);
+	if (err == TB_ENOTFOUND)
+		return tb_cli_fail(TB_EXIT_REFUSED, "refused: no exchange %s in this ledger (ENOTX)",
+				   argv[optind]);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot look up %s: %s", argv[optind], tb_strerror(err));
+	/* The newest checkpoint if it covers the entry, else a new one. */
+	uint8_t cpbuf[TB_CHECKPOINT_MAX];
+	size_t cplen = 0;
+	struct tb_checkpoint cp;
+	err = tb_store_checkpoint_get(cli->store, cli->self, cpbuf, sizeof cpbuf, &cplen);
+	if (err || tb_checkpoint_open(&cp, cpbuf, cplen) || cp.size < seq) {
+		if ((rc = tb_cli_node_key(cli)))
+			return rc;
+		if ((err = tb_store_checkpoint_make(cli->store, &cli->node, cpbuf, sizeof cpbuf,
+						    &cplen)))
+			return tb_cli_fail(TB_EXIT_IO, "cannot make a checkpoint: %s",
+					   tb_strerror(err));
+	}
+	uint8_t *r = malloc(TB_RECEIPT_MAX);
+	size_t rlen;
+	if (!r)
+		return tb_cli_fail(TB_EXIT_IO, "out of memory");
+	err = tb_store_receipt(cli->store, cli->self, seq, cpbuf, cplen, r, TB_RECEIPT_MAX, &rlen);
+	if (!err)
+		err = write_file(out, r, rlen);
+	free(r);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot write the receipt: %s", tb_strerror(err));
+	if (cli->json)
+		printf("{\"txid\":\"%s\",\"seq\":%llu,\"file\":\"%s\"}\n", argv[optind],
+		       (unsigned long long)seq, out);
+	else
+		printf("receipt for %s (entry %llu) written to %s\n", argv[optind],
+		       (unsigned long long)seq, out);
+	return TB_EXIT_OK;
+}
+
+int tb_cmd_receipt_verify(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"community", required_argument, 0, 'c'},
+					     {0, 0, 0, 0}};
+	const char *community = NULL;
+	int c;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, "receipt", "verify")) != -1) {
+		if (c != 'c')
+			return TB_EXIT_USAGE;
+		community = optarg;
+	}
+	if (argc - optind != 1)
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "usage: tally receipt verify FILE [--community NODE_ID]");
+	uint8_t pin[TB_KEY_LEN];
+	if (community && tb_hex_decode(pin, TB_KEY_LEN, community))
+		return tb_cli_fail(TB_EXIT_USAGE, "--community needs a node id (64 hex digits)");
+	uint8_t *buf = malloc(TB_RECEIPT_MAX);
+	size_t len;
+	if (!buf)
+		return tb_cli_fail(TB_EXIT_IO, "out of memory");
+	int rc = tb_cli_read_small(argv[optind], buf, TB_RECEIPT_MAX, &len);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	struct tb_receipt_info info;
+	int err = tb_receipt_verify(buf, len, community ? pin : NULL, &info);
+	char id[2 * TB_KEY_LEN + 1];
+	tb_hex_encode(id, info.entry.log_id, TB_KEY_LEN);
+	if (err) {
+		if (cli->json)
+			printf("{\"ok\":false,\"error\":\"%s\",\"message\":\"%s\"}\n", tb_errname(err),
+			       tb_strerror(err));
+		else
+			printf("FAILED: %s (%s)\n", err == TB_ELOGID && community
+							    ? "the receipt is from another community"
+							    : tb_strerror(err),
+			       tb_errname(err));
+		free(buf);
+		return TB_EXIT_REFUSED;
+	}
+	const struct tb_entry *e = &info.entry;
+	if (cli->json) {
+		printf("{\"ok\":true,\"log\":\"%s\",\"seq\":%llu,\"kind\":\"%s\",\"checkpoint_size\":%llu",
+		       id, (unsigned long long)e->seq, tb_kind_name(e->kind),
+		       (unsigned long long)info.checkpoint.size);
+		if (e->kind == TB_KIND_EXCHANGE)
+			printf(",\"provider\":%llu,\"receiver\":%llu,\"minutes\":%llu,\"date\":%llu,"
+			       "\"attested\":%s",
+			       (unsigned long long)e->body.exchange.provider,
+			       (unsigned long long)e->body.exchange.receiver,
+			       (unsigned long long)e->body.exchange.minutes,
+			       (unsigned long long)e->body.exchange.date,
+			       e->body.exchange.attested ? "true" : "false");
+		printf("}\n");
+	} else {
+		printf("ok: entry %llu (%s) is in the log of community %s,\n"
+		       "    as of its signed checkpoint of %llu entries",
+		       (unsigned long long)e->seq, tb_kind_name(e->kind), id,
+		       (unsigned long long)info.checkpoint.size);
+		if (!community)
+			printf(" (give --community NODE_ID to pin the community)");
+		printf("\n");
+		if (e->kind == TB_KIND_EXCHANGE) {
+			char h[32], d[16];
+			tb_out_hours(h, sizeof h, (int64_t)e->body.exchange.minutes);
+			tb_out_date(d, sizeof d, e->body.exchange.date);
+			printf("    member %llu helped member %llu for %s hours on %s (%s)\n",
+			       (unsigned long long)e->body.exchange.provider,
+			       (unsigned long long)e->body.exchange.receiver, h + 1, d,
+			       e->body.exchange.attested ? "attested by the coordinator"
+							 : "signed by both members");
+		}
+	}
+	free(buf);
+	return TB_EXIT_OK;
+}
