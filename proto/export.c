@@ -57,9 +57,13 @@ int tb_export_next(struct tb_export_reader *r, enum tb_export_item *type,
 		r->done = 1;
 		return 0;
 	}
-	if (t != TB_EXPORT_ENTRY)
+	size_t cap = t == TB_EXPORT_ENTRY	   ? TB_ENTRY_MAX
+		     : t == TB_EXPORT_CHECKPOINT ? TB_CHECKPOINT_MAX
+		     : t == TB_EXPORT_FORK	   ? 2 + 2 * TB_ENTRY_MAX
+						   : 0;
+	if (!cap)
 		return TB_EKIND;
-	if (n > TB_ENTRY_MAX)
+	if (n > cap)
 		return TB_ETOOBIG;
 	if (r->len - r->off < n)
 		return TB_ETRUNCATED;

@@ -191,11 +191,17 @@ TB_MUST_CHECK int tb_checkpoint_open(struct tb_checkpoint *cp, const uint8_t *p,
 /*
  * An export file: magic "TALLYEXP" and a version byte, then items each
  * [type u8][length u32 big-endian][bytes], ending with an END item whose
- * bytes are the item count (u64 big-endian). Types: 1 entry record.
+ * bytes are the item count (u64 big-endian). Types: 1 entry record, 2 signed
+ * checkpoint, 3 fork proof ([u16 big-endian length of a][a][b]).
  */
 #define TB_EXPORT_MAGIC "TALLYEXP"
 #define TB_EXPORT_VERSION 1
-enum tb_export_item { TB_EXPORT_END = 0, TB_EXPORT_ENTRY = 1 };
+enum tb_export_item {
+	TB_EXPORT_END = 0,
+	TB_EXPORT_ENTRY = 1,
+	TB_EXPORT_CHECKPOINT = 2,
+	TB_EXPORT_FORK = 3,
+};
 
 /* Writes the file header into out (9 bytes). */
 void tb_export_header(uint8_t out[9]);

@@ -86,31 +86,43 @@ int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
 	return t->ret;
 }
 
+/* A check that fails: refused, or in an audit reported (then goes on). */
+static int broken(struct tb_sigjobs *jobs, struct tb_reject *rej, int err)
+{
+	if (!jobs->audit || !rej)
+		return err;
+	tb_audit_report(jobs->audit, rej);
+	return 0;
+}
+
 /* Finds or creates the state of e's log. */
-static int log_for(struct tb_txn *t, const struct tb_entry *e,
-		   struct tb_logstate *l, struct tb_reject *rej)
+static int log_for(struct tb_txn *t, const struct tb_entry *e, struct tb_logstate *l,
+		   struct tb_sigjobs *jobs, struct tb_reject *rej)
 {
 	int err = tb_logstate_get(t, e->log_id, l);
 	if (err == TB_ENOTFOUND) {
-		if (e->seq != 1)
-			return tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
-					     "entry %llu of a log this store does not hold yet (expected entry 1)",
-					     (unsigned long long)e->seq);
+		if (e->seq != 1) {
+			err = tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
+					    "entry %llu of a log this store does not hold yet (expected entry 1)",
+					    (unsigned long long)e->seq);
+			if ((err = broken(jobs, rej, err)))
+				return err;
+		}
 		return tb_log_create(t, e->log_id, l);
 	}
 	return err;
 }
 
 /*
- * Checks and writes one decoded entry. Returns 0 (written), 1 (identical copy
- * of a held entry, skipped) or a refusal.
+ * Checks and writes one decoded entry. Returns 0 (written), 1 (the same as a
+ * held entry, or skipped in an audit) or a refusal.
  */
 static int ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec,
 		      size_t len, struct tb_sigjobs *jobs, size_t owner,
 		      struct tb_reject *rej)
 {
 	struct tb_logstate l;
-	int err = log_for(t, e, &l, rej);
+	int err = log_for(t, e, &l, jobs, rej);
 	if (err)
 		return err;
 	if (l.flags & TB_LOG_FORKED)
@@ -120,23 +132,37 @@ static int ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec,
 		uint8_t k[TB_ENTRY_KEY_LEN];
 		struct tb_view held;
 		tb_entry_key(k, l.lognum, e->seq);
-		if ((err = tb_txn_get(t, TB_T_ENTRIES, k, sizeof k, &held)))
+		err = tb_txn_get(t, TB_T_ENTRIES, k, sizeof k, &held);
+		if (err == TB_ENOTFOUND && jobs->audit) {
+			err = tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
+					    "entry %llu comes after entry %llu: out of order",
+					    (unsigned long long)e->seq, (unsigned long long)l.seq);
+			return broken(jobs, rej, err) ? err : 1;
+		}
+		if (err)
 			return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
 		if (held.len == len && !memcmp(held.p, rec, len - TB_SIGLEN))
 			return 1; /* the same entry (even if signed twice) */
-		return tb_reject_set(rej, TB_EFORKED, e->log_id, e->seq,
-				     "conflicts with the held entry %llu of this log (a fork, if validly signed)",
-				     (unsigned long long)e->seq);
+		err = tb_reject_set(rej, TB_EFORKED, e->log_id, e->seq,
+				    "conflicts with the held entry %llu of this log (a fork, if validly signed)",
+				    (unsigned long long)e->seq);
+		return broken(jobs, rej, err) ? err : 1;
 	}
-	if (e->seq != l.seq + 1)
-		return tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
-				     "entry %llu follows entry %llu: a gap",
-				     (unsigned long long)e->seq,
-				     (unsigned long long)l.seq);
-	if (memcmp(e->prev, l.hash, TB_HASHLEN))
-		return tb_reject_set(rej, TB_EPREV, e->log_id, e->seq,
-				     "prev is not the hash of entry %llu",
-				     (unsigned long long)l.seq);
+	bool gap = e->seq != l.seq + 1;
+	if (gap) {
+		err = tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
+				    "entry %llu follows entry %llu: a gap",
+				    (unsigned long long)e->seq, (unsigned long long)l.seq);
+		if ((err = broken(jobs, rej, err)))
+			return err;
+		l.flags |= TB_LOG_BROKEN;
+	} else if (memcmp(e->prev, l.hash, TB_HASHLEN)) {
+		err = tb_reject_set(rej, TB_EPREV, e->log_id, e->seq,
+				    "prev is not the hash of entry %llu",
+				    (unsigned long long)l.seq);
+		if ((err = broken(jobs, rej, err)))
+			return err;
+	}
 	if (jobs->n + 1 > jobs->cap)
 		return TB_EFULL;
 	tb_entry_verify_job(&jobs->jobs[jobs->n], e);
@@ -148,7 +174,9 @@ static int ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec,
 	tb_entry_key(k, l.lognum, e->seq);
 	tb_txn_put(t, TB_T_ENTRIES, k, sizeof k, rec, len);
 	tb_entry_hash(l.hash, rec, len);
-	tb_merkle_store_leaf(t, l.lognum, e->seq - 1, l.hash);
+	/* After a gap (audits only) the tree has no meaning: none is kept. */
+	if (!(l.flags & TB_LOG_BROKEN))
+		tb_merkle_store_leaf(t, l.lognum, e->seq - 1, l.hash);
 	l.seq = e->seq;
 	tb_logstate_pack(ls, &l);
 	tb_txn_put(t, TB_T_LOGS, e->log_id, TB_KEY_LEN, ls, sizeof ls);
@@ -229,6 +257,7 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 		struct tb_txn t;
 		size_t submitted = 0;
 		batch_reset(b);
+		b->jobs.audit = s->audit.fn ? &s->audit : NULL;
 		tb_txn_begin(&t, s->db, true);
 		if (t.ret)
 			return t.ret;
@@ -241,6 +270,11 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 				tb_reject_set(&r, err, b->e[i].log_id, b->e[i].seq,
 					      "entry does not decode: %s",
 					      tb_strerror(err));
+				if (b->jobs.audit) {
+					tb_audit_report(b->jobs.audit, &r);
+					err = 0;
+					continue;
+				}
 			} else {
 				err = ingest_one(&t, &b->e[i], recs[i].p, recs[i].len,
 						 &b->jobs, i, &r);
@@ -278,6 +312,23 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 			 * ring then holds nothing when the batch is redone. */
 			submit(s, b, &submitted, true);
 			size_t bad = first_bad(s, b, i, &serr);
+			if (bad < i && b->jobs.audit) {
+				/* Audits report every bad signature and go on. */
+				for (size_t j = 0; j < b->jobs.n; j++) {
+					const struct tb_verify_job *jb = &b->jobs.jobs[j];
+					if (!jb->result)
+						continue;
+					const struct tb_entry *e = &b->e[b->jobs.owner[j]];
+					struct tb_reject r;
+					bool entry = jb->ctx == TB_CTX_ENTRY;
+					tb_reject_set(&r, entry ? TB_EBADSIG : TB_ECONSENT, e->log_id,
+						      e->seq, "%s does not verify",
+						      entry ? "the log key's signature"
+							    : "a member's consent signature");
+					tb_audit_report(b->jobs.audit, &r);
+				}
+				bad = i;
+			}
 			if (bad < i) {
 				bad_sig_reject(b, bad, serr, &first);
 				refusal = first.err;

@@ -141,8 +141,10 @@ static int rule_member_join(struct tb_txn *t, uint32_t lognum,
 	const struct tb_member_join *j = &e->body.member_join;
 	struct tb_community c;
 	int err = tb_community_get(t, lognum, &c);
+	if (err == TB_ENOTFOUND)
+		return REJ(TB_EGENESIS, "the log has no genesis entry");
 	if (err)
-		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
+		return err;
 	if (j->member != (uint64_t)c.members + 1)
 		return REJ(TB_EMEMBER, "new member must have number %u, not %llu",
 			   c.members + 1, (unsigned long long)j->member);
@@ -426,8 +428,30 @@ static int rule_reversal(struct tb_txn *t, uint32_t lognum,
 	return transfer(t, lognum, e, &prov, &recv, -(int64_t)x->minutes);
 }
 
+static int apply(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		 struct tb_sigjobs *jobs, size_t owner, struct tb_reject *rej);
+
+void tb_audit_report(const struct tb_audit_sink *a, struct tb_reject *rej)
+{
+	a->fn(a->ctx, rej);
+	memset(rej, 0, sizeof *rej);
+}
+
 int tb_rules_apply(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		   struct tb_sigjobs *jobs, size_t owner, struct tb_reject *rej)
+{
+	int err = apply(t, lognum, e, jobs, owner, rej);
+	/* In an audit a broken rule is reported and the entry has no effect
+	 * (its checks come before its writes); storage errors still stop. */
+	if (err && jobs->audit && !t->ret && rej) {
+		tb_audit_report(jobs->audit, rej);
+		return 0;
+	}
+	return err;
+}
+
+static int apply(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		 struct tb_sigjobs *jobs, size_t owner, struct tb_reject *rej)
 {
 	if (e->seq == 1 && e->kind != TB_KIND_GENESIS)
 		return REJ(TB_EGENESIS, "entry 1 of a log must be its genesis");

@@ -55,6 +55,13 @@ void tb_store_free(struct tb_store *s)
 	free(s);
 }
 
+void tb_store_set_audit(struct tb_store *s, tb_violation_fn fn, void *ctx)
+{
+	TB_ASSERT(s->flags & TB_STORE_SCRATCH);
+	s->audit.fn = fn;
+	s->audit.ctx = ctx;
+}
+
 void tb_store_set_threads(struct tb_store *s, unsigned n)
 {
 	s->threads = n;

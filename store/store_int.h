@@ -12,11 +12,17 @@
 #include "db.h"
 #include "tb_store.h"
 
+struct tb_audit_sink {
+	tb_violation_fn fn;
+	void *ctx;
+};
+
 struct tb_store {
 	struct tb_db *db;
 	unsigned flags;
 	unsigned threads;
 	struct tb_verify_pool *pool; /* made on first use */
+	struct tb_audit_sink audit;  /* fn set: audit mode */
 };
 
 /* Value of LOGS[log_id]. */
@@ -28,6 +34,7 @@ struct tb_logstate {
 };
 #define TB_LOGSTATE_LEN (4 + 8 + TB_HASHLEN + 4)
 #define TB_LOG_FORKED 1u
+#define TB_LOG_BROKEN 2u /* audit: a gap, so no Merkle tree past it */
 
 void tb_logstate_pack(uint8_t out[TB_LOGSTATE_LEN], const struct tb_logstate *l);
 int tb_logstate_unpack(struct tb_logstate *l, struct tb_view v);
@@ -71,8 +78,12 @@ int tb_member_get(struct tb_txn *t, uint32_t lognum, uint32_t no,
 		  struct tb_member *m);
 void tb_member_put(struct tb_txn *t, uint32_t lognum, const struct tb_member *m);
 
+/* Reports a violation to an audit sink and clears rej for the next one. */
+void tb_audit_report(const struct tb_audit_sink *a, struct tb_reject *rej);
+
 /* Per-batch context the rules fill with member signatures to check. */
 struct tb_sigjobs {
+	const struct tb_audit_sink *audit; /* audit mode when not NULL */
 	struct tb_verify_job *jobs;
 	size_t *owner; /* index of the batch record each job belongs to */
 	size_t n;

@@ -203,6 +203,59 @@ TB_MUST_CHECK int tb_store_pending_del(struct tb_store *s,
 typedef int (*tb_pending_fn)(void *ctx, struct tb_view msg);
 int tb_store_foreach_pending(struct tb_store *s, tb_pending_fn cb, void *ctx);
 
+/* ---- audit mode ---- */
+
+/* Receives each violation an audit finds. */
+typedef void (*tb_violation_fn)(void *ctx, const struct tb_reject *v);
+
+/*
+ * Puts a scratch store in audit mode: instead of refusing the first entry
+ * that breaks a rule, appends report every violation to fn and go on. An
+ * entry that breaks a ledger rule is kept in its log but has no effect on
+ * balances (as an honest node would have refused it); a gap or a wrong prev
+ * is reported and the chain goes on from the entry as recorded; a second,
+ * different entry at a held seq is reported and skipped; a bad signature is
+ * reported. Only for stores opened with TB_STORE_SCRATCH.
+ */
+void tb_store_set_audit(struct tb_store *s, tb_violation_fn fn, void *ctx);
+
+/* ---- the auditor ---- */
+
+struct tb_audit;
+
+struct tb_audit_summary {
+	uint64_t logs;
+	uint64_t entries;
+	uint64_t members;
+	uint64_t exchanges;
+	uint64_t reversals;
+	uint64_t minutes;
+	uint64_t forks;
+	uint64_t checkpoints;
+	uint64_t violations;
+};
+
+/*
+ * An audit re-checks one or several communities' histories with no trust in
+ * whoever produced them, and reports every violation (log, seq, rule and a
+ * sentence) to fn as it finds it: signatures, seq continuity and prev links,
+ * ledger rules and limits at every point, balances recomputed from genesis
+ * (and compared with a data directory's stored ones), sums per community,
+ * checkpoints and fork proofs. Sources are added in any order; a log held in
+ * several sources must have one history.
+ */
+TB_MUST_CHECK int tb_audit_new(struct tb_audit **out, const char *tmpdir,
+			       tb_violation_fn fn, void *ctx);
+/* threads: for signature checks (0: every core). */
+void tb_audit_set_threads(struct tb_audit *a, unsigned threads);
+TB_MUST_CHECK int tb_audit_add_dir(struct tb_audit *a, const char *ledger);
+TB_MUST_CHECK int tb_audit_add_export(struct tb_audit *a, const uint8_t *p, size_t len);
+/* Proves with a consistency proof that the checkpoint's log only grew. */
+TB_MUST_CHECK int tb_audit_since(struct tb_audit *a, const uint8_t *cp, size_t len);
+/* Final checks (sums, checkpoints, forks, stored records) and counts. */
+TB_MUST_CHECK int tb_audit_finish(struct tb_audit *a, struct tb_audit_summary *sum);
+void tb_audit_free(struct tb_audit *a);
+
 /* ---- verification ---- */
 
 struct tb_verify_report {

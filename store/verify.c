@@ -325,6 +325,46 @@ static void place_record(const struct claim *cur, struct tb_view item,
 	}
 }
 
+/* A checkpoint must verify and agree with the log; a valid fork proof is a
+ * violation (the log's key signed two histories), an invalid one too. */
+static int check_extra(struct tb_store *scratch, enum tb_export_item type,
+		       struct tb_view item, const uint8_t *log, uint64_t seq,
+		       struct tb_verify_report *rep)
+{
+	int err;
+	if (type == TB_EXPORT_CHECKPOINT) {
+		struct tb_checkpoint cp;
+		err = tb_checkpoint_open(&cp, item.p, item.len);
+		if (!err) {
+			err = tb_store_checkpoint_put(scratch, item.p, item.len);
+			if (err == 0 || err == 1)
+				return 0;
+			rep->err = err;
+			return tb_reject_set(&rep->where, err, cp.log_id, cp.size,
+					     "the checkpoint of %llu entries does not match the log's entries",
+					     (unsigned long long)cp.size);
+		}
+		rep->err = err;
+		return tb_reject_set(&rep->where, err, log, seq,
+				     "a checkpoint does not verify: %s", tb_strerror(err));
+	}
+	size_t alen = item.len >= 2 ? (size_t)item.p[0] << 8 | item.p[1] : 0;
+	struct tb_entry e;
+	int derr = item.len >= 2 + alen ? tb_entry_decode(&e, item.p + 2, alen) : TB_ETRUNCATED;
+	err = item.len >= 2 + alen ? tb_store_fork_add(scratch, item.p + 2, alen, item.p + 2 + alen,
+						      item.len - 2 - alen)
+				    : TB_ETRUNCATED;
+	if (err >= 0) {
+		rep->err = TB_EFORKED;
+		return tb_reject_set(&rep->where, TB_EFORKED, e.log_id, e.seq,
+				     "the log forked: two validly signed entries at seq %llu",
+				     (unsigned long long)e.seq);
+	}
+	rep->err = err;
+	return tb_reject_set(&rep->where, err, derr ? log : e.log_id, derr ? seq : e.seq,
+			     "an invalid fork proof: %s", tb_strerror(err));
+}
+
 int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 		     struct tb_verify_report *rep)
 {
@@ -358,6 +398,16 @@ int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 		err = tb_export_next(&r, &type, &item);
 		if (err <= 0)
 			break;
+		if (type != TB_EXPORT_ENTRY) {
+			/* Checkpoints and fork proofs: checked once the entries
+			 * before them are. */
+			have_next = false;
+			if (!rep->err && (err = feeder_flush(&f)))
+				break;
+			if ((err = check_extra(scratch, type, item, last_log, last_seq, rep)))
+				break;
+			continue;
+		}
 		if (have_next)
 			cur = next;
 		else
@@ -366,7 +416,8 @@ int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 		struct tb_export_reader peek = r;
 		enum tb_export_item ptype;
 		struct tb_view pitem;
-		have_next = tb_export_next(&peek, &ptype, &pitem) > 0;
+		have_next = tb_export_next(&peek, &ptype, &pitem) > 0 &&
+			    ptype == TB_EXPORT_ENTRY;
 		if (have_next)
 			claim_of(&next, pitem);
 		else
@@ -394,68 +445,4 @@ int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 	scratch_close(scratch, path);
 	free(f.buf);
 	return rep->err;
-}
-
-struct export_ctx {
-	int fd;
-	uint64_t items;
-	int err;
-};
-
-static int write_all(int fd, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	while (len) {
-		ssize_t w = write(fd, b, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return TB_EIO;
-		b += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-static int export_entry(void *ctx, uint64_t seq, struct tb_view rec)
-{
-	(void)seq;
-	struct export_ctx *x = ctx;
-	uint8_t h[5];
-	tb_export_item_header(h, TB_EXPORT_ENTRY, (uint32_t)rec.len);
-	int err = write_all(x->fd, h, sizeof h);
-	if (!err)
-		err = write_all(x->fd, rec.p, rec.len);
-	if (!err)
-		x->items++;
-	return err;
-}
-
-struct export_logs {
-	struct tb_store *s;
-	struct export_ctx *x;
-};
-
-static int export_log(void *ctx, const struct tb_head *h)
-{
-	struct export_logs *el = ctx;
-	return tb_store_foreach_entry(el->s, h->log_id, 1, export_entry, el->x);
-}
-
-int tb_store_export(struct tb_store *s, int fd, uint64_t *items)
-{
-	struct export_ctx x = {fd, 0, 0};
-	uint8_t hdr[9], end[5 + 8];
-	tb_export_header(hdr);
-	int err = write_all(fd, hdr, sizeof hdr);
-	struct export_logs el = {s, &x};
-	if (!err)
-		err = tb_store_foreach_log(s, export_log, &el);
-	if (!err) {
-		tb_export_item_header(end, TB_EXPORT_END, 8);
-		tb_be64_put(end + 5, x.items);
-		err = write_all(fd, end, sizeof end);
-	}
-	*items = x.items;
-	return err;
 }

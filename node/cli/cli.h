@@ -120,6 +120,7 @@ int tb_cmd_peer_list(struct tb_cli *, int, char **);
 int tb_cmd_logs(struct tb_cli *, int, char **);
 int tb_cmd_forks(struct tb_cli *, int, char **);
 int tb_cmd_checkpoint(struct tb_cli *, int, char **);
+int tb_cmd_audit(struct tb_cli *, int, char **);
 int tb_cmd_receipt(struct tb_cli *, int, char **);
 int tb_cmd_receipt_verify(struct tb_cli *, int, char **);
 /* Reads a small file whole (at most cap bytes), with a clear error. */

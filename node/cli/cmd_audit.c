@@ -1,0 +1,142 @@
+/*
+ * cmd_audit.c: `tally audit PATH... [--since CHECKPOINT] [--json]`, the
+ * auditor: checks one or several communities' histories (data directories
+ * and export files) with no trust in their producer and reports every
+ * violation with its log, seq and rule. Exit 0 clean, 1 violations, 2 usage
+ * or unreadable input.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct audit_out {
+	struct tb_cli *cli;
+	uint64_t shown;
+};
+
+static void on_violation(void *ctx, const struct tb_reject *v)
+{
+	struct audit_out *o = ctx;
+	char id[2 * TB_KEY_LEN + 1];
+	tb_hex_encode(id, v->log_id, TB_KEY_LEN);
+	if (o->cli->json) {
+		printf("%s{\"log\":\"%s\",\"seq\":%llu,\"rule\":\"%s\",\"message\":", o->shown ? "," : "",
+		       id, (unsigned long long)v->seq, tb_errname(v->err));
+		tb_json_str(stdout, v->msg, strlen(v->msg));
+		printf("}");
+	} else {
+		printf("VIOLATION log %.16s... seq %llu [%s]: %s\n", id, (unsigned long long)v->seq,
+		       tb_errname(v->err), v->msg);
+	}
+	o->shown++;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct stat st;
+	if (fstat(fileno(f), &st) || st.st_size < 0) {
+		fclose(f);
+		return NULL;
+	}
+	uint8_t *p = malloc((size_t)st.st_size + 1);
+	size_t n = p ? fread(p, 1, (size_t)st.st_size, f) : 0;
+	fclose(f);
+	if (!p || n != (size_t)st.st_size) {
+		free(p);
+		return NULL;
+	}
+	*len = n;
+	return p;
+}
+
+int tb_cmd_audit(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"since", required_argument, 0, 's'},
+					     {"threads", required_argument, 0, 't'},
+					     {0, 0, 0, 0}};
+	const char *since = NULL;
+	uint64_t threads = 0;
+	int c;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, NULL, "audit")) != -1) {
+		if (c == 's')
+			since = optarg;
+		else if (c == 't' && !tb_parse_u64(optarg, &threads) && threads <= 64)
+			continue;
+		else
+			return TB_EXIT_USAGE;
+	}
+	if (optind == argc)
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "usage: tally audit PATH... [--since CHECKPOINT_FILE] (data directories or export files)");
+	struct audit_out o = {cli, 0};
+	struct tb_audit *a;
+	int err = tb_audit_new(&a, getenv("TMPDIR"), on_violation, &o);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot start the audit: %s", tb_strerror(err));
+	tb_audit_set_threads(a, (unsigned)threads);
+	if (cli->json)
+		printf("{\"violations\":[");
+	int rc = TB_EXIT_OK;
+	for (int i = optind; i < argc && !rc; i++) {
+		struct stat st;
+		char ledger[4200];
+		if (stat(argv[i], &st)) {
+			rc = tb_cli_fail(TB_EXIT_USAGE, "cannot read %s: %s", argv[i], strerror(errno));
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(ledger, sizeof ledger, "%s/ledger", argv[i]);
+			if (stat(ledger, &st) || !S_ISDIR(st.st_mode))
+				snprintf(ledger, sizeof ledger, "%s", argv[i]);
+			err = tb_audit_add_dir(a, ledger);
+		} else {
+			size_t len;
+			uint8_t *p = slurp(argv[i], &len);
+			err = p ? tb_audit_add_export(a, p, len) : TB_EIO;
+			free(p);
+		}
+		if (err)
+			rc = tb_cli_fail(TB_EXIT_USAGE, "%s is not readable as a Tally ledger or export: %s",
+					 argv[i], tb_strerror(err));
+	}
+	if (!rc && since) {
+		uint8_t cp[TB_CHECKPOINT_MAX];
+		size_t len;
+		if ((rc = tb_cli_read_small(since, cp, sizeof cp, &len)) == 0)
+			err = tb_audit_since(a, cp, len); /* a failure is reported as a violation */
+	}
+	struct tb_audit_summary s = {0};
+	if (!rc && (err = tb_audit_finish(a, &s)))
+		rc = tb_cli_fail(TB_EXIT_IO, "the audit could not finish: %s", tb_strerror(err));
+	tb_audit_free(a);
+	if (cli->json) {
+		printf("],\"ok\":%s,\"logs\":%llu,\"entries\":%llu,\"members\":%llu,\"exchanges\":%llu,"
+		       "\"reversals\":%llu,\"minutes\":%llu,\"checkpoints\":%llu,\"forks\":%llu,"
+		       "\"violation_count\":%llu}\n",
+		       !rc && !s.violations ? "true" : "false", (unsigned long long)s.logs,
+		       (unsigned long long)s.entries, (unsigned long long)s.members,
+		       (unsigned long long)s.exchanges, (unsigned long long)s.reversals,
+		       (unsigned long long)s.minutes, (unsigned long long)s.checkpoints,
+		       (unsigned long long)s.forks, (unsigned long long)s.violations);
+	} else if (!rc) {
+		char h[32];
+		tb_out_hours(h, sizeof h, (int64_t)s.minutes);
+		printf("%s: %llu logs, %llu entries, %llu members, %llu exchanges (%s hours), "
+		       "%llu reversals, %llu checkpoints, %llu violations\n",
+		       s.violations ? "FAILED" : "clean", (unsigned long long)s.logs,
+		       (unsigned long long)s.entries, (unsigned long long)s.members,
+		       (unsigned long long)s.exchanges, h + 1, (unsigned long long)s.reversals,
+		       (unsigned long long)s.checkpoints, (unsigned long long)s.violations);
+	}
+	if (rc)
+		return rc;
+	return s.violations ? TB_EXIT_REFUSED : TB_EXIT_OK;
+}
