@@ -289,6 +289,7 @@ int tb_audit_add_export(struct tb_audit *a, const uint8_t *p, size_t len)
 	uint64_t last_seq = 0;
 	while ((err = tb_export_next(&r, &type, &item)) > 0) {
 		struct tb_entry e;
+		err = 0;
 		switch (type) {
 		case TB_EXPORT_ENTRY:
 			/* Logs are exported one after the other from entry 1: a

@@ -110,6 +110,8 @@ struct tb_node {
 	uv_fs_event_t watch;
 	uv_timer_t scan_timer;   /* debounce of store changes */
 	uv_timer_t status_timer; /* debounce of status writes */
+	uv_timer_t settle_timer; /* rescans after the store's events stop */
+	uint64_t settle_ms;
 	bool scan_armed, status_armed;
 
 	struct tb_peer *peers;

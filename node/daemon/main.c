@@ -59,12 +59,36 @@ static void on_signal(uv_signal_t *s, int signum)
 	stop(s->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
+/*
+ * Another process's commit (tally's) makes its new state visible in
+ * lock.mdb only after its last write to data.mdb, the last event we get: a
+ * scan in between sees the old heads, and nothing would announce the new
+ * ones. So once a store's events stop, rescan at growing intervals (heads
+ * only; nothing is sent unless they moved).
+ */
+static void on_settle(uv_timer_t *t)
+{
+	struct tb_node *n = t->data;
+	if (n->stopping)
+		return;
+	(void)tb_node_scan(n);
+	if (n->settle_ms < 3200) {
+		n->settle_ms *= 2;
+		uv_timer_start(&n->settle_timer, on_settle, n->settle_ms, 0);
+	}
+}
+
 static void on_watch(uv_fs_event_t *h, const char *file, int events, int status)
 {
 	(void)file;
 	(void)events;
 	(void)status;
-	tb_node_store_changed(h->data);
+	struct tb_node *n = h->data;
+	tb_node_store_changed(n);
+	if (!n->stopping) {
+		n->settle_ms = 100;
+		uv_timer_start(&n->settle_timer, on_settle, n->settle_ms, 0);
+	}
 }
 
 static int read_pass(const char *file, char *out, size_t cap, size_t *len)
@@ -236,7 +260,8 @@ int main(int argc, char **argv)
 
 	uv_timer_init(n.loop, &n.scan_timer);
 	uv_timer_init(n.loop, &n.status_timer);
-	n.scan_timer.data = n.status_timer.data = &n;
+	uv_timer_init(n.loop, &n.settle_timer);
+	n.scan_timer.data = n.status_timer.data = n.settle_timer.data = &n;
 	uv_signal_init(n.loop, &n.sigint);
 	uv_signal_init(n.loop, &n.sigterm);
 	n.sigint.data = n.sigterm.data = &n;

@@ -103,8 +103,8 @@ void tb_test_log_init(struct tb_test_log *l, uint32_t keyno)
 }
 
 size_t tb_test_seal_at(uint8_t out[TB_ENTRY_MAX], const struct tb_keypair *kp,
-		       uint64_t seq, const uint8_t prev[TB_HASHLEN],
-		       uint64_t timestamp, uint64_t kind, const void *body)
+		       uint64_t seq, const uint8_t prev[TB_HASHLEN], uint64_t timestamp,
+		       uint64_t kind, const void *body)
 {
 	struct tb_entry e;
 	memset(&e, 0, sizeof e);
@@ -125,8 +125,8 @@ size_t tb_test_seal_at(uint8_t out[TB_ENTRY_MAX], const struct tb_keypair *kp,
 size_t tb_test_seal_next(const struct tb_test_log *l, uint8_t out[TB_ENTRY_MAX],
 			 uint64_t kind, const void *body)
 {
-	return tb_test_seal_at(out, &l->kp, l->seq + 1, l->head, l->timestamp,
-			       kind, body);
+	return tb_test_seal_at(out, &l->kp, l->seq + 1, l->head, l->timestamp, kind,
+			       body);
 }
 
 void tb_test_log_advance(struct tb_test_log *l, const uint8_t *rec, size_t len)
@@ -136,8 +136,8 @@ void tb_test_log_advance(struct tb_test_log *l, const uint8_t *rec, size_t len)
 	l->timestamp++;
 }
 
-size_t tb_test_seal(struct tb_test_log *l, uint8_t out[TB_ENTRY_MAX],
-		    uint64_t kind, const void *body)
+size_t tb_test_seal(struct tb_test_log *l, uint8_t out[TB_ENTRY_MAX], uint64_t kind,
+		    const void *body)
 {
 	size_t len = tb_test_seal_next(l, out, kind, body);
 	tb_test_log_advance(l, out, len);
@@ -192,8 +192,8 @@ void tb_test_recs_free(struct tb_test_recs *r)
 	memset(r, 0, sizeof *r);
 }
 
-uint64_t tb_test_log_add(struct tb_test_log *l, struct tb_test_recs *r,
-			 uint64_t kind, const void *body)
+uint64_t tb_test_log_add(struct tb_test_log *l, struct tb_test_recs *r, uint64_t kind,
+			 const void *body)
 {
 	uint8_t rec[TB_ENTRY_MAX];
 	size_t len = tb_test_seal(l, rec, kind, body);
@@ -234,8 +234,7 @@ void tb_test_txid(uint8_t txid[TB_TXID_LEN], uint64_t n)
 }
 
 static void sign_terms(uint8_t sig[TB_SIGLEN], const struct tb_keypair *kp,
-		       enum tb_sigctx ctx, const struct tb_msgdef *d,
-		       const void *terms)
+		       enum tb_sigctx ctx, const struct tb_msgdef *d, const void *terms)
 {
 	uint8_t buf[TB_ENTRY_MAX];
 	size_t len;
@@ -243,8 +242,7 @@ static void sign_terms(uint8_t sig[TB_SIGLEN], const struct tb_keypair *kp,
 	tb_sign(sig, kp, ctx, buf, len);
 }
 
-void tb_test_exchange_sign(struct tb_test_exchange *tx,
-			   const uint8_t log_id[TB_KEY_LEN],
+void tb_test_exchange_sign(struct tb_test_exchange *tx, const uint8_t log_id[TB_KEY_LEN],
 			   const struct tb_keypair *pk, const struct tb_keypair *rk)
 {
 	struct tb_exchange *x = &tx->x;
@@ -287,8 +285,8 @@ void tb_test_exchange(struct tb_test_exchange *tx, const uint8_t log_id[TB_KEY_L
 }
 
 void tb_test_reversal(struct tb_test_reversal *tr, const uint8_t log_id[TB_KEY_LEN],
-		      uint64_t txno, uint64_t orig_txno,
-		      const struct tb_keypair *pk, const struct tb_keypair *rk)
+		      uint64_t txno, uint64_t orig_txno, const struct tb_keypair *pk,
+		      const struct tb_keypair *rk)
 {
 	memset(tr, 0, sizeof *tr);
 	struct tb_reversal *r = &tr->r;
@@ -314,7 +312,7 @@ void tb_test_reversal(struct tb_test_reversal *tr, const uint8_t log_id[TB_KEY_L
 
 static const char *const dump_table_names[TB_T__COUNT] = {
 #define TB__DUMP_NAME(id, name, class) name,
-	TB_TABLES(TB__DUMP_NAME)
+    TB_TABLES(TB__DUMP_NAME)
 #undef TB__DUMP_NAME
 };
 
@@ -323,7 +321,7 @@ static const char *const dump_table_names[TB_T__COUNT] = {
 #define TB__DUMP_LOCAL 1
 static const int dump_table_secondary[TB_T__COUNT] = {
 #define TB__DUMP_CLASS(id, name, class) [TB_T_##id] = TB__DUMP_##class,
-	TB_TABLES(TB__DUMP_CLASS)
+    TB_TABLES(TB__DUMP_CLASS)
 #undef TB__DUMP_CLASS
 };
 
@@ -348,8 +346,11 @@ static int digest_cb(void *ctx, struct tb_view k, struct tb_view v)
 
 static void hex(FILE *f, const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%02x", p[i]);
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		putc(digits[p[i] >> 4], f);
+		putc(digits[p[i] & 15], f);
+	}
 }
 
 struct dump_ctx {
@@ -362,8 +363,7 @@ static int dump_history(void *ctx, const struct tb_history_item *h)
 {
 	struct dump_ctx *d = ctx;
 	fprintf(d->f, "    seq %llu delta %lld balance %lld\n",
-		(unsigned long long)h->seq, (long long)h->delta,
-		(long long)h->balance);
+		(unsigned long long)h->seq, (long long)h->delta, (long long)h->balance);
 	return 0;
 }
 
@@ -374,8 +374,7 @@ static int dump_member(void *ctx, const struct tb_member *m)
 	hex(d->f, m->key, 8);
 	fprintf(d->f, " floor %lld ceiling %llu balance %lld active %d joined %llu\n",
 		(long long)m->floor, (unsigned long long)m->ceiling,
-		(long long)m->balance, (int)m->active,
-		(unsigned long long)m->joined_seq);
+		(long long)m->balance, (int)m->active, (unsigned long long)m->joined_seq);
 	int err = tb_store_foreach_history(d->s, d->log_id, m->no, dump_history, d);
 	assert_int_equal(err, 0);
 	return 0;
@@ -387,8 +386,7 @@ static int dump_log(void *ctx, const struct tb_head *h)
 	uint8_t root[TB_HASHLEN];
 	fprintf(d->f, "log ");
 	hex(d->f, h->log_id, TB_KEY_LEN);
-	fprintf(d->f, " seq %llu flags %u head ", (unsigned long long)h->seq,
-		h->flags);
+	fprintf(d->f, " seq %llu flags %u head ", (unsigned long long)h->seq, h->flags);
 	hex(d->f, h->hash, TB_HASHLEN);
 	assert_int_equal(tb_store_root(d->s, h->log_id, h->seq, root), 0);
 	fprintf(d->f, " root ");
@@ -402,7 +400,8 @@ static int dump_log(void *ctx, const struct tb_head *h)
 	}
 	assert_int_equal(err, 0);
 	fprintf(d->f,
-		"  community '%s' floor %lld ceiling %llu members %u active %u exchanges %llu reversals %llu minutes %llu\n",
+		"  community '%s' floor %lld ceiling %llu members %u active %u exchanges "
+		"%llu reversals %llu minutes %llu\n",
 		c.name, (long long)c.floor, (unsigned long long)c.ceiling, c.members,
 		c.active, (unsigned long long)c.exchanges,
 		(unsigned long long)c.reversals, (unsigned long long)c.minutes);
@@ -426,8 +425,8 @@ static char *dump(struct tb_store *s, int secondary_only)
 		struct table_digest d;
 		d.count = 0;
 		tb_sha256_init(&d.c);
-		assert_int_equal(tb_txn_foreach(&t, (enum tb_table)tab, NULL, 0, NULL,
-						0, digest_cb, &d),
+		assert_int_equal(tb_txn_foreach(&t, (enum tb_table)tab, NULL, 0, NULL, 0,
+						digest_cb, &d),
 				 0);
 		uint8_t h[TB_HASH_LEN];
 		tb_sha256_final(&d.c, h);
@@ -443,12 +442,25 @@ static char *dump(struct tb_store *s, int secondary_only)
 	return text;
 }
 
-char *tb_test_store_dump(struct tb_store *s)
-{
-	return dump(s, 0);
-}
+char *tb_test_store_dump(struct tb_store *s) { return dump(s, 0); }
 
-char *tb_test_store_dump_derived(struct tb_store *s)
+char *tb_test_store_dump_derived(struct tb_store *s) { return dump(s, 1); }
+
+void tb_test_mth(uint8_t out[TB_HASHLEN], const uint8_t (*leaves)[TB_HASHLEN], uint64_t n)
 {
-	return dump(s, 1);
+	if (n == 0) {
+		tb_sha256(out, NULL, 0);
+		return;
+	}
+	if (n == 1) {
+		memcpy(out, leaves[0], TB_HASHLEN);
+		return;
+	}
+	uint64_t k = 1;
+	while (k * 2 < n)
+		k *= 2;
+	uint8_t l[TB_HASHLEN], r[TB_HASHLEN];
+	tb_test_mth(l, leaves, k);
+	tb_test_mth(r, leaves + k, n - k);
+	tb_node_hash(out, l, r);
 }

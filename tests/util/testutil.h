@@ -12,7 +12,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "tb_crypto.h"
 #include "tb_store.h"
@@ -33,9 +34,9 @@ int tb_test_write_file(const char *path, const void *p, size_t len);
 /* A log the test writes: its key and where its chain stands. */
 struct tb_test_log {
 	struct tb_keypair kp;
-	uint64_t seq;             /* entries sealed so far */
+	uint64_t seq;		  /* entries sealed so far */
 	uint8_t head[TB_HASHLEN]; /* hash of the last one (zeros before) */
-	uint64_t timestamp;       /* of the next entry */
+	uint64_t timestamp;	  /* of the next entry */
 };
 
 /* The log signed by key pair number keyno. */
@@ -43,11 +44,11 @@ void tb_test_log_init(struct tb_test_log *l, uint32_t keyno);
 /* Seals an entry at any place (seq, prev) with kp, for records that break
  * the chain on purpose. Returns the record's length. */
 size_t tb_test_seal_at(uint8_t out[TB_ENTRY_MAX], const struct tb_keypair *kp,
-		       uint64_t seq, const uint8_t prev[TB_HASHLEN],
-		       uint64_t timestamp, uint64_t kind, const void *body);
+		       uint64_t seq, const uint8_t prev[TB_HASHLEN], uint64_t timestamp,
+		       uint64_t kind, const void *body);
 /* Seals the next entry of l and advances l. Returns the record's length. */
-size_t tb_test_seal(struct tb_test_log *l, uint8_t out[TB_ENTRY_MAX],
-		    uint64_t kind, const void *body);
+size_t tb_test_seal(struct tb_test_log *l, uint8_t out[TB_ENTRY_MAX], uint64_t kind,
+		    const void *body);
 /* Seals the next entry of l without advancing it. */
 size_t tb_test_seal_next(const struct tb_test_log *l, uint8_t out[TB_ENTRY_MAX],
 			 uint64_t kind, const void *body);
@@ -68,8 +69,8 @@ const struct tb_view *tb_test_recs_views(struct tb_test_recs *r, size_t from);
 void tb_test_recs_clear(struct tb_test_recs *r);
 void tb_test_recs_free(struct tb_test_recs *r);
 /* Seals the next entry of l and adds it to r; returns its seq. */
-uint64_t tb_test_log_add(struct tb_test_log *l, struct tb_test_recs *r,
-			 uint64_t kind, const void *body);
+uint64_t tb_test_log_add(struct tb_test_log *l, struct tb_test_recs *r, uint64_t kind,
+			 const void *body);
 
 /* Bodies. Name and category views point at the strings given. */
 void tb_test_genesis(struct tb_genesis *g, const char *name, int64_t floor,
@@ -91,8 +92,7 @@ void tb_test_exchange(struct tb_test_exchange *tx, const uint8_t log_id[TB_KEY_L
 		      uint64_t minutes, const struct tb_keypair *pk,
 		      const struct tb_keypair *rk);
 /* (Re)signs tx's current terms with pk and rk (after a test edited them). */
-void tb_test_exchange_sign(struct tb_test_exchange *tx,
-			   const uint8_t log_id[TB_KEY_LEN],
+void tb_test_exchange_sign(struct tb_test_exchange *tx, const uint8_t log_id[TB_KEY_LEN],
 			   const struct tb_keypair *pk, const struct tb_keypair *rk);
 
 struct tb_test_reversal {
@@ -102,8 +102,8 @@ struct tb_test_reversal {
 /* Reverses the exchange with txid number orig_txno; attested when pk and rk
  * are NULL, else signed by the original provider (pk) and receiver (rk). */
 void tb_test_reversal(struct tb_test_reversal *tr, const uint8_t log_id[TB_KEY_LEN],
-		      uint64_t txno, uint64_t orig_txno,
-		      const struct tb_keypair *pk, const struct tb_keypair *rk);
+		      uint64_t txno, uint64_t orig_txno, const struct tb_keypair *pk,
+		      const struct tb_keypair *rk);
 
 /*
  * Text of everything a store holds, for before/after comparisons: every
@@ -114,5 +114,10 @@ void tb_test_reversal(struct tb_test_reversal *tr, const uint8_t log_id[TB_KEY_L
 char *tb_test_store_dump(struct tb_store *s);
 /* The same restricted to derived and local tables and the public views. */
 char *tb_test_store_dump_derived(struct tb_store *s);
+
+/* RFC 6962 Merkle tree hash of n leaf hashes, as the plain recursion (an
+ * independent check of the store's tree). */
+void tb_test_mth(uint8_t out[TB_HASHLEN], const uint8_t (*leaves)[TB_HASHLEN],
+		 uint64_t n);
 
 #endif
