@@ -169,6 +169,9 @@
 #define TB_FIELDS_PING(F, S) F(S, UINT, nonce, 0, UINT64_MAX / 2)
 #define TB_FIELDS_PONG(F, S) F(S, UINT, nonce, 0, UINT64_MAX / 2)
 
+/* A signed checkpoint of some log (TB_FIELDS_CHECKPOINT + signature). */
+#define TB_FIELDS_CHECKPOINT_MSG(F, S) F(S, BIN, checkpoint, 1, 160)
+
 /* Closing with a reason. */
 #define TB_FIELDS_BYE(F, S) F(S, STR, reason, 0, 200)
 
@@ -180,6 +183,7 @@
 	P(FORK, fork, 5)                                                       \
 	P(PING, ping, 6)                                                       \
 	P(PONG, pong, 7)                                                       \
-	P(BYE, bye, 8)
+	P(BYE, bye, 8)                                                         \
+	P(CHECKPOINT_MSG, checkpoint_msg, 9)
 
 #endif

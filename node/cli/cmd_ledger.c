@@ -56,9 +56,9 @@ int tb_cmd_export(struct tb_cli *cli, int argc, char **argv)
 		return tb_cli_fail(TB_EXIT_IO, "export failed: %s", tb_strerror(err));
 	if (out) {
 		if (cli->json)
-			printf("{\"file\":\"%s\",\"entries\":%llu}\n", out, (unsigned long long)items);
+			printf("{\"file\":\"%s\",\"items\":%llu}\n", out, (unsigned long long)items);
 		else
-			printf("exported %llu entries to %s\n", (unsigned long long)items, out);
+			printf("exported %llu items (entries, checkpoints, fork proofs) to %s\n", (unsigned long long)items, out);
 	}
 	return TB_EXIT_OK;
 }

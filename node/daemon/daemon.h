@@ -27,6 +27,7 @@ enum tb_loglevel { TB_LOG_ERROR, TB_LOG_WARN, TB_LOG_INFO, TB_LOG_DEBUG };
 #define TB_PEER_LOGS_MAX 65536
 #define TB_FRAME_MAX 65535            /* ciphertext bytes of one frame */
 #define TB_INGEST_BATCH 2048
+#define TB_CHECKPOINT_MS (10 * 60 * 1000) /* checkpoint interval */
 
 struct tb_node;
 struct tb_peer;
@@ -110,6 +111,8 @@ struct tb_node {
 	uv_fs_event_t watch;
 	uv_timer_t scan_timer;   /* debounce of store changes */
 	uv_timer_t status_timer; /* debounce of status writes */
+	uv_timer_t checkpoint_timer; /* signs the own log's checkpoints */
+	uint64_t checkpointed;   /* own log size of the last checkpoint */
 	uv_timer_t settle_timer; /* rescans after the store's events stop */
 	uint64_t settle_ms;
 	bool scan_armed, status_armed;
@@ -155,6 +158,10 @@ void tb_node_store_changed(struct tb_node *n);
 int tb_node_scan(struct tb_node *n);
 void tb_repl_pump(struct tb_conn *c);
 void tb_repl_conn_free(struct tb_conn *c);
+
+/* Sends a newly kept checkpoint to every synced peer but `except`. */
+void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except,
+				const uint8_t *p, size_t len);
 
 /* status.c (daemon side): write the status file soon. */
 void tb_node_status_dirty(struct tb_node *n);

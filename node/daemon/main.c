@@ -78,6 +78,25 @@ static void on_settle(uv_timer_t *t)
 	}
 }
 
+/* Every interval, if the own log grew, sign a checkpoint and spread it. */
+static void on_checkpoint(uv_timer_t *t)
+{
+	struct tb_node *n = t->data;
+	struct tb_head h;
+	if (tb_store_head(n->store, n->self, &h) || h.seq == n->checkpointed)
+		return;
+	uint8_t cp[TB_CHECKPOINT_MAX];
+	size_t len;
+	int err = tb_store_checkpoint_make(n->store, &n->key, cp, sizeof cp, &len);
+	if (err) {
+		tb_log(n, TB_LOG_WARN, "cannot sign a checkpoint: %s", tb_strerror(err));
+		return;
+	}
+	n->checkpointed = h.seq;
+	tb_log(n, TB_LOG_DEBUG, "signed a checkpoint at %llu entries", (unsigned long long)h.seq);
+	tb_node_checkpoint_spread(n, NULL, cp, len);
+}
+
 static void on_watch(uv_fs_event_t *h, const char *file, int events, int status)
 {
 	(void)file;
@@ -258,6 +277,11 @@ int main(int argc, char **argv)
 	free(conf);
 	free(extra);
 
+	uv_timer_init(n.loop, &n.checkpoint_timer);
+	n.checkpoint_timer.data = &n;
+	const char *cpenv = getenv("TALLYD_CHECKPOINT_MS");
+	uint64_t cpms = cpenv && atoll(cpenv) > 0 ? (uint64_t)atoll(cpenv) : TB_CHECKPOINT_MS;
+	uv_timer_start(&n.checkpoint_timer, on_checkpoint, 1000, cpms);
 	uv_timer_init(n.loop, &n.scan_timer);
 	uv_timer_init(n.loop, &n.status_timer);
 	uv_timer_init(n.loop, &n.settle_timer);

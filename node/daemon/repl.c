@@ -280,6 +280,16 @@ void tb_repl_start(struct tb_conn *c)
 static void synced(struct tb_conn *c)
 {
 	c->synced = true;
+	struct tb_node *n = c->node;
+	for (size_t i = 0; i < n->nheads && c->state == TB_CONN_OPEN; i++) {
+		uint8_t cp[TB_CHECKPOINT_MAX];
+		size_t len;
+		if (tb_store_checkpoint_get(n->store, n->heads[i].log_id, cp, sizeof cp, &len))
+			continue;
+		struct tb_peer_msg m = {.type = TB_MSG_CHECKPOINT_MSG};
+		m.u.checkpoint_msg.checkpoint = (struct tb_view){cp, len};
+		(void)!tb_conn_send(c, &m);
+	}
 	free(c->snapshot);
 	c->snapshot = NULL;
 	tb_log(c->node, TB_LOG_DEBUG, "%s: in sync handshake done, %zu logs known",
@@ -394,6 +404,18 @@ static int on_entries(struct tb_conn *c, const struct tb_entries *e)
 		off += len;
 	}
 	return 0;
+}
+
+void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except,
+				const uint8_t *p, size_t len)
+{
+	for (struct tb_conn *o = n->conns; o; o = o->next) {
+		if (o == except || o->state != TB_CONN_OPEN || !o->synced)
+			continue;
+		struct tb_peer_msg m = {.type = TB_MSG_CHECKPOINT_MSG};
+		m.u.checkpoint_msg.checkpoint = (struct tb_view){p, len};
+		(void)!tb_conn_send(o, &m);
+	}
 }
 
 static void broadcast_fork(struct tb_node *n, struct tb_conn *except, struct tb_view a,
@@ -519,6 +541,21 @@ int tb_repl_receive(struct tb_conn *c, const struct tb_peer_msg *m)
 	case TB_MSG_PONG:
 		tb_node_status_dirty(n);
 		return 0;
+	case TB_MSG_CHECKPOINT_MSG: {
+		const struct tb_view *v = &m->u.checkpoint_msg.checkpoint;
+		int err = tb_store_checkpoint_put(n->store, v->p, v->len);
+		if (err == TB_EBADSIG || err == TB_EPROOF) {
+			/* A checkpoint that contradicts the entries we hold is
+			 * evidence, not noise: say so, but keep the peer. */
+			tb_log(n, TB_LOG_WARN, "%s sent a checkpoint that %s", c->addr,
+			       err == TB_EBADSIG ? "does not verify"
+						 : "disagrees with the log's entries");
+			return 0;
+		}
+		if (err == 1)
+			tb_node_checkpoint_spread(n, c, v->p, v->len);
+		return 0;
+	}
 	case TB_MSG_BYE: {
 		char why[260];
 		snprintf(why, sizeof why, "peer said goodbye: %.*s", (int)m->u.bye.reason.len,
