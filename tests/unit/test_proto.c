@@ -341,7 +341,7 @@ static void bb_entry_signed(struct bb *b, const struct tb_entry *e)
 /* ---- random valid messages and field-by-field comparison ---- */
 
 struct arena {
-	uint8_t b[4096];
+	uint8_t b[32768];
 	size_t used;
 };
 
