@@ -130,7 +130,6 @@ static int flush(struct tb_audit *a)
 	size_t accepted;
 	struct tb_reject rej;
 	int err = tb_store_append(a->scratch, a->recs, a->n, &accepted, &rej);
-	a->sum.entries += a->n;
 	a->n = 0;
 	a->buf_len = 0;
 	if (err) {
@@ -221,7 +220,6 @@ static int dir_log(void *ctx, const struct tb_head *h)
 	struct dir_feed *d = ctx;
 	d->log = h->log_id;
 	d->next = 1;
-	d->a->sum.logs++;
 	int err = tb_store_foreach_entry(d->src, h->log_id, 1, dir_entry, d);
 	if (d->err)
 		return d->err;
@@ -287,6 +285,7 @@ int tb_audit_add_export(struct tb_audit *a, const uint8_t *p, size_t len)
 	struct tb_view item;
 	uint8_t last_log[TB_KEY_LEN] = {0};
 	uint64_t last_seq = 0;
+	bool in_log = false; /* an entry of this file started a log */
 	while ((err = tb_export_next(&r, &type, &item)) > 0) {
 		struct tb_entry e;
 		err = 0;
@@ -296,10 +295,8 @@ int tb_audit_add_export(struct tb_audit *a, const uint8_t *p, size_t len)
 			 * record naming another log mid-way is a damaged one of
 			 * the current log, reported at its place. */
 			if (!tb_entry_decode(&e, item.p, item.len) &&
-			    (!memcmp(e.log_id, last_log, TB_KEY_LEN) || e.seq == 1 ||
-			     a->sum.entries + a->n == 0)) {
-				if (memcmp(e.log_id, last_log, TB_KEY_LEN))
-					a->sum.logs++;
+			    (!memcmp(e.log_id, last_log, TB_KEY_LEN) || e.seq == 1 || !in_log)) {
+				in_log = true;
 				memcpy(last_log, e.log_id, TB_KEY_LEN);
 				last_seq = e.seq;
 				err = add_record(a, item, last_log, last_seq);
@@ -378,6 +375,8 @@ static void check_fork(struct tb_audit *a, const struct held_item *it)
 		       "a fork proof does not prove a fork: %s", tb_strerror(ferr));
 		return;
 	}
+	if (ferr == 0)
+		return; /* this log's fork is reported already (a proof from another source) */
 	a->sum.forks++;
 	report(a, TB_EFORKED, e.log_id, e.seq,
 	       "the log forked: two validly signed, different entries at seq %llu",
@@ -396,9 +395,31 @@ static int sum_member(void *ctx, const struct tb_member *m)
 	return 0;
 }
 
+static int count_entry(void *ctx, uint64_t seq, struct tb_view rec)
+{
+	(void)seq;
+	(void)rec;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
 static int finish_log(void *ctx, const struct tb_head *h)
 {
 	struct tb_audit *a = ctx;
+	/* Logs and entries audited, each counted once however many sources
+	 * held it; after a gap the seqs no longer count the entries. */
+	if (h->seq) {
+		uint64_t n = 0;
+		a->sum.logs++;
+		if (!(h->flags & TB_LOG_BROKEN))
+			n = h->seq;
+		else {
+			int err = tb_store_foreach_entry(a->scratch, h->log_id, 1, count_entry, &n);
+			if (err < 0)
+				return err;
+		}
+		a->sum.entries += n;
+	}
 	struct tb_community c;
 	if (tb_store_community(a->scratch, h->log_id, &c))
 		return 0;
