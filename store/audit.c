@@ -438,20 +438,47 @@ static int finish_log(void *ctx, const struct tb_head *h)
 	return 0;
 }
 
-/* A data directory's stored state against the recomputed one. */
+/* A data directory's stored state against the recomputed one. Other
+ * sources may hold more of a log than the directory (a neighbour's copy that
+ * is behind): its state is then compared with the recomputed one at the
+ * directory's head. */
 struct cmp_ctx {
 	struct tb_audit *a;
 	struct tb_store *src;
 	const uint8_t *log;
+	uint64_t at;  /* the directory's head seq */
+	bool ahead;   /* the audit holds entries of the log past it */
 };
+
+struct balance_at {
+	uint64_t at;
+	int64_t balance;
+};
+
+static int history_at(void *ctx, const struct tb_history_item *h)
+{
+	struct balance_at *b = ctx;
+	if (h->seq > b->at)
+		return 1;
+	b->balance = h->balance;
+	return 0;
+}
 
 static int cmp_member(void *ctx, const struct tb_member *m)
 {
 	struct cmp_ctx *c = ctx;
 	struct tb_member r;
-	if (tb_store_member(c->a->scratch, c->log, m->no, &r) || r.balance != m->balance ||
-	    r.floor != m->floor || r.ceiling != m->ceiling || r.active != m->active ||
-	    strcmp(r.name, m->name) || memcmp(r.key, m->key, TB_KEY_LEN))
+	struct balance_at b = {c->at, 0};
+	int bad = tb_store_member(c->a->scratch, c->log, m->no, &r) || r.floor != m->floor ||
+		  r.ceiling != m->ceiling || strcmp(r.name, m->name);
+	/* Keys and leaving may have changed after the directory's head. */
+	if (!bad && !c->ahead)
+		bad = r.balance != m->balance || r.active != m->active ||
+		      memcmp(r.key, m->key, TB_KEY_LEN);
+	else if (!bad)
+		bad = tb_store_foreach_history(c->a->scratch, c->log, m->no, history_at, &b) < 0 ||
+		      b.balance != m->balance;
+	if (bad)
 		report(c->a, TB_ECORRUPT, c->log, 0,
 		       "the stored record of member %u (%s) differs from the one recomputed from the log",
 		       m->no, m->name);
@@ -462,10 +489,13 @@ static int cmp_log(void *ctx, const struct tb_head *h)
 {
 	struct cmp_ctx *c = ctx;
 	struct tb_head r;
+	uint8_t rec[TB_ENTRY_MAX], hash[TB_HASHLEN];
+	size_t len;
 	if (h->seq == 0)
 		return 0;
-	if (tb_store_head(c->a->scratch, h->log_id, &r) || r.seq != h->seq ||
-	    memcmp(r.hash, h->hash, TB_HASHLEN)) {
+	if (tb_store_head(c->a->scratch, h->log_id, &r) || r.seq < h->seq ||
+	    tb_store_get_entry(c->a->scratch, h->log_id, h->seq, rec, sizeof rec, &len) ||
+	    (tb_entry_hash(hash, rec, len), memcmp(hash, h->hash, TB_HASHLEN))) {
 		report(c->a, TB_ECORRUPT, h->log_id, h->seq,
 		       "the stored head of the log does not match its entries");
 		return 0;
@@ -476,6 +506,8 @@ static int cmp_log(void *ctx, const struct tb_head *h)
 		report(c->a, TB_ECORRUPT, h->log_id, h->seq,
 		       "the stored Merkle tree does not match the entries");
 	c->log = h->log_id;
+	c->at = h->seq;
+	c->ahead = r.seq > h->seq;
 	return tb_store_foreach_member(c->src, h->log_id, cmp_member, c);
 }
 
@@ -492,7 +524,7 @@ int tb_audit_finish(struct tb_audit *a, struct tb_audit_summary *sum)
 		struct tb_store *src;
 		if ((err = tb_store_open(&src, a->dirs[i], TB_STORE_RDONLY)))
 			break;
-		struct cmp_ctx c = {a, src, NULL};
+		struct cmp_ctx c = {a, src, NULL, 0, false};
 		err = tb_store_foreach_log(src, cmp_log, &c);
 		tb_store_free(src);
 	}
