@@ -22,6 +22,7 @@ struct batch {
 	struct tb_entry *e;
 	struct tb_sigjobs jobs;
 	size_t cap;
+	bool *noeffect; /* audits: entries whose signatures failed */
 };
 
 static int batch_init(struct batch *b, size_t n)
@@ -29,12 +30,13 @@ static int batch_init(struct batch *b, size_t n)
 	memset(b, 0, sizeof *b);
 	b->cap = n;
 	b->e = calloc(n, sizeof *b->e);
+	b->noeffect = calloc(n, sizeof *b->noeffect);
 	b->jobs.cap = n * TB_JOBS_PER_ENTRY;
 	b->jobs.jobs = calloc(b->jobs.cap, sizeof *b->jobs.jobs);
 	b->jobs.owner = calloc(b->jobs.cap, sizeof *b->jobs.owner);
 	b->jobs.arena_cap = n * TB_TERMS_ARENA_PER_ENTRY;
 	b->jobs.arena = malloc(b->jobs.arena_cap);
-	if (!b->e || !b->jobs.jobs || !b->jobs.owner || !b->jobs.arena)
+	if (!b->e || !b->noeffect || !b->jobs.jobs || !b->jobs.owner || !b->jobs.arena)
 		return TB_ENOMEM;
 	return 0;
 }
@@ -48,6 +50,7 @@ static void batch_reset(struct batch *b)
 static void batch_free(struct batch *b)
 {
 	free(b->e);
+	free(b->noeffect);
 	free(b->jobs.jobs);
 	free(b->jobs.owner);
 	free(b->jobs.arena);
@@ -86,6 +89,12 @@ int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
 	return t->ret;
 }
 
+static void discard(void *ctx, const struct tb_reject *v)
+{
+	(void)ctx;
+	(void)v;
+}
+
 /* A check that fails: refused, or in an audit reported (then goes on). */
 static int broken(struct tb_sigjobs *jobs, struct tb_reject *rej, int err)
 {
@@ -108,7 +117,14 @@ static int log_for(struct tb_txn *t, const struct tb_entry *e, struct tb_logstat
 			if ((err = broken(jobs, rej, err)))
 				return err;
 		}
-		return tb_log_create(t, e->log_id, l);
+		err = tb_log_create(t, e->log_id, l);
+		if (!err && e->seq != 1) {
+			/* Audits: go on from this entry; no tree without its start. */
+			l->seq = e->seq - 1;
+			memcpy(l->hash, e->prev, TB_HASHLEN);
+			l->flags |= TB_LOG_BROKEN;
+		}
+		return err;
 	}
 	return err;
 }
@@ -118,7 +134,7 @@ static int log_for(struct tb_txn *t, const struct tb_entry *e, struct tb_logstat
  * held entry, or skipped in an audit) or a refusal.
  */
 static int ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec,
-		      size_t len, struct tb_sigjobs *jobs, size_t owner,
+		      size_t len, struct tb_sigjobs *jobs, size_t owner, bool effects,
 		      struct tb_reject *rej)
 {
 	struct tb_logstate l;
@@ -143,10 +159,21 @@ static int ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec,
 			return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
 		if (held.len == len && !memcmp(held.p, rec, len - TB_SIGLEN))
 			return 1; /* the same entry (even if signed twice) */
-		err = tb_reject_set(rej, TB_EFORKED, e->log_id, e->seq,
-				    "conflicts with the held entry %llu of this log (a fork, if validly signed)",
-				    (unsigned long long)e->seq);
-		return broken(jobs, rej, err) ? err : 1;
+		if (jobs->audit) {
+			/* Only a validly signed second entry proves a fork. */
+			struct tb_verify_job j;
+			tb_entry_verify_job(&j, e);
+			bool ok = tb_verify(j.sig, j.pk, j.ctx, j.msg, j.len) == 0;
+			err = tb_reject_set(rej, ok ? TB_EFORKED : TB_EBADSIG, e->log_id, e->seq,
+					    ok ? "a second, different, validly signed entry %llu: a fork"
+					       : "a second entry %llu whose signature does not verify",
+					    (unsigned long long)e->seq);
+			tb_audit_report(jobs->audit, rej);
+			return 1;
+		}
+		return tb_reject_set(rej, TB_EFORKED, e->log_id, e->seq,
+				     "conflicts with the held entry %llu of this log (a fork, if validly signed)",
+				     (unsigned long long)e->seq);
 	}
 	bool gap = e->seq != l.seq + 1;
 	if (gap) {
@@ -165,10 +192,14 @@ static int ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec,
 	}
 	if (jobs->n + 1 > jobs->cap)
 		return TB_EFULL;
-	tb_entry_verify_job(&jobs->jobs[jobs->n], e);
-	jobs->owner[jobs->n++] = owner;
-	if ((err = tb_rules_apply(t, l.lognum, e, jobs, owner, rej)))
-		return err;
+	/* Audits: an entry whose signatures failed is kept in its chain but has
+	 * no effect (its signatures were reported already). */
+	if (effects) {
+		tb_entry_verify_job(&jobs->jobs[jobs->n], e);
+		jobs->owner[jobs->n++] = owner;
+		if ((err = tb_rules_apply(t, l.lognum, e, jobs, owner, rej)))
+			return err;
+	}
 
 	uint8_t k[TB_ENTRY_KEY_LEN], ls[TB_LOGSTATE_LEN];
 	tb_entry_key(k, l.lognum, e->seq);
@@ -244,6 +275,8 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 		     size_t n, size_t *accepted, struct tb_reject *rej)
 {
 	bool verified = false;
+	bool redo_silent = false;
+	const struct tb_audit_sink silent = {discard, NULL};
 	int refusal = 0;
 	struct tb_reject first = {0};
 	if (!s->pool && n >= TB_SUBMIT_CHUNK) {
@@ -257,7 +290,7 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 		struct tb_txn t;
 		size_t submitted = 0;
 		batch_reset(b);
-		b->jobs.audit = s->audit.fn ? &s->audit : NULL;
+		b->jobs.audit = s->audit.fn ? (redo_silent ? &silent : &s->audit) : NULL;
 		tb_txn_begin(&t, s->db, true);
 		if (t.ret)
 			return t.ret;
@@ -277,7 +310,7 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 				}
 			} else {
 				err = ingest_one(&t, &b->e[i], recs[i].p, recs[i].len,
-						 &b->jobs, i, &r);
+						 &b->jobs, i, !b->noeffect[i], &r);
 				if (err == 1) {
 					err = 0;
 					continue;
@@ -326,8 +359,14 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 						      entry ? "the log key's signature"
 							    : "a member's consent signature");
 					tb_audit_report(b->jobs.audit, &r);
+					b->noeffect[b->jobs.owner[j]] = true;
 				}
-				bad = i;
+				/* Redo the batch without their effects, reporting
+				 * nothing twice. */
+				tb_txn_abort(&t);
+				verified = true;
+				redo_silent = true;
+				continue;
 			}
 			if (bad < i) {
 				bad_sig_reject(b, bad, serr, &first);
@@ -434,7 +473,7 @@ int tb_store_append_own(struct tb_store *s, const struct tb_keypair *kp,
 			tb_reject_set(rej, err, kp->pk.b, seq0, "the new entry is invalid: %s",
 				      tb_strerror(err));
 		else
-			err = ingest_one(&t, e, rec, len, &b.jobs, 0, rej);
+			err = ingest_one(&t, e, rec, len, &b.jobs, 0, true, rej);
 		TB_ASSERT(err != 1);
 	}
 	if (!err && tb_verify_batch(b.jobs.jobs, b.jobs.n, 1)) {

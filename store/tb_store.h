@@ -214,8 +214,9 @@ typedef void (*tb_violation_fn)(void *ctx, const struct tb_reject *v);
  * entry that breaks a ledger rule is kept in its log but has no effect on
  * balances (as an honest node would have refused it); a gap or a wrong prev
  * is reported and the chain goes on from the entry as recorded; a second,
- * different entry at a held seq is reported and skipped; a bad signature is
- * reported. Only for stores opened with TB_STORE_SCRATCH.
+ * different entry at a held seq is reported (a fork only if validly signed)
+ * and skipped; an entry with a bad signature is reported and, like one that
+ * breaks a rule, has no effect. Only for stores opened with TB_STORE_SCRATCH.
  */
 void tb_store_set_audit(struct tb_store *s, tb_violation_fn fn, void *ctx);
 
@@ -288,10 +289,11 @@ TB_MUST_CHECK int tb_store_checkpoint_make(struct tb_store *s,
 					   const struct tb_keypair *kp, uint8_t *out,
 					   size_t cap, size_t *len);
 /*
- * Keeps a signed checkpoint if its signature verifies, its root equals the
- * root of our copy of the log at that size (when we hold that many entries;
- * else TB_EPROOF), and it is newer (larger, or as large and later) than the
- * one held. Returns 1 if kept, 0 if not newer, or an error.
+ * Keeps a signed checkpoint if its signature verifies (else TB_EBADSIG), its
+ * root equals the root of our copy of the log at that size when we hold that
+ * many entries (else TB_EPROOF; one ahead of our entries is kept unchecked),
+ * and it is newer (larger, or as large and later) than the one held.
+ * Returns 1 if kept, 0 if not newer, or an error.
  */
 TB_MUST_CHECK int tb_store_checkpoint_put(struct tb_store *s, const uint8_t *p,
 					  size_t len);
