@@ -256,7 +256,12 @@ static int hello(struct tb_conn *c, const struct tb_hello *h)
 	}
 	if (c->peer && c->peer->conf.has_id &&
 	    memcmp(c->peer->conf.id, h->node_id, TB_KEY_LEN)) {
-		tb_conn_close(c, "peer presented another identity than the pinned --id");
+		char why[200], want[17], got[17];
+		tb_hex_encode(want, c->peer->conf.id, 8);
+		tb_hex_encode(got, h->node_id, 8);
+		snprintf(why, sizeof why,
+			 "peer presented identity %s..., not the pinned --id %s...", got, want);
+		tb_conn_close(c, why);
 		return TB_EBADSIG;
 	}
 	if (!memcmp(h->node_id, n->self, TB_KEY_LEN)) {
@@ -333,8 +338,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	(void)buf;
 	struct tb_conn *c = s->data;
 	if (nread < 0) {
-		tb_conn_close(c, nread == UV_EOF ? "peer closed the connection"
-						 : uv_strerror((int)nread));
+		tb_conn_close(c, nread != UV_EOF ? uv_strerror((int)nread)
+				 : c->state == TB_CONN_HANDSHAKE
+				     ? "peer closed the connection during the handshake (a different federation key?)"
+				     : "peer closed the connection");
 		return;
 	}
 	if (c->state == TB_CONN_CLOSING)
