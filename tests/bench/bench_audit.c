@@ -1,0 +1,511 @@
+/*
+ * bench_audit.c: how fast the auditor re-checks a history, against the
+ * machine's bare Ed25519 verify rate on all cores measured in the same run
+ * (an audit verifies every signature, so that rate is its ceiling).
+ *
+ * It writes, in memory, an export file (FORMAT.md section 10) of one
+ * community's log of M entries (genesis, a few hundred members, then
+ * coordinator-attested exchanges: one signature per entry), sealed with
+ * tb_entry_seal; generation is never timed. Then it times tb_audit_new +
+ * tb_audit_add_export + tb_audit_finish with signature checks on every core,
+ * checks that the audit saw every entry and no violation, and reports
+ * entries/s, the ratio to tb_verify_batch's rate over ~20000 jobs on every
+ * core (sampled before and after each run; the best is the ceiling), the
+ * scratch store's size and the peak RSS (getrusage). It prints a table and
+ * one `FIGURE name value unit target` line per figure for scripts/bench.
+ * Any unexpected error exits non-zero; a missed target does not.
+ *
+ * Usage: bench_audit [entries [runs]]   (defaults 1000000 and 1)
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tb_store.h"
+#include "testutil.h"
+
+#define DEFAULT_ENTRIES 1000000
+#define DEFAULT_RUNS 1
+#define MEMBERS_MAX 300
+#define VERIFY_MSG_LEN 150
+#define VERIFY_COUNT 20000
+#define VERIFY_ROUNDS 3
+#define REC_BOUND 512
+#define ITEM_HDR 5
+
+#define TARGET_RATIO 0.85
+
+static const char *const categories[] = {
+	"gardening", "childcare", "repairs", "transport", "tutoring", "cooking",
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_now(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "bench_audit: %s: %s (%d)\n", what, err ? tb_strerror(err) : "failed",
+		err);
+	exit(1);
+}
+
+static double load_avg(void)
+{
+	double l = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
+/* Peak resident set of this process so far, MiB. */
+static double peak_rss_mib(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_maxrss / 1024.0;
+}
+
+/* Current resident set (VmRSS), MiB. */
+static double rss_mib(void)
+{
+	char line[256];
+	double v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return v;
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, "VmRSS:", 6))
+			v = (double)atol(line + 6) / 1024.0;
+	fclose(f);
+	return v;
+}
+
+/* Bytes allocated on disk by the files directly in dir. */
+static uint64_t dir_bytes(const char *dir)
+{
+	uint64_t sum = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	char path[4200];
+	while ((de = readdir(d))) {
+		struct stat st;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		if (de->d_name[0] != '.' && !stat(path, &st) && S_ISREG(st.st_mode))
+			sum += (uint64_t)st.st_blocks * 512;
+	}
+	closedir(d);
+	return sum;
+}
+
+/* The one subdirectory of dir (the audit's scratch store), or "". */
+static void only_subdir(const char *dir, char *out, size_t cap)
+{
+	out[0] = '\0';
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			snprintf(out, cap, "%s/%s", dir, de->d_name);
+	closedir(d);
+}
+
+/* ---- bare verify rate on every core ---- */
+
+/*
+ * A set of VERIFY_COUNT verify jobs and the best rate and least CPU per job
+ * tb_verify_batch gave on them (contention by other work on the machine
+ * changes wall time far more than CPU time). Two sets: one signed message
+ * over and over (as bench_ingest measures), and distinct exchanges of the
+ * audited log itself (each signature's own cost: Ed25519 verification time
+ * varies with the scalars).
+ */
+struct vset {
+	const char *name;
+	struct tb_verify_job *jobs;
+	struct tb_entry *e; /* the decoded entries the jobs point into */
+	struct tb_keypair kp;
+	uint8_t msg[VERIFY_MSG_LEN];
+	uint8_t sig[TB_SIG_LEN];
+	double rate, cpu;
+};
+
+static void vset_one(struct vset *v)
+{
+	memset(v, 0, sizeof *v);
+	v->name = "one message";
+	v->cpu = 1e9;
+	for (size_t i = 0; i < sizeof v->msg; i++)
+		v->msg[i] = (uint8_t)(i * 31 + 7);
+	tb_test_keypair(&v->kp, 9999);
+	tb_sign(v->sig, &v->kp, TB_CTX_ENTRY, v->msg, sizeof v->msg);
+	v->jobs = calloc(VERIFY_COUNT, sizeof *v->jobs);
+	if (!v->jobs)
+		die("calloc", TB_ENOMEM);
+	for (size_t i = 0; i < VERIFY_COUNT; i++) {
+		v->jobs[i].sig = v->sig;
+		v->jobs[i].pk = v->kp.pk.b;
+		v->jobs[i].msg = v->msg;
+		v->jobs[i].len = sizeof v->msg;
+		v->jobs[i].ctx = TB_CTX_ENTRY;
+	}
+}
+
+/* The first VERIFY_COUNT exchanges of the export (repeated if fewer). */
+static void vset_log(struct vset *v, const uint8_t *file, size_t len)
+{
+	memset(v, 0, sizeof *v);
+	v->name = "the log's entries";
+	v->cpu = 1e9;
+	v->jobs = calloc(VERIFY_COUNT, sizeof *v->jobs);
+	v->e = calloc(VERIFY_COUNT, sizeof *v->e);
+	if (!v->jobs || !v->e)
+		die("calloc", TB_ENOMEM);
+	struct tb_export_reader r;
+	enum tb_export_item type;
+	struct tb_view item;
+	size_t n = 0;
+	int err = tb_export_open(&r, file, len);
+	while (!err && n < VERIFY_COUNT && (err = tb_export_next(&r, &type, &item)) > 0) {
+		err = 0;
+		if (type != TB_EXPORT_ENTRY)
+			continue;
+		if ((err = tb_entry_decode(&v->e[n], item.p, item.len)))
+			break;
+		if (v->e[n].kind == TB_KIND_EXCHANGE) {
+			tb_entry_verify_job(&v->jobs[n], &v->e[n]);
+			n++;
+		}
+	}
+	if (err < 0)
+		die("reading the export back", err);
+	/* A short log: its entries over and over. */
+	for (size_t i = n; n && i < VERIFY_COUNT; i++)
+		v->jobs[i] = v->jobs[i % n];
+	if (!n)
+		die("no exchange in the export", TB_ENOTFOUND);
+}
+
+static void vset_free(struct vset *v)
+{
+	free(v->jobs);
+	free(v->e);
+	tb_keypair_wipe(&v->kp);
+}
+
+/* tb_verify_batch of the set on every core, `rounds` times. */
+static void vset_run(struct vset *v, int rounds)
+{
+	for (int round = 0; round < rounds; round++) {
+		double c0 = cpu_now(), t0 = now();
+		int err = tb_verify_batch(v->jobs, VERIFY_COUNT, 0);
+		if (err)
+			die("tb_verify_batch", err);
+		double rate = VERIFY_COUNT / (now() - t0);
+		double cpu = (cpu_now() - c0) / VERIFY_COUNT;
+		v->rate = rate > v->rate ? rate : v->rate;
+		v->cpu = cpu < v->cpu ? cpu : v->cpu;
+	}
+}
+
+/* ---- the export file ---- */
+
+struct xfile {
+	uint8_t *buf;
+	size_t len, cap;
+	uint64_t items;
+	uint64_t rec_bytes;
+};
+
+static struct tb_view str_view(const char *s)
+{
+	struct tb_view v = {(const uint8_t *)s, strlen(s)};
+	return v;
+}
+
+/* Exchange k: pairs of members take turns, each pair's second exchange goes
+ * back, so every balance stays within two hours of zero (as bench_ingest). */
+static void make_exchange(struct tb_exchange *x, uint64_t k, uint32_t members)
+{
+	uint64_t p = k / 2;
+	uint32_t a = 1 + (uint32_t)(p % members);
+	uint32_t off = 1 + (uint32_t)((p / members) % (members - 1));
+	uint32_t b = 1 + (a - 1 + off) % members;
+	uint8_t seed[16], h[TB_HASHLEN];
+	memset(x, 0, sizeof *x);
+	memcpy(seed, "audit-tx", 8);
+	tb_be64_put(seed + 8, k);
+	tb_sha256(h, seed, sizeof seed);
+	memcpy(x->txid, h, TB_TXID_LEN);
+	x->provider = k % 2 ? b : a;
+	x->receiver = k % 2 ? a : b;
+	x->minutes = 15 + (p % 8) * 15;
+	x->category = str_view(categories[p % (sizeof categories / sizeof categories[0])]);
+	tb_sha256(x->memo_hash, x->txid, TB_TXID_LEN);
+	x->date = 20240000 + (1 + (p / 28) % 12) * 100 + 1 + p % 28;
+	x->attested = 1;
+}
+
+static void gen_export(struct xfile *xf, size_t n, uint32_t members,
+		       const struct tb_keypair *community, const struct tb_keypair *mk)
+{
+	xf->cap = 9 + n * (ITEM_HDR + REC_BOUND) + ITEM_HDR + 8;
+	xf->buf = malloc(xf->cap);
+	if (!xf->buf)
+		die("malloc", TB_ENOMEM);
+	tb_export_header(xf->buf);
+	xf->len = 9;
+	xf->items = 0;
+	xf->rec_bytes = 0;
+	uint8_t prev[TB_HASHLEN] = {0};
+	for (size_t i = 0; i < n; i++) {
+		struct tb_entry e;
+		char name[32];
+		memset(&e, 0, sizeof e);
+		e.version = TB_ENTRY_VERSION;
+		memcpy(e.log_id, community->pk.b, TB_KEY_LEN);
+		e.seq = i + 1;
+		memcpy(e.prev, prev, TB_HASHLEN);
+		e.timestamp = 1700000000u + i;
+		if (i == 0) {
+			e.kind = TB_KIND_GENESIS;
+			e.body.genesis.name = str_view("Audit Valley Time Bank");
+			e.body.genesis.floor = -TB_LIMIT_MAX;
+			e.body.genesis.ceiling = 0;
+		} else if (i <= members) {
+			struct tb_member_join *j = &e.body.member_join;
+			e.kind = TB_KIND_MEMBER_JOIN;
+			snprintf(name, sizeof name, "member-%05zu", i);
+			j->member = i;
+			j->name = str_view(name);
+			memcpy(j->key, mk[i - 1].pk.b, TB_KEY_LEN);
+			j->floor = -TB_LIMIT_MAX;
+			j->ceiling = 0;
+		} else {
+			e.kind = TB_KIND_EXCHANGE;
+			make_exchange(&e.body.exchange, i - members - 1, members);
+		}
+		uint8_t *out = xf->buf + xf->len + ITEM_HDR;
+		size_t len;
+		int err = tb_entry_seal(out, xf->cap - xf->len - ITEM_HDR - 13, &len, &e, community);
+		if (err)
+			die("tb_entry_seal", err);
+		tb_export_item_header(xf->buf + xf->len, TB_EXPORT_ENTRY, (uint32_t)len);
+		xf->len += ITEM_HDR + len;
+		xf->items++;
+		xf->rec_bytes += len;
+		tb_entry_hash(prev, out, len);
+	}
+	tb_export_item_header(xf->buf + xf->len, TB_EXPORT_END, 8);
+	tb_be64_put(xf->buf + xf->len + ITEM_HDR, xf->items);
+	xf->len += ITEM_HDR + 8;
+}
+
+/* ---- the audit ---- */
+
+struct vcount {
+	uint64_t n;
+	struct tb_reject first;
+};
+
+static void on_violation(void *ctx, const struct tb_reject *v)
+{
+	struct vcount *c = ctx;
+	if (!c->n++)
+		c->first = *v;
+}
+
+struct audit_result {
+	double secs, cpu, worst;
+	long vcsw, ivcsw; /* context switches: voluntary (waits), involuntary */
+	double add_secs, finish_secs, new_secs, free_secs;
+	uint64_t scratch_bytes;
+};
+
+static void audit_once(const struct xfile *xf, size_t n, struct audit_result *r)
+{
+	char *dir = tb_test_tmpdir("bench-audit");
+	struct vcount vc = {0};
+	struct tb_audit *a;
+	struct tb_audit_summary sum;
+	struct rusage ru0, ru1;
+	getrusage(RUSAGE_SELF, &ru0);
+	double c0 = cpu_now(), t0 = now();
+	int err = tb_audit_new(&a, dir, on_violation, &vc);
+	if (err)
+		die("tb_audit_new", err);
+	tb_audit_set_threads(a, 0);
+	double t1 = now();
+	if ((err = tb_audit_add_export(a, xf->buf, xf->len)))
+		die("tb_audit_add_export", err);
+	double t2 = now();
+	if ((err = tb_audit_finish(a, &sum)))
+		die("tb_audit_finish", err);
+	double t3 = now(), cpu = cpu_now() - c0;
+	getrusage(RUSAGE_SELF, &ru1);
+	char scratch[4200];
+	only_subdir(dir, scratch, sizeof scratch);
+	uint64_t sbytes = dir_bytes(scratch);
+	tb_audit_free(a);
+	double t4 = now();
+	tb_test_rmrf(dir);
+	if (vc.n || sum.violations) {
+		fprintf(stderr, "bench_audit: %" PRIu64 " violations, the first at seq %" PRIu64
+				": %s\n",
+			vc.n, vc.first.seq, vc.first.msg);
+		exit(1);
+	}
+	if (sum.entries != n || sum.logs != 1) {
+		fprintf(stderr, "bench_audit: the audit saw %" PRIu64 " entries in %" PRIu64
+				" logs, not %zu in 1\n",
+			sum.entries, sum.logs, n);
+		exit(1);
+	}
+	double secs = t3 - t0;
+	if (r->secs == 0 || secs < r->secs) {
+		r->secs = secs;
+		r->cpu = cpu;
+		r->new_secs = t1 - t0;
+		r->add_secs = t2 - t1;
+		r->finish_secs = t3 - t2;
+		r->free_secs = t4 - t3;
+		r->scratch_bytes = sbytes;
+		r->vcsw = ru1.ru_nvcsw - ru0.ru_nvcsw;
+		r->ivcsw = ru1.ru_nivcsw - ru0.ru_nivcsw;
+	}
+	r->worst = secs > r->worst ? secs : r->worst;
+}
+
+static unsigned long long parse_arg(const char *arg, unsigned long long min,
+				     unsigned long long max)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (errno || *end || end == arg || v < min || v > max) {
+		fprintf(stderr, "usage: bench_audit [entries (1000..100000000) [runs (1..20)]]\n");
+		exit(2);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	size_t n = argc > 1 ? (size_t)parse_arg(argv[1], 1000, 100000000ull) : DEFAULT_ENTRIES;
+	int runs = argc > 2 ? (int)parse_arg(argv[2], 1, 20) : DEFAULT_RUNS;
+	if (argc > 3)
+		parse_arg("x", 1, 0); /* prints the usage */
+	int err = tb_crypto_init();
+	if (err)
+		die("tb_crypto_init", err);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	uint32_t members = n >= 10 * MEMBERS_MAX ? MEMBERS_MAX : (uint32_t)(n / 10);
+	printf("bench_audit: %zu entries (%u members, attested exchanges), %d run(s), %u cores, "
+	       "scratch store under %s, load average %.2f\n",
+	       n, members, runs, tb_cpu_count(), getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+	       load_avg());
+
+	struct vset vs[2];
+	vset_one(&vs[0]);
+	vset_run(&vs[0], VERIFY_ROUNDS);
+
+	struct tb_keypair community, *mk = calloc(members, sizeof *mk);
+	if (!mk)
+		die("calloc", TB_ENOMEM);
+	tb_test_keypair(&community, 0);
+	for (uint32_t i = 0; i < members; i++)
+		tb_test_keypair(&mk[i], 1 + i);
+	struct xfile xf;
+	double g0 = now();
+	gen_export(&xf, n, members, &community, mk);
+	printf("export: %zu bytes (%.1f MiB, %.0f bytes per record), generated in %.1f s "
+	       "(not timed)\n",
+	       xf.len, (double)xf.len / 1048576.0, (double)xf.rec_bytes / (double)n, now() - g0);
+	for (uint32_t i = 0; i < members; i++)
+		tb_keypair_wipe(&mk[i]);
+	free(mk);
+	tb_keypair_wipe(&community);
+	vset_log(&vs[1], xf.buf, xf.len);
+	vset_run(&vs[1], VERIFY_ROUNDS);
+
+	double rss_before = rss_mib();
+	struct audit_result ar = {0};
+	for (int r = 0; r < runs; r++) {
+		for (int k = 0; k < 2; k++)
+			vset_run(&vs[k], 1);
+		double l = load_avg();
+		audit_once(&xf, n, &ar);
+		for (int k = 0; k < 2; k++)
+			vset_run(&vs[k], VERIFY_ROUNDS);
+		printf("run %d of %d done (load average before it %.2f)\n", r + 1, runs, l);
+	}
+	double peak = peak_rss_mib();
+	free(xf.buf);
+
+	/* The ceiling: the audited log's own signatures. */
+	double rate = (double)n / ar.secs, ratio = rate / vs[1].rate;
+	double cpu_entry = ar.cpu / (double)n;
+	printf("\n");
+	for (int k = 0; k < 2; k++)
+		printf("verify, all cores, %-17s: %9.0f /s, %.1f us cpu each (best of %d batches of "
+		       "%d)\n",
+		       vs[k].name, vs[k].rate, vs[k].cpu * 1e6, 2 * VERIFY_ROUNDS * runs + VERIFY_ROUNDS,
+		       VERIFY_COUNT);
+	printf("audit, all cores                    : %9.0f entries/s  ratio %.2f  target %.2f  %s  "
+	       "(%.2f to the one-message rate)\n",
+	       rate, ratio, TARGET_RATIO, ratio >= TARGET_RATIO ? "MET" : "NOT MET",
+	       rate / vs[0].rate);
+	printf("  best %.2f s of %.2f..%.2f s (cpu %.1f s, %.2f cores busy): new %.3f s, "
+	       "add_export %.2f s, finish %.3f s; free %.2f s (not timed)\n",
+	       ar.secs, ar.secs, ar.worst, ar.cpu, ar.cpu / ar.secs, ar.new_secs, ar.add_secs,
+	       ar.finish_secs, ar.free_secs);
+	printf("  cpu per entry %.1f us = %.2f x a bare verify of the log's entries; context "
+	       "switches %ld voluntary, %ld involuntary\n",
+	       cpu_entry * 1e6, cpu_entry / vs[1].cpu, ar.vcsw, ar.ivcsw);
+	printf("  scratch store %.0f MiB (%.0f bytes per entry); rss %.0f MiB before the audit "
+	       "(the export in memory), peak %.0f MiB\n",
+	       (double)ar.scratch_bytes / 1048576.0, (double)ar.scratch_bytes / (double)n,
+	       rss_before, peak);
+	printf("load average at the end: %.2f\n", load_avg());
+
+	printf("FIGURE verify_allcores_one_msg %.0f verifies/s -\n", vs[0].rate);
+	printf("FIGURE verify_allcores_log_entries %.0f verifies/s -\n", vs[1].rate);
+	printf("FIGURE audit_entries %zu entries -\n", n);
+	printf("FIGURE audit_rate %.0f entries/s -\n", rate);
+	printf("FIGURE audit_ratio_verify_allcores %.2f x_verify >=%.2f\n", ratio, TARGET_RATIO);
+	printf("FIGURE audit_cpu_per_entry_vs_verify %.2f x_verify_cpu -\n", cpu_entry / vs[1].cpu);
+	printf("FIGURE audit_peak_rss %.0f MiB -\n", peak);
+	printf("FIGURE audit_rss_increase %.0f MiB -\n", peak - rss_before);
+	printf("FIGURE audit_scratch_bytes_per_entry %.0f bytes -\n",
+	       (double)ar.scratch_bytes / (double)n);
+	for (int k = 0; k < 2; k++)
+		vset_free(&vs[k]);
+	return 0;
+}

@@ -1,0 +1,590 @@
+/*
+ * bench_ingest.c: how fast a node takes in verified entries from a peer,
+ * against the machine's bare Ed25519 verify rate measured in the same run
+ * (DESIGN.md section 8: ingest close to the bare verify rate).
+ *
+ * It measures tb_verify on one core, pre-generates a community log (genesis,
+ * a few hundred members, then exchanges) in two variants, coordinator-attested
+ * (one signature per entry) and member-signed (three), and times
+ * tb_store_append into fresh durable stores (flags 0, sync on) in groups of
+ * 1000 records, first with one verify thread, then with one per core. The
+ * ceiling of an ingest is the one-core verify rate divided by the signatures
+ * per entry. It prints a table and one `FIGURE name value unit target` line
+ * per figure, which scripts/bench collects. Generation is never timed. Any
+ * unexpected error exits non-zero; a missed target does not.
+ *
+ * Shared or virtual machines change speed from one second to the next, so
+ * every figure is the best of a few runs, and the verify rate is sampled
+ * again before each run: the ratios compare best with best.
+ *
+ * Usage: bench_ingest [entries [runs]]   (defaults 100000 and 3)
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/vfs.h>
+#include <time.h>
+
+#include "tb_store.h"
+#include "testutil.h"
+
+#define DEFAULT_ENTRIES 100000
+#define DEFAULT_RUNS 3
+#define GROUP 1000
+#define MEMBERS_MAX 300
+#define VERIFY_MSG_LEN 150
+#define VERIFY_COUNT 10000
+#define VERIFY_ROUNDS 3
+/* Generous bound on one generated record (a member-signed exchange is ~330). */
+#define REC_BOUND 512
+
+#define TARGET_ONE_CORE 0.80
+#define TARGET_ALL_CORES 1.60
+
+_Static_assert(GROUP <= TB_APPEND_MAX, "group larger than one append takes");
+
+/* A pre-generated log: records back to back in buf, views into it. */
+struct corpus {
+	const char *name;  /* "attested", "member-signed" */
+	const char *key;   /* figure name part */
+	uint8_t *buf;
+	size_t len;
+	size_t cap;
+	struct tb_view *recs;
+	size_t n;
+	uint64_t sigs;     /* signatures to verify over the whole log */
+};
+
+struct ingest_result {
+	double secs;     /* the fastest run */
+	double cpu_secs; /* its user + system time, all threads */
+	double worst;    /* the slowest run */
+	uint64_t bytes;  /* tb_store_size after the ingest */
+};
+
+static const char *const categories[] = {
+	"gardening", "childcare", "repairs", "transport", "tutoring", "cooking",
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_now(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "bench_ingest: %s: %s (%d)\n", what,
+		err ? tb_strerror(err) : "failed", err);
+	exit(1);
+}
+
+/* Load average over the last minute: other work on the machine skews every
+ * figure here, the all-cores ones most. -1 if unknown. */
+static double load_avg(void)
+{
+	double l = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
+static const char *tmp_base(void)
+{
+	const char *base = getenv("TMPDIR");
+	return base && *base ? base : "/tmp";
+}
+
+/* A fresh directory under $TMPDIR or /tmp (malloc'd, for tb_test_rmrf). */
+static char *make_tmpdir(const char *tag)
+{
+	char *path = malloc(4096);
+	if (!path)
+		die("malloc", TB_ENOMEM);
+	snprintf(path, 4096, "%s/tally-bench-%s-XXXXXX", tmp_base(), tag);
+	if (!mkdtemp(path)) {
+		fprintf(stderr, "bench_ingest: mkdtemp %s: %s\n", path,
+			strerror(errno));
+		exit(1);
+	}
+	return path;
+}
+
+/* Name of the file system under dir: sync on tmpfs would cost nothing. */
+static const char *fs_name(const char *dir)
+{
+	struct statfs st;
+	if (statfs(dir, &st) != 0)
+		return "unknown fs";
+	switch ((unsigned long)st.f_type) {
+	case 0xEF53UL:
+		return "ext4";
+	case 0x01021994UL:
+		return "tmpfs (sync costs nothing)";
+	case 0x58465342UL:
+		return "xfs";
+	case 0x9123683EUL:
+		return "btrfs";
+	case 0x794C7630UL:
+		return "overlayfs";
+	case 0x2FC12FC1UL:
+		return "zfs";
+	}
+	return "other fs";
+}
+
+/* ---- 1. bare verify rate ---- */
+
+/* One signed message of about an entry's size, verified over and over. */
+struct vsample {
+	struct tb_keypair kp;
+	uint8_t msg[VERIFY_MSG_LEN];
+	uint8_t sig[TB_SIG_LEN];
+	struct tb_verify_job *jobs; /* VERIFY_COUNT jobs of it */
+};
+
+static void vsample_init(struct vsample *v)
+{
+	for (size_t i = 0; i < sizeof v->msg; i++)
+		v->msg[i] = (uint8_t)(i * 31 + 7);
+	tb_test_keypair(&v->kp, 9999);
+	tb_sign(v->sig, &v->kp, TB_CTX_ENTRY, v->msg, sizeof v->msg);
+	v->jobs = calloc(VERIFY_COUNT, sizeof *v->jobs);
+	if (!v->jobs)
+		die("calloc", TB_ENOMEM);
+	for (size_t i = 0; i < VERIFY_COUNT; i++) {
+		v->jobs[i].sig = v->sig;
+		v->jobs[i].pk = v->kp.pk.b;
+		v->jobs[i].msg = v->msg;
+		v->jobs[i].len = sizeof v->msg;
+		v->jobs[i].ctx = TB_CTX_ENTRY;
+	}
+	for (int i = 0; i < VERIFY_COUNT / 20; i++) /* warm up */
+		if (tb_verify(v->sig, v->kp.pk.b, TB_CTX_ENTRY, v->msg, sizeof v->msg))
+			die("tb_verify (warm-up)", TB_EBADSIG);
+}
+
+static void vsample_deinit(struct vsample *v)
+{
+	free(v->jobs);
+	tb_keypair_wipe(&v->kp);
+}
+
+/*
+ * tb_verify on this thread, the best of `rounds` rounds: the machine's rate,
+ * not a moment when a neighbour took the core, sets the ceiling.
+ */
+static double verify_one_core(const struct vsample *v, int rounds)
+{
+	double best = 0;
+	for (int round = 0; round < rounds; round++) {
+		double t0 = now();
+		for (int i = 0; i < VERIFY_COUNT; i++)
+			if (tb_verify(v->sig, v->kp.pk.b, TB_CTX_ENTRY, v->msg,
+				      sizeof v->msg))
+				die("tb_verify", TB_EBADSIG);
+		double rate = VERIFY_COUNT / (now() - t0);
+		if (rate > best)
+			best = rate;
+	}
+	return best;
+}
+
+/* tb_verify_batch on every core in groups as ingest calls it (so thread
+ * start-up counts alike): what all cores give at best. */
+static double verify_all_cores(struct vsample *v, int rounds)
+{
+	double best = 0;
+	for (int round = 0; round < rounds; round++) {
+		double t0 = now();
+		for (size_t off = 0; off < VERIFY_COUNT; off += GROUP) {
+			size_t k = VERIFY_COUNT - off < GROUP ? VERIFY_COUNT - off
+							      : GROUP;
+			int err = tb_verify_batch(v->jobs + off, k, 0);
+			if (err)
+				die("tb_verify_batch", err);
+		}
+		double rate = VERIFY_COUNT / (now() - t0);
+		if (rate > best)
+			best = rate;
+	}
+	return best;
+}
+
+/* ---- 2. the community log ---- */
+
+static void corpus_add(struct corpus *c, struct tb_entry *e,
+		       const struct tb_keypair *kp, uint8_t prev[TB_HASHLEN])
+{
+	size_t len;
+	uint8_t *out = c->buf + c->len;
+	int err = tb_entry_seal(out, c->cap - c->len, &len, e, kp);
+	if (err)
+		die("tb_entry_seal", err);
+	c->recs[c->n].p = out;
+	c->recs[c->n].len = len;
+	c->n++;
+	c->len += len;
+	c->sigs++;
+	tb_entry_hash(prev, out, len);
+}
+
+static struct tb_view str_view(const char *s)
+{
+	struct tb_view v = {(const uint8_t *)s, strlen(s)};
+	return v;
+}
+
+/*
+ * Exchange k of the log: pairs of members take turns, and each pair's second
+ * exchange goes back the other way, so every balance stays within an hour or
+ * two of zero whatever the length of the log. Deterministic: the same count
+ * gives the same log.
+ */
+static void make_exchange(struct tb_exchange *x, uint64_t k, uint32_t members)
+{
+	uint64_t p = k / 2;
+	uint32_t a = 1 + (uint32_t)(p % members);
+	uint32_t off = 1 + (uint32_t)((p / members) % (members - 1));
+	uint32_t b = 1 + (a - 1 + off) % members;
+	uint8_t seed[16], h[TB_HASHLEN];
+	memset(x, 0, sizeof *x);
+	/* Random-looking, as the command line's tb_random txids are: the txid
+	 * index then takes inserts all over its tree, not appends. */
+	memcpy(seed, "bench-tx", 8);
+	tb_be64_put(seed + 8, k);
+	tb_sha256(h, seed, sizeof seed);
+	memcpy(x->txid, h, TB_TXID_LEN);
+	x->provider = k % 2 ? b : a;
+	x->receiver = k % 2 ? a : b;
+	x->minutes = 15 + (p % 8) * 15;
+	x->category = str_view(categories[p % (sizeof categories /
+						sizeof categories[0])]);
+	tb_sha256(x->memo_hash, x->txid, TB_TXID_LEN);
+	x->date = 20240000 + (1 + (p / 28) % 12) * 100 + 1 + p % 28;
+}
+
+static void gen_log(struct corpus *c, size_t n, uint32_t members,
+		    bool member_signed, const struct tb_keypair *community,
+		    const struct tb_keypair *mk)
+{
+	uint8_t prev[TB_HASHLEN] = {0};
+	c->cap = n * REC_BOUND;
+	c->buf = malloc(c->cap);
+	c->recs = calloc(n, sizeof *c->recs);
+	if (!c->buf || !c->recs)
+		die("malloc", TB_ENOMEM);
+	c->len = c->n = 0;
+	c->sigs = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct tb_entry e;
+		memset(&e, 0, sizeof e);
+		e.version = TB_ENTRY_VERSION;
+		memcpy(e.log_id, community->pk.b, TB_KEY_LEN);
+		e.seq = i + 1;
+		memcpy(e.prev, prev, TB_HASHLEN);
+		e.timestamp = 1700000000u + i;
+		char name[32];
+		uint8_t psig[TB_SIGLEN], rsig[TB_SIGLEN];
+		if (i == 0) {
+			e.kind = TB_KIND_GENESIS;
+			e.body.genesis.name = str_view("Bench Valley Time Bank");
+			e.body.genesis.floor = -TB_LIMIT_MAX;
+			e.body.genesis.ceiling = 0;
+		} else if (i <= members) {
+			struct tb_member_join *j = &e.body.member_join;
+			e.kind = TB_KIND_MEMBER_JOIN;
+			snprintf(name, sizeof name, "member-%05zu", i);
+			j->member = i;
+			j->name = str_view(name);
+			memcpy(j->key, mk[i - 1].pk.b, TB_KEY_LEN);
+			j->floor = -TB_LIMIT_MAX;
+			j->ceiling = 0;
+		} else {
+			struct tb_exchange *x = &e.body.exchange;
+			e.kind = TB_KIND_EXCHANGE;
+			make_exchange(x, i - members - 1, members);
+			x->attested = member_signed ? 0 : 1;
+			if (member_signed) {
+				struct tb_exchange_terms t;
+				memcpy(t.log_id, e.log_id, TB_KEY_LEN);
+				memcpy(t.txid, x->txid, TB_TXID_LEN);
+				t.provider = x->provider;
+				t.receiver = x->receiver;
+				t.minutes = x->minutes;
+				t.category = x->category;
+				memcpy(t.memo_hash, x->memo_hash, TB_HASHLEN);
+				t.date = x->date;
+				uint8_t terms[TB_ENTRY_MAX];
+				size_t tlen;
+				int err = tb_terms_encode(terms, sizeof terms, &tlen,
+							  &tb_def_exchange_terms, &t);
+				if (err)
+					die("tb_terms_encode", err);
+				tb_sign(psig, &mk[x->provider - 1], TB_CTX_EXCHANGE,
+					terms, tlen);
+				tb_sign(rsig, &mk[x->receiver - 1], TB_CTX_EXCHANGE,
+					terms, tlen);
+				x->provider_sig.p = psig;
+				x->provider_sig.len = TB_SIGLEN;
+				x->receiver_sig.p = rsig;
+				x->receiver_sig.len = TB_SIGLEN;
+				c->sigs += 2;
+			}
+		}
+		corpus_add(c, &e, community, prev);
+	}
+}
+
+static void corpus_free(struct corpus *c)
+{
+	free(c->buf);
+	free(c->recs);
+	c->buf = NULL;
+	c->recs = NULL;
+}
+
+/* ---- 3. ingest ---- */
+
+/* Ingests the log into a fresh durable store; keeps the fastest run in r. */
+static void ingest(const struct corpus *c, unsigned threads,
+		   const uint8_t log_id[TB_KEY_LEN], struct ingest_result *r)
+{
+	char *dir = make_tmpdir(c->key);
+	struct tb_store *s;
+	int err = tb_store_open(&s, dir, 0);
+	if (err)
+		die("tb_store_open", err);
+	tb_store_set_threads(s, threads);
+
+	double c0 = cpu_now(), t0 = now();
+	for (size_t off = 0; off < c->n; off += GROUP) {
+		size_t k = c->n - off < GROUP ? c->n - off : GROUP, acc = 0;
+		struct tb_reject rej;
+		err = tb_store_append(s, c->recs + off, k, &acc, &rej);
+		if (err || acc != k) {
+			fprintf(stderr,
+				"bench_ingest: %s: group at %zu: %zu of %zu accepted: "
+				"%s (seq %" PRIu64 ": %s)\n",
+				c->name, off, acc, k, tb_strerror(err), rej.seq,
+				rej.msg);
+			exit(1);
+		}
+	}
+	double secs = now() - t0, cpu = cpu_now() - c0;
+	if (r->secs == 0 || secs < r->secs) {
+		r->secs = secs;
+		r->cpu_secs = cpu;
+	}
+	if (secs > r->worst)
+		r->worst = secs;
+
+	if ((err = tb_store_size(s, &r->bytes)))
+		die("tb_store_size", err);
+	struct tb_head h;
+	if ((err = tb_store_head(s, log_id, &h)))
+		die("tb_store_head", err);
+	if (h.seq != c->n) {
+		fprintf(stderr, "bench_ingest: %s: head is %" PRIu64 ", not %zu\n",
+			c->name, h.seq, c->n);
+		exit(1);
+	}
+	tb_store_free(s);
+	tb_test_rmrf(dir);
+}
+
+/* ---- 4./5. report ---- */
+
+struct figure {
+	char name[64];
+	double value;
+	const char *unit;
+	int prec;      /* digits after the point */
+	double target; /* >= target; 0: none */
+};
+
+#define FIGURES_MAX 32
+static struct figure figures[FIGURES_MAX];
+static size_t nfigures;
+
+static void figure(const char *name, double value, const char *unit,
+		   int prec, double target)
+{
+	TB_ASSERT(nfigures < FIGURES_MAX);
+	struct figure *f = &figures[nfigures++];
+	snprintf(f->name, sizeof f->name, "%s", name);
+	f->value = value;
+	f->unit = unit;
+	f->prec = prec;
+	f->target = target;
+}
+
+static const char *met(double value, double target)
+{
+	return value >= target ? "MET" : "NOT MET";
+}
+
+static void report_variant(const struct corpus *c, double verify1,
+			   const struct ingest_result *one,
+			   const struct ingest_result *all)
+{
+	double spe = (double)c->sigs / (double)c->n;
+	double ceiling = verify1 / spe;
+	double rate1 = (double)c->n / one->secs, rate_all = (double)c->n / all->secs;
+	double ratio1 = rate1 / ceiling, ratio_all = rate_all / ceiling;
+	char label[64];
+
+	printf("%-14s 1 core      : %9.0f entries/s  ceiling %7.0f  ratio %.2f  target %.2f  %s\n",
+	       c->name, rate1, ceiling, ratio1, TARGET_ONE_CORE,
+	       met(ratio1, TARGET_ONE_CORE));
+	printf("%-14s all cores   : %9.0f entries/s  (to one-core ceiling) ratio %.2f  target %.2f  %s\n",
+	       c->name, rate_all, ratio_all, TARGET_ALL_CORES,
+	       met(ratio_all, TARGET_ALL_CORES));
+	printf("%-14s             : %.3f signatures/entry; best %.1f s (cpu %.1f s) of %.1f..%.1f s on 1 core, %.1f s (cpu %.1f s) of %.1f..%.1f s on all\n",
+	       c->name, spe, one->secs, one->cpu_secs, one->secs, one->worst,
+	       all->secs, all->cpu_secs, all->secs, all->worst);
+
+	double per_entry = (double)one->bytes / (double)c->n;
+	double rec = (double)c->len / (double)c->n;
+	printf("%-14s store       : %.0f bytes per stored entry (%.2f x the record), %.0f MiB per million entries, record %.0f bytes\n",
+	       c->name, per_entry, per_entry / rec, per_entry * 1e6 / 1048576.0, rec);
+	if (all->bytes != one->bytes)
+		printf("%-14s store       : (all-cores store: %" PRIu64 " bytes)\n",
+		       c->name, all->bytes);
+
+	snprintf(label, sizeof label, "ingest_%s_1core", c->key);
+	figure(label, rate1, "entries/s", 0, 0);
+	snprintf(label, sizeof label, "ingest_%s_1core_ratio", c->key);
+	figure(label, ratio1, "x_ceiling", 2, TARGET_ONE_CORE);
+	snprintf(label, sizeof label, "ingest_%s_allcores", c->key);
+	figure(label, rate_all, "entries/s", 0, 0);
+	snprintf(label, sizeof label, "ingest_%s_allcores_ratio", c->key);
+	figure(label, ratio_all, "x_1core_ceiling", 2, TARGET_ALL_CORES);
+	snprintf(label, sizeof label, "store_%s_bytes_per_entry", c->key);
+	figure(label, per_entry, "bytes", 0, 0);
+	snprintf(label, sizeof label, "store_%s_mib_per_million", c->key);
+	figure(label, per_entry * 1e6 / 1048576.0, "MiB", 0, 0);
+	snprintf(label, sizeof label, "record_%s_bytes", c->key);
+	figure(label, rec, "bytes", 0, 0);
+}
+
+static void print_figures(void)
+{
+	for (size_t i = 0; i < nfigures; i++) {
+		const struct figure *f = &figures[i];
+		char v[32], t[32];
+		snprintf(v, sizeof v, "%.*f", f->prec, f->value);
+		if (f->target > 0)
+			snprintf(t, sizeof t, ">=%.2f", f->target);
+		else
+			snprintf(t, sizeof t, "-");
+		printf("FIGURE %s %s %s %s\n", f->name, v, f->unit, t);
+	}
+}
+
+static unsigned long long parse_arg(const char *arg, unsigned long long min,
+				     unsigned long long max)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (errno || *end || end == arg || v < min || v > max) {
+		fprintf(stderr, "usage: bench_ingest [entries (20..100000000) "
+				"[runs (1..20)]]\n");
+		exit(2);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	size_t n = argc > 1 ? (size_t)parse_arg(argv[1], 20, 100000000ull)
+			    : DEFAULT_ENTRIES;
+	int runs = argc > 2 ? (int)parse_arg(argv[2], 1, 20) : DEFAULT_RUNS;
+	int err = tb_crypto_init();
+	if (err)
+		die("tb_crypto_init", err);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	uint32_t members = n >= 10 * MEMBERS_MAX ? MEMBERS_MAX : (uint32_t)(n / 10);
+	printf("bench_ingest: %zu entries (%u members), groups of %d, sync on, "
+	       "best of %d runs, machine: %u cores, store under %s (%s)\n",
+	       n, members, GROUP, runs, tb_cpu_count(), tmp_base(),
+	       fs_name(tmp_base()));
+	double load = load_avg();
+	if (load >= 0.5)
+		printf("warning: load average %.2f before the run: other work "
+		       "skews these figures\n", load);
+
+	struct vsample vs;
+	vsample_init(&vs);
+	double verify1 = verify_one_core(&vs, VERIFY_ROUNDS);
+	double verify_all = verify_all_cores(&vs, VERIFY_ROUNDS);
+
+	struct tb_keypair community, *mk = calloc(members, sizeof *mk);
+	if (!mk)
+		die("calloc", TB_ENOMEM);
+	tb_test_keypair(&community, 0);
+	for (uint32_t i = 0; i < members; i++)
+		tb_test_keypair(&mk[i], 1 + i);
+
+	struct corpus variants[2] = {
+		{.name = "attested", .key = "attested"},
+		{.name = "member-signed", .key = "member_signed"},
+	};
+	struct ingest_result one[2], all[2];
+	memset(one, 0, sizeof one);
+	memset(all, 0, sizeof all);
+	for (int v = 0; v < 2; v++) {
+		struct corpus *c = &variants[v];
+		double g0 = now();
+		gen_log(c, n, members, v == 1, &community, mk);
+		printf("%-14s: generated in %.1f s (not timed)\n", c->name,
+		       now() - g0);
+		/* The verify rates are sampled again before each run: the
+		 * ceiling is the best the machine gave during the whole run. */
+		for (int r = 0; r < runs; r++) {
+			double x = verify_one_core(&vs, 1);
+			verify1 = x > verify1 ? x : verify1;
+			ingest(c, 1, community.pk.b, &one[v]);
+			x = verify_all_cores(&vs, 1);
+			verify_all = x > verify_all ? x : verify_all;
+			ingest(c, 0, community.pk.b, &all[v]);
+			printf("%-14s: run %d of %d done\n", c->name, r + 1, runs);
+		}
+		corpus_free(c);
+	}
+	vsample_deinit(&vs);
+	for (uint32_t i = 0; i < members; i++)
+		tb_keypair_wipe(&mk[i]);
+	free(mk);
+	tb_keypair_wipe(&community);
+
+	printf("\nverify (1 core)             : %9.0f /s   (best of %d x %d verifies of %d bytes, tb_verify)\n",
+	       verify1, VERIFY_ROUNDS + 2 * runs, VERIFY_COUNT, VERIFY_MSG_LEN);
+	printf("verify (all cores, batch)   : %9.0f /s   (%.2f x one core, tb_verify_batch in groups of %d)\n",
+	       verify_all, verify_all / verify1, GROUP);
+	figure("verify_1core", verify1, "verifies/s", 0, 0);
+	figure("verify_allcores_batch", verify_all, "verifies/s", 0, 0);
+	for (int v = 0; v < 2; v++)
+		report_variant(&variants[v], verify1, &one[v], &all[v]);
+	print_figures();
+	return 0;
+}
