@@ -173,12 +173,15 @@ int tb_reject_set(struct tb_reject *rej, int err, const uint8_t *log_id,
 }
 
 #define TB_MERKLE_KEY_LEN 13
+/* Keyed by the subtree's first leaf, then level, so the nodes an append
+ * creates sort at the end of the log's range (appends touch the last pages
+ * instead of one page per level). */
 static void merkle_key(uint8_t k[TB_MERKLE_KEY_LEN], uint32_t lognum,
 		       unsigned level, uint64_t index)
 {
 	tb_be32_put(k, lognum);
-	k[4] = (uint8_t)level;
-	tb_be64_put(k + 5, index);
+	tb_be64_put(k + 4, index << level);
+	k[12] = (uint8_t)level;
 }
 
 int tb_merkle_get_db(void *ctx, unsigned level, uint64_t index,
