@@ -8,6 +8,7 @@
 #include "daemon.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,9 @@ int main(int argc, char **argv)
 	}
 	if (tb_crypto_init())
 		return 3;
+	/* A peer that vanishes mid-write must be an error on that connection,
+	 * not a signal that kills the node (libuv leaves SIGPIPE alone). */
+	signal(SIGPIPE, SIG_IGN);
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	n.data = data;
 	int rc = load(&n, pass_file);
