@@ -11,23 +11,10 @@
 
 #include "mpack.h"
 
-#define TB__FIELD_UINT(S, n, a, b) {#n, TB_FT_UINT, offsetof(S, n), a, b},
-#define TB__FIELD_INT(S, n, a, b) {#n, TB_FT_INT, offsetof(S, n), a, b},
-#define TB__FIELD_FIXED(S, n, a, b) {#n, TB_FT_FIXED, offsetof(S, n), a, b},
-#define TB__FIELD_BIN(S, n, a, b) {#n, TB_FT_BIN, offsetof(S, n), a, b},
-#define TB__FIELD_STR(S, n, a, b) {#n, TB_FT_STR, offsetof(S, n), a, b},
-#define TB__FIELD(S, t, n, a, b) TB__FIELD_##t(S, n, a, b)
 
-#define TB__TABLE_KIND(UP, low, num)                                           \
-	static const struct tb_field tb__fields_##low[] = {                    \
-		TB_FIELDS_##UP(TB__FIELD, struct tb_##low)};                   \
-	const struct tb_msgdef tb_def_##low = {                                \
-		#low, num, tb__fields_##low,                                   \
-		sizeof tb__fields_##low / sizeof tb__fields_##low[0],          \
-		sizeof(struct tb_##low)};
-TB_ENTRY_KINDS(TB__TABLE_KIND)
+TB_ENTRY_KINDS(TB__MSGDEF)
 
-#define TB__TABLE_MSG(UP, low) TB__TABLE_KIND(UP, low, 0)
+#define TB__TABLE_MSG(UP, low) TB__MSGDEF(UP, low, 0)
 TB_OTHER_MESSAGES(TB__TABLE_MSG)
 
 const struct tb_msgdef *tb_kind_def(uint64_t kind)

@@ -8,21 +8,7 @@
 
 #include "mpack.h"
 
-#define TB__FIELD_UINT(S, n, a, b) {#n, TB_FT_UINT, offsetof(S, n), a, b},
-#define TB__FIELD_INT(S, n, a, b) {#n, TB_FT_INT, offsetof(S, n), a, b},
-#define TB__FIELD_FIXED(S, n, a, b) {#n, TB_FT_FIXED, offsetof(S, n), a, b},
-#define TB__FIELD_BIN(S, n, a, b) {#n, TB_FT_BIN, offsetof(S, n), a, b},
-#define TB__FIELD_STR(S, n, a, b) {#n, TB_FT_STR, offsetof(S, n), a, b},
-#define TB__FIELD(S, t, n, a, b) TB__FIELD_##t(S, n, a, b)
-
-#define TB__TABLE_PEER(UP, low, num)                                           \
-	static const struct tb_field tb__fields_##low[] = {                    \
-		TB_FIELDS_##UP(TB__FIELD, struct tb_##low)};                   \
-	const struct tb_msgdef tb_def_##low = {                                \
-		#low, num, tb__fields_##low,                                   \
-		sizeof tb__fields_##low / sizeof tb__fields_##low[0],          \
-		sizeof(struct tb_##low)};
-TB_PEER_MESSAGES(TB__TABLE_PEER)
+TB_PEER_MESSAGES(TB__MSGDEF)
 
 const struct tb_msgdef *tb_peer_def(uint64_t type)
 {
