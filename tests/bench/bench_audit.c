@@ -471,6 +471,7 @@ int main(int argc, char **argv)
 
 	/* The ceiling: the audited log's own signatures. */
 	double rate = (double)n / ar.secs, ratio = rate / vs[1].rate;
+	ratio = (double)(long)(ratio * 100 + 0.5) / 100; /* as printed and judged */
 	double cpu_entry = ar.cpu / (double)n;
 	printf("\n");
 	for (int k = 0; k < 2; k++)

@@ -23,13 +23,17 @@
  *
  * Heads are read from each node's ledger opened read-only in this process,
  * polled every few milliseconds. Every daemon dies with this process
- * (fed.c), and every one started is killed at exit or on a signal. It prints
+ * (fed.c), and every one started is killed, and the node trees removed, at
+ * exit or on SIGINT, SIGTERM or SIGHUP ($TB_KEEP keeps the trees). It prints
  * a table and one `FIGURE name value unit target` line per figure for
  * scripts/bench. Any unexpected error exits non-zero; a missed target does
  * not.
  *
  * Binaries: $TALLY_BIN and $TALLYD_BIN, else ../node/tally and
- * ../node/tallyd next to this executable (the build tree's layout).
+ * ../node/tallyd next to this executable (the build tree's layout). They
+ * must be built from the same sources as this benchmark: it writes A's log
+ * with the library linked here into a ledger `tally init` made, so a stale
+ * tally shows up as "stored data is corrupt" when A is filled.
  *
  * Usage: bench_fed [entries [ingest_rate [runs]]]
  *   entries      A's log for the catch-up (default 100000)
@@ -146,10 +150,20 @@ struct figure {
 static struct figure figures[FIGURES_MAX];
 static size_t nfigures;
 
+/* v as printed with prec digits after the point: targets are judged on
+ * that, as scripts/bench judges the FIGURE lines. */
+static double rounded(double v, int prec)
+{
+	char b[64];
+	snprintf(b, sizeof b, "%.*f", prec, v);
+	return strtod(b, NULL);
+}
+
 static void figure(const char *name, double value, const char *unit, int prec,
 		   const char *op, double target)
 {
 	TB_ASSERT(nfigures < FIGURES_MAX);
+	value = rounded(value, prec);
 	struct figure *f = &figures[nfigures++];
 	snprintf(f->name, sizeof f->name, "%s", name);
 	f->value = value;
@@ -194,6 +208,7 @@ static void print_figures(void)
 /* ---- every daemon dies with us ---- */
 
 static struct tb_fed *feds[4];
+static bool keep_trees; /* $TB_KEEP, read before any signal */
 
 static void on_exit_cleanup(void)
 {
@@ -205,11 +220,29 @@ static void on_exit_cleanup(void)
 
 static void on_signal(int sig)
 {
-	/* Only async-signal-safe calls: the trees may stay behind. */
+	/* Only async-signal-safe calls: kill and reap the daemons, then
+	 * remove the trees with rm (unless $TB_KEEP). */
 	for (size_t i = 0; i < sizeof feds / sizeof *feds; i++)
 		for (size_t j = 0; feds[i] && j < feds[i]->n; j++)
 			if (feds[i]->node[j].pid > 0)
 				kill(feds[i]->node[j].pid, SIGKILL);
+	for (size_t i = 0; i < sizeof feds / sizeof *feds; i++)
+		for (size_t j = 0; feds[i] && j < feds[i]->n; j++)
+			if (feds[i]->node[j].pid > 0)
+				while (waitpid(feds[i]->node[j].pid, NULL, 0) < 0 && errno == EINTR)
+					;
+	for (size_t i = 0; !keep_trees && i < sizeof feds / sizeof *feds; i++) {
+		if (!feds[i] || !feds[i]->root)
+			continue;
+		pid_t pid = fork();
+		if (pid == 0) {
+			execl("/bin/rm", "rm", "-rf", feds[i]->root, (char *)NULL);
+			_exit(127);
+		}
+		if (pid > 0)
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+	}
 	_exit(128 + sig);
 }
 
@@ -674,6 +707,17 @@ struct catchup_out {
 	double rec_bytes; /* mean record length */
 };
 
+static double cpu_self(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU seconds of the last local_ingest. */
+static double local_ingest_cpu;
+
 /* The records into a fresh durable store (all cores) in groups; seconds. */
 static double local_ingest(const struct recs *r, size_t group)
 {
@@ -683,7 +727,9 @@ static double local_ingest(const struct recs *r, size_t group)
 	if (err)
 		die("tb_store_open (local ingest)", err);
 	tb_store_set_threads(s, 0);
+	double c0 = cpu_self();
 	double secs = append_groups_of(s, r->v, 0, r->n, group, "local ingest");
+	local_ingest_cpu = cpu_self() - c0;
 	tb_store_free(s);
 	tb_test_rmrf(dir);
 	return secs;
@@ -691,6 +737,7 @@ static double local_ingest(const struct recs *r, size_t group)
 
 struct catchup_run {
 	double secs, up, first, xfer; /* from start: done; up; first entries */
+	double cpu_a, cpu_b;          /* CPU seconds of A and the new node */
 	uint64_t in, out;             /* the new node's status: bytes from/to A */
 };
 
@@ -702,6 +749,7 @@ static void catchup_once(struct tb_fed *f, size_t a, size_t b, uint64_t total,
 	tb_fed_link(f, b, a);
 	struct tb_store *bs = open_ledger(f->node[b].data, TB_STORE_RDONLY);
 	uint8_t got[TB_HASHLEN];
+	double cpu_a0 = proc_cpu(f->node[a].pid);
 	double t0 = now(), t_up = 0, t_first = 0, t_done = 0;
 	tb_fed_spawn(f, b, NULL);
 	uint64_t last_check = 0;
@@ -714,6 +762,8 @@ static void catchup_once(struct tb_fed *f, size_t a, size_t b, uint64_t total,
 			if (memcmp(got, want, TB_HASHLEN))
 				die("the new node holds another head of A's log", TB_ECORRUPT);
 			t_done = t;
+			cr->cpu_b = proc_cpu(f->node[b].pid);
+			cr->cpu_a = proc_cpu(f->node[a].pid) - cpu_a0;
 			break;
 		}
 		if (!t_up) {
@@ -816,15 +866,17 @@ static void bench_catchup(size_t n, double ingest_arg, int runs, struct catchup_
 	double worst = 0;
 	for (int k = 0; k < runs; k++) {
 		double l = load_avg();
-		double ing_s = local_ingest(&r, GROUP);
+		double ing_s = local_ingest(&r, GROUP), ing_cpu = local_ingest_cpu;
 		ing_best = ing_best == 0 || ing_s < ing_best ? ing_s : ing_best;
 		ing_worst = ing_s > ing_worst ? ing_s : ing_worst;
 		size_t b = 1 + (size_t)k;
 		catchup_once(f, A, b, total, want, &cr);
-		printf("run %d (load average %.2f): local ingest %.2f s (%.0f/s); node %zu caught up "
-		       "in %.2f s (%.0f/s): up %.2f s, first entries %.2f s, transfer %.2f s\n",
-		       k + 1, l, ing_s, (double)total / ing_s, b, cr.secs,
-		       (double)total / cr.secs, cr.up, cr.first - cr.up, cr.xfer);
+		printf("run %d (load average %.2f): local ingest %.2f s (%.0f/s, cpu %.1f s, %.2f "
+		       "cores); node %zu caught up in %.2f s (%.0f/s): up %.2f s, first entries "
+		       "%.2f s, transfer %.2f s; cpu: it %.1f s (%.2f cores), A %.1f s\n",
+		       k + 1, l, ing_s, (double)total / ing_s, ing_cpu, ing_cpu / ing_s, b, cr.secs,
+		       (double)total / cr.secs, cr.up, cr.first - cr.up, cr.xfer, cr.cpu_b,
+		       cr.cpu_b / cr.secs, cr.cpu_a);
 		if (best.secs == 0 || cr.secs < best.secs)
 			best = cr;
 		worst = cr.secs > worst ? cr.secs : worst;
@@ -837,8 +889,8 @@ static void bench_catchup(size_t n, double ingest_arg, int runs, struct catchup_
 	double fr_s = local_ingest(&r, frame_recs);
 	double frame_rate = (double)total / fr_s;
 	printf("local ingest in groups of %zu (one full ENTRIES frame, as tallyd appends): "
-	       "%.2f s, %.0f entries/s\n",
-	       frame_recs, fr_s, frame_rate);
+	       "%.2f s, %.0f entries/s (cpu %.1f s, %.2f cores)\n",
+	       frame_recs, fr_s, frame_rate, local_ingest_cpu, local_ingest_cpu / fr_s);
 	recs_free(&r);
 
 	double ingest_rate = (double)total / ing_best, rate = (double)total / best.secs;
@@ -861,7 +913,7 @@ static void bench_catchup(size_t n, double ingest_arg, int runs, struct catchup_
 	       "(anon %.1f)\n",
 	       a_rss / 1024.0, a_anon / 1024.0, b_rss / 1024.0, b_anon / 1024.0);
 
-	double ratio = rate / ingest_rate;
+	double ratio = rounded(rate / ingest_rate, 2);
 	printf("catch-up / local ingest: %.2f (target %.2f) %s\n", ratio, TARGET_CATCHUP_RATIO,
 	       ratio >= TARGET_CATCHUP_RATIO ? "MET" : "NOT MET");
 	figure("catchup_entries", (double)total, "entries", 0, NULL, 0);
@@ -1212,6 +1264,7 @@ int main(int argc, char **argv)
 	if (err)
 		die("tb_crypto_init", err);
 	find_binaries();
+	keep_trees = getenv("TB_KEEP") != NULL;
 	atexit(on_exit_cleanup);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
