@@ -303,6 +303,14 @@ int main(int argc, char **argv)
 		tb_log(&n, TB_LOG_WARN, "cannot watch %s: entries recorded by 'tally' will "
 					"reach peers only with the next exchange", ledger);
 
+	/* The last checkpoint signed before a restart counts: no new one
+	 * until the log grows. */
+	uint8_t cpb[TB_CHECKPOINT_MAX];
+	size_t cpl;
+	struct tb_checkpoint cp;
+	if (!tb_store_checkpoint_get(n.store, n.self, cpb, sizeof cpb, &cpl) &&
+	    !tb_checkpoint_open(&cp, cpb, cpl))
+		n.checkpointed = cp.size;
 	if (tb_node_listen(&n, listen))
 		return 3;
 	(void)tb_node_scan(&n);

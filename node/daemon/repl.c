@@ -277,11 +277,13 @@ void tb_repl_start(struct tb_conn *c)
 
 /* ---- receiving ---- */
 
-static void synced(struct tb_conn *c)
+static void synced(struct tb_conn *c, bool same)
 {
 	c->synced = true;
 	struct tb_node *n = c->node;
-	for (size_t i = 0; i < n->nheads && c->state == TB_CONN_OPEN; i++) {
+	/* Peers that held the same heads already exchanged checkpoints; others
+	 * get the newest we hold of every log. */
+	for (size_t i = 0; !same && i < n->nheads && c->state == TB_CONN_OPEN; i++) {
 		uint8_t cp[TB_CHECKPOINT_MAX];
 		size_t len;
 		if (tb_store_checkpoint_get(n->store, n->heads[i].log_id, cp, sizeof cp, &len))
@@ -313,7 +315,7 @@ static int on_sync(struct tb_conn *c, const struct tb_sync *s)
 				return TB_EFULL;
 			}
 		}
-		synced(c);
+		synced(c, true);
 		return 0;
 	}
 	if (s->logs > TB_PEER_LOGS_MAX) {
@@ -323,7 +325,7 @@ static int on_sync(struct tb_conn *c, const struct tb_sync *s)
 	send_heads(c, c->snapshot, c->nsnapshot);
 	c->heads_due = s->logs;
 	if (!c->heads_due)
-		synced(c);
+		synced(c, false);
 	return 0;
 }
 
@@ -362,7 +364,7 @@ static int on_heads(struct tb_conn *c, const struct tb_heads *h)
 	}
 	c->heads_due -= n;
 	if (!c->heads_due)
-		synced(c);
+		synced(c, false);
 	return 0;
 }
 

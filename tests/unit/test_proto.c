@@ -191,7 +191,7 @@ static void bb_raw(struct bb *b, const void *p, size_t n)
 {
 	CHECK(n <= b->cap - b->len);
 	if (n)
-		memcpy(b->p + b->len, p, n);
+		memmove(b->p + b->len, p, n); /* callers may pass bytes of b itself */
 	b->len += n;
 }
 
