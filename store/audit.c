@@ -72,16 +72,9 @@ int tb_audit_new(struct tb_audit **out, const char *tmpdir, tb_violation_fn fn, 
 	a->fn = fn;
 	a->ctx = ctx;
 	a->buf = malloc((size_t)TB_AUDIT_BATCH * TB_ENTRY_MAX);
-	snprintf(a->path, sizeof a->path, "%s/tally-audit-XXXXXX", tmpdir ? tmpdir : "/tmp");
-	if (!a->buf || !mkdtemp(a->path)) {
-		int err = a->buf ? TB_EIO : TB_ENOMEM;
-		free(a->buf);
-		free(a);
-		return err;
-	}
-	int err = tb_store_open(&a->scratch, a->path, TB_STORE_SCRATCH);
+	int err = a->buf ? tb_scratch_open(tmpdir, "audit", a->path, sizeof a->path, &a->scratch)
+			 : TB_ENOMEM;
 	if (err) {
-		rmdir(a->path);
 		free(a->buf);
 		free(a);
 		return err;
@@ -107,13 +100,7 @@ void tb_audit_free(struct tb_audit *a)
 {
 	if (!a)
 		return;
-	char f[4200];
-	tb_store_free(a->scratch);
-	snprintf(f, sizeof f, "%s/data.mdb", a->path);
-	unlink(f);
-	snprintf(f, sizeof f, "%s/lock.mdb", a->path);
-	unlink(f);
-	rmdir(a->path);
+	tb_scratch_close(a->scratch, a->path);
 	free_items(a->cps, a->ncps);
 	free_items(a->forks, a->nforks);
 	for (size_t i = 0; i < a->ndirs; i++)

@@ -5,6 +5,7 @@
  * return, so no caller ever holds a view into the map after a call.
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "store_int.h"
 
@@ -53,6 +54,30 @@ void tb_store_free(struct tb_store *s)
 	tb_verify_pool_free(s->pool);
 	tb_db_close(s->db);
 	free(s);
+}
+
+int tb_scratch_open(const char *tmpdir, const char *tag, char *path, size_t cap,
+		    struct tb_store **scratch)
+{
+	/* mkdtemp's template: the Xs become a unique name. */
+	snprintf(path, cap, "%s/tally-%s-XXXXXX", tmpdir ? tmpdir : "/tmp", tag);
+	if (!mkdtemp(path))
+		return TB_EIO;
+	int err = tb_store_open(scratch, path, TB_STORE_SCRATCH);
+	if (err)
+		rmdir(path);
+	return err;
+}
+
+void tb_scratch_close(struct tb_store *scratch, const char *path)
+{
+	char f[4200];
+	tb_store_free(scratch);
+	snprintf(f, sizeof f, "%s/data.mdb", path);
+	unlink(f);
+	snprintf(f, sizeof f, "%s/lock.mdb", path);
+	unlink(f);
+	rmdir(path);
 }
 
 void tb_store_set_audit(struct tb_store *s, tb_violation_fn fn, void *ctx)

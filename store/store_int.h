@@ -42,6 +42,12 @@ int tb_logstate_unpack(struct tb_logstate *l, struct tb_view v);
 int tb_logstate_get(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
 		    struct tb_logstate *l);
 
+/* A throwaway store (no fsync) in a fresh directory under tmpdir, for
+ * verification and audits; close removes it. */
+int tb_scratch_open(const char *tmpdir, const char *tag, char *path, size_t cap,
+		    struct tb_store **scratch);
+void tb_scratch_close(struct tb_store *scratch, const char *path);
+
 /* Registers a log not held yet (lognum, seq 0); the caller writes LOGS. */
 int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
 		  struct tb_logstate *l);

@@ -80,29 +80,6 @@ static int feeder_add(struct feeder *f, struct tb_view rec, const uint8_t *log,
 	return 0;
 }
 
-static int scratch_open(const char *tmpdir, char *path, size_t cap,
-			struct tb_store **scratch)
-{
-	snprintf(path, cap, "%s/tally-verify-XXXXXX", tmpdir ? tmpdir : "/tmp");
-	if (!mkdtemp(path))
-		return TB_EIO;
-	int err = tb_store_open(scratch, path, TB_STORE_SCRATCH);
-	if (err)
-		rmdir(path);
-	return err;
-}
-
-static void scratch_close(struct tb_store *scratch, const char *path)
-{
-	char f[4200];
-	tb_store_free(scratch);
-	snprintf(f, sizeof f, "%s/data.mdb", path);
-	unlink(f);
-	snprintf(f, sizeof f, "%s/lock.mdb", path);
-	unlink(f);
-	rmdir(path);
-}
-
 static int feeder_init(struct feeder *f, struct tb_verify_report *rep)
 {
 	memset(f, 0, sizeof *f);
@@ -233,7 +210,7 @@ int tb_verify_dir(const char *dir, const char *tmpdir,
 	if (err)
 		return err;
 	if ((err = feeder_init(&f, rep)) ||
-	    (err = scratch_open(tmpdir, path, sizeof path, &scratch))) {
+	    (err = tb_scratch_open(tmpdir, "verify", path, sizeof path, &scratch))) {
 		free(f.buf);
 		tb_store_free(src);
 		return err;
@@ -251,7 +228,7 @@ int tb_verify_dir(const char *dir, const char *tmpdir,
 			tb_reject_set(&rep->where, err, NULL, 0, "%s",
 				      tb_strerror(err));
 	}
-	scratch_close(scratch, path);
+	tb_scratch_close(scratch, path);
 	free(f.buf);
 	tb_store_free(src);
 	return rep->err;
@@ -381,7 +358,7 @@ int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 		return err;
 	}
 	if ((err = feeder_init(&f, rep)) ||
-	    (err = scratch_open(tmpdir, path, sizeof path, &scratch))) {
+	    (err = tb_scratch_open(tmpdir, "verify", path, sizeof path, &scratch))) {
 		free(f.buf);
 		return err;
 	}
@@ -442,7 +419,7 @@ int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 			      "export file is damaged after item %llu: %s",
 			      (unsigned long long)r.items, tb_strerror(err));
 	}
-	scratch_close(scratch, path);
+	tb_scratch_close(scratch, path);
 	free(f.buf);
 	return rep->err;
 }

@@ -123,6 +123,9 @@ int tb_cmd_checkpoint(struct tb_cli *, int, char **);
 int tb_cmd_audit(struct tb_cli *, int, char **);
 int tb_cmd_receipt(struct tb_cli *, int, char **);
 int tb_cmd_receipt_verify(struct tb_cli *, int, char **);
+/* Reads a regular file whole into a malloc'd buffer; NULL with errno-style
+ * *err on failure. */
+uint8_t *tb_cli_read_file(const char *path, size_t *len, int *err);
 /* Reads a small file whole (at most cap bytes), with a clear error. */
 int tb_cli_read_small(const char *path, uint8_t *buf, size_t cap, size_t *len);
 /* Installs a federation key file into the data directory. */

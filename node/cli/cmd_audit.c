@@ -35,27 +35,6 @@ static void on_violation(void *ctx, const struct tb_reject *v)
 	o->shown++;
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct stat st;
-	if (fstat(fileno(f), &st) || st.st_size < 0) {
-		fclose(f);
-		return NULL;
-	}
-	uint8_t *p = malloc((size_t)st.st_size + 1);
-	size_t n = p ? fread(p, 1, (size_t)st.st_size, f) : 0;
-	fclose(f);
-	if (!p || n != (size_t)st.st_size) {
-		free(p);
-		return NULL;
-	}
-	*len = n;
-	return p;
-}
-
 int tb_cmd_audit(struct tb_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"since", required_argument, 0, 's'},
@@ -99,7 +78,8 @@ int tb_cmd_audit(struct tb_cli *cli, int argc, char **argv)
 			err = tb_audit_add_dir(a, ledger);
 		} else {
 			size_t len;
-			uint8_t *p = slurp(argv[i], &len);
+			int e;
+			uint8_t *p = tb_cli_read_file(argv[i], &len, &e);
 			err = p ? tb_audit_add_export(a, p, len) : TB_EIO;
 			free(p);
 		}

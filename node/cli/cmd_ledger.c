@@ -63,7 +63,7 @@ int tb_cmd_export(struct tb_cli *cli, int argc, char **argv)
 	return TB_EXIT_OK;
 }
 
-static uint8_t *slurp(const char *path, size_t *len, int *err)
+uint8_t *tb_cli_read_file(const char *path, size_t *len, int *err)
 {
 	int fd = open(path, O_RDONLY);
 	struct stat st;
@@ -71,6 +71,12 @@ static uint8_t *slurp(const char *path, size_t *len, int *err)
 		*err = errno;
 		if (fd >= 0)
 			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		/* Its size says nothing about what a pipe or device holds. */
+		*err = EINVAL;
+		close(fd);
 		return NULL;
 	}
 	uint8_t *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
@@ -119,7 +125,7 @@ int tb_cmd_verify(struct tb_cli *cli, int argc, char **argv)
 	} else {
 		size_t len;
 		int e;
-		uint8_t *file = slurp(what, &len, &e);
+		uint8_t *file = tb_cli_read_file(what, &len, &e);
 		if (!file)
 			return tb_cli_fail(TB_EXIT_IO, "cannot read %s: %s", what, strerror(e));
 		err = tb_verify_export(file, len, tmp, &rep);
