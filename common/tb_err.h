@@ -50,7 +50,11 @@
 	X(DATE, "not a valid date")                                            \
 	X(LOGID, "entry belongs to another log")                               \
 	X(PROOF, "proof does not verify")                                      \
-	X(USAGE, "usage error")
+	X(USAGE, "usage error")                                                \
+	X(LINK, "no trust line with that community")                           \
+	X(TRUST, "exchange would exceed the trust limit")                      \
+	X(EXPIRED, "the exchange expired before it was decided")               \
+	X(DECLINED, "the other community refused the exchange")
 
 enum tb__errno_pos {
 	TB__POS_OK = 0,

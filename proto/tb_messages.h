@@ -70,6 +70,71 @@
 	F(S, BIN, provider_sig, 0, TB_SIGLEN)                                  \
 	F(S, BIN, receiver_sig, 0, TB_SIGLEN)
 
+/*
+ * Credit across communities (FORMAT.md, "Cross-community legs"). The payer's
+ * community holds, the provider's decides, the payer's finishes; each leg is
+ * an entry of its own community's log, so the logs themselves carry the
+ * protocol and are its proof.
+ */
+
+/* kind 7: this community lets `community` owe it up to `limit` minutes. */
+#define TB_FIELDS_LINK(F, S)                                                   \
+	F(S, FIXED, community, TB_KEY_LEN, TB_KEY_LEN)                         \
+	F(S, UINT, limit, 0, TB_LIMIT_MAX)
+
+/* kind 8, payer's log: member (who was helped) pays to_name@to_log; the
+ * minutes are held until the final leg. Consent as for an exchange: the
+ * member's signature over the xprepare terms, or the coordinator's
+ * attestation. The provider may commit only before `expires` (unix time). */
+#define TB_FIELDS_XPREPARE(F, S)                                               \
+	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)                            \
+	F(S, UINT, member, 1, TB_MEMBER_MAX)                                   \
+	F(S, FIXED, to_log, TB_KEY_LEN, TB_KEY_LEN)                            \
+	F(S, STR, to_name, 1, TB_NAME_MAX)                                     \
+	F(S, UINT, minutes, 1, TB_MINUTES_MAX)                                 \
+	F(S, STR, category, 0, TB_CATEGORY_MAX)                                \
+	F(S, FIXED, memo_hash, TB_HASHLEN, TB_HASHLEN)                         \
+	F(S, UINT, date, 19700101, 99991231)                                   \
+	F(S, UINT, expires, 1, UINT32_MAX * 4ull)                              \
+	F(S, UINT, attested, 0, 1)                                             \
+	F(S, BIN, member_sig, 0, TB_SIGLEN)
+
+/* kind 9, provider's log: the decision on the prepare at from_log/from_seq.
+ * outcome 0 credits member (the provider) and debits the clearing account
+ * of from_log; any other outcome is a refusal (TB_XOUTCOMES) and changes no
+ * balance. member is 0 when no active member had the name. */
+#define TB_FIELDS_XDECIDE(F, S)                                                \
+	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)                            \
+	F(S, FIXED, from_log, TB_KEY_LEN, TB_KEY_LEN)                          \
+	F(S, UINT, from_seq, 2, INT64_MAX)                                     \
+	F(S, STR, from_name, 1, TB_NAME_MAX)                                   \
+	F(S, UINT, member, 0, TB_MEMBER_MAX)                                   \
+	F(S, STR, to_name, 1, TB_NAME_MAX)                                     \
+	F(S, UINT, minutes, 1, TB_MINUTES_MAX)                                 \
+	F(S, STR, category, 0, TB_CATEGORY_MAX)                                \
+	F(S, FIXED, memo_hash, TB_HASHLEN, TB_HASHLEN)                         \
+	F(S, UINT, date, 19700101, 99991231)                                   \
+	F(S, UINT, expires, 1, UINT32_MAX * 4ull)                              \
+	F(S, UINT, outcome, 0, TB_XOUTCOME_MAX)
+
+/* kind 10, payer's log: ends the hold of txid as the provider's decision at
+ * decide_seq of the prepare's to_log says: outcome 0 moves the minutes from
+ * the member to the clearing account of to_log, any other releases them. */
+#define TB_FIELDS_XFINAL(F, S)                                                 \
+	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)                            \
+	F(S, UINT, decide_seq, 2, INT64_MAX)                                   \
+	F(S, UINT, outcome, 0, TB_XOUTCOME_MAX)
+
+/* Outcomes of a decision: O(UPPER, number, text). Numbers are frozen. */
+#define TB_XOUTCOMES(O)                                                        \
+	O(COMMITTED, 0, "committed")                                           \
+	O(UNKNOWN_MEMBER, 1, "unknown member")                                 \
+	O(TRUST_LIMIT, 2, "trust limit reached")                               \
+	O(EXPIRED, 3, "expired")                                               \
+	O(LINK_MISSING, 4, "link missing")                                     \
+	O(CEILING, 5, "the provider's credit ceiling reached")
+#define TB_XOUTCOME_MAX 5
+
 /* Entry kinds: K(UPPER, lower, number). Numbers are frozen. */
 #define TB_ENTRY_KINDS(K)                                                      \
 	K(GENESIS, genesis, 1)                                                 \
@@ -77,7 +142,11 @@
 	K(MEMBER_KEY, member_key, 3)                                           \
 	K(MEMBER_LEFT, member_left, 4)                                         \
 	K(EXCHANGE, exchange, 5)                                               \
-	K(REVERSAL, reversal, 6)
+	K(REVERSAL, reversal, 6)                                               \
+	K(LINK, link, 7)                                                       \
+	K(XPREPARE, xprepare, 8)                                               \
+	K(XDECIDE, xdecide, 9)                                                 \
+	K(XFINAL, xfinal, 10)
 
 /* What both members sign to consent to an exchange (context "exchange"). */
 #define TB_FIELDS_EXCHANGE_TERMS(F, S)                                         \
@@ -95,6 +164,19 @@
 	F(S, FIXED, log_id, TB_KEY_LEN, TB_KEY_LEN)                            \
 	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)                            \
 	F(S, FIXED, original, TB_TXID_LEN, TB_TXID_LEN)
+
+/* What the paying member signs to consent to a prepare (context "xprepare"). */
+#define TB_FIELDS_XPREPARE_TERMS(F, S)                                         \
+	F(S, FIXED, log_id, TB_KEY_LEN, TB_KEY_LEN)                            \
+	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)                            \
+	F(S, UINT, member, 1, TB_MEMBER_MAX)                                   \
+	F(S, FIXED, to_log, TB_KEY_LEN, TB_KEY_LEN)                            \
+	F(S, STR, to_name, 1, TB_NAME_MAX)                                     \
+	F(S, UINT, minutes, 1, TB_MINUTES_MAX)                                 \
+	F(S, STR, category, 0, TB_CATEGORY_MAX)                                \
+	F(S, FIXED, memo_hash, TB_HASHLEN, TB_HASHLEN)                         \
+	F(S, UINT, date, 19700101, 99991231)                                   \
+	F(S, UINT, expires, 1, UINT32_MAX * 4ull)
 
 /* A pending proposal kept locally until the receiver confirms (not in any log). */
 #define TB_FIELDS_PROPOSAL(F, S)                                               \
@@ -131,6 +213,7 @@
 #define TB_OTHER_MESSAGES(M)                                                   \
 	M(EXCHANGE_TERMS, exchange_terms)                                      \
 	M(REVERSAL_TERMS, reversal_terms)                                      \
+	M(XPREPARE_TERMS, xprepare_terms)                                      \
 	M(PROPOSAL, proposal)                                                  \
 	M(CHECKPOINT, checkpoint)                                              \
 	M(RECEIPT, receipt)

@@ -47,6 +47,12 @@ enum tb_kind {
 #undef TB__KIND_ENUM
 };
 
+enum tb_xoutcome {
+#define TB__XO_ENUM(UP, num, text) TB_XO_##UP = num,
+	TB_XOUTCOMES(TB__XO_ENUM)
+#undef TB__XO_ENUM
+};
+
 /* ---- message definitions (the tables behind the generated code) ---- */
 
 enum tb_ftype { TB_FT_UINT, TB_FT_INT, TB_FT_FIXED, TB_FT_BIN, TB_FT_STR };

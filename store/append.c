@@ -422,18 +422,13 @@ int tb_store_append(struct tb_store *s, const struct tb_view *recs, size_t n,
 	return err;
 }
 
-int tb_store_append_own(struct tb_store *s, const struct tb_keypair *kp,
-			uint64_t kind, const void *body, uint64_t *seq,
-			struct tb_reject *rej)
+/* Builds, signs and ingests the next entry of kp's log inside t (not
+ * committed), with its member signatures checked. */
+int tb_own_append_txn(struct tb_txn *t, const struct tb_keypair *kp, uint64_t kind,
+		      const void *body, uint64_t *seq, struct tb_reject *rej)
 {
-	/* Refusals are described in a local reject when the caller passes none,
-	 * so the code returned never depends on whether it asked. */
-	struct tb_reject local;
-	if (!rej)
-		rej = &local;
-	memset(rej, 0, sizeof *rej);
 	const struct tb_msgdef *d = tb_kind_def(kind);
-	if (!d || (s->flags & TB_STORE_RDONLY))
+	if (!d)
 		return TB_EINVAL;
 	struct batch b;
 	int err = batch_init(&b, 1);
@@ -441,13 +436,11 @@ int tb_store_append_own(struct tb_store *s, const struct tb_keypair *kp,
 		batch_free(&b);
 		return err;
 	}
-	struct tb_txn t;
-	tb_txn_begin(&t, s->db, true);
 	struct tb_entry *e = &b.e[0];
 	e->version = TB_ENTRY_VERSION;
 	memcpy(e->log_id, kp->pk.b, TB_KEY_LEN);
 	struct tb_logstate l;
-	err = tb_logstate_get(&t, e->log_id, &l);
+	err = tb_logstate_get(t, e->log_id, &l);
 	if (err == TB_ENOTFOUND) {
 		e->seq = 1;
 		memset(e->prev, 0, TB_HASHLEN);
@@ -473,24 +466,43 @@ int tb_store_append_own(struct tb_store *s, const struct tb_keypair *kp,
 			tb_reject_set(rej, err, kp->pk.b, seq0, "the new entry is invalid: %s",
 				      tb_strerror(err));
 		else
-			err = ingest_one(&t, e, rec, len, &b.jobs, 0, true, rej);
+			err = ingest_one(t, e, rec, len, &b.jobs, 0, true, rej);
 		TB_ASSERT(err != 1);
 	}
 	if (!err && tb_verify_batch(b.jobs.jobs, b.jobs.n, 1)) {
 		bad_sig_reject(&b, 0, TB_EBADSIG, rej);
 		err = rej->err ? rej->err : TB_EBADSIG;
 	}
+	if (!err && seq)
+		*seq = e->seq;
+	batch_free(&b);
+	return err;
+}
+
+int tb_store_append_own(struct tb_store *s, const struct tb_keypair *kp,
+			uint64_t kind, const void *body, uint64_t *seq,
+			struct tb_reject *rej)
+{
+	/* Refusals are described in a local reject when the caller passes none,
+	 * so the code returned never depends on whether it asked. */
+	struct tb_reject local;
+	if (!rej)
+		rej = &local;
+	memset(rej, 0, sizeof *rej);
+	if (s->flags & TB_STORE_RDONLY)
+		return TB_EINVAL;
+	struct tb_txn t;
+	uint64_t sq = 0;
+	tb_txn_begin(&t, s->db, true);
+	int err = tb_own_append_txn(&t, kp, kind, body, &sq, rej);
 	if (err) {
 		tb_txn_abort(&t);
 		if (!rej->err)
-			tb_reject_set(rej, err, e->log_id, e->seq, "%s",
-				      tb_strerror(err));
+			tb_reject_set(rej, err, kp->pk.b, sq, "%s", tb_strerror(err));
 	} else if ((err = tb_txn_commit(&t))) {
-		tb_reject_set(rej, err, e->log_id, e->seq, "storage: %s",
-			      tb_strerror(err));
+		tb_reject_set(rej, err, kp->pk.b, sq, "storage: %s", tb_strerror(err));
 	} else if (seq) {
-		*seq = e->seq;
+		*seq = sq;
 	}
-	batch_free(&b);
 	return err;
 }

@@ -30,6 +30,9 @@
 	X(NAMES, "names", DERIVED)                                             \
 	X(HISTORY, "history", DERIVED)                                         \
 	X(TXIDS, "txids", DERIVED)                                             \
+	X(CLEARING, "clearing", DERIVED)                                       \
+	X(XLEGS, "xlegs", DERIVED)                                             \
+	X(XOPEN, "xopen", DERIVED)                                             \
 	X(MEMOS, "memos", LOCAL)                                               \
 	X(PENDING, "pending", LOCAL)
 

@@ -110,15 +110,16 @@ size_t tb_member_pack(uint8_t *out, const struct tb_member *m)
 	tb_be64_put(out + 40, m->ceiling);
 	tb_be64_put(out + 48, (uint64_t)m->balance);
 	tb_be64_put(out + 56, m->joined_seq);
-	out[64] = m->active ? 1 : 0;
-	return 65 + put_name(out + 65, m->name);
+	tb_be64_put(out + 64, (uint64_t)m->held);
+	out[72] = m->active ? 1 : 0;
+	return 73 + put_name(out + 73, m->name);
 }
 
 int tb_member_unpack(struct tb_member *m, uint32_t no, struct tb_view v)
 {
 	size_t o;
-	if (v.len < 66 || v.p[64] > 1 || get_name(m->name, v.p + 65, v.len - 65, &o) ||
-	    v.len != 65 + o)
+	if (v.len < 74 || v.p[72] > 1 || get_name(m->name, v.p + 73, v.len - 73, &o) ||
+	    v.len != 73 + o)
 		return TB_ECORRUPT;
 	m->no = no;
 	memcpy(m->key, v.p, TB_KEY_LEN);
@@ -126,7 +127,8 @@ int tb_member_unpack(struct tb_member *m, uint32_t no, struct tb_view v)
 	m->ceiling = tb_be64_get(v.p + 40);
 	m->balance = (int64_t)tb_be64_get(v.p + 48);
 	m->joined_seq = tb_be64_get(v.p + 56);
-	m->active = v.p[64];
+	m->held = (int64_t)tb_be64_get(v.p + 64);
+	m->active = v.p[72];
 	return 0;
 }
 

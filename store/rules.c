@@ -16,7 +16,7 @@
 
 #define REJ(err, ...) tb_reject_set(rej, (err), e->log_id, e->seq, __VA_ARGS__)
 
-static int valid_date(uint64_t d)
+int tb_rule_valid_date(uint64_t d)
 {
 	unsigned y = (unsigned)(d / 10000), m = (unsigned)(d / 100 % 100),
 		 day = (unsigned)(d % 100);
@@ -30,12 +30,13 @@ static int valid_date(uint64_t d)
 	return day <= max;
 }
 
-static int queue_terms(struct tb_sigjobs *jobs, size_t owner,
+int tb_rule_queue_terms(struct tb_sigjobs *jobs, size_t owner,
 		       enum tb_sigctx ctx, const struct tb_msgdef *d,
 		       const void *terms, const uint8_t *k1, struct tb_view s1,
 		       const uint8_t *k2, struct tb_view s2)
 {
-	if (jobs->n + 2 > jobs->cap)
+	int nsig = k2 ? 2 : 1;
+	if (jobs->n + (size_t)nsig > jobs->cap)
 		return TB_EFULL;
 	size_t len;
 	int err = tb_terms_encode(jobs->arena + jobs->arena_len,
@@ -50,11 +51,12 @@ static int queue_terms(struct tb_sigjobs *jobs, size_t owner,
 		return TB_EFULL;
 	uint8_t *kcopy = jobs->arena + jobs->arena_len;
 	memcpy(kcopy, k1, TB_KEY_LEN);
-	memcpy(kcopy + TB_KEY_LEN, k2, TB_KEY_LEN);
+	if (k2)
+		memcpy(kcopy + TB_KEY_LEN, k2, TB_KEY_LEN);
 	jobs->arena_len += 2 * TB_KEY_LEN;
 	const uint8_t *keys[2] = {kcopy, kcopy + TB_KEY_LEN};
 	const struct tb_view sigs[2] = {s1, s2};
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < nsig; i++) {
 		struct tb_verify_job *j = &jobs->jobs[jobs->n];
 		j->sig = sigs[i].p;
 		j->pk = keys[i];
@@ -81,7 +83,7 @@ static int rule_genesis(struct tb_txn *t, uint32_t lognum,
 	return 0;
 }
 
-static int active_member(struct tb_txn *t, uint32_t lognum,
+int tb_rule_active_member(struct tb_txn *t, uint32_t lognum,
 			 const struct tb_entry *e, uint64_t no,
 			 struct tb_member *m, struct tb_reject *rej)
 {
@@ -186,7 +188,7 @@ static int rule_member_key(struct tb_txn *t, uint32_t lognum,
 {
 	const struct tb_member_key *mk = &e->body.member_key;
 	struct tb_member m, other;
-	int err = active_member(t, lognum, e, mk->member, &m, rej);
+	int err = tb_rule_active_member(t, lognum, e, mk->member, &m, rej);
 	if (err)
 		return err;
 	if ((err = key_in_use(t, lognum, mk->key, &other)) < 0)
@@ -203,7 +205,7 @@ static int rule_member_left(struct tb_txn *t, uint32_t lognum,
 			    const struct tb_entry *e, struct tb_reject *rej)
 {
 	struct tb_member m;
-	int err = active_member(t, lognum, e, e->body.member_left.member, &m, rej);
+	int err = tb_rule_active_member(t, lognum, e, e->body.member_left.member, &m, rej);
 	if (err)
 		return err;
 	m.active = false;
@@ -260,7 +262,7 @@ static int check_consent(const struct tb_entry *e, uint64_t attested,
 	return 0;
 }
 
-static void history_put(struct tb_txn *t, uint32_t lognum, uint32_t member,
+void tb_rule_history_put(struct tb_txn *t, uint32_t lognum, uint32_t member,
 			uint64_t seq, int64_t delta, int64_t balance)
 {
 	uint8_t k[16], v[16];
@@ -278,7 +280,7 @@ static void txid_key(uint8_t k[4 + TB_TXID_LEN], uint32_t lognum,
 	memcpy(k + 4, txid, TB_TXID_LEN);
 }
 
-static int txid_fresh(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+int tb_rule_txid_fresh(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		      const uint8_t *txid, struct tb_reject *rej)
 {
 	uint8_t k[4 + TB_TXID_LEN];
@@ -291,7 +293,7 @@ static int txid_fresh(struct tb_txn *t, uint32_t lognum, const struct tb_entry *
 	return err == TB_ENOTFOUND ? 0 : err;
 }
 
-static void txid_put(struct tb_txn *t, uint32_t lognum, const uint8_t *txid,
+void tb_rule_txid_put(struct tb_txn *t, uint32_t lognum, const uint8_t *txid,
 		     uint64_t seq, uint64_t reversed_by)
 {
 	uint8_t k[4 + TB_TXID_LEN], v[16];
@@ -310,8 +312,8 @@ static int transfer(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 	recv->balance -= minutes;
 	tb_member_put(t, lognum, prov);
 	tb_member_put(t, lognum, recv);
-	history_put(t, lognum, prov->no, e->seq, minutes, prov->balance);
-	history_put(t, lognum, recv->no, e->seq, -minutes, recv->balance);
+	tb_rule_history_put(t, lognum, prov->no, e->seq, minutes, prov->balance);
+	tb_rule_history_put(t, lognum, recv->no, e->seq, -minutes, recv->balance);
 	struct tb_community c;
 	int err = tb_community_get(t, lognum, &c);
 	if (err)
@@ -336,13 +338,13 @@ static int rule_exchange(struct tb_txn *t, uint32_t lognum,
 	int err;
 	if (x->provider == x->receiver)
 		return REJ(TB_ESELF, "provider and receiver are the same member");
-	if ((err = active_member(t, lognum, e, x->provider, &prov, rej)) ||
-	    (err = active_member(t, lognum, e, x->receiver, &recv, rej)))
+	if ((err = tb_rule_active_member(t, lognum, e, x->provider, &prov, rej)) ||
+	    (err = tb_rule_active_member(t, lognum, e, x->receiver, &recv, rej)))
 		return err;
-	if (!valid_date(x->date))
+	if (!tb_rule_valid_date(x->date))
 		return REJ(TB_EDATE, "%llu is not a valid date (YYYYMMDD)",
 			   (unsigned long long)x->date);
-	if ((err = txid_fresh(t, lognum, e, x->txid, rej)) ||
+	if ((err = tb_rule_txid_fresh(t, lognum, e, x->txid, rej)) ||
 	    (err = check_consent(e, x->attested, x->provider_sig, x->receiver_sig,
 				 rej)) ||
 	    (err = check_limits(e, &prov, &recv, (int64_t)x->minutes, rej)))
@@ -357,12 +359,12 @@ static int rule_exchange(struct tb_txn *t, uint32_t lognum,
 		terms.category = x->category;
 		memcpy(terms.memo_hash, x->memo_hash, TB_HASHLEN);
 		terms.date = x->date;
-		if ((err = queue_terms(jobs, owner, TB_CTX_EXCHANGE,
+		if ((err = tb_rule_queue_terms(jobs, owner, TB_CTX_EXCHANGE,
 				       &tb_def_exchange_terms, &terms, prov.key,
 				       x->provider_sig, recv.key, x->receiver_sig)))
 			return err;
 	}
-	txid_put(t, lognum, x->txid, e->seq, 0);
+	tb_rule_txid_put(t, lognum, x->txid, e->seq, 0);
 	return transfer(t, lognum, e, &prov, &recv, (int64_t)x->minutes);
 }
 
@@ -385,7 +387,7 @@ static int rule_reversal(struct tb_txn *t, uint32_t lognum,
 	if (tb_be64_get(v.p + 8))
 		return REJ(TB_EREVERSED, "that exchange was already reversed by entry %llu",
 			   (unsigned long long)tb_be64_get(v.p + 8));
-	if ((err = txid_fresh(t, lognum, e, r->txid, rej)) ||
+	if ((err = tb_rule_txid_fresh(t, lognum, e, r->txid, rej)) ||
 	    (err = check_consent(e, r->attested, r->provider_sig, r->receiver_sig,
 				 rej)))
 		return err;
@@ -418,13 +420,13 @@ static int rule_reversal(struct tb_txn *t, uint32_t lognum,
 		memcpy(terms.log_id, e->log_id, TB_KEY_LEN);
 		memcpy(terms.txid, r->txid, TB_TXID_LEN);
 		memcpy(terms.original, r->original, TB_TXID_LEN);
-		if ((err = queue_terms(jobs, owner, TB_CTX_REVERSAL,
+		if ((err = tb_rule_queue_terms(jobs, owner, TB_CTX_REVERSAL,
 				       &tb_def_reversal_terms, &terms, prov.key,
 				       r->provider_sig, recv.key, r->receiver_sig)))
 			return err;
 	}
-	txid_put(t, lognum, x->txid, oseq, e->seq);
-	txid_put(t, lognum, r->txid, e->seq, 0);
+	tb_rule_txid_put(t, lognum, x->txid, oseq, e->seq);
+	tb_rule_txid_put(t, lognum, r->txid, e->seq, 0);
 	return transfer(t, lognum, e, &prov, &recv, -(int64_t)x->minutes);
 }
 
@@ -474,6 +476,18 @@ static int apply(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		break;
 	case TB_KIND_REVERSAL:
 		err = rule_reversal(t, lognum, e, jobs, owner, rej);
+		break;
+	case TB_KIND_LINK:
+		err = tb_xrule_link(t, lognum, e, rej);
+		break;
+	case TB_KIND_XPREPARE:
+		err = tb_xrule_prepare(t, lognum, e, jobs, owner, rej);
+		break;
+	case TB_KIND_XDECIDE:
+		err = tb_xrule_decide(t, lognum, e, rej);
+		break;
+	case TB_KIND_XFINAL:
+		err = tb_xrule_final(t, lognum, e, rej);
 		break;
 	}
 	if (err == TB_EKIND)

@@ -77,7 +77,7 @@ int tb_community_get(struct tb_txn *t, uint32_t lognum, struct tb_community *c);
 void tb_community_put(struct tb_txn *t, uint32_t lognum,
 		      const struct tb_community *c);
 
-#define TB_MEMBER_REC_MAX (TB_KEY_LEN + 8 * 4 + 1 + 1 + TB_NAME_MAX)
+#define TB_MEMBER_REC_MAX (TB_KEY_LEN + 8 * 5 + 1 + 1 + TB_NAME_MAX)
 size_t tb_member_pack(uint8_t *out, const struct tb_member *m);
 int tb_member_unpack(struct tb_member *m, uint32_t no, struct tb_view v);
 int tb_member_get(struct tb_txn *t, uint32_t lognum, uint32_t no,
@@ -108,6 +108,45 @@ struct tb_sigjobs {
  */
 int tb_rules_apply(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		   struct tb_sigjobs *jobs, size_t owner, struct tb_reject *rej);
+
+/* Rule helpers rules.c shares with xrules.c (REJ-style refusals in rej). */
+int tb_rule_valid_date(uint64_t d);
+int tb_rule_queue_terms(struct tb_sigjobs *jobs, size_t owner, enum tb_sigctx ctx,
+			const struct tb_msgdef *d, const void *terms, const uint8_t *k1,
+			struct tb_view s1, const uint8_t *k2, struct tb_view s2);
+int tb_rule_active_member(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+			  uint64_t no, struct tb_member *m, struct tb_reject *rej);
+void tb_rule_history_put(struct tb_txn *t, uint32_t lognum, uint32_t member,
+			 uint64_t seq, int64_t delta, int64_t balance);
+int tb_rule_txid_fresh(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		       const uint8_t *txid, struct tb_reject *rej);
+void tb_rule_txid_put(struct tb_txn *t, uint32_t lognum, const uint8_t *txid,
+		      uint64_t seq, uint64_t reversed_by);
+
+/* xrules.c: the cross-community legs (trust lines, prepare, decide, final). */
+int tb_xrule_link(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		  struct tb_reject *rej);
+int tb_xrule_prepare(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		     struct tb_sigjobs *jobs, size_t owner, struct tb_reject *rej);
+int tb_xrule_decide(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		    struct tb_reject *rej);
+int tb_xrule_final(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		   struct tb_reject *rej);
+
+/* Clearing accounts and cross-community legs (xrecords.c). */
+int tb_clearing_get(struct tb_txn *t, uint32_t lognum, const uint8_t other[TB_KEY_LEN],
+		    struct tb_clearing *c);
+void tb_clearing_put(struct tb_txn *t, uint32_t lognum, const struct tb_clearing *c);
+int tb_clearing_foreach(struct tb_txn *t, uint32_t lognum, tb_clearing_fn cb, void *ctx);
+int tb_xleg_get(struct tb_txn *t, const uint8_t payer[TB_KEY_LEN],
+		const uint8_t txid[TB_TXID_LEN], struct tb_xleg *x);
+/* Writes x and keeps XOPEN in step (open while no final leg is held). */
+void tb_xleg_put(struct tb_txn *t, const struct tb_xleg *x);
+int tb_xleg_unpack(struct tb_xleg *x, struct tb_view k, struct tb_view v);
+
+/* Builds, signs and ingests the next own entry inside t (append.c). */
+int tb_own_append_txn(struct tb_txn *t, const struct tb_keypair *kp, uint64_t kind,
+		      const void *body, uint64_t *seq, struct tb_reject *rej);
 
 /* Formats minutes as hours for messages: "-10:00", "+1:30". */
 void tb_fmt_hours(char *out, size_t cap, int64_t minutes);

@@ -131,6 +131,7 @@ struct tb_member {
 	int64_t floor;
 	uint64_t ceiling; /* 0: none */
 	int64_t balance;  /* minutes */
+	int64_t held;     /* minutes held by open cross-community prepares */
 	bool active;
 	uint64_t joined_seq;
 };
@@ -164,6 +165,73 @@ int tb_store_foreach_history(struct tb_store *s,
 TB_MUST_CHECK int tb_store_tx(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 			      const uint8_t txid[TB_TXID_LEN], uint64_t *seq,
 			      uint64_t *reversed_by);
+
+/* ---- credit across communities ---- */
+
+/* One clearing account of a log: what it holds toward another community. */
+struct tb_clearing {
+	uint8_t other[TB_KEY_LEN]; /* the other community's log id */
+	bool linked;               /* this log recorded a trust line to it */
+	uint64_t limit;     /* minutes this community lets the other owe it */
+	int64_t balance;    /* minutes: + this community owes the other, - owed */
+	int64_t held;       /* minutes held by open prepares toward the other */
+	uint64_t exchanges; /* committed legs (either direction) */
+};
+
+TB_MUST_CHECK int tb_store_clearing(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
+				    const uint8_t other[TB_KEY_LEN],
+				    struct tb_clearing *out);
+typedef int (*tb_clearing_fn)(void *ctx, const struct tb_clearing *c);
+int tb_store_foreach_clearing(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
+			      tb_clearing_fn cb, void *ctx);
+
+/*
+ * Where one cross-community exchange stands, as far as the logs held show:
+ * the payer's prepare and final legs, the provider's decision. Keyed by the
+ * payer's log id and the txid. A zero seq means that leg is not held.
+ */
+struct tb_xleg {
+	uint8_t payer[TB_KEY_LEN];
+	uint8_t txid[TB_TXID_LEN];
+	uint64_t prepare_seq;
+	uint8_t provider[TB_KEY_LEN]; /* the prepare's to_log */
+	uint64_t minutes;
+	uint64_t expires;
+	uint64_t decide_seq;
+	uint8_t decider[TB_KEY_LEN];  /* the log the decision is in */
+	uint8_t outcome;              /* TB_XOUTCOMES */
+	uint64_t final_seq;
+	uint8_t final_outcome;
+};
+
+TB_MUST_CHECK int tb_store_xleg(struct tb_store *s, const uint8_t payer[TB_KEY_LEN],
+				const uint8_t txid[TB_TXID_LEN], struct tb_xleg *out);
+typedef int (*tb_xleg_fn)(void *ctx, const struct tb_xleg *x);
+/* Every exchange held, or (open_only) those with no final leg yet. */
+int tb_store_foreach_xleg(struct tb_store *s, bool open_only, tb_xleg_fn cb, void *ctx);
+
+/* Text of a decision outcome ("trust limit reached"); never NULL. */
+const char *tb_xoutcome_text(uint64_t outcome);
+/* The TB_E* code of a refusal outcome (TB_ETRUST...), 0 for committed. */
+int tb_xoutcome_err(uint64_t outcome);
+
+enum { TB_CLEAR_DECIDE = 1, TB_CLEAR_FINAL = 2 };
+
+/*
+ * The clearing step of the own log (signed with kp), in one transaction:
+ * with TB_CLEAR_DECIDE, decides every prepare addressed to this community
+ * that has no decision yet (commit, or a refusal naming why: unknown member,
+ * trust limit, expired at `now`, link missing, ceiling), each against the
+ * state the earlier decisions left; with TB_CLEAR_FINAL, appends the final
+ * leg of every own prepare whose decision is held. Idempotent: a leg already
+ * recorded is never recorded again. *decided and *finished (may be NULL)
+ * count the legs appended; at most `max` of each.
+ */
+TB_MUST_CHECK int tb_store_clear(struct tb_store *s, const struct tb_keypair *kp,
+				 unsigned what, uint64_t now, size_t max,
+				 size_t *decided, size_t *finished);
+/* How many legs tb_store_clear would append now (for fault injection). */
+TB_MUST_CHECK int tb_store_clear_due(struct tb_store *s, unsigned what, size_t *n);
 
 /* Drops and rebuilds every derived index from the logs (full re-verification). */
 TB_MUST_CHECK int tb_store_reindex(struct tb_store *s, struct tb_reject *rej);
