@@ -216,10 +216,10 @@ int tb_store_clear(struct tb_store *s, const struct tb_keypair *kp, unsigned wha
 	return 0;
 }
 
-int tb_store_clear_due(struct tb_store *s, unsigned what, size_t *n)
+int tb_store_clear_due(struct tb_store *s, size_t *held, size_t *decide, size_t *final)
 {
 	uint8_t self[TB_KEY_LEN];
-	*n = 0;
+	*held = *decide = *final = 0;
 	int err = tb_store_self(s, self);
 	if (err)
 		return err;
@@ -227,10 +227,12 @@ int tb_store_clear_due(struct tb_store *s, unsigned what, size_t *n)
 	struct open_scan os;
 	tb_txn_begin(&t, s->db, false);
 	err = collect(&t, &os);
-	for (size_t i = 0; !err && i < os.n; i++)
-		if (((what & TB_CLEAR_DECIDE) && due_decide(&os.x[i], self)) ||
-		    ((what & TB_CLEAR_FINAL) && due_final(&os.x[i], self)))
-			(*n)++;
+	for (size_t i = 0; !err && i < os.n; i++) {
+		const struct tb_xleg *x = &os.x[i];
+		*held += x->prepare_seq && !x->decide_seq && !memcmp(x->payer, self, TB_KEY_LEN);
+		*decide += due_decide(x, self);
+		*final += due_final(x, self);
+	}
 	free(os.x);
 	tb_txn_abort(&t);
 	return err;

@@ -230,8 +230,10 @@ enum { TB_CLEAR_DECIDE = 1, TB_CLEAR_FINAL = 2 };
 TB_MUST_CHECK int tb_store_clear(struct tb_store *s, const struct tb_keypair *kp,
 				 unsigned what, uint64_t now, size_t max,
 				 size_t *decided, size_t *finished);
-/* How many legs tb_store_clear would append now (for fault injection). */
-TB_MUST_CHECK int tb_store_clear_due(struct tb_store *s, unsigned what, size_t *n);
+/* What is open for the own log: own prepares with no decision held yet
+ * (held), prepares to decide (decide), own prepares to finish (final). */
+TB_MUST_CHECK int tb_store_clear_due(struct tb_store *s, size_t *held, size_t *decide,
+				     size_t *final);
 
 /* Drops and rebuilds every derived index from the logs (full re-verification). */
 TB_MUST_CHECK int tb_store_reindex(struct tb_store *s, struct tb_reject *rej);

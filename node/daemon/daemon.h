@@ -127,6 +127,7 @@ struct tb_node {
 	size_t nheads, capheads;
 	uint8_t digest[32];
 	bool stopping;
+	const char *crash_at; /* TALLYD_CRASH_AT: tests' fault injection */
 };
 
 /* log.c */
@@ -162,6 +163,9 @@ void tb_repl_conn_free(struct tb_conn *c);
 /* Sends a newly kept checkpoint to every synced peer but `except`. */
 void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except,
 				const uint8_t *p, size_t len);
+
+/* clearing.c: decide and finish cross-community exchanges now due. */
+void tb_node_clear(struct tb_node *n);
 
 /* status.c (daemon side): write the status file soon. */
 void tb_node_status_dirty(struct tb_node *n);

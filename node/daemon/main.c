@@ -106,7 +106,7 @@ static void on_watch(uv_fs_event_t *h, const char *file, int events, int status)
 	struct tb_node *n = h->data;
 	tb_node_store_changed(n);
 	if (!n->stopping) {
-		n->settle_ms = 100;
+		n->settle_ms = 2;
 		uv_timer_start(&n->settle_timer, on_settle, n->settle_ms, 0);
 	}
 }
@@ -257,6 +257,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	n.data = data;
+	n.crash_at = getenv("TALLYD_CRASH_AT");
 	int rc = load(&n, pass_file);
 	if (rc)
 		return rc;

@@ -126,6 +126,8 @@ static void digest_of(const struct tb_head *h, size_t n, uint8_t out[32])
 
 int tb_node_scan(struct tb_node *n)
 {
+	/* Legs due are appended first, so this scan announces them. */
+	tb_node_clear(n);
 	struct scan s = {0};
 	int err = tb_store_foreach_log(n->store, scan_one, &s);
 	if (err || s.err) {
@@ -161,7 +163,7 @@ void tb_node_store_changed(struct tb_node *n)
 	if (n->scan_armed || n->stopping)
 		return;
 	n->scan_armed = true;
-	uv_timer_start(&n->scan_timer, on_scan, 5, 0);
+	uv_timer_start(&n->scan_timer, on_scan, 1, 0);
 }
 
 /* ---- sending ---- */
