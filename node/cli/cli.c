@@ -46,6 +46,10 @@ int tb_cli_exit_for(int err)
 	case TB_ESEQ:
 	case TB_EPREV:
 	case TB_EPROOF:
+	case TB_ELINK:
+	case TB_ETRUST:
+	case TB_EEXPIRED:
+	case TB_EDECLINED:
 		return TB_EXIT_REFUSED;
 	case TB_EUSAGE:
 	case TB_EINVAL:

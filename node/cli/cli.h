@@ -18,6 +18,7 @@ enum tb_exit {
 	TB_EXIT_REFUSED = 1, /* refused by a ledger rule / verification failed */
 	TB_EXIT_USAGE = 2,   /* bad flags, bad input from the user */
 	TB_EXIT_IO = 3,      /* storage or I/O error */
+	TB_EXIT_PENDING = 4, /* a cross-community exchange has no outcome yet */
 };
 
 struct tb_cli {
@@ -123,6 +124,10 @@ int tb_cmd_checkpoint(struct tb_cli *, int, char **);
 int tb_cmd_audit(struct tb_cli *, int, char **);
 int tb_cmd_receipt(struct tb_cli *, int, char **);
 int tb_cmd_receipt_verify(struct tb_cli *, int, char **);
+int tb_cmd_link_add(struct tb_cli *, int, char **);
+int tb_cmd_link_list(struct tb_cli *, int, char **);
+int tb_cmd_exchange_send(struct tb_cli *, int, char **);
+int tb_cmd_exchange_status(struct tb_cli *, int, char **);
 /* Reads a regular file whole into a malloc'd buffer; NULL with errno-style
  * *err on failure. */
 uint8_t *tb_cli_read_file(const char *path, size_t *len, int *err);
@@ -133,5 +138,31 @@ int tb_cli_federation_install(struct tb_cli *cli, const char *file);
 
 /* Checks a community or member name typed by a user. */
 int tb_cli_check_name(const char *name, const char *what);
+
+/* ---- other communities (community.c) ---- */
+
+/* Room for a community's display name: its genesis name, or a short id. */
+#define TB_CLI_CNAME_MAX (TB_NAME_MAX + 1)
+
+/* A community as a user named it. */
+struct tb_cli_community {
+	uint8_t id[TB_KEY_LEN];
+	char name[TB_CLI_CNAME_MAX]; /* genesis name, or short hex id if not held */
+	bool held;                   /* its log (with genesis) is in the store */
+};
+
+/*
+ * Resolves a community argument: a genesis name held by exactly one log of
+ * the store, else a 64-hex node id (also of a log not held yet), else a
+ * unique hex prefix of at least 8 digits of a held log or a linked one.
+ * Prints a clear error (candidates, or that the log is not held yet) and
+ * returns its exit code when it cannot.
+ */
+int tb_cli_community(struct tb_cli *cli, const char *arg, struct tb_cli_community *out);
+/* Display name of a community: its genesis name if held, else "1a2b3c4d...". */
+void tb_cli_community_name(struct tb_cli *cli, const uint8_t id[TB_KEY_LEN], char *out,
+			   size_t cap);
+/* "1a2b3c4d..." (first 8 hex digits of an id). */
+void tb_cli_short_id(char out[12], const uint8_t id[TB_KEY_LEN]);
 
 #endif

@@ -2,7 +2,10 @@
  * cmd_report.c: the read-only reports: `tally balance`, `tally history` (a
  * member's statement with running balance, or the community's journal) and
  * `tally log` (raw entries decoded field by field from the message tables,
- * so every kind prints without code of its own). Nothing here writes.
+ * so every kind prints without code of its own). Balances include what is
+ * held for cross-community exchanges in flight and the clearing accounts;
+ * statements name the remote member of a cross-community exchange as
+ * name@community. Nothing here writes.
  */
 #include "cli.h"
 
@@ -28,26 +31,105 @@ struct bal_ctx {
 	struct tb_cli *cli;
 	int64_t sum;
 	bool first;
+	bool any_held;
+	int err;
 };
+
+static int held_one(void *vctx, const struct tb_member *m)
+{
+	struct bal_ctx *b = vctx;
+	if (m->held)
+		b->any_held = true;
+	return 0;
+}
 
 static int bal_one(void *vctx, const struct tb_member *m)
 {
 	struct bal_ctx *b = vctx;
 	b->sum += m->balance;
-	if (!m->active && m->balance == 0)
+	if (!m->active && m->balance == 0 && m->held == 0)
 		return 0;
-	char h[32];
+	char h[32], hd[32];
 	tb_out_hours(h, sizeof h, m->balance);
+	tb_out_hours(hd, sizeof hd, m->held);
 	if (b->cli->json) {
 		printf("%s{\"member\":%u,\"name\":", b->first ? "" : ",", m->no);
 		tb_json_str(stdout, m->name, strlen(m->name));
-		printf(",\"balance_minutes\":%lld,\"active\":%s}", (long long)m->balance,
-		       m->active ? "true" : "false");
+		printf(",\"balance_minutes\":%lld,\"held_minutes\":%lld,\"active\":%s}",
+		       (long long)m->balance, (long long)m->held, m->active ? "true" : "false");
+	} else if (b->any_held) {
+		printf("  %-20s %9s %9s%s\n", m->name, h, m->held ? hd + 1 : "", m->active ? "" : "  (left)");
 	} else {
 		printf("  %-20s %9s%s\n", m->name, h, m->active ? "" : "  (left)");
 	}
 	b->first = false;
 	return 0;
+}
+
+static int count_one(void *vctx, const struct tb_clearing *c)
+{
+	(void)c;
+	++*(size_t *)vctx;
+	return 0;
+}
+
+/* The clearing accounts: what this community owes (+) or is owed (-) by
+ * each other community. Members and clearing accounts sum to zero. */
+static int clear_one(void *vctx, const struct tb_clearing *c)
+{
+	struct bal_ctx *b = vctx;
+	struct tb_cli *cli = b->cli;
+	char name[TB_CLI_CNAME_MAX], hex[2 * TB_KEY_LEN + 1], h[32], hd[32], lim[32];
+	tb_cli_community_name(cli, c->other, name, sizeof name);
+	tb_hex_encode(hex, c->other, TB_KEY_LEN);
+	b->sum += c->balance;
+	if (cli->json) {
+		printf("%s{\"community\":", b->first ? "" : ",");
+		tb_json_str(stdout, name, strlen(name));
+		printf(",\"id\":\"%s\",\"linked\":%s,\"balance_minutes\":%lld,\"held_minutes\":%lld,"
+		       "\"limit_minutes\":",
+		       hex, c->linked ? "true" : "false", (long long)c->balance,
+		       (long long)c->held);
+		if (c->linked)
+			printf("%llu}", (unsigned long long)c->limit);
+		else
+			printf("null}");
+	} else {
+		tb_out_hours(h, sizeof h, c->balance);
+		tb_out_hours(hd, sizeof hd, c->held);
+		tb_out_hours(lim, sizeof lim, (int64_t)c->limit);
+		printf("  %-20s %9s %9s  %s%s%s\n", name, h, c->held ? hd + 1 : "",
+		       c->linked ? "may owe us up to " : "no trust line", c->linked ? lim + 1 : "",
+		       c->balance > 0 ? " (we owe them)" : c->balance < 0 ? " (they owe us)" : "");
+	}
+	b->first = false;
+	return 0;
+}
+
+static int balance_one(struct tb_cli *cli, const char *name)
+{
+	struct tb_member m;
+	int rc = tb_cli_member(cli, name, &m);
+	if (rc)
+		return rc;
+	char h[32], f[32], hd[32];
+	tb_out_hours(h, sizeof h, m.balance);
+	tb_out_hours(f, sizeof f, m.floor);
+	tb_out_hours(hd, sizeof hd, m.held);
+	if (cli->json) {
+		printf("{\"member\":%u,\"name\":", m.no);
+		tb_json_str(stdout, m.name, strlen(m.name));
+		printf(",\"balance_minutes\":%lld,\"held_minutes\":%lld,\"floor_minutes\":%lld,"
+		       "\"ceiling_minutes\":%llu}\n",
+		       (long long)m.balance, (long long)m.held, (long long)m.floor,
+		       (unsigned long long)m.ceiling);
+	} else if (m.held) {
+		printf("%s: %s hours (debt limit %s; %s hours held for exchanges in flight)\n",
+		       m.name, h, f, hd + 1);
+	} else {
+		printf("%s: %s hours (debt limit %s)\n", m.name, h, f);
+	}
+	return TB_EXIT_OK;
 }
 
 int tb_cmd_balance(struct tb_cli *cli, int argc, char **argv)
@@ -58,60 +140,133 @@ int tb_cmd_balance(struct tb_cli *cli, int argc, char **argv)
 	int rc = tb_cli_open(cli, false);
 	if (rc)
 		return rc;
-	if (at < argc) {
-		struct tb_member m;
-		if ((rc = tb_cli_member(cli, argv[at], &m)))
-			return rc;
-		char h[32], f[32];
-		tb_out_hours(h, sizeof h, m.balance);
-		tb_out_hours(f, sizeof f, m.floor);
-		if (cli->json) {
-			printf("{\"member\":%u,\"name\":", m.no);
-			tb_json_str(stdout, m.name, strlen(m.name));
-			printf(",\"balance_minutes\":%lld,\"floor_minutes\":%lld,\"ceiling_minutes\":%llu}\n",
-			       (long long)m.balance, (long long)m.floor,
-			       (unsigned long long)m.ceiling);
-		} else {
-			printf("%s: %s hours (debt limit %s)\n", m.name, h, f);
-		}
-		return TB_EXIT_OK;
-	}
+	if (at < argc)
+		return balance_one(cli, argv[at]);
 	struct tb_community c;
 	int err = tb_store_community(cli->store, cli->self, &c);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot read the community: %s", tb_strerror(err));
-	struct bal_ctx b = {cli, 0, true};
+	struct bal_ctx b = {.cli = cli, .first = true};
+	err = tb_store_foreach_member(cli->store, cli->self, held_one, &b);
 	if (cli->json) {
 		printf("{\"community\":");
 		tb_json_str(stdout, c.name, strlen(c.name));
 		printf(",\"members\":[");
 	} else {
 		printf("%s: balances in hours\n", c.name);
+		if (b.any_held)
+			printf("  %-20s %9s %9s\n", "member", "balance", "held");
 	}
-	err = tb_store_foreach_member(cli->store, cli->self, bal_one, &b);
+	if (!err)
+		err = tb_store_foreach_member(cli->store, cli->self, bal_one, &b);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot read balances: %s", tb_strerror(err));
-	char h[32];
+	int64_t members = b.sum;
+	b.first = true;
+	if (cli->json) {
+		printf("],\"clearing\":[");
+	} else {
+		size_t n = 0;
+		err = tb_store_foreach_clearing(cli->store, cli->self, count_one, &n);
+		if (!err && n)
+			printf("clearing accounts (+ we owe them, - they owe us):\n");
+	}
+	if (!err)
+		err = tb_store_foreach_clearing(cli->store, cli->self, clear_one, &b);
+	if (err && err != TB_ENOTFOUND)
+		return tb_cli_fail(TB_EXIT_IO, "cannot read the clearing accounts: %s",
+				   tb_strerror(err));
+	char h[32], s[32];
 	tb_out_hours(h, sizeof h, (int64_t)c.minutes);
+	tb_out_hours(s, sizeof s, b.sum);
 	if (cli->json)
-		printf("],\"sum_minutes\":%lld,\"exchanges\":%llu,\"reversals\":%llu,"
-		       "\"minutes_exchanged\":%llu}\n",
-		       (long long)b.sum, (unsigned long long)c.exchanges,
+		printf("],\"member_sum_minutes\":%lld,\"sum_minutes\":%lld,\"exchanges\":%llu,"
+		       "\"reversals\":%llu,\"minutes_exchanged\":%llu}\n",
+		       (long long)members, (long long)b.sum, (unsigned long long)c.exchanges,
 		       (unsigned long long)c.reversals, (unsigned long long)c.minutes);
 	else
-		printf("  sum of all balances: %lld minutes; %llu exchanges, %s hours of help\n",
-		       (long long)b.sum, (unsigned long long)c.exchanges, h + 1);
+		printf("  sum of all balances: %lld minutes; %llu exchanges, %s hours of help\n"
+		       "sum of all accounts: %s\n",
+		       (long long)members, (unsigned long long)c.exchanges, h + 1,
+		       b.sum ? s : s + 1);
 	return TB_EXIT_OK;
 }
 
-/* The exchange a history line is about (the original, for a reversal). */
+/*
+ * The exchange a history line is about (the original, for a reversal). For a
+ * leg of a cross-community exchange (kind "cross"), x holds the terms (from
+ * the prepare, or the decision) and one side is the remote member: the
+ * payer's final leg shows "paid alice@riverside", the provider's decision
+ * "from bob@hillside".
+ */
 struct line {
 	uint64_t seq;
 	uint64_t timestamp;
 	bool reversal;
-	struct tb_exchange x; /* views into rec */
+	bool cross;
+	bool local_provides;   /* cross: the local member is the provider */
+	char remote[TB_NAME_MAX + 2 + TB_CLI_CNAME_MAX]; /* cross: name@community */
+	struct tb_exchange x;  /* views into rec (or prep) */
 	uint8_t rec[TB_ENTRY_MAX];
+	uint8_t prep[TB_ENTRY_MAX];
 };
+
+static void remote_of(struct tb_cli *cli, struct line *l, struct tb_view name,
+		      const uint8_t log[TB_KEY_LEN])
+{
+	char c[TB_CLI_CNAME_MAX];
+	tb_cli_community_name(cli, log, c, sizeof c);
+	snprintf(l->remote, sizeof l->remote, "%.*s@%s", (int)name.len, (const char *)name.p, c);
+}
+
+/* A cross leg that moved minutes: the decision (provider side) or the final
+ * leg (payer side); TB_EKIND for a refusal, which changes no balance. */
+static int load_cross(struct tb_cli *cli, const struct tb_entry *e, struct line *l)
+{
+	memset(&l->x, 0, sizeof l->x);
+	l->cross = true;
+	if (e->kind == TB_KIND_XDECIDE) {
+		const struct tb_xdecide *d = &e->body.xdecide;
+		if (d->outcome)
+			return TB_EKIND;
+		l->local_provides = true;
+		memcpy(l->x.txid, d->txid, TB_TXID_LEN);
+		l->x.provider = d->member;
+		l->x.minutes = d->minutes;
+		l->x.category = d->category;
+		l->x.date = d->date;
+		remote_of(cli, l, d->from_name, d->from_log);
+		return 0;
+	}
+	const struct tb_xfinal *f = &e->body.xfinal;
+	if (f->outcome)
+		return TB_EKIND;
+	struct tb_xleg leg;
+	struct tb_entry p;
+	size_t len;
+	int err = tb_store_xleg(cli->store, cli->self, f->txid, &leg);
+	if (!err && !leg.prepare_seq)
+		err = TB_ECORRUPT;
+	if (!err)
+		err = tb_store_get_entry(cli->store, cli->self, leg.prepare_seq, l->prep,
+					 sizeof l->prep, &len);
+	if (!err)
+		err = tb_entry_decode(&p, l->prep, len);
+	if (!err && p.kind != TB_KIND_XPREPARE)
+		err = TB_ECORRUPT;
+	if (err)
+		return err;
+	const struct tb_xprepare *x = &p.body.xprepare;
+	l->local_provides = false;
+	memcpy(l->x.txid, x->txid, TB_TXID_LEN);
+	l->x.receiver = x->member;
+	l->x.minutes = x->minutes;
+	l->x.category = x->category;
+	l->x.date = x->date;
+	l->x.attested = x->attested;
+	remote_of(cli, l, x->to_name, x->to_log);
+	return 0;
+}
 
 static int load_line(struct tb_cli *cli, uint64_t seq, struct line *l)
 {
@@ -125,10 +280,13 @@ static int load_line(struct tb_cli *cli, uint64_t seq, struct line *l)
 	l->seq = seq;
 	l->timestamp = e.timestamp;
 	l->reversal = e.kind == TB_KIND_REVERSAL;
+	l->cross = false;
 	if (e.kind == TB_KIND_EXCHANGE) {
 		l->x = e.body.exchange;
 		return 0;
 	}
+	if (e.kind == TB_KIND_XDECIDE || e.kind == TB_KIND_XFINAL)
+		return load_cross(cli, &e, l);
 	if (!l->reversal)
 		return TB_EKIND;
 	uint64_t oseq, rev;
@@ -148,8 +306,17 @@ static void print_line(struct tb_cli *cli, const struct line *l, const char *who
 		       int64_t delta, bool with_balance, int64_t balance, bool first)
 {
 	struct tb_member prov = {0}, recv = {0};
-	(void)!tb_store_member(cli->store, cli->self, (uint32_t)l->x.provider, &prov);
-	(void)!tb_store_member(cli->store, cli->self, (uint32_t)l->x.receiver, &recv);
+	if (l->x.provider)
+		(void)!tb_store_member(cli->store, cli->self, (uint32_t)l->x.provider, &prov);
+	if (l->x.receiver)
+		(void)!tb_store_member(cli->store, cli->self, (uint32_t)l->x.receiver, &recv);
+	const char *pname = prov.name, *rname = recv.name;
+	if (l->cross) {
+		if (l->local_provides)
+			rname = l->remote;
+		else
+			pname = l->remote;
+	}
 	char memo[TB_MEMO_MAX + 1] = "", d[16], h[32], b[32], txid[2 * TB_TXID_LEN + 1];
 	if (tb_store_memo_get(cli->store, l->x.txid, memo, sizeof memo))
 		snprintf(memo, sizeof memo, "%s", "(memo not held here)");
@@ -157,15 +324,22 @@ static void print_line(struct tb_cli *cli, const struct line *l, const char *who
 	tb_out_hours(h, sizeof h, delta);
 	tb_out_hours(b, sizeof b, balance);
 	tb_hex_encode(txid, l->x.txid, TB_TXID_LEN);
-	const char *other = who ? (!strcmp(who, prov.name) ? recv.name : prov.name) : NULL;
+	const char *other = who ? (!strcmp(who, pname) ? rname : pname) : NULL;
+	if (l->cross)
+		other = who ? l->remote : NULL;
 	if (cli->json) {
-		printf("%s{\"seq\":%llu,\"date\":\"%s\",\"txid\":\"%s\",\"reversal\":%s,"
-		       "\"provider\":",
+		printf("%s{\"seq\":%llu,\"date\":\"%s\",\"txid\":\"%s\",\"kind\":\"%s\","
+		       "\"reversal\":%s,\"provider\":",
 		       first ? "" : ",", (unsigned long long)l->seq, d, txid,
+		       l->cross ? "cross" : l->reversal ? "reversal" : "exchange",
 		       l->reversal ? "true" : "false");
-		tb_json_str(stdout, prov.name, strlen(prov.name));
+		tb_json_str(stdout, pname, strlen(pname));
 		printf(",\"receiver\":");
-		tb_json_str(stdout, recv.name, strlen(recv.name));
+		tb_json_str(stdout, rname, strlen(rname));
+		if (l->cross) {
+			printf(",\"counterpart\":");
+			tb_json_str(stdout, l->remote, strlen(l->remote));
+		}
 		if (other) {
 			printf(",\"counterparty\":");
 			tb_json_str(stdout, other, strlen(other));
@@ -180,11 +354,13 @@ static void print_line(struct tb_cli *cli, const struct line *l, const char *who
 		printf(",\"attested\":%s}", l->x.attested ? "true" : "false");
 		return;
 	}
-	char what[160];
-	if (other)
+	char what[300];
+	if (l->cross && other)
+		snprintf(what, sizeof what, "%s %s", l->local_provides ? "from" : "paid", other);
+	else if (other)
 		snprintf(what, sizeof what, "%s %s", delta > 0 ? "from" : "to", other);
 	else
-		snprintf(what, sizeof what, "%s -> %s", prov.name, recv.name);
+		snprintf(what, sizeof what, "%s -> %s", pname, rname);
 	printf("%5llu  %s  %-26s %8s", (unsigned long long)l->seq, d, what, h);
 	if (with_balance)
 		printf(" %9s", b);
@@ -244,7 +420,8 @@ int tb_cmd_history(struct tb_cli *cli, int argc, char **argv)
 		if (!cli->json)
 			printf("%5s  %-10s  %-26s %8s  %s\n", "entry", "date", "exchange",
 			       "hours", "what");
-		/* The journal: every exchange and reversal, in log order. */
+		/* The journal: every exchange, reversal and cross-community leg
+		 * that moved minutes, in log order. */
 		for (uint64_t s = 1; !err && s <= head.seq; s++) {
 			err = load_line(cli, s, l);
 			if (err == TB_EKIND) {

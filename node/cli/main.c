@@ -29,7 +29,8 @@ static void usage(FILE *f)
 	      "  --member-passphrase-file FILE  passphrase of members' keys\n"
 	      "Without a passphrase file, tally asks on the terminal, or else reads\n"
 	      "TALLY_PASSPHRASE / TALLY_MEMBER_PASSPHRASE.\n\n"
-	      "Exit codes: 0 ok, 1 refused by a ledger rule, 2 usage error, 3 storage or I/O error.\n"
+	      "Exit codes: 0 ok, 1 refused by a ledger rule, 2 usage error, 3 storage or I/O error,\n"
+	      "4 no outcome yet (exchange send).\n"
 	      "'tally COMMAND --help' describes a command.\n",
 	      f);
 }

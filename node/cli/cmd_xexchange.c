@@ -1,0 +1,579 @@
+/*
+ * cmd_xexchange.c: `tally exchange send|status`, exchanges with a member of
+ * another community. `send` runs on the paying member's node: it checks what
+ * it can locally (member, trust line, floor), appends the prepare leg (a hold
+ * on the payer) and then watches the store, where tallyd writes the other
+ * community's decision and our final leg, until the exchange ends or the
+ * wait times out. `status` reports where an exchange stands from the legs
+ * held. The command line never talks to the other node itself and never
+ * appends a decision or a final leg (that is the clearing step of tallyd).
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <time.h>
+
+#define TTL_MAX (366ull * 24 * 3600)
+#define TIMEOUT_MAX (24ull * 3600)
+#define POLL_NS 5000000L
+
+/* An exchange as shown to the user, from its legs. */
+struct xview {
+	struct tb_xleg leg;
+	const char *state;
+	uint64_t outcome; /* of the decision (or the final leg) shown */
+	bool has_outcome;
+	char from[TB_NAME_MAX + 1], to[TB_NAME_MAX + 1];
+	char from_c[TB_CLI_CNAME_MAX], to_c[TB_CLI_CNAME_MAX];
+};
+
+static void view_state(struct xview *v)
+{
+	const struct tb_xleg *l = &v->leg;
+	v->has_outcome = false;
+	if (l->final_seq) {
+		v->state = l->final_outcome == 0 ? "completed" : "released";
+		v->outcome = l->final_outcome;
+		v->has_outcome = true;
+	} else if (l->decide_seq) {
+		v->state = l->outcome == 0 ? "committed" : "refused";
+		v->outcome = l->outcome;
+		v->has_outcome = true;
+	} else {
+		v->state = "held";
+	}
+}
+
+static void copy_name(char *out, size_t cap, struct tb_view s)
+{
+	size_t n = s.len < cap - 1 ? s.len : cap - 1;
+	memcpy(out, s.p, n);
+	out[n] = '\0';
+}
+
+/* Reads an entry of a log and checks its kind. */
+static int read_leg(struct tb_cli *cli, const uint8_t log[TB_KEY_LEN], uint64_t seq,
+		    uint64_t kind, uint8_t *buf, size_t cap, struct tb_entry *e)
+{
+	size_t len;
+	int err = tb_store_get_entry(cli->store, log, seq, buf, cap, &len);
+	if (!err)
+		err = tb_entry_decode(e, buf, len);
+	if (!err && e->kind != kind)
+		err = TB_ECORRUPT;
+	return err;
+}
+
+/* Fills names from the prepare (or, not held, the decision). */
+static int view_names(struct tb_cli *cli, struct xview *v)
+{
+	const struct tb_xleg *l = &v->leg;
+	uint8_t buf[TB_ENTRY_MAX];
+	struct tb_entry e;
+	int err;
+	snprintf(v->from, sizeof v->from, "?");
+	snprintf(v->to, sizeof v->to, "?");
+	tb_cli_community_name(cli, l->payer, v->from_c, sizeof v->from_c);
+	if (l->prepare_seq) {
+		if ((err = read_leg(cli, l->payer, l->prepare_seq, TB_KIND_XPREPARE, buf,
+				    sizeof buf, &e)))
+			return err;
+		const struct tb_xprepare *x = &e.body.xprepare;
+		struct tb_member m;
+		if (tb_store_member(cli->store, l->payer, (uint32_t)x->member, &m) == 0)
+			snprintf(v->from, sizeof v->from, "%s", m.name);
+		copy_name(v->to, sizeof v->to, x->to_name);
+		tb_cli_community_name(cli, x->to_log, v->to_c, sizeof v->to_c);
+		return 0;
+	}
+	tb_cli_community_name(cli, l->decide_seq ? l->decider : l->provider, v->to_c,
+			      sizeof v->to_c);
+	if (l->decide_seq) {
+		if ((err = read_leg(cli, l->decider, l->decide_seq, TB_KIND_XDECIDE, buf,
+				    sizeof buf, &e)))
+			return err;
+		copy_name(v->from, sizeof v->from, e.body.xdecide.from_name);
+		copy_name(v->to, sizeof v->to, e.body.xdecide.to_name);
+	}
+	return 0;
+}
+
+static void json_seq(uint64_t seq)
+{
+	if (seq)
+		printf("%llu", (unsigned long long)seq);
+	else
+		printf("null");
+}
+
+static void print_json(const struct xview *v, const char *state)
+{
+	char txid[2 * TB_TXID_LEN + 1];
+	tb_hex_encode(txid, v->leg.txid, TB_TXID_LEN);
+	printf("{\"txid\":\"%s\",\"state\":\"%s\",\"reason\":", txid, state);
+	if (v->has_outcome && v->outcome) {
+		const char *r = tb_xoutcome_text(v->outcome);
+		tb_json_str(stdout, r, strlen(r));
+		printf(",\"code\":\"%s\"", tb_errname(tb_xoutcome_err(v->outcome)));
+	} else {
+		printf("null,\"code\":null");
+	}
+	printf(",\"minutes\":%llu,\"from\":", (unsigned long long)v->leg.minutes);
+	tb_json_str(stdout, v->from, strlen(v->from));
+	printf(",\"from_community\":");
+	tb_json_str(stdout, v->from_c, strlen(v->from_c));
+	printf(",\"to\":");
+	tb_json_str(stdout, v->to, strlen(v->to));
+	printf(",\"community\":");
+	tb_json_str(stdout, v->to_c, strlen(v->to_c));
+	printf(",\"payer_id\":");
+	tb_json_hex(stdout, v->leg.payer, TB_KEY_LEN);
+	printf(",\"provider_id\":");
+	tb_json_hex(stdout, v->leg.provider, TB_KEY_LEN);
+	printf(",\"expires\":%llu,\"prepare_seq\":", (unsigned long long)v->leg.expires);
+	json_seq(v->leg.prepare_seq);
+	printf(",\"decide_seq\":");
+	json_seq(v->leg.decide_seq);
+	printf(",\"final_seq\":");
+	json_seq(v->leg.final_seq);
+	printf("}\n");
+}
+
+/* ---- exchange send ---- */
+
+struct send_in {
+	const char *from, *to, *memo, *category, *date;
+	int64_t minutes;
+	uint64_t timeout, ttl;
+	bool attest, no_wait;
+};
+
+static int parse_amount(int c, const char *arg, int64_t *minutes)
+{
+	if (*minutes >= 0)
+		return tb_cli_fail(TB_EXIT_USAGE, "give either --minutes or --hours, once");
+	int err = c == 'm' ? tb_parse_minutes(arg, minutes) : tb_parse_hours(arg, minutes);
+	if (err == TB_EAMOUNT)
+		return tb_cli_fail(TB_EXIT_USAGE, "--hours %s is not a whole number of minutes", arg);
+	if (err)
+		return tb_cli_fail(TB_EXIT_USAGE, "--%s: '%s' is not a number",
+				   c == 'm' ? "minutes" : "hours", arg);
+	return 0;
+}
+
+static int parse_secs(const char *opt, const char *arg, uint64_t max, uint64_t *v)
+{
+	if (tb_parse_u64(arg, v) || *v > max)
+		return tb_cli_fail(TB_EXIT_USAGE, "--%s: '%s' is not a number of seconds (at most %llu)",
+				   opt, arg, (unsigned long long)max);
+	return 0;
+}
+
+static int check_text(const char *s, size_t max, const char *what)
+{
+	if (strlen(s) > max)
+		return tb_cli_fail(TB_EXIT_USAGE, "--%s is over %zu bytes", what, max);
+	if (tb_text_check(s, strlen(s)))
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "--%s must be valid UTF-8 without control characters", what);
+	return 0;
+}
+
+static int parse_send(int argc, char **argv, struct send_in *in)
+{
+	static const struct option opts[] = {{"from", required_argument, 0, 'f'},
+					     {"to", required_argument, 0, 't'},
+					     {"minutes", required_argument, 0, 'm'},
+					     {"hours", required_argument, 0, 'H'},
+					     {"memo", required_argument, 0, 'M'},
+					     {"category", required_argument, 0, 'c'},
+					     {"date", required_argument, 0, 'd'},
+					     {"attest", no_argument, 0, 'a'},
+					     {"no-wait", no_argument, 0, 'n'},
+					     {"timeout", required_argument, 0, 'T'},
+					     {"ttl", required_argument, 0, 'L'},
+					     {0, 0, 0, 0}};
+	memset(in, 0, sizeof *in);
+	in->minutes = -1;
+	in->category = "";
+	in->timeout = 30;
+	in->ttl = 600;
+	int c, rc;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, "exchange", "send")) != -1) {
+		switch (c) {
+		case 'f':
+			in->from = optarg;
+			break;
+		case 't':
+			in->to = optarg;
+			break;
+		case 'm':
+		case 'H':
+			if ((rc = parse_amount(c, optarg, &in->minutes)))
+				return rc;
+			break;
+		case 'M':
+			in->memo = optarg;
+			break;
+		case 'c':
+			in->category = optarg;
+			break;
+		case 'd':
+			in->date = optarg;
+			break;
+		case 'a':
+			in->attest = true;
+			break;
+		case 'n':
+			in->no_wait = true;
+			break;
+		case 'T':
+			if ((rc = parse_secs("timeout", optarg, TIMEOUT_MAX, &in->timeout)))
+				return rc;
+			break;
+		case 'L':
+			if ((rc = parse_secs("ttl", optarg, TTL_MAX, &in->ttl)))
+				return rc;
+			if (in->ttl == 0)
+				return tb_cli_fail(TB_EXIT_USAGE, "--ttl must be at least 1 second");
+			break;
+		default:
+			return TB_EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return tb_cli_fail(TB_EXIT_USAGE, "exchange send: unexpected argument '%s'",
+				   argv[optind]);
+	if (!in->from || !in->to || !in->memo || in->minutes < 0)
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "exchange send needs --from, --to NAME@COMMUNITY, --minutes or --hours, and --memo");
+	if (in->minutes == 0 || in->minutes > TB_MINUTES_MAX)
+		return tb_cli_fail(TB_EXIT_REFUSED,
+				   "refused: an exchange is from 1 minute to %d hours (EAMOUNT)",
+				   TB_MINUTES_MAX / 60);
+	if ((rc = check_text(in->memo, TB_MEMO_MAX, "memo")) ||
+	    (rc = check_text(in->category, TB_CATEGORY_MAX, "category")))
+		return rc;
+	return 0;
+}
+
+/* Splits NAME@COMMUNITY at the last '@'. */
+static int split_to(const char *to, char name[TB_NAME_MAX + 1], const char **community)
+{
+	const char *at = strrchr(to, '@');
+	if (!at || at == to || !at[1])
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "--to '%s': give the member as NAME@COMMUNITY (e.g. alice@riverside)",
+				   to);
+	size_t n = (size_t)(at - to);
+	if (n > TB_NAME_MAX)
+		return tb_cli_fail(TB_EXIT_USAGE, "--to: the member name is over %d bytes",
+				   TB_NAME_MAX);
+	memcpy(name, to, n);
+	name[n] = '\0';
+	if (tb_text_check(name, n))
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "--to: the member name must be valid UTF-8 without control characters");
+	*community = at + 1;
+	return 0;
+}
+
+static int sign_prepare(struct tb_cli *cli, const struct tb_member *m,
+			const struct tb_xprepare *x, uint8_t sig[TB_SIGLEN])
+{
+	struct tb_xprepare_terms t;
+	memcpy(t.log_id, cli->self, TB_KEY_LEN);
+	memcpy(t.txid, x->txid, TB_TXID_LEN);
+	t.member = x->member;
+	memcpy(t.to_log, x->to_log, TB_KEY_LEN);
+	t.to_name = x->to_name;
+	t.minutes = x->minutes;
+	t.category = x->category;
+	memcpy(t.memo_hash, x->memo_hash, TB_HASHLEN);
+	t.date = x->date;
+	t.expires = x->expires;
+	uint8_t buf[TB_ENTRY_MAX];
+	size_t len;
+	int err = tb_terms_encode(buf, sizeof buf, &len, &tb_def_xprepare_terms, &t);
+	if (err)
+		return tb_cli_fail(TB_EXIT_USAGE, "cannot encode the terms: %s", tb_strerror(err));
+	struct tb_keypair kp;
+	int rc = tb_cli_member_key(cli, m, &kp);
+	if (rc)
+		return rc;
+	tb_sign(sig, &kp, TB_CTX_XPREPARE, buf, len);
+	tb_keypair_wipe(&kp);
+	return 0;
+}
+
+/* Local checks before anyone signs: what the prepare rule would refuse. */
+static int send_checks(struct tb_cli *cli, const struct tb_member *m,
+		       const struct tb_cli_community *o, int64_t minutes)
+{
+	if (!memcmp(o->id, cli->self, TB_KEY_LEN))
+		return tb_cli_fail(TB_EXIT_REFUSED,
+				   "refused: %s is this community; use 'tally exchange record' or "
+				   "'propose' between its members (ELINK)",
+				   o->name);
+	struct tb_clearing c;
+	int err = tb_store_clearing(cli->store, cli->self, o->id, &c);
+	if (err && err != TB_ENOTFOUND)
+		return tb_cli_fail(TB_EXIT_IO, "cannot read the clearing account: %s",
+				   tb_strerror(err));
+	if (err || !c.linked)
+		return tb_cli_fail(TB_EXIT_REFUSED,
+				   "refused: no trust line with %s (ELINK); add one with 'tally link add %s --limit HOURS'",
+				   o->name, o->name);
+	if (m->balance - m->held - minutes < m->floor) {
+		char a[32], b[32], h[32];
+		tb_out_hours(a, sizeof a, m->balance - m->held - minutes);
+		tb_out_hours(b, sizeof b, m->floor);
+		tb_out_hours(h, sizeof h, m->held);
+		return tb_cli_fail(TB_EXIT_REFUSED,
+				   "refused: %s's balance would be %s hours%s%s%s, below the debt limit of %s hours (EFLOOR)",
+				   m->name, a, m->held ? " (counting " : "", m->held ? h + 1 : "",
+				   m->held ? " hours held)" : "", b);
+	}
+	return 0;
+}
+
+static void sleep_poll(void)
+{
+	struct timespec ts = {0, POLL_NS};
+	nanosleep(&ts, NULL);
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Waits for the final leg; 0 when it is held, TB_EXIT_PENDING on timeout. */
+static int wait_final(struct tb_cli *cli, const uint8_t txid[TB_TXID_LEN], uint64_t timeout,
+		      struct tb_xleg *l)
+{
+	double end = now_mono() + (double)timeout;
+	for (;;) {
+		int err = tb_store_xleg(cli->store, cli->self, txid, l);
+		if (err)
+			return tb_cli_fail(TB_EXIT_IO, "cannot read the exchange's state: %s",
+					   tb_strerror(err));
+		if (l->final_seq)
+			return 0;
+		if (now_mono() >= end)
+			return TB_EXIT_PENDING;
+		sleep_poll();
+	}
+}
+
+static int report_send(struct tb_cli *cli, struct xview *v, bool waited, int wrc)
+{
+	char txid[2 * TB_TXID_LEN + 1], h[32];
+	tb_hex_encode(txid, v->leg.txid, TB_TXID_LEN);
+	tb_out_hours(h, sizeof h, (int64_t)v->leg.minutes);
+	view_state(v);
+	int rc = TB_EXIT_OK;
+	const char *state = v->state;
+	if (waited && wrc == TB_EXIT_PENDING) {
+		state = "pending";
+		rc = TB_EXIT_PENDING;
+	} else if (waited && v->leg.final_seq && v->leg.final_outcome) {
+		rc = TB_EXIT_REFUSED;
+	}
+	if (cli->json) {
+		print_json(v, state);
+		return rc;
+	}
+	if (!waited) {
+		printf("prepared %s: holding %s hours on %s for %s@%s\n", txid, h + 1, v->from,
+		       v->to, v->to_c);
+	} else if (rc == TB_EXIT_PENDING) {
+		printf("pending %s: no answer from %s yet (is tallyd running and connected?); see "
+		       "'tally exchange status %s'\n",
+		       txid, v->to_c, txid);
+	} else if (rc == TB_EXIT_REFUSED) {
+		fprintf(stderr, "tally: refused by %s: %s (%s); the hold on %s is released\n",
+			v->to_c, tb_xoutcome_text(v->outcome),
+			tb_errname(tb_xoutcome_err(v->outcome)), v->from);
+		printf("released %s\n", txid);
+	} else {
+		printf("completed %s: %s paid %s@%s %s hours (entries %llu and %llu here, %llu at "
+		       "%s)\n",
+		       txid, v->from, v->to, v->to_c, h + 1, (unsigned long long)v->leg.prepare_seq,
+		       (unsigned long long)v->leg.final_seq, (unsigned long long)v->leg.decide_seq,
+		       v->to_c);
+	}
+	return rc;
+}
+
+int tb_cmd_exchange_send(struct tb_cli *cli, int argc, char **argv)
+{
+	struct send_in in;
+	int rc = parse_send(argc, argv, &in);
+	char to_name[TB_NAME_MAX + 1];
+	const char *cname;
+	if (rc || (rc = split_to(in.to, to_name, &cname)) || (rc = tb_cli_open(cli, true)))
+		return rc;
+	struct tb_member m;
+	struct tb_cli_community o;
+	if ((rc = tb_cli_member(cli, in.from, &m)) || (rc = tb_cli_community(cli, cname, &o)) ||
+	    (rc = send_checks(cli, &m, &o, in.minutes)))
+		return rc;
+	struct tb_xprepare x = {0};
+	uint8_t salt[TB_MEMO_SALT_LEN], sig[TB_SIGLEN];
+	if (in.date) {
+		if (tb_parse_date(in.date, &x.date))
+			return tb_cli_fail(TB_EXIT_USAGE, "--date: '%s' is not a date (YYYY-MM-DD)",
+					   in.date);
+	} else {
+		x.date = tb_today();
+	}
+	tb_random(x.txid, TB_TXID_LEN);
+	tb_random(salt, TB_MEMO_SALT_LEN);
+	tb_memo_hash(x.memo_hash, salt, in.memo, strlen(in.memo));
+	x.member = m.no;
+	memcpy(x.to_log, o.id, TB_KEY_LEN);
+	x.to_name = (struct tb_view){(const uint8_t *)to_name, strlen(to_name)};
+	x.minutes = (uint64_t)in.minutes;
+	x.category = (struct tb_view){(const uint8_t *)in.category, strlen(in.category)};
+	x.expires = (uint64_t)time(NULL) + in.ttl;
+	x.attested = in.attest ? 1 : 0;
+	if (!in.attest) {
+		if ((rc = sign_prepare(cli, &m, &x, sig)))
+			return rc;
+		x.member_sig = (struct tb_view){sig, TB_SIGLEN};
+	}
+	if ((rc = tb_cli_node_key(cli)))
+		return rc;
+	int err = tb_store_memo_put(cli->store, x.txid, salt, in.memo, strlen(in.memo));
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot keep the memo: %s", tb_strerror(err));
+	struct tb_reject rej;
+	uint64_t seq;
+	err = tb_store_append_own(cli->store, &cli->node, TB_KIND_XPREPARE, &x, &seq, &rej);
+	if (err) {
+		(void)!tb_store_memo_erase(cli->store, x.txid);
+		return tb_cli_refused(cli, err, &rej);
+	}
+	struct xview v = {0};
+	int wrc = 0;
+	if (in.no_wait) {
+		err = tb_store_xleg(cli->store, cli->self, x.txid, &v.leg);
+		if (err)
+			return tb_cli_fail(TB_EXIT_IO, "prepared (entry %llu), but cannot read it back: %s",
+					   (unsigned long long)seq, tb_strerror(err));
+	} else if ((wrc = wait_final(cli, x.txid, in.timeout, &v.leg)) &&
+		   wrc != TB_EXIT_PENDING) {
+		return wrc;
+	}
+	snprintf(v.from, sizeof v.from, "%s", m.name);
+	snprintf(v.to, sizeof v.to, "%s", to_name);
+	snprintf(v.to_c, sizeof v.to_c, "%s", o.name);
+	tb_cli_community_name(cli, cli->self, v.from_c, sizeof v.from_c);
+	return report_send(cli, &v, !in.no_wait, wrc);
+}
+
+/* ---- exchange status ---- */
+
+struct find_ctx {
+	const uint8_t *txid;
+	struct tb_xleg *out;
+	bool found;
+};
+
+static int find_one(void *vctx, const struct tb_xleg *x)
+{
+	struct find_ctx *fc = vctx;
+	if (memcmp(x->txid, fc->txid, TB_TXID_LEN))
+		return 0;
+	*fc->out = *x;
+	fc->found = true;
+	return 1;
+}
+
+static void fmt_time(char *out, size_t cap, uint64_t t)
+{
+	time_t ts = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&ts, &tm) || !strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, cap, "%llu", (unsigned long long)t);
+}
+
+static void print_status(struct tb_cli *cli, const struct xview *v)
+{
+	char txid[2 * TB_TXID_LEN + 1], h[32], exp[40];
+	const struct tb_xleg *l = &v->leg;
+	tb_hex_encode(txid, l->txid, TB_TXID_LEN);
+	tb_out_hours(h, sizeof h, (int64_t)l->minutes);
+	fmt_time(exp, sizeof exp, l->expires);
+	printf("exchange %s: %s\n", txid, v->state);
+	printf("  %s@%s pays %s@%s %s hours\n", v->from, v->from_c, v->to, v->to_c, h + 1);
+	if (l->prepare_seq)
+		printf("  prepare   entry %llu of %s (holds the minutes until %s)\n",
+		       (unsigned long long)l->prepare_seq, v->from_c, exp);
+	else
+		printf("  prepare   not held here\n");
+	if (l->decide_seq) {
+		char dc[TB_CLI_CNAME_MAX];
+		tb_cli_community_name(cli, l->decider, dc, sizeof dc);
+		if (l->outcome)
+			printf("  decision  entry %llu of %s: refused: %s (%s)\n",
+			       (unsigned long long)l->decide_seq, dc, tb_xoutcome_text(l->outcome),
+			       tb_errname(tb_xoutcome_err(l->outcome)));
+		else
+			printf("  decision  entry %llu of %s: committed\n",
+			       (unsigned long long)l->decide_seq, dc);
+	} else {
+		printf("  decision  waiting for %s (expires %s)\n", v->to_c, exp);
+	}
+	if (l->final_seq)
+		printf("  final     entry %llu of %s: %s\n", (unsigned long long)l->final_seq,
+		       v->from_c, l->final_outcome ? "hold released" : "paid");
+	else if (l->prepare_seq)
+		printf("  final     not yet (%s's tallyd appends it once the decision is held)\n",
+		       v->from_c);
+}
+
+int tb_cmd_exchange_status(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	optind = 1;
+	if (tb_cli_getopt(argc, argv, opts, "exchange", "status") != -1)
+		return TB_EXIT_USAGE;
+	if (argc - optind != 1)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally exchange status TXID");
+	const char *hex = argv[optind];
+	uint8_t txid[TB_TXID_LEN];
+	if (strlen(hex) != 2 * TB_TXID_LEN || tb_parse_txid(hex, txid))
+		return tb_cli_fail(TB_EXIT_USAGE, "'%s' is not a transaction id (32 hex digits)", hex);
+	int rc = tb_cli_open(cli, false);
+	if (rc)
+		return rc;
+	struct xview v = {0};
+	int err = tb_store_xleg(cli->store, cli->self, txid, &v.leg);
+	if (err == TB_ENOTFOUND) {
+		struct find_ctx fc = {txid, &v.leg, false};
+		err = tb_store_foreach_xleg(cli->store, false, find_one, &fc);
+		if (err > 0)
+			err = 0;
+		if (!err && !fc.found)
+			err = TB_ENOTFOUND;
+	}
+	if (err == TB_ENOTFOUND)
+		return tb_cli_fail(TB_EXIT_USAGE, "no cross-community exchange with txid %s", hex);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot read the exchange: %s", tb_strerror(err));
+	view_state(&v);
+	if ((err = view_names(cli, &v)))
+		return tb_cli_fail(TB_EXIT_IO, "cannot read the legs of %s: %s", hex,
+				   tb_strerror(err));
+	if (cli->json)
+		print_json(&v, v.state);
+	else
+		print_status(cli, &v);
+	return TB_EXIT_OK;
+}
