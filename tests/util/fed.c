@@ -166,19 +166,22 @@ uint16_t tb_fed_free_port(void)
 /* ---- creating nodes ---- */
 
 /* In a child: init a node and add its members; exit code says. */
-static int init_node(const char *fedkey, const struct tb_fed_node *nd)
+static int init_node(const char *fedkey, const struct tb_fed_node *nd,
+		     const char *const *members)
 {
 	static struct tb_proc_result r;
 	const char *tally = tb_tally_bin();
 	const char *init[] = {tally, "--data", nd->data, "init", "--name", nd->name,
 			      "--federation", fedkey, NULL};
-	const char *m1[] = {tally, "--data", nd->data, "member", "add", "m1", NULL};
-	const char *m2[] = {tally, "--data", nd->data, "member", "add", "m2", NULL};
-	const char *const *steps[] = {init, m1, m2};
-	for (size_t i = 0; i < 3; i++) {
-		if (tb_run(&r, steps[i]) || r.code) {
-			fprintf(stderr, "%s: %s %s failed (%d): %s\n", nd->name, steps[i][3],
-				steps[i][4], r.code, r.err);
+	if (tb_run(&r, init) || r.code) {
+		fprintf(stderr, "%s: init failed (%d): %s\n", nd->name, r.code, r.err);
+		return 1;
+	}
+	for (size_t i = 0; members[i]; i++) {
+		const char *add[] = {tally, "--data", nd->data, "member", "add", members[i], NULL};
+		if (tb_run(&r, add) || r.code) {
+			fprintf(stderr, "%s: member add %s failed (%d): %s\n", nd->name,
+				members[i], r.code, r.err);
 			return 1;
 		}
 	}
@@ -187,6 +190,12 @@ static int init_node(const char *fedkey, const struct tb_fed_node *nd)
 
 struct tb_fed *tb_fed_new(const char *tag, size_t n)
 {
+	return tb_fed_new_spec(tag, n, NULL);
+}
+
+struct tb_fed *tb_fed_new_spec(const char *tag, size_t n, const struct tb_fed_spec *spec)
+{
+	static const char *const default_members[] = {"m1", "m2", NULL};
 	assert_true(n > 0 && n <= TB_FED_MAX_NODES);
 	setenv("TALLY_PASSPHRASE", TB_FED_PASS, 1);
 	setenv("TALLY_MEMBER_PASSPHRASE", TB_FED_MEMBER_PASS, 1);
@@ -201,7 +210,10 @@ struct tb_fed *tb_fed_new(const char *tag, size_t n)
 		fail_msg("tally federation create: %d %s", f->res.code, f->res.err);
 	for (size_t i = 0; i < n; i++) {
 		struct tb_fed_node *nd = &f->node[i];
-		snprintf(nd->name, sizeof nd->name, "Comm%02u", (unsigned)i);
+		if (spec)
+			snprintf(nd->name, sizeof nd->name, "%s", spec[i].name);
+		else
+			snprintf(nd->name, sizeof nd->name, "Comm%02u", (unsigned)i);
 		snprintf(nd->data, sizeof nd->data, "%.1000s/node%02u", f->root, (unsigned)i);
 		snprintf(nd->log, sizeof nd->log, "%.1000s/node%02u/tallyd.log", f->root,
 			 (unsigned)i);
@@ -216,7 +228,8 @@ struct tb_fed *tb_fed_new(const char *tag, size_t n)
 			pid_t pid = fork();
 			assert_true(pid >= 0);
 			if (pid == 0)
-				_exit(init_node(f->fedkey, &f->node[next]));
+				_exit(init_node(f->fedkey, &f->node[next],
+						spec ? spec[next].members : default_members));
 			next++;
 			running++;
 			continue;
@@ -312,6 +325,12 @@ void tb_fed_print_tail(struct tb_fed *f, size_t i, size_t max_bytes)
 
 void tb_fed_spawn(struct tb_fed *f, size_t i, const char *const *extra)
 {
+	tb_fed_spawn_env(f, i, extra, NULL);
+}
+
+void tb_fed_spawn_env(struct tb_fed *f, size_t i, const char *const *extra,
+		      const char *const *env)
+{
 	struct tb_fed_node *nd = &f->node[i];
 	assert_int_equal(nd->pid, 0);
 	char listen[64], peers[TB_FED_MAX_NODES][64];
@@ -354,6 +373,8 @@ void tb_fed_spawn(struct tb_fed *f, size_t i, const char *const *extra)
 		dup2(fd, 1);
 		dup2(fd, 2);
 		setenv("TALLY_PASSPHRASE", TB_FED_PASS, 1);
+		for (size_t k = 0; env && env[k]; k++)
+			putenv((char *)env[k]);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -377,7 +398,7 @@ static bool reaped(struct tb_fed *f, size_t i, int *status)
 	return false;
 }
 
-static const char *describe_status(int st, char buf[64])
+const char *tb_fed_describe_status(int st, char buf[64])
 {
 	if (WIFEXITED(st))
 		snprintf(buf, 64, "exited with code %d", WEXITSTATUS(st));
@@ -398,7 +419,7 @@ void tb_fed_wait_up(struct tb_fed *f, size_t i)
 		char b[64];
 		if (reaped(f, i, &st))
 			fail_with_log(f, i, "tallyd of node %zu (pid %d) %s at start", i, (int)pid,
-				      describe_status(st, b));
+				      tb_fed_describe_status(st, b));
 		struct tb_status s;
 		if (tb_status_read(nd->data, &s) == 0) {
 			bool up = s.pid == (uint32_t)pid;
@@ -410,6 +431,21 @@ void tb_fed_wait_up(struct tb_fed *f, size_t i)
 			fail_with_log(f, i, "tallyd of node %zu did not start within %d ms", i,
 				      START_MS);
 		tb_fed_sleep_ms(10);
+	}
+}
+
+int tb_fed_wait_exit(struct tb_fed *f, size_t i, unsigned ms)
+{
+	uint64_t until = tb_fed_now_ms() + ms;
+	for (;;) {
+		int st = 0;
+		if (!f->node[i].pid)
+			return -1;
+		if (reaped(f, i, &st))
+			return st;
+		if (tb_fed_now_ms() > until)
+			return -1;
+		tb_fed_sleep_ms(5);
 	}
 }
 
@@ -449,7 +485,7 @@ static void wait_stopped(struct tb_fed *f, size_t i, pid_t pid)
 	char b[64];
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		fail_with_log(f, i, "tallyd of node %zu (pid %d) did not stop cleanly: %s", i,
-			      (int)pid, describe_status(st, b));
+			      (int)pid, tb_fed_describe_status(st, b));
 }
 
 void tb_fed_stop(struct tb_fed *f, size_t i)
@@ -657,7 +693,7 @@ bool tb_fed_poll(struct tb_fed *f, unsigned ms, tb_fed_pred p, void *ctx, char *
 			char b[64];
 			if (pid && reaped(f, i, &st))
 				fail_with_log(f, i, "tallyd of node %zu (pid %d) died: %s", i, (int)pid,
-					      describe_status(st, b));
+					      tb_fed_describe_status(st, b));
 		}
 		why[0] = '\0';
 		*blame = 0;

@@ -33,11 +33,19 @@
 #define TB_FED_PATH 1024
 #define TB_FED_PASS "pw"
 #define TB_FED_MEMBER_PASS "mp"
+#define TB_FED_MAX_MEMBERS 8
+
+/* How to create one node: its community's name and its members' names
+ * (NULL-terminated). */
+struct tb_fed_spec {
+	const char *name;
+	const char *members[TB_FED_MAX_MEMBERS + 1];
+};
 
 struct tb_fed_node {
 	char data[TB_FED_PATH + 16]; /* data directory */
 	char log[TB_FED_PATH + 32]; /* DATA/tallyd.log */
-	char name[24];          /* community name, CommNN */
+	char name[24];          /* community name, CommNN unless specified */
 	uint16_t port;          /* listens on 127.0.0.1:port */
 	uint8_t id[TB_KEY_LEN]; /* node id = own log id */
 	pid_t pid;              /* running tallyd, 0 if none */
@@ -65,6 +73,8 @@ uint16_t tb_fed_free_port(void);
 /* Creates n nodes (in parallel); sets TALLY_PASSPHRASE and
  * TALLY_MEMBER_PASSPHRASE. */
 struct tb_fed *tb_fed_new(const char *tag, size_t n);
+/* The same with the communities and members of spec[0..n-1]. */
+struct tb_fed *tb_fed_new_spec(const char *tag, size_t n, const struct tb_fed_spec *spec);
 /* Kills every daemon still running and removes the tree (kept if $TB_KEEP). */
 void tb_fed_free(struct tb_fed *f);
 /* Kills every daemon any federation of this process started: for group
@@ -78,6 +88,16 @@ void tb_fed_start(struct tb_fed *f, size_t i);
 void tb_fed_start_args(struct tb_fed *f, size_t i, const char *const *extra);
 /* Starts without waiting; tb_fed_wait_up waits. */
 void tb_fed_spawn(struct tb_fed *f, size_t i, const char *const *extra);
+/* The same with environment settings for that daemon only ("NAME=value",
+ * NULL-terminated; env may be NULL). */
+void tb_fed_spawn_env(struct tb_fed *f, size_t i, const char *const *extra,
+		      const char *const *env);
+/* Waits up to ms for node i's daemon to exit by itself (a crash point):
+ * returns its wait status (pid cleared), or -1 if it still runs (or none
+ * was running). */
+int tb_fed_wait_exit(struct tb_fed *f, size_t i, unsigned ms);
+/* "exited with code 70", "killed by signal 9"... of a wait status. */
+const char *tb_fed_describe_status(int status, char buf[64]);
 void tb_fed_wait_up(struct tb_fed *f, size_t i);
 void tb_fed_start_all(struct tb_fed *f);
 /* SIGTERM and wait: the daemon must exit 0 (a clean stop). */
