@@ -512,9 +512,12 @@ static void print_status(struct tb_cli *cli, const struct xview *v)
 	fmt_time(exp, sizeof exp, l->expires);
 	printf("exchange %s: %s\n", txid, v->state);
 	printf("  %s@%s pays %s@%s %s hours\n", v->from, v->from_c, v->to, v->to_c, h + 1);
-	if (l->prepare_seq)
-		printf("  prepare   entry %llu of %s (holds the minutes until %s)\n",
+	if (l->prepare_seq && !l->final_seq)
+		printf("  prepare   entry %llu of %s (holds the minutes; the offer expires %s)\n",
 		       (unsigned long long)l->prepare_seq, v->from_c, exp);
+	else if (l->prepare_seq)
+		printf("  prepare   entry %llu of %s\n", (unsigned long long)l->prepare_seq,
+		       v->from_c);
 	else
 		printf("  prepare   not held here\n");
 	if (l->decide_seq) {
