@@ -415,7 +415,7 @@ int tb_cmd_exchange_send(struct tb_cli *cli, int argc, char **argv)
 	struct send_in in;
 	int rc = parse_send(argc, argv, &in);
 	char to_name[TB_NAME_MAX + 1];
-	const char *cname;
+	const char *cname = NULL;
 	if (rc || (rc = split_to(in.to, to_name, &cname)) || (rc = tb_cli_open(cli, true)))
 		return rc;
 	struct tb_member m;
