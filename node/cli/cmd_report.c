@@ -185,10 +185,14 @@ int tb_cmd_balance(struct tb_cli *cli, int argc, char **argv)
 		       (long long)members, (long long)b.sum, (unsigned long long)c.exchanges,
 		       (unsigned long long)c.reversals, (unsigned long long)c.minutes);
 	else
-		printf("  sum of all balances: %lld minutes; %llu exchanges, %s hours of help\n"
+	{
+		char ms[32];
+		tb_out_hours(ms, sizeof ms, members);
+		printf("  %llu local exchanges, %s hours of help; members' balances sum to %s\n"
 		       "sum of all accounts: %s\n",
-		       (long long)members, (unsigned long long)c.exchanges, h + 1,
+		       (unsigned long long)c.exchanges, h + 1, members ? ms : ms + 1,
 		       b.sum ? s : s + 1);
+	}
 	return TB_EXIT_OK;
 }
 
