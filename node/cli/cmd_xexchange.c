@@ -280,7 +280,7 @@ static int split_to(const char *to, char name[TB_NAME_MAX + 1], const char **com
 	return 0;
 }
 
-static int sign_prepare(struct tb_cli *cli, const struct tb_member *m,
+static int sign_prepare(struct tb_cli *cli, const struct tb_keypair *kp,
 			const struct tb_xprepare *x, uint8_t sig[TB_SIGLEN])
 {
 	struct tb_xprepare_terms t;
@@ -299,12 +299,7 @@ static int sign_prepare(struct tb_cli *cli, const struct tb_member *m,
 	int err = tb_terms_encode(buf, sizeof buf, &len, &tb_def_xprepare_terms, &t);
 	if (err)
 		return tb_cli_fail(TB_EXIT_USAGE, "cannot encode the terms: %s", tb_strerror(err));
-	struct tb_keypair kp;
-	int rc = tb_cli_member_key(cli, m, &kp);
-	if (rc)
-		return rc;
-	tb_sign(sig, &kp, TB_CTX_XPREPARE, buf, len);
-	tb_keypair_wipe(&kp);
+	tb_sign(sig, kp, TB_CTX_XPREPARE, buf, len);
 	return 0;
 }
 
@@ -440,15 +435,25 @@ int tb_cmd_exchange_send(struct tb_cli *cli, int argc, char **argv)
 	x.to_name = (struct tb_view){(const uint8_t *)to_name, strlen(to_name)};
 	x.minutes = (uint64_t)in.minutes;
 	x.category = (struct tb_view){(const uint8_t *)in.category, strlen(in.category)};
-	x.expires = (uint64_t)time(NULL) + in.ttl;
 	x.attested = in.attest ? 1 : 0;
+	/* Keys first (unlocking takes a while): the offer's lifetime counts
+	 * from just before the prepare is signed and recorded. */
+	struct tb_keypair mk;
+	if (!in.attest && (rc = tb_cli_member_key(cli, &m, &mk)))
+		return rc;
+	if ((rc = tb_cli_node_key(cli))) {
+		if (!in.attest)
+			tb_keypair_wipe(&mk);
+		return rc;
+	}
+	x.expires = (uint64_t)time(NULL) + in.ttl;
 	if (!in.attest) {
-		if ((rc = sign_prepare(cli, &m, &x, sig)))
+		rc = sign_prepare(cli, &mk, &x, sig);
+		tb_keypair_wipe(&mk);
+		if (rc)
 			return rc;
 		x.member_sig = (struct tb_view){sig, TB_SIGLEN};
 	}
-	if ((rc = tb_cli_node_key(cli)))
-		return rc;
 	int err = tb_store_memo_put(cli->store, x.txid, salt, in.memo, strlen(in.memo));
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot keep the memo: %s", tb_strerror(err));
