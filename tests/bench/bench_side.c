@@ -8,7 +8,10 @@
  *     record` appends one (tb_store_append_own: build, sign, rules check,
  *     commit with sync on), into a fresh store holding a genesis and two
  *     members. (The command line also keeps the memo text, in a second
- *     transaction; that is not counted here.)
+ *     transaction; that is not counted here.) For comparison, not as a
+ *     figure of Tally: the same into a store opened TB_STORE_SCRATCH (no
+ *     fsync, as Hypercore does not sync each append), which shows what the
+ *     durable commit costs.
  *  2. batched appends: the same entries sealed here (Tally signs every entry)
  *     and appended in groups of 1000 per transaction (tb_store_append, which
  *     checks every signature again on all cores), sealing included in the
@@ -28,6 +31,8 @@
  * ../node/tallyd next to this executable.
  *
  * Usage: bench_side [entries [runs]]   (defaults 100000 and 1)
+ * $BENCH_SIDE_ONLY=single, batched or catchup runs that part alone (to
+ * profile it); the `tally` lines of the others are then missing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -212,15 +217,15 @@ static size_t seal_next(uint8_t *out, size_t cap, const struct tb_keypair *kp, u
 	return len;
 }
 
-/* A fresh durable store in `scratch`: own log of kp with a genesis and members
- * 1 and 2. */
-static struct tb_store *fresh_store(const struct tb_keypair *kp)
+/* A fresh store in `scratch` (durable unless flags has TB_STORE_SCRATCH): own
+ * log of kp with a genesis and members 1 and 2. */
+static struct tb_store *fresh_store(const struct tb_keypair *kp, unsigned flags)
 {
 	if (scratch)
 		tb_test_rmrf(scratch);
 	scratch = tb_test_tmpdir("side");
 	struct tb_store *s;
-	int err = tb_store_open(&s, scratch, 0);
+	int err = tb_store_open(&s, scratch, flags);
 	if (!err)
 		err = tb_store_set_self(s, kp->pk.b);
 	if (err)
@@ -265,9 +270,10 @@ static size_t last_record_len(struct tb_store *s, const struct tb_keypair *kp)
 
 /* ---- 1. single appends ---- */
 
-static double single_appends(size_t n, const struct tb_keypair *kp, size_t *rec_len)
+static double single_appends(size_t n, const struct tb_keypair *kp, unsigned flags,
+			     size_t *rec_len)
 {
-	struct tb_store *s = fresh_store(kp);
+	struct tb_store *s = fresh_store(kp, flags);
 	uint64_t date = today();
 	double t0 = now();
 	for (size_t k = 0; k < n; k++) {
@@ -288,7 +294,7 @@ static double single_appends(size_t n, const struct tb_keypair *kp, size_t *rec_
 
 static double batched_appends(size_t n, const struct tb_keypair *kp)
 {
-	struct tb_store *s = fresh_store(kp);
+	struct tb_store *s = fresh_store(kp, 0);
 	struct tb_head h;
 	int err = tb_store_head(s, kp->pk.b, &h);
 	if (err)
@@ -463,22 +469,48 @@ int main(int argc, char **argv)
 	printf("bench_side: %zu attested exchange entries, %d run(s); %u cores, load average "
 	       "%.2f\n",
 	       n, runs, tb_cpu_count(), load_avg());
+	printf("tally entries %zu\n", n);
 
+	const char *only = getenv("BENCH_SIDE_ONLY");
+	bool all = !only || !*only;
+	bool do_single = all || !strcmp(only, "single"), do_batched = all || !strcmp(only, "batched"),
+	     do_catchup = all || !strcmp(only, "catchup");
+	if (!do_single && !do_batched && !do_catchup) {
+		fprintf(stderr, "bench_side: BENCH_SIDE_ONLY=%s: single, batched or catchup\n", only);
+		return 2;
+	}
 	struct tb_keypair kp;
 	tb_test_keypair(&kp, 7);
-	double best[3] = {0}, worst[3] = {0}, xfer_best = 0, s;
+	double best[4] = {0}, worst[4] = {0}, xfer_best = 0, s;
 	size_t rec_len = 0;
-	for (int r = 0; r < runs; r++) {
-		s = single_appends(n, &kp, &rec_len);
-		best[0] = !best[0] || s < best[0] ? s : best[0];
-		worst[0] = s > worst[0] ? s : worst[0];
-		s = batched_appends(n, &kp);
-		best[1] = !best[1] || s < best[1] ? s : best[1];
-		worst[1] = s > worst[1] ? s : worst[1];
+	for (int r = 0; r < runs && (do_single || do_batched); r++) {
+		if (do_single) {
+			s = single_appends(n, &kp, 0, &rec_len);
+			best[0] = !best[0] || s < best[0] ? s : best[0];
+			worst[0] = s > worst[0] ? s : worst[0];
+			s = single_appends(n, &kp, TB_STORE_SCRATCH, &rec_len);
+			best[3] = !best[3] || s < best[3] ? s : best[3];
+			worst[3] = s > worst[3] ? s : worst[3];
+		}
+		if (do_batched) {
+			s = batched_appends(n, &kp);
+			best[1] = !best[1] || s < best[1] ? s : best[1];
+			worst[1] = s > worst[1] ? s : worst[1];
+		}
 	}
-	printf("tally record_bytes %zu\n", rec_len);
-	report("single appends", n, best[0], worst[0], runs);
-	report("batched appends", n, best[1], worst[1], runs);
+	if (do_single) {
+		printf("tally record_bytes %zu\n", rec_len);
+		report("single appends", n, best[0], worst[0], runs);
+		printf("tally single_appends_per_s %.0f\n", (double)n / best[0]);
+		report("(without fsync)", n, best[3], worst[3], runs);
+		printf("tally single_appends_nosync_per_s %.0f\n", (double)n / best[3]);
+	}
+	if (do_batched) {
+		report("batched appends", n, best[1], worst[1], runs);
+		printf("tally batched_appends_per_s %.0f\n", (double)n / best[1]);
+	}
+	if (!do_catchup)
+		return 0;
 
 	fed = tb_fed_new("side", 1 + (size_t)runs);
 	uint8_t want[TB_HASHLEN];
@@ -503,9 +535,6 @@ int main(int argc, char **argv)
 	tb_fed_free(fed);
 	fed = NULL;
 
-	printf("tally entries %zu\n", n);
-	printf("tally single_appends_per_s %.0f\n", (double)n / best[0]);
-	printf("tally batched_appends_per_s %.0f\n", (double)n / best[1]);
 	printf("tally catchup_per_s %.0f\n", (double)n / best[2]);
 	printf("tally catchup_transfer_per_s %.0f\n", (double)n / xfer_best);
 	printf("load average at the end: %.2f\n", load_avg());
