@@ -39,6 +39,18 @@ void tb_node_clear(struct tb_node *n)
 	}
 	if (held)
 		crash_point(n, "after-prepare");
+	if (decide && final && !n->crash_at) {
+		/* Both due: one transaction, one fsync. */
+		size_t d = 0, f = 0;
+		err = tb_store_clear(n->store, &n->key, TB_CLEAR_DECIDE | TB_CLEAR_FINAL,
+				     (uint64_t)time(NULL), TB_CLEAR_BATCH, &d, &f);
+		if (err)
+			tb_log(n, TB_LOG_ERROR, "cannot record cross-community legs: %s",
+			       tb_strerror(err));
+		else
+			tb_log(n, TB_LOG_DEBUG, "decided %zu and finished %zu exchanges", d, f);
+		return;
+	}
 	if (decide) {
 		crash_point(n, "before-decision");
 		size_t done = 0;
