@@ -308,6 +308,86 @@ void tb_test_reversal(struct tb_test_reversal *tr, const uint8_t log_id[TB_KEY_L
 	r->receiver_sig.len = TB_SIGLEN;
 }
 
+/* ---- cross-community legs ---- */
+
+void tb_test_link(struct tb_link *l, const uint8_t community[TB_KEY_LEN], uint64_t limit)
+{
+	memset(l, 0, sizeof *l);
+	memcpy(l->community, community, TB_KEY_LEN);
+	l->limit = limit;
+}
+
+void tb_test_xprepare_sign(struct tb_test_xprepare *tp, const uint8_t log_id[TB_KEY_LEN],
+			   const struct tb_keypair *mk)
+{
+	struct tb_xprepare *x = &tp->x;
+	struct tb_xprepare_terms t;
+	memset(&t, 0, sizeof t);
+	memcpy(t.log_id, log_id, TB_KEY_LEN);
+	memcpy(t.txid, x->txid, TB_TXID_LEN);
+	t.member = x->member;
+	memcpy(t.to_log, x->to_log, TB_KEY_LEN);
+	t.to_name = x->to_name;
+	t.minutes = x->minutes;
+	t.category = x->category;
+	memcpy(t.memo_hash, x->memo_hash, TB_HASHLEN);
+	t.date = x->date;
+	t.expires = x->expires;
+	sign_terms(tp->sig, mk, TB_CTX_XPREPARE, &tb_def_xprepare_terms, &t);
+	x->attested = 0;
+	x->member_sig.p = tp->sig;
+	x->member_sig.len = TB_SIGLEN;
+}
+
+void tb_test_xprepare(struct tb_test_xprepare *tp, const uint8_t log_id[TB_KEY_LEN],
+		      uint64_t txno, uint32_t member, const uint8_t to_log[TB_KEY_LEN],
+		      const char *to_name, uint64_t minutes, uint64_t expires,
+		      const struct tb_keypair *mk)
+{
+	memset(tp, 0, sizeof *tp);
+	struct tb_xprepare *x = &tp->x;
+	tb_test_txid(x->txid, txno);
+	x->member = member;
+	memcpy(x->to_log, to_log, TB_KEY_LEN);
+	x->to_name = cstr(to_name);
+	x->minutes = minutes;
+	x->category = cstr("tutoring");
+	tb_sha256(x->memo_hash, (const uint8_t *)"xmemo", 5);
+	x->date = 20240301;
+	x->expires = expires;
+	x->attested = 1;
+	if (mk)
+		tb_test_xprepare_sign(tp, log_id, mk);
+}
+
+void tb_test_xdecide(struct tb_xdecide *d, const struct tb_xprepare *p,
+		     const uint8_t from_log[TB_KEY_LEN], uint64_t from_seq,
+		     const char *from_name, uint32_t member, uint64_t outcome)
+{
+	memset(d, 0, sizeof *d);
+	memcpy(d->txid, p->txid, TB_TXID_LEN);
+	memcpy(d->from_log, from_log, TB_KEY_LEN);
+	d->from_seq = from_seq;
+	d->from_name = cstr(from_name);
+	d->member = member;
+	d->to_name = p->to_name;
+	d->minutes = p->minutes;
+	d->category = p->category;
+	memcpy(d->memo_hash, p->memo_hash, TB_HASHLEN);
+	d->date = p->date;
+	d->expires = p->expires;
+	d->outcome = outcome;
+}
+
+void tb_test_xfinal(struct tb_xfinal *f, const uint8_t txid[TB_TXID_LEN],
+		    uint64_t decide_seq, uint64_t outcome)
+{
+	memset(f, 0, sizeof *f);
+	memcpy(f->txid, txid, TB_TXID_LEN);
+	f->decide_seq = decide_seq;
+	f->outcome = outcome;
+}
+
 /* ---- dumps ---- */
 
 static const char *const dump_table_names[TB_T__COUNT] = {

@@ -105,6 +105,36 @@ void tb_test_reversal(struct tb_test_reversal *tr, const uint8_t log_id[TB_KEY_L
 		      uint64_t txno, uint64_t orig_txno, const struct tb_keypair *pk,
 		      const struct tb_keypair *rk);
 
+/* ---- cross-community legs ---- */
+
+/* A trust line: this log lets `community` owe it up to limit minutes. */
+void tb_test_link(struct tb_link *l, const uint8_t community[TB_KEY_LEN], uint64_t limit);
+
+/* A prepare and its member signature (the views point inside: do not copy). */
+struct tb_test_xprepare {
+	struct tb_xprepare x;
+	uint8_t sig[TB_SIGLEN];
+};
+/* Member `member` of log_id pays to_name@to_log `minutes`, committable
+ * before `expires`; attested when mk is NULL, else signed by mk over the
+ * xprepare terms. to_name must outlive tp. */
+void tb_test_xprepare(struct tb_test_xprepare *tp, const uint8_t log_id[TB_KEY_LEN],
+		      uint64_t txno, uint32_t member, const uint8_t to_log[TB_KEY_LEN],
+		      const char *to_name, uint64_t minutes, uint64_t expires,
+		      const struct tb_keypair *mk);
+/* (Re)signs tp's current terms with mk (after a test edited them). */
+void tb_test_xprepare_sign(struct tb_test_xprepare *tp, const uint8_t log_id[TB_KEY_LEN],
+			   const struct tb_keypair *mk);
+/* The provider's decision on prepare p, entry from_seq of from_log made by
+ * the member named from_name: the prepare's terms, the provider's member
+ * number (0: none) and the outcome. Views point into p and from_name. */
+void tb_test_xdecide(struct tb_xdecide *d, const struct tb_xprepare *p,
+		     const uint8_t from_log[TB_KEY_LEN], uint64_t from_seq,
+		     const char *from_name, uint32_t member, uint64_t outcome);
+/* The payer's final leg of txid after the decision at decide_seq. */
+void tb_test_xfinal(struct tb_xfinal *f, const uint8_t txid[TB_TXID_LEN],
+		    uint64_t decide_seq, uint64_t outcome);
+
 /*
  * Text of everything a store holds, for before/after comparisons: every
  * table's entry count and digest (white-box, so nothing escapes), then for

@@ -1,0 +1,808 @@
+/*
+ * test_xrules.c: the ledger rules of credit across communities (store/
+ * xrules.c), the clearing step (tb_store_clear) and the cross-log checks of
+ * verification (store/xverify.c), through the store's public API with real
+ * LMDB and real signatures. Two communities, Riverside (A, the provider's)
+ * and Hillside (B, the payer's), sometimes a third (C), are held in one store
+ * or each in its own with their logs copied over as replication would. After
+ * every step the accounts of each community (members and clearing) sum to
+ * zero; after every completed exchange the clearing balances mirror.
+ */
+#include "testutil.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXMEM 4
+#define FAR 4000000000ull /* an expiry far in the future */
+#define MEMBER_FLOOR (-600)
+
+/* A community log as a test writes it, with its members' keys. */
+struct comm {
+	struct tb_test_log log;
+	struct tb_keypair mk[MAXMEM + 1]; /* 1-based */
+	uint64_t txno;
+};
+
+struct world {
+	char *dir;
+	struct tb_store *s[3];
+	struct comm a, b, c;
+};
+
+static const uint8_t *id_of(const struct comm *c) { return c->log.kp.pk.b; }
+
+static void comm_init(struct comm *c, uint32_t keyno)
+{
+	memset(c, 0, sizeof *c);
+	tb_test_log_init(&c->log, keyno);
+	for (uint32_t i = 1; i <= MAXMEM; i++)
+		tb_test_keypair(&c->mk[i], keyno * 1000 + i);
+	c->txno = (uint64_t)keyno * 1000000;
+}
+
+static struct tb_store *open_store(struct world *w, const char *name)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/%s", w->dir, name);
+	struct tb_store *s = NULL;
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(tb_store_open(&s, path, 0), 0);
+	tb_store_set_threads(s, 1);
+	return s;
+}
+
+static void world_init(struct world *w, int nstores)
+{
+	memset(w, 0, sizeof *w);
+	w->dir = tb_test_tmpdir("xrules");
+	static const char *const names[3] = {"s0", "s1", "s2"};
+	for (int i = 0; i < nstores; i++)
+		w->s[i] = open_store(w, names[i]);
+	comm_init(&w->a, 1);
+	comm_init(&w->b, 2);
+	comm_init(&w->c, 3);
+}
+
+static void world_free(struct world *w)
+{
+	for (int i = 0; i < 3; i++)
+		tb_store_free(w->s[i]);
+	tb_test_rmrf(w->dir);
+}
+
+/* Tries the next entry of c in s: on success c moves on; on refusal the
+ * store must be byte-for-byte unchanged. Returns the append's result. */
+static int try_put(struct tb_store *s, struct comm *c, uint64_t kind, const void *body,
+		   struct tb_reject *rej)
+{
+	uint8_t rec[TB_ENTRY_MAX];
+	size_t len = tb_test_seal_next(&c->log, rec, kind, body);
+	struct tb_view v = {rec, len};
+	size_t acc = 0;
+	char *before = tb_test_store_dump(s);
+	int err = tb_store_append(s, &v, 1, &acc, rej);
+	if (!err) {
+		tb_test_log_advance(&c->log, rec, len);
+	} else {
+		char *after = tb_test_store_dump(s);
+		assert_string_equal(before, after);
+		free(after);
+	}
+	free(before);
+	return err;
+}
+
+static uint64_t put(struct tb_store *s, struct comm *c, uint64_t kind, const void *body)
+{
+	struct tb_reject rej;
+	int err = try_put(s, c, kind, body, &rej);
+	if (err)
+		fail_msg("refused: %s at seq %llu: %s", tb_errname(err),
+			 (unsigned long long)rej.seq, rej.msg);
+	return c->log.seq;
+}
+
+static void refuse(struct tb_store *s, struct comm *c, uint64_t kind, const void *body,
+		   int want)
+{
+	struct tb_reject rej;
+	memset(&rej, 0, sizeof rej);
+	int err = try_put(s, c, kind, body, &rej);
+	if (err != want)
+		fail_msg("expected %s, got %s: %s", tb_errname(want), tb_errname(err), rej.msg);
+	assert_int_equal(rej.err, want);
+	assert_memory_equal(rej.log_id, id_of(c), TB_KEY_LEN);
+	assert_int_equal(rej.seq, c->log.seq + 1);
+}
+
+/* After entries were appended to s by the store itself (the clearing
+ * step), c continues from the store's head. */
+static void resync(struct comm *c, struct tb_store *s)
+{
+	struct tb_head h;
+	assert_int_equal(tb_store_head(s, id_of(c), &h), 0);
+	c->log.seq = h.seq;
+	memcpy(c->log.head, h.hash, TB_HASHLEN);
+}
+
+struct copy_ctx {
+	struct tb_store *dst;
+};
+
+static int copy_one(void *vctx, uint64_t seq, struct tb_view rec)
+{
+	(void)seq;
+	struct copy_ctx *c = vctx;
+	size_t acc = 0;
+	struct tb_reject rej;
+	int err = tb_store_append(c->dst, &rec, 1, &acc, &rej);
+	if (err)
+		fail_msg("copy refused: %s at seq %llu: %s", tb_errname(err),
+			 (unsigned long long)rej.seq, rej.msg);
+	return 0;
+}
+
+/* Copies the entries of a log that dst lacks from src, as replication. */
+static void copy_log(struct tb_store *dst, struct tb_store *src, const uint8_t *log)
+{
+	struct tb_head h;
+	uint64_t from = 1;
+	if (!tb_store_head(dst, log, &h))
+		from = h.seq + 1;
+	struct copy_ctx c = {dst};
+	assert_true(tb_store_foreach_entry(src, log, from, copy_one, &c) >= 0);
+}
+
+/* ---- reading the books ---- */
+
+static int64_t bal(struct tb_store *s, const struct comm *c, uint32_t no)
+{
+	struct tb_member m;
+	assert_int_equal(tb_store_member(s, id_of(c), no, &m), 0);
+	return m.balance;
+}
+
+static int64_t held(struct tb_store *s, const struct comm *c, uint32_t no)
+{
+	struct tb_member m;
+	assert_int_equal(tb_store_member(s, id_of(c), no, &m), 0);
+	return m.held;
+}
+
+static struct tb_clearing clr(struct tb_store *s, const struct comm *c, const struct comm *o)
+{
+	struct tb_clearing k;
+	int err = tb_store_clearing(s, id_of(c), id_of(o), &k);
+	if (err == TB_ENOTFOUND)
+		memset(&k, 0, sizeof k);
+	else
+		assert_int_equal(err, 0);
+	return k;
+}
+
+struct sum {
+	int64_t total;
+};
+
+static int sum_member(void *ctx, const struct tb_member *m)
+{
+	((struct sum *)ctx)->total += m->balance;
+	return 0;
+}
+
+static int sum_clearing(void *ctx, const struct tb_clearing *c)
+{
+	((struct sum *)ctx)->total += c->balance;
+	return 0;
+}
+
+/* Members and clearing accounts of c sum to zero. */
+static void check_sum(struct tb_store *s, const struct comm *c)
+{
+	struct sum t = {0};
+	assert_int_equal(tb_store_foreach_member(s, id_of(c), sum_member, &t), 0);
+	assert_true(tb_store_foreach_clearing(s, id_of(c), sum_clearing, &t) >= 0);
+	assert_int_equal(t.total, 0);
+}
+
+static void check_sums(struct tb_store *s, const struct world *w)
+{
+	check_sum(s, &w->a);
+	check_sum(s, &w->b);
+}
+
+/* The two clearing balances mirror, as held in sa and sb. */
+static void check_mirror(struct tb_store *sa, const struct comm *a, struct tb_store *sb,
+			 const struct comm *b)
+{
+	assert_int_equal(clr(sa, a, b).balance, -clr(sb, b, a).balance);
+}
+
+/* ---- the two communities ---- */
+
+static const char *const a_names[MAXMEM + 1] = {"", "alice", "carol", "erin", "gus"};
+static const char *const b_names[MAXMEM + 1] = {"", "bob", "dan", "fay", "hal"};
+
+static void put_community(struct tb_store *s, struct comm *c, const char *name,
+			  const char *const names[], uint64_t ceiling2)
+{
+	struct tb_genesis g;
+	tb_test_genesis(&g, name, MEMBER_FLOOR, 0);
+	put(s, c, TB_KIND_GENESIS, &g);
+	for (uint32_t i = 1; i <= 2; i++) {
+		struct tb_member_join j;
+		tb_test_join(&j, i, names[i], &c->mk[i], MEMBER_FLOOR, i == 2 ? ceiling2 : 0);
+		put(s, c, TB_KIND_MEMBER_JOIN, &j);
+	}
+}
+
+static uint64_t put_link(struct tb_store *s, struct comm *c, const struct comm *o,
+			 uint64_t limit)
+{
+	struct tb_link l;
+	tb_test_link(&l, id_of(o), limit);
+	return put(s, c, TB_KIND_LINK, &l);
+}
+
+/* A (Riverside) and B (Hillside) in store s, each trusting the other. */
+static void setup_pair(struct world *w, struct tb_store *s, uint64_t a_limit,
+		       uint64_t b_limit)
+{
+	put_community(s, &w->a, "Riverside", a_names, 30);
+	put_community(s, &w->b, "Hillside", b_names, 0);
+	if (a_limit)
+		put_link(s, &w->a, &w->b, a_limit);
+	if (b_limit)
+		put_link(s, &w->b, &w->a, b_limit);
+}
+
+/* A prepare of B's member `member` to to_name@A. */
+static void prep(struct world *w, struct tb_test_xprepare *tp, uint32_t member,
+		 const char *to_name, uint64_t minutes, uint64_t expires, bool sign)
+{
+	tb_test_xprepare(tp, id_of(&w->b), ++w->b.txno, member, id_of(&w->a), to_name,
+			 minutes, expires, sign ? &w->b.mk[member] : NULL);
+}
+
+/* ---- link ---- */
+
+static void test_link(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 1);
+	struct tb_store *s = w.s[0];
+	put_community(s, &w.a, "Riverside", a_names, 0);
+	struct tb_link l;
+	tb_test_link(&l, id_of(&w.a), 60);
+	refuse(s, &w.a, TB_KIND_LINK, &l, TB_ELINK);
+	put_link(s, &w.a, &w.b, 60);
+	struct tb_clearing c = clr(s, &w.a, &w.b);
+	assert_true(c.linked);
+	assert_int_equal(c.limit, 60);
+	assert_int_equal(c.balance, 0);
+	/* A later line replaces the limit; a limit of 0 still links. */
+	put_link(s, &w.a, &w.b, 120);
+	assert_int_equal(clr(s, &w.a, &w.b).limit, 120);
+	put_link(s, &w.a, &w.b, 0);
+	c = clr(s, &w.a, &w.b);
+	assert_true(c.linked);
+	assert_int_equal(c.limit, 0);
+	world_free(&w);
+}
+
+/* ---- prepare ---- */
+
+static void test_prepare(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 1);
+	struct tb_store *s = w.s[0];
+	setup_pair(&w, s, 600, 0);
+	struct tb_test_xprepare tp;
+
+	/* B has no trust line to A yet. */
+	prep(&w, &tp, 1, "alice", 60, FAR, false);
+	refuse(s, &w.b, TB_KIND_XPREPARE, &tp.x, TB_ELINK);
+	put_link(s, &w.b, &w.a, 600);
+	/* To its own community. */
+	tb_test_xprepare(&tp, id_of(&w.b), ++w.b.txno, 1, id_of(&w.b), "dan", 60, FAR, NULL);
+	refuse(s, &w.b, TB_KIND_XPREPARE, &tp.x, TB_ELINK);
+	/* An unknown member. */
+	prep(&w, &tp, 1, "alice", 60, FAR, false);
+	tp.x.member = 7;
+	refuse(s, &w.b, TB_KIND_XPREPARE, &tp.x, TB_EMEMBER);
+
+	/* The floor counts held minutes: 400 held, then 300 more is over the
+	 * debt limit of 600, 200 is exactly at it. */
+	prep(&w, &tp, 1, "alice", 400, FAR, false);
+	put(s, &w.b, TB_KIND_XPREPARE, &tp.x);
+	assert_int_equal(held(s, &w.b, 1), 400);
+	assert_int_equal(bal(s, &w.b, 1), 0);
+	prep(&w, &tp, 1, "alice", 300, FAR, true);
+	refuse(s, &w.b, TB_KIND_XPREPARE, &tp.x, TB_EFLOOR);
+	prep(&w, &tp, 1, "alice", 200, FAR, true);
+	put(s, &w.b, TB_KIND_XPREPARE, &tp.x);
+	assert_int_equal(held(s, &w.b, 1), 600);
+	struct tb_clearing c = clr(s, &w.b, &w.a);
+	assert_int_equal(c.held, 600);
+	assert_int_equal(c.balance, 0);
+	check_sums(s, &w);
+
+	/* Consent: an attestation carries no signature; without one a
+	 * member's signature is needed, and it must verify. */
+	prep(&w, &tp, 2, "alice", 10, FAR, true);
+	tp.x.attested = 1;
+	refuse(s, &w.b, TB_KIND_XPREPARE, &tp.x, TB_ECONSENT);
+	prep(&w, &tp, 2, "alice", 10, FAR, false);
+	tp.x.attested = 0;
+	refuse(s, &w.b, TB_KIND_XPREPARE, &tp.x, TB_ECONSENT);
+	prep(&w, &tp, 2, "alice", 10, FAR, false);
+	tb_test_xprepare_sign(&tp, id_of(&w.b), &w.b.mk[1]); /* bob signs for dan */
+	refuse(s, &w.b, TB_KIND_XPREPARE, &tp.x, TB_ECONSENT);
+	prep(&w, &tp, 2, "alice", 10, FAR, true);
+	tp.x.minutes = 11; /* terms changed after signing */
+	refuse(s, &w.b, TB_KIND_XPREPARE, &tp.x, TB_ECONSENT);
+
+	/* Expired when recorded: expires must be after the entry's time. */
+	uint64_t ts = w.b.log.timestamp;
+	prep(&w, &tp, 2, "alice", 10, ts, true);
+	refuse(s, &w.b, TB_KIND_XPREPARE, &tp.x, TB_EEXPIRED);
+	prep(&w, &tp, 2, "alice", 10, ts - 100, true);
+	refuse(s, &w.b, TB_KIND_XPREPARE, &tp.x, TB_EEXPIRED);
+	prep(&w, &tp, 2, "alice", 10, ts + 1, true);
+	put(s, &w.b, TB_KIND_XPREPARE, &tp.x);
+	assert_int_equal(held(s, &w.b, 2), 10);
+
+	/* The same txid again, even with other terms. */
+	tp.x.minutes = 20;
+	tp.x.expires = FAR;
+	tb_test_xprepare_sign(&tp, id_of(&w.b), &w.b.mk[2]);
+	refuse(s, &w.b, TB_KIND_XPREPARE, &tp.x, TB_EDUPTX);
+	check_sums(s, &w);
+	world_free(&w);
+}
+
+/* ---- decide ---- */
+
+static void test_decide(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 1);
+	struct tb_store *s = w.s[0];
+	/* A lets B owe it 2 hours. */
+	setup_pair(&w, s, 120, 600);
+	struct tb_test_xprepare tp[6];
+	uint64_t ps[6];
+	for (int i = 0; i < 6; i++) {
+		prep(&w, &tp[i], 1, i == 2 ? "carol" : "alice", i == 2 ? 40 : 60,
+		     i == 5 ? w.b.log.timestamp + 2 : FAR, false);
+		ps[i] = put(s, &w.b, TB_KIND_XPREPARE, &tp[i].x);
+	}
+	check_sums(s, &w);
+	struct tb_xdecide d;
+
+	/* A commit credits the provider and debits the clearing account. */
+	tb_test_xdecide(&d, &tp[0].x, id_of(&w.b), ps[0], "bob", 1, TB_XO_COMMITTED);
+	put(s, &w.a, TB_KIND_XDECIDE, &d);
+	assert_int_equal(bal(s, &w.a, 1), 60);
+	struct tb_clearing c = clr(s, &w.a, &w.b);
+	assert_int_equal(c.balance, -60);
+	assert_int_equal(c.exchanges, 1);
+	check_sums(s, &w);
+	/* The same txid decided twice. */
+	refuse(s, &w.a, TB_KIND_XDECIDE, &d, TB_EDUPTX);
+
+	/* A refusal changes no balance. */
+	struct tb_xdecide dc;
+	tb_test_xdecide(&dc, &tp[2].x, id_of(&w.b), ps[2], "bob", 2, TB_XO_COMMITTED);
+	refuse(s, &w.a, TB_KIND_XDECIDE, &dc, TB_ECEILING); /* carol: ceiling 30 */
+	dc.outcome = TB_XO_CEILING;
+	dc.member = 2;
+	put(s, &w.a, TB_KIND_XDECIDE, &dc);
+	assert_int_equal(bal(s, &w.a, 2), 0);
+	assert_int_equal(clr(s, &w.a, &w.b).balance, -60);
+
+	/* Exactly at the trust limit is allowed... */
+	tb_test_xdecide(&d, &tp[1].x, id_of(&w.b), ps[1], "bob", 1, TB_XO_COMMITTED);
+	put(s, &w.a, TB_KIND_XDECIDE, &d);
+	assert_int_equal(clr(s, &w.a, &w.b).balance, -120);
+	/* ...one minute over is not. */
+	struct tb_test_xprepare one;
+	prep(&w, &one, 1, "alice", 1, FAR, false);
+	uint64_t ones = put(s, &w.b, TB_KIND_XPREPARE, &one.x);
+	tb_test_xdecide(&d, &one.x, id_of(&w.b), ones, "bob", 1, TB_XO_COMMITTED);
+	refuse(s, &w.a, TB_KIND_XDECIDE, &d, TB_ETRUST);
+	d.outcome = TB_XO_TRUST_LIMIT;
+	put(s, &w.a, TB_KIND_XDECIDE, &d);
+	assert_int_equal(clr(s, &w.a, &w.b).balance, -120);
+	assert_int_equal(bal(s, &w.a, 1), 120);
+
+	/* An unknown provider cannot be credited. */
+	tb_test_xdecide(&d, &tp[3].x, id_of(&w.b), ps[3], "bob", 9, TB_XO_COMMITTED);
+	refuse(s, &w.a, TB_KIND_XDECIDE, &d, TB_EMEMBER);
+	/* A decision on its own log's prepare. */
+	tb_test_xdecide(&d, &tp[3].x, id_of(&w.a), ps[3], "bob", 0, TB_XO_UNKNOWN_MEMBER);
+	refuse(s, &w.a, TB_KIND_XDECIDE, &d, TB_ELINK);
+	/* A commit for a community A has no trust line to. */
+	tb_test_xdecide(&d, &tp[3].x, id_of(&w.c), 2, "zoe", 1, TB_XO_COMMITTED);
+	refuse(s, &w.a, TB_KIND_XDECIDE, &d, TB_ELINK);
+	d.outcome = TB_XO_LINK_MISSING;
+	d.member = 0;
+	put(s, &w.a, TB_KIND_XDECIDE, &d);
+
+	/* A commit at or after the prepare's expiry (trust room made first:
+	 * a larger limit). */
+	put_link(s, &w.a, &w.b, 600);
+	tb_test_xdecide(&d, &tp[5].x, id_of(&w.b), ps[5], "bob", 1, TB_XO_COMMITTED);
+	w.a.log.timestamp = tp[5].x.expires;
+	refuse(s, &w.a, TB_KIND_XDECIDE, &d, TB_EEXPIRED);
+	w.a.log.timestamp = tp[5].x.expires - 1;
+	put(s, &w.a, TB_KIND_XDECIDE, &d);
+	assert_int_equal(clr(s, &w.a, &w.b).balance, -180);
+	tb_test_xdecide(&d, &tp[4].x, id_of(&w.b), ps[4], "bob", 0, TB_XO_EXPIRED);
+	put(s, &w.a, TB_KIND_XDECIDE, &d);
+	assert_int_equal(clr(s, &w.a, &w.b).balance, -180);
+	check_sums(s, &w);
+
+	struct tb_xleg x;
+	assert_int_equal(tb_store_xleg(s, id_of(&w.b), tp[2].x.txid, &x), 0);
+	assert_int_equal(x.prepare_seq, ps[2]);
+	assert_true(x.decide_seq > 0);
+	assert_memory_equal(x.decider, id_of(&w.a), TB_KEY_LEN);
+	assert_int_equal(x.outcome, TB_XO_CEILING);
+	assert_int_equal(x.final_seq, 0);
+	world_free(&w);
+}
+
+/* ---- final ---- */
+
+static void test_final(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 1);
+	struct tb_store *s = w.s[0];
+	setup_pair(&w, s, 600, 600);
+	struct tb_xfinal f;
+	uint8_t txid[TB_TXID_LEN];
+	tb_test_txid(txid, 424242);
+	tb_test_xfinal(&f, txid, 2, TB_XO_COMMITTED);
+	refuse(s, &w.b, TB_KIND_XFINAL, &f, TB_ENOTX);
+
+	/* Completed: the payer pays, the clearing account owes, the hold ends. */
+	struct tb_test_xprepare tp;
+	prep(&w, &tp, 1, "alice", 90, FAR, true);
+	uint64_t ps = put(s, &w.b, TB_KIND_XPREPARE, &tp.x);
+	struct tb_xdecide d;
+	tb_test_xdecide(&d, &tp.x, id_of(&w.b), ps, "bob", 1, TB_XO_COMMITTED);
+	uint64_t ds = put(s, &w.a, TB_KIND_XDECIDE, &d);
+	/* In flight: A has counted it, B not yet. */
+	assert_int_equal(clr(s, &w.a, &w.b).balance + clr(s, &w.b, &w.a).balance, -90);
+	tb_test_xfinal(&f, tp.x.txid, ds, TB_XO_COMMITTED);
+	put(s, &w.b, TB_KIND_XFINAL, &f);
+	assert_int_equal(bal(s, &w.b, 1), -90);
+	assert_int_equal(held(s, &w.b, 1), 0);
+	struct tb_clearing c = clr(s, &w.b, &w.a);
+	assert_int_equal(c.balance, 90);
+	assert_int_equal(c.held, 0);
+	assert_int_equal(c.exchanges, 1);
+	check_mirror(s, &w.a, s, &w.b);
+	check_sums(s, &w);
+	/* Finished twice. */
+	refuse(s, &w.b, TB_KIND_XFINAL, &f, TB_EDUPTX);
+	f.outcome = TB_XO_TRUST_LIMIT;
+	refuse(s, &w.b, TB_KIND_XFINAL, &f, TB_EDUPTX);
+
+	/* Released: nothing moves, the hold ends. */
+	prep(&w, &tp, 1, "zed", 30, FAR, true);
+	ps = put(s, &w.b, TB_KIND_XPREPARE, &tp.x);
+	assert_int_equal(held(s, &w.b, 1), 30);
+	tb_test_xdecide(&d, &tp.x, id_of(&w.b), ps, "bob", 0, TB_XO_UNKNOWN_MEMBER);
+	ds = put(s, &w.a, TB_KIND_XDECIDE, &d);
+	tb_test_xfinal(&f, tp.x.txid, ds, TB_XO_UNKNOWN_MEMBER);
+	put(s, &w.b, TB_KIND_XFINAL, &f);
+	assert_int_equal(bal(s, &w.b, 1), -90);
+	assert_int_equal(held(s, &w.b, 1), 0);
+	c = clr(s, &w.b, &w.a);
+	assert_int_equal(c.balance, 90);
+	assert_int_equal(c.held, 0);
+	assert_int_equal(c.exchanges, 1);
+	struct tb_xleg x;
+	assert_int_equal(tb_store_xleg(s, id_of(&w.b), tp.x.txid, &x), 0);
+	assert_int_equal(x.final_outcome, TB_XO_UNKNOWN_MEMBER);
+	assert_true(x.final_seq > 0);
+	check_mirror(s, &w.a, s, &w.b);
+	check_sums(s, &w);
+	world_free(&w);
+}
+
+/* ---- both directions, two stores ---- */
+
+/* The state of every log's community, members, clearing accounts and every
+ * exchange's legs, through the public views (lognums differ per store). */
+struct xs_ctx {
+	FILE *f;
+	struct tb_store *s;
+};
+
+static int xs_member(void *ctx, const struct tb_member *m)
+{
+	struct xs_ctx *x = ctx;
+	fprintf(x->f, "  member %u %s balance %lld held %lld\n", m->no, m->name,
+		(long long)m->balance, (long long)m->held);
+	return 0;
+}
+
+static int xs_clearing(void *ctx, const struct tb_clearing *c)
+{
+	struct xs_ctx *x = ctx;
+	fprintf(x->f, "  clearing %02x%02x linked %d limit %llu balance %lld held %lld ex %llu\n",
+		c->other[0], c->other[1], (int)c->linked, (unsigned long long)c->limit,
+		(long long)c->balance, (long long)c->held, (unsigned long long)c->exchanges);
+	return 0;
+}
+
+static int xs_log(void *ctx, const struct tb_head *h)
+{
+	struct xs_ctx *x = ctx;
+	fprintf(x->f, "log %02x%02x seq %llu\n", h->log_id[0], h->log_id[1],
+		(unsigned long long)h->seq);
+	assert_true(tb_store_foreach_member(x->s, h->log_id, xs_member, x) >= 0);
+	assert_true(tb_store_foreach_clearing(x->s, h->log_id, xs_clearing, x) >= 0);
+	return 0;
+}
+
+static int xs_leg(void *ctx, const struct tb_xleg *l)
+{
+	struct xs_ctx *x = ctx;
+	fprintf(x->f, "leg %02x%02x/%02x%02x prep %llu to %02x%02x min %llu exp %llu dec %llu "
+		      "by %02x%02x out %u fin %llu fout %u\n",
+		l->payer[0], l->payer[1], l->txid[6], l->txid[7],
+		(unsigned long long)l->prepare_seq, l->provider[0], l->provider[1],
+		(unsigned long long)l->minutes, (unsigned long long)l->expires,
+		(unsigned long long)l->decide_seq, l->decider[0], l->decider[1], l->outcome,
+		(unsigned long long)l->final_seq, l->final_outcome);
+	return 0;
+}
+
+static int xs_open(void *ctx, const struct tb_xleg *l)
+{
+	struct xs_ctx *x = ctx;
+	fprintf(x->f, "open %02x%02x/%02x%02x\n", l->payer[0], l->payer[1], l->txid[6],
+		l->txid[7]);
+	return 0;
+}
+
+static char *xstate(struct tb_store *s)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct xs_ctx x = {open_memstream(&text, &len), s};
+	assert_non_null(x.f);
+	assert_int_equal(tb_store_foreach_log(s, xs_log, &x), 0);
+	assert_int_equal(tb_store_foreach_xleg(s, false, xs_leg, &x), 0);
+	assert_int_equal(tb_store_foreach_xleg(s, true, xs_open, &x), 0);
+	assert_int_equal(fclose(x.f), 0);
+	return text;
+}
+
+static void test_two_stores(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 2);
+	struct tb_store *sa = w.s[0], *sb = w.s[1];
+	put_community(sa, &w.a, "Riverside", a_names, 0);
+	put_link(sa, &w.a, &w.b, 600);
+	put_community(sb, &w.b, "Hillside", b_names, 0);
+	put_link(sb, &w.b, &w.a, 300);
+	copy_log(sa, sb, id_of(&w.b));
+	copy_log(sb, sa, id_of(&w.a));
+
+	/* Bob pays alice 1 hour; carol pays dan 30 minutes the other way. */
+	struct tb_test_xprepare tp;
+	prep(&w, &tp, 1, "alice", 60, FAR, true);
+	put(sb, &w.b, TB_KIND_XPREPARE, &tp.x);
+	struct tb_test_xprepare tq;
+	tb_test_xprepare(&tq, id_of(&w.a), ++w.a.txno, 2, id_of(&w.b), "dan", 30, FAR,
+			 &w.a.mk[2]);
+	put(sa, &w.a, TB_KIND_XPREPARE, &tq.x);
+	for (int round = 0; round < 3; round++) {
+		copy_log(sa, sb, id_of(&w.b));
+		copy_log(sb, sa, id_of(&w.a));
+		assert_int_equal(tb_store_clear(sa, &w.a.log.kp, TB_CLEAR_DECIDE | TB_CLEAR_FINAL,
+						0, 100, NULL, NULL),
+				 0);
+		assert_int_equal(tb_store_clear(sb, &w.b.log.kp, TB_CLEAR_DECIDE | TB_CLEAR_FINAL,
+						0, 100, NULL, NULL),
+				 0);
+		check_sums(sa, &w);
+		check_sums(sb, &w);
+	}
+	copy_log(sa, sb, id_of(&w.b));
+	copy_log(sb, sa, id_of(&w.a));
+	assert_int_equal(bal(sa, &w.a, 1), 60);
+	assert_int_equal(bal(sa, &w.a, 2), -30);
+	assert_int_equal(bal(sb, &w.b, 1), -60);
+	assert_int_equal(bal(sb, &w.b, 2), 30);
+	assert_int_equal(clr(sa, &w.a, &w.b).balance, -30);
+	check_mirror(sa, &w.a, sb, &w.b);
+	check_mirror(sb, &w.a, sa, &w.b);
+	/* Same logs, same books, whatever order they were held in. */
+	char *xa = xstate(sa), *xb = xstate(sb);
+	assert_string_equal(xa, xb);
+	free(xa);
+	free(xb);
+	world_free(&w);
+}
+
+/* ---- the clearing step ---- */
+
+static size_t do_clear(struct tb_store *s, const struct comm *c, unsigned what, uint64_t now)
+{
+	size_t nd = 0, nf = 0;
+	assert_int_equal(tb_store_clear(s, &c->log.kp, what, now, 1000, &nd, &nf), 0);
+	return what == TB_CLEAR_DECIDE ? nd : nf;
+}
+
+static uint8_t outcome_of(struct tb_store *s, const struct comm *payer,
+			  const struct tb_test_xprepare *tp)
+{
+	struct tb_xleg x;
+	assert_int_equal(tb_store_xleg(s, id_of(payer), tp->x.txid, &x), 0);
+	assert_true(x.decide_seq > 0);
+	return x.outcome;
+}
+
+/* The clearing world: A limits B to 2 hours; C links A but A not C. */
+static void clear_world(struct world *w, struct tb_store *s, struct tb_test_xprepare tp[6],
+			struct tb_test_xprepare *tc)
+{
+	setup_pair(w, s, 120, 600);
+	put_community(s, &w->c, "Lakeside", b_names, 0);
+	put_link(s, &w->c, &w->a, 600);
+	for (int i = 0; i < 3; i++) {
+		prep(w, &tp[i], 1, "alice", 60, FAR, true);
+		put(s, &w->b, TB_KIND_XPREPARE, &tp[i].x);
+	}
+	prep(w, &tp[3], 2, "zed", 10, FAR, true); /* unknown member */
+	put(s, &w->b, TB_KIND_XPREPARE, &tp[3].x);
+	/* Expires 5 s after it was recorded, long before the step runs. */
+	prep(w, &tp[4], 2, "alice", 10, w->b.log.timestamp + 5, true);
+	put(s, &w->b, TB_KIND_XPREPARE, &tp[4].x);
+	tb_test_xprepare(tc, id_of(&w->c), ++w->c.txno, 1, id_of(&w->a), "alice", 10, FAR,
+			 NULL);
+	put(s, &w->c, TB_KIND_XPREPARE, &tc->x);
+}
+
+static void test_clear(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 1);
+	struct tb_store *s = w.s[0];
+	struct tb_test_xprepare tp[6], tc;
+	clear_world(&w, s, tp, &tc);
+	size_t h, dd, ff;
+	assert_int_equal(tb_store_set_self(s, id_of(&w.a)), 0);
+	assert_int_equal(tb_store_clear_due(s, &h, &dd, &ff), 0);
+	assert_int_equal(dd, 6);
+	assert_int_equal(ff, 0);
+
+	/* B finishes nothing yet: no decision is held. */
+	assert_int_equal(do_clear(s, &w.b, TB_CLEAR_FINAL, 0), 0);
+	/* A decides all six at once, the limit counted across the batch. */
+	uint64_t now = (uint64_t)time(NULL);
+	assert_int_equal(do_clear(s, &w.a, TB_CLEAR_DECIDE, now), 6);
+	check_sums(s, &w);
+	assert_int_equal(outcome_of(s, &w.b, &tp[0]), TB_XO_COMMITTED);
+	assert_int_equal(outcome_of(s, &w.b, &tp[1]), TB_XO_COMMITTED);
+	assert_int_equal(outcome_of(s, &w.b, &tp[2]), TB_XO_TRUST_LIMIT);
+	assert_int_equal(outcome_of(s, &w.b, &tp[3]), TB_XO_UNKNOWN_MEMBER);
+	assert_int_equal(outcome_of(s, &w.b, &tp[4]), TB_XO_EXPIRED);
+	assert_int_equal(outcome_of(s, &w.c, &tc), TB_XO_LINK_MISSING);
+	assert_int_equal(clr(s, &w.a, &w.b).balance, -120);
+	assert_int_equal(bal(s, &w.a, 1), 120);
+	/* Idempotent: a second step appends nothing. */
+	struct tb_head before, after;
+	assert_int_equal(tb_store_head(s, id_of(&w.a), &before), 0);
+	assert_int_equal(do_clear(s, &w.a, TB_CLEAR_DECIDE | TB_CLEAR_FINAL, now), 0);
+	assert_int_equal(tb_store_head(s, id_of(&w.a), &after), 0);
+	assert_int_equal(before.seq, after.seq);
+	assert_int_equal(tb_store_clear_due(s, &h, &dd, &ff), 0);
+	assert_int_equal(dd, 0);
+
+	/* B finishes its five, once. */
+	assert_int_equal(do_clear(s, &w.b, TB_CLEAR_FINAL, 0), 5);
+	assert_int_equal(do_clear(s, &w.b, TB_CLEAR_FINAL, 0), 0);
+	assert_int_equal(bal(s, &w.b, 1), -120);
+	assert_int_equal(held(s, &w.b, 1), 0);
+	assert_int_equal(held(s, &w.b, 2), 0);
+	assert_int_equal(bal(s, &w.b, 2), 0);
+	struct tb_clearing c = clr(s, &w.b, &w.a);
+	assert_int_equal(c.balance, 120);
+	assert_int_equal(c.held, 0);
+	check_mirror(s, &w.a, s, &w.b);
+	check_sums(s, &w);
+	/* C's prepare is still held until C's own node finishes it. */
+	assert_int_equal(clr(s, &w.c, &w.a).held, 10);
+	assert_int_equal(do_clear(s, &w.c, TB_CLEAR_FINAL, 0), 1);
+	assert_int_equal(clr(s, &w.c, &w.a).held, 0);
+	check_sum(s, &w.c);
+	world_free(&w);
+}
+
+/* Reindex rebuilds the same clearing accounts and legs, and so does a store
+ * that received the logs in another order. */
+static void test_reindex(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 3);
+	struct tb_store *s = w.s[0];
+	struct tb_test_xprepare tp[6], tc;
+	clear_world(&w, s, tp, &tc);
+	assert_int_equal(do_clear(s, &w.a, TB_CLEAR_DECIDE, 0), 6);
+	assert_int_equal(do_clear(s, &w.b, TB_CLEAR_FINAL, 0), 5);
+	/* One more exchange left in flight (decided, not finished). */
+	resync(&w.b, s);
+	resync(&w.a, s);
+	struct tb_test_xprepare tq;
+	put_link(s, &w.a, &w.b, 600);
+	prep(&w, &tq, 2, "alice", 15, FAR, true);
+	put(s, &w.b, TB_KIND_XPREPARE, &tq.x);
+	assert_int_equal(do_clear(s, &w.a, TB_CLEAR_DECIDE, 0), 1);
+	check_sums(s, &w);
+
+	char *x0 = xstate(s);
+	struct tb_reject rej;
+	assert_int_equal(tb_store_reindex(s, &rej), 0);
+	char *x1 = xstate(s);
+	assert_string_equal(x0, x1);
+
+	/* The provider's log first, in another store: the same books. */
+	struct tb_store *s2 = w.s[1];
+	copy_log(s2, s, id_of(&w.a));
+	copy_log(s2, s, id_of(&w.c));
+	copy_log(s2, s, id_of(&w.b));
+	char *x2 = xstate(s2);
+	assert_string_equal(x0, x2);
+	/* And the payer's log first. */
+	struct tb_store *s3 = w.s[2];
+	copy_log(s3, s, id_of(&w.b));
+	copy_log(s3, s, id_of(&w.a));
+	copy_log(s3, s, id_of(&w.c));
+	char *x3 = xstate(s3);
+	assert_string_equal(x0, x3);
+	assert_int_equal(tb_store_reindex(s2, &rej), 0);
+	char *x4 = xstate(s2);
+	assert_string_equal(x2, x4);
+	free(x0);
+	free(x1);
+	free(x2);
+	free(x3);
+	free(x4);
+	world_free(&w);
+}
+
+int main(void)
+{
+	if (tb_crypto_init())
+		return 1;
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_link),   cmocka_unit_test(test_prepare),
+	    cmocka_unit_test(test_decide), cmocka_unit_test(test_final),
+	    cmocka_unit_test(test_two_stores), cmocka_unit_test(test_clear),
+	    cmocka_unit_test(test_reindex),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
