@@ -54,7 +54,9 @@
 	X(LINK, "no trust line with that community")                           \
 	X(TRUST, "exchange would exceed the trust limit")                      \
 	X(EXPIRED, "the exchange expired before it was decided")               \
-	X(DECLINED, "the other community refused the exchange")
+	X(DECLINED, "the other community refused the exchange")                \
+	X(MIRROR, "clearing balances do not mirror")                           \
+	X(LEG, "a cross-community leg has no matching counterpart")
 
 enum tb__errno_pos {
 	TB__POS_OK = 0,

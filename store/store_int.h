@@ -167,4 +167,16 @@ int tb_merkle_get_db(void *ctx, unsigned level, uint64_t index,
 void tb_merkle_store_leaf(struct tb_txn *t, uint32_t lognum, uint64_t index,
 			  const uint8_t leaf[TB_HASHLEN]);
 
+/* xverify.c: the checks that span two logs (legs answer each other,
+ * clearing balances mirror, every community's accounts sum to zero), over a
+ * store whose logs were all re-applied by the rules. Each violation goes to
+ * sink; legs whose counterpart is not held are only counted. 0 or a storage
+ * error. */
+struct tb_xverify_counts {
+	uint64_t unmatched; /* legs whose counterpart log or entry is not held */
+	uint64_t in_flight; /* committed decisions whose final leg is not held */
+};
+int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink,
+	       struct tb_xverify_counts *out);
+
 #endif

@@ -304,6 +304,11 @@ struct tb_audit_summary {
 	uint64_t forks;
 	uint64_t checkpoints;
 	uint64_t violations;
+	/* Cross-community legs whose counterpart is in a log (or part of one)
+	 * not held: not a violation, only unchecked. */
+	uint64_t legs_unmatched;
+	/* Exchanges committed by the provider whose final leg is not held yet. */
+	uint64_t legs_in_flight;
 };
 
 /*
@@ -334,13 +339,16 @@ struct tb_verify_report {
 	uint64_t entries;
 	int err;                /* first violation, 0 if none */
 	struct tb_reject where; /* log, seq and sentence of the first violation */
+	uint64_t legs_unmatched; /* as in struct tb_audit_summary */
+	uint64_t legs_in_flight;
 };
 
 /*
  * Re-verifies a data directory (opened read-only) or an export file from
  * scratch: every record is re-appended to a throwaway store under tmpdir (so
  * every signature, seq, prev and rule is checked by the same code as ingest),
- * then Merkle roots and balances are compared with the stored ones. Returns
+ * then Merkle roots and balances are compared with the stored ones, and the
+ * cross-community legs of the logs held are matched across logs. Returns
  * 0 if clean, the first violation's error otherwise (also in the report), or
  * an I/O error.
  */

@@ -88,6 +88,35 @@ static int feeder_init(struct feeder *f, struct tb_verify_report *rep)
 	return f->buf ? 0 : TB_ENOMEM;
 }
 
+/* ---- across logs ---- */
+
+static void first_violation(void *ctx, const struct tb_reject *v)
+{
+	struct tb_verify_report *rep = ctx;
+	if (rep->err)
+		return;
+	rep->err = v->err;
+	rep->where = *v;
+}
+
+/* Once every log verified on its own: the legs between them (xverify.c). */
+static int verify_across(struct tb_store *scratch, struct tb_verify_report *rep)
+{
+	if (rep->err)
+		return rep->err;
+	const struct tb_audit_sink sink = {first_violation, rep};
+	struct tb_xverify_counts n;
+	int err = tb_xverify(scratch, &sink, &n);
+	rep->legs_unmatched = n.unmatched;
+	rep->legs_in_flight = n.in_flight;
+	if (err && !rep->err) {
+		rep->err = err;
+		tb_reject_set(&rep->where, err, NULL, 0, "checking the legs across logs: %s",
+			      tb_strerror(err));
+	}
+	return rep->err;
+}
+
 /* ---- data directories ---- */
 
 struct dir_ctx {
@@ -222,6 +251,8 @@ int tb_verify_dir(const char *dir, const char *tmpdir,
 		struct log_cmp c = {src, scratch, rep};
 		err = tb_store_foreach_log(src, compare_log, &c);
 	}
+	if (!err)
+		err = verify_across(scratch, rep);
 	if (err && !rep->err) {
 		rep->err = err;
 		if (!rep->where.err)
@@ -413,6 +444,8 @@ int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 	 * violation wins. */
 	if (!rep->err)
 		(void)feeder_flush(&f);
+	if (!err && !rep->err)
+		err = verify_across(scratch, rep);
 	if (err < 0 && !rep->err) {
 		rep->err = err;
 		tb_reject_set(&rep->where, err, last_log, last_seq + 1,

@@ -5,7 +5,10 @@
  * checkpoint) is built in memory as an export file image, framed by hand, and
  * must audit with no violation. Then each test takes a fresh copy with
  * exactly one corruption and checks that the auditor names it with the right
- * log, seq and rule (other, cascading reports are allowed). Also: the same
+ * log, seq and rule (other, cascading reports are allowed). Cross-community
+ * legs between the two communities: a final leg that contradicts its
+ * decision, a decision or final naming the wrong entry, a commit over the
+ * trust line, clearing balances that do not mirror. Also: the same
  * log from two sources (counted once), two communities, a data directory
  * (also one that is behind an export of its log), and --since (a saved
  * checkpoint proves the log only grew; a rewritten log fails).
@@ -742,20 +745,145 @@ static void test_truncated(void **state)
 	tb_test_recs_free(&r);
 }
 
+/* ---- cross-community legs ---- */
+
+#define XTXNO 7000
+#define XMIN 60
+
+/* The two clean histories with trust lines (A lets B owe it a_limit) and
+ * one exchange: bob (member 2) of the second community pays alice (1) of
+ * the first XMIN minutes. The decision says `outcome` and commits
+ * dec_minutes; the final leg records final_outcome. Seqs in *ps, *ds, *fs. */
+struct cross {
+	struct hist a, b;
+	uint64_t ps, ds, fs;
+};
+
+static void build_cross(struct cross *c, uint64_t a_limit, uint64_t outcome,
+			uint64_t dec_minutes, uint64_t final_outcome)
+{
+	c->a = g_clean;
+	c->b = g_clean2;
+	struct spec *s = push(&c->a, TB_KIND_LINK);
+	tb_test_link(&s->e.body.link, g_comm2.pk.b, a_limit);
+	s = push(&c->b, TB_KIND_LINK);
+	tb_test_link(&s->e.body.link, g_comm.pk.b, 600);
+	struct tb_test_xprepare tp;
+	tb_test_xprepare(&tp, g_comm2.pk.b, XTXNO, 2, g_comm.pk.b, "alice", XMIN,
+			 TS0 + 1000000, NULL);
+	s = push(&c->b, TB_KIND_XPREPARE);
+	s->e.body.xprepare = tp.x;
+	c->ps = c->b.n;
+	s = push(&c->a, TB_KIND_XDECIDE);
+	tb_test_xdecide(&s->e.body.xdecide, &tp.x, g_comm2.pk.b, c->ps, "bob",
+			outcome ? 0 : 1, outcome);
+	s->e.body.xdecide.minutes = dec_minutes;
+	c->ds = c->a.n;
+	s = push(&c->b, TB_KIND_XFINAL);
+	tb_test_xfinal(&s->e.body.xfinal, tp.x.txid, c->ds, final_outcome);
+	c->fs = c->b.n;
+}
+
+/* Audits the export of both logs (or of the second only). */
+static void audit_cross(const struct cross *c, bool only_b, struct tb_audit_summary *sum)
+{
+	struct tb_test_recs ra = {0}, rb = {0};
+	struct xbuf x;
+	seal_hist(&c->a, &ra);
+	seal_hist(&c->b, &rb);
+	x_init(&x);
+	if (!only_b)
+		x_log(&x, &g_comm, &ra);
+	x_log(&x, &g_comm2, &rb);
+	x_end(&x);
+	audit_one(&x, sum);
+	x_free(&x);
+	tb_test_recs_free(&ra);
+	tb_test_recs_free(&rb);
+}
+
+static void expect_err(int err)
+{
+	for (size_t i = 0; i < g_vl.n; i++)
+		if (g_vl.v[i].err == err)
+			return;
+	print_violations();
+	fail_msg("expected a violation [%s]", tb_errname(err));
+}
+
 static void test_unbalanced_leg(void **state)
 {
 	(void)state;
-	/* Waits for the cross-community issue (DESIGN.md section 6): there are
-	 * no cross-community legs yet, so no leg can lack its counterpart. */
-	skip();
+	struct cross *c = malloc(sizeof *c);
+	assert_non_null(c);
+	struct tb_audit_summary sum;
+	const uint8_t *id2 = g_comm2.pk.b;
+
+	/* Clean, committed and completed; then refused and released. */
+	build_cross(c, 600, TB_XO_COMMITTED, XMIN, TB_XO_COMMITTED);
+	audit_cross(c, false, &sum);
+	expect_clean(&sum);
+	assert_int_equal(sum.legs_unmatched, 0);
+	assert_int_equal(sum.legs_in_flight, 0);
+	build_cross(c, 600, TB_XO_UNKNOWN_MEMBER, XMIN, TB_XO_UNKNOWN_MEMBER);
+	audit_cross(c, false, &sum);
+	expect_clean(&sum);
+	/* In flight: no final leg yet. */
+	build_cross(c, 600, TB_XO_COMMITTED, XMIN, TB_XO_COMMITTED);
+	c->b.n--;
+	audit_cross(c, false, &sum);
+	expect_clean(&sum);
+	assert_int_equal(sum.legs_in_flight, 1);
+	/* The payer's log alone: its prepare and final cannot be matched. */
+	build_cross(c, 600, TB_XO_COMMITTED, XMIN, TB_XO_COMMITTED);
+	audit_cross(c, true, &sum);
+	expect_clean(&sum);
+	assert_int_equal(sum.legs_unmatched, 2);
+
+	/* Completed although the provider refused. */
+	build_cross(c, 600, TB_XO_UNKNOWN_MEMBER, XMIN, TB_XO_COMMITTED);
+	audit_cross(c, false, &sum);
+	expect_violation_log(id2, TB_ELEG, c->fs);
+	/* Released although the provider committed. */
+	build_cross(c, 600, TB_XO_COMMITTED, XMIN, TB_XO_TRUST_LIMIT);
+	audit_cross(c, false, &sum);
+	expect_violation_log(id2, TB_ELEG, c->fs);
+	/* A decision answering an entry that is not the prepare. */
+	build_cross(c, 600, TB_XO_COMMITTED, XMIN, TB_XO_COMMITTED);
+	c->a.sp[c->ds - 1].e.body.xdecide.from_seq = 3;
+	audit_cross(c, false, &sum);
+	expect_violation(TB_ELEG, c->ds);
+	/* A final naming an entry that is not the decision. */
+	build_cross(c, 600, TB_XO_COMMITTED, XMIN, TB_XO_COMMITTED);
+	c->b.sp[c->fs - 1].e.body.xfinal.decide_seq = c->ds - 1;
+	audit_cross(c, false, &sum);
+	expect_violation_log(id2, TB_ELEG, c->fs);
+	free(c);
 }
 
 static void test_mismatched_clearing(void **state)
 {
 	(void)state;
-	/* Waits for the cross-community issue (DESIGN.md section 6): clearing
-	 * accounts and their mirrored balances do not exist yet. */
-	skip();
+	struct cross *c = malloc(sizeof *c);
+	assert_non_null(c);
+	struct tb_audit_summary sum;
+
+	/* The provider credits more than the payer pays. */
+	build_cross(c, 600, TB_XO_COMMITTED, XMIN + 30, TB_XO_COMMITTED);
+	audit_cross(c, false, &sum);
+	expect_violation(TB_ELEG, c->ds);
+	expect_err(TB_EMIRROR);
+	/* A hand-made commit over the trust line: the rules re-applied catch
+	 * it, and the payer's completed leg then has nothing to mirror. */
+	build_cross(c, XMIN - 1, TB_XO_COMMITTED, XMIN, TB_XO_COMMITTED);
+	audit_cross(c, false, &sum);
+	expect_violation(TB_ETRUST, c->ds);
+	expect_err(TB_EMIRROR);
+	/* Exactly at the limit is clean. */
+	build_cross(c, XMIN, TB_XO_COMMITTED, XMIN, TB_XO_COMMITTED);
+	audit_cross(c, false, &sum);
+	expect_clean(&sum);
+	free(c);
 }
 
 static void test_two_sources(void **state)

@@ -27,6 +27,7 @@ struct comm {
 	struct tb_test_log log;
 	struct tb_keypair mk[MAXMEM + 1]; /* 1-based */
 	uint64_t txno;
+	struct tb_test_recs recs; /* every record it sealed and a store took */
 };
 
 struct world {
@@ -73,6 +74,9 @@ static void world_free(struct world *w)
 {
 	for (int i = 0; i < 3; i++)
 		tb_store_free(w->s[i]);
+	tb_test_recs_free(&w->a.recs);
+	tb_test_recs_free(&w->b.recs);
+	tb_test_recs_free(&w->c.recs);
 	tb_test_rmrf(w->dir);
 }
 
@@ -89,6 +93,7 @@ static int try_put(struct tb_store *s, struct comm *c, uint64_t kind, const void
 	int err = tb_store_append(s, &v, 1, &acc, rej);
 	if (!err) {
 		tb_test_log_advance(&c->log, rec, len);
+		tb_test_recs_add(&c->recs, rec, len);
 	} else {
 		char *after = tb_test_store_dump(s);
 		assert_string_equal(before, after);
@@ -794,6 +799,227 @@ static void test_reindex(void **state)
 	world_free(&w);
 }
 
+/* ---- verification across logs ---- */
+
+/* Closes store i and verifies its directory. */
+static int verify_store(struct world *w, int i, struct tb_verify_report *rep)
+{
+	static const char *const names[3] = {"s0", "s1", "s2"};
+	tb_store_free(w->s[i]);
+	w->s[i] = NULL;
+	char path[4200];
+	snprintf(path, sizeof path, "%s/%s", w->dir, names[i]);
+	int err = tb_verify_dir(path, w->dir, rep);
+	if (err)
+		print_message("verify: %s at seq %llu: %s\n", tb_errname(err),
+			      (unsigned long long)rep->where.seq, rep->where.msg);
+	return err;
+}
+
+/* Seals the next entry of c without any store's check (a hand-made,
+ * possibly rule-breaking entry); returns its seq. */
+static uint64_t seal_only(struct comm *c, uint64_t kind, const void *body)
+{
+	return tb_test_log_add(&c->log, &c->recs, kind, body);
+}
+
+/* An export file image of the logs of the given communities. */
+struct image {
+	uint8_t *p;
+	size_t len;
+};
+
+static void img_add(struct image *m, const void *p, size_t len)
+{
+	m->p = realloc(m->p, m->len + len);
+	assert_non_null(m->p);
+	memcpy(m->p + m->len, p, len);
+	m->len += len;
+}
+
+static void export_of(struct image *m, struct comm *const *cs, size_t n)
+{
+	memset(m, 0, sizeof *m);
+	uint8_t h[9];
+	tb_export_header(h);
+	img_add(m, h, sizeof h);
+	uint64_t items = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct tb_view *v = tb_test_recs_views(&cs[i]->recs, 0);
+		for (size_t j = 0; j < cs[i]->recs.n; j++) {
+			uint8_t ih[5];
+			tb_export_item_header(ih, TB_EXPORT_ENTRY, (uint32_t)v[j].len);
+			img_add(m, ih, sizeof ih);
+			img_add(m, v[j].p, v[j].len);
+			items++;
+		}
+	}
+	uint8_t eh[5], cnt[8];
+	tb_export_item_header(eh, TB_EXPORT_END, 8);
+	tb_be64_put(cnt, items);
+	img_add(m, eh, sizeof eh);
+	img_add(m, cnt, sizeof cnt);
+}
+
+/* Verifies an export of A's and B's logs, in both orders; returns the
+ * result (the same both ways) with the report of the first. */
+static int verify_pair(struct world *w, struct tb_verify_report *rep)
+{
+	struct image m;
+	struct comm *ab[2] = {&w->a, &w->b}, *ba[2] = {&w->b, &w->a};
+	export_of(&m, ab, 2);
+	int err = tb_verify_export(m.p, m.len, w->dir, rep);
+	free(m.p);
+	struct tb_verify_report r2;
+	export_of(&m, ba, 2);
+	int err2 = tb_verify_export(m.p, m.len, w->dir, &r2);
+	free(m.p);
+	assert_int_equal(err, err2);
+	assert_int_equal(rep->where.seq, r2.where.seq);
+	assert_memory_equal(rep->where.log_id, r2.where.log_id, TB_KEY_LEN);
+	if (err)
+		print_message("verify: %s at seq %llu: %s\n", tb_errname(err),
+			      (unsigned long long)rep->where.seq, rep->where.msg);
+	return err;
+}
+
+static void expect_at(const struct tb_verify_report *rep, int err, const struct comm *c,
+		      uint64_t seq)
+{
+	assert_int_equal(rep->err, err);
+	assert_memory_equal(rep->where.log_id, id_of(c), TB_KEY_LEN);
+	assert_int_equal(rep->where.seq, seq);
+}
+
+static void test_verify_dirs(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 3);
+	struct tb_store *s = w.s[0];
+	setup_pair(&w, s, 600, 600);
+	struct tb_test_xprepare tp[3];
+	uint64_t ps[3], ds[2];
+	for (int i = 0; i < 3; i++) {
+		prep(&w, &tp[i], 1, "alice", 30, FAR, true);
+		ps[i] = put(s, &w.b, TB_KIND_XPREPARE, &tp[i].x);
+	}
+	struct tb_xdecide d;
+	for (int i = 0; i < 2; i++) {
+		tb_test_xdecide(&d, &tp[i].x, id_of(&w.b), ps[i], "bob", 1, TB_XO_COMMITTED);
+		ds[i] = put(s, &w.a, TB_KIND_XDECIDE, &d);
+	}
+	struct tb_xfinal f;
+	tb_test_xfinal(&f, tp[0].x.txid, ds[0], TB_XO_COMMITTED);
+	put(s, &w.b, TB_KIND_XFINAL, &f);
+	/* Only B's log in store 1, only A's in store 2. */
+	copy_log(w.s[1], s, id_of(&w.b));
+	copy_log(w.s[2], s, id_of(&w.a));
+
+	struct tb_verify_report rep;
+	assert_int_equal(verify_store(&w, 0, &rep), 0);
+	assert_int_equal(rep.logs, 2);
+	assert_int_equal(rep.legs_in_flight, 1);
+	assert_int_equal(rep.legs_unmatched, 0);
+	/* B alone: 3 prepares and 1 final cannot be matched. */
+	assert_int_equal(verify_store(&w, 1, &rep), 0);
+	assert_int_equal(rep.legs_unmatched, 4);
+	assert_int_equal(rep.legs_in_flight, 0);
+	/* A alone: 2 decisions. */
+	assert_int_equal(verify_store(&w, 2, &rep), 0);
+	assert_int_equal(rep.legs_unmatched, 2);
+	assert_int_equal(rep.legs_in_flight, 0);
+
+	/* The same as export files, in both orders. */
+	assert_int_equal(verify_pair(&w, &rep), 0);
+	assert_int_equal(rep.legs_in_flight, 1);
+	assert_int_equal(rep.legs_unmatched, 0);
+	world_free(&w);
+}
+
+/* A's decision commits more than its trust line allows: re-applying the
+ * rules catches it. */
+static void test_verify_trust(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 1);
+	struct tb_store *s = w.s[0];
+	setup_pair(&w, s, 60, 600);
+	struct tb_test_xprepare tp;
+	prep(&w, &tp, 1, "alice", 61, FAR, true);
+	uint64_t ps = put(s, &w.b, TB_KIND_XPREPARE, &tp.x);
+	struct tb_xdecide d;
+	tb_test_xdecide(&d, &tp.x, id_of(&w.b), ps, "bob", 1, TB_XO_COMMITTED);
+	uint64_t ds = seal_only(&w.a, TB_KIND_XDECIDE, &d);
+	struct tb_xfinal f;
+	tb_test_xfinal(&f, tp.x.txid, ds, TB_XO_COMMITTED);
+	seal_only(&w.b, TB_KIND_XFINAL, &f);
+	struct tb_verify_report rep;
+	assert_int_equal(verify_pair(&w, &rep), TB_ETRUST);
+	expect_at(&rep, TB_ETRUST, &w.a, ds);
+	world_free(&w);
+}
+
+/* B records the exchange completed though A refused it. */
+static void test_verify_outcome(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 1);
+	struct tb_store *s = w.s[0];
+	setup_pair(&w, s, 60, 600);
+	struct tb_test_xprepare tp;
+	prep(&w, &tp, 1, "alice", 61, FAR, true);
+	uint64_t ps = put(s, &w.b, TB_KIND_XPREPARE, &tp.x);
+	struct tb_xdecide d;
+	tb_test_xdecide(&d, &tp.x, id_of(&w.b), ps, "bob", 1, TB_XO_TRUST_LIMIT);
+	uint64_t ds = put(s, &w.a, TB_KIND_XDECIDE, &d);
+	struct tb_xfinal f;
+	tb_test_xfinal(&f, tp.x.txid, ds, TB_XO_COMMITTED);
+	uint64_t fs = put(s, &w.b, TB_KIND_XFINAL, &f); /* each log's rules allow it */
+	struct tb_verify_report rep;
+	assert_int_equal(verify_pair(&w, &rep), TB_ELEG);
+	expect_at(&rep, TB_ELEG, &w.b, fs);
+	/* And in the data directory holding both. */
+	assert_int_equal(verify_store(&w, 0, &rep), TB_ELEG);
+	expect_at(&rep, TB_ELEG, &w.b, fs);
+	world_free(&w);
+}
+
+/* A's decision names other terms than B's prepare. */
+static void test_verify_terms(void **state)
+{
+	(void)state;
+	static const char *const what[] = {"minutes", "name", "seq", "txid", "from"};
+	for (size_t k = 0; k < sizeof what / sizeof what[0]; k++) {
+		struct world w;
+		world_init(&w, 1);
+		struct tb_store *s = w.s[0];
+		setup_pair(&w, s, 600, 600);
+		struct tb_test_xprepare tp;
+		prep(&w, &tp, 1, "alice", 60, FAR, true);
+		uint64_t ps = put(s, &w.b, TB_KIND_XPREPARE, &tp.x);
+		struct tb_xdecide d;
+		tb_test_xdecide(&d, &tp.x, id_of(&w.b), ps, "bob", 1, TB_XO_COMMITTED);
+		if (k == 0)
+			d.minutes = 90;
+		else if (k == 1)
+			d.to_name = (struct tb_view){(const uint8_t *)"carol", 5};
+		else if (k == 2)
+			d.from_seq = ps - 1; /* B's link */
+		else if (k == 3)
+			d.txid[0] ^= 1;
+		else
+			d.from_name = (struct tb_view){(const uint8_t *)"dan", 3};
+		uint64_t ds = put(s, &w.a, TB_KIND_XDECIDE, &d);
+		struct tb_verify_report rep;
+		assert_int_equal(verify_pair(&w, &rep), TB_ELEG);
+		expect_at(&rep, TB_ELEG, &w.a, ds);
+		world_free(&w);
+	}
+}
+
 int main(void)
 {
 	if (tb_crypto_init())
@@ -802,7 +1028,9 @@ int main(void)
 	    cmocka_unit_test(test_link),   cmocka_unit_test(test_prepare),
 	    cmocka_unit_test(test_decide), cmocka_unit_test(test_final),
 	    cmocka_unit_test(test_two_stores), cmocka_unit_test(test_clear),
-	    cmocka_unit_test(test_reindex),
+	    cmocka_unit_test(test_reindex), cmocka_unit_test(test_verify_dirs),
+	    cmocka_unit_test(test_verify_trust), cmocka_unit_test(test_verify_outcome),
+	    cmocka_unit_test(test_verify_terms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

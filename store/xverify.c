@@ -1,0 +1,440 @@
+/*
+ * xverify.c: the checks of credit across communities that span two logs,
+ * run by verification and the auditor over a scratch store in which every
+ * log was re-applied by the rules. The per-log rules (xrules.c) already
+ * held every entry to its own log's state; what they cannot see is the
+ * other log, so here, for every pair of communities whose logs are both
+ * held:
+ *   - every decision answers a prepare held at its from_log/from_seq with
+ *     the same txid and terms, addressed to the decision's log (so a prepare
+ *     is decided at most once: its txid is fresh in to_log, and a decision
+ *     anywhere else is reported);
+ *   - every final leg records the outcome of the decision it names (the
+ *     entry at decide_seq of the prepare's to_log, on the same exchange): a
+ *     completed final needs a commit, a release needs a refusal;
+ *   - the two clearing balances mirror, once the exchanges in flight
+ *     (committed, final leg not held yet) are accounted;
+ *   - every community's accounts, members and clearing, sum to zero.
+ * No trust limit was ever exceeded because every decision was re-applied
+ * by tb_xrule_decide against the state its log had reached: a commit over
+ * the limit is a rule violation reported at re-append, not here.
+ * A leg whose counterpart is in a log (or a part of it) that is not held is
+ * counted as unmatched, which is not a violation. Read-only; one read
+ * transaction.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "store_int.h"
+
+struct pair {
+	uint8_t a[TB_KEY_LEN], b[TB_KEY_LEN]; /* a < b */
+	int64_t expected; /* sum of both clearing balances the legs explain */
+	uint64_t in_flight;
+};
+
+struct xv {
+	struct tb_txn *t;
+	const struct tb_audit_sink *sink;
+	struct tb_xverify_counts *out;
+	struct pair *pairs;
+	size_t npairs, cap;
+	/* the log being scanned */
+	const uint8_t *log;
+	uint32_t lognum;
+};
+
+static void violation(struct xv *v, int err, const uint8_t *log, uint64_t seq,
+		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void violation(struct xv *v, int err, const uint8_t *log, uint64_t seq,
+		      const char *fmt, ...)
+{
+	char msg[sizeof ((struct tb_reject *)0)->msg];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	struct tb_reject r;
+	memset(&r, 0, sizeof r);
+	tb_reject_set(&r, err, log, seq, "%s", msg);
+	tb_audit_report(v->sink, &r);
+}
+
+static void short_id(char out[17], const uint8_t *id)
+{
+	tb_hex_encode(out, id, 8);
+}
+
+static struct pair *pair_of(struct xv *v, const uint8_t *x, const uint8_t *y)
+{
+	if (memcmp(x, y, TB_KEY_LEN) > 0) {
+		const uint8_t *z = x;
+		x = y;
+		y = z;
+	}
+	for (size_t i = 0; i < v->npairs; i++)
+		if (!memcmp(v->pairs[i].a, x, TB_KEY_LEN) && !memcmp(v->pairs[i].b, y, TB_KEY_LEN))
+			return &v->pairs[i];
+	if (v->npairs == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 16;
+		struct pair *p = realloc(v->pairs, cap * sizeof *p);
+		if (!p)
+			return NULL;
+		v->pairs = p;
+		v->cap = cap;
+	}
+	struct pair *p = &v->pairs[v->npairs++];
+	memset(p, 0, sizeof *p);
+	memcpy(p->a, x, TB_KEY_LEN);
+	memcpy(p->b, y, TB_KEY_LEN);
+	return p;
+}
+
+/* True if some entries of the log are held. */
+static bool log_held(struct tb_txn *t, const uint8_t *log, struct tb_logstate *l)
+{
+	return !tb_logstate_get(t, log, l) && l->seq > 0;
+}
+
+/* Entry seq of a log, decoded (views into the read transaction); TB_ENOTFOUND
+ * if that part of the log is not held. */
+static int held_entry(struct tb_txn *t, const uint8_t *log, uint64_t seq, struct tb_entry *e)
+{
+	struct tb_logstate l;
+	if (!log_held(t, log, &l) || seq > l.seq)
+		return TB_ENOTFOUND;
+	uint8_t k[TB_ENTRY_KEY_LEN];
+	tb_entry_key(k, l.lognum, seq);
+	struct tb_view v;
+	int err = tb_txn_get(t, TB_T_ENTRIES, k, sizeof k, &v);
+	if (err)
+		return err;
+	return tb_entry_decode(e, v.p, v.len) ? TB_ENOTFOUND : 0;
+}
+
+/* The seq that recorded txid in a log (its rules applied the entry). */
+static uint64_t txid_seq(struct tb_txn *t, uint32_t lognum, const uint8_t *txid)
+{
+	uint8_t k[4 + TB_TXID_LEN];
+	tb_be32_put(k, lognum);
+	memcpy(k + 4, txid, TB_TXID_LEN);
+	struct tb_view v;
+	if (tb_txn_get(t, TB_T_TXIDS, k, sizeof k, &v) || v.len < 8)
+		return 0;
+	return tb_be64_get(v.p);
+}
+
+static bool view_eq(struct tb_view a, struct tb_view b)
+{
+	return a.len == b.len && !memcmp(a.p, b.p, a.len);
+}
+
+/* What a decision says that its prepare does not, or NULL. */
+static const char *decide_mismatch(struct tb_txn *t, const struct tb_xdecide *d,
+				   const uint8_t *decider, const struct tb_entry *p)
+{
+	if (p->kind != TB_KIND_XPREPARE)
+		return "that entry is not a prepare";
+	const struct tb_xprepare *x = &p->body.xprepare;
+	if (memcmp(x->txid, d->txid, TB_TXID_LEN))
+		return "the transaction ids differ";
+	if (memcmp(x->to_log, decider, TB_KEY_LEN))
+		return "the prepare is addressed to another community";
+	if (x->minutes != d->minutes)
+		return "the minutes differ";
+	if (!view_eq(x->to_name, d->to_name))
+		return "the provider's names differ";
+	if (!view_eq(x->category, d->category) || memcmp(x->memo_hash, d->memo_hash, TB_HASHLEN) ||
+	    x->date != d->date)
+		return "the category, memo or date differ";
+	if (x->expires != d->expires)
+		return "the expiry differs";
+	struct tb_logstate l;
+	struct tb_member m;
+	if (tb_logstate_get(t, p->log_id, &l) ||
+	    tb_member_get(t, l.lognum, (uint32_t)x->member, &m) ||
+	    strlen(m.name) != d->from_name.len || memcmp(m.name, d->from_name.p, d->from_name.len))
+		return "the paying member's name differs";
+	return NULL;
+}
+
+static int check_decide(struct xv *v, const struct tb_entry *e)
+{
+	const struct tb_xdecide *d = &e->body.xdecide;
+	if (txid_seq(v->t, v->lognum, d->txid) != e->seq)
+		return 0; /* refused by the rules (an audit): reported there */
+	char from[17];
+	short_id(from, d->from_log);
+	struct tb_logstate payer;
+	bool payer_held = log_held(v->t, d->from_log, &payer);
+	struct tb_entry p;
+	int err = held_entry(v->t, d->from_log, d->from_seq, &p);
+	if (err && err != TB_ENOTFOUND)
+		return err;
+	if (err) {
+		v->out->unmatched++;
+	} else {
+		const char *why = decide_mismatch(v->t, d, e->log_id, &p);
+		if (why) {
+			violation(v, TB_ELEG, e->log_id, e->seq,
+				  "the decision does not answer the prepare at entry %llu of community %s: %s",
+				  (unsigned long long)d->from_seq, from, why);
+			return 0;
+		}
+	}
+	struct tb_xleg x;
+	if ((err = tb_xleg_get(v->t, d->from_log, d->txid, &x)))
+		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
+	if (x.decide_seq != e->seq || memcmp(x.decider, e->log_id, TB_KEY_LEN)) {
+		char by[17];
+		short_id(by, x.decider);
+		violation(v, TB_ELEG, e->log_id, e->seq,
+			  "the exchange was already decided, by entry %llu of community %s",
+			  (unsigned long long)x.decide_seq, by);
+		return 0;
+	}
+	if (d->outcome == TB_XO_COMMITTED && payer_held && !x.final_seq) {
+		struct pair *pr = pair_of(v, e->log_id, d->from_log);
+		if (!pr)
+			return TB_ENOMEM;
+		pr->expected -= (int64_t)d->minutes;
+		pr->in_flight++;
+		v->out->in_flight++;
+	}
+	return 0;
+}
+
+static const char *final_text(uint64_t outcome)
+{
+	return outcome == TB_XO_COMMITTED ? "completed" : "released";
+}
+
+static int check_final(struct xv *v, const struct tb_entry *e)
+{
+	const struct tb_xfinal *f = &e->body.xfinal;
+	struct tb_xleg x;
+	int err = tb_xleg_get(v->t, e->log_id, f->txid, &x);
+	if (err && err != TB_ENOTFOUND)
+		return err;
+	if (err || x.final_seq != e->seq || !x.prepare_seq)
+		return 0; /* refused by the rules (an audit): reported there */
+	char prov[17];
+	short_id(prov, x.provider);
+	struct tb_entry d;
+	err = held_entry(v->t, x.provider, f->decide_seq, &d);
+	if (err && err != TB_ENOTFOUND)
+		return err;
+	if (err) {
+		v->out->unmatched++;
+		struct tb_logstate pl;
+		if (f->outcome == TB_XO_COMMITTED && log_held(v->t, x.provider, &pl)) {
+			struct pair *pr = pair_of(v, e->log_id, x.provider);
+			if (!pr)
+				return TB_ENOMEM;
+			pr->expected += (int64_t)x.minutes;
+		}
+		return 0;
+	}
+	const struct tb_xdecide *xd = &d.body.xdecide;
+	if (d.kind != TB_KIND_XDECIDE || memcmp(xd->txid, f->txid, TB_TXID_LEN) ||
+	    memcmp(xd->from_log, e->log_id, TB_KEY_LEN) || xd->from_seq != x.prepare_seq) {
+		violation(v, TB_ELEG, e->log_id, e->seq,
+			  "the final leg names entry %llu of community %s, which is not the decision on this exchange",
+			  (unsigned long long)f->decide_seq, prov);
+		return 0;
+	}
+	if (xd->outcome != f->outcome)
+		violation(v, TB_ELEG, e->log_id, e->seq,
+			  "the final leg records the exchange as %s but the decision at entry %llu of community %s says %s",
+			  final_text(f->outcome),
+			  (unsigned long long)f->decide_seq, prov, tb_xoutcome_text(xd->outcome));
+	return 0;
+}
+
+static int check_prepare(struct xv *v, const struct tb_entry *e)
+{
+	const struct tb_xprepare *p = &e->body.xprepare;
+	struct tb_logstate l;
+	if (txid_seq(v->t, v->lognum, p->txid) != e->seq)
+		return 0;
+	/* Decisions and final legs are checked from their side; a prepare
+	 * whose provider's log is not held cannot be matched. */
+	if (!log_held(v->t, p->to_log, &l))
+		v->out->unmatched++;
+	return 0;
+}
+
+static int scan_entry(void *ctx, struct tb_view k, struct tb_view val)
+{
+	struct xv *v = ctx;
+	(void)k;
+	struct tb_entry e;
+	if (tb_entry_decode(&e, val.p, val.len) || memcmp(e.log_id, v->log, TB_KEY_LEN))
+		return 0; /* not an entry of this log's chain: reported at re-append */
+	switch (e.kind) {
+	case TB_KIND_XPREPARE:
+		return check_prepare(v, &e);
+	case TB_KIND_XDECIDE:
+		return check_decide(v, &e);
+	case TB_KIND_XFINAL:
+		return check_final(v, &e);
+	default:
+		return 0;
+	}
+}
+
+struct log_list {
+	uint8_t (*id)[TB_KEY_LEN];
+	struct tb_logstate *st;
+	size_t n, cap;
+};
+
+static int list_log(void *ctx, struct tb_view k, struct tb_view val)
+{
+	struct log_list *ll = ctx;
+	struct tb_logstate l;
+	if (k.len != TB_KEY_LEN || tb_logstate_unpack(&l, val))
+		return TB_ECORRUPT;
+	if (ll->n == ll->cap) {
+		size_t cap = ll->cap ? ll->cap * 2 : 16;
+		void *a = realloc(ll->id, cap * sizeof *ll->id);
+		if (!a)
+			return TB_ENOMEM;
+		ll->id = a;
+		void *b = realloc(ll->st, cap * sizeof *ll->st);
+		if (!b)
+			return TB_ENOMEM;
+		ll->st = b;
+		ll->cap = cap;
+	}
+	memcpy(ll->id[ll->n], k.p, TB_KEY_LEN);
+	ll->st[ll->n++] = l;
+	return 0;
+}
+
+/* Members and clearing accounts of a community sum to zero. */
+struct sum_ctx {
+	int64_t total;
+};
+
+static int sum_member(void *ctx, struct tb_view k, struct tb_view val)
+{
+	struct sum_ctx *s = ctx;
+	struct tb_member m;
+	if (k.len != TB_MEMBER_KEY_LEN || tb_member_unpack(&m, tb_be32_get(k.p + 4), val))
+		return TB_ECORRUPT;
+	s->total += m.balance;
+	return 0;
+}
+
+static int sum_clearing(void *ctx, const struct tb_clearing *c)
+{
+	((struct sum_ctx *)ctx)->total += c->balance;
+	return 0;
+}
+
+static int check_sum(struct xv *v, const uint8_t *log, const struct tb_logstate *l)
+{
+	struct tb_community c;
+	int err = tb_community_get(v->t, l->lognum, &c);
+	if (err)
+		return err == TB_ENOTFOUND ? 0 : err;
+	struct sum_ctx s = {0};
+	uint8_t prefix[4];
+	tb_be32_put(prefix, l->lognum);
+	err = tb_txn_foreach(v->t, TB_T_MEMBERS, prefix, 4, NULL, 0, sum_member, &s);
+	if (err >= 0)
+		err = tb_clearing_foreach(v->t, l->lognum, sum_clearing, &s);
+	if (err < 0)
+		return err;
+	if (s.total)
+		violation(v, TB_ECORRUPT, log, l->seq,
+			  "the accounts of the community (members and clearing) sum to %lld minutes, not 0",
+			  (long long)s.total);
+	return 0;
+}
+
+/* Registers a pair for every clearing account whose other log is held. */
+static int pair_clearing(void *ctx, const struct tb_clearing *c)
+{
+	struct xv *v = ctx;
+	struct tb_logstate l;
+	if (log_held(v->t, c->other, &l) && !pair_of(v, v->log, c->other))
+		return TB_ENOMEM;
+	return 0;
+}
+
+static int balance_toward(struct tb_txn *t, const uint8_t *log, const uint8_t *other,
+			  int64_t *out)
+{
+	struct tb_logstate l;
+	struct tb_clearing c;
+	*out = 0;
+	int err = tb_logstate_get(t, log, &l);
+	if (!err)
+		err = tb_clearing_get(t, l.lognum, other, &c);
+	if (err == TB_ENOTFOUND)
+		return 0;
+	if (!err)
+		*out = c.balance;
+	return err;
+}
+
+static int check_mirror(struct xv *v, const struct pair *p)
+{
+	struct tb_logstate la, lb;
+	struct tb_community ca, cb;
+	if (!log_held(v->t, p->a, &la) || !log_held(v->t, p->b, &lb) ||
+	    tb_community_get(v->t, la.lognum, &ca) || tb_community_get(v->t, lb.lognum, &cb))
+		return 0;
+	int64_t ab, ba;
+	int err = balance_toward(v->t, p->a, p->b, &ab);
+	if (!err)
+		err = balance_toward(v->t, p->b, p->a, &ba);
+	if (err)
+		return err;
+	if (ab + ba != p->expected) {
+		char other[17], h1[32], h2[32];
+		short_id(other, p->b);
+		tb_fmt_hours(h1, sizeof h1, ab);
+		tb_fmt_hours(h2, sizeof h2, ba);
+		violation(v, TB_EMIRROR, p->a, la.seq,
+			  "the clearing balances with community %s (%s and %s hours) do not mirror: "
+			  "they sum to %lld minutes, the %llu exchanges in flight to %lld",
+			  other, h1, h2, (long long)(ab + ba), (unsigned long long)p->in_flight,
+			  (long long)p->expected);
+	}
+	return 0;
+}
+
+int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink,
+	       struct tb_xverify_counts *out)
+{
+	memset(out, 0, sizeof *out);
+	struct tb_txn t;
+	struct xv v = {&t, sink, out, NULL, 0, 0, NULL, 0};
+	struct log_list ll = {0};
+	tb_txn_begin(&t, s->db, false);
+	int err = tb_txn_foreach(&t, TB_T_LOGS, NULL, 0, NULL, 0, list_log, &ll);
+	for (size_t i = 0; err >= 0 && i < ll.n; i++) {
+		if (!ll.st[i].seq)
+			continue;
+		v.log = ll.id[i];
+		v.lognum = ll.st[i].lognum;
+		uint8_t prefix[4];
+		tb_be32_put(prefix, v.lognum);
+		err = tb_txn_foreach(&t, TB_T_ENTRIES, prefix, 4, NULL, 0, scan_entry, &v);
+		if (err >= 0)
+			err = tb_clearing_foreach(&t, v.lognum, pair_clearing, &v);
+		if (err >= 0)
+			err = check_sum(&v, ll.id[i], &ll.st[i]);
+	}
+	for (size_t i = 0; err >= 0 && i < v.npairs; i++)
+		err = check_mirror(&v, &v.pairs[i]);
+	tb_txn_abort(&t);
+	free(v.pairs);
+	free(ll.id);
+	free(ll.st);
+	return err < 0 ? err : 0;
+}
