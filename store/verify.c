@@ -176,7 +176,7 @@ static int compare_member(void *ctx, const struct tb_member *m)
 	struct member_cmp *c = ctx;
 	struct tb_member r;
 	int err = tb_store_member(c->scratch, c->log_id, m->no, &r);
-	if (err || r.balance != m->balance || r.floor != m->floor ||
+	if (err || r.balance != m->balance || r.held != m->held || r.floor != m->floor ||
 	    r.ceiling != m->ceiling || r.active != m->active ||
 	    r.joined_seq != m->joined_seq || strcmp(r.name, m->name) ||
 	    memcmp(r.key, m->key, TB_KEY_LEN)) {
@@ -184,6 +184,44 @@ static int compare_member(void *ctx, const struct tb_member *m)
 		return tb_reject_set(&c->rep->where, TB_ECORRUPT, c->log_id, 0,
 				     "stored record of member %u (%s) differs from the one recomputed from the log",
 				     m->no, m->name);
+	}
+	return 0;
+}
+
+/* Stored clearing accounts of a log against the recomputed ones, both ways
+ * (every stored one recomputed equal, and as many of them). */
+struct clearing_cmp {
+	struct tb_store *other;
+	const uint8_t *log_id;
+	uint64_t n;
+	bool differs;
+};
+
+static int compare_one_clearing(void *ctx, const struct tb_clearing *c)
+{
+	struct clearing_cmp *cc = ctx;
+	struct tb_clearing r;
+	cc->n++;
+	if (tb_store_clearing(cc->other, cc->log_id, c->other, &r) || r.linked != c->linked ||
+	    r.limit != c->limit || r.balance != c->balance || r.held != c->held ||
+	    r.exchanges != c->exchanges)
+		cc->differs = true;
+	return 0;
+}
+
+static int compare_clearing(struct log_cmp *c, const uint8_t *log_id)
+{
+	struct clearing_cmp stored = {c->scratch, log_id, 0, false};
+	struct clearing_cmp re = {c->src, log_id, 0, false};
+	int err = tb_store_foreach_clearing(c->src, log_id, compare_one_clearing, &stored);
+	if (err >= 0)
+		err = tb_store_foreach_clearing(c->scratch, log_id, compare_one_clearing, &re);
+	if (err < 0 && err != TB_ENOTFOUND)
+		return err;
+	if (stored.differs || re.differs || stored.n != re.n) {
+		c->rep->err = TB_ECORRUPT;
+		return tb_reject_set(&c->rep->where, TB_ECORRUPT, log_id, 0,
+				     "the stored clearing accounts differ from the ones recomputed from the log");
 	}
 	return 0;
 }
@@ -225,7 +263,10 @@ static int compare_log(void *ctx, const struct tb_head *h)
 				     "the stored community record differs from the one recomputed from the log");
 	}
 	struct member_cmp mc = {c->scratch, h->log_id, c->rep};
-	return tb_store_foreach_member(src, h->log_id, compare_member, &mc);
+	err = tb_store_foreach_member(src, h->log_id, compare_member, &mc);
+	if (err)
+		return err;
+	return compare_clearing(c, h->log_id);
 }
 
 int tb_verify_dir(const char *dir, const char *tmpdir,

@@ -6,7 +6,11 @@
  * and Hillside (B, the payer's), sometimes a third (C), are held in one store
  * or each in its own with their logs copied over as replication would. After
  * every step the accounts of each community (members and clearing) sum to
- * zero; after every completed exchange the clearing balances mirror.
+ * zero; after every completed exchange the clearing balances mirror. Last,
+ * verification across logs: clean data directories and exports holding one
+ * or both logs (legs unmatched, in flight), a hand-made commit over the
+ * trust line, a final leg contradicting its decision, decisions whose terms
+ * differ from the prepare's, and a tampered stored clearing account.
  */
 #include "testutil.h"
 
@@ -17,6 +21,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "store_int.h" /* to tamper with a stored clearing account */
 
 #define MAXMEM 4
 #define FAR 4000000000ull /* an expiry far in the future */
@@ -1020,6 +1026,36 @@ static void test_verify_terms(void **state)
 	}
 }
 
+/* A stored clearing account edited behind the rules' back. */
+static void test_verify_tampered(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 1);
+	struct tb_store *s = w.s[0];
+	setup_pair(&w, s, 600, 600);
+	struct tb_test_xprepare tp;
+	prep(&w, &tp, 1, "alice", 45, FAR, true);
+	uint64_t ps = put(s, &w.b, TB_KIND_XPREPARE, &tp.x);
+	struct tb_xdecide d;
+	tb_test_xdecide(&d, &tp.x, id_of(&w.b), ps, "bob", 1, TB_XO_COMMITTED);
+	put(s, &w.a, TB_KIND_XDECIDE, &d);
+	struct tb_txn t;
+	struct tb_logstate l;
+	struct tb_clearing c;
+	tb_txn_begin(&t, s->db, true);
+	assert_int_equal(tb_logstate_get(&t, id_of(&w.a), &l), 0);
+	assert_int_equal(tb_clearing_get(&t, l.lognum, id_of(&w.b), &c), 0);
+	c.balance += 45;
+	tb_clearing_put(&t, l.lognum, &c);
+	assert_int_equal(tb_txn_commit(&t), 0);
+	struct tb_verify_report rep;
+	assert_int_equal(verify_store(&w, 0, &rep), TB_ECORRUPT);
+	assert_memory_equal(rep.where.log_id, id_of(&w.a), TB_KEY_LEN);
+	assert_non_null(strstr(rep.where.msg, "clearing"));
+	world_free(&w);
+}
+
 int main(void)
 {
 	if (tb_crypto_init())
@@ -1030,7 +1066,7 @@ int main(void)
 	    cmocka_unit_test(test_two_stores), cmocka_unit_test(test_clear),
 	    cmocka_unit_test(test_reindex), cmocka_unit_test(test_verify_dirs),
 	    cmocka_unit_test(test_verify_trust), cmocka_unit_test(test_verify_outcome),
-	    cmocka_unit_test(test_verify_terms),
+	    cmocka_unit_test(test_verify_terms), cmocka_unit_test(test_verify_tampered),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
