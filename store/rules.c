@@ -228,7 +228,9 @@ static int check_limits(const struct tb_entry *e, const struct tb_member *prov,
 			struct tb_reject *rej)
 {
 	char a[32], b[32];
-	int64_t pb = prov->balance + minutes, rb = recv->balance - minutes;
+	/* Minutes held by open cross-community prepares are already spoken
+	 * for: the final leg takes them without another floor check. */
+	int64_t pb = prov->balance + minutes, rb = recv->balance - recv->held - minutes;
 	if (rb < recv->floor) {
 		tb_fmt_hours(a, sizeof a, rb);
 		tb_fmt_hours(b, sizeof b, recv->floor);

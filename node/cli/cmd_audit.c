@@ -100,12 +100,13 @@ int tb_cmd_audit(struct tb_cli *cli, int argc, char **argv)
 	if (cli->json) {
 		printf("],\"ok\":%s,\"logs\":%llu,\"entries\":%llu,\"members\":%llu,\"exchanges\":%llu,"
 		       "\"reversals\":%llu,\"minutes\":%llu,\"checkpoints\":%llu,\"forks\":%llu,"
-		       "\"violation_count\":%llu}\n",
+		       "\"violation_count\":%llu,\"legs_in_flight\":%llu,\"legs_unmatched\":%llu}\n",
 		       !rc && !s.violations ? "true" : "false", (unsigned long long)s.logs,
 		       (unsigned long long)s.entries, (unsigned long long)s.members,
 		       (unsigned long long)s.exchanges, (unsigned long long)s.reversals,
 		       (unsigned long long)s.minutes, (unsigned long long)s.checkpoints,
-		       (unsigned long long)s.forks, (unsigned long long)s.violations);
+		       (unsigned long long)s.forks, (unsigned long long)s.violations,
+		       (unsigned long long)s.legs_in_flight, (unsigned long long)s.legs_unmatched);
 	} else if (!rc) {
 		char h[32];
 		tb_out_hours(h, sizeof h, (int64_t)s.minutes);
@@ -115,6 +116,11 @@ int tb_cmd_audit(struct tb_cli *cli, int argc, char **argv)
 		       (unsigned long long)s.entries, (unsigned long long)s.members,
 		       (unsigned long long)s.exchanges, h + 1, (unsigned long long)s.reversals,
 		       (unsigned long long)s.checkpoints, (unsigned long long)s.violations);
+		if (s.legs_in_flight || s.legs_unmatched)
+			printf("cross-community: %llu exchanges in flight (decided, final leg not held "
+			       "yet), %llu legs whose other community's log was not given\n",
+			       (unsigned long long)s.legs_in_flight,
+			       (unsigned long long)s.legs_unmatched);
 	}
 	if (rc)
 		return rc;

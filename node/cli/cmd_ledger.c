@@ -134,8 +134,11 @@ int tb_cmd_verify(struct tb_cli *cli, int argc, char **argv)
 	char id[2 * TB_KEY_LEN + 1];
 	tb_hex_encode(id, rep.where.log_id, TB_KEY_LEN);
 	if (cli->json) {
-		printf("{\"ok\":%s,\"logs\":%llu,\"entries\":%llu", err ? "false" : "true",
-		       (unsigned long long)rep.logs, (unsigned long long)rep.entries);
+		printf("{\"ok\":%s,\"logs\":%llu,\"entries\":%llu,\"legs_in_flight\":%llu,"
+		       "\"legs_unmatched\":%llu",
+		       err ? "false" : "true", (unsigned long long)rep.logs,
+		       (unsigned long long)rep.entries, (unsigned long long)rep.legs_in_flight,
+		       (unsigned long long)rep.legs_unmatched);
 		if (err) {
 			printf(",\"violation\":{\"log\":\"%s\",\"seq\":%llu,\"rule\":\"%s\",\"message\":",
 			       id, (unsigned long long)rep.where.seq, tb_errname(err));
@@ -146,6 +149,11 @@ int tb_cmd_verify(struct tb_cli *cli, int argc, char **argv)
 	} else if (!err) {
 		printf("ok: %llu logs, %llu entries: signatures, chains, Merkle trees, rules and balances all check\n",
 		       (unsigned long long)rep.logs, (unsigned long long)rep.entries);
+		if (rep.legs_in_flight || rep.legs_unmatched)
+			printf("cross-community: %llu exchanges in flight, %llu legs whose other "
+			       "community's log is not held\n",
+			       (unsigned long long)rep.legs_in_flight,
+			       (unsigned long long)rep.legs_unmatched);
 	} else {
 		printf("FAILED: log %s seq %llu: %s (%s)\n", id, (unsigned long long)rep.where.seq,
 		       rep.where.msg, tb_errname(err));

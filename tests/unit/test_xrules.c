@@ -346,6 +346,11 @@ static void test_prepare(void **state)
 	assert_int_equal(c.held, 600);
 	assert_int_equal(c.balance, 0);
 	check_sums(s, &w);
+	/* A local exchange counts the held minutes too: bob is at his floor,
+	 * and the final legs will take the 600 without another check. */
+	struct tb_test_exchange tx;
+	tb_test_exchange(&tx, id_of(&w.b), ++w.b.txno, 2, 1, 1, NULL, NULL);
+	refuse(s, &w.b, TB_KIND_EXCHANGE, &tx.x, TB_EFLOOR);
 
 	/* Consent: an attestation carries no signature; without one a
 	 * member's signature is needed, and it must verify. */
