@@ -61,41 +61,63 @@ static int parse_peer_line(char *line, struct tb_peer_conf *p)
 	return 0;
 }
 
+int tb_peers_parse(const char *text, size_t len, struct tb_peer_conf *out, size_t cap,
+		   size_t *n, int *line)
+{
+	char buf[TB_PEERS_LINE_MAX + 1];
+	*n = 0;
+	*line = 0;
+	size_t off = 0;
+	while (off < len) {
+		(*line)++;
+		const char *nl = memchr(text + off, '\n', len - off);
+		size_t ll = nl ? (size_t)(nl - (text + off)) : len - off;
+		if (ll > TB_PEERS_LINE_MAX || memchr(text + off, '\0', ll))
+			return TB_EINVAL;
+		memcpy(buf, text + off, ll);
+		buf[ll] = '\0';
+		off += ll + (nl != NULL);
+		buf[strcspn(buf, "\r")] = '\0';
+		char *s = buf;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (*n == cap)
+			return TB_EFULL;
+		int err = parse_peer_line(s, &out[*n]);
+		if (err)
+			return err;
+		(*n)++;
+	}
+	*line = 0;
+	return 0;
+}
+
+/* A peers file is read whole; TB_PEERS_MAX lines of comments and peers. */
+#define PEERS_FILE_MAX ((size_t)TB_PEERS_MAX * (TB_PEERS_LINE_MAX + 1) * 4)
+
 int tb_peers_load(const char *data, struct tb_peer_conf *out, size_t cap, size_t *n,
 		  int *line)
 {
-	char path[4200], buf[512];
+	char path[4200];
 	snprintf(path, sizeof path, "%s/peers", data);
 	*n = 0;
 	*line = 0;
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return errno == ENOENT ? 0 : TB_EIO;
-	int err = 0;
-	while (fgets(buf, sizeof buf, f)) {
-		(*line)++;
-		size_t len = strlen(buf);
-		if (len == sizeof buf - 1 && buf[len - 1] != '\n') {
-			err = TB_EINVAL;
-			break;
-		}
-		buf[strcspn(buf, "\r\n")] = '\0';
-		char *s = buf;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (*s == '\0' || *s == '#')
-			continue;
-		if (*n == cap) {
-			err = TB_EFULL;
-			break;
-		}
-		if ((err = parse_peer_line(s, &out[*n])))
-			break;
-		(*n)++;
+	char *text = malloc(PEERS_FILE_MAX + 1);
+	if (!text) {
+		fclose(f);
+		return TB_ENOMEM;
 	}
+	size_t len = fread(text, 1, PEERS_FILE_MAX + 1, f);
+	int err = ferror(f) ? TB_EIO : len > PEERS_FILE_MAX ? TB_ETOOBIG : 0;
 	fclose(f);
 	if (!err)
-		*line = 0;
+		err = tb_peers_parse(text, len, out, cap, n, line);
+	free(text);
 	return err;
 }
 
@@ -185,22 +207,32 @@ int tb_fedkey_create(const char *path)
 	return err;
 }
 
+int tb_fedkey_parse(const char *text, size_t n, uint8_t key[TB_FEDKEY_LEN])
+{
+	char hex[2 * TB_FEDKEY_LEN + 1];
+	int err = TB_EKEYFILE;
+	if (n == sizeof FEDKEY_TAG - 1 + 2 * TB_FEDKEY_LEN + 1 &&
+	    !memcmp(text, FEDKEY_TAG, sizeof FEDKEY_TAG - 1) && text[n - 1] == '\n') {
+		memcpy(hex, text + sizeof FEDKEY_TAG - 1, 2 * TB_FEDKEY_LEN);
+		hex[2 * TB_FEDKEY_LEN] = '\0';
+		if (!tb_hex_decode(key, TB_FEDKEY_LEN, hex))
+			err = 0;
+		tb_wipe(hex, sizeof hex);
+	}
+	if (err)
+		tb_wipe(key, TB_FEDKEY_LEN);
+	return err;
+}
+
 int tb_fedkey_read(const char *path, uint8_t key[TB_FEDKEY_LEN])
 {
 	char text[256];
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return errno == ENOENT ? TB_ENOTFOUND : TB_EIO;
-	size_t n = fread(text, 1, sizeof text - 1, f);
+	size_t n = fread(text, 1, sizeof text, f);
 	fclose(f);
-	text[n] = '\0';
-	int err = TB_EKEYFILE;
-	if (n == sizeof FEDKEY_TAG - 1 + 2 * TB_FEDKEY_LEN + 1 &&
-	    !memcmp(text, FEDKEY_TAG, sizeof FEDKEY_TAG - 1) && text[n - 1] == '\n') {
-		text[n - 1] = '\0';
-		if (!tb_hex_decode(key, TB_FEDKEY_LEN, text + sizeof FEDKEY_TAG - 1))
-			err = 0;
-	}
+	int err = tb_fedkey_parse(text, n, key);
 	tb_wipe(text, sizeof text);
 	return err;
 }

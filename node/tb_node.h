@@ -36,6 +36,11 @@ int tb_addr_parse(const char *s, char *host, size_t cap, uint16_t *port);
  * *line set to the line number. */
 int tb_peers_load(const char *data, struct tb_peer_conf *out, size_t cap, size_t *n,
 		  int *line);
+/* Parses the text of a peers file (len bytes, any bytes) as tb_peers_load
+ * does: lines of at most TB_PEERS_LINE_MAX bytes, NUL bytes refused. */
+#define TB_PEERS_LINE_MAX 510
+int tb_peers_parse(const char *text, size_t len, struct tb_peer_conf *out, size_t cap,
+		   size_t *n, int *line);
 /* Adds or updates a peer line (atomically rewritten). */
 int tb_peers_add(const char *data, const struct tb_peer_conf *p);
 
@@ -43,6 +48,8 @@ int tb_peers_add(const char *data, const struct tb_peer_conf *p);
 #define TB_FEDKEY_LEN 32
 int tb_fedkey_create(const char *path);
 int tb_fedkey_read(const char *path, uint8_t key[TB_FEDKEY_LEN]);
+/* Parses a federation key file's bytes: 0 or TB_EKEYFILE (key zeroed). */
+int tb_fedkey_parse(const char *text, size_t len, uint8_t key[TB_FEDKEY_LEN]);
 /* Copies a federation key file into DATA/federation.key. */
 int tb_fedkey_install(const char *data, const char *from);
 

@@ -294,13 +294,12 @@ static int rate_ok(struct tb_conn *c)
 static int transport_frame(struct tb_conn *c, const uint8_t *f, size_t len)
 {
 	uint8_t plain[TB_FRAME_MAX];
-	size_t plen;
 	struct tb_peer_msg m;
-	if (tb_noise_decrypt(&c->rx, f, len, plain, sizeof plain, &plen)) {
+	int err = tb_frame_open(&c->rx, f, len, plain, &m);
+	if (err == TB_EBADSIG) {
 		tb_conn_close(c, "frame does not authenticate");
 		return TB_EBADSIG;
 	}
-	int err = tb_peer_msg_decode(&m, plain, plen);
 	if (err) {
 		char why[160];
 		snprintf(why, sizeof why, "malformed message: %s", tb_strerror(err));
@@ -350,24 +349,23 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	c->bytes_in += (size_t)nread;
 	c->last_rx = tb_now_ms(c->node);
 	size_t off = 0;
-	while (c->state != TB_CONN_CLOSING && c->rlen - off >= 2) {
-		size_t n = (size_t)c->rbuf[off] << 8 | c->rbuf[off + 1];
-		if (n < 16 && c->state != TB_CONN_HANDSHAKE) {
-			tb_conn_close(c, "frame too short to be authenticated");
+	while (c->state != TB_CONN_CLOSING) {
+		bool transport = c->state != TB_CONN_HANDSHAKE;
+		struct tb_view f;
+		size_t used;
+		int rc = tb_frame_next(c->rbuf + off, c->rlen - off, transport, &f, &used);
+		if (rc < 0) {
+			tb_conn_close(c, transport ? "frame too short to be authenticated"
+						   : "empty frame");
 			return;
 		}
-		if (n == 0) {
-			tb_conn_close(c, "empty frame");
-			return;
-		}
-		if (c->rlen - off - 2 < n)
+		if (rc == 0)
 			break; /* wait for the rest */
-		const uint8_t *f = c->rbuf + off + 2;
-		off += 2 + n;
-		if (c->state == TB_CONN_HANDSHAKE)
-			handshake_frame(c, f, n);
+		off += used;
+		if (transport)
+			transport_frame(c, f.p, f.len);
 		else
-			transport_frame(c, f, n);
+			handshake_frame(c, f.p, f.len);
 	}
 	if (c->state == TB_CONN_CLOSING)
 		return;

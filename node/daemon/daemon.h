@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "tb_frame.h"
 #include "tb_noise.h"
 #include "tb_node.h"
 
@@ -25,7 +26,6 @@ enum tb_loglevel { TB_LOG_ERROR, TB_LOG_WARN, TB_LOG_INFO, TB_LOG_DEBUG };
 #define TB_MSG_BURST 8000
 #define TB_CONNS_MAX 512
 #define TB_PEER_LOGS_MAX 65536
-#define TB_FRAME_MAX 65535            /* ciphertext bytes of one frame */
 #define TB_INGEST_BATCH 2048
 #define TB_CHECKPOINT_MS (10 * 60 * 1000) /* checkpoint interval */
 
