@@ -62,7 +62,7 @@ static int same_msg(const struct tb_msgdef *d, const void *a, const void *b)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t out[TB_ENTRY_MAX];
+	static uint8_t out[4 * TB_ENTRY_MAX]; /* a receipt holds an entry and more */
 	if (size < 1)
 		return 0;
 	const struct tb_msgdef *d = defs[data[0] % (sizeof defs / sizeof defs[0])];
