@@ -1,9 +1,10 @@
 /*
  * fuzz_export.c: libFuzzer target for export file framing: tb_export_open,
  * then tb_export_next until END or an error, with tb_entry_decode on each
- * item. Items must lie inside the input and under the entry cap, the reader
- * must always advance, and a clean END must mean the whole input was read
- * and counted.
+ * entry item, tb_checkpoint_open on each checkpoint item and both records of
+ * each fork proof item decoded, as the auditor reads them. Items must lie
+ * inside the input and under their type's cap, the reader must always
+ * advance, and a clean END must mean the whole input was read and counted.
  */
 #include <stdint.h>
 #include <string.h>
@@ -11,6 +12,15 @@
 #include "tb_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void entry(const uint8_t *p, size_t len)
+{
+	struct tb_entry e;
+	int err = tb_entry_decode(&e, p, len);
+	TB_ASSERT(err <= 0);
+	if (err == 0)
+		TB_ASSERT(e.signed_part.p == p && e.signed_part.len + TB_SIGLEN == len);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -29,17 +39,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc != 1)
 			break;
 		TB_ASSERT(r.off > off && r.off <= size);
-		TB_ASSERT(type == TB_EXPORT_ENTRY);
-		TB_ASSERT(item.len <= TB_ENTRY_MAX);
 		TB_ASSERT(item.p >= data && item.p + item.len <= data + size);
 		items++;
-
-		struct tb_entry e;
-		int err = tb_entry_decode(&e, item.p, item.len);
-		TB_ASSERT(err <= 0);
-		if (err == 0)
-			TB_ASSERT(e.signed_part.p == item.p &&
-				  e.signed_part.len + TB_SIGLEN == item.len);
+		switch (type) {
+		case TB_EXPORT_ENTRY:
+			TB_ASSERT(item.len <= TB_ENTRY_MAX);
+			entry(item.p, item.len);
+			break;
+		case TB_EXPORT_CHECKPOINT: {
+			TB_ASSERT(item.len <= TB_CHECKPOINT_MAX);
+			struct tb_checkpoint cp;
+			int err = tb_checkpoint_open(&cp, item.p, item.len);
+			TB_ASSERT(err <= 0 && err != TB_ENOMEM);
+			break;
+		}
+		case TB_EXPORT_FORK: {
+			TB_ASSERT(item.len <= 2 + 2 * TB_ENTRY_MAX);
+			if (item.len < 2)
+				break;
+			size_t alen = (size_t)item.p[0] << 8 | item.p[1];
+			if (alen > item.len - 2)
+				break;
+			entry(item.p + 2, alen);
+			entry(item.p + 2 + alen, item.len - 2 - alen);
+			break;
+		}
+		default:
+			TB_ASSERT(0);
+		}
 	}
 	if (rc == 0) {
 		TB_ASSERT(r.done && r.off == size && r.items == items);

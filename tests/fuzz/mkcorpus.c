@@ -45,6 +45,12 @@ static void put(const char *dir, const char *name, const void *p, size_t len)
 
 static uint8_t g_bytes[1u << 18]; /* backing store of BIN and STR views */
 
+/* Real contents for peer messages and exports: signed entries and a checkpoint. */
+static uint8_t g_recs[3][TB_ENTRY_MAX];
+static size_t g_reclen[3];
+static uint8_t g_cp[TB_CHECKPOINT_MAX];
+static size_t g_cplen;
+
 /* Fills a message: variant 0 with small values, 1 with the largest ones. */
 static void fill_msg(const struct tb_msgdef *d, void *obj, int variant)
 {
@@ -225,6 +231,32 @@ static void exports(const struct tb_keypair *kp)
 	file[0] = 'T';
 	tb_export_item_header(file + 9, TB_EXPORT_ENTRY, TB_ENTRY_MAX + 1);
 	put("export", "bad-item-too-big", file, n + 13);
+
+	/* Every item type: two entries, a checkpoint, a fork proof. */
+	n = 9;
+	for (int i = 0; i < 2; i++) {
+		tb_export_item_header(file + n, TB_EXPORT_ENTRY, (uint32_t)g_reclen[i]);
+		memcpy(file + n + 5, g_recs[i], g_reclen[i]);
+		n += 5 + g_reclen[i];
+	}
+	tb_export_item_header(file + n, TB_EXPORT_CHECKPOINT, (uint32_t)g_cplen);
+	memcpy(file + n + 5, g_cp, g_cplen);
+	n += 5 + g_cplen;
+	size_t fl = 2 + g_reclen[0] + g_reclen[1];
+	tb_export_item_header(file + n, TB_EXPORT_FORK, (uint32_t)fl);
+	file[n + 5] = (uint8_t)(g_reclen[0] >> 8);
+	file[n + 6] = (uint8_t)g_reclen[0];
+	memcpy(file + n + 7, g_recs[0], g_reclen[0]);
+	memcpy(file + n + 7 + g_reclen[0], g_recs[1], g_reclen[1]);
+	size_t fork_at = n;
+	n += 5 + fl;
+	tb_export_item_header(end, TB_EXPORT_END, 8);
+	memset(end + 5, 0, 8);
+	end[12] = 4;
+	memcpy(file + n, end, 13);
+	put("export", "valid-all-types", file, n + 13);
+	file[fork_at + 5] = 0xff; /* the fork's first length past the item */
+	put("export", "bad-fork-length", file, n + 13);
 }
 
 static void keyfiles(void)
@@ -281,11 +313,6 @@ static size_t peer_enc(uint8_t *out, size_t cap, const struct tb_peer_msg *m)
 	return len;
 }
 
-/* Real contents for the peer messages: signed entries and a checkpoint. */
-static uint8_t g_recs[3][TB_ENTRY_MAX];
-static size_t g_reclen[3];
-static uint8_t g_cp[TB_CHECKPOINT_MAX];
-static size_t g_cplen;
 
 static void real_things(const struct tb_keypair *kp)
 {
