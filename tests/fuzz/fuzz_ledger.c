@@ -15,8 +15,9 @@
  * reversal: members 1 and 2), bit 6 timestamp an hour back, bit 7 run the
  * clearing step after this entry. A body that does not decode is skipped.
  *
- * Checks: no storage error; an accepted entry becomes the head of its log;
- * a refused one leaves the head as it was; in every community the member
+ * Checks: no storage error; an accepted entry becomes the head of its log
+ * (in audit mode, unless a violation was reported: then the head is the
+ * entry or the one before); a refused one leaves the head as it was; in every community the member
  * balances and clearing balances sum to 0, and nothing held is negative.
  */
 #include <stdio.h>
@@ -193,7 +194,8 @@ static void clear(struct tb_store *s)
 	TB_ASSERT(decided <= 16 && finished <= 16);
 }
 
-static void run(struct tb_store *s, const uint8_t *p, size_t len, uint8_t flags)
+static void run(struct tb_store *s, const uint8_t *p, size_t len, uint8_t flags,
+		const uint64_t *violations)
 {
 	static uint8_t rec[TB_ENTRY_MAX];
 	uint64_t ts = NOW;
@@ -241,6 +243,7 @@ static void run(struct tb_store *s, const uint8_t *p, size_t len, uint8_t flags)
 			continue; /* too big once re-signed */
 		struct tb_view v = {rec, rlen};
 		size_t accepted = 7;
+		uint64_t reported = *violations;
 		struct tb_reject rej;
 		int err = tb_store_append(s, &v, 1, &accepted, &rej);
 		TB_ASSERT(err != TB_EIO && err != TB_ESTORE && err != TB_ENOMEM &&
@@ -251,7 +254,11 @@ static void run(struct tb_store *s, const uint8_t *p, size_t len, uint8_t flags)
 				err ? tb_errname(err) : "accepted", err ? rej.msg : "");
 		struct tb_head after;
 		head(s, log, &after);
-		if (err == 0) {
+		if (err == 0 && *violations != reported) {
+			/* Audit mode: a violation reported; a rule breach is kept
+			 * without effect, a fork or a broken chain is not kept. */
+			TB_ASSERT(after.seq == before.seq || after.seq == e.seq);
+		} else if (err == 0) {
 			TB_ASSERT(accepted == 1);
 			TB_ASSERT(after.seq == e.seq);
 			uint8_t hash[TB_HASHLEN];
@@ -284,7 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "-- flags %u\n", data[0]);
 	if (data[0] & 1)
 		tb_store_set_audit(s, violation, &violations);
-	run(s, data + 1, size - 1, data[0]);
+	run(s, data + 1, size - 1, data[0], &violations);
 	tb_store_free(s);
 	remove_store();
 	return 0;
