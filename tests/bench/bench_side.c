@@ -260,7 +260,7 @@ static size_t last_record_len(struct tb_store *s, const struct tb_keypair *kp)
 {
 	struct tb_head h;
 	uint8_t buf[TB_ENTRY_MAX];
-	size_t len;
+	size_t len = 0;
 	int err = tb_store_head(s, kp->pk.b, &h);
 	if (!err)
 		err = tb_store_get_entry(s, kp->pk.b, h.seq, buf, sizeof buf, &len);
