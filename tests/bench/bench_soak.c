@@ -14,8 +14,9 @@
  * XPREPARE as `tally exchange send --attest` writes it; the two tallyds
  * decide and finish it. Entries are appended in this process through the
  * library into each node's own ledger (the LMDB its tallyd uses), one
- * durable transaction each, as the command line would; every tallyd sees
- * the change and pushes it.
+ * durable transaction each, as the command line would, by 8 threads (each
+ * for 4 nodes, on its own share of the schedule: one thread would spend its
+ * time waiting on fsync); every tallyd sees the change and pushes it.
  *
  * Reported:
  *  - exchanges per second appended (local and cross; the schedule never
@@ -50,6 +51,7 @@
  * BENCH_SEED repeats a topology.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -75,6 +77,7 @@
 #define POLL_MS 10
 #define SAMPLE_MS 1000
 #define DRAIN_S 60.0
+#define DRIVERS 8 /* appending threads */
 
 #define TARGET_ANON_MIB 32.0
 #define TARGET_GROWTH_MIB 1.0
@@ -340,6 +343,12 @@ struct node {
 
 static struct node nodes[NODES];
 
+/* Guards the nodes' pend and xo arrays and the drivers' counters: drivers
+ * append, the main thread resolves. A store handle is shared: its driver
+ * writes, the main thread reads (LMDB with MDB_NOTLS; tb_store keeps no
+ * state between calls but its verify pool, used by appends only). */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
 /* Results of the stream. */
 struct stats {
 	double *lat; /* propagation latencies (s) */
@@ -446,7 +455,9 @@ static void record_local(size_t i, uint32_t date)
 		fprintf(stderr, "bench_soak: exchange at node %zu: %s\n", i, rej.msg);
 		die("tb_store_append_own (EXCHANGE)", err);
 	}
+	pthread_mutex_lock(&mu);
 	add_pending(nd, seq, now());
+	pthread_mutex_unlock(&mu);
 }
 
 /* One cross exchange: node i's m2 pays 1 minute to m1 of node i+1. */
@@ -473,9 +484,84 @@ static void record_cross(size_t i, uint32_t date)
 		fprintf(stderr, "bench_soak: prepare at node %zu: %s\n", i, rej.msg);
 		die("tb_store_append_own (XPREPARE)", err);
 	}
+	pthread_mutex_lock(&mu);
 	double t = now();
 	add_pending(nd, seq, t);
 	add_xopen(nd, p.txid, t0);
+	pthread_mutex_unlock(&mu);
+}
+
+/* ---- drivers ---- */
+
+/* One thread appending for nodes w, w + DRIVERS, ... on its own schedule:
+ * appends are durable commits, so one thread would wait on the disk. */
+struct driver {
+	pthread_t th;
+	size_t w;
+	double t0, end;
+	double rate, cross; /* per second, this driver's share */
+	uint32_t date;
+	uint64_t rng;
+	/* under mu */
+	uint64_t local, crossed, late;
+	double max_behind, in_append;
+};
+
+static uint64_t drv_rng(struct driver *d)
+{
+	d->rng ^= d->rng >> 12;
+	d->rng ^= d->rng << 25;
+	d->rng ^= d->rng >> 27;
+	return d->rng * 2685821657736338717ull;
+}
+
+static void *drive(void *arg)
+{
+	struct driver *d = arg;
+	size_t mine = (NODES - d->w + DRIVERS - 1) / DRIVERS, rr = 0;
+	/* Spread the drivers' first appends over one interval. */
+	double off = (double)d->w / DRIVERS;
+	double next_local = d->t0 + off / d->rate;
+	double next_cross = d->cross > 0 ? d->t0 + (0.5 + off) / d->cross : d->end + 1e9;
+	for (;;) {
+		double t = now();
+		if (t >= d->end)
+			break;
+		if (next_local > t && next_cross > t) {
+			double w = next_local < next_cross ? next_local : next_cross;
+			sleep_until(w < d->end ? w : d->end);
+			continue;
+		}
+		bool local = next_local <= next_cross;
+		double due = local ? next_local : next_cross, a0 = now();
+		if (local) {
+			record_local(d->w + DRIVERS * rr, d->date);
+			rr = (rr + 1) % mine;
+		} else {
+			record_cross(d->w + DRIVERS * (size_t)(drv_rng(d) % mine), d->date);
+		}
+		double a1 = now();
+		uint64_t late = 0;
+		double *next = local ? &next_local : &next_cross, r = local ? d->rate : d->cross;
+		*next += 1.0 / r;
+		/* Never more than a second behind: a slow machine gets a lower
+		 * rate, not a burst. */
+		if (*next < a1 - 1.0) {
+			late = (uint64_t)((a1 - 1.0 - *next) * r);
+			*next = a1;
+		}
+		pthread_mutex_lock(&mu);
+		if (local)
+			d->local++;
+		else
+			d->crossed++;
+		d->late += late;
+		d->in_append += a1 - a0;
+		if (a0 - due > d->max_behind)
+			d->max_behind = a0 - due;
+		pthread_mutex_unlock(&mu);
+	}
+	return NULL;
 }
 
 /* ---- polling ---- */
@@ -503,6 +589,7 @@ static size_t poll_heads(struct stats *s)
 	}
 	double t = now();
 	size_t left = 0;
+	pthread_mutex_lock(&mu);
 	for (size_t i = 0; i < fed->n; i++) {
 		uint64_t min = UINT64_MAX;
 		for (size_t j = 0; j < fed->n; j++)
@@ -517,6 +604,7 @@ static size_t poll_heads(struct stats *s)
 			nd->pend_head = nd->npend = 0;
 		left += nd->npend - nd->pend_head;
 	}
+	pthread_mutex_unlock(&mu);
 	return left;
 }
 
@@ -524,6 +612,7 @@ static size_t poll_heads(struct stats *s)
 static size_t poll_cross(struct stats *s)
 {
 	size_t open = 0;
+	pthread_mutex_lock(&mu);
 	for (size_t i = 0; i < fed->n; i++) {
 		struct node *nd = &nodes[i];
 		for (size_t k = 0; k < nd->nxo;) {
@@ -548,6 +637,7 @@ static size_t poll_cross(struct stats *s)
 		}
 		open += nd->nxo;
 	}
+	pthread_mutex_unlock(&mu);
 	return open;
 }
 
@@ -695,48 +785,29 @@ int main(int argc, char **argv)
 		cpu0 += proc_cpu(fed->node[i].pid);
 	printf("load average: %.2f\n", load_avg());
 	double t0 = now(), end = t0 + secs;
-	double next_local = t0, next_cross = cross ? t0 + 0.5 / cross : end + 1e9;
+	struct driver drv[DRIVERS];
+	for (size_t w = 0; w < DRIVERS; w++) {
+		drv[w] = (struct driver){.w = w, .t0 = t0, .end = end, .date = date,
+					 .rate = (double)rate / DRIVERS,
+					 .cross = (double)cross / DRIVERS,
+					 .rng = rng_next() | 1};
+		if (pthread_create(&drv[w].th, NULL, drive, &drv[w]))
+			die("pthread_create", TB_ENOMEM);
+	}
 	double next_poll = t0 + POLL_MS / 1000.0, next_sample = t0 + SAMPLE_MS / 1000.0;
-	double max_behind = 0, in_append = 0, in_poll = 0;
-	size_t rr = 0;
+	double in_poll = 0;
 	uint64_t ticks = 0;
 	for (;;) {
 		double t = now();
 		if (t >= end)
 			break;
-		/* Due appends, never more than a second behind (a slow machine
-		 * gets a lower rate, not a burst). */
-		double t_due = t;
-		for (int k = 0; k < 16 && (next_local <= t || next_cross <= t); k++) {
-			if (next_local <= next_cross) {
-				max_behind = t - next_local > max_behind ? t - next_local : max_behind;
-				record_local(rr, date);
-				rr = (rr + 1) % NODES;
-				st.local++;
-				next_local += 1.0 / rate;
-				if (next_local < t - 1.0) {
-					st.late += (uint64_t)((t - 1.0 - next_local) * rate);
-					next_local = t;
-				}
-			} else {
-				record_cross((size_t)(rng_next() % NODES), date);
-				st.cross++;
-				next_cross += 1.0 / cross;
-				if (next_cross < t - 1.0) {
-					st.late += (uint64_t)((t - 1.0 - next_cross) * cross);
-					next_cross = t;
-				}
-			}
-			t = now();
-		}
-		in_append += now() - t_due;
 		if (t >= next_poll) {
-			double p0 = now();
 			poll_heads(&st);
 			if (cross)
 				poll_cross(&st);
-			next_poll = now() + POLL_MS / 1000.0;
-			in_poll += next_poll - POLL_MS / 1000.0 - p0;
+			double p1 = now();
+			in_poll += p1 - t;
+			next_poll = p1 + POLL_MS / 1000.0;
 		}
 		if (t >= next_sample) {
 			sample_memory();
@@ -744,15 +815,30 @@ int main(int argc, char **argv)
 			if (++ticks % 5 == 0) {
 				for (size_t i = 0; i < fed->n; i++)
 					check_alive(i);
+				uint64_t l = 0, c = 0;
+				pthread_mutex_lock(&mu);
+				for (size_t w = 0; w < DRIVERS; w++) {
+					l += drv[w].local;
+					c += drv[w].crossed;
+				}
+				size_t prop = st.nlat;
+				pthread_mutex_unlock(&mu);
 				printf("  %3.0f s: %" PRIu64 " local, %" PRIu64 " cross appended; "
 				       "%zu propagated; load average %.2f\n",
-				       now() - t0, st.local, st.cross, st.nlat, load_avg());
+				       now() - t0, l, c, prop, load_avg());
 			}
 		}
-		double w = next_local < next_cross ? next_local : next_cross;
-		w = w < next_poll ? w : next_poll;
-		w = w < next_sample ? w : next_sample;
+		double w = next_poll < next_sample ? next_poll : next_sample;
 		sleep_until(w < end ? w : end);
+	}
+	double max_behind = 0, in_append = 0;
+	for (size_t w = 0; w < DRIVERS; w++) {
+		pthread_join(drv[w].th, NULL);
+		st.local += drv[w].local;
+		st.cross += drv[w].crossed;
+		st.late += drv[w].late;
+		in_append += drv[w].in_append;
+		max_behind = drv[w].max_behind > max_behind ? drv[w].max_behind : max_behind;
 	}
 	double t_end = now(), run = t_end - t0;
 	double cpu1 = 0;
@@ -784,11 +870,12 @@ int main(int argc, char **argv)
 	       "%.1f exchanges/s (asked %u + %u; at most %.0f ms behind schedule; %" PRIu64
 	       " dropped as more than 1 s late); all propagated %.2f s after the load stopped\n",
 	       st.local, st.cross, run, eps, rate, cross, max_behind * 1000, st.late, drained);
-	printf("daemons used %.2f cores in all during the load (%.1f%% of a core each); this "
-	       "process spent %.1f s appending (%.1f ms per exchange, each a durable commit) and "
-	       "%.1f s polling the 32 ledgers\n",
-	       (cpu1 - cpu0) / run, (cpu1 - cpu0) / run / NODES * 100, in_append,
-	       in_append * 1000 / (double)(st.local + st.cross ? st.local + st.cross : 1), in_poll);
+	printf("daemons used %.2f cores in all during the load (%.1f%% of a core each); %d "
+	       "threads appended (%.1f ms per exchange, each a durable commit; %.0f%% of their "
+	       "time) and one polled the 32 ledgers (%.0f%% of its time)\n",
+	       (cpu1 - cpu0) / run, (cpu1 - cpu0) / run / NODES * 100, DRIVERS,
+	       in_append * 1000 / (double)(st.local + st.cross ? st.local + st.cross : 1),
+	       in_append / run / DRIVERS * 100, in_poll / run * 100);
 	qsort(st.lat, st.nlat, sizeof *st.lat, cmp_double);
 	double med = quantile(st.lat, st.nlat, 0.5) * 1000, p99 = quantile(st.lat, st.nlat, 0.99) * 1000,
 	       mx = st.nlat ? st.lat[st.nlat - 1] * 1000 : 0;
