@@ -5,6 +5,9 @@
  * dot files skipped); each input is read into a buffer of exactly its size so
  * a sanitizer build catches any read past its end. A missing path, or a
  * directory without a single input, fails: a lost corpus must not pass.
+ * A path after --if-present may be missing or empty: tests/fuzz/crashes/<name>/,
+ * where scripts/fuzz saves crashing inputs, so that they fail the suite
+ * until fixed (then they move to the corpus).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -49,9 +52,9 @@ static int replay_file(const char *path, size_t *count)
 	return 0;
 }
 
-static int replay_path(const char *path, size_t *count);
+static int replay_path(const char *path, size_t *count, int optional);
 
-static int replay_dir(const char *path, size_t *count)
+static int replay_dir(const char *path, size_t *count, int may_be_empty)
 {
 	DIR *d = opendir(path);
 	if (!d) {
@@ -71,26 +74,28 @@ static int replay_dir(const char *path, size_t *count)
 			break;
 		}
 		snprintf(sub, n, "%s/%s", path, de->d_name);
-		err = replay_path(sub, count);
+		err = replay_path(sub, count, 0);
 		free(sub);
 	}
 	closedir(d);
-	if (!err && *count == before) {
+	if (!err && *count == before && !may_be_empty) {
 		fprintf(stderr, "replay: %s: no inputs\n", path);
 		err = -1;
 	}
 	return err;
 }
 
-static int replay_path(const char *path, size_t *count)
+static int replay_path(const char *path, size_t *count, int optional)
 {
 	struct stat st;
+	if (optional && stat(path, &st) != 0 && errno == ENOENT)
+		return 0;
 	if (stat(path, &st) != 0) {
 		fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode))
-		return replay_dir(path, count);
+		return replay_dir(path, count, optional);
 	if (S_ISREG(st.st_mode))
 		return replay_file(path, count);
 	fprintf(stderr, "replay: %s: not a file or directory\n", path);
@@ -101,12 +106,18 @@ int main(int argc, char **argv)
 {
 	size_t count = 0;
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
+		fprintf(stderr, "usage: %s [--if-present] FILE|DIR...\n", argv[0]);
 		return 1;
 	}
-	for (int i = 1; i < argc; i++)
-		if (replay_path(argv[i], &count) != 0)
+	for (int i = 1; i < argc; i++) {
+		int optional = !strcmp(argv[i], "--if-present");
+		if (optional && ++i == argc) {
+			fprintf(stderr, "replay: --if-present needs a path\n");
 			return 1;
+		}
+		if (replay_path(argv[i], &count, optional) != 0)
+			return 1;
+	}
 	printf("replayed %zu inputs\n", count);
 	return 0;
 }
