@@ -150,13 +150,3 @@ int tb_text_check(const char *text, size_t len)
 {
 	return tb_utf8_check((const uint8_t *)text, len);
 }
-
-int tb_terms_encode(uint8_t *out, size_t cap, size_t *len,
-		    const struct tb_msgdef *d, const void *terms)
-{
-	struct tb_wbuf w;
-	tb_wbuf_init(&w, out, cap);
-	int err = tb_msg_encode(&w, d, terms);
-	*len = w.len;
-	return err;
-}

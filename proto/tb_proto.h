@@ -174,6 +174,15 @@ const char *tb_kind_name(uint64_t kind);
  * characters), else TB_EUTF8. */
 TB_MUST_CHECK int tb_text_check(const char *text, size_t len);
 
+/* The terms members sign for an entry of log_id, from its body (terms.c);
+ * views point into the body. */
+void tb_exchange_terms_of(struct tb_exchange_terms *t, const uint8_t log_id[TB_KEY_LEN],
+			  const struct tb_exchange *x);
+void tb_reversal_terms_of(struct tb_reversal_terms *t, const uint8_t log_id[TB_KEY_LEN],
+			  const struct tb_reversal *r);
+void tb_xprepare_terms_of(struct tb_xprepare_terms *t, const uint8_t log_id[TB_KEY_LEN],
+			  const struct tb_xprepare *x);
+
 /* Encodes terms for member signatures; out must hold TB_ENTRY_MAX. */
 TB_MUST_CHECK int tb_terms_encode(uint8_t *out, size_t cap, size_t *len,
 				  const struct tb_msgdef *d, const void *terms);

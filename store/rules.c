@@ -353,14 +353,7 @@ static int rule_exchange(struct tb_txn *t, uint32_t lognum,
 		return err;
 	if (!x->attested) {
 		struct tb_exchange_terms terms;
-		memcpy(terms.log_id, e->log_id, TB_KEY_LEN);
-		memcpy(terms.txid, x->txid, TB_TXID_LEN);
-		terms.provider = x->provider;
-		terms.receiver = x->receiver;
-		terms.minutes = x->minutes;
-		terms.category = x->category;
-		memcpy(terms.memo_hash, x->memo_hash, TB_HASHLEN);
-		terms.date = x->date;
+		tb_exchange_terms_of(&terms, e->log_id, x);
 		if ((err = tb_rule_queue_terms(jobs, owner, TB_CTX_EXCHANGE,
 				       &tb_def_exchange_terms, &terms, prov.key,
 				       x->provider_sig, recv.key, x->receiver_sig)))
@@ -419,9 +412,7 @@ static int rule_reversal(struct tb_txn *t, uint32_t lognum,
 		return err;
 	if (!r->attested) {
 		struct tb_reversal_terms terms;
-		memcpy(terms.log_id, e->log_id, TB_KEY_LEN);
-		memcpy(terms.txid, r->txid, TB_TXID_LEN);
-		memcpy(terms.original, r->original, TB_TXID_LEN);
+		tb_reversal_terms_of(&terms, e->log_id, r);
 		if ((err = tb_rule_queue_terms(jobs, owner, TB_CTX_REVERSAL,
 				       &tb_def_reversal_terms, &terms, prov.key,
 				       r->provider_sig, recv.key, r->receiver_sig)))

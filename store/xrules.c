@@ -87,16 +87,7 @@ int tb_xrule_prepare(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e
 	}
 	if (!x->attested) {
 		struct tb_xprepare_terms terms;
-		memcpy(terms.log_id, e->log_id, TB_KEY_LEN);
-		memcpy(terms.txid, x->txid, TB_TXID_LEN);
-		terms.member = x->member;
-		memcpy(terms.to_log, x->to_log, TB_KEY_LEN);
-		terms.to_name = x->to_name;
-		terms.minutes = x->minutes;
-		terms.category = x->category;
-		memcpy(terms.memo_hash, x->memo_hash, TB_HASHLEN);
-		terms.date = x->date;
-		terms.expires = x->expires;
+		tb_xprepare_terms_of(&terms, e->log_id, x);
 		if ((err = tb_rule_queue_terms(jobs, owner, TB_CTX_XPREPARE,
 					       &tb_def_xprepare_terms, &terms, m.key,
 					       x->member_sig, NULL, (struct tb_view){0})))

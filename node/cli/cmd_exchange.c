@@ -125,19 +125,6 @@ static int build(struct tb_cli *cli, const struct terms_in *in, struct tb_exchan
 	return 0;
 }
 
-static void terms_of(struct tb_cli *cli, const struct tb_exchange *x,
-		     struct tb_exchange_terms *t)
-{
-	memcpy(t->log_id, cli->self, TB_KEY_LEN);
-	memcpy(t->txid, x->txid, TB_TXID_LEN);
-	t->provider = x->provider;
-	t->receiver = x->receiver;
-	t->minutes = x->minutes;
-	t->category = x->category;
-	memcpy(t->memo_hash, x->memo_hash, TB_HASHLEN);
-	t->date = x->date;
-}
-
 static int sign_terms(const struct tb_msgdef *d, const void *terms,
 		      enum tb_sigctx ctx, const struct tb_keypair *kp, uint8_t sig[TB_SIGLEN])
 {
@@ -224,7 +211,7 @@ int tb_cmd_exchange_propose(struct tb_cli *cli, int argc, char **argv)
 	if ((rc = tb_cli_member_key(cli, &prov, &kp)))
 		return rc;
 	struct tb_exchange_terms t;
-	terms_of(cli, &x, &t);
+	tb_exchange_terms_of(&t, cli->self, &x);
 	struct tb_proposal p = {0};
 	memcpy(p.txid, x.txid, TB_TXID_LEN);
 	p.provider = x.provider;
@@ -326,7 +313,7 @@ int tb_cmd_exchange_confirm(struct tb_cli *cli, int argc, char **argv)
 		return rc;
 	struct tb_exchange_terms t;
 	uint8_t sig[TB_SIGLEN];
-	terms_of(cli, &x, &t);
+	tb_exchange_terms_of(&t, cli->self, &x);
 	rc = sign_terms(&tb_def_exchange_terms, &t, TB_CTX_EXCHANGE, &kp, sig);
 	tb_keypair_wipe(&kp);
 	if (rc || (rc = tb_cli_node_key(cli)))
@@ -503,9 +490,7 @@ int tb_cmd_exchange_reverse(struct tb_cli *cli, int argc, char **argv)
 		return tb_cli_fail(TB_EXIT_IO, "cannot read the members: %s", tb_strerror(err));
 	if (!x->attested) {
 		struct tb_reversal_terms t;
-		memcpy(t.log_id, cli->self, TB_KEY_LEN);
-		memcpy(t.txid, r.txid, TB_TXID_LEN);
-		memcpy(t.original, otx, TB_TXID_LEN);
+		tb_reversal_terms_of(&t, cli->self, &r);
 		struct tb_keypair kp;
 		if ((rc = tb_cli_member_key(cli, &prov, &kp)))
 			return rc;

@@ -284,16 +284,7 @@ static int sign_prepare(struct tb_cli *cli, const struct tb_keypair *kp,
 			const struct tb_xprepare *x, uint8_t sig[TB_SIGLEN])
 {
 	struct tb_xprepare_terms t;
-	memcpy(t.log_id, cli->self, TB_KEY_LEN);
-	memcpy(t.txid, x->txid, TB_TXID_LEN);
-	t.member = x->member;
-	memcpy(t.to_log, x->to_log, TB_KEY_LEN);
-	t.to_name = x->to_name;
-	t.minutes = x->minutes;
-	t.category = x->category;
-	memcpy(t.memo_hash, x->memo_hash, TB_HASHLEN);
-	t.date = x->date;
-	t.expires = x->expires;
+	tb_xprepare_terms_of(&t, cli->self, x);
 	uint8_t buf[TB_ENTRY_MAX];
 	size_t len;
 	int err = tb_terms_encode(buf, sizeof buf, &len, &tb_def_xprepare_terms, &t);

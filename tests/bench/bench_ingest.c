@@ -324,14 +324,7 @@ static void gen_log(struct corpus *c, size_t n, uint32_t members,
 			x->attested = member_signed ? 0 : 1;
 			if (member_signed) {
 				struct tb_exchange_terms t;
-				memcpy(t.log_id, e.log_id, TB_KEY_LEN);
-				memcpy(t.txid, x->txid, TB_TXID_LEN);
-				t.provider = x->provider;
-				t.receiver = x->receiver;
-				t.minutes = x->minutes;
-				t.category = x->category;
-				memcpy(t.memo_hash, x->memo_hash, TB_HASHLEN);
-				t.date = x->date;
+				tb_exchange_terms_of(&t, e.log_id, x);
 				uint8_t terms[TB_ENTRY_MAX];
 				size_t tlen;
 				int err = tb_terms_encode(terms, sizeof terms, &tlen,

@@ -90,15 +90,7 @@ static void consent(struct tb_entry *e, uint8_t sigs[2][TB_SIGLEN])
 	if (e->kind == TB_KIND_EXCHANGE) {
 		struct tb_exchange *x = &e->body.exchange;
 		struct tb_exchange_terms t;
-		memset(&t, 0, sizeof t);
-		memcpy(t.log_id, e->log_id, TB_KEY_LEN);
-		memcpy(t.txid, x->txid, TB_TXID_LEN);
-		t.provider = x->provider;
-		t.receiver = x->receiver;
-		t.minutes = x->minutes;
-		t.category = x->category;
-		memcpy(t.memo_hash, x->memo_hash, TB_HASHLEN);
-		t.date = x->date;
+		tb_exchange_terms_of(&t, e->log_id, x);
 		sign_terms(sigs[0], &g_member[x->provider % 4], TB_CTX_EXCHANGE,
 			   &tb_def_exchange_terms, &t);
 		sign_terms(sigs[1], &g_member[x->receiver % 4], TB_CTX_EXCHANGE,
@@ -109,9 +101,7 @@ static void consent(struct tb_entry *e, uint8_t sigs[2][TB_SIGLEN])
 	} else if (e->kind == TB_KIND_REVERSAL) {
 		struct tb_reversal *r = &e->body.reversal;
 		struct tb_reversal_terms t;
-		memcpy(t.log_id, e->log_id, TB_KEY_LEN);
-		memcpy(t.txid, r->txid, TB_TXID_LEN);
-		memcpy(t.original, r->original, TB_TXID_LEN);
+		tb_reversal_terms_of(&t, e->log_id, r);
 		sign_terms(sigs[0], &g_member[1], TB_CTX_REVERSAL, &tb_def_reversal_terms, &t);
 		sign_terms(sigs[1], &g_member[2], TB_CTX_REVERSAL, &tb_def_reversal_terms, &t);
 		r->attested = 0;
@@ -120,17 +110,7 @@ static void consent(struct tb_entry *e, uint8_t sigs[2][TB_SIGLEN])
 	} else if (e->kind == TB_KIND_XPREPARE) {
 		struct tb_xprepare *x = &e->body.xprepare;
 		struct tb_xprepare_terms t;
-		memset(&t, 0, sizeof t);
-		memcpy(t.log_id, e->log_id, TB_KEY_LEN);
-		memcpy(t.txid, x->txid, TB_TXID_LEN);
-		t.member = x->member;
-		memcpy(t.to_log, x->to_log, TB_KEY_LEN);
-		t.to_name = x->to_name;
-		t.minutes = x->minutes;
-		t.category = x->category;
-		memcpy(t.memo_hash, x->memo_hash, TB_HASHLEN);
-		t.date = x->date;
-		t.expires = x->expires;
+		tb_xprepare_terms_of(&t, e->log_id, x);
 		sign_terms(sigs[0], &g_member[x->member % 4], TB_CTX_XPREPARE,
 			   &tb_def_xprepare_terms, &t);
 		x->attested = 0;

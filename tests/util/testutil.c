@@ -247,15 +247,7 @@ void tb_test_exchange_sign(struct tb_test_exchange *tx, const uint8_t log_id[TB_
 {
 	struct tb_exchange *x = &tx->x;
 	struct tb_exchange_terms t;
-	memset(&t, 0, sizeof t);
-	memcpy(t.log_id, log_id, TB_KEY_LEN);
-	memcpy(t.txid, x->txid, TB_TXID_LEN);
-	t.provider = x->provider;
-	t.receiver = x->receiver;
-	t.minutes = x->minutes;
-	t.category = x->category;
-	memcpy(t.memo_hash, x->memo_hash, TB_HASHLEN);
-	t.date = x->date;
+	tb_exchange_terms_of(&t, log_id, x);
 	sign_terms(tx->psig, pk, TB_CTX_EXCHANGE, &tb_def_exchange_terms, &t);
 	sign_terms(tx->rsig, rk, TB_CTX_EXCHANGE, &tb_def_exchange_terms, &t);
 	x->attested = 0;
@@ -296,9 +288,7 @@ void tb_test_reversal(struct tb_test_reversal *tr, const uint8_t log_id[TB_KEY_L
 	if (!pk || !rk)
 		return;
 	struct tb_reversal_terms t;
-	memcpy(t.log_id, log_id, TB_KEY_LEN);
-	memcpy(t.txid, r->txid, TB_TXID_LEN);
-	memcpy(t.original, r->original, TB_TXID_LEN);
+	tb_reversal_terms_of(&t, log_id, r);
 	sign_terms(tr->psig, pk, TB_CTX_REVERSAL, &tb_def_reversal_terms, &t);
 	sign_terms(tr->rsig, rk, TB_CTX_REVERSAL, &tb_def_reversal_terms, &t);
 	r->attested = 0;
@@ -322,17 +312,7 @@ void tb_test_xprepare_sign(struct tb_test_xprepare *tp, const uint8_t log_id[TB_
 {
 	struct tb_xprepare *x = &tp->x;
 	struct tb_xprepare_terms t;
-	memset(&t, 0, sizeof t);
-	memcpy(t.log_id, log_id, TB_KEY_LEN);
-	memcpy(t.txid, x->txid, TB_TXID_LEN);
-	t.member = x->member;
-	memcpy(t.to_log, x->to_log, TB_KEY_LEN);
-	t.to_name = x->to_name;
-	t.minutes = x->minutes;
-	t.category = x->category;
-	memcpy(t.memo_hash, x->memo_hash, TB_HASHLEN);
-	t.date = x->date;
-	t.expires = x->expires;
+	tb_xprepare_terms_of(&t, log_id, x);
 	sign_terms(tp->sig, mk, TB_CTX_XPREPARE, &tb_def_xprepare_terms, &t);
 	x->attested = 0;
 	x->member_sig.p = tp->sig;
