@@ -139,6 +139,47 @@ int tb_cli_federation_install(struct tb_cli *cli, const char *file);
 /* Checks a community or member name typed by a user. */
 int tb_cli_check_name(const char *name, const char *what);
 
+/* ---- the terms of an exchange, shared by its commands (terms.c) ---- */
+
+/* Options of the terms, in every exchange command's option table. */
+#define TB_CLI_TERMS_OPTIONS                                                   \
+	{"minutes", required_argument, 0, 'm'},                                \
+	{"hours", required_argument, 0, 'H'},                                  \
+	{"memo", required_argument, 0, 'M'},                                   \
+	{"category", required_argument, 0, 'c'},                               \
+	{"date", required_argument, 0, 'd'},                                   \
+	{"attest", no_argument, 0, 'a'}
+
+/* The terms as typed. */
+struct tb_cli_terms {
+	const char *memo, *category, *date;
+	int64_t minutes; /* -1 until given */
+	bool attest;
+};
+
+/* What every exchange body starts from. */
+struct tb_cli_base {
+	uint64_t date;
+	uint8_t txid[TB_TXID_LEN];
+	uint8_t salt[TB_MEMO_SALT_LEN];
+	uint8_t memo_hash[TB_HASHLEN];
+};
+
+/* tb_cli_terms_opt's answer for an option that is not one of the terms. */
+#define TB_CLI_NOT_TERMS (-1)
+
+void tb_cli_terms_init(struct tb_cli_terms *t);
+/* Takes option c of TB_CLI_TERMS_OPTIONS: 0, an exit code, or TB_CLI_NOT_TERMS. */
+int tb_cli_terms_opt(struct tb_cli_terms *t, int c, const char *arg);
+/* Once the caller has checked that the amount and the memo were given: the
+ * amount's range and the texts. */
+int tb_cli_terms_check(const struct tb_cli_terms *t);
+/* The date (given or today), a new txid, a memo salt and the memo's hash. */
+int tb_cli_terms_base(const struct tb_cli_terms *t, struct tb_cli_base *b);
+/* A member's signature over terms (d their definition, ctx the context). */
+int tb_cli_sign_terms(const struct tb_msgdef *d, const void *terms, enum tb_sigctx ctx,
+		      const struct tb_keypair *kp, uint8_t sig[TB_SIGLEN]);
+
 /* ---- other communities (community.c) ---- */
 
 /* Room for a community's display name: its genesis name, or a short id. */

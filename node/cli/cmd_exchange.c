@@ -13,86 +13,36 @@
 #include <time.h>
 
 struct terms_in {
-	const char *provider, *receiver, *memo, *category, *date;
-	int64_t minutes;
-	bool attest;
+	const char *provider, *receiver;
+	struct tb_cli_terms t;
 };
 
 static int parse_terms(int argc, char **argv, const char *name, struct terms_in *in)
 {
 	static const struct option opts[] = {{"provider", required_argument, 0, 'p'},
 					     {"receiver", required_argument, 0, 'r'},
-					     {"minutes", required_argument, 0, 'm'},
-					     {"hours", required_argument, 0, 'H'},
-					     {"memo", required_argument, 0, 'M'},
-					     {"category", required_argument, 0, 'c'},
-					     {"date", required_argument, 0, 'd'},
-					     {"attest", no_argument, 0, 'a'},
+					     TB_CLI_TERMS_OPTIONS,
 					     {0, 0, 0, 0}};
 	memset(in, 0, sizeof *in);
-	in->minutes = -1;
-	in->category = "";
-	int c, err;
+	tb_cli_terms_init(&in->t);
+	int c, rc;
 	optind = 1;
 	while ((c = tb_cli_getopt(argc, argv, opts, "exchange", name)) != -1) {
-		switch (c) {
-		case 'p':
+		if (c == 'p')
 			in->provider = optarg;
-			break;
-		case 'r':
+		else if (c == 'r')
 			in->receiver = optarg;
-			break;
-		case 'm':
-		case 'H':
-			if (in->minutes >= 0)
-				return tb_cli_fail(TB_EXIT_USAGE, "give either --minutes or --hours, once");
-			err = c == 'm' ? tb_parse_minutes(optarg, &in->minutes)
-				       : tb_parse_hours(optarg, &in->minutes);
-			if (err == TB_EAMOUNT)
-				return tb_cli_fail(TB_EXIT_USAGE, "--hours %s is not a whole number of minutes",
-						   optarg);
-			if (err)
-				return tb_cli_fail(TB_EXIT_USAGE, "--%s: '%s' is not a number",
-						   c == 'm' ? "minutes" : "hours", optarg);
-			break;
-		case 'M':
-			in->memo = optarg;
-			break;
-		case 'c':
-			in->category = optarg;
-			break;
-		case 'd':
-			in->date = optarg;
-			break;
-		case 'a':
-			in->attest = true;
-			break;
-		default:
-			return TB_EXIT_USAGE;
-		}
+		else if ((rc = tb_cli_terms_opt(&in->t, c, optarg)))
+			return rc == TB_CLI_NOT_TERMS ? TB_EXIT_USAGE : rc;
 	}
 	if (optind != argc)
 		return tb_cli_fail(TB_EXIT_USAGE, "exchange %s: unexpected argument '%s'", name,
 				   argv[optind]);
-	if (!in->provider || !in->receiver || !in->memo || in->minutes < 0)
+	if (!in->provider || !in->receiver || !in->t.memo || in->t.minutes < 0)
 		return tb_cli_fail(TB_EXIT_USAGE,
 				   "exchange %s needs --provider, --receiver, --minutes or --hours, and --memo",
 				   name);
-	if (in->minutes == 0 || in->minutes > TB_MINUTES_MAX)
-		return tb_cli_fail(TB_EXIT_REFUSED,
-				   "refused: an exchange is from 1 minute to %d hours (EAMOUNT)",
-				   TB_MINUTES_MAX / 60);
-	if (strlen(in->memo) > TB_MEMO_MAX)
-		return tb_cli_fail(TB_EXIT_USAGE, "--memo is over %d bytes", TB_MEMO_MAX);
-	if (strlen(in->category) > TB_CATEGORY_MAX)
-		return tb_cli_fail(TB_EXIT_USAGE, "--category is over %d bytes", TB_CATEGORY_MAX);
-	if (tb_text_check(in->category, strlen(in->category)))
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "--category must be valid UTF-8 without control characters");
-	if (tb_text_check(in->memo, strlen(in->memo)))
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "--memo must be valid UTF-8 without control characters");
-	return 0;
+	return tb_cli_terms_check(&in->t);
 }
 
 /* Resolves members, date and limits of typed terms into an exchange body. */
@@ -106,34 +56,19 @@ static int build(struct tb_cli *cli, const struct terms_in *in, struct tb_exchan
 	if (prov->no == recv->no)
 		return tb_cli_fail(TB_EXIT_REFUSED,
 				   "refused: provider and receiver must be different members (ESELF)");
+	struct tb_cli_base b;
+	if ((rc = tb_cli_terms_base(&in->t, &b)))
+		return rc;
 	memset(x, 0, sizeof *x);
-	if (in->date) {
-		if (tb_parse_date(in->date, &x->date))
-			return tb_cli_fail(TB_EXIT_USAGE, "--date: '%s' is not a date (YYYY-MM-DD)",
-					   in->date);
-	} else {
-		x->date = tb_today();
-	}
-	tb_random(x->txid, TB_TXID_LEN);
-	tb_random(salt, TB_MEMO_SALT_LEN);
-	tb_memo_hash(x->memo_hash, salt, in->memo, strlen(in->memo));
+	x->date = b.date;
+	memcpy(x->txid, b.txid, TB_TXID_LEN);
+	memcpy(salt, b.salt, TB_MEMO_SALT_LEN);
+	memcpy(x->memo_hash, b.memo_hash, TB_HASHLEN);
 	x->provider = prov->no;
 	x->receiver = recv->no;
-	x->minutes = (uint64_t)in->minutes;
-	x->category.p = (const uint8_t *)in->category;
-	x->category.len = strlen(in->category);
-	return 0;
-}
-
-static int sign_terms(const struct tb_msgdef *d, const void *terms,
-		      enum tb_sigctx ctx, const struct tb_keypair *kp, uint8_t sig[TB_SIGLEN])
-{
-	uint8_t buf[TB_ENTRY_MAX];
-	size_t len;
-	int err = tb_terms_encode(buf, sizeof buf, &len, d, terms);
-	if (err)
-		return tb_cli_fail(TB_EXIT_USAGE, "cannot encode the terms: %s", tb_strerror(err));
-	tb_sign(sig, kp, ctx, buf, len);
+	x->minutes = (uint64_t)in->t.minutes;
+	x->category.p = (const uint8_t *)in->t.category;
+	x->category.len = strlen(in->t.category);
 	return 0;
 }
 
@@ -199,13 +134,13 @@ int tb_cmd_exchange_propose(struct tb_cli *cli, int argc, char **argv)
 	int rc = parse_terms(argc, argv, "propose", &in);
 	if (rc || (rc = tb_cli_open(cli, true)))
 		return rc;
-	if (in.attest)
+	if (in.t.attest)
 		return tb_cli_fail(TB_EXIT_USAGE, "propose is signed by members; use 'exchange record --attest' to attest");
 	struct tb_exchange x;
 	struct tb_member prov, recv;
 	uint8_t salt[TB_MEMO_SALT_LEN];
 	if ((rc = build(cli, &in, &x, &prov, &recv, salt)) ||
-	    (rc = precheck(&prov, &recv, in.minutes)))
+	    (rc = precheck(&prov, &recv, in.t.minutes)))
 		return rc;
 	struct tb_keypair kp;
 	if ((rc = tb_cli_member_key(cli, &prov, &kp)))
@@ -222,7 +157,7 @@ int tb_cmd_exchange_propose(struct tb_cli *cli, int argc, char **argv)
 	p.date = x.date;
 	p.created = (uint64_t)time(NULL);
 	uint8_t sig[TB_SIGLEN];
-	rc = sign_terms(&tb_def_exchange_terms, &t, TB_CTX_EXCHANGE, &kp, sig);
+	rc = tb_cli_sign_terms(&tb_def_exchange_terms, &t, TB_CTX_EXCHANGE, &kp, sig);
 	tb_keypair_wipe(&kp);
 	if (rc)
 		return rc;
@@ -232,7 +167,7 @@ int tb_cmd_exchange_propose(struct tb_cli *cli, int argc, char **argv)
 	size_t len;
 	int err = tb_terms_encode(buf, sizeof buf, &len, &tb_def_proposal, &p);
 	if (!err)
-		err = tb_store_memo_put(cli->store, x.txid, salt, in.memo, strlen(in.memo));
+		err = tb_store_memo_put(cli->store, x.txid, salt, in.t.memo, strlen(in.t.memo));
 	if (!err)
 		err = tb_store_pending_put(cli->store, x.txid, buf, len);
 	if (err)
@@ -314,7 +249,7 @@ int tb_cmd_exchange_confirm(struct tb_cli *cli, int argc, char **argv)
 	struct tb_exchange_terms t;
 	uint8_t sig[TB_SIGLEN];
 	tb_exchange_terms_of(&t, cli->self, &x);
-	rc = sign_terms(&tb_def_exchange_terms, &t, TB_CTX_EXCHANGE, &kp, sig);
+	rc = tb_cli_sign_terms(&tb_def_exchange_terms, &t, TB_CTX_EXCHANGE, &kp, sig);
 	tb_keypair_wipe(&kp);
 	if (rc || (rc = tb_cli_node_key(cli)))
 		return rc;
@@ -421,7 +356,7 @@ int tb_cmd_exchange_record(struct tb_cli *cli, int argc, char **argv)
 	int rc = parse_terms(argc, argv, "record", &in);
 	if (rc)
 		return rc;
-	if (!in.attest)
+	if (!in.t.attest)
 		return tb_cli_fail(TB_EXIT_USAGE,
 				   "record is the coordinator's attestation: add --attest (members sign with 'exchange propose')");
 	if ((rc = tb_cli_open(cli, true)))
@@ -430,10 +365,10 @@ int tb_cmd_exchange_record(struct tb_cli *cli, int argc, char **argv)
 	struct tb_member prov, recv;
 	uint8_t salt[TB_MEMO_SALT_LEN];
 	if ((rc = build(cli, &in, &x, &prov, &recv, salt)) ||
-	    (rc = precheck(&prov, &recv, in.minutes)) || (rc = tb_cli_node_key(cli)))
+	    (rc = precheck(&prov, &recv, in.t.minutes)) || (rc = tb_cli_node_key(cli)))
 		return rc;
 	x.attested = 1;
-	int err = tb_store_memo_put(cli->store, x.txid, salt, in.memo, strlen(in.memo));
+	int err = tb_store_memo_put(cli->store, x.txid, salt, in.t.memo, strlen(in.t.memo));
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot keep the memo: %s", tb_strerror(err));
 	rc = append_exchange(cli, &x, &prov, &recv);
@@ -494,11 +429,11 @@ int tb_cmd_exchange_reverse(struct tb_cli *cli, int argc, char **argv)
 		struct tb_keypair kp;
 		if ((rc = tb_cli_member_key(cli, &prov, &kp)))
 			return rc;
-		rc = sign_terms(&tb_def_reversal_terms, &t, TB_CTX_REVERSAL, &kp, ps);
+		rc = tb_cli_sign_terms(&tb_def_reversal_terms, &t, TB_CTX_REVERSAL, &kp, ps);
 		tb_keypair_wipe(&kp);
 		if (rc || (rc = tb_cli_member_key(cli, &recv, &kp)))
 			return rc;
-		rc = sign_terms(&tb_def_reversal_terms, &t, TB_CTX_REVERSAL, &kp, rs);
+		rc = tb_cli_sign_terms(&tb_def_reversal_terms, &t, TB_CTX_REVERSAL, &kp, rs);
 		tb_keypair_wipe(&kp);
 		if (rc)
 			return rc;

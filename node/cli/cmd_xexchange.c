@@ -143,24 +143,11 @@ static void print_json(const struct xview *v, const char *state)
 /* ---- exchange send ---- */
 
 struct send_in {
-	const char *from, *to, *memo, *category, *date;
-	int64_t minutes;
+	const char *from, *to;
+	struct tb_cli_terms t;
 	uint64_t timeout, ttl;
-	bool attest, no_wait;
+	bool no_wait;
 };
-
-static int parse_amount(int c, const char *arg, int64_t *minutes)
-{
-	if (*minutes >= 0)
-		return tb_cli_fail(TB_EXIT_USAGE, "give either --minutes or --hours, once");
-	int err = c == 'm' ? tb_parse_minutes(arg, minutes) : tb_parse_hours(arg, minutes);
-	if (err == TB_EAMOUNT)
-		return tb_cli_fail(TB_EXIT_USAGE, "--hours %s is not a whole number of minutes", arg);
-	if (err)
-		return tb_cli_fail(TB_EXIT_USAGE, "--%s: '%s' is not a number",
-				   c == 'm' ? "minutes" : "hours", arg);
-	return 0;
-}
 
 static int parse_secs(const char *opt, const char *arg, uint64_t max, uint64_t *v)
 {
@@ -170,33 +157,17 @@ static int parse_secs(const char *opt, const char *arg, uint64_t max, uint64_t *
 	return 0;
 }
 
-static int check_text(const char *s, size_t max, const char *what)
-{
-	if (strlen(s) > max)
-		return tb_cli_fail(TB_EXIT_USAGE, "--%s is over %zu bytes", what, max);
-	if (tb_text_check(s, strlen(s)))
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "--%s must be valid UTF-8 without control characters", what);
-	return 0;
-}
-
 static int parse_send(int argc, char **argv, struct send_in *in)
 {
 	static const struct option opts[] = {{"from", required_argument, 0, 'f'},
 					     {"to", required_argument, 0, 't'},
-					     {"minutes", required_argument, 0, 'm'},
-					     {"hours", required_argument, 0, 'H'},
-					     {"memo", required_argument, 0, 'M'},
-					     {"category", required_argument, 0, 'c'},
-					     {"date", required_argument, 0, 'd'},
-					     {"attest", no_argument, 0, 'a'},
+					     TB_CLI_TERMS_OPTIONS,
 					     {"no-wait", no_argument, 0, 'n'},
 					     {"timeout", required_argument, 0, 'T'},
 					     {"ttl", required_argument, 0, 'L'},
 					     {0, 0, 0, 0}};
 	memset(in, 0, sizeof *in);
-	in->minutes = -1;
-	in->category = "";
+	tb_cli_terms_init(&in->t);
 	in->timeout = 30;
 	in->ttl = 600;
 	int c, rc;
@@ -208,23 +179,6 @@ static int parse_send(int argc, char **argv, struct send_in *in)
 			break;
 		case 't':
 			in->to = optarg;
-			break;
-		case 'm':
-		case 'H':
-			if ((rc = parse_amount(c, optarg, &in->minutes)))
-				return rc;
-			break;
-		case 'M':
-			in->memo = optarg;
-			break;
-		case 'c':
-			in->category = optarg;
-			break;
-		case 'd':
-			in->date = optarg;
-			break;
-		case 'a':
-			in->attest = true;
 			break;
 		case 'n':
 			in->no_wait = true;
@@ -240,23 +194,17 @@ static int parse_send(int argc, char **argv, struct send_in *in)
 				return tb_cli_fail(TB_EXIT_USAGE, "--ttl must be at least 1 second");
 			break;
 		default:
-			return TB_EXIT_USAGE;
+			if ((rc = tb_cli_terms_opt(&in->t, c, optarg)))
+				return rc == TB_CLI_NOT_TERMS ? TB_EXIT_USAGE : rc;
 		}
 	}
 	if (optind != argc)
 		return tb_cli_fail(TB_EXIT_USAGE, "exchange send: unexpected argument '%s'",
 				   argv[optind]);
-	if (!in->from || !in->to || !in->memo || in->minutes < 0)
+	if (!in->from || !in->to || !in->t.memo || in->t.minutes < 0)
 		return tb_cli_fail(TB_EXIT_USAGE,
 				   "exchange send needs --from, --to NAME@COMMUNITY, --minutes or --hours, and --memo");
-	if (in->minutes == 0 || in->minutes > TB_MINUTES_MAX)
-		return tb_cli_fail(TB_EXIT_REFUSED,
-				   "refused: an exchange is from 1 minute to %d hours (EAMOUNT)",
-				   TB_MINUTES_MAX / 60);
-	if ((rc = check_text(in->memo, TB_MEMO_MAX, "memo")) ||
-	    (rc = check_text(in->category, TB_CATEGORY_MAX, "category")))
-		return rc;
-	return 0;
+	return tb_cli_terms_check(&in->t);
 }
 
 /* Splits NAME@COMMUNITY at the last '@'. */
@@ -285,13 +233,7 @@ static int sign_prepare(struct tb_cli *cli, const struct tb_keypair *kp,
 {
 	struct tb_xprepare_terms t;
 	tb_xprepare_terms_of(&t, cli->self, x);
-	uint8_t buf[TB_ENTRY_MAX];
-	size_t len;
-	int err = tb_terms_encode(buf, sizeof buf, &len, &tb_def_xprepare_terms, &t);
-	if (err)
-		return tb_cli_fail(TB_EXIT_USAGE, "cannot encode the terms: %s", tb_strerror(err));
-	tb_sign(sig, kp, TB_CTX_XPREPARE, buf, len);
-	return 0;
+	return tb_cli_sign_terms(&tb_def_xprepare_terms, &t, TB_CTX_XPREPARE, kp, sig);
 }
 
 /* Local checks before anyone signs: what the prepare rule would refuse. */
@@ -407,45 +349,41 @@ int tb_cmd_exchange_send(struct tb_cli *cli, int argc, char **argv)
 	struct tb_member m;
 	struct tb_cli_community o;
 	if ((rc = tb_cli_member(cli, in.from, &m)) || (rc = tb_cli_community(cli, cname, &o)) ||
-	    (rc = send_checks(cli, &m, &o, in.minutes)))
+	    (rc = send_checks(cli, &m, &o, in.t.minutes)))
 		return rc;
 	struct tb_xprepare x = {0};
-	uint8_t salt[TB_MEMO_SALT_LEN], sig[TB_SIGLEN];
-	if (in.date) {
-		if (tb_parse_date(in.date, &x.date))
-			return tb_cli_fail(TB_EXIT_USAGE, "--date: '%s' is not a date (YYYY-MM-DD)",
-					   in.date);
-	} else {
-		x.date = tb_today();
-	}
-	tb_random(x.txid, TB_TXID_LEN);
-	tb_random(salt, TB_MEMO_SALT_LEN);
-	tb_memo_hash(x.memo_hash, salt, in.memo, strlen(in.memo));
+	struct tb_cli_base b;
+	uint8_t sig[TB_SIGLEN];
+	if ((rc = tb_cli_terms_base(&in.t, &b)))
+		return rc;
+	x.date = b.date;
+	memcpy(x.txid, b.txid, TB_TXID_LEN);
+	memcpy(x.memo_hash, b.memo_hash, TB_HASHLEN);
 	x.member = m.no;
 	memcpy(x.to_log, o.id, TB_KEY_LEN);
 	x.to_name = (struct tb_view){(const uint8_t *)to_name, strlen(to_name)};
-	x.minutes = (uint64_t)in.minutes;
-	x.category = (struct tb_view){(const uint8_t *)in.category, strlen(in.category)};
-	x.attested = in.attest ? 1 : 0;
+	x.minutes = (uint64_t)in.t.minutes;
+	x.category = (struct tb_view){(const uint8_t *)in.t.category, strlen(in.t.category)};
+	x.attested = in.t.attest ? 1 : 0;
 	/* Keys first (unlocking takes a while): the offer's lifetime counts
 	 * from just before the prepare is signed and recorded. */
 	struct tb_keypair mk;
-	if (!in.attest && (rc = tb_cli_member_key(cli, &m, &mk)))
+	if (!in.t.attest && (rc = tb_cli_member_key(cli, &m, &mk)))
 		return rc;
 	if ((rc = tb_cli_node_key(cli))) {
-		if (!in.attest)
+		if (!in.t.attest)
 			tb_keypair_wipe(&mk);
 		return rc;
 	}
 	x.expires = (uint64_t)time(NULL) + in.ttl;
-	if (!in.attest) {
+	if (!in.t.attest) {
 		rc = sign_prepare(cli, &mk, &x, sig);
 		tb_keypair_wipe(&mk);
 		if (rc)
 			return rc;
 		x.member_sig = (struct tb_view){sig, TB_SIGLEN};
 	}
-	int err = tb_store_memo_put(cli->store, x.txid, salt, in.memo, strlen(in.memo));
+	int err = tb_store_memo_put(cli->store, x.txid, b.salt, in.t.memo, strlen(in.t.memo));
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot keep the memo: %s", tb_strerror(err));
 	struct tb_reject rej;
