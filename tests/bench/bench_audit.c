@@ -18,7 +18,6 @@
  * Usage: bench_audit [entries [runs]]   (defaults 1000000 and 1)
  */
 #include <dirent.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,9 +25,10 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
+#include "procmem.h"
 #include "tb_store.h"
 #include "testutil.h"
 
@@ -47,40 +47,6 @@ static const char *const categories[] = {
 	"gardening", "childcare", "repairs", "transport", "tutoring", "cooking",
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_now(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "bench_audit: %s: %s (%d)\n", what, err ? tb_strerror(err) : "failed",
-		err);
-	exit(1);
-}
-
-static double load_avg(void)
-{
-	double l = -1;
-	FILE *f = fopen("/proc/loadavg", "r");
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
-
 /* Peak resident set of this process so far, MiB. */
 static double peak_rss_mib(void)
 {
@@ -89,19 +55,11 @@ static double peak_rss_mib(void)
 	return (double)ru.ru_maxrss / 1024.0;
 }
 
-/* Current resident set (VmRSS), MiB. */
+/* Current resident set (VmRSS), MiB; -1 if unknown. */
 static double rss_mib(void)
 {
-	char line[256];
-	double v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-	if (!f)
-		return v;
-	while (fgets(line, sizeof line, f))
-		if (!strncmp(line, "VmRSS:", 6))
-			v = (double)atol(line + 6) / 1024.0;
-	fclose(f);
-	return v;
+	struct tb_procmem m;
+	return tb_procmem_read(getpid(), false, &m) ? -1 : (double)m.rss / 1024.0;
 }
 
 /* Bytes allocated on disk by the files directly in dir. */
@@ -168,7 +126,7 @@ static void vset_one(struct vset *v)
 	tb_sign(v->sig, &v->kp, TB_CTX_ENTRY, v->msg, sizeof v->msg);
 	v->jobs = calloc(VERIFY_COUNT, sizeof *v->jobs);
 	if (!v->jobs)
-		die("calloc", TB_ENOMEM);
+		tb_bench_die("calloc", TB_ENOMEM);
 	for (size_t i = 0; i < VERIFY_COUNT; i++) {
 		v->jobs[i].sig = v->sig;
 		v->jobs[i].pk = v->kp.pk.b;
@@ -187,7 +145,7 @@ static void vset_log(struct vset *v, const uint8_t *file, size_t len)
 	v->jobs = calloc(VERIFY_COUNT, sizeof *v->jobs);
 	v->e = calloc(VERIFY_COUNT, sizeof *v->e);
 	if (!v->jobs || !v->e)
-		die("calloc", TB_ENOMEM);
+		tb_bench_die("calloc", TB_ENOMEM);
 	struct tb_export_reader r;
 	enum tb_export_item type;
 	struct tb_view item;
@@ -205,12 +163,12 @@ static void vset_log(struct vset *v, const uint8_t *file, size_t len)
 		}
 	}
 	if (err < 0)
-		die("reading the export back", err);
+		tb_bench_die("reading the export back", err);
 	/* A short log: its entries over and over. */
 	for (size_t i = n; n && i < VERIFY_COUNT; i++)
 		v->jobs[i] = v->jobs[i % n];
 	if (!n)
-		die("no exchange in the export", TB_ENOTFOUND);
+		tb_bench_die("no exchange in the export", TB_ENOTFOUND);
 }
 
 static void vset_free(struct vset *v)
@@ -224,12 +182,12 @@ static void vset_free(struct vset *v)
 static void vset_run(struct vset *v, int rounds)
 {
 	for (int round = 0; round < rounds; round++) {
-		double c0 = cpu_now(), t0 = now();
+		double c0 = tb_bench_cpu_self(), t0 = tb_bench_now();
 		int err = tb_verify_batch(v->jobs, VERIFY_COUNT, 0);
 		if (err)
-			die("tb_verify_batch", err);
-		double rate = VERIFY_COUNT / (now() - t0);
-		double cpu = (cpu_now() - c0) / VERIFY_COUNT;
+			tb_bench_die("tb_verify_batch", err);
+		double rate = VERIFY_COUNT / (tb_bench_now() - t0);
+		double cpu = (tb_bench_cpu_self() - c0) / VERIFY_COUNT;
 		v->rate = rate > v->rate ? rate : v->rate;
 		v->cpu = cpu < v->cpu ? cpu : v->cpu;
 	}
@@ -279,7 +237,7 @@ static void gen_export(struct xfile *xf, size_t n, uint32_t members,
 	xf->cap = 9 + n * (ITEM_HDR + REC_BOUND) + ITEM_HDR + 8;
 	xf->buf = malloc(xf->cap);
 	if (!xf->buf)
-		die("malloc", TB_ENOMEM);
+		tb_bench_die("malloc", TB_ENOMEM);
 	tb_export_header(xf->buf);
 	xf->len = 9;
 	xf->items = 0;
@@ -316,7 +274,7 @@ static void gen_export(struct xfile *xf, size_t n, uint32_t members,
 		size_t len;
 		int err = tb_entry_seal(out, xf->cap - xf->len - ITEM_HDR - 13, &len, &e, community);
 		if (err)
-			die("tb_entry_seal", err);
+			tb_bench_die("tb_entry_seal", err);
 		tb_export_item_header(xf->buf + xf->len, TB_EXPORT_ENTRY, (uint32_t)len);
 		xf->len += ITEM_HDR + len;
 		xf->items++;
@@ -357,24 +315,24 @@ static void audit_once(const struct xfile *xf, size_t n, struct audit_result *r)
 	struct tb_audit_summary sum;
 	struct rusage ru0, ru1;
 	getrusage(RUSAGE_SELF, &ru0);
-	double c0 = cpu_now(), t0 = now();
+	double c0 = tb_bench_cpu_self(), t0 = tb_bench_now();
 	int err = tb_audit_new(&a, dir, on_violation, &vc);
 	if (err)
-		die("tb_audit_new", err);
+		tb_bench_die("tb_audit_new", err);
 	tb_audit_set_threads(a, 0);
-	double t1 = now();
+	double t1 = tb_bench_now();
 	if ((err = tb_audit_add_export(a, xf->buf, xf->len)))
-		die("tb_audit_add_export", err);
-	double t2 = now();
+		tb_bench_die("tb_audit_add_export", err);
+	double t2 = tb_bench_now();
 	if ((err = tb_audit_finish(a, &sum)))
-		die("tb_audit_finish", err);
-	double t3 = now(), cpu = cpu_now() - c0;
+		tb_bench_die("tb_audit_finish", err);
+	double t3 = tb_bench_now(), cpu = tb_bench_cpu_self() - c0;
 	getrusage(RUSAGE_SELF, &ru1);
 	char scratch[4200];
 	only_subdir(dir, scratch, sizeof scratch);
 	uint64_t sbytes = dir_bytes(scratch);
 	tb_audit_free(a);
-	double t4 = now();
+	double t4 = tb_bench_now();
 	tb_test_rmrf(dir);
 	if (vc.n || sum.violations) {
 		fprintf(stderr, "bench_audit: %" PRIu64 " violations, the first at seq %" PRIu64
@@ -403,34 +361,19 @@ static void audit_once(const struct xfile *xf, size_t n, struct audit_result *r)
 	r->worst = secs > r->worst ? secs : r->worst;
 }
 
-static unsigned long long parse_arg(const char *arg, unsigned long long min,
-				     unsigned long long max)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(arg, &end, 10);
-	if (errno || *end || end == arg || v < min || v > max) {
-		fprintf(stderr, "usage: bench_audit [entries (1000..100000000) [runs (1..20)]]\n");
-		exit(2);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
-	size_t n = argc > 1 ? (size_t)parse_arg(argv[1], 1000, 100000000ull) : DEFAULT_ENTRIES;
-	int runs = argc > 2 ? (int)parse_arg(argv[2], 1, 20) : DEFAULT_RUNS;
+	tb_bench_init("bench_audit", "[entries (1000..100000000) [runs (1..20)]]");
+	size_t n = argc > 1 ? (size_t)tb_bench_arg(argv[1], 1000, 100000000ull) : DEFAULT_ENTRIES;
+	int runs = argc > 2 ? (int)tb_bench_arg(argv[2], 1, 20) : DEFAULT_RUNS;
 	if (argc > 3)
-		parse_arg("x", 1, 0); /* prints the usage */
-	int err = tb_crypto_init();
-	if (err)
-		die("tb_crypto_init", err);
-	setvbuf(stdout, NULL, _IOLBF, 0);
+		tb_bench_usage();
+	tb_bench_setup(0);
 	uint32_t members = n >= 10 * MEMBERS_MAX ? MEMBERS_MAX : (uint32_t)(n / 10);
 	printf("bench_audit: %zu entries (%u members, attested exchanges), %d run(s), %u cores, "
 	       "scratch store under %s, load average %.2f\n",
 	       n, members, runs, tb_cpu_count(), getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-	       load_avg());
+	       tb_bench_load_avg());
 
 	struct vset vs[2];
 	vset_one(&vs[0]);
@@ -438,16 +381,17 @@ int main(int argc, char **argv)
 
 	struct tb_keypair community, *mk = calloc(members, sizeof *mk);
 	if (!mk)
-		die("calloc", TB_ENOMEM);
+		tb_bench_die("calloc", TB_ENOMEM);
 	tb_test_keypair(&community, 0);
 	for (uint32_t i = 0; i < members; i++)
 		tb_test_keypair(&mk[i], 1 + i);
 	struct xfile xf;
-	double g0 = now();
+	double g0 = tb_bench_now();
 	gen_export(&xf, n, members, &community, mk);
 	printf("export: %zu bytes (%.1f MiB, %.0f bytes per record), generated in %.1f s "
 	       "(not timed)\n",
-	       xf.len, (double)xf.len / 1048576.0, (double)xf.rec_bytes / (double)n, now() - g0);
+	       xf.len, (double)xf.len / 1048576.0, (double)xf.rec_bytes / (double)n,
+	       tb_bench_now() - g0);
 	for (uint32_t i = 0; i < members; i++)
 		tb_keypair_wipe(&mk[i]);
 	free(mk);
@@ -460,7 +404,7 @@ int main(int argc, char **argv)
 	for (int r = 0; r < runs; r++) {
 		for (int k = 0; k < 2; k++)
 			vset_run(&vs[k], 1);
-		double l = load_avg();
+		double l = tb_bench_load_avg();
 		audit_once(&xf, n, &ar);
 		for (int k = 0; k < 2; k++)
 			vset_run(&vs[k], VERIFY_ROUNDS);
@@ -494,7 +438,7 @@ int main(int argc, char **argv)
 	       "(the export in memory), peak %.0f MiB\n",
 	       (double)ar.scratch_bytes / 1048576.0, (double)ar.scratch_bytes / (double)n,
 	       rss_before, peak);
-	printf("load average at the end: %.2f\n", load_avg());
+	printf("load average at the end: %.2f\n", tb_bench_load_avg());
 
 	printf("FIGURE verify_allcores_one_msg %.0f verifies/s -\n", vs[0].rate);
 	printf("FIGURE verify_allcores_log_entries %.0f verifies/s -\n", vs[1].rate);

@@ -41,19 +41,17 @@
  *   runs        throughput runs (default 3); the best is reported, as the
  *               machine's other load only ever slows a run down
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "fed.h"
 #include "tb_store.h"
 #include "testutil.h"
@@ -72,79 +70,8 @@
 
 /* ---- small things ---- */
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_us(unsigned us)
-{
-	struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
+/* The two communities (tb_bench_fed_new: the daemons die with this process). */
 static struct tb_fed *fed;
-static bool keep_trees;
-
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "bench_cross: %s: %s (%d)\n", what, err ? tb_strerror(err) : "failed",
-		err);
-	if (fed)
-		for (size_t i = 0; i < fed->n; i++)
-			tb_fed_print_tail(fed, i, 3000);
-	exit(1);
-}
-
-static double load_avg(void)
-{
-	double l = -1;
-	FILE *f = fopen("/proc/loadavg", "r");
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* The q-quantile of sorted v[0..n-1] (nearest rank). */
-static double quantile(const double *v, size_t n, double q)
-{
-	size_t k = (size_t)(q * (double)n + 0.999999);
-	if (k < 1)
-		k = 1;
-	if (k > n)
-		k = n;
-	return v[k - 1];
-}
-
-static double proc_cpu(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	unsigned long ut = 0, stt = 0;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-			 &stt) != 2)
-		return 0;
-	return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
-}
 
 /*
  * The last committed LMDB transaction id of DATA/ledger/data.mdb: the larger
@@ -174,120 +101,6 @@ static uint64_t last_txnid(const char *data)
 	}
 	close(fd);
 	return best;
-}
-
-/* ---- figures ---- */
-
-struct figure {
-	char name[64];
-	double value;
-	const char *unit;
-	int prec;
-	const char *op;
-	double target;
-};
-
-#define FIGURES_MAX 16
-static struct figure figures[FIGURES_MAX];
-static size_t nfigures;
-
-static void figure(const char *name, double value, const char *unit, int prec,
-		   const char *op, double target)
-{
-	TB_ASSERT(nfigures < FIGURES_MAX);
-	char b[64];
-	snprintf(b, sizeof b, "%.*f", prec, value);
-	struct figure *f = &figures[nfigures++];
-	snprintf(f->name, sizeof f->name, "%s", name);
-	f->value = strtod(b, NULL);
-	f->unit = unit;
-	f->prec = prec;
-	f->op = op;
-	f->target = target;
-}
-
-static void print_figures(void)
-{
-	char t[32];
-	printf("\n%-36s %14s  %-14s %-8s %s\n", "figure", "measured", "unit", "target", "");
-	for (size_t i = 0; i < nfigures; i++) {
-		const struct figure *f = &figures[i];
-		const char *m = "";
-		if (f->op) {
-			snprintf(t, sizeof t, "%s%g", f->op, f->target);
-			bool ok = f->op[0] == '>' ? f->value >= f->target : f->value <= f->target;
-			m = ok ? "MET" : "NOT MET";
-		} else {
-			snprintf(t, sizeof t, "-");
-		}
-		printf("%-36s %14.*f  %-14s %-8s %s\n", f->name, f->prec, f->value, f->unit, t, m);
-	}
-	for (size_t i = 0; i < nfigures; i++) {
-		const struct figure *f = &figures[i];
-		if (f->op)
-			snprintf(t, sizeof t, "%s%g", f->op, f->target);
-		else
-			snprintf(t, sizeof t, "-");
-		printf("FIGURE %s %.*f %s %s\n", f->name, f->prec, f->value, f->unit, t);
-	}
-}
-
-/* ---- every daemon dies with us ---- */
-
-static void on_exit_cleanup(void)
-{
-	tb_fed_free(fed);
-	fed = NULL;
-}
-
-static void on_signal(int sig)
-{
-	/* Async-signal-safe only: kill and reap the daemons, rm the tree. */
-	for (size_t j = 0; fed && j < fed->n; j++)
-		if (fed->node[j].pid > 0)
-			kill(fed->node[j].pid, SIGKILL);
-	for (size_t j = 0; fed && j < fed->n; j++)
-		if (fed->node[j].pid > 0)
-			while (waitpid(fed->node[j].pid, NULL, 0) < 0 && errno == EINTR)
-				;
-	if (!keep_trees && fed && fed->root) {
-		pid_t pid = fork();
-		if (pid == 0) {
-			execl("/bin/rm", "rm", "-rf", fed->root, (char *)NULL);
-			_exit(127);
-		}
-		if (pid > 0)
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
-	}
-	_exit(128 + sig);
-}
-
-static void find_binaries(void)
-{
-	char self[4096], path[4200];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0)
-		die("readlink /proc/self/exe", TB_EIO);
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	static const char *const vars[2] = {"TALLY_BIN", "TALLYD_BIN"};
-	static const char *const names[2] = {"tally", "tallyd"};
-	for (int i = 0; i < 2; i++) {
-		const char *v = getenv(vars[i]);
-		if (!v || !*v) {
-			snprintf(path, sizeof path, "%s/../node/%s", self, names[i]);
-			setenv(vars[i], path, 1);
-			v = getenv(vars[i]);
-		}
-		if (access(v, X_OK)) {
-			fprintf(stderr, "bench_cross: %s=%s is not executable: set %s\n", vars[i], v,
-				vars[i]);
-			exit(1);
-		}
-	}
 }
 
 static void tally(size_t i, const char *const *args)
@@ -325,35 +138,22 @@ struct driver {
 	char why[320];
 };
 
-static uint32_t today(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	return (uint32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
-}
-
 static void driver_open(struct driver *d, size_t node, size_t other)
 {
-	char path[TB_FED_PATH + 64];
 	memset(d, 0, sizeof d[0]);
 	d->node = node;
-	snprintf(path, sizeof path, "%s/ledger", fed->node[node].data);
-	int err = tb_store_open(&d->st, path, 0);
-	if (err)
-		die(path, err);
+	d->st = tb_bench_open_ledger(fed->node[node].data, 0);
 	tb_store_set_threads(d->st, 1);
-	if ((err = tb_store_self(d->st, d->self)))
-		die("tb_store_self", err);
+	int err = tb_store_self(d->st, d->self);
+	if (err)
+		tb_bench_die("tb_store_self", err);
 	memcpy(d->other, fed->node[other].id, TB_KEY_LEN);
-	snprintf(path, sizeof path, "%s/keys/node.key", fed->node[node].data);
-	if ((err = tb_keyfile_read(path, &d->kp, TB_FED_PASS, strlen(TB_FED_PASS))))
-		die(path, err);
+	tb_bench_node_key(fed->node[node].data, &d->kp);
 	struct tb_member m;
 	if ((err = tb_store_member_by_name(d->st, d->self, "payer", &m)))
-		die("member payer", err);
+		tb_bench_die("member payer", err);
 	d->payer = m.no;
-	d->date = today();
+	d->date = tb_bench_today(true);
 }
 
 static void driver_close(struct driver *d)
@@ -381,9 +181,9 @@ static int prepare(struct driver *d, struct inflight *x)
 	p.expires = (uint64_t)time(NULL) + TTL;
 	p.attested = 1;
 	struct tb_reject rej;
-	x->t0 = now();
+	x->t0 = tb_bench_now();
 	int err = tb_store_append_own(d->st, &d->kp, TB_KIND_XPREPARE, &p, NULL, &rej);
-	d->in_prepare += now() - x->t0;
+	d->in_prepare += tb_bench_now() - x->t0;
 	if (err)
 		snprintf(d->why, sizeof d->why, "prepare refused: %s", rej.msg);
 	return err;
@@ -420,7 +220,7 @@ static void *drive(void *arg)
 		return NULL;
 	}
 	size_t sent = 0, open = 0;
-	double progress = now();
+	double progress = tb_bench_now();
 	d->first = 0;
 	while (d->done < d->n) {
 		bool moved = false;
@@ -443,23 +243,23 @@ static void *drive(void *arg)
 				i++;
 				continue;
 			}
-			double t = now();
+			double t = tb_bench_now();
 			d->lat[d->done++] = t - fl[i].t0;
 			d->last = t;
 			fl[i] = fl[--open];
 			moved = true;
 		}
 		if (moved) {
-			progress = now();
+			progress = tb_bench_now();
 		} else {
-			if (now() - progress > STALL_S) {
+			if (tb_bench_now() - progress > STALL_S) {
 				d->err = TB_EIO;
 				snprintf(d->why, sizeof d->why,
 					 "no exchange finished for %.0f s (%zu of %zu done, %zu open)",
 					 STALL_S, d->done, d->n, open);
 				goto out;
 			}
-			sleep_us(d->window > 1 ? POLL_RUN_US : POLL_SEQ_US);
+			tb_bench_sleep_us(d->window > 1 ? POLL_RUN_US : POLL_SEQ_US);
 		}
 	}
 out:
@@ -471,7 +271,7 @@ static void check_driver(const struct driver *d)
 {
 	if (d->err) {
 		fprintf(stderr, "bench_cross: driver of node %zu: %s\n", d->node, d->why);
-		die("exchange run", d->err);
+		tb_bench_die("exchange run", d->err);
 	}
 }
 
@@ -479,10 +279,8 @@ static void check_driver(const struct driver *d)
 
 static void setup(void)
 {
-	setenv("TB_FED_LOG_LEVEL", getenv("TB_FED_LOG_LEVEL") ? getenv("TB_FED_LOG_LEVEL") : "warn",
-	       1);
-	double t0 = now();
-	fed = tb_fed_new("xbench", 2);
+	double t0 = tb_bench_now();
+	fed = tb_bench_fed_new("xbench", 2);
 	tb_fed_link(fed, 0, 1);
 	tb_fed_start(fed, 1);
 	tb_fed_start(fed, 0);
@@ -493,7 +291,7 @@ static void setup(void)
 	}
 	tb_fed_wait_converged(fed, NULL, 0, 60000);
 	printf("two communities (%s, %s) linked both ways for 100000 hours, in sync in %.1f s\n",
-	       fed->node[0].name, fed->node[1].name, now() - t0);
+	       fed->node[0].name, fed->node[1].name, tb_bench_now() - t0);
 }
 
 /* Both ledgers' clearing accounts mirror (after the last legs replicated). */
@@ -505,7 +303,7 @@ static void check_mirror(struct driver *d)
 	if (!err)
 		err = tb_store_clearing(d[1].st, d[1].self, d[0].self, &b);
 	if (err)
-		die("tb_store_clearing", err);
+		tb_bench_die("tb_store_clearing", err);
 	if (a.balance != -b.balance || a.held || b.held) {
 		fprintf(stderr,
 			"bench_cross: clearing accounts do not mirror: %" PRId64 " (held %" PRId64
@@ -524,7 +322,7 @@ static void bench_latency(struct driver *d, size_t n)
 	printf("\n== 1. latency: %zu exchanges one at a time, alternating directions\n", n);
 	double *lat = calloc(n, sizeof *lat);
 	if (!lat)
-		die("calloc", TB_ENOMEM);
+		tb_bench_die("calloc", TB_ENOMEM);
 	for (size_t i = 0; i < n; i++) {
 		struct driver *dv = &d[i % 2];
 		dv->n = 1;
@@ -536,12 +334,12 @@ static void bench_latency(struct driver *d, size_t n)
 		free(dv->lat);
 		dv->lat = NULL;
 	}
-	qsort(lat, n, sizeof *lat, cmp_double);
-	double med = quantile(lat, n, 0.5), p99 = quantile(lat, n, 0.99);
+	qsort(lat, n, sizeof *lat, tb_bench_cmp_double);
+	double med = tb_bench_quantile(lat, n, 0.5), p99 = tb_bench_quantile(lat, n, 0.99);
 	printf("latency: median %.2f ms, p90 %.2f ms, p99 %.2f ms, min %.2f ms, max %.2f ms\n",
-	       med, quantile(lat, n, 0.9), p99, lat[0], lat[n - 1]);
-	figure("cross_latency_median", med, "ms", 2, "<=", TARGET_MEDIAN_MS);
-	figure("cross_latency_p99", p99, "ms", 2, NULL, 0);
+	       med, tb_bench_quantile(lat, n, 0.9), p99, lat[0], lat[n - 1]);
+	tb_bench_figure("cross_latency_median", med, "ms", 2, "<=", TARGET_MEDIAN_MS);
+	tb_bench_figure("cross_latency_p99", p99, "ms", 2, NULL, 0);
 	free(lat);
 }
 
@@ -569,19 +367,19 @@ static double bench_rate(struct driver *d, size_t n, double *eps, double *cpe)
 		d[i].window = WINDOW;
 		d[i].done = 0;
 		d[i].in_prepare = 0;
-		cpu0[i] = proc_cpu(fed->node[i].pid);
+		cpu0[i] = tb_bench_proc_cpu(fed->node[i].pid);
 	}
-	double t0 = now();
+	double t0 = tb_bench_now();
 	pthread_t th[2];
 	for (int i = 0; i < 2; i++)
 		if (pthread_create(&th[i], NULL, drive, &d[i]))
-			die("pthread_create", TB_ENOMEM);
+			tb_bench_die("pthread_create", TB_ENOMEM);
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
-	double wall = now() - t0;
+	double wall = tb_bench_now() - t0;
 	for (int i = 0; i < 2; i++) {
 		check_driver(&d[i]);
-		cpu1[i] = proc_cpu(fed->node[i].pid);
+		cpu1[i] = tb_bench_proc_cpu(fed->node[i].pid);
 	}
 	double first = d[0].first < d[1].first ? d[0].first : d[1].first;
 	double last = d[0].last > d[1].last ? d[0].last : d[1].last;
@@ -591,17 +389,17 @@ static double bench_rate(struct driver *d, size_t n, double *eps, double *cpe)
 	double rate = (double)n / span;
 	double *lat = calloc(n, sizeof *lat);
 	if (!lat)
-		die("calloc", TB_ENOMEM);
+		tb_bench_die("calloc", TB_ENOMEM);
 	memcpy(lat, d[0].lat, d[0].n * sizeof *lat);
 	memcpy(lat + d[0].n, d[1].lat, d[1].n * sizeof *lat);
 	for (size_t i = 0; i < n; i++)
 		lat[i] *= 1000;
-	qsort(lat, n, sizeof *lat, cmp_double);
+	qsort(lat, n, sizeof *lat, tb_bench_cmp_double);
 	printf("%zu exchanges in %.3f s (first prepare to last final; %.3f s wall): %.0f "
 	       "exchanges/s\n",
 	       n, span, wall, rate);
 	printf("under load, prepare to final: median %.1f ms, p99 %.1f ms\n",
-	       quantile(lat, n, 0.5), quantile(lat, n, 0.99));
+	       tb_bench_quantile(lat, n, 0.5), tb_bench_quantile(lat, n, 0.99));
 	printf("%" PRIu64 " entries appended to the two own logs (%.2f per exchange), %.0f "
 	       "entries/s\n",
 	       entries, (double)entries / (double)n, (double)entries / span);
@@ -621,39 +419,19 @@ static double bench_rate(struct driver *d, size_t n, double *eps, double *cpe)
 	return rate;
 }
 
-static uint64_t parse_arg(const char *s, uint64_t min, uint64_t max)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || end == s || v < min || v > max) {
-		fprintf(stderr, "usage: bench_cross [exchanges [sequential [runs]]]\n");
-		exit(2);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
-	size_t n = argc > 1 ? (size_t)parse_arg(argv[1], 2, 1000000) : DEFAULT_EXCHANGES;
-	size_t seq = argc > 2 ? (size_t)parse_arg(argv[2], 1, 100000) : DEFAULT_SEQUENTIAL;
-	int runs = argc > 3 ? (int)parse_arg(argv[3], 1, 20) : DEFAULT_RUNS;
+	tb_bench_init("bench_cross", "[exchanges [sequential [runs]]]");
+	size_t n = argc > 1 ? (size_t)tb_bench_arg(argv[1], 2, 1000000) : DEFAULT_EXCHANGES;
+	size_t seq = argc > 2 ? (size_t)tb_bench_arg(argv[2], 1, 100000) : DEFAULT_SEQUENTIAL;
+	int runs = argc > 3 ? (int)tb_bench_arg(argv[3], 1, 20) : DEFAULT_RUNS;
 	if (argc > 4)
-		parse_arg("x", 1, 0);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	int err = tb_crypto_init();
-	if (err)
-		die("tb_crypto_init", err);
-	find_binaries();
-	keep_trees = getenv("TB_KEEP") != NULL;
-	atexit(on_exit_cleanup);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGPIPE, SIG_IGN);
+		tb_bench_usage();
+	tb_bench_setup(TB_BENCH_DAEMONS | TB_BENCH_DIE_TAILS | TB_BENCH_LOG_WARN);
 	printf("bench_cross: %d x %zu exchanges at once, %zu one at a time; %u cores, load "
 	       "average %.2f\ntally %s\ntallyd %s\n",
-	       runs, n, seq, tb_cpu_count(), load_avg(), getenv("TALLY_BIN"), getenv("TALLYD_BIN"));
+	       runs, n, seq, tb_cpu_count(), tb_bench_load_avg(), getenv("TALLY_BIN"),
+	       getenv("TALLYD_BIN"));
 
 	setup();
 	struct driver d[2];
@@ -671,14 +449,14 @@ int main(int argc, char **argv)
 	}
 	if (runs > 1)
 		printf("\nbest of %d runs: %.0f exchanges/s\n", runs, best);
-	figure("cross_exchanges_per_s", best, "exchanges/s", 0, ">=", TARGET_RATE);
-	figure("cross_entries_per_s", best_eps, "entries/s", 0, NULL, 0);
+	tb_bench_figure("cross_exchanges_per_s", best, "exchanges/s", 0, ">=", TARGET_RATE);
+	tb_bench_figure("cross_entries_per_s", best_eps, "entries/s", 0, NULL, 0);
 	if (best_cpe > 0)
-		figure("cross_commits_per_exchange", best_cpe, "commits", 2, NULL, 0);
+		tb_bench_figure("cross_commits_per_exchange", best_cpe, "commits", 2, NULL, 0);
 	check_mirror(d);
 	driver_close(&d[0]);
 	driver_close(&d[1]);
-	printf("\nload average at the end: %.2f\n", load_avg());
-	print_figures();
+	printf("\nload average at the end: %.2f\n", tb_bench_load_avg());
+	tb_bench_print_figures(14);
 	return 0;
 }

@@ -50,19 +50,18 @@
 #include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "fed.h"
+#include "procmem.h"
 #include "tb_node.h"
 #include "tb_store.h"
 #include "testutil.h"
@@ -83,258 +82,10 @@
 #define TARGET_PUSH_OVERHEAD 100
 #define TARGET_PROP_MS 1000
 
-/* ---- small things ---- */
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_us(unsigned us)
-{
-	struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "bench_fed: %s: %s (%d)\n", what, err ? tb_strerror(err) : "failed",
-		err);
-	exit(1);
-}
-
-static double load_avg(void)
-{
-	double l = -1;
-	FILE *f = fopen("/proc/loadavg", "r");
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* xorshift64*: the topology's own generator (fed.c uses rand()). */
+/* The topology's own generator (tb_bench_xorshift; fed.c uses rand()). */
 static uint64_t rng_state;
 
-static uint64_t rng_next(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ull;
-}
-
-/* ---- figures ---- */
-
-struct figure {
-	char name[64];
-	double value;
-	const char *unit;
-	int prec;
-	const char *op; /* ">=", "<=" or NULL */
-	double target;
-};
-
-#define FIGURES_MAX 48
-static struct figure figures[FIGURES_MAX];
-static size_t nfigures;
-
-/* v as printed with prec digits after the point: targets are judged on
- * that, as scripts/bench judges the FIGURE lines. */
-static double rounded(double v, int prec)
-{
-	char b[64];
-	snprintf(b, sizeof b, "%.*f", prec, v);
-	return strtod(b, NULL);
-}
-
-static void figure(const char *name, double value, const char *unit, int prec,
-		   const char *op, double target)
-{
-	TB_ASSERT(nfigures < FIGURES_MAX);
-	value = rounded(value, prec);
-	struct figure *f = &figures[nfigures++];
-	snprintf(f->name, sizeof f->name, "%s", name);
-	f->value = value;
-	f->unit = unit;
-	f->prec = prec;
-	f->op = op;
-	f->target = target;
-}
-
-static const char *met(const struct figure *f)
-{
-	if (!f->op)
-		return "";
-	bool ok = f->op[0] == '>' ? f->value >= f->target : f->value <= f->target;
-	return ok ? "MET" : "NOT MET";
-}
-
-static void print_figures(void)
-{
-	printf("\n%-36s %14s  %-12s %-8s %s\n", "figure", "measured", "unit", "target", "");
-	for (size_t i = 0; i < nfigures; i++) {
-		const struct figure *f = &figures[i];
-		char t[32];
-		if (f->op)
-			snprintf(t, sizeof t, "%s%g", f->op, f->target);
-		else
-			snprintf(t, sizeof t, "-");
-		printf("%-36s %14.*f  %-12s %-8s %s\n", f->name, f->prec, f->value, f->unit, t,
-		       met(f));
-	}
-	for (size_t i = 0; i < nfigures; i++) {
-		const struct figure *f = &figures[i];
-		char t[32];
-		if (f->op)
-			snprintf(t, sizeof t, "%s%g", f->op, f->target);
-		else
-			snprintf(t, sizeof t, "-");
-		printf("FIGURE %s %.*f %s %s\n", f->name, f->prec, f->value, f->unit, t);
-	}
-}
-
-/* ---- every daemon dies with us ---- */
-
-static struct tb_fed *feds[4];
-static bool keep_trees; /* $TB_KEEP, read before any signal */
-
-static void on_exit_cleanup(void)
-{
-	for (size_t i = 0; i < sizeof feds / sizeof *feds; i++) {
-		tb_fed_free(feds[i]);
-		feds[i] = NULL;
-	}
-}
-
-static void on_signal(int sig)
-{
-	/* Only async-signal-safe calls: kill and reap the daemons, then
-	 * remove the trees with rm (unless $TB_KEEP). */
-	for (size_t i = 0; i < sizeof feds / sizeof *feds; i++)
-		for (size_t j = 0; feds[i] && j < feds[i]->n; j++)
-			if (feds[i]->node[j].pid > 0)
-				kill(feds[i]->node[j].pid, SIGKILL);
-	for (size_t i = 0; i < sizeof feds / sizeof *feds; i++)
-		for (size_t j = 0; feds[i] && j < feds[i]->n; j++)
-			if (feds[i]->node[j].pid > 0)
-				while (waitpid(feds[i]->node[j].pid, NULL, 0) < 0 && errno == EINTR)
-					;
-	for (size_t i = 0; !keep_trees && i < sizeof feds / sizeof *feds; i++) {
-		if (!feds[i] || !feds[i]->root)
-			continue;
-		pid_t pid = fork();
-		if (pid == 0) {
-			execl("/bin/rm", "rm", "-rf", feds[i]->root, (char *)NULL);
-			_exit(127);
-		}
-		if (pid > 0)
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
-	}
-	_exit(128 + sig);
-}
-
-static struct tb_fed *fed_new(const char *tag, size_t n)
-{
-	struct tb_fed *f = tb_fed_new(tag, n);
-	for (size_t i = 0; i < sizeof feds / sizeof *feds; i++) {
-		if (!feds[i]) {
-			feds[i] = f;
-			return f;
-		}
-	}
-	TB_ASSERT(!"too many federations");
-	return NULL;
-}
-
-static void fed_free(struct tb_fed *f)
-{
-	for (size_t i = 0; i < sizeof feds / sizeof *feds; i++)
-		if (feds[i] == f)
-			feds[i] = NULL;
-	tb_fed_free(f);
-}
-
-/* Dies (through fed.c's failure path, which kills every daemon) if node i's
- * daemon has exited; does not reap it. */
-static void check_alive(struct tb_fed *f, size_t i)
-{
-	siginfo_t si;
-	memset(&si, 0, sizeof si);
-	pid_t pid = f->node[i].pid;
-	if (pid > 0 && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-	    si.si_pid == pid) {
-		char *tail = tb_fed_log_tail(f, i, 3000);
-		fprintf(stderr, "bench_fed: tallyd of node %zu (pid %d) exited:\n%s\n", i,
-			(int)pid, tail);
-		free(tail);
-		exit(1);
-	}
-}
-
-/* $TALLY_BIN and $TALLYD_BIN, else next to this executable in the build tree. */
-static void find_binaries(void)
-{
-	char self[4096], path[4200];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0)
-		die("readlink /proc/self/exe", TB_EIO);
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	static const char *const vars[2] = {"TALLY_BIN", "TALLYD_BIN"};
-	static const char *const names[2] = {"tally", "tallyd"};
-	for (int i = 0; i < 2; i++) {
-		const char *v = getenv(vars[i]);
-		if (!v || !*v) {
-			snprintf(path, sizeof path, "%s/../node/%s", self, names[i]);
-			setenv(vars[i], path, 1);
-			v = getenv(vars[i]);
-		}
-		if (access(v, X_OK)) {
-			fprintf(stderr, "bench_fed: %s=%s is not executable: set %s\n", vars[i], v,
-				vars[i]);
-			exit(1);
-		}
-	}
-}
-
 /* ---- ledgers and status files ---- */
-
-static struct tb_store *open_ledger(const char *data, unsigned flags)
-{
-	char path[TB_FED_PATH + 64];
-	snprintf(path, sizeof path, "%s/ledger", data);
-	struct tb_store *s;
-	int err = tb_store_open(&s, path, flags);
-	if (err)
-		die(path, err);
-	return s;
-}
-
-/* Seq of log_id held by s (0 if none). */
-static uint64_t held_seq(struct tb_store *s, const uint8_t *log_id, uint8_t hash[TB_HASHLEN])
-{
-	struct tb_head h;
-	if (tb_store_head(s, log_id, &h))
-		return 0;
-	if (hash)
-		memcpy(hash, h.hash, TB_HASHLEN);
-	return h.seq;
-}
 
 /* One peer's line of a status file. */
 struct peer_stat {
@@ -375,43 +126,6 @@ static struct peer_stat status_peer(const char *data, const char *addr, const ui
 	return p;
 }
 
-/* Resident memory of a process from /proc (KiB): VmRSS and RssAnon. */
-static void proc_rss(pid_t pid, long *rss, long *anon)
-{
-	char path[64], line[256];
-	*rss = *anon = -1;
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof line, f)) {
-		if (!strncmp(line, "VmRSS:", 6))
-			*rss = atol(line + 6);
-		else if (!strncmp(line, "RssAnon:", 8))
-			*anon = atol(line + 8);
-	}
-	fclose(f);
-}
-
-/* User + system CPU of a process, in seconds. */
-static double proc_cpu(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	unsigned long ut = 0, stt = 0;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-			 &stt) != 2)
-		return 0;
-	return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* ---- records of A's log ---- */
 
 struct recs {
@@ -429,7 +143,7 @@ static void recs_init(struct recs *r, size_t n)
 	r->buf = malloc(r->cap);
 	r->v = calloc(n, sizeof *r->v);
 	if (!r->buf || !r->v)
-		die("malloc", TB_ENOMEM);
+		tb_bench_die("malloc", TB_ENOMEM);
 }
 
 static void recs_free(struct recs *r)
@@ -437,15 +151,6 @@ static void recs_free(struct recs *r)
 	free(r->buf);
 	free(r->v);
 	memset(r, 0, sizeof *r);
-}
-
-static uint64_t today(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	return (uint64_t)(tm.tm_year + 1900) * 10000 + (uint64_t)(tm.tm_mon + 1) * 100 +
-	       (uint64_t)tm.tm_mday;
 }
 
 /*
@@ -458,39 +163,15 @@ static void gen_exchanges(struct recs *r, size_t n, const struct tb_keypair *kp,
 {
 	uint8_t prev[TB_HASHLEN];
 	memcpy(prev, h->hash, TB_HASHLEN);
-	uint64_t seq = h->seq, date = today(), ts = (uint64_t)time(NULL);
+	uint64_t seq = h->seq, date = tb_bench_today(false), ts = (uint64_t)time(NULL);
 	for (size_t k = 0; k < n; k++) {
 		TB_ASSERT(r->n < r->cap_n);
-		struct tb_entry e;
-		memset(&e, 0, sizeof e);
-		e.version = TB_ENTRY_VERSION;
-		memcpy(e.log_id, kp->pk.b, TB_KEY_LEN);
-		e.seq = ++seq;
-		memcpy(e.prev, prev, TB_HASHLEN);
-		e.timestamp = ts;
-		e.kind = TB_KIND_EXCHANGE;
-		struct tb_exchange *x = &e.body.exchange;
-		uint8_t seed[24], hh[TB_HASHLEN];
-		memcpy(seed, "fbench-x", 8);
-		tb_be64_put(seed + 8, k);
-		memcpy(seed + 16, kp->pk.b, 8);
-		tb_sha256(hh, seed, sizeof seed);
-		memcpy(x->txid, hh, TB_TXID_LEN);
-		x->provider = k % 2 ? m2 : m1;
-		x->receiver = k % 2 ? m1 : m2;
-		x->minutes = 30;
-		x->category = (struct tb_view){(const uint8_t *)"gardening", 9};
-		tb_sha256(x->memo_hash, x->txid, TB_TXID_LEN);
-		x->date = date;
-		x->attested = 1;
-		size_t len;
+		struct tb_exchange x;
+		tb_bench_exchange(&x, "fbench-x", k, kp, m1, m2, date, false);
 		uint8_t *out = r->buf + r->len;
-		int err = tb_entry_seal(out, r->cap - r->len, &len, &e, kp);
-		if (err)
-			die("tb_entry_seal", err);
+		size_t len = tb_bench_seal_exchange(out, r->cap - r->len, kp, &seq, prev, ts, &x);
 		r->v[r->n++] = (struct tb_view){out, len};
 		r->len += len;
-		tb_entry_hash(prev, out, len);
 	}
 }
 
@@ -498,7 +179,7 @@ static void gen_exchanges(struct recs *r, size_t n, const struct tb_keypair *kp,
 static double append_groups_of(struct tb_store *s, const struct tb_view *v, size_t from,
 			       size_t to, size_t group, const char *what)
 {
-	double t0 = now();
+	double t0 = tb_bench_now();
 	for (size_t off = from; off < to; off += group) {
 		size_t k = to - off < group ? to - off : group, acc = 0;
 		struct tb_reject rej;
@@ -511,7 +192,7 @@ static double append_groups_of(struct tb_store *s, const struct tb_view *v, size
 			exit(1);
 		}
 	}
-	return now() - t0;
+	return tb_bench_now() - t0;
 }
 
 static double append_groups(struct tb_store *s, const struct tb_view *v, size_t from,
@@ -563,8 +244,8 @@ static void proxy_count(struct proxy *p, int dir, const uint8_t *b, size_t n)
 			p->hdr_have[dir] = 0;
 			p->body_left[dir] = len;
 			if (p->nframes < PROXY_FRAMES)
-				p->frames[p->nframes++] =
-					(struct pframe){now() - p->t0, dir, (uint32_t)(len + 2)};
+				p->frames[p->nframes++] = (struct pframe){
+					tb_bench_now() - p->t0, dir, (uint32_t)(len + 2)};
 		}
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -659,7 +340,7 @@ static void *proxy_main(void *arg)
 static void proxy_start(struct proxy *p, uint16_t target)
 {
 	p->target = target;
-	p->t0 = now();
+	p->t0 = tb_bench_now();
 	p->nframes = 0;
 	p->conns = 0;
 	p->bytes[0] = p->bytes[1] = 0;
@@ -674,17 +355,17 @@ static void proxy_start(struct proxy *p, uint16_t target)
 	setsockopt(p->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (p->lfd < 0 || bind(p->lfd, (struct sockaddr *)&a, sizeof a) || listen(p->lfd, 8) ||
 	    pipe(p->pipe))
-		die("proxy: cannot listen", TB_EIO);
+		tb_bench_die("proxy: cannot listen", TB_EIO);
 	fcntl(p->pipe[0], F_SETFD, FD_CLOEXEC);
 	fcntl(p->pipe[1], F_SETFD, FD_CLOEXEC);
 	if (pthread_create(&p->th, NULL, proxy_main, p))
-		die("proxy: pthread_create", TB_ENOMEM);
+		tb_bench_die("proxy: pthread_create", TB_ENOMEM);
 }
 
 static void proxy_stop(struct proxy *p)
 {
 	if (write(p->pipe[1], "x", 1) != 1)
-		die("proxy: cannot stop", TB_EIO);
+		tb_bench_die("proxy: cannot stop", TB_EIO);
 	pthread_join(p->th, NULL);
 	close(p->lfd);
 	close(p->pipe[0]);
@@ -707,14 +388,6 @@ struct catchup_out {
 	double rec_bytes; /* mean record length */
 };
 
-static double cpu_self(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 /* CPU seconds of the last local_ingest. */
 static double local_ingest_cpu;
 
@@ -725,11 +398,11 @@ static double local_ingest(const struct recs *r, size_t group)
 	struct tb_store *s;
 	int err = tb_store_open(&s, dir, 0);
 	if (err)
-		die("tb_store_open (local ingest)", err);
+		tb_bench_die("tb_store_open (local ingest)", err);
 	tb_store_set_threads(s, 0);
-	double c0 = cpu_self();
+	double c0 = tb_bench_cpu_self();
 	double secs = append_groups_of(s, r->v, 0, r->n, group, "local ingest");
-	local_ingest_cpu = cpu_self() - c0;
+	local_ingest_cpu = tb_bench_cpu_self() - c0;
 	tb_store_free(s);
 	tb_test_rmrf(dir);
 	return secs;
@@ -747,37 +420,38 @@ static void catchup_once(struct tb_fed *f, size_t a, size_t b, uint64_t total,
 			 const uint8_t want[TB_HASHLEN], struct catchup_run *cr)
 {
 	tb_fed_link(f, b, a);
-	struct tb_store *bs = open_ledger(f->node[b].data, TB_STORE_RDONLY);
+	struct tb_store *bs = tb_bench_open_ledger(f->node[b].data, TB_STORE_RDONLY);
 	uint8_t got[TB_HASHLEN];
-	double cpu_a0 = proc_cpu(f->node[a].pid);
-	double t0 = now(), t_up = 0, t_first = 0, t_done = 0;
+	double cpu_a0 = tb_bench_proc_cpu(f->node[a].pid);
+	double t0 = tb_bench_now(), t_up = 0, t_first = 0, t_done = 0;
 	tb_fed_spawn(f, b, NULL);
 	uint64_t last_check = 0;
 	for (;;) {
-		double t = now();
-		uint64_t q = held_seq(bs, f->node[a].id, got);
+		double t = tb_bench_now();
+		uint64_t q = tb_bench_held_seq(bs, f->node[a].id, got);
 		if (q && !t_first)
 			t_first = t;
 		if (q >= total) {
 			if (memcmp(got, want, TB_HASHLEN))
-				die("the new node holds another head of A's log", TB_ECORRUPT);
+				tb_bench_die("the new node holds another head of A's log",
+					     TB_ECORRUPT);
 			t_done = t;
-			cr->cpu_b = proc_cpu(f->node[b].pid);
-			cr->cpu_a = proc_cpu(f->node[a].pid) - cpu_a0;
+			cr->cpu_b = tb_bench_proc_cpu(f->node[b].pid);
+			cr->cpu_a = tb_bench_proc_cpu(f->node[a].pid) - cpu_a0;
 			break;
 		}
 		if (!t_up) {
 			struct tb_status st;
 			if (tb_status_read(f->node[b].data, &st) == 0) {
 				if (st.pid == (uint32_t)f->node[b].pid)
-					t_up = now();
+					t_up = tb_bench_now();
 				tb_status_free(&st);
 			}
 		}
 		if ((uint64_t)((t - t0) * 10) != last_check) { /* every 100 ms */
 			last_check = (uint64_t)((t - t0) * 10);
-			check_alive(f, a);
-			check_alive(f, b);
+			tb_bench_check_alive(f, a);
+			tb_bench_check_alive(f, b);
 		}
 		if (t - t0 > CATCHUP_MS / 1000.0) {
 			fprintf(stderr, "bench_fed: node %zu holds %" PRIu64 " of %" PRIu64
@@ -785,7 +459,7 @@ static void catchup_once(struct tb_fed *f, size_t a, size_t b, uint64_t total,
 				b, q, total, CATCHUP_MS / 1000);
 			exit(1);
 		}
-		sleep_us(POLL_US);
+		tb_bench_sleep_us(POLL_US);
 	}
 	tb_store_free(bs);
 	tb_fed_wait_up(f, b);
@@ -799,7 +473,7 @@ static void catchup_once(struct tb_fed *f, size_t a, size_t b, uint64_t total,
 	snprintf(addr, sizeof addr, "127.0.0.1:%u", f->node[a].port);
 	struct peer_stat bp = status_peer(f->node[b].data, addr, NULL);
 	if (!bp.found || !bp.in)
-		die("the new node's status file has no bytes for A", TB_ENOTFOUND);
+		tb_bench_die("the new node's status file has no bytes for A", TB_ENOTFOUND);
 	cr->in = bp.in;
 	cr->out = bp.out;
 }
@@ -808,38 +482,35 @@ static void bench_catchup(size_t n, double ingest_arg, int runs, struct catchup_
 {
 	printf("\n== 1. catch-up: an empty node from node A holding %zu entries, %d run(s)\n",
 	       n, runs);
-	struct tb_fed *f = fed_new("fbench-catchup", 1 + (size_t)runs);
+	struct tb_fed *f = tb_bench_fed_new("fbench-catchup", 1 + (size_t)runs);
 	const size_t A = 0;
 
 	/* A's log, built through the library while A is not running. */
-	struct tb_store *s = open_ledger(f->node[A].data, 0);
+	struct tb_store *s = tb_bench_open_ledger(f->node[A].data, 0);
 	struct tb_keypair kp;
-	char keypath[TB_FED_PATH + 32];
-	snprintf(keypath, sizeof keypath, "%s/keys/node.key", f->node[A].data);
-	int err = tb_keyfile_read(keypath, &kp, TB_FED_PASS, strlen(TB_FED_PASS));
-	if (err)
-		die(keypath, err);
+	tb_bench_node_key(f->node[A].data, &kp);
 	struct tb_head h;
+	int err;
 	if ((err = tb_store_head(s, f->node[A].id, &h)))
-		die("tb_store_head (A)", err);
+		tb_bench_die("tb_store_head (A)", err);
 	struct tb_member m1, m2;
 	if ((err = tb_store_member_by_name(s, f->node[A].id, "m1", &m1)) ||
 	    (err = tb_store_member_by_name(s, f->node[A].id, "m2", &m2)))
-		die("member m1/m2 of A", err);
+		tb_bench_die("member m1/m2 of A", err);
 	struct recs r;
 	recs_init(&r, (size_t)h.seq + n);
 	for (uint64_t q = 1; q <= h.seq; q++) { /* genesis and joins, for the local ingest */
 		size_t len;
 		if ((err = tb_store_get_entry(s, f->node[A].id, q, r.buf + r.len, r.cap - r.len,
 					      &len)))
-			die("tb_store_get_entry (A)", err);
+			tb_bench_die("tb_store_get_entry (A)", err);
 		r.v[r.n++] = (struct tb_view){r.buf + r.len, len};
 		r.len += len;
 	}
 	size_t prefix = r.n;
-	double g0 = now();
+	double g0 = tb_bench_now();
 	gen_exchanges(&r, n, &kp, &h, m1.no, m2.no);
-	double gen_s = now() - g0;
+	double gen_s = tb_bench_now() - g0;
 	double fill_s = append_groups(s, r.v, prefix, r.n, "filling A");
 	uint64_t a_bytes = 0;
 	(void)!tb_store_size(s, &a_bytes);
@@ -854,9 +525,9 @@ static void bench_catchup(size_t n, double ingest_arg, int runs, struct catchup_
 
 	tb_fed_start(f, A);
 	uint8_t want[TB_HASHLEN];
-	struct tb_store *as = open_ledger(f->node[A].data, TB_STORE_RDONLY);
-	if (held_seq(as, f->node[A].id, want) != total)
-		die("A's head is not where it was written", TB_ECORRUPT);
+	struct tb_store *as = tb_bench_open_ledger(f->node[A].data, TB_STORE_RDONLY);
+	if (tb_bench_held_seq(as, f->node[A].id, want) != total)
+		tb_bench_die("A's head is not where it was written", TB_ECORRUPT);
 	tb_store_free(as);
 
 	/* Each run: the same records into a fresh local store (this moment's
@@ -865,7 +536,7 @@ static void bench_catchup(size_t n, double ingest_arg, int runs, struct catchup_
 	struct catchup_run best = {0}, cr;
 	double worst = 0;
 	for (int k = 0; k < runs; k++) {
-		double l = load_avg();
+		double l = tb_bench_load_avg();
 		double ing_s = local_ingest(&r, GROUP), ing_cpu = local_ingest_cpu;
 		ing_best = ing_best == 0 || ing_s < ing_best ? ing_s : ing_best;
 		ing_worst = ing_s > ing_worst ? ing_s : ing_worst;
@@ -900,9 +571,9 @@ static void bench_catchup(size_t n, double ingest_arg, int runs, struct catchup_
 	printf("catch-up: best %.2f s of %.2f..%.2f: %.0f entries/s from the node's start "
 	       "(%.0f/s over the transfer alone)\n",
 	       best.secs, best.secs, worst, rate, (double)total / best.xfer);
-	long a_rss, a_anon, b_rss, b_anon;
-	proc_rss(f->node[A].pid, &a_rss, &a_anon);
-	proc_rss(f->node[1].pid, &b_rss, &b_anon);
+	struct tb_procmem am, bm;
+	tb_procmem_read(f->node[A].pid, false, &am);
+	tb_procmem_read(f->node[1].pid, false, &bm);
 	struct peer_stat ap = status_peer(f->node[A].data, NULL, f->node[1].id);
 	double wire = (double)best.in / (double)total;
 	printf("wire: the new node received %" PRIu64 " bytes and sent %" PRIu64 ": %.1f bytes "
@@ -911,27 +582,31 @@ static void bench_catchup(size_t n, double ingest_arg, int runs, struct catchup_
 	       best.in, best.out, wire, co->rec_bytes, wire - co->rec_bytes, ap.out);
 	printf("daemons after the catch-up: A rss %.1f MiB (anon %.1f), B rss %.1f MiB "
 	       "(anon %.1f)\n",
-	       a_rss / 1024.0, a_anon / 1024.0, b_rss / 1024.0, b_anon / 1024.0);
+	       am.rss / 1024.0, am.anon / 1024.0, bm.rss / 1024.0, bm.anon / 1024.0);
 
-	double ratio = rounded(rate / ingest_rate, 2);
+	double ratio = tb_bench_rounded(rate / ingest_rate, 2);
 	printf("catch-up / local ingest: %.2f (target %.2f) %s\n", ratio, TARGET_CATCHUP_RATIO,
 	       ratio >= TARGET_CATCHUP_RATIO ? "MET" : "NOT MET");
-	figure("catchup_entries", (double)total, "entries", 0, NULL, 0);
-	figure("catchup_rate", rate, "entries/s", 0, NULL, 0);
-	figure("catchup_rate_transfer_only", (double)total / best.xfer, "entries/s", 0, NULL, 0);
-	figure("catchup_local_ingest_rate", ingest_rate, "entries/s", 0, NULL, 0);
-	figure("catchup_local_ingest_rate_frame_groups", frame_rate, "entries/s", 0, NULL, 0);
-	figure("catchup_ratio_local_ingest", ratio, "x_ingest", 2, ">=", TARGET_CATCHUP_RATIO);
+	tb_bench_figure("catchup_entries", (double)total, "entries", 0, NULL, 0);
+	tb_bench_figure("catchup_rate", rate, "entries/s", 0, NULL, 0);
+	tb_bench_figure("catchup_rate_transfer_only", (double)total / best.xfer, "entries/s", 0,
+			NULL, 0);
+	tb_bench_figure("catchup_local_ingest_rate", ingest_rate, "entries/s", 0, NULL, 0);
+	tb_bench_figure("catchup_local_ingest_rate_frame_groups", frame_rate, "entries/s", 0, NULL,
+			0);
+	tb_bench_figure("catchup_ratio_local_ingest", ratio, "x_ingest", 2, ">=",
+			TARGET_CATCHUP_RATIO);
 	if (ingest_arg > 0) {
 		double r2 = rate / ingest_arg;
 		printf("catch-up / bench_ingest's all-core attested figure (%.0f/s): %.2f\n",
 		       ingest_arg, r2);
-		figure("catchup_ratio_bench_ingest", r2, "x_ingest", 2, ">=",
-		       TARGET_CATCHUP_RATIO);
+		tb_bench_figure("catchup_ratio_bench_ingest", r2, "x_ingest", 2, ">=",
+				TARGET_CATCHUP_RATIO);
 	}
-	figure("catchup_wire_bytes_per_entry", wire, "bytes", 1, NULL, 0);
-	figure("catchup_wire_overhead_per_entry", wire - co->rec_bytes, "bytes", 1, NULL, 0);
-	figure("tallyd_rss_after_catchup_A", a_rss / 1024.0, "MiB", 1, NULL, 0);
+	tb_bench_figure("catchup_wire_bytes_per_entry", wire, "bytes", 1, NULL, 0);
+	tb_bench_figure("catchup_wire_overhead_per_entry", wire - co->rec_bytes, "bytes", 1, NULL,
+			0);
+	tb_bench_figure("tallyd_rss_after_catchup_A", am.rss / 1024.0, "MiB", 1, NULL, 0);
 	co->f = f;
 }
 
@@ -962,13 +637,13 @@ static void bench_insync(struct catchup_out *co)
 	/* B dials A through the proxy now. */
 	struct proxy *px = calloc(1, sizeof *px);
 	if (!px)
-		die("calloc", TB_ENOMEM);
+		tb_bench_die("calloc", TB_ENOMEM);
 	f->node[B].dials[A] = false;
 	proxy_start(px, f->node[A].port);
 	char paddr[64];
 	snprintf(paddr, sizeof paddr, "127.0.0.1:%u", px->port);
 	const char *extra[] = {"--peer", paddr, NULL};
-	double t0 = now();
+	double t0 = tb_bench_now();
 	px->t0 = t0;
 	tb_fed_spawn(f, B, extra);
 	struct peer_stat s1;
@@ -976,17 +651,17 @@ static void bench_insync(struct catchup_out *co)
 		s1 = status_peer(f->node[B].data, paddr, NULL);
 		if (s1.synced)
 			break;
-		check_alive(f, A);
-		check_alive(f, B);
-		if (now() - t0 > 30)
-			die("B did not sync with A again within 30 s", 0);
-		sleep_us(5000);
+		tb_bench_check_alive(f, A);
+		tb_bench_check_alive(f, B);
+		if (tb_bench_now() - t0 > 30)
+			tb_bench_die("B did not sync with A again within 30 s", 0);
+		tb_bench_sleep_us(5000);
 	}
-	double t_status = now() - t0;
+	double t_status = tb_bench_now() - t0;
 	tb_fed_wait_up(f, B);
 	/* Let B's own start-up checkpoint (1 s after start) go out. */
-	while (now() - t0 < 2.5)
-		sleep_us(10000);
+	while (tb_bench_now() - t0 < 2.5)
+		tb_bench_sleep_us(10000);
 	uint64_t c0[2];
 	proxy_snapshot(px, c0);
 
@@ -1024,39 +699,41 @@ static void bench_insync(struct catchup_out *co)
 	       "when it first showed A synced (%.2f s after start): in %" PRIu64 " + out %" PRIu64
 	       " = %" PRIu64 " bytes\n",
 	       round, c0[0], c0[1], t_status, s1.in, s1.out, s1.in + s1.out);
-	figure("insync_reconnect_bytes_status", (double)(s1.in + s1.out), "bytes", 0, NULL, 0);
-	figure("insync_reconnect_bytes_proxy", (double)round, "bytes", 0, NULL, 0);
-	figure("insync_reconnect_handshake_hello", (double)(hs + hello), "bytes", 0, NULL, 0);
-	figure("insync_reconnect_beyond_hello", (double)(round - hs - hello), "bytes", 0, NULL,
-	       0);
+	tb_bench_figure("insync_reconnect_bytes_status", (double)(s1.in + s1.out), "bytes", 0, NULL,
+			0);
+	tb_bench_figure("insync_reconnect_bytes_proxy", (double)round, "bytes", 0, NULL, 0);
+	tb_bench_figure("insync_reconnect_handshake_hello", (double)(hs + hello), "bytes", 0, NULL,
+			0);
+	tb_bench_figure("insync_reconnect_beyond_hello", (double)(round - hs - hello), "bytes", 0,
+			NULL, 0);
 
 	/* One exchange at A: what its push costs. */
 	struct peer_stat sb = status_peer(f->node[B].data, paddr, NULL);
-	struct tb_store *bs = open_ledger(f->node[B].data, TB_STORE_RDONLY);
-	uint64_t a0 = held_seq(bs, f->node[A].id, NULL);
-	double r0 = now();
+	struct tb_store *bs = tb_bench_open_ledger(f->node[B].data, TB_STORE_RDONLY);
+	uint64_t a0 = tb_bench_held_seq(bs, f->node[A].id, NULL);
+	double r0 = tb_bench_now();
 	tb_fed_record(f, A);
-	double r1 = now();
+	double r1 = tb_bench_now();
 	double t_held = 0;
 	for (;;) {
-		if (held_seq(bs, f->node[A].id, NULL) > a0) {
-			t_held = now();
+		if (tb_bench_held_seq(bs, f->node[A].id, NULL) > a0) {
+			t_held = tb_bench_now();
 			break;
 		}
-		check_alive(f, A);
-		check_alive(f, B);
-		if (now() - r1 > 30)
-			die("B did not receive A's new exchange within 30 s", 0);
-		sleep_us(POLL_US);
+		tb_bench_check_alive(f, A);
+		tb_bench_check_alive(f, B);
+		if (tb_bench_now() - r1 > 30)
+			tb_bench_die("B did not receive A's new exchange within 30 s", 0);
+		tb_bench_sleep_us(POLL_US);
 	}
 	tb_store_free(bs);
-	struct tb_store *as = open_ledger(f->node[A].data, TB_STORE_RDONLY);
+	struct tb_store *as = tb_bench_open_ledger(f->node[A].data, TB_STORE_RDONLY);
 	uint8_t rec[TB_ENTRY_MAX];
 	size_t rlen = 0;
 	int err = tb_store_get_entry(as, f->node[A].id, a0 + 1, rec, sizeof rec, &rlen);
 	tb_store_free(as);
 	if (err)
-		die("reading A's new entry", err);
+		tb_bench_die("reading A's new entry", err);
 	tb_fed_sleep_ms(300);
 	uint64_t c1[2];
 	proxy_snapshot(px, c1);
@@ -1064,26 +741,26 @@ static void bench_insync(struct catchup_out *co)
 	printf("push: the record command took %.0f ms; B held the entry %.0f ms after it "
 	       "returned\n",
 	       (r1 - r0) * 1000, (t_held - r1) * 1000);
-	print_frames(px, r0 - t0, now() - t0);
+	print_frames(px, r0 - t0, tb_bench_now() - t0);
 	printf("  %" PRIu64 " bytes (A->B %" PRIu64 ", B->A %" PRIu64 ") for a %zu-byte record: "
 	       "%" PRId64 " bytes beyond it\n",
 	       push, c1[1] - c0[1], c1[0] - c0[0], rlen, (int64_t)push - (int64_t)rlen);
 	/* The status file: rewritten a second after B's heads moved. */
 	struct peer_stat sa;
-	double w0 = now();
+	double w0 = tb_bench_now();
 	do {
 		tb_fed_sleep_ms(50);
 		sa = status_peer(f->node[B].data, paddr, NULL);
-	} while (sa.mtime_ns == sb.mtime_ns && now() - w0 < 5);
+	} while (sa.mtime_ns == sb.mtime_ns && tb_bench_now() - w0 < 5);
 	printf("  B's status file: %" PRIu64 " bytes between its last write before the record "
 	       "and the next one\n",
 	       (sa.in + sa.out) - (sb.in + sb.out));
-	figure("insync_push_bytes", (double)push, "bytes", 0, NULL, 0);
-	figure("insync_push_overhead", (double)((int64_t)push - (int64_t)rlen), "bytes", 0,
-	       "<=", TARGET_PUSH_OVERHEAD);
-	figure("insync_push_latency_1hop", (t_held - r1) * 1000, "ms", 0, NULL, 0);
+	tb_bench_figure("insync_push_bytes", (double)push, "bytes", 0, NULL, 0);
+	tb_bench_figure("insync_push_overhead", (double)((int64_t)push - (int64_t)rlen), "bytes", 0,
+			"<=", TARGET_PUSH_OVERHEAD);
+	tb_bench_figure("insync_push_latency_1hop", (t_held - r1) * 1000, "ms", 0, NULL, 0);
 
-	fed_free(f);
+	tb_bench_fed_free(f);
 	co->f = NULL;
 	proxy_stop(px);
 	free(px);
@@ -1114,51 +791,35 @@ static void bfs(const struct tb_fed *f, size_t src, int dist[])
 static void bench_propagation(void)
 {
 	printf("\n== 3. propagation: one exchange to all of %d nodes\n", PROP_NODES);
-	const char *env = getenv("BENCH_SEED");
-	uint64_t seed = env && *env ? strtoull(env, NULL, 10)
-				    : (uint64_t)time(NULL) ^ (uint64_t)getpid() << 16;
+	uint64_t seed = tb_bench_seed();
 	rng_state = seed ? seed : 1;
 	setenv("TB_FED_LOG_LEVEL", "warn", 1);
-	double c0 = now();
-	struct tb_fed *f = fed_new("fbench-prop", PROP_NODES);
+	double c0 = tb_bench_now();
+	struct tb_fed *f = tb_bench_fed_new("fbench-prop", PROP_NODES);
 	printf("created %d nodes in %.1f s; topology seed %" PRIu64 " (BENCH_SEED to repeat)\n",
-	       PROP_NODES, now() - c0, seed);
-	for (size_t i = 1; i < f->n; i++) {
-		size_t a = (size_t)(rng_next() % i), b = (size_t)(rng_next() % i);
-		tb_fed_link(f, i, a);
-		if (i > 1) {
-			while (b == a)
-				b = (size_t)(rng_next() % i);
-			tb_fed_link(f, i, b);
-		}
-	}
-	/* Started four at a time: each unlocks its key with Argon2id. */
-	double s0 = now();
-	for (size_t i = 0; i < f->n; i += 4) {
-		for (size_t j = i; j < i + 4 && j < f->n; j++)
-			tb_fed_spawn(f, j, NULL);
-		for (size_t j = i; j < i + 4 && j < f->n; j++)
-			tb_fed_wait_up(f, j);
-	}
+	       PROP_NODES, tb_bench_now() - c0, seed);
+	tb_bench_link_random(f, &rng_state);
+	double s0 = tb_bench_now();
+	tb_bench_start_all(f);
 	tb_fed_wait_converged(f, NULL, 0, 180000);
-	printf("started and in sync in %.1f s\n", now() - s0);
+	printf("started and in sync in %.1f s\n", tb_bench_now() - s0);
 
 	/* Idle cost of the 32 daemons, in sync. */
 	tb_fed_sleep_ms(1000);
 	double cpu0 = 0, cpu1 = 0;
 	for (size_t i = 0; i < f->n; i++)
-		cpu0 += proc_cpu(f->node[i].pid);
-	double i0 = now();
+		cpu0 += tb_bench_proc_cpu(f->node[i].pid);
+	double i0 = tb_bench_now();
 	tb_fed_sleep_ms(3000);
 	for (size_t i = 0; i < f->n; i++)
-		cpu1 += proc_cpu(f->node[i].pid);
-	double idle_pct = (cpu1 - cpu0) / (now() - i0) * 100;
+		cpu1 += tb_bench_proc_cpu(f->node[i].pid);
+	double idle_pct = (cpu1 - cpu0) / (tb_bench_now() - i0) * 100;
 	long rss_sum = 0, rss_max = 0;
 	for (size_t i = 0; i < f->n; i++) {
-		long rss, anon;
-		proc_rss(f->node[i].pid, &rss, &anon);
-		rss_sum += rss;
-		rss_max = rss > rss_max ? rss : rss_max;
+		struct tb_procmem m;
+		tb_procmem_read(f->node[i].pid, false, &m);
+		rss_sum += m.rss;
+		rss_max = m.rss > rss_max ? m.rss : rss_max;
 	}
 	printf("idle: %d daemons used %.2f%% of one core over 3 s; rss %.1f MiB in all, "
 	       "%.1f MiB the largest\n",
@@ -1166,24 +827,25 @@ static void bench_propagation(void)
 
 	struct tb_store *st[TB_FED_MAX_NODES];
 	for (size_t i = 0; i < f->n; i++)
-		st[i] = open_ledger(f->node[i].data, TB_STORE_RDONLY);
+		st[i] = tb_bench_open_ledger(f->node[i].data, TB_STORE_RDONLY);
 	double lat[PROP_TRIALS], lat_cli[PROP_TRIALS];
-	printf("load average: %.2f\n", load_avg());
+	printf("load average: %.2f\n", tb_bench_load_avg());
 	for (int trial = 0; trial < PROP_TRIALS; trial++) {
-		size_t o = (size_t)(rng_next() % f->n);
+		size_t o = (size_t)(tb_bench_xorshift(&rng_state) % f->n);
 		int dist[TB_FED_MAX_NODES];
 		bfs(f, o, dist);
-		uint64_t target = held_seq(st[o], f->node[o].id, NULL) + 1;
+		uint64_t target = tb_bench_held_seq(st[o], f->node[o].id, NULL) + 1;
 		double arrive[TB_FED_MAX_NODES] = {0};
 		size_t left = f->n;
-		double r0 = now();
+		double r0 = tb_bench_now();
 		tb_fed_record(f, o);
-		double r1 = now();
+		double r1 = tb_bench_now();
 		uint64_t checks = 0;
 		while (left) {
-			double t = now();
+			double t = tb_bench_now();
 			for (size_t i = 0; i < f->n; i++) {
-				if (arrive[i] == 0 && held_seq(st[i], f->node[o].id, NULL) >= target) {
+				if (arrive[i] == 0 &&
+				    tb_bench_held_seq(st[i], f->node[o].id, NULL) >= target) {
 					arrive[i] = t;
 					left--;
 				}
@@ -1192,13 +854,13 @@ static void bench_propagation(void)
 				break;
 			if (++checks % 50 == 0)
 				for (size_t i = 0; i < f->n; i++)
-					check_alive(f, i);
+					tb_bench_check_alive(f, i);
 			if (t - r1 > PROP_MS / 1000.0) {
 				fprintf(stderr, "bench_fed: %zu nodes lack the exchange after %d s\n",
 					left, PROP_MS / 1000);
 				exit(1);
 			}
-			sleep_us(POLL_US);
+			tb_bench_sleep_us(POLL_US);
 		}
 		double last = 0;
 		int maxd = 0;
@@ -1224,62 +886,41 @@ static void bench_propagation(void)
 	}
 	for (size_t i = 0; i < f->n; i++)
 		tb_store_free(st[i]);
-	qsort(lat, PROP_TRIALS, sizeof *lat, cmp_double);
-	qsort(lat_cli, PROP_TRIALS, sizeof *lat_cli, cmp_double);
+	qsort(lat, PROP_TRIALS, sizeof *lat, tb_bench_cmp_double);
+	qsort(lat_cli, PROP_TRIALS, sizeof *lat_cli, tb_bench_cmp_double);
 	printf("propagation to %d nodes: median %.0f ms, max %.0f ms after the command returned "
 	       "(from its start: median %.0f, max %.0f)\n",
 	       PROP_NODES, lat[PROP_TRIALS / 2], lat[PROP_TRIALS - 1], lat_cli[PROP_TRIALS / 2],
 	       lat_cli[PROP_TRIALS - 1]);
-	figure("prop32_median_ms", lat[PROP_TRIALS / 2], "ms", 0, "<=", TARGET_PROP_MS);
-	figure("prop32_max_ms", lat[PROP_TRIALS - 1], "ms", 0, "<=", TARGET_PROP_MS);
-	figure("prop32_from_cli_start_median_ms", lat_cli[PROP_TRIALS / 2], "ms", 0, NULL, 0);
-	figure("idle32_cpu_pct", idle_pct, "%core", 2, NULL, 0);
-	figure("idle32_rss_max", rss_max / 1024.0, "MiB", 1, NULL, 0);
-	fed_free(f);
-}
-
-static unsigned long long parse_arg(const char *arg, unsigned long long min,
-				     unsigned long long max)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(arg, &end, 10);
-	if (errno || *end || end == arg || v < min || v > max) {
-		fprintf(stderr, "usage: bench_fed [entries (20..100000000) [ingest_rate (0: none) "
-				"[runs (1..5)]]]\n");
-		exit(2);
-	}
-	return v;
+	tb_bench_figure("prop32_median_ms", lat[PROP_TRIALS / 2], "ms", 0, "<=", TARGET_PROP_MS);
+	tb_bench_figure("prop32_max_ms", lat[PROP_TRIALS - 1], "ms", 0, "<=", TARGET_PROP_MS);
+	tb_bench_figure("prop32_from_cli_start_median_ms", lat_cli[PROP_TRIALS / 2], "ms", 0, NULL,
+			0);
+	tb_bench_figure("idle32_cpu_pct", idle_pct, "%core", 2, NULL, 0);
+	tb_bench_figure("idle32_rss_max", rss_max / 1024.0, "MiB", 1, NULL, 0);
+	tb_bench_fed_free(f);
 }
 
 int main(int argc, char **argv)
 {
-	size_t n = argc > 1 ? (size_t)parse_arg(argv[1], 20, 100000000ull) : DEFAULT_ENTRIES;
-	double ingest_arg = argc > 2 ? (double)parse_arg(argv[2], 0, 1000000000ull) : 0;
-	int runs = argc > 3 ? (int)parse_arg(argv[3], 1, 5) : DEFAULT_RUNS;
+	tb_bench_init("bench_fed",
+		      "[entries (20..100000000) [ingest_rate (0: none) [runs (1..5)]]]");
+	size_t n = argc > 1 ? (size_t)tb_bench_arg(argv[1], 20, 100000000ull) : DEFAULT_ENTRIES;
+	double ingest_arg = argc > 2 ? (double)tb_bench_arg(argv[2], 0, 1000000000ull) : 0;
+	int runs = argc > 3 ? (int)tb_bench_arg(argv[3], 1, 5) : DEFAULT_RUNS;
 	if (argc > 4)
-		parse_arg("x", 1, 0); /* prints the usage */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	int err = tb_crypto_init();
-	if (err)
-		die("tb_crypto_init", err);
-	find_binaries();
-	keep_trees = getenv("TB_KEEP") != NULL;
-	atexit(on_exit_cleanup);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGPIPE, SIG_IGN);
+		tb_bench_usage();
+	tb_bench_setup(TB_BENCH_DAEMONS);
 
 	printf("bench_fed: %zu entries for the catch-up, %d nodes for propagation; %u cores, "
 	       "load average %.2f\ntally %s\ntallyd %s\n",
-	       n, PROP_NODES, tb_cpu_count(), load_avg(), getenv("TALLY_BIN"),
+	       n, PROP_NODES, tb_cpu_count(), tb_bench_load_avg(), getenv("TALLY_BIN"),
 	       getenv("TALLYD_BIN"));
 	struct catchup_out co = {0};
 	bench_catchup(n, ingest_arg, runs, &co);
 	bench_insync(&co);
 	bench_propagation();
-	printf("\nload average at the end: %.2f\n", load_avg());
-	print_figures();
+	printf("\nload average at the end: %.2f\n", tb_bench_load_avg());
+	tb_bench_print_figures(12);
 	return 0;
 }

@@ -25,10 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/vfs.h>
-#include <time.h>
 
+#include "benchutil.h"
 #include "tb_store.h"
 #include "testutil.h"
 
@@ -70,42 +69,6 @@ static const char *const categories[] = {
 	"gardening", "childcare", "repairs", "transport", "tutoring", "cooking",
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_now(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "bench_ingest: %s: %s (%d)\n", what,
-		err ? tb_strerror(err) : "failed", err);
-	exit(1);
-}
-
-/* Load average over the last minute: other work on the machine skews every
- * figure here, the all-cores ones most. -1 if unknown. */
-static double load_avg(void)
-{
-	double l = -1;
-	FILE *f = fopen("/proc/loadavg", "r");
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
-
 static const char *tmp_base(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -117,7 +80,7 @@ static char *make_tmpdir(const char *tag)
 {
 	char *path = malloc(4096);
 	if (!path)
-		die("malloc", TB_ENOMEM);
+		tb_bench_die("malloc", TB_ENOMEM);
 	snprintf(path, 4096, "%s/tally-bench-%s-XXXXXX", tmp_base(), tag);
 	if (!mkdtemp(path)) {
 		fprintf(stderr, "bench_ingest: mkdtemp %s: %s\n", path,
@@ -168,7 +131,7 @@ static void vsample_init(struct vsample *v)
 	tb_sign(v->sig, &v->kp, TB_CTX_ENTRY, v->msg, sizeof v->msg);
 	v->jobs = calloc(VERIFY_COUNT, sizeof *v->jobs);
 	if (!v->jobs)
-		die("calloc", TB_ENOMEM);
+		tb_bench_die("calloc", TB_ENOMEM);
 	for (size_t i = 0; i < VERIFY_COUNT; i++) {
 		v->jobs[i].sig = v->sig;
 		v->jobs[i].pk = v->kp.pk.b;
@@ -178,7 +141,7 @@ static void vsample_init(struct vsample *v)
 	}
 	for (int i = 0; i < VERIFY_COUNT / 20; i++) /* warm up */
 		if (tb_verify(v->sig, v->kp.pk.b, TB_CTX_ENTRY, v->msg, sizeof v->msg))
-			die("tb_verify (warm-up)", TB_EBADSIG);
+			tb_bench_die("tb_verify (warm-up)", TB_EBADSIG);
 }
 
 static void vsample_deinit(struct vsample *v)
@@ -195,12 +158,12 @@ static double verify_one_core(const struct vsample *v, int rounds)
 {
 	double best = 0;
 	for (int round = 0; round < rounds; round++) {
-		double t0 = now();
+		double t0 = tb_bench_now();
 		for (int i = 0; i < VERIFY_COUNT; i++)
 			if (tb_verify(v->sig, v->kp.pk.b, TB_CTX_ENTRY, v->msg,
 				      sizeof v->msg))
-				die("tb_verify", TB_EBADSIG);
-		double rate = VERIFY_COUNT / (now() - t0);
+				tb_bench_die("tb_verify", TB_EBADSIG);
+		double rate = VERIFY_COUNT / (tb_bench_now() - t0);
 		if (rate > best)
 			best = rate;
 	}
@@ -213,15 +176,15 @@ static double verify_all_cores(struct vsample *v, int rounds)
 {
 	double best = 0;
 	for (int round = 0; round < rounds; round++) {
-		double t0 = now();
+		double t0 = tb_bench_now();
 		for (size_t off = 0; off < VERIFY_COUNT; off += GROUP) {
 			size_t k = VERIFY_COUNT - off < GROUP ? VERIFY_COUNT - off
 							      : GROUP;
 			int err = tb_verify_batch(v->jobs + off, k, 0);
 			if (err)
-				die("tb_verify_batch", err);
+				tb_bench_die("tb_verify_batch", err);
 		}
-		double rate = VERIFY_COUNT / (now() - t0);
+		double rate = VERIFY_COUNT / (tb_bench_now() - t0);
 		if (rate > best)
 			best = rate;
 	}
@@ -237,7 +200,7 @@ static void corpus_add(struct corpus *c, struct tb_entry *e,
 	uint8_t *out = c->buf + c->len;
 	int err = tb_entry_seal(out, c->cap - c->len, &len, e, kp);
 	if (err)
-		die("tb_entry_seal", err);
+		tb_bench_die("tb_entry_seal", err);
 	c->recs[c->n].p = out;
 	c->recs[c->n].len = len;
 	c->n++;
@@ -290,7 +253,7 @@ static void gen_log(struct corpus *c, size_t n, uint32_t members,
 	c->buf = malloc(c->cap);
 	c->recs = calloc(n, sizeof *c->recs);
 	if (!c->buf || !c->recs)
-		die("malloc", TB_ENOMEM);
+		tb_bench_die("malloc", TB_ENOMEM);
 	c->len = c->n = 0;
 	c->sigs = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -330,7 +293,7 @@ static void gen_log(struct corpus *c, size_t n, uint32_t members,
 				int err = tb_terms_encode(terms, sizeof terms, &tlen,
 							  &tb_def_exchange_terms, &t);
 				if (err)
-					die("tb_terms_encode", err);
+					tb_bench_die("tb_terms_encode", err);
 				tb_sign(psig, &mk[x->provider - 1], TB_CTX_EXCHANGE,
 					terms, tlen);
 				tb_sign(rsig, &mk[x->receiver - 1], TB_CTX_EXCHANGE,
@@ -364,10 +327,10 @@ static void ingest(const struct corpus *c, unsigned threads,
 	struct tb_store *s;
 	int err = tb_store_open(&s, dir, 0);
 	if (err)
-		die("tb_store_open", err);
+		tb_bench_die("tb_store_open", err);
 	tb_store_set_threads(s, threads);
 
-	double c0 = cpu_now(), t0 = now();
+	double c0 = tb_bench_cpu_self(), t0 = tb_bench_now();
 	for (size_t off = 0; off < c->n; off += GROUP) {
 		size_t k = c->n - off < GROUP ? c->n - off : GROUP, acc = 0;
 		struct tb_reject rej;
@@ -381,7 +344,7 @@ static void ingest(const struct corpus *c, unsigned threads,
 			exit(1);
 		}
 	}
-	double secs = now() - t0, cpu = cpu_now() - c0;
+	double secs = tb_bench_now() - t0, cpu = tb_bench_cpu_self() - c0;
 	if (r->secs == 0 || secs < r->secs) {
 		r->secs = secs;
 		r->cpu_secs = cpu;
@@ -390,10 +353,10 @@ static void ingest(const struct corpus *c, unsigned threads,
 		r->worst = secs;
 
 	if ((err = tb_store_size(s, &r->bytes)))
-		die("tb_store_size", err);
+		tb_bench_die("tb_store_size", err);
 	struct tb_head h;
 	if ((err = tb_store_head(s, log_id, &h)))
-		die("tb_store_head", err);
+		tb_bench_die("tb_store_head", err);
 	if (h.seq != c->n) {
 		fprintf(stderr, "bench_ingest: %s: head is %" PRIu64 ", not %zu\n",
 			c->name, h.seq, c->n);
@@ -492,36 +455,20 @@ static void print_figures(void)
 	}
 }
 
-static unsigned long long parse_arg(const char *arg, unsigned long long min,
-				     unsigned long long max)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(arg, &end, 10);
-	if (errno || *end || end == arg || v < min || v > max) {
-		fprintf(stderr, "usage: bench_ingest [entries (20..100000000) "
-				"[runs (1..20)]]\n");
-		exit(2);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
-	size_t n = argc > 1 ? (size_t)parse_arg(argv[1], 20, 100000000ull)
+	tb_bench_init("bench_ingest", "[entries (20..100000000) [runs (1..20)]]");
+	size_t n = argc > 1 ? (size_t)tb_bench_arg(argv[1], 20, 100000000ull)
 			    : DEFAULT_ENTRIES;
-	int runs = argc > 2 ? (int)parse_arg(argv[2], 1, 20) : DEFAULT_RUNS;
-	int err = tb_crypto_init();
-	if (err)
-		die("tb_crypto_init", err);
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	int runs = argc > 2 ? (int)tb_bench_arg(argv[2], 1, 20) : DEFAULT_RUNS;
+	tb_bench_setup(0);
 
 	uint32_t members = n >= 10 * MEMBERS_MAX ? MEMBERS_MAX : (uint32_t)(n / 10);
 	printf("bench_ingest: %zu entries (%u members), groups of %d, sync on, "
 	       "best of %d runs, machine: %u cores, store under %s (%s)\n",
 	       n, members, GROUP, runs, tb_cpu_count(), tmp_base(),
 	       fs_name(tmp_base()));
-	double load = load_avg();
+	double load = tb_bench_load_avg();
 	if (load >= 0.5)
 		printf("warning: load average %.2f before the run: other work "
 		       "skews these figures\n", load);
@@ -533,7 +480,7 @@ int main(int argc, char **argv)
 
 	struct tb_keypair community, *mk = calloc(members, sizeof *mk);
 	if (!mk)
-		die("calloc", TB_ENOMEM);
+		tb_bench_die("calloc", TB_ENOMEM);
 	tb_test_keypair(&community, 0);
 	for (uint32_t i = 0; i < members; i++)
 		tb_test_keypair(&mk[i], 1 + i);
@@ -547,10 +494,10 @@ int main(int argc, char **argv)
 	memset(all, 0, sizeof all);
 	for (int v = 0; v < 2; v++) {
 		struct corpus *c = &variants[v];
-		double g0 = now();
+		double g0 = tb_bench_now();
 		gen_log(c, n, members, v == 1, &community, mk);
 		printf("%-14s: generated in %.1f s (not timed)\n", c->name,
-		       now() - g0);
+		       tb_bench_now() - g0);
 		/* The verify rates are sampled again before each run: the
 		 * ceiling is the best the machine gave during the whole run. */
 		for (int r = 0; r < runs; r++) {

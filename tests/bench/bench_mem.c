@@ -32,17 +32,14 @@
  * BENCH_MEM_SMAPS=PREFIX keeps both daemons' /proc/PID/smaps at their peak
  * RssAnon of the catch-up in PREFIX-src.txt and PREFIX-dst.txt.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "benchutil.h"
 #include "fed.h"
 #include "procmem.h"
 #include "tb_store.h"
@@ -61,188 +58,20 @@
 
 #define TARGET_ANON_MIB 32.0
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_us(unsigned us)
-{
-	struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "bench_mem: %s: %s (%d)\n", what, err ? tb_strerror(err) : "failed", err);
-	exit(1);
-}
-
-static double load_avg(void)
-{
-	double l = -1;
-	FILE *f = fopen("/proc/loadavg", "r");
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
+/* A and B (tb_bench_fed_new: the daemons die with this process). */
+static struct tb_fed *fed;
 
 static double mib(long kib)
 {
 	return (double)kib / 1024.0;
 }
 
-/* ---- figures ---- */
-
-struct figure {
-	char name[64];
-	double value;
-	const char *unit;
-	int prec;
-	const char *op; /* ">=", "<=" or NULL */
-	double target;
-};
-
-#define FIGURES_MAX 24
-static struct figure figures[FIGURES_MAX];
-static size_t nfigures;
-
-static void figure(const char *name, double value, const char *unit, int prec,
-		   const char *op, double target)
-{
-	TB_ASSERT(nfigures < FIGURES_MAX);
-	char b[64];
-	snprintf(b, sizeof b, "%.*f", prec, value);
-	struct figure *f = &figures[nfigures++];
-	snprintf(f->name, sizeof f->name, "%s", name);
-	f->value = strtod(b, NULL);
-	f->unit = unit;
-	f->prec = prec;
-	f->op = op;
-	f->target = target;
-}
-
-static void print_figures(void)
-{
-	printf("\n%-36s %14s  %-12s %-8s %s\n", "figure", "measured", "unit", "target", "");
-	for (size_t i = 0; i < nfigures; i++) {
-		const struct figure *f = &figures[i];
-		char t[32] = "-";
-		const char *m = "";
-		if (f->op) {
-			snprintf(t, sizeof t, "%s%g", f->op, f->target);
-			bool ok = f->op[0] == '>' ? f->value >= f->target : f->value <= f->target;
-			m = ok ? "MET" : "NOT MET";
-		}
-		printf("%-36s %14.*f  %-12s %-8s %s\n", f->name, f->prec, f->value, f->unit, t, m);
-	}
-	for (size_t i = 0; i < nfigures; i++) {
-		const struct figure *f = &figures[i];
-		char t[32] = "-";
-		if (f->op)
-			snprintf(t, sizeof t, "%s%g", f->op, f->target);
-		printf("FIGURE %s %.*f %s %s\n", f->name, f->prec, f->value, f->unit, t);
-	}
-}
-
-/* ---- every daemon dies with us ---- */
-
-static struct tb_fed *fed;
-static bool keep_trees;
-
-static void on_exit_cleanup(void)
-{
-	tb_fed_free(fed);
-	fed = NULL;
-}
-
-static void on_signal(int sig)
-{
-	for (size_t j = 0; fed && j < fed->n; j++)
-		if (fed->node[j].pid > 0)
-			kill(fed->node[j].pid, SIGKILL);
-	for (size_t j = 0; fed && j < fed->n; j++)
-		if (fed->node[j].pid > 0)
-			while (waitpid(fed->node[j].pid, NULL, 0) < 0 && errno == EINTR)
-				;
-	if (!keep_trees && fed && fed->root) {
-		pid_t pid = fork();
-		if (pid == 0) {
-			execl("/bin/rm", "rm", "-rf", fed->root, (char *)NULL);
-			_exit(127);
-		}
-		if (pid > 0)
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
-	}
-	_exit(128 + sig);
-}
-
-static void find_binaries(void)
-{
-	char self[4096], path[4200];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0)
-		die("readlink /proc/self/exe", TB_EIO);
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	static const char *const vars[2] = {"TALLY_BIN", "TALLYD_BIN"};
-	static const char *const names[2] = {"tally", "tallyd"};
-	for (int i = 0; i < 2; i++) {
-		const char *v = getenv(vars[i]);
-		if (!v || !*v) {
-			snprintf(path, sizeof path, "%s/../node/%s", self, names[i]);
-			setenv(vars[i], path, 1);
-			v = getenv(vars[i]);
-		}
-		if (access(v, X_OK)) {
-			fprintf(stderr, "bench_mem: %s=%s is not executable: set %s\n", vars[i], v,
-				vars[i]);
-			exit(1);
-		}
-	}
-}
-
-static void check_alive(size_t i)
-{
-	siginfo_t si;
-	memset(&si, 0, sizeof si);
-	pid_t pid = fed->node[i].pid;
-	if (pid > 0 && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-	    si.si_pid == pid) {
-		char *tail = tb_fed_log_tail(fed, i, 3000);
-		fprintf(stderr, "bench_mem: tallyd of node %zu (pid %d) exited:\n%s\n", i, (int)pid,
-			tail);
-		free(tail);
-		exit(1);
-	}
-}
-
-static struct tb_store *open_ledger(size_t i, unsigned flags)
-{
-	char path[TB_FED_PATH + 64];
-	snprintf(path, sizeof path, "%s/ledger", fed->node[i].data);
-	struct tb_store *s;
-	int err = tb_store_open(&s, path, flags);
-	if (err)
-		die(path, err);
-	return s;
-}
-
 static void sample(size_t i, struct tb_procmem *peak, struct tb_procmem *last)
 {
 	struct tb_procmem m;
 	if (tb_procmem_read(fed->node[i].pid, false, &m)) {
-		check_alive(i);
-		die("reading a tallyd's /proc status", TB_EIO);
+		tb_bench_check_alive(fed, i);
+		tb_bench_die("reading a tallyd's /proc status", TB_EIO);
 	}
 	tb_procmem_peak(peak, &m);
 	if (last)
@@ -274,90 +103,52 @@ static void keep_smaps(size_t i, const char *what)
 
 /* ---- 1. A's log ---- */
 
-static uint32_t today(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	return (uint32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
-}
-
 /* N attested exchanges (m1 and m2 taking turns) after A's head, sealed and
  * appended in groups; returns A's head seq after. */
 static uint64_t fill(size_t n)
 {
-	struct tb_store *s = open_ledger(0, 0);
+	struct tb_store *s = tb_bench_open_ledger(fed->node[0].data, 0);
 	tb_store_set_threads(s, 0);
 	struct tb_keypair kp;
-	char keypath[TB_FED_PATH + 32];
-	snprintf(keypath, sizeof keypath, "%s/keys/node.key", fed->node[0].data);
-	int err = tb_keyfile_read(keypath, &kp, TB_FED_PASS, strlen(TB_FED_PASS));
-	if (err)
-		die(keypath, err);
+	tb_bench_node_key(fed->node[0].data, &kp);
 	struct tb_head h;
-	struct tb_member m1, m2;
-	if ((err = tb_store_head(s, fed->node[0].id, &h)) ||
-	    (err = tb_store_member_by_name(s, fed->node[0].id, "m1", &m1)) ||
-	    (err = tb_store_member_by_name(s, fed->node[0].id, "m2", &m2)))
-		die("A's head and members", err);
+	uint32_t m1, m2;
+	tb_bench_head_members(s, fed->node[0].id, &h, &m1, &m2, "A's head and members");
 	uint8_t *buf = malloc((size_t)GROUP * REC_BOUND);
 	struct tb_view *v = calloc(GROUP, sizeof *v);
 	if (!buf || !v)
-		die("malloc", TB_ENOMEM);
+		tb_bench_die("malloc", TB_ENOMEM);
 	uint8_t prev[TB_HASHLEN];
 	memcpy(prev, h.hash, TB_HASHLEN);
-	uint64_t seq = h.seq, ts = (uint64_t)time(NULL), date = today();
-	double seal_s = 0, append_s = 0, t0 = now();
+	uint64_t seq = h.seq, ts = (uint64_t)time(NULL), date = tb_bench_today(true);
+	double seal_s = 0, append_s = 0, t0 = tb_bench_now();
 	for (size_t done = 0; done < n;) {
 		size_t k = n - done < GROUP ? n - done : GROUP, len_all = 0;
-		double a = now();
+		double a = tb_bench_now();
 		for (size_t j = 0; j < k; j++) {
-			struct tb_entry e;
-			memset(&e, 0, sizeof e);
-			e.version = TB_ENTRY_VERSION;
-			memcpy(e.log_id, kp.pk.b, TB_KEY_LEN);
-			e.seq = ++seq;
-			memcpy(e.prev, prev, TB_HASHLEN);
-			e.timestamp = ts;
-			e.kind = TB_KIND_EXCHANGE;
-			struct tb_exchange *x = &e.body.exchange;
-			uint8_t seed[16];
-			memcpy(seed, "membench", 8);
-			tb_be64_put(seed + 8, seq);
-			uint8_t hh[TB_HASHLEN];
-			tb_sha256(hh, seed, sizeof seed);
-			memcpy(x->txid, hh, TB_TXID_LEN);
-			x->provider = seq % 2 ? m2.no : m1.no;
-			x->receiver = seq % 2 ? m1.no : m2.no;
-			x->minutes = 30;
-			x->category = (struct tb_view){(const uint8_t *)"gardening", 9};
-			tb_sha256(x->memo_hash, x->txid, TB_TXID_LEN);
-			x->date = date;
-			x->attested = 1;
-			size_t len;
+			struct tb_exchange x;
+			tb_bench_exchange(&x, "membench", seq + 1, NULL, m1, m2, date, false);
 			uint8_t *out = buf + len_all;
-			if ((err = tb_entry_seal(out, (size_t)GROUP * REC_BOUND - len_all, &len, &e,
-						 &kp)))
-				die("tb_entry_seal", err);
+			size_t len = tb_bench_seal_exchange(out, (size_t)GROUP * REC_BOUND - len_all,
+							    &kp, &seq, prev, ts, &x);
 			v[j] = (struct tb_view){out, len};
 			len_all += len;
-			tb_entry_hash(prev, out, len);
 		}
-		double b = now();
+		double b = tb_bench_now();
 		size_t acc = 0;
 		struct tb_reject rej;
-		err = tb_store_append(s, v, k, &acc, &rej);
+		int err = tb_store_append(s, v, k, &acc, &rej);
 		if (err || acc != k) {
 			fprintf(stderr, "bench_mem: filling A: %zu of %zu accepted (seq %" PRIu64
 					": %s)\n",
 				acc, k, rej.seq, rej.msg);
-			die("tb_store_append", err);
+			tb_bench_die("tb_store_append", err);
 		}
 		seal_s += b - a;
-		append_s += now() - b;
+		append_s += tb_bench_now() - b;
 		done += k;
 		if (done % (GROUP * 64) == 0)
-			printf("  %zu entries written (%.0f s)\n", done, now() - t0);
+			printf("  %zu entries written (%.0f s)\n", done, tb_bench_now() - t0);
 	}
 	uint64_t bytes = 0;
 	(void)!tb_store_size(s, &bytes);
@@ -391,46 +182,22 @@ static void idle_sample(size_t i, struct idle *out)
 		       mib(r.pss), mib(r.priv_dirty), mib(r.anonymous));
 }
 
-static unsigned long long parse_arg(const char *arg, unsigned long long min,
-				     unsigned long long max)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(arg, &end, 10);
-	if (errno || *end || end == arg || v < min || v > max) {
-		fprintf(stderr, "usage: bench_mem [entries (100..100000000)]\n");
-		exit(2);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
+	tb_bench_init("bench_mem", "[entries (100..100000000)]");
 	const char *quick = getenv("BENCH_QUICK");
 	size_t n = quick && !strcmp(quick, "1") ? QUICK_ENTRIES : DEFAULT_ENTRIES;
 	if (argc > 1)
-		n = (size_t)parse_arg(argv[1], 100, 100000000ull);
+		n = (size_t)tb_bench_arg(argv[1], 100, 100000000ull);
 	if (argc > 2)
-		parse_arg("x", 1, 0);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	int err = tb_crypto_init();
-	if (err)
-		die("tb_crypto_init", err);
-	find_binaries();
-	keep_trees = getenv("TB_KEEP") != NULL;
-	atexit(on_exit_cleanup);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	setenv("TB_FED_LOG_LEVEL", getenv("TB_FED_LOG_LEVEL") ? getenv("TB_FED_LOG_LEVEL") : "warn",
-	       1);
+		tb_bench_usage();
+	tb_bench_setup(TB_BENCH_DAEMONS | TB_BENCH_LOG_WARN);
 	printf("bench_mem: a tallyd holding %zu entries, idle and during a catch-up; %u cores, "
 	       "load average %.2f\ntallyd %s\n",
-	       n, tb_cpu_count(), load_avg(), getenv("TALLYD_BIN"));
+	       n, tb_cpu_count(), tb_bench_load_avg(), getenv("TALLYD_BIN"));
 
 	const size_t A = 0, B = 1;
-	fed = tb_fed_new("membench", 2);
+	fed = tb_bench_fed_new("membench", 2);
 	printf("\n== 1. A's log\n");
 	uint64_t total = fill(n);
 
@@ -452,16 +219,16 @@ int main(int argc, char **argv)
 	tb_fed_link(fed, B, A);
 	struct tb_store *bs = NULL;
 	uint64_t samples = 0, q = 0;
-	double t0 = now(), next = t0;
+	double t0 = tb_bench_now(), next = t0;
 	tb_fed_spawn(fed, B, NULL);
-	bs = open_ledger(B, TB_STORE_RDONLY); /* tally init made it */
+	bs = tb_bench_open_ledger(fed->node[B].data, TB_STORE_RDONLY); /* tally init made it */
 	for (;;) {
-		double t = now();
+		double t = tb_bench_now();
 		struct tb_head h;
 		q = tb_store_head(bs, fed->node[A].id, &h) == 0 ? h.seq : 0;
 		if (t >= next) {
-			check_alive(A);
-			check_alive(B);
+			tb_bench_check_alive(fed, A);
+			tb_bench_check_alive(fed, B);
 			long before_a = pa.anon;
 			sample(A, &pa, NULL);
 			if (pa.anon > before_a)
@@ -484,9 +251,9 @@ int main(int argc, char **argv)
 				q, total, CATCHUP_S);
 			exit(1);
 		}
-		sleep_us(POLL_US);
+		tb_bench_sleep_us(POLL_US);
 	}
-	double secs = now() - t0;
+	double secs = tb_bench_now() - t0;
 	tb_store_free(bs);
 	sample(A, &pa, NULL);
 	sample(B, &pb, &lb);
@@ -510,17 +277,21 @@ int main(int argc, char **argv)
 	       total, mib(bi.last.anon), mib(bi.peak.anon), mib(bi.last.rss), mib(bi.peak.rss),
 	       mib(bi.last.file));
 
-	figure("mem_entries", (double)total, "entries", 0, NULL, 0);
-	figure("mem_idle_anon_mib", mib(ai.peak.anon), "MiB", 1, "<=", TARGET_ANON_MIB);
-	figure("mem_idle_rss_mib", mib(ai.peak.rss), "MiB", 1, NULL, 0);
-	figure("mem_catchup_rate", rate, "entries/s", 0, NULL, 0);
-	figure("mem_catchup_src_anon_peak_mib", mib(pa.anon), "MiB", 1, "<=", TARGET_ANON_MIB);
-	figure("mem_catchup_src_rss_peak_mib", mib(pa.rss), "MiB", 1, NULL, 0);
-	figure("mem_catchup_dst_anon_peak_mib", mib(pb.anon), "MiB", 1, "<=", TARGET_ANON_MIB);
-	figure("mem_catchup_dst_rss_peak_mib", mib(pb.rss), "MiB", 1, NULL, 0);
-	figure("mem_after_dst_anon_mib", mib(bi.peak.anon), "MiB", 1, "<=", TARGET_ANON_MIB);
-	figure("mem_after_dst_rss_mib", mib(bi.peak.rss), "MiB", 1, NULL, 0);
-	print_figures();
+	tb_bench_figure("mem_entries", (double)total, "entries", 0, NULL, 0);
+	tb_bench_figure("mem_idle_anon_mib", mib(ai.peak.anon), "MiB", 1, "<=",
+			TARGET_ANON_MIB);
+	tb_bench_figure("mem_idle_rss_mib", mib(ai.peak.rss), "MiB", 1, NULL, 0);
+	tb_bench_figure("mem_catchup_rate", rate, "entries/s", 0, NULL, 0);
+	tb_bench_figure("mem_catchup_src_anon_peak_mib", mib(pa.anon), "MiB", 1, "<=",
+			TARGET_ANON_MIB);
+	tb_bench_figure("mem_catchup_src_rss_peak_mib", mib(pa.rss), "MiB", 1, NULL, 0);
+	tb_bench_figure("mem_catchup_dst_anon_peak_mib", mib(pb.anon), "MiB", 1, "<=",
+			TARGET_ANON_MIB);
+	tb_bench_figure("mem_catchup_dst_rss_peak_mib", mib(pb.rss), "MiB", 1, NULL, 0);
+	tb_bench_figure("mem_after_dst_anon_mib", mib(bi.peak.anon), "MiB", 1, "<=",
+			TARGET_ANON_MIB);
+	tb_bench_figure("mem_after_dst_rss_mib", mib(bi.peak.rss), "MiB", 1, NULL, 0);
+	tb_bench_print_figures(12);
 	tb_fed_stop_all(fed);
 	return 0;
 }

@@ -34,17 +34,14 @@
  * $BENCH_SIDE_ONLY=single, batched or catchup runs that part alone (to
  * profile it); the `tally` lines of the others are then missing.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "benchutil.h"
 #include "fed.h"
 #include "tb_store.h"
 #include "testutil.h"
@@ -55,194 +52,76 @@
 #define REC_BOUND 512
 #define POLL_US 2000
 #define CATCHUP_S 600.0
-#define CATEGORY "gardening"
 #define CATCHUP_RUNS_MIN 3 /* the catch-up varies most: best of at least this */
 
 _Static_assert(GROUP <= TB_APPEND_MAX, "group larger than one append takes");
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_us(unsigned us)
-{
-	struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "bench_side: %s: %s (%d)\n", what, err ? tb_strerror(err) : "failed",
-		err);
-	exit(1);
-}
-
-static double load_avg(void)
-{
-	double l = -1;
-	FILE *f = fopen("/proc/loadavg", "r");
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
-
-static uint64_t today(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	return (uint64_t)(tm.tm_year + 1900) * 10000 + (uint64_t)(tm.tm_mon + 1) * 100 +
-	       (uint64_t)tm.tm_mday;
-}
-
-/* ---- cleanup: the one federation and the scratch store ---- */
-
+/* The catch-up's nodes (tb_bench_fed_new: the daemons die with this process). */
 static struct tb_fed *fed;
-static char *scratch; /* store directory of parts 1 and 2 */
-
-static void on_exit_cleanup(void)
-{
-	tb_fed_free(fed);
-	fed = NULL;
-	if (scratch)
-		tb_test_rmrf(scratch);
-	scratch = NULL;
-}
-
-static void rm_tree(const char *path)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		execl("/bin/rm", "rm", "-rf", path, (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-}
-
-static void on_signal(int sig)
-{
-	/* Only async-signal-safe calls: kill and reap, then rm the trees. */
-	for (size_t j = 0; fed && j < fed->n; j++)
-		if (fed->node[j].pid > 0)
-			kill(fed->node[j].pid, SIGKILL);
-	for (size_t j = 0; fed && j < fed->n; j++)
-		if (fed->node[j].pid > 0)
-			while (waitpid(fed->node[j].pid, NULL, 0) < 0 && errno == EINTR)
-				;
-	if (fed && fed->root)
-		rm_tree(fed->root);
-	if (scratch)
-		rm_tree(scratch);
-	_exit(128 + sig);
-}
-
-/* $TALLY_BIN and $TALLYD_BIN, else next to this executable in the build tree. */
-static void find_binaries(void)
-{
-	char self[4096], path[4200];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0)
-		die("readlink /proc/self/exe", TB_EIO);
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	static const char *const vars[2] = {"TALLY_BIN", "TALLYD_BIN"};
-	static const char *const names[2] = {"tally", "tallyd"};
-	for (int i = 0; i < 2; i++) {
-		const char *v = getenv(vars[i]);
-		if (!v || !*v) {
-			snprintf(path, sizeof path, "%s/../node/%s", self, names[i]);
-			setenv(vars[i], path, 1);
-			v = getenv(vars[i]);
-		}
-		if (access(v, X_OK)) {
-			fprintf(stderr, "bench_side: %s=%s is not executable: set %s\n", vars[i],
-				v, vars[i]);
-			exit(1);
-		}
-	}
-}
 
 /* ---- entries ---- */
 
 /* Exchange number k between members a and b (taking turns as provider, so
- * balances stay within half an hour of zero), attested. The category view
- * points at a literal. */
+ * balances stay within half an hour of zero), attested; the memo hash is
+ * 32 bytes of the txid's digest, as a salted one would be. */
 static void exchange_body(struct tb_exchange *x, const struct tb_keypair *kp, uint64_t k,
 			  uint32_t a, uint32_t b, uint64_t date)
 {
-	memset(x, 0, sizeof *x);
-	uint8_t seed[24], h[TB_HASHLEN];
-	memcpy(seed, "sidebnch", 8);
-	tb_be64_put(seed + 8, k);
-	memcpy(seed + 16, kp->pk.b, 8);
-	tb_sha256(h, seed, sizeof seed);
-	memcpy(x->txid, h, TB_TXID_LEN);
-	x->provider = k % 2 ? b : a;
-	x->receiver = k % 2 ? a : b;
-	x->minutes = 30;
-	x->category = (struct tb_view){(const uint8_t *)CATEGORY, sizeof CATEGORY - 1};
-	tb_sha256(x->memo_hash, h, TB_HASHLEN); /* as a salted memo hash: 32 bytes */
-	x->date = date;
-	x->attested = 1;
+	tb_bench_exchange(x, "sidebnch", k, kp, a, b, date, true);
 }
 
-/* Seals the entry after head (seq, prev) of kp's log; advances both. */
-static size_t seal_next(uint8_t *out, size_t cap, const struct tb_keypair *kp, uint64_t *seq,
-			uint8_t prev[TB_HASHLEN], uint64_t ts, const struct tb_exchange *x)
+/* n exchanges between members a and b after head h of kp's own log in s,
+ * sealed here and appended in groups of GROUP (h advances). */
+static void append_exchanges(struct tb_store *s, const struct tb_keypair *kp, size_t n,
+			     uint32_t a, uint32_t b, struct tb_head *h, uint64_t date, uint64_t ts)
 {
-	struct tb_entry e;
-	memset(&e, 0, sizeof e);
-	e.version = TB_ENTRY_VERSION;
-	memcpy(e.log_id, kp->pk.b, TB_KEY_LEN);
-	e.seq = ++*seq;
-	memcpy(e.prev, prev, TB_HASHLEN);
-	e.timestamp = ts;
-	e.kind = TB_KIND_EXCHANGE;
-	e.body.exchange = *x;
-	size_t len;
-	int err = tb_entry_seal(out, cap, &len, &e, kp);
-	if (err)
-		die("tb_entry_seal", err);
-	tb_entry_hash(prev, out, len);
-	return len;
+	uint8_t *buf = malloc((size_t)GROUP * REC_BOUND);
+	struct tb_view *v = calloc(GROUP, sizeof *v);
+	if (!buf || !v)
+		tb_bench_die("malloc", TB_ENOMEM);
+	for (size_t off = 0; off < n; off += GROUP) {
+		size_t g = n - off < GROUP ? n - off : GROUP, used = 0, acc = 0;
+		for (size_t i = 0; i < g; i++) {
+			struct tb_exchange x;
+			exchange_body(&x, kp, off + i, a, b, date);
+			size_t len = tb_bench_seal_exchange(buf + used,
+							    (size_t)GROUP * REC_BOUND - used, kp,
+							    &h->seq, h->hash, ts, &x);
+			v[i] = (struct tb_view){buf + used, len};
+			used += len;
+		}
+		struct tb_reject rej;
+		int err = tb_store_append(s, v, g, &acc, &rej);
+		if (err || acc != g)
+			tb_bench_die(rej.msg, err ? err : TB_ECORRUPT);
+	}
+	free(buf);
+	free(v);
 }
 
-/* A fresh store in `scratch` (durable unless flags has TB_STORE_SCRATCH): own
- * log of kp with a genesis and members 1 and 2. */
+/* A fresh store in a scratch directory (tb_bench_scratch; durable unless flags
+ * has TB_STORE_SCRATCH): own log of kp with a genesis and members 1 and 2. */
 static struct tb_store *fresh_store(const struct tb_keypair *kp, unsigned flags)
 {
-	if (scratch)
-		tb_test_rmrf(scratch);
-	scratch = tb_test_tmpdir("side");
+	const char *dir = tb_bench_scratch("side");
 	struct tb_store *s;
-	int err = tb_store_open(&s, scratch, flags);
+	int err = tb_store_open(&s, dir, flags);
 	if (!err)
 		err = tb_store_set_self(s, kp->pk.b);
 	if (err)
-		die("tb_store_open", err);
+		tb_bench_die("tb_store_open", err);
 	struct tb_reject rej;
 	struct tb_genesis g;
 	tb_test_genesis(&g, "Side", -600, 0);
 	if ((err = tb_store_append_own(s, kp, TB_KIND_GENESIS, &g, NULL, &rej)))
-		die(rej.msg, err);
+		tb_bench_die(rej.msg, err);
 	for (uint32_t no = 1; no <= 2; no++) {
 		struct tb_keypair mk;
 		struct tb_member_join j;
 		tb_test_keypair(&mk, 100 + no);
 		tb_test_join(&j, no, no == 1 ? "m1" : "m2", &mk, -600, 0);
 		if ((err = tb_store_append_own(s, kp, TB_KIND_MEMBER_JOIN, &j, NULL, &rej)))
-			die(rej.msg, err);
+			tb_bench_die(rej.msg, err);
 	}
 	tb_store_set_threads(s, 0);
 	return s;
@@ -251,8 +130,7 @@ static struct tb_store *fresh_store(const struct tb_keypair *kp, unsigned flags)
 static void free_store(struct tb_store *s)
 {
 	tb_store_free(s);
-	tb_test_rmrf(scratch);
-	scratch = NULL;
+	tb_bench_scratch_free();
 }
 
 /* Length of the last entry of kp's own log in s. */
@@ -265,7 +143,7 @@ static size_t last_record_len(struct tb_store *s, const struct tb_keypair *kp)
 	if (!err)
 		err = tb_store_get_entry(s, kp->pk.b, h.seq, buf, sizeof buf, &len);
 	if (err)
-		die("reading the last entry", err);
+		tb_bench_die("reading the last entry", err);
 	return len;
 }
 
@@ -275,17 +153,17 @@ static double single_appends(size_t n, const struct tb_keypair *kp, unsigned fla
 			     size_t *rec_len)
 {
 	struct tb_store *s = fresh_store(kp, flags);
-	uint64_t date = today();
-	double t0 = now();
+	uint64_t date = tb_bench_today(false);
+	double t0 = tb_bench_now();
 	for (size_t k = 0; k < n; k++) {
 		struct tb_exchange x;
 		struct tb_reject rej;
 		exchange_body(&x, kp, k, 1, 2, date);
 		int err = tb_store_append_own(s, kp, TB_KIND_EXCHANGE, &x, NULL, &rej);
 		if (err)
-			die(rej.msg, err);
+			tb_bench_die(rej.msg, err);
 	}
-	double secs = now() - t0;
+	double secs = tb_bench_now() - t0;
 	*rec_len = last_record_len(s, kp);
 	free_store(s);
 	return secs;
@@ -299,98 +177,30 @@ static double batched_appends(size_t n, const struct tb_keypair *kp)
 	struct tb_head h;
 	int err = tb_store_head(s, kp->pk.b, &h);
 	if (err)
-		die("tb_store_head", err);
-	uint8_t *buf = malloc((size_t)GROUP * REC_BOUND);
-	struct tb_view *v = calloc(GROUP, sizeof *v);
-	if (!buf || !v)
-		die("malloc", TB_ENOMEM);
-	uint64_t seq = h.seq, date = today(), ts = (uint64_t)time(NULL);
-	double t0 = now();
-	for (size_t off = 0; off < n; off += GROUP) {
-		size_t g = n - off < GROUP ? n - off : GROUP, used = 0, acc = 0;
-		for (size_t i = 0; i < g; i++) {
-			struct tb_exchange x;
-			exchange_body(&x, kp, off + i, 1, 2, date);
-			size_t len = seal_next(buf + used, (size_t)GROUP * REC_BOUND - used, kp,
-					       &seq, h.hash, ts, &x);
-			v[i] = (struct tb_view){buf + used, len};
-			used += len;
-		}
-		struct tb_reject rej;
-		err = tb_store_append(s, v, g, &acc, &rej);
-		if (err || acc != g)
-			die(rej.msg, err ? err : TB_ECORRUPT);
-	}
-	double secs = now() - t0;
-	free(buf);
-	free(v);
+		tb_bench_die("tb_store_head", err);
+	uint64_t date = tb_bench_today(false), ts = (uint64_t)time(NULL);
+	double t0 = tb_bench_now();
+	append_exchanges(s, kp, n, 1, 2, &h, date, ts);
+	double secs = tb_bench_now() - t0;
 	free_store(s);
 	return secs;
 }
 
 /* ---- 3. catch-up ---- */
 
-static struct tb_store *open_ledger(const char *data, unsigned flags)
-{
-	char path[TB_FED_PATH + 64];
-	snprintf(path, sizeof path, "%s/ledger", data);
-	struct tb_store *s;
-	int err = tb_store_open(&s, path, flags);
-	if (err)
-		die(path, err);
-	return s;
-}
-
-static uint64_t held_seq(struct tb_store *s, const uint8_t *log_id, uint8_t hash[TB_HASHLEN])
-{
-	struct tb_head h;
-	if (tb_store_head(s, log_id, &h))
-		return 0;
-	memcpy(hash, h.hash, TB_HASHLEN);
-	return h.seq;
-}
-
 /* Fills node 0's own log with n exchanges (through the library, its daemon
  * not running); returns its head seq and hash. */
 static uint64_t fill_a(size_t n, uint8_t want[TB_HASHLEN])
 {
-	struct tb_store *s = open_ledger(fed->node[0].data, 0);
+	struct tb_store *s = tb_bench_open_ledger(fed->node[0].data, 0);
 	struct tb_keypair kp;
-	char keypath[TB_FED_PATH + 32];
-	snprintf(keypath, sizeof keypath, "%s/keys/node.key", fed->node[0].data);
-	int err = tb_keyfile_read(keypath, &kp, TB_FED_PASS, strlen(TB_FED_PASS));
-	if (err)
-		die(keypath, err);
+	tb_bench_node_key(fed->node[0].data, &kp);
 	struct tb_head h;
-	struct tb_member m1, m2;
-	if ((err = tb_store_head(s, fed->node[0].id, &h)) ||
-	    (err = tb_store_member_by_name(s, fed->node[0].id, "m1", &m1)) ||
-	    (err = tb_store_member_by_name(s, fed->node[0].id, "m2", &m2)))
-		die("A's head and members", err);
-	uint8_t *buf = malloc((size_t)GROUP * REC_BOUND);
-	struct tb_view *v = calloc(GROUP, sizeof *v);
-	if (!buf || !v)
-		die("malloc", TB_ENOMEM);
-	uint64_t seq = h.seq, date = today(), ts = (uint64_t)time(NULL);
-	for (size_t off = 0; off < n; off += GROUP) {
-		size_t g = n - off < GROUP ? n - off : GROUP, used = 0, acc = 0;
-		for (size_t i = 0; i < g; i++) {
-			struct tb_exchange x;
-			exchange_body(&x, &kp, off + i, m1.no, m2.no, date);
-			size_t len = seal_next(buf + used, (size_t)GROUP * REC_BOUND - used, &kp,
-					       &seq, h.hash, ts, &x);
-			v[i] = (struct tb_view){buf + used, len};
-			used += len;
-		}
-		struct tb_reject rej;
-		err = tb_store_append(s, v, g, &acc, &rej);
-		if (err || acc != g)
-			die(rej.msg, err ? err : TB_ECORRUPT);
-	}
-	free(buf);
-	free(v);
+	uint32_t m1, m2;
+	tb_bench_head_members(s, fed->node[0].id, &h, &m1, &m2, "A's head and members");
+	append_exchanges(s, &kp, n, m1, m2, &h, tb_bench_today(false), (uint64_t)time(NULL));
 	tb_keypair_wipe(&kp);
-	uint64_t total = held_seq(s, fed->node[0].id, want);
+	uint64_t total = tb_bench_held_seq(s, fed->node[0].id, want);
 	tb_store_free(s);
 	return total;
 }
@@ -401,18 +211,19 @@ static double catchup_once(size_t b, uint64_t total, const uint8_t want[TB_HASHL
 			   double *xfer)
 {
 	tb_fed_link(fed, b, 0);
-	struct tb_store *bs = open_ledger(fed->node[b].data, TB_STORE_RDONLY);
+	struct tb_store *bs = tb_bench_open_ledger(fed->node[b].data, TB_STORE_RDONLY);
 	uint8_t got[TB_HASHLEN];
-	double t0 = now(), t_first = 0;
+	double t0 = tb_bench_now(), t_first = 0;
 	tb_fed_spawn(fed, b, NULL);
 	for (;;) {
-		double t = now();
-		uint64_t q = held_seq(bs, fed->node[0].id, got);
+		double t = tb_bench_now();
+		uint64_t q = tb_bench_held_seq(bs, fed->node[0].id, got);
 		if (q && !t_first)
 			t_first = t;
 		if (q >= total) {
 			if (memcmp(got, want, TB_HASHLEN))
-				die("the new node holds another head of A's log", TB_ECORRUPT);
+				tb_bench_die("the new node holds another head of A's log",
+					     TB_ECORRUPT);
 			*xfer = t - t_first;
 			tb_store_free(bs);
 			tb_fed_wait_up(fed, b);
@@ -426,24 +237,11 @@ static double catchup_once(size_t b, uint64_t total, const uint8_t want[TB_HASHL
 			tb_fed_print_tail(fed, b, 3000);
 			exit(1);
 		}
-		sleep_us(POLL_US);
+		tb_bench_sleep_us(POLL_US);
 	}
 }
 
 /* ---- main ---- */
-
-static unsigned long long parse_arg(const char *arg, unsigned long long min,
-				     unsigned long long max)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(arg, &end, 10);
-	if (errno || *end || end == arg || v < min || v > max) {
-		fprintf(stderr, "usage: bench_side [entries (1000..10000000) [runs (1..5)]]\n");
-		exit(2);
-	}
-	return v;
-}
 
 static void report(const char *name, size_t n, double best, double worst, int runs)
 {
@@ -453,23 +251,15 @@ static void report(const char *name, size_t n, double best, double worst, int ru
 
 int main(int argc, char **argv)
 {
-	size_t n = argc > 1 ? (size_t)parse_arg(argv[1], 1000, 10000000ull) : DEFAULT_ENTRIES;
-	int runs = argc > 2 ? (int)parse_arg(argv[2], 1, 5) : DEFAULT_RUNS;
+	tb_bench_init("bench_side", "[entries (1000..10000000) [runs (1..5)]]");
+	size_t n = argc > 1 ? (size_t)tb_bench_arg(argv[1], 1000, 10000000ull) : DEFAULT_ENTRIES;
+	int runs = argc > 2 ? (int)tb_bench_arg(argv[2], 1, 5) : DEFAULT_RUNS;
 	if (argc > 3)
-		parse_arg("x", 1, 0); /* prints the usage */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	int err = tb_crypto_init();
-	if (err)
-		die("tb_crypto_init", err);
-	find_binaries();
-	atexit(on_exit_cleanup);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGPIPE, SIG_IGN);
+		tb_bench_usage();
+	tb_bench_setup(TB_BENCH_DAEMONS | TB_BENCH_RM_KEPT);
 	printf("bench_side: %zu attested exchange entries, %d run(s); %u cores, load average "
 	       "%.2f\n",
-	       n, runs, tb_cpu_count(), load_avg());
+	       n, runs, tb_cpu_count(), tb_bench_load_avg());
 	printf("tally entries %zu\n", n);
 
 	const char *only = getenv("BENCH_SIDE_ONLY");
@@ -514,12 +304,12 @@ int main(int argc, char **argv)
 		return 0;
 
 	int cruns = runs < CATCHUP_RUNS_MIN ? CATCHUP_RUNS_MIN : runs;
-	fed = tb_fed_new("side", 1 + (size_t)cruns);
+	fed = tb_bench_fed_new("side", 1 + (size_t)cruns);
 	uint8_t want[TB_HASHLEN];
-	double f0 = now();
+	double f0 = tb_bench_now();
 	uint64_t total = fill_a(n, want);
 	printf("catch-up: A holds %" PRIu64 " entries (%zu exchanges), filled in %.1f s\n", total,
-	       n, now() - f0);
+	       n, tb_bench_now() - f0);
 	tb_fed_start(fed, 0);
 	for (int r = 0; r < cruns; r++) {
 		double xfer;
@@ -534,11 +324,11 @@ int main(int argc, char **argv)
 		worst[2] = s > worst[2] ? s : worst[2];
 	}
 	report("catch-up", n, best[2], worst[2], cruns);
-	tb_fed_free(fed);
+	tb_bench_fed_free(fed);
 	fed = NULL;
 
 	printf("tally catchup_per_s %.0f\n", (double)n / best[2]);
 	printf("tally catchup_transfer_per_s %.0f\n", (double)n / xfer_best);
-	printf("load average at the end: %.2f\n", load_avg());
+	printf("load average at the end: %.2f\n", tb_bench_load_avg());
 	return 0;
 }

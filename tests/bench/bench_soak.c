@@ -53,15 +53,13 @@
 #include <errno.h>
 #include <pthread.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "benchutil.h"
 #include "fed.h"
 #include "procmem.h"
 #include "tb_store.h"
@@ -84,46 +82,17 @@
 
 /* ---- small things ---- */
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+/* The nodes (tb_bench_fed_new: the daemons die with this process). */
+static struct tb_fed *fed;
 
 static void sleep_until(double t)
 {
-	double d = t - now();
+	double d = t - tb_bench_now();
 	if (d <= 0)
 		return;
 	struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
-}
-
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "bench_soak: %s: %s (%d)\n", what, err ? tb_strerror(err) : "failed",
-		err);
-	exit(1);
-}
-
-static double load_avg(void)
-{
-	double l = -1;
-	FILE *f = fopen("/proc/loadavg", "r");
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
 }
 
 static int cmp_long(const void *a, const void *b)
@@ -132,182 +101,8 @@ static int cmp_long(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The q-quantile of sorted v[0..n-1] (nearest rank); 0 if empty. */
-static double quantile(const double *v, size_t n, double q)
-{
-	if (!n)
-		return 0;
-	size_t k = (size_t)(q * (double)n + 0.999999);
-	k = k < 1 ? 1 : k > n ? n : k;
-	return v[k - 1];
-}
-
-static double proc_cpu(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	unsigned long ut = 0, stt = 0;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-			 &stt) != 2)
-		return 0;
-	return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* xorshift64*: the topology's and the stream's generator. */
+/* The topology's and the stream's generator (tb_bench_xorshift). */
 static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ull;
-}
-
-static uint32_t today(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	return (uint32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
-}
-
-/* ---- figures ---- */
-
-struct figure {
-	char name[64];
-	double value;
-	const char *unit;
-	int prec;
-	const char *op; /* ">=", "<=" or NULL */
-	double target;
-};
-
-#define FIGURES_MAX 32
-static struct figure figures[FIGURES_MAX];
-static size_t nfigures;
-
-static void figure(const char *name, double value, const char *unit, int prec,
-		   const char *op, double target)
-{
-	TB_ASSERT(nfigures < FIGURES_MAX);
-	char b[64];
-	snprintf(b, sizeof b, "%.*f", prec, value);
-	struct figure *f = &figures[nfigures++];
-	snprintf(f->name, sizeof f->name, "%s", name);
-	f->value = strtod(b, NULL);
-	f->unit = unit;
-	f->prec = prec;
-	f->op = op;
-	f->target = target;
-}
-
-static void print_figures(void)
-{
-	printf("\n%-36s %14s  %-12s %-8s %s\n", "figure", "measured", "unit", "target", "");
-	for (size_t i = 0; i < nfigures; i++) {
-		const struct figure *f = &figures[i];
-		char t[32] = "-";
-		const char *m = "";
-		if (f->op) {
-			snprintf(t, sizeof t, "%s%g", f->op, f->target);
-			bool ok = f->op[0] == '>' ? f->value >= f->target : f->value <= f->target;
-			m = ok ? "MET" : "NOT MET";
-		}
-		printf("%-36s %14.*f  %-12s %-8s %s\n", f->name, f->prec, f->value, f->unit, t, m);
-	}
-	for (size_t i = 0; i < nfigures; i++) {
-		const struct figure *f = &figures[i];
-		char t[32] = "-";
-		if (f->op)
-			snprintf(t, sizeof t, "%s%g", f->op, f->target);
-		printf("FIGURE %s %.*f %s %s\n", f->name, f->prec, f->value, f->unit, t);
-	}
-}
-
-/* ---- every daemon dies with us ---- */
-
-static struct tb_fed *fed;
-static bool keep_trees;
-
-static void on_exit_cleanup(void)
-{
-	tb_fed_free(fed);
-	fed = NULL;
-}
-
-static void on_signal(int sig)
-{
-	/* Only async-signal-safe calls. */
-	for (size_t j = 0; fed && j < fed->n; j++)
-		if (fed->node[j].pid > 0)
-			kill(fed->node[j].pid, SIGKILL);
-	for (size_t j = 0; fed && j < fed->n; j++)
-		if (fed->node[j].pid > 0)
-			while (waitpid(fed->node[j].pid, NULL, 0) < 0 && errno == EINTR)
-				;
-	if (!keep_trees && fed && fed->root) {
-		pid_t pid = fork();
-		if (pid == 0) {
-			execl("/bin/rm", "rm", "-rf", fed->root, (char *)NULL);
-			_exit(127);
-		}
-		if (pid > 0)
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
-	}
-	_exit(128 + sig);
-}
-
-static void find_binaries(void)
-{
-	char self[4096], path[4200];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0)
-		die("readlink /proc/self/exe", TB_EIO);
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	static const char *const vars[2] = {"TALLY_BIN", "TALLYD_BIN"};
-	static const char *const names[2] = {"tally", "tallyd"};
-	for (int i = 0; i < 2; i++) {
-		const char *v = getenv(vars[i]);
-		if (!v || !*v) {
-			snprintf(path, sizeof path, "%s/../node/%s", self, names[i]);
-			setenv(vars[i], path, 1);
-			v = getenv(vars[i]);
-		}
-		if (access(v, X_OK)) {
-			fprintf(stderr, "bench_soak: %s=%s is not executable: set %s\n", vars[i], v,
-				vars[i]);
-			exit(1);
-		}
-	}
-}
-
-/* Dies if node i's daemon has exited (does not reap it). */
-static void check_alive(size_t i)
-{
-	siginfo_t si;
-	memset(&si, 0, sizeof si);
-	pid_t pid = fed->node[i].pid;
-	if (pid > 0 && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-	    si.si_pid == pid) {
-		char *tail = tb_fed_log_tail(fed, i, 3000);
-		fprintf(stderr, "bench_soak: tallyd of node %zu (pid %d) exited:\n%s\n", i,
-			(int)pid, tail);
-		free(tail);
-		exit(1);
-	}
-}
 
 /* ---- the nodes as this process drives them ---- */
 
@@ -364,7 +159,7 @@ static void push_double(double **v, size_t *n, size_t *cap, double x)
 		size_t c = *cap ? *cap * 2 : 1024;
 		double *p = realloc(*v, c * sizeof *p);
 		if (!p)
-			die("realloc", TB_ENOMEM);
+			tb_bench_die("realloc", TB_ENOMEM);
 		*v = p;
 		*cap = c;
 	}
@@ -377,7 +172,7 @@ static void add_pending(struct node *nd, uint64_t seq, double t)
 		size_t c = nd->cappend ? nd->cappend * 2 : 256;
 		struct pending *p = realloc(nd->pend, c * sizeof *p);
 		if (!p)
-			die("realloc", TB_ENOMEM);
+			tb_bench_die("realloc", TB_ENOMEM);
 		nd->pend = p;
 		nd->cappend = c;
 	}
@@ -390,7 +185,7 @@ static void add_xopen(struct node *nd, const uint8_t *txid, double t)
 		size_t c = nd->capxo ? nd->capxo * 2 : 64;
 		struct xopen *p = realloc(nd->xo, c * sizeof *p);
 		if (!p)
-			die("realloc", TB_ENOMEM);
+			tb_bench_die("realloc", TB_ENOMEM);
 		nd->xo = p;
 		nd->capxo = c;
 	}
@@ -401,21 +196,16 @@ static void add_xopen(struct node *nd, const uint8_t *txid, double t)
 static void setup_node(size_t i)
 {
 	struct node *nd = &nodes[i];
-	char path[TB_FED_PATH + 64];
-	snprintf(path, sizeof path, "%s/ledger", fed->node[i].data);
-	int err = tb_store_open(&nd->st, path, 0);
-	if (err)
-		die(path, err);
+	nd->st = tb_bench_open_ledger(fed->node[i].data, 0);
 	tb_store_set_threads(nd->st, 1);
-	snprintf(path, sizeof path, "%s/keys/node.key", fed->node[i].data);
-	if ((err = tb_keyfile_read(path, &nd->kp, TB_FED_PASS, strlen(TB_FED_PASS))))
-		die(path, err);
+	tb_bench_node_key(fed->node[i].data, &nd->kp);
+	int err;
 	struct tb_member m;
 	if ((err = tb_store_member_by_name(nd->st, fed->node[i].id, "m1", &m)))
-		die("member m1", err);
+		tb_bench_die("member m1", err);
 	nd->m1 = m.no;
 	if ((err = tb_store_member_by_name(nd->st, fed->node[i].id, "m2", &m)))
-		die("member m2", err);
+		tb_bench_die("member m2", err);
 	nd->m2 = m.no;
 	tb_procmem_clear(&nd->peak);
 }
@@ -430,7 +220,7 @@ static void add_link(size_t i, size_t j)
 	int err = tb_store_append_own(nodes[i].st, &nodes[i].kp, TB_KIND_LINK, &l, NULL, &rej);
 	if (err) {
 		fprintf(stderr, "bench_soak: link %zu -> %zu: %s\n", i, j, rej.msg);
-		die("tb_store_append_own (LINK)", err);
+		tb_bench_die("tb_store_append_own (LINK)", err);
 	}
 }
 
@@ -453,10 +243,10 @@ static void record_local(size_t i, uint32_t date)
 	int err = tb_store_append_own(nd->st, &nd->kp, TB_KIND_EXCHANGE, &x, &seq, &rej);
 	if (err) {
 		fprintf(stderr, "bench_soak: exchange at node %zu: %s\n", i, rej.msg);
-		die("tb_store_append_own (EXCHANGE)", err);
+		tb_bench_die("tb_store_append_own (EXCHANGE)", err);
 	}
 	pthread_mutex_lock(&mu);
-	add_pending(nd, seq, now());
+	add_pending(nd, seq, tb_bench_now());
 	pthread_mutex_unlock(&mu);
 }
 
@@ -478,14 +268,14 @@ static void record_cross(size_t i, uint32_t date)
 	p.attested = 1;
 	struct tb_reject rej;
 	uint64_t seq;
-	double t0 = now();
+	double t0 = tb_bench_now();
 	int err = tb_store_append_own(nd->st, &nd->kp, TB_KIND_XPREPARE, &p, &seq, &rej);
 	if (err) {
 		fprintf(stderr, "bench_soak: prepare at node %zu: %s\n", i, rej.msg);
-		die("tb_store_append_own (XPREPARE)", err);
+		tb_bench_die("tb_store_append_own (XPREPARE)", err);
 	}
 	pthread_mutex_lock(&mu);
-	double t = now();
+	double t = tb_bench_now();
 	add_pending(nd, seq, t);
 	add_xopen(nd, p.txid, t0);
 	pthread_mutex_unlock(&mu);
@@ -507,14 +297,6 @@ struct driver {
 	double max_behind, in_append;
 };
 
-static uint64_t drv_rng(struct driver *d)
-{
-	d->rng ^= d->rng >> 12;
-	d->rng ^= d->rng << 25;
-	d->rng ^= d->rng >> 27;
-	return d->rng * 2685821657736338717ull;
-}
-
 static void *drive(void *arg)
 {
 	struct driver *d = arg;
@@ -524,7 +306,7 @@ static void *drive(void *arg)
 	double next_local = d->t0 + off / d->rate;
 	double next_cross = d->cross > 0 ? d->t0 + (0.5 + off) / d->cross : d->end + 1e9;
 	for (;;) {
-		double t = now();
+		double t = tb_bench_now();
 		if (t >= d->end)
 			break;
 		if (next_local > t && next_cross > t) {
@@ -533,14 +315,15 @@ static void *drive(void *arg)
 			continue;
 		}
 		bool local = next_local <= next_cross;
-		double due = local ? next_local : next_cross, a0 = now();
+		double due = local ? next_local : next_cross, a0 = tb_bench_now();
 		if (local) {
 			record_local(d->w + DRIVERS * rr, d->date);
 			rr = (rr + 1) % mine;
 		} else {
-			record_cross(d->w + DRIVERS * (size_t)(drv_rng(d) % mine), d->date);
+			size_t k = (size_t)(tb_bench_xorshift(&d->rng) % mine);
+			record_cross(d->w + DRIVERS * k, d->date);
 		}
-		double a1 = now();
+		double a1 = tb_bench_now();
 		uint64_t late = 0;
 		double *next = local ? &next_local : &next_cross, r = local ? d->rate : d->cross;
 		*next += 1.0 / r;
@@ -585,9 +368,9 @@ static size_t poll_heads(struct stats *s)
 	for (size_t j = 0; j < fed->n; j++) {
 		int err = tb_store_foreach_log(nodes[j].st, heads_cb, &nodes[j]);
 		if (err)
-			die("tb_store_foreach_log", err);
+			tb_bench_die("tb_store_foreach_log", err);
 	}
-	double t = now();
+	double t = tb_bench_now();
 	size_t left = 0;
 	pthread_mutex_lock(&mu);
 	for (size_t i = 0; i < fed->n; i++) {
@@ -619,7 +402,7 @@ static size_t poll_cross(struct stats *s)
 			struct tb_xleg l;
 			int err = tb_store_xleg(nd->st, fed->node[i].id, nd->xo[k].txid, &l);
 			if (err)
-				die("tb_store_xleg", err);
+				tb_bench_die("tb_store_xleg", err);
 			if (!l.final_seq) {
 				k++;
 				continue;
@@ -631,7 +414,8 @@ static size_t poll_cross(struct stats *s)
 						i, tb_xoutcome_text(l.final_outcome ? l.final_outcome
 										    : l.outcome));
 			} else {
-				push_double(&s->xlat, &s->nxlat, &s->capxlat, now() - nd->xo[k].t);
+				push_double(&s->xlat, &s->nxlat, &s->capxlat,
+					    tb_bench_now() - nd->xo[k].t);
 			}
 			nd->xo[k] = nd->xo[--nd->nxo];
 		}
@@ -647,14 +431,14 @@ static void sample_memory(void)
 		struct node *nd = &nodes[i];
 		struct tb_procmem m;
 		if (tb_procmem_read(fed->node[i].pid, true, &m)) {
-			check_alive(i);
-			die("reading a tallyd's /proc status", TB_EIO);
+			tb_bench_check_alive(fed, i);
+			tb_bench_die("reading a tallyd's /proc status", TB_EIO);
 		}
 		tb_procmem_peak(&nd->peak, &m);
 		long *a = realloc(nd->anon, (nd->ns + 1) * sizeof *a);
 		long *r = realloc(nd->rss, (nd->ns + 1) * sizeof *r);
 		if (!a || !r)
-			die("realloc", TB_ENOMEM);
+			tb_bench_die("realloc", TB_ENOMEM);
 		nd->anon = a;
 		nd->rss = r;
 		a[nd->ns] = m.anon;
@@ -681,66 +465,32 @@ static double mean_range(const long *v, size_t from, size_t to)
 	return to > from ? s / (double)(to - from) : 0;
 }
 
-static unsigned long long parse_arg(const char *arg, unsigned long long min,
-				     unsigned long long max)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(arg, &end, 10);
-	if (errno || *end || end == arg || v < min || v > max) {
-		fprintf(stderr, "usage: bench_soak [seconds (4..86400) [rate (1..1000) "
-				"[cross (0..200)]]]\n");
-		exit(2);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
+	tb_bench_init("bench_soak", "[seconds (4..86400) [rate (1..1000) [cross (0..200)]]]");
 	const char *quick = getenv("BENCH_QUICK"), *env_s = getenv("BENCH_SOAK_SECONDS");
 	unsigned secs = quick && !strcmp(quick, "1") ? QUICK_SECONDS : DEFAULT_SECONDS;
 	if (env_s && *env_s)
-		secs = (unsigned)parse_arg(env_s, 4, 86400);
+		secs = (unsigned)tb_bench_arg(env_s, 4, 86400);
 	if (argc > 1)
-		secs = (unsigned)parse_arg(argv[1], 4, 86400);
-	unsigned rate = argc > 2 ? (unsigned)parse_arg(argv[2], 1, 1000) : DEFAULT_RATE;
-	unsigned cross = argc > 3 ? (unsigned)parse_arg(argv[3], 0, 200) : DEFAULT_CROSS;
+		secs = (unsigned)tb_bench_arg(argv[1], 4, 86400);
+	unsigned rate = argc > 2 ? (unsigned)tb_bench_arg(argv[2], 1, 1000) : DEFAULT_RATE;
+	unsigned cross = argc > 3 ? (unsigned)tb_bench_arg(argv[3], 0, 200) : DEFAULT_CROSS;
 	if (argc > 4)
-		parse_arg("x", 1, 0);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	int err = tb_crypto_init();
-	if (err)
-		die("tb_crypto_init", err);
-	find_binaries();
-	keep_trees = getenv("TB_KEEP") != NULL;
-	atexit(on_exit_cleanup);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	setenv("TB_FED_LOG_LEVEL", getenv("TB_FED_LOG_LEVEL") ? getenv("TB_FED_LOG_LEVEL") : "warn",
-	       1);
+		tb_bench_usage();
+	tb_bench_setup(TB_BENCH_DAEMONS | TB_BENCH_LOG_WARN);
 
-	const char *seed_env = getenv("BENCH_SEED");
-	uint64_t seed = seed_env && *seed_env ? strtoull(seed_env, NULL, 10)
-					      : (uint64_t)time(NULL) ^ (uint64_t)getpid() << 16;
+	uint64_t seed = tb_bench_seed();
 	rng_state = seed ? seed : 1;
 	printf("bench_soak: %d nodes, %u s of %u local + %u cross-community exchanges per "
 	       "second; %u cores, load average %.2f; topology seed %" PRIu64
 	       " (BENCH_SEED to repeat)\ntallyd %s\n",
-	       NODES, secs, rate, cross, tb_cpu_count(), load_avg(), seed, getenv("TALLYD_BIN"));
+	       NODES, secs, rate, cross, tb_cpu_count(), tb_bench_load_avg(), seed,
+	       getenv("TALLYD_BIN"));
 
-	double c0 = now();
-	fed = tb_fed_new("soak", NODES);
-	for (size_t i = 1; i < fed->n; i++) {
-		size_t a = (size_t)(rng_next() % i), b = (size_t)(rng_next() % i);
-		tb_fed_link(fed, i, a);
-		if (i > 1) {
-			while (b == a)
-				b = (size_t)(rng_next() % i);
-			tb_fed_link(fed, i, b);
-		}
-	}
+	double c0 = tb_bench_now();
+	fed = tb_bench_fed_new("soak", NODES);
+	tb_bench_link_random(fed, &rng_state);
 	for (size_t i = 0; i < fed->n; i++)
 		setup_node(i);
 	if (cross)
@@ -749,24 +499,19 @@ int main(int argc, char **argv)
 			add_link(i, (i + NODES - 1) % NODES);
 		}
 	printf("created %d nodes (each trusting its two ring neighbours) in %.1f s\n", NODES,
-	       now() - c0);
-	double s0 = now();
-	for (size_t i = 0; i < fed->n; i += 4) { /* each unlocks its key with Argon2id */
-		for (size_t j = i; j < i + 4 && j < fed->n; j++)
-			tb_fed_spawn(fed, j, NULL);
-		for (size_t j = i; j < i + 4 && j < fed->n; j++)
-			tb_fed_wait_up(fed, j);
-	}
+	       tb_bench_now() - c0);
+	double s0 = tb_bench_now();
+	tb_bench_start_all(fed);
 	tb_fed_wait_converged(fed, NULL, 0, 180000);
 	tb_fed_sleep_ms(2000); /* the start-up checkpoints */
 	tb_fed_wait_converged(fed, NULL, 0, 60000);
-	printf("started and in sync in %.1f s\n", now() - s0);
+	printf("started and in sync in %.1f s\n", tb_bench_now() - s0);
 
 	struct tb_procmem m0;
 	long idle_anon[NODES], idle_rss[NODES];
 	for (size_t i = 0; i < fed->n; i++) {
 		if (tb_procmem_read(fed->node[i].pid, false, &m0))
-			die("reading a tallyd's /proc status", TB_EIO);
+			tb_bench_die("reading a tallyd's /proc status", TB_EIO);
 		idle_anon[i] = m0.anon;
 		idle_rss[i] = m0.rss;
 	}
@@ -779,33 +524,33 @@ int main(int argc, char **argv)
 
 	/* ---- the stream ---- */
 	struct stats st = {0};
-	uint32_t date = today();
+	uint32_t date = tb_bench_today(true);
 	double cpu0 = 0;
 	for (size_t i = 0; i < fed->n; i++)
-		cpu0 += proc_cpu(fed->node[i].pid);
-	printf("load average: %.2f\n", load_avg());
-	double t0 = now(), end = t0 + secs;
+		cpu0 += tb_bench_proc_cpu(fed->node[i].pid);
+	printf("load average: %.2f\n", tb_bench_load_avg());
+	double t0 = tb_bench_now(), end = t0 + secs;
 	struct driver drv[DRIVERS];
 	for (size_t w = 0; w < DRIVERS; w++) {
 		drv[w] = (struct driver){.w = w, .t0 = t0, .end = end, .date = date,
 					 .rate = (double)rate / DRIVERS,
 					 .cross = (double)cross / DRIVERS,
-					 .rng = rng_next() | 1};
+					 .rng = tb_bench_xorshift(&rng_state) | 1};
 		if (pthread_create(&drv[w].th, NULL, drive, &drv[w]))
-			die("pthread_create", TB_ENOMEM);
+			tb_bench_die("pthread_create", TB_ENOMEM);
 	}
 	double next_poll = t0 + POLL_MS / 1000.0, next_sample = t0 + SAMPLE_MS / 1000.0;
 	double in_poll = 0;
 	uint64_t ticks = 0;
 	for (;;) {
-		double t = now();
+		double t = tb_bench_now();
 		if (t >= end)
 			break;
 		if (t >= next_poll) {
 			poll_heads(&st);
 			if (cross)
 				poll_cross(&st);
-			double p1 = now();
+			double p1 = tb_bench_now();
 			in_poll += p1 - t;
 			next_poll = p1 + POLL_MS / 1000.0;
 		}
@@ -814,7 +559,7 @@ int main(int argc, char **argv)
 			next_sample += SAMPLE_MS / 1000.0;
 			if (++ticks % 5 == 0) {
 				for (size_t i = 0; i < fed->n; i++)
-					check_alive(i);
+					tb_bench_check_alive(fed, i);
 				uint64_t l = 0, c = 0;
 				pthread_mutex_lock(&mu);
 				for (size_t w = 0; w < DRIVERS; w++) {
@@ -825,7 +570,7 @@ int main(int argc, char **argv)
 				pthread_mutex_unlock(&mu);
 				printf("  %3.0f s: %" PRIu64 " local, %" PRIu64 " cross appended; "
 				       "%zu propagated; load average %.2f\n",
-				       now() - t0, l, c, prop, load_avg());
+				       tb_bench_now() - t0, l, c, prop, tb_bench_load_avg());
 			}
 		}
 		double w = next_poll < next_sample ? next_poll : next_sample;
@@ -840,10 +585,10 @@ int main(int argc, char **argv)
 		in_append += drv[w].in_append;
 		max_behind = drv[w].max_behind > max_behind ? drv[w].max_behind : max_behind;
 	}
-	double t_end = now(), run = t_end - t0;
+	double t_end = tb_bench_now(), run = t_end - t0;
 	double cpu1 = 0;
 	for (size_t i = 0; i < fed->n; i++)
-		cpu1 += proc_cpu(fed->node[i].pid);
+		cpu1 += tb_bench_proc_cpu(fed->node[i].pid);
 
 	/* Drain: every entry everywhere, every cross exchange finished. */
 	size_t left = 1, open = 1;
@@ -852,17 +597,17 @@ int main(int argc, char **argv)
 		open = cross ? poll_cross(&st) : 0;
 		if (!left && !open)
 			break;
-		if (now() - t_end > DRAIN_S) {
+		if (tb_bench_now() - t_end > DRAIN_S) {
 			fprintf(stderr, "bench_soak: %zu entries not everywhere, %zu cross exchanges "
 					"open %.0f s after the load stopped\n",
 				left, open, DRAIN_S);
 			exit(1);
 		}
 		for (size_t i = 0; i < fed->n; i++)
-			check_alive(i);
-		sleep_until(now() + POLL_MS / 1000.0);
+			tb_bench_check_alive(fed, i);
+		sleep_until(tb_bench_now() + POLL_MS / 1000.0);
 	}
-	double drained = now() - t_end;
+	double drained = tb_bench_now() - t_end;
 
 	/* ---- report ---- */
 	double eps = (double)(st.local + st.cross) / run;
@@ -876,17 +621,18 @@ int main(int argc, char **argv)
 	       (cpu1 - cpu0) / run, (cpu1 - cpu0) / run / NODES * 100, DRIVERS,
 	       in_append * 1000 / (double)(st.local + st.cross ? st.local + st.cross : 1),
 	       in_append / run / DRIVERS * 100, in_poll / run * 100);
-	qsort(st.lat, st.nlat, sizeof *st.lat, cmp_double);
-	double med = quantile(st.lat, st.nlat, 0.5) * 1000, p99 = quantile(st.lat, st.nlat, 0.99) * 1000,
-	       mx = st.nlat ? st.lat[st.nlat - 1] * 1000 : 0;
+	qsort(st.lat, st.nlat, sizeof *st.lat, tb_bench_cmp_double);
+	double med = tb_bench_quantile(st.lat, st.nlat, 0.5) * 1000;
+	double p99 = tb_bench_quantile(st.lat, st.nlat, 0.99) * 1000;
+	double mx = st.nlat ? st.lat[st.nlat - 1] * 1000 : 0;
 	printf("propagation to all %d nodes (%zu entries, heads polled every %d ms): median %.0f "
 	       "ms, p99 %.0f ms, max %.0f ms\n",
 	       NODES, st.nlat, POLL_MS, med, p99, mx);
 	double xmed = 0, xp99 = 0;
 	if (cross) {
-		qsort(st.xlat, st.nxlat, sizeof *st.xlat, cmp_double);
-		xmed = quantile(st.xlat, st.nxlat, 0.5) * 1000;
-		xp99 = quantile(st.xlat, st.nxlat, 0.99) * 1000;
+		qsort(st.xlat, st.nxlat, sizeof *st.xlat, tb_bench_cmp_double);
+		xmed = tb_bench_quantile(st.xlat, st.nxlat, 0.5) * 1000;
+		xp99 = tb_bench_quantile(st.xlat, st.nxlat, 0.99) * 1000;
 		printf("cross-community: %zu finished committed, %" PRIu64 " refused; prepare to "
 		       "final leg: median %.0f ms, p99 %.0f ms\n",
 		       st.nxlat, st.refused, xmed, xp99);
@@ -924,24 +670,24 @@ int main(int argc, char **argv)
 		printf(" %ld", g->anon[k]);
 	printf("\n");
 
-	figure("soak_nodes", NODES, "nodes", 0, NULL, 0);
-	figure("soak_seconds", run, "s", 0, NULL, 0);
-	figure("soak_exchanges_per_s", eps, "exchanges/s", 1, NULL, 0);
-	figure("soak_cross_per_s", (double)st.nxlat / run, "exchanges/s", 1, NULL, 0);
-	figure("soak_prop_median_ms", med, "ms", 0, NULL, 0);
-	figure("soak_prop_p99_ms", p99, "ms", 0, NULL, 0);
+	tb_bench_figure("soak_nodes", NODES, "nodes", 0, NULL, 0);
+	tb_bench_figure("soak_seconds", run, "s", 0, NULL, 0);
+	tb_bench_figure("soak_exchanges_per_s", eps, "exchanges/s", 1, NULL, 0);
+	tb_bench_figure("soak_cross_per_s", (double)st.nxlat / run, "exchanges/s", 1, NULL, 0);
+	tb_bench_figure("soak_prop_median_ms", med, "ms", 0, NULL, 0);
+	tb_bench_figure("soak_prop_p99_ms", p99, "ms", 0, NULL, 0);
 	if (cross) {
-		figure("soak_cross_latency_median_ms", xmed, "ms", 0, NULL, 0);
-		figure("soak_cross_refused", (double)st.refused, "exchanges", 0, "<=", 0);
+		tb_bench_figure("soak_cross_latency_median_ms", xmed, "ms", 0, NULL, 0);
+		tb_bench_figure("soak_cross_refused", (double)st.refused, "exchanges", 0, "<=", 0);
 	}
-	figure("soak_anon_peak_min_mib", sa[0], "MiB", 1, NULL, 0);
-	figure("soak_anon_peak_median_mib", sa[1], "MiB", 1, NULL, 0);
-	figure("soak_anon_peak_max_mib", sa[2], "MiB", 1, "<=", TARGET_ANON_MIB);
-	figure("soak_rss_peak_min_mib", sr[0], "MiB", 1, NULL, 0);
-	figure("soak_rss_peak_median_mib", sr[1], "MiB", 1, NULL, 0);
-	figure("soak_rss_peak_max_mib", sr[2], "MiB", 1, NULL, 0);
-	figure("soak_anon_growth_max_mib", growth_max, "MiB", 2, "<=", TARGET_GROWTH_MIB);
-	print_figures();
+	tb_bench_figure("soak_anon_peak_min_mib", sa[0], "MiB", 1, NULL, 0);
+	tb_bench_figure("soak_anon_peak_median_mib", sa[1], "MiB", 1, NULL, 0);
+	tb_bench_figure("soak_anon_peak_max_mib", sa[2], "MiB", 1, "<=", TARGET_ANON_MIB);
+	tb_bench_figure("soak_rss_peak_min_mib", sr[0], "MiB", 1, NULL, 0);
+	tb_bench_figure("soak_rss_peak_median_mib", sr[1], "MiB", 1, NULL, 0);
+	tb_bench_figure("soak_rss_peak_max_mib", sr[2], "MiB", 1, NULL, 0);
+	tb_bench_figure("soak_anon_growth_max_mib", growth_max, "MiB", 2, "<=", TARGET_GROWTH_MIB);
+	tb_bench_print_figures(12);
 
 	for (size_t i = 0; i < fed->n; i++) {
 		tb_store_free(nodes[i].st);
