@@ -127,6 +127,11 @@ int tb_xrule_decide(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		if ((err = linked(t, lognum, e, x->from_log, &c, rej)) ||
 		    (err = tb_rule_active_member(t, lognum, e, x->member, &m, rej)))
 			return err;
+		if (strlen(m.name) != x->to_name.len ||
+		    memcmp(m.name, x->to_name.p, x->to_name.len))
+			return REJ(TB_EMEMBER, "credits member %llu (%s), not %.*s named by the prepare",
+				   (unsigned long long)x->member, m.name, (int)x->to_name.len,
+				   (const char *)x->to_name.p);
 		if (e->timestamp >= x->expires)
 			return REJ(TB_EEXPIRED, "committed at %llu, after the prepare expired at %llu",
 				   (unsigned long long)e->timestamp,

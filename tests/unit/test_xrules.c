@@ -445,6 +445,9 @@ static void test_decide(void **state)
 	/* An unknown provider cannot be credited. */
 	tb_test_xdecide(&d, &tp[3].x, id_of(&w.b), ps[3], "bob", 9, TB_XO_COMMITTED);
 	refuse(s, &w.a, TB_KIND_XDECIDE, &d, TB_EMEMBER);
+	/* Nor a member other than the one the prepare names (alice is 1). */
+	tb_test_xdecide(&d, &tp[3].x, id_of(&w.b), ps[3], "bob", 2, TB_XO_COMMITTED);
+	refuse(s, &w.a, TB_KIND_XDECIDE, &d, TB_EMEMBER);
 	/* A decision on its own log's prepare. */
 	tb_test_xdecide(&d, &tp[3].x, id_of(&w.a), ps[3], "bob", 0, TB_XO_UNKNOWN_MEMBER);
 	refuse(s, &w.a, TB_KIND_XDECIDE, &d, TB_ELINK);
@@ -1009,14 +1012,14 @@ static void test_verify_terms(void **state)
 		struct tb_store *s = w.s[0];
 		setup_pair(&w, s, 600, 600);
 		struct tb_test_xprepare tp;
-		prep(&w, &tp, 1, "alice", 60, FAR, true);
+		prep(&w, &tp, 1, "alice", 30, FAR, true); /* carol's ceiling */
 		uint64_t ps = put(s, &w.b, TB_KIND_XPREPARE, &tp.x);
 		struct tb_xdecide d;
 		tb_test_xdecide(&d, &tp.x, id_of(&w.b), ps, "bob", 1, TB_XO_COMMITTED);
 		if (k == 0)
 			d.minutes = 90;
-		else if (k == 1)
-			d.to_name = (struct tb_view){(const uint8_t *)"carol", 5};
+		else if (k == 1) /* carol (2) credited as named, not as the prepare named */
+			d.to_name = (struct tb_view){(const uint8_t *)"carol", 5}, d.member = 2;
 		else if (k == 2)
 			d.from_seq = ps - 1; /* B's link */
 		else if (k == 3)
