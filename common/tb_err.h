@@ -56,7 +56,11 @@
 	X(EXPIRED, "the exchange expired before it was decided")               \
 	X(DECLINED, "the other community refused the exchange")                \
 	X(MIRROR, "clearing balances do not mirror")                           \
-	X(LEG, "a cross-community leg has no matching counterpart")
+	X(LEG, "a cross-community leg has no matching counterpart")            \
+	X(DISKFULL, "disk full")                                               \
+	X(PERM, "permission denied")                                           \
+	X(LOCKED, "another tallyd is running on this data directory")          \
+	X(RESTORED, "restored from a backup: nothing is signed until tallyd has synced with its peers")
 
 enum tb__errno_pos {
 	TB__POS_OK = 0,

@@ -9,6 +9,7 @@
  *   DATA/federation.key   the federation's shared key (the Noise PSK)
  *   DATA/peers            peers to dial, one "HOST:PORT [NODE_ID]" a line
  *   DATA/status           written by tallyd: peers, connection state, lag
+ *   DATA/tallyd.lock      held (a POSIX write lock) by the running tallyd
  */
 #ifndef TB_NODE_H
 #define TB_NODE_H
@@ -85,5 +86,26 @@ struct tb_status {
 int tb_status_write(const char *data, const struct tb_status *st);
 int tb_status_read(const char *data, struct tb_status *st);
 void tb_status_free(struct tb_status *st);
+
+/* ---- one daemon per data directory (lock.c) ---- */
+
+/*
+ * Takes DATA/tallyd.lock with a POSIX write lock for the life of the process
+ * and writes our pid in it. TB_ELOCKED if another process holds it (*holder:
+ * its pid, from the kernel), or an I/O error. *fd stays open until exit.
+ */
+TB_MUST_CHECK int tb_daemon_lock(const char *data, int *fd, uint32_t *holder);
+/* Whether a tallyd holds DATA's lock now; *pid (may be NULL) is its pid. */
+bool tb_daemon_running(const char *data, uint32_t *pid);
+
+/*
+ * A sentence for a storage error at path, naming what happened: "disk full:
+ * cannot write PATH (about N KiB more needed, M KiB free)" (need: bytes, 0
+ * if unknown), "permission denied: cannot write PATH", else the error's
+ * text.
+ */
+void tb_describe_storage(char *buf, size_t cap, int err, const char *path, uint64_t need);
+/* The TB_E* code of an errno from a file operation. */
+int tb_errno_code(int e);
 
 #endif

@@ -13,7 +13,10 @@
 #include <lmdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 /* 64 GiB of address space; pages are only used as data grows. */
 #define TB_DB_MAPSIZE (64ull << 30)
@@ -22,6 +25,7 @@ struct tb_db {
 	MDB_env *env;
 	MDB_dbi dbi[TB_T__COUNT];
 	unsigned flags;
+	uint64_t need; /* bytes the last commit refused for a full disk wrote */
 };
 
 static const char *const table_names[TB_T__COUNT] = {
@@ -66,10 +70,15 @@ static int map_err(int rc)
 		return TB_ENOMEM;
 	case ENOENT:
 		return TB_ENOTFOUND;
-	case EACCES:
-	case EROFS:
-	case EIO:
 	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+		return TB_EDISKFULL;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return TB_EPERM;
+	case EIO:
 		return TB_EIO;
 	}
 	return TB_ESTORE;
@@ -133,10 +142,32 @@ void tb_txn_begin(struct tb_txn *t, struct tb_db *db, bool rw)
 	t->db = db;
 	t->rw = rw;
 	t->txn = NULL;
+	t->bytes = 0;
 	MDB_txn *txn = NULL;
 	int rc = mdb_txn_begin(db->env, NULL, rw ? 0 : MDB_RDONLY, &txn);
 	t->ret = map_err(rc);
 	t->txn = txn;
+}
+
+/*
+ * LMDB reports a short write as EIO, and a write that fills the disk (or
+ * meets the file size limit) is short before it fails: so an EIO when less
+ * room is left than the commit needed is a full disk.
+ */
+static bool out_of_space(struct tb_db *db, uint64_t need)
+{
+	const char *dir;
+	struct statvfs sv;
+	if (mdb_env_get_path(db->env, &dir))
+		return false;
+	if (!statvfs(dir, &sv) && (uint64_t)sv.f_bavail * sv.f_frsize < need)
+		return true;
+	char file[4200];
+	struct stat st;
+	struct rlimit rl;
+	snprintf(file, sizeof file, "%s/data.mdb", dir);
+	return !getrlimit(RLIMIT_FSIZE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	       !stat(file, &st) && (uint64_t)st.st_size + need > (uint64_t)rl.rlim_cur;
 }
 
 int tb_txn_commit(struct tb_txn *t)
@@ -151,6 +182,12 @@ int tb_txn_commit(struct tb_txn *t)
 	int rc = mdb_txn_commit(t->txn);
 	t->txn = NULL;
 	t->ret = map_err(rc);
+	/* LMDB writes whole pages, and at least two (the meta page). */
+	uint64_t need = ((t->bytes + 4095) / 4096 + 2) * 4096;
+	if (t->ret == TB_EIO && out_of_space(t->db, need))
+		t->ret = TB_EDISKFULL;
+	if (t->ret == TB_EDISKFULL)
+		t->db->need = need;
 	return t->ret;
 }
 
@@ -184,6 +221,7 @@ static void put(struct tb_txn *t, enum tb_table tab, const void *key,
 		return;
 	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
 	t->ret = map_err(mdb_put(t->txn, t->db->dbi[tab], &k, &v, flags));
+	t->bytes += klen + vlen;
 }
 
 void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key,
@@ -299,4 +337,9 @@ int tb_db_used_bytes(struct tb_db *db, uint64_t *bytes)
 		return map_err(rc);
 	*bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
 	return 0;
+}
+
+uint64_t tb_db_need(const struct tb_db *db)
+{
+	return db->need;
 }

@@ -50,6 +50,7 @@ struct tb_txn {
 	void *txn; /* MDB_txn */
 	int ret;   /* sticky: first error */
 	bool rw;
+	uint64_t bytes; /* keys and values written (an estimate of its size) */
 };
 
 enum { TB_DB_RDONLY = 1, TB_DB_NOSYNC = 2 };
@@ -89,6 +90,8 @@ int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix,
 
 /* Bytes used by the map (pages in use * page size). */
 int tb_db_used_bytes(struct tb_db *db, uint64_t *bytes);
+/* After a commit failed with TB_EDISKFULL: about how many bytes it needed. */
+uint64_t tb_db_need(const struct tb_db *db);
 /* Whether a table is derived (rebuildable). */
 bool tb_table_is_derived(enum tb_table tab);
 

@@ -80,6 +80,11 @@ void tb_scratch_close(struct tb_store *scratch, const char *path)
 	rmdir(path);
 }
 
+uint64_t tb_store_need(struct tb_store *s)
+{
+	return tb_db_need(s->db);
+}
+
 void tb_store_set_audit(struct tb_store *s, tb_violation_fn fn, void *ctx)
 {
 	TB_ASSERT(s->flags & TB_STORE_SCRATCH);

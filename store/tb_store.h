@@ -238,6 +238,9 @@ TB_MUST_CHECK int tb_store_clear_due(struct tb_store *s, size_t *held, size_t *d
 /* Drops and rebuilds every derived index from the logs (full re-verification). */
 TB_MUST_CHECK int tb_store_reindex(struct tb_store *s, struct tb_reject *rej);
 
+/* After a write failed with TB_EDISKFULL: about how many bytes it needed. */
+uint64_t tb_store_need(struct tb_store *s);
+
 /* Bytes of the map in use. */
 TB_MUST_CHECK int tb_store_size(struct tb_store *s, uint64_t *bytes);
 

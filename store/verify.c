@@ -269,6 +269,21 @@ static int compare_log(void *ctx, const struct tb_head *h)
 	return compare_clearing(c, h->log_id);
 }
 
+/* A fork proof held is a violation of its log, as the auditor says: the
+ * community's key signed two histories, and the log is frozen. */
+static int report_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
+		       struct tb_view a, struct tb_view b)
+{
+	(void)a;
+	(void)b;
+	struct tb_verify_report *rep = ctx;
+	rep->err = TB_EFORKED;
+	tb_reject_set(&rep->where, TB_EFORKED, log_id, seq,
+		      "the log forked: two validly signed entries at seq %llu (log frozen)",
+		      (unsigned long long)seq);
+	return 1;
+}
+
 int tb_verify_dir(const char *dir, const char *tmpdir,
 		  struct tb_verify_report *rep)
 {
@@ -294,6 +309,10 @@ int tb_verify_dir(const char *dir, const char *tmpdir,
 	}
 	if (!err)
 		err = verify_across(scratch, rep);
+	if (!err && !rep->err)
+		err = tb_store_foreach_fork(src, report_fork, rep);
+	if (err > 0)
+		err = 0;
 	if (err && !rep->err) {
 		rep->err = err;
 		if (!rep->where.err)

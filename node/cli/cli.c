@@ -4,6 +4,7 @@
  * decides ledger rules (store/rules.c does) and never prints secrets.
  */
 #include "cli.h"
+#include "tb_node.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -50,6 +51,7 @@ int tb_cli_exit_for(int err)
 	case TB_ETRUST:
 	case TB_EEXPIRED:
 	case TB_EDECLINED:
+	case TB_ERESTORED:
 		return TB_EXIT_REFUSED;
 	case TB_EUSAGE:
 	case TB_EINVAL:
@@ -64,9 +66,18 @@ int tb_cli_exit_for(int err)
 	return TB_EXIT_IO;
 }
 
+int tb_cli_storage_fail(struct tb_cli *cli, int err, const char *path)
+{
+	char why[4600];
+	tb_describe_storage(why, sizeof why, err, path,
+			    cli->store ? tb_store_need(cli->store) : 0);
+	return tb_cli_fail(TB_EXIT_IO, "%s (%s)", why, tb_errname(err));
+}
+
 int tb_cli_refused(struct tb_cli *cli, int err, const struct tb_reject *rej)
 {
-	(void)cli;
+	if (err == TB_EDISKFULL || err == TB_EPERM)
+		return tb_cli_storage_fail(cli, err, cli->ledger);
 	const char *msg = rej && rej->err ? rej->msg : tb_strerror(err);
 	int code = tb_cli_exit_for(err);
 	if (code == TB_EXIT_REFUSED)
@@ -77,11 +88,16 @@ int tb_cli_refused(struct tb_cli *cli, int err, const struct tb_reject *rej)
 int tb_cli_open(struct tb_cli *cli, bool rw)
 {
 	struct stat st;
-	if (stat(cli->ledger, &st) != 0)
+	if (stat(cli->ledger, &st) != 0) {
+		if (errno == EACCES)
+			return tb_cli_storage_fail(cli, TB_EPERM, cli->ledger);
 		return tb_cli_fail(TB_EXIT_USAGE,
 				   "%s is not a Tally data directory (run 'tally init' first, or give --data DIR)",
 				   cli->data);
+	}
 	int err = tb_store_open(&cli->store, cli->ledger, rw ? 0 : TB_STORE_RDONLY);
+	if (err == TB_EDISKFULL || err == TB_EPERM)
+		return tb_cli_storage_fail(cli, err, cli->ledger);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot open the ledger in %s: %s",
 				   cli->ledger, tb_strerror(err));

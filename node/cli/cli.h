@@ -49,6 +49,9 @@ extern const size_t tb_ncommands;
 int tb_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Maps a TB_E* error to an exit code. */
 int tb_cli_exit_for(int err);
+/* Reports a storage error at path ("disk full: ...", "permission denied:
+ * ...") and returns TB_EXIT_IO. */
+int tb_cli_storage_fail(struct tb_cli *cli, int err, const char *path);
 /* Reports a refusal (rule, with its sentence) and returns the exit code. */
 int tb_cli_refused(struct tb_cli *cli, int err, const struct tb_reject *rej);
 
@@ -135,6 +138,20 @@ uint8_t *tb_cli_read_file(const char *path, size_t *len, int *err);
 int tb_cli_read_small(const char *path, uint8_t *buf, size_t cap, size_t *len);
 /* Installs a federation key file into the data directory. */
 int tb_cli_federation_install(struct tb_cli *cli, const char *file);
+
+/* ---- files of the data directory (init_build.c) ---- */
+
+/* Builds a new community's data directory (keys, federation key if given,
+ * ledger with genesis g) so that no failure leaves half of one. */
+int tb_init_build(struct tb_cli *cli, const struct tb_keypair *kp, const char *pass,
+		  size_t plen, const char *federation, const struct tb_genesis *g);
+/* rm -rf; 0 if path is gone. */
+int tb_rmrf(const char *path);
+int tb_fsync_dir(const char *path);
+/* mkdir -p (parents 0755, the last one mode). 0 or a TB_E* code. */
+int tb_mkdir_p(const char *path, unsigned mode);
+/* Tests' fault injection: dies by SIGKILL here if TALLY_CRASH_AT is where. */
+void tb_cli_crash_point(const char *where);
 
 /* Checks a community or member name typed by a user. */
 int tb_cli_check_name(const char *name, const char *what);

@@ -133,10 +133,20 @@ int tb_cmd_peer_list(struct tb_cli *cli, int argc, char **argv)
 	}
 	struct tb_status st;
 	bool have = tb_status_read(cli->data, &st) == 0;
+	/* The status file outlives its daemon: the kernel's lock says whether
+	 * the tallyd that wrote it still runs. */
+	uint32_t pid = 0;
+	bool running = tb_daemon_running(cli->data, &pid) && (!have || pid == st.pid);
 	if (cli->json)
-		printf("{\"daemon_status\":%s,\"peers\":[", have ? "true" : "false");
+		printf("{\"daemon_status\":%s,\"daemon_running\":%s,\"daemon_pid\":%u,\"peers\":[",
+		       have ? "true" : "false", running ? "true" : "false", running ? pid : 0);
+	else if (!running)
+		printf("tallyd is not running on %s: no peer is connected%s\n", cli->data,
+		       have ? " (last contacts as it left them)" : "");
 	else if (!have)
-		printf("(tallyd has not written a status here: connection state unknown)\n");
+		printf("tallyd (pid %u) has not written a status yet\n", pid);
+	else
+		printf("tallyd is running (pid %u)\n", pid);
 	size_t shown = 0;
 	for (size_t i = 0; i < (have ? st.npeers : nconf); i++) {
 		struct tb_status_peer fake = {0}, *p = have ? &st.peers[i] : &fake;
@@ -144,6 +154,10 @@ int tb_cmd_peer_list(struct tb_cli *cli, int argc, char **argv)
 			snprintf(fake.addr, sizeof fake.addr, "%.60s:%u", conf[i].host, conf[i].port);
 			fake.has_id = conf[i].has_id;
 			memcpy(fake.id, conf[i].id, TB_KEY_LEN);
+		}
+		if (!running) {
+			p->connected = false;
+			p->nlogs = 0;
 		}
 		char id[2 * TB_KEY_LEN + 1] = "-", when[32] = "never";
 		if (p->has_id)

@@ -1,33 +1,16 @@
 /*
  * cmd_init.c: `tally init` sets up a community: the data directory, the
  * community's key (encrypted with a passphrase), the ledger and its genesis
- * entry. It refuses to touch a directory that already holds a ledger.
+ * entry. It refuses to touch a directory that already holds a ledger. What
+ * can fail for bad input (passphrases, the federation key file) is checked
+ * before anything is made; the making itself is init_build.c's.
  */
 #include "cli.h"
+#include "tb_node.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[4300];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) && errno != EEXIST)
-		return -1;
-	return 0;
-}
 
 int tb_cli_check_name(const char *name, const char *what)
 {
@@ -89,20 +72,21 @@ int tb_cmd_init(struct tb_cli *cli, int argc, char **argv)
 		return tb_cli_fail(TB_EXIT_USAGE, "limits are capped at %d hours",
 				   TB_LIMIT_MAX / 60);
 
+	/* Everything that can fail for the user's input fails before anything
+	 * is made: the passphrase (asked twice), the federation key file. */
 	struct stat st;
 	if (stat(cli->ledger, &st) == 0)
 		return tb_cli_fail(TB_EXIT_USAGE, "%s already holds a ledger", cli->data);
-	char keys[4300], members[4400], keypath[4400];
-	snprintf(keys, sizeof keys, "%s/keys", cli->data);
-	snprintf(members, sizeof members, "%s/members", keys);
-	snprintf(keypath, sizeof keypath, "%s/node.key", keys);
-	if (mkdir_p(cli->data, 0700) || mkdir_p(members, 0700) ||
-	    mkdir_p(cli->ledger, 0700))
-		return tb_cli_fail(TB_EXIT_IO, "cannot create %s: %s", cli->data,
-				   strerror(errno));
-	if (federation && (rc = tb_cli_federation_install(cli, federation)))
-		return rc;
-
+	uint8_t fk[TB_FEDKEY_LEN];
+	if (federation) {
+		int ferr = tb_fedkey_read(federation, fk);
+		tb_wipe(fk, sizeof fk);
+		if (ferr == TB_ENOTFOUND)
+			return tb_cli_fail(TB_EXIT_USAGE, "no federation key file at %s", federation);
+		if (ferr)
+			return tb_cli_fail(TB_EXIT_USAGE, "%s is not a federation key file (%s)",
+					   federation, tb_strerror(ferr));
+	}
 	char pass[1024];
 	size_t plen;
 	if ((rc = tb_passphrase_get(cli->pass_file, "TALLY_PASSPHRASE",
@@ -111,31 +95,18 @@ int tb_cmd_init(struct tb_cli *cli, int argc, char **argv)
 		return rc;
 	struct tb_keypair kp;
 	tb_keypair_generate(&kp);
-	int err = tb_keyfile_write(keypath, &kp, pass, plen, TB_KDF_INTERACTIVE);
-	tb_wipe(pass, sizeof pass);
-	if (err) {
-		tb_keypair_wipe(&kp);
-		return tb_cli_fail(TB_EXIT_IO, "cannot write %s: %s", keypath,
-				   tb_strerror(err));
-	}
-	if ((err = tb_store_open(&cli->store, cli->ledger, 0)) ||
-	    (err = tb_store_set_self(cli->store, kp.pk.b))) {
-		tb_keypair_wipe(&kp);
-		return tb_cli_fail(TB_EXIT_IO, "cannot create the ledger: %s",
-				   tb_strerror(err));
-	}
 	struct tb_genesis g = {0};
 	g.name.p = (const uint8_t *)name;
 	g.name.len = strlen(name);
 	g.floor = -floor_min;
 	g.ceiling = (uint64_t)ceiling;
-	struct tb_reject rej;
-	err = tb_store_append_own(cli->store, &kp, TB_KIND_GENESIS, &g, NULL, &rej);
+	rc = tb_init_build(cli, &kp, pass, plen, federation, &g);
+	tb_wipe(pass, sizeof pass);
 	tb_keypair_wipe(&kp);
-	if (err)
-		return tb_cli_refused(cli, err, &rej);
+	if (rc)
+		return rc;
 	char id[2 * TB_KEY_LEN + 1], lim[32];
-	tb_hex_encode(id, kp.pk.b, TB_KEY_LEN);
+	tb_hex_encode(id, kp.pk.b, TB_KEY_LEN); /* the public half is not wiped */
 	tb_out_hours(lim, sizeof lim, -floor_min);
 	if (cli->json) {
 		printf("{\"community\":");

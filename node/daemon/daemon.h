@@ -128,6 +128,7 @@ struct tb_node {
 	uint8_t digest[32];
 	bool stopping;
 	const char *crash_at; /* TALLYD_CRASH_AT: tests' fault injection */
+	int lock_fd;          /* DATA/tallyd.lock, held while we run */
 };
 
 /* log.c */

@@ -150,7 +150,9 @@ static int load(struct tb_node *n, const char *pass_file)
 	snprintf(path, sizeof path, "%s/ledger", n->data);
 	int err = tb_store_open(&n->store, path, 0);
 	if (err) {
-		fprintf(stderr, "tallyd: cannot open the ledger in %s: %s\n", path, tb_strerror(err));
+		char why[4400];
+		tb_describe_storage(why, sizeof why, err, path, 0);
+		fprintf(stderr, "tallyd: cannot open the ledger: %s\n", why);
 		return 3;
 	}
 	if (tb_store_self(n->store, n->self)) {
@@ -258,14 +260,33 @@ int main(int argc, char **argv)
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	n.data = data;
 	n.crash_at = getenv("TALLYD_CRASH_AT");
+	uint32_t holder;
+	int err = tb_daemon_lock(data, &n.lock_fd, &holder);
+	if (err)
+		free(extra);
+	if (err == TB_ELOCKED) {
+		fprintf(stderr, "tallyd: another tallyd (pid %u) is running on %s: stop it first\n",
+			holder, data);
+		return 3;
+	}
+	if (err) {
+		char why[4400];
+		tb_describe_storage(why, sizeof why, err, data, 0);
+		fprintf(stderr, "tallyd: cannot lock %s/tallyd.lock: %s\n", data,
+			err == TB_ENOTFOUND ? "no such data directory (run 'tally init')" : why);
+		return 3;
+	}
 	int rc = load(&n, pass_file);
-	if (rc)
+	if (rc) {
+		free(extra);
+		tb_store_free(n.store);
 		return rc;
+	}
 
 	struct tb_peer_conf *conf = calloc(TB_PEERS_MAX, sizeof *conf);
 	size_t nconf = 0;
 	int line;
-	int err = tb_peers_load(data, conf, TB_PEERS_MAX, &nconf, &line);
+	err = tb_peers_load(data, conf, TB_PEERS_MAX, &nconf, &line);
 	if (err) {
 		fprintf(stderr, "tallyd: %s/peers line %d: %s\n", data, line, tb_strerror(err));
 		return 2;

@@ -490,8 +490,12 @@ void tb_repl_flush(struct tb_conn *c)
 		done += accepted;
 		if (err) {
 			if (accepted == k || err == TB_EIO || err == TB_ESTORE || err == TB_EFULL ||
-			    err == TB_ENOMEM) {
-				tb_log(n, TB_LOG_ERROR, "storage: %s", tb_strerror(err));
+			    err == TB_ENOMEM || err == TB_EDISKFULL || err == TB_EPERM) {
+				char why[4400], path[4200];
+				snprintf(path, sizeof path, "%s/ledger", n->data);
+				tb_describe_storage(why, sizeof why, err, path,
+						    tb_store_need(n->store));
+				tb_log(n, TB_LOG_ERROR, "storage: %s", why);
 				tb_conn_close(c, "local storage error");
 				break;
 			}

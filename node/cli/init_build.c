@@ -1,0 +1,216 @@
+/*
+ * init_build.c: makes a new community's data directory so that no failure
+ * leaves half of one. Keys, federation key and ledger (with its genesis
+ * entry) are built in DATA/.init-tmp and moved into place at the end, the
+ * ledger last: a directory holds a community exactly when DATA/ledger
+ * exists. A mark file, DATA/.init-incomplete, lives from before the first
+ * file is made until after the last rename; a later init that finds it (the
+ * earlier one was killed) removes what that one made, and only that. An
+ * error other than a kill removes what this init made. It never touches a
+ * directory that holds a ledger, keys or a federation key of its own.
+ */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include "cli.h"
+#include "tb_node.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MARK ".init-incomplete"
+#define TMP ".init-tmp"
+
+void tb_cli_crash_point(const char *where)
+{
+	const char *at = getenv("TALLY_CRASH_AT");
+	if (at && !strcmp(at, where))
+		raise(SIGKILL);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) && errno != ENOENT ? -1 : 0;
+}
+
+int tb_rmrf(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : tb_errno_code(errno);
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) ? tb_errno_code(errno) : 0;
+	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) ? tb_errno_code(errno) : 0;
+}
+
+int tb_fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return tb_errno_code(errno);
+	int err = fsync(fd) ? tb_errno_code(errno) : 0;
+	close(fd);
+	return err;
+}
+
+int tb_mkdir_p(const char *path, unsigned mode)
+{
+	char buf[4300];
+	snprintf(buf, sizeof buf, "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return tb_errno_code(errno);
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return tb_errno_code(errno);
+	return 0;
+}
+
+static void at(char *out, size_t cap, const char *dir, const char *name)
+{
+	snprintf(out, cap, "%.4200s/%.32s", dir, name);
+}
+
+/* Removes what a killed init left, or refuses a directory holding what
+ * init would make. */
+static int prepare(struct tb_cli *cli)
+{
+	static const char *const made[] = {"keys", "federation.key", TMP};
+	char p[4400];
+	struct stat st;
+	at(p, sizeof p, cli->data, MARK);
+	if (stat(p, &st) == 0) {
+		for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
+			at(p, sizeof p, cli->data, made[i]);
+			int err = tb_rmrf(p);
+			if (err)
+				return tb_cli_storage_fail(cli, err, p);
+		}
+		at(p, sizeof p, cli->data, MARK);
+		unlink(p);
+		fprintf(stderr, "tally: removed what an interrupted 'tally init' left in %s\n",
+			cli->data);
+		return 0;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		at(p, sizeof p, cli->data, made[i]);
+		if (lstat(p, &st) == 0)
+			return tb_cli_fail(TB_EXIT_USAGE,
+					   "%s holds %s but no ledger: move it away before 'tally init'",
+					   cli->data, made[i]);
+	}
+	return 0;
+}
+
+static int write_mark(const char *data)
+{
+	char p[4400];
+	at(p, sizeof p, data, MARK);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return tb_errno_code(errno);
+	int err = fsync(fd) ? tb_errno_code(errno) : 0;
+	close(fd);
+	return err ? err : tb_fsync_dir(data);
+}
+
+/* Builds keys, federation key and ledger in tmp. */
+static int build(struct tb_cli *cli, const char *tmp, const struct tb_keypair *kp,
+		 const char *pass, size_t plen, const char *federation,
+		 const struct tb_genesis *g)
+{
+	char p[4400], ledger[4400];
+	int err;
+	at(p, sizeof p, tmp, "keys/members");
+	if ((err = tb_mkdir_p(p, 0700)))
+		return tb_cli_storage_fail(cli, err, p);
+	at(p, sizeof p, tmp, "keys/node.key");
+	if ((err = tb_keyfile_write(p, kp, pass, plen, TB_KDF_INTERACTIVE)))
+		return tb_cli_storage_fail(cli, err, p);
+	tb_cli_crash_point("init-key");
+	if (federation && (err = tb_fedkey_install(tmp, federation)))
+		return tb_cli_storage_fail(cli, err, tmp);
+	at(ledger, sizeof ledger, tmp, "ledger");
+	if (mkdir(ledger, 0700))
+		return tb_cli_storage_fail(cli, tb_errno_code(errno), ledger);
+	struct tb_reject rej;
+	if ((err = tb_store_open(&cli->store, ledger, 0)) ||
+	    (err = tb_store_set_self(cli->store, kp->pk.b)))
+		return tb_cli_storage_fail(cli, err, ledger);
+	err = tb_store_append_own(cli->store, kp, TB_KIND_GENESIS, g, NULL, &rej);
+	tb_store_free(cli->store);
+	cli->store = NULL;
+	if (err)
+		return tb_cli_refused(cli, err, &rej);
+	tb_cli_crash_point("init-ledger");
+	return 0;
+}
+
+/* Moves the built files into place, the ledger last. */
+static int move_in(struct tb_cli *cli, const char *tmp, bool fed, bool moved[3])
+{
+	static const char *const names[] = {"keys", "federation.key", "ledger"};
+	char from[4400], to[4400];
+	for (int i = 0; i < 3; i++) {
+		if (i == 1 && !fed)
+			continue;
+		at(from, sizeof from, tmp, names[i]);
+		at(to, sizeof to, cli->data, names[i]);
+		if (rename(from, to))
+			return tb_cli_storage_fail(cli, tb_errno_code(errno), to);
+		moved[i] = true;
+		if (i == 0)
+			tb_cli_crash_point("init-moving");
+	}
+	int err = tb_fsync_dir(cli->data);
+	return err ? tb_cli_storage_fail(cli, err, cli->data) : 0;
+}
+
+int tb_init_build(struct tb_cli *cli, const struct tb_keypair *kp, const char *pass,
+		  size_t plen, const char *federation, const struct tb_genesis *g)
+{
+	struct stat st;
+	bool existed = stat(cli->data, &st) == 0;
+	int err = tb_mkdir_p(cli->data, 0700);
+	if (err)
+		return tb_cli_storage_fail(cli, err, cli->data);
+	int rc = prepare(cli);
+	if (rc)
+		return rc;
+	char tmp[4400], p[4400];
+	at(tmp, sizeof tmp, cli->data, TMP);
+	if ((err = write_mark(cli->data)))
+		return tb_cli_storage_fail(cli, err, cli->data);
+	bool moved[3] = {false, false, false};
+	if (mkdir(tmp, 0700))
+		rc = tb_cli_storage_fail(cli, tb_errno_code(errno), tmp);
+	if (!rc)
+		rc = build(cli, tmp, kp, pass, plen, federation, g);
+	if (!rc)
+		rc = move_in(cli, tmp, federation != NULL, moved);
+	if (rc) {
+		static const char *const names[] = {"keys", "federation.key", "ledger"};
+		for (int i = 0; i < 3; i++) {
+			at(p, sizeof p, cli->data, names[i]);
+			if (moved[i])
+				(void)tb_rmrf(p);
+		}
+	}
+	(void)tb_rmrf(tmp);
+	at(p, sizeof p, cli->data, MARK);
+	unlink(p);
+	(void)tb_fsync_dir(cli->data);
+	if (rc && !existed)
+		rmdir(cli->data);
+	return rc;
+}

@@ -1,0 +1,294 @@
+/*
+ * test_node_ops.c: operating a node when things go wrong, with real
+ * processes: a second tallyd on one data directory is refused and `tally
+ * peer list` tells a running daemon from a stopped one; `tally verify`
+ * reports a forked log; a full disk and a read-only directory are named as
+ * such (on a small tmpfs in a private mount namespace when mounting is
+ * allowed, else by a file size limit and a directory of another user); a
+ * failed or killed `tally init` leaves nothing that stops the next one.
+ */
+#define _GNU_SOURCE /* unshare */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fed.h"
+
+static struct tb_proc_result res;
+
+static int tally(const char *data, const char *const *args)
+{
+	const char *argv[40];
+	int n = 0;
+	argv[n++] = tb_tally_bin();
+	argv[n++] = "--data";
+	argv[n++] = data;
+	for (size_t i = 0; args[i] && n < 39; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	assert_int_equal(tb_run(&res, argv), 0);
+	return res.code;
+}
+#define T(d, ...) tally(d, (const char *const[]){__VA_ARGS__, NULL})
+
+static void contains(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle))
+		fail_msg("expected '%s' in: %s", needle, hay);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char p[4400];
+	struct stat st;
+	snprintf(p, sizeof p, "%.4200s/%.64s", dir, name);
+	return lstat(p, &st) == 0;
+}
+
+/* One tallyd per data directory; peer list sees whether it runs. */
+static void test_one_daemon(void **state)
+{
+	(void)state;
+	struct tb_fed *f = tb_fed_new("ops-lock", 1);
+	tb_fed_start(f, 0);
+	char listen[64];
+	snprintf(listen, sizeof listen, "127.0.0.1:%u", tb_fed_free_port());
+	const char *argv[] = {tb_tallyd_bin(), "--data", f->node[0].data, "--listen", listen,
+			      NULL};
+	assert_int_equal(tb_run(&res, argv), 0);
+	assert_int_equal(res.code, 3);
+	contains(res.err, "another tallyd (pid");
+	contains(res.err, "is running on");
+
+	assert_int_equal(TB_FED_TALLY(f, 0, "peer", "list"), 0);
+	contains(f->res.out, "tallyd is running (pid");
+	assert_int_equal(TB_FED_TALLY(f, 0, "--json", "peer", "list"), 0);
+	contains(f->res.out, "\"daemon_running\":true");
+	tb_fed_kill(f, 0); /* the status file stays behind */
+	assert_int_equal(TB_FED_TALLY(f, 0, "peer", "list"), 0);
+	contains(f->res.out, "tallyd is not running");
+	assert_int_equal(TB_FED_TALLY(f, 0, "--json", "peer", "list"), 0);
+	contains(f->res.out, "\"daemon_running\":false");
+	/* The lock died with its process: a new daemon starts. */
+	tb_fed_start(f, 0);
+	tb_fed_stop(f, 0);
+	tb_fed_free(f);
+}
+
+/* verify says what audit says of a frozen log: a violation. */
+static void test_verify_forked(void **state)
+{
+	(void)state;
+	char *dir = tb_test_tmpdir("ops-fork");
+	char data[4200], ledger[4300];
+	snprintf(data, sizeof data, "%s/data", dir);
+	snprintf(ledger, sizeof ledger, "%s/ledger", data);
+	setenv("TALLY_PASSPHRASE", "pw", 1);
+	assert_int_equal(T(data, "init", "--name", "Home"), 0);
+	assert_int_equal(T(data, "verify"), 0);
+
+	/* A neighbour's log whose key signed two different geneses. */
+	struct tb_test_log l;
+	tb_test_log_init(&l, 7);
+	struct tb_genesis g1, g2;
+	tb_test_genesis(&g1, "Twin", -600, 0);
+	tb_test_genesis(&g2, "Twin B", -600, 0);
+	uint8_t a[TB_ENTRY_MAX], b[TB_ENTRY_MAX];
+	size_t alen = tb_test_seal_next(&l, a, TB_KIND_GENESIS, &g1);
+	size_t blen = tb_test_seal_next(&l, b, TB_KIND_GENESIS, &g2);
+	struct tb_store *s;
+	assert_int_equal(tb_store_open(&s, ledger, 0), 0);
+	struct tb_view v = {a, alen};
+	size_t acc;
+	assert_int_equal(tb_store_append(s, &v, 1, &acc, NULL), 0);
+	assert_int_equal(tb_store_fork_add(s, a, alen, b, blen), 1);
+	tb_store_free(s);
+
+	assert_int_equal(T(data, "verify"), 1);
+	contains(res.out, "FAILED");
+	contains(res.out, "EFORKED");
+	assert_int_equal(T(data, "--json", "verify"), 1);
+	contains(res.out, "\"rule\":\"EFORKED\"");
+	tb_test_rmrf(dir);
+}
+
+/* A failed init makes nothing; a killed one is cleaned by the next. */
+static void test_init_failures(void **state)
+{
+	(void)state;
+	char *dir = tb_test_tmpdir("ops-init");
+	char data[4200];
+	snprintf(data, sizeof data, "%s/data", dir);
+	setenv("TALLY_PASSPHRASE", "pw", 1);
+	assert_int_equal(T(data, "init", "--name", "X", "--federation", "/nonexistent/fed"), 2);
+	contains(res.err, "no federation key file");
+	assert_false(exists(dir, "data"));
+	setenv("TALLY_PASSPHRASE", "", 1);
+	assert_int_equal(T(data, "init", "--name", "X"), 2);
+	assert_false(exists(dir, "data"));
+	setenv("TALLY_PASSPHRASE", "pw", 1);
+
+	static const char *const points[] = {"init-key", "init-ledger", "init-moving"};
+	for (size_t i = 0; i < 3; i++) {
+		setenv("TALLY_CRASH_AT", points[i], 1);
+		assert_int_equal(T(data, "init", "--name", "X"), 128 + SIGKILL);
+		unsetenv("TALLY_CRASH_AT");
+		assert_false(exists(data, "ledger"));
+		assert_int_equal(T(data, "balance"), 2);
+		contains(res.err, "is not a Tally data directory");
+		assert_int_equal(T(data, "init", "--name", "X"), 0);
+		contains(res.err, "removed what an interrupted 'tally init' left");
+		assert_int_equal(T(data, "verify"), 0);
+		assert_false(exists(data, ".init-tmp"));
+		assert_false(exists(data, ".init-incomplete"));
+		assert_int_equal(T(data, "init", "--name", "X"), 2);
+		contains(res.err, "already holds a ledger");
+		tb_test_rmrf(strdup(data));
+	}
+	tb_test_rmrf(dir);
+}
+
+/* Mounts a tmpfs of kib KiB at path in this process's own mount namespace;
+ * false if this process may not. */
+static bool private_tmpfs(const char *path, unsigned kib)
+{
+	static bool unshared;
+	if (!unshared) {
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+			return false;
+		unshared = true;
+	}
+	char opt[32];
+	snprintf(opt, sizeof opt, "size=%uk", kib);
+	if (mount("tmpfs", path, "tmpfs", 0, opt))
+		return false;
+	return true;
+}
+
+static void fill(const char *dir)
+{
+	char p[4400];
+	snprintf(p, sizeof p, "%.4200s/filler", dir);
+	FILE *fp = fopen(p, "w");
+	assert_non_null(fp);
+	static char block[4096];
+	while (fwrite(block, 1, sizeof block, fp) == sizeof block && fflush(fp) == 0)
+		;
+	fclose(fp);
+}
+
+static void record_until_full(const char *data)
+{
+	for (int i = 0; i < 2000; i++) {
+		int rc = T(data, "exchange", "record", "--attest", "--provider", "a", "--receiver",
+			   "b", "--minutes", "5", "--memo", "x");
+		if (rc == 0)
+			continue;
+		assert_int_equal(rc, 3);
+		contains(res.err, "disk full: cannot write");
+		contains(res.err, "KiB more needed");
+		contains(res.err, "EDISKFULL");
+		return;
+	}
+	fail_msg("the disk never filled");
+}
+
+static void test_disk_full(void **state)
+{
+	(void)state;
+	char *dir = tb_test_tmpdir("ops-full");
+	char mnt[4200], data[4300];
+	snprintf(mnt, sizeof mnt, "%s/mnt", dir);
+	snprintf(data, sizeof data, "%s/data", mnt);
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	setenv("TALLY_PASSPHRASE", "pw", 1);
+	bool tmpfs = private_tmpfs(mnt, 512);
+	assert_int_equal(T(data, "init", "--name", "Full"), 0);
+	setenv("TALLY_MEMBER_PASSPHRASE", "mp", 1);
+	assert_int_equal(T(data, "member", "add", "a"), 0);
+	assert_int_equal(T(data, "member", "add", "b"), 0);
+	if (tmpfs) {
+		fill(mnt);
+		record_until_full(data);
+		char p[4300];
+		snprintf(p, sizeof p, "%s/filler", mnt);
+		unlink(p);
+	} else {
+		/* No mounting here: a file size limit fills the ledger instead. */
+		struct stat st;
+		char p[4400];
+		snprintf(p, sizeof p, "%s/ledger/data.mdb", data);
+		assert_int_equal(stat(p, &st), 0);
+		struct rlimit old, rl;
+		getrlimit(RLIMIT_FSIZE, &old);
+		rl = old;
+		rl.rlim_cur = (rlim_t)st.st_size + 8192;
+		signal(SIGXFSZ, SIG_IGN);
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+		record_until_full(data);
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	}
+	/* Nothing stored was lost, and with room again writing goes on. */
+	assert_int_equal(T(data, "verify"), 0);
+	assert_int_equal(T(data, "exchange", "record", "--attest", "--provider", "a",
+			   "--receiver", "b", "--minutes", "5", "--memo", "x"),
+			 0);
+	if (tmpfs)
+		umount2(mnt, MNT_DETACH);
+	tb_test_rmrf(dir);
+}
+
+static void test_read_only(void **state)
+{
+	(void)state;
+	char *dir = tb_test_tmpdir("ops-ro");
+	char mnt[4200], data[4300];
+	snprintf(mnt, sizeof mnt, "%s/mnt", dir);
+	snprintf(data, sizeof data, "%s/data", mnt);
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	setenv("TALLY_PASSPHRASE", "pw", 1);
+	setenv("TALLY_MEMBER_PASSPHRASE", "mp", 1);
+	bool tmpfs = private_tmpfs(mnt, 4096);
+	assert_int_equal(T(data, "init", "--name", "Ro"), 0);
+	bool ro = tmpfs && !mount(NULL, mnt, NULL, MS_REMOUNT | MS_RDONLY, NULL);
+	if (!ro && geteuid() == 0) {
+		if (tmpfs)
+			umount2(mnt, MNT_DETACH);
+		tb_test_rmrf(dir);
+		skip(); /* root ignores modes, and no read-only mount could be made */
+	}
+	if (!ro)
+		assert_int_equal(chmod(data, 0500) | chmod(mnt, 0500), 0);
+	assert_int_equal(T(data, "member", "add", "a"), 3);
+	contains(res.err, "permission denied: ");
+	contains(res.err, "EPERM");
+	char listen[64];
+	snprintf(listen, sizeof listen, "127.0.0.1:%u", tb_fed_free_port());
+	const char *argv[] = {tb_tallyd_bin(), "--data", data, "--listen", listen, NULL};
+	assert_int_equal(tb_run(&res, argv), 0);
+	assert_int_equal(res.code, 3);
+	contains(res.err, "permission denied");
+	if (ro)
+		umount2(mnt, MNT_DETACH);
+	else
+		assert_int_equal(chmod(data, 0700) | chmod(mnt, 0700), 0);
+	tb_test_rmrf(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one_daemon),  cmocka_unit_test(test_verify_forked),
+		cmocka_unit_test(test_init_failures), cmocka_unit_test(test_disk_full),
+		cmocka_unit_test(test_read_only),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
