@@ -978,7 +978,7 @@ static void test_data_dir(void **state)
 	struct tb_test_recs r = {0};
 	struct tb_audit_summary sum;
 	seal_hist(&g_clean, &r);
-	char *dir = tb_test_tmpdir("audit-dir");
+	char *dir = tb_test_scratchdir("audit-dir");
 	struct tb_store *s;
 	assert_int_equal(tb_store_open(&s, dir, 0), 0);
 	size_t acc = 0;
@@ -1027,7 +1027,7 @@ static void test_data_dir(void **state)
 	/* A directory that is behind (a neighbour's copy holding the first 20
 	 * entries) with a newer export of the log, in both orders: its
 	 * stored head, tree and balances are those of its 20 entries. */
-	dir = tb_test_tmpdir("audit-dir");
+	dir = tb_test_scratchdir("audit-dir");
 	assert_int_equal(tb_store_open(&s, dir, 0), 0);
 	assert_int_equal(tb_store_append(s, tb_test_recs_views(&r, 0), 20, &acc, &rej), 0);
 	tb_store_free(s);
@@ -1129,7 +1129,7 @@ static int group_setup(void **state)
 	tb_test_keypair(&g_wrong, 666);
 	build_clean(&g_clean, &g_comm);
 	build_clean(&g_clean2, &g_comm2);
-	g_tmp = tb_test_tmpdir("audit");
+	g_tmp = tb_test_scratchdir("audit");
 	return 0;
 }
 

@@ -36,7 +36,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	assert_non_null(f);
-	f->dir = tb_test_tmpdir("receipt");
+	f->dir = tb_test_scratchdir("receipt");
 	assert_int_equal(tb_store_open(&f->s, f->dir, 0), 0);
 	tb_test_keypair(&f->node, 1);
 	for (uint32_t m = 1; m <= NMEM; m++)

@@ -138,7 +138,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	assert_non_null(f);
-	f->dir = tb_test_tmpdir("store");
+	f->dir = tb_test_scratchdir("store");
 	snprintf(f->data, sizeof f->data, "%s/data", f->dir);
 	assert_int_equal(mkdir(f->data, 0700), 0);
 	assert_int_equal(tb_store_open(&f->s, f->data, 0), 0);
@@ -1677,7 +1677,7 @@ static void test_verify_dir_tamper(void **state)
 	uint8_t *mdb = tb_test_read_file(path, &mlen);
 	assert_non_null(mdb);
 	uint8_t *copy = malloc(mlen);
-	char *tdir = tb_test_tmpdir("tamper");
+	char *tdir = tb_test_scratchdir("tamper");
 	char tpath[4300];
 	snprintf(tpath, sizeof tpath, "%s/data.mdb", tdir);
 	size_t checked = 0;

@@ -67,7 +67,7 @@ static struct tb_store *open_store(struct world *w, const char *name)
 static void world_init(struct world *w, int nstores)
 {
 	memset(w, 0, sizeof *w);
-	w->dir = tb_test_tmpdir("xrules");
+	w->dir = tb_test_scratchdir("xrules");
 	static const char *const names[3] = {"s0", "s1", "s2"};
 	for (int i = 0; i < nstores; i++)
 		w->s[i] = open_store(w, names[i]);

@@ -25,6 +25,25 @@ char *tb_test_tmpdir(const char *tag)
 	return path;
 }
 
+/*
+ * Stores whose durability the test does not examine go on tmpfs: on a disk
+ * the page faults, readahead and unlinks of fresh LMDB files made the store
+ * and model tests several times slower on a busy machine, and no test can
+ * observe what fsync adds (a killed process loses nothing on tmpfs either).
+ * TMPDIR, when set, still wins. Benchmarks keep tb_test_tmpdir: they measure
+ * the disk.
+ */
+char *tb_test_scratchdir(const char *tag)
+{
+	if (getenv("TMPDIR") || access("/dev/shm", W_OK) != 0)
+		return tb_test_tmpdir(tag);
+	char *path = malloc(4096);
+	assert_non_null(path);
+	snprintf(path, 4096, "/dev/shm/tally-%s-XXXXXX", tag);
+	assert_non_null(mkdtemp(path));
+	return path;
+}
+
 void tb_test_rmrf(char *path)
 {
 	if (!path)

@@ -20,6 +20,9 @@
 
 /* Creates a fresh directory under $TMPDIR (or /tmp); returns a malloc'd path. */
 char *tb_test_tmpdir(const char *tag);
+/* The same under $TMPDIR if set, else on tmpfs (/dev/shm) when writable: for
+ * stores whose durability the test does not examine. */
+char *tb_test_scratchdir(const char *tag);
 /* Removes a directory tree (best effort) and frees path. */
 void tb_test_rmrf(char *path);
 /* Key pair number `n` of a fixed deterministic series. */
