@@ -1,0 +1,101 @@
+/*
+ * tb_json.h: JSON for the command line's --json and tallyd's HTTP API, the
+ * only module that sees jansson (json.c). Two halves:
+ *
+ *  - values: build an object or array and print it. Setters take ownership
+ *    of the value given (also on failure), so a tree is freed once, from its
+ *    root. Integers are int64_t and stay exact.
+ *  - decoding: tb_json_decode reads a request body against a table of fields
+ *    (name, type, bounds, where to copy it) and refuses, with a sentence
+ *    naming the field, malformed JSON, duplicate or unknown keys, wrong
+ *    types, values out of bounds and text that is not clean UTF-8.
+ *
+ * The vocabulary (docs/API.md, "Vocabulary"): which objects exist and how
+ * their fields are named is vocab.c's, so the CLI and the API print the same
+ * objects.
+ */
+#ifndef TB_JSON_H
+#define TB_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tb_store.h"
+
+struct tb_json;
+
+struct tb_json *tb_json_object(void);
+struct tb_json *tb_json_array(void);
+struct tb_json *tb_json_string(const char *s); /* NULL if s is not UTF-8 */
+struct tb_json *tb_json_stringn(const char *s, size_t len);
+struct tb_json *tb_json_int(int64_t v);
+struct tb_json *tb_json_bool(bool v);
+struct tb_json *tb_json_null(void);
+/* Lower-case hex of len bytes. */
+struct tb_json *tb_json_bytes(const uint8_t *p, size_t len);
+/* A date of service (yyyymmdd) as "YYYY-MM-DD". */
+struct tb_json *tb_json_date(uint64_t yyyymmdd);
+/* A moment (unix seconds) as "YYYY-MM-DDTHH:MM:SSZ"; 0 is null. */
+struct tb_json *tb_json_time(uint64_t unix_seconds);
+
+/* Sets obj[key] = v, taking v (a NULL v is TB_ENOMEM). */
+int tb_json_set(struct tb_json *obj, const char *key, struct tb_json *v);
+/* Appends v to arr, taking v. */
+int tb_json_push(struct tb_json *arr, struct tb_json *v);
+size_t tb_json_length(const struct tb_json *arr);
+void tb_json_free(struct tb_json *v);
+
+/* Compact text with a final newline, malloc'd (NUL-terminated); NULL if out
+ * of memory. */
+char *tb_json_dump(const struct tb_json *v, size_t *len);
+/* Prints compact text and a newline; 0 or TB_EIO. */
+int tb_json_print(const struct tb_json *v, FILE *f);
+
+/* ---- decoding request bodies ---- */
+
+enum tb_jtype { TB_JT_STR, TB_JT_INT, TB_JT_BOOL };
+
+struct tb_jfield {
+	const char *key;
+	enum tb_jtype type;
+	bool required;
+	int64_t min, max; /* INT: bounds; STR: length in bytes */
+	void *out;        /* STR: char[max + 1]; INT: int64_t; BOOL: bool */
+	bool *present;    /* may be NULL */
+};
+
+/* Room for a sentence explaining why a body was refused. */
+#define TB_JSON_MSG_MAX 160
+
+/*
+ * Decodes a JSON object of at most len bytes into the fields. Returns 0, or
+ * TB_EINVAL with msg saying what is wrong ("field 'minutes' must be an
+ * integer"). Strings must be valid UTF-8 without control characters (NUL
+ * included); fields absent and not required are left as they were.
+ */
+TB_MUST_CHECK int tb_json_decode(const char *body, size_t len, const struct tb_jfield *fields,
+				 size_t nfields, char msg[TB_JSON_MSG_MAX]);
+
+/* ---- the vocabulary (vocab.c) ---- */
+
+/* "viewer", "coordinator", "admin" (enum tb_role); "?" otherwise. */
+const char *tb_role_name(int role);
+/* enum tb_role of a name, or -1. */
+int tb_role_parse(const char *s);
+
+/* {"name","role","created"} */
+struct tb_json *tb_vocab_coordinator(const struct tb_coord *c);
+/* {"id","name","debt_limit_minutes","ceiling_minutes","members",...} */
+struct tb_json *tb_vocab_community(const uint8_t id[TB_KEY_LEN], const struct tb_community *c);
+/* {"number","name","key","debt_limit_minutes","ceiling_minutes",
+ *  "balance_minutes","held_minutes","active","joined_seq"} */
+struct tb_json *tb_vocab_member(const struct tb_member *m);
+/* {"community","community_name","linked","limit_minutes","balance_minutes",
+ *  "held_minutes","exchanges"}: a clearing account toward another community. */
+struct tb_json *tb_vocab_clearing(const struct tb_clearing *c, const char *other_name);
+/* An error object: {"error":{"code":"EFLOOR","message":"..."}}. */
+struct tb_json *tb_vocab_error(const char *code, const char *message);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * vocab.c: the one JSON vocabulary of Tally (docs/API.md, "Vocabulary"),
+ * shared by `tally --json` and tallyd's API: every object a program can
+ * read is built here, so a field has one name and one type everywhere.
+ * Amounts are whole minutes in fields ending in _minutes, limits are
+ * positive amounts (debt_limit_minutes: how far below zero a member may
+ * go), dates of service are "YYYY-MM-DD", moments are UTC
+ * "YYYY-MM-DDTHH:MM:SSZ", ids are lower-case hex, booleans are true/false.
+ */
+#include "tb_json.h"
+
+#include <string.h>
+
+static const char *const role_names[] = {
+	[TB_ROLE_VIEWER] = "viewer",
+	[TB_ROLE_COORDINATOR] = "coordinator",
+	[TB_ROLE_ADMIN] = "admin",
+};
+
+const char *tb_role_name(int role)
+{
+	if (role < TB_ROLE_VIEWER || role > TB_ROLE_ADMIN)
+		return "?";
+	return role_names[role];
+}
+
+int tb_role_parse(const char *s)
+{
+	for (int r = TB_ROLE_VIEWER; r <= TB_ROLE_ADMIN; r++)
+		if (!strcmp(s, role_names[r]))
+			return r;
+	return -1;
+}
+
+#define OBJ(...)                                                                   \
+	build(tb_json_object(), (const struct kv[]){__VA_ARGS__},                  \
+	      sizeof((const struct kv[]){__VA_ARGS__}) / sizeof(struct kv))
+
+struct kv {
+	const char *k;
+	struct tb_json *v;
+};
+
+/* Sets the fields in order; on the first failure the object and every
+ * value not yet set are freed, and the answer is NULL. */
+static struct tb_json *build(struct tb_json *o, const struct kv *kv, size_t n)
+{
+	int err = o ? 0 : TB_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (err)
+			tb_json_free(kv[i].v);
+		else
+			err = tb_json_set(o, kv[i].k, kv[i].v);
+	}
+	if (err) {
+		tb_json_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct tb_json *ceiling(uint64_t c)
+{
+	return c ? tb_json_int((int64_t)c) : tb_json_null();
+}
+
+struct tb_json *tb_vocab_coordinator(const struct tb_coord *c)
+{
+	return OBJ({"name", tb_json_string(c->name)}, {"role", tb_json_string(tb_role_name(c->role))},
+		   {"created", tb_json_time(c->created)});
+}
+
+struct tb_json *tb_vocab_community(const uint8_t id[TB_KEY_LEN], const struct tb_community *c)
+{
+	return OBJ({"id", tb_json_bytes(id, TB_KEY_LEN)}, {"name", tb_json_string(c->name)},
+		   {"debt_limit_minutes", tb_json_int(-c->floor)},
+		   {"ceiling_minutes", ceiling(c->ceiling)},
+		   {"members", tb_json_int(c->members)},
+		   {"active_members", tb_json_int(c->active)},
+		   {"exchanges", tb_json_int((int64_t)c->exchanges)},
+		   {"reversals", tb_json_int((int64_t)c->reversals)},
+		   {"exchanged_minutes", tb_json_int((int64_t)c->minutes)});
+}
+
+struct tb_json *tb_vocab_member(const struct tb_member *m)
+{
+	return OBJ({"number", tb_json_int(m->no)}, {"name", tb_json_string(m->name)},
+		   {"key", tb_json_bytes(m->key, TB_KEY_LEN)},
+		   {"debt_limit_minutes", tb_json_int(-m->floor)},
+		   {"ceiling_minutes", ceiling(m->ceiling)},
+		   {"balance_minutes", tb_json_int(m->balance)},
+		   {"held_minutes", tb_json_int(m->held)}, {"active", tb_json_bool(m->active)},
+		   {"joined_seq", tb_json_int((int64_t)m->joined_seq)});
+}
+
+struct tb_json *tb_vocab_clearing(const struct tb_clearing *c, const char *other_name)
+{
+	return OBJ({"community", tb_json_bytes(c->other, TB_KEY_LEN)},
+		   {"community_name", tb_json_string(other_name)},
+		   {"linked", tb_json_bool(c->linked)},
+		   {"limit_minutes", tb_json_int((int64_t)c->limit)},
+		   {"balance_minutes", tb_json_int(c->balance)},
+		   {"held_minutes", tb_json_int(c->held)},
+		   {"exchanges", tb_json_int((int64_t)c->exchanges)});
+}
+
+struct tb_json *tb_vocab_error(const char *code, const char *message)
+{
+	struct tb_json *e = OBJ({"code", tb_json_string(code)},
+				{"message", tb_json_string(message)});
+	return e ? OBJ({"error", e}) : NULL;
+}
