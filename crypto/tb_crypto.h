@@ -164,4 +164,16 @@ TB_MUST_CHECK int tb_keyfile_write(const char *path, const struct tb_keypair *kp
 TB_MUST_CHECK int tb_keyfile_read(const char *path, struct tb_keypair *kp,
 				  const char *pass, size_t passlen);
 
+/*
+ * Password hashes (FORMAT.md, "Password hashes"): "TBPW", version 1, Argon2id
+ * passes and memory (KiB), 16-byte salt, 32-byte hash, numbers big-endian.
+ */
+#define TB_PWHASH_LEN 64
+/* Hashes a password with a fresh salt (about 19 MiB and a few ms of work). */
+TB_MUST_CHECK int tb_pwhash(uint8_t out[TB_PWHASH_LEN], const char *pass, size_t passlen);
+/* 0 if pass matches rec, TB_EPASSPHRASE if not, TB_ECORRUPT if rec is not a
+ * password hash record or asks for more than the capped cost. */
+TB_MUST_CHECK int tb_pwhash_verify(const uint8_t *rec, size_t len, const char *pass,
+				   size_t passlen);
+
 #endif

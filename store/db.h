@@ -16,7 +16,8 @@
 #include "../common/tb_err.h"
 
 /* Tables. Primary ones hold the logs; derived ones are rebuilt by reindex;
- * local ones hold what never enters a log (memo text, pending proposals). */
+ * local ones hold what never enters a log (memo text, pending proposals,
+ * the console's coordinators and which of them attested an entry). */
 #define TB_TABLES(X)                                                           \
 	X(META, "meta", PRIMARY)                                               \
 	X(LOGS, "logs", PRIMARY)                                               \
@@ -34,7 +35,9 @@
 	X(XLEGS, "xlegs", DERIVED)                                             \
 	X(XOPEN, "xopen", DERIVED)                                             \
 	X(MEMOS, "memos", LOCAL)                                               \
-	X(PENDING, "pending", LOCAL)
+	X(PENDING, "pending", LOCAL)                                           \
+	X(COORDS, "coordinators", LOCAL)                                       \
+	X(ATTESTED, "attested", LOCAL)
 
 enum tb_table {
 #define TB__TABLE_ENUM(id, name, class) TB_T_##id,

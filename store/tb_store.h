@@ -276,6 +276,40 @@ TB_MUST_CHECK int tb_store_pending_del(struct tb_store *s,
 typedef int (*tb_pending_fn)(void *ctx, struct tb_view msg);
 int tb_store_foreach_pending(struct tb_store *s, tb_pending_fn cb, void *ctx);
 
+/*
+ * The people who log in to tallyd's console (coordinators), by name: a role
+ * and an Argon2id password hash (crypto/pwhash.c). Local: never in a log.
+ */
+enum tb_role { TB_ROLE_VIEWER = 1, TB_ROLE_COORDINATOR = 2, TB_ROLE_ADMIN = 3 };
+
+struct tb_coord {
+	char name[TB_NAME_MAX + 1];
+	uint8_t role;     /* enum tb_role */
+	uint64_t created; /* unix seconds */
+	uint8_t pwhash[TB_PWHASH_LEN];
+};
+
+/* Adds a coordinator (TB_EEXISTS if the name is taken) or, with replace,
+ * adds or replaces one. */
+TB_MUST_CHECK int tb_store_coord_put(struct tb_store *s, const struct tb_coord *c,
+				     bool replace);
+/* TB_ENOTFOUND if no coordinator has that name. */
+TB_MUST_CHECK int tb_store_coord_get(struct tb_store *s, const char *name,
+				     struct tb_coord *out);
+TB_MUST_CHECK int tb_store_coord_del(struct tb_store *s, const char *name);
+typedef int (*tb_coord_fn)(void *ctx, const struct tb_coord *c);
+/* In name order; a damaged record is TB_ECORRUPT. */
+int tb_store_foreach_coord(struct tb_store *s, tb_coord_fn cb, void *ctx);
+
+/* Which coordinator attested an entry of the own log (by its txid). */
+TB_MUST_CHECK int tb_store_attested_put(struct tb_store *s,
+					const uint8_t txid[TB_TXID_LEN], const char *name);
+/* Copies the name (NUL-terminated, cap >= TB_NAME_MAX + 1); TB_ENOTFOUND if
+ * no coordinator is on record (recorded by the command line). */
+TB_MUST_CHECK int tb_store_attested_get(struct tb_store *s,
+					const uint8_t txid[TB_TXID_LEN], char *out,
+					size_t cap);
+
 /* ---- audit mode ---- */
 
 /* Receives each violation an audit finds. */

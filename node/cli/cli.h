@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "tb_json.h"
 #include "tb_store.h"
 
 /* Exit codes (README, "Exit codes"). */
@@ -131,6 +132,9 @@ int tb_cmd_link_add(struct tb_cli *, int, char **);
 int tb_cmd_link_list(struct tb_cli *, int, char **);
 int tb_cmd_exchange_send(struct tb_cli *, int, char **);
 int tb_cmd_exchange_status(struct tb_cli *, int, char **);
+int tb_cmd_coordinator_add(struct tb_cli *, int, char **);
+int tb_cmd_coordinator_list(struct tb_cli *, int, char **);
+int tb_cmd_coordinator_remove(struct tb_cli *, int, char **);
 /* Reads a regular file whole into a malloc'd buffer; NULL with errno-style
  * *err on failure. */
 uint8_t *tb_cli_read_file(const char *path, size_t *len, int *err);

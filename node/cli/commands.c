@@ -78,6 +78,13 @@ const struct tb_cmd tb_commands[] = {
 	{"receipt", "verify", tb_cmd_receipt_verify,
 	 "tally receipt verify FILE [--community NODE_ID]",
 	 "check a receipt offline: signatures and inclusion proof"},
+	{"coordinator", "add", tb_cmd_coordinator_add,
+	 "tally coordinator add NAME [--role admin|coordinator|viewer] [--password-file FILE]",
+	 "let someone log in to tallyd's web console (viewers read; coordinators also record; admins also manage)"},
+	{"coordinator", "list", tb_cmd_coordinator_list, "tally coordinator list",
+	 "the people who may log in to the web console, with their roles"},
+	{"coordinator", "remove", tb_cmd_coordinator_remove, "tally coordinator remove NAME",
+	 "end someone's access to the web console (their sessions end at once)"},
 	{"memo", "erase", tb_cmd_memo_erase, "tally memo erase TXID",
 	 "erase an exchange's memo text (the signed log keeps only its hash)"},
 };

@@ -1,0 +1,146 @@
+/*
+ * cmd_coordinator.c: `tally coordinator add|list|remove`: the people who log
+ * in to tallyd's web console, each with a role (viewer reads; coordinator
+ * also records and confirms; admin also manages members, coordinators and
+ * trust lines) and an Argon2id password hash. They live in a local table of
+ * the store, never in a log, so adding one signs nothing and needs no key.
+ * It never prints or keeps a password.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <time.h>
+
+/* The smallest password accepted (bytes). */
+#define TB_PASSWORD_MIN 8
+
+int tb_cmd_coordinator_add(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"role", required_argument, 0, 'r'},
+					     {"password-file", required_argument, 0, 'p'},
+					     {0, 0, 0, 0}};
+	const char *pwfile = NULL;
+	int role = TB_ROLE_COORDINATOR, c;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, "coordinator", "add")) != -1) {
+		if (c == 'p') {
+			pwfile = optarg;
+		} else if (c == 'r') {
+			if ((role = tb_role_parse(optarg)) < 0)
+				return tb_cli_fail(TB_EXIT_USAGE,
+						   "--role is admin, coordinator or viewer, not '%s'",
+						   optarg);
+		} else {
+			return TB_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: %s", tb_cmd_find("coordinator", "add")->usage);
+	const char *name = argv[optind];
+	int rc = tb_cli_check_name(name, "a coordinator name");
+	if (rc || (rc = tb_cli_open(cli, true)))
+		return rc;
+	struct tb_coord co = {0};
+	if (tb_store_coord_get(cli->store, name, &co) == 0)
+		return tb_cli_fail(TB_EXIT_USAGE, "there is already a coordinator named %s", name);
+	char pass[1024], what[128];
+	size_t plen;
+	snprintf(what, sizeof what, "%s's console password", name);
+	if ((rc = tb_passphrase_get(pwfile, "TALLY_COORDINATOR_PASSWORD", what, true, pass,
+				    sizeof pass, &plen)))
+		return rc;
+	if (plen < TB_PASSWORD_MIN) {
+		tb_wipe(pass, sizeof pass);
+		return tb_cli_fail(TB_EXIT_USAGE, "a console password has at least %d characters",
+				   TB_PASSWORD_MIN);
+	}
+	snprintf(co.name, sizeof co.name, "%s", name);
+	co.role = (uint8_t)role;
+	co.created = (uint64_t)time(NULL);
+	int err = tb_pwhash(co.pwhash, pass, plen);
+	tb_wipe(pass, sizeof pass);
+	if (!err)
+		err = tb_store_coord_put(cli->store, &co, false);
+	if (err == TB_EEXISTS)
+		return tb_cli_fail(TB_EXIT_USAGE, "there is already a coordinator named %s", name);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot keep the coordinator: %s", tb_strerror(err));
+	if (cli->json) {
+		struct tb_json *o = tb_vocab_coordinator(&co);
+		tb_json_print(o, stdout);
+		tb_json_free(o);
+	} else {
+		printf("coordinator %s added (%s); they log in to tallyd's console\n", name,
+		       tb_role_name(role));
+	}
+	return TB_EXIT_OK;
+}
+
+struct list_ctx {
+	struct tb_cli *cli;
+	struct tb_json *arr;
+	size_t n;
+};
+
+static int list_one(void *vctx, const struct tb_coord *c)
+{
+	struct list_ctx *l = vctx;
+	l->n++;
+	if (l->arr)
+		return tb_json_push(l->arr, tb_vocab_coordinator(c));
+	char when[32];
+	time_t t = (time_t)c->created;
+	struct tm tm;
+	strftime(when, sizeof when, "%Y-%m-%d", gmtime_r(&t, &tm));
+	printf("%-24s %-12s added %s\n", c->name, tb_role_name(c->role), when);
+	return 0;
+}
+
+int tb_cmd_coordinator_list(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	optind = 1;
+	if (tb_cli_getopt(argc, argv, opts, "coordinator", "list") != -1 || optind != argc)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally coordinator list");
+	int rc = tb_cli_open(cli, false);
+	if (rc)
+		return rc;
+	struct list_ctx l = {cli, cli->json ? tb_json_array() : NULL, 0};
+	int err = tb_store_foreach_coord(cli->store, list_one, &l);
+	if (err) {
+		tb_json_free(l.arr);
+		return tb_cli_fail(TB_EXIT_IO, "cannot read the coordinators: %s", tb_strerror(err));
+	}
+	if (l.arr) {
+		struct tb_json *o = tb_json_object();
+		tb_json_set(o, "coordinators", l.arr);
+		tb_json_print(o, stdout);
+		tb_json_free(o);
+	} else if (!l.n) {
+		printf("no coordinators yet: 'tally coordinator add NAME --role admin'\n");
+	}
+	return TB_EXIT_OK;
+}
+
+int tb_cmd_coordinator_remove(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	optind = 1;
+	if (tb_cli_getopt(argc, argv, opts, "coordinator", "remove") != -1 || argc - optind != 1)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally coordinator remove NAME");
+	const char *name = argv[optind];
+	int rc = tb_cli_open(cli, true);
+	if (rc)
+		return rc;
+	int err = tb_store_coord_del(cli->store, name);
+	if (err == TB_ENOTFOUND)
+		return tb_cli_fail(TB_EXIT_USAGE, "no coordinator named %s", name);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot remove the coordinator: %s", tb_strerror(err));
+	if (cli->json)
+		printf("{\"removed\":true}\n");
+	else
+		printf("coordinator %s removed; their sessions end at once\n", name);
+	return TB_EXIT_OK;
+}
