@@ -60,7 +60,11 @@
 	X(DISKFULL, "disk full")                                               \
 	X(PERM, "permission denied")                                           \
 	X(LOCKED, "another tallyd is running on this data directory")          \
-	X(RESTORED, "restored from a backup: nothing is signed until tallyd has synced with its peers")
+	X(RESTORED, "restored from a backup: nothing is signed until tallyd has synced with its peers") \
+	X(AUTH, "not logged in, or the session has expired")                   \
+	X(DENIED, "not allowed for this role")                                 \
+	X(CSRF, "missing or wrong CSRF token")                                 \
+	X(THROTTLED, "too many failed logins; wait before trying again")
 
 enum tb__errno_pos {
 	TB__POS_OK = 0,

@@ -11,11 +11,44 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include <stdio.h>
+
 #include "tb_frame.h"
+#include "tb_http.h"
 #include "tb_noise.h"
 #include "tb_node.h"
 
 enum tb_loglevel { TB_LOG_ERROR, TB_LOG_WARN, TB_LOG_INFO, TB_LOG_DEBUG };
+
+/* What tallyd's options set (flags.c). */
+struct tb_daemon_opts {
+	char data[4096];
+	char listen[TB_ADDR_MAX];
+	struct tb_peer_conf peers[TB_PEERS_MAX];
+	size_t npeers;
+	enum tb_loglevel level;
+	const char *pass_file;
+	struct tb_http_conf http;
+	bool http_given; /* --http was given: failing to listen is fatal */
+};
+
+/* One option: --name [ARG], its help, and how it applies. */
+struct tb_flag {
+	const char *name;
+	const char *arg; /* NULL: takes no value */
+	const char *help;
+	int (*apply)(struct tb_daemon_opts *o, const char *value);
+};
+extern const struct tb_flag tb_flags[];
+extern const size_t tb_nflags;
+void tb_flags_defaults(struct tb_daemon_opts *o);
+/* Applies one option by name (a configuration file's keys): 0, TB_ENOTFOUND
+ * for an unknown name, or the option's error. */
+int tb_flag_apply(struct tb_daemon_opts *o, const char *name, const char *value);
+/* Parses argv: 0 to run, 1 when --help was printed, 2 on a usage error
+ * (printed). */
+int tb_flags_parse(struct tb_daemon_opts *o, int argc, char **argv);
+void tb_flags_usage(FILE *f);
 
 /* Limits (PROTOCOL.md, "Limits"). */
 #define TB_HANDSHAKE_MS 5000
@@ -129,6 +162,7 @@ struct tb_node {
 	bool stopping;
 	const char *crash_at; /* TALLYD_CRASH_AT: tests' fault injection */
 	int lock_fd;          /* DATA/tallyd.lock, held while we run */
+	struct tb_http *http; /* the console and API; NULL when off */
 };
 
 /* log.c */
@@ -173,5 +207,12 @@ void tb_node_status_dirty(struct tb_node *n);
 void tb_node_status_write(struct tb_node *n);
 
 uint64_t tb_now_ms(struct tb_node *n);
+
+/* http.c (daemon side): start the HTTP server (when the default address is
+ * taken, e.g. by another node on this machine, only a warning); announce logs that grew
+ * between two sets of heads (both sorted by log id). */
+int tb_node_http_start(struct tb_node *n, const struct tb_http_conf *conf, bool given);
+void tb_node_http_heads(struct tb_node *n, const struct tb_head *old, size_t nold,
+			const struct tb_head *now, size_t nnow);
 
 #endif

@@ -7,7 +7,6 @@
  */
 #include "daemon.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,17 +14,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static void usage(FILE *f)
-{
-	fputs("usage: tallyd [--data DIR] [--listen ADDR:PORT] [--peer HOST:PORT]...\n"
-	      "              [--log-level error|warn|info|debug] [--passphrase-file FILE]\n\n"
-	      "The Tally node daemon: serves this community's ledger to its peers and\n"
-	      "replicates theirs. Peers come from DATA/peers ('tally peer add') and --peer.\n"
-	      "Default listen address 127.0.0.1:7411. The community key's passphrase comes\n"
-	      "from --passphrase-file, else TALLY_PASSPHRASE.\n",
-	      f);
-}
 
 static void walk_close(uv_handle_t *h, void *arg)
 {
@@ -41,6 +29,8 @@ static void stop(struct tb_node *n, const char *why)
 	tb_log(n, TB_LOG_INFO, "stopping (%s)", why);
 	tb_node_status_write(n);
 	n->stopping = true;
+	tb_http_stop(n->http);
+	n->http = NULL;
 	while (n->conns) {
 		struct tb_conn *c = n->conns;
 		struct tb_peer_msg m = {.type = TB_MSG_BYE};
@@ -133,16 +123,6 @@ static int read_pass(const char *file, char *out, size_t cap, size_t *len)
 	return 0;
 }
 
-static enum tb_loglevel parse_level(const char *s, bool *ok)
-{
-	static const char *const names[] = {"error", "warn", "info", "debug"};
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, names[i]))
-			return (enum tb_loglevel)i;
-	*ok = false;
-	return TB_LOG_INFO;
-}
-
 static int load(struct tb_node *n, const char *pass_file)
 {
 	char path[4300], pass[1024];
@@ -192,66 +172,20 @@ static int load(struct tb_node *n, const char *pass_file)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"data", required_argument, 0, 'd'},
-					     {"listen", required_argument, 0, 'l'},
-					     {"peer", required_argument, 0, 'p'},
-					     {"log-level", required_argument, 0, 'v'},
-					     {"passphrase-file", required_argument, 0, 'P'},
-					     {"help", no_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
 	struct tb_node n;
 	memset(&n, 0, sizeof n);
-	n.level = TB_LOG_INFO;
 	snprintf(n.name, sizeof n.name, "?");
-	char data[4096];
-	const char *env = getenv("TALLY_DATA"), *home = getenv("HOME");
-	snprintf(data, sizeof data, "%s", env && *env ? env : "");
-	if (!data[0])
-		snprintf(data, sizeof data, "%s/.tally", home ? home : ".");
-	const char *listen = "127.0.0.1:7411", *pass_file = NULL;
-	struct tb_peer_conf *extra = calloc(TB_PEERS_MAX, sizeof *extra);
-	size_t nextra = 0;
-	int c;
-	bool ok = true;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			snprintf(data, sizeof data, "%s", optarg);
-			break;
-		case 'l':
-			listen = optarg;
-			break;
-		case 'p':
-			if (nextra == TB_PEERS_MAX ||
-			    tb_addr_parse(optarg, extra[nextra].host, sizeof extra[nextra].host,
-					  &extra[nextra].port)) {
-				fprintf(stderr, "tallyd: --peer %s: not HOST:PORT\n", optarg);
-				return 2;
-			}
-			nextra++;
-			break;
-		case 'v':
-			n.level = parse_level(optarg, &ok);
-			if (!ok) {
-				fprintf(stderr, "tallyd: --log-level is error, warn, info or debug\n");
-				return 2;
-			}
-			break;
-		case 'P':
-			pass_file = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	struct tb_daemon_opts *o = calloc(1, sizeof *o);
+	if (!o)
+		return 3;
+	tb_flags_defaults(o);
+	int rc = tb_flags_parse(o, argc, argv);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	n.level = o->level;
+	const char *data = o->data, *listen = o->listen, *pass_file = o->pass_file;
+	struct tb_peer_conf *extra = o->peers;
+	size_t nextra = o->npeers;
 	if (tb_crypto_init())
 		return 3;
 	/* A peer that vanishes mid-write must be an error on that connection,
@@ -262,11 +196,10 @@ int main(int argc, char **argv)
 	n.crash_at = getenv("TALLYD_CRASH_AT");
 	uint32_t holder;
 	int err = tb_daemon_lock(data, &n.lock_fd, &holder);
-	if (err)
-		free(extra);
 	if (err == TB_ELOCKED) {
 		fprintf(stderr, "tallyd: another tallyd (pid %u) is running on %s: stop it first\n",
 			holder, data);
+		free(o);
 		return 3;
 	}
 	if (err) {
@@ -274,12 +207,12 @@ int main(int argc, char **argv)
 		tb_describe_storage(why, sizeof why, err, data, 0);
 		fprintf(stderr, "tallyd: cannot lock %s/tallyd.lock: %s\n", data,
 			err == TB_ENOTFOUND ? "no such data directory (run 'tally init')" : why);
+		free(o);
 		return 3;
 	}
-	int rc = load(&n, pass_file);
-	if (rc) {
-		free(extra);
+	if ((rc = load(&n, pass_file))) {
 		tb_store_free(n.store);
+		free(o);
 		return rc;
 	}
 
@@ -301,7 +234,6 @@ int main(int argc, char **argv)
 		p->retry.data = p;
 	}
 	free(conf);
-	free(extra);
 
 	uv_timer_init(n.loop, &n.checkpoint_timer);
 	n.checkpoint_timer.data = &n;
@@ -333,7 +265,7 @@ int main(int argc, char **argv)
 	if (!tb_store_checkpoint_get(n.store, n.self, cpb, sizeof cpb, &cpl) &&
 	    !tb_checkpoint_open(&cp, cpb, cpl))
 		n.checkpointed = cp.size;
-	if (tb_node_listen(&n, listen))
+	if (tb_node_listen(&n, listen) || tb_node_http_start(&n, &o->http, o->http_given))
 		return 3;
 	(void)tb_node_scan(&n);
 	tb_log(&n, TB_LOG_INFO, "community %s, %zu peers configured, %zu logs held", n.name,
@@ -350,6 +282,7 @@ int main(int argc, char **argv)
 	tb_wipe(n.noise_secret, sizeof n.noise_secret);
 	free(n.heads);
 	free(n.peers);
+	free(o);
 	tb_log(&n, TB_LOG_INFO, "stopped");
 	return 0;
 }

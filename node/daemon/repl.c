@@ -139,6 +139,8 @@ int tb_node_scan(struct tb_node *n)
 	uint8_t d[32];
 	digest_of(s.h, s.n, d);
 	bool changed = memcmp(d, n->digest, 32) != 0;
+	if (changed)
+		tb_node_http_heads(n, n->heads, n->nheads, s.h, s.n);
 	free(n->heads);
 	n->heads = s.h;
 	n->nheads = s.n;

@@ -352,8 +352,16 @@ void tb_fed_spawn_env(struct tb_fed *f, size_t i, const char *const *extra,
 		argv[a++] = "--peer";
 		argv[a++] = peers[j];
 	}
-	for (size_t k = 0; extra && extra[k] && a < sizeof argv / sizeof *argv - 1; k++)
+	bool http = false;
+	for (size_t k = 0; extra && extra[k] && a < sizeof argv / sizeof *argv - 3; k++) {
+		http |= !strcmp(extra[k], "--http");
 		argv[a++] = extra[k];
+	}
+	/* The console only where a test asks for it (nodes share 127.0.0.1). */
+	if (!http) {
+		argv[a++] = "--http";
+		argv[a++] = "off";
+	}
 	argv[a] = NULL;
 
 	int fd = open(nd->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

@@ -1,0 +1,167 @@
+/*
+ * flags.c: tallyd's options, in one table: the name, whether it takes a
+ * value, its help, and how it is applied to struct tb_daemon_opts. The
+ * usage text comes from the same table, so a flag is described where it is
+ * defined; a configuration file can apply its keys through tb_flag_apply
+ * with the same names and checks.
+ */
+#include "daemon.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int set_data(struct tb_daemon_opts *o, const char *v)
+{
+	return snprintf(o->data, sizeof o->data, "%s", v) < (int)sizeof o->data ? 0 : TB_ETOOLONG;
+}
+
+static int set_listen(struct tb_daemon_opts *o, const char *v)
+{
+	char host[TB_ADDR_MAX];
+	uint16_t port;
+	if (tb_addr_parse(v, host, sizeof host, &port))
+		return TB_EINVAL;
+	snprintf(o->listen, sizeof o->listen, "%s", v);
+	return 0;
+}
+
+static int set_peer(struct tb_daemon_opts *o, const char *v)
+{
+	if (o->npeers == TB_PEERS_MAX)
+		return TB_EFULL;
+	struct tb_peer_conf *p = &o->peers[o->npeers];
+	if (tb_addr_parse(v, p->host, sizeof p->host, &p->port))
+		return TB_EINVAL;
+	o->npeers++;
+	return 0;
+}
+
+static int set_level(struct tb_daemon_opts *o, const char *v)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(v, names[i])) {
+			o->level = (enum tb_loglevel)i;
+			return 0;
+		}
+	return TB_EINVAL;
+}
+
+static int set_pass(struct tb_daemon_opts *o, const char *v)
+{
+	o->pass_file = v;
+	return 0;
+}
+
+static int set_http(struct tb_daemon_opts *o, const char *v)
+{
+	o->http_given = true;
+	return tb_http_parse_addr(&o->http, v);
+}
+
+static int set_insecure(struct tb_daemon_opts *o, const char *v)
+{
+	(void)v;
+	o->http.insecure = true;
+	return 0;
+}
+
+static int set_root(struct tb_daemon_opts *o, const char *v)
+{
+	return snprintf(o->http.web_root, sizeof o->http.web_root, "%s", v) <
+			       (int)sizeof o->http.web_root
+		       ? 0
+		       : TB_ETOOLONG;
+}
+
+const struct tb_flag tb_flags[] = {
+	{"data", "DIR", "the data directory (default $TALLY_DATA, else ~/.tally)", set_data},
+	{"listen", "ADDR:PORT", "where peers connect (default 127.0.0.1:7411)", set_listen},
+	{"peer", "HOST:PORT", "a peer to dial, besides DATA/peers (repeatable)", set_peer},
+	{"log-level", "LEVEL", "error, warn, info (default) or debug", set_level},
+	{"passphrase-file", "FILE", "the community key's passphrase (else $TALLY_PASSPHRASE)",
+	 set_pass},
+	{"http", "ADDR:PORT", "the web console and API (default " TB_HTTP_DEFAULT "; 'off')",
+	 set_http},
+	{"http-insecure", NULL,
+	 "allow session cookies over plain HTTP from other machines (use a TLS proxy instead)",
+	 set_insecure},
+	{"web-root", "DIR", "the console's files (default: found beside the program)", set_root},
+};
+const size_t tb_nflags = sizeof tb_flags / sizeof tb_flags[0];
+
+void tb_flags_defaults(struct tb_daemon_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	const char *env = getenv("TALLY_DATA"), *home = getenv("HOME");
+	if (env && *env)
+		snprintf(o->data, sizeof o->data, "%s", env);
+	else
+		snprintf(o->data, sizeof o->data, "%s/.tally", home ? home : ".");
+	snprintf(o->listen, sizeof o->listen, "127.0.0.1:%d", TB_DEFAULT_PORT);
+	o->level = TB_LOG_INFO;
+	(void)tb_http_parse_addr(&o->http, TB_HTTP_DEFAULT);
+	tb_http_default_root(o->http.web_root, sizeof o->http.web_root);
+}
+
+int tb_flag_apply(struct tb_daemon_opts *o, const char *name, const char *value)
+{
+	for (size_t i = 0; i < tb_nflags; i++)
+		if (!strcmp(tb_flags[i].name, name))
+			return tb_flags[i].apply(o, value);
+	return TB_ENOTFOUND;
+}
+
+void tb_flags_usage(FILE *f)
+{
+	fputs("usage: tallyd [OPTION]...\n\n"
+	      "The Tally node daemon: serves this community's ledger to its peers,\n"
+	      "replicates theirs, and serves the web console and JSON API.\n"
+	      "Peers come from DATA/peers ('tally peer add') and --peer.\n\n",
+	      f);
+	for (size_t i = 0; i < tb_nflags; i++) {
+		char left[64];
+		snprintf(left, sizeof left, "--%s%s%s", tb_flags[i].name,
+			 tb_flags[i].arg ? " " : "", tb_flags[i].arg ? tb_flags[i].arg : "");
+		fprintf(f, "  %-28s %s\n", left, tb_flags[i].help);
+	}
+}
+
+int tb_flags_parse(struct tb_daemon_opts *o, int argc, char **argv)
+{
+	struct option opts[32];
+	TB_ASSERT(tb_nflags + 2 <= sizeof opts / sizeof opts[0]);
+	size_t n = 0;
+	for (; n < tb_nflags; n++)
+		opts[n] = (struct option){tb_flags[n].name,
+					  tb_flags[n].arg ? required_argument : no_argument, 0,
+					  (int)n + 256};
+	opts[n++] = (struct option){"help", no_argument, 0, 'h'};
+	opts[n] = (struct option){0, 0, 0, 0};
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'h') {
+			tb_flags_usage(stdout);
+			return 1;
+		}
+		if (c < 256 || c >= 256 + (int)tb_nflags) {
+			tb_flags_usage(stderr);
+			return 2;
+		}
+		const struct tb_flag *fl = &tb_flags[c - 256];
+		int err = fl->apply(o, optarg);
+		if (err) {
+			fprintf(stderr, "tallyd: --%s%s%s: %s%s\n", fl->name, optarg ? " " : "",
+				optarg ? optarg : "",
+				err == TB_EINVAL ? "not a valid " : tb_strerror(err),
+				err == TB_EINVAL ? (fl->arg ? fl->arg : "use") : "");
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		tb_flags_usage(stderr);
+		return 2;
+	}
+	return 0;
+}

@@ -1,0 +1,140 @@
+/*
+ * api_session.c: logging in and out (POST, GET and DELETE /api/v1/session).
+ * A login checks the name and password against the coordinators' table
+ * (Argon2id), slowed per name and per client address after failures, and
+ * sets an HttpOnly, SameSite=Strict cookie holding a random token; the
+ * answer carries the CSRF token state-changing requests must send back. It
+ * refuses to set a cookie over plain HTTP to a client not on this machine
+ * unless tallyd runs with --http-insecure. It never logs a password.
+ */
+#include "http_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TB_PASSWORD_MAX 1024
+
+static struct tb_json *session_json(const struct tb_http *h, const struct tb_session *s)
+{
+	struct tb_json *o = tb_json_object();
+	struct tb_json *c = tb_json_object();
+	tb_json_set(c, "name", tb_json_string(s->who.name));
+	tb_json_set(c, "role", tb_json_string(tb_role_name(s->who.role)));
+	tb_json_set(o, "coordinator", c);
+	tb_json_set(o, "csrf_token", tb_json_string(s->csrf));
+	uint64_t end = s->created + h->session_life_s;
+	if (s->used + h->session_idle_s < end)
+		end = s->used + h->session_idle_s;
+	tb_json_set(o, "expires", tb_json_time(end));
+	return o;
+}
+
+static bool plain_http_refused(struct tb_http *h, struct tb_http_req *req)
+{
+	return !req->loopback && !h->conf.insecure;
+}
+
+/* Same work for an unknown name as for a wrong password. */
+static int check_password(struct tb_http *h, const char *name, const char *pw,
+			  struct tb_coord *co)
+{
+	int err = tb_store_coord_get(h->host.store, name, co);
+	if (err == TB_ENOTFOUND) {
+		uint8_t dummy[TB_PWHASH_LEN];
+		if (!tb_pwhash(dummy, pw, strlen(pw)))
+			tb_wipe(dummy, sizeof dummy);
+		return TB_EAUTH;
+	}
+	if (err)
+		return err;
+	err = tb_pwhash_verify(co->pwhash, TB_PWHASH_LEN, pw, strlen(pw));
+	return err == TB_EPASSPHRASE ? TB_EAUTH : err;
+}
+
+static void login(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	char name[TB_NAME_MAX + 1] = "", pw[TB_PASSWORD_MAX + 1] = "", msg[TB_JSON_MSG_MAX];
+	const struct tb_jfield f[] = {
+		{"name", TB_JT_STR, true, 1, TB_NAME_MAX, name, NULL},
+		{"password", TB_JT_STR, true, 1, TB_PASSWORD_MAX, pw, NULL},
+	};
+	if (tb_json_decode(req->body, req->body_len, f, 2, msg)) {
+		tb_wipe(pw, sizeof pw);
+		tb_http_error(resp, 400, "EINVAL", "%s", msg);
+		return;
+	}
+	if (plain_http_refused(h, req)) {
+		tb_wipe(pw, sizeof pw);
+		tb_http_error(resp, 403, "EDENIED",
+			      "refusing to set a session cookie over plain HTTP to %s: serve tallyd "
+			      "behind a TLS proxy on this machine, or start it with --http-insecure",
+			      req->client);
+		return;
+	}
+	uint64_t wait = tb_throttle_wait(h, name, req->client);
+	if (wait) {
+		tb_wipe(pw, sizeof pw);
+		resp->retry_after = (int)wait;
+		tb_http_error(resp, 429, "ETHROTTLED",
+			      "too many failed logins for %s or from %s: try again in %llu seconds",
+			      name, req->client, (unsigned long long)wait);
+		return;
+	}
+	struct tb_coord co;
+	int err = check_password(h, name, pw, &co);
+	tb_wipe(pw, sizeof pw);
+	if (err == TB_EAUTH) {
+		tb_throttle_failed(h, name, req->client);
+		tb_http_log(h, 1, "http: failed login as %s from %s", name, req->client);
+		tb_http_error(resp, 401, "EAUTH", "wrong name or password");
+		return;
+	}
+	if (err) {
+		tb_http_fail(resp, err, NULL);
+		return;
+	}
+	tb_throttle_passed(h, name, req->client);
+	struct tb_principal who = {.role = co.role};
+	snprintf(who.name, sizeof who.name, "%s", co.name);
+	char token[65];
+	struct tb_session *s = tb_session_new(h, &who, token);
+	const char *proto = tb_http_header(req, "X-Forwarded-Proto");
+	bool secure = req->loopback && proto && !strcmp(proto, "https");
+	snprintf(resp->cookie, sizeof resp->cookie,
+		 "tally_session=%s; Path=/; Max-Age=%llu; HttpOnly; SameSite=Strict%s", token,
+		 (unsigned long long)h->session_life_s, secure ? "; Secure" : "");
+	tb_wipe(token, sizeof token);
+	tb_http_log(h, 2, "http: %s logged in from %s", who.name, req->client);
+	tb_http_json(resp, 200, session_json(h, s));
+}
+
+static void whoami(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	tb_http_json(resp, 200, session_json(ctx, req->session));
+}
+
+static void logout(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	(void)ctx;
+	tb_session_end(req->session);
+	req->session = NULL;
+	snprintf(resp->cookie, sizeof resp->cookie,
+		 "tally_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+	struct tb_json *o = tb_json_object();
+	tb_json_set(o, "logged_out", tb_json_bool(true));
+	tb_http_json(resp, 200, o);
+}
+
+int tb_api_session_routes(struct tb_http *h)
+{
+	const struct tb_route r[] = {
+		{"POST", "/api/v1/session", TB_ROUTE_PUBLIC, 0, login, h},
+		{"GET", "/api/v1/session", 0, TB_ROLE_VIEWER, whoami, h},
+		{"DELETE", "/api/v1/session", TB_ROUTE_WRITE, TB_ROLE_VIEWER, logout, h},
+	};
+	int err = 0;
+	for (size_t i = 0; i < sizeof r / sizeof r[0] && !err; i++)
+		err = tb_http_route(h, &r[i]);
+	return err;
+}

@@ -1,0 +1,97 @@
+/*
+ * http_int.h: what the HTTP server's files share and nobody else sees: the
+ * server struct, the route table, sessions and login throttles, static
+ * files, and the API's route lists.
+ */
+#ifndef TB_HTTP_INT_H
+#define TB_HTTP_INT_H
+
+#include "tb_http.h"
+
+/* Limits (docs/API.md, "Limits"). */
+#define TB_HTTP_BODY_MAX (64u << 10)  /* request body */
+#define TB_HTTP_CONN_MEM (16u << 10)  /* per connection: headers and buffers */
+#define TB_HTTP_CONNS_MAX 256         /* connections; the oldest idle go first */
+#define TB_HTTP_HEADER_MS 10000       /* to send a request's headers */
+#define TB_HTTP_BODY_MS 30000         /* to send its body */
+#define TB_HTTP_IDLE_MS 30000         /* keep-alive between requests */
+#define TB_SESSIONS_MAX 256
+#define TB_SESSION_IDLE_S (30 * 60)   /* a session unused this long ends */
+#define TB_SESSION_LIFE_S (12 * 3600) /* and every session after this */
+#define TB_THROTTLE_MAX 1024          /* entries of each login-throttle table */
+#define TB_THROTTLE_FREE 3            /* failures before logins are slowed */
+#define TB_THROTTLE_CAP_S (15 * 60)   /* the longest wait */
+
+struct tb_session {
+	uint8_t token_hash[32]; /* SHA-256 of the cookie's token */
+	char csrf[65];
+	struct tb_principal who;
+	uint64_t created, used; /* unix seconds */
+	bool live;
+};
+
+struct tb_throttle {
+	char key[TB_NAME_MAX + 1];
+	uint32_t failures;
+	uint64_t until; /* ms: no login attempt before */
+	uint64_t last;  /* ms */
+};
+
+struct tb_tracked; /* a connection (server.c) */
+
+struct tb_http {
+	struct tb_http_host host;
+	struct tb_http_conf conf;
+	char web_real[4096]; /* realpath of the web root */
+	void *daemon;        /* the library's daemon */
+	uv_poll_t poll;
+	uv_timer_t timer;    /* the library's timeouts */
+	uv_timer_t sweep;    /* our deadlines */
+	int handles;
+	bool stopping;
+	struct tb_route routes[TB_HTTP_ROUTES_MAX];
+	size_t nroutes;
+	struct tb_session sessions[TB_SESSIONS_MAX];
+	uint64_t session_life_s, session_idle_s;
+	struct tb_throttle by_name[TB_THROTTLE_MAX], by_addr[TB_THROTTLE_MAX];
+	struct tb_tracked *conns;
+	size_t nconns;
+	uint64_t events_seq; /* announcements so far */
+};
+
+/* server.c: listening (after the routes are in), and cookies. */
+int tb_http_listen(struct tb_http *h, char *why, size_t cap);
+const char *tb_http_cookie(const struct tb_http_req *req, const char *name);
+
+/* router.c: finds the route, checks session, role and CSRF token, runs the
+ * handler, logs state changes. */
+void tb_http_dispatch(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp);
+void tb_http_log(struct tb_http *h, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+uint64_t tb_http_now_ms(struct tb_http *h);
+
+/* session.c */
+/* The session of a request's cookie, or NULL (expired ones are ended). */
+struct tb_session *tb_session_find(struct tb_http *h, const char *cookie_token);
+/* Starts a session; writes the cookie's token (64 hex digits). */
+struct tb_session *tb_session_new(struct tb_http *h, const struct tb_principal *who,
+				  char token[65]);
+void tb_session_end(struct tb_session *s);
+/* Ends every session of a name (the coordinator was removed). */
+void tb_session_end_name(struct tb_http *h, const char *name);
+/* Login throttling: 0 if an attempt may go on, else the seconds to wait. */
+uint64_t tb_throttle_wait(struct tb_http *h, const char *name, const char *addr);
+void tb_throttle_failed(struct tb_http *h, const char *name, const char *addr);
+void tb_throttle_passed(struct tb_http *h, const char *name, const char *addr);
+
+/* static.c: GET and HEAD of the console's files. */
+void tb_http_static(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp);
+/* Percent-decodes s (len bytes) into out; TB_EINVAL on a bad escape or a
+ * NUL, TB_ETOOLONG when it does not fit. */
+int tb_http_unescape(const char *s, size_t len, char *out, size_t cap);
+
+/* api_*.c: the API's routes. */
+int tb_api_session_routes(struct tb_http *h);
+int tb_api_read_routes(struct tb_http *h);
+
+#endif

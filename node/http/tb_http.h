@@ -1,0 +1,142 @@
+/*
+ * tb_http.h: tallyd's HTTP server (docs/API.md): the JSON API under /api/v1/,
+ * the console's static files, sessions of coordinators, all on the node's
+ * uv loop with no thread of its own. tallyd starts it with what it needs of
+ * the node (struct tb_http_host) and tells it when entries arrive; other
+ * parts of the node add routes (health, metrics) with tb_http_route.
+ *
+ * Handlers see our own request and response structs, never the HTTP
+ * library's, so they can be driven without sockets (tests, fuzzing).
+ */
+#ifndef TB_HTTP_H
+#define TB_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "tb_json.h"
+#include "tb_store.h"
+
+struct tb_http;
+
+/* What the server uses of the node. */
+struct tb_http_host {
+	uv_loop_t *loop;
+	struct tb_store *store;
+	const struct tb_keypair *key; /* the community key, unlocked */
+	const uint8_t *self;          /* the own log id */
+	const char *data;             /* the data directory */
+	void *ctx;
+	/* One line for the node's log (level 0 error .. 3 debug). */
+	void (*log)(void *ctx, int level, const char *line);
+	/* The API appended to the store: spread it to peers now. */
+	void (*changed)(void *ctx);
+};
+
+struct tb_http_conf {
+	char host[64];      /* listen address; "" when off */
+	uint16_t port;
+	bool insecure;      /* cookies over plain HTTP from any address */
+	char web_root[4096]; /* the console's static files; "" for none */
+};
+
+/* Defaults (--http 127.0.0.1:7480). */
+#define TB_HTTP_DEFAULT "127.0.0.1:7480"
+
+/* Parses --http: "ADDR:PORT" or "off" (conf->host left empty). */
+int tb_http_parse_addr(struct tb_http_conf *conf, const char *arg);
+/* The console's default web root: DIR/../share/tally/web of the running
+ * binary when present (an installed package), else the source tree's web/
+ * (a build tree), else /usr/share/tally/web. */
+void tb_http_default_root(char *out, size_t cap);
+
+/* Starts listening. 0 or an error, with a sentence in why. */
+int tb_http_start(struct tb_http **out, const struct tb_http_host *host,
+		  const struct tb_http_conf *conf, char *why, size_t cap);
+/* Closes every connection and the listener (the loop must run for the
+ * handles to close), then frees the server. NULL is fine. */
+void tb_http_stop(struct tb_http *h);
+/* New entries are held (a log grew to seq): live updates to clients. */
+void tb_http_announce(struct tb_http *h, const uint8_t log_id[TB_KEY_LEN], uint64_t seq);
+
+/* ---- requests, responses and routes ---- */
+
+#define TB_HTTP_PARAMS_MAX 4
+#define TB_HTTP_PARAM_MAX 200 /* bytes of one decoded path segment */
+
+/* Who made a request (a coordinator today; members later). */
+struct tb_principal {
+	char name[TB_NAME_MAX + 1];
+	int role; /* enum tb_role; 0 when not logged in */
+};
+
+struct tb_http_req {
+	struct tb_http *srv;
+	void *conn; /* the library's connection (server.c only) */
+	const char *method;
+	const char *path;
+	const char *body;
+	size_t body_len;
+	bool loopback; /* the client is on this machine (or a local proxy) */
+	char client[64];
+	char params[TB_HTTP_PARAMS_MAX][TB_HTTP_PARAM_MAX + 1]; /* '*' segments */
+	size_t nparams;
+	struct tb_principal who;
+	struct tb_session *session; /* NULL when not logged in */
+};
+
+struct tb_http_resp {
+	int status;
+	char *body; /* malloc'd, owned */
+	size_t len;
+	const char *type;
+	int fd; /* a static file to send (>= 0), len bytes; the server closes it */
+	const char *cache; /* Cache-Control */
+	char etag[48];
+	char cookie[320]; /* Set-Cookie */
+	char allow[32];   /* Allow, with 405 */
+	int retry_after;  /* seconds, with 429 and 503 */
+};
+
+/* Route flags. */
+enum {
+	TB_ROUTE_PUBLIC = 1, /* no session needed */
+	TB_ROUTE_WRITE = 2,  /* changes state: CSRF token checked, request logged */
+};
+
+typedef void (*tb_http_fn)(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx);
+
+struct tb_route {
+	const char *method;  /* "GET", "POST", "DELETE" */
+	const char *pattern; /* "/api/v1/members/ * /statement" ('*': one segment) */
+	unsigned flags;
+	int role;            /* the least role allowed (enum tb_role), if not PUBLIC */
+	tb_http_fn fn;
+	void *ctx;
+};
+
+#define TB_HTTP_ROUTES_MAX 96
+/* Adds a route (copied; pattern and method must outlive the server). */
+int tb_http_route(struct tb_http *h, const struct tb_route *r);
+
+/* A request header or query argument (raw query values are decoded);
+ * NULL if absent. */
+const char *tb_http_header(const struct tb_http_req *req, const char *name);
+int tb_http_query(const struct tb_http_req *req, const char *name, char *out, size_t cap);
+
+/* Responses: a JSON value (taken), or the error shape
+ * {"error":{"code","message"}}. */
+void tb_http_json(struct tb_http_resp *resp, int status, struct tb_json *v);
+void tb_http_error(struct tb_http_resp *resp, int status, const char *code, const char *fmt,
+		   ...) __attribute__((format(printf, 4, 5)));
+/* The HTTP status of a TB_E* error (409 for ledger rules, 503 for storage). */
+int tb_http_status_for(int err);
+/* An error from a TB_E* code, with its sentence (rej's when given). */
+void tb_http_fail(struct tb_http_resp *resp, int err, const struct tb_reject *rej);
+
+/* The server's host (store, key, ...) for handlers. */
+const struct tb_http_host *tb_http_host(const struct tb_http *h);
+
+#endif

@@ -1,0 +1,497 @@
+/*
+ * test_api.c: tallyd's HTTP server and JSON API against a real tallyd over
+ * HTTP on 127.0.0.1 (docs/API.md): the console's static files (types,
+ * caching, no path traversal), logging in and out (cookies, CSRF tokens,
+ * throttled failures, expired sessions, roles), the read endpoints, and the
+ * error shape with each status. Bad input: malformed JSON, wrong types,
+ * unknown fields, a 10 MB body refused before it is read, a slowloris
+ * client cut, 1,000 idle connections with memory bounded and peers served.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fed.h"
+#include "httpc.h"
+#include "procmem.h"
+
+#define PW_ADMIN "admin-password"
+#define PW_COORD "coordinator-pw"
+#define PW_VIEW "viewer-password"
+
+struct api {
+	struct tb_fed *f;
+	uint16_t http;
+	char web[TB_FED_PATH + 16];
+	char http_arg[32];
+};
+
+static void write_text(const char *path, const char *text)
+{
+	assert_int_equal(tb_test_write_file(path, text, strlen(text)), 0);
+}
+
+static void add_coordinator(struct api *a, const char *name, const char *role, const char *pw)
+{
+	char file[TB_FED_PATH + 64];
+	snprintf(file, sizeof file, "%s/%s.pw", a->f->root, name);
+	write_text(file, pw);
+	int rc = TB_FED_TALLY(a->f, 0, "coordinator", "add", name, "--role", role,
+			      "--password-file", file);
+	if (rc)
+		fail_msg("coordinator add %s: %s", name, a->f->res.err);
+}
+
+/* One community (alice, bob, carol), three coordinators, a web root, and
+ * tallyd serving HTTP (env: extra settings for the daemon, may be NULL). */
+static struct api *api_new(const char *tag, const char *const *env)
+{
+	struct api *a = calloc(1, sizeof *a);
+	const struct tb_fed_spec spec[] = {{"Riverside", {"alice", "bob", "carol", NULL}}};
+	a->f = tb_fed_new_spec(tag, 1, spec);
+	add_coordinator(a, "ana", "admin", PW_ADMIN);
+	add_coordinator(a, "cora", "coordinator", PW_COORD);
+	add_coordinator(a, "vic", "viewer", PW_VIEW);
+	snprintf(a->web, sizeof a->web, "%s/web", a->f->root);
+	char p[TB_FED_PATH + 64];
+	assert_int_equal(mkdir(a->web, 0700), 0);
+	snprintf(p, sizeof p, "%s/index.html", a->web);
+	write_text(p, "<!doctype html><title>Tally</title>");
+	snprintf(p, sizeof p, "%s/app.js", a->web);
+	write_text(p, "export const x = 1;\n");
+	snprintf(p, sizeof p, "%s/.hidden", a->web);
+	write_text(p, "secret");
+	snprintf(p, sizeof p, "%s/secret.txt", a->f->root);
+	write_text(p, "outside the web root");
+	char link[TB_FED_PATH + 64];
+	snprintf(link, sizeof link, "%s/escape.txt", a->web);
+	assert_int_equal(symlink(p, link), 0);
+	a->http = tb_fed_free_port();
+	snprintf(a->http_arg, sizeof a->http_arg, "127.0.0.1:%u", a->http);
+	const char *extra[] = {"--http", a->http_arg, "--web-root", a->web, NULL};
+	tb_fed_spawn_env(a->f, 0, extra, env);
+	tb_fed_wait_up(a->f, 0);
+	tb_fed_wait_log_line(a->f, 0, "console and API on", NULL, 10000);
+	return a;
+}
+
+static void api_free(struct api *a)
+{
+	if (!a)
+		return;
+	tb_fed_free(a->f);
+	free(a);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	tb_fed_kill_all();
+	return 0;
+}
+
+/* Asserts an error response: status and code in {"error":{"code","message"}}. */
+static void assert_error(const struct tb_httpc_resp *r, int status, const char *code)
+{
+	char want[64];
+	snprintf(want, sizeof want, "{\"error\":{\"code\":\"%s\",\"message\":\"", code);
+	if (r->status != status || strncmp(r->body, want, strlen(want)))
+		fail_msg("wanted %d %s, got %d: %s", status, code, r->status, r->body);
+}
+
+static int get(struct api *a, const char *path, const struct tb_httpc_session *s,
+	       struct tb_httpc_resp *r)
+{
+	return tb_httpc(a->http, "GET", path, s, false, NULL, r);
+}
+
+static void test_static_files(void **state)
+{
+	(void)state;
+	struct api *a = api_new("api-static", NULL);
+	struct tb_httpc_resp r;
+	char v[256];
+	assert_int_equal(get(a, "/", NULL, &r), 200);
+	assert_string_equal(tb_httpc_header(&r, "Content-Type", v, sizeof v),
+			    "text/html; charset=utf-8");
+	assert_string_equal(r.body, "<!doctype html><title>Tally</title>");
+	assert_non_null(tb_httpc_header(&r, "Cache-Control", v, sizeof v));
+	assert_string_equal(v, "no-cache");
+	assert_non_null(tb_httpc_header(&r, "X-Content-Type-Options", v, sizeof v));
+	char etag[64], inm[100];
+	assert_non_null(tb_httpc_header(&r, "ETag", etag, sizeof etag));
+	tb_httpc_free(&r);
+	/* Revalidation: the same ETag is a 304 without a body. */
+	snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
+	const char *h[] = {inm, NULL};
+	assert_int_equal(tb_httpc_raw(a->http, "GET", "/index.html", h, NULL, 0, &r), 304);
+	assert_int_equal(r.len, 0);
+	tb_httpc_free(&r);
+	assert_int_equal(get(a, "/app.js", NULL, &r), 200);
+	assert_string_equal(tb_httpc_header(&r, "Content-Type", v, sizeof v),
+			    "text/javascript; charset=utf-8");
+	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc(a->http, "HEAD", "/app.js", NULL, false, NULL, &r), 200);
+	assert_int_equal(r.len, 0);
+	tb_httpc_free(&r);
+	/* Traversal in every spelling, hidden files, links out of the root. */
+	const char *bad[] = {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt",
+			     "/x/../../secret.txt", "/.hidden", "/%2ehidden", "/escape.txt",
+			     "//etc/passwd", "/app.js%00.html", "/nothing.html", "/..%5csecret.txt"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		get(a, bad[i], NULL, &r);
+		if (r.status != 404 || strstr(r.body, "outside") || strstr(r.body, "secret\""))
+			fail_msg("%s: %d %s", bad[i], r.status, r.body);
+		tb_httpc_free(&r);
+	}
+	assert_int_equal(tb_httpc(a->http, "POST", "/index.html", NULL, false, "{}", &r), 405);
+	tb_httpc_free(&r);
+	api_free(a);
+}
+
+static void test_session(void **state)
+{
+	(void)state;
+	struct api *a = api_new("api-session", NULL);
+	struct tb_httpc_resp r;
+	struct tb_httpc_session s;
+	char v[400];
+	/* Not logged in: 401 with the error shape. */
+	get(a, "/api/v1/balances", NULL, &r);
+	assert_error(&r, 401, "EAUTH");
+	tb_httpc_free(&r);
+	/* Bad bodies: 400, naming the problem. */
+	const struct {
+		const char *body, *says;
+	} bad[] = {
+		{"{\"name\":\"ana\"", "malformed JSON"},
+		{"[1,2]", "must be a JSON object"},
+		{"{\"name\":\"ana\",\"password\":7}", "'password' must be a string"},
+		{"{\"name\":\"ana\"}", "'password' is missing"},
+		{"{\"name\":\"ana\",\"password\":\"x\",\"admin\":true}", "unknown field 'admin'"},
+		{"{\"name\":\"ana\",\"name\":\"bob\",\"password\":\"x\"}", "malformed JSON"},
+		{"{\"name\":\"a\\u0000b\",\"password\":\"x\"}", "malformed JSON"},
+		{"{\"name\":\"a\\u0007b\",\"password\":\"x\"}", "control characters"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		tb_httpc(a->http, "POST", "/api/v1/session", NULL, false, bad[i].body, &r);
+		assert_error(&r, 400, "EINVAL");
+		if (!strstr(r.body, bad[i].says))
+			fail_msg("%s: %s", bad[i].body, r.body);
+		tb_httpc_free(&r);
+	}
+	/* A good login: an HttpOnly, SameSite=Strict cookie and a CSRF token. */
+	assert_int_equal(tb_httpc(a->http, "POST", "/api/v1/session", NULL, false,
+				  "{\"name\":\"ana\",\"password\":\"" PW_ADMIN "\"}", &r),
+			 200);
+	assert_non_null(tb_httpc_header(&r, "Set-Cookie", v, sizeof v));
+	assert_non_null(strstr(v, "HttpOnly"));
+	assert_non_null(strstr(v, "SameSite=Strict"));
+	assert_non_null(strstr(v, "Max-Age="));
+	assert_non_null(strstr(r.body, "\"role\":\"admin\""));
+	assert_non_null(strstr(r.body, "\"csrf_token\":\""));
+	assert_null(strstr(r.body, PW_ADMIN));
+	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc_login(a->http, "ana", PW_ADMIN, &s), 200);
+	assert_int_equal(get(a, "/api/v1/session", &s, &r), 200);
+	assert_non_null(strstr(r.body, s.csrf));
+	tb_httpc_free(&r);
+	/* A forged cookie is no session. */
+	struct tb_httpc_session forged = s;
+	forged.cookie[20] = forged.cookie[20] == 'a' ? 'b' : 'a';
+	get(a, "/api/v1/community", &forged, &r);
+	assert_error(&r, 401, "EAUTH");
+	tb_httpc_free(&r);
+	/* Logging out is a state change: without the CSRF token it is refused. */
+	tb_httpc(a->http, "DELETE", "/api/v1/session", &s, false, NULL, &r);
+	assert_error(&r, 403, "ECSRF");
+	tb_httpc_free(&r);
+	struct tb_httpc_session wrong = s;
+	wrong.csrf[0] = wrong.csrf[0] == '0' ? '1' : '0';
+	tb_httpc(a->http, "DELETE", "/api/v1/session", &wrong, true, NULL, &r);
+	assert_error(&r, 403, "ECSRF");
+	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc(a->http, "DELETE", "/api/v1/session", &s, true, NULL, &r), 200);
+	tb_httpc_free(&r);
+	get(a, "/api/v1/community", &s, &r);
+	assert_error(&r, 401, "EAUTH");
+	tb_httpc_free(&r);
+	assert_true(tb_fed_log_has(a->f, 0, "ana DELETE /api/v1/session", NULL));
+	/* A removed coordinator's session ends at once. */
+	struct tb_httpc_session vs;
+	assert_int_equal(tb_httpc_login(a->http, "vic", PW_VIEW, &vs), 200);
+	assert_int_equal(get(a, "/api/v1/members", &vs, &r), 200);
+	tb_httpc_free(&r);
+	assert_int_equal(TB_FED_TALLY(a->f, 0, "coordinator", "remove", "vic"), 0);
+	get(a, "/api/v1/members", &vs, &r);
+	assert_error(&r, 401, "EAUTH");
+	tb_httpc_free(&r);
+	api_free(a);
+}
+
+static void test_login_throttle(void **state)
+{
+	(void)state;
+	struct api *a = api_new("api-throttle", NULL);
+	struct tb_httpc_resp r;
+	struct tb_httpc_session s;
+	/* Three failures are free; then each attempt must wait. */
+	for (int i = 0; i < 3; i++) {
+		tb_httpc(a->http, "POST", "/api/v1/session", NULL, false,
+			 "{\"name\":\"cora\",\"password\":\"wrong-one\"}", &r);
+		assert_error(&r, i < 2 ? 401 : 401, "EAUTH");
+		tb_httpc_free(&r);
+	}
+	tb_httpc(a->http, "POST", "/api/v1/session", NULL, false,
+		 "{\"name\":\"cora\",\"password\":\"" PW_COORD "\"}", &r);
+	assert_error(&r, 429, "ETHROTTLED");
+	char v[32];
+	assert_non_null(tb_httpc_header(&r, "Retry-After", v, sizeof v));
+	assert_true(atoi(v) >= 1);
+	tb_httpc_free(&r);
+	/* An unknown name is refused like a wrong password. */
+	tb_httpc(a->http, "POST", "/api/v1/session", NULL, false,
+		 "{\"name\":\"nobody\",\"password\":\"whatever1\"}", &r);
+	assert_true(r.status == 401 || r.status == 429);
+	tb_httpc_free(&r);
+	/* After the wait, the right password works and clears the count. */
+	tb_fed_sleep_ms(1100 * (unsigned)atoi(v));
+	int st = 0;
+	for (int i = 0; i < 10 && (st = tb_httpc_login(a->http, "cora", PW_COORD, &s)) == 429; i++)
+		tb_fed_sleep_ms(1000);
+	assert_int_equal(st, 200);
+	api_free(a);
+}
+
+static void test_expired_session(void **state)
+{
+	(void)state;
+	const char *env[] = {"TALLYD_SESSION_SECONDS=2", NULL};
+	struct api *a = api_new("api-expiry", env);
+	struct tb_httpc_session s;
+	struct tb_httpc_resp r;
+	assert_int_equal(tb_httpc_login(a->http, "ana", PW_ADMIN, &s), 200);
+	assert_int_equal(get(a, "/api/v1/community", &s, &r), 200);
+	tb_httpc_free(&r);
+	tb_fed_sleep_ms(3000);
+	get(a, "/api/v1/community", &s, &r);
+	assert_error(&r, 401, "EAUTH");
+	assert_non_null(strstr(r.body, "expired"));
+	tb_httpc_free(&r);
+	api_free(a);
+}
+
+static void test_reads(void **state)
+{
+	(void)state;
+	struct api *a = api_new("api-reads", NULL);
+	struct tb_httpc_session s;
+	struct tb_httpc_resp r;
+	assert_int_equal(tb_httpc_login(a->http, "vic", PW_VIEW, &s), 200);
+	assert_int_equal(get(a, "/api/v1/community", &s, &r), 200);
+	assert_non_null(strstr(r.body, "\"name\":\"Riverside\""));
+	assert_non_null(strstr(r.body, "\"active_members\":3"));
+	tb_httpc_free(&r);
+	assert_int_equal(TB_FED_TALLY(a->f, 0, "exchange", "record", "--attest", "--provider",
+				      "alice", "--receiver", "bob", "--minutes", "60", "--memo",
+				      "garden"),
+			 0);
+	assert_int_equal(get(a, "/api/v1/balances", &s, &r), 200);
+	assert_non_null(strstr(r.body, "\"name\":\"alice\""));
+	assert_non_null(strstr(r.body, "\"balance_minutes\":60"));
+	assert_non_null(strstr(r.body, "\"balance_minutes\":-60"));
+	assert_non_null(strstr(r.body, "\"sum_minutes\":0"));
+	tb_httpc_free(&r);
+	assert_int_equal(get(a, "/api/v1/members", &s, &r), 200);
+	assert_non_null(strstr(r.body, "\"name\":\"carol\""));
+	assert_non_null(strstr(r.body, "\"active\":true"));
+	tb_httpc_free(&r);
+	assert_int_equal(get(a, "/api/v1/members/bob", &s, &r), 200);
+	assert_non_null(strstr(r.body, "\"name\":\"bob\""));
+	tb_httpc_free(&r);
+	get(a, "/api/v1/members/nobody", &s, &r);
+	assert_error(&r, 404, "EMEMBER");
+	tb_httpc_free(&r);
+	get(a, "/api/v1/members?all=maybe", &s, &r);
+	assert_error(&r, 400, "EINVAL");
+	tb_httpc_free(&r);
+	get(a, "/api/v1/nothing", &s, &r);
+	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+	tb_httpc(a->http, "PATCH", "/api/v1/community", &s, true, "{}", &r);
+	assert_error(&r, 405, "EMETHOD");
+	tb_httpc_free(&r);
+	api_free(a);
+}
+
+/* A body over the cap is refused from its Content-Length, before it is sent. */
+static void test_body_limits(void **state)
+{
+	(void)state;
+	struct api *a = api_new("api-body", NULL);
+	int fd = tb_httpc_connect(a->http);
+	assert_true(fd >= 0);
+	const char head[] = "POST /api/v1/session HTTP/1.1\r\nHost: x\r\n"
+			    "Content-Type: application/json\r\nContent-Length: 10485760\r\n\r\n";
+	assert_int_equal(write(fd, head, sizeof head - 1), (ssize_t)(sizeof head - 1));
+	char buf[4096];
+	long n = tb_httpc_read_until_close(fd, 10000, buf, sizeof buf);
+	close(fd);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "HTTP/1.1 413"));
+	assert_non_null(strstr(buf, "\"code\":\"ETOOBIG\""));
+	/* Chunked, with no length: refused once the cap is passed. */
+	fd = tb_httpc_connect(a->http);
+	const char chead[] = "POST /api/v1/session HTTP/1.1\r\nHost: x\r\n"
+			     "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+			     "Connection: close\r\n\r\n";
+	assert_int_equal(write(fd, chead, sizeof chead - 1), (ssize_t)(sizeof chead - 1));
+	static char chunk[8192 + 16];
+	int hl = snprintf(chunk, sizeof chunk, "2000\r\n");
+	memset(chunk + hl, 'x', 8192);
+	memcpy(chunk + hl + 8192, "\r\n", 2);
+	bool refused = false;
+	for (int i = 0; i < 64 && !refused; i++)
+		refused = send(fd, chunk, (size_t)hl + 8194, MSG_NOSIGNAL) <= 0;
+	/* Past the cap the body is dropped as it comes; the answer follows its end. */
+	if (!refused)
+		(void)!send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL);
+	n = tb_httpc_read_until_close(fd, 10000, buf, sizeof buf);
+	close(fd);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "HTTP/1.1 413"));
+	/* Headers over the per-connection memory are refused too. */
+	static char big[40000];
+	memset(big, 'a', sizeof big - 1);
+	char *hdr = malloc(sizeof big + 16);
+	snprintf(hdr, sizeof big + 16, "X-Big: %s", big);
+	const char *h[] = {hdr, NULL};
+	struct tb_httpc_resp r;
+	int st = tb_httpc_raw(a->http, "GET", "/", h, NULL, 0, &r);
+	assert_true(st == 431 || st == 413 || st == 0);
+	tb_httpc_free(&r);
+	free(hdr);
+	/* And the server still answers. */
+	assert_int_equal(get(a, "/", NULL, &r), 200);
+	tb_httpc_free(&r);
+	api_free(a);
+}
+
+/* A client that sends its headers a byte at a time is cut at the header
+ * deadline, and others are served meanwhile. */
+static void test_slowloris(void **state)
+{
+	(void)state;
+	struct api *a = api_new("api-slow", NULL);
+	int fd = tb_httpc_connect(a->http);
+	assert_true(fd >= 0);
+	const char *slow = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	uint64_t t0 = tb_fed_now_ms();
+	bool cut = false;
+	for (size_t i = 0; slow[i] && !cut; i++) {
+		if (send(fd, slow + i, 1, MSG_NOSIGNAL) != 1) {
+			cut = true;
+			break;
+		}
+		struct tb_httpc_resp r;
+		if (i % 8 == 0) {
+			assert_int_equal(get(a, "/", NULL, &r), 200);
+			tb_httpc_free(&r);
+		}
+		char b[256];
+		long n = tb_httpc_read_until_close(fd, 500, b, sizeof b);
+		if (n >= 0)
+			cut = true;
+	}
+	uint64_t took = tb_fed_now_ms() - t0;
+	close(fd);
+	assert_true(cut);
+	/* Cut at about the header deadline (10 s), not at once. */
+	assert_true(took >= 8000);
+	assert_true(took < 30000);
+	api_free(a);
+}
+
+static long anon_kib(pid_t pid)
+{
+	struct tb_procmem m;
+	assert_int_equal(tb_procmem_read(pid, false, &m), 0);
+	return m.anon;
+}
+
+/* 1,000 idle connections: memory stays bounded, the API still answers and
+ * a peer still replicates. */
+static void test_idle_flood(void **state)
+{
+	(void)state;
+	struct rlimit rl;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < 1200 && rl.rlim_max >= 1200) {
+		rl.rlim_cur = 1200;
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	if (rl.rlim_cur < 1200)
+		skip();
+	struct api *a = calloc(1, sizeof *a);
+	const struct tb_fed_spec spec[] = {{"Riverside", {"m1", "m2", NULL}},
+					   {"Hilltop", {"m1", "m2", NULL}}};
+	a->f = tb_fed_new_spec("api-flood", 2, spec);
+	a->http = tb_fed_free_port();
+	snprintf(a->http_arg, sizeof a->http_arg, "127.0.0.1:%u", a->http);
+	const char *extra[] = {"--http", a->http_arg, NULL};
+	tb_fed_link(a->f, 1, 0);
+	tb_fed_start_args(a->f, 0, extra);
+	tb_fed_start(a->f, 1);
+	tb_fed_wait_converged(a->f, NULL, 0, 20000);
+	pid_t pid = a->f->node[0].pid;
+	long before = anon_kib(pid);
+	int *fds = malloc(1000 * sizeof *fds);
+	size_t open_ = 0;
+	for (size_t i = 0; i < 1000; i++)
+		if ((fds[i] = tb_httpc_connect(a->http)) >= 0)
+			open_++;
+	assert_true(open_ >= 900);
+	tb_fed_sleep_ms(500);
+	long during = anon_kib(pid);
+	struct tb_httpc_resp r;
+	assert_int_equal(get(a, "/api/v1/community", NULL, &r), 401);
+	tb_httpc_free(&r);
+	/* The federation goes on: an exchange at Hilltop reaches Riverside. */
+	tb_fed_record(a->f, 1);
+	tb_fed_wait_has(a->f, 0, 1, 20000);
+	long after = anon_kib(pid);
+	for (size_t i = 0; i < 1000; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	print_message("idle flood: RssAnon %ld KiB before, %ld with 1,000 idle connections, "
+		      "%ld after a replication\n",
+		      before, during, after);
+	/* At most TB_HTTP_CONNS_MAX connections are kept, each small. */
+	assert_true(during - before < 16 * 1024);
+	assert_true(after - before < 16 * 1024);
+	tb_fed_free(a->f);
+	free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_static_files),
+		cmocka_unit_test(test_session),
+		cmocka_unit_test(test_login_throttle),
+		cmocka_unit_test(test_expired_session),
+		cmocka_unit_test(test_reads),
+		cmocka_unit_test(test_body_limits),
+		cmocka_unit_test(test_slowloris),
+		cmocka_unit_test(test_idle_flood),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, group_teardown);
+}
