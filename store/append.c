@@ -22,7 +22,8 @@ struct batch {
 	struct tb_entry *e;
 	struct tb_sigjobs jobs;
 	size_t cap;
-	bool *noeffect; /* audits: entries whose signatures failed */
+	bool *noeffect; /* audits: entries whose member signatures failed */
+	bool *badsig;   /* audits: entries whose log signature failed */
 };
 
 static int batch_init(struct batch *b, size_t n)
@@ -31,12 +32,13 @@ static int batch_init(struct batch *b, size_t n)
 	b->cap = n;
 	b->e = calloc(n, sizeof *b->e);
 	b->noeffect = calloc(n, sizeof *b->noeffect);
+	b->badsig = calloc(n, sizeof *b->badsig);
 	b->jobs.cap = n * TB_JOBS_PER_ENTRY;
 	b->jobs.jobs = calloc(b->jobs.cap, sizeof *b->jobs.jobs);
 	b->jobs.owner = calloc(b->jobs.cap, sizeof *b->jobs.owner);
 	b->jobs.arena_cap = n * TB_TERMS_ARENA_PER_ENTRY;
 	b->jobs.arena = malloc(b->jobs.arena_cap);
-	if (!b->e || !b->noeffect || !b->jobs.jobs || !b->jobs.owner || !b->jobs.arena)
+	if (!b->e || !b->noeffect || !b->badsig || !b->jobs.jobs || !b->jobs.owner || !b->jobs.arena)
 		return TB_ENOMEM;
 	return 0;
 }
@@ -51,6 +53,7 @@ static void batch_free(struct batch *b)
 {
 	free(b->e);
 	free(b->noeffect);
+	free(b->badsig);
 	free(b->jobs.jobs);
 	free(b->jobs.owner);
 	free(b->jobs.arena);
@@ -89,12 +92,6 @@ int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
 	return t->ret;
 }
 
-static void discard(void *ctx, const struct tb_reject *v)
-{
-	(void)ctx;
-	(void)v;
-}
-
 /* A check that fails: refused, or in an audit reported (then goes on). */
 static int broken(struct tb_sigjobs *jobs, struct tb_reject *rej, int err)
 {
@@ -129,6 +126,43 @@ static int log_for(struct tb_txn *t, const struct tb_entry *e, struct tb_logstat
 	return err;
 }
 
+/* A record at a seq the log already holds (7.2 step 4): 1 if it is the
+ * same entry, or skipped after an audit reported it; else a refusal. */
+static int held_seq(struct tb_txn *t, const struct tb_logstate *l, const struct tb_entry *e,
+		    const uint8_t *rec, size_t len, struct tb_sigjobs *jobs,
+		    struct tb_reject *rej)
+{
+	uint8_t k[TB_ENTRY_KEY_LEN];
+	struct tb_view held;
+	tb_entry_key(k, l->lognum, e->seq);
+	int err = tb_txn_get(t, TB_T_ENTRIES, k, sizeof k, &held);
+	if (err == TB_ENOTFOUND && jobs->audit) {
+		err = tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
+				    "entry %llu comes after entry %llu: out of order",
+				    (unsigned long long)e->seq, (unsigned long long)l->seq);
+		return broken(jobs, rej, err) ? err : 1;
+	}
+	if (err)
+		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
+	if (held.len == len && !memcmp(held.p, rec, len - TB_SIGLEN))
+		return 1; /* the same entry (even if signed twice) */
+	if (jobs->audit) {
+		/* Only a validly signed second entry proves a fork. */
+		struct tb_verify_job j;
+		tb_entry_verify_job(&j, e);
+		bool ok = tb_verify(j.sig, j.pk, j.ctx, j.msg, j.len) == 0;
+		tb_reject_set(rej, ok ? TB_EFORKED : TB_EBADSIG, e->log_id, e->seq,
+			      ok ? "a second, different, validly signed entry %llu: a fork"
+				 : "a second entry %llu whose signature does not verify",
+			      (unsigned long long)e->seq);
+		tb_audit_report(jobs->audit, rej);
+		return 1;
+	}
+	return tb_reject_set(rej, TB_EFORKED, e->log_id, e->seq,
+			     "conflicts with the held entry %llu of this log (a fork, if validly signed)",
+			     (unsigned long long)e->seq);
+}
+
 /*
  * Checks and writes one decoded entry. Returns 0 (written), 1 (the same as a
  * held entry, or skipped in an audit) or a refusal.
@@ -144,37 +178,8 @@ static int ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec,
 	if (l.flags & TB_LOG_FORKED)
 		return tb_reject_set(rej, TB_EFORKED, e->log_id, e->seq,
 				     "log is forked; no entry is accepted");
-	if (e->seq <= l.seq) {
-		uint8_t k[TB_ENTRY_KEY_LEN];
-		struct tb_view held;
-		tb_entry_key(k, l.lognum, e->seq);
-		err = tb_txn_get(t, TB_T_ENTRIES, k, sizeof k, &held);
-		if (err == TB_ENOTFOUND && jobs->audit) {
-			err = tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
-					    "entry %llu comes after entry %llu: out of order",
-					    (unsigned long long)e->seq, (unsigned long long)l.seq);
-			return broken(jobs, rej, err) ? err : 1;
-		}
-		if (err)
-			return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
-		if (held.len == len && !memcmp(held.p, rec, len - TB_SIGLEN))
-			return 1; /* the same entry (even if signed twice) */
-		if (jobs->audit) {
-			/* Only a validly signed second entry proves a fork. */
-			struct tb_verify_job j;
-			tb_entry_verify_job(&j, e);
-			bool ok = tb_verify(j.sig, j.pk, j.ctx, j.msg, j.len) == 0;
-			err = tb_reject_set(rej, ok ? TB_EFORKED : TB_EBADSIG, e->log_id, e->seq,
-					    ok ? "a second, different, validly signed entry %llu: a fork"
-					       : "a second entry %llu whose signature does not verify",
-					    (unsigned long long)e->seq);
-			tb_audit_report(jobs->audit, rej);
-			return 1;
-		}
-		return tb_reject_set(rej, TB_EFORKED, e->log_id, e->seq,
-				     "conflicts with the held entry %llu of this log (a fork, if validly signed)",
-				     (unsigned long long)e->seq);
-	}
+	if (e->seq <= l.seq)
+		return held_seq(t, &l, e, rec, len, jobs, rej);
 	bool gap = e->seq != l.seq + 1;
 	if (gap) {
 		err = tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
@@ -195,8 +200,11 @@ static int ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec,
 	/* Audits: an entry whose signatures failed is kept in its chain but has
 	 * no effect (its signatures were reported already). */
 	if (effects) {
-		tb_entry_verify_job(&jobs->jobs[jobs->n], e);
-		jobs->owner[jobs->n++] = owner;
+		/* (In audits the log signatures were checked before.) */
+		if (!jobs->audit) {
+			tb_entry_verify_job(&jobs->jobs[jobs->n], e);
+			jobs->owner[jobs->n++] = owner;
+		}
 		if ((err = tb_rules_apply(t, l.lognum, e, jobs, owner, rej)))
 			return err;
 	}
@@ -266,6 +274,171 @@ static void bad_sig_reject(struct batch *b, size_t i, int err,
 }
 
 /*
+ * Audits (tb_store_set_audit, FORMAT.md 11.1): every violation of the batch
+ * is reported, records in order, each record's in the order of its checks:
+ * decoding, place (7.2 steps 2-6), the log signature, the rules, the member
+ * signatures the rules queued. An entry whose log signature or member
+ * signatures fail keeps its place in the chain but has no effect. The log
+ * signatures are checked before the rules (they need no state); member
+ * signatures after them, and when some fail the batch is redone without
+ * their effects, so what later records are held to is the state an honest
+ * node would have had.
+ */
+struct collected {
+	struct tb_reject r;
+	size_t owner;
+};
+
+struct collector {
+	struct collected *v;
+	size_t n, cap;
+	size_t owner; /* the record being checked */
+	bool drop;    /* its violations are known already (a redo) */
+	bool oom;
+};
+
+static void collect(void *ctx, const struct tb_reject *v)
+{
+	struct collector *c = ctx;
+	if (c->drop)
+		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct collected *p = realloc(c->v, cap * sizeof *p);
+		if (!p) {
+			c->oom = true;
+			return;
+		}
+		c->v = p;
+		c->cap = cap;
+	}
+	c->v[c->n].r = *v;
+	c->v[c->n++].owner = c->owner;
+}
+
+static void collect_sig(struct collector *c, const struct tb_entry *e, int err)
+{
+	struct tb_reject r;
+	tb_reject_set(&r, err, e->log_id, e->seq, "%s does not verify",
+		      err == TB_EBADSIG ? "the log key's signature"
+					: "a member's consent signature");
+	collect(c, &r);
+}
+
+/* Log signatures of the decodable records, all at once: b->badsig. */
+static int audit_logsigs(struct tb_store *s, struct batch *b, const struct tb_view *recs,
+			 size_t n)
+{
+	struct tb_verify_job *jobs = calloc(n, sizeof *jobs);
+	size_t *owner = calloc(n, sizeof *owner), k = 0;
+	if (!jobs || !owner) {
+		free(jobs);
+		free(owner);
+		return TB_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		b->badsig[i] = b->noeffect[i] = false;
+		if (tb_entry_decode(&b->e[i], recs[i].p, recs[i].len))
+			continue;
+		tb_entry_verify_job(&jobs[k], &b->e[i]);
+		owner[k++] = i;
+	}
+	int err = 0;
+	if (k && tb_verify_batch(jobs, k, s->threads)) {
+		for (size_t j = 0; j < k; j++) {
+			if (jobs[j].result == TB_ENOMEM)
+				err = TB_ENOMEM;
+			else if (jobs[j].result)
+				b->badsig[owner[j]] = true;
+		}
+	}
+	free(jobs);
+	free(owner);
+	return err;
+}
+
+/* One pass over the batch in t; violations go to c. */
+static int audit_pass(struct tb_txn *t, struct batch *b, const struct tb_view *recs,
+		      size_t n, struct collector *c, const struct collector *first)
+{
+	for (size_t i = 0; i < n && !t->ret; i++) {
+		struct tb_reject r = {0};
+		c->owner = i;
+		c->drop = b->noeffect[i];
+		int err = tb_entry_decode(&b->e[i], recs[i].p, recs[i].len);
+		if (err) {
+			tb_reject_set(&r, err, b->e[i].log_id, b->e[i].seq,
+				      "entry does not decode: %s", tb_strerror(err));
+			collect(c, &r);
+			continue;
+		}
+		bool effects = !b->badsig[i] && !b->noeffect[i];
+		err = ingest_one(t, &b->e[i], recs[i].p, recs[i].len, &b->jobs, i, effects,
+				 &r);
+		if (err < 0 && t->ret)
+			return t->ret;
+		if (err < 0) { /* a log already forked: nothing is taken */
+			collect(c, &r);
+			continue;
+		}
+		if (err == 0 && b->badsig[i])
+			collect_sig(c, &b->e[i], TB_EBADSIG);
+		if (!b->noeffect[i])
+			continue;
+		/* A redo: what the first pass found for this record, then its
+		 * member signatures. */
+		c->drop = false;
+		for (size_t j = 0; j < first->n; j++)
+			if (first->v[j].owner == i)
+				collect(c, &first->v[j].r);
+		collect_sig(c, &b->e[i], TB_ECONSENT);
+	}
+	return t->ret;
+}
+
+static int run_audit(struct tb_store *s, struct batch *b, const struct tb_view *recs,
+		     size_t n, size_t *accepted)
+{
+	struct collector first = {0}, redo = {0};
+	struct tb_audit_sink sink = {collect, &first};
+	int err = audit_logsigs(s, b, recs, n);
+	for (bool again = true; !err && again;) {
+		struct collector *c = sink.ctx;
+		struct tb_txn t;
+		batch_reset(b);
+		b->jobs.audit = &sink;
+		tb_txn_begin(&t, s->db, true);
+		err = t.ret ? t.ret : audit_pass(&t, b, recs, n, c, &first);
+		again = false;
+		if (!err && c == &first && b->jobs.n &&
+		    tb_verify_batch(b->jobs.jobs, b->jobs.n, s->threads)) {
+			for (size_t j = 0; j < b->jobs.n; j++) {
+				int r = b->jobs.jobs[j].result;
+				if (r == TB_ENOMEM)
+					err = r;
+				else if (r)
+					b->noeffect[b->jobs.owner[j]] = true;
+			}
+			sink.ctx = &redo;
+			again = !err;
+		}
+		if (err || again)
+			tb_txn_abort(&t);
+		else
+			err = tb_txn_commit(&t);
+	}
+	struct collector *c = sink.ctx;
+	if (!err && (first.oom || redo.oom))
+		err = TB_ENOMEM;
+	for (size_t j = 0; !err && j < c->n; j++)
+		tb_audit_report(&s->audit, &c->v[j].r);
+	free(first.v);
+	free(redo.v);
+	*accepted = err ? 0 : n;
+	return err;
+}
+
+/*
  * Runs records [0, n) through ingest_one in a fresh transaction. On a refusal
  * at k, the prefix [0, k) is kept. Signatures are verified (unless
  * `verified`) before the commit; a bad one at m shortens the batch to m and
@@ -275,10 +448,10 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 		     size_t n, size_t *accepted, struct tb_reject *rej)
 {
 	bool verified = false;
-	bool redo_silent = false;
-	const struct tb_audit_sink silent = {discard, NULL};
 	int refusal = 0;
 	struct tb_reject first = {0};
+	if (s->audit.fn)
+		return run_audit(s, b, recs, n, accepted);
 	if (!s->pool && n >= TB_SUBMIT_CHUNK) {
 		/* Workers verify while this thread checks rules; it joins them
 		 * at the end. One thread in all means no workers. */
@@ -290,7 +463,7 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 		struct tb_txn t;
 		size_t submitted = 0;
 		batch_reset(b);
-		b->jobs.audit = s->audit.fn ? (redo_silent ? &silent : &s->audit) : NULL;
+		b->jobs.audit = NULL;
 		tb_txn_begin(&t, s->db, true);
 		if (t.ret)
 			return t.ret;
@@ -303,14 +476,9 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 				tb_reject_set(&r, err, b->e[i].log_id, b->e[i].seq,
 					      "entry does not decode: %s",
 					      tb_strerror(err));
-				if (b->jobs.audit) {
-					tb_audit_report(b->jobs.audit, &r);
-					err = 0;
-					continue;
-				}
 			} else {
 				err = ingest_one(&t, &b->e[i], recs[i].p, recs[i].len,
-						 &b->jobs, i, !b->noeffect[i], &r);
+						 &b->jobs, i, true, &r);
 				if (err == 1) {
 					err = 0;
 					continue;
@@ -345,29 +513,6 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 			 * ring then holds nothing when the batch is redone. */
 			submit(s, b, &submitted, true);
 			size_t bad = first_bad(s, b, i, &serr);
-			if (bad < i && b->jobs.audit) {
-				/* Audits report every bad signature and go on. */
-				for (size_t j = 0; j < b->jobs.n; j++) {
-					const struct tb_verify_job *jb = &b->jobs.jobs[j];
-					if (!jb->result)
-						continue;
-					const struct tb_entry *e = &b->e[b->jobs.owner[j]];
-					struct tb_reject r;
-					bool entry = jb->ctx == TB_CTX_ENTRY;
-					tb_reject_set(&r, entry ? TB_EBADSIG : TB_ECONSENT, e->log_id,
-						      e->seq, "%s does not verify",
-						      entry ? "the log key's signature"
-							    : "a member's consent signature");
-					tb_audit_report(b->jobs.audit, &r);
-					b->noeffect[b->jobs.owner[j]] = true;
-				}
-				/* Redo the batch without their effects, reporting
-				 * nothing twice. */
-				tb_txn_abort(&t);
-				verified = true;
-				redo_silent = true;
-				continue;
-			}
 			if (bad < i) {
 				bad_sig_reject(b, bad, serr, &first);
 				refusal = first.err;

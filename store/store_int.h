@@ -33,20 +33,12 @@ struct tb_logstate {
 	uint32_t flags;
 };
 #define TB_LOGSTATE_LEN (4 + 8 + TB_HASHLEN + 4)
-#define TB_LOG_FORKED 1u
-#define TB_LOG_BROKEN 2u /* audit: a gap, so no Merkle tree past it */
 
 void tb_logstate_pack(uint8_t out[TB_LOGSTATE_LEN], const struct tb_logstate *l);
 int tb_logstate_unpack(struct tb_logstate *l, struct tb_view v);
 /* Reads a log's state; TB_ENOTFOUND if the store has never seen it. */
 int tb_logstate_get(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
 		    struct tb_logstate *l);
-
-/* A throwaway store (no fsync) in a fresh directory under tmpdir, for
- * verification and audits; close removes it. */
-int tb_scratch_open(const char *tmpdir, const char *tag, char *path, size_t cap,
-		    struct tb_store **scratch);
-void tb_scratch_close(struct tb_store *scratch, const char *path);
 
 /* Registers a log not held yet (lognum, seq 0); the caller writes LOGS. */
 int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
@@ -172,10 +164,6 @@ void tb_merkle_store_leaf(struct tb_txn *t, uint32_t lognum, uint64_t index,
  * store whose logs were all re-applied by the rules. Each violation goes to
  * sink; legs whose counterpart is not held are only counted. 0 or a storage
  * error. */
-struct tb_xverify_counts {
-	uint64_t unmatched; /* legs whose counterpart log or entry is not held */
-	uint64_t in_flight; /* committed decisions whose final leg is not held */
-};
 int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink,
 	       struct tb_xverify_counts *out);
 

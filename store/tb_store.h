@@ -76,8 +76,10 @@ struct tb_head {
 	uint8_t log_id[TB_KEY_LEN];
 	uint64_t seq; /* 0: log known but empty */
 	uint8_t hash[TB_HASHLEN];
-	uint32_t flags;
+	uint32_t flags; /* TB_LOG_* */
 };
+#define TB_LOG_FORKED 1u
+#define TB_LOG_BROKEN 2u /* audit: a gap, so no Merkle tree past it */
 
 TB_MUST_CHECK int tb_store_head(struct tb_store *s,
 				const uint8_t log_id[TB_KEY_LEN],
@@ -323,78 +325,33 @@ typedef void (*tb_violation_fn)(void *ctx, const struct tb_reject *v);
  * is reported and the chain goes on from the entry as recorded; a second,
  * different entry at a held seq is reported (a fork only if validly signed)
  * and skipped; an entry with a bad signature is reported and, like one that
- * breaks a rule, has no effect. Only for stores opened with TB_STORE_SCRATCH.
+ * breaks a rule, has no effect. The violations of one append come in record
+ * order, each record's in the order of its checks with the log signature
+ * before the rules (FORMAT.md 7.2). Only for stores opened with
+ * TB_STORE_SCRATCH.
  */
 void tb_store_set_audit(struct tb_store *s, tb_violation_fn fn, void *ctx);
 
-/* ---- the auditor ---- */
-
-struct tb_audit;
-
-struct tb_audit_summary {
-	uint64_t logs;
-	uint64_t entries;
-	uint64_t members;
-	uint64_t exchanges;
-	uint64_t reversals;
-	uint64_t minutes;
-	uint64_t forks;
-	uint64_t checkpoints;
-	uint64_t violations;
-	/* Cross-community legs whose counterpart is in a log (or part of one)
-	 * not held: not a violation, only unchecked. */
-	uint64_t legs_unmatched;
-	/* Exchanges committed by the provider whose final leg is not held yet. */
-	uint64_t legs_in_flight;
-};
+/* A throwaway store (no fsync) in a fresh directory under tmpdir (NULL:
+ * /tmp), for verification and audits; path (cap bytes) receives the
+ * directory, which close removes with the store. */
+TB_MUST_CHECK int tb_scratch_open(const char *tmpdir, const char *tag, char *path,
+				  size_t cap, struct tb_store **scratch);
+void tb_scratch_close(struct tb_store *scratch, const char *path);
 
 /*
- * An audit re-checks one or several communities' histories with no trust in
- * whoever produced them, and reports every violation (log, seq, rule and a
- * sentence) to fn as it finds it: signatures, seq continuity and prev links,
- * ledger rules and limits at every point, balances recomputed from genesis
- * (and compared with a data directory's stored ones), sums per community,
- * checkpoints and fork proofs. Sources are added in any order; a log held in
- * several sources must have one history.
+ * The checks that span two logs, over a store whose logs were all
+ * re-applied by the rules (FORMAT.md 11.3): legs answer each other, clearing
+ * balances mirror, every community's accounts sum to zero. Each violation
+ * goes to fn, in the order 11.3 gives; legs whose counterpart is not held are
+ * only counted. 0 or a storage error.
  */
-TB_MUST_CHECK int tb_audit_new(struct tb_audit **out, const char *tmpdir,
-			       tb_violation_fn fn, void *ctx);
-/* threads: for signature checks (0: every core). */
-void tb_audit_set_threads(struct tb_audit *a, unsigned threads);
-TB_MUST_CHECK int tb_audit_add_dir(struct tb_audit *a, const char *ledger);
-TB_MUST_CHECK int tb_audit_add_export(struct tb_audit *a, const uint8_t *p, size_t len);
-/* Proves with a consistency proof that the checkpoint's log only grew. */
-TB_MUST_CHECK int tb_audit_since(struct tb_audit *a, const uint8_t *cp, size_t len);
-/* Final checks (sums, checkpoints, forks, stored records) and counts. */
-TB_MUST_CHECK int tb_audit_finish(struct tb_audit *a, struct tb_audit_summary *sum);
-void tb_audit_free(struct tb_audit *a);
-
-/* ---- verification ---- */
-
-struct tb_verify_report {
-	uint64_t logs;
-	uint64_t entries;
-	int err;                /* first violation, 0 if none */
-	struct tb_reject where; /* log, seq and sentence of the first violation */
-	uint64_t legs_unmatched; /* as in struct tb_audit_summary */
-	uint64_t legs_in_flight;
+struct tb_xverify_counts {
+	uint64_t unmatched; /* legs whose counterpart log or entry is not held */
+	uint64_t in_flight; /* committed decisions whose final leg is not held */
 };
-
-/*
- * Re-verifies a data directory (opened read-only) or an export file from
- * scratch: every record is re-appended to a throwaway store under tmpdir (so
- * every signature, seq, prev and rule is checked by the same code as ingest),
- * then Merkle roots and balances are compared with the stored ones, and the
- * cross-community legs of the logs held are matched across logs. Returns
- * 0 if clean, the first violation's error otherwise (also in the report), or
- * an I/O error.
- */
-int tb_verify_dir(const char *dir, const char *tmpdir,
-		  struct tb_verify_report *rep);
-int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
-		     struct tb_verify_report *rep);
-/* Writes every log of a store as an export file to fd. */
-TB_MUST_CHECK int tb_store_export(struct tb_store *s, int fd, uint64_t *items);
+TB_MUST_CHECK int tb_store_xverify(struct tb_store *s, tb_violation_fn fn, void *ctx,
+				   struct tb_xverify_counts *out);
 
 /* ---- checkpoints ---- */
 
@@ -416,34 +373,6 @@ TB_MUST_CHECK int tb_store_checkpoint_put(struct tb_store *s, const uint8_t *p,
 TB_MUST_CHECK int tb_store_checkpoint_get(struct tb_store *s,
 					  const uint8_t log_id[TB_KEY_LEN], uint8_t *out,
 					  size_t cap, size_t *len);
-
-/* ---- receipts ---- */
-
-/* The largest receipt file. */
-#define TB_RECEIPT_MAX (TB_ENTRY_MAX + TB_CHECKPOINT_MAX + 128 * TB_HASHLEN + 64)
-
-/*
- * Writes a receipt for entry seq of a log: the entry, the checkpoint
- * (signed, as given, covering seq) and the inclusion proof.
- */
-TB_MUST_CHECK int tb_store_receipt(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-				   uint64_t seq, const uint8_t *checkpoint, size_t cplen,
-				   uint8_t *out, size_t cap, size_t *len);
-
-/* What a verified receipt shows. */
-struct tb_receipt_info {
-	struct tb_entry entry;      /* views into the receipt bytes */
-	struct tb_checkpoint checkpoint;
-};
-
-/*
- * Checks a receipt offline, trusting nothing but the log id (if `community`
- * is not NULL the log must be that one): the entry's signature, the
- * checkpoint's signature by the same log key, and the inclusion proof of the
- * entry's hash at seq - 1 in the checkpoint's tree. 0 or the first failure.
- */
-TB_MUST_CHECK int tb_receipt_verify(const uint8_t *p, size_t len,
-				    const uint8_t *community, struct tb_receipt_info *out);
 
 /* ---- forks ---- */
 

@@ -91,6 +91,13 @@ static struct pair *pair_of(struct xv *v, const uint8_t *x, const uint8_t *y)
 	return p;
 }
 
+static int cmp_pair(const void *x, const void *y)
+{
+	const struct pair *p = x, *q = y;
+	int c = memcmp(p->a, q->a, TB_KEY_LEN);
+	return c ? c : memcmp(p->b, q->b, TB_KEY_LEN);
+}
+
 /* True if some entries of the log are held. */
 static bool log_held(struct tb_txn *t, const uint8_t *log, struct tb_logstate *l)
 {
@@ -430,6 +437,9 @@ int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink,
 		if (err >= 0)
 			err = check_sum(&v, ll.id[i], &ll.st[i]);
 	}
+	/* Mirrors pair by pair in ascending (a, b), as FORMAT.md 11.3 says. */
+	if (v.npairs)
+		qsort(v.pairs, v.npairs, sizeof *v.pairs, cmp_pair);
 	for (size_t i = 0; err >= 0 && i < v.npairs; i++)
 		err = check_mirror(&v, &v.pairs[i]);
 	tb_txn_abort(&t);
@@ -437,4 +447,11 @@ int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink,
 	free(ll.id);
 	free(ll.st);
 	return err < 0 ? err : 0;
+}
+
+int tb_store_xverify(struct tb_store *s, tb_violation_fn fn, void *ctx,
+		     struct tb_xverify_counts *out)
+{
+	const struct tb_audit_sink sink = {fn, ctx};
+	return tb_xverify(s, &sink, out);
 }

@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "tb_audit.h"
 #include "tb_json.h"
-#include "tb_store.h"
 
 /* Exit codes (README, "Exit codes"). */
 enum tb_exit {
@@ -87,6 +87,9 @@ int tb_cli_member(struct tb_cli *cli, const char *name, struct tb_member *m);
 void tb_out_hours(char *buf, size_t cap, int64_t minutes); /* "+1:30" */
 void tb_out_date(char *buf, size_t cap, uint64_t yyyymmdd);
 void tb_json_str(FILE *f, const char *s, size_t len);
+/* {"log":HEX,"seq":S,"item":I,"rule":NAME,"message":TEXT} on stdout: one
+ * violation as verify and audit print it. */
+void tb_out_violation_json(const struct tb_reject *r, uint64_t item);
 void tb_json_hex(FILE *f, const uint8_t *p, size_t len);
 
 /* Standard handling of --help in a command: prints usage and help. */

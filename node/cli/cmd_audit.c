@@ -18,19 +18,20 @@ struct audit_out {
 	uint64_t shown;
 };
 
-static void on_violation(void *ctx, const struct tb_reject *v)
+static void on_violation(void *ctx, const struct tb_violation *v)
 {
 	struct audit_out *o = ctx;
-	char id[2 * TB_KEY_LEN + 1];
-	tb_hex_encode(id, v->log_id, TB_KEY_LEN);
 	if (o->cli->json) {
-		printf("%s{\"log\":\"%s\",\"seq\":%llu,\"rule\":\"%s\",\"message\":", o->shown ? "," : "",
-		       id, (unsigned long long)v->seq, tb_errname(v->err));
-		tb_json_str(stdout, v->msg, strlen(v->msg));
-		printf("}");
+		if (o->shown)
+			printf(",");
+		tb_out_violation_json(&v->r, v->item);
 	} else {
-		printf("VIOLATION log %.16s... seq %llu [%s]: %s\n", id, (unsigned long long)v->seq,
-		       tb_errname(v->err), v->msg);
+		char id[2 * TB_KEY_LEN + 1];
+		tb_hex_encode(id, v->r.log_id, TB_KEY_LEN);
+		printf("VIOLATION log %.16s... seq %llu", id, (unsigned long long)v->r.seq);
+		if (v->item)
+			printf(" (item %llu)", (unsigned long long)v->item);
+		printf(" [%s]: %s\n", tb_errname(v->r.err), v->r.msg);
 	}
 	o->shown++;
 }

@@ -41,7 +41,7 @@ int tb_cmd_export(struct tb_cli *cli, int argc, char **argv)
 		return tb_cli_fail(TB_EXIT_USAGE, "export writes binary data: give --out FILE or redirect");
 	}
 	uint64_t items;
-	int err = tb_store_export(cli->store, fd, &items);
+	int err = tb_export_write(cli->store, fd, &items);
 	if (out) {
 		if (!err && fsync(fd))
 			err = TB_EIO;
@@ -131,6 +131,9 @@ int tb_cmd_verify(struct tb_cli *cli, int argc, char **argv)
 		err = tb_verify_export(file, len, tmp, &rep);
 		free(file);
 	}
+	if (err && !rep.err)
+		return tb_cli_fail(TB_EXIT_IO, "the verification could not finish: %s",
+				   tb_strerror(err));
 	char id[2 * TB_KEY_LEN + 1];
 	tb_hex_encode(id, rep.where.log_id, TB_KEY_LEN);
 	if (cli->json) {
@@ -140,10 +143,8 @@ int tb_cmd_verify(struct tb_cli *cli, int argc, char **argv)
 		       (unsigned long long)rep.entries, (unsigned long long)rep.legs_in_flight,
 		       (unsigned long long)rep.legs_unmatched);
 		if (err) {
-			printf(",\"violation\":{\"log\":\"%s\",\"seq\":%llu,\"rule\":\"%s\",\"message\":",
-			       id, (unsigned long long)rep.where.seq, tb_errname(err));
-			tb_json_str(stdout, rep.where.msg, strlen(rep.where.msg));
-			printf("}");
+			printf(",\"violation\":");
+			tb_out_violation_json(&rep.where, rep.item);
 		}
 		printf("}\n");
 	} else if (!err) {
@@ -155,8 +156,10 @@ int tb_cmd_verify(struct tb_cli *cli, int argc, char **argv)
 			       (unsigned long long)rep.legs_in_flight,
 			       (unsigned long long)rep.legs_unmatched);
 	} else {
-		printf("FAILED: log %s seq %llu: %s (%s)\n", id, (unsigned long long)rep.where.seq,
-		       rep.where.msg, tb_errname(err));
+		printf("FAILED: log %s seq %llu", id, (unsigned long long)rep.where.seq);
+		if (rep.item)
+			printf(" (item %llu)", (unsigned long long)rep.item);
+		printf(": %s (%s)\n", rep.where.msg, tb_errname(err));
 	}
 	if (!err)
 		return TB_EXIT_OK;

@@ -128,7 +128,7 @@ int tb_cmd_receipt(struct tb_cli *cli, int argc, char **argv)
 	size_t rlen;
 	if (!r)
 		return tb_cli_fail(TB_EXIT_IO, "out of memory");
-	err = tb_store_receipt(cli->store, cli->self, seq, cpbuf, cplen, r, TB_RECEIPT_MAX, &rlen);
+	err = tb_receipt_make(cli->store, cli->self, seq, cpbuf, cplen, r, TB_RECEIPT_MAX, &rlen);
 	if (!err)
 		err = write_file(out, r, rlen);
 	free(r);

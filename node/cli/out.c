@@ -42,3 +42,13 @@ void tb_json_hex(FILE *f, const uint8_t *p, size_t len)
 		fprintf(f, "%02x", p[i]);
 	fputc('"', f);
 }
+
+void tb_out_violation_json(const struct tb_reject *r, uint64_t item)
+{
+	char id[2 * TB_KEY_LEN + 1];
+	tb_hex_encode(id, r->log_id, TB_KEY_LEN);
+	printf("{\"log\":\"%s\",\"seq\":%llu,\"item\":%llu,\"rule\":\"%s\",\"message\":", id,
+	       (unsigned long long)r->seq, (unsigned long long)item, tb_errname(r->err));
+	tb_json_str(stdout, r->msg, strlen(r->msg));
+	printf("}");
+}

@@ -29,7 +29,7 @@
 
 #include "benchutil.h"
 #include "procmem.h"
-#include "tb_store.h"
+#include "tb_audit.h"
 #include "testutil.h"
 
 #define DEFAULT_ENTRIES 1000000
@@ -293,11 +293,11 @@ struct vcount {
 	struct tb_reject first;
 };
 
-static void on_violation(void *ctx, const struct tb_reject *v)
+static void on_violation(void *ctx, const struct tb_violation *v)
 {
 	struct vcount *c = ctx;
 	if (!c->n++)
-		c->first = *v;
+		c->first = v->r;
 }
 
 struct audit_result {

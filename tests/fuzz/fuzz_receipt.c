@@ -1,6 +1,6 @@
 /*
  * fuzz_receipt.c: libFuzzer target for receipt files (tb_receipt_verify,
- * store/receipt.c): a receipt is checked offline, trusting nothing. Any
+ * audit/receipt.c): a receipt is checked offline, trusting nothing. Any
  * input is refused with a TB_E* code or accepted; an accepted receipt's
  * entry and checkpoint belong to one log, the entry lies within the
  * checkpoint, and the check agrees when asked for that log as the community
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "tb_store.h"
+#include "tb_audit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "fuzz_util.h"
+#include "tb_audit.h"
 #include "tb_frame.h"
 #include "tb_node.h"
 #include "tb_noise.h"
@@ -789,7 +790,7 @@ static void receipts(void)
 	static const uint64_t seqs[] = {1, 4, 6, 7};
 	char name[64];
 	for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++) {
-		if (tb_store_receipt(s, lg.pk.b, seqs[i], cp, cplen, rc, sizeof rc, &len))
+		if (tb_receipt_make(s, lg.pk.b, seqs[i], cp, cplen, rc, sizeof rc, &len))
 			exit(1);
 		snprintf(name, sizeof name, "valid-seq-%llu", (unsigned long long)seqs[i]);
 		put("receipt", name, rc, len);

@@ -112,7 +112,7 @@ static size_t receipt_ok(struct fixture *f, uint64_t seq, const uint8_t *cp, siz
 			 uint8_t *out)
 {
 	size_t len = 0;
-	int err = tb_store_receipt(f->s, node_id(f), seq, cp, cplen, out, TB_RECEIPT_MAX, &len);
+	int err = tb_receipt_make(f->s, node_id(f), seq, cp, cplen, out, TB_RECEIPT_MAX, &len);
 	if (err)
 		fail_msg("no receipt for %llu: %s", (unsigned long long)seq, tb_errname(err));
 	assert_true(len > 0 && len <= TB_RECEIPT_MAX);
@@ -202,10 +202,10 @@ static void test_every_size(void **state)
 			receipt_ok(f, seq, f->cp[n], f->cplen[n], g_rc);
 		/* Nothing outside the checkpoint's tree. */
 		size_t len;
-		assert_int_equal(tb_store_receipt(f->s, node_id(f), 0, f->cp[n], f->cplen[n], g_rc,
+		assert_int_equal(tb_receipt_make(f->s, node_id(f), 0, f->cp[n], f->cplen[n], g_rc,
 						  sizeof g_rc, &len),
 				 TB_ERANGE);
-		assert_int_equal(tb_store_receipt(f->s, node_id(f), n + 1, f->cp[n], f->cplen[n], g_rc,
+		assert_int_equal(tb_receipt_make(f->s, node_id(f), n + 1, f->cp[n], f->cplen[n], g_rc,
 						  sizeof g_rc, &len),
 				 TB_ERANGE);
 	}
@@ -286,7 +286,7 @@ static void test_spliced(void **state)
 
 	/* The store makes no receipt for our entry under the peer's checkpoint. */
 	size_t len;
-	assert_int_equal(tb_store_receipt(f->s, node_id(f), 2, pcp, pcplen, g_rc, sizeof g_rc, &len),
+	assert_int_equal(tb_receipt_make(f->s, node_id(f), 2, pcp, pcplen, g_rc, sizeof g_rc, &len),
 			 TB_ERANGE);
 
 	/* By hand: our entry 2, the peer's checkpoint (of 3 entries) and the

@@ -16,6 +16,7 @@
 #include <cmocka.h> /* after the headers it needs */
 
 #include "tb_crypto.h"
+#include "tb_audit.h"
 #include "tb_store.h"
 
 /* Creates a fresh directory under $TMPDIR (or /tmp); returns a malloc'd path. */

@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "store_int.h"
+#include <string.h>
+
+#include "tb_audit.h"
 
 struct export_ctx {
 	int fd;
@@ -88,7 +90,7 @@ static int export_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq
 	return write_item(ctx, TB_EXPORT_FORK, buf, 2 + a.len, b.p, b.len);
 }
 
-int tb_store_export(struct tb_store *s, int fd, uint64_t *items)
+int tb_export_write(struct tb_store *s, int fd, uint64_t *items)
 {
 	struct export_ctx x = {fd, 0, 0};
 	uint8_t hdr[9], end[5 + 8];

@@ -5,9 +5,11 @@
  * pin it, the community's node id); it never trusts a field it has not
  * checked against a signature or the proof.
  */
-#include "store_int.h"
+#include <string.h>
 
-int tb_store_receipt(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
+#include "tb_audit.h"
+
+int tb_receipt_make(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
 		     const uint8_t *checkpoint, size_t cplen, uint8_t *out, size_t cap,
 		     size_t *len)
 {

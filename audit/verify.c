@@ -1,0 +1,54 @@
+/*
+ * verify.c: `tally verify`, the audit engine over one source with a sink
+ * that keeps the first violation. So verify and audit give one input the
+ * same verdict, rule, log, seq, item and counts (FORMAT.md 11.1).
+ */
+#include <string.h>
+
+#include "tb_audit.h"
+
+static void keep_first(void *ctx, const struct tb_violation *v)
+{
+	struct tb_verify_report *rep = ctx;
+	if (rep->err)
+		return;
+	rep->err = v->r.err;
+	rep->where = v->r;
+	rep->item = v->item;
+}
+
+static int verify(const char *dir, const uint8_t *file, size_t len, const char *tmpdir,
+		  struct tb_verify_report *rep)
+{
+	memset(rep, 0, sizeof *rep);
+	struct tb_audit *a;
+	int err = tb_audit_new(&a, tmpdir, keep_first, rep);
+	if (err)
+		return err;
+	err = dir ? tb_audit_add_dir(a, dir) : tb_audit_add_export(a, file, len);
+	struct tb_audit_summary sum;
+	memset(&sum, 0, sizeof sum);
+	if (!err)
+		err = tb_audit_finish(a, &sum);
+	tb_audit_free(a);
+	rep->logs = sum.logs;
+	rep->entries = sum.entries;
+	rep->legs_unmatched = sum.legs_unmatched;
+	rep->legs_in_flight = sum.legs_in_flight;
+	if (err) {
+		rep->err = 0;
+		return err;
+	}
+	return rep->err;
+}
+
+int tb_verify_dir(const char *dir, const char *tmpdir, struct tb_verify_report *rep)
+{
+	return verify(dir, NULL, 0, tmpdir, rep);
+}
+
+int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
+		     struct tb_verify_report *rep)
+{
+	return verify(NULL, file, len, tmpdir, rep);
+}
