@@ -26,6 +26,10 @@
 /* Largest debt limit or ceiling: 1,000,000 hours. */
 #define TB_LIMIT_MAX 60000000
 #define TB_MEMBER_MAX 4294967295u
+/* Member number of the community's own account (FORMAT.md 7.9). */
+#define TB_COMMUNITY_ACCOUNT 0
+/* Largest opening balance, either sign: 100,000 hours. */
+#define TB_OPENING_MAX 6000000
 
 /* kind 1: the first entry of every community log. */
 #define TB_FIELDS_GENESIS(F, S)                                                \
@@ -49,11 +53,12 @@
 /* kind 4: a member leaves; the history stays. */
 #define TB_FIELDS_MEMBER_LEFT(F, S) F(S, UINT, member, 1, TB_MEMBER_MAX)
 
-/* kind 5: provider helped receiver for minutes. */
+/* kind 5: provider helped receiver for minutes. Member 0 is the community
+ * account (TB_COMMUNITY_ACCOUNT): its exchanges are attested. */
 #define TB_FIELDS_EXCHANGE(F, S)                                               \
 	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)                            \
-	F(S, UINT, provider, 1, TB_MEMBER_MAX)                                 \
-	F(S, UINT, receiver, 1, TB_MEMBER_MAX)                                 \
+	F(S, UINT, provider, 0, TB_MEMBER_MAX)                                 \
+	F(S, UINT, receiver, 0, TB_MEMBER_MAX)                                 \
 	F(S, UINT, minutes, 1, TB_MINUTES_MAX)                                 \
 	F(S, STR, category, 0, TB_CATEGORY_MAX)                                \
 	F(S, FIXED, memo_hash, TB_HASHLEN, TB_HASHLEN)                         \
@@ -146,7 +151,27 @@
 	K(LINK, link, 7)                                                       \
 	K(XPREPARE, xprepare, 8)                                               \
 	K(XDECIDE, xdecide, 9)                                                 \
-	K(XFINAL, xfinal, 10)
+	K(XFINAL, xfinal, 10)                                                  \
+	K(MEMBER_UPDATE, member_update, 12)                                    \
+	K(OPENING, opening, 13)
+
+/* kind 12: a member's name and limits from now on; reinstate = 1 brings
+ * back a member who left (and only then). Recorded by the coordinator. */
+#define TB_FIELDS_MEMBER_UPDATE(F, S)                                          \
+	F(S, UINT, member, 1, TB_MEMBER_MAX)                                   \
+	F(S, STR, name, 1, TB_NAME_MAX)                                        \
+	F(S, INT, floor, -TB_LIMIT_MAX, 0)                                     \
+	F(S, UINT, ceiling, 0, TB_LIMIT_MAX)                                   \
+	F(S, UINT, reinstate, 0, 1)
+
+/* kind 13: an opening balance brought from another system (an import),
+ * attested: minutes (either sign) move from the community account to the
+ * member. txid makes a repeated import a duplicate (EDUPTX). */
+#define TB_FIELDS_OPENING(F, S)                                                \
+	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)                            \
+	F(S, UINT, member, 1, TB_MEMBER_MAX)                                   \
+	F(S, INT, minutes, -TB_OPENING_MAX, TB_OPENING_MAX)                    \
+	F(S, UINT, date, 19700101, 99991231)
 
 /* What both members sign to consent to an exchange (context "exchange"). */
 #define TB_FIELDS_EXCHANGE_TERMS(F, S)                                         \

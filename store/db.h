@@ -34,6 +34,7 @@
 	X(CLEARING, "clearing", DERIVED)                                       \
 	X(XLEGS, "xlegs", DERIVED)                                             \
 	X(XOPEN, "xopen", DERIVED)                                             \
+	X(NAMEKEYS, "namekeys", DERIVED)                                       \
 	X(MEMOS, "memos", LOCAL)                                               \
 	X(PENDING, "pending", LOCAL)                                           \
 	X(COORDS, "coordinators", LOCAL)                                       \

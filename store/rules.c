@@ -30,6 +30,36 @@ int tb_rule_valid_date(uint64_t d)
 	return day <= max;
 }
 
+/* The day (YYYYMMDD, proleptic Gregorian, UTC) of unix time ts. */
+uint64_t tb_rule_day_of(uint64_t ts)
+{
+	/* Howard Hinnant's civil_from_days. */
+	int64_t z = (int64_t)(ts / 86400) + 719468;
+	int64_t era = z / 146097, doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
+	int64_t m = mp < 10 ? mp + 3 : mp - 9;
+
+	y += m <= 2;
+	return (uint64_t)(y * 10000 + m * 100 + d);
+}
+
+int tb_rule_date(const struct tb_entry *e, uint64_t date, struct tb_reject *rej)
+{
+	uint64_t latest = tb_rule_day_of(e->timestamp + TB_DATE_AHEAD);
+
+	if (!tb_rule_valid_date(date))
+		return REJ(TB_EDATE, "%llu is not a valid date (YYYYMMDD)",
+			   (unsigned long long)date);
+	/* Against the entry's own signed timestamp, never the verifier's
+	 * clock: a verdict that does not change with the day it is made. */
+	if (date > latest)
+		return REJ(TB_EDATE, "the date %llu is after %llu, the day after the entry was recorded",
+			   (unsigned long long)date, (unsigned long long)latest);
+	return 0;
+}
+
 int tb_rule_queue_terms(struct tb_sigjobs *jobs, size_t owner,
 		       enum tb_sigctx ctx, const struct tb_msgdef *d,
 		       const void *terms, const uint8_t *k1, struct tb_view s1,
@@ -97,11 +127,20 @@ int tb_rule_active_member(struct tb_txn *t, uint32_t lognum,
 	return 0;
 }
 
-static int name_key(uint8_t *k, uint32_t lognum, struct tb_view name)
+void tb_names_exact(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t no,
+		    bool put)
 {
+	uint8_t k[4 + TB_NAME_MAX], v[4];
+	size_t n = strlen(name);
+
+	TB_ASSERT(n <= TB_NAME_MAX);
 	tb_be32_put(k, lognum);
-	memcpy(k + 4, name.p, name.len);
-	return (int)(4 + name.len);
+	memcpy(k + 4, name, n);
+	tb_be32_put(v, no);
+	if (put)
+		tb_txn_put(t, TB_T_NAMES, k, 4 + n, v, 4);
+	else
+		tb_txn_del(t, TB_T_NAMES, k, 4 + n);
 }
 
 struct key_scan {
@@ -118,7 +157,7 @@ static int key_scan_cb(void *ctx, struct tb_view k, struct tb_view v)
 	int err = tb_member_unpack(&m, tb_be32_get(k.p + 4), v);
 	if (err)
 		return err;
-	if (m.active && !memcmp(m.key, ks->key, TB_KEY_LEN)) {
+	if (m.active && !tb_key_is_none(m.key) && !memcmp(m.key, ks->key, TB_KEY_LEN)) {
 		*ks->who = m;
 		return 1;
 	}
@@ -126,9 +165,9 @@ static int key_scan_cb(void *ctx, struct tb_view k, struct tb_view v)
 }
 
 /* 1 if an active member holds key (and *who is it), 0 if none, or an error.
- * Communities have at most a few thousand members, and keys change rarely:
- * a scan keeps the schema small. */
-static int key_in_use(struct tb_txn *t, uint32_t lognum, const uint8_t *key,
+ * Keyless members (no key) hold none. Communities have at most a few
+ * thousand members, and keys change rarely: a scan keeps the schema small. */
+int tb_key_in_use(struct tb_txn *t, uint32_t lognum, const uint8_t *key,
 		      struct tb_member *who)
 {
 	uint8_t prefix[4];
@@ -150,17 +189,10 @@ static int rule_member_join(struct tb_txn *t, uint32_t lognum,
 	if (j->member != (uint64_t)c.members + 1)
 		return REJ(TB_EMEMBER, "new member must have number %u, not %llu",
 			   c.members + 1, (unsigned long long)j->member);
-	uint8_t nk[4 + TB_NAME_MAX];
-	int nklen = name_key(nk, lognum, j->name);
-	struct tb_view v;
-	err = tb_txn_get(t, TB_T_NAMES, nk, (size_t)nklen, &v);
-	if (err == 0)
-		return REJ(TB_ENAME, "the name %.*s is already used by a member",
-			   (int)j->name.len, (const char *)j->name.p);
-	if (err != TB_ENOTFOUND)
+	if ((err = tb_rule_name(t, lognum, e, j->name, 0, rej)))
 		return err;
 	struct tb_member other;
-	if ((err = key_in_use(t, lognum, j->key, &other)) < 0)
+	if ((err = tb_key_in_use(t, lognum, j->key, &other)) < 0)
 		return err;
 	if (err)
 		return REJ(TB_EEXISTS, "that key already belongs to member %s",
@@ -174,9 +206,8 @@ static int rule_member_join(struct tb_txn *t, uint32_t lognum,
 	m.active = true;
 	m.joined_seq = e->seq;
 	tb_member_put(t, lognum, &m);
-	uint8_t no[4];
-	tb_be32_put(no, m.no);
-	tb_txn_put(t, TB_T_NAMES, nk, (size_t)nklen, no, 4);
+	tb_names_exact(t, lognum, m.name, m.no, true);
+	tb_name_index(t, lognum, m.name, m.no, true);
 	c.members++;
 	c.active++;
 	tb_community_put(t, lognum, &c);
@@ -191,7 +222,9 @@ static int rule_member_key(struct tb_txn *t, uint32_t lognum,
 	int err = tb_rule_active_member(t, lognum, e, mk->member, &m, rej);
 	if (err)
 		return err;
-	if ((err = key_in_use(t, lognum, mk->key, &other)) < 0)
+	if (tb_key_is_none(mk->key))
+		return REJ(TB_EINVAL, "a key cannot be replaced by no key");
+	if ((err = tb_key_in_use(t, lognum, mk->key, &other)) < 0)
 		return err;
 	if (err)
 		return REJ(TB_EEXISTS, "that key already belongs to member %s",
@@ -210,9 +243,8 @@ static int rule_member_left(struct tb_txn *t, uint32_t lognum,
 		return err;
 	m.active = false;
 	tb_member_put(t, lognum, &m);
-	uint8_t nk[4 + TB_NAME_MAX];
-	struct tb_view name = {(const uint8_t *)m.name, strlen(m.name)};
-	tb_txn_del(t, TB_T_NAMES, nk, (size_t)name_key(nk, lognum, name));
+	tb_names_exact(t, lognum, m.name, m.no, false);
+	tb_name_index(t, lognum, m.name, m.no, false);
 	struct tb_community c;
 	if ((err = tb_community_get(t, lognum, &c)))
 		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
@@ -231,7 +263,7 @@ static int check_limits(const struct tb_entry *e, const struct tb_member *prov,
 	/* Minutes held by open cross-community prepares are already spoken
 	 * for: the final leg takes them without another floor check. */
 	int64_t pb = prov->balance + minutes, rb = recv->balance - recv->held - minutes;
-	if (rb < recv->floor) {
+	if (recv->no != TB_COMMUNITY_ACCOUNT && rb < recv->floor) {
 		tb_fmt_hours(a, sizeof a, rb);
 		tb_fmt_hours(b, sizeof b, recv->floor);
 		return REJ(TB_EFLOOR,
@@ -262,6 +294,34 @@ static int check_consent(const struct tb_entry *e, uint64_t attested,
 		return REJ(TB_ECONSENT,
 			   "needs the signatures of both members or the coordinator's attestation");
 	return 0;
+}
+
+/* Members who cannot sign (the community account, keyless members) take
+ * part only in attested entries. */
+static int check_signers(const struct tb_entry *e, uint64_t attested,
+			 const struct tb_member *a, const struct tb_member *b,
+			 struct tb_reject *rej)
+{
+	const struct tb_member *who[2] = {a, b};
+
+	for (int i = 0; !attested && i < 2; i++) {
+		if (who[i]->no == TB_COMMUNITY_ACCOUNT)
+			return REJ(TB_ECONSENT, "the community account's exchanges are attested "
+						"by the coordinator");
+		if (tb_key_is_none(who[i]->key))
+			return REJ(TB_ECONSENT, "%s has no key: the exchange must be attested",
+				   who[i]->name);
+	}
+	return 0;
+}
+
+/* An active member, or the community account for number 0. */
+static int party(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e, uint64_t no,
+		 struct tb_member *m, struct tb_reject *rej)
+{
+	if (no == TB_COMMUNITY_ACCOUNT)
+		return tb_rule_account(t, lognum, no, m);
+	return tb_rule_active_member(t, lognum, e, no, m, rej);
 }
 
 void tb_rule_history_put(struct tb_txn *t, uint32_t lognum, uint32_t member,
@@ -340,15 +400,14 @@ static int rule_exchange(struct tb_txn *t, uint32_t lognum,
 	int err;
 	if (x->provider == x->receiver)
 		return REJ(TB_ESELF, "provider and receiver are the same member");
-	if ((err = tb_rule_active_member(t, lognum, e, x->provider, &prov, rej)) ||
-	    (err = tb_rule_active_member(t, lognum, e, x->receiver, &recv, rej)))
+	if ((err = party(t, lognum, e, x->provider, &prov, rej)) ||
+	    (err = party(t, lognum, e, x->receiver, &recv, rej)) ||
+	    (err = tb_rule_date(e, x->date, rej)))
 		return err;
-	if (!tb_rule_valid_date(x->date))
-		return REJ(TB_EDATE, "%llu is not a valid date (YYYYMMDD)",
-			   (unsigned long long)x->date);
 	if ((err = tb_rule_txid_fresh(t, lognum, e, x->txid, rej)) ||
 	    (err = check_consent(e, x->attested, x->provider_sig, x->receiver_sig,
 				 rej)) ||
+	    (err = check_signers(e, x->attested, &prov, &recv, rej)) ||
 	    (err = check_limits(e, &prov, &recv, (int64_t)x->minutes, rej)))
 		return err;
 	if (!x->attested) {
@@ -481,6 +540,12 @@ static int apply(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		break;
 	case TB_KIND_XFINAL:
 		err = tb_xrule_final(t, lognum, e, rej);
+		break;
+	case TB_KIND_MEMBER_UPDATE:
+		err = tb_rule_member_update(t, lognum, e, rej);
+		break;
+	case TB_KIND_OPENING:
+		err = tb_rule_opening(t, lognum, e, rej);
 		break;
 	}
 	if (err == TB_EKIND)

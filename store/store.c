@@ -168,7 +168,7 @@ int tb_store_foreach_log(struct tb_store *s, tb_head_fn cb, void *ctx)
 	return err;
 }
 
-static int lognum_of(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
+int tb_lognum_of(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
 		     uint32_t *lognum)
 {
 	struct tb_logstate l;
@@ -186,7 +186,7 @@ int tb_store_get_entry(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 	struct tb_view v;
 	uint8_t k[TB_ENTRY_KEY_LEN];
 	tb_txn_begin(&t, s->db, false);
-	int err = lognum_of(&t, log_id, &lognum);
+	int err = tb_lognum_of(&t, log_id, &lognum);
 	if (!err) {
 		tb_entry_key(k, lognum, seq);
 		err = tb_txn_get(&t, TB_T_ENTRIES, k, sizeof k, &v);
@@ -220,7 +220,7 @@ int tb_store_foreach_entry(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 	struct tb_txn t;
 	uint32_t lognum;
 	tb_txn_begin(&t, s->db, false);
-	int err = lognum_of(&t, log_id, &lognum);
+	int err = tb_lognum_of(&t, log_id, &lognum);
 	if (!err) {
 		uint8_t prefix[4], start[TB_ENTRY_KEY_LEN];
 		tb_be32_put(prefix, lognum);
@@ -287,7 +287,7 @@ int tb_store_community(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 	struct tb_txn t;
 	uint32_t lognum;
 	tb_txn_begin(&t, s->db, false);
-	int err = lognum_of(&t, log_id, &lognum);
+	int err = tb_lognum_of(&t, log_id, &lognum);
 	if (!err)
 		err = tb_community_get(&t, lognum, out);
 	tb_txn_abort(&t);
@@ -300,9 +300,12 @@ int tb_store_member(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 	struct tb_txn t;
 	uint32_t lognum;
 	tb_txn_begin(&t, s->db, false);
-	int err = lognum_of(&t, log_id, &lognum);
+	int err = tb_lognum_of(&t, log_id, &lognum);
 	if (!err)
 		err = tb_member_get(&t, lognum, no, out);
+	if (!tb_lognum_of(&t, log_id, &lognum) && err == TB_ENOTFOUND &&
+	    no == TB_COMMUNITY_ACCOUNT && tb_community_get(&t, lognum, &(struct tb_community){0}) == 0)
+		err = tb_rule_account(&t, lognum, no, out);
 	tb_txn_abort(&t);
 	return err;
 }
@@ -318,7 +321,7 @@ int tb_store_member_by_name(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN]
 	uint8_t k[4 + TB_NAME_MAX];
 	struct tb_view v;
 	tb_txn_begin(&t, s->db, false);
-	int err = lognum_of(&t, log_id, &lognum);
+	int err = tb_lognum_of(&t, log_id, &lognum);
 	if (!err) {
 		tb_be32_put(k, lognum);
 		memcpy(k + 4, name, n);
@@ -352,7 +355,7 @@ int tb_store_foreach_member(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN]
 	struct tb_txn t;
 	uint32_t lognum;
 	tb_txn_begin(&t, s->db, false);
-	int err = lognum_of(&t, log_id, &lognum);
+	int err = tb_lognum_of(&t, log_id, &lognum);
 	if (!err) {
 		uint8_t prefix[4];
 		tb_be32_put(prefix, lognum);
@@ -385,7 +388,7 @@ int tb_store_foreach_history(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN
 	struct tb_txn t;
 	uint32_t lognum;
 	tb_txn_begin(&t, s->db, false);
-	int err = lognum_of(&t, log_id, &lognum);
+	int err = tb_lognum_of(&t, log_id, &lognum);
 	if (!err) {
 		uint8_t prefix[TB_MEMBER_KEY_LEN];
 		tb_member_key(prefix, lognum, member);
@@ -406,7 +409,7 @@ int tb_store_tx(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 	uint8_t k[4 + TB_TXID_LEN];
 	struct tb_view v;
 	tb_txn_begin(&t, s->db, false);
-	int err = lognum_of(&t, log_id, &lognum);
+	int err = tb_lognum_of(&t, log_id, &lognum);
 	if (!err) {
 		tb_be32_put(k, lognum);
 		memcpy(k + 4, txid, TB_TXID_LEN);

@@ -44,6 +44,9 @@ int tb_logstate_get(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
 int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
 		  struct tb_logstate *l);
 
+/* The lognum of a log held (TB_ENOTFOUND if none). */
+int tb_lognum_of(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN], uint32_t *lognum);
+
 /* Keys. */
 #define TB_ENTRY_KEY_LEN 12
 static inline void tb_entry_key(uint8_t k[TB_ENTRY_KEY_LEN], uint32_t lognum,
@@ -101,8 +104,38 @@ struct tb_sigjobs {
 int tb_rules_apply(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		   struct tb_sigjobs *jobs, size_t owner, struct tb_reject *rej);
 
-/* Rule helpers rules.c shares with xrules.c (REJ-style refusals in rej). */
+/* Rule helpers rules.c shares with xrules.c and mrules.c (REJ-style
+ * refusals in rej). */
 int tb_rule_valid_date(uint64_t d);
+/* An entry's date may be at most this long after its timestamp's day. */
+#define TB_DATE_AHEAD 86400u
+uint64_t tb_rule_day_of(uint64_t ts);
+/* date is a real date, not after the day after e's timestamp (EDATE). */
+int tb_rule_date(const struct tb_entry *e, uint64_t date, struct tb_reject *rej);
+/* The key of keyless members: 32 zero bytes. */
+bool tb_key_is_none(const uint8_t key[TB_KEY_LEN]);
+int tb_key_in_use(struct tb_txn *t, uint32_t lognum, const uint8_t *key,
+		  struct tb_member *who);
+/* NAMES: exact name of an active member -> number (put or delete). */
+void tb_names_exact(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t no,
+		    bool put);
+
+/* mrules.c: names, member updates, opening balances, the community account. */
+/* The name rule (FORMAT.md 7.4) for a member numbered self (0: a new one). */
+int tb_rule_name(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		 struct tb_view name, uint32_t self, struct tb_reject *rej);
+/* NAMEKEYS: both comparison keys of an active member's name (put or delete). */
+void tb_name_index(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t no,
+		   bool put);
+/* The active member whose name is the same name as name (tb_text.h keys). */
+int tb_name_lookup(struct tb_txn *t, uint32_t lognum, const char *name, size_t len,
+		   uint32_t *no);
+/* The community account (member 0), made up when never written yet. */
+int tb_rule_account(struct tb_txn *t, uint32_t lognum, uint64_t no, struct tb_member *m);
+int tb_rule_member_update(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+			  struct tb_reject *rej);
+int tb_rule_opening(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		    struct tb_reject *rej);
 int tb_rule_queue_terms(struct tb_sigjobs *jobs, size_t owner, enum tb_sigctx ctx,
 			const struct tb_msgdef *d, const void *terms, const uint8_t *k1,
 			struct tb_view s1, const uint8_t *k2, struct tb_view s2);

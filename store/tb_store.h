@@ -155,6 +155,12 @@ TB_MUST_CHECK int tb_store_member(struct tb_store *s,
 TB_MUST_CHECK int tb_store_member_by_name(struct tb_store *s,
 					  const uint8_t log_id[TB_KEY_LEN],
 					  const char *name, struct tb_member *out);
+/* A member as a user names one: "#7" is member number 7 ("#0" and
+ * "community" the community account); a name finds the active member of
+ * that name in NFC and any case, else the member who left most recently
+ * under it. TB_ENOTFOUND if none, TB_ENAME if the text cannot be a name. */
+TB_MUST_CHECK int tb_store_member_find(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
+				       const char *what, struct tb_member *out);
 typedef int (*tb_member_fn)(void *ctx, const struct tb_member *m);
 int tb_store_foreach_member(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 			    tb_member_fn cb, void *ctx);

@@ -59,11 +59,9 @@ int tb_xrule_prepare(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e
 	int err;
 	if (!memcmp(x->to_log, e->log_id, TB_KEY_LEN))
 		return REJ(TB_ELINK, "a cross-community exchange must go to another community");
-	if ((err = tb_rule_active_member(t, lognum, e, x->member, &m, rej)))
+	if ((err = tb_rule_active_member(t, lognum, e, x->member, &m, rej)) ||
+	    (err = tb_rule_date(e, x->date, rej)))
 		return err;
-	if (!tb_rule_valid_date(x->date))
-		return REJ(TB_EDATE, "%llu is not a valid date (YYYYMMDD)",
-			   (unsigned long long)x->date);
 	if (x->expires <= e->timestamp)
 		return REJ(TB_EEXPIRED, "the prepare expires before it was recorded");
 	if ((err = linked(t, lognum, e, x->to_log, &c, rej)) ||

@@ -251,7 +251,7 @@ static void gen_export(struct xfile *xf, size_t n, uint32_t members,
 		memcpy(e.log_id, community->pk.b, TB_KEY_LEN);
 		e.seq = i + 1;
 		memcpy(e.prev, prev, TB_HASHLEN);
-		e.timestamp = 1700000000u + i;
+		e.timestamp = 1740000000u + i;
 		if (i == 0) {
 			e.kind = TB_KIND_GENESIS;
 			e.body.genesis.name = str_view("Audit Valley Time Bank");

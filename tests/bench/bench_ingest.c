@@ -263,7 +263,7 @@ static void gen_log(struct corpus *c, size_t n, uint32_t members,
 		memcpy(e.log_id, community->pk.b, TB_KEY_LEN);
 		e.seq = i + 1;
 		memcpy(e.prev, prev, TB_HASHLEN);
-		e.timestamp = 1700000000u + i;
+		e.timestamp = 1740000000u + i;
 		char name[32];
 		uint8_t psig[TB_SIGLEN], rsig[TB_SIGLEN];
 		if (i == 0) {

@@ -33,7 +33,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NLOGS 3
-#define NOW 1700000000u
+#define NOW 1740000000u
 
 static char g_dir[64];
 static int g_debug; /* FUZZ_LEDGER_DEBUG set: say what happened to each entry */

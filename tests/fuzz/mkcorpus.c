@@ -105,7 +105,7 @@ static size_t seal(uint8_t *out, uint64_t kind, int variant, uint64_t seq,
 	memcpy(e.log_id, kp->pk.b, TB_KEY_LEN);
 	e.seq = seq;
 	memset(e.prev, 0x22, sizeof e.prev);
-	e.timestamp = 1700000000 + seq;
+	e.timestamp = 1740000000 + seq;
 	e.kind = kind;
 	fill_msg(tb_kind_def(kind), &e.body, variant);
 	if (tb_entry_seal(out, TB_ENTRY_MAX, &len, &e, kp) != 0) {
@@ -324,7 +324,7 @@ static void real_things(const struct tb_keypair *kp)
 	memcpy(cp.log_id, kp->pk.b, TB_KEY_LEN);
 	cp.size = 5;
 	memset(cp.root, 0x44, sizeof cp.root);
-	cp.timestamp = 1700000000;
+	cp.timestamp = 1740000000;
 	if (tb_checkpoint_seal(g_cp, sizeof g_cp, &g_cplen, &cp, kp))
 		exit(1);
 }
@@ -641,7 +641,7 @@ static struct tb_xprepare prepare(uint64_t txno, uint32_t member,
 	x.minutes = minutes;
 	x.category = cstr("care");
 	x.date = 20240102;
-	x.expires = 1700000000u + 100000;
+	x.expires = 1740000000u + 100000;
 	x.attested = 1;
 	return x;
 }

@@ -123,7 +123,7 @@ static void child_append(struct fixture *f, int fd)
 	peer.kp = f->peer;
 	peer.seq = h.seq;
 	memcpy(peer.head, h.hash, TB_HASHLEN);
-	peer.timestamp = 1700000000 + h.seq;
+	peer.timestamp = 1740000000 + h.seq;
 	struct tb_test_recs r = {0};
 	struct tb_reject rej;
 	for (;;) {

@@ -24,7 +24,7 @@
 #define NEX 40
 #define MAXSPEC 64
 #define MEMBER_FLOOR (-1200) /* minutes: 20 hours */
-#define TS0 1700000000ull
+#define TS0 1740000000ull
 #define TXNO0 1000 /* transaction id numbers of the clean exchanges */
 
 /* What one entry says (its place and signature come from seal_hist). */
@@ -1145,6 +1145,85 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+
+static struct tb_view str_view(const char *s)
+{
+	return (struct tb_view){(const uint8_t *)s, strlen(s)};
+}
+
+/* Members over time, opening balances, the community account, names and
+ * dates (FORMAT.md 7.4, 7.9, 7.10): appended to the clean history they audit
+ * clean, and each broken rule is named at its seq. */
+static void test_coordinator_kinds(void **state)
+{
+	(void)state;
+	struct hist *h = malloc(sizeof *h);
+	struct tb_test_recs r = {0};
+	struct xbuf x;
+	struct tb_audit_summary sum;
+	assert_non_null(h);
+	*h = g_clean;
+	struct spec *s = push(h, TB_KIND_MEMBER_UPDATE); /* alice renamed, new limits */
+	s->e.body.member_update = (struct tb_member_update){1, str_view("Alice Smith"), -1200, 0, 0};
+	s = push(h, TB_KIND_OPENING);
+	tb_test_txid(s->e.body.opening.txid, 77001);
+	s->e.body.opening.member = 2;
+	s->e.body.opening.minutes = -90;
+	s->e.body.opening.date = 20200101;
+	s = push(h, TB_KIND_EXCHANGE); /* the community account pays bob */
+	set_exchange(h, s, 77002, 2, TB_COMMUNITY_ACCOUNT, 60, NULL, NULL);
+	s = push(h, TB_KIND_MEMBER_LEFT);
+	s->e.body.member_left.member = 3;
+	s = push(h, TB_KIND_MEMBER_UPDATE); /* carol back */
+	s->e.body.member_update = (struct tb_member_update){3, str_view("carol"), -600, 0, 1};
+	seal_hist(h, &r);
+	x_history(&x, &r);
+	audit_one(&x, &sum);
+	expect_clean(&sum);
+	x_free(&x);
+	tb_test_recs_free(&r);
+	memset(&r, 0, sizeof r);
+	size_t base = h->n;
+
+	/* A rename to a lookalike of bob's name (Cyrillic o). */
+	s = push(h, TB_KIND_MEMBER_UPDATE);
+	s->e.body.member_update = (struct tb_member_update){4, str_view("b\xd0\xbe" "b"), -600, 0, 0};
+	audit_hist_expect(h, TB_ENAME, h->n);
+	/* A join under "BOB", and one with a zero-width space. */
+	h->n = base;
+	s = push(h, TB_KIND_MEMBER_JOIN);
+	tb_test_join(&s->e.body.member_join, NMEM + 1, "BOB", &g_wrong, -600, 0);
+	audit_hist_expect(h, TB_ENAME, h->n);
+	s->e.body.member_join.name = str_view("zo\xe2\x80\x8b" "e");
+	audit_hist_expect(h, TB_ENAME, h->n);
+	/* An exchange dated two days after its entry was signed. */
+	h->n = base;
+	s = push(h, TB_KIND_EXCHANGE);
+	set_exchange(h, s, 77100, 1, 2, 30, NULL, NULL);
+	s->e.body.exchange.date = 20250222;
+	audit_hist_expect(h, TB_EDATE, h->n);
+	/* The same opening balance twice. */
+	h->n = base;
+	s = push(h, TB_KIND_OPENING);
+	tb_test_txid(s->e.body.opening.txid, 77001);
+	s->e.body.opening.member = 4;
+	s->e.body.opening.minutes = 30;
+	s->e.body.opening.date = 20200101;
+	audit_hist_expect(h, TB_EDUPTX, h->n);
+	/* A member-signed exchange with the community account. */
+	h->n = base;
+	s = push(h, TB_KIND_EXCHANGE);
+	set_exchange(h, s, 77101, 1, 2, 30, &g_mem[1], &g_mem[2]);
+	s->e.body.exchange.receiver = TB_COMMUNITY_ACCOUNT;
+	audit_hist_expect(h, TB_ECONSENT, h->n);
+	/* Reinstating a member who is active. */
+	h->n = base;
+	s = push(h, TB_KIND_MEMBER_UPDATE);
+	s->e.body.member_update = (struct tb_member_update){4, str_view("dave"), -600, 0, 1};
+	audit_hist_expect(h, TB_EEXISTS, h->n);
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1164,6 +1243,7 @@ int main(void)
 	    cmocka_unit_test(test_two_communities),
 	    cmocka_unit_test(test_data_dir),
 	    cmocka_unit_test(test_since),
+	    cmocka_unit_test(test_coordinator_kinds),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -412,7 +412,7 @@ static void test_checkpoint_put(void **state)
 	memcpy(pc.log_id, peer.kp.pk.b, TB_KEY_LEN);
 	pc.size = 1;
 	tb_entry_hash(pc.root, recs.buf, recs.rlen[0]);
-	pc.timestamp = 1700000000;
+	pc.timestamp = 1740000000;
 	assert_int_equal(tb_checkpoint_seal(cp, sizeof cp, &len, &pc, &peer.kp), 0);
 	assert_int_equal(tb_store_checkpoint_put(f->s, cp, len), 1);
 	pc.root[3] ^= 1;

@@ -118,7 +118,7 @@ void tb_test_log_init(struct tb_test_log *l, uint32_t keyno)
 {
 	memset(l, 0, sizeof *l);
 	tb_test_keypair(&l->kp, keyno);
-	l->timestamp = 1700000000;
+	l->timestamp = 1740000000;
 }
 
 size_t tb_test_seal_at(uint8_t out[TB_ENTRY_MAX], const struct tb_keypair *kp,
