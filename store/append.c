@@ -628,6 +628,13 @@ int tb_store_append_own(struct tb_store *s, const struct tb_keypair *kp,
 			uint64_t kind, const void *body, uint64_t *seq,
 			struct tb_reject *rej)
 {
+	return tb_store_append_own_memo(s, kp, kind, body, NULL, seq, rej);
+}
+
+int tb_store_append_own_memo(struct tb_store *s, const struct tb_keypair *kp,
+			     uint64_t kind, const void *body, const struct tb_memo *memo,
+			     uint64_t *seq, struct tb_reject *rej)
+{
 	/* Refusals are described in a local reject when the caller passes none,
 	 * so the code returned never depends on whether it asked. */
 	struct tb_reject local;
@@ -638,8 +645,12 @@ int tb_store_append_own(struct tb_store *s, const struct tb_keypair *kp,
 		return TB_EINVAL;
 	struct tb_txn t;
 	uint64_t sq = 0;
+	if (memo && memo->len > TB_MEMO_MAX)
+		return TB_ETOOLONG;
 	tb_txn_begin(&t, s->db, true);
 	int err = tb_own_append_txn(&t, kp, kind, body, &sq, rej);
+	if (!err && memo)
+		tb_memo_put_txn(&t, memo);
 	if (err) {
 		tb_txn_abort(&t);
 		if (!rej->err)

@@ -15,18 +15,25 @@ void tb_memo_hash(uint8_t out[TB_HASHLEN], const uint8_t salt[TB_MEMO_SALT_LEN],
 	tb_sha256_final(&c, out);
 }
 
+void tb_memo_put_txn(struct tb_txn *t, const struct tb_memo *m)
+{
+	uint8_t v[TB_MEMO_SALT_LEN + TB_MEMO_MAX];
+	TB_ASSERT(m->len <= TB_MEMO_MAX);
+	memcpy(v, m->salt, TB_MEMO_SALT_LEN);
+	memcpy(v + TB_MEMO_SALT_LEN, m->text, m->len);
+	tb_txn_put(t, TB_T_MEMOS, m->txid, TB_TXID_LEN, v, TB_MEMO_SALT_LEN + m->len);
+}
+
 int tb_store_memo_put(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
 		      const uint8_t salt[TB_MEMO_SALT_LEN], const char *text,
 		      size_t len)
 {
 	if (len > TB_MEMO_MAX)
 		return TB_ETOOLONG;
-	uint8_t v[TB_MEMO_SALT_LEN + TB_MEMO_MAX];
-	memcpy(v, salt, TB_MEMO_SALT_LEN);
-	memcpy(v + TB_MEMO_SALT_LEN, text, len);
+	struct tb_memo m = {txid, salt, text, len};
 	struct tb_txn t;
 	tb_txn_begin(&t, s->db, true);
-	tb_txn_put(&t, TB_T_MEMOS, txid, TB_TXID_LEN, v, TB_MEMO_SALT_LEN + len);
+	tb_memo_put_txn(&t, &m);
 	return tb_txn_commit(&t);
 }
 

@@ -169,6 +169,9 @@ int tb_xleg_get(struct tb_txn *t, const uint8_t payer[TB_KEY_LEN],
 void tb_xleg_put(struct tb_txn *t, const struct tb_xleg *x);
 int tb_xleg_unpack(struct tb_xleg *x, struct tb_view k, struct tb_view v);
 
+/* Writes a memo to the local table inside t (local.c). */
+void tb_memo_put_txn(struct tb_txn *t, const struct tb_memo *m);
+
 /* Builds, signs and ingests the next own entry inside t (append.c). */
 int tb_own_append_txn(struct tb_txn *t, const struct tb_keypair *kp, uint64_t kind,
 		      const void *body, uint64_t *seq, struct tb_reject *rej);

@@ -67,6 +67,21 @@ TB_MUST_CHECK int tb_store_append_own(struct tb_store *s,
 				      const void *body, uint64_t *seq,
 				      struct tb_reject *rej);
 
+/* A memo kept in the local table (section "local tables") with an entry. */
+struct tb_memo {
+	const uint8_t *txid; /* TB_TXID_LEN */
+	const uint8_t *salt; /* TB_MEMO_SALT_LEN */
+	const char *text;
+	size_t len; /* at most TB_MEMO_MAX */
+};
+
+/* tb_store_append_own, keeping memo (if not NULL) in the same transaction:
+ * both are kept or neither, and a refusal changes nothing. */
+TB_MUST_CHECK int tb_store_append_own_memo(struct tb_store *s, const struct tb_keypair *kp,
+					   uint64_t kind, const void *body,
+					   const struct tb_memo *memo, uint64_t *seq,
+					   struct tb_reject *rej);
+
 /* The own log's id (set once by tb_store_set_self). */
 TB_MUST_CHECK int tb_store_self(struct tb_store *s, uint8_t log_id[TB_KEY_LEN]);
 TB_MUST_CHECK int tb_store_set_self(struct tb_store *s,

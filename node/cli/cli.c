@@ -163,6 +163,12 @@ int tb_cli_member_key(struct tb_cli *cli, const struct tb_member *m,
 		      struct tb_keypair *kp)
 {
 	char path[4400], what[128];
+	static const uint8_t none[TB_KEY_LEN];
+	if (!memcmp(m->key, none, TB_KEY_LEN))
+		return tb_cli_fail(TB_EXIT_REFUSED,
+				   "refused: %s has no key and cannot sign; the coordinator "
+				   "records their exchanges with --attest (ECONSENT)",
+				   m->no == TB_COMMUNITY_ACCOUNT ? "the community account" : m->name);
 	tb_cli_member_key_path(cli, path, sizeof path, m->key);
 	snprintf(what, sizeof what, "%s's key", m->name);
 	return unlock(path, cli->member_pass_file, "TALLY_MEMBER_PASSPHRASE", what, kp);
@@ -177,14 +183,3 @@ void tb_cli_close(struct tb_cli *cli)
 	cli->node_loaded = false;
 }
 
-int tb_cli_member(struct tb_cli *cli, const char *name, struct tb_member *m)
-{
-	int err = tb_store_member_by_name(cli->store, cli->self, name, m);
-	if (err == TB_ENOTFOUND)
-		return tb_cli_fail(TB_EXIT_REFUSED, "refused: no active member named '%s' (EMEMBER)",
-				   name);
-	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "cannot read member '%s': %s", name,
-				   tb_strerror(err));
-	return 0;
-}

@@ -78,10 +78,23 @@ int tb_parse_hours(const char *s, int64_t *minutes);   /* "1.5", "1:30", "2" */
 int tb_parse_minutes(const char *s, int64_t *minutes); /* "90" */
 int tb_parse_date(const char *s, uint64_t *yyyymmdd);  /* "2026-11-28" */
 uint64_t tb_today(void);
+/* Days from 1970-01-01 to a YYYYMMDD date (proleptic Gregorian). */
+int64_t tb_days_of(uint64_t yyyymmdd);
+/* How far back a date may be without --backdate, in days. */
+#define TB_CLI_BACKDATE_DAYS 90
+/* A date more than TB_CLI_BACKDATE_DAYS before the day of timestamp. */
+bool tb_cli_backdated(uint64_t yyyymmdd, uint64_t timestamp);
 int tb_parse_txid(const char *s, uint8_t txid[TB_TXID_LEN]);
 int tb_parse_u64(const char *s, uint64_t *v);
-/* Finds an active member by name, with a clear error. */
+/* Finds a member as a user names one ("#7", a name in any case, the latest
+ * who left under it), else refuses (EMEMBER, exit 1) suggesting the closest
+ * names (names.c). */
 int tb_cli_member(struct tb_cli *cli, const char *name, struct tb_member *m);
+/* A name typed for a member, normalised to NFC into out (usage error if it
+ * is not UTF-8 or not 1..64 bytes); the ledger's name rule decides the rest. */
+int tb_cli_name_nfc(const char *in, char out[TB_NAME_MAX + 1], const char *what);
+/* Prints s and pads it with spaces to width display columns. */
+void tb_cli_pad(FILE *f, const char *s, size_t width);
 
 /* Output. */
 void tb_out_hours(char *buf, size_t cap, int64_t minutes); /* "+1:30" */
@@ -107,6 +120,9 @@ int tb_cmd_member_add(struct tb_cli *, int, char **);
 int tb_cmd_member_list(struct tb_cli *, int, char **);
 int tb_cmd_member_remove(struct tb_cli *, int, char **);
 int tb_cmd_member_rekey(struct tb_cli *, int, char **);
+int tb_cmd_member_rename(struct tb_cli *, int, char **);
+int tb_cmd_member_limit(struct tb_cli *, int, char **);
+int tb_cmd_member_reinstate(struct tb_cli *, int, char **);
 int tb_cmd_exchange_propose(struct tb_cli *, int, char **);
 int tb_cmd_exchange_confirm(struct tb_cli *, int, char **);
 int tb_cmd_exchange_reject(struct tb_cli *, int, char **);
@@ -172,13 +188,15 @@ int tb_cli_check_name(const char *name, const char *what);
 	{"memo", required_argument, 0, 'M'},                                   \
 	{"category", required_argument, 0, 'c'},                               \
 	{"date", required_argument, 0, 'd'},                                   \
-	{"attest", no_argument, 0, 'a'}
+	{"attest", no_argument, 0, 'a'},                                       \
+	{"backdate", no_argument, 0, 'B'}
 
 /* The terms as typed. */
 struct tb_cli_terms {
 	const char *memo, *category, *date;
 	int64_t minutes; /* -1 until given */
 	bool attest;
+	bool backdate; /* a --date more than 90 days ago is meant */
 };
 
 /* What every exchange body starts from. */

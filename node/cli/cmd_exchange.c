@@ -95,11 +95,13 @@ static void print_recorded(struct tb_cli *cli, const struct tb_exchange *x,
 }
 
 static int append_exchange(struct tb_cli *cli, struct tb_exchange *x,
-			   const struct tb_member *prov, const struct tb_member *recv)
+			   const struct tb_member *prov, const struct tb_member *recv,
+			   const struct tb_memo *memo)
 {
 	struct tb_reject rej;
 	uint64_t seq;
-	int err = tb_store_append_own(cli->store, &cli->node, TB_KIND_EXCHANGE, x, &seq, &rej);
+	int err = tb_store_append_own_memo(cli->store, &cli->node, TB_KIND_EXCHANGE, x, memo,
+					   &seq, &rej);
 	if (err)
 		return tb_cli_refused(cli, err, &rej);
 	print_recorded(cli, x, prov, recv, seq);
@@ -255,7 +257,7 @@ int tb_cmd_exchange_confirm(struct tb_cli *cli, int argc, char **argv)
 		return rc;
 	x.receiver_sig.p = sig;
 	x.receiver_sig.len = TB_SIGLEN;
-	rc = append_exchange(cli, &x, &prov, &recv);
+	rc = append_exchange(cli, &x, &prov, &recv, NULL);
 	if (rc == TB_EXIT_OK && (err = tb_store_pending_del(cli->store, x.txid)))
 		return tb_cli_fail(TB_EXIT_IO, "recorded, but the proposal could not be cleared: %s",
 				   tb_strerror(err));
@@ -368,13 +370,9 @@ int tb_cmd_exchange_record(struct tb_cli *cli, int argc, char **argv)
 	    (rc = precheck(&prov, &recv, in.t.minutes)) || (rc = tb_cli_node_key(cli)))
 		return rc;
 	x.attested = 1;
-	int err = tb_store_memo_put(cli->store, x.txid, salt, in.t.memo, strlen(in.t.memo));
-	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "cannot keep the memo: %s", tb_strerror(err));
-	rc = append_exchange(cli, &x, &prov, &recv);
-	if (rc)
-		(void)!tb_store_memo_erase(cli->store, x.txid);
-	return rc;
+	/* The memo and the entry in one transaction: a refusal changes nothing. */
+	struct tb_memo memo = {x.txid, salt, in.t.memo, strlen(in.t.memo)};
+	return append_exchange(cli, &x, &prov, &recv, &memo);
 }
 
 int tb_cmd_exchange_reverse(struct tb_cli *cli, int argc, char **argv)

@@ -1,8 +1,10 @@
 /*
  * cmd_member.c: `tally member add|list|remove|rekey`. Members get numbers in
- * order, a key (made here and kept encrypted in the data directory, or the
- * member's own public key) and limits. Leaving and key replacement are new
- * entries; no member is ever deleted from the log.
+ * order, a key (made here and kept encrypted in the data directory, the
+ * member's own public key, or none for a keyless member whose exchanges the
+ * coordinator attests) and limits. Leaving (after settling or keeping a
+ * balance) and key replacement are new entries; no member is ever deleted
+ * from the log. Renames, limits and reinstatement: cmd_member_update.c.
  */
 #include "cli.h"
 
@@ -36,9 +38,11 @@ int tb_cmd_member_add(struct tb_cli *cli, int argc, char **argv)
 	static const struct option opts[] = {{"debt-limit", required_argument, 0, 'd'},
 					     {"ceiling", required_argument, 0, 'c'},
 					     {"pubkey", required_argument, 0, 'k'},
+					     {"keyless", no_argument, 0, 'K'},
 					     {0, 0, 0, 0}};
 	int64_t floor_min = -1, ceiling = -1;
 	const char *pubkey = NULL;
+	bool keyless = false;
 	int c;
 	optind = 1;
 	while ((c = tb_cli_getopt(argc, argv, opts, "member", "add")) != -1) {
@@ -57,24 +61,26 @@ int tb_cmd_member_add(struct tb_cli *cli, int argc, char **argv)
 		case 'k':
 			pubkey = optarg;
 			break;
+		case 'K':
+			keyless = true;
+			break;
 		default:
 			return TB_EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 1)
-		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally member add NAME [--debt-limit HOURS] [--ceiling HOURS] [--pubkey HEX]");
-	const char *name = argv[optind];
-	int rc = tb_cli_check_name(name, "a member name");
-	if (rc || (rc = tb_cli_open(cli, true)))
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally member add NAME [--debt-limit HOURS] [--ceiling HOURS] [--pubkey HEX | --keyless]");
+	if (keyless && pubkey)
+		return tb_cli_fail(TB_EXIT_USAGE, "--keyless and --pubkey exclude each other");
+	char name[TB_NAME_MAX + 1];
+	int rc = tb_cli_check_name(argv[optind], "a member name");
+	if (rc || (rc = tb_cli_name_nfc(argv[optind], name, "a member name")) ||
+	    (rc = tb_cli_open(cli, true)))
 		return rc;
 	struct tb_community com;
 	int err = tb_store_community(cli->store, cli->self, &com);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot read the community: %s", tb_strerror(err));
-	struct tb_member existing;
-	if (tb_store_member_by_name(cli->store, cli->self, name, &existing) == 0)
-		return tb_cli_fail(TB_EXIT_REFUSED, "refused: the name %s is already used by a member (ENAME)",
-				   name);
 	if ((rc = tb_cli_node_key(cli)))
 		return rc;
 
@@ -88,7 +94,7 @@ int tb_cmd_member_add(struct tb_cli *cli, int argc, char **argv)
 	if (pubkey) {
 		if (tb_hex_decode(j.key, TB_KEY_LEN, pubkey))
 			return tb_cli_fail(TB_EXIT_USAGE, "--pubkey needs 64 hex digits");
-	} else {
+	} else if (!keyless) {
 		struct tb_keypair kp;
 		if ((rc = new_member_key(cli, name, &kp, path, sizeof path)))
 			return rc;
@@ -119,7 +125,10 @@ int tb_cmd_member_add(struct tb_cli *cli, int argc, char **argv)
 			tb_out_hours(lim, sizeof lim, (int64_t)j.ceiling);
 			printf(", ceiling %s hours", lim);
 		}
-		printf(")\n  key: %s\n", key);
+		if (keyless)
+			printf(")\n  keyless: the coordinator records this member's exchanges (--attest)\n");
+		else
+			printf(")\n  key: %s\n", key);
 	}
 	return TB_EXIT_OK;
 }
@@ -150,8 +159,9 @@ static int list_one(void *vctx, const struct tb_member *m)
 		tb_json_hex(stdout, m->key, TB_KEY_LEN);
 		printf("}");
 	} else {
-		printf("%4u  %-20s %9s %9s %9s  %s\n", m->no, m->name, bal, fl, ce,
-		       m->active ? "" : "left");
+		printf("%4u  ", m->no);
+		tb_cli_pad(stdout, m->name, 20);
+		printf(" %9s %9s %9s  %s\n", bal, fl, ce, m->active ? "" : "left");
 	}
 	l->first = false;
 	return 0;
@@ -177,6 +187,7 @@ int tb_cmd_member_list(struct tb_cli *cli, int argc, char **argv)
 		printf("[");
 	else
 		printf("   #  %-20s %9s %9s %9s\n", "name", "balance", "floor", "ceiling");
+	/* The community account (#0) is listed once it has moved. */
 	int err = tb_store_foreach_member(cli->store, cli->self, list_one, &l);
 	if (cli->json)
 		printf("]\n");
@@ -185,29 +196,103 @@ int tb_cmd_member_list(struct tb_cli *cli, int argc, char **argv)
 	return TB_EXIT_OK;
 }
 
-/* Shared by remove and rekey: one NAME argument, an open store, node key. */
+/* Shared by remove and rekey: one MEMBER argument, an open store, node key. */
 static int one_member(struct tb_cli *cli, int argc, char **argv, const char *cmd,
+		      const struct option *opts, int (*opt)(void *, int), void *ctx,
 		      struct tb_member *m)
 {
-	static const struct option opts[] = {{0, 0, 0, 0}};
+	int c;
 	optind = 1;
-	if (tb_cli_getopt(argc, argv, opts, "member", cmd) != -1)
-		return TB_EXIT_USAGE;
+	while ((c = tb_cli_getopt(argc, argv, opts, "member", cmd)) != -1)
+		if (!opt || opt(ctx, c))
+			return TB_EXIT_USAGE;
 	if (argc - optind != 1)
-		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally member %s NAME", cmd);
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally member %s MEMBER", cmd);
 	int rc = tb_cli_open(cli, true);
 	if (!rc)
 		rc = tb_cli_member(cli, argv[optind], m);
+	if (!rc && !m->active)
+		rc = tb_cli_fail(TB_EXIT_REFUSED, "refused: member %s (#%u) has left the community (ELEFT)",
+				 m->name, m->no);
+	if (!rc && m->no == TB_COMMUNITY_ACCOUNT)
+		rc = tb_cli_fail(TB_EXIT_USAGE, "the community account is not a member");
 	if (!rc)
 		rc = tb_cli_node_key(cli);
 	return rc;
 }
 
+enum { KEEP_ASK, KEEP_SETTLE, KEEP_BALANCE };
+
+static int remove_opt(void *ctx, int c)
+{
+	int *mode = ctx;
+	if (c != 's' && c != 'k')
+		return -1;
+	if (*mode != KEEP_ASK)
+		return tb_cli_fail(-1, "--settle and --keep-balance exclude each other");
+	*mode = c == 's' ? KEEP_SETTLE : KEEP_BALANCE;
+	return 0;
+}
+
+/* Asks on a terminal what to do with a balance; KEEP_ASK if no answer. */
+static int ask_balance(const struct tb_member *m, const char *bal)
+{
+	char line[16];
+	if (!isatty(0) || !isatty(2))
+		return KEEP_ASK;
+	fprintf(stderr, "%s has a balance of %s hours. Settle it to the community account "
+			"(s), keep it on the books (k), or stop (anything else)? ",
+		m->name, bal);
+	if (!fgets(line, sizeof line, stdin))
+		return KEEP_ASK;
+	return line[0] == 's' ? KEEP_SETTLE : line[0] == 'k' ? KEEP_BALANCE : KEEP_ASK;
+}
+
+/* Moves a member's whole balance to the community account, in attested
+ * exchanges of at most TB_MINUTES_MAX each. */
+static int settle(struct tb_cli *cli, struct tb_member *m)
+{
+	while (m->balance != 0) {
+		int64_t n = m->balance > 0 ? m->balance : -m->balance;
+		struct tb_exchange x = {0};
+		struct tb_reject rej;
+		if (n > TB_MINUTES_MAX)
+			n = TB_MINUTES_MAX;
+		tb_random(x.txid, TB_TXID_LEN);
+		x.provider = m->balance > 0 ? TB_COMMUNITY_ACCOUNT : m->no;
+		x.receiver = m->balance > 0 ? m->no : TB_COMMUNITY_ACCOUNT;
+		x.minutes = (uint64_t)n;
+		x.category = (struct tb_view){(const uint8_t *)"settlement", 10};
+		x.date = tb_today();
+		x.attested = 1;
+		int err = tb_store_append_own(cli->store, &cli->node, TB_KIND_EXCHANGE, &x,
+					      NULL, &rej);
+		if (err)
+			return tb_cli_refused(cli, err, &rej);
+		m->balance += m->balance > 0 ? -n : n;
+	}
+	return 0;
+}
+
 int tb_cmd_member_remove(struct tb_cli *cli, int argc, char **argv)
 {
+	static const struct option opts[] = {{"settle", no_argument, 0, 's'},
+					     {"keep-balance", no_argument, 0, 'k'},
+					     {0, 0, 0, 0}};
 	struct tb_member m;
-	int rc = one_member(cli, argc, argv, "remove", &m);
+	int mode = KEEP_ASK;
+	int rc = one_member(cli, argc, argv, "remove", opts, remove_opt, &mode, &m);
 	if (rc)
+		return rc;
+	char bal[32];
+	int64_t had = m.balance;
+	tb_out_hours(bal, sizeof bal, m.balance);
+	if (m.balance && mode == KEEP_ASK && (mode = ask_balance(&m, bal)) == KEEP_ASK)
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "%s has a balance of %s hours: give --settle (move it to the "
+				   "community account) or --keep-balance (keep it on the books)",
+				   m.name, bal);
+	if (m.balance && mode == KEEP_SETTLE && (rc = settle(cli, &m)))
 		return rc;
 	struct tb_member_left body = {m.no};
 	struct tb_reject rej;
@@ -215,14 +300,15 @@ int tb_cmd_member_remove(struct tb_cli *cli, int argc, char **argv)
 				      NULL, &rej);
 	if (err)
 		return tb_cli_refused(cli, err, &rej);
-	char bal[32];
-	tb_out_hours(bal, sizeof bal, m.balance);
 	if (cli->json) {
-		printf("{\"member\":%u,\"left\":true,\"balance_minutes\":%lld}\n", m.no,
-		       (long long)m.balance);
+		printf("{\"member\":%u,\"left\":true,\"balance_minutes\":%lld,"
+		       "\"settled_minutes\":%lld}\n",
+		       m.no, (long long)m.balance, (long long)(had - m.balance));
 	} else {
 		printf("%s (member %u) has left; the history stays.", m.name, m.no);
-		if (m.balance)
+		if (had && m.balance == 0)
+			printf(" Their balance of %s hours went to the community account.", bal);
+		else if (m.balance)
 			printf(" Their balance of %s hours stays on the books.", bal);
 		printf("\n");
 	}
@@ -232,7 +318,8 @@ int tb_cmd_member_remove(struct tb_cli *cli, int argc, char **argv)
 int tb_cmd_member_rekey(struct tb_cli *cli, int argc, char **argv)
 {
 	struct tb_member m;
-	int rc = one_member(cli, argc, argv, "rekey", &m);
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	int rc = one_member(cli, argc, argv, "rekey", opts, NULL, NULL, &m);
 	if (rc)
 		return rc;
 	struct tb_keypair kp;

@@ -32,6 +32,7 @@ struct bal_ctx {
 	int64_t sum;
 	bool first;
 	bool any_held;
+	bool skip_account; /* the community account was listed already */
 	int err;
 };
 
@@ -46,6 +47,8 @@ static int held_one(void *vctx, const struct tb_member *m)
 static int bal_one(void *vctx, const struct tb_member *m)
 {
 	struct bal_ctx *b = vctx;
+	if (m->no == TB_COMMUNITY_ACCOUNT && b->skip_account)
+		return 0;
 	b->sum += m->balance;
 	if (!m->active && m->balance == 0 && m->held == 0)
 		return 0;
@@ -57,10 +60,13 @@ static int bal_one(void *vctx, const struct tb_member *m)
 		tb_json_str(stdout, m->name, strlen(m->name));
 		printf(",\"balance_minutes\":%lld,\"held_minutes\":%lld,\"active\":%s}",
 		       (long long)m->balance, (long long)m->held, m->active ? "true" : "false");
-	} else if (b->any_held) {
-		printf("  %-20s %9s %9s%s\n", m->name, h, m->held ? hd + 1 : "", m->active ? "" : "  (left)");
 	} else {
-		printf("  %-20s %9s%s\n", m->name, h, m->active ? "" : "  (left)");
+		printf("  ");
+		tb_cli_pad(stdout, m->name, 20);
+		if (b->any_held)
+			printf(" %9s %9s%s\n", h, m->held ? hd + 1 : "", m->active ? "" : "  (left)");
+		else
+			printf(" %9s%s\n", h, m->active ? "" : "  (left)");
 	}
 	b->first = false;
 	return 0;
@@ -98,7 +104,9 @@ static int clear_one(void *vctx, const struct tb_clearing *c)
 		tb_out_hours(h, sizeof h, c->balance);
 		tb_out_hours(hd, sizeof hd, c->held);
 		tb_out_hours(lim, sizeof lim, (int64_t)c->limit);
-		printf("  %-20s %9s %9s  %s%s%s\n", name, h, c->held ? hd + 1 : "",
+		printf("  ");
+		tb_cli_pad(stdout, name, 20);
+		printf(" %9s %9s  %s%s%s\n", h, c->held ? hd + 1 : "",
 		       c->linked ? "may owe us up to " : "no trust line", c->linked ? lim + 1 : "",
 		       c->balance > 0 ? " (we owe them)" : c->balance < 0 ? " (they owe us)" : "");
 	}
@@ -157,6 +165,12 @@ int tb_cmd_balance(struct tb_cli *cli, int argc, char **argv)
 		if (b.any_held)
 			printf("  %-20s %9s %9s\n", "member", "balance", "held");
 	}
+	/* The community account comes first, also before it ever moved (the
+	 * store lists it once it holds a record of it). */
+	struct tb_member acct;
+	if (!err && (err = tb_store_member(cli->store, cli->self, TB_COMMUNITY_ACCOUNT, &acct)) == 0 &&
+	    acct.balance == 0 && (err = bal_one(&b, &acct)) == 0)
+		b.skip_account = true;
 	if (!err)
 		err = tb_store_foreach_member(cli->store, cli->self, bal_one, &b);
 	if (err)
@@ -291,6 +305,19 @@ static int load_line(struct tb_cli *cli, uint64_t seq, struct line *l)
 	}
 	if (e.kind == TB_KIND_XDECIDE || e.kind == TB_KIND_XFINAL)
 		return load_cross(cli, &e, l);
+	if (e.kind == TB_KIND_OPENING) {
+		/* Shown as an attested exchange with the community account. */
+		const struct tb_opening *o = &e.body.opening;
+		memset(&l->x, 0, sizeof l->x);
+		memcpy(l->x.txid, o->txid, TB_TXID_LEN);
+		l->x.provider = o->minutes > 0 ? o->member : TB_COMMUNITY_ACCOUNT;
+		l->x.receiver = o->minutes > 0 ? TB_COMMUNITY_ACCOUNT : o->member;
+		l->x.minutes = (uint64_t)(o->minutes > 0 ? o->minutes : -o->minutes);
+		l->x.category = (struct tb_view){(const uint8_t *)"opening balance", 15};
+		l->x.date = o->date;
+		l->x.attested = 1;
+		return 0;
+	}
 	if (!l->reversal)
 		return TB_EKIND;
 	uint64_t oseq, rev;
@@ -310,10 +337,9 @@ static void print_line(struct tb_cli *cli, const struct line *l, const char *who
 		       int64_t delta, bool with_balance, int64_t balance, bool first)
 {
 	struct tb_member prov = {0}, recv = {0};
-	if (l->x.provider)
-		(void)!tb_store_member(cli->store, cli->self, (uint32_t)l->x.provider, &prov);
-	if (l->x.receiver)
-		(void)!tb_store_member(cli->store, cli->self, (uint32_t)l->x.receiver, &recv);
+	(void)!tb_store_member(cli->store, cli->self, (uint32_t)l->x.provider, &prov);
+	(void)!tb_store_member(cli->store, cli->self, (uint32_t)l->x.receiver, &recv);
+	bool backdated = tb_cli_backdated(l->x.date, l->timestamp);
 	const char *pname = prov.name, *rname = recv.name;
 	if (l->cross) {
 		if (l->local_provides)
@@ -355,7 +381,8 @@ static void print_line(struct tb_cli *cli, const struct line *l, const char *who
 		tb_json_str(stdout, (const char *)l->x.category.p, l->x.category.len);
 		printf(",\"memo\":");
 		tb_json_str(stdout, memo, strlen(memo));
-		printf(",\"attested\":%s}", l->x.attested ? "true" : "false");
+		printf(",\"attested\":%s,\"backdated\":%s}", l->x.attested ? "true" : "false",
+		       backdated ? "true" : "false");
 		return;
 	}
 	char what[300];
@@ -365,12 +392,14 @@ static void print_line(struct tb_cli *cli, const struct line *l, const char *who
 		snprintf(what, sizeof what, "%s %s", delta > 0 ? "from" : "to", other);
 	else
 		snprintf(what, sizeof what, "%s -> %s", pname, rname);
-	printf("%5llu  %s  %-26s %8s", (unsigned long long)l->seq, d, what, h);
+	printf("%5llu  %s  ", (unsigned long long)l->seq, d);
+	tb_cli_pad(stdout, what, 26);
+	printf(" %8s", h);
 	if (with_balance)
 		printf(" %9s", b);
-	printf("  %s%.*s%s%s%s\n", l->reversal ? "REVERSAL of " : "", (int)l->x.category.len,
+	printf("  %s%.*s%s%s%s%s\n", l->reversal ? "REVERSAL of " : "", (int)l->x.category.len,
 	       (const char *)l->x.category.p, l->x.category.len ? ": " : "", memo,
-	       l->x.attested ? " [attested]" : "");
+	       l->x.attested ? " [attested]" : "", backdated ? " [backdated]" : "");
 }
 
 struct hist_ctx {
@@ -405,14 +434,16 @@ int tb_cmd_history(struct tb_cli *cli, int argc, char **argv)
 		return tb_cli_fail(TB_EXIT_IO, "out of memory");
 	struct hist_ctx hc = {cli, NULL, l, true, 0};
 	int err = 0;
+	struct tb_member m;
+	/* The member first: a refusal prints nothing on stdout, not half a
+	 * JSON document. */
+	if (at < argc && (rc = tb_cli_member(cli, argv[at], &m))) {
+		free(l);
+		return rc;
+	}
 	if (cli->json)
 		printf("[");
 	if (at < argc) {
-		struct tb_member m;
-		if ((rc = tb_cli_member(cli, argv[at], &m))) {
-			free(l);
-			return rc;
-		}
 		hc.name = m.name;
 		if (!cli->json)
 			printf("Statement of %s (hours)\n%5s  %-10s  %-26s %8s %9s  %s\n", m.name,

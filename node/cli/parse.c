@@ -102,3 +102,20 @@ int tb_parse_txid(const char *s, uint8_t txid[TB_TXID_LEN])
 {
 	return tb_hex_decode(txid, TB_TXID_LEN, s);
 }
+
+int64_t tb_days_of(uint64_t yyyymmdd)
+{
+	/* Howard Hinnant's days_from_civil. */
+	int64_t y = (int64_t)(yyyymmdd / 10000), m = (int64_t)(yyyymmdd / 100 % 100),
+		d = (int64_t)(yyyymmdd % 100);
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+bool tb_cli_backdated(uint64_t yyyymmdd, uint64_t timestamp)
+{
+	return tb_days_of(yyyymmdd) < (int64_t)(timestamp / 86400) - TB_CLI_BACKDATE_DAYS;
+}

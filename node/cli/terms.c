@@ -16,10 +16,19 @@ static int amount_opt(int c, const char *arg, int64_t *minutes)
 	int err = c == 'm' ? tb_parse_minutes(arg, minutes) : tb_parse_hours(arg, minutes);
 	if (err == TB_EAMOUNT)
 		return tb_cli_fail(TB_EXIT_USAGE, "--hours %s is not a whole number of minutes", arg);
-	if (err)
-		return tb_cli_fail(TB_EXIT_USAGE, "--%s: '%s' is not a number",
-				   c == 'm' ? "minutes" : "hours", arg);
-	return 0;
+	if (err == 0)
+		return 0;
+	const char *flag = c == 'm' ? "minutes" : "hours";
+	const char *digits = arg[0] == '-' || arg[0] == '+' ? arg + 1 : arg;
+	if (*digits && strspn(digits, "0123456789.:") == strlen(digits))
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "--%s: '%s' is out of range: an exchange is from 1 minute to "
+				   "%d hours", flag, arg, TB_MINUTES_MAX / 60);
+	if (strchr(arg, ','))
+		return tb_cli_fail(TB_EXIT_USAGE, "--%s: '%s' is not a number: write 1.5 or 1:30",
+				   flag, arg);
+	return tb_cli_fail(TB_EXIT_USAGE, "--%s: '%s' is not a number%s", flag, arg,
+			   c == 'H' ? " (write 1.5 or 1:30)" : "");
 }
 
 void tb_cli_terms_init(struct tb_cli_terms *t)
@@ -46,6 +55,9 @@ int tb_cli_terms_opt(struct tb_cli_terms *t, int c, const char *arg)
 		return 0;
 	case 'a':
 		t->attest = true;
+		return 0;
+	case 'B':
+		t->backdate = true;
 		return 0;
 	default:
 		return TB_CLI_NOT_TERMS;
@@ -81,6 +93,14 @@ int tb_cli_terms_base(const struct tb_cli_terms *t, struct tb_cli_base *b)
 		if (tb_parse_date(t->date, &b->date))
 			return tb_cli_fail(TB_EXIT_USAGE, "--date: '%s' is not a date (YYYY-MM-DD)",
 					   t->date);
+		/* A date in the future is the ledger's date rule (EDATE); one long
+		 * ago is allowed, but only on purpose. */
+		if (tb_days_of(b->date) < tb_days_of(tb_today()) - TB_CLI_BACKDATE_DAYS &&
+		    !t->backdate)
+			return tb_cli_fail(TB_EXIT_USAGE,
+					   "--date: %s is more than %d days ago; give --backdate to "
+					   "record it (statements will mark it as backdated)",
+					   t->date, TB_CLI_BACKDATE_DAYS);
 	} else {
 		b->date = tb_today();
 	}

@@ -151,7 +151,10 @@ static void test_walkthrough(void **state)
 	assert_null(strstr(res.out, "fixed the fence"));
 
 	/* A member leaves; the history stays; they can no longer exchange. */
-	assert_int_equal(T(f, "member", "remove", "carol"), 0);
+	/* carol has a balance: removing her needs a decision about it. */
+	assert_int_equal(T(f, "member", "remove", "carol"), 2);
+	assert_non_null(strstr(res.err, "--keep-balance"));
+	assert_int_equal(T(f, "member", "remove", "carol", "--keep-balance"), 0);
 	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "bob",
 			   "--receiver", "carol", "--minutes", "5", "--memo", "x"),
 			 1);

@@ -400,7 +400,10 @@ static void test_send_held(void **state)
 	assert_int_equal(T(f->a, "--json", "balance"), 0);
 	j = out_json();
 	assert_int_equal(jint(j, "sum_minutes"), 0);
+	/* The community account first, then bob. */
 	json_t *m = json_array_get(json_object_get(j, "members"), 0);
+	assert_string_equal(jstr(m, "name"), "community");
+	m = json_array_get(json_object_get(j, "members"), 1);
 	assert_string_equal(jstr(m, "name"), "bob");
 	assert_int_equal(jint(m, "held_minutes"), 90);
 	assert_int_equal(jint(m, "balance_minutes"), 0);

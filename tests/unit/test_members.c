@@ -251,8 +251,8 @@ static void test_names_table(void **state)
 		tb_test_join(&j, no, b, &f->mk[no % 64], -600, 0);
 		refuse(f, TB_KIND_MEMBER_JOIN, &j, TB_ENAME, NULL);
 	}
-	static const char *const bad[] = {" x", "x ", "a\xe2\x80\x8b" "b", "a  b",
-					  "a\xc2\xa0" "b"};
+	static const char *const bad[] = {" x", "x ", "a\xe2\x80\x8b\x62", "a  b",
+					  "a\xc2\xa0\x62"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct tb_member_join j;
 

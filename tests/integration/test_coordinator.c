@@ -1,0 +1,213 @@
+/*
+ * test_coordinator.c: a coordinator's daily work through `tally` as real
+ * processes: renames, limit changes, a keyless member, the community
+ * account, removing a member with a balance (asked, settled, kept),
+ * reinstating, lookalike names, dates (future, long ago, --backdate), amount
+ * messages, "did you mean", and --json printing nothing on a refusal. Every
+ * refusal must leave the ledger file byte-identical.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runproc.h"
+#include "testutil.h"
+
+struct fixture {
+	char *dir;
+	char data[4200];
+	char mdb[4300];
+};
+
+static struct tb_proc_result res;
+
+static int tally(struct fixture *f, const char *const *args)
+{
+	const char *argv[40];
+	int n = 0;
+
+	argv[n++] = tb_tally_bin();
+	argv[n++] = "--data";
+	argv[n++] = f->data;
+	for (size_t i = 0; args[i] && n < 39; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	assert_int_equal(tb_run(&res, argv), 0);
+	if (res.code >= 126)
+		fail_msg("tally %s died with code %d; stderr: %s", args[0], res.code, res.err);
+	return res.code;
+}
+
+#define T(f, ...) tally(f, (const char *const[]){__VA_ARGS__, NULL})
+
+/* The command is refused with exit code `code`, stderr says `part`, stdout
+ * is empty and the ledger file is byte for byte what it was. */
+static void refused(struct fixture *f, int code, const char *part, const char *const *args)
+{
+	size_t la, lb;
+	uint8_t *before = tb_test_read_file(f->mdb, &la), *after;
+	int got = tally(f, args);
+
+	if (got != code)
+		fail_msg("%s %s: exit %d, not %d; stderr: %s", args[0], args[1] ? args[1] : "",
+			 got, code, res.err);
+	if (part && !strstr(res.err, part))
+		fail_msg("stderr '%s' does not say '%s'", res.err, part);
+	assert_string_equal(res.out, "");
+	after = tb_test_read_file(f->mdb, &lb);
+	assert_non_null(before);
+	assert_non_null(after);
+	if (la != lb || memcmp(before, after, la))
+		fail_msg("%s %s %s changed the ledger file", args[0], args[1] ? args[1] : "",
+			 args[1] && args[2] ? args[2] : "");
+	free(before);
+	free(after);
+}
+
+#define R(f, code, part, ...) refused(f, code, part, (const char *const[]){__VA_ARGS__, NULL})
+#define OUT_HAS(s)                                                                       \
+	do {                                                                             \
+		if (!strstr(res.out, s))                                                 \
+			fail_msg("stdout lacks '%s': %s", s, res.out);                   \
+	} while (0)
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	f->dir = tb_test_tmpdir("coord");
+	snprintf(f->data, sizeof f->data, "%s/data", f->dir);
+	snprintf(f->mdb, sizeof f->mdb, "%s/ledger/data.mdb", f->data);
+	setenv("TALLY_PASSPHRASE", "correct horse", 1);
+	setenv("TALLY_MEMBER_PASSPHRASE", "member secret", 1);
+	assert_int_equal(T(f, "init", "--name", "Riverside"), 0);
+	/* Keyless members: no key file, no Argon2id per member. */
+	assert_int_equal(T(f, "member", "add", "alice", "--keyless"), 0);
+	assert_int_equal(T(f, "member", "add", "bob", "--keyless"), 0);
+	assert_int_equal(T(f, "member", "add", "José", "--keyless"), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	tb_test_rmrf(f->dir);
+	free(f);
+	return 0;
+}
+
+static void test_members_over_time(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
+			   "--receiver", "bob", "--hours", "2", "--memo", "garden"),
+			 0);
+	/* Rename and limits; the history follows the member. */
+	assert_int_equal(T(f, "member", "rename", "bob", "Robert"), 0);
+	R(f, 1, "ENAME", "member", "rename", "Robert", "ALICE");
+	R(f, 1, "ENAME", "member", "rename", "Robert", "\xd0\xb0lice");
+	R(f, 1, "ENAME", "member", "rename", "Robert", "Rob\xe2\x80\x8b");
+	R(f, 1, "EMEMBER", "member", "rename", "bob", "Bobby");
+	assert_int_equal(T(f, "member", "limit", "robert", "--debt-limit", "1", "--ceiling", "40"), 0);
+	R(f, 1, "EFLOOR", "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+	  "#2", "--minutes", "1", "--memo", "over the new limit");
+	R(f, 2, "out of range", "member", "limit", "#2", "--debt-limit", "99999999");
+	assert_int_equal(T(f, "history", "#2"), 0);
+	OUT_HAS("garden");
+	OUT_HAS("Robert");
+
+	/* Removing a member with a balance needs a decision. */
+	R(f, 2, "--settle", "member", "remove", "alice");
+	R(f, 2, "exclude", "member", "remove", "alice", "--settle", "--keep-balance");
+	assert_int_equal(T(f, "member", "remove", "alice", "--settle"), 0);
+	OUT_HAS("community account");
+	assert_int_equal(T(f, "--json", "balance"), 0);
+	OUT_HAS("{\"member\":0,\"name\":\"community\",\"balance_minutes\":120");
+	OUT_HAS("\"sum_minutes\":0");
+	/* A departed member stays reachable; their name is free again. */
+	assert_int_equal(T(f, "history", "alice"), 0);
+	OUT_HAS("garden");
+	R(f, 1, "ELEFT", "member", "rename", "alice", "Alicia");
+	R(f, 1, "ELEFT", "member", "remove", "alice", "--keep-balance");
+	R(f, 2, NULL, "member", "reinstate", "Robert");
+	assert_int_equal(T(f, "member", "reinstate", "alice"), 0);
+	OUT_HAS("is back");
+	assert_int_equal(T(f, "member", "remove", "José", "--keep-balance"), 0);
+
+	/* The community account: exchanges with it are attested. */
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
+			   "--receiver", "community", "--hours", "1", "--memo", "newsletter"),
+			 0);
+	R(f, 2, NULL, "member", "rename", "community", "Village");
+	R(f, 1, "ENAME", "member", "add", "Community", "--keyless");
+}
+
+static void test_names_dates_amounts(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const lookalikes[] = {
+	    "ALICE", "Alice", "\xd0\xb0lice", "alic\xd0\xb5", "Jose\xcc\x81",
+	    "JOSÉ", "b\xd0\xbe\x62", "\xef\xbd\x82\xef\xbd\x8f\xef\xbd\x82", "B0B",
+	};
+
+	for (size_t i = 0; i < sizeof lookalikes / sizeof lookalikes[0]; i++)
+		R(f, 1, "ENAME", "member", "add", lookalikes[i], "--keyless");
+	R(f, 1, "invisible", "member", "add", "ann\xe2\x80\x8b", "--keyless");
+	R(f, 1, "space", "member", "add", " ann", "--keyless");
+	R(f, 1, "space", "member", "add", "ann  lee", "--keyless");
+	assert_int_equal(T(f, "member", "add", "Josée", "--keyless"), 0);
+	assert_int_equal(T(f, "member", "add", "陈静", "--keyless"), 0);
+	/* Columns line up by display width, not bytes. */
+	assert_int_equal(T(f, "member", "list"), 0);
+	{
+		const char *a = strstr(res.out, "José "), *b = strstr(res.out, "陈静 ");
+		const char *la, *lb;
+
+		assert_non_null(a);
+		assert_non_null(b);
+		la = strchr(a, '\n');
+		lb = strchr(b, '\n');
+		/* Same columns: both lines have the same width in display columns
+		 * (é is 2 bytes for 1 column; each 陈/静 is 3 bytes for 2). */
+		assert_int_equal((la - a) - 1, (lb - b) - 2);
+	}
+
+	/* Dates. */
+	R(f, 1, "EDATE", "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+	  "bob", "--minutes", "5", "--memo", "x", "--date", "2099-01-01");
+	R(f, 2, "--backdate", "exchange", "record", "--attest", "--provider", "alice",
+	  "--receiver", "bob", "--minutes", "5", "--memo", "x", "--date", "2001-05-01");
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
+			   "--receiver", "bob", "--minutes", "5", "--memo", "old", "--date",
+			   "2001-05-01", "--backdate"),
+			 0);
+	assert_int_equal(T(f, "history", "bob"), 0);
+	OUT_HAS("[backdated]");
+
+	/* Amounts and names: messages that say what to do. */
+	R(f, 2, "1.5 or 1:30", "exchange", "record", "--attest", "--provider", "alice",
+	  "--receiver", "bob", "--hours", "1,5", "--memo", "x");
+	R(f, 2, "out of range", "exchange", "record", "--attest", "--provider", "alice",
+	  "--receiver", "bob", "--hours", "-1", "--memo", "x");
+	R(f, 2, "out of range", "exchange", "record", "--attest", "--provider", "alice",
+	  "--receiver", "bob", "--minutes", "100000000", "--memo", "x");
+	R(f, 1, "did you mean alice", "history", "alcie");
+	R(f, 1, "EMEMBER", "--json", "history", "nobody");
+	R(f, 1, "EMEMBER", "--json", "balance", "nobody");
+	/* A keyless member cannot sign: its exchanges are attested. */
+	R(f, 1, "ECONSENT", "exchange", "propose", "--provider", "alice", "--receiver", "bob",
+	  "--minutes", "5", "--memo", "x");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_members_over_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names_dates_amounts, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
