@@ -87,6 +87,34 @@ int tb_status_write(const char *data, const struct tb_status *st);
 int tb_status_read(const char *data, struct tb_status *st);
 void tb_status_free(struct tb_status *st);
 
+/* ---- backup files (backup.c; FORMAT.md "Backup files") ---- */
+
+struct tb_backup_info {
+	uint64_t files; /* files held */
+	uint64_t bytes; /* their bytes */
+	bool complete;  /* the end line was read and every hash checked */
+	bool has_ledger, has_key;
+};
+
+/*
+ * Writes a backup of data directory `data` (whose open store is s) to out:
+ * via out.tmp (read back and checked whole) and a rename, so out is never
+ * half written; *info (may be NULL) describes what was written.
+ */
+TB_MUST_CHECK int tb_backup_write(const char *data, struct tb_store *s, const char *out,
+				  struct tb_backup_info *info);
+/* Reads a backup file whole and checks it: 0, or TB_ECORRUPT, TB_EVERSION,
+ * TB_ETRUNCATED, TB_ETRAILING, TB_ETOOBIG, or an I/O error. */
+TB_MUST_CHECK int tb_backup_check(const char *file, struct tb_backup_info *info);
+/* The same, writing its files under dir (made as needed; no file of the
+ * backup may exist there yet). Callers check first and extract aside. */
+TB_MUST_CHECK int tb_backup_extract(const char *file, const char *dir,
+				    struct tb_backup_info *info);
+/* mkdir -p with mode 0700. */
+int tb_mkdirs(const char *path);
+/* Tests' fault injection: dies by SIGKILL here if TALLY_CRASH_AT is where. */
+void tb_node_crash_point(const char *where);
+
 /* ---- one daemon per data directory (lock.c) ---- */
 
 /*

@@ -581,6 +581,10 @@ int tb_own_append_txn(struct tb_txn *t, const struct tb_keypair *kp, uint64_t ki
 		batch_free(&b);
 		return err;
 	}
+	if ((err = tb_restored_check(t, kp->pk.b, rej))) {
+		batch_free(&b);
+		return err;
+	}
 	struct tb_entry *e = &b.e[0];
 	e->version = TB_ENTRY_VERSION;
 	memcpy(e->log_id, kp->pk.b, TB_KEY_LEN);

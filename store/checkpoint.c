@@ -64,7 +64,10 @@ int tb_store_checkpoint_make(struct tb_store *s, const struct tb_keypair *kp,
 {
 	struct tb_head h;
 	struct tb_checkpoint cp = {0};
-	int err = tb_store_head(s, kp->pk.b, &h);
+	int err = tb_store_restored(s, NULL);
+	if (err != TB_ENOTFOUND)
+		return err ? err : TB_ERESTORED;
+	err = tb_store_head(s, kp->pk.b, &h);
 	if (err)
 		return err;
 	if (h.seq == 0)

@@ -346,3 +346,8 @@ uint64_t tb_db_need(const struct tb_db *db)
 {
 	return db->need;
 }
+
+int tb_db_copy(struct tb_db *db, int fd)
+{
+	return map_err(mdb_env_copyfd2(db->env, fd, MDB_CP_COMPACT));
+}

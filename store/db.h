@@ -96,6 +96,8 @@ int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix,
 int tb_db_used_bytes(struct tb_db *db, uint64_t *bytes);
 /* After a commit failed with TB_EDISKFULL: about how many bytes it needed. */
 uint64_t tb_db_need(const struct tb_db *db);
+/* A consistent copy of the environment's data file, compacted, to fd. */
+int tb_db_copy(struct tb_db *db, int fd);
 /* Whether a table is derived (rebuildable). */
 bool tb_table_is_derived(enum tb_table tab);
 

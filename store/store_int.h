@@ -173,6 +173,9 @@ int tb_xleg_unpack(struct tb_xleg *x, struct tb_view k, struct tb_view v);
 void tb_memo_put_txn(struct tb_txn *t, const struct tb_memo *m);
 
 /* Builds, signs and ingests the next own entry inside t (append.c). */
+/* 0, or TB_ERESTORED (described in rej) if the store is marked restored. */
+int tb_restored_check(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
+		      struct tb_reject *rej);
 int tb_own_append_txn(struct tb_txn *t, const struct tb_keypair *kp, uint64_t kind,
 		      const void *body, uint64_t *seq, struct tb_reject *rej);
 

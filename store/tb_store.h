@@ -261,6 +261,17 @@ TB_MUST_CHECK int tb_store_clear_due(struct tb_store *s, size_t *held, size_t *d
 /* Drops and rebuilds every derived index from the logs (full re-verification). */
 TB_MUST_CHECK int tb_store_reindex(struct tb_store *s, struct tb_reject *rej);
 
+/* ---- backups (restored.c) ---- */
+
+/* Writes a consistent, compacted copy of the store's LMDB file to fd (a
+ * read transaction: writers go on meanwhile). */
+TB_MUST_CHECK int tb_store_copy(struct tb_store *s, int fd);
+/* 0 and the own log's seq when it was restored if the store is marked
+ * restored (it signs nothing: TB_ERESTORED), TB_ENOTFOUND if not. */
+TB_MUST_CHECK int tb_store_restored(struct tb_store *s, uint64_t *seq);
+/* Sets (at the own log's current head) or lifts the mark. */
+TB_MUST_CHECK int tb_store_set_restored(struct tb_store *s, bool on);
+
 /* After a write failed with TB_EDISKFULL: about how many bytes it needed. */
 uint64_t tb_store_need(struct tb_store *s);
 

@@ -135,6 +135,8 @@ int tb_cmd_log(struct tb_cli *, int, char **);
 int tb_cmd_export(struct tb_cli *, int, char **);
 int tb_cmd_verify(struct tb_cli *, int, char **);
 int tb_cmd_reindex(struct tb_cli *, int, char **);
+int tb_cmd_backup(struct tb_cli *, int, char **);
+int tb_cmd_restore(struct tb_cli *, int, char **);
 int tb_cmd_memo_erase(struct tb_cli *, int, char **);
 
 int tb_cmd_federation_create(struct tb_cli *, int, char **);
@@ -168,13 +170,23 @@ int tb_cli_federation_install(struct tb_cli *cli, const char *file);
  * ledger with genesis g) so that no failure leaves half of one. */
 int tb_init_build(struct tb_cli *cli, const struct tb_keypair *kp, const char *pass,
 		  size_t plen, const char *federation, const struct tb_genesis *g);
+/* Building a data directory aside: begin (makes DATA, cleans what a killed
+ * init or restore left, sets the mark, makes a.tmp), then fill a.tmp, commit
+ * (moves what a.tmp holds into DATA, the ledger last), and always end (rc:
+ * the outcome; on failure what was moved in is removed). */
+struct tb_aside {
+	char tmp[4400];
+	bool existed, begun;
+	bool moved[5];
+};
+int tb_aside_begin(struct tb_cli *cli, struct tb_aside *a);
+int tb_aside_commit(struct tb_cli *cli, struct tb_aside *a);
+void tb_aside_end(struct tb_cli *cli, struct tb_aside *a, int rc);
 /* rm -rf; 0 if path is gone. */
 int tb_rmrf(const char *path);
 int tb_fsync_dir(const char *path);
 /* mkdir -p (parents 0755, the last one mode). 0 or a TB_E* code. */
 int tb_mkdir_p(const char *path, unsigned mode);
-/* Tests' fault injection: dies by SIGKILL here if TALLY_CRASH_AT is where. */
-void tb_cli_crash_point(const char *where);
 
 /* Checks a community or member name typed by a user. */
 int tb_cli_check_name(const char *name, const char *what);

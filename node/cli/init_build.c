@@ -1,13 +1,14 @@
 /*
- * init_build.c: makes a new community's data directory so that no failure
- * leaves half of one. Keys, federation key and ledger (with its genesis
- * entry) are built in DATA/.init-tmp and moved into place at the end, the
- * ledger last: a directory holds a community exactly when DATA/ledger
- * exists. A mark file, DATA/.init-incomplete, lives from before the first
- * file is made until after the last rename; a later init that finds it (the
- * earlier one was killed) removes what that one made, and only that. An
- * error other than a kill removes what this init made. It never touches a
- * directory that holds a ledger, keys or a federation key of its own.
+ * init_build.c: makes a data directory (a new community's, or one restored
+ * from a backup) so that no failure leaves half of one. Keys, federation
+ * key, peers, configuration and ledger are built in DATA/.init-tmp and moved
+ * into place at the end, the ledger last: a directory holds a community
+ * exactly when DATA/ledger exists. A mark file, DATA/.init-incomplete, lives
+ * from before the first file is made until after the last rename; a later
+ * init or restore that finds it (the earlier one was killed) removes what
+ * that one made, and only that. An error other than a kill removes what this
+ * one made. It never touches a directory that holds any of those files of
+ * its own.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "cli.h"
@@ -16,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,13 +24,6 @@
 
 #define MARK ".init-incomplete"
 #define TMP ".init-tmp"
-
-void tb_cli_crash_point(const char *where)
-{
-	const char *at = getenv("TALLY_CRASH_AT");
-	if (at && !strcmp(at, where))
-		raise(SIGKILL);
-}
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -81,32 +74,40 @@ static void at(char *out, size_t cap, const char *dir, const char *name)
 	snprintf(out, cap, "%.4200s/%.32s", dir, name);
 }
 
-/* Removes what a killed init left, or refuses a directory holding what
- * init would make. */
+static const char *const made[] = {"keys", "federation.key", "peers", "tallyd.conf",
+				   "ledger"};
+#define NMADE (sizeof made / sizeof made[0])
+
+/* Removes what a killed init or restore left, or refuses a directory
+ * holding what they would make. */
 static int prepare(struct tb_cli *cli)
 {
-	static const char *const made[] = {"keys", "federation.key", TMP};
 	char p[4400];
 	struct stat st;
 	at(p, sizeof p, cli->data, MARK);
 	if (stat(p, &st) == 0) {
-		for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
+		for (size_t i = 0; i < NMADE - 1; i++) {
 			at(p, sizeof p, cli->data, made[i]);
 			int err = tb_rmrf(p);
 			if (err)
 				return tb_cli_storage_fail(cli, err, p);
 		}
+		at(p, sizeof p, cli->data, TMP);
+		int err = tb_rmrf(p);
+		if (err)
+			return tb_cli_storage_fail(cli, err, p);
 		at(p, sizeof p, cli->data, MARK);
 		unlink(p);
-		fprintf(stderr, "tally: removed what an interrupted 'tally init' left in %s\n",
+		fprintf(stderr, "tally: removed what an interrupted 'tally init' or 'tally restore' "
+				"left in %s\n",
 			cli->data);
 		return 0;
 	}
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < NMADE; i++) {
 		at(p, sizeof p, cli->data, made[i]);
 		if (lstat(p, &st) == 0)
 			return tb_cli_fail(TB_EXIT_USAGE,
-					   "%s holds %s but no ledger: move it away before 'tally init'",
+					   "%s holds %s but no ledger: move it away first",
 					   cli->data, made[i]);
 	}
 	return 0;
@@ -137,7 +138,7 @@ static int build(struct tb_cli *cli, const char *tmp, const struct tb_keypair *k
 	at(p, sizeof p, tmp, "keys/node.key");
 	if ((err = tb_keyfile_write(p, kp, pass, plen, TB_KDF_INTERACTIVE)))
 		return tb_cli_storage_fail(cli, err, p);
-	tb_cli_crash_point("init-key");
+	tb_node_crash_point("init-key");
 	if (federation && (err = tb_fedkey_install(tmp, federation)))
 		return tb_cli_storage_fail(cli, err, tmp);
 	at(ledger, sizeof ledger, tmp, "ledger");
@@ -152,65 +153,76 @@ static int build(struct tb_cli *cli, const char *tmp, const struct tb_keypair *k
 	cli->store = NULL;
 	if (err)
 		return tb_cli_refused(cli, err, &rej);
-	tb_cli_crash_point("init-ledger");
+	tb_node_crash_point("init-ledger");
 	return 0;
 }
 
-/* Moves the built files into place, the ledger last. */
-static int move_in(struct tb_cli *cli, const char *tmp, bool fed, bool moved[3])
-{
-	static const char *const names[] = {"keys", "federation.key", "ledger"};
-	char from[4400], to[4400];
-	for (int i = 0; i < 3; i++) {
-		if (i == 1 && !fed)
-			continue;
-		at(from, sizeof from, tmp, names[i]);
-		at(to, sizeof to, cli->data, names[i]);
-		if (rename(from, to))
-			return tb_cli_storage_fail(cli, tb_errno_code(errno), to);
-		moved[i] = true;
-		if (i == 0)
-			tb_cli_crash_point("init-moving");
-	}
-	int err = tb_fsync_dir(cli->data);
-	return err ? tb_cli_storage_fail(cli, err, cli->data) : 0;
-}
-
-int tb_init_build(struct tb_cli *cli, const struct tb_keypair *kp, const char *pass,
-		  size_t plen, const char *federation, const struct tb_genesis *g)
+int tb_aside_begin(struct tb_cli *cli, struct tb_aside *a)
 {
 	struct stat st;
-	bool existed = stat(cli->data, &st) == 0;
+	memset(a, 0, sizeof *a);
+	a->existed = stat(cli->data, &st) == 0;
 	int err = tb_mkdir_p(cli->data, 0700);
 	if (err)
 		return tb_cli_storage_fail(cli, err, cli->data);
 	int rc = prepare(cli);
 	if (rc)
 		return rc;
-	char tmp[4400], p[4400];
-	at(tmp, sizeof tmp, cli->data, TMP);
+	at(a->tmp, sizeof a->tmp, cli->data, TMP);
 	if ((err = write_mark(cli->data)))
 		return tb_cli_storage_fail(cli, err, cli->data);
-	bool moved[3] = {false, false, false};
-	if (mkdir(tmp, 0700))
-		rc = tb_cli_storage_fail(cli, tb_errno_code(errno), tmp);
-	if (!rc)
-		rc = build(cli, tmp, kp, pass, plen, federation, g);
-	if (!rc)
-		rc = move_in(cli, tmp, federation != NULL, moved);
-	if (rc) {
-		static const char *const names[] = {"keys", "federation.key", "ledger"};
-		for (int i = 0; i < 3; i++) {
-			at(p, sizeof p, cli->data, names[i]);
-			if (moved[i])
-				(void)tb_rmrf(p);
-		}
+	a->begun = true;
+	if (mkdir(a->tmp, 0700))
+		return tb_cli_storage_fail(cli, tb_errno_code(errno), a->tmp);
+	return 0;
+}
+
+int tb_aside_commit(struct tb_cli *cli, struct tb_aside *a)
+{
+	char from[4400], to[4400];
+	struct stat st;
+	for (size_t i = 0; i < NMADE; i++) {
+		at(from, sizeof from, a->tmp, made[i]);
+		at(to, sizeof to, cli->data, made[i]);
+		if (lstat(from, &st))
+			continue;
+		if (rename(from, to))
+			return tb_cli_storage_fail(cli, tb_errno_code(errno), to);
+		a->moved[i] = true;
+		if (i == 0)
+			tb_node_crash_point("moving-in");
 	}
-	(void)tb_rmrf(tmp);
+	int err = tb_fsync_dir(cli->data);
+	return err ? tb_cli_storage_fail(cli, err, cli->data) : 0;
+}
+
+void tb_aside_end(struct tb_cli *cli, struct tb_aside *a, int rc)
+{
+	char p[4400];
+	if (!a->begun)
+		return;
+	for (size_t i = 0; rc && i < NMADE; i++) {
+		at(p, sizeof p, cli->data, made[i]);
+		if (a->moved[i])
+			(void)tb_rmrf(p);
+	}
+	(void)tb_rmrf(a->tmp);
 	at(p, sizeof p, cli->data, MARK);
 	unlink(p);
 	(void)tb_fsync_dir(cli->data);
-	if (rc && !existed)
+	if (rc && !a->existed)
 		rmdir(cli->data);
+}
+
+int tb_init_build(struct tb_cli *cli, const struct tb_keypair *kp, const char *pass,
+		  size_t plen, const char *federation, const struct tb_genesis *g)
+{
+	struct tb_aside a;
+	int rc = tb_aside_begin(cli, &a);
+	if (!rc)
+		rc = build(cli, a.tmp, kp, pass, plen, federation, g);
+	if (!rc)
+		rc = tb_aside_commit(cli, &a);
+	tb_aside_end(cli, &a, rc);
 	return rc;
 }

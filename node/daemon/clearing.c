@@ -30,6 +30,8 @@ static void crash_point(struct tb_node *n, const char *point)
 
 void tb_node_clear(struct tb_node *n)
 {
+	if (n->restored)
+		return; /* nothing is signed until the restore synced */
 	size_t held, decide, final;
 	int err = tb_store_clear_due(n->store, &held, &decide, &final);
 	if (err) {

@@ -30,6 +30,7 @@ struct tb_daemon_opts {
 	const char *pass_file;
 	struct tb_http_conf http;
 	bool http_given; /* --http was given: failing to listen is fatal */
+	uint64_t restore_wait_ms;
 };
 
 /* One option: --name [ARG], its help, and how it applies. */
@@ -125,6 +126,7 @@ struct tb_peer {
 	char name[TB_NAME_MAX + 1];
 	uint8_t seen_id[TB_KEY_LEN];
 	bool seen;
+	bool synced_once; /* heads exchanged at least once since we started */
 };
 
 struct tb_node {
@@ -163,6 +165,13 @@ struct tb_node {
 	const char *crash_at; /* TALLYD_CRASH_AT: tests' fault injection */
 	int lock_fd;          /* DATA/tallyd.lock, held while we run */
 	struct tb_http *http; /* the console and API; NULL when off */
+
+	/* restored from a backup: nothing signed until peers gave back our log */
+	bool restored;
+	uint64_t restored_seq;      /* own log's seq in the backup */
+	uint64_t restore_first_ms;  /* when the first peer synced (0: none yet) */
+	uint64_t restore_wait_ms;   /* then how long to wait for the other peers */
+	uv_timer_t restore_timer;
 };
 
 /* log.c */
@@ -198,6 +207,10 @@ void tb_repl_conn_free(struct tb_conn *c);
 /* Sends a newly kept checkpoint to every synced peer but `except`. */
 void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except,
 				const uint8_t *p, size_t len);
+
+/* repl.c: lifts the restored mark once every peer reached has given back
+ * what it holds of our own log (see PROTOCOL.md, "Restored nodes"). */
+void tb_node_restore_check(struct tb_node *n);
 
 /* clearing.c: decide and finish cross-community exchanges now due. */
 void tb_node_clear(struct tb_node *n);

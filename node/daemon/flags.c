@@ -7,6 +7,7 @@
  */
 #include "daemon.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,17 @@ static int set_pass(struct tb_daemon_opts *o, const char *v)
 	return 0;
 }
 
+static int set_restore_wait(struct tb_daemon_opts *o, const char *v)
+{
+	char *end;
+	errno = 0;
+	unsigned long s = strtoul(v, &end, 10);
+	if (!*v || *end || errno || s > 86400 || v[0] == '-')
+		return TB_EINVAL;
+	o->restore_wait_ms = (uint64_t)s * 1000;
+	return 0;
+}
+
 static int set_http(struct tb_daemon_opts *o, const char *v)
 {
 	o->http_given = true;
@@ -82,6 +94,10 @@ const struct tb_flag tb_flags[] = {
 	{"log-level", "LEVEL", "error, warn, info (default) or debug", set_level},
 	{"passphrase-file", "FILE", "the community key's passphrase (else $TALLY_PASSPHRASE)",
 	 set_pass},
+	{"restore-wait", "SECONDS",
+	 "after a restore, how long to wait for every configured peer once one synced "
+	 "(default 60)",
+	 set_restore_wait},
 	{"http", "ADDR:PORT", "the web console and API (default " TB_HTTP_DEFAULT "; 'off')",
 	 set_http},
 	{"http-insecure", NULL,
@@ -101,6 +117,7 @@ void tb_flags_defaults(struct tb_daemon_opts *o)
 		snprintf(o->data, sizeof o->data, "%s/.tally", home ? home : ".");
 	snprintf(o->listen, sizeof o->listen, "127.0.0.1:%d", TB_DEFAULT_PORT);
 	o->level = TB_LOG_INFO;
+	o->restore_wait_ms = 60000;
 	(void)tb_http_parse_addr(&o->http, TB_HTTP_DEFAULT);
 	tb_http_default_root(o->http.web_root, sizeof o->http.web_root);
 }
@@ -118,7 +135,10 @@ void tb_flags_usage(FILE *f)
 	fputs("usage: tallyd [OPTION]...\n\n"
 	      "The Tally node daemon: serves this community's ledger to its peers,\n"
 	      "replicates theirs, and serves the web console and JSON API.\n"
-	      "Peers come from DATA/peers ('tally peer add') and --peer.\n\n",
+	      "Peers come from DATA/peers ('tally peer add') and --peer.\n"
+	      "A ledger restored from a backup signs nothing until the peers gave back its\n"
+	      "own log's later entries (all configured peers, or --restore-wait seconds\n"
+	      "after the first).\n\n",
 	      f);
 	for (size_t i = 0; i < tb_nflags; i++) {
 		char left[64];

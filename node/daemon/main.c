@@ -74,7 +74,7 @@ static void on_checkpoint(uv_timer_t *t)
 {
 	struct tb_node *n = t->data;
 	struct tb_head h;
-	if (tb_store_head(n->store, n->self, &h) || h.seq == n->checkpointed)
+	if (n->restored || tb_store_head(n->store, n->self, &h) || h.seq == n->checkpointed)
 		return;
 	uint8_t cp[TB_CHECKPOINT_MAX];
 	size_t len;
@@ -121,6 +121,27 @@ static int read_pass(const char *file, char *out, size_t cap, size_t *len)
 	*len = strlen(env);
 	memcpy(out, env, *len + 1);
 	return 0;
+}
+
+static void on_restore_timer(uv_timer_t *t)
+{
+	tb_node_restore_check(t->data);
+}
+
+/* A ledger restored from a backup signs nothing until its peers gave back
+ * our log's later entries; say so, and check every second. */
+static void restore_start(struct tb_node *n)
+{
+	uv_timer_init(n->loop, &n->restore_timer);
+	n->restore_timer.data = n;
+	if (tb_store_restored(n->store, &n->restored_seq))
+		return;
+	n->restored = true;
+	tb_log(n, TB_LOG_WARN,
+	       "restored from a backup (own log at entry %llu then): signing nothing until the "
+	       "peers have given back the entries of our log they hold",
+	       (unsigned long long)n->restored_seq);
+	uv_timer_start(&n->restore_timer, on_restore_timer, 1000, 1000);
 }
 
 static int load(struct tb_node *n, const char *pass_file)
@@ -183,6 +204,7 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : 2;
 	n.level = o->level;
+	n.restore_wait_ms = o->restore_wait_ms;
 	const char *data = o->data, *listen = o->listen, *pass_file = o->pass_file;
 	struct tb_peer_conf *extra = o->peers;
 	size_t nextra = o->npeers;
@@ -240,6 +262,7 @@ int main(int argc, char **argv)
 	const char *cpenv = getenv("TALLYD_CHECKPOINT_MS");
 	uint64_t cpms = cpenv && atoll(cpenv) > 0 ? (uint64_t)atoll(cpenv) : TB_CHECKPOINT_MS;
 	uv_timer_start(&n.checkpoint_timer, on_checkpoint, 1000, cpms);
+	restore_start(&n);
 	uv_timer_init(n.loop, &n.scan_timer);
 	uv_timer_init(n.loop, &n.status_timer);
 	uv_timer_init(n.loop, &n.settle_timer);

@@ -285,6 +285,10 @@ static void synced(struct tb_conn *c, bool same)
 {
 	c->synced = true;
 	struct tb_node *n = c->node;
+	if (c->peer)
+		c->peer->synced_once = true;
+	if (!n->restore_first_ms)
+		n->restore_first_ms = tb_now_ms(n);
 	/* Peers that held the same heads already exchanged checkpoints; others
 	 * get the newest we hold of every log. */
 	for (size_t i = 0; !same && i < n->nheads && c->state == TB_CONN_OPEN; i++) {
@@ -302,6 +306,7 @@ static void synced(struct tb_conn *c, bool same)
 	       c->addr, c->nknown);
 	tb_repl_pump(c);
 	tb_node_status_dirty(c->node);
+	tb_node_restore_check(n);
 }
 
 static int on_sync(struct tb_conn *c, const struct tb_sync *s)
@@ -512,7 +517,61 @@ void tb_repl_flush(struct tb_conn *c)
 		if (c->peer)
 			c->peer->last_contact = (uint64_t)time(NULL);
 		(void)tb_node_scan(n);
+		tb_node_restore_check(n);
 	}
+}
+
+/*
+ * A restored node lifts its mark when at least one peer has synced with it,
+ * no synced peer knows of an entry of our own log past our head (each one's
+ * HEADS said what it holds; the entries it then pushed are taken), and every
+ * configured peer has synced, or restore_wait_ms passed since the first one
+ * did (a peer that stays down may hold nothing newer, or never come back).
+ */
+void tb_node_restore_check(struct tb_node *n)
+{
+	if (!n->restored || n->stopping)
+		return;
+	uint64_t seq;
+	int err = tb_store_restored(n->store, &seq);
+	if (err == TB_ENOTFOUND) {
+		n->restored = false;
+		tb_log(n, TB_LOG_WARN, "restore confirmed without peers ('tally restore "
+				       "--no-peers'): signing again");
+		uv_timer_stop(&n->restore_timer);
+		tb_node_store_changed(n);
+		return;
+	}
+	struct tb_head h;
+	if (err || tb_store_head(n->store, n->self, &h))
+		return;
+	size_t synced_peers = 0;
+	for (struct tb_conn *c = n->conns; c; c = c->next) {
+		if (c->state != TB_CONN_OPEN || !c->synced)
+			continue;
+		if (c->ningest || known_get(c, n->self) > h.seq)
+			return; /* still taking entries back from it */
+		synced_peers++;
+	}
+	if (!synced_peers)
+		return;
+	bool all = true;
+	for (size_t i = 0; i < n->npeers; i++)
+		all &= n->peers[i].synced_once;
+	if (!all && tb_now_ms(n) - n->restore_first_ms < n->restore_wait_ms)
+		return;
+	if ((err = tb_store_set_restored(n->store, false))) {
+		tb_log(n, TB_LOG_ERROR, "cannot lift the restored mark: %s", tb_strerror(err));
+		return;
+	}
+	n->restored = false;
+	uv_timer_stop(&n->restore_timer);
+	tb_log(n, TB_LOG_INFO,
+	       "restore synced: own log at entry %llu (the backup had %llu), nothing newer held "
+	       "by %zu peer(s)%s; signing again",
+	       (unsigned long long)h.seq, (unsigned long long)n->restored_seq, synced_peers,
+	       all ? "" : " (some configured peers never answered)");
+	tb_node_store_changed(n);
 }
 
 int tb_repl_receive(struct tb_conn *c, const struct tb_peer_msg *m)
