@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 		return TB_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		puts("tally 0.1.0");
+		puts("tally " TB_VERSION);
 		return TB_EXIT_OK;
 	}
 	/* Group commands ("member add") first, then single words. */

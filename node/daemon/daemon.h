@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <uv.h>
 
 #include <stdio.h>
@@ -27,10 +28,13 @@ struct tb_daemon_opts {
 	struct tb_peer_conf peers[TB_PEERS_MAX];
 	size_t npeers;
 	enum tb_loglevel level;
-	const char *pass_file;
+	char pass_file[4096]; /* "": none given */
 	struct tb_http_conf http;
 	bool http_given; /* --http was given: failing to listen is fatal */
 	uint64_t restore_wait_ms;
+	char config[4096]; /* --config FILE, "" if none */
+	size_t file_keys;  /* keys it set */
+	bool check_only;   /* --check-config */
 };
 
 /* One option: --name [ARG], its help, and how it applies. */
@@ -46,8 +50,12 @@ void tb_flags_defaults(struct tb_daemon_opts *o);
 /* Applies one option by name (a configuration file's keys): 0, TB_ENOTFOUND
  * for an unknown name, or the option's error. */
 int tb_flag_apply(struct tb_daemon_opts *o, const char *name, const char *value);
-/* Parses argv: 0 to run, 1 when --help was printed, 2 on a usage error
- * (printed). */
+/* Reads a configuration file's keys into o (conffile.c): 0, or -1 with why
+ * ("FILE line N: ..."). */
+int tb_conf_file(struct tb_daemon_opts *o, const char *path, char *why, size_t cap);
+/* Parses argv, after the file of --config (wherever it stands) so flags
+ * override it: 0 to run, 1 when --help or --version was printed, 2 on a
+ * usage error or a bad configuration line (printed). */
 int tb_flags_parse(struct tb_daemon_opts *o, int argc, char **argv);
 void tb_flags_usage(FILE *f);
 
@@ -173,6 +181,28 @@ struct tb_node {
 	uint64_t restore_wait_ms;   /* then how long to wait for the other peers */
 	uv_timer_t restore_timer;
 };
+
+/* options.c: the settings, from the configuration file and the flags. */
+struct tb_dconf {
+	char data[4096];
+	char listen[TB_ADDR_MAX + 8];
+	struct tb_peer_conf *peers; /* TB_PEERS_MAX, owned by the caller */
+	size_t npeers;
+	enum tb_loglevel level;
+	char pass_file[4096];
+	uint64_t restore_wait_ms;
+	char config[4096]; /* the file read, "" if none */
+	size_t file_keys;  /* keys it set */
+	bool check_only;   /* --check-config */
+};
+void tb_dconf_init(struct tb_dconf *d, struct tb_peer_conf *peers);
+void tb_dconf_usage(FILE *f);
+/* Reads a configuration file into d: 0, or -1 with why ("FILE line N: ..."). */
+int tb_dconf_file(struct tb_dconf *d, const char *path, char *why, size_t cap);
+/* The file named by --config (if any), then the flags. Returns -1 to go on,
+ * or the exit code to stop with (after --help, --version, or an error,
+ * which it printed). */
+int tb_dconf_parse(struct tb_dconf *d, int argc, char **argv);
 
 /* log.c */
 void tb_log(struct tb_node *n, enum tb_loglevel lvl, const char *fmt, ...)

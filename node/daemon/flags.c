@@ -2,8 +2,9 @@
  * flags.c: tallyd's options, in one table: the name, whether it takes a
  * value, its help, and how it is applied to struct tb_daemon_opts. The
  * usage text comes from the same table, so a flag is described where it is
- * defined; a configuration file can apply its keys through tb_flag_apply
- * with the same names and checks.
+ * defined; the configuration file (conffile.c) applies its keys, which are
+ * the flags' names, through the same table and checks. The man page is made
+ * from this usage text.
  */
 #include "daemon.h"
 
@@ -51,8 +52,9 @@ static int set_level(struct tb_daemon_opts *o, const char *v)
 
 static int set_pass(struct tb_daemon_opts *o, const char *v)
 {
-	o->pass_file = v;
-	return 0;
+	return snprintf(o->pass_file, sizeof o->pass_file, "%s", v) < (int)sizeof o->pass_file
+		       ? 0
+		       : TB_ETOOLONG;
 }
 
 static int set_restore_wait(struct tb_daemon_opts *o, const char *v)
@@ -92,7 +94,9 @@ const struct tb_flag tb_flags[] = {
 	{"listen", "ADDR:PORT", "where peers connect (default 127.0.0.1:7411)", set_listen},
 	{"peer", "HOST:PORT", "a peer to dial, besides DATA/peers (repeatable)", set_peer},
 	{"log-level", "LEVEL", "error, warn, info (default) or debug", set_level},
-	{"passphrase-file", "FILE", "the community key's passphrase (else $TALLY_PASSPHRASE)",
+	{"passphrase-file", "FILE",
+	 "the community key's passphrase (else the systemd credential 'passphrase', else "
+	 "$TALLY_PASSPHRASE)",
 	 set_pass},
 	{"restore-wait", "SECONDS",
 	 "after a restore, how long to wait for every configured peer once one synced "
@@ -144,26 +148,83 @@ void tb_flags_usage(FILE *f)
 		char left[64];
 		snprintf(left, sizeof left, "--%s%s%s", tb_flags[i].name,
 			 tb_flags[i].arg ? " " : "", tb_flags[i].arg ? tb_flags[i].arg : "");
-		fprintf(f, "  %-28s %s\n", left, tb_flags[i].help);
+		fprintf(f, "  %-28s ", left);
+		/* The help, wrapped at 79 columns under its column. */
+		const char *h = tb_flags[i].help;
+		while (strlen(h) > 48) {
+			int cut = 48;
+			while (cut > 0 && h[cut] != ' ')
+				cut--;
+			fprintf(f, "%.*s\n%31s", cut, h, "");
+			h += cut + 1;
+		}
+		fprintf(f, "%s\n", h);
 	}
+	fputs("\nEach option is also a key of the configuration file (NAME = VALUE; yes or\n"
+	      "no for those without a value), in its top part or a [tallyd] section.\n\n"
+	      "  --config FILE                read the configuration file first; flags\n"
+	      "                               given as well override it, peer keys add\n"
+	      "  --check-config               check the file and the flags, then exit\n"
+	      "  --version                    print the version\n"
+	      "  --help                       this help\n\n"
+	      "Exit codes: 0 stopped cleanly, 2 bad settings or no passphrase, 3 the data\n"
+	      "directory cannot be used (or another tallyd holds it).\n",
+	      f);
+}
+
+/* --config FILE, wherever it stands. */
+static const char *config_arg(int argc, char **argv)
+{
+	const char *file = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			file = argv[++i];
+		else if (!strncmp(argv[i], "--config=", 9))
+			file = argv[i] + 9;
+	}
+	return file;
 }
 
 int tb_flags_parse(struct tb_daemon_opts *o, int argc, char **argv)
 {
 	struct option opts[32];
-	TB_ASSERT(tb_nflags + 2 <= sizeof opts / sizeof opts[0]);
+	TB_ASSERT(tb_nflags + 5 <= sizeof opts / sizeof opts[0]);
 	size_t n = 0;
 	for (; n < tb_nflags; n++)
 		opts[n] = (struct option){tb_flags[n].name,
 					  tb_flags[n].arg ? required_argument : no_argument, 0,
 					  (int)n + 256};
 	opts[n++] = (struct option){"help", no_argument, 0, 'h'};
+	opts[n++] = (struct option){"config", required_argument, 0, 'c'};
+	opts[n++] = (struct option){"check-config", no_argument, 0, 'k'};
+	opts[n++] = (struct option){"version", no_argument, 0, 'V'};
 	opts[n] = (struct option){0, 0, 0, 0};
+	const char *file = config_arg(argc, argv);
+	if (file) {
+		char why[4400];
+		snprintf(o->config, sizeof o->config, "%s", file);
+		if (tb_conf_file(o, file, why, sizeof why)) {
+			fprintf(stderr, "tallyd: %s\n", why);
+			return 2;
+		}
+	}
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'h') {
 			tb_flags_usage(stdout);
 			return 1;
+		}
+		if (c == 'V') {
+			printf("tallyd %s\n", TB_VERSION);
+			return 1;
+		}
+		if (c == 'c')
+			continue;
+		if (c == 'k') {
+			o->check_only = true;
+			continue;
 		}
 		if (c < 256 || c >= 256 + (int)tb_nflags) {
 			tb_flags_usage(stderr);

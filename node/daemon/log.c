@@ -1,6 +1,9 @@
 /*
- * log.c: tallyd's log lines on stderr: time, level, message. Peers' input is
- * never printed raw: callers describe it (address and reason).
+ * log.c: tallyd's log lines on stderr: date and time (ISO 8601, UTC, to the
+ * millisecond), level, message; one line each (a newline or control
+ * character in a message is printed as a space), so journald and grep see one
+ * event per line. Peers' input is never printed raw: callers describe it
+ * (address and reason).
  */
 #include "daemon.h"
 
@@ -18,14 +21,17 @@ void tb_log(struct tb_node *n, enum tb_loglevel lvl, const char *fmt, ...)
 	char when[32];
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof when, "%H:%M:%S", &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "%s.%03ld tallyd[%.8s] %s: ", when, ts.tv_nsec / 1000000,
-		n->name, names[lvl]);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	fprintf(stderr, "%s.%03ldZ tallyd[%.8s] %s: %s\n", when, ts.tv_nsec / 1000000, n->name,
+		names[lvl], msg);
 }
 
 uint64_t tb_now_ms(struct tb_node *n)

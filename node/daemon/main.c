@@ -101,8 +101,18 @@ static void on_watch(uv_fs_event_t *h, const char *file, int events, int status)
 	}
 }
 
+/* The passphrase: --passphrase-file, else the systemd credential named
+ * 'passphrase' (LoadCredential=, never on a command line or in the
+ * environment), else TALLY_PASSPHRASE. */
 static int read_pass(const char *file, char *out, size_t cap, size_t *len)
 {
+	char cred[4200];
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	if (!file && dir && *dir) {
+		snprintf(cred, sizeof cred, "%s/passphrase", dir);
+		if (access(cred, R_OK) == 0)
+			file = cred;
+	}
 	if (file) {
 		FILE *f = fopen(file, "rb");
 		if (!f)
@@ -162,7 +172,8 @@ static int load(struct tb_node *n, const char *pass_file)
 	}
 	if (read_pass(pass_file, pass, sizeof pass, &plen)) {
 		fprintf(stderr, "tallyd: no passphrase for the community key: give "
-				"--passphrase-file FILE or set TALLY_PASSPHRASE\n");
+				"--passphrase-file FILE, a systemd credential 'passphrase', or "
+				"TALLY_PASSPHRASE\n");
 		return 2;
 	}
 	snprintf(path, sizeof path, "%s/keys/node.key", n->data);
@@ -201,11 +212,20 @@ int main(int argc, char **argv)
 		return 3;
 	tb_flags_defaults(o);
 	int rc = tb_flags_parse(o, argc, argv);
-	if (rc)
+	if (rc) {
+		free(o);
 		return rc == 1 ? 0 : 2;
+	}
+	if (o->check_only) {
+		printf("%s: ok (%zu settings)\n", o->config[0] ? o->config : "flags",
+		       o->file_keys);
+		free(o);
+		return 0;
+	}
 	n.level = o->level;
 	n.restore_wait_ms = o->restore_wait_ms;
-	const char *data = o->data, *listen = o->listen, *pass_file = o->pass_file;
+	const char *data = o->data, *listen = o->listen;
+	const char *pass_file = o->pass_file[0] ? o->pass_file : NULL;
 	struct tb_peer_conf *extra = o->peers;
 	size_t nextra = o->npeers;
 	if (tb_crypto_init())

@@ -5,7 +5,9 @@
  * reports a forked log; a full disk and a read-only directory are named as
  * such (on a small tmpfs in a private mount namespace when mounting is
  * allowed, else by a file size limit and a directory of another user); a
- * failed or killed `tally init` leaves nothing that stops the next one.
+ * failed or killed `tally init` leaves nothing that stops the next one;
+ * `tallyd --check-config` names a bad line, and a node runs from its
+ * configuration file alone; log lines carry an ISO 8601 date and time.
  */
 #define _GNU_SOURCE /* unshare */
 #include <errno.h>
@@ -70,6 +72,18 @@ static void test_one_daemon(void **state)
 
 	assert_int_equal(TB_FED_TALLY(f, 0, "peer", "list"), 0);
 	contains(f->res.out, "tallyd is running (pid");
+	/* Log lines carry the date and time, ISO 8601 in UTC. */
+	char *tail = tb_fed_log_tail(f, 0, 4096);
+	char *line = strstr(tail, "tallyd[");
+	assert_non_null(line);
+	assert_true(line - tail >= 25);
+	const char *stamp = line - 25; /* "2026-12-01T23:50:01.123Z " */
+	int y, mo, d, h, mi, sec, ms;
+	assert_int_equal(sscanf(stamp, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ ", &y, &mo, &d, &h, &mi,
+				&sec, &ms),
+			 7);
+	assert_true(y >= 2024 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31);
+	free(tail);
 	assert_int_equal(TB_FED_TALLY(f, 0, "--json", "peer", "list"), 0);
 	contains(f->res.out, "\"daemon_running\":true");
 	tb_fed_kill(f, 0); /* the status file stays behind */
@@ -283,12 +297,59 @@ static void test_read_only(void **state)
 	tb_test_rmrf(dir);
 }
 
+static int check_config(const char *file, const char *text)
+{
+	assert_int_equal(tb_test_write_file(file, text, strlen(text)), 0);
+	const char *argv[] = {tb_tallyd_bin(), "--config", file, "--check-config", NULL};
+	assert_int_equal(tb_run(&res, argv), 0);
+	return res.code;
+}
+
+/* tallyd --check-config names the bad line; a good file starts a node. */
+static void test_config(void **state)
+{
+	(void)state;
+	struct tb_fed *f = tb_fed_new("ops-conf", 1);
+	char file[TB_FED_PATH + 32], text[4 * TB_FED_PATH];
+	snprintf(file, sizeof file, "%s/tallyd.conf", f->root);
+	assert_int_equal(check_config(file, "# comment\ndata = /x\n[tallyd]\nlisten = 127.0.0.1:1\n"
+					    "log-level = loud\n"),
+			 2);
+	contains(res.err, "line 5: log-level: 'loud' is not a valid LEVEL");
+	assert_int_equal(check_config(file, "data = /x\nbogus = 1\n"), 2);
+	contains(res.err, "line 2: unknown key 'bogus'");
+	assert_int_equal(check_config(file, "data = /x\n[web]\nlisten = 127.0.0.1:1\n"), 2);
+	contains(res.err, "line 3: unknown section [web]");
+	assert_int_equal(check_config(file, "; ok\nlisten\n"), 2);
+	contains(res.err, "line 2:");
+	assert_int_equal(check_config(file, "peer = 127.0.0.1:99999\n"), 2);
+	contains(res.err, "line 1: peer:");
+	assert_int_equal(check_config(file, "restore-wait = -1\n"), 2);
+	contains(res.err, "line 1: restore-wait:");
+
+	/* Every setting as a key: the node runs from the file alone. */
+	uint16_t port = f->node[0].port;
+	snprintf(text, sizeof text,
+		 "[tallyd]\ndata = %s\nlisten = 127.0.0.1:%u\nlog-level = debug\n"
+		 "peer = 127.0.0.1:%u\nrestore-wait = 5\npassphrase-file = %s/pass\n",
+		 f->node[0].data, port, tb_fed_free_port(), f->root);
+	assert_int_equal(check_config(file, text), 0);
+	contains(res.out, "ok (6 settings)");
+	char pass[TB_FED_PATH + 16];
+	snprintf(pass, sizeof pass, "%s/pass", f->root);
+	assert_int_equal(tb_test_write_file(pass, TB_FED_PASS "\n", strlen(TB_FED_PASS) + 1), 0);
+	const char *extra[] = {"--config", file, NULL};
+	tb_fed_start_args(f, 0, extra);
+	tb_fed_stop(f, 0);
+	tb_fed_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_daemon),  cmocka_unit_test(test_verify_forked),
 		cmocka_unit_test(test_init_failures), cmocka_unit_test(test_disk_full),
-		cmocka_unit_test(test_read_only),
+		cmocka_unit_test(test_read_only), cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
