@@ -180,6 +180,7 @@ struct tb_node {
 	uint64_t restore_first_ms;  /* when the first peer synced (0: none yet) */
 	uint64_t restore_wait_ms;   /* then how long to wait for the other peers */
 	uv_timer_t restore_timer;
+	uv_timer_t watchdog_timer; /* systemd's watchdog, when it asks */
 };
 
 /* options.c: the settings, from the configuration file and the flags. */
@@ -203,6 +204,10 @@ int tb_dconf_file(struct tb_dconf *d, const char *path, char *why, size_t cap);
  * or the exit code to stop with (after --help, --version, or an error,
  * which it printed). */
 int tb_dconf_parse(struct tb_dconf *d, int argc, char **argv);
+
+/* notify.c: systemd readiness, watchdog and stop (no-ops outside systemd) */
+void tb_notify_ready(struct tb_node *n);
+void tb_notify_stopping(struct tb_node *n);
 
 /* log.c */
 void tb_log(struct tb_node *n, enum tb_loglevel lvl, const char *fmt, ...)

@@ -27,6 +27,7 @@ static void stop(struct tb_node *n, const char *why)
 	if (n->stopping)
 		return;
 	tb_log(n, TB_LOG_INFO, "stopping (%s)", why);
+	tb_notify_stopping(n);
 	tb_node_status_write(n);
 	n->stopping = true;
 	tb_http_stop(n->http);
@@ -316,6 +317,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n.npeers; i++)
 		tb_peer_dial(&n.peers[i]);
 	tb_node_status_write(&n);
+	tb_notify_ready(&n);
 
 	uv_run(n.loop, UV_RUN_DEFAULT);
 	uv_loop_close(n.loop);
