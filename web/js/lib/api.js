@@ -1,0 +1,131 @@
+// api.js: the client of tallyd's JSON API (docs/API.md), shared by every page.
+// It sends the CSRF token on state changes, turns every refusal into an
+// ApiError carrying the API's code and sentence (the same sentence the
+// command line prints), and follows the event stream of new entries. It never
+// shows anything itself: pages decide how to word and place an error.
+
+export class ApiError extends Error {
+	constructor(status, code, message, retryAfter) {
+		super(message);
+		this.status = status; // 0 when the node could not be reached
+		this.code = code;
+		this.retryAfter = retryAfter; // seconds, with 429
+	}
+}
+
+let csrf = null;
+let onUnauthorized = null;
+
+export function setCsrf(token) {
+	csrf = token;
+}
+
+// Called with the error when a request answers 401 (the session ended).
+export function setUnauthorizedHandler(fn) {
+	onUnauthorized = fn;
+}
+
+// One request. body is sent as JSON when given. Resolves to the decoded JSON
+// answer; rejects with an ApiError.
+export async function api(method, path, body) {
+	const headers = { Accept: 'application/json' };
+	const opts = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+	if (body !== undefined) {
+		headers['Content-Type'] = 'application/json';
+		opts.body = JSON.stringify(body);
+	}
+	if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
+	let r;
+	try {
+		r = await fetch('/api/v1' + path, opts);
+	} catch (e) {
+		throw new ApiError(0, 'ENETWORK', String(e && e.message ? e.message : e));
+	}
+	let data = null;
+	try {
+		data = await r.json();
+	} catch (e) {
+		data = null;
+	}
+	if (!r.ok) {
+		const err = data && data.error ? data.error : {};
+		const retry = parseInt(r.headers.get('Retry-After') || '', 10);
+		const e = new ApiError(r.status, err.code || 'EHTTP', err.message || 'HTTP ' + r.status,
+			Number.isFinite(retry) ? retry : undefined);
+		if (r.status === 401 && path !== '/session' && onUnauthorized) onUnauthorized(e);
+		throw e;
+	}
+	return data;
+}
+
+export const get = (path) => api('GET', path);
+export const post = (path, body) => api('POST', path, body === undefined ? {} : body);
+export const del = (path) => api('DELETE', path);
+
+// A path segment that is a name: percent-encoded ('/' too).
+export const seg = (s) => encodeURIComponent(s);
+
+// A query string from an object, leaving out empty values: "?a=1&b=x" or "".
+export function query(params) {
+	const parts = [];
+	for (const [k, v] of Object.entries(params || {})) {
+		if (v === undefined || v === null || v === '' || v === false) continue;
+		parts.push(encodeURIComponent(k) + '=' + encodeURIComponent(String(v)));
+	}
+	return parts.length ? '?' + parts.join('&') : '';
+}
+
+// The URL of a download (a report as CSV, a receipt): the browser fetches it
+// with the session cookie.
+export const downloadUrl = (path, params) => '/api/v1' + path + query(params);
+
+// Follows new entries: calls onEntry({log, seq, own, ...}) for each event of
+// GET /api/v1/events. When the stream cannot be had (a node without it, a
+// proxy that buffers), polls the community's counters instead so pages still
+// update. Returns a function that stops following.
+export function followEntries(onEntry, pollMs = 5000) {
+	let es = null;
+	let timer = null;
+	let stopped = false;
+	let last = null;
+	const poll = async () => {
+		try {
+			const c = await get('/community');
+			const key = [c.members, c.exchanges, c.reversals, c.exchanged_minutes].join('/');
+			if (last !== null && key !== last) onEntry({ polled: true });
+			last = key;
+		} catch (e) {
+			/* the next poll tries again; 401 reaches the unauthorized handler */
+		}
+		if (!stopped) timer = setTimeout(poll, pollMs);
+	};
+	const startPolling = () => {
+		if (es) es.close();
+		es = null;
+		if (!stopped && timer === null) poll();
+	};
+	if (typeof EventSource === 'function') {
+		es = new EventSource('/api/v1/events');
+		es.addEventListener('entry', (ev) => {
+			let data = {};
+			try {
+				data = JSON.parse(ev.data);
+			} catch (e) {
+				data = {};
+			}
+			onEntry(data);
+		});
+		// A stream that fails before it opened (404, 503: too many streams) is
+		// closed by the browser for good; one that drops is retried by it.
+		es.addEventListener('error', () => {
+			if (es && es.readyState === EventSource.CLOSED) startPolling();
+		});
+	} else {
+		startPolling();
+	}
+	return () => {
+		stopped = true;
+		if (es) es.close();
+		if (timer !== null) clearTimeout(timer);
+	};
+}
