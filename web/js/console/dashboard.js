@@ -14,7 +14,7 @@ function Figure({ label, state, value, href }) {
 	else if (!state.data) shown = html`<span class="muted" data-loading>…</span>`;
 	else shown = value(state.data);
 	const body = html`<span class="figure-value">${shown}</span><span class="figure-label">${label}</span>
-		${state.error ? html`<span class="figure-note">${errorText(state.error)}</span>` : null}`;
+		${state.error ? html`<span class="figure-note">${errorText(state.error, true)}</span>` : null}`;
 	return html`<li class="figure">${href ? html`<a href=${href}>${body}</a>` : body}</li>`;
 }
 
@@ -32,20 +32,32 @@ export function PeerState({ p }) {
 		: html`<span class="badge warn">${t('fed.disconnected')}</span>`;
 }
 
+// Minutes exchanged in the period: the hours report, or on a node without
+// reports the sum of the period's exchanges less their reversals.
+async function monthMinutes(period) {
+	try {
+		const d = await get('/reports/hours' + query(period));
+		return (d.by_month || []).reduce((s, m) => s + m.minutes, 0);
+	} catch (e) {
+		if (e.status !== 404 || e.code !== 'ENOTFOUND') throw e;
+	}
+	const d = await get('/exchanges' + query({ ...period, limit: 1000 }));
+	return d.exchanges.reduce((s, x) => s + (x.kind === 'reversal' ? -x.minutes : x.minutes), 0);
+}
+
 export function Dashboard() {
 	const month = thisMonth();
 	const community = useLoad(() => get('/community'), []);
-	const hours = useLoad(() => get('/reports/hours' + query(month)), []);
+	const hours = useLoad(() => monthMinutes(month), []);
 	const pending = useLoad(() => get('/exchanges/pending'), []);
 	const cross = useLoad(() => get('/cross?open=true'), []);
 	const peers = useLoad(() => get('/peers'), []);
-	const monthMinutes = (d) => (d.by_month || []).reduce((s, m) => s + m.minutes, 0);
 	return html`<${Page} title=${t('dash.title')}>
 		<ul class="figures">
 			<${Figure} label=${t('dash.members')} state=${community} href="#/members"
 				value=${(c) => fmtInt(c.active_members ?? c.members)} />
 			<${Figure} label=${t('dash.hours_month')} state=${hours} href="#/reports"
-				value=${(d) => fmtHours(monthMinutes(d))} />
+				value=${(m) => fmtHours(m)} />
 			<${Figure} label=${t('dash.pending')} state=${pending} href="#/pending"
 				value=${(d) => fmtInt(d.pending.length)} />
 			<${Figure} label=${t('dash.in_flight')} state=${cross} href="#/links"

@@ -91,8 +91,8 @@ export function Pending() {
 	const pending = useLoad(() => get('/exchanges/pending'), []);
 	const columns = [
 		{ label: t('field.date'), cell: (p) => fmtDate(p.date) },
-		{ label: t('field.provider'), cell: (p) => p.provider },
-		{ label: t('field.receiver'), cell: (p) => p.receiver },
+		{ label: t('col.provider'), cell: (p) => p.provider },
+		{ label: t('col.receiver'), cell: (p) => p.receiver },
 		{ label: t('field.time'), num: true, cell: (p) => html`<${Hours} minutes=${p.minutes} />` },
 		{ label: t('field.category'), cell: (p) => p.category || '—' },
 		{ label: t('field.memo'), cell: (p) => p.memo || '—' },
@@ -155,8 +155,8 @@ export function Exchanges({ params }) {
 		{ label: t('field.date'), cell: (x) => fmtDate(x.date) },
 		{ label: t('field.kind'), cell: (x) => html`${t(x.kind === 'reversal' ? 'kind.reversal' : 'kind.exchange')}
 			${x.reversed_by ? html` <span class="badge">${t('exchanges.reversed')}</span>` : null}` },
-		{ label: t('field.provider'), cell: (x) => x.provider },
-		{ label: t('field.receiver'), cell: (x) => x.receiver },
+		{ label: t('col.provider'), cell: (x) => x.provider },
+		{ label: t('col.receiver'), cell: (x) => x.receiver },
 		{ label: t('field.time'), num: true, cell: (x) => html`<${Hours} minutes=${x.minutes} />` },
 		{ label: t('field.category'), cell: (x) => x.category || '—' },
 		{ label: t('field.memo'), cell: (x) => x.memo ?? html`<span class="muted">${t('common.erased')}</span>` },

@@ -60,6 +60,8 @@ export default {
 	'field.memo': 'Memo',
 	'field.provider': 'Provider (gave the time)',
 	'field.receiver': 'Receiver (got the help)',
+	'col.provider': 'Provider',
+	'col.receiver': 'Receiver',
 	'field.time': 'Time',
 	'field.hours': 'Hours',
 	'field.minutes': 'Minutes',

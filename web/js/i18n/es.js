@@ -57,6 +57,8 @@ export default {
 	'field.memo': 'Nota',
 	'field.provider': 'Quien dio el tiempo',
 	'field.receiver': 'Quien recibió la ayuda',
+	'col.provider': 'Dio',
+	'col.receiver': 'Recibió',
 	'field.time': 'Tiempo',
 	'field.hours': 'Horas',
 	'field.minutes': 'Minutos',

@@ -60,22 +60,26 @@ export function Page({ title, actions, children, wide }) {
 
 // How an ApiError reads: a ledger refusal gives the rule's own sentence, the
 // one the command line prints.
-export function errorText(e) {
+// A read (a page's data) that finds no route is an endpoint this node does
+// not serve (an older node); elsewhere a 404 names what was not found.
+export function errorText(e, read) {
 	if (!e) return '';
 	if (e.status === 0) return t('error.network');
 	if (e.status === 409) return t('error.refused', { message: e.message, code: e.code });
 	if (e.status === 401) return t('error.session');
 	if (e.status === 403 && e.code === 'ECSRF') return t('error.csrf');
 	if (e.status === 403) return t('error.denied');
-	if (e.status === 404 && e.code === 'ENOTFOUND') return t('error.unavailable');
+	if (read && e.status === 404 && e.code === 'ENOTFOUND') return t('error.unavailable');
 	if (e.status === 429) return t('error.throttled', { s: e.retryAfter || 1 });
 	if (e.status === 503) return t('error.busy', { message: e.message, code: e.code });
 	return t('error.other', { message: e.message || String(e), code: e.code || '' });
 }
 
-export function ErrorNote({ error }) {
+export function ErrorNote({ error, read }) {
 	if (!error) return null;
-	return html`<p class="note error" role="alert">${errorText(error)}</p>`;
+	if (read && error.status === 404 && error.code === 'ENOTFOUND')
+		return html`<p class="note info">${errorText(error, read)}</p>`;
+	return html`<p class="note error" role="alert">${errorText(error, read)}</p>`;
 }
 
 export function Note({ kind = 'ok', children }) {
@@ -84,7 +88,7 @@ export function Note({ kind = 'ok', children }) {
 }
 
 export function Loading({ state }) {
-	if (state.error) return html`<${ErrorNote} error=${state.error} />`;
+	if (state.error) return html`<${ErrorNote} error=${state.error} read />`;
 	if (state.loading && !state.data) return html`<p class="muted" role="status" data-loading>${t('common.loading')}</p>`;
 	return null;
 }
