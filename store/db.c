@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 /* 64 GiB of address space; pages are only used as data grows. */
 #define TB_DB_MAPSIZE (64ull << 30)
@@ -26,6 +27,7 @@ struct tb_db {
 	MDB_dbi dbi[TB_T__COUNT];
 	unsigned flags;
 	uint64_t need; /* bytes the last commit refused for a full disk wrote */
+	struct tb_db_stats stats; /* of this process's durable commits */
 };
 
 static const char *const table_names[TB_T__COUNT] = {
@@ -182,7 +184,21 @@ int tb_txn_commit(struct tb_txn *t)
 		t->txn = NULL;
 		return t->ret;
 	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = mdb_txn_commit(t->txn);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (t->rw && !rc) {
+		/* A write commit's time is mostly its fsync. */
+		uint64_t ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
+			      (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+		struct tb_db_stats *st = &t->db->stats;
+		st->commits++;
+		st->commit_ns += ns;
+		for (size_t i = 0; i < TB_DB_BUCKETS; i++)
+			if (ns <= tb_db_bucket_ns[i])
+				st->le[i]++;
+	}
 	t->txn = NULL;
 	t->ret = map_err(rc);
 	/* LMDB writes whole pages, and at least two (the meta page). */
@@ -340,6 +356,15 @@ int tb_db_used_bytes(struct tb_db *db, uint64_t *bytes)
 		return map_err(rc);
 	*bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
 	return 0;
+}
+
+const uint64_t tb_db_bucket_ns[TB_DB_BUCKETS] = {1000000,   5000000,   10000000,
+						 50000000,  100000000, 500000000,
+						 1000000000};
+
+void tb_db_stats(const struct tb_db *db, struct tb_db_stats *out)
+{
+	*out = db->stats;
 }
 
 uint64_t tb_db_need(const struct tb_db *db)

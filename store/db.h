@@ -94,6 +94,16 @@ int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix,
 
 /* Bytes used by the map (pages in use * page size). */
 int tb_db_used_bytes(struct tb_db *db, uint64_t *bytes);
+/* Durable commits of this process and their times (a histogram with
+ * cumulative buckets at 1, 5, 10, 50, 100, 500 ms and 1 s). */
+#define TB_DB_BUCKETS 7
+struct tb_db_stats {
+	uint64_t commits;
+	uint64_t commit_ns;
+	uint64_t le[TB_DB_BUCKETS];
+};
+extern const uint64_t tb_db_bucket_ns[TB_DB_BUCKETS];
+void tb_db_stats(const struct tb_db *db, struct tb_db_stats *out);
 /* After a commit failed with TB_EDISKFULL: about how many bytes it needed. */
 uint64_t tb_db_need(const struct tb_db *db);
 /* A consistent copy of the environment's data file, compacted, to fd. */

@@ -80,6 +80,19 @@ void tb_scratch_close(struct tb_store *scratch, const char *path)
 	rmdir(path);
 }
 
+void tb_store_stats(struct tb_store *s, struct tb_store_stats *out)
+{
+	struct tb_db_stats st;
+	tb_db_stats(s->db, &st);
+	_Static_assert(TB_STORE_BUCKETS == TB_DB_BUCKETS, "one histogram");
+	out->commits = st.commits;
+	out->commit_ns = st.commit_ns;
+	for (size_t i = 0; i < TB_STORE_BUCKETS; i++) {
+		out->le_ns[i] = tb_db_bucket_ns[i];
+		out->le[i] = st.le[i];
+	}
+}
+
 uint64_t tb_store_need(struct tb_store *s)
 {
 	return tb_db_need(s->db);

@@ -272,6 +272,17 @@ TB_MUST_CHECK int tb_store_restored(struct tb_store *s, uint64_t *seq);
 /* Sets (at the own log's current head) or lifts the mark. */
 TB_MUST_CHECK int tb_store_set_restored(struct tb_store *s, bool on);
 
+/* Durable commits made through this store handle and how long each took
+ * (mostly fsync): a histogram with cumulative buckets (le_ns). */
+#define TB_STORE_BUCKETS 7
+struct tb_store_stats {
+	uint64_t commits;
+	uint64_t commit_ns;
+	uint64_t le_ns[TB_STORE_BUCKETS]; /* bucket bounds */
+	uint64_t le[TB_STORE_BUCKETS];    /* commits that took at most le_ns[i] */
+};
+void tb_store_stats(struct tb_store *s, struct tb_store_stats *out);
+
 /* After a write failed with TB_EDISKFULL: about how many bytes it needed. */
 uint64_t tb_store_need(struct tb_store *s);
 

@@ -181,6 +181,7 @@ struct tb_node {
 	uint64_t restore_wait_ms;   /* then how long to wait for the other peers */
 	uv_timer_t restore_timer;
 	uv_timer_t watchdog_timer; /* systemd's watchdog, when it asks */
+	uint64_t started;          /* unix seconds */
 };
 
 /* options.c: the settings, from the configuration file and the flags. */
@@ -260,6 +261,8 @@ uint64_t tb_now_ms(struct tb_node *n);
  * taken, e.g. by another node on this machine, only a warning); announce logs that grew
  * between two sets of heads (both sorted by log id). */
 int tb_node_http_start(struct tb_node *n, const struct tb_http_conf *conf, bool given);
+/* health.c: GET /healthz and /metrics on the HTTP listener (if it runs). */
+int tb_node_health_routes(struct tb_node *n);
 void tb_node_http_heads(struct tb_node *n, const struct tb_head *old, size_t nold,
 			const struct tb_head *now, size_t nnow);
 

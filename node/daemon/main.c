@@ -309,7 +309,9 @@ int main(int argc, char **argv)
 	if (!tb_store_checkpoint_get(n.store, n.self, cpb, sizeof cpb, &cpl) &&
 	    !tb_checkpoint_open(&cp, cpb, cpl))
 		n.checkpointed = cp.size;
-	if (tb_node_listen(&n, listen) || tb_node_http_start(&n, &o->http, o->http_given))
+	n.started = (uint64_t)time(NULL);
+	if (tb_node_listen(&n, listen) || tb_node_http_start(&n, &o->http, o->http_given) ||
+	    tb_node_health_routes(&n))
 		return 3;
 	(void)tb_node_scan(&n);
 	tb_log(&n, TB_LOG_INFO, "community %s, %zu peers configured, %zu logs held", n.name,

@@ -57,6 +57,7 @@ struct tb_http {
 	struct tb_tracked *conns;
 	size_t nconns;
 	uint64_t events_seq; /* announcements so far */
+	uint64_t requests[6]; /* answered, by status class (1xx..5xx; [0] other) */
 };
 
 /* server.c: listening (after the routes are in), and cookies. */

@@ -198,10 +198,20 @@ static void not_found(struct tb_http_req *req, struct tb_http_resp *resp)
 	tb_http_error(resp, 404, "ENOTFOUND", "no such resource: %s", shown);
 }
 
-void tb_http_dispatch(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp)
+/* A route outside /api/ (the node's /healthz and /metrics) for this path. */
+static bool routed_outside_api(struct tb_http *h, struct tb_http_req *req)
+{
+	for (size_t i = 0; i < h->nroutes; i++)
+		if (strncmp(h->routes[i].pattern, "/api/", 5) &&
+		    match(h->routes[i].pattern, req->path, req))
+			return true;
+	return false;
+}
+
+static void dispatch(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp)
 {
 	resp->fd = -1;
-	if (strncmp(req->path, "/api/", 5)) {
+	if (strncmp(req->path, "/api/", 5) && !routed_outside_api(h, req)) {
 		tb_http_static(h, req, resp);
 		return;
 	}
@@ -233,6 +243,18 @@ void tb_http_dispatch(struct tb_http *h, struct tb_http_req *req, struct tb_http
 	if (rt->flags & TB_ROUTE_WRITE)
 		tb_http_log(h, 2, "http: %s %s %s from %s: %d", req->who.name[0] ? req->who.name : "-",
 			    req->method, req->path, req->client, resp->status);
+}
+
+void tb_http_dispatch(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp)
+{
+	dispatch(h, req, resp);
+	int cls = resp->status / 100;
+	h->requests[cls >= 1 && cls <= 5 ? cls : 0]++;
+}
+
+void tb_http_requests(const struct tb_http *h, uint64_t out[6])
+{
+	memcpy(out, h->requests, sizeof h->requests);
 }
 
 int tb_http_parse_addr(struct tb_http_conf *conf, const char *arg)

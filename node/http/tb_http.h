@@ -136,6 +136,9 @@ int tb_http_status_for(int err);
 /* An error from a TB_E* code, with its sentence (rej's when given). */
 void tb_http_fail(struct tb_http_resp *resp, int err, const struct tb_reject *rej);
 
+/* Requests answered so far by status class: out[1] 1xx ... out[5] 5xx. */
+void tb_http_requests(const struct tb_http *h, uint64_t out[6]);
+
 /* The server's host (store, key, ...) for handlers. */
 const struct tb_http_host *tb_http_host(const struct tb_http *h);
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fed.h"
+#include "httpc.h"
 
 static struct tb_proc_result res;
 
@@ -344,12 +345,76 @@ static void test_config(void **state)
 	tb_fed_free(f);
 }
 
+/* /healthz and /metrics on the HTTP listener. */
+static void test_health_metrics(void **state)
+{
+	(void)state;
+	struct tb_fed *f = tb_fed_new("ops-health", 2);
+	uint16_t http = tb_fed_free_port();
+	char arg[32];
+	snprintf(arg, sizeof arg, "127.0.0.1:%u", http);
+	const char *extra[] = {"--http", arg, NULL};
+	tb_fed_link(f, 0, 1);
+	tb_fed_start(f, 1);
+	tb_fed_start_args(f, 0, extra);
+	tb_fed_wait_log_line(f, 0, "console and API on", NULL, 10000);
+	tb_fed_record(f, 0);
+	tb_fed_wait_has(f, 1, 0, 20000);
+
+	struct tb_httpc_resp r;
+	(void)tb_httpc(http, "GET", "/healthz", NULL, false, NULL, &r);
+	assert_int_equal(r.status, 200);
+	contains(r.body, "{\"status\":\"ok\",\"reasons\":[]}");
+	tb_httpc_free(&r);
+
+	(void)tb_httpc(http, "GET", "/metrics", NULL, false, NULL, &r);
+	assert_int_equal(r.status, 200);
+	contains(r.head, "text/plain; version=0.0.4");
+	char own[17], want[80];
+	tb_hex_encode(own, f->node[0].id, 8);
+	snprintf(want, sizeof want, "tally_log_entries{log=\"%s\",own=\"1\"} %llu\n", own,
+		 (unsigned long long)tb_fed_own_seq(f, 0));
+	contains(r.body, want);
+	contains(r.body, "tally_peers_connected 1\n");
+	contains(r.body, "tally_peer_lag_entries{peer=");
+	contains(r.body, "tally_exchanges_in_flight 0\n");
+	contains(r.body, "# TYPE tally_commit_seconds histogram\n");
+	contains(r.body, "tally_commit_seconds_bucket{le=\"+Inf\"} ");
+	contains(r.body, "tally_http_requests_total{code=\"2xx\"} ");
+	contains(r.body, "tally_process_resident_bytes ");
+	tb_httpc_free(&r);
+
+	/* A forked log makes the node degraded, with the reason. */
+	struct tb_test_log l;
+	tb_test_log_init(&l, 9);
+	struct tb_genesis g1, g2;
+	tb_test_genesis(&g1, "Twin", -600, 0);
+	tb_test_genesis(&g2, "Twin B", -600, 0);
+	uint8_t a[TB_ENTRY_MAX], b[TB_ENTRY_MAX];
+	size_t alen = tb_test_seal_next(&l, a, TB_KIND_GENESIS, &g1);
+	size_t blen = tb_test_seal_next(&l, b, TB_KIND_GENESIS, &g2);
+	char ledger[TB_FED_PATH + 32];
+	snprintf(ledger, sizeof ledger, "%s/ledger", f->node[0].data);
+	struct tb_store *s;
+	assert_int_equal(tb_store_open(&s, ledger, 0), 0);
+	assert_int_equal(tb_store_fork_add(s, a, alen, b, blen), 1);
+	tb_store_free(s);
+	(void)tb_httpc(http, "GET", "/healthz", NULL, false, NULL, &r);
+	assert_int_equal(r.status, 503);
+	contains(r.body, "\"status\":\"degraded\"");
+	contains(r.body, "forked log ");
+	tb_httpc_free(&r);
+	tb_fed_stop_all(f);
+	tb_fed_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_daemon),  cmocka_unit_test(test_verify_forked),
 		cmocka_unit_test(test_init_failures), cmocka_unit_test(test_disk_full),
 		cmocka_unit_test(test_read_only), cmocka_unit_test(test_config),
+		cmocka_unit_test(test_health_metrics),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
