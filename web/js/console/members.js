@@ -32,11 +32,12 @@ function AddMember({ onAdded }) {
 		<div class="row">
 			<${Field} label=${t('field.name')} value=${name} onInput=${setName} required maxlength="64"
 				autocomplete="off" name="member-name" />
-			<${Field} label=${t('members.debt_limit')} hint=${t('members.limit_hint')} type="number" min="0"
+			<${Field} label=${t('members.debt_limit')} aria-describedby="limit-hint" type="number" min="0"
 				step="0.5" value=${limit} onInput=${setLimit} name="debt-limit" />
-			<${Field} label=${t('members.ceiling')} hint=${t('members.limit_hint')} type="number" min="0"
+			<${Field} label=${t('members.ceiling')} aria-describedby="limit-hint" type="number" min="0"
 				step="0.5" value=${ceiling} onInput=${setCeiling} name="ceiling" />
 		</div>
+		<p class="hint" id="limit-hint">${t('members.limit_hint')}</p>
 		<div class="row">
 			<${Select} label=${t('members.key')} value=${keyMode} onChange=${setKeyMode} name="key-mode"
 				options=${[
@@ -45,10 +46,11 @@ function AddMember({ onAdded }) {
 				]} />
 			${keyMode === 'node'
 				? html`<${Field} label=${t('members.passphrase')} type="password" value=${secret} onInput=${setSecret}
-					required autocomplete="new-password" hint=${t('members.passphrase_hint')} name="passphrase" />`
+					required autocomplete="new-password" aria-describedby="passphrase-hint" name="passphrase" />`
 				: html`<${Field} label=${t('members.public_key')} value=${secret} onInput=${setSecret} required
 					pattern="[0-9a-fA-F]{64}" autocomplete="off" spellcheck="false" name="public-key" />`}
 		</div>
+		${keyMode === 'node' ? html`<p class="hint" id="passphrase-hint">${t('members.passphrase_hint')}</p>` : null}
 		<${FormStatus} form=${form} />
 		<button type="submit" class="primary">${t('members.add_submit')}</button>
 	</form>`;

@@ -90,7 +90,7 @@ export default {
 	'members.added': '{name} is now a member.',
 	'members.debt_limit': 'Debt limit',
 	'members.ceiling': 'Ceiling',
-	'members.limit_hint': 'In hours; empty for the community’s',
+	'members.limit_hint': 'Limits in hours; leave empty for the community’s.',
 	'members.key': 'Signing key',
 	'members.key_node': 'The node keeps it, under a passphrase',
 	'members.key_own': 'The member keeps their own',

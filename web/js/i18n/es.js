@@ -87,7 +87,7 @@ export default {
 	'members.added': '{name} ya es socio.',
 	'members.debt_limit': 'Límite de deuda',
 	'members.ceiling': 'Techo',
-	'members.limit_hint': 'En horas; vacío para el de la comunidad',
+	'members.limit_hint': 'Límites en horas; vacío para los de la comunidad.',
 	'members.key': 'Clave de firma',
 	'members.key_node': 'La guarda el nodo, con una frase de paso',
 	'members.key_own': 'El socio guarda la suya',
