@@ -14,11 +14,7 @@
  */
 #include "tb_crypto.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -201,101 +197,4 @@ int tb_keyfile_pubkey(struct tb_pubkey *pk, const uint8_t *in, size_t len)
 		return ret;
 	memcpy(pk->b, in + TB_KF_OFF_PK, TB_PUBKEY_LEN);
 	return 0;
-}
-
-/* fsyncs the directory holding path, so the new name survives a crash. */
-static int tb_kf_sync_dir(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	size_t n;
-	int fd, ret = 0;
-
-	if (!slash) {
-		memcpy(dir, ".", 2);
-	} else {
-		n = slash == path ? 1 : (size_t)(slash - path);
-		if (n >= sizeof dir)
-			return 0;
-		memcpy(dir, path, n);
-		dir[n] = '\0';
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return 0; /* cannot be done here; the file itself is synced */
-	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
-		ret = TB_EIO;
-	close(fd);
-	return ret;
-}
-
-int tb_keyfile_write(const char *path, const struct tb_keypair *kp,
-		     const char *pass, size_t passlen, enum tb_kdf_level level)
-{
-	uint8_t img[TB_KEYFILE_LEN];
-	size_t off = 0;
-	int fd, ret;
-
-	ret = tb_keyfile_seal(img, kp, pass, passlen, level);
-	if (ret)
-		return ret;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ret = errno == EEXIST ? TB_EEXISTS : TB_EIO;
-		goto out;
-	}
-	while (off < sizeof img) {
-		ssize_t w = write(fd, img + off, sizeof img - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			ret = TB_EIO;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (ret == 0 && fsync(fd) != 0)
-		ret = TB_EIO;
-	if (close(fd) != 0 && ret == 0)
-		ret = TB_EIO;
-	if (ret == 0)
-		ret = tb_kf_sync_dir(path);
-	/* Leave no partial key file behind: it would block the next try. */
-	if (ret)
-		unlink(path);
-out:
-	sodium_memzero(img, sizeof img);
-	return ret;
-}
-
-int tb_keyfile_read(const char *path, struct tb_keypair *kp, const char *pass,
-		    size_t passlen)
-{
-	uint8_t img[TB_KEYFILE_LEN + 1];
-	size_t len = 0;
-	int fd, ret;
-
-	sodium_memzero(kp, sizeof *kp);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? TB_ENOTFOUND : TB_EIO;
-	while (len < sizeof img) {
-		ssize_t r = read(fd, img + len, sizeof img - len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			close(fd);
-			return TB_EIO;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	/* A file longer than a key file is not one (len is then 141). */
-	ret = tb_keyfile_open(kp, img, len, pass, passlen);
-	sodium_memzero(img, sizeof img);
-	return ret;
 }

@@ -156,13 +156,8 @@ TB_MUST_CHECK int tb_keyfile_open(struct tb_keypair *kp, const uint8_t *in,
 TB_MUST_CHECK int tb_keyfile_pubkey(struct tb_pubkey *pk, const uint8_t *in,
 				    size_t len);
 
-/* Writes a key file to path (mode 0600, created exclusively, fsynced). */
-TB_MUST_CHECK int tb_keyfile_write(const char *path, const struct tb_keypair *kp,
-				   const char *pass, size_t passlen,
-				   enum tb_kdf_level level);
-/* Reads and decrypts a key file; errors as tb_keyfile_open, TB_EIO/TB_ENOTFOUND. */
-TB_MUST_CHECK int tb_keyfile_read(const char *path, struct tb_keypair *kp,
-				  const char *pass, size_t passlen);
+/* Key files on disk: tb_keyfile_write and tb_keyfile_read (node/tb_file.h);
+ * crypto/ does no I/O. */
 
 /*
  * Password hashes (FORMAT.md, "Password hashes"): "TBPW", version 1, Argon2id

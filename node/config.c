@@ -4,6 +4,7 @@
  * file is rewritten atomically (temp file, fsync, rename), never in place.
  */
 #include "tb_node.h"
+#include "tb_file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -104,45 +105,14 @@ int tb_peers_load(const char *data, struct tb_peer_conf *out, size_t cap, size_t
 	snprintf(path, sizeof path, "%s/peers", data);
 	*n = 0;
 	*line = 0;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return errno == ENOENT ? 0 : TB_EIO;
-	char *text = malloc(PEERS_FILE_MAX + 1);
-	if (!text) {
-		fclose(f);
-		return TB_ENOMEM;
-	}
-	size_t len = fread(text, 1, PEERS_FILE_MAX + 1, f);
-	int err = ferror(f) ? TB_EIO : len > PEERS_FILE_MAX ? TB_ETOOBIG : 0;
-	fclose(f);
-	if (!err)
-		err = tb_peers_parse(text, len, out, cap, n, line);
+	uint8_t *text;
+	size_t len;
+	int err = tb_file_read(path, PEERS_FILE_MAX, &text, &len);
+	if (err)
+		return err == TB_ENOTFOUND ? 0 : err;
+	err = tb_peers_parse((const char *)text, len, out, cap, n, line);
 	free(text);
 	return err;
-}
-
-static int write_atomic(const char *path, const char *text, size_t len)
-{
-	char tmp[4300];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		return TB_EIO;
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w <= 0) {
-			close(fd);
-			unlink(tmp);
-			return TB_EIO;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) || close(fd) || rename(tmp, path)) {
-		unlink(tmp);
-		return TB_EIO;
-	}
-	return 0;
 }
 
 int tb_peers_add(const char *data, const struct tb_peer_conf *p)
@@ -178,7 +148,7 @@ int tb_peers_add(const char *data, const struct tb_peer_conf *p)
 	if (!err) {
 		char path[4200];
 		snprintf(path, sizeof path, "%s/peers", data);
-		err = write_atomic(path, text, len);
+		err = tb_file_write(path, text, len, 0600, 0);
 	}
 	free(all);
 	free(text);
@@ -196,13 +166,7 @@ int tb_fedkey_create(const char *path)
 	tb_hex_encode(text + sizeof FEDKEY_TAG - 1, key, sizeof key);
 	strcat(text, "\n");
 	tb_wipe(key, sizeof key);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? TB_EEXISTS : TB_EIO;
-	size_t len = strlen(text);
-	int err = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 ? 0 : TB_EIO;
-	if (close(fd))
-		err = TB_EIO;
+	int err = tb_file_write(path, text, strlen(text), 0600, TB_FILE_EXCL);
 	tb_wipe(text, sizeof text);
 	return err;
 }
@@ -226,14 +190,16 @@ int tb_fedkey_parse(const char *text, size_t n, uint8_t key[TB_FEDKEY_LEN])
 
 int tb_fedkey_read(const char *path, uint8_t key[TB_FEDKEY_LEN])
 {
-	char text[256];
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return errno == ENOENT ? TB_ENOTFOUND : TB_EIO;
-	size_t n = fread(text, 1, sizeof text, f);
-	fclose(f);
-	int err = tb_fedkey_parse(text, n, key);
-	tb_wipe(text, sizeof text);
+	uint8_t *text;
+	size_t n;
+	int err = tb_file_read(path, 256, &text, &n);
+	if (err) {
+		memset(key, 0, TB_FEDKEY_LEN);
+		return err == TB_ETOOBIG || err == TB_EINVAL ? TB_EKEYFILE : err;
+	}
+	err = tb_fedkey_parse((const char *)text, n, key);
+	tb_wipe(text, n);
+	free(text);
 	return err;
 }
 
@@ -248,7 +214,7 @@ int tb_fedkey_install(const char *data, const char *from)
 	memcpy(text, FEDKEY_TAG, sizeof FEDKEY_TAG - 1);
 	tb_hex_encode(text + sizeof FEDKEY_TAG - 1, key, sizeof key);
 	strcat(text, "\n");
-	err = write_atomic(path, text, strlen(text));
+	err = tb_file_write(path, text, strlen(text), 0600, 0);
 	tb_wipe(key, sizeof key);
 	tb_wipe(text, sizeof text);
 	return err;

@@ -5,6 +5,7 @@
  * checks every field and caps every count.
  */
 #include "tb_node.h"
+#include "tb_file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,12 +17,13 @@
 
 int tb_status_write(const char *data, const struct tb_status *st)
 {
-	char path[4200], tmp[4300], hex[2 * TB_KEY_LEN + 1];
+	char path[4200], hex[2 * TB_KEY_LEN + 1];
 	snprintf(path, sizeof path, "%s/status", data);
-	snprintf(tmp, sizeof tmp, "%s/status.tmp", data);
-	FILE *f = fopen(tmp, "w");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 	if (!f)
-		return TB_EIO;
+		return TB_ENOMEM;
 	tb_hex_encode(hex, st->node_id, TB_KEY_LEN);
 	fprintf(f, "tally-status 1\nnode %s %u %llu %s\n", hex, st->pid,
 		(unsigned long long)st->written, st->listen);
@@ -38,13 +40,13 @@ int tb_status_write(const char *data, const struct tb_status *st)
 			fprintf(f, "log %s %llu\n", hex, (unsigned long long)p->logs[k].peer_seq);
 		}
 	}
-	int err = ferror(f) ? TB_EIO : 0;
+	int err = ferror(f) ? TB_ENOMEM : 0;
 	if (fclose(f))
-		err = TB_EIO;
-	if (!err && rename(tmp, path))
-		err = TB_EIO;
-	if (err)
-		unlink(tmp);
+		err = TB_ENOMEM;
+	/* Rewritten often and only informative: a crash may take it back. */
+	if (!err)
+		err = tb_file_write(path, text, len, 0644, TB_FILE_NOSYNC);
+	free(text);
 	return err;
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "tb_audit.h"
+#include "tb_file.h"
 #include "tb_json.h"
 
 /* Exit codes (README, "Exit codes"). */
@@ -156,8 +157,8 @@ int tb_cmd_exchange_status(struct tb_cli *, int, char **);
 int tb_cmd_coordinator_add(struct tb_cli *, int, char **);
 int tb_cmd_coordinator_list(struct tb_cli *, int, char **);
 int tb_cmd_coordinator_remove(struct tb_cli *, int, char **);
-/* Reads a regular file whole into a malloc'd buffer; NULL with errno-style
- * *err on failure. */
+/* Reads a regular file whole into a malloc'd buffer (tb_file_read); NULL
+ * with a TB_E* code in *err on failure. */
 uint8_t *tb_cli_read_file(const char *path, size_t *len, int *err);
 /* Reads a small file whole (at most cap bytes), with a clear error. */
 int tb_cli_read_small(const char *path, uint8_t *buf, size_t cap, size_t *len);

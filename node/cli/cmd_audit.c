@@ -81,7 +81,7 @@ int tb_cmd_audit(struct tb_cli *cli, int argc, char **argv)
 			size_t len;
 			int e;
 			uint8_t *p = tb_cli_read_file(argv[i], &len, &e);
-			err = p ? tb_audit_add_export(a, p, len) : TB_EIO;
+			err = p ? tb_audit_add_export(a, p, len) : e;
 			free(p);
 		}
 		if (err)

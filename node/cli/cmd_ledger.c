@@ -14,6 +14,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+struct export_fill {
+	struct tb_store *store;
+	uint64_t *items;
+};
+
+static int fill_export(void *ctx, int fd)
+{
+	struct export_fill *x = ctx;
+	return tb_export_write(x->store, fd, x->items);
+}
+
 int tb_cmd_export(struct tb_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"out", required_argument, 0, 'o'}, {0, 0, 0, 0}};
@@ -30,28 +41,12 @@ int tb_cmd_export(struct tb_cli *cli, int argc, char **argv)
 	int rc = tb_cli_open(cli, false);
 	if (rc)
 		return rc;
-	int fd = STDOUT_FILENO;
-	char tmp[4200];
-	if (out) {
-		snprintf(tmp, sizeof tmp, "%s.tmp", out);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0)
-			return tb_cli_fail(TB_EXIT_IO, "cannot create %s: %s", tmp, strerror(errno));
-	} else if (isatty(fd)) {
+	if (!out && isatty(STDOUT_FILENO))
 		return tb_cli_fail(TB_EXIT_USAGE, "export writes binary data: give --out FILE or redirect");
-	}
-	uint64_t items;
-	int err = tb_export_write(cli->store, fd, &items);
-	if (out) {
-		if (!err && fsync(fd))
-			err = TB_EIO;
-		if (close(fd) && !err)
-			err = TB_EIO;
-		if (!err && rename(tmp, out))
-			err = TB_EIO;
-		if (err)
-			unlink(tmp);
-	}
+	uint64_t items = 0;
+	struct export_fill x = {cli->store, &items};
+	int err = out ? tb_file_write_with(out, 0644, 0, fill_export, &x)
+		      : fill_export(&x, STDOUT_FILENO);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "export failed: %s", tb_strerror(err));
 	if (out) {
@@ -65,36 +60,10 @@ int tb_cmd_export(struct tb_cli *cli, int argc, char **argv)
 
 uint8_t *tb_cli_read_file(const char *path, size_t *len, int *err)
 {
-	int fd = open(path, O_RDONLY);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st)) {
-		*err = errno;
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		/* Its size says nothing about what a pipe or device holds. */
-		*err = EINVAL;
-		close(fd);
-		return NULL;
-	}
-	uint8_t *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	size_t got = 0;
-	while (buf && got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	if (!buf || got != (size_t)st.st_size) {
-		free(buf);
-		*err = buf ? EIO : ENOMEM;
-		return NULL;
-	}
-	*len = got;
-	return buf;
+	uint8_t *p;
+	/* An export is read whole; nothing smaller than memory bounds it. */
+	*err = tb_file_read(path, SIZE_MAX / 2, &p, len);
+	return *err ? NULL : p;
 }
 
 int tb_cmd_verify(struct tb_cli *cli, int argc, char **argv)
@@ -127,7 +96,7 @@ int tb_cmd_verify(struct tb_cli *cli, int argc, char **argv)
 		int e;
 		uint8_t *file = tb_cli_read_file(what, &len, &e);
 		if (!file)
-			return tb_cli_fail(TB_EXIT_IO, "cannot read %s: %s", what, strerror(e));
+			return tb_cli_fail(TB_EXIT_IO, "cannot read %s: %s", what, tb_strerror(e));
 		err = tb_verify_export(file, len, tmp, &rep);
 		free(file);
 	}

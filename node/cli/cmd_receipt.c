@@ -13,32 +13,16 @@
 #include <string.h>
 #include <unistd.h>
 
-static int write_file(const char *path, const uint8_t *p, size_t len)
-{
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		return TB_EIO;
-	int err = write(fd, p, len) == (ssize_t)len && fsync(fd) == 0 ? 0 : TB_EIO;
-	if (close(fd) || (!err && rename(tmp, path)))
-		err = TB_EIO;
-	if (err)
-		unlink(tmp);
-	return err;
-}
-
 int tb_cli_read_small(const char *path, uint8_t *buf, size_t cap, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return tb_cli_fail(TB_EXIT_USAGE, "cannot read %s: %s", path, strerror(errno));
-	size_t n = fread(buf, 1, cap, f);
-	int big = n == cap && fgetc(f) != EOF;
-	fclose(f);
-	if (big)
+	uint8_t *p;
+	int err = tb_file_read(path, cap, &p, len);
+	if (err == TB_ETOOBIG)
 		return tb_cli_fail(TB_EXIT_USAGE, "%s is too large to be what was asked for", path);
-	*len = n;
+	if (err)
+		return tb_cli_fail(TB_EXIT_USAGE, "cannot read %s: %s", path, tb_strerror(err));
+	memcpy(buf, p, *len);
+	free(p);
 	return 0;
 }
 
@@ -76,7 +60,7 @@ int tb_cmd_checkpoint(struct tb_cli *cli, int argc, char **argv)
 	int err = tb_store_checkpoint_make(cli->store, &cli->node, buf, sizeof buf, &len);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot make a checkpoint: %s", tb_strerror(err));
-	if (out && (err = write_file(out, buf, len)))
+	if (out && (err = tb_file_write(out, buf, len, 0644, 0)))
 		return tb_cli_fail(TB_EXIT_IO, "cannot write %s", out);
 	struct tb_checkpoint cp;
 	err = tb_checkpoint_open(&cp, buf, len);
@@ -130,7 +114,7 @@ int tb_cmd_receipt(struct tb_cli *cli, int argc, char **argv)
 		return tb_cli_fail(TB_EXIT_IO, "out of memory");
 	err = tb_receipt_make(cli->store, cli->self, seq, cpbuf, cplen, r, TB_RECEIPT_MAX, &rlen);
 	if (!err)
-		err = write_file(out, r, rlen);
+		err = tb_file_write(out, r, rlen, 0644, 0);
 	free(r);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot write the receipt: %s", tb_strerror(err));

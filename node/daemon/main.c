@@ -6,6 +6,7 @@
  * closed). Everything it owns hangs off one struct tb_node.
  */
 #include "daemon.h"
+#include "tb_file.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -104,8 +105,8 @@ static void on_watch(uv_fs_event_t *h, const char *file, int events, int status)
 
 /* The passphrase: --passphrase-file, else the systemd credential named
  * 'passphrase' (LoadCredential=, never on a command line or in the
- * environment), else TALLY_PASSPHRASE. */
-static int read_pass(const char *file, char *out, size_t cap, size_t *len)
+ * environment), else TALLY_PASSPHRASE; never cut (tb_passphrase_read). */
+static int read_pass(const char *file, char out[TB_PASSPHRASE_MAX + 1], size_t *len)
 {
 	char cred[4200];
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
@@ -114,24 +115,8 @@ static int read_pass(const char *file, char *out, size_t cap, size_t *len)
 		if (access(cred, R_OK) == 0)
 			file = cred;
 	}
-	if (file) {
-		FILE *f = fopen(file, "rb");
-		if (!f)
-			return TB_ENOTFOUND;
-		size_t n = fread(out, 1, cap - 1, f);
-		fclose(f);
-		while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-			n--;
-		out[n] = '\0';
-		*len = n;
-		return n ? 0 : TB_EINVAL;
-	}
-	const char *env = getenv("TALLY_PASSPHRASE");
-	if (!env || !*env || strlen(env) >= cap)
-		return TB_EINVAL;
-	*len = strlen(env);
-	memcpy(out, env, *len + 1);
-	return 0;
+	/* No terminal: a daemon's stdin is rarely one, and never waited on. */
+	return tb_passphrase_read(file, false, NULL, "TALLY_PASSPHRASE", out, len);
 }
 
 static void on_restore_timer(uv_timer_t *t)
@@ -157,7 +142,7 @@ static void restore_start(struct tb_node *n)
 
 static int load(struct tb_node *n, const char *pass_file)
 {
-	char path[4300], pass[1024];
+	char path[4300], pass[TB_PASSPHRASE_MAX + 1];
 	size_t plen;
 	snprintf(path, sizeof path, "%s/ledger", n->data);
 	int err = tb_store_open(&n->store, path, 0);
@@ -171,10 +156,18 @@ static int load(struct tb_node *n, const char *pass_file)
 		fprintf(stderr, "tallyd: %s holds no community (run 'tally init')\n", n->data);
 		return 3;
 	}
-	if (read_pass(pass_file, pass, sizeof pass, &plen)) {
+	err = read_pass(pass_file, pass, &plen);
+	if (err == TB_ENOTFOUND && !pass_file) {
 		fprintf(stderr, "tallyd: no passphrase for the community key: give "
 				"--passphrase-file FILE, a systemd credential 'passphrase', or "
 				"TALLY_PASSPHRASE\n");
+		return 2;
+	}
+	if (err) {
+		fprintf(stderr, "tallyd: the passphrase %s%s %s: %s\n", pass_file ? "file " : "in ",
+			pass_file ? pass_file : "TALLY_PASSPHRASE",
+			err == TB_ETOOLONG ? "is over 1023 bytes" : "cannot be used",
+			tb_strerror(err));
 		return 2;
 	}
 	snprintf(path, sizeof path, "%s/keys/node.key", n->data);

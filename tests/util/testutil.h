@@ -16,6 +16,7 @@
 #include <cmocka.h> /* after the headers it needs */
 
 #include "tb_crypto.h"
+#include "tb_file.h"
 #include "tb_audit.h"
 #include "tb_store.h"
 
