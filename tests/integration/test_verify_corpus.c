@@ -87,6 +87,9 @@ static void make_log(struct tb_test_recs *r, uint32_t key, const char *name)
 {
 	struct tb_test_log l;
 	tb_test_log_init(&l, key);
+	/* Entries recorded on 2024-03-01: the exchanges' date (2024-02-29,
+	 * tb_test_exchange's) must not be after the day after (7.5). */
+	l.timestamp = 1709251200;
 	struct tb_keypair m[3];
 	tb_test_keypair(&m[1], KEY_M + key * 10 + 1);
 	tb_test_keypair(&m[2], KEY_M + key * 10 + 2);
