@@ -639,30 +639,64 @@ int tb_store_append_own_memo(struct tb_store *s, const struct tb_keypair *kp,
 			     uint64_t kind, const void *body, const struct tb_memo *memo,
 			     uint64_t *seq, struct tb_reject *rej)
 {
+	struct tb_own_item it = {kind, body, memo, NULL, 0};
+	int err = tb_store_append_own_batch(s, kp, &it, 1, false, NULL, rej);
+	if (!err && seq)
+		*seq = it.seq;
+	return err;
+}
+
+static int contact_put(struct tb_txn *t, const struct tb_own_item *it)
+{
+	uint8_t k[4];
+	size_t n = strlen(it->email);
+	if (n > TB_EMAIL_MAX)
+		return TB_ETOOLONG;
+	tb_be32_put(k, it->email_member);
+	tb_txn_put(t, TB_T_CONTACTS, k, 4, it->email, n);
+	return 0;
+}
+
+int tb_store_append_own_batch(struct tb_store *s, const struct tb_keypair *kp,
+			      struct tb_own_item *items, size_t n, bool dry_run, size_t *done,
+			      struct tb_reject *rej)
+{
 	/* Refusals are described in a local reject when the caller passes none,
 	 * so the code returned never depends on whether it asked. */
 	struct tb_reject local;
 	if (!rej)
 		rej = &local;
 	memset(rej, 0, sizeof *rej);
+	if (done)
+		*done = 0;
 	if (s->flags & TB_STORE_RDONLY)
 		return TB_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (items[i].memo && items[i].memo->len > TB_MEMO_MAX)
+			return TB_ETOOLONG;
 	struct tb_txn t;
 	uint64_t sq = 0;
-	if (memo && memo->len > TB_MEMO_MAX)
-		return TB_ETOOLONG;
+	int err = 0;
+	size_t i;
 	tb_txn_begin(&t, s->db, true);
-	int err = tb_own_append_txn(&t, kp, kind, body, &sq, rej);
-	if (!err && memo)
-		tb_memo_put_txn(&t, memo);
-	if (err) {
+	for (i = 0; !err && i < n; i++) {
+		err = tb_own_append_txn(&t, kp, items[i].kind, items[i].body, &sq, rej);
+		items[i].seq = sq;
+		if (!err && items[i].memo)
+			tb_memo_put_txn(&t, items[i].memo);
+		if (!err && items[i].email)
+			err = contact_put(&t, &items[i]);
+	}
+	if (done)
+		*done = err ? i - 1 : n;
+	if (err || dry_run) {
 		tb_txn_abort(&t);
-		if (!rej->err)
+		if (err && !rej->err)
 			tb_reject_set(rej, err, kp->pk.b, sq, "%s", tb_strerror(err));
 	} else if ((err = tb_txn_commit(&t))) {
 		tb_reject_set(rej, err, kp->pk.b, sq, "storage: %s", tb_strerror(err));
-	} else if (seq) {
-		*seq = sq;
+		if (done)
+			*done = 0;
 	}
 	return err;
 }

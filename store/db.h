@@ -38,7 +38,8 @@
 	X(MEMOS, "memos", LOCAL)                                               \
 	X(PENDING, "pending", LOCAL)                                           \
 	X(COORDS, "coordinators", LOCAL)                                       \
-	X(ATTESTED, "attested", LOCAL)
+	X(ATTESTED, "attested", LOCAL)                                         \
+	X(CONTACTS, "contacts", LOCAL)
 
 enum tb_table {
 #define TB__TABLE_ENUM(id, name, class) TB_T_##id,

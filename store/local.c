@@ -135,3 +135,21 @@ int tb_store_foreach_pending(struct tb_store *s, tb_pending_fn cb, void *ctx)
 	tb_txn_abort(&t);
 	return err;
 }
+
+int tb_store_contact(struct tb_store *s, uint32_t member, char *out, size_t cap)
+{
+	struct tb_txn t;
+	struct tb_view v;
+	uint8_t k[4];
+	tb_be32_put(k, member);
+	tb_txn_begin(&t, s->db, false);
+	int err = tb_txn_get(&t, TB_T_CONTACTS, k, 4, &v);
+	if (!err && v.len >= cap)
+		err = TB_ETOOBIG;
+	if (!err) {
+		memcpy(out, v.p, v.len);
+		out[v.len] = '\0';
+	}
+	tb_txn_abort(&t);
+	return err;
+}

@@ -82,6 +82,32 @@ TB_MUST_CHECK int tb_store_append_own_memo(struct tb_store *s, const struct tb_k
 					   const struct tb_memo *memo, uint64_t *seq,
 					   struct tb_reject *rej);
 
+/* One entry of a batch of own entries, with what the local tables keep
+ * beside it (a memo, a member's email address: never in a log). */
+#define TB_EMAIL_MAX 254
+struct tb_own_item {
+	uint64_t kind;
+	const void *body;
+	const struct tb_memo *memo; /* may be NULL */
+	const char *email;	    /* may be NULL: email of member email_member */
+	uint32_t email_member;
+	uint64_t seq; /* out: the entry's seq */
+};
+
+/*
+ * Builds, signs and appends n own entries in ONE transaction, each checked by
+ * the rules against the state the ones before it left: all are kept or none
+ * (a crash at any point leaves all or none). On a refusal *done is the index
+ * of the refused item and rej says why. dry_run checks everything and keeps
+ * nothing.
+ */
+TB_MUST_CHECK int tb_store_append_own_batch(struct tb_store *s, const struct tb_keypair *kp,
+					    struct tb_own_item *items, size_t n, bool dry_run,
+					    size_t *done, struct tb_reject *rej);
+/* A member's email address kept locally (TB_ENOTFOUND if none). */
+TB_MUST_CHECK int tb_store_contact(struct tb_store *s, uint32_t member, char *out,
+				   size_t cap);
+
 /* The own log's id (set once by tb_store_set_self). */
 TB_MUST_CHECK int tb_store_self(struct tb_store *s, uint8_t log_id[TB_KEY_LEN]);
 TB_MUST_CHECK int tb_store_set_self(struct tb_store *s,

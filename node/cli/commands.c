@@ -99,6 +99,11 @@ const struct tb_cmd tb_commands[] = {
 	 "the people who may log in to the web console, with their roles"},
 	{"coordinator", "remove", tb_cmd_coordinator_remove, "tally coordinator remove NAME",
 	 "end someone's access to the web console (their sessions end at once)"},
+	{"import", "timeoverflow", tb_cmd_import_timeoverflow,
+	 "tally import timeoverflow DIR|FILE [--dry-run]",
+	 "bring in members and balances from TimeOverflow's CSV users export"},
+	{"import", "csv", tb_cmd_import_csv, "tally import csv FILE... [--dry-run]",
+	 "bring in members and exchanges from CSV files (README, \"Importing\")"},
 	{"memo", "erase", tb_cmd_memo_erase, "tally memo erase TXID",
 	 "erase an exchange's memo text (the signed log keeps only its hash)"},
 };

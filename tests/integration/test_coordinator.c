@@ -23,19 +23,10 @@ static struct tb_proc_result res;
 
 static int tally(struct fixture *f, const char *const *args)
 {
-	const char *argv[40];
-	int n = 0;
-
-	argv[n++] = tb_tally_bin();
-	argv[n++] = "--data";
-	argv[n++] = f->data;
-	for (size_t i = 0; args[i] && n < 39; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	assert_int_equal(tb_run(&res, argv), 0);
-	if (res.code >= 126)
-		fail_msg("tally %s died with code %d; stderr: %s", args[0], res.code, res.err);
-	return res.code;
+	int code = tb_run_tally(&res, f->data, args);
+	if (code < 0)
+		fail_msg("tally %s died (%d); stderr: %s", args[0], res.code, res.err);
+	return code;
 }
 
 #define T(f, ...) tally(f, (const char *const[]){__VA_ARGS__, NULL})

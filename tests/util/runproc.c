@@ -18,6 +18,22 @@ const char *tb_tally_bin(void)
 	return b && *b ? b : "tally";
 }
 
+int tb_run_tally(struct tb_proc_result *r, const char *data, const char *const *args)
+{
+	const char *argv[40];
+	int n = 0;
+
+	argv[n++] = tb_tally_bin();
+	argv[n++] = "--data";
+	argv[n++] = data;
+	for (size_t i = 0; args[i] && n < 39; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	if (tb_run(r, argv))
+		return -1;
+	return r->code >= 126 ? -1 : r->code;
+}
+
 int tb_run(struct tb_proc_result *r, const char *const argv[])
 {
 	int po[2], pe[2];

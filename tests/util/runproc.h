@@ -16,6 +16,9 @@ struct tb_proc_result {
 
 /* Runs argv (argv[0] is the program path; NULL-terminated). */
 int tb_run(struct tb_proc_result *r, const char *const argv[]);
+/* Runs tally --data data args... (args NULL-terminated, at most 36): its
+ * exit code, or -1 if it could not run or died (code 126 and up). */
+int tb_run_tally(struct tb_proc_result *r, const char *data, const char *const *args);
 /* Path of the tally binary under test ($TALLY_BIN). */
 const char *tb_tally_bin(void);
 
