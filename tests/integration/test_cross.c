@@ -336,6 +336,10 @@ static void check_balance_cli(struct tb_fed *f, size_t i)
 	json_t *m;
 	json_array_foreach(ms, k, m)
 	{
+		/* The community account (member 0) is not a member record;
+		 * sum_minutes above covers it. */
+		if (jint(f, m, "member", what) == 0)
+			continue;
 		const char *name = jstr(m, "name");
 		const struct tb_member *bm = book_m(f, &b, name ? name : "?");
 		if (jint(f, m, "balance_minutes", what) != bm->balance ||
