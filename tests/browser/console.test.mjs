@@ -1,0 +1,143 @@
+// console.test.mjs: the coordinators' console in a real browser against a
+// real tallyd: the catalogues, logging in (and a wrong password), switching
+// to Spanish, a viewer who sees no write buttons, logging out; then every page at desktop and
+// phone sizes, each checked with axe-core (no violation of impact critical
+// or serious) and saved as a screenshot, and the statement's print layout.
+// The stories that change the ledger are in ledger.test.mjs.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+	start, newPage, login, open, settle, shot, axeCheck, textOf, PHONE, DESKTOP,
+} from './harness.mjs';
+import en from '../../web/js/i18n/en.js';
+import es from '../../web/js/i18n/es.js';
+
+let env;
+before(async () => {
+	env = await start();
+});
+after(async () => {
+	if (env) await env.stop();
+});
+
+const T = { timeout: 90000 };
+
+test('every catalogue has every key of the English one, and no other', T, () => {
+	for (const [name, cat] of [['es', es]]) {
+		assert.deepEqual(Object.keys(cat).filter((k) => !(k in en)), [], name + ': keys English lacks');
+		assert.deepEqual(Object.keys(en).filter((k) => !(k in cat)), [], name + ': keys missing');
+		for (const [k, v] of Object.entries(en))
+			assert.equal(typeof cat[k], typeof v, `${name}: ${k} is a ${typeof cat[k]}, English has a ${typeof v}`);
+	}
+});
+
+test('log in: a wrong password is refused, the right one opens the dashboard', T, async () => {
+	const page = await newPage(env);
+	await page.goto(env.base + '/', { waitUntil: 'domcontentloaded' });
+	await page.waitForSelector('main.login form');
+	await shot(page, 'login-desktop');
+	await page.locator('main.login input[autocomplete="username"]').fill('ana');
+	await page.locator('main.login input[type="password"]').fill('not the password');
+	await page.click('main.login button[type="submit"]');
+	await page.waitForSelector('main.login [role="alert"]');
+	assert.equal(await textOf(page, 'main.login [role="alert"]'), en['login.wrong']);
+	await login(page, env.base, 'ana');
+	await settle(page);
+	assert.equal(await textOf(page, 'main h1'), en['dash.title']);
+	assert.match(await textOf(page, 'header .brand'), /Riverside/);
+	assert.match(await textOf(page, 'header .me'), /ana/);
+	assert.deepEqual(page.errors, []);
+	await page.close();
+});
+
+// The balance shown in the members' table for a name ("-2 h").
+const balanceOf = (page, name) => page.evaluate((n) => {
+	for (const tr of document.querySelectorAll('table.data tbody tr')) {
+		const cells = tr.querySelectorAll('td');
+		if (cells[1] && cells[1].textContent.trim().split(/\s/)[0] === n) return cells[2].textContent.trim();
+	}
+	return null;
+}, name);
+
+test('switch to Spanish: words, decimal commas and dates follow, and the choice is kept', T, async () => {
+	const page = await newPage(env);
+	await login(page, env.base, 'ana');
+	await open(page, env.base, 'members');
+	await page.select('header .lang select', 'es');
+	await page.waitForFunction(() => document.documentElement.lang === 'es');
+	assert.equal(await textOf(page, 'main h1'), es['members.title']);
+	assert.equal(await textOf(page, 'nav a[href="#/exchanges"]'), es['nav.exchanges']);
+	assert.equal(await balanceOf(page, 'alice'), '+1,5 h');
+	assert.equal(await balanceOf(page, 'bob'), '-0,5 h');
+	await shot(page, 'spanish-members-desktop');
+	// The statement's printed line: the moment it was printed, in Spanish.
+	await open(page, env.base, 'members/alice');
+	const printed = await textOf(page, '.print-only');
+	const months = ['ene', 'feb', 'mar', 'abr', 'may', 'jun', 'jul', 'ago', 'sept', 'oct', 'nov', 'dic'];
+	assert.ok(months.some((mo) => new RegExp(`\\b${mo}\\b`).test(printed)), 'a Spanish date: ' + printed);
+	// The choice is kept: a new page of the same browser opens in Spanish.
+	const again = await newPage(env, { context: page.ctx });
+	await again.goto(env.base + '/#/members', { waitUntil: 'domcontentloaded' });
+	await settle(again);
+	assert.equal(await textOf(again, 'main h1'), es['members.title']);
+	await again.select('header .lang select', 'en');
+	await again.waitForFunction(() => document.documentElement.lang === 'en');
+	assert.deepEqual([...page.errors, ...again.errors], []);
+	await again.close();
+	await page.close();
+});
+
+test('a viewer sees no write buttons; logging out returns to the login', T, async () => {
+	const page = await newPage(env);
+	await login(page, env.base, 'vera');
+	await open(page, env.base, 'members');
+	assert.equal(await page.$('form.card'), null, 'no add form');
+	assert.equal(await page.$('button.danger'), null, 'no remove buttons');
+	assert.equal(await page.$('nav a[href="#/record"]'), null, 'no record link');
+	await open(page, env.base, 'exchanges');
+	assert.equal(await page.$$eval('main button', (b) => b.filter((x) => /Reverse/.test(x.textContent)).length), 0);
+	await shot(page, 'viewer-exchanges-desktop');
+	await page.click('header button.link');
+	await page.waitForSelector('main.login form');
+	const r = await page.evaluate(() => fetch('/api/v1/balances').then((x) => x.status));
+	assert.equal(r, 401);
+	await page.close();
+});
+
+const PAGES = ['', 'members', 'members/alice', 'record', 'pending', 'exchanges', 'links', 'reports', 'federation',
+	'audit'];
+
+for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+	test(`every page at ${size} size passes axe-core (no critical or serious violation)`, { timeout: 180000 }, async () => {
+		const page = await newPage(env, { viewport });
+		await page.goto(env.base + '/', { waitUntil: 'domcontentloaded' });
+		await page.waitForSelector('main.login form');
+		assert.deepEqual(await axeCheck(page), [], 'login');
+		if (size === 'phone') await shot(page, 'login-phone');
+		await login(page, env.base, 'ana');
+		const found = {};
+		for (const p of PAGES) {
+			await open(page, env.base, p);
+			found[p || 'dashboard'] = await axeCheck(page);
+			await shot(page, `page-${(p || 'dashboard').replace('/', '-')}-${size}`);
+		}
+		if (size === 'desktop') {
+			// The printable statement: no navigation, no controls, the community named.
+			await open(page, env.base, 'members/alice');
+			await page.emulateMediaType('print');
+			assert.equal(await page.$eval('header.top', (e) => getComputedStyle(e).display), 'none');
+			assert.match(await textOf(page, '.print-only'), /Riverside/);
+			await shot(page, 'statement-print');
+			await page.emulateMediaType(null);
+		}
+		if (size === 'phone') {
+			await page.click('header .menu-toggle');
+			await page.waitForSelector('nav.open');
+			assert.deepEqual(await axeCheck(page), [], 'the open menu');
+			await shot(page, 'menu-phone');
+		}
+		for (const [p, v] of Object.entries(found)) assert.deepEqual(v, [], p);
+		assert.deepEqual(page.errors, []);
+		await page.close();
+	});
+}

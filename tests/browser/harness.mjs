@@ -1,0 +1,218 @@
+// harness.mjs: what the browser tests share: a real community made with the
+// tally command line in a temporary directory (members, exchanges, an admin
+// and a viewer coordinator), a real tallyd serving the console on a free
+// loopback port, Debian's chromium driven by puppeteer-core (headless, no
+// sandbox as root, no background networking), screenshots saved under the
+// build folder, and the axe-core accessibility check of a page. Everything
+// runs on 127.0.0.1 and is removed at the end.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import puppeteer from 'puppeteer-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const SOURCE = process.env.TB_SOURCE_DIR || join(here, '..', '..');
+const BUILD = process.env.TB_BINARY_DIR || join(SOURCE, 'build');
+const TALLY = process.env.TALLY_BIN || join(BUILD, 'node', 'tally');
+const TALLYD = process.env.TALLYD_BIN || join(BUILD, 'node', 'tallyd');
+export const SHOTS = process.env.TB_SHOTS_DIR || join(BUILD, 'browser-shots');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+export const PASSWORDS = { ana: 'ana’s long password', vera: 'vera reads only 1' };
+export const MEMBER_PASS = 'member passphrase';
+
+export const DESKTOP = { width: 1280, height: 800, deviceScaleFactor: 1 };
+export const PHONE = { width: 390, height: 844, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
+
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const s = createServer();
+		s.unref();
+		s.on('error', reject);
+		s.listen(0, '127.0.0.1', () => {
+			const { port } = s.address();
+			s.close(() => resolve(port));
+		});
+	});
+}
+
+// A community as `scripts/demo` makes one: Riverside with alice, bob and
+// carol (carol's debt limit 2 hours), two attested exchanges, and the
+// coordinators ana (admin) and vera (viewer).
+function makeCommunity(dir) {
+	const coord = join(dir, 'coord.pass');
+	const member = join(dir, 'member.pass');
+	writeFileSync(coord, 'riverside coordinator\n');
+	writeFileSync(member, MEMBER_PASS + '\n');
+	const data = join(dir, 'riverside');
+	const tally = (...args) =>
+		execFileSync(TALLY, ['--data', data, '--passphrase-file', coord, '--member-passphrase-file', member, ...args],
+			{ stdio: ['ignore', 'pipe', 'pipe'] });
+	tally('init', '--name', 'Riverside', '--debt-limit', '10');
+	tally('federation', 'create', '--out', join(dir, 'federation.key'));
+	tally('federation', 'join', join(dir, 'federation.key'));
+	tally('member', 'add', 'alice');
+	tally('member', 'add', 'bob');
+	tally('member', 'add', 'carol', '--debt-limit', '2');
+	tally('exchange', 'record', '--attest', '--provider', 'alice', '--receiver', 'bob', '--hours', '1.5',
+		'--memo', 'fixed the garden fence', '--category', 'garden');
+	tally('exchange', 'record', '--attest', '--provider', 'bob', '--receiver', 'carol', '--hours', '1',
+		'--memo', 'reading group', '--category', 'company');
+	for (const [name, role] of [['ana', 'admin'], ['vera', 'viewer']]) {
+		const f = join(dir, name + '.pass');
+		writeFileSync(f, PASSWORDS[name] + '\n');
+		tally('coordinator', 'add', name, '--role', role, '--password-file', f);
+	}
+	return { data, coord, tally };
+}
+
+async function waitHttp(url, ms, proc) {
+	const end = Date.now() + ms;
+	for (;;) {
+		if (proc.exitCode !== null) throw new Error('tallyd exited with ' + proc.exitCode);
+		try {
+			const r = await fetch(url);
+			if (r.ok) return;
+		} catch (e) {
+			/* not listening yet */
+		}
+		if (Date.now() > end) throw new Error('tallyd did not answer on ' + url);
+		await new Promise((r) => setTimeout(r, 100));
+	}
+}
+
+// Starts the community's tallyd and the browser. Returns {base, browser,
+// tally, stop()}.
+export async function start() {
+	for (const [what, file] of [['chromium', CHROMIUM], ['tally', TALLY], ['tallyd', TALLYD]])
+		if (!existsSync(file)) throw new Error(`browser tests: no ${what} at ${file} (scripts/setup installs chromium)`);
+	const dir = mkdtempSync(join(process.env.TMPDIR || tmpdir(), 'tally-browser-'));
+	const c = makeCommunity(dir);
+	const [http, listen] = [await freePort(), await freePort()];
+	const log = [];
+	const d = spawn(TALLYD, ['--data', c.data, '--passphrase-file', c.coord, '--listen', '127.0.0.1:' + listen,
+		'--http', '127.0.0.1:' + http, '--web-root', join(SOURCE, 'web')], { stdio: ['ignore', 'pipe', 'pipe'] });
+	d.stdout.on('data', (b) => log.push(String(b)));
+	d.stderr.on('data', (b) => log.push(String(b)));
+	const base = `http://127.0.0.1:${http}`;
+	let browser = null;
+	// Stops the browser and tallyd; throws when tallyd did not end cleanly
+	// (a crash, or a sanitizer's report at exit in the ASan build).
+	const stop = async () => {
+		if (browser) await browser.close().catch(() => {});
+		let code = d.exitCode;
+		if (code === null && d.signalCode === null) {
+			d.kill('SIGTERM');
+			code = await new Promise((r) => d.once('exit', (c) => r(c)));
+		}
+		rmSync(dir, { recursive: true, force: true });
+		if (code !== 0) throw new Error(`tallyd ended with ${code ?? d.signalCode}:\n${log.join('').slice(-3000)}`);
+	};
+	try {
+		await waitHttp(base + '/', 15000, d);
+		browser = await puppeteer.launch({
+			executablePath: CHROMIUM,
+			headless: true,
+			userDataDir: join(dir, 'chromium'),
+			args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
+				'--disable-background-networking', '--disable-component-update', '--disable-sync',
+				'--disable-dev-shm-usage', '--lang=en-GB'],
+		});
+	} catch (e) {
+		await stop();
+		throw e;
+	}
+	mkdirSync(SHOTS, { recursive: true });
+	return { base, browser, tally: c.tally, log, stop };
+}
+
+// A new page: in a browser context of its own (no cookies, no storage) unless
+// it is given the context of another page (page.context) to share a session.
+// Dialogs (confirm) are accepted, errors collected, the language of the
+// browser set (navigator.languages).
+export async function newPage(env, { viewport = DESKTOP, lang = 'en-GB', context } = {}) {
+	const ctx = context || (await env.browser.createBrowserContext());
+	const page = await ctx.newPage();
+	page.ctx = ctx;
+	await page.setBypassCSP(true); // axe-core is injected as a script of the page
+	await page.setViewport(viewport);
+	await page.evaluateOnNewDocument((l) => {
+		Object.defineProperty(navigator, 'languages', { get: () => [l] });
+		Object.defineProperty(navigator, 'language', { get: () => l });
+	}, lang);
+	page.errors = [];
+	page.on('pageerror', (e) => page.errors.push(String(e)));
+	page.on('dialog', (d) => d.accept());
+	page.setDefaultTimeout(15000);
+	return page;
+}
+
+export async function login(page, base, name) {
+	await page.goto(base + '/', { waitUntil: 'domcontentloaded' });
+	await page.waitForSelector('main.login form');
+	await page.locator('main.login input[autocomplete="username"]').fill(name);
+	await page.locator('main.login input[type="password"]').fill(PASSWORDS[name]);
+	await page.click('main.login button[type="submit"]');
+	await page.waitForSelector('header.top');
+}
+
+// Goes to a page of the console (#/path) and waits until nothing is loading.
+export async function open(page, base, path) {
+	const url = base + '/#/' + path;
+	if (page.url().startsWith(base)) await page.evaluate((h) => { location.hash = h; }, '#/' + path);
+	else await page.goto(url, { waitUntil: 'domcontentloaded' });
+	await settle(page);
+}
+
+// Waits for the page to finish loading its data.
+export async function settle(page) {
+	await page.waitForSelector('main h1');
+	await page.waitForFunction(() => !document.querySelector('[data-loading]'), { timeout: 15000 });
+	await new Promise((r) => setTimeout(r, 150));
+}
+
+// A full-page screenshot (a page behind another draws no frames: it comes to
+// the front first).
+export async function shot(page, name) {
+	await page.bringToFront();
+	await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: true });
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+// axe-core on the page as it stands: the violations of impact critical or
+// serious, as "rule: target" lines.
+export async function axeCheck(page) {
+	if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ content: axeSource });
+	const res = await page.evaluate(async () => {
+		const r = await window.axe.run(document, { resultTypes: ['violations'] });
+		return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+	});
+	return res.filter((v) => v.impact === 'critical' || v.impact === 'serious')
+		.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).join(', ')}`);
+}
+
+// Which of [method, path] the API of the node at base does not have: a
+// request without a session is answered 401 by a route that exists, 404 or
+// 405 where none does.
+export async function missingEndpoints(base, list) {
+	const lacking = [];
+	for (const [method, path] of list) {
+		const r = await fetch(base + path, { method, headers: { 'Content-Type': 'application/json' },
+			body: method === 'GET' ? undefined : '{}' });
+		await r.arrayBuffer().catch(() => {});
+		if (r.status === 404 || r.status === 405) lacking.push(`${method} ${path}`);
+	}
+	return lacking;
+}
+
+// The text of the first element matching selector, or null.
+export const textOf = (page, selector) =>
+	page.evaluate((s) => {
+		const e = document.querySelector(s);
+		return e ? e.textContent.replace(/\s+/g, ' ').trim() : null;
+	}, selector);
