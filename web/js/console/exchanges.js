@@ -152,7 +152,8 @@ export function Exchanges({ params }) {
 		[shown.member, shown.category, shown.from, shown.to, at]);
 	const columns = [
 		{ label: t('field.seq'), num: true, cell: (x) => x.seq },
-		{ label: t('field.date'), cell: (x) => fmtDate(x.date) },
+		// A reversal has no date of service: the day it was recorded.
+		{ label: t('field.date'), cell: (x) => fmtDate(x.date || (x.recorded || '').slice(0, 10)) },
 		{ label: t('field.kind'), cell: (x) => html`${t(x.kind === 'reversal' ? 'kind.reversal' : 'kind.exchange')}
 			${x.reversed_by ? html` <span class="badge">${t('exchanges.reversed')}</span>` : null}` },
 		{ label: t('col.provider'), cell: (x) => x.provider },
