@@ -1,13 +1,15 @@
 // ledger.test.mjs: the console's stories that change the ledger, in a real
 // browser against a real tallyd: adding a member, recording an exchange and
 // seeing the balance change live on a second page, a refusal that shows the
-// ledger rule's sentence (the command line's) and changes nothing, and the
-// exchanges' dates in Spanish. Each needs the API's writes or its exchanges.
+// ledger rule's sentence (the command line's) and changes nothing, pending
+// proposals confirmed and rejected, a reversal, and the exchanges' dates in
+// Spanish. Each needs the API's writes or its exchanges.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
 	start, newPage, login, open, shot, textOf, missingEndpoints, PHONE, MEMBER_PASS,
 } from './harness.mjs';
+import en from '../../web/js/i18n/en.js';
 import es from '../../web/js/i18n/es.js';
 
 const env = await start();
@@ -81,10 +83,9 @@ test('record an exchange: the balance changes live on a second page', T, async (
 	await watcher.close();
 });
 
-test('a refusal shows the ledger rule\'s sentence and changes nothing', T, async () => {
-	const page = await newPage(env);
-	await login(page, env.base, 'ana');
-	const before = await page.evaluate(() => fetch('/api/v1/balances').then((r) => r.text()));
+// Fills in the record form with an exchange carol's debt limit refuses and
+// sends it; returns what the page said.
+async function refuse(page) {
 	await open(page, env.base, 'record');
 	await page.select('select[name="provider"]', 'alice');
 	await page.select('select[name="receiver"]', 'carol');
@@ -93,7 +94,14 @@ test('a refusal shows the ledger rule\'s sentence and changes nothing', T, async
 	await page.locator('input[name="memo"]').fill('shopping');
 	await page.click('form.card button[type="submit"]');
 	await page.waitForSelector('form.card [role="alert"]');
-	const said = await textOf(page, 'form.card [role="alert"]');
+	return textOf(page, 'form.card [role="alert"]');
+}
+
+test('a refusal shows the ledger rule\'s sentence and changes nothing', T, async () => {
+	const page = await newPage(env);
+	await login(page, env.base, 'ana');
+	const before = await page.evaluate(() => fetch('/api/v1/balances').then((r) => r.text()));
+	const said = await refuse(page);
 	// The CLI prints "tally: refused: MESSAGE (CODE)" for the same refusal.
 	const cli = (() => {
 		try {
@@ -109,11 +117,50 @@ test('a refusal shows the ledger rule\'s sentence and changes nothing', T, async
 	assert.equal(said, `Refused: ${m[1]} (${m[2]})`);
 	assert.equal(m[2], 'EFLOOR');
 	assert.equal(await page.$eval('input[name="memo"]', (e) => e.value), 'shopping', 'the form stays filled in');
+	await shot(page, 'refusal-desktop');
+	// The same on a phone (a new page: changing to a phone's viewport reloads).
+	const phone = await newPage(env, { viewport: PHONE, context: page.ctx });
+	assert.equal(await refuse(phone), said);
+	await shot(phone, 'refusal-phone');
 	const after = await page.evaluate(() => fetch('/api/v1/balances').then((r) => r.text()));
 	assert.equal(after, before, 'balances unchanged');
-	await shot(page, 'refusal-desktop');
-	await page.setViewport(PHONE);
-	await shot(page, 'refusal-phone');
+	assert.deepEqual([...page.errors, ...phone.errors], []);
+	await phone.close();
+	await page.close();
+});
+
+// The index (1-based) of the first row of the table whose text has text, or 0.
+const rowWith = (page, text) => page.evaluate((x) => {
+	const rows = [...document.querySelectorAll('table.data tbody tr')];
+	return rows.findIndex((tr) => tr.textContent.includes(x)) + 1;
+}, text);
+
+test('pending: a proposal confirmed with the receiver\'s passphrase, another rejected; an exchange reversed', T, async () => {
+	env.tally('exchange', 'propose', '--provider', 'carol', '--receiver', 'alice', '--minutes', '30',
+		'--memo', 'walked the dog');
+	env.tally('exchange', 'propose', '--provider', 'bob', '--receiver', 'carol', '--minutes', '20', '--memo', 'a lift');
+	const page = await newPage(env);
+	await login(page, env.base, 'ana');
+	await open(page, env.base, 'pending');
+	const dog = await rowWith(page, 'walked the dog');
+	assert.ok(dog > 0 && (await rowWith(page, 'a lift')) > 0, 'both proposals are listed');
+	await shot(page, 'pending-desktop');
+	await page.locator(`table.data tbody tr:nth-child(${dog}) input[type="password"]`).fill(MEMBER_PASS);
+	await page.click(`table.data tbody tr:nth-child(${dog}) button[type="submit"]`);
+	await page.waitForFunction(() => !document.querySelector('table.data')?.textContent.includes('walked the dog'));
+	await page.click(`table.data tbody tr:nth-child(${await rowWith(page, 'a lift')}) button.danger`);
+	await page.waitForFunction((none) => document.querySelector('main').textContent.includes(none), {}, en['pending.none']);
+	await open(page, env.base, 'exchanges');
+	const row = await rowWith(page, 'walked the dog');
+	assert.ok(row > 0, 'the confirmed exchange is recorded');
+	assert.match(await textOf(page, `table.data tbody tr:nth-child(${row})`), new RegExp(en['exchanges.by_members']));
+	assert.equal(await rowWith(page, 'a lift'), 0, 'the rejected one is not');
+	// An attested exchange reversed: the confirmation is accepted, a reversal appears.
+	await page.click(`table.data tbody tr:nth-child(${await rowWith(page, 'reading group')}) button`);
+	await page.waitForFunction((r) => [...document.querySelectorAll('table.data tbody td')]
+		.some((td) => td.textContent.trim() === r), {}, en['kind.reversal']);
+	await shot(page, 'reversed-desktop');
+	assert.deepEqual(page.errors, []);
 	await page.close();
 });
 
@@ -122,7 +169,7 @@ test('in Spanish, the exchanges\' dates and hours follow the language', T, async
 	await login(page, env.base, 'ana');
 	await open(page, env.base, 'exchanges');
 	assert.equal(await textOf(page, 'main h1'), es['exchanges.title']);
-	const date = await textOf(page, 'table.data tbody tr td:nth-child(2)');
+	const date = await textOf(page, `table.data tbody tr:nth-child(${await rowWith(page, 'fixed the garden fence')}) td:nth-child(2)`);
 	const months = ['ene', 'feb', 'mar', 'abr', 'may', 'jun', 'jul', 'ago', 'sept', 'oct', 'nov', 'dic'];
 	assert.ok(months.some((mo) => date.includes(mo)), 'a Spanish date: ' + date);
 	assert.ok(await page.$$eval('table.data tbody td', (tds) => tds.some((td) => /^1,5 h$/.test(td.textContent.trim()))),
