@@ -138,6 +138,7 @@ for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
 		}
 		for (const [p, v] of Object.entries(found)) assert.deepEqual(v, [], p);
 		assert.deepEqual(page.errors, []);
+		assert.deepEqual(page.foreign, [], 'requests to anywhere but the node');
 		await page.close();
 	});
 }

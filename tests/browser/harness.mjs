@@ -132,8 +132,8 @@ export async function start() {
 
 // A new page: in a browser context of its own (no cookies, no storage) unless
 // it is given the context of another page (page.context) to share a session.
-// Dialogs (confirm) are accepted, errors collected, the language of the
-// browser set (navigator.languages).
+// Dialogs (confirm) are accepted, errors and requests to anywhere but the node
+// collected, the language of the browser set (navigator.languages).
 export async function newPage(env, { viewport = DESKTOP, lang = 'en-GB', context } = {}) {
 	const ctx = context || (await env.browser.createBrowserContext());
 	const page = await ctx.newPage();
@@ -146,6 +146,12 @@ export async function newPage(env, { viewport = DESKTOP, lang = 'en-GB', context
 	}, lang);
 	page.errors = [];
 	page.on('pageerror', (e) => page.errors.push(String(e)));
+	// Every request a page makes must go to the node: nothing from elsewhere.
+	page.foreign = [];
+	page.on('request', (r) => {
+		const u = r.url();
+		if (!u.startsWith(env.base + '/') && !u.startsWith('data:') && !u.startsWith('blob:')) page.foreign.push(u);
+	});
 	page.on('dialog', (d) => d.accept());
 	page.setDefaultTimeout(15000);
 	return page;
