@@ -169,9 +169,27 @@ int tb_cli_member_key(struct tb_cli *cli, const struct tb_member *m,
 				   "refused: %s has no key and cannot sign; the coordinator "
 				   "records their exchanges with --attest (ECONSENT)",
 				   m->no == TB_COMMUNITY_ACCOUNT ? "the community account" : m->name);
+	char pf[4400];
 	tb_cli_member_key_path(cli, path, sizeof path, m->key);
 	snprintf(what, sizeof what, "%s's key", m->name);
-	return unlock(path, cli->member_pass_file, "TALLY_MEMBER_PASSPHRASE", what, kp);
+	return unlock(path, tb_cli_member_pass_file(cli, m->name, m->no, pf, sizeof pf),
+		      "TALLY_MEMBER_PASSPHRASE", what, kp);
+}
+
+const char *tb_cli_member_pass_file(const struct tb_cli *cli, const char *name, uint32_t no,
+				    char *buf, size_t cap)
+{
+	struct stat st;
+	if (!cli->member_pass_dir)
+		return cli->member_pass_file;
+	/* A name that is not a plain file name is looked up by number only. */
+	if (strchr(name, '/') == NULL && strcmp(name, ".") && strcmp(name, "..")) {
+		snprintf(buf, cap, "%s/%s", cli->member_pass_dir, name);
+		if (stat(buf, &st) == 0)
+			return buf;
+	}
+	snprintf(buf, cap, "%s/#%u", cli->member_pass_dir, no);
+	return buf;
 }
 
 void tb_cli_close(struct tb_cli *cli)

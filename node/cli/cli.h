@@ -30,6 +30,7 @@ struct tb_cli {
 	bool json;
 	const char *pass_file;  /* --passphrase-file: the community key */
 	const char *member_pass_file; /* --member-passphrase-file */
+	const char *member_pass_dir;  /* --member-passphrase-dir: DIR/NAME per member */
 	struct tb_store *store;
 	uint8_t self[TB_KEY_LEN];
 	struct tb_keypair node; /* loaded on demand */
@@ -64,6 +65,10 @@ int tb_cli_node_key(struct tb_cli *cli);
 /* Unlocks a member's key (key files under DATA/keys/members/). */
 int tb_cli_member_key(struct tb_cli *cli, const struct tb_member *m,
 		      struct tb_keypair *kp);
+/* The passphrase file for member (name, no): DIR/NAME, else DIR/#N, with
+ * --member-passphrase-dir; else --member-passphrase-file (may be NULL). */
+const char *tb_cli_member_pass_file(const struct tb_cli *cli, const char *name, uint32_t no,
+				    char *buf, size_t cap);
 /* Path of a member key file for a public key. */
 void tb_cli_member_key_path(struct tb_cli *cli, char *out, size_t cap,
 			    const uint8_t key[TB_KEY_LEN]);

@@ -192,6 +192,10 @@ static int load_pending(struct tb_cli *cli, const char *hex, uint8_t *buf, size_
 	if (tb_parse_txid(hex, txid))
 		return tb_cli_fail(TB_EXIT_USAGE, "'%s' is not a transaction id (32 hex digits)", hex);
 	int err = tb_store_pending_get(cli->store, txid, buf, cap, &len);
+	uint64_t seq, rev;
+	if (err == TB_ENOTFOUND && tb_store_tx(cli->store, cli->self, txid, &seq, &rev) == 0)
+		return tb_cli_fail(TB_EXIT_REFUSED, "refused: %s is already recorded as entry %llu "
+				   "(EDUPTX)", hex, (unsigned long long)seq);
 	if (err == TB_ENOTFOUND)
 		return tb_cli_fail(TB_EXIT_USAGE, "no pending exchange %s", hex);
 	if (!err)
@@ -264,16 +268,45 @@ int tb_cmd_exchange_confirm(struct tb_cli *cli, int argc, char **argv)
 	return rc;
 }
 
+/* Who may drop a proposal: its provider or its receiver (with their key),
+ * else the coordinator (with the community key). */
+static int reject_consent(struct tb_cli *cli, const char *as, const struct tb_proposal *p)
+{
+	struct tb_member m;
+	struct tb_keypair kp;
+	int rc;
+	if (!as)
+		return tb_cli_node_key(cli);
+	if ((rc = tb_cli_member(cli, as, &m)))
+		return rc;
+	if (m.no != p->provider && m.no != p->receiver)
+		return tb_cli_fail(TB_EXIT_REFUSED, "refused: %s is neither the provider nor the "
+				   "receiver of this proposal (ECONSENT)", m.name);
+	if ((rc = tb_cli_member_key(cli, &m, &kp)))
+		return rc;
+	tb_keypair_wipe(&kp);
+	return 0;
+}
+
 int tb_cmd_exchange_reject(struct tb_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {{0, 0, 0, 0}};
-	int at = txid_arg(argc, argv, "reject", opts, NULL);
-	if (at < 0)
-		return TB_EXIT_USAGE;
+	static const struct option opts[] = {{"as", required_argument, 0, 's'}, {0, 0, 0, 0}};
+	const char *as = NULL;
+	int c;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, "exchange", "reject")) != -1) {
+		if (c != 's')
+			return TB_EXIT_USAGE;
+		as = optarg;
+	}
+	if (argc - optind != 1)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally exchange reject TXID [--as MEMBER]");
+	int at = optind;
 	int rc = tb_cli_open(cli, true);
 	uint8_t buf[TB_ENTRY_MAX];
 	struct tb_proposal p;
-	if (rc || (rc = load_pending(cli, argv[at], buf, sizeof buf, &p)))
+	if (rc || (rc = load_pending(cli, argv[at], buf, sizeof buf, &p)) ||
+	    (rc = reject_consent(cli, as, &p)))
 		return rc;
 	int err = tb_store_pending_del(cli->store, p.txid);
 	if (!err) {

@@ -167,16 +167,37 @@ int tb_cmd_reindex(struct tb_cli *cli, int argc, char **argv)
 
 int tb_cmd_memo_erase(struct tb_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {{0, 0, 0, 0}};
+	static const struct option opts[] = {{"yes", no_argument, 0, 'y'}, {0, 0, 0, 0}};
+	bool yes = false;
+	int c;
 	optind = 1;
-	if (tb_cli_getopt(argc, argv, opts, "memo", "erase") != -1 || argc - optind != 1)
-		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally memo erase TXID");
+	while ((c = tb_cli_getopt(argc, argv, opts, "memo", "erase")) != -1) {
+		if (c != 'y')
+			return TB_EXIT_USAGE;
+		yes = true;
+	}
+	if (argc - optind != 1)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally memo erase TXID [--yes]");
 	uint8_t txid[TB_TXID_LEN];
 	if (tb_parse_txid(argv[optind], txid))
 		return tb_cli_fail(TB_EXIT_USAGE, "'%s' is not a transaction id", argv[optind]);
 	int rc = tb_cli_open(cli, true);
+	char memo[TB_MEMO_MAX + 1];
 	if (rc)
 		return rc;
+	if (tb_store_memo_get(cli->store, txid, memo, sizeof memo))
+		return tb_cli_fail(TB_EXIT_USAGE, "no memo held for %s", argv[optind]);
+	/* Erasing cannot be undone: the coordinator's key, and a yes. */
+	if ((rc = tb_cli_node_key(cli)))
+		return rc;
+	if (!yes) {
+		char line[8];
+		if (!isatty(0) || !isatty(2))
+			return tb_cli_fail(TB_EXIT_USAGE, "erasing a memo cannot be undone: give --yes");
+		fprintf(stderr, "Erase the memo \"%s\" of %s for good? (y/N) ", memo, argv[optind]);
+		if (!fgets(line, sizeof line, stdin) || (line[0] != 'y' && line[0] != 'Y'))
+			return tb_cli_fail(TB_EXIT_USAGE, "nothing erased");
+	}
 	int err = tb_store_memo_erase(cli->store, txid);
 	if (err == TB_ENOTFOUND)
 		return tb_cli_fail(TB_EXIT_USAGE, "no memo held for %s", argv[optind]);

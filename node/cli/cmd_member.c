@@ -13,14 +13,14 @@
 #include <unistd.h>
 
 /* Creates a new key pair for a member and its encrypted key file. */
-static int new_member_key(struct tb_cli *cli, const char *name,
+static int new_member_key(struct tb_cli *cli, const char *name, uint32_t no,
 			  struct tb_keypair *kp, char *path, size_t cap)
 {
-	char pass[1024], what[128];
+	char pass[1024], what[128], pf[4400];
 	size_t plen;
 	snprintf(what, sizeof what, "%s's new key", name);
-	int rc = tb_passphrase_get(cli->member_pass_file, "TALLY_MEMBER_PASSPHRASE",
-				   what, true, pass, sizeof pass, &plen);
+	int rc = tb_passphrase_get(tb_cli_member_pass_file(cli, name, no, pf, sizeof pf),
+				   "TALLY_MEMBER_PASSPHRASE", what, true, pass, sizeof pass, &plen);
 	if (rc)
 		return rc;
 	tb_keypair_generate(kp);
@@ -96,7 +96,7 @@ int tb_cmd_member_add(struct tb_cli *cli, int argc, char **argv)
 			return tb_cli_fail(TB_EXIT_USAGE, "--pubkey needs 64 hex digits");
 	} else if (!keyless) {
 		struct tb_keypair kp;
-		if ((rc = new_member_key(cli, name, &kp, path, sizeof path)))
+		if ((rc = new_member_key(cli, name, (uint32_t)j.member, &kp, path, sizeof path)))
 			return rc;
 		memcpy(j.key, kp.pk.b, TB_KEY_LEN);
 		tb_keypair_wipe(&kp);
@@ -315,6 +315,42 @@ int tb_cmd_member_remove(struct tb_cli *cli, int argc, char **argv)
 	return TB_EXIT_OK;
 }
 
+/* The open proposals a member took part in (signed with the old key, so
+ * they could never be confirmed after a rekey). */
+#define CANCEL_MAX 256
+struct cancel_ctx {
+	uint32_t member;
+	uint8_t txid[CANCEL_MAX][TB_TXID_LEN];
+	size_t n;
+};
+
+static int cancel_cb(void *vctx, struct tb_view msg)
+{
+	struct cancel_ctx *c = vctx;
+	struct tb_proposal p;
+	if (tb_msg_decode_exact(msg.p, msg.len, &tb_def_proposal, &p))
+		return 0;
+	if ((p.provider == c->member || p.receiver == c->member) && c->n < CANCEL_MAX)
+		memcpy(c->txid[c->n++], p.txid, TB_TXID_LEN);
+	return 0;
+}
+
+static size_t cancel_proposals(struct tb_cli *cli, uint32_t member)
+{
+	static struct cancel_ctx c;
+	size_t done = 0;
+	c.member = member;
+	c.n = 0;
+	if (tb_store_foreach_pending(cli->store, cancel_cb, &c) < 0)
+		return 0;
+	for (size_t i = 0; i < c.n; i++) {
+		if (tb_store_pending_del(cli->store, c.txid[i]) == 0)
+			done++;
+		(void)!tb_store_memo_erase(cli->store, c.txid[i]);
+	}
+	return done;
+}
+
 int tb_cmd_member_rekey(struct tb_cli *cli, int argc, char **argv)
 {
 	struct tb_member m;
@@ -324,7 +360,7 @@ int tb_cmd_member_rekey(struct tb_cli *cli, int argc, char **argv)
 		return rc;
 	struct tb_keypair kp;
 	char path[4400];
-	if ((rc = new_member_key(cli, m.name, &kp, path, sizeof path)))
+	if ((rc = new_member_key(cli, m.name, m.no, &kp, path, sizeof path)))
 		return rc;
 	struct tb_member_key body = {0};
 	body.member = m.no;
@@ -338,10 +374,17 @@ int tb_cmd_member_rekey(struct tb_cli *cli, int argc, char **argv)
 		return tb_cli_refused(cli, err, &rej);
 	}
 	char key[2 * TB_KEY_LEN + 1];
+	size_t cancelled = cancel_proposals(cli, m.no);
 	tb_hex_encode(key, body.key, TB_KEY_LEN);
-	if (cli->json)
-		printf("{\"member\":%u,\"key\":\"%s\"}\n", m.no, key);
-	else
+	if (cli->json) {
+		printf("{\"member\":%u,\"key\":\"%s\",\"proposals_cancelled\":%zu}\n", m.no, key,
+		       cancelled);
+	} else {
 		printf("%s has a new key: %s\n", m.name, key);
+		if (cancelled)
+			printf("%zu open proposal%s with %s cancelled (signed with the old key; "
+			       "propose again)\n",
+			       cancelled, cancelled == 1 ? "" : "s", m.name);
+	}
 	return TB_EXIT_OK;
 }

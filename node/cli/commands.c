@@ -37,8 +37,8 @@ const struct tb_cmd tb_commands[] = {
 	 "the provider signs an exchange; it waits for the receiver"},
 	{"exchange", "confirm", tb_cmd_exchange_confirm, "tally exchange confirm TXID",
 	 "the receiver signs a proposed exchange; it is recorded"},
-	{"exchange", "reject", tb_cmd_exchange_reject, "tally exchange reject TXID",
-	 "drop a proposed exchange"},
+	{"exchange", "reject", tb_cmd_exchange_reject, "tally exchange reject TXID [--as MEMBER]",
+	 "drop a proposed exchange (the provider's, the receiver's or the coordinator's key)"},
 	{"exchange", "pending", tb_cmd_exchange_pending, "tally exchange pending",
 	 "list proposed exchanges waiting for confirmation"},
 	{"exchange", "record", tb_cmd_exchange_record,
@@ -104,7 +104,7 @@ const struct tb_cmd tb_commands[] = {
 	 "bring in members and balances from TimeOverflow's CSV users export"},
 	{"import", "csv", tb_cmd_import_csv, "tally import csv FILE... [--dry-run]",
 	 "bring in members and exchanges from CSV files (README, \"Importing\")"},
-	{"memo", "erase", tb_cmd_memo_erase, "tally memo erase TXID",
+	{"memo", "erase", tb_cmd_memo_erase, "tally memo erase TXID [--yes]",
 	 "erase an exchange's memo text (the signed log keeps only its hash)"},
 };
 const size_t tb_ncommands = sizeof tb_commands / sizeof tb_commands[0];

@@ -11,7 +11,8 @@
 static void usage(FILE *f)
 {
 	fputs("usage: tally [--data DIR] [--json] [--passphrase-file FILE]\n"
-	      "             [--member-passphrase-file FILE] COMMAND [ARGS]\n\n"
+	      "             [--member-passphrase-file FILE | --member-passphrase-dir DIR]\n"
+	      "             COMMAND [ARGS]\n\n"
 	      "A federated time bank ledger: every hour of help is worth the same.\n\n"
 	      "Commands:\n",
 	      f);
@@ -27,6 +28,7 @@ static void usage(FILE *f)
 	      "  --json             machine-readable output\n"
 	      "  --passphrase-file FILE         passphrase of the community key\n"
 	      "  --member-passphrase-file FILE  passphrase of members' keys\n"
+	      "  --member-passphrase-dir DIR    one passphrase file per member: DIR/NAME (or DIR/#N)\n"
 	      "Without a passphrase file, tally asks on the terminal, or else reads\n"
 	      "TALLY_PASSPHRASE / TALLY_MEMBER_PASSPHRASE.\n\n"
 	      "Exit codes: 0 ok, 1 refused by a ledger rule, 2 usage error, 3 storage or I/O error,\n"
@@ -39,7 +41,8 @@ static void usage(FILE *f)
 static int take_global(struct tb_cli *cli, int *argc, char **argv, int i, int *err)
 {
 	static const char *const valued[] = {"--data", "--passphrase-file",
-					     "--member-passphrase-file"};
+					     "--member-passphrase-file",
+					     "--member-passphrase-dir"};
 	const char *a = argv[i];
 	int used = 0;
 	const char *val = NULL;
@@ -65,8 +68,10 @@ static int take_global(struct tb_cli *cli, int *argc, char **argv, int i, int *e
 				snprintf(cli->data, sizeof cli->data, "%s", val);
 			else if (k == 1)
 				cli->pass_file = val;
-			else
+			else if (k == 2)
 				cli->member_pass_file = val;
+			else
+				cli->member_pass_dir = val;
 		}
 	}
 	if (used) {

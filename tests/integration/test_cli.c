@@ -146,7 +146,10 @@ static void test_walkthrough(void **state)
 	assert_non_null(strstr(res.out, "tutoring"));
 
 	/* Erasing a memo leaves the signed history intact. */
-	assert_int_equal(T(f, "memo", "erase", txid), 0);
+	/* Irreversible: without a terminal it needs --yes (and the community key). */
+	assert_int_equal(T(f, "memo", "erase", txid), 2);
+	assert_non_null(strstr(res.err, "--yes"));
+	assert_int_equal(T(f, "memo", "erase", txid, "--yes"), 0);
 	assert_int_equal(T(f, "history", "bob"), 0);
 	assert_null(strstr(res.out, "fixed the fence"));
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "runproc.h"
 #include "testutil.h"
@@ -193,11 +194,67 @@ static void test_names_dates_amounts(void **state)
 	  "--minutes", "5", "--memo", "x");
 }
 
+/* A txid printed on the first line of `exchange propose`. */
+static void first_word(char out[33])
+{
+	memcpy(out, res.out, 32);
+	out[32] = '\0';
+}
+
+static void test_consent_and_passphrases(void **state)
+{
+	struct fixture *f = *state;
+	char dir[4300], p1[4400], p2[4400], tx[33];
+
+	/* One passphrase file per member, found by name (or #N). */
+	snprintf(dir, sizeof dir, "%s/pass", f->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(p1, sizeof p1, "%s/carol", dir);
+	snprintf(p2, sizeof p2, "%s/#5", dir);
+	assert_int_equal(tb_test_write_file(p1, "carol's secret\n", 15), 0);
+	assert_int_equal(tb_test_write_file(p2, "dave's secret\n", 14), 0);
+	unsetenv("TALLY_MEMBER_PASSPHRASE");
+	assert_int_equal(T(f, "--member-passphrase-dir", dir, "member", "add", "carol"), 0);
+	assert_int_equal(T(f, "member", "add", "dave", "--pubkey",
+			   "1111111111111111111111111111111111111111111111111111111111111111"),
+			 0);
+	assert_int_equal(T(f, "member", "rekey", "dave", "--member-passphrase-dir", dir), 0);
+
+	assert_int_equal(T(f, "--member-passphrase-dir", dir, "exchange", "propose", "--provider",
+			   "carol", "--receiver", "dave", "--minutes", "30", "--memo", "ladder"),
+			 0);
+	first_word(tx);
+	/* Dropping it needs the provider's, the receiver's or the coordinator's key. */
+	R(f, 1, "ECONSENT", "--member-passphrase-dir", dir, "exchange", "reject", tx, "--as",
+	  "alice");
+	assert_int_equal(T(f, "--member-passphrase-dir", dir, "exchange", "reject", tx, "--as",
+			   "dave"),
+			 0);
+	/* Confirming twice names the entry. */
+	assert_int_equal(T(f, "--member-passphrase-dir", dir, "exchange", "propose", "--provider",
+			   "carol", "--receiver", "dave", "--minutes", "30", "--memo", "ladder"),
+			 0);
+	first_word(tx);
+	assert_int_equal(T(f, "--member-passphrase-dir", dir, "exchange", "confirm", tx), 0);
+	R(f, 1, "already recorded as entry", "--member-passphrase-dir", dir, "exchange", "confirm",
+	  tx);
+	/* A rekey cancels the member's open proposals and says so. */
+	assert_int_equal(T(f, "--member-passphrase-dir", dir, "exchange", "propose", "--provider",
+			   "carol", "--receiver", "dave", "--minutes", "15", "--memo", "paint"),
+			 0);
+	assert_int_equal(T(f, "--member-passphrase-dir", dir, "member", "rekey", "carol"), 0);
+	OUT_HAS("1 open proposal with carol cancelled");
+	assert_int_equal(T(f, "exchange", "pending"), 0);
+	assert_null(strstr(res.out, "paint"));
+	setenv("TALLY_MEMBER_PASSPHRASE", "member secret", 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_members_over_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names_dates_amounts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_consent_and_passphrases, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
