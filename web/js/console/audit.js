@@ -5,7 +5,7 @@
 import { html } from '../lib/preact.js';
 import { get, post, seg, downloadUrl } from '../lib/api.js';
 import { t, fmtInt, fmtMoment, fmtHours } from '../lib/i18n.js';
-import { Page, Table, FormStatus, Loading, Action, useForm, useLoad, useCan } from '../lib/ui.js';
+import { Page, Table, FormStatus, Loading, Action, useForm, useLoad, useCan, unoffered } from '../lib/ui.js';
 
 const SUMMARY = ['logs', 'entries', 'members', 'exchanges', 'reversals', 'forks', 'checkpoints', 'violations',
 	'legs_unmatched', 'legs_in_flight'];
@@ -43,7 +43,7 @@ export function Audit() {
 		cps.reload();
 		return t('audit.signed');
 	});
-	const never = last.error && last.error.status === 404;
+	const never = last.error && last.error.status === 404 && !unoffered(last.error);
 	return html`<${Page} title=${t('audit.title')} wide
 		actions=${can('coordinator') ? html`<${Action} kind="primary" onRun=${run.onSubmit}>${t('audit.run')}</${Action}>` : null}>
 		<p class="muted">${t('audit.about')}</p>

@@ -6,7 +6,7 @@
 import { html } from '../lib/preact.js';
 import { get, query } from '../lib/api.js';
 import { t, fmtInt, fmtMoment, fmtHours, thisMonth } from '../lib/i18n.js';
-import { Page, Table, useLoad, Loading, errorText } from '../lib/ui.js';
+import { Page, Table, useLoad, Loading, errorText, unoffered } from '../lib/ui.js';
 
 function Figure({ label, state, value, href }) {
 	let shown;
@@ -14,7 +14,7 @@ function Figure({ label, state, value, href }) {
 	else if (!state.data) shown = html`<span class="muted" data-loading>…</span>`;
 	else shown = value(state.data);
 	const body = html`<span class="figure-value">${shown}</span><span class="figure-label">${label}</span>
-		${state.error ? html`<span class="figure-note">${errorText(state.error, true)}</span>` : null}`;
+		${state.error ? html`<span class="figure-note">${errorText(state.error)}</span>` : null}`;
 	return html`<li class="figure">${href ? html`<a href=${href}>${body}</a>` : body}</li>`;
 }
 
@@ -39,7 +39,7 @@ async function monthMinutes(period) {
 		const d = await get('/reports/hours' + query(period));
 		return (d.by_month || []).reduce((s, m) => s + m.minutes, 0);
 	} catch (e) {
-		if (e.status !== 404 || e.code !== 'ENOTFOUND') throw e;
+		if (!unoffered(e)) throw e;
 	}
 	const d = await get('/exchanges' + query({ ...period, limit: 1000 }));
 	return d.exchanges.reduce((s, x) => s + (x.kind === 'reversal' ? -x.minutes : x.minutes), 0);

@@ -58,28 +58,32 @@ export function Page({ title, actions, children, wide }) {
 	</section>`;
 }
 
+// Whether an ApiError says this node has no such endpoint (a node older than
+// the console): the router's 404 for a path it does not know, or its 405 for
+// a method it does not take there. A 404 from an endpoint that exists names
+// what it did not find (a member, a proposal, an audit not yet run).
+export const unoffered = (e) => !!e && ((e.status === 404 && e.code === 'ENOTFOUND' &&
+	/^no such resource/.test(e.message || '')) || (e.status === 405 && e.code === 'EMETHOD'));
+
 // How an ApiError reads: a ledger refusal gives the rule's own sentence, the
-// one the command line prints.
-// A read (a page's data) that finds no route is an endpoint this node does
-// not serve (an older node); elsewhere a 404 names what was not found.
-export function errorText(e, read) {
+// one the command line prints; an endpoint the node lacks, a quiet note.
+export function errorText(e) {
 	if (!e) return '';
 	if (e.status === 0) return t('error.network');
 	if (e.status === 409) return t('error.refused', { message: e.message, code: e.code });
 	if (e.status === 401) return t('error.session');
 	if (e.status === 403 && e.code === 'ECSRF') return t('error.csrf');
 	if (e.status === 403) return t('error.denied');
-	if (read && e.status === 404 && e.code === 'ENOTFOUND') return t('error.unavailable');
+	if (unoffered(e)) return t('error.unavailable');
 	if (e.status === 429) return t('error.throttled', { s: e.retryAfter || 1 });
 	if (e.status === 503) return t('error.busy', { message: e.message, code: e.code });
 	return t('error.other', { message: e.message || String(e), code: e.code || '' });
 }
 
-export function ErrorNote({ error, read }) {
+export function ErrorNote({ error }) {
 	if (!error) return null;
-	if (read && error.status === 404 && error.code === 'ENOTFOUND')
-		return html`<p class="note info">${errorText(error, read)}</p>`;
-	return html`<p class="note error" role="alert">${errorText(error, read)}</p>`;
+	if (unoffered(error)) return html`<p class="note info">${errorText(error)}</p>`;
+	return html`<p class="note error" role="alert">${errorText(error)}</p>`;
 }
 
 export function Note({ kind = 'ok', children }) {
@@ -88,7 +92,7 @@ export function Note({ kind = 'ok', children }) {
 }
 
 export function Loading({ state }) {
-	if (state.error) return html`<${ErrorNote} error=${state.error} read />`;
+	if (state.error) return html`<${ErrorNote} error=${state.error} />`;
 	if (state.loading && !state.data) return html`<p class="muted" role="status" data-loading>${t('common.loading')}</p>`;
 	return null;
 }
