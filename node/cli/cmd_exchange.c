@@ -7,6 +7,7 @@
  * kept in the local memo table; the log holds only its salted hash.
  */
 #include "cli.h"
+#include "tb_ops.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -394,18 +395,26 @@ int tb_cmd_exchange_record(struct tb_cli *cli, int argc, char **argv)
 	if (!in.t.attest)
 		return tb_cli_fail(TB_EXIT_USAGE,
 				   "record is the coordinator's attestation: add --attest (members sign with 'exchange propose')");
-	if ((rc = tb_cli_open(cli, true)))
+	struct tb_cli_base b;
+	if ((rc = tb_cli_open(cli, true)) || (rc = tb_cli_terms_base(&in.t, &b)) ||
+	    (rc = tb_cli_node_key(cli)))
 		return rc;
-	struct tb_exchange x;
+	/* The same operation as the API's, so a refusal reads the same. */
+	struct tb_ops o = {cli->store, cli->self, cli->data, &cli->node};
+	struct tb_op_terms t = {in.provider, in.receiver, in.t.minutes, in.t.memo,
+				in.t.category, b.date};
+	struct tb_exchange x = {.minutes = (uint64_t)in.t.minutes, .attested = 1};
 	struct tb_member prov, recv;
-	uint8_t salt[TB_MEMO_SALT_LEN];
-	if ((rc = build(cli, &in, &x, &prov, &recv, salt)) ||
-	    (rc = precheck(&prov, &recv, in.t.minutes)) || (rc = tb_cli_node_key(cli)))
-		return rc;
-	x.attested = 1;
-	/* The memo and the entry in one transaction: a refusal changes nothing. */
-	struct tb_memo memo = {x.txid, salt, in.t.memo, strlen(in.t.memo)};
-	return append_exchange(cli, &x, &prov, &recv, &memo);
+	struct tb_reject rej = {0};
+	uint64_t seq;
+	int err = tb_op_record(&o, &t, NULL, x.txid, &seq, &rej);
+	if (err)
+		return tb_cli_refused(cli, err, &rej);
+	if (tb_store_member_by_name(cli->store, cli->self, in.provider, &prov) ||
+	    tb_store_member_by_name(cli->store, cli->self, in.receiver, &recv))
+		return tb_cli_fail(TB_EXIT_IO, "recorded, but the members cannot be read back");
+	print_recorded(cli, &x, &prov, &recv, seq);
+	return TB_EXIT_OK;
 }
 
 int tb_cmd_exchange_reverse(struct tb_cli *cli, int argc, char **argv)

@@ -1,0 +1,383 @@
+/*
+ * ops.c: the operations on the own ledger that the command line and
+ * tallyd's API share (tb_ops.h): each builds the entry from what a person
+ * gave, asks the store to append it (the ledger rules decide; nothing here
+ * restates a rule), keeps the local records that go with it (memo text,
+ * pending proposal, who attested) and says why in rej when it refuses. It
+ * prints nothing, never keeps a passphrase or a member's key past the call,
+ * and leaves nothing behind when it refuses.
+ */
+#include "tb_ops.h"
+#include "tb_file.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int tb_op_refuse(struct tb_reject *rej, int err, const char *fmt, ...)
+{
+	if (!rej)
+		return err;
+	memset(rej, 0, sizeof *rej);
+	rej->err = err;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rej->msg, sizeof rej->msg, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int tb_op_member(const struct tb_ops *o, const char *name, struct tb_member *m,
+		 struct tb_reject *rej)
+{
+	int err = tb_store_member_by_name(o->store, o->self, name, m);
+	if (err == TB_ENOTFOUND)
+		return tb_op_refuse(rej, TB_EMEMBER, "no active member named '%s'", name);
+	if (err)
+		return tb_op_refuse(rej, err, "cannot read member '%s': %s", name, tb_strerror(err));
+	return 0;
+}
+
+static void key_path(const struct tb_ops *o, char *out, size_t cap, const uint8_t key[TB_KEY_LEN])
+{
+	char hex[2 * TB_KEY_LEN + 1];
+	tb_hex_encode(hex, key, TB_KEY_LEN);
+	snprintf(out, cap, "%s/keys/members/%s.key", o->data, hex);
+}
+
+/* Signs terms with a member's key, unlocked with pass for this call only. */
+static int member_sign(const struct tb_ops *o, const struct tb_member *m, struct tb_op_pass pass,
+		       const struct tb_msgdef *d, const void *terms, enum tb_sigctx ctx,
+		       uint8_t sig[TB_SIGLEN], struct tb_reject *rej)
+{
+	char path[4400];
+	key_path(o, path, sizeof path, m->key);
+	if (!pass.p || !pass.len)
+		return tb_op_refuse(rej, TB_EPASSPHRASE, "%s's passphrase is needed to sign", m->name);
+	struct tb_keypair kp;
+	int err = tb_keyfile_read(path, &kp, pass.p, pass.len);
+	if (err == TB_EPASSPHRASE)
+		return tb_op_refuse(rej, err, "wrong passphrase for %s's key", m->name);
+	if (err == TB_ENOTFOUND)
+		return tb_op_refuse(rej, err, "this node keeps no key file for %s", m->name);
+	if (err)
+		return tb_op_refuse(rej, err, "cannot read %s's key: %s", m->name, tb_strerror(err));
+	uint8_t buf[TB_ENTRY_MAX];
+	size_t len;
+	err = tb_terms_encode(buf, sizeof buf, &len, d, terms);
+	if (!err)
+		tb_sign(sig, &kp, ctx, buf, len);
+	tb_keypair_wipe(&kp);
+	if (err)
+		return tb_op_refuse(rej, err, "cannot encode the terms: %s", tb_strerror(err));
+	return 0;
+}
+
+static uint64_t today(void)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	return (uint64_t)(tm.tm_year + 1900) * 10000 + (uint64_t)(tm.tm_mon + 1) * 100 +
+	       (uint64_t)tm.tm_mday;
+}
+
+/* Members, amount and texts of terms into an exchange body (a fresh txid and
+ * memo salt); the ledger rules check the rest when it is appended. */
+static int build(const struct tb_ops *o, const struct tb_op_terms *t, struct tb_exchange *x,
+		 struct tb_member *prov, struct tb_member *recv, uint8_t salt[TB_MEMO_SALT_LEN],
+		 struct tb_reject *rej)
+{
+	int err;
+	if ((err = tb_op_member(o, t->provider, prov, rej)) ||
+	    (err = tb_op_member(o, t->receiver, recv, rej)))
+		return err;
+	if (prov->no == recv->no)
+		return tb_op_refuse(rej, TB_ESELF, "provider and receiver must be different members");
+	if (t->minutes < 1 || t->minutes > TB_MINUTES_MAX)
+		return tb_op_refuse(rej, TB_EAMOUNT, "an exchange is from 1 minute to %d hours",
+				    TB_MINUTES_MAX / 60);
+	size_t ml = strlen(t->memo), cl = strlen(t->category);
+	if (ml > TB_MEMO_MAX || tb_text_check(t->memo, ml))
+		return tb_op_refuse(rej, TB_EUTF8, "the memo must be at most %d bytes of text",
+				    TB_MEMO_MAX);
+	if (cl > TB_CATEGORY_MAX || tb_text_check(t->category, cl))
+		return tb_op_refuse(rej, TB_EUTF8, "the category must be at most %d bytes of text",
+				    TB_CATEGORY_MAX);
+	memset(x, 0, sizeof *x);
+	x->date = t->date ? t->date : today();
+	tb_random(x->txid, TB_TXID_LEN);
+	tb_random(salt, TB_MEMO_SALT_LEN);
+	tb_memo_hash(x->memo_hash, salt, t->memo, ml);
+	x->provider = prov->no;
+	x->receiver = recv->no;
+	x->minutes = (uint64_t)t->minutes;
+	x->category = (struct tb_view){(const uint8_t *)t->category, cl};
+	return 0;
+}
+
+/* Appends an exchange and its memo in one transaction: both or neither. */
+static int append_exchange(const struct tb_ops *o, const struct tb_exchange *x,
+			   const uint8_t salt[TB_MEMO_SALT_LEN], const char *memo, uint64_t *seq,
+			   struct tb_reject *rej)
+{
+	struct tb_memo m = {x->txid, salt, memo, strlen(memo)};
+	if (rej)
+		memset(rej, 0, sizeof *rej);
+	int err = tb_store_append_own_memo(o->store, o->node, TB_KIND_EXCHANGE, x, &m, seq, rej);
+	if (err && rej && !rej->err)
+		tb_op_refuse(rej, err, "%s", tb_strerror(err));
+	return err;
+}
+
+int tb_op_record(const struct tb_ops *o, const struct tb_op_terms *t, const char *coordinator,
+		 uint8_t txid[TB_TXID_LEN], uint64_t *seq, struct tb_reject *rej)
+{
+	struct tb_exchange x;
+	struct tb_member prov, recv;
+	uint8_t salt[TB_MEMO_SALT_LEN];
+	int err = build(o, t, &x, &prov, &recv, salt, rej);
+	if (err)
+		return err;
+	x.attested = 1;
+	if ((err = append_exchange(o, &x, salt, t->memo, seq, rej)))
+		return err;
+	memcpy(txid, x.txid, TB_TXID_LEN);
+	/* The entry is durable; who attested it is a local note beside it. */
+	if (coordinator && (err = tb_store_attested_put(o->store, x.txid, coordinator)))
+		return tb_op_refuse(rej, err, "recorded, but not who attested it: %s",
+				    tb_strerror(err));
+	return 0;
+}
+
+int tb_op_propose(const struct tb_ops *o, const struct tb_op_terms *t, struct tb_op_pass provider,
+		  uint8_t txid[TB_TXID_LEN], struct tb_reject *rej)
+{
+	struct tb_exchange x;
+	struct tb_member prov, recv;
+	uint8_t salt[TB_MEMO_SALT_LEN], sig[TB_SIGLEN];
+	int err = build(o, t, &x, &prov, &recv, salt, rej);
+	if (err)
+		return err;
+	struct tb_exchange_terms et;
+	tb_exchange_terms_of(&et, o->self, &x);
+	if ((err = member_sign(o, &prov, provider, &tb_def_exchange_terms, &et, TB_CTX_EXCHANGE,
+			       sig, rej)))
+		return err;
+	struct tb_proposal p = {0};
+	memcpy(p.txid, x.txid, TB_TXID_LEN);
+	p.provider = x.provider;
+	p.receiver = x.receiver;
+	p.minutes = x.minutes;
+	p.category = x.category;
+	memcpy(p.memo_hash, x.memo_hash, TB_HASHLEN);
+	p.date = x.date;
+	p.created = (uint64_t)time(NULL);
+	p.provider_sig = (struct tb_view){sig, TB_SIGLEN};
+	uint8_t buf[TB_ENTRY_MAX];
+	size_t len;
+	err = tb_terms_encode(buf, sizeof buf, &len, &tb_def_proposal, &p);
+	if (!err)
+		err = tb_store_memo_put(o->store, x.txid, salt, t->memo, strlen(t->memo));
+	if (!err)
+		err = tb_store_pending_put(o->store, x.txid, buf, len);
+	if (err)
+		return tb_op_refuse(rej, err, "cannot keep the proposal: %s", tb_strerror(err));
+	memcpy(txid, x.txid, TB_TXID_LEN);
+	return 0;
+}
+
+static int load_pending(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8_t *buf,
+			size_t cap, struct tb_proposal *p, struct tb_reject *rej)
+{
+	size_t len;
+	char hex[2 * TB_TXID_LEN + 1];
+	tb_hex_encode(hex, txid, TB_TXID_LEN);
+	int err = tb_store_pending_get(o->store, txid, buf, cap, &len);
+	if (err == TB_ENOTFOUND)
+		return tb_op_refuse(rej, err, "no pending exchange %s", hex);
+	if (!err)
+		err = tb_msg_decode_exact(buf, len, &tb_def_proposal, p);
+	if (err)
+		return tb_op_refuse(rej, err, "cannot read the pending exchange: %s",
+				    tb_strerror(err));
+	return 0;
+}
+
+int tb_op_confirm(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
+		  struct tb_op_pass receiver, uint64_t *seq, struct tb_reject *rej)
+{
+	uint8_t buf[TB_ENTRY_MAX], sig[TB_SIGLEN];
+	struct tb_proposal p;
+	int err = load_pending(o, txid, buf, sizeof buf, &p, rej);
+	if (err)
+		return err;
+	struct tb_member recv;
+	if ((err = tb_store_member(o->store, o->self, (uint32_t)p.receiver, &recv)))
+		return tb_op_refuse(rej, err, "cannot read the receiver: %s", tb_strerror(err));
+	struct tb_exchange x = {0};
+	memcpy(x.txid, p.txid, TB_TXID_LEN);
+	x.provider = p.provider;
+	x.receiver = p.receiver;
+	x.minutes = p.minutes;
+	x.category = p.category;
+	memcpy(x.memo_hash, p.memo_hash, TB_HASHLEN);
+	x.date = p.date;
+	x.provider_sig = p.provider_sig;
+	struct tb_exchange_terms t;
+	tb_exchange_terms_of(&t, o->self, &x);
+	if ((err = member_sign(o, &recv, receiver, &tb_def_exchange_terms, &t, TB_CTX_EXCHANGE,
+			       sig, rej)))
+		return err;
+	x.receiver_sig = (struct tb_view){sig, TB_SIGLEN};
+	if (rej)
+		memset(rej, 0, sizeof *rej);
+	if ((err = tb_store_append_own(o->store, o->node, TB_KIND_EXCHANGE, &x, seq, rej)))
+		return rej && !rej->err ? tb_op_refuse(rej, err, "%s", tb_strerror(err)) : err;
+	if ((err = tb_store_pending_del(o->store, x.txid)))
+		return tb_op_refuse(rej, err, "recorded, but the proposal could not be cleared: %s",
+				    tb_strerror(err));
+	return 0;
+}
+
+int tb_op_reject(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], struct tb_reject *rej)
+{
+	uint8_t buf[TB_ENTRY_MAX];
+	struct tb_proposal p;
+	int err = load_pending(o, txid, buf, sizeof buf, &p, rej);
+	if (!err)
+		err = tb_store_pending_del(o->store, txid);
+	if (!err && (err = tb_store_memo_erase(o->store, txid)) == TB_ENOTFOUND)
+		err = 0;
+	if (err && (!rej || !rej->err))
+		return tb_op_refuse(rej, err, "cannot drop the proposal: %s", tb_strerror(err));
+	return err;
+}
+
+/* The exchange a txid names in the own log, decoded into e (views into rec). */
+static int load_exchange(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8_t *rec,
+			 struct tb_entry *e, struct tb_reject *rej)
+{
+	char hex[2 * TB_TXID_LEN + 1];
+	tb_hex_encode(hex, txid, TB_TXID_LEN);
+	uint64_t seq, rev;
+	size_t len;
+	int err = tb_store_tx(o->store, o->self, txid, &seq, &rev);
+	if (err == TB_ENOTFOUND)
+		return tb_op_refuse(rej, TB_ENOTX, "no exchange %s in this ledger", hex);
+	if (!err)
+		err = tb_store_get_entry(o->store, o->self, seq, rec, TB_ENTRY_MAX, &len);
+	if (!err)
+		err = tb_entry_decode(e, rec, len);
+	if (err)
+		return tb_op_refuse(rej, err, "cannot read entry %llu: %s", (unsigned long long)seq,
+				    tb_strerror(err));
+	if (e->kind != TB_KIND_EXCHANGE)
+		return tb_op_refuse(rej, TB_ENOTX, "%s is not an exchange", hex);
+	return 0;
+}
+
+int tb_op_reverse(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], bool attest,
+		  struct tb_op_pass provider, struct tb_op_pass receiver,
+		  uint8_t rtxid[TB_TXID_LEN], uint64_t *seq, struct tb_reject *rej)
+{
+	uint8_t rec[TB_ENTRY_MAX];
+	struct tb_entry e;
+	int err = load_exchange(o, txid, rec, &e, rej);
+	if (err)
+		return err;
+	const struct tb_exchange *x = &e.body.exchange;
+	if (attest && !x->attested)
+		return tb_op_refuse(rej, TB_ECONSENT,
+				    "the exchange was signed by both members, so its reversal must be too");
+	struct tb_reversal r = {0};
+	tb_random(r.txid, TB_TXID_LEN);
+	memcpy(r.original, txid, TB_TXID_LEN);
+	r.attested = x->attested;
+	uint8_t ps[TB_SIGLEN], rs[TB_SIGLEN];
+	if (!x->attested) {
+		struct tb_member prov, recv;
+		err = tb_store_member(o->store, o->self, (uint32_t)x->provider, &prov);
+		if (!err)
+			err = tb_store_member(o->store, o->self, (uint32_t)x->receiver, &recv);
+		if (err)
+			return tb_op_refuse(rej, err, "cannot read the members: %s", tb_strerror(err));
+		struct tb_reversal_terms t;
+		tb_reversal_terms_of(&t, o->self, &r);
+		if ((err = member_sign(o, &prov, provider, &tb_def_reversal_terms, &t,
+				       TB_CTX_REVERSAL, ps, rej)) ||
+		    (err = member_sign(o, &recv, receiver, &tb_def_reversal_terms, &t,
+				       TB_CTX_REVERSAL, rs, rej)))
+			return err;
+		r.provider_sig = (struct tb_view){ps, TB_SIGLEN};
+		r.receiver_sig = (struct tb_view){rs, TB_SIGLEN};
+	}
+	if (rej)
+		memset(rej, 0, sizeof *rej);
+	if ((err = tb_store_append_own(o->store, o->node, TB_KIND_REVERSAL, &r, seq, rej)))
+		return rej && !rej->err ? tb_op_refuse(rej, err, "%s", tb_strerror(err)) : err;
+	memcpy(rtxid, r.txid, TB_TXID_LEN);
+	return 0;
+}
+
+int tb_op_member_add(const struct tb_ops *o, const char *name, int64_t debt_limit,
+		     int64_t ceiling, const uint8_t *pubkey, struct tb_op_pass pass,
+		     struct tb_member *out, struct tb_reject *rej)
+{
+	struct tb_community com;
+	int err = tb_store_community(o->store, o->self, &com);
+	if (err)
+		return tb_op_refuse(rej, err, "cannot read the community: %s", tb_strerror(err));
+	if (tb_store_member_by_name(o->store, o->self, name, out) == 0)
+		return tb_op_refuse(rej, TB_ENAME, "the name %s is already used by a member", name);
+	struct tb_member_join j = {0};
+	j.member = (uint64_t)com.members + 1;
+	j.name = (struct tb_view){(const uint8_t *)name, strlen(name)};
+	j.floor = debt_limit >= 0 ? -debt_limit : com.floor;
+	j.ceiling = ceiling >= 0 ? (uint64_t)ceiling : com.ceiling;
+	char path[4400] = "";
+	if (pubkey) {
+		memcpy(j.key, pubkey, TB_KEY_LEN);
+	} else {
+		if (!pass.p || !pass.len)
+			return tb_op_refuse(rej, TB_EPASSPHRASE,
+					    "a passphrase for %s's new key is needed", name);
+		struct tb_keypair kp;
+		tb_keypair_generate(&kp);
+		key_path(o, path, sizeof path, kp.pk.b);
+		err = tb_keyfile_write(path, &kp, pass.p, pass.len, TB_KDF_INTERACTIVE);
+		memcpy(j.key, kp.pk.b, TB_KEY_LEN);
+		tb_keypair_wipe(&kp);
+		if (err)
+			return tb_op_refuse(rej, err, "cannot write %s: %s", path, tb_strerror(err));
+	}
+	if (rej)
+		memset(rej, 0, sizeof *rej);
+	err = tb_store_append_own(o->store, o->node, TB_KIND_MEMBER_JOIN, &j, NULL, rej);
+	if (err) {
+		if (path[0])
+			unlink(path);
+		return rej && !rej->err ? tb_op_refuse(rej, err, "%s", tb_strerror(err)) : err;
+	}
+	if ((err = tb_store_member(o->store, o->self, (uint32_t)j.member, out)))
+		return tb_op_refuse(rej, err, "added, but cannot read it back: %s", tb_strerror(err));
+	return 0;
+}
+
+int tb_op_member_remove(const struct tb_ops *o, const char *name, uint64_t *seq,
+			struct tb_reject *rej)
+{
+	struct tb_member m;
+	int err = tb_op_member(o, name, &m, rej);
+	if (err)
+		return err;
+	struct tb_member_left body = {m.no};
+	if (rej)
+		memset(rej, 0, sizeof *rej);
+	err = tb_store_append_own(o->store, o->node, TB_KIND_MEMBER_LEFT, &body, seq, rej);
+	if (err && rej && !rej->err)
+		tb_op_refuse(rej, err, "%s", tb_strerror(err));
+	return err;
+}

@@ -1,0 +1,84 @@
+/*
+ * tb_ops.h: what the command line and tallyd's API both do to the own
+ * ledger: record an attested exchange, propose, confirm, reject and reverse
+ * one, add and remove members, set a trust line. One code path each, so a
+ * refusal carries one sentence wherever it is shown: every function returns
+ * 0 or a TB_E* code with rej->msg saying why (the ledger rule's sentence for
+ * a rule, ours for what is checked before the store), and prints nothing.
+ *
+ * Member keys: an operation that needs a member's signature reads the
+ * member's key file (DATA/keys/members/<key>.key) with the passphrase given,
+ * signs, and wipes key and passphrase copies.
+ */
+#ifndef TB_OPS_H
+#define TB_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tb_store.h"
+
+struct tb_ops {
+	struct tb_store *store;
+	const uint8_t *self;           /* the own log id */
+	const char *data;              /* the data directory */
+	const struct tb_keypair *node; /* the community key, unlocked */
+};
+
+/* The terms of an exchange as given by a person. */
+struct tb_op_terms {
+	const char *provider, *receiver;
+	int64_t minutes;
+	const char *memo, *category; /* category may be "" */
+	uint64_t date;               /* yyyymmdd; 0: today */
+};
+
+/* A passphrase given for a member's key. */
+struct tb_op_pass {
+	const char *p;
+	size_t len;
+};
+
+/* Sets rej (may be NULL) to err with a sentence; returns err. */
+int tb_op_refuse(struct tb_reject *rej, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* An active member by name, else EMEMBER "no active member named 'x'". */
+int tb_op_member(const struct tb_ops *o, const char *name, struct tb_member *m,
+		 struct tb_reject *rej);
+
+/* Records an exchange attested by the coordinator (named in the local
+ * attested table when not NULL); txid and seq of the new entry. */
+TB_MUST_CHECK int tb_op_record(const struct tb_ops *o, const struct tb_op_terms *t,
+			       const char *coordinator, uint8_t txid[TB_TXID_LEN],
+			       uint64_t *seq, struct tb_reject *rej);
+/* The provider signs a proposal, kept in the local pending table. */
+TB_MUST_CHECK int tb_op_propose(const struct tb_ops *o, const struct tb_op_terms *t,
+				struct tb_op_pass provider, uint8_t txid[TB_TXID_LEN],
+				struct tb_reject *rej);
+/* The receiver signs a pending proposal; it is recorded. */
+TB_MUST_CHECK int tb_op_confirm(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
+				struct tb_op_pass receiver, uint64_t *seq, struct tb_reject *rej);
+/* Drops a pending proposal (and its memo). */
+TB_MUST_CHECK int tb_op_reject(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
+			       struct tb_reject *rej);
+/* Reverses an exchange with its consent: attested ones by attestation
+ * (attest must be true), member-signed ones with both members' passphrases. */
+TB_MUST_CHECK int tb_op_reverse(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
+				bool attest, struct tb_op_pass provider,
+				struct tb_op_pass receiver, uint8_t rtxid[TB_TXID_LEN],
+				uint64_t *seq, struct tb_reject *rej);
+
+/* Adds a member: with pubkey (the member keeps the key), or else a new key
+ * whose file the node keeps encrypted with pass. debt_limit and ceiling are
+ * minutes (-1: the community's). */
+TB_MUST_CHECK int tb_op_member_add(const struct tb_ops *o, const char *name,
+				   int64_t debt_limit, int64_t ceiling, const uint8_t *pubkey,
+				   struct tb_op_pass pass, struct tb_member *out,
+				   struct tb_reject *rej);
+/* Records that a member left. */
+TB_MUST_CHECK int tb_op_member_remove(const struct tb_ops *o, const char *name,
+				      uint64_t *seq, struct tb_reject *rej);
+
+#endif
