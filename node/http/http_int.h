@@ -39,6 +39,21 @@ struct tb_throttle {
 
 struct tb_tracked; /* a connection (server.c) */
 
+#define TB_STREAMS_MAX 64
+#define TB_STREAM_BUF 8192        /* bytes queued to one stream; past it, it is closed */
+#define TB_STREAM_KEEPALIVE_MS 15000
+
+/* A live event stream (events.c). */
+struct tb_stream {
+	struct tb_stream *next;
+	struct tb_http *h;
+	void *conn;
+	char buf[TB_STREAM_BUF];
+	size_t len;
+	bool suspended;
+	bool overflow; /* too slow a reader: ended */
+};
+
 struct tb_http {
 	struct tb_http_host host;
 	struct tb_http_conf conf;
@@ -56,6 +71,9 @@ struct tb_http {
 	struct tb_throttle by_name[TB_THROTTLE_MAX], by_addr[TB_THROTTLE_MAX];
 	struct tb_tracked *conns;
 	size_t nconns;
+	struct tb_stream *streams;
+	size_t nstreams;
+	uv_timer_t keepalive;
 	uint64_t events_seq; /* announcements so far */
 	uint64_t requests[6]; /* answered, by status class (1xx..5xx; [0] other) */
 };
@@ -91,8 +109,22 @@ void tb_http_static(struct tb_http *h, struct tb_http_req *req, struct tb_http_r
  * NUL, TB_ETOOLONG when it does not fit. */
 int tb_http_unescape(const char *s, size_t len, char *out, size_t cap);
 
+/* events.c: event streams. tb_stream_push queues text to every stream;
+ * server.c's part: start a stream's response, wake a suspended one. */
+int tb_api_events_routes(struct tb_http *h);
+void tb_stream_push(struct tb_http *h, const char *text, size_t len);
+void tb_stream_wake(struct tb_stream *st);
+/* A stream's response for its connection (server.c); 0 or an error. */
+int tb_stream_respond(struct tb_http *h, struct tb_http_req *req, struct tb_stream *st);
+/* Called by the library's content reader: the bytes to send now (0: none,
+ * the connection is suspended until tb_stream_wake). */
+size_t tb_stream_take(struct tb_stream *st, char *out, size_t max);
+void tb_stream_closed(struct tb_stream *st);
+
 /* api_*.c: the API's routes. */
 int tb_api_session_routes(struct tb_http *h);
 int tb_api_read_routes(struct tb_http *h);
+int tb_api_write_routes(struct tb_http *h);
+int tb_api_ledger_routes(struct tb_http *h);
 
 #endif

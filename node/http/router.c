@@ -237,9 +237,9 @@ static void dispatch(struct tb_http *h, struct tb_http_req *req, struct tb_http_
 		not_found(req, resp);
 		return;
 	}
-	if (!authorize(h, rt, req, resp))
-		return;
-	rt->fn(req, resp, rt->ctx);
+	if (authorize(h, rt, req, resp))
+		rt->fn(req, resp, rt->ctx);
+	/* State changes are logged, refused ones too. */
 	if (rt->flags & TB_ROUTE_WRITE)
 		tb_http_log(h, 2, "http: %s %s %s from %s: %d", req->who.name[0] ? req->who.name : "-",
 			    req->method, req->path, req->client, resp->status);
@@ -313,6 +313,12 @@ int tb_http_start(struct tb_http **out, const struct tb_http_host *host,
 	int err = tb_api_session_routes(h);
 	if (!err)
 		err = tb_api_read_routes(h);
+	if (!err)
+		err = tb_api_ledger_routes(h);
+	if (!err)
+		err = tb_api_write_routes(h);
+	if (!err)
+		err = tb_api_events_routes(h);
 	if (err) {
 		snprintf(why, cap, "too many HTTP routes");
 		free(h);
@@ -324,12 +330,4 @@ int tb_http_start(struct tb_http **out, const struct tb_http_host *host,
 	}
 	*out = h;
 	return 0;
-}
-
-void tb_http_announce(struct tb_http *h, const uint8_t log_id[TB_KEY_LEN], uint64_t seq)
-{
-	(void)log_id;
-	(void)seq;
-	if (h)
-		h->events_seq++;
 }

@@ -304,7 +304,63 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	client_of(c, &req);
 	struct tb_http_resp resp = {.fd = -1};
 	tb_http_dispatch(h, &req, &resp);
+	if (resp.stream)
+		return MHD_YES; /* its response is queued already */
 	return send_resp(h, c, &resp);
+}
+
+static void on_timer(uv_timer_t *t);
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct tb_stream *st = cls;
+	(void)pos;
+	size_t n = tb_stream_take(st, buf, max);
+	if (n)
+		return (ssize_t)n;
+	if (st->overflow)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	/* Nothing to send: out of the library's loop until tb_stream_wake. */
+	MHD_suspend_connection(st->conn);
+	st->suspended = true;
+	return 0;
+}
+
+static void stream_free(void *cls)
+{
+	tb_stream_closed(cls);
+}
+
+int tb_stream_respond(struct tb_http *h, struct tb_http_req *req, struct tb_stream *st)
+{
+	st->conn = req->conn;
+	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024,
+								   stream_read, st, stream_free);
+	if (!r)
+		return TB_ENOMEM;
+	add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
+	add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	add_header(r, "X-Accel-Buffering", "no");
+	add_header(r, "X-Content-Type-Options", "nosniff");
+	enum MHD_Result ok = MHD_queue_response(req->conn, 200, r);
+	MHD_destroy_response(r);
+	if (ok != MHD_YES)
+		return TB_ENOMEM;
+	struct tb_tracked *t = tracked_of(req->conn);
+	if (t)
+		t->deadline = 0; /* a stream lives as long as its reader */
+	(void)h;
+	return 0;
+}
+
+void tb_stream_wake(struct tb_stream *st)
+{
+	if (!st->suspended)
+		return;
+	st->suspended = false;
+	MHD_resume_connection(st->conn);
+	if (!st->h->stopping)
+		uv_timer_start(&st->h->timer, on_timer, 0, 0);
 }
 
 const char *tb_http_header(const struct tb_http_req *req, const char *name)
@@ -343,8 +399,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 		line[--n] = '\0';
 	tb_http_log(cls, 3, "http: %s", line);
 }
-
-static void on_timer(uv_timer_t *t);
 
 static void run(struct tb_http *h)
 {
@@ -396,7 +450,7 @@ static int listen_addr(const struct tb_http_conf *conf, struct sockaddr_storage 
 int tb_http_listen(struct tb_http *h, char *why, size_t cap)
 {
 	struct sockaddr_storage ss;
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (listen_addr(&h->conf, &ss, &flags)) {
 		snprintf(why, cap, "--http %s: not an IP address", h->conf.host);
 		return TB_EINVAL;
@@ -424,8 +478,9 @@ int tb_http_listen(struct tb_http *h, char *why, size_t cap)
 	h->poll.data = h;
 	uv_timer_init(h->host.loop, &h->timer);
 	uv_timer_init(h->host.loop, &h->sweep);
-	h->timer.data = h->sweep.data = h;
-	h->handles = 3;
+	uv_timer_init(h->host.loop, &h->keepalive);
+	h->timer.data = h->sweep.data = h->keepalive.data = h;
+	h->handles = 4;
 	uv_poll_start(&h->poll, UV_READABLE, on_poll);
 	uv_timer_start(&h->sweep, sweep, 1000, 1000);
 	run(h);
@@ -451,10 +506,18 @@ void tb_http_stop(struct tb_http *h)
 	uv_poll_stop(&h->poll);
 	uv_timer_stop(&h->timer);
 	uv_timer_stop(&h->sweep);
+	uv_timer_stop(&h->keepalive);
+	/* The library closes suspended connections only once resumed. */
+	for (struct tb_stream *st = h->streams; st; st = st->next)
+		if (st->suspended) {
+			st->suspended = false;
+			MHD_resume_connection(st->conn);
+		}
 	/* Closes every connection (their callbacks free our records). */
 	MHD_stop_daemon(h->daemon);
 	h->daemon = NULL;
 	uv_close((uv_handle_t *)&h->poll, on_closed);
 	uv_close((uv_handle_t *)&h->timer, on_closed);
 	uv_close((uv_handle_t *)&h->sweep, on_closed);
+	uv_close((uv_handle_t *)&h->keepalive, on_closed);
 }

@@ -98,6 +98,7 @@ struct tb_http_resp {
 	char cookie[320]; /* Set-Cookie */
 	char allow[32];   /* Allow, with 405 */
 	int retry_after;  /* seconds, with 429 and 503 */
+	bool stream;      /* an event stream (text/event-stream) follows */
 };
 
 /* Route flags. */

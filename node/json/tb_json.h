@@ -95,6 +95,22 @@ struct tb_json *tb_vocab_member(const struct tb_member *m);
 /* {"community","community_name","linked","limit_minutes","balance_minutes",
  *  "held_minutes","exchanges"}: a clearing account toward another community. */
 struct tb_json *tb_vocab_clearing(const struct tb_clearing *c, const char *other_name);
+/* An exchange or reversal entry of the own log (docs/API.md section 5);
+ * NULL for another kind or out of memory. */
+struct tb_json *tb_vocab_exchange(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
+				  const struct tb_entry *e);
+/* The exchange an entry is about: itself, or the one a reversal undoes
+ * (decoded into orig from rec); TB_EKIND for other kinds. */
+int tb_vocab_exchange_of(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
+			 const struct tb_entry *e, uint8_t rec[TB_ENTRY_MAX], struct tb_entry *orig,
+			 const struct tb_exchange **x);
+/* A pending proposal. */
+struct tb_json *tb_vocab_proposal(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
+				  const struct tb_proposal *p);
+/* A line of member's statement (cross-community lines: kind "cross", the
+ * details of the legs are for the cross endpoints). */
+struct tb_json *tb_vocab_statement_line(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
+					uint32_t member, const struct tb_history_item *h);
 /* An error object: {"error":{"code":"EFLOOR","message":"..."}}. */
 struct tb_json *tb_vocab_error(const char *code, const char *message);
 

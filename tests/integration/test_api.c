@@ -8,6 +8,7 @@
  * client cut, 1,000 idle connections with memory bounded and peers served.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -480,6 +481,269 @@ static void test_idle_flood(void **state)
 	free(a);
 }
 
+static int post(struct api *a, const char *path, const struct tb_httpc_session *s,
+		const char *body, struct tb_httpc_resp *r)
+{
+	return tb_httpc(a->http, "POST", path, s, true, body, r);
+}
+
+/* The bytes of the community's log, as an export writes them. */
+static char *export_of(struct api *a, size_t *len)
+{
+	char out[TB_FED_PATH + 64];
+	snprintf(out, sizeof out, "%s/ledger.export", a->f->root);
+	unlink(out);
+	assert_int_equal(TB_FED_TALLY(a->f, 0, "export", "--out", out), 0);
+	char *b = (char *)tb_test_read_file(out, len);
+	assert_non_null(b);
+	return b;
+}
+
+static void json_str_field(const char *body, const char *key, char *out, size_t cap)
+{
+	char k[64];
+	snprintf(k, sizeof k, "\"%s\":\"", key);
+	const char *p = strstr(body, k);
+	assert_non_null(p);
+	p += strlen(k);
+	size_t n = strcspn(p, "\"");
+	assert_true(n < cap);
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+static void test_roles_and_writes(void **state)
+{
+	(void)state;
+	struct api *a = api_new("api-writes", NULL);
+	struct tb_httpc_session adm, co, vw;
+	struct tb_httpc_resp r;
+	assert_int_equal(tb_httpc_login(a->http, "ana", PW_ADMIN, &adm), 200);
+	assert_int_equal(tb_httpc_login(a->http, "cora", PW_COORD, &co), 200);
+	assert_int_equal(tb_httpc_login(a->http, "vic", PW_VIEW, &vw), 200);
+	const char *rec = "{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":90,"
+			  "\"memo\":\"fixed the fence\",\"category\":\"garden\","
+			  "\"date\":\"2026-11-28\",\"attest\":true}";
+	/* A viewer may not write; nobody writes without the CSRF token. */
+	post(a, "/api/v1/exchanges", &vw, rec, &r);
+	assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	tb_httpc(a->http, "POST", "/api/v1/exchanges", &co, false, rec, &r);
+	assert_error(&r, 403, "ECSRF");
+	tb_httpc_free(&r);
+	/* A coordinator records; an admin manages members. */
+	post(a, "/api/v1/members", &co, "{\"name\":\"dora\",\"passphrase\":\"dora-pass\"}", &r);
+	assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	assert_int_equal(post(a, "/api/v1/members", &adm,
+			      "{\"name\":\"dora\",\"debt_limit_minutes\":120,\"passphrase\":\"dora-pass\"}",
+			      &r),
+			 201);
+	assert_non_null(strstr(r.body, "\"debt_limit_minutes\":120"));
+	tb_httpc_free(&r);
+	post(a, "/api/v1/members", &adm, "{\"name\":\"dora\",\"passphrase\":\"x\"}", &r);
+	assert_error(&r, 409, "ENAME");
+	tb_httpc_free(&r);
+	post(a, "/api/v1/members", &adm, "{\"name\":\"eve\"}", &r);
+	assert_error(&r, 400, "EINVAL");
+	tb_httpc_free(&r);
+	assert_int_equal(post(a, "/api/v1/exchanges", &co, rec, &r), 201);
+	char txid[40];
+	json_str_field(r.body, "txid", txid, sizeof txid);
+	assert_non_null(strstr(r.body, "\"seq\":"));
+	tb_httpc_free(&r);
+	/* Wrong types and bad values: 400, naming the field. */
+	const char *bad[] = {
+		"{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":\"90\",\"memo\":\"m\",\"attest\":true}",
+		"{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":1.5,\"memo\":\"m\",\"attest\":true}",
+		"{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":0,\"memo\":\"m\",\"attest\":true}",
+		"{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":9,\"memo\":\"m\",\"attest\":1}",
+		"{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":9,\"memo\":\"m\"}",
+		"{\"provider\":[],\"receiver\":\"bob\",\"minutes\":9,\"memo\":\"m\",\"attest\":true}",
+		"not json at all",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		post(a, "/api/v1/exchanges", &co, bad[i], &r);
+		if (r.status != 400)
+			fail_msg("%s: %d %s", bad[i], r.status, r.body);
+		tb_httpc_free(&r);
+	}
+	post(a, "/api/v1/exchanges", &co,
+	     "{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":9,\"memo\":\"m\",\"date\":\"2026-13-01\",\"attest\":true}",
+	     &r);
+	assert_error(&r, 400, "EDATE");
+	tb_httpc_free(&r);
+	/* A refusal by a ledger rule: 409, the CLI's sentence, nothing written. */
+	size_t l0, l1;
+	char *before = export_of(a, &l0);
+	const char *over = "{\"provider\":\"alice\",\"receiver\":\"dora\",\"minutes\":150,"
+			   "\"memo\":\"shopping\",\"attest\":true}";
+	post(a, "/api/v1/exchanges", &co, over, &r);
+	assert_error(&r, 409, "EFLOOR");
+	const char *sentence = "dora's balance would be -2:30 hours, below the debt limit of -2:00 hours";
+	assert_non_null(strstr(r.body, sentence));
+	tb_httpc_free(&r);
+	post(a, "/api/v1/exchanges", &co,
+	     "{\"provider\":\"alice\",\"receiver\":\"nobody\",\"minutes\":5,\"memo\":\"m\",\"attest\":true}", &r);
+	assert_error(&r, 409, "EMEMBER");
+	tb_httpc_free(&r);
+	char *after = export_of(a, &l1);
+	assert_int_equal(l0, l1);
+	assert_memory_equal(before, after, l0);
+	free(before);
+	free(after);
+	assert_int_equal(TB_FED_TALLY(a->f, 0, "exchange", "record", "--attest", "--provider", "alice",
+				      "--receiver", "dora", "--minutes", "150", "--memo", "shopping"),
+			 1);
+	assert_non_null(strstr(a->f->res.err, sentence));
+	/* Reads: the exchange, with who attested it, the statement, filters. */
+	char path[200];
+	snprintf(path, sizeof path, "/api/v1/exchanges/%s", txid);
+	assert_int_equal(get(a, path, &vw, &r), 200);
+	assert_non_null(strstr(r.body, "\"attested_by\":\"cora\""));
+	assert_non_null(strstr(r.body, "\"memo\":\"fixed the fence\""));
+	assert_non_null(strstr(r.body, "\"date\":\"2026-11-28\""));
+	tb_httpc_free(&r);
+	get(a, "/api/v1/exchanges/00112233445566778899aabbccddeeff", &vw, &r);
+	assert_error(&r, 404, "ENOTX");
+	tb_httpc_free(&r);
+	assert_int_equal(get(a, "/api/v1/members/bob/statement", &vw, &r), 200);
+	assert_non_null(strstr(r.body, "\"counterparty\":\"alice\""));
+	assert_non_null(strstr(r.body, "\"delta_minutes\":-90"));
+	assert_non_null(strstr(r.body, "\"closing_balance_minutes\":-90"));
+	tb_httpc_free(&r);
+	assert_int_equal(post(a, "/api/v1/exchanges", &co,
+			      "{\"provider\":\"carol\",\"receiver\":\"dora\",\"minutes\":30,\"memo\":\"tea\","
+			      "\"category\":\"care\",\"date\":\"2026-12-01\",\"attest\":true}", &r),
+			 201);
+	tb_httpc_free(&r);
+	assert_int_equal(get(a, "/api/v1/exchanges?member=dora", &vw, &r), 200);
+	assert_non_null(strstr(r.body, "\"memo\":\"tea\""));
+	assert_null(strstr(r.body, "fence"));
+	tb_httpc_free(&r);
+	assert_int_equal(get(a, "/api/v1/exchanges?category=garden", &vw, &r), 200);
+	assert_non_null(strstr(r.body, "fence"));
+	assert_null(strstr(r.body, "\"memo\":\"tea\""));
+	tb_httpc_free(&r);
+	assert_int_equal(get(a, "/api/v1/exchanges?from=2026-12-01&to=2026-12-31", &vw, &r), 200);
+	assert_non_null(strstr(r.body, "\"memo\":\"tea\""));
+	assert_null(strstr(r.body, "fence"));
+	tb_httpc_free(&r);
+	assert_int_equal(get(a, "/api/v1/exchanges?limit=1", &vw, &r), 200);
+	assert_non_null(strstr(r.body, "\"memo\":\"tea\""));
+	assert_null(strstr(r.body, "\"next_before\":null"));
+	tb_httpc_free(&r);
+	get(a, "/api/v1/exchanges?limit=0", &vw, &r);
+	assert_error(&r, 400, "EINVAL");
+	tb_httpc_free(&r);
+	/* Reversal by attestation, once. */
+	snprintf(path, sizeof path, "/api/v1/exchanges/%s/reverse", txid);
+	assert_int_equal(post(a, path, &co, "{\"attest\":true}", &r), 201);
+	tb_httpc_free(&r);
+	post(a, path, &co, "{\"attest\":true}", &r);
+	assert_error(&r, 409, "EREVERSED");
+	tb_httpc_free(&r);
+	/* Removing a member is an admin's. */
+	tb_httpc(a->http, "DELETE", "/api/v1/members/carol", &co, true, NULL, &r);
+	assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc(a->http, "DELETE", "/api/v1/members/carol", &adm, true, NULL, &r),
+			 200);
+	tb_httpc_free(&r);
+	get(a, "/api/v1/members/carol", &vw, &r);
+	assert_error(&r, 404, "EMEMBER");
+	tb_httpc_free(&r);
+	assert_true(tb_fed_log_has(a->f, 0, "cora POST /api/v1/exchanges", "201"));
+	assert_true(tb_fed_log_has(a->f, 0, "vic POST /api/v1/exchanges", "403"));
+	api_free(a);
+}
+
+/* Member-signed exchanges: the members' passphrases in the request. */
+static void test_member_signed(void **state)
+{
+	(void)state;
+	struct api *a = api_new("api-signed", NULL);
+	struct tb_httpc_session co;
+	struct tb_httpc_resp r;
+	assert_int_equal(tb_httpc_login(a->http, "cora", PW_COORD, &co), 200);
+	const char *prop = "{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":45,\"memo\":\"lesson\","
+			   "\"attest\":false,\"provider_passphrase\":\"" TB_FED_MEMBER_PASS "\"}";
+	post(a, "/api/v1/exchanges", &co,
+	     "{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":45,\"memo\":\"lesson\","
+	     "\"attest\":false,\"provider_passphrase\":\"wrong\"}", &r);
+	assert_error(&r, 400, "EPASSPHRASE");
+	tb_httpc_free(&r);
+	assert_int_equal(post(a, "/api/v1/exchanges", &co, prop, &r), 202);
+	char txid[40], path[200];
+	json_str_field(r.body, "txid", txid, sizeof txid);
+	tb_httpc_free(&r);
+	assert_int_equal(get(a, "/api/v1/exchanges/pending", &co, &r), 200);
+	assert_non_null(strstr(r.body, txid));
+	assert_non_null(strstr(r.body, "\"memo\":\"lesson\""));
+	tb_httpc_free(&r);
+	snprintf(path, sizeof path, "/api/v1/exchanges/%s/confirm", txid);
+	assert_int_equal(post(a, path, &co, "{\"receiver_passphrase\":\"" TB_FED_MEMBER_PASS "\"}", &r),
+			 201);
+	tb_httpc_free(&r);
+	snprintf(path, sizeof path, "/api/v1/exchanges/%s/reverse", txid);
+	post(a, path, &co, "{\"attest\":true}", &r);
+	assert_error(&r, 409, "ECONSENT");
+	tb_httpc_free(&r);
+	assert_int_equal(post(a, path, &co,
+			      "{\"provider_passphrase\":\"" TB_FED_MEMBER_PASS
+			      "\",\"receiver_passphrase\":\"" TB_FED_MEMBER_PASS "\"}", &r),
+			 201);
+	tb_httpc_free(&r);
+	/* A proposal rejected leaves nothing. */
+	assert_int_equal(post(a, "/api/v1/exchanges", &co, prop, &r), 202);
+	json_str_field(r.body, "txid", txid, sizeof txid);
+	tb_httpc_free(&r);
+	snprintf(path, sizeof path, "/api/v1/exchanges/%s/reject", txid);
+	assert_int_equal(post(a, path, &co, NULL, &r), 200);
+	tb_httpc_free(&r);
+	post(a, path, &co, "{}", &r);
+	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+	api_free(a);
+}
+
+/* The event stream announces an entry recorded elsewhere (the CLI). */
+static void test_events(void **state)
+{
+	(void)state;
+	struct api *a = api_new("api-events", NULL);
+	struct tb_httpc_session s;
+	assert_int_equal(tb_httpc_login(a->http, "vic", PW_VIEW, &s), 200);
+	int fd = tb_httpc_connect(a->http);
+	assert_true(fd >= 0);
+	char req[400];
+	int n = snprintf(req, sizeof req,
+			 "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n\r\n", s.cookie);
+	assert_int_equal(write(fd, req, (size_t)n), n);
+	assert_int_equal(TB_FED_TALLY(a->f, 0, "exchange", "record", "--attest", "--provider",
+				      "alice", "--receiver", "bob", "--minutes", "15", "--memo", "x"),
+			 0);
+	uint64_t own = tb_fed_own_seq(a->f, 0);
+	char want[64], buf[8192] = "";
+	snprintf(want, sizeof want, "\"own\":true,\"seq\":%llu}", (unsigned long long)own);
+	size_t got = 0;
+	uint64_t end = tb_fed_now_ms() + 15000;
+	while (!strstr(buf, want) && tb_fed_now_ms() < end && got < sizeof buf - 1) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 200) == 1) {
+			ssize_t k = read(fd, buf + got, sizeof buf - 1 - got);
+			if (k <= 0)
+				break;
+			got += (size_t)k;
+			buf[got] = '\0';
+		}
+	}
+	close(fd);
+	if (!strstr(buf, "text/event-stream") || !strstr(buf, "event: entry") || !strstr(buf, want))
+		fail_msg("no event for seq %llu: %s", (unsigned long long)own, buf);
+	api_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,10 +752,16 @@ int main(void)
 		cmocka_unit_test(test_login_throttle),
 		cmocka_unit_test(test_expired_session),
 		cmocka_unit_test(test_reads),
+		cmocka_unit_test(test_roles_and_writes),
+		cmocka_unit_test(test_member_signed),
+		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_body_limits),
 		cmocka_unit_test(test_slowloris),
 		cmocka_unit_test(test_idle_flood),
 	};
 	signal(SIGPIPE, SIG_IGN);
+	/* TB_TEST_FILTER=test_events runs one test (a glob). */
+	if (getenv("TB_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TB_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, group_teardown);
 }

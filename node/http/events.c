@@ -1,0 +1,120 @@
+/*
+ * events.c: live updates as server-sent events (GET /api/v1/events). Each
+ * stream has a fixed buffer; an announcement is queued to every stream as
+ * one "event: entry" record, a comment keeps idle streams (and proxies)
+ * alive every 15 seconds, and a stream whose reader falls a whole buffer
+ * behind is ended rather than buffered without bound. At most
+ * TB_STREAMS_MAX streams at once.
+ */
+#include "http_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void queue(struct tb_stream *st, const char *text, size_t len)
+{
+	if (st->overflow)
+		return;
+	if (len > TB_STREAM_BUF - st->len) {
+		st->overflow = true;
+	} else {
+		memcpy(st->buf + st->len, text, len);
+		st->len += len;
+	}
+	tb_stream_wake(st);
+}
+
+void tb_stream_push(struct tb_http *h, const char *text, size_t len)
+{
+	for (struct tb_stream *st = h->streams; st; st = st->next)
+		queue(st, text, len);
+}
+
+size_t tb_stream_take(struct tb_stream *st, char *out, size_t max)
+{
+	size_t n = st->len < max ? st->len : max;
+	memcpy(out, st->buf, n);
+	memmove(st->buf, st->buf + n, st->len - n);
+	st->len -= n;
+	return n;
+}
+
+void tb_stream_closed(struct tb_stream *st)
+{
+	struct tb_http *h = st->h;
+	for (struct tb_stream **p = &h->streams; *p; p = &(*p)->next)
+		if (*p == st) {
+			*p = st->next;
+			h->nstreams--;
+			break;
+		}
+	free(st);
+}
+
+static void on_keepalive(uv_timer_t *t)
+{
+	static const char ka[] = ": keepalive\n\n";
+	tb_stream_push(t->data, ka, sizeof ka - 1);
+}
+
+void tb_http_announce(struct tb_http *h, const uint8_t log_id[TB_KEY_LEN], uint64_t seq)
+{
+	if (!h || !h->streams)
+		return;
+	struct tb_community c;
+	struct tb_json *o = tb_json_object();
+	tb_json_set(o, "log", tb_json_bytes(log_id, TB_KEY_LEN));
+	tb_json_set(o, "community_name", tb_store_community(h->host.store, log_id, &c)
+						 ? tb_json_null()
+						 : tb_json_string(c.name));
+	tb_json_set(o, "own", tb_json_bool(!memcmp(log_id, h->host.self, TB_KEY_LEN)));
+	tb_json_set(o, "seq", tb_json_int((int64_t)seq));
+	size_t len;
+	char *data = tb_json_dump(o, &len);
+	tb_json_free(o);
+	if (!data)
+		return;
+	char rec[1024];
+	/* The dump ends in a newline: one data line, then the blank line. */
+	int n = snprintf(rec, sizeof rec, "event: entry\ndata: %s\n", data);
+	free(data);
+	if (n > 0 && (size_t)n < sizeof rec)
+		tb_stream_push(h, rec, (size_t)n);
+}
+
+static void events(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	if (h->nstreams >= TB_STREAMS_MAX) {
+		resp->retry_after = 5;
+		tb_http_error(resp, 503, "EFULL", "too many event streams open (%d)", TB_STREAMS_MAX);
+		return;
+	}
+	struct tb_stream *st = calloc(1, sizeof *st);
+	if (!st) {
+		tb_http_fail(resp, TB_ENOMEM, NULL);
+		return;
+	}
+	st->h = h;
+	static const char hello[] = ": tally events\nretry: 2000\n\n";
+	memcpy(st->buf, hello, sizeof hello - 1);
+	st->len = sizeof hello - 1;
+	if (tb_stream_respond(h, req, st)) {
+		free(st);
+		tb_http_fail(resp, TB_ENOMEM, NULL);
+		return;
+	}
+	st->next = h->streams;
+	h->streams = st;
+	h->nstreams++;
+	if (!uv_is_active((uv_handle_t *)&h->keepalive))
+		uv_timer_start(&h->keepalive, on_keepalive, TB_STREAM_KEEPALIVE_MS,
+			       TB_STREAM_KEEPALIVE_MS);
+	resp->stream = true;
+}
+
+int tb_api_events_routes(struct tb_http *h)
+{
+	const struct tb_route r = {"GET", "/api/v1/events", 0, TB_ROLE_VIEWER, events, h};
+	return tb_http_route(h, &r);
+}

@@ -1,0 +1,190 @@
+/*
+ * ledger.c: vocabulary objects read from the store: an exchange or reversal
+ * of the own log (with member names, memo text, who attested it, what
+ * reversed it), a pending proposal, and a line of a member's statement.
+ * The CLI's --json and the API build these with the same functions.
+ */
+#include "tb_json.h"
+
+#include <string.h>
+
+static struct tb_json *name_of(struct tb_store *s, const uint8_t self[TB_KEY_LEN], uint64_t no)
+{
+	struct tb_member m;
+	if (tb_store_member(s, self, (uint32_t)no, &m))
+		return tb_json_null();
+	return tb_json_string(m.name);
+}
+
+static struct tb_json *memo_of(struct tb_store *s, const uint8_t txid[TB_TXID_LEN])
+{
+	char memo[TB_MEMO_MAX + 1];
+	if (tb_store_memo_get(s, txid, memo, sizeof memo))
+		return tb_json_null();
+	return tb_json_string(memo);
+}
+
+static struct tb_json *attested_by(struct tb_store *s, const uint8_t txid[TB_TXID_LEN])
+{
+	char name[TB_NAME_MAX + 1];
+	if (tb_store_attested_get(s, txid, name, sizeof name))
+		return tb_json_null();
+	return tb_json_string(name);
+}
+
+/* Sets every (key, value) pair; the object is freed on failure. */
+static struct tb_json *set_all(struct tb_json *o, const char *const *k, struct tb_json **v,
+			       size_t n)
+{
+	int err = o ? 0 : TB_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (err)
+			tb_json_free(v[i]);
+		else
+			err = tb_json_set(o, k[i], v[i]);
+	}
+	if (err) {
+		tb_json_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static const char *const exchange_keys[] = {
+	"txid", "seq", "kind", "date", "recorded", "provider", "receiver", "minutes",
+	"category", "memo", "attested", "attested_by", "reversed_by", "reverses",
+};
+
+/* The exchange a reversal undoes, decoded into e (views into rec). */
+static int original_of(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
+		       const uint8_t txid[TB_TXID_LEN], uint8_t *rec, struct tb_entry *e)
+{
+	uint64_t seq, rev;
+	size_t len;
+	int err = tb_store_tx(s, self, txid, &seq, &rev);
+	if (!err)
+		err = tb_store_get_entry(s, self, seq, rec, TB_ENTRY_MAX, &len);
+	if (!err)
+		err = tb_entry_decode(e, rec, len);
+	if (!err && e->kind != TB_KIND_EXCHANGE)
+		err = TB_ECORRUPT;
+	return err;
+}
+
+int tb_vocab_exchange_of(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
+			 const struct tb_entry *e, uint8_t rec[TB_ENTRY_MAX], struct tb_entry *orig,
+			 const struct tb_exchange **x)
+{
+	if (e->kind == TB_KIND_EXCHANGE) {
+		*x = &e->body.exchange;
+		return 0;
+	}
+	if (e->kind != TB_KIND_REVERSAL)
+		return TB_EKIND;
+	int err = original_of(s, self, e->body.reversal.original, rec, orig);
+	if (!err)
+		*x = &orig->body.exchange;
+	return err;
+}
+
+struct tb_json *tb_vocab_exchange(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
+				  const struct tb_entry *e)
+{
+	const struct tb_exchange *x;
+	uint8_t rec[TB_ENTRY_MAX];
+	struct tb_entry orig;
+	const uint8_t *txid;
+	bool reversal = e->kind == TB_KIND_REVERSAL;
+	if (reversal) {
+		txid = e->body.reversal.txid;
+		if (original_of(s, self, e->body.reversal.original, rec, &orig))
+			return NULL;
+		x = &orig.body.exchange;
+	} else if (e->kind == TB_KIND_EXCHANGE) {
+		x = &e->body.exchange;
+		txid = x->txid;
+	} else {
+		return NULL;
+	}
+	uint64_t seq = 0, rev = 0;
+	(void)!tb_store_tx(s, self, txid, &seq, &rev);
+	struct tb_json *v[] = {
+		tb_json_bytes(txid, TB_TXID_LEN),
+		tb_json_int((int64_t)e->seq),
+		tb_json_string(reversal ? "reversal" : "exchange"),
+		reversal ? tb_json_null() : tb_json_date(x->date),
+		tb_json_time(e->timestamp),
+		name_of(s, self, x->provider),
+		name_of(s, self, x->receiver),
+		tb_json_int((int64_t)x->minutes),
+		tb_json_stringn((const char *)x->category.p, x->category.len),
+		memo_of(s, x->txid),
+		tb_json_bool(reversal ? e->body.reversal.attested : x->attested),
+		attested_by(s, txid),
+		rev ? tb_json_int((int64_t)rev) : tb_json_null(),
+		reversal ? tb_json_bytes(e->body.reversal.original, TB_TXID_LEN) : tb_json_null(),
+	};
+	return set_all(tb_json_object(), exchange_keys, v, sizeof v / sizeof v[0]);
+}
+
+static const char *const proposal_keys[] = {"txid",     "provider", "receiver", "minutes",
+					    "category", "memo",     "date",     "created"};
+
+struct tb_json *tb_vocab_proposal(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
+				  const struct tb_proposal *p)
+{
+	struct tb_json *v[] = {
+		tb_json_bytes(p->txid, TB_TXID_LEN),
+		name_of(s, self, p->provider),
+		name_of(s, self, p->receiver),
+		tb_json_int((int64_t)p->minutes),
+		tb_json_stringn((const char *)p->category.p, p->category.len),
+		memo_of(s, p->txid),
+		tb_json_date(p->date),
+		tb_json_time(p->created),
+	};
+	return set_all(tb_json_object(), proposal_keys, v, sizeof v / sizeof v[0]);
+}
+
+static const char *const line_keys[] = {"seq",	       "txid",     "kind",
+					"date",	       "counterparty", "delta_minutes",
+					"balance_minutes", "category", "memo",
+					"attested"};
+
+struct tb_json *tb_vocab_statement_line(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
+					uint32_t member, const struct tb_history_item *h)
+{
+	uint8_t rec[TB_ENTRY_MAX], orec[TB_ENTRY_MAX];
+	size_t len;
+	struct tb_entry e, orig;
+	if (tb_store_get_entry(s, self, h->seq, rec, sizeof rec, &len) ||
+	    tb_entry_decode(&e, rec, len))
+		return NULL;
+	const struct tb_exchange *x = NULL;
+	const uint8_t *txid = NULL;
+	const char *kind = "cross";
+	if (e.kind == TB_KIND_EXCHANGE) {
+		x = &e.body.exchange;
+		txid = x->txid;
+		kind = "exchange";
+	} else if (e.kind == TB_KIND_REVERSAL &&
+		   !original_of(s, self, e.body.reversal.original, orec, &orig)) {
+		x = &orig.body.exchange;
+		txid = e.body.reversal.txid;
+		kind = "reversal";
+	}
+	struct tb_json *v[] = {
+		tb_json_int((int64_t)h->seq),
+		txid ? tb_json_bytes(txid, TB_TXID_LEN) : tb_json_null(),
+		tb_json_string(kind),
+		x ? tb_json_date(x->date) : tb_json_null(),
+		x ? name_of(s, self, x->provider == member ? x->receiver : x->provider)
+		  : tb_json_null(),
+		tb_json_int(h->delta),
+		tb_json_int(h->balance),
+		x ? tb_json_stringn((const char *)x->category.p, x->category.len) : tb_json_null(),
+		x ? memo_of(s, x->txid) : tb_json_null(),
+		tb_json_bool(x ? x->attested != 0 : false),
+	};
+	return set_all(tb_json_object(), line_keys, v, sizeof v / sizeof v[0]);
+}
