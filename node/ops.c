@@ -75,11 +75,33 @@ static int member_sign(const struct tb_ops *o, const struct tb_member *m, struct
 	return 0;
 }
 
-static uint64_t today(void)
+int tb_date_parse(const char *s, uint64_t *yyyymmdd)
 {
-	time_t t = time(NULL);
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return TB_EDATE;
+	uint64_t v = 0;
+	for (int i = 0; i < 10; i++) {
+		if (i == 4 || i == 7)
+			continue;
+		if (s[i] < '0' || s[i] > '9')
+			return TB_EDATE;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	uint64_t y = v / 10000, m = v / 100 % 100, d = v % 100;
+	static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return TB_EDATE;
+	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return TB_EDATE;
+	*yyyymmdd = v;
+	return 0;
+}
+
+uint64_t tb_date_today(void)
+{
+	time_t now = time(NULL);
 	struct tm tm;
-	gmtime_r(&t, &tm);
+	localtime_r(&now, &tm);
 	return (uint64_t)(tm.tm_year + 1900) * 10000 + (uint64_t)(tm.tm_mon + 1) * 100 +
 	       (uint64_t)tm.tm_mday;
 }
@@ -107,7 +129,7 @@ static int build(const struct tb_ops *o, const struct tb_op_terms *t, struct tb_
 		return tb_op_refuse(rej, TB_EUTF8, "the category must be at most %d bytes of text",
 				    TB_CATEGORY_MAX);
 	memset(x, 0, sizeof *x);
-	x->date = t->date ? t->date : today();
+	x->date = t->date ? t->date : tb_date_today();
 	tb_random(x->txid, TB_TXID_LEN);
 	tb_random(salt, TB_MEMO_SALT_LEN);
 	tb_memo_hash(x->memo_hash, salt, t->memo, ml);

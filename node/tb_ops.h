@@ -40,6 +40,11 @@ struct tb_op_pass {
 	size_t len;
 };
 
+/* "YYYY-MM-DD" (a calendar date from 1970) into yyyymmdd, else TB_EDATE. */
+int tb_date_parse(const char *s, uint64_t *yyyymmdd);
+/* Today's date here (local time), as yyyymmdd. */
+uint64_t tb_date_today(void);
+
 /* Sets rej (may be NULL) to err with a sentence; returns err. */
 int tb_op_refuse(struct tb_reject *rej, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

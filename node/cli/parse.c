@@ -3,6 +3,7 @@
  * and numbers. Anything not exactly understood is an error, never a guess.
  */
 #include "cli.h"
+#include "tb_ops.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -72,30 +73,12 @@ int tb_parse_hours(const char *s, int64_t *minutes)
 
 int tb_parse_date(const char *s, uint64_t *yyyymmdd)
 {
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return TB_EDATE;
-	char y[5] = {s[0], s[1], s[2], s[3], 0}, m[3] = {s[5], s[6], 0},
-	     d[3] = {s[8], s[9], 0};
-	uint64_t yy, mm, dd;
-	if (tb_parse_u64(y, &yy) || tb_parse_u64(m, &mm) || tb_parse_u64(d, &dd))
-		return TB_EDATE;
-	static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30,
-					   31, 31, 30, 31, 30, 31};
-	if (yy < 1970 || mm < 1 || mm > 12 || dd < 1 || dd > mdays[mm - 1])
-		return TB_EDATE;
-	if (mm == 2 && dd == 29 && !((yy % 4 == 0 && yy % 100 != 0) || yy % 400 == 0))
-		return TB_EDATE;
-	*yyyymmdd = yy * 10000 + mm * 100 + dd;
-	return 0;
+	return tb_date_parse(s, yyyymmdd);
 }
 
 uint64_t tb_today(void)
 {
-	time_t now = time(NULL);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	return (uint64_t)(tm.tm_year + 1900) * 10000 + (uint64_t)(tm.tm_mon + 1) * 100 +
-	       (uint64_t)tm.tm_mday;
+	return tb_date_today();
 }
 
 int tb_parse_txid(const char *s, uint8_t txid[TB_TXID_LEN])

@@ -8,11 +8,10 @@
  * unless tallyd runs with --http-insecure. It never logs a password.
  */
 #include "http_int.h"
+#include "tb_bodies.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define TB_PASSWORD_MAX 1024
 
 static struct tb_json *session_json(const struct tb_http *h, const struct tb_session *s)
 {
@@ -54,18 +53,16 @@ static int check_password(struct tb_http *h, const char *name, const char *pw,
 static void login(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
-	char name[TB_NAME_MAX + 1] = "", pw[TB_PASSWORD_MAX + 1] = "", msg[TB_JSON_MSG_MAX];
-	const struct tb_jfield f[] = {
-		{"name", TB_JT_STR, true, 1, TB_NAME_MAX, name, NULL},
-		{"password", TB_JT_STR, true, 1, TB_PASSWORD_MAX, pw, NULL},
-	};
-	if (tb_json_decode(req->body, req->body_len, f, 2, msg)) {
-		tb_wipe(pw, sizeof pw);
+	struct tb_body_login b;
+	char msg[TB_JSON_MSG_MAX];
+	const char *name = b.name, *pw = b.password;
+	if (tb_body_login(req->body, req->body_len, &b, msg)) {
+		tb_body_wipe(&b, sizeof b);
 		tb_http_error(resp, 400, "EINVAL", "%s", msg);
 		return;
 	}
 	if (plain_http_refused(h, req)) {
-		tb_wipe(pw, sizeof pw);
+		tb_body_wipe(&b, sizeof b);
 		tb_http_error(resp, 403, "EDENIED",
 			      "refusing to set a session cookie over plain HTTP to %s: serve tallyd "
 			      "behind a TLS proxy on this machine, or start it with --http-insecure",
@@ -74,7 +71,7 @@ static void login(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 	}
 	uint64_t wait = tb_throttle_wait(h, name, req->client);
 	if (wait) {
-		tb_wipe(pw, sizeof pw);
+		tb_body_wipe(&b, sizeof b);
 		resp->retry_after = (int)wait;
 		tb_http_error(resp, 429, "ETHROTTLED",
 			      "too many failed logins for %s or from %s: try again in %llu seconds",
@@ -83,7 +80,7 @@ static void login(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 	}
 	struct tb_coord co;
 	int err = check_password(h, name, pw, &co);
-	tb_wipe(pw, sizeof pw);
+	tb_body_wipe(&b, sizeof b);
 	if (err == TB_EAUTH) {
 		tb_throttle_failed(h, name, req->client);
 		tb_http_log(h, 1, "http: failed login as %s from %s", name, req->client);

@@ -7,11 +7,10 @@
  * peers and to the event streams at once.
  */
 #include "http_int.h"
+#include "tb_bodies.h"
 #include "tb_ops.h"
 
 #include <string.h>
-
-#define TB_PASS_MAX 1024
 
 static struct tb_ops ops_of(struct tb_http *h)
 {
@@ -24,16 +23,12 @@ static void changed(struct tb_http *h)
 		h->host.changed(h->host.ctx);
 }
 
-static bool body(struct tb_http_req *req, struct tb_http_resp *resp, const struct tb_jfield *f,
-		 size_t n)
+static bool refused_body(struct tb_http_resp *resp, int err, const char *msg)
 {
-	char msg[TB_JSON_MSG_MAX];
-	/* An empty body is an empty object (every field then optional or missing). */
-	const char *b = req->body_len ? req->body : "{}";
-	if (!tb_json_decode(b, req->body_len ? req->body_len : 2, f, n, msg))
-		return true;
+	if (!err)
+		return false;
 	tb_http_error(resp, 400, "EINVAL", "%s", msg);
-	return false;
+	return true;
 }
 
 static bool txid_param(struct tb_http_req *req, struct tb_http_resp *resp,
@@ -46,26 +41,9 @@ static bool txid_param(struct tb_http_req *req, struct tb_http_resp *resp,
 	return false;
 }
 
-static bool date_field(const char *s, uint64_t *out, struct tb_http_resp *resp)
+static struct tb_op_pass pass_of(const char *p)
 {
-	unsigned y, m, d;
-	char tail;
-	if (!*s) {
-		*out = 0;
-		return true;
-	}
-	if (strlen(s) == 10 && sscanf(s, "%4u-%2u-%2u%c", &y, &m, &d, &tail) == 3 && m >= 1 &&
-	    m <= 12 && d >= 1 && d <= 31 && y >= 1970) {
-		*out = (uint64_t)y * 10000 + m * 100 + d;
-		return true;
-	}
-	tb_http_error(resp, 400, "EDATE", "'%s' is not a date (YYYY-MM-DD)", s);
-	return false;
-}
-
-static void wipe_pass(char *p)
-{
-	tb_wipe(p, TB_PASS_MAX + 1);
+	return (struct tb_op_pass){p, strlen(p)};
 }
 
 static struct tb_json *txid_seq(const uint8_t txid[TB_TXID_LEN], uint64_t seq)
@@ -79,36 +57,20 @@ static struct tb_json *txid_seq(const uint8_t txid[TB_TXID_LEN], uint64_t seq)
 static void member_add(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
-	char name[TB_NAME_MAX + 1], key[2 * TB_KEY_LEN + 1] = "", pass[TB_PASS_MAX + 1] = "";
-	int64_t debt = -1, ceil = -1;
-	bool has_key, has_pass;
-	const struct tb_jfield f[] = {
-		{"name", TB_JT_STR, true, 1, TB_NAME_MAX, name, NULL},
-		{"debt_limit_minutes", TB_JT_INT, false, 0, TB_LIMIT_MAX, &debt, NULL},
-		{"ceiling_minutes", TB_JT_INT, false, 0, TB_LIMIT_MAX, &ceil, NULL},
-		{"public_key", TB_JT_STR, false, 64, 64, key, &has_key},
-		{"passphrase", TB_JT_STR, false, 1, TB_PASS_MAX, pass, &has_pass},
-	};
+	struct tb_body_member b;
+	char msg[TB_JSON_MSG_MAX];
 	uint8_t pk[TB_KEY_LEN];
-	if (!body(req, resp, f, 5))
+	if (refused_body(resp, tb_body_member(req->body, req->body_len, &b, msg), msg))
 		goto out;
-	if (has_key == has_pass) {
-		tb_http_error(resp, 400, "EINVAL", "give exactly one of 'public_key' and 'passphrase'");
-		goto out;
-	}
-	if (strchr(name, '@')) {
-		tb_http_error(resp, 400, "EINVAL", "a member name may not contain '@'");
-		goto out;
-	}
-	if (has_key && tb_hex_decode(pk, TB_KEY_LEN, key)) {
+	if (b.has_key && tb_hex_decode(pk, TB_KEY_LEN, b.public_key)) {
 		tb_http_error(resp, 400, "EINVAL", "'public_key' must be 64 hex digits");
 		goto out;
 	}
 	struct tb_ops o = ops_of(h);
 	struct tb_member m;
 	struct tb_reject rej = {0};
-	int err = tb_op_member_add(&o, name, debt, ceil, has_key ? pk : NULL,
-				   (struct tb_op_pass){pass, strlen(pass)}, &m, &rej);
+	int err = tb_op_member_add(&o, b.name, b.debt_limit, b.ceiling, b.has_key ? pk : NULL,
+				   pass_of(b.passphrase), &m, &rej);
 	if (err) {
 		tb_http_fail(resp, err, &rej);
 		goto out;
@@ -116,7 +78,7 @@ static void member_add(struct tb_http_req *req, struct tb_http_resp *resp, void 
 	changed(h);
 	tb_http_json(resp, 201, tb_vocab_member(&m));
 out:
-	wipe_pass(pass);
+	tb_body_wipe(&b, sizeof b);
 }
 
 static void member_remove(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
@@ -143,35 +105,27 @@ static void member_remove(struct tb_http_req *req, struct tb_http_resp *resp, vo
 static void exchange_add(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
-	char prov[TB_NAME_MAX + 1], recv[TB_NAME_MAX + 1], memo[TB_MEMO_MAX + 1],
-		cat[TB_CATEGORY_MAX + 1] = "", date[16] = "", pass[TB_PASS_MAX + 1] = "";
-	int64_t minutes = 0;
-	bool attest = false;
-	const struct tb_jfield f[] = {
-		{"provider", TB_JT_STR, true, 1, TB_NAME_MAX, prov, NULL},
-		{"receiver", TB_JT_STR, true, 1, TB_NAME_MAX, recv, NULL},
-		{"minutes", TB_JT_INT, true, 1, TB_MINUTES_MAX, &minutes, NULL},
-		{"memo", TB_JT_STR, true, 0, TB_MEMO_MAX, memo, NULL},
-		{"category", TB_JT_STR, false, 0, TB_CATEGORY_MAX, cat, NULL},
-		{"date", TB_JT_STR, false, 10, 10, date, NULL},
-		{"attest", TB_JT_BOOL, true, 0, 1, &attest, NULL},
-		{"provider_passphrase", TB_JT_STR, false, 1, TB_PASS_MAX, pass, NULL},
-	};
-	struct tb_op_terms t = {prov, recv, 0, memo, cat, 0};
-	if (!body(req, resp, f, 8) || !date_field(date, &t.date, resp))
+	struct tb_body_exchange b;
+	char msg[TB_JSON_MSG_MAX];
+	struct tb_op_terms t = {b.provider, b.receiver, 0, b.memo, b.category, 0};
+	if (refused_body(resp, tb_body_exchange(req->body, req->body_len, &b, msg), msg))
 		goto out;
-	t.minutes = minutes;
+	if (tb_body_date(b.date, &t.date)) {
+		tb_http_error(resp, 400, "EDATE", "'%s' is not a date (YYYY-MM-DD)", b.date);
+		goto out;
+	}
+	t.minutes = b.minutes;
 	struct tb_ops o = ops_of(h);
 	struct tb_reject rej = {0};
 	uint8_t txid[TB_TXID_LEN];
 	uint64_t seq = 0;
-	int err = attest ? tb_op_record(&o, &t, req->who.name, txid, &seq, &rej)
-			 : tb_op_propose(&o, &t, (struct tb_op_pass){pass, strlen(pass)}, txid, &rej);
+	int err = b.attest ? tb_op_record(&o, &t, req->who.name, txid, &seq, &rej)
+			   : tb_op_propose(&o, &t, pass_of(b.provider_passphrase), txid, &rej);
 	if (err) {
 		tb_http_fail(resp, err, &rej);
 		goto out;
 	}
-	if (attest) {
+	if (b.attest) {
 		changed(h);
 		tb_http_json(resp, 201, txid_seq(txid, seq));
 	} else {
@@ -181,22 +135,21 @@ static void exchange_add(struct tb_http_req *req, struct tb_http_resp *resp, voi
 		tb_http_json(resp, 202, r);
 	}
 out:
-	wipe_pass(pass);
+	tb_body_wipe(&b, sizeof b);
 }
 
 static void exchange_confirm(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
-	char pass[TB_PASS_MAX + 1] = "";
-	const struct tb_jfield f[] = {
-		{"receiver_passphrase", TB_JT_STR, true, 1, TB_PASS_MAX, pass, NULL},
-	};
+	struct tb_body_confirm b;
+	char msg[TB_JSON_MSG_MAX];
 	uint8_t txid[TB_TXID_LEN];
-	if (txid_param(req, resp, txid) && body(req, resp, f, 1)) {
+	if (txid_param(req, resp, txid) &&
+	    !refused_body(resp, tb_body_confirm(req->body, req->body_len, &b, msg), msg)) {
 		struct tb_ops o = ops_of(h);
 		struct tb_reject rej = {0};
 		uint64_t seq;
-		int err = tb_op_confirm(&o, txid, (struct tb_op_pass){pass, strlen(pass)}, &seq, &rej);
+		int err = tb_op_confirm(&o, txid, pass_of(b.receiver_passphrase), &seq, &rej);
 		if (err) {
 			tb_http_fail(resp, err, &rej);
 		} else {
@@ -204,14 +157,16 @@ static void exchange_confirm(struct tb_http_req *req, struct tb_http_resp *resp,
 			tb_http_json(resp, 201, txid_seq(txid, seq));
 		}
 	}
-	wipe_pass(pass);
+	tb_body_wipe(&b, sizeof b);
 }
 
 static void exchange_reject(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
 	uint8_t txid[TB_TXID_LEN];
-	if (!txid_param(req, resp, txid) || !body(req, resp, NULL, 0))
+	char msg[TB_JSON_MSG_MAX];
+	if (!txid_param(req, resp, txid) ||
+	    refused_body(resp, tb_body_empty(req->body, req->body_len, msg), msg))
 		return;
 	struct tb_ops o = ops_of(h);
 	struct tb_reject rej = {0};
@@ -228,33 +183,28 @@ static void exchange_reject(struct tb_http_req *req, struct tb_http_resp *resp, 
 static void exchange_reverse(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
-	char pp[TB_PASS_MAX + 1] = "", rp[TB_PASS_MAX + 1] = "";
-	bool attest = false;
-	const struct tb_jfield f[] = {
-		{"attest", TB_JT_BOOL, false, 0, 1, &attest, NULL},
-		{"provider_passphrase", TB_JT_STR, false, 1, TB_PASS_MAX, pp, NULL},
-		{"receiver_passphrase", TB_JT_STR, false, 1, TB_PASS_MAX, rp, NULL},
-	};
+	struct tb_body_reverse b;
+	char msg[TB_JSON_MSG_MAX];
 	uint8_t txid[TB_TXID_LEN], rtxid[TB_TXID_LEN];
-	if (txid_param(req, resp, txid) && body(req, resp, f, 3)) {
+	if (txid_param(req, resp, txid) &&
+	    !refused_body(resp, tb_body_reverse(req->body, req->body_len, &b, msg), msg)) {
 		struct tb_ops o = ops_of(h);
 		struct tb_reject rej = {0};
 		uint64_t seq;
-		int err = tb_op_reverse(&o, txid, attest, (struct tb_op_pass){pp, strlen(pp)},
-					(struct tb_op_pass){rp, strlen(rp)}, rtxid, &seq, &rej);
+		int err = tb_op_reverse(&o, txid, b.attest, pass_of(b.provider_passphrase),
+					pass_of(b.receiver_passphrase), rtxid, &seq, &rej);
 		if (err == TB_ENOTX) {
 			tb_http_error(resp, 404, "ENOTX", "%s", rej.msg);
 		} else if (err) {
 			tb_http_fail(resp, err, &rej);
 		} else {
-			if (attest)
+			if (b.attest)
 				(void)!tb_store_attested_put(h->host.store, rtxid, req->who.name);
 			changed(h);
 			tb_http_json(resp, 201, txid_seq(rtxid, seq));
 		}
 	}
-	wipe_pass(pp);
-	wipe_pass(rp);
+	tb_body_wipe(&b, sizeof b);
 }
 
 int tb_api_write_routes(struct tb_http *h)

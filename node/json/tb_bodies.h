@@ -1,0 +1,67 @@
+/*
+ * tb_bodies.h: the request bodies of tallyd's API (docs/API.md), each
+ * defined once as a struct and a field table and decoded by tb_json_decode:
+ * the handlers and the fuzz target call the same functions. An empty body
+ * reads as {}. Passphrases and passwords are wiped by tb_body_wipe.
+ */
+#ifndef TB_BODIES_H
+#define TB_BODIES_H
+
+#include "tb_json.h"
+
+#define TB_SECRET_MAX 1024
+
+struct tb_body_login {
+	char name[TB_NAME_MAX + 1];
+	char password[TB_SECRET_MAX + 1];
+};
+
+struct tb_body_member {
+	char name[TB_NAME_MAX + 1];
+	int64_t debt_limit, ceiling; /* -1 when absent */
+	char public_key[2 * TB_KEY_LEN + 1];
+	char passphrase[TB_SECRET_MAX + 1];
+	bool has_key, has_pass;
+};
+
+struct tb_body_exchange {
+	char provider[TB_NAME_MAX + 1], receiver[TB_NAME_MAX + 1];
+	int64_t minutes;
+	char memo[TB_MEMO_MAX + 1];
+	char category[TB_CATEGORY_MAX + 1];
+	char date[11]; /* "" when absent */
+	bool attest;
+	char provider_passphrase[TB_SECRET_MAX + 1];
+};
+
+struct tb_body_confirm {
+	char receiver_passphrase[TB_SECRET_MAX + 1];
+};
+
+struct tb_body_reverse {
+	bool attest;
+	char provider_passphrase[TB_SECRET_MAX + 1];
+	char receiver_passphrase[TB_SECRET_MAX + 1];
+};
+
+/* 0, or TB_EINVAL with msg naming the problem. */
+TB_MUST_CHECK int tb_body_login(const char *body, size_t len, struct tb_body_login *out,
+				char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_member(const char *body, size_t len, struct tb_body_member *out,
+				 char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_exchange(const char *body, size_t len, struct tb_body_exchange *out,
+				   char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_confirm(const char *body, size_t len, struct tb_body_confirm *out,
+				  char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_reverse(const char *body, size_t len, struct tb_body_reverse *out,
+				  char msg[TB_JSON_MSG_MAX]);
+/* An empty body (TB_EINVAL otherwise). */
+TB_MUST_CHECK int tb_body_empty(const char *body, size_t len, char msg[TB_JSON_MSG_MAX]);
+
+/* Wipes a body struct holding secrets. */
+void tb_body_wipe(void *body, size_t size);
+
+/* "YYYY-MM-DD" into yyyymmdd (0 for ""); TB_EDATE if not a calendar date. */
+TB_MUST_CHECK int tb_body_date(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * fuzz_api_body.c: libFuzzer target for the JSON decoding of tallyd's API
+ * requests (node/json/bodies.c and tb_json_decode): the first byte picks
+ * the body (login, member, exchange, confirm, reverse, empty), the rest is
+ * the body's bytes. A body is either refused with a sentence, or decoded
+ * into fields that keep their bounds: NUL-terminated strings within their
+ * caps and free of control characters, amounts within the ledger's limits.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "tb_bodies.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_text(const char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap);
+	TB_ASSERT(n < cap);
+	TB_ASSERT(tb_text_check(s, n) == 0);
+}
+
+#define TEXT(field) check_text(field, sizeof(field))
+
+static void outcome(int err, const char *msg)
+{
+	TB_ASSERT(err == 0 || err == TB_EINVAL);
+	if (err)
+		TB_ASSERT(msg[0] != '\0' && strnlen(msg, TB_JSON_MSG_MAX) < TB_JSON_MSG_MAX);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	const char *body = (const char *)data + 1;
+	size_t len = size - 1;
+	char msg[TB_JSON_MSG_MAX];
+	int err;
+	switch (data[0] % 6) {
+	case 0: {
+		struct tb_body_login b;
+		outcome(err = tb_body_login(body, len, &b, msg), msg);
+		if (!err) {
+			TEXT(b.name);
+			TEXT(b.password);
+			TB_ASSERT(b.name[0] && b.password[0]);
+		}
+		break;
+	}
+	case 1: {
+		struct tb_body_member b;
+		outcome(err = tb_body_member(body, len, &b, msg), msg);
+		if (!err) {
+			TEXT(b.name);
+			TB_ASSERT(b.has_key != b.has_pass && !strchr(b.name, '@'));
+			TB_ASSERT(b.debt_limit >= -1 && b.debt_limit <= TB_LIMIT_MAX);
+			TB_ASSERT(b.ceiling >= -1 && b.ceiling <= TB_LIMIT_MAX);
+			TB_ASSERT(!b.has_key || strlen(b.public_key) == 64);
+		}
+		break;
+	}
+	case 2: {
+		struct tb_body_exchange b;
+		outcome(err = tb_body_exchange(body, len, &b, msg), msg);
+		if (!err) {
+			TEXT(b.provider);
+			TEXT(b.receiver);
+			TEXT(b.memo);
+			TEXT(b.category);
+			TB_ASSERT(b.minutes >= 1 && b.minutes <= TB_MINUTES_MAX);
+			uint64_t d;
+			int de = tb_body_date(b.date, &d);
+			TB_ASSERT(de == 0 || de == TB_EDATE);
+			TB_ASSERT(de || !b.date[0] || (d >= 19700101 && d <= 99991231));
+		}
+		break;
+	}
+	case 3: {
+		struct tb_body_confirm b;
+		outcome(err = tb_body_confirm(body, len, &b, msg), msg);
+		if (!err)
+			TEXT(b.receiver_passphrase);
+		break;
+	}
+	case 4: {
+		struct tb_body_reverse b;
+		outcome(err = tb_body_reverse(body, len, &b, msg), msg);
+		if (!err) {
+			TEXT(b.provider_passphrase);
+			TEXT(b.receiver_passphrase);
+		}
+		break;
+	}
+	default:
+		outcome(tb_body_empty(body, len, msg), msg);
+		break;
+	}
+	return 0;
+}
