@@ -32,9 +32,10 @@ int tb_op_refuse(struct tb_reject *rej, int err, const char *fmt, ...)
 int tb_op_member(const struct tb_ops *o, const char *name, struct tb_member *m,
 		 struct tb_reject *rej)
 {
-	int err = tb_store_member_by_name(o->store, o->self, name, m);
-	if (err == TB_ENOTFOUND)
-		return tb_op_refuse(rej, TB_EMEMBER, "no active member named '%s'", name);
+	/* The command line's lookup: a name in any case or form, or #N. */
+	int err = tb_store_member_find(o->store, o->self, name, m);
+	if (err == TB_ENOTFOUND || err == TB_ENAME)
+		return tb_op_refuse(rej, TB_EMEMBER, "no member named '%s'", name);
 	if (err)
 		return tb_op_refuse(rej, err, "cannot read member '%s': %s", name, tb_strerror(err));
 	return 0;

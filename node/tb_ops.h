@@ -49,7 +49,7 @@ uint64_t tb_date_today(void);
 int tb_op_refuse(struct tb_reject *rej, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* An active member by name, else EMEMBER "no active member named 'x'". */
+/* A member by name (any case or form) or #N, else EMEMBER "no member named 'x'". */
 int tb_op_member(const struct tb_ops *o, const char *name, struct tb_member *m,
 		 struct tb_reject *rej);
 

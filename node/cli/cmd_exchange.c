@@ -410,8 +410,8 @@ int tb_cmd_exchange_record(struct tb_cli *cli, int argc, char **argv)
 	int err = tb_op_record(&o, &t, NULL, x.txid, &seq, &rej);
 	if (err)
 		return tb_cli_refused(cli, err, &rej);
-	if (tb_store_member_by_name(cli->store, cli->self, in.provider, &prov) ||
-	    tb_store_member_by_name(cli->store, cli->self, in.receiver, &recv))
+	if (tb_store_member_find(cli->store, cli->self, in.provider, &prov) ||
+	    tb_store_member_find(cli->store, cli->self, in.receiver, &recv))
 		return tb_cli_fail(TB_EXIT_IO, "recorded, but the members cannot be read back");
 	print_recorded(cli, &x, &prov, &recv, seq);
 	return TB_EXIT_OK;

@@ -106,8 +106,8 @@ static void exchanges(struct tb_http_req *req, struct tb_http_resp *resp, void *
 	char name[TB_NAME_MAX + 1];
 	if (!tb_http_query(req, "member", name, sizeof name)) {
 		struct tb_member m;
-		if (tb_store_member_by_name(h->host.store, h->host.self, name, &m)) {
-			tb_http_error(resp, 404, "EMEMBER", "no active member named '%s'", name);
+		if (tb_store_member_find(h->host.store, h->host.self, name, &m)) {
+			tb_http_error(resp, 404, "EMEMBER", "no member named '%s'", name);
 			return;
 		}
 		l.member = m.no;
@@ -262,8 +262,8 @@ static void statement(struct tb_http_req *req, struct tb_http_resp *resp, void *
 {
 	struct tb_http *h = ctx;
 	struct tb_member m;
-	if (tb_store_member_by_name(h->host.store, h->host.self, req->params[0], &m)) {
-		tb_http_error(resp, 404, "EMEMBER", "no active member named '%s'", req->params[0]);
+	if (tb_store_member_find(h->host.store, h->host.self, req->params[0], &m)) {
+		tb_http_error(resp, 404, "EMEMBER", "no member named '%s'", req->params[0]);
 		return;
 	}
 	struct stmt st = {.h = h, .member = m.no, .lines = tb_json_array()};

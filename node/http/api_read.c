@@ -78,9 +78,9 @@ static void member(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx
 {
 	struct tb_http *h = ctx;
 	struct tb_member m;
-	int err = tb_store_member_by_name(h->host.store, h->host.self, req->params[0], &m);
-	if (err == TB_ENOTFOUND) {
-		tb_http_error(resp, 404, "EMEMBER", "no active member named '%s'", req->params[0]);
+	int err = tb_store_member_find(h->host.store, h->host.self, req->params[0], &m);
+	if (err == TB_ENOTFOUND || err == TB_ENAME) {
+		tb_http_error(resp, 404, "EMEMBER", "no member named '%s'", req->params[0]);
 		return;
 	}
 	if (err) {

@@ -663,8 +663,12 @@ static void test_roles_and_writes(void **state)
 	assert_int_equal(tb_httpc(a->http, "DELETE", "/api/v1/members/carol", &adm, true, NULL, &r),
 			 200);
 	tb_httpc_free(&r);
-	get(a, "/api/v1/members/carol", &vw, &r);
-	assert_error(&r, 404, "EMEMBER");
+	/* A member who left is still found, by name or number, as inactive. */
+	assert_int_equal(get(a, "/api/v1/members/CAROL", &vw, &r), 200);
+	assert_non_null(strstr(r.body, "\"active\":false"));
+	tb_httpc_free(&r);
+	assert_int_equal(get(a, "/api/v1/members/%233", &vw, &r), 200);
+	assert_non_null(strstr(r.body, "\"name\":\"carol\""));
 	tb_httpc_free(&r);
 	assert_true(tb_fed_log_has(a->f, 0, "cora POST /api/v1/exchanges", "201"));
 	assert_true(tb_fed_log_has(a->f, 0, "vic POST /api/v1/exchanges", "403"));
