@@ -2,44 +2,99 @@
  * checkpoint.c: the newest signed checkpoint of every log held. The own
  * log's are made here (tallyd signs one at a fixed interval, `tally
  * checkpoint` on request); peers' arrive by gossip and are kept only if they
- * verify, agree with the entries we hold, and are newer. A checkpoint that
- * disagrees with our copy of a log is refused, never stored.
+ * verify, are of a log we hold, agree with the entries we hold, and are
+ * newer, one per log. A checkpoint that disagrees with our copy of a log is
+ * refused, never stored. Received ones are kept in batches: one transaction
+ * and one sync for many.
  */
+#include <stdlib.h>
 #include <time.h>
 
 #include "store_int.h"
 
-int tb_store_checkpoint_put(struct tb_store *s, const uint8_t *p, size_t len)
+/* Checks a signed checkpoint against the store: its signature, a log held
+ * (at least its first entry), and the root of our copy at its size when we
+ * hold that many entries (one ahead of them is taken unchecked). */
+static int cp_check(struct tb_store *s, const uint8_t *p, size_t len, struct tb_checkpoint *cp)
 {
-	struct tb_checkpoint cp;
-	int err = tb_checkpoint_open(&cp, p, len);
+	int err = tb_checkpoint_open(cp, p, len);
 	if (err)
 		return err;
-	uint8_t root[TB_HASHLEN];
-	err = tb_store_root(s, cp.log_id, cp.size, root); /* ERANGE: we hold fewer */
-	if (!err && memcmp(root, cp.root, TB_HASHLEN))
-		return TB_EPROOF;
-	if (err && err != TB_ERANGE && err != TB_ENOTFOUND)
+	struct tb_head h;
+	err = tb_store_head(s, cp->log_id, &h);
+	if (err == TB_ENOTFOUND || (!err && h.seq == 0))
+		return TB_ENOTFOUND;
+	if (err)
 		return err;
-	struct tb_txn t;
+	if (cp->size > h.seq)
+		return 0;
+	uint8_t root[TB_HASHLEN];
+	err = tb_store_root(s, cp->log_id, cp->size, root);
+	if (err)
+		return err;
+	return memcmp(root, cp->root, TB_HASHLEN) ? TB_EPROOF : 0;
+}
+
+/* Keeps a checked checkpoint in t if it is newer than the one held: 1 if
+ * kept, 0 if not, or an error. */
+static int cp_keep(struct tb_txn *t, const uint8_t *p, size_t len,
+		   const struct tb_checkpoint *cp)
+{
 	struct tb_view v;
-	tb_txn_begin(&t, s->db, true);
-	err = tb_txn_get(&t, TB_T_CHECKPOINTS, cp.log_id, TB_KEY_LEN, &v);
+	int err = tb_txn_get(t, TB_T_CHECKPOINTS, cp->log_id, TB_KEY_LEN, &v);
 	if (!err) {
 		struct tb_checkpoint old;
 		if (!tb_checkpoint_open(&old, v.p, v.len) &&
-		    (old.size > cp.size ||
-		     (old.size == cp.size && old.timestamp >= cp.timestamp))) {
-			tb_txn_abort(&t);
+		    (old.size > cp->size ||
+		     (old.size == cp->size && old.timestamp >= cp->timestamp)))
 			return 0;
-		}
 	} else if (err != TB_ENOTFOUND) {
-		tb_txn_abort(&t);
 		return err;
 	}
-	tb_txn_put(&t, TB_T_CHECKPOINTS, cp.log_id, TB_KEY_LEN, p, len);
-	err = tb_txn_commit(&t);
-	return err ? err : 1;
+	tb_txn_put(t, TB_T_CHECKPOINTS, cp->log_id, TB_KEY_LEN, p, len);
+	return t->ret ? t->ret : 1;
+}
+
+int tb_store_checkpoint_put(struct tb_store *s, const uint8_t *p, size_t len)
+{
+	int kept;
+	int err = tb_store_checkpoint_put_many(s, &(struct tb_view){p, len}, 1, &kept);
+	return err ? err : kept;
+}
+
+int tb_store_checkpoint_put_many(struct tb_store *s, const struct tb_view *cps, size_t n,
+				 int *results)
+{
+	struct tb_checkpoint *cp = calloc(n ? n : 1, sizeof *cp);
+	if (!cp)
+		return TB_ENOMEM;
+	/* Reads first (signatures, heads, roots), then one write transaction
+	 * and one sync for all that are kept. */
+	size_t ok = 0;
+	for (size_t i = 0; i < n; i++) {
+		results[i] = cp_check(s, cps[i].p, cps[i].len, &cp[i]);
+		ok += results[i] == 0;
+	}
+	int err = 0;
+	if (ok) {
+		struct tb_txn t;
+		size_t kept = 0;
+		tb_txn_begin(&t, s->db, true);
+		for (size_t i = 0; i < n && !t.ret; i++) {
+			if (results[i] == 0) {
+				results[i] = cp_keep(&t, cps[i].p, cps[i].len, &cp[i]);
+				kept += results[i] == 1;
+			}
+		}
+		if (kept) {
+			err = tb_txn_commit(&t);
+		} else {
+			err = t.ret;
+			tb_txn_abort(&t);
+		}
+	}
+	free(cp);
+	return err;
 }
 
 int tb_store_checkpoint_get(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],

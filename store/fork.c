@@ -127,3 +127,26 @@ int tb_store_foreach_fork(struct tb_store *s, tb_fork_fn cb, void *ctx)
 	tb_txn_abort(&t);
 	return err;
 }
+
+int tb_store_fork_get(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint8_t *buf,
+		      size_t cap, struct tb_view *a, struct tb_view *b)
+{
+	struct tb_txn t;
+	struct tb_view v;
+	tb_txn_begin(&t, s->db, false);
+	int err = tb_txn_get(&t, TB_T_FORKS, log_id, TB_KEY_LEN, &v);
+	if (!err && (v.len < 10 || v.len - 10 > cap))
+		err = TB_ECORRUPT;
+	if (!err) {
+		size_t alen = (size_t)v.p[8] << 8 | v.p[9];
+		if (alen > v.len - 10) {
+			err = TB_ECORRUPT;
+		} else {
+			memcpy(buf, v.p + 10, v.len - 10);
+			*a = (struct tb_view){buf, alen};
+			*b = (struct tb_view){buf + alen, v.len - 10 - alen};
+		}
+	}
+	tb_txn_abort(&t);
+	return err;
+}

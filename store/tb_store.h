@@ -430,14 +430,22 @@ TB_MUST_CHECK int tb_store_checkpoint_make(struct tb_store *s,
 					   const struct tb_keypair *kp, uint8_t *out,
 					   size_t cap, size_t *len);
 /*
- * Keeps a signed checkpoint if its signature verifies (else TB_EBADSIG), its
- * root equals the root of our copy of the log at that size when we hold that
- * many entries (else TB_EPROOF; one ahead of our entries is kept unchecked),
- * and it is newer (larger, or as large and later) than the one held.
- * Returns 1 if kept, 0 if not newer, or an error.
+ * Keeps a signed checkpoint if its signature verifies (else TB_EBADSIG), the
+ * store holds its log (at least entry 1; else TB_ENOTFOUND), its root equals
+ * the root of our copy of the log at that size when we hold that many
+ * entries (else TB_EPROOF; one ahead of our entries is kept unchecked), and
+ * it is newer (larger, or as large and later) than the one held (one is kept
+ * per log). Returns 1 if kept, 0 if not newer, or an error.
  */
 TB_MUST_CHECK int tb_store_checkpoint_put(struct tb_store *s, const uint8_t *p,
 					  size_t len);
+/* The same for n checkpoints in one transaction: results[i] is what
+ * tb_store_checkpoint_put would return for cps[i] (two of one log: the later
+ * one is compared with the earlier). Returns 0 or a storage error (then none
+ * was kept). */
+TB_MUST_CHECK int tb_store_checkpoint_put_many(struct tb_store *s,
+					       const struct tb_view *cps, size_t n,
+					       int *results);
 /* The newest checkpoint held for a log. */
 TB_MUST_CHECK int tb_store_checkpoint_get(struct tb_store *s,
 					  const uint8_t log_id[TB_KEY_LEN], uint8_t *out,
@@ -463,5 +471,10 @@ TB_MUST_CHECK int tb_store_fork_add(struct tb_store *s, const uint8_t *a,
 typedef int (*tb_fork_fn)(void *ctx, const uint8_t log_id[TB_KEY_LEN],
 			  uint64_t seq, struct tb_view a, struct tb_view b);
 int tb_store_foreach_fork(struct tb_store *s, tb_fork_fn cb, void *ctx);
+/* The fork proof of one log, copied into buf (2 * TB_ENTRY_MAX bytes);
+ * a and b view it. TB_ENOTFOUND if none is held. */
+TB_MUST_CHECK int tb_store_fork_get(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
+				    uint8_t *buf, size_t cap, struct tb_view *a,
+				    struct tb_view *b);
 
 #endif

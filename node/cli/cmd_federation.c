@@ -228,7 +228,7 @@ static int logs_one(void *vctx, const struct tb_head *h)
 	tb_hex_encode(id, h->log_id, TB_KEY_LEN);
 	tb_hex_encode(hh, h->hash, TB_HASHLEN);
 	bool own = !memcmp(h->log_id, l->cli->self, TB_KEY_LEN);
-	bool forked = h->flags & 1u;
+	bool forked = h->flags & TB_LOG_FORKED;
 	if (l->cli->json) {
 		printf("%s{\"log\":\"%s\",\"community\":", l->first ? "" : ",", id);
 		tb_json_str(stdout, c.name, strlen(c.name));
