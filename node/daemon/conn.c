@@ -5,32 +5,73 @@
  * is checked before use; oversized, malformed, unauthenticated, late or
  * flooding input closes the connection with a logged reason. It never
  * crashes on input and never passes an unauthenticated byte upward.
+ *
+ * What a connection costs is bounded: before authentication a small read
+ * buffer (a handshake message), afterwards one frame (back to 4 KiB when the
+ * peer is quiet); its send queue counts
+ * every byte it holds (frames, libuv requests, allocation overhead) against
+ * a per-peer and a node-wide cap; everything is freed when it closes, and
+ * the freed memory is handed back to the system soon after.
  */
 #include "daemon.h"
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #define TB_PROLOGUE "tally/1"
+#define TB_MALLOC_OVERHEAD 16 /* a heap block's header, counted per frame */
+#define TB_TRIM_MS 200
+#define TB_TRIM_BYTES (1u << 20)
+#define TB_QUIET_LINES 20 /* pre-authentication close lines logged a second */
+#define TB_RBUF_SMALL 4096 /* read buffer of an authenticated peer between large frames */
 
 struct wreq {
 	uv_write_t req;
 	struct tb_conn *conn;
+	size_t cost; /* what this request holds, counted in queued */
 	size_t len;
 	uint8_t data[];
 };
+
+static void on_trim(uv_timer_t *t)
+{
+	struct tb_node *n = t->data;
+	n->trim_armed = false;
+	n->freed = 0;
+#ifdef __GLIBC__
+	/* Freed frames sit in the heap's free lists; hand the pages back. */
+	malloc_trim(0);
+#endif
+}
+
+/* Memory was freed: give it back to the system once closes settle. */
+static void freed(struct tb_node *n, size_t bytes)
+{
+	n->freed += bytes;
+	if (n->freed < TB_TRIM_BYTES || n->trim_armed || n->stopping)
+		return;
+	n->trim_armed = true;
+	uv_timer_start(&n->trim_timer, on_trim, TB_TRIM_MS, 0);
+}
 
 static void on_close(uv_handle_t *h)
 {
 	struct tb_conn *c = h->data;
 	if (--c->handles)
 		return;
+	struct tb_node *n = c->node;
+	size_t bytes = sizeof *c + c->rcap + c->capknown * sizeof *c->known +
+		       c->nsnapshot * sizeof *c->snapshot;
 	tb_repl_conn_free(c);
 	tb_wipe(&c->hs, sizeof c->hs);
 	tb_wipe(&c->tx, sizeof c->tx);
 	tb_wipe(&c->rx, sizeof c->rx);
 	free(c->rbuf);
 	free(c);
+	freed(n, bytes);
 }
 
 static void unlink_conn(struct tb_conn *c)
@@ -45,14 +86,53 @@ static void unlink_conn(struct tb_conn *c)
 	}
 }
 
+void tb_conn_authenticated(struct tb_conn *c)
+{
+	if (!c->preauth)
+		return;
+	c->preauth = false;
+	c->node->npreauth--;
+}
+
+/*
+ * Connections that fail before authentication are logged, but an outsider
+ * reconnecting a thousand times a second must not fill the log: past
+ * TB_QUIET_LINES a second their lines are counted and summed up once.
+ */
+static bool quiet(struct tb_node *n)
+{
+	uint64_t sec = tb_now_ms(n) / 1000;
+	if (sec != n->quiet_at) {
+		if (n->quiet_skipped)
+			tb_log(n, TB_LOG_WARN,
+			       "%llu more connections closed before authentication (not logged)",
+			       (unsigned long long)n->quiet_skipped);
+		n->quiet_at = sec;
+		n->quiet_lines = 0;
+		n->quiet_skipped = 0;
+	}
+	if (n->quiet_lines < TB_QUIET_LINES) {
+		n->quiet_lines++;
+		return false;
+	}
+	n->quiet_skipped++;
+	return true;
+}
+
 void tb_conn_close(struct tb_conn *c, const char *why)
 {
 	if (c->state == TB_CONN_CLOSING)
 		return;
 	enum tb_conn_state was = c->state;
 	c->state = TB_CONN_CLOSING;
-	tb_log(c->node, was == TB_CONN_OPEN ? TB_LOG_INFO : TB_LOG_WARN,
-	       "%s %s closed: %s", c->outbound ? "to" : "from", c->addr, why);
+	if (was == TB_CONN_OPEN)
+		tb_log(c->node, TB_LOG_INFO, "%s %s closed: %s", c->outbound ? "to" : "from",
+		       c->addr, why);
+	else if (c->outbound || !quiet(c->node))
+		tb_log(c->node, TB_LOG_WARN, "%s %s closed: %s", c->outbound ? "to" : "from",
+		       c->addr, why);
+	tb_conn_authenticated(c);
+	tb_repl_conn_closed(c);
 	unlink_conn(c);
 	if (c->peer) {
 		struct tb_peer *p = c->peer;
@@ -71,13 +151,18 @@ struct tb_conn *tb_conn_new(struct tb_node *n, bool outbound, const char *addr)
 	struct tb_conn *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
-	c->rbuf = malloc(2 + TB_FRAME_MAX);
+	c->rcap = 2 + TB_HS_FRAME_MAX;
+	c->rbuf = malloc(c->rcap);
 	if (!c->rbuf) {
 		free(c);
 		return NULL;
 	}
 	c->node = n;
 	c->outbound = outbound;
+	c->preauth = !outbound;
+	if (c->preauth)
+		n->npreauth++;
+	c->started = tb_now_ms(n);
 	snprintf(c->addr, sizeof c->addr, "%s", addr);
 	uv_tcp_init(n->loop, &c->tcp);
 	uv_timer_init(n->loop, &c->timer);
@@ -94,11 +179,21 @@ struct tb_conn *tb_conn_new(struct tb_node *n, bool outbound, const char *addr)
 	return c;
 }
 
+bool tb_conn_may_push(const struct tb_conn *c)
+{
+	if (c->state != TB_CONN_OPEN)
+		return false;
+	return c->queued < TB_QUEUE_LOW ||
+	       (c->queued < TB_QUEUE_MAX && c->node->queued < TB_QUEUE_TOTAL);
+}
+
 static void on_write(uv_write_t *req, int status)
 {
 	struct wreq *w = (struct wreq *)req;
 	struct tb_conn *c = w->conn;
-	c->queued -= w->len;
+	c->queued -= w->cost;
+	c->node->queued -= w->cost;
+	freed(c->node, w->cost);
 	free(w);
 	if (status < 0) {
 		tb_conn_close(c, uv_strerror(status));
@@ -139,6 +234,7 @@ static int write_frame(struct tb_conn *c, const uint8_t *body, size_t len, bool 
 	w->data[1] = (uint8_t)out;
 	w->conn = c;
 	w->len = out + 2;
+	w->cost = sizeof *w + 2 + max + TB_MALLOC_OVERHEAD;
 	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
 	int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
 	if (rc) {
@@ -146,9 +242,10 @@ static int write_frame(struct tb_conn *c, const uint8_t *body, size_t len, bool 
 		tb_conn_close(c, uv_strerror(rc));
 		return TB_EIO;
 	}
-	c->queued += w->len;
+	c->queued += w->cost;
+	c->node->queued += w->cost;
 	c->bytes_out += w->len;
-	if (c->queued > 2 * TB_QUEUE_MAX) {
+	if (c->queued > TB_QUEUE_CLOSE) {
 		tb_conn_close(c, "peer does not read: send queue over its cap");
 		return TB_EFULL;
 	}
@@ -182,6 +279,16 @@ static int send_hello(struct tb_conn *c)
 	return tb_conn_send(c, &m);
 }
 
+static int resize_rbuf(struct tb_conn *c, size_t cap)
+{
+	uint8_t *r = realloc(c->rbuf, cap);
+	if (!r)
+		return TB_ENOMEM;
+	c->rbuf = r;
+	c->rcap = cap;
+	return 0;
+}
+
 static void on_timer(uv_timer_t *t)
 {
 	struct tb_conn *c = t->data;
@@ -194,10 +301,14 @@ static void on_timer(uv_timer_t *t)
 		tb_conn_close(c, "idle: nothing received for too long");
 		return;
 	}
-	if (!c->synced && now - c->opened > TB_KEEPALIVE_MS) {
+	if (!c->synced && now - c->opened >= TB_SYNC_MS) {
 		tb_conn_close(c, "the heads exchange did not finish in time");
 		return;
 	}
+	/* A quiet peer's read buffer shrinks back (it grows with the next
+	 * large frame). */
+	if (c->rlen == 0 && c->rcap > TB_RBUF_SMALL)
+		(void)resize_rbuf(c, TB_RBUF_SMALL);
 	struct tb_peer_msg m = {.type = TB_MSG_PING};
 	m.u.ping.nonce = now;
 	(void)!tb_conn_send(c, &m);
@@ -212,6 +323,12 @@ static int finish_handshake(struct tb_conn *c)
 		return err;
 	}
 	c->state = TB_CONN_HELLO;
+	/* From now on frames may be as large as the cap allows: the buffer
+	 * grows when one larger than it begins. */
+	if (c->rcap < TB_RBUF_SMALL && resize_rbuf(c, TB_RBUF_SMALL)) {
+		tb_conn_close(c, "out of memory");
+		return TB_ENOMEM;
+	}
 	return send_hello(c);
 }
 
@@ -271,9 +388,10 @@ static int hello(struct tb_conn *c, const struct tb_hello *h)
 	memcpy(c->remote_id, h->node_id, TB_KEY_LEN);
 	memcpy(c->remote_name, h->name.p, h->name.len);
 	c->remote_name[h->name.len] = '\0';
+	tb_conn_authenticated(c);
 	c->state = TB_CONN_OPEN;
 	c->opened = tb_now_ms(n);
-	uv_timer_start(&c->timer, on_timer, TB_KEEPALIVE_MS, TB_KEEPALIVE_MS);
+	uv_timer_start(&c->timer, on_timer, TB_SYNC_MS, TB_KEEPALIVE_MS);
 	if (tb_node_conn_open(n, c))
 		return TB_EEXISTS;
 	tb_repl_start(c);
@@ -328,7 +446,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	(void)suggested;
 	struct tb_conn *c = h->data;
-	size_t room = 2 + TB_FRAME_MAX - c->rlen;
+	size_t room = c->rcap - c->rlen;
 	*buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)room);
 }
 
@@ -359,8 +477,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 						   : "empty frame");
 			return;
 		}
-		if (rc == 0)
+		if (rc == 0) {
+			/* A handshake message cannot be larger than this. */
+			if (!transport && c->rlen - off >= 2 &&
+			    ((size_t)c->rbuf[off] << 8 | c->rbuf[off + 1]) > TB_HS_FRAME_MAX) {
+				tb_conn_close(c, "handshake failed: malformed message");
+				return;
+			}
 			break; /* wait for the rest */
+		}
 		off += used;
 		if (transport)
 			transport_frame(c, f.p, f.len);
@@ -371,6 +496,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 	c->rlen -= off;
+	/* A frame larger than the buffer has begun: room for the largest. */
+	if (c->rlen >= 2 && 2 + ((size_t)c->rbuf[0] << 8 | c->rbuf[1]) > c->rcap &&
+	    resize_rbuf(c, 2 + TB_FRAME_MAX)) {
+		tb_conn_close(c, "out of memory");
+		return;
+	}
 	tb_repl_flush(c);
 }
 

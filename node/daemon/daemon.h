@@ -62,13 +62,36 @@ void tb_flags_usage(FILE *f);
 /* Limits (PROTOCOL.md, "Limits"). */
 #define TB_HANDSHAKE_MS 5000
 #define TB_KEEPALIVE_MS 15000
+#define TB_SYNC_MS 15000              /* heads exchanged within this of HELLO */
 #define TB_IDLE_MS 45000
-#define TB_QUEUE_MAX (8u << 20)       /* bytes queued to one peer */
+/* What one peer's send queue may cost (frames, their libuv requests and
+ * allocations): bulk sending (heads, fork proofs, checkpoints, entries)
+ * pauses at TB_QUEUE_MAX, or already at TB_QUEUE_LOW while all peers
+ * together hold TB_QUEUE_TOTAL; past TB_QUEUE_CLOSE the peer does not read. */
+#define TB_QUEUE_LOW (64u << 10)
+#define TB_QUEUE_MAX (1u << 20)
+#define TB_QUEUE_CLOSE (4u << 20)
+#define TB_QUEUE_TOTAL (32u << 20)
 #define TB_MSG_RATE 4000              /* messages per second per peer */
 #define TB_MSG_BURST 8000
-#define TB_CONNS_MAX 512
+/* Inbound connections not yet authenticated: in all, and per address. When
+ * full, one of them (of that address; silent ones first, then the oldest)
+ * gives way to the new one. */
+#define TB_PREAUTH_MAX 256
+#define TB_PREAUTH_PER_ADDR 64
+/* Authenticated inbound connections; a pinned peer evicts another one. */
+#define TB_PEERS_IN_MAX 512
 #define TB_PEER_LOGS_MAX 65536
 #define TB_INGEST_BATCH 2048
+#define TB_INGEST_BYTES (4u << 20)
+#define TB_HS_FRAME_MAX 512           /* a handshake message and its payload */
+/* Checkpoints a peer may send: only of logs held, one per log a minute,
+ * and in all a burst of this plus the logs held, then this many per second
+ * plus one per minute per log held; more are dropped unread. */
+#define TB_CP_BURST 64
+#define TB_CP_RATE 4
+#define TB_CP_SPACING_S 60
+#define TB_CP_BATCH 256               /* checkpoints kept in one transaction */
 #define TB_CHECKPOINT_MS (10 * 60 * 1000) /* checkpoint interval */
 
 struct tb_node;
@@ -78,7 +101,10 @@ struct tb_peer;
 struct tb_known {
 	uint8_t log_id[TB_KEY_LEN];
 	uint64_t seq;
+	uint32_t flags;
+	uint32_t cp_at; /* when this peer's last checkpoint of the log was taken (s) */
 };
+#define TB_KNOWN_FORK 1u /* the log's fork proof was sent to or came from the peer */
 
 enum tb_conn_state { TB_CONN_CONNECTING, TB_CONN_HANDSHAKE, TB_CONN_HELLO, TB_CONN_OPEN, TB_CONN_CLOSING };
 
@@ -91,7 +117,11 @@ struct tb_conn {
 	struct tb_peer *peer; /* the configured peer we dialed, or NULL */
 	struct tb_conn *next;
 	bool outbound;
+	bool preauth; /* inbound, not authenticated yet: counted in n->npreauth */
+	bool spoke;   /* bytes from the peer wait unread (before authentication) */
 	char addr[TB_ADDR_MAX];
+	char ip[TB_ADDR_MAX]; /* inbound: the peer's address without the port */
+	uint64_t started;     /* accepted or dialed (ms) */
 	enum tb_conn_state state;
 
 	struct tb_noise_hs hs;
@@ -100,12 +130,15 @@ struct tb_conn {
 	uint8_t remote_id[TB_KEY_LEN];
 	char remote_name[TB_NAME_MAX + 1];
 
-	uint8_t *rbuf; /* 2 + TB_FRAME_MAX */
-	size_t rlen;
-	size_t queued; /* bytes handed to uv_write and not yet written */
+	uint8_t *rbuf; /* TB_HS_FRAME_MAX during the handshake, then a whole frame */
+	size_t rcap, rlen;
+	size_t queued; /* what the frames handed to uv_write and not written cost */
 	uint64_t last_rx;
 	double tokens;
 	uint64_t tokens_at;
+	double cp_tokens; /* checkpoints this peer may still send */
+	uint64_t cp_at;
+	uint64_t cp_dropped;
 
 	/* replication */
 	bool synced;          /* heads exchanged; live pushes flow */
@@ -114,13 +147,19 @@ struct tb_conn {
 	uint64_t heads_due;   /* head records still expected from the peer */
 	struct tb_known *known; /* sorted by log id */
 	size_t nknown, capknown;
+	size_t forks_sent;    /* of n->forks, those flagged TB_KNOWN_FORK here */
 	uint8_t sync_digest[32];   /* the digest we sent in SYNC */
-	struct tb_head *snapshot;  /* our heads when we sent SYNC */
+	struct tb_head *snapshot;  /* our heads when we sent SYNC, until the
+				    * peer's SYNC comes (at most TB_SYNC_MS) */
 	size_t nsnapshot;
-	uint8_t *ingest;      /* records received, not yet appended */
-	size_t ingest_len;
-	struct tb_view *ingest_recs;
-	size_t ningest;
+	size_t heads_total;   /* records our SYNC announced */
+	bool heads_sending;   /* our HEADS are due (the digests differed) */
+	size_t heads_sent;    /* records sent as HEADS so far */
+	uint8_t heads_after[TB_KEY_LEN]; /* the last log sent as HEADS */
+	size_t push_at;       /* the head where pushing entries stopped */
+	bool cps_due;         /* checkpoints of every log still to send */
+	uint8_t cps_after[TB_KEY_LEN]; /* ... of the logs after this one */
+	bool cps_started;
 	uint64_t bytes_in, bytes_out;
 };
 
@@ -158,17 +197,39 @@ struct tb_node {
 	uint64_t checkpointed;   /* own log size of the last checkpoint */
 	uv_timer_t settle_timer; /* rescans after the store's events stop */
 	uint64_t settle_ms;
-	bool scan_armed, status_armed;
+	uv_timer_t trim_timer;   /* gives freed memory back after closes */
+	bool scan_armed, status_armed, trim_armed;
 
 	struct tb_peer *peers;
 	size_t npeers;
 	struct tb_conn *conns;
 	size_t nconns;
+	size_t npreauth;        /* inbound connections not authenticated yet */
+	size_t queued;          /* sum of the connections' queued */
+	uint64_t freed;         /* bytes freed by closes since the last trim */
+	uint64_t quiet_at;      /* pre-authentication close lines: this second */
+	unsigned quiet_lines;   /* ... logged in it */
+	uint64_t quiet_skipped; /* ... not logged */
 
 	/* heads of every log held, as of the last scan, sorted by log id */
 	struct tb_head *heads;
 	size_t nheads, capheads;
 	uint8_t digest[32];
+	/* logs whose fork proof is held, sorted */
+	uint8_t (*forks)[TB_KEY_LEN];
+	size_t nforks;
+	/* records received in the current read burst, not yet appended (one
+	 * connection reads at a time; tb_repl_flush empties them) */
+	struct tb_conn *ingest_conn;
+	uint8_t *ingest;
+	size_t ingest_len;
+	struct tb_view *ingest_recs;
+	size_t ningest;
+	/* checkpoints received, kept at the end of the read burst */
+	uint8_t (*cps)[TB_CHECKPOINT_MAX];
+	size_t *cps_len;
+	struct tb_conn **cps_from;
+	size_t ncps;
 	bool stopping;
 	const char *crash_at; /* TALLYD_CRASH_AT: tests' fault injection */
 	int lock_fd;          /* DATA/tallyd.lock, held while we run */
@@ -221,28 +282,51 @@ int tb_conn_start_inbound(struct tb_conn *c);
 int tb_conn_dial(struct tb_conn *c, const struct sockaddr *sa);
 /* Encrypts and queues one message; 0 or an error (the conn is closed). */
 int tb_conn_send(struct tb_conn *c, const struct tb_peer_msg *m);
+/* OPEN and the send queue has room for bulk sending. */
+bool tb_conn_may_push(const struct tb_conn *c);
+/* An inbound connection's peer proved its identity: no longer counted
+ * among the connections before authentication. */
+void tb_conn_authenticated(struct tb_conn *c);
 
 /* peers.c: listening and dialing with backoff */
 int tb_node_listen(struct tb_node *n, const char *addr);
 void tb_peer_dial(struct tb_peer *p);
 void tb_peer_lost(struct tb_peer *p);
-/* A connection became OPEN: deduplicate, remember contact. 0 or closed. */
+/* A connection became OPEN: caps, deduplication, contact. 0 or closed. */
 int tb_node_conn_open(struct tb_node *n, struct tb_conn *c);
 
-/* repl.c: replication */
+/* repl.c: the opening exchange, known heads, dispatch */
 void tb_repl_start(struct tb_conn *c);
 int tb_repl_receive(struct tb_conn *c, const struct tb_peer_msg *m);
-/* After a read burst: append what was received. */
-void tb_repl_flush(struct tb_conn *c);
 /* The store may have changed: rescan heads, push to peers (debounced). */
 void tb_node_store_changed(struct tb_node *n);
 int tb_node_scan(struct tb_node *n);
-void tb_repl_pump(struct tb_conn *c);
+/* Our head of a log as of the last scan, or NULL if not held. */
+const struct tb_head *tb_node_head(const struct tb_node *n, const uint8_t *log_id);
+uint64_t tb_known_get(const struct tb_conn *c, const uint8_t *log_id);
+/* The record of a log (added with seq 0 if create), or NULL (none, or over
+ * TB_PEER_LOGS_MAX, or no memory). */
+struct tb_known *tb_known_at(struct tb_conn *c, const uint8_t *log_id, bool create);
+int tb_known_raise(struct tb_conn *c, const uint8_t *log_id, uint64_t seq);
 void tb_repl_conn_free(struct tb_conn *c);
 
+/* push.c: sending, as the send queue allows */
+void tb_repl_pump(struct tb_conn *c);
 /* Sends a newly kept checkpoint to every synced peer but `except`. */
 void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except,
 				const uint8_t *p, size_t len);
+/* A fork proof was kept: reload the list, send it to the peers. */
+void tb_node_forks_changed(struct tb_node *n);
+bool tb_node_has_fork(const struct tb_node *n, const uint8_t *log_id);
+
+/* ingest.c: receiving */
+int tb_repl_on_entries(struct tb_conn *c, const struct tb_entries *e);
+int tb_repl_on_fork(struct tb_conn *c, const struct tb_fork *f);
+int tb_repl_on_checkpoint(struct tb_conn *c, const struct tb_view *v);
+/* After a read burst: append the entries, keep the checkpoints received. */
+void tb_repl_flush(struct tb_conn *c);
+/* c closed: drop what it sent and was not appended yet. */
+void tb_repl_conn_closed(struct tb_conn *c);
 
 /* repl.c: lifts the restored mark once every peer reached has given back
  * what it holds of our own log (see PROTOCOL.md, "Restored nodes"). */

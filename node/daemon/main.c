@@ -280,7 +280,9 @@ int main(int argc, char **argv)
 	uv_timer_init(n.loop, &n.scan_timer);
 	uv_timer_init(n.loop, &n.status_timer);
 	uv_timer_init(n.loop, &n.settle_timer);
+	uv_timer_init(n.loop, &n.trim_timer);
 	n.scan_timer.data = n.status_timer.data = n.settle_timer.data = &n;
+	n.trim_timer.data = &n;
 	uv_signal_init(n.loop, &n.sigint);
 	uv_signal_init(n.loop, &n.sigterm);
 	n.sigint.data = n.sigterm.data = &n;
@@ -306,6 +308,7 @@ int main(int argc, char **argv)
 	if (tb_node_listen(&n, listen) || tb_node_http_start(&n, &o->http, o->http_given) ||
 	    tb_node_health_routes(&n))
 		return 3;
+	tb_node_forks_changed(&n);
 	(void)tb_node_scan(&n);
 	tb_log(&n, TB_LOG_INFO, "community %s, %zu peers configured, %zu logs held", n.name,
 	       n.npeers, n.nheads);
@@ -321,6 +324,12 @@ int main(int argc, char **argv)
 	tb_wipe(n.psk, sizeof n.psk);
 	tb_wipe(n.noise_secret, sizeof n.noise_secret);
 	free(n.heads);
+	free(n.forks);
+	free(n.ingest);
+	free(n.ingest_recs);
+	free(n.cps);
+	free(n.cps_len);
+	free(n.cps_from);
 	free(n.peers);
 	free(o);
 	tb_log(&n, TB_LOG_INFO, "stopped");

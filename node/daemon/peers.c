@@ -1,14 +1,26 @@
 /*
- * peers.c: who tallyd talks to. It listens for inbound connections (capped
- * in number), dials every configured peer, redials lost ones with
- * exponential backoff (250 ms doubling to 30 s, reset once a handshake
- * succeeds), and keeps one connection per remote node: when two exist, the
- * one dialed by the node with the smaller id wins on both sides.
+ * peers.c: who tallyd talks to. It listens for inbound connections, dials
+ * every configured peer, redials lost ones with exponential backoff (250 ms
+ * doubling to 30 s, reset once a handshake succeeds), and keeps one
+ * connection per remote node: when two exist, the one dialed by the node
+ * with the smaller id wins on both sides.
+ *
+ * Inbound connections are capped in two classes. Before authentication (no
+ * federation key proven yet): TB_PREAUTH_MAX in all and TB_PREAUTH_PER_ADDR
+ * per address, and when a cap is reached the oldest such connection (of
+ * that address; one that sent nothing yet before one that did) gives way to
+ * the new one, so an outsider reconnecting without the key only churns
+ * those slots while an honest handshake, which takes a round trip or two,
+ * completes. Authenticated inbound peers:
+ * TB_PEERS_IN_MAX, where a pinned peer takes the place of the oldest
+ * unpinned one. Connections we dial are in neither class: they always go
+ * out.
  */
 #include "daemon.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #define TB_BACKOFF_MIN 250
 #define TB_BACKOFF_MAX 30000
@@ -19,6 +31,70 @@ static int resolve(const char *host, uint16_t port, struct sockaddr_storage *ss)
 	if (strchr(h, ':'))
 		return uv_ip6_addr(h, port, (struct sockaddr_in6 *)ss) ? TB_EINVAL : 0;
 	return uv_ip4_addr(h, port, (struct sockaddr_in *)ss) ? TB_EINVAL : 0;
+}
+
+/* Whether the peer has said anything: read already, or waiting in the
+ * socket (a burst of accepts comes before any read). */
+static bool spoke(struct tb_conn *c)
+{
+	if (c->bytes_in)
+		return true;
+	uv_os_fd_t fd;
+	int pending = 0;
+	if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 && ioctl(fd, FIONREAD, &pending) == 0 &&
+	    pending > 0)
+		c->spoke = true;
+	return c->spoke;
+}
+
+/*
+ * The inbound connection not yet authenticated (of address ip if not NULL)
+ * other than c that gives way first, and how many there are: one that has
+ * sent nothing at all before one that has, the oldest among those.
+ */
+static struct tb_conn *oldest_preauth(struct tb_node *n, const struct tb_conn *c,
+				      const char *ip, size_t *count)
+{
+	struct tb_conn *old = NULL, *silent = NULL;
+	*count = 0;
+	for (struct tb_conn *o = n->conns; o; o = o->next) {
+		if (o == c || !o->preauth || o->state == TB_CONN_CLOSING)
+			continue;
+		if (ip && strcmp(o->ip, ip))
+			continue;
+		(*count)++;
+		/* The list runs newest first: on a tie the later one is older. */
+		if (!old || o->started <= old->started)
+			old = o;
+		if (!o->bytes_in && !o->spoke && (!silent || o->started <= silent->started))
+			silent = o;
+	}
+	/* The oldest silent one, unless its first bytes wait unread. */
+	while (silent && spoke(silent)) {
+		struct tb_conn *next = NULL;
+		for (struct tb_conn *o = n->conns; o; o = o->next)
+			if (o != c && o->preauth && o->state != TB_CONN_CLOSING &&
+			    (!ip || !strcmp(o->ip, ip)) && !o->bytes_in && !o->spoke &&
+			    (!next || o->started <= next->started))
+				next = o;
+		silent = next;
+	}
+	return silent ? silent : old;
+}
+
+/* Room for the new inbound connection c among those not authenticated. */
+static void preauth_room(struct tb_node *n, struct tb_conn *c)
+{
+	size_t same;
+	struct tb_conn *old = oldest_preauth(n, c, c->ip, &same);
+	if (same >= TB_PREAUTH_PER_ADDR) {
+		tb_conn_close(old, "too many connections before authentication from this "
+				   "address: it gives way to a newer one");
+		return;
+	}
+	if (n->npreauth > TB_PREAUTH_MAX && (old = oldest_preauth(n, c, NULL, &same)))
+		tb_conn_close(old, "too many connections before authentication: it gives way "
+				   "to a newer one");
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -37,6 +113,7 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	struct sockaddr_storage ss;
 	int len = sizeof ss;
+	snprintf(c->ip, sizeof c->ip, "?");
 	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
 		char ip[64] = "?";
 		int port = 0;
@@ -50,11 +127,9 @@ static void on_connection(uv_stream_t *server, int status)
 			port = ntohs(a->sin6_port);
 		}
 		snprintf(c->addr, sizeof c->addr, "%s:%d", ip, port);
+		snprintf(c->ip, sizeof c->ip, "%s", ip);
 	}
-	if (n->nconns > TB_CONNS_MAX) {
-		tb_conn_close(c, "too many connections");
-		return;
-	}
+	preauth_room(n, c);
 	tb_log(n, TB_LOG_DEBUG, "connection from %s", c->addr);
 	(void)tb_conn_start_inbound(c);
 }
@@ -128,8 +203,41 @@ static const uint8_t *initiator(struct tb_node *n, struct tb_conn *c)
 	return c->outbound ? n->self : c->remote_id;
 }
 
+/* A configured peer pinned this node id. */
+static bool pinned(const struct tb_node *n, const uint8_t *id)
+{
+	for (size_t i = 0; i < n->npeers; i++)
+		if (n->peers[i].conf.has_id && !memcmp(n->peers[i].conf.id, id, TB_KEY_LEN))
+			return true;
+	return false;
+}
+
+/* The authenticated inbound cap: 0, or c was refused. */
+static int inbound_cap(struct tb_node *n, struct tb_conn *c)
+{
+	size_t open = 0;
+	struct tb_conn *old = NULL;
+	for (struct tb_conn *o = n->conns; o; o = o->next) {
+		if (o == c || o->outbound || o->state != TB_CONN_OPEN)
+			continue;
+		open++;
+		if (!pinned(n, o->remote_id) && (!old || o->opened <= old->opened))
+			old = o;
+	}
+	if (open < TB_PEERS_IN_MAX)
+		return 0;
+	if (pinned(n, c->remote_id) && old) {
+		tb_conn_close(old, "too many peers: a pinned peer takes the place of the oldest");
+		return 0;
+	}
+	tb_conn_close(c, "too many peers");
+	return TB_EFULL;
+}
+
 int tb_node_conn_open(struct tb_node *n, struct tb_conn *c)
 {
+	if (!c->outbound && inbound_cap(n, c))
+		return TB_EFULL;
 	for (struct tb_conn *o = n->conns; o; o = o->next) {
 		if (o == c || o->state != TB_CONN_OPEN ||
 		    memcmp(o->remote_id, c->remote_id, TB_KEY_LEN))

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "tb_node.h"
+#include "procmem.h"
 
 #define POLL_MS 25
 #define START_MS 30000 /* a daemon listens within this (ASan, loaded CI) */
@@ -602,9 +603,17 @@ void tb_fed_heads(struct tb_fed *f, size_t i, struct tb_fed_heads *out)
 
 const struct tb_head *tb_fed_find(const struct tb_fed_heads *hs, const uint8_t *log_id)
 {
-	for (size_t i = 0; i < hs->n; i++)
-		if (!memcmp(hs->h[i].log_id, log_id, TB_KEY_LEN))
-			return &hs->h[i];
+	size_t lo = 0, hi = hs->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int cmp = memcmp(hs->h[mid].log_id, log_id, TB_KEY_LEN);
+		if (cmp == 0)
+			return &hs->h[mid];
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -915,22 +924,20 @@ int tb_fake_send_frame(struct tb_fake *p, const void *body, size_t len)
 
 int tb_fake_send_plain(struct tb_fake *p, const uint8_t *pt, size_t len)
 {
-	static uint8_t ct[65535 + 64];
 	size_t clen;
-	int err = tb_noise_encrypt(&p->tx, pt, len, ct, sizeof ct, &clen);
+	int err = tb_noise_encrypt(&p->tx, pt, len, p->out_ct, sizeof p->out_ct, &clen);
 	if (err)
 		return err;
-	return tb_fake_send_frame(p, ct, clen);
+	return tb_fake_send_frame(p, p->out_ct, clen);
 }
 
 int tb_fake_send(struct tb_fake *p, const struct tb_peer_msg *m)
 {
-	static uint8_t buf[TB_FRAME_PAYLOAD_MAX + 64];
 	size_t len;
-	int err = tb_peer_msg_encode(buf, sizeof buf, &len, m);
+	int err = tb_peer_msg_encode(p->out_msg, sizeof p->out_msg, &len, m);
 	if (err)
 		return err;
-	return tb_fake_send_plain(p, buf, len);
+	return tb_fake_send_plain(p, p->out_msg, len);
 }
 
 int tb_fake_entries(struct tb_fake *p, const struct tb_view *recs, size_t n)
@@ -1142,4 +1149,106 @@ void tb_fake_close(struct tb_fake *p)
 		close(p->fd);
 	p->fd = -1;
 	tb_wipe(&p->hs, sizeof p->hs);
+}
+
+/* ---- additions for the hostile-network tests ---- */
+
+void tb_fed_preload(struct tb_fed *f, size_t i, const struct tb_view *recs, size_t n)
+{
+	assert_int_equal(f->node[i].pid, 0);
+	char ledger[TB_FED_PATH + 64];
+	snprintf(ledger, sizeof ledger, "%s/ledger", f->node[i].data);
+	struct tb_store *s;
+	assert_int_equal(tb_store_open(&s, ledger, 0), 0);
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < TB_APPEND_MAX ? n - done : TB_APPEND_MAX, acc = 0;
+		struct tb_reject rej;
+		int err = tb_store_append(s, recs + done, k, &acc, &rej);
+		if (err)
+			fail_msg("preloading node %zu: record %zu refused: %s (%s)", i, done + acc,
+				 rej.msg, tb_errname(err));
+		done += k;
+	}
+	tb_store_free(s);
+}
+
+long tb_fed_anon_kib(struct tb_fed *f, size_t i)
+{
+	struct tb_procmem m;
+	if (tb_procmem_read(f->node[i].pid, false, &m))
+		fail_with_log(f, i, "cannot read the memory of node %zu's daemon", i);
+	return m.anon;
+}
+
+long tb_fed_cpu_ms(struct tb_fed *f, size_t i)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)f->node[i].pid);
+	FILE *fp = fopen(path, "r");
+	size_t n = fp ? fread(buf, 1, sizeof buf - 1, fp) : 0;
+	if (fp)
+		fclose(fp);
+	buf[n] = '\0';
+	/* Fields after the command (which may hold spaces): state is the 3rd,
+	 * utime the 14th, stime the 15th. */
+	char *p = strrchr(buf, ')');
+	unsigned long ut = 0, st = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+			 &st) != 2)
+		fail_with_log(f, i, "cannot read the CPU time of node %zu's daemon", i);
+	long hz = sysconf(_SC_CLK_TCK);
+	return (long)((ut + st) * 1000 / (unsigned long)(hz > 0 ? hz : 100));
+}
+
+int tb_fake_sync_heads(struct tb_fake *p, const uint8_t (*ids)[TB_KEY_LEN], size_t n)
+{
+	struct tb_peer_msg m = {.type = TB_MSG_SYNC};
+	tb_random(m.u.sync.digest, sizeof m.u.sync.digest);
+	m.u.sync.logs = n;
+	int err = tb_fake_send(p, &m);
+	static uint8_t buf[TB_FRAME_PAYLOAD_MAX];
+	const size_t per = (TB_FRAME_PAYLOAD_MAX - 64) / TB_HEAD_REC_LEN;
+	for (size_t i = 0; !err && i < n; i += per) {
+		size_t k = n - i < per ? n - i : per;
+		memset(buf, 0, k * TB_HEAD_REC_LEN);
+		for (size_t j = 0; j < k; j++)
+			memcpy(buf + j * TB_HEAD_REC_LEN, ids[i + j], TB_KEY_LEN);
+		struct tb_peer_msg h = {.type = TB_MSG_HEADS};
+		h.u.heads.heads.p = buf;
+		h.u.heads.heads.len = k * TB_HEAD_REC_LEN;
+		err = tb_fake_send(p, &h);
+	}
+	return err;
+}
+
+int tb_fake_send_heads(struct tb_fake *p, const uint8_t (*recs)[TB_HEAD_REC_LEN], size_t n)
+{
+	struct tb_peer_msg m = {.type = TB_MSG_SYNC};
+	tb_random(m.u.sync.digest, sizeof m.u.sync.digest);
+	m.u.sync.logs = n;
+	int err = tb_fake_send(p, &m);
+	const size_t per = (TB_FRAME_PAYLOAD_MAX - 64) / TB_HEAD_REC_LEN;
+	for (size_t i = 0; !err && i < n; i += per) {
+		size_t k = n - i < per ? n - i : per;
+		struct tb_peer_msg h = {.type = TB_MSG_HEADS};
+		h.u.heads.heads.p = recs[i];
+		h.u.heads.heads.len = k * TB_HEAD_REC_LEN;
+		err = tb_fake_send(p, &h);
+	}
+	return err;
+}
+
+int tb_fake_try_open(struct tb_fake *p, uint16_t port, const uint8_t psk[32], uint32_t keyno,
+		     int timeout_ms)
+{
+	int err = tb_fake_connect(p, port, keyno);
+	if (!err)
+		err = tb_fake_hs1(p, psk);
+	if (!err)
+		err = tb_fake_hs2(p, timeout_ms);
+	if (!err)
+		err = tb_fake_hs3(p);
+	if (!err)
+		err = tb_fake_hello(p, timeout_ms);
+	return err ? (err > 0 ? -err : err) : 0;
 }

@@ -29,7 +29,7 @@
 #include "testutil.h"
 
 #define TB_FED_MAX_NODES 32
-#define TB_FED_MAX_LOGS 64
+#define TB_FED_MAX_LOGS 4096
 #define TB_FED_PATH 1024
 #define TB_FED_PASS "pw"
 #define TB_FED_MEMBER_PASS "mp"
@@ -114,7 +114,16 @@ int tb_fed_tally(struct tb_fed *f, size_t i, const char *const *args);
  * turns as provider). */
 void tb_fed_record(struct tb_fed *f, size_t i);
 
-/* Heads of every log a node holds, read directly from its ledger. */
+/* Appends records to node i's ledger directly (its daemon not running), in
+ * batches as large as the store takes; fails on any refusal. */
+void tb_fed_preload(struct tb_fed *f, size_t i, const struct tb_view *recs, size_t n);
+/* Private anonymous memory of node i's daemon (RssAnon), KiB. */
+long tb_fed_anon_kib(struct tb_fed *f, size_t i);
+/* CPU time node i's daemon used so far (user and system), ms. */
+long tb_fed_cpu_ms(struct tb_fed *f, size_t i);
+
+/* Heads of every log a node holds, read directly from its ledger (sorted
+ * by log id). */
 struct tb_fed_heads {
 	size_t n;
 	struct tb_head h[TB_FED_MAX_LOGS];
@@ -178,6 +187,10 @@ struct tb_fake {
 	uint8_t rbuf[2 + 65535 + 4096];
 	uint8_t frame[65535];
 	uint8_t plain[65535];
+	/* What is being sent: each fake its own, so that two threads may each
+	 * drive one. */
+	uint8_t out_msg[TB_FRAME_PAYLOAD_MAX + 64];
+	uint8_t out_ct[65535 + 64];
 };
 
 /* A TCP connection to 127.0.0.1:port; identity is key pair keyno. 0 or -1. */
@@ -209,6 +222,16 @@ int tb_fake_read_frame(struct tb_fake *p, int timeout_ms, const uint8_t **f, siz
 int tb_fake_recv(struct tb_fake *p, struct tb_peer_msg *m, int timeout_ms);
 /* Waits for a message of a type (skipping others): 1, 0 closed, -1 timeout. */
 int tb_fake_expect(struct tb_fake *p, uint64_t type, struct tb_peer_msg *m, int timeout_ms);
+/* SYNC announcing n logs, then HEADS holding them at seq 0 (zero hashes):
+ * the daemon then pushes those logs from their first entry. 0 or an error. */
+int tb_fake_sync_heads(struct tb_fake *p, const uint8_t (*ids)[TB_KEY_LEN], size_t n);
+/* SYNC announcing n logs, then HEADS of these 72-byte records as they are
+ * (log id, seq, hash: any order). 0 or an error. */
+int tb_fake_send_heads(struct tb_fake *p, const uint8_t (*recs)[TB_HEAD_REC_LEN], size_t n);
+/* connect, handshake and HELLO, not asserting: 0, or an error (< 0) when a
+ * step fails or takes more than timeout_ms. */
+int tb_fake_try_open(struct tb_fake *p, uint16_t port, const uint8_t psk[32],
+		     uint32_t keyno, int timeout_ms);
 /* Discards what has arrived, without waiting: 0 if the daemon closed, else 1.
  * (Frames are no longer followed afterwards.) */
 int tb_fake_drain(struct tb_fake *p);

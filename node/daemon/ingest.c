@@ -1,0 +1,330 @@
+/*
+ * ingest.c: what tallyd takes from a peer: entries, fork proofs and
+ * checkpoints.
+ *
+ * Entries of a read burst are gathered in one node-wide buffer (one
+ * connection reads at a time) and appended at its end through
+ * tb_store_append, which verifies everything before writing. A conflicting,
+ * validly signed entry is a fork: the proof is kept and sent to each peer
+ * once (push.c). Any other refused entry closes the connection, logged with
+ * the peer's address and the reason. A batch of entries already held costs
+ * no rescan of the store.
+ *
+ * Checkpoints are cheap to receive and cannot be used to flood: only those
+ * of logs held are taken, one per log a minute from each peer, and each
+ * peer has a budget (a burst, then a rate, counted in messages); the rest
+ * are dropped unread. One is kept per log, and those of a burst are kept in
+ * one transaction.
+ */
+#include "daemon.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- entries ---- */
+
+static int ingest_alloc(struct tb_node *n)
+{
+	if (n->ingest)
+		return 0;
+	n->ingest = malloc(TB_INGEST_BYTES);
+	n->ingest_recs = malloc(TB_INGEST_BATCH * sizeof *n->ingest_recs);
+	if (!n->ingest || !n->ingest_recs) {
+		free(n->ingest);
+		free(n->ingest_recs);
+		n->ingest = NULL;
+		n->ingest_recs = NULL;
+		return TB_ENOMEM;
+	}
+	return 0;
+}
+
+int tb_repl_on_entries(struct tb_conn *c, const struct tb_entries *e)
+{
+	struct tb_node *n = c->node;
+	if (!c->synced) {
+		tb_conn_close(c, "ENTRIES before the heads were exchanged");
+		return TB_EINVAL;
+	}
+	if (ingest_alloc(n)) {
+		tb_conn_close(c, "out of memory");
+		return TB_ENOMEM;
+	}
+	if (n->ingest_conn && n->ingest_conn != c)
+		tb_repl_flush(n->ingest_conn);
+	n->ingest_conn = c;
+	size_t off = 0;
+	while (off < e->records.len) {
+		if (e->records.len - off < 2) {
+			tb_conn_close(c, "truncated record in ENTRIES");
+			return TB_ETRUNCATED;
+		}
+		size_t len = (size_t)e->records.p[off] << 8 | e->records.p[off + 1];
+		off += 2;
+		if (len == 0 || len > TB_ENTRY_MAX || len > e->records.len - off) {
+			tb_conn_close(c, "record length out of bounds in ENTRIES");
+			return TB_ETRUNCATED;
+		}
+		if (n->ningest == TB_INGEST_BATCH || n->ingest_len + len > TB_INGEST_BYTES)
+			tb_repl_flush(c);
+		if (c->state != TB_CONN_OPEN)
+			return TB_EINVAL;
+		n->ingest_conn = c;
+		memcpy(n->ingest + n->ingest_len, e->records.p + off, len);
+		n->ingest_recs[n->ningest].p = n->ingest + n->ingest_len;
+		n->ingest_recs[n->ningest].len = len;
+		n->ingest_len += len;
+		n->ningest++;
+		off += len;
+	}
+	return 0;
+}
+
+/* A refused record: a fork (kept, sent to each peer once), an entry of a
+ * frozen log (ignored), or a bad peer (closed). 0 to go on. */
+static int refused(struct tb_conn *c, const struct tb_view *rec, int err,
+		   const struct tb_reject *rej)
+{
+	struct tb_node *n = c->node;
+	char id[17];
+	tb_hex_encode(id, rej->log_id, 8);
+	if (err == TB_EFORKED) {
+		const struct tb_head *h = tb_node_head(n, rej->log_id);
+		bool frozen = tb_node_has_fork(n, rej->log_id) || (h && (h->flags & TB_LOG_FORKED));
+		int ferr = tb_store_fork_check(n->store, rec->p, rec->len);
+		if (ferr == 0) {
+			if (!tb_node_has_fork(n, rej->log_id)) {
+				tb_log(n, TB_LOG_WARN,
+				       "FORK of log %s at seq %llu (entries from %s): proof kept, log frozen",
+				       id, (unsigned long long)rej->seq, c->addr);
+				tb_node_forks_changed(n);
+				tb_node_store_changed(n);
+			}
+			return 0;
+		}
+		if (ferr == TB_ENOTFOUND || frozen)
+			return 0; /* a frozen log's entries are ignored */
+	}
+	char why[400];
+	snprintf(why, sizeof why, "refused entry: log %s seq %llu: %s (%s)", id,
+		 (unsigned long long)rej->seq, rej->msg, tb_errname(err));
+	tb_conn_close(c, why);
+	return err;
+}
+
+static bool storage_error(int err)
+{
+	return err == TB_EIO || err == TB_ESTORE || err == TB_EFULL || err == TB_ENOMEM ||
+	       err == TB_EDISKFULL || err == TB_EPERM;
+}
+
+/* Appends the records gathered from c; true if one was new here. */
+static bool flush_entries(struct tb_conn *c)
+{
+	struct tb_node *n = c->node;
+	size_t done = 0;
+	bool fresh = false;
+	while (done < n->ningest && c->state == TB_CONN_OPEN) {
+		size_t k = n->ningest - done;
+		if (k > TB_APPEND_MAX)
+			k = TB_APPEND_MAX;
+		size_t accepted = 0;
+		struct tb_reject rej;
+		int err = tb_store_append(n->store, n->ingest_recs + done, k, &accepted, &rej);
+		for (size_t i = 0; i < accepted; i++) {
+			struct tb_entry e;
+			const struct tb_view *r = &n->ingest_recs[done + i];
+			if (tb_entry_decode(&e, r->p, r->len))
+				continue;
+			(void)tb_known_raise(c, e.log_id, e.seq);
+			/* Heads only grow: at or below the last scan's head it
+			 * was a duplicate. */
+			const struct tb_head *h = tb_node_head(n, e.log_id);
+			if (!h || e.seq > h->seq)
+				fresh = true;
+		}
+		if (accepted && c->peer)
+			c->peer->last_contact = (uint64_t)time(NULL);
+		done += accepted;
+		if (err) {
+			if (accepted == k || storage_error(err)) {
+				char why[4400], path[4200];
+				snprintf(path, sizeof path, "%s/ledger", n->data);
+				tb_describe_storage(why, sizeof why, err, path,
+						    tb_store_need(n->store));
+				tb_log(n, TB_LOG_ERROR, "storage: %s", why);
+				tb_conn_close(c, "local storage error");
+				break;
+			}
+			if (refused(c, &n->ingest_recs[done], err, &rej))
+				break;
+			done++; /* skip the forked record, go on with the rest */
+		}
+	}
+	n->ningest = 0;
+	n->ingest_len = 0;
+	n->ingest_conn = NULL;
+	return fresh;
+}
+
+/* ---- checkpoints ---- */
+
+static void flush_checkpoints(struct tb_node *n)
+{
+	struct tb_view v[TB_CP_BATCH];
+	int res[TB_CP_BATCH];
+	size_t k = n->ncps;
+	n->ncps = 0;
+	if (!k)
+		return;
+	for (size_t i = 0; i < k; i++)
+		v[i] = (struct tb_view){n->cps[i], n->cps_len[i]};
+	int err = tb_store_checkpoint_put_many(n->store, v, k, res);
+	if (err) {
+		tb_log(n, TB_LOG_ERROR, "cannot keep checkpoints: %s", tb_strerror(err));
+		return;
+	}
+	for (size_t i = 0; i < k; i++) {
+		struct tb_conn *from = n->cps_from[i];
+		const char *addr = from ? from->addr : "a closed connection";
+		if (res[i] == 1) {
+			tb_node_checkpoint_spread(n, from, v[i].p, v[i].len);
+		} else if (res[i] == TB_EBADSIG || res[i] == TB_EPROOF) {
+			/* A checkpoint that contradicts the entries we hold is
+			 * evidence, not noise: say so, but keep the peer. */
+			tb_log(n, TB_LOG_WARN, "%s sent a checkpoint that %s", addr,
+			       res[i] == TB_EBADSIG ? "does not verify"
+						    : "disagrees with the log's entries");
+		} else if (res[i] < 0) {
+			tb_log(n, TB_LOG_DEBUG, "%s sent a checkpoint not kept: %s", addr,
+			       tb_strerror(res[i]));
+		}
+	}
+}
+
+/* Whether a checkpoint from c is within its budget: of a log held, none of
+ * that log from c in the last TB_CP_SPACING_S seconds, and tokens left. It
+ * reads the checkpoint's fields without checking its signature (cheap);
+ * the store checks everything before keeping it. */
+static bool cp_budget(struct tb_conn *c, const struct tb_view *v)
+{
+	struct tb_node *n = c->node;
+	uint64_t now = tb_now_ms(n);
+	double cap = TB_CP_BURST + (double)n->nheads;
+	c->cp_tokens += (double)(now - c->cp_at) * (TB_CP_RATE + (double)n->nheads / 60.0) / 1000.0;
+	c->cp_at = now;
+	if (c->cp_tokens > cap)
+		c->cp_tokens = cap;
+	struct tb_checkpoint cp;
+	if (c->cp_tokens < 1 || v->len <= TB_SIGLEN || v->len > TB_CHECKPOINT_MAX ||
+	    tb_msg_decode_exact(v->p, v->len - TB_SIGLEN, &tb_def_checkpoint, &cp))
+		return false;
+	const struct tb_head *h = tb_node_head(n, cp.log_id);
+	if (!h || !h->seq)
+		return false;
+	struct tb_known *k = tb_known_at(c, cp.log_id, true);
+	uint32_t sec = (uint32_t)(now / 1000) + 1; /* 0: never */
+	if (!k || (k->cp_at && sec - k->cp_at < TB_CP_SPACING_S))
+		return false;
+	k->cp_at = sec;
+	c->cp_tokens -= 1;
+	return true;
+}
+
+int tb_repl_on_checkpoint(struct tb_conn *c, const struct tb_view *v)
+{
+	struct tb_node *n = c->node;
+	if (!cp_budget(c, v)) {
+		if (c->cp_dropped++ == 0)
+			tb_log(n, TB_LOG_INFO, "%s sent a checkpoint not taken (a log not held, "
+					       "or over its budget); more are dropped unread",
+			       c->addr);
+		return 0;
+	}
+	if (!n->cps) {
+		n->cps = malloc(TB_CP_BATCH * sizeof *n->cps);
+		n->cps_len = malloc(TB_CP_BATCH * sizeof *n->cps_len);
+		n->cps_from = malloc(TB_CP_BATCH * sizeof *n->cps_from);
+		if (!n->cps || !n->cps_len || !n->cps_from) {
+			free(n->cps);
+			free(n->cps_len);
+			free(n->cps_from);
+			n->cps = NULL;
+			tb_conn_close(c, "out of memory");
+			return TB_ENOMEM;
+		}
+	}
+	if (n->ncps == TB_CP_BATCH)
+		flush_checkpoints(n);
+	memcpy(n->cps[n->ncps], v->p, v->len);
+	n->cps_len[n->ncps] = v->len;
+	n->cps_from[n->ncps] = c;
+	n->ncps++;
+	return 0;
+}
+
+/* ---- fork proofs ---- */
+
+int tb_repl_on_fork(struct tb_conn *c, const struct tb_fork *f)
+{
+	struct tb_node *n = c->node;
+	struct tb_entry e;
+	int err = tb_entry_decode(&e, f->a.p, f->a.len);
+	/* A proof of a log already frozen here changes nothing: it is not
+	 * checked again (two signatures each time would let a peer spend our
+	 * CPU at its message rate). */
+	if (!err && tb_node_has_fork(n, e.log_id)) {
+		struct tb_known *k = tb_known_at(c, e.log_id, true);
+		if (k)
+			k->flags |= TB_KNOWN_FORK;
+		return 0;
+	}
+	if (!err)
+		err = tb_store_fork_add(n->store, f->a.p, f->a.len, f->b.p, f->b.len);
+	if (err < 0) {
+		char why[160];
+		snprintf(why, sizeof why, "invalid fork proof: %s", tb_strerror(err));
+		tb_conn_close(c, why);
+		return err;
+	}
+	/* The peer has it: it is not sent back. */
+	struct tb_known *k = tb_known_at(c, e.log_id, true);
+	if (k)
+		k->flags |= TB_KNOWN_FORK;
+	if (err == 1) {
+		tb_log(n, TB_LOG_WARN, "fork proof received from %s: log frozen", c->addr);
+		tb_node_forks_changed(n);
+		tb_node_store_changed(n);
+	}
+	return 0;
+}
+
+/* ---- the end of a read burst ---- */
+
+void tb_repl_flush(struct tb_conn *c)
+{
+	struct tb_node *n = c->node;
+	bool fresh = false;
+	if (n->ingest_conn == c)
+		fresh = flush_entries(c);
+	flush_checkpoints(n);
+	if (fresh) {
+		(void)tb_node_scan(n);
+		tb_node_restore_check(n);
+	}
+}
+
+void tb_repl_conn_closed(struct tb_conn *c)
+{
+	struct tb_node *n = c->node;
+	if (n->ingest_conn == c) {
+		/* Records of a peer that went away: it sends them again. */
+		n->ningest = 0;
+		n->ingest_len = 0;
+		n->ingest_conn = NULL;
+	}
+	for (size_t i = 0; i < n->ncps; i++)
+		if (n->cps_from[i] == c)
+			n->cps_from[i] = NULL;
+}

@@ -1,0 +1,260 @@
+/*
+ * push.c: what tallyd sends a peer once a connection is OPEN, in this order:
+ * the HEADS of its snapshot (after the peer's SYNC), every fork proof the
+ * peer has not got, then, once synced, the newest checkpoint of every log
+ * held (when the heads differed) and the entries the peer lacks, in seq
+ * order, in ENTRIES batches. Each step sends only while the send queue is
+ * under its cap (tb_conn_may_push) and resumes where it stopped when the
+ * queue drains (after every completed write) or the store's heads move, so
+ * no peer, however many proofs, logs or entries there are, makes the node
+ * buffer more than the cap. A fork proof goes to each peer once.
+ */
+#include "daemon.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TB_BATCH_BYTES (TB_FRAME_PAYLOAD_MAX - 64)
+
+static size_t heads_after(const struct tb_node *n, const uint8_t *after);
+
+/* Our HEADS: the heads as they are when sent, in log id order, as many
+ * records as our SYNC announced (a log new since then is left out; if logs
+ * went, the last record is repeated: a peer keeps the larger seq of a
+ * repeated log). TB_BATCH_BYTES / 72 records a message; true when all are
+ * sent. */
+static bool push_heads(struct tb_conn *c)
+{
+	struct tb_node *n = c->node;
+	const size_t per = TB_BATCH_BYTES / TB_HEAD_REC_LEN;
+	uint8_t buf[TB_BATCH_BYTES];
+	while (c->heads_sending && c->heads_sent < c->heads_total) {
+		if (!tb_conn_may_push(c))
+			return false;
+		size_t k = c->heads_total - c->heads_sent;
+		if (k > per)
+			k = per;
+		size_t i = c->heads_sent ? heads_after(n, c->heads_after) : 0;
+		for (size_t j = 0; j < k; j++, i++) {
+			uint8_t *r = buf + j * TB_HEAD_REC_LEN;
+			if (i < n->nheads) {
+				const struct tb_head *h = &n->heads[i];
+				memcpy(r, h->log_id, TB_KEY_LEN);
+				tb_be64_put(r + TB_KEY_LEN, h->seq);
+				memcpy(r + TB_KEY_LEN + 8, h->hash, TB_HASHLEN);
+			} else if (j) {
+				memcpy(r, r - TB_HEAD_REC_LEN, TB_HEAD_REC_LEN);
+			} else {
+				memset(r, 0, TB_HEAD_REC_LEN);
+				memcpy(r, c->heads_after, TB_KEY_LEN);
+			}
+		}
+		memcpy(c->heads_after, buf + (k - 1) * TB_HEAD_REC_LEN, TB_KEY_LEN);
+		struct tb_peer_msg m = {.type = TB_MSG_HEADS};
+		m.u.heads.heads.p = buf;
+		m.u.heads.heads.len = k * TB_HEAD_REC_LEN;
+		if (tb_conn_send(c, &m))
+			return false;
+		c->heads_sent += k;
+	}
+	c->heads_sending = false;
+	return true;
+}
+
+/* Every fork proof held that this peer has neither sent nor been sent:
+ * true when none is left. */
+static bool push_forks(struct tb_conn *c)
+{
+	struct tb_node *n = c->node;
+	if (c->forks_sent >= n->nforks)
+		return true;
+	static uint8_t buf[2 * TB_ENTRY_MAX];
+	for (size_t i = 0; i < n->nforks; i++) {
+		struct tb_known *k = tb_known_at(c, n->forks[i], true);
+		if (!k) {
+			tb_conn_close(c, "too many logs");
+			return false;
+		}
+		if (k->flags & TB_KNOWN_FORK)
+			continue;
+		if (!tb_conn_may_push(c))
+			return false;
+		struct tb_peer_msg m = {.type = TB_MSG_FORK};
+		int err = tb_store_fork_get(n->store, n->forks[i], buf, sizeof buf, &m.u.fork.a,
+					    &m.u.fork.b);
+		if (err) {
+			tb_log(n, TB_LOG_ERROR, "cannot read a fork proof: %s", tb_strerror(err));
+			continue;
+		}
+		k->flags |= TB_KNOWN_FORK;
+		if (tb_conn_send(c, &m))
+			return false;
+	}
+	c->forks_sent = n->nforks;
+	return true;
+}
+
+/* Index of the first head whose log id is above `after`. */
+static size_t heads_after(const struct tb_node *n, const uint8_t *after)
+{
+	size_t lo = 0, hi = n->nheads;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (memcmp(n->heads[mid].log_id, after, TB_KEY_LEN) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The newest checkpoint held of every log, in log id order: true when all
+ * are sent. */
+static bool push_checkpoints(struct tb_conn *c)
+{
+	struct tb_node *n = c->node;
+	if (!c->cps_due)
+		return true;
+	size_t i = c->cps_started ? heads_after(n, c->cps_after) : 0;
+	for (; i < n->nheads; i++) {
+		if (!tb_conn_may_push(c))
+			return false;
+		uint8_t cp[TB_CHECKPOINT_MAX];
+		size_t len;
+		memcpy(c->cps_after, n->heads[i].log_id, TB_KEY_LEN);
+		c->cps_started = true;
+		if (tb_store_checkpoint_get(n->store, n->heads[i].log_id, cp, sizeof cp, &len))
+			continue;
+		struct tb_peer_msg m = {.type = TB_MSG_CHECKPOINT_MSG};
+		m.u.checkpoint_msg.checkpoint = (struct tb_view){cp, len};
+		if (tb_conn_send(c, &m))
+			return false;
+	}
+	c->cps_due = false;
+	return true;
+}
+
+struct fill {
+	uint8_t *buf;
+	size_t len, cap;
+	uint64_t last;
+};
+
+static int fill_one(void *ctx, uint64_t seq, struct tb_view rec)
+{
+	struct fill *f = ctx;
+	if (f->len + 2 + rec.len > f->cap)
+		return 1;
+	f->buf[f->len] = (uint8_t)(rec.len >> 8);
+	f->buf[f->len + 1] = (uint8_t)rec.len;
+	memcpy(f->buf + f->len + 2, rec.p, rec.len);
+	f->len += 2 + rec.len;
+	f->last = seq;
+	return 0;
+}
+
+/* Entries the peer lacks, log by log, starting where the last call stopped
+ * for want of queue room (every log is visited once per call). */
+static void push_entries(struct tb_conn *c)
+{
+	struct tb_node *n = c->node;
+	uint8_t buf[TB_BATCH_BYTES];
+	size_t start = c->push_at < n->nheads ? c->push_at : 0;
+	for (size_t step = 0; step < n->nheads; step++) {
+		size_t i = (start + step) % n->nheads;
+		const struct tb_head *h = &n->heads[i];
+		for (;;) {
+			if (!tb_conn_may_push(c)) {
+				c->push_at = i;
+				return;
+			}
+			uint64_t k = tb_known_get(c, h->log_id);
+			if (k >= h->seq)
+				break;
+			struct fill f = {buf, 0, sizeof buf, k};
+			int err = tb_store_foreach_entry(n->store, h->log_id, k + 1, fill_one, &f);
+			if (err < 0 || f.last == k) {
+				tb_log(n, TB_LOG_ERROR, "cannot read entries to send: %s",
+				       tb_strerror(err));
+				return;
+			}
+			struct tb_peer_msg m = {.type = TB_MSG_ENTRIES};
+			m.u.entries.records.p = buf;
+			m.u.entries.records.len = f.len;
+			if (tb_conn_send(c, &m))
+				return;
+			if (tb_known_raise(c, h->log_id, f.last)) {
+				tb_conn_close(c, "too many logs");
+				return;
+			}
+		}
+	}
+	c->push_at = 0;
+}
+
+void tb_repl_pump(struct tb_conn *c)
+{
+	if (c->state != TB_CONN_OPEN)
+		return;
+	if (!push_heads(c) || !push_forks(c) || !c->synced || c->heads_sending)
+		return;
+	if (!push_checkpoints(c))
+		return;
+	push_entries(c);
+}
+
+void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except,
+				const uint8_t *p, size_t len)
+{
+	for (struct tb_conn *o = n->conns; o; o = o->next) {
+		if (o == except || o->state != TB_CONN_OPEN || !o->synced)
+			continue;
+		struct tb_peer_msg m = {.type = TB_MSG_CHECKPOINT_MSG};
+		m.u.checkpoint_msg.checkpoint = (struct tb_view){p, len};
+		(void)!tb_conn_send(o, &m);
+	}
+}
+
+static int collect_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
+			struct tb_view a, struct tb_view b)
+{
+	(void)seq;
+	(void)a;
+	(void)b;
+	struct tb_node *n = ctx;
+	void *p = realloc(n->forks, (n->nforks + 1) * sizeof *n->forks);
+	if (!p)
+		return TB_ENOMEM;
+	n->forks = p;
+	memcpy(n->forks[n->nforks++], log_id, TB_KEY_LEN);
+	return 0;
+}
+
+bool tb_node_has_fork(const struct tb_node *n, const uint8_t *log_id)
+{
+	size_t lo = 0, hi = n->nforks;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int cmp = memcmp(n->forks[mid], log_id, TB_KEY_LEN);
+		if (cmp == 0)
+			return true;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+void tb_node_forks_changed(struct tb_node *n)
+{
+	free(n->forks);
+	n->forks = NULL;
+	n->nforks = 0;
+	/* The store lists proofs in log id order. */
+	int err = tb_store_foreach_fork(n->store, collect_fork, n);
+	if (err)
+		tb_log(n, TB_LOG_ERROR, "cannot list fork proofs: %s", tb_strerror(err));
+	for (struct tb_conn *c = n->conns; c; c = c->next)
+		tb_repl_pump(c);
+}
