@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TB_STATUS_LOGS_MAX 100000
+#define TB_STATUS_V1_LOGS_MAX 100000
 
 int tb_status_write(const char *data, const struct tb_status *st)
 {
@@ -25,16 +25,16 @@ int tb_status_write(const char *data, const struct tb_status *st)
 	if (!f)
 		return TB_ENOMEM;
 	tb_hex_encode(hex, st->node_id, TB_KEY_LEN);
-	fprintf(f, "tally-status 1\nnode %s %u %llu %s\n", hex, st->pid,
+	fprintf(f, "tally-status 2\nnode %s %u %llu %s\n", hex, st->pid,
 		(unsigned long long)st->written, st->listen);
 	for (size_t i = 0; i < st->npeers; i++) {
 		const struct tb_status_peer *p = &st->peers[i];
 		if (p->has_id)
 			tb_hex_encode(hex, p->id, TB_KEY_LEN);
-		fprintf(f, "peer %s %s %d %d %llu %llu %llu %zu %s\n", p->addr,
+		fprintf(f, "peer %s %s %d %d %llu %llu %llu %zu %zu %s\n", p->addr,
 			p->has_id ? hex : "-", p->connected, p->outbound,
 			(unsigned long long)p->last_contact, (unsigned long long)p->bytes_in,
-			(unsigned long long)p->bytes_out, p->nlogs, p->name);
+			(unsigned long long)p->bytes_out, p->nbehind, p->nlogs, p->name);
 		for (size_t k = 0; k < p->nlogs; k++) {
 			tb_hex_encode(hex, p->logs[k].log_id, TB_KEY_LEN);
 			fprintf(f, "log %s %llu\n", hex, (unsigned long long)p->logs[k].peer_seq);
@@ -68,7 +68,11 @@ int tb_status_read(const char *data, struct tb_status *st)
 		return errno == ENOENT ? TB_ENOTFOUND : TB_EIO;
 	int err = TB_ECORRUPT;
 	unsigned long long a, b;
-	if (!fgets(line, sizeof line, f) || strcmp(line, "tally-status 1\n"))
+	/* Version 1 (an older tallyd) listed every log the peer claimed and no
+	 * count of those behind. */
+	int version = 0;
+	if (!fgets(line, sizeof line, f) || sscanf(line, "tally-status %d", &version) != 1 ||
+	    (version != 1 && version != 2))
 		goto out;
 	if (!fgets(line, sizeof line, f) ||
 	    sscanf(line, "node %64s %llu %llu %79s", hex, &a, &b, st->listen) != 4 ||
@@ -82,7 +86,7 @@ int tb_status_read(const char *data, struct tb_status *st)
 		line[strcspn(line, "\n")] = '\0';
 		if (!strncmp(line, "peer ", 5)) {
 			int conn, out, used = 0;
-			size_t nlogs;
+			size_t nlogs, nbehind;
 			unsigned long long bin, bout;
 			if (st->npeers == TB_PEERS_MAX * 4)
 				goto out;
@@ -97,10 +101,18 @@ int tb_status_read(const char *data, struct tb_status *st)
 			}
 			cur = &st->peers[st->npeers];
 			memset(cur, 0, sizeof *cur);
-			if (sscanf(line, "peer %79s %64s %d %d %llu %llu %llu %zu %n", addr, hex, &conn,
-				   &out, &a, &bin, &bout, &nlogs, &used) != 8 ||
-			    nlogs > TB_STATUS_LOGS_MAX)
+			if (version == 1) {
+				if (sscanf(line, "peer %79s %64s %d %d %llu %llu %llu %zu %n", addr,
+					   hex, &conn, &out, &a, &bin, &bout, &nlogs, &used) != 8 ||
+				    nlogs > TB_STATUS_V1_LOGS_MAX)
+					goto out;
+				nbehind = nlogs;
+			} else if (sscanf(line, "peer %79s %64s %d %d %llu %llu %llu %zu %zu %n", addr,
+					  hex, &conn, &out, &a, &bin, &bout, &nbehind, &nlogs,
+					  &used) != 9 ||
+				   nlogs > TB_STATUS_LOGS_MAX || nlogs > nbehind) {
 				goto out;
+			}
 			st->npeers++;
 			snprintf(cur->addr, sizeof cur->addr, "%s", addr);
 			if (strcmp(hex, "-")) {
@@ -113,6 +125,7 @@ int tb_status_read(const char *data, struct tb_status *st)
 			cur->last_contact = a;
 			cur->bytes_in = bin;
 			cur->bytes_out = bout;
+			cur->nbehind = nbehind;
 			snprintf(cur->name, sizeof cur->name, "%s", line + used);
 			cur->logs = calloc(nlogs ? nlogs : 1, sizeof *cur->logs);
 			if (!cur->logs) {

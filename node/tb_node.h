@@ -70,9 +70,12 @@ struct tb_status_peer {
 	bool outbound;
 	uint64_t last_contact; /* unix seconds, 0: never */
 	uint64_t bytes_in, bytes_out; /* on the current connection */
-	size_t nlogs;
+	size_t nbehind; /* logs held here of which the peer lacks entries */
+	size_t nlogs;   /* of those, the ones listed (most behind first) */
 	struct tb_status_log *logs; /* owned */
 };
+/* Logs listed per peer: the file stays small whatever peers claim. */
+#define TB_STATUS_LOGS_MAX 16
 
 struct tb_status {
 	uint8_t node_id[TB_KEY_LEN];

@@ -201,7 +201,9 @@ int tb_cmd_peer_list(struct tb_cli *cli, int argc, char **argv)
 			}
 		}
 		if (cli->json)
-			printf("]}");
+			printf("],\"logs_behind\":%zu}", p->nbehind);
+		else if (p->nbehind > p->nlogs)
+			printf("    ... and %zu more logs behind\n", p->nbehind - p->nlogs);
 		shown++;
 	}
 	if (cli->json)

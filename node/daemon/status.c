@@ -1,8 +1,10 @@
 /*
  * status.c (daemon): keeps DATA/status current for `tally peer list`:
- * configured peers and inbound ones, connected or not, last contact, and per
- * log what each peer is known to hold. Writes are debounced to one a second
- * and only happen when something changed, so an idle node stays idle.
+ * configured peers and inbound ones, connected or not, last contact, and the
+ * logs each peer lags behind on (counted; the most behind listed, a fixed
+ * number, so the file stays small whatever peers claim). Writes are
+ * debounced to one a second and only happen when something changed, so an
+ * idle node stays idle.
  */
 #include "daemon.h"
 
@@ -11,20 +13,40 @@
 #include <time.h>
 #include <unistd.h>
 
-static void fill_logs(struct tb_status_peer *sp, const struct tb_conn *c)
+/* The logs held here of which the peer lacks entries: counted, and the
+ * TB_STATUS_LOGS_MAX most behind listed (not every log the peer claims). */
+static void fill_logs(struct tb_status_peer *sp, const struct tb_node *n,
+		      const struct tb_conn *c)
 {
-	sp->nlogs = 0;
+	sp->nlogs = sp->nbehind = 0;
 	sp->logs = NULL;
-	if (!c || !c->synced || !c->nknown)
+	if (!c || !c->synced)
 		return;
-	sp->logs = calloc(c->nknown, sizeof *sp->logs);
-	if (!sp->logs)
-		return;
-	for (size_t i = 0; i < c->nknown; i++) {
-		memcpy(sp->logs[i].log_id, c->known[i].log_id, TB_KEY_LEN);
-		sp->logs[i].peer_seq = c->known[i].seq;
+	struct tb_status_log top[TB_STATUS_LOGS_MAX];
+	uint64_t lag[TB_STATUS_LOGS_MAX];
+	size_t k = 0;
+	for (size_t i = 0; i < n->nheads; i++) {
+		uint64_t have = tb_known_get(c, n->heads[i].log_id);
+		if (have >= n->heads[i].seq)
+			continue;
+		sp->nbehind++;
+		uint64_t behind = n->heads[i].seq - have;
+		if (k == TB_STATUS_LOGS_MAX && behind <= lag[k - 1])
+			continue;
+		size_t at = k < TB_STATUS_LOGS_MAX ? k++ : k - 1;
+		while (at > 0 && lag[at - 1] < behind) {
+			top[at] = top[at - 1];
+			lag[at] = lag[at - 1];
+			at--;
+		}
+		memcpy(top[at].log_id, n->heads[i].log_id, TB_KEY_LEN);
+		top[at].peer_seq = have;
+		lag[at] = behind;
 	}
-	sp->nlogs = c->nknown;
+	if (!k || !(sp->logs = calloc(k, sizeof *sp->logs)))
+		return;
+	memcpy(sp->logs, top, k * sizeof *top);
+	sp->nlogs = k;
 }
 
 void tb_node_status_write(struct tb_node *n)
@@ -51,7 +73,7 @@ void tb_node_status_write(struct tb_node *n)
 			sp->bytes_in = p->conn->bytes_in;
 			sp->bytes_out = p->conn->bytes_out;
 		}
-		fill_logs(sp, sp->connected ? p->conn : NULL);
+		fill_logs(sp, n, sp->connected ? p->conn : NULL);
 	}
 	for (struct tb_conn *c = n->conns; c; c = c->next) {
 		if (c->peer || c->state != TB_CONN_OPEN)
@@ -66,7 +88,7 @@ void tb_node_status_write(struct tb_node *n)
 		sp->last_contact = (uint64_t)time(NULL);
 		sp->bytes_in = c->bytes_in;
 		sp->bytes_out = c->bytes_out;
-		fill_logs(sp, c);
+		fill_logs(sp, n, c);
 	}
 	int err = tb_status_write(n->data, &st);
 	if (err)
