@@ -139,6 +139,7 @@ int tb_cmd_exchange_record(struct tb_cli *, int, char **);
 int tb_cmd_exchange_reverse(struct tb_cli *, int, char **);
 int tb_cmd_balance(struct tb_cli *, int, char **);
 int tb_cmd_history(struct tb_cli *, int, char **);
+int tb_cmd_report(struct tb_cli *, int, char **);
 int tb_cmd_log(struct tb_cli *, int, char **);
 int tb_cmd_export(struct tb_cli *, int, char **);
 int tb_cmd_verify(struct tb_cli *, int, char **);

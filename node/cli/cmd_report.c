@@ -8,6 +8,8 @@
  * name@community. Nothing here writes.
  */
 #include "cli.h"
+#include "tb_ops.h"
+#include "tb_report.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -599,4 +601,61 @@ int tb_cmd_log(struct tb_cli *cli, int argc, char **argv)
 	if (err < 0)
 		return tb_cli_fail(TB_EXIT_IO, "cannot read the log: %s", tb_strerror(err));
 	return TB_EXIT_OK;
+}
+
+/* tally report KIND: the API's reports (node/json/report.c), CSV on stdout,
+ * or the same report as JSON with --json. */
+int tb_cmd_report(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"from", required_argument, NULL, 'f'},
+					     {"to", required_argument, NULL, 't'},
+					     {"days", required_argument, NULL, 'd'},
+					     {"within-minutes", required_argument, NULL, 'w'},
+					     {0, 0, 0, 0}};
+	uint64_t today = tb_date_today();
+	struct tb_report_args a;
+	tb_report_defaults(&a, today);
+	char *end;
+	int c;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, NULL, "report")) != -1) {
+		if (c == 'f' || c == 't') {
+			if (tb_date_parse(optarg, c == 'f' ? &a.from : &a.to))
+				return tb_cli_fail(TB_EXIT_USAGE, "--%s is a date (YYYY-MM-DD), not '%s'",
+						   c == 'f' ? "from" : "to", optarg);
+		} else if (c == 'd' || c == 'w') {
+			unsigned long long n = strtoull(optarg, &end, 10);
+			if (!optarg[0] || *end || optarg[0] == '-' || n > 100000000ull ||
+			    (c == 'd' && n > 100000))
+				return tb_cli_fail(TB_EXIT_USAGE, "--%s: '%s' is out of range",
+						   c == 'd' ? "days" : "within-minutes", optarg);
+			if (c == 'd')
+				a.days = n;
+			else
+				a.within = (int64_t)n;
+		} else {
+			return TB_EXIT_USAGE;
+		}
+	}
+	int kind = argc - optind == 1 ? tb_report_kind(argv[optind]) : TB_EINVAL;
+	if (kind < 0)
+		return tb_cli_fail(TB_EXIT_USAGE, "report: say which: hours, members, inactive or near-limit");
+	if (a.from > a.to)
+		return tb_cli_fail(TB_EXIT_USAGE, "report: --from is after --to");
+	a.kind = (enum tb_report_which)kind;
+	int rc = tb_cli_open(cli, false);
+	if (rc)
+		return rc;
+	struct tb_report_out out;
+	int err = tb_report(cli->store, cli->self, &a, &out);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot build the report: %s", tb_strerror(err));
+	if (cli->json) {
+		err = tb_json_print(out.json, stdout);
+		putchar('\n');
+	} else {
+		err = fwrite(out.csv, 1, out.csv_len, stdout) == out.csv_len ? 0 : TB_EIO;
+	}
+	tb_report_out_free(&out);
+	return err ? tb_cli_fail(TB_EXIT_IO, "cannot write the report") : TB_EXIT_OK;
 }

@@ -61,6 +61,10 @@ const struct tb_cmd tb_commands[] = {
 	 "balances of all members (or one), held minutes and clearing accounts"},
 	{NULL, "history", tb_cmd_history, "tally history [NAME]",
 	 "a member's statement with running balance (or all exchanges)"},
+	{NULL, "report", tb_cmd_report,
+	 "tally report hours|members|inactive|near-limit [--from DATE] [--to DATE] [--days N] "
+	 "[--within-minutes M]",
+	 "reports as CSV (--json: as the API gives them); default period: this month"},
 	{NULL, "log", tb_cmd_log, "tally log [--from SEQ] [--limit N]",
 	 "the raw signed entries of the community's log, decoded"},
 	{NULL, "export", tb_cmd_export, "tally export [--out FILE]",

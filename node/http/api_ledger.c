@@ -223,27 +223,10 @@ struct stmt {
 	int err;
 };
 
-static uint64_t day_of(struct tb_store *s, const uint8_t *self, uint64_t seq)
-{
-	uint8_t rec[TB_ENTRY_MAX], obuf[TB_ENTRY_MAX];
-	size_t len;
-	struct tb_entry e, orig;
-	const struct tb_exchange *x;
-	if (tb_store_get_entry(s, self, seq, rec, sizeof rec, &len) || tb_entry_decode(&e, rec, len))
-		return 0;
-	if (e.kind == TB_KIND_EXCHANGE && !tb_vocab_exchange_of(s, self, &e, obuf, &orig, &x))
-		return x->date;
-	time_t t = (time_t)e.timestamp;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	return (uint64_t)(tm.tm_year + 1900) * 10000 + (uint64_t)(tm.tm_mon + 1) * 100 +
-	       (uint64_t)tm.tm_mday;
-}
-
 static int stmt_one(void *vctx, const struct tb_history_item *hi)
 {
 	struct stmt *st = vctx;
-	uint64_t day = st->from || st->to ? day_of(st->h->host.store, st->h->host.self, hi->seq) : 0;
+	uint64_t day = st->from || st->to ? tb_vocab_entry_day(st->h->host.store, st->h->host.self, hi->seq) : 0;
 	if (st->from && day < st->from) {
 		st->opening = st->closing = hi->balance;
 		return 0;

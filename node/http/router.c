@@ -319,6 +319,8 @@ int tb_http_start(struct tb_http **out, const struct tb_http_host *host,
 	if (!err)
 		err = tb_api_ledger_routes(h);
 	if (!err)
+		err = tb_api_report_routes(h);
+	if (!err)
 		err = tb_api_write_routes(h);
 	if (!err)
 		err = tb_api_events_routes(h);

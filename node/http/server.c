@@ -159,6 +159,7 @@ static enum MHD_Result send_resp(struct tb_http *h, struct MHD_Connection *c,
 	add_header(r, MHD_HTTP_HEADER_ETAG, resp->etag);
 	add_header(r, MHD_HTTP_HEADER_SET_COOKIE, resp->cookie);
 	add_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+	add_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, resp->disposition);
 	if (resp->retry_after > 0) {
 		snprintf(num, sizeof num, "%d", resp->retry_after);
 		add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, num);

@@ -97,6 +97,7 @@ struct tb_http_resp {
 	char etag[48];
 	char cookie[320]; /* Set-Cookie */
 	char allow[32];   /* Allow, with 405 */
+	char disposition[96]; /* Content-Disposition of a download */
 	int retry_after;  /* seconds, with 429 and 503 */
 	bool stream;      /* an event stream (text/event-stream) follows */
 };

@@ -7,6 +7,7 @@
 #include "tb_json.h"
 
 #include <string.h>
+#include <time.h>
 
 static struct tb_json *name_of(struct tb_store *s, const uint8_t self[TB_KEY_LEN], uint64_t no)
 {
@@ -187,4 +188,21 @@ struct tb_json *tb_vocab_statement_line(struct tb_store *s, const uint8_t self[T
 		tb_json_bool(x ? x->attested != 0 : false),
 	};
 	return set_all(tb_json_object(), line_keys, v, sizeof v / sizeof v[0]);
+}
+
+uint64_t tb_vocab_entry_day(struct tb_store *s, const uint8_t self[TB_KEY_LEN], uint64_t seq)
+{
+	uint8_t rec[TB_ENTRY_MAX], obuf[TB_ENTRY_MAX];
+	size_t len;
+	struct tb_entry e, orig;
+	const struct tb_exchange *x;
+	if (tb_store_get_entry(s, self, seq, rec, sizeof rec, &len) || tb_entry_decode(&e, rec, len))
+		return 0;
+	if (e.kind == TB_KIND_EXCHANGE && !tb_vocab_exchange_of(s, self, &e, obuf, &orig, &x))
+		return x->date;
+	time_t t = (time_t)e.timestamp;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	return (uint64_t)(tm.tm_year + 1900) * 10000 + (uint64_t)(tm.tm_mon + 1) * 100 +
+	       (uint64_t)tm.tm_mday;
 }

@@ -112,6 +112,10 @@ struct tb_json *tb_vocab_proposal(struct tb_store *s, const uint8_t self[TB_KEY_
 struct tb_json *tb_vocab_statement_line(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
 					uint32_t member, const struct tb_history_item *h);
 /* An error object: {"error":{"code":"EFLOOR","message":"..."}}. */
+/* The day an entry of the own log counts on: an exchange's date of service,
+ * any other entry's (a reversal's too) the UTC day it was recorded; 0 when
+ * it cannot be read. */
+uint64_t tb_vocab_entry_day(struct tb_store *s, const uint8_t self[TB_KEY_LEN], uint64_t seq);
 struct tb_json *tb_vocab_error(const char *code, const char *message);
 
 #endif

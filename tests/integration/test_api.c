@@ -305,6 +305,62 @@ static void test_expired_session(void **state)
 	api_free(a);
 }
 
+/* The reports, after alice gave bob an hour (carol has done nothing): JSON,
+ * CSV, and the same report from tally report. */
+static void reports(struct api *a, const struct tb_httpc_session *s)
+{
+	struct tb_httpc_resp r;
+	const char *all = "from=2000-01-01&to=2099-12-31";
+	char path[160];
+	snprintf(path, sizeof path, "/api/v1/reports/hours?%s", all);
+	assert_int_equal(get(a, path, s, &r), 200);
+	assert_non_null(strstr(r.body, "\"from\":\"2000-01-01\""));
+	assert_non_null(strstr(r.body, "\"exchanges\":1,\"minutes\":60"));
+	assert_non_null(strstr(r.body, "\"by_category\":[{\"category\":\"\""));
+	tb_httpc_free(&r);
+	snprintf(path, sizeof path, "/api/v1/reports/members?%s&format=csv", all);
+	assert_int_equal(get(a, path, s, &r), 200);
+	assert_non_null(strstr(r.head, "text/csv"));
+	assert_non_null(strstr(r.head, "attachment; filename=\"tally-members-20000101.csv\""));
+	assert_non_null(strstr(r.body, "name,opening_balance_minutes,earned_minutes,spent_minutes,"
+				       "closing_balance_minutes,exchanges\r\n"));
+	assert_non_null(strstr(r.body, "alice,0,60,0,60,1\r\n"));
+	assert_non_null(strstr(r.body, "bob,0,0,60,-60,1\r\n"));
+	assert_non_null(strstr(r.body, "carol,0,0,0,0,0\r\n"));
+	char *csv = strdup(r.body);
+	tb_httpc_free(&r);
+	assert_int_equal(TB_FED_TALLY(a->f, 0, "report", "members", "--from", "2000-01-01", "--to",
+				      "2099-12-31"),
+			 0);
+	assert_string_equal(a->f->res.out, csv);
+	free(csv);
+	assert_int_equal(get(a, "/api/v1/reports/inactive?days=1", s, &r), 200);
+	assert_non_null(strstr(r.body, "{\"name\":\"carol\",\"last_exchange\":null"));
+	assert_null(strstr(r.body, "\"alice\""));
+	tb_httpc_free(&r);
+	assert_int_equal(get(a, "/api/v1/reports/near-limit?within_minutes=100000000", s, &r), 200);
+	assert_non_null(strstr(r.body, "\"name\":\"bob\",\"balance_minutes\":-60"));
+	tb_httpc_free(&r);
+	assert_int_equal(get(a, "/api/v1/reports/hours", s, &r), 200); /* this month */
+	assert_non_null(strstr(r.body, "\"by_month\":[{\"month\":"));
+	tb_httpc_free(&r);
+	get(a, "/api/v1/reports/hours?from=2026-13-01", s, &r);
+	assert_error(&r, 400, "EDATE");
+	tb_httpc_free(&r);
+	get(a, "/api/v1/reports/hours?format=xml", s, &r);
+	assert_error(&r, 400, "EINVAL");
+	tb_httpc_free(&r);
+	get(a, "/api/v1/reports/inactive?days=-1", s, &r);
+	assert_error(&r, 400, "EINVAL");
+	tb_httpc_free(&r);
+	get(a, "/api/v1/reports/everything", s, &r);
+	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc(a->http, "GET", "/api/v1/reports/hours", NULL, false, NULL, &r),
+			 401);
+	tb_httpc_free(&r);
+}
+
 static void test_reads(void **state)
 {
 	(void)state;
@@ -345,6 +401,7 @@ static void test_reads(void **state)
 	tb_httpc(a->http, "PATCH", "/api/v1/community", &s, true, "{}", &r);
 	assert_error(&r, 405, "EMETHOD");
 	tb_httpc_free(&r);
+	reports(a, &s);
 }
 
 /* A body over the cap is refused from its Content-Length, before it is sent. */
