@@ -1,6 +1,6 @@
 /*
  * fuzz_frames.c: libFuzzer target for the frame layer of peer connections
- * (node/tb_frame.h, used by node/daemon/conn.c): splitting received bytes
+ * (proto/tb_frame.h, used by node/daemon/conn.c): splitting received bytes
  * into length-prefixed frames and opening Noise transport frames into peer
  * messages, with a fixed cipher key (FUZZ_FRAME_KEY) and nonces from 0.
  *

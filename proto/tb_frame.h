@@ -1,9 +1,11 @@
 /*
- * tb_frame.h: the frame layer of peer connections, apart from the sockets
- * (node/daemon/conn.c) so it can be tested and fuzzed alone. A frame is a
- * 2-byte big-endian length, then that many bytes: a Noise handshake message
- * during the handshake, afterwards a Noise transport message (ciphertext ||
- * 16-byte tag) whose plaintext is one peer message (tb_proto.h).
+ * tb_frame.h: the frame layer of peer connections, in proto/ with the other
+ * codecs and apart from the sockets (node/daemon/conn.c), so the daemon, the
+ * tests and the fuzz targets split and open frames with the same functions.
+ * A frame is a 2-byte big-endian length, then that many bytes: a Noise
+ * handshake message during the handshake, afterwards a Noise transport
+ * message (ciphertext || 16-byte tag) whose plaintext is one peer message
+ * (tb_proto.h).
  */
 #ifndef TB_FRAME_H
 #define TB_FRAME_H
