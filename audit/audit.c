@@ -323,16 +323,15 @@ static void check_checkpoint(struct tb_audit *a, const struct tb_held_item *it)
 
 static void check_fork(struct tb_audit *a, const struct tb_held_item *it)
 {
-	size_t alen = it->len >= 2 ? (size_t)it->p[0] << 8 | it->p[1] : 0;
-	if (it->len < 2 || it->len < 2 + alen) {
+	struct tb_view fa, fb;
+	if (tb_fork_item_split((struct tb_view){it->p, it->len}, &fa, &fb)) {
 		tb_audit_say(a, TB_EPROOF, it->log, it->seq, it->item,
 			     "a fork proof is truncated");
 		return;
 	}
 	struct tb_entry e;
-	int derr = tb_entry_decode(&e, it->p + 2, alen);
-	int ferr = tb_store_fork_add(a->scratch, it->p + 2, alen, it->p + 2 + alen,
-				     it->len - 2 - alen);
+	int derr = tb_entry_decode(&e, fa.p, fa.len);
+	int ferr = tb_store_fork_add(a->scratch, fa.p, fa.len, fb.p, fb.len);
 	if (ferr < 0) {
 		tb_audit_say(a, TB_EPROOF, derr ? it->log : e.log_id, derr ? it->seq : e.seq,
 			     it->item, "a fork proof does not prove a fork: %s", tb_strerror(ferr));

@@ -83,11 +83,10 @@ static int export_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq
 {
 	(void)log_id;
 	(void)seq;
-	uint8_t alen[2] = {(uint8_t)(a.len >> 8), (uint8_t)a.len};
-	uint8_t buf[2 + TB_ENTRY_MAX];
-	memcpy(buf, alen, 2);
-	memcpy(buf + 2, a.p, a.len);
-	return write_item(ctx, TB_EXPORT_FORK, buf, 2 + a.len, b.p, b.len);
+	uint8_t buf[TB_FORK_ITEM_MAX];
+	size_t len;
+	int err = tb_fork_item_build(buf, sizeof buf, &len, a, b);
+	return err ? err : write_item(ctx, TB_EXPORT_FORK, buf, len, NULL, 0);
 }
 
 int tb_export_write(struct tb_store *s, int fd, uint64_t *items)

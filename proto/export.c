@@ -59,7 +59,7 @@ int tb_export_next(struct tb_export_reader *r, enum tb_export_item *type,
 	}
 	size_t cap = t == TB_EXPORT_ENTRY	   ? TB_ENTRY_MAX
 		     : t == TB_EXPORT_CHECKPOINT ? TB_CHECKPOINT_MAX
-		     : t == TB_EXPORT_FORK	   ? 2 + 2 * TB_ENTRY_MAX
+		     : t == TB_EXPORT_FORK	   ? TB_FORK_ITEM_MAX
 						   : 0;
 	if (!cap)
 		return TB_EKIND;

@@ -279,4 +279,48 @@ TB_MUST_CHECK int tb_peer_msg_encode(uint8_t *out, size_t cap, size_t *len,
 TB_MUST_CHECK int tb_peer_msg_decode(struct tb_peer_msg *m, const uint8_t *p,
 				     size_t len);
 
+/* ---- records inside peer messages and export items (items.c) ---- */
+
+/* One HEADS record (TB_HEAD_REC_LEN bytes): views into the payload. */
+struct tb_head_rec {
+	const uint8_t *log_id; /* TB_KEY_LEN bytes */
+	uint64_t seq;
+	const uint8_t *hash; /* TB_HASHLEN bytes */
+};
+/* Records in a HEADS payload into *n: 0, or TB_ETRUNCATED when its length
+ * is not a multiple of TB_HEAD_REC_LEN (then *n is 0). */
+TB_MUST_CHECK int tb_heads_count(struct tb_view heads, size_t *n);
+/* Record i (below the count) of a payload tb_heads_count accepted. */
+void tb_heads_get(struct tb_view heads, size_t i, struct tb_head_rec *r);
+/* Writes one record (TB_HEAD_REC_LEN bytes) at out. */
+void tb_heads_put(uint8_t *out, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
+		  const uint8_t hash[TB_HASHLEN]);
+
+/* ENTRIES records: each [u16 big-endian length][record of that length]. */
+struct tb_records_iter {
+	struct tb_view v;
+	size_t off;
+};
+void tb_records_begin(struct tb_records_iter *it, struct tb_view records);
+/* Next record: 1 with *rec (a view into the payload), 0 at the end, or
+ * TB_ETRUNCATED for a length prefix cut short, a length of 0 or over
+ * TB_ENTRY_MAX, or a record running past the end (nothing after it is read). */
+TB_MUST_CHECK int tb_records_next(struct tb_records_iter *it, struct tb_view *rec);
+/* Appends rec with its prefix to buf (*len of cap bytes used): 0, 1 when it
+ * does not fit (nothing written), TB_ETOOBIG for an empty record or one over
+ * TB_ENTRY_MAX. */
+TB_MUST_CHECK int tb_records_add(uint8_t *buf, size_t cap, size_t *len,
+				 struct tb_view rec);
+
+/* A fork proof as an export FORK item or a kept proof: [u16 big-endian
+ * length of a][a][b]. Splitting checks only the framing (a or b may be
+ * empty): 0, or TB_ETRUNCATED when shorter than 2 bytes or than a's length
+ * says. Building: 0, or TB_ETOOBIG for a record over TB_ENTRY_MAX or an out
+ * of fewer than 2 + a.len + b.len bytes. */
+#define TB_FORK_ITEM_MAX (2 + 2 * TB_ENTRY_MAX)
+TB_MUST_CHECK int tb_fork_item_split(struct tb_view item, struct tb_view *a,
+				     struct tb_view *b);
+TB_MUST_CHECK int tb_fork_item_build(uint8_t *out, size_t cap, size_t *len,
+				     struct tb_view a, struct tb_view b);
+
 #endif

@@ -54,14 +54,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case TB_EXPORT_FORK: {
-			TB_ASSERT(item.len <= 2 + 2 * TB_ENTRY_MAX);
-			if (item.len < 2)
+			TB_ASSERT(item.len <= TB_FORK_ITEM_MAX);
+			struct tb_view a, b;
+			if (tb_fork_item_split(item, &a, &b))
 				break;
-			size_t alen = (size_t)item.p[0] << 8 | item.p[1];
-			if (alen > item.len - 2)
-				break;
-			entry(item.p + 2, alen);
-			entry(item.p + 2 + alen, item.len - 2 - alen);
+			TB_ASSERT(a.p == item.p + 2 && b.p + b.len == item.p + item.len);
+			entry(a.p, a.len);
+			entry(b.p, b.len);
 			break;
 		}
 		default:

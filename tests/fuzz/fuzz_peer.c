@@ -4,8 +4,9 @@
  * frame: HELLO ... CHECKPOINT_MSG. Any input is refused with a TB_E* code or
  * accepted; an accepted message re-encodes to exactly the input, its views
  * lie inside the input, and its contents go through what the daemon does
- * with them before any store: HEADS records are split, ENTRIES records are
- * split by their u16 lengths and decoded, FORK records decoded, a checkpoint
+ * with them before any store: HEADS records are split and ENTRIES records
+ * split by their u16 lengths (the daemon's functions, proto/items.c) and
+ * decoded, FORK records decoded, a checkpoint
  * opened (signature checked), a HELLO proof verified over a fixed hash.
  */
 #include <stdint.h>
@@ -21,24 +22,24 @@ static int inside(struct tb_view v, const uint8_t *data, size_t size)
 	return v.len == 0 || (v.p >= data && v.len <= size && v.p - data <= (ptrdiff_t)(size - v.len));
 }
 
+/* ENTRIES records split as the daemon splits them (tb_records_next). */
 static void records(struct tb_view v)
 {
-	size_t off = 0;
-	while (off < v.len) {
-		if (v.len - off < 2)
-			return;
-		size_t len = (size_t)v.p[off] << 8 | v.p[off + 1];
-		off += 2;
-		if (len == 0 || len > TB_ENTRY_MAX || len > v.len - off)
-			return;
+	struct tb_records_iter it;
+	struct tb_view rec;
+	int rc;
+	tb_records_begin(&it, v);
+	while ((rc = tb_records_next(&it, &rec)) == 1) {
+		TB_ASSERT(rec.p >= v.p && rec.len <= TB_ENTRY_MAX &&
+			  rec.p + rec.len <= v.p + v.len);
 		struct tb_entry e;
-		int err = tb_entry_decode(&e, v.p + off, len);
+		int err = tb_entry_decode(&e, rec.p, rec.len);
 		TB_ASSERT(err <= 0);
 		if (!err)
-			TB_ASSERT(e.signed_part.p == v.p + off &&
-				  e.signed_part.len + TB_SIGLEN == len);
-		off += len;
+			TB_ASSERT(e.signed_part.p == rec.p &&
+				  e.signed_part.len + TB_SIGLEN == rec.len);
 	}
+	TB_ASSERT(rc == 0 || rc == TB_ETRUNCATED);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -81,11 +82,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	case TB_MSG_HEADS: {
 		struct tb_view h = m.u.heads.heads;
-		if (h.len % TB_HEAD_REC_LEN == 0) {
-			uint64_t sum = 0;
-			for (size_t i = 0; i < h.len; i += TB_HEAD_REC_LEN)
-				sum += tb_be64_get(h.p + i + TB_KEY_LEN);
-			(void)sum;
+		size_t k;
+		if (!tb_heads_count(h, &k)) {
+			TB_ASSERT(k * TB_HEAD_REC_LEN == h.len);
+			for (size_t i = 0; i < k; i++) {
+				struct tb_head_rec r;
+				tb_heads_get(h, i, &r);
+				TB_ASSERT(r.log_id == h.p + i * TB_HEAD_REC_LEN &&
+					  r.hash + TB_HASHLEN <= h.p + h.len);
+			}
 		}
 		break;
 	}

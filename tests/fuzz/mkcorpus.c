@@ -353,21 +353,20 @@ static size_t real_peer(uint8_t *out, size_t cap, uint64_t type, const struct tb
 		break;
 	case TB_MSG_HEADS:
 		for (int i = 0; i < 2; i++) {
-			memcpy(buf + n, kp->pk.b, TB_KEY_LEN);
-			buf[n] ^= (uint8_t)i;
-			tb_be64_put(buf + n + TB_KEY_LEN, 5 + (uint64_t)i);
-			memset(buf + n + TB_KEY_LEN + 8, 0x66, TB_HASHLEN);
+			uint8_t log_id[TB_KEY_LEN], hash[TB_HASHLEN];
+			memcpy(log_id, kp->pk.b, TB_KEY_LEN);
+			log_id[0] ^= (uint8_t)i;
+			memset(hash, 0x66, TB_HASHLEN);
+			tb_heads_put(buf + n, log_id, 5 + (uint64_t)i, hash);
 			n += TB_HEAD_REC_LEN;
 		}
 		m.u.heads.heads = (struct tb_view){buf, n};
 		break;
 	case TB_MSG_ENTRIES:
-		for (int i = 0; i < 3; i++) {
-			buf[n] = (uint8_t)(g_reclen[i] >> 8);
-			buf[n + 1] = (uint8_t)g_reclen[i];
-			memcpy(buf + n + 2, g_recs[i], g_reclen[i]);
-			n += 2 + g_reclen[i];
-		}
+		for (int i = 0; i < 3; i++)
+			if (tb_records_add(buf, sizeof buf, &n,
+					   (struct tb_view){g_recs[i], g_reclen[i]}))
+				exit(1);
 		m.u.entries.records = (struct tb_view){buf, n};
 		break;
 	case TB_MSG_FORK:

@@ -1656,6 +1656,77 @@ static void test_export_bad(void **state)
 	free(fx);
 }
 
+/* HEADS, ENTRIES and fork-proof records: what is built splits back the same,
+ * and every cut or overlong length is refused (proto/items.c). */
+static void test_items(void **state)
+{
+	(void)state;
+	uint8_t buf[3 * TB_HEAD_REC_LEN], log_id[TB_KEY_LEN], hash[TB_HASHLEN];
+	memset(hash, 0x5a, sizeof hash);
+	for (int i = 0; i < 3; i++) {
+		memset(log_id, i + 1, sizeof log_id);
+		tb_heads_put(buf + i * TB_HEAD_REC_LEN, log_id, 7 + (uint64_t)i, hash);
+	}
+	size_t n;
+	assert_int_equal(tb_heads_count((struct tb_view){buf, sizeof buf}, &n), 0);
+	assert_int_equal(n, 3);
+	struct tb_head_rec r;
+	tb_heads_get((struct tb_view){buf, sizeof buf}, 2, &r);
+	assert_int_equal(r.seq, 9);
+	assert_int_equal(r.log_id[0], 3);
+	assert_memory_equal(r.hash, hash, TB_HASHLEN);
+	assert_int_equal(tb_heads_count((struct tb_view){buf, sizeof buf - 1}, &n),
+			 TB_ETRUNCATED);
+	assert_int_equal(n, 0);
+
+	static uint8_t recs[3 * (TB_ENTRY_MAX + 2)];
+	static uint8_t big[TB_ENTRY_MAX + 1];
+	size_t len = 0;
+	assert_int_equal(tb_records_add(recs, 12, &len, (struct tb_view){big, 3}), 0);
+	assert_int_equal(tb_records_add(recs, 12, &len, (struct tb_view){big, 5}), 0);
+	assert_int_equal(tb_records_add(recs, 12, &len, (struct tb_view){big, 1}), 1);
+	assert_int_equal(len, 12);
+	assert_int_equal(tb_records_add(recs, sizeof recs, &len, (struct tb_view){big, 0}),
+			 TB_ETOOBIG);
+	assert_int_equal(tb_records_add(recs, sizeof recs, &len,
+					(struct tb_view){big, TB_ENTRY_MAX + 1}),
+			 TB_ETOOBIG);
+	struct tb_records_iter it;
+	struct tb_view rec;
+	tb_records_begin(&it, (struct tb_view){recs, len});
+	assert_int_equal(tb_records_next(&it, &rec), 1);
+	assert_ptr_equal(rec.p, recs + 2);
+	assert_int_equal(rec.len, 3);
+	assert_int_equal(tb_records_next(&it, &rec), 1);
+	assert_int_equal(rec.len, 5);
+	assert_int_equal(tb_records_next(&it, &rec), 0);
+	/* Cut anywhere inside the last record or its prefix. */
+	for (size_t cut = 6; cut < len; cut++) {
+		tb_records_begin(&it, (struct tb_view){recs, cut});
+		assert_int_equal(tb_records_next(&it, &rec), 1);
+		assert_int_equal(tb_records_next(&it, &rec), TB_ETRUNCATED);
+	}
+	const uint8_t zero[3] = {0, 0, 1}, over[2] = {0x20, 0x01};
+	tb_records_begin(&it, (struct tb_view){zero, sizeof zero});
+	assert_int_equal(tb_records_next(&it, &rec), TB_ETRUNCATED);
+	tb_records_begin(&it, (struct tb_view){over, sizeof over});
+	assert_int_equal(tb_records_next(&it, &rec), TB_ETRUNCATED);
+
+	uint8_t item[TB_FORK_ITEM_MAX];
+	struct tb_view a, b;
+	assert_int_equal(tb_fork_item_build(item, sizeof item, &len, (struct tb_view){big, 4},
+					    (struct tb_view){big + 4, 6}),
+			 0);
+	assert_int_equal(len, 12);
+	assert_int_equal(tb_fork_item_split((struct tb_view){item, len}, &a, &b), 0);
+	assert_true(a.p == item + 2 && a.len == 4 && b.p == item + 6 && b.len == 6);
+	assert_int_equal(tb_fork_item_split((struct tb_view){item, 5}, &a, &b), TB_ETRUNCATED);
+	assert_int_equal(tb_fork_item_split((struct tb_view){item, 1}, &a, &b), TB_ETRUNCATED);
+	assert_int_equal(tb_fork_item_build(item, 11, &len, (struct tb_view){big, 4},
+					    (struct tb_view){big + 4, 6}),
+			 TB_ETOOBIG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1681,6 +1752,7 @@ int main(void)
 	    cmocka_unit_test(test_msg_bad),
 	    cmocka_unit_test(test_export_roundtrip),
 	    cmocka_unit_test(test_export_bad),
+	    cmocka_unit_test(test_items),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
