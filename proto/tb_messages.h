@@ -53,16 +53,25 @@
 /* kind 4: a member leaves; the history stays. */
 #define TB_FIELDS_MEMBER_LEFT(F, S) F(S, UINT, member, 1, TB_MEMBER_MAX)
 
-/* kind 5: provider helped receiver for minutes. Member 0 is the community
- * account (TB_COMMUNITY_ACCOUNT): its exchanges are attested. */
-#define TB_FIELDS_EXCHANGE(F, S)                                               \
+/*
+ * The fields an exchange, its signed terms and a pending proposal share, in
+ * this order, defined once so the three cannot drift apart; low is the
+ * smallest member number a party may have (0, the community account, only
+ * in a recorded exchange, which is then attested).
+ */
+#define TB_FIELDS_EXCHANGE_SHARED(F, S, low)                                   \
 	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)                            \
-	F(S, UINT, provider, 0, TB_MEMBER_MAX)                                 \
-	F(S, UINT, receiver, 0, TB_MEMBER_MAX)                                 \
+	F(S, UINT, provider, low, TB_MEMBER_MAX)                               \
+	F(S, UINT, receiver, low, TB_MEMBER_MAX)                               \
 	F(S, UINT, minutes, 1, TB_MINUTES_MAX)                                 \
 	F(S, STR, category, 0, TB_CATEGORY_MAX)                                \
 	F(S, FIXED, memo_hash, TB_HASHLEN, TB_HASHLEN)                         \
-	F(S, UINT, date, 19700101, 99991231)                                   \
+	F(S, UINT, date, 19700101, 99991231)
+
+/* kind 5: provider helped receiver for minutes. Member 0 is the community
+ * account (TB_COMMUNITY_ACCOUNT): its exchanges are attested. */
+#define TB_FIELDS_EXCHANGE(F, S)                                               \
+	TB_FIELDS_EXCHANGE_SHARED(F, S, 0)                                     \
 	F(S, UINT, attested, 0, 1)                                             \
 	F(S, BIN, provider_sig, 0, TB_SIGLEN)                                  \
 	F(S, BIN, receiver_sig, 0, TB_SIGLEN)
@@ -176,13 +185,7 @@
 /* What both members sign to consent to an exchange (context "exchange"). */
 #define TB_FIELDS_EXCHANGE_TERMS(F, S)                                         \
 	F(S, FIXED, log_id, TB_KEY_LEN, TB_KEY_LEN)                            \
-	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)                            \
-	F(S, UINT, provider, 1, TB_MEMBER_MAX)                                 \
-	F(S, UINT, receiver, 1, TB_MEMBER_MAX)                                 \
-	F(S, UINT, minutes, 1, TB_MINUTES_MAX)                                 \
-	F(S, STR, category, 0, TB_CATEGORY_MAX)                                \
-	F(S, FIXED, memo_hash, TB_HASHLEN, TB_HASHLEN)                         \
-	F(S, UINT, date, 19700101, 99991231)
+	TB_FIELDS_EXCHANGE_SHARED(F, S, 1)
 
 /* What both members sign to consent to a reversal (context "reversal"). */
 #define TB_FIELDS_REVERSAL_TERMS(F, S)                                         \
@@ -205,13 +208,7 @@
 
 /* A pending proposal kept locally until the receiver confirms (not in any log). */
 #define TB_FIELDS_PROPOSAL(F, S)                                               \
-	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)                            \
-	F(S, UINT, provider, 1, TB_MEMBER_MAX)                                 \
-	F(S, UINT, receiver, 1, TB_MEMBER_MAX)                                 \
-	F(S, UINT, minutes, 1, TB_MINUTES_MAX)                                 \
-	F(S, STR, category, 0, TB_CATEGORY_MAX)                                \
-	F(S, FIXED, memo_hash, TB_HASHLEN, TB_HASHLEN)                         \
-	F(S, UINT, date, 19700101, 99991231)                                   \
+	TB_FIELDS_EXCHANGE_SHARED(F, S, 1)                                     \
 	F(S, UINT, created, 0, UINT32_MAX)                           \
 	F(S, BIN, provider_sig, TB_SIGLEN, TB_SIGLEN)
 
