@@ -438,6 +438,54 @@ static int run_audit(struct tb_store *s, struct batch *b, const struct tb_view *
 	return err;
 }
 
+/* Workers verify while this thread checks rules; it joins them at the end.
+ * One thread in all means no workers. */
+static void pool_start(struct tb_store *s, size_t n)
+{
+	if (s->pool || n < TB_SUBMIT_CHUNK)
+		return;
+	unsigned threads = s->threads ? s->threads : tb_cpu_count();
+	if (tb_verify_pool_new(&s->pool, threads - 1))
+		s->pool = NULL;
+}
+
+/* One pass of run_batch: decodes and checks records [0, n) in t, handing
+ * their signatures to the verifiers (unless verified). Returns the index of
+ * the first refused record (n if none); the first refusal of all passes is
+ * kept in *refusal and *first. */
+static size_t rules_pass(struct tb_store *s, struct tb_txn *t, struct batch *b,
+			 const struct tb_view *recs, size_t n, bool verified,
+			 size_t *submitted, int *refusal, struct tb_reject *first)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		struct tb_reject r = {0};
+		int err = tb_entry_decode(&b->e[i], recs[i].p, recs[i].len);
+		if (err) {
+			tb_reject_set(&r, err, b->e[i].log_id, b->e[i].seq,
+				      "entry does not decode: %s", tb_strerror(err));
+		} else {
+			err = ingest_one(t, &b->e[i], recs[i].p, recs[i].len, &b->jobs, i,
+					 true, &r);
+			if (err == 1)
+				continue;
+			if (!err && !verified)
+				submit(s, b, submitted, false);
+			if (err && !r.err)
+				tb_reject_set(&r, err, b->e[i].log_id, b->e[i].seq, "%s",
+					      tb_strerror(err));
+		}
+		if (err) {
+			if (!*refusal) {
+				*refusal = err;
+				*first = r;
+			}
+			break;
+		}
+	}
+	return i;
+}
+
 /*
  * Runs records [0, n) through ingest_one in a fresh transaction. On a refusal
  * at k, the prefix [0, k) is kept. Signatures are verified (unless
@@ -452,13 +500,7 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 	struct tb_reject first = {0};
 	if (s->audit.fn)
 		return run_audit(s, b, recs, n, accepted);
-	if (!s->pool && n >= TB_SUBMIT_CHUNK) {
-		/* Workers verify while this thread checks rules; it joins them
-		 * at the end. One thread in all means no workers. */
-		unsigned threads = s->threads ? s->threads : tb_cpu_count();
-		if (tb_verify_pool_new(&s->pool, threads - 1))
-			s->pool = NULL;
-	}
+	pool_start(s, n);
 	for (;;) {
 		struct tb_txn t;
 		size_t submitted = 0;
@@ -467,37 +509,8 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 		tb_txn_begin(&t, s->db, true);
 		if (t.ret)
 			return t.ret;
-		size_t i;
-		int err = 0;
-		for (i = 0; i < n; i++) {
-			struct tb_reject r = {0};
-			err = tb_entry_decode(&b->e[i], recs[i].p, recs[i].len);
-			if (err) {
-				tb_reject_set(&r, err, b->e[i].log_id, b->e[i].seq,
-					      "entry does not decode: %s",
-					      tb_strerror(err));
-			} else {
-				err = ingest_one(&t, &b->e[i], recs[i].p, recs[i].len,
-						 &b->jobs, i, true, &r);
-				if (err == 1) {
-					err = 0;
-					continue;
-				}
-				if (!err && !verified)
-					submit(s, b, &submitted, false);
-				if (err && !r.err)
-					tb_reject_set(&r, err, b->e[i].log_id,
-						      b->e[i].seq, "%s",
-						      tb_strerror(err));
-			}
-			if (err) {
-				if (!refusal) {
-					refusal = err;
-					first = r;
-				}
-				break;
-			}
-		}
+		size_t i = rules_pass(s, &t, b, recs, n, verified, &submitted, &refusal,
+				      &first);
 		/* A storage error poisons the transaction: nothing is kept. */
 		if (t.ret) {
 			tb_txn_abort(&t);
@@ -533,7 +546,7 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 			}
 			continue;
 		}
-		err = tb_txn_commit(&t);
+		int err = tb_txn_commit(&t);
 		if (err) {
 			*accepted = 0;
 			tb_reject_set(rej, err, NULL, 0, "storage: %s",
