@@ -36,6 +36,63 @@ static void on_violation(void *ctx, const struct tb_violation *v)
 	o->shown++;
 }
 
+/* Adds a data directory (its ledger/ or itself) or an export file. */
+static int add_source(struct tb_audit *a, const char *path)
+{
+	struct stat st;
+	char ledger[4200];
+	int err;
+	if (stat(path, &st))
+		return tb_cli_fail(TB_EXIT_USAGE, "cannot read %s: %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(ledger, sizeof ledger, "%s/ledger", path);
+		if (stat(ledger, &st) || !S_ISDIR(st.st_mode))
+			snprintf(ledger, sizeof ledger, "%s", path);
+		err = tb_audit_add_dir(a, ledger);
+	} else {
+		size_t len;
+		int e;
+		uint8_t *p = tb_cli_read_file(path, &len, &e);
+		err = p ? tb_audit_add_export(a, p, len) : e;
+		free(p);
+	}
+	if (err)
+		return tb_cli_fail(TB_EXIT_USAGE, "%s is not readable as a Tally ledger or export: %s",
+				   path, tb_strerror(err));
+	return 0;
+}
+
+/* The summary after the violations: the JSON object's end, or one line. */
+static void print_summary(struct tb_cli *cli, int rc, const struct tb_audit_summary *sp)
+{
+	const struct tb_audit_summary s = *sp;
+	if (cli->json) {
+		printf("],\"ok\":%s,\"logs\":%llu,\"entries\":%llu,\"members\":%llu,\"exchanges\":%llu,"
+		       "\"reversals\":%llu,\"minutes\":%llu,\"checkpoints\":%llu,\"forks\":%llu,"
+		       "\"violation_count\":%llu,\"legs_in_flight\":%llu,\"legs_unmatched\":%llu}\n",
+		       !rc && !s.violations ? "true" : "false", (unsigned long long)s.logs,
+		       (unsigned long long)s.entries, (unsigned long long)s.members,
+		       (unsigned long long)s.exchanges, (unsigned long long)s.reversals,
+		       (unsigned long long)s.minutes, (unsigned long long)s.checkpoints,
+		       (unsigned long long)s.forks, (unsigned long long)s.violations,
+		       (unsigned long long)s.legs_in_flight, (unsigned long long)s.legs_unmatched);
+	} else if (!rc) {
+		char h[32];
+		tb_out_hours(h, sizeof h, (int64_t)s.minutes);
+		printf("%s: %llu logs, %llu entries, %llu members, %llu exchanges (%s hours), "
+		       "%llu reversals, %llu checkpoints, %llu violations\n",
+		       s.violations ? "FAILED" : "clean", (unsigned long long)s.logs,
+		       (unsigned long long)s.entries, (unsigned long long)s.members,
+		       (unsigned long long)s.exchanges, h + 1, (unsigned long long)s.reversals,
+		       (unsigned long long)s.checkpoints, (unsigned long long)s.violations);
+		if (s.legs_in_flight || s.legs_unmatched)
+			printf("cross-community: %llu exchanges in flight (decided, final leg not held "
+			       "yet), %llu legs whose other community's log was not given\n",
+			       (unsigned long long)s.legs_in_flight,
+			       (unsigned long long)s.legs_unmatched);
+	}
+}
+
 int tb_cmd_audit(struct tb_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"since", required_argument, 0, 's'},
@@ -65,29 +122,8 @@ int tb_cmd_audit(struct tb_cli *cli, int argc, char **argv)
 	if (cli->json)
 		printf("{\"violations\":[");
 	int rc = TB_EXIT_OK;
-	for (int i = optind; i < argc && !rc; i++) {
-		struct stat st;
-		char ledger[4200];
-		if (stat(argv[i], &st)) {
-			rc = tb_cli_fail(TB_EXIT_USAGE, "cannot read %s: %s", argv[i], strerror(errno));
-			break;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			snprintf(ledger, sizeof ledger, "%s/ledger", argv[i]);
-			if (stat(ledger, &st) || !S_ISDIR(st.st_mode))
-				snprintf(ledger, sizeof ledger, "%s", argv[i]);
-			err = tb_audit_add_dir(a, ledger);
-		} else {
-			size_t len;
-			int e;
-			uint8_t *p = tb_cli_read_file(argv[i], &len, &e);
-			err = p ? tb_audit_add_export(a, p, len) : e;
-			free(p);
-		}
-		if (err)
-			rc = tb_cli_fail(TB_EXIT_USAGE, "%s is not readable as a Tally ledger or export: %s",
-					 argv[i], tb_strerror(err));
-	}
+	for (int i = optind; i < argc && !rc; i++)
+		rc = add_source(a, argv[i]);
 	if (!rc && since) {
 		uint8_t cp[TB_CHECKPOINT_MAX];
 		size_t len;
@@ -98,31 +134,7 @@ int tb_cmd_audit(struct tb_cli *cli, int argc, char **argv)
 	if (!rc && (err = tb_audit_finish(a, &s)))
 		rc = tb_cli_fail(TB_EXIT_IO, "the audit could not finish: %s", tb_strerror(err));
 	tb_audit_free(a);
-	if (cli->json) {
-		printf("],\"ok\":%s,\"logs\":%llu,\"entries\":%llu,\"members\":%llu,\"exchanges\":%llu,"
-		       "\"reversals\":%llu,\"minutes\":%llu,\"checkpoints\":%llu,\"forks\":%llu,"
-		       "\"violation_count\":%llu,\"legs_in_flight\":%llu,\"legs_unmatched\":%llu}\n",
-		       !rc && !s.violations ? "true" : "false", (unsigned long long)s.logs,
-		       (unsigned long long)s.entries, (unsigned long long)s.members,
-		       (unsigned long long)s.exchanges, (unsigned long long)s.reversals,
-		       (unsigned long long)s.minutes, (unsigned long long)s.checkpoints,
-		       (unsigned long long)s.forks, (unsigned long long)s.violations,
-		       (unsigned long long)s.legs_in_flight, (unsigned long long)s.legs_unmatched);
-	} else if (!rc) {
-		char h[32];
-		tb_out_hours(h, sizeof h, (int64_t)s.minutes);
-		printf("%s: %llu logs, %llu entries, %llu members, %llu exchanges (%s hours), "
-		       "%llu reversals, %llu checkpoints, %llu violations\n",
-		       s.violations ? "FAILED" : "clean", (unsigned long long)s.logs,
-		       (unsigned long long)s.entries, (unsigned long long)s.members,
-		       (unsigned long long)s.exchanges, h + 1, (unsigned long long)s.reversals,
-		       (unsigned long long)s.checkpoints, (unsigned long long)s.violations);
-		if (s.legs_in_flight || s.legs_unmatched)
-			printf("cross-community: %llu exchanges in flight (decided, final leg not held "
-			       "yet), %llu legs whose other community's log was not given\n",
-			       (unsigned long long)s.legs_in_flight,
-			       (unsigned long long)s.legs_unmatched);
-	}
+	print_summary(cli, rc, &s);
 	if (rc)
 		return rc;
 	return s.violations ? TB_EXIT_REFUSED : TB_EXIT_OK;

@@ -28,6 +28,42 @@ int tb_cli_check_name(const char *name, const char *what)
 	return 0;
 }
 
+/* A federation key file that reads: 0, else the usage failure. */
+static int check_federation(const char *federation)
+{
+	uint8_t fk[TB_FEDKEY_LEN];
+	int ferr = tb_fedkey_read(federation, fk);
+	tb_wipe(fk, sizeof fk);
+	if (ferr == TB_ENOTFOUND)
+		return tb_cli_fail(TB_EXIT_USAGE, "no federation key file at %s", federation);
+	if (ferr)
+		return tb_cli_fail(TB_EXIT_USAGE, "%s is not a federation key file (%s)",
+				   federation, tb_strerror(ferr));
+	return 0;
+}
+
+static void print_created(struct tb_cli *cli, const char *name, const uint8_t *pk,
+			  int64_t floor_min, int64_t ceiling)
+{
+	char id[2 * TB_KEY_LEN + 1], lim[32];
+	tb_hex_encode(id, pk, TB_KEY_LEN);
+	tb_out_hours(lim, sizeof lim, -floor_min);
+	if (cli->json) {
+		printf("{\"community\":");
+		tb_json_str(stdout, name, strlen(name));
+		printf(",\"node_id\":\"%s\",\"debt_limit_minutes\":%lld,"
+		       "\"ceiling_minutes\":%lld,\"data\":",
+		       id, (long long)-floor_min, (long long)ceiling);
+		tb_json_str(stdout, cli->data, strlen(cli->data));
+		printf("}\n");
+	} else {
+		printf("Community '%s' created in %s\n", name, cli->data);
+		printf("  node id:           %s\n", id);
+		printf("  default debt limit: %s hours\n", lim);
+		printf("Next: tally member add NAME\n");
+	}
+}
+
 int tb_cmd_init(struct tb_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"name", required_argument, 0, 'n'},
@@ -77,16 +113,8 @@ int tb_cmd_init(struct tb_cli *cli, int argc, char **argv)
 	struct stat st;
 	if (stat(cli->ledger, &st) == 0)
 		return tb_cli_fail(TB_EXIT_USAGE, "%s already holds a ledger", cli->data);
-	uint8_t fk[TB_FEDKEY_LEN];
-	if (federation) {
-		int ferr = tb_fedkey_read(federation, fk);
-		tb_wipe(fk, sizeof fk);
-		if (ferr == TB_ENOTFOUND)
-			return tb_cli_fail(TB_EXIT_USAGE, "no federation key file at %s", federation);
-		if (ferr)
-			return tb_cli_fail(TB_EXIT_USAGE, "%s is not a federation key file (%s)",
-					   federation, tb_strerror(ferr));
-	}
+	if (federation && (rc = check_federation(federation)))
+		return rc;
 	char pass[1024];
 	size_t plen;
 	if ((rc = tb_passphrase_get(cli->pass_file, "TALLY_PASSPHRASE",
@@ -105,22 +133,6 @@ int tb_cmd_init(struct tb_cli *cli, int argc, char **argv)
 	tb_keypair_wipe(&kp);
 	if (rc)
 		return rc;
-	char id[2 * TB_KEY_LEN + 1], lim[32];
-	tb_hex_encode(id, kp.pk.b, TB_KEY_LEN); /* the public half is not wiped */
-	tb_out_hours(lim, sizeof lim, -floor_min);
-	if (cli->json) {
-		printf("{\"community\":");
-		tb_json_str(stdout, name, strlen(name));
-		printf(",\"node_id\":\"%s\",\"debt_limit_minutes\":%lld,"
-		       "\"ceiling_minutes\":%lld,\"data\":",
-		       id, (long long)-floor_min, (long long)ceiling);
-		tb_json_str(stdout, cli->data, strlen(cli->data));
-		printf("}\n");
-	} else {
-		printf("Community '%s' created in %s\n", name, cli->data);
-		printf("  node id:           %s\n", id);
-		printf("  default debt limit: %s hours\n", lim);
-		printf("Next: tally member add NAME\n");
-	}
+	print_created(cli, name, kp.pk.b, floor_min, ceiling); /* pk is not wiped */
 	return TB_EXIT_OK;
 }
