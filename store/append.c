@@ -86,9 +86,9 @@ int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
 	int err = next_lognum(t, &l->lognum);
 	if (err)
 		return err;
-	uint8_t nk[4];
-	tb_be32_put(nk, l->lognum);
-	tb_txn_insert(t, TB_T_LOGNUM, nk, 4, log_id, TB_KEY_LEN);
+	uint8_t nk[TB_LOG_PREFIX_LEN];
+	tb_log_prefix(nk, l->lognum); /* LOGNUM: lognum -> log id */
+	tb_txn_insert(t, TB_T_LOGNUM, nk, sizeof nk, log_id, TB_KEY_LEN);
 	return t->ret;
 }
 
@@ -661,12 +661,12 @@ int tb_store_append_own_memo(struct tb_store *s, const struct tb_keypair *kp,
 
 static int contact_put(struct tb_txn *t, const struct tb_own_item *it)
 {
-	uint8_t k[4];
+	uint8_t k[TB_CONTACT_KEY_LEN];
 	size_t n = strlen(it->email);
 	if (n > TB_EMAIL_MAX)
 		return TB_ETOOLONG;
-	tb_be32_put(k, it->email_member);
-	tb_txn_put(t, TB_T_CONTACTS, k, 4, it->email, n);
+	tb_contact_key(k, it->email_member);
+	tb_txn_put(t, TB_T_CONTACTS, k, sizeof k, it->email, n);
 	return 0;
 }
 

@@ -102,11 +102,10 @@ static int decide_one(struct tb_txn *t, const struct tb_keypair *kp, uint32_t se
 	err = tb_clearing_get(t, self_num, x->payer, &c);
 	if (err && err != TB_ENOTFOUND)
 		return err;
-	uint8_t nk[4 + TB_NAME_MAX];
-	tb_be32_put(nk, self_num);
-	memcpy(nk + 4, xp->to_name.p, xp->to_name.len);
+	uint8_t nk[TB_NAME_KEY_MAX];
+	size_t nklen = tb_name_key(nk, self_num, xp->to_name.p, xp->to_name.len);
 	struct tb_view nv;
-	int nerr = tb_txn_get(t, TB_T_NAMES, nk, 4 + xp->to_name.len, &nv);
+	int nerr = tb_txn_get(t, TB_T_NAMES, nk, nklen, &nv);
 	if (nerr && nerr != TB_ENOTFOUND)
 		return nerr;
 	if (!nerr && nv.len == 4 &&

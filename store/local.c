@@ -140,10 +140,10 @@ int tb_store_contact(struct tb_store *s, uint32_t member, char *out, size_t cap)
 {
 	struct tb_txn t;
 	struct tb_view v;
-	uint8_t k[4];
-	tb_be32_put(k, member);
+	uint8_t k[TB_CONTACT_KEY_LEN];
+	tb_contact_key(k, member);
 	tb_txn_begin(&t, s->db, false);
-	int err = tb_txn_get(&t, TB_T_CONTACTS, k, 4, &v);
+	int err = tb_txn_get(&t, TB_T_CONTACTS, k, sizeof k, &v);
 	if (!err && v.len >= cap)
 		err = TB_ETOOBIG;
 	if (!err) {

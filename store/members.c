@@ -61,7 +61,7 @@ static int find_by_name(struct tb_txn *t, uint32_t lognum, const char *name,
 {
 	char folded[TB_TEXT_KEY_MAX], mf[TB_TEXT_KEY_MAX];
 	uint32_t no;
-	uint8_t prefix[4];
+	uint8_t prefix[TB_LOG_PREFIX_LEN];
 	int err = tb_text_fold(folded, sizeof folded, NULL, name, strlen(name));
 
 	if (err)
@@ -79,8 +79,8 @@ static int find_by_name(struct tb_txn *t, uint32_t lognum, const char *name,
 		return err;
 	}
 	struct latest_left ll = {folded, out, false, lognum};
-	tb_be32_put(prefix, lognum);
-	err = tb_txn_foreach(t, TB_T_MEMBERS, prefix, 4, NULL, 0, latest_left_cb, &ll);
+	tb_log_prefix(prefix, lognum);
+	err = tb_txn_foreach(t, TB_T_MEMBERS, prefix, sizeof prefix, NULL, 0, latest_left_cb, &ll);
 	if (err < 0)
 		return err;
 	return ll.found ? 0 : TB_ENOTFOUND;

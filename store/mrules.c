@@ -15,11 +15,7 @@
 
 #define REJ(err, ...) tb_reject_set(rej, (err), e->log_id, e->seq, __VA_ARGS__)
 
-/* The name that stays reserved for the community account. */
-static const char account_name[] = "community";
-
-/* NAMEKEYS key: lognum, SHA-256 of one comparison key of the name. */
-#define NK_LEN (4 + TB_HASHLEN)
+#define NK_LEN TB_NAMEKEY_KEY_LEN
 
 static int name_keys(uint8_t out[TB_TEXT_KEYS][NK_LEN], uint32_t lognum, const char *name,
 		     size_t len)
@@ -32,8 +28,9 @@ static int name_keys(uint8_t out[TB_TEXT_KEYS][NK_LEN], uint32_t lognum, const c
 
 		if (err)
 			return err;
-		tb_be32_put(out[i], lognum);
-		tb_sha256(out[i] + 4, (const uint8_t *)k, n);
+		uint8_t h[TB_HASHLEN];
+		tb_sha256(h, (const uint8_t *)k, n);
+		tb_namekey_key(out[i], lognum, h);
 	}
 	return 0;
 }
@@ -98,7 +95,7 @@ int tb_rule_name(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 	}
 	if (err)
 		return err;
-	if ((err = tb_text_same_name(s, name.len, account_name, strlen(account_name))) < 0)
+	if ((err = tb_text_same_name(s, name.len, TB_ACCOUNT_NAME, strlen(TB_ACCOUNT_NAME))) < 0)
 		return err;
 	if (err)
 		return REJ(TB_ENAME, "the name %.*s is reserved for the community account",
@@ -112,32 +109,6 @@ int tb_rule_name(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
 	return REJ(TB_ENAME, "the name %.*s is too like the name of member #%u, %s", len, s,
 		   m.no, m.name);
-}
-
-int tb_rule_account(struct tb_txn *t, uint32_t lognum, uint64_t no, struct tb_member *m)
-{
-	int err;
-
-	if (no != TB_COMMUNITY_ACCOUNT)
-		return TB_EINVAL;
-	err = tb_member_get(t, lognum, TB_COMMUNITY_ACCOUNT, m);
-	if (err != TB_ENOTFOUND)
-		return err;
-	/* Exists from genesis on, written at its first movement. */
-	memset(m, 0, sizeof *m);
-	m->no = TB_COMMUNITY_ACCOUNT;
-	memcpy(m->name, account_name, sizeof account_name);
-	m->active = true;
-	return 0;
-}
-
-bool tb_key_is_none(const uint8_t key[TB_KEY_LEN])
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < TB_KEY_LEN; i++)
-		acc |= key[i];
-	return acc == 0;
 }
 
 int tb_rule_member_update(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,

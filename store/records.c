@@ -86,10 +86,10 @@ int tb_community_unpack(struct tb_community *c, struct tb_view v)
 
 int tb_community_get(struct tb_txn *t, uint32_t lognum, struct tb_community *c)
 {
-	uint8_t k[4];
-	tb_be32_put(k, lognum);
+	uint8_t k[TB_LOG_PREFIX_LEN];
+	tb_log_prefix(k, lognum);
 	struct tb_view v;
-	int err = tb_txn_get(t, TB_T_COMMUNITY, k, 4, &v);
+	int err = tb_txn_get(t, TB_T_COMMUNITY, k, sizeof k, &v);
 	if (err)
 		return err;
 	return tb_community_unpack(c, v);
@@ -98,9 +98,9 @@ int tb_community_get(struct tb_txn *t, uint32_t lognum, struct tb_community *c)
 void tb_community_put(struct tb_txn *t, uint32_t lognum,
 		      const struct tb_community *c)
 {
-	uint8_t k[4], v[TB_COMMUNITY_REC_MAX];
-	tb_be32_put(k, lognum);
-	tb_txn_put(t, TB_T_COMMUNITY, k, 4, v, tb_community_pack(v, c));
+	uint8_t k[TB_LOG_PREFIX_LEN], v[TB_COMMUNITY_REC_MAX];
+	tb_log_prefix(k, lognum);
+	tb_txn_put(t, TB_T_COMMUNITY, k, sizeof k, v, tb_community_pack(v, c));
 }
 
 size_t tb_member_pack(uint8_t *out, const struct tb_member *m)
@@ -174,24 +174,12 @@ int tb_reject_set(struct tb_reject *rej, int err, const uint8_t *log_id,
 	return err;
 }
 
-#define TB_MERKLE_KEY_LEN 13
-/* Keyed by the subtree's first leaf, then level, so the nodes an append
- * creates sort at the end of the log's range (appends touch the last pages
- * instead of one page per level). */
-static void merkle_key(uint8_t k[TB_MERKLE_KEY_LEN], uint32_t lognum,
-		       unsigned level, uint64_t index)
-{
-	tb_be32_put(k, lognum);
-	tb_be64_put(k + 4, index << level);
-	k[12] = (uint8_t)level;
-}
-
 int tb_merkle_get_db(void *ctx, unsigned level, uint64_t index,
 		     uint8_t out[TB_MERKLE_HASH_LEN])
 {
 	struct tb_merkle_src *src = ctx;
 	uint8_t k[TB_MERKLE_KEY_LEN];
-	merkle_key(k, src->lognum, level, index);
+	tb_merkle_key(k, src->lognum, level, index);
 	struct tb_view v;
 	int err = tb_txn_get(src->t, TB_T_MERKLE, k, sizeof k, &v);
 	if (err)
@@ -215,7 +203,7 @@ void tb_merkle_store_leaf(struct tb_txn *t, uint32_t lognum, uint64_t index,
 	}
 	for (int i = 0; i < n; i++) {
 		uint8_t k[TB_MERKLE_KEY_LEN];
-		merkle_key(k, lognum, nodes[i].level, nodes[i].index);
+		tb_merkle_key(k, lognum, nodes[i].level, nodes[i].index);
 		tb_txn_put(t, TB_T_MERKLE, k, sizeof k, nodes[i].hash,
 			   TB_MERKLE_HASH_LEN);
 	}

@@ -31,8 +31,8 @@ static int reindex_log(struct reindex *r)
 	jobs.arena_cap = TB_REINDEX_BATCH * 512;
 	jobs.arena = malloc(jobs.arena_cap);
 	int err = (!e || !jobs.jobs || !jobs.owner || !jobs.arena) ? TB_ENOMEM : 0;
-	uint8_t prefix[4];
-	tb_be32_put(prefix, r->lognum);
+	uint8_t prefix[TB_LOG_PREFIX_LEN];
+	tb_log_prefix(prefix, r->lognum);
 	while (!err) {
 		struct tb_txn t;
 		tb_txn_begin(&t, r->s->db, true);

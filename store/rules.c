@@ -16,89 +16,6 @@
 
 #define REJ(err, ...) tb_reject_set(rej, (err), e->log_id, e->seq, __VA_ARGS__)
 
-int tb_rule_valid_date(uint64_t d)
-{
-	unsigned y = (unsigned)(d / 10000), m = (unsigned)(d / 100 % 100),
-		 day = (unsigned)(d % 100);
-	static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30,
-					   31, 31, 30, 31, 30, 31};
-	if (y < 1970 || m < 1 || m > 12 || day < 1)
-		return 0;
-	unsigned max = mdays[m - 1];
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		max = 29;
-	return day <= max;
-}
-
-/* The day (YYYYMMDD, proleptic Gregorian, UTC) of unix time ts. */
-uint64_t tb_rule_day_of(uint64_t ts)
-{
-	/* Howard Hinnant's civil_from_days. */
-	int64_t z = (int64_t)(ts / 86400) + 719468;
-	int64_t era = z / 146097, doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
-	int64_t m = mp < 10 ? mp + 3 : mp - 9;
-
-	y += m <= 2;
-	return (uint64_t)(y * 10000 + m * 100 + d);
-}
-
-int tb_rule_date(const struct tb_entry *e, uint64_t date, struct tb_reject *rej)
-{
-	uint64_t latest = tb_rule_day_of(e->timestamp + TB_DATE_AHEAD);
-
-	if (!tb_rule_valid_date(date))
-		return REJ(TB_EDATE, "%llu is not a valid date (YYYYMMDD)",
-			   (unsigned long long)date);
-	/* Against the entry's own signed timestamp, never the verifier's
-	 * clock: a verdict that does not change with the day it is made. */
-	if (date > latest)
-		return REJ(TB_EDATE, "the date %llu is after %llu, the day after the entry was recorded",
-			   (unsigned long long)date, (unsigned long long)latest);
-	return 0;
-}
-
-int tb_rule_queue_terms(struct tb_sigjobs *jobs, size_t owner,
-		       enum tb_sigctx ctx, const struct tb_msgdef *d,
-		       const void *terms, const uint8_t *k1, struct tb_view s1,
-		       const uint8_t *k2, struct tb_view s2)
-{
-	int nsig = k2 ? 2 : 1;
-	if (jobs->n + (size_t)nsig > jobs->cap)
-		return TB_EFULL;
-	size_t len;
-	int err = tb_terms_encode(jobs->arena + jobs->arena_len,
-				  jobs->arena_cap - jobs->arena_len, &len, d, terms);
-	if (err)
-		return err == TB_ETOOBIG ? TB_EFULL : err;
-	const uint8_t *msg = jobs->arena + jobs->arena_len;
-	jobs->arena_len += len;
-	/* The keys live in the caller's stack: the jobs run later, so they
-	 * point at copies in the arena. */
-	if (jobs->arena_cap - jobs->arena_len < 2 * TB_KEY_LEN)
-		return TB_EFULL;
-	uint8_t *kcopy = jobs->arena + jobs->arena_len;
-	memcpy(kcopy, k1, TB_KEY_LEN);
-	if (k2)
-		memcpy(kcopy + TB_KEY_LEN, k2, TB_KEY_LEN);
-	jobs->arena_len += 2 * TB_KEY_LEN;
-	const uint8_t *keys[2] = {kcopy, kcopy + TB_KEY_LEN};
-	const struct tb_view sigs[2] = {s1, s2};
-	for (int i = 0; i < nsig; i++) {
-		struct tb_verify_job *j = &jobs->jobs[jobs->n];
-		j->sig = sigs[i].p;
-		j->pk = keys[i];
-		j->msg = msg;
-		j->len = len;
-		j->ctx = ctx;
-		j->result = 0;
-		jobs->owner[jobs->n++] = owner;
-	}
-	return 0;
-}
-
 static int rule_genesis(struct tb_txn *t, uint32_t lognum,
 			const struct tb_entry *e, struct tb_reject *rej)
 {
@@ -111,69 +28,6 @@ static int rule_genesis(struct tb_txn *t, uint32_t lognum,
 	c.ceiling = g->ceiling;
 	tb_community_put(t, lognum, &c);
 	return 0;
-}
-
-int tb_rule_active_member(struct tb_txn *t, uint32_t lognum,
-			 const struct tb_entry *e, uint64_t no,
-			 struct tb_member *m, struct tb_reject *rej)
-{
-	int err = tb_member_get(t, lognum, (uint32_t)no, m);
-	if (err == TB_ENOTFOUND)
-		return REJ(TB_EMEMBER, "no member number %llu", (unsigned long long)no);
-	if (err)
-		return err;
-	if (!m->active)
-		return REJ(TB_ELEFT, "member %s has left the community", m->name);
-	return 0;
-}
-
-void tb_names_exact(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t no,
-		    bool put)
-{
-	uint8_t k[4 + TB_NAME_MAX], v[4];
-	size_t n = strlen(name);
-
-	TB_ASSERT(n <= TB_NAME_MAX);
-	tb_be32_put(k, lognum);
-	memcpy(k + 4, name, n);
-	tb_be32_put(v, no);
-	if (put)
-		tb_txn_put(t, TB_T_NAMES, k, 4 + n, v, 4);
-	else
-		tb_txn_del(t, TB_T_NAMES, k, 4 + n);
-}
-
-struct key_scan {
-	const uint8_t *key;
-	struct tb_member *who;
-};
-
-static int key_scan_cb(void *ctx, struct tb_view k, struct tb_view v)
-{
-	struct key_scan *ks = ctx;
-	if (k.len != TB_MEMBER_KEY_LEN)
-		return TB_ECORRUPT;
-	struct tb_member m;
-	int err = tb_member_unpack(&m, tb_be32_get(k.p + 4), v);
-	if (err)
-		return err;
-	if (m.active && !tb_key_is_none(m.key) && !memcmp(m.key, ks->key, TB_KEY_LEN)) {
-		*ks->who = m;
-		return 1;
-	}
-	return 0;
-}
-
-/* 1 if an active member holds key (and *who is it), 0 if none, or an error.
- * Keyless members (no key) hold none. Communities have at most a few
- * thousand members, and keys change rarely: a scan keeps the schema small. */
-int tb_key_in_use(struct tb_txn *t, uint32_t lognum, const uint8_t *key,
-		      struct tb_member *who)
-{
-	uint8_t prefix[4];
-	tb_be32_put(prefix, lognum);
-	struct key_scan ks = {key, who};
-	return tb_txn_foreach(t, TB_T_MEMBERS, prefix, 4, NULL, 0, key_scan_cb, &ks);
 }
 
 static int rule_member_join(struct tb_txn *t, uint32_t lognum,
@@ -324,47 +178,6 @@ static int party(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e, ui
 	return tb_rule_active_member(t, lognum, e, no, m, rej);
 }
 
-void tb_rule_history_put(struct tb_txn *t, uint32_t lognum, uint32_t member,
-			uint64_t seq, int64_t delta, int64_t balance)
-{
-	uint8_t k[16], v[16];
-	tb_member_key(k, lognum, member);
-	tb_be64_put(k + 8, seq);
-	tb_be64_put(v, (uint64_t)delta);
-	tb_be64_put(v + 8, (uint64_t)balance);
-	tb_txn_put(t, TB_T_HISTORY, k, sizeof k, v, sizeof v);
-}
-
-static void txid_key(uint8_t k[4 + TB_TXID_LEN], uint32_t lognum,
-		     const uint8_t *txid)
-{
-	tb_be32_put(k, lognum);
-	memcpy(k + 4, txid, TB_TXID_LEN);
-}
-
-int tb_rule_txid_fresh(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
-		      const uint8_t *txid, struct tb_reject *rej)
-{
-	uint8_t k[4 + TB_TXID_LEN];
-	txid_key(k, lognum, txid);
-	struct tb_view v;
-	int err = tb_txn_get(t, TB_T_TXIDS, k, sizeof k, &v);
-	if (err == 0)
-		return REJ(TB_EDUPTX, "transaction id already used by entry %llu",
-			   v.len == 16 ? (unsigned long long)tb_be64_get(v.p) : 0ull);
-	return err == TB_ENOTFOUND ? 0 : err;
-}
-
-void tb_rule_txid_put(struct tb_txn *t, uint32_t lognum, const uint8_t *txid,
-		     uint64_t seq, uint64_t reversed_by)
-{
-	uint8_t k[4 + TB_TXID_LEN], v[16];
-	txid_key(k, lognum, txid);
-	tb_be64_put(v, seq);
-	tb_be64_put(v + 8, reversed_by);
-	tb_txn_put(t, TB_T_TXIDS, k, sizeof k, v, sizeof v);
-}
-
 /* Moves minutes from receiver to provider (negative: back) and records it. */
 static int transfer(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		    struct tb_member *prov, struct tb_member *recv,
@@ -427,8 +240,8 @@ static int rule_reversal(struct tb_txn *t, uint32_t lognum,
 			 size_t owner, struct tb_reject *rej)
 {
 	const struct tb_reversal *r = &e->body.reversal;
-	uint8_t k[4 + TB_TXID_LEN];
-	txid_key(k, lognum, r->original);
+	uint8_t k[TB_TXID_KEY_LEN];
+	tb_txid_key(k, lognum, r->original);
 	struct tb_view v;
 	int err = tb_txn_get(t, TB_T_TXIDS, k, sizeof k, &v);
 	if (err == TB_ENOTFOUND)

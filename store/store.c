@@ -235,11 +235,11 @@ int tb_store_foreach_entry(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 	tb_txn_begin(&t, s->db, false);
 	int err = tb_lognum_of(&t, log_id, &lognum);
 	if (!err) {
-		uint8_t prefix[4], start[TB_ENTRY_KEY_LEN];
-		tb_be32_put(prefix, lognum);
+		uint8_t prefix[TB_LOG_PREFIX_LEN], start[TB_ENTRY_KEY_LEN];
+		tb_log_prefix(prefix, lognum);
 		tb_entry_key(start, lognum, from ? from : 1);
 		struct entry_iter it = {cb, ctx};
-		err = tb_txn_foreach(&t, TB_T_ENTRIES, prefix, 4, start,
+		err = tb_txn_foreach(&t, TB_T_ENTRIES, prefix, sizeof prefix, start,
 				     sizeof start, entry_iter_cb, &it);
 	}
 	tb_txn_abort(&t);
@@ -331,14 +331,12 @@ int tb_store_member_by_name(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN]
 		return TB_ENOTFOUND;
 	struct tb_txn t;
 	uint32_t lognum;
-	uint8_t k[4 + TB_NAME_MAX];
+	uint8_t k[TB_NAME_KEY_MAX];
 	struct tb_view v;
 	tb_txn_begin(&t, s->db, false);
 	int err = tb_lognum_of(&t, log_id, &lognum);
 	if (!err) {
-		tb_be32_put(k, lognum);
-		memcpy(k + 4, name, n);
-		err = tb_txn_get(&t, TB_T_NAMES, k, 4 + n, &v);
+		err = tb_txn_get(&t, TB_T_NAMES, k, tb_name_key(k, lognum, name, n), &v);
 	}
 	if (!err && v.len != 4)
 		err = TB_ECORRUPT;
@@ -370,10 +368,10 @@ int tb_store_foreach_member(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN]
 	tb_txn_begin(&t, s->db, false);
 	int err = tb_lognum_of(&t, log_id, &lognum);
 	if (!err) {
-		uint8_t prefix[4];
-		tb_be32_put(prefix, lognum);
+		uint8_t prefix[TB_LOG_PREFIX_LEN];
+		tb_log_prefix(prefix, lognum);
 		struct member_iter it = {cb, ctx};
-		err = tb_txn_foreach(&t, TB_T_MEMBERS, prefix, 4, NULL, 0,
+		err = tb_txn_foreach(&t, TB_T_MEMBERS, prefix, sizeof prefix, NULL, 0,
 				     member_iter_cb, &it);
 	}
 	tb_txn_abort(&t);
@@ -419,13 +417,12 @@ int tb_store_tx(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 {
 	struct tb_txn t;
 	uint32_t lognum;
-	uint8_t k[4 + TB_TXID_LEN];
+	uint8_t k[TB_TXID_KEY_LEN];
 	struct tb_view v;
 	tb_txn_begin(&t, s->db, false);
 	int err = tb_lognum_of(&t, log_id, &lognum);
 	if (!err) {
-		tb_be32_put(k, lognum);
-		memcpy(k + 4, txid, TB_TXID_LEN);
+		tb_txid_key(k, lognum, txid);
 		err = tb_txn_get(&t, TB_T_TXIDS, k, sizeof k, &v);
 	}
 	if (!err && v.len != 16)

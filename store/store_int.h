@@ -47,7 +47,18 @@ int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
 /* The lognum of a log held (TB_ENOTFOUND if none). */
 int tb_lognum_of(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN], uint32_t *lognum);
 
-/* Keys. */
+/*
+ * Keys: every table's keys are built by these helpers and nowhere else, so
+ * a layout is written once. Keys of per-log tables start with the log's
+ * number (4 bytes, big-endian), so one log's records are one range.
+ */
+#define TB_LOG_PREFIX_LEN 4
+static inline void tb_log_prefix(uint8_t k[TB_LOG_PREFIX_LEN], uint32_t lognum)
+{
+	tb_be32_put(k, lognum);
+}
+
+/* ENTRIES: lognum, seq. */
 #define TB_ENTRY_KEY_LEN 12
 static inline void tb_entry_key(uint8_t k[TB_ENTRY_KEY_LEN], uint32_t lognum,
 				uint64_t seq)
@@ -56,12 +67,88 @@ static inline void tb_entry_key(uint8_t k[TB_ENTRY_KEY_LEN], uint32_t lognum,
 	tb_be64_put(k + 4, seq);
 }
 
+/* TXIDS: lognum, transaction id. */
+#define TB_TXID_KEY_LEN (4 + TB_TXID_LEN)
+static inline void tb_txid_key(uint8_t k[TB_TXID_KEY_LEN], uint32_t lognum,
+			       const uint8_t *txid)
+{
+	tb_be32_put(k, lognum);
+	memcpy(k + 4, txid, TB_TXID_LEN);
+}
+
+/* MEMBERS: lognum, member number. */
 #define TB_MEMBER_KEY_LEN 8
 static inline void tb_member_key(uint8_t k[TB_MEMBER_KEY_LEN], uint32_t lognum,
 				 uint32_t member)
 {
 	tb_be32_put(k, lognum);
 	tb_be32_put(k + 4, member);
+}
+
+/* HISTORY: lognum, member number, seq. */
+#define TB_HISTORY_KEY_LEN (TB_MEMBER_KEY_LEN + 8)
+static inline void tb_history_key(uint8_t k[TB_HISTORY_KEY_LEN], uint32_t lognum,
+				  uint32_t member, uint64_t seq)
+{
+	tb_member_key(k, lognum, member);
+	tb_be64_put(k + TB_MEMBER_KEY_LEN, seq);
+}
+
+/* NAMES: lognum, the exact name (at most TB_NAME_MAX bytes); its length. */
+#define TB_NAME_KEY_MAX (4 + TB_NAME_MAX)
+static inline size_t tb_name_key(uint8_t k[TB_NAME_KEY_MAX], uint32_t lognum,
+				 const void *name, size_t n)
+{
+	TB_ASSERT(n <= TB_NAME_MAX);
+	tb_be32_put(k, lognum);
+	memcpy(k + 4, name, n);
+	return 4 + n;
+}
+
+/* NAMEKEYS: lognum, SHA-256 of one comparison key of a name (tb_text.h). */
+#define TB_NAMEKEY_KEY_LEN (4 + TB_HASHLEN)
+static inline void tb_namekey_key(uint8_t k[TB_NAMEKEY_KEY_LEN], uint32_t lognum,
+				  const uint8_t hash[TB_HASHLEN])
+{
+	tb_be32_put(k, lognum);
+	memcpy(k + 4, hash, TB_HASHLEN);
+}
+
+/* CLEARING: lognum, the other community's log id. */
+#define TB_CLEARING_KEY_LEN (4 + TB_KEY_LEN)
+static inline void tb_clearing_key(uint8_t k[TB_CLEARING_KEY_LEN], uint32_t lognum,
+				   const uint8_t other[TB_KEY_LEN])
+{
+	tb_be32_put(k, lognum);
+	memcpy(k + 4, other, TB_KEY_LEN);
+}
+
+/* XLEGS and XOPEN: the payer's log id, the transaction id. */
+#define TB_XLEG_KEY_LEN (TB_KEY_LEN + TB_TXID_LEN)
+static inline void tb_xleg_key(uint8_t k[TB_XLEG_KEY_LEN], const uint8_t payer[TB_KEY_LEN],
+			       const uint8_t txid[TB_TXID_LEN])
+{
+	memcpy(k, payer, TB_KEY_LEN);
+	memcpy(k + TB_KEY_LEN, txid, TB_TXID_LEN);
+}
+
+/* CONTACTS: the member number (the own log's members only). */
+#define TB_CONTACT_KEY_LEN 4
+static inline void tb_contact_key(uint8_t k[TB_CONTACT_KEY_LEN], uint32_t member)
+{
+	tb_be32_put(k, member);
+}
+
+/* MERKLE: lognum, the subtree's first leaf, its level. Keyed by the first
+ * leaf, then level, so the nodes an append creates sort at the end of the
+ * log's range (appends touch the last pages instead of one page per level). */
+#define TB_MERKLE_KEY_LEN 13
+static inline void tb_merkle_key(uint8_t k[TB_MERKLE_KEY_LEN], uint32_t lognum,
+				 unsigned level, uint64_t index)
+{
+	tb_be32_put(k, lognum);
+	tb_be64_put(k + 4, index << level);
+	k[12] = (uint8_t)level;
 }
 
 /* Derived records. */
@@ -104,8 +191,8 @@ struct tb_sigjobs {
 int tb_rules_apply(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		   struct tb_sigjobs *jobs, size_t owner, struct tb_reject *rej);
 
-/* Rule helpers rules.c shares with xrules.c and mrules.c (REJ-style
- * refusals in rej). */
+/* rulebase.c: rule helpers rules.c, xrules.c and mrules.c share (REJ-style
+ * refusals in rej). They call none of the three. */
 int tb_rule_valid_date(uint64_t d);
 /* An entry's date may be at most this long after its timestamp's day. */
 #define TB_DATE_AHEAD 86400u
@@ -114,28 +201,16 @@ uint64_t tb_rule_day_of(uint64_t ts);
 int tb_rule_date(const struct tb_entry *e, uint64_t date, struct tb_reject *rej);
 /* The key of keyless members: 32 zero bytes. */
 bool tb_key_is_none(const uint8_t key[TB_KEY_LEN]);
+/* The name that stays reserved for the community account. */
+#define TB_ACCOUNT_NAME "community"
+/* The community account (member 0), made up when never written yet. */
+int tb_rule_account(struct tb_txn *t, uint32_t lognum, uint64_t no, struct tb_member *m);
 int tb_key_in_use(struct tb_txn *t, uint32_t lognum, const uint8_t *key,
 		  struct tb_member *who);
 /* NAMES: exact name of an active member -> number (put or delete). */
 void tb_names_exact(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t no,
 		    bool put);
 
-/* mrules.c: names, member updates, opening balances, the community account. */
-/* The name rule (FORMAT.md 7.4) for a member numbered self (0: a new one). */
-int tb_rule_name(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
-		 struct tb_view name, uint32_t self, struct tb_reject *rej);
-/* NAMEKEYS: both comparison keys of an active member's name (put or delete). */
-void tb_name_index(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t no,
-		   bool put);
-/* The active member whose name is the same name as name (tb_text.h keys). */
-int tb_name_lookup(struct tb_txn *t, uint32_t lognum, const char *name, size_t len,
-		   uint32_t *no);
-/* The community account (member 0), made up when never written yet. */
-int tb_rule_account(struct tb_txn *t, uint32_t lognum, uint64_t no, struct tb_member *m);
-int tb_rule_member_update(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
-			  struct tb_reject *rej);
-int tb_rule_opening(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
-		    struct tb_reject *rej);
 int tb_rule_queue_terms(struct tb_sigjobs *jobs, size_t owner, enum tb_sigctx ctx,
 			const struct tb_msgdef *d, const void *terms, const uint8_t *k1,
 			struct tb_view s1, const uint8_t *k2, struct tb_view s2);
@@ -147,6 +222,21 @@ int tb_rule_txid_fresh(struct tb_txn *t, uint32_t lognum, const struct tb_entry 
 		       const uint8_t *txid, struct tb_reject *rej);
 void tb_rule_txid_put(struct tb_txn *t, uint32_t lognum, const uint8_t *txid,
 		      uint64_t seq, uint64_t reversed_by);
+
+/* mrules.c: names, member updates, opening balances. */
+/* The name rule (FORMAT.md 7.4) for a member numbered self (0: a new one). */
+int tb_rule_name(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		 struct tb_view name, uint32_t self, struct tb_reject *rej);
+/* NAMEKEYS: both comparison keys of an active member's name (put or delete). */
+void tb_name_index(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t no,
+		   bool put);
+/* The active member whose name is the same name as name (tb_text.h keys). */
+int tb_name_lookup(struct tb_txn *t, uint32_t lognum, const char *name, size_t len,
+		   uint32_t *no);
+int tb_rule_member_update(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+			  struct tb_reject *rej);
+int tb_rule_opening(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		    struct tb_reject *rej);
 
 /* xrules.c: the cross-community legs (trust lines, prepare, decide, final). */
 int tb_xrule_link(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,

@@ -6,21 +6,12 @@
  */
 #include "store_int.h"
 
-#define CLEARING_KEY_LEN (4 + TB_KEY_LEN)
 #define CLEARING_REC_LEN (1 + 8 * 4)
-#define XLEG_KEY_LEN (TB_KEY_LEN + TB_TXID_LEN)
 #define XLEG_REC_LEN (8 + TB_KEY_LEN + 8 + 8 + 8 + TB_KEY_LEN + 1 + 8 + 1)
-
-static void clearing_key(uint8_t k[CLEARING_KEY_LEN], uint32_t lognum,
-			 const uint8_t other[TB_KEY_LEN])
-{
-	tb_be32_put(k, lognum);
-	memcpy(k + 4, other, TB_KEY_LEN);
-}
 
 static int clearing_unpack(struct tb_clearing *c, struct tb_view k, struct tb_view v)
 {
-	if (k.len != CLEARING_KEY_LEN || v.len != CLEARING_REC_LEN || v.p[0] > 1)
+	if (k.len != TB_CLEARING_KEY_LEN || v.len != CLEARING_REC_LEN || v.p[0] > 1)
 		return TB_ECORRUPT;
 	memcpy(c->other, k.p + 4, TB_KEY_LEN);
 	c->linked = v.p[0];
@@ -34,8 +25,8 @@ static int clearing_unpack(struct tb_clearing *c, struct tb_view k, struct tb_vi
 int tb_clearing_get(struct tb_txn *t, uint32_t lognum, const uint8_t other[TB_KEY_LEN],
 		    struct tb_clearing *c)
 {
-	uint8_t k[CLEARING_KEY_LEN];
-	clearing_key(k, lognum, other);
+	uint8_t k[TB_CLEARING_KEY_LEN];
+	tb_clearing_key(k, lognum, other);
 	struct tb_view v;
 	int err = tb_txn_get(t, TB_T_CLEARING, k, sizeof k, &v);
 	if (err == TB_ENOTFOUND) {
@@ -49,8 +40,8 @@ int tb_clearing_get(struct tb_txn *t, uint32_t lognum, const uint8_t other[TB_KE
 
 void tb_clearing_put(struct tb_txn *t, uint32_t lognum, const struct tb_clearing *c)
 {
-	uint8_t k[CLEARING_KEY_LEN], v[CLEARING_REC_LEN];
-	clearing_key(k, lognum, c->other);
+	uint8_t k[TB_CLEARING_KEY_LEN], v[CLEARING_REC_LEN];
+	tb_clearing_key(k, lognum, c->other);
 	v[0] = c->linked ? 1 : 0;
 	tb_be64_put(v + 1, c->limit);
 	tb_be64_put(v + 9, (uint64_t)c->balance);
@@ -74,15 +65,15 @@ static int clearing_one(void *vctx, struct tb_view k, struct tb_view v)
 
 int tb_clearing_foreach(struct tb_txn *t, uint32_t lognum, tb_clearing_fn cb, void *ctx)
 {
-	uint8_t prefix[4];
-	tb_be32_put(prefix, lognum);
+	uint8_t prefix[TB_LOG_PREFIX_LEN];
+	tb_log_prefix(prefix, lognum);
 	struct clearing_scan cs = {cb, ctx};
-	return tb_txn_foreach(t, TB_T_CLEARING, prefix, 4, NULL, 0, clearing_one, &cs);
+	return tb_txn_foreach(t, TB_T_CLEARING, prefix, sizeof prefix, NULL, 0, clearing_one, &cs);
 }
 
 int tb_xleg_unpack(struct tb_xleg *x, struct tb_view k, struct tb_view v)
 {
-	if (k.len != XLEG_KEY_LEN || v.len != XLEG_REC_LEN)
+	if (k.len != TB_XLEG_KEY_LEN || v.len != XLEG_REC_LEN)
 		return TB_ECORRUPT;
 	const uint8_t *p = v.p;
 	memcpy(x->payer, k.p, TB_KEY_LEN);
@@ -102,9 +93,8 @@ int tb_xleg_unpack(struct tb_xleg *x, struct tb_view k, struct tb_view v)
 int tb_xleg_get(struct tb_txn *t, const uint8_t payer[TB_KEY_LEN],
 		const uint8_t txid[TB_TXID_LEN], struct tb_xleg *x)
 {
-	uint8_t k[XLEG_KEY_LEN];
-	memcpy(k, payer, TB_KEY_LEN);
-	memcpy(k + TB_KEY_LEN, txid, TB_TXID_LEN);
+	uint8_t k[TB_XLEG_KEY_LEN];
+	tb_xleg_key(k, payer, txid);
 	struct tb_view v;
 	int err = tb_txn_get(t, TB_T_XLEGS, k, sizeof k, &v);
 	if (err == TB_ENOTFOUND) {
@@ -119,9 +109,8 @@ int tb_xleg_get(struct tb_txn *t, const uint8_t payer[TB_KEY_LEN],
 
 void tb_xleg_put(struct tb_txn *t, const struct tb_xleg *x)
 {
-	uint8_t k[XLEG_KEY_LEN], v[XLEG_REC_LEN];
-	memcpy(k, x->payer, TB_KEY_LEN);
-	memcpy(k + TB_KEY_LEN, x->txid, TB_TXID_LEN);
+	uint8_t k[TB_XLEG_KEY_LEN], v[XLEG_REC_LEN];
+	tb_xleg_key(k, x->payer, x->txid);
 	tb_be64_put(v, x->prepare_seq);
 	memcpy(v + 8, x->provider, TB_KEY_LEN);
 	tb_be64_put(v + 40, x->minutes);

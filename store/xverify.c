@@ -123,9 +123,8 @@ static int held_entry(struct tb_txn *t, const uint8_t *log, uint64_t seq, struct
 /* The seq that recorded txid in a log (its rules applied the entry). */
 static uint64_t txid_seq(struct tb_txn *t, uint32_t lognum, const uint8_t *txid)
 {
-	uint8_t k[4 + TB_TXID_LEN];
-	tb_be32_put(k, lognum);
-	memcpy(k + 4, txid, TB_TXID_LEN);
+	uint8_t k[TB_TXID_KEY_LEN];
+	tb_txid_key(k, lognum, txid);
 	struct tb_view v;
 	if (tb_txn_get(t, TB_T_TXIDS, k, sizeof k, &v) || v.len < 8)
 		return 0;
@@ -348,9 +347,9 @@ static int check_sum(struct xv *v, const uint8_t *log, const struct tb_logstate 
 	if (err)
 		return err == TB_ENOTFOUND ? 0 : err;
 	struct sum_ctx s = {0};
-	uint8_t prefix[4];
-	tb_be32_put(prefix, l->lognum);
-	err = tb_txn_foreach(v->t, TB_T_MEMBERS, prefix, 4, NULL, 0, sum_member, &s);
+	uint8_t prefix[TB_LOG_PREFIX_LEN];
+	tb_log_prefix(prefix, l->lognum);
+	err = tb_txn_foreach(v->t, TB_T_MEMBERS, prefix, sizeof prefix, NULL, 0, sum_member, &s);
 	if (err >= 0)
 		err = tb_clearing_foreach(v->t, l->lognum, sum_clearing, &s);
 	if (err < 0)
@@ -429,9 +428,9 @@ int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink,
 			continue;
 		v.log = ll.id[i];
 		v.lognum = ll.st[i].lognum;
-		uint8_t prefix[4];
-		tb_be32_put(prefix, v.lognum);
-		err = tb_txn_foreach(&t, TB_T_ENTRIES, prefix, 4, NULL, 0, scan_entry, &v);
+		uint8_t prefix[TB_LOG_PREFIX_LEN];
+		tb_log_prefix(prefix, v.lognum);
+		err = tb_txn_foreach(&t, TB_T_ENTRIES, prefix, sizeof prefix, NULL, 0, scan_entry, &v);
 		if (err >= 0)
 			err = tb_clearing_foreach(&t, v.lognum, pair_clearing, &v);
 		if (err >= 0)
