@@ -142,16 +142,22 @@ static int build(const struct tb_ops *o, const struct tb_op_terms *t, struct tb_
 }
 
 /* Appends an exchange and its memo in one transaction: both or neither. */
+/* The entry, its memo and who attested it (coordinator, may be NULL) in one
+ * transaction: all are kept or none. */
 static int append_exchange(const struct tb_ops *o, const struct tb_exchange *x,
-			   const uint8_t salt[TB_MEMO_SALT_LEN], const char *memo, uint64_t *seq,
-			   struct tb_reject *rej)
+			   const uint8_t salt[TB_MEMO_SALT_LEN], const char *memo,
+			   const char *coordinator, uint64_t *seq, struct tb_reject *rej)
 {
 	struct tb_memo m = {x->txid, salt, memo, strlen(memo)};
+	struct tb_own_item it = {.kind = TB_KIND_EXCHANGE, .body = x, .memo = &m,
+				 .attested_by = coordinator, .attested_txid = x->txid};
 	if (rej)
 		memset(rej, 0, sizeof *rej);
-	int err = tb_store_append_own_memo(o->store, o->node, TB_KIND_EXCHANGE, x, &m, seq, rej);
+	int err = tb_store_append_own_batch(o->store, o->node, &it, 1, false, NULL, rej);
 	if (err && rej && !rej->err)
 		tb_op_refuse(rej, err, "%s", tb_strerror(err));
+	if (!err && seq)
+		*seq = it.seq;
 	return err;
 }
 
@@ -165,13 +171,9 @@ int tb_op_record(const struct tb_ops *o, const struct tb_op_terms *t, const char
 	if (err)
 		return err;
 	x.attested = 1;
-	if ((err = append_exchange(o, &x, salt, t->memo, seq, rej)))
+	if ((err = append_exchange(o, &x, salt, t->memo, coordinator, seq, rej)))
 		return err;
 	memcpy(txid, x.txid, TB_TXID_LEN);
-	/* The entry is durable; who attested it is a local note beside it. */
-	if (coordinator && (err = tb_store_attested_put(o->store, x.txid, coordinator)))
-		return tb_op_refuse(rej, err, "recorded, but not who attested it: %s",
-				    tb_strerror(err));
 	return 0;
 }
 
@@ -257,11 +259,12 @@ int tb_op_confirm(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
 	x.receiver_sig = (struct tb_view){sig, TB_SIGLEN};
 	if (rej)
 		memset(rej, 0, sizeof *rej);
-	if ((err = tb_store_append_own(o->store, o->node, TB_KIND_EXCHANGE, &x, seq, rej)))
+	/* The entry and the proposal's end in one transaction: both or neither. */
+	struct tb_own_item it = {.kind = TB_KIND_EXCHANGE, .body = &x, .pending_txid = x.txid};
+	if ((err = tb_store_append_own_batch(o->store, o->node, &it, 1, false, NULL, rej)))
 		return rej && !rej->err ? tb_op_refuse(rej, err, "%s", tb_strerror(err)) : err;
-	if ((err = tb_store_pending_del(o->store, x.txid)))
-		return tb_op_refuse(rej, err, "recorded, but the proposal could not be cleared: %s",
-				    tb_strerror(err));
+	if (seq)
+		*seq = it.seq;
 	return 0;
 }
 

@@ -652,7 +652,7 @@ int tb_store_append_own_memo(struct tb_store *s, const struct tb_keypair *kp,
 			     uint64_t kind, const void *body, const struct tb_memo *memo,
 			     uint64_t *seq, struct tb_reject *rej)
 {
-	struct tb_own_item it = {kind, body, memo, NULL, 0};
+	struct tb_own_item it = {.kind = kind, .body = body, .memo = memo};
 	int err = tb_store_append_own_batch(s, kp, &it, 1, false, NULL, rej);
 	if (!err && seq)
 		*seq = it.seq;
@@ -667,6 +667,21 @@ static int contact_put(struct tb_txn *t, const struct tb_own_item *it)
 		return TB_ETOOLONG;
 	tb_contact_key(k, it->email_member);
 	tb_txn_put(t, TB_T_CONTACTS, k, sizeof k, it->email, n);
+	return 0;
+}
+
+/* The pending proposal dropped and the attestation kept with an entry. */
+static int local_put(struct tb_txn *t, const struct tb_keypair *kp,
+		     const struct tb_own_item *it, struct tb_reject *rej)
+{
+	int err = 0;
+	if (it->pending_txid && (err = tb_pending_del_txn(t, it->pending_txid)))
+		return tb_reject_set(rej, err, kp->pk.b, it->seq, "%s",
+				     err == TB_ENOTFOUND ? "no such pending proposal"
+							 : tb_strerror(err));
+	if (it->attested_by && (err = tb_attested_put_txn(t, it->attested_txid, it->attested_by)))
+		return tb_reject_set(rej, err, kp->pk.b, it->seq,
+				     "'%s' is not a coordinator's name", it->attested_by);
 	return 0;
 }
 
@@ -699,6 +714,8 @@ int tb_store_append_own_batch(struct tb_store *s, const struct tb_keypair *kp,
 			tb_memo_put_txn(&t, items[i].memo);
 		if (!err && items[i].email)
 			err = contact_put(&t, &items[i]);
+		if (!err)
+			err = local_put(&t, kp, &items[i], rej);
 	}
 	if (done)
 		*done = err ? i - 1 : n;

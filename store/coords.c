@@ -103,15 +103,25 @@ int tb_store_foreach_coord(struct tb_store *s, tb_coord_fn cb, void *ctx)
 	return it.err ? it.err : err;
 }
 
-int tb_store_attested_put(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
-			  const char *name)
+int tb_attested_put_txn(struct tb_txn *t, const uint8_t txid[TB_TXID_LEN], const char *name)
 {
 	size_t nlen;
 	if (coord_name_ok(name, &nlen))
 		return TB_EINVAL;
+	tb_txn_put(t, TB_T_ATTESTED, txid, TB_TXID_LEN, name, nlen);
+	return t->ret;
+}
+
+int tb_store_attested_put(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
+			  const char *name)
+{
 	struct tb_txn t;
 	tb_txn_begin(&t, s->db, true);
-	tb_txn_put(&t, TB_T_ATTESTED, txid, TB_TXID_LEN, name, nlen);
+	int err = tb_attested_put_txn(&t, txid, name);
+	if (err) {
+		tb_txn_abort(&t);
+		return err;
+	}
 	return tb_txn_commit(&t);
 }
 

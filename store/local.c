@@ -99,17 +99,24 @@ int tb_store_pending_get(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
 	return err;
 }
 
+int tb_pending_del_txn(struct tb_txn *t, const uint8_t txid[TB_TXID_LEN])
+{
+	struct tb_view v;
+	int err = tb_txn_get(t, TB_T_PENDING, txid, TB_TXID_LEN, &v);
+	if (!err)
+		tb_txn_del(t, TB_T_PENDING, txid, TB_TXID_LEN);
+	return err ? err : t->ret;
+}
+
 int tb_store_pending_del(struct tb_store *s, const uint8_t txid[TB_TXID_LEN])
 {
 	struct tb_txn t;
-	struct tb_view v;
 	tb_txn_begin(&t, s->db, true);
-	int err = tb_txn_get(&t, TB_T_PENDING, txid, TB_TXID_LEN, &v);
+	int err = tb_pending_del_txn(&t, txid);
 	if (err) {
 		tb_txn_abort(&t);
 		return err;
 	}
-	tb_txn_del(&t, TB_T_PENDING, txid, TB_TXID_LEN);
 	return tb_txn_commit(&t);
 }
 

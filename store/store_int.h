@@ -261,6 +261,10 @@ int tb_xleg_unpack(struct tb_xleg *x, struct tb_view k, struct tb_view v);
 
 /* Writes a memo to the local table inside t (local.c). */
 void tb_memo_put_txn(struct tb_txn *t, const struct tb_memo *m);
+/* Drops a pending proposal inside t: 0, TB_ENOTFOUND (local.c). */
+int tb_pending_del_txn(struct tb_txn *t, const uint8_t txid[TB_TXID_LEN]);
+/* Keeps who attested txid inside t: 0, TB_EINVAL for a bad name (coords.c). */
+int tb_attested_put_txn(struct tb_txn *t, const uint8_t txid[TB_TXID_LEN], const char *name);
 
 /* Builds, signs and ingests the next own entry inside t (append.c). */
 /* 0, or TB_ERESTORED (described in rej) if the store is marked restored. */

@@ -83,7 +83,8 @@ TB_MUST_CHECK int tb_store_append_own_memo(struct tb_store *s, const struct tb_k
 					   struct tb_reject *rej);
 
 /* One entry of a batch of own entries, with what the local tables keep
- * beside it (a memo, a member's email address: never in a log). */
+ * beside it (a memo, a member's email address, the coordinator who attested
+ * it, the pending proposal it confirms: never in a log). */
 #define TB_EMAIL_MAX 254
 struct tb_own_item {
 	uint64_t kind;
@@ -92,6 +93,13 @@ struct tb_own_item {
 	const char *email;	    /* may be NULL: email of member email_member */
 	uint32_t email_member;
 	uint64_t seq; /* out: the entry's seq */
+	/* May be NULL: the pending proposal of this txid is dropped with the
+	 * entry; TB_ENOTFOUND (nothing kept) if there is none. */
+	const uint8_t *pending_txid;
+	/* May be NULL: the coordinator (tb_store_coord_put's name rule) kept
+	 * in ATTESTED for attested_txid. */
+	const char *attested_by;
+	const uint8_t *attested_txid;
 };
 
 /*

@@ -7,6 +7,7 @@
  * kept in the local memo table; the log holds only its salted hash.
  */
 #include "cli.h"
+#include "tb_node.h"
 #include "tb_ops.h"
 
 #include <getopt.h>
@@ -95,14 +96,18 @@ static void print_recorded(struct tb_cli *cli, const struct tb_exchange *x,
 	}
 }
 
+/* Appends the exchange with its memo (record) or dropping its pending
+ * proposal (confirm, pending not NULL): one transaction, all or nothing. */
 static int append_exchange(struct tb_cli *cli, struct tb_exchange *x,
 			   const struct tb_member *prov, const struct tb_member *recv,
-			   const struct tb_memo *memo)
+			   const struct tb_memo *memo, const uint8_t *pending)
 {
 	struct tb_reject rej;
-	uint64_t seq;
-	int err = tb_store_append_own_memo(cli->store, &cli->node, TB_KIND_EXCHANGE, x, memo,
-					   &seq, &rej);
+	struct tb_own_item it = {.kind = TB_KIND_EXCHANGE, .body = x, .memo = memo,
+				 .pending_txid = pending};
+	int err = tb_store_append_own_batch(cli->store, &cli->node, &it, 1, false, NULL, &rej);
+	uint64_t seq = it.seq;
+	tb_node_crash_point("exchange-recorded");
 	if (err)
 		return tb_cli_refused(cli, err, &rej);
 	print_recorded(cli, x, prov, recv, seq);
@@ -262,11 +267,8 @@ int tb_cmd_exchange_confirm(struct tb_cli *cli, int argc, char **argv)
 		return rc;
 	x.receiver_sig.p = sig;
 	x.receiver_sig.len = TB_SIGLEN;
-	rc = append_exchange(cli, &x, &prov, &recv, NULL);
-	if (rc == TB_EXIT_OK && (err = tb_store_pending_del(cli->store, x.txid)))
-		return tb_cli_fail(TB_EXIT_IO, "recorded, but the proposal could not be cleared: %s",
-				   tb_strerror(err));
-	return rc;
+	tb_node_crash_point("exchange-signed");
+	return append_exchange(cli, &x, &prov, &recv, NULL, x.txid);
 }
 
 /* Who may drop a proposal: its provider or its receiver (with their key),

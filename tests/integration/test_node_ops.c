@@ -5,7 +5,9 @@
  * reports a forked log; a full disk and a read-only directory are named as
  * such (on a small tmpfs in a private mount namespace when mounting is
  * allowed, else by a file size limit and a directory of another user); a
- * failed or killed `tally init` leaves nothing that stops the next one;
+ * failed or killed `tally init` leaves nothing that stops the next one; a
+ * killed `tally exchange confirm` leaves the exchange and its proposal both
+ * done or both not;
  * `tallyd --check-config` names a bad line, and a node runs from its
  * configuration file alone; log lines carry an ISO 8601 date and time.
  */
@@ -168,6 +170,49 @@ static void test_init_failures(void **state)
 		contains(res.err, "already holds a ledger");
 		tb_test_rmrf(strdup(data));
 	}
+	tb_test_rmrf(dir);
+}
+
+/* exchange confirm keeps the entry and drops the proposal in one
+ * transaction: killed before it nothing changed and the proposal can still
+ * be confirmed; killed right after it both are done (before, a kill between
+ * the two left the entry recorded and the proposal still pending). */
+static void test_confirm_crash(void **state)
+{
+	(void)state;
+	char *dir = tb_test_tmpdir("ops-confirm");
+	char data[4200];
+	snprintf(data, sizeof data, "%s/data", dir);
+	setenv("TALLY_PASSPHRASE", "pw", 1);
+	setenv("TALLY_MEMBER_PASSPHRASE", "mp", 1);
+	assert_int_equal(T(data, "init", "--name", "Crash"), 0);
+	assert_int_equal(T(data, "member", "add", "a"), 0);
+	assert_int_equal(T(data, "member", "add", "b"), 0);
+	assert_int_equal(T(data, "exchange", "propose", "--provider", "a", "--receiver", "b",
+			   "--minutes", "30", "--memo", "ladder"),
+			 0);
+	char txid[33];
+	memcpy(txid, res.out, 32);
+	txid[32] = '\0';
+
+	setenv("TALLY_CRASH_AT", "exchange-signed", 1);
+	assert_int_equal(T(data, "exchange", "confirm", txid), 128 + SIGKILL);
+	unsetenv("TALLY_CRASH_AT");
+	assert_int_equal(T(data, "exchange", "pending"), 0);
+	contains(res.out, txid);
+	assert_int_equal(T(data, "--json", "balance"), 0);
+	assert_null(strstr(res.out, "\"balance_minutes\":30"));
+
+	setenv("TALLY_CRASH_AT", "exchange-recorded", 1);
+	assert_int_equal(T(data, "exchange", "confirm", txid), 128 + SIGKILL);
+	unsetenv("TALLY_CRASH_AT");
+	assert_int_equal(T(data, "exchange", "pending", "--json"), 0);
+	assert_string_equal(res.out, "[]\n");
+	assert_int_equal(T(data, "--json", "history", "a"), 0);
+	contains(res.out, "ladder");
+	assert_int_equal(T(data, "exchange", "confirm", txid), 1);
+	contains(res.err, "already recorded");
+	assert_int_equal(T(data, "verify"), 0);
 	tb_test_rmrf(dir);
 }
 
@@ -414,7 +459,7 @@ int main(void)
 		cmocka_unit_test(test_one_daemon),  cmocka_unit_test(test_verify_forked),
 		cmocka_unit_test(test_init_failures), cmocka_unit_test(test_disk_full),
 		cmocka_unit_test(test_read_only), cmocka_unit_test(test_config),
-		cmocka_unit_test(test_health_metrics),
+		cmocka_unit_test(test_health_metrics), cmocka_unit_test(test_confirm_crash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
