@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/tb_bytes.h"
-#include "../common/tb_err.h"
+#include "tb_bytes.h"
+#include "tb_err.h"
 
 /* Tables. Primary ones hold the logs; derived ones are rebuilt by reindex;
  * local ones hold what never enters a log (memo text, pending proposals,
