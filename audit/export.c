@@ -2,35 +2,19 @@
  * export.c: writes every log a store holds as an export file (FORMAT.md):
  * each log's entries in seq order followed by its newest checkpoint, then
  * the fork proofs held, then the END item with the count. It reads the store
- * and writes the file; it never interprets or filters what it copies.
+ * and hands the bytes to the caller's writer (node/ writes files); it never
+ * interprets or filters what it copies.
  */
-#include <errno.h>
-#include <unistd.h>
-
 #include <string.h>
 
 #include "tb_audit.h"
 
 struct export_ctx {
-	int fd;
+	tb_export_out_fn out;
+	void *ctx;
 	uint64_t items;
 	int err;
 };
-
-static int write_all(int fd, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	while (len) {
-		ssize_t w = write(fd, b, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return TB_EIO;
-		b += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
 
 static int export_entry(void *ctx, uint64_t seq, struct tb_view rec)
 {
@@ -38,9 +22,9 @@ static int export_entry(void *ctx, uint64_t seq, struct tb_view rec)
 	struct export_ctx *x = ctx;
 	uint8_t h[5];
 	tb_export_item_header(h, TB_EXPORT_ENTRY, (uint32_t)rec.len);
-	int err = write_all(x->fd, h, sizeof h);
+	int err = x->out(x->ctx, h, sizeof h);
 	if (!err)
-		err = write_all(x->fd, rec.p, rec.len);
+		err = x->out(x->ctx, rec.p, rec.len);
 	if (!err)
 		x->items++;
 	return err;
@@ -56,11 +40,11 @@ static int write_item(struct export_ctx *x, enum tb_export_item type, const uint
 {
 	uint8_t h[5];
 	tb_export_item_header(h, type, (uint32_t)(alen + blen));
-	int err = write_all(x->fd, h, sizeof h);
+	int err = x->out(x->ctx, h, sizeof h);
 	if (!err)
-		err = write_all(x->fd, a, alen);
+		err = x->out(x->ctx, a, alen);
 	if (!err && blen)
-		err = write_all(x->fd, b, blen);
+		err = x->out(x->ctx, b, blen);
 	if (!err)
 		x->items++;
 	return err;
@@ -89,12 +73,12 @@ static int export_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq
 	return err ? err : write_item(ctx, TB_EXPORT_FORK, buf, len, NULL, 0);
 }
 
-int tb_export_write(struct tb_store *s, int fd, uint64_t *items)
+int tb_export_write(struct tb_store *s, tb_export_out_fn out, void *ctx, uint64_t *items)
 {
-	struct export_ctx x = {fd, 0, 0};
+	struct export_ctx x = {out, ctx, 0, 0};
 	uint8_t hdr[9], end[5 + 8];
 	tb_export_header(hdr);
-	int err = write_all(fd, hdr, sizeof hdr);
+	int err = out(ctx, hdr, sizeof hdr);
 	struct export_logs el = {s, &x};
 	if (!err)
 		err = tb_store_foreach_log(s, export_log, &el);
@@ -103,7 +87,7 @@ int tb_export_write(struct tb_store *s, int fd, uint64_t *items)
 	if (!err) {
 		tb_export_item_header(end, TB_EXPORT_END, 8);
 		tb_be64_put(end + 5, x.items);
-		err = write_all(fd, end, sizeof end);
+		err = out(ctx, end, sizeof end);
 	}
 	*items = x.items;
 	return err;

@@ -92,8 +92,12 @@ TB_MUST_CHECK int tb_verify_export(const uint8_t *file, size_t len, const char *
 
 /* ---- export files ---- */
 
-/* Writes every log of a store as an export file to fd (FORMAT.md 10.1). */
-TB_MUST_CHECK int tb_export_write(struct tb_store *s, int fd, uint64_t *items);
+/* Writes every log of a store as an export file (FORMAT.md 10.1), its bytes
+ * in order through out (0, or an error that stops the export and is
+ * returned); *items is the count of items written. */
+typedef int (*tb_export_out_fn)(void *ctx, const void *p, size_t len);
+TB_MUST_CHECK int tb_export_write(struct tb_store *s, tb_export_out_fn out, void *ctx,
+				  uint64_t *items);
 
 /* ---- receipts ---- */
 

@@ -19,10 +19,15 @@ struct export_fill {
 	uint64_t *items;
 };
 
+static int put_fd(void *ctx, const void *p, size_t len)
+{
+	return tb_fd_write_all(*(const int *)ctx, p, len);
+}
+
 static int fill_export(void *ctx, int fd)
 {
 	struct export_fill *x = ctx;
-	return tb_export_write(x->store, fd, x->items);
+	return tb_export_write(x->store, put_fd, &fd, x->items);
 }
 
 int tb_cmd_export(struct tb_cli *cli, int argc, char **argv)
