@@ -4,14 +4,19 @@
  * table and goes through the same parser (a flag that takes no value takes
  * yes/true/1 or no/false/0), in the top part of the file or a [tallyd]
  * section; # and ; start comments. The first bad line is reported with its
- * number and why; nothing of a bad file is used.
+ * number and why; nothing of a bad file is used. The file is read by the
+ * bounded reader (tb_file.h): a regular file of at most 64 KiB.
  */
 #include "daemon.h"
+#include "tb_file.h"
 
-#include <errno.h>
 #include <ini.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Largest configuration file read (the bounded reader's cap). */
+#define TB_CONF_MAX (64 * 1024)
 
 struct ini_ctx {
 	struct tb_daemon_opts *o;
@@ -61,11 +66,21 @@ static int on_key(void *user, const char *section, const char *name, const char 
 int tb_conf_file(struct tb_daemon_opts *o, const char *path, char *why, size_t cap)
 {
 	struct ini_ctx x = {.o = o};
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return snprintf(why, cap, "%s: %s", path, strerror(errno)), -1;
-	int line = ini_parse_file(f, on_key, &x);
-	fclose(f);
+	uint8_t *buf;
+	size_t len;
+	int err = tb_file_read(path, TB_CONF_MAX, &buf, &len);
+	if (err)
+		return snprintf(why, cap, "%s: %s", path,
+				err == TB_ETOOBIG ? "over 64 KiB, not a configuration file"
+						  : tb_strerror(err)),
+		       -1;
+	/* The parser stops at a NUL: what follows one would be ignored. */
+	if (memchr(buf, 0, len)) {
+		free(buf);
+		return snprintf(why, cap, "%s: holds a NUL byte, not a text file", path), -1;
+	}
+	int line = ini_parse_string((const char *)buf, on_key, &x);
+	free(buf);
 	if (line > 0)
 		return snprintf(why, cap, "%s line %d: %s", path, line,
 				x.why[0] ? x.why : "not NAME = VALUE, a [section] or a comment"),

@@ -372,6 +372,16 @@ static void test_config(void **state)
 	contains(res.err, "line 1: peer:");
 	assert_int_equal(check_config(file, "restore-wait = -1\n"), 2);
 	contains(res.err, "line 1: restore-wait:");
+	/* Read by the bounded reader: a NUL byte, a directory, no file. */
+	assert_int_equal(tb_test_write_file(file, "data = /x\n\0bogus = 1\n", 21), 0);
+	const char *nul[] = {tb_tallyd_bin(), "--config", file, "--check-config", NULL};
+	assert_int_equal(tb_run(&res, nul), 0);
+	assert_int_equal(res.code, 2);
+	contains(res.err, "holds a NUL byte");
+	const char *dir[] = {tb_tallyd_bin(), "--config", f->root, "--check-config", NULL};
+	assert_int_equal(tb_run(&res, dir), 0);
+	assert_int_equal(res.code, 2);
+	contains(res.err, f->root);
 
 	/* Every setting as a key: the node runs from the file alone. */
 	uint16_t port = f->node[0].port;
