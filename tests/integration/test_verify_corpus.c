@@ -9,13 +9,15 @@
  * file; their verdict, rule, log, seq, item and counts must be equal, and
  * equal to the decision written in the table below (from FORMAT.md, not
  * from the code). The export of FORMAT.md's worked example (13.1), read
- * from the document itself, must pass both.
+ * from the document itself, must pass both, and both agree on every export
+ * of the fuzz corpus (test_cli checks its exports the same way, agree.h).
  *
  * `test_verify_corpus --write DIR` makes the files again (fixed keys and
  * timestamps: the same bytes every time).
  */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "agree.h"
 #include "runproc.h"
 
 #define KEY_A 71
@@ -464,6 +467,28 @@ static void test_worked_example(void **state)
 	tb_test_rmrf(dir);
 }
 
+/* The exports the fuzz corpus holds (clean, damaged, crafted): verify and
+ * audit agree on each. */
+static void test_fuzz_exports(void **state)
+{
+	(void)state;
+	char dir[4300], path[4600];
+	snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus/export", TB_SOURCE_DIR);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *de;
+	size_t n = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%.255s", dir, de->d_name);
+		(void)tb_test_verify_agrees(path);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 10);
+}
+
 int main(int argc, char **argv)
 {
 	if (tb_crypto_init())
@@ -475,6 +500,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_corpus),
 	    cmocka_unit_test(test_worked_example),
+	    cmocka_unit_test(test_fuzz_exports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,78 @@
+/*
+ * agree.c: the check that `tally verify` and `tally audit` agree on a file
+ * (agree.h), with both commands run as real processes and their JSON
+ * compared field by field.
+ */
+#include "agree.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "runproc.h"
+
+static json_t *run_json(const char *cmd, const char *path, int *code)
+{
+	struct tb_proc_result res;
+	const char *argv[] = {tb_tally_bin(), cmd, "--json", path, NULL};
+	assert_int_equal(tb_run(&res, argv), 0);
+	*code = res.code;
+	json_error_t e;
+	json_t *j = json_loads(res.out, 0, &e);
+	if (!j)
+		fail_msg("tally %s %s exited %d, not with JSON (%s): %s %s", cmd, path, res.code,
+			 e.text, res.out, res.err);
+	return j;
+}
+
+static long long num(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+bool tb_test_verify_agrees(const char *path)
+{
+	int vcode, acode;
+	json_t *v = run_json("verify", path, &vcode);
+	json_t *a = run_json("audit", path, &acode);
+	bool vok = json_is_true(json_object_get(v, "ok"));
+	bool aok = json_is_true(json_object_get(a, "ok"));
+	if (vok != aok || vcode != acode)
+		fail_msg("%s: verify ok=%d (exit %d), audit ok=%d (exit %d)", path, vok, vcode, aok,
+			 acode);
+	static const char *const counts[] = {"logs", "entries", "legs_in_flight",
+					     "legs_unmatched"};
+	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+		if (num(v, counts[i]) != num(a, counts[i]))
+			fail_msg("%s: %s %lld by verify, %lld by audit", path, counts[i],
+				 num(v, counts[i]), num(a, counts[i]));
+	if (!vok) {
+		json_t *fv = json_object_get(v, "violation");
+		json_t *fa = json_array_get(json_object_get(a, "violations"), 0);
+		if (!fv || !fa)
+			fail_msg("%s: a failure without its violation (verify %p, audit %p)", path,
+				 (void *)fv, (void *)fa);
+		if (strcmp(str(fv, "rule"), str(fa, "rule")) || strcmp(str(fv, "log"), str(fa, "log")) ||
+		    num(fv, "seq") != num(fa, "seq") || num(fv, "item") != num(fa, "item"))
+			fail_msg("%s: verify says %s at %.16s seq %lld item %lld, audit %s at %.16s "
+				 "seq %lld item %lld",
+				 path, str(fv, "rule"), str(fv, "log"), num(fv, "seq"), num(fv, "item"),
+				 str(fa, "rule"), str(fa, "log"), num(fa, "seq"), num(fa, "item"));
+	}
+	json_decref(v);
+	json_decref(a);
+	return vok;
+}
