@@ -33,6 +33,32 @@ static int new_member_key(struct tb_cli *cli, const char *name, uint32_t no,
 	return 0;
 }
 
+static void print_joined(struct tb_cli *cli, const struct tb_member_join *j, const char *name,
+			 bool keyless, uint64_t seq)
+{
+	char key[2 * TB_KEY_LEN + 1], lim[32];
+	tb_hex_encode(key, j->key, TB_KEY_LEN);
+	tb_out_hours(lim, sizeof lim, j->floor);
+	if (cli->json) {
+		printf("{\"member\":%llu,\"name\":", (unsigned long long)j->member);
+		tb_json_str(stdout, name, strlen(name));
+		printf(",\"key\":\"%s\",\"floor_minutes\":%lld,\"ceiling_minutes\":%llu,\"seq\":%llu}\n",
+		       key, (long long)j->floor, (unsigned long long)j->ceiling,
+		       (unsigned long long)seq);
+	} else {
+		printf("%s joined as member %llu (debt limit %s hours", name,
+		       (unsigned long long)j->member, lim);
+		if (j->ceiling) {
+			tb_out_hours(lim, sizeof lim, (int64_t)j->ceiling);
+			printf(", ceiling %s hours", lim);
+		}
+		if (keyless)
+			printf(")\n  keyless: the coordinator records this member's exchanges (--attest)\n");
+		else
+			printf(")\n  key: %s\n", key);
+	}
+}
+
 int tb_cmd_member_add(struct tb_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"debt-limit", required_argument, 0, 'd'},
@@ -109,27 +135,7 @@ int tb_cmd_member_add(struct tb_cli *cli, int argc, char **argv)
 			unlink(path);
 		return tb_cli_refused(cli, err, &rej);
 	}
-	char key[2 * TB_KEY_LEN + 1], lim[32];
-	tb_hex_encode(key, j.key, TB_KEY_LEN);
-	tb_out_hours(lim, sizeof lim, j.floor);
-	if (cli->json) {
-		printf("{\"member\":%llu,\"name\":", (unsigned long long)j.member);
-		tb_json_str(stdout, name, strlen(name));
-		printf(",\"key\":\"%s\",\"floor_minutes\":%lld,\"ceiling_minutes\":%llu,\"seq\":%llu}\n",
-		       key, (long long)j.floor, (unsigned long long)j.ceiling,
-		       (unsigned long long)seq);
-	} else {
-		printf("%s joined as member %llu (debt limit %s hours", name,
-		       (unsigned long long)j.member, lim);
-		if (j.ceiling) {
-			tb_out_hours(lim, sizeof lim, (int64_t)j.ceiling);
-			printf(", ceiling %s hours", lim);
-		}
-		if (keyless)
-			printf(")\n  keyless: the coordinator records this member's exchanges (--attest)\n");
-		else
-			printf(")\n  key: %s\n", key);
-	}
+	print_joined(cli, &j, name, keyless, seq);
 	return TB_EXIT_OK;
 }
 
