@@ -64,7 +64,8 @@
 	X(AUTH, "not logged in, or the session has expired")                   \
 	X(DENIED, "not allowed for this role")                                 \
 	X(CSRF, "missing or wrong CSRF token")                                 \
-	X(THROTTLED, "too many failed logins; wait before trying again")
+	X(THROTTLED, "too many failed logins; wait before trying again")        \
+	X(CATEGORY, "not one of the community's categories")
 
 enum tb__errno_pos {
 	TB__POS_OK = 0,

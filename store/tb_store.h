@@ -389,6 +389,34 @@ TB_MUST_CHECK int tb_store_attested_get(struct tb_store *s,
 					const uint8_t txid[TB_TXID_LEN], char *out,
 					size_t cap);
 
+/*
+ * The community's list of categories (local: never in a log, so the ledger
+ * rules and an auditor never depend on it). Empty, categories are free text;
+ * otherwise an exchange recorded here takes one of the list. Two spellings
+ * are one category when their case-folded NFC (tb_text_fold) is equal, so
+ * "Garden" and "garden" are the same; the list keeps the spelling it was
+ * given (NFC). At most TB_CATEGORIES_MAX of them.
+ */
+#define TB_CATEGORIES_MAX 200
+/* Adds a category (NFC of name, 1..TB_CATEGORY_MAX bytes, a valid name by
+ * tb_text_check_name). TB_EEXISTS with the spelling held in had (cap >=
+ * TB_CATEGORY_MAX + 1) when the same category is there; TB_ENAME,
+ * TB_EUTF8, TB_ETOOLONG for a bad one; TB_EFULL when the list is full. */
+TB_MUST_CHECK int tb_store_category_add(struct tb_store *s, const char *name, size_t len,
+					char *had, size_t cap);
+/* Removes the category name is a spelling of (its spelling into had);
+ * TB_ENOTFOUND if none. Exchanges already recorded keep theirs. */
+TB_MUST_CHECK int tb_store_category_del(struct tb_store *s, const char *name, size_t len,
+					char *had, size_t cap);
+typedef int (*tb_category_fn)(void *ctx, const char *name);
+/* In the order of their folded form; stops when cb returns non-zero. */
+int tb_store_foreach_category(struct tb_store *s, tb_category_fn cb, void *ctx);
+/* The category to record for a typed one, into out (cap >= TB_CATEGORY_MAX
+ * + 1): "" stays "" (no category); with an empty list the NFC of in; else
+ * the list's spelling of it, or TB_ENOTFOUND. TB_EUTF8, TB_ETOOLONG. */
+TB_MUST_CHECK int tb_store_category_resolve(struct tb_store *s, const char *in, size_t len,
+					    char *out, size_t cap);
+
 /* ---- audit mode ---- */
 
 /* Receives each violation an audit finds. */

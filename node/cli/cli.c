@@ -52,6 +52,7 @@ int tb_cli_exit_for(int err)
 	case TB_EEXPIRED:
 	case TB_EDECLINED:
 	case TB_ERESTORED:
+	case TB_ECATEGORY:
 		return TB_EXIT_REFUSED;
 	case TB_EUSAGE:
 	case TB_EINVAL:

@@ -17,6 +17,7 @@
 struct terms_in {
 	const char *provider, *receiver;
 	struct tb_cli_terms t;
+	char category[TB_CATEGORY_MAX + 1]; /* as recorded (tb_cli_category) */
 };
 
 static int parse_terms(int argc, char **argv, const char *name, struct terms_in *in)
@@ -48,12 +49,13 @@ static int parse_terms(int argc, char **argv, const char *name, struct terms_in 
 }
 
 /* Resolves members, date and limits of typed terms into an exchange body. */
-static int build(struct tb_cli *cli, const struct terms_in *in, struct tb_exchange *x,
+static int build(struct tb_cli *cli, struct terms_in *in, struct tb_exchange *x,
 		 struct tb_member *prov, struct tb_member *recv, uint8_t salt[TB_MEMO_SALT_LEN])
 {
 	int rc;
 	if ((rc = tb_cli_member(cli, in->provider, prov)) ||
-	    (rc = tb_cli_member(cli, in->receiver, recv)))
+	    (rc = tb_cli_member(cli, in->receiver, recv)) ||
+	    (rc = tb_cli_category(cli, in->t.category, in->category)))
 		return rc;
 	if (prov->no == recv->no)
 		return tb_cli_fail(TB_EXIT_REFUSED,
@@ -69,8 +71,8 @@ static int build(struct tb_cli *cli, const struct terms_in *in, struct tb_exchan
 	x->provider = prov->no;
 	x->receiver = recv->no;
 	x->minutes = (uint64_t)in->t.minutes;
-	x->category.p = (const uint8_t *)in->t.category;
-	x->category.len = strlen(in->t.category);
+	x->category.p = (const uint8_t *)in->category;
+	x->category.len = strlen(in->category);
 	return 0;
 }
 

@@ -429,6 +429,16 @@ static void csv_exchanges(struct import *im, const char *file, struct tb_csv *c,
 							 "(32) is too long or has control characters");
 			continue;
 		}
+		/* With the community's list, its spelling of the category. */
+		char rcat[TB_CATEGORY_MAX + 1];
+		int cerr = tb_store_category_resolve(im->cli->store, cat, strlen(cat), rcat,
+						     sizeof rcat);
+		if (cerr) {
+			badline(im, file, r->line, cerr == TB_ENOTFOUND
+				? "the category '%s' is not one of this community's categories"
+				: "the category '%s' is not valid UTF-8 of at most 32 bytes", cat);
+			continue;
+		}
 		/* The row's terms and its place among identical rows make its id
 		 * (two identical rows are two exchanges; the same file again is
 		 * the same exchanges). */
@@ -438,8 +448,8 @@ static void csv_exchanges(struct import *im, const char *file, struct tb_csv *c,
 			const struct tb_exchange *y = &o->body.exchange;
 			if (o->own.kind == TB_KIND_EXCHANGE && y->date == x.date &&
 			    y->provider == x.provider && y->receiver == x.receiver &&
-			    y->minutes == x.minutes && y->category.len == strlen(cat) &&
-			    !memcmp(y->category.p, cat, y->category.len) && o->memo.len == strlen(memo) &&
+			    y->minutes == x.minutes && y->category.len == strlen(rcat) &&
+			    !memcmp(y->category.p, rcat, y->category.len) && o->memo.len == strlen(memo) &&
 			    !memcmp(o->memo.text, memo, o->memo.len))
 				dup++;
 		}
@@ -452,7 +462,7 @@ static void csv_exchanges(struct import *im, const char *file, struct tb_csv *c,
 			continue;
 		}
 		struct item *it = add_item(im, TB_KIND_EXCHANGE, file, r->line);
-		const char *kc = keep(im, cat), *km = keep(im, memo);
+		const char *kc = keep(im, rcat), *km = keep(im, memo);
 		if (!it || !kc || !km) {
 			badline(im, file, r->line, "%s", "too many entries for one import");
 			continue;

@@ -348,7 +348,9 @@ int tb_cmd_exchange_send(struct tb_cli *cli, int argc, char **argv)
 		return rc;
 	struct tb_member m;
 	struct tb_cli_community o;
+	char category[TB_CATEGORY_MAX + 1];
 	if ((rc = tb_cli_member(cli, in.from, &m)) || (rc = tb_cli_community(cli, cname, &o)) ||
+	    (rc = tb_cli_category(cli, in.t.category, category)) ||
 	    (rc = send_checks(cli, &m, &o, in.t.minutes)))
 		return rc;
 	struct tb_xprepare x = {0};
@@ -363,7 +365,7 @@ int tb_cmd_exchange_send(struct tb_cli *cli, int argc, char **argv)
 	memcpy(x.to_log, o.id, TB_KEY_LEN);
 	x.to_name = (struct tb_view){(const uint8_t *)to_name, strlen(to_name)};
 	x.minutes = (uint64_t)in.t.minutes;
-	x.category = (struct tb_view){(const uint8_t *)in.t.category, strlen(in.t.category)};
+	x.category = (struct tb_view){(const uint8_t *)category, strlen(category)};
 	x.attested = in.t.attest ? 1 : 0;
 	/* Keys first (unlocking takes a while): the offer's lifetime counts
 	 * from just before the prepare is signed and recorded. */

@@ -39,7 +39,8 @@
 	X(PENDING, "pending", LOCAL)                                           \
 	X(COORDS, "coordinators", LOCAL)                                       \
 	X(ATTESTED, "attested", LOCAL)                                         \
-	X(CONTACTS, "contacts", LOCAL)
+	X(CONTACTS, "contacts", LOCAL)                                         \
+	X(CATEGORIES, "categories", LOCAL)
 
 enum tb_table {
 #define TB__TABLE_ENUM(id, name, class) TB_T_##id,

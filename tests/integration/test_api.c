@@ -361,6 +361,45 @@ static void reports(struct api *a, const struct tb_httpc_session *s)
 	tb_httpc_free(&r);
 }
 
+/* The list of categories: viewers read it, admins change it; "garden" is
+ * the "Garden" the list has; the command line sees the same list. */
+static void categories(struct api *a, const struct tb_httpc_session *viewer)
+{
+	struct tb_httpc_session s;
+	struct tb_httpc_resp r;
+	assert_int_equal(get(a, "/api/v1/categories", viewer, &r), 200);
+	assert_string_equal(r.body, "{\"categories\":[]}\n");
+	tb_httpc_free(&r);
+	tb_httpc(a->http, "POST", "/api/v1/categories", viewer, true, "{\"name\":\"Garden\"}", &r);
+	assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc_login(a->http, "ana", PW_ADMIN, &s), 200);
+	assert_int_equal(tb_httpc(a->http, "POST", "/api/v1/categories", &s, true,
+				  "{\"name\":\"Garden\"}", &r),
+			 201);
+	assert_string_equal(r.body, "{\"category\":\"Garden\",\"added\":true,"
+				    "\"categories\":[\"Garden\"]}\n");
+	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc(a->http, "POST", "/api/v1/categories", &s, true,
+				  "{\"name\":\"garden\"}", &r),
+			 200);
+	assert_non_null(strstr(r.body, "\"category\":\"Garden\",\"added\":false"));
+	tb_httpc_free(&r);
+	tb_httpc(a->http, "POST", "/api/v1/categories", &s, true, "{\"name\":\" tea\"}", &r);
+	assert_error(&r, 400, "EINVAL");
+	tb_httpc_free(&r);
+	assert_int_equal(TB_FED_TALLY(a->f, 0, "category", "list"), 0);
+	assert_string_equal(a->f->res.out, "Garden\n");
+	assert_int_equal(tb_httpc(a->http, "DELETE", "/api/v1/categories/GARDEN", &s, true, NULL,
+				  &r),
+			 200);
+	assert_non_null(strstr(r.body, "\"removed\":true,\"categories\":[]"));
+	tb_httpc_free(&r);
+	tb_httpc(a->http, "DELETE", "/api/v1/categories/garden", &s, true, NULL, &r);
+	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+}
+
 static void test_reads(void **state)
 {
 	(void)state;
@@ -402,6 +441,7 @@ static void test_reads(void **state)
 	assert_error(&r, 405, "EMETHOD");
 	tb_httpc_free(&r);
 	reports(a, &s);
+	categories(a, &s);
 }
 
 /* A body over the cap is refused from its Content-Length, before it is sent. */

@@ -1,0 +1,162 @@
+/*
+ * cmd_category.c: `tally category add|list|remove`, the community's optional
+ * fixed list of exchange categories (a local table, store/categories.c).
+ * With a list, the exchange commands and imports record only its
+ * categories, in its spelling ("Garden" and "garden" are one); without one,
+ * a category is free text. Also tb_cli_category, which the exchange
+ * commands use to resolve a typed category.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+
+struct names_ctx {
+	char buf[512];
+	size_t n;
+};
+
+static int name_cb(void *vctx, const char *name)
+{
+	struct names_ctx *c = vctx;
+	size_t at = strlen(c->buf);
+	if (at + strlen(name) + 8 >= sizeof c->buf) {
+		snprintf(c->buf + at, sizeof c->buf - at, ", ...");
+		return 1;
+	}
+	snprintf(c->buf + at, sizeof c->buf - at, "%s%s", c->n++ ? ", " : "", name);
+	return 0;
+}
+
+int tb_cli_category(struct tb_cli *cli, const char *typed, char out[TB_CATEGORY_MAX + 1])
+{
+	int err = tb_store_category_resolve(cli->store, typed, strlen(typed), out,
+					    TB_CATEGORY_MAX + 1);
+	if (err == TB_ENOTFOUND) {
+		struct names_ctx c = {{0}, 0};
+		(void)tb_store_foreach_category(cli->store, name_cb, &c);
+		return tb_cli_fail(TB_EXIT_REFUSED,
+				   "refused: '%s' is not one of this community's categories (%s); "
+				   "'tally category add' adds one (ECATEGORY)",
+				   typed, c.buf);
+	}
+	if (err == TB_EUTF8 || err == TB_ETOOLONG)
+		return tb_cli_fail(TB_EXIT_USAGE, "--category: '%s' is not valid UTF-8 of at most "
+				   "%d bytes", typed, TB_CATEGORY_MAX);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot read the categories: %s", tb_strerror(err));
+	return 0;
+}
+
+static int one_arg(int argc, char **argv, const char *name)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	optind = 1;
+	if (tb_cli_getopt(argc, argv, opts, "category", name) != -1 || argc - optind != 1)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally category %s CATEGORY", name);
+	return 0;
+}
+
+static void print_one(struct tb_cli *cli, const char *name, const char *what, bool done)
+{
+	if (cli->json) {
+		struct tb_json *o = tb_json_object();
+		tb_json_set(o, "category", tb_json_string(name));
+		tb_json_set(o, what, tb_json_bool(done));
+		tb_json_print(o, stdout);
+		tb_json_free(o);
+	} else if (done) {
+		printf("category %s %s\n", name, what);
+	} else {
+		printf("category %s was already there\n", name);
+	}
+}
+
+int tb_cmd_category_add(struct tb_cli *cli, int argc, char **argv)
+{
+	char had[TB_CATEGORY_MAX + 1];
+	int rc = one_arg(argc, argv, "add");
+	if (rc || (rc = tb_cli_open(cli, true)))
+		return rc;
+	const char *name = argv[optind];
+	int err = tb_store_category_add(cli->store, name, strlen(name), had, sizeof had);
+	if (err == TB_EEXISTS) {
+		/* The same category, whatever the case: nothing to do. */
+		print_one(cli, had, "added", false);
+		return TB_EXIT_OK;
+	}
+	if (err == TB_ENAME || err == TB_EUTF8 || err == TB_ETOOLONG)
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "'%s' cannot be a category: 1 to %d bytes of UTF-8, no control or "
+				   "invisible characters, no space at either end", name,
+				   TB_CATEGORY_MAX);
+	if (err == TB_EFULL)
+		return tb_cli_fail(TB_EXIT_REFUSED, "refused: the list has %d categories, the most "
+				   "it may hold (EFULL)", TB_CATEGORIES_MAX);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot keep the category: %s", tb_strerror(err));
+	char nfc[TB_CATEGORY_MAX + 1];
+	if (tb_store_category_resolve(cli->store, name, strlen(name), nfc, sizeof nfc))
+		snprintf(nfc, sizeof nfc, "%s", name);
+	print_one(cli, nfc, "added", true);
+	return TB_EXIT_OK;
+}
+
+int tb_cmd_category_remove(struct tb_cli *cli, int argc, char **argv)
+{
+	char had[TB_CATEGORY_MAX + 1];
+	int rc = one_arg(argc, argv, "remove");
+	if (rc || (rc = tb_cli_open(cli, true)))
+		return rc;
+	const char *name = argv[optind];
+	int err = tb_store_category_del(cli->store, name, strlen(name), had, sizeof had);
+	if (err == TB_ENOTFOUND)
+		return tb_cli_fail(TB_EXIT_REFUSED, "refused: there is no category %s (ENOTFOUND)",
+				   name);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot remove the category: %s", tb_strerror(err));
+	print_one(cli, had, "removed", true);
+	return TB_EXIT_OK;
+}
+
+struct list_ctx {
+	struct tb_json *arr;
+	size_t n;
+};
+
+static int list_one(void *vctx, const char *name)
+{
+	struct list_ctx *l = vctx;
+	l->n++;
+	if (l->arr)
+		return tb_json_push(l->arr, tb_json_string(name));
+	printf("%s\n", name);
+	return 0;
+}
+
+int tb_cmd_category_list(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{0, 0, 0, 0}};
+	optind = 1;
+	if (tb_cli_getopt(argc, argv, opts, "category", "list") != -1 || optind != argc)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally category list");
+	int rc = tb_cli_open(cli, false);
+	if (rc)
+		return rc;
+	struct list_ctx l = {cli->json ? tb_json_array() : NULL, 0};
+	int err = tb_store_foreach_category(cli->store, list_one, &l);
+	if (err) {
+		tb_json_free(l.arr);
+		return tb_cli_fail(TB_EXIT_IO, "cannot read the categories: %s", tb_strerror(err));
+	}
+	if (l.arr) {
+		struct tb_json *o = tb_json_object();
+		tb_json_set(o, "categories", l.arr);
+		tb_json_print(o, stdout);
+		tb_json_free(o);
+	} else if (!l.n) {
+		printf("no list of categories: any category may be given ('tally category add "
+		       "NAME' starts a list)\n");
+	}
+	return TB_EXIT_OK;
+}
