@@ -28,6 +28,7 @@ struct tb_cli {
 	char data[4096];        /* data directory */
 	char ledger[4200];      /* data/ledger, the LMDB environment */
 	bool json;
+	bool json_report; /* stdout holds a whole report even if the command fails */
 	const char *pass_file;  /* --passphrase-file: the community key */
 	const char *member_pass_file; /* --member-passphrase-file */
 	const char *member_pass_dir;  /* --member-passphrase-dir: DIR/NAME per member */

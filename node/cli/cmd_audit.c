@@ -134,6 +134,7 @@ int tb_cmd_audit(struct tb_cli *cli, int argc, char **argv)
 	if (!rc && (err = tb_audit_finish(a, &s)))
 		rc = tb_cli_fail(TB_EXIT_IO, "the audit could not finish: %s", tb_strerror(err));
 	tb_audit_free(a);
+	cli->json_report = true;
 	print_summary(cli, rc, &s);
 	if (rc)
 		return rc;

@@ -110,6 +110,7 @@ int tb_cmd_verify(struct tb_cli *cli, int argc, char **argv)
 				   tb_strerror(err));
 	char id[2 * TB_KEY_LEN + 1];
 	tb_hex_encode(id, rep.where.log_id, TB_KEY_LEN);
+	cli->json_report = true;
 	if (cli->json) {
 		printf("{\"ok\":%s,\"logs\":%llu,\"entries\":%llu,\"legs_in_flight\":%llu,"
 		       "\"legs_unmatched\":%llu",

@@ -158,6 +158,7 @@ int tb_cmd_receipt_verify(struct tb_cli *cli, int argc, char **argv)
 	int err = tb_receipt_verify(buf, len, community ? pin : NULL, &info);
 	char id[2 * TB_KEY_LEN + 1];
 	tb_hex_encode(id, info.entry.log_id, TB_KEY_LEN);
+	cli->json_report = true;
 	if (err) {
 		if (cli->json)
 			printf("{\"ok\":false,\"error\":\"%s\",\"message\":\"%s\"}\n", tb_errname(err),

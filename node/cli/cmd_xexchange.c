@@ -312,6 +312,7 @@ static int report_send(struct tb_cli *cli, struct xview *v, bool waited, int wrc
 	} else if (waited && v->leg.final_seq && v->leg.final_outcome) {
 		rc = TB_EXIT_REFUSED;
 	}
+	cli->json_report = true;
 	if (cli->json) {
 		print_json(v, state);
 		return rc;

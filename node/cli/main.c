@@ -1,12 +1,17 @@
 /*
  * main.c: the `tally` command line's entry point. It strips the global
  * options (which may stand anywhere), finds the command in the table of
- * commands.c, and runs it. It never touches the ledger itself.
+ * commands.c, and runs it. It never touches the ledger itself. With --json
+ * it holds the command's output and lets out one whole JSON document or
+ * nothing (json_hold_*).
  */
+#define _GNU_SOURCE /* memfd_create */
 #include "cli.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -79,6 +84,55 @@ static int take_global(struct tb_cli *cli, int *argc, char **argv, int i, int *e
 		*argc -= used;
 	}
 	return used;
+}
+
+/*
+ * With --json, stdout is one whole JSON document or nothing, for every
+ * command: the command writes into a memory file standing in for stdout,
+ * and at the end what it wrote goes out if the command succeeded, or if it
+ * failed with a report (cli->json_report: verify's or audit's violations,
+ * receipt verify's verdict, exchange send's state) that is one valid JSON
+ * document. Anything else a failing command printed (a list that broke off
+ * on a storage error) is dropped. A machine where no memory file can be
+ * made gets the output unheld.
+ */
+static int json_hold_begin(void)
+{
+	int mem = memfd_create("tally-json", MFD_CLOEXEC), saved = -1;
+	if (mem < 0)
+		return -1;
+	if (fflush(stdout) == 0 && (saved = dup(STDOUT_FILENO)) >= 0 &&
+	    dup2(mem, STDOUT_FILENO) < 0) {
+		close(saved);
+		saved = -1;
+	}
+	close(mem);
+	return saved;
+}
+
+static int json_hold_end(int saved, int rc, bool report)
+{
+	off_t len = lseek(STDOUT_FILENO, 0, SEEK_END);
+	char *buf = len > 0 ? malloc((size_t)len) : NULL;
+	ssize_t got = buf ? pread(STDOUT_FILENO, buf, (size_t)len, 0) : 0;
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	if (len > 0 && (!buf || got != len)) {
+		free(buf);
+		return tb_cli_fail(TB_EXIT_IO, "cannot read back the output");
+	}
+	if (buf && (rc == TB_EXIT_OK || (report && tb_json_document(buf, (size_t)len)))) {
+		for (ssize_t at = 0; at < got;) {
+			ssize_t w = write(STDOUT_FILENO, buf + at, (size_t)(got - at));
+			if (w <= 0) {
+				free(buf);
+				return rc ? rc : tb_cli_fail(TB_EXIT_IO, "cannot write the output");
+			}
+			at += w;
+		}
+	}
+	free(buf);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -158,9 +212,12 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return tb_cmd_help(cmd, stdout);
 	}
+	int held = cli.json ? json_hold_begin() : -1;
 	int rc = cmd->run(&cli, argc - shift, argv + shift);
 	tb_cli_close(&cli);
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = tb_cli_fail(TB_EXIT_IO, "cannot write the output");
+	if (held >= 0)
+		rc = json_hold_end(held, rc, cli.json_report);
 	return rc;
 }

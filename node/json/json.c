@@ -251,3 +251,11 @@ int tb_json_decode(const char *body, size_t len, const struct tb_jfield *fields,
 	json_decref(root);
 	return err;
 }
+
+bool tb_json_document(const char *text, size_t len)
+{
+	json_error_t e;
+	json_t *root = json_loadb(text, len, 0, &e);
+	json_decref(root);
+	return root != NULL;
+}

@@ -53,6 +53,10 @@ char *tb_json_dump(const struct tb_json *v, size_t *len);
 /* Prints compact text and a newline; 0 or TB_EIO. */
 int tb_json_print(const struct tb_json *v, FILE *f);
 
+/* Whether text is exactly one JSON document (an object or an array, with
+ * nothing but white space after it). */
+bool tb_json_document(const char *text, size_t len);
+
 /* ---- decoding request bodies ---- */
 
 enum tb_jtype { TB_JT_STR, TB_JT_INT, TB_JT_BOOL };
