@@ -121,7 +121,8 @@ static int precheck(const struct tb_member *prov, const struct tb_member *recv,
 		    int64_t minutes)
 {
 	char a[32], b[32];
-	if (recv->balance - minutes < recv->floor) {
+	/* The community account has no limits (FORMAT.md 7.9). */
+	if (recv->no != TB_COMMUNITY_ACCOUNT && recv->balance - minutes < recv->floor) {
 		tb_out_hours(a, sizeof a, recv->balance - minutes);
 		tb_out_hours(b, sizeof b, recv->floor);
 		return tb_cli_fail(TB_EXIT_REFUSED,

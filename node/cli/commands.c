@@ -111,9 +111,11 @@ const struct tb_cmd tb_commands[] = {
 	 "end someone's access to the web console (their sessions end at once)"},
 	{"import", "timeoverflow", tb_cmd_import_timeoverflow,
 	 "tally import timeoverflow DIR|FILE [--dry-run]",
-	 "bring in members and balances from TimeOverflow's CSV users export"},
+	 "bring in members and balances from TimeOverflow's CSV users export (balances from one "
+	 "source only: a second source's openings add to the first)"},
 	{"import", "csv", tb_cmd_import_csv, "tally import csv FILE... [--dry-run]",
-	 "bring in members and exchanges from CSV files (README, \"Importing\")"},
+	 "bring in members and exchanges from CSV files (README, \"Importing\"; balances from one "
+	 "source only)"},
 	{"memo", "erase", tb_cmd_memo_erase, "tally memo erase TXID [--yes]",
 	 "erase an exchange's memo text (the signed log keeps only its hash)"},
 };
