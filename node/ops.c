@@ -111,7 +111,7 @@ uint64_t tb_date_today(void)
  * memo salt); the ledger rules check the rest when it is appended. */
 static int build(const struct tb_ops *o, const struct tb_op_terms *t, struct tb_exchange *x,
 		 struct tb_member *prov, struct tb_member *recv, uint8_t salt[TB_MEMO_SALT_LEN],
-		 struct tb_reject *rej)
+		 char cat[TB_CATEGORY_MAX + 1], struct tb_reject *rej)
 {
 	int err;
 	if ((err = tb_op_member(o, t->provider, prov, rej)) ||
@@ -129,6 +129,14 @@ static int build(const struct tb_ops *o, const struct tb_op_terms *t, struct tb_
 	if (cl > TB_CATEGORY_MAX || tb_text_check(t->category, cl))
 		return tb_op_refuse(rej, TB_EUTF8, "the category must be at most %d bytes of text",
 				    TB_CATEGORY_MAX);
+	/* With the community's list of categories, one of it, in its spelling. */
+	err = tb_store_category_resolve(o->store, t->category, cl, cat, TB_CATEGORY_MAX + 1);
+	if (err == TB_ENOTFOUND)
+		return tb_op_refuse(rej, TB_ECATEGORY, "'%s' is not one of this community's "
+				    "categories", t->category);
+	if (err)
+		return tb_op_refuse(rej, err, "the category must be at most %d bytes of text",
+				    TB_CATEGORY_MAX);
 	memset(x, 0, sizeof *x);
 	x->date = t->date ? t->date : tb_date_today();
 	tb_random(x->txid, TB_TXID_LEN);
@@ -137,7 +145,7 @@ static int build(const struct tb_ops *o, const struct tb_op_terms *t, struct tb_
 	x->provider = prov->no;
 	x->receiver = recv->no;
 	x->minutes = (uint64_t)t->minutes;
-	x->category = (struct tb_view){(const uint8_t *)t->category, cl};
+	x->category = (struct tb_view){(const uint8_t *)cat, strlen(cat)};
 	return 0;
 }
 
@@ -167,7 +175,8 @@ int tb_op_record(const struct tb_ops *o, const struct tb_op_terms *t, const char
 	struct tb_exchange x;
 	struct tb_member prov, recv;
 	uint8_t salt[TB_MEMO_SALT_LEN];
-	int err = build(o, t, &x, &prov, &recv, salt, rej);
+	char cat[TB_CATEGORY_MAX + 1];
+	int err = build(o, t, &x, &prov, &recv, salt, cat, rej);
 	if (err)
 		return err;
 	x.attested = 1;
@@ -183,7 +192,8 @@ int tb_op_propose(const struct tb_ops *o, const struct tb_op_terms *t, struct tb
 	struct tb_exchange x;
 	struct tb_member prov, recv;
 	uint8_t salt[TB_MEMO_SALT_LEN], sig[TB_SIGLEN];
-	int err = build(o, t, &x, &prov, &recv, salt, rej);
+	char cat[TB_CATEGORY_MAX + 1];
+	int err = build(o, t, &x, &prov, &recv, salt, cat, rej);
 	if (err)
 		return err;
 	struct tb_exchange_terms et;

@@ -388,6 +388,13 @@ static void categories(struct api *a, const struct tb_httpc_session *viewer)
 	tb_httpc(a->http, "POST", "/api/v1/categories", &s, true, "{\"name\":\" tea\"}", &r);
 	assert_error(&r, 400, "EINVAL");
 	tb_httpc_free(&r);
+	/* Exchanges take a category of the list (a refusal records nothing). */
+	tb_httpc(a->http, "POST", "/api/v1/exchanges", &s, true,
+		 "{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":5,\"memo\":\"m\","
+		 "\"category\":\"cooking\",\"attest\":true}", &r);
+	assert_error(&r, 409, "ECATEGORY");
+	tb_httpc_free(&r);
+
 	assert_int_equal(TB_FED_TALLY(a->f, 0, "category", "list"), 0);
 	assert_string_equal(a->f->res.out, "Garden\n");
 	assert_int_equal(tb_httpc(a->http, "DELETE", "/api/v1/categories/GARDEN", &s, true, NULL,
