@@ -6,6 +6,7 @@
  * shared vocabulary (node/json/ledger.c). Nothing here writes.
  */
 #include "http_int.h"
+#include "tb_text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ struct list {
 	struct tb_http *h;
 	uint32_t member; /* 0: any */
 	char category[TB_CATEGORY_MAX + 1];
+	char folded[TB_TEXT_KEY_MAX]; /* the category filter, case-folded NFC */
 	bool by_category;
 	uint64_t from, to, before, limit;
 	struct tb_json **ring; /* the newest `limit` matches, oldest overwritten */
@@ -58,8 +60,11 @@ static bool wanted(struct list *l, const struct tb_entry *e, const struct tb_exc
 {
 	if (l->member && x->provider != l->member && x->receiver != l->member)
 		return false;
-	if (l->by_category && (x->category.len != strlen(l->category) ||
-			       memcmp(x->category.p, l->category, x->category.len)))
+	/* "Garden" is "garden" (FORMAT.md 8.1). */
+	char f[TB_TEXT_KEY_MAX];
+	if (l->by_category && (tb_text_fold(f, sizeof f, NULL, (const char *)x->category.p,
+					    x->category.len) ||
+			       strcmp(f, l->folded)))
 		return false;
 	uint64_t day = e->kind == TB_KIND_EXCHANGE ? x->date : 0;
 	if (!day) {
@@ -113,6 +118,11 @@ static void exchanges(struct tb_http_req *req, struct tb_http_resp *resp, void *
 		l.member = m.no;
 	}
 	l.by_category = !tb_http_query(req, "category", l.category, sizeof l.category);
+	if (l.by_category &&
+	    tb_text_fold(l.folded, sizeof l.folded, NULL, l.category, strlen(l.category))) {
+		tb_http_error(resp, 400, "EINVAL", "'category' is not valid UTF-8");
+		return;
+	}
 	if (date_query(req, "from", &l.from) || date_query(req, "to", &l.to)) {
 		tb_http_error(resp, 400, "EDATE", "'from' and 'to' are dates (YYYY-MM-DD)");
 		return;

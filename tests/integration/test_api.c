@@ -738,7 +738,7 @@ static void test_roles_and_writes(void **state)
 	assert_non_null(strstr(r.body, "\"memo\":\"tea\""));
 	assert_null(strstr(r.body, "fence"));
 	tb_httpc_free(&r);
-	assert_int_equal(get(a, "/api/v1/exchanges?category=garden", &vw, &r), 200);
+	assert_int_equal(get(a, "/api/v1/exchanges?category=GARDEN", &vw, &r), 200);
 	assert_non_null(strstr(r.body, "fence"));
 	assert_null(strstr(r.body, "\"memo\":\"tea\""));
 	tb_httpc_free(&r);
