@@ -2,17 +2,12 @@
  * mkcorpus.c: writes the seed corpora of the fuzz targets into
  * tests/fuzz/corpus/<name>/ (entry, message, export, keyfile, peer, frames,
  * handshake_responder and handshake_initiator (name "handshake"), receipt,
- * config, ledger). Not built by CMake (its name matches neither fuzz_*.c nor
- * test_*.c); the corpus files are the artefact and this program documents
- * how they were made. Rebuild them with, from the repository root after a
- * normal build into build/:
+ * config, ledger). CMake builds it (target mkcorpus) but no test runs it;
+ * the corpus files are the artefact and this program documents how they
+ * were made. Rebuild them, from the repository root after a normal build
+ * into build/, with
  *
- *   cc -std=c11 -D_DEFAULT_SOURCE -Iproto -Icrypto -Icommon -Istore -Inode \
- *      tests/fuzz/mkcorpus.c build/node/libtb_nodecore.a \
- *      build/store/libtb_store.a build/proto/libtb_proto.a \
- *      build/crypto/libtb_crypto.a build/common/libtb_common.a \
- *      $(pkg-config --libs msgpack libsodium lmdb) -lpthread -o /tmp/mkcorpus
- *   /tmp/mkcorpus tests/fuzz/corpus [NAME...]
+ *   build/tests/mkcorpus tests/fuzz/corpus [NAME...]
  *
  * With names, only those corpora are written (directories must exist).
  * Everything is deterministic (fixed keys and values, those of fuzz_util.h)
@@ -809,7 +804,9 @@ static void receipts(void)
 	fuzz_keypair(&lg, FUZZ_LOG_SEED);
 	for (int i = 0; i < 4; i++)
 		fuzz_keypair(&mk[i], FUZZ_MEMBER_SEED + i);
-	char dir[] = "/tmp/mkcorpus-receipt-XXXXXX";
+	const char *tmp = getenv("TMPDIR");
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/mkcorpus-receipt-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir))
 		exit(1);
 	struct tb_store *s;
@@ -865,7 +862,7 @@ static void receipts(void)
 	rc[1] = 2;
 	put("receipt", "bad-version", rc, len);
 	tb_store_free(s);
-	char f[128];
+	char f[sizeof dir + 16];
 	snprintf(f, sizeof f, "%s/data.mdb", dir);
 	unlink(f);
 	snprintf(f, sizeof f, "%s/lock.mdb", dir);

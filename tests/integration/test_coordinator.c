@@ -11,88 +11,27 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "runproc.h"
+#include "clitest.h"
 #include "testutil.h"
-
-struct fixture {
-	char *dir;
-	char data[4200];
-	char mdb[4300];
-};
-
-static struct tb_proc_result res;
-
-static int tally(struct fixture *f, const char *const *args)
-{
-	int code = tb_run_tally(&res, f->data, args);
-	if (code < 0)
-		fail_msg("tally %s died (%d); stderr: %s", args[0], res.code, res.err);
-	return code;
-}
-
-#define T(f, ...) tally(f, (const char *const[]){__VA_ARGS__, NULL})
-
-/* The command is refused with exit code `code`, stderr says `part`, stdout
- * is empty and the ledger file is byte for byte what it was. */
-static void refused(struct fixture *f, int code, const char *part, const char *const *args)
-{
-	size_t la, lb;
-	uint8_t *before = tb_test_read_file(f->mdb, &la), *after;
-	int got = tally(f, args);
-
-	if (got != code)
-		fail_msg("%s %s: exit %d, not %d; stderr: %s", args[0], args[1] ? args[1] : "",
-			 got, code, res.err);
-	if (part && !strstr(res.err, part))
-		fail_msg("stderr '%s' does not say '%s'", res.err, part);
-	assert_string_equal(res.out, "");
-	after = tb_test_read_file(f->mdb, &lb);
-	assert_non_null(before);
-	assert_non_null(after);
-	if (la != lb || memcmp(before, after, la))
-		fail_msg("%s %s %s changed the ledger file", args[0], args[1] ? args[1] : "",
-			 args[1] && args[2] ? args[2] : "");
-	free(before);
-	free(after);
-}
-
-#define R(f, code, part, ...) refused(f, code, part, (const char *const[]){__VA_ARGS__, NULL})
-#define OUT_HAS(s)                                                                       \
-	do {                                                                             \
-		if (!strstr(res.out, s))                                                 \
-			fail_msg("stdout lacks '%s': %s", s, res.out);                   \
-	} while (0)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
+	struct tb_clitest *f = tb_clitest_new("coord");
 
-	f->dir = tb_test_tmpdir("coord");
-	snprintf(f->data, sizeof f->data, "%s/data", f->dir);
-	snprintf(f->mdb, sizeof f->mdb, "%s/ledger/data.mdb", f->data);
-	setenv("TALLY_PASSPHRASE", "correct horse", 1);
-	setenv("TALLY_MEMBER_PASSPHRASE", "member secret", 1);
-	assert_int_equal(T(f, "init", "--name", "Riverside"), 0);
-	/* Keyless members: no key file, no Argon2id per member. */
-	assert_int_equal(T(f, "member", "add", "alice", "--keyless"), 0);
-	assert_int_equal(T(f, "member", "add", "bob", "--keyless"), 0);
-	assert_int_equal(T(f, "member", "add", "José", "--keyless"), 0);
+	tb_clitest_riverside(f);
 	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	tb_test_rmrf(f->dir);
-	free(f);
+	tb_clitest_free(*state);
 	return 0;
 }
 
 static void test_members_over_time(void **state)
 {
-	struct fixture *f = *state;
+	struct tb_clitest *f = *state;
 
 	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
 			   "--receiver", "bob", "--hours", "2", "--memo", "garden"),
@@ -140,7 +79,7 @@ static void test_members_over_time(void **state)
 
 static void test_names_dates_amounts(void **state)
 {
-	struct fixture *f = *state;
+	struct tb_clitest *f = *state;
 	static const char *const lookalikes[] = {
 	    "ALICE", "Alice", "\xd0\xb0lice", "alic\xd0\xb5", "Jose\xcc\x81",
 	    "JOSÉ", "b\xd0\xbe\x62", "\xef\xbd\x82\xef\xbd\x8f\xef\xbd\x82", "B0B",
@@ -156,7 +95,7 @@ static void test_names_dates_amounts(void **state)
 	/* Columns line up by display width, not bytes. */
 	assert_int_equal(T(f, "member", "list"), 0);
 	{
-		const char *a = strstr(res.out, "José "), *b = strstr(res.out, "陈静 ");
+		const char *a = strstr(f->res.out, "José "), *b = strstr(f->res.out, "陈静 ");
 		const char *la, *lb;
 
 		assert_non_null(a);
@@ -196,15 +135,15 @@ static void test_names_dates_amounts(void **state)
 }
 
 /* A txid printed on the first line of `exchange propose`. */
-static void first_word(char out[33])
+static void first_word(const struct tb_clitest *f, char out[33])
 {
-	memcpy(out, res.out, 32);
+	memcpy(out, f->res.out, 32);
 	out[32] = '\0';
 }
 
 static void test_consent_and_passphrases(void **state)
 {
-	struct fixture *f = *state;
+	struct tb_clitest *f = *state;
 	char dir[4300], p1[4400], p2[4400], tx[33];
 
 	/* One passphrase file per member, found by name (or #N). */
@@ -224,7 +163,7 @@ static void test_consent_and_passphrases(void **state)
 	assert_int_equal(T(f, "--member-passphrase-dir", dir, "exchange", "propose", "--provider",
 			   "carol", "--receiver", "dave", "--minutes", "30", "--memo", "ladder"),
 			 0);
-	first_word(tx);
+	first_word(f, tx);
 	/* Dropping it needs the provider's, the receiver's or the coordinator's key. */
 	R(f, 1, "ECONSENT", "--member-passphrase-dir", dir, "exchange", "reject", tx, "--as",
 	  "alice");
@@ -235,7 +174,7 @@ static void test_consent_and_passphrases(void **state)
 	assert_int_equal(T(f, "--member-passphrase-dir", dir, "exchange", "propose", "--provider",
 			   "carol", "--receiver", "dave", "--minutes", "30", "--memo", "ladder"),
 			 0);
-	first_word(tx);
+	first_word(f, tx);
 	assert_int_equal(T(f, "--member-passphrase-dir", dir, "exchange", "confirm", tx), 0);
 	R(f, 1, "already recorded as entry", "--member-passphrase-dir", dir, "exchange", "confirm",
 	  tx);
@@ -246,7 +185,7 @@ static void test_consent_and_passphrases(void **state)
 	assert_int_equal(T(f, "--member-passphrase-dir", dir, "member", "rekey", "carol"), 0);
 	OUT_HAS("1 open proposal with carol cancelled");
 	assert_int_equal(T(f, "exchange", "pending"), 0);
-	assert_null(strstr(res.out, "paint"));
+	assert_null(strstr(f->res.out, "paint"));
 	setenv("TALLY_MEMBER_PASSPHRASE", "member secret", 1);
 }
 

@@ -19,52 +19,35 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runproc.h"
+#include "clitest.h"
 #include "testutil.h"
 
 extern char **environ;
 
-struct fixture {
-	char *dir;
-	char data[4200];
-	char mdb[4300];
-	char samples[4200];
-};
-
-static struct tb_proc_result res;
-
-static int tally(struct fixture *f, const char *const *args)
-{
-	int code = tb_run_tally(&res, f->data, args);
-	if (code < 0)
-		fail_msg("tally %s died (%d); stderr: %s", args[0], res.code, res.err);
-	return code;
-}
-
-#define T(f, ...) tally(f, (const char *const[]){__VA_ARGS__, NULL})
 #define HAS(buf, s)                                                                      \
 	do {                                                                             \
 		if (!strstr(buf, s))                                                     \
 			fail_msg("'%s' lacks '%s'", buf, s);                             \
 	} while (0)
 
-static char *sample(struct fixture *f, const char *name)
+/* A sample file of tests/integration/import/. */
+static char *sample(const char *name)
 {
 	static char path[4][4400];
 	static int k;
 	char *p = path[k++ % 4];
-	snprintf(p, sizeof path[0], "%s/%s", f->samples, name);
+	snprintf(p, sizeof path[0], "%s/tests/integration/import/%s", TB_SOURCE_DIR, name);
 	return p;
 }
 
-static uint8_t *ledger(struct fixture *f, size_t *len)
+static uint8_t *ledger(struct tb_clitest *f, size_t *len)
 {
 	uint8_t *p = tb_test_read_file(f->mdb, len);
 	assert_non_null(p);
 	return p;
 }
 
-static void same_ledger(struct fixture *f, const uint8_t *before, size_t len)
+static void same_ledger(struct tb_clitest *f, const uint8_t *before, size_t len)
 {
 	size_t n;
 	uint8_t *now = ledger(f, &n);
@@ -75,13 +58,8 @@ static void same_ledger(struct fixture *f, const uint8_t *before, size_t len)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
+	struct tb_clitest *f = tb_clitest_new("import");
 
-	f->dir = tb_test_tmpdir("import");
-	snprintf(f->data, sizeof f->data, "%s/data", f->dir);
-	snprintf(f->mdb, sizeof f->mdb, "%s/ledger/data.mdb", f->data);
-	snprintf(f->samples, sizeof f->samples, "%s/tests/integration/import", TB_SOURCE_DIR);
-	setenv("TALLY_PASSPHRASE", "correct horse", 1);
 	assert_int_equal(T(f, "init", "--name", "Riverside"), 0);
 	*state = f;
 	return 0;
@@ -89,53 +67,50 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	tb_test_rmrf(f->dir);
-	free(f);
+	tb_clitest_free(*state);
 	return 0;
 }
 
 static void test_timeoverflow(void **state)
 {
-	struct fixture *f = *state;
+	struct tb_clitest *f = *state;
 	size_t len;
 	uint8_t *before = ledger(f, &len);
 
 	/* The dry run says what it would do and changes nothing. */
-	assert_int_equal(T(f, "import", "timeoverflow", sample(f, "timeoverflow"), "--dry-run"), 0);
-	HAS(res.out, "would append 8 entries: 5 members added, 3 opening balances");
-	HAS(res.err, "Transfers");
+	assert_int_equal(T(f, "import", "timeoverflow", sample("timeoverflow"), "--dry-run"), 0);
+	HAS(f->res.out, "would append 8 entries: 5 members added, 3 opening balances");
+	HAS(f->res.err, "Transfers");
 	same_ledger(f, before, len);
 	free(before);
 
-	assert_int_equal(T(f, "import", "timeoverflow", sample(f, "timeoverflow")), 0);
-	HAS(res.out, "appended 8 entries");
+	assert_int_equal(T(f, "import", "timeoverflow", sample("timeoverflow")), 0);
+	HAS(f->res.out, "appended 8 entries");
 	assert_int_equal(T(f, "--json", "balance"), 0);
-	HAS(res.out, "\"name\":\"Ana García\",\"balance_minutes\":90");
-	HAS(res.out, "\"name\":\"Bob Smith\",\"balance_minutes\":-60");
-	HAS(res.out, "\"name\":\"Dolores \\\"Lola\\\" Ruiz\",\"balance_minutes\":-30");
-	HAS(res.out, "\"name\":\"Émile Roux\",\"balance_minutes\":0");
-	HAS(res.out, "\"sum_minutes\":0");
+	HAS(f->res.out, "\"name\":\"Ana García\",\"balance_minutes\":90");
+	HAS(f->res.out, "\"name\":\"Bob Smith\",\"balance_minutes\":-60");
+	HAS(f->res.out, "\"name\":\"Dolores \\\"Lola\\\" Ruiz\",\"balance_minutes\":-30");
+	HAS(f->res.out, "\"name\":\"Émile Roux\",\"balance_minutes\":0");
+	HAS(f->res.out, "\"sum_minutes\":0");
 	assert_int_equal(T(f, "history", "ana garcía"), 0);
-	HAS(res.out, "opening balance");
+	HAS(f->res.out, "opening balance");
 
 	/* A second run finds everything there: nothing written at all. */
 	before = ledger(f, &len);
 	assert_int_equal(T(f, "import", "timeoverflow",
-			   sample(f, "timeoverflow/Riverside_Users_2026-11-30.csv")),
+			   sample("timeoverflow/Riverside_Users_2026-11-30.csv")),
 			 0);
-	HAS(res.out, "appended 0 entries");
-	HAS(res.out, "5 rows were imported before");
+	HAS(f->res.out, "appended 0 entries");
+	HAS(f->res.out, "5 rows were imported before");
 	same_ledger(f, before, len);
 
 	/* Bad lines: each named, nothing written. */
-	assert_int_equal(T(f, "import", "timeoverflow", sample(f, "bad")), 2);
-	HAS(res.err, "Riverside_Users_bad.csv:3: the member number N 'x2' is not a number");
-	HAS(res.err, "Riverside_Users_bad.csv:4: the balance '90.5'");
-	HAS(res.err, "Riverside_Users_bad.csv:5: the balance '61' seconds is not whole minutes");
-	HAS(res.err, "Riverside_Users_bad.csv:6: a quoted field is not closed");
-	HAS(res.err, "nothing was imported");
+	assert_int_equal(T(f, "import", "timeoverflow", sample("bad")), 2);
+	HAS(f->res.err, "Riverside_Users_bad.csv:3: the member number N 'x2' is not a number");
+	HAS(f->res.err, "Riverside_Users_bad.csv:4: the balance '90.5'");
+	HAS(f->res.err, "Riverside_Users_bad.csv:5: the balance '61' seconds is not whole minutes");
+	HAS(f->res.err, "Riverside_Users_bad.csv:6: a quoted field is not closed");
+	HAS(f->res.err, "nothing was imported");
 	same_ledger(f, before, len);
 	free(before);
 	assert_int_equal(T(f, "verify"), 0);
@@ -143,36 +118,36 @@ static void test_timeoverflow(void **state)
 
 static void test_simple_csv(void **state)
 {
-	struct fixture *f = *state;
+	struct tb_clitest *f = *state;
 	size_t len;
 	uint8_t *before = ledger(f, &len);
 
 	/* The exchanges need the members: alone, every name is a bad line. */
-	assert_int_equal(T(f, "import", "csv", sample(f, "exchanges.csv")), 2);
-	HAS(res.err, "exchanges.csv:2: no member named 'Ana García' (the provider)");
+	assert_int_equal(T(f, "import", "csv", sample("exchanges.csv")), 2);
+	HAS(f->res.err, "exchanges.csv:2: no member named 'Ana García' (the provider)");
 	same_ledger(f, before, len);
-	assert_int_equal(T(f, "import", "csv", sample(f, "members.csv"), sample(f, "exchanges.csv")),
+	assert_int_equal(T(f, "import", "csv", sample("members.csv"), sample("exchanges.csv")),
 			 0);
-	HAS(res.out, "4 members added, 3 opening balances, 1 members who left, 4 exchanges");
+	HAS(f->res.out, "4 members added, 3 opening balances, 1 members who left, 4 exchanges");
 	assert_int_equal(T(f, "history", "Bob Smith"), 0);
-	HAS(res.out, "fixed the fence, again");
+	HAS(f->res.out, "fixed the fence, again");
 	assert_int_equal(T(f, "--json", "member", "list", "--all"), 0);
-	HAS(res.out, "\"name\":\"Old Tom\",\"balance_minutes\":30");
-	HAS(res.out, "\"active\":false");
+	HAS(f->res.out, "\"name\":\"Old Tom\",\"balance_minutes\":30");
+	HAS(f->res.out, "\"active\":false");
 	free(before);
 
 	/* Again: nothing. */
 	before = ledger(f, &len);
-	assert_int_equal(T(f, "import", "csv", sample(f, "members.csv"), sample(f, "exchanges.csv")),
+	assert_int_equal(T(f, "import", "csv", sample("members.csv"), sample("exchanges.csv")),
 			 0);
-	HAS(res.out, "appended 0 entries");
+	HAS(f->res.out, "appended 0 entries");
 	same_ledger(f, before, len);
 
-	assert_int_equal(T(f, "import", "csv", sample(f, "bad/exchanges_bad.csv")), 2);
-	HAS(res.err, "exchanges_bad.csv:3: the date '2026-13-01' is not YYYY-MM-DD");
-	HAS(res.err, "exchanges_bad.csv:4: no member named 'Nobody'");
-	HAS(res.err, "exchanges_bad.csv:5: minutes '0'");
-	HAS(res.err, "exchanges_bad.csv:6: minutes 'abc'");
+	assert_int_equal(T(f, "import", "csv", sample("bad/exchanges_bad.csv")), 2);
+	HAS(f->res.err, "exchanges_bad.csv:3: the date '2026-13-01' is not YYYY-MM-DD");
+	HAS(f->res.err, "exchanges_bad.csv:4: no member named 'Nobody'");
+	HAS(f->res.err, "exchanges_bad.csv:5: minutes '0'");
+	HAS(f->res.err, "exchanges_bad.csv:6: minutes 'abc'");
 	same_ledger(f, before, len);
 	free(before);
 
@@ -183,8 +158,8 @@ static void test_simple_csv(void **state)
 	assert_int_equal(tb_test_write_file(path, text, strlen(text)), 0);
 	before = ledger(f, &len);
 	assert_int_equal(T(f, "import", "csv", path), 1);
-	HAS(res.err, "lookalike.csv:3:");
-	HAS(res.err, "ENAME");
+	HAS(f->res.err, "lookalike.csv:3:");
+	HAS(f->res.err, "ENAME");
 	same_ledger(f, before, len);
 	free(before);
 	assert_int_equal(T(f, "verify"), 0);
@@ -203,7 +178,7 @@ static void write_big(const char *path, int n)
 
 /* How many of the first and last imported members the ledger has (0, 1 or
  * 2): a whole import gives 2, none 0, anything else is half an import. */
-static int ends_held(struct fixture *f, int rows)
+static int ends_held(struct tb_clitest *f, int rows)
 {
 	char last[32];
 	int n = T(f, "balance", "member 00000") == 0;
@@ -213,7 +188,7 @@ static int ends_held(struct fixture *f, int rows)
 
 static void test_sigkill(void **state)
 {
-	struct fixture *f = *state;
+	struct tb_clitest *f = *state;
 	char path[4400];
 	const int rows = 1500;
 	/* Moments to kill at, in ms after the start (the import of 3,000
@@ -253,9 +228,9 @@ static void test_sigkill(void **state)
 	assert_int_equal(T(f, "import", "csv", path), 0);
 	assert_int_equal(ends_held(f, rows), 2);
 	assert_int_equal(T(f, "balance"), 0);
-	HAS(res.out, "sum of all accounts: 0:00");
+	HAS(f->res.out, "sum of all accounts: 0:00");
 	assert_int_equal(T(f, "import", "csv", path), 0);
-	HAS(res.out, "appended 0 entries");
+	HAS(f->res.out, "appended 0 entries");
 }
 
 int main(void)
