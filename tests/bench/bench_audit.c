@@ -43,10 +43,6 @@
 
 #define TARGET_RATIO 0.85
 
-static const char *const categories[] = {
-	"gardening", "childcare", "repairs", "transport", "tutoring", "cooking",
-};
-
 /* Peak resident set of this process so far, MiB. */
 static double peak_rss_mib(void)
 {
@@ -202,35 +198,6 @@ struct xfile {
 	uint64_t rec_bytes;
 };
 
-static struct tb_view str_view(const char *s)
-{
-	struct tb_view v = {(const uint8_t *)s, strlen(s)};
-	return v;
-}
-
-/* Exchange k: pairs of members take turns, each pair's second exchange goes
- * back, so every balance stays within two hours of zero (as bench_ingest). */
-static void make_exchange(struct tb_exchange *x, uint64_t k, uint32_t members)
-{
-	uint64_t p = k / 2;
-	uint32_t a = 1 + (uint32_t)(p % members);
-	uint32_t off = 1 + (uint32_t)((p / members) % (members - 1));
-	uint32_t b = 1 + (a - 1 + off) % members;
-	uint8_t seed[16], h[TB_HASHLEN];
-	memset(x, 0, sizeof *x);
-	memcpy(seed, "audit-tx", 8);
-	tb_be64_put(seed + 8, k);
-	tb_sha256(h, seed, sizeof seed);
-	memcpy(x->txid, h, TB_TXID_LEN);
-	x->provider = k % 2 ? b : a;
-	x->receiver = k % 2 ? a : b;
-	x->minutes = 15 + (p % 8) * 15;
-	x->category = str_view(categories[p % (sizeof categories / sizeof categories[0])]);
-	tb_sha256(x->memo_hash, x->txid, TB_TXID_LEN);
-	x->date = 20240000 + (1 + (p / 28) % 12) * 100 + 1 + p % 28;
-	x->attested = 1;
-}
-
 static void gen_export(struct xfile *xf, size_t n, uint32_t members,
 		       const struct tb_keypair *community, const struct tb_keypair *mk)
 {
@@ -246,30 +213,8 @@ static void gen_export(struct xfile *xf, size_t n, uint32_t members,
 	for (size_t i = 0; i < n; i++) {
 		struct tb_entry e;
 		char name[32];
-		memset(&e, 0, sizeof e);
-		e.version = TB_ENTRY_VERSION;
-		memcpy(e.log_id, community->pk.b, TB_KEY_LEN);
-		e.seq = i + 1;
-		memcpy(e.prev, prev, TB_HASHLEN);
-		e.timestamp = 1740000000u + i;
-		if (i == 0) {
-			e.kind = TB_KIND_GENESIS;
-			e.body.genesis.name = str_view("Audit Valley Time Bank");
-			e.body.genesis.floor = -TB_LIMIT_MAX;
-			e.body.genesis.ceiling = 0;
-		} else if (i <= members) {
-			struct tb_member_join *j = &e.body.member_join;
-			e.kind = TB_KIND_MEMBER_JOIN;
-			snprintf(name, sizeof name, "member-%05zu", i);
-			j->member = i;
-			j->name = str_view(name);
-			memcpy(j->key, mk[i - 1].pk.b, TB_KEY_LEN);
-			j->floor = -TB_LIMIT_MAX;
-			j->ceiling = 0;
-		} else {
-			e.kind = TB_KIND_EXCHANGE;
-			make_exchange(&e.body.exchange, i - members - 1, members);
-		}
+		tb_bench_log_entry(&e, i, members, "Audit Valley Time Bank", "audit-tx", community,
+				   mk, prev, name);
 		uint8_t *out = xf->buf + xf->len + ITEM_HDR;
 		size_t len;
 		int err = tb_entry_seal(out, xf->cap - xf->len - ITEM_HDR - 13, &len, &e, community);

@@ -65,10 +65,6 @@ struct ingest_result {
 	uint64_t bytes;  /* tb_store_size after the ingest */
 };
 
-static const char *const categories[] = {
-	"gardening", "childcare", "repairs", "transport", "tutoring", "cooking",
-};
-
 static const char *tmp_base(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -209,41 +205,6 @@ static void corpus_add(struct corpus *c, struct tb_entry *e,
 	tb_entry_hash(prev, out, len);
 }
 
-static struct tb_view str_view(const char *s)
-{
-	struct tb_view v = {(const uint8_t *)s, strlen(s)};
-	return v;
-}
-
-/*
- * Exchange k of the log: pairs of members take turns, and each pair's second
- * exchange goes back the other way, so every balance stays within an hour or
- * two of zero whatever the length of the log. Deterministic: the same count
- * gives the same log.
- */
-static void make_exchange(struct tb_exchange *x, uint64_t k, uint32_t members)
-{
-	uint64_t p = k / 2;
-	uint32_t a = 1 + (uint32_t)(p % members);
-	uint32_t off = 1 + (uint32_t)((p / members) % (members - 1));
-	uint32_t b = 1 + (a - 1 + off) % members;
-	uint8_t seed[16], h[TB_HASHLEN];
-	memset(x, 0, sizeof *x);
-	/* Random-looking, as the command line's tb_random txids are: the txid
-	 * index then takes inserts all over its tree, not appends. */
-	memcpy(seed, "bench-tx", 8);
-	tb_be64_put(seed + 8, k);
-	tb_sha256(h, seed, sizeof seed);
-	memcpy(x->txid, h, TB_TXID_LEN);
-	x->provider = k % 2 ? b : a;
-	x->receiver = k % 2 ? a : b;
-	x->minutes = 15 + (p % 8) * 15;
-	x->category = str_view(categories[p % (sizeof categories /
-						sizeof categories[0])]);
-	tb_sha256(x->memo_hash, x->txid, TB_TXID_LEN);
-	x->date = 20240000 + (1 + (p / 28) % 12) * 100 + 1 + p % 28;
-}
-
 static void gen_log(struct corpus *c, size_t n, uint32_t members,
 		    bool member_signed, const struct tb_keypair *community,
 		    const struct tb_keypair *mk)
@@ -258,32 +219,12 @@ static void gen_log(struct corpus *c, size_t n, uint32_t members,
 	c->sigs = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct tb_entry e;
-		memset(&e, 0, sizeof e);
-		e.version = TB_ENTRY_VERSION;
-		memcpy(e.log_id, community->pk.b, TB_KEY_LEN);
-		e.seq = i + 1;
-		memcpy(e.prev, prev, TB_HASHLEN);
-		e.timestamp = 1740000000u + i;
 		char name[32];
 		uint8_t psig[TB_SIGLEN], rsig[TB_SIGLEN];
-		if (i == 0) {
-			e.kind = TB_KIND_GENESIS;
-			e.body.genesis.name = str_view("Bench Valley Time Bank");
-			e.body.genesis.floor = -TB_LIMIT_MAX;
-			e.body.genesis.ceiling = 0;
-		} else if (i <= members) {
-			struct tb_member_join *j = &e.body.member_join;
-			e.kind = TB_KIND_MEMBER_JOIN;
-			snprintf(name, sizeof name, "member-%05zu", i);
-			j->member = i;
-			j->name = str_view(name);
-			memcpy(j->key, mk[i - 1].pk.b, TB_KEY_LEN);
-			j->floor = -TB_LIMIT_MAX;
-			j->ceiling = 0;
-		} else {
+		tb_bench_log_entry(&e, i, members, "Bench Valley Time Bank", "bench-tx", community,
+				   mk, prev, name);
+		if (e.kind == TB_KIND_EXCHANGE) {
 			struct tb_exchange *x = &e.body.exchange;
-			e.kind = TB_KIND_EXCHANGE;
-			make_exchange(x, i - members - 1, members);
 			x->attested = member_signed ? 0 : 1;
 			if (member_signed) {
 				struct tb_exchange_terms t;

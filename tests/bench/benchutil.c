@@ -179,6 +179,63 @@ void tb_bench_exchange(struct tb_exchange *x, const char *tag, uint64_t k,
 	x->attested = 1;
 }
 
+void tb_bench_exchange_mix(struct tb_exchange *x, const char *tag, uint64_t k,
+			   uint32_t members)
+{
+	static const char *const categories[] = {
+		"gardening", "childcare", "repairs", "transport", "tutoring", "cooking",
+	};
+	const char *cat = categories[(k / 2) % (sizeof categories / sizeof categories[0])];
+	uint64_t p = k / 2;
+	uint32_t a = 1 + (uint32_t)(p % members);
+	uint32_t off = 1 + (uint32_t)((p / members) % (members - 1));
+	uint32_t b = 1 + (a - 1 + off) % members;
+	uint8_t seed[16], h[TB_HASHLEN];
+
+	memset(x, 0, sizeof *x);
+	memcpy(seed, tag, 8);
+	tb_be64_put(seed + 8, k);
+	tb_sha256(h, seed, sizeof seed);
+	memcpy(x->txid, h, TB_TXID_LEN);
+	x->provider = k % 2 ? b : a;
+	x->receiver = k % 2 ? a : b;
+	x->minutes = 15 + (p % 8) * 15;
+	x->category = (struct tb_view){(const uint8_t *)cat, strlen(cat)};
+	tb_sha256(x->memo_hash, x->txid, TB_TXID_LEN);
+	x->date = 20240000 + (1 + (p / 28) % 12) * 100 + 1 + p % 28;
+	x->attested = 1;
+}
+
+void tb_bench_log_entry(struct tb_entry *e, size_t i, uint32_t members, const char *bank,
+			const char *tag, const struct tb_keypair *kp,
+			const struct tb_keypair *mk, const uint8_t *prev, char name[32])
+{
+	memset(e, 0, sizeof *e);
+	e->version = TB_ENTRY_VERSION;
+	memcpy(e->log_id, kp->pk.b, TB_KEY_LEN);
+	e->seq = i + 1;
+	memcpy(e->prev, prev, TB_HASHLEN);
+	e->timestamp = 1740000000u + i;
+	if (i == 0) {
+		e->kind = TB_KIND_GENESIS;
+		e->body.genesis.name = (struct tb_view){(const uint8_t *)bank, strlen(bank)};
+		e->body.genesis.floor = -TB_LIMIT_MAX;
+		e->body.genesis.ceiling = 0;
+	} else if (i <= members) {
+		struct tb_member_join *j = &e->body.member_join;
+		int len = snprintf(name, 32, "member-%05zu", i);
+		e->kind = TB_KIND_MEMBER_JOIN;
+		j->member = i;
+		j->name = (struct tb_view){(const uint8_t *)name, (size_t)len};
+		memcpy(j->key, mk[i - 1].pk.b, TB_KEY_LEN);
+		j->floor = -TB_LIMIT_MAX;
+		j->ceiling = 0;
+	} else {
+		e->kind = TB_KIND_EXCHANGE;
+		tb_bench_exchange_mix(&e->body.exchange, tag, i - members - 1, members);
+	}
+}
+
 size_t tb_bench_seal_exchange(uint8_t *out, size_t cap, const struct tb_keypair *kp,
 			      uint64_t *seq, uint8_t *prev, uint64_t ts,
 			      const struct tb_exchange *x)

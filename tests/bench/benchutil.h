@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct tb_entry;
 struct tb_exchange;
 struct tb_fed;
 struct tb_head;
@@ -84,6 +85,23 @@ uint64_t tb_bench_seed(void);
 void tb_bench_exchange(struct tb_exchange *x, const char *tag, uint64_t k,
 		       const struct tb_keypair *kp, uint32_t a, uint32_t b, uint64_t date,
 		       bool memo_of_digest);
+/* Exchange k of a log with members 1..members (at least 2): pairs of
+ * members take turns and each pair's second exchange goes back the other
+ * way, so every balance stays within two hours of zero whatever the log's
+ * length; 15 to 120 minutes, six categories, dates over a year. Its txid:
+ * the first bytes of SHA-256(tag (8 bytes), k (big-endian)), random-looking
+ * as the command line's are, so the txid index takes inserts all over its
+ * tree. Deterministic; attested. */
+void tb_bench_exchange_mix(struct tb_exchange *x, const char *tag, uint64_t k,
+			   uint32_t members);
+/* Entry i (from 0) of a synthetic community log of kp: the genesis named
+ * bank (no limits), then members joins (member-00001 on, keys mk[], names
+ * written into name, which the entry points into), then
+ * tb_bench_exchange_mix exchanges (txids from tag); seq i + 1 after prev
+ * (TB_HASHLEN bytes), stamped 1740000000 + i. */
+void tb_bench_log_entry(struct tb_entry *e, size_t i, uint32_t members, const char *bank,
+			const char *tag, const struct tb_keypair *kp,
+			const struct tb_keypair *mk, const uint8_t *prev, char name[32]);
 /* Seals exchange x as the entry after (*seq, prev) of kp's own log, stamped
  * ts, into out (cap bytes); advances *seq and prev (TB_HASHLEN bytes) to it.
  * Returns the record's length. */

@@ -9,38 +9,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "tb_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int same_msg(const struct tb_msgdef *d, const void *a, const void *b)
-{
-	for (size_t i = 0; i < d->nfields; i++) {
-		const struct tb_field *f = &d->fields[i];
-		const uint8_t *x = (const uint8_t *)a + f->offset;
-		const uint8_t *y = (const uint8_t *)b + f->offset;
-		struct tb_view u, v;
-		switch (f->type) {
-		case TB_FT_UINT:
-		case TB_FT_INT:
-			if (memcmp(x, y, sizeof(uint64_t)))
-				return 0;
-			break;
-		case TB_FT_FIXED:
-			if (memcmp(x, y, (size_t)f->max))
-				return 0;
-			break;
-		case TB_FT_BIN:
-		case TB_FT_STR:
-			memcpy(&u, x, sizeof u);
-			memcpy(&v, y, sizeof v);
-			if (u.len != v.len || (u.len && memcmp(u.p, v.p, u.len)))
-				return 0;
-			break;
-		}
-	}
-	return 1;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -75,6 +47,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	TB_ASSERT(memcmp(again.log_id, e.log_id, TB_KEY_LEN) == 0);
 	TB_ASSERT(memcmp(again.prev, e.prev, TB_HASHLEN) == 0);
 	TB_ASSERT(memcmp(again.sig, e.sig, TB_SIGLEN) == 0);
-	TB_ASSERT(same_msg(d, &e.body, &again.body));
+	TB_ASSERT(fuzz_same_msg(d, &e.body, &again.body));
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "tb_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,35 +31,6 @@ union any_msg {
 	TB_OTHER_MESSAGES(X_MSG)
 #undef X_MSG
 };
-
-static int same_msg(const struct tb_msgdef *d, const void *a, const void *b)
-{
-	for (size_t i = 0; i < d->nfields; i++) {
-		const struct tb_field *f = &d->fields[i];
-		const uint8_t *x = (const uint8_t *)a + f->offset;
-		const uint8_t *y = (const uint8_t *)b + f->offset;
-		struct tb_view u, v;
-		switch (f->type) {
-		case TB_FT_UINT:
-		case TB_FT_INT:
-			if (memcmp(x, y, sizeof(uint64_t)))
-				return 0;
-			break;
-		case TB_FT_FIXED:
-			if (memcmp(x, y, (size_t)f->max))
-				return 0;
-			break;
-		case TB_FT_BIN:
-		case TB_FT_STR:
-			memcpy(&u, x, sizeof u);
-			memcpy(&v, y, sizeof v);
-			if (u.len != v.len || (u.len && memcmp(u.p, v.p, u.len)))
-				return 0;
-			break;
-		}
-	}
-	return 1;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -85,6 +57,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tb_reader_init(&r, p, len);
 	TB_ASSERT(tb_msg_decode(&r, d, &again) == 0);
 	TB_ASSERT(r.off == len);
-	TB_ASSERT(same_msg(d, &m, &again));
+	TB_ASSERT(fuzz_same_msg(d, &m, &again));
 	return 0;
 }
