@@ -340,9 +340,61 @@ static void check_fork(struct tb_audit *a, const struct tb_held_item *it)
 	if (ferr == 0)
 		return; /* this log's fork is reported already (an earlier proof) */
 	a->sum.forks++;
+	struct tb_successor succ;
+	size_t nsucc;
+	if (!tb_store_successor(a->scratch, e.log_id, &succ, &nsucc))
+		return; /* explained: the story is told by tell_successions */
 	tb_audit_say(a, TB_EFORKED, e.log_id, e.seq, it->item,
 		     "the log forked: two validly signed, different entries at seq %llu",
 		     (unsigned long long)e.seq);
+}
+
+/* Which branch of the old log the audited copy holds at kept_seq. */
+static int kept_held(struct tb_audit *a, const struct tb_successor *s)
+{
+	struct tb_head h;
+	uint8_t rec[TB_ENTRY_MAX], hash[TB_HASHLEN];
+	size_t len;
+	if (tb_store_head(a->scratch, s->old_log, &h) || h.seq < s->kept_seq ||
+	    tb_store_get_entry(a->scratch, s->old_log, s->kept_seq, rec, sizeof rec, &len))
+		return -1;
+	tb_entry_hash(hash, rec, len);
+	return !memcmp(hash, s->kept_hash, TB_HASHLEN);
+}
+
+/* Each log whose entry 2 is a valid succession: the fork it explains is a
+ * fork, told with its successor; two successors of one log are a violation. */
+static int tell_succession(void *ctx, const struct tb_head *h)
+{
+	struct tb_audit *a = ctx;
+	uint8_t rec[TB_ENTRY_MAX];
+	size_t len, n;
+	struct tb_entry e;
+	struct tb_successor s;
+	if (h->seq < 2 || tb_store_get_entry(a->scratch, h->log_id, 2, rec, sizeof rec, &len) ||
+	    tb_entry_decode(&e, rec, len) || e.kind != TB_KIND_SUCCESSION)
+		return 0;
+	int err = tb_store_successor(a->scratch, e.body.succession.old_log, &s, &n);
+	if (err == TB_ENOTFOUND || (!err && memcmp(s.new_log, h->log_id, TB_KEY_LEN)))
+		return 0; /* not valid (reported at re-append), or told already */
+	if (err)
+		return err;
+	if (n > 1) {
+		tb_audit_say(a, TB_ESUCCESSION, s.old_log, s.fork_seq, 0,
+			     "%zu logs succeed this forked log: its key handed the community over "
+			     "more than once",
+			     n);
+		return 0;
+	}
+	struct tb_head old;
+	if (tb_store_head(a->scratch, s.old_log, &old) || !(old.flags & TB_LOG_FORKED))
+		a->sum.forks++; /* known only from the succession's own proof */
+	if (a->sum.succeeded < TB_AUDIT_STORIES) {
+		a->sum.stories[a->sum.succeeded].s = s;
+		a->sum.stories[a->sum.succeeded].kept_held = kept_held(a, &s);
+	}
+	a->sum.succeeded++;
+	return 0;
 }
 
 static int count_entry(void *ctx, uint64_t seq, struct tb_view rec)
@@ -395,6 +447,8 @@ int tb_audit_finish(struct tb_audit *a, struct tb_audit_summary *sum)
 	for (size_t i = 0; i < a->forks.n; i++)
 		check_fork(a, &a->forks.v[i]);
 	err = tb_audit_compare_dirs(a);
+	if (!err)
+		err = tb_store_foreach_log(a->scratch, tell_succession, a);
 	if (!err)
 		err = tb_store_foreach_log(a->scratch, finish_log, a);
 	struct tb_xverify_counts n = {0, 0};

@@ -14,6 +14,17 @@
 
 struct tb_audit;
 
+/* A forked log whose community continues in a successor log (FORMAT.md
+ * 7.11): the story an auditor reads (AUDIT.md). */
+#define TB_AUDIT_STORIES 8
+struct tb_audit_story {
+	struct tb_successor s;
+	/* Of the old log's copy audited: 1 it is the kept branch up to
+	 * kept_seq, 0 it holds another entry at kept_seq (a dropped branch),
+	 * -1 it holds fewer than kept_seq entries (or none). */
+	int kept_held;
+};
+
 struct tb_audit_summary {
 	uint64_t logs;    /* logs with at least one entry kept (FORMAT.md 11.1) */
 	uint64_t entries; /* entries kept, each (log, seq) once */
@@ -29,6 +40,10 @@ struct tb_audit_summary {
 	uint64_t legs_unmatched;
 	/* Exchanges committed by the provider whose final leg is not held yet. */
 	uint64_t legs_in_flight;
+	/* Forks whose community continues in one successor log held: counted
+	 * in forks, not as violations; the first TB_AUDIT_STORIES told. */
+	uint64_t succeeded;
+	struct tb_audit_story stories[TB_AUDIT_STORIES];
 };
 
 /* A violation: the rule, log, seq and sentence, and the export item it was
@@ -76,6 +91,7 @@ struct tb_verify_report {
 	uint64_t item;          /* its export item (0: none) */
 	uint64_t legs_unmatched; /* as in struct tb_audit_summary */
 	uint64_t legs_in_flight;
+	uint64_t succeeded; /* forks explained by a successor log (not violations) */
 };
 
 /*

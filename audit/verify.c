@@ -35,6 +35,7 @@ static int verify(const char *dir, const uint8_t *file, size_t len, const char *
 	rep->entries = sum.entries;
 	rep->legs_unmatched = sum.legs_unmatched;
 	rep->legs_in_flight = sum.legs_in_flight;
+	rep->succeeded = sum.succeeded;
 	if (err) {
 		rep->err = 0;
 		return err;

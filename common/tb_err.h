@@ -65,7 +65,8 @@
 	X(DENIED, "not allowed for this role")                                 \
 	X(CSRF, "missing or wrong CSRF token")                                 \
 	X(THROTTLED, "too many failed logins; wait before trying again")        \
-	X(CATEGORY, "not one of the community's categories")
+	X(CATEGORY, "not one of the community's categories")                   \
+	X(SUCCESSION, "not a valid succession of a forked log")
 
 enum tb__errno_pos {
 	TB__POS_OK = 0,

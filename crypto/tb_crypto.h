@@ -42,7 +42,8 @@ struct tb_keypair {
 	X(REVERSAL, "tally/reversal/v1")                                       \
 	X(CHECKPOINT, "tally/checkpoint/v1")                                   \
 	X(HANDSHAKE, "tally/handshake/v1")                                     \
-	X(XPREPARE, "tally/xprepare/v1")
+	X(XPREPARE, "tally/xprepare/v1")                                       \
+	X(SUCCESSION, "tally/succession/v1")
 
 enum tb_sigctx {
 #define TB__CTX(name, tag) TB_CTX_##name,

@@ -162,7 +162,8 @@
 	K(XDECIDE, xdecide, 9)                                                 \
 	K(XFINAL, xfinal, 10)                                                  \
 	K(MEMBER_UPDATE, member_update, 12)                                    \
-	K(OPENING, opening, 13)
+	K(OPENING, opening, 13)                                                \
+	K(SUCCESSION, succession, 14)
 
 /* kind 12: a member's name and limits from now on; reinstate = 1 brings
  * back a member who left (and only then). Recorded by the coordinator. */
@@ -181,6 +182,29 @@
 	F(S, UINT, member, 1, TB_MEMBER_MAX)                                   \
 	F(S, INT, minutes, -TB_OPENING_MAX, TB_OPENING_MAX)                    \
 	F(S, UINT, date, 19700101, 99991231)
+
+/* Largest fork proof a succession carries: two records of 3000 bytes each,
+ * far above the largest entry Tally writes (FORMAT.md 3.2). */
+#define TB_SUCCESSION_PROOF_MAX 6002
+
+/* kind 14, entry 2 of a new log: the community continues here after its
+ * old log forked. The old key signs (context "succession") that this log
+ * succeeds it, keeping its first kept_seq entries, the history that ends
+ * with the entry of hash kept_hash; fork_proof (as a FORK message's a/b:
+ * u16 BE length of a || a || b) shows the old log forked. */
+#define TB_FIELDS_SUCCESSION(F, S)                                             \
+	F(S, FIXED, old_log, TB_KEY_LEN, TB_KEY_LEN)                           \
+	F(S, UINT, kept_seq, 1, INT64_MAX)                                     \
+	F(S, FIXED, kept_hash, TB_HASHLEN, TB_HASHLEN)                         \
+	F(S, BIN, fork_proof, 2, TB_SUCCESSION_PROOF_MAX)                      \
+	F(S, FIXED, old_sig, TB_SIGLEN, TB_SIGLEN)
+
+/* What the old community key signs to hand over (context "succession"). */
+#define TB_FIELDS_SUCCESSION_TERMS(F, S)                                       \
+	F(S, FIXED, log_id, TB_KEY_LEN, TB_KEY_LEN)                            \
+	F(S, FIXED, old_log, TB_KEY_LEN, TB_KEY_LEN)                           \
+	F(S, UINT, kept_seq, 1, INT64_MAX)                                     \
+	F(S, FIXED, kept_hash, TB_HASHLEN, TB_HASHLEN)
 
 /* What both members sign to consent to an exchange (context "exchange"). */
 #define TB_FIELDS_EXCHANGE_TERMS(F, S)                                         \
@@ -238,7 +262,8 @@
 	M(XPREPARE_TERMS, xprepare_terms)                                      \
 	M(PROPOSAL, proposal)                                                  \
 	M(CHECKPOINT, checkpoint)                                              \
-	M(RECEIPT, receipt)
+	M(RECEIPT, receipt)                                                    \
+	M(SUCCESSION_TERMS, succession_terms)
 
 /* ---- peer messages (PROTOCOL.md): P(UPPER, lower, type number) ---- */
 

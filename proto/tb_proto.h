@@ -182,6 +182,8 @@ void tb_reversal_terms_of(struct tb_reversal_terms *t, const uint8_t log_id[TB_K
 			  const struct tb_reversal *r);
 void tb_xprepare_terms_of(struct tb_xprepare_terms *t, const uint8_t log_id[TB_KEY_LEN],
 			  const struct tb_xprepare *x);
+void tb_succession_terms_of(struct tb_succession_terms *t, const uint8_t log_id[TB_KEY_LEN],
+			    const struct tb_succession *s);
 
 /* Encodes terms for member signatures; out must hold TB_ENTRY_MAX. */
 TB_MUST_CHECK int tb_terms_encode(uint8_t *out, size_t cap, size_t *len,

@@ -58,3 +58,13 @@ int tb_terms_encode(uint8_t *out, size_t cap, size_t *len,
 	*len = w.len;
 	return err;
 }
+
+void tb_succession_terms_of(struct tb_succession_terms *t, const uint8_t log_id[TB_KEY_LEN],
+			    const struct tb_succession *s)
+{
+	memset(t, 0, sizeof *t);
+	memcpy(t->log_id, log_id, TB_KEY_LEN);
+	memcpy(t->old_log, s->old_log, TB_KEY_LEN);
+	t->kept_seq = s->kept_seq;
+	memcpy(t->kept_hash, s->kept_hash, TB_HASHLEN);
+}

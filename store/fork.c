@@ -34,6 +34,19 @@ static int check_pair(const uint8_t *a, size_t alen, const uint8_t *b, size_t bl
 	return 0;
 }
 
+int tb_fork_proof_check(const uint8_t *p, size_t len, uint8_t log_id[TB_KEY_LEN],
+			uint64_t *seq)
+{
+	if (len < 2)
+		return TB_EPROOF;
+	size_t alen = (size_t)p[0] << 8 | p[1];
+	if (alen > len - 2 || (alen && p[2] == 0x94))
+		return TB_EPROOF; /* truncated, or a checkpoint proof */
+	if (alen > TB_ENTRY_MAX || len - 2 - alen > TB_ENTRY_MAX)
+		return TB_ETOOBIG;
+	return check_pair(p + 2, alen, p + 2 + alen, len - 2 - alen, log_id, seq);
+}
+
 int tb_store_fork_add(struct tb_store *s, const uint8_t *a, size_t alen,
 		      const uint8_t *b, size_t blen)
 {

@@ -360,6 +360,9 @@ static int apply(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 	case TB_KIND_OPENING:
 		err = tb_rule_opening(t, lognum, e, rej);
 		break;
+	case TB_KIND_SUCCESSION:
+		err = tb_rule_succession(t, lognum, e, rej);
+		break;
 	}
 	if (err == TB_EKIND)
 		return REJ(TB_EKIND, "unknown entry kind %llu",

@@ -504,6 +504,13 @@ TB_MUST_CHECK int tb_store_fork_check(struct tb_store *s, const uint8_t *rec,
  * nothing). */
 TB_MUST_CHECK int tb_store_fork_add(struct tb_store *s, const uint8_t *a,
 				    size_t alen, const uint8_t *b, size_t blen);
+/* Checks a fork proof as a FORK message or a succession carries it (u16 BE
+ * length of a || a || b): two records of one log at one seq, both validly
+ * signed, different. 0 with the log and seq, or TB_EPROOF (also for a
+ * checkpoint proof, which needs a copy of the log to check), TB_EBADSIG,
+ * or a decoding error. Writes nothing. */
+TB_MUST_CHECK int tb_fork_proof_check(const uint8_t *p, size_t len,
+				      uint8_t log_id[TB_KEY_LEN], uint64_t *seq);
 typedef int (*tb_fork_fn)(void *ctx, const uint8_t log_id[TB_KEY_LEN],
 			  uint64_t seq, struct tb_view a, struct tb_view b);
 int tb_store_foreach_fork(struct tb_store *s, tb_fork_fn cb, void *ctx);
@@ -512,5 +519,26 @@ int tb_store_foreach_fork(struct tb_store *s, tb_fork_fn cb, void *ctx);
 TB_MUST_CHECK int tb_store_fork_get(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 				    uint8_t *buf, size_t cap, struct tb_view *a,
 				    struct tb_view *b);
+
+/* ---- successions (FORMAT.md 7.11) ---- */
+
+/* A log that succeeds a forked one: its entry 2 is a valid succession. */
+struct tb_successor {
+	uint8_t new_log[TB_KEY_LEN];
+	uint8_t old_log[TB_KEY_LEN];
+	uint64_t kept_seq;
+	uint8_t kept_hash[TB_HASHLEN];
+	uint64_t fork_seq; /* seq of the records of its fork proof */
+	uint64_t timestamp; /* of the succession entry */
+};
+
+/*
+ * The logs held that succeed old_log (their entry 2 is a succession naming
+ * it, held, so it passed the rules): the first in out, how many in *n (two
+ * or more: the old key handed the community over twice, FORMAT.md 11.1).
+ * 0, or TB_ENOTFOUND when none.
+ */
+TB_MUST_CHECK int tb_store_successor(struct tb_store *s, const uint8_t old_log[TB_KEY_LEN],
+				     struct tb_successor *out, size_t *n);
 
 #endif

@@ -113,10 +113,10 @@ int tb_cmd_verify(struct tb_cli *cli, int argc, char **argv)
 	cli->json_report = true;
 	if (cli->json) {
 		printf("{\"ok\":%s,\"logs\":%llu,\"entries\":%llu,\"legs_in_flight\":%llu,"
-		       "\"legs_unmatched\":%llu",
+		       "\"legs_unmatched\":%llu,\"forks_succeeded\":%llu",
 		       err ? "false" : "true", (unsigned long long)rep.logs,
 		       (unsigned long long)rep.entries, (unsigned long long)rep.legs_in_flight,
-		       (unsigned long long)rep.legs_unmatched);
+		       (unsigned long long)rep.legs_unmatched, (unsigned long long)rep.succeeded);
 		if (err) {
 			printf(",\"violation\":");
 			tb_out_violation_json(&rep.where, rep.item);
@@ -130,6 +130,10 @@ int tb_cmd_verify(struct tb_cli *cli, int argc, char **argv)
 			       "community's log is not held\n",
 			       (unsigned long long)rep.legs_in_flight,
 			       (unsigned long long)rep.legs_unmatched);
+		if (rep.succeeded)
+			printf("forks: %llu forked logs whose community continues in a successor log "
+			       "(valid successions; `tally audit` tells the story)\n",
+			       (unsigned long long)rep.succeeded);
 	} else {
 		printf("FAILED: log %s seq %llu", id, (unsigned long long)rep.where.seq);
 		if (rep.item)

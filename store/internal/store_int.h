@@ -238,6 +238,10 @@ int tb_rule_member_update(struct tb_txn *t, uint32_t lognum, const struct tb_ent
 int tb_rule_opening(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		    struct tb_reject *rej);
 
+/* succession.c: a new log for a community whose log forked (kind 14). */
+int tb_rule_succession(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		       struct tb_reject *rej);
+
 /* xrules.c: the cross-community legs (trust lines, prepare, decide, final). */
 int tb_xrule_link(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		  struct tb_reject *rej);

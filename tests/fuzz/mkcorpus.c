@@ -701,6 +701,42 @@ static void members_over_time(struct ops *o, const struct tb_keypair *mk)
 	put("ledger", "members-over-time-audit", o->b, o->n);
 }
 
+/* Log `old` forked at entry 1 (two geneses, both signed): the proof, and
+ * the succession by which log `nw` succeeds it keeping the first one. */
+static void succession_body(struct tb_succession *sb, uint8_t *proof, size_t cap,
+			    const struct tb_keypair *old, const struct tb_keypair *nw)
+{
+	uint8_t a[TB_ENTRY_MAX], b[TB_ENTRY_MAX], terms[256];
+	size_t alen, blen, tlen;
+	struct tb_entry e;
+	memset(&e, 0, sizeof e);
+	e.version = TB_ENTRY_VERSION;
+	memcpy(e.log_id, old->pk.b, TB_KEY_LEN);
+	e.seq = 1;
+	e.timestamp = 1740000000u;
+	e.kind = TB_KIND_GENESIS;
+	e.body.genesis = (struct tb_genesis){.name = cstr("Lakeside"), .floor = -600};
+	if (tb_entry_seal(a, sizeof a, &alen, &e, old))
+		exit(1);
+	e.body.genesis.name = cstr("Lakeside too");
+	if (tb_entry_seal(b, sizeof b, &blen, &e, old) || 2 + alen + blen > cap)
+		exit(1);
+	proof[0] = (uint8_t)(alen >> 8);
+	proof[1] = (uint8_t)alen;
+	memcpy(proof + 2, a, alen);
+	memcpy(proof + 2 + alen, b, blen);
+	memset(sb, 0, sizeof *sb);
+	memcpy(sb->old_log, old->pk.b, TB_KEY_LEN);
+	sb->kept_seq = 1;
+	tb_entry_hash(sb->kept_hash, a, alen);
+	sb->fork_proof = (struct tb_view){proof, 2 + alen + blen};
+	struct tb_succession_terms t;
+	tb_succession_terms_of(&t, nw->pk.b, sb);
+	if (tb_terms_encode(terms, sizeof terms, &tlen, &tb_def_succession_terms, &t))
+		exit(1);
+	tb_sign(sb->old_sig, old, TB_CTX_SUCCESSION, terms, tlen);
+}
+
 static void ledger_corpus(void)
 {
 	struct tb_keypair lg[3], mk[4];
@@ -793,6 +829,28 @@ static void ledger_corpus(void)
 	xd.from_seq = 2;
 	op(&o, 2, TB_KIND_XDECIDE, &xd);
 	put("ledger", "bad-chain", o.b, o.n);
+
+	/* Lakeside's log forked; Hillside's log succeeds it (entry 2), then
+	 * goes on; a second succession at entry 4 is refused. */
+	static uint8_t proof[2 + 2 * TB_ENTRY_MAX];
+	struct tb_succession sb;
+	succession_body(&sb, proof, sizeof proof, &lg[2], &lg[1]);
+	o.n = 0;
+	o.b[o.n++] = 0;
+	struct tb_genesis hg = {.name = cstr("Hillside"), .floor = -600, .ceiling = 0};
+	op(&o, 1, TB_KIND_GENESIS, &hg);
+	op(&o, 1, TB_KIND_SUCCESSION, &sb);
+	struct tb_member_join jn;
+	memset(&jn, 0, sizeof jn);
+	jn.member = 1;
+	jn.name = cstr("alice");
+	memcpy(jn.key, mk[1].pk.b, TB_KEY_LEN);
+	jn.floor = -600;
+	op(&o, 1, TB_KIND_MEMBER_JOIN, &jn);
+	op(&o, 1, TB_KIND_SUCCESSION, &sb);
+	put("ledger", "succession", o.b, o.n);
+	o.b[0] = 1;
+	put("ledger", "succession-audit", o.b, o.n);
 	uint8_t junk[] = {0, 0, 5, 0, 3, 0x93, 0x01, 0x02};
 	put("ledger", "bad-body", junk, sizeof junk);
 	members_over_time(&o, mk);
