@@ -134,6 +134,14 @@ int tb_store_set_self(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN])
 	return tb_txn_commit(&t);
 }
 
+int tb_store_replace_self(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN])
+{
+	struct tb_txn t;
+	tb_txn_begin(&t, s->db, true);
+	tb_txn_put(&t, TB_T_META, "self", 4, log_id, TB_KEY_LEN);
+	return tb_txn_commit(&t);
+}
+
 int tb_store_head(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 		  struct tb_head *out)
 {

@@ -116,10 +116,12 @@ TB_MUST_CHECK int tb_store_append_own_batch(struct tb_store *s, const struct tb_
 TB_MUST_CHECK int tb_store_contact(struct tb_store *s, uint32_t member, char *out,
 				   size_t cap);
 
-/* The own log's id (set once by tb_store_set_self). */
+/* The own log's id (set once by tb_store_set_self: TB_EEXISTS after;
+ * tb_store_replace_self moves it to the successor log of a succession). */
 TB_MUST_CHECK int tb_store_self(struct tb_store *s, uint8_t log_id[TB_KEY_LEN]);
 TB_MUST_CHECK int tb_store_set_self(struct tb_store *s,
 				    const uint8_t log_id[TB_KEY_LEN]);
+TB_MUST_CHECK int tb_store_replace_self(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN]);
 
 struct tb_head {
 	uint8_t log_id[TB_KEY_LEN];

@@ -172,6 +172,7 @@ int tb_cli_category(struct tb_cli *cli, const char *typed, char out[TB_CATEGORY_
 int tb_cmd_coordinator_add(struct tb_cli *, int, char **);
 int tb_cmd_coordinator_list(struct tb_cli *, int, char **);
 int tb_cmd_coordinator_remove(struct tb_cli *, int, char **);
+int tb_cmd_succession(struct tb_cli *, int, char **);
 /* Reads a regular file whole into a malloc'd buffer (tb_file_read); NULL
  * with a TB_E* code in *err on failure. */
 uint8_t *tb_cli_read_file(const char *path, size_t *len, int *err);

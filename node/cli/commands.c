@@ -87,6 +87,10 @@ const struct tb_cmd tb_commands[] = {
 	 "peers: identity, community, address, connection, last contact, lag per log"},
 	{NULL, "logs", tb_cmd_logs, "tally logs", "the logs this node holds, with their heads"},
 	{NULL, "forks", tb_cmd_forks, "tally forks", "fork proofs held (logs frozen for forking)"},
+	{NULL, "succession", tb_cmd_succession,
+	 "tally succession [--keep BRANCH] [--dropped EXPORT_FILE]",
+	 "recover a forked community: show the fork, continue in a new log keeping BRANCH, "
+	 "list a dropped branch's entries"},
 	{NULL, "audit", tb_cmd_audit, "tally audit PATH... [--since CHECKPOINT_FILE] [--threads N]",
 	 "check histories (data directories, exports) trusting nothing; every violation"},
 	{NULL, "checkpoint", tb_cmd_checkpoint, "tally checkpoint [--out FILE]",
