@@ -86,4 +86,53 @@ TB_MUST_CHECK int tb_op_member_add(const struct tb_ops *o, const char *name,
 TB_MUST_CHECK int tb_op_member_remove(const struct tb_ops *o, const char *name,
 				      uint64_t *seq, struct tb_reject *rej);
 
+/* ---- other communities, trust lines, coordinators, receipts (ops_fed.c) ---- */
+
+#define TB_OP_CANDIDATES_MAX 8
+
+/* A community as a person named it. */
+struct tb_op_community {
+	uint8_t id[TB_KEY_LEN];
+	char name[TB_NAME_MAX + 1]; /* genesis name, or "1a2b3c4d..." when not held */
+	bool held;                  /* its log (with genesis) is in the store */
+	/* When the name is ambiguous (TB_EINVAL): the first candidates, and how many. */
+	uint8_t cand[TB_OP_CANDIDATES_MAX][TB_KEY_LEN];
+	size_t ncand;
+};
+
+/* Display name of a community: its genesis name if held, else "1a2b3c4d...". */
+void tb_op_community_name(const struct tb_ops *o, const uint8_t id[TB_KEY_LEN], char *out,
+			  size_t cap);
+/* Resolves a community: a genesis name held by exactly one log (exactly,
+ * then ignoring ASCII case), else a 64-hex node id (also of a log not held
+ * yet), else a unique hex prefix of at least 8 digits of a held or linked
+ * log. TB_EINVAL when it names several (out->cand lists them) or cannot be
+ * a name, TB_ENOTFOUND when none, else a store error; rej says which. */
+TB_MUST_CHECK int tb_op_community(const struct tb_ops *o, const char *arg,
+				  struct tb_op_community *out, struct tb_reject *rej);
+/* Sets the trust line toward another community: how many minutes it may
+ * owe this one (a LINK entry of the own log). ELINK for the own community. */
+TB_MUST_CHECK int tb_op_link_add(const struct tb_ops *o, const uint8_t other[TB_KEY_LEN],
+				 int64_t limit, uint64_t *seq, struct tb_reject *rej);
+
+/* The smallest console password accepted (bytes). */
+#define TB_PASSWORD_MIN 8
+/* Adds a console coordinator with an Argon2id hash of the password:
+ * TB_EEXISTS when the name is taken, TB_EINVAL for a bad name or role or a
+ * password under TB_PASSWORD_MIN bytes. The password is not kept. */
+TB_MUST_CHECK int tb_op_coord_add(const struct tb_ops *o, const char *name, int role,
+				  const char *pw, size_t pwlen, struct tb_coord *out,
+				  struct tb_reject *rej);
+/* Removes one: TB_ENOTFOUND when there is none of that name. */
+TB_MUST_CHECK int tb_op_coord_remove(const struct tb_ops *o, const char *name,
+				     struct tb_reject *rej);
+
+/* The receipt file of an exchange of the own log (FORMAT.md 4.4), in out
+ * (TB_RECEIPT_MAX bytes): the newest checkpoint if it covers the entry, else
+ * a new one signed with o->node (when o->node is NULL: TB_ENOTFOUND then).
+ * TB_ENOTX when the log has no such txid. */
+TB_MUST_CHECK int tb_op_receipt(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
+				uint8_t *out, size_t cap, size_t *len, uint64_t *seq,
+				struct tb_reject *rej);
+
 #endif

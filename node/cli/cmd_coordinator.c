@@ -7,13 +7,11 @@
  * It never prints or keeps a password.
  */
 #include "cli.h"
+#include "tb_ops.h"
 
 #include <getopt.h>
 #include <string.h>
 #include <time.h>
-
-/* The smallest password accepted (bytes). */
-#define TB_PASSWORD_MIN 8
 
 int tb_cmd_coordinator_add(struct tb_cli *cli, int argc, char **argv)
 {
@@ -41,7 +39,7 @@ int tb_cmd_coordinator_add(struct tb_cli *cli, int argc, char **argv)
 	int rc = tb_cli_check_name(name, "a coordinator name");
 	if (rc || (rc = tb_cli_open(cli, true)))
 		return rc;
-	struct tb_coord co = {0};
+	struct tb_coord co;
 	if (tb_store_coord_get(cli->store, name, &co) == 0)
 		return tb_cli_fail(TB_EXIT_USAGE, "there is already a coordinator named %s", name);
 	char pass[1024], what[128];
@@ -50,22 +48,14 @@ int tb_cmd_coordinator_add(struct tb_cli *cli, int argc, char **argv)
 	if ((rc = tb_passphrase_get(pwfile, "TALLY_COORDINATOR_PASSWORD", what, true, pass,
 				    sizeof pass, &plen)))
 		return rc;
-	if (plen < TB_PASSWORD_MIN) {
-		tb_wipe(pass, sizeof pass);
-		return tb_cli_fail(TB_EXIT_USAGE, "a console password has at least %d characters",
-				   TB_PASSWORD_MIN);
-	}
-	snprintf(co.name, sizeof co.name, "%s", name);
-	co.role = (uint8_t)role;
-	co.created = (uint64_t)time(NULL);
-	int err = tb_pwhash(co.pwhash, pass, plen);
+	struct tb_ops ops = {cli->store, cli->self, cli->data, NULL};
+	struct tb_reject rej = {0};
+	int err = tb_op_coord_add(&ops, name, role, pass, plen, &co, &rej);
 	tb_wipe(pass, sizeof pass);
-	if (!err)
-		err = tb_store_coord_put(cli->store, &co, false);
-	if (err == TB_EEXISTS)
-		return tb_cli_fail(TB_EXIT_USAGE, "there is already a coordinator named %s", name);
+	if (err == TB_EINVAL || err == TB_EEXISTS)
+		return tb_cli_fail(TB_EXIT_USAGE, "%s", rej.msg);
 	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "cannot keep the coordinator: %s", tb_strerror(err));
+		return tb_cli_fail(TB_EXIT_IO, "%s", rej.msg);
 	if (cli->json) {
 		struct tb_json *o = tb_vocab_coordinator(&co);
 		tb_json_print(o, stdout);
@@ -133,11 +123,13 @@ int tb_cmd_coordinator_remove(struct tb_cli *cli, int argc, char **argv)
 	int rc = tb_cli_open(cli, true);
 	if (rc)
 		return rc;
-	int err = tb_store_coord_del(cli->store, name);
+	struct tb_ops o = {cli->store, cli->self, cli->data, NULL};
+	struct tb_reject rej = {0};
+	int err = tb_op_coord_remove(&o, name, &rej);
 	if (err == TB_ENOTFOUND)
-		return tb_cli_fail(TB_EXIT_USAGE, "no coordinator named %s", name);
+		return tb_cli_fail(TB_EXIT_USAGE, "%s", rej.msg);
 	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "cannot remove the coordinator: %s", tb_strerror(err));
+		return tb_cli_fail(TB_EXIT_IO, "%s", rej.msg);
 	if (cli->json)
 		printf("{\"removed\":true}\n");
 	else

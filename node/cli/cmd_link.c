@@ -7,6 +7,7 @@
  * The ledger rules (store/xrules.c) decide; this file only asks and shows.
  */
 #include "cli.h"
+#include "tb_ops.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -43,18 +44,12 @@ int tb_cmd_link_add(struct tb_cli *cli, int argc, char **argv)
 	struct tb_cli_community o;
 	if (rc || (rc = tb_cli_community(cli, argv[optind], &o)))
 		return rc;
-	if (!memcmp(o.id, cli->self, TB_KEY_LEN))
-		return tb_cli_fail(TB_EXIT_REFUSED,
-				   "refused: %s is this community; a trust line goes to another one (ELINK)",
-				   o.name);
 	if ((rc = tb_cli_node_key(cli)))
 		return rc;
-	struct tb_link l = {0};
-	memcpy(l.community, o.id, TB_KEY_LEN);
-	l.limit = (uint64_t)limit;
-	struct tb_reject rej;
+	struct tb_ops ops = {cli->store, cli->self, cli->data, &cli->node};
+	struct tb_reject rej = {0};
 	uint64_t seq;
-	err = tb_store_append_own(cli->store, &cli->node, TB_KIND_LINK, &l, &seq, &rej);
+	err = tb_op_link_add(&ops, o.id, limit, &seq, &rej);
 	if (err)
 		return tb_cli_refused(cli, err, &rej);
 	char hex[2 * TB_KEY_LEN + 1], s[12], h[32];

@@ -5,6 +5,7 @@
  * one offline, with no data directory and no trust in the node).
  */
 #include "cli.h"
+#include "tb_ops.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,33 +89,28 @@ int tb_cmd_receipt(struct tb_cli *cli, int argc, char **argv)
 	int rc = tb_cli_open(cli, true);
 	if (rc)
 		return rc;
-	uint64_t seq, rev;
-	int err = tb_store_tx(cli->store, cli->self, txid, &seq, &rev);
-	if (err == TB_ENOTFOUND)
-		return tb_cli_fail(TB_EXIT_REFUSED, "refused: no exchange %s in this ledger (ENOTX)",
-				   argv[optind]);
-	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "cannot look up %s: %s", argv[optind], tb_strerror(err));
-	/* The newest checkpoint if it covers the entry, else a new one. */
-	uint8_t cpbuf[TB_CHECKPOINT_MAX];
-	size_t cplen = 0;
-	struct tb_checkpoint cp;
-	err = tb_store_checkpoint_get(cli->store, cli->self, cpbuf, sizeof cpbuf, &cplen);
-	if (err || tb_checkpoint_open(&cp, cpbuf, cplen) || cp.size < seq) {
-		if ((rc = tb_cli_node_key(cli)))
-			return rc;
-		if ((err = tb_store_checkpoint_make(cli->store, &cli->node, cpbuf, sizeof cpbuf,
-						    &cplen)))
-			return tb_cli_fail(TB_EXIT_IO, "cannot make a checkpoint: %s",
-					   tb_strerror(err));
-	}
+	/* The community key is unlocked only when a new checkpoint is needed. */
+	struct tb_ops o = {cli->store, cli->self, cli->data, NULL};
+	struct tb_reject rej = {0};
 	uint8_t *r = malloc(TB_RECEIPT_MAX);
 	size_t rlen;
+	uint64_t seq;
 	if (!r)
 		return tb_cli_fail(TB_EXIT_IO, "out of memory");
-	err = tb_receipt_make(cli->store, cli->self, seq, cpbuf, cplen, r, TB_RECEIPT_MAX, &rlen);
-	if (!err)
-		err = tb_file_write(out, r, rlen, 0644, 0);
+	int err = tb_op_receipt(&o, txid, r, TB_RECEIPT_MAX, &rlen, &seq, &rej);
+	if (err == TB_ENOTFOUND) {
+		if ((rc = tb_cli_node_key(cli))) {
+			free(r);
+			return rc;
+		}
+		o.node = &cli->node;
+		err = tb_op_receipt(&o, txid, r, TB_RECEIPT_MAX, &rlen, &seq, &rej);
+	}
+	if (err) {
+		free(r);
+		return tb_cli_refused(cli, err, &rej);
+	}
+	err = tb_file_write(out, r, rlen, 0644, 0);
 	free(r);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot write the receipt: %s", tb_strerror(err));

@@ -347,6 +347,8 @@ uint64_t tb_now_ms(struct tb_node *n);
 int tb_node_http_start(struct tb_node *n, const struct tb_http_conf *conf, bool given);
 /* health.c: GET /healthz and /metrics on the HTTP listener (if it runs). */
 int tb_node_health_routes(struct tb_node *n);
+/* GET /api/v1/peers (api_peers.c). */
+int tb_node_peers_route(struct tb_node *n);
 void tb_node_http_heads(struct tb_node *n, const struct tb_head *old, size_t nold,
 			const struct tb_head *now, size_t nnow);
 

@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 		n.checkpointed = cp.size;
 	n.started = (uint64_t)time(NULL);
 	if (tb_node_listen(&n, listen) || tb_node_http_start(&n, &o->http, o->http_given) ||
-	    tb_node_health_routes(&n))
+	    tb_node_health_routes(&n) || tb_node_peers_route(&n))
 		return 3;
 	tb_node_forks_changed(&n);
 	(void)tb_node_scan(&n);

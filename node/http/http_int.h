@@ -128,5 +128,6 @@ int tb_api_write_routes(struct tb_http *h);
 int tb_api_ledger_routes(struct tb_http *h);
 int tb_api_report_routes(struct tb_http *h);
 int tb_api_category_routes(struct tb_http *h);
+int tb_api_fed_routes(struct tb_http *h);
 
 #endif

@@ -96,6 +96,33 @@ int tb_body_reverse(const char *body, size_t len, struct tb_body_reverse *o,
 	return decode(body, len, f, NFIELDS(f), msg);
 }
 
+int tb_body_link(const char *body, size_t len, struct tb_body_link *o, char msg[TB_JSON_MSG_MAX])
+{
+	memset(o, 0, sizeof *o);
+	const struct tb_jfield f[] = {
+		{"community", TB_JT_STR, true, 1, sizeof o->community - 1, o->community, NULL},
+		{"limit_minutes", TB_JT_INT, true, 0, TB_LIMIT_MAX, &o->limit, NULL},
+	};
+	return decode(body, len, f, NFIELDS(f), msg);
+}
+
+int tb_body_coordinator(const char *body, size_t len, struct tb_body_coordinator *o,
+                        char msg[TB_JSON_MSG_MAX])
+{
+	memset(o, 0, sizeof *o);
+	const struct tb_jfield f[] = {
+		{"name", TB_JT_STR, true, 1, TB_NAME_MAX, o->name, NULL},
+		{"role", TB_JT_STR, true, 1, sizeof o->role - 1, o->role, NULL},
+		{"password", TB_JT_STR, true, TB_PASSWORD_MIN, TB_SECRET_MAX, o->password, NULL},
+	};
+	int err = decode(body, len, f, NFIELDS(f), msg);
+	if (!err && (o->role_id = tb_role_parse(o->role)) < 0) {
+		snprintf(msg, TB_JSON_MSG_MAX, "field 'role' is admin, coordinator or viewer");
+		err = TB_EINVAL;
+	}
+	return err;
+}
+
 int tb_body_empty(const char *body, size_t len, char msg[TB_JSON_MSG_MAX])
 {
 	return decode(body, len, NULL, 0, msg);

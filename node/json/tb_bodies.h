@@ -44,6 +44,18 @@ struct tb_body_reverse {
 	char receiver_passphrase[TB_SECRET_MAX + 1];
 };
 
+struct tb_body_link {
+	char community[2 * TB_KEY_LEN + TB_NAME_MAX + 1]; /* a name, an id or an id prefix */
+	int64_t limit;
+};
+
+struct tb_body_coordinator {
+	char name[TB_NAME_MAX + 1];
+	char role[16];
+	char password[TB_SECRET_MAX + 1];
+	int role_id; /* enum tb_role of role */
+};
+
 /* 0, or TB_EINVAL with msg naming the problem. */
 TB_MUST_CHECK int tb_body_login(const char *body, size_t len, struct tb_body_login *out,
 				char msg[TB_JSON_MSG_MAX]);
@@ -55,6 +67,10 @@ TB_MUST_CHECK int tb_body_confirm(const char *body, size_t len, struct tb_body_c
 				  char msg[TB_JSON_MSG_MAX]);
 TB_MUST_CHECK int tb_body_reverse(const char *body, size_t len, struct tb_body_reverse *out,
 				  char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_link(const char *body, size_t len, struct tb_body_link *out,
+			       char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_coordinator(const char *body, size_t len,
+				      struct tb_body_coordinator *out, char msg[TB_JSON_MSG_MAX]);
 /* An empty body (TB_EINVAL otherwise). */
 TB_MUST_CHECK int tb_body_empty(const char *body, size_t len, char msg[TB_JSON_MSG_MAX]);
 

@@ -99,6 +99,18 @@ struct tb_json *tb_vocab_member(const struct tb_member *m);
 /* {"community","community_name","linked","limit_minutes","balance_minutes",
  *  "held_minutes","exchanges"}: a clearing account toward another community. */
 struct tb_json *tb_vocab_clearing(const struct tb_clearing *c, const char *other_name);
+/* A trust line (docs/API.md 6): the clearing account toward another
+ * community beside mirror, that community's account toward us (NULL when
+ * its log is not held). */
+struct tb_json *tb_vocab_link(const struct tb_clearing *c, const char *other_name,
+			      const struct tb_clearing *mirror);
+/* {"log","community_name","own","seq","head","forked"}: a log held. */
+struct tb_json *tb_vocab_log(const struct tb_head *h, const char *community_name, bool own);
+/* {"log","community_name","seq","entry_a","entry_b"}: a fork proof. */
+struct tb_json *tb_vocab_fork(const uint8_t log_id[TB_KEY_LEN], const char *community_name,
+			      uint64_t seq, struct tb_view a, struct tb_view b);
+/* {"log","community_name","size","root","time"}: a signed checkpoint. */
+struct tb_json *tb_vocab_checkpoint(const struct tb_checkpoint *cp, const char *community_name);
 /* An exchange or reversal entry of the own log (docs/API.md section 5);
  * NULL for another kind or out of memory. */
 struct tb_json *tb_vocab_exchange(struct tb_store *s, const uint8_t self[TB_KEY_LEN],

@@ -104,6 +104,49 @@ struct tb_json *tb_vocab_clearing(const struct tb_clearing *c, const char *other
 		   {"exchanges", tb_json_int((int64_t)c->exchanges)});
 }
 
+struct tb_json *tb_vocab_link(const struct tb_clearing *c, const char *other_name,
+			      const struct tb_clearing *mirror)
+{
+	bool their = mirror && mirror->linked;
+	return OBJ({"community", tb_json_bytes(c->other, TB_KEY_LEN)},
+		   {"community_name", tb_json_string(other_name)},
+		   {"linked", tb_json_bool(c->linked)},
+		   {"limit_minutes", tb_json_int((int64_t)c->limit)},
+		   {"their_limit_minutes",
+		    their ? tb_json_int((int64_t)mirror->limit) : tb_json_null()},
+		   {"balance_minutes", tb_json_int(c->balance)},
+		   {"mirror_minutes", mirror ? tb_json_int(mirror->balance) : tb_json_null()},
+		   {"held_minutes", tb_json_int(c->held)},
+		   {"exchanges", tb_json_int((int64_t)c->exchanges)});
+}
+
+struct tb_json *tb_vocab_log(const struct tb_head *h, const char *community_name, bool own)
+{
+	return OBJ({"log", tb_json_bytes(h->log_id, TB_KEY_LEN)},
+		   {"community_name", tb_json_string(community_name)},
+		   {"own", tb_json_bool(own)}, {"seq", tb_json_int((int64_t)h->seq)},
+		   {"head", h->seq ? tb_json_bytes(h->hash, TB_HASHLEN) : tb_json_null()},
+		   {"forked", tb_json_bool(h->flags & TB_LOG_FORKED)});
+}
+
+struct tb_json *tb_vocab_fork(const uint8_t log_id[TB_KEY_LEN], const char *community_name,
+			      uint64_t seq, struct tb_view a, struct tb_view b)
+{
+	return OBJ({"log", tb_json_bytes(log_id, TB_KEY_LEN)},
+		   {"community_name", tb_json_string(community_name)},
+		   {"seq", tb_json_int((int64_t)seq)}, {"entry_a", tb_json_bytes(a.p, a.len)},
+		   {"entry_b", tb_json_bytes(b.p, b.len)});
+}
+
+struct tb_json *tb_vocab_checkpoint(const struct tb_checkpoint *cp, const char *community_name)
+{
+	return OBJ({"log", tb_json_bytes(cp->log_id, TB_KEY_LEN)},
+		   {"community_name", tb_json_string(community_name)},
+		   {"size", tb_json_int((int64_t)cp->size)},
+		   {"root", tb_json_bytes(cp->root, TB_HASHLEN)},
+		   {"time", tb_json_time(cp->timestamp)});
+}
+
 struct tb_json *tb_vocab_error(const char *code, const char *message)
 {
 	struct tb_json *e = OBJ({"code", tb_json_string(code)},

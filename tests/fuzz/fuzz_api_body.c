@@ -1,7 +1,8 @@
 /*
  * fuzz_api_body.c: libFuzzer target for the JSON decoding of tallyd's API
  * requests (node/json/bodies.c and tb_json_decode): the first byte picks
- * the body (login, member, exchange, confirm, reverse, empty), the rest is
+ * the body (login, member, exchange, confirm, reverse, link, coordinator,
+ * empty), the rest is
  * the body's bytes. A body is either refused with a sentence, or decoded
  * into fields that keep their bounds: NUL-terminated strings within their
  * caps and free of control characters, amounts within the ledger's limits.
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "tb_bodies.h"
+#include "tb_ops.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = size - 1;
 	char msg[TB_JSON_MSG_MAX];
 	int err;
-	switch (data[0] % 6) {
+	switch (data[0] % 8) {
 	case 0: {
 		struct tb_body_login b;
 		outcome(err = tb_body_login(body, len, &b, msg), msg);
@@ -89,6 +91,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!err) {
 			TEXT(b.provider_passphrase);
 			TEXT(b.receiver_passphrase);
+		}
+		break;
+	}
+	case 5: {
+		struct tb_body_link b;
+		outcome(err = tb_body_link(body, len, &b, msg), msg);
+		if (!err) {
+			TEXT(b.community);
+			TB_ASSERT(b.community[0] && b.limit >= 0 && b.limit <= TB_LIMIT_MAX);
+		}
+		break;
+	}
+	case 6: {
+		struct tb_body_coordinator b;
+		outcome(err = tb_body_coordinator(body, len, &b, msg), msg);
+		if (!err) {
+			TEXT(b.name);
+			TEXT(b.password);
+			TB_ASSERT(strlen(b.password) >= TB_PASSWORD_MIN);
+			TB_ASSERT(b.role_id >= TB_ROLE_VIEWER && b.role_id <= TB_ROLE_ADMIN);
 		}
 		break;
 	}

@@ -1,0 +1,386 @@
+/*
+ * api_fed.c: the API's view of the federation and its proofs (docs/API.md
+ * sections 6-8 and 11): trust lines (list, add), the logs held and their
+ * fork proofs, checkpoints (list, sign one, download one), the receipt of
+ * an exchange, and the console's coordinators (list, add, remove). Each
+ * calls what the command line calls (node/ops.c, ops_fed.c) and answers
+ * with the shared vocabulary; downloads are the very bytes the command
+ * line writes to a file. Only trust lines, checkpoints and coordinators
+ * change anything.
+ */
+#include "http_int.h"
+#include "tb_audit.h"
+#include "tb_bodies.h"
+#include "tb_ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct tb_ops ops_of(struct tb_http *h)
+{
+	return (struct tb_ops){h->host.store, h->host.self, h->host.data, h->host.key};
+}
+
+static void cname(struct tb_http *h, const uint8_t id[TB_KEY_LEN], char out[TB_NAME_MAX + 1])
+{
+	struct tb_ops o = ops_of(h);
+	tb_op_community_name(&o, id, out, TB_NAME_MAX + 1);
+}
+
+static void answer_list(struct tb_http_resp *resp, const char *key, struct tb_json *arr,
+			int err)
+{
+	if (err) {
+		tb_json_free(arr);
+		tb_http_fail(resp, err, NULL);
+		return;
+	}
+	struct tb_json *o = tb_json_object();
+	tb_json_set(o, key, arr);
+	tb_http_json(resp, 200, o);
+}
+
+/* A download: the bytes (copied), as a file named name. */
+static void answer_bytes(struct tb_http_resp *resp, const uint8_t *p, size_t len,
+			 const char *name)
+{
+	free(resp->body);
+	resp->body = malloc(len ? len : 1);
+	if (!resp->body) {
+		tb_http_error(resp, 503, "ENOMEM", "out of memory");
+		return;
+	}
+	memcpy(resp->body, p, len);
+	resp->len = len;
+	resp->status = 200;
+	resp->type = "application/octet-stream";
+	snprintf(resp->disposition, sizeof resp->disposition, "attachment; filename=\"%s\"", name);
+}
+
+struct list_ctx {
+	struct tb_http *h;
+	struct tb_json *arr;
+	int err;
+};
+
+static int link_one(void *vctx, const struct tb_clearing *c)
+{
+	struct list_ctx *l = vctx;
+	char name[TB_NAME_MAX + 1];
+	cname(l->h, c->other, name);
+	struct tb_clearing t;
+	int err = tb_store_clearing(l->h->host.store, c->other, l->h->host.self, &t);
+	if (err && err != TB_ENOTFOUND)
+		return l->err = err;
+	if ((l->err = tb_json_push(l->arr, tb_vocab_link(c, name, err ? NULL : &t))))
+		return 1;
+	return 0;
+}
+
+static void links(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	(void)req;
+	struct list_ctx l = {ctx, tb_json_array(), 0};
+	struct tb_http *h = ctx;
+	int err = tb_store_foreach_clearing(h->host.store, h->host.self, link_one, &l);
+	if (err == TB_ENOTFOUND || err > 0)
+		err = 0;
+	answer_list(resp, "links", l.arr, l.err ? l.err : err);
+}
+
+static void link_add(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	struct tb_body_link b;
+	char msg[TB_JSON_MSG_MAX];
+	if (tb_body_link(req->body, req->body_len, &b, msg)) {
+		tb_http_error(resp, 400, "EINVAL", "%s", msg);
+		return;
+	}
+	struct tb_ops o = ops_of(h);
+	struct tb_op_community c;
+	struct tb_reject rej = {0};
+	uint64_t seq;
+	int err = tb_op_community(&o, b.community, &c, &rej);
+	if (err == TB_ENOTFOUND) {
+		tb_http_error(resp, 404, "ENOTFOUND", "%s", rej.msg);
+		return;
+	}
+	if (err == TB_EINVAL) {
+		tb_http_error(resp, 400, "EINVAL", "%s", rej.msg);
+		return;
+	}
+	if (!err)
+		err = tb_op_link_add(&o, c.id, b.limit, &seq, &rej);
+	if (err) {
+		tb_http_fail(resp, err, &rej);
+		return;
+	}
+	if (h->host.changed)
+		h->host.changed(h->host.ctx);
+	struct tb_json *r = tb_json_object();
+	tb_json_set(r, "community", tb_json_bytes(c.id, TB_KEY_LEN));
+	tb_json_set(r, "community_name", tb_json_string(c.name));
+	tb_json_set(r, "limit_minutes", tb_json_int(b.limit));
+	tb_json_set(r, "seq", tb_json_int((int64_t)seq));
+	tb_http_json(resp, 201, r);
+}
+
+static int log_one(void *vctx, const struct tb_head *hd)
+{
+	struct list_ctx *l = vctx;
+	char name[TB_NAME_MAX + 1];
+	cname(l->h, hd->log_id, name);
+	bool own = !memcmp(hd->log_id, l->h->host.self, TB_KEY_LEN);
+	if ((l->err = tb_json_push(l->arr, tb_vocab_log(hd, name, own))))
+		return 1;
+	return 0;
+}
+
+static void logs(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	(void)req;
+	struct list_ctx l = {ctx, tb_json_array(), 0};
+	struct tb_http *h = ctx;
+	int err = tb_store_foreach_log(h->host.store, log_one, &l);
+	answer_list(resp, "logs", l.arr, l.err ? l.err : (err > 0 ? 0 : err));
+}
+
+static int fork_one(void *vctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
+		    struct tb_view a, struct tb_view b)
+{
+	struct list_ctx *l = vctx;
+	char name[TB_NAME_MAX + 1];
+	cname(l->h, log_id, name);
+	if ((l->err = tb_json_push(l->arr, tb_vocab_fork(log_id, name, seq, a, b))))
+		return 1;
+	return 0;
+}
+
+static void forks(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	(void)req;
+	struct list_ctx l = {ctx, tb_json_array(), 0};
+	struct tb_http *h = ctx;
+	int err = tb_store_foreach_fork(h->host.store, fork_one, &l);
+	answer_list(resp, "forks", l.arr, l.err ? l.err : (err > 0 ? 0 : err));
+}
+
+static int checkpoint_one(void *vctx, const struct tb_head *hd)
+{
+	struct list_ctx *l = vctx;
+	uint8_t buf[TB_CHECKPOINT_MAX];
+	size_t len;
+	struct tb_checkpoint cp;
+	int err = tb_store_checkpoint_get(l->h->host.store, hd->log_id, buf, sizeof buf, &len);
+	if (err == TB_ENOTFOUND)
+		return 0;
+	if (err || (err = tb_checkpoint_open(&cp, buf, len)))
+		return l->err = err;
+	char name[TB_NAME_MAX + 1];
+	cname(l->h, hd->log_id, name);
+	if ((l->err = tb_json_push(l->arr, tb_vocab_checkpoint(&cp, name))))
+		return 1;
+	return 0;
+}
+
+static void checkpoints(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	(void)req;
+	struct list_ctx l = {ctx, tb_json_array(), 0};
+	struct tb_http *h = ctx;
+	int err = tb_store_foreach_log(h->host.store, checkpoint_one, &l);
+	answer_list(resp, "checkpoints", l.arr, l.err ? l.err : (err > 0 ? 0 : err));
+}
+
+static void checkpoint_make(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	char msg[TB_JSON_MSG_MAX];
+	if (tb_body_empty(req->body, req->body_len, msg)) {
+		tb_http_error(resp, 400, "EINVAL", "%s", msg);
+		return;
+	}
+	uint8_t buf[TB_CHECKPOINT_MAX];
+	size_t len;
+	struct tb_checkpoint cp;
+	int err = tb_store_checkpoint_make(h->host.store, h->host.key, buf, sizeof buf, &len);
+	if (!err)
+		err = tb_checkpoint_open(&cp, buf, len);
+	if (err) {
+		tb_http_error(resp, tb_http_status_for(err), tb_errname(err),
+			      "cannot make a checkpoint: %s", tb_strerror(err));
+		return;
+	}
+	if (h->host.changed)
+		h->host.changed(h->host.ctx);
+	char name[TB_NAME_MAX + 1];
+	cname(h, cp.log_id, name);
+	tb_http_json(resp, 201, tb_vocab_checkpoint(&cp, name));
+}
+
+static void checkpoint_file(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	char fmt[8] = "json";
+	uint8_t id[TB_KEY_LEN];
+	if (strlen(req->params[0]) != 2 * TB_KEY_LEN ||
+	    tb_hex_decode(id, TB_KEY_LEN, req->params[0])) {
+		tb_http_error(resp, 404, "ENOTFOUND", "'%.80s' is not a log id (64 hex digits)",
+			      req->params[0]);
+		return;
+	}
+	int qe = tb_http_query(req, "format", fmt, sizeof fmt);
+	if (qe == TB_ENOTFOUND)
+		snprintf(fmt, sizeof fmt, "json");
+	else if (qe)
+		fmt[0] = '\0';
+	if (strcmp(fmt, "json") && strcmp(fmt, "bin")) {
+		tb_http_error(resp, 400, "EINVAL", "query 'format' is json or bin");
+		return;
+	}
+	uint8_t buf[TB_CHECKPOINT_MAX];
+	size_t len;
+	struct tb_checkpoint cp;
+	int err = tb_store_checkpoint_get(h->host.store, id, buf, sizeof buf, &len);
+	if (err == TB_ENOTFOUND) {
+		tb_http_error(resp, 404, "ENOTFOUND", "no checkpoint of log %.16s... is held",
+			      req->params[0]);
+		return;
+	}
+	if (!err)
+		err = tb_checkpoint_open(&cp, buf, len);
+	if (err) {
+		tb_http_fail(resp, err, NULL);
+		return;
+	}
+	if (!strcmp(fmt, "bin")) {
+		char file[64];
+		snprintf(file, sizeof file, "checkpoint-%.16s.bin", req->params[0]);
+		answer_bytes(resp, buf, len, file);
+		return;
+	}
+	char name[TB_NAME_MAX + 1];
+	cname(h, id, name);
+	tb_http_json(resp, 200, tb_vocab_checkpoint(&cp, name));
+}
+
+static void receipt(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	uint8_t txid[TB_TXID_LEN];
+	if (strlen(req->params[0]) != 2 * TB_TXID_LEN ||
+	    tb_hex_decode(txid, TB_TXID_LEN, req->params[0])) {
+		tb_http_error(resp, 404, "ENOTX", "'%.40s' is not a transaction id (32 hex digits)",
+			      req->params[0]);
+		return;
+	}
+	struct tb_ops o = ops_of(h);
+	struct tb_reject rej = {0};
+	uint8_t *r = malloc(TB_RECEIPT_MAX);
+	size_t len;
+	uint64_t seq;
+	if (!r) {
+		tb_http_error(resp, 503, "ENOMEM", "out of memory");
+		return;
+	}
+	int err = tb_op_receipt(&o, txid, r, TB_RECEIPT_MAX, &len, &seq, &rej);
+	if (err == TB_ENOTX) {
+		tb_http_error(resp, 404, "ENOTX", "%s", rej.msg);
+	} else if (err) {
+		tb_http_fail(resp, err, &rej);
+	} else {
+		char file[64];
+		snprintf(file, sizeof file, "receipt-%s.bin", req->params[0]);
+		answer_bytes(resp, r, len, file);
+	}
+	free(r);
+}
+
+static int coord_one(void *vctx, const struct tb_coord *c)
+{
+	struct list_ctx *l = vctx;
+	if ((l->err = tb_json_push(l->arr, tb_vocab_coordinator(c))))
+		return 1;
+	return 0;
+}
+
+static void coordinators(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	(void)req;
+	struct list_ctx l = {ctx, tb_json_array(), 0};
+	struct tb_http *h = ctx;
+	int err = tb_store_foreach_coord(h->host.store, coord_one, &l);
+	answer_list(resp, "coordinators", l.arr, l.err ? l.err : (err > 0 ? 0 : err));
+}
+
+static void coordinator_add(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	struct tb_body_coordinator b;
+	char msg[TB_JSON_MSG_MAX];
+	if (tb_body_coordinator(req->body, req->body_len, &b, msg)) {
+		tb_http_error(resp, 400, "EINVAL", "%s", msg);
+		goto out;
+	}
+	struct tb_ops o = ops_of(h);
+	struct tb_reject rej = {0};
+	struct tb_coord co;
+	int err = tb_op_coord_add(&o, b.name, b.role_id, b.password, strlen(b.password), &co,
+				  &rej);
+	if (err == TB_EINVAL)
+		tb_http_error(resp, 400, "EINVAL", "%s", rej.msg);
+	else if (err == TB_EEXISTS)
+		tb_http_error(resp, 409, "EEXISTS", "%s", rej.msg);
+	else if (err)
+		tb_http_fail(resp, err, &rej);
+	else
+		tb_http_json(resp, 201, tb_vocab_coordinator(&co));
+	tb_wipe(co.pwhash, sizeof co.pwhash);
+out:
+	tb_body_wipe(&b, sizeof b);
+}
+
+static void coordinator_remove(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	struct tb_ops o = ops_of(h);
+	struct tb_reject rej = {0};
+	int err = tb_op_coord_remove(&o, req->params[0], &rej);
+	if (err == TB_ENOTFOUND) {
+		tb_http_error(resp, 404, "ENOTFOUND", "%s", rej.msg);
+		return;
+	}
+	if (err) {
+		tb_http_fail(resp, err, &rej);
+		return;
+	}
+	/* Their sessions end at once (this one too, when they removed themselves). */
+	tb_session_end_name(h, req->params[0]);
+	struct tb_json *r = tb_json_object();
+	tb_json_set(r, "removed", tb_json_bool(true));
+	tb_http_json(resp, 200, r);
+}
+
+int tb_api_fed_routes(struct tb_http *h)
+{
+	const struct tb_route r[] = {
+		{"GET", "/api/v1/links", 0, TB_ROLE_VIEWER, links, h},
+		{"POST", "/api/v1/links", TB_ROUTE_WRITE, TB_ROLE_ADMIN, link_add, h},
+		{"GET", "/api/v1/logs", 0, TB_ROLE_VIEWER, logs, h},
+		{"GET", "/api/v1/forks", 0, TB_ROLE_VIEWER, forks, h},
+		{"GET", "/api/v1/checkpoints", 0, TB_ROLE_VIEWER, checkpoints, h},
+		{"POST", "/api/v1/checkpoints", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR, checkpoint_make,
+		 h},
+		{"GET", "/api/v1/checkpoints/*", 0, TB_ROLE_VIEWER, checkpoint_file, h},
+		{"GET", "/api/v1/receipts/*", 0, TB_ROLE_VIEWER, receipt, h},
+		{"GET", "/api/v1/coordinators", 0, TB_ROLE_ADMIN, coordinators, h},
+		{"POST", "/api/v1/coordinators", TB_ROUTE_WRITE, TB_ROLE_ADMIN, coordinator_add, h},
+		{"DELETE", "/api/v1/coordinators/*", TB_ROUTE_WRITE, TB_ROLE_ADMIN,
+		 coordinator_remove, h},
+	};
+	int err = 0;
+	for (size_t i = 0; i < sizeof r / sizeof r[0] && !err; i++)
+		err = tb_http_route(h, &r[i]);
+	return err;
+}

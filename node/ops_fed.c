@@ -1,0 +1,271 @@
+/*
+ * ops_fed.c: the operations the command line and tallyd's API share beyond
+ * the own members' exchanges (tb_ops.h): naming another community, setting a
+ * trust line toward it, adding and removing the console's coordinators, and
+ * making the receipt of an exchange. Like ops.c it prints nothing, says why
+ * in rej when it refuses, leaves nothing behind when it does, and never
+ * keeps a password past the call. It never guesses between two communities.
+ */
+#include "tb_audit.h"
+#include "tb_ops.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define ID_HEX (2 * TB_KEY_LEN)
+#define PREFIX_MIN 8
+
+static void short_id(char *out, size_t cap, const uint8_t id[TB_KEY_LEN])
+{
+	char hex[9];
+	tb_hex_encode(hex, id, 4);
+	snprintf(out, cap, "%s...", hex);
+}
+
+void tb_op_community_name(const struct tb_ops *o, const uint8_t id[TB_KEY_LEN], char *out,
+			  size_t cap)
+{
+	struct tb_community c;
+	if (tb_store_community(o->store, id, &c) == 0 && c.name[0])
+		snprintf(out, cap, "%s", c.name);
+	else
+		short_id(out, cap, id);
+}
+
+struct match_ctx {
+	const struct tb_ops *o;
+	const char *arg;
+	size_t arglen;
+	bool by_prefix; /* else by name */
+	bool fold;      /* name match ignoring ASCII case */
+	struct tb_op_community *out;
+	int err;
+};
+
+static bool hex_prefix(const uint8_t id[TB_KEY_LEN], const char *arg, size_t len)
+{
+	char hex[ID_HEX + 1];
+	tb_hex_encode(hex, id, TB_KEY_LEN);
+	for (size_t i = 0; i < len; i++)
+		if (hex[i] != tolower((unsigned char)arg[i]))
+			return false;
+	return true;
+}
+
+static bool name_equal(const char *a, const char *b, bool fold)
+{
+	if (!fold)
+		return !strcmp(a, b);
+	for (; *a && *b; a++, b++)
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return false;
+	return *a == *b;
+}
+
+static void add_match(struct match_ctx *mc, const uint8_t id[TB_KEY_LEN])
+{
+	struct tb_op_community *out = mc->out;
+	for (size_t i = 0; i < out->ncand && i < TB_OP_CANDIDATES_MAX; i++)
+		if (!memcmp(out->cand[i], id, TB_KEY_LEN))
+			return;
+	if (out->ncand < TB_OP_CANDIDATES_MAX)
+		memcpy(out->cand[out->ncand], id, TB_KEY_LEN);
+	out->ncand++;
+}
+
+static int match_log(void *vctx, const struct tb_head *h)
+{
+	struct match_ctx *mc = vctx;
+	if (mc->by_prefix) {
+		if (hex_prefix(h->log_id, mc->arg, mc->arglen))
+			add_match(mc, h->log_id);
+		return 0;
+	}
+	struct tb_community c;
+	if (h->seq == 0)
+		return 0; /* known but empty: no genesis, no name */
+	int err = tb_store_community(mc->o->store, h->log_id, &c);
+	if (err == TB_ENOTFOUND)
+		return 0;
+	if (err)
+		return mc->err = err;
+	if (name_equal(c.name, mc->arg, mc->fold))
+		add_match(mc, h->log_id);
+	return 0;
+}
+
+/* Linked communities whose logs are not held yet still match an id prefix. */
+static int match_clearing(void *vctx, const struct tb_clearing *c)
+{
+	struct match_ctx *mc = vctx;
+	if (hex_prefix(c->other, mc->arg, mc->arglen))
+		add_match(mc, c->other);
+	return 0;
+}
+
+static bool all_hex(const char *s)
+{
+	for (; *s; s++)
+		if (!isxdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static void fill(const struct tb_ops *o, const uint8_t id[TB_KEY_LEN], struct tb_op_community *out)
+{
+	struct tb_community c;
+	memcpy(out->id, id, TB_KEY_LEN);
+	out->held = tb_store_community(o->store, id, &c) == 0 && c.name[0];
+	tb_op_community_name(o, id, out->name, sizeof out->name);
+}
+
+/* One pass over the logs (and, by prefix, the trust lines); 1 when it
+ * decided (found one, or several), 0 to go on, or an error. */
+static int scan(struct match_ctx *mc, struct tb_reject *rej)
+{
+	mc->out->ncand = 0;
+	int err = tb_store_foreach_log(mc->o->store, match_log, mc);
+	if (!err && mc->by_prefix) {
+		err = tb_store_foreach_clearing(mc->o->store, mc->o->self, match_clearing, mc);
+		if (err == TB_ENOTFOUND)
+			err = 0;
+	}
+	if (err < 0 || mc->err) {
+		err = mc->err ? mc->err : err;
+		return tb_op_refuse(rej, err, "cannot read the logs held: %s", tb_strerror(err));
+	}
+	if (mc->out->ncand == 1) {
+		fill(mc->o, mc->out->cand[0], mc->out);
+		mc->out->ncand = 0;
+		return 1;
+	}
+	if (mc->out->ncand > 1)
+		return tb_op_refuse(rej, TB_EINVAL,
+				    "'%s' names %zu communities; give the node id (or a longer prefix)",
+				    mc->arg, mc->out->ncand);
+	return 0;
+}
+
+int tb_op_community(const struct tb_ops *o, const char *arg, struct tb_op_community *out,
+		    struct tb_reject *rej)
+{
+	memset(out, 0, sizeof *out);
+	size_t len = strlen(arg);
+	if (len == 0 || len > ID_HEX + TB_NAME_MAX)
+		return tb_op_refuse(rej, TB_EINVAL, "'%.80s' is not a community name or node id", arg);
+	uint8_t id[TB_KEY_LEN];
+	if (len == ID_HEX && tb_hex_decode(id, TB_KEY_LEN, arg) == 0) {
+		fill(o, id, out);
+		return 0;
+	}
+	struct match_ctx mc = {.o = o, .arg = arg, .arglen = len, .out = out};
+	int rc;
+	/* By name: exactly, then ignoring case; then by id prefix. */
+	for (int pass = 0; pass < 3; pass++) {
+		mc.fold = pass == 1;
+		mc.by_prefix = pass == 2;
+		if (mc.by_prefix && (len < PREFIX_MIN || len >= ID_HEX || !all_hex(arg)))
+			break;
+		if ((rc = scan(&mc, rej)))
+			return rc > 0 ? 0 : rc;
+	}
+	return tb_op_refuse(rej, TB_ENOTFOUND,
+			    "no community '%.80s' here: this node does not hold its log yet (is its "
+			    "peer connected and synced?); a community not held yet can be named by "
+			    "its full 64-digit node id",
+			    arg);
+}
+
+int tb_op_link_add(const struct tb_ops *o, const uint8_t other[TB_KEY_LEN], int64_t limit,
+		   uint64_t *seq, struct tb_reject *rej)
+{
+	char name[TB_NAME_MAX + 1];
+	tb_op_community_name(o, other, name, sizeof name);
+	if (!memcmp(other, o->self, TB_KEY_LEN))
+		return tb_op_refuse(rej, TB_ELINK,
+				    "%s is this community; a trust line goes to another one", name);
+	if (limit < 0 || limit > TB_LIMIT_MAX)
+		return tb_op_refuse(rej, TB_ERANGE, "a trust limit is 0 to %d minutes (%d hours)",
+				    TB_LIMIT_MAX, TB_LIMIT_MAX / 60);
+	struct tb_link l = {0};
+	memcpy(l.community, other, TB_KEY_LEN);
+	l.limit = (uint64_t)limit;
+	struct tb_reject r = {0};
+	int err = tb_store_append_own(o->store, o->node, TB_KIND_LINK, &l, seq, &r);
+	if (err && rej)
+		*rej = r;
+	return err;
+}
+
+int tb_op_coord_add(const struct tb_ops *o, const char *name, int role, const char *pw,
+		    size_t pwlen, struct tb_coord *out, struct tb_reject *rej)
+{
+	memset(out, 0, sizeof *out);
+	size_t n = strlen(name);
+	if (n == 0 || n > TB_NAME_MAX || tb_text_check(name, n))
+		return tb_op_refuse(rej, TB_EINVAL,
+				    "a coordinator name is 1 to %d bytes of UTF-8 without control "
+				    "characters",
+				    TB_NAME_MAX);
+	if (role < TB_ROLE_VIEWER || role > TB_ROLE_ADMIN)
+		return tb_op_refuse(rej, TB_EINVAL, "a role is admin, coordinator or viewer");
+	if (pwlen < TB_PASSWORD_MIN)
+		return tb_op_refuse(rej, TB_EINVAL, "a console password has at least %d characters",
+				    TB_PASSWORD_MIN);
+	struct tb_coord co;
+	if (tb_store_coord_get(o->store, name, &co) == 0)
+		return tb_op_refuse(rej, TB_EEXISTS, "there is already a coordinator named %s", name);
+	snprintf(out->name, sizeof out->name, "%s", name);
+	out->role = (uint8_t)role;
+	out->created = (uint64_t)time(NULL);
+	int err = tb_pwhash(out->pwhash, pw, pwlen);
+	if (!err)
+		err = tb_store_coord_put(o->store, out, false);
+	if (err == TB_EEXISTS)
+		return tb_op_refuse(rej, err, "there is already a coordinator named %s", name);
+	if (err)
+		return tb_op_refuse(rej, err, "cannot keep the coordinator: %s", tb_strerror(err));
+	return 0;
+}
+
+int tb_op_coord_remove(const struct tb_ops *o, const char *name, struct tb_reject *rej)
+{
+	int err = tb_store_coord_del(o->store, name);
+	if (err == TB_ENOTFOUND)
+		return tb_op_refuse(rej, err, "no coordinator named %.80s", name);
+	if (err)
+		return tb_op_refuse(rej, err, "cannot remove the coordinator: %s", tb_strerror(err));
+	return 0;
+}
+
+int tb_op_receipt(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8_t *out,
+		  size_t cap, size_t *len, uint64_t *seq, struct tb_reject *rej)
+{
+	char hex[2 * TB_TXID_LEN + 1];
+	tb_hex_encode(hex, txid, TB_TXID_LEN);
+	uint64_t rev;
+	int err = tb_store_tx(o->store, o->self, txid, seq, &rev);
+	if (err == TB_ENOTFOUND)
+		return tb_op_refuse(rej, TB_ENOTX, "no exchange %s in this ledger", hex);
+	if (err)
+		return tb_op_refuse(rej, err, "cannot look up %s: %s", hex, tb_strerror(err));
+	/* The newest checkpoint if it covers the entry, else a new one. */
+	uint8_t cpbuf[TB_CHECKPOINT_MAX];
+	size_t cplen = 0;
+	struct tb_checkpoint cp;
+	err = tb_store_checkpoint_get(o->store, o->self, cpbuf, sizeof cpbuf, &cplen);
+	if (err || tb_checkpoint_open(&cp, cpbuf, cplen) || cp.size < *seq) {
+		if (!o->node)
+			return tb_op_refuse(rej, TB_ENOTFOUND, "no checkpoint covers entry %llu yet",
+					    (unsigned long long)*seq);
+		if ((err = tb_store_checkpoint_make(o->store, o->node, cpbuf, sizeof cpbuf, &cplen)))
+			return tb_op_refuse(rej, err, "cannot make a checkpoint: %s",
+					    tb_strerror(err));
+	}
+	err = tb_receipt_make(o->store, o->self, *seq, cpbuf, cplen, out, cap, len);
+	if (err)
+		return tb_op_refuse(rej, err, "cannot make the receipt: %s", tb_strerror(err));
+	return 0;
+}

@@ -1,0 +1,338 @@
+/*
+ * test_api_fed.c: tallyd's API for the federation and its proofs against
+ * real daemons over HTTP on 127.0.0.1 (docs/API.md sections 6-8 and 11):
+ * Riverside (serving the API) and Hilltop peer with each other. Trust lines
+ * listed and added (roles, CSRF, a refusal by the ledger leaving the log
+ * byte-identical, an unknown community), the logs, peers and forks held,
+ * checkpoints signed, listed and downloaded, a receipt downloaded that
+ * `tally receipt verify` accepts, and coordinators added and removed (their
+ * session ends at once).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fed.h"
+#include "httpc.h"
+
+#define PW_ADMIN "admin-password"
+#define PW_COORD "coordinator-pw"
+#define PW_VIEW "viewer-password"
+
+enum { RIVER, HILL };
+
+struct env {
+	struct tb_fed *f;
+	uint16_t http;
+	char http_arg[32];
+	struct tb_httpc_session adm, co, vw;
+};
+
+static struct env *g;
+
+static void add_coordinator(struct tb_fed *f, const char *name, const char *role,
+			    const char *pw)
+{
+	char file[TB_FED_PATH + 64];
+	snprintf(file, sizeof file, "%s/%s.pw", f->root, name);
+	assert_int_equal(tb_test_write_file(file, pw, strlen(pw)), 0);
+	if (TB_FED_TALLY(f, RIVER, "coordinator", "add", name, "--role", role, "--password-file",
+			 file))
+		fail_msg("coordinator add %s: %s", name, f->res.err);
+}
+
+static bool holds_hill(struct tb_fed *f, void *ctx, char *why, size_t cap, size_t *blame)
+{
+	(void)ctx;
+	*blame = RIVER;
+	struct tb_fed_heads hs;
+	tb_fed_heads(f, RIVER, &hs);
+	const struct tb_head *h = tb_fed_find(&hs, f->node[HILL].id);
+	snprintf(why, cap, "Riverside does not hold Hilltop's log yet");
+	return h && h->seq > 0;
+}
+
+static struct env *env(void)
+{
+	if (g)
+		return g;
+	g = calloc(1, sizeof *g);
+	const struct tb_fed_spec spec[] = {{"Riverside", {"alice", "bob", NULL}},
+					   {"Hilltop", {"hana", NULL}}};
+	struct tb_fed *f = g->f = tb_fed_new_spec("apifed", 2, spec);
+	add_coordinator(f, "ana", "admin", PW_ADMIN);
+	add_coordinator(f, "cora", "coordinator", PW_COORD);
+	add_coordinator(f, "vic", "viewer", PW_VIEW);
+	tb_fed_link(f, RIVER, HILL);
+	tb_fed_link(f, HILL, RIVER);
+	const char *off[] = {"--http", "off", NULL};
+	tb_fed_start_args(f, HILL, off);
+	g->http = tb_fed_free_port();
+	snprintf(g->http_arg, sizeof g->http_arg, "127.0.0.1:%u", g->http);
+	const char *on[] = {"--http", g->http_arg, NULL};
+	tb_fed_start_args(f, RIVER, on);
+	tb_fed_wait_log_line(f, RIVER, "console and API on", NULL, 10000);
+	tb_fed_wait(f, 20000, holds_hill, NULL, "Riverside holds Hilltop's log");
+	assert_int_equal(tb_httpc_login(g->http, "ana", PW_ADMIN, &g->adm), 200);
+	assert_int_equal(tb_httpc_login(g->http, "cora", PW_COORD, &g->co), 200);
+	assert_int_equal(tb_httpc_login(g->http, "vic", PW_VIEW, &g->vw), 200);
+	return g;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (g)
+		tb_fed_free(g->f);
+	free(g);
+	g = NULL;
+	tb_fed_kill_all();
+	return 0;
+}
+
+static void assert_error(const struct tb_httpc_resp *r, int status, const char *code)
+{
+	char want[64];
+	snprintf(want, sizeof want, "{\"error\":{\"code\":\"%s\",\"message\":\"", code);
+	if (r->status != status || strncmp(r->body, want, strlen(want)))
+		fail_msg("wanted %d %s, got %d: %s", status, code, r->status, r->body);
+}
+
+static void assert_has(const struct tb_httpc_resp *r, int status, const char *text)
+{
+	if (r->status != status || !strstr(r->body, text))
+		fail_msg("wanted %d with %s, got %d: %s", status, text, r->status, r->body);
+}
+
+static int call(const char *method, const char *path, const struct tb_httpc_session *s,
+		const char *body, struct tb_httpc_resp *r)
+{
+	return tb_httpc(g->http, method, path, s, true, body, r);
+}
+
+static char *export_of(size_t *len)
+{
+	char out[TB_FED_PATH + 64];
+	snprintf(out, sizeof out, "%s/river.export", g->f->root);
+	unlink(out);
+	assert_int_equal(TB_FED_TALLY(g->f, RIVER, "export", "--out", out), 0);
+	char *b = (char *)tb_test_read_file(out, len);
+	assert_non_null(b);
+	return b;
+}
+
+static void test_logs_peers_forks(void **state)
+{
+	(void)state;
+	env();
+	struct tb_httpc_resp r;
+	call("GET", "/api/v1/logs", &g->vw, NULL, &r);
+	assert_has(&r, 200, "\"community_name\":\"Riverside\",\"own\":true");
+	assert_has(&r, 200, "\"community_name\":\"Hilltop\",\"own\":false");
+	assert_has(&r, 200, "\"forked\":false");
+	tb_httpc_free(&r);
+	call("GET", "/api/v1/forks", &g->vw, NULL, &r);
+	assert_has(&r, 200, "{\"forks\":[]}");
+	tb_httpc_free(&r);
+	call("GET", "/api/v1/peers", &g->vw, NULL, &r);
+	assert_has(&r, 200, "\"community_name\":\"Hilltop\",\"connected\":true,\"outbound\":true");
+	assert_has(&r, 200, "\"lag\":");
+	tb_httpc_free(&r);
+	/* Reads need a session. */
+	tb_httpc(g->http, "GET", "/api/v1/peers", NULL, false, NULL, &r);
+	assert_error(&r, 401, "EAUTH");
+	tb_httpc_free(&r);
+	call("POST", "/api/v1/logs", &g->adm, "{}", &r);
+	assert_error(&r, 405, "EMETHOD");
+	tb_httpc_free(&r);
+}
+
+static void test_links(void **state)
+{
+	(void)state;
+	env();
+	struct tb_httpc_resp r;
+	call("GET", "/api/v1/links", &g->vw, NULL, &r);
+	assert_has(&r, 200, "{\"links\":[]}");
+	tb_httpc_free(&r);
+	const char *add = "{\"community\":\"hilltop\",\"limit_minutes\":1200}";
+	call("POST", "/api/v1/links", &g->co, add, &r);
+	assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	tb_httpc(g->http, "POST", "/api/v1/links", &g->adm, false, add, &r);
+	assert_error(&r, 403, "ECSRF");
+	tb_httpc_free(&r);
+	const char *bad[] = {
+		"{\"community\":\"Hilltop\"}",
+		"{\"community\":\"Hilltop\",\"limit_minutes\":-1}",
+		"{\"community\":\"Hilltop\",\"limit_minutes\":60000001}",
+		"{\"community\":\"\",\"limit_minutes\":60}",
+		"{\"community\":7,\"limit_minutes\":60}",
+		"{\"community\":\"Hilltop\",\"limit_minutes\":60,\"extra\":1}",
+		"[1,2",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		call("POST", "/api/v1/links", &g->adm, bad[i], &r);
+		assert_error(&r, 400, "EINVAL");
+		tb_httpc_free(&r);
+	}
+	call("POST", "/api/v1/links", &g->adm, "{\"community\":\"Nowhere\",\"limit_minutes\":60}",
+	     &r);
+	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+	/* A trust line to ourselves: the ledger refuses, nothing is written. */
+	size_t l0, l1;
+	char *before = export_of(&l0);
+	call("POST", "/api/v1/links", &g->adm, "{\"community\":\"Riverside\",\"limit_minutes\":60}",
+	     &r);
+	assert_error(&r, 409, "ELINK");
+	tb_httpc_free(&r);
+	char *after = export_of(&l1);
+	assert_true(l0 == l1 && !memcmp(before, after, l0));
+	free(before);
+	free(after);
+	call("POST", "/api/v1/links", &g->adm, add, &r);
+	assert_has(&r, 201, "\"community_name\":\"Hilltop\",\"limit_minutes\":1200,\"seq\":");
+	tb_httpc_free(&r);
+	call("GET", "/api/v1/links", &g->vw, NULL, &r);
+	assert_has(&r, 200,
+		   "\"community_name\":\"Hilltop\",\"linked\":true,\"limit_minutes\":1200,"
+		   "\"their_limit_minutes\":null,\"balance_minutes\":0,\"mirror_minutes\":null");
+	tb_httpc_free(&r);
+	/* The command line sees the same trust line. */
+	assert_int_equal(TB_FED_TALLY(g->f, RIVER, "--json", "link", "list"), 0);
+	assert_non_null(strstr(g->f->res.out, "\"limit_minutes\":1200"));
+}
+
+static void test_checkpoints_and_receipts(void **state)
+{
+	(void)state;
+	env();
+	struct tb_httpc_resp r;
+	char id[2 * TB_KEY_LEN + 1], path[200];
+	tb_hex_encode(id, g->f->node[RIVER].id, TB_KEY_LEN);
+	call("POST", "/api/v1/checkpoints", &g->vw, "{}", &r);
+	assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	call("POST", "/api/v1/checkpoints", &g->co, "{\"x\":1}", &r);
+	assert_error(&r, 400, "EINVAL");
+	tb_httpc_free(&r);
+	call("POST", "/api/v1/checkpoints", &g->co, "{}", &r);
+	assert_has(&r, 201, "\"community_name\":\"Riverside\",\"size\":");
+	tb_httpc_free(&r);
+	call("GET", "/api/v1/checkpoints", &g->vw, NULL, &r);
+	assert_has(&r, 200, id);
+	tb_httpc_free(&r);
+	snprintf(path, sizeof path, "/api/v1/checkpoints/%s?format=bin", id);
+	call("GET", path, &g->vw, NULL, &r);
+	char v[128];
+	assert_int_equal(r.status, 200);
+	assert_string_equal(tb_httpc_header(&r, "Content-Type", v, sizeof v),
+			    "application/octet-stream");
+	assert_true(r.len > 64 && r.len <= 160);
+	tb_httpc_free(&r);
+	snprintf(path, sizeof path, "/api/v1/checkpoints/%s?format=xml", id);
+	call("GET", path, &g->vw, NULL, &r);
+	assert_error(&r, 400, "EINVAL");
+	tb_httpc_free(&r);
+	call("GET", "/api/v1/checkpoints/abc", &g->vw, NULL, &r);
+	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+	/* A receipt of an exchange recorded after the checkpoint: a new one is
+	 * signed for it, and the command line verifies the download offline. */
+	call("POST", "/api/v1/exchanges", &g->co,
+	     "{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":30,\"memo\":\"soup\","
+	     "\"attest\":true}",
+	     &r);
+	assert_int_equal(r.status, 201);
+	char txid[40];
+	const char *p = strstr(r.body, "\"txid\":\"");
+	assert_non_null(p);
+	snprintf(txid, sizeof txid, "%.32s", p + 8);
+	tb_httpc_free(&r);
+	snprintf(path, sizeof path, "/api/v1/receipts/%s", txid);
+	call("GET", path, &g->vw, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(tb_httpc_header(&r, "Content-Disposition", v, sizeof v));
+	assert_non_null(strstr(v, "receipt-"));
+	char file[TB_FED_PATH + 64];
+	snprintf(file, sizeof file, "%s/receipt.bin", g->f->root);
+	assert_int_equal(tb_test_write_file(file, r.body, r.len), 0);
+	tb_httpc_free(&r);
+	assert_int_equal(TB_FED_TALLY(g->f, HILL, "--json", "receipt", "verify", file,
+				      "--community", id),
+			 0);
+	assert_non_null(strstr(g->f->res.out, "\"ok\":true"));
+	call("GET", "/api/v1/receipts/00000000000000000000000000000000", &g->vw, NULL, &r);
+	assert_error(&r, 404, "ENOTX");
+	tb_httpc_free(&r);
+	call("GET", "/api/v1/receipts/..%2F..%2Fetc", &g->vw, NULL, &r);
+	assert_error(&r, 404, "ENOTX");
+	tb_httpc_free(&r);
+}
+
+static void test_coordinators(void **state)
+{
+	(void)state;
+	env();
+	struct tb_httpc_resp r;
+	call("GET", "/api/v1/coordinators", &g->co, NULL, &r);
+	assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	call("GET", "/api/v1/coordinators", &g->adm, NULL, &r);
+	assert_has(&r, 200, "{\"name\":\"ana\",\"role\":\"admin\",\"created\":\"");
+	assert_null(strstr(r.body, "pwhash"));
+	tb_httpc_free(&r);
+	const char *bad[] = {
+		"{\"name\":\"ola\",\"role\":\"boss\",\"password\":\"long enough\"}",
+		"{\"name\":\"ola\",\"role\":\"viewer\",\"password\":\"short\"}",
+		"{\"name\":\"ola\",\"role\":\"viewer\"}",
+		"{\"name\":\"\",\"role\":\"viewer\",\"password\":\"long enough\"}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		call("POST", "/api/v1/coordinators", &g->adm, bad[i], &r);
+		assert_error(&r, 400, "EINVAL");
+		tb_httpc_free(&r);
+	}
+	const char *ola = "{\"name\":\"ola\",\"role\":\"viewer\",\"password\":\"ola-password\"}";
+	call("POST", "/api/v1/coordinators", &g->co, ola, &r);
+	assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	call("POST", "/api/v1/coordinators", &g->adm, ola, &r);
+	assert_has(&r, 201, "{\"name\":\"ola\",\"role\":\"viewer\"");
+	tb_httpc_free(&r);
+	call("POST", "/api/v1/coordinators", &g->adm, ola, &r);
+	assert_error(&r, 409, "EEXISTS");
+	tb_httpc_free(&r);
+	struct tb_httpc_session s;
+	assert_int_equal(tb_httpc_login(g->http, "ola", "ola-password", &s), 200);
+	assert_int_equal(call("GET", "/api/v1/links", &s, NULL, &r), 200);
+	tb_httpc_free(&r);
+	assert_int_equal(TB_FED_TALLY(g->f, RIVER, "coordinator", "list"), 0);
+	assert_non_null(strstr(g->f->res.out, "ola"));
+	call("DELETE", "/api/v1/coordinators/ola", &g->adm, NULL, &r);
+	assert_has(&r, 200, "{\"removed\":true}");
+	tb_httpc_free(&r);
+	call("GET", "/api/v1/links", &s, NULL, &r);
+	assert_error(&r, 401, "EAUTH");
+	tb_httpc_free(&r);
+	call("DELETE", "/api/v1/coordinators/ola", &g->adm, NULL, &r);
+	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_logs_peers_forks),
+		cmocka_unit_test(test_links),
+		cmocka_unit_test(test_checkpoints_and_receipts),
+		cmocka_unit_test(test_coordinators),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	if (getenv("TB_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TB_TEST_FILTER"));
+	return cmocka_run_group_tests(tests, NULL, teardown);
+}
