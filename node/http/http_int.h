@@ -76,6 +76,8 @@ struct tb_http {
 	uv_timer_t keepalive;
 	uint64_t events_seq; /* announcements so far */
 	uint64_t requests[6]; /* answered, by status class (1xx..5xx; [0] other) */
+	char *audit_last;     /* the last audit's answer (api_audit.c), or NULL */
+	size_t audit_len;
 };
 
 /* server.c: listening (after the routes are in), and cookies. */
@@ -129,5 +131,6 @@ int tb_api_ledger_routes(struct tb_http *h);
 int tb_api_report_routes(struct tb_http *h);
 int tb_api_category_routes(struct tb_http *h);
 int tb_api_fed_routes(struct tb_http *h);
+int tb_api_audit_routes(struct tb_http *h);
 
 #endif

@@ -328,6 +328,8 @@ int tb_http_start(struct tb_http **out, const struct tb_http_host *host,
 		err = tb_api_category_routes(h);
 	if (!err)
 		err = tb_api_fed_routes(h);
+	if (!err)
+		err = tb_api_audit_routes(h);
 	if (err) {
 		snprintf(why, cap, "too many HTTP routes");
 		free(h);

@@ -500,6 +500,8 @@ void tb_http_stop(struct tb_http *h)
 	if (!h || h->stopping)
 		return;
 	h->stopping = true;
+	free(h->audit_last);
+	h->audit_last = NULL;
 	if (!h->daemon) {
 		free(h);
 		return;

@@ -5,7 +5,8 @@
  * listed and added (roles, CSRF, a refusal by the ledger leaving the log
  * byte-identical, an unknown community), the logs, peers and forks held,
  * checkpoints signed, listed and downloaded, a receipt downloaded that
- * `tally receipt verify` accepts, and coordinators added and removed (their
+ * `tally receipt verify` accepts, the audit run and its last result, and
+ * coordinators added and removed (their
  * session ends at once).
  */
 #include <signal.h>
@@ -273,6 +274,34 @@ static void test_checkpoints_and_receipts(void **state)
 	tb_httpc_free(&r);
 }
 
+static void test_audit(void **state)
+{
+	(void)state;
+	env();
+	struct tb_httpc_resp r;
+	call("GET", "/api/v1/audit", &g->vw, NULL, &r);
+	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+	call("POST", "/api/v1/audit", &g->vw, "{}", &r);
+	assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	call("POST", "/api/v1/audit", &g->co, "{\"deep\":true}", &r);
+	assert_error(&r, 400, "EINVAL");
+	tb_httpc_free(&r);
+	/* Both logs held, checked from genesis: clean. */
+	call("POST", "/api/v1/audit", &g->co, NULL, &r);
+	assert_has(&r, 200, "\"clean\":true,\"summary\":{\"logs\":2,");
+	assert_has(&r, 200, "\"violations\":0,");
+	assert_has(&r, 200, "\"violations\":[]}");
+	char *first = strdup(r.body);
+	tb_httpc_free(&r);
+	call("GET", "/api/v1/audit", &g->vw, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, first);
+	free(first);
+	tb_httpc_free(&r);
+}
+
 static void test_coordinators(void **state)
 {
 	(void)state;
@@ -329,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_logs_peers_forks),
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_checkpoints_and_receipts),
+		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_coordinators),
 	};
 	signal(SIGPIPE, SIG_IGN);
