@@ -1,7 +1,9 @@
 /*
  * clearing.c: the clearing step, which moves cross-community exchanges
  * forward from the logs held: the provider's node decides prepares addressed
- * to it, the payer's node finishes prepares whose decision it holds. Every
+ * to it (and refuses those addressed to the forked log its own log
+ * succeeds that the kept history did not decide), the payer's node finishes
+ * prepares whose decision it holds. Every
  * leg is appended at most once (the txid is then in the log, and the rules
  * refuse a second), so the step can run after any crash or reconnection and
  * only does what is left. Also the read side: clearing accounts and legs.
@@ -34,16 +36,44 @@ static int open_one(void *vctx, struct tb_view k, struct tb_view v)
 	return 0;
 }
 
-static bool due_decide(const struct tb_xleg *x, const uint8_t *self)
+/* Who this node answers for: its own log, and the forked log that its own
+ * log succeeds (PROTOCOL.md 12.6), if any. */
+struct whom {
+	const uint8_t *self;
+	bool succeeds;
+	uint8_t old[TB_KEY_LEN];
+};
+
+static int whom_of(struct tb_txn *t, const uint8_t *self, struct whom *w)
 {
-	return x->prepare_seq && !x->decide_seq && !memcmp(x->provider, self, TB_KEY_LEN);
+	struct tb_successor s;
+	w->self = self;
+	int err = tb_succession_of(t, self, false, &s); /* the own log: trusted */
+	w->succeeds = !err;
+	if (!err)
+		memcpy(w->old, s.old_log, TB_KEY_LEN);
+	return err == TB_ENOTFOUND ? 0 : err;
 }
 
-static bool due_final(const struct tb_xleg *x, const uint8_t *self)
+/* A prepare addressed to this log, or to the log it succeeds that the kept
+ * history did not decide (the node holds only the kept branch of it). */
+static bool due_decide(const struct tb_xleg *x, const struct whom *w)
 {
-	return x->prepare_seq && x->decide_seq && !x->final_seq &&
-	       !memcmp(x->payer, self, TB_KEY_LEN) &&
-	       !memcmp(x->decider, x->provider, TB_KEY_LEN);
+	return x->prepare_seq && !x->decide_seq &&
+	       (!memcmp(x->provider, w->self, TB_KEY_LEN) ||
+		(w->succeeds && !memcmp(x->provider, w->old, TB_KEY_LEN)));
+}
+
+/* An own prepare decided by its provider, or refused by the provider's
+ * successor (PROTOCOL.md 12.6: a successor only ever refuses). */
+static bool due_final(struct tb_txn *t, const struct tb_xleg *x, const uint8_t *self)
+{
+	if (!x->prepare_seq || !x->decide_seq || x->final_seq ||
+	    memcmp(x->payer, self, TB_KEY_LEN))
+		return false;
+	if (!memcmp(x->decider, x->provider, TB_KEY_LEN))
+		return true;
+	return x->outcome != TB_XO_COMMITTED && tb_succeeds(t, x->decider, x->provider);
 }
 
 /* Reads and decodes entry seq of a log into buf (a copy: the entry's views
@@ -68,7 +98,9 @@ static int read_entry(struct tb_txn *t, const uint8_t *log_id, uint64_t seq, uin
 	return tb_entry_decode(e, buf, v.len) ? TB_ECORRUPT : 0;
 }
 
-/* The provider's decision on one prepare, against the state in t. */
+/* The provider's decision on one prepare, against the state in t; for a
+ * prepare addressed to the log this one succeeds, a refusal ("link
+ * missing": that log takes no exchange any more). */
 static int decide_one(struct tb_txn *t, const struct tb_keypair *kp, uint32_t self_num,
 		      const struct tb_xleg *x, uint64_t now)
 {
@@ -112,7 +144,8 @@ static int decide_one(struct tb_txn *t, const struct tb_keypair *kp, uint32_t se
 	    (nerr = tb_member_get(t, self_num, tb_be32_get(nv.p), &m)) &&
 	    nerr != TB_ENOTFOUND)
 		return nerr;
-	if (err || !c.linked)
+	bool for_old = memcmp(x->provider, kp->pk.b, TB_KEY_LEN) != 0;
+	if (err || !c.linked || for_old)
 		d.outcome = TB_XO_LINK_MISSING;
 	else if (now >= xp->expires)
 		d.outcome = TB_XO_EXPIRED;
@@ -124,7 +157,7 @@ static int decide_one(struct tb_txn *t, const struct tb_keypair *kp, uint32_t se
 		d.outcome = TB_XO_CEILING;
 	else
 		d.outcome = TB_XO_COMMITTED;
-	d.member = !nerr && m.active ? m.no : 0;
+	d.member = !for_old && !nerr && m.active ? m.no : 0;
 	struct tb_reject rej;
 	memset(&rej, 0, sizeof rej);
 	return tb_own_append_txn(t, kp, TB_KIND_XDECIDE, &d, NULL, &rej);
@@ -183,17 +216,20 @@ int tb_store_clear(struct tb_store *s, const struct tb_keypair *kp, unsigned wha
 	const uint8_t *self = kp->pk.b;
 	struct tb_txn t;
 	struct open_scan os;
+	struct whom w;
 	tb_txn_begin(&t, s->db, true);
 	int err = collect(&t, &os);
 	struct tb_logstate own;
 	if (!err)
 		err = tb_logstate_get(&t, self, &own);
+	if (!err)
+		err = whom_of(&t, self, &w);
 	for (size_t i = 0; !err && i < os.n; i++) {
 		const struct tb_xleg *x = &os.x[i];
-		if ((what & TB_CLEAR_DECIDE) && nd < max && due_decide(x, self)) {
+		if ((what & TB_CLEAR_DECIDE) && nd < max && due_decide(x, &w)) {
 			if (!(err = decide_one(&t, kp, own.lognum, x, now)))
 				nd++;
-		} else if ((what & TB_CLEAR_FINAL) && nf < max && due_final(x, self)) {
+		} else if ((what & TB_CLEAR_FINAL) && nf < max && due_final(&t, x, self)) {
 			err = final_one(&t, kp, x);
 			if (err == 1)
 				err = 0;
@@ -224,13 +260,16 @@ int tb_store_clear_due(struct tb_store *s, size_t *held, size_t *decide, size_t 
 		return err;
 	struct tb_txn t;
 	struct open_scan os;
+	struct whom w;
 	tb_txn_begin(&t, s->db, false);
 	err = collect(&t, &os);
+	if (!err)
+		err = whom_of(&t, self, &w);
 	for (size_t i = 0; !err && i < os.n; i++) {
 		const struct tb_xleg *x = &os.x[i];
 		*held += x->prepare_seq && !x->decide_seq && !memcmp(x->payer, self, TB_KEY_LEN);
-		*decide += due_decide(x, self);
-		*final += due_final(x, self);
+		*decide += due_decide(x, &w);
+		*final += due_final(&t, x, self);
 	}
 	free(os.x);
 	tb_txn_abort(&t);

@@ -65,6 +65,47 @@ int tb_rule_succession(struct tb_txn *t, uint32_t lognum, const struct tb_entry 
 	return check_succession(e, NULL, rej);
 }
 
+int tb_succession_of(struct tb_txn *t, const uint8_t *log_id, bool check,
+		     struct tb_successor *out)
+{
+	struct tb_logstate l;
+	int err = tb_logstate_get(t, log_id, &l);
+	if (err)
+		return err;
+	if (l.seq < 2)
+		return TB_ENOTFOUND;
+	uint8_t k[TB_ENTRY_KEY_LEN];
+	tb_entry_key(k, l.lognum, 2);
+	struct tb_view v;
+	if ((err = tb_txn_get(t, TB_T_ENTRIES, k, sizeof k, &v)))
+		return err;
+	struct tb_entry e;
+	struct tb_reject rej;
+	struct tb_verify_job job;
+	uint64_t fork_seq = 0;
+	if (tb_entry_decode(&e, v.p, v.len) || e.kind != TB_KIND_SUCCESSION ||
+	    memcmp(e.log_id, log_id, TB_KEY_LEN))
+		return TB_ENOTFOUND;
+	if (check) {
+		tb_entry_verify_job(&job, &e);
+		if (tb_verify_batch(&job, 1, 1) || check_succession(&e, &fork_seq, &rej))
+			return TB_ENOTFOUND; /* an audit's chain keeps refused entries */
+	}
+	memcpy(out->new_log, log_id, TB_KEY_LEN);
+	memcpy(out->old_log, e.body.succession.old_log, TB_KEY_LEN);
+	out->kept_seq = e.body.succession.kept_seq;
+	memcpy(out->kept_hash, e.body.succession.kept_hash, TB_HASHLEN);
+	out->fork_seq = fork_seq;
+	out->timestamp = e.timestamp;
+	return 0;
+}
+
+bool tb_succeeds(struct tb_txn *t, const uint8_t *new_log, const uint8_t *old_log)
+{
+	struct tb_successor s;
+	return !tb_succession_of(t, new_log, true, &s) && !memcmp(s.old_log, old_log, TB_KEY_LEN);
+}
+
 struct succ_scan {
 	struct tb_store *s;
 	const uint8_t *old_log;

@@ -12,6 +12,10 @@
  *   - every final leg records the outcome of the decision it names (the
  *     entry at decide_seq of the prepare's to_log, on the same exchange): a
  *     completed final needs a commit, a release needs a refusal;
+ *   - a forked log's successor only refuses prepares addressed to the
+ *     forked log, and only those its kept history did not decide (PROTOCOL.md
+ *     12.6); a final leg may name such a refusal, at decide_seq of the
+ *     successor;
  *   - the two clearing balances mirror, once the exchanges in flight
  *     (committed, final leg not held yet) are accounted;
  *   - every community's accounts, members and clearing, sum to zero.
@@ -42,6 +46,9 @@ struct xv {
 	/* the log being scanned */
 	const uint8_t *log;
 	uint32_t lognum;
+	/* the successions held (valid entries 2 of kind 14) */
+	struct tb_successor *succ;
+	size_t nsucc;
 };
 
 static void violation(struct xv *v, int err, const uint8_t *log, uint64_t seq,
@@ -145,8 +152,13 @@ static const char *decide_mismatch(struct tb_txn *t, const struct tb_xdecide *d,
 	const struct tb_xprepare *x = &p->body.xprepare;
 	if (memcmp(x->txid, d->txid, TB_TXID_LEN))
 		return "the transaction ids differ";
-	if (memcmp(x->to_log, decider, TB_KEY_LEN))
-		return "the prepare is addressed to another community";
+	if (memcmp(x->to_log, decider, TB_KEY_LEN)) {
+		if (!tb_succeeds(t, decider, x->to_log))
+			return "the prepare is addressed to another community";
+		if (d->outcome == TB_XO_COMMITTED)
+			return "the prepare is addressed to the forked log this one succeeds, which "
+			       "a successor may only refuse";
+	}
 	if (x->minutes != d->minutes)
 		return "the minutes differ";
 	if (!view_eq(x->to_name, d->to_name))
@@ -163,6 +175,54 @@ static const char *decide_mismatch(struct tb_txn *t, const struct tb_xdecide *d,
 	    strlen(m.name) != d->from_name.len || memcmp(m.name, d->from_name.p, d->from_name.len))
 		return "the paying member's name differs";
 	return NULL;
+}
+
+static const struct tb_successor *successor_of(const struct xv *v, const uint8_t *old)
+{
+	for (size_t i = 0; i < v->nsucc; i++)
+		if (!memcmp(v->succ[i].old_log, old, TB_KEY_LEN))
+			return &v->succ[i];
+	return NULL;
+}
+
+/* Whether entry seq of the old log, as held, belongs to the history its
+ * successor keeps: before the fork, or in the kept branch when the copy
+ * held is that branch. */
+static bool in_kept(struct xv *v, const struct tb_successor *s, uint64_t seq)
+{
+	if (seq < s->fork_seq)
+		return true;
+	struct tb_logstate l;
+	if (seq > s->kept_seq || !log_held(v->t, s->old_log, &l) || l.seq < s->kept_seq)
+		return false;
+	uint8_t k[TB_ENTRY_KEY_LEN], h[TB_HASHLEN];
+	tb_entry_key(k, l.lognum, s->kept_seq);
+	struct tb_view rec;
+	if (tb_txn_get(v->t, TB_T_ENTRIES, k, sizeof k, &rec))
+		return false;
+	tb_entry_hash(h, rec.p, rec.len);
+	return !memcmp(h, s->kept_hash, TB_HASHLEN);
+}
+
+/* A successor's refusal of a prepare addressed to the log it succeeds: a
+ * violation only if the kept history decided that prepare. */
+static int check_successor_refusal(struct xv *v, const struct tb_entry *e,
+				   const struct tb_successor *s)
+{
+	const struct tb_xdecide *d = &e->body.xdecide;
+	struct tb_logstate ol;
+	if (!log_held(v->t, s->old_log, &ol))
+		return 0;
+	uint64_t seq = txid_seq(v->t, ol.lognum, d->txid);
+	if (seq && in_kept(v, s, seq)) {
+		char old[17];
+		short_id(old, s->old_log);
+		violation(v, TB_ELEG, e->log_id, e->seq,
+			  "refuses a prepare that the kept history of community %s decided at "
+			  "entry %llu; a successor may only refuse those it did not decide",
+			  old, (unsigned long long)seq);
+	}
+	return 0;
 }
 
 static int check_decide(struct xv *v, const struct tb_entry *e)
@@ -192,7 +252,12 @@ static int check_decide(struct xv *v, const struct tb_entry *e)
 	struct tb_xleg x;
 	if ((err = tb_xleg_get(v->t, d->from_log, d->txid, &x)))
 		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
+	const struct tb_successor *succ = x.prepare_seq ? successor_of(v, x.provider) : NULL;
+	if (succ && !memcmp(succ->new_log, e->log_id, TB_KEY_LEN))
+		return check_successor_refusal(v, e, succ); /* a commit: told above */
 	if (x.decide_seq != e->seq || memcmp(x.decider, e->log_id, TB_KEY_LEN)) {
+		if (succ && !memcmp(succ->new_log, x.decider, TB_KEY_LEN))
+			return 0; /* the successor's refusal came first: checked there */
 		char by[17];
 		short_id(by, x.decider);
 		violation(v, TB_ELEG, e->log_id, e->seq,
@@ -211,6 +276,14 @@ static int check_decide(struct xv *v, const struct tb_entry *e)
 	return 0;
 }
 
+/* Whether entry d is a decision on the exchange of final leg e. */
+static bool answers(const struct tb_entry *d, const struct tb_entry *e, const struct tb_xleg *x)
+{
+	const struct tb_xdecide *xd = &d->body.xdecide;
+	return d->kind == TB_KIND_XDECIDE && !memcmp(xd->txid, e->body.xfinal.txid, TB_TXID_LEN) &&
+	       !memcmp(xd->from_log, e->log_id, TB_KEY_LEN) && xd->from_seq == x->prepare_seq;
+}
+
 static const char *final_text(uint64_t outcome)
 {
 	return outcome == TB_XO_COMMITTED ? "completed" : "released";
@@ -225,12 +298,22 @@ static int check_final(struct xv *v, const struct tb_entry *e)
 		return err;
 	if (err || x.final_seq != e->seq || !x.prepare_seq)
 		return 0; /* refused by the rules (an audit): reported there */
-	char prov[17];
-	short_id(prov, x.provider);
 	struct tb_entry d;
+	const uint8_t *decider = x.provider;
 	err = held_entry(v->t, x.provider, f->decide_seq, &d);
 	if (err && err != TB_ENOTFOUND)
 		return err;
+	/* Or a refusal by the successor of a forked provider (PROTOCOL.md 12.6). */
+	const struct tb_successor *succ = successor_of(v, x.provider);
+	struct tb_entry sd;
+	if (succ && (err || !answers(&d, e, &x)) &&
+	    !held_entry(v->t, succ->new_log, f->decide_seq, &sd) && answers(&sd, e, &x)) {
+		d = sd;
+		err = 0;
+		decider = succ->new_log;
+	}
+	char prov[17];
+	short_id(prov, decider);
 	if (err) {
 		v->out->unmatched++;
 		struct tb_logstate pl;
@@ -243,8 +326,7 @@ static int check_final(struct xv *v, const struct tb_entry *e)
 		return 0;
 	}
 	const struct tb_xdecide *xd = &d.body.xdecide;
-	if (d.kind != TB_KIND_XDECIDE || memcmp(xd->txid, f->txid, TB_TXID_LEN) ||
-	    memcmp(xd->from_log, e->log_id, TB_KEY_LEN) || xd->from_seq != x.prepare_seq) {
+	if (!answers(&d, e, &x)) {
 		violation(v, TB_ELEG, e->log_id, e->seq,
 			  "the final leg names entry %llu of community %s, which is not the decision on this exchange",
 			  (unsigned long long)f->decide_seq, prov);
@@ -414,15 +496,34 @@ static int check_mirror(struct xv *v, const struct pair *p)
 	return 0;
 }
 
+/* Notes the log's succession, if its entry 2 is a valid one. */
+static int add_succession(struct xv *v, const uint8_t *id, const struct tb_logstate *l)
+{
+	struct tb_successor s;
+	if (l->seq < 2)
+		return 0;
+	int err = tb_succession_of(v->t, id, true, &s);
+	if (err)
+		return err == TB_ENOTFOUND ? 0 : err;
+	void *p = realloc(v->succ, (v->nsucc + 1) * sizeof *v->succ);
+	if (!p)
+		return TB_ENOMEM;
+	v->succ = p;
+	v->succ[v->nsucc++] = s;
+	return 0;
+}
+
 int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink,
 	       struct tb_xverify_counts *out)
 {
 	memset(out, 0, sizeof *out);
 	struct tb_txn t;
-	struct xv v = {&t, sink, out, NULL, 0, 0, NULL, 0};
+	struct xv v = {&t, sink, out, NULL, 0, 0, NULL, 0, NULL, 0};
 	struct log_list ll = {0};
 	tb_txn_begin(&t, s->db, false);
 	int err = tb_txn_foreach(&t, TB_T_LOGS, NULL, 0, NULL, 0, list_log, &ll);
+	for (size_t i = 0; err >= 0 && i < ll.n; i++)
+		err = add_succession(&v, ll.id[i], &ll.st[i]);
 	for (size_t i = 0; err >= 0 && i < ll.n; i++) {
 		if (!ll.st[i].seq)
 			continue;
@@ -443,6 +544,7 @@ int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink,
 		err = check_mirror(&v, &v.pairs[i]);
 	tb_txn_abort(&t);
 	free(v.pairs);
+	free(v.succ);
 	free(ll.id);
 	free(ll.st);
 	return err < 0 ? err : 0;

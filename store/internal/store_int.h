@@ -241,6 +241,14 @@ int tb_rule_opening(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 /* succession.c: a new log for a community whose log forked (kind 14). */
 int tb_rule_succession(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		       struct tb_reject *rej);
+/* The succession that log_id's entry 2 is: 0, or TB_ENOTFOUND when that
+ * entry is not held or not a succession. With check, its signatures and
+ * rule are checked again (an audit's chain keeps refused entries; fork_seq
+ * is then set); without, the entry is trusted (the own log). */
+int tb_succession_of(struct tb_txn *t, const uint8_t *log_id, bool check,
+		     struct tb_successor *out);
+/* Whether new_log validly succeeds old_log (tb_succession_of). */
+bool tb_succeeds(struct tb_txn *t, const uint8_t *new_log, const uint8_t *old_log);
 
 /* xrules.c: the cross-community legs (trust lines, prepare, decide, final). */
 int tb_xrule_link(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,

@@ -11,8 +11,10 @@
  * dropped branch's exchanges and completes the payment Comm01 committed.
  * Node 0 restarts as the new log; every node converges on it; audit on
  * node 1 reports the fork with its successor and no violation; verify
- * passes. A succession without a fork proof, or signed by another key,
- * sent by a fake peer, closes the connection.
+ * passes. A payment from Comm01 to Comm00 made while no branch can answer
+ * is refused by the successor and released on Comm01 (PROTOCOL.md 12.6). A
+ * succession without a fork proof, or signed by another key, sent by a fake
+ * peer, closes the connection.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -211,6 +213,21 @@ static void test_succession(void **state)
 	assert_int_equal(TB_FED_TALLY(f, 0, "succession", "--keep", held), 2);
 	contains(f->res.err, "is running");
 	tb_fed_stop(f, 0);
+
+	/* Comm01 pays Comm00 while no branch of it can answer: held on Comm01
+	 * until the successor refuses it (PROTOCOL.md 12.6). */
+	char to0[TB_FED_PATH];
+	snprintf(to0, sizeof to0, "m1@%s", id0);
+	assert_int_equal(TB_FED_TALLY(f, 1, "exchange", "send", "--attest", "--from", "m2", "--to",
+				      to0, "--minutes", "15", "--memo", "to the forked log",
+				      "--no-wait", "--ttl", "3600"),
+			 0);
+	const char *pt = strstr(f->res.out, "prepared ");
+	assert_non_null(pt);
+	char held_tx[2 * TB_TXID_LEN + 1];
+	memcpy(held_tx, pt + 9, 2 * TB_TXID_LEN);
+	held_tx[2 * TB_TXID_LEN] = 0;
+	uint64_t seq1 = tb_fed_own_seq(f, 1);
 	assert_int_equal(TB_FED_TALLY(f, 0, "succession"), 0);
 	contains(f->res.out, "forked at seq ");
 	const char *oh = strstr(f->res.out, "has hash ");
@@ -252,6 +269,13 @@ static void test_succession(void **state)
 				      "--receiver", "m2", "--minutes", "20", "--memo", "again"),
 			 0);
 	tb_fed_wait_log_seq(f, 2, f->node[0].id, seq + 1, WAIT_MS);
+
+	/* The payment held on Comm01: refused by the successor, released. */
+	tb_fed_wait_log_seq(f, 1, f->node[1].id, seq1 + 1, WAIT_MS);
+	assert_int_equal(TB_FED_TALLY(f, 1, "exchange", "status", held_tx), 0);
+	contains(f->res.out, "released");
+	contains(f->res.out, "refused: link missing");
+	contains(f->res.out, "hold released");
 
 	/* The balances carried: m2 paid 25 minutes on A (completed) and B's
 	 * two exchanges of 30 minutes went each way; then 20 again. */

@@ -15,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define OLD_KEY 401
 #define NEW_KEY 402
@@ -486,6 +487,151 @@ static void test_verify_forged(void **state)
 	tb_test_rmrf(tmp);
 }
 
+/* ---- legs addressed to the forked log (PROTOCOL.md 12.6) ---- */
+
+#define PAYER_KEY 405
+#define FAR_EXPIRY 4000000000u
+
+struct legs {
+	char *dir;
+	struct tb_store *s;
+	struct tb_test_log p, n;
+	struct tb_test_recs pr, nr;
+	struct tb_test_xprepare tp;
+	struct tb_keypair carol;
+};
+
+/* O forked (branch A held, with the proof); P ("Hillside") trusts O and
+ * its member carol pays alice@O 30 minutes (txid 101), which no branch of
+ * O decided; N succeeds O keeping A. */
+static void legs_init(struct legs *l)
+{
+	memset(l, 0, sizeof *l);
+	l->s = forked_store(&l->dir);
+	tb_test_log_init(&l->p, PAYER_KEY);
+	tb_test_log_init(&l->n, NEW_KEY);
+	tb_test_keypair(&l->carol, 412);
+	struct tb_genesis gen;
+	struct tb_member_join j;
+	struct tb_link link;
+	tb_test_genesis(&gen, "Hillside", -600, 0);
+	tb_test_log_add(&l->p, &l->pr, TB_KIND_GENESIS, &gen);
+	tb_test_join(&j, 1, "carol", &l->carol, -600, 0);
+	tb_test_log_add(&l->p, &l->pr, TB_KIND_MEMBER_JOIN, &j);
+	tb_test_link(&link, g.old.kp.pk.b, 600);
+	tb_test_log_add(&l->p, &l->pr, TB_KIND_LINK, &link);
+	tb_test_xprepare(&l->tp, l->p.kp.pk.b, 101, 1, g.old.kp.pk.b, "alice", 30, FAR_EXPIRY,
+			 NULL);
+	tb_test_log_add(&l->p, &l->pr, TB_KIND_XPREPARE, &l->tp.x);
+	struct tb_succession body;
+	uint8_t sig[TB_SIGLEN];
+	succession(&body, sig, l->n.kp.pk.b, &g.old.kp, g.proof, g.plen);
+	new_log(&l->n, &l->nr, &body);
+	struct tb_reject rej;
+	assert_int_equal(append_all(l->s, &l->pr, &rej), 0);
+	assert_int_equal(append_all(l->s, &l->nr, &rej), 0);
+}
+
+static void legs_free(struct legs *l)
+{
+	tb_store_free(l->s);
+	tb_test_recs_free(&l->pr);
+	tb_test_recs_free(&l->nr);
+	tb_test_rmrf(l->dir);
+}
+
+static void collect_reject(void *ctx, const struct tb_reject *r)
+{
+	struct vlist *l = ctx;
+	if (l->n < 32)
+		l->v[l->n++] = *r;
+}
+
+static void xverify_list(struct tb_store *s, struct vlist *vl)
+{
+	struct tb_xverify_counts c;
+	memset(vl, 0, sizeof *vl);
+	assert_int_equal(tb_store_xverify(s, collect_reject, vl, &c), 0);
+	for (size_t i = 0; i < vl->n; i++)
+		print_message("  violation [%s] seq %llu: %s\n", tb_errname(vl->v[i].err),
+			      (unsigned long long)vl->v[i].seq, vl->v[i].msg);
+}
+
+/* N's node refuses the prepare O never decided; P's node releases it on
+ * that refusal; the cross-log checks accept both. */
+static void test_legs_released(void **state)
+{
+	(void)state;
+	struct legs l;
+	legs_init(&l);
+	uint64_t now = (uint64_t)time(NULL);
+	size_t nd, nf, held, dd, ff;
+	/* P's node: nothing to finish yet, the hold is counted. */
+	assert_int_equal(tb_store_clear(l.s, &l.p.kp, TB_CLEAR_FINAL, now, 100, &nd, &nf), 0);
+	assert_int_equal(nf, 0);
+	assert_int_equal(tb_store_clear(l.s, &l.n.kp, TB_CLEAR_DECIDE, now, 100, &nd, &nf), 0);
+	assert_int_equal(nd, 1);
+	struct tb_xleg x;
+	assert_int_equal(tb_store_xleg(l.s, l.p.kp.pk.b, l.tp.x.txid, &x), 0);
+	assert_int_equal(x.decide_seq, 3);
+	assert_memory_equal(x.decider, l.n.kp.pk.b, TB_KEY_LEN);
+	assert_memory_equal(x.provider, g.old.kp.pk.b, TB_KEY_LEN);
+	assert_int_equal(x.outcome, TB_XO_LINK_MISSING);
+	/* Decided once: again, nothing. */
+	assert_int_equal(tb_store_clear(l.s, &l.n.kp, TB_CLEAR_DECIDE, now, 100, &nd, &nf), 0);
+	assert_int_equal(nd, 0);
+
+	assert_int_equal(tb_store_set_self(l.s, l.p.kp.pk.b), 0);
+	assert_int_equal(tb_store_clear_due(l.s, &held, &dd, &ff), 0);
+	assert_int_equal(ff, 1);
+	assert_int_equal(tb_store_clear(l.s, &l.p.kp, TB_CLEAR_FINAL, now, 100, &nd, &nf), 0);
+	assert_int_equal(nf, 1);
+	assert_int_equal(tb_store_xleg(l.s, l.p.kp.pk.b, l.tp.x.txid, &x), 0);
+	assert_true(x.final_seq > 0);
+	assert_int_equal(x.final_outcome, TB_XO_LINK_MISSING);
+	struct tb_member m;
+	assert_int_equal(tb_store_member(l.s, l.p.kp.pk.b, 1, &m), 0);
+	assert_int_equal(m.held, 0);
+	assert_int_equal(m.balance, 0);
+
+	struct vlist vl;
+	xverify_list(l.s, &vl);
+	assert_int_equal(vl.n, 0);
+	legs_free(&l);
+}
+
+/* A successor that commits a prepare addressed to the forked log breaks
+ * the rule of 12.6: the cross-log check reports it. */
+static void test_legs_commit_refused(void **state)
+{
+	(void)state;
+	struct legs l;
+	legs_init(&l);
+	struct tb_member_join j;
+	struct tb_link link;
+	tb_test_join(&j, 1, "alice", &g.m1, -600, 0);
+	tb_test_log_add(&l.n, &l.nr, TB_KIND_MEMBER_JOIN, &j);
+	tb_test_link(&link, l.p.kp.pk.b, 600);
+	tb_test_log_add(&l.n, &l.nr, TB_KIND_LINK, &link);
+	struct tb_xdecide d;
+	tb_test_xdecide(&d, &l.tp.x, l.p.kp.pk.b, 4, "carol", 1, TB_XO_COMMITTED);
+	tb_test_log_add(&l.n, &l.nr, TB_KIND_XDECIDE, &d);
+	struct tb_reject rej;
+	size_t acc;
+	assert_int_equal(tb_store_append(l.s, tb_test_recs_views(&l.nr, 2), l.nr.n - 2, &acc, &rej),
+			 0);
+	struct vlist vl;
+	xverify_list(l.s, &vl);
+	/* The commit (and, as its consequence, balances that do not mirror). */
+	size_t i = 0;
+	while (i < vl.n && vl.v[i].err != TB_ELEG)
+		i++;
+	assert_true(i < vl.n);
+	assert_memory_equal(vl.v[i].log_id, l.n.kp.pk.b, TB_KEY_LEN);
+	assert_non_null(strstr(vl.v[i].msg, "may only refuse"));
+	legs_free(&l);
+}
+
 int main(void)
 {
 	if (tb_crypto_init())
@@ -495,6 +641,8 @@ int main(void)
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_audit_story),
 	    cmocka_unit_test(test_verify_forged),
+	    cmocka_unit_test(test_legs_released),
+	    cmocka_unit_test(test_legs_commit_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
