@@ -258,6 +258,12 @@ static void test_succession(void **state)
 	assert_int_equal(tb_hex_decode(f->node[0].id, TB_KEY_LEN, newid), 0);
 	assert_int_equal(TB_FED_TALLY(f, 0, "succession", "--keep", held), 1);
 	contains(f->res.err, "already continues");
+	/* The dropped branch listed again, to record its exchanges: A's
+	 * exchange and its payment (completed). */
+	assert_int_equal(TB_FED_TALLY(f, 0, "succession", "--dropped", exp), 0);
+	contains(f->res.out, " entries of the dropped branch");
+	contains(f->res.out, "  exchange ");
+	contains(f->res.out, "  payment ");
 
 	/* Node 0 runs as the new log; every node takes it. */
 	uint64_t seq = tb_fed_own_seq(f, 0);
