@@ -103,7 +103,9 @@ int tb_succession_of(struct tb_txn *t, const uint8_t *log_id, bool check,
 bool tb_succeeds(struct tb_txn *t, const uint8_t *new_log, const uint8_t *old_log)
 {
 	struct tb_successor s;
-	return !tb_succession_of(t, new_log, true, &s) && !memcmp(s.old_log, old_log, TB_KEY_LEN);
+	/* The names first: the signatures are checked only for the log named. */
+	return !tb_succession_of(t, new_log, false, &s) &&
+	       !memcmp(s.old_log, old_log, TB_KEY_LEN) && !tb_succession_of(t, new_log, true, &s);
 }
 
 struct succ_scan {
