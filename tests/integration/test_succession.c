@@ -308,6 +308,9 @@ static void test_succession(void **state)
 	forged_refused(f, 2, &pr, false, "ESUCCESSION");
 	forged_refused(f, 2, &pr, true, "EPROOF");
 	tb_fed_stop_all(f);
+	/* A log with one history has nothing to recover. */
+	assert_int_equal(TB_FED_TALLY(f, 2, "succession", "--keep", "0123456789abcdef"), 2);
+	contains(f->res.err, "not forked");
 	tb_fed_free(f);
 }
 
