@@ -376,3 +376,39 @@ int tb_db_copy(struct tb_db *db, int fd)
 {
 	return map_err(mdb_env_copyfd2(db->env, fd, MDB_CP_COMPACT));
 }
+
+/* One table of src's read transaction appended to dst's (emptied) one. */
+static int clone_table(MDB_txn *dst, MDB_dbi ddbi, MDB_txn *src, MDB_dbi sdbi)
+{
+	MDB_cursor *c;
+	int rc = mdb_drop(dst, ddbi, 0);
+	if (rc || (rc = mdb_cursor_open(src, sdbi, &c)))
+		return rc;
+	MDB_val k, v;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if ((rc = mdb_put(dst, ddbi, &k, &v, MDB_APPEND)))
+			break;
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int tb_db_clone(struct tb_db *dst, struct tb_db *src)
+{
+	TB_ASSERT((dst->flags & TB_DB_NOSYNC) && dst != src);
+	MDB_txn *st = NULL, *dt = NULL;
+	int rc = mdb_txn_begin(src->env, NULL, MDB_RDONLY, &st);
+	if (!rc)
+		rc = mdb_txn_begin(dst->env, NULL, 0, &dt);
+	for (int i = 0; !rc && i < TB_T__COUNT; i++)
+		rc = clone_table(dt, dst->dbi[i], st, src->dbi[i]);
+	if (dt) {
+		if (rc)
+			mdb_txn_abort(dt);
+		else
+			rc = mdb_txn_commit(dt);
+	}
+	if (st)
+		mdb_txn_abort(st);
+	return map_err(rc);
+}

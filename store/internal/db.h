@@ -110,6 +110,10 @@ void tb_db_stats(const struct tb_db *db, struct tb_db_stats *out);
 uint64_t tb_db_need(const struct tb_db *db);
 /* A consistent copy of the environment's data file, compacted, to fd. */
 int tb_db_copy(struct tb_db *db, int fd);
+/* Empties every table of dst, a scratch (NOSYNC) db, and fills it with a
+ * copy of src's: one environment reused where a copy of a store would be
+ * opened and closed (the rules model's tree of states). */
+int tb_db_clone(struct tb_db *dst, struct tb_db *src);
 /* Whether a table is derived (rebuildable). */
 bool tb_table_is_derived(enum tb_table tab);
 

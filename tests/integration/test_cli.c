@@ -256,7 +256,7 @@ static long find(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m)
 	return -1;
 }
 
-static void test_tampering(void **state)
+static void tamper_detection(void **state)
 {
 	struct fixture *f = *state;
 	community(f);
@@ -352,12 +352,14 @@ static void test_tampering(void **state)
 	free(file);
 }
 
-int main(void)
+/* tamper_detection runs as a CTest test of its own (test_cli_tamper). */
+int main(int argc, char **argv)
 {
+	tb_test_select(argc, argv);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_walkthrough, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage_and_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tampering, setup, teardown),
+		cmocka_unit_test_setup_teardown(tamper_detection, setup, teardown),
 	};
 	if (tb_crypto_init())
 		return 1;

@@ -992,7 +992,7 @@ static void check_crash_state(struct tb_fed *f, size_t p, size_t node, size_t pa
 	}
 }
 
-static void test_crash_points(void **state)
+static void crash_points(void **state)
 {
 	struct fx *x = *state;
 	struct tb_fed *f = pair(x, "cross-crash", 2, "10", "10");
@@ -1313,12 +1313,14 @@ static void test_concurrency(void **state)
 	tb_fed_stop_all(f);
 }
 
-int main(void)
+/* crash_points runs as a CTest test of its own (test_cross_crash). */
+int main(int argc, char **argv)
 {
+	tb_test_select(argc, argv);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_happy_path, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_crash_points, setup, teardown),
+	    cmocka_unit_test_setup_teardown(crash_points, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, group_teardown);

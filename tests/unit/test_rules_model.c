@@ -21,17 +21,16 @@
  *
  * The enumeration is depth-first. A refused operation leaves the store as it
  * was, so its subtree continues on the same store; an accepted one gets a
- * copy of its parent's store (the used pages of data.mdb, on tmpfs unless
- * TMPDIR is set), so every sequence sees a store holding exactly its own
- * prefix, and each prefix is signed and verified once. The first operations
- * are shared among forked workers, one per CPU. TB_MODEL_DEPTH in the
- * environment changes the depth (default 4, 3 under ASan; depth 4 costs
- * about 60 s of CPU, most of it opening and closing 28,000 store copies).
+ * copy of its parent's store, so every sequence sees a store holding exactly
+ * its own prefix, and each prefix is signed and verified once. A worker keeps
+ * one store per depth open (on tmpfs unless TMPDIR is set) and a copy refills
+ * the next depth's store from its parent's in one transaction. The first
+ * operations are shared among forked workers, one per CPU. TB_MODEL_DEPTH in
+ * the environment changes the depth (default 4, 3 under ASan).
  */
 #include "testutil.h"
+#include "store_int.h"
 
-#include <fcntl.h>
-#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,18 +45,7 @@
 /* Under AddressSanitizer every store copy costs several times more and the
  * checks are about memory, not about more sequences: depth 3 (2,744
  * sequences, every verdict reached) there, depth 4 in the normal build. */
-#if defined(__SANITIZE_ADDRESS__)
-#define TB_MODEL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TB_MODEL_ASAN 1
-#endif
-#endif
-#ifdef TB_MODEL_ASAN
-#define DEPTH_DEFAULT 3
-#else
-#define DEPTH_DEFAULT 4
-#endif
+#define DEPTH_DEFAULT (TB_TEST_SANITIZED ? 3 : 4)
 #define DEPTH_MAX 8
 #define LOG_KEY 500
 #define REINDEX_SAMPLE 4
@@ -184,6 +172,7 @@ struct world {
 	int path[DEPTH_MAX];
 	char *top;	  /* where the stores live */
 	char wdir[4200];  /* this worker's part of it */
+	struct tb_store *slot[DEPTH_MAX + 1]; /* the store of each depth */
 	bool worker;	  /* a forked worker: fail by exiting */
 	bool reindex_all; /* reindex every full-length sequence's end */
 };
@@ -191,8 +180,7 @@ struct world {
 static struct world W;
 
 struct node {
-	char dir[4300];
-	struct tb_store *s;
+	struct tb_store *s; /* a slot's, or its parent's after a refusal */
 	struct tb_test_log log;
 	struct model m;
 	int depth;
@@ -351,38 +339,16 @@ static void reindex_check(const struct node *n)
 	W.st.reindexes++;
 }
 
-/* A copy of the store of `from` in a new directory, opened. */
+/* The store of `from` copied into the worker's store for to's depth (one
+ * LMDB environment per depth, opened once and refilled in one transaction
+ * for each copy: opening and closing an environment per copy was most of
+ * this test's time). */
 static void copy_store(const struct node *from, struct node *to)
 {
-	snprintf(to->dir, sizeof to->dir, "%s/n%llu", W.wdir,
-		 (unsigned long long)W.st.copies++);
-	CHECK(from, mkdir(to->dir, 0700) == 0);
-	uint64_t used;
-	CHECK(from, tb_store_size(from->s, &used) == 0);
-	char src[4400], dst[4400];
-	snprintf(src, sizeof src, "%s/data.mdb", from->dir);
-	snprintf(dst, sizeof dst, "%s/data.mdb", to->dir);
-	int in = open(src, O_RDONLY);
-	CHECK(from, in >= 0);
-	uint8_t *buf = malloc(used);
-	CHECK(from, buf != NULL);
-	CHECK(from, pread(in, buf, used, 0) == (ssize_t)used);
-	close(in);
-	CHECK(from, tb_test_write_file(dst, buf, used) == 0);
-	free(buf);
-	CHECK(from, tb_store_open(&to->s, to->dir, TB_STORE_SCRATCH) == 0);
-}
-
-static void drop_store(struct node *n)
-{
-	char f[4400];
-	tb_store_free(n->s);
-	n->s = NULL;
-	snprintf(f, sizeof f, "%s/data.mdb", n->dir);
-	unlink(f);
-	snprintf(f, sizeof f, "%s/lock.mdb", n->dir);
-	unlink(f);
-	rmdir(n->dir);
+	to->s = W.slot[to->depth];
+	CHECK(from, to->s != from->s);
+	CHECK(from, tb_db_clone(to->s->db, from->s->db) == 0);
+	W.st.copies++;
 }
 
 static void explore(struct node *n);
@@ -415,7 +381,6 @@ static void step(struct node *n, int i)
 		}
 		CHECK(n, acc == 0 && rej.err == want && rej.seq == n->log.seq + 1);
 		W.st.refused++;
-		memcpy(child.dir, n->dir, sizeof child.dir);
 		child.s = n->s;
 		child.log = n->log;
 		child.m = n->m;
@@ -442,7 +407,6 @@ static void step(struct node *n, int i)
 	 * a store's worth of reindexing; TB_MODEL_REINDEX=all checks them all). */
 	if (child.depth < W.depth || W.reindex_all || W.st.accepted % REINDEX_SAMPLE == 0)
 		reindex_check(&child);
-	drop_store(&child);
 }
 
 static void explore(struct node *n)
@@ -457,13 +421,11 @@ static void explore(struct node *n)
 		step(n, i);
 }
 
-/* The root in dir: genesis and the three members. */
-static void make_root(struct node *root, const char *dir)
+/* The root in the store of depth 0: genesis and the three members. */
+static void make_root(struct node *root)
 {
 	memset(root, 0, sizeof *root);
-	snprintf(root->dir, sizeof root->dir, "%s", dir);
-	assert_int_equal(mkdir(root->dir, 0700), 0);
-	assert_int_equal(tb_store_open(&root->s, root->dir, TB_STORE_SCRATCH), 0);
+	root->s = W.slot[0];
 	tb_test_log_init(&root->log, LOG_KEY);
 	struct tb_test_recs r = {0};
 	struct tb_genesis g;
@@ -479,8 +441,8 @@ static void make_root(struct node *root, const char *dir)
 	root->m.seq = root->log.seq;
 	size_t acc;
 	struct tb_reject rej;
-	assert_int_equal(
-	    tb_store_append(root->s, tb_test_recs_views(&r, 0), r.n, &acc, &rej), 0);
+	if (tb_store_append(root->s, tb_test_recs_views(&r, 0), r.n, &acc, &rej))
+		_exit(2);
 	tb_test_recs_free(&r);
 }
 
@@ -490,10 +452,14 @@ static void run_worker(int w, int nw)
 	snprintf(W.wdir, sizeof W.wdir, "%s/w%d", W.top, w);
 	if (mkdir(W.wdir, 0700))
 		_exit(2);
-	char dir[4300];
-	snprintf(dir, sizeof dir, "%s/root", W.wdir);
+	for (int d = 0; d <= W.depth; d++) {
+		char dir[4300];
+		snprintf(dir, sizeof dir, "%s/s%d", W.wdir, d);
+		if (mkdir(dir, 0700) || tb_store_open(&W.slot[d], dir, TB_STORE_SCRATCH))
+			_exit(2);
+	}
 	struct node root;
-	make_root(&root, dir);
+	make_root(&root);
 	check_state(&root);
 	for (int i = w; i < NOPS; i += nw)
 		step(&root, i);
@@ -501,7 +467,8 @@ static void run_worker(int w, int nw)
 		W.st.nodes++; /* the empty sequence */
 		reindex_check(&root);
 	}
-	drop_store(&root);
+	for (int d = 0; d <= W.depth; d++)
+		tb_store_free(W.slot[d]);
 }
 
 static void test_exhaustive(void **state)
@@ -618,14 +585,6 @@ static int group_setup(void **state)
 
 int main(void)
 {
-	/* Every store copy's LMDB environment callocs 3 MiB of page lists and
-	 * frees them on close. glibc's sliding thresholds served them from a
-	 * heap it trimmed after each close, so each copy faulted the pages in
-	 * again while zeroing them (half the test's time); mmap'd instead each
-	 * free cost a munmap. A heap that is neither mmap'd nor trimmed keeps
-	 * those pages resident, and the copies only clear them. */
-	mallopt(M_MMAP_THRESHOLD, 64 << 20);
-	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exhaustive),
 	};

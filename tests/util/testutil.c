@@ -25,6 +25,20 @@ char *tb_test_tmpdir(const char *tag)
 	return path;
 }
 
+void tb_test_select(int argc, char **argv)
+{
+	if (argc == 1)
+		return;
+	if (argc == 3 && !strcmp(argv[1], "--only")) {
+		cmocka_set_test_filter(argv[2]);
+	} else if (argc == 3 && !strcmp(argv[1], "--skip")) {
+		cmocka_set_skip_filter(argv[2]);
+	} else {
+		fprintf(stderr, "usage: %s [--only PATTERN | --skip PATTERN]\n", argv[0]);
+		exit(2);
+	}
+}
+
 /*
  * Stores whose durability the test does not examine go on tmpfs: on a disk
  * the page faults, readahead and unlinks of fresh LMDB files made the store

@@ -20,6 +20,25 @@
 #include "tb_audit.h"
 #include "tb_store.h"
 
+/* 1 in a build with AddressSanitizer (clang's or gcc's), else 0: there
+ * every store and allocation costs several times more, and exhaustive
+ * tests check a sample whose cases still reach every code path. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TB_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TB_TEST_SANITIZED 1
+#endif
+#endif
+#ifndef TB_TEST_SANITIZED
+#define TB_TEST_SANITIZED 0
+#endif
+
+/* A test executable run as several CTest tests (tests/CMakeLists.txt,
+ * TB_TEST_SPLIT_<name>): "--only PATTERN" runs the cmocka tests whose name
+ * matches, "--skip PATTERN" the others (cmocka's * and ? patterns). Call
+ * first in main; it fails the run on any other arguments. */
+void tb_test_select(int argc, char **argv);
 /* Creates a fresh directory under $TMPDIR (or /tmp); returns a malloc'd path. */
 char *tb_test_tmpdir(const char *tag);
 /* The same under $TMPDIR if set, else on tmpfs (/dev/shm) when writable: for
