@@ -58,9 +58,74 @@ void tb_status_free(struct tb_status *st)
 	memset(st, 0, sizeof *st);
 }
 
+/* Room for one more peer in st (at most TB_PEERS_MAX * 4). */
+static int status_grow(struct tb_status *st, size_t *cap)
+{
+	if (st->npeers == TB_PEERS_MAX * 4)
+		return TB_ECORRUPT;
+	if (st->npeers < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 8;
+	void *np = realloc(st->peers, ncap * sizeof *st->peers);
+	if (!np)
+		return TB_ENOMEM;
+	st->peers = np;
+	*cap = ncap;
+	return 0;
+}
+
+/* One "peer" line of a version-1 or -2 file (in line) and the "log" lines
+ * after it (read from f), as st's next peer. */
+static int status_peer(FILE *f, char *line, size_t cap, int version, struct tb_status *st)
+{
+	char hex[80], addr[TB_ADDR_MAX];
+	int conn, out, used = 0;
+	size_t nlogs, nbehind;
+	unsigned long long a, b, bin, bout;
+	/* Version 1 (an older tallyd) listed every log the peer claimed and no
+	 * count of those behind. */
+	if (version == 1) {
+		if (sscanf(line, "peer %79s %64s %d %d %llu %llu %llu %zu %n", addr, hex, &conn,
+			   &out, &a, &bin, &bout, &nlogs, &used) != 8 ||
+		    nlogs > TB_STATUS_V1_LOGS_MAX)
+			return TB_ECORRUPT;
+		nbehind = nlogs;
+	} else if (sscanf(line, "peer %79s %64s %d %d %llu %llu %llu %zu %zu %n", addr, hex,
+			  &conn, &out, &a, &bin, &bout, &nbehind, &nlogs, &used) != 9 ||
+		   nlogs > TB_STATUS_LOGS_MAX || nlogs > nbehind) {
+		return TB_ECORRUPT;
+	}
+	struct tb_status_peer *cur = &st->peers[st->npeers++];
+	memset(cur, 0, sizeof *cur);
+	snprintf(cur->addr, sizeof cur->addr, "%s", addr);
+	if (strcmp(hex, "-")) {
+		if (tb_hex_decode(cur->id, TB_KEY_LEN, hex))
+			return TB_ECORRUPT;
+		cur->has_id = true;
+	}
+	cur->connected = conn;
+	cur->outbound = out;
+	cur->last_contact = a;
+	cur->bytes_in = bin;
+	cur->bytes_out = bout;
+	cur->nbehind = nbehind;
+	snprintf(cur->name, sizeof cur->name, "%s", line + used);
+	cur->logs = calloc(nlogs ? nlogs : 1, sizeof *cur->logs);
+	if (!cur->logs)
+		return TB_ENOMEM;
+	for (size_t k = 0; k < nlogs; k++) {
+		if (!fgets(line, (int)cap, f) || sscanf(line, "log %64s %llu", hex, &b) != 2 ||
+		    tb_hex_decode(cur->logs[k].log_id, TB_KEY_LEN, hex))
+			return TB_ECORRUPT;
+		cur->logs[k].peer_seq = b;
+		cur->nlogs++;
+	}
+	return 0;
+}
+
 int tb_status_read(const char *data, struct tb_status *st)
 {
-	char path[4200], line[512], hex[80], addr[TB_ADDR_MAX];
+	char path[4200], line[512], hex[80];
 	memset(st, 0, sizeof *st);
 	snprintf(path, sizeof path, "%s/status", data);
 	FILE *f = fopen(path, "r");
@@ -68,8 +133,6 @@ int tb_status_read(const char *data, struct tb_status *st)
 		return errno == ENOENT ? TB_ENOTFOUND : TB_EIO;
 	int err = TB_ECORRUPT;
 	unsigned long long a, b;
-	/* Version 1 (an older tallyd) listed every log the peer claimed and no
-	 * count of those behind. */
 	int version = 0;
 	if (!fgets(line, sizeof line, f) || sscanf(line, "tally-status %d", &version) != 1 ||
 	    (version != 1 && version != 2))
@@ -81,67 +144,13 @@ int tb_status_read(const char *data, struct tb_status *st)
 	st->pid = (uint32_t)a;
 	st->written = b;
 	size_t cap = 0;
-	struct tb_status_peer *cur = NULL;
 	while (fgets(line, sizeof line, f)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (!strncmp(line, "peer ", 5)) {
-			int conn, out, used = 0;
-			size_t nlogs, nbehind;
-			unsigned long long bin, bout;
-			if (st->npeers == TB_PEERS_MAX * 4)
+			if ((err = status_grow(st, &cap)) ||
+			    (err = status_peer(f, line, sizeof line, version, st)))
 				goto out;
-			if (st->npeers == cap) {
-				cap = cap ? cap * 2 : 8;
-				void *np = realloc(st->peers, cap * sizeof *st->peers);
-				if (!np) {
-					err = TB_ENOMEM;
-					goto out;
-				}
-				st->peers = np;
-			}
-			cur = &st->peers[st->npeers];
-			memset(cur, 0, sizeof *cur);
-			if (version == 1) {
-				if (sscanf(line, "peer %79s %64s %d %d %llu %llu %llu %zu %n", addr,
-					   hex, &conn, &out, &a, &bin, &bout, &nlogs, &used) != 8 ||
-				    nlogs > TB_STATUS_V1_LOGS_MAX)
-					goto out;
-				nbehind = nlogs;
-			} else if (sscanf(line, "peer %79s %64s %d %d %llu %llu %llu %zu %zu %n", addr,
-					  hex, &conn, &out, &a, &bin, &bout, &nbehind, &nlogs,
-					  &used) != 9 ||
-				   nlogs > TB_STATUS_LOGS_MAX || nlogs > nbehind) {
-				goto out;
-			}
-			st->npeers++;
-			snprintf(cur->addr, sizeof cur->addr, "%s", addr);
-			if (strcmp(hex, "-")) {
-				if (tb_hex_decode(cur->id, TB_KEY_LEN, hex))
-					goto out;
-				cur->has_id = true;
-			}
-			cur->connected = conn;
-			cur->outbound = out;
-			cur->last_contact = a;
-			cur->bytes_in = bin;
-			cur->bytes_out = bout;
-			cur->nbehind = nbehind;
-			snprintf(cur->name, sizeof cur->name, "%s", line + used);
-			cur->logs = calloc(nlogs ? nlogs : 1, sizeof *cur->logs);
-			if (!cur->logs) {
-				err = TB_ENOMEM;
-				goto out;
-			}
-			cur->nlogs = 0;
-			/* nlogs records follow */
-			for (size_t k = 0; k < nlogs; k++) {
-				if (!fgets(line, sizeof line, f) ||
-				    sscanf(line, "log %64s %llu", hex, &b) != 2 ||
-				    tb_hex_decode(cur->logs[k].log_id, TB_KEY_LEN, hex))
-					goto out;
-				cur->logs[k].peer_seq = b;
-				cur->nlogs++;
-			}
+			err = TB_ECORRUPT;
 		} else if (line[0]) {
 			goto out;
 		}

@@ -113,6 +113,61 @@ static uint64_t our_seq(struct tb_cli *cli, const uint8_t *log_id)
 	return tb_store_head(cli->store, log_id, &h) ? 0 : h.seq;
 }
 
+/* One log a peer holds: how far behind our copy it is. */
+static void print_peer_log(struct tb_cli *cli, const struct tb_status_log *l, size_t k)
+{
+	uint64_t mine = our_seq(cli, l->log_id);
+	uint64_t behind = mine > l->peer_seq ? mine - l->peer_seq : 0;
+	char lid[17];
+	tb_hex_encode(lid, l->log_id, 8);
+	struct tb_community com = {0};
+	(void)!tb_store_community(cli->store, l->log_id, &com);
+	if (cli->json) {
+		printf("%s{\"log\":", k ? "," : "");
+		tb_json_hex(stdout, l->log_id, TB_KEY_LEN);
+		printf(",\"community\":");
+		tb_json_str(stdout, com.name, strlen(com.name));
+		printf(",\"peer_seq\":%llu,\"our_seq\":%llu,\"behind\":%llu}",
+		       (unsigned long long)l->peer_seq, (unsigned long long)mine,
+		       (unsigned long long)behind);
+	} else {
+		printf("    log %s %-14s peer has %llu of %llu (behind %llu)\n", lid, com.name,
+		       (unsigned long long)l->peer_seq, (unsigned long long)mine,
+		       (unsigned long long)behind);
+	}
+}
+
+/* One peer of the list (the shown-th), with the logs it is behind on. */
+static void print_peer(struct tb_cli *cli, const struct tb_status_peer *p, size_t shown)
+{
+	char id[2 * TB_KEY_LEN + 1] = "-", when[32] = "never";
+	if (p->has_id)
+		tb_hex_encode(id, p->id, TB_KEY_LEN);
+	if (p->last_contact) {
+		time_t t = (time_t)p->last_contact;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	if (cli->json) {
+		printf("%s{\"address\":\"%s\",\"id\":\"%s\",\"community\":", shown ? "," : "",
+		       p->addr, id);
+		tb_json_str(stdout, p->name, strlen(p->name));
+		printf(",\"connected\":%s,\"last_contact\":%llu,\"behind\":[",
+		       p->connected ? "true" : "false", (unsigned long long)p->last_contact);
+	} else {
+		printf("%s  %-21s %-12s %-13s last contact %s\n    id %s\n", p->connected ? "*" : " ",
+		       p->addr, p->name[0] ? p->name : "?",
+		       p->connected ? "connected" : "disconnected", when, id);
+	}
+	for (size_t k = 0; k < p->nlogs; k++)
+		print_peer_log(cli, &p->logs[k], k);
+	if (cli->json)
+		printf("],\"logs_behind\":%zu}", p->nbehind);
+	else if (p->nbehind > p->nlogs)
+		printf("    ... and %zu more logs behind\n", p->nbehind - p->nlogs);
+}
+
 int tb_cmd_peer_list(struct tb_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{0, 0, 0, 0}};
@@ -159,52 +214,7 @@ int tb_cmd_peer_list(struct tb_cli *cli, int argc, char **argv)
 			p->connected = false;
 			p->nlogs = 0;
 		}
-		char id[2 * TB_KEY_LEN + 1] = "-", when[32] = "never";
-		if (p->has_id)
-			tb_hex_encode(id, p->id, TB_KEY_LEN);
-		if (p->last_contact) {
-			time_t t = (time_t)p->last_contact;
-			struct tm tm;
-			gmtime_r(&t, &tm);
-			strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-		}
-		if (cli->json) {
-			printf("%s{\"address\":\"%s\",\"id\":\"%s\",\"community\":", shown ? "," : "",
-			       p->addr, id);
-			tb_json_str(stdout, p->name, strlen(p->name));
-			printf(",\"connected\":%s,\"last_contact\":%llu,\"behind\":[",
-			       p->connected ? "true" : "false", (unsigned long long)p->last_contact);
-		} else {
-			printf("%s  %-21s %-12s %-13s last contact %s\n    id %s\n", p->connected ? "*" : " ",
-			       p->addr, p->name[0] ? p->name : "?",
-			       p->connected ? "connected" : "disconnected", when, id);
-		}
-		for (size_t k = 0; k < p->nlogs; k++) {
-			uint64_t mine = our_seq(cli, p->logs[k].log_id);
-			uint64_t behind = mine > p->logs[k].peer_seq ? mine - p->logs[k].peer_seq : 0;
-			char lid[17];
-			tb_hex_encode(lid, p->logs[k].log_id, 8);
-			struct tb_community com = {0};
-			(void)!tb_store_community(cli->store, p->logs[k].log_id, &com);
-			if (cli->json) {
-				printf("%s{\"log\":", k ? "," : "");
-				tb_json_hex(stdout, p->logs[k].log_id, TB_KEY_LEN);
-				printf(",\"community\":");
-				tb_json_str(stdout, com.name, strlen(com.name));
-				printf(",\"peer_seq\":%llu,\"our_seq\":%llu,\"behind\":%llu}",
-				       (unsigned long long)p->logs[k].peer_seq, (unsigned long long)mine,
-				       (unsigned long long)behind);
-			} else {
-				printf("    log %s %-14s peer has %llu of %llu (behind %llu)\n", lid,
-				       com.name, (unsigned long long)p->logs[k].peer_seq,
-				       (unsigned long long)mine, (unsigned long long)behind);
-			}
-		}
-		if (cli->json)
-			printf("],\"logs_behind\":%zu}", p->nbehind);
-		else if (p->nbehind > p->nlogs)
-			printf("    ... and %zu more logs behind\n", p->nbehind - p->nlogs);
-		shown++;
+		print_peer(cli, p, shown++);
 	}
 	if (cli->json)
 		printf("]}\n");

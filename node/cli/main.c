@@ -135,6 +135,28 @@ static int json_hold_end(int saved, int rc, bool report)
 	return rc;
 }
 
+/* argv[1] (and argv[2]) name no command: list a group's commands, or say
+ * what is unknown. */
+static int unknown_command(int argc, char **argv)
+{
+	bool group = false;
+	for (size_t i = 0; i < tb_ncommands; i++)
+		if (tb_commands[i].group && !strcmp(tb_commands[i].group, argv[1]))
+			group = true;
+	if (!group) {
+		tb_cli_fail(TB_EXIT_USAGE, "unknown command '%s' (see 'tally --help')", argv[1]);
+		return TB_EXIT_USAGE;
+	}
+	FILE *f = argc >= 3 && strcmp(argv[2], "--help") ? stderr : stdout;
+	if (f == stderr)
+		tb_cli_fail(TB_EXIT_USAGE, "unknown command '%s %s'", argv[1], argv[2]);
+	fprintf(f, "'tally %s' commands:\n", argv[1]);
+	for (size_t i = 0; i < tb_ncommands; i++)
+		if (tb_commands[i].group && !strcmp(tb_commands[i].group, argv[1]))
+			fprintf(f, "  %s\n", tb_commands[i].usage);
+	return f == stdout && argc >= 3 ? TB_EXIT_OK : TB_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	struct tb_cli cli;
@@ -185,27 +207,8 @@ int main(int argc, char **argv)
 	} else {
 		cmd = tb_cmd_find(NULL, argv[1]);
 	}
-	if (!cmd) {
-		bool group = false;
-		for (size_t i = 0; i < tb_ncommands; i++)
-			if (tb_commands[i].group && !strcmp(tb_commands[i].group, argv[1]))
-				group = true;
-		if (group) {
-			FILE *f = argc >= 3 && strcmp(argv[2], "--help") ? stderr : stdout;
-			if (f == stderr)
-				tb_cli_fail(TB_EXIT_USAGE, "unknown command '%s %s'",
-					    argv[1], argv[2]);
-			fprintf(f, "'tally %s' commands:\n", argv[1]);
-			for (size_t i = 0; i < tb_ncommands; i++)
-				if (tb_commands[i].group &&
-				    !strcmp(tb_commands[i].group, argv[1]))
-					fprintf(f, "  %s\n", tb_commands[i].usage);
-			return f == stdout && argc >= 3 ? TB_EXIT_OK : TB_EXIT_USAGE;
-		}
-		tb_cli_fail(TB_EXIT_USAGE, "unknown command '%s' (see 'tally --help')",
-			    argv[1]);
-		return TB_EXIT_USAGE;
-	}
+	if (!cmd)
+		return unknown_command(argc, argv);
 	for (int i = 1 + shift; i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
 			break;

@@ -196,14 +196,172 @@ static int load(struct tb_node *n, const char *pass_file)
 	return 0;
 }
 
+/* The peers of DATA/peers and of the flags, each with its retry timer:
+ * 0, or the exit code (after saying why). */
+static int peers_init(struct tb_node *n, const struct tb_daemon_opts *o)
+{
+	struct tb_peer_conf *conf = calloc(TB_PEERS_MAX, sizeof *conf);
+	size_t nconf = 0;
+	int line = 0;
+	int err = conf ? tb_peers_load(n->data, conf, TB_PEERS_MAX, &nconf, &line) : TB_ENOMEM;
+	if (err) {
+		if (err == TB_ENOMEM)
+			fprintf(stderr, "tallyd: out of memory\n");
+		else
+			fprintf(stderr, "tallyd: %s/peers line %d: %s\n", n->data, line,
+				tb_strerror(err));
+		free(conf);
+		return err == TB_ENOMEM ? 3 : 2;
+	}
+	n->peers = calloc(nconf + o->npeers + 1, sizeof *n->peers);
+	if (!n->peers) {
+		fprintf(stderr, "tallyd: out of memory\n");
+		free(conf);
+		return 3;
+	}
+	for (size_t i = 0; i < nconf + o->npeers; i++) {
+		struct tb_peer *p = &n->peers[n->npeers++];
+		p->conf = i < nconf ? conf[i] : o->peers[i - nconf];
+		p->node = n;
+		uv_timer_init(n->loop, &p->retry);
+		p->retry.data = p;
+	}
+	free(conf);
+	return 0;
+}
+
+/* The node's timers, signals and the watch on the ledger file. */
+static void handles_init(struct tb_node *n)
+{
+	uv_timer_init(n->loop, &n->checkpoint_timer);
+	n->checkpoint_timer.data = n;
+	const char *cpenv = getenv("TALLYD_CHECKPOINT_MS");
+	uint64_t cpms = cpenv && atoll(cpenv) > 0 ? (uint64_t)atoll(cpenv) : TB_CHECKPOINT_MS;
+	uv_timer_start(&n->checkpoint_timer, on_checkpoint, 1000, cpms);
+	restore_start(n);
+	uv_timer_init(n->loop, &n->scan_timer);
+	uv_timer_init(n->loop, &n->status_timer);
+	uv_timer_init(n->loop, &n->settle_timer);
+	uv_timer_init(n->loop, &n->trim_timer);
+	n->scan_timer.data = n->status_timer.data = n->settle_timer.data = n;
+	n->trim_timer.data = n;
+	uv_signal_init(n->loop, &n->sigint);
+	uv_signal_init(n->loop, &n->sigterm);
+	n->sigint.data = n->sigterm.data = n;
+	uv_signal_start(&n->sigint, on_signal, SIGINT);
+	uv_signal_start(&n->sigterm, on_signal, SIGTERM);
+	uv_fs_event_init(n->loop, &n->watch);
+	n->watch.data = n;
+	char ledger[4200];
+	snprintf(ledger, sizeof ledger, "%s/ledger/data.mdb", n->data);
+	if (uv_fs_event_start(&n->watch, on_watch, ledger, 0))
+		tb_log(n, TB_LOG_WARN, "cannot watch %s: entries recorded by 'tally' will "
+				       "reach peers only with the next exchange", ledger);
+}
+
+/* DATA locked, the ledger and keys loaded, every handle made and the
+ * listeners open: 0, or the exit code (after saying why). Whatever it
+ * got so far, node_deinit releases. */
+static int node_init(struct tb_node *n, struct tb_daemon_opts *o)
+{
+	snprintf(n->name, sizeof n->name, "?");
+	n->lock_fd = -1;
+	n->level = o->level;
+	n->restore_wait_ms = o->restore_wait_ms;
+	n->data = o->data;
+	n->crash_at = getenv("TALLYD_CRASH_AT");
+	if (tb_crypto_init()) {
+		fprintf(stderr, "tallyd: cannot initialise libsodium\n");
+		return 3;
+	}
+	/* A peer that vanishes mid-write must be an error on that connection,
+	 * not a signal that kills the node (libuv leaves SIGPIPE alone). */
+	signal(SIGPIPE, SIG_IGN);
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	uint32_t holder;
+	int err = tb_daemon_lock(n->data, &n->lock_fd, &holder);
+	if (err == TB_ELOCKED) {
+		fprintf(stderr, "tallyd: another tallyd (pid %u) is running on %s: stop it first\n",
+			holder, n->data);
+		return 3;
+	}
+	if (err) {
+		char why[4400];
+		tb_describe_storage(why, sizeof why, err, n->data, 0);
+		fprintf(stderr, "tallyd: cannot lock %s/tallyd.lock: %s\n", n->data,
+			err == TB_ENOTFOUND ? "no such data directory (run 'tally init')" : why);
+		return 3;
+	}
+	int rc = load(n, o->pass_file[0] ? o->pass_file : NULL);
+	if (rc)
+		return rc;
+	n->loop = uv_default_loop();
+	if ((rc = peers_init(n, o)))
+		return rc;
+	handles_init(n);
+	/* The last checkpoint signed before a restart counts: no new one
+	 * until the log grows. */
+	uint8_t cpb[TB_CHECKPOINT_MAX];
+	size_t cpl;
+	struct tb_checkpoint cp;
+	if (!tb_store_checkpoint_get(n->store, n->self, cpb, sizeof cpb, &cpl) &&
+	    !tb_checkpoint_open(&cp, cpb, cpl))
+		n->checkpointed = cp.size;
+	n->started = (uint64_t)time(NULL);
+	if (tb_node_listen(n, o->listen) || tb_node_http_start(n, &o->http, o->http_given) ||
+	    tb_node_health_routes(n) || tb_node_peers_route(n))
+		return 3;
+	return 0;
+}
+
+/* Announce, dial the peers, and serve until a signal stops the loop. */
+static void node_run(struct tb_node *n)
+{
+	tb_node_forks_changed(n);
+	(void)tb_node_scan(n);
+	tb_log(n, TB_LOG_INFO, "community %s, %zu peers configured, %zu logs held", n->name,
+	       n->npeers, n->nheads);
+	for (size_t i = 0; i < n->npeers; i++)
+		tb_peer_dial(&n->peers[i]);
+	tb_node_status_write(n);
+	tb_notify_ready(n);
+	uv_run(n->loop, UV_RUN_DEFAULT);
+}
+
+/* Everything node_init got, however far it got: handles closed, the store
+ * closed, secrets wiped, memory freed, the lock released. */
+static void node_deinit(struct tb_node *n)
+{
+	if (n->loop) {
+		tb_http_stop(n->http);
+		n->http = NULL;
+		uv_walk(n->loop, walk_close, NULL);
+		uv_run(n->loop, UV_RUN_DEFAULT);
+		(void)uv_loop_close(n->loop);
+	}
+	tb_store_free(n->store);
+	tb_keypair_wipe(&n->key);
+	tb_wipe(n->psk, sizeof n->psk);
+	tb_wipe(n->noise_secret, sizeof n->noise_secret);
+	free(n->heads);
+	free(n->forks);
+	free(n->ingest);
+	free(n->ingest_recs);
+	free(n->cps);
+	free(n->cps_len);
+	free(n->cps_from);
+	free(n->peers);
+	if (n->lock_fd >= 0)
+		close(n->lock_fd);
+}
+
 int main(int argc, char **argv)
 {
-	struct tb_node n;
-	memset(&n, 0, sizeof n);
-	snprintf(n.name, sizeof n.name, "?");
 	struct tb_daemon_opts *o = calloc(1, sizeof *o);
-	if (!o)
+	if (!o) {
+		fprintf(stderr, "tallyd: out of memory\n");
 		return 3;
+	}
 	tb_flags_defaults(o);
 	int rc = tb_flags_parse(o, argc, argv);
 	if (rc) {
@@ -216,122 +374,14 @@ int main(int argc, char **argv)
 		free(o);
 		return 0;
 	}
-	n.level = o->level;
-	n.restore_wait_ms = o->restore_wait_ms;
-	const char *data = o->data, *listen = o->listen;
-	const char *pass_file = o->pass_file[0] ? o->pass_file : NULL;
-	struct tb_peer_conf *extra = o->peers;
-	size_t nextra = o->npeers;
-	if (tb_crypto_init())
-		return 3;
-	/* A peer that vanishes mid-write must be an error on that connection,
-	 * not a signal that kills the node (libuv leaves SIGPIPE alone). */
-	signal(SIGPIPE, SIG_IGN);
-	srand((unsigned)time(NULL) ^ (unsigned)getpid());
-	n.data = data;
-	n.crash_at = getenv("TALLYD_CRASH_AT");
-	uint32_t holder;
-	int err = tb_daemon_lock(data, &n.lock_fd, &holder);
-	if (err == TB_ELOCKED) {
-		fprintf(stderr, "tallyd: another tallyd (pid %u) is running on %s: stop it first\n",
-			holder, data);
-		free(o);
-		return 3;
-	}
-	if (err) {
-		char why[4400];
-		tb_describe_storage(why, sizeof why, err, data, 0);
-		fprintf(stderr, "tallyd: cannot lock %s/tallyd.lock: %s\n", data,
-			err == TB_ENOTFOUND ? "no such data directory (run 'tally init')" : why);
-		free(o);
-		return 3;
-	}
-	if ((rc = load(&n, pass_file))) {
-		tb_store_free(n.store);
-		free(o);
-		return rc;
-	}
-
-	struct tb_peer_conf *conf = calloc(TB_PEERS_MAX, sizeof *conf);
-	size_t nconf = 0;
-	int line;
-	err = tb_peers_load(data, conf, TB_PEERS_MAX, &nconf, &line);
-	if (err) {
-		fprintf(stderr, "tallyd: %s/peers line %d: %s\n", data, line, tb_strerror(err));
-		return 2;
-	}
-	n.peers = calloc(nconf + nextra + 1, sizeof *n.peers);
-	n.loop = uv_default_loop();
-	for (size_t i = 0; i < nconf + nextra; i++) {
-		struct tb_peer *p = &n.peers[n.npeers++];
-		p->conf = i < nconf ? conf[i] : extra[i - nconf];
-		p->node = &n;
-		uv_timer_init(n.loop, &p->retry);
-		p->retry.data = p;
-	}
-	free(conf);
-
-	uv_timer_init(n.loop, &n.checkpoint_timer);
-	n.checkpoint_timer.data = &n;
-	const char *cpenv = getenv("TALLYD_CHECKPOINT_MS");
-	uint64_t cpms = cpenv && atoll(cpenv) > 0 ? (uint64_t)atoll(cpenv) : TB_CHECKPOINT_MS;
-	uv_timer_start(&n.checkpoint_timer, on_checkpoint, 1000, cpms);
-	restore_start(&n);
-	uv_timer_init(n.loop, &n.scan_timer);
-	uv_timer_init(n.loop, &n.status_timer);
-	uv_timer_init(n.loop, &n.settle_timer);
-	uv_timer_init(n.loop, &n.trim_timer);
-	n.scan_timer.data = n.status_timer.data = n.settle_timer.data = &n;
-	n.trim_timer.data = &n;
-	uv_signal_init(n.loop, &n.sigint);
-	uv_signal_init(n.loop, &n.sigterm);
-	n.sigint.data = n.sigterm.data = &n;
-	uv_signal_start(&n.sigint, on_signal, SIGINT);
-	uv_signal_start(&n.sigterm, on_signal, SIGTERM);
-	uv_fs_event_init(n.loop, &n.watch);
-	n.watch.data = &n;
-	char ledger[4200];
-	snprintf(ledger, sizeof ledger, "%s/ledger/data.mdb", data);
-	if (uv_fs_event_start(&n.watch, on_watch, ledger, 0))
-		tb_log(&n, TB_LOG_WARN, "cannot watch %s: entries recorded by 'tally' will "
-					"reach peers only with the next exchange", ledger);
-
-	/* The last checkpoint signed before a restart counts: no new one
-	 * until the log grows. */
-	uint8_t cpb[TB_CHECKPOINT_MAX];
-	size_t cpl;
-	struct tb_checkpoint cp;
-	if (!tb_store_checkpoint_get(n.store, n.self, cpb, sizeof cpb, &cpl) &&
-	    !tb_checkpoint_open(&cp, cpb, cpl))
-		n.checkpointed = cp.size;
-	n.started = (uint64_t)time(NULL);
-	if (tb_node_listen(&n, listen) || tb_node_http_start(&n, &o->http, o->http_given) ||
-	    tb_node_health_routes(&n) || tb_node_peers_route(&n))
-		return 3;
-	tb_node_forks_changed(&n);
-	(void)tb_node_scan(&n);
-	tb_log(&n, TB_LOG_INFO, "community %s, %zu peers configured, %zu logs held", n.name,
-	       n.npeers, n.nheads);
-	for (size_t i = 0; i < n.npeers; i++)
-		tb_peer_dial(&n.peers[i]);
-	tb_node_status_write(&n);
-	tb_notify_ready(&n);
-
-	uv_run(n.loop, UV_RUN_DEFAULT);
-	uv_loop_close(n.loop);
-	tb_store_free(n.store);
-	tb_keypair_wipe(&n.key);
-	tb_wipe(n.psk, sizeof n.psk);
-	tb_wipe(n.noise_secret, sizeof n.noise_secret);
-	free(n.heads);
-	free(n.forks);
-	free(n.ingest);
-	free(n.ingest_recs);
-	free(n.cps);
-	free(n.cps_len);
-	free(n.cps_from);
-	free(n.peers);
+	struct tb_node n;
+	memset(&n, 0, sizeof n);
+	rc = node_init(&n, o);
+	if (!rc)
+		node_run(&n);
+	node_deinit(&n);
 	free(o);
-	tb_log(&n, TB_LOG_INFO, "stopped");
-	return 0;
+	if (!rc)
+		tb_log(&n, TB_LOG_INFO, "stopped");
+	return rc;
 }
