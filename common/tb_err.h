@@ -66,7 +66,8 @@
 	X(CSRF, "missing or wrong CSRF token")                                 \
 	X(THROTTLED, "too many failed logins; wait before trying again")        \
 	X(CATEGORY, "not one of the community's categories")                   \
-	X(SUCCESSION, "not a valid succession of a forked log")
+	X(SUCCESSION, "not a valid succession of a forked log")                 \
+	X(OPEN, "too many exchanges open toward that community")
 
 enum tb__errno_pos {
 	TB__POS_OK = 0,

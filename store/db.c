@@ -25,6 +25,7 @@
 struct tb_db {
 	MDB_env *env;
 	MDB_dbi dbi[TB_T__COUNT];
+	bool absent[TB_T__COUNT]; /* read-only: a derived table this store lacks */
 	unsigned flags;
 	uint64_t need; /* bytes the last commit refused for a full disk wrote */
 	struct tb_db_stats stats; /* of this process's durable commits */
@@ -119,6 +120,13 @@ int tb_db_open(struct tb_db **out, const char *dir, unsigned flags)
 	for (int i = 0; i < TB_T__COUNT; i++) {
 		rc = mdb_dbi_open(txn, table_names[i],
 				  flags & TB_DB_RDONLY ? 0 : MDB_CREATE, &db->dbi[i]);
+		/* A store written by an older version lacks the derived tables
+		 * added since: read-only, they read as empty (a write open
+		 * creates them and reindexes, store.c). */
+		if (rc == MDB_NOTFOUND && (flags & TB_DB_RDONLY) && table_derived[i]) {
+			db->absent[i] = true;
+			rc = 0;
+		}
 		if (rc) {
 			mdb_txn_abort(txn);
 			goto fail;
@@ -148,6 +156,7 @@ void tb_txn_begin(struct tb_txn *t, struct tb_db *db, bool rw)
 	t->rw = rw;
 	t->txn = NULL;
 	t->bytes = 0;
+	t->parent = NULL;
 	MDB_txn *txn = NULL;
 	int rc = mdb_txn_begin(db->env, NULL, rw ? 0 : MDB_RDONLY, &txn);
 	t->ret = map_err(rc);
@@ -175,8 +184,34 @@ static bool out_of_space(struct tb_db *db, uint64_t need)
 	       !stat(file, &st) && (uint64_t)st.st_size + need > (uint64_t)rl.rlim_cur;
 }
 
+/* Writes straight into the parent (no LMDB child: see db.h). */
+static bool shared_child(const struct tb_txn *t)
+{
+	return t->parent && t->txn == t->parent->txn;
+}
+
+/* A child's commit: its writes (and its size) join the parent's. */
+static int child_commit(struct tb_txn *t)
+{
+	struct tb_txn *p = t->parent;
+	if (t->txn && !shared_child(t)) {
+		if (t->ret)
+			mdb_txn_abort(t->txn);
+		else
+			t->ret = map_err(mdb_txn_commit(t->txn));
+	}
+	t->txn = NULL;
+	if (t->ret && !p->ret)
+		p->ret = t->ret;
+	if (!t->ret)
+		p->bytes += t->bytes;
+	return t->ret;
+}
+
 int tb_txn_commit(struct tb_txn *t)
 {
+	if (t->parent)
+		return child_commit(t);
 	if (!t->txn)
 		return t->ret;
 	if (t->ret) {
@@ -212,9 +247,41 @@ int tb_txn_commit(struct tb_txn *t)
 
 void tb_txn_abort(struct tb_txn *t)
 {
-	if (t->txn)
+	if (shared_child(t)) {
+		/* Nothing to undo by construction; a storage error stays. */
+		if (t->ret && !t->parent->ret)
+			t->parent->ret = t->ret;
+		t->parent->bytes += t->bytes;
+	} else if (t->txn) {
 		mdb_txn_abort(t->txn);
+	}
 	t->txn = NULL;
+}
+
+void tb_txn_child_begin(struct tb_txn *child, struct tb_txn *parent)
+{
+	TB_ASSERT(parent->rw);
+	child->db = parent->db;
+	child->rw = true;
+	child->parent = parent;
+	child->txn = NULL;
+	child->bytes = 0;
+	child->ret = parent->ret;
+	if (child->ret)
+		return;
+	if (parent->db->flags & TB_DB_NOSYNC) {
+		child->txn = parent->txn;
+		return;
+	}
+	MDB_txn *txn = NULL;
+	int rc = mdb_txn_begin(parent->db->env, parent->txn, 0, &txn);
+	child->ret = map_err(rc);
+	child->txn = txn;
+}
+
+bool tb_txn_child_nested(const struct tb_txn *child)
+{
+	return !shared_child(child);
 }
 
 int tb_txn_get(struct tb_txn *t, enum tb_table tab, const void *key,
@@ -222,6 +289,8 @@ int tb_txn_get(struct tb_txn *t, enum tb_table tab, const void *key,
 {
 	if (t->ret)
 		return t->ret;
+	if (t->db->absent[tab])
+		return TB_ENOTFOUND;
 	MDB_val k = {klen, (void *)key}, v;
 	int rc = mdb_get(t->txn, t->db->dbi[tab], &k, &v);
 	if (rc == MDB_NOTFOUND)
@@ -282,6 +351,8 @@ int tb_txn_foreach(struct tb_txn *t, enum tb_table tab, const void *prefix,
 {
 	if (t->ret)
 		return t->ret;
+	if (t->db->absent[tab])
+		return 0;
 	MDB_cursor *c;
 	int rc = mdb_cursor_open(t->txn, t->db->dbi[tab], &c);
 	if (rc)
@@ -316,6 +387,8 @@ int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix,
 {
 	if (t->ret)
 		return t->ret;
+	if (t->db->absent[tab])
+		return TB_ENOTFOUND;
 	MDB_cursor *c;
 	int rc = mdb_cursor_open(t->txn, t->db->dbi[tab], &c);
 	if (rc)

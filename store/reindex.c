@@ -4,7 +4,8 @@
  * rules and every signature check on the way. It reads entries and never
  * writes them; derived tables are emptied first, so the result depends on the
  * logs only. A META "reindexing" mark, set before and cleared after, tells a
- * later open that an interrupted rebuild must be run again.
+ * later open that an interrupted rebuild must be run again; META "derived"
+ * says which layout of the derived tables the rebuild wrote.
  */
 #include <stdlib.h>
 
@@ -109,7 +110,10 @@ static int set_mark(struct tb_store *s, bool on)
 				tb_txn_drop(&t, tab);
 		tb_txn_put(&t, TB_T_META, "reindexing", 10, "1", 1);
 	} else {
+		uint8_t v[4];
+		tb_be32_put(v, TB_DERIVED_VERSION);
 		tb_txn_del(&t, TB_T_META, "reindexing", 10);
+		tb_txn_put(&t, TB_T_META, "derived", 7, v, sizeof v);
 	}
 	return tb_txn_commit(&t);
 }

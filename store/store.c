@@ -27,17 +27,25 @@ int tb_store_open(struct tb_store **out, const char *dir, unsigned flags)
 		return err;
 	}
 	/* A reindex that was cut short (its mark is still set) left the
-	 * derived tables part-built: finish it before anyone reads them. */
+	 * derived tables part-built, and derived tables of another layout are
+	 * not read by this code: rebuild them before anyone reads them. */
 	if (!(flags & TB_STORE_RDONLY)) {
 		struct tb_txn t;
 		struct tb_view v;
+		bool rebuild;
 		tb_txn_begin(&t, s->db, false);
 		err = tb_txn_get(&t, TB_T_META, "reindexing", 10, &v);
+		rebuild = err == 0;
+		if (err == TB_ENOTFOUND) {
+			err = tb_txn_get(&t, TB_T_META, "derived", 7, &v);
+			rebuild = err == TB_ENOTFOUND ||
+				  (!err && (v.len != 4 || tb_be32_get(v.p) != TB_DERIVED_VERSION));
+			if (err == TB_ENOTFOUND)
+				err = 0;
+		}
 		tb_txn_abort(&t);
-		if (err == 0)
+		if (!err && rebuild)
 			err = tb_store_reindex(s, NULL);
-		else if (err == TB_ENOTFOUND)
-			err = 0;
 		if (err) {
 			tb_store_free(s);
 			return err;

@@ -43,6 +43,10 @@ struct tb_reject {
 	char msg[256];
 };
 
+/* Receives each violation an audit finds (and each leg a clearing step
+ * could not record). */
+typedef void (*tb_violation_fn)(void *ctx, const struct tb_reject *v);
+
 /*
  * Verifies and appends records (each an entry record as tb_entry_decode
  * takes), which may belong to several logs, in one transaction. Checks, in
@@ -235,7 +239,14 @@ struct tb_clearing {
 	int64_t balance;    /* minutes: + this community owes the other, - owed */
 	int64_t held;       /* minutes held by open prepares toward the other */
 	uint64_t exchanges; /* committed legs (either direction) */
+	uint64_t open;      /* this community's prepares toward the other with no
+			     * final leg yet (at most TB_XOPEN_MAX) */
 };
+
+/* Most prepares one community may have open (no final leg) toward one
+ * other community (FORMAT.md 7.8): bounds what one community can make
+ * another hold and decide. */
+#define TB_XOPEN_MAX 1000
 
 TB_MUST_CHECK int tb_store_clearing(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 				    const uint8_t other[TB_KEY_LEN],
@@ -265,6 +276,18 @@ struct tb_xleg {
 
 TB_MUST_CHECK int tb_store_xleg(struct tb_store *s, const uint8_t payer[TB_KEY_LEN],
 				const uint8_t txid[TB_TXID_LEN], struct tb_xleg *out);
+/* The decision a log recorded on the prepare (from_log, txid). */
+struct tb_xdecided {
+	uint64_t seq;      /* of the decision in the deciding log */
+	uint64_t from_seq; /* the prepare it names */
+	uint64_t minutes;
+	uint8_t outcome;   /* TB_XOUTCOMES */
+};
+/* The decision log `decider` holds on the prepare (from_log, txid), whether
+ * or not that prepare is held; TB_ENOTFOUND if none. */
+TB_MUST_CHECK int tb_store_xdecided(struct tb_store *s, const uint8_t decider[TB_KEY_LEN],
+				    const uint8_t from_log[TB_KEY_LEN],
+				    const uint8_t txid[TB_TXID_LEN], struct tb_xdecided *out);
 typedef int (*tb_xleg_fn)(void *ctx, const struct tb_xleg *x);
 /* Every exchange held, or (open_only) those with no final leg yet. */
 int tb_store_foreach_xleg(struct tb_store *s, bool open_only, tb_xleg_fn cb, void *ctx);
@@ -276,19 +299,38 @@ int tb_xoutcome_err(uint64_t outcome);
 
 enum { TB_CLEAR_DECIDE = 1, TB_CLEAR_FINAL = 2 };
 
+/* What one clearing step is asked to do, and what it did. */
+struct tb_clear {
+	unsigned what; /* TB_CLEAR_DECIDE and/or TB_CLEAR_FINAL */
+	uint64_t now;  /* decide by this clock (or time(), if later) */
+	size_t max;    /* legs of each kind appended at most */
+	/* Told each leg due that could not be recorded, and why (the payer's
+	 * log and the prepare's seq); may be NULL. */
+	tb_violation_fn skipped;
+	void *ctx;
+	/* results */
+	size_t decided, finished;
+	size_t skips;   /* legs due that could not be recorded */
+	size_t ignored; /* payers without a trust line whose prepares wait */
+	bool more;      /* max was reached: more legs are due */
+};
+
 /*
  * The clearing step of the own log (signed with kp), in one transaction:
  * with TB_CLEAR_DECIDE, decides every prepare addressed to this community
- * that has no decision yet (commit, or a refusal naming why: unknown member,
- * trust limit, expired at `now`, link missing, ceiling), each against the
- * state the earlier decisions left; with TB_CLEAR_FINAL, appends the final
- * leg of every own prepare whose decision is held. Idempotent: a leg already
- * recorded is never recorded again. *decided and *finished (may be NULL)
- * count the legs appended; at most `max` of each.
+ * that has no decision yet, from each community this one has a trust line
+ * with (commit, or a refusal naming why: unknown member, trust limit,
+ * expired at `now`, ceiling), payer after payer, each against the state the
+ * earlier decisions left; prepares of communities without a trust line are
+ * left undecided (nothing is signed for them). With TB_CLEAR_FINAL, appends
+ * the final leg of every own prepare whose provider's decision is held. Each
+ * leg is recorded in a child transaction: one that the rules refuse is
+ * undone alone and reported to c->skipped; the others are kept. Idempotent:
+ * a leg already recorded is never recorded again. 0 (see the counts in c)
+ * or a storage error (then nothing was recorded).
  */
 TB_MUST_CHECK int tb_store_clear(struct tb_store *s, const struct tb_keypair *kp,
-				 unsigned what, uint64_t now, size_t max,
-				 size_t *decided, size_t *finished);
+				 struct tb_clear *c);
 /* What is open for the own log: own prepares with no decision held yet
  * (held), prepares to decide (decide), own prepares to finish (final). */
 TB_MUST_CHECK int tb_store_clear_due(struct tb_store *s, size_t *held, size_t *decide,
@@ -420,9 +462,6 @@ TB_MUST_CHECK int tb_store_category_resolve(struct tb_store *s, const char *in, 
 					    char *out, size_t cap);
 
 /* ---- audit mode ---- */
-
-/* Receives each violation an audit finds. */
-typedef void (*tb_violation_fn)(void *ctx, const struct tb_reject *v);
 
 /*
  * Puts a scratch store in audit mode: instead of refusing the first entry

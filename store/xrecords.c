@@ -1,12 +1,17 @@
 /*
  * xrecords.c: the derived records of credit across communities: a clearing
- * account per (log, other community) in CLEARING, and per exchange (payer
- * log, txid) what legs are held in XLEGS, with XOPEN listing the exchanges
- * that have no final leg yet (the clearing step's work list, kept small).
+ * account per (log, other community) in CLEARING; per exchange (payer log,
+ * txid) what legs are held in XLEGS, with two work lists kept in step with
+ * it: XOPEN (by payer: no final leg yet) and XDUE (by the provider the
+ * prepare names, then payer: no decision of that provider held and no final
+ * leg), so that each node's clearing step reads only its own work, one
+ * counterpart after another, whatever else the logs it holds contain; and
+ * per deciding log the prepares it decided (XDECIDED), which is what makes a
+ * decision unique and what a prepare held later looks up.
  */
 #include "store_int.h"
 
-#define CLEARING_REC_LEN (1 + 8 * 4)
+#define CLEARING_REC_LEN (1 + 8 * 5)
 #define XLEG_REC_LEN (8 + TB_KEY_LEN + 8 + 8 + 8 + TB_KEY_LEN + 1 + 8 + 1)
 
 static int clearing_unpack(struct tb_clearing *c, struct tb_view k, struct tb_view v)
@@ -19,6 +24,7 @@ static int clearing_unpack(struct tb_clearing *c, struct tb_view k, struct tb_vi
 	c->balance = (int64_t)tb_be64_get(v.p + 9);
 	c->held = (int64_t)tb_be64_get(v.p + 17);
 	c->exchanges = tb_be64_get(v.p + 25);
+	c->open = tb_be64_get(v.p + 33);
 	return 0;
 }
 
@@ -47,6 +53,7 @@ void tb_clearing_put(struct tb_txn *t, uint32_t lognum, const struct tb_clearing
 	tb_be64_put(v + 9, (uint64_t)c->balance);
 	tb_be64_put(v + 17, (uint64_t)c->held);
 	tb_be64_put(v + 25, c->exchanges);
+	tb_be64_put(v + 33, c->open);
 	tb_txn_put(t, TB_T_CLEARING, k, sizeof k, v, sizeof v);
 }
 
@@ -125,6 +132,46 @@ void tb_xleg_put(struct tb_txn *t, const struct tb_xleg *x)
 		tb_txn_del(t, TB_T_XOPEN, k, sizeof k);
 	else
 		tb_txn_put(t, TB_T_XOPEN, k, sizeof k, "", 0);
+	if (!x->prepare_seq)
+		return;
+	uint8_t dk[TB_XDUE_KEY_LEN];
+	tb_xdue_key(dk, x->provider, x->payer, x->txid);
+	if (!x->decide_seq && !x->final_seq)
+		tb_txn_put(t, TB_T_XDUE, dk, sizeof dk, "", 0);
+	else
+		tb_txn_del(t, TB_T_XDUE, dk, sizeof dk);
+}
+
+#define XDECIDED_REC_LEN (8 + 8 + 8 + 1)
+
+int tb_xdecided_get(struct tb_txn *t, uint32_t lognum, const uint8_t from_log[TB_KEY_LEN],
+		    const uint8_t txid[TB_TXID_LEN], struct tb_xdecided *d)
+{
+	uint8_t k[TB_XDECIDED_KEY_LEN];
+	tb_xdecided_key(k, lognum, from_log, txid);
+	struct tb_view v;
+	int err = tb_txn_get(t, TB_T_XDECIDED, k, sizeof k, &v);
+	if (err)
+		return err;
+	if (v.len != XDECIDED_REC_LEN || v.p[24] > TB_XOUTCOME_MAX)
+		return TB_ECORRUPT;
+	d->seq = tb_be64_get(v.p);
+	d->from_seq = tb_be64_get(v.p + 8);
+	d->minutes = tb_be64_get(v.p + 16);
+	d->outcome = v.p[24];
+	return 0;
+}
+
+void tb_xdecided_put(struct tb_txn *t, uint32_t lognum, const uint8_t from_log[TB_KEY_LEN],
+		     const uint8_t txid[TB_TXID_LEN], const struct tb_xdecided *d)
+{
+	uint8_t k[TB_XDECIDED_KEY_LEN], v[XDECIDED_REC_LEN];
+	tb_xdecided_key(k, lognum, from_log, txid);
+	tb_be64_put(v, d->seq);
+	tb_be64_put(v + 8, d->from_seq);
+	tb_be64_put(v + 16, d->minutes);
+	v[24] = d->outcome;
+	tb_txn_put(t, TB_T_XDECIDED, k, sizeof k, v, sizeof v);
 }
 
 const char *tb_xoutcome_text(uint64_t outcome)

@@ -4,11 +4,16 @@
  * Each rule checks only its own log's state, so logs can be applied in any
  * order (reindex, audits, a third community holding both): a trust line
  * sets the floor of a clearing account (how far the other community may go
- * into debt to this one); a prepare holds the paying member's minutes; a
- * decision credits the provider and debits the clearing account within the
- * trust line, or records a refusal; a final leg ends an open hold. Whether a
- * final leg matches the other log's decision is checked across logs by
- * verification (xverify.c), not here. Checks come before writes.
+ * into debt to this one); a prepare holds the paying member's minutes, with
+ * at most TB_XOPEN_MAX open toward one community; a decision credits the
+ * provider and debits the clearing account within the trust line, or
+ * records a refusal, at most once per prepare (payer log and txid) and
+ * whatever the txids of this log's other entries; a final leg ends an open
+ * hold. An exchange's record (XLEGS) counts a decision only from the log the
+ * prepare names, on that prepare: a decision anywhere else is a valid entry
+ * of its own log that changes nothing for the exchange (verification reports
+ * it, xverify.c). Whether a final leg matches the decision is checked across
+ * logs by verification, not here. Checks come before writes.
  */
 #include "store_int.h"
 
@@ -67,6 +72,14 @@ int tb_xrule_prepare(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e
 	if ((err = linked(t, lognum, e, x->to_log, &c, rej)) ||
 	    (err = tb_rule_txid_fresh(t, lognum, e, x->txid, rej)))
 		return err;
+	if (c.open >= TB_XOPEN_MAX) {
+		char id[17];
+		short_id(id, x->to_log);
+		return REJ(TB_EOPEN,
+			   "%llu exchanges toward community %s are open already, the most allowed: "
+			   "wait until they are decided",
+			   (unsigned long long)c.open, id);
+	}
 	if (x->attested) {
 		if (x->member_sig.len)
 			return REJ(TB_ECONSENT, "an attested entry carries no member signature");
@@ -97,13 +110,78 @@ int tb_xrule_prepare(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e
 	m.held += (int64_t)x->minutes;
 	tb_member_put(t, lognum, &m);
 	c.held += (int64_t)x->minutes;
+	c.open++;
 	tb_clearing_put(t, lognum, &c);
 	tb_rule_txid_put(t, lognum, x->txid, e->seq, 0);
 	l.prepare_seq = e->seq;
 	memcpy(l.provider, x->to_log, TB_KEY_LEN);
 	l.minutes = x->minutes;
 	l.expires = x->expires;
+	/* The provider's log may have been applied first: its decision counts
+	 * if it answers this prepare. */
+	struct tb_logstate pl;
+	struct tb_xdecided d;
+	if (!(err = tb_logstate_get(t, x->to_log, &pl)) &&
+	    !(err = tb_xdecided_get(t, pl.lognum, e->log_id, x->txid, &d)) &&
+	    d.from_seq == e->seq && d.minutes == x->minutes) {
+		l.decide_seq = d.seq;
+		memcpy(l.decider, x->to_log, TB_KEY_LEN);
+		l.outcome = d.outcome;
+	}
+	if (err && err != TB_ENOTFOUND)
+		return err;
 	tb_xleg_put(t, &l);
+	return t->ret;
+}
+
+/* A decision is unique per prepare (payer log and txid) in a log. */
+static int decision_fresh(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+			  struct tb_reject *rej)
+{
+	const struct tb_xdecide *x = &e->body.xdecide;
+	struct tb_xdecided d;
+	int err = tb_xdecided_get(t, lognum, x->from_log, x->txid, &d);
+	if (err == TB_ENOTFOUND)
+		return 0;
+	if (err)
+		return err;
+	char id[17];
+	short_id(id, x->from_log);
+	return REJ(TB_EDUPTX, "this community already decided that prepare of community %s, at entry %llu",
+		   id, (unsigned long long)d.seq);
+}
+
+/* Writes what every decision records: the decision itself, its txid for
+ * lookups when the log has no entry with it yet, and the exchange's record
+ * when the prepare held names this log and is the one decided. */
+static int decision_record(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e)
+{
+	const struct tb_xdecide *x = &e->body.xdecide;
+	struct tb_reject scratch;
+	int err = tb_rule_txid_fresh(t, lognum, e, x->txid, &scratch);
+	if (!err)
+		tb_rule_txid_put(t, lognum, x->txid, e->seq, 0);
+	else if (err != TB_EDUPTX)
+		return err;
+	struct tb_xdecided d = {e->seq, x->from_seq, x->minutes, (uint8_t)x->outcome};
+	tb_xdecided_put(t, lognum, x->from_log, x->txid, &d);
+	struct tb_xleg l;
+	if ((err = tb_xleg_get(t, x->from_log, x->txid, &l)) == TB_ENOTFOUND)
+		return t->ret; /* the prepare is not held (yet) */
+	if (err)
+		return err;
+	/* Only the provider's decision counts, or a refusal by the log that
+	 * validly succeeds the provider's forked log (PROTOCOL.md 12.6). */
+	bool by_provider = !memcmp(l.provider, e->log_id, TB_KEY_LEN);
+	if (l.prepare_seq && !l.decide_seq && l.prepare_seq == x->from_seq &&
+	    l.minutes == x->minutes &&
+	    (by_provider || (x->outcome != TB_XO_COMMITTED &&
+			     tb_succeeds(t, e->log_id, l.provider)))) {
+		l.decide_seq = e->seq;
+		memcpy(l.decider, e->log_id, TB_KEY_LEN);
+		l.outcome = (uint8_t)x->outcome;
+		tb_xleg_put(t, &l);
+	}
 	return t->ret;
 }
 
@@ -117,7 +195,7 @@ int tb_xrule_decide(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 	if (!tb_rule_valid_date(x->date))
 		return REJ(TB_EDATE, "%llu is not a valid date (YYYYMMDD)",
 			   (unsigned long long)x->date);
-	if ((err = tb_rule_txid_fresh(t, lognum, e, x->txid, rej)))
+	if ((err = decision_fresh(t, lognum, e, rej)))
 		return err;
 	struct tb_member m;
 	struct tb_clearing c;
@@ -152,9 +230,6 @@ int tb_xrule_decide(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 				   m.name, a, b);
 		}
 	}
-	struct tb_xleg l;
-	if ((err = tb_xleg_get(t, x->from_log, x->txid, &l)) && err != TB_ENOTFOUND)
-		return err;
 	if (x->outcome == 0) {
 		m.balance += (int64_t)x->minutes;
 		tb_member_put(t, lognum, &m);
@@ -163,16 +238,7 @@ int tb_xrule_decide(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		c.exchanges++;
 		tb_clearing_put(t, lognum, &c);
 	}
-	tb_rule_txid_put(t, lognum, x->txid, e->seq, 0);
-	/* The first decision held for an exchange is the one that counts; a
-	 * second (from another log) is for verification to report. */
-	if (!l.decide_seq) {
-		l.decide_seq = e->seq;
-		memcpy(l.decider, e->log_id, TB_KEY_LEN);
-		l.outcome = (uint8_t)x->outcome;
-		tb_xleg_put(t, &l);
-	}
-	return t->ret;
+	return decision_record(t, lognum, e);
 }
 
 int tb_xrule_final(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
@@ -203,9 +269,12 @@ int tb_xrule_final(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 	if ((err = tb_member_get(t, lognum, (uint32_t)xp->member, &m)) ||
 	    (err = tb_clearing_get(t, lognum, xp->to_log, &c)))
 		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
+	if (!c.open)
+		return TB_ECORRUPT;
 	int64_t mins = (int64_t)xp->minutes;
 	m.held -= mins;
 	c.held -= mins;
+	c.open--;
 	if (x->outcome == 0) {
 		m.balance -= mins;
 		tb_rule_history_put(t, lognum, m.no, e->seq, -mins, m.balance);

@@ -7,8 +7,9 @@
  * held:
  *   - every decision answers a prepare held at its from_log/from_seq with
  *     the same txid and terms, addressed to the decision's log (so a prepare
- *     is decided at most once: its txid is fresh in to_log, and a decision
- *     anywhere else is reported);
+ *     is decided at most once: once per log by the rules, and a decision in
+ *     any other log than the one the prepare names is reported, ELEG, and
+ *     never counted for the exchange);
  *   - every final leg records the outcome of the decision it names (the
  *     entry at decide_seq of the prepare's to_log, on the same exchange): a
  *     completed final needs a commit, a release needs a refusal;
@@ -228,7 +229,8 @@ static int check_successor_refusal(struct xv *v, const struct tb_entry *e,
 static int check_decide(struct xv *v, const struct tb_entry *e)
 {
 	const struct tb_xdecide *d = &e->body.xdecide;
-	if (txid_seq(v->t, v->lognum, d->txid) != e->seq)
+	struct tb_xdecided rec;
+	if (tb_xdecided_get(v->t, v->lognum, d->from_log, d->txid, &rec) || rec.seq != e->seq)
 		return 0; /* refused by the rules (an audit): reported there */
 	char from[17];
 	short_id(from, d->from_log);
@@ -238,8 +240,12 @@ static int check_decide(struct xv *v, const struct tb_entry *e)
 	int err = held_entry(v->t, d->from_log, d->from_seq, &p);
 	if (err && err != TB_ENOTFOUND)
 		return err;
+	bool in_flight = false;
 	if (err) {
+		/* The prepare is past the part of its log held: committed, it
+		 * is in flight (its final leg cannot be held either). */
 		v->out->unmatched++;
+		in_flight = d->outcome == TB_XO_COMMITTED && payer_held;
 	} else {
 		const char *why = decide_mismatch(v->t, d, e->log_id, &p);
 		if (why) {
@@ -248,24 +254,25 @@ static int check_decide(struct xv *v, const struct tb_entry *e)
 				  (unsigned long long)d->from_seq, from, why);
 			return 0;
 		}
+		struct tb_xleg x;
+		if ((err = tb_xleg_get(v->t, d->from_log, d->txid, &x)))
+			return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
+		const struct tb_successor *succ = successor_of(v, x.provider);
+		if (succ && !memcmp(succ->new_log, e->log_id, TB_KEY_LEN))
+			return check_successor_refusal(v, e, succ); /* a commit: told above */
+		if (x.decide_seq != e->seq || memcmp(x.decider, e->log_id, TB_KEY_LEN)) {
+			if (succ && !memcmp(succ->new_log, x.decider, TB_KEY_LEN))
+				return 0; /* the successor's refusal came first: checked there */
+			char by[17];
+			short_id(by, x.decider);
+			violation(v, TB_ELEG, e->log_id, e->seq,
+				  "the exchange was already decided, by entry %llu of community %s",
+				  (unsigned long long)x.decide_seq, by);
+			return 0;
+		}
+		in_flight = d->outcome == TB_XO_COMMITTED && !x.final_seq;
 	}
-	struct tb_xleg x;
-	if ((err = tb_xleg_get(v->t, d->from_log, d->txid, &x)))
-		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
-	const struct tb_successor *succ = x.prepare_seq ? successor_of(v, x.provider) : NULL;
-	if (succ && !memcmp(succ->new_log, e->log_id, TB_KEY_LEN))
-		return check_successor_refusal(v, e, succ); /* a commit: told above */
-	if (x.decide_seq != e->seq || memcmp(x.decider, e->log_id, TB_KEY_LEN)) {
-		if (succ && !memcmp(succ->new_log, x.decider, TB_KEY_LEN))
-			return 0; /* the successor's refusal came first: checked there */
-		char by[17];
-		short_id(by, x.decider);
-		violation(v, TB_ELEG, e->log_id, e->seq,
-			  "the exchange was already decided, by entry %llu of community %s",
-			  (unsigned long long)x.decide_seq, by);
-		return 0;
-	}
-	if (d->outcome == TB_XO_COMMITTED && payer_held && !x.final_seq) {
+	if (in_flight) {
 		struct pair *pr = pair_of(v, e->log_id, d->from_log);
 		if (!pr)
 			return TB_ENOMEM;

@@ -236,7 +236,8 @@ static int sign_prepare(struct tb_cli *cli, const struct tb_keypair *kp,
 	return tb_cli_sign_terms(&tb_def_xprepare_terms, &t, TB_CTX_XPREPARE, kp, sig);
 }
 
-/* Local checks before anyone signs: what the prepare rule would refuse. */
+/* Local checks before anyone signs: what the prepare rule would refuse,
+ * and what the other community would never answer. */
 static int send_checks(struct tb_cli *cli, const struct tb_member *m,
 		       const struct tb_cli_community *o, int64_t minutes)
 {
@@ -254,6 +255,25 @@ static int send_checks(struct tb_cli *cli, const struct tb_member *m,
 		return tb_cli_fail(TB_EXIT_REFUSED,
 				   "refused: no trust line with %s (ELINK); add one with 'tally link add %s --limit HOURS'",
 				   o->name, o->name);
+	/* The provider's node decides only prepares of communities it has a
+	 * trust line with; without one it would never answer, and the hold
+	 * would stay. Its line must be in the copy of its log held here. */
+	struct tb_clearing theirs;
+	err = tb_store_clearing(cli->store, o->id, cli->self, &theirs);
+	if (err && err != TB_ENOTFOUND)
+		return tb_cli_fail(TB_EXIT_IO, "cannot read %s's clearing account: %s", o->name,
+				   tb_strerror(err));
+	if (err || !theirs.linked)
+		return tb_cli_fail(TB_EXIT_REFUSED,
+				   "refused: %s has no trust line with this community, as far as this node "
+				   "holds its log (ELINK); it would not answer. Ask them to add one "
+				   "('tally link add'), then retry once their entry has arrived",
+				   o->name);
+	if (c.open >= TB_XOPEN_MAX)
+		return tb_cli_fail(TB_EXIT_REFUSED,
+				   "refused: %llu exchanges toward %s are open already, the most allowed "
+				   "(EOPEN); retry when %s has answered them",
+				   (unsigned long long)c.open, o->name, o->name);
 	if (m->balance - m->held - minutes < m->floor) {
 		char a[32], b[32], h[32];
 		tb_out_hours(a, sizeof a, m->balance - m->held - minutes);

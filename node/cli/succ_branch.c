@@ -130,12 +130,13 @@ void tb_succ_dropped_free(struct tb_succ_dropped *d)
 
 bool tb_succ_completed(struct tb_cli *cli, const struct tb_xprepare *p)
 {
-	struct tb_xleg x;
-	if (tb_store_xleg(cli->store, cli->self, p->txid, &x))
+	/* Only the decision of the prepare's to_log counts (FORMAT.md 11.3);
+	 * it is looked up by prepare, as the prepare may be on the dropped
+	 * branch, which this store does not hold. */
+	struct tb_xdecided d;
+	if (tb_store_xdecided(cli->store, p->to_log, cli->self, p->txid, &d))
 		return false;
-	/* Only the decision of the prepare's to_log counts (FORMAT.md 11.3). */
-	return x.decide_seq && x.outcome == TB_XO_COMMITTED &&
-	       !memcmp(x.decider, p->to_log, TB_KEY_LEN);
+	return d.outcome == TB_XO_COMMITTED && d.minutes == p->minutes;
 }
 
 static void member_name(struct tb_cli *cli, uint64_t no, char *out, size_t cap)

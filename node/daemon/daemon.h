@@ -97,6 +97,13 @@ void tb_flags_usage(FILE *f);
 struct tb_node;
 struct tb_peer;
 
+/* A leg the clearing step could not record (clearing.c logs each once). */
+struct tb_clear_skip {
+	uint8_t payer[TB_KEY_LEN];
+	uint64_t seq; /* the prepare's */
+};
+#define TB_CLEAR_SKIPS_MAX 256
+
 /* What a peer is known to hold of one log. */
 struct tb_known {
 	uint8_t log_id[TB_KEY_LEN];
@@ -243,6 +250,9 @@ struct tb_node {
 	uv_timer_t restore_timer;
 	uv_timer_t watchdog_timer; /* systemd's watchdog, when it asks */
 	uint64_t started;          /* unix seconds */
+	/* legs the last clearing steps could not record, logged once */
+	struct tb_clear_skip skips[TB_CLEAR_SKIPS_MAX];
+	size_t nskips;
 };
 
 /* options.c: the settings, from the configuration file and the flags. */

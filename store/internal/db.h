@@ -35,6 +35,8 @@
 	X(XLEGS, "xlegs", DERIVED)                                             \
 	X(XOPEN, "xopen", DERIVED)                                             \
 	X(NAMEKEYS, "namekeys", DERIVED)                                       \
+	X(XDUE, "xdue", DERIVED)                                               \
+	X(XDECIDED, "xdecided", DERIVED)                                       \
 	X(MEMOS, "memos", LOCAL)                                               \
 	X(PENDING, "pending", LOCAL)                                           \
 	X(COORDS, "coordinators", LOCAL)                                       \
@@ -57,6 +59,7 @@ struct tb_txn {
 	int ret;   /* sticky: first error */
 	bool rw;
 	uint64_t bytes; /* keys and values written (an estimate of its size) */
+	struct tb_txn *parent; /* a child transaction's parent, else NULL */
 };
 
 enum { TB_DB_RDONLY = 1, TB_DB_NOSYNC = 2 };
@@ -69,6 +72,19 @@ void tb_txn_begin(struct tb_txn *t, struct tb_db *db, bool rw);
  * Returns the sticky error or the commit's error. */
 int tb_txn_commit(struct tb_txn *t);
 void tb_txn_abort(struct tb_txn *t);
+
+/*
+ * A child of a write transaction (a sub-step): its writes join the parent's
+ * when it commits and vanish when it aborts, so one refused step leaves the
+ * parent as it was. While the child is open the parent must not be used.
+ * The child's commit does not sync (the parent's does); a storage error in
+ * the child becomes the parent's sticky error on commit. A store opened with
+ * TB_DB_NOSYNC maps its file writable, where LMDB has no child transactions:
+ * there the child writes straight into the parent, and tb_txn_child_nested
+ * says so (callers then rely on checks that come before any write).
+ */
+void tb_txn_child_begin(struct tb_txn *child, struct tb_txn *parent);
+bool tb_txn_child_nested(const struct tb_txn *child);
 
 /* 0 and a view, TB_ENOTFOUND (not sticky), or a sticky storage error. */
 int tb_txn_get(struct tb_txn *t, enum tb_table tab, const void *key,

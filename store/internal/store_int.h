@@ -25,6 +25,12 @@ struct tb_store {
 	struct tb_audit_sink audit;  /* fn set: audit mode */
 };
 
+/* Layout of the derived tables (META "derived"): a store whose derived
+ * tables were written with another is reindexed when opened for writing.
+ * 2: clearing accounts count open prepares; XDUE, XDECIDED (and NAMEKEYS,
+ * added at the same time). */
+#define TB_DERIVED_VERSION 2
+
 /* Value of LOGS[log_id]. */
 struct tb_logstate {
 	uint32_t lognum;
@@ -130,6 +136,28 @@ static inline void tb_xleg_key(uint8_t k[TB_XLEG_KEY_LEN], const uint8_t payer[T
 {
 	memcpy(k, payer, TB_KEY_LEN);
 	memcpy(k + TB_KEY_LEN, txid, TB_TXID_LEN);
+}
+
+/* XDUE: the provider's log id, the payer's, the transaction id, so a
+ * provider's work is one prefix and each payer's a run within it. */
+#define TB_XDUE_KEY_LEN (2 * TB_KEY_LEN + TB_TXID_LEN)
+static inline void tb_xdue_key(uint8_t k[TB_XDUE_KEY_LEN], const uint8_t provider[TB_KEY_LEN],
+			       const uint8_t payer[TB_KEY_LEN], const uint8_t txid[TB_TXID_LEN])
+{
+	memcpy(k, provider, TB_KEY_LEN);
+	memcpy(k + TB_KEY_LEN, payer, TB_KEY_LEN);
+	memcpy(k + 2 * TB_KEY_LEN, txid, TB_TXID_LEN);
+}
+
+/* XDECIDED: the deciding lognum, the prepare's payer log id, its txid. */
+#define TB_XDECIDED_KEY_LEN (4 + TB_KEY_LEN + TB_TXID_LEN)
+static inline void tb_xdecided_key(uint8_t k[TB_XDECIDED_KEY_LEN], uint32_t lognum,
+				   const uint8_t from_log[TB_KEY_LEN],
+				   const uint8_t txid[TB_TXID_LEN])
+{
+	tb_be32_put(k, lognum);
+	memcpy(k + 4, from_log, TB_KEY_LEN);
+	memcpy(k + 4 + TB_KEY_LEN, txid, TB_TXID_LEN);
 }
 
 /* CONTACTS: the member number (the own log's members only). */
@@ -267,8 +295,15 @@ void tb_clearing_put(struct tb_txn *t, uint32_t lognum, const struct tb_clearing
 int tb_clearing_foreach(struct tb_txn *t, uint32_t lognum, tb_clearing_fn cb, void *ctx);
 int tb_xleg_get(struct tb_txn *t, const uint8_t payer[TB_KEY_LEN],
 		const uint8_t txid[TB_TXID_LEN], struct tb_xleg *x);
-/* Writes x and keeps XOPEN in step (open while no final leg is held). */
+/* Writes x and keeps XOPEN (open while no final leg is held) and XDUE (a
+ * held prepare whose provider's decision is not held, nor its final leg) in
+ * step. */
 void tb_xleg_put(struct tb_txn *t, const struct tb_xleg *x);
+/* TB_ENOTFOUND if log lognum decided no prepare (from_log, txid). */
+int tb_xdecided_get(struct tb_txn *t, uint32_t lognum, const uint8_t from_log[TB_KEY_LEN],
+		    const uint8_t txid[TB_TXID_LEN], struct tb_xdecided *d);
+void tb_xdecided_put(struct tb_txn *t, uint32_t lognum, const uint8_t from_log[TB_KEY_LEN],
+		     const uint8_t txid[TB_TXID_LEN], const struct tb_xdecided *d);
 int tb_xleg_unpack(struct tb_xleg *x, struct tb_view k, struct tb_view v);
 
 /* Writes a memo to the local table inside t (local.c). */

@@ -176,13 +176,11 @@ static size_t clear(const char *dir, unsigned what)
 	struct tb_keypair kp;
 	assert_int_equal(tb_keyfile_read(path, &kp, PASS, strlen(PASS)), 0);
 	struct tb_store *s = open_store(dir);
-	size_t decided = 0, finished = 0;
-	assert_int_equal(tb_store_clear(s, &kp, what, (uint64_t)time(NULL), 100, &decided,
-					&finished),
-			 0);
+	struct tb_clear c = {.what = what, .now = (uint64_t)time(NULL), .max = 100};
+	assert_int_equal(tb_store_clear(s, &kp, &c), 0);
 	tb_store_free(s);
 	tb_keypair_wipe(&kp);
-	return decided + finished;
+	return c.decided + c.finished;
 }
 
 static long head_seq(const char *dir)
@@ -309,6 +307,17 @@ static void test_send_refused_at_home(void **state)
 	ERR_HAS("no trust line with riverside (ELINK)");
 	assert_int_equal(T(f->a, "link", "add", "riverside", "--limit", "10"), 0);
 	before = head_seq(f->a);
+	/* Riverside has no trust line with us: it would never answer. */
+	assert_int_equal(T(f->a, "exchange", "send", "--from", "bob", "--to", "alice@riverside",
+			   "--hours", "1", "--memo", "x", "--attest"),
+			 1);
+	ERR_HAS("riverside has no trust line with this community");
+	ERR_HAS("(ELINK)");
+	assert_int_equal(head_seq(f->a), before);
+	sync_log(f->a, f->b);
+	assert_int_equal(T(f->b, "link", "add", "hillside", "--limit", "10"), 0);
+	sync_log(f->b, f->a);
+	before = head_seq(f->a);
 	/* Unknown community, ourselves, bad NAME@COMMUNITY. */
 	assert_int_equal(T(f->a, "exchange", "send", "--from", "bob", "--to", "alice@lakeside",
 			   "--hours", "1", "--memo", "x", "--attest"),
@@ -359,10 +368,18 @@ static void test_send_refused_at_home(void **state)
 	ERR_HAS("no cross-community exchange with txid");
 }
 
+/* Riverside trusts hillside, and hillside holds riverside's log saying so. */
+static void link_back(struct fixture *f, const char *limit)
+{
+	sync_log(f->a, f->b);
+	assert_int_equal(T(f->b, "link", "add", "hillside", "--limit", limit), 0);
+	sync_log(f->b, f->a);
+}
+
 static void test_send_held(void **state)
 {
 	struct fixture *f = *state;
-	sync_log(f->b, f->a);
+	link_back(f, "10");
 	assert_int_equal(T(f->a, "link", "add", "riverside", "--limit", "10"), 0);
 	assert_int_equal(T(f->a, "exchange", "send", "--from", "bob", "--to", "alice@riverside",
 			   "--hours", "1.5", "--memo", "tutoring", "--attest", "--no-wait"),
@@ -448,7 +465,7 @@ static void test_completed_and_refused(void **state)
 	sync_log(f->b, f->a);
 	sync_log(f->a, f->b);
 	assert_int_equal(T(f->a, "link", "add", "riverside", "--limit", "10"), 0);
-	assert_int_equal(T(f->b, "link", "add", "hillside", "--limit", "1"), 0);
+	link_back(f, "1");
 	assert_int_equal(T(f->a, "--json", "exchange", "send", "--from", "bob", "--to",
 			   "alice@riverside", "--minutes", "45", "--memo", "tutoring",
 			   "--no-wait"),

@@ -638,12 +638,10 @@ static void test_two_stores(void **state)
 	for (int round = 0; round < 3; round++) {
 		copy_log(sa, sb, id_of(&w.b));
 		copy_log(sb, sa, id_of(&w.a));
-		assert_int_equal(tb_store_clear(sa, &w.a.log.kp, TB_CLEAR_DECIDE | TB_CLEAR_FINAL,
-						0, 100, NULL, NULL),
-				 0);
-		assert_int_equal(tb_store_clear(sb, &w.b.log.kp, TB_CLEAR_DECIDE | TB_CLEAR_FINAL,
-						0, 100, NULL, NULL),
-				 0);
+		struct tb_clear ca = {.what = TB_CLEAR_DECIDE | TB_CLEAR_FINAL, .max = 100};
+		struct tb_clear cb = ca;
+		assert_int_equal(tb_store_clear(sa, &w.a.log.kp, &ca), 0);
+		assert_int_equal(tb_store_clear(sb, &w.b.log.kp, &cb), 0);
 		check_sums(sa, &w);
 		check_sums(sb, &w);
 	}
@@ -668,9 +666,10 @@ static void test_two_stores(void **state)
 
 static size_t do_clear(struct tb_store *s, const struct comm *c, unsigned what, uint64_t now)
 {
-	size_t nd = 0, nf = 0;
-	assert_int_equal(tb_store_clear(s, &c->log.kp, what, now, 1000, &nd, &nf), 0);
-	return what == TB_CLEAR_DECIDE ? nd : nf;
+	struct tb_clear cl = {.what = what, .now = now, .max = 1000};
+	assert_int_equal(tb_store_clear(s, &c->log.kp, &cl), 0);
+	assert_int_equal(cl.skips, 0);
+	return what == TB_CLEAR_DECIDE ? cl.decided : cl.finished;
 }
 
 static uint8_t outcome_of(struct tb_store *s, const struct comm *payer,
@@ -714,21 +713,24 @@ static void test_clear(void **state)
 	size_t h, dd, ff;
 	assert_int_equal(tb_store_set_self(s, id_of(&w.a)), 0);
 	assert_int_equal(tb_store_clear_due(s, &h, &dd, &ff), 0);
-	assert_int_equal(dd, 6);
+	assert_int_equal(dd, 5); /* not C's: A has no trust line to C */
 	assert_int_equal(ff, 0);
 
 	/* B finishes nothing yet: no decision is held. */
 	assert_int_equal(do_clear(s, &w.b, TB_CLEAR_FINAL, 0), 0);
-	/* A decides all six at once, the limit counted across the batch. */
+	/* A decides B's five at once, the limit counted across the batch. */
 	uint64_t now = (uint64_t)time(NULL);
-	assert_int_equal(do_clear(s, &w.a, TB_CLEAR_DECIDE, now), 6);
+	assert_int_equal(do_clear(s, &w.a, TB_CLEAR_DECIDE, now), 5);
 	check_sums(s, &w);
 	assert_int_equal(outcome_of(s, &w.b, &tp[0]), TB_XO_COMMITTED);
 	assert_int_equal(outcome_of(s, &w.b, &tp[1]), TB_XO_COMMITTED);
 	assert_int_equal(outcome_of(s, &w.b, &tp[2]), TB_XO_TRUST_LIMIT);
 	assert_int_equal(outcome_of(s, &w.b, &tp[3]), TB_XO_UNKNOWN_MEMBER);
 	assert_int_equal(outcome_of(s, &w.b, &tp[4]), TB_XO_EXPIRED);
-	assert_int_equal(outcome_of(s, &w.c, &tc), TB_XO_LINK_MISSING);
+	/* A signs nothing for C, with which it has no trust line. */
+	struct tb_xleg xc;
+	assert_int_equal(tb_store_xleg(s, id_of(&w.c), tc.x.txid, &xc), 0);
+	assert_int_equal(xc.decide_seq, 0);
 	assert_int_equal(clr(s, &w.a, &w.b).balance, -120);
 	assert_int_equal(bal(s, &w.a, 1), 120);
 	/* Idempotent: a second step appends nothing. */
@@ -752,10 +754,17 @@ static void test_clear(void **state)
 	assert_int_equal(c.held, 0);
 	check_mirror(s, &w.a, s, &w.b);
 	check_sums(s, &w);
-	/* C's prepare is still held until C's own node finishes it. */
+	/* C's prepare waits, held, until A trusts C; then it is decided and
+	 * C's own node finishes it. */
 	assert_int_equal(clr(s, &w.c, &w.a).held, 10);
+	assert_int_equal(do_clear(s, &w.c, TB_CLEAR_FINAL, 0), 0);
+	resync(&w.a, s);
+	put_link(s, &w.a, &w.c, 60);
+	assert_int_equal(do_clear(s, &w.a, TB_CLEAR_DECIDE, now), 1);
+	assert_int_equal(outcome_of(s, &w.c, &tc), TB_XO_COMMITTED);
 	assert_int_equal(do_clear(s, &w.c, TB_CLEAR_FINAL, 0), 1);
 	assert_int_equal(clr(s, &w.c, &w.a).held, 0);
+	assert_int_equal(clr(s, &w.c, &w.a).open, 0);
 	check_sum(s, &w.c);
 	world_free(&w);
 }
@@ -770,7 +779,7 @@ static void test_reindex(void **state)
 	struct tb_store *s = w.s[0];
 	struct tb_test_xprepare tp[6], tc;
 	clear_world(&w, s, tp, &tc);
-	assert_int_equal(do_clear(s, &w.a, TB_CLEAR_DECIDE, 0), 6);
+	assert_int_equal(do_clear(s, &w.a, TB_CLEAR_DECIDE, 0), 5);
 	assert_int_equal(do_clear(s, &w.b, TB_CLEAR_FINAL, 0), 5);
 	/* One more exchange left in flight (decided, not finished). */
 	resync(&w.b, s);
@@ -1064,6 +1073,235 @@ static void test_verify_tampered(void **state)
 	world_free(&w);
 }
 
+/* ---- what one community cannot do to the clearing of others ---- */
+
+static struct tb_clear clear_step(struct tb_store *s, const struct comm *c, unsigned what)
+{
+	struct tb_clear cl = {.what = what, .now = (uint64_t)time(NULL), .max = 1000};
+	assert_int_equal(tb_store_clear(s, &c->log.kp, &cl), 0);
+	return cl;
+}
+
+/* Finding 1: a prepare whose txid is already used in the provider's log
+ * (by an exchange, or by a prepare of its own) is decided all the same, and
+ * so is everything else; a decision is unique per prepare (payer log and
+ * txid), not per txid of the deciding log. */
+static void test_txid_reused(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 1);
+	struct tb_store *s = w.s[0];
+	setup_pair(&w, s, 600, 600);
+	put_community(s, &w.c, "Lakeside", b_names, 0);
+	put_link(s, &w.c, &w.a, 600);
+	put_link(s, &w.a, &w.c, 600);
+	/* A's own exchange uses the txid that B's and C's prepares reuse. */
+	struct tb_test_exchange tx;
+	tb_test_exchange(&tx, id_of(&w.a), 4242, 1, 2, 10, NULL, NULL);
+	uint64_t xs = put(s, &w.a, TB_KIND_EXCHANGE, &tx.x);
+	struct tb_test_xprepare tp, tq, tc;
+	tb_test_xprepare(&tp, id_of(&w.b), 4242, 1, id_of(&w.a), "alice", 30, FAR, NULL);
+	uint64_t ps = put(s, &w.b, TB_KIND_XPREPARE, &tp.x);
+	prep(&w, &tq, 2, "alice", 20, FAR, false);
+	put(s, &w.b, TB_KIND_XPREPARE, &tq.x);
+	tb_test_xprepare(&tc, id_of(&w.c), 4242, 1, id_of(&w.a), "alice", 5, FAR, NULL);
+	put(s, &w.c, TB_KIND_XPREPARE, &tc.x);
+	assert_int_equal(tb_store_set_self(s, id_of(&w.a)), 0);
+
+	struct tb_clear cl = clear_step(s, &w.a, TB_CLEAR_DECIDE);
+	assert_int_equal(cl.decided, 3);
+	assert_int_equal(cl.skips, 0);
+	assert_int_equal(outcome_of(s, &w.b, &tp), TB_XO_COMMITTED);
+	assert_int_equal(outcome_of(s, &w.b, &tq), TB_XO_COMMITTED);
+	assert_int_equal(outcome_of(s, &w.c, &tc), TB_XO_COMMITTED);
+	/* The exchange keeps its txid: it can still be looked up, reversed. */
+	uint64_t seq, rev;
+	assert_int_equal(tb_store_tx(s, id_of(&w.a), tx.x.txid, &seq, &rev), 0);
+	assert_int_equal(seq, xs);
+	/* A second decision on the same prepare is refused. */
+	resync(&w.a, s);
+	struct tb_xdecide d;
+	tb_test_xdecide(&d, &tp.x, id_of(&w.b), ps, "bob", 1, TB_XO_TRUST_LIMIT);
+	refuse(s, &w.a, TB_KIND_XDECIDE, &d, TB_EDUPTX);
+	assert_int_equal(clear_step(s, &w.b, TB_CLEAR_FINAL).finished, 2);
+	assert_int_equal(clear_step(s, &w.c, TB_CLEAR_FINAL).finished, 1);
+	check_sums(s, &w);
+	check_sum(s, &w.c);
+	check_mirror(s, &w.a, s, &w.b);
+	struct tb_verify_report rep;
+	assert_int_equal(verify_store(&w, 0, &rep), 0);
+	world_free(&w);
+}
+
+/* Finding 2: a decision in a third community's log on B's prepare to A is
+ * a valid entry of that log but counts for nothing: A still decides, B
+ * finishes on A's decision; verification reports the third log (ELEG). In
+ * either order of the logs. */
+static void test_decided_elsewhere(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 3);
+	struct tb_store *s = w.s[0];
+	setup_pair(&w, s, 600, 600);
+	put_community(s, &w.c, "Lakeside", b_names, 0);
+	put_link(s, &w.c, &w.b, 600);
+	struct tb_test_xprepare tp;
+	prep(&w, &tp, 1, "alice", 30, FAR, true);
+	uint64_t ps = put(s, &w.b, TB_KIND_XPREPARE, &tp.x);
+	struct tb_xdecide d;
+	tb_test_xdecide(&d, &tp.x, id_of(&w.b), ps, "bob", 0, TB_XO_TRUST_LIMIT);
+	uint64_t cs = put(s, &w.c, TB_KIND_XDECIDE, &d);
+	struct tb_xleg x;
+	assert_int_equal(tb_store_xleg(s, id_of(&w.b), tp.x.txid, &x), 0);
+	assert_int_equal(x.decide_seq, 0);
+	/* B has nothing to finish; A has the prepare to decide. */
+	assert_int_equal(clear_step(s, &w.b, TB_CLEAR_FINAL).finished, 0);
+	assert_int_equal(clear_step(s, &w.a, TB_CLEAR_DECIDE).decided, 1);
+	assert_int_equal(outcome_of(s, &w.b, &tp), TB_XO_COMMITTED);
+	assert_int_equal(tb_store_xleg(s, id_of(&w.b), tp.x.txid, &x), 0);
+	assert_memory_equal(x.decider, id_of(&w.a), TB_KEY_LEN);
+	assert_int_equal(clear_step(s, &w.b, TB_CLEAR_FINAL).finished, 1);
+	check_sums(s, &w);
+	check_mirror(s, &w.a, s, &w.b);
+	/* The same books whatever the order the logs were held in. */
+	char *x0 = xstate(s);
+	copy_log(w.s[1], s, id_of(&w.c));
+	copy_log(w.s[1], s, id_of(&w.b));
+	copy_log(w.s[1], s, id_of(&w.a));
+	copy_log(w.s[2], s, id_of(&w.b));
+	copy_log(w.s[2], s, id_of(&w.a));
+	copy_log(w.s[2], s, id_of(&w.c));
+	char *x1 = xstate(w.s[1]), *x2 = xstate(w.s[2]);
+	assert_string_equal(x0, x1);
+	assert_string_equal(x0, x2);
+	free(x0);
+	free(x1);
+	free(x2);
+	struct tb_verify_report rep;
+	assert_int_equal(verify_store(&w, 0, &rep), TB_ELEG);
+	expect_at(&rep, TB_ELEG, &w.c, cs);
+	world_free(&w);
+}
+
+/* Member 3 of c, "rich", may go far into debt. */
+static void put_rich(struct tb_store *s, struct comm *c)
+{
+	struct tb_member_join j;
+	tb_test_join(&j, 3, "rich", &c->mk[3], -60000000, 0);
+	put(s, c, TB_KIND_MEMBER_JOIN, &j);
+}
+
+/* Seals n attested prepares of c's member 3 (put_rich) toward `to` into s
+ * in one batch (faster than put); returns the seq of the last. */
+static uint64_t prepares(struct tb_store *s, struct comm *c, const uint8_t *to, size_t n,
+			 uint64_t minutes)
+{
+	struct tb_test_recs r = {0};
+	for (size_t i = 0; i < n; i++) {
+		struct tb_test_xprepare tp;
+		tb_test_xprepare(&tp, id_of(c), ++c->txno, 3, to, "alice", minutes, FAR, NULL);
+		tb_test_log_add(&c->log, &r, TB_KIND_XPREPARE, &tp.x);
+	}
+	size_t acc = 0;
+	struct tb_reject rej;
+	int err = tb_store_append(s, tb_test_recs_views(&r, 0), r.n, &acc, &rej);
+	if (err)
+		fail_msg("prepares refused: %s at seq %llu: %s", tb_errname(err),
+			 (unsigned long long)rej.seq, rej.msg);
+	for (size_t i = 0; i < r.n; i++)
+		tb_test_recs_add(&c->recs, tb_test_recs_views(&r, 0)[i].p, r.rlen[i]);
+	tb_test_recs_free(&r);
+	return c->log.seq;
+}
+
+/* Finding 3: no community can have more than TB_XOPEN_MAX prepares open
+ * toward one other; and prepares nobody answers (toward logs nobody holds,
+ * any number) are in no node's work: the clearing step reaches the
+ * exchanges that are due. */
+static void test_open_cap(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 1);
+	struct tb_store *s = w.s[0];
+	setup_pair(&w, s, 600, 600);
+	put_rich(s, &w.b);
+	put_community(s, &w.c, "Lakeside", b_names, 0);
+	put_rich(s, &w.c);
+	/* C prepares toward two communities nobody holds, 200 each. */
+	struct tb_keypair ghost[2];
+	for (int g = 0; g < 2; g++) {
+		tb_test_keypair(&ghost[g], 900 + (uint32_t)g);
+		struct tb_link l;
+		tb_test_link(&l, ghost[g].pk.b, 600);
+		put(s, &w.c, TB_KIND_LINK, &l);
+		prepares(s, &w.c, ghost[g].pk.b, 200, 1);
+	}
+	/* B fills its open prepares toward A up to the cap. */
+	prepares(s, &w.b, id_of(&w.a), TB_XOPEN_MAX, 1);
+	assert_int_equal(clr(s, &w.b, &w.a).open, TB_XOPEN_MAX);
+	struct tb_test_xprepare tp;
+	tb_test_xprepare(&tp, id_of(&w.b), ++w.b.txno, 3, id_of(&w.a), "alice", 1, FAR, NULL);
+	refuse(s, &w.b, TB_KIND_XPREPARE, &tp.x, TB_EOPEN);
+	/* A's work is B's 1000 only; C's 400 are nobody's. */
+	size_t h, dd, ff;
+	assert_int_equal(tb_store_set_self(s, id_of(&w.a)), 0);
+	assert_int_equal(tb_store_clear_due(s, &h, &dd, &ff), 0);
+	assert_int_equal(dd, TB_XOPEN_MAX);
+	struct tb_clear cl = clear_step(s, &w.a, TB_CLEAR_DECIDE);
+	assert_int_equal(cl.decided, TB_XOPEN_MAX);
+	assert_false(cl.more);
+	/* Finished, they are no longer open: B may prepare again. */
+	assert_int_equal(clear_step(s, &w.b, TB_CLEAR_FINAL).finished, TB_XOPEN_MAX);
+	assert_int_equal(clr(s, &w.b, &w.a).open, 0);
+	resync(&w.b, s);
+	put(s, &w.b, TB_KIND_XPREPARE, &tp.x);
+	assert_int_equal(clr(s, &w.b, &w.a).open, 1);
+	assert_int_equal(clr(s, &w.c, &w.a).open, 0);
+	check_sums(s, &w);
+	check_mirror(s, &w.a, s, &w.b);
+	world_free(&w);
+}
+
+/* A prepare the provider cannot decide (its log already holds a decision
+ * on it that does not answer it, so a second is refused) is skipped and
+ * reported, and the step records the others in the same commit. */
+static void test_clear_skips(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 1);
+	struct tb_store *s = w.s[0];
+	setup_pair(&w, s, 600, 600);
+	struct tb_test_xprepare tp, tq;
+	prep(&w, &tp, 1, "alice", 30, FAR, false);
+	uint64_t ps = put(s, &w.b, TB_KIND_XPREPARE, &tp.x);
+	prep(&w, &tq, 1, "alice", 20, FAR, false);
+	put(s, &w.b, TB_KIND_XPREPARE, &tq.x);
+	/* A refusal in A's log naming the prepare with other minutes. */
+	struct tb_xdecide d;
+	tb_test_xdecide(&d, &tp.x, id_of(&w.b), ps, "bob", 0, TB_XO_EXPIRED);
+	d.minutes = 31;
+	put(s, &w.a, TB_KIND_XDECIDE, &d);
+	struct tb_xleg x;
+	assert_int_equal(tb_store_xleg(s, id_of(&w.b), tp.x.txid, &x), 0);
+	assert_int_equal(x.decide_seq, 0);
+	struct tb_head before;
+	assert_int_equal(tb_store_head(s, id_of(&w.a), &before), 0);
+	struct tb_clear cl = clear_step(s, &w.a, TB_CLEAR_DECIDE);
+	assert_int_equal(cl.decided, 1);
+	assert_int_equal(cl.skips, 1);
+	struct tb_head after;
+	assert_int_equal(tb_store_head(s, id_of(&w.a), &after), 0);
+	assert_int_equal(after.seq, before.seq + 1);
+	assert_int_equal(outcome_of(s, &w.b, &tq), TB_XO_COMMITTED);
+	assert_int_equal(clear_step(s, &w.b, TB_CLEAR_FINAL).finished, 1);
+	check_sums(s, &w);
+	world_free(&w);
+}
+
 int main(void)
 {
 	if (tb_crypto_init())
@@ -1075,6 +1313,8 @@ int main(void)
 	    cmocka_unit_test(test_reindex), cmocka_unit_test(test_verify_dirs),
 	    cmocka_unit_test(test_verify_trust), cmocka_unit_test(test_verify_outcome),
 	    cmocka_unit_test(test_verify_terms), cmocka_unit_test(test_verify_tampered),
+	    cmocka_unit_test(test_txid_reused), cmocka_unit_test(test_decided_elsewhere),
+	    cmocka_unit_test(test_open_cap), cmocka_unit_test(test_clear_skips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
