@@ -67,7 +67,9 @@
 	X(THROTTLED, "too many failed logins; wait before trying again")        \
 	X(CATEGORY, "not one of the community's categories")                   \
 	X(SUCCESSION, "not a valid succession of a forked log")                 \
-	X(OPEN, "too many exchanges open toward that community")
+	X(OPEN, "too many exchanges open toward that community")             \
+	X(NOTADMITTED, "the community is not admitted here")                  \
+	X(ADMIT, "admission refused")
 
 enum tb__errno_pos {
 	TB__POS_OK = 0,

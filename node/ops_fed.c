@@ -4,10 +4,13 @@
  * trust line toward it, adding and removing the console's coordinators, and
  * making the receipt of an exchange. Like ops.c it prints nothing, says why
  * in rej when it refuses, leaves nothing behind when it does, and never
- * keeps a password past the call. It never guesses between two communities.
+ * keeps a password past the call. It never guesses between two communities,
+ * and by name it knows only the communities admitted here (and this one,
+ * issue 11 finding 10: a copycat's log held here names nothing).
  */
 #include "tb_audit.h"
 #include "tb_ops.h"
+#include "tb_text.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -38,8 +41,7 @@ struct match_ctx {
 	const struct tb_ops *o;
 	const char *arg;
 	size_t arglen;
-	bool by_prefix; /* else by name */
-	bool fold;      /* name match ignoring ASCII case */
+	bool by_prefix;
 	struct tb_op_community *out;
 	int err;
 };
@@ -54,14 +56,9 @@ static bool hex_prefix(const uint8_t id[TB_KEY_LEN], const char *arg, size_t len
 	return true;
 }
 
-static bool name_equal(const char *a, const char *b, bool fold)
+static bool same_name(const char *a, const char *b)
 {
-	if (!fold)
-		return !strcmp(a, b);
-	for (; *a && *b; a++, b++)
-		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
-			return false;
-	return *a == *b;
+	return tb_text_same_name(a, strlen(a), b, strlen(b)) == 1;
 }
 
 static void add_match(struct match_ctx *mc, const uint8_t id[TB_KEY_LEN])
@@ -78,20 +75,7 @@ static void add_match(struct match_ctx *mc, const uint8_t id[TB_KEY_LEN])
 static int match_log(void *vctx, const struct tb_head *h)
 {
 	struct match_ctx *mc = vctx;
-	if (mc->by_prefix) {
-		if (hex_prefix(h->log_id, mc->arg, mc->arglen))
-			add_match(mc, h->log_id);
-		return 0;
-	}
-	struct tb_community c;
-	if (h->seq == 0)
-		return 0; /* known but empty: no genesis, no name */
-	int err = tb_store_community(mc->o->store, h->log_id, &c);
-	if (err == TB_ENOTFOUND)
-		return 0;
-	if (err)
-		return mc->err = err;
-	if (name_equal(c.name, mc->arg, mc->fold))
+	if (hex_prefix(h->log_id, mc->arg, mc->arglen))
 		add_match(mc, h->log_id);
 	return 0;
 }
@@ -121,12 +105,32 @@ static void fill(const struct tb_ops *o, const uint8_t id[TB_KEY_LEN], struct tb
 	tb_op_community_name(o, id, out->name, sizeof out->name);
 }
 
-/* One pass over the logs (and, by prefix, the trust lines); 1 when it
- * decided (found one, or several), 0 to go on, or an error. */
+/* By name: this community and the admitted ones, under their admitted
+ * names; none wins by exact case. */
+static int by_name(struct match_ctx *mc)
+{
+	struct tb_admitted adm;
+	int err = tb_store_admitted(mc->o->store, &adm);
+	if (err)
+		return err;
+	char own[TB_NAME_MAX + 1];
+	tb_op_community_name(mc->o, mc->o->self, own, sizeof own);
+	if (same_name(own, mc->arg))
+		add_match(mc, mc->o->self);
+	for (size_t i = 0; i < adm.n; i++)
+		if (same_name(adm.v[i].name, mc->arg))
+			add_match(mc, adm.v[i].id);
+	tb_admitted_free(&adm);
+	return 0;
+}
+
+/* One pass by name, or over the logs and trust lines by id prefix; 1 when
+ * it decided (found one, or several), 0 to go on, or an error. */
 static int scan(struct match_ctx *mc, struct tb_reject *rej)
 {
 	mc->out->ncand = 0;
-	int err = tb_store_foreach_log(mc->o->store, match_log, mc);
+	int err = mc->by_prefix ? tb_store_foreach_log(mc->o->store, match_log, mc)
+				: by_name(mc);
 	if (!err && mc->by_prefix) {
 		err = tb_store_foreach_clearing(mc->o->store, mc->o->self, match_clearing, mc);
 		if (err == TB_ENOTFOUND)
@@ -162,18 +166,16 @@ int tb_op_community(const struct tb_ops *o, const char *arg, struct tb_op_commun
 	}
 	struct match_ctx mc = {.o = o, .arg = arg, .arglen = len, .out = out};
 	int rc;
-	/* By name: exactly, then ignoring case; then by id prefix. */
-	for (int pass = 0; pass < 3; pass++) {
-		mc.fold = pass == 1;
-		mc.by_prefix = pass == 2;
+	/* By name (an admitted one), then by id prefix. */
+	for (int pass = 0; pass < 2; pass++) {
+		mc.by_prefix = pass == 1;
 		if (mc.by_prefix && (len < PREFIX_MIN || len >= ID_HEX || !all_hex(arg)))
 			break;
 		if ((rc = scan(&mc, rej)))
 			return rc > 0 ? 0 : rc;
 	}
 	return tb_op_refuse(rej, TB_ENOTFOUND,
-			    "no community '%.80s' here: this node does not hold its log yet (is its "
-			    "peer connected and synced?); a community not held yet can be named by "
+			    "no community '%.80s' is admitted here; a community can also be named by "
 			    "its full 64-digit node id",
 			    arg);
 }

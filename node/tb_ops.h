@@ -103,10 +103,11 @@ struct tb_op_community {
 /* Display name of a community: its genesis name if held, else "1a2b3c4d...". */
 void tb_op_community_name(const struct tb_ops *o, const uint8_t id[TB_KEY_LEN], char *out,
 			  size_t cap);
-/* Resolves a community: a genesis name held by exactly one log (exactly,
- * then ignoring ASCII case), else a 64-hex node id (also of a log not held
- * yet), else a unique hex prefix of at least 8 digits of a held or linked
- * log. TB_EINVAL when it names several (out->cand lists them) or cannot be
+/* Resolves a community: the name of exactly one community admitted here or
+ * of this one (the same name by NFC, case and look-alike letters, none
+ * preferred for its exact case), else a 64-hex node id (also of a log not
+ * held yet), else a unique hex prefix of at least 8 digits of a held or
+ * linked log. TB_EINVAL when it names several (out->cand lists them) or cannot be
  * a name, TB_ENOTFOUND when none, else a store error; rej says which. */
 TB_MUST_CHECK int tb_op_community(const struct tb_ops *o, const char *arg,
 				  struct tb_op_community *out, struct tb_reject *rej);

@@ -161,9 +161,25 @@
 	K(XPREPARE, xprepare, 8)                                               \
 	K(XDECIDE, xdecide, 9)                                                 \
 	K(XFINAL, xfinal, 10)                                                  \
+	K(ADMIT, admit, 11)                                                    \
 	K(MEMBER_UPDATE, member_update, 12)                                    \
 	K(OPENING, opening, 13)                                                \
 	K(SUCCESSION, succession, 14)
+
+/*
+ * kind 11: this community's decision about another community's log: status
+ * TB_ADMIT_REMOVED (0) stops holding and relaying it, TB_ADMIT_ADMITTED (1)
+ * admits it under `name` (its genesis name), TB_ADMIT_VOUCHING (2) admits
+ * it and also the communities it admits in its own log (one level, never
+ * further). The latest ADMIT of a community in a log is its status there.
+ */
+#define TB_ADMIT_REMOVED 0
+#define TB_ADMIT_ADMITTED 1
+#define TB_ADMIT_VOUCHING 2
+#define TB_FIELDS_ADMIT(F, S)                                                  \
+	F(S, FIXED, community, TB_KEY_LEN, TB_KEY_LEN)                         \
+	F(S, STR, name, 1, TB_NAME_MAX)                                        \
+	F(S, UINT, status, 0, TB_ADMIT_VOUCHING)
 
 /* kind 12: a member's name and limits from now on; reinstate = 1 brings
  * back a member who left (and only then). Recorded by the coordinator. */
@@ -302,6 +318,13 @@
 /* A signed checkpoint of some log (TB_FIELDS_CHECKPOINT + signature). */
 #define TB_FIELDS_CHECKPOINT_MSG(F, S) F(S, BIN, checkpoint, 1, 160)
 
+/* A refusal that does not close the connection: what was sent (of log_id,
+ * or all zero) is not taken, with a TB_E* code (negative) and a text. */
+#define TB_FIELDS_REFUSED(F, S)                                                \
+	F(S, INT, code, -65535, -1)                                            \
+	F(S, FIXED, log_id, TB_KEY_LEN, TB_KEY_LEN)                            \
+	F(S, STR, reason, 0, 200)
+
 /* Closing with a reason. */
 #define TB_FIELDS_BYE(F, S) F(S, STR, reason, 0, 200)
 
@@ -314,6 +337,7 @@
 	P(PING, ping, 6)                                                       \
 	P(PONG, pong, 7)                                                       \
 	P(BYE, bye, 8)                                                         \
-	P(CHECKPOINT_MSG, checkpoint_msg, 9)
+	P(CHECKPOINT_MSG, checkpoint_msg, 9)                                   \
+	P(REFUSED, refused, 10)
 
 #endif

@@ -354,6 +354,9 @@ static int apply(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 	case TB_KIND_XFINAL:
 		err = tb_xrule_final(t, lognum, e, rej);
 		break;
+	case TB_KIND_ADMIT:
+		err = tb_rule_admit(t, lognum, e, rej);
+		break;
 	case TB_KIND_MEMBER_UPDATE:
 		err = tb_rule_member_update(t, lognum, e, rej);
 		break;

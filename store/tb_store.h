@@ -255,6 +255,54 @@ typedef int (*tb_clearing_fn)(void *ctx, const struct tb_clearing *c);
 int tb_store_foreach_clearing(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 			      tb_clearing_fn cb, void *ctx);
 
+/* ---- admission (admit.c) ---- */
+
+/* Admitted set caps (PROTOCOL.md, "Admission"). */
+#define TB_ADMIT_PER_VOUCHER 256
+#define TB_ADMITTED_MAX 4096
+
+/* A log's latest ADMIT of one community. */
+struct tb_admit_rec {
+	uint8_t id[TB_KEY_LEN];
+	char name[TB_NAME_MAX + 1];
+	uint8_t status; /* TB_ADMIT_* */
+	uint64_t seq;   /* of the ADMIT entry */
+};
+typedef int (*tb_admit_fn)(void *ctx, const struct tb_admit_rec *a);
+/* The ADMIT records of a log in community id order (none if not held). */
+int tb_store_foreach_admit(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], tb_admit_fn cb,
+			   void *ctx);
+
+/* The key by which two community names are the same name (NFC, case,
+ * look-alike letters: tb_text's folded key), or the name itself when it has
+ * none that fits. */
+#define TB_ADMIT_KEY_MAX 256
+void tb_admit_name_key(char out[TB_ADMIT_KEY_MAX], const char *name);
+
+/* One community of a node's admitted set. */
+struct tb_admitted_one {
+	uint8_t id[TB_KEY_LEN];
+	char name[TB_NAME_MAX + 1]; /* as admitted */
+	char key[TB_ADMIT_KEY_MAX]; /* tb_admit_name_key of the name */
+	uint8_t status;             /* TB_ADMIT_ADMITTED or TB_ADMIT_VOUCHING */
+	bool direct;                /* admitted by the own log, else vouched */
+	uint8_t via[TB_KEY_LEN];    /* the voucher, when not direct */
+};
+/* The own log plus the admitted communities, sorted by id. */
+struct tb_admitted {
+	uint8_t self[TB_KEY_LEN];
+	struct tb_admitted_one *v;
+	size_t n;
+	size_t dropped; /* vouched ones left out (caps, same name) */
+};
+/* Computes the admitted set of this node (its own log's ADMITs, one level of
+ * vouching, the caps). 0 or an error; free with tb_admitted_free. */
+TB_MUST_CHECK int tb_store_admitted(struct tb_store *s, struct tb_admitted *out);
+void tb_admitted_free(struct tb_admitted *a);
+const struct tb_admitted_one *tb_admitted_find(const struct tb_admitted *a, const uint8_t *id);
+/* Whether the node stores and relays this log (own log or admitted). */
+bool tb_admitted_has(const struct tb_admitted *a, const uint8_t *id);
+
 /*
  * Where one cross-community exchange stands, as far as the logs held show:
  * the payer's prepare and final legs, the provider's decision. Keyed by the

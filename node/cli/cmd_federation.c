@@ -103,6 +103,17 @@ int tb_cmd_peer_add(struct tb_cli *cli, int argc, char **argv)
 	else
 		printf("peer %s added%s; tallyd dials it when it next starts\n", argv[optind],
 		       id ? " (identity pinned)" : "");
+	/* Pinning is the transport's; admission is the ledger's: say so when
+	 * the pinned community's log would not be stored here. */
+	struct tb_admitted adm;
+	if (id && !cli->json && tb_store_admitted(cli->store, &adm) == 0) {
+		if (!tb_admitted_has(&adm, p.id))
+			printf("note: community %s is not admitted here, so its log is not stored "
+			       "(the peer still relays what both admit); 'tally community admit "
+			       "%s --name NAME' admits it\n",
+			       id, id);
+		tb_admitted_free(&adm);
+	}
 	return TB_EXIT_OK;
 }
 

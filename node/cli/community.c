@@ -1,8 +1,10 @@
 /*
- * community.c: naming other communities on the command line. A community is
- * known here by the genesis name of its log when the store holds that log,
- * else only by its node id (the log id). A user types a name, a full id, or
- * an id prefix; this file turns that into one log id or a clear error that
+ * community.c: naming other communities on the command line. By name, a
+ * community is one admitted here (tally community admit) or this one, under
+ * the name it was admitted with, whatever its case, normal form or
+ * look-alike letters; else by its node id (the log id) or an id prefix. A
+ * user types one of these; this file turns it into one log id or a clear
+ * error that
  * lists the candidates (the resolving itself is tb_op_community, shared
  * with tallyd's API). It never guesses between two communities and never
  * writes to the store.
@@ -51,7 +53,10 @@ int tb_cli_community(struct tb_cli *cli, const char *arg, struct tb_cli_communit
 	}
 	if (err == TB_EINVAL || err == TB_ENOTFOUND)
 		return tb_cli_fail(TB_EXIT_USAGE, "%s%s", rej.msg,
-				   err == TB_ENOTFOUND ? " ('tally logs' lists the logs held)" : "");
+				   err == TB_ENOTFOUND
+					   ? " ('tally community list' shows those admitted and those "
+					     "known through neighbours; 'tally community admit' admits one)"
+					   : "");
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "%s", rej.msg);
 	memcpy(out->id, c.id, TB_KEY_LEN);

@@ -93,6 +93,7 @@ void tb_flags_usage(FILE *f);
 #define TB_CP_SPACING_S 60
 #define TB_CP_BATCH 256               /* checkpoints kept in one transaction */
 #define TB_CHECKPOINT_MS (10 * 60 * 1000) /* checkpoint interval */
+#define TB_REFUSALS_LOGGED 3 /* REFUSED lines logged per connection */
 
 struct tb_node;
 struct tb_peer;
@@ -112,6 +113,7 @@ struct tb_known {
 	uint32_t cp_at; /* when this peer's last checkpoint of the log was taken (s) */
 };
 #define TB_KNOWN_FORK 1u /* the log's fork proof was sent to or came from the peer */
+#define TB_KNOWN_REFUSED 2u /* the log was refused (by us, or by the peer) */
 
 enum tb_conn_state { TB_CONN_CONNECTING, TB_CONN_HANDSHAKE, TB_CONN_HELLO, TB_CONN_OPEN, TB_CONN_CLOSING };
 
@@ -146,6 +148,7 @@ struct tb_conn {
 	double cp_tokens; /* checkpoints this peer may still send */
 	uint64_t cp_at;
 	uint64_t cp_dropped;
+	unsigned refusals_logged; /* REFUSED sent or received, logged (the first few) */
 
 	/* replication */
 	bool synced;          /* heads exchanged; live pushes flow */
@@ -222,6 +225,10 @@ struct tb_node {
 	struct tb_head *heads;
 	size_t nheads, capheads;
 	uint8_t digest[32];
+	/* the communities whose logs are stored and relayed (admission.c) */
+	struct tb_admitted admitted;
+	bool admission_loaded;
+	uint8_t raw_digest[32]; /* of every log's head, admitted or not */
 	/* logs whose fork proof is held, sorted */
 	uint8_t (*forks)[TB_KEY_LEN];
 	size_t nforks;
@@ -328,6 +335,18 @@ void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except,
 /* A fork proof was kept: reload the list, send it to the peers. */
 void tb_node_forks_changed(struct tb_node *n);
 bool tb_node_has_fork(const struct tb_node *n, const uint8_t *log_id);
+
+/* admission.c: which logs are stored and relayed */
+int tb_node_admission_load(struct tb_node *n);
+bool tb_node_admits(const struct tb_node *n, const uint8_t *log_id);
+/* Tells the peer (once per log and connection) that what it sent of
+ * log_id (NULL: of no log) is not taken, and why. */
+void tb_repl_refuse(struct tb_conn *c, int code, const uint8_t *log_id, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* 1 if a received entry record is refused by admission (the peer told),
+ * 0 to go on. */
+int tb_repl_admit_record(struct tb_conn *c, const uint8_t *p, size_t len);
+int tb_repl_on_refused(struct tb_conn *c, const struct tb_refused *r);
 
 /* ingest.c: receiving */
 int tb_repl_on_entries(struct tb_conn *c, const struct tb_entries *e);

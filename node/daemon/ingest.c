@@ -66,6 +66,12 @@ int tb_repl_on_entries(struct tb_conn *c, const struct tb_entries *e)
 			tb_conn_close(c, "record length out of bounds in ENTRIES");
 			return TB_ETRUNCATED;
 		}
+		if (tb_repl_admit_record(c, e->records.p + off, len)) {
+			off += len;
+			continue;
+		}
+		if (c->state != TB_CONN_OPEN)
+			return TB_EINVAL;
 		if (n->ningest == TB_INGEST_BATCH || n->ingest_len + len > TB_INGEST_BYTES)
 			tb_repl_flush(c);
 		if (c->state != TB_CONN_OPEN)
@@ -274,6 +280,11 @@ int tb_repl_on_fork(struct tb_conn *c, const struct tb_fork *f)
 	/* A proof of a log already frozen here changes nothing: it is not
 	 * checked again (two signatures each time would let a peer spend our
 	 * CPU at its message rate). */
+	if (!err && !tb_node_admits(n, e.log_id)) {
+		tb_repl_refuse(c, TB_ENOTADMITTED, e.log_id,
+			       "fork proof of a log not admitted here: not kept");
+		return 0;
+	}
 	if (!err && tb_node_has_fork(n, e.log_id)) {
 		struct tb_known *k = tb_known_at(c, e.log_id, true);
 		if (k)

@@ -345,6 +345,7 @@ static void node_deinit(struct tb_node *n)
 	tb_wipe(n->noise_secret, sizeof n->noise_secret);
 	free(n->heads);
 	free(n->forks);
+	tb_admitted_free(&n->admitted);
 	free(n->ingest);
 	free(n->ingest_recs);
 	free(n->cps);

@@ -75,7 +75,7 @@ static bool push_forks(struct tb_conn *c)
 			tb_conn_close(c, "too many logs");
 			return false;
 		}
-		if (k->flags & TB_KNOWN_FORK)
+		if ((k->flags & (TB_KNOWN_FORK | TB_KNOWN_REFUSED)) || !tb_node_admits(n, n->forks[i]))
 			continue;
 		if (!tb_conn_may_push(c))
 			return false;

@@ -202,6 +202,21 @@ int tb_node_scan(struct tb_node *n)
 	}
 	uint8_t d[32];
 	digest_of(s.h, s.n, d);
+	/* A log changed: its ADMIT entries may have, so the admitted set is
+	 * read again, and only admitted logs are announced and pushed. */
+	if (!n->admission_loaded || memcmp(d, n->raw_digest, 32)) {
+		if (tb_node_admission_load(n) && !n->admission_loaded) {
+			free(s.h);
+			return TB_EIO;
+		}
+		memcpy(n->raw_digest, d, 32);
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < s.n; i++)
+		if (tb_node_admits(n, s.h[i].log_id))
+			s.h[kept++] = s.h[i];
+	s.n = kept;
+	digest_of(s.h, s.n, d);
 	bool changed = memcmp(d, n->digest, 32) != 0;
 	if (changed)
 		tb_node_http_heads(n, n->heads, n->nheads, s.h, s.n);
@@ -468,6 +483,8 @@ int tb_repl_receive(struct tb_conn *c, const struct tb_peer_msg *m)
 		return 0;
 	case TB_MSG_CHECKPOINT_MSG:
 		return tb_repl_on_checkpoint(c, &m->u.checkpoint_msg.checkpoint);
+	case TB_MSG_REFUSED:
+		return tb_repl_on_refused(c, &m->u.refused);
 	case TB_MSG_BYE: {
 		char why[260];
 		snprintf(why, sizeof why, "peer said goodbye: %.*s", (int)m->u.bye.reason.len,

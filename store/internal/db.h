@@ -37,6 +37,7 @@
 	X(NAMEKEYS, "namekeys", DERIVED)                                       \
 	X(XDUE, "xdue", DERIVED)                                               \
 	X(XDECIDED, "xdecided", DERIVED)                                       \
+	X(ADMITS, "admits", DERIVED)                                           \
 	X(MEMOS, "memos", LOCAL)                                               \
 	X(PENDING, "pending", LOCAL)                                           \
 	X(COORDS, "coordinators", LOCAL)                                       \

@@ -279,6 +279,8 @@ int tb_succession_of(struct tb_txn *t, const uint8_t *log_id, bool check,
 bool tb_succeeds(struct tb_txn *t, const uint8_t *new_log, const uint8_t *old_log);
 
 /* xrules.c: the cross-community legs (trust lines, prepare, decide, final). */
+int tb_rule_admit(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+		  struct tb_reject *rej);
 int tb_xrule_link(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		  struct tb_reject *rej);
 int tb_xrule_prepare(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,

@@ -110,6 +110,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		TB_ASSERT(err <= 0 && err != TB_ENOMEM);
 		break;
 	}
+	case TB_MSG_REFUSED:
+		TB_ASSERT(m.u.refused.code < 0);
+		break;
 	case TB_MSG_SYNC:
 	case TB_MSG_PING:
 	case TB_MSG_PONG:

@@ -3,7 +3,8 @@
  * `tally` processes and no tallyd: trust lines (`link add|list`, naming a
  * community by name, id or prefix, ambiguity, self), every refusal of
  * `exchange send` that is decided at home (no link, floor, unknown member or
- * community, bad NAME@COMMUNITY), a held prepare as `exchange status`,
+ * community, bad NAME@COMMUNITY), a copycat community name (held, never
+ * admitted, differing in case) that does not take over the admitted one, a held prepare as `exchange status`,
  * `balance` and `link list` show it, and a whole exchange (completed, and
  * one refused by the other side) whose other legs the test makes itself by
  * copying logs between the two stores and running the clearing step, as
@@ -24,7 +25,7 @@ struct fixture {
 	char *dir;
 	char a[4200]; /* hillside: bob (debt limit 2 h), ben */
 	char b[4200]; /* riverside: alice */
-	char c[4200]; /* a second "riverside" (for ambiguity) */
+	char c[4200]; /* a copycat "Riverside", never admitted */
 	char aid[65], bid[65], cid[65];
 };
 
@@ -104,13 +105,19 @@ static int setup(void **state)
 	setenv("TALLY_MEMBER_PASSPHRASE", "member secret", 1);
 	assert_int_equal(T(f->a, "init", "--name", "hillside", "--debt-limit", "10"), 0);
 	assert_int_equal(T(f->b, "init", "--name", "riverside"), 0);
-	assert_int_equal(T(f->c, "init", "--name", "riverside"), 0);
+	assert_int_equal(T(f->c, "init", "--name", "Riverside"), 0);
 	assert_int_equal(T(f->a, "member", "add", "bob", "--debt-limit", "2"), 0);
 	assert_int_equal(T(f->a, "member", "add", "ben"), 0);
 	assert_int_equal(T(f->b, "member", "add", "alice"), 0);
 	node_id(f->a, f->aid);
 	node_id(f->b, f->bid);
 	node_id(f->c, f->cid);
+	/* hillside and riverside admit each other (the copycat is not). */
+	char adm[100];
+	snprintf(adm, sizeof adm, "%s=riverside", f->bid);
+	assert_int_equal(T(f->a, "community", "admit", adm), 0);
+	snprintf(adm, sizeof adm, "%s=hillside", f->aid);
+	assert_int_equal(T(f->b, "community", "admit", adm), 0);
 	*state = f;
 	return 0;
 }
@@ -218,9 +225,9 @@ static void expect_state(const char *dir, const char *txid, const char *state)
 static void test_link(void **state)
 {
 	struct fixture *f = *state;
-	/* Riverside's log is not held yet: its name is unknown here. */
-	assert_int_equal(T(f->a, "link", "add", "riverside", "--limit", "20"), 2);
-	ERR_HAS("not hold its log yet");
+	/* A community not admitted here is unknown by name. */
+	assert_int_equal(T(f->a, "link", "add", "lakeside", "--limit", "20"), 2);
+	ERR_HAS("is admitted here");
 	/* A prefix of a log not held is unknown too; the full id works. */
 	char prefix[9];
 	memcpy(prefix, f->bid, 8);
@@ -282,15 +289,56 @@ static void test_link(void **state)
 	OUT_HAS("3:00");
 	OUT_HAS("5:00");
 
-	/* A second community named riverside: the name is now ambiguous. */
+	/* A copycat's log held here names nothing, and its name cannot be
+	 * admitted; by full id it can still be linked. */
 	sync_log(f->c, f->a);
-	assert_int_equal(T(f->a, "link", "add", "riverside", "--limit", "3"), 2);
-	ERR_HAS(f->bid);
-	ERR_HAS(f->cid);
+	assert_int_equal(T(f->a, "link", "add", "riverside", "--limit", "3"), 0);
 	assert_int_equal(T(f->a, "link", "add", f->cid, "--limit", "1"), 0);
 	assert_int_equal(T(f->a, "--json", "link", "list"), 0);
 	j = out_json();
 	assert_int_equal(json_array_size(j), 2);
+	json_decref(j);
+	assert_int_equal(T(f->a, "verify"), 0);
+}
+
+/* Issue 11, finding 10: a copycat community named like an admitted one,
+ * differing in case, whose log is held here, does not take over the name. */
+static void test_copycat_name(void **state)
+{
+	struct fixture *f = *state;
+	sync_log(f->c, f->a);
+	sync_log(f->b, f->a);
+	char s[12];
+	memcpy(s, f->bid, 8);
+	memcpy(s + 8, "...", 4);
+	/* "Riverside" is the copycat's exact genesis name: it still means the
+	 * admitted riverside. */
+	assert_int_equal(T(f->a, "link", "add", "Riverside", "--limit", "3"), 0);
+	OUT_HAS(s);
+	assert_int_equal(T(f->a, "--json", "link", "list"), 0);
+	json_t *j = out_json();
+	assert_int_equal(json_array_size(j), 1);
+	assert_string_equal(jstr(json_array_get(j, 0), "id"), f->bid);
+	json_decref(j);
+	/* The copycat cannot be admitted under the name, in any case. */
+	long before = head_seq(f->a);
+	static const char *const names[] = {"Riverside", "RIVERSIDE", "riverside"};
+	for (size_t i = 0; i < 3; i++) {
+		char adm[100];
+		snprintf(adm, sizeof adm, "%s=%s", f->cid, names[i]);
+		assert_int_equal(T(f->a, "community", "admit", adm), 1);
+		ERR_HAS("EADMIT");
+	}
+	assert_int_equal(head_seq(f->a), before);
+	/* Nor under another name than its log's. */
+	assert_int_equal(T(f->a, "community", "admit", f->cid, "--name", "Lakeside"), 1);
+	ERR_HAS("EADMIT");
+	/* community list shows riverside admitted, the copycat nowhere. */
+	assert_int_equal(T(f->a, "--json", "community", "list"), 0);
+	j = out_json();
+	assert_int_equal(json_array_size(j), 1);
+	assert_string_equal(jstr(json_array_get(j, 0), "id"), f->bid);
+	assert_string_equal(jstr(json_array_get(j, 0), "status"), "admitted");
 	json_decref(j);
 	assert_int_equal(T(f->a, "verify"), 0);
 }
@@ -543,6 +591,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copycat_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_refused_at_home, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_completed_and_refused, setup, teardown),

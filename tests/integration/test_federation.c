@@ -89,7 +89,7 @@ static void test_line_of_three(void **state)
 	tb_fed_wait_has(f, 2, 0, CONVERGE_MS);
 	tb_fed_wait_has(f, 0, 2, CONVERGE_MS);
 	tb_fed_wait_converged(f, NULL, 0, CONVERGE_MS);
-	assert_int_equal(tb_fed_own_seq(f, 0), 3 + 4);
+	assert_int_equal(tb_fed_own_seq(f, 0), TB_FED_BASE_SEQ(f) + 4);
 	tb_fed_stop_all(f);
 	for (size_t i = 0; i < 3; i++) {
 		check_logs_json(f, i);
@@ -203,8 +203,8 @@ static void test_stop_and_restart(void **state)
 
 	tb_fed_start(f, 2);
 	tb_fed_wait_converged(f, NULL, 0, CONVERGE_MS);
-	assert_int_equal(tb_fed_own_seq(f, 0), 3 + 1 + 3);
-	assert_int_equal(tb_fed_own_seq(f, 2), 3 + 2);
+	assert_int_equal(tb_fed_own_seq(f, 0), TB_FED_BASE_SEQ(f) + 1 + 3);
+	assert_int_equal(tb_fed_own_seq(f, 2), TB_FED_BASE_SEQ(f) + 2);
 	tb_fed_stop_all(f);
 }
 
@@ -263,7 +263,7 @@ static void test_kill_during_catch_up(void **state)
 	tb_fed_link(f, 2, 0);
 	tb_fed_link(f, 2, 1);
 	uint64_t total = tb_fed_own_seq(f, 0);
-	assert_int_equal(total, 3 + big);
+	assert_int_equal(total, TB_FED_BASE_SEQ(f) + big);
 	tb_fed_start(f, 0);
 	tb_fed_start(f, 2);
 	tb_fed_record(f, 2);

@@ -57,6 +57,32 @@ static struct tb_fed *F;
 static uint8_t psk[32];
 static struct tb_test_log Bulk;
 
+/* A and B admit the logs written here (so that they store them): the small
+ * logs, the bulk log, the two-faced one and the checkpoint flooder's. */
+#define ADMITTED_FAKES (SMALL_LOGS + 3)
+
+static void admit_fakes(void)
+{
+	static uint8_t ids[ADMITTED_FAKES][TB_KEY_LEN];
+	static char names[ADMITTED_FAKES][16];
+	static const char *np[ADMITTED_FAKES];
+	static const char *const extra[] = {"Bulk", "Twofaced", "Flooder"};
+	static const uint32_t extra_key[] = {BULK_KEY, FAKE_KEY + 100, FAKE_KEY + 72};
+	struct tb_keypair kp;
+	for (uint32_t i = 0; i < ADMITTED_FAKES; i++) {
+		bool small = i < SMALL_LOGS;
+		tb_test_keypair(&kp, small ? SMALL_KEY + i : extra_key[i - SMALL_LOGS]);
+		memcpy(ids[i], kp.pk.b, TB_KEY_LEN);
+		if (small)
+			snprintf(names[i], sizeof names[i], "Small%u", i);
+		else
+			snprintf(names[i], sizeof names[i], "%s", extra[i - SMALL_LOGS]);
+		np[i] = names[i];
+	}
+	tb_fed_admit_many(F, A, (const uint8_t(*)[TB_KEY_LEN])ids, np, ADMITTED_FAKES);
+	tb_fed_admit_many(F, B, (const uint8_t(*)[TB_KEY_LEN])ids, np, ADMITTED_FAKES);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -96,6 +122,7 @@ static int group_setup(void **state)
 	}
 	tb_fed_preload(F, A, tb_test_recs_views(&r, 0), r.n);
 	tb_test_recs_free(&r);
+	admit_fakes();
 	tb_fed_start_all(F);
 	tb_fed_record(F, A);
 	tb_fed_record(F, B);
@@ -626,6 +653,122 @@ static void test_fork_once(void **state)
 	honest_still_converges();
 }
 
+/* ---- logs of communities not admitted (finding 4, admission) ---- */
+
+#define UNADMITTED 2000
+#define STRANGER_KEY 40000
+
+/* Logs A holds, read from its store. */
+static size_t logs_held(void)
+{
+	struct tb_fed_heads hs;
+	tb_fed_heads(F, A, &hs);
+	return hs.n;
+}
+
+/* The next REFUSED message of p about log_id (within 10 s): its code, or 0. */
+static int64_t refused_code(struct tb_fake *p, const uint8_t *log_id)
+{
+	uint64_t until = tb_fed_now_ms() + 10000;
+	for (;;) {
+		uint64_t now = tb_fed_now_ms();
+		if (now >= until)
+			return 0;
+		struct tb_peer_msg m;
+		int r = tb_fake_recv(p, &m, (int)(until - now));
+		if (r != 1)
+			return 0;
+		if (m.type == TB_MSG_REFUSED && !memcmp(m.u.refused.log_id, log_id, TB_KEY_LEN))
+			return m.u.refused.code;
+	}
+}
+
+static void test_not_admitted(void **state)
+{
+	(void)state;
+	static struct tb_fake p;
+	static uint8_t recs[64][TB_ENTRY_MAX];
+	size_t before = logs_held();
+	open_synced(&p, FAKE_KEY + 120);
+	/* UNADMITTED new logs (a genesis each), 64 a message. */
+	uint8_t first[TB_KEY_LEN];
+	uint64_t t0 = tb_fed_now_ms();
+	for (uint32_t i = 0; i < UNADMITTED; i += 64) {
+		struct tb_view v[64];
+		size_t k = 0;
+		for (; k < 64 && i + k < UNADMITTED; k++) {
+			struct tb_test_log l;
+			struct tb_genesis g;
+			char name[24];
+			snprintf(name, sizeof name, "Stranger%u", i + (uint32_t)k);
+			tb_test_log_init(&l, STRANGER_KEY + i + (uint32_t)k);
+			if (i + k == 0)
+				memcpy(first, l.kp.pk.b, TB_KEY_LEN);
+			tb_test_genesis(&g, name, -600, 0);
+			v[k] = (struct tb_view){recs[k], tb_test_seal(&l, recs[k], TB_KIND_GENESIS, &g)};
+		}
+		assert_int_equal(tb_fake_entries(&p, v, k), 0);
+	}
+	/* The sender is told, with the code, and the connection stays. */
+	assert_int_equal(refused_code(&p, first), TB_ENOTADMITTED);
+	assert_true(ping_ms(&p, 4242, 60000) >= 0);
+	long took = (long)(tb_fed_now_ms() - t0);
+	/* A fork proof of a log nobody admitted is refused too, not kept. */
+	struct tb_test_log x;
+	tb_test_log_init(&x, STRANGER_KEY + UNADMITTED);
+	struct tb_genesis g;
+	struct tb_member_join ja, jb;
+	struct tb_keypair mk;
+	tb_test_keypair(&mk, 2050);
+	tb_test_genesis(&g, "Phantom", -600, 0);
+	tb_test_join(&ja, 1, "pa", &mk, -600, 0);
+	tb_test_join(&jb, 1, "pb", &mk, -600, 0);
+	uint8_t ga[TB_ENTRY_MAX], a[TB_ENTRY_MAX], b[TB_ENTRY_MAX];
+	(void)tb_test_seal(&x, ga, TB_KIND_GENESIS, &g);
+	struct tb_peer_msg m = {.type = TB_MSG_FORK};
+	m.u.fork.a = (struct tb_view){a, tb_test_seal_next(&x, a, TB_KIND_MEMBER_JOIN, &ja)};
+	m.u.fork.b = (struct tb_view){b, tb_test_seal_next(&x, b, TB_KIND_MEMBER_JOIN, &jb)};
+	assert_int_equal(tb_fake_send(&p, &m), 0);
+	assert_int_equal(refused_code(&p, x.kp.pk.b), TB_ENOTADMITTED);
+	size_t after = logs_held();
+	assert_int_equal(TB_FED_TALLY(F, A, "forks", "--json"), 0);
+	char id[2 * TB_KEY_LEN + 1];
+	tb_hex_encode(id, x.kp.pk.b, TB_KEY_LEN);
+	print_message("%d logs of communities not admitted and a fork proof of another: A "
+		      "holds %zu logs more (%ld ms, the sender told, still connected)\n",
+		      UNADMITTED, after - before, took);
+	if (after != before)
+		fail_msg("A stored %zu logs of communities it never admitted", after - before);
+	if (strstr(F->res.out, id))
+		fail_msg("A kept a fork proof of a log it never admitted: %s", F->res.out);
+	tb_fake_close(&p);
+	honest_still_converges();
+}
+
+/* A log admitted under one name whose genesis says another is refused. */
+static void test_admitted_name(void **state)
+{
+	(void)state;
+	static struct tb_fake p;
+	struct tb_test_log l;
+	tb_test_log_init(&l, STRANGER_KEY + UNADMITTED + 1);
+	tb_fed_admit(F, A, l.kp.pk.b, "Riverside");
+	open_synced(&p, FAKE_KEY + 121);
+	struct tb_genesis g;
+	uint8_t rec[TB_ENTRY_MAX];
+	tb_test_genesis(&g, "Impostor", -600, 0);
+	struct tb_view v = {rec, tb_test_seal(&l, rec, TB_KIND_GENESIS, &g)};
+	assert_int_equal(tb_fake_entries(&p, &v, 1), 0);
+	assert_int_equal(refused_code(&p, l.kp.pk.b), TB_EADMIT);
+	assert_true(ping_ms(&p, 4343, 60000) >= 0);
+	struct tb_fed_heads hs;
+	tb_fed_heads(F, A, &hs);
+	const struct tb_head *h = tb_fed_find(&hs, l.kp.pk.b);
+	if (h && h->seq)
+		fail_msg("A took the genesis of a log admitted under another name");
+	tb_fake_close(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -636,6 +779,8 @@ int main(void)
 		cmocka_unit_test(test_duplicate_batches),
 		cmocka_unit_test(test_sync_deadline),
 		cmocka_unit_test(test_fork_once),
+		cmocka_unit_test(test_not_admitted),
+		cmocka_unit_test(test_admitted_name),
 	};
 	if (tb_crypto_init())
 		return 1;

@@ -62,6 +62,16 @@ static int group_setup(void **state)
 	P->fd = -1;
 	assert_int_equal(tb_fedkey_read(F->fedkey, psk), 0);
 	tb_fed_link(F, B, A);
+	/* Both admit the fake peer's community, so its log is stored. */
+	struct tb_keypair lk;
+	tb_test_keypair(&lk, LOG_KEY);
+	tb_fed_admit(F, A, lk.pk.b, "FakeComm");
+	tb_fed_admit(F, B, lk.pk.b, "FakeComm");
+	for (uint32_t k = LOG_KEY + 2; k <= LOG_KEY + 3; k++) {
+		tb_test_keypair(&lk, k);
+		tb_fed_admit(F, A, lk.pk.b, k == LOG_KEY + 2 ? "Other" : "Forker");
+		tb_fed_admit(F, B, lk.pk.b, k == LOG_KEY + 2 ? "Other" : "Forker");
+	}
 	tb_fed_start_all(F);
 	tb_fed_record(F, A);
 	tb_fed_record(F, B);

@@ -189,6 +189,99 @@ static int init_node(const char *fedkey, const struct tb_fed_node *nd,
 	return 0;
 }
 
+/* In a child: node i admits every other node of the federation (one
+ * `tally community admit ID=NAME...`), so that all logs flow everywhere. */
+static int admit_others(const struct tb_fed *f, size_t i)
+{
+	static struct tb_proc_result r;
+	static char pairs[TB_FED_MAX_NODES][2 * TB_KEY_LEN + 32];
+	const char *argv[TB_FED_MAX_NODES + 8];
+	size_t k = 0;
+	argv[k++] = tb_tally_bin();
+	argv[k++] = "--data";
+	argv[k++] = f->node[i].data;
+	argv[k++] = "community";
+	argv[k++] = "admit";
+	for (size_t j = 0; j < f->n; j++) {
+		if (j == i)
+			continue;
+		char hex[2 * TB_KEY_LEN + 1];
+		tb_hex_encode(hex, f->node[j].id, TB_KEY_LEN);
+		snprintf(pairs[j], sizeof pairs[j], "%s=%s", hex, f->node[j].name);
+		argv[k++] = pairs[j];
+	}
+	argv[k] = NULL;
+	if (k == 5)
+		return 0;
+	if (tb_run(&r, argv) || r.code) {
+		fprintf(stderr, "%s: community admit failed (%d): %s\n", f->node[i].name, r.code,
+			r.err);
+		return 1;
+	}
+	return 0;
+}
+
+static void admit_all(struct tb_fed *f)
+{
+	size_t next = 0, running = 0;
+	bool failed = false;
+	while (next < f->n || running) {
+		if (next < f->n && running < 4) {
+			fflush(NULL);
+			pid_t pid = fork();
+			assert_true(pid >= 0);
+			if (pid == 0)
+				_exit(admit_others(f, next));
+			next++;
+			running++;
+			continue;
+		}
+		int st;
+		pid_t w = wait(&st);
+		if (w < 0 && errno == EINTR)
+			continue;
+		assert_true(w > 0);
+		running--;
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			failed = true;
+	}
+	if (failed)
+		fail_msg("admitting the communities failed (see above)");
+}
+
+void tb_fed_admit(struct tb_fed *f, size_t i, const uint8_t id[TB_KEY_LEN], const char *name)
+{
+	tb_fed_admit_many(f, i, (const uint8_t(*)[TB_KEY_LEN])id, &name, 1);
+}
+
+void tb_fed_admit_many(struct tb_fed *f, size_t i, const uint8_t (*ids)[TB_KEY_LEN],
+		       const char *const *names, size_t n)
+{
+	enum { PAIR = 2 * TB_KEY_LEN + TB_NAME_MAX + 2 };
+	char *pairs = malloc(n * PAIR);
+	const char **argv = calloc(n + 6, sizeof *argv);
+	assert_true(pairs && argv);
+	size_t k = 0;
+	argv[k++] = tb_tally_bin();
+	argv[k++] = "--data";
+	argv[k++] = f->node[i].data;
+	argv[k++] = "community";
+	argv[k++] = "admit";
+	for (size_t j = 0; j < n; j++) {
+		char hex[2 * TB_KEY_LEN + 1];
+		tb_hex_encode(hex, ids[j], TB_KEY_LEN);
+		snprintf(pairs + j * PAIR, PAIR, "%s=%s", hex, names[j]);
+		argv[k++] = pairs + j * PAIR;
+	}
+	argv[k] = NULL;
+	assert_int_equal(tb_run(&f->res, argv), 0);
+	if (f->res.code)
+		fail_msg("%s: tally community admit (%zu): %d %s", f->node[i].name, n, f->res.code,
+			 f->res.err);
+	free(pairs);
+	free(argv);
+}
+
 struct tb_fed *tb_fed_new(const char *tag, size_t n)
 {
 	return tb_fed_new_spec(tag, n, NULL);
@@ -254,6 +347,7 @@ struct tb_fed *tb_fed_new_spec(const char *tag, size_t n, const struct tb_fed_sp
 		assert_int_equal(tb_store_self(s, f->node[i].id), 0);
 		tb_store_free(s);
 	}
+	admit_all(f);
 	return f;
 }
 

@@ -62,6 +62,17 @@ struct tb_fed {
 	struct tb_proc_result res; /* of the last tb_fed_tally */
 };
 
+/* Entries of a new node's own log: genesis, two members, then one ADMIT of
+ * each other node of the federation. */
+#define TB_FED_BASE_SEQ(f) (3 + (uint64_t)(f)->n - 1)
+
+/* Node i admits the community with this log id and name (a fake peer's
+ * log, say); the nodes of the federation admit each other when created. */
+void tb_fed_admit(struct tb_fed *f, size_t i, const uint8_t id[TB_KEY_LEN], const char *name);
+/* ... n of them in one command (one transaction). */
+void tb_fed_admit_many(struct tb_fed *f, size_t i, const uint8_t (*ids)[TB_KEY_LEN],
+		       const char *const *names, size_t n);
+
 /* Path of tallyd under test ($TALLYD_BIN). */
 const char *tb_tallyd_bin(void);
 /* Milliseconds of a monotonic clock. */
