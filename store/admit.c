@@ -10,8 +10,11 @@
  * at most TB_ADMIT_PER_VOUCHER per voucher and TB_ADMITTED_MAX in all; a
  * removal in the own log wins over any voucher, and a vouched name that is
  * the same name (NFC, case, confusables) as one already admitted is left
- * out. Everything here is bounded by what the own log's owner chose.
+ * out; and the successor of an admitted log (a held log whose entry 2 is a
+ * succession naming it, FORMAT.md 7.11), under the name admitted. Everything
+ * here is bounded by what the own log's owner chose.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "store_int.h"
@@ -232,6 +235,86 @@ static int by_id(const void *a, const void *b)
 		      ((const struct tb_admitted_one *)b)->id, TB_KEY_LEN);
 }
 
+/* A held log that succeeds an admitted one is admitted with its name (the
+ * store took its succession, so the old key signed it over a fork). */
+struct succ_pass {
+	struct tb_store *s;
+	struct tb_admitted *out;
+	size_t sorted; /* out->v[0..sorted) is sorted by id */
+	uint8_t rec[TB_ENTRY_MAX];
+};
+
+static int successor_one(void *ctx, const struct tb_head *h)
+{
+	struct succ_pass *sp = ctx;
+	struct tb_admitted sorted = *sp->out;
+	sorted.n = sp->sorted;
+	if (h->seq < 2 || tb_admitted_has(&sorted, h->log_id))
+		return 0;
+	size_t len;
+	struct tb_entry e;
+	int err = tb_store_get_entry(sp->s, h->log_id, 2, sp->rec, sizeof sp->rec, &len);
+	if (err)
+		return err == TB_ENOTFOUND ? 0 : err;
+	if (tb_entry_decode(&e, sp->rec, len) || e.kind != TB_KIND_SUCCESSION)
+		return 0;
+	const struct tb_admitted_one *old = tb_admitted_find(&sorted, e.body.succession.old_log);
+	if (!old || sp->out->n == TB_ADMITTED_MAX) {
+		sp->out->dropped += old != NULL;
+		return 0;
+	}
+	struct tb_admitted_one *o = &sp->out->v[sp->out->n++];
+	*o = *old;
+	memcpy(o->id, h->log_id, TB_KEY_LEN);
+	o->status = TB_ADMIT_ADMITTED;
+	o->direct = false;
+	memcpy(o->via, old->id, TB_KEY_LEN);
+	return 0;
+}
+
+/* The log the own log succeeds stays held: it is the community's history. */
+static int add_predecessor(struct succ_pass *sp)
+{
+	size_t len;
+	struct tb_entry e;
+	struct tb_admitted *out = sp->out;
+	int err = tb_store_get_entry(sp->s, out->self, 2, sp->rec, sizeof sp->rec, &len);
+	if (err)
+		return err == TB_ENOTFOUND ? 0 : err;
+	if (tb_entry_decode(&e, sp->rec, len) || e.kind != TB_KIND_SUCCESSION ||
+	    find(out, e.body.succession.old_log) || out->n == TB_ADMITTED_MAX)
+		return 0;
+	struct tb_community com;
+	err = tb_store_community(sp->s, out->self, &com);
+	if (err)
+		return err;
+	struct tb_admitted_one *o = &out->v[out->n++];
+	memset(o, 0, sizeof *o);
+	memcpy(o->id, e.body.succession.old_log, TB_KEY_LEN);
+	snprintf(o->name, sizeof o->name, "%s", com.name);
+	tb_admit_name_key(o->key, o->name);
+	o->status = TB_ADMIT_ADMITTED;
+	o->direct = true;
+	return 0;
+}
+
+static int add_successors(struct tb_store *s, struct tb_admitted *out)
+{
+	struct succ_pass *sp = malloc(sizeof *sp);
+	if (!sp)
+		return TB_ENOMEM;
+	sp->s = s;
+	sp->out = out;
+	int err = add_predecessor(sp);
+	if (!err) {
+		qsort(out->v, out->n, sizeof *out->v, by_id);
+		sp->sorted = out->n;
+		err = tb_store_foreach_log(s, successor_one, sp);
+	}
+	free(sp);
+	return err;
+}
+
 int tb_store_admitted(struct tb_store *s, struct tb_admitted *out)
 {
 	memset(out, 0, sizeof *out);
@@ -253,6 +336,11 @@ int tb_store_admitted(struct tb_store *s, struct tb_admitted *out)
 	tb_txn_abort(&t);
 	free(b.removed);
 	free(b.vouchers);
+	if (err) {
+		tb_admitted_free(out);
+		return err;
+	}
+	err = add_successors(s, out);
 	if (err) {
 		tb_admitted_free(out);
 		return err;

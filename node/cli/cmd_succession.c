@@ -4,7 +4,8 @@
  * 8b and 12.6). Without options it shows the fork and the branches; with
  * --keep BRANCH it starts the community's new log under a new key: genesis,
  * the succession signed by the old key with the fork proof, and the state of
- * the branch kept carried over (members, balances, trust lines), all in one
+ * the branch kept carried over (members, balances, trust lines, the
+ * communities it admits), all in one
  * transaction; then the data directory runs as the new log. With --dropped
  * FILE it lists the entries of a dropped branch from an export. A crash
  * part-way is finished by running the same command again.
@@ -25,6 +26,8 @@ struct carry {
 	size_t n, cap;
 	struct tb_clearing links[256];
 	size_t nlinks;
+	struct tb_admit_rec *adm; /* the old log's admissions, latest each */
+	size_t nadm, capadm;
 	size_t completed, released;
 };
 
@@ -49,6 +52,26 @@ static int carry_link(void *ctx, const struct tb_clearing *cl)
 	if (c->nlinks == sizeof c->links / sizeof c->links[0])
 		return TB_EFULL;
 	c->links[c->nlinks++] = *cl;
+	return 0;
+}
+
+/* The new log admits what the old one did, removals included (a removal
+ * overrides a voucher's admission): else the node would stop holding the
+ * logs of every community it trades with. */
+static int carry_admit(void *ctx, const struct tb_admit_rec *a)
+{
+	struct carry *c = ctx;
+	if (c->nadm == TB_ADMITTED_MAX)
+		return TB_EFULL;
+	if (c->nadm == c->capadm) {
+		size_t nc = c->capadm ? c->capadm * 2 : 16;
+		struct tb_admit_rec *q = realloc(c->adm, nc * sizeof *q);
+		if (!q)
+			return TB_ENOMEM;
+		c->adm = q;
+		c->capadm = nc;
+	}
+	c->adm[c->nadm++] = *a;
 	return 0;
 }
 
@@ -100,6 +123,8 @@ static int gather(struct tb_cli *cli, const struct tb_community *com,
 		err = tb_store_foreach_clearing(cli->store, cli->self, carry_link, c);
 	if (err == TB_ENOTFOUND)
 		err = 0;
+	if (!err)
+		err = tb_store_foreach_admit(cli->store, cli->self, carry_admit, c);
 	struct open_ctx o = {cli, c};
 	if (!err)
 		err = tb_store_foreach_xleg(cli->store, true, carry_hold, &o);
@@ -125,6 +150,7 @@ struct plan {
 	struct tb_opening *open;
 	struct tb_member_left *left;
 	struct tb_link *link;
+	struct tb_admit *admit;
 	struct tb_own_item *items;
 	size_t n;
 };
@@ -150,13 +176,14 @@ static void item(struct plan *p, uint64_t kind, const void *body)
 static int build_plan(struct tb_cli *cli, const struct tb_community *com, const struct carry *c,
 		      struct plan *p)
 {
-	size_t cap = 2 + 3 * c->n + c->nlinks;
+	size_t cap = 2 + 3 * c->n + c->nlinks + c->nadm;
 	p->join = calloc(c->n + 1, sizeof *p->join);
 	p->open = calloc(c->n + 1, sizeof *p->open);
 	p->left = calloc(c->n + 1, sizeof *p->left);
 	p->link = calloc(c->nlinks + 1, sizeof *p->link);
+	p->admit = calloc(c->nadm + 1, sizeof *p->admit);
 	p->items = calloc(cap, sizeof *p->items);
-	if (!p->join || !p->open || !p->left || !p->link || !p->items)
+	if (!p->join || !p->open || !p->left || !p->link || !p->admit || !p->items)
 		return TB_ENOMEM;
 	p->gen.name = (struct tb_view){(const uint8_t *)com->name, strlen(com->name)};
 	p->gen.floor = com->floor;
@@ -192,6 +219,13 @@ static int build_plan(struct tb_cli *cli, const struct tb_community *com, const 
 		p->link[i].limit = c->links[i].limit;
 		item(p, TB_KIND_LINK, &p->link[i]);
 	}
+	for (size_t i = 0; i < c->nadm; i++) {
+		struct tb_admit *a = &p->admit[i];
+		memcpy(a->community, c->adm[i].id, TB_KEY_LEN);
+		a->name = (struct tb_view){(const uint8_t *)c->adm[i].name, strlen(c->adm[i].name)};
+		a->status = c->adm[i].status;
+		item(p, TB_KIND_ADMIT, a);
+	}
 	return 0;
 }
 
@@ -201,8 +235,11 @@ static void plan_free(struct plan *p, struct carry *c)
 	free(p->open);
 	free(p->left);
 	free(p->link);
+	free(p->admit);
 	free(p->items);
 	free(c->m);
+	free(c->adm);
+	c->adm = NULL;
 }
 
 /* ---- keys: the old one signs, the new one becomes the node's ---- */

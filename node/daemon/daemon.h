@@ -228,6 +228,7 @@ struct tb_node {
 	/* the communities whose logs are stored and relayed (admission.c) */
 	struct tb_admitted admitted;
 	bool admission_loaded;
+	bool successor_pending; /* a successor's entries wait in the ingest batch */
 	uint8_t raw_digest[32]; /* of every log's head, admitted or not */
 	/* logs whose fork proof is held, sorted */
 	uint8_t (*forks)[TB_KEY_LEN];
@@ -344,8 +345,11 @@ bool tb_node_admits(const struct tb_node *n, const uint8_t *log_id);
 void tb_repl_refuse(struct tb_conn *c, int code, const uint8_t *log_id, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* 1 if a received entry record is refused by admission (the peer told),
- * 0 to go on. */
-int tb_repl_admit_record(struct tb_conn *c, const uint8_t *p, size_t len);
+ * 0 to go on; next is the record after it in the same ENTRIES (p NULL if
+ * none): a new log's genesis followed by its succession of an admitted log
+ * is let through for the store to judge. */
+int tb_repl_admit_record(struct tb_conn *c, const uint8_t *p, size_t len,
+			 const struct tb_view *next);
 int tb_repl_on_refused(struct tb_conn *c, const struct tb_refused *r);
 
 /* ingest.c: receiving */

@@ -66,7 +66,15 @@ int tb_repl_on_entries(struct tb_conn *c, const struct tb_entries *e)
 			tb_conn_close(c, "record length out of bounds in ENTRIES");
 			return TB_ETRUNCATED;
 		}
-		if (tb_repl_admit_record(c, e->records.p + off, len)) {
+		struct tb_view next = {NULL, 0};
+		size_t rest = e->records.len - off - len;
+		if (rest > 2) {
+			next.len = (size_t)e->records.p[off + len] << 8 | e->records.p[off + len + 1];
+			next.p = e->records.p + off + len + 2;
+			if (next.len > rest - 2)
+				next = (struct tb_view){NULL, 0};
+		}
+		if (tb_repl_admit_record(c, e->records.p + off, len, &next)) {
 			off += len;
 			continue;
 		}

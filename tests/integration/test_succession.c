@@ -170,6 +170,7 @@ static void test_succession(void **state)
 	tb_fed_start_all(f);
 	tb_fed_record(f, 0);
 	tb_fed_wait_converged(f, NULL, 0, WAIT_MS);
+	uint64_t base0 = tb_fed_own_seq(f, 0), base1 = tb_fed_own_seq(f, 1);
 
 	/* Two copies of node 0's data directory, each going on alone. */
 	tb_fed_stop(f, 0);
@@ -196,8 +197,8 @@ static void test_succession(void **state)
 	/* A runs first (Comm01 commits the payment), then B: a fork. */
 	swap_dirs(f->node[0].data, a, tmp);
 	tb_fed_start(f, 0);
-	tb_fed_wait_log_seq(f, 1, f->node[0].id, 7, WAIT_MS);
-	tb_fed_wait_log_seq(f, 0, f->node[1].id, 5, WAIT_MS); /* Comm01's decision */
+	tb_fed_wait_log_seq(f, 1, f->node[0].id, base0 + 2, WAIT_MS);
+	tb_fed_wait_log_seq(f, 0, f->node[1].id, base1 + 1, WAIT_MS); /* Comm01's decision */
 	tb_fed_stop(f, 0);
 	swap_dirs(f->node[0].data, a, tmp);
 	tb_fed_start(f, 0);
