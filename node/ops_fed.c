@@ -271,3 +271,115 @@ int tb_op_receipt(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8
 		return tb_op_refuse(rej, err, "cannot make the receipt: %s", tb_strerror(err));
 	return 0;
 }
+
+void tb_op_xview_state(struct tb_op_xview *v)
+{
+	const struct tb_xleg *l = &v->leg;
+	v->has_outcome = false;
+	if (l->final_seq) {
+		v->state = l->final_outcome == 0 ? "completed" : "released";
+		v->outcome = l->final_outcome;
+		v->has_outcome = true;
+	} else if (l->decide_seq) {
+		v->state = l->outcome == 0 ? "committed" : "refused";
+		v->outcome = l->outcome;
+		v->has_outcome = true;
+	} else {
+		v->state = "held";
+	}
+}
+
+static void copy_name(char *out, size_t cap, struct tb_view s)
+{
+	size_t n = s.len < cap - 1 ? s.len : cap - 1;
+	memcpy(out, s.p, n);
+	out[n] = '\0';
+}
+
+/* Reads an entry of a log and checks its kind. */
+static int read_leg(const struct tb_ops *o, const uint8_t log[TB_KEY_LEN], uint64_t seq,
+		    uint64_t kind, uint8_t *buf, size_t cap, struct tb_entry *e)
+{
+	size_t len;
+	int err = tb_store_get_entry(o->store, log, seq, buf, cap, &len);
+	if (!err)
+		err = tb_entry_decode(e, buf, len);
+	if (!err && e->kind != kind)
+		err = TB_ECORRUPT;
+	return err;
+}
+
+int tb_op_xview_names(const struct tb_ops *o, struct tb_op_xview *v)
+{
+	const struct tb_xleg *l = &v->leg;
+	uint8_t buf[TB_ENTRY_MAX];
+	struct tb_entry e;
+	int err;
+	snprintf(v->from, sizeof v->from, "?");
+	snprintf(v->to, sizeof v->to, "?");
+	tb_op_community_name(o, l->payer, v->from_c, sizeof v->from_c);
+	if (l->prepare_seq) {
+		if ((err = read_leg(o, l->payer, l->prepare_seq, TB_KIND_XPREPARE, buf, sizeof buf,
+				    &e)))
+			return err;
+		const struct tb_xprepare *x = &e.body.xprepare;
+		struct tb_member m;
+		if (tb_store_member(o->store, l->payer, (uint32_t)x->member, &m) == 0)
+			snprintf(v->from, sizeof v->from, "%s", m.name);
+		copy_name(v->to, sizeof v->to, x->to_name);
+		tb_op_community_name(o, x->to_log, v->to_c, sizeof v->to_c);
+		return 0;
+	}
+	tb_op_community_name(o, l->decide_seq ? l->decider : l->provider, v->to_c,
+			     sizeof v->to_c);
+	if (l->decide_seq) {
+		if ((err = read_leg(o, l->decider, l->decide_seq, TB_KIND_XDECIDE, buf, sizeof buf,
+				    &e)))
+			return err;
+		copy_name(v->from, sizeof v->from, e.body.xdecide.from_name);
+		copy_name(v->to, sizeof v->to, e.body.xdecide.to_name);
+	}
+	return 0;
+}
+
+struct find_ctx {
+	const uint8_t *txid;
+	struct tb_xleg *out;
+	bool found;
+};
+
+static int find_one(void *vctx, const struct tb_xleg *x)
+{
+	struct find_ctx *fc = vctx;
+	if (memcmp(x->txid, fc->txid, TB_TXID_LEN))
+		return 0;
+	*fc->out = *x;
+	fc->found = true;
+	return 1;
+}
+
+int tb_op_xview(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], struct tb_op_xview *v,
+		struct tb_reject *rej)
+{
+	char hex[2 * TB_TXID_LEN + 1];
+	tb_hex_encode(hex, txid, TB_TXID_LEN);
+	memset(v, 0, sizeof *v);
+	int err = tb_store_xleg(o->store, o->self, txid, &v->leg);
+	if (err == TB_ENOTFOUND) {
+		struct find_ctx fc = {txid, &v->leg, false};
+		err = tb_store_foreach_xleg(o->store, false, find_one, &fc);
+		if (err > 0)
+			err = 0;
+		if (!err && !fc.found)
+			err = TB_ENOTFOUND;
+	}
+	if (err == TB_ENOTFOUND)
+		return tb_op_refuse(rej, err, "no cross-community exchange with txid %s", hex);
+	if (err)
+		return tb_op_refuse(rej, err, "cannot read the exchange: %s", tb_strerror(err));
+	tb_op_xview_state(v);
+	if ((err = tb_op_xview_names(o, v)))
+		return tb_op_refuse(rej, err, "cannot read the legs of %s: %s", hex,
+				    tb_strerror(err));
+	return 0;
+}

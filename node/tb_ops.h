@@ -136,4 +136,23 @@ TB_MUST_CHECK int tb_op_receipt(const struct tb_ops *o, const uint8_t txid[TB_TX
 				uint8_t *out, size_t cap, size_t *len, uint64_t *seq,
 				struct tb_reject *rej);
 
+/* A cross-community exchange as people are shown it, from its legs held. */
+struct tb_op_xview {
+	struct tb_xleg leg;
+	const char *state; /* "held", "committed", "refused", "completed", "released" */
+	uint64_t outcome;  /* of the decision (or the final leg) shown */
+	bool has_outcome;
+	char from[TB_NAME_MAX + 1], to[TB_NAME_MAX + 1];     /* member names, "?" unknown */
+	char from_c[TB_NAME_MAX + 1], to_c[TB_NAME_MAX + 1]; /* community names */
+};
+
+/* Sets v->state and the outcome from v->leg. */
+void tb_op_xview_state(struct tb_op_xview *v);
+/* Fills the names from the prepare (or, not held, the decision). */
+TB_MUST_CHECK int tb_op_xview_names(const struct tb_ops *o, struct tb_op_xview *v);
+/* Finds an exchange by txid (paid by this community, else any held) and
+ * fills v: TB_ENOTFOUND when none is held. */
+TB_MUST_CHECK int tb_op_xview(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
+			      struct tb_op_xview *v, struct tb_reject *rej);
+
 #endif

@@ -9,6 +9,7 @@
  * appends a decision or a final leg (that is the clearing step of tallyd).
  */
 #include "cli.h"
+#include "tb_ops.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -18,87 +19,6 @@
 #define TIMEOUT_MAX (24ull * 3600)
 #define POLL_NS 5000000L
 
-/* An exchange as shown to the user, from its legs. */
-struct xview {
-	struct tb_xleg leg;
-	const char *state;
-	uint64_t outcome; /* of the decision (or the final leg) shown */
-	bool has_outcome;
-	char from[TB_NAME_MAX + 1], to[TB_NAME_MAX + 1];
-	char from_c[TB_CLI_CNAME_MAX], to_c[TB_CLI_CNAME_MAX];
-};
-
-static void view_state(struct xview *v)
-{
-	const struct tb_xleg *l = &v->leg;
-	v->has_outcome = false;
-	if (l->final_seq) {
-		v->state = l->final_outcome == 0 ? "completed" : "released";
-		v->outcome = l->final_outcome;
-		v->has_outcome = true;
-	} else if (l->decide_seq) {
-		v->state = l->outcome == 0 ? "committed" : "refused";
-		v->outcome = l->outcome;
-		v->has_outcome = true;
-	} else {
-		v->state = "held";
-	}
-}
-
-static void copy_name(char *out, size_t cap, struct tb_view s)
-{
-	size_t n = s.len < cap - 1 ? s.len : cap - 1;
-	memcpy(out, s.p, n);
-	out[n] = '\0';
-}
-
-/* Reads an entry of a log and checks its kind. */
-static int read_leg(struct tb_cli *cli, const uint8_t log[TB_KEY_LEN], uint64_t seq,
-		    uint64_t kind, uint8_t *buf, size_t cap, struct tb_entry *e)
-{
-	size_t len;
-	int err = tb_store_get_entry(cli->store, log, seq, buf, cap, &len);
-	if (!err)
-		err = tb_entry_decode(e, buf, len);
-	if (!err && e->kind != kind)
-		err = TB_ECORRUPT;
-	return err;
-}
-
-/* Fills names from the prepare (or, not held, the decision). */
-static int view_names(struct tb_cli *cli, struct xview *v)
-{
-	const struct tb_xleg *l = &v->leg;
-	uint8_t buf[TB_ENTRY_MAX];
-	struct tb_entry e;
-	int err;
-	snprintf(v->from, sizeof v->from, "?");
-	snprintf(v->to, sizeof v->to, "?");
-	tb_cli_community_name(cli, l->payer, v->from_c, sizeof v->from_c);
-	if (l->prepare_seq) {
-		if ((err = read_leg(cli, l->payer, l->prepare_seq, TB_KIND_XPREPARE, buf,
-				    sizeof buf, &e)))
-			return err;
-		const struct tb_xprepare *x = &e.body.xprepare;
-		struct tb_member m;
-		if (tb_store_member(cli->store, l->payer, (uint32_t)x->member, &m) == 0)
-			snprintf(v->from, sizeof v->from, "%s", m.name);
-		copy_name(v->to, sizeof v->to, x->to_name);
-		tb_cli_community_name(cli, x->to_log, v->to_c, sizeof v->to_c);
-		return 0;
-	}
-	tb_cli_community_name(cli, l->decide_seq ? l->decider : l->provider, v->to_c,
-			      sizeof v->to_c);
-	if (l->decide_seq) {
-		if ((err = read_leg(cli, l->decider, l->decide_seq, TB_KIND_XDECIDE, buf,
-				    sizeof buf, &e)))
-			return err;
-		copy_name(v->from, sizeof v->from, e.body.xdecide.from_name);
-		copy_name(v->to, sizeof v->to, e.body.xdecide.to_name);
-	}
-	return 0;
-}
-
 static void json_seq(uint64_t seq)
 {
 	if (seq)
@@ -107,7 +27,7 @@ static void json_seq(uint64_t seq)
 		printf("null");
 }
 
-static void print_json(const struct xview *v, const char *state)
+static void print_json(const struct tb_op_xview *v, const char *state)
 {
 	char txid[2 * TB_TXID_LEN + 1];
 	tb_hex_encode(txid, v->leg.txid, TB_TXID_LEN);
@@ -318,12 +238,12 @@ static int wait_final(struct tb_cli *cli, const uint8_t txid[TB_TXID_LEN], uint6
 	}
 }
 
-static int report_send(struct tb_cli *cli, struct xview *v, bool waited, int wrc)
+static int report_send(struct tb_cli *cli, struct tb_op_xview *v, bool waited, int wrc)
 {
 	char txid[2 * TB_TXID_LEN + 1], h[32];
 	tb_hex_encode(txid, v->leg.txid, TB_TXID_LEN);
 	tb_out_hours(h, sizeof h, (int64_t)v->leg.minutes);
-	view_state(v);
+	tb_op_xview_state(v);
 	int rc = TB_EXIT_OK;
 	const char *state = v->state;
 	if (waited && wrc == TB_EXIT_PENDING) {
@@ -416,7 +336,7 @@ int tb_cmd_exchange_send(struct tb_cli *cli, int argc, char **argv)
 		(void)!tb_store_memo_erase(cli->store, x.txid);
 		return tb_cli_refused(cli, err, &rej);
 	}
-	struct xview v = {0};
+	struct tb_op_xview v = {0};
 	int wrc = 0;
 	if (in.no_wait) {
 		err = tb_store_xleg(cli->store, cli->self, x.txid, &v.leg);
@@ -436,22 +356,6 @@ int tb_cmd_exchange_send(struct tb_cli *cli, int argc, char **argv)
 
 /* ---- exchange status ---- */
 
-struct find_ctx {
-	const uint8_t *txid;
-	struct tb_xleg *out;
-	bool found;
-};
-
-static int find_one(void *vctx, const struct tb_xleg *x)
-{
-	struct find_ctx *fc = vctx;
-	if (memcmp(x->txid, fc->txid, TB_TXID_LEN))
-		return 0;
-	*fc->out = *x;
-	fc->found = true;
-	return 1;
-}
-
 static void fmt_time(char *out, size_t cap, uint64_t t)
 {
 	time_t ts = (time_t)t;
@@ -460,7 +364,7 @@ static void fmt_time(char *out, size_t cap, uint64_t t)
 		snprintf(out, cap, "%llu", (unsigned long long)t);
 }
 
-static void print_status(struct tb_cli *cli, const struct xview *v)
+static void print_status(struct tb_cli *cli, const struct tb_op_xview *v)
 {
 	char txid[2 * TB_TXID_LEN + 1], h[32], exp[40];
 	const struct tb_xleg *l = &v->leg;
@@ -513,24 +417,14 @@ int tb_cmd_exchange_status(struct tb_cli *cli, int argc, char **argv)
 	int rc = tb_cli_open(cli, false);
 	if (rc)
 		return rc;
-	struct xview v = {0};
-	int err = tb_store_xleg(cli->store, cli->self, txid, &v.leg);
-	if (err == TB_ENOTFOUND) {
-		struct find_ctx fc = {txid, &v.leg, false};
-		err = tb_store_foreach_xleg(cli->store, false, find_one, &fc);
-		if (err > 0)
-			err = 0;
-		if (!err && !fc.found)
-			err = TB_ENOTFOUND;
-	}
+	struct tb_ops o = {cli->store, cli->self, cli->data, NULL};
+	struct tb_op_xview v;
+	struct tb_reject rej = {0};
+	int err = tb_op_xview(&o, txid, &v, &rej);
 	if (err == TB_ENOTFOUND)
-		return tb_cli_fail(TB_EXIT_USAGE, "no cross-community exchange with txid %s", hex);
+		return tb_cli_fail(TB_EXIT_USAGE, "%s", rej.msg);
 	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "cannot read the exchange: %s", tb_strerror(err));
-	view_state(&v);
-	if ((err = view_names(cli, &v)))
-		return tb_cli_fail(TB_EXIT_IO, "cannot read the legs of %s: %s", hex,
-				   tb_strerror(err));
+		return tb_cli_fail(TB_EXIT_IO, "%s", rej.msg);
 	if (cli->json)
 		print_json(&v, v.state);
 	else

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TB_CROSS_LISTED 1000 /* exchanges listed by GET /api/v1/cross */
+
 static struct tb_ops ops_of(struct tb_http *h)
 {
 	return (struct tb_ops){h->host.store, h->host.self, h->host.data, h->host.key};
@@ -297,6 +299,61 @@ static void receipt(struct tb_http_req *req, struct tb_http_resp *resp, void *ct
 	free(r);
 }
 
+struct cross_ctx {
+	struct tb_http *h;
+	struct tb_json *arr;
+	int err;
+};
+
+static int cross_one(void *vctx, const struct tb_xleg *x)
+{
+	struct cross_ctx *c = vctx;
+	struct tb_ops o = ops_of(c->h);
+	struct tb_op_xview v = {.leg = *x};
+	tb_op_xview_state(&v);
+	if ((c->err = tb_op_xview_names(&o, &v)) ||
+	    (c->err = tb_json_push(c->arr, tb_vocab_cross(&v))))
+		return 1;
+	/* A page of the newest is enough for people; the cap keeps it bounded. */
+	return tb_json_length(c->arr) >= TB_CROSS_LISTED;
+}
+
+static void cross_list(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	char v[8] = "false";
+	int qe = tb_http_query(req, "open", v, sizeof v);
+	if ((qe && qe != TB_ENOTFOUND) || (strcmp(v, "true") && strcmp(v, "false"))) {
+		tb_http_error(resp, 400, "EINVAL", "query 'open' is true or false");
+		return;
+	}
+	struct cross_ctx c = {h, tb_json_array(), 0};
+	int err = tb_store_foreach_xleg(h->host.store, !strcmp(v, "true"), cross_one, &c);
+	answer_list(resp, "cross", c.arr, c.err ? c.err : (err > 0 ? 0 : err));
+}
+
+static void cross_one_get(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	uint8_t txid[TB_TXID_LEN];
+	if (strlen(req->params[0]) != 2 * TB_TXID_LEN ||
+	    tb_hex_decode(txid, TB_TXID_LEN, req->params[0])) {
+		tb_http_error(resp, 404, "ENOTX", "'%.40s' is not a transaction id (32 hex digits)",
+			      req->params[0]);
+		return;
+	}
+	struct tb_ops o = ops_of(h);
+	struct tb_op_xview v;
+	struct tb_reject rej = {0};
+	int err = tb_op_xview(&o, txid, &v, &rej);
+	if (err == TB_ENOTFOUND)
+		tb_http_error(resp, 404, "ENOTX", "%s", rej.msg);
+	else if (err)
+		tb_http_fail(resp, err, &rej);
+	else
+		tb_http_json(resp, 200, tb_vocab_cross(&v));
+}
+
 static int coord_one(void *vctx, const struct tb_coord *c)
 {
 	struct list_ctx *l = vctx;
@@ -374,6 +431,8 @@ int tb_api_fed_routes(struct tb_http *h)
 		 h},
 		{"GET", "/api/v1/checkpoints/*", 0, TB_ROLE_VIEWER, checkpoint_file, h},
 		{"GET", "/api/v1/receipts/*", 0, TB_ROLE_VIEWER, receipt, h},
+		{"GET", "/api/v1/cross", 0, TB_ROLE_VIEWER, cross_list, h},
+		{"GET", "/api/v1/cross/*", 0, TB_ROLE_VIEWER, cross_one_get, h},
 		{"GET", "/api/v1/coordinators", 0, TB_ROLE_ADMIN, coordinators, h},
 		{"POST", "/api/v1/coordinators", TB_ROUTE_WRITE, TB_ROLE_ADMIN, coordinator_add, h},
 		{"DELETE", "/api/v1/coordinators/*", TB_ROUTE_WRITE, TB_ROLE_ADMIN,

@@ -111,6 +111,11 @@ struct tb_json *tb_vocab_fork(const uint8_t log_id[TB_KEY_LEN], const char *comm
 			      uint64_t seq, struct tb_view a, struct tb_view b);
 /* {"log","community_name","size","root","time"}: a signed checkpoint. */
 struct tb_json *tb_vocab_checkpoint(const struct tb_checkpoint *cp, const char *community_name);
+struct tb_op_xview;
+/* A cross-community exchange (docs/API.md 6): {"txid","state","payer",
+ * "payee","payer_community","payee_community","minutes","expires",
+ * "prepare_seq","decide_seq","final_seq","refusal"}. */
+struct tb_json *tb_vocab_cross(const struct tb_op_xview *v);
 /* An exchange or reversal entry of the own log (docs/API.md section 5);
  * NULL for another kind or out of memory. */
 struct tb_json *tb_vocab_exchange(struct tb_store *s, const uint8_t self[TB_KEY_LEN],

@@ -8,7 +8,9 @@
  * "YYYY-MM-DDTHH:MM:SSZ", ids are lower-case hex, booleans are true/false.
  */
 #include "tb_json.h"
+#include "tb_ops.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const role_names[] = {
@@ -145,6 +147,27 @@ struct tb_json *tb_vocab_checkpoint(const struct tb_checkpoint *cp, const char *
 		   {"size", tb_json_int((int64_t)cp->size)},
 		   {"root", tb_json_bytes(cp->root, TB_HASHLEN)},
 		   {"time", tb_json_time(cp->timestamp)});
+}
+
+struct tb_json *tb_vocab_cross(const struct tb_op_xview *v)
+{
+	char payer[2 * TB_NAME_MAX + 2], payee[2 * TB_NAME_MAX + 2];
+	snprintf(payer, sizeof payer, "%s@%s", v->from, v->from_c);
+	snprintf(payee, sizeof payee, "%s@%s", v->to, v->to_c);
+	const struct tb_xleg *l = &v->leg;
+	struct tb_json *refusal = tb_json_null();
+	if (v->has_outcome && v->outcome)
+		refusal = OBJ({"code", tb_json_string(tb_errname(tb_xoutcome_err(v->outcome)))},
+			      {"message", tb_json_string(tb_xoutcome_text(v->outcome))});
+	return OBJ({"txid", tb_json_bytes(l->txid, TB_TXID_LEN)}, {"state", tb_json_string(v->state)},
+		   {"payer", tb_json_string(payer)}, {"payee", tb_json_string(payee)},
+		   {"payer_community", tb_json_bytes(l->payer, TB_KEY_LEN)},
+		   {"payee_community", tb_json_bytes(l->provider, TB_KEY_LEN)},
+		   {"minutes", tb_json_int((int64_t)l->minutes)}, {"expires", tb_json_time(l->expires)},
+		   {"prepare_seq", l->prepare_seq ? tb_json_int((int64_t)l->prepare_seq) : tb_json_null()},
+		   {"decide_seq", l->decide_seq ? tb_json_int((int64_t)l->decide_seq) : tb_json_null()},
+		   {"final_seq", l->final_seq ? tb_json_int((int64_t)l->final_seq) : tb_json_null()},
+		   {"refusal", refusal});
 }
 
 struct tb_json *tb_vocab_error(const char *code, const char *message)

@@ -270,6 +270,55 @@ static void test_checkpoints_and_receipts(void **state)
 	tb_httpc_free(&r);
 }
 
+static void test_cross(void **state)
+{
+	(void)state;
+	env();
+	struct tb_httpc_resp r;
+	call("GET", "/api/v1/cross?open=maybe", &g->vw, NULL, &r);
+	assert_error(&r, 400, "EINVAL");
+	tb_httpc_free(&r);
+	call("GET", "/api/v1/cross/00000000000000000000000000000000", &g->vw, NULL, &r);
+	assert_error(&r, 404, "ENOTX");
+	tb_httpc_free(&r);
+	call("GET", "/api/v1/cross/nothex", &g->vw, NULL, &r);
+	assert_error(&r, 404, "ENOTX");
+	tb_httpc_free(&r);
+	/* alice pays hana@Hilltop: the hold is recorded here; Hilltop lets
+	 * Riverside owe it only 10 minutes, so it refuses and the hold is
+	 * released in time. Riverside sends only once it holds Hilltop's trust
+	 * line (before that it refuses at home, ELINK). */
+	assert_int_equal(TB_FED_TALLY(g->f, HILL, "link", "add", "Riverside", "--limit-minutes",
+				      "10"),
+			 0);
+	int rc = 1;
+	for (int i = 0; i < 300 && rc; i++) {
+		rc = TB_FED_TALLY(g->f, RIVER, "--json", "exchange", "send", "--from", "alice",
+				  "--to", "hana@Hilltop", "--minutes", "20", "--memo", "tea",
+				  "--attest", "--no-wait");
+		if (rc && !strstr(g->f->res.err, "ELINK"))
+			break;
+		if (rc)
+			tb_fed_sleep_ms(100);
+	}
+	if (rc)
+		fail_msg("exchange send refused: %s", g->f->res.err);
+	const char *p = strstr(g->f->res.out, "\"txid\":\"");
+	assert_non_null(p);
+	char path[100];
+	snprintf(path, sizeof path, "/api/v1/cross/%.32s", p + 8);
+	call("GET", path, &g->vw, NULL, &r);
+	assert_has(&r, 200, "\"payer\":\"alice@Riverside\",\"payee\":\"hana@Hilltop\"");
+	assert_has(&r, 200, "\"minutes\":20,");
+	if (!strstr(r.body, "\"state\":\"held\"") && !strstr(r.body, "\"state\":\"refused\"") &&
+	    !strstr(r.body, "\"state\":\"released\""))
+		fail_msg("state: %s", r.body);
+	tb_httpc_free(&r);
+	call("GET", "/api/v1/cross", &g->vw, NULL, &r);
+	assert_has(&r, 200, "\"payee\":\"hana@Hilltop\"");
+	tb_httpc_free(&r);
+}
+
 static void test_audit(void **state)
 {
 	(void)state;
@@ -354,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_logs_peers_forks),
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_checkpoints_and_receipts),
+		cmocka_unit_test(test_cross),
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_coordinators),
 	};
