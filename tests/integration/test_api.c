@@ -111,14 +111,6 @@ static int group_teardown(void **state)
 }
 
 /* Asserts an error response: status and code in {"error":{"code","message"}}. */
-static void assert_error(const struct tb_httpc_resp *r, int status, const char *code)
-{
-	char want[64];
-	snprintf(want, sizeof want, "{\"error\":{\"code\":\"%s\",\"message\":\"", code);
-	if (r->status != status || strncmp(r->body, want, strlen(want)))
-		fail_msg("wanted %d %s, got %d: %s", status, code, r->status, r->body);
-}
-
 static int get(struct api *a, const char *path, const struct tb_httpc_session *s,
 	       struct tb_httpc_resp *r)
 {
@@ -177,7 +169,7 @@ static void test_session(void **state)
 	char v[400];
 	/* Not logged in: 401 with the error shape. */
 	get(a, "/api/v1/balances", NULL, &r);
-	assert_error(&r, 401, "EAUTH");
+	tb_httpc_assert_error(&r, 401, "EAUTH");
 	tb_httpc_free(&r);
 	/* Bad bodies: 400, naming the problem. */
 	const struct {
@@ -194,7 +186,7 @@ static void test_session(void **state)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		tb_httpc(a->http, "POST", "/api/v1/session", NULL, false, bad[i].body, &r);
-		assert_error(&r, 400, "EINVAL");
+		tb_httpc_assert_error(&r, 400, "EINVAL");
 		if (!strstr(r.body, bad[i].says))
 			fail_msg("%s: %s", bad[i].body, r.body);
 		tb_httpc_free(&r);
@@ -219,21 +211,21 @@ static void test_session(void **state)
 	struct tb_httpc_session forged = s;
 	forged.cookie[20] = forged.cookie[20] == 'a' ? 'b' : 'a';
 	get(a, "/api/v1/community", &forged, &r);
-	assert_error(&r, 401, "EAUTH");
+	tb_httpc_assert_error(&r, 401, "EAUTH");
 	tb_httpc_free(&r);
 	/* Logging out is a state change: without the CSRF token it is refused. */
 	tb_httpc(a->http, "DELETE", "/api/v1/session", &s, false, NULL, &r);
-	assert_error(&r, 403, "ECSRF");
+	tb_httpc_assert_error(&r, 403, "ECSRF");
 	tb_httpc_free(&r);
 	struct tb_httpc_session wrong = s;
 	wrong.csrf[0] = wrong.csrf[0] == '0' ? '1' : '0';
 	tb_httpc(a->http, "DELETE", "/api/v1/session", &wrong, true, NULL, &r);
-	assert_error(&r, 403, "ECSRF");
+	tb_httpc_assert_error(&r, 403, "ECSRF");
 	tb_httpc_free(&r);
 	assert_int_equal(tb_httpc(a->http, "DELETE", "/api/v1/session", &s, true, NULL, &r), 200);
 	tb_httpc_free(&r);
 	get(a, "/api/v1/community", &s, &r);
-	assert_error(&r, 401, "EAUTH");
+	tb_httpc_assert_error(&r, 401, "EAUTH");
 	tb_httpc_free(&r);
 	assert_true(tb_fed_log_has(a->f, 0, "ana DELETE /api/v1/session", NULL));
 	/* A removed coordinator's session ends at once. */
@@ -244,7 +236,7 @@ static void test_session(void **state)
 	tb_httpc_free(&r);
 	assert_int_equal(TB_FED_TALLY(a->f, 0, "coordinator", "remove", "rita"), 0);
 	get(a, "/api/v1/members", &vs, &r);
-	assert_error(&r, 401, "EAUTH");
+	tb_httpc_assert_error(&r, 401, "EAUTH");
 	tb_httpc_free(&r);
 }
 
@@ -264,12 +256,12 @@ static void test_login_throttle(void **state)
 			i--;
 			continue;
 		}
-		assert_error(&r, 401, "EAUTH");
+		tb_httpc_assert_error(&r, 401, "EAUTH");
 		tb_httpc_free(&r);
 	}
 	tb_httpc(a->http, "POST", "/api/v1/session", NULL, false,
 		 "{\"name\":\"cora\",\"password\":\"" PW_COORD "\"}", &r);
-	assert_error(&r, 429, "ETHROTTLED");
+	tb_httpc_assert_error(&r, 429, "ETHROTTLED");
 	char v[32];
 	assert_non_null(tb_httpc_header(&r, "Retry-After", v, sizeof v));
 	assert_true(atoi(v) >= 1);
@@ -299,7 +291,7 @@ static void test_expired_session(void **state)
 	tb_httpc_free(&r);
 	tb_fed_sleep_ms(3000);
 	get(a, "/api/v1/community", &s, &r);
-	assert_error(&r, 401, "EAUTH");
+	tb_httpc_assert_error(&r, 401, "EAUTH");
 	assert_non_null(strstr(r.body, "expired"));
 	tb_httpc_free(&r);
 	api_free(a);
@@ -345,16 +337,16 @@ static void reports(struct api *a, const struct tb_httpc_session *s)
 	assert_non_null(strstr(r.body, "\"by_month\":[{\"month\":"));
 	tb_httpc_free(&r);
 	get(a, "/api/v1/reports/hours?from=2026-13-01", s, &r);
-	assert_error(&r, 400, "EDATE");
+	tb_httpc_assert_error(&r, 400, "EDATE");
 	tb_httpc_free(&r);
 	get(a, "/api/v1/reports/hours?format=xml", s, &r);
-	assert_error(&r, 400, "EINVAL");
+	tb_httpc_assert_error(&r, 400, "EINVAL");
 	tb_httpc_free(&r);
 	get(a, "/api/v1/reports/inactive?days=-1", s, &r);
-	assert_error(&r, 400, "EINVAL");
+	tb_httpc_assert_error(&r, 400, "EINVAL");
 	tb_httpc_free(&r);
 	get(a, "/api/v1/reports/everything", s, &r);
-	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
 	tb_httpc_free(&r);
 	assert_int_equal(tb_httpc(a->http, "GET", "/api/v1/reports/hours", NULL, false, NULL, &r),
 			 401);
@@ -371,7 +363,7 @@ static void categories(struct api *a, const struct tb_httpc_session *viewer)
 	assert_string_equal(r.body, "{\"categories\":[]}\n");
 	tb_httpc_free(&r);
 	tb_httpc(a->http, "POST", "/api/v1/categories", viewer, true, "{\"name\":\"Garden\"}", &r);
-	assert_error(&r, 403, "EDENIED");
+	tb_httpc_assert_error(&r, 403, "EDENIED");
 	tb_httpc_free(&r);
 	assert_int_equal(tb_httpc_login(a->http, "ana", PW_ADMIN, &s), 200);
 	assert_int_equal(tb_httpc(a->http, "POST", "/api/v1/categories", &s, true,
@@ -386,13 +378,13 @@ static void categories(struct api *a, const struct tb_httpc_session *viewer)
 	assert_non_null(strstr(r.body, "\"category\":\"Garden\",\"added\":false"));
 	tb_httpc_free(&r);
 	tb_httpc(a->http, "POST", "/api/v1/categories", &s, true, "{\"name\":\" tea\"}", &r);
-	assert_error(&r, 400, "EINVAL");
+	tb_httpc_assert_error(&r, 400, "EINVAL");
 	tb_httpc_free(&r);
 	/* Exchanges take a category of the list (a refusal records nothing). */
 	tb_httpc(a->http, "POST", "/api/v1/exchanges", &s, true,
 		 "{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":5,\"memo\":\"m\","
 		 "\"category\":\"cooking\",\"attest\":true}", &r);
-	assert_error(&r, 409, "ECATEGORY");
+	tb_httpc_assert_error(&r, 409, "ECATEGORY");
 	tb_httpc_free(&r);
 
 	assert_int_equal(TB_FED_TALLY(a->f, 0, "category", "list"), 0);
@@ -403,7 +395,7 @@ static void categories(struct api *a, const struct tb_httpc_session *viewer)
 	assert_non_null(strstr(r.body, "\"removed\":true,\"categories\":[]"));
 	tb_httpc_free(&r);
 	tb_httpc(a->http, "DELETE", "/api/v1/categories/garden", &s, true, NULL, &r);
-	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
 	tb_httpc_free(&r);
 }
 
@@ -436,16 +428,16 @@ static void test_reads(void **state)
 	assert_non_null(strstr(r.body, "\"name\":\"bob\""));
 	tb_httpc_free(&r);
 	get(a, "/api/v1/members/nobody", &s, &r);
-	assert_error(&r, 404, "EMEMBER");
+	tb_httpc_assert_error(&r, 404, "EMEMBER");
 	tb_httpc_free(&r);
 	get(a, "/api/v1/members?all=maybe", &s, &r);
-	assert_error(&r, 400, "EINVAL");
+	tb_httpc_assert_error(&r, 400, "EINVAL");
 	tb_httpc_free(&r);
 	get(a, "/api/v1/nothing", &s, &r);
-	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
 	tb_httpc_free(&r);
 	tb_httpc(a->http, "PATCH", "/api/v1/community", &s, true, "{}", &r);
-	assert_error(&r, 405, "EMETHOD");
+	tb_httpc_assert_error(&r, 405, "EMETHOD");
 	tb_httpc_free(&r);
 	reports(a, &s);
 	categories(a, &s);
@@ -644,14 +636,14 @@ static void test_roles_and_writes(void **state)
 			  "\"date\":\"2026-11-28\",\"attest\":true}";
 	/* A viewer may not write; nobody writes without the CSRF token. */
 	post(a, "/api/v1/exchanges", &vw, rec, &r);
-	assert_error(&r, 403, "EDENIED");
+	tb_httpc_assert_error(&r, 403, "EDENIED");
 	tb_httpc_free(&r);
 	tb_httpc(a->http, "POST", "/api/v1/exchanges", &co, false, rec, &r);
-	assert_error(&r, 403, "ECSRF");
+	tb_httpc_assert_error(&r, 403, "ECSRF");
 	tb_httpc_free(&r);
 	/* A coordinator records; an admin manages members. */
 	post(a, "/api/v1/members", &co, "{\"name\":\"dora\",\"passphrase\":\"dora-pass\"}", &r);
-	assert_error(&r, 403, "EDENIED");
+	tb_httpc_assert_error(&r, 403, "EDENIED");
 	tb_httpc_free(&r);
 	assert_int_equal(post(a, "/api/v1/members", &adm,
 			      "{\"name\":\"dora\",\"debt_limit_minutes\":120,\"passphrase\":\"dora-pass\"}",
@@ -660,10 +652,10 @@ static void test_roles_and_writes(void **state)
 	assert_non_null(strstr(r.body, "\"debt_limit_minutes\":120"));
 	tb_httpc_free(&r);
 	post(a, "/api/v1/members", &adm, "{\"name\":\"dora\",\"passphrase\":\"x\"}", &r);
-	assert_error(&r, 409, "ENAME");
+	tb_httpc_assert_error(&r, 409, "ENAME");
 	tb_httpc_free(&r);
 	post(a, "/api/v1/members", &adm, "{\"name\":\"eve\"}", &r);
-	assert_error(&r, 400, "EINVAL");
+	tb_httpc_assert_error(&r, 400, "EINVAL");
 	tb_httpc_free(&r);
 	assert_int_equal(post(a, "/api/v1/exchanges", &co, rec, &r), 201);
 	char txid[40];
@@ -689,7 +681,7 @@ static void test_roles_and_writes(void **state)
 	post(a, "/api/v1/exchanges", &co,
 	     "{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":9,\"memo\":\"m\",\"date\":\"2026-13-01\",\"attest\":true}",
 	     &r);
-	assert_error(&r, 400, "EDATE");
+	tb_httpc_assert_error(&r, 400, "EDATE");
 	tb_httpc_free(&r);
 	/* A refusal by a ledger rule: 409, the CLI's sentence, nothing written. */
 	size_t l0, l1;
@@ -697,13 +689,13 @@ static void test_roles_and_writes(void **state)
 	const char *over = "{\"provider\":\"alice\",\"receiver\":\"dora\",\"minutes\":150,"
 			   "\"memo\":\"shopping\",\"attest\":true}";
 	post(a, "/api/v1/exchanges", &co, over, &r);
-	assert_error(&r, 409, "EFLOOR");
+	tb_httpc_assert_error(&r, 409, "EFLOOR");
 	const char *sentence = "dora's balance would be -2:30 hours, below the debt limit of -2:00 hours";
 	assert_non_null(strstr(r.body, sentence));
 	tb_httpc_free(&r);
 	post(a, "/api/v1/exchanges", &co,
 	     "{\"provider\":\"alice\",\"receiver\":\"nobody\",\"minutes\":5,\"memo\":\"m\",\"attest\":true}", &r);
-	assert_error(&r, 409, "EMEMBER");
+	tb_httpc_assert_error(&r, 409, "EMEMBER");
 	tb_httpc_free(&r);
 	char *after = export_of(a, &l1);
 	assert_int_equal(l0, l1);
@@ -723,7 +715,7 @@ static void test_roles_and_writes(void **state)
 	assert_non_null(strstr(r.body, "\"date\":\"2026-11-28\""));
 	tb_httpc_free(&r);
 	get(a, "/api/v1/exchanges/00112233445566778899aabbccddeeff", &vw, &r);
-	assert_error(&r, 404, "ENOTX");
+	tb_httpc_assert_error(&r, 404, "ENOTX");
 	tb_httpc_free(&r);
 	assert_int_equal(get(a, "/api/v1/members/bob/statement", &vw, &r), 200);
 	assert_non_null(strstr(r.body, "\"counterparty\":\"alice\""));
@@ -751,18 +743,18 @@ static void test_roles_and_writes(void **state)
 	assert_null(strstr(r.body, "\"next_before\":null"));
 	tb_httpc_free(&r);
 	get(a, "/api/v1/exchanges?limit=0", &vw, &r);
-	assert_error(&r, 400, "EINVAL");
+	tb_httpc_assert_error(&r, 400, "EINVAL");
 	tb_httpc_free(&r);
 	/* Reversal by attestation, once. */
 	snprintf(path, sizeof path, "/api/v1/exchanges/%s/reverse", txid);
 	assert_int_equal(post(a, path, &co, "{\"attest\":true}", &r), 201);
 	tb_httpc_free(&r);
 	post(a, path, &co, "{\"attest\":true}", &r);
-	assert_error(&r, 409, "EREVERSED");
+	tb_httpc_assert_error(&r, 409, "EREVERSED");
 	tb_httpc_free(&r);
 	/* Removing a member is an admin's. */
 	tb_httpc(a->http, "DELETE", "/api/v1/members/carol", &co, true, NULL, &r);
-	assert_error(&r, 403, "EDENIED");
+	tb_httpc_assert_error(&r, 403, "EDENIED");
 	tb_httpc_free(&r);
 	assert_int_equal(tb_httpc(a->http, "DELETE", "/api/v1/members/carol", &adm, true, NULL, &r),
 			 200);
@@ -791,7 +783,7 @@ static void test_member_signed(void **state)
 	post(a, "/api/v1/exchanges", &co,
 	     "{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":45,\"memo\":\"lesson\","
 	     "\"attest\":false,\"provider_passphrase\":\"wrong\"}", &r);
-	assert_error(&r, 400, "EPASSPHRASE");
+	tb_httpc_assert_error(&r, 400, "EPASSPHRASE");
 	tb_httpc_free(&r);
 	assert_int_equal(post(a, "/api/v1/exchanges", &co, prop, &r), 202);
 	char txid[40], path[200];
@@ -807,7 +799,7 @@ static void test_member_signed(void **state)
 	tb_httpc_free(&r);
 	snprintf(path, sizeof path, "/api/v1/exchanges/%s/reverse", txid);
 	post(a, path, &co, "{\"attest\":true}", &r);
-	assert_error(&r, 409, "ECONSENT");
+	tb_httpc_assert_error(&r, 409, "ECONSENT");
 	tb_httpc_free(&r);
 	assert_int_equal(post(a, path, &co,
 			      "{\"provider_passphrase\":\"" TB_FED_MEMBER_PASS
@@ -822,7 +814,7 @@ static void test_member_signed(void **state)
 	assert_int_equal(post(a, path, &co, NULL, &r), 200);
 	tb_httpc_free(&r);
 	post(a, path, &co, "{}", &r);
-	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
 	tb_httpc_free(&r);
 }
 

@@ -93,14 +93,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void assert_error(const struct tb_httpc_resp *r, int status, const char *code)
-{
-	char want[64];
-	snprintf(want, sizeof want, "{\"error\":{\"code\":\"%s\",\"message\":\"", code);
-	if (r->status != status || strncmp(r->body, want, strlen(want)))
-		fail_msg("wanted %d %s, got %d: %s", status, code, r->status, r->body);
-}
-
 static void assert_has(const struct tb_httpc_resp *r, int status, const char *text)
 {
 	if (r->status != status || !strstr(r->body, text))
@@ -142,10 +134,10 @@ static void test_logs_peers_forks(void **state)
 	tb_httpc_free(&r);
 	/* Reads need a session. */
 	tb_httpc(g->http, "GET", "/api/v1/peers", NULL, false, NULL, &r);
-	assert_error(&r, 401, "EAUTH");
+	tb_httpc_assert_error(&r, 401, "EAUTH");
 	tb_httpc_free(&r);
 	call("POST", "/api/v1/logs", &g->adm, "{}", &r);
-	assert_error(&r, 405, "EMETHOD");
+	tb_httpc_assert_error(&r, 405, "EMETHOD");
 	tb_httpc_free(&r);
 }
 
@@ -159,10 +151,10 @@ static void test_links(void **state)
 	tb_httpc_free(&r);
 	const char *add = "{\"community\":\"hilltop\",\"limit_minutes\":1200}";
 	call("POST", "/api/v1/links", &g->co, add, &r);
-	assert_error(&r, 403, "EDENIED");
+	tb_httpc_assert_error(&r, 403, "EDENIED");
 	tb_httpc_free(&r);
 	tb_httpc(g->http, "POST", "/api/v1/links", &g->adm, false, add, &r);
-	assert_error(&r, 403, "ECSRF");
+	tb_httpc_assert_error(&r, 403, "ECSRF");
 	tb_httpc_free(&r);
 	const char *bad[] = {
 		"{\"community\":\"Hilltop\"}",
@@ -175,18 +167,18 @@ static void test_links(void **state)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		call("POST", "/api/v1/links", &g->adm, bad[i], &r);
-		assert_error(&r, 400, "EINVAL");
+		tb_httpc_assert_error(&r, 400, "EINVAL");
 		tb_httpc_free(&r);
 	}
 	call("POST", "/api/v1/links", &g->adm, "{\"community\":\"Nowhere\",\"limit_minutes\":60}",
 	     &r);
-	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
 	tb_httpc_free(&r);
 	/* A trust line to ourselves: the ledger refuses, nothing is written. */
 	struct tb_head before = own_head();
 	call("POST", "/api/v1/links", &g->adm, "{\"community\":\"Riverside\",\"limit_minutes\":60}",
 	     &r);
-	assert_error(&r, 409, "ELINK");
+	tb_httpc_assert_error(&r, 409, "ELINK");
 	tb_httpc_free(&r);
 	struct tb_head after = own_head();
 	assert_true(before.seq == after.seq && !memcmp(before.hash, after.hash, TB_HASHLEN));
@@ -211,10 +203,10 @@ static void test_checkpoints_and_receipts(void **state)
 	char id[2 * TB_KEY_LEN + 1], path[200];
 	tb_hex_encode(id, g->f->node[RIVER].id, TB_KEY_LEN);
 	call("POST", "/api/v1/checkpoints", &g->vw, "{}", &r);
-	assert_error(&r, 403, "EDENIED");
+	tb_httpc_assert_error(&r, 403, "EDENIED");
 	tb_httpc_free(&r);
 	call("POST", "/api/v1/checkpoints", &g->co, "{\"x\":1}", &r);
-	assert_error(&r, 400, "EINVAL");
+	tb_httpc_assert_error(&r, 400, "EINVAL");
 	tb_httpc_free(&r);
 	call("POST", "/api/v1/checkpoints", &g->co, "{}", &r);
 	assert_has(&r, 201, "\"community_name\":\"Riverside\",\"size\":");
@@ -232,10 +224,10 @@ static void test_checkpoints_and_receipts(void **state)
 	tb_httpc_free(&r);
 	snprintf(path, sizeof path, "/api/v1/checkpoints/%s?format=xml", id);
 	call("GET", path, &g->vw, NULL, &r);
-	assert_error(&r, 400, "EINVAL");
+	tb_httpc_assert_error(&r, 400, "EINVAL");
 	tb_httpc_free(&r);
 	call("GET", "/api/v1/checkpoints/abc", &g->vw, NULL, &r);
-	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
 	tb_httpc_free(&r);
 	/* A receipt of an exchange recorded after the checkpoint: a new one is
 	 * signed for it, and the command line verifies the download offline. */
@@ -263,10 +255,10 @@ static void test_checkpoints_and_receipts(void **state)
 			 0);
 	assert_non_null(strstr(g->f->res.out, "\"ok\":true"));
 	call("GET", "/api/v1/receipts/00000000000000000000000000000000", &g->vw, NULL, &r);
-	assert_error(&r, 404, "ENOTX");
+	tb_httpc_assert_error(&r, 404, "ENOTX");
 	tb_httpc_free(&r);
 	call("GET", "/api/v1/receipts/..%2F..%2Fetc", &g->vw, NULL, &r);
-	assert_error(&r, 404, "ENOTX");
+	tb_httpc_assert_error(&r, 404, "ENOTX");
 	tb_httpc_free(&r);
 }
 
@@ -276,13 +268,13 @@ static void test_cross(void **state)
 	env();
 	struct tb_httpc_resp r;
 	call("GET", "/api/v1/cross?open=maybe", &g->vw, NULL, &r);
-	assert_error(&r, 400, "EINVAL");
+	tb_httpc_assert_error(&r, 400, "EINVAL");
 	tb_httpc_free(&r);
 	call("GET", "/api/v1/cross/00000000000000000000000000000000", &g->vw, NULL, &r);
-	assert_error(&r, 404, "ENOTX");
+	tb_httpc_assert_error(&r, 404, "ENOTX");
 	tb_httpc_free(&r);
 	call("GET", "/api/v1/cross/nothex", &g->vw, NULL, &r);
-	assert_error(&r, 404, "ENOTX");
+	tb_httpc_assert_error(&r, 404, "ENOTX");
 	tb_httpc_free(&r);
 	/* alice pays hana@Hilltop: the hold is recorded here; Hilltop lets
 	 * Riverside owe it only 10 minutes, so it refuses and the hold is
@@ -325,13 +317,13 @@ static void test_audit(void **state)
 	env();
 	struct tb_httpc_resp r;
 	call("GET", "/api/v1/audit", &g->vw, NULL, &r);
-	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
 	tb_httpc_free(&r);
 	call("POST", "/api/v1/audit", &g->vw, "{}", &r);
-	assert_error(&r, 403, "EDENIED");
+	tb_httpc_assert_error(&r, 403, "EDENIED");
 	tb_httpc_free(&r);
 	call("POST", "/api/v1/audit", &g->co, "{\"deep\":true}", &r);
-	assert_error(&r, 400, "EINVAL");
+	tb_httpc_assert_error(&r, 400, "EINVAL");
 	tb_httpc_free(&r);
 	/* Both logs held, checked from genesis: clean. */
 	call("POST", "/api/v1/audit", &g->co, NULL, &r);
@@ -353,7 +345,7 @@ static void test_coordinators(void **state)
 	env();
 	struct tb_httpc_resp r;
 	call("GET", "/api/v1/coordinators", &g->co, NULL, &r);
-	assert_error(&r, 403, "EDENIED");
+	tb_httpc_assert_error(&r, 403, "EDENIED");
 	tb_httpc_free(&r);
 	call("GET", "/api/v1/coordinators", &g->adm, NULL, &r);
 	assert_has(&r, 200, "{\"name\":\"ana\",\"role\":\"admin\",\"created\":\"");
@@ -367,18 +359,18 @@ static void test_coordinators(void **state)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		call("POST", "/api/v1/coordinators", &g->adm, bad[i], &r);
-		assert_error(&r, 400, "EINVAL");
+		tb_httpc_assert_error(&r, 400, "EINVAL");
 		tb_httpc_free(&r);
 	}
 	const char *ola = "{\"name\":\"ola\",\"role\":\"viewer\",\"password\":\"ola-password\"}";
 	call("POST", "/api/v1/coordinators", &g->co, ola, &r);
-	assert_error(&r, 403, "EDENIED");
+	tb_httpc_assert_error(&r, 403, "EDENIED");
 	tb_httpc_free(&r);
 	call("POST", "/api/v1/coordinators", &g->adm, ola, &r);
 	assert_has(&r, 201, "{\"name\":\"ola\",\"role\":\"viewer\"");
 	tb_httpc_free(&r);
 	call("POST", "/api/v1/coordinators", &g->adm, ola, &r);
-	assert_error(&r, 409, "EEXISTS");
+	tb_httpc_assert_error(&r, 409, "EEXISTS");
 	tb_httpc_free(&r);
 	struct tb_httpc_session s;
 	assert_int_equal(tb_httpc_login(g->http, "ola", "ola-password", &s), 200);
@@ -390,10 +382,10 @@ static void test_coordinators(void **state)
 	assert_has(&r, 200, "{\"removed\":true}");
 	tb_httpc_free(&r);
 	call("GET", "/api/v1/links", &s, NULL, &r);
-	assert_error(&r, 401, "EAUTH");
+	tb_httpc_assert_error(&r, 401, "EAUTH");
 	tb_httpc_free(&r);
 	call("DELETE", "/api/v1/coordinators/ola", &g->adm, NULL, &r);
-	assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
 	tb_httpc_free(&r);
 }
 

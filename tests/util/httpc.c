@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "httpc.h"
+#include "testutil.h" /* cmocka */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -206,4 +207,12 @@ int tb_httpc_login(uint16_t port, const char *name, const char *password,
 	}
 	tb_httpc_free(&r);
 	return st;
+}
+
+void tb_httpc_assert_error(const struct tb_httpc_resp *r, int status, const char *code)
+{
+	char want[64];
+	snprintf(want, sizeof want, "{\"error\":{\"code\":\"%s\",\"message\":\"", code);
+	if (r->status != status || strncmp(r->body, want, strlen(want)))
+		fail_msg("wanted %d %s, got %d: %s", status, code, r->status, r->body);
 }

@@ -43,6 +43,9 @@ int tb_httpc_login(uint16_t port, const char *name, const char *password,
 		   struct tb_httpc_session *s);
 /* A connected socket to 127.0.0.1:port, or -1. */
 int tb_httpc_connect(uint16_t port);
+/* Fails the test unless r has this HTTP status and is the API's JSON error
+ * {"error":{"code":code,"message":...}}. */
+void tb_httpc_assert_error(const struct tb_httpc_resp *r, int status, const char *code);
 /* Reads what arrives on fd until it closes or ms pass: bytes read, -1 on
  * timeout with the connection still open. */
 long tb_httpc_read_until_close(int fd, unsigned ms, char *buf, size_t cap);
