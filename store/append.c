@@ -59,39 +59,6 @@ static void batch_free(struct batch *b)
 	free(b->jobs.arena);
 }
 
-int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
-		  struct tb_logstate *l);
-
-static int next_lognum(struct tb_txn *t, uint32_t *out)
-{
-	struct tb_view v;
-	uint32_t n = 1;
-	int err = tb_txn_get(t, TB_T_META, "next_lognum", 11, &v);
-	if (err == 0 && v.len == 4)
-		n = tb_be32_get(v.p);
-	else if (err != TB_ENOTFOUND)
-		return err ? err : TB_ECORRUPT;
-	uint8_t nb[4];
-	tb_be32_put(nb, n + 1);
-	tb_txn_put(t, TB_T_META, "next_lognum", 11, nb, 4);
-	*out = n;
-	return t->ret;
-}
-
-/* Registers a log the store has not held: a number, no entries yet. */
-int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
-		  struct tb_logstate *l)
-{
-	memset(l, 0, sizeof *l);
-	int err = next_lognum(t, &l->lognum);
-	if (err)
-		return err;
-	uint8_t nk[TB_LOG_PREFIX_LEN];
-	tb_log_prefix(nk, l->lognum); /* LOGNUM: lognum -> log id */
-	tb_txn_insert(t, TB_T_LOGNUM, nk, sizeof nk, log_id, TB_KEY_LEN);
-	return t->ret;
-}
-
 /* A check that fails: refused, or in an audit reported (then goes on). */
 static int broken(struct tb_sigjobs *jobs, struct tb_reject *rej, int err)
 {
@@ -563,6 +530,12 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 int tb_store_append(struct tb_store *s, const struct tb_view *recs, size_t n,
 		    size_t *accepted, struct tb_reject *rej)
 {
+	return tb_store_append_placed(s, recs, n, accepted, NULL, rej);
+}
+
+int tb_store_append_placed(struct tb_store *s, const struct tb_view *recs, size_t n,
+			   size_t *accepted, struct tb_placed *placed, struct tb_reject *rej)
+{
 	*accepted = 0;
 	if (rej)
 		memset(rej, 0, sizeof *rej);
@@ -576,6 +549,12 @@ int tb_store_append(struct tb_store *s, const struct tb_view *recs, size_t n,
 	int err = batch_init(&b, n);
 	if (!err)
 		err = run_batch(s, &b, recs, n, accepted, rej);
+	/* The accepted prefix was decoded by the pass that committed it (an
+	 * audit decodes its own way and places nothing). */
+	for (size_t i = 0; placed && !s->audit.fn && i < *accepted; i++) {
+		memcpy(placed[i].log_id, b.e[i].log_id, TB_KEY_LEN);
+		placed[i].seq = b.e[i].seq;
+	}
 	batch_free(&b);
 	return err;
 }

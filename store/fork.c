@@ -37,14 +37,12 @@ static int check_pair(const uint8_t *a, size_t alen, const uint8_t *b, size_t bl
 int tb_fork_proof_check(const uint8_t *p, size_t len, uint8_t log_id[TB_KEY_LEN],
 			uint64_t *seq)
 {
-	if (len < 2)
-		return TB_EPROOF;
-	size_t alen = (size_t)p[0] << 8 | p[1];
-	if (alen > len - 2 || (alen && p[2] == 0x94))
+	struct tb_view a, b;
+	if (tb_fork_item_split((struct tb_view){p, len}, &a, &b) || (a.len && a.p[0] == 0x94))
 		return TB_EPROOF; /* truncated, or a checkpoint proof */
-	if (alen > TB_ENTRY_MAX || len - 2 - alen > TB_ENTRY_MAX)
+	if (a.len > TB_ENTRY_MAX || b.len > TB_ENTRY_MAX)
 		return TB_ETOOBIG;
-	return check_pair(p + 2, alen, p + 2 + alen, len - 2 - alen, log_id, seq);
+	return check_pair(a.p, a.len, b.p, b.len, log_id, seq);
 }
 
 int tb_store_fork_add(struct tb_store *s, const uint8_t *a, size_t alen,
@@ -67,13 +65,14 @@ int tb_store_fork_add(struct tb_store *s, const uint8_t *a, size_t alen,
 	}
 	bool fresh = err == TB_ENOTFOUND;
 	if (fresh) {
+		/* FORKS: the seq, then the proof as a FORK item holds it. */
 		uint8_t val[8 + 2 + 2 * TB_ENTRY_MAX];
+		size_t ilen;
 		tb_be64_put(val, seq);
-		val[8] = (uint8_t)(alen >> 8);
-		val[9] = (uint8_t)alen;
-		memcpy(val + 10, a, alen);
-		memcpy(val + 10 + alen, b, blen);
-		tb_txn_put(&t, TB_T_FORKS, log_id, TB_KEY_LEN, val, 10 + alen + blen);
+		err = tb_fork_item_build(val + 8, sizeof val - 8, &ilen,
+					 (struct tb_view){a, alen}, (struct tb_view){b, blen});
+		TB_ASSERT(!err); /* both were checked to fit */
+		tb_txn_put(&t, TB_T_FORKS, log_id, TB_KEY_LEN, val, 8 + ilen);
 	}
 	/* Freeze the log, also one not held yet, so none of it is accepted. */
 	struct tb_logstate l;
@@ -122,12 +121,10 @@ struct fork_iter {
 static int fork_iter_cb(void *vctx, struct tb_view k, struct tb_view v)
 {
 	struct fork_iter *it = vctx;
-	if (k.len != TB_KEY_LEN || v.len < 10)
+	struct tb_view a, b;
+	if (k.len != TB_KEY_LEN || v.len < 8 ||
+	    tb_fork_item_split((struct tb_view){v.p + 8, v.len - 8}, &a, &b))
 		return TB_ECORRUPT;
-	size_t alen = (size_t)v.p[8] << 8 | v.p[9];
-	if (v.len < 10 + alen)
-		return TB_ECORRUPT;
-	struct tb_view a = {v.p + 10, alen}, b = {v.p + 10 + alen, v.len - 10 - alen};
 	return it->cb(it->ctx, k.p, tb_be64_get(v.p), a, b);
 }
 
@@ -150,15 +147,14 @@ int tb_store_fork_get(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint
 	int err = tb_txn_get(&t, TB_T_FORKS, log_id, TB_KEY_LEN, &v);
 	if (!err && (v.len < 10 || v.len - 10 > cap))
 		err = TB_ECORRUPT;
+	struct tb_view va, vb;
+	if (!err && tb_fork_item_split((struct tb_view){v.p + 8, v.len - 8}, &va, &vb))
+		err = TB_ECORRUPT;
 	if (!err) {
-		size_t alen = (size_t)v.p[8] << 8 | v.p[9];
-		if (alen > v.len - 10) {
-			err = TB_ECORRUPT;
-		} else {
-			memcpy(buf, v.p + 10, v.len - 10);
-			*a = (struct tb_view){buf, alen};
-			*b = (struct tb_view){buf + alen, v.len - 10 - alen};
-		}
+		/* a and b are contiguous after the item's length prefix */
+		memcpy(buf, va.p, va.len + vb.len);
+		*a = (struct tb_view){buf, va.len};
+		*b = (struct tb_view){buf + va.len, vb.len};
 	}
 	tb_txn_abort(&t);
 	return err;

@@ -208,3 +208,33 @@ void tb_merkle_store_leaf(struct tb_txn *t, uint32_t lognum, uint64_t index,
 			   TB_MERKLE_HASH_LEN);
 	}
 }
+
+static int next_lognum(struct tb_txn *t, uint32_t *out)
+{
+	struct tb_view v;
+	uint32_t n = 1;
+	int err = tb_txn_get(t, TB_T_META, "next_lognum", 11, &v);
+	if (err == 0 && v.len == 4)
+		n = tb_be32_get(v.p);
+	else if (err != TB_ENOTFOUND)
+		return err ? err : TB_ECORRUPT;
+	uint8_t nb[4];
+	tb_be32_put(nb, n + 1);
+	tb_txn_put(t, TB_T_META, "next_lognum", 11, nb, 4);
+	*out = n;
+	return t->ret;
+}
+
+/* Registers a log the store has not held: a number, no entries yet. */
+int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
+		  struct tb_logstate *l)
+{
+	memset(l, 0, sizeof *l);
+	int err = next_lognum(t, &l->lognum);
+	if (err)
+		return err;
+	uint8_t nk[TB_LOG_PREFIX_LEN];
+	tb_log_prefix(nk, l->lognum); /* LOGNUM: lognum -> log id */
+	tb_txn_insert(t, TB_T_LOGNUM, nk, sizeof nk, log_id, TB_KEY_LEN);
+	return t->ret;
+}

@@ -61,6 +61,18 @@ TB_MUST_CHECK int tb_store_append(struct tb_store *s, const struct tb_view *recs
 				  size_t n, size_t *accepted,
 				  struct tb_reject *rej);
 
+/* Where an accepted record went: its log and seq. */
+struct tb_placed {
+	uint8_t log_id[TB_KEY_LEN];
+	uint64_t seq;
+};
+/* tb_store_append, and placed[i] (placed has room for n) for each accepted
+ * record i < *accepted, skipped copies of held entries included; placed may
+ * be NULL. A store running an audit places nothing. */
+TB_MUST_CHECK int tb_store_append_placed(struct tb_store *s, const struct tb_view *recs,
+					 size_t n, size_t *accepted, struct tb_placed *placed,
+					 struct tb_reject *rej);
+
 /*
  * Builds, signs with kp (the key of the store's own log) and appends the next
  * entry of the own log, in one transaction with the rules check. kind/body as

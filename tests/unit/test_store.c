@@ -488,8 +488,16 @@ static void test_duplicates(void **state)
 	batch[3] = v[3];
 	batch[4] = v[4];
 	batch[5] = v[0];
-	assert_int_equal(tb_store_append(s, batch, 6, &acc, &rej), 0);
+	/* Each accepted record is placed (log, seq), skipped copies too. */
+	struct tb_placed placed[6];
+	memset(placed, 0xee, sizeof placed);
+	assert_int_equal(tb_store_append_placed(s, batch, 6, &acc, placed, &rej), 0);
 	assert_int_equal(acc, 6);
+	static const uint64_t seqs[6] = {2, 3, 4, 4, 5, 1};
+	for (size_t i = 0; i < 6; i++) {
+		assert_memory_equal(placed[i].log_id, id_of(&c), TB_KEY_LEN);
+		assert_int_equal(placed[i].seq, seqs[i]);
+	}
 	struct tb_head h;
 	assert_int_equal(tb_store_head(s, id_of(&c), &h), 0);
 	assert_int_equal(h.seq, 5);
