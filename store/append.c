@@ -111,8 +111,11 @@ static int held_seq(struct tb_txn *t, const struct tb_logstate *l, const struct 
 	}
 	if (err)
 		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
-	if (held.len == len && !memcmp(held.p, rec, len - TB_SIGLEN))
-		return 1; /* the same entry (even if signed twice) */
+	if (held.len == len && !memcmp(held.p, rec, len))
+		return 1; /* the same record */
+	/* Any other record at a held seq is a second history, also one that
+	 * only signs the same signed part again: its hash, and so every later
+	 * entry's prev, differs (FORMAT.md 7.2). */
 	if (jobs->audit) {
 		/* Only a validly signed second entry proves a fork. */
 		struct tb_verify_job j;

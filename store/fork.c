@@ -1,6 +1,8 @@
 /*
- * fork.c: fork proofs. Two validly signed entries of one log at one seq prove
- * that the log's key signed two histories. The store keeps the pair as a
+ * fork.c: fork proofs. Two validly signed, different records of one log at
+ * one seq prove that the log's key signed two histories, also when only
+ * their signatures differ: each record has its own hash, and the entries
+ * after them chain to one or the other. The store keeps the pair as a
  * self-contained proof (anyone can check it with the log id alone), marks the
  * log forked so no further entry of it is accepted, and lists proofs for
  * peers and auditors. It never accepts a "proof" whose signatures do not
@@ -18,11 +20,11 @@ static int check_pair(const uint8_t *a, size_t alen, const uint8_t *b, size_t bl
 		err = tb_entry_decode(&eb, b, blen);
 	if (err)
 		return err;
-	/* Two histories: the signed parts differ (two signatures over the same
-	 * bytes prove nothing). */
+	/* Two histories: the records differ. Two signatures over the same
+	 * signed part are two records too: each has its own hash, so the
+	 * entries after them chain to one or the other, never both. */
 	if (memcmp(ea.log_id, eb.log_id, TB_KEY_LEN) || ea.seq != eb.seq ||
-	    (ea.signed_part.len == eb.signed_part.len &&
-	     !memcmp(ea.signed_part.p, eb.signed_part.p, ea.signed_part.len)))
+	    (alen == blen && !memcmp(a, b, alen)))
 		return TB_EPROOF;
 	struct tb_verify_job jobs[2];
 	tb_entry_verify_job(&jobs[0], &ea);
@@ -107,7 +109,7 @@ int tb_store_fork_check(struct tb_store *s, const uint8_t *rec, size_t len)
 	err = tb_store_get_entry(s, e.log_id, e.seq, held, sizeof held, &hlen);
 	if (err)
 		return err;
-	if (hlen == len && !memcmp(held, rec, len - TB_SIGLEN))
+	if (hlen == len && !memcmp(held, rec, len))
 		return TB_ENOTFOUND;
 	err = tb_store_fork_add(s, held, hlen, rec, len);
 	return err < 0 ? err : 0;
