@@ -48,32 +48,53 @@ static void key_path(const struct tb_ops *o, char *out, size_t cap, const uint8_
 	snprintf(out, cap, "%s/keys/members/%s.key", o->data, hex);
 }
 
-/* Signs terms with a member's key, unlocked with pass for this call only. */
-static int member_sign(const struct tb_ops *o, const struct tb_member *m, struct tb_op_pass pass,
-		       const struct tb_msgdef *d, const void *terms, enum tb_sigctx ctx,
-		       uint8_t sig[TB_SIGLEN], struct tb_reject *rej)
+int tb_op_member_unlock(const struct tb_ops *o, const struct tb_member *m, struct tb_op_pass pass,
+			struct tb_keypair *kp, struct tb_reject *rej)
 {
+	static const uint8_t none[TB_KEY_LEN];
+	if (!memcmp(m->key, none, TB_KEY_LEN))
+		return tb_op_refuse(rej, TB_ECONSENT,
+				    "%s has no key and cannot sign; a coordinator attests their "
+				    "exchanges",
+				    m->no == TB_COMMUNITY_ACCOUNT ? "the community account" : m->name);
 	char path[4400];
 	key_path(o, path, sizeof path, m->key);
 	if (!pass.p || !pass.len)
 		return tb_op_refuse(rej, TB_EPASSPHRASE, "%s's passphrase is needed to sign", m->name);
-	struct tb_keypair kp;
-	int err = tb_keyfile_read(path, &kp, pass.p, pass.len);
+	int err = tb_keyfile_read(path, kp, pass.p, pass.len);
 	if (err == TB_EPASSPHRASE)
 		return tb_op_refuse(rej, err, "wrong passphrase for %s's key", m->name);
 	if (err == TB_ENOTFOUND)
 		return tb_op_refuse(rej, err, "this node keeps no key file for %s", m->name);
 	if (err)
 		return tb_op_refuse(rej, err, "cannot read %s's key: %s", m->name, tb_strerror(err));
+	return 0;
+}
+
+int tb_op_sign(const struct tb_keypair *kp, const struct tb_msgdef *d, const void *terms,
+	       enum tb_sigctx ctx, uint8_t sig[TB_SIGLEN], struct tb_reject *rej)
+{
 	uint8_t buf[TB_ENTRY_MAX];
 	size_t len;
-	err = tb_terms_encode(buf, sizeof buf, &len, d, terms);
-	if (!err)
-		tb_sign(sig, &kp, ctx, buf, len);
-	tb_keypair_wipe(&kp);
+	int err = tb_terms_encode(buf, sizeof buf, &len, d, terms);
 	if (err)
 		return tb_op_refuse(rej, err, "cannot encode the terms: %s", tb_strerror(err));
+	tb_sign(sig, kp, ctx, buf, len);
 	return 0;
+}
+
+/* Signs terms with a member's key, unlocked with pass for this call only. */
+static int member_sign(const struct tb_ops *o, const struct tb_member *m, struct tb_op_pass pass,
+		       const struct tb_msgdef *d, const void *terms, enum tb_sigctx ctx,
+		       uint8_t sig[TB_SIGLEN], struct tb_reject *rej)
+{
+	struct tb_keypair kp;
+	int err = tb_op_member_unlock(o, m, pass, &kp, rej);
+	if (err)
+		return err;
+	err = tb_op_sign(&kp, d, terms, ctx, sig, rej);
+	tb_keypair_wipe(&kp);
+	return err;
 }
 
 int tb_date_parse(const char *s, uint64_t *yyyymmdd)
@@ -107,6 +128,27 @@ uint64_t tb_date_today(void)
 	       (uint64_t)tm.tm_mday;
 }
 
+int tb_op_texts(const struct tb_ops *o, const char *memo, const char *category,
+		char cat[TB_CATEGORY_MAX + 1], struct tb_reject *rej)
+{
+	size_t ml = strlen(memo), cl = strlen(category);
+	if (ml > TB_MEMO_MAX || tb_text_check(memo, ml))
+		return tb_op_refuse(rej, TB_EUTF8, "the memo must be at most %d bytes of text",
+				    TB_MEMO_MAX);
+	if (cl > TB_CATEGORY_MAX || tb_text_check(category, cl))
+		return tb_op_refuse(rej, TB_EUTF8, "the category must be at most %d bytes of text",
+				    TB_CATEGORY_MAX);
+	/* With the community's list of categories, one of it, in its spelling. */
+	int err = tb_store_category_resolve(o->store, category, cl, cat, TB_CATEGORY_MAX + 1);
+	if (err == TB_ENOTFOUND)
+		return tb_op_refuse(rej, TB_ECATEGORY, "'%s' is not one of this community's "
+				    "categories", category);
+	if (err)
+		return tb_op_refuse(rej, err, "the category must be at most %d bytes of text",
+				    TB_CATEGORY_MAX);
+	return 0;
+}
+
 /* Members, amount and texts of terms into an exchange body (a fresh txid and
  * memo salt); the ledger rules check the rest when it is appended. */
 static int build(const struct tb_ops *o, const struct tb_op_terms *t, struct tb_exchange *x,
@@ -122,21 +164,9 @@ static int build(const struct tb_ops *o, const struct tb_op_terms *t, struct tb_
 	if (t->minutes < 1 || t->minutes > TB_MINUTES_MAX)
 		return tb_op_refuse(rej, TB_EAMOUNT, "an exchange is from 1 minute to %d hours",
 				    TB_MINUTES_MAX / 60);
-	size_t ml = strlen(t->memo), cl = strlen(t->category);
-	if (ml > TB_MEMO_MAX || tb_text_check(t->memo, ml))
-		return tb_op_refuse(rej, TB_EUTF8, "the memo must be at most %d bytes of text",
-				    TB_MEMO_MAX);
-	if (cl > TB_CATEGORY_MAX || tb_text_check(t->category, cl))
-		return tb_op_refuse(rej, TB_EUTF8, "the category must be at most %d bytes of text",
-				    TB_CATEGORY_MAX);
-	/* With the community's list of categories, one of it, in its spelling. */
-	err = tb_store_category_resolve(o->store, t->category, cl, cat, TB_CATEGORY_MAX + 1);
-	if (err == TB_ENOTFOUND)
-		return tb_op_refuse(rej, TB_ECATEGORY, "'%s' is not one of this community's "
-				    "categories", t->category);
-	if (err)
-		return tb_op_refuse(rej, err, "the category must be at most %d bytes of text",
-				    TB_CATEGORY_MAX);
+	size_t ml = strlen(t->memo);
+	if ((err = tb_op_texts(o, t->memo, t->category, cat, rej)))
+		return err;
 	memset(x, 0, sizeof *x);
 	x->date = t->date ? t->date : tb_date_today();
 	tb_random(x->txid, TB_TXID_LEN);

@@ -383,3 +383,145 @@ int tb_op_xview(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], struct 
 				    tb_strerror(err));
 	return 0;
 }
+
+/* ---- sending across communities ---- */
+
+/* Splits NAME@COMMUNITY at the last '@'. */
+static int split_to(const char *to, char name[TB_NAME_MAX + 1], const char **community,
+		    struct tb_reject *rej)
+{
+	const char *at = strrchr(to, '@');
+	if (!at || at == to || !at[1])
+		return tb_op_refuse(rej, TB_EINVAL,
+				    "'%.80s': give the payee as NAME@COMMUNITY (e.g. alice@riverside)",
+				    to);
+	size_t n = (size_t)(at - to);
+	if (n > TB_NAME_MAX)
+		return tb_op_refuse(rej, TB_EINVAL, "the payee's name is over %d bytes",
+				    TB_NAME_MAX);
+	memcpy(name, to, n);
+	name[n] = '\0';
+	if (tb_text_check(name, n))
+		return tb_op_refuse(rej, TB_EINVAL,
+				    "the payee's name must be valid UTF-8 without control characters");
+	*community = at + 1;
+	return 0;
+}
+
+/* Before anyone signs: a trust line each way (the other community's as
+ * held here), else it would never answer. The ledger rules decide the
+ * rest (open exchanges, the payer's floor counting holds) at the append. */
+static int send_checks(const struct tb_ops *o, const struct tb_op_community *c,
+		       struct tb_reject *rej)
+{
+	if (!memcmp(c->id, o->self, TB_KEY_LEN))
+		return tb_op_refuse(rej, TB_ELINK,
+				    "%s is this community; record or propose an exchange between "
+				    "its members instead",
+				    c->name);
+	struct tb_clearing ours, theirs;
+	int err = tb_store_clearing(o->store, o->self, c->id, &ours);
+	if (err && err != TB_ENOTFOUND)
+		return tb_op_refuse(rej, err, "cannot read the clearing account: %s",
+				    tb_strerror(err));
+	if (err || !ours.linked)
+		return tb_op_refuse(rej, TB_ELINK,
+				    "no trust line with %s; add one first ('tally link add %s')",
+				    c->name, c->name);
+	/* The provider's node decides only prepares of communities it has a
+	 * trust line with; without one it would never answer, and the hold
+	 * would stay. Its line must be in the copy of its log held here. */
+	err = tb_store_clearing(o->store, c->id, o->self, &theirs);
+	if (err && err != TB_ENOTFOUND)
+		return tb_op_refuse(rej, err, "cannot read %s's clearing account: %s", c->name,
+				    tb_strerror(err));
+	if (err || !theirs.linked)
+		return tb_op_refuse(rej, TB_ELINK,
+				    "%s has no trust line with this community, as far as this node "
+				    "holds its log; it would not answer. Ask them to add one, then "
+				    "retry once their entry has arrived",
+				    c->name);
+	return 0;
+}
+
+/* The prepare's body from what was given (txid, salt, memo hash fresh). */
+static int send_body(const struct tb_ops *o, const struct tb_op_send *s, struct tb_xprepare *x,
+		     uint8_t salt[TB_MEMO_SALT_LEN], char to_name[TB_NAME_MAX + 1],
+		     char cat[TB_CATEGORY_MAX + 1], struct tb_member *m,
+		     struct tb_op_community *c, struct tb_reject *rej)
+{
+	const char *cname = NULL;
+	int err;
+	if (s->ttl < 1 || s->ttl > TB_OP_TTL_MAX)
+		return tb_op_refuse(rej, TB_EINVAL, "an offer stands 1 second to %llu seconds",
+				    (unsigned long long)TB_OP_TTL_MAX);
+	if (s->minutes < 1 || s->minutes > TB_MINUTES_MAX)
+		return tb_op_refuse(rej, TB_EAMOUNT, "an exchange is from 1 minute to %d hours",
+				    TB_MINUTES_MAX / 60);
+	if ((err = split_to(s->to, to_name, &cname, rej)) ||
+	    (err = tb_op_member(o, s->from, m, rej)) ||
+	    (err = tb_op_community(o, cname, c, rej)) ||
+	    (err = tb_op_texts(o, s->memo, s->category, cat, rej)) ||
+	    (err = send_checks(o, c, rej)))
+		return err;
+	memset(x, 0, sizeof *x);
+	x->date = s->date ? s->date : tb_date_today();
+	tb_random(x->txid, TB_TXID_LEN);
+	tb_random(salt, TB_MEMO_SALT_LEN);
+	tb_memo_hash(x->memo_hash, salt, s->memo, strlen(s->memo));
+	x->member = m->no;
+	memcpy(x->to_log, c->id, TB_KEY_LEN);
+	x->to_name = (struct tb_view){(const uint8_t *)to_name, strlen(to_name)};
+	x->minutes = (uint64_t)s->minutes;
+	x->category = (struct tb_view){(const uint8_t *)cat, strlen(cat)};
+	x->attested = s->attest ? 1 : 0;
+	return 0;
+}
+
+int tb_op_send(const struct tb_ops *o, const struct tb_op_send *s, struct tb_op_pass payer,
+	       struct tb_op_xview *v, struct tb_reject *rej)
+{
+	memset(v, 0, sizeof *v);
+	struct tb_xprepare x;
+	struct tb_member m;
+	struct tb_op_community c;
+	uint8_t salt[TB_MEMO_SALT_LEN], sig[TB_SIGLEN];
+	char to_name[TB_NAME_MAX + 1], cat[TB_CATEGORY_MAX + 1];
+	int err = send_body(o, s, &x, salt, to_name, cat, &m, &c, rej);
+	if (err)
+		return err;
+	/* The key first (unlocking takes a while): the offer's lifetime counts
+	 * from just before the prepare is signed and recorded. */
+	struct tb_keypair kp;
+	if (!s->attest && (err = tb_op_member_unlock(o, &m, payer, &kp, rej)))
+		return err;
+	x.expires = (uint64_t)time(NULL) + s->ttl;
+	if (!s->attest) {
+		struct tb_xprepare_terms t;
+		tb_xprepare_terms_of(&t, o->self, &x);
+		err = tb_op_sign(&kp, &tb_def_xprepare_terms, &t, TB_CTX_XPREPARE, sig, rej);
+		tb_keypair_wipe(&kp);
+		if (err)
+			return err;
+		x.member_sig = (struct tb_view){sig, TB_SIGLEN};
+	}
+	/* The entry, its memo and who attested it: all kept or none. */
+	struct tb_memo memo = {x.txid, salt, s->memo, strlen(s->memo)};
+	struct tb_own_item it = {.kind = TB_KIND_XPREPARE, .body = &x, .memo = &memo,
+				 .attested_by = s->attest ? s->coordinator : NULL,
+				 .attested_txid = x.txid};
+	if (rej)
+		memset(rej, 0, sizeof *rej);
+	err = tb_store_append_own_batch(o->store, o->node, &it, 1, false, NULL, rej);
+	if (err)
+		return rej && !rej->err ? tb_op_refuse(rej, err, "%s", tb_strerror(err)) : err;
+	if ((err = tb_store_xleg(o->store, o->self, x.txid, &v->leg)))
+		return tb_op_refuse(rej, err, "prepared (entry %llu), but cannot read it back: %s",
+				    (unsigned long long)it.seq, tb_strerror(err));
+	tb_op_xview_state(v);
+	snprintf(v->from, sizeof v->from, "%s", m.name);
+	snprintf(v->to, sizeof v->to, "%s", to_name);
+	snprintf(v->to_c, sizeof v->to_c, "%s", c.name);
+	tb_op_community_name(o, o->self, v->from_c, sizeof v->from_c);
+	return 0;
+}

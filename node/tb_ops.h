@@ -53,6 +53,22 @@ int tb_op_refuse(struct tb_reject *rej, int err, const char *fmt, ...)
 int tb_op_member(const struct tb_ops *o, const char *name, struct tb_member *m,
 		 struct tb_reject *rej);
 
+/* A member's key file read with pass (for the caller to use and wipe):
+ * ECONSENT when the member has no key, EPASSPHRASE when pass is empty or
+ * wrong, ENOTFOUND when this node keeps no key file for them. */
+TB_MUST_CHECK int tb_op_member_unlock(const struct tb_ops *o, const struct tb_member *m,
+				      struct tb_op_pass pass, struct tb_keypair *kp,
+				      struct tb_reject *rej);
+/* A signature over terms (d their definition, ctx the context). */
+TB_MUST_CHECK int tb_op_sign(const struct tb_keypair *kp, const struct tb_msgdef *d,
+			     const void *terms, enum tb_sigctx ctx, uint8_t sig[TB_SIGLEN],
+			     struct tb_reject *rej);
+/* Checks a memo and a category as a person typed them (EUTF8), and puts
+ * the category to record in cat: with the community's list, the list's
+ * spelling (ECATEGORY when it is not on it), else as typed. */
+TB_MUST_CHECK int tb_op_texts(const struct tb_ops *o, const char *memo, const char *category,
+			      char cat[TB_CATEGORY_MAX + 1], struct tb_reject *rej);
+
 /* Records an exchange attested by the coordinator (named in the local
  * attested table when not NULL); txid and seq of the new entry. */
 TB_MUST_CHECK int tb_op_record(const struct tb_ops *o, const struct tb_op_terms *t,
@@ -146,6 +162,32 @@ struct tb_op_xview {
 	char from_c[TB_NAME_MAX + 1], to_c[TB_NAME_MAX + 1]; /* community names */
 };
 
+/* Seconds an offer to another community stands, at most. */
+#define TB_OP_TTL_MAX (366ull * 24 * 3600)
+
+/* A payment to a member of another community, as a person gave it. */
+struct tb_op_send {
+	const char *from;  /* the paying member, as tb_op_member takes it */
+	const char *to;    /* the payee as NAME@COMMUNITY (split at the last '@') */
+	int64_t minutes;
+	const char *memo, *category; /* category may be "" */
+	uint64_t date;               /* yyyymmdd; 0: today */
+	bool attest;                 /* attested by a coordinator, else the payer signs */
+	uint64_t ttl;                /* seconds the offer stands: 1 to TB_OP_TTL_MAX */
+	const char *coordinator;     /* who attested (kept locally), may be NULL */
+};
+
+/* Sends across communities: checks what can be checked here (payer,
+ * community, trust lines both ways as held here, open exchanges, the
+ * payer's floor counting holds), then appends the prepare leg (a hold on
+ * the payer) with its memo; tallyd's clearing carries it on. The payer's
+ * key is unlocked with payer unless s->attest. v gets the exchange as
+ * held now (state "held"). EINVAL for a bad `to` or ttl, ENOTFOUND for an
+ * unknown community, ELINK / EOPEN / EFLOOR / EMEMBER / a ledger rule's
+ * code when refused; nothing is kept then. */
+TB_MUST_CHECK int tb_op_send(const struct tb_ops *o, const struct tb_op_send *s,
+			     struct tb_op_pass payer, struct tb_op_xview *v,
+			     struct tb_reject *rej);
 /* Sets v->state and the outcome from v->leg. */
 void tb_op_xview_state(struct tb_op_xview *v);
 /* Fills the names from the prepare (or, not held, the decision). */

@@ -177,6 +177,16 @@ int tb_cli_member_key(struct tb_cli *cli, const struct tb_member *m,
 		      "TALLY_MEMBER_PASSPHRASE", what, kp);
 }
 
+int tb_cli_member_pass(struct tb_cli *cli, const struct tb_member *m, char *out, size_t cap,
+		       size_t *len)
+{
+	char what[128], pf[4400];
+	*len = 0;
+	snprintf(what, sizeof what, "%s's key", m->name);
+	return tb_passphrase_get(tb_cli_member_pass_file(cli, m->name, m->no, pf, sizeof pf),
+				 "TALLY_MEMBER_PASSPHRASE", what, false, out, cap, len);
+}
+
 const char *tb_cli_member_pass_file(const struct tb_cli *cli, const char *name, uint32_t no,
 				    char *buf, size_t cap)
 {

@@ -66,6 +66,11 @@ int tb_cli_node_key(struct tb_cli *cli);
 /* Unlocks a member's key (key files under DATA/keys/members/). */
 int tb_cli_member_key(struct tb_cli *cli, const struct tb_member *m,
 		      struct tb_keypair *kp);
+/* A member's passphrase as the member key sources give it (file, dir,
+ * prompt, environment) into out (TB_PASSPHRASE_MAX + 1 bytes at least),
+ * for an operation of tb_ops.h to unlock the key with; 0 or an exit code. */
+int tb_cli_member_pass(struct tb_cli *cli, const struct tb_member *m, char *out, size_t cap,
+		       size_t *len);
 /* The passphrase file for member (name, no): DIR/NAME, else DIR/#N, with
  * --member-passphrase-dir; else --member-passphrase-file (may be NULL). */
 const char *tb_cli_member_pass_file(const struct tb_cli *cli, const char *name, uint32_t no,

@@ -1,8 +1,9 @@
 /*
  * cmd_xexchange.c: `tally exchange send|status`, exchanges with a member of
- * another community. `send` runs on the paying member's node: it checks what
- * it can locally (member, trust line, floor), appends the prepare leg (a hold
- * on the payer) and then watches the store, where tallyd writes the other
+ * another community. `send` runs on the paying member's node: tb_op_send
+ * (the code path of tallyd's POST /api/v1/cross too) checks what it can
+ * locally and appends the prepare leg (a hold on the payer); then it watches
+ * the store, where tallyd writes the other
  * community's decision and our final leg, until the exchange ends or the
  * wait times out. `status` reports where an exchange stands from the legs
  * held. The command line never talks to the other node itself and never
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-#define TTL_MAX (366ull * 24 * 3600)
 #define TIMEOUT_MAX (24ull * 3600)
 #define POLL_NS 5000000L
 
@@ -108,7 +108,7 @@ static int parse_send(int argc, char **argv, struct send_in *in)
 				return rc;
 			break;
 		case 'L':
-			if ((rc = parse_secs("ttl", optarg, TTL_MAX, &in->ttl)))
+			if ((rc = parse_secs("ttl", optarg, TB_OP_TTL_MAX, &in->ttl)))
 				return rc;
 			if (in->ttl == 0)
 				return tb_cli_fail(TB_EXIT_USAGE, "--ttl must be at least 1 second");
@@ -125,86 +125,6 @@ static int parse_send(int argc, char **argv, struct send_in *in)
 		return tb_cli_fail(TB_EXIT_USAGE,
 				   "exchange send needs --from, --to NAME@COMMUNITY, --minutes or --hours, and --memo");
 	return tb_cli_terms_check(&in->t);
-}
-
-/* Splits NAME@COMMUNITY at the last '@'. */
-static int split_to(const char *to, char name[TB_NAME_MAX + 1], const char **community)
-{
-	const char *at = strrchr(to, '@');
-	if (!at || at == to || !at[1])
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "--to '%s': give the member as NAME@COMMUNITY (e.g. alice@riverside)",
-				   to);
-	size_t n = (size_t)(at - to);
-	if (n > TB_NAME_MAX)
-		return tb_cli_fail(TB_EXIT_USAGE, "--to: the member name is over %d bytes",
-				   TB_NAME_MAX);
-	memcpy(name, to, n);
-	name[n] = '\0';
-	if (tb_text_check(name, n))
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "--to: the member name must be valid UTF-8 without control characters");
-	*community = at + 1;
-	return 0;
-}
-
-static int sign_prepare(struct tb_cli *cli, const struct tb_keypair *kp,
-			const struct tb_xprepare *x, uint8_t sig[TB_SIGLEN])
-{
-	struct tb_xprepare_terms t;
-	tb_xprepare_terms_of(&t, cli->self, x);
-	return tb_cli_sign_terms(&tb_def_xprepare_terms, &t, TB_CTX_XPREPARE, kp, sig);
-}
-
-/* Local checks before anyone signs: what the prepare rule would refuse,
- * and what the other community would never answer. */
-static int send_checks(struct tb_cli *cli, const struct tb_member *m,
-		       const struct tb_cli_community *o, int64_t minutes)
-{
-	if (!memcmp(o->id, cli->self, TB_KEY_LEN))
-		return tb_cli_fail(TB_EXIT_REFUSED,
-				   "refused: %s is this community; use 'tally exchange record' or "
-				   "'propose' between its members (ELINK)",
-				   o->name);
-	struct tb_clearing c;
-	int err = tb_store_clearing(cli->store, cli->self, o->id, &c);
-	if (err && err != TB_ENOTFOUND)
-		return tb_cli_fail(TB_EXIT_IO, "cannot read the clearing account: %s",
-				   tb_strerror(err));
-	if (err || !c.linked)
-		return tb_cli_fail(TB_EXIT_REFUSED,
-				   "refused: no trust line with %s (ELINK); add one with 'tally link add %s --limit HOURS'",
-				   o->name, o->name);
-	/* The provider's node decides only prepares of communities it has a
-	 * trust line with; without one it would never answer, and the hold
-	 * would stay. Its line must be in the copy of its log held here. */
-	struct tb_clearing theirs;
-	err = tb_store_clearing(cli->store, o->id, cli->self, &theirs);
-	if (err && err != TB_ENOTFOUND)
-		return tb_cli_fail(TB_EXIT_IO, "cannot read %s's clearing account: %s", o->name,
-				   tb_strerror(err));
-	if (err || !theirs.linked)
-		return tb_cli_fail(TB_EXIT_REFUSED,
-				   "refused: %s has no trust line with this community, as far as this node "
-				   "holds its log (ELINK); it would not answer. Ask them to add one "
-				   "('tally link add'), then retry once their entry has arrived",
-				   o->name);
-	if (c.open >= TB_XOPEN_MAX)
-		return tb_cli_fail(TB_EXIT_REFUSED,
-				   "refused: %llu exchanges toward %s are open already, the most allowed "
-				   "(EOPEN); retry when %s has answered them",
-				   (unsigned long long)c.open, o->name, o->name);
-	if (m->balance - m->held - minutes < m->floor) {
-		char a[32], b[32], h[32];
-		tb_out_hours(a, sizeof a, m->balance - m->held - minutes);
-		tb_out_hours(b, sizeof b, m->floor);
-		tb_out_hours(h, sizeof h, m->held);
-		return tb_cli_fail(TB_EXIT_REFUSED,
-				   "refused: %s's balance would be %s hours%s%s%s, below the debt limit of %s hours (EFLOOR)",
-				   m->name, a, m->held ? " (counting " : "", m->held ? h + 1 : "",
-				   m->held ? " hours held)" : "", b);
-	}
-	return 0;
 }
 
 static void sleep_poll(void)
@@ -279,78 +199,53 @@ static int report_send(struct tb_cli *cli, struct tb_op_xview *v, bool waited, i
 	return rc;
 }
 
+/* The refusal of tb_op_send, with the command line's hints. */
+static int send_refused(struct tb_cli *cli, int err, const struct tb_reject *rej)
+{
+	if (err == TB_ENOTFOUND && rej->err == TB_ENOTFOUND)
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "%s ('tally community list' shows those admitted and those "
+				   "known through neighbours; 'tally community admit' admits one)",
+				   rej->msg);
+	return tb_cli_refused(cli, err, rej);
+}
+
 int tb_cmd_exchange_send(struct tb_cli *cli, int argc, char **argv)
 {
 	struct send_in in;
-	int rc = parse_send(argc, argv, &in);
-	char to_name[TB_NAME_MAX + 1];
-	const char *cname = NULL;
-	if (rc || (rc = split_to(in.to, to_name, &cname)) || (rc = tb_cli_open(cli, true)))
-		return rc;
-	struct tb_member m;
-	struct tb_cli_community o;
-	char category[TB_CATEGORY_MAX + 1];
-	if ((rc = tb_cli_member(cli, in.from, &m)) || (rc = tb_cli_community(cli, cname, &o)) ||
-	    (rc = tb_cli_category(cli, in.t.category, category)) ||
-	    (rc = send_checks(cli, &m, &o, in.t.minutes)))
-		return rc;
-	struct tb_xprepare x = {0};
 	struct tb_cli_base b;
-	uint8_t sig[TB_SIGLEN];
-	if ((rc = tb_cli_terms_base(&in.t, &b)))
+	struct tb_member m;
+	int rc = parse_send(argc, argv, &in);
+	if (rc || (rc = tb_cli_open(cli, true)) || (rc = tb_cli_terms_base(&in.t, &b)) ||
+	    (rc = tb_cli_member(cli, in.from, &m)))
 		return rc;
-	x.date = b.date;
-	memcpy(x.txid, b.txid, TB_TXID_LEN);
-	memcpy(x.memo_hash, b.memo_hash, TB_HASHLEN);
-	x.member = m.no;
-	memcpy(x.to_log, o.id, TB_KEY_LEN);
-	x.to_name = (struct tb_view){(const uint8_t *)to_name, strlen(to_name)};
-	x.minutes = (uint64_t)in.t.minutes;
-	x.category = (struct tb_view){(const uint8_t *)category, strlen(category)};
-	x.attested = in.t.attest ? 1 : 0;
-	/* Keys first (unlocking takes a while): the offer's lifetime counts
-	 * from just before the prepare is signed and recorded. */
-	struct tb_keypair mk;
-	if (!in.t.attest && (rc = tb_cli_member_key(cli, &m, &mk)))
+	/* The passphrase first (a prompt takes a while): the offer's lifetime
+	 * counts from just before the prepare is signed and recorded. */
+	char pass[TB_PASSPHRASE_MAX + 1], from[16];
+	size_t plen = 0;
+	static const uint8_t none[TB_KEY_LEN];
+	if (!in.t.attest && memcmp(m.key, none, TB_KEY_LEN) &&
+	    (rc = tb_cli_member_pass(cli, &m, pass, sizeof pass, &plen)))
 		return rc;
 	if ((rc = tb_cli_node_key(cli))) {
-		if (!in.t.attest)
-			tb_keypair_wipe(&mk);
+		tb_wipe(pass, sizeof pass);
 		return rc;
 	}
-	x.expires = (uint64_t)time(NULL) + in.ttl;
-	if (!in.t.attest) {
-		rc = sign_prepare(cli, &mk, &x, sig);
-		tb_keypair_wipe(&mk);
-		if (rc)
-			return rc;
-		x.member_sig = (struct tb_view){sig, TB_SIGLEN};
-	}
-	int err = tb_store_memo_put(cli->store, x.txid, b.salt, in.t.memo, strlen(in.t.memo));
+	snprintf(from, sizeof from, "#%u", m.no);
+	struct tb_ops o = {cli->store, cli->self, cli->data, &cli->node};
+	struct tb_op_send s = {.from = from, .to = in.to, .minutes = in.t.minutes,
+			       .memo = in.t.memo, .category = in.t.category, .date = b.date,
+			       .attest = in.t.attest, .ttl = in.ttl};
+	struct tb_op_xview v;
+	struct tb_reject rej = {0};
+	int err = tb_op_send(&o, &s, (struct tb_op_pass){pass, plen}, &v, &rej);
+	tb_wipe(pass, sizeof pass);
 	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "cannot keep the memo: %s", tb_strerror(err));
-	struct tb_reject rej;
-	uint64_t seq;
-	err = tb_store_append_own(cli->store, &cli->node, TB_KIND_XPREPARE, &x, &seq, &rej);
-	if (err) {
-		(void)!tb_store_memo_erase(cli->store, x.txid);
-		return tb_cli_refused(cli, err, &rej);
-	}
-	struct tb_op_xview v = {0};
+		return send_refused(cli, err, &rej);
 	int wrc = 0;
-	if (in.no_wait) {
-		err = tb_store_xleg(cli->store, cli->self, x.txid, &v.leg);
-		if (err)
-			return tb_cli_fail(TB_EXIT_IO, "prepared (entry %llu), but cannot read it back: %s",
-					   (unsigned long long)seq, tb_strerror(err));
-	} else if ((wrc = wait_final(cli, x.txid, in.timeout, &v.leg)) &&
-		   wrc != TB_EXIT_PENDING) {
+	if (!in.no_wait && (wrc = wait_final(cli, v.leg.txid, in.timeout, &v.leg)) &&
+	    wrc != TB_EXIT_PENDING)
 		return wrc;
-	}
-	snprintf(v.from, sizeof v.from, "%s", m.name);
-	snprintf(v.to, sizeof v.to, "%s", to_name);
-	snprintf(v.to_c, sizeof v.to_c, "%s", o.name);
-	tb_cli_community_name(cli, cli->self, v.from_c, sizeof v.from_c);
 	return report_send(cli, &v, !in.no_wait, wrc);
 }
 

@@ -2,11 +2,12 @@
  * api_fed.c: the API's view of the federation and its proofs (docs/API.md
  * sections 6-8 and 11): trust lines (list, add), the logs held and their
  * fork proofs, checkpoints (list, sign one, download one), the receipt of
- * an exchange, and the console's coordinators (list, add, remove). Each
+ * an exchange, exchanges with other communities (send, list, show), and
+ * the console's coordinators (list, add, remove). Each
  * calls what the command line calls (node/ops.c, ops_fed.c) and answers
  * with the shared vocabulary; downloads are the very bytes the command
- * line writes to a file. Only trust lines, checkpoints and coordinators
- * change anything.
+ * line writes to a file. Only trust lines, checkpoints, sends and
+ * coordinators change anything.
  */
 #include "http_int.h"
 #include "tb_audit.h"
@@ -354,6 +355,40 @@ static void cross_one_get(struct tb_http_req *req, struct tb_http_resp *resp, vo
 		tb_http_json(resp, 200, tb_vocab_cross(&v));
 }
 
+static void cross_send(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	struct tb_body_cross b;
+	char msg[TB_JSON_MSG_MAX];
+	struct tb_op_send s = {b.from, b.to, 0, b.memo, b.category, 0, false, 0, req->who.name};
+	if (tb_body_cross(req->body, req->body_len, &b, msg)) {
+		tb_http_error(resp, 400, "EINVAL", "%s", msg);
+		goto out;
+	}
+	if (tb_body_date(b.date, &s.date)) {
+		tb_http_error(resp, 400, "EDATE", "'%s' is not a date (YYYY-MM-DD)", b.date);
+		goto out;
+	}
+	s.minutes = b.minutes;
+	s.attest = b.attest;
+	s.ttl = (uint64_t)b.ttl;
+	struct tb_ops o = ops_of(h);
+	struct tb_reject rej = {0};
+	struct tb_op_xview v;
+	struct tb_op_pass pass = {b.payer_passphrase, strlen(b.payer_passphrase)};
+	int err = tb_op_send(&o, &s, pass, &v, &rej);
+	if (err) {
+		tb_http_fail(resp, err, &rej);
+		goto out;
+	}
+	if (h->host.changed)
+		h->host.changed(h->host.ctx);
+	/* Accepted: the other community decides; GET /api/v1/cross/TXID follows it. */
+	tb_http_json(resp, 202, tb_vocab_cross(&v));
+out:
+	tb_body_wipe(&b, sizeof b);
+}
+
 static int coord_one(void *vctx, const struct tb_coord *c)
 {
 	struct list_ctx *l = vctx;
@@ -432,6 +467,7 @@ int tb_api_fed_routes(struct tb_http *h)
 		{"GET", "/api/v1/checkpoints/*", 0, TB_ROLE_VIEWER, checkpoint_file, h},
 		{"GET", "/api/v1/receipts/*", 0, TB_ROLE_VIEWER, receipt, h},
 		{"GET", "/api/v1/cross", 0, TB_ROLE_VIEWER, cross_list, h},
+		{"POST", "/api/v1/cross", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR, cross_send, h},
 		{"GET", "/api/v1/cross/*", 0, TB_ROLE_VIEWER, cross_one_get, h},
 		{"GET", "/api/v1/coordinators", 0, TB_ROLE_ADMIN, coordinators, h},
 		{"POST", "/api/v1/coordinators", TB_ROUTE_WRITE, TB_ROLE_ADMIN, coordinator_add, h},

@@ -123,6 +123,33 @@ int tb_body_coordinator(const char *body, size_t len, struct tb_body_coordinator
 	return err;
 }
 
+int tb_body_cross(const char *body, size_t len, struct tb_body_cross *o,
+                  char msg[TB_JSON_MSG_MAX])
+{
+	memset(o, 0, sizeof *o);
+	o->ttl = 600;
+	bool has_pass = false;
+	const struct tb_jfield f[] = {
+		{"from", TB_JT_STR, true, 1, TB_NAME_MAX, o->from, NULL},
+		{"to", TB_JT_STR, true, 3, sizeof o->to - 1, o->to, NULL},
+		{"minutes", TB_JT_INT, true, 1, TB_MINUTES_MAX, &o->minutes, NULL},
+		{"memo", TB_JT_STR, true, 0, TB_MEMO_MAX, o->memo, NULL},
+		{"category", TB_JT_STR, false, 0, TB_CATEGORY_MAX, o->category, NULL},
+		{"date", TB_JT_STR, false, 10, 10, o->date, NULL},
+		{"attest", TB_JT_BOOL, false, 0, 1, &o->attest, NULL},
+		{"ttl_seconds", TB_JT_INT, false, 1, (int64_t)TB_OP_TTL_MAX, &o->ttl, NULL},
+		{"payer_passphrase", TB_JT_STR, false, 1, TB_SECRET_MAX, o->payer_passphrase,
+		 &has_pass},
+	};
+	int err = decode(body, len, f, NFIELDS(f), msg);
+	if (!err && o->attest == has_pass) {
+		snprintf(msg, TB_JSON_MSG_MAX,
+			 "give exactly one of '\"attest\": true' and 'payer_passphrase'");
+		err = TB_EINVAL;
+	}
+	return err;
+}
+
 int tb_body_empty(const char *body, size_t len, char msg[TB_JSON_MSG_MAX])
 {
 	return decode(body, len, NULL, 0, msg);

@@ -49,6 +49,18 @@ struct tb_body_link {
 	int64_t limit;
 };
 
+struct tb_body_cross {
+	char from[TB_NAME_MAX + 1];
+	char to[2 * TB_NAME_MAX + 2]; /* NAME@COMMUNITY */
+	int64_t minutes;
+	char memo[TB_MEMO_MAX + 1];
+	char category[TB_CATEGORY_MAX + 1];
+	char date[11]; /* "" when absent */
+	bool attest;
+	int64_t ttl; /* seconds; 600 when absent */
+	char payer_passphrase[TB_SECRET_MAX + 1];
+};
+
 struct tb_body_coordinator {
 	char name[TB_NAME_MAX + 1];
 	char role[16];
@@ -71,6 +83,8 @@ TB_MUST_CHECK int tb_body_link(const char *body, size_t len, struct tb_body_link
 			       char msg[TB_JSON_MSG_MAX]);
 TB_MUST_CHECK int tb_body_coordinator(const char *body, size_t len,
 				      struct tb_body_coordinator *out, char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_cross(const char *body, size_t len, struct tb_body_cross *out,
+				char msg[TB_JSON_MSG_MAX]);
 /* An empty body (TB_EINVAL otherwise). */
 TB_MUST_CHECK int tb_body_empty(const char *body, size_t len, char msg[TB_JSON_MSG_MAX]);
 

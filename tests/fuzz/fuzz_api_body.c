@@ -2,8 +2,7 @@
  * fuzz_api_body.c: libFuzzer target for the JSON decoding of tallyd's API
  * requests (node/json/bodies.c and tb_json_decode): the first byte picks
  * the body (login, member, exchange, confirm, reverse, link, coordinator,
- * empty), the rest is
- * the body's bytes. A body is either refused with a sentence, or decoded
+ * empty, cross), the rest is the body's bytes. A body is either refused with a sentence, or decoded
  * into fields that keep their bounds: NUL-terminated strings within their
  * caps and free of control characters, amounts within the ledger's limits.
  */
@@ -39,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = size - 1;
 	char msg[TB_JSON_MSG_MAX];
 	int err;
-	switch (data[0] % 8) {
+	switch (data[0] % 9) {
 	case 0: {
 		struct tb_body_login b;
 		outcome(err = tb_body_login(body, len, &b, msg), msg);
@@ -111,6 +110,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			TEXT(b.password);
 			TB_ASSERT(strlen(b.password) >= TB_PASSWORD_MIN);
 			TB_ASSERT(b.role_id >= TB_ROLE_VIEWER && b.role_id <= TB_ROLE_ADMIN);
+		}
+		break;
+	}
+	case 8: {
+		struct tb_body_cross b;
+		outcome(err = tb_body_cross(body, len, &b, msg), msg);
+		if (!err) {
+			TEXT(b.from);
+			TEXT(b.to);
+			TEXT(b.memo);
+			TEXT(b.category);
+			TEXT(b.payer_passphrase);
+			TB_ASSERT(b.from[0] && strlen(b.to) >= 3);
+			TB_ASSERT(b.minutes >= 1 && b.minutes <= TB_MINUTES_MAX);
+			TB_ASSERT(b.ttl >= 1 && (uint64_t)b.ttl <= TB_OP_TTL_MAX);
+			TB_ASSERT(b.attest != (b.payer_passphrase[0] != '\0'));
 		}
 		break;
 	}

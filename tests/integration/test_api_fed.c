@@ -5,7 +5,8 @@
  * listed and added (roles, CSRF, a refusal by the ledger leaving the own
  * log as it was, an unknown community), the logs, peers and forks held,
  * checkpoints signed, listed and downloaded, a receipt downloaded that
- * `tally receipt verify` accepts, the audit run and its last result, and
+ * `tally receipt verify` accepts, a send to Hilltop through the API (each
+ * refusal, then one that completes), the audit run and its last result, and
  * coordinators added and removed (their
  * session ends at once).
  */
@@ -311,6 +312,119 @@ static void test_cross(void **state)
 	tb_httpc_free(&r);
 }
 
+/* The state of a cross-community exchange, from GET /api/v1/cross/TXID. */
+static bool cross_state(const char *txid, const char *state)
+{
+	char path[100];
+	struct tb_httpc_resp r;
+	snprintf(path, sizeof path, "/api/v1/cross/%s", txid);
+	call("GET", path, &g->vw, NULL, &r);
+	bool yes = r.status == 200 && strstr(r.body, state);
+	tb_httpc_free(&r);
+	return yes;
+}
+
+/* POST /api/v1/cross: every refusal leaves the own log as it was; a send
+ * signed by the payer's key goes through to Hilltop and completes. Runs
+ * after test_cross (Hilltop's trust line is held here by then). */
+static void test_cross_send(void **state)
+{
+	(void)state;
+	env();
+	struct tb_httpc_resp r;
+	const char *ok = "{\"from\":\"bob\",\"to\":\"hana@Hilltop\",\"minutes\":5,\"memo\":\"jam\","
+			 "\"payer_passphrase\":\"" TB_FED_MEMBER_PASS "\",\"ttl_seconds\":120}";
+	call("POST", "/api/v1/cross", &g->vw, ok, &r);
+	tb_httpc_assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	tb_httpc(g->http, "POST", "/api/v1/cross", &g->co, false, ok, &r);
+	tb_httpc_assert_error(&r, 403, "ECSRF");
+	tb_httpc_free(&r);
+	/* test_cross's exchange ends first (its final leg is appended here). */
+	bool open = true;
+	for (int i = 0; i < 300 && open; i++) {
+		call("GET", "/api/v1/cross?open=true", &g->vw, NULL, &r);
+		open = !strstr(r.body, "{\"cross\":[]}");
+		tb_httpc_free(&r);
+		if (open)
+			tb_fed_sleep_ms(100);
+	}
+	assert_false(open);
+	struct tb_head before = own_head();
+	static const struct {
+		const char *body;
+		int status;
+		const char *code;
+	} bad[] = {
+		{"{\"from\":\"bob\",\"minutes\":5,\"memo\":\"x\",\"attest\":true}", 400, "EINVAL"},
+		{"{\"from\":\"bob\",\"to\":\"hana@Hilltop\",\"minutes\":5,\"memo\":\"x\"}", 400,
+		 "EINVAL"},
+		{"{\"from\":\"bob\",\"to\":\"hana@Hilltop\",\"minutes\":5,\"memo\":\"x\","
+		 "\"attest\":true,\"payer_passphrase\":\"mp\"}",
+		 400, "EINVAL"},
+		{"{\"from\":\"bob\",\"to\":\"hana@Hilltop\",\"minutes\":0,\"memo\":\"x\","
+		 "\"attest\":true}",
+		 400, "EINVAL"},
+		{"{\"from\":\"bob\",\"to\":\"hana@Hilltop\",\"minutes\":5,\"memo\":\"x\","
+		 "\"attest\":true,\"ttl_seconds\":0}",
+		 400, "EINVAL"},
+		{"{\"from\":\"bob\",\"to\":\"hana@Hilltop\",\"minutes\":\"5\",\"memo\":\"x\","
+		 "\"attest\":true}",
+		 400, "EINVAL"},
+		{"{\"from\":\"bob\",\"to\":\"hana\",\"minutes\":5,\"memo\":\"x\",\"attest\":true}", 400,
+		 "EINVAL"},
+		{"{\"from\":\"bob\",\"to\":\"hana@Hilltop\",\"minutes\":5,\"memo\":\"x\","
+		 "\"attest\":true,\"date\":\"2026-13-01\"}",
+		 400, "EDATE"},
+		{"{\"from\":\"bob\",\"to\":\"hana@Nowhere\",\"minutes\":5,\"memo\":\"x\","
+		 "\"attest\":true}",
+		 404, "ENOTFOUND"},
+		{"{\"from\":\"bob\",\"to\":\"alice@Riverside\",\"minutes\":5,\"memo\":\"x\","
+		 "\"attest\":true}",
+		 409, "ELINK"},
+		{"{\"from\":\"nobody\",\"to\":\"hana@Hilltop\",\"minutes\":5,\"memo\":\"x\","
+		 "\"attest\":true}",
+		 409, "EMEMBER"},
+		{"{\"from\":\"bob\",\"to\":\"hana@Hilltop\",\"minutes\":700,\"memo\":\"x\","
+		 "\"attest\":true}",
+		 409, "EFLOOR"},
+		{"{\"from\":\"bob\",\"to\":\"hana@Hilltop\",\"minutes\":5,\"memo\":\"x\","
+		 "\"payer_passphrase\":\"not the one\"}",
+		 400, "EPASSPHRASE"},
+		{"[1,2", 400, "EINVAL"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		call("POST", "/api/v1/cross", &g->co, bad[i].body, &r);
+		tb_httpc_assert_error(&r, bad[i].status, bad[i].code);
+		tb_httpc_free(&r);
+	}
+	call("POST", "/api/v1/cross", &g->co,
+	     "{\"from\":\"bob\",\"to\":\"hana@Hilltop\",\"minutes\":700,\"memo\":\"x\","
+	     "\"attest\":true}",
+	     &r);
+	assert_has(&r, 409, "below the debt limit");
+	tb_httpc_free(&r);
+	struct tb_head after = own_head();
+	assert_true(before.seq == after.seq && !memcmp(before.hash, after.hash, TB_HASHLEN));
+	/* Signed by bob's key: held at once, then Hilltop decides and it completes. */
+	call("POST", "/api/v1/cross", &g->co, ok, &r);
+	assert_has(&r, 202, "\"state\":\"held\",\"payer\":\"bob@Riverside\",\"payee\":\"hana@Hilltop\"");
+	assert_has(&r, 202, "\"minutes\":5,");
+	const char *p = strstr(r.body, "\"txid\":\"");
+	assert_non_null(p);
+	char txid[40];
+	snprintf(txid, sizeof txid, "%.32s", p + 8);
+	tb_httpc_free(&r);
+	assert_int_equal(own_head().seq, after.seq + 1);
+	for (int i = 0; i < 300 && !cross_state(txid, "\"state\":\"completed\""); i++)
+		tb_fed_sleep_ms(100);
+	if (!cross_state(txid, "\"state\":\"completed\""))
+		fail_msg("the exchange %s did not complete", txid);
+	/* The command line reads the same exchange. */
+	assert_int_equal(TB_FED_TALLY(g->f, RIVER, "exchange", "status", txid), 0);
+	assert_non_null(strstr(g->f->res.out, "completed"));
+}
+
 static void test_audit(void **state)
 {
 	(void)state;
@@ -396,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_checkpoints_and_receipts),
 		cmocka_unit_test(test_cross),
+		cmocka_unit_test(test_cross_send),
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_coordinators),
 	};

@@ -352,7 +352,8 @@ static void test_send_refused_at_home(void **state)
 	assert_int_equal(T(f->a, "exchange", "send", "--from", "bob", "--to", "alice@riverside",
 			   "--hours", "1", "--memo", "x", "--attest"),
 			 1);
-	ERR_HAS("no trust line with riverside (ELINK)");
+	ERR_HAS("no trust line with riverside");
+	ERR_HAS("(ELINK)");
 	assert_int_equal(T(f->a, "link", "add", "riverside", "--limit", "10"), 0);
 	before = head_seq(f->a);
 	/* Riverside has no trust line with us: it would never answer. */
