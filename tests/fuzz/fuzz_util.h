@@ -26,6 +26,7 @@ enum {
 	FUZZ_FRAME_KEY = 0x5a, /* fuzz_frames: both directions' cipher key */
 	FUZZ_LOG_SEED = 0x60,  /* + i: community i of fuzz_ledger (0..2) */
 	FUZZ_MEMBER_SEED = 0x70, /* + m % 4: the key of member number m */
+	FUZZ_PEER_NODE = 0x50,   /* fuzz_repl: the peer's node key */
 };
 
 static inline void fuzz_fill(uint8_t out[32], int byte)

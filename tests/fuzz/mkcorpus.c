@@ -2,8 +2,8 @@
  * mkcorpus.c: writes the seed corpora of the fuzz targets into
  * tests/fuzz/corpus/<name>/ (entry, message, export, keyfile, peer, frames,
  * handshake_responder and handshake_initiator (name "handshake"), receipt,
- * config, ledger). CMake builds it (target mkcorpus) but no test runs it;
- * the corpus files are the artefact and this program documents how they
+ * config, ledger, and repl (mkcorpus_repl.c)). CMake builds it (target
+ * mkcorpus) but no test runs it; the corpus files are the artefact and this program documents how they
  * were made. Rebuild them, from the repository root after a normal build
  * into build/, with
  *
@@ -27,6 +27,8 @@
 #include "tb_noise.h"
 
 static const char *g_root;
+
+void mkcorpus_repl(const char *root); /* mkcorpus_repl.c */
 
 static void put(const char *dir, const char *name, const void *p, size_t len)
 {
@@ -1038,5 +1040,7 @@ int main(int argc, char **argv)
 		config_corpus();
 	if (wanted(argc, argv, "ledger"))
 		ledger_corpus();
+	if (wanted(argc, argv, "repl"))
+		mkcorpus_repl(g_root);
 	return 0;
 }
