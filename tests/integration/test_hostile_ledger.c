@@ -8,8 +8,17 @@
  * time, both sides agree on every leg, no honest hold stays, the honest logs
  * hold nothing the rogue made them sign, and `tally verify` passes.
  *
+ *  - finding 1: a prepare to riverside whose txid is already in riverside's
+ *    log is decided (or refused) once, and stops nothing;
+ *  - finding 2: the rogue's refusal of a prepare addressed to hillside does
+ *    not count: the exchange commits at both sides;
+ *  - finding 3: 4,100 prepares that nobody will ever answer, in a log that
+ *    sorts before every honest one, delay no honest exchange;
  *  - finding 9: prepares over a trust line the provider never granted make
- *    it sign nothing (its log does not grow).
+ *    it sign nothing (its log does not grow);
+ *  - the cap of open prepares per counterpart (EOPEN): the rogue's 1001st
+ *    open prepare toward riverside is refused by the honest nodes, so it
+ *    can make riverside decide at most 1000 at a time.
  *
  * Each prints the figures of its attack.
  */
@@ -275,6 +284,47 @@ static void verify_all(struct tb_fed *f)
 			    f->res.out, f->res.err);
 }
 
+static int collect_cb(void *ctx, uint64_t seq, struct tb_view rec)
+{
+	(void)seq;
+	tb_test_recs_add(ctx, rec.p, rec.len);
+	return 0;
+}
+
+/* The honest logs alone, as node i holds them, copied into a scratch store,
+ * pass every check of the auditor (tb_verify_dir, what tally verify runs):
+ * for a test whose rogue log is itself a violation. */
+static void verify_honest(struct tb_fed *f, size_t i)
+{
+	char *dir = tb_test_scratchdir("hostile-honest");
+	struct tb_store *out = NULL, *in = open_ro(f, i);
+	assert_int_equal(tb_store_open(&out, dir, 0), 0);
+	for (size_t k = 0; k < 2; k++) {
+		struct tb_test_recs r = {0};
+		assert_int_equal(tb_store_foreach_entry(in, f->node[k].id, 1, collect_cb, &r), 0);
+		const struct tb_view *v = tb_test_recs_views(&r, 0);
+		for (size_t done = 0; done < r.n;) {
+			size_t n = r.n - done < TB_APPEND_MAX ? r.n - done : TB_APPEND_MAX, acc = 0;
+			struct tb_reject rej;
+			int err = tb_store_append(out, v + done, n, &acc, &rej);
+			if (err)
+				die(f, "copying %s's log: %s (%s)", f->node[k].name, rej.msg,
+				    tb_errname(err));
+			done += n;
+		}
+		tb_test_recs_free(&r);
+	}
+	tb_store_free(in);
+	tb_store_free(out);
+	struct tb_verify_report rep;
+	int err = tb_verify_dir(dir, NULL, &rep);
+	if (err || rep.logs != 2)
+		die(f, "the honest logs as %s holds them: %s at seq %llu: %s (%llu logs)",
+		    f->node[i].name, tb_errname(err), (unsigned long long)rep.where.seq,
+		    rep.where.msg, (unsigned long long)rep.logs);
+	tb_test_rmrf(dir);
+}
+
 /* Decisions in log `decider` (as node i holds it) on prepares of payer. */
 struct count_ctx {
 	const uint8_t *payer;
@@ -304,6 +354,319 @@ static size_t count_decisions(struct tb_fed *f, size_t i, const uint8_t *decider
 	return c.n;
 }
 
+/* Node i's clearing account of community `of` toward `other`. */
+static struct tb_clearing clearing(struct tb_fed *f, size_t i, const uint8_t *of,
+				   const uint8_t *other)
+{
+	struct tb_clearing c;
+	struct tb_store *s = open_ro(f, i);
+	int err = tb_store_clearing(s, of, other, &c);
+	tb_store_free(s);
+	if (err)
+		die(f, "clearing account at %s: %s", f->node[i].name, tb_strerror(err));
+	return c;
+}
+
+/* The rogue's log is served to node i and that node's community lets the
+ * rogue owe it 10 hours (the rogue lets it owe 10 hours too). */
+static void link_rogue(struct fx *x, size_t i)
+{
+	struct tb_fed *f = x->f;
+	char hex[2 * TB_KEY_LEN + 1];
+	tb_hex_encode(hex, tb_rogue_id(&x->r), TB_KEY_LEN);
+	TALLY_OK(f, i, "link", "add", hex, "--limit", "10");
+}
+
+/* Node i's leg of the exchange (payer, txid), waiting until it is
+ * finished there. */
+struct final_ctx {
+	size_t node;
+	const uint8_t *payer, *txid;
+	struct tb_xleg leg;
+};
+
+static bool has_final(struct tb_fed *f, void *vctx, char *why, size_t cap, size_t *blame)
+{
+	struct final_ctx *c = vctx;
+	*blame = c->node;
+	struct tb_store *s = open_ro(f, c->node);
+	int err = tb_store_xleg(s, c->payer, c->txid, &c->leg);
+	tb_store_free(s);
+	if (!err && c->leg.final_seq)
+		return true;
+	snprintf(why, cap, "%s: the exchange is %s", f->node[c->node].name,
+		 err ? "not held" : "not finished");
+	return false;
+}
+
+static struct tb_xleg wait_final(struct tb_fed *f, size_t i, const uint8_t *payer,
+				 const uint8_t *txid)
+{
+	struct final_ctx c = {i, payer, txid, {{0}}};
+	tb_fed_wait(f, WAIT_MS, has_final, &c, "the exchange finished");
+	return c.leg;
+}
+
+/* ---- finding 1: a reused txid ---- */
+
+#define FRESH_PREPARES 3
+
+/*
+ * Alice of riverside pays bob of hillside: txid T is in riverside's log.
+ * The rogue then writes a prepare to ann@riverside with txid T, and fresh
+ * ones after it. Before, riverside's decision on it failed the txid rule
+ * and aborted every clearing step: no decision or final leg of anyone was
+ * recorded again. Now riverside decides it at most once, decides the
+ * others, and honest exchanges both ways complete as usual, also after a
+ * restart of riverside.
+ */
+static void test_reused_txid(void **state)
+{
+	struct fx *x = *state;
+	struct tb_fed *f = fed_with_rogue(x, "hostile-f1", ROGUE_KEY + 1);
+	struct tb_rogue *r = &x->r;
+	tb_rogue_link(r, f->node[RIVER].id, 600);
+	tb_rogue_serve(r, f, RIVER, psk, 0);
+	link_rogue(x, RIVER);
+	uint8_t t[TB_TXID_LEN];
+	xsend_completed(f, RIVER, "alice", "bob@hillside", "20", t);
+	tb_rogue_prepare(r, f->node[RIVER].id, "ann", 10, 3600, t);
+	for (int k = 0; k < FRESH_PREPARES; k++)
+		tb_rogue_prepare(r, f->node[RIVER].id, "ann", 10, 3600, NULL);
+	tb_rogue_serve(r, f, RIVER, psk, 0);
+
+	long ms1 = xsend_completed(f, HILL, "bob", "alice@riverside", "30", NULL);
+	long ms2 = xsend_completed(f, RIVER, "ann", "bea@hillside", "15", NULL);
+	tb_fed_stop(f, RIVER);
+	tb_fed_start(f, RIVER);
+	long ms3 = xsend_completed(f, HILL, "bea", "ann@riverside", "5", NULL);
+	tb_fed_wait_converged(f, NULL, 0, WAIT_MS);
+
+	size_t decided = count_decisions(f, RIVER, f->node[RIVER].id, tb_rogue_id(r));
+	struct tb_xdecided d;
+	struct tb_store *s = open_ro(f, RIVER);
+	int err = tb_store_xdecided(s, f->node[RIVER].id, tb_rogue_id(r), t, &d);
+	tb_store_free(s);
+	print_message("finding 1: the reused txid %s at riverside; %zu decisions on the "
+		      "rogue's %d prepares; honest exchanges after it took %ld, %ld and "
+		      "(after a restart) %ld ms\n",
+		      err ? "not decided" : tb_xoutcome_text(d.outcome), decided,
+		      FRESH_PREPARES + 1, ms1, ms2, ms3);
+	if (decided < FRESH_PREPARES || decided > FRESH_PREPARES + 1)
+		die(f, "riverside made %zu decisions on the rogue's %d prepares", decided,
+		    FRESH_PREPARES + 1);
+	assert_int_equal(check_honest_legs(f), 4);
+	verify_all(f);
+	tb_fed_stop_all(f);
+}
+
+/* ---- finding 2: a third community's decision ---- */
+
+/*
+ * Hillside is down; ann of riverside pays bob@hillside. The rogue writes a
+ * refusal of that prepare in its own log and serves it to riverside.
+ * Before, riverside took it as the decision and released the hold, while
+ * hillside committed once up. Now riverside waits for hillside's own
+ * decision: the exchange commits at both.
+ */
+static void test_long_third_party(void **state)
+{
+	struct fx *x = *state;
+	struct tb_fed *f = fed_with_rogue(x, "hostile-f2", ROGUE_KEY + 2);
+	struct tb_rogue *r = &x->r;
+	tb_fed_stop(f, HILL);
+	struct sent sn;
+	uint64_t t0 = tb_fed_now_ms();
+	int code = TB_FED_TALLY(f, RIVER, "--json", "exchange", "send", "--from", "ann", "--to",
+				"bob@hillside", "--minutes", "40", "--memo", "help", "--attest",
+				"--no-wait");
+	json_t *j = json_loads(f->res.out, 0, NULL);
+	if (code || !j)
+		die(f, "ann -> bob@hillside: exit %d: %s%s", code, f->res.out, f->res.err);
+	snprintf(sn.txid, sizeof sn.txid, "%s", jstr(j, "txid"));
+	json_decref(j);
+	uint8_t t[TB_TXID_LEN];
+	assert_int_equal(tb_hex_decode(t, TB_TXID_LEN, sn.txid), 0);
+
+	/* The rogue reads the prepare and refuses it in its own log. */
+	struct tb_xleg leg;
+	struct tb_store *s = open_ro(f, RIVER);
+	assert_int_equal(tb_store_xleg(s, f->node[RIVER].id, t, &leg), 0);
+	tb_store_free(s);
+	uint8_t buf[TB_ENTRY_MAX];
+	struct tb_entry e;
+	tb_rogue_read_entry(f, RIVER, f->node[RIVER].id, leg.prepare_seq, &e, buf);
+	assert_int_equal(e.kind, TB_KIND_XPREPARE);
+	tb_rogue_decide(r, &e.body.xprepare, f->node[RIVER].id, leg.prepare_seq, "ann",
+			TB_XO_UNKNOWN_MEMBER);
+	tb_rogue_serve(r, f, RIVER, psk, 0);
+	/* Riverside's clearing steps after it held the refusal finish nothing. */
+	tb_fed_sleep_ms(2000);
+	s = open_ro(f, RIVER);
+	assert_int_equal(tb_store_xleg(s, f->node[RIVER].id, t, &leg), 0);
+	tb_store_free(s);
+	if (leg.final_seq)
+		die(f, "riverside finished the exchange on the rogue's refusal (%s)",
+		    tb_xoutcome_text(leg.final_outcome));
+
+	tb_fed_start(f, HILL);
+	leg = wait_final(f, RIVER, f->node[RIVER].id, t);
+	long ms = (long)(tb_fed_now_ms() - t0);
+	struct tb_xleg hleg = wait_final(f, HILL, f->node[RIVER].id, t);
+	print_message("finding 2: the rogue's refusal ignored; riverside finished %s on "
+		      "hillside's decision (%s there), %ld ms after sending (hillside "
+		      "was down for most of it)\n",
+		      tb_xoutcome_text(leg.final_outcome), tb_xoutcome_text(hleg.outcome), ms);
+	if (leg.final_outcome != TB_XO_COMMITTED || hleg.outcome != TB_XO_COMMITTED ||
+	    memcmp(leg.decider, f->node[HILL].id, TB_KEY_LEN))
+		die(f, "the exchange did not commit at both sides: riverside %s, hillside %s",
+		    tb_xoutcome_text(leg.final_outcome), tb_xoutcome_text(hleg.outcome));
+	tb_fed_wait_converged(f, NULL, 0, WAIT_MS);
+	assert_int_equal(check_honest_legs(f), 1);
+	struct tb_clearing c = clearing(f, RIVER, f->node[RIVER].id, f->node[HILL].id);
+	struct tb_clearing ch = clearing(f, HILL, f->node[HILL].id, f->node[RIVER].id);
+	assert_int_equal(c.held, 0);
+	assert_int_equal(c.balance, 40);
+	assert_int_equal(ch.balance, -40);
+	/* The rogue's refusal is a violation of its own log only. */
+	char rid[2 * TB_KEY_LEN + 1];
+	tb_hex_encode(rid, tb_rogue_id(r), TB_KEY_LEN);
+	if (TB_FED_TALLY(f, RIVER, "--json", "verify") != 1 || !strstr(f->res.out, "ELEG") ||
+	    !strstr(f->res.out, rid))
+		die(f, "tally verify at riverside: exit %d, expected the rogue's ELEG: %s%s",
+		    f->res.code, f->res.out, f->res.err);
+	verify_honest(f, RIVER);
+	verify_honest(f, HILL);
+	tb_fed_stop_all(f);
+}
+
+/* ---- finding 3: never-answered prepares ---- */
+
+#define PHANTOMS 5
+#define PHANTOM_KEY 7400
+#define PER_PHANTOM 820 /* 4,100 in all, under the cap of 1000 each */
+
+/*
+ * The rogue's log sorts before both honest logs. It holds 4,100 prepares
+ * to five communities nobody runs, valid and never answered. Before, the
+ * clearing step read the first 4,096 open exchanges of all logs held, so
+ * no honest exchange was ever reached again. Now honest exchanges both
+ * ways complete in their usual time, and the honest logs hold nothing but
+ * their legs.
+ */
+static void test_long_flood(void **state)
+{
+	struct fx *x = *state;
+	struct tb_fed *f = x->f = tb_fed_new_spec("hostile-f3", 2, specs);
+	const uint8_t ids[2][TB_KEY_LEN];
+	memcpy((void *)ids[0], f->node[RIVER].id, TB_KEY_LEN);
+	memcpy((void *)ids[1], f->node[HILL].id, TB_KEY_LEN);
+	uint32_t keyno = tb_rogue_keyno_below(ids, 2, ROGUE_KEY + 3);
+	tb_fed_free(f);
+	x->f = NULL;
+	f = fed_with_rogue(x, "hostile-f3", keyno);
+	struct tb_rogue *r = &x->r;
+	for (uint32_t p = 0; p < PHANTOMS; p++) {
+		struct tb_keypair kp;
+		tb_test_keypair(&kp, PHANTOM_KEY + p);
+		tb_rogue_link(r, kp.pk.b, 60000);
+		for (int k = 0; k < PER_PHANTOM; k++)
+			tb_rogue_prepare(r, kp.pk.b, "nobody", 1, 86400, NULL);
+		tb_keypair_wipe(&kp);
+	}
+	uint64_t river0 = tb_fed_own_seq(f, RIVER), hill0 = tb_fed_own_seq(f, HILL);
+	uint64_t t0 = tb_fed_now_ms();
+	tb_rogue_serve(r, f, RIVER, psk, 0);
+	tb_rogue_serve(r, f, HILL, psk, 0);
+	long serve_ms = (long)(tb_fed_now_ms() - t0);
+
+	long ms1 = xsend_completed(f, HILL, "bob", "alice@riverside", "30", NULL);
+	long ms2 = xsend_completed(f, RIVER, "ann", "bea@hillside", "15", NULL);
+	tb_fed_wait_converged(f, NULL, 0, WAIT_MS);
+	uint64_t river1 = tb_fed_own_seq(f, RIVER), hill1 = tb_fed_own_seq(f, HILL);
+	print_message("finding 3: %d never-answered prepares (served in %ld ms to both); "
+		      "honest exchanges then took %ld and %ld ms; riverside's log grew by "
+		      "%llu, hillside's by %llu\n",
+		      PHANTOMS * PER_PHANTOM, serve_ms, ms1, ms2,
+		      (unsigned long long)(river1 - river0), (unsigned long long)(hill1 - hill0));
+	/* Each honest log: a prepare and a final leg as payer, a decision as
+	 * provider. */
+	if (river1 != river0 + 3 || hill1 != hill0 + 3)
+		die(f, "the honest logs grew by %llu and %llu entries, not 3 each",
+		    (unsigned long long)(river1 - river0), (unsigned long long)(hill1 - hill0));
+	assert_int_equal(check_honest_legs(f), 2);
+	verify_all(f);
+	tb_fed_stop_all(f);
+}
+
+/* ---- the cap of open prepares per counterpart ---- */
+
+/*
+ * Riverside lets the rogue owe it 10 hours; the rogue writes TB_XOPEN_MAX
+ * prepares of a minute to alice@riverside, never finishes any, and then
+ * one more. Riverside refuses that one (EOPEN, the connection closed) and
+ * holds the rogue's log without it; it decided each of the others once (10
+ * hours committed, the rest refused at the trust limit), and an honest
+ * exchange still completes.
+ */
+static void test_long_open_cap(void **state)
+{
+	struct fx *x = *state;
+	struct tb_fed *f = fed_with_rogue(x, "hostile-open", ROGUE_KEY + 4);
+	struct tb_rogue *r = &x->r;
+	tb_rogue_link(r, f->node[RIVER].id, 60000);
+	tb_rogue_serve(r, f, RIVER, psk, 0);
+	link_rogue(x, RIVER);
+	for (int k = 0; k < TB_XOPEN_MAX; k++)
+		tb_rogue_prepare(r, f->node[RIVER].id, "alice", 1, 86400, NULL);
+	uint64_t capped = tb_rogue_seq(r);
+	tb_rogue_prepare(r, f->node[RIVER].id, "alice", 1, 86400, NULL);
+	uint64_t river0 = tb_fed_own_seq(f, RIVER);
+
+	struct tb_fake p;
+	tb_rogue_connect(r, &p, f->node[RIVER].port, psk);
+	size_t sent = tb_rogue_send(r, &p, 0, r->recs.n);
+	bool closed = tb_fake_closed_within(&p, WAIT_MS);
+	tb_fake_close(&p);
+	if (!closed)
+		die(f, "riverside kept the connection that sent the 1001st open prepare");
+	tb_fed_wait_log_line(f, RIVER, "refused entry", "EOPEN", WAIT_MS);
+	tb_fed_wait_log_seq(f, RIVER, tb_rogue_id(r), capped, WAIT_MS);
+	/* Every open prepare decided once. */
+	uint64_t t0 = tb_fed_now_ms();
+	while (count_decisions(f, RIVER, f->node[RIVER].id, tb_rogue_id(r)) < TB_XOPEN_MAX &&
+	       tb_fed_now_ms() - t0 < WAIT_MS)
+		tb_fed_sleep_ms(100);
+	long ms = xsend_completed(f, HILL, "bob", "alice@riverside", "30", NULL);
+	tb_fed_wait_converged(f, NULL, 0, WAIT_MS);
+
+	struct tb_fed_heads hs;
+	tb_fed_heads(f, RIVER, &hs);
+	const struct tb_head *h = tb_fed_find(&hs, tb_rogue_id(r));
+	size_t decided = count_decisions(f, RIVER, f->node[RIVER].id, tb_rogue_id(r));
+	uint64_t river1 = tb_fed_own_seq(f, RIVER);
+	struct tb_clearing c = clearing(f, RIVER, f->node[RIVER].id, tb_rogue_id(r));
+	print_message("open cap: %zu records sent; riverside holds the rogue's log up to "
+		      "seq %llu (%d prepares open), made %zu decisions on them (%lld minutes "
+		      "committed), its log grew by %llu; an honest exchange took %ld ms\n",
+		      sent, (unsigned long long)(h ? h->seq : 0), TB_XOPEN_MAX, decided,
+		      (long long)-c.balance, (unsigned long long)(river1 - river0), ms);
+	if (!h || h->seq != capped)
+		die(f, "riverside holds the rogue's log up to seq %llu, not %llu",
+		    (unsigned long long)(h ? h->seq : 0), (unsigned long long)capped);
+	if (decided != TB_XOPEN_MAX)
+		die(f, "riverside made %zu decisions on %d open prepares", decided,
+		    TB_XOPEN_MAX);
+	if (river1 != river0 + TB_XOPEN_MAX + 1 || c.balance < -600)
+		die(f, "riverside's log grew by %llu (expected %d), its clearing toward "
+		       "the rogue is %lld (limit -600)",
+		    (unsigned long long)(river1 - river0), TB_XOPEN_MAX + 1,
+		    (long long)c.balance);
+	assert_int_equal(check_honest_legs(f), 1);
+	verify_all(f);
+	tb_fed_stop_all(f);
+}
+
 /* ---- finding 9: no refusals without a trust line ---- */
 
 #define UNLINKED_PREPARES 500
@@ -316,7 +679,7 @@ static size_t count_decisions(struct tb_fed *f, size_t i, const uint8_t *decider
  * honest exchange made afterwards (so a clearing step ran after it held the
  * prepares), which completes as usual.
  */
-static void test_no_refusal_without_link(void **state)
+static void test_long_no_refusal(void **state)
 {
 	struct fx *x = *state;
 	struct tb_fed *f = fed_with_rogue(x, "hostile-f9", ROGUE_KEY);
@@ -349,7 +712,11 @@ int main(int argc, char **argv)
 {
 	tb_test_select(argc, argv);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_no_refusal_without_link, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reused_txid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_third_party, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_flood, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_no_refusal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_open_cap, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, group_teardown);
 }
