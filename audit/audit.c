@@ -329,8 +329,9 @@ static void check_fork(struct tb_audit *a, const struct tb_held_item *it)
 			     "a fork proof is truncated");
 		return;
 	}
+	/* b is a record in both kinds of proof (a may be a signed checkpoint). */
 	struct tb_entry e;
-	int derr = tb_entry_decode(&e, fa.p, fa.len);
+	int derr = tb_entry_decode(&e, fb.p, fb.len);
 	int ferr = tb_store_fork_add(a->scratch, fa.p, fa.len, fb.p, fb.len);
 	if (ferr < 0) {
 		tb_audit_say(a, TB_EPROOF, derr ? it->log : e.log_id, derr ? it->seq : e.seq,
@@ -345,7 +346,10 @@ static void check_fork(struct tb_audit *a, const struct tb_held_item *it)
 	if (!tb_store_successor(a->scratch, e.log_id, &succ, &nsucc))
 		return; /* explained: the story is told by tell_successions */
 	tb_audit_say(a, TB_EFORKED, e.log_id, e.seq, it->item,
-		     "the log forked: two validly signed, different entries at seq %llu",
+		     fa.len && fa.p[0] == 0x94
+			     ? "the log forked: its signed checkpoint of %llu entries contradicts "
+			       "the history held"
+			     : "the log forked: two validly signed, different entries at seq %llu",
 		     (unsigned long long)e.seq);
 }
 

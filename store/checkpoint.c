@@ -3,9 +3,11 @@
  * log's are made here (tallyd signs one at a fixed interval, `tally
  * checkpoint` on request); peers' arrive by gossip and are kept only if they
  * verify, are of a log we hold, agree with the entries we hold, and are
- * newer, one per log. A checkpoint that disagrees with our copy of a log is
- * refused, never stored. Received ones are kept in batches: one transaction
- * and one sync for many.
+ * newer, one per log. A validly signed checkpoint that disagrees with our
+ * copy of a log is not kept as a checkpoint: the key signed its root and
+ * every entry of our copy, so it proves a fork, and it is kept as the log's
+ * fork proof with our record at its size (fork.c), freezing the log.
+ * Received ones are kept in batches: one transaction and one sync for many.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -55,6 +57,22 @@ static int cp_keep(struct tb_txn *t, const uint8_t *p, size_t len,
 	return t->ret ? t->ret : 1;
 }
 
+/* A checked checkpoint that contradicts our copy: kept as the log's fork
+ * proof with the record at its size. TB_EFORKED, or the error that kept it
+ * from being kept. */
+static int contradicts(struct tb_store *s, const uint8_t *p, size_t len)
+{
+	struct tb_checkpoint cp;
+	uint8_t rec[TB_ENTRY_MAX];
+	size_t rlen;
+	int e = tb_checkpoint_open(&cp, p, len);
+	if (!e)
+		e = tb_store_get_entry(s, cp.log_id, cp.size, rec, sizeof rec, &rlen);
+	if (!e)
+		e = tb_store_fork_add(s, p, len, rec, rlen);
+	return e >= 0 ? TB_EFORKED : e;
+}
+
 int tb_store_checkpoint_put(struct tb_store *s, const uint8_t *p, size_t len)
 {
 	int kept;
@@ -94,6 +112,9 @@ int tb_store_checkpoint_put_many(struct tb_store *s, const struct tb_view *cps, 
 		}
 	}
 	free(cp);
+	for (size_t i = 0; i < n && !err; i++)
+		if (results[i] == TB_EPROOF)
+			results[i] = contradicts(s, cps[i].p, cps[i].len);
 	return err;
 }
 

@@ -5,8 +5,11 @@
  * after them chain to one or the other. The store keeps the pair as a
  * self-contained proof (anyone can check it with the log id alone), marks the
  * log forked so no further entry of it is accepted, and lists proofs for
- * peers and auditors. It never accepts a "proof" whose signatures do not
- * verify, so nobody can get an honest log frozen.
+ * peers and auditors. A signed checkpoint whose root differs from the root
+ * of a history the key also signed proves the same: it is kept with the
+ * record that ends that history, and checked by anyone who holds the log up
+ * to it. It never accepts a "proof" whose signatures do not verify, so
+ * nobody can get an honest log frozen.
  */
 #include "store_int.h"
 
@@ -47,20 +50,15 @@ int tb_fork_proof_check(const uint8_t *p, size_t len, uint8_t log_id[TB_KEY_LEN]
 	return check_pair(a.p, a.len, b.p, b.len, log_id, seq);
 }
 
-int tb_store_fork_add(struct tb_store *s, const uint8_t *a, size_t alen,
-		      const uint8_t *b, size_t blen)
+/* Keeps the first proof of a log and freezes the log: 1 if the proof is
+ * new, 0 if one was held already. */
+static int keep(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
+		const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	uint8_t log_id[TB_KEY_LEN];
-	uint64_t seq;
-	if (alen > TB_ENTRY_MAX || blen > TB_ENTRY_MAX)
-		return TB_ETOOBIG;
-	int err = check_pair(a, alen, b, blen, log_id, &seq);
-	if (err)
-		return err;
 	struct tb_txn t;
 	struct tb_view v;
 	tb_txn_begin(&t, s->db, true);
-	err = tb_txn_get(&t, TB_T_FORKS, log_id, TB_KEY_LEN, &v);
+	int err = tb_txn_get(&t, TB_T_FORKS, log_id, TB_KEY_LEN, &v);
 	if (err && err != TB_ENOTFOUND) {
 		tb_txn_abort(&t);
 		return err;
@@ -96,6 +94,76 @@ int tb_store_fork_add(struct tb_store *s, const uint8_t *a, size_t alen,
 	}
 	err = tb_txn_commit(&t);
 	return err ? err : fresh ? 1 : 0;
+}
+
+/* A signed checkpoint starts with its array of 4, a record with its array
+ * of 7: the first byte tells the two kinds of proof apart. */
+static bool is_checkpoint(const uint8_t *a, size_t alen)
+{
+	return alen && a[0] == 0x94;
+}
+
+/*
+ * A checkpoint proof: a, a signed checkpoint of size n; b, the log's record
+ * at seq n of a history whose root at n differs from the one the key
+ * signed. The history b ends is pinned by b (each prev commits to the entry
+ * before), so it is checked against this store's copy: TB_ETRUNCATED if the
+ * store does not hold seq n. If the record held at seq n is not b, the pair
+ * (held, b) is a proof of two records, returned in held and *hlen.
+ */
+static int check_checkpoint(struct tb_store *s, const uint8_t *a, size_t alen,
+			    const uint8_t *b, size_t blen, uint8_t log_id[TB_KEY_LEN],
+			    uint64_t *seq, uint8_t *held, size_t *hlen)
+{
+	struct tb_checkpoint cp;
+	struct tb_entry eb;
+	int err = tb_checkpoint_open(&cp, a, alen);
+	if (!err)
+		err = tb_entry_decode(&eb, b, blen);
+	if (err)
+		return err;
+	if (memcmp(cp.log_id, eb.log_id, TB_KEY_LEN) || eb.seq != cp.size)
+		return TB_EPROOF;
+	struct tb_verify_job job;
+	tb_entry_verify_job(&job, &eb);
+	if (tb_verify_batch(&job, 1, 1))
+		return TB_EBADSIG;
+	*hlen = 0;
+	err = tb_store_get_entry(s, eb.log_id, eb.seq, held, TB_ENTRY_MAX, hlen);
+	if (err == TB_ENOTFOUND)
+		return TB_ETRUNCATED;
+	if (err)
+		return err;
+	memcpy(log_id, eb.log_id, TB_KEY_LEN);
+	*seq = eb.seq;
+	if (*hlen != blen || memcmp(held, b, blen))
+		return 0; /* the caller keeps (held, b) */
+	*hlen = 0;
+	uint8_t root[TB_HASHLEN];
+	if ((err = tb_store_root(s, eb.log_id, cp.size, root)))
+		return err;
+	return memcmp(root, cp.root, TB_HASHLEN) ? 0 : TB_EPROOF;
+}
+
+int tb_store_fork_add(struct tb_store *s, const uint8_t *a, size_t alen,
+		      const uint8_t *b, size_t blen)
+{
+	uint8_t log_id[TB_KEY_LEN];
+	uint64_t seq;
+	if (alen > TB_ENTRY_MAX || blen > TB_ENTRY_MAX)
+		return TB_ETOOBIG;
+	if (!is_checkpoint(a, alen)) {
+		int err = check_pair(a, alen, b, blen, log_id, &seq);
+		return err ? err : keep(s, log_id, seq, a, alen, b, blen);
+	}
+	uint8_t held[TB_ENTRY_MAX];
+	size_t hlen;
+	int err = check_checkpoint(s, a, alen, b, blen, log_id, &seq, held, &hlen);
+	if (err)
+		return err;
+	if (hlen) /* another record held at that seq: a fork of two records */
+		return tb_store_fork_add(s, held, hlen, b, blen);
+	return keep(s, log_id, seq, a, alen, b, blen);
 }
 
 int tb_store_fork_check(struct tb_store *s, const uint8_t *rec, size_t len)

@@ -570,9 +570,11 @@ TB_MUST_CHECK int tb_store_checkpoint_make(struct tb_store *s,
  * Keeps a signed checkpoint if its signature verifies (else TB_EBADSIG), the
  * store holds its log (at least entry 1; else TB_ENOTFOUND), its root equals
  * the root of our copy of the log at that size when we hold that many
- * entries (else TB_EPROOF; one ahead of our entries is kept unchecked), and
- * it is newer (larger, or as large and later) than the one held (one is kept
- * per log). Returns 1 if kept, 0 if not newer, or an error.
+ * entries (one ahead of our entries is kept unchecked), and it is newer
+ * (larger, or as large and later) than the one held (one is kept per log).
+ * Returns 1 if kept, 0 if not newer, TB_EFORKED if its root contradicts our
+ * copy (then it is kept as the log's fork proof, with our record at its
+ * size, and the log is frozen), or another error.
  */
 TB_MUST_CHECK int tb_store_checkpoint_put(struct tb_store *s, const uint8_t *p,
 					  size_t len);
@@ -599,10 +601,13 @@ TB_MUST_CHECK int tb_store_checkpoint_get(struct tb_store *s,
  */
 TB_MUST_CHECK int tb_store_fork_check(struct tb_store *s, const uint8_t *rec,
 				      size_t len);
-/* Checks and keeps a fork proof received from elsewhere (two records of one
- * log at one seq, both validly signed, different). 1 if it was new, 0 if a
- * proof of that log was already held, else an error (TB_EPROOF if it proves
- * nothing). */
+/* Checks and keeps a fork proof received from elsewhere: two records of one
+ * log at one seq, both validly signed, different; or (a starting with byte
+ * 0x94) a signed checkpoint of size n and the record at seq n of a history
+ * whose root at n differs, checked against the entries held (TB_ETRUNCATED
+ * when this store does not hold seq n, so it cannot tell). 1 if it was new,
+ * 0 if a proof of that log was already held, else an error (TB_EPROOF if it
+ * proves nothing). */
 TB_MUST_CHECK int tb_store_fork_add(struct tb_store *s, const uint8_t *a,
 				    size_t alen, const uint8_t *b, size_t blen);
 /* Checks a fork proof as a FORK message or a succession carries it (u16 BE

@@ -318,8 +318,15 @@ static int forks_one(void *vctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
 		tb_hex_encode(id, log_id, TB_KEY_LEN);
 		tb_hex_encode(x, ha, 8);
 		tb_hex_encode(y, hb, 8);
-		printf("FORK log %s (%s) at seq %llu: two signed entries, hashes %s... and %s...\n",
-		       id, c.name[0] ? c.name : "?", (unsigned long long)seq, x, y);
+		if (a.len && a.p[0] == 0x94) /* a checkpoint proof (FORMAT.md appendix A) */
+			printf("FORK log %s (%s) at seq %llu: its signed checkpoint of %llu entries "
+			       "contradicts the entries held, up to the one of hash %s...\n",
+			       id, c.name[0] ? c.name : "?", (unsigned long long)seq,
+			       (unsigned long long)seq, y);
+		else
+			printf("FORK log %s (%s) at seq %llu: two signed entries, hashes %s... and "
+			       "%s...\n",
+			       id, c.name[0] ? c.name : "?", (unsigned long long)seq, x, y);
 	}
 	f->n++;
 	return 0;

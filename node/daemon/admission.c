@@ -43,18 +43,11 @@ bool tb_node_admits(const struct tb_node *n, const uint8_t *log_id)
 	return n->admission_loaded && tb_admitted_find(&n->admitted, log_id) != NULL;
 }
 
-void tb_repl_refuse(struct tb_conn *c, int code, const uint8_t *log_id, const char *fmt, ...)
+static void send_refused(struct tb_conn *c, int code, const uint8_t *log_id,
+			 const char *fmt, va_list ap)
 {
-	struct tb_known *k = log_id ? tb_known_at(c, log_id, true) : NULL;
-	if (log_id && (!k || (k->flags & TB_KNOWN_REFUSED)))
-		return; /* told already (or no room to remember: not told again) */
-	if (k)
-		k->flags |= TB_KNOWN_REFUSED;
 	char why[201];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
-	va_end(ap);
 	struct tb_peer_msg m = {.type = TB_MSG_REFUSED};
 	m.u.refused.code = code;
 	if (log_id)
@@ -71,6 +64,27 @@ void tb_repl_refuse(struct tb_conn *c, int code, const uint8_t *log_id, const ch
 			       ? "; more refusals on this connection are not logged"
 			       : "");
 	(void)tb_conn_send(c, &m);
+}
+
+void tb_repl_refuse(struct tb_conn *c, int code, const uint8_t *log_id, const char *fmt, ...)
+{
+	struct tb_known *k = log_id ? tb_known_at(c, log_id, true) : NULL;
+	if (log_id && (!k || (k->flags & TB_KNOWN_REFUSED)))
+		return; /* told already (or no room to remember: not told again) */
+	if (k)
+		k->flags |= TB_KNOWN_REFUSED;
+	va_list ap;
+	va_start(ap, fmt);
+	send_refused(c, code, log_id, fmt, ap);
+	va_end(ap);
+}
+
+void tb_repl_tell(struct tb_conn *c, int code, const uint8_t *log_id, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	send_refused(c, code, log_id, fmt, ap);
+	va_end(ap);
 }
 
 /* Whether e is entry 2 of its log and a succession of an admitted log. */
@@ -147,8 +161,9 @@ int tb_repl_on_refused(struct tb_conn *c, const struct tb_refused *r)
 		       ++c->refusals_logged == TB_REFUSALS_LOGGED
 			       ? "; more refusals on this connection are not logged"
 			       : "");
-	if (!memcmp(r->log_id, zero, TB_KEY_LEN))
-		return 0;
+	if (!memcmp(r->log_id, zero, TB_KEY_LEN) ||
+	    (r->code != TB_ENOTADMITTED && r->code != TB_EADMIT))
+		return 0; /* of no log, or a dropped checkpoint: nothing changes */
 	/* The peer does not take this log: it is not sent again on this
 	 * connection (it was recorded as known, seq 0, if not yet). */
 	struct tb_known *k = tb_known_at(c, r->log_id, true);

@@ -92,6 +92,7 @@ void tb_flags_usage(FILE *f);
 #define TB_CP_RATE 4
 #define TB_CP_SPACING_S 60
 #define TB_CP_BATCH 256               /* checkpoints kept in one transaction */
+#define TB_CP_TOLD 8 /* dropped checkpoints told with REFUSED per connection */
 #define TB_CHECKPOINT_MS (10 * 60 * 1000) /* checkpoint interval */
 #define TB_REFUSALS_LOGGED 3 /* REFUSED lines logged per connection */
 
@@ -343,6 +344,10 @@ bool tb_node_admits(const struct tb_node *n, const uint8_t *log_id);
 /* Tells the peer (once per log and connection) that what it sent of
  * log_id (NULL: of no log) is not taken, and why. */
 void tb_repl_refuse(struct tb_conn *c, int code, const uint8_t *log_id, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The same each time it is called (the caller bounds how often), without
+ * marking the log refused: for a dropped checkpoint (PROTOCOL.md 8a). */
+void tb_repl_tell(struct tb_conn *c, int code, const uint8_t *log_id, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* 1 if a received entry record is refused by admission (the peer told),
  * 0 to go on; next is the record after it in the same ENTRIES (p NULL if

@@ -13,8 +13,10 @@
  * Checkpoints are cheap to receive and cannot be used to flood: only those
  * of logs held are taken, one per log a minute from each peer, and each
  * peer has a budget (a burst, then a rate, counted in messages); the rest
- * are dropped unread. One is kept per log, and those of a burst are kept in
- * one transaction.
+ * are dropped unread, and the first few of a connection are told with
+ * REFUSED. One is kept per log, and those of a burst are kept in one
+ * transaction. One whose root contradicts the entries held is a fork proof
+ * (kept, sent to each peer once).
  */
 #include "daemon.h"
 
@@ -184,6 +186,47 @@ static bool flush_entries(struct tb_conn *c)
 
 /* ---- checkpoints ---- */
 
+/* Tells c that a checkpoint of log_id (NULL: unreadable) was dropped, and
+ * why: the first TB_CP_TOLD of the connection, then once that more are not
+ * told (PROTOCOL.md 8a). */
+static void cp_dropped(struct tb_conn *c, int code, const uint8_t *log_id, const char *why)
+{
+	if (!c || c->state != TB_CONN_OPEN)
+		return;
+	if (c->cp_dropped == 0)
+		tb_log(c->node, TB_LOG_INFO, "%s sent a checkpoint not taken: %s (%s)", c->addr, why,
+		       tb_errname(code));
+	if (c->cp_dropped < TB_CP_TOLD) {
+		if (code == TB_ENOTADMITTED)
+			tb_repl_refuse(c, code, log_id, "checkpoint dropped: %s", why);
+		else
+			tb_repl_tell(c, code, log_id, "checkpoint dropped: %s", why);
+	} else if (c->cp_dropped == TB_CP_TOLD) {
+		tb_repl_tell(c, TB_EFULL, NULL,
+			     "%d checkpoints dropped; more on this connection are dropped "
+			     "without a word",
+			     TB_CP_TOLD);
+	}
+	c->cp_dropped++;
+}
+
+/* A checkpoint that contradicts the entries held was kept as its log's
+ * fork proof (now or earlier): say so, and send the proof to the peers. */
+static void cp_forked(struct tb_node *n, struct tb_conn *from, const struct tb_view *v)
+{
+	struct tb_checkpoint cp;
+	if (tb_checkpoint_open(&cp, v->p, v->len) || tb_node_has_fork(n, cp.log_id))
+		return;
+	char id[17];
+	tb_hex_encode(id, cp.log_id, 8);
+	tb_log(n, TB_LOG_WARN,
+	       "FORK of log %s: a checkpoint of %llu entries from %s contradicts the entries held: "
+	       "proof kept, log frozen",
+	       id, (unsigned long long)cp.size, from ? from->addr : "a closed connection");
+	tb_node_forks_changed(n);
+	tb_node_store_changed(n);
+}
+
 static void flush_checkpoints(struct tb_node *n)
 {
 	struct tb_view v[TB_CP_BATCH];
@@ -202,14 +245,18 @@ static void flush_checkpoints(struct tb_node *n)
 	for (size_t i = 0; i < k; i++) {
 		struct tb_conn *from = n->cps_from[i];
 		const char *addr = from ? from->addr : "a closed connection";
+		struct tb_checkpoint cp = {0};
 		if (res[i] == 1) {
 			tb_node_checkpoint_spread(n, from, v[i].p, v[i].len);
-		} else if (res[i] == TB_EBADSIG || res[i] == TB_EPROOF) {
-			/* A checkpoint that contradicts the entries we hold is
-			 * evidence, not noise: say so, but keep the peer. */
-			tb_log(n, TB_LOG_WARN, "%s sent a checkpoint that %s", addr,
-			       res[i] == TB_EBADSIG ? "does not verify"
-						    : "disagrees with the log's entries");
+		} else if (res[i] == TB_EFORKED) {
+			cp_forked(n, from, &v[i]);
+		} else if (res[i] == TB_EBADSIG) {
+			tb_log(n, TB_LOG_WARN, "%s sent a checkpoint that does not verify", addr);
+			if (!tb_msg_decode_exact(v[i].p, v[i].len - TB_SIGLEN, &tb_def_checkpoint,
+						 &cp))
+				cp_dropped(from, res[i], cp.log_id, "its signature does not verify");
+		} else if (res[i] == TB_ENOTFOUND && !tb_checkpoint_open(&cp, v[i].p, v[i].len)) {
+			cp_dropped(from, res[i], cp.log_id, "a log not held here");
 		} else if (res[i] < 0) {
 			tb_log(n, TB_LOG_DEBUG, "%s sent a checkpoint not kept: %s", addr,
 			       tb_strerror(res[i]));
@@ -220,7 +267,8 @@ static void flush_checkpoints(struct tb_node *n)
 /* Whether a checkpoint from c is within its budget: of a log held, none of
  * that log from c in the last TB_CP_SPACING_S seconds, and tokens left. It
  * reads the checkpoint's fields without checking its signature (cheap);
- * the store checks everything before keeping it. */
+ * the store checks everything before keeping it. If not, the peer is told
+ * why. */
 static bool cp_budget(struct tb_conn *c, const struct tb_view *v)
 {
 	struct tb_node *n = c->node;
@@ -231,16 +279,33 @@ static bool cp_budget(struct tb_conn *c, const struct tb_view *v)
 	if (c->cp_tokens > cap)
 		c->cp_tokens = cap;
 	struct tb_checkpoint cp;
-	if (c->cp_tokens < 1 || v->len <= TB_SIGLEN || v->len > TB_CHECKPOINT_MAX ||
-	    tb_msg_decode_exact(v->p, v->len - TB_SIGLEN, &tb_def_checkpoint, &cp))
+	if (c->cp_tokens < 1) {
+		cp_dropped(c, TB_EFULL, NULL, "over this connection's budget of checkpoints");
 		return false;
+	}
+	int err = v->len > TB_CHECKPOINT_MAX ? TB_ETOOBIG
+		  : v->len <= TB_SIGLEN	     ? TB_ETRUNCATED
+				: tb_msg_decode_exact(v->p, v->len - TB_SIGLEN, &tb_def_checkpoint, &cp);
+	if (err) {
+		cp_dropped(c, err, NULL, "not a checkpoint");
+		return false;
+	}
+	if (!tb_node_admits(n, cp.log_id)) {
+		cp_dropped(c, TB_ENOTADMITTED, cp.log_id, "a log not admitted here");
+		return false;
+	}
 	const struct tb_head *h = tb_node_head(n, cp.log_id);
-	if (!h || !h->seq)
+	if (!h || !h->seq) {
+		cp_dropped(c, TB_ENOTFOUND, cp.log_id, "a log not held here");
 		return false;
+	}
 	struct tb_known *k = tb_known_at(c, cp.log_id, true);
 	uint32_t sec = (uint32_t)(now / 1000) + 1; /* 0: never */
-	if (!k || (k->cp_at && sec - k->cp_at < TB_CP_SPACING_S))
+	if (!k || (k->cp_at && sec - k->cp_at < TB_CP_SPACING_S)) {
+		cp_dropped(c, TB_EFULL, cp.log_id,
+			   "one of this log from this peer in the last minute already");
 		return false;
+	}
 	k->cp_at = sec;
 	c->cp_tokens -= 1;
 	return true;
@@ -249,13 +314,8 @@ static bool cp_budget(struct tb_conn *c, const struct tb_view *v)
 int tb_repl_on_checkpoint(struct tb_conn *c, const struct tb_view *v)
 {
 	struct tb_node *n = c->node;
-	if (!cp_budget(c, v)) {
-		if (c->cp_dropped++ == 0)
-			tb_log(n, TB_LOG_INFO, "%s sent a checkpoint not taken (a log not held, "
-					       "or over its budget); more are dropped unread",
-			       c->addr);
+	if (!cp_budget(c, v))
 		return 0;
-	}
 	if (!n->cps) {
 		n->cps = malloc(TB_CP_BATCH * sizeof *n->cps);
 		n->cps_len = malloc(TB_CP_BATCH * sizeof *n->cps_len);
@@ -283,8 +343,9 @@ int tb_repl_on_checkpoint(struct tb_conn *c, const struct tb_view *v)
 int tb_repl_on_fork(struct tb_conn *c, const struct tb_fork *f)
 {
 	struct tb_node *n = c->node;
+	/* b is a record in both kinds of proof (a may be a signed checkpoint). */
 	struct tb_entry e;
-	int err = tb_entry_decode(&e, f->a.p, f->a.len);
+	int err = tb_entry_decode(&e, f->b.p, f->b.len);
 	/* A proof of a log already frozen here changes nothing: it is not
 	 * checked again (two signatures each time would let a peer spend our
 	 * CPU at its message rate). */
@@ -301,6 +362,8 @@ int tb_repl_on_fork(struct tb_conn *c, const struct tb_fork *f)
 	}
 	if (!err)
 		err = tb_store_fork_add(n->store, f->a.p, f->a.len, f->b.p, f->b.len);
+	if (err == TB_ETRUNCATED && f->a.len && f->a.p[0] == 0x94)
+		return 0; /* a checkpoint proof past the entries held: cannot tell */
 	if (err < 0) {
 		char why[160];
 		snprintf(why, sizeof why, "invalid fork proof: %s", tb_strerror(err));

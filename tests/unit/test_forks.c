@@ -6,7 +6,9 @@
  * each store refuses the other copy as a conflict, keeps the pair as the
  * log's fork proof and freezes the log, while other logs keep being taken.
  * A byte-identical copy is still a duplicate, and the auditor names the
- * fork when two data directories hold the two copies.
+ * fork when two data directories hold the two copies. A checkpoint whose
+ * root contradicts the entries held is kept as a fork proof the auditor
+ * checks against the log.
  */
 #include "rogue.h"
 #include "testutil.h"
@@ -309,6 +311,49 @@ static void test_resigned_audit(void **state)
 	free(w);
 }
 
+/* A contradicting checkpoint becomes the log's fork proof in a data
+ * directory, and the auditor, given that directory, names the fork at the
+ * checkpoint's size (the proof checked against the log it holds). */
+static void test_checkpoint_proof_audit(void **state)
+{
+	(void)state;
+	struct world *w = malloc(sizeof *w);
+	assert_non_null(w);
+	build_world(w);
+	char *d;
+	struct tb_store *s = open_store(&d, "forks-cp");
+	append_ok(s, &w->evil, 0, w->evil.n);
+	append_ok(s, &w->honest, 0, w->honest.n);
+	struct tb_checkpoint cp = {0};
+	memcpy(cp.log_id, w->evil_id, TB_KEY_LEN);
+	cp.size = K;
+	assert_int_equal(tb_store_root(s, w->evil_id, K, cp.root), 0);
+	cp.root[0] ^= 1;
+	cp.timestamp = 1750000000;
+	uint8_t buf[TB_CHECKPOINT_MAX];
+	size_t len;
+	assert_int_equal(tb_checkpoint_seal(buf, sizeof buf, &len, &cp, &w->evil_kp), 0);
+	assert_int_equal(tb_store_checkpoint_put(s, buf, len), TB_EFORKED);
+	tb_store_free(s);
+
+	char *tmp = tb_test_scratchdir("forks-cpaudit");
+	struct tb_audit *au = NULL;
+	struct vl vl = {0};
+	struct tb_audit_summary sum;
+	assert_int_equal(tb_audit_new(&au, tmp, collect, &vl), 0);
+	tb_audit_set_threads(au, 1);
+	assert_int_equal(tb_audit_add_dir(au, d), 0);
+	assert_int_equal(tb_audit_finish(au, &sum), 0);
+	tb_audit_free(au);
+	assert_true(vl.forked_at > 0);
+	assert_int_equal(vl.forked_seq, K);
+	assert_int_equal(sum.forks, 1);
+	tb_test_rmrf(tmp);
+	tb_test_rmrf(d);
+	free_world(w);
+	free(w);
+}
+
 int main(int argc, char **argv)
 {
 	tb_test_select(argc, argv);
@@ -316,6 +361,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_resigned_both_stores),
 	    cmocka_unit_test(test_resigned_proof),
 	    cmocka_unit_test(test_resigned_audit),
+	    cmocka_unit_test(test_checkpoint_proof_audit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,8 +6,9 @@
  * equal the plain RFC 6962 recursion over the entries). Every single flipped
  * byte, every truncation of a receipt is refused; so are receipts checked
  * against another community, spliced with another log's checkpoint or with a
- * checkpoint of another size. tb_store_checkpoint_put refuses checkpoints
- * that disagree with the entries held and keeps only newer ones.
+ * checkpoint of another size. tb_store_checkpoint_put keeps only newer
+ * checkpoints, and one that disagrees with the entries held (which the same
+ * key signed) as the log's fork proof, with the record at its size.
  */
 #include "testutil.h"
 
@@ -336,6 +337,27 @@ static void test_spliced(void **state)
 	tb_test_recs_free(&recs);
 }
 
+struct fork_seen {
+	size_t n;
+	uint64_t seq;
+	uint8_t a[TB_ENTRY_MAX], b[TB_ENTRY_MAX];
+	size_t alen, blen;
+};
+
+static int fork_one(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
+		    struct tb_view a, struct tb_view b)
+{
+	(void)log_id;
+	struct fork_seen *fs = ctx;
+	fs->n++;
+	fs->seq = seq;
+	memcpy(fs->a, a.p, a.len);
+	memcpy(fs->b, b.p, b.len);
+	fs->alen = a.len;
+	fs->blen = b.len;
+	return 0;
+}
+
 static void test_checkpoint_put(void **state)
 {
 	struct fixture *f = *state;
@@ -345,20 +367,6 @@ static void test_checkpoint_put(void **state)
 	struct tb_checkpoint newest;
 	assert_int_equal(tb_checkpoint_open(&newest, f->cp[LOGSIZE], f->cplen[LOGSIZE]), 0);
 
-	/* Validly signed, but not the root of the entries we hold: refused,
-	 * at the head and at an earlier size. */
-	assert_int_equal(tb_store_root(f->s, node_id(f), LOGSIZE, root), 0);
-	root[0] ^= 1;
-	len = seal_cp(f, cp, LOGSIZE, root, newest.timestamp + 10);
-	assert_int_equal(tb_store_checkpoint_put(f->s, cp, len), TB_EPROOF);
-	assert_int_equal(tb_store_root(f->s, node_id(f), 10, root), 0);
-	root[31] ^= 0x80;
-	len = seal_cp(f, cp, 10, root, newest.timestamp + 10);
-	assert_int_equal(tb_store_checkpoint_put(f->s, cp, len), TB_EPROOF);
-	/* The root of another size. */
-	assert_int_equal(tb_store_root(f->s, node_id(f), 39, root), 0);
-	len = seal_cp(f, cp, LOGSIZE, root, newest.timestamp + 10);
-	assert_int_equal(tb_store_checkpoint_put(f->s, cp, len), TB_EPROOF);
 	/* Not signed by the log's key. */
 	memcpy(cp, f->cp[LOGSIZE], f->cplen[LOGSIZE]);
 	cp[f->cplen[LOGSIZE] - 20] ^= 4;
@@ -374,8 +382,6 @@ static void test_checkpoint_put(void **state)
 	assert_int_equal(tb_store_root(f->s, node_id(f), LOGSIZE, root), 0);
 	len = seal_cp(f, cp, LOGSIZE, root, newest.timestamp - 1);
 	assert_int_equal(tb_store_checkpoint_put(f->s, cp, len), 0);
-	len = seal_cp(f, cp, 30, root, newest.timestamp + 100);
-	assert_int_equal(tb_store_checkpoint_put(f->s, cp, len), TB_EPROOF);
 	assert_int_equal(tb_store_checkpoint_get(f->s, node_id(f), held, sizeof held, &hlen), 0);
 	assert_int_equal(hlen, f->cplen[LOGSIZE]);
 	assert_memory_equal(held, f->cp[LOGSIZE], hlen);
@@ -418,10 +424,104 @@ static void test_checkpoint_put(void **state)
 	pc.root[3] ^= 1;
 	pc.timestamp++;
 	assert_int_equal(tb_checkpoint_seal(cp, sizeof cp, &len, &pc, &peer.kp), 0);
-	assert_int_equal(tb_store_checkpoint_put(f->s, cp, len), TB_EPROOF);
+	assert_int_equal(tb_store_checkpoint_put(f->s, cp, len), TB_EFORKED);
 	/* Our key cannot sign the peer's checkpoints. */
 	assert_int_equal(tb_checkpoint_seal(cp, sizeof cp, &len, &pc, &f->node), TB_EINVAL);
 	tb_test_recs_free(&recs);
+}
+
+/* A validly signed checkpoint whose root contradicts the entries held (which
+ * the same key signed): not kept as a checkpoint but as the log's fork proof,
+ * with our record at that size; the log is frozen. The proof is checked
+ * against a copy of the log like any FORK; a store that does not hold the
+ * log cannot check it. */
+static void test_checkpoint_contradicts(void **state)
+{
+	struct fixture *f = *state;
+	grow(f);
+	uint8_t cp[TB_CHECKPOINT_MAX], root[TB_HASHLEN], held[TB_CHECKPOINT_MAX];
+	size_t len, hlen;
+	struct tb_checkpoint newest;
+	assert_int_equal(tb_checkpoint_open(&newest, f->cp[LOGSIZE], f->cplen[LOGSIZE]), 0);
+	assert_int_equal(tb_store_root(f->s, node_id(f), 10, root), 0);
+	root[31] ^= 0x80;
+	len = seal_cp(f, cp, 10, root, newest.timestamp + 10);
+	/* Through the batch path the daemon uses, with an honest one beside. */
+	struct tb_view two[2] = {{f->cp[5], f->cplen[5]}, {cp, len}};
+	int res[2];
+	assert_int_equal(tb_store_checkpoint_put_many(f->s, two, 2, res), 0);
+	assert_int_equal(res[0], 0);
+	assert_int_equal(res[1], TB_EFORKED);
+	struct fork_seen *fs = calloc(1, sizeof *fs);
+	assert_non_null(fs);
+	assert_int_equal(tb_store_foreach_fork(f->s, fork_one, fs), 0);
+	assert_int_equal(fs->n, 1);
+	assert_int_equal(fs->seq, 10);
+	assert_int_equal(fs->alen, len);
+	assert_memory_equal(fs->a, cp, len);
+	uint8_t rec[TB_ENTRY_MAX];
+	size_t rlen;
+	assert_int_equal(tb_store_get_entry(f->s, node_id(f), 10, rec, sizeof rec, &rlen), 0);
+	assert_int_equal(fs->blen, rlen);
+	assert_memory_equal(fs->b, rec, rlen);
+	struct tb_head h;
+	assert_int_equal(tb_store_head(f->s, node_id(f), &h), 0);
+	assert_true(h.flags & TB_LOG_FORKED);
+	/* The same proof is accepted as a FORK (held already); with our own
+	 * root it proves nothing; with a record that is not ours at that seq
+	 * or not of that seq, nothing either. */
+	assert_int_equal(tb_store_fork_add(f->s, cp, len, rec, rlen), 0);
+	assert_int_equal(tb_store_root(f->s, node_id(f), 10, root), 0);
+	uint8_t good[TB_CHECKPOINT_MAX];
+	size_t glen = seal_cp(f, good, 10, root, newest.timestamp + 10);
+	assert_int_equal(tb_store_fork_add(f->s, good, glen, rec, rlen), TB_EPROOF);
+	uint8_t rec9[TB_ENTRY_MAX];
+	size_t r9len;
+	assert_int_equal(tb_store_get_entry(f->s, node_id(f), 9, rec9, sizeof rec9, &r9len), 0);
+	assert_int_equal(tb_store_fork_add(f->s, cp, len, rec9, r9len), TB_EPROOF);
+	rec[rlen - 1] ^= 1;
+	assert_int_equal(tb_store_fork_add(f->s, cp, len, rec, rlen), TB_EBADSIG);
+	rec[rlen - 1] ^= 1;
+	/* Other contradicting ones are forks too (the first proof stays). */
+	assert_int_equal(tb_store_root(f->s, node_id(f), LOGSIZE, root), 0);
+	root[0] ^= 1;
+	len = seal_cp(f, cp, LOGSIZE, root, newest.timestamp + 10);
+	assert_int_equal(tb_store_checkpoint_put(f->s, cp, len), TB_EFORKED);
+	/* The root of another size. */
+	assert_int_equal(tb_store_root(f->s, node_id(f), 39, root), 0);
+	len = seal_cp(f, cp, LOGSIZE, root, newest.timestamp + 10);
+	assert_int_equal(tb_store_checkpoint_put(f->s, cp, len), TB_EFORKED);
+	fs->n = 0;
+	assert_int_equal(tb_store_foreach_fork(f->s, fork_one, fs), 0);
+	assert_int_equal(fs->n, 1);
+	assert_int_equal(fs->seq, 10);
+	/* The checkpoint held is still the honest one. */
+	assert_int_equal(tb_store_checkpoint_get(f->s, node_id(f), held, sizeof held, &hlen), 0);
+	assert_memory_equal(held, f->cp[LOGSIZE], hlen);
+
+	/* Another store holding the same log up to 10 keeps the proof; one
+	 * holding fewer entries, or none, cannot check it. */
+	char *dir = tb_test_scratchdir("cpfork");
+	struct tb_store *o = NULL;
+	assert_int_equal(tb_store_open(&o, dir, 0), 0);
+	assert_int_equal(tb_store_fork_add(o, fs->a, fs->alen, fs->b, fs->blen), TB_ETRUNCATED);
+	uint8_t r[TB_ENTRY_MAX];
+	size_t n, acc;
+	struct tb_reject rej;
+	for (uint64_t seq = 1; seq <= 10; seq++) {
+		if (seq == 10)
+			assert_int_equal(tb_store_fork_add(o, fs->a, fs->alen, fs->b, fs->blen),
+					 TB_ETRUNCATED);
+		assert_int_equal(tb_store_get_entry(f->s, node_id(f), seq, r, sizeof r, &n), 0);
+		struct tb_view v = {r, n};
+		assert_int_equal(tb_store_append(o, &v, 1, &acc, &rej), 0);
+	}
+	assert_int_equal(tb_store_fork_add(o, fs->a, fs->alen, fs->b, fs->blen), 1);
+	assert_int_equal(tb_store_head(o, node_id(f), &h), 0);
+	assert_true(h.flags & TB_LOG_FORKED);
+	tb_store_free(o);
+	tb_test_rmrf(dir);
+	free(fs);
 }
 
 static int group_setup(void **state)
@@ -438,6 +538,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_flipped_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_spliced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_checkpoint_put, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_checkpoint_contradicts, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
