@@ -180,6 +180,7 @@ int tb_cmd_receipt_verify(struct tb_cli *cli, int argc, char **argv)
 			       (unsigned long long)e->body.exchange.minutes,
 			       (unsigned long long)e->body.exchange.date,
 			       e->body.exchange.attested ? "true" : "false");
+		printf(",\"members_signatures_checked\":false");
 		printf("}\n");
 	} else {
 		printf("ok: entry %llu (%s) is in the log of community %s,\n"
@@ -196,8 +197,12 @@ int tb_cmd_receipt_verify(struct tb_cli *cli, int argc, char **argv)
 			printf("    member %llu helped member %llu for %s hours on %s (%s)\n",
 			       (unsigned long long)e->body.exchange.provider,
 			       (unsigned long long)e->body.exchange.receiver, h + 1, d,
-			       e->body.exchange.attested ? "attested by the coordinator"
-							 : "signed by both members");
+			       e->body.exchange.attested ? "attested by the community"
+							 : "the entry holds both members' signatures");
+			/* A receipt carries no member keys: only the community's key
+			 * and the proof were checked, and the output says so. */
+			printf("    the community's key signed it; the members' signatures are not\n"
+			       "    checked by a receipt (tally audit of the log checks them)\n");
 		}
 	}
 	free(buf);

@@ -1,7 +1,8 @@
 /*
  * test_cli.c: the `tally` command line as a user runs it, with real
  * processes: the README walk-through (members, a member-signed exchange, an
- * attested one, a refused one that leaves the log unchanged, a reversal),
+ * attested one, a refused one that leaves the log unchanged, a reversal,
+ * a receipt that says what it checked),
  * --json output, exit codes, bad passphrases and key files, and tampering
  * detection by `tally verify` on exports and on the LMDB file itself.
  */
@@ -109,6 +110,16 @@ static void test_walkthrough(void **state)
 	assert_non_null(strstr(res.out, txid));
 	assert_int_equal(T(f, "exchange", "confirm", txid), 0);
 	assert_non_null(strstr(res.out, "signed by both"));
+	/* Its receipt verifies, and says it did not check the members' own
+	 * signatures: it carries no member keys. */
+	char rcpt[4300];
+	snprintf(rcpt, sizeof rcpt, "%s/x.receipt", f->dir);
+	assert_int_equal(T(f, "receipt", txid, "--out", rcpt), 0);
+	assert_int_equal(T(f, "receipt", "verify", rcpt), 0);
+	assert_null(strstr(res.out, "signed by both"));
+	assert_non_null(strstr(res.out, "signatures are not"));
+	assert_int_equal(T(f, "receipt", "verify", rcpt, "--json"), 0);
+	assert_non_null(strstr(res.out, "\"members_signatures_checked\":false"));
 	assert_int_equal(T(f, "exchange", "pending", "--json"), 0);
 	assert_string_equal(res.out, "[]\n");
 
