@@ -123,6 +123,24 @@ int tb_cmd_receipt(struct tb_cli *cli, int argc, char **argv)
 	return TB_EXIT_OK;
 }
 
+/* What receipt verify checked, as one JSON object. */
+static void verified_json(const char *id, const struct tb_receipt_info *info)
+{
+	const struct tb_entry *e = &info->entry;
+	printf("{\"ok\":true,\"log\":\"%s\",\"seq\":%llu,\"kind\":\"%s\",\"checkpoint_size\":%llu",
+	       id, (unsigned long long)e->seq, tb_kind_name(e->kind),
+	       (unsigned long long)info->checkpoint.size);
+	if (e->kind == TB_KIND_EXCHANGE)
+		printf(",\"provider\":%llu,\"receiver\":%llu,\"minutes\":%llu,\"date\":%llu,"
+		       "\"attested\":%s",
+		       (unsigned long long)e->body.exchange.provider,
+		       (unsigned long long)e->body.exchange.receiver,
+		       (unsigned long long)e->body.exchange.minutes,
+		       (unsigned long long)e->body.exchange.date,
+		       e->body.exchange.attested ? "true" : "false");
+	printf(",\"members_signatures_checked\":false}\n");
+}
+
 int tb_cmd_receipt_verify(struct tb_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"community", required_argument, 0, 'c'},
@@ -169,19 +187,7 @@ int tb_cmd_receipt_verify(struct tb_cli *cli, int argc, char **argv)
 	}
 	const struct tb_entry *e = &info.entry;
 	if (cli->json) {
-		printf("{\"ok\":true,\"log\":\"%s\",\"seq\":%llu,\"kind\":\"%s\",\"checkpoint_size\":%llu",
-		       id, (unsigned long long)e->seq, tb_kind_name(e->kind),
-		       (unsigned long long)info.checkpoint.size);
-		if (e->kind == TB_KIND_EXCHANGE)
-			printf(",\"provider\":%llu,\"receiver\":%llu,\"minutes\":%llu,\"date\":%llu,"
-			       "\"attested\":%s",
-			       (unsigned long long)e->body.exchange.provider,
-			       (unsigned long long)e->body.exchange.receiver,
-			       (unsigned long long)e->body.exchange.minutes,
-			       (unsigned long long)e->body.exchange.date,
-			       e->body.exchange.attested ? "true" : "false");
-		printf(",\"members_signatures_checked\":false");
-		printf("}\n");
+		verified_json(id, &info);
 	} else {
 		printf("ok: entry %llu (%s) is in the log of community %s,\n"
 		       "    as of its signed checkpoint of %llu entries",
