@@ -125,8 +125,10 @@ uint64_t tb_rogue_prepare(struct tb_rogue *r, const uint8_t to[TB_KEY_LEN],
 			  const uint8_t *txid)
 {
 	struct tb_test_xprepare tp;
-	tb_test_xprepare(&tp, tb_rogue_id(r), ++r->txno, 1, to, to_name, minutes,
-			 r->log.timestamp + ttl, NULL);
+	uint64_t now = (uint64_t)time(NULL);
+	uint64_t from = r->log.timestamp > now ? r->log.timestamp : now;
+	tb_test_xprepare(&tp, tb_rogue_id(r), ++r->txno, 1, to, to_name, minutes, from + ttl,
+			 NULL);
 	if (txid)
 		memcpy(tp.x.txid, txid, TB_TXID_LEN);
 	return tb_rogue_add(r, TB_KIND_XPREPARE, &tp.x);

@@ -53,8 +53,9 @@ uint64_t tb_rogue_seq(const struct tb_rogue *r);
 uint64_t tb_rogue_add(struct tb_rogue *r, uint64_t kind, const void *body);
 /* A trust line: `to` may owe this community up to limit minutes. */
 uint64_t tb_rogue_link(struct tb_rogue *r, const uint8_t to[TB_KEY_LEN], uint64_t limit);
-/* Mallory pays to_name@to `minutes` (attested, expiring ttl seconds after
- * the entry's timestamp); txid NULL: a fresh one. Returns its seq. */
+/* Mallory pays to_name@to `minutes` (attested, expiring ttl seconds from
+ * now, or from the entry's timestamp if that is later); txid NULL: a fresh
+ * one. Returns its seq. */
 uint64_t tb_rogue_prepare(struct tb_rogue *r, const uint8_t to[TB_KEY_LEN],
 			  const char *to_name, uint64_t minutes, uint64_t ttl,
 			  const uint8_t *txid);
