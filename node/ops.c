@@ -3,12 +3,15 @@
  * tallyd's API share (tb_ops.h): each builds the entry from what a person
  * gave, asks the store to append it (the ledger rules decide; nothing here
  * restates a rule), keeps the local records that go with it (memo text,
- * pending proposal, who attested) and says why in rej when it refuses. It
- * prints nothing, never keeps a passphrase or a member's key past the call,
- * and leaves nothing behind when it refuses.
+ * pending proposal, who attested) and says why in rej when it refuses
+ * (a proposal, which the rules see only when it is confirmed, is checked
+ * against the limits before anyone signs). It prints nothing, never keeps
+ * a passphrase or a member's key past the call, and leaves nothing behind
+ * when it refuses.
  */
 #include "tb_ops.h"
 #include "tb_file.h"
+#include "tb_node.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -128,6 +131,23 @@ uint64_t tb_date_today(void)
 	       (uint64_t)tm.tm_mday;
 }
 
+struct names_ctx {
+	char buf[256];
+	size_t n;
+};
+
+static int name_cb(void *vctx, const char *name)
+{
+	struct names_ctx *c = vctx;
+	size_t at = strlen(c->buf);
+	if (at + strlen(name) + 8 >= sizeof c->buf) {
+		snprintf(c->buf + at, sizeof c->buf - at, ", ...");
+		return 1;
+	}
+	snprintf(c->buf + at, sizeof c->buf - at, "%s%s", c->n++ ? ", " : "", name);
+	return 0;
+}
+
 int tb_op_texts(const struct tb_ops *o, const char *memo, const char *category,
 		char cat[TB_CATEGORY_MAX + 1], struct tb_reject *rej)
 {
@@ -140,9 +160,13 @@ int tb_op_texts(const struct tb_ops *o, const char *memo, const char *category,
 				    TB_CATEGORY_MAX);
 	/* With the community's list of categories, one of it, in its spelling. */
 	int err = tb_store_category_resolve(o->store, category, cl, cat, TB_CATEGORY_MAX + 1);
-	if (err == TB_ENOTFOUND)
-		return tb_op_refuse(rej, TB_ECATEGORY, "'%s' is not one of this community's "
-				    "categories", category);
+	if (err == TB_ENOTFOUND) {
+		struct names_ctx c = {{0}, 0};
+		(void)tb_store_foreach_category(o->store, name_cb, &c);
+		return tb_op_refuse(rej, TB_ECATEGORY,
+				    "'%s' is not one of this community's categories (%s)", category,
+				    c.buf);
+	}
 	if (err)
 		return tb_op_refuse(rej, err, "the category must be at most %d bytes of text",
 				    TB_CATEGORY_MAX);
@@ -216,6 +240,38 @@ int tb_op_record(const struct tb_ops *o, const struct tb_op_terms *t, const char
 	return 0;
 }
 
+static void hours(char *out, size_t cap, int64_t minutes)
+{
+	uint64_t a = minutes < 0 ? (uint64_t)0 - (uint64_t)minutes : (uint64_t)minutes;
+	snprintf(out, cap, "%s%llu:%02llu", minutes < 0 ? "-" : minutes > 0 ? "+" : "",
+		 (unsigned long long)(a / 60), (unsigned long long)(a % 60));
+}
+
+/* A proposal is checked by the rules only when it is confirmed; what they
+ * would refuse then (the receiver's floor, the provider's ceiling) is
+ * refused before anyone signs, in the rules' words. */
+static int propose_check(const struct tb_member *prov, const struct tb_member *recv,
+			 int64_t minutes, struct tb_reject *rej)
+{
+	char a[32], b[32];
+	/* The community account has no limits (FORMAT.md 7.9). */
+	if (recv->no != TB_COMMUNITY_ACCOUNT && recv->balance - minutes < recv->floor) {
+		hours(a, sizeof a, recv->balance - minutes);
+		hours(b, sizeof b, recv->floor);
+		return tb_op_refuse(rej, TB_EFLOOR,
+				    "%s's balance would be %s hours, below the debt limit of %s hours",
+				    recv->name, a, b);
+	}
+	if (prov->ceiling && prov->balance + minutes > (int64_t)prov->ceiling) {
+		hours(a, sizeof a, prov->balance + minutes);
+		hours(b, sizeof b, (int64_t)prov->ceiling);
+		return tb_op_refuse(rej, TB_ECEILING,
+				    "%s's balance would be %s hours, above the ceiling of %s hours",
+				    prov->name, a, b);
+	}
+	return 0;
+}
+
 int tb_op_propose(const struct tb_ops *o, const struct tb_op_terms *t, struct tb_op_pass provider,
 		  uint8_t txid[TB_TXID_LEN], struct tb_reject *rej)
 {
@@ -224,6 +280,8 @@ int tb_op_propose(const struct tb_ops *o, const struct tb_op_terms *t, struct tb
 	uint8_t salt[TB_MEMO_SALT_LEN], sig[TB_SIGLEN];
 	char cat[TB_CATEGORY_MAX + 1];
 	int err = build(o, t, &x, &prov, &recv, salt, cat, rej);
+	if (!err)
+		err = propose_check(&prov, &recv, t->minutes, rej);
 	if (err)
 		return err;
 	struct tb_exchange_terms et;
@@ -254,13 +312,17 @@ int tb_op_propose(const struct tb_ops *o, const struct tb_op_terms *t, struct tb
 	return 0;
 }
 
-static int load_pending(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8_t *buf,
-			size_t cap, struct tb_proposal *p, struct tb_reject *rej)
+int tb_op_pending(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8_t *buf,
+		  size_t cap, struct tb_proposal *p, struct tb_reject *rej)
 {
 	size_t len;
+	uint64_t seq, rev;
 	char hex[2 * TB_TXID_LEN + 1];
 	tb_hex_encode(hex, txid, TB_TXID_LEN);
 	int err = tb_store_pending_get(o->store, txid, buf, cap, &len);
+	if (err == TB_ENOTFOUND && tb_store_tx(o->store, o->self, txid, &seq, &rev) == 0)
+		return tb_op_refuse(rej, TB_EDUPTX, "%s is already recorded as entry %llu", hex,
+				    (unsigned long long)seq);
 	if (err == TB_ENOTFOUND)
 		return tb_op_refuse(rej, err, "no pending exchange %s", hex);
 	if (!err)
@@ -276,7 +338,7 @@ int tb_op_confirm(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
 {
 	uint8_t buf[TB_ENTRY_MAX], sig[TB_SIGLEN];
 	struct tb_proposal p;
-	int err = load_pending(o, txid, buf, sizeof buf, &p, rej);
+	int err = tb_op_pending(o, txid, buf, sizeof buf, &p, rej);
 	if (err)
 		return err;
 	struct tb_member recv;
@@ -297,11 +359,14 @@ int tb_op_confirm(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
 			       sig, rej)))
 		return err;
 	x.receiver_sig = (struct tb_view){sig, TB_SIGLEN};
+	tb_node_crash_point("exchange-signed");
 	if (rej)
 		memset(rej, 0, sizeof *rej);
 	/* The entry and the proposal's end in one transaction: both or neither. */
 	struct tb_own_item it = {.kind = TB_KIND_EXCHANGE, .body = &x, .pending_txid = x.txid};
-	if ((err = tb_store_append_own_batch(o->store, o->node, &it, 1, false, NULL, rej)))
+	err = tb_store_append_own_batch(o->store, o->node, &it, 1, false, NULL, rej);
+	tb_node_crash_point("exchange-recorded");
+	if (err)
 		return rej && !rej->err ? tb_op_refuse(rej, err, "%s", tb_strerror(err)) : err;
 	if (seq)
 		*seq = it.seq;
@@ -312,7 +377,7 @@ int tb_op_reject(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], struct
 {
 	uint8_t buf[TB_ENTRY_MAX];
 	struct tb_proposal p;
-	int err = load_pending(o, txid, buf, sizeof buf, &p, rej);
+	int err = tb_op_pending(o, txid, buf, sizeof buf, &p, rej);
 	if (!err)
 		err = tb_store_pending_del(o->store, txid);
 	if (!err && (err = tb_store_memo_erase(o->store, txid)) == TB_ENOTFOUND)
@@ -322,9 +387,8 @@ int tb_op_reject(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], struct
 	return err;
 }
 
-/* The exchange a txid names in the own log, decoded into e (views into rec). */
-static int load_exchange(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8_t *rec,
-			 struct tb_entry *e, struct tb_reject *rej)
+int tb_op_exchange(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8_t *rec,
+		   struct tb_entry *e, struct tb_reject *rej)
 {
 	char hex[2 * TB_TXID_LEN + 1];
 	tb_hex_encode(hex, txid, TB_TXID_LEN);
@@ -351,7 +415,7 @@ int tb_op_reverse(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], bool 
 {
 	uint8_t rec[TB_ENTRY_MAX];
 	struct tb_entry e;
-	int err = load_exchange(o, txid, rec, &e, rej);
+	int err = tb_op_exchange(o, txid, rec, &e, rej);
 	if (err)
 		return err;
 	const struct tb_exchange *x = &e.body.exchange;

@@ -81,6 +81,15 @@ TB_MUST_CHECK int tb_op_propose(const struct tb_ops *o, const struct tb_op_terms
 /* The receiver signs a pending proposal; it is recorded. */
 TB_MUST_CHECK int tb_op_confirm(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
 				struct tb_op_pass receiver, uint64_t *seq, struct tb_reject *rej);
+/* A pending proposal into p (views into buf, TB_ENTRY_MAX bytes): ENOTFOUND
+ * when there is none, EDUPTX when its txid is already recorded. */
+TB_MUST_CHECK int tb_op_pending(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
+				uint8_t *buf, size_t cap, struct tb_proposal *p,
+				struct tb_reject *rej);
+/* The exchange a txid names in the own log, decoded into e (views into
+ * rec, TB_ENTRY_MAX bytes): ENOTX when there is none or it is not one. */
+TB_MUST_CHECK int tb_op_exchange(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
+				 uint8_t *rec, struct tb_entry *e, struct tb_reject *rej);
 /* Drops a pending proposal (and its memo). */
 TB_MUST_CHECK int tb_op_reject(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
 			       struct tb_reject *rej);

@@ -174,9 +174,6 @@ int tb_cmd_exchange_status(struct tb_cli *, int, char **);
 int tb_cmd_category_add(struct tb_cli *, int, char **);
 int tb_cmd_category_list(struct tb_cli *, int, char **);
 int tb_cmd_category_remove(struct tb_cli *, int, char **);
-/* The category to record for a typed one (NFC; with the community's list,
- * the list's spelling, else a refusal naming the list), into out. */
-int tb_cli_category(struct tb_cli *cli, const char *typed, char out[TB_CATEGORY_MAX + 1]);
 int tb_cmd_coordinator_add(struct tb_cli *, int, char **);
 int tb_cmd_coordinator_list(struct tb_cli *, int, char **);
 int tb_cmd_coordinator_remove(struct tb_cli *, int, char **);

@@ -3,50 +3,13 @@
  * fixed list of exchange categories (a local table, store/categories.c).
  * With a list, the exchange commands and imports record only its
  * categories, in its spelling ("Garden" and "garden" are one); without one,
- * a category is free text. Also tb_cli_category, which the exchange
- * commands use to resolve a typed category.
+ * a category is free text (the exchange operations resolve a typed one,
+ * tb_op_texts).
  */
 #include "cli.h"
 
 #include <getopt.h>
 #include <string.h>
-
-struct names_ctx {
-	char buf[512];
-	size_t n;
-};
-
-static int name_cb(void *vctx, const char *name)
-{
-	struct names_ctx *c = vctx;
-	size_t at = strlen(c->buf);
-	if (at + strlen(name) + 8 >= sizeof c->buf) {
-		snprintf(c->buf + at, sizeof c->buf - at, ", ...");
-		return 1;
-	}
-	snprintf(c->buf + at, sizeof c->buf - at, "%s%s", c->n++ ? ", " : "", name);
-	return 0;
-}
-
-int tb_cli_category(struct tb_cli *cli, const char *typed, char out[TB_CATEGORY_MAX + 1])
-{
-	int err = tb_store_category_resolve(cli->store, typed, strlen(typed), out,
-					    TB_CATEGORY_MAX + 1);
-	if (err == TB_ENOTFOUND) {
-		struct names_ctx c = {{0}, 0};
-		(void)tb_store_foreach_category(cli->store, name_cb, &c);
-		return tb_cli_fail(TB_EXIT_REFUSED,
-				   "refused: '%s' is not one of this community's categories (%s); "
-				   "'tally category add' adds one (ECATEGORY)",
-				   typed, c.buf);
-	}
-	if (err == TB_EUTF8 || err == TB_ETOOLONG)
-		return tb_cli_fail(TB_EXIT_USAGE, "--category: '%s' is not valid UTF-8 of at most "
-				   "%d bytes", typed, TB_CATEGORY_MAX);
-	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "cannot read the categories: %s", tb_strerror(err));
-	return 0;
-}
 
 static int one_arg(int argc, char **argv, const char *name)
 {

@@ -4,20 +4,20 @@
  * kept locally, outside the log), then confirmed (signed by the receiver and
  * appended). A coordinator-attested one is appended at once. A reversal is a
  * new entry with the same consent as the exchange it undoes. The memo text is
- * kept in the local memo table; the log holds only its salted hash.
+ * kept in the local memo table; the log holds only its salted hash. Each
+ * command reads what the person typed (members, passphrases from the
+ * member key sources) and calls the operation tallyd's API calls too
+ * (node/ops.c), so a refusal reads the same in both.
  */
 #include "cli.h"
-#include "tb_node.h"
 #include "tb_ops.h"
 
 #include <getopt.h>
 #include <string.h>
-#include <time.h>
 
 struct terms_in {
 	const char *provider, *receiver;
 	struct tb_cli_terms t;
-	char category[TB_CATEGORY_MAX + 1]; /* as recorded (tb_cli_category) */
 };
 
 static int parse_terms(int argc, char **argv, const char *name, struct terms_in *in)
@@ -48,34 +48,6 @@ static int parse_terms(int argc, char **argv, const char *name, struct terms_in 
 	return tb_cli_terms_check(&in->t);
 }
 
-/* Resolves members, date and limits of typed terms into an exchange body. */
-static int build(struct tb_cli *cli, struct terms_in *in, struct tb_exchange *x,
-		 struct tb_member *prov, struct tb_member *recv, uint8_t salt[TB_MEMO_SALT_LEN])
-{
-	int rc;
-	if ((rc = tb_cli_member(cli, in->provider, prov)) ||
-	    (rc = tb_cli_member(cli, in->receiver, recv)) ||
-	    (rc = tb_cli_category(cli, in->t.category, in->category)))
-		return rc;
-	if (prov->no == recv->no)
-		return tb_cli_fail(TB_EXIT_REFUSED,
-				   "refused: provider and receiver must be different members (ESELF)");
-	struct tb_cli_base b;
-	if ((rc = tb_cli_terms_base(&in->t, &b)))
-		return rc;
-	memset(x, 0, sizeof *x);
-	x->date = b.date;
-	memcpy(x->txid, b.txid, TB_TXID_LEN);
-	memcpy(salt, b.salt, TB_MEMO_SALT_LEN);
-	memcpy(x->memo_hash, b.memo_hash, TB_HASHLEN);
-	x->provider = prov->no;
-	x->receiver = recv->no;
-	x->minutes = (uint64_t)in->t.minutes;
-	x->category.p = (const uint8_t *)in->category;
-	x->category.len = strlen(in->category);
-	return 0;
-}
-
 static void print_recorded(struct tb_cli *cli, const struct tb_exchange *x,
 			   const struct tb_member *prov, const struct tb_member *recv,
 			   uint64_t seq)
@@ -98,45 +70,27 @@ static void print_recorded(struct tb_cli *cli, const struct tb_exchange *x,
 	}
 }
 
-/* Appends the exchange with its memo (record) or dropping its pending
- * proposal (confirm, pending not NULL): one transaction, all or nothing. */
-static int append_exchange(struct tb_cli *cli, struct tb_exchange *x,
-			   const struct tb_member *prov, const struct tb_member *recv,
-			   const struct tb_memo *memo, const uint8_t *pending)
+static struct tb_ops ops_of(struct tb_cli *cli)
 {
-	struct tb_reject rej;
-	struct tb_own_item it = {.kind = TB_KIND_EXCHANGE, .body = x, .memo = memo,
-				 .pending_txid = pending};
-	int err = tb_store_append_own_batch(cli->store, &cli->node, &it, 1, false, NULL, &rej);
-	uint64_t seq = it.seq;
-	tb_node_crash_point("exchange-recorded");
-	if (err)
-		return tb_cli_refused(cli, err, &rej);
-	print_recorded(cli, x, prov, recv, seq);
-	return TB_EXIT_OK;
+	return (struct tb_ops){cli->store, cli->self, cli->data, &cli->node};
 }
 
-/* Refuses early, before anyone signs, what the ledger would refuse. */
-static int precheck(const struct tb_member *prov, const struct tb_member *recv,
-		    int64_t minutes)
+/* A member's passphrase for an operation to sign with (none for a member
+ * without a key: the operation refuses that, ECONSENT). */
+static int member_pass(struct tb_cli *cli, const struct tb_member *m, char *pass, size_t cap,
+		       struct tb_op_pass *out)
 {
-	char a[32], b[32];
-	/* The community account has no limits (FORMAT.md 7.9). */
-	if (recv->no != TB_COMMUNITY_ACCOUNT && recv->balance - minutes < recv->floor) {
-		tb_out_hours(a, sizeof a, recv->balance - minutes);
-		tb_out_hours(b, sizeof b, recv->floor);
-		return tb_cli_fail(TB_EXIT_REFUSED,
-				   "refused: %s's balance would be %s hours, below the debt limit of %s hours (EFLOOR)",
-				   recv->name, a, b);
-	}
-	if (prov->ceiling && prov->balance + minutes > (int64_t)prov->ceiling) {
-		tb_out_hours(a, sizeof a, prov->balance + minutes);
-		tb_out_hours(b, sizeof b, (int64_t)prov->ceiling);
-		return tb_cli_fail(TB_EXIT_REFUSED,
-				   "refused: %s's balance would be %s hours, above the ceiling of %s hours (ECEILING)",
-				   prov->name, a, b);
-	}
-	return 0;
+	static const uint8_t none[TB_KEY_LEN];
+	*out = (struct tb_op_pass){pass, 0};
+	if (!memcmp(m->key, none, TB_KEY_LEN))
+		return 0;
+	return tb_cli_member_pass(cli, m, pass, cap, &out->len);
+}
+
+/* "#N" for a member found by tb_cli_member, for the operations to take. */
+static void member_ref(char out[16], const struct tb_member *m)
+{
+	snprintf(out, 16, "#%u", m->no);
 }
 
 int tb_cmd_exchange_propose(struct tb_cli *cli, int argc, char **argv)
@@ -147,71 +101,51 @@ int tb_cmd_exchange_propose(struct tb_cli *cli, int argc, char **argv)
 		return rc;
 	if (in.t.attest)
 		return tb_cli_fail(TB_EXIT_USAGE, "propose is signed by members; use 'exchange record --attest' to attest");
-	struct tb_exchange x;
 	struct tb_member prov, recv;
-	uint8_t salt[TB_MEMO_SALT_LEN];
-	if ((rc = build(cli, &in, &x, &prov, &recv, salt)) ||
-	    (rc = precheck(&prov, &recv, in.t.minutes)))
+	struct tb_cli_base b;
+	if ((rc = tb_cli_member(cli, in.provider, &prov)) ||
+	    (rc = tb_cli_member(cli, in.receiver, &recv)) || (rc = tb_cli_terms_base(&in.t, &b)))
 		return rc;
-	struct tb_keypair kp;
-	if ((rc = tb_cli_member_key(cli, &prov, &kp)))
+	char pass[TB_PASSPHRASE_MAX + 1], pr[16], rr[16];
+	struct tb_op_pass pp;
+	if ((rc = member_pass(cli, &prov, pass, sizeof pass, &pp)))
 		return rc;
-	struct tb_exchange_terms t;
-	tb_exchange_terms_of(&t, cli->self, &x);
-	struct tb_proposal p = {0};
-	memcpy(p.txid, x.txid, TB_TXID_LEN);
-	p.provider = x.provider;
-	p.receiver = x.receiver;
-	p.minutes = x.minutes;
-	p.category = x.category;
-	memcpy(p.memo_hash, x.memo_hash, TB_HASHLEN);
-	p.date = x.date;
-	p.created = (uint64_t)time(NULL);
-	uint8_t sig[TB_SIGLEN];
-	rc = tb_cli_sign_terms(&tb_def_exchange_terms, &t, TB_CTX_EXCHANGE, &kp, sig);
-	tb_keypair_wipe(&kp);
-	if (rc)
-		return rc;
-	p.provider_sig.p = sig;
-	p.provider_sig.len = TB_SIGLEN;
-	uint8_t buf[TB_ENTRY_MAX];
-	size_t len;
-	int err = tb_terms_encode(buf, sizeof buf, &len, &tb_def_proposal, &p);
-	if (!err)
-		err = tb_store_memo_put(cli->store, x.txid, salt, in.t.memo, strlen(in.t.memo));
-	if (!err)
-		err = tb_store_pending_put(cli->store, x.txid, buf, len);
+	member_ref(pr, &prov);
+	member_ref(rr, &recv);
+	struct tb_ops o = ops_of(cli);
+	struct tb_op_terms t = {pr, rr, in.t.minutes, in.t.memo, in.t.category, b.date};
+	struct tb_reject rej = {0};
+	uint8_t txid[TB_TXID_LEN];
+	int err = tb_op_propose(&o, &t, pp, txid, &rej);
+	tb_wipe(pass, sizeof pass);
 	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "cannot keep the proposal: %s", tb_strerror(err));
-	char txid[2 * TB_TXID_LEN + 1];
-	tb_hex_encode(txid, x.txid, TB_TXID_LEN);
+		return tb_cli_refused(cli, err, &rej);
+	char hex[2 * TB_TXID_LEN + 1];
+	tb_hex_encode(hex, txid, TB_TXID_LEN);
 	if (cli->json)
-		printf("{\"txid\":\"%s\",\"pending\":true}\n", txid);
+		printf("{\"txid\":\"%s\",\"pending\":true}\n", hex);
 	else
 		printf("%s\nproposed: %s helped %s; waiting for %s to run 'tally exchange confirm %s'\n",
-		       txid, prov.name, recv.name, recv.name, txid);
+		       hex, prov.name, recv.name, recv.name, hex);
 	return TB_EXIT_OK;
 }
 
+/* The pending proposal a typed txid names, into p (views into buf). */
 static int load_pending(struct tb_cli *cli, const char *hex, uint8_t *buf, size_t cap,
 			struct tb_proposal *p)
 {
 	uint8_t txid[TB_TXID_LEN];
-	size_t len;
 	if (tb_parse_txid(hex, txid))
 		return tb_cli_fail(TB_EXIT_USAGE, "'%s' is not a transaction id (32 hex digits)", hex);
-	int err = tb_store_pending_get(cli->store, txid, buf, cap, &len);
-	uint64_t seq, rev;
-	if (err == TB_ENOTFOUND && tb_store_tx(cli->store, cli->self, txid, &seq, &rev) == 0)
-		return tb_cli_fail(TB_EXIT_REFUSED, "refused: %s is already recorded as entry %llu "
-				   "(EDUPTX)", hex, (unsigned long long)seq);
+	struct tb_ops o = ops_of(cli);
+	struct tb_reject rej = {0};
+	int err = tb_op_pending(&o, txid, buf, cap, p, &rej);
 	if (err == TB_ENOTFOUND)
-		return tb_cli_fail(TB_EXIT_USAGE, "no pending exchange %s", hex);
-	if (!err)
-		err = tb_msg_decode_exact(buf, len, &tb_def_proposal, p);
+		return tb_cli_fail(TB_EXIT_USAGE, "%s", rej.msg);
+	if (err == TB_EDUPTX)
+		return tb_cli_refused(cli, err, &rej);
 	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "cannot read the pending exchange: %s",
-				   tb_strerror(err));
+		return tb_cli_fail(TB_EXIT_IO, "%s", rej.msg);
 	return 0;
 }
 
@@ -249,29 +183,24 @@ int tb_cmd_exchange_confirm(struct tb_cli *cli, int argc, char **argv)
 		err = tb_store_member(cli->store, cli->self, (uint32_t)p.receiver, &recv);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot read the members: %s", tb_strerror(err));
-	struct tb_exchange x = {0};
+	struct tb_exchange x = {.minutes = p.minutes};
 	memcpy(x.txid, p.txid, TB_TXID_LEN);
-	x.provider = p.provider;
-	x.receiver = p.receiver;
-	x.minutes = p.minutes;
-	x.category = p.category;
-	memcpy(x.memo_hash, p.memo_hash, TB_HASHLEN);
-	x.date = p.date;
-	x.provider_sig = p.provider_sig;
-	struct tb_keypair kp;
-	if ((rc = tb_cli_member_key(cli, &recv, &kp)))
+	char pass[TB_PASSPHRASE_MAX + 1];
+	struct tb_op_pass rp;
+	if ((rc = member_pass(cli, &recv, pass, sizeof pass, &rp)) ||
+	    (rc = tb_cli_node_key(cli))) {
+		tb_wipe(pass, sizeof pass);
 		return rc;
-	struct tb_exchange_terms t;
-	uint8_t sig[TB_SIGLEN];
-	tb_exchange_terms_of(&t, cli->self, &x);
-	rc = tb_cli_sign_terms(&tb_def_exchange_terms, &t, TB_CTX_EXCHANGE, &kp, sig);
-	tb_keypair_wipe(&kp);
-	if (rc || (rc = tb_cli_node_key(cli)))
-		return rc;
-	x.receiver_sig.p = sig;
-	x.receiver_sig.len = TB_SIGLEN;
-	tb_node_crash_point("exchange-signed");
-	return append_exchange(cli, &x, &prov, &recv, NULL, x.txid);
+	}
+	struct tb_ops o = ops_of(cli);
+	struct tb_reject rej = {0};
+	uint64_t seq;
+	err = tb_op_confirm(&o, x.txid, rp, &seq, &rej);
+	tb_wipe(pass, sizeof pass);
+	if (err)
+		return tb_cli_refused(cli, err, &rej);
+	print_recorded(cli, &x, &prov, &recv, seq);
+	return TB_EXIT_OK;
 }
 
 /* Who may drop a proposal: its provider or its receiver (with their key),
@@ -314,14 +243,11 @@ int tb_cmd_exchange_reject(struct tb_cli *cli, int argc, char **argv)
 	if (rc || (rc = load_pending(cli, argv[at], buf, sizeof buf, &p)) ||
 	    (rc = reject_consent(cli, as, &p)))
 		return rc;
-	int err = tb_store_pending_del(cli->store, p.txid);
-	if (!err) {
-		err = tb_store_memo_erase(cli->store, p.txid);
-		if (err == TB_ENOTFOUND)
-			err = 0;
-	}
+	struct tb_ops o = ops_of(cli);
+	struct tb_reject rej = {0};
+	int err = tb_op_reject(&o, p.txid, &rej);
 	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "cannot drop the proposal: %s", tb_strerror(err));
+		return tb_cli_refused(cli, err, &rej);
 	if (cli->json)
 		printf("{\"txid\":\"%s\",\"rejected\":true}\n", argv[at]);
 	else
@@ -436,68 +362,44 @@ int tb_cmd_exchange_reverse(struct tb_cli *cli, int argc, char **argv)
 	int rc = tb_cli_open(cli, true);
 	if (rc)
 		return rc;
-	uint64_t seq, rev;
-	int err = tb_store_tx(cli->store, cli->self, otx, &seq, &rev);
-	if (err == TB_ENOTFOUND)
-		return tb_cli_fail(TB_EXIT_REFUSED, "refused: no exchange %s in this ledger (ENOTX)",
-				   argv[at]);
+	/* The members first: their passphrases unlock the keys that consent. */
+	struct tb_ops o = ops_of(cli);
+	struct tb_reject rej = {0};
 	uint8_t rec[TB_ENTRY_MAX];
-	size_t len;
 	struct tb_entry e;
-	if (!err)
-		err = tb_store_get_entry(cli->store, cli->self, seq, rec, sizeof rec, &len);
-	if (!err)
-		err = tb_entry_decode(&e, rec, len);
+	int err = tb_op_exchange(&o, otx, rec, &e, &rej);
 	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "cannot read entry %llu: %s",
-				   (unsigned long long)seq, tb_strerror(err));
-	if (e.kind != TB_KIND_EXCHANGE)
-		return tb_cli_fail(TB_EXIT_REFUSED, "refused: %s is not an exchange (ENOTX)", argv[at]);
+		return tb_cli_refused(cli, err, &rej);
 	const struct tb_exchange *x = &e.body.exchange;
-	if (attest && !x->attested)
-		return tb_cli_fail(TB_EXIT_REFUSED,
-				   "refused: the exchange was signed by both members, so its reversal must be too; run without --attest (ECONSENT)");
-	struct tb_reversal r = {0};
-	tb_random(r.txid, TB_TXID_LEN);
-	memcpy(r.original, otx, TB_TXID_LEN);
-	r.attested = x->attested;
-	uint8_t ps[TB_SIGLEN], rs[TB_SIGLEN];
 	struct tb_member prov, recv;
 	err = tb_store_member(cli->store, cli->self, (uint32_t)x->provider, &prov);
 	if (!err)
 		err = tb_store_member(cli->store, cli->self, (uint32_t)x->receiver, &recv);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot read the members: %s", tb_strerror(err));
-	if (!x->attested) {
-		struct tb_reversal_terms t;
-		tb_reversal_terms_of(&t, cli->self, &r);
-		struct tb_keypair kp;
-		if ((rc = tb_cli_member_key(cli, &prov, &kp)))
-			return rc;
-		rc = tb_cli_sign_terms(&tb_def_reversal_terms, &t, TB_CTX_REVERSAL, &kp, ps);
-		tb_keypair_wipe(&kp);
-		if (rc || (rc = tb_cli_member_key(cli, &recv, &kp)))
-			return rc;
-		rc = tb_cli_sign_terms(&tb_def_reversal_terms, &t, TB_CTX_REVERSAL, &kp, rs);
-		tb_keypair_wipe(&kp);
-		if (rc)
-			return rc;
-		r.provider_sig = (struct tb_view){ps, TB_SIGLEN};
-		r.receiver_sig = (struct tb_view){rs, TB_SIGLEN};
-	}
-	if ((rc = tb_cli_node_key(cli)))
+	char ppass[TB_PASSPHRASE_MAX + 1], rpass[TB_PASSPHRASE_MAX + 1];
+	struct tb_op_pass pp = {ppass, 0}, rp = {rpass, 0};
+	if ((!x->attested && !attest && ((rc = member_pass(cli, &prov, ppass, sizeof ppass, &pp)) ||
+					 (rc = member_pass(cli, &recv, rpass, sizeof rpass, &rp)))) ||
+	    (!rc && (rc = tb_cli_node_key(cli)))) {
+		tb_wipe(ppass, sizeof ppass);
+		tb_wipe(rpass, sizeof rpass);
 		return rc;
-	struct tb_reject rej;
+	}
+	uint8_t rtxid[TB_TXID_LEN];
 	uint64_t rseq;
-	err = tb_store_append_own(cli->store, &cli->node, TB_KIND_REVERSAL, &r, &rseq, &rej);
+	int64_t minutes = (int64_t)x->minutes;
+	err = tb_op_reverse(&o, otx, attest, pp, rp, rtxid, &rseq, &rej);
+	tb_wipe(ppass, sizeof ppass);
+	tb_wipe(rpass, sizeof rpass);
 	if (err)
 		return tb_cli_refused(cli, err, &rej);
 	char txid[2 * TB_TXID_LEN + 1], h[32];
-	tb_hex_encode(txid, r.txid, TB_TXID_LEN);
-	tb_out_hours(h, sizeof h, (int64_t)x->minutes);
+	tb_hex_encode(txid, rtxid, TB_TXID_LEN);
+	tb_out_hours(h, sizeof h, minutes);
 	if (cli->json)
-		printf("{\"txid\":\"%s\",\"reverses\":\"%s\",\"seq\":%llu,\"minutes\":%llu}\n", txid,
-		       argv[at], (unsigned long long)rseq, (unsigned long long)x->minutes);
+		printf("{\"txid\":\"%s\",\"reverses\":\"%s\",\"seq\":%llu,\"minutes\":%lld}\n", txid,
+		       argv[at], (unsigned long long)rseq, (long long)minutes);
 	else
 		printf("reversed %s with %s (entry %llu): %s hours back from %s to %s\n", argv[at],
 		       txid, (unsigned long long)rseq, h + 1, prov.name, recv.name);
