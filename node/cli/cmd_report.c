@@ -32,7 +32,6 @@ static int no_opts(int argc, char **argv, const char *name, int max_args)
 struct bal_ctx {
 	struct tb_cli *cli;
 	int64_t sum;
-	bool first;
 	bool any_held;
 	bool skip_account; /* the community account was listed already */
 	int err;
@@ -57,20 +56,12 @@ static int bal_one(void *vctx, const struct tb_member *m)
 	char h[32], hd[32];
 	tb_out_hours(h, sizeof h, m->balance);
 	tb_out_hours(hd, sizeof hd, m->held);
-	if (b->cli->json) {
-		printf("%s{\"member\":%u,\"name\":", b->first ? "" : ",", m->no);
-		tb_json_str(stdout, m->name, strlen(m->name));
-		printf(",\"balance_minutes\":%lld,\"held_minutes\":%lld,\"active\":%s}",
-		       (long long)m->balance, (long long)m->held, m->active ? "true" : "false");
-	} else {
-		printf("  ");
-		tb_cli_pad(stdout, m->name, 20);
-		if (b->any_held)
-			printf(" %9s %9s%s\n", h, m->held ? hd + 1 : "", m->active ? "" : "  (left)");
-		else
-			printf(" %9s%s\n", h, m->active ? "" : "  (left)");
-	}
-	b->first = false;
+	printf("  ");
+	tb_cli_pad(stdout, m->name, 20);
+	if (b->any_held)
+		printf(" %9s %9s%s\n", h, m->held ? hd + 1 : "", m->active ? "" : "  (left)");
+	else
+		printf(" %9s%s\n", h, m->active ? "" : "  (left)");
 	return 0;
 }
 
@@ -87,33 +78,28 @@ static int clear_one(void *vctx, const struct tb_clearing *c)
 {
 	struct bal_ctx *b = vctx;
 	struct tb_cli *cli = b->cli;
-	char name[TB_CLI_CNAME_MAX], hex[2 * TB_KEY_LEN + 1], h[32], hd[32], lim[32];
+	char name[TB_CLI_CNAME_MAX], h[32], hd[32], lim[32];
 	tb_cli_community_name(cli, c->other, name, sizeof name);
-	tb_hex_encode(hex, c->other, TB_KEY_LEN);
 	b->sum += c->balance;
-	if (cli->json) {
-		printf("%s{\"community\":", b->first ? "" : ",");
-		tb_json_str(stdout, name, strlen(name));
-		printf(",\"id\":\"%s\",\"linked\":%s,\"balance_minutes\":%lld,\"held_minutes\":%lld,"
-		       "\"limit_minutes\":",
-		       hex, c->linked ? "true" : "false", (long long)c->balance,
-		       (long long)c->held);
-		if (c->linked)
-			printf("%llu}", (unsigned long long)c->limit);
-		else
-			printf("null}");
-	} else {
-		tb_out_hours(h, sizeof h, c->balance);
-		tb_out_hours(hd, sizeof hd, c->held);
-		tb_out_hours(lim, sizeof lim, (int64_t)c->limit);
-		printf("  ");
-		tb_cli_pad(stdout, name, 20);
-		printf(" %9s %9s  %s%s%s\n", h, c->held ? hd + 1 : "",
-		       c->linked ? "may owe us up to " : "no trust line", c->linked ? lim + 1 : "",
-		       c->balance > 0 ? " (we owe them)" : c->balance < 0 ? " (they owe us)" : "");
-	}
-	b->first = false;
+	tb_out_hours(h, sizeof h, c->balance);
+	tb_out_hours(hd, sizeof hd, c->held);
+	tb_out_hours(lim, sizeof lim, (int64_t)c->limit);
+	printf("  ");
+	tb_cli_pad(stdout, name, 20);
+	printf(" %9s %9s  %s%s%s\n", h, c->held ? hd + 1 : "",
+	       c->linked ? "may owe us up to " : "no trust line", c->linked ? lim + 1 : "",
+	       c->balance > 0 ? " (we owe them)" : c->balance < 0 ? " (they owe us)" : "");
 	return 0;
+}
+
+/* Prints a vocabulary object (docs/API.md 12) on one line; frees it. */
+static int print_json(struct tb_json *o)
+{
+	int err = o ? tb_json_print(o, stdout) : TB_ENOMEM;
+	tb_json_free(o);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot print: %s", tb_strerror(err));
+	return TB_EXIT_OK;
 }
 
 static int balance_one(struct tb_cli *cli, const char *name)
@@ -127,12 +113,8 @@ static int balance_one(struct tb_cli *cli, const char *name)
 	tb_out_hours(f, sizeof f, m.floor);
 	tb_out_hours(hd, sizeof hd, m.held);
 	if (cli->json) {
-		printf("{\"member\":%u,\"name\":", m.no);
-		tb_json_str(stdout, m.name, strlen(m.name));
-		printf(",\"balance_minutes\":%lld,\"held_minutes\":%lld,\"floor_minutes\":%lld,"
-		       "\"ceiling_minutes\":%llu}\n",
-		       (long long)m.balance, (long long)m.held, (long long)m.floor,
-		       (unsigned long long)m.ceiling);
+		/* The API's member object (GET /api/v1/members/NAME). */
+		return print_json(tb_vocab_member(&m));
 	} else if (m.held) {
 		printf("%s: %s hours (debt limit %s; %s hours held for exchanges in flight)\n",
 		       m.name, h, f, hd + 1);
@@ -152,21 +134,23 @@ int tb_cmd_balance(struct tb_cli *cli, int argc, char **argv)
 		return rc;
 	if (at < argc)
 		return balance_one(cli, argv[at]);
+	int err;
+	if (cli->json) {
+		/* The API's object (GET /api/v1/balances), by the same code. */
+		struct tb_json *o = tb_vocab_balances(cli->store, cli->self, &err);
+		if (!o)
+			return tb_cli_fail(TB_EXIT_IO, "cannot read balances: %s", tb_strerror(err));
+		return print_json(o);
+	}
 	struct tb_community c;
-	int err = tb_store_community(cli->store, cli->self, &c);
+	err = tb_store_community(cli->store, cli->self, &c);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot read the community: %s", tb_strerror(err));
-	struct bal_ctx b = {.cli = cli, .first = true};
+	struct bal_ctx b = {.cli = cli};
 	err = tb_store_foreach_member(cli->store, cli->self, held_one, &b);
-	if (cli->json) {
-		printf("{\"community\":");
-		tb_json_str(stdout, c.name, strlen(c.name));
-		printf(",\"members\":[");
-	} else {
-		printf("%s: balances in hours\n", c.name);
-		if (b.any_held)
-			printf("  %-20s %9s %9s\n", "member", "balance", "held");
-	}
+	printf("%s: balances in hours\n", c.name);
+	if (b.any_held)
+		printf("  %-20s %9s %9s\n", "member", "balance", "held");
 	/* The community account comes first, also before it ever moved (the
 	 * store lists it once it holds a record of it). */
 	struct tb_member acct;
@@ -178,15 +162,10 @@ int tb_cmd_balance(struct tb_cli *cli, int argc, char **argv)
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot read balances: %s", tb_strerror(err));
 	int64_t members = b.sum;
-	b.first = true;
-	if (cli->json) {
-		printf("],\"clearing\":[");
-	} else {
-		size_t n = 0;
-		err = tb_store_foreach_clearing(cli->store, cli->self, count_one, &n);
-		if (!err && n)
-			printf("clearing accounts (+ we owe them, - they owe us):\n");
-	}
+	size_t n = 0;
+	err = tb_store_foreach_clearing(cli->store, cli->self, count_one, &n);
+	if (!err && n)
+		printf("clearing accounts (+ we owe them, - they owe us):\n");
 	if (!err)
 		err = tb_store_foreach_clearing(cli->store, cli->self, clear_one, &b);
 	if (err && err != TB_ENOTFOUND)
@@ -195,20 +174,11 @@ int tb_cmd_balance(struct tb_cli *cli, int argc, char **argv)
 	char h[32], s[32];
 	tb_out_hours(h, sizeof h, (int64_t)c.minutes);
 	tb_out_hours(s, sizeof s, b.sum);
-	if (cli->json)
-		printf("],\"member_sum_minutes\":%lld,\"sum_minutes\":%lld,\"exchanges\":%llu,"
-		       "\"reversals\":%llu,\"minutes_exchanged\":%llu}\n",
-		       (long long)members, (long long)b.sum, (unsigned long long)c.exchanges,
-		       (unsigned long long)c.reversals, (unsigned long long)c.minutes);
-	else
-	{
-		char ms[32];
-		tb_out_hours(ms, sizeof ms, members);
-		printf("  %llu local exchanges, %s hours of help; members' balances sum to %s\n"
-		       "sum of all accounts: %s\n",
-		       (unsigned long long)c.exchanges, h + 1, members ? ms : ms + 1,
-		       b.sum ? s : s + 1);
-	}
+	char ms[32];
+	tb_out_hours(ms, sizeof ms, members);
+	printf("  %llu local exchanges, %s hours of help; members' balances sum to %s\n"
+	       "sum of all accounts: %s\n",
+	       (unsigned long long)c.exchanges, h + 1, members ? ms : ms + 1, b.sum ? s : s + 1);
 	return TB_EXIT_OK;
 }
 

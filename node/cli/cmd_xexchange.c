@@ -19,45 +19,18 @@
 #define TIMEOUT_MAX (24ull * 3600)
 #define POLL_NS 5000000L
 
-static void json_seq(uint64_t seq)
+/* The API's cross-exchange object (GET /api/v1/cross/TXID), by the same
+ * code; state as given (send says "pending" when it stopped waiting). */
+static int print_json(const struct tb_op_xview *v, const char *state)
 {
-	if (seq)
-		printf("%llu", (unsigned long long)seq);
-	else
-		printf("null");
-}
-
-static void print_json(const struct tb_op_xview *v, const char *state)
-{
-	char txid[2 * TB_TXID_LEN + 1];
-	tb_hex_encode(txid, v->leg.txid, TB_TXID_LEN);
-	printf("{\"txid\":\"%s\",\"state\":\"%s\",\"reason\":", txid, state);
-	if (v->has_outcome && v->outcome) {
-		const char *r = tb_xoutcome_text(v->outcome);
-		tb_json_str(stdout, r, strlen(r));
-		printf(",\"code\":\"%s\"", tb_errname(tb_xoutcome_err(v->outcome)));
-	} else {
-		printf("null,\"code\":null");
-	}
-	printf(",\"minutes\":%llu,\"from\":", (unsigned long long)v->leg.minutes);
-	tb_json_str(stdout, v->from, strlen(v->from));
-	printf(",\"from_community\":");
-	tb_json_str(stdout, v->from_c, strlen(v->from_c));
-	printf(",\"to\":");
-	tb_json_str(stdout, v->to, strlen(v->to));
-	printf(",\"community\":");
-	tb_json_str(stdout, v->to_c, strlen(v->to_c));
-	printf(",\"payer_id\":");
-	tb_json_hex(stdout, v->leg.payer, TB_KEY_LEN);
-	printf(",\"provider_id\":");
-	tb_json_hex(stdout, v->leg.provider, TB_KEY_LEN);
-	printf(",\"expires\":%llu,\"prepare_seq\":", (unsigned long long)v->leg.expires);
-	json_seq(v->leg.prepare_seq);
-	printf(",\"decide_seq\":");
-	json_seq(v->leg.decide_seq);
-	printf(",\"final_seq\":");
-	json_seq(v->leg.final_seq);
-	printf("}\n");
+	struct tb_op_xview shown = *v;
+	shown.state = state;
+	struct tb_json *o = tb_vocab_cross(&shown);
+	int err = o ? tb_json_print(o, stdout) : TB_ENOMEM;
+	tb_json_free(o);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot print: %s", tb_strerror(err));
+	return 0;
 }
 
 /* ---- exchange send ---- */
@@ -174,8 +147,8 @@ static int report_send(struct tb_cli *cli, struct tb_op_xview *v, bool waited, i
 	}
 	cli->json_report = true;
 	if (cli->json) {
-		print_json(v, state);
-		return rc;
+		int prc = print_json(v, state);
+		return prc ? prc : rc;
 	}
 	if (!waited) {
 		printf("prepared %s: holding %s hours on %s for %s@%s\n", txid, h + 1, v->from,
@@ -321,8 +294,7 @@ int tb_cmd_exchange_status(struct tb_cli *cli, int argc, char **argv)
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "%s", rej.msg);
 	if (cli->json)
-		print_json(&v, v.state);
-	else
-		print_status(cli, &v);
+		return print_json(&v, v.state);
+	print_status(cli, &v);
 	return TB_EXIT_OK;
 }

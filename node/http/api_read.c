@@ -37,16 +37,13 @@ static void community(struct tb_http_req *req, struct tb_http_resp *resp, void *
 struct members_ctx {
 	struct tb_json *arr;
 	bool all;     /* also members who left */
-	bool balances; /* also those who left with a balance */
-	int64_t sum;
 	int err;
 };
 
 static int member_one(void *vctx, const struct tb_member *m)
 {
 	struct members_ctx *l = vctx;
-	l->sum += m->balance;
-	if (!m->active && !l->all && !(l->balances && (m->balance || m->held)))
+	if (!m->active && !l->all)
 		return 0;
 	if ((l->err = tb_json_push(l->arr, tb_vocab_member(m))))
 		return 1;
@@ -90,50 +87,16 @@ static void member(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx
 	tb_http_json(resp, 200, tb_vocab_member(&m));
 }
 
-struct clearing_ctx {
-	struct tb_http *h;
-	struct tb_json *arr;
-	int64_t sum;
-	int err;
-};
-
-static int clearing_one(void *vctx, const struct tb_clearing *c)
-{
-	struct clearing_ctx *l = vctx;
-	struct tb_community other;
-	char name[TB_NAME_MAX + 1];
-	if (tb_store_community(l->h->host.store, c->other, &other) == 0) {
-		snprintf(name, sizeof name, "%s", other.name);
-	} else {
-		tb_hex_encode(name, c->other, 4);
-		strcat(name, "...");
-	}
-	l->sum += c->balance;
-	if ((l->err = tb_json_push(l->arr, tb_vocab_clearing(c, name))))
-		return 1;
-	return 0;
-}
-
 static void balances(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
 	(void)req;
-	struct members_ctx m = {.arr = tb_json_array(), .balances = true};
-	struct clearing_ctx c = {h, tb_json_array(), 0, 0};
-	int err = tb_store_foreach_member(h->host.store, h->host.self, member_one, &m);
-	if (!err && !m.err)
-		err = tb_store_foreach_clearing(h->host.store, h->host.self, clearing_one, &c);
-	if (err || m.err || c.err) {
-		tb_json_free(m.arr);
-		tb_json_free(c.arr);
-		tb_http_fail(resp, err ? err : m.err ? m.err : c.err, NULL);
+	int err;
+	struct tb_json *o = tb_vocab_balances(h->host.store, h->host.self, &err);
+	if (!o) {
+		tb_http_fail(resp, err, NULL);
 		return;
 	}
-	struct tb_json *o = tb_json_object();
-	tb_json_set(o, "members", m.arr);
-	tb_json_set(o, "clearing", c.arr);
-	/* Members and clearing accounts together sum to zero. */
-	tb_json_set(o, "sum_minutes", tb_json_int(m.sum + c.sum));
 	tb_http_json(resp, 200, o);
 }
 

@@ -1,10 +1,12 @@
 /*
  * ledger.c: vocabulary objects read from the store: an exchange or reversal
  * of the own log (with member names, memo text, who attested it, what
- * reversed it), a pending proposal, and a line of a member's statement.
+ * reversed it), a pending proposal, a line of a member's statement, and
+ * the balances of the community.
  * The CLI's --json and the API build these with the same functions.
  */
 #include "tb_json.h"
+#include "tb_ops.h"
 
 #include <string.h>
 #include <time.h>
@@ -205,4 +207,77 @@ uint64_t tb_vocab_entry_day(struct tb_store *s, const uint8_t self[TB_KEY_LEN], 
 	gmtime_r(&t, &tm);
 	return (uint64_t)(tm.tm_year + 1900) * 10000 + (uint64_t)(tm.tm_mon + 1) * 100 +
 	       (uint64_t)tm.tm_mday;
+}
+
+struct bal_ctx {
+	struct tb_store *s;
+	const uint8_t *self;
+	struct tb_json *arr;
+	int64_t sum;
+	int err;
+	bool account_listed;
+};
+
+static int bal_member(void *vctx, const struct tb_member *m)
+{
+	struct bal_ctx *b = vctx;
+	if (m->no == TB_COMMUNITY_ACCOUNT && b->account_listed)
+		return 0;
+	b->sum += m->balance;
+	/* Members who left are listed while they hold a balance. */
+	if (!m->active && !m->balance && !m->held)
+		return 0;
+	if ((b->err = tb_json_push(b->arr, tb_vocab_member(m))))
+		return 1;
+	return 0;
+}
+
+static int bal_clearing(void *vctx, const struct tb_clearing *c)
+{
+	struct bal_ctx *b = vctx;
+	struct tb_ops o = {b->s, b->self, NULL, NULL};
+	char name[TB_NAME_MAX + 1];
+	tb_op_community_name(&o, c->other, name, sizeof name);
+	b->sum += c->balance;
+	if ((b->err = tb_json_push(b->arr, tb_vocab_clearing(c, name))))
+		return 1;
+	return 0;
+}
+
+struct tb_json *tb_vocab_balances(struct tb_store *s, const uint8_t self[TB_KEY_LEN], int *err)
+{
+	struct bal_ctx m = {s, self, tb_json_array(), 0, 0, false};
+	struct bal_ctx c = {s, self, tb_json_array(), 0, 0, false};
+	/* The community account comes first, also before it ever moved (the
+	 * store lists it once it holds a record of it). */
+	struct tb_member acct;
+	int e = tb_store_member(s, self, TB_COMMUNITY_ACCOUNT, &acct);
+	if (!e && (e = tb_json_push(m.arr, tb_vocab_member(&acct))) == 0) {
+		m.sum += acct.balance;
+		m.account_listed = true;
+	}
+	if (!e)
+		e = tb_store_foreach_member(s, self, bal_member, &m);
+	if (!e && !m.err)
+		e = tb_store_foreach_clearing(s, self, bal_clearing, &c);
+	if (e == TB_ENOTFOUND || e > 0)
+		e = 0;
+	e = e ? e : m.err ? m.err : c.err;
+	if (!e && (!m.arr || !c.arr))
+		e = TB_ENOMEM;
+	struct tb_json *o = e ? NULL : tb_json_object();
+	if (!e && !o)
+		e = TB_ENOMEM;
+	if (e) {
+		tb_json_free(m.arr);
+		tb_json_free(c.arr);
+		*err = e;
+		return NULL;
+	}
+	tb_json_set(o, "members", m.arr);
+	tb_json_set(o, "clearing", c.arr);
+	/* Members and clearing accounts together sum to zero. */
+	tb_json_set(o, "sum_minutes", tb_json_int(m.sum + c.sum));
+	*err = 0;
+	return o;
 }

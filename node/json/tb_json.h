@@ -132,6 +132,12 @@ struct tb_json *tb_vocab_proposal(struct tb_store *s, const uint8_t self[TB_KEY_
  * details of the legs are for the cross endpoints). */
 struct tb_json *tb_vocab_statement_line(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
 					uint32_t member, const struct tb_history_item *h);
+/* The balances (docs/API.md 4, GET /api/v1/balances, `tally --json
+ * balance`): {"members": [member...], "clearing": [clearing...],
+ * "sum_minutes"}; the community account first, then active members and
+ * those who left holding a balance.
+ * NULL with *err set when the store cannot be read. */
+struct tb_json *tb_vocab_balances(struct tb_store *s, const uint8_t self[TB_KEY_LEN], int *err);
 /* An error object: {"error":{"code":"EFLOOR","message":"..."}}. */
 /* The day an entry of the own log counts on: an exchange's date of service,
  * any other entry's (a reversal's too) the UTC day it was recorded; 0 when

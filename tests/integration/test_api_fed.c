@@ -425,6 +425,45 @@ static void test_cross_send(void **state)
 	assert_non_null(strstr(g->f->res.out, "completed"));
 }
 
+/* The API's body and the command line's --json for the same data: one
+ * object, byte for byte (the JSON's own newline aside). */
+static void same_json(const char *path, const char *const *args)
+{
+	struct tb_httpc_resp r;
+	call("GET", path, &g->vw, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(tb_fed_tally(g->f, RIVER, args), 0);
+	const char *out = g->f->res.out;
+	size_t n = strlen(out), m = strlen(r.body);
+	while (n && out[n - 1] == '\n')
+		n--;
+	while (m && r.body[m - 1] == '\n')
+		m--;
+	if (n != m || memcmp(out, r.body, n))
+		fail_msg("%s differs:\n api: %s\n cli: %s", path, r.body, out);
+	tb_httpc_free(&r);
+}
+
+static void test_cli_json_is_api_json(void **state)
+{
+	(void)state;
+	env();
+	struct tb_httpc_resp r;
+	call("GET", "/api/v1/cross", &g->vw, NULL, &r);
+	const char *p = strstr(r.body, "\"txid\":\"");
+	assert_non_null(p);
+	char txid[40], path[100];
+	snprintf(txid, sizeof txid, "%.32s", p + 8);
+	tb_httpc_free(&r);
+	const char *balances[] = {"--json", "balance", NULL};
+	same_json("/api/v1/balances", balances);
+	const char *bob[] = {"--json", "balance", "bob", NULL};
+	same_json("/api/v1/members/bob", bob);
+	const char *status[] = {"--json", "exchange", "status", txid, NULL};
+	snprintf(path, sizeof path, "/api/v1/cross/%s", txid);
+	same_json(path, status);
+}
+
 static void test_audit(void **state)
 {
 	(void)state;
@@ -511,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_checkpoints_and_receipts),
 		cmocka_unit_test(test_cross),
 		cmocka_unit_test(test_cross_send),
+		cmocka_unit_test(test_cli_json_is_api_json),
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_coordinators),
 	};

@@ -447,14 +447,14 @@ static void test_send_held(void **state)
 	assert_int_equal(T(f->a, "--json", "exchange", "status", txid), 0);
 	json_t *j = out_json();
 	assert_string_equal(jstr(j, "state"), "held");
-	assert_string_equal(jstr(j, "from"), "bob");
-	assert_string_equal(jstr(j, "to"), "alice");
-	assert_string_equal(jstr(j, "community"), "riverside");
+	assert_string_equal(jstr(j, "payer"), "bob@hillside");
+	assert_string_equal(jstr(j, "payee"), "alice@riverside");
+	assert_string_equal(jstr(j, "payee_community"), f->bid);
 	assert_int_equal(jint(j, "minutes"), 90);
 	assert_true(jint(j, "prepare_seq") > 0);
 	assert_true(json_is_null(json_object_get(j, "decide_seq")));
 	assert_true(json_is_null(json_object_get(j, "final_seq")));
-	assert_true(json_is_null(json_object_get(j, "reason")));
+	assert_true(json_is_null(json_object_get(j, "refusal")));
 	json_decref(j);
 
 	/* Balance: the hold on bob and on the clearing account; sums stay 0. */
@@ -474,8 +474,8 @@ static void test_send_held(void **state)
 	assert_int_equal(jint(m, "held_minutes"), 90);
 	assert_int_equal(jint(m, "balance_minutes"), 0);
 	json_t *c = json_array_get(json_object_get(j, "clearing"), 0);
-	assert_string_equal(jstr(c, "community"), "riverside");
-	assert_string_equal(jstr(c, "id"), f->bid);
+	assert_string_equal(jstr(c, "community_name"), "riverside");
+	assert_string_equal(jstr(c, "community"), f->bid);
 	assert_int_equal(jint(c, "held_minutes"), 90);
 	assert_int_equal(jint(c, "limit_minutes"), 600);
 	json_decref(j);
@@ -573,8 +573,9 @@ static void test_completed_and_refused(void **state)
 	assert_int_equal(T(f->b, "--json", "exchange", "status", tx), 0);
 	j = out_json();
 	assert_string_equal(jstr(j, "state"), "refused");
-	assert_string_equal(jstr(j, "reason"), "trust limit reached");
-	assert_string_equal(jstr(j, "code"), "ETRUST");
+	json_t *why = json_object_get(j, "refusal");
+	assert_string_equal(jstr(why, "message"), "trust limit reached");
+	assert_string_equal(jstr(why, "code"), "ETRUST");
 	json_decref(j);
 	sync_log(f->b, f->a);
 	assert_int_equal(clear(f->a, TB_CLEAR_FINAL), 1);

@@ -338,7 +338,7 @@ static void check_balance_cli(struct tb_fed *f, size_t i)
 	{
 		/* The community account (member 0) is not a member record;
 		 * sum_minutes above covers it. */
-		if (jint(f, m, "member", what) == 0)
+		if (jint(f, m, "number", what) == 0)
 			continue;
 		const char *name = jstr(m, "name");
 		const struct tb_member *bm = book_m(f, &b, name ? name : "?");
@@ -355,7 +355,7 @@ static void check_balance_cli(struct tb_fed *f, size_t i)
 	size_t seen = 0;
 	json_array_foreach(cs, k, m)
 	{
-		const char *id = jstr(m, "id");
+		const char *id = jstr(m, "community");
 		uint8_t other[TB_KEY_LEN];
 		if (!id || tb_hex_decode(other, sizeof other, id))
 			die(f, "%s: a clearing account without a node id: %s", what,
@@ -368,7 +368,7 @@ static void check_balance_cli(struct tb_fed *f, size_t i)
 			die(f, "%s: clearing account %s not in the ledger: %s", what, id,
 			    f->res.out);
 		char nm[24];
-		const char *cn = jstr(m, "community");
+		const char *cn = jstr(m, "community_name");
 		if (!cn || strcmp(cn, tb_fed_log_name(f, other, nm)))
 			die(f, "%s: clearing account %s named %s: %s", what, id,
 			    cn ? cn : "(none)", f->res.out);
@@ -531,9 +531,10 @@ static void parse_sent(const char *out, const char *err, int code, struct sent *
 		snprintf(s->txid, sizeof s->txid, "%s", v);
 	if ((v = jstr(j, "state")))
 		snprintf(s->state, sizeof s->state, "%s", v);
-	if ((v = jstr(j, "reason")))
+	const json_t *why = json_object_get(j, "refusal");
+	if ((v = jstr(why, "message")))
 		snprintf(s->reason, sizeof s->reason, "%s", v);
-	const json_t *c = json_object_get(j, "code");
+	const json_t *c = json_object_get(why, "code");
 	if (json_is_string(c))
 		snprintf(s->errcode, sizeof s->errcode, "%s", json_string_value(c));
 	else if (json_is_integer(c))
