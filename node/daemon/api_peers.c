@@ -1,7 +1,8 @@
 /*
  * api_peers.c: GET /api/v1/peers (docs/API.md 7), the federation as this
  * running node sees it: every configured peer and every inbound one, whether
- * it is connected, when it was last heard from, and per log held here what
+ * it is connected, when it was last heard from, the bytes it sent and was
+ * sent on the current connection, and per log held here what
  * the peer holds of it and how far it lags. It reads the node's own state
  * (the same that DATA/status gives `tally peer list`) and changes nothing.
  * The list is as long as the peers and the logs held, both capped by the node.
@@ -50,6 +51,9 @@ static struct tb_json *peer_obj(struct tb_node *n, const char *addr, const struc
 	tb_json_set(o, "connected", tb_json_bool(open));
 	tb_json_set(o, "outbound", tb_json_bool(outbound));
 	tb_json_set(o, "last_contact", tb_json_time(last_contact));
+	/* Traffic of the current connection (0 while there is none). */
+	tb_json_set(o, "bytes_in", tb_json_int(open ? (int64_t)c->bytes_in : 0));
+	tb_json_set(o, "bytes_out", tb_json_int(open ? (int64_t)c->bytes_out : 0));
 	tb_json_set(o, "logs", peer_logs(n, c));
 	return o;
 }

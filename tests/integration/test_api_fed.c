@@ -132,6 +132,10 @@ static void test_logs_peers_forks(void **state)
 	call("GET", "/api/v1/peers", &g->vw, NULL, &r);
 	assert_has(&r, 200, "\"community_name\":\"Hilltop\",\"connected\":true,\"outbound\":true");
 	assert_has(&r, 200, "\"lag\":");
+	/* The traffic of the connection (the console's column): some of each. */
+	assert_has(&r, 200, "\"bytes_in\":");
+	assert_null(strstr(r.body, "\"bytes_in\":0,"));
+	assert_null(strstr(r.body, "\"bytes_out\":0,"));
 	tb_httpc_free(&r);
 	/* Reads need a session. */
 	tb_httpc(g->http, "GET", "/api/v1/peers", NULL, false, NULL, &r);
