@@ -21,9 +21,10 @@ function AddLink({ onDone }) {
 		<h2 id="add-link-h">${t('links.add')}</h2>
 		<p class="hint">${t('links.add_about')}</p>
 		<div class="row">
-			<${Field} label=${t('links.community')} value=${community} onInput=${setCommunity} required />
+			<${Field} label=${t('links.community')} value=${community} onInput=${setCommunity} required
+				name="link-community" />
 			<${Field} label=${t('links.limit_hours')} type="number" min="0" step="0.5" value=${hours}
-				onInput=${setHours} required />
+				onInput=${setHours} required name="link-hours" />
 		</div>
 		<${FormStatus} form=${form} />
 		<button type="submit" class="primary">${t('links.save')}</button>
@@ -47,15 +48,17 @@ function SendCross({ members, onDone }) {
 		<h2 id="cross-h">${t('cross.send')}</h2>
 		<p class="hint">${t('cross.about')}</p>
 		<div class="row">
-			<${Select} label=${t('cross.payer')} value=${f.from} onChange=${set('from')} options=${opts} required />
+			<${Select} label=${t('cross.payer')} value=${f.from} onChange=${set('from')} options=${opts} required
+				name="cross-from" />
 			<${Field} label=${t('cross.payee')} value=${f.to} onInput=${set('to')} required
-				placeholder="alice@Hilltop" pattern=".+@.+" />
+				placeholder="alice@Hilltop" pattern=".+@.+" name="cross-to" />
 		</div>
 		<div class="row">
 			<${HoursInput} legend=${t('field.time')} hours=${f.hours} minutes=${f.minutes}
 				onHours=${set('hours')} onMinutes=${set('minutes')} />
-			<${Field} label=${t('field.category')} value=${f.category} onInput=${set('category')} />
-			<${Field} label=${t('field.memo')} value=${f.memo} onInput=${set('memo')} />
+			<${Field} label=${t('field.category')} value=${f.category} onInput=${set('category')}
+				name="cross-category" />
+			<${Field} label=${t('field.memo')} value=${f.memo} onInput=${set('memo')} name="cross-memo" />
 		</div>
 		<${FormStatus} form=${form} />
 		<button type="submit" class="primary">${t('cross.submit')}</button>
@@ -77,7 +80,8 @@ export function Links() {
 		${links.data ? html`<${Table} rows=${links.data.links} rowKey=${(l) => l.community} empty=${t('links.none')}
 			columns=${[
 				{ label: t('links.community'), cell: (l) => l.community_name || l.community.slice(0, 16) },
-				{ label: t('links.state'), cell: (l) => (l.linked
+				// Both sides agreed once their line to us is held here too.
+				{ label: t('links.state'), cell: (l) => (l.linked && l.their_limit_minutes !== null
 					? html`<span class="badge ok">${t('links.linked')}</span>`
 					: html`<span class="badge warn">${t('links.one_sided')}</span>`) },
 				{ label: t('links.limit'), num: true, cell: (l) => html`<${Hours} minutes=${l.limit_minutes} />` },
