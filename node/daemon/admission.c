@@ -46,6 +46,7 @@ bool tb_node_admits(const struct tb_node *n, const uint8_t *log_id)
 static void send_refused(struct tb_conn *c, int code, const uint8_t *log_id,
 			 const char *fmt, va_list ap)
 {
+	struct tb_repl *r = c->repl;
 	char why[201];
 	vsnprintf(why, sizeof why, fmt, ap);
 	struct tb_peer_msg m = {.type = TB_MSG_REFUSED};
@@ -57,10 +58,10 @@ static void send_refused(struct tb_conn *c, int code, const uint8_t *log_id,
 	char id[17] = "-";
 	if (log_id)
 		tb_hex_encode(id, log_id, 8);
-	if (c->refusals_logged < TB_REFUSALS_LOGGED)
+	if (r->refusals_logged < TB_REFUSALS_LOGGED)
 		tb_log(c->node, TB_LOG_INFO, "refused log %s from %s: %s (%s)%s", id, c->addr, why,
 		       tb_errname(code),
-		       ++c->refusals_logged == TB_REFUSALS_LOGGED
+		       ++r->refusals_logged == TB_REFUSALS_LOGGED
 			       ? "; more refusals on this connection are not logged"
 			       : "");
 	(void)tb_conn_send(c, &m);
@@ -96,26 +97,26 @@ static bool succeeds_admitted(const struct tb_node *n, const struct tb_entry *e)
 
 /* A log not admitted (yet): the successor of an admitted log gets through
  * (its genesis when its succession follows in the same message, then the
- * succession itself); once one is pending, the batch is written so that the
- * admitted set, read again, holds it. true to let the record through. */
-static bool successor_through(struct tb_conn *c, const struct tb_entry *e,
-			      const struct tb_view *next)
+ * succession itself): 0. Once one is pending, the batch must be written so
+ * that the admitted set, read again, holds it: TB_ADMIT_FLUSH (the caller
+ * writes it and asks again). 1: not let through. */
+static int successor_through(struct tb_conn *c, const struct tb_entry *e,
+			     const struct tb_view *next)
 {
 	struct tb_node *n = c->node;
 	struct tb_entry s;
 	if (e->kind == TB_KIND_GENESIS && next && next->p &&
 	    !tb_entry_decode(&s, next->p, next->len) &&
 	    !memcmp(s.log_id, e->log_id, TB_KEY_LEN) && succeeds_admitted(n, &s))
-		return true;
+		return 0;
 	if (succeeds_admitted(n, e)) {
 		n->successor_pending = true;
-		return true;
+		return 0;
 	}
 	if (!n->successor_pending)
-		return false;
+		return 1;
 	n->successor_pending = false;
-	tb_repl_flush(c);
-	return c->state == TB_CONN_OPEN && tb_node_admits(n, e->log_id);
+	return TB_ADMIT_FLUSH;
 }
 
 int tb_repl_admit_record(struct tb_conn *c, const uint8_t *p, size_t len,
@@ -126,10 +127,9 @@ int tb_repl_admit_record(struct tb_conn *c, const uint8_t *p, size_t len,
 	if (tb_entry_decode(&e, p, len))
 		return 0; /* the store says what is wrong with it */
 	if (!tb_node_admits(n, e.log_id)) {
-		if (successor_through(c, &e, next))
-			return 0;
-		if (c->state != TB_CONN_OPEN)
-			return 1;
+		int rc = successor_through(c, &e, next);
+		if (rc != 1)
+			return rc;
 		tb_repl_refuse(c, TB_ENOTADMITTED, e.log_id,
 			       "log not admitted here: its community is not admitted by this "
 			       "node's community");
@@ -151,14 +151,15 @@ int tb_repl_admit_record(struct tb_conn *c, const uint8_t *p, size_t len,
 
 int tb_repl_on_refused(struct tb_conn *c, const struct tb_refused *r)
 {
+	struct tb_repl *rp = c->repl;
 	static const uint8_t zero[TB_KEY_LEN];
 	char id[17];
 	tb_hex_encode(id, r->log_id, 8);
-	if (c->refusals_logged < TB_REFUSALS_LOGGED)
+	if (rp->refusals_logged < TB_REFUSALS_LOGGED)
 		tb_log(c->node, TB_LOG_INFO, "%s refused %s%s: %.*s (%s)%s", c->addr,
 		       memcmp(r->log_id, zero, TB_KEY_LEN) ? "log " : "", id, (int)r->reason.len,
 		       (const char *)r->reason.p, tb_errname((int)r->code),
-		       ++c->refusals_logged == TB_REFUSALS_LOGGED
+		       ++rp->refusals_logged == TB_REFUSALS_LOGGED
 			       ? "; more refusals on this connection are not logged"
 			       : "");
 	if (!memcmp(r->log_id, zero, TB_KEY_LEN) ||

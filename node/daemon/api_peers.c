@@ -14,7 +14,7 @@
 static struct tb_json *peer_logs(struct tb_node *n, const struct tb_conn *c)
 {
 	struct tb_json *arr = tb_json_array();
-	if (!c || c->state != TB_CONN_OPEN || !c->synced)
+	if (!c || !tb_repl_synced(c))
 		return arr;
 	for (size_t i = 0; i < n->nheads && arr; i++) {
 		const struct tb_head *h = &n->heads[i];

@@ -79,39 +79,40 @@ static bool clear_step(struct tb_node *n, unsigned what, struct tb_clear *c)
 		n->nskips = 0; /* all recorded: forget what was logged */
 	tb_log(n, TB_LOG_DEBUG, "decided %zu and finished %zu exchanges (%zu left as they are)",
 	       c->decided, c->finished, c->skips);
-	/* More due than one step takes: another step soon. */
-	if (c->more)
-		tb_node_store_changed(n);
 	return true;
 }
 
-void tb_node_clear(struct tb_node *n)
+bool tb_node_clear(struct tb_node *n)
 {
 	if (n->restored)
-		return; /* nothing is signed until the restore synced */
+		return false; /* nothing is signed until the restore synced */
 	size_t held, decide, final;
 	int err = tb_store_clear_due(n->store, &held, &decide, &final);
 	if (err) {
 		tb_log(n, TB_LOG_ERROR, "cannot read open cross-community exchanges: %s",
 		       tb_strerror(err));
-		return;
+		return false;
 	}
 	if (held)
 		crash_point(n, "after-prepare");
+	/* A step that took fewer than were due leaves c.more set. */
 	struct tb_clear c;
+	bool more = false;
 	if (decide && final && !n->crash_at) {
 		/* Both due: one transaction, one fsync. */
-		clear_step(n, TB_CLEAR_DECIDE | TB_CLEAR_FINAL, &c);
-		return;
+		return clear_step(n, TB_CLEAR_DECIDE | TB_CLEAR_FINAL, &c) && c.more;
 	}
 	if (decide) {
 		crash_point(n, "before-decision");
 		if (clear_step(n, TB_CLEAR_DECIDE, &c) && c.decided)
 			crash_point(n, "after-decision");
+		more |= c.more;
 	}
 	if (final) {
 		crash_point(n, "before-final");
 		if (clear_step(n, TB_CLEAR_FINAL, &c) && c.finished)
 			crash_point(n, "after-final");
+		more |= c.more;
 	}
+	return more;
 }

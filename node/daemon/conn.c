@@ -12,6 +12,12 @@
  * every byte it holds (frames, libuv requests, allocation overhead) against
  * a per-peer and a node-wide cap; everything is freed when it closes, and
  * the freed memory is handed back to the system soon after.
+ *
+ * A connection reaches its owner (the node's peers.c) only through the
+ * callbacks it was given (struct tb_conn_events), as libuv's streams do: it
+ * calls no replication or peer code, and what the owner keeps of it
+ * (c->repl) is freed by the owner's closed callback, once the handles are
+ * closed and nothing can reach the connection any more.
  */
 #include "daemon.h"
 
@@ -63,9 +69,7 @@ static void on_close(uv_handle_t *h)
 	if (--c->handles)
 		return;
 	struct tb_node *n = c->node;
-	size_t bytes = sizeof *c + c->rcap + c->capknown * sizeof *c->known +
-		       c->nsnapshot * sizeof *c->snapshot;
-	tb_repl_conn_free(c);
+	size_t bytes = sizeof *c + c->rcap + c->ev->closed(c);
 	tb_wipe(&c->hs, sizeof c->hs);
 	tb_wipe(&c->tx, sizeof c->tx);
 	tb_wipe(&c->rx, sizeof c->rx);
@@ -132,21 +136,14 @@ void tb_conn_close(struct tb_conn *c, const char *why)
 		tb_log(c->node, TB_LOG_WARN, "%s %s closed: %s", c->outbound ? "to" : "from",
 		       c->addr, why);
 	tb_conn_authenticated(c);
-	tb_repl_conn_closed(c);
 	unlink_conn(c);
-	if (c->peer) {
-		struct tb_peer *p = c->peer;
-		c->peer = NULL;
-		p->conn = NULL;
-		tb_peer_lost(p);
-	}
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->tcp, on_close);
 	uv_close((uv_handle_t *)&c->timer, on_close);
-	tb_node_status_dirty(c->node);
 }
 
-struct tb_conn *tb_conn_new(struct tb_node *n, bool outbound, const char *addr)
+struct tb_conn *tb_conn_new(struct tb_node *n, bool outbound, const char *addr,
+			    const struct tb_conn_events *ev)
 {
 	struct tb_conn *c = calloc(1, sizeof *c);
 	if (!c)
@@ -158,6 +155,7 @@ struct tb_conn *tb_conn_new(struct tb_node *n, bool outbound, const char *addr)
 		return NULL;
 	}
 	c->node = n;
+	c->ev = ev;
 	c->outbound = outbound;
 	c->preauth = !outbound;
 	if (c->preauth)
@@ -177,6 +175,12 @@ struct tb_conn *tb_conn_new(struct tb_node *n, bool outbound, const char *addr)
 	n->conns = c;
 	n->nconns++;
 	return c;
+}
+
+void tb_conn_deadline(struct tb_conn *c, uint64_t at_ms, const char *why)
+{
+	c->deadline = at_ms;
+	c->deadline_why = why;
 }
 
 bool tb_conn_may_push(const struct tb_conn *c)
@@ -199,8 +203,8 @@ static void on_write(uv_write_t *req, int status)
 		tb_conn_close(c, uv_strerror(status));
 		return;
 	}
-	if (c->state == TB_CONN_OPEN && c->synced)
-		tb_repl_pump(c);
+	if (c->state == TB_CONN_OPEN)
+		c->ev->drained(c);
 }
 
 /* Queues a frame: 2-byte big-endian length, then body. */
@@ -301,8 +305,8 @@ static void on_timer(uv_timer_t *t)
 		tb_conn_close(c, "idle: nothing received for too long");
 		return;
 	}
-	if (!c->synced && now - c->opened >= TB_SYNC_MS) {
-		tb_conn_close(c, "the heads exchange did not finish in time");
+	if (c->deadline && now >= c->deadline) {
+		tb_conn_close(c, c->deadline_why);
 		return;
 	}
 	/* A quiet peer's read buffer shrinks back (it grows with the next
@@ -392,10 +396,7 @@ static int hello(struct tb_conn *c, const struct tb_hello *h)
 	c->state = TB_CONN_OPEN;
 	c->opened = tb_now_ms(n);
 	uv_timer_start(&c->timer, on_timer, TB_SYNC_MS, TB_KEEPALIVE_MS);
-	if (tb_node_conn_open(n, c))
-		return TB_EEXISTS;
-	tb_repl_start(c);
-	return 0;
+	return c->ev->opened(c);
 }
 
 static int rate_ok(struct tb_conn *c)
@@ -439,7 +440,7 @@ static int transport_frame(struct tb_conn *c, const uint8_t *f, size_t len)
 		tb_conn_close(c, "HELLO sent twice");
 		return TB_EINVAL;
 	}
-	return tb_repl_receive(c, &m);
+	return c->ev->message(c, &m);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -502,7 +503,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		tb_conn_close(c, "out of memory");
 		return;
 	}
-	tb_repl_flush(c);
+	(void)c->ev->message(c, NULL);
 }
 
 static int start(struct tb_conn *c)

@@ -118,12 +118,44 @@ struct tb_known {
 
 enum tb_conn_state { TB_CONN_CONNECTING, TB_CONN_HANDSHAKE, TB_CONN_HELLO, TB_CONN_OPEN, TB_CONN_CLOSING };
 
+/* What replication keeps of one connection (repl.c, push.c, ingest.c,
+ * admission.c; conn.c never reads it): created when the connection opens,
+ * freed when it is closed. */
+struct tb_repl {
+	bool synced;          /* heads exchanged; live pushes flow */
+	bool sync_received;   /* the peer's SYNC arrived */
+	uint64_t heads_due;   /* head records still expected from the peer */
+	struct tb_known *known; /* sorted by log id */
+	size_t nknown, capknown;
+	size_t forks_sent;    /* of n->forks, those flagged TB_KNOWN_FORK here */
+	uint8_t sync_digest[32];   /* the digest we sent in SYNC */
+	struct tb_head *snapshot;  /* our heads when we sent SYNC, until the
+				    * peer's SYNC comes (at most TB_SYNC_MS) */
+	size_t nsnapshot;
+	size_t heads_total;   /* records our SYNC announced */
+	bool heads_sending;   /* our HEADS are due (the digests differed) */
+	size_t heads_sent;    /* records sent as HEADS so far */
+	uint8_t heads_after[TB_KEY_LEN]; /* the last log sent as HEADS */
+	size_t push_at;       /* the head where pushing entries stopped */
+	bool cps_due;         /* checkpoints of every log still to send */
+	uint8_t cps_after[TB_KEY_LEN]; /* ... of the logs after this one */
+	bool cps_started;
+	double cp_tokens; /* checkpoints this peer may still send */
+	uint64_t cp_at;
+	uint64_t cp_dropped;
+	unsigned refusals_logged; /* REFUSED sent or received, logged (the first few) */
+};
+
+struct tb_conn_events;
+
 struct tb_conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_connect_t connect;
 	int handles; /* open libuv handles; freed when 0 */
 	struct tb_node *node;
+	const struct tb_conn_events *ev; /* the owner's callbacks */
+	struct tb_repl *repl; /* the owner's replication state (NULL until OPEN) */
 	struct tb_peer *peer; /* the configured peer we dialed, or NULL */
 	struct tb_conn *next;
 	bool outbound;
@@ -146,31 +178,9 @@ struct tb_conn {
 	uint64_t last_rx;
 	double tokens;
 	uint64_t tokens_at;
-	double cp_tokens; /* checkpoints this peer may still send */
-	uint64_t cp_at;
-	uint64_t cp_dropped;
-	unsigned refusals_logged; /* REFUSED sent or received, logged (the first few) */
-
-	/* replication */
-	bool synced;          /* heads exchanged; live pushes flow */
-	bool sync_received;   /* the peer's SYNC arrived */
 	uint64_t opened;      /* when the connection became OPEN (ms) */
-	uint64_t heads_due;   /* head records still expected from the peer */
-	struct tb_known *known; /* sorted by log id */
-	size_t nknown, capknown;
-	size_t forks_sent;    /* of n->forks, those flagged TB_KNOWN_FORK here */
-	uint8_t sync_digest[32];   /* the digest we sent in SYNC */
-	struct tb_head *snapshot;  /* our heads when we sent SYNC, until the
-				    * peer's SYNC comes (at most TB_SYNC_MS) */
-	size_t nsnapshot;
-	size_t heads_total;   /* records our SYNC announced */
-	bool heads_sending;   /* our HEADS are due (the digests differed) */
-	size_t heads_sent;    /* records sent as HEADS so far */
-	uint8_t heads_after[TB_KEY_LEN]; /* the last log sent as HEADS */
-	size_t push_at;       /* the head where pushing entries stopped */
-	bool cps_due;         /* checkpoints of every log still to send */
-	uint8_t cps_after[TB_KEY_LEN]; /* ... of the logs after this one */
-	bool cps_started;
+	uint64_t deadline;    /* OPEN: closed at this time (ms) unless 0 */
+	const char *deadline_why;
 	uint64_t bytes_in, bytes_out;
 };
 
@@ -240,6 +250,7 @@ struct tb_node {
 	uint8_t *ingest;
 	size_t ingest_len;
 	struct tb_view *ingest_recs;
+	struct tb_placed *ingest_placed; /* where the store put each accepted one */
 	size_t ningest;
 	/* checkpoints received, kept at the end of the read burst */
 	uint8_t (*cps)[TB_CHECKPOINT_MAX];
@@ -294,8 +305,24 @@ void tb_notify_stopping(struct tb_node *n);
 void tb_log(struct tb_node *n, enum tb_loglevel lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* conn.c: connections, handshake, frames */
-struct tb_conn *tb_conn_new(struct tb_node *n, bool outbound, const char *addr);
+/* conn.c: connections, handshake, frames. A connection tells its owner
+ * what happened only through these callbacks; conn.c calls no replication
+ * or peer code. */
+struct tb_conn_events {
+	/* Authenticated and OPEN: 0, else an error (c was closed). */
+	int (*opened)(struct tb_conn *c);
+	/* A message after HELLO: 0, else an error (c was closed). m NULL: the
+	 * read burst ended, and what it brought may be applied. */
+	int (*message)(struct tb_conn *c, const struct tb_peer_msg *m);
+	/* A queued frame was written: the send queue has room again. */
+	void (*drained)(struct tb_conn *c);
+	/* c is closed (it left n->conns when tb_conn_close was called, and its
+	 * handles are closed now): drop everything that refers to it and free
+	 * c->repl. Returns the bytes that freed (for the heap trim). */
+	size_t (*closed)(struct tb_conn *c);
+};
+struct tb_conn *tb_conn_new(struct tb_node *n, bool outbound, const char *addr,
+			    const struct tb_conn_events *ev);
 void tb_conn_close(struct tb_conn *c, const char *why);
 int tb_conn_start_inbound(struct tb_conn *c);
 int tb_conn_dial(struct tb_conn *c, const struct sockaddr *sa);
@@ -306,28 +333,46 @@ bool tb_conn_may_push(const struct tb_conn *c);
 /* An inbound connection's peer proved its identity: no longer counted
  * among the connections before authentication. */
 void tb_conn_authenticated(struct tb_conn *c);
+/* Closes an OPEN connection with `why` (a string that outlives it) if it is
+ * still open at at_ms (checked with the keepalive); 0 clears it. */
+void tb_conn_deadline(struct tb_conn *c, uint64_t at_ms, const char *why);
 
-/* peers.c: listening and dialing with backoff */
+/* peers.c: listening and dialing with backoff; the connections' owner
+ * (their callbacks) */
 int tb_node_listen(struct tb_node *n, const char *addr);
 void tb_peer_dial(struct tb_peer *p);
-void tb_peer_lost(struct tb_peer *p);
-/* A connection became OPEN: caps, deduplication, contact. 0 or closed. */
-int tb_node_conn_open(struct tb_node *n, struct tb_conn *c);
+/* A connection of the node (tb_conn_new with the node's callbacks). */
+struct tb_conn *tb_node_conn_new(struct tb_node *n, bool outbound, const char *addr);
 
-/* repl.c: the opening exchange, known heads, dispatch */
-void tb_repl_start(struct tb_conn *c);
-int tb_repl_receive(struct tb_conn *c, const struct tb_peer_msg *m);
-/* The store may have changed: rescan heads, push to peers (debounced). */
-void tb_node_store_changed(struct tb_node *n);
-int tb_node_scan(struct tb_node *n);
+/* known.c: what each peer is known to hold, and our heads (calls nothing
+ * else of the daemon) */
 /* Our head of a log as of the last scan, or NULL if not held. */
 const struct tb_head *tb_node_head(const struct tb_node *n, const uint8_t *log_id);
+/* c is OPEN and its heads were exchanged. */
+bool tb_repl_synced(const struct tb_conn *c);
 uint64_t tb_known_get(const struct tb_conn *c, const uint8_t *log_id);
 /* The record of a log (added with seq 0 if create), or NULL (none, or over
  * TB_PEER_LOGS_MAX, or no memory). */
 struct tb_known *tb_known_at(struct tb_conn *c, const uint8_t *log_id, bool create);
 int tb_known_raise(struct tb_conn *c, const uint8_t *log_id, uint64_t seq);
-void tb_repl_conn_free(struct tb_conn *c);
+/* Merges k records (sorted by log id, no repeats) into what is known, in
+ * one pass; a log in both keeps the larger seq. */
+int tb_known_merge(struct tb_conn *c, const struct tb_known *in, size_t k);
+/* Frees c->repl; returns the bytes it held. */
+size_t tb_repl_free(struct tb_conn *c);
+
+/* heads.c: the store's heads, rescanned when it changed */
+/* The store may have changed: rescan heads, push to peers (debounced). */
+void tb_node_store_changed(struct tb_node *n);
+int tb_node_scan(struct tb_node *n);
+/* Lifts the restored mark once every peer reached has given back what it
+ * holds of our own log (see PROTOCOL.md, "Restored nodes"). */
+void tb_node_restore_check(struct tb_node *n);
+
+/* repl.c: the opening exchange and the dispatch of messages */
+/* c opened: its replication state, SYNC. 0, or an error (c was closed). */
+int tb_repl_start(struct tb_conn *c);
+int tb_repl_receive(struct tb_conn *c, const struct tb_peer_msg *m);
 
 /* push.c: sending, as the send queue allows */
 void tb_repl_pump(struct tb_conn *c);
@@ -350,9 +395,11 @@ void tb_repl_refuse(struct tb_conn *c, int code, const uint8_t *log_id, const ch
 void tb_repl_tell(struct tb_conn *c, int code, const uint8_t *log_id, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* 1 if a received entry record is refused by admission (the peer told),
- * 0 to go on; next is the record after it in the same ENTRIES (p NULL if
- * none): a new log's genesis followed by its succession of an admitted log
- * is let through for the store to judge. */
+ * 0 to go on, TB_ADMIT_FLUSH when the successor pending in the ingest
+ * batch must be written first (then ask again); next is the record after
+ * it in the same ENTRIES (p NULL if none): a new log's genesis followed by
+ * its succession of an admitted log is let through for the store to judge. */
+#define TB_ADMIT_FLUSH 2
 int tb_repl_admit_record(struct tb_conn *c, const uint8_t *p, size_t len,
 			 const struct tb_view *next);
 int tb_repl_on_refused(struct tb_conn *c, const struct tb_refused *r);
@@ -366,12 +413,9 @@ void tb_repl_flush(struct tb_conn *c);
 /* c closed: drop what it sent and was not appended yet. */
 void tb_repl_conn_closed(struct tb_conn *c);
 
-/* repl.c: lifts the restored mark once every peer reached has given back
- * what it holds of our own log (see PROTOCOL.md, "Restored nodes"). */
-void tb_node_restore_check(struct tb_node *n);
-
-/* clearing.c: decide and finish cross-community exchanges now due. */
-void tb_node_clear(struct tb_node *n);
+/* clearing.c: decide and finish cross-community exchanges now due; true
+ * when more are due than the steps took (scan again soon). */
+bool tb_node_clear(struct tb_node *n);
 
 /* status.c (daemon side): write the status file soon. */
 void tb_node_status_dirty(struct tb_node *n);
@@ -380,14 +424,11 @@ void tb_node_status_write(struct tb_node *n);
 uint64_t tb_now_ms(struct tb_node *n);
 
 /* http.c (daemon side): start the HTTP server (when the default address is
- * taken, e.g. by another node on this machine, only a warning); announce logs that grew
- * between two sets of heads (both sorted by log id). */
+ * taken, e.g. by another node on this machine, only a warning). */
 int tb_node_http_start(struct tb_node *n, const struct tb_http_conf *conf, bool given);
 /* health.c: GET /healthz and /metrics on the HTTP listener (if it runs). */
 int tb_node_health_routes(struct tb_node *n);
 /* GET /api/v1/peers (api_peers.c). */
 int tb_node_peers_route(struct tb_node *n);
-void tb_node_http_heads(struct tb_node *n, const struct tb_head *old, size_t nold,
-			const struct tb_head *now, size_t nnow);
 
 #endif

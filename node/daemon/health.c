@@ -57,15 +57,6 @@ static void add(struct buf *b, const char *fmt, ...)
 	}
 }
 
-/* What a peer holds of a log, if the connection knows it. */
-static uint64_t peer_seq(const struct tb_conn *c, const uint8_t *log_id)
-{
-	for (size_t i = 0; i < c->nknown; i++)
-		if (!memcmp(c->known[i].log_id, log_id, TB_KEY_LEN))
-			return c->known[i].seq;
-	return 0;
-}
-
 static int count_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
 		      struct tb_view a, struct tb_view b)
 {
@@ -112,11 +103,11 @@ static void on_healthz(struct tb_http_req *req, struct tb_http_resp *resp, void 
 			    (unsigned long long)(avail >> 20));
 	}
 	for (struct tb_conn *c = n->conns; c; c = c->next) {
-		if (c->state != TB_CONN_OPEN || !c->synced ||
+		if (!tb_repl_synced(c) ||
 		    now_ms - c->opened < TB_HEALTH_BEHIND_S * 1000)
 			continue;
 		for (size_t i = 0; i < n->nheads; i++) {
-			uint64_t theirs = peer_seq(c, n->heads[i].log_id);
+			uint64_t theirs = tb_known_get(c, n->heads[i].log_id);
 			if (theirs > n->heads[i].seq) {
 				char id[17];
 				tb_hex_encode(id, n->heads[i].log_id, 8);
@@ -177,13 +168,13 @@ static void logs_and_peers(struct tb_node *n, struct buf *b)
 	metric(b, "tally_peer_lag_entries", "gauge",
 	       "Entries we hold of a log beyond what the peer holds (negative: the peer is ahead).");
 	for (struct tb_conn *c = n->conns; c; c = c->next) {
-		if (c->state != TB_CONN_OPEN || !c->synced)
+		if (!tb_repl_synced(c))
 			continue;
 		for (size_t i = 0; i < n->nheads; i++) {
 			char id[17];
 			tb_hex_encode(id, n->heads[i].log_id, 8);
 			add(b, "tally_peer_lag_entries{peer=\"%s\",log=\"%s\"} %lld\n", c->addr, id,
-			    (long long)(n->heads[i].seq - peer_seq(c, n->heads[i].log_id)));
+			    (long long)(n->heads[i].seq - tb_known_get(c, n->heads[i].log_id)));
 		}
 	}
 }

@@ -1,8 +1,8 @@
 /*
  * http.c (daemon side): the glue between tallyd and its HTTP server
  * (node/http/): what the server may use of the node (store, community key,
- * log, "the store changed"), and the announcements of logs that grew, found
- * by comparing the heads of two scans.
+ * log, "the store changed"). The announcements of logs that grew are
+ * heads.c's.
  */
 #include "daemon.h"
 
@@ -47,19 +47,4 @@ int tb_node_http_start(struct tb_node *n, const struct tb_http_conf *conf, bool 
 	       strchr(conf->host, ':') ? "[" : "", conf->host, strchr(conf->host, ':') ? "]" : "",
 	       (unsigned)conf->port, conf->web_root[0] ? conf->web_root : "nowhere");
 	return 0;
-}
-
-void tb_node_http_heads(struct tb_node *n, const struct tb_head *old, size_t nold,
-			const struct tb_head *now, size_t nnow)
-{
-	if (!n->http)
-		return;
-	size_t i = 0;
-	for (size_t j = 0; j < nnow; j++) {
-		while (i < nold && memcmp(old[i].log_id, now[j].log_id, TB_KEY_LEN) < 0)
-			i++;
-		bool same = i < nold && !memcmp(old[i].log_id, now[j].log_id, TB_KEY_LEN);
-		if (!same || old[i].seq != now[j].seq)
-			tb_http_announce(n->http, now[j].log_id, now[j].seq);
-	}
 }

@@ -32,20 +32,54 @@ static int ingest_alloc(struct tb_node *n)
 		return 0;
 	n->ingest = malloc(TB_INGEST_BYTES);
 	n->ingest_recs = malloc(TB_INGEST_BATCH * sizeof *n->ingest_recs);
-	if (!n->ingest || !n->ingest_recs) {
+	n->ingest_placed = malloc(TB_INGEST_BATCH * sizeof *n->ingest_placed);
+	if (!n->ingest || !n->ingest_recs || !n->ingest_placed) {
 		free(n->ingest);
 		free(n->ingest_recs);
+		free(n->ingest_placed);
 		n->ingest = NULL;
 		n->ingest_recs = NULL;
+		n->ingest_placed = NULL;
 		return TB_ENOMEM;
 	}
+	return 0;
+}
+
+/* Whether admission lets rec through (next: the record after it in the
+ * same ENTRIES, if any): 0 to queue it, 1 if refused (the peer was told,
+ * or c closed). A pending successor is written first when admission asks. */
+static int admit(struct tb_conn *c, struct tb_view rec, const struct tb_view *next)
+{
+	int rc = tb_repl_admit_record(c, rec.p, rec.len, next);
+	if (rc == TB_ADMIT_FLUSH) {
+		tb_repl_flush(c);
+		rc = c->state == TB_CONN_OPEN ? tb_repl_admit_record(c, rec.p, rec.len, next) : 1;
+	}
+	return rc || c->state != TB_CONN_OPEN;
+}
+
+/* Queues one record of c for the append at the end of the read burst:
+ * 0, or an error (c was closed). */
+static int queue(struct tb_conn *c, struct tb_view rec)
+{
+	struct tb_node *n = c->node;
+	if (n->ningest == TB_INGEST_BATCH || n->ingest_len + rec.len > TB_INGEST_BYTES)
+		tb_repl_flush(c);
+	if (c->state != TB_CONN_OPEN)
+		return TB_EINVAL;
+	n->ingest_conn = c;
+	memcpy(n->ingest + n->ingest_len, rec.p, rec.len);
+	n->ingest_recs[n->ningest].p = n->ingest + n->ingest_len;
+	n->ingest_recs[n->ningest].len = rec.len;
+	n->ingest_len += rec.len;
+	n->ningest++;
 	return 0;
 }
 
 int tb_repl_on_entries(struct tb_conn *c, const struct tb_entries *e)
 {
 	struct tb_node *n = c->node;
-	if (!c->synced) {
+	if (!c->repl->synced) {
 		tb_conn_close(c, "ENTRIES before the heads were exchanged");
 		return TB_EINVAL;
 	}
@@ -56,43 +90,30 @@ int tb_repl_on_entries(struct tb_conn *c, const struct tb_entries *e)
 	if (n->ingest_conn && n->ingest_conn != c)
 		tb_repl_flush(n->ingest_conn);
 	n->ingest_conn = c;
-	size_t off = 0;
-	while (off < e->records.len) {
-		if (e->records.len - off < 2) {
-			tb_conn_close(c, "truncated record in ENTRIES");
-			return TB_ETRUNCATED;
-		}
-		size_t len = (size_t)e->records.p[off] << 8 | e->records.p[off + 1];
-		off += 2;
-		if (len == 0 || len > TB_ENTRY_MAX || len > e->records.len - off) {
-			tb_conn_close(c, "record length out of bounds in ENTRIES");
-			return TB_ETRUNCATED;
-		}
-		struct tb_view next = {NULL, 0};
-		size_t rest = e->records.len - off - len;
-		if (rest > 2) {
-			next.len = (size_t)e->records.p[off + len] << 8 | e->records.p[off + len + 1];
-			next.p = e->records.p + off + len + 2;
-			if (next.len > rest - 2)
-				next = (struct tb_view){NULL, 0};
-		}
-		if (tb_repl_admit_record(c, e->records.p + off, len, &next)) {
-			off += len;
+	struct tb_records_iter it;
+	struct tb_view rec;
+	int rc;
+	tb_records_begin(&it, e->records);
+	while ((rc = tb_records_next(&it, &rec)) == 1) {
+		/* The record after it, if it splits (admission looks ahead). */
+		struct tb_records_iter ahead = it;
+		struct tb_view next;
+		if (tb_records_next(&ahead, &next) != 1)
+			next = (struct tb_view){NULL, 0};
+		if (admit(c, rec, &next)) {
+			if (c->state != TB_CONN_OPEN)
+				return TB_EINVAL;
 			continue;
 		}
-		if (c->state != TB_CONN_OPEN)
+		if (queue(c, rec))
 			return TB_EINVAL;
-		if (n->ningest == TB_INGEST_BATCH || n->ingest_len + len > TB_INGEST_BYTES)
-			tb_repl_flush(c);
-		if (c->state != TB_CONN_OPEN)
-			return TB_EINVAL;
-		n->ingest_conn = c;
-		memcpy(n->ingest + n->ingest_len, e->records.p + off, len);
-		n->ingest_recs[n->ningest].p = n->ingest + n->ingest_len;
-		n->ingest_recs[n->ningest].len = len;
-		n->ingest_len += len;
-		n->ningest++;
-		off += len;
+	}
+	if (rc < 0) {
+		/* Records before the bad framing stay queued. */
+		bool cut = it.v.len - it.off < 2;
+		tb_conn_close(c, cut ? "truncated record in ENTRIES"
+				     : "record length out of bounds in ENTRIES");
+		return rc;
 	}
 	return 0;
 }
@@ -147,17 +168,15 @@ static bool flush_entries(struct tb_conn *c)
 			k = TB_APPEND_MAX;
 		size_t accepted = 0;
 		struct tb_reject rej;
-		int err = tb_store_append(n->store, n->ingest_recs + done, k, &accepted, &rej);
+		struct tb_placed *pl = n->ingest_placed + done;
+		int err = tb_store_append_placed(n->store, n->ingest_recs + done, k, &accepted, pl,
+						 &rej);
 		for (size_t i = 0; i < accepted; i++) {
-			struct tb_entry e;
-			const struct tb_view *r = &n->ingest_recs[done + i];
-			if (tb_entry_decode(&e, r->p, r->len))
-				continue;
-			(void)tb_known_raise(c, e.log_id, e.seq);
+			(void)tb_known_raise(c, pl[i].log_id, pl[i].seq);
 			/* Heads only grow: at or below the last scan's head it
 			 * was a duplicate. */
-			const struct tb_head *h = tb_node_head(n, e.log_id);
-			if (!h || e.seq > h->seq)
+			const struct tb_head *h = tb_node_head(n, pl[i].log_id);
+			if (!h || pl[i].seq > h->seq)
 				fresh = true;
 		}
 		if (accepted && c->peer)
@@ -193,21 +212,21 @@ static void cp_dropped(struct tb_conn *c, int code, const uint8_t *log_id, const
 {
 	if (!c || c->state != TB_CONN_OPEN)
 		return;
-	if (c->cp_dropped == 0)
+	if (c->repl->cp_dropped == 0)
 		tb_log(c->node, TB_LOG_INFO, "%s sent a checkpoint not taken: %s (%s)", c->addr, why,
 		       tb_errname(code));
-	if (c->cp_dropped < TB_CP_TOLD) {
+	if (c->repl->cp_dropped < TB_CP_TOLD) {
 		if (code == TB_ENOTADMITTED)
 			tb_repl_refuse(c, code, log_id, "checkpoint dropped: %s", why);
 		else
 			tb_repl_tell(c, code, log_id, "checkpoint dropped: %s", why);
-	} else if (c->cp_dropped == TB_CP_TOLD) {
+	} else if (c->repl->cp_dropped == TB_CP_TOLD) {
 		tb_repl_tell(c, TB_EFULL, NULL,
 			     "%d checkpoints dropped; more on this connection are dropped "
 			     "without a word",
 			     TB_CP_TOLD);
 	}
-	c->cp_dropped++;
+	c->repl->cp_dropped++;
 }
 
 /* A checkpoint that contradicts the entries held was kept as its log's
@@ -271,15 +290,16 @@ static void flush_checkpoints(struct tb_node *n)
  * why. */
 static bool cp_budget(struct tb_conn *c, const struct tb_view *v)
 {
+	struct tb_repl *r = c->repl;
 	struct tb_node *n = c->node;
 	uint64_t now = tb_now_ms(n);
 	double cap = TB_CP_BURST + (double)n->nheads;
-	c->cp_tokens += (double)(now - c->cp_at) * (TB_CP_RATE + (double)n->nheads / 60.0) / 1000.0;
-	c->cp_at = now;
-	if (c->cp_tokens > cap)
-		c->cp_tokens = cap;
+	r->cp_tokens += (double)(now - r->cp_at) * (TB_CP_RATE + (double)n->nheads / 60.0) / 1000.0;
+	r->cp_at = now;
+	if (r->cp_tokens > cap)
+		r->cp_tokens = cap;
 	struct tb_checkpoint cp;
-	if (c->cp_tokens < 1) {
+	if (c->repl->cp_tokens < 1) {
 		cp_dropped(c, TB_EFULL, NULL, "over this connection's budget of checkpoints");
 		return false;
 	}
@@ -307,7 +327,7 @@ static bool cp_budget(struct tb_conn *c, const struct tb_view *v)
 		return false;
 	}
 	k->cp_at = sec;
-	c->cp_tokens -= 1;
+	r->cp_tokens -= 1;
 	return true;
 }
 

@@ -348,6 +348,7 @@ static void node_deinit(struct tb_node *n)
 	tb_admitted_free(&n->admitted);
 	free(n->ingest);
 	free(n->ingest_recs);
+	free(n->ingest_placed);
 	free(n->cps);
 	free(n->cps_len);
 	free(n->cps_from);

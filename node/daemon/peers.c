@@ -15,6 +15,10 @@
  * TB_PEERS_IN_MAX, where a pinned peer takes the place of the oldest
  * unpinned one. Connections we dial are in neither class: they always go
  * out.
+ *
+ * It owns the connections: conn.c reports to it only through the callbacks
+ * at the end of this file, which hand messages to replication and tidy up
+ * (the ingest batch, the peer's redial) once a connection is closed.
  */
 #include "daemon.h"
 
@@ -97,6 +101,13 @@ static void preauth_room(struct tb_node *n, struct tb_conn *c)
 				   "to a newer one");
 }
 
+static const struct tb_conn_events conn_events;
+
+struct tb_conn *tb_node_conn_new(struct tb_node *n, bool outbound, const char *addr)
+{
+	return tb_conn_new(n, outbound, addr, &conn_events);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct tb_node *n = server->data;
@@ -104,7 +115,7 @@ static void on_connection(uv_stream_t *server, int status)
 		tb_log(n, TB_LOG_WARN, "accept failed: %s", uv_strerror(status));
 		return;
 	}
-	struct tb_conn *c = tb_conn_new(n, false, "?");
+	struct tb_conn *c = tb_node_conn_new(n, false, "?");
 	if (!c)
 		return;
 	if (uv_accept(server, (uv_stream_t *)&c->tcp)) {
@@ -174,7 +185,7 @@ void tb_peer_dial(struct tb_peer *p)
 		tb_log(n, TB_LOG_ERROR, "peer %s: not an address", addr);
 		return;
 	}
-	struct tb_conn *c = tb_conn_new(n, true, addr);
+	struct tb_conn *c = tb_node_conn_new(n, true, addr);
 	if (!c)
 		return;
 	c->peer = p;
@@ -183,7 +194,7 @@ void tb_peer_dial(struct tb_peer *p)
 	(void)tb_conn_dial(c, (struct sockaddr *)&ss);
 }
 
-void tb_peer_lost(struct tb_peer *p)
+static void peer_lost(struct tb_peer *p)
 {
 	struct tb_node *n = p->node;
 	if (n->stopping)
@@ -234,7 +245,8 @@ static int inbound_cap(struct tb_node *n, struct tb_conn *c)
 	return TB_EFULL;
 }
 
-int tb_node_conn_open(struct tb_node *n, struct tb_conn *c)
+/* A connection became OPEN: caps, deduplication, contact. 0 or closed. */
+static int conn_open(struct tb_node *n, struct tb_conn *c)
 {
 	if (!c->outbound && inbound_cap(n, c))
 		return TB_EFULL;
@@ -272,3 +284,48 @@ int tb_node_conn_open(struct tb_node *n, struct tb_conn *c)
 	tb_node_status_dirty(n);
 	return 0;
 }
+
+/* ---- what the node's connections report (tb_conn_events) ---- */
+
+static int conn_opened(struct tb_conn *c)
+{
+	if (conn_open(c->node, c))
+		return TB_EEXISTS;
+	return tb_repl_start(c);
+}
+
+/* A message, or (m NULL) the end of a read burst: append what it brought. */
+static int conn_message(struct tb_conn *c, const struct tb_peer_msg *m)
+{
+	if (!m) {
+		tb_repl_flush(c);
+		return 0;
+	}
+	return tb_repl_receive(c, m);
+}
+
+static void conn_drained(struct tb_conn *c)
+{
+	if (tb_repl_synced(c))
+		tb_repl_pump(c);
+}
+
+static size_t conn_closed(struct tb_conn *c)
+{
+	tb_repl_conn_closed(c);
+	if (c->peer) {
+		struct tb_peer *p = c->peer;
+		c->peer = NULL;
+		p->conn = NULL;
+		peer_lost(p);
+	}
+	tb_node_status_dirty(c->node);
+	return tb_repl_free(c);
+}
+
+static const struct tb_conn_events conn_events = {
+	.opened = conn_opened,
+	.message = conn_message,
+	.drained = conn_drained,
+	.closed = conn_closed,
+};

@@ -25,39 +25,38 @@ static size_t heads_after(const struct tb_node *n, const uint8_t *after);
  * sent. */
 static bool push_heads(struct tb_conn *c)
 {
+	struct tb_repl *r = c->repl;
 	struct tb_node *n = c->node;
 	const size_t per = TB_BATCH_BYTES / TB_HEAD_REC_LEN;
 	uint8_t buf[TB_BATCH_BYTES];
-	while (c->heads_sending && c->heads_sent < c->heads_total) {
+	while (r->heads_sending && r->heads_sent < r->heads_total) {
 		if (!tb_conn_may_push(c))
 			return false;
-		size_t k = c->heads_total - c->heads_sent;
+		size_t k = r->heads_total - r->heads_sent;
 		if (k > per)
 			k = per;
-		size_t i = c->heads_sent ? heads_after(n, c->heads_after) : 0;
+		size_t i = r->heads_sent ? heads_after(n, r->heads_after) : 0;
 		for (size_t j = 0; j < k; j++, i++) {
-			uint8_t *r = buf + j * TB_HEAD_REC_LEN;
+			uint8_t *rec = buf + j * TB_HEAD_REC_LEN;
 			if (i < n->nheads) {
 				const struct tb_head *h = &n->heads[i];
-				memcpy(r, h->log_id, TB_KEY_LEN);
-				tb_be64_put(r + TB_KEY_LEN, h->seq);
-				memcpy(r + TB_KEY_LEN + 8, h->hash, TB_HASHLEN);
+				tb_heads_put(rec, h->log_id, h->seq, h->hash);
 			} else if (j) {
-				memcpy(r, r - TB_HEAD_REC_LEN, TB_HEAD_REC_LEN);
+				memcpy(rec, rec - TB_HEAD_REC_LEN, TB_HEAD_REC_LEN);
 			} else {
-				memset(r, 0, TB_HEAD_REC_LEN);
-				memcpy(r, c->heads_after, TB_KEY_LEN);
+				memset(rec, 0, TB_HEAD_REC_LEN);
+				memcpy(rec, r->heads_after, TB_KEY_LEN);
 			}
 		}
-		memcpy(c->heads_after, buf + (k - 1) * TB_HEAD_REC_LEN, TB_KEY_LEN);
+		memcpy(r->heads_after, buf + (k - 1) * TB_HEAD_REC_LEN, TB_KEY_LEN);
 		struct tb_peer_msg m = {.type = TB_MSG_HEADS};
 		m.u.heads.heads.p = buf;
 		m.u.heads.heads.len = k * TB_HEAD_REC_LEN;
 		if (tb_conn_send(c, &m))
 			return false;
-		c->heads_sent += k;
+		r->heads_sent += k;
 	}
-	c->heads_sending = false;
+	r->heads_sending = false;
 	return true;
 }
 
@@ -65,8 +64,9 @@ static bool push_heads(struct tb_conn *c)
  * true when none is left. */
 static bool push_forks(struct tb_conn *c)
 {
+	struct tb_repl *r = c->repl;
 	struct tb_node *n = c->node;
-	if (c->forks_sent >= n->nforks)
+	if (r->forks_sent >= n->nforks)
 		return true;
 	static uint8_t buf[2 * TB_ENTRY_MAX];
 	for (size_t i = 0; i < n->nforks; i++) {
@@ -90,7 +90,7 @@ static bool push_forks(struct tb_conn *c)
 		if (tb_conn_send(c, &m))
 			return false;
 	}
-	c->forks_sent = n->nforks;
+	r->forks_sent = n->nforks;
 	return true;
 }
 
@@ -112,17 +112,18 @@ static size_t heads_after(const struct tb_node *n, const uint8_t *after)
  * are sent. */
 static bool push_checkpoints(struct tb_conn *c)
 {
+	struct tb_repl *r = c->repl;
 	struct tb_node *n = c->node;
-	if (!c->cps_due)
+	if (!r->cps_due)
 		return true;
-	size_t i = c->cps_started ? heads_after(n, c->cps_after) : 0;
+	size_t i = r->cps_started ? heads_after(n, r->cps_after) : 0;
 	for (; i < n->nheads; i++) {
 		if (!tb_conn_may_push(c))
 			return false;
 		uint8_t cp[TB_CHECKPOINT_MAX];
 		size_t len;
-		memcpy(c->cps_after, n->heads[i].log_id, TB_KEY_LEN);
-		c->cps_started = true;
+		memcpy(r->cps_after, n->heads[i].log_id, TB_KEY_LEN);
+		r->cps_started = true;
 		if (tb_store_checkpoint_get(n->store, n->heads[i].log_id, cp, sizeof cp, &len))
 			continue;
 		struct tb_peer_msg m = {.type = TB_MSG_CHECKPOINT_MSG};
@@ -130,7 +131,7 @@ static bool push_checkpoints(struct tb_conn *c)
 		if (tb_conn_send(c, &m))
 			return false;
 	}
-	c->cps_due = false;
+	r->cps_due = false;
 	return true;
 }
 
@@ -143,12 +144,11 @@ struct fill {
 static int fill_one(void *ctx, uint64_t seq, struct tb_view rec)
 {
 	struct fill *f = ctx;
-	if (f->len + 2 + rec.len > f->cap)
-		return 1;
-	f->buf[f->len] = (uint8_t)(rec.len >> 8);
-	f->buf[f->len + 1] = (uint8_t)rec.len;
-	memcpy(f->buf + f->len + 2, rec.p, rec.len);
-	f->len += 2 + rec.len;
+	/* 1: no room left in this message; TB_ETOOBIG: a stored record empty
+	 * or over TB_ENTRY_MAX (a corrupt store), reported by the caller. */
+	int rc = tb_records_add(f->buf, f->cap, &f->len, rec);
+	if (rc)
+		return rc;
 	f->last = seq;
 	return 0;
 }
@@ -157,15 +157,16 @@ static int fill_one(void *ctx, uint64_t seq, struct tb_view rec)
  * for want of queue room (every log is visited once per call). */
 static void push_entries(struct tb_conn *c)
 {
+	struct tb_repl *r = c->repl;
 	struct tb_node *n = c->node;
 	uint8_t buf[TB_BATCH_BYTES];
-	size_t start = c->push_at < n->nheads ? c->push_at : 0;
+	size_t start = r->push_at < n->nheads ? r->push_at : 0;
 	for (size_t step = 0; step < n->nheads; step++) {
 		size_t i = (start + step) % n->nheads;
 		const struct tb_head *h = &n->heads[i];
 		for (;;) {
 			if (!tb_conn_may_push(c)) {
-				c->push_at = i;
+				r->push_at = i;
 				return;
 			}
 			uint64_t k = tb_known_get(c, h->log_id);
@@ -189,14 +190,15 @@ static void push_entries(struct tb_conn *c)
 			}
 		}
 	}
-	c->push_at = 0;
+	r->push_at = 0;
 }
 
 void tb_repl_pump(struct tb_conn *c)
 {
-	if (c->state != TB_CONN_OPEN)
+	struct tb_repl *r = c->repl;
+	if (c->state != TB_CONN_OPEN || !r)
 		return;
-	if (!push_heads(c) || !push_forks(c) || !c->synced || c->heads_sending)
+	if (!push_heads(c) || !push_forks(c) || !r->synced || r->heads_sending)
 		return;
 	if (!push_checkpoints(c))
 		return;
@@ -207,7 +209,7 @@ void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except,
 				const uint8_t *p, size_t len)
 {
 	for (struct tb_conn *o = n->conns; o; o = o->next) {
-		if (o == except || o->state != TB_CONN_OPEN || !o->synced)
+		if (o == except || !tb_repl_synced(o))
 			continue;
 		struct tb_peer_msg m = {.type = TB_MSG_CHECKPOINT_MSG};
 		m.u.checkpoint_msg.checkpoint = (struct tb_view){p, len};

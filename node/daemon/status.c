@@ -20,7 +20,7 @@ static void fill_logs(struct tb_status_peer *sp, const struct tb_node *n,
 {
 	sp->nlogs = sp->nbehind = 0;
 	sp->logs = NULL;
-	if (!c || !c->synced)
+	if (!c || !tb_repl_synced(c))
 		return;
 	struct tb_status_log top[TB_STATUS_LOGS_MAX];
 	uint64_t lag[TB_STATUS_LOGS_MAX];

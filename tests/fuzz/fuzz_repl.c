@@ -274,6 +274,7 @@ static void node_down(void)
 	tb_admitted_free(&n->admitted);
 	free(n->ingest);
 	free(n->ingest_recs);
+	free(n->ingest_placed);
 	free(n->cps);
 	free(n->cps_len);
 	free(n->cps_from);
@@ -393,7 +394,7 @@ static void dial(bool sync)
 	struct peer *p = &g.p;
 	int sv[2];
 	TB_ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
-	struct tb_conn *c = tb_conn_new(&g.n, false, "fuzz-peer");
+	struct tb_conn *c = tb_node_conn_new(&g.n, false, "fuzz-peer");
 	TB_ASSERT(c != NULL);
 	snprintf(c->ip, sizeof c->ip, "127.0.0.1");
 	TB_ASSERT(uv_tcp_open(&c->tcp, sv[0]) == 0);
@@ -730,7 +731,8 @@ static void check(void)
 	TB_ASSERT(n->nconns <= 1 && n->ningest == 0 && n->ncps == 0);
 	TB_ASSERT(n->nforks <= hs.n && n->nheads <= hs.n);
 	for (struct tb_conn *c = n->conns; c; c = c->next)
-		TB_ASSERT(c->nknown <= TB_PEER_LOGS_MAX && c->queued <= TB_QUEUE_CLOSE);
+		TB_ASSERT((!c->repl || c->repl->nknown <= TB_PEER_LOGS_MAX) &&
+			  c->queued <= TB_QUEUE_CLOSE);
 }
 
 /* The node's scan (its debounced timer's work) until nothing more is due. */
