@@ -69,7 +69,8 @@
 	X(SUCCESSION, "not a valid succession of a forked log")                 \
 	X(OPEN, "too many exchanges open toward that community")             \
 	X(NOTADMITTED, "the community is not admitted here")                  \
-	X(ADMIT, "admission refused")
+	X(ADMIT, "admission refused")                                          \
+	X(CONFLICT, "conflicts with the entry held at that seq")
 
 enum tb__errno_pos {
 	TB__POS_OK = 0,

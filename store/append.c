@@ -128,7 +128,9 @@ static int held_seq(struct tb_txn *t, const struct tb_logstate *l, const struct 
 		tb_audit_report(jobs->audit, rej);
 		return 1;
 	}
-	return tb_reject_set(rej, TB_EFORKED, e->log_id, e->seq,
+	/* Not EFORKED: that is a frozen log's; a node tells the two apart by
+	 * the code (a conflict may prove a fork, a frozen log's entry never). */
+	return tb_reject_set(rej, TB_ECONFLICT, e->log_id, e->seq,
 			     "conflicts with the held entry %llu of this log (a fork, if validly signed)",
 			     (unsigned long long)e->seq);
 }

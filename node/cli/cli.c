@@ -42,6 +42,7 @@ int tb_cli_exit_for(int err)
 	case TB_ENOTX:
 	case TB_EREVERSED:
 	case TB_EFORKED:
+	case TB_ECONFLICT:
 	case TB_EDATE:
 	case TB_EBADSIG:
 	case TB_ESEQ:

@@ -118,17 +118,18 @@ int tb_repl_on_entries(struct tb_conn *c, const struct tb_entries *e)
 	return 0;
 }
 
-/* A refused record: a fork (kept, sent to each peer once), an entry of a
- * frozen log (ignored), or a bad peer (closed). 0 to go on. */
+/* A refused record: a conflict proving a fork (kept, sent to each peer
+ * once), an entry of a frozen log (EFORKED: ignored), or a bad peer
+ * (closed). 0 to go on. */
 static int refused(struct tb_conn *c, const struct tb_view *rec, int err,
 		   const struct tb_reject *rej)
 {
 	struct tb_node *n = c->node;
 	char id[17];
 	tb_hex_encode(id, rej->log_id, 8);
-	if (err == TB_EFORKED) {
-		const struct tb_head *h = tb_node_head(n, rej->log_id);
-		bool frozen = tb_node_has_fork(n, rej->log_id) || (h && (h->flags & TB_LOG_FORKED));
+	if (err == TB_EFORKED)
+		return 0; /* a frozen log's entries are ignored */
+	if (err == TB_ECONFLICT) {
 		int ferr = tb_store_fork_check(n->store, rec->p, rec->len);
 		if (ferr == 0) {
 			if (!tb_node_has_fork(n, rej->log_id)) {
@@ -140,8 +141,8 @@ static int refused(struct tb_conn *c, const struct tb_view *rec, int err,
 			}
 			return 0;
 		}
-		if (ferr == TB_ENOTFOUND || frozen)
-			return 0; /* a frozen log's entries are ignored */
+		if (ferr == TB_ENOTFOUND)
+			return 0; /* the same entry after all */
 	}
 	char why[400];
 	snprintf(why, sizeof why, "refused entry: log %s seq %llu: %s (%s)", id,

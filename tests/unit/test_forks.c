@@ -155,7 +155,7 @@ static void expect_fork_kept(struct tb_store *s, const uint8_t *log_id,
 }
 
 /* Two stores on the two branches: each refuses the other's copy of entry K
- * as a conflict (EFORKED, not skipped as a duplicate), keeps the proof and
+ * as a conflict (ECONFLICT, not skipped as a duplicate), keeps the proof and
  * freezes the log; the rest of the other branch meets a frozen log; the
  * honest log sent in the same stream is still taken. */
 static void test_resigned_both_stores(void **state)
@@ -180,7 +180,7 @@ static void test_resigned_both_stores(void **state)
 		 * heads exchange found the head hashes differ (PROTOCOL.md 7.3). */
 		assert_int_equal(tb_store_append(st[i], tb_test_recs_views(theirs[i], K - 1),
 						 theirs[i]->n - (K - 1), &acc, &rej),
-				 TB_EFORKED);
+				 TB_ECONFLICT);
 		assert_int_equal(acc, 0);
 		assert_int_equal(rej.seq, K);
 		assert_memory_equal(rej.log_id, w->evil_id, TB_KEY_LEN);

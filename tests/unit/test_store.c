@@ -703,13 +703,13 @@ static void test_refusals(void **state)
 		assert_int_equal(tb_entry_decode(&e6, v[6].p, v[6].len), 0);
 		len = tb_test_seal_at(bad, &c.log.kp, 7, e6.prev, 5, TB_KIND_EXCHANGE,
 				      &tx.x);
-		expect_refusal(s, bad, len, TB_EFORKED, L, 7, "conflicts");
+		expect_refusal(s, bad, len, TB_ECONFLICT, L, 7, "conflicts");
 		/* and a different genesis at 1 */
 		struct tb_genesis g;
 		tb_test_genesis(&g, "Other", -600, 0);
 		uint8_t zero[TB_HASHLEN] = {0};
 		len = tb_test_seal_at(bad, &c.log.kp, 1, zero, 5, TB_KIND_GENESIS, &g);
-		expect_refusal(s, bad, len, TB_EFORKED, L, 1, NULL);
+		expect_refusal(s, bad, len, TB_ECONFLICT, L, 1, NULL);
 		struct tb_head h;
 		assert_int_equal(tb_store_head(s, L, &h), 0);
 		assert_int_equal(h.flags, 0);
