@@ -27,8 +27,8 @@ void tb_audit_emit(struct tb_audit *a, const struct tb_reject *r, uint64_t item)
 	a->fn(a->ctx, &v);
 }
 
-void tb_audit_say(struct tb_audit *a, int err, const uint8_t *log, uint64_t seq,
-		  uint64_t item, const char *fmt, ...)
+void tb_audit_say(struct tb_audit *a, int err, const uint8_t *log, uint64_t seq, uint64_t item,
+		  const char *fmt, ...)
 {
 	struct tb_reject r;
 	memset(&r, 0, sizeof r);
@@ -118,8 +118,8 @@ int tb_audit_flush(struct tb_audit *a)
 	return err;
 }
 
-int tb_audit_queue(struct tb_audit *a, struct tb_view rec, const uint8_t *log,
-		   uint64_t seq, uint64_t item)
+int tb_audit_queue(struct tb_audit *a, struct tb_view rec, const uint8_t *log, uint64_t seq,
+		   uint64_t item)
 {
 	if (a->n == TB_AUDIT_BATCH) {
 		int err = tb_audit_flush(a);
@@ -136,8 +136,8 @@ int tb_audit_queue(struct tb_audit *a, struct tb_view rec, const uint8_t *log,
 	return 0;
 }
 
-int tb_audit_hold(struct tb_held_list *l, struct tb_view v, const uint8_t *log,
-		  uint64_t seq, uint64_t item)
+int tb_audit_hold(struct tb_held_list *l, struct tb_view v, const uint8_t *log, uint64_t seq,
+		  uint64_t item)
 {
 	if (l->n == l->cap) {
 		size_t c = l->cap ? l->cap * 2 : 8;
@@ -208,8 +208,7 @@ static int begin_log(struct placer *p, const uint8_t *log, size_t at)
 }
 
 /* An ENTRY item, number `item`: decoded, placed, then queued. */
-static int export_entry(struct tb_audit *a, struct placer *p, struct tb_view rec,
-			uint64_t item)
+static int export_entry(struct tb_audit *a, struct placer *p, struct tb_view rec, uint64_t item)
 {
 	struct tb_entry e;
 	int derr = tb_entry_decode(&e, rec.p, rec.len);
@@ -239,12 +238,13 @@ static int export_entry(struct tb_audit *a, struct placer *p, struct tb_view rec
 	if ((err = tb_audit_flush(a)))
 		return err;
 	if (found && e.seq == 1)
-		tb_audit_say(a, TB_ESEQ, e.log_id, e.seq, item,
-			     "this log began earlier in the file: each log is one run from entry 1");
+		tb_audit_say(
+			a, TB_ESEQ, e.log_id, e.seq, item,
+			"this log began earlier in the file: each log is one run from entry 1");
 	else
-		tb_audit_say(a, TB_ESEQ, e.log_id, e.seq, item,
-			     "out of place: %s", same ? "a log's entries come in ascending seq"
-						      : "a log's first entry in the file must be entry 1");
+		tb_audit_say(a, TB_ESEQ, e.log_id, e.seq, item, "out of place: %s",
+			     same ? "a log's entries come in ascending seq"
+				  : "a log's first entry in the file must be entry 1");
 	return 0;
 }
 
@@ -301,8 +301,8 @@ static void check_checkpoint(struct tb_audit *a, const struct tb_held_item *it)
 	struct tb_checkpoint cp;
 	int err = tb_checkpoint_open(&cp, it->p, it->len);
 	if (err) {
-		tb_audit_say(a, err, it->log, it->seq, it->item,
-			     "a checkpoint does not verify: %s", tb_strerror(err));
+		tb_audit_say(a, err, it->log, it->seq, it->item, "a checkpoint does not verify: %s",
+			     tb_strerror(err));
 		return;
 	}
 	/* One covering more entries than held (a copy that is behind), or a
@@ -313,9 +313,10 @@ static void check_checkpoint(struct tb_audit *a, const struct tb_held_item *it)
 	    (h.flags & TB_LOG_BROKEN) || tb_store_root(a->scratch, cp.log_id, cp.size, root))
 		return;
 	if (memcmp(root, cp.root, TB_HASHLEN)) {
-		tb_audit_say(a, TB_EPROOF, cp.log_id, cp.size, it->item,
-			     "the signed checkpoint of %llu entries does not match the log's Merkle root",
-			     (unsigned long long)cp.size);
+		tb_audit_say(
+			a, TB_EPROOF, cp.log_id, cp.size, it->item,
+			"the signed checkpoint of %llu entries does not match the log's Merkle root",
+			(unsigned long long)cp.size);
 		return;
 	}
 	a->sum.checkpoints++;
@@ -325,8 +326,7 @@ static void check_fork(struct tb_audit *a, const struct tb_held_item *it)
 {
 	struct tb_view fa, fb;
 	if (tb_fork_item_split((struct tb_view){it->p, it->len}, &fa, &fb)) {
-		tb_audit_say(a, TB_EPROOF, it->log, it->seq, it->item,
-			     "a fork proof is truncated");
+		tb_audit_say(a, TB_EPROOF, it->log, it->seq, it->item, "a fork proof is truncated");
 		return;
 	}
 	/* b is a record in both kinds of proof (a may be a signed checkpoint). */
@@ -477,9 +477,10 @@ int tb_audit_since(struct tb_audit *a, const uint8_t *p, size_t len)
 	}
 	struct tb_head h;
 	if (tb_store_head(a->scratch, cp.log_id, &h) || h.seq < cp.size) {
-		tb_audit_say(a, TB_ETRUNCATED, cp.log_id, cp.size, 0,
-			     "the log has fewer entries than the saved checkpoint's %llu: truncated or rewritten",
-			     (unsigned long long)cp.size);
+		tb_audit_say(
+			a, TB_ETRUNCATED, cp.log_id, cp.size, 0,
+			"the log has fewer entries than the saved checkpoint's %llu: truncated or rewritten",
+			(unsigned long long)cp.size);
 		return TB_ETRUNCATED;
 	}
 	uint8_t proof[TB_MERKLE_MAX_PROOF][TB_HASHLEN], root[TB_HASHLEN];
@@ -493,8 +494,9 @@ int tb_audit_since(struct tb_audit *a, const uint8_t *p, size_t len)
 						   (const uint8_t(*)[TB_HASHLEN])proof, n);
 	if (!err)
 		return 0;
-	tb_audit_say(a, TB_EPROOF, cp.log_id, cp.size, 0,
-		     "no consistency proof from the saved checkpoint of %llu entries: the log was rewritten",
-		     (unsigned long long)cp.size);
+	tb_audit_say(
+		a, TB_EPROOF, cp.log_id, cp.size, 0,
+		"no consistency proof from the saved checkpoint of %llu entries: the log was rewritten",
+		(unsigned long long)cp.size);
 	return TB_EPROOF;
 }

@@ -35,9 +35,10 @@ static int dir_entry(void *ctx, uint64_t seq, struct tb_view rec)
 		tb_audit_say(a, derr, d->log, seq, 0, "the stored entry does not decode: %s",
 			     tb_strerror(derr));
 	else
-		tb_audit_say(a, TB_ESEQ, d->log, seq, 0,
-			     "the record stored as this entry claims to be entry %llu of another log or place",
-			     (unsigned long long)e.seq);
+		tb_audit_say(
+			a, TB_ESEQ, d->log, seq, 0,
+			"the record stored as this entry claims to be entry %llu of another log or place",
+			(unsigned long long)e.seq);
 	return 0;
 }
 
@@ -57,8 +58,8 @@ static int dir_log(void *ctx, const struct tb_head *h)
 	return 0;
 }
 
-static int dir_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
-		    struct tb_view a, struct tb_view b)
+static int dir_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq, struct tb_view a,
+		    struct tb_view b)
 {
 	struct dir_feed *d = ctx;
 	uint8_t buf[2 + 2 * TB_ENTRY_MAX];
@@ -68,8 +69,8 @@ static int dir_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
 	buf[1] = (uint8_t)a.len;
 	memcpy(buf + 2, a.p, a.len);
 	memcpy(buf + 2 + a.len, b.p, b.len);
-	return tb_audit_hold(&d->a->forks, (struct tb_view){buf, 2 + a.len + b.len}, log_id,
-			     seq, 0);
+	return tb_audit_hold(&d->a->forks, (struct tb_view){buf, 2 + a.len + b.len}, log_id, seq,
+			     0);
 }
 
 int tb_audit_add_dir(struct tb_audit *a, const char *ledger)
@@ -141,9 +142,10 @@ static int cmp_member(void *ctx, const struct tb_member *m)
 		bad = tb_store_foreach_history(re, c->log, m->no, history_at, &b) < 0 ||
 		      b.balance != m->balance;
 	if (bad)
-		tb_audit_say(c->a, TB_ECORRUPT, c->log, 0, 0,
-			     "the stored record of member %u (%s) differs from the one recomputed from the log",
-			     m->no, m->name);
+		tb_audit_say(
+			c->a, TB_ECORRUPT, c->log, 0, 0,
+			"the stored record of member %u (%s) differs from the one recomputed from the log",
+			m->no, m->name);
 	return 0;
 }
 
@@ -178,17 +180,17 @@ static int cmp_clearing(struct cmp_ctx *c)
 	if (err < 0 && err != TB_ENOTFOUND)
 		return err;
 	if (stored.differs || re.differs || stored.n != re.n)
-		tb_audit_say(c->a, TB_ECORRUPT, c->log, 0, 0,
-			     "the stored clearing accounts differ from the ones recomputed from the log");
+		tb_audit_say(
+			c->a, TB_ECORRUPT, c->log, 0, 0,
+			"the stored clearing accounts differ from the ones recomputed from the log");
 	return 0;
 }
 
 static bool community_differs(const struct tb_community *s, const struct tb_community *r)
 {
 	return strcmp(s->name, r->name) || s->floor != r->floor || s->ceiling != r->ceiling ||
-	       s->members != r->members || s->active != r->active ||
-	       s->exchanges != r->exchanges || s->reversals != r->reversals ||
-	       s->minutes != r->minutes;
+	       s->members != r->members || s->active != r->active || s->exchanges != r->exchanges ||
+	       s->reversals != r->reversals || s->minutes != r->minutes;
 }
 
 static int cmp_log(void *ctx, const struct tb_head *h)
@@ -218,8 +220,9 @@ static int cmp_log(void *ctx, const struct tb_head *h)
 	struct tb_community cs, cr;
 	if (!c->ahead && (tb_store_community(c->src, h->log_id, &cs) ||
 			  tb_store_community(re, h->log_id, &cr) || community_differs(&cs, &cr)))
-		tb_audit_say(c->a, TB_ECORRUPT, h->log_id, h->seq, 0,
-			     "the stored community record differs from the one recomputed from the log");
+		tb_audit_say(
+			c->a, TB_ECORRUPT, h->log_id, h->seq, 0,
+			"the stored community record differs from the one recomputed from the log");
 	int err = tb_store_foreach_member(c->src, h->log_id, cmp_member, c);
 	if (!err && !c->ahead)
 		err = cmp_clearing(c);

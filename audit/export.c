@@ -35,8 +35,8 @@ struct export_logs {
 	struct export_ctx *x;
 };
 
-static int write_item(struct export_ctx *x, enum tb_export_item type, const uint8_t *a,
-		      size_t alen, const uint8_t *b, size_t blen)
+static int write_item(struct export_ctx *x, enum tb_export_item type, const uint8_t *a, size_t alen,
+		      const uint8_t *b, size_t blen)
 {
 	uint8_t h[5];
 	tb_export_item_header(h, type, (uint32_t)(alen + blen));
@@ -62,8 +62,8 @@ static int export_log(void *ctx, const struct tb_head *h)
 	return err;
 }
 
-static int export_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
-		       struct tb_view a, struct tb_view b)
+static int export_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq, struct tb_view a,
+		       struct tb_view b)
 {
 	(void)log_id;
 	(void)seq;

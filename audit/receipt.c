@@ -10,8 +10,7 @@
 #include "tb_audit.h"
 
 int tb_receipt_make(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
-		     const uint8_t *checkpoint, size_t cplen, uint8_t *out, size_t cap,
-		     size_t *len)
+		    const uint8_t *checkpoint, size_t cplen, uint8_t *out, size_t cap, size_t *len)
 {
 	*len = 0;
 	struct tb_checkpoint cp;
@@ -24,8 +23,8 @@ int tb_receipt_make(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64
 	size_t rlen, n;
 	uint8_t proof[TB_MERKLE_MAX_PROOF][TB_HASHLEN];
 	if ((err = tb_store_get_entry(s, log_id, seq, rec, sizeof rec, &rlen)) ||
-	    (err = tb_store_inclusion_proof(s, log_id, seq - 1, cp.size, proof,
-					    TB_MERKLE_MAX_PROOF, &n)))
+	    (err = tb_store_inclusion_proof(s, log_id, seq - 1, cp.size, proof, TB_MERKLE_MAX_PROOF,
+					    &n)))
 		return err;
 	struct tb_receipt r = {0};
 	r.version = 1;

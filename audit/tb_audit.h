@@ -26,7 +26,7 @@ struct tb_audit_story {
 };
 
 struct tb_audit_summary {
-	uint64_t logs;    /* logs with at least one entry kept (FORMAT.md 11.1) */
+	uint64_t logs;	  /* logs with at least one entry kept (FORMAT.md 11.1) */
 	uint64_t entries; /* entries kept, each (log, seq) once */
 	uint64_t members;
 	uint64_t exchanges;
@@ -84,11 +84,11 @@ void tb_audit_free(struct tb_audit *a);
 /* ---- verification: the engine, stopped at its first violation ---- */
 
 struct tb_verify_report {
-	uint64_t logs;    /* as in struct tb_audit_summary */
+	uint64_t logs; /* as in struct tb_audit_summary */
 	uint64_t entries;
-	int err;                /* first violation, 0 if none */
-	struct tb_reject where; /* log, seq and sentence of the first violation */
-	uint64_t item;          /* its export item (0: none) */
+	int err;		 /* first violation, 0 if none */
+	struct tb_reject where;	 /* log, seq and sentence of the first violation */
+	uint64_t item;		 /* its export item (0: none) */
 	uint64_t legs_unmatched; /* as in struct tb_audit_summary */
 	uint64_t legs_in_flight;
 	uint64_t succeeded; /* forks explained by a successor log (not violations) */
@@ -101,8 +101,7 @@ struct tb_verify_report {
  * the first violation's error otherwise (also in the report), or a storage
  * or I/O error (then rep->err is 0).
  */
-TB_MUST_CHECK int tb_verify_dir(const char *dir, const char *tmpdir,
-				struct tb_verify_report *rep);
+TB_MUST_CHECK int tb_verify_dir(const char *dir, const char *tmpdir, struct tb_verify_report *rep);
 TB_MUST_CHECK int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 				   struct tb_verify_report *rep);
 
@@ -140,7 +139,7 @@ struct tb_receipt_info {
  * checkpoint's signature by the same log key, and the inclusion proof of the
  * entry's hash at seq - 1 in the checkpoint's tree. 0 or the first failure.
  */
-TB_MUST_CHECK int tb_receipt_verify(const uint8_t *p, size_t len,
-				    const uint8_t *community, struct tb_receipt_info *out);
+TB_MUST_CHECK int tb_receipt_verify(const uint8_t *p, size_t len, const uint8_t *community,
+				    struct tb_receipt_info *out);
 
 #endif

@@ -13,8 +13,8 @@ const char *tb_strerror(int err)
 	switch (err) {
 	case TB_OK:
 		return "success";
-#define TB__STR(name, text)                                                    \
-	case TB_E##name:                                                       \
+#define TB__STR(name, text) \
+	case TB_E##name:    \
 		return text;
 		TB_ERRNO_MAP(TB__STR)
 #undef TB__STR
@@ -27,8 +27,8 @@ const char *tb_errname(int err)
 	switch (err) {
 	case TB_OK:
 		return "OK";
-#define TB__NAME(name, text)                                                   \
-	case TB_E##name:                                                       \
+#define TB__NAME(name, text) \
+	case TB_E##name:     \
 		return "E" #name;
 		TB_ERRNO_MAP(TB__NAME)
 #undef TB__NAME
@@ -38,7 +38,7 @@ const char *tb_errname(int err)
 
 void tb_assert_fail(const char *expr, const char *file, int line)
 {
-	fprintf(stderr, "tally: internal error: assertion '%s' failed at %s:%d\n",
-		expr, file, line);
+	fprintf(stderr, "tally: internal error: assertion '%s' failed at %s:%d\n", expr, file,
+		line);
 	abort();
 }

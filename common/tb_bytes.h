@@ -43,8 +43,8 @@ static inline void tb_be32_put(uint8_t *p, uint32_t v)
 
 static inline uint32_t tb_be32_get(const uint8_t *p)
 {
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	       ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) |
+	       (uint32_t)p[3];
 }
 
 /* Writes 2*len hex digits and a NUL into out (size >= 2*len+1). */

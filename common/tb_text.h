@@ -22,15 +22,15 @@
  * TB_EUTF8 so a message can say what is wrong and where). */
 enum tb_text_flaw {
 	TB_TEXT_OK = 0,
-	TB_TEXT_EMPTY,	     /* no characters at all */
-	TB_TEXT_BAD_UTF8,    /* not well-formed UTF-8 (TB_EUTF8) */
-	TB_TEXT_NOT_NFC,     /* not in Unicode normalisation form C */
-	TB_TEXT_EDGE_SPACE,  /* begins or ends with a space */
+	TB_TEXT_EMPTY,	      /* no characters at all */
+	TB_TEXT_BAD_UTF8,     /* not well-formed UTF-8 (TB_EUTF8) */
+	TB_TEXT_NOT_NFC,      /* not in Unicode normalisation form C */
+	TB_TEXT_EDGE_SPACE,   /* begins or ends with a space */
 	TB_TEXT_DOUBLE_SPACE, /* two spaces in a row */
-	TB_TEXT_CONTROL,     /* a control character (Cc) */
-	TB_TEXT_INVISIBLE,   /* format or default-ignorable (zero-width...) */
-	TB_TEXT_SEPARATOR,   /* a space other than U+0020, a line/para separator */
-	TB_TEXT_UNASSIGNED,  /* unassigned, private-use or surrogate code point */
+	TB_TEXT_CONTROL,      /* a control character (Cc) */
+	TB_TEXT_INVISIBLE,    /* format or default-ignorable (zero-width...) */
+	TB_TEXT_SEPARATOR,    /* a space other than U+0020, a line/para separator */
+	TB_TEXT_UNASSIGNED,   /* unassigned, private-use or surrogate code point */
 	TB_TEXT_LEADING_MARK, /* begins with a combining mark */
 };
 
@@ -82,7 +82,6 @@ size_t tb_text_width(const char *in, size_t in_len);
 /* Edit distance (insertions, deletions, substitutions of code points) between
  * the case-folded forms of a and b, at most limit + 1 (computation stops
  * there). Ill-formed input compares by bytes. */
-unsigned tb_text_distance(const char *a, size_t a_len, const char *b, size_t b_len,
-			  unsigned limit);
+unsigned tb_text_distance(const char *a, size_t a_len, const char *b, size_t b_len, unsigned limit);
 
 #endif

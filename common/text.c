@@ -119,8 +119,7 @@ int tb_text_fold(char *out, size_t cap, size_t *out_len, const char *in, size_t 
 /* fold(skeleton(x)): some skeleton targets are capitals (digit zero maps to
  * "O"), so the result is folded so case cannot split what the skeleton
  * joined. */
-static int skeleton_folded(char *out, size_t cap, size_t *out_len, const UChar *in,
-			   int32_t n)
+static int skeleton_folded(char *out, size_t cap, size_t *out_len, const UChar *in, int32_t n)
 {
 	UChar a[U16_CAP], b[U16_CAP];
 	int32_t na, nb;
@@ -200,8 +199,8 @@ static enum tb_text_flaw cp_flaw(UChar32 c, size_t i)
 	if (t == U_FORMAT_CHAR || c == 0x2800 ||
 	    u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT))
 		return TB_TEXT_INVISIBLE;
-	if (i == 0 && (t == U_NON_SPACING_MARK || t == U_ENCLOSING_MARK ||
-		       t == U_COMBINING_SPACING_MARK))
+	if (i == 0 &&
+	    (t == U_NON_SPACING_MARK || t == U_ENCLOSING_MARK || t == U_COMBINING_SPACING_MARK))
 		return TB_TEXT_LEADING_MARK;
 	return TB_TEXT_OK;
 }
@@ -335,8 +334,7 @@ static int32_t folded_cps(UChar32 out[DIST_MAX], const char *in, size_t in_len)
 	return k;
 }
 
-unsigned tb_text_distance(const char *a, size_t a_len, const char *b, size_t b_len,
-			  unsigned limit)
+unsigned tb_text_distance(const char *a, size_t a_len, const char *b, size_t b_len, unsigned limit)
 {
 	UChar32 x[DIST_MAX], y[DIST_MAX];
 	unsigned row[DIST_MAX + 1];

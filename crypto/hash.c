@@ -13,25 +13,21 @@
 #include <sodium.h>
 
 _Static_assert(TB_HASH_LEN == crypto_hash_sha256_BYTES, "hash size");
-_Static_assert(sizeof(crypto_hash_sha256_state) <=
-		       sizeof(((struct tb_sha256_ctx *)0)->opaque),
+_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(((struct tb_sha256_ctx *)0)->opaque),
 	       "sha256 state does not fit into tb_sha256_ctx");
-_Static_assert(alignof(crypto_hash_sha256_state) <=
-		       alignof(struct tb_sha256_ctx),
+_Static_assert(alignof(crypto_hash_sha256_state) <= alignof(struct tb_sha256_ctx),
 	       "sha256 state needs more alignment than tb_sha256_ctx has");
 
 /*
  * The state is copied in and out of the opaque bytes rather than accessed
  * through a cast, which would read a uint8_t array through another type.
  */
-static void tb_sha256_load(crypto_hash_sha256_state *st,
-			   const struct tb_sha256_ctx *c)
+static void tb_sha256_load(crypto_hash_sha256_state *st, const struct tb_sha256_ctx *c)
 {
 	memcpy(st, c->opaque, sizeof *st);
 }
 
-static void tb_sha256_store(struct tb_sha256_ctx *c,
-			    const crypto_hash_sha256_state *st)
+static void tb_sha256_store(struct tb_sha256_ctx *c, const crypto_hash_sha256_state *st)
 {
 	memcpy(c->opaque, st, sizeof *st);
 }

@@ -38,12 +38,9 @@
 #define TB_KF_MEM_MIN_KIB (crypto_pwhash_MEMLIMIT_MIN / 1024U)
 #define TB_KF_MEM_MAX_KIB (1024U * 1024U)
 
-_Static_assert(TB_KF_OFF_NONCE - TB_KF_OFF_SALT == crypto_pwhash_SALTBYTES,
-	       "salt size");
-_Static_assert(TB_KF_OFF_PK - TB_KF_OFF_NONCE == crypto_secretbox_NONCEBYTES,
-	       "nonce size");
-_Static_assert(TB_KF_OFF_BOX + TB_KF_BOX_LEN == TB_KEYFILE_LEN,
-	       "key file size");
+_Static_assert(TB_KF_OFF_NONCE - TB_KF_OFF_SALT == crypto_pwhash_SALTBYTES, "salt size");
+_Static_assert(TB_KF_OFF_PK - TB_KF_OFF_NONCE == crypto_secretbox_NONCEBYTES, "nonce size");
+_Static_assert(TB_KF_OFF_BOX + TB_KF_BOX_LEN == TB_KEYFILE_LEN, "key file size");
 _Static_assert(crypto_secretbox_KEYBYTES == 32, "secretbox key size");
 _Static_assert(crypto_pwhash_MEMLIMIT_MIN % 1024U == 0, "memlimit in KiB");
 _Static_assert(crypto_pwhash_MEMLIMIT_INTERACTIVE / 1024U <= TB_KF_MEM_MAX_KIB &&
@@ -62,20 +59,17 @@ static void tb_kf_put_u32(uint8_t *p, uint32_t v)
 
 static uint32_t tb_kf_get_u32(const uint8_t *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
 /* Checks everything but the sealed seed; returns 0 or TB_EKEYFILE. */
-static int tb_kf_check_layout(const uint8_t *in, size_t len, uint32_t *ops,
-			      uint32_t *mem_kib)
+static int tb_kf_check_layout(const uint8_t *in, size_t len, uint32_t *ops, uint32_t *mem_kib)
 {
 	if (!in || len != TB_KEYFILE_LEN)
 		return TB_EKEYFILE;
-	if (memcmp(in, TB_KF_MAGIC, 8) != 0 ||
-	    in[TB_KF_OFF_VERSION] != TB_KF_VERSION ||
-	    in[TB_KF_OFF_KDF] != TB_KF_KDF_ARGON2ID13 ||
-	    in[TB_KF_OFF_RESERVED] != 0 || in[TB_KF_OFF_RESERVED + 1] != 0)
+	if (memcmp(in, TB_KF_MAGIC, 8) != 0 || in[TB_KF_OFF_VERSION] != TB_KF_VERSION ||
+	    in[TB_KF_OFF_KDF] != TB_KF_KDF_ARGON2ID13 || in[TB_KF_OFF_RESERVED] != 0 ||
+	    in[TB_KF_OFF_RESERVED + 1] != 0)
 		return TB_EKEYFILE;
 	*ops = tb_kf_get_u32(in + TB_KF_OFF_OPS);
 	*mem_kib = tb_kf_get_u32(in + TB_KF_OFF_MEM);
@@ -87,9 +81,8 @@ static int tb_kf_check_layout(const uint8_t *in, size_t len, uint32_t *ops,
 }
 
 /* Argon2id key from pass; 0, TB_EINVAL (passphrase too long) or TB_ENOMEM. */
-static int tb_kf_derive(uint8_t key[crypto_secretbox_KEYBYTES],
-			const char *pass, size_t passlen, const uint8_t *salt,
-			uint32_t ops, uint32_t mem_kib)
+static int tb_kf_derive(uint8_t key[crypto_secretbox_KEYBYTES], const char *pass, size_t passlen,
+			const uint8_t *salt, uint32_t ops, uint32_t mem_kib)
 {
 	if (!pass) {
 		if (passlen)
@@ -98,17 +91,16 @@ static int tb_kf_derive(uint8_t key[crypto_secretbox_KEYBYTES],
 	}
 	if (passlen > crypto_pwhash_PASSWD_MAX)
 		return TB_EINVAL;
-	if (crypto_pwhash(key, crypto_secretbox_KEYBYTES, pass, passlen, salt,
-			  ops, (size_t)mem_kib * 1024U,
-			  crypto_pwhash_ALG_ARGON2ID13) != 0) {
+	if (crypto_pwhash(key, crypto_secretbox_KEYBYTES, pass, passlen, salt, ops,
+			  (size_t)mem_kib * 1024U, crypto_pwhash_ALG_ARGON2ID13) != 0) {
 		sodium_memzero(key, crypto_secretbox_KEYBYTES);
 		return TB_ENOMEM;
 	}
 	return 0;
 }
 
-int tb_keyfile_seal(uint8_t out[TB_KEYFILE_LEN], const struct tb_keypair *kp,
-		    const char *pass, size_t passlen, enum tb_kdf_level level)
+int tb_keyfile_seal(uint8_t out[TB_KEYFILE_LEN], const struct tb_keypair *kp, const char *pass,
+		    size_t passlen, enum tb_kdf_level level)
 {
 	uint8_t key[crypto_secretbox_KEYBYTES];
 	uint8_t seed[TB_SEED_LEN];
@@ -148,15 +140,14 @@ int tb_keyfile_seal(uint8_t out[TB_KEYFILE_LEN], const struct tb_keypair *kp,
 		return ret;
 	}
 	tb_keypair_seed(seed, kp);
-	crypto_secretbox_easy(out + TB_KF_OFF_BOX, seed, TB_SEED_LEN,
-			      out + TB_KF_OFF_NONCE, key);
+	crypto_secretbox_easy(out + TB_KF_OFF_BOX, seed, TB_SEED_LEN, out + TB_KF_OFF_NONCE, key);
 	sodium_memzero(seed, sizeof seed);
 	sodium_memzero(key, sizeof key);
 	return 0;
 }
 
-int tb_keyfile_open(struct tb_keypair *kp, const uint8_t *in, size_t len,
-		    const char *pass, size_t passlen)
+int tb_keyfile_open(struct tb_keypair *kp, const uint8_t *in, size_t len, const char *pass,
+		    size_t passlen)
 {
 	uint8_t key[crypto_secretbox_KEYBYTES];
 	uint8_t seed[TB_SEED_LEN];

@@ -17,8 +17,7 @@
 
 _Static_assert(TB_NOISE_KEY_LEN == crypto_scalarmult_BYTES, "X25519 key size");
 _Static_assert(TB_NOISE_KEY_LEN == crypto_scalarmult_SCALARBYTES, "X25519 secret size");
-_Static_assert(TB_NOISE_KEY_LEN == crypto_aead_chacha20poly1305_ietf_KEYBYTES,
-	       "cipher key size");
+_Static_assert(TB_NOISE_KEY_LEN == crypto_aead_chacha20poly1305_ietf_KEYBYTES, "cipher key size");
 _Static_assert(TB_NOISE_TAG_LEN == crypto_aead_chacha20poly1305_ietf_ABYTES, "tag size");
 _Static_assert(crypto_aead_chacha20poly1305_ietf_NPUBBYTES == 12, "nonce size");
 _Static_assert(TB_NOISE_HASH_LEN == crypto_hash_sha256_BYTES, "hash size");
@@ -101,8 +100,8 @@ static size_t msg_overhead(const struct tb_noise_hs *hs)
 
 /* ---- HMAC-SHA256 and HKDF (spec 4.3) ---- */
 
-static void hmac(uint8_t out[HASHLEN], const uint8_t key[HASHLEN], const uint8_t *a,
-		 size_t alen, const uint8_t *b, size_t blen)
+static void hmac(uint8_t out[HASHLEN], const uint8_t key[HASHLEN], const uint8_t *a, size_t alen,
+		 const uint8_t *b, size_t blen)
 {
 	crypto_auth_hmacsha256_state st;
 
@@ -116,8 +115,8 @@ static void hmac(uint8_t out[HASHLEN], const uint8_t key[HASHLEN], const uint8_t
 }
 
 /* HKDF(ck, ikm) with two or (o3 not NULL) three outputs; outputs may alias ck. */
-static void hkdf(const uint8_t ck[HASHLEN], const uint8_t *ikm, size_t ikm_len,
-		 uint8_t o1[HASHLEN], uint8_t o2[HASHLEN], uint8_t *o3)
+static void hkdf(const uint8_t ck[HASHLEN], const uint8_t *ikm, size_t ikm_len, uint8_t o1[HASHLEN],
+		 uint8_t o2[HASHLEN], uint8_t *o3)
 {
 	static const uint8_t one = 0x01, two = 0x02, three = 0x03;
 	uint8_t temp[HASHLEN], t1[HASHLEN], t2[HASHLEN], t3[HASHLEN];
@@ -166,8 +165,8 @@ static int cipher_encrypt(struct tb_noise_cipher *c, const uint8_t *ad, size_t a
 	if (c->n == UINT64_MAX) /* 2^64 - 1 is reserved (spec 5.1) */
 		return TB_EFULL;
 	nonce_of(nonce, c->n);
-	crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, len ? pt : empty, len, ad,
-						  adlen, NULL, nonce, c->k);
+	crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, len ? pt : empty, len, ad, adlen,
+						  NULL, nonce, c->k);
 	TB_ASSERT(clen == len + TAGLEN);
 	c->n++;
 	return 0;
@@ -184,8 +183,8 @@ static int cipher_decrypt(struct tb_noise_cipher *c, const uint8_t *ad, size_t a
 	if (c->n == UINT64_MAX)
 		return TB_EFULL;
 	nonce_of(nonce, c->n);
-	if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &plen, NULL, ct, len, ad,
-						      adlen, nonce, c->k) != 0)
+	if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &plen, NULL, ct, len, ad, adlen, nonce,
+						      c->k) != 0)
 		return TB_EBADSIG;
 	TB_ASSERT(plen == len - TAGLEN);
 	c->n++;
@@ -227,8 +226,8 @@ static void mix_key_and_hash(struct tb_noise_hs *hs, const uint8_t *ikm, size_t 
 }
 
 /* Writes len bytes, or len + TAGLEN once a key is set, to out. */
-static int encrypt_and_hash(struct tb_noise_hs *hs, const uint8_t *pt, size_t len,
-			    uint8_t *out, size_t *out_len)
+static int encrypt_and_hash(struct tb_noise_hs *hs, const uint8_t *pt, size_t len, uint8_t *out,
+			    size_t *out_len)
 {
 	int err;
 
@@ -248,8 +247,7 @@ static int encrypt_and_hash(struct tb_noise_hs *hs, const uint8_t *pt, size_t le
 }
 
 /* ct is len bytes; with a key, len >= TAGLEN (checked by the caller). */
-static int decrypt_and_hash(struct tb_noise_hs *hs, const uint8_t *ct, size_t len,
-			    uint8_t *out)
+static int decrypt_and_hash(struct tb_noise_hs *hs, const uint8_t *ct, size_t len, uint8_t *out)
 {
 	int err;
 
@@ -294,11 +292,9 @@ static int dh_token(struct tb_noise_hs *hs, enum tok t)
 	case TOK_EE:
 		return mix_dh(hs, hs->e_secret, hs->re);
 	case TOK_ES:
-		return init ? mix_dh(hs, hs->e_secret, hs->rs)
-			    : mix_dh(hs, hs->s_secret, hs->re);
+		return init ? mix_dh(hs, hs->e_secret, hs->rs) : mix_dh(hs, hs->s_secret, hs->re);
 	case TOK_SE:
-		return init ? mix_dh(hs, hs->s_secret, hs->re)
-			    : mix_dh(hs, hs->e_secret, hs->rs);
+		return init ? mix_dh(hs, hs->s_secret, hs->re) : mix_dh(hs, hs->e_secret, hs->rs);
 	case TOK_END:
 	case TOK_E:
 	case TOK_S:
@@ -320,11 +316,9 @@ static void zero_out(uint8_t *out, size_t cap, size_t bound)
 		memset(out, 0, cap < bound ? cap : bound);
 }
 
-int tb_noise_init(struct tb_noise_hs *hs, enum tb_noise_role role,
-		  const uint8_t *prologue, size_t prologue_len,
-		  const uint8_t psk[TB_NOISE_KEY_LEN],
-		  const uint8_t static_secret[TB_NOISE_KEY_LEN],
-		  const uint8_t *ephemeral_secret)
+int tb_noise_init(struct tb_noise_hs *hs, enum tb_noise_role role, const uint8_t *prologue,
+		  size_t prologue_len, const uint8_t psk[TB_NOISE_KEY_LEN],
+		  const uint8_t static_secret[TB_NOISE_KEY_LEN], const uint8_t *ephemeral_secret)
 {
 	const char *name;
 	size_t name_len;
@@ -332,8 +326,8 @@ int tb_noise_init(struct tb_noise_hs *hs, enum tb_noise_role role,
 	if (!hs)
 		return TB_EINVAL;
 	wipe_hs(hs);
-	if ((role != TB_NOISE_INITIATOR && role != TB_NOISE_RESPONDER) ||
-	    !static_secret || (!prologue && prologue_len))
+	if ((role != TB_NOISE_INITIATOR && role != TB_NOISE_RESPONDER) || !static_secret ||
+	    (!prologue && prologue_len))
 		return TB_EINVAL;
 	hs->role = role;
 	hs->pattern = psk ? TB_NOISE_XXPSK3 : TB_NOISE_XX;
@@ -362,8 +356,8 @@ int tb_noise_init(struct tb_noise_hs *hs, enum tb_noise_role role,
 }
 
 /* WriteMessage; the caller checked that it is our turn and out fits. */
-static int write_tokens(struct tb_noise_hs *hs, const uint8_t *payload, size_t len,
-			uint8_t *out, size_t *out_len)
+static int write_tokens(struct tb_noise_hs *hs, const uint8_t *payload, size_t len, uint8_t *out,
+			size_t *out_len)
 {
 	const enum tok *t = pattern_xx[hs->msg];
 	size_t pos = 0, n = 0;
@@ -403,8 +397,8 @@ static int write_tokens(struct tb_noise_hs *hs, const uint8_t *payload, size_t l
 	return 0;
 }
 
-int tb_noise_write(struct tb_noise_hs *hs, const uint8_t *payload, size_t len,
-		   uint8_t *out, size_t cap, size_t *out_len)
+int tb_noise_write(struct tb_noise_hs *hs, const uint8_t *payload, size_t len, uint8_t *out,
+		   size_t cap, size_t *out_len)
 {
 	size_t overhead;
 	int err;
@@ -413,8 +407,8 @@ int tb_noise_write(struct tb_noise_hs *hs, const uint8_t *payload, size_t len,
 		*out_len = 0;
 	if (!hs)
 		return TB_EINVAL;
-	if (!out_len || !hs->live || hs->msg >= 3 || !my_turn_to_write(hs) ||
-	    (!payload && len) || (!out && cap)) {
+	if (!out_len || !hs->live || hs->msg >= 3 || !my_turn_to_write(hs) || (!payload && len) ||
+	    (!out && cap)) {
 		err = TB_EINVAL;
 		goto fail;
 	}
@@ -438,8 +432,7 @@ fail:
 }
 
 /* ReadMessage; the caller checked the turn and that len >= the overhead. */
-static int read_tokens(struct tb_noise_hs *hs, const uint8_t *msg, size_t len,
-		       uint8_t *payload)
+static int read_tokens(struct tb_noise_hs *hs, const uint8_t *msg, size_t len, uint8_t *payload)
 {
 	const enum tok *t = pattern_xx[hs->msg];
 	size_t pos = 0, n;
@@ -477,8 +470,8 @@ static int read_tokens(struct tb_noise_hs *hs, const uint8_t *msg, size_t len,
 	return err;
 }
 
-int tb_noise_read(struct tb_noise_hs *hs, const uint8_t *msg, size_t len,
-		  uint8_t *payload, size_t cap, size_t *payload_len)
+int tb_noise_read(struct tb_noise_hs *hs, const uint8_t *msg, size_t len, uint8_t *payload,
+		  size_t cap, size_t *payload_len)
 {
 	uint8_t dummy[1];
 	size_t overhead;
@@ -488,8 +481,8 @@ int tb_noise_read(struct tb_noise_hs *hs, const uint8_t *msg, size_t len,
 		*payload_len = 0;
 	if (!hs)
 		return TB_EINVAL;
-	if (!payload_len || !hs->live || hs->msg >= 3 || my_turn_to_write(hs) ||
-	    (!msg && len) || (!payload && cap)) {
+	if (!payload_len || !hs->live || hs->msg >= 3 || my_turn_to_write(hs) || (!msg && len) ||
+	    (!payload && cap)) {
 		err = TB_EINVAL;
 		goto fail;
 	}
@@ -518,11 +511,13 @@ fail:
 	return err;
 }
 
-int tb_noise_done(const struct tb_noise_hs *hs) { return hs && hs->live && hs->msg == 3; }
+int tb_noise_done(const struct tb_noise_hs *hs)
+{
+	return hs && hs->live && hs->msg == 3;
+}
 
 int tb_noise_split(struct tb_noise_hs *hs, struct tb_noise_cipher *send,
-		   struct tb_noise_cipher *recv,
-		   uint8_t handshake_hash[TB_NOISE_HASH_LEN],
+		   struct tb_noise_cipher *recv, uint8_t handshake_hash[TB_NOISE_HASH_LEN],
 		   uint8_t remote_static[TB_NOISE_KEY_LEN])
 {
 	uint8_t k1[KEYLEN], k2[KEYLEN];
@@ -556,8 +551,8 @@ int tb_noise_split(struct tb_noise_hs *hs, struct tb_noise_cipher *send,
 
 /* ---- transport ---- */
 
-int tb_noise_encrypt(struct tb_noise_cipher *c, const uint8_t *pt, size_t len,
-		     uint8_t *out, size_t cap, size_t *out_len)
+int tb_noise_encrypt(struct tb_noise_cipher *c, const uint8_t *pt, size_t len, uint8_t *out,
+		     size_t cap, size_t *out_len)
 {
 	int err;
 
@@ -581,8 +576,8 @@ fail:
 	return err;
 }
 
-int tb_noise_decrypt(struct tb_noise_cipher *c, const uint8_t *ct, size_t len,
-		     uint8_t *out, size_t cap, size_t *out_len)
+int tb_noise_decrypt(struct tb_noise_cipher *c, const uint8_t *ct, size_t len, uint8_t *out,
+		     size_t cap, size_t *out_len)
 {
 	uint8_t dummy[1];
 	int err;
@@ -626,8 +621,7 @@ void tb_noise_public_key(uint8_t public_key[TB_NOISE_KEY_LEN],
 	TB_ASSERT(rc == 0);
 }
 
-void tb_noise_keypair(uint8_t secret[TB_NOISE_KEY_LEN],
-		      uint8_t public_key[TB_NOISE_KEY_LEN])
+void tb_noise_keypair(uint8_t secret[TB_NOISE_KEY_LEN], uint8_t public_key[TB_NOISE_KEY_LEN])
 {
 	randombytes_buf(secret, KEYLEN);
 	tb_noise_public_key(public_key, secret);

@@ -31,8 +31,8 @@ static int derive(uint8_t out[TB_PW_HASH_LEN], const char *pass, size_t passlen,
 {
 	if (passlen > crypto_pwhash_PASSWD_MAX)
 		return TB_ETOOLONG;
-	if (crypto_pwhash(out, TB_PW_HASH_LEN, pass, passlen, salt, ops,
-			  (size_t)mem_kib * 1024u, crypto_pwhash_ALG_ARGON2ID13) != 0)
+	if (crypto_pwhash(out, TB_PW_HASH_LEN, pass, passlen, salt, ops, (size_t)mem_kib * 1024u,
+			  crypto_pwhash_ALG_ARGON2ID13) != 0)
 		return TB_ENOMEM;
 	return 0;
 }
@@ -47,8 +47,7 @@ int tb_pwhash(uint8_t out[TB_PWHASH_LEN], const char *pass, size_t passlen)
 	tb_be32_put(out + 8, TB_PW_OPS);
 	tb_be32_put(out + 12, TB_PW_MEM_KIB);
 	memcpy(out + 16, salt, TB_PW_SALT_LEN);
-	int err = derive(out + 16 + TB_PW_SALT_LEN, pass, passlen, salt, TB_PW_OPS,
-			 TB_PW_MEM_KIB);
+	int err = derive(out + 16 + TB_PW_SALT_LEN, pass, passlen, salt, TB_PW_OPS, TB_PW_MEM_KIB);
 	if (err)
 		memset(out, 0, TB_PWHASH_LEN);
 	return err;

@@ -16,10 +16,8 @@
 /* Messages up to this size (plus their tag) are assembled on the stack. */
 #define TB_SIGN_STACK_LEN 9216
 
-_Static_assert(TB_PUBKEY_LEN == crypto_sign_ed25519_PUBLICKEYBYTES,
-	       "public key size");
-_Static_assert(TB_SECKEY_LEN == crypto_sign_ed25519_SECRETKEYBYTES,
-	       "secret key size");
+_Static_assert(TB_PUBKEY_LEN == crypto_sign_ed25519_PUBLICKEYBYTES, "public key size");
+_Static_assert(TB_SECKEY_LEN == crypto_sign_ed25519_SECRETKEYBYTES, "secret key size");
 _Static_assert(TB_SEED_LEN == crypto_sign_ed25519_SEEDBYTES, "seed size");
 _Static_assert(TB_SIG_LEN == crypto_sign_ed25519_BYTES, "signature size");
 
@@ -76,9 +74,8 @@ const char *tb_sigctx_tag(enum tb_sigctx ctx)
  * message, in a malloc'd buffer that *heap points to (the caller frees it).
  * Returns the buffer, or NULL if it could not be allocated.
  */
-static uint8_t *tb_sign_message(uint8_t *stack, uint8_t **heap, size_t *total,
-				enum tb_sigctx ctx, const uint8_t *msg,
-				size_t len)
+static uint8_t *tb_sign_message(uint8_t *stack, uint8_t **heap, size_t *total, enum tb_sigctx ctx,
+				const uint8_t *msg, size_t len)
 {
 	const char *tag = tb_sigctx_tag(ctx);
 	size_t taglen = strlen(tag) + 1;
@@ -100,8 +97,8 @@ static uint8_t *tb_sign_message(uint8_t *stack, uint8_t **heap, size_t *total,
 	return buf;
 }
 
-void tb_sign(uint8_t sig[TB_SIG_LEN], const struct tb_keypair *kp,
-	     enum tb_sigctx ctx, const uint8_t *msg, size_t len)
+void tb_sign(uint8_t sig[TB_SIG_LEN], const struct tb_keypair *kp, enum tb_sigctx ctx,
+	     const uint8_t *msg, size_t len)
 {
 	uint8_t stack[TB_SIGN_STACK_LEN];
 	uint8_t *heap;
@@ -114,8 +111,8 @@ void tb_sign(uint8_t sig[TB_SIG_LEN], const struct tb_keypair *kp,
 	free(heap);
 }
 
-int tb_verify(const uint8_t sig[TB_SIG_LEN], const uint8_t pk[TB_PUBKEY_LEN],
-	      enum tb_sigctx ctx, const uint8_t *msg, size_t len)
+int tb_verify(const uint8_t sig[TB_SIG_LEN], const uint8_t pk[TB_PUBKEY_LEN], enum tb_sigctx ctx,
+	      const uint8_t *msg, size_t len)
 {
 	uint8_t stack[TB_SIGN_STACK_LEN];
 	uint8_t *heap;
@@ -126,9 +123,7 @@ int tb_verify(const uint8_t sig[TB_SIG_LEN], const uint8_t pk[TB_PUBKEY_LEN],
 	/* Out of memory says nothing about the signature: never EBADSIG. */
 	if (!m)
 		return TB_ENOMEM;
-	ret = crypto_sign_ed25519_verify_detached(sig, m, total, pk) == 0
-		      ? 0
-		      : TB_EBADSIG;
+	ret = crypto_sign_ed25519_verify_detached(sig, m, total, pk) == 0 ? 0 : TB_EBADSIG;
 	free(heap);
 	return ret;
 }

@@ -36,13 +36,13 @@ struct tb_keypair {
  * for one context never verifies in another. Tags are listed in FORMAT.md;
  * never change one, only add new contexts at the end.
  */
-#define TB_SIGCTX_MAP(X)                                                       \
-	X(ENTRY, "tally/entry/v1")                                             \
-	X(EXCHANGE, "tally/exchange/v1")                                       \
-	X(REVERSAL, "tally/reversal/v1")                                       \
-	X(CHECKPOINT, "tally/checkpoint/v1")                                   \
-	X(HANDSHAKE, "tally/handshake/v1")                                     \
-	X(XPREPARE, "tally/xprepare/v1")                                       \
+#define TB_SIGCTX_MAP(X)                     \
+	X(ENTRY, "tally/entry/v1")           \
+	X(EXCHANGE, "tally/exchange/v1")     \
+	X(REVERSAL, "tally/reversal/v1")     \
+	X(CHECKPOINT, "tally/checkpoint/v1") \
+	X(HANDSHAKE, "tally/handshake/v1")   \
+	X(XPREPARE, "tally/xprepare/v1")     \
 	X(SUCCESSION, "tally/succession/v1")
 
 enum tb_sigctx {
@@ -69,16 +69,15 @@ void tb_keypair_wipe(struct tb_keypair *kp);
 void tb_wipe(void *p, size_t len);
 
 /* Signs tag(ctx) || msg. Never fails for valid arguments. */
-void tb_sign(uint8_t sig[TB_SIG_LEN], const struct tb_keypair *kp,
-	     enum tb_sigctx ctx, const uint8_t *msg, size_t len);
+void tb_sign(uint8_t sig[TB_SIG_LEN], const struct tb_keypair *kp, enum tb_sigctx ctx,
+	     const uint8_t *msg, size_t len);
 
 /*
  * 0 if sig is kp's signature of tag(ctx) || msg, else TB_EBADSIG; TB_ENOMEM
  * (never TB_EBADSIG) if a long message could not be copied to add its tag.
  */
-TB_MUST_CHECK int tb_verify(const uint8_t sig[TB_SIG_LEN],
-			    const uint8_t pk[TB_PUBKEY_LEN], enum tb_sigctx ctx,
-			    const uint8_t *msg, size_t len);
+TB_MUST_CHECK int tb_verify(const uint8_t sig[TB_SIG_LEN], const uint8_t pk[TB_PUBKEY_LEN],
+			    enum tb_sigctx ctx, const uint8_t *msg, size_t len);
 
 /* One signature to check in a batch; result is written by tb_verify_batch. */
 struct tb_verify_job {
@@ -95,8 +94,7 @@ struct tb_verify_job {
  * Returns 0 if all verify, else TB_EBADSIG (each job's result says which);
  * TB_ENOMEM if no job is bad but some could not be checked for lack of memory.
  */
-TB_MUST_CHECK int tb_verify_batch(struct tb_verify_job *jobs, size_t n,
-				  unsigned nthreads);
+TB_MUST_CHECK int tb_verify_batch(struct tb_verify_job *jobs, size_t n, unsigned nthreads);
 /*
  * A pool of worker threads that verify jobs while the caller goes on:
  * submit ranges as they are ready (the jobs must stay put until wait
@@ -142,20 +140,18 @@ int tb_memcmp_ct(const void *a, const void *b, size_t len);
 enum tb_kdf_level { TB_KDF_INTERACTIVE, TB_KDF_MODERATE, TB_KDF_MIN };
 
 /* Encrypts kp's seed under pass into out (TB_KEYFILE_LEN bytes). */
-TB_MUST_CHECK int tb_keyfile_seal(uint8_t out[TB_KEYFILE_LEN],
-				  const struct tb_keypair *kp, const char *pass,
-				  size_t passlen, enum tb_kdf_level level);
+TB_MUST_CHECK int tb_keyfile_seal(uint8_t out[TB_KEYFILE_LEN], const struct tb_keypair *kp,
+				  const char *pass, size_t passlen, enum tb_kdf_level level);
 /*
  * Decrypts a key file image. TB_EKEYFILE if the layout, magic, version or
  * parameters are wrong (parameters are capped so a hostile file cannot demand
  * unbounded memory or time), TB_EPASSPHRASE if the passphrase is wrong or the
  * file was altered. kp is zeroed on failure.
  */
-TB_MUST_CHECK int tb_keyfile_open(struct tb_keypair *kp, const uint8_t *in,
-				  size_t len, const char *pass, size_t passlen);
+TB_MUST_CHECK int tb_keyfile_open(struct tb_keypair *kp, const uint8_t *in, size_t len,
+				  const char *pass, size_t passlen);
 /* Reads only the public key of a key file image (no passphrase needed). */
-TB_MUST_CHECK int tb_keyfile_pubkey(struct tb_pubkey *pk, const uint8_t *in,
-				    size_t len);
+TB_MUST_CHECK int tb_keyfile_pubkey(struct tb_pubkey *pk, const uint8_t *in, size_t len);
 
 /* Key files on disk: tb_keyfile_write and tb_keyfile_read (node/tb_file.h);
  * crypto/ does no I/O. */

@@ -83,8 +83,8 @@ TB_MUST_CHECK int tb_noise_init(struct tb_noise_hs *hs, enum tb_noise_role role,
  * if len is 0), into out (cap bytes); *out_len is its length. TB_EINVAL if it
  * is not this side's turn to write.
  */
-TB_MUST_CHECK int tb_noise_write(struct tb_noise_hs *hs, const uint8_t *payload,
-				 size_t len, uint8_t *out, size_t cap, size_t *out_len);
+TB_MUST_CHECK int tb_noise_write(struct tb_noise_hs *hs, const uint8_t *payload, size_t len,
+				 uint8_t *out, size_t cap, size_t *out_len);
 
 /*
  * Reads the next handshake message (len bytes) and writes its payload into
@@ -113,14 +113,13 @@ TB_MUST_CHECK int tb_noise_split(struct tb_noise_hs *hs, struct tb_noise_cipher 
  * to decrypt (TB_EBADSIG) does not advance the counter, so a replayed or
  * reordered ciphertext is refused and the expected one still decrypts.
  */
-TB_MUST_CHECK int tb_noise_encrypt(struct tb_noise_cipher *c, const uint8_t *pt,
-				   size_t len, uint8_t *out, size_t cap, size_t *out_len);
-TB_MUST_CHECK int tb_noise_decrypt(struct tb_noise_cipher *c, const uint8_t *ct,
-				   size_t len, uint8_t *out, size_t cap, size_t *out_len);
+TB_MUST_CHECK int tb_noise_encrypt(struct tb_noise_cipher *c, const uint8_t *pt, size_t len,
+				   uint8_t *out, size_t cap, size_t *out_len);
+TB_MUST_CHECK int tb_noise_decrypt(struct tb_noise_cipher *c, const uint8_t *ct, size_t len,
+				   uint8_t *out, size_t cap, size_t *out_len);
 
 /* A fresh X25519 key pair. Wipe the secret with tb_wipe (tb_crypto.h). */
-void tb_noise_keypair(uint8_t secret[TB_NOISE_KEY_LEN],
-		      uint8_t public_key[TB_NOISE_KEY_LEN]);
+void tb_noise_keypair(uint8_t secret[TB_NOISE_KEY_LEN], uint8_t public_key[TB_NOISE_KEY_LEN]);
 /* The X25519 public key of a private key. */
 void tb_noise_public_key(uint8_t public_key[TB_NOISE_KEY_LEN],
 			 const uint8_t secret[TB_NOISE_KEY_LEN]);

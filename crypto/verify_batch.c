@@ -36,8 +36,8 @@ unsigned tb_cpu_count(void)
 static void tb_batch_run(struct tb_verify_job *jobs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		jobs[i].result = tb_verify(jobs[i].sig, jobs[i].pk, jobs[i].ctx,
-					   jobs[i].msg, jobs[i].len);
+		jobs[i].result =
+			tb_verify(jobs[i].sig, jobs[i].pk, jobs[i].ctx, jobs[i].msg, jobs[i].len);
 }
 
 static void *tb_batch_thread(void *arg)
@@ -96,8 +96,7 @@ int tb_verify_batch(struct tb_verify_job *jobs, size_t n, unsigned nthreads)
 
 	/* Threads for all chunks but the last, which this thread verifies. */
 	for (size_t t = 0; t + 1 < nt; t++)
-		started[t] = pthread_create(&tids[t], NULL, tb_batch_thread,
-					    &chunks[t]) == 0;
+		started[t] = pthread_create(&tids[t], NULL, tb_batch_thread, &chunks[t]) == 0;
 	tb_batch_run(chunks[nt - 1].jobs, chunks[nt - 1].n);
 	for (size_t t = 0; t + 1 < nt; t++) {
 		if (started[t]) {

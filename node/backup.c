@@ -24,8 +24,8 @@
 
 #define MAGIC "tally-backup 1\n"
 #define LINE_MAX_LEN 300
-#define SMALL_MAX (64u << 10)       /* a key, peers or configuration file */
-#define LEDGER_MAX (64ull << 30)    /* the ledger's map size */
+#define SMALL_MAX (64u << 10)	 /* a key, peers or configuration file */
+#define LEDGER_MAX (64ull << 30) /* the ledger's map size */
 #define MEMBER_KEYS_MAX 100000
 
 /* The paths a backup may hold; false for anything else. */
@@ -219,8 +219,7 @@ static int read_line(FILE *f, char *buf, size_t cap, struct tb_sha256_ctx *all)
 typedef int (*file_fn)(void *ctx, const char *path, FILE *in, uint64_t size,
 		       struct tb_sha256_ctx *all, uint8_t hash[32]);
 
-static int stream(FILE *in, uint64_t size, struct tb_sha256_ctx *all, uint8_t hash[32],
-		  FILE *out)
+static int stream(FILE *in, uint64_t size, struct tb_sha256_ctx *all, uint8_t hash[32], FILE *out)
 {
 	struct tb_sha256_ctx c;
 	tb_sha256_init(&c);

@@ -62,8 +62,8 @@ static int parse_peer_line(char *line, struct tb_peer_conf *p)
 	return 0;
 }
 
-int tb_peers_parse(const char *text, size_t len, struct tb_peer_conf *out, size_t cap,
-		   size_t *n, int *line)
+int tb_peers_parse(const char *text, size_t len, struct tb_peer_conf *out, size_t cap, size_t *n,
+		   int *line)
 {
 	char buf[TB_PEERS_LINE_MAX + 1];
 	*n = 0;
@@ -98,8 +98,7 @@ int tb_peers_parse(const char *text, size_t len, struct tb_peer_conf *out, size_
 /* A peers file is read whole; TB_PEERS_MAX lines of comments and peers. */
 #define PEERS_FILE_MAX ((size_t)TB_PEERS_MAX * (TB_PEERS_LINE_MAX + 1) * 4)
 
-int tb_peers_load(const char *data, struct tb_peer_conf *out, size_t cap, size_t *n,
-		  int *line)
+int tb_peers_load(const char *data, struct tb_peer_conf *out, size_t cap, size_t *n, int *line)
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%s/peers", data);
@@ -134,7 +133,8 @@ int tb_peers_add(const char *data, const struct tb_peer_conf *p)
 			all[i] = *p;
 		if (i == n)
 			n++;
-		len = (size_t)snprintf(text, 200, "# peers of this Tally node: HOST:PORT [NODE_ID]\n");
+		len = (size_t)snprintf(text, 200,
+				       "# peers of this Tally node: HOST:PORT [NODE_ID]\n");
 		for (i = 0; !err && i < n; i++) {
 			char id[2 * TB_KEY_LEN + 1] = "";
 			if (all[i].has_id)

@@ -18,7 +18,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-
 int tb_fd_write_all(int fd, const void *p, size_t len)
 {
 	const uint8_t *b = p;

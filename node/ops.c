@@ -40,7 +40,8 @@ int tb_op_member(const struct tb_ops *o, const char *name, struct tb_member *m,
 	if (err == TB_ENOTFOUND || err == TB_ENAME)
 		return tb_op_refuse(rej, TB_EMEMBER, "no member named '%s'", name);
 	if (err)
-		return tb_op_refuse(rej, err, "cannot read member '%s': %s", name, tb_strerror(err));
+		return tb_op_refuse(rej, err, "cannot read member '%s': %s", name,
+				    tb_strerror(err));
 	return 0;
 }
 
@@ -59,18 +60,21 @@ int tb_op_member_unlock(const struct tb_ops *o, const struct tb_member *m, struc
 		return tb_op_refuse(rej, TB_ECONSENT,
 				    "%s has no key and cannot sign; a coordinator attests their "
 				    "exchanges",
-				    m->no == TB_COMMUNITY_ACCOUNT ? "the community account" : m->name);
+				    m->no == TB_COMMUNITY_ACCOUNT ? "the community account"
+								  : m->name);
 	char path[4400];
 	key_path(o, path, sizeof path, m->key);
 	if (!pass.p || !pass.len)
-		return tb_op_refuse(rej, TB_EPASSPHRASE, "%s's passphrase is needed to sign", m->name);
+		return tb_op_refuse(rej, TB_EPASSPHRASE, "%s's passphrase is needed to sign",
+				    m->name);
 	int err = tb_keyfile_read(path, kp, pass.p, pass.len);
 	if (err == TB_EPASSPHRASE)
 		return tb_op_refuse(rej, err, "wrong passphrase for %s's key", m->name);
 	if (err == TB_ENOTFOUND)
 		return tb_op_refuse(rej, err, "this node keeps no key file for %s", m->name);
 	if (err)
-		return tb_op_refuse(rej, err, "cannot read %s's key: %s", m->name, tb_strerror(err));
+		return tb_op_refuse(rej, err, "cannot read %s's key: %s", m->name,
+				    tb_strerror(err));
 	return 0;
 }
 
@@ -184,7 +188,8 @@ static int build(const struct tb_ops *o, const struct tb_op_terms *t, struct tb_
 	    (err = tb_op_member(o, t->receiver, recv, rej)))
 		return err;
 	if (prov->no == recv->no)
-		return tb_op_refuse(rej, TB_ESELF, "provider and receiver must be different members");
+		return tb_op_refuse(rej, TB_ESELF,
+				    "provider and receiver must be different members");
 	if (t->minutes < 1 || t->minutes > TB_MINUTES_MAX)
 		return tb_op_refuse(rej, TB_EAMOUNT, "an exchange is from 1 minute to %d hours",
 				    TB_MINUTES_MAX / 60);
@@ -211,8 +216,11 @@ static int append_exchange(const struct tb_ops *o, const struct tb_exchange *x,
 			   const char *coordinator, uint64_t *seq, struct tb_reject *rej)
 {
 	struct tb_memo m = {x->txid, salt, memo, strlen(memo)};
-	struct tb_own_item it = {.kind = TB_KIND_EXCHANGE, .body = x, .memo = &m,
-				 .attested_by = coordinator, .attested_txid = x->txid};
+	struct tb_own_item it = {.kind = TB_KIND_EXCHANGE,
+				 .body = x,
+				 .memo = &m,
+				 .attested_by = coordinator,
+				 .attested_txid = x->txid};
 	if (rej)
 		memset(rej, 0, sizeof *rej);
 	int err = tb_store_append_own_batch(o->store, o->node, &it, 1, false, NULL, rej);
@@ -243,7 +251,10 @@ int tb_op_record(const struct tb_ops *o, const struct tb_op_terms *t, const char
 static void hours(char *out, size_t cap, int64_t minutes)
 {
 	uint64_t a = minutes < 0 ? (uint64_t)0 - (uint64_t)minutes : (uint64_t)minutes;
-	snprintf(out, cap, "%s%llu:%02llu", minutes < 0 ? "-" : minutes > 0 ? "+" : "",
+	snprintf(out, cap, "%s%llu:%02llu",
+		 minutes < 0   ? "-"
+		 : minutes > 0 ? "+"
+			       : "",
 		 (unsigned long long)(a / 60), (unsigned long long)(a % 60));
 }
 
@@ -258,9 +269,10 @@ static int propose_check(const struct tb_member *prov, const struct tb_member *r
 	if (recv->no != TB_COMMUNITY_ACCOUNT && recv->balance - minutes < recv->floor) {
 		hours(a, sizeof a, recv->balance - minutes);
 		hours(b, sizeof b, recv->floor);
-		return tb_op_refuse(rej, TB_EFLOOR,
-				    "%s's balance would be %s hours, below the debt limit of %s hours",
-				    recv->name, a, b);
+		return tb_op_refuse(
+			rej, TB_EFLOOR,
+			"%s's balance would be %s hours, below the debt limit of %s hours",
+			recv->name, a, b);
 	}
 	if (prov->ceiling && prov->balance + minutes > (int64_t)prov->ceiling) {
 		hours(a, sizeof a, prov->balance + minutes);
@@ -312,8 +324,8 @@ int tb_op_propose(const struct tb_ops *o, const struct tb_op_terms *t, struct tb
 	return 0;
 }
 
-int tb_op_pending(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8_t *buf,
-		  size_t cap, struct tb_proposal *p, struct tb_reject *rej)
+int tb_op_pending(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8_t *buf, size_t cap,
+		  struct tb_proposal *p, struct tb_reject *rej)
 {
 	size_t len;
 	uint64_t seq, rev;
@@ -355,8 +367,8 @@ int tb_op_confirm(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
 	x.provider_sig = p.provider_sig;
 	struct tb_exchange_terms t;
 	tb_exchange_terms_of(&t, o->self, &x);
-	if ((err = member_sign(o, &recv, receiver, &tb_def_exchange_terms, &t, TB_CTX_EXCHANGE,
-			       sig, rej)))
+	if ((err = member_sign(o, &recv, receiver, &tb_def_exchange_terms, &t, TB_CTX_EXCHANGE, sig,
+			       rej)))
 		return err;
 	x.receiver_sig = (struct tb_view){sig, TB_SIGLEN};
 	tb_node_crash_point("exchange-signed");
@@ -420,8 +432,9 @@ int tb_op_reverse(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], bool 
 		return err;
 	const struct tb_exchange *x = &e.body.exchange;
 	if (attest && !x->attested)
-		return tb_op_refuse(rej, TB_ECONSENT,
-				    "the exchange was signed by both members, so its reversal must be too");
+		return tb_op_refuse(
+			rej, TB_ECONSENT,
+			"the exchange was signed by both members, so its reversal must be too");
 	struct tb_reversal r = {0};
 	tb_random(r.txid, TB_TXID_LEN);
 	memcpy(r.original, txid, TB_TXID_LEN);
@@ -433,7 +446,8 @@ int tb_op_reverse(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], bool 
 		if (!err)
 			err = tb_store_member(o->store, o->self, (uint32_t)x->receiver, &recv);
 		if (err)
-			return tb_op_refuse(rej, err, "cannot read the members: %s", tb_strerror(err));
+			return tb_op_refuse(rej, err, "cannot read the members: %s",
+					    tb_strerror(err));
 		struct tb_reversal_terms t;
 		tb_reversal_terms_of(&t, o->self, &r);
 		if ((err = member_sign(o, &prov, provider, &tb_def_reversal_terms, &t,
@@ -452,9 +466,9 @@ int tb_op_reverse(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], bool 
 	return 0;
 }
 
-int tb_op_member_add(const struct tb_ops *o, const char *name, int64_t debt_limit,
-		     int64_t ceiling, const uint8_t *pubkey, struct tb_op_pass pass,
-		     struct tb_member *out, struct tb_reject *rej)
+int tb_op_member_add(const struct tb_ops *o, const char *name, int64_t debt_limit, int64_t ceiling,
+		     const uint8_t *pubkey, struct tb_op_pass pass, struct tb_member *out,
+		     struct tb_reject *rej)
 {
 	struct tb_community com;
 	int err = tb_store_community(o->store, o->self, &com);
@@ -481,7 +495,8 @@ int tb_op_member_add(const struct tb_ops *o, const char *name, int64_t debt_limi
 		memcpy(j.key, kp.pk.b, TB_KEY_LEN);
 		tb_keypair_wipe(&kp);
 		if (err)
-			return tb_op_refuse(rej, err, "cannot write %s: %s", path, tb_strerror(err));
+			return tb_op_refuse(rej, err, "cannot write %s: %s", path,
+					    tb_strerror(err));
 	}
 	if (rej)
 		memset(rej, 0, sizeof *rej);
@@ -492,7 +507,8 @@ int tb_op_member_add(const struct tb_ops *o, const char *name, int64_t debt_limi
 		return rej && !rej->err ? tb_op_refuse(rej, err, "%s", tb_strerror(err)) : err;
 	}
 	if ((err = tb_store_member(o->store, o->self, (uint32_t)j.member, out)))
-		return tb_op_refuse(rej, err, "added, but cannot read it back: %s", tb_strerror(err));
+		return tb_op_refuse(rej, err, "added, but cannot read it back: %s",
+				    tb_strerror(err));
 	return 0;
 }
 

@@ -129,8 +129,7 @@ static int by_name(struct match_ctx *mc)
 static int scan(struct match_ctx *mc, struct tb_reject *rej)
 {
 	mc->out->ncand = 0;
-	int err = mc->by_prefix ? tb_store_foreach_log(mc->o->store, match_log, mc)
-				: by_name(mc);
+	int err = mc->by_prefix ? tb_store_foreach_log(mc->o->store, match_log, mc) : by_name(mc);
 	if (!err && mc->by_prefix) {
 		err = tb_store_foreach_clearing(mc->o->store, mc->o->self, match_clearing, mc);
 		if (err == TB_ENOTFOUND)
@@ -146,9 +145,10 @@ static int scan(struct match_ctx *mc, struct tb_reject *rej)
 		return 1;
 	}
 	if (mc->out->ncand > 1)
-		return tb_op_refuse(rej, TB_EINVAL,
-				    "'%s' names %zu communities; give the node id (or a longer prefix)",
-				    mc->arg, mc->out->ncand);
+		return tb_op_refuse(
+			rej, TB_EINVAL,
+			"'%s' names %zu communities; give the node id (or a longer prefix)",
+			mc->arg, mc->out->ncand);
 	return 0;
 }
 
@@ -158,7 +158,8 @@ int tb_op_community(const struct tb_ops *o, const char *arg, struct tb_op_commun
 	memset(out, 0, sizeof *out);
 	size_t len = strlen(arg);
 	if (len == 0 || len > ID_HEX + TB_NAME_MAX)
-		return tb_op_refuse(rej, TB_EINVAL, "'%.80s' is not a community name or node id", arg);
+		return tb_op_refuse(rej, TB_EINVAL, "'%.80s' is not a community name or node id",
+				    arg);
 	uint8_t id[TB_KEY_LEN];
 	if (len == ID_HEX && tb_hex_decode(id, TB_KEY_LEN, arg) == 0) {
 		fill(o, id, out);
@@ -174,10 +175,11 @@ int tb_op_community(const struct tb_ops *o, const char *arg, struct tb_op_commun
 		if ((rc = scan(&mc, rej)))
 			return rc > 0 ? 0 : rc;
 	}
-	return tb_op_refuse(rej, TB_ENOTFOUND,
-			    "no community '%.80s' is admitted here; a community can also be named by "
-			    "its full 64-digit node id",
-			    arg);
+	return tb_op_refuse(
+		rej, TB_ENOTFOUND,
+		"no community '%.80s' is admitted here; a community can also be named by "
+		"its full 64-digit node id",
+		arg);
 }
 
 int tb_op_link_add(const struct tb_ops *o, const uint8_t other[TB_KEY_LEN], int64_t limit,
@@ -218,7 +220,8 @@ int tb_op_coord_add(const struct tb_ops *o, const char *name, int role, const ch
 				    TB_PASSWORD_MIN);
 	struct tb_coord co;
 	if (tb_store_coord_get(o->store, name, &co) == 0)
-		return tb_op_refuse(rej, TB_EEXISTS, "there is already a coordinator named %s", name);
+		return tb_op_refuse(rej, TB_EEXISTS, "there is already a coordinator named %s",
+				    name);
 	snprintf(out->name, sizeof out->name, "%s", name);
 	out->role = (uint8_t)role;
 	out->created = (uint64_t)time(NULL);
@@ -238,12 +241,13 @@ int tb_op_coord_remove(const struct tb_ops *o, const char *name, struct tb_rejec
 	if (err == TB_ENOTFOUND)
 		return tb_op_refuse(rej, err, "no coordinator named %.80s", name);
 	if (err)
-		return tb_op_refuse(rej, err, "cannot remove the coordinator: %s", tb_strerror(err));
+		return tb_op_refuse(rej, err, "cannot remove the coordinator: %s",
+				    tb_strerror(err));
 	return 0;
 }
 
-int tb_op_receipt(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8_t *out,
-		  size_t cap, size_t *len, uint64_t *seq, struct tb_reject *rej)
+int tb_op_receipt(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8_t *out, size_t cap,
+		  size_t *len, uint64_t *seq, struct tb_reject *rej)
 {
 	char hex[2 * TB_TXID_LEN + 1];
 	tb_hex_encode(hex, txid, TB_TXID_LEN);
@@ -260,9 +264,11 @@ int tb_op_receipt(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8
 	err = tb_store_checkpoint_get(o->store, o->self, cpbuf, sizeof cpbuf, &cplen);
 	if (err || tb_checkpoint_open(&cp, cpbuf, cplen) || cp.size < *seq) {
 		if (!o->node)
-			return tb_op_refuse(rej, TB_ENOTFOUND, "no checkpoint covers entry %llu yet",
+			return tb_op_refuse(rej, TB_ENOTFOUND,
+					    "no checkpoint covers entry %llu yet",
 					    (unsigned long long)*seq);
-		if ((err = tb_store_checkpoint_make(o->store, o->node, cpbuf, sizeof cpbuf, &cplen)))
+		if ((err = tb_store_checkpoint_make(o->store, o->node, cpbuf, sizeof cpbuf,
+						    &cplen)))
 			return tb_op_refuse(rej, err, "cannot make a checkpoint: %s",
 					    tb_strerror(err));
 	}
@@ -330,8 +336,7 @@ int tb_op_xview_names(const struct tb_ops *o, struct tb_op_xview *v)
 		tb_op_community_name(o, x->to_log, v->to_c, sizeof v->to_c);
 		return 0;
 	}
-	tb_op_community_name(o, l->decide_seq ? l->decider : l->provider, v->to_c,
-			     sizeof v->to_c);
+	tb_op_community_name(o, l->decide_seq ? l->decider : l->provider, v->to_c, sizeof v->to_c);
 	if (l->decide_seq) {
 		if ((err = read_leg(o, l->decider, l->decide_seq, TB_KIND_XDECIDE, buf, sizeof buf,
 				    &e)))
@@ -392,9 +397,9 @@ static int split_to(const char *to, char name[TB_NAME_MAX + 1], const char **com
 {
 	const char *at = strrchr(to, '@');
 	if (!at || at == to || !at[1])
-		return tb_op_refuse(rej, TB_EINVAL,
-				    "'%.80s': give the payee as NAME@COMMUNITY (e.g. alice@riverside)",
-				    to);
+		return tb_op_refuse(
+			rej, TB_EINVAL,
+			"'%.80s': give the payee as NAME@COMMUNITY (e.g. alice@riverside)", to);
 	size_t n = (size_t)(at - to);
 	if (n > TB_NAME_MAX)
 		return tb_op_refuse(rej, TB_EINVAL, "the payee's name is over %d bytes",
@@ -402,8 +407,9 @@ static int split_to(const char *to, char name[TB_NAME_MAX + 1], const char **com
 	memcpy(name, to, n);
 	name[n] = '\0';
 	if (tb_text_check(name, n))
-		return tb_op_refuse(rej, TB_EINVAL,
-				    "the payee's name must be valid UTF-8 without control characters");
+		return tb_op_refuse(
+			rej, TB_EINVAL,
+			"the payee's name must be valid UTF-8 without control characters");
 	*community = at + 1;
 	return 0;
 }
@@ -447,8 +453,8 @@ static int send_checks(const struct tb_ops *o, const struct tb_op_community *c,
 /* The prepare's body from what was given (txid, salt, memo hash fresh). */
 static int send_body(const struct tb_ops *o, const struct tb_op_send *s, struct tb_xprepare *x,
 		     uint8_t salt[TB_MEMO_SALT_LEN], char to_name[TB_NAME_MAX + 1],
-		     char cat[TB_CATEGORY_MAX + 1], struct tb_member *m,
-		     struct tb_op_community *c, struct tb_reject *rej)
+		     char cat[TB_CATEGORY_MAX + 1], struct tb_member *m, struct tb_op_community *c,
+		     struct tb_reject *rej)
 {
 	const char *cname = NULL;
 	int err;
@@ -459,8 +465,7 @@ static int send_body(const struct tb_ops *o, const struct tb_op_send *s, struct 
 		return tb_op_refuse(rej, TB_EAMOUNT, "an exchange is from 1 minute to %d hours",
 				    TB_MINUTES_MAX / 60);
 	if ((err = split_to(s->to, to_name, &cname, rej)) ||
-	    (err = tb_op_member(o, s->from, m, rej)) ||
-	    (err = tb_op_community(o, cname, c, rej)) ||
+	    (err = tb_op_member(o, s->from, m, rej)) || (err = tb_op_community(o, cname, c, rej)) ||
 	    (err = tb_op_texts(o, s->memo, s->category, cat, rej)) ||
 	    (err = send_checks(o, c, rej)))
 		return err;
@@ -507,7 +512,9 @@ int tb_op_send(const struct tb_ops *o, const struct tb_op_send *s, struct tb_op_
 	}
 	/* The entry, its memo and who attested it: all kept or none. */
 	struct tb_memo memo = {x.txid, salt, s->memo, strlen(s->memo)};
-	struct tb_own_item it = {.kind = TB_KIND_XPREPARE, .body = &x, .memo = &memo,
+	struct tb_own_item it = {.kind = TB_KIND_XPREPARE,
+				 .body = &x,
+				 .memo = &memo,
 				 .attested_by = s->attest ? s->coordinator : NULL,
 				 .attested_txid = x.txid};
 	if (rej)

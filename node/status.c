@@ -90,8 +90,8 @@ static int status_peer(FILE *f, char *line, size_t cap, int version, struct tb_s
 		    nlogs > TB_STATUS_V1_LOGS_MAX)
 			return TB_ECORRUPT;
 		nbehind = nlogs;
-	} else if (sscanf(line, "peer %79s %64s %d %d %llu %llu %llu %zu %zu %n", addr, hex,
-			  &conn, &out, &a, &bin, &bout, &nbehind, &nlogs, &used) != 9 ||
+	} else if (sscanf(line, "peer %79s %64s %d %d %llu %llu %llu %zu %zu %n", addr, hex, &conn,
+			  &out, &a, &bin, &bout, &nbehind, &nlogs, &used) != 9 ||
 		   nlogs > TB_STATUS_LOGS_MAX || nlogs > nbehind) {
 		return TB_ECORRUPT;
 	}

@@ -62,16 +62,15 @@ TB_MUST_CHECK int tb_file_read(const char *path, size_t cap, uint8_t **out, size
  * TB_PASSPHRASE_MAX bytes), TB_EINVAL (empty, or the file is not a regular
  * file), TB_EIO. out is wiped on error.
  */
-TB_MUST_CHECK int tb_passphrase_read(const char *file, bool tty, const char *label,
-				     const char *env, char out[TB_PASSPHRASE_MAX + 1],
-				     size_t *len);
+TB_MUST_CHECK int tb_passphrase_read(const char *file, bool tty, const char *label, const char *env,
+				     char out[TB_PASSPHRASE_MAX + 1], size_t *len);
 
 /* ---- key files (the bytes: crypto/keyfile.c) ---- */
 
 /* Seals kp under pass into a new key file at path (mode 0600, written as
  * tb_file_write with TB_FILE_EXCL: TB_EEXISTS if one is there). */
-TB_MUST_CHECK int tb_keyfile_write(const char *path, const struct tb_keypair *kp,
-				   const char *pass, size_t passlen, enum tb_kdf_level level);
+TB_MUST_CHECK int tb_keyfile_write(const char *path, const struct tb_keypair *kp, const char *pass,
+				   size_t passlen, enum tb_kdf_level level);
 /* Opens the key file at path: TB_ENOTFOUND, TB_EKEYFILE (not one),
  * TB_EPASSPHRASE, or the reader's errors; kp is zeroed on error. */
 TB_MUST_CHECK int tb_keyfile_read(const char *path, struct tb_keypair *kp, const char *pass,

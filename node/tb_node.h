@@ -35,13 +35,12 @@ int tb_addr_parse(const char *s, char *host, size_t cap, uint16_t *port);
 
 /* Reads DATA/peers (missing file: no peers). Bad lines are TB_EINVAL with
  * *line set to the line number. */
-int tb_peers_load(const char *data, struct tb_peer_conf *out, size_t cap, size_t *n,
-		  int *line);
+int tb_peers_load(const char *data, struct tb_peer_conf *out, size_t cap, size_t *n, int *line);
 /* Parses the text of a peers file (len bytes, any bytes) as tb_peers_load
  * does: lines of at most TB_PEERS_LINE_MAX bytes, NUL bytes refused. */
 #define TB_PEERS_LINE_MAX 510
-int tb_peers_parse(const char *text, size_t len, struct tb_peer_conf *out, size_t cap,
-		   size_t *n, int *line);
+int tb_peers_parse(const char *text, size_t len, struct tb_peer_conf *out, size_t cap, size_t *n,
+		   int *line);
 /* Adds or updates a peer line (atomically rewritten). */
 int tb_peers_add(const char *data, const struct tb_peer_conf *p);
 
@@ -68,11 +67,11 @@ struct tb_status_peer {
 	char name[TB_NAME_MAX + 1];
 	bool connected;
 	bool outbound;
-	uint64_t last_contact; /* unix seconds, 0: never */
+	uint64_t last_contact;	      /* unix seconds, 0: never */
 	uint64_t bytes_in, bytes_out; /* on the current connection */
-	size_t nbehind; /* logs held here of which the peer lacks entries */
-	size_t nlogs;   /* of those, the ones listed (most behind first) */
-	struct tb_status_log *logs; /* owned */
+	size_t nbehind;		      /* logs held here of which the peer lacks entries */
+	size_t nlogs;		      /* of those, the ones listed (most behind first) */
+	struct tb_status_log *logs;   /* owned */
 };
 /* Logs listed per peer: the file stays small whatever peers claim. */
 #define TB_STATUS_LOGS_MAX 16
@@ -95,7 +94,7 @@ void tb_status_free(struct tb_status *st);
 struct tb_backup_info {
 	uint64_t files; /* files held */
 	uint64_t bytes; /* their bytes */
-	bool complete;  /* the end line was read and every hash checked */
+	bool complete;	/* the end line was read and every hash checked */
 	bool has_ledger, has_key;
 };
 
@@ -111,8 +110,7 @@ TB_MUST_CHECK int tb_backup_write(const char *data, struct tb_store *s, const ch
 TB_MUST_CHECK int tb_backup_check(const char *file, struct tb_backup_info *info);
 /* The same, writing its files under dir (made as needed; no file of the
  * backup may exist there yet). Callers check first and extract aside. */
-TB_MUST_CHECK int tb_backup_extract(const char *file, const char *dir,
-				    struct tb_backup_info *info);
+TB_MUST_CHECK int tb_backup_extract(const char *file, const char *dir, struct tb_backup_info *info);
 /* mkdir -p with mode 0700. */
 int tb_mkdirs(const char *path);
 /* Tests' fault injection: dies by SIGKILL here if TALLY_CRASH_AT is where. */

@@ -21,8 +21,8 @@
 
 struct tb_ops {
 	struct tb_store *store;
-	const uint8_t *self;           /* the own log id */
-	const char *data;              /* the data directory */
+	const uint8_t *self;	       /* the own log id */
+	const char *data;	       /* the data directory */
 	const struct tb_keypair *node; /* the community key, unlocked */
 };
 
@@ -31,7 +31,7 @@ struct tb_op_terms {
 	const char *provider, *receiver;
 	int64_t minutes;
 	const char *memo, *category; /* category may be "" */
-	uint64_t date;               /* yyyymmdd; 0: today */
+	uint64_t date;		     /* yyyymmdd; 0: today */
 };
 
 /* A passphrase given for a member's key. */
@@ -72,8 +72,8 @@ TB_MUST_CHECK int tb_op_texts(const struct tb_ops *o, const char *memo, const ch
 /* Records an exchange attested by the coordinator (named in the local
  * attested table when not NULL); txid and seq of the new entry. */
 TB_MUST_CHECK int tb_op_record(const struct tb_ops *o, const struct tb_op_terms *t,
-			       const char *coordinator, uint8_t txid[TB_TXID_LEN],
-			       uint64_t *seq, struct tb_reject *rej);
+			       const char *coordinator, uint8_t txid[TB_TXID_LEN], uint64_t *seq,
+			       struct tb_reject *rej);
 /* The provider signs a proposal, kept in the local pending table. */
 TB_MUST_CHECK int tb_op_propose(const struct tb_ops *o, const struct tb_op_terms *t,
 				struct tb_op_pass provider, uint8_t txid[TB_TXID_LEN],
@@ -96,20 +96,18 @@ TB_MUST_CHECK int tb_op_reject(const struct tb_ops *o, const uint8_t txid[TB_TXI
 /* Reverses an exchange with its consent: attested ones by attestation
  * (attest must be true), member-signed ones with both members' passphrases. */
 TB_MUST_CHECK int tb_op_reverse(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
-				bool attest, struct tb_op_pass provider,
-				struct tb_op_pass receiver, uint8_t rtxid[TB_TXID_LEN],
-				uint64_t *seq, struct tb_reject *rej);
+				bool attest, struct tb_op_pass provider, struct tb_op_pass receiver,
+				uint8_t rtxid[TB_TXID_LEN], uint64_t *seq, struct tb_reject *rej);
 
 /* Adds a member: with pubkey (the member keeps the key), or else a new key
  * whose file the node keeps encrypted with pass. debt_limit and ceiling are
  * minutes (-1: the community's). */
-TB_MUST_CHECK int tb_op_member_add(const struct tb_ops *o, const char *name,
-				   int64_t debt_limit, int64_t ceiling, const uint8_t *pubkey,
-				   struct tb_op_pass pass, struct tb_member *out,
-				   struct tb_reject *rej);
+TB_MUST_CHECK int tb_op_member_add(const struct tb_ops *o, const char *name, int64_t debt_limit,
+				   int64_t ceiling, const uint8_t *pubkey, struct tb_op_pass pass,
+				   struct tb_member *out, struct tb_reject *rej);
 /* Records that a member left. */
-TB_MUST_CHECK int tb_op_member_remove(const struct tb_ops *o, const char *name,
-				      uint64_t *seq, struct tb_reject *rej);
+TB_MUST_CHECK int tb_op_member_remove(const struct tb_ops *o, const char *name, uint64_t *seq,
+				      struct tb_reject *rej);
 
 /* ---- other communities, trust lines, coordinators, receipts (ops_fed.c) ---- */
 
@@ -119,7 +117,7 @@ TB_MUST_CHECK int tb_op_member_remove(const struct tb_ops *o, const char *name,
 struct tb_op_community {
 	uint8_t id[TB_KEY_LEN];
 	char name[TB_NAME_MAX + 1]; /* genesis name, or "1a2b3c4d..." when not held */
-	bool held;                  /* its log (with genesis) is in the store */
+	bool held;		    /* its log (with genesis) is in the store */
 	/* When the name is ambiguous (TB_EINVAL): the first candidates, and how many. */
 	uint8_t cand[TB_OP_CANDIDATES_MAX][TB_KEY_LEN];
 	size_t ncand;
@@ -176,13 +174,13 @@ struct tb_op_xview {
 
 /* A payment to a member of another community, as a person gave it. */
 struct tb_op_send {
-	const char *from;  /* the paying member, as tb_op_member takes it */
-	const char *to;    /* the payee as NAME@COMMUNITY (split at the last '@') */
+	const char *from; /* the paying member, as tb_op_member takes it */
+	const char *to;	  /* the payee as NAME@COMMUNITY (split at the last '@') */
 	int64_t minutes;
 	const char *memo, *category; /* category may be "" */
-	uint64_t date;               /* yyyymmdd; 0: today */
-	bool attest;                 /* attested by a coordinator, else the payer signs */
-	uint64_t ttl;                /* seconds the offer stands: 1 to TB_OP_TTL_MAX */
+	uint64_t date;		     /* yyyymmdd; 0: today */
+	bool attest;		     /* attested by a coordinator, else the payer signs */
+	uint64_t ttl;		     /* seconds the offer stands: 1 to TB_OP_TTL_MAX */
 	const char *coordinator;     /* who attested (kept locally), may be NULL */
 };
 
@@ -195,8 +193,7 @@ struct tb_op_send {
  * unknown community, ELINK / EOPEN / EFLOOR / EMEMBER / a ledger rule's
  * code when refused; nothing is kept then. */
 TB_MUST_CHECK int tb_op_send(const struct tb_ops *o, const struct tb_op_send *s,
-			     struct tb_op_pass payer, struct tb_op_xview *v,
-			     struct tb_reject *rej);
+			     struct tb_op_pass payer, struct tb_op_xview *v, struct tb_reject *rej);
 /* Sets v->state and the outcome from v->leg. */
 void tb_op_xview_state(struct tb_op_xview *v);
 /* Fills the names from the prepare (or, not held, the decision). */

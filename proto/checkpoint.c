@@ -7,8 +7,8 @@
  */
 #include "mpack.h"
 
-int tb_checkpoint_seal(uint8_t *out, size_t cap, size_t *len,
-		       const struct tb_checkpoint *cp, const struct tb_keypair *kp)
+int tb_checkpoint_seal(uint8_t *out, size_t cap, size_t *len, const struct tb_checkpoint *cp,
+		       const struct tb_keypair *kp)
 {
 	*len = 0;
 	if (memcmp(cp->log_id, kp->pk.b, TB_KEY_LEN))
@@ -35,8 +35,7 @@ int tb_checkpoint_open(struct tb_checkpoint *cp, const uint8_t *p, size_t len)
 	int err = tb_msg_decode_exact(p, len - TB_SIGLEN, &tb_def_checkpoint, cp);
 	if (err)
 		return err;
-	if (tb_verify(p + len - TB_SIGLEN, cp->log_id, TB_CTX_CHECKPOINT, p,
-		      len - TB_SIGLEN))
+	if (tb_verify(p + len - TB_SIGLEN, cp->log_id, TB_CTX_CHECKPOINT, p, len - TB_SIGLEN))
 		return TB_EBADSIG;
 	return 0;
 }

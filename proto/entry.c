@@ -52,11 +52,9 @@ int tb_entry_decode(struct tb_entry *e, const uint8_t *rec, size_t len)
 		return err;
 	if (e->version != TB_ENTRY_VERSION)
 		return TB_EVERSION;
-	if ((err = read_fixed(&r, e->log_id, TB_KEY_LEN)) ||
-	    (err = tb_mp_read_uint(&r, &e->seq)) ||
+	if ((err = read_fixed(&r, e->log_id, TB_KEY_LEN)) || (err = tb_mp_read_uint(&r, &e->seq)) ||
 	    (err = read_fixed(&r, e->prev, TB_HASHLEN)) ||
-	    (err = tb_mp_read_uint(&r, &e->timestamp)) ||
-	    (err = tb_mp_read_uint(&r, &e->kind)))
+	    (err = tb_mp_read_uint(&r, &e->timestamp)) || (err = tb_mp_read_uint(&r, &e->kind)))
 		return err;
 	if (e->seq == 0 || e->seq > INT64_MAX || e->timestamp > UINT32_MAX * 4ull)
 		return TB_ERANGE;

@@ -33,8 +33,7 @@ int tb_export_open(struct tb_export_reader *r, const uint8_t *p, size_t len)
 	return 0;
 }
 
-int tb_export_next(struct tb_export_reader *r, enum tb_export_item *type,
-		   struct tb_view *item)
+int tb_export_next(struct tb_export_reader *r, enum tb_export_item *type, struct tb_view *item)
 {
 	if (r->done)
 		return 0;
@@ -57,10 +56,10 @@ int tb_export_next(struct tb_export_reader *r, enum tb_export_item *type,
 		r->done = 1;
 		return 0;
 	}
-	size_t cap = t == TB_EXPORT_ENTRY	   ? TB_ENTRY_MAX
+	size_t cap = t == TB_EXPORT_ENTRY	 ? TB_ENTRY_MAX
 		     : t == TB_EXPORT_CHECKPOINT ? TB_CHECKPOINT_MAX
-		     : t == TB_EXPORT_FORK	   ? TB_FORK_ITEM_MAX
-						   : 0;
+		     : t == TB_EXPORT_FORK	 ? TB_FORK_ITEM_MAX
+						 : 0;
 	if (!cap)
 		return TB_EKIND;
 	if (n > cap)

@@ -6,8 +6,8 @@
 
 #include <string.h>
 
-int tb_frame_next(const uint8_t *buf, size_t len, bool transport,
-		  struct tb_view *frame, size_t *used)
+int tb_frame_next(const uint8_t *buf, size_t len, bool transport, struct tb_view *frame,
+		  size_t *used)
 {
 	frame->p = NULL;
 	frame->len = 0;
@@ -25,8 +25,8 @@ int tb_frame_next(const uint8_t *buf, size_t len, bool transport,
 	return 1;
 }
 
-int tb_frame_open(struct tb_noise_cipher *rx, const uint8_t *f, size_t len,
-		  uint8_t *plain, struct tb_peer_msg *m)
+int tb_frame_open(struct tb_noise_cipher *rx, const uint8_t *f, size_t len, uint8_t *plain,
+		  struct tb_peer_msg *m)
 {
 	size_t plen;
 	memset(m, 0, sizeof *m);

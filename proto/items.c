@@ -86,8 +86,7 @@ int tb_fork_item_split(struct tb_view item, struct tb_view *a, struct tb_view *b
 	return 0;
 }
 
-int tb_fork_item_build(uint8_t *out, size_t cap, size_t *len, struct tb_view a,
-		       struct tb_view b)
+int tb_fork_item_build(uint8_t *out, size_t cap, size_t *len, struct tb_view a, struct tb_view b)
 {
 	*len = 0;
 	if (a.len > TB_ENTRY_MAX || b.len > TB_ENTRY_MAX || cap < 2 + a.len + b.len)

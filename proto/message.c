@@ -11,7 +11,6 @@
 
 #include "mpack.h"
 
-
 TB_ENTRY_KINDS(TB__MSGDEF)
 
 #define TB__TABLE_MSG(UP, low) TB__MSGDEF(UP, low, 0)
@@ -20,8 +19,8 @@ TB_OTHER_MESSAGES(TB__TABLE_MSG)
 const struct tb_msgdef *tb_kind_def(uint64_t kind)
 {
 	switch (kind) {
-#define TB__KIND_CASE(UP, low, num)                                            \
-	case num:                                                              \
+#define TB__KIND_CASE(UP, low, num) \
+	case num:                   \
 		return &tb_def_##low;
 		TB_ENTRY_KINDS(TB__KIND_CASE)
 	}
@@ -89,8 +88,7 @@ static int decode_field(struct tb_reader *r, const struct tb_field *f, void *at)
 	case TB_FT_BIN:
 	case TB_FT_STR: {
 		struct tb_view v;
-		err = f->type == TB_FT_STR ? tb_mp_read_str(r, &v)
-					   : tb_mp_read_bin(r, &v);
+		err = f->type == TB_FT_STR ? tb_mp_read_str(r, &v) : tb_mp_read_bin(r, &v);
 		if (err)
 			return err;
 		if ((int64_t)v.len > f->max)
@@ -127,8 +125,7 @@ int tb_msg_decode(struct tb_reader *r, const struct tb_msgdef *d, void *obj)
 	return 0;
 }
 
-int tb_msg_decode_exact(const uint8_t *p, size_t len, const struct tb_msgdef *d,
-			void *obj)
+int tb_msg_decode_exact(const uint8_t *p, size_t len, const struct tb_msgdef *d, void *obj)
 {
 	struct tb_reader r;
 	tb_reader_init(&r, p, len);

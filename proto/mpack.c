@@ -239,8 +239,7 @@ int tb_utf8_check(const uint8_t *p, size_t len)
 		}
 		/* Overlong forms, surrogates, beyond U+10FFFF, C1 controls. */
 		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
-		    (cp >= 0x80 && cp <= 0x9f))
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || (cp >= 0x80 && cp <= 0x9f))
 			return TB_EUTF8;
 		i += n + 1;
 	}
@@ -263,8 +262,8 @@ static int wbuf_write(void *data, const char *buf, size_t len)
 	return 0;
 }
 
-#define TB__PACKER(w)                                                          \
-	msgpack_packer pk;                                                     \
+#define TB__PACKER(w)      \
+	msgpack_packer pk; \
 	msgpack_packer_init(&pk, (w), wbuf_write)
 
 void tb_mp_write_array(struct tb_wbuf *w, uint32_t n)

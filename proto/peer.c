@@ -13,16 +13,15 @@ TB_PEER_MESSAGES(TB__MSGDEF)
 const struct tb_msgdef *tb_peer_def(uint64_t type)
 {
 	switch (type) {
-#define TB__PEER_CASE(UP, low, num)                                            \
-	case num:                                                              \
+#define TB__PEER_CASE(UP, low, num) \
+	case num:                   \
 		return &tb_def_##low;
 		TB_PEER_MESSAGES(TB__PEER_CASE)
 	}
 	return NULL;
 }
 
-int tb_peer_msg_encode(uint8_t *out, size_t cap, size_t *len,
-		       const struct tb_peer_msg *m)
+int tb_peer_msg_encode(uint8_t *out, size_t cap, size_t *len, const struct tb_peer_msg *m)
 {
 	*len = 0;
 	const struct tb_msgdef *d = tb_peer_def(m->type);

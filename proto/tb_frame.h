@@ -34,7 +34,7 @@ TB_MUST_CHECK int tb_frame_next(const uint8_t *buf, size_t len, bool transport,
  * not decrypt (the counter of rx then does not advance), else 0 or the
  * decoder's error.
  */
-TB_MUST_CHECK int tb_frame_open(struct tb_noise_cipher *rx, const uint8_t *f,
-				size_t len, uint8_t *plain, struct tb_peer_msg *m);
+TB_MUST_CHECK int tb_frame_open(struct tb_noise_cipher *rx, const uint8_t *f, size_t len,
+				uint8_t *plain, struct tb_peer_msg *m);
 
 #endif

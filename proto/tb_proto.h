@@ -30,14 +30,14 @@
 #define TB__DECL_STR(n, a, b) struct tb_view n;
 #define TB__DECL(S, t, n, a, b) TB__DECL_##t(n, a, b)
 
-#define TB__STRUCT_KIND(UP, low, num)                                          \
-	struct tb_##low {                                                      \
-		TB_FIELDS_##UP(TB__DECL, _)                                    \
+#define TB__STRUCT_KIND(UP, low, num)       \
+	struct tb_##low {                   \
+		TB_FIELDS_##UP(TB__DECL, _) \
 	};
 TB_ENTRY_KINDS(TB__STRUCT_KIND)
-#define TB__STRUCT_MSG(UP, low)                                                \
-	struct tb_##low {                                                      \
-		TB_FIELDS_##UP(TB__DECL, _)                                    \
+#define TB__STRUCT_MSG(UP, low)             \
+	struct tb_##low {                   \
+		TB_FIELDS_##UP(TB__DECL, _) \
 	};
 TB_OTHER_MESSAGES(TB__STRUCT_MSG)
 
@@ -116,15 +116,13 @@ static inline void tb_reader_init(struct tb_reader *r, const uint8_t *p, size_t 
 }
 
 /* Encodes obj as message d (a msgpack array of its fields) into w. */
-TB_MUST_CHECK int tb_msg_encode(struct tb_wbuf *w, const struct tb_msgdef *d,
-				const void *obj);
+TB_MUST_CHECK int tb_msg_encode(struct tb_wbuf *w, const struct tb_msgdef *d, const void *obj);
 /* Strictly decodes one message d from r into obj (views point into r). */
-TB_MUST_CHECK int tb_msg_decode(struct tb_reader *r, const struct tb_msgdef *d,
-				void *obj);
+TB_MUST_CHECK int tb_msg_decode(struct tb_reader *r, const struct tb_msgdef *d, void *obj);
 /* Decodes a whole buffer as message d: trailing bytes are TB_ETRAILING, and
  * the bytes must re-encode identically (TB_ENONCANON). */
-TB_MUST_CHECK int tb_msg_decode_exact(const uint8_t *p, size_t len,
-				      const struct tb_msgdef *d, void *obj);
+TB_MUST_CHECK int tb_msg_decode_exact(const uint8_t *p, size_t len, const struct tb_msgdef *d,
+				      void *obj);
 
 /* ---- entries ---- */
 
@@ -154,14 +152,13 @@ struct tb_entry {
  * field counts, canonical re-encoding, exactly 64 signature bytes after the
  * array. Does not check the signature (see tb_entry_verify_job).
  */
-TB_MUST_CHECK int tb_entry_decode(struct tb_entry *e, const uint8_t *rec,
-				  size_t len);
+TB_MUST_CHECK int tb_entry_decode(struct tb_entry *e, const uint8_t *rec, size_t len);
 /*
  * Encodes e's signed part, signs it with kp (which must be the log's key) and
  * writes the record to out. Sets e->sig; e->signed_part points into out.
  */
-TB_MUST_CHECK int tb_entry_seal(uint8_t *out, size_t cap, size_t *len,
-				struct tb_entry *e, const struct tb_keypair *kp);
+TB_MUST_CHECK int tb_entry_seal(uint8_t *out, size_t cap, size_t *len, struct tb_entry *e,
+				const struct tb_keypair *kp);
 /* Fills a verify job for the entry signature (views stay valid while the
  * record lives). */
 void tb_entry_verify_job(struct tb_verify_job *job, const struct tb_entry *e);
@@ -186,8 +183,8 @@ void tb_succession_terms_of(struct tb_succession_terms *t, const uint8_t log_id[
 			    const struct tb_succession *s);
 
 /* Encodes terms for member signatures; out must hold TB_ENTRY_MAX. */
-TB_MUST_CHECK int tb_terms_encode(uint8_t *out, size_t cap, size_t *len,
-				  const struct tb_msgdef *d, const void *terms);
+TB_MUST_CHECK int tb_terms_encode(uint8_t *out, size_t cap, size_t *len, const struct tb_msgdef *d,
+				  const void *terms);
 
 /* ---- signed checkpoints ---- */
 
@@ -196,12 +193,10 @@ TB_MUST_CHECK int tb_terms_encode(uint8_t *out, size_t cap, size_t *len,
 
 /* Encodes cp, signs it with kp (the log's key), writes bytes || signature. */
 TB_MUST_CHECK int tb_checkpoint_seal(uint8_t *out, size_t cap, size_t *len,
-				     const struct tb_checkpoint *cp,
-				     const struct tb_keypair *kp);
+				     const struct tb_checkpoint *cp, const struct tb_keypair *kp);
 /* Strictly decodes a signed checkpoint and verifies its signature by its log
  * id: 0, a decoding error, or TB_EBADSIG. */
-TB_MUST_CHECK int tb_checkpoint_open(struct tb_checkpoint *cp, const uint8_t *p,
-				     size_t len);
+TB_MUST_CHECK int tb_checkpoint_open(struct tb_checkpoint *cp, const uint8_t *p, size_t len);
 
 /* ---- export files ---- */
 
@@ -233,22 +228,21 @@ struct tb_export_reader {
 	int done;
 };
 /* Checks the header. */
-TB_MUST_CHECK int tb_export_open(struct tb_export_reader *r, const uint8_t *p,
-				 size_t len);
+TB_MUST_CHECK int tb_export_open(struct tb_export_reader *r, const uint8_t *p, size_t len);
 /*
  * Next item: 1 with *type and *item set, 0 at a valid END (count matches,
  * nothing after it), or a negative error (TB_ETRUNCATED if the file ends
  * before END, TB_ETOOBIG over the entry cap, TB_EKIND unknown type,
  * TB_ETRAILING bytes after END, TB_ECORRUPT count mismatch).
  */
-TB_MUST_CHECK int tb_export_next(struct tb_export_reader *r,
-				 enum tb_export_item *type, struct tb_view *item);
+TB_MUST_CHECK int tb_export_next(struct tb_export_reader *r, enum tb_export_item *type,
+				 struct tb_view *item);
 
 /* ---- peer messages ---- */
 
-#define TB__STRUCT_PEER(UP, low, num)                                          \
-	struct tb_##low {                                                      \
-		TB_FIELDS_##UP(TB__DECL, _)                                    \
+#define TB__STRUCT_PEER(UP, low, num)       \
+	struct tb_##low {                   \
+		TB_FIELDS_##UP(TB__DECL, _) \
 	};
 TB_PEER_MESSAGES(TB__STRUCT_PEER)
 
@@ -278,8 +272,7 @@ TB_MUST_CHECK int tb_peer_msg_encode(uint8_t *out, size_t cap, size_t *len,
 				     const struct tb_peer_msg *m);
 /* Strict: unknown type TB_EKIND, trailing bytes, non-canonical bytes. Views
  * point into p. */
-TB_MUST_CHECK int tb_peer_msg_decode(struct tb_peer_msg *m, const uint8_t *p,
-				     size_t len);
+TB_MUST_CHECK int tb_peer_msg_decode(struct tb_peer_msg *m, const uint8_t *p, size_t len);
 
 /* ---- records inside peer messages and export items (items.c) ---- */
 
@@ -311,8 +304,7 @@ TB_MUST_CHECK int tb_records_next(struct tb_records_iter *it, struct tb_view *re
 /* Appends rec with its prefix to buf (*len of cap bytes used): 0, 1 when it
  * does not fit (nothing written), TB_ETOOBIG for an empty record or one over
  * TB_ENTRY_MAX. */
-TB_MUST_CHECK int tb_records_add(uint8_t *buf, size_t cap, size_t *len,
-				 struct tb_view rec);
+TB_MUST_CHECK int tb_records_add(uint8_t *buf, size_t cap, size_t *len, struct tb_view rec);
 
 /* A fork proof as an export FORK item or a kept proof: [u16 big-endian
  * length of a][a][b]. Splitting checks only the framing (a or b may be
@@ -320,9 +312,8 @@ TB_MUST_CHECK int tb_records_add(uint8_t *buf, size_t cap, size_t *len,
  * says. Building: 0, or TB_ETOOBIG for a record over TB_ENTRY_MAX or an out
  * of fewer than 2 + a.len + b.len bytes. */
 #define TB_FORK_ITEM_MAX (2 + 2 * TB_ENTRY_MAX)
-TB_MUST_CHECK int tb_fork_item_split(struct tb_view item, struct tb_view *a,
-				     struct tb_view *b);
-TB_MUST_CHECK int tb_fork_item_build(uint8_t *out, size_t cap, size_t *len,
-				     struct tb_view a, struct tb_view b);
+TB_MUST_CHECK int tb_fork_item_split(struct tb_view item, struct tb_view *a, struct tb_view *b);
+TB_MUST_CHECK int tb_fork_item_build(uint8_t *out, size_t cap, size_t *len, struct tb_view a,
+				     struct tb_view b);
 
 #endif

@@ -49,8 +49,8 @@ void tb_xprepare_terms_of(struct tb_xprepare_terms *t, const uint8_t log_id[TB_K
 	t->expires = x->expires;
 }
 
-int tb_terms_encode(uint8_t *out, size_t cap, size_t *len,
-		    const struct tb_msgdef *d, const void *terms)
+int tb_terms_encode(uint8_t *out, size_t cap, size_t *len, const struct tb_msgdef *d,
+		    const void *terms)
 {
 	struct tb_wbuf w;
 	tb_wbuf_init(&w, out, cap);

@@ -49,8 +49,7 @@ void tb_admit_name_key(char out[TB_ADMIT_KEY_MAX], const char *name)
 		snprintf(out, TB_ADMIT_KEY_MAX, "%s", name);
 }
 
-static int admit_get(struct tb_txn *t, uint32_t lognum, const uint8_t *id,
-		     struct tb_admit_rec *a)
+static int admit_get(struct tb_txn *t, uint32_t lognum, const uint8_t *id, struct tb_admit_rec *a)
 {
 	uint8_t k[ADMIT_KEY_LEN];
 	struct tb_view v;

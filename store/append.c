@@ -23,7 +23,7 @@ struct batch {
 	struct tb_sigjobs jobs;
 	size_t cap;
 	bool *noeffect; /* audits: entries whose member signatures failed */
-	bool *badsig;   /* audits: entries whose log signature failed */
+	bool *badsig;	/* audits: entries whose log signature failed */
 };
 
 static int batch_init(struct batch *b, size_t n)
@@ -38,7 +38,8 @@ static int batch_init(struct batch *b, size_t n)
 	b->jobs.owner = calloc(b->jobs.cap, sizeof *b->jobs.owner);
 	b->jobs.arena_cap = n * TB_TERMS_ARENA_PER_ENTRY;
 	b->jobs.arena = malloc(b->jobs.arena_cap);
-	if (!b->e || !b->noeffect || !b->badsig || !b->jobs.jobs || !b->jobs.owner || !b->jobs.arena)
+	if (!b->e || !b->noeffect || !b->badsig || !b->jobs.jobs || !b->jobs.owner ||
+	    !b->jobs.arena)
 		return TB_ENOMEM;
 	return 0;
 }
@@ -75,9 +76,10 @@ static int log_for(struct tb_txn *t, const struct tb_entry *e, struct tb_logstat
 	int err = tb_logstate_get(t, e->log_id, l);
 	if (err == TB_ENOTFOUND) {
 		if (e->seq != 1) {
-			err = tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
-					    "entry %llu of a log this store does not hold yet (expected entry 1)",
-					    (unsigned long long)e->seq);
+			err = tb_reject_set(
+				rej, TB_ESEQ, e->log_id, e->seq,
+				"entry %llu of a log this store does not hold yet (expected entry 1)",
+				(unsigned long long)e->seq);
 			if ((err = broken(jobs, rej, err)))
 				return err;
 		}
@@ -96,8 +98,7 @@ static int log_for(struct tb_txn *t, const struct tb_entry *e, struct tb_logstat
 /* A record at a seq the log already holds (7.2 step 4): 1 if it is the
  * same entry, or skipped after an audit reported it; else a refusal. */
 static int held_seq(struct tb_txn *t, const struct tb_logstate *l, const struct tb_entry *e,
-		    const uint8_t *rec, size_t len, struct tb_sigjobs *jobs,
-		    struct tb_reject *rej)
+		    const uint8_t *rec, size_t len, struct tb_sigjobs *jobs, struct tb_reject *rej)
 {
 	uint8_t k[TB_ENTRY_KEY_LEN];
 	struct tb_view held;
@@ -130,18 +131,18 @@ static int held_seq(struct tb_txn *t, const struct tb_logstate *l, const struct 
 	}
 	/* Not EFORKED: that is a frozen log's; a node tells the two apart by
 	 * the code (a conflict may prove a fork, a frozen log's entry never). */
-	return tb_reject_set(rej, TB_ECONFLICT, e->log_id, e->seq,
-			     "conflicts with the held entry %llu of this log (a fork, if validly signed)",
-			     (unsigned long long)e->seq);
+	return tb_reject_set(
+		rej, TB_ECONFLICT, e->log_id, e->seq,
+		"conflicts with the held entry %llu of this log (a fork, if validly signed)",
+		(unsigned long long)e->seq);
 }
 
 /*
  * Checks and writes one decoded entry. Returns 0 (written), 1 (the same as a
  * held entry, or skipped in an audit) or a refusal.
  */
-static int ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec,
-		      size_t len, struct tb_sigjobs *jobs, size_t owner, bool effects,
-		      struct tb_reject *rej)
+static int ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec, size_t len,
+		      struct tb_sigjobs *jobs, size_t owner, bool effects, struct tb_reject *rej)
 {
 	struct tb_logstate l;
 	int err = log_for(t, e, &l, jobs, rej);
@@ -227,8 +228,7 @@ static size_t first_bad(struct tb_store *s, struct batch *b, size_t n, int *err)
 	return bad;
 }
 
-static void bad_sig_reject(struct batch *b, size_t i, int err,
-			   struct tb_reject *rej)
+static void bad_sig_reject(struct batch *b, size_t i, int err, struct tb_reject *rej)
 {
 	const struct tb_entry *e = &b->e[i];
 	for (size_t j = 0; j < b->jobs.n; j++) {
@@ -237,8 +237,8 @@ static void bad_sig_reject(struct batch *b, size_t i, int err,
 		const char *what = b->jobs.jobs[j].ctx == TB_CTX_ENTRY
 					   ? "the log key's signature"
 					   : "a member's consent signature";
-		tb_reject_set(rej, err == TB_EBADSIG ? TB_EBADSIG : err,
-			      e->log_id, e->seq, "%s does not verify", what);
+		tb_reject_set(rej, err == TB_EBADSIG ? TB_EBADSIG : err, e->log_id, e->seq,
+			      "%s does not verify", what);
 		if (err == TB_EBADSIG && b->jobs.jobs[j].ctx != TB_CTX_ENTRY)
 			rej->err = TB_ECONSENT;
 		return;
@@ -298,8 +298,7 @@ static void collect_sig(struct collector *c, const struct tb_entry *e, int err)
 }
 
 /* Log signatures of the decodable records, all at once: b->badsig. */
-static int audit_logsigs(struct tb_store *s, struct batch *b, const struct tb_view *recs,
-			 size_t n)
+static int audit_logsigs(struct tb_store *s, struct batch *b, const struct tb_view *recs, size_t n)
 {
 	struct tb_verify_job *jobs = calloc(n, sizeof *jobs);
 	size_t *owner = calloc(n, sizeof *owner), k = 0;
@@ -330,8 +329,8 @@ static int audit_logsigs(struct tb_store *s, struct batch *b, const struct tb_vi
 }
 
 /* One pass over the batch in t; violations go to c. */
-static int audit_pass(struct tb_txn *t, struct batch *b, const struct tb_view *recs,
-		      size_t n, struct collector *c, const struct collector *first)
+static int audit_pass(struct tb_txn *t, struct batch *b, const struct tb_view *recs, size_t n,
+		      struct collector *c, const struct collector *first)
 {
 	for (size_t i = 0; i < n && !t->ret; i++) {
 		struct tb_reject r = {0};
@@ -345,8 +344,7 @@ static int audit_pass(struct tb_txn *t, struct batch *b, const struct tb_view *r
 			continue;
 		}
 		bool effects = !b->badsig[i] && !b->noeffect[i];
-		err = ingest_one(t, &b->e[i], recs[i].p, recs[i].len, &b->jobs, i, effects,
-				 &r);
+		err = ingest_one(t, &b->e[i], recs[i].p, recs[i].len, &b->jobs, i, effects, &r);
 		if (err < 0 && t->ret)
 			return t->ret;
 		if (err < 0) { /* a log already forked: nothing is taken */
@@ -368,8 +366,8 @@ static int audit_pass(struct tb_txn *t, struct batch *b, const struct tb_view *r
 	return t->ret;
 }
 
-static int run_audit(struct tb_store *s, struct batch *b, const struct tb_view *recs,
-		     size_t n, size_t *accepted)
+static int run_audit(struct tb_store *s, struct batch *b, const struct tb_view *recs, size_t n,
+		     size_t *accepted)
 {
 	struct collector first = {0}, redo = {0};
 	struct tb_audit_sink sink = {collect, &first};
@@ -426,8 +424,8 @@ static void pool_start(struct tb_store *s, size_t n)
  * the first refused record (n if none); the first refusal of all passes is
  * kept in *refusal and *first. */
 static size_t rules_pass(struct tb_store *s, struct tb_txn *t, struct batch *b,
-			 const struct tb_view *recs, size_t n, bool verified,
-			 size_t *submitted, int *refusal, struct tb_reject *first)
+			 const struct tb_view *recs, size_t n, bool verified, size_t *submitted,
+			 int *refusal, struct tb_reject *first)
 {
 	size_t i;
 	for (i = 0; i < n; i++) {
@@ -437,8 +435,8 @@ static size_t rules_pass(struct tb_store *s, struct tb_txn *t, struct batch *b,
 			tb_reject_set(&r, err, b->e[i].log_id, b->e[i].seq,
 				      "entry does not decode: %s", tb_strerror(err));
 		} else {
-			err = ingest_one(t, &b->e[i], recs[i].p, recs[i].len, &b->jobs, i,
-					 true, &r);
+			err = ingest_one(t, &b->e[i], recs[i].p, recs[i].len, &b->jobs, i, true,
+					 &r);
 			if (err == 1)
 				continue;
 			if (!err && !verified)
@@ -464,8 +462,8 @@ static size_t rules_pass(struct tb_store *s, struct tb_txn *t, struct batch *b,
  * `verified`) before the commit; a bad one at m shortens the batch to m and
  * the transaction is redone without re-verifying.
  */
-static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *recs,
-		     size_t n, size_t *accepted, struct tb_reject *rej)
+static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *recs, size_t n,
+		     size_t *accepted, struct tb_reject *rej)
 {
 	bool verified = false;
 	int refusal = 0;
@@ -481,14 +479,12 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 		tb_txn_begin(&t, s->db, true);
 		if (t.ret)
 			return t.ret;
-		size_t i = rules_pass(s, &t, b, recs, n, verified, &submitted, &refusal,
-				      &first);
+		size_t i = rules_pass(s, &t, b, recs, n, verified, &submitted, &refusal, &first);
 		/* A storage error poisons the transaction: nothing is kept. */
 		if (t.ret) {
 			tb_txn_abort(&t);
 			*accepted = 0;
-			tb_reject_set(rej, t.ret, NULL, 0, "storage: %s",
-				      tb_strerror(t.ret));
+			tb_reject_set(rej, t.ret, NULL, 0, "storage: %s", tb_strerror(t.ret));
 			return t.ret;
 		}
 		size_t cut = i;
@@ -521,8 +517,7 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 		int err = tb_txn_commit(&t);
 		if (err) {
 			*accepted = 0;
-			tb_reject_set(rej, err, NULL, 0, "storage: %s",
-				      tb_strerror(err));
+			tb_reject_set(rej, err, NULL, 0, "storage: %s", tb_strerror(err));
 			return err;
 		}
 		*accepted = i;
@@ -532,8 +527,8 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 	}
 }
 
-int tb_store_append(struct tb_store *s, const struct tb_view *recs, size_t n,
-		    size_t *accepted, struct tb_reject *rej)
+int tb_store_append(struct tb_store *s, const struct tb_view *recs, size_t n, size_t *accepted,
+		    struct tb_reject *rej)
 {
 	return tb_store_append_placed(s, recs, n, accepted, NULL, rej);
 }
@@ -625,16 +620,15 @@ int tb_own_append_txn(struct tb_txn *t, const struct tb_keypair *kp, uint64_t ki
 	return err;
 }
 
-int tb_store_append_own(struct tb_store *s, const struct tb_keypair *kp,
-			uint64_t kind, const void *body, uint64_t *seq,
-			struct tb_reject *rej)
+int tb_store_append_own(struct tb_store *s, const struct tb_keypair *kp, uint64_t kind,
+			const void *body, uint64_t *seq, struct tb_reject *rej)
 {
 	return tb_store_append_own_memo(s, kp, kind, body, NULL, seq, rej);
 }
 
-int tb_store_append_own_memo(struct tb_store *s, const struct tb_keypair *kp,
-			     uint64_t kind, const void *body, const struct tb_memo *memo,
-			     uint64_t *seq, struct tb_reject *rej)
+int tb_store_append_own_memo(struct tb_store *s, const struct tb_keypair *kp, uint64_t kind,
+			     const void *body, const struct tb_memo *memo, uint64_t *seq,
+			     struct tb_reject *rej)
 {
 	struct tb_own_item it = {.kind = kind, .body = body, .memo = memo};
 	int err = tb_store_append_own_batch(s, kp, &it, 1, false, NULL, rej);
@@ -655,8 +649,8 @@ static int contact_put(struct tb_txn *t, const struct tb_own_item *it)
 }
 
 /* The pending proposal dropped and the attestation kept with an entry. */
-static int local_put(struct tb_txn *t, const struct tb_keypair *kp,
-		     const struct tb_own_item *it, struct tb_reject *rej)
+static int local_put(struct tb_txn *t, const struct tb_keypair *kp, const struct tb_own_item *it,
+		     struct tb_reject *rej)
 {
 	int err = 0;
 	if (it->pending_txid && (err = tb_pending_del_txn(t, it->pending_txid)))

@@ -10,8 +10,8 @@
 #include "tb_text.h"
 
 /* The NFC of in into nfc and its folded form into key (both NUL-terminated). */
-static int forms(const char *in, size_t len, char nfc[TB_CATEGORY_MAX + 1], char *key,
-		 size_t kcap, size_t *klen)
+static int forms(const char *in, size_t len, char nfc[TB_CATEGORY_MAX + 1], char *key, size_t kcap,
+		 size_t *klen)
 {
 	size_t n;
 	if (len > TB_CATEGORY_MAX * 4)
@@ -39,8 +39,7 @@ static int count_cb(void *vctx, struct tb_view k, struct tb_view v)
 	return 0;
 }
 
-int tb_store_category_add(struct tb_store *s, const char *name, size_t len, char *had,
-			  size_t cap)
+int tb_store_category_add(struct tb_store *s, const char *name, size_t len, char *had, size_t cap)
 {
 	char nfc[TB_CATEGORY_MAX + 1], key[TB_TEXT_KEY_MAX];
 	size_t klen, n = 0;
@@ -72,8 +71,7 @@ int tb_store_category_add(struct tb_store *s, const char *name, size_t len, char
 	return tb_txn_commit(&t);
 }
 
-int tb_store_category_del(struct tb_store *s, const char *name, size_t len, char *had,
-			  size_t cap)
+int tb_store_category_del(struct tb_store *s, const char *name, size_t len, char *had, size_t cap)
 {
 	char nfc[TB_CATEGORY_MAX + 1], key[TB_TEXT_KEY_MAX];
 	size_t klen;
@@ -128,8 +126,7 @@ static int any_cb(void *vctx, struct tb_view k, struct tb_view v)
 	return 1;
 }
 
-int tb_store_category_resolve(struct tb_store *s, const char *in, size_t len, char *out,
-			      size_t cap)
+int tb_store_category_resolve(struct tb_store *s, const char *in, size_t len, char *out, size_t cap)
 {
 	char nfc[TB_CATEGORY_MAX + 1], key[TB_TEXT_KEY_MAX];
 	size_t klen;

@@ -39,8 +39,7 @@ static int cp_check(struct tb_store *s, const uint8_t *p, size_t len, struct tb_
 
 /* Keeps a checked checkpoint in t if it is newer than the one held: 1 if
  * kept, 0 if not, or an error. */
-static int cp_keep(struct tb_txn *t, const uint8_t *p, size_t len,
-		   const struct tb_checkpoint *cp)
+static int cp_keep(struct tb_txn *t, const uint8_t *p, size_t len, const struct tb_checkpoint *cp)
 {
 	struct tb_view v;
 	int err = tb_txn_get(t, TB_T_CHECKPOINTS, cp->log_id, TB_KEY_LEN, &v);
@@ -118,8 +117,8 @@ int tb_store_checkpoint_put_many(struct tb_store *s, const struct tb_view *cps, 
 	return err;
 }
 
-int tb_store_checkpoint_get(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-			    uint8_t *out, size_t cap, size_t *len)
+int tb_store_checkpoint_get(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint8_t *out,
+			    size_t cap, size_t *len)
 {
 	struct tb_txn t;
 	struct tb_view v;
@@ -135,8 +134,8 @@ int tb_store_checkpoint_get(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN]
 	return err;
 }
 
-int tb_store_checkpoint_make(struct tb_store *s, const struct tb_keypair *kp,
-			     uint8_t *out, size_t cap, size_t *len)
+int tb_store_checkpoint_make(struct tb_store *s, const struct tb_keypair *kp, uint8_t *out,
+			     size_t cap, size_t *len)
 {
 	struct tb_head h;
 	struct tb_checkpoint cp = {0};

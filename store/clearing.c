@@ -44,8 +44,8 @@ static int chunk_one(void *vctx, struct tb_view k, struct tb_view v)
 
 /* The next keys of an index under prefix (the first 32 bytes of from),
  * after `from` (exclusive) when from is not NULL. */
-static int next_chunk(struct tb_txn *t, enum tb_table tab, const uint8_t *self,
-		      const uint8_t *from, struct key_chunk *c)
+static int next_chunk(struct tb_txn *t, enum tb_table tab, const uint8_t *self, const uint8_t *from,
+		      struct key_chunk *c)
 {
 	c->n = 0;
 	c->after = from;
@@ -77,8 +77,7 @@ static int read_entry(struct tb_txn *t, const uint8_t *log_id, uint64_t seq, uin
 
 /* The outcome the state in t gives a prepare (PROTOCOL.md 12.2). */
 static uint8_t outcome_for(struct tb_txn *t, uint32_t self_num, const struct tb_xprepare *xp,
-			   const struct tb_clearing *c, uint64_t now, struct tb_member *m,
-			   int *err)
+			   const struct tb_clearing *c, uint64_t now, struct tb_member *m, int *err)
 {
 	uint8_t nk[TB_NAME_KEY_MAX];
 	size_t nklen = tb_name_key(nk, self_num, xp->to_name.p, xp->to_name.len);
@@ -219,8 +218,8 @@ static void skip(struct step *st, const struct tb_xleg *x, const char *what, int
 /* Runs one leg in a child transaction: kept if the rules accept it, else
  * undone alone. Returns a storage error (which ends the step), else 0 with
  * *done saying whether the leg was recorded (err: the refusal). */
-static int sub_step(struct step *st, const struct tb_xleg *x, bool decide, int forced,
-		    bool *done, int *refusal, struct tb_reject *rej)
+static int sub_step(struct step *st, const struct tb_xleg *x, bool decide, int forced, bool *done,
+		    int *refusal, struct tb_reject *rej)
 {
 	struct tb_txn sub;
 	tb_txn_child_begin(&sub, st->t);
@@ -282,8 +281,7 @@ static int final_step(struct step *st, const struct tb_xleg *x)
 }
 
 /* Whether we have a trust line to a payer (else its prepares wait). */
-static int payer_linked(struct tb_txn *t, uint32_t self_num, const uint8_t *payer,
-			bool *linked)
+static int payer_linked(struct tb_txn *t, uint32_t self_num, const uint8_t *payer, bool *linked)
 {
 	struct tb_clearing c;
 	int err = tb_clearing_get(t, self_num, payer, &c);

@@ -112,8 +112,7 @@ int tb_attested_put_txn(struct tb_txn *t, const uint8_t txid[TB_TXID_LEN], const
 	return t->ret;
 }
 
-int tb_store_attested_put(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
-			  const char *name)
+int tb_store_attested_put(struct tb_store *s, const uint8_t txid[TB_TXID_LEN], const char *name)
 {
 	struct tb_txn t;
 	tb_txn_begin(&t, s->db, true);

@@ -27,7 +27,7 @@ struct tb_db {
 	MDB_dbi dbi[TB_T__COUNT];
 	bool absent[TB_T__COUNT]; /* read-only: a derived table this store lacks */
 	unsigned flags;
-	uint64_t need; /* bytes the last commit refused for a full disk wrote */
+	uint64_t need;		  /* bytes the last commit refused for a full disk wrote */
 	struct tb_db_stats stats; /* of this process's durable commits */
 };
 
@@ -114,12 +114,11 @@ int tb_db_open(struct tb_db **out, const char *dir, unsigned flags)
 		goto fail;
 
 	MDB_txn *txn;
-	if ((rc = mdb_txn_begin(db->env, NULL, flags & TB_DB_RDONLY ? MDB_RDONLY : 0,
-				&txn)))
+	if ((rc = mdb_txn_begin(db->env, NULL, flags & TB_DB_RDONLY ? MDB_RDONLY : 0, &txn)))
 		goto fail;
 	for (int i = 0; i < TB_T__COUNT; i++) {
-		rc = mdb_dbi_open(txn, table_names[i],
-				  flags & TB_DB_RDONLY ? 0 : MDB_CREATE, &db->dbi[i]);
+		rc = mdb_dbi_open(txn, table_names[i], flags & TB_DB_RDONLY ? 0 : MDB_CREATE,
+				  &db->dbi[i]);
 		/* A store written by an older version lacks the derived tables
 		 * added since: read-only, they read as empty (a write open
 		 * creates them and reindexes, store.c). */
@@ -180,8 +179,8 @@ static bool out_of_space(struct tb_db *db, uint64_t need)
 	struct stat st;
 	struct rlimit rl;
 	snprintf(file, sizeof file, "%s/data.mdb", dir);
-	return !getrlimit(RLIMIT_FSIZE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
-	       !stat(file, &st) && (uint64_t)st.st_size + need > (uint64_t)rl.rlim_cur;
+	return !getrlimit(RLIMIT_FSIZE, &rl) && rl.rlim_cur != RLIM_INFINITY && !stat(file, &st) &&
+	       (uint64_t)st.st_size + need > (uint64_t)rl.rlim_cur;
 }
 
 /* Writes straight into the parent (no LMDB child: see db.h). */
@@ -284,8 +283,8 @@ bool tb_txn_child_nested(const struct tb_txn *child)
 	return !shared_child(child);
 }
 
-int tb_txn_get(struct tb_txn *t, enum tb_table tab, const void *key,
-	       size_t klen, struct tb_view *val)
+int tb_txn_get(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen,
+	       struct tb_view *val)
 {
 	if (t->ret)
 		return t->ret;
@@ -302,8 +301,8 @@ int tb_txn_get(struct tb_txn *t, enum tb_table tab, const void *key,
 	return 0;
 }
 
-static void put(struct tb_txn *t, enum tb_table tab, const void *key,
-		size_t klen, const void *val, size_t vlen, unsigned flags)
+static void put(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen, const void *val,
+		size_t vlen, unsigned flags)
 {
 	if (t->ret)
 		return;
@@ -312,21 +311,20 @@ static void put(struct tb_txn *t, enum tb_table tab, const void *key,
 	t->bytes += klen + vlen;
 }
 
-void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key,
-		size_t klen, const void *val, size_t vlen)
+void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen, const void *val,
+		size_t vlen)
 {
 	/* Entries are written once: overwriting one is a bug. */
 	put(t, tab, key, klen, val, vlen, tab == TB_T_ENTRIES ? MDB_NOOVERWRITE : 0);
 }
 
-void tb_txn_insert(struct tb_txn *t, enum tb_table tab, const void *key,
-		   size_t klen, const void *val, size_t vlen)
+void tb_txn_insert(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen,
+		   const void *val, size_t vlen)
 {
 	put(t, tab, key, klen, val, vlen, MDB_NOOVERWRITE);
 }
 
-void tb_txn_del(struct tb_txn *t, enum tb_table tab, const void *key,
-		size_t klen)
+void tb_txn_del(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen)
 {
 	TB_ASSERT(tab != TB_T_ENTRIES && tab != TB_T_LOGNUM);
 	if (t->ret)
@@ -345,9 +343,8 @@ void tb_txn_drop(struct tb_txn *t, enum tb_table tab)
 	t->ret = map_err(mdb_drop(t->txn, t->db->dbi[tab], 0));
 }
 
-int tb_txn_foreach(struct tb_txn *t, enum tb_table tab, const void *prefix,
-		   size_t plen, const void *from, size_t flen, tb_foreach_fn cb,
-		   void *ctx)
+int tb_txn_foreach(struct tb_txn *t, enum tb_table tab, const void *prefix, size_t plen,
+		   const void *from, size_t flen, tb_foreach_fn cb, void *ctx)
 {
 	if (t->ret)
 		return t->ret;
@@ -382,8 +379,8 @@ int tb_txn_foreach(struct tb_txn *t, enum tb_table tab, const void *prefix,
 	return ret;
 }
 
-int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix,
-		size_t plen, struct tb_view *key, struct tb_view *val)
+int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix, size_t plen,
+		struct tb_view *key, struct tb_view *val)
 {
 	if (t->ret)
 		return t->ret;
@@ -431,9 +428,8 @@ int tb_db_used_bytes(struct tb_db *db, uint64_t *bytes)
 	return 0;
 }
 
-const uint64_t tb_db_bucket_ns[TB_DB_BUCKETS] = {1000000,   5000000,   10000000,
-						 50000000,  100000000, 500000000,
-						 1000000000};
+const uint64_t tb_db_bucket_ns[TB_DB_BUCKETS] = {1000000,   5000000,   10000000,  50000000,
+						 100000000, 500000000, 1000000000};
 
 void tb_db_stats(const struct tb_db *db, struct tb_db_stats *out)
 {

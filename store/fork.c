@@ -39,8 +39,7 @@ static int check_pair(const uint8_t *a, size_t alen, const uint8_t *b, size_t bl
 	return 0;
 }
 
-int tb_fork_proof_check(const uint8_t *p, size_t len, uint8_t log_id[TB_KEY_LEN],
-			uint64_t *seq)
+int tb_fork_proof_check(const uint8_t *p, size_t len, uint8_t log_id[TB_KEY_LEN], uint64_t *seq)
 {
 	struct tb_view a, b;
 	if (tb_fork_item_split((struct tb_view){p, len}, &a, &b) || (a.len && a.p[0] == 0x94))
@@ -69,8 +68,8 @@ static int keep(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64_t s
 		uint8_t val[8 + 2 + 2 * TB_ENTRY_MAX];
 		size_t ilen;
 		tb_be64_put(val, seq);
-		err = tb_fork_item_build(val + 8, sizeof val - 8, &ilen,
-					 (struct tb_view){a, alen}, (struct tb_view){b, blen});
+		err = tb_fork_item_build(val + 8, sizeof val - 8, &ilen, (struct tb_view){a, alen},
+					 (struct tb_view){b, blen});
 		TB_ASSERT(!err); /* both were checked to fit */
 		tb_txn_put(&t, TB_T_FORKS, log_id, TB_KEY_LEN, val, 8 + ilen);
 	}
@@ -111,9 +110,9 @@ static bool is_checkpoint(const uint8_t *a, size_t alen)
  * store does not hold seq n. If the record held at seq n is not b, the pair
  * (held, b) is a proof of two records, returned in held and *hlen.
  */
-static int check_checkpoint(struct tb_store *s, const uint8_t *a, size_t alen,
-			    const uint8_t *b, size_t blen, uint8_t log_id[TB_KEY_LEN],
-			    uint64_t *seq, uint8_t *held, size_t *hlen)
+static int check_checkpoint(struct tb_store *s, const uint8_t *a, size_t alen, const uint8_t *b,
+			    size_t blen, uint8_t log_id[TB_KEY_LEN], uint64_t *seq, uint8_t *held,
+			    size_t *hlen)
 {
 	struct tb_checkpoint cp;
 	struct tb_entry eb;
@@ -145,8 +144,8 @@ static int check_checkpoint(struct tb_store *s, const uint8_t *a, size_t alen,
 	return memcmp(root, cp.root, TB_HASHLEN) ? 0 : TB_EPROOF;
 }
 
-int tb_store_fork_add(struct tb_store *s, const uint8_t *a, size_t alen,
-		      const uint8_t *b, size_t blen)
+int tb_store_fork_add(struct tb_store *s, const uint8_t *a, size_t alen, const uint8_t *b,
+		      size_t blen)
 {
 	uint8_t log_id[TB_KEY_LEN];
 	uint64_t seq;

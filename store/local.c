@@ -5,8 +5,8 @@
  */
 #include "store_int.h"
 
-void tb_memo_hash(uint8_t out[TB_HASHLEN], const uint8_t salt[TB_MEMO_SALT_LEN],
-		  const char *text, size_t len)
+void tb_memo_hash(uint8_t out[TB_HASHLEN], const uint8_t salt[TB_MEMO_SALT_LEN], const char *text,
+		  size_t len)
 {
 	struct tb_sha256_ctx c;
 	tb_sha256_init(&c);
@@ -25,8 +25,7 @@ void tb_memo_put_txn(struct tb_txn *t, const struct tb_memo *m)
 }
 
 int tb_store_memo_put(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
-		      const uint8_t salt[TB_MEMO_SALT_LEN], const char *text,
-		      size_t len)
+		      const uint8_t salt[TB_MEMO_SALT_LEN], const char *text, size_t len)
 {
 	if (len > TB_MEMO_MAX)
 		return TB_ETOOLONG;
@@ -37,8 +36,7 @@ int tb_store_memo_put(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
 	return tb_txn_commit(&t);
 }
 
-int tb_store_memo_get(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
-		      char *out, size_t cap)
+int tb_store_memo_get(struct tb_store *s, const uint8_t txid[TB_TXID_LEN], char *out, size_t cap)
 {
 	struct tb_txn t;
 	struct tb_view v;
@@ -73,8 +71,8 @@ int tb_store_memo_erase(struct tb_store *s, const uint8_t txid[TB_TXID_LEN])
 	return tb_txn_commit(&t);
 }
 
-int tb_store_pending_put(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
-			 const uint8_t *msg, size_t len)
+int tb_store_pending_put(struct tb_store *s, const uint8_t txid[TB_TXID_LEN], const uint8_t *msg,
+			 size_t len)
 {
 	struct tb_txn t;
 	tb_txn_begin(&t, s->db, true);
@@ -82,8 +80,8 @@ int tb_store_pending_put(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
 	return tb_txn_commit(&t);
 }
 
-int tb_store_pending_get(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
-			 uint8_t *buf, size_t cap, size_t *len)
+int tb_store_pending_get(struct tb_store *s, const uint8_t txid[TB_TXID_LEN], uint8_t *buf,
+			 size_t cap, size_t *len)
 {
 	struct tb_txn t;
 	struct tb_view v;
@@ -137,8 +135,7 @@ int tb_store_foreach_pending(struct tb_store *s, tb_pending_fn cb, void *ctx)
 	struct tb_txn t;
 	struct pending_iter it = {cb, ctx};
 	tb_txn_begin(&t, s->db, false);
-	int err = tb_txn_foreach(&t, TB_T_PENDING, NULL, 0, NULL, 0,
-				 pending_iter_cb, &it);
+	int err = tb_txn_foreach(&t, TB_T_PENDING, NULL, 0, NULL, 0, pending_iter_cb, &it);
 	tb_txn_abort(&t);
 	return err;
 }

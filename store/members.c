@@ -47,8 +47,7 @@ static int latest_left_cb(void *ctx, struct tb_view k, struct tb_view v)
 	if ((err = tb_member_unpack(&m, tb_be32_get(k.p + 4), v)))
 		return err;
 	if (m.active || m.no == TB_COMMUNITY_ACCOUNT ||
-	    tb_text_fold(f, sizeof f, NULL, m.name, strlen(m.name)) ||
-	    strcmp(f, ll->folded) != 0)
+	    tb_text_fold(f, sizeof f, NULL, m.name, strlen(m.name)) || strcmp(f, ll->folded) != 0)
 		return 0;
 	/* Members come in number order: the last match is the latest. */
 	*ll->out = m;
@@ -56,8 +55,7 @@ static int latest_left_cb(void *ctx, struct tb_view k, struct tb_view v)
 	return 0;
 }
 
-static int find_by_name(struct tb_txn *t, uint32_t lognum, const char *name,
-			struct tb_member *out)
+static int find_by_name(struct tb_txn *t, uint32_t lognum, const char *name, struct tb_member *out)
 {
 	char folded[TB_TEXT_KEY_MAX], mf[TB_TEXT_KEY_MAX];
 	uint32_t no;
@@ -86,8 +84,8 @@ static int find_by_name(struct tb_txn *t, uint32_t lognum, const char *name,
 	return ll.found ? 0 : TB_ENOTFOUND;
 }
 
-int tb_store_member_find(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-			 const char *what, struct tb_member *out)
+int tb_store_member_find(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], const char *what,
+			 struct tb_member *out)
 {
 	struct tb_txn t;
 	uint32_t lognum, no;

@@ -37,8 +37,8 @@ static uint64_t split_point(uint64_t n)
 	return UINT64_C(1) << (bit_len(n - 1) - 1);
 }
 
-static int get_node(tb_merkle_get_fn get, void *ctx, unsigned level,
-		    uint64_t index, uint8_t out[TB_MERKLE_HASH_LEN])
+static int get_node(tb_merkle_get_fn get, void *ctx, unsigned level, uint64_t index,
+		    uint8_t out[TB_MERKLE_HASH_LEN])
 {
 	int rc = get(ctx, level, index, out);
 
@@ -53,8 +53,8 @@ static int get_node(tb_merkle_get_fn get, void *ctx, unsigned level,
  * the biggest (leftmost) down; the hash folds them from the right:
  * H(p1, H(p2, ... H(pk-1, pk))). One getter call per set bit of len.
  */
-static int range_hash(uint8_t out[TB_MERKLE_HASH_LEN], struct merkle_range r,
-		      tb_merkle_get_fn get, void *ctx)
+static int range_hash(uint8_t out[TB_MERKLE_HASH_LEN], struct merkle_range r, tb_merkle_get_fn get,
+		      void *ctx)
 {
 	uint8_t piece[TB_MERKLE_HASH_LEN];
 	uint64_t end = r.start + r.len;
@@ -70,8 +70,7 @@ static int range_hash(uint8_t out[TB_MERKLE_HASH_LEN], struct merkle_range r,
 
 		end -= size;
 		rest -= size;
-		rc = get_node(get, ctx, level, end >> level,
-			      have ? piece : out);
+		rc = get_node(get, ctx, level, end >> level, have ? piece : out);
 		if (rc)
 			return rc;
 		if (have)
@@ -82,8 +81,7 @@ static int range_hash(uint8_t out[TB_MERKLE_HASH_LEN], struct merkle_range r,
 }
 
 int tb_merkle_append(struct tb_merkle_node out[64], uint64_t index,
-		     const uint8_t leaf[TB_MERKLE_HASH_LEN], tb_merkle_get_fn get,
-		     void *ctx)
+		     const uint8_t leaf[TB_MERKLE_HASH_LEN], tb_merkle_get_fn get, void *ctx)
 {
 	uint8_t left[TB_MERKLE_HASH_LEN];
 	uint64_t i = index;
@@ -115,10 +113,9 @@ int tb_merkle_append(struct tb_merkle_node out[64], uint64_t index,
 	return n;
 }
 
-int tb_merkle_root(uint8_t out[TB_MERKLE_HASH_LEN], uint64_t size,
-		   tb_merkle_get_fn get, void *ctx)
+int tb_merkle_root(uint8_t out[TB_MERKLE_HASH_LEN], uint64_t size, tb_merkle_get_fn get, void *ctx)
 {
-	struct merkle_range all = { 0, size };
+	struct merkle_range all = {0, size};
 	int rc;
 
 	if (!out)
@@ -141,9 +138,8 @@ int tb_merkle_root(uint8_t out[TB_MERKLE_HASH_LEN], uint64_t size,
  * Writes the hashes of the ranges sib[count - 1] .. sib[0] (deepest first)
  * into proof after its `first` entries; the caller checked the capacity.
  */
-static int emit_proof(uint8_t proof[][TB_MERKLE_HASH_LEN], size_t *n,
-		      size_t first, const struct merkle_range *sib,
-		      size_t count, tb_merkle_get_fn get, void *ctx)
+static int emit_proof(uint8_t proof[][TB_MERKLE_HASH_LEN], size_t *n, size_t first,
+		      const struct merkle_range *sib, size_t count, tb_merkle_get_fn get, void *ctx)
 {
 	size_t i;
 	int rc;
@@ -157,12 +153,11 @@ static int emit_proof(uint8_t proof[][TB_MERKLE_HASH_LEN], size_t *n,
 	return 0;
 }
 
-int tb_merkle_inclusion_proof(uint8_t proof[][TB_MERKLE_HASH_LEN], size_t cap,
-			      size_t *n, uint64_t index, uint64_t size,
-			      tb_merkle_get_fn get, void *ctx)
+int tb_merkle_inclusion_proof(uint8_t proof[][TB_MERKLE_HASH_LEN], size_t cap, size_t *n,
+			      uint64_t index, uint64_t size, tb_merkle_get_fn get, void *ctx)
 {
 	struct merkle_range sib[64];
-	struct merkle_range cur = { 0, size };
+	struct merkle_range cur = {0, size};
 	uint64_t m = index;
 	size_t count = 0;
 	int rc;
@@ -204,12 +199,11 @@ int tb_merkle_inclusion_proof(uint8_t proof[][TB_MERKLE_HASH_LEN], size_t cap,
 	return rc;
 }
 
-int tb_merkle_consistency_proof(uint8_t proof[][TB_MERKLE_HASH_LEN], size_t cap,
-				size_t *n, uint64_t size1, uint64_t size2,
-				tb_merkle_get_fn get, void *ctx)
+int tb_merkle_consistency_proof(uint8_t proof[][TB_MERKLE_HASH_LEN], size_t cap, size_t *n,
+				uint64_t size1, uint64_t size2, tb_merkle_get_fn get, void *ctx)
 {
 	struct merkle_range sib[64];
-	struct merkle_range cur = { 0, size2 };
+	struct merkle_range cur = {0, size2};
 	uint64_t m = size1;
 	bool whole = true; /* the b flag of SUBPROOF */
 	size_t count = 0, first;
@@ -265,13 +259,10 @@ int tb_merkle_consistency_proof(uint8_t proof[][TB_MERKLE_HASH_LEN], size_t cap,
  * point where the paths to index and to size - 1 meet, then `border` hashes
  * of left siblings on the right border. index < size.
  */
-static void decomp_incl_proof(uint64_t index, uint64_t size, unsigned *inner,
-			      unsigned *border)
+static void decomp_incl_proof(uint64_t index, uint64_t size, unsigned *inner, unsigned *border)
 {
 	*inner = bit_len(index ^ (size - 1));
-	*border = *inner >= 64 ?
-			  0 :
-			  (unsigned)__builtin_popcountll(index >> *inner);
+	*border = *inner >= 64 ? 0 : (unsigned)__builtin_popcountll(index >> *inner);
 }
 
 /*
@@ -280,9 +271,8 @@ static void decomp_incl_proof(uint64_t index, uint64_t size, unsigned *inner,
  */
 
 /* Hashes seed up through the proof, left or right by the bits of index. */
-static void chain_inner(uint8_t seed[TB_MERKLE_HASH_LEN],
-			const uint8_t proof[][TB_MERKLE_HASH_LEN], size_t first,
-			size_t count, uint64_t index)
+static void chain_inner(uint8_t seed[TB_MERKLE_HASH_LEN], const uint8_t proof[][TB_MERKLE_HASH_LEN],
+			size_t first, size_t count, uint64_t index)
 {
 	size_t i;
 
@@ -296,8 +286,8 @@ static void chain_inner(uint8_t seed[TB_MERKLE_HASH_LEN],
 
 /* As chain_inner, but only the steps where seed is the right child. */
 static void chain_inner_right(uint8_t seed[TB_MERKLE_HASH_LEN],
-			      const uint8_t proof[][TB_MERKLE_HASH_LEN],
-			      size_t first, size_t count, uint64_t index)
+			      const uint8_t proof[][TB_MERKLE_HASH_LEN], size_t first, size_t count,
+			      uint64_t index)
 {
 	size_t i;
 
@@ -309,8 +299,8 @@ static void chain_inner_right(uint8_t seed[TB_MERKLE_HASH_LEN],
 
 /* Hashes seed up the right border: every proof hash is a left sibling. */
 static void chain_border_right(uint8_t seed[TB_MERKLE_HASH_LEN],
-			       const uint8_t proof[][TB_MERKLE_HASH_LEN],
-			       size_t first, size_t count)
+			       const uint8_t proof[][TB_MERKLE_HASH_LEN], size_t first,
+			       size_t count)
 {
 	size_t i;
 
@@ -321,14 +311,12 @@ static void chain_border_right(uint8_t seed[TB_MERKLE_HASH_LEN],
 static int verify_match(const uint8_t calc[TB_MERKLE_HASH_LEN],
 			const uint8_t want[TB_MERKLE_HASH_LEN])
 {
-	return tb_memcmp_ct(calc, want, TB_MERKLE_HASH_LEN) == 0 ? 0 :
-								   TB_EPROOF;
+	return tb_memcmp_ct(calc, want, TB_MERKLE_HASH_LEN) == 0 ? 0 : TB_EPROOF;
 }
 
-int tb_merkle_verify_inclusion(const uint8_t leaf[TB_MERKLE_HASH_LEN],
-			       uint64_t index, uint64_t size,
-			       const uint8_t proof[][TB_MERKLE_HASH_LEN],
-			       size_t n, const uint8_t root[TB_MERKLE_HASH_LEN])
+int tb_merkle_verify_inclusion(const uint8_t leaf[TB_MERKLE_HASH_LEN], uint64_t index,
+			       uint64_t size, const uint8_t proof[][TB_MERKLE_HASH_LEN], size_t n,
+			       const uint8_t root[TB_MERKLE_HASH_LEN])
 {
 	uint8_t h[TB_MERKLE_HASH_LEN];
 	unsigned inner, border;
@@ -350,8 +338,7 @@ int tb_merkle_verify_inclusion(const uint8_t leaf[TB_MERKLE_HASH_LEN],
 int tb_merkle_verify_consistency(uint64_t size1, uint64_t size2,
 				 const uint8_t root1[TB_MERKLE_HASH_LEN],
 				 const uint8_t root2[TB_MERKLE_HASH_LEN],
-				 const uint8_t proof[][TB_MERKLE_HASH_LEN],
-				 size_t n)
+				 const uint8_t proof[][TB_MERKLE_HASH_LEN], size_t n)
 {
 	uint8_t h1[TB_MERKLE_HASH_LEN], h2[TB_MERKLE_HASH_LEN];
 	const uint8_t *seed;

@@ -35,8 +35,7 @@ static int name_keys(uint8_t out[TB_TEXT_KEYS][NK_LEN], uint32_t lognum, const c
 	return 0;
 }
 
-void tb_name_index(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t no,
-		   bool put)
+void tb_name_index(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t no, bool put)
 {
 	uint8_t nk[TB_TEXT_KEYS][NK_LEN], v[4];
 
@@ -56,8 +55,7 @@ void tb_name_index(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t
 	}
 }
 
-int tb_name_lookup(struct tb_txn *t, uint32_t lognum, const char *name, size_t len,
-		   uint32_t *no)
+int tb_name_lookup(struct tb_txn *t, uint32_t lognum, const char *name, size_t len, uint32_t *no)
 {
 	uint8_t nk[TB_TEXT_KEYS][NK_LEN];
 	int err = name_keys(nk, lognum, name, len);
@@ -78,8 +76,8 @@ int tb_name_lookup(struct tb_txn *t, uint32_t lognum, const char *name, size_t l
 	return err;
 }
 
-int tb_rule_name(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
-		 struct tb_view name, uint32_t self, struct tb_reject *rej)
+int tb_rule_name(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e, struct tb_view name,
+		 uint32_t self, struct tb_reject *rej)
 {
 	struct tb_text_verdict v;
 	const char *s = (const char *)name.p;
@@ -98,8 +96,7 @@ int tb_rule_name(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 	if ((err = tb_text_same_name(s, name.len, TB_ACCOUNT_NAME, strlen(TB_ACCOUNT_NAME))) < 0)
 		return err;
 	if (err)
-		return REJ(TB_ENAME, "the name %.*s is reserved for the community account",
-			   len, s);
+		return REJ(TB_ENAME, "the name %.*s is reserved for the community account", len, s);
 	err = tb_name_lookup(t, lognum, s, name.len, &other);
 	if (err == TB_ENOTFOUND || (err == 0 && other == self))
 		return 0;
@@ -107,8 +104,8 @@ int tb_rule_name(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		return err;
 	if ((err = tb_member_get(t, lognum, other, &m)))
 		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
-	return REJ(TB_ENAME, "the name %.*s is too like the name of member #%u, %s", len, s,
-		   m.no, m.name);
+	return REJ(TB_ENAME, "the name %.*s is too like the name of member #%u, %s", len, s, m.no,
+		   m.name);
 }
 
 int tb_rule_member_update(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
@@ -124,8 +121,7 @@ int tb_rule_member_update(struct tb_txn *t, uint32_t lognum, const struct tb_ent
 	if (err)
 		return err;
 	if (!m.active && !u->reinstate)
-		return REJ(TB_ELEFT, "member %s has left the community (reinstate first)",
-			   m.name);
+		return REJ(TB_ELEFT, "member %s has left the community (reinstate first)", m.name);
 	if (m.active && u->reinstate)
 		return REJ(TB_EEXISTS, "member %s is active: nothing to reinstate", m.name);
 	if ((err = tb_rule_name(t, lognum, e, u->name, m.no, rej)))

@@ -27,8 +27,7 @@ int tb_logstate_unpack(struct tb_logstate *l, struct tb_view v)
 	return 0;
 }
 
-int tb_logstate_get(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
-		    struct tb_logstate *l)
+int tb_logstate_get(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN], struct tb_logstate *l)
 {
 	struct tb_view v;
 	int err = tb_txn_get(t, TB_T_LOGS, log_id, TB_KEY_LEN, &v);
@@ -95,8 +94,7 @@ int tb_community_get(struct tb_txn *t, uint32_t lognum, struct tb_community *c)
 	return tb_community_unpack(c, v);
 }
 
-void tb_community_put(struct tb_txn *t, uint32_t lognum,
-		      const struct tb_community *c)
+void tb_community_put(struct tb_txn *t, uint32_t lognum, const struct tb_community *c)
 {
 	uint8_t k[TB_LOG_PREFIX_LEN], v[TB_COMMUNITY_REC_MAX];
 	tb_log_prefix(k, lognum);
@@ -132,8 +130,7 @@ int tb_member_unpack(struct tb_member *m, uint32_t no, struct tb_view v)
 	return 0;
 }
 
-int tb_member_get(struct tb_txn *t, uint32_t lognum, uint32_t no,
-		  struct tb_member *m)
+int tb_member_get(struct tb_txn *t, uint32_t lognum, uint32_t no, struct tb_member *m)
 {
 	uint8_t k[TB_MEMBER_KEY_LEN];
 	tb_member_key(k, lognum, no);
@@ -154,12 +151,15 @@ void tb_member_put(struct tb_txn *t, uint32_t lognum, const struct tb_member *m)
 void tb_fmt_hours(char *out, size_t cap, int64_t minutes)
 {
 	uint64_t a = minutes < 0 ? (uint64_t)0 - (uint64_t)minutes : (uint64_t)minutes;
-	snprintf(out, cap, "%s%llu:%02llu", minutes < 0 ? "-" : minutes > 0 ? "+" : "",
+	snprintf(out, cap, "%s%llu:%02llu",
+		 minutes < 0   ? "-"
+		 : minutes > 0 ? "+"
+			       : "",
 		 (unsigned long long)(a / 60), (unsigned long long)(a % 60));
 }
 
-int tb_reject_set(struct tb_reject *rej, int err, const uint8_t *log_id,
-		  uint64_t seq, const char *fmt, ...)
+int tb_reject_set(struct tb_reject *rej, int err, const uint8_t *log_id, uint64_t seq,
+		  const char *fmt, ...)
 {
 	if (!rej)
 		return err;
@@ -174,8 +174,7 @@ int tb_reject_set(struct tb_reject *rej, int err, const uint8_t *log_id,
 	return err;
 }
 
-int tb_merkle_get_db(void *ctx, unsigned level, uint64_t index,
-		     uint8_t out[TB_MERKLE_HASH_LEN])
+int tb_merkle_get_db(void *ctx, unsigned level, uint64_t index, uint8_t out[TB_MERKLE_HASH_LEN])
 {
 	struct tb_merkle_src *src = ctx;
 	uint8_t k[TB_MERKLE_KEY_LEN];
@@ -204,8 +203,7 @@ void tb_merkle_store_leaf(struct tb_txn *t, uint32_t lognum, uint64_t index,
 	for (int i = 0; i < n; i++) {
 		uint8_t k[TB_MERKLE_KEY_LEN];
 		tb_merkle_key(k, lognum, nodes[i].level, nodes[i].index);
-		tb_txn_put(t, TB_T_MERKLE, k, sizeof k, nodes[i].hash,
-			   TB_MERKLE_HASH_LEN);
+		tb_txn_put(t, TB_T_MERKLE, k, sizeof k, nodes[i].hash, TB_MERKLE_HASH_LEN);
 	}
 }
 
@@ -226,8 +224,7 @@ static int next_lognum(struct tb_txn *t, uint32_t *out)
 }
 
 /* Registers a log the store has not held: a number, no entries yet. */
-int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
-		  struct tb_logstate *l)
+int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN], struct tb_logstate *l)
 {
 	memset(l, 0, sizeof *l);
 	int err = next_lognum(t, &l->lognum);

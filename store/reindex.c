@@ -54,21 +54,19 @@ static int reindex_log(struct reindex *r)
 			}
 			if (!err)
 				err = tb_entry_decode(&e[n], rec.p, rec.len);
-			if (!err && (e[n].seq != r->seq + 1 ||
-				     memcmp(e[n].log_id, r->log_id, TB_KEY_LEN)))
+			if (!err &&
+			    (e[n].seq != r->seq + 1 || memcmp(e[n].log_id, r->log_id, TB_KEY_LEN)))
 				err = TB_ESEQ;
 			if (!err && memcmp(e[n].prev, r->hash, TB_HASHLEN))
 				err = TB_EPREV;
 			if (!err && jobs.n < jobs.cap) {
 				tb_entry_verify_job(&jobs.jobs[jobs.n], &e[n]);
 				jobs.owner[jobs.n++] = n;
-				err = tb_rules_apply(&t, r->lognum, &e[n], &jobs, n,
-						     r->rej);
+				err = tb_rules_apply(&t, r->lognum, &e[n], &jobs, n, r->rej);
 			}
 			if (err) {
 				if (r->rej && r->rej->err != err)
-					tb_reject_set(r->rej, err, r->log_id,
-						      r->seq + 1, "%s",
+					tb_reject_set(r->rej, err, r->log_id, r->seq + 1, "%s",
 						      tb_strerror(err));
 				break;
 			}
@@ -79,8 +77,7 @@ static int reindex_log(struct reindex *r)
 			for (size_t j = 0; j < jobs.n; j++) {
 				if (jobs.jobs[j].result) {
 					const struct tb_entry *b = &e[jobs.owner[j]];
-					err = tb_reject_set(r->rej, TB_EBADSIG,
-							    r->log_id, b->seq,
+					err = tb_reject_set(r->rej, TB_EBADSIG, r->log_id, b->seq,
 							    "a signature does not verify");
 					break;
 				}

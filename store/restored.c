@@ -18,8 +18,7 @@
 #define MARK "restored"
 #define MARK_LEN 8
 
-int tb_restored_check(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
-		      struct tb_reject *rej)
+int tb_restored_check(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN], struct tb_reject *rej)
 {
 	struct tb_view v;
 	int err = tb_txn_get(t, TB_T_META, MARK, MARK_LEN, &v);

@@ -15,8 +15,7 @@ int tb_rule_valid_date(uint64_t d)
 {
 	unsigned y = (unsigned)(d / 10000), m = (unsigned)(d / 100 % 100),
 		 day = (unsigned)(d % 100);
-	static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30,
-					   31, 31, 30, 31, 30, 31};
+	static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	if (y < 1970 || m < 1 || m > 12 || day < 1)
 		return 0;
 	unsigned max = mdays[m - 1];
@@ -50,22 +49,22 @@ int tb_rule_date(const struct tb_entry *e, uint64_t date, struct tb_reject *rej)
 	/* Against the entry's own signed timestamp, never the verifier's
 	 * clock: a verdict that does not change with the day it is made. */
 	if (date > latest)
-		return REJ(TB_EDATE, "the date %llu is after %llu, the day after the entry was recorded",
+		return REJ(TB_EDATE,
+			   "the date %llu is after %llu, the day after the entry was recorded",
 			   (unsigned long long)date, (unsigned long long)latest);
 	return 0;
 }
 
-int tb_rule_queue_terms(struct tb_sigjobs *jobs, size_t owner,
-		       enum tb_sigctx ctx, const struct tb_msgdef *d,
-		       const void *terms, const uint8_t *k1, struct tb_view s1,
-		       const uint8_t *k2, struct tb_view s2)
+int tb_rule_queue_terms(struct tb_sigjobs *jobs, size_t owner, enum tb_sigctx ctx,
+			const struct tb_msgdef *d, const void *terms, const uint8_t *k1,
+			struct tb_view s1, const uint8_t *k2, struct tb_view s2)
 {
 	int nsig = k2 ? 2 : 1;
 	if (jobs->n + (size_t)nsig > jobs->cap)
 		return TB_EFULL;
 	size_t len;
-	int err = tb_terms_encode(jobs->arena + jobs->arena_len,
-				  jobs->arena_cap - jobs->arena_len, &len, d, terms);
+	int err = tb_terms_encode(jobs->arena + jobs->arena_len, jobs->arena_cap - jobs->arena_len,
+				  &len, d, terms);
 	if (err)
 		return err == TB_ETOOBIG ? TB_EFULL : err;
 	const uint8_t *msg = jobs->arena + jobs->arena_len;
@@ -94,9 +93,8 @@ int tb_rule_queue_terms(struct tb_sigjobs *jobs, size_t owner,
 	return 0;
 }
 
-int tb_rule_active_member(struct tb_txn *t, uint32_t lognum,
-			 const struct tb_entry *e, uint64_t no,
-			 struct tb_member *m, struct tb_reject *rej)
+int tb_rule_active_member(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e, uint64_t no,
+			  struct tb_member *m, struct tb_reject *rej)
 {
 	int err = tb_member_get(t, lognum, (uint32_t)no, m);
 	if (err == TB_ENOTFOUND)
@@ -108,8 +106,7 @@ int tb_rule_active_member(struct tb_txn *t, uint32_t lognum,
 	return 0;
 }
 
-void tb_names_exact(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t no,
-		    bool put)
+void tb_names_exact(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t no, bool put)
 {
 	uint8_t k[TB_NAME_KEY_MAX], v[4];
 	size_t klen = tb_name_key(k, lognum, name, strlen(name));
@@ -154,8 +151,7 @@ static int key_scan_cb(void *ctx, struct tb_view k, struct tb_view v)
 /* 1 if an active member holds key (and *who is it), 0 if none, or an error.
  * Keyless members (no key) hold none. Communities have at most a few
  * thousand members, and keys change rarely: a scan keeps the schema small. */
-int tb_key_in_use(struct tb_txn *t, uint32_t lognum, const uint8_t *key,
-		      struct tb_member *who)
+int tb_key_in_use(struct tb_txn *t, uint32_t lognum, const uint8_t *key, struct tb_member *who)
 {
 	uint8_t prefix[TB_LOG_PREFIX_LEN];
 	tb_log_prefix(prefix, lognum);
@@ -163,8 +159,8 @@ int tb_key_in_use(struct tb_txn *t, uint32_t lognum, const uint8_t *key,
 	return tb_txn_foreach(t, TB_T_MEMBERS, prefix, sizeof prefix, NULL, 0, key_scan_cb, &ks);
 }
 
-void tb_rule_history_put(struct tb_txn *t, uint32_t lognum, uint32_t member,
-			uint64_t seq, int64_t delta, int64_t balance)
+void tb_rule_history_put(struct tb_txn *t, uint32_t lognum, uint32_t member, uint64_t seq,
+			 int64_t delta, int64_t balance)
 {
 	uint8_t k[TB_HISTORY_KEY_LEN], v[16];
 	tb_history_key(k, lognum, member, seq);
@@ -174,7 +170,7 @@ void tb_rule_history_put(struct tb_txn *t, uint32_t lognum, uint32_t member,
 }
 
 int tb_rule_txid_fresh(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
-		      const uint8_t *txid, struct tb_reject *rej)
+		       const uint8_t *txid, struct tb_reject *rej)
 {
 	uint8_t k[TB_TXID_KEY_LEN];
 	tb_txid_key(k, lognum, txid);
@@ -186,8 +182,8 @@ int tb_rule_txid_fresh(struct tb_txn *t, uint32_t lognum, const struct tb_entry 
 	return err == TB_ENOTFOUND ? 0 : err;
 }
 
-void tb_rule_txid_put(struct tb_txn *t, uint32_t lognum, const uint8_t *txid,
-		     uint64_t seq, uint64_t reversed_by)
+void tb_rule_txid_put(struct tb_txn *t, uint32_t lognum, const uint8_t *txid, uint64_t seq,
+		      uint64_t reversed_by)
 {
 	uint8_t k[TB_TXID_KEY_LEN], v[16];
 	tb_txid_key(k, lognum, txid);

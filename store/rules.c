@@ -16,8 +16,8 @@
 
 #define REJ(err, ...) tb_reject_set(rej, (err), e->log_id, e->seq, __VA_ARGS__)
 
-static int rule_genesis(struct tb_txn *t, uint32_t lognum,
-			const struct tb_entry *e, struct tb_reject *rej)
+static int rule_genesis(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+			struct tb_reject *rej)
 {
 	const struct tb_genesis *g = &e->body.genesis;
 	if (e->seq != 1)
@@ -30,8 +30,8 @@ static int rule_genesis(struct tb_txn *t, uint32_t lognum,
 	return 0;
 }
 
-static int rule_member_join(struct tb_txn *t, uint32_t lognum,
-			    const struct tb_entry *e, struct tb_reject *rej)
+static int rule_member_join(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+			    struct tb_reject *rej)
 {
 	const struct tb_member_join *j = &e->body.member_join;
 	struct tb_community c;
@@ -41,16 +41,15 @@ static int rule_member_join(struct tb_txn *t, uint32_t lognum,
 	if (err)
 		return err;
 	if (j->member != (uint64_t)c.members + 1)
-		return REJ(TB_EMEMBER, "new member must have number %u, not %llu",
-			   c.members + 1, (unsigned long long)j->member);
+		return REJ(TB_EMEMBER, "new member must have number %u, not %llu", c.members + 1,
+			   (unsigned long long)j->member);
 	if ((err = tb_rule_name(t, lognum, e, j->name, 0, rej)))
 		return err;
 	struct tb_member other;
 	if ((err = tb_key_in_use(t, lognum, j->key, &other)) < 0)
 		return err;
 	if (err)
-		return REJ(TB_EEXISTS, "that key already belongs to member %s",
-			   other.name);
+		return REJ(TB_EEXISTS, "that key already belongs to member %s", other.name);
 	struct tb_member m = {0};
 	m.no = (uint32_t)j->member;
 	memcpy(m.name, j->name.p, j->name.len);
@@ -68,8 +67,8 @@ static int rule_member_join(struct tb_txn *t, uint32_t lognum,
 	return 0;
 }
 
-static int rule_member_key(struct tb_txn *t, uint32_t lognum,
-			   const struct tb_entry *e, struct tb_reject *rej)
+static int rule_member_key(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+			   struct tb_reject *rej)
 {
 	const struct tb_member_key *mk = &e->body.member_key;
 	struct tb_member m, other;
@@ -81,15 +80,14 @@ static int rule_member_key(struct tb_txn *t, uint32_t lognum,
 	if ((err = tb_key_in_use(t, lognum, mk->key, &other)) < 0)
 		return err;
 	if (err)
-		return REJ(TB_EEXISTS, "that key already belongs to member %s",
-			   other.name);
+		return REJ(TB_EEXISTS, "that key already belongs to member %s", other.name);
 	memcpy(m.key, mk->key, TB_KEY_LEN);
 	tb_member_put(t, lognum, &m);
 	return 0;
 }
 
-static int rule_member_left(struct tb_txn *t, uint32_t lognum,
-			    const struct tb_entry *e, struct tb_reject *rej)
+static int rule_member_left(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+			    struct tb_reject *rej)
 {
 	struct tb_member m;
 	int err = tb_rule_active_member(t, lognum, e, e->body.member_left.member, &m, rej);
@@ -110,8 +108,7 @@ static int rule_member_left(struct tb_txn *t, uint32_t lognum,
 /* Checks that moving `minutes` from receiver to provider keeps both within
  * their limits. */
 static int check_limits(const struct tb_entry *e, const struct tb_member *prov,
-			const struct tb_member *recv, int64_t minutes,
-			struct tb_reject *rej)
+			const struct tb_member *recv, int64_t minutes, struct tb_reject *rej)
 {
 	char a[32], b[32];
 	/* Minutes held by open cross-community prepares are already spoken
@@ -134,14 +131,12 @@ static int check_limits(const struct tb_entry *e, const struct tb_member *prov,
 	return 0;
 }
 
-static int check_consent(const struct tb_entry *e, uint64_t attested,
-			 struct tb_view ps, struct tb_view rs,
-			 struct tb_reject *rej)
+static int check_consent(const struct tb_entry *e, uint64_t attested, struct tb_view ps,
+			 struct tb_view rs, struct tb_reject *rej)
 {
 	if (attested) {
 		if (ps.len || rs.len)
-			return REJ(TB_ECONSENT,
-				   "an attested entry carries no member signatures");
+			return REJ(TB_ECONSENT, "an attested entry carries no member signatures");
 		return 0;
 	}
 	if (ps.len != TB_SIGLEN || rs.len != TB_SIGLEN)
@@ -152,9 +147,8 @@ static int check_consent(const struct tb_entry *e, uint64_t attested,
 
 /* Members who cannot sign (the community account, keyless members) take
  * part only in attested entries. */
-static int check_signers(const struct tb_entry *e, uint64_t attested,
-			 const struct tb_member *a, const struct tb_member *b,
-			 struct tb_reject *rej)
+static int check_signers(const struct tb_entry *e, uint64_t attested, const struct tb_member *a,
+			 const struct tb_member *b, struct tb_reject *rej)
 {
 	const struct tb_member *who[2] = {a, b};
 
@@ -180,8 +174,7 @@ static int party(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e, ui
 
 /* Moves minutes from receiver to provider (negative: back) and records it. */
 static int transfer(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
-		    struct tb_member *prov, struct tb_member *recv,
-		    int64_t minutes)
+		    struct tb_member *prov, struct tb_member *recv, int64_t minutes)
 {
 	prov->balance += minutes;
 	recv->balance -= minutes;
@@ -204,9 +197,8 @@ static int transfer(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 	return 0;
 }
 
-static int rule_exchange(struct tb_txn *t, uint32_t lognum,
-			 const struct tb_entry *e, struct tb_sigjobs *jobs,
-			 size_t owner, struct tb_reject *rej)
+static int rule_exchange(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+			 struct tb_sigjobs *jobs, size_t owner, struct tb_reject *rej)
 {
 	const struct tb_exchange *x = &e->body.exchange;
 	struct tb_member prov, recv;
@@ -218,26 +210,24 @@ static int rule_exchange(struct tb_txn *t, uint32_t lognum,
 	    (err = tb_rule_date(e, x->date, rej)))
 		return err;
 	if ((err = tb_rule_txid_fresh(t, lognum, e, x->txid, rej)) ||
-	    (err = check_consent(e, x->attested, x->provider_sig, x->receiver_sig,
-				 rej)) ||
+	    (err = check_consent(e, x->attested, x->provider_sig, x->receiver_sig, rej)) ||
 	    (err = check_signers(e, x->attested, &prov, &recv, rej)) ||
 	    (err = check_limits(e, &prov, &recv, (int64_t)x->minutes, rej)))
 		return err;
 	if (!x->attested) {
 		struct tb_exchange_terms terms;
 		tb_exchange_terms_of(&terms, e->log_id, x);
-		if ((err = tb_rule_queue_terms(jobs, owner, TB_CTX_EXCHANGE,
-				       &tb_def_exchange_terms, &terms, prov.key,
-				       x->provider_sig, recv.key, x->receiver_sig)))
+		if ((err = tb_rule_queue_terms(jobs, owner, TB_CTX_EXCHANGE, &tb_def_exchange_terms,
+					       &terms, prov.key, x->provider_sig, recv.key,
+					       x->receiver_sig)))
 			return err;
 	}
 	tb_rule_txid_put(t, lognum, x->txid, e->seq, 0);
 	return transfer(t, lognum, e, &prov, &recv, (int64_t)x->minutes);
 }
 
-static int rule_reversal(struct tb_txn *t, uint32_t lognum,
-			 const struct tb_entry *e, struct tb_sigjobs *jobs,
-			 size_t owner, struct tb_reject *rej)
+static int rule_reversal(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
+			 struct tb_sigjobs *jobs, size_t owner, struct tb_reject *rej)
 {
 	const struct tb_reversal *r = &e->body.reversal;
 	uint8_t k[TB_TXID_KEY_LEN];
@@ -255,8 +245,7 @@ static int rule_reversal(struct tb_txn *t, uint32_t lognum,
 		return REJ(TB_EREVERSED, "that exchange was already reversed by entry %llu",
 			   (unsigned long long)tb_be64_get(v.p + 8));
 	if ((err = tb_rule_txid_fresh(t, lognum, e, r->txid, rej)) ||
-	    (err = check_consent(e, r->attested, r->provider_sig, r->receiver_sig,
-				 rej)))
+	    (err = check_consent(e, r->attested, r->provider_sig, r->receiver_sig, rej)))
 		return err;
 
 	uint8_t ek[TB_ENTRY_KEY_LEN];
@@ -268,8 +257,7 @@ static int rule_reversal(struct tb_txn *t, uint32_t lognum,
 	if (tb_entry_decode(&orig, rec.p, rec.len))
 		return TB_ECORRUPT;
 	if (orig.kind != TB_KIND_EXCHANGE)
-		return REJ(TB_ENOTX, "entry %llu is not an exchange",
-			   (unsigned long long)oseq);
+		return REJ(TB_ENOTX, "entry %llu is not an exchange", (unsigned long long)oseq);
 	const struct tb_exchange *x = &orig.body.exchange;
 	if (r->attested != x->attested)
 		return REJ(TB_ECONSENT, "a reversal needs the same consent as its exchange (%s)",
@@ -285,9 +273,9 @@ static int rule_reversal(struct tb_txn *t, uint32_t lognum,
 	if (!r->attested) {
 		struct tb_reversal_terms terms;
 		tb_reversal_terms_of(&terms, e->log_id, r);
-		if ((err = tb_rule_queue_terms(jobs, owner, TB_CTX_REVERSAL,
-				       &tb_def_reversal_terms, &terms, prov.key,
-				       r->provider_sig, recv.key, r->receiver_sig)))
+		if ((err = tb_rule_queue_terms(jobs, owner, TB_CTX_REVERSAL, &tb_def_reversal_terms,
+					       &terms, prov.key, r->provider_sig, recv.key,
+					       r->receiver_sig)))
 			return err;
 	}
 	tb_rule_txid_put(t, lognum, x->txid, oseq, e->seq);
@@ -368,8 +356,7 @@ static int apply(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		break;
 	}
 	if (err == TB_EKIND)
-		return REJ(TB_EKIND, "unknown entry kind %llu",
-			   (unsigned long long)e->kind);
+		return REJ(TB_EKIND, "unknown entry kind %llu", (unsigned long long)e->kind);
 	if (err && rej && rej->err != err)
 		tb_reject_set(rej, err, e->log_id, e->seq, "%s", tb_strerror(err));
 	return err ? err : t->ret;

@@ -70,8 +70,7 @@ int tb_store_replace_self(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN])
 	return tb_txn_commit(&t);
 }
 
-int tb_store_head(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-		  struct tb_head *out)
+int tb_store_head(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], struct tb_head *out)
 {
 	struct tb_txn t;
 	struct tb_logstate l;
@@ -117,8 +116,7 @@ int tb_store_foreach_log(struct tb_store *s, tb_head_fn cb, void *ctx)
 	return err;
 }
 
-int tb_lognum_of(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
-		     uint32_t *lognum)
+int tb_lognum_of(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN], uint32_t *lognum)
 {
 	struct tb_logstate l;
 	int err = tb_logstate_get(t, log_id, &l);
@@ -127,8 +125,8 @@ int tb_lognum_of(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
 	return err;
 }
 
-int tb_store_get_entry(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-		       uint64_t seq, uint8_t *buf, size_t cap, size_t *len)
+int tb_store_get_entry(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
+		       uint8_t *buf, size_t cap, size_t *len)
 {
 	struct tb_txn t;
 	uint32_t lognum;
@@ -163,8 +161,8 @@ static int entry_iter_cb(void *vctx, struct tb_view k, struct tb_view v)
 	return it->cb(it->ctx, tb_be64_get(k.p + 4), v);
 }
 
-int tb_store_foreach_entry(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-			   uint64_t from, tb_entry_fn cb, void *ctx)
+int tb_store_foreach_entry(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64_t from,
+			   tb_entry_fn cb, void *ctx)
 {
 	struct tb_txn t;
 	uint32_t lognum;
@@ -175,58 +173,53 @@ int tb_store_foreach_entry(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 		tb_log_prefix(prefix, lognum);
 		tb_entry_key(start, lognum, from ? from : 1);
 		struct entry_iter it = {cb, ctx};
-		err = tb_txn_foreach(&t, TB_T_ENTRIES, prefix, sizeof prefix, start,
-				     sizeof start, entry_iter_cb, &it);
+		err = tb_txn_foreach(&t, TB_T_ENTRIES, prefix, sizeof prefix, start, sizeof start,
+				     entry_iter_cb, &it);
 	}
 	tb_txn_abort(&t);
 	return err;
 }
 
 /* Runs fn over the Merkle source of a log whose size is at least `need`. */
-#define WITH_MERKLE(s, log_id, need, expr)                                     \
-	do {                                                                   \
-		struct tb_txn t_;                                              \
-		struct tb_logstate l_;                                         \
-		tb_txn_begin(&t_, (s)->db, false);                             \
-		err = tb_logstate_get(&t_, (log_id), &l_);                     \
-		if (!err && (need) > l_.seq)                                   \
-			err = TB_ERANGE;                                       \
-		if (!err) {                                                    \
-			struct tb_merkle_src src = {&t_, l_.lognum};           \
-			err = (expr);                                          \
-		}                                                              \
-		tb_txn_abort(&t_);                                             \
+#define WITH_MERKLE(s, log_id, need, expr)                           \
+	do {                                                         \
+		struct tb_txn t_;                                    \
+		struct tb_logstate l_;                               \
+		tb_txn_begin(&t_, (s)->db, false);                   \
+		err = tb_logstate_get(&t_, (log_id), &l_);           \
+		if (!err && (need) > l_.seq)                         \
+			err = TB_ERANGE;                             \
+		if (!err) {                                          \
+			struct tb_merkle_src src = {&t_, l_.lognum}; \
+			err = (expr);                                \
+		}                                                    \
+		tb_txn_abort(&t_);                                   \
 	} while (0)
 
-int tb_store_root(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-		  uint64_t size, uint8_t root[TB_HASHLEN])
+int tb_store_root(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64_t size,
+		  uint8_t root[TB_HASHLEN])
 {
 	int err;
-	WITH_MERKLE(s, log_id, size,
-		    tb_merkle_root(root, size, tb_merkle_get_db, &src));
+	WITH_MERKLE(s, log_id, size, tb_merkle_root(root, size, tb_merkle_get_db, &src));
 	return err;
 }
 
-int tb_store_inclusion_proof(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-			     uint64_t index, uint64_t size,
-			     uint8_t proof[][TB_HASHLEN], size_t cap, size_t *n)
+int tb_store_inclusion_proof(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64_t index,
+			     uint64_t size, uint8_t proof[][TB_HASHLEN], size_t cap, size_t *n)
 {
 	int err;
 	WITH_MERKLE(s, log_id, size,
-		    tb_merkle_inclusion_proof(proof, cap, n, index, size,
-					      tb_merkle_get_db, &src));
+		    tb_merkle_inclusion_proof(proof, cap, n, index, size, tb_merkle_get_db, &src));
 	return err;
 }
 
-int tb_store_consistency_proof(struct tb_store *s,
-			       const uint8_t log_id[TB_KEY_LEN], uint64_t size1,
-			       uint64_t size2, uint8_t proof[][TB_HASHLEN],
-			       size_t cap, size_t *n)
+int tb_store_consistency_proof(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64_t size1,
+			       uint64_t size2, uint8_t proof[][TB_HASHLEN], size_t cap, size_t *n)
 {
 	int err;
-	WITH_MERKLE(s, log_id, size2,
-		    tb_merkle_consistency_proof(proof, cap, n, size1, size2,
-						tb_merkle_get_db, &src));
+	WITH_MERKLE(
+		s, log_id, size2,
+		tb_merkle_consistency_proof(proof, cap, n, size1, size2, tb_merkle_get_db, &src));
 	return err;
 }
 
@@ -243,8 +236,8 @@ int tb_store_community(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 	return err;
 }
 
-int tb_store_member(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-		    uint32_t no, struct tb_member *out)
+int tb_store_member(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint32_t no,
+		    struct tb_member *out)
 {
 	struct tb_txn t;
 	uint32_t lognum;
@@ -253,14 +246,15 @@ int tb_store_member(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 	if (!err)
 		err = tb_member_get(&t, lognum, no, out);
 	if (!tb_lognum_of(&t, log_id, &lognum) && err == TB_ENOTFOUND &&
-	    no == TB_COMMUNITY_ACCOUNT && tb_community_get(&t, lognum, &(struct tb_community){0}) == 0)
+	    no == TB_COMMUNITY_ACCOUNT &&
+	    tb_community_get(&t, lognum, &(struct tb_community){0}) == 0)
 		err = tb_rule_account(&t, lognum, no, out);
 	tb_txn_abort(&t);
 	return err;
 }
 
-int tb_store_member_by_name(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-			    const char *name, struct tb_member *out)
+int tb_store_member_by_name(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], const char *name,
+			    struct tb_member *out)
 {
 	size_t n = strlen(name);
 	if (n == 0 || n > TB_NAME_MAX)
@@ -296,8 +290,8 @@ static int member_iter_cb(void *vctx, struct tb_view k, struct tb_view v)
 	return it->cb(it->ctx, &m);
 }
 
-int tb_store_foreach_member(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-			    tb_member_fn cb, void *ctx)
+int tb_store_foreach_member(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], tb_member_fn cb,
+			    void *ctx)
 {
 	struct tb_txn t;
 	uint32_t lognum;
@@ -329,8 +323,8 @@ static int history_iter_cb(void *vctx, struct tb_view k, struct tb_view v)
 	return it->cb(it->ctx, &h);
 }
 
-int tb_store_foreach_history(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-			     uint32_t member, tb_history_fn cb, void *ctx)
+int tb_store_foreach_history(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint32_t member,
+			     tb_history_fn cb, void *ctx)
 {
 	struct tb_txn t;
 	uint32_t lognum;
@@ -340,16 +334,15 @@ int tb_store_foreach_history(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN
 		uint8_t prefix[TB_MEMBER_KEY_LEN];
 		tb_member_key(prefix, lognum, member);
 		struct history_iter it = {cb, ctx};
-		err = tb_txn_foreach(&t, TB_T_HISTORY, prefix, sizeof prefix, NULL,
-				     0, history_iter_cb, &it);
+		err = tb_txn_foreach(&t, TB_T_HISTORY, prefix, sizeof prefix, NULL, 0,
+				     history_iter_cb, &it);
 	}
 	tb_txn_abort(&t);
 	return err;
 }
 
 int tb_store_tx(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-		const uint8_t txid[TB_TXID_LEN], uint64_t *seq,
-		uint64_t *reversed_by)
+		const uint8_t txid[TB_TXID_LEN], uint64_t *seq, uint64_t *reversed_by)
 {
 	struct tb_txn t;
 	uint32_t lognum;

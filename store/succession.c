@@ -17,8 +17,7 @@
 
 /* The checks of the rule, also made again when a successor is looked up
  * (an audit keeps a refused entry in its log's chain). fork_seq may be NULL. */
-static int check_succession(const struct tb_entry *e, uint64_t *fork_seq,
-			    struct tb_reject *rej)
+static int check_succession(const struct tb_entry *e, uint64_t *fork_seq, struct tb_reject *rej)
 {
 	const struct tb_succession *s = &e->body.succession;
 	char old[17];
@@ -36,9 +35,10 @@ static int check_succession(const struct tb_entry *e, uint64_t *fork_seq,
 			   "the succession's fork proof does not prove that log %s forked: %s", old,
 			   tb_strerror(err));
 	if (memcmp(plog, s->old_log, TB_KEY_LEN))
-		return REJ(TB_EPROOF,
-			   "the succession's fork proof is of another log than %s, the one it succeeds",
-			   old);
+		return REJ(
+			TB_EPROOF,
+			"the succession's fork proof is of another log than %s, the one it succeeds",
+			old);
 	struct tb_succession_terms terms;
 	uint8_t buf[256];
 	size_t len;
@@ -65,8 +65,7 @@ int tb_rule_succession(struct tb_txn *t, uint32_t lognum, const struct tb_entry 
 	return check_succession(e, NULL, rej);
 }
 
-int tb_succession_of(struct tb_txn *t, const uint8_t *log_id, bool check,
-		     struct tb_successor *out)
+int tb_succession_of(struct tb_txn *t, const uint8_t *log_id, bool check, struct tb_successor *out)
 {
 	struct tb_logstate l;
 	int err = tb_logstate_get(t, log_id, &l);

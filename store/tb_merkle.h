@@ -37,29 +37,24 @@ struct tb_merkle_node {
  * siblings through get. Returns the number of nodes, or a negative error.
  */
 int tb_merkle_append(struct tb_merkle_node out[64], uint64_t index,
-		     const uint8_t leaf[TB_MERKLE_HASH_LEN], tb_merkle_get_fn get,
-		     void *ctx);
+		     const uint8_t leaf[TB_MERKLE_HASH_LEN], tb_merkle_get_fn get, void *ctx);
 
 /* Root of the first `size` leaves (size 0: SHA-256 of the empty string). */
-int tb_merkle_root(uint8_t out[TB_MERKLE_HASH_LEN], uint64_t size,
-		   tb_merkle_get_fn get, void *ctx);
+int tb_merkle_root(uint8_t out[TB_MERKLE_HASH_LEN], uint64_t size, tb_merkle_get_fn get, void *ctx);
 
 /* RFC 6962 2.1.1 audit path of leaf `index` in the tree of `size` leaves. */
-int tb_merkle_inclusion_proof(uint8_t proof[][TB_MERKLE_HASH_LEN], size_t cap,
-			      size_t *n, uint64_t index, uint64_t size,
-			      tb_merkle_get_fn get, void *ctx);
+int tb_merkle_inclusion_proof(uint8_t proof[][TB_MERKLE_HASH_LEN], size_t cap, size_t *n,
+			      uint64_t index, uint64_t size, tb_merkle_get_fn get, void *ctx);
 
 /* RFC 6962 2.1.2 consistency proof from size1 to size2 (0 < size1 <= size2). */
-int tb_merkle_consistency_proof(uint8_t proof[][TB_MERKLE_HASH_LEN], size_t cap,
-				size_t *n, uint64_t size1, uint64_t size2,
-				tb_merkle_get_fn get, void *ctx);
+int tb_merkle_consistency_proof(uint8_t proof[][TB_MERKLE_HASH_LEN], size_t cap, size_t *n,
+				uint64_t size1, uint64_t size2, tb_merkle_get_fn get, void *ctx);
 
 /* 0 if the proof shows `leaf` at `index` in the tree of `size` with `root`,
  * else TB_EPROOF. Rejects index >= size and proofs of the wrong length. */
-TB_MUST_CHECK int tb_merkle_verify_inclusion(const uint8_t leaf[TB_MERKLE_HASH_LEN],
-					     uint64_t index, uint64_t size,
-					     const uint8_t proof[][TB_MERKLE_HASH_LEN],
-					     size_t n,
+TB_MUST_CHECK int tb_merkle_verify_inclusion(const uint8_t leaf[TB_MERKLE_HASH_LEN], uint64_t index,
+					     uint64_t size,
+					     const uint8_t proof[][TB_MERKLE_HASH_LEN], size_t n,
 					     const uint8_t root[TB_MERKLE_HASH_LEN]);
 
 /* 0 if the proof shows the tree of size1 with root1 is a prefix of the tree of
@@ -67,7 +62,6 @@ TB_MUST_CHECK int tb_merkle_verify_inclusion(const uint8_t leaf[TB_MERKLE_HASH_L
 TB_MUST_CHECK int tb_merkle_verify_consistency(uint64_t size1, uint64_t size2,
 					       const uint8_t root1[TB_MERKLE_HASH_LEN],
 					       const uint8_t root2[TB_MERKLE_HASH_LEN],
-					       const uint8_t proof[][TB_MERKLE_HASH_LEN],
-					       size_t n);
+					       const uint8_t proof[][TB_MERKLE_HASH_LEN], size_t n);
 
 #endif

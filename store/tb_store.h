@@ -29,8 +29,7 @@ enum {
 /* Largest number of records one tb_store_append call takes. */
 #define TB_APPEND_MAX 4096
 
-TB_MUST_CHECK int tb_store_open(struct tb_store **out, const char *dir,
-				unsigned flags);
+TB_MUST_CHECK int tb_store_open(struct tb_store **out, const char *dir, unsigned flags);
 void tb_store_free(struct tb_store *s);
 /* Threads for signature checks (0, the default: one per online CPU). */
 void tb_store_set_threads(struct tb_store *s, unsigned n);
@@ -57,9 +56,8 @@ typedef void (*tb_violation_fn)(void *ctx, const struct tb_reject *v);
  * all were accepted, else the error of the first refused record, described in
  * *rej (rej may be NULL).
  */
-TB_MUST_CHECK int tb_store_append(struct tb_store *s, const struct tb_view *recs,
-				  size_t n, size_t *accepted,
-				  struct tb_reject *rej);
+TB_MUST_CHECK int tb_store_append(struct tb_store *s, const struct tb_view *recs, size_t n,
+				  size_t *accepted, struct tb_reject *rej);
 
 /* Where an accepted record went: its log and seq. */
 struct tb_placed {
@@ -69,8 +67,8 @@ struct tb_placed {
 /* tb_store_append, and placed[i] (placed has room for n) for each accepted
  * record i < *accepted, skipped copies of held entries included; placed may
  * be NULL. A store running an audit places nothing. */
-TB_MUST_CHECK int tb_store_append_placed(struct tb_store *s, const struct tb_view *recs,
-					 size_t n, size_t *accepted, struct tb_placed *placed,
+TB_MUST_CHECK int tb_store_append_placed(struct tb_store *s, const struct tb_view *recs, size_t n,
+					 size_t *accepted, struct tb_placed *placed,
 					 struct tb_reject *rej);
 
 /*
@@ -78,9 +76,8 @@ TB_MUST_CHECK int tb_store_append_placed(struct tb_store *s, const struct tb_vie
  * entry of the own log, in one transaction with the rules check. kind/body as
  * in struct tb_entry. On success *seq (may be NULL) is the new entry's seq.
  */
-TB_MUST_CHECK int tb_store_append_own(struct tb_store *s,
-				      const struct tb_keypair *kp, uint64_t kind,
-				      const void *body, uint64_t *seq,
+TB_MUST_CHECK int tb_store_append_own(struct tb_store *s, const struct tb_keypair *kp,
+				      uint64_t kind, const void *body, uint64_t *seq,
 				      struct tb_reject *rej);
 
 /* A memo kept in the local table (section "local tables") with an entry. */
@@ -129,14 +126,12 @@ TB_MUST_CHECK int tb_store_append_own_batch(struct tb_store *s, const struct tb_
 					    struct tb_own_item *items, size_t n, bool dry_run,
 					    size_t *done, struct tb_reject *rej);
 /* A member's email address kept locally (TB_ENOTFOUND if none). */
-TB_MUST_CHECK int tb_store_contact(struct tb_store *s, uint32_t member, char *out,
-				   size_t cap);
+TB_MUST_CHECK int tb_store_contact(struct tb_store *s, uint32_t member, char *out, size_t cap);
 
 /* The own log's id (set once by tb_store_set_self: TB_EEXISTS after;
  * tb_store_replace_self moves it to the successor log of a succession). */
 TB_MUST_CHECK int tb_store_self(struct tb_store *s, uint8_t log_id[TB_KEY_LEN]);
-TB_MUST_CHECK int tb_store_set_self(struct tb_store *s,
-				    const uint8_t log_id[TB_KEY_LEN]);
+TB_MUST_CHECK int tb_store_set_self(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN]);
 TB_MUST_CHECK int tb_store_replace_self(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN]);
 
 struct tb_head {
@@ -148,37 +143,29 @@ struct tb_head {
 #define TB_LOG_FORKED 1u
 #define TB_LOG_BROKEN 2u /* audit: a gap, so no Merkle tree past it */
 
-TB_MUST_CHECK int tb_store_head(struct tb_store *s,
-				const uint8_t log_id[TB_KEY_LEN],
+TB_MUST_CHECK int tb_store_head(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 				struct tb_head *out);
 typedef int (*tb_head_fn)(void *ctx, const struct tb_head *h);
 int tb_store_foreach_log(struct tb_store *s, tb_head_fn cb, void *ctx);
 
 /* Copies entry seq of a log into buf. */
-TB_MUST_CHECK int tb_store_get_entry(struct tb_store *s,
-				     const uint8_t log_id[TB_KEY_LEN],
-				     uint64_t seq, uint8_t *buf, size_t cap,
-				     size_t *len);
+TB_MUST_CHECK int tb_store_get_entry(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
+				     uint64_t seq, uint8_t *buf, size_t cap, size_t *len);
 /* Calls cb for each entry of a log from seq `from` on (rec is a view valid
  * only during the call); stops early when cb returns non-zero. */
 typedef int (*tb_entry_fn)(void *ctx, uint64_t seq, struct tb_view rec);
-int tb_store_foreach_entry(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-			   uint64_t from, tb_entry_fn cb, void *ctx);
+int tb_store_foreach_entry(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64_t from,
+			   tb_entry_fn cb, void *ctx);
 
 /* Merkle root of the first size entries of a log; and proofs. */
-TB_MUST_CHECK int tb_store_root(struct tb_store *s,
-				const uint8_t log_id[TB_KEY_LEN], uint64_t size,
+TB_MUST_CHECK int tb_store_root(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64_t size,
 				uint8_t root[TB_HASHLEN]);
-TB_MUST_CHECK int tb_store_inclusion_proof(struct tb_store *s,
-					   const uint8_t log_id[TB_KEY_LEN],
+TB_MUST_CHECK int tb_store_inclusion_proof(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 					   uint64_t index, uint64_t size,
-					   uint8_t proof[][TB_HASHLEN],
-					   size_t cap, size_t *n);
-TB_MUST_CHECK int tb_store_consistency_proof(struct tb_store *s,
-					     const uint8_t log_id[TB_KEY_LEN],
+					   uint8_t proof[][TB_HASHLEN], size_t cap, size_t *n);
+TB_MUST_CHECK int tb_store_consistency_proof(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 					     uint64_t size1, uint64_t size2,
-					     uint8_t proof[][TB_HASHLEN],
-					     size_t cap, size_t *n);
+					     uint8_t proof[][TB_HASHLEN], size_t cap, size_t *n);
 
 /* ---- derived views ---- */
 
@@ -186,11 +173,11 @@ struct tb_community {
 	char name[TB_NAME_MAX + 1];
 	int64_t floor;
 	uint64_t ceiling;
-	uint32_t members;      /* ever joined */
-	uint32_t active;       /* not left */
-	uint64_t exchanges;    /* exchanges recorded (reversals not counted) */
+	uint32_t members;   /* ever joined */
+	uint32_t active;    /* not left */
+	uint64_t exchanges; /* exchanges recorded (reversals not counted) */
 	uint64_t reversals;
-	uint64_t minutes;      /* minutes exchanged, net of reversals */
+	uint64_t minutes; /* minutes exchanged, net of reversals */
 };
 
 struct tb_member {
@@ -200,7 +187,7 @@ struct tb_member {
 	int64_t floor;
 	uint64_t ceiling; /* 0: none */
 	int64_t balance;  /* minutes */
-	int64_t held;     /* minutes held by open cross-community prepares */
+	int64_t held;	  /* minutes held by open cross-community prepares */
 	bool active;
 	uint64_t joined_seq;
 };
@@ -208,19 +195,16 @@ struct tb_member {
 /* One line of a member's statement. */
 struct tb_history_item {
 	uint64_t seq;
-	int64_t delta;   /* minutes: + earned, - spent */
+	int64_t delta;	 /* minutes: + earned, - spent */
 	int64_t balance; /* after this entry */
 };
 
-TB_MUST_CHECK int tb_store_community(struct tb_store *s,
-				     const uint8_t log_id[TB_KEY_LEN],
+TB_MUST_CHECK int tb_store_community(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 				     struct tb_community *out);
-TB_MUST_CHECK int tb_store_member(struct tb_store *s,
-				  const uint8_t log_id[TB_KEY_LEN], uint32_t no,
+TB_MUST_CHECK int tb_store_member(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint32_t no,
 				  struct tb_member *out);
 /* Active member by name. */
-TB_MUST_CHECK int tb_store_member_by_name(struct tb_store *s,
-					  const uint8_t log_id[TB_KEY_LEN],
+TB_MUST_CHECK int tb_store_member_by_name(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 					  const char *name, struct tb_member *out);
 /* A member as a user names one: "#7" is member number 7 ("#0" and
  * "community" the community account); a name finds the active member of
@@ -229,11 +213,10 @@ TB_MUST_CHECK int tb_store_member_by_name(struct tb_store *s,
 TB_MUST_CHECK int tb_store_member_find(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 				       const char *what, struct tb_member *out);
 typedef int (*tb_member_fn)(void *ctx, const struct tb_member *m);
-int tb_store_foreach_member(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-			    tb_member_fn cb, void *ctx);
+int tb_store_foreach_member(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], tb_member_fn cb,
+			    void *ctx);
 typedef int (*tb_history_fn)(void *ctx, const struct tb_history_item *h);
-int tb_store_foreach_history(struct tb_store *s,
-			     const uint8_t log_id[TB_KEY_LEN], uint32_t member,
+int tb_store_foreach_history(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint32_t member,
 			     tb_history_fn cb, void *ctx);
 /* Seq of the exchange or reversal with txid, and the seq of the reversal that
  * undid it (0 if none). */
@@ -246,13 +229,13 @@ TB_MUST_CHECK int tb_store_tx(struct tb_store *s, const uint8_t log_id[TB_KEY_LE
 /* One clearing account of a log: what it holds toward another community. */
 struct tb_clearing {
 	uint8_t other[TB_KEY_LEN]; /* the other community's log id */
-	bool linked;               /* this log recorded a trust line to it */
-	uint64_t limit;     /* minutes this community lets the other owe it */
-	int64_t balance;    /* minutes: + this community owes the other, - owed */
-	int64_t held;       /* minutes held by open prepares toward the other */
-	uint64_t exchanges; /* committed legs (either direction) */
-	uint64_t open;      /* this community's prepares toward the other with no
-			     * final leg yet (at most TB_XOPEN_MAX) */
+	bool linked;		   /* this log recorded a trust line to it */
+	uint64_t limit;		   /* minutes this community lets the other owe it */
+	int64_t balance;	   /* minutes: + this community owes the other, - owed */
+	int64_t held;		   /* minutes held by open prepares toward the other */
+	uint64_t exchanges;	   /* committed legs (either direction) */
+	uint64_t open;		   /* this community's prepares toward the other with no
+				    * final leg yet (at most TB_XOPEN_MAX) */
 };
 
 /* Most prepares one community may have open (no final leg) toward one
@@ -261,8 +244,7 @@ struct tb_clearing {
 #define TB_XOPEN_MAX 1000
 
 TB_MUST_CHECK int tb_store_clearing(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-				    const uint8_t other[TB_KEY_LEN],
-				    struct tb_clearing *out);
+				    const uint8_t other[TB_KEY_LEN], struct tb_clearing *out);
 typedef int (*tb_clearing_fn)(void *ctx, const struct tb_clearing *c);
 int tb_store_foreach_clearing(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 			      tb_clearing_fn cb, void *ctx);
@@ -278,7 +260,7 @@ struct tb_admit_rec {
 	uint8_t id[TB_KEY_LEN];
 	char name[TB_NAME_MAX + 1];
 	uint8_t status; /* TB_ADMIT_* */
-	uint64_t seq;   /* of the ADMIT entry */
+	uint64_t seq;	/* of the ADMIT entry */
 };
 typedef int (*tb_admit_fn)(void *ctx, const struct tb_admit_rec *a);
 /* The ADMIT records of a log in community id order (none if not held). */
@@ -296,8 +278,8 @@ struct tb_admitted_one {
 	uint8_t id[TB_KEY_LEN];
 	char name[TB_NAME_MAX + 1]; /* as admitted */
 	char key[TB_ADMIT_KEY_MAX]; /* tb_admit_name_key of the name */
-	uint8_t status;             /* TB_ADMIT_ADMITTED or TB_ADMIT_VOUCHING */
-	bool direct;                /* admitted by the own log, else vouched */
+	uint8_t status;		    /* TB_ADMIT_ADMITTED or TB_ADMIT_VOUCHING */
+	bool direct;		    /* admitted by the own log, else vouched */
 	uint8_t via[TB_KEY_LEN];    /* the voucher, when not direct */
 };
 /* The own log plus the admitted communities, sorted by id. */
@@ -328,8 +310,8 @@ struct tb_xleg {
 	uint64_t minutes;
 	uint64_t expires;
 	uint64_t decide_seq;
-	uint8_t decider[TB_KEY_LEN];  /* the log the decision is in */
-	uint8_t outcome;              /* TB_XOUTCOMES */
+	uint8_t decider[TB_KEY_LEN]; /* the log the decision is in */
+	uint8_t outcome;	     /* TB_XOUTCOMES */
 	uint64_t final_seq;
 	uint8_t final_outcome;
 };
@@ -338,10 +320,10 @@ TB_MUST_CHECK int tb_store_xleg(struct tb_store *s, const uint8_t payer[TB_KEY_L
 				const uint8_t txid[TB_TXID_LEN], struct tb_xleg *out);
 /* The decision a log recorded on the prepare (from_log, txid). */
 struct tb_xdecided {
-	uint64_t seq;      /* of the decision in the deciding log */
+	uint64_t seq;	   /* of the decision in the deciding log */
 	uint64_t from_seq; /* the prepare it names */
 	uint64_t minutes;
-	uint8_t outcome;   /* TB_XOUTCOMES */
+	uint8_t outcome; /* TB_XOUTCOMES */
 };
 /* The decision log `decider` holds on the prepare (from_log, txid), whether
  * or not that prepare is held; TB_ENOTFOUND if none. */
@@ -370,9 +352,9 @@ struct tb_clear {
 	void *ctx;
 	/* results */
 	size_t decided, finished;
-	size_t skips;   /* legs due that could not be recorded */
+	size_t skips;	/* legs due that could not be recorded */
 	size_t ignored; /* payers without a trust line whose prepares wait */
-	bool more;      /* max was reached: more legs are due */
+	bool more;	/* max was reached: more legs are due */
 };
 
 /*
@@ -417,7 +399,7 @@ struct tb_store_stats {
 	uint64_t commits;
 	uint64_t commit_ns;
 	uint64_t le_ns[TB_STORE_BUCKETS]; /* bucket bounds */
-	uint64_t le[TB_STORE_BUCKETS];    /* commits that took at most le_ns[i] */
+	uint64_t le[TB_STORE_BUCKETS];	  /* commits that took at most le_ns[i] */
 };
 void tb_store_stats(struct tb_store *s, struct tb_store_stats *out);
 
@@ -434,28 +416,22 @@ TB_MUST_CHECK int tb_store_size(struct tb_store *s, uint64_t *bytes);
 
 /* memo_hash = SHA-256(salt || text): the log commits to the memo without
  * revealing it; erasing salt and text leaves nothing to guess from. */
-void tb_memo_hash(uint8_t out[TB_HASHLEN], const uint8_t salt[TB_MEMO_SALT_LEN],
-		  const char *text, size_t len);
-TB_MUST_CHECK int tb_store_memo_put(struct tb_store *s,
-				    const uint8_t txid[TB_TXID_LEN],
-				    const uint8_t salt[TB_MEMO_SALT_LEN],
-				    const char *text, size_t len);
+void tb_memo_hash(uint8_t out[TB_HASHLEN], const uint8_t salt[TB_MEMO_SALT_LEN], const char *text,
+		  size_t len);
+TB_MUST_CHECK int tb_store_memo_put(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
+				    const uint8_t salt[TB_MEMO_SALT_LEN], const char *text,
+				    size_t len);
 /* Copies the memo text (NUL-terminated) into out; TB_ENOTFOUND if erased. */
-TB_MUST_CHECK int tb_store_memo_get(struct tb_store *s,
-				    const uint8_t txid[TB_TXID_LEN], char *out,
+TB_MUST_CHECK int tb_store_memo_get(struct tb_store *s, const uint8_t txid[TB_TXID_LEN], char *out,
 				    size_t cap);
-TB_MUST_CHECK int tb_store_memo_erase(struct tb_store *s,
-				      const uint8_t txid[TB_TXID_LEN]);
+TB_MUST_CHECK int tb_store_memo_erase(struct tb_store *s, const uint8_t txid[TB_TXID_LEN]);
 
 /* Pending proposals (encoded struct tb_proposal), keyed by txid. */
-TB_MUST_CHECK int tb_store_pending_put(struct tb_store *s,
-				       const uint8_t txid[TB_TXID_LEN],
+TB_MUST_CHECK int tb_store_pending_put(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
 				       const uint8_t *msg, size_t len);
-TB_MUST_CHECK int tb_store_pending_get(struct tb_store *s,
-				       const uint8_t txid[TB_TXID_LEN],
+TB_MUST_CHECK int tb_store_pending_get(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
 				       uint8_t *buf, size_t cap, size_t *len);
-TB_MUST_CHECK int tb_store_pending_del(struct tb_store *s,
-				       const uint8_t txid[TB_TXID_LEN]);
+TB_MUST_CHECK int tb_store_pending_del(struct tb_store *s, const uint8_t txid[TB_TXID_LEN]);
 typedef int (*tb_pending_fn)(void *ctx, struct tb_view msg);
 int tb_store_foreach_pending(struct tb_store *s, tb_pending_fn cb, void *ctx);
 
@@ -467,31 +443,28 @@ enum tb_role { TB_ROLE_VIEWER = 1, TB_ROLE_COORDINATOR = 2, TB_ROLE_ADMIN = 3 };
 
 struct tb_coord {
 	char name[TB_NAME_MAX + 1];
-	uint8_t role;     /* enum tb_role */
+	uint8_t role;	  /* enum tb_role */
 	uint64_t created; /* unix seconds */
 	uint8_t pwhash[TB_PWHASH_LEN];
 };
 
 /* Adds a coordinator (TB_EEXISTS if the name is taken) or, with replace,
  * adds or replaces one. */
-TB_MUST_CHECK int tb_store_coord_put(struct tb_store *s, const struct tb_coord *c,
-				     bool replace);
+TB_MUST_CHECK int tb_store_coord_put(struct tb_store *s, const struct tb_coord *c, bool replace);
 /* TB_ENOTFOUND if no coordinator has that name. */
-TB_MUST_CHECK int tb_store_coord_get(struct tb_store *s, const char *name,
-				     struct tb_coord *out);
+TB_MUST_CHECK int tb_store_coord_get(struct tb_store *s, const char *name, struct tb_coord *out);
 TB_MUST_CHECK int tb_store_coord_del(struct tb_store *s, const char *name);
 typedef int (*tb_coord_fn)(void *ctx, const struct tb_coord *c);
 /* In name order; a damaged record is TB_ECORRUPT. */
 int tb_store_foreach_coord(struct tb_store *s, tb_coord_fn cb, void *ctx);
 
 /* Which coordinator attested an entry of the own log (by its txid). */
-TB_MUST_CHECK int tb_store_attested_put(struct tb_store *s,
-					const uint8_t txid[TB_TXID_LEN], const char *name);
+TB_MUST_CHECK int tb_store_attested_put(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
+					const char *name);
 /* Copies the name (NUL-terminated, cap >= TB_NAME_MAX + 1); TB_ENOTFOUND if
  * no coordinator is on record (recorded by the command line). */
-TB_MUST_CHECK int tb_store_attested_get(struct tb_store *s,
-					const uint8_t txid[TB_TXID_LEN], char *out,
-					size_t cap);
+TB_MUST_CHECK int tb_store_attested_get(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
+					char *out, size_t cap);
 
 /*
  * The community's list of categories (local: never in a log, so the ledger
@@ -506,12 +479,12 @@ TB_MUST_CHECK int tb_store_attested_get(struct tb_store *s,
  * tb_text_check_name). TB_EEXISTS with the spelling held in had (cap >=
  * TB_CATEGORY_MAX + 1) when the same category is there; TB_ENAME,
  * TB_EUTF8, TB_ETOOLONG for a bad one; TB_EFULL when the list is full. */
-TB_MUST_CHECK int tb_store_category_add(struct tb_store *s, const char *name, size_t len,
-					char *had, size_t cap);
+TB_MUST_CHECK int tb_store_category_add(struct tb_store *s, const char *name, size_t len, char *had,
+					size_t cap);
 /* Removes the category name is a spelling of (its spelling into had);
  * TB_ENOTFOUND if none. Exchanges already recorded keep theirs. */
-TB_MUST_CHECK int tb_store_category_del(struct tb_store *s, const char *name, size_t len,
-					char *had, size_t cap);
+TB_MUST_CHECK int tb_store_category_del(struct tb_store *s, const char *name, size_t len, char *had,
+					size_t cap);
 typedef int (*tb_category_fn)(void *ctx, const char *name);
 /* In the order of their folded form; stops when cb returns non-zero. */
 int tb_store_foreach_category(struct tb_store *s, tb_category_fn cb, void *ctx);
@@ -541,8 +514,8 @@ void tb_store_set_audit(struct tb_store *s, tb_violation_fn fn, void *ctx);
 /* A throwaway store (no fsync) in a fresh directory under tmpdir (NULL:
  * /tmp), for verification and audits; path (cap bytes) receives the
  * directory, which close removes with the store. */
-TB_MUST_CHECK int tb_scratch_open(const char *tmpdir, const char *tag, char *path,
-				  size_t cap, struct tb_store **scratch);
+TB_MUST_CHECK int tb_scratch_open(const char *tmpdir, const char *tag, char *path, size_t cap,
+				  struct tb_store **scratch);
 void tb_scratch_close(struct tb_store *scratch, const char *path);
 
 /*
@@ -563,9 +536,8 @@ TB_MUST_CHECK int tb_store_xverify(struct tb_store *s, tb_violation_fn fn, void 
 
 /* Signs a checkpoint of the own log at its head with kp and keeps it;
  * writes the signed checkpoint to out (TB_CHECKPOINT_MAX bytes). */
-TB_MUST_CHECK int tb_store_checkpoint_make(struct tb_store *s,
-					   const struct tb_keypair *kp, uint8_t *out,
-					   size_t cap, size_t *len);
+TB_MUST_CHECK int tb_store_checkpoint_make(struct tb_store *s, const struct tb_keypair *kp,
+					   uint8_t *out, size_t cap, size_t *len);
 /*
  * Keeps a signed checkpoint if its signature verifies (else TB_EBADSIG), the
  * store holds its log (at least entry 1; else TB_ENOTFOUND), its root equals
@@ -576,19 +548,16 @@ TB_MUST_CHECK int tb_store_checkpoint_make(struct tb_store *s,
  * copy (then it is kept as the log's fork proof, with our record at its
  * size, and the log is frozen), or another error.
  */
-TB_MUST_CHECK int tb_store_checkpoint_put(struct tb_store *s, const uint8_t *p,
-					  size_t len);
+TB_MUST_CHECK int tb_store_checkpoint_put(struct tb_store *s, const uint8_t *p, size_t len);
 /* The same for n checkpoints in one transaction: results[i] is what
  * tb_store_checkpoint_put would return for cps[i] (two of one log: the later
  * one is compared with the earlier). Returns 0 or a storage error (then none
  * was kept). */
-TB_MUST_CHECK int tb_store_checkpoint_put_many(struct tb_store *s,
-					       const struct tb_view *cps, size_t n,
-					       int *results);
+TB_MUST_CHECK int tb_store_checkpoint_put_many(struct tb_store *s, const struct tb_view *cps,
+					       size_t n, int *results);
 /* The newest checkpoint held for a log. */
-TB_MUST_CHECK int tb_store_checkpoint_get(struct tb_store *s,
-					  const uint8_t log_id[TB_KEY_LEN], uint8_t *out,
-					  size_t cap, size_t *len);
+TB_MUST_CHECK int tb_store_checkpoint_get(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
+					  uint8_t *out, size_t cap, size_t *len);
 
 /* ---- forks ---- */
 
@@ -599,8 +568,7 @@ TB_MUST_CHECK int tb_store_checkpoint_get(struct tb_store *s,
  * held (new or not), TB_ENOTFOUND if rec does not conflict with a held entry,
  * TB_EBADSIG if it is not validly signed, or a decoding error.
  */
-TB_MUST_CHECK int tb_store_fork_check(struct tb_store *s, const uint8_t *rec,
-				      size_t len);
+TB_MUST_CHECK int tb_store_fork_check(struct tb_store *s, const uint8_t *rec, size_t len);
 /* Checks and keeps a fork proof received from elsewhere: two records of one
  * log at one seq, both validly signed, different; or (a starting with byte
  * 0x94) a signed checkpoint of size n and the record at seq n of a history
@@ -608,23 +576,22 @@ TB_MUST_CHECK int tb_store_fork_check(struct tb_store *s, const uint8_t *rec,
  * when this store does not hold seq n, so it cannot tell). 1 if it was new,
  * 0 if a proof of that log was already held, else an error (TB_EPROOF if it
  * proves nothing). */
-TB_MUST_CHECK int tb_store_fork_add(struct tb_store *s, const uint8_t *a,
-				    size_t alen, const uint8_t *b, size_t blen);
+TB_MUST_CHECK int tb_store_fork_add(struct tb_store *s, const uint8_t *a, size_t alen,
+				    const uint8_t *b, size_t blen);
 /* Checks a fork proof as a FORK message or a succession carries it (u16 BE
  * length of a || a || b): two records of one log at one seq, both validly
  * signed, different. 0 with the log and seq, or TB_EPROOF (also for a
  * checkpoint proof, which needs a copy of the log to check), TB_EBADSIG,
  * or a decoding error. Writes nothing. */
-TB_MUST_CHECK int tb_fork_proof_check(const uint8_t *p, size_t len,
-				      uint8_t log_id[TB_KEY_LEN], uint64_t *seq);
-typedef int (*tb_fork_fn)(void *ctx, const uint8_t log_id[TB_KEY_LEN],
-			  uint64_t seq, struct tb_view a, struct tb_view b);
+TB_MUST_CHECK int tb_fork_proof_check(const uint8_t *p, size_t len, uint8_t log_id[TB_KEY_LEN],
+				      uint64_t *seq);
+typedef int (*tb_fork_fn)(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
+			  struct tb_view a, struct tb_view b);
 int tb_store_foreach_fork(struct tb_store *s, tb_fork_fn cb, void *ctx);
 /* The fork proof of one log, copied into buf (2 * TB_ENTRY_MAX bytes);
  * a and b view it. TB_ENOTFOUND if none is held. */
 TB_MUST_CHECK int tb_store_fork_get(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
-				    uint8_t *buf, size_t cap, struct tb_view *a,
-				    struct tb_view *b);
+				    uint8_t *buf, size_t cap, struct tb_view *a, struct tb_view *b);
 
 /* ---- successions (FORMAT.md 7.11) ---- */
 
@@ -634,7 +601,7 @@ struct tb_successor {
 	uint8_t old_log[TB_KEY_LEN];
 	uint64_t kept_seq;
 	uint8_t kept_hash[TB_HASHLEN];
-	uint64_t fork_seq; /* seq of the records of its fork proof */
+	uint64_t fork_seq;  /* seq of the records of its fork proof */
 	uint64_t timestamp; /* of the succession entry */
 };
 

@@ -97,8 +97,8 @@ int tb_xleg_unpack(struct tb_xleg *x, struct tb_view k, struct tb_view v)
 	return 0;
 }
 
-int tb_xleg_get(struct tb_txn *t, const uint8_t payer[TB_KEY_LEN],
-		const uint8_t txid[TB_TXID_LEN], struct tb_xleg *x)
+int tb_xleg_get(struct tb_txn *t, const uint8_t payer[TB_KEY_LEN], const uint8_t txid[TB_TXID_LEN],
+		struct tb_xleg *x)
 {
 	uint8_t k[TB_XLEG_KEY_LEN];
 	tb_xleg_key(k, payer, txid);
@@ -177,8 +177,8 @@ void tb_xdecided_put(struct tb_txn *t, uint32_t lognum, const uint8_t from_log[T
 const char *tb_xoutcome_text(uint64_t outcome)
 {
 	switch (outcome) {
-#define TB__XO_TEXT(UP, num, text)                                             \
-	case num:                                                              \
+#define TB__XO_TEXT(UP, num, text) \
+	case num:                  \
 		return text;
 		TB_XOUTCOMES(TB__XO_TEXT)
 #undef TB__XO_TEXT
@@ -188,8 +188,7 @@ const char *tb_xoutcome_text(uint64_t outcome)
 
 int tb_xoutcome_err(uint64_t outcome)
 {
-	static const int errs[] = {0, TB_EMEMBER, TB_ETRUST, TB_EEXPIRED, TB_ELINK,
-				   TB_ECEILING};
+	static const int errs[] = {0, TB_EMEMBER, TB_ETRUST, TB_EEXPIRED, TB_ELINK, TB_ECEILING};
 	_Static_assert(sizeof errs / sizeof errs[0] == TB_XOUTCOME_MAX + 1,
 		       "one error per outcome");
 	return outcome <= TB_XOUTCOME_MAX ? errs[outcome] : TB_EDECLINED;

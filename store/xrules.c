@@ -41,8 +41,8 @@ int tb_xrule_link(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 }
 
 /* The clearing account of a linked community, or a refusal. */
-static int linked(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
-		  const uint8_t *other, struct tb_clearing *c, struct tb_reject *rej)
+static int linked(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e, const uint8_t *other,
+		  struct tb_clearing *c, struct tb_reject *rej)
 {
 	int err = tb_clearing_get(t, lognum, other, c);
 	if (err && err != TB_ENOTFOUND)
@@ -99,9 +99,9 @@ int tb_xrule_prepare(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e
 	if (!x->attested) {
 		struct tb_xprepare_terms terms;
 		tb_xprepare_terms_of(&terms, e->log_id, x);
-		if ((err = tb_rule_queue_terms(jobs, owner, TB_CTX_XPREPARE,
-					       &tb_def_xprepare_terms, &terms, m.key,
-					       x->member_sig, NULL, (struct tb_view){0})))
+		if ((err = tb_rule_queue_terms(jobs, owner, TB_CTX_XPREPARE, &tb_def_xprepare_terms,
+					       &terms, m.key, x->member_sig, NULL,
+					       (struct tb_view){0})))
 			return err;
 	}
 	struct tb_xleg l;
@@ -147,8 +147,9 @@ static int decision_fresh(struct tb_txn *t, uint32_t lognum, const struct tb_ent
 		return err;
 	char id[17];
 	short_id(id, x->from_log);
-	return REJ(TB_EDUPTX, "this community already decided that prepare of community %s, at entry %llu",
-		   id, (unsigned long long)d.seq);
+	return REJ(TB_EDUPTX,
+		   "this community already decided that prepare of community %s, at entry %llu", id,
+		   (unsigned long long)d.seq);
 }
 
 /* Writes what every decision records: the decision itself, its txid for
@@ -175,8 +176,8 @@ static int decision_record(struct tb_txn *t, uint32_t lognum, const struct tb_en
 	bool by_provider = !memcmp(l.provider, e->log_id, TB_KEY_LEN);
 	if (l.prepare_seq && !l.decide_seq && l.prepare_seq == x->from_seq &&
 	    l.minutes == x->minutes &&
-	    (by_provider || (x->outcome != TB_XO_COMMITTED &&
-			     tb_succeeds(t, e->log_id, l.provider)))) {
+	    (by_provider ||
+	     (x->outcome != TB_XO_COMMITTED && tb_succeeds(t, e->log_id, l.provider)))) {
 		l.decide_seq = e->seq;
 		memcpy(l.decider, e->log_id, TB_KEY_LEN);
 		l.outcome = (uint8_t)x->outcome;
@@ -205,21 +206,23 @@ int tb_xrule_decide(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 			return err;
 		if (strlen(m.name) != x->to_name.len ||
 		    memcmp(m.name, x->to_name.p, x->to_name.len))
-			return REJ(TB_EMEMBER, "credits member %llu (%s), not %.*s named by the prepare",
+			return REJ(TB_EMEMBER,
+				   "credits member %llu (%s), not %.*s named by the prepare",
 				   (unsigned long long)x->member, m.name, (int)x->to_name.len,
 				   (const char *)x->to_name.p);
 		if (e->timestamp >= x->expires)
-			return REJ(TB_EEXPIRED, "committed at %llu, after the prepare expired at %llu",
-				   (unsigned long long)e->timestamp,
-				   (unsigned long long)x->expires);
+			return REJ(
+				TB_EEXPIRED, "committed at %llu, after the prepare expired at %llu",
+				(unsigned long long)e->timestamp, (unsigned long long)x->expires);
 		char a[32], b[32];
 		int64_t nb = c.balance - (int64_t)x->minutes;
 		if (nb < -(int64_t)c.limit) {
 			tb_fmt_hours(a, sizeof a, -nb);
 			tb_fmt_hours(b, sizeof b, (int64_t)c.limit);
-			return REJ(TB_ETRUST,
-				   "the other community would owe %s hours, over the trust limit of %s hours",
-				   a, b);
+			return REJ(
+				TB_ETRUST,
+				"the other community would owe %s hours, over the trust limit of %s hours",
+				a, b);
 		}
 		int64_t pb = m.balance + (int64_t)x->minutes;
 		if (m.ceiling && pb > (int64_t)m.ceiling) {

@@ -34,7 +34,7 @@
 
 struct pair {
 	uint8_t a[TB_KEY_LEN], b[TB_KEY_LEN]; /* a < b */
-	int64_t expected; /* sum of both clearing balances the legs explain */
+	int64_t expected;		      /* sum of both clearing balances the legs explain */
 	uint64_t in_flight;
 };
 
@@ -52,13 +52,12 @@ struct xv {
 	size_t nsucc;
 };
 
-static void violation(struct xv *v, int err, const uint8_t *log, uint64_t seq,
-		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void violation(struct xv *v, int err, const uint8_t *log, uint64_t seq, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
-static void violation(struct xv *v, int err, const uint8_t *log, uint64_t seq,
-		      const char *fmt, ...)
+static void violation(struct xv *v, int err, const uint8_t *log, uint64_t seq, const char *fmt, ...)
 {
-	char msg[sizeof ((struct tb_reject *)0)->msg];
+	char msg[sizeof((struct tb_reject *)0)->msg];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -249,9 +248,10 @@ static int check_decide(struct xv *v, const struct tb_entry *e)
 	} else {
 		const char *why = decide_mismatch(v->t, d, e->log_id, &p);
 		if (why) {
-			violation(v, TB_ELEG, e->log_id, e->seq,
-				  "the decision does not answer the prepare at entry %llu of community %s: %s",
-				  (unsigned long long)d->from_seq, from, why);
+			violation(
+				v, TB_ELEG, e->log_id, e->seq,
+				"the decision does not answer the prepare at entry %llu of community %s: %s",
+				(unsigned long long)d->from_seq, from, why);
 			return 0;
 		}
 		struct tb_xleg x;
@@ -334,16 +334,18 @@ static int check_final(struct xv *v, const struct tb_entry *e)
 	}
 	const struct tb_xdecide *xd = &d.body.xdecide;
 	if (!answers(&d, e, &x)) {
-		violation(v, TB_ELEG, e->log_id, e->seq,
-			  "the final leg names entry %llu of community %s, which is not the decision on this exchange",
-			  (unsigned long long)f->decide_seq, prov);
+		violation(
+			v, TB_ELEG, e->log_id, e->seq,
+			"the final leg names entry %llu of community %s, which is not the decision on this exchange",
+			(unsigned long long)f->decide_seq, prov);
 		return 0;
 	}
 	if (xd->outcome != f->outcome)
-		violation(v, TB_ELEG, e->log_id, e->seq,
-			  "the final leg records the exchange as %s but the decision at entry %llu of community %s says %s",
-			  final_text(f->outcome),
-			  (unsigned long long)f->decide_seq, prov, tb_xoutcome_text(xd->outcome));
+		violation(
+			v, TB_ELEG, e->log_id, e->seq,
+			"the final leg records the exchange as %s but the decision at entry %llu of community %s says %s",
+			final_text(f->outcome), (unsigned long long)f->decide_seq, prov,
+			tb_xoutcome_text(xd->outcome));
 	return 0;
 }
 
@@ -444,9 +446,10 @@ static int check_sum(struct xv *v, const uint8_t *log, const struct tb_logstate 
 	if (err < 0)
 		return err;
 	if (s.total)
-		violation(v, TB_ECORRUPT, log, l->seq,
-			  "the accounts of the community (members and clearing) sum to %lld minutes, not 0",
-			  (long long)s.total);
+		violation(
+			v, TB_ECORRUPT, log, l->seq,
+			"the accounts of the community (members and clearing) sum to %lld minutes, not 0",
+			(long long)s.total);
 	return 0;
 }
 
@@ -460,8 +463,7 @@ static int pair_clearing(void *ctx, const struct tb_clearing *c)
 	return 0;
 }
 
-static int balance_toward(struct tb_txn *t, const uint8_t *log, const uint8_t *other,
-			  int64_t *out)
+static int balance_toward(struct tb_txn *t, const uint8_t *log, const uint8_t *other, int64_t *out)
 {
 	struct tb_logstate l;
 	struct tb_clearing c;
@@ -494,11 +496,12 @@ static int check_mirror(struct xv *v, const struct pair *p)
 		short_id(other, p->b);
 		tb_fmt_hours(h1, sizeof h1, ab);
 		tb_fmt_hours(h2, sizeof h2, ba);
-		violation(v, TB_EMIRROR, p->a, la.seq,
-			  "the clearing balances with community %s (%s and %s hours) do not mirror: "
-			  "they sum to %lld minutes, the %llu exchanges in flight to %lld",
-			  other, h1, h2, (long long)(ab + ba), (unsigned long long)p->in_flight,
-			  (long long)p->expected);
+		violation(
+			v, TB_EMIRROR, p->a, la.seq,
+			"the clearing balances with community %s (%s and %s hours) do not mirror: "
+			"they sum to %lld minutes, the %llu exchanges in flight to %lld",
+			other, h1, h2, (long long)(ab + ba), (unsigned long long)p->in_flight,
+			(long long)p->expected);
 	}
 	return 0;
 }
@@ -520,8 +523,7 @@ static int add_succession(struct xv *v, const uint8_t *id, const struct tb_logst
 	return 0;
 }
 
-int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink,
-	       struct tb_xverify_counts *out)
+int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink, struct tb_xverify_counts *out)
 {
 	memset(out, 0, sizeof *out);
 	struct tb_txn t;
@@ -538,7 +540,8 @@ int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink,
 		v.lognum = ll.st[i].lognum;
 		uint8_t prefix[TB_LOG_PREFIX_LEN];
 		tb_log_prefix(prefix, v.lognum);
-		err = tb_txn_foreach(&t, TB_T_ENTRIES, prefix, sizeof prefix, NULL, 0, scan_entry, &v);
+		err = tb_txn_foreach(&t, TB_T_ENTRIES, prefix, sizeof prefix, NULL, 0, scan_entry,
+				     &v);
 		if (err >= 0)
 			err = tb_clearing_foreach(&t, v.lognum, pair_clearing, &v);
 		if (err >= 0)

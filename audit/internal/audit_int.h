@@ -49,17 +49,16 @@ struct tb_audit {
 };
 
 void tb_audit_emit(struct tb_audit *a, const struct tb_reject *r, uint64_t item);
-void tb_audit_say(struct tb_audit *a, int err, const uint8_t *log, uint64_t seq,
-		  uint64_t item, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+void tb_audit_say(struct tb_audit *a, int err, const uint8_t *log, uint64_t seq, uint64_t item,
+		  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Appends the queued records to the scratch store (their violations are
  * reported in order); 0 or a storage error. */
 int tb_audit_flush(struct tb_audit *a);
 /* Queues a decoded record found at (log, seq), item `item` of its file. */
-int tb_audit_queue(struct tb_audit *a, struct tb_view rec, const uint8_t *log,
-		   uint64_t seq, uint64_t item);
-int tb_audit_hold(struct tb_held_list *l, struct tb_view v, const uint8_t *log,
-		  uint64_t seq, uint64_t item);
+int tb_audit_queue(struct tb_audit *a, struct tb_view rec, const uint8_t *log, uint64_t seq,
+		   uint64_t item);
+int tb_audit_hold(struct tb_held_list *l, struct tb_view v, const uint8_t *log, uint64_t seq,
+		  uint64_t item);
 /* The stored state of each data directory against the recomputed one. */
 int tb_audit_compare_dirs(struct tb_audit *a);
 

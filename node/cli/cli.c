@@ -71,8 +71,7 @@ int tb_cli_exit_for(int err)
 int tb_cli_storage_fail(struct tb_cli *cli, int err, const char *path)
 {
 	char why[4600];
-	tb_describe_storage(why, sizeof why, err, path,
-			    cli->store ? tb_store_need(cli->store) : 0);
+	tb_describe_storage(why, sizeof why, err, path, cli->store ? tb_store_need(cli->store) : 0);
 	return tb_cli_fail(TB_EXIT_IO, "%s (%s)", why, tb_errname(err));
 }
 
@@ -93,24 +92,25 @@ int tb_cli_open(struct tb_cli *cli, bool rw)
 	if (stat(cli->ledger, &st) != 0) {
 		if (errno == EACCES)
 			return tb_cli_storage_fail(cli, TB_EPERM, cli->ledger);
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "%s is not a Tally data directory (run 'tally init' first, or give --data DIR)",
-				   cli->data);
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"%s is not a Tally data directory (run 'tally init' first, or give --data DIR)",
+			cli->data);
 	}
 	int err = tb_store_open(&cli->store, cli->ledger, rw ? 0 : TB_STORE_RDONLY);
 	if (err == TB_EDISKFULL || err == TB_EPERM)
 		return tb_cli_storage_fail(cli, err, cli->ledger);
 	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "cannot open the ledger in %s: %s",
-				   cli->ledger, tb_strerror(err));
+		return tb_cli_fail(TB_EXIT_IO, "cannot open the ledger in %s: %s", cli->ledger,
+				   tb_strerror(err));
 	if ((err = tb_store_self(cli->store, cli->self)))
-		return tb_cli_fail(TB_EXIT_IO, "the ledger in %s has no community: %s",
-				   cli->ledger, tb_strerror(err));
+		return tb_cli_fail(TB_EXIT_IO, "the ledger in %s has no community: %s", cli->ledger,
+				   tb_strerror(err));
 	return 0;
 }
 
-static int unlock(const char *path, const char *file, const char *env,
-		  const char *what, struct tb_keypair *kp)
+static int unlock(const char *path, const char *file, const char *env, const char *what,
+		  struct tb_keypair *kp)
 {
 	char pass[1024];
 	size_t plen;
@@ -123,13 +123,11 @@ static int unlock(const char *path, const char *file, const char *env,
 	case 0:
 		return 0;
 	case TB_EPASSPHRASE:
-		return tb_cli_fail(TB_EXIT_USAGE, "wrong passphrase for %s (%s)", what,
-				   path);
+		return tb_cli_fail(TB_EXIT_USAGE, "wrong passphrase for %s (%s)", what, path);
 	case TB_ENOTFOUND:
 		return tb_cli_fail(TB_EXIT_USAGE, "no key file for %s at %s", what, path);
 	case TB_EKEYFILE:
-		return tb_cli_fail(TB_EXIT_IO, "the key file %s of %s is damaged", path,
-				   what);
+		return tb_cli_fail(TB_EXIT_IO, "the key file %s of %s is damaged", path, what);
 	}
 	return tb_cli_fail(TB_EXIT_IO, "cannot read %s: %s", path, tb_strerror(err));
 }
@@ -140,14 +138,12 @@ int tb_cli_node_key(struct tb_cli *cli)
 		return 0;
 	char path[4300];
 	snprintf(path, sizeof path, "%s/keys/node.key", cli->data);
-	int rc = unlock(path, cli->pass_file, "TALLY_PASSPHRASE", "the community key",
-			&cli->node);
+	int rc = unlock(path, cli->pass_file, "TALLY_PASSPHRASE", "the community key", &cli->node);
 	if (rc)
 		return rc;
 	if (memcmp(cli->node.pk.b, cli->self, TB_KEY_LEN)) {
 		tb_keypair_wipe(&cli->node);
-		return tb_cli_fail(TB_EXIT_IO, "%s is not the key of this community's log",
-				   path);
+		return tb_cli_fail(TB_EXIT_IO, "%s is not the key of this community's log", path);
 	}
 	cli->node_loaded = true;
 	return 0;
@@ -161,8 +157,7 @@ void tb_cli_member_key_path(struct tb_cli *cli, char *out, size_t cap,
 	snprintf(out, cap, "%s/keys/members/%s.key", cli->data, hex);
 }
 
-int tb_cli_member_key(struct tb_cli *cli, const struct tb_member *m,
-		      struct tb_keypair *kp)
+int tb_cli_member_key(struct tb_cli *cli, const struct tb_member *m, struct tb_keypair *kp)
 {
 	char path[4400], what[128];
 	static const uint8_t none[TB_KEY_LEN];
@@ -170,7 +165,8 @@ int tb_cli_member_key(struct tb_cli *cli, const struct tb_member *m,
 		return tb_cli_fail(TB_EXIT_REFUSED,
 				   "refused: %s has no key and cannot sign; the coordinator "
 				   "records their exchanges with --attest (ECONSENT)",
-				   m->no == TB_COMMUNITY_ACCOUNT ? "the community account" : m->name);
+				   m->no == TB_COMMUNITY_ACCOUNT ? "the community account"
+								 : m->name);
 	char pf[4400];
 	tb_cli_member_key_path(cli, path, sizeof path, m->key);
 	snprintf(what, sizeof what, "%s's key", m->name);
@@ -212,4 +208,3 @@ void tb_cli_close(struct tb_cli *cli)
 		tb_keypair_wipe(&cli->node);
 	cli->node_loaded = false;
 }
-

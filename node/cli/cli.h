@@ -19,17 +19,17 @@ enum tb_exit {
 	TB_EXIT_OK = 0,
 	TB_EXIT_REFUSED = 1, /* refused by a ledger rule / verification failed */
 	TB_EXIT_USAGE = 2,   /* bad flags, bad input from the user */
-	TB_EXIT_IO = 3,      /* storage or I/O error */
+	TB_EXIT_IO = 3,	     /* storage or I/O error */
 	TB_EXIT_PENDING = 4, /* a cross-community exchange has no outcome yet */
 };
 
 struct tb_cli {
 	const char *prog;
-	char data[4096];        /* data directory */
-	char ledger[4200];      /* data/ledger, the LMDB environment */
+	char data[4096];   /* data directory */
+	char ledger[4200]; /* data/ledger, the LMDB environment */
 	bool json;
-	bool json_report; /* stdout holds a whole report even if the command fails */
-	const char *pass_file;  /* --passphrase-file: the community key */
+	bool json_report;	      /* stdout holds a whole report even if the command fails */
+	const char *pass_file;	      /* --passphrase-file: the community key */
 	const char *member_pass_file; /* --member-passphrase-file */
 	const char *member_pass_dir;  /* --member-passphrase-dir: DIR/NAME per member */
 	struct tb_store *store;
@@ -64,8 +64,7 @@ int tb_cli_open(struct tb_cli *cli, bool rw);
 /* Unlocks the community (node) key. */
 int tb_cli_node_key(struct tb_cli *cli);
 /* Unlocks a member's key (key files under DATA/keys/members/). */
-int tb_cli_member_key(struct tb_cli *cli, const struct tb_member *m,
-		      struct tb_keypair *kp);
+int tb_cli_member_key(struct tb_cli *cli, const struct tb_member *m, struct tb_keypair *kp);
 /* A member's passphrase as the member key sources give it (file, dir,
  * prompt, environment) into out (TB_PASSPHRASE_MAX + 1 bytes at least),
  * for an operation of tb_ops.h to unlock the key with; 0 or an exit code. */
@@ -82,8 +81,8 @@ void tb_cli_close(struct tb_cli *cli);
 
 /* Passphrases: --passphrase-file, else a terminal prompt, else the
  * environment variable. `confirm` asks twice (new keys). */
-int tb_passphrase_get(const char *file, const char *env, const char *what,
-		      bool confirm, char *out, size_t cap, size_t *len);
+int tb_passphrase_get(const char *file, const char *env, const char *what, bool confirm, char *out,
+		      size_t cap, size_t *len);
 
 /* Parsing user input. */
 int tb_parse_hours(const char *s, int64_t *minutes);   /* "1.5", "1:30", "2" */
@@ -123,8 +122,8 @@ const struct tb_cmd *tb_cmd_find(const char *group, const char *name);
 
 /* Parses a command's options with getopt_long; on error prints usage. */
 struct option;
-int tb_cli_getopt(int argc, char **argv, const struct option *opts,
-		  const char *group, const char *name);
+int tb_cli_getopt(int argc, char **argv, const struct option *opts, const char *group,
+		  const char *name);
 
 /* Command handlers (commands.c lists them). */
 int tb_cmd_init(struct tb_cli *, int, char **);
@@ -190,8 +189,8 @@ int tb_cli_federation_install(struct tb_cli *cli, const char *file);
 
 /* Builds a new community's data directory (keys, federation key if given,
  * ledger with genesis g) so that no failure leaves half of one. */
-int tb_init_build(struct tb_cli *cli, const struct tb_keypair *kp, const char *pass,
-		  size_t plen, const char *federation, const struct tb_genesis *g);
+int tb_init_build(struct tb_cli *cli, const struct tb_keypair *kp, const char *pass, size_t plen,
+		  const char *federation, const struct tb_genesis *g);
 /* Building a data directory aside: begin (makes DATA, cleans what a killed
  * init or restore left, sets the mark, makes a.tmp), then fill a.tmp, commit
  * (moves what a.tmp holds into DATA, the ledger last), and always end (rc:
@@ -216,14 +215,13 @@ int tb_cli_check_name(const char *name, const char *what);
 /* ---- the terms of an exchange, shared by its commands (terms.c) ---- */
 
 /* Options of the terms, in every exchange command's option table. */
-#define TB_CLI_TERMS_OPTIONS                                                   \
-	{"minutes", required_argument, 0, 'm'},                                \
-	{"hours", required_argument, 0, 'H'},                                  \
-	{"memo", required_argument, 0, 'M'},                                   \
-	{"category", required_argument, 0, 'c'},                               \
-	{"date", required_argument, 0, 'd'},                                   \
-	{"attest", no_argument, 0, 'a'},                                       \
-	{"backdate", no_argument, 0, 'B'}
+#define TB_CLI_TERMS_OPTIONS                                                                  \
+	{"minutes", required_argument, 0, 'm'}, {"hours", required_argument, 0, 'H'},         \
+		{"memo", required_argument, 0, 'M'}, {"category", required_argument, 0, 'c'}, \
+		{"date", required_argument, 0, 'd'}, {"attest", no_argument, 0, 'a'},         \
+	{                                                                                     \
+		"backdate", no_argument, 0, 'B'                                               \
+	}
 
 /* The terms as typed. */
 struct tb_cli_terms {
@@ -265,7 +263,7 @@ int tb_cli_sign_terms(const struct tb_msgdef *d, const void *terms, enum tb_sigc
 struct tb_cli_community {
 	uint8_t id[TB_KEY_LEN];
 	char name[TB_CLI_CNAME_MAX]; /* genesis name, or short hex id if not held */
-	bool held;                   /* its log (with genesis) is in the store */
+	bool held;		     /* its log (with genesis) is in the store */
 };
 
 /*
@@ -277,8 +275,7 @@ struct tb_cli_community {
  */
 int tb_cli_community(struct tb_cli *cli, const char *arg, struct tb_cli_community *out);
 /* Display name of a community: its genesis name if held, else "1a2b3c4d...". */
-void tb_cli_community_name(struct tb_cli *cli, const uint8_t id[TB_KEY_LEN], char *out,
-			   size_t cap);
+void tb_cli_community_name(struct tb_cli *cli, const uint8_t id[TB_KEY_LEN], char *out, size_t cap);
 /* "1a2b3c4d..." (first 8 hex digits of an id). */
 void tb_cli_short_id(char out[12], const uint8_t id[TB_KEY_LEN]);
 

@@ -57,14 +57,15 @@ static int add_source(struct tb_audit *a, const char *path)
 		free(p);
 	}
 	if (err)
-		return tb_cli_fail(TB_EXIT_USAGE, "%s is not readable as a Tally ledger or export: %s",
-				   path, tb_strerror(err));
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "%s is not readable as a Tally ledger or export: %s", path,
+				   tb_strerror(err));
 	return 0;
 }
 
 static const char *kept_text(int kept_held)
 {
-	return kept_held > 0    ? "the branch audited here"
+	return kept_held > 0	? "the branch audited here"
 	       : kept_held == 0 ? "not the branch audited here, which was dropped"
 				: "a branch not audited here";
 }
@@ -83,7 +84,9 @@ static void print_stories(const struct tb_audit_summary *s, bool json)
 			       "\"kept_seq\":%llu,\"kept\":\"%s\"}",
 			       i ? "," : "", old, (unsigned long long)st->s.fork_seq, new,
 			       (unsigned long long)st->s.kept_seq,
-			       st->kept_held > 0 ? "held" : st->kept_held == 0 ? "dropped" : "unknown");
+			       st->kept_held > 0    ? "held"
+			       : st->kept_held == 0 ? "dropped"
+						    : "unknown");
 			continue;
 		}
 		printf("FORK log %.16s... forked at seq %llu (two histories signed by its key); its "
@@ -148,8 +151,9 @@ int tb_cmd_audit(struct tb_cli *cli, int argc, char **argv)
 			return TB_EXIT_USAGE;
 	}
 	if (optind == argc)
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "usage: tally audit PATH... [--since CHECKPOINT_FILE] (data directories or export files)");
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"usage: tally audit PATH... [--since CHECKPOINT_FILE] (data directories or export files)");
 	struct audit_out o = {cli, 0};
 	struct tb_audit *a;
 	int err = tb_audit_new(&a, getenv("TMPDIR"), on_violation, &o);

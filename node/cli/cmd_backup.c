@@ -123,10 +123,11 @@ int tb_cmd_restore(struct tb_cli *cli, int argc, char **argv)
 	const char *file = argv[optind];
 	struct stat st;
 	if (stat(cli->ledger, &st) == 0)
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "%s already holds a ledger: restore into a new or empty directory "
-				   "(--data DIR), or move that one away first",
-				   cli->data);
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"%s already holds a ledger: restore into a new or empty directory "
+			"(--data DIR), or move that one away first",
+			cli->data);
 	uint32_t pid;
 	if (tb_daemon_running(cli->data, &pid))
 		return tb_cli_fail(TB_EXIT_USAGE, "tallyd (pid %u) is running on %s: stop it first",
@@ -136,8 +137,8 @@ int tb_cmd_restore(struct tb_cli *cli, int argc, char **argv)
 	if (err == TB_ENOTFOUND)
 		return tb_cli_fail(TB_EXIT_USAGE, "no backup file at %s", file);
 	if (err)
-		return tb_cli_fail(TB_EXIT_USAGE, "%s is not a complete Tally backup: %s (%s)", file,
-				   tb_strerror(err), tb_errname(err));
+		return tb_cli_fail(TB_EXIT_USAGE, "%s is not a complete Tally backup: %s (%s)",
+				   file, tb_strerror(err), tb_errname(err));
 	struct tb_aside a;
 	uint64_t seq = 0;
 	int rc = tb_aside_begin(cli, &a);

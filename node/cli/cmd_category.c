@@ -49,13 +49,16 @@ int tb_cmd_category_add(struct tb_cli *cli, int argc, char **argv)
 		return TB_EXIT_OK;
 	}
 	if (err == TB_ENAME || err == TB_EUTF8 || err == TB_ETOOLONG)
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "'%s' cannot be a category: 1 to %d bytes of UTF-8, no control or "
-				   "invisible characters, no space at either end", name,
-				   TB_CATEGORY_MAX);
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"'%s' cannot be a category: 1 to %d bytes of UTF-8, no control or "
+			"invisible characters, no space at either end",
+			name, TB_CATEGORY_MAX);
 	if (err == TB_EFULL)
-		return tb_cli_fail(TB_EXIT_REFUSED, "refused: the list has %d categories, the most "
-				   "it may hold (EFULL)", TB_CATEGORIES_MAX);
+		return tb_cli_fail(TB_EXIT_REFUSED,
+				   "refused: the list has %d categories, the most "
+				   "it may hold (EFULL)",
+				   TB_CATEGORIES_MAX);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot keep the category: %s", tb_strerror(err));
 	char nfc[TB_CATEGORY_MAX + 1];

@@ -128,8 +128,9 @@ int tb_cmd_community_list(struct tb_cli *cli, int argc, char **argv)
 		       "admitted by");
 	for (size_t i = 0; i < c.adm.n; i++) {
 		const struct tb_admitted_one *o = &c.adm.v[i];
-		const char *st = !o->direct ? "vouched"
-				 : o->status == TB_ADMIT_VOUCHING ? "vouching" : "admitted";
+		const char *st = !o->direct			  ? "vouched"
+				 : o->status == TB_ADMIT_VOUCHING ? "vouching"
+								  : "admitted";
 		print_row(cli, &first, o->name, o->id, st, o->direct ? cli->self : o->via);
 	}
 	for (size_t i = 0; i < c.nk; i++)
@@ -168,8 +169,8 @@ static int same(const char *a, const char *b)
 }
 
 /* ARG is NODE_ID, NODE_ID=NAME, or the name of a known community. */
-static int resolve(struct tb_cli *cli, const struct census *c, const char *arg,
-		   const char *given, struct target *t)
+static int resolve(struct tb_cli *cli, const struct census *c, const char *arg, const char *given,
+		   struct target *t)
 {
 	memset(t, 0, sizeof *t);
 	const char *eq = strchr(arg, '=');
@@ -309,7 +310,7 @@ static int record(struct tb_cli *cli, const struct target *t, size_t n, unsigned
 		free(it);
 		return tb_cli_refused(cli, err, &rej);
 	}
-	const char *what = status == TB_ADMIT_REMOVED	? "removed"
+	const char *what = status == TB_ADMIT_REMOVED	 ? "removed"
 			   : status == TB_ADMIT_VOUCHING ? "vouching"
 							 : "admitted";
 	if (cli->json)
@@ -336,9 +337,8 @@ static int record(struct tb_cli *cli, const struct target *t, size_t n, unsigned
 
 static int change(struct tb_cli *cli, int argc, char **argv, bool admit)
 {
-	static const struct option opts[] = {{"name", required_argument, 0, 'n'},
-					     {"vouch", no_argument, 0, 'v'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+		{"name", required_argument, 0, 'n'}, {"vouch", no_argument, 0, 'v'}, {0, 0, 0, 0}};
 	const char *name = NULL;
 	bool vouch = false;
 	int c;
@@ -373,7 +373,8 @@ static int change(struct tb_cli *cli, int argc, char **argv, bool admit)
 		if (!rc && admit)
 			rc = check_target(cli, &cs, &t[i], t, i);
 		if (!rc && !admit && !tb_admitted_has(&cs.adm, t[i].id))
-			rc = tb_cli_fail(TB_EXIT_REFUSED, "refused: '%s' is not admitted here (EADMIT)",
+			rc = tb_cli_fail(TB_EXIT_REFUSED,
+					 "refused: '%s' is not admitted here (EADMIT)",
 					 argv[optind + (int)i]);
 	}
 	if (!rc)

@@ -26,15 +26,16 @@ int tb_cmd_coordinator_add(struct tb_cli *cli, int argc, char **argv)
 			pwfile = optarg;
 		} else if (c == 'r') {
 			if ((role = tb_role_parse(optarg)) < 0)
-				return tb_cli_fail(TB_EXIT_USAGE,
-						   "--role is admin, coordinator or viewer, not '%s'",
-						   optarg);
+				return tb_cli_fail(
+					TB_EXIT_USAGE,
+					"--role is admin, coordinator or viewer, not '%s'", optarg);
 		} else {
 			return TB_EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 1)
-		return tb_cli_fail(TB_EXIT_USAGE, "usage: %s", tb_cmd_find("coordinator", "add")->usage);
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: %s",
+				   tb_cmd_find("coordinator", "add")->usage);
 	const char *name = argv[optind];
 	int rc = tb_cli_check_name(name, "a coordinator name");
 	if (rc || (rc = tb_cli_open(cli, true)))
@@ -100,7 +101,8 @@ int tb_cmd_coordinator_list(struct tb_cli *cli, int argc, char **argv)
 	int err = tb_store_foreach_coord(cli->store, list_one, &l);
 	if (err) {
 		tb_json_free(l.arr);
-		return tb_cli_fail(TB_EXIT_IO, "cannot read the coordinators: %s", tb_strerror(err));
+		return tb_cli_fail(TB_EXIT_IO, "cannot read the coordinators: %s",
+				   tb_strerror(err));
 	}
 	if (l.arr) {
 		struct tb_json *o = tb_json_object();

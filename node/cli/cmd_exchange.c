@@ -42,15 +42,15 @@ static int parse_terms(int argc, char **argv, const char *name, struct terms_in 
 		return tb_cli_fail(TB_EXIT_USAGE, "exchange %s: unexpected argument '%s'", name,
 				   argv[optind]);
 	if (!in->provider || !in->receiver || !in->t.memo || in->t.minutes < 0)
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "exchange %s needs --provider, --receiver, --minutes or --hours, and --memo",
-				   name);
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"exchange %s needs --provider, --receiver, --minutes or --hours, and --memo",
+			name);
 	return tb_cli_terms_check(&in->t);
 }
 
 static void print_recorded(struct tb_cli *cli, const struct tb_exchange *x,
-			   const struct tb_member *prov, const struct tb_member *recv,
-			   uint64_t seq)
+			   const struct tb_member *prov, const struct tb_member *recv, uint64_t seq)
 {
 	char txid[2 * TB_TXID_LEN + 1], h[32];
 	tb_hex_encode(txid, x->txid, TB_TXID_LEN);
@@ -64,8 +64,8 @@ static void print_recorded(struct tb_cli *cli, const struct tb_exchange *x,
 		printf(",\"minutes\":%llu,\"attested\":%s}\n", (unsigned long long)x->minutes,
 		       x->attested ? "true" : "false");
 	} else {
-		printf("recorded %s: %s helped %s for %s hours (entry %llu%s)\n", txid,
-		       prov->name, recv->name, h + 1, (unsigned long long)seq,
+		printf("recorded %s: %s helped %s for %s hours (entry %llu%s)\n", txid, prov->name,
+		       recv->name, h + 1, (unsigned long long)seq,
 		       x->attested ? ", attested by the coordinator" : ", signed by both");
 	}
 }
@@ -100,7 +100,9 @@ int tb_cmd_exchange_propose(struct tb_cli *cli, int argc, char **argv)
 	if (rc || (rc = tb_cli_open(cli, true)))
 		return rc;
 	if (in.t.attest)
-		return tb_cli_fail(TB_EXIT_USAGE, "propose is signed by members; use 'exchange record --attest' to attest");
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"propose is signed by members; use 'exchange record --attest' to attest");
 	struct tb_member prov, recv;
 	struct tb_cli_base b;
 	if ((rc = tb_cli_member(cli, in.provider, &prov)) ||
@@ -136,7 +138,8 @@ static int load_pending(struct tb_cli *cli, const char *hex, uint8_t *buf, size_
 {
 	uint8_t txid[TB_TXID_LEN];
 	if (tb_parse_txid(hex, txid))
-		return tb_cli_fail(TB_EXIT_USAGE, "'%s' is not a transaction id (32 hex digits)", hex);
+		return tb_cli_fail(TB_EXIT_USAGE, "'%s' is not a transaction id (32 hex digits)",
+				   hex);
 	struct tb_ops o = ops_of(cli);
 	struct tb_reject rej = {0};
 	int err = tb_op_pending(&o, txid, buf, cap, p, &rej);
@@ -187,8 +190,7 @@ int tb_cmd_exchange_confirm(struct tb_cli *cli, int argc, char **argv)
 	memcpy(x.txid, p.txid, TB_TXID_LEN);
 	char pass[TB_PASSPHRASE_MAX + 1];
 	struct tb_op_pass rp;
-	if ((rc = member_pass(cli, &recv, pass, sizeof pass, &rp)) ||
-	    (rc = tb_cli_node_key(cli))) {
+	if ((rc = member_pass(cli, &recv, pass, sizeof pass, &rp)) || (rc = tb_cli_node_key(cli))) {
 		tb_wipe(pass, sizeof pass);
 		return rc;
 	}
@@ -215,8 +217,10 @@ static int reject_consent(struct tb_cli *cli, const char *as, const struct tb_pr
 	if ((rc = tb_cli_member(cli, as, &m)))
 		return rc;
 	if (m.no != p->provider && m.no != p->receiver)
-		return tb_cli_fail(TB_EXIT_REFUSED, "refused: %s is neither the provider nor the "
-				   "receiver of this proposal (ECONSENT)", m.name);
+		return tb_cli_fail(TB_EXIT_REFUSED,
+				   "refused: %s is neither the provider nor the "
+				   "receiver of this proposal (ECONSENT)",
+				   m.name);
 	if ((rc = tb_cli_member_key(cli, &m, &kp)))
 		return rc;
 	tb_keypair_wipe(&kp);
@@ -235,7 +239,8 @@ int tb_cmd_exchange_reject(struct tb_cli *cli, int argc, char **argv)
 		as = optarg;
 	}
 	if (argc - optind != 1)
-		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally exchange reject TXID [--as MEMBER]");
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "usage: tally exchange reject TXID [--as MEMBER]");
 	int at = optind;
 	int rc = tb_cli_open(cli, true);
 	uint8_t buf[TB_ENTRY_MAX];
@@ -324,16 +329,17 @@ int tb_cmd_exchange_record(struct tb_cli *cli, int argc, char **argv)
 	if (rc)
 		return rc;
 	if (!in.t.attest)
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "record is the coordinator's attestation: add --attest (members sign with 'exchange propose')");
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"record is the coordinator's attestation: add --attest (members sign with 'exchange propose')");
 	struct tb_cli_base b;
 	if ((rc = tb_cli_open(cli, true)) || (rc = tb_cli_terms_base(&in.t, &b)) ||
 	    (rc = tb_cli_node_key(cli)))
 		return rc;
 	/* The same operation as the API's, so a refusal reads the same. */
 	struct tb_ops o = {cli->store, cli->self, cli->data, &cli->node};
-	struct tb_op_terms t = {in.provider, in.receiver, in.t.minutes, in.t.memo,
-				in.t.category, b.date};
+	struct tb_op_terms t = {in.provider, in.receiver,   in.t.minutes,
+				in.t.memo,   in.t.category, b.date};
 	struct tb_exchange x = {.minutes = (uint64_t)in.t.minutes, .attested = 1};
 	struct tb_member prov, recv;
 	struct tb_reject rej = {0};
@@ -379,8 +385,9 @@ int tb_cmd_exchange_reverse(struct tb_cli *cli, int argc, char **argv)
 		return tb_cli_fail(TB_EXIT_IO, "cannot read the members: %s", tb_strerror(err));
 	char ppass[TB_PASSPHRASE_MAX + 1], rpass[TB_PASSPHRASE_MAX + 1];
 	struct tb_op_pass pp = {ppass, 0}, rp = {rpass, 0};
-	if ((!x->attested && !attest && ((rc = member_pass(cli, &prov, ppass, sizeof ppass, &pp)) ||
-					 (rc = member_pass(cli, &recv, rpass, sizeof rpass, &rp)))) ||
+	if ((!x->attested && !attest &&
+	     ((rc = member_pass(cli, &prov, ppass, sizeof ppass, &pp)) ||
+	      (rc = member_pass(cli, &recv, rpass, sizeof rpass, &rp)))) ||
 	    (!rc && (rc = tb_cli_node_key(cli)))) {
 		tb_wipe(ppass, sizeof ppass);
 		tb_wipe(rpass, sizeof rpass);
@@ -398,8 +405,8 @@ int tb_cmd_exchange_reverse(struct tb_cli *cli, int argc, char **argv)
 	tb_hex_encode(txid, rtxid, TB_TXID_LEN);
 	tb_out_hours(h, sizeof h, minutes);
 	if (cli->json)
-		printf("{\"txid\":\"%s\",\"reverses\":\"%s\",\"seq\":%llu,\"minutes\":%lld}\n", txid,
-		       argv[at], (unsigned long long)rseq, (long long)minutes);
+		printf("{\"txid\":\"%s\",\"reverses\":\"%s\",\"seq\":%llu,\"minutes\":%lld}\n",
+		       txid, argv[at], (unsigned long long)rseq, (long long)minutes);
 	else
 		printf("reversed %s with %s (entry %llu): %s hours back from %s to %s\n", argv[at],
 		       txid, (unsigned long long)rseq, h + 1, prov.name, recv.name);

@@ -29,7 +29,8 @@ int tb_cmd_federation_create(struct tb_cli *cli, int argc, char **argv)
 		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally federation create --out FILE");
 	int err = tb_fedkey_create(out);
 	if (err == TB_EEXISTS)
-		return tb_cli_fail(TB_EXIT_USAGE, "%s exists; not overwriting a federation key", out);
+		return tb_cli_fail(TB_EXIT_USAGE, "%s exists; not overwriting a federation key",
+				   out);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot write %s: %s", out, tb_strerror(err));
 	if (cli->json)
@@ -167,8 +168,8 @@ static void print_peer(struct tb_cli *cli, const struct tb_status_peer *p, size_
 		printf(",\"connected\":%s,\"last_contact\":%llu,\"behind\":[",
 		       p->connected ? "true" : "false", (unsigned long long)p->last_contact);
 	} else {
-		printf("%s  %-21s %-12s %-13s last contact %s\n    id %s\n", p->connected ? "*" : " ",
-		       p->addr, p->name[0] ? p->name : "?",
+		printf("%s  %-21s %-12s %-13s last contact %s\n    id %s\n",
+		       p->connected ? "*" : " ", p->addr, p->name[0] ? p->name : "?",
 		       p->connected ? "connected" : "disconnected", when, id);
 	}
 	for (size_t k = 0; k < p->nlogs; k++)
@@ -217,7 +218,8 @@ int tb_cmd_peer_list(struct tb_cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < (have ? st.npeers : nconf); i++) {
 		struct tb_status_peer fake = {0}, *p = have ? &st.peers[i] : &fake;
 		if (!have) {
-			snprintf(fake.addr, sizeof fake.addr, "%.60s:%u", conf[i].host, conf[i].port);
+			snprintf(fake.addr, sizeof fake.addr, "%.60s:%u", conf[i].host,
+				 conf[i].port);
 			fake.has_id = conf[i].has_id;
 			memcpy(fake.id, conf[i].id, TB_KEY_LEN);
 		}
@@ -279,8 +281,8 @@ int tb_cmd_logs(struct tb_cli *cli, int argc, char **argv)
 	if (cli->json)
 		printf("[");
 	else
-		printf("%-64s %-16s %8s  %-16s\n", "log (community node id)", "community", "entries",
-		       "head");
+		printf("%-64s %-16s %8s  %-16s\n", "log (community node id)", "community",
+		       "entries", "head");
 	int err = tb_store_foreach_log(cli->store, logs_one, &l);
 	if (cli->json)
 		printf("]\n");
@@ -294,8 +296,8 @@ struct forks_ctx {
 	size_t n;
 };
 
-static int forks_one(void *vctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
-		     struct tb_view a, struct tb_view b)
+static int forks_one(void *vctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq, struct tb_view a,
+		     struct tb_view b)
 {
 	struct forks_ctx *f = vctx;
 	uint8_t ha[TB_HASHLEN], hb[TB_HASHLEN];

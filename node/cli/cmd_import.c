@@ -86,8 +86,7 @@ static void badline(struct import *im, const char *file, unsigned long line, con
 	fputc('\n', stderr);
 }
 
-static struct item *add_item(struct import *im, uint64_t kind, const char *file,
-			     unsigned long line)
+static struct item *add_item(struct import *im, uint64_t kind, const char *file, unsigned long line)
 {
 	if (im->n == im->cap)
 		return NULL;
@@ -143,8 +142,8 @@ static int find(struct import *im, const char *name, struct tb_member *m)
 
 /* Plans the join of a keyless member called name (NFC) and returns its
  * number, or 0 if the import is over its caps. */
-static uint32_t plan_join(struct import *im, const char *name, const char *email,
-			  const char *file, unsigned long line)
+static uint32_t plan_join(struct import *im, const char *name, const char *email, const char *file,
+			  unsigned long line)
 {
 	struct newmember *a = realloc(im->added, (im->nadded + 1) * sizeof *a);
 	struct item *it;
@@ -202,9 +201,8 @@ static int parse_int(const char *s, int64_t *v, int64_t max)
 
 /* One member row: name, email, active, opening minutes; key says where it
  * came from (for the opening's txid). */
-static void member_row(struct import *im, const char *file, unsigned long line,
-		       const char *rawname, const char *email, int active, int64_t opening,
-		       const char *key)
+static void member_row(struct import *im, const char *file, unsigned long line, const char *rawname,
+		       const char *email, int active, int64_t opening, const char *key)
 {
 	char name[TB_NAME_MAX + 1];
 	struct tb_member m;
@@ -285,8 +283,9 @@ static void timeoverflow_users(struct import *im, const char *file, const char *
 	    ce = tb_csv_column(h, to_email), cb = tb_csv_column(h, to_balance),
 	    ca = tb_csv_column(h, to_active);
 	if (cu < 0 || cn < 0 || cb < 0) {
-		badline(im, file, 1, "%s", "not a TimeOverflow users export: the header needs "
-					   "the columns N, Name and Balance");
+		badline(im, file, 1, "%s",
+			"not a TimeOverflow users export: the header needs "
+			"the columns N, Name and Balance");
 		goto out;
 	}
 	while (tb_csv_next(&c, r)) {
@@ -305,8 +304,10 @@ static void timeoverflow_users(struct import *im, const char *file, const char *
 			continue;
 		}
 		if (*bal && parse_int(bal, &secs, (int64_t)TB_OPENING_MAX * 60)) {
-			badline(im, file, r->line, "the balance '%s' is not a number of seconds "
-						   "(or is over 100,000 hours)", bal);
+			badline(im, file, r->line,
+				"the balance '%s' is not a number of seconds "
+				"(or is over 100,000 hours)",
+				bal);
 			continue;
 		}
 		if (secs % 60) {
@@ -315,7 +316,8 @@ static void timeoverflow_users(struct import *im, const char *file, const char *
 			continue;
 		}
 		if ((active = parse_active(field(r, ca))) < 0) {
-			badline(im, file, r->line, "Active '%s' is not true or false", field(r, ca));
+			badline(im, file, r->line, "Active '%s' is not true or false",
+				field(r, ca));
 			continue;
 		}
 		snprintf(key, sizeof key, "timeoverflow:%s", uid);
@@ -357,18 +359,21 @@ static void csv_members(struct import *im, const char *file, struct tb_csv *c,
 		if (tb_csv_blank(r))
 			continue;
 		if (*field(r, co) && parse_int(field(r, co), &opening, TB_OPENING_MAX)) {
-			badline(im, file, r->line, "opening_minutes '%s' is not a whole number of "
-						   "minutes up to 6000000", field(r, co));
+			badline(im, file, r->line,
+				"opening_minutes '%s' is not a whole number of "
+				"minutes up to 6000000",
+				field(r, co));
 			continue;
 		}
 		if ((active = parse_active(field(r, ca))) < 0) {
-			badline(im, file, r->line, "active '%s' is not true or false", field(r, ca));
+			badline(im, file, r->line, "active '%s' is not true or false",
+				field(r, ca));
 			continue;
 		}
 		/* The opening's id: the member's folded name (one opening each). */
 		if (tb_text_fold(key, sizeof key, NULL, field(r, cn), strlen(field(r, cn)))) {
-			badline(im, file, r->line, "the name '%s' is empty, not UTF-8 or over 64 bytes",
-				field(r, cn));
+			badline(im, file, r->line,
+				"the name '%s' is empty, not UTF-8 or over 64 bytes", field(r, cn));
 			continue;
 		}
 		size_t before = im->n;
@@ -425,8 +430,9 @@ static void csv_exchanges(struct import *im, const char *file, struct tb_csv *c,
 		const char *memo = field(r, cm), *cat = field(r, cc);
 		if (strlen(memo) > TB_MEMO_MAX || strlen(cat) > TB_CATEGORY_MAX ||
 		    tb_text_check(memo, strlen(memo)) || tb_text_check(cat, strlen(cat))) {
-			badline(im, file, r->line, "%s", "the memo (1024 bytes at most) or category "
-							 "(32) is too long or has control characters");
+			badline(im, file, r->line, "%s",
+				"the memo (1024 bytes at most) or category "
+				"(32) is too long or has control characters");
 			continue;
 		}
 		/* With the community's list, its spelling of the category. */
@@ -434,9 +440,11 @@ static void csv_exchanges(struct import *im, const char *file, struct tb_csv *c,
 		int cerr = tb_store_category_resolve(im->cli->store, cat, strlen(cat), rcat,
 						     sizeof rcat);
 		if (cerr) {
-			badline(im, file, r->line, cerr == TB_ENOTFOUND
-				? "the category '%s' is not one of this community's categories"
-				: "the category '%s' is not valid UTF-8 of at most 32 bytes", cat);
+			badline(im, file, r->line,
+				cerr == TB_ENOTFOUND
+					? "the category '%s' is not one of this community's categories"
+					: "the category '%s' is not valid UTF-8 of at most 32 bytes",
+				cat);
 			continue;
 		}
 		/* The row's terms and its place among identical rows make its id
@@ -449,8 +457,8 @@ static void csv_exchanges(struct import *im, const char *file, struct tb_csv *c,
 			if (o->own.kind == TB_KIND_EXCHANGE && y->date == x.date &&
 			    y->provider == x.provider && y->receiver == x.receiver &&
 			    y->minutes == x.minutes && y->category.len == strlen(rcat) &&
-			    !memcmp(y->category.p, rcat, y->category.len) && o->memo.len == strlen(memo) &&
-			    !memcmp(o->memo.text, memo, o->memo.len))
+			    !memcmp(y->category.p, rcat, y->category.len) &&
+			    o->memo.len == strlen(memo) && !memcmp(o->memo.text, memo, o->memo.len))
 				dup++;
 		}
 		snprintf(key, sizeof key, "%llu|%u|%u|%llu|%s|%s|%u", (unsigned long long)x.date,
@@ -495,9 +503,10 @@ static void csv_file(struct import *im, const char *file, const char *p, size_t 
 		else if (tb_csv_column(h, c_name) >= 0)
 			csv_members(im, file, &c, h, r);
 		else
-			badline(im, file, 1, "%s", "the header is neither a members file (name, ...) "
-						   "nor an exchanges file (date, provider, receiver, "
-						   "minutes, ...)");
+			badline(im, file, 1, "%s",
+				"the header is neither a members file (name, ...) "
+				"nor an exchanges file (date, provider, receiver, "
+				"minutes, ...)");
 	}
 	free(r);
 	free(h);
@@ -622,8 +631,8 @@ static int run(struct import *im, bool dry_run)
 		own[i].body = &im->items[i].body;
 	}
 	if (im->n)
-		err = tb_store_append_own_batch(im->cli->store, &im->cli->node, own, im->n,
-						dry_run, &done, &rej);
+		err = tb_store_append_own_batch(im->cli->store, &im->cli->node, own, im->n, dry_run,
+						&done, &rej);
 	free(own);
 	if (err && done < im->n) {
 		fprintf(stderr, "tally: %s:%lu: ", im->items[done].file, im->items[done].line);
@@ -631,7 +640,8 @@ static int run(struct import *im, bool dry_run)
 		return tb_cli_fail(rc, "nothing was imported");
 	}
 	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "storage: %s; nothing was imported", tb_strerror(err));
+		return tb_cli_fail(TB_EXIT_IO, "storage: %s; nothing was imported",
+				   tb_strerror(err));
 	if (im->cli->json)
 		printf("{\"dry_run\":%s,\"entries\":%zu,\"members_added\":%lu,\"openings\":%lu,"
 		       "\"members_left\":%lu,\"exchanges\":%lu,\"rows_already_imported\":%lu}\n",

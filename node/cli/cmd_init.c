@@ -82,12 +82,14 @@ int tb_cmd_init(struct tb_cli *cli, int argc, char **argv)
 			break;
 		case 'd':
 			if (tb_parse_hours(optarg[0] == '-' ? optarg + 1 : optarg, &floor_min))
-				return tb_cli_fail(TB_EXIT_USAGE, "--debt-limit: '%s' is not a number of hours",
+				return tb_cli_fail(TB_EXIT_USAGE,
+						   "--debt-limit: '%s' is not a number of hours",
 						   optarg);
 			break;
 		case 'c':
 			if (tb_parse_hours(optarg, &ceiling))
-				return tb_cli_fail(TB_EXIT_USAGE, "--ceiling: '%s' is not a number of hours",
+				return tb_cli_fail(TB_EXIT_USAGE,
+						   "--ceiling: '%s' is not a number of hours",
 						   optarg);
 			break;
 		case 'f':
@@ -117,9 +119,8 @@ int tb_cmd_init(struct tb_cli *cli, int argc, char **argv)
 		return rc;
 	char pass[1024];
 	size_t plen;
-	if ((rc = tb_passphrase_get(cli->pass_file, "TALLY_PASSPHRASE",
-				    "the new community key", true, pass, sizeof pass,
-				    &plen)))
+	if ((rc = tb_passphrase_get(cli->pass_file, "TALLY_PASSPHRASE", "the new community key",
+				    true, pass, sizeof pass, &plen)))
 		return rc;
 	struct tb_keypair kp;
 	tb_keypair_generate(&kp);

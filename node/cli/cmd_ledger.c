@@ -47,7 +47,8 @@ int tb_cmd_export(struct tb_cli *cli, int argc, char **argv)
 	if (rc)
 		return rc;
 	if (!out && isatty(STDOUT_FILENO))
-		return tb_cli_fail(TB_EXIT_USAGE, "export writes binary data: give --out FILE or redirect");
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "export writes binary data: give --out FILE or redirect");
 	uint64_t items = 0;
 	struct export_fill x = {cli->store, &items};
 	int err = out ? tb_file_write_with(out, 0644, 0, fill_export, &x)
@@ -56,9 +57,11 @@ int tb_cmd_export(struct tb_cli *cli, int argc, char **argv)
 		return tb_cli_fail(TB_EXIT_IO, "export failed: %s", tb_strerror(err));
 	if (out) {
 		if (cli->json)
-			printf("{\"file\":\"%s\",\"items\":%llu}\n", out, (unsigned long long)items);
+			printf("{\"file\":\"%s\",\"items\":%llu}\n", out,
+			       (unsigned long long)items);
 		else
-			printf("exported %llu items (entries, checkpoints, fork proofs) to %s\n", (unsigned long long)items, out);
+			printf("exported %llu items (entries, checkpoints, fork proofs) to %s\n",
+			       (unsigned long long)items, out);
 	}
 	return TB_EXIT_OK;
 }
@@ -203,7 +206,8 @@ int tb_cmd_memo_erase(struct tb_cli *cli, int argc, char **argv)
 	if (!yes) {
 		char line[8];
 		if (!isatty(0) || !isatty(2))
-			return tb_cli_fail(TB_EXIT_USAGE, "erasing a memo cannot be undone: give --yes");
+			return tb_cli_fail(TB_EXIT_USAGE,
+					   "erasing a memo cannot be undone: give --yes");
 		fprintf(stderr, "Erase the memo \"%s\" of %s for good? (y/N) ", memo, argv[optind]);
 		if (!fgets(line, sizeof line, stdin) || (line[0] != 'y' && line[0] != 'Y'))
 			return tb_cli_fail(TB_EXIT_USAGE, "nothing erased");
@@ -216,6 +220,7 @@ int tb_cmd_memo_erase(struct tb_cli *cli, int argc, char **argv)
 	if (cli->json)
 		printf("{\"txid\":\"%s\",\"erased\":true}\n", argv[optind]);
 	else
-		printf("memo of %s erased; the signed log keeps only its salted hash\n", argv[optind]);
+		printf("memo of %s erased; the signed log keeps only its salted hash\n",
+		       argv[optind]);
 	return TB_EXIT_OK;
 }

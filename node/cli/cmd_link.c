@@ -24,19 +24,22 @@ int tb_cmd_link_add(struct tb_cli *cli, int argc, char **argv)
 		if (c != 'l' && c != 'm')
 			return TB_EXIT_USAGE;
 		if (limit >= 0)
-			return tb_cli_fail(TB_EXIT_USAGE, "give either --limit or --limit-minutes, once");
+			return tb_cli_fail(TB_EXIT_USAGE,
+					   "give either --limit or --limit-minutes, once");
 		err = c == 'm' ? tb_parse_minutes(optarg, &limit) : tb_parse_hours(optarg, &limit);
 		if (err == TB_EAMOUNT)
-			return tb_cli_fail(TB_EXIT_USAGE, "--limit %s is not a whole number of minutes",
-					   optarg);
+			return tb_cli_fail(TB_EXIT_USAGE,
+					   "--limit %s is not a whole number of minutes", optarg);
 		if (err)
-			return tb_cli_fail(TB_EXIT_USAGE, "--%s: '%s' is not a number of %s (at most %d hours)",
+			return tb_cli_fail(TB_EXIT_USAGE,
+					   "--%s: '%s' is not a number of %s (at most %d hours)",
 					   c == 'm' ? "limit-minutes" : "limit", optarg,
 					   c == 'm' ? "minutes" : "hours", TB_LIMIT_MAX / 60);
 	}
 	if (argc - optind != 1 || limit < 0)
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "usage: tally link add COMMUNITY (--limit HOURS | --limit-minutes N)");
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"usage: tally link add COMMUNITY (--limit HOURS | --limit-minutes N)");
 	if (limit > TB_LIMIT_MAX)
 		return tb_cli_fail(TB_EXIT_USAGE, "a trust limit is at most %d hours",
 				   TB_LIMIT_MAX / 60);

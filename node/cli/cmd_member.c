@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 /* Creates a new key pair for a member and its encrypted key file. */
-static int new_member_key(struct tb_cli *cli, const char *name, uint32_t no,
-			  struct tb_keypair *kp, char *path, size_t cap)
+static int new_member_key(struct tb_cli *cli, const char *name, uint32_t no, struct tb_keypair *kp,
+			  char *path, size_t cap)
 {
 	char pass[1024], what[128], pf[4400];
 	size_t plen;
@@ -28,8 +28,7 @@ static int new_member_key(struct tb_cli *cli, const char *name, uint32_t no,
 	int err = tb_keyfile_write(path, kp, pass, plen, TB_KDF_INTERACTIVE);
 	tb_wipe(pass, sizeof pass);
 	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "cannot write %s: %s", path,
-				   tb_strerror(err));
+		return tb_cli_fail(TB_EXIT_IO, "cannot write %s: %s", path, tb_strerror(err));
 	return 0;
 }
 
@@ -76,12 +75,14 @@ int tb_cmd_member_add(struct tb_cli *cli, int argc, char **argv)
 		case 'd':
 			if (tb_parse_hours(optarg[0] == '-' ? optarg + 1 : optarg, &floor_min) ||
 			    floor_min > TB_LIMIT_MAX)
-				return tb_cli_fail(TB_EXIT_USAGE, "--debt-limit: '%s' is not a number of hours",
+				return tb_cli_fail(TB_EXIT_USAGE,
+						   "--debt-limit: '%s' is not a number of hours",
 						   optarg);
 			break;
 		case 'c':
 			if (tb_parse_hours(optarg, &ceiling) || ceiling > TB_LIMIT_MAX)
-				return tb_cli_fail(TB_EXIT_USAGE, "--ceiling: '%s' is not a number of hours",
+				return tb_cli_fail(TB_EXIT_USAGE,
+						   "--ceiling: '%s' is not a number of hours",
 						   optarg);
 			break;
 		case 'k':
@@ -95,7 +96,9 @@ int tb_cmd_member_add(struct tb_cli *cli, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1)
-		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally member add NAME [--debt-limit HOURS] [--ceiling HOURS] [--pubkey HEX | --keyless]");
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"usage: tally member add NAME [--debt-limit HOURS] [--ceiling HOURS] [--pubkey HEX | --keyless]");
 	if (keyless && pubkey)
 		return tb_cli_fail(TB_EXIT_USAGE, "--keyless and --pubkey exclude each other");
 	char name[TB_NAME_MAX + 1];
@@ -160,8 +163,8 @@ static int list_one(void *vctx, const struct tb_member *m)
 		tb_json_str(stdout, m->name, strlen(m->name));
 		printf(",\"balance_minutes\":%lld,\"floor_minutes\":%lld,"
 		       "\"ceiling_minutes\":%llu,\"active\":%s,\"key\":",
-		       (long long)m->balance, (long long)m->floor,
-		       (unsigned long long)m->ceiling, m->active ? "true" : "false");
+		       (long long)m->balance, (long long)m->floor, (unsigned long long)m->ceiling,
+		       m->active ? "true" : "false");
 		tb_json_hex(stdout, m->key, TB_KEY_LEN);
 		printf("}");
 	} else {
@@ -218,8 +221,9 @@ static int one_member(struct tb_cli *cli, int argc, char **argv, const char *cmd
 	if (!rc)
 		rc = tb_cli_member(cli, argv[optind], m);
 	if (!rc && !m->active)
-		rc = tb_cli_fail(TB_EXIT_REFUSED, "refused: member %s (#%u) has left the community (ELEFT)",
-				 m->name, m->no);
+		rc = tb_cli_fail(TB_EXIT_REFUSED,
+				 "refused: member %s (#%u) has left the community (ELEFT)", m->name,
+				 m->no);
 	if (!rc && m->no == TB_COMMUNITY_ACCOUNT)
 		rc = tb_cli_fail(TB_EXIT_USAGE, "the community account is not a member");
 	if (!rc)
@@ -246,8 +250,9 @@ static int ask_balance(const struct tb_member *m, const char *bal)
 	char line[16];
 	if (!isatty(0) || !isatty(2))
 		return KEEP_ASK;
-	fprintf(stderr, "%s has a balance of %s hours. Settle it to the community account "
-			"(s), keep it on the books (k), or stop (anything else)? ",
+	fprintf(stderr,
+		"%s has a balance of %s hours. Settle it to the community account "
+		"(s), keep it on the books (k), or stop (anything else)? ",
 		m->name, bal);
 	if (!fgets(line, sizeof line, stdin))
 		return KEEP_ASK;
@@ -271,8 +276,8 @@ static int settle(struct tb_cli *cli, struct tb_member *m)
 		x.category = (struct tb_view){(const uint8_t *)"settlement", 10};
 		x.date = tb_today();
 		x.attested = 1;
-		int err = tb_store_append_own(cli->store, &cli->node, TB_KIND_EXCHANGE, &x,
-					      NULL, &rej);
+		int err = tb_store_append_own(cli->store, &cli->node, TB_KIND_EXCHANGE, &x, NULL,
+					      &rej);
 		if (err)
 			return tb_cli_refused(cli, err, &rej);
 		m->balance += m->balance > 0 ? -n : n;
@@ -302,8 +307,8 @@ int tb_cmd_member_remove(struct tb_cli *cli, int argc, char **argv)
 		return rc;
 	struct tb_member_left body = {m.no};
 	struct tb_reject rej;
-	int err = tb_store_append_own(cli->store, &cli->node, TB_KIND_MEMBER_LEFT, &body,
-				      NULL, &rej);
+	int err =
+		tb_store_append_own(cli->store, &cli->node, TB_KIND_MEMBER_LEFT, &body, NULL, &rej);
 	if (err)
 		return tb_cli_refused(cli, err, &rej);
 	if (cli->json) {
@@ -373,8 +378,8 @@ int tb_cmd_member_rekey(struct tb_cli *cli, int argc, char **argv)
 	memcpy(body.key, kp.pk.b, TB_KEY_LEN);
 	tb_keypair_wipe(&kp);
 	struct tb_reject rej;
-	int err = tb_store_append_own(cli->store, &cli->node, TB_KIND_MEMBER_KEY, &body,
-				      NULL, &rej);
+	int err =
+		tb_store_append_own(cli->store, &cli->node, TB_KIND_MEMBER_KEY, &body, NULL, &rej);
 	if (err) {
 		unlink(path);
 		return tb_cli_refused(cli, err, &rej);

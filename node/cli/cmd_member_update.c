@@ -21,8 +21,7 @@ static int update(struct tb_cli *cli, const struct tb_member *m, struct tb_membe
 
 	if (rc)
 		return rc;
-	int err = tb_store_append_own(cli->store, &cli->node, TB_KIND_MEMBER_UPDATE, u, &seq,
-				      &rej);
+	int err = tb_store_append_own(cli->store, &cli->node, TB_KIND_MEMBER_UPDATE, u, &seq, &rej);
 	if (err)
 		return tb_cli_refused(cli, err, &rej);
 	tb_out_hours(fl, sizeof fl, u->floor);
@@ -53,7 +52,8 @@ static int start(struct tb_cli *cli, const char *who, struct tb_member *m,
 	if (!rc)
 		rc = tb_cli_member(cli, who, m);
 	if (!rc && m->no == TB_COMMUNITY_ACCOUNT)
-		rc = tb_cli_fail(TB_EXIT_USAGE, "the community account has no name or limits to change");
+		rc = tb_cli_fail(TB_EXIT_USAGE,
+				 "the community account has no name or limits to change");
 	if (rc)
 		return rc;
 	memset(u, 0, sizeof *u);
@@ -82,9 +82,11 @@ int tb_cmd_member_rename(struct tb_cli *cli, int argc, char **argv)
 	    (rc = start(cli, argv[optind], &m, &u)))
 		return rc;
 	if (!m.active)
-		return tb_cli_fail(TB_EXIT_REFUSED, "refused: member %s (#%u) has left; "
-				   "tally member reinstate '#%u' --name NEW-NAME brings them back (ELEFT)",
-				   m.name, m.no, m.no);
+		return tb_cli_fail(
+			TB_EXIT_REFUSED,
+			"refused: member %s (#%u) has left; "
+			"tally member reinstate '#%u' --name NEW-NAME brings them back (ELEFT)",
+			m.name, m.no, m.no);
 	u.name = (struct tb_view){(const uint8_t *)name, strlen(name)};
 	return update(cli, &m, &u, "renamed");
 }
@@ -94,11 +96,12 @@ static int hours_opt(const char *flag, const char *arg, int64_t *out)
 	const char *p = arg[0] == '-' ? arg + 1 : arg;
 
 	if (tb_parse_hours(p, out) && strspn(p, "0123456789.:") != strlen(p))
-		return tb_cli_fail(TB_EXIT_USAGE, "%s: '%s' is not a number of hours (use 1.5 or 1:30)",
-				   flag, arg);
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "%s: '%s' is not a number of hours (use 1.5 or 1:30)", flag,
+				   arg);
 	if (tb_parse_hours(p, out) || *out > TB_LIMIT_MAX)
-		return tb_cli_fail(TB_EXIT_USAGE, "%s: '%s' is out of range (at most %d hours)", flag,
-				   arg, TB_LIMIT_MAX / 60);
+		return tb_cli_fail(TB_EXIT_USAGE, "%s: '%s' is out of range (at most %d hours)",
+				   flag, arg, TB_LIMIT_MAX / 60);
 	return 0;
 }
 
@@ -125,8 +128,9 @@ int tb_cmd_member_limit(struct tb_cli *cli, int argc, char **argv)
 			return TB_EXIT_USAGE;
 	}
 	if (argc - optind != 1 || (floor_min < 0 && ceiling < 0))
-		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally member limit MEMBER [--debt-limit HOURS] "
-						  "[--ceiling HOURS | --no-ceiling]");
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "usage: tally member limit MEMBER [--debt-limit HOURS] "
+				   "[--ceiling HOURS | --no-ceiling]");
 	if ((rc = start(cli, argv[optind], &m, &u)))
 		return rc;
 	if (floor_min >= 0)
@@ -138,8 +142,7 @@ int tb_cmd_member_limit(struct tb_cli *cli, int argc, char **argv)
 
 int tb_cmd_member_reinstate(struct tb_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {{"name", required_argument, 0, 'n'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {{"name", required_argument, 0, 'n'}, {0, 0, 0, 0}};
 	const char *newname = NULL;
 	char name[TB_NAME_MAX + 1];
 	struct tb_member m;
@@ -153,7 +156,8 @@ int tb_cmd_member_reinstate(struct tb_cli *cli, int argc, char **argv)
 		newname = optarg;
 	}
 	if (argc - optind != 1)
-		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally member reinstate MEMBER [--name NEW-NAME]");
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "usage: tally member reinstate MEMBER [--name NEW-NAME]");
 	if (newname && ((rc = tb_cli_check_name(newname, "the new name")) ||
 			(rc = tb_cli_name_nfc(newname, name, "the new name"))))
 		return rc;

@@ -175,12 +175,13 @@ int tb_cmd_receipt_verify(struct tb_cli *cli, int argc, char **argv)
 	cli->json_report = true;
 	if (err) {
 		if (cli->json)
-			printf("{\"ok\":false,\"error\":\"%s\",\"message\":\"%s\"}\n", tb_errname(err),
-			       tb_strerror(err));
+			printf("{\"ok\":false,\"error\":\"%s\",\"message\":\"%s\"}\n",
+			       tb_errname(err), tb_strerror(err));
 		else
-			printf("FAILED: %s (%s)\n", err == TB_ELOGID && community
-							    ? "the receipt is from another community"
-							    : tb_strerror(err),
+			printf("FAILED: %s (%s)\n",
+			       err == TB_ELOGID && community
+				       ? "the receipt is from another community"
+				       : tb_strerror(err),
 			       tb_errname(err));
 		free(buf);
 		return TB_EXIT_REFUSED;
@@ -203,8 +204,9 @@ int tb_cmd_receipt_verify(struct tb_cli *cli, int argc, char **argv)
 			printf("    member %llu helped member %llu for %s hours on %s (%s)\n",
 			       (unsigned long long)e->body.exchange.provider,
 			       (unsigned long long)e->body.exchange.receiver, h + 1, d,
-			       e->body.exchange.attested ? "attested by the community"
-							 : "the entry holds both members' signatures");
+			       e->body.exchange.attested
+				       ? "attested by the community"
+				       : "the entry holds both members' signatures");
 			/* A receipt carries no member keys: only the community's key
 			 * and the proof were checked, and the output says so. */
 			printf("    the community's key signed it; the members' signatures are not\n"

@@ -88,7 +88,9 @@ static int clear_one(void *vctx, const struct tb_clearing *c)
 	tb_cli_pad(stdout, name, 20);
 	printf(" %9s %9s  %s%s%s\n", h, c->held ? hd + 1 : "",
 	       c->linked ? "may owe us up to " : "no trust line", c->linked ? lim + 1 : "",
-	       c->balance > 0 ? " (we owe them)" : c->balance < 0 ? " (they owe us)" : "");
+	       c->balance > 0	? " (we owe them)"
+	       : c->balance < 0 ? " (they owe us)"
+				: "");
 	return 0;
 }
 
@@ -139,7 +141,8 @@ int tb_cmd_balance(struct tb_cli *cli, int argc, char **argv)
 		/* The API's object (GET /api/v1/balances), by the same code. */
 		struct tb_json *o = tb_vocab_balances(cli->store, cli->self, &err);
 		if (!o)
-			return tb_cli_fail(TB_EXIT_IO, "cannot read balances: %s", tb_strerror(err));
+			return tb_cli_fail(TB_EXIT_IO, "cannot read balances: %s",
+					   tb_strerror(err));
 		return print_json(o);
 	}
 	struct tb_community c;
@@ -154,7 +157,8 @@ int tb_cmd_balance(struct tb_cli *cli, int argc, char **argv)
 	/* The community account comes first, also before it ever moved (the
 	 * store lists it once it holds a record of it). */
 	struct tb_member acct;
-	if (!err && (err = tb_store_member(cli->store, cli->self, TB_COMMUNITY_ACCOUNT, &acct)) == 0 &&
+	if (!err &&
+	    (err = tb_store_member(cli->store, cli->self, TB_COMMUNITY_ACCOUNT, &acct)) == 0 &&
 	    acct.balance == 0 && (err = bal_one(&b, &acct)) == 0)
 		b.skip_account = true;
 	if (!err)
@@ -194,9 +198,9 @@ struct line {
 	uint64_t timestamp;
 	bool reversal;
 	bool cross;
-	bool local_provides;   /* cross: the local member is the provider */
+	bool local_provides; /* cross: the local member is the provider */
 	char remote[TB_NAME_MAX + 2 + TB_CLI_CNAME_MAX]; /* cross: name@community */
-	struct tb_exchange x;  /* views into rec (or prep) */
+	struct tb_exchange x;				 /* views into rec (or prep) */
 	uint8_t rec[TB_ENTRY_MAX];
 	uint8_t prep[TB_ENTRY_MAX];
 };
@@ -305,8 +309,8 @@ static int load_line(struct tb_cli *cli, uint64_t seq, struct line *l)
 	return 0;
 }
 
-static void print_line(struct tb_cli *cli, const struct line *l, const char *who,
-		       int64_t delta, bool with_balance, int64_t balance, bool first)
+static void print_line(struct tb_cli *cli, const struct line *l, const char *who, int64_t delta,
+		       bool with_balance, int64_t balance, bool first)
 {
 	struct tb_member prov = {0}, recv = {0};
 	(void)!tb_store_member(cli->store, cli->self, (uint32_t)l->x.provider, &prov);
@@ -333,7 +337,9 @@ static void print_line(struct tb_cli *cli, const struct line *l, const char *who
 		printf("%s{\"seq\":%llu,\"date\":\"%s\",\"txid\":\"%s\",\"kind\":\"%s\","
 		       "\"reversal\":%s,\"provider\":",
 		       first ? "" : ",", (unsigned long long)l->seq, d, txid,
-		       l->cross ? "cross" : l->reversal ? "reversal" : "exchange",
+		       l->cross	     ? "cross"
+		       : l->reversal ? "reversal"
+				     : "exchange",
 		       l->reversal ? "true" : "false");
 		tb_json_str(stdout, pname, strlen(pname));
 		printf(",\"receiver\":");
@@ -425,8 +431,8 @@ int tb_cmd_history(struct tb_cli *cli, int argc, char **argv)
 		struct tb_head head;
 		err = tb_store_head(cli->store, cli->self, &head);
 		if (!cli->json)
-			printf("%5s  %-10s  %-26s %8s  %s\n", "entry", "date", "exchange",
-			       "hours", "what");
+			printf("%5s  %-10s  %-26s %8s  %s\n", "entry", "date", "exchange", "hours",
+			       "what");
 		/* The journal: every exchange, reversal and cross-community leg
 		 * that moved minutes, in log order. */
 		for (uint64_t s = 1; !err && s <= head.seq; s++) {
@@ -460,7 +466,8 @@ static void print_field(struct tb_cli *cli, const struct tb_field *f, const void
 	char hex[2 * TB_SIGLEN + 1];
 	switch (f->type) {
 	case TB_FT_UINT:
-		printf(cli->json ? "%llu" : "%llu", (unsigned long long)*(const uint64_t *)(const void *)at);
+		printf(cli->json ? "%llu" : "%llu",
+		       (unsigned long long)*(const uint64_t *)(const void *)at);
 		return;
 	case TB_FT_INT:
 		printf("%lld", (long long)*(const int64_t *)(const void *)at);
@@ -469,7 +476,8 @@ static void print_field(struct tb_cli *cli, const struct tb_field *f, const void
 		if (cli->json) {
 			tb_json_hex(stdout, at, (size_t)f->max);
 		} else {
-			tb_hex_encode(hex, at, (size_t)f->max < TB_SIGLEN ? (size_t)f->max : TB_SIGLEN);
+			tb_hex_encode(hex, at,
+				      (size_t)f->max < TB_SIGLEN ? (size_t)f->max : TB_SIGLEN);
 			printf("%s", hex);
 		}
 		return;
@@ -502,8 +510,8 @@ static int log_one(void *vctx, uint64_t seq, struct tb_view rec)
 	struct tb_entry e;
 	int err = tb_entry_decode(&e, rec.p, rec.len);
 	if (err) {
-		fprintf(stderr, "tally: entry %llu does not decode: %s\n",
-			(unsigned long long)seq, tb_strerror(err));
+		fprintf(stderr, "tally: entry %llu does not decode: %s\n", (unsigned long long)seq,
+			tb_strerror(err));
 		return err;
 	}
 	const struct tb_msgdef *d = tb_kind_def(e.kind);
@@ -591,7 +599,8 @@ int tb_cmd_report(struct tb_cli *cli, int argc, char **argv)
 	while ((c = tb_cli_getopt(argc, argv, opts, NULL, "report")) != -1) {
 		if (c == 'f' || c == 't') {
 			if (tb_date_parse(optarg, c == 'f' ? &a.from : &a.to))
-				return tb_cli_fail(TB_EXIT_USAGE, "--%s is a date (YYYY-MM-DD), not '%s'",
+				return tb_cli_fail(TB_EXIT_USAGE,
+						   "--%s is a date (YYYY-MM-DD), not '%s'",
 						   c == 'f' ? "from" : "to", optarg);
 		} else if (c == 'd' || c == 'w') {
 			unsigned long long n = strtoull(optarg, &end, 10);
@@ -609,7 +618,8 @@ int tb_cmd_report(struct tb_cli *cli, int argc, char **argv)
 	}
 	int kind = argc - optind == 1 ? tb_report_kind(argv[optind]) : TB_EINVAL;
 	if (kind < 0)
-		return tb_cli_fail(TB_EXIT_USAGE, "report: say which: hours, members, inactive or near-limit");
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "report: say which: hours, members, inactive or near-limit");
 	if (a.from > a.to)
 		return tb_cli_fail(TB_EXIT_USAGE, "report: --from is after --to");
 	a.kind = (enum tb_report_which)kind;

@@ -333,7 +333,8 @@ static void show(struct tb_cli *cli, const struct tb_succ_fork *f)
 	if (cli->json) {
 		printf("{\"log\":\"%s\",\"forked\":true,\"fork_seq\":%llu,\"held_seq\":%llu,"
 		       "\"held_hash\":\"%s\",\"other_hash\":\"%s\"}\n",
-		       id, (unsigned long long)f->seq, (unsigned long long)f->head.seq, held, other);
+		       id, (unsigned long long)f->seq, (unsigned long long)f->head.seq, held,
+		       other);
 		return;
 	}
 	printf("the community's log %.16s... forked at seq %llu: its key signed two histories\n"
@@ -356,17 +357,19 @@ static int check_keep(const struct tb_succ_fork *f, const char *keep)
 	tb_hex_encode(a, f->hash_a, TB_HASHLEN);
 	tb_hex_encode(b, f->hash_b, TB_HASHLEN);
 	if (n < 8 || n > 2 * TB_HASHLEN)
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "--keep takes the hash (8 to 64 hex digits) of the last entry of "
-				   "the branch to keep, as 'tally succession' shows it");
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"--keep takes the hash (8 to 64 hex digits) of the last entry of "
+			"the branch to keep, as 'tally succession' shows it");
 	if (!strncasecmp(held, keep, n))
 		return 0;
 	if (!strncasecmp(a, keep, n) || !strncasecmp(b, keep, n))
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "refused: %s is the other branch; this data directory holds the "
-				   "branch ending with %.16s. Run the succession on a copy that holds "
-				   "the branch to keep",
-				   keep, held);
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"refused: %s is the other branch; this data directory holds the "
+			"branch ending with %.16s. Run the succession on a copy that holds "
+			"the branch to keep",
+			keep, held);
 	return tb_cli_fail(TB_EXIT_USAGE,
 			   "no branch ends with an entry of hash %s here; the branch held ends "
 			   "with %.16s ('tally succession' shows the branches)",
@@ -384,22 +387,26 @@ static int preconditions(struct tb_cli *cli, const struct tb_succ_fork *f, bool 
 				   "start it again after the succession",
 				   (unsigned)pid, cli->data);
 	if (!(f->head.flags & TB_LOG_FORKED))
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "refused: the community's log is not forked (it has one history); "
-				   "a succession is only for a log whose key signed two histories");
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"refused: the community's log is not forked (it has one history); "
+			"a succession is only for a log whose key signed two histories");
 	if (!f->found)
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "refused: the log is frozen but no fork proof of it is held here");
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"refused: the log is frozen but no fork proof of it is held here");
 	if (f->checkpoint)
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "refused: the fork proof held is a checkpoint's, which cannot "
-				   "travel in a succession; sync with a node that holds the other "
-				   "branch's entries to get a proof of two entries ('tally forks')");
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"refused: the fork proof held is a checkpoint's, which cannot "
+			"travel in a succession; sync with a node that holds the other "
+			"branch's entries to get a proof of two entries ('tally forks')");
 	if (make && tb_store_restored(cli->store, &rseq) == 0)
-		return tb_cli_fail(TB_EXIT_REFUSED,
-				   "refused: this data directory was restored from a backup and has "
-				   "not synced yet; start tallyd until its peers gave its entries back "
-				   "(ERESTORED)");
+		return tb_cli_fail(
+			TB_EXIT_REFUSED,
+			"refused: this data directory was restored from a backup and has "
+			"not synced yet; start tallyd until its peers gave its entries back "
+			"(ERESTORED)");
 	return 0;
 }
 
@@ -536,8 +543,9 @@ int tb_cmd_succession(struct tb_cli *cli, int argc, char **argv)
 			return TB_EXIT_USAGE;
 	}
 	if (optind != argc)
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "usage: tally succession [--keep BRANCH] [--dropped EXPORT_FILE]");
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"usage: tally succession [--keep BRANCH] [--dropped EXPORT_FILE]");
 	int rc = tb_cli_open(cli, keep != NULL);
 	if (rc)
 		return rc;
@@ -546,11 +554,12 @@ int tb_cmd_succession(struct tb_cli *cli, int argc, char **argv)
 	if (after && keep) {
 		char old[2 * TB_KEY_LEN + 1];
 		tb_hex_encode(old, s.old_log, TB_KEY_LEN);
-		return tb_cli_fail(TB_EXIT_REFUSED,
-				   "refused: this community already continues in this log, which "
-				   "succeeded the forked log %s; a second succession would split the "
-				   "community again (ESUCCESSION)",
-				   old);
+		return tb_cli_fail(
+			TB_EXIT_REFUSED,
+			"refused: this community already continues in this log, which "
+			"succeeded the forked log %s; a second succession would split the "
+			"community again (ESUCCESSION)",
+			old);
 	}
 	if (after) /* done already: tell it, and list against the old log */
 		memcpy(cli->self, s.old_log, TB_KEY_LEN);

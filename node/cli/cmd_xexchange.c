@@ -45,8 +45,9 @@ struct send_in {
 static int parse_secs(const char *opt, const char *arg, uint64_t max, uint64_t *v)
 {
 	if (tb_parse_u64(arg, v) || *v > max)
-		return tb_cli_fail(TB_EXIT_USAGE, "--%s: '%s' is not a number of seconds (at most %llu)",
-				   opt, arg, (unsigned long long)max);
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "--%s: '%s' is not a number of seconds (at most %llu)", opt, arg,
+				   (unsigned long long)max);
 	return 0;
 }
 
@@ -84,7 +85,8 @@ static int parse_send(int argc, char **argv, struct send_in *in)
 			if ((rc = parse_secs("ttl", optarg, TB_OP_TTL_MAX, &in->ttl)))
 				return rc;
 			if (in->ttl == 0)
-				return tb_cli_fail(TB_EXIT_USAGE, "--ttl must be at least 1 second");
+				return tb_cli_fail(TB_EXIT_USAGE,
+						   "--ttl must be at least 1 second");
 			break;
 		default:
 			if ((rc = tb_cli_terms_opt(&in->t, c, optarg)))
@@ -95,8 +97,9 @@ static int parse_send(int argc, char **argv, struct send_in *in)
 		return tb_cli_fail(TB_EXIT_USAGE, "exchange send: unexpected argument '%s'",
 				   argv[optind]);
 	if (!in->from || !in->to || !in->t.memo || in->t.minutes < 0)
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "exchange send needs --from, --to NAME@COMMUNITY, --minutes or --hours, and --memo");
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"exchange send needs --from, --to NAME@COMMUNITY, --minutes or --hours, and --memo");
 	return tb_cli_terms_check(&in->t);
 }
 
@@ -206,9 +209,14 @@ int tb_cmd_exchange_send(struct tb_cli *cli, int argc, char **argv)
 	}
 	snprintf(from, sizeof from, "#%u", m.no);
 	struct tb_ops o = {cli->store, cli->self, cli->data, &cli->node};
-	struct tb_op_send s = {.from = from, .to = in.to, .minutes = in.t.minutes,
-			       .memo = in.t.memo, .category = in.t.category, .date = b.date,
-			       .attest = in.t.attest, .ttl = in.ttl};
+	struct tb_op_send s = {.from = from,
+			       .to = in.to,
+			       .minutes = in.t.minutes,
+			       .memo = in.t.memo,
+			       .category = in.t.category,
+			       .date = b.date,
+			       .attest = in.t.attest,
+			       .ttl = in.ttl};
 	struct tb_op_xview v;
 	struct tb_reject rej = {0};
 	int err = tb_op_send(&o, &s, (struct tb_op_pass){pass, plen}, &v, &rej);
@@ -281,7 +289,8 @@ int tb_cmd_exchange_status(struct tb_cli *cli, int argc, char **argv)
 	const char *hex = argv[optind];
 	uint8_t txid[TB_TXID_LEN];
 	if (strlen(hex) != 2 * TB_TXID_LEN || tb_parse_txid(hex, txid))
-		return tb_cli_fail(TB_EXIT_USAGE, "'%s' is not a transaction id (32 hex digits)", hex);
+		return tb_cli_fail(TB_EXIT_USAGE, "'%s' is not a transaction id (32 hex digits)",
+				   hex);
 	int rc = tb_cli_open(cli, false);
 	if (rc)
 		return rc;

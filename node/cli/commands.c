@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <string.h>
 
-
 const struct tb_cmd tb_commands[] = {
 	{NULL, "init", tb_cmd_init,
 	 "tally init --name NAME [--debt-limit HOURS] [--ceiling HOURS] [--federation FILE]",
@@ -44,8 +43,7 @@ const struct tb_cmd tb_commands[] = {
 	{"exchange", "record", tb_cmd_exchange_record,
 	 "tally exchange record --attest --provider A --receiver B (--minutes N | --hours H) --memo TEXT [--category C] [--date YYYY-MM-DD]",
 	 "the coordinator records an exchange for members without keys"},
-	{"exchange", "reverse", tb_cmd_exchange_reverse,
-	 "tally exchange reverse TXID [--attest]",
+	{"exchange", "reverse", tb_cmd_exchange_reverse, "tally exchange reverse TXID [--attest]",
 	 "undo an exchange with the same consent (a new entry; nothing is deleted)"},
 	{"exchange", "send", tb_cmd_exchange_send,
 	 "tally exchange send --from MEMBER --to NAME@COMMUNITY (--hours H | --minutes N) --memo TEXT [--category C] [--date YYYY-MM-DD] [--attest] [--no-wait] [--timeout SECONDS] [--ttl SECONDS]",
@@ -81,7 +79,8 @@ const struct tb_cmd tb_commands[] = {
 	 "re-check every signature, seq, prev, Merkle root, rule and balance"},
 	{NULL, "backup", tb_cmd_backup, "tally backup --out FILE",
 	 "write a checked backup (ledger, keys, configuration), also while tallyd runs"},
-	{NULL, "restore", tb_cmd_restore, "tally restore FILE [--no-peers] | tally restore --no-peers",
+	{NULL, "restore", tb_cmd_restore,
+	 "tally restore FILE [--no-peers] | tally restore --no-peers",
 	 "restore a backup into --data DIR; it signs nothing until tallyd synced with peers"},
 	{NULL, "reindex", tb_cmd_reindex, "tally reindex",
 	 "rebuild balances and indexes from the logs"},
@@ -149,22 +148,23 @@ const struct tb_cmd *tb_cmd_find(const char *group, const char *name)
 
 int tb_cmd_help(const struct tb_cmd *cmd, FILE *f)
 {
-	fprintf(f, "usage: %s\n\n%s.\n\nGlobal options (--data, --json, passphrase files) "
-		   "work with every command; see 'tally --help'.\n",
+	fprintf(f,
+		"usage: %s\n\n%s.\n\nGlobal options (--data, --json, passphrase files) "
+		"work with every command; see 'tally --help'.\n",
 		cmd->usage, cmd->help);
 	return TB_EXIT_OK;
 }
 
-int tb_cli_getopt(int argc, char **argv, const struct option *opts,
-		  const char *group, const char *name)
+int tb_cli_getopt(int argc, char **argv, const struct option *opts, const char *group,
+		  const char *name)
 {
 	opterr = 0;
 	int c = getopt_long(argc, argv, "", opts, NULL);
 	if (c == '?' || c == ':') {
 		const struct tb_cmd *cmd = tb_cmd_find(group, name);
 		const char *bad = argv[optind - 1];
-		tb_cli_fail(TB_EXIT_USAGE, "%s: unknown option or missing value: %s",
-			    name, bad ? bad : "?");
+		tb_cli_fail(TB_EXIT_USAGE, "%s: unknown option or missing value: %s", name,
+			    bad ? bad : "?");
 		if (cmd)
 			fprintf(stderr, "usage: %s\n", cmd->usage);
 		return -2;

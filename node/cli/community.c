@@ -25,8 +25,7 @@ void tb_cli_short_id(char out[12], const uint8_t id[TB_KEY_LEN])
 	memcpy(out + 8, "...", 4);
 }
 
-void tb_cli_community_name(struct tb_cli *cli, const uint8_t id[TB_KEY_LEN], char *out,
-			   size_t cap)
+void tb_cli_community_name(struct tb_cli *cli, const uint8_t id[TB_KEY_LEN], char *out, size_t cap)
 {
 	struct tb_ops o = ops_of(cli);
 	tb_op_community_name(&o, id, out, cap);
@@ -52,11 +51,12 @@ int tb_cli_community(struct tb_cli *cli, const char *arg, struct tb_cli_communit
 		return TB_EXIT_USAGE;
 	}
 	if (err == TB_EINVAL || err == TB_ENOTFOUND)
-		return tb_cli_fail(TB_EXIT_USAGE, "%s%s", rej.msg,
-				   err == TB_ENOTFOUND
-					   ? " ('tally community list' shows those admitted and those "
-					     "known through neighbours; 'tally community admit' admits one)"
-					   : "");
+		return tb_cli_fail(
+			TB_EXIT_USAGE, "%s%s", rej.msg,
+			err == TB_ENOTFOUND
+				? " ('tally community list' shows those admitted and those "
+				  "known through neighbours; 'tally community admit' admits one)"
+				: "");
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "%s", rej.msg);
 	memcpy(out->id, c.id, TB_KEY_LEN);

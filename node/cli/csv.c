@@ -92,8 +92,8 @@ int tb_csv_next(struct tb_csv *c, struct tb_csv_rec *r)
 				return bad(c, r, "too long a line");
 			continue;
 		}
-		if (ch == ',' || ch == '\n' || (ch == '\r' && c->pos < c->len &&
-						 c->p[c->pos] == '\n')) {
+		if (ch == ',' || ch == '\n' ||
+		    (ch == '\r' && c->pos < c->len && c->p[c->pos] == '\n')) {
 			if (end_field(r, start))
 				return bad(c, r, "too many fields or too long a line");
 			start = r->used;

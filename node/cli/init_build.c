@@ -74,8 +74,7 @@ static void at(char *out, size_t cap, const char *dir, const char *name)
 	snprintf(out, cap, "%.4200s/%.32s", dir, name);
 }
 
-static const char *const made[] = {"keys", "federation.key", "peers", "tallyd.conf",
-				   "ledger"};
+static const char *const made[] = {"keys", "federation.key", "peers", "tallyd.conf", "ledger"};
 #define NMADE (sizeof made / sizeof made[0])
 
 /* Removes what a killed init or restore left, or refuses a directory
@@ -98,8 +97,9 @@ static int prepare(struct tb_cli *cli)
 			return tb_cli_storage_fail(cli, err, p);
 		at(p, sizeof p, cli->data, MARK);
 		unlink(p);
-		fprintf(stderr, "tally: removed what an interrupted 'tally init' or 'tally restore' "
-				"left in %s\n",
+		fprintf(stderr,
+			"tally: removed what an interrupted 'tally init' or 'tally restore' "
+			"left in %s\n",
 			cli->data);
 		return 0;
 	}
@@ -126,9 +126,8 @@ static int write_mark(const char *data)
 }
 
 /* Builds keys, federation key and ledger in tmp. */
-static int build(struct tb_cli *cli, const char *tmp, const struct tb_keypair *kp,
-		 const char *pass, size_t plen, const char *federation,
-		 const struct tb_genesis *g)
+static int build(struct tb_cli *cli, const char *tmp, const struct tb_keypair *kp, const char *pass,
+		 size_t plen, const char *federation, const struct tb_genesis *g)
 {
 	char p[4400], ledger[4400];
 	int err;
@@ -214,8 +213,8 @@ void tb_aside_end(struct tb_cli *cli, struct tb_aside *a, int rc)
 		rmdir(cli->data);
 }
 
-int tb_init_build(struct tb_cli *cli, const struct tb_keypair *kp, const char *pass,
-		  size_t plen, const char *federation, const struct tb_genesis *g)
+int tb_init_build(struct tb_cli *cli, const struct tb_keypair *kp, const char *pass, size_t plen,
+		  const char *federation, const struct tb_genesis *g)
 {
 	struct tb_aside a;
 	int rc = tb_aside_begin(cli, &a);

@@ -24,8 +24,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < tb_ncommands; i++) {
 		const struct tb_cmd *c = &tb_commands[i];
 		char name[64];
-		snprintf(name, sizeof name, "%s%s%s", c->group ? c->group : "",
-			 c->group ? " " : "", c->name);
+		snprintf(name, sizeof name, "%s%s%s", c->group ? c->group : "", c->group ? " " : "",
+			 c->name);
 		fprintf(f, "  %-18s %s\n", name, c->help);
 	}
 	fputs("\nGlobal options:\n"
@@ -46,8 +46,7 @@ static void usage(FILE *f)
 static int take_global(struct tb_cli *cli, int *argc, char **argv, int i, int *err)
 {
 	static const char *const valued[] = {"--data", "--passphrase-file",
-					     "--member-passphrase-file",
-					     "--member-passphrase-dir"};
+					     "--member-passphrase-file", "--member-passphrase-dir"};
 	const char *a = argv[i];
 	int used = 0;
 	const char *val = NULL;
@@ -188,8 +187,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return TB_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return TB_EXIT_OK;
 	}

@@ -28,8 +28,8 @@ struct suggest {
 static int suggest_cb(void *ctx, const struct tb_member *m)
 {
 	struct suggest *sg = ctx;
-	unsigned d = tb_text_distance(sg->typed, strlen(sg->typed), m->name, strlen(m->name),
-				      sg->limit);
+	unsigned d =
+		tb_text_distance(sg->typed, strlen(sg->typed), m->name, strlen(m->name), sg->limit);
 	size_t at;
 
 	if (d > sg->limit)

@@ -10,7 +10,10 @@
 void tb_out_hours(char *buf, size_t cap, int64_t minutes)
 {
 	uint64_t a = minutes < 0 ? (uint64_t)0 - (uint64_t)minutes : (uint64_t)minutes;
-	snprintf(buf, cap, "%s%llu:%02llu", minutes < 0 ? "-" : minutes > 0 ? "+" : " ",
+	snprintf(buf, cap, "%s%llu:%02llu",
+		 minutes < 0   ? "-"
+		 : minutes > 0 ? "+"
+			       : " ",
 		 (unsigned long long)(a / 60), (unsigned long long)(a % 60));
 }
 

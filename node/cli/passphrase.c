@@ -17,19 +17,21 @@ static int fail(int err, const char *file, const char *env, const char *what)
 		return tb_cli_fail(TB_EXIT_USAGE, "the passphrase for %s is over %d bytes", what,
 				   TB_PASSPHRASE_MAX);
 	if (err == TB_EINVAL)
-		return tb_cli_fail(TB_EXIT_USAGE, file ? "passphrase file %s is empty or not a file"
-						       : "the passphrase for %s is empty",
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   file ? "passphrase file %s is empty or not a file"
+					: "the passphrase for %s is empty",
 				   file ? file : what);
 	if (file)
 		return tb_cli_fail(TB_EXIT_USAGE, "cannot read passphrase file %s: %s", file,
 				   tb_strerror(err));
-	return tb_cli_fail(TB_EXIT_USAGE,
-			   "no passphrase for %s: give --%spassphrase-file FILE, run in a terminal, or set %s",
-			   what, strcmp(env, "TALLY_PASSPHRASE") ? "member-" : "", env);
+	return tb_cli_fail(
+		TB_EXIT_USAGE,
+		"no passphrase for %s: give --%spassphrase-file FILE, run in a terminal, or set %s",
+		what, strcmp(env, "TALLY_PASSPHRASE") ? "member-" : "", env);
 }
 
-int tb_passphrase_get(const char *file, const char *env, const char *what,
-		      bool confirm, char *out, size_t cap, size_t *len)
+int tb_passphrase_get(const char *file, const char *env, const char *what, bool confirm, char *out,
+		      size_t cap, size_t *len)
 {
 	TB_ASSERT(cap >= TB_PASSPHRASE_MAX + 1);
 	char label[200];

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fork_cb(void *vctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
-		   struct tb_view a, struct tb_view b)
+static int fork_cb(void *vctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq, struct tb_view a,
+		   struct tb_view b)
 {
 	struct tb_succ_fork *f = vctx;
 	if (memcmp(log_id, f->log, TB_KEY_LEN))
@@ -111,11 +111,12 @@ int tb_succ_dropped_read(struct tb_cli *cli, const char *path, uint64_t kept_seq
 				   tb_strerror(err));
 	}
 	if (!ours)
-		return tb_cli_fail(TB_EXIT_USAGE,
-				   "%s holds no entry of this community's log: export it with "
-				   "'tally export' on the copy of the data directory that holds the "
-				   "dropped branch",
-				   path);
+		return tb_cli_fail(
+			TB_EXIT_USAGE,
+			"%s holds no entry of this community's log: export it with "
+			"'tally export' on the copy of the data directory that holds the "
+			"dropped branch",
+			path);
 	return 0;
 }
 
@@ -189,8 +190,8 @@ static void print_one(struct tb_cli *cli, uint64_t seq, const struct tb_entry *e
 			printf("%s{\"seq\":%llu,\"kind\":\"xprepare\",\"txid\":\"%s\",\"member\":",
 			       sep, (unsigned long long)seq, txid);
 			tb_json_str(stdout, a, strlen(a));
-			printf(",\"minutes\":%llu,\"outcome\":\"%s\"}", (unsigned long long)x->minutes,
-			       done ? "completed" : "released");
+			printf(",\"minutes\":%llu,\"outcome\":\"%s\"}",
+			       (unsigned long long)x->minutes, done ? "completed" : "released");
 		} else {
 			printf("seq %llu  payment %s  %s pays %.*s %s hours: %s\n",
 			       (unsigned long long)seq, txid, a, (int)x->to_name.len,

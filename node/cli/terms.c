@@ -15,7 +15,8 @@ static int amount_opt(int c, const char *arg, int64_t *minutes)
 		return tb_cli_fail(TB_EXIT_USAGE, "give either --minutes or --hours, once");
 	int err = c == 'm' ? tb_parse_minutes(arg, minutes) : tb_parse_hours(arg, minutes);
 	if (err == TB_EAMOUNT)
-		return tb_cli_fail(TB_EXIT_USAGE, "--hours %s is not a whole number of minutes", arg);
+		return tb_cli_fail(TB_EXIT_USAGE, "--hours %s is not a whole number of minutes",
+				   arg);
 	if (err == 0)
 		return 0;
 	const char *flag = c == 'm' ? "minutes" : "hours";
@@ -23,7 +24,8 @@ static int amount_opt(int c, const char *arg, int64_t *minutes)
 	if (*digits && strspn(digits, "0123456789.:") == strlen(digits))
 		return tb_cli_fail(TB_EXIT_USAGE,
 				   "--%s: '%s' is out of range: an exchange is from 1 minute to "
-				   "%d hours", flag, arg, TB_MINUTES_MAX / 60);
+				   "%d hours",
+				   flag, arg, TB_MINUTES_MAX / 60);
 	if (strchr(arg, ','))
 		return tb_cli_fail(TB_EXIT_USAGE, "--%s: '%s' is not a number: write 1.5 or 1:30",
 				   flag, arg);
@@ -97,10 +99,11 @@ int tb_cli_terms_base(const struct tb_cli_terms *t, struct tb_cli_base *b)
 		 * ago is allowed, but only on purpose. */
 		if (tb_days_of(b->date) < tb_days_of(tb_today()) - TB_CLI_BACKDATE_DAYS &&
 		    !t->backdate)
-			return tb_cli_fail(TB_EXIT_USAGE,
-					   "--date: %s is more than %d days ago; give --backdate to "
-					   "record it (statements will mark it as backdated)",
-					   t->date, TB_CLI_BACKDATE_DAYS);
+			return tb_cli_fail(
+				TB_EXIT_USAGE,
+				"--date: %s is more than %d days ago; give --backdate to "
+				"record it (statements will mark it as backdated)",
+				t->date, TB_CLI_BACKDATE_DAYS);
 	} else {
 		b->date = tb_today();
 	}

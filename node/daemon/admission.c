@@ -43,8 +43,8 @@ bool tb_node_admits(const struct tb_node *n, const uint8_t *log_id)
 	return n->admission_loaded && tb_admitted_find(&n->admitted, log_id) != NULL;
 }
 
-static void send_refused(struct tb_conn *c, int code, const uint8_t *log_id,
-			 const char *fmt, va_list ap)
+static void send_refused(struct tb_conn *c, int code, const uint8_t *log_id, const char *fmt,
+			 va_list ap)
 {
 	struct tb_repl *r = c->repl;
 	char why[201];
@@ -106,8 +106,8 @@ static int successor_through(struct tb_conn *c, const struct tb_entry *e,
 	struct tb_node *n = c->node;
 	struct tb_entry s;
 	if (e->kind == TB_KIND_GENESIS && next && next->p &&
-	    !tb_entry_decode(&s, next->p, next->len) &&
-	    !memcmp(s.log_id, e->log_id, TB_KEY_LEN) && succeeds_admitted(n, &s))
+	    !tb_entry_decode(&s, next->p, next->len) && !memcmp(s.log_id, e->log_id, TB_KEY_LEN) &&
+	    succeeds_admitted(n, &s))
 		return 0;
 	if (succeeds_admitted(n, e)) {
 		n->successor_pending = true;

@@ -69,8 +69,8 @@ static void on_peers(struct tb_http_req *req, struct tb_http_resp *resp, void *c
 		char addr[TB_ADDR_MAX + 8];
 		snprintf(addr, sizeof addr, "%s:%u", p->conf.host, (unsigned)p->conf.port);
 		const uint8_t *id = p->conf.has_id ? p->conf.id : p->seen ? p->seen_id : NULL;
-		err = tb_json_push(arr, peer_obj(n, addr, p->conn, id, p->name, true,
-						 p->last_contact));
+		err = tb_json_push(arr,
+				   peer_obj(n, addr, p->conn, id, p->name, true, p->last_contact));
 	}
 	for (const struct tb_conn *c = n->conns; c && !err; c = c->next)
 		if (!c->outbound)

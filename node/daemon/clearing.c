@@ -53,8 +53,9 @@ static void on_skip(void *ctx, const struct tb_reject *r)
 	sl->fresh++;
 	char id[17];
 	tb_hex_encode(id, r->log_id, 8);
-	tb_log(n, TB_LOG_WARN, "cross-community exchange of log %s entry %llu left as it is: %s (%s)",
-	       id, (unsigned long long)r->seq, r->msg, tb_errname(r->err));
+	tb_log(n, TB_LOG_WARN,
+	       "cross-community exchange of log %s entry %llu left as it is: %s (%s)", id,
+	       (unsigned long long)r->seq, r->msg, tb_errname(r->err));
 }
 
 /* One clearing step; false if it failed (logged). */

@@ -45,7 +45,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0"))
 			return 1;
 		if (strcmp(value, "yes") && strcmp(value, "true") && strcmp(value, "1")) {
-			snprintf(x->why, sizeof x->why, "%s: '%.40s' is not yes or no", name, value);
+			snprintf(x->why, sizeof x->why, "%s: '%.40s' is not yes or no", name,
+				 value);
 			return 0;
 		}
 		value = NULL;

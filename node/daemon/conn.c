@@ -31,7 +31,7 @@
 #define TB_MALLOC_OVERHEAD 16 /* a heap block's header, counted per frame */
 #define TB_TRIM_MS 200
 #define TB_TRIM_BYTES (1u << 20)
-#define TB_QUIET_LINES 20 /* pre-authentication close lines logged a second */
+#define TB_QUIET_LINES 20  /* pre-authentication close lines logged a second */
 #define TB_RBUF_SMALL 4096 /* read buffer of an authenticated peer between large frames */
 
 struct wreq {
@@ -342,9 +342,10 @@ static int handshake_frame(struct tb_conn *c, const uint8_t *f, size_t len)
 	size_t plen, olen;
 	int err = tb_noise_read(&c->hs, f, len, payload, sizeof payload, &plen);
 	if (err) {
-		tb_conn_close(c, err == TB_EBADSIG
-					 ? "handshake failed: wrong federation key or tampered message"
-					 : "handshake failed: malformed message");
+		tb_conn_close(c,
+			      err == TB_EBADSIG
+				      ? "handshake failed: wrong federation key or tampered message"
+				      : "handshake failed: malformed message");
 		return err;
 	}
 	if (tb_noise_done(&c->hs))
@@ -375,8 +376,7 @@ static int hello(struct tb_conn *c, const struct tb_hello *h)
 		tb_conn_close(c, "peer's identity proof does not verify");
 		return TB_EBADSIG;
 	}
-	if (c->peer && c->peer->conf.has_id &&
-	    memcmp(c->peer->conf.id, h->node_id, TB_KEY_LEN)) {
+	if (c->peer && c->peer->conf.has_id && memcmp(c->peer->conf.id, h->node_id, TB_KEY_LEN)) {
 		char why[200], want[17], got[17];
 		tb_hex_encode(want, c->peer->conf.id, 8);
 		tb_hex_encode(got, h->node_id, 8);
@@ -456,10 +456,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	(void)buf;
 	struct tb_conn *c = s->data;
 	if (nread < 0) {
-		tb_conn_close(c, nread != UV_EOF ? uv_strerror((int)nread)
-				 : c->state == TB_CONN_HANDSHAKE
-				     ? "peer closed the connection during the handshake (a different federation key?)"
-				     : "peer closed the connection");
+		tb_conn_close(
+			c,
+			nread != UV_EOF ? uv_strerror((int)nread)
+			: c->state == TB_CONN_HANDSHAKE
+				? "peer closed the connection during the handshake (a different federation key?)"
+				: "peer closed the connection");
 		return;
 	}
 	if (c->state == TB_CONN_CLOSING)

@@ -62,7 +62,7 @@ void tb_flags_usage(FILE *f);
 /* Limits (PROTOCOL.md, "Limits"). */
 #define TB_HANDSHAKE_MS 5000
 #define TB_KEEPALIVE_MS 15000
-#define TB_SYNC_MS 15000              /* heads exchanged within this of HELLO */
+#define TB_SYNC_MS 15000 /* heads exchanged within this of HELLO */
 #define TB_IDLE_MS 45000
 /* What one peer's send queue may cost (frames, their libuv requests and
  * allocations): bulk sending (heads, fork proofs, checkpoints, entries)
@@ -72,7 +72,7 @@ void tb_flags_usage(FILE *f);
 #define TB_QUEUE_MAX (1u << 20)
 #define TB_QUEUE_CLOSE (4u << 20)
 #define TB_QUEUE_TOTAL (32u << 20)
-#define TB_MSG_RATE 4000              /* messages per second per peer */
+#define TB_MSG_RATE 4000 /* messages per second per peer */
 #define TB_MSG_BURST 8000
 /* Inbound connections not yet authenticated: in all, and per address. When
  * full, one of them (of that address; silent ones first, then the oldest)
@@ -84,17 +84,17 @@ void tb_flags_usage(FILE *f);
 #define TB_PEER_LOGS_MAX 65536
 #define TB_INGEST_BATCH 2048
 #define TB_INGEST_BYTES (4u << 20)
-#define TB_HS_FRAME_MAX 512           /* a handshake message and its payload */
+#define TB_HS_FRAME_MAX 512 /* a handshake message and its payload */
 /* Checkpoints a peer may send: only of logs held, one per log a minute,
  * and in all a burst of this plus the logs held, then this many per second
  * plus one per minute per log held; more are dropped unread. */
 #define TB_CP_BURST 64
 #define TB_CP_RATE 4
 #define TB_CP_SPACING_S 60
-#define TB_CP_BATCH 256               /* checkpoints kept in one transaction */
-#define TB_CP_TOLD 8 /* dropped checkpoints told with REFUSED per connection */
+#define TB_CP_BATCH 256			  /* checkpoints kept in one transaction */
+#define TB_CP_TOLD 8			  /* dropped checkpoints told with REFUSED per connection */
 #define TB_CHECKPOINT_MS (10 * 60 * 1000) /* checkpoint interval */
-#define TB_REFUSALS_LOGGED 3 /* REFUSED lines logged per connection */
+#define TB_REFUSALS_LOGGED 3		  /* REFUSED lines logged per connection */
 
 struct tb_node;
 struct tb_peer;
@@ -113,32 +113,38 @@ struct tb_known {
 	uint32_t flags;
 	uint32_t cp_at; /* when this peer's last checkpoint of the log was taken (s) */
 };
-#define TB_KNOWN_FORK 1u /* the log's fork proof was sent to or came from the peer */
+#define TB_KNOWN_FORK 1u    /* the log's fork proof was sent to or came from the peer */
 #define TB_KNOWN_REFUSED 2u /* the log was refused (by us, or by the peer) */
 
-enum tb_conn_state { TB_CONN_CONNECTING, TB_CONN_HANDSHAKE, TB_CONN_HELLO, TB_CONN_OPEN, TB_CONN_CLOSING };
+enum tb_conn_state {
+	TB_CONN_CONNECTING,
+	TB_CONN_HANDSHAKE,
+	TB_CONN_HELLO,
+	TB_CONN_OPEN,
+	TB_CONN_CLOSING
+};
 
 /* What replication keeps of one connection (repl.c, push.c, ingest.c,
  * admission.c; conn.c never reads it): created when the connection opens,
  * freed when it is closed. */
 struct tb_repl {
-	bool synced;          /* heads exchanged; live pushes flow */
-	bool sync_received;   /* the peer's SYNC arrived */
-	uint64_t heads_due;   /* head records still expected from the peer */
+	bool synced;		/* heads exchanged; live pushes flow */
+	bool sync_received;	/* the peer's SYNC arrived */
+	uint64_t heads_due;	/* head records still expected from the peer */
 	struct tb_known *known; /* sorted by log id */
 	size_t nknown, capknown;
-	size_t forks_sent;    /* of n->forks, those flagged TB_KNOWN_FORK here */
-	uint8_t sync_digest[32];   /* the digest we sent in SYNC */
-	struct tb_head *snapshot;  /* our heads when we sent SYNC, until the
-				    * peer's SYNC comes (at most TB_SYNC_MS) */
+	size_t forks_sent;	  /* of n->forks, those flagged TB_KNOWN_FORK here */
+	uint8_t sync_digest[32];  /* the digest we sent in SYNC */
+	struct tb_head *snapshot; /* our heads when we sent SYNC, until the
+				   * peer's SYNC comes (at most TB_SYNC_MS) */
 	size_t nsnapshot;
-	size_t heads_total;   /* records our SYNC announced */
-	bool heads_sending;   /* our HEADS are due (the digests differed) */
-	size_t heads_sent;    /* records sent as HEADS so far */
+	size_t heads_total;		 /* records our SYNC announced */
+	bool heads_sending;		 /* our HEADS are due (the digests differed) */
+	size_t heads_sent;		 /* records sent as HEADS so far */
 	uint8_t heads_after[TB_KEY_LEN]; /* the last log sent as HEADS */
-	size_t push_at;       /* the head where pushing entries stopped */
-	bool cps_due;         /* checkpoints of every log still to send */
-	uint8_t cps_after[TB_KEY_LEN]; /* ... of the logs after this one */
+	size_t push_at;			 /* the head where pushing entries stopped */
+	bool cps_due;			 /* checkpoints of every log still to send */
+	uint8_t cps_after[TB_KEY_LEN];	 /* ... of the logs after this one */
 	bool cps_started;
 	double cp_tokens; /* checkpoints this peer may still send */
 	uint64_t cp_at;
@@ -155,8 +161,8 @@ struct tb_conn {
 	int handles; /* open libuv handles; freed when 0 */
 	struct tb_node *node;
 	const struct tb_conn_events *ev; /* the owner's callbacks */
-	struct tb_repl *repl; /* the owner's replication state (NULL until OPEN) */
-	struct tb_peer *peer; /* the configured peer we dialed, or NULL */
+	struct tb_repl *repl;		 /* the owner's replication state (NULL until OPEN) */
+	struct tb_peer *peer;		 /* the configured peer we dialed, or NULL */
 	struct tb_conn *next;
 	bool outbound;
 	bool preauth; /* inbound, not authenticated yet: counted in n->npreauth */
@@ -178,8 +184,8 @@ struct tb_conn {
 	uint64_t last_rx;
 	double tokens;
 	uint64_t tokens_at;
-	uint64_t opened;      /* when the connection became OPEN (ms) */
-	uint64_t deadline;    /* OPEN: closed at this time (ms) unless 0 */
+	uint64_t opened;   /* when the connection became OPEN (ms) */
+	uint64_t deadline; /* OPEN: closed at this time (ms) unless 0 */
 	const char *deadline_why;
 	uint64_t bytes_in, bytes_out;
 };
@@ -212,24 +218,24 @@ struct tb_node {
 	uv_tcp_t listener;
 	uv_signal_t sigint, sigterm;
 	uv_fs_event_t watch;
-	uv_timer_t scan_timer;   /* debounce of store changes */
-	uv_timer_t status_timer; /* debounce of status writes */
+	uv_timer_t scan_timer;	     /* debounce of store changes */
+	uv_timer_t status_timer;     /* debounce of status writes */
 	uv_timer_t checkpoint_timer; /* signs the own log's checkpoints */
-	uint64_t checkpointed;   /* own log size of the last checkpoint */
-	uv_timer_t settle_timer; /* rescans after the store's events stop */
+	uint64_t checkpointed;	     /* own log size of the last checkpoint */
+	uv_timer_t settle_timer;     /* rescans after the store's events stop */
 	uint64_t settle_ms;
-	uv_timer_t trim_timer;   /* gives freed memory back after closes */
+	uv_timer_t trim_timer; /* gives freed memory back after closes */
 	bool scan_armed, status_armed, trim_armed;
 
 	struct tb_peer *peers;
 	size_t npeers;
 	struct tb_conn *conns;
 	size_t nconns;
-	size_t npreauth;        /* inbound connections not authenticated yet */
-	size_t queued;          /* sum of the connections' queued */
-	uint64_t freed;         /* bytes freed by closes since the last trim */
-	uint64_t quiet_at;      /* pre-authentication close lines: this second */
-	unsigned quiet_lines;   /* ... logged in it */
+	size_t npreauth;	/* inbound connections not authenticated yet */
+	size_t queued;		/* sum of the connections' queued */
+	uint64_t freed;		/* bytes freed by closes since the last trim */
+	uint64_t quiet_at;	/* pre-authentication close lines: this second */
+	unsigned quiet_lines;	/* ... logged in it */
 	uint64_t quiet_skipped; /* ... not logged */
 
 	/* heads of every log held, as of the last scan, sorted by log id */
@@ -259,17 +265,17 @@ struct tb_node {
 	size_t ncps;
 	bool stopping;
 	const char *crash_at; /* TALLYD_CRASH_AT: tests' fault injection */
-	int lock_fd;          /* DATA/tallyd.lock, held while we run */
+	int lock_fd;	      /* DATA/tallyd.lock, held while we run */
 	struct tb_http *http; /* the console and API; NULL when off */
 
 	/* restored from a backup: nothing signed until peers gave back our log */
 	bool restored;
-	uint64_t restored_seq;      /* own log's seq in the backup */
-	uint64_t restore_first_ms;  /* when the first peer synced (0: none yet) */
-	uint64_t restore_wait_ms;   /* then how long to wait for the other peers */
+	uint64_t restored_seq;	   /* own log's seq in the backup */
+	uint64_t restore_first_ms; /* when the first peer synced (0: none yet) */
+	uint64_t restore_wait_ms;  /* then how long to wait for the other peers */
 	uv_timer_t restore_timer;
 	uv_timer_t watchdog_timer; /* systemd's watchdog, when it asks */
-	uint64_t started;          /* unix seconds */
+	uint64_t started;	   /* unix seconds */
 	/* legs the last clearing steps could not record, logged once */
 	struct tb_clear_skip skips[TB_CLEAR_SKIPS_MAX];
 	size_t nskips;
@@ -377,8 +383,8 @@ int tb_repl_receive(struct tb_conn *c, const struct tb_peer_msg *m);
 /* push.c: sending, as the send queue allows */
 void tb_repl_pump(struct tb_conn *c);
 /* Sends a newly kept checkpoint to every synced peer but `except`. */
-void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except,
-				const uint8_t *p, size_t len);
+void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except, const uint8_t *p,
+			       size_t len);
 /* A fork proof was kept: reload the list, send it to the peers. */
 void tb_node_forks_changed(struct tb_node *n);
 bool tb_node_has_fork(const struct tb_node *n, const uint8_t *log_id);

@@ -140,8 +140,9 @@ void tb_node_restore_check(struct tb_node *n)
 	int err = tb_store_restored(n->store, &seq);
 	if (err == TB_ENOTFOUND) {
 		n->restored = false;
-		tb_log(n, TB_LOG_WARN, "restore confirmed without peers ('tally restore "
-				       "--no-peers'): signing again");
+		tb_log(n, TB_LOG_WARN,
+		       "restore confirmed without peers ('tally restore "
+		       "--no-peers'): signing again");
 		uv_timer_stop(&n->restore_timer);
 		tb_node_store_changed(n);
 		return;
@@ -177,4 +178,3 @@ void tb_node_restore_check(struct tb_node *n)
 	       all ? "" : " (some configured peers never answered)");
 	tb_node_store_changed(n);
 }
-

@@ -57,8 +57,8 @@ static void add(struct buf *b, const char *fmt, ...)
 	}
 }
 
-static int count_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
-		      struct tb_view a, struct tb_view b)
+static int count_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq, struct tb_view a,
+		      struct tb_view b)
 {
 	(void)seq;
 	(void)a;
@@ -103,8 +103,7 @@ static void on_healthz(struct tb_http_req *req, struct tb_http_resp *resp, void 
 			    (unsigned long long)(avail >> 20));
 	}
 	for (struct tb_conn *c = n->conns; c; c = c->next) {
-		if (!tb_repl_synced(c) ||
-		    now_ms - c->opened < TB_HEALTH_BEHIND_S * 1000)
+		if (!tb_repl_synced(c) || now_ms - c->opened < TB_HEALTH_BEHIND_S * 1000)
 			continue;
 		for (size_t i = 0; i < n->nheads; i++) {
 			uint64_t theirs = tb_known_get(c, n->heads[i].log_id);
@@ -124,8 +123,9 @@ static void on_healthz(struct tb_http_req *req, struct tb_http_resp *resp, void 
 	size_t cap = r.len + 64;
 	resp->body = malloc(cap);
 	if (resp->body)
-		resp->len = (size_t)snprintf(resp->body, cap, "{\"status\":\"%s\",\"reasons\":[%s]}\n",
-					     r.len ? "degraded" : "ok", r.len ? r.p : "");
+		resp->len =
+			(size_t)snprintf(resp->body, cap, "{\"status\":\"%s\",\"reasons\":[%s]}\n",
+					 r.len ? "degraded" : "ok", r.len ? r.p : "");
 	free(r.p);
 }
 
@@ -203,8 +203,7 @@ static void on_metrics(struct tb_http_req *req, struct tb_http_resp *resp, void 
 	for (size_t i = 0; i < TB_STORE_BUCKETS; i++)
 		add(&b, "tally_commit_seconds_bucket{le=\"%g\"} %llu\n", (double)st.le_ns[i] / 1e9,
 		    (unsigned long long)st.le[i]);
-	add(&b, "tally_commit_seconds_bucket{le=\"+Inf\"} %llu\n",
-	    (unsigned long long)st.commits);
+	add(&b, "tally_commit_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)st.commits);
 	add(&b, "tally_commit_seconds_sum %.6f\ntally_commit_seconds_count %llu\n",
 	    (double)st.commit_ns / 1e9, (unsigned long long)st.commits);
 	uint64_t rq[6];

@@ -214,8 +214,8 @@ static void cp_dropped(struct tb_conn *c, int code, const uint8_t *log_id, const
 	if (!c || c->state != TB_CONN_OPEN)
 		return;
 	if (c->repl->cp_dropped == 0)
-		tb_log(c->node, TB_LOG_INFO, "%s sent a checkpoint not taken: %s (%s)", c->addr, why,
-		       tb_errname(code));
+		tb_log(c->node, TB_LOG_INFO, "%s sent a checkpoint not taken: %s (%s)", c->addr,
+		       why, tb_errname(code));
 	if (c->repl->cp_dropped < TB_CP_TOLD) {
 		if (code == TB_ENOTADMITTED)
 			tb_repl_refuse(c, code, log_id, "checkpoint dropped: %s", why);
@@ -274,7 +274,8 @@ static void flush_checkpoints(struct tb_node *n)
 			tb_log(n, TB_LOG_WARN, "%s sent a checkpoint that does not verify", addr);
 			if (!tb_msg_decode_exact(v[i].p, v[i].len - TB_SIGLEN, &tb_def_checkpoint,
 						 &cp))
-				cp_dropped(from, res[i], cp.log_id, "its signature does not verify");
+				cp_dropped(from, res[i], cp.log_id,
+					   "its signature does not verify");
 		} else if (res[i] == TB_ENOTFOUND && !tb_checkpoint_open(&cp, v[i].p, v[i].len)) {
 			cp_dropped(from, res[i], cp.log_id, "a log not held here");
 		} else if (res[i] < 0) {
@@ -305,8 +306,9 @@ static bool cp_budget(struct tb_conn *c, const struct tb_view *v)
 		return false;
 	}
 	int err = v->len > TB_CHECKPOINT_MAX ? TB_ETOOBIG
-		  : v->len <= TB_SIGLEN	     ? TB_ETRUNCATED
-				: tb_msg_decode_exact(v->p, v->len - TB_SIGLEN, &tb_def_checkpoint, &cp);
+		  : v->len <= TB_SIGLEN
+			  ? TB_ETRUNCATED
+			  : tb_msg_decode_exact(v->p, v->len - TB_SIGLEN, &tb_def_checkpoint, &cp);
 	if (err) {
 		cp_dropped(c, err, NULL, "not a checkpoint");
 		return false;

@@ -105,7 +105,7 @@ int tb_known_merge(struct tb_conn *c, const struct tb_known *in, size_t k)
 	size_t i = 0, j = 0, o = 0;
 	while (i < r->nknown || j < k) {
 		int cmp = i == r->nknown ? 1
-			  : j == k       ? -1
+			  : j == k	 ? -1
 					 : memcmp(r->known[i].log_id, in[j].log_id, TB_KEY_LEN);
 		if (cmp < 0) {
 			out[o++] = r->known[i++];
@@ -135,8 +135,8 @@ size_t tb_repl_free(struct tb_conn *c)
 	struct tb_repl *r = c->repl;
 	if (!r)
 		return 0;
-	size_t bytes = sizeof *r + r->capknown * sizeof *r->known +
-		       r->nsnapshot * sizeof *r->snapshot;
+	size_t bytes =
+		sizeof *r + r->capknown * sizeof *r->known + r->nsnapshot * sizeof *r->snapshot;
 	free(r->known);
 	free(r->snapshot);
 	free(r);

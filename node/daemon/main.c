@@ -183,8 +183,9 @@ static int load(struct tb_node *n, const char *pass_file)
 	}
 	snprintf(path, sizeof path, "%s/federation.key", n->data);
 	if ((err = tb_fedkey_read(path, n->psk))) {
-		fprintf(stderr, "tallyd: no federation key at %s (%s): run 'tally federation "
-				"create' or 'tally federation join FILE'\n",
+		fprintf(stderr,
+			"tallyd: no federation key at %s (%s): run 'tally federation "
+			"create' or 'tally federation join FILE'\n",
 			path, tb_strerror(err));
 		return 2;
 	}
@@ -255,8 +256,10 @@ static void handles_init(struct tb_node *n)
 	char ledger[4200];
 	snprintf(ledger, sizeof ledger, "%s/ledger/data.mdb", n->data);
 	if (uv_fs_event_start(&n->watch, on_watch, ledger, 0))
-		tb_log(n, TB_LOG_WARN, "cannot watch %s: entries recorded by 'tally' will "
-				       "reach peers only with the next exchange", ledger);
+		tb_log(n, TB_LOG_WARN,
+		       "cannot watch %s: entries recorded by 'tally' will "
+		       "reach peers only with the next exchange",
+		       ledger);
 }
 
 /* DATA locked, the ledger and keys loaded, every handle made and the
@@ -371,8 +374,7 @@ int main(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	}
 	if (o->check_only) {
-		printf("%s: ok (%zu settings)\n", o->config[0] ? o->config : "flags",
-		       o->file_keys);
+		printf("%s: ok (%zu settings)\n", o->config[0] ? o->config : "flags", o->file_keys);
 		free(o);
 		return 0;
 	}

@@ -56,8 +56,8 @@ static bool spoke(struct tb_conn *c)
  * other than c that gives way first, and how many there are: one that has
  * sent nothing at all before one that has, the oldest among those.
  */
-static struct tb_conn *oldest_preauth(struct tb_node *n, const struct tb_conn *c,
-				      const char *ip, size_t *count)
+static struct tb_conn *oldest_preauth(struct tb_node *n, const struct tb_conn *c, const char *ip,
+				      size_t *count)
 {
 	struct tb_conn *old = NULL, *silent = NULL;
 	*count = 0;

@@ -75,7 +75,8 @@ static bool push_forks(struct tb_conn *c)
 			tb_conn_close(c, "too many logs");
 			return false;
 		}
-		if ((k->flags & (TB_KNOWN_FORK | TB_KNOWN_REFUSED)) || !tb_node_admits(n, n->forks[i]))
+		if ((k->flags & (TB_KNOWN_FORK | TB_KNOWN_REFUSED)) ||
+		    !tb_node_admits(n, n->forks[i]))
 			continue;
 		if (!tb_conn_may_push(c))
 			return false;
@@ -205,8 +206,8 @@ void tb_repl_pump(struct tb_conn *c)
 	push_entries(c);
 }
 
-void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except,
-				const uint8_t *p, size_t len)
+void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except, const uint8_t *p,
+			       size_t len)
 {
 	for (struct tb_conn *o = n->conns; o; o = o->next) {
 		if (o == except || !tb_repl_synced(o))
@@ -217,8 +218,8 @@ void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except,
 	}
 }
 
-static int collect_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
-			struct tb_view a, struct tb_view b)
+static int collect_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq, struct tb_view a,
+			struct tb_view b)
 {
 	(void)seq;
 	(void)a;

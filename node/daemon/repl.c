@@ -81,8 +81,7 @@ static void synced(struct tb_conn *c, bool same)
 	/* Peers that held the same heads already exchanged checkpoints; others
 	 * get the newest we hold of every log, as the send queue allows. */
 	r->cps_due = !same;
-	tb_log(n, TB_LOG_DEBUG, "%s: in sync handshake done, %zu logs known", c->addr,
-	       r->nknown);
+	tb_log(n, TB_LOG_DEBUG, "%s: in sync handshake done, %zu logs known", c->addr, r->nknown);
 	tb_repl_pump(c);
 	tb_node_status_dirty(n);
 	tb_node_restore_check(n);
@@ -140,8 +139,7 @@ static int on_sync(struct tb_conn *c, const struct tb_sync *s)
 }
 
 /* 1 if we hold entry seq of the log and its hash is not `hash`. */
-static int differs(struct tb_node *n, const uint8_t *log_id, uint64_t seq,
-		   const uint8_t *hash)
+static int differs(struct tb_node *n, const uint8_t *log_id, uint64_t seq, const uint8_t *hash)
 {
 	const struct tb_head *h = tb_node_head(n, log_id);
 	if (!h || h->seq < seq)

@@ -15,8 +15,7 @@
 
 /* The logs held here of which the peer lacks entries: counted, and the
  * TB_STATUS_LOGS_MAX most behind listed (not every log the peer claims). */
-static void fill_logs(struct tb_status_peer *sp, const struct tb_node *n,
-		      const struct tb_conn *c)
+static void fill_logs(struct tb_status_peer *sp, const struct tb_node *n, const struct tb_conn *c)
 {
 	sp->nlogs = sp->nbehind = 0;
 	sp->logs = NULL;

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #define TB_AUDIT_EXPORT_MAX (256u << 20) /* bytes of the in-memory export */
-#define TB_AUDIT_LISTED 100               /* violations listed (all are counted) */
+#define TB_AUDIT_LISTED 100		 /* violations listed (all are counted) */
 
 struct membuf {
 	uint8_t *p;

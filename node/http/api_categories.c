@@ -14,8 +14,7 @@ static int push_one(void *vctx, const char *name)
 	return tb_json_push(vctx, tb_json_string(name)) ? 1 : 0;
 }
 
-static void list_into(struct tb_http *h, struct tb_http_resp *resp, int status,
-		      struct tb_json *o)
+static void list_into(struct tb_http *h, struct tb_http_resp *resp, int status, struct tb_json *o)
 {
 	struct tb_json *arr = tb_json_array();
 	int err = tb_store_foreach_category(h->host.store, push_one, arr);
@@ -55,7 +54,8 @@ static void add(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 		return;
 	}
 	if (err == TB_EFULL) {
-		tb_http_error(resp, 409, "EFULL", "the list has %d categories, the most it may hold",
+		tb_http_error(resp, 409, "EFULL",
+			      "the list has %d categories, the most it may hold",
 			      TB_CATEGORIES_MAX);
 		return;
 	}

@@ -30,8 +30,7 @@ static void cname(struct tb_http *h, const uint8_t id[TB_KEY_LEN], char out[TB_N
 	tb_op_community_name(&o, id, out, TB_NAME_MAX + 1);
 }
 
-static void answer_list(struct tb_http_resp *resp, const char *key, struct tb_json *arr,
-			int err)
+static void answer_list(struct tb_http_resp *resp, const char *key, struct tb_json *arr, int err)
 {
 	if (err) {
 		tb_json_free(arr);
@@ -44,8 +43,7 @@ static void answer_list(struct tb_http_resp *resp, const char *key, struct tb_js
 }
 
 /* A download: the bytes (copied), as a file named name. */
-static void answer_bytes(struct tb_http_resp *resp, const uint8_t *p, size_t len,
-			 const char *name)
+static void answer_bytes(struct tb_http_resp *resp, const uint8_t *p, size_t len, const char *name)
 {
 	free(resp->body);
 	resp->body = malloc(len ? len : 1);
@@ -149,8 +147,8 @@ static void logs(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 	answer_list(resp, "logs", l.arr, l.err ? l.err : (err > 0 ? 0 : err));
 }
 
-static int fork_one(void *vctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
-		    struct tb_view a, struct tb_view b)
+static int fork_one(void *vctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq, struct tb_view a,
+		    struct tb_view b)
 {
 	struct list_ctx *l = vctx;
 	char name[TB_NAME_MAX + 1];
@@ -418,8 +416,7 @@ static void coordinator_add(struct tb_http_req *req, struct tb_http_resp *resp, 
 	struct tb_ops o = ops_of(h);
 	struct tb_reject rej = {0};
 	struct tb_coord co;
-	int err = tb_op_coord_add(&o, b.name, b.role_id, b.password, strlen(b.password), &co,
-				  &rej);
+	int err = tb_op_coord_add(&o, b.name, b.role_id, b.password, strlen(b.password), &co, &rej);
 	if (err == TB_EINVAL)
 		tb_http_error(resp, 400, "EINVAL", "%s", rej.msg);
 	else if (err == TB_EEXISTS)
@@ -462,8 +459,8 @@ int tb_api_fed_routes(struct tb_http *h)
 		{"GET", "/api/v1/logs", 0, TB_ROLE_VIEWER, logs, h},
 		{"GET", "/api/v1/forks", 0, TB_ROLE_VIEWER, forks, h},
 		{"GET", "/api/v1/checkpoints", 0, TB_ROLE_VIEWER, checkpoints, h},
-		{"POST", "/api/v1/checkpoints", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR, checkpoint_make,
-		 h},
+		{"POST", "/api/v1/checkpoints", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR,
+		 checkpoint_make, h},
 		{"GET", "/api/v1/checkpoints/*", 0, TB_ROLE_VIEWER, checkpoint_file, h},
 		{"GET", "/api/v1/receipts/*", 0, TB_ROLE_VIEWER, receipt, h},
 		{"GET", "/api/v1/cross", 0, TB_ROLE_VIEWER, cross_list, h},

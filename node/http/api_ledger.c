@@ -50,7 +50,7 @@ struct list {
 	bool by_category;
 	uint64_t from, to, before, limit;
 	struct tb_json **ring; /* the newest `limit` matches, oldest overwritten */
-	uint64_t *seqs;        /* their seqs */
+	uint64_t *seqs;	       /* their seqs */
 	size_t n, next;
 	int err;
 };
@@ -62,9 +62,9 @@ static bool wanted(struct list *l, const struct tb_entry *e, const struct tb_exc
 		return false;
 	/* "Garden" is "garden" (FORMAT.md 8.1). */
 	char f[TB_TEXT_KEY_MAX];
-	if (l->by_category && (tb_text_fold(f, sizeof f, NULL, (const char *)x->category.p,
-					    x->category.len) ||
-			       strcmp(f, l->folded)))
+	if (l->by_category &&
+	    (tb_text_fold(f, sizeof f, NULL, (const char *)x->category.p, x->category.len) ||
+	     strcmp(f, l->folded)))
 		return false;
 	uint64_t day = e->kind == TB_KIND_EXCHANGE ? x->date : 0;
 	if (!day) {
@@ -135,8 +135,9 @@ static void exchanges(struct tb_http_req *req, struct tb_http_resp *resp, void *
 	}
 	l.ring = calloc(l.limit, sizeof *l.ring);
 	l.seqs = calloc(l.limit, sizeof *l.seqs);
-	int err = l.ring && l.seqs ? tb_store_foreach_entry(h->host.store, h->host.self, 1, list_one, &l)
-			 : TB_ENOMEM;
+	int err = l.ring && l.seqs
+			  ? tb_store_foreach_entry(h->host.store, h->host.self, 1, list_one, &l)
+			  : TB_ENOMEM;
 	if (err == 1)
 		err = 0;
 	struct tb_json *arr = tb_json_array();
@@ -160,9 +161,9 @@ static void exchanges(struct tb_http_req *req, struct tb_http_resp *resp, void *
 	}
 	struct tb_json *o = tb_json_object();
 	tb_json_set(o, "exchanges", arr);
-	tb_json_set(o, "next_before", l.n == l.limit && first_seq > 1
-					      ? tb_json_int((int64_t)first_seq)
-					      : tb_json_null());
+	tb_json_set(o, "next_before",
+		    l.n == l.limit && first_seq > 1 ? tb_json_int((int64_t)first_seq)
+						    : tb_json_null());
 	tb_http_json(resp, 200, o);
 }
 
@@ -176,7 +177,8 @@ static void exchange_one(struct tb_http_req *req, struct tb_http_resp *resp, voi
 	if (strlen(req->params[0]) != 2 * TB_TXID_LEN ||
 	    tb_hex_decode(txid, TB_TXID_LEN, req->params[0]) ||
 	    tb_store_tx(h->host.store, h->host.self, txid, &seq, &rev)) {
-		tb_http_error(resp, 404, "ENOTX", "no exchange %.40s in this ledger", req->params[0]);
+		tb_http_error(resp, 404, "ENOTX", "no exchange %.40s in this ledger",
+			      req->params[0]);
 		return;
 	}
 	int err = tb_store_get_entry(h->host.store, h->host.self, seq, rec, sizeof rec, &len);
@@ -201,8 +203,8 @@ static int pending_one(void *vctx, struct tb_view msg)
 	struct pending_ctx *pc = vctx;
 	struct tb_proposal p;
 	if ((pc->err = tb_msg_decode_exact(msg.p, msg.len, &tb_def_proposal, &p)) ||
-	    (pc->err = tb_json_push(pc->arr, tb_vocab_proposal(pc->h->host.store,
-							       pc->h->host.self, &p))))
+	    (pc->err = tb_json_push(pc->arr,
+				    tb_vocab_proposal(pc->h->host.store, pc->h->host.self, &p))))
 		return 1;
 	return 0;
 }
@@ -236,7 +238,9 @@ struct stmt {
 static int stmt_one(void *vctx, const struct tb_history_item *hi)
 {
 	struct stmt *st = vctx;
-	uint64_t day = st->from || st->to ? tb_vocab_entry_day(st->h->host.store, st->h->host.self, hi->seq) : 0;
+	uint64_t day = st->from || st->to
+			       ? tb_vocab_entry_day(st->h->host.store, st->h->host.self, hi->seq)
+			       : 0;
 	if (st->from && day < st->from) {
 		st->opening = st->closing = hi->balance;
 		return 0;

@@ -36,7 +36,7 @@ static void community(struct tb_http_req *req, struct tb_http_resp *resp, void *
 
 struct members_ctx {
 	struct tb_json *arr;
-	bool all;     /* also members who left */
+	bool all; /* also members who left */
 	int err;
 };
 

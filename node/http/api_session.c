@@ -34,8 +34,7 @@ static bool plain_http_refused(struct tb_http *h, struct tb_http_req *req)
 }
 
 /* Same work for an unknown name as for a wrong password. */
-static int check_password(struct tb_http *h, const char *name, const char *pw,
-			  struct tb_coord *co)
+static int check_password(struct tb_http *h, const char *name, const char *pw, struct tb_coord *co)
 {
 	int err = tb_store_coord_get(h->host.store, name, co);
 	if (err == TB_ENOTFOUND) {
@@ -63,10 +62,11 @@ static void login(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 	}
 	if (plain_http_refused(h, req)) {
 		tb_body_wipe(&b, sizeof b);
-		tb_http_error(resp, 403, "EDENIED",
-			      "refusing to set a session cookie over plain HTTP to %s: serve tallyd "
-			      "behind a TLS proxy on this machine, or start it with --http-insecure",
-			      req->client);
+		tb_http_error(
+			resp, 403, "EDENIED",
+			"refusing to set a session cookie over plain HTTP to %s: serve tallyd "
+			"behind a TLS proxy on this machine, or start it with --http-insecure",
+			req->client);
 		return;
 	}
 	uint64_t wait = tb_throttle_wait(h, name, req->client);

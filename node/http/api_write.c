@@ -34,7 +34,8 @@ static bool refused_body(struct tb_http_resp *resp, int err, const char *msg)
 static bool txid_param(struct tb_http_req *req, struct tb_http_resp *resp,
 		       uint8_t txid[TB_TXID_LEN])
 {
-	if (strlen(req->params[0]) == 2 * TB_TXID_LEN && !tb_hex_decode(txid, TB_TXID_LEN, req->params[0]))
+	if (strlen(req->params[0]) == 2 * TB_TXID_LEN &&
+	    !tb_hex_decode(txid, TB_TXID_LEN, req->params[0]))
 		return true;
 	tb_http_error(resp, 404, "ENOTX", "'%.40s' is not a transaction id (32 hex digits)",
 		      req->params[0]);

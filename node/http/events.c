@@ -64,9 +64,9 @@ void tb_http_announce(struct tb_http *h, const uint8_t log_id[TB_KEY_LEN], uint6
 	struct tb_community c;
 	struct tb_json *o = tb_json_object();
 	tb_json_set(o, "log", tb_json_bytes(log_id, TB_KEY_LEN));
-	tb_json_set(o, "community_name", tb_store_community(h->host.store, log_id, &c)
-						 ? tb_json_null()
-						 : tb_json_string(c.name));
+	tb_json_set(o, "community_name",
+		    tb_store_community(h->host.store, log_id, &c) ? tb_json_null()
+								  : tb_json_string(c.name));
 	tb_json_set(o, "own", tb_json_bool(!memcmp(log_id, h->host.self, TB_KEY_LEN)));
 	tb_json_set(o, "seq", tb_json_int((int64_t)seq));
 	size_t len;
@@ -87,7 +87,8 @@ static void events(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx
 	struct tb_http *h = ctx;
 	if (h->nstreams >= TB_STREAMS_MAX) {
 		resp->retry_after = 5;
-		tb_http_error(resp, 503, "EFULL", "too many event streams open (%d)", TB_STREAMS_MAX);
+		tb_http_error(resp, 503, "EFULL", "too many event streams open (%d)",
+			      TB_STREAMS_MAX);
 		return;
 	}
 	struct tb_stream *st = calloc(1, sizeof *st);

@@ -9,17 +9,17 @@
 #include "tb_http.h"
 
 /* Limits (docs/API.md, "Limits"). */
-#define TB_HTTP_BODY_MAX (64u << 10)  /* request body */
-#define TB_HTTP_CONN_MEM (16u << 10)  /* per connection: headers and buffers */
-#define TB_HTTP_CONNS_MAX 256         /* connections; the oldest idle go first */
-#define TB_HTTP_HEADER_MS 10000       /* to send a request's headers */
-#define TB_HTTP_BODY_MS 30000         /* to send its body */
-#define TB_HTTP_IDLE_MS 30000         /* keep-alive between requests */
+#define TB_HTTP_BODY_MAX (64u << 10) /* request body */
+#define TB_HTTP_CONN_MEM (16u << 10) /* per connection: headers and buffers */
+#define TB_HTTP_CONNS_MAX 256	     /* connections; the oldest idle go first */
+#define TB_HTTP_HEADER_MS 10000	     /* to send a request's headers */
+#define TB_HTTP_BODY_MS 30000	     /* to send its body */
+#define TB_HTTP_IDLE_MS 30000	     /* keep-alive between requests */
 #define TB_SESSIONS_MAX 256
 #define TB_SESSION_IDLE_S (30 * 60)   /* a session unused this long ends */
 #define TB_SESSION_LIFE_S (12 * 3600) /* and every session after this */
-#define TB_THROTTLE_MAX 1024          /* entries of each login-throttle table */
-#define TB_THROTTLE_FREE 3            /* failures before logins are slowed */
+#define TB_THROTTLE_MAX 1024	      /* entries of each login-throttle table */
+#define TB_THROTTLE_FREE 3	      /* failures before logins are slowed */
 #define TB_THROTTLE_CAP_S (15 * 60)   /* the longest wait */
 
 struct tb_session {
@@ -34,13 +34,13 @@ struct tb_throttle {
 	char key[TB_NAME_MAX + 1];
 	uint32_t failures;
 	uint64_t until; /* ms: no login attempt before */
-	uint64_t last;  /* ms */
+	uint64_t last;	/* ms */
 };
 
 struct tb_tracked; /* a connection (server.c) */
 
 #define TB_STREAMS_MAX 64
-#define TB_STREAM_BUF 8192        /* bytes queued to one stream; past it, it is closed */
+#define TB_STREAM_BUF 8192 /* bytes queued to one stream; past it, it is closed */
 #define TB_STREAM_KEEPALIVE_MS 15000
 
 /* A live event stream (events.c). */
@@ -58,10 +58,10 @@ struct tb_http {
 	struct tb_http_host host;
 	struct tb_http_conf conf;
 	char web_real[4096]; /* realpath of the web root */
-	void *daemon;        /* the library's daemon */
+	void *daemon;	     /* the library's daemon */
 	uv_poll_t poll;
-	uv_timer_t timer;    /* the library's timeouts */
-	uv_timer_t sweep;    /* our deadlines */
+	uv_timer_t timer; /* the library's timeouts */
+	uv_timer_t sweep; /* our deadlines */
 	int handles;
 	bool stopping;
 	struct tb_route routes[TB_HTTP_ROUTES_MAX];
@@ -74,7 +74,7 @@ struct tb_http {
 	struct tb_stream *streams;
 	size_t nstreams;
 	uv_timer_t keepalive;
-	uint64_t events_seq; /* announcements so far */
+	uint64_t events_seq;  /* announcements so far */
 	uint64_t requests[6]; /* answered, by status class (1xx..5xx; [0] other) */
 	char *audit_last;     /* the last audit's answer (api_audit.c), or NULL */
 	size_t audit_len;

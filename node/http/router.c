@@ -183,8 +183,9 @@ static bool authorize(struct tb_http *h, const struct tb_route *rt, struct tb_ht
 	if (rt->flags & TB_ROUTE_WRITE) {
 		const char *csrf = tb_http_header(req, "X-CSRF-Token");
 		if (!csrf || strlen(csrf) != 64 || tb_memcmp_ct(csrf, s->csrf, 64)) {
-			tb_http_error(resp, 403, "ECSRF",
-				      "missing or wrong X-CSRF-Token header (it comes with the session)");
+			tb_http_error(
+				resp, 403, "ECSRF",
+				"missing or wrong X-CSRF-Token header (it comes with the session)");
 			return false;
 		}
 	}
@@ -244,8 +245,9 @@ static void dispatch(struct tb_http *h, struct tb_http_req *req, struct tb_http_
 		rt->fn(req, resp, rt->ctx);
 	/* State changes are logged, refused ones too. */
 	if (rt->flags & TB_ROUTE_WRITE)
-		tb_http_log(h, 2, "http: %s %s %s from %s: %d", req->who.name[0] ? req->who.name : "-",
-			    req->method, req->path, req->client, resp->status);
+		tb_http_log(h, 2, "http: %s %s %s from %s: %d",
+			    req->who.name[0] ? req->who.name : "-", req->method, req->path,
+			    req->client, resp->status);
 }
 
 void tb_http_dispatch(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp)
@@ -309,8 +311,8 @@ int tb_http_start(struct tb_http **out, const struct tb_http_host *host,
 	h->conf = *conf;
 	const char *life = getenv("TALLYD_SESSION_SECONDS");
 	h->session_life_s = life && atoi(life) > 0 ? (uint64_t)atoi(life) : TB_SESSION_LIFE_S;
-	h->session_idle_s = h->session_life_s < TB_SESSION_IDLE_S ? h->session_life_s
-								  : TB_SESSION_IDLE_S;
+	h->session_idle_s =
+		h->session_life_s < TB_SESSION_IDLE_S ? h->session_life_s : TB_SESSION_IDLE_S;
 	if (!conf->web_root[0] || !realpath(conf->web_root, h->web_real))
 		h->web_real[0] = '\0';
 	int err = tb_api_session_routes(h);

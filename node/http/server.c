@@ -27,7 +27,7 @@ struct tb_tracked {
 	struct tb_tracked *next, *prev;
 	int fd;
 	uint64_t deadline; /* ms; the connection is cut after it */
-	bool busy;         /* a request is under way */
+	bool busy;	   /* a request is under way */
 	bool cut;
 };
 
@@ -232,8 +232,8 @@ static enum MHD_Result begin(struct tb_http *h, struct MHD_Connection *c, void *
 		t->busy = true;
 		t->deadline = tb_http_now_ms(h) + TB_HTTP_BODY_MS;
 	}
-	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl) {
 		char *end;
 		errno = 0;
@@ -281,8 +281,8 @@ static enum MHD_Result take_body(struct req_state *r, const char *data, size_t *
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version,
-				  const char *upload, size_t *upload_size, void **rctx)
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **rctx)
 {
 	struct tb_http *h = cls;
 	(void)version;
@@ -298,8 +298,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		snprintf(msg, sizeof msg, "the request body is over %u bytes", TB_HTTP_BODY_MAX);
 		return refuse(h, c, r, 413, "ETOOBIG", msg);
 	}
-	struct tb_http_req req = {.srv = h, .conn = c, .method = method, .path = url,
-				  .body = r->body ? r->body : "", .body_len = r->len};
+	struct tb_http_req req = {.srv = h,
+				  .conn = c,
+				  .method = method,
+				  .path = url,
+				  .body = r->body ? r->body : "",
+				  .body_len = r->len};
 	if (r->body)
 		r->body[r->len] = '\0';
 	client_of(c, &req);
@@ -458,12 +462,14 @@ int tb_http_listen(struct tb_http *h, char *why, size_t cap)
 	}
 	h->daemon = MHD_start_daemon(
 		flags, h->conf.port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
-		on_mhd_log, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)(TB_HTTP_CONNS_MAX + 64), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)TB_HTTP_CONN_MEM, MHD_OPTION_CONNECTION_TIMEOUT,
+		on_mhd_log, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)(TB_HTTP_CONNS_MAX + 64),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TB_HTTP_CONN_MEM,
+		MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)((TB_HTTP_BODY_MS + TB_HTTP_IDLE_MS) / 1000), MHD_OPTION_NOTIFY_COMPLETED,
 		on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-		MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, h, MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u, MHD_OPTION_END);
+		MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, h, MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u,
+		MHD_OPTION_END);
 	if (!h->daemon) {
 		snprintf(why, cap, "cannot listen for HTTP on %s:%u: %s", h->conf.host,
 			 (unsigned)h->conf.port, strerror(errno ? errno : EADDRINUSE));

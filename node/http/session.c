@@ -51,8 +51,7 @@ struct tb_session *tb_session_find(struct tb_http *h, const char *token)
 	return found;
 }
 
-struct tb_session *tb_session_new(struct tb_http *h, const struct tb_principal *who,
-				  char token[65])
+struct tb_session *tb_session_new(struct tb_http *h, const struct tb_principal *who, char token[65])
 {
 	uint64_t now = now_s();
 	struct tb_session *slot = NULL;

@@ -26,8 +26,8 @@ struct tb_http_host {
 	uv_loop_t *loop;
 	struct tb_store *store;
 	const struct tb_keypair *key; /* the community key, unlocked */
-	const uint8_t *self;          /* the own log id */
-	const char *data;             /* the data directory */
+	const uint8_t *self;	      /* the own log id */
+	const char *data;	      /* the data directory */
 	void *ctx;
 	/* One line for the node's log (level 0 error .. 3 debug). */
 	void (*log)(void *ctx, int level, const char *line);
@@ -36,9 +36,9 @@ struct tb_http_host {
 };
 
 struct tb_http_conf {
-	char host[64];      /* listen address; "" when off */
+	char host[64]; /* listen address; "" when off */
 	uint16_t port;
-	bool insecure;      /* cookies over plain HTTP from any address */
+	bool insecure;	     /* cookies over plain HTTP from any address */
 	char web_root[4096]; /* the console's static files; "" for none */
 };
 
@@ -92,14 +92,14 @@ struct tb_http_resp {
 	char *body; /* malloc'd, owned */
 	size_t len;
 	const char *type;
-	int fd; /* a static file to send (>= 0), len bytes; the server closes it */
+	int fd;		   /* a static file to send (>= 0), len bytes; the server closes it */
 	const char *cache; /* Cache-Control */
 	char etag[48];
-	char cookie[320]; /* Set-Cookie */
-	char allow[32];   /* Allow, with 405 */
+	char cookie[320];     /* Set-Cookie */
+	char allow[32];	      /* Allow, with 405 */
 	char disposition[96]; /* Content-Disposition of a download */
-	int retry_after;  /* seconds, with 429 and 503 */
-	bool stream;      /* an event stream (text/event-stream) follows */
+	int retry_after;      /* seconds, with 429 and 503 */
+	bool stream;	      /* an event stream (text/event-stream) follows */
 };
 
 /* Route flags. */
@@ -114,7 +114,7 @@ struct tb_route {
 	const char *method;  /* "GET", "POST", "DELETE" */
 	const char *pattern; /* "/api/v1/members/ * /statement" ('*': one segment) */
 	unsigned flags;
-	int role;            /* the least role allowed (enum tb_role), if not PUBLIC */
+	int role; /* the least role allowed (enum tb_role), if not PUBLIC */
 	tb_http_fn fn;
 	void *ctx;
 };
@@ -131,8 +131,8 @@ int tb_http_query(const struct tb_http_req *req, const char *name, char *out, si
 /* Responses: a JSON value (taken), or the error shape
  * {"error":{"code","message"}}. */
 void tb_http_json(struct tb_http_resp *resp, int status, struct tb_json *v);
-void tb_http_error(struct tb_http_resp *resp, int status, const char *code, const char *fmt,
-		   ...) __attribute__((format(printf, 4, 5)));
+void tb_http_error(struct tb_http_resp *resp, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* The HTTP status of a TB_E* error (409 for ledger rules, 503 for storage). */
 int tb_http_status_for(int err);
 /* An error from a TB_E* code, with its sentence (rej's when given). */

@@ -9,7 +9,7 @@
 #include <string.h>
 
 static int decode(const char *body, size_t len, const struct tb_jfield *f, size_t n,
-                  char msg[TB_JSON_MSG_MAX])
+		  char msg[TB_JSON_MSG_MAX])
 {
 	if (!len)
 		return tb_json_decode("{}", 2, f, n, msg);
@@ -18,8 +18,7 @@ static int decode(const char *body, size_t len, const struct tb_jfield *f, size_
 
 #define NFIELDS(f) (sizeof(f) / sizeof((f)[0]))
 
-int tb_body_login(const char *body, size_t len, struct tb_body_login *o,
-                  char msg[TB_JSON_MSG_MAX])
+int tb_body_login(const char *body, size_t len, struct tb_body_login *o, char msg[TB_JSON_MSG_MAX])
 {
 	memset(o, 0, sizeof *o);
 	const struct tb_jfield f[] = {
@@ -30,7 +29,7 @@ int tb_body_login(const char *body, size_t len, struct tb_body_login *o,
 }
 
 int tb_body_member(const char *body, size_t len, struct tb_body_member *o,
-                   char msg[TB_JSON_MSG_MAX])
+		   char msg[TB_JSON_MSG_MAX])
 {
 	memset(o, 0, sizeof *o);
 	o->debt_limit = o->ceiling = -1;
@@ -54,7 +53,7 @@ int tb_body_member(const char *body, size_t len, struct tb_body_member *o,
 }
 
 int tb_body_exchange(const char *body, size_t len, struct tb_body_exchange *o,
-                     char msg[TB_JSON_MSG_MAX])
+		     char msg[TB_JSON_MSG_MAX])
 {
 	memset(o, 0, sizeof *o);
 	const struct tb_jfield f[] = {
@@ -72,7 +71,7 @@ int tb_body_exchange(const char *body, size_t len, struct tb_body_exchange *o,
 }
 
 int tb_body_confirm(const char *body, size_t len, struct tb_body_confirm *o,
-                    char msg[TB_JSON_MSG_MAX])
+		    char msg[TB_JSON_MSG_MAX])
 {
 	memset(o, 0, sizeof *o);
 	const struct tb_jfield f[] = {
@@ -83,7 +82,7 @@ int tb_body_confirm(const char *body, size_t len, struct tb_body_confirm *o,
 }
 
 int tb_body_reverse(const char *body, size_t len, struct tb_body_reverse *o,
-                    char msg[TB_JSON_MSG_MAX])
+		    char msg[TB_JSON_MSG_MAX])
 {
 	memset(o, 0, sizeof *o);
 	const struct tb_jfield f[] = {
@@ -107,7 +106,7 @@ int tb_body_link(const char *body, size_t len, struct tb_body_link *o, char msg[
 }
 
 int tb_body_coordinator(const char *body, size_t len, struct tb_body_coordinator *o,
-                        char msg[TB_JSON_MSG_MAX])
+			char msg[TB_JSON_MSG_MAX])
 {
 	memset(o, 0, sizeof *o);
 	const struct tb_jfield f[] = {
@@ -123,8 +122,7 @@ int tb_body_coordinator(const char *body, size_t len, struct tb_body_coordinator
 	return err;
 }
 
-int tb_body_cross(const char *body, size_t len, struct tb_body_cross *o,
-                  char msg[TB_JSON_MSG_MAX])
+int tb_body_cross(const char *body, size_t len, struct tb_body_cross *o, char msg[TB_JSON_MSG_MAX])
 {
 	memset(o, 0, sizeof *o);
 	o->ttl = 600;

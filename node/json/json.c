@@ -180,8 +180,8 @@ static int take(const struct tb_jfield *f, json_t *v, char *msg)
 		if (!json_is_integer(v))
 			return fail(msg, "field '%s' must be a whole number", f->key);
 		if (json_integer_value(v) < f->min || json_integer_value(v) > f->max) {
-			snprintf(msg, TB_JSON_MSG_MAX, "field '%s' must be from %lld to %lld", f->key,
-				 (long long)f->min, (long long)f->max);
+			snprintf(msg, TB_JSON_MSG_MAX, "field '%s' must be from %lld to %lld",
+				 f->key, (long long)f->min, (long long)f->max);
 			return TB_EINVAL;
 		}
 		*(int64_t *)f->out = (int64_t)json_integer_value(v);
@@ -199,7 +199,8 @@ static int decode_fields(json_t *root, const struct tb_jfield *fields, size_t n,
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(root, key, v) {
+	json_object_foreach(root, key, v)
+	{
 		size_t i = 0;
 		while (i < n && strcmp(fields[i].key, key))
 			i++;

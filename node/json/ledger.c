@@ -54,8 +54,8 @@ static struct tb_json *set_all(struct tb_json *o, const char *const *k, struct t
 }
 
 static const char *const exchange_keys[] = {
-	"txid", "seq", "kind", "date", "recorded", "provider", "receiver", "minutes",
-	"category", "memo", "attested", "attested_by", "reversed_by", "reverses",
+	"txid",	   "seq",      "kind", "date",	   "recorded",	  "provider",	 "receiver",
+	"minutes", "category", "memo", "attested", "attested_by", "reversed_by", "reverses",
 };
 
 /* The exchange a reversal undoes, decoded into e (views into rec). */
@@ -130,8 +130,8 @@ struct tb_json *tb_vocab_exchange(struct tb_store *s, const uint8_t self[TB_KEY_
 	return set_all(tb_json_object(), exchange_keys, v, sizeof v / sizeof v[0]);
 }
 
-static const char *const proposal_keys[] = {"txid",     "provider", "receiver", "minutes",
-					    "category", "memo",     "date",     "created"};
+static const char *const proposal_keys[] = {"txid",	"provider", "receiver", "minutes",
+					    "category", "memo",	    "date",	"created"};
 
 struct tb_json *tb_vocab_proposal(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
 				  const struct tb_proposal *p)
@@ -149,10 +149,9 @@ struct tb_json *tb_vocab_proposal(struct tb_store *s, const uint8_t self[TB_KEY_
 	return set_all(tb_json_object(), proposal_keys, v, sizeof v / sizeof v[0]);
 }
 
-static const char *const line_keys[] = {"seq",	       "txid",     "kind",
-					"date",	       "counterparty", "delta_minutes",
-					"balance_minutes", "category", "memo",
-					"attested"};
+static const char *const line_keys[] = {
+	"seq",	    "txid", "kind",    "date", "counterparty", "delta_minutes", "balance_minutes",
+	"category", "memo", "attested"};
 
 struct tb_json *tb_vocab_statement_line(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
 					uint32_t member, const struct tb_history_item *h)
@@ -198,7 +197,8 @@ uint64_t tb_vocab_entry_day(struct tb_store *s, const uint8_t self[TB_KEY_LEN], 
 	size_t len;
 	struct tb_entry e, orig;
 	const struct tb_exchange *x;
-	if (tb_store_get_entry(s, self, seq, rec, sizeof rec, &len) || tb_entry_decode(&e, rec, len))
+	if (tb_store_get_entry(s, self, seq, rec, sizeof rec, &len) ||
+	    tb_entry_decode(&e, rec, len))
 		return 0;
 	if (e.kind == TB_KIND_EXCHANGE && !tb_vocab_exchange_of(s, self, &e, obuf, &orig, &x))
 		return x->date;

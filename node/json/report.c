@@ -111,7 +111,7 @@ static void row(struct sink *k, const struct cell *cells, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
-		struct tb_json *v = c->type == CELL_INT	 ? tb_json_int(c->i)
+		struct tb_json *v = c->type == CELL_INT	   ? tb_json_int(c->i)
 				    : c->type == CELL_TEXT ? tb_json_string(c->s)
 				    : c->type == CELL_DATE ? tb_json_date((uint64_t)c->i)
 							   : tb_json_null();
@@ -143,8 +143,10 @@ static void row(struct sink *k, const struct cell *cells, size_t n)
 /* Days since 1970-01-01 of a yyyymmdd date. */
 static int64_t day_number(uint64_t d)
 {
-	struct tm tm = {.tm_year = (int)(d / 10000) - 1900, .tm_mon = (int)(d / 100 % 100) - 1,
-			.tm_mday = (int)(d % 100), .tm_hour = 12};
+	struct tm tm = {.tm_year = (int)(d / 10000) - 1900,
+			.tm_mon = (int)(d / 100 % 100) - 1,
+			.tm_mday = (int)(d % 100),
+			.tm_hour = 12};
 	return (int64_t)(timegm(&tm) / 86400);
 }
 
@@ -229,15 +231,17 @@ static void hours_report(struct sink *k, struct tb_store *s, const uint8_t *self
 	static const struct cell ccols[] = {{"category"}, {"exchanges"}, {"minutes"}};
 	table_begin(k, "by_month", mcols, 3);
 	for (size_t i = 0; i < h.months.n; i++)
-		row(k, (struct cell[]){{"month", CELL_TEXT, 0, h.months.b[i].key},
-				       {"exchanges", CELL_INT, h.months.b[i].exchanges, NULL},
-				       {"minutes", CELL_INT, h.months.b[i].minutes, NULL}},
+		row(k,
+		    (struct cell[]){{"month", CELL_TEXT, 0, h.months.b[i].key},
+				    {"exchanges", CELL_INT, h.months.b[i].exchanges, NULL},
+				    {"minutes", CELL_INT, h.months.b[i].minutes, NULL}},
 		    3);
 	table_begin(k, "by_category", ccols, 3);
 	for (size_t i = 0; i < h.cats.n; i++)
-		row(k, (struct cell[]){{"category", CELL_TEXT, 0, h.cats.b[i].key},
-				       {"exchanges", CELL_INT, h.cats.b[i].exchanges, NULL},
-				       {"minutes", CELL_INT, h.cats.b[i].minutes, NULL}},
+		row(k,
+		    (struct cell[]){{"category", CELL_TEXT, 0, h.cats.b[i].key},
+				    {"exchanges", CELL_INT, h.cats.b[i].exchanges, NULL},
+				    {"minutes", CELL_INT, h.cats.b[i].minutes, NULL}},
 		    3);
 	free(h.months.b);
 	free(h.cats.b);
@@ -291,31 +295,34 @@ static int member_one(void *vctx, const struct tb_member *m)
 	switch (a->kind) {
 	case TB_REPORT_MEMBERS:
 		if (m->active || p->count || p->closing)
-			row(p->k, (struct cell[]){{"name", CELL_TEXT, 0, m->name},
-						  {"opening_balance_minutes", CELL_INT, p->opening, NULL},
-						  {"earned_minutes", CELL_INT, p->earned, NULL},
-						  {"spent_minutes", CELL_INT, p->spent, NULL},
-						  {"closing_balance_minutes", CELL_INT, p->closing, NULL},
-						  {"exchanges", CELL_INT, p->count, NULL}},
+			row(p->k,
+			    (struct cell[]){{"name", CELL_TEXT, 0, m->name},
+					    {"opening_balance_minutes", CELL_INT, p->opening, NULL},
+					    {"earned_minutes", CELL_INT, p->earned, NULL},
+					    {"spent_minutes", CELL_INT, p->spent, NULL},
+					    {"closing_balance_minutes", CELL_INT, p->closing, NULL},
+					    {"exchanges", CELL_INT, p->count, NULL}},
 			    6);
 		break;
 	case TB_REPORT_INACTIVE:
-		if (m->active && (!p->last || day_number(a->today) - day_number(p->last) >=
-							  (int64_t)a->days))
-			row(p->k, (struct cell[]){{"name", CELL_TEXT, 0, m->name},
-						  {"last_exchange", p->last ? CELL_DATE : CELL_NULL,
-						   (int64_t)p->last, NULL},
-						  {"balance_minutes", CELL_INT, m->balance, NULL}},
+		if (m->active &&
+		    (!p->last || day_number(a->today) - day_number(p->last) >= (int64_t)a->days))
+			row(p->k,
+			    (struct cell[]){{"name", CELL_TEXT, 0, m->name},
+					    {"last_exchange", p->last ? CELL_DATE : CELL_NULL,
+					     (int64_t)p->last, NULL},
+					    {"balance_minutes", CELL_INT, m->balance, NULL}},
 			    3);
 		break;
 	case TB_REPORT_NEAR_LIMIT:
 		if (m->active && room <= a->within)
-			row(p->k, (struct cell[]){{"name", CELL_TEXT, 0, m->name},
-						  {"balance_minutes", CELL_INT, m->balance, NULL},
-						  {"debt_limit_minutes", CELL_INT, -m->floor, NULL},
-						  {"ceiling_minutes", m->ceiling ? CELL_INT : CELL_NULL,
-						   (int64_t)m->ceiling, NULL},
-						  {"room_minutes", CELL_INT, room, NULL}},
+			row(p->k,
+			    (struct cell[]){{"name", CELL_TEXT, 0, m->name},
+					    {"balance_minutes", CELL_INT, m->balance, NULL},
+					    {"debt_limit_minutes", CELL_INT, -m->floor, NULL},
+					    {"ceiling_minutes", m->ceiling ? CELL_INT : CELL_NULL,
+					     (int64_t)m->ceiling, NULL},
+					    {"room_minutes", CELL_INT, room, NULL}},
 			    5);
 		break;
 	case TB_REPORT_HOURS:
@@ -325,14 +332,21 @@ static int member_one(void *vctx, const struct tb_member *m)
 }
 
 static const struct cell member_cols[][6] = {
-	[TB_REPORT_MEMBERS] = {{"name"}, {"opening_balance_minutes"}, {"earned_minutes"},
-			       {"spent_minutes"}, {"closing_balance_minutes"}, {"exchanges"}},
+	[TB_REPORT_MEMBERS] = {{"name"},
+			       {"opening_balance_minutes"},
+			       {"earned_minutes"},
+			       {"spent_minutes"},
+			       {"closing_balance_minutes"},
+			       {"exchanges"}},
 	[TB_REPORT_INACTIVE] = {{"name"}, {"last_exchange"}, {"balance_minutes"}},
-	[TB_REPORT_NEAR_LIMIT] = {{"name"}, {"balance_minutes"}, {"debt_limit_minutes"},
-				  {"ceiling_minutes"}, {"room_minutes"}},
+	[TB_REPORT_NEAR_LIMIT] = {{"name"},
+				  {"balance_minutes"},
+				  {"debt_limit_minutes"},
+				  {"ceiling_minutes"},
+				  {"room_minutes"}},
 };
-static const size_t member_ncols[] = {[TB_REPORT_MEMBERS] = 6, [TB_REPORT_INACTIVE] = 3,
-				      [TB_REPORT_NEAR_LIMIT] = 5};
+static const size_t member_ncols[] = {
+	[TB_REPORT_MEMBERS] = 6, [TB_REPORT_INACTIVE] = 3, [TB_REPORT_NEAR_LIMIT] = 5};
 
 void tb_report_defaults(struct tb_report_args *a, uint64_t today)
 {

@@ -81,8 +81,8 @@ TB_MUST_CHECK int tb_body_reverse(const char *body, size_t len, struct tb_body_r
 				  char msg[TB_JSON_MSG_MAX]);
 TB_MUST_CHECK int tb_body_link(const char *body, size_t len, struct tb_body_link *out,
 			       char msg[TB_JSON_MSG_MAX]);
-TB_MUST_CHECK int tb_body_coordinator(const char *body, size_t len,
-				      struct tb_body_coordinator *out, char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_coordinator(const char *body, size_t len, struct tb_body_coordinator *out,
+				      char msg[TB_JSON_MSG_MAX]);
 TB_MUST_CHECK int tb_body_cross(const char *body, size_t len, struct tb_body_cross *out,
 				char msg[TB_JSON_MSG_MAX]);
 /* An empty body (TB_EINVAL otherwise). */

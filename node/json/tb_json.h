@@ -66,8 +66,8 @@ struct tb_jfield {
 	enum tb_jtype type;
 	bool required;
 	int64_t min, max; /* INT: bounds; STR: length in bytes */
-	void *out;        /* STR: char[max + 1]; INT: int64_t; BOOL: bool */
-	bool *present;    /* may be NULL */
+	void *out;	  /* STR: char[max + 1]; INT: int64_t; BOOL: bool */
+	bool *present;	  /* may be NULL */
 };
 
 /* Room for a sentence explaining why a body was refused. */

@@ -26,7 +26,7 @@ enum tb_report_which {
 struct tb_report_args {
 	enum tb_report_which kind;
 	uint64_t from, to; /* yyyymmdd, inclusive */
-	uint64_t today;    /* yyyymmdd */
+	uint64_t today;	   /* yyyymmdd */
 	uint64_t days;
 	int64_t within;
 };

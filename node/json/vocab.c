@@ -34,8 +34,8 @@ int tb_role_parse(const char *s)
 	return -1;
 }
 
-#define OBJ(...)                                                                   \
-	build(tb_json_object(), (const struct kv[]){__VA_ARGS__},                  \
+#define OBJ(...)                                                  \
+	build(tb_json_object(), (const struct kv[]){__VA_ARGS__}, \
 	      sizeof((const struct kv[]){__VA_ARGS__}) / sizeof(struct kv))
 
 struct kv {
@@ -68,7 +68,8 @@ static struct tb_json *ceiling(uint64_t c)
 
 struct tb_json *tb_vocab_coordinator(const struct tb_coord *c)
 {
-	return OBJ({"name", tb_json_string(c->name)}, {"role", tb_json_string(tb_role_name(c->role))},
+	return OBJ({"name", tb_json_string(c->name)},
+		   {"role", tb_json_string(tb_role_name(c->role))},
 		   {"created", tb_json_time(c->created)});
 }
 
@@ -76,8 +77,7 @@ struct tb_json *tb_vocab_community(const uint8_t id[TB_KEY_LEN], const struct tb
 {
 	return OBJ({"id", tb_json_bytes(id, TB_KEY_LEN)}, {"name", tb_json_string(c->name)},
 		   {"debt_limit_minutes", tb_json_int(-c->floor)},
-		   {"ceiling_minutes", ceiling(c->ceiling)},
-		   {"members", tb_json_int(c->members)},
+		   {"ceiling_minutes", ceiling(c->ceiling)}, {"members", tb_json_int(c->members)},
 		   {"active_members", tb_json_int(c->active)},
 		   {"exchanges", tb_json_int((int64_t)c->exchanges)},
 		   {"reversals", tb_json_int((int64_t)c->reversals)},
@@ -125,8 +125,8 @@ struct tb_json *tb_vocab_link(const struct tb_clearing *c, const char *other_nam
 struct tb_json *tb_vocab_log(const struct tb_head *h, const char *community_name, bool own)
 {
 	return OBJ({"log", tb_json_bytes(h->log_id, TB_KEY_LEN)},
-		   {"community_name", tb_json_string(community_name)},
-		   {"own", tb_json_bool(own)}, {"seq", tb_json_int((int64_t)h->seq)},
+		   {"community_name", tb_json_string(community_name)}, {"own", tb_json_bool(own)},
+		   {"seq", tb_json_int((int64_t)h->seq)},
 		   {"head", h->seq ? tb_json_bytes(h->hash, TB_HASHLEN) : tb_json_null()},
 		   {"forked", tb_json_bool(h->flags & TB_LOG_FORKED)});
 }
@@ -159,20 +159,24 @@ struct tb_json *tb_vocab_cross(const struct tb_op_xview *v)
 	if (v->has_outcome && v->outcome)
 		refusal = OBJ({"code", tb_json_string(tb_errname(tb_xoutcome_err(v->outcome)))},
 			      {"message", tb_json_string(tb_xoutcome_text(v->outcome))});
-	return OBJ({"txid", tb_json_bytes(l->txid, TB_TXID_LEN)}, {"state", tb_json_string(v->state)},
-		   {"payer", tb_json_string(payer)}, {"payee", tb_json_string(payee)},
-		   {"payer_community", tb_json_bytes(l->payer, TB_KEY_LEN)},
-		   {"payee_community", tb_json_bytes(l->provider, TB_KEY_LEN)},
-		   {"minutes", tb_json_int((int64_t)l->minutes)}, {"expires", tb_json_time(l->expires)},
-		   {"prepare_seq", l->prepare_seq ? tb_json_int((int64_t)l->prepare_seq) : tb_json_null()},
-		   {"decide_seq", l->decide_seq ? tb_json_int((int64_t)l->decide_seq) : tb_json_null()},
-		   {"final_seq", l->final_seq ? tb_json_int((int64_t)l->final_seq) : tb_json_null()},
-		   {"refusal", refusal});
+	return OBJ(
+		{"txid", tb_json_bytes(l->txid, TB_TXID_LEN)}, {"state", tb_json_string(v->state)},
+		{"payer", tb_json_string(payer)}, {"payee", tb_json_string(payee)},
+		{"payer_community", tb_json_bytes(l->payer, TB_KEY_LEN)},
+		{"payee_community", tb_json_bytes(l->provider, TB_KEY_LEN)},
+		{"minutes", tb_json_int((int64_t)l->minutes)},
+		{"expires", tb_json_time(l->expires)},
+		{"prepare_seq",
+		 l->prepare_seq ? tb_json_int((int64_t)l->prepare_seq) : tb_json_null()},
+		{"decide_seq",
+		 l->decide_seq ? tb_json_int((int64_t)l->decide_seq) : tb_json_null()},
+		{"final_seq", l->final_seq ? tb_json_int((int64_t)l->final_seq) : tb_json_null()},
+		{"refusal", refusal});
 }
 
 struct tb_json *tb_vocab_error(const char *code, const char *message)
 {
-	struct tb_json *e = OBJ({"code", tb_json_string(code)},
-				{"message", tb_json_string(message)});
+	struct tb_json *e =
+		OBJ({"code", tb_json_string(code)}, {"message", tb_json_string(message)});
 	return e ? OBJ({"error", e}) : NULL;
 }

@@ -32,12 +32,11 @@ int tb_utf8_check(const uint8_t *p, size_t len);
 #define TB__FIELD_BIN(S, n, a, b) {#n, TB_FT_BIN, offsetof(S, n), a, b},
 #define TB__FIELD_STR(S, n, a, b) {#n, TB_FT_STR, offsetof(S, n), a, b},
 #define TB__FIELD(S, t, n, a, b) TB__FIELD_##t(S, n, a, b)
-#define TB__MSGDEF(UP, low, num)                                               \
-	static const struct tb_field tb__fields_##low[] = {                    \
-		TB_FIELDS_##UP(TB__FIELD, struct tb_##low)};                   \
-	const struct tb_msgdef tb_def_##low = {                                \
-		#low, num, tb__fields_##low,                                   \
-		sizeof tb__fields_##low / sizeof tb__fields_##low[0],          \
+#define TB__MSGDEF(UP, low, num)                                                                   \
+	static const struct tb_field tb__fields_##low[] = {                                        \
+		TB_FIELDS_##UP(TB__FIELD, struct tb_##low)};                                       \
+	const struct tb_msgdef tb_def_##low = {                                                    \
+		#low, num, tb__fields_##low, sizeof tb__fields_##low / sizeof tb__fields_##low[0], \
 		sizeof(struct tb_##low)};
 
 #endif

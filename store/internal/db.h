@@ -18,31 +18,31 @@
 /* Tables. Primary ones hold the logs; derived ones are rebuilt by reindex;
  * local ones hold what never enters a log (memo text, pending proposals,
  * the console's coordinators and which of them attested an entry). */
-#define TB_TABLES(X)                                                           \
-	X(META, "meta", PRIMARY)                                               \
-	X(LOGS, "logs", PRIMARY)                                               \
-	X(LOGNUM, "lognum", PRIMARY)                                           \
-	X(ENTRIES, "entries", PRIMARY)                                         \
-	X(MERKLE, "merkle", PRIMARY)                                           \
-	X(FORKS, "forks", PRIMARY)                                             \
-	X(CHECKPOINTS, "checkpoints", PRIMARY)                                 \
-	X(COMMUNITY, "community", DERIVED)                                     \
-	X(MEMBERS, "members", DERIVED)                                         \
-	X(NAMES, "names", DERIVED)                                             \
-	X(HISTORY, "history", DERIVED)                                         \
-	X(TXIDS, "txids", DERIVED)                                             \
-	X(CLEARING, "clearing", DERIVED)                                       \
-	X(XLEGS, "xlegs", DERIVED)                                             \
-	X(XOPEN, "xopen", DERIVED)                                             \
-	X(NAMEKEYS, "namekeys", DERIVED)                                       \
-	X(XDUE, "xdue", DERIVED)                                               \
-	X(XDECIDED, "xdecided", DERIVED)                                       \
-	X(ADMITS, "admits", DERIVED)                                           \
-	X(MEMOS, "memos", LOCAL)                                               \
-	X(PENDING, "pending", LOCAL)                                           \
-	X(COORDS, "coordinators", LOCAL)                                       \
-	X(ATTESTED, "attested", LOCAL)                                         \
-	X(CONTACTS, "contacts", LOCAL)                                         \
+#define TB_TABLES(X)                           \
+	X(META, "meta", PRIMARY)               \
+	X(LOGS, "logs", PRIMARY)               \
+	X(LOGNUM, "lognum", PRIMARY)           \
+	X(ENTRIES, "entries", PRIMARY)         \
+	X(MERKLE, "merkle", PRIMARY)           \
+	X(FORKS, "forks", PRIMARY)             \
+	X(CHECKPOINTS, "checkpoints", PRIMARY) \
+	X(COMMUNITY, "community", DERIVED)     \
+	X(MEMBERS, "members", DERIVED)         \
+	X(NAMES, "names", DERIVED)             \
+	X(HISTORY, "history", DERIVED)         \
+	X(TXIDS, "txids", DERIVED)             \
+	X(CLEARING, "clearing", DERIVED)       \
+	X(XLEGS, "xlegs", DERIVED)             \
+	X(XOPEN, "xopen", DERIVED)             \
+	X(NAMEKEYS, "namekeys", DERIVED)       \
+	X(XDUE, "xdue", DERIVED)               \
+	X(XDECIDED, "xdecided", DERIVED)       \
+	X(ADMITS, "admits", DERIVED)           \
+	X(MEMOS, "memos", LOCAL)               \
+	X(PENDING, "pending", LOCAL)           \
+	X(COORDS, "coordinators", LOCAL)       \
+	X(ATTESTED, "attested", LOCAL)         \
+	X(CONTACTS, "contacts", LOCAL)         \
 	X(CATEGORIES, "categories", LOCAL)
 
 enum tb_table {
@@ -59,7 +59,7 @@ struct tb_txn {
 	void *txn; /* MDB_txn */
 	int ret;   /* sticky: first error */
 	bool rw;
-	uint64_t bytes; /* keys and values written (an estimate of its size) */
+	uint64_t bytes;	       /* keys and values written (an estimate of its size) */
 	struct tb_txn *parent; /* a child transaction's parent, else NULL */
 };
 
@@ -88,28 +88,26 @@ void tb_txn_child_begin(struct tb_txn *child, struct tb_txn *parent);
 bool tb_txn_child_nested(const struct tb_txn *child);
 
 /* 0 and a view, TB_ENOTFOUND (not sticky), or a sticky storage error. */
-int tb_txn_get(struct tb_txn *t, enum tb_table tab, const void *key,
-	       size_t klen, struct tb_view *val);
-void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key,
-		size_t klen, const void *val, size_t vlen);
+int tb_txn_get(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen,
+	       struct tb_view *val);
+void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen, const void *val,
+		size_t vlen);
 /* Insert only; TB_EEXISTS (sticky) if the key exists. */
-void tb_txn_insert(struct tb_txn *t, enum tb_table tab, const void *key,
-		   size_t klen, const void *val, size_t vlen);
+void tb_txn_insert(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen,
+		   const void *val, size_t vlen);
 /* Deletes a key of a derived or local table (never of entries). */
-void tb_txn_del(struct tb_txn *t, enum tb_table tab, const void *key,
-		size_t klen);
+void tb_txn_del(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen);
 /* Empties a derived table (reindex only). */
 void tb_txn_drop(struct tb_txn *t, enum tb_table tab);
 
 /* Calls cb for each key starting with prefix, from key `from` (>= prefix) on,
  * in key order, until cb returns non-zero (returned) or the keys end (0). */
 typedef int (*tb_foreach_fn)(void *ctx, struct tb_view key, struct tb_view val);
-int tb_txn_foreach(struct tb_txn *t, enum tb_table tab, const void *prefix,
-		   size_t plen, const void *from, size_t flen, tb_foreach_fn cb,
-		   void *ctx);
+int tb_txn_foreach(struct tb_txn *t, enum tb_table tab, const void *prefix, size_t plen,
+		   const void *from, size_t flen, tb_foreach_fn cb, void *ctx);
 /* Last key with the prefix (for heads); TB_ENOTFOUND if none. */
-int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix,
-		size_t plen, struct tb_view *key, struct tb_view *val);
+int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix, size_t plen,
+		struct tb_view *key, struct tb_view *val);
 
 /* Bytes used by the map (pages in use * page size). */
 int tb_db_used_bytes(struct tb_db *db, uint64_t *bytes);

@@ -43,12 +43,10 @@ struct tb_logstate {
 void tb_logstate_pack(uint8_t out[TB_LOGSTATE_LEN], const struct tb_logstate *l);
 int tb_logstate_unpack(struct tb_logstate *l, struct tb_view v);
 /* Reads a log's state; TB_ENOTFOUND if the store has never seen it. */
-int tb_logstate_get(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
-		    struct tb_logstate *l);
+int tb_logstate_get(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN], struct tb_logstate *l);
 
 /* Registers a log not held yet (lognum, seq 0); the caller writes LOGS. */
-int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
-		  struct tb_logstate *l);
+int tb_log_create(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN], struct tb_logstate *l);
 
 /* The lognum of a log held (TB_ENOTFOUND if none). */
 int tb_lognum_of(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN], uint32_t *lognum);
@@ -66,8 +64,7 @@ static inline void tb_log_prefix(uint8_t k[TB_LOG_PREFIX_LEN], uint32_t lognum)
 
 /* ENTRIES: lognum, seq. */
 #define TB_ENTRY_KEY_LEN 12
-static inline void tb_entry_key(uint8_t k[TB_ENTRY_KEY_LEN], uint32_t lognum,
-				uint64_t seq)
+static inline void tb_entry_key(uint8_t k[TB_ENTRY_KEY_LEN], uint32_t lognum, uint64_t seq)
 {
 	tb_be32_put(k, lognum);
 	tb_be64_put(k + 4, seq);
@@ -75,8 +72,7 @@ static inline void tb_entry_key(uint8_t k[TB_ENTRY_KEY_LEN], uint32_t lognum,
 
 /* TXIDS: lognum, transaction id. */
 #define TB_TXID_KEY_LEN (4 + TB_TXID_LEN)
-static inline void tb_txid_key(uint8_t k[TB_TXID_KEY_LEN], uint32_t lognum,
-			       const uint8_t *txid)
+static inline void tb_txid_key(uint8_t k[TB_TXID_KEY_LEN], uint32_t lognum, const uint8_t *txid)
 {
 	tb_be32_put(k, lognum);
 	memcpy(k + 4, txid, TB_TXID_LEN);
@@ -84,8 +80,7 @@ static inline void tb_txid_key(uint8_t k[TB_TXID_KEY_LEN], uint32_t lognum,
 
 /* MEMBERS: lognum, member number. */
 #define TB_MEMBER_KEY_LEN 8
-static inline void tb_member_key(uint8_t k[TB_MEMBER_KEY_LEN], uint32_t lognum,
-				 uint32_t member)
+static inline void tb_member_key(uint8_t k[TB_MEMBER_KEY_LEN], uint32_t lognum, uint32_t member)
 {
 	tb_be32_put(k, lognum);
 	tb_be32_put(k + 4, member);
@@ -93,8 +88,8 @@ static inline void tb_member_key(uint8_t k[TB_MEMBER_KEY_LEN], uint32_t lognum,
 
 /* HISTORY: lognum, member number, seq. */
 #define TB_HISTORY_KEY_LEN (TB_MEMBER_KEY_LEN + 8)
-static inline void tb_history_key(uint8_t k[TB_HISTORY_KEY_LEN], uint32_t lognum,
-				  uint32_t member, uint64_t seq)
+static inline void tb_history_key(uint8_t k[TB_HISTORY_KEY_LEN], uint32_t lognum, uint32_t member,
+				  uint64_t seq)
 {
 	tb_member_key(k, lognum, member);
 	tb_be64_put(k + TB_MEMBER_KEY_LEN, seq);
@@ -102,8 +97,8 @@ static inline void tb_history_key(uint8_t k[TB_HISTORY_KEY_LEN], uint32_t lognum
 
 /* NAMES: lognum, the exact name (at most TB_NAME_MAX bytes); its length. */
 #define TB_NAME_KEY_MAX (4 + TB_NAME_MAX)
-static inline size_t tb_name_key(uint8_t k[TB_NAME_KEY_MAX], uint32_t lognum,
-				 const void *name, size_t n)
+static inline size_t tb_name_key(uint8_t k[TB_NAME_KEY_MAX], uint32_t lognum, const void *name,
+				 size_t n)
 {
 	TB_ASSERT(n <= TB_NAME_MAX);
 	tb_be32_put(k, lognum);
@@ -171,8 +166,8 @@ static inline void tb_contact_key(uint8_t k[TB_CONTACT_KEY_LEN], uint32_t member
  * leaf, then level, so the nodes an append creates sort at the end of the
  * log's range (appends touch the last pages instead of one page per level). */
 #define TB_MERKLE_KEY_LEN 13
-static inline void tb_merkle_key(uint8_t k[TB_MERKLE_KEY_LEN], uint32_t lognum,
-				 unsigned level, uint64_t index)
+static inline void tb_merkle_key(uint8_t k[TB_MERKLE_KEY_LEN], uint32_t lognum, unsigned level,
+				 uint64_t index)
 {
 	tb_be32_put(k, lognum);
 	tb_be64_put(k + 4, index << level);
@@ -184,14 +179,12 @@ static inline void tb_merkle_key(uint8_t k[TB_MERKLE_KEY_LEN], uint32_t lognum,
 size_t tb_community_pack(uint8_t *out, const struct tb_community *c);
 int tb_community_unpack(struct tb_community *c, struct tb_view v);
 int tb_community_get(struct tb_txn *t, uint32_t lognum, struct tb_community *c);
-void tb_community_put(struct tb_txn *t, uint32_t lognum,
-		      const struct tb_community *c);
+void tb_community_put(struct tb_txn *t, uint32_t lognum, const struct tb_community *c);
 
 #define TB_MEMBER_REC_MAX (TB_KEY_LEN + 8 * 5 + 1 + 1 + TB_NAME_MAX)
 size_t tb_member_pack(uint8_t *out, const struct tb_member *m);
 int tb_member_unpack(struct tb_member *m, uint32_t no, struct tb_view v);
-int tb_member_get(struct tb_txn *t, uint32_t lognum, uint32_t no,
-		  struct tb_member *m);
+int tb_member_get(struct tb_txn *t, uint32_t lognum, uint32_t no, struct tb_member *m);
 void tb_member_put(struct tb_txn *t, uint32_t lognum, const struct tb_member *m);
 
 /* Reports a violation to an audit sink and clears rej for the next one. */
@@ -233,34 +226,30 @@ bool tb_key_is_none(const uint8_t key[TB_KEY_LEN]);
 #define TB_ACCOUNT_NAME "community"
 /* The community account (member 0), made up when never written yet. */
 int tb_rule_account(struct tb_txn *t, uint32_t lognum, uint64_t no, struct tb_member *m);
-int tb_key_in_use(struct tb_txn *t, uint32_t lognum, const uint8_t *key,
-		  struct tb_member *who);
+int tb_key_in_use(struct tb_txn *t, uint32_t lognum, const uint8_t *key, struct tb_member *who);
 /* NAMES: exact name of an active member -> number (put or delete). */
-void tb_names_exact(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t no,
-		    bool put);
+void tb_names_exact(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t no, bool put);
 
 int tb_rule_queue_terms(struct tb_sigjobs *jobs, size_t owner, enum tb_sigctx ctx,
 			const struct tb_msgdef *d, const void *terms, const uint8_t *k1,
 			struct tb_view s1, const uint8_t *k2, struct tb_view s2);
-int tb_rule_active_member(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
-			  uint64_t no, struct tb_member *m, struct tb_reject *rej);
-void tb_rule_history_put(struct tb_txn *t, uint32_t lognum, uint32_t member,
-			 uint64_t seq, int64_t delta, int64_t balance);
+int tb_rule_active_member(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e, uint64_t no,
+			  struct tb_member *m, struct tb_reject *rej);
+void tb_rule_history_put(struct tb_txn *t, uint32_t lognum, uint32_t member, uint64_t seq,
+			 int64_t delta, int64_t balance);
 int tb_rule_txid_fresh(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		       const uint8_t *txid, struct tb_reject *rej);
-void tb_rule_txid_put(struct tb_txn *t, uint32_t lognum, const uint8_t *txid,
-		      uint64_t seq, uint64_t reversed_by);
+void tb_rule_txid_put(struct tb_txn *t, uint32_t lognum, const uint8_t *txid, uint64_t seq,
+		      uint64_t reversed_by);
 
 /* mrules.c: names, member updates, opening balances. */
 /* The name rule (FORMAT.md 7.4) for a member numbered self (0: a new one). */
-int tb_rule_name(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
-		 struct tb_view name, uint32_t self, struct tb_reject *rej);
+int tb_rule_name(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e, struct tb_view name,
+		 uint32_t self, struct tb_reject *rej);
 /* NAMEKEYS: both comparison keys of an active member's name (put or delete). */
-void tb_name_index(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t no,
-		   bool put);
+void tb_name_index(struct tb_txn *t, uint32_t lognum, const char *name, uint32_t no, bool put);
 /* The active member whose name is the same name as name (tb_text.h keys). */
-int tb_name_lookup(struct tb_txn *t, uint32_t lognum, const char *name, size_t len,
-		   uint32_t *no);
+int tb_name_lookup(struct tb_txn *t, uint32_t lognum, const char *name, size_t len, uint32_t *no);
 int tb_rule_member_update(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 			  struct tb_reject *rej);
 int tb_rule_opening(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
@@ -273,8 +262,7 @@ int tb_rule_succession(struct tb_txn *t, uint32_t lognum, const struct tb_entry 
  * entry is not held or not a succession. With check, its signatures and
  * rule are checked again (an audit's chain keeps refused entries; fork_seq
  * is then set); without, the entry is trusted (the own log). */
-int tb_succession_of(struct tb_txn *t, const uint8_t *log_id, bool check,
-		     struct tb_successor *out);
+int tb_succession_of(struct tb_txn *t, const uint8_t *log_id, bool check, struct tb_successor *out);
 /* Whether new_log validly succeeds old_log (tb_succession_of). */
 bool tb_succeeds(struct tb_txn *t, const uint8_t *new_log, const uint8_t *old_log);
 
@@ -295,8 +283,8 @@ int tb_clearing_get(struct tb_txn *t, uint32_t lognum, const uint8_t other[TB_KE
 		    struct tb_clearing *c);
 void tb_clearing_put(struct tb_txn *t, uint32_t lognum, const struct tb_clearing *c);
 int tb_clearing_foreach(struct tb_txn *t, uint32_t lognum, tb_clearing_fn cb, void *ctx);
-int tb_xleg_get(struct tb_txn *t, const uint8_t payer[TB_KEY_LEN],
-		const uint8_t txid[TB_TXID_LEN], struct tb_xleg *x);
+int tb_xleg_get(struct tb_txn *t, const uint8_t payer[TB_KEY_LEN], const uint8_t txid[TB_TXID_LEN],
+		struct tb_xleg *x);
 /* Writes x and keeps XOPEN (open while no final leg is held) and XDUE (a
  * held prepare whose provider's decision is not held, nor its final leg) in
  * step. */
@@ -317,8 +305,7 @@ int tb_attested_put_txn(struct tb_txn *t, const uint8_t txid[TB_TXID_LEN], const
 
 /* Builds, signs and ingests the next own entry inside t (append.c). */
 /* 0, or TB_ERESTORED (described in rej) if the store is marked restored. */
-int tb_restored_check(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN],
-		      struct tb_reject *rej);
+int tb_restored_check(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN], struct tb_reject *rej);
 int tb_own_append_txn(struct tb_txn *t, const struct tb_keypair *kp, uint64_t kind,
 		      const void *body, uint64_t *seq, struct tb_reject *rej);
 
@@ -326,17 +313,15 @@ int tb_own_append_txn(struct tb_txn *t, const struct tb_keypair *kp, uint64_t ki
 void tb_fmt_hours(char *out, size_t cap, int64_t minutes);
 
 /* Sets a rejection: err, where, and a printf-style sentence. */
-int tb_reject_set(struct tb_reject *rej, int err, const uint8_t *log_id,
-		  uint64_t seq, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+int tb_reject_set(struct tb_reject *rej, int err, const uint8_t *log_id, uint64_t seq,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Merkle getter over the MERKLE table of one log inside a transaction. */
 struct tb_merkle_src {
 	struct tb_txn *t;
 	uint32_t lognum;
 };
-int tb_merkle_get_db(void *ctx, unsigned level, uint64_t index,
-		     uint8_t out[TB_MERKLE_HASH_LEN]);
+int tb_merkle_get_db(void *ctx, unsigned level, uint64_t index, uint8_t out[TB_MERKLE_HASH_LEN]);
 /* Appends leaf `index` of a log's tree, writing the completed nodes. */
 void tb_merkle_store_leaf(struct tb_txn *t, uint32_t lognum, uint64_t index,
 			  const uint8_t leaf[TB_HASHLEN]);
@@ -346,7 +331,6 @@ void tb_merkle_store_leaf(struct tb_txn *t, uint32_t lognum, uint64_t index,
  * store whose logs were all re-applied by the rules. Each violation goes to
  * sink; legs whose counterpart is not held are only counted. 0 or a storage
  * error. */
-int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink,
-	       struct tb_xverify_counts *out);
+int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink, struct tb_xverify_counts *out);
 
 #endif

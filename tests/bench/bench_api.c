@@ -86,8 +86,7 @@ static void direct(const char *data, const uint8_t *self, unsigned reads, unsign
 	tb_keypair_wipe(&kp);
 }
 
-static void through_api(uint16_t http, unsigned reads, unsigned writes, double *rps,
-			double *wps)
+static void through_api(uint16_t http, unsigned reads, unsigned writes, double *rps, double *wps)
 {
 	struct tb_httpc_session sess;
 	if (tb_httpc_login(http, "cora", "a bench password", &sess) != 200)
@@ -104,14 +103,16 @@ static void through_api(uint16_t http, unsigned reads, unsigned writes, double *
 	t0 = tb_bench_now();
 	for (unsigned i = 0; i < writes; i++) {
 		char body[200];
-		snprintf(body, sizeof body,
-			 "{\"provider\":\"%s\",\"receiver\":\"%s\",\"minutes\":1,\"memo\":\"bench %u\","
-			 "\"attest\":true}",
-			 i % 2 ? "m2" : "m1", i % 2 ? "m1" : "m2", i);
+		snprintf(
+			body, sizeof body,
+			"{\"provider\":\"%s\",\"receiver\":\"%s\",\"minutes\":1,\"memo\":\"bench %u\","
+			"\"attest\":true}",
+			i % 2 ? "m2" : "m1", i % 2 ? "m1" : "m2", i);
 		struct tb_httpc_resp r;
 		int st = tb_httpc(http, "POST", "/api/v1/exchanges", &sess, true, body, &r);
 		if (st != 201) {
-			fprintf(stderr, "POST /api/v1/exchanges: %d %s\n", st, r.body ? r.body : "");
+			fprintf(stderr, "POST /api/v1/exchanges: %d %s\n", st,
+				r.body ? r.body : "");
 			tb_bench_die("POST /api/v1/exchanges", TB_EIO);
 		}
 		tb_httpc_free(&r);

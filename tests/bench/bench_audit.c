@@ -217,7 +217,8 @@ static void gen_export(struct xfile *xf, size_t n, uint32_t members,
 				   mk, prev, name);
 		uint8_t *out = xf->buf + xf->len + ITEM_HDR;
 		size_t len;
-		int err = tb_entry_seal(out, xf->cap - xf->len - ITEM_HDR - 13, &len, &e, community);
+		int err =
+			tb_entry_seal(out, xf->cap - xf->len - ITEM_HDR - 13, &len, &e, community);
 		if (err)
 			tb_bench_die("tb_entry_seal", err);
 		tb_export_item_header(xf->buf + xf->len, TB_EXPORT_ENTRY, (uint32_t)len);
@@ -280,14 +281,15 @@ static void audit_once(const struct xfile *xf, size_t n, struct audit_result *r)
 	double t4 = tb_bench_now();
 	tb_test_rmrf(dir);
 	if (vc.n || sum.violations) {
-		fprintf(stderr, "bench_audit: %" PRIu64 " violations, the first at seq %" PRIu64
-				": %s\n",
+		fprintf(stderr,
+			"bench_audit: %" PRIu64 " violations, the first at seq %" PRIu64 ": %s\n",
 			vc.n, vc.first.seq, vc.first.msg);
 		exit(1);
 	}
 	if (sum.entries != n || sum.logs != 1) {
-		fprintf(stderr, "bench_audit: the audit saw %" PRIu64 " entries in %" PRIu64
-				" logs, not %zu in 1\n",
+		fprintf(stderr,
+			"bench_audit: the audit saw %" PRIu64 " entries in %" PRIu64
+			" logs, not %zu in 1\n",
 			sum.entries, sum.logs, n);
 		exit(1);
 	}
@@ -366,8 +368,8 @@ int main(int argc, char **argv)
 	for (int k = 0; k < 2; k++)
 		printf("verify, all cores, %-17s: %9.0f /s, %.1f us cpu each (best of %d batches of "
 		       "%d)\n",
-		       vs[k].name, vs[k].rate, vs[k].cpu * 1e6, 2 * VERIFY_ROUNDS * runs + VERIFY_ROUNDS,
-		       VERIFY_COUNT);
+		       vs[k].name, vs[k].rate, vs[k].cpu * 1e6,
+		       2 * VERIFY_ROUNDS * runs + VERIFY_ROUNDS, VERIFY_COUNT);
 	printf("audit, all cores                    : %9.0f entries/s  ratio %.2f  target %.2f  %s  "
 	       "(%.2f to the one-message rate)\n",
 	       rate, ratio, TARGET_RATIO, ratio >= TARGET_RATIO ? "MET" : "NOT MET",

@@ -122,18 +122,18 @@ struct inflight {
 };
 
 struct driver {
-	size_t node;            /* payer's node */
-	struct tb_store *st;    /* its ledger, read-write */
-	struct tb_keypair kp;   /* its node key */
+	size_t node;	      /* payer's node */
+	struct tb_store *st;  /* its ledger, read-write */
+	struct tb_keypair kp; /* its node key */
 	uint8_t self[TB_KEY_LEN], other[TB_KEY_LEN];
-	uint32_t payer;         /* member number of `payer` */
+	uint32_t payer; /* member number of `payer` */
 	uint32_t date;
 	/* a run */
 	size_t n, window;
-	double *lat;            /* n latencies (s), in completion order */
+	double *lat; /* n latencies (s), in completion order */
 	size_t done;
-	double first, last;     /* first prepare, last final */
-	double in_prepare;      /* seconds spent appending prepares */
+	double first, last; /* first prepare, last final */
+	double in_prepare;  /* seconds spent appending prepares */
 	int err;
 	char why[320];
 };
@@ -254,9 +254,10 @@ static void *drive(void *arg)
 		} else {
 			if (tb_bench_now() - progress > STALL_S) {
 				d->err = TB_EIO;
-				snprintf(d->why, sizeof d->why,
-					 "no exchange finished for %.0f s (%zu of %zu done, %zu open)",
-					 STALL_S, d->done, d->n, open);
+				snprintf(
+					d->why, sizeof d->why,
+					"no exchange finished for %.0f s (%zu of %zu done, %zu open)",
+					STALL_S, d->done, d->n, open);
 				goto out;
 			}
 			tb_bench_sleep_us(d->window > 1 ? POLL_RUN_US : POLL_SEQ_US);
@@ -336,8 +337,8 @@ static void bench_latency(struct driver *d, size_t n)
 	}
 	qsort(lat, n, sizeof *lat, tb_bench_cmp_double);
 	double med = tb_bench_quantile(lat, n, 0.5), p99 = tb_bench_quantile(lat, n, 0.99);
-	printf("latency: median %.2f ms, p90 %.2f ms, p99 %.2f ms, min %.2f ms, max %.2f ms\n",
-	       med, tb_bench_quantile(lat, n, 0.9), p99, lat[0], lat[n - 1]);
+	printf("latency: median %.2f ms, p90 %.2f ms, p99 %.2f ms, min %.2f ms, max %.2f ms\n", med,
+	       tb_bench_quantile(lat, n, 0.9), p99, lat[0], lat[n - 1]);
 	tb_bench_figure("cross_latency_median", med, "ms", 2, "<=", TARGET_MEDIAN_MS);
 	tb_bench_figure("cross_latency_p99", p99, "ms", 2, NULL, 0);
 	free(lat);

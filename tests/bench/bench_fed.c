@@ -75,7 +75,7 @@
 #define PROP_NODES 32
 #define PROP_TRIALS 5
 #define PROP_MS 30000
-#define HANDSHAKE_BYTES 214 /* PROTOCOL.md 3.4 */
+#define HANDSHAKE_BYTES 214	 /* PROTOCOL.md 3.4 */
 #define FRAME_RECORD_BYTES 64936 /* record bytes tallyd puts in one ENTRIES frame */
 
 #define TARGET_CATCHUP_RATIO 0.80
@@ -176,8 +176,8 @@ static void gen_exchanges(struct recs *r, size_t n, const struct tb_keypair *kp,
 }
 
 /* Appends views [from, to) in groups of `group`; returns the seconds taken. */
-static double append_groups_of(struct tb_store *s, const struct tb_view *v, size_t from,
-			       size_t to, size_t group, const char *what)
+static double append_groups_of(struct tb_store *s, const struct tb_view *v, size_t from, size_t to,
+			       size_t group, const char *what)
 {
 	double t0 = tb_bench_now();
 	for (size_t off = from; off < to; off += group) {
@@ -195,8 +195,8 @@ static double append_groups_of(struct tb_store *s, const struct tb_view *v, size
 	return tb_bench_now() - t0;
 }
 
-static double append_groups(struct tb_store *s, const struct tb_view *v, size_t from,
-			    size_t to, const char *what)
+static double append_groups(struct tb_store *s, const struct tb_view *v, size_t from, size_t to,
+			    const char *what)
 {
 	return append_groups_of(s, v, from, to, GROUP, what);
 }
@@ -207,7 +207,7 @@ static double append_groups(struct tb_store *s, const struct tb_view *v, size_t 
 
 struct pframe {
 	double t;
-	int dir; /* 0: dialer to listener (B to A), 1: back */
+	int dir;      /* 0: dialer to listener (B to A), 1: back */
 	uint32_t len; /* bytes on the wire, prefix included */
 };
 
@@ -244,8 +244,8 @@ static void proxy_count(struct proxy *p, int dir, const uint8_t *b, size_t n)
 			p->hdr_have[dir] = 0;
 			p->body_left[dir] = len;
 			if (p->nframes < PROXY_FRAMES)
-				p->frames[p->nframes++] = (struct pframe){
-					tb_bench_now() - p->t0, dir, (uint32_t)(len + 2)};
+				p->frames[p->nframes++] = (struct pframe){tb_bench_now() - p->t0,
+									  dir, (uint32_t)(len + 2)};
 		}
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -410,8 +410,8 @@ static double local_ingest(const struct recs *r, size_t group)
 
 struct catchup_run {
 	double secs, up, first, xfer; /* from start: done; up; first entries */
-	double cpu_a, cpu_b;          /* CPU seconds of A and the new node */
-	uint64_t in, out;             /* the new node's status: bytes from/to A */
+	double cpu_a, cpu_b;	      /* CPU seconds of A and the new node */
+	uint64_t in, out;	      /* the new node's status: bytes from/to A */
 };
 
 /* Starts empty node b dialing a, times it until it holds a's head (total
@@ -454,8 +454,9 @@ static void catchup_once(struct tb_fed *f, size_t a, size_t b, uint64_t total,
 			tb_bench_check_alive(f, b);
 		}
 		if (t - t0 > CATCHUP_MS / 1000.0) {
-			fprintf(stderr, "bench_fed: node %zu holds %" PRIu64 " of %" PRIu64
-					" entries after %d s\n",
+			fprintf(stderr,
+				"bench_fed: node %zu holds %" PRIu64 " of %" PRIu64
+				" entries after %d s\n",
 				b, q, total, CATCHUP_MS / 1000);
 			exit(1);
 		}
@@ -480,8 +481,8 @@ static void catchup_once(struct tb_fed *f, size_t a, size_t b, uint64_t total,
 
 static void bench_catchup(size_t n, double ingest_arg, int runs, struct catchup_out *co)
 {
-	printf("\n== 1. catch-up: an empty node from node A holding %zu entries, %d run(s)\n",
-	       n, runs);
+	printf("\n== 1. catch-up: an empty node from node A holding %zu entries, %d run(s)\n", n,
+	       runs);
 	struct tb_fed *f = tb_bench_fed_new("fbench-catchup", 1 + (size_t)runs);
 	const size_t A = 0;
 
@@ -594,14 +595,14 @@ static void bench_catchup(size_t n, double ingest_arg, int runs, struct catchup_
 	tb_bench_figure("catchup_local_ingest_rate", ingest_rate, "entries/s", 0, NULL, 0);
 	tb_bench_figure("catchup_local_ingest_rate_frame_groups", frame_rate, "entries/s", 0, NULL,
 			0);
-	tb_bench_figure("catchup_ratio_local_ingest", ratio, "x_ingest", 2, ">=",
-			TARGET_CATCHUP_RATIO);
+	tb_bench_figure("catchup_ratio_local_ingest", ratio, "x_ingest", 2,
+			">=", TARGET_CATCHUP_RATIO);
 	if (ingest_arg > 0) {
 		double r2 = rate / ingest_arg;
 		printf("catch-up / bench_ingest's all-core attested figure (%.0f/s): %.2f\n",
 		       ingest_arg, r2);
-		tb_bench_figure("catchup_ratio_bench_ingest", r2, "x_ingest", 2, ">=",
-				TARGET_CATCHUP_RATIO);
+		tb_bench_figure("catchup_ratio_bench_ingest", r2, "x_ingest", 2,
+				">=", TARGET_CATCHUP_RATIO);
 	}
 	tb_bench_figure("catchup_wire_bytes_per_entry", wire, "bytes", 1, NULL, 0);
 	tb_bench_figure("catchup_wire_overhead_per_entry", wire - co->rec_bytes, "bytes", 1, NULL,
@@ -691,9 +692,8 @@ static void bench_insync(struct catchup_out *co)
 	printf("reconnect: B started at 0 ms; frames of the new connection in its first 2.5 s "
 	       "(through the proxy):\n");
 	print_frames(px, 0, 2.5);
-	printf("  handshake %" PRIu64 " bytes (PROTOCOL.md: %d), HELLOs %" PRIu64
-	       ", SYNCs %" PRIu64 " (in sync %.1f ms after B's start), then %" PRIu64
-	       " bytes more (checkpoints)\n",
+	printf("  handshake %" PRIu64 " bytes (PROTOCOL.md: %d), HELLOs %" PRIu64 ", SYNCs %" PRIu64
+	       " (in sync %.1f ms after B's start), then %" PRIu64 " bytes more (checkpoints)\n",
 	       hs, HANDSHAKE_BYTES, hello, sync, t_synced * 1000, rest);
 	printf("  total %" PRIu64 " bytes (B->A %" PRIu64 ", A->B %" PRIu64 "); B's status file "
 	       "when it first showed A synced (%.2f s after start): in %" PRIu64 " + out %" PRIu64
@@ -856,8 +856,9 @@ static void bench_propagation(void)
 				for (size_t i = 0; i < f->n; i++)
 					tb_bench_check_alive(f, i);
 			if (t - r1 > PROP_MS / 1000.0) {
-				fprintf(stderr, "bench_fed: %zu nodes lack the exchange after %d s\n",
-					left, PROP_MS / 1000);
+				fprintf(stderr,
+					"bench_fed: %zu nodes lack the exchange after %d s\n", left,
+					PROP_MS / 1000);
 				exit(1);
 			}
 			tb_bench_sleep_us(POLL_US);
@@ -872,7 +873,8 @@ static void bench_propagation(void)
 		lat_cli[trial] = (last - r0) * 1000;
 		printf("trial %d: at node %2zu (%d hops to the farthest): all %d hold it %.0f ms after "
 		       "the record command returned (%.0f ms after it started; it took %.0f ms)\n",
-		       trial + 1, o, maxd, PROP_NODES, lat[trial], lat_cli[trial], (r1 - r0) * 1000);
+		       trial + 1, o, maxd, PROP_NODES, lat[trial], lat_cli[trial],
+		       (r1 - r0) * 1000);
 		printf("         by hops from it, last arrival (ms after the command returned):");
 		for (int d = 1; d <= maxd; d++) {
 			double m = -1e9;

@@ -48,21 +48,21 @@ _Static_assert(GROUP <= TB_APPEND_MAX, "group larger than one append takes");
 
 /* A pre-generated log: records back to back in buf, views into it. */
 struct corpus {
-	const char *name;  /* "attested", "member-signed" */
-	const char *key;   /* figure name part */
+	const char *name; /* "attested", "member-signed" */
+	const char *key;  /* figure name part */
 	uint8_t *buf;
 	size_t len;
 	size_t cap;
 	struct tb_view *recs;
 	size_t n;
-	uint64_t sigs;     /* signatures to verify over the whole log */
+	uint64_t sigs; /* signatures to verify over the whole log */
 };
 
 struct ingest_result {
-	double secs;     /* the fastest run */
+	double secs;	 /* the fastest run */
 	double cpu_secs; /* its user + system time, all threads */
-	double worst;    /* the slowest run */
-	uint64_t bytes;  /* tb_store_size after the ingest */
+	double worst;	 /* the slowest run */
+	uint64_t bytes;	 /* tb_store_size after the ingest */
 };
 
 static const char *tmp_base(void)
@@ -79,8 +79,7 @@ static char *make_tmpdir(const char *tag)
 		tb_bench_die("malloc", TB_ENOMEM);
 	snprintf(path, 4096, "%s/tally-bench-%s-XXXXXX", tmp_base(), tag);
 	if (!mkdtemp(path)) {
-		fprintf(stderr, "bench_ingest: mkdtemp %s: %s\n", path,
-			strerror(errno));
+		fprintf(stderr, "bench_ingest: mkdtemp %s: %s\n", path, strerror(errno));
 		exit(1);
 	}
 	return path;
@@ -156,8 +155,7 @@ static double verify_one_core(const struct vsample *v, int rounds)
 	for (int round = 0; round < rounds; round++) {
 		double t0 = tb_bench_now();
 		for (int i = 0; i < VERIFY_COUNT; i++)
-			if (tb_verify(v->sig, v->kp.pk.b, TB_CTX_ENTRY, v->msg,
-				      sizeof v->msg))
+			if (tb_verify(v->sig, v->kp.pk.b, TB_CTX_ENTRY, v->msg, sizeof v->msg))
 				tb_bench_die("tb_verify", TB_EBADSIG);
 		double rate = VERIFY_COUNT / (tb_bench_now() - t0);
 		if (rate > best)
@@ -174,8 +172,7 @@ static double verify_all_cores(struct vsample *v, int rounds)
 	for (int round = 0; round < rounds; round++) {
 		double t0 = tb_bench_now();
 		for (size_t off = 0; off < VERIFY_COUNT; off += GROUP) {
-			size_t k = VERIFY_COUNT - off < GROUP ? VERIFY_COUNT - off
-							      : GROUP;
+			size_t k = VERIFY_COUNT - off < GROUP ? VERIFY_COUNT - off : GROUP;
 			int err = tb_verify_batch(v->jobs + off, k, 0);
 			if (err)
 				tb_bench_die("tb_verify_batch", err);
@@ -189,8 +186,8 @@ static double verify_all_cores(struct vsample *v, int rounds)
 
 /* ---- 2. the community log ---- */
 
-static void corpus_add(struct corpus *c, struct tb_entry *e,
-		       const struct tb_keypair *kp, uint8_t prev[TB_HASHLEN])
+static void corpus_add(struct corpus *c, struct tb_entry *e, const struct tb_keypair *kp,
+		       uint8_t prev[TB_HASHLEN])
 {
 	size_t len;
 	uint8_t *out = c->buf + c->len;
@@ -205,9 +202,8 @@ static void corpus_add(struct corpus *c, struct tb_entry *e,
 	tb_entry_hash(prev, out, len);
 }
 
-static void gen_log(struct corpus *c, size_t n, uint32_t members,
-		    bool member_signed, const struct tb_keypair *community,
-		    const struct tb_keypair *mk)
+static void gen_log(struct corpus *c, size_t n, uint32_t members, bool member_signed,
+		    const struct tb_keypair *community, const struct tb_keypair *mk)
 {
 	uint8_t prev[TB_HASHLEN] = {0};
 	c->cap = n * REC_BOUND;
@@ -235,10 +231,8 @@ static void gen_log(struct corpus *c, size_t n, uint32_t members,
 							  &tb_def_exchange_terms, &t);
 				if (err)
 					tb_bench_die("tb_terms_encode", err);
-				tb_sign(psig, &mk[x->provider - 1], TB_CTX_EXCHANGE,
-					terms, tlen);
-				tb_sign(rsig, &mk[x->receiver - 1], TB_CTX_EXCHANGE,
-					terms, tlen);
+				tb_sign(psig, &mk[x->provider - 1], TB_CTX_EXCHANGE, terms, tlen);
+				tb_sign(rsig, &mk[x->receiver - 1], TB_CTX_EXCHANGE, terms, tlen);
 				x->provider_sig.p = psig;
 				x->provider_sig.len = TB_SIGLEN;
 				x->receiver_sig.p = rsig;
@@ -261,8 +255,8 @@ static void corpus_free(struct corpus *c)
 /* ---- 3. ingest ---- */
 
 /* Ingests the log into a fresh durable store; keeps the fastest run in r. */
-static void ingest(const struct corpus *c, unsigned threads,
-		   const uint8_t log_id[TB_KEY_LEN], struct ingest_result *r)
+static void ingest(const struct corpus *c, unsigned threads, const uint8_t log_id[TB_KEY_LEN],
+		   struct ingest_result *r)
 {
 	char *dir = make_tmpdir(c->key);
 	struct tb_store *s;
@@ -280,8 +274,7 @@ static void ingest(const struct corpus *c, unsigned threads,
 			fprintf(stderr,
 				"bench_ingest: %s: group at %zu: %zu of %zu accepted: "
 				"%s (seq %" PRIu64 ": %s)\n",
-				c->name, off, acc, k, tb_strerror(err), rej.seq,
-				rej.msg);
+				c->name, off, acc, k, tb_strerror(err), rej.seq, rej.msg);
 			exit(1);
 		}
 	}
@@ -299,8 +292,8 @@ static void ingest(const struct corpus *c, unsigned threads,
 	if ((err = tb_store_head(s, log_id, &h)))
 		tb_bench_die("tb_store_head", err);
 	if (h.seq != c->n) {
-		fprintf(stderr, "bench_ingest: %s: head is %" PRIu64 ", not %zu\n",
-			c->name, h.seq, c->n);
+		fprintf(stderr, "bench_ingest: %s: head is %" PRIu64 ", not %zu\n", c->name, h.seq,
+			c->n);
 		exit(1);
 	}
 	tb_store_free(s);
@@ -321,8 +314,7 @@ struct figure {
 static struct figure figures[FIGURES_MAX];
 static size_t nfigures;
 
-static void figure(const char *name, double value, const char *unit,
-		   int prec, double target)
+static void figure(const char *name, double value, const char *unit, int prec, double target)
 {
 	TB_ASSERT(nfigures < FIGURES_MAX);
 	struct figure *f = &figures[nfigures++];
@@ -338,8 +330,7 @@ static const char *met(double value, double target)
 	return value >= target ? "MET" : "NOT MET";
 }
 
-static void report_variant(const struct corpus *c, double verify1,
-			   const struct ingest_result *one,
+static void report_variant(const struct corpus *c, double verify1, const struct ingest_result *one,
 			   const struct ingest_result *all)
 {
 	double spe = (double)c->sigs / (double)c->n;
@@ -349,22 +340,20 @@ static void report_variant(const struct corpus *c, double verify1,
 	char label[64];
 
 	printf("%-14s 1 core      : %9.0f entries/s  ceiling %7.0f  ratio %.2f  target %.2f  %s\n",
-	       c->name, rate1, ceiling, ratio1, TARGET_ONE_CORE,
-	       met(ratio1, TARGET_ONE_CORE));
+	       c->name, rate1, ceiling, ratio1, TARGET_ONE_CORE, met(ratio1, TARGET_ONE_CORE));
 	printf("%-14s all cores   : %9.0f entries/s  (to one-core ceiling) ratio %.2f  target %.2f  %s\n",
-	       c->name, rate_all, ratio_all, TARGET_ALL_CORES,
-	       met(ratio_all, TARGET_ALL_CORES));
+	       c->name, rate_all, ratio_all, TARGET_ALL_CORES, met(ratio_all, TARGET_ALL_CORES));
 	printf("%-14s             : %.3f signatures/entry; best %.1f s (cpu %.1f s) of %.1f..%.1f s on 1 core, %.1f s (cpu %.1f s) of %.1f..%.1f s on all\n",
-	       c->name, spe, one->secs, one->cpu_secs, one->secs, one->worst,
-	       all->secs, all->cpu_secs, all->secs, all->worst);
+	       c->name, spe, one->secs, one->cpu_secs, one->secs, one->worst, all->secs,
+	       all->cpu_secs, all->secs, all->worst);
 
 	double per_entry = (double)one->bytes / (double)c->n;
 	double rec = (double)c->len / (double)c->n;
 	printf("%-14s store       : %.0f bytes per stored entry (%.2f x the record), %.0f MiB per million entries, record %.0f bytes\n",
 	       c->name, per_entry, per_entry / rec, per_entry * 1e6 / 1048576.0, rec);
 	if (all->bytes != one->bytes)
-		printf("%-14s store       : (all-cores store: %" PRIu64 " bytes)\n",
-		       c->name, all->bytes);
+		printf("%-14s store       : (all-cores store: %" PRIu64 " bytes)\n", c->name,
+		       all->bytes);
 
 	snprintf(label, sizeof label, "ingest_%s_1core", c->key);
 	figure(label, rate1, "entries/s", 0, 0);
@@ -399,20 +388,19 @@ static void print_figures(void)
 int main(int argc, char **argv)
 {
 	tb_bench_init("bench_ingest", "[entries (20..100000000) [runs (1..20)]]");
-	size_t n = argc > 1 ? (size_t)tb_bench_arg(argv[1], 20, 100000000ull)
-			    : DEFAULT_ENTRIES;
+	size_t n = argc > 1 ? (size_t)tb_bench_arg(argv[1], 20, 100000000ull) : DEFAULT_ENTRIES;
 	int runs = argc > 2 ? (int)tb_bench_arg(argv[2], 1, 20) : DEFAULT_RUNS;
 	tb_bench_setup(0);
 
 	uint32_t members = n >= 10 * MEMBERS_MAX ? MEMBERS_MAX : (uint32_t)(n / 10);
 	printf("bench_ingest: %zu entries (%u members), groups of %d, sync on, "
 	       "best of %d runs, machine: %u cores, store under %s (%s)\n",
-	       n, members, GROUP, runs, tb_cpu_count(), tmp_base(),
-	       fs_name(tmp_base()));
+	       n, members, GROUP, runs, tb_cpu_count(), tmp_base(), fs_name(tmp_base()));
 	double load = tb_bench_load_avg();
 	if (load >= 0.5)
 		printf("warning: load average %.2f before the run: other work "
-		       "skews these figures\n", load);
+		       "skews these figures\n",
+		       load);
 
 	struct vsample vs;
 	vsample_init(&vs);
@@ -437,8 +425,7 @@ int main(int argc, char **argv)
 		struct corpus *c = &variants[v];
 		double g0 = tb_bench_now();
 		gen_log(c, n, members, v == 1, &community, mk);
-		printf("%-14s: generated in %.1f s (not timed)\n", c->name,
-		       tb_bench_now() - g0);
+		printf("%-14s: generated in %.1f s (not timed)\n", c->name, tb_bench_now() - g0);
 		/* The verify rates are sampled again before each run: the
 		 * ceiling is the best the machine gave during the whole run. */
 		for (int r = 0; r < runs; r++) {

@@ -129,8 +129,8 @@ static uint64_t fill(size_t n)
 			struct tb_exchange x;
 			tb_bench_exchange(&x, "membench", seq + 1, NULL, m1, m2, date, false);
 			uint8_t *out = buf + len_all;
-			size_t len = tb_bench_seal_exchange(out, (size_t)GROUP * REC_BOUND - len_all,
-							    &kp, &seq, prev, ts, &x);
+			size_t len = tb_bench_seal_exchange(
+				out, (size_t)GROUP * REC_BOUND - len_all, &kp, &seq, prev, ts, &x);
 			v[j] = (struct tb_view){out, len};
 			len_all += len;
 		}
@@ -139,8 +139,8 @@ static uint64_t fill(size_t n)
 		struct tb_reject rej;
 		int err = tb_store_append(s, v, k, &acc, &rej);
 		if (err || acc != k) {
-			fprintf(stderr, "bench_mem: filling A: %zu of %zu accepted (seq %" PRIu64
-					": %s)\n",
+			fprintf(stderr,
+				"bench_mem: filling A: %zu of %zu accepted (seq %" PRIu64 ": %s)\n",
 				acc, k, rej.seq, rej.msg);
 			tb_bench_die("tb_store_append", err);
 		}
@@ -247,8 +247,9 @@ int main(int argc, char **argv)
 		if (q >= total)
 			break;
 		if (t - t0 > CATCHUP_S) {
-			fprintf(stderr, "bench_mem: B holds %" PRIu64 " of %" PRIu64 " after %.0f s\n",
-				q, total, CATCHUP_S);
+			fprintf(stderr,
+				"bench_mem: B holds %" PRIu64 " of %" PRIu64 " after %.0f s\n", q,
+				total, CATCHUP_S);
 			exit(1);
 		}
 		tb_bench_sleep_us(POLL_US);
@@ -278,18 +279,17 @@ int main(int argc, char **argv)
 	       mib(bi.last.file));
 
 	tb_bench_figure("mem_entries", (double)total, "entries", 0, NULL, 0);
-	tb_bench_figure("mem_idle_anon_mib", mib(ai.peak.anon), "MiB", 1, "<=",
-			TARGET_ANON_MIB);
+	tb_bench_figure("mem_idle_anon_mib", mib(ai.peak.anon), "MiB", 1, "<=", TARGET_ANON_MIB);
 	tb_bench_figure("mem_idle_rss_mib", mib(ai.peak.rss), "MiB", 1, NULL, 0);
 	tb_bench_figure("mem_catchup_rate", rate, "entries/s", 0, NULL, 0);
-	tb_bench_figure("mem_catchup_src_anon_peak_mib", mib(pa.anon), "MiB", 1, "<=",
-			TARGET_ANON_MIB);
+	tb_bench_figure("mem_catchup_src_anon_peak_mib", mib(pa.anon), "MiB", 1,
+			"<=", TARGET_ANON_MIB);
 	tb_bench_figure("mem_catchup_src_rss_peak_mib", mib(pa.rss), "MiB", 1, NULL, 0);
-	tb_bench_figure("mem_catchup_dst_anon_peak_mib", mib(pb.anon), "MiB", 1, "<=",
-			TARGET_ANON_MIB);
+	tb_bench_figure("mem_catchup_dst_anon_peak_mib", mib(pb.anon), "MiB", 1,
+			"<=", TARGET_ANON_MIB);
 	tb_bench_figure("mem_catchup_dst_rss_peak_mib", mib(pb.rss), "MiB", 1, NULL, 0);
-	tb_bench_figure("mem_after_dst_anon_mib", mib(bi.peak.anon), "MiB", 1, "<=",
-			TARGET_ANON_MIB);
+	tb_bench_figure("mem_after_dst_anon_mib", mib(bi.peak.anon), "MiB", 1,
+			"<=", TARGET_ANON_MIB);
 	tb_bench_figure("mem_after_dst_rss_mib", mib(bi.peak.rss), "MiB", 1, NULL, 0);
 	tb_bench_print_figures(12);
 	tb_fed_stop_all(fed);

@@ -24,8 +24,9 @@
  * It first prints the record length of one typical attested exchange entry,
  * the block size the Hypercore side uses. Output lines are `tally NAME VALUE`
  * for the script; everything else is commentary. Every figure is the best of
- * `runs`, the catch-up of at least CATCHUP_RUNS_MIN (as bench.js does). Daemons die with this process (fed.c); the trees are removed at
- * exit or on SIGINT, SIGTERM or SIGHUP. Any unexpected error exits non-zero.
+ * `runs`, the catch-up of at least CATCHUP_RUNS_MIN (as bench.js does). Daemons die with this
+ * process (fed.c); the trees are removed at exit or on SIGINT, SIGTERM or SIGHUP. Any unexpected
+ * error exits non-zero.
  *
  * Binaries: $TALLY_BIN and $TALLYD_BIN, else ../node/tally and
  * ../node/tallyd next to this executable.
@@ -72,8 +73,8 @@ static void exchange_body(struct tb_exchange *x, const struct tb_keypair *kp, ui
 
 /* n exchanges between members a and b after head h of kp's own log in s,
  * sealed here and appended in groups of GROUP (h advances). */
-static void append_exchanges(struct tb_store *s, const struct tb_keypair *kp, size_t n,
-			     uint32_t a, uint32_t b, struct tb_head *h, uint64_t date, uint64_t ts)
+static void append_exchanges(struct tb_store *s, const struct tb_keypair *kp, size_t n, uint32_t a,
+			     uint32_t b, struct tb_head *h, uint64_t date, uint64_t ts)
 {
 	uint8_t *buf = malloc((size_t)GROUP * REC_BOUND);
 	struct tb_view *v = calloc(GROUP, sizeof *v);
@@ -84,9 +85,9 @@ static void append_exchanges(struct tb_store *s, const struct tb_keypair *kp, si
 		for (size_t i = 0; i < g; i++) {
 			struct tb_exchange x;
 			exchange_body(&x, kp, off + i, a, b, date);
-			size_t len = tb_bench_seal_exchange(buf + used,
-							    (size_t)GROUP * REC_BOUND - used, kp,
-							    &h->seq, h->hash, ts, &x);
+			size_t len =
+				tb_bench_seal_exchange(buf + used, (size_t)GROUP * REC_BOUND - used,
+						       kp, &h->seq, h->hash, ts, &x);
 			v[i] = (struct tb_view){buf + used, len};
 			used += len;
 		}
@@ -149,8 +150,7 @@ static size_t last_record_len(struct tb_store *s, const struct tb_keypair *kp)
 
 /* ---- 1. single appends ---- */
 
-static double single_appends(size_t n, const struct tb_keypair *kp, unsigned flags,
-			     size_t *rec_len)
+static double single_appends(size_t n, const struct tb_keypair *kp, unsigned flags, size_t *rec_len)
 {
 	struct tb_store *s = fresh_store(kp, flags);
 	uint64_t date = tb_bench_today(false);
@@ -207,8 +207,7 @@ static uint64_t fill_a(size_t n, uint8_t want[TB_HASHLEN])
 
 /* Starts empty node b with --peer A; seconds until it holds A's head
  * (*xfer: from its first entries held). */
-static double catchup_once(size_t b, uint64_t total, const uint8_t want[TB_HASHLEN],
-			   double *xfer)
+static double catchup_once(size_t b, uint64_t total, const uint8_t want[TB_HASHLEN], double *xfer)
 {
 	tb_fed_link(fed, b, 0);
 	struct tb_store *bs = tb_bench_open_ledger(fed->node[b].data, TB_STORE_RDONLY);
@@ -231,8 +230,9 @@ static double catchup_once(size_t b, uint64_t total, const uint8_t want[TB_HASHL
 			return t - t0;
 		}
 		if (t - t0 > CATCHUP_S) {
-			fprintf(stderr, "bench_side: node %zu holds %" PRIu64 " of %" PRIu64
-					" entries after %.0f s\n",
+			fprintf(stderr,
+				"bench_side: node %zu holds %" PRIu64 " of %" PRIu64
+				" entries after %.0f s\n",
 				b, q, total, CATCHUP_S);
 			tb_fed_print_tail(fed, b, 3000);
 			exit(1);
@@ -264,10 +264,12 @@ int main(int argc, char **argv)
 
 	const char *only = getenv("BENCH_SIDE_ONLY");
 	bool all = !only || !*only;
-	bool do_single = all || !strcmp(only, "single"), do_batched = all || !strcmp(only, "batched"),
+	bool do_single = all || !strcmp(only, "single"),
+	     do_batched = all || !strcmp(only, "batched"),
 	     do_catchup = all || !strcmp(only, "catchup");
 	if (!do_single && !do_batched && !do_catchup) {
-		fprintf(stderr, "bench_side: BENCH_SIDE_ONLY=%s: single, batched or catchup\n", only);
+		fprintf(stderr, "bench_side: BENCH_SIDE_ONLY=%s: single, batched or catchup\n",
+			only);
 		return 2;
 	}
 	struct tb_keypair kp;

@@ -72,8 +72,9 @@ static void build(const char *data)
 					(uint64_t)(tm.tm_mon + 1) * 100 + (uint64_t)tm.tm_mday;
 			struct tb_exchange x;
 			tb_bench_exchange(&x, "smallbn", seq + 1, NULL, a, b, date, false);
-			size_t len = tb_bench_seal_exchange(buf + len_all, (size_t)GROUP * 1024 - len_all,
-							    &kp, &seq, prev, ts, &x);
+			size_t len = tb_bench_seal_exchange(buf + len_all,
+							    (size_t)GROUP * 1024 - len_all, &kp,
+							    &seq, prev, ts, &x);
 			v[k] = (struct tb_view){buf + len_all, len};
 			len_all += len;
 			ts += 600;
@@ -96,7 +97,8 @@ static const char *cgroup_for(pid_t pid)
 	static char dir[512];
 	static const char *const tries[][3] = {
 		{"/sys/fs/cgroup/tally-bench-small", "memory.max", "cgroup.procs"},
-		{"/sys/fs/cgroup/memory/tally-bench-small", "memory.limit_in_bytes", "cgroup.procs"},
+		{"/sys/fs/cgroup/memory/tally-bench-small", "memory.limit_in_bytes",
+		 "cgroup.procs"},
 	};
 	for (size_t i = 0; i < 2; i++) {
 		char p[600];

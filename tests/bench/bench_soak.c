@@ -409,10 +409,12 @@ static size_t poll_cross(struct stats *s)
 			}
 			if (l.final_outcome || l.outcome) {
 				if (s->refused++ < 5)
-					fprintf(stderr, "bench_soak: a cross exchange from node %zu was "
-							"refused: %s\n",
-						i, tb_xoutcome_text(l.final_outcome ? l.final_outcome
-										    : l.outcome));
+					fprintf(stderr,
+						"bench_soak: a cross exchange from node %zu was "
+						"refused: %s\n",
+						i,
+						tb_xoutcome_text(l.final_outcome ? l.final_outcome
+										 : l.outcome));
 			} else {
 				push_double(&s->xlat, &s->nxlat, &s->capxlat,
 					    tb_bench_now() - nd->xo[k].t);
@@ -532,7 +534,10 @@ int main(int argc, char **argv)
 	double t0 = tb_bench_now(), end = t0 + secs;
 	struct driver drv[DRIVERS];
 	for (size_t w = 0; w < DRIVERS; w++) {
-		drv[w] = (struct driver){.w = w, .t0 = t0, .end = end, .date = date,
+		drv[w] = (struct driver){.w = w,
+					 .t0 = t0,
+					 .end = end,
+					 .date = date,
 					 .rate = (double)rate / DRIVERS,
 					 .cross = (double)cross / DRIVERS,
 					 .rng = tb_bench_xorshift(&rng_state) | 1};
@@ -598,8 +603,9 @@ int main(int argc, char **argv)
 		if (!left && !open)
 			break;
 		if (tb_bench_now() - t_end > DRAIN_S) {
-			fprintf(stderr, "bench_soak: %zu entries not everywhere, %zu cross exchanges "
-					"open %.0f s after the load stopped\n",
+			fprintf(stderr,
+				"bench_soak: %zu entries not everywhere, %zu cross exchanges "
+				"open %.0f s after the load stopped\n",
 				left, open, DRAIN_S);
 			exit(1);
 		}
@@ -646,7 +652,8 @@ int main(int argc, char **argv)
 		pr[i] = nodes[i].peak.rss;
 		size_t q = nodes[i].ns / 4 ? nodes[i].ns / 4 : 1;
 		double g = (mean_range(nodes[i].anon, nodes[i].ns - q, nodes[i].ns) -
-			    mean_range(nodes[i].anon, 0, q)) / 1024.0;
+			    mean_range(nodes[i].anon, 0, q)) /
+			   1024.0;
 		growth_sum += g;
 		if (g > growth_max) {
 			growth_max = g;

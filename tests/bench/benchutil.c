@@ -35,8 +35,7 @@ void tb_bench_usage(void)
 	exit(2);
 }
 
-unsigned long long tb_bench_arg(const char *arg, unsigned long long min,
-				unsigned long long max)
+unsigned long long tb_bench_arg(const char *arg, unsigned long long min, unsigned long long max)
 {
 	char *end;
 	errno = 0;
@@ -106,8 +105,8 @@ double tb_bench_proc_cpu(pid_t pid)
 	buf[n] = '\0';
 	char *p = strrchr(buf, ')');
 	unsigned long ut = 0, stt = 0;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-			 &stt) != 2)
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stt) != 2)
 		return 0;
 	return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -179,8 +178,7 @@ void tb_bench_exchange(struct tb_exchange *x, const char *tag, uint64_t k,
 	x->attested = 1;
 }
 
-void tb_bench_exchange_mix(struct tb_exchange *x, const char *tag, uint64_t k,
-			   uint32_t members)
+void tb_bench_exchange_mix(struct tb_exchange *x, const char *tag, uint64_t k, uint32_t members)
 {
 	static const char *const categories[] = {
 		"gardening", "childcare", "repairs", "transport", "tutoring", "cooking",
@@ -207,8 +205,8 @@ void tb_bench_exchange_mix(struct tb_exchange *x, const char *tag, uint64_t k,
 }
 
 void tb_bench_log_entry(struct tb_entry *e, size_t i, uint32_t members, const char *bank,
-			const char *tag, const struct tb_keypair *kp,
-			const struct tb_keypair *mk, const uint8_t *prev, char name[32])
+			const char *tag, const struct tb_keypair *kp, const struct tb_keypair *mk,
+			const uint8_t *prev, char name[32])
 {
 	memset(e, 0, sizeof *e);
 	e->version = TB_ENTRY_VERSION;
@@ -236,9 +234,8 @@ void tb_bench_log_entry(struct tb_entry *e, size_t i, uint32_t members, const ch
 	}
 }
 
-size_t tb_bench_seal_exchange(uint8_t *out, size_t cap, const struct tb_keypair *kp,
-			      uint64_t *seq, uint8_t *prev, uint64_t ts,
-			      const struct tb_exchange *x)
+size_t tb_bench_seal_exchange(uint8_t *out, size_t cap, const struct tb_keypair *kp, uint64_t *seq,
+			      uint8_t *prev, uint64_t ts, const struct tb_exchange *x)
 {
 	struct tb_entry e;
 	memset(&e, 0, sizeof e);
@@ -279,8 +276,8 @@ double tb_bench_rounded(double v, int prec)
 	return strtod(b, NULL);
 }
 
-void tb_bench_figure(const char *name, double value, const char *unit, int prec,
-		     const char *op, double target)
+void tb_bench_figure(const char *name, double value, const char *unit, int prec, const char *op,
+		     double target)
 {
 	TB_ASSERT(nfigures < FIGURES_MAX);
 	struct figure *f = &figures[nfigures++];

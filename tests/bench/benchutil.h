@@ -31,10 +31,10 @@ struct tb_store;
 /* ---- the program ---- */
 
 /* Flags of tb_bench_setup. */
-#define TB_BENCH_DAEMONS 0x1u  /* tallyds: tb_bench_find_binaries, cleanup */
-#define TB_BENCH_RM_KEPT 0x2u  /* on a signal, remove the trees even with $TB_KEEP */
+#define TB_BENCH_DAEMONS 0x1u	/* tallyds: tb_bench_find_binaries, cleanup */
+#define TB_BENCH_RM_KEPT 0x2u	/* on a signal, remove the trees even with $TB_KEEP */
 #define TB_BENCH_DIE_TAILS 0x4u /* tb_bench_die shows every node's tallyd.log tail */
-#define TB_BENCH_LOG_WARN 0x8u /* $TB_FED_LOG_LEVEL defaults to warn */
+#define TB_BENCH_LOG_WARN 0x8u	/* $TB_FED_LOG_LEVEL defaults to warn */
 
 /* Names the program in messages and its arguments in the usage line
  * ("usage: PROG ARGS"): first thing in main. */
@@ -47,8 +47,7 @@ void tb_bench_setup(unsigned flags);
 /* Prints the usage line and exits 2. */
 _Noreturn void tb_bench_usage(void);
 /* A decimal argument in min..max, else the usage. */
-unsigned long long tb_bench_arg(const char *arg, unsigned long long min,
-				unsigned long long max);
+unsigned long long tb_bench_arg(const char *arg, unsigned long long min, unsigned long long max);
 /* "PROG: what: error (err)" and exit 1. */
 _Noreturn void tb_bench_die(const char *what, int err);
 
@@ -92,22 +91,20 @@ void tb_bench_exchange(struct tb_exchange *x, const char *tag, uint64_t k,
  * the first bytes of SHA-256(tag (8 bytes), k (big-endian)), random-looking
  * as the command line's are, so the txid index takes inserts all over its
  * tree. Deterministic; attested. */
-void tb_bench_exchange_mix(struct tb_exchange *x, const char *tag, uint64_t k,
-			   uint32_t members);
+void tb_bench_exchange_mix(struct tb_exchange *x, const char *tag, uint64_t k, uint32_t members);
 /* Entry i (from 0) of a synthetic community log of kp: the genesis named
  * bank (no limits), then members joins (member-00001 on, keys mk[], names
  * written into name, which the entry points into), then
  * tb_bench_exchange_mix exchanges (txids from tag); seq i + 1 after prev
  * (TB_HASHLEN bytes), stamped 1740000000 + i. */
 void tb_bench_log_entry(struct tb_entry *e, size_t i, uint32_t members, const char *bank,
-			const char *tag, const struct tb_keypair *kp,
-			const struct tb_keypair *mk, const uint8_t *prev, char name[32]);
+			const char *tag, const struct tb_keypair *kp, const struct tb_keypair *mk,
+			const uint8_t *prev, char name[32]);
 /* Seals exchange x as the entry after (*seq, prev) of kp's own log, stamped
  * ts, into out (cap bytes); advances *seq and prev (TB_HASHLEN bytes) to it.
  * Returns the record's length. */
-size_t tb_bench_seal_exchange(uint8_t *out, size_t cap, const struct tb_keypair *kp,
-			      uint64_t *seq, uint8_t *prev, uint64_t ts,
-			      const struct tb_exchange *x);
+size_t tb_bench_seal_exchange(uint8_t *out, size_t cap, const struct tb_keypair *kp, uint64_t *seq,
+			      uint8_t *prev, uint64_t ts, const struct tb_exchange *x);
 
 /* ---- figures ---- */
 
@@ -115,8 +112,8 @@ size_t tb_bench_seal_exchange(uint8_t *out, size_t cap, const struct tb_keypair 
  * that, as scripts/bench judges the FIGURE lines. */
 double tb_bench_rounded(double v, int prec);
 /* A figure (value rounded to prec digits); op ">=", "<=" or NULL (no target). */
-void tb_bench_figure(const char *name, double value, const char *unit, int prec,
-		     const char *op, double target);
+void tb_bench_figure(const char *name, double value, const char *unit, int prec, const char *op,
+		     double target);
 /* The table (unit column unit_width wide), then one `FIGURE name value unit
  * target` line per figure (target ">=x", "<=x" or "-"). */
 void tb_bench_print_figures(int unit_width);

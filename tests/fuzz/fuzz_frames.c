@@ -116,8 +116,8 @@ static size_t seal_stream(const uint8_t *in, size_t len)
 		    f.len + TB_NOISE_TAG_LEN + 2 > sizeof g_wire - w)
 			break;
 		size_t clen;
-		TB_ASSERT(tb_noise_encrypt(&tx, f.p, f.len, g_wire + w + 2,
-					   sizeof g_wire - w - 2, &clen) == 0);
+		TB_ASSERT(tb_noise_encrypt(&tx, f.p, f.len, g_wire + w + 2, sizeof g_wire - w - 2,
+					   &clen) == 0);
 		TB_ASSERT(clen == f.len + TB_NOISE_TAG_LEN);
 		g_wire[w] = (uint8_t)(clen >> 8);
 		g_wire[w + 1] = (uint8_t)clen;

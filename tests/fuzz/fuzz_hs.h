@@ -46,8 +46,8 @@ static inline void fuzz_hs_init(struct tb_noise_hs *hs, enum tb_noise_role role,
 {
 	uint8_t psk[32];
 	fuzz_fill(psk, FUZZ_PSK);
-	TB_ASSERT(tb_noise_init(hs, role, (const uint8_t *)FUZZ_PROLOGUE,
-				strlen(FUZZ_PROLOGUE), psk, s, e) == 0);
+	TB_ASSERT(tb_noise_init(hs, role, (const uint8_t *)FUZZ_PROLOGUE, strlen(FUZZ_PROLOGUE),
+				psk, s, e) == 0);
 }
 
 static inline void fuzz_hs_ours(struct tb_noise_hs *hs, bool responder)
@@ -74,8 +74,8 @@ static inline int fuzz_hs_read(struct tb_noise_hs *hs, const uint8_t *msg, size_
 }
 
 /* Both sides split; checks that they agree. */
-static inline void fuzz_hs_split(struct tb_noise_hs *us, bool responder,
-				 struct tb_noise_hs *peer, const uint8_t peer_static_pub[32])
+static inline void fuzz_hs_split(struct tb_noise_hs *us, bool responder, struct tb_noise_hs *peer,
+				 const uint8_t peer_static_pub[32])
 {
 	struct tb_noise_cipher tx, rx;
 	uint8_t hh[32], rs[32];

@@ -30,8 +30,7 @@ static void init_once(void)
 	uint8_t img[TB_KEYFILE_LEN];
 	uint8_t seed[TB_SEED_LEN] = {1};
 	tb_keypair_from_seed(&kp, seed);
-	TB_ASSERT(tb_keyfile_seal(img, &kp, FUZZ_PASS, strlen(FUZZ_PASS), TB_KDF_MIN) ==
-		  0);
+	TB_ASSERT(tb_keyfile_seal(img, &kp, FUZZ_PASS, strlen(FUZZ_PASS), TB_KDF_MIN) == 0);
 	memcpy(min_params, img + KF_OFF_OPS, sizeof min_params);
 	tb_keypair_wipe(&kp);
 	done = 1;

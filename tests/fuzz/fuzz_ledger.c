@@ -79,8 +79,8 @@ static void init_once(void)
 	done = 1;
 }
 
-static void sign_terms(uint8_t sig[TB_SIGLEN], const struct tb_keypair *kp,
-		       enum tb_sigctx ctx, const struct tb_msgdef *d, const void *terms)
+static void sign_terms(uint8_t sig[TB_SIGLEN], const struct tb_keypair *kp, enum tb_sigctx ctx,
+		       const struct tb_msgdef *d, const void *terms)
 {
 	static uint8_t buf[TB_ENTRY_MAX];
 	size_t len;
@@ -168,8 +168,8 @@ static void violation(void *ctx, const struct tb_reject *v)
 
 static void clear(struct tb_store *s)
 {
-	struct tb_clear c = {.what = TB_CLEAR_DECIDE | TB_CLEAR_FINAL, .now = NOW + 7200,
-			     .max = 16};
+	struct tb_clear c = {
+		.what = TB_CLEAR_DECIDE | TB_CLEAR_FINAL, .now = NOW + 7200, .max = 16};
 	int err = tb_store_clear(s, &g_log[0], &c);
 	if (g_debug)
 		fprintf(stderr, "clearing: %s, %zu decided, %zu finished, %zu skipped\n",
@@ -231,8 +231,7 @@ static void run(struct tb_store *s, const uint8_t *p, size_t len, uint8_t flags,
 		uint64_t reported = *violations;
 		struct tb_reject rej;
 		int err = tb_store_append(s, &v, 1, &accepted, &rej);
-		TB_ASSERT(err != TB_EIO && err != TB_ESTORE && err != TB_ENOMEM &&
-			  err != TB_EFULL);
+		TB_ASSERT(err != TB_EIO && err != TB_ESTORE && err != TB_ENOMEM && err != TB_EFULL);
 		if (g_debug)
 			fprintf(stderr, "log %d seq %llu kind %s: %s %s\n", log,
 				(unsigned long long)e.seq, tb_kind_name(kind),

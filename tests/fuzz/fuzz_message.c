@@ -16,10 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct tb_msgdef *const defs[] = {
 #define X_KIND(UP, low, num) &tb_def_##low,
-    TB_ENTRY_KINDS(X_KIND)
+	TB_ENTRY_KINDS(X_KIND)
 #undef X_KIND
 #define X_MSG(UP, low) &tb_def_##low,
-	TB_OTHER_MESSAGES(X_MSG)
+		TB_OTHER_MESSAGES(X_MSG)
 #undef X_MSG
 };
 

@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int inside(struct tb_view v, const uint8_t *data, size_t size)
 {
-	return v.len == 0 || (v.p >= data && v.len <= size && v.p - data <= (ptrdiff_t)(size - v.len));
+	return v.len == 0 ||
+	       (v.p >= data && v.len <= size && v.p - data <= (ptrdiff_t)(size - v.len));
 }
 
 /* ENTRIES records split as the daemon splits them (tb_records_next). */

@@ -78,10 +78,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NCOMM 4
-#define RECS_MAX 64    /* entries of the peer's copy of each log */
-#define RECONNECTS 8   /* connections per input after the first */
+#define RECS_MAX 64  /* entries of the peer's copy of each log */
+#define RECONNECTS 8 /* connections per input after the first */
 #define OUT_CAP (1u << 20)
-#define FORK_LOGS 8    /* logs whose FORK the node sent, per connection */
+#define FORK_LOGS 8 /* logs whose FORK the node sent, per connection */
 
 static const char *const g_cname[NCOMM] = {"Riverside", "Hillside", "Lakeside", "Outsider"};
 static const int g_hcomm[4] = {1, 2, 3, 0}; /* h bits 0-1 -> community */
@@ -97,9 +97,9 @@ struct plog {
 };
 
 struct peer {
-	int fd;                     /* -1: not connected */
+	int fd; /* -1: not connected */
 	struct tb_noise_cipher tx, rx;
-	uint8_t *out;               /* frames not written yet */
+	uint8_t *out; /* frames not written yet */
 	size_t outlen;
 	uint8_t in[2 + TB_FRAME_MAX];
 	size_t inlen;
@@ -109,12 +109,12 @@ struct peer {
 };
 
 static struct {
-	char dir[64];     /* made once */
-	char data[96];    /* the node's data directory, per input */
+	char dir[64];  /* made once */
+	char data[96]; /* the node's data directory, per input */
 	bool debug;
 	struct tb_keypair comm[NCOMM], member[4], peer_key;
-	uint64_t start;   /* the input's clock, a day back */
-	uint64_t ts;      /* the last timestamp given */
+	uint64_t start; /* the input's clock, a day back */
+	uint64_t ts;	/* the last timestamp given */
 	struct plog logs[NCOMM];
 	struct peer p;
 	struct tb_node n;
@@ -243,7 +243,7 @@ static void node_up(void)
 	TB_ASSERT(uv_loop_init(&g.loop) == 0);
 	n->loop = &g.loop;
 	uv_timer_t *timers[] = {&n->checkpoint_timer, &n->scan_timer, &n->status_timer,
-				&n->settle_timer, &n->trim_timer, &n->restore_timer};
+				&n->settle_timer,     &n->trim_timer, &n->restore_timer};
 	for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
 		uv_timer_init(n->loop, timers[i]);
 		timers[i]->data = n;
@@ -293,8 +293,8 @@ static void frame_out(const uint8_t *body, size_t len, bool encrypt)
 		return;
 	size_t n = len;
 	if (encrypt)
-		TB_ASSERT(tb_noise_encrypt(&p->tx, body, len, p->out + p->outlen + 2,
-					   TB_FRAME_MAX, &n) == 0);
+		TB_ASSERT(tb_noise_encrypt(&p->tx, body, len, p->out + p->outlen + 2, TB_FRAME_MAX,
+					   &n) == 0);
 	else
 		memcpy(p->out + p->outlen + 2, body, len);
 	p->out[p->outlen] = (uint8_t)(n >> 8);
@@ -337,7 +337,8 @@ static bool drain(struct tb_noise_hs *hs, bool *got)
 		struct tb_view f;
 		size_t used;
 		int rc;
-		while ((rc = tb_frame_next(p->in + off, p->inlen - off, hs == NULL, &f, &used)) == 1) {
+		while ((rc = tb_frame_next(p->in + off, p->inlen - off, hs == NULL, &f, &used)) ==
+		       1) {
 			off += used;
 			if (hs) {
 				uint8_t pl[256];
@@ -447,8 +448,8 @@ static bool connected(void)
 
 /* ---- the peer's copies of logs ---- */
 
-static void sign_terms(uint8_t sig[TB_SIGLEN], const struct tb_keypair *kp,
-		       enum tb_sigctx ctx, const struct tb_msgdef *d, const void *terms)
+static void sign_terms(uint8_t sig[TB_SIGLEN], const struct tb_keypair *kp, enum tb_sigctx ctx,
+		       const struct tb_msgdef *d, const void *terms)
 {
 	static uint8_t buf[TB_ENTRY_MAX];
 	size_t len;
@@ -499,8 +500,8 @@ static void follow_node(int ci)
 	if (h.seq > RECS_MAX)
 		return;
 	for (uint64_t s = 1; s <= h.seq; s++)
-		TB_ASSERT(tb_store_get_entry(g.n.store, g.comm[ci].pk.b, s, l->rec[s],
-					     TB_ENTRY_MAX, &l->len[s]) == 0);
+		TB_ASSERT(tb_store_get_entry(g.n.store, g.comm[ci].pk.b, s, l->rec[s], TB_ENTRY_MAX,
+					     &l->len[s]) == 0);
 	l->seq = h.seq;
 	memcpy(l->hash, h.hash, TB_HASHLEN);
 }

@@ -18,15 +18,15 @@
 /* Fixed 32-byte values, each a byte repeated: Noise keys of the handshake
  * targets, the transport key of fuzz_frames, Ed25519 seeds of the ledger. */
 enum {
-	FUZZ_PSK = 0x41,       /* federation key */
+	FUZZ_PSK = 0x41, /* federation key */
 	FUZZ_INIT_STATIC = 0x31,
 	FUZZ_INIT_EPH = 0x32,
 	FUZZ_RESP_STATIC = 0x21,
 	FUZZ_RESP_EPH = 0x22,
-	FUZZ_FRAME_KEY = 0x5a, /* fuzz_frames: both directions' cipher key */
-	FUZZ_LOG_SEED = 0x60,  /* + i: community i of fuzz_ledger (0..2) */
+	FUZZ_FRAME_KEY = 0x5a,	 /* fuzz_frames: both directions' cipher key */
+	FUZZ_LOG_SEED = 0x60,	 /* + i: community i of fuzz_ledger (0..2) */
 	FUZZ_MEMBER_SEED = 0x70, /* + m % 4: the key of member number m */
-	FUZZ_PEER_NODE = 0x50,   /* fuzz_repl: the peer's node key */
+	FUZZ_PEER_NODE = 0x50,	 /* fuzz_repl: the peer's node key */
 };
 
 static inline void fuzz_fill(uint8_t out[32], int byte)

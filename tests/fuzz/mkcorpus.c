@@ -3,9 +3,8 @@
  * tests/fuzz/corpus/<name>/ (entry, message, export, keyfile, peer, frames,
  * handshake_responder and handshake_initiator (name "handshake"), receipt,
  * config, ledger, and repl (mkcorpus_repl.c)). CMake builds it (target
- * mkcorpus) but no test runs it; the corpus files are the artefact and this program documents how they
- * were made. Rebuild them, from the repository root after a normal build
- * into build/, with
+ * mkcorpus) but no test runs it; the corpus files are the artefact and this program documents how
+ * they were made. Rebuild them, from the repository root after a normal build into build/, with
  *
  *   build/tests/mkcorpus tests/fuzz/corpus [NAME...]
  *
@@ -57,8 +56,7 @@ static void fill_msg(const struct tb_msgdef *d, void *obj, int variant)
 	for (size_t i = 0; i < d->nfields; i++) {
 		const struct tb_field *f = &d->fields[i];
 		uint8_t *at = (uint8_t *)obj + f->offset;
-		uint64_t u =
-		    variant ? (uint64_t)f->max : (uint64_t)f->min + (f->max > f->min);
+		uint64_t u = variant ? (uint64_t)f->max : (uint64_t)f->min + (f->max > f->min);
 		int64_t s = variant ? f->min : f->max;
 		struct tb_view v;
 		switch (f->type) {
@@ -73,15 +71,13 @@ static void fill_msg(const struct tb_msgdef *d, void *obj, int variant)
 			break;
 		case TB_FT_BIN:
 		case TB_FT_STR:
-			v.len =
-			    variant ? (size_t)f->max : (size_t)(f->min > 3 ? f->min : 3);
+			v.len = variant ? (size_t)f->max : (size_t)(f->min > 3 ? f->min : 3);
 			if (v.len > (size_t)f->max)
 				v.len = (size_t)f->max;
 			v.p = g_bytes + used;
 			for (size_t k = 0; k < v.len; k++)
-				g_bytes[used + k] = f->type == TB_FT_STR
-							? (uint8_t)('a' + k % 26)
-							: (uint8_t)(k * 7);
+				g_bytes[used + k] = f->type == TB_FT_STR ? (uint8_t)('a' + k % 26)
+									 : (uint8_t)(k * 7);
 			/* Some multi-byte UTF-8 in the long strings. */
 			if (f->type == TB_FT_STR && variant && v.len >= 5)
 				memcpy(g_bytes + used, "\xc3\xa9\xe2\x82\xac", 5);
@@ -157,10 +153,10 @@ static void entries(const struct tb_keypair *kp)
 
 static const struct tb_msgdef *const msg_defs[] = {
 #define X_KIND(UP, low, num) &tb_def_##low,
-    TB_ENTRY_KINDS(X_KIND)
+	TB_ENTRY_KINDS(X_KIND)
 #undef X_KIND
 #define X_MSG(UP, low) &tb_def_##low,
-	TB_OTHER_MESSAGES(X_MSG)
+		TB_OTHER_MESSAGES(X_MSG)
 #undef X_MSG
 };
 
@@ -184,8 +180,7 @@ static void messages(void)
 			put("message", name, buf, len + 1);
 			if (v == 0 && d == &tb_def_exchange_terms) {
 				buf[len + 1] = 0xc0;
-				put("message", "bad-trailing-exchange_terms", buf,
-				    len + 2);
+				put("message", "bad-trailing-exchange_terms", buf, len + 2);
 			}
 			if (v == 0 && d == &tb_def_proposal)
 				put("message", "bad-truncated-proposal", buf, len);
@@ -315,7 +310,6 @@ static size_t peer_enc(uint8_t *out, size_t cap, const struct tb_peer_msg *m)
 	return len;
 }
 
-
 static void real_things(const struct tb_keypair *kp)
 {
 	for (int i = 0; i < 3; i++)
@@ -422,9 +416,9 @@ static void frames_corpus(const struct tb_keypair *kp)
 {
 	static uint8_t plain[1 + 8 * (TB_FRAME_PAYLOAD_MAX + 64)];
 	static uint8_t wire[1 + 8 * (TB_FRAME_PAYLOAD_MAX + 128)];
-	static const uint64_t types[] = {TB_MSG_HELLO, TB_MSG_SYNC, TB_MSG_HEADS,
-					 TB_MSG_ENTRIES, TB_MSG_CHECKPOINT_MSG, TB_MSG_PING,
-					 TB_MSG_FORK, TB_MSG_BYE};
+	static const uint64_t types[] = {
+		TB_MSG_HELLO,	       TB_MSG_SYNC, TB_MSG_HEADS, TB_MSG_ENTRIES,
+		TB_MSG_CHECKPOINT_MSG, TB_MSG_PING, TB_MSG_FORK,  TB_MSG_BYE};
 	struct tb_noise_cipher tx;
 	memset(&tx, 0, sizeof tx);
 	fuzz_fill(tx.k, FUZZ_FRAME_KEY);
@@ -541,7 +535,7 @@ static void hs_corpus(void)
 		}
 	}
 	/* Honest peers: [1][t1][t2][l1][l2][eph 32][static 32][payload]. */
-	static const uint8_t hv[][4] = {{0, 0, 0, 0}, {0, 0, 5, 9}, {3, 0, 0, 0},
+	static const uint8_t hv[][4] = {{0, 0, 0, 0},  {0, 0, 5, 9},   {3, 0, 0, 0},
 					{0, 50, 0, 0}, {0, 0, 200, 0}, {0, 0, 0, 140}};
 	for (size_t k = 0; k < sizeof hv / sizeof hv[0]; k++) {
 		uint8_t f[1 + 4 + 64 + 400];
@@ -587,8 +581,7 @@ static void op(struct ops *o, uint8_t h, uint64_t kind, const void *obj)
 
 static const char *const g_names[] = {"", "alice", "bob", "carol"};
 
-static void community(struct ops *o, uint8_t log, const char *name,
-		      const struct tb_keypair *mk)
+static void community(struct ops *o, uint8_t log, const char *name, const struct tb_keypair *mk)
 {
 	struct tb_genesis g = {.name = cstr(name), .floor = -600, .ceiling = 0};
 	op(o, log, TB_KIND_GENESIS, &g);
@@ -619,8 +612,7 @@ static void exchange(struct ops *o, uint8_t h, uint64_t txno, uint32_t p, uint32
 	op(o, h, TB_KIND_EXCHANGE, &x);
 }
 
-static void link_to(struct ops *o, uint8_t log, const struct tb_keypair *other,
-		    uint64_t limit)
+static void link_to(struct ops *o, uint8_t log, const struct tb_keypair *other, uint64_t limit)
 {
 	struct tb_link l;
 	memcpy(l.community, other->pk.b, TB_KEY_LEN);
@@ -628,9 +620,8 @@ static void link_to(struct ops *o, uint8_t log, const struct tb_keypair *other,
 	op(o, log, TB_KIND_LINK, &l);
 }
 
-static struct tb_xprepare prepare(uint64_t txno, uint32_t member,
-				  const struct tb_keypair *to, const char *to_name,
-				  uint64_t minutes)
+static struct tb_xprepare prepare(uint64_t txno, uint32_t member, const struct tb_keypair *to,
+				  const char *to_name, uint64_t minutes)
 {
 	struct tb_xprepare x;
 	memset(&x, 0, sizeof x);
@@ -649,13 +640,15 @@ static struct tb_xprepare prepare(uint64_t txno, uint32_t member,
 static void update(struct ops *o, uint32_t member, const char *name, int64_t floor,
 		   uint64_t ceiling, uint64_t reinstate)
 {
-	struct tb_member_update u = {.member = member, .name = cstr(name), .floor = floor,
-				     .ceiling = ceiling, .reinstate = reinstate};
+	struct tb_member_update u = {.member = member,
+				     .name = cstr(name),
+				     .floor = floor,
+				     .ceiling = ceiling,
+				     .reinstate = reinstate};
 	op(o, 0, TB_KIND_MEMBER_UPDATE, &u);
 }
 
-static void opening(struct ops *o, uint64_t txno, uint32_t member, int64_t minutes,
-		    uint64_t date)
+static void opening(struct ops *o, uint64_t txno, uint32_t member, int64_t minutes, uint64_t date)
 {
 	struct tb_opening ob;
 	memset(&ob, 0, sizeof ob);
@@ -679,20 +672,26 @@ static void members_over_time(struct ops *o, const struct tb_keypair *mk)
 	o->b[o->n++] = 0;
 	community(o, 0, "Riverside", mk);
 	update(o, 2, "Robert", -1200, 120, 0);
-	update(o, 1, "ROBERT", -600, 0, 0);		 /* too like #2: ENAME */
-	update(o, 1, "ali\xe2\x80\x8b" "ce", -600, 0, 0); /* zero-width space */
-	update(o, 1, "Community", -600, 0, 0);		 /* reserved */
-	update(o, 1, "Ali\xd1\x81" "e", -600, 0, 0);	 /* Cyrillic es: like her own name */
-	update(o, 9, "nobody", -600, 0, 0);		 /* no such member */
+	update(o, 1, "ROBERT", -600, 0, 0); /* too like #2: ENAME */
+	update(o, 1,
+	       "ali\xe2\x80\x8b"
+	       "ce",
+	       -600, 0, 0);		       /* zero-width space */
+	update(o, 1, "Community", -600, 0, 0); /* reserved */
+	update(o, 1,
+	       "Ali\xd1\x81"
+	       "e",
+	       -600, 0, 0);		    /* Cyrillic es: like her own name */
+	update(o, 9, "nobody", -600, 0, 0); /* no such member */
 	opening(o, 1, 1, 90, 20240101);
 	opening(o, 2, 2, -300, 20231201);
-	opening(o, 2, 3, 30, 20240101);  /* txid again: EDUPTX */
-	opening(o, 3, 3, 0, 20240101);   /* changes nothing: EAMOUNT */
-	opening(o, 4, 3, 60, 20991231);  /* after the entry's day: EDATE */
-	exchange(o, 0, 1, 1, 2, 900);    /* Robert's floor is now -20 hours */
-	exchange(o, 0, 2, 3, 2, 90);     /* below Robert's new floor: refused */
+	opening(o, 2, 3, 30, 20240101); /* txid again: EDUPTX */
+	opening(o, 3, 3, 0, 20240101);	/* changes nothing: EAMOUNT */
+	opening(o, 4, 3, 60, 20991231); /* after the entry's day: EDATE */
+	exchange(o, 0, 1, 1, 2, 900);	/* Robert's floor is now -20 hours */
+	exchange(o, 0, 2, 3, 2, 90);	/* below Robert's new floor: refused */
 	op(o, 0, TB_KIND_MEMBER_LEFT, &left);
-	opening(o, 5, 3, 60, 20240101);  /* carol left: refused */
+	opening(o, 5, 3, 60, 20240101);	    /* carol left: refused */
 	update(o, 3, "carol", -600, 60, 0); /* left: reinstate first */
 	update(o, 3, "Caroline", -600, 0, 1);
 	update(o, 3, "Caroline", -600, 0, 1); /* active: nothing to reinstate */
@@ -786,10 +785,10 @@ static void ledger_corpus(void)
 	link_to(&o, 0, &lg[1], 600);
 	link_to(&o, 1, &lg[0], 600);
 	struct tb_xprepare xp = prepare(100, 2, &lg[0], "alice", 40);
-	op(&o, 1, TB_KIND_XPREPARE, &xp);                     /* B seq 6 */
-	op(&o, 0x80 | 0, TB_KIND_MEMBER_LEFT, &left);         /* A clears after */
+	op(&o, 1, TB_KIND_XPREPARE, &xp);	      /* B seq 6 */
+	op(&o, 0x80 | 0, TB_KIND_MEMBER_LEFT, &left); /* A clears after */
 	xp = prepare(101, 1, &lg[1], "alice", 20);
-	op(&o, 0x20 | 0, TB_KIND_XPREPARE, &xp);              /* A seq 8 */
+	op(&o, 0x20 | 0, TB_KIND_XPREPARE, &xp); /* A seq 8 */
 	struct tb_xdecide xd;
 	memset(&xd, 0, sizeof xd);
 	memcpy(xd.txid, xp.txid, TB_TXID_LEN);
@@ -804,7 +803,7 @@ static void ledger_corpus(void)
 	xd.date = xp.date;
 	xd.expires = xp.expires;
 	xd.outcome = 0;
-	op(&o, 1, TB_KIND_XDECIDE, &xd);                      /* B seq 7 */
+	op(&o, 1, TB_KIND_XDECIDE, &xd); /* B seq 7 */
 	struct tb_xfinal xf;
 	memset(&xf, 0, sizeof xf);
 	memcpy(xf.txid, xp.txid, TB_TXID_LEN);
@@ -933,22 +932,23 @@ static void receipts(void)
 static void config_corpus(void)
 {
 	static const char *const peers[][2] = {
-	    {"valid-peers", "# peers of this Tally node: HOST:PORT [NODE_ID]\n"
-			    "127.0.0.1:7411\n"
-			    "[::1]:7412 "
-			    "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF\n"
-			    "  localhost:1\n\n\t# indented comment\nnode-b.example:65535\n"},
-	    {"valid-crlf", "10.0.0.1:7411\r\n10.0.0.2:7411\r\n"},
-	    {"valid-no-newline", "10.0.0.1:7411"},
-	    {"valid-empty", ""},
-	    {"bad-port", "10.0.0.1:70000\n"},
-	    {"bad-port-zero", "10.0.0.1:0\n"},
-	    {"bad-no-port", "10.0.0.1\n"},
-	    {"bad-id", "10.0.0.1:7411 0011\n"},
-	    {"bad-extra", "10.0.0.1:7411 " 
-			  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff x\n"},
-	    {"bad-v6", "[::1:7411\n"},
-	    {"bad-host", "ho$t:7411\n"},
+		{"valid-peers", "# peers of this Tally node: HOST:PORT [NODE_ID]\n"
+				"127.0.0.1:7411\n"
+				"[::1]:7412 "
+				"00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF\n"
+				"  localhost:1\n\n\t# indented comment\nnode-b.example:65535\n"},
+		{"valid-crlf", "10.0.0.1:7411\r\n10.0.0.2:7411\r\n"},
+		{"valid-no-newline", "10.0.0.1:7411"},
+		{"valid-empty", ""},
+		{"bad-port", "10.0.0.1:70000\n"},
+		{"bad-port-zero", "10.0.0.1:0\n"},
+		{"bad-no-port", "10.0.0.1\n"},
+		{"bad-id", "10.0.0.1:7411 0011\n"},
+		{"bad-extra",
+		 "10.0.0.1:7411 "
+		 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff x\n"},
+		{"bad-v6", "[::1:7411\n"},
+		{"bad-host", "ho$t:7411\n"},
 	};
 	char buf[1 + 40000];
 	for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++) {
@@ -974,17 +974,17 @@ static void config_corpus(void)
 	put("config", "peers-bad-nul", buf, 17);
 
 	static const char *const keys[][2] = {
-	    {"valid",
-	     "tally-federation-v1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"},
-	    {"valid-upper",
-	     "tally-federation-v1 00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF\n"},
-	    {"bad-no-newline",
-	     "tally-federation-v1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"},
-	    {"bad-tag",
-	     "tally-federation-v2 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"},
-	    {"bad-hex",
-	     "tally-federation-v1 0011223344556677889gaabbccddeeff00112233445566778899aabbccddeeff\n"},
-	    {"bad-short", "tally-federation-v1 0011\n"},
+		{"valid",
+		 "tally-federation-v1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"},
+		{"valid-upper",
+		 "tally-federation-v1 00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF\n"},
+		{"bad-no-newline",
+		 "tally-federation-v1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"},
+		{"bad-tag",
+		 "tally-federation-v2 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"},
+		{"bad-hex",
+		 "tally-federation-v1 0011223344556677889gaabbccddeeff00112233445566778899aabbccddeeff\n"},
+		{"bad-short", "tally-federation-v1 0011\n"},
 	};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		buf[0] = 1;

@@ -102,8 +102,8 @@ static void community(struct seed *s, uint8_t h, int c)
 	entry(s, h, TB_KIND_LINK, &l);
 }
 
-static void prepare(struct seed *s, uint8_t h, uint8_t txno, uint32_t member,
-		    uint64_t minutes, uint64_t expires)
+static void prepare(struct seed *s, uint8_t h, uint8_t txno, uint32_t member, uint64_t minutes,
+		    uint64_t expires)
 {
 	struct tb_xprepare x;
 	memset(&x, 0, sizeof x);

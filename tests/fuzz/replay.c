@@ -30,10 +30,8 @@ static int replay_file(const char *path, size_t *count)
 		return -1;
 	}
 	struct stat st;
-	if (fstat(fileno(f), &st) != 0 || st.st_size < 0 ||
-	    (uint64_t)st.st_size > REPLAY_MAX) {
-		fprintf(stderr, "replay: %s: unreadable or over %u bytes\n", path,
-			REPLAY_MAX);
+	if (fstat(fileno(f), &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > REPLAY_MAX) {
+		fprintf(stderr, "replay: %s: unreadable or over %u bytes\n", path, REPLAY_MAX);
 		fclose(f);
 		return -1;
 	}

@@ -147,9 +147,10 @@ static void test_static_files(void **state)
 	assert_int_equal(r.len, 0);
 	tb_httpc_free(&r);
 	/* Traversal in every spelling, hidden files, links out of the root. */
-	const char *bad[] = {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt",
-			     "/x/../../secret.txt", "/.hidden", "/%2ehidden", "/escape.txt",
-			     "//etc/passwd", "/app.js%00.html", "/nothing.html", "/..%5csecret.txt"};
+	const char *bad[] = {"/../secret.txt",	    "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt",
+			     "/x/../../secret.txt", "/.hidden",		  "/%2ehidden",
+			     "/escape.txt",	    "//etc/passwd",	  "/app.js%00.html",
+			     "/nothing.html",	    "/..%5csecret.txt"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		get(a, bad[i], NULL, &r);
 		if (r.status != 404 || strstr(r.body, "outside") || strstr(r.body, "secret\""))
@@ -383,15 +384,15 @@ static void categories(struct api *a, const struct tb_httpc_session *viewer)
 	/* Exchanges take a category of the list (a refusal records nothing). */
 	tb_httpc(a->http, "POST", "/api/v1/exchanges", &s, true,
 		 "{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":5,\"memo\":\"m\","
-		 "\"category\":\"cooking\",\"attest\":true}", &r);
+		 "\"category\":\"cooking\",\"attest\":true}",
+		 &r);
 	tb_httpc_assert_error(&r, 409, "ECATEGORY");
 	tb_httpc_free(&r);
 
 	assert_int_equal(TB_FED_TALLY(a->f, 0, "category", "list"), 0);
 	assert_string_equal(a->f->res.out, "Garden\n");
-	assert_int_equal(tb_httpc(a->http, "DELETE", "/api/v1/categories/GARDEN", &s, true, NULL,
-				  &r),
-			 200);
+	assert_int_equal(
+		tb_httpc(a->http, "DELETE", "/api/v1/categories/GARDEN", &s, true, NULL, &r), 200);
 	assert_non_null(strstr(r.body, "\"removed\":true,\"categories\":[]"));
 	tb_httpc_free(&r);
 	tb_httpc(a->http, "DELETE", "/api/v1/categories/garden", &s, true, NULL, &r);
@@ -503,7 +504,8 @@ static void test_slowloris(void **state)
 	struct api *a = shared_api();
 	int fd = tb_httpc_connect(a->http);
 	assert_true(fd >= 0);
-	const char *slow = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	const char *slow =
+		"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 	uint64_t t0 = tb_fed_now_ms();
 	bool cut = false;
 	for (size_t i = 0; slow[i] && !cut; i++) {
@@ -591,8 +593,8 @@ static void test_idle_flood(void **state)
 	free(a);
 }
 
-static int post(struct api *a, const char *path, const struct tb_httpc_session *s,
-		const char *body, struct tb_httpc_resp *r)
+static int post(struct api *a, const char *path, const struct tb_httpc_session *s, const char *body,
+		struct tb_httpc_resp *r)
 {
 	return tb_httpc(a->http, "POST", path, s, true, body, r);
 }
@@ -645,10 +647,11 @@ static void test_roles_and_writes(void **state)
 	post(a, "/api/v1/members", &co, "{\"name\":\"dora\",\"passphrase\":\"dora-pass\"}", &r);
 	tb_httpc_assert_error(&r, 403, "EDENIED");
 	tb_httpc_free(&r);
-	assert_int_equal(post(a, "/api/v1/members", &adm,
-			      "{\"name\":\"dora\",\"debt_limit_minutes\":120,\"passphrase\":\"dora-pass\"}",
-			      &r),
-			 201);
+	assert_int_equal(
+		post(a, "/api/v1/members", &adm,
+		     "{\"name\":\"dora\",\"debt_limit_minutes\":120,\"passphrase\":\"dora-pass\"}",
+		     &r),
+		201);
 	assert_non_null(strstr(r.body, "\"debt_limit_minutes\":120"));
 	tb_httpc_free(&r);
 	post(a, "/api/v1/members", &adm, "{\"name\":\"dora\",\"passphrase\":\"x\"}", &r);
@@ -690,11 +693,13 @@ static void test_roles_and_writes(void **state)
 			   "\"memo\":\"shopping\",\"attest\":true}";
 	post(a, "/api/v1/exchanges", &co, over, &r);
 	tb_httpc_assert_error(&r, 409, "EFLOOR");
-	const char *sentence = "dora's balance would be -2:30 hours, below the debt limit of -2:00 hours";
+	const char *sentence =
+		"dora's balance would be -2:30 hours, below the debt limit of -2:00 hours";
 	assert_non_null(strstr(r.body, sentence));
 	tb_httpc_free(&r);
 	post(a, "/api/v1/exchanges", &co,
-	     "{\"provider\":\"alice\",\"receiver\":\"nobody\",\"minutes\":5,\"memo\":\"m\",\"attest\":true}", &r);
+	     "{\"provider\":\"alice\",\"receiver\":\"nobody\",\"minutes\":5,\"memo\":\"m\",\"attest\":true}",
+	     &r);
 	tb_httpc_assert_error(&r, 409, "EMEMBER");
 	tb_httpc_free(&r);
 	char *after = export_of(a, &l1);
@@ -702,8 +707,9 @@ static void test_roles_and_writes(void **state)
 	assert_memory_equal(before, after, l0);
 	free(before);
 	free(after);
-	assert_int_equal(TB_FED_TALLY(a->f, 0, "exchange", "record", "--attest", "--provider", "alice",
-				      "--receiver", "dora", "--minutes", "150", "--memo", "shopping"),
+	assert_int_equal(TB_FED_TALLY(a->f, 0, "exchange", "record", "--attest", "--provider",
+				      "alice", "--receiver", "dora", "--minutes", "150", "--memo",
+				      "shopping"),
 			 1);
 	assert_non_null(strstr(a->f->res.err, sentence));
 	/* Reads: the exchange, with who attested it, the statement, filters. */
@@ -721,10 +727,12 @@ static void test_roles_and_writes(void **state)
 	assert_non_null(strstr(r.body, "\"counterparty\":\"alice\""));
 	assert_non_null(strstr(r.body, "\"delta_minutes\":-90"));
 	tb_httpc_free(&r);
-	assert_int_equal(post(a, "/api/v1/exchanges", &co,
-			      "{\"provider\":\"carol\",\"receiver\":\"dora\",\"minutes\":30,\"memo\":\"tea\","
-			      "\"category\":\"care\",\"date\":\"2026-12-01\",\"attest\":true}", &r),
-			 201);
+	assert_int_equal(
+		post(a, "/api/v1/exchanges", &co,
+		     "{\"provider\":\"carol\",\"receiver\":\"dora\",\"minutes\":30,\"memo\":\"tea\","
+		     "\"category\":\"care\",\"date\":\"2026-12-01\",\"attest\":true}",
+		     &r),
+		201);
 	tb_httpc_free(&r);
 	assert_int_equal(get(a, "/api/v1/exchanges?member=dora", &vw, &r), 200);
 	assert_non_null(strstr(r.body, "\"memo\":\"tea\""));
@@ -778,11 +786,13 @@ static void test_member_signed(void **state)
 	struct tb_httpc_session co;
 	struct tb_httpc_resp r;
 	assert_int_equal(tb_httpc_login(a->http, "cora", PW_COORD, &co), 200);
-	const char *prop = "{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":45,\"memo\":\"lesson\","
-			   "\"attest\":false,\"provider_passphrase\":\"" TB_FED_MEMBER_PASS "\"}";
+	const char *prop =
+		"{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":45,\"memo\":\"lesson\","
+		"\"attest\":false,\"provider_passphrase\":\"" TB_FED_MEMBER_PASS "\"}";
 	post(a, "/api/v1/exchanges", &co,
 	     "{\"provider\":\"alice\",\"receiver\":\"bob\",\"minutes\":45,\"memo\":\"lesson\","
-	     "\"attest\":false,\"provider_passphrase\":\"wrong\"}", &r);
+	     "\"attest\":false,\"provider_passphrase\":\"wrong\"}",
+	     &r);
 	tb_httpc_assert_error(&r, 400, "EPASSPHRASE");
 	tb_httpc_free(&r);
 	assert_int_equal(post(a, "/api/v1/exchanges", &co, prop, &r), 202);
@@ -794,8 +804,9 @@ static void test_member_signed(void **state)
 	assert_non_null(strstr(r.body, "\"memo\":\"lesson\""));
 	tb_httpc_free(&r);
 	snprintf(path, sizeof path, "/api/v1/exchanges/%s/confirm", txid);
-	assert_int_equal(post(a, path, &co, "{\"receiver_passphrase\":\"" TB_FED_MEMBER_PASS "\"}", &r),
-			 201);
+	assert_int_equal(
+		post(a, path, &co, "{\"receiver_passphrase\":\"" TB_FED_MEMBER_PASS "\"}", &r),
+		201);
 	tb_httpc_free(&r);
 	snprintf(path, sizeof path, "/api/v1/exchanges/%s/reverse", txid);
 	post(a, path, &co, "{\"attest\":true}", &r);
@@ -803,7 +814,8 @@ static void test_member_signed(void **state)
 	tb_httpc_free(&r);
 	assert_int_equal(post(a, path, &co,
 			      "{\"provider_passphrase\":\"" TB_FED_MEMBER_PASS
-			      "\",\"receiver_passphrase\":\"" TB_FED_MEMBER_PASS "\"}", &r),
+			      "\",\"receiver_passphrase\":\"" TB_FED_MEMBER_PASS "\"}",
+			      &r),
 			 201);
 	tb_httpc_free(&r);
 	/* A proposal rejected leaves nothing. */
@@ -832,7 +844,8 @@ static void test_events(void **state)
 			 "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n\r\n", s.cookie);
 	assert_int_equal(write(fd, req, (size_t)n), n);
 	assert_int_equal(TB_FED_TALLY(a->f, 0, "exchange", "record", "--attest", "--provider",
-				      "alice", "--receiver", "bob", "--minutes", "15", "--memo", "x"),
+				      "alice", "--receiver", "bob", "--minutes", "15", "--memo",
+				      "x"),
 			 0);
 	uint64_t own = tb_fed_own_seq(a->f, 0);
 	char want[64], buf[8192] = "";

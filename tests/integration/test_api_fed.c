@@ -34,8 +34,7 @@ struct env {
 
 static struct env *g;
 
-static void add_coordinator(struct tb_fed *f, const char *name, const char *role,
-			    const char *pw)
+static void add_coordinator(struct tb_fed *f, const char *name, const char *role, const char *pw)
 {
 	char file[TB_FED_PATH + 64];
 	snprintf(file, sizeof file, "%s/%s.pw", f->root, name);
@@ -255,9 +254,9 @@ static void test_checkpoints_and_receipts(void **state)
 	snprintf(file, sizeof file, "%s/receipt.bin", g->f->root);
 	assert_int_equal(tb_test_write_file(file, r.body, r.len), 0);
 	tb_httpc_free(&r);
-	assert_int_equal(TB_FED_TALLY(g->f, HILL, "--json", "receipt", "verify", file,
-				      "--community", id),
-			 0);
+	assert_int_equal(
+		TB_FED_TALLY(g->f, HILL, "--json", "receipt", "verify", file, "--community", id),
+		0);
 	assert_non_null(strstr(g->f->res.out, "\"ok\":true"));
 	call("GET", "/api/v1/receipts/00000000000000000000000000000000", &g->vw, NULL, &r);
 	tb_httpc_assert_error(&r, 404, "ENOTX");
@@ -285,9 +284,8 @@ static void test_cross(void **state)
 	 * Riverside owe it only 10 minutes, so it refuses and the hold is
 	 * released in time. Riverside sends only once it holds Hilltop's trust
 	 * line (before that it refuses at home, ELINK). */
-	assert_int_equal(TB_FED_TALLY(g->f, HILL, "link", "add", "Riverside", "--limit-minutes",
-				      "10"),
-			 0);
+	assert_int_equal(
+		TB_FED_TALLY(g->f, HILL, "link", "add", "Riverside", "--limit-minutes", "10"), 0);
 	int rc = 1;
 	for (int i = 0; i < 300 && rc; i++) {
 		rc = TB_FED_TALLY(g->f, RIVER, "--json", "exchange", "send", "--from", "alice",
@@ -375,8 +373,8 @@ static void test_cross_send(void **state)
 		{"{\"from\":\"bob\",\"to\":\"hana@Hilltop\",\"minutes\":\"5\",\"memo\":\"x\","
 		 "\"attest\":true}",
 		 400, "EINVAL"},
-		{"{\"from\":\"bob\",\"to\":\"hana\",\"minutes\":5,\"memo\":\"x\",\"attest\":true}", 400,
-		 "EINVAL"},
+		{"{\"from\":\"bob\",\"to\":\"hana\",\"minutes\":5,\"memo\":\"x\",\"attest\":true}",
+		 400, "EINVAL"},
 		{"{\"from\":\"bob\",\"to\":\"hana@Hilltop\",\"minutes\":5,\"memo\":\"x\","
 		 "\"attest\":true,\"date\":\"2026-13-01\"}",
 		 400, "EDATE"},
@@ -412,7 +410,8 @@ static void test_cross_send(void **state)
 	assert_true(before.seq == after.seq && !memcmp(before.hash, after.hash, TB_HASHLEN));
 	/* Signed by bob's key: held at once, then Hilltop decides and it completes. */
 	call("POST", "/api/v1/cross", &g->co, ok, &r);
-	assert_has(&r, 202, "\"state\":\"held\",\"payer\":\"bob@Riverside\",\"payee\":\"hana@Hilltop\"");
+	assert_has(&r, 202,
+		   "\"state\":\"held\",\"payer\":\"bob@Riverside\",\"payee\":\"hana@Hilltop\"");
 	assert_has(&r, 202, "\"minutes\":5,");
 	const char *p = strstr(r.body, "\"txid\":\"");
 	assert_non_null(p);

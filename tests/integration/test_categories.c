@@ -34,9 +34,8 @@ static void test_categories(void **state)
 {
 	struct tb_clitest *f = *state;
 
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
-			   "--receiver", "bob", "--minutes", "30", "--memo", "m", "--category",
-			   "anything goes"),
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+			   "bob", "--minutes", "30", "--memo", "m", "--category", "anything goes"),
 			 0);
 	assert_int_equal(T(f, "category", "list"), 0);
 	OUT_HAS("no list");
@@ -49,29 +48,27 @@ static void test_categories(void **state)
 	R(f, 2, "cannot be a category", "category", "add", "tea\xe2\x80\x8b");
 	assert_int_equal(T(f, "--json", "category", "list"), 0);
 	OUT_HAS("{\"categories\":[\"Garden\",\"transport\"]}");
-	R(f, 1, "ECATEGORY", "exchange", "record", "--attest", "--provider", "alice",
-	  "--receiver", "bob", "--minutes", "30", "--memo", "m", "--category", "gardn");
+	R(f, 1, "ECATEGORY", "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+	  "bob", "--minutes", "30", "--memo", "m", "--category", "gardn");
 	R(f, 1, "Garden, transport", "--json", "exchange", "propose", "--provider", "alice",
 	  "--receiver", "bob", "--minutes", "30", "--memo", "m", "--category", "cooking");
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
-			   "--receiver", "bob", "--minutes", "30", "--memo", "m", "--category",
-			   "garden"),
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+			   "bob", "--minutes", "30", "--memo", "m", "--category", "garden"),
 			 0);
 	assert_int_equal(T(f, "history", "bob"), 0);
 	OUT_HAS("Garden: m");
 	/* An exchange without a category is always allowed. */
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
-			   "--receiver", "bob", "--minutes", "5", "--memo", "m"),
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+			   "bob", "--minutes", "5", "--memo", "m"),
 			 0);
 	R(f, 1, "no category", "category", "remove", "cooking");
 	assert_int_equal(T(f, "category", "remove", "GARDEN"), 0);
 	OUT_HAS("category Garden removed");
-	R(f, 1, "ECATEGORY", "exchange", "record", "--attest", "--provider", "alice",
-	  "--receiver", "bob", "--minutes", "30", "--memo", "m", "--category", "garden");
+	R(f, 1, "ECATEGORY", "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+	  "bob", "--minutes", "30", "--memo", "m", "--category", "garden");
 	assert_int_equal(T(f, "category", "remove", "transport"), 0);
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
-			   "--receiver", "bob", "--minutes", "30", "--memo", "m", "--category",
-			   "garden"),
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+			   "bob", "--minutes", "30", "--memo", "m", "--category", "garden"),
 			 0);
 	assert_int_equal(T(f, "verify"), 0);
 }

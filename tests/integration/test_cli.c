@@ -99,9 +99,8 @@ static void test_walkthrough(void **state)
 	community(f);
 
 	/* Member-signed: alice proposes, bob confirms. */
-	assert_int_equal(T(f, "exchange", "propose", "--provider", "alice", "--receiver",
-			   "bob", "--hours", "1.5", "--memo", "fixed the fence",
-			   "--category", "garden"),
+	assert_int_equal(T(f, "exchange", "propose", "--provider", "alice", "--receiver", "bob",
+			   "--hours", "1.5", "--memo", "fixed the fence", "--category", "garden"),
 			 0);
 	char txid[40];
 	memcpy(txid, res.out, 32);
@@ -124,14 +123,14 @@ static void test_walkthrough(void **state)
 	assert_string_equal(res.out, "[]\n");
 
 	/* Coordinator-attested. */
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "bob",
-			   "--receiver", "carol", "--minutes", "90", "--memo", "tutoring"),
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "bob", "--receiver",
+			   "carol", "--minutes", "90", "--memo", "tutoring"),
 			 0);
 
 	/* Refused: carol would go below her 2 hour limit. The log is unchanged. */
 	long before = head_seq(f);
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
-			   "--receiver", "carol", "--hours", "1", "--memo", "too much"),
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+			   "carol", "--hours", "1", "--memo", "too much"),
 			 1);
 	assert_non_null(strstr(res.err, "-2:00"));
 	assert_non_null(strstr(res.err, "carol"));
@@ -170,8 +169,8 @@ static void test_walkthrough(void **state)
 	assert_int_equal(T(f, "member", "remove", "carol"), 2);
 	assert_non_null(strstr(res.err, "--keep-balance"));
 	assert_int_equal(T(f, "member", "remove", "carol", "--keep-balance"), 0);
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "bob",
-			   "--receiver", "carol", "--minutes", "5", "--memo", "x"),
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "bob", "--receiver",
+			   "carol", "--minutes", "5", "--memo", "x"),
 			 1);
 	assert_int_equal(T(f, "member", "list", "--all", "--json"), 0);
 	assert_non_null(strstr(res.out, "\"active\":false"));
@@ -202,21 +201,20 @@ static void test_usage_and_keys(void **state)
 	assert_non_null(strstr(res.out, "--provider"));
 	assert_int_equal(T(f, "frobnicate"), 2);
 	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice"), 2);
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
-			   "--receiver", "bob", "--hours", "0.01", "--memo", "x"),
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+			   "bob", "--hours", "0.01", "--memo", "x"),
 			 2);
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
-			   "--receiver", "bob", "--minutes", "0", "--memo", "x"),
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+			   "bob", "--minutes", "0", "--memo", "x"),
 			 1);
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
-			   "--receiver", "alice", "--minutes", "5", "--memo", "x"),
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+			   "alice", "--minutes", "5", "--memo", "x"),
 			 1);
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
-			   "--receiver", "nobody", "--minutes", "5", "--memo", "x"),
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+			   "nobody", "--minutes", "5", "--memo", "x"),
 			 1);
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
-			   "--receiver", "bob", "--minutes", "5", "--memo", "x", "--date",
-			   "2026-02-30"),
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+			   "bob", "--minutes", "5", "--memo", "x", "--date", "2026-02-30"),
 			 2);
 	assert_int_equal(T(f, "member", "add", "alice"), 1); /* name in use */
 	assert_int_equal(T(f, "init", "--name", "Again"), 2);
@@ -301,8 +299,8 @@ static void tamper_detection(void **state)
 			char want[64];
 			snprintf(want, sizeof want, "\"seq\":%llu", (unsigned long long)seq);
 			if (!strstr(res.out, want))
-				fail_msg("flip at entry %llu byte %zu: %s", (unsigned long long)seq, b,
-					 res.out);
+				fail_msg("flip at entry %llu byte %zu: %s", (unsigned long long)seq,
+					 b, res.out);
 			/* audit judges alike (a few entries: each check is two
 			 * processes, and this loop runs verify hundreds of times). */
 			if (b == 0 && (seq == 1 || seq == 5))

@@ -4,11 +4,11 @@
  * community by name, id or prefix, ambiguity, self), every refusal of
  * `exchange send` that is decided at home (no link, floor, unknown member or
  * community, bad NAME@COMMUNITY), a copycat community name (held, never
- * admitted, differing in case) that does not take over the admitted one, a held prepare as `exchange status`,
- * `balance` and `link list` show it, and a whole exchange (completed, and
- * one refused by the other side) whose other legs the test makes itself by
- * copying logs between the two stores and running the clearing step, as
- * tallyd would. The two-node protocol over the network is test_cross.c's.
+ * admitted, differing in case) that does not take over the admitted one, a held prepare as
+ * `exchange status`, `balance` and `link list` show it, and a whole exchange (completed, and one
+ * refused by the other side) whose other legs the test makes itself by copying logs between the two
+ * stores and running the clearing step, as tallyd would. The two-node protocol over the network is
+ * test_cross.c's.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -49,15 +49,15 @@ static int tally(const char *dir, const char *const *args)
 }
 
 #define T(dir, ...) tally(dir, (const char *const[]){__VA_ARGS__, NULL})
-#define OUT_HAS(s)                                                                     \
-	do {                                                                           \
-		if (!strstr(res.out, (s)))                                             \
+#define OUT_HAS(s)                                                                               \
+	do {                                                                                     \
+		if (!strstr(res.out, (s)))                                                       \
 			fail_msg("stdout lacks \"%s\":\n%s\nstderr: %s", (s), res.out, res.err); \
 	} while (0)
-#define ERR_HAS(s)                                                                     \
-	do {                                                                           \
-		if (!strstr(res.err, (s)))                                             \
-			fail_msg("stderr lacks \"%s\":\n%s", (s), res.err);            \
+#define ERR_HAS(s)                                                          \
+	do {                                                                \
+		if (!strstr(res.err, (s)))                                  \
+			fail_msg("stderr lacks \"%s\":\n%s", (s), res.err); \
 	} while (0)
 
 static json_t *out_json(void)
@@ -383,8 +383,8 @@ static void test_send_refused_at_home(void **state)
 		ERR_HAS("NAME@COMMUNITY");
 	}
 	/* Unknown or missing payer, amounts, options. */
-	assert_int_equal(T(f->a, "exchange", "send", "--from", "nobody", "--to",
-			   "alice@riverside", "--hours", "1", "--memo", "x", "--attest"),
+	assert_int_equal(T(f->a, "exchange", "send", "--from", "nobody", "--to", "alice@riverside",
+			   "--hours", "1", "--memo", "x", "--attest"),
 			 1);
 	ERR_HAS("EMEMBER");
 	assert_int_equal(T(f->a, "exchange", "send", "--to", "alice@riverside", "--hours", "1",
@@ -516,8 +516,7 @@ static void test_completed_and_refused(void **state)
 	assert_int_equal(T(f->a, "link", "add", "riverside", "--limit", "10"), 0);
 	link_back(f, "1");
 	assert_int_equal(T(f->a, "--json", "exchange", "send", "--from", "bob", "--to",
-			   "alice@riverside", "--minutes", "45", "--memo", "tutoring",
-			   "--no-wait"),
+			   "alice@riverside", "--minutes", "45", "--memo", "tutoring", "--no-wait"),
 			 0);
 	char tx[33];
 	txid_of(tx);

@@ -33,8 +33,8 @@ static void test_members_over_time(void **state)
 {
 	struct tb_clitest *f = *state;
 
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
-			   "--receiver", "bob", "--hours", "2", "--memo", "garden"),
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+			   "bob", "--hours", "2", "--memo", "garden"),
 			 0);
 	/* Rename and limits; the history follows the member. */
 	assert_int_equal(T(f, "member", "rename", "bob", "Robert"), 0);
@@ -42,7 +42,8 @@ static void test_members_over_time(void **state)
 	R(f, 1, "ENAME", "member", "rename", "Robert", "\xd0\xb0lice");
 	R(f, 1, "ENAME", "member", "rename", "Robert", "Rob\xe2\x80\x8b");
 	R(f, 1, "EMEMBER", "member", "rename", "bob", "Bobby");
-	assert_int_equal(T(f, "member", "limit", "robert", "--debt-limit", "1", "--ceiling", "40"), 0);
+	assert_int_equal(T(f, "member", "limit", "robert", "--debt-limit", "1", "--ceiling", "40"),
+			 0);
 	R(f, 1, "EFLOOR", "exchange", "record", "--attest", "--provider", "alice", "--receiver",
 	  "#2", "--minutes", "1", "--memo", "over the new limit");
 	R(f, 2, "out of range", "member", "limit", "#2", "--debt-limit", "99999999");
@@ -71,8 +72,8 @@ static void test_members_over_time(void **state)
 
 	/* The community account: exchanges with it are attested, and it has
 	 * no limits (its balance goes below 0 here, as README's story does). */
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
-			   "--receiver", "community", "--hours", "3", "--memo", "newsletter"),
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+			   "community", "--hours", "3", "--memo", "newsletter"),
 			 0);
 	R(f, 2, NULL, "member", "rename", "community", "Village");
 	R(f, 1, "ENAME", "member", "add", "Community", "--keyless");
@@ -82,8 +83,9 @@ static void test_names_dates_amounts(void **state)
 {
 	struct tb_clitest *f = *state;
 	static const char *const lookalikes[] = {
-	    "ALICE", "Alice", "\xd0\xb0lice", "alic\xd0\xb5", "Jose\xcc\x81",
-	    "JOSÉ", "b\xd0\xbe\x62", "\xef\xbd\x82\xef\xbd\x8f\xef\xbd\x82", "B0B",
+		"ALICE",	"Alice", "\xd0\xb0lice",  "alic\xd0\xb5",
+		"Jose\xcc\x81", "JOSÉ",	 "b\xd0\xbe\x62", "\xef\xbd\x82\xef\xbd\x8f\xef\xbd\x82",
+		"B0B",
 	};
 
 	for (size_t i = 0; i < sizeof lookalikes / sizeof lookalikes[0]; i++)
@@ -111,11 +113,11 @@ static void test_names_dates_amounts(void **state)
 	/* Dates. */
 	R(f, 1, "EDATE", "exchange", "record", "--attest", "--provider", "alice", "--receiver",
 	  "bob", "--minutes", "5", "--memo", "x", "--date", "2099-01-01");
-	R(f, 2, "--backdate", "exchange", "record", "--attest", "--provider", "alice",
-	  "--receiver", "bob", "--minutes", "5", "--memo", "x", "--date", "2001-05-01");
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice",
-			   "--receiver", "bob", "--minutes", "5", "--memo", "old", "--date",
-			   "2001-05-01", "--backdate"),
+	R(f, 2, "--backdate", "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+	  "bob", "--minutes", "5", "--memo", "x", "--date", "2001-05-01");
+	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "alice", "--receiver",
+			   "bob", "--minutes", "5", "--memo", "old", "--date", "2001-05-01",
+			   "--backdate"),
 			 0);
 	assert_int_equal(T(f, "history", "bob"), 0);
 	OUT_HAS("[backdated]");
@@ -168,9 +170,8 @@ static void test_consent_and_passphrases(void **state)
 	/* Dropping it needs the provider's, the receiver's or the coordinator's key. */
 	R(f, 1, "ECONSENT", "--member-passphrase-dir", dir, "exchange", "reject", tx, "--as",
 	  "alice");
-	assert_int_equal(T(f, "--member-passphrase-dir", dir, "exchange", "reject", tx, "--as",
-			   "dave"),
-			 0);
+	assert_int_equal(
+		T(f, "--member-passphrase-dir", dir, "exchange", "reject", tx, "--as", "dave"), 0);
 	/* Confirming twice names the entry. */
 	assert_int_equal(T(f, "--member-passphrase-dir", dir, "exchange", "propose", "--provider",
 			   "carol", "--receiver", "dave", "--minutes", "30", "--memo", "ladder"),

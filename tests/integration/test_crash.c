@@ -43,11 +43,11 @@ enum { OWN = 0, PEER = 1, NLOGS = 2 };
 static uint64_t g_seed;
 static uint64_t g_rng;
 
-#define CHECK(cond)                                                                      \
-	do {                                                                             \
-		if (!(cond))                                                             \
-			fail_msg("%s:%d: %s (replay with TB_SEED=%llu)", __FILE__,       \
-				 __LINE__, #cond, (unsigned long long)g_seed);           \
+#define CHECK(cond)                                                                          \
+	do {                                                                                 \
+		if (!(cond))                                                                 \
+			fail_msg("%s:%d: %s (replay with TB_SEED=%llu)", __FILE__, __LINE__, \
+				 #cond, (unsigned long long)g_seed);                         \
 	} while (0)
 
 /* splitmix64 */
@@ -85,9 +85,8 @@ static const uint8_t *log_id(struct fixture *f, int l)
 
 static void child_fail(const char *what, int err, const struct tb_reject *rej)
 {
-	fprintf(stderr, "test_crash child: %s: %s (%s) at seq %llu\n", what,
-		tb_errname(err), rej ? rej->msg : "",
-		rej ? (unsigned long long)rej->seq : 0ull);
+	fprintf(stderr, "test_crash child: %s: %s (%s) at seq %llu\n", what, tb_errname(err),
+		rej ? rej->msg : "", rej ? (unsigned long long)rej->seq : 0ull);
 	_exit(2);
 }
 
@@ -103,8 +102,7 @@ static void ack(int fd, int l, uint64_t seq)
 static void make_exchange(struct fixture *f, int l, uint64_t seq, bool sign,
 			  struct tb_test_exchange *tx)
 {
-	uint32_t p = 1 + (uint32_t)(seq % MEMBERS),
-		 r = 1 + (uint32_t)((seq + 1) % MEMBERS);
+	uint32_t p = 1 + (uint32_t)(seq % MEMBERS), r = 1 + (uint32_t)((seq + 1) % MEMBERS);
 	uint64_t minutes = 1 + seq % 90;
 	tb_test_exchange(tx, log_id(f, l), ((uint64_t)(l + 1) << 48) | seq, p, r, minutes,
 			 sign ? &f->mk[l][p] : NULL, sign ? &f->mk[l][r] : NULL);
@@ -149,8 +147,8 @@ static void child_append(struct fixture *f, int fd)
 			struct tb_test_exchange tx;
 			make_exchange(f, OWN, h.seq + 1, rnd() % 2, &tx);
 			uint64_t seq;
-			if ((err = tb_store_append_own(s, &f->own, TB_KIND_EXCHANGE,
-						       &tx.x, &seq, &rej)))
+			if ((err = tb_store_append_own(s, &f->own, TB_KIND_EXCHANGE, &tx.x, &seq,
+						       &rej)))
 				child_fail("append_own", err, &rej);
 			if (seq != h.seq + 1)
 				child_fail("append_own seq", 0, NULL);
@@ -275,15 +273,15 @@ static void check_store(struct fixture *f, struct tb_store *s)
 		if (h.seq < f->acked[l])
 			fail_msg("log %d: acknowledged entry %llu lost, head is %llu "
 				 "(TB_SEED=%llu)",
-				 l, (unsigned long long)f->acked[l],
-				 (unsigned long long)h.seq, (unsigned long long)g_seed);
+				 l, (unsigned long long)f->acked[l], (unsigned long long)h.seq,
+				 (unsigned long long)g_seed);
 		CHECK(h.seq >= f->seen[l]);
 		/* What an earlier round saw is still there, byte for byte. */
 		uint8_t rec[TB_ENTRY_MAX], hash[TB_HASHLEN];
 		size_t len;
 		if (f->seen[l]) {
-			CHECK(tb_store_get_entry(s, log_id(f, l), f->seen[l], rec,
-						 sizeof rec, &len) == 0);
+			CHECK(tb_store_get_entry(s, log_id(f, l), f->seen[l], rec, sizeof rec,
+						 &len) == 0);
 			tb_entry_hash(hash, rec, len);
 			CHECK(memcmp(hash, f->seen_hash[l], TB_HASHLEN) == 0);
 		}
@@ -314,9 +312,9 @@ static void verify_dir(struct fixture *f)
 	struct tb_verify_report rep;
 	int err = tb_verify_dir(f->data, f->dir, &rep);
 	if (err)
-		fail_msg("tb_verify_dir: %s at seq %llu: %s (TB_SEED=%llu)",
-			 tb_errname(err), (unsigned long long)rep.where.seq,
-			 rep.where.msg, (unsigned long long)g_seed);
+		fail_msg("tb_verify_dir: %s at seq %llu: %s (TB_SEED=%llu)", tb_errname(err),
+			 (unsigned long long)rep.where.seq, rep.where.msg,
+			 (unsigned long long)g_seed);
 	CHECK(rep.logs == NLOGS);
 }
 
@@ -335,8 +333,7 @@ static void setup_store(struct fixture *f)
 		struct tb_member_join j;
 		snprintf(names[i], sizeof names[i], "m%u", i);
 		tb_test_join(&j, i, names[i], &f->mk[OWN][i], -TB_LIMIT_MAX, 0);
-		CHECK(tb_store_append_own(s, &f->own, TB_KIND_MEMBER_JOIN, &j, NULL,
-					  &rej) == 0);
+		CHECK(tb_store_append_own(s, &f->own, TB_KIND_MEMBER_JOIN, &j, NULL, &rej) == 0);
 	}
 	struct tb_test_log peer;
 	tb_test_log_init(&peer, PEER_KEY);
@@ -359,8 +356,7 @@ static void test_kill9(void **state)
 {
 	(void)state;
 	const char *env = getenv("TB_SEED");
-	g_seed = env ? strtoull(env, NULL, 0)
-		     : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	g_seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	g_rng = g_seed;
 	struct fixture f;
 	memset(&f, 0, sizeof f);
@@ -406,8 +402,7 @@ static void test_kill9(void **state)
 			if (strcmp(derived, now))
 				fail_msg("derived state differs after a reindex killed "
 					 "at %llu ms (TB_SEED=%llu)",
-					 (unsigned long long)delay,
-					 (unsigned long long)g_seed);
+					 (unsigned long long)delay, (unsigned long long)g_seed);
 			free(now);
 			free(derived);
 		} else {
@@ -424,14 +419,13 @@ static void test_kill9(void **state)
 		verify_dir(&f);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	print_message(
-	    "%d kill -9 rounds while appending (%llu acknowledged appends, "
-	    "%llu + %llu entries), %d while reindexing (%d cut short), %.1f s, "
-	    "TB_SEED=%llu\n",
-	    appends, (unsigned long long)total_acks, (unsigned long long)f.seen[OWN],
-	    (unsigned long long)f.seen[PEER], reindexes, reindex_cut,
-	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
-	    (unsigned long long)g_seed);
+	print_message("%d kill -9 rounds while appending (%llu acknowledged appends, "
+		      "%llu + %llu entries), %d while reindexing (%d cut short), %.1f s, "
+		      "TB_SEED=%llu\n",
+		      appends, (unsigned long long)total_acks, (unsigned long long)f.seen[OWN],
+		      (unsigned long long)f.seen[PEER], reindexes, reindex_cut,
+		      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+		      (unsigned long long)g_seed);
 	CHECK(total_acks > 0);
 	free(acks);
 	tb_test_rmrf(f.dir);
@@ -446,7 +440,7 @@ static int group_setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_kill9),
+		cmocka_unit_test(test_kill9),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

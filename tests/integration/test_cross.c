@@ -30,9 +30,9 @@
 #define CRASH_MS 20000
 
 static const struct tb_fed_spec specs[] = {
-    {"riverside", {"alice", "ann", NULL}},
-    {"hillside", {"bob", "bea", NULL}},
-    {"lakeside", {"carl", NULL}},
+	{"riverside", {"alice", "ann", NULL}},
+	{"hillside", {"bob", "bea", NULL}},
+	{"lakeside", {"carl", NULL}},
 };
 
 struct fx {
@@ -81,8 +81,7 @@ static int group_teardown(void **state)
 
 /* ---- failing with every node's log ---- */
 
-static void die(struct tb_fed *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void die(struct tb_fed *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void die(struct tb_fed *f, const char *fmt, ...)
 {
@@ -98,12 +97,11 @@ static void die(struct tb_fed *f, const char *fmt, ...)
 	fail_msg("%s", msg);
 }
 
-#define TALLY_OK(f, i, ...)                                                              \
-	do {                                                                             \
-		if (TB_FED_TALLY(f, i, __VA_ARGS__))                                     \
-			die(f, "tally at %s (line %d): exit %d\n%s%s",                   \
-			    (f)->node[i].name, __LINE__, (f)->res.code, (f)->res.out,    \
-			    (f)->res.err);                                               \
+#define TALLY_OK(f, i, ...)                                                               \
+	do {                                                                              \
+		if (TB_FED_TALLY(f, i, __VA_ARGS__))                                      \
+			die(f, "tally at %s (line %d): exit %d\n%s%s", (f)->node[i].name, \
+			    __LINE__, (f)->res.code, (f)->res.out, (f)->res.err);         \
 	} while (0)
 
 static json_t *out_json(struct tb_fed *f, const char *what)
@@ -111,8 +109,7 @@ static json_t *out_json(struct tb_fed *f, const char *what)
 	json_error_t e;
 	json_t *j = json_loads(f->res.out, 0, &e);
 	if (!j)
-		die(f, "%s: output is not JSON (%s): %s\n%s", what, e.text, f->res.out,
-		    f->res.err);
+		die(f, "%s: output is not JSON (%s): %s\n%s", what, e.text, f->res.out, f->res.err);
 	return j;
 }
 
@@ -181,12 +178,11 @@ static void read_book(struct tb_fed *f, size_t holder, size_t comm, struct book 
 		err = tb_store_foreach_clearing(s, f->node[comm].id, book_clearing, b);
 	tb_store_free(s);
 	if (err)
-		die(f, "reading %s's books at %s: %s", f->node[comm].name,
-		    f->node[holder].name, tb_strerror(err));
+		die(f, "reading %s's books at %s: %s", f->node[comm].name, f->node[holder].name,
+		    tb_strerror(err));
 }
 
-static const struct tb_member *book_m(struct tb_fed *f, const struct book *b,
-				      const char *name)
+static const struct tb_member *book_m(struct tb_fed *f, const struct book *b, const char *name)
 {
 	for (size_t i = 0; i < b->n; i++)
 		if (!strcmp(b->m[i].name, name))
@@ -196,8 +192,7 @@ static const struct tb_member *book_m(struct tb_fed *f, const struct book *b,
 }
 
 /* The clearing account toward node other (NULL if none). */
-static const struct tb_clearing *book_c(struct tb_fed *f, const struct book *b,
-					size_t other)
+static const struct tb_clearing *book_c(struct tb_fed *f, const struct book *b, size_t other)
 {
 	for (size_t i = 0; i < b->nc; i++)
 		if (!memcmp(b->c[i].other, f->node[other].id, TB_KEY_LEN))
@@ -219,13 +214,12 @@ static void books_same(struct tb_fed *f, const struct book *a, const struct book
 		die(f, "%s: %zu members, then %zu", what, a->n, b->n);
 	for (size_t i = 0; i < a->n; i++) {
 		const struct tb_member *x = &a->m[i], *y = &b->m[i];
-		if (strcmp(x->name, y->name) || x->balance != y->balance ||
-		    x->held != y->held)
+		if (strcmp(x->name, y->name) || x->balance != y->balance || x->held != y->held)
 			die(f,
 			    "%s: member %s balance %lld held %lld, then %s %lld held "
 			    "%lld",
-			    what, x->name, (long long)x->balance, (long long)x->held,
-			    y->name, (long long)y->balance, (long long)y->held);
+			    what, x->name, (long long)x->balance, (long long)x->held, y->name,
+			    (long long)y->balance, (long long)y->held);
 	}
 	for (size_t j = 0; j < f->n; j++) {
 		const struct tb_clearing *x = book_c(f, a, j), *y = book_c(f, b, j);
@@ -235,8 +229,8 @@ static void books_same(struct tb_fed *f, const struct book *a, const struct book
 			die(f,
 			    "%s: clearing for %s balance %lld held %lld, then %lld held "
 			    "%lld",
-			    what, f->node[j].name, (long long)xb, (long long)xh,
-			    (long long)yb, (long long)yh);
+			    what, f->node[j].name, (long long)xb, (long long)xh, (long long)yb,
+			    (long long)yh);
 	}
 }
 
@@ -276,9 +270,8 @@ static void check_books(struct tb_fed *f)
 		for (size_t k = 0; k < b->n; k++) {
 			sum += b->m[k].balance;
 			if (b->m[k].held)
-				die(f, "%s: member %s still holds %lld minutes",
-				    f->node[i].name, b->m[k].name,
-				    (long long)b->m[k].held);
+				die(f, "%s: member %s still holds %lld minutes", f->node[i].name,
+				    b->m[k].name, (long long)b->m[k].held);
 		}
 		for (size_t k = 0; k < b->nc; k++) {
 			const struct tb_clearing *c = &b->c[k];
@@ -289,22 +282,20 @@ static void check_books(struct tb_fed *f)
 				    f->node[i].name, tb_fed_log_name(f, c->other, nm),
 				    (long long)c->held);
 			if (c->linked && c->balance < -(int64_t)c->limit)
-				die(f,
-				    "%s: clearing for %s at %lld, beyond its limit %llu",
+				die(f, "%s: clearing for %s at %lld, beyond its limit %llu",
 				    f->node[i].name, tb_fed_log_name(f, c->other, nm),
 				    (long long)c->balance, (unsigned long long)c->limit);
 		}
 		if (sum)
-			die(f, "%s's accounts sum to %lld, not 0", f->node[i].name,
-			    (long long)sum);
+			die(f, "%s's accounts sum to %lld, not 0", f->node[i].name, (long long)sum);
 		for (size_t j = 0; j < f->n; j++) {
 			if (j == i)
 				continue;
 			struct book other;
 			char w[128];
 			read_book(f, j, i, &other);
-			snprintf(w, sizeof w, "%s's books at %s and at %s",
-				 f->node[i].name, f->node[i].name, f->node[j].name);
+			snprintf(w, sizeof w, "%s's books at %s and at %s", f->node[i].name,
+				 f->node[i].name, f->node[j].name);
 			books_same(f, b, &other, w);
 			int64_t ij = clearing_balance(f, b, j),
 				ji = clearing_balance(f, &s.b[j], i);
@@ -344,10 +335,8 @@ static void check_balance_cli(struct tb_fed *f, size_t i)
 		const struct tb_member *bm = book_m(f, &b, name ? name : "?");
 		if (jint(f, m, "balance_minutes", what) != bm->balance ||
 		    jint(f, m, "held_minutes", what) != bm->held)
-			die(f,
-			    "%s: member %s differs from the ledger (%lld held %lld): %s",
-			    what, name, (long long)bm->balance, (long long)bm->held,
-			    f->res.out);
+			die(f, "%s: member %s differs from the ledger (%lld held %lld): %s", what,
+			    name, (long long)bm->balance, (long long)bm->held, f->res.out);
 	}
 	json_t *cs = json_object_get(j, "clearing");
 	if (!json_is_array(cs))
@@ -358,8 +347,7 @@ static void check_balance_cli(struct tb_fed *f, size_t i)
 		const char *id = jstr(m, "community");
 		uint8_t other[TB_KEY_LEN];
 		if (!id || tb_hex_decode(other, sizeof other, id))
-			die(f, "%s: a clearing account without a node id: %s", what,
-			    f->res.out);
+			die(f, "%s: a clearing account without a node id: %s", what, f->res.out);
 		const struct tb_clearing *c = NULL;
 		for (size_t q = 0; q < b.nc; q++)
 			if (!memcmp(b.c[q].other, other, TB_KEY_LEN))
@@ -370,12 +358,11 @@ static void check_balance_cli(struct tb_fed *f, size_t i)
 		char nm[24];
 		const char *cn = jstr(m, "community_name");
 		if (!cn || strcmp(cn, tb_fed_log_name(f, other, nm)))
-			die(f, "%s: clearing account %s named %s: %s", what, id,
-			    cn ? cn : "(none)", f->res.out);
+			die(f, "%s: clearing account %s named %s: %s", what, id, cn ? cn : "(none)",
+			    f->res.out);
 		if (jint(f, m, "balance_minutes", what) != c->balance ||
 		    jint(f, m, "held_minutes", what) != c->held ||
-		    (c->linked &&
-		     jint(f, m, "limit_minutes", what) != (long long)c->limit))
+		    (c->linked && jint(f, m, "limit_minutes", what) != (long long)c->limit))
 			die(f,
 			    "%s: clearing for %s differs from the ledger (%lld held %lld "
 			    "limit "
@@ -388,8 +375,8 @@ static void check_balance_cli(struct tb_fed *f, size_t i)
 	for (size_t q = 0; q < b.nc; q++)
 		linked += b.c[q].linked || b.c[q].balance || b.c[q].held;
 	if (seen < linked)
-		die(f, "%s: %zu clearing accounts listed, the ledger has %zu: %s", what,
-		    seen, linked, f->res.out);
+		die(f, "%s: %zu clearing accounts listed, the ledger has %zu: %s", what, seen,
+		    linked, f->res.out);
 	json_decref(j);
 }
 
@@ -432,8 +419,7 @@ static const struct tb_xleg *find_leg(const struct legs *l, const uint8_t *payer
 	return NULL;
 }
 
-static const char *leg_text(struct tb_fed *f, const struct tb_xleg *x, char *buf,
-			    size_t cap)
+static const char *leg_text(struct tb_fed *f, const struct tb_xleg *x, char *buf, size_t cap)
 {
 	char tx[2 * TB_TXID_LEN + 1], p[24], q[24];
 	tb_hex_encode(tx, x->txid, TB_TXID_LEN);
@@ -473,31 +459,24 @@ static size_t check_legs_agree(struct tb_fed *f, size_t i, size_t j)
 				continue;
 			if (!x->prepare_seq || !x->decide_seq || !x->final_seq)
 				die(f, "an exchange unfinished at %s: %s",
-				    f->node[side ? j : i].name,
-				    leg_text(f, x, t1, sizeof t1));
+				    f->node[side ? j : i].name, leg_text(f, x, t1, sizeof t1));
 			if (x->final_outcome != x->outcome)
 				die(f, "the final leg contradicts the decision at %s: %s",
-				    f->node[side ? j : i].name,
-				    leg_text(f, x, t1, sizeof t1));
+				    f->node[side ? j : i].name, leg_text(f, x, t1, sizeof t1));
 			const struct tb_xleg *y = find_leg(o, x->payer, x->txid);
 			if (!y)
 				die(f, "%s holds an exchange %s lacks: %s",
-				    f->node[side ? j : i].name,
-				    f->node[side ? i : j].name,
+				    f->node[side ? j : i].name, f->node[side ? i : j].name,
 				    leg_text(f, x, t1, sizeof t1));
-			if (x->prepare_seq != y->prepare_seq ||
-			    x->decide_seq != y->decide_seq ||
+			if (x->prepare_seq != y->prepare_seq || x->decide_seq != y->decide_seq ||
 			    x->final_seq != y->final_seq || x->outcome != y->outcome ||
-			    x->final_outcome != y->final_outcome ||
-			    x->minutes != y->minutes ||
+			    x->final_outcome != y->final_outcome || x->minutes != y->minutes ||
 			    memcmp(x->provider, y->provider, TB_KEY_LEN))
 				die(f,
 				    "the ledgers disagree on an exchange:\n %s: %s\n %s: "
 				    "%s",
-				    f->node[side ? j : i].name,
-				    leg_text(f, x, t1, sizeof t1),
-				    f->node[side ? i : j].name,
-				    leg_text(f, y, t2, sizeof t2));
+				    f->node[side ? j : i].name, leg_text(f, x, t1, sizeof t1),
+				    f->node[side ? i : j].name, leg_text(f, y, t2, sizeof t2));
 			between += side == 0;
 		}
 	}
@@ -538,8 +517,7 @@ static void parse_sent(const char *out, const char *err, int code, struct sent *
 	if (json_is_string(c))
 		snprintf(s->errcode, sizeof s->errcode, "%s", json_string_value(c));
 	else if (json_is_integer(c))
-		snprintf(s->errcode, sizeof s->errcode, "%lld",
-			 (long long)json_integer_value(c));
+		snprintf(s->errcode, sizeof s->errcode, "%lld", (long long)json_integer_value(c));
 	json_decref(j);
 }
 
@@ -548,9 +526,8 @@ static void parse_sent(const char *out, const char *err, int code, struct sent *
  * the amount as `unit value` (--hours 1.5, --minutes 30), then extra
  * arguments (NULL-terminated; may be NULL).
  */
-static void xsend(struct tb_fed *f, size_t i, const char *from, const char *to,
-		  const char *unit, const char *value, const char *const *extra,
-		  struct sent *s)
+static void xsend(struct tb_fed *f, size_t i, const char *from, const char *to, const char *unit,
+		  const char *value, const char *const *extra, struct sent *s)
 {
 	const char *args[40];
 	size_t n = 0;
@@ -563,8 +540,8 @@ static void xsend(struct tb_fed *f, size_t i, const char *from, const char *to,
 	args[n] = NULL;
 	int code = tb_fed_tally(f, i, args);
 	parse_sent(f->res.out, f->res.err, code, s);
-	print_message("send at %s: %s -> %s %s %s: exit %d %s %s %s\n", f->node[i].name,
-		      from, to, unit, value, code, s->txid, s->state, s->reason);
+	print_message("send at %s: %s -> %s %s %s: exit %d %s %s %s\n", f->node[i].name, from, to,
+		      unit, value, code, s->txid, s->state, s->reason);
 }
 
 static void txid_bytes(struct tb_fed *f, const char *hex, uint8_t out[TB_TXID_LEN])
@@ -578,8 +555,7 @@ static void expect_refused(struct tb_fed *f, const struct sent *s, const char *r
 			   const char *code)
 {
 	if (s->code != 1)
-		die(f, "expected a refusal (%s), got exit %d: %s", reason, s->code,
-		    s->text);
+		die(f, "expected a refusal (%s), got exit %d: %s", reason, s->code, s->text);
 	if (!strstr(s->reason, reason) && !strstr(s->text, reason))
 		die(f, "the refusal does not say \"%s\": %s", reason, s->text);
 	if (!strstr(s->text, code))
@@ -623,13 +599,11 @@ static bool all_final(struct tb_fed *f, void *vctx, char *why, size_t cap, size_
 	for (size_t i = 0; i < f->n && ok; i++) {
 		read_legs(f, i, &l);
 		for (size_t k = 0; k < o->n && ok; k++) {
-			const struct tb_xleg *x =
-			    find_leg(&l, f->node[o->payer[k]].id, o->txid[k]);
+			const struct tb_xleg *x = find_leg(&l, f->node[o->payer[k]].id, o->txid[k]);
 			if (!x || !x->final_seq) {
 				char tx[2 * TB_TXID_LEN + 1], t[320];
 				tb_hex_encode(tx, o->txid[k], TB_TXID_LEN);
-				snprintf(why, cap, "%s: exchange %s %s", f->node[i].name,
-					 tx,
+				snprintf(why, cap, "%s: exchange %s %s", f->node[i].name, tx,
 					 x ? leg_text(f, x, t, sizeof t) : "not held");
 				*blame = i;
 				ok = false;
@@ -674,15 +648,15 @@ static bool status_is(struct tb_fed *f, void *vctx, char *why, size_t cap, size_
 	for (size_t k = 0; k < 3 && c->want[k]; k++)
 		if (!strcmp(s.state, c->want[k]))
 			return true;
-	snprintf(why, cap, "exchange status %s at %s: exit %d, %s", c->txid,
-		 f->node[c->node].name, code, s.text);
+	snprintf(why, cap, "exchange status %s at %s: exit %d, %s", c->txid, f->node[c->node].name,
+		 code, s.text);
 	return false;
 }
 
 /* Waits until `exchange status` at node i says one of the states; returns
  * the reason it gives (static). */
-static const char *wait_status(struct tb_fed *f, size_t i, const char *txid,
-			       const char *s1, const char *s2)
+static const char *wait_status(struct tb_fed *f, size_t i, const char *txid, const char *s1,
+			       const char *s2)
 {
 	static struct status_ctx c;
 	memset(&c, 0, sizeof c);
@@ -698,8 +672,8 @@ static void verify_all(struct tb_fed *f)
 {
 	for (size_t i = 0; i < f->n; i++)
 		if (TB_FED_TALLY(f, i, "verify"))
-			die(f, "tally verify at %s: exit %d\n%s%s", f->node[i].name,
-			    f->res.code, f->res.out, f->res.err);
+			die(f, "tally verify at %s: exit %d\n%s%s", f->node[i].name, f->res.code,
+			    f->res.out, f->res.err);
 }
 
 /*
@@ -769,8 +743,7 @@ static void check_link_list(struct tb_fed *f, size_t i, size_t other, long long 
 	char id[2 * TB_KEY_LEN + 1];
 	tb_hex_encode(id, f->node[other].id, TB_KEY_LEN);
 	const char *got_id = jstr(found, "id");
-	if (!got_id || strcmp(got_id, id) ||
-	    !json_is_true(json_object_get(found, "linked")) ||
+	if (!got_id || strcmp(got_id, id) || !json_is_true(json_object_get(found, "linked")) ||
 	    jint(f, found, "limit_minutes", what) != limit ||
 	    jint(f, found, "their_limit_minutes", what) != their_limit ||
 	    jint(f, found, "balance_minutes", what) != balance ||
@@ -780,8 +753,7 @@ static void check_link_list(struct tb_fed *f, size_t i, size_t other, long long 
 		die(f,
 		    "%s: expected %s limit %lld, theirs %lld, balance %lld, %lld "
 		    "exchanges: %s",
-		    what, f->node[other].name, limit, their_limit, balance, exchanges,
-		    f->res.out);
+		    what, f->node[other].name, limit, their_limit, balance, exchanges, f->res.out);
 	json_decref(j);
 }
 
@@ -797,8 +769,8 @@ static void test_happy_path(void **state)
 	/* Alice helped Bob: Bob's community pays. */
 	xsend(f, HILL, "bob", "alice@riverside", "--hours", "1.5", wait, &s);
 	if (s.code || strcmp(s.state, "completed") || strlen(s.txid) != 2 * TB_TXID_LEN)
-		die(f, "bob -> alice@riverside: exit %d, state \"%s\": %s", s.code,
-		    s.state, s.text);
+		die(f, "bob -> alice@riverside: exit %d, state \"%s\": %s", s.code, s.state,
+		    s.text);
 	char first[2 * TB_TXID_LEN + 1];
 	snprintf(first, sizeof first, "%s", s.txid);
 	wait_final(f, HILL, s.txid);
@@ -824,8 +796,7 @@ static void test_happy_path(void **state)
 	/* The other way: Bea helped Ann. */
 	xsend(f, RIVER, "ann", "bea@hillside", "--minutes", "45", wait, &s);
 	if (s.code || strcmp(s.state, "completed"))
-		die(f, "ann -> bea@hillside: exit %d, state \"%s\": %s", s.code, s.state,
-		    s.text);
+		die(f, "ann -> bea@hillside: exit %d, state \"%s\": %s", s.code, s.state, s.text);
 	assert_string_not_equal(s.txid, first);
 	wait_final(f, RIVER, s.txid);
 	wait_status(f, RIVER, s.txid, "completed", NULL);
@@ -848,17 +819,16 @@ static void test_happy_path(void **state)
 /* ---- 2. refusals ---- */
 
 /* A refused exchange ends on both sides with nothing changed. */
-static void settle_refused(struct tb_fed *f, size_t payer, size_t provider,
-			   const struct sent *s, const struct snap *before,
-			   const char *reason)
+static void settle_refused(struct tb_fed *f, size_t payer, size_t provider, const struct sent *s,
+			   const struct snap *before, const char *reason)
 {
 	if (strlen(s->txid) != 2 * TB_TXID_LEN)
 		die(f, "a refused exchange without its txid: %s", s->text);
 	wait_final(f, payer, s->txid);
 	const char *r = wait_status(f, payer, s->txid, "released", "refused");
 	if (!strstr(r, reason))
-		die(f, "status at %s gives the reason \"%s\", not \"%s\"",
-		    f->node[payer].name, r, reason);
+		die(f, "status at %s gives the reason \"%s\", not \"%s\"", f->node[payer].name, r,
+		    reason);
 	wait_status(f, provider, s->txid, "released", "refused");
 	struct snap after;
 	take_snap(f, &after);
@@ -911,8 +881,9 @@ static void test_refusals(void **state)
 	xsend(f, LAKE, "carl", "alice@riverside", "--hours", "1", wait, &s);
 	if (s.code != 1 || !strstr(s.text, "riverside has no trust line with this community") ||
 	    !strstr(s.text, "ELINK"))
-		die(f, "a send to a community without a trust line back: exit %d (expected 1, "
-		       "ELINK): %s",
+		die(f,
+		    "a send to a community without a trust line back: exit %d (expected 1, "
+		    "ELINK): %s",
 		    s.code, s.text);
 	assert_int_equal(tb_fed_own_seq(f, LAKE), lseq);
 
@@ -920,8 +891,8 @@ static void test_refusals(void **state)
 	uint64_t seq = tb_fed_own_seq(f, RIVER);
 	xsend(f, RIVER, "alice", "carl@lakeside", "--minutes", "30", wait, &s);
 	if (s.code != 1 || !strstr(s.text, "ELINK"))
-		die(f, "a send without our own link: exit %d (expected 1, ELINK): %s",
-		    s.code, s.text);
+		die(f, "a send without our own link: exit %d (expected 1, ELINK): %s", s.code,
+		    s.text);
 	assert_int_equal(tb_fed_own_seq(f, RIVER), seq);
 
 	struct snap after;
@@ -942,13 +913,12 @@ static const struct {
 	const char *point;
 	bool payer; /* reached on the payer's node, else the provider's */
 } points[] = {
-    {"after-prepare", true}, {"before-decision", false}, {"after-decision", false},
-    {"before-final", true},  {"after-final", true},
+	{"after-prepare", true}, {"before-decision", false}, {"after-decision", false},
+	{"before-final", true},	 {"after-final", true},
 };
 
 /* One exchange's legs as node i holds them (all zero if none). */
-static void leg_at(struct tb_fed *f, size_t i, size_t payer, const uint8_t *txid,
-		   struct tb_xleg *x)
+static void leg_at(struct tb_fed *f, size_t i, size_t payer, const uint8_t *txid, struct tb_xleg *x)
 {
 	struct tb_store *s = open_ro(f, i);
 	int err = tb_store_xleg(s, f->node[payer].id, txid, x);
@@ -956,8 +926,7 @@ static void leg_at(struct tb_fed *f, size_t i, size_t payer, const uint8_t *txid
 	if (err == TB_ENOTFOUND)
 		memset(x, 0, sizeof *x);
 	else if (err)
-		die(f, "reading an exchange at %s: %s", f->node[i].name,
-		    tb_strerror(err));
+		die(f, "reading an exchange at %s: %s", f->node[i].name, tb_strerror(err));
 }
 
 /*
@@ -993,8 +962,8 @@ static void check_crash_state(struct tb_fed *f, size_t p, size_t node, size_t pa
 	}
 	if (!ok) {
 		char t1[320], t2[320];
-		die(f, "after the crash at %s: %s holds %s; %s holds %s\n%s",
-		    points[p].point, f->node[node].name, leg_text(f, &at, t1, sizeof t1),
+		die(f, "after the crash at %s: %s holds %s; %s holds %s\n%s", points[p].point,
+		    f->node[node].name, leg_text(f, &at, t1, sizeof t1),
 		    f->node[node == payer ? provider : payer].name,
 		    leg_text(f, &other, t2, sizeof t2), f->note);
 	}
@@ -1014,9 +983,8 @@ static void crash_points(void **state)
 			size_t node = points[p].payer ? payer : provider;
 			size_t pm = p % 2, qm = (p / 2) % 2;
 			unsigned minutes = 10 + 5 * (unsigned)(dir * 5 + p);
-			snprintf(f->note, sizeof f->note,
-				 "crash point %s on %s (%s pays %s)", points[p].point,
-				 f->node[node].name, f->node[payer].name,
+			snprintf(f->note, sizeof f->note, "crash point %s on %s (%s pays %s)",
+				 points[p].point, f->node[node].name, f->node[payer].name,
 				 f->node[provider].name);
 			print_message("%s\n", f->note);
 
@@ -1032,11 +1000,9 @@ static void crash_points(void **state)
 
 			const char *nowait[] = {"--no-wait", NULL};
 			struct sent s;
-			xsend(f, payer, names[payer][pm], to, "--minutes", mins, nowait,
-			      &s);
+			xsend(f, payer, names[payer][pm], to, "--minutes", mins, nowait, &s);
 			if (s.code || strlen(s.txid) != 2 * TB_TXID_LEN)
-				die(f, "send --no-wait: exit %d: %s\n%s", s.code, s.text,
-				    f->note);
+				die(f, "send --no-wait: exit %d: %s\n%s", s.code, s.text, f->note);
 
 			int st = tb_fed_wait_exit(f, node, CRASH_MS);
 			char b[64];
@@ -1044,9 +1010,8 @@ static void crash_points(void **state)
 				die(f, "%s's tallyd did not exit within %d ms\n%s",
 				    f->node[node].name, CRASH_MS, f->note);
 			if (!WIFEXITED(st) || WEXITSTATUS(st) != 70)
-				die(f, "%s's tallyd %s, not with 70\n%s",
-				    f->node[node].name, tb_fed_describe_status(st, b),
-				    f->note);
+				die(f, "%s's tallyd %s, not with 70\n%s", f->node[node].name,
+				    tb_fed_describe_status(st, b), f->note);
 			if (!tb_fed_log_has(f, node, "crash point", points[p].point))
 				die(f, "%s's log does not name the crash point\n%s",
 				    f->node[node].name, f->note);
@@ -1154,8 +1119,7 @@ static int worker(struct tb_fed *f, size_t w, const char *out)
 }
 
 /* Runs the jobs in NWORKERS processes, watching the limits meanwhile. */
-static void run_workers(struct tb_fed *f, struct job *jobs, int64_t *min_seen,
-			size_t *looks)
+static void run_workers(struct tb_fed *f, struct job *jobs, int64_t *min_seen, size_t *looks)
 {
 	pid_t *pids = workers;
 	char outs[NWORKERS][TB_FED_PATH + 32];
@@ -1196,8 +1160,7 @@ static void run_workers(struct tb_fed *f, struct job *jobs, int64_t *min_seen,
 			char *nl = strchr(line, '\n');
 			if (nl)
 				*nl = '\0';
-			char *f1 = strchr(line, '\t'),
-			     *f2 = f1 ? strchr(f1 + 1, '\t') : NULL,
+			char *f1 = strchr(line, '\t'), *f2 = f1 ? strchr(f1 + 1, '\t') : NULL,
 			     *f3 = f2 ? strchr(f2 + 1, '\t') : NULL;
 			if (!f3)
 				die(f, "bad worker line: %s", line);
@@ -1276,21 +1239,19 @@ static void test_concurrency(void **state)
 		clear[j->provider] -= j->minutes;
 	}
 	free(l.x);
-	print_message(
-	    "%d exchanges sent in %llu ms, all finished %llu ms later: %zu completed, "
-	    "%zu refused by the trust limit, %zu refused otherwise by the provider, "
-	    "%zu refused at home; lowest clearing balances seen in %zu looks: "
-	    "riverside %lld, hillside %lld\n",
-	    NJOBS, (unsigned long long)(t1 - t0), (unsigned long long)(t2 - t1),
-	    completed, by_outcome[2], sent - completed - by_outcome[2], home_refused,
-	    looks, (long long)o.min_seen[RIVER], (long long)o.min_seen[HILL]);
+	print_message("%d exchanges sent in %llu ms, all finished %llu ms later: %zu completed, "
+		      "%zu refused by the trust limit, %zu refused otherwise by the provider, "
+		      "%zu refused at home; lowest clearing balances seen in %zu looks: "
+		      "riverside %lld, hillside %lld\n",
+		      NJOBS, (unsigned long long)(t1 - t0), (unsigned long long)(t2 - t1),
+		      completed, by_outcome[2], sent - completed - by_outcome[2], home_refused,
+		      looks, (long long)o.min_seen[RIVER], (long long)o.min_seen[HILL]);
 	for (size_t i = 0; i < 2; i++) {
 		for (size_t m = 0; m < 2; m++)
 			expect_member(f, i, names[i][m], bal[i][m]);
 		expect_clearing(f, i, 1 - i, clear[i]);
 		if (clear[i] < -LIMIT_MIN || o.min_seen[i] < -LIMIT_MIN)
-			die(f, "%s's clearing went below -%d", f->node[i].name,
-			    LIMIT_MIN);
+			die(f, "%s's clearing went below -%d", f->node[i].name, LIMIT_MIN);
 	}
 	if (!completed || !by_outcome[2])
 		die(f,
@@ -1326,10 +1287,10 @@ int main(int argc, char **argv)
 {
 	tb_test_select(argc, argv);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_happy_path, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
-	    cmocka_unit_test_setup_teardown(crash_points, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_happy_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(crash_points, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, group_teardown);
 }

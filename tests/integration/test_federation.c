@@ -145,9 +145,9 @@ static void test_random_sixteen(void **state)
 	for (size_t a = 0; a < n; a++)
 		for (size_t b = 0; b < n; b++)
 			if (f->node[a].dials[b])
-				elen += (size_t)snprintf(edges + elen, sizeof edges - elen, "%zu->%zu ", a, b);
-	snprintf(f->note + strlen(f->note), sizeof f->note - strlen(f->note), "; %s",
-		 edges);
+				elen += (size_t)snprintf(edges + elen, sizeof edges - elen,
+							 "%zu->%zu ", a, b);
+	snprintf(f->note + strlen(f->note), sizeof f->note - strlen(f->note), "; %s", edges);
 	print_message("edges: %s\n", edges);
 
 	tb_fed_record(f, 0);

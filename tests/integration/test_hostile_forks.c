@@ -33,12 +33,12 @@
 #define WAIT_MS 60000
 #define ROGUE_FROM 61000 /* first key pair number tried for the re-signer */
 #define CP_ROGUE_KEY 62001
-#define GHOST_KEY 62002	 /* admitted, never held */
+#define GHOST_KEY 62002	   /* admitted, never held */
 #define STRANGER_KEY 62003 /* not admitted */
-#define FAKE_KEY 62010	 /* the fake peer's node identity */
-#define NEX 20		 /* exchanges in a rogue log */
-#define K 12		 /* the seq signed twice */
-#define CP_TOLD 8	 /* TB_CP_TOLD of node/daemon/daemon.h */
+#define FAKE_KEY 62010	   /* the fake peer's node identity */
+#define NEX 20		   /* exchanges in a rogue log */
+#define K 12		   /* the seq signed twice */
+#define CP_TOLD 8	   /* TB_CP_TOLD of node/daemon/daemon.h */
 
 static struct tb_fed *F;
 static uint8_t psk[32];
@@ -61,7 +61,8 @@ static void rogue_log(struct tb_test_log *l, struct tb_test_recs *r, uint32_t ke
 	}
 	for (uint64_t i = 0; i < NEX; i++) {
 		struct tb_test_exchange x;
-		tb_test_exchange(&x, l->kp.pk.b, i + 1, i % 2 ? 1 : 2, i % 2 ? 2 : 1, 15, NULL, NULL);
+		tb_test_exchange(&x, l->kp.pk.b, i + 1, i % 2 ? 1 : 2, i % 2 ? 2 : 1, 15, NULL,
+				 NULL);
 		tb_test_log_add(l, r, TB_KIND_EXCHANGE, &x.x);
 	}
 }
@@ -343,7 +344,8 @@ static void test_contradicting_checkpoint(void **state)
 	assert_true(tb_fed_log_has(F, A, "contradicts the entries held", "proof kept"));
 	tb_fake_close(&p);
 	print_message("a checkpoint contradicting a log both nodes hold: both hold the fork "
-		      "proof after %llu ms\n", (unsigned long long)ms);
+		      "proof after %llu ms\n",
+		      (unsigned long long)ms);
 	honest_crosses();
 }
 

@@ -42,8 +42,8 @@
 #define ROGUE_NAME "Rogue"
 
 static const struct tb_fed_spec specs[] = {
-    {"riverside", {"alice", "ann", NULL}},
-    {"hillside", {"bob", "bea", NULL}},
+	{"riverside", {"alice", "ann", NULL}},
+	{"hillside", {"bob", "bea", NULL}},
 };
 
 static uint8_t psk[32];
@@ -96,11 +96,11 @@ static void die(struct tb_fed *f, const char *fmt, ...)
 	fail_msg("%s", msg);
 }
 
-#define TALLY_OK(f, i, ...)                                                              \
-	do {                                                                             \
-		if (TB_FED_TALLY(f, i, __VA_ARGS__))                                     \
+#define TALLY_OK(f, i, ...)                                                               \
+	do {                                                                              \
+		if (TB_FED_TALLY(f, i, __VA_ARGS__))                                      \
 			die(f, "tally at %s (line %d): exit %d\n%s%s", (f)->node[i].name, \
-			    __LINE__, (f)->res.code, (f)->res.out, (f)->res.err);        \
+			    __LINE__, (f)->res.code, (f)->res.out, (f)->res.err);         \
 	} while (0)
 
 /* ---- the federation ---- */
@@ -157,8 +157,8 @@ static const char *jstr(const json_t *o, const char *k)
 
 /* tally exchange send --attest at node i: from pays `minutes` to `to`
  * (name@community), waiting for the outcome. */
-static void xsend(struct tb_fed *f, size_t i, const char *from, const char *to,
-		  const char *minutes, struct sent *s)
+static void xsend(struct tb_fed *f, size_t i, const char *from, const char *to, const char *minutes,
+		  struct sent *s)
 {
 	memset(s, 0, sizeof *s);
 	uint64_t t0 = tb_fed_now_ms();
@@ -173,8 +173,8 @@ static void xsend(struct tb_fed *f, size_t i, const char *from, const char *to,
 		snprintf(s->state, sizeof s->state, "%s", jstr(j, "state"));
 		json_decref(j);
 	}
-	print_message("send at %s: %s -> %s %s min: exit %d, %s, %ld ms\n", f->node[i].name,
-		      from, to, minutes, s->code, s->state, s->ms);
+	print_message("send at %s: %s -> %s %s min: exit %d, %s, %ld ms\n", f->node[i].name, from,
+		      to, minutes, s->code, s->state, s->ms);
 }
 
 /* An honest exchange that must complete: returns the ms it took. */
@@ -259,13 +259,15 @@ static size_t check_honest_legs(struct tb_fed *f)
 				continue;
 			if (x->final_outcome != x->outcome ||
 			    memcmp(x->decider, x->provider, TB_KEY_LEN))
-				die(f, "%s: an exchange finished otherwise than its provider decided",
+				die(f,
+				    "%s: an exchange finished otherwise than its provider decided",
 				    at);
 			const struct tb_xleg *y = find_leg(&l[!side], x->payer, x->txid);
 			if (!y || y->prepare_seq != x->prepare_seq ||
 			    y->decide_seq != x->decide_seq || y->final_seq != x->final_seq ||
 			    y->outcome != x->outcome || y->final_outcome != x->final_outcome)
-				die(f, "riverside and hillside disagree on an exchange (prepare seq %llu)",
+				die(f,
+				    "riverside and hillside disagree on an exchange (prepare seq %llu)",
 				    (unsigned long long)x->prepare_seq);
 			between += side == 0;
 		}
@@ -655,13 +657,12 @@ static void test_long_open_cap(void **state)
 		die(f, "riverside holds the rogue's log up to seq %llu, not %llu",
 		    (unsigned long long)(h ? h->seq : 0), (unsigned long long)capped);
 	if (decided != TB_XOPEN_MAX)
-		die(f, "riverside made %zu decisions on %d open prepares", decided,
-		    TB_XOPEN_MAX);
+		die(f, "riverside made %zu decisions on %d open prepares", decided, TB_XOPEN_MAX);
 	if (river1 != river0 + TB_XOPEN_MAX + 1 || c.balance < -600)
-		die(f, "riverside's log grew by %llu (expected %d), its clearing toward "
-		       "the rogue is %lld (limit -600)",
-		    (unsigned long long)(river1 - river0), TB_XOPEN_MAX + 1,
-		    (long long)c.balance);
+		die(f,
+		    "riverside's log grew by %llu (expected %d), its clearing toward "
+		    "the rogue is %lld (limit -600)",
+		    (unsigned long long)(river1 - river0), TB_XOPEN_MAX + 1, (long long)c.balance);
 	assert_int_equal(check_honest_legs(f), 1);
 	verify_all(f);
 	tb_fed_stop_all(f);
@@ -700,8 +701,9 @@ static void test_long_no_refusal(void **state)
 		      "exchange took %ld ms\n",
 		      UNLINKED_PREPARES, refusals, (unsigned long long)(river1 - river0), ms);
 	if (refusals || river1 != river0 + 1)
-		die(f, "riverside signed %zu refusals for prepares without a trust line; its "
-		       "log grew by %llu, expected 1",
+		die(f,
+		    "riverside signed %zu refusals for prepares without a trust line; its "
+		    "log grew by %llu, expected 1",
 		    refusals, (unsigned long long)(river1 - river0));
 	assert_int_equal(check_honest_legs(f), 1);
 	verify_all(f);
@@ -712,11 +714,11 @@ int main(int argc, char **argv)
 {
 	tb_test_select(argc, argv);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_reused_txid, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_long_third_party, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_long_flood, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_long_no_refusal, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_long_open_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reused_txid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_third_party, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_flood, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_no_refusal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_open_cap, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, group_teardown);
 }

@@ -33,7 +33,7 @@
 #define A 0 /* the attacked node */
 #define B 1 /* an honest node dialing A */
 #define WAIT_MS 60000
-#define BULK_KEY 800  /* a large log both hold */
+#define BULK_KEY 800 /* a large log both hold */
 #define BULK_ENTRIES 36000
 #define SMALL_KEY 20000 /* many small logs A holds */
 #define SMALL_LOGS 3000
@@ -210,9 +210,8 @@ static void test_nonreading_peers(void **state)
 		assert_int_equal(tb_fake_try_open(&nonread[i], F->node[A].port, psk,
 						  FAKE_KEY + 1000 + (uint32_t)i, 10000),
 				 0);
-		assert_int_equal(tb_fake_sync_heads(&nonread[i], (const uint8_t(*)[TB_KEY_LEN])ids,
-						    3),
-				 0);
+		assert_int_equal(
+			tb_fake_sync_heads(&nonread[i], (const uint8_t(*)[TB_KEY_LEN])ids, 3), 0);
 	}
 	long loaded = settled_anon();
 	honest_still_converges();
@@ -231,8 +230,8 @@ static void test_nonreading_peers(void **state)
 	 * read buffer, what is known of them. */
 	long bound = n <= 32 ? n * 1536L : 32 * 1024L + n * 200L;
 	if (!SANITIZED && loaded - base > bound)
-		fail_msg("%ld peers that do not read cost %ld KiB (over %ld KiB)", n,
-			 loaded - base, bound);
+		fail_msg("%ld peers that do not read cost %ld KiB (over %ld KiB)", n, loaded - base,
+			 bound);
 	if (!SANITIZED && after > base + 8192)
 		fail_msg("memory not given back after the peers closed: %ld KiB, idle %ld KiB",
 			 after, base);
@@ -412,7 +411,8 @@ static void test_checkpoint_flood(void **state)
 		memcpy(cp.log_id, kp.pk.b, TB_KEY_LEN);
 		cp.size = 1 + i;
 		cp.timestamp = 1700000000 + i;
-		assert_int_equal(tb_checkpoint_seal(cps[i], TB_CHECKPOINT_MAX, &lens[i], &cp, &kp), 0);
+		assert_int_equal(tb_checkpoint_seal(cps[i], TB_CHECKPOINT_MAX, &lens[i], &cp, &kp),
+				 0);
 	}
 	open_synced(&hon, FAKE_KEY + 70);
 	open_synced(&att, FAKE_KEY + 71);
@@ -437,8 +437,8 @@ static void test_checkpoint_flood(void **state)
 		cp.size = 1;
 		memcpy(cp.root, root, TB_HASHLEN);
 		cp.timestamp = 1700000000 + i;
-		assert_int_equal(tb_checkpoint_seal(cps[i], TB_CHECKPOINT_MAX, &lens[i], &cp,
-						    &own.kp), 0);
+		assert_int_equal(
+			tb_checkpoint_seal(cps[i], TB_CHECKPOINT_MAX, &lens[i], &cp, &own.kp), 0);
 	}
 	open_synced(&att, FAKE_KEY + 72);
 	struct tb_view v = {gen, glen};
@@ -586,8 +586,9 @@ static void test_sync_deadline(void **state)
 		print_message("a peer that never sent SYNC was closed after %ld ms\n", took);
 		assert_true(closed);
 		if (took < 14000 || took > 20000)
-			fail_msg("a peer that never sent its heads was closed after %ld ms, not 15 s",
-				 took);
+			fail_msg(
+				"a peer that never sent its heads was closed after %ld ms, not 15 s",
+				took);
 		char who[64];
 		snprintf(who, sizeof who, "from %s closed: ", p[i].addr);
 		tb_fed_wait_log_line(F, A, who, "the heads exchange did not finish in time",
@@ -645,7 +646,8 @@ static void test_fork_once(void **state)
 			forks++;
 	}
 	print_message("%d conflicting entries of a frozen log: an observer was sent the fork "
-		      "proof %d times\n", CONFLICTS + 1, forks);
+		      "proof %d times\n",
+		      CONFLICTS + 1, forks);
 	if (forks != 1)
 		fail_msg("the fork proof went %d times to one peer, not once", forks);
 	tb_fake_close(&att);
@@ -705,7 +707,8 @@ static void test_not_admitted(void **state)
 			if (i + k == 0)
 				memcpy(first, l.kp.pk.b, TB_KEY_LEN);
 			tb_test_genesis(&g, name, -600, 0);
-			v[k] = (struct tb_view){recs[k], tb_test_seal(&l, recs[k], TB_KIND_GENESIS, &g)};
+			v[k] = (struct tb_view){recs[k],
+						tb_test_seal(&l, recs[k], TB_KIND_GENESIS, &g)};
 		}
 		assert_int_equal(tb_fake_entries(&p, v, k), 0);
 	}
@@ -772,14 +775,10 @@ static void test_admitted_name(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nonreading_peers),
-		cmocka_unit_test(test_preauth_flood),
-		cmocka_unit_test(test_checkpoint_flood),
-		cmocka_unit_test(test_heads_descending),
-		cmocka_unit_test(test_duplicate_batches),
-		cmocka_unit_test(test_sync_deadline),
-		cmocka_unit_test(test_fork_once),
-		cmocka_unit_test(test_not_admitted),
+		cmocka_unit_test(test_nonreading_peers),  cmocka_unit_test(test_preauth_flood),
+		cmocka_unit_test(test_checkpoint_flood),  cmocka_unit_test(test_heads_descending),
+		cmocka_unit_test(test_duplicate_batches), cmocka_unit_test(test_sync_deadline),
+		cmocka_unit_test(test_fork_once),	  cmocka_unit_test(test_not_admitted),
 		cmocka_unit_test(test_admitted_name),
 	};
 	if (tb_crypto_init())

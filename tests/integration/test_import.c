@@ -24,10 +24,10 @@
 
 extern char **environ;
 
-#define HAS(buf, s)                                                                      \
-	do {                                                                             \
-		if (!strstr(buf, s))                                                     \
-			fail_msg("'%s' lacks '%s'", buf, s);                             \
+#define HAS(buf, s)                                          \
+	do {                                                 \
+		if (!strstr(buf, s))                         \
+			fail_msg("'%s' lacks '%s'", buf, s); \
 	} while (0)
 
 /* A sample file of tests/integration/import/. */
@@ -90,7 +90,9 @@ static void test_timeoverflow(void **state)
 	static const struct {
 		const char *name;
 		int minutes;
-	} bal[] = {{"Ana García", 90}, {"Bob Smith", -60}, {"Dolores \"Lola\" Ruiz", -30},
+	} bal[] = {{"Ana García", 90},
+		   {"Bob Smith", -60},
+		   {"Dolores \"Lola\" Ruiz", -30},
 		   {"Émile Roux", 0}};
 	for (size_t i = 0; i < sizeof bal / sizeof bal[0]; i++) {
 		char want[48];
@@ -134,8 +136,7 @@ static void test_simple_csv(void **state)
 	assert_int_equal(T(f, "import", "csv", sample("exchanges.csv")), 2);
 	HAS(f->res.err, "exchanges.csv:2: no member named 'Ana García' (the provider)");
 	same_ledger(f, before, len);
-	assert_int_equal(T(f, "import", "csv", sample("members.csv"), sample("exchanges.csv")),
-			 0);
+	assert_int_equal(T(f, "import", "csv", sample("members.csv"), sample("exchanges.csv")), 0);
 	HAS(f->res.out, "4 members added, 3 opening balances, 1 members who left, 4 exchanges");
 	assert_int_equal(T(f, "history", "Bob Smith"), 0);
 	HAS(f->res.out, "fixed the fence, again");
@@ -146,8 +147,7 @@ static void test_simple_csv(void **state)
 
 	/* Again: nothing. */
 	before = ledger(f, &len);
-	assert_int_equal(T(f, "import", "csv", sample("members.csv"), sample("exchanges.csv")),
-			 0);
+	assert_int_equal(T(f, "import", "csv", sample("members.csv"), sample("exchanges.csv")), 0);
 	HAS(f->res.out, "appended 0 entries");
 	same_ledger(f, before, len);
 
@@ -162,7 +162,8 @@ static void test_simple_csv(void **state)
 	/* A row the ledger refuses (a lookalike name) names its line. */
 	char path[4400];
 	snprintf(path, sizeof path, "%s/lookalike.csv", f->dir);
-	const char *text = "name\nZoe\nB\xd0\xbe" "b Smith\n";
+	const char *text = "name\nZoe\nB\xd0\xbe"
+			   "b Smith\n";
 	assert_int_equal(tb_test_write_file(path, text, strlen(text)), 0);
 	before = ledger(f, &len);
 	assert_int_equal(T(f, "import", "csv", path), 1);
@@ -206,8 +207,8 @@ static void test_sigkill(void **state)
 	snprintf(path, sizeof path, "%s/big.csv", f->dir);
 	write_big(path, rows);
 	for (size_t k = 0; k < sizeof at_ms / sizeof at_ms[0]; k++) {
-		const char *argv[] = {tb_tally_bin(), "--data", f->data, "import", "csv", path,
-				      NULL};
+		const char *argv[] = {tb_tally_bin(), "--data", f->data, "import",
+				      "csv",	      path,	NULL};
 		posix_spawn_file_actions_t fa;
 		pid_t pid;
 		int st;
@@ -217,8 +218,8 @@ static void test_sigkill(void **state)
 		posix_spawn_file_actions_init(&fa);
 		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-		assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ),
-				 0);
+		assert_int_equal(
+			posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
 		posix_spawn_file_actions_destroy(&fa);
 		nanosleep(&ts, NULL);
 		kill(pid, SIGKILL);

@@ -66,8 +66,7 @@ static void test_one_daemon(void **state)
 	tb_fed_start(f, 0);
 	char listen[64];
 	snprintf(listen, sizeof listen, "127.0.0.1:%u", tb_fed_free_port());
-	const char *argv[] = {tb_tallyd_bin(), "--data", f->node[0].data, "--listen", listen,
-			      NULL};
+	const char *argv[] = {tb_tallyd_bin(), "--data", f->node[0].data, "--listen", listen, NULL};
 	assert_int_equal(tb_run(&res, argv), 0);
 	assert_int_equal(res.code, 3);
 	contains(res.err, "another tallyd (pid");
@@ -82,9 +81,8 @@ static void test_one_daemon(void **state)
 	assert_true(line - tail >= 25);
 	const char *stamp = line - 25; /* "2026-12-01T23:50:01.123Z " */
 	int y, mo, d, h, mi, sec, ms;
-	assert_int_equal(sscanf(stamp, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ ", &y, &mo, &d, &h, &mi,
-				&sec, &ms),
-			 7);
+	assert_int_equal(
+		sscanf(stamp, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ ", &y, &mo, &d, &h, &mi, &sec, &ms), 7);
 	assert_true(y >= 2024 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31);
 	free(tail);
 	assert_int_equal(TB_FED_TALLY(f, 0, "--json", "peer", "list"), 0);
@@ -298,8 +296,8 @@ static void test_disk_full(void **state)
 	}
 	/* Nothing stored was lost, and with room again writing goes on. */
 	assert_int_equal(T(data, "verify"), 0);
-	assert_int_equal(T(data, "exchange", "record", "--attest", "--provider", "a",
-			   "--receiver", "b", "--minutes", "5", "--memo", "x"),
+	assert_int_equal(T(data, "exchange", "record", "--attest", "--provider", "a", "--receiver",
+			   "b", "--minutes", "5", "--memo", "x"),
 			 0);
 	if (tmpfs)
 		umount2(mnt, MNT_DETACH);
@@ -466,9 +464,9 @@ static void test_health_metrics(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_one_daemon),  cmocka_unit_test(test_verify_forked),
-		cmocka_unit_test(test_init_failures), cmocka_unit_test(test_disk_full),
-		cmocka_unit_test(test_read_only), cmocka_unit_test(test_config),
+		cmocka_unit_test(test_one_daemon),     cmocka_unit_test(test_verify_forked),
+		cmocka_unit_test(test_init_failures),  cmocka_unit_test(test_disk_full),
+		cmocka_unit_test(test_read_only),      cmocka_unit_test(test_config),
 		cmocka_unit_test(test_health_metrics), cmocka_unit_test(test_confirm_crash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,8 +30,8 @@
 
 #define NODES 4
 #define CONVERGE_MS 30000  /* after a heal, on top of the redial bound */
-#define SPLIT_RECORDS 3    /* per community while split */
-#define QUIET_MS 2000      /* split, converged halves: time for a leak to show */
+#define SPLIT_RECORDS 3	   /* per community while split */
+#define QUIET_MS 2000	   /* split, converged halves: time for a leak to show */
 #define BACKOFF_MIN_MS 250 /* node/daemon/peers.c */
 #define BACKOFF_MAX_MS 30000
 #define NS_PREFIX "tbpart"
@@ -130,14 +130,20 @@ static void netns_spawn(struct fx *x, size_t i)
 	link_addr(addr, i, true, false);
 	snprintf(peer, sizeof peer, "%s:%u", addr, f->node[next(i)].port);
 	const char *level = getenv("TB_FED_LOG_LEVEL");
-	const char *argv[] = {tb_tallyd_bin(), "--data",      nd->data,
-			      "--listen",      listen,        "--log-level",
-			      level && *level ? level : "info", "--peer", peer,
+	const char *argv[] = {tb_tallyd_bin(),
+			      "--data",
+			      nd->data,
+			      "--listen",
+			      listen,
+			      "--log-level",
+			      level && *level ? level : "info",
+			      "--peer",
+			      peer,
 			      NULL};
 	int fd = open(nd->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
-	dprintf(fd, "==== test: starting tallyd in namespace %s on %s, dialing %s ====\n",
-		x->ns[i], listen, peer);
+	dprintf(fd, "==== test: starting tallyd in namespace %s on %s, dialing %s ====\n", x->ns[i],
+		listen, peer);
 	pid_t pid = tb_netns_spawn(x->ns[i], argv, fd);
 	close(fd);
 	assert_true(pid > 0);
@@ -163,7 +169,8 @@ static void start(struct fx *x)
 			}
 			if (tb_relay_start(&x->relay[i], tb_fed_free_port(), f->node[next(i)].port))
 				fail_msg("cannot start the relay of link %zu", i);
-			snprintf(peer[i], sizeof peer[i], "127.0.0.1:%u", tb_relay_port(x->relay[i]));
+			snprintf(peer[i], sizeof peer[i], "127.0.0.1:%u",
+				 tb_relay_port(x->relay[i]));
 			extra[i][0] = "--peer";
 			extra[i][1] = peer[i];
 		}
@@ -186,9 +193,11 @@ static void cross_links(struct fx *x, bool up)
 			ifname(ib, a);
 			if (tb_netns_link_set(x->ns[a], ia, up, err, sizeof err) ||
 			    tb_netns_link_set(x->ns[b], ib, up, err, sizeof err))
-				fail_msg("setting link %zu-%zu %s: %s", a, b, up ? "up" : "down", err);
+				fail_msg("setting link %zu-%zu %s: %s", a, b, up ? "up" : "down",
+					 err);
 		} else if (up ? tb_relay_mend(x->relay[a]) : tb_relay_cut(x->relay[a])) {
-			fail_msg("%s the relay of link %zu-%zu failed", up ? "mending" : "cutting", a, b);
+			fail_msg("%s the relay of link %zu-%zu failed", up ? "mending" : "cutting",
+				 a, b);
 		}
 	}
 }
@@ -232,19 +241,21 @@ static void check_split(struct tb_fed *f, size_t i, const struct tb_fed_heads *b
 		if (half(j) == half(i)) {
 			uint64_t own = tb_fed_own_seq(f, j);
 			if (h->seq != own)
-				fail_msg("node %zu holds %s (same half) at seq %llu, its owner at %llu", i,
-					 f->node[j].name, (unsigned long long)h->seq,
-					 (unsigned long long)own);
+				fail_msg(
+					"node %zu holds %s (same half) at seq %llu, its owner at %llu",
+					i, f->node[j].name, (unsigned long long)h->seq,
+					(unsigned long long)own);
 			continue;
 		}
 		const struct tb_head *b = tb_fed_find(before, f->node[j].id);
 		assert_non_null(b);
 		if (h->seq != b->seq || memcmp(h->hash, b->hash, TB_HASHLEN)) {
 			tb_fed_print_tail(f, i, 4000);
-			fail_msg("the split leaks: node %zu holds %s at seq %llu, it was at %llu when "
-				 "the halves were cut apart",
-				 i, tb_fed_log_name(f, f->node[j].id, nm), (unsigned long long)h->seq,
-				 (unsigned long long)b->seq);
+			fail_msg(
+				"the split leaks: node %zu holds %s at seq %llu, it was at %llu when "
+				"the halves were cut apart",
+				i, tb_fed_log_name(f, f->node[j].id, nm),
+				(unsigned long long)h->seq, (unsigned long long)b->seq);
 		}
 	}
 }

@@ -294,19 +294,31 @@ static void test_oversized_frame(void **state)
 
 	/* A frame that says 1000 bytes, 10 of them, then the end. */
 	tb_fake_open(P, F->node[A].port, psk, ID_KEY);
-	assert_int_equal(tb_fake_send_raw(P, "\x03\xe8" "0123456789", 12), 0);
+	assert_int_equal(tb_fake_send_raw(P,
+					  "\x03\xe8"
+					  "0123456789",
+					  12),
+			 0);
 	shutdown(P->fd, SHUT_WR);
 	expect_closed(&before, "peer closed the connection", CLOSE_MS);
 
 	/* The same in the middle of the handshake. */
 	assert_int_equal(tb_fake_connect(P, F->node[A].port, ID_KEY), 0);
-	assert_int_equal(tb_fake_send_raw(P, "\x00\x30" "0123456789", 12), 0);
+	assert_int_equal(tb_fake_send_raw(P,
+					  "\x00\x30"
+					  "0123456789",
+					  12),
+			 0);
 	shutdown(P->fd, SHUT_WR);
 	expect_closed(&before, "peer closed the connection", CLOSE_MS);
 
 	/* After the handshake, a frame too short to hold a tag. */
 	tb_fake_open(P, F->node[A].port, psk, ID_KEY);
-	assert_int_equal(tb_fake_send_raw(P, "\x00\x05" "01234", 7), 0);
+	assert_int_equal(tb_fake_send_raw(P,
+					  "\x00\x05"
+					  "01234",
+					  7),
+			 0);
 	expect_closed(&before, "frame too short", CLOSE_MS);
 	honest_still_converges();
 }
@@ -397,8 +409,8 @@ static void test_seq_gap(void **state)
 	/* Entry 5 of a log A does not hold at all. */
 	struct tb_test_log other;
 	tb_test_log_init(&other, LOG_KEY + 2);
-	len = tb_test_seal_at(rec, &other.kp, 5, other.head, other.timestamp,
-			      TB_KIND_MEMBER_JOIN, &j);
+	len = tb_test_seal_at(rec, &other.kp, 5, other.head, other.timestamp, TB_KIND_MEMBER_JOIN,
+			      &j);
 	struct tb_fed_heads before;
 	tb_fed_heads(F, A, &before);
 	tb_fake_open(P, F->node[A].port, psk, ID_KEY);
@@ -418,8 +430,8 @@ static void test_wrong_prev(void **state)
 	uint8_t rec[TB_ENTRY_MAX], prev[TB_HASHLEN];
 	memcpy(prev, L.head, TB_HASHLEN);
 	prev[0] ^= 1;
-	size_t len = tb_test_seal_at(rec, &L.kp, L.seq + 1, prev, L.timestamp,
-				     TB_KIND_MEMBER_JOIN, &j);
+	size_t len =
+		tb_test_seal_at(rec, &L.kp, L.seq + 1, prev, L.timestamp, TB_KIND_MEMBER_JOIN, &j);
 	refuse_entry(rec, len, "prev is not the hash");
 	honest_still_converges();
 }
@@ -484,7 +496,8 @@ static void test_flood(void **state)
 			struct tb_peer_msg m = {.type = TB_MSG_PING};
 			m.u.ping.nonce = sent + (size_t)i;
 			assert_int_equal(tb_peer_msg_encode(pt, sizeof pt, &plen, &m), 0);
-			assert_int_equal(tb_noise_encrypt(&P->tx, pt, plen, ct, sizeof ct, &clen), 0);
+			assert_int_equal(tb_noise_encrypt(&P->tx, pt, plen, ct, sizeof ct, &clen),
+					 0);
 			burst[len] = (uint8_t)(clen >> 8);
 			burst[len + 1] = (uint8_t)clen;
 			memcpy(burst + len + 2, ct, clen);

@@ -154,9 +154,9 @@ static void test_succession(void **state)
 {
 	(void)state;
 	static const struct tb_fed_spec spec[3] = {
-	    {"Comm00", {"m1", "m2", NULL}},
-	    {"Comm01", {"m1", "m2", NULL}},
-	    {"Comm02", {"m1", "m2", NULL}},
+		{"Comm00", {"m1", "m2", NULL}},
+		{"Comm01", {"m1", "m2", NULL}},
+		{"Comm02", {"m1", "m2", NULL}},
 	};
 	struct tb_fed *f = tb_fed_new_spec("succession", 3, spec);
 	tb_fed_link(f, 1, 0);
@@ -320,7 +320,7 @@ int main(void)
 	if (tb_crypto_init())
 		return 1;
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_succession),
+		cmocka_unit_test(test_succession),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	tb_fed_kill_all();

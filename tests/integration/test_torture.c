@@ -27,8 +27,8 @@ static void test_short_fault_loop(void **state)
 {
 	(void)state;
 	const char *rounds = getenv("TORTURE_ROUNDS");
-	const char *argv[] = {"/bin/sh", TB_SOURCE_DIR "/scripts/torture",
-			      rounds ? rounds : "2", NULL};
+	const char *argv[] = {"/bin/sh", TB_SOURCE_DIR "/scripts/torture", rounds ? rounds : "2",
+			      NULL};
 	struct tb_proc_result *r = malloc(sizeof *r);
 	assert_non_null(r);
 	assert_int_equal(tb_run(r, argv), 0);

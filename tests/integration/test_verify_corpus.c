@@ -31,7 +31,7 @@
 #define KEY_A 71
 #define KEY_B 72
 #define KEY_M 7100 /* members: KEY_M + n */
-#define NE 6       /* entries of each clean log */
+#define NE 6	   /* entries of each clean log */
 
 /* ---- the files ---- */
 
@@ -286,28 +286,28 @@ struct want {
 
 /* FORMAT.md 10.3 and 11.1, case by case. */
 static const struct want cases[] = {
-    {"clean", NULL, NOLOG, 0, 0, 2, 12},
-    /* Checkpoints are checked after every entry: the root contradicts. */
-    {"checkpoint-before-log", "EPROOF", LOG_A, 4, 1, 1, 6},
-    /* More entries than held: not checked, not a violation. */
-    {"checkpoint-ahead", NULL, NOLOG, 0, 0, 1, 6},
-    /* Each log is one run from entry 1: the repeat is out of place. */
-    {"log-repeated", "ESEQ", LOG_A, 1, 7, 1, 6},
-    /* A 5 continues its run after the out-of-place 4: a gap, kept. */
-    {"log-split", "ESEQ", LOG_A, 4, 10, 2, 11},
-    {"conflicting-copy-bad-sig", "ESEQ", LOG_A, 1, 13, 2, 12},
-    /* Named by its claim: the flipped log id does not sign it. */
-    {"genesis-log-id-flipped", "EBADSIG", LOG_A_FLIPPED, 1, 1, 2, 5},
-    {"genesis-then-other-log", "ESEQ", LOG_B, 2, 2, 2, 5},
-    /* A gap is 7.2 step 5's: reported at 4, which is kept. */
-    {"gap", "ESEQ", LOG_A, 4, 3, 1, 5},
-    /* Named after the record before it, not appended. */
-    {"undecodable", "ETYPE", LOG_A, 3, 3, 1, 5},
-    /* The record's error comes before the framing error after it. */
-    {"bad-record-then-framing", "EBADSIG", LOG_A, 3, 3, 1, 5},
-    {"fork-empty", "EPROOF", LOG_A, 6, 7, 1, 6},
-    {"fork-bad-signature", "EPROOF", LOG_A, 5, 7, 1, 6},
-    {"bad-magic", "EKIND", NOLOG, 0, 0, 0, 0},
+	{"clean", NULL, NOLOG, 0, 0, 2, 12},
+	/* Checkpoints are checked after every entry: the root contradicts. */
+	{"checkpoint-before-log", "EPROOF", LOG_A, 4, 1, 1, 6},
+	/* More entries than held: not checked, not a violation. */
+	{"checkpoint-ahead", NULL, NOLOG, 0, 0, 1, 6},
+	/* Each log is one run from entry 1: the repeat is out of place. */
+	{"log-repeated", "ESEQ", LOG_A, 1, 7, 1, 6},
+	/* A 5 continues its run after the out-of-place 4: a gap, kept. */
+	{"log-split", "ESEQ", LOG_A, 4, 10, 2, 11},
+	{"conflicting-copy-bad-sig", "ESEQ", LOG_A, 1, 13, 2, 12},
+	/* Named by its claim: the flipped log id does not sign it. */
+	{"genesis-log-id-flipped", "EBADSIG", LOG_A_FLIPPED, 1, 1, 2, 5},
+	{"genesis-then-other-log", "ESEQ", LOG_B, 2, 2, 2, 5},
+	/* A gap is 7.2 step 5's: reported at 4, which is kept. */
+	{"gap", "ESEQ", LOG_A, 4, 3, 1, 5},
+	/* Named after the record before it, not appended. */
+	{"undecodable", "ETYPE", LOG_A, 3, 3, 1, 5},
+	/* The record's error comes before the framing error after it. */
+	{"bad-record-then-framing", "EBADSIG", LOG_A, 3, 3, 1, 5},
+	{"fork-empty", "EPROOF", LOG_A, 6, 7, 1, 6},
+	{"fork-bad-signature", "EPROOF", LOG_A, 5, 7, 1, 6},
+	{"bad-magic", "EKIND", NOLOG, 0, 0, 0, 0},
 };
 
 static void want_log(uint8_t out[TB_KEY_LEN], enum who w)
@@ -498,9 +498,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_corpus),
-	    cmocka_unit_test(test_worked_example),
-	    cmocka_unit_test(test_fuzz_exports),
+		cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_worked_example),
+		cmocka_unit_test(test_fuzz_exports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

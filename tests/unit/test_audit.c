@@ -60,7 +60,10 @@ static struct hist g_clean, g_clean2; /* two communities */
 static struct vlist g_vl;
 static char *g_tmp;
 
-static const uint8_t *comm_id(void) { return g_comm.pk.b; }
+static const uint8_t *comm_id(void)
+{
+	return g_comm.pk.b;
+}
 
 /* ---- histories ---- */
 
@@ -96,13 +99,28 @@ static void set_exchange(const struct hist *h, struct spec *s, uint64_t txno, ui
 	memcpy(s->rsig, tx.rsig, TB_SIGLEN);
 }
 
-static uint32_t ex_provider(unsigned i) { return i % NMEM + 1; }
-static uint32_t ex_receiver(unsigned i) { return (i + 2) % NMEM + 1; }
-static uint64_t ex_minutes(unsigned i) { return 30 + (i % 4) * 15; }
-static bool ex_signed(unsigned i) { return i % 3 != 0; }
+static uint32_t ex_provider(unsigned i)
+{
+	return i % NMEM + 1;
+}
+static uint32_t ex_receiver(unsigned i)
+{
+	return (i + 2) % NMEM + 1;
+}
+static uint64_t ex_minutes(unsigned i)
+{
+	return 30 + (i % 4) * 15;
+}
+static bool ex_signed(unsigned i)
+{
+	return i % 3 != 0;
+}
 
 /* Seq of clean exchange number i (0-based). */
-static uint64_t ex_seq(unsigned i) { return 2 + NMEM + i; }
+static uint64_t ex_seq(unsigned i)
+{
+	return 2 + NMEM + i;
+}
 
 /*
  * The clean history: 1 genesis, 2..6 members joining, 7..46 exchanges
@@ -111,8 +129,7 @@ static uint64_t ex_seq(unsigned i) { return 2 + NMEM + i; }
  */
 static void build_clean(struct hist *h, const struct tb_keypair *log)
 {
-	static const char *const names[NMEM + 1] = {"", "alice", "bob", "carol", "dave",
-						    "erin"};
+	static const char *const names[NMEM + 1] = {"", "alice", "bob", "carol", "dave", "erin"};
 	memset(h, 0, sizeof *h);
 	h->log = log;
 	struct spec *s = push(h, TB_KIND_GENESIS);
@@ -318,8 +335,7 @@ static void print_violations(void)
 }
 
 /* Audits n export images as one audit; fills the summary and g_vl. */
-static void audit_exports(const struct xbuf *const *x, size_t n,
-			  struct tb_audit_summary *sum)
+static void audit_exports(const struct xbuf *const *x, size_t n, struct tb_audit_summary *sum)
 {
 	memset(&g_vl, 0, sizeof g_vl);
 	struct tb_audit *a = NULL;
@@ -762,8 +778,8 @@ struct cross {
 	uint64_t ps, ds, fs;
 };
 
-static void build_cross(struct cross *c, uint64_t a_limit, uint64_t outcome,
-			uint64_t dec_minutes, uint64_t final_outcome)
+static void build_cross(struct cross *c, uint64_t a_limit, uint64_t outcome, uint64_t dec_minutes,
+			uint64_t final_outcome)
 {
 	c->a = g_clean;
 	c->b = g_clean2;
@@ -772,14 +788,14 @@ static void build_cross(struct cross *c, uint64_t a_limit, uint64_t outcome,
 	s = push(&c->b, TB_KIND_LINK);
 	tb_test_link(&s->e.body.link, g_comm.pk.b, 600);
 	struct tb_test_xprepare tp;
-	tb_test_xprepare(&tp, g_comm2.pk.b, XTXNO, 2, g_comm.pk.b, "alice", XMIN,
-			 TS0 + 1000000, NULL);
+	tb_test_xprepare(&tp, g_comm2.pk.b, XTXNO, 2, g_comm.pk.b, "alice", XMIN, TS0 + 1000000,
+			 NULL);
 	s = push(&c->b, TB_KIND_XPREPARE);
 	s->e.body.xprepare = tp.x;
 	c->ps = c->b.n;
 	s = push(&c->a, TB_KIND_XDECIDE);
-	tb_test_xdecide(&s->e.body.xdecide, &tp.x, g_comm2.pk.b, c->ps, "bob",
-			outcome ? 0 : 1, outcome);
+	tb_test_xdecide(&s->e.body.xdecide, &tp.x, g_comm2.pk.b, c->ps, "bob", outcome ? 0 : 1,
+			outcome);
 	s->e.body.xdecide.minutes = dec_minutes;
 	c->ds = c->a.n;
 	s = push(&c->b, TB_KIND_XFINAL);
@@ -1145,7 +1161,6 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-
 static struct tb_view str_view(const char *s)
 {
 	return (struct tb_view){(const uint8_t *)s, strlen(s)};
@@ -1164,7 +1179,8 @@ static void test_coordinator_kinds(void **state)
 	assert_non_null(h);
 	*h = g_clean;
 	struct spec *s = push(h, TB_KIND_MEMBER_UPDATE); /* alice renamed, new limits */
-	s->e.body.member_update = (struct tb_member_update){1, str_view("Alice Smith"), -1200, 0, 0};
+	s->e.body.member_update =
+		(struct tb_member_update){1, str_view("Alice Smith"), -1200, 0, 0};
 	s = push(h, TB_KIND_OPENING);
 	tb_test_txid(s->e.body.opening.txid, 77001);
 	s->e.body.opening.member = 2;
@@ -1187,14 +1203,18 @@ static void test_coordinator_kinds(void **state)
 
 	/* A rename to a lookalike of bob's name (Cyrillic o). */
 	s = push(h, TB_KIND_MEMBER_UPDATE);
-	s->e.body.member_update = (struct tb_member_update){4, str_view("b\xd0\xbe" "b"), -600, 0, 0};
+	s->e.body.member_update = (struct tb_member_update){4,
+							    str_view("b\xd0\xbe"
+								     "b"),
+							    -600, 0, 0};
 	audit_hist_expect(h, TB_ENAME, h->n);
 	/* A join under "BOB", and one with a zero-width space. */
 	h->n = base;
 	s = push(h, TB_KIND_MEMBER_JOIN);
 	tb_test_join(&s->e.body.member_join, NMEM + 1, "BOB", &g_wrong, -600, 0);
 	audit_hist_expect(h, TB_ENAME, h->n);
-	s->e.body.member_join.name = str_view("zo\xe2\x80\x8b" "e");
+	s->e.body.member_join.name = str_view("zo\xe2\x80\x8b"
+					      "e");
 	audit_hist_expect(h, TB_ENAME, h->n);
 	/* An exchange dated two days after its entry was signed. */
 	h->n = base;
@@ -1227,23 +1247,23 @@ static void test_coordinator_kinds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_clean),
-	    cmocka_unit_test(test_forged_signature),
-	    cmocka_unit_test(test_reordered),
-	    cmocka_unit_test(test_dropped),
-	    cmocka_unit_test(test_duplicate_tx),
-	    cmocka_unit_test(test_limit_breach),
-	    cmocka_unit_test(test_bad_consent),
-	    cmocka_unit_test(test_fork),
-	    cmocka_unit_test(test_checkpoint_tampered),
-	    cmocka_unit_test(test_truncated),
-	    cmocka_unit_test(test_unbalanced_leg),
-	    cmocka_unit_test(test_mismatched_clearing),
-	    cmocka_unit_test(test_two_sources),
-	    cmocka_unit_test(test_two_communities),
-	    cmocka_unit_test(test_data_dir),
-	    cmocka_unit_test(test_since),
-	    cmocka_unit_test(test_coordinator_kinds),
+		cmocka_unit_test(test_clean),
+		cmocka_unit_test(test_forged_signature),
+		cmocka_unit_test(test_reordered),
+		cmocka_unit_test(test_dropped),
+		cmocka_unit_test(test_duplicate_tx),
+		cmocka_unit_test(test_limit_breach),
+		cmocka_unit_test(test_bad_consent),
+		cmocka_unit_test(test_fork),
+		cmocka_unit_test(test_checkpoint_tampered),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_unbalanced_leg),
+		cmocka_unit_test(test_mismatched_clearing),
+		cmocka_unit_test(test_two_sources),
+		cmocka_unit_test(test_two_communities),
+		cmocka_unit_test(test_data_dir),
+		cmocka_unit_test(test_since),
+		cmocka_unit_test(test_coordinator_kinds),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

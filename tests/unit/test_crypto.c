@@ -56,20 +56,16 @@ static void test_sigctx_tags(void **state)
 	assert_string_equal(tb_sigctx_tag(TB_CTX_ENTRY), "tally/entry/v1");
 	assert_string_equal(tb_sigctx_tag(TB_CTX_EXCHANGE), "tally/exchange/v1");
 	assert_string_equal(tb_sigctx_tag(TB_CTX_REVERSAL), "tally/reversal/v1");
-	assert_string_equal(tb_sigctx_tag(TB_CTX_CHECKPOINT),
-			    "tally/checkpoint/v1");
-	assert_string_equal(tb_sigctx_tag(TB_CTX_HANDSHAKE),
-			    "tally/handshake/v1");
+	assert_string_equal(tb_sigctx_tag(TB_CTX_CHECKPOINT), "tally/checkpoint/v1");
+	assert_string_equal(tb_sigctx_tag(TB_CTX_HANDSHAKE), "tally/handshake/v1");
 	for (int a = 0; a < TB_CTX__COUNT; a++)
 		for (int b = a + 1; b < TB_CTX__COUNT; b++)
-			assert_string_not_equal(tb_sigctx_tag(a),
-						tb_sigctx_tag(b));
+			assert_string_not_equal(tb_sigctx_tag(a), tb_sigctx_tag(b));
 }
 
 static void test_sign_roundtrip(void **state)
 {
-	static const size_t lens[] = {0,    1,    64,    9190,  9199,
-				      9200, 9201, 9216, 20000, 100000};
+	static const size_t lens[] = {0, 1, 64, 9190, 9199, 9200, 9201, 9216, 20000, 100000};
 	struct tb_keypair kp;
 	uint8_t sig[TB_SIG_LEN], sig2[TB_SIG_LEN];
 	uint8_t *msg = malloc(100000);
@@ -82,15 +78,13 @@ static void test_sign_roundtrip(void **state)
 	for (int c = 0; c < TB_CTX__COUNT; c++) {
 		for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
 			tb_sign(sig, &kp, c, msg, lens[i]);
-			assert_int_equal(
-				tb_verify(sig, kp.pk.b, c, msg, lens[i]), 0);
+			assert_int_equal(tb_verify(sig, kp.pk.b, c, msg, lens[i]), 0);
 			/* Ed25519 is deterministic. */
 			tb_sign(sig2, &kp, c, msg, lens[i]);
 			assert_memory_equal(sig, sig2, TB_SIG_LEN);
 			/* The message length is part of what is signed. */
 			if (lens[i] > 0)
-				assert_int_equal(tb_verify(sig, kp.pk.b, c, msg,
-							   lens[i] - 1),
+				assert_int_equal(tb_verify(sig, kp.pk.b, c, msg, lens[i] - 1),
 						 TB_EBADSIG);
 		}
 	}
@@ -110,14 +104,11 @@ static void test_sign_contexts_separate(void **state)
 	(void)state;
 	tb_test_keypair(&kp, 2);
 	tb_sign(sig, &kp, TB_CTX_ENTRY, msg, sizeof msg);
-	assert_int_equal(tb_verify(sig, kp.pk.b, TB_CTX_EXCHANGE, msg,
-				   sizeof msg),
-			 TB_EBADSIG);
+	assert_int_equal(tb_verify(sig, kp.pk.b, TB_CTX_EXCHANGE, msg, sizeof msg), TB_EBADSIG);
 	for (int a = 0; a < TB_CTX__COUNT; a++) {
 		tb_sign(sig, &kp, a, msg, sizeof msg);
 		for (int b = 0; b < TB_CTX__COUNT; b++)
-			assert_int_equal(tb_verify(sig, kp.pk.b, b, msg,
-						   sizeof msg),
+			assert_int_equal(tb_verify(sig, kp.pk.b, b, msg, sizeof msg),
 					 a == b ? 0 : TB_EBADSIG);
 	}
 }
@@ -132,36 +123,28 @@ static void test_sign_flips(void **state)
 	tb_test_keypair(&kp, 4);
 	tb_test_keypair(&other, 5);
 	tb_sign(sig, &kp, TB_CTX_CHECKPOINT, msg, sizeof msg);
-	assert_int_equal(tb_verify(sig, kp.pk.b, TB_CTX_CHECKPOINT, msg,
-				   sizeof msg),
-			 0);
-	assert_int_equal(tb_verify(sig, other.pk.b, TB_CTX_CHECKPOINT, msg,
-				   sizeof msg),
+	assert_int_equal(tb_verify(sig, kp.pk.b, TB_CTX_CHECKPOINT, msg, sizeof msg), 0);
+	assert_int_equal(tb_verify(sig, other.pk.b, TB_CTX_CHECKPOINT, msg, sizeof msg),
 			 TB_EBADSIG);
 	for (size_t bit = 0; bit < 8 * TB_SIG_LEN; bit++) {
 		sig[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		assert_int_equal(tb_verify(sig, kp.pk.b, TB_CTX_CHECKPOINT, msg,
-					   sizeof msg),
+		assert_int_equal(tb_verify(sig, kp.pk.b, TB_CTX_CHECKPOINT, msg, sizeof msg),
 				 TB_EBADSIG);
 		sig[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
 	for (size_t bit = 0; bit < 8 * sizeof msg; bit++) {
 		msg[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		assert_int_equal(tb_verify(sig, kp.pk.b, TB_CTX_CHECKPOINT, msg,
-					   sizeof msg),
+		assert_int_equal(tb_verify(sig, kp.pk.b, TB_CTX_CHECKPOINT, msg, sizeof msg),
 				 TB_EBADSIG);
 		msg[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
 	for (size_t bit = 0; bit < 8 * TB_PUBKEY_LEN; bit++) {
 		kp.pk.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		assert_int_equal(tb_verify(sig, kp.pk.b, TB_CTX_CHECKPOINT, msg,
-					   sizeof msg),
+		assert_int_equal(tb_verify(sig, kp.pk.b, TB_CTX_CHECKPOINT, msg, sizeof msg),
 				 TB_EBADSIG);
 		kp.pk.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
-	assert_int_equal(tb_verify(sig, kp.pk.b, TB_CTX_CHECKPOINT, msg,
-				   sizeof msg),
-			 0);
+	assert_int_equal(tb_verify(sig, kp.pk.b, TB_CTX_CHECKPOINT, msg, sizeof msg), 0);
 }
 
 static void test_keypair_rfc8032(void **state)
@@ -170,12 +153,10 @@ static void test_keypair_rfc8032(void **state)
 	uint8_t seed[TB_SEED_LEN], back[TB_SEED_LEN];
 
 	(void)state;
-	hex_decode(seed,
-		   "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+	hex_decode(seed, "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
 		   TB_SEED_LEN);
 	tb_keypair_from_seed(&kp, seed);
-	assert_hex(kp.pk.b,
-		   "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+	assert_hex(kp.pk.b, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
 		   TB_PUBKEY_LEN);
 	/* libsodium's secret key form is seed || pk. */
 	assert_memory_equal(kp.sk, seed, TB_SEED_LEN);
@@ -200,9 +181,7 @@ static void test_keypair_generate(void **state)
 	tb_keypair_from_seed(&c, seed);
 	assert_memory_equal(&a, &c, sizeof a);
 	tb_sign(sig, &a, TB_CTX_HANDSHAKE, seed, sizeof seed);
-	assert_int_equal(tb_verify(sig, c.pk.b, TB_CTX_HANDSHAKE, seed,
-				   sizeof seed),
-			 0);
+	assert_int_equal(tb_verify(sig, c.pk.b, TB_CTX_HANDSHAKE, seed, sizeof seed), 0);
 	tb_keypair_wipe(&a);
 	tb_keypair_wipe(&b);
 	tb_keypair_wipe(&c);
@@ -252,8 +231,7 @@ static struct batch *batch_new(void)
 		const struct tb_keypair *kp = &b->kp[i % 4];
 		enum tb_sigctx ctx = (enum tb_sigctx)(i % TB_CTX__COUNT);
 
-		snprintf((char *)b->msg[i], BATCH_MSG_LEN, "batch message %zu",
-			 i);
+		snprintf((char *)b->msg[i], BATCH_MSG_LEN, "batch message %zu", i);
 		tb_sign(b->sig[i], kp, ctx, b->msg[i], BATCH_MSG_LEN);
 		b->jobs[i] = (struct tb_verify_job){
 			.sig = b->sig[i],
@@ -276,8 +254,7 @@ static struct batch *batch_new(void)
 			b->msg[i][BATCH_MSG_LEN - 1] ^= 1;
 			break;
 		case 2:
-			b->jobs[i].ctx = (enum tb_sigctx)((b->jobs[i].ctx + 1) %
-							  TB_CTX__COUNT);
+			b->jobs[i].ctx = (enum tb_sigctx)((b->jobs[i].ctx + 1) % TB_CTX__COUNT);
 			break;
 		case 3:
 			b->jobs[i].pk = b->kp[(i + 1) % 4].pk.b;
@@ -295,8 +272,7 @@ static void batch_check(struct batch *b, size_t n, unsigned nthreads)
 		b->jobs[i].result = 12345;
 		any_bad |= b->want[i] != 0;
 	}
-	assert_int_equal(tb_verify_batch(b->jobs, n, nthreads),
-			 any_bad ? TB_EBADSIG : 0);
+	assert_int_equal(tb_verify_batch(b->jobs, n, nthreads), any_bad ? TB_EBADSIG : 0);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(b->jobs[i].result, b->want[i]);
 }
@@ -344,30 +320,25 @@ static void test_sha256_known(void **state)
 	uint8_t h[TB_HASH_LEN], h2[TB_HASH_LEN];
 	struct tb_sha256_ctx c;
 	static const char *abc = "abc";
-	static const char *long_msg =
-		"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	static const char *long_msg = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 	size_t ll = strlen(long_msg);
 
 	(void)state;
 	tb_sha256(h, (const uint8_t *)abc, 3);
-	assert_hex(h,
-		   "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	assert_hex(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
 		   TB_HASH_LEN);
 	tb_sha256(h, NULL, 0);
-	assert_hex(h,
-		   "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	assert_hex(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 		   TB_HASH_LEN);
 	tb_sha256(h, (const uint8_t *)long_msg, ll);
-	assert_hex(h,
-		   "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+	assert_hex(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
 		   TB_HASH_LEN);
 	/* Incremental, split at every point, equals one-shot. */
 	for (size_t split = 0; split <= ll; split++) {
 		tb_sha256_init(&c);
 		tb_sha256_update(&c, (const uint8_t *)long_msg, split);
 		tb_sha256_update(&c, NULL, 0);
-		tb_sha256_update(&c, (const uint8_t *)long_msg + split,
-				 ll - split);
+		tb_sha256_update(&c, (const uint8_t *)long_msg + split, ll - split);
 		tb_sha256_final(&c, h2);
 		assert_memory_equal(h, h2, TB_HASH_LEN);
 	}
@@ -378,17 +349,14 @@ static void test_rfc6962_hashes(void **state)
 	static const uint8_t zero = 0x00;
 	uint8_t l0[TB_HASH_LEN], l1[TB_HASH_LEN], n[TB_HASH_LEN];
 	uint8_t a[TB_HASH_LEN], b[TB_HASH_LEN];
-	const char *root2 =
-		"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125";
+	const char *root2 = "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125";
 
 	(void)state;
 	tb_leaf_hash(l0, NULL, 0);
-	assert_hex(l0,
-		   "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+	assert_hex(l0, "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
 		   TB_HASH_LEN);
 	tb_leaf_hash(l1, &zero, 1);
-	assert_hex(l1,
-		   "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+	assert_hex(l1, "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
 		   TB_HASH_LEN);
 	/* Root of the RFC 6962 test tree's first two leaves. */
 	tb_node_hash(n, l0, l1);
@@ -428,8 +396,7 @@ static void seal_min(uint8_t img[TB_KEYFILE_LEN], struct tb_keypair *kp)
 
 static uint32_t get_be32(const uint8_t *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -457,15 +424,13 @@ static void test_keyfile_seal_open(void **state)
 	assert_int_equal(get_be32(img + 16), 8);
 	assert_memory_equal(img + 60, kp.pk.b, TB_PUBKEY_LEN);
 
-	assert_int_equal(tb_keyfile_open(&back, img, sizeof img, pass, PASSLEN),
-			 0);
+	assert_int_equal(tb_keyfile_open(&back, img, sizeof img, pass, PASSLEN), 0);
 	assert_memory_equal(&back, &kp, sizeof kp);
 	assert_int_equal(tb_keyfile_pubkey(&pk, img, sizeof img), 0);
 	assert_memory_equal(pk.b, kp.pk.b, TB_PUBKEY_LEN);
 
 	/* Fresh salt and nonce each time. */
-	assert_int_equal(tb_keyfile_seal(img2, &kp, pass, PASSLEN, TB_KDF_MIN),
-			 0);
+	assert_int_equal(tb_keyfile_seal(img2, &kp, pass, PASSLEN, TB_KDF_MIN), 0);
 	assert_memory_not_equal(img + 20, img2 + 20, 40);
 
 	/* An empty passphrase works too. */
@@ -482,17 +447,13 @@ static void test_keyfile_interactive(void **state)
 
 	(void)state;
 	tb_test_keypair(&kp, 8);
-	assert_int_equal(tb_keyfile_seal(img, &kp, pass, PASSLEN,
-					 TB_KDF_INTERACTIVE),
-			 0);
+	assert_int_equal(tb_keyfile_seal(img, &kp, pass, PASSLEN, TB_KDF_INTERACTIVE), 0);
 	assert_int_equal(get_be32(img + 12), 2);
 	assert_int_equal(get_be32(img + 16), 64 * 1024);
-	assert_int_equal(tb_keyfile_open(&back, img, sizeof img, pass, PASSLEN),
-			 0);
+	assert_int_equal(tb_keyfile_open(&back, img, sizeof img, pass, PASSLEN), 0);
 	assert_memory_equal(&back, &kp, sizeof kp);
 	/* Not a level: refused, output defined. */
-	assert_int_equal(tb_keyfile_seal(img, &kp, pass, PASSLEN,
-					 (enum tb_kdf_level)77),
+	assert_int_equal(tb_keyfile_seal(img, &kp, pass, PASSLEN, (enum tb_kdf_level)77),
 			 TB_EINVAL);
 	assert_true(all_zero(img, sizeof img));
 }
@@ -505,18 +466,15 @@ static void test_keyfile_wrong_pass(void **state)
 	(void)state;
 	seal_min(img, &kp);
 	memset(&back, 0xAA, sizeof back);
-	assert_int_equal(tb_keyfile_open(&back, img, sizeof img, pass,
-					 PASSLEN - 1),
+	assert_int_equal(tb_keyfile_open(&back, img, sizeof img, pass, PASSLEN - 1),
 			 TB_EPASSPHRASE);
 	assert_true(all_zero(&back, sizeof back));
 	memset(&back, 0xAA, sizeof back);
-	assert_int_equal(tb_keyfile_open(&back, img, sizeof img,
-					 "correct horse battery stapLe",
-					 PASSLEN),
-			 TB_EPASSPHRASE);
+	assert_int_equal(
+		tb_keyfile_open(&back, img, sizeof img, "correct horse battery stapLe", PASSLEN),
+		TB_EPASSPHRASE);
 	assert_true(all_zero(&back, sizeof back));
-	assert_int_equal(tb_keyfile_open(&back, img, sizeof img, "", 0),
-			 TB_EPASSPHRASE);
+	assert_int_equal(tb_keyfile_open(&back, img, sizeof img, "", 0), TB_EPASSPHRASE);
 }
 
 /* The clear public key replaced by another one: the file was altered. */
@@ -533,8 +491,7 @@ static void test_keyfile_swapped_pubkey(void **state)
 	/* The layout is fine, so pubkey alone cannot tell. */
 	assert_int_equal(tb_keyfile_pubkey(&pk, img, sizeof img), 0);
 	memset(&back, 0xAA, sizeof back);
-	assert_int_equal(tb_keyfile_open(&back, img, sizeof img, pass, PASSLEN),
-			 TB_EPASSPHRASE);
+	assert_int_equal(tb_keyfile_open(&back, img, sizeof img, pass, PASSLEN), TB_EPASSPHRASE);
 	assert_true(all_zero(&back, sizeof back));
 }
 
@@ -571,11 +528,11 @@ static void test_keyfile_bad_layout(void **state)
 		size_t off;
 		uint32_t v;
 	} params[] = {
-		{16, 0xFFFFFFFFu},       /* hostile memlimit */
-		{16, 1024 * 1024 + 1},   /* just over 1 GiB */
-		{16, 7},                 /* under the minimum */
+		{16, 0xFFFFFFFFu},     /* hostile memlimit */
+		{16, 1024 * 1024 + 1}, /* just over 1 GiB */
+		{16, 7},	       /* under the minimum */
 		{16, 0},
-		{12, 0xFFFFFFFFu},       /* hostile opslimit */
+		{12, 0xFFFFFFFFu}, /* hostile opslimit */
 		{12, 17},
 		{12, 0},
 	};
@@ -587,23 +544,19 @@ static void test_keyfile_bad_layout(void **state)
 		if (len == TB_KEYFILE_LEN)
 			continue;
 		memset(&back, 0xAA, sizeof back);
-		assert_int_equal(tb_keyfile_open(&back, img, len, pass, PASSLEN),
-				 TB_EKEYFILE);
+		assert_int_equal(tb_keyfile_open(&back, img, len, pass, PASSLEN), TB_EKEYFILE);
 		assert_true(all_zero(&back, sizeof back));
 		memset(&pk, 0xAA, sizeof pk);
 		assert_int_equal(tb_keyfile_pubkey(&pk, img, len), TB_EKEYFILE);
 		assert_true(all_zero(&pk, sizeof pk));
 	}
-	assert_int_equal(tb_keyfile_open(&back, NULL, 0, pass, PASSLEN),
-			 TB_EKEYFILE);
+	assert_int_equal(tb_keyfile_open(&back, NULL, 0, pass, PASSLEN), TB_EKEYFILE);
 	for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
 		memcpy(bad, img, sizeof bad);
 		put_be32(bad + params[i].off, params[i].v);
-		assert_int_equal(tb_keyfile_open(&back, bad, sizeof bad, pass,
-						 PASSLEN),
+		assert_int_equal(tb_keyfile_open(&back, bad, sizeof bad, pass, PASSLEN),
 				 TB_EKEYFILE);
-		assert_int_equal(tb_keyfile_pubkey(&pk, bad, sizeof bad),
-				 TB_EKEYFILE);
+		assert_int_equal(tb_keyfile_pubkey(&pk, bad, sizeof bad), TB_EKEYFILE);
 	}
 	/* The caps themselves are accepted (16 passes, 1 GiB): not run here. */
 }
@@ -624,8 +577,7 @@ static void test_keyfile_files(void **state)
 	snprintf(none, sizeof none, "%s/missing.key", dir);
 	tb_test_keypair(&kp, 10);
 
-	assert_int_equal(tb_keyfile_write(path, &kp, pass, PASSLEN, TB_KDF_MIN),
-			 0);
+	assert_int_equal(tb_keyfile_write(path, &kp, pass, PASSLEN, TB_KDF_MIN), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(st.st_size, TB_KEYFILE_LEN);
@@ -636,8 +588,7 @@ static void test_keyfile_files(void **state)
 	data = tb_test_read_file(path, &len);
 	assert_non_null(data);
 	assert_int_equal(len, TB_KEYFILE_LEN);
-	assert_int_equal(tb_keyfile_write(path, &kp, pass, PASSLEN, TB_KDF_MIN),
-			 TB_EEXISTS);
+	assert_int_equal(tb_keyfile_write(path, &kp, pass, PASSLEN, TB_KDF_MIN), TB_EEXISTS);
 	{
 		size_t len2 = 0;
 		uint8_t *data2 = tb_test_read_file(path, &len2);
@@ -649,16 +600,13 @@ static void test_keyfile_files(void **state)
 	}
 
 	memset(&back, 0xAA, sizeof back);
-	assert_int_equal(tb_keyfile_read(path, &back, "nope", 4),
-			 TB_EPASSPHRASE);
+	assert_int_equal(tb_keyfile_read(path, &back, "nope", 4), TB_EPASSPHRASE);
 	assert_true(all_zero(&back, sizeof back));
-	assert_int_equal(tb_keyfile_read(none, &back, pass, PASSLEN),
-			 TB_ENOTFOUND);
+	assert_int_equal(tb_keyfile_read(none, &back, pass, PASSLEN), TB_ENOTFOUND);
 	/* A directory is not a key file (the bounded reader reads regular
 	 * files only). */
 	assert_int_equal(tb_keyfile_read(dir, &back, pass, PASSLEN), TB_EKEYFILE);
-	assert_int_equal(tb_keyfile_write(none, &kp, pass, PASSLEN,
-					  (enum tb_kdf_level)77),
+	assert_int_equal(tb_keyfile_write(none, &kp, pass, PASSLEN, (enum tb_kdf_level)77),
 			 TB_EINVAL);
 	assert_int_not_equal(stat(none, &st), 0);
 
@@ -668,15 +616,13 @@ static void test_keyfile_files(void **state)
 	assert_int_equal(fwrite(data, 1, len, f), len);
 	assert_int_equal(fputc('\n', f), '\n');
 	assert_int_equal(fclose(f), 0);
-	assert_int_equal(tb_keyfile_read(big, &back, pass, PASSLEN),
-			 TB_EKEYFILE);
+	assert_int_equal(tb_keyfile_read(big, &back, pass, PASSLEN), TB_EKEYFILE);
 	/* And a truncated one neither. */
 	f = fopen(big, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, len - 1, f), len - 1);
 	assert_int_equal(fclose(f), 0);
-	assert_int_equal(tb_keyfile_read(big, &back, pass, PASSLEN),
-			 TB_EKEYFILE);
+	assert_int_equal(tb_keyfile_read(big, &back, pass, PASSLEN), TB_EKEYFILE);
 
 	free(data);
 	tb_test_rmrf(dir);

@@ -134,9 +134,9 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_write_read),
-	    cmocka_unit_test(test_passphrase),
-	    cmocka_unit_test(test_keyfile),
+		cmocka_unit_test(test_write_read),
+		cmocka_unit_test(test_passphrase),
+		cmocka_unit_test(test_keyfile),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -106,8 +106,7 @@ static void append_ok(struct tb_store *s, struct tb_test_recs *r, size_t from, s
 {
 	size_t acc = 0;
 	struct tb_reject rej;
-	assert_int_equal(tb_store_append(s, tb_test_recs_views(r, from), to - from, &acc, &rej),
-			 0);
+	assert_int_equal(tb_store_append(s, tb_test_recs_views(r, from), to - from, &acc, &rej), 0);
 	assert_int_equal(acc, to - from);
 }
 
@@ -118,8 +117,8 @@ struct fork_seen {
 	size_t alen, blen;
 };
 
-static int fork_one(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
-		    struct tb_view a, struct tb_view b)
+static int fork_one(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq, struct tb_view a,
+		    struct tb_view b)
 {
 	(void)log_id;
 	struct fork_seen *fs = ctx;
@@ -135,8 +134,8 @@ static int fork_one(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
 /* What a node does with a refused record (node/daemon/ingest.c): a
  * conflict at a held seq is checked as a fork. Then the store must hold
  * the proof (held, incoming) and the log must be frozen. */
-static void expect_fork_kept(struct tb_store *s, const uint8_t *log_id,
-			     const struct tb_view *held, const struct tb_view *in)
+static void expect_fork_kept(struct tb_store *s, const uint8_t *log_id, const struct tb_view *held,
+			     const struct tb_view *in)
 {
 	assert_int_equal(tb_store_fork_check(s, in->p, in->len), 0);
 	struct fork_seen *fs = calloc(1, sizeof *fs);
@@ -186,9 +185,9 @@ static void test_resigned_both_stores(void **state)
 		assert_memory_equal(rej.log_id, w->evil_id, TB_KEY_LEN);
 		expect_fork_kept(st[i], w->evil_id, &held, &in);
 		/* The next record of the other branch: the log is frozen. */
-		assert_int_equal(tb_store_append(st[i], tb_test_recs_views(theirs[i], K), 1, &acc,
-						 &rej),
-				 TB_EFORKED);
+		assert_int_equal(
+			tb_store_append(st[i], tb_test_recs_views(theirs[i], K), 1, &acc, &rej),
+			TB_EFORKED);
 		/* Another log keeps flowing. */
 		append_ok(st[i], &w->honest, 0, w->honest.n);
 		struct tb_head h;
@@ -218,8 +217,7 @@ static void test_resigned_proof(void **state)
 	append_ok(s, &w->evil, 0, w->evil.n);
 	size_t acc = 0;
 	struct tb_reject rej;
-	assert_int_equal(tb_store_append(s, tb_test_recs_views(&w->evil, K - 1), 1, &acc, &rej),
-			 0);
+	assert_int_equal(tb_store_append(s, tb_test_recs_views(&w->evil, K - 1), 1, &acc, &rej), 0);
 	assert_int_equal(acc, 1);
 	struct tb_view x = tb_test_recs_views(&w->evil, 0)[K - 1];
 	struct tb_view y = tb_test_recs_views(&w->evil2, 0)[K - 1];
@@ -358,10 +356,10 @@ int main(int argc, char **argv)
 {
 	tb_test_select(argc, argv);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_resigned_both_stores),
-	    cmocka_unit_test(test_resigned_proof),
-	    cmocka_unit_test(test_resigned_audit),
-	    cmocka_unit_test(test_checkpoint_proof_audit),
+		cmocka_unit_test(test_resigned_both_stores),
+		cmocka_unit_test(test_resigned_proof),
+		cmocka_unit_test(test_resigned_audit),
+		cmocka_unit_test(test_checkpoint_proof_audit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

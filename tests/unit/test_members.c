@@ -26,7 +26,10 @@ struct fx {
 	uint64_t txno;
 };
 
-static const uint8_t *id_of(struct fx *f) { return f->log.kp.pk.b; }
+static const uint8_t *id_of(struct fx *f)
+{
+	return f->log.kp.pk.b;
+}
 
 static int put(struct fx *f, uint64_t kind, const void *body, struct tb_reject *rej)
 {
@@ -76,7 +79,10 @@ static void join(struct fx *f, uint32_t no, const char *name, bool keyless)
 	must(f, TB_KIND_MEMBER_JOIN, &j);
 }
 
-static struct tb_view sv(const char *s) { return (struct tb_view){(const uint8_t *)s, strlen(s)}; }
+static struct tb_view sv(const char *s)
+{
+	return (struct tb_view){(const uint8_t *)s, strlen(s)};
+}
 
 static int setup(void **state)
 {
@@ -229,8 +235,9 @@ static void test_dates(void **state)
 
 /* The names of test_text, through the ledger. */
 static const char *const lookalike_of_active[][2] = {
-	{"José", "Jose\xcc\x81"}, {"alice", "ALICE"}, {"alice", "\xd0\xb0lice"},
-	{"Olga", "0lga"},	   {"Ivan", "lvan"},   {"Emma", "\xef\xbc\xa5mma"},
+	{"José", "Jose\xcc\x81"},  {"alice", "ALICE"},
+	{"alice", "\xd0\xb0lice"}, {"Olga", "0lga"},
+	{"Ivan", "lvan"},	   {"Emma", "\xef\xbc\xa5mma"},
 	{"Straße", "STRASSE"},	   {"Kim", "\xe2\x84\xaaim"},
 	{"Marie", "rnarie"},	   {"Tom", "\xd0\xa2\xd0\xbem"},
 };
@@ -251,16 +258,15 @@ static void test_names_table(void **state)
 		tb_test_join(&j, no, b, &f->mk[no % 64], -600, 0);
 		refuse(f, TB_KIND_MEMBER_JOIN, &j, TB_ENAME, NULL);
 	}
-	static const char *const bad[] = {" x", "x ", "a\xe2\x80\x8b\x62", "a  b",
-					  "a\xc2\xa0\x62"};
+	static const char *const bad[] = {" x", "x ", "a\xe2\x80\x8b\x62", "a  b", "a\xc2\xa0\x62"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct tb_member_join j;
 
 		tb_test_join(&j, no, bad[i], &f->mk[no % 64], -600, 0);
 		refuse(f, TB_KIND_MEMBER_JOIN, &j, TB_ENAME, NULL);
 	}
-	static const char *const honest[] = {"Josée", "Jan Wu", "Jan Wü", "Мария", "陈静",
-					     "Anna Lee", "Ana Lee"};
+	static const char *const honest[] = {"Josée", "Jan Wu",	  "Jan Wü", "Мария",
+					     "陈静",  "Anna Lee", "Ana Lee"};
 	for (size_t i = 0; i < sizeof honest / sizeof honest[0]; i++)
 		join(f, no++, honest[i], false);
 }

@@ -25,12 +25,11 @@ static uint64_t g_seed = DEFAULT_SEED;
 static uint64_t g_rng;
 
 /* Fails with the seed in the message: the only place it is printed. */
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			fail_msg("%s:%d: %s (replay with TB_SEED=%llu)",       \
-				 __FILE__, __LINE__, #cond,                    \
-				 (unsigned long long)g_seed);                  \
+#define CHECK(cond)                                                                          \
+	do {                                                                                 \
+		if (!(cond))                                                                 \
+			fail_msg("%s:%d: %s (replay with TB_SEED=%llu)", __FILE__, __LINE__, \
+				 #cond, (unsigned long long)g_seed);                         \
 	} while (0)
 
 /* splitmix64 */
@@ -65,8 +64,7 @@ struct mem_tree {
 	unsigned gets;
 };
 
-static int mem_get(void *ctx, unsigned level, uint64_t index,
-		   uint8_t out[HLEN])
+static int mem_get(void *ctx, unsigned level, uint64_t index, uint8_t out[HLEN])
 {
 	struct mem_tree *t = ctx;
 
@@ -114,8 +112,7 @@ static uint64_t split(uint64_t n)
 }
 
 /* MTH(D[lo:hi]), hi > lo. */
-static void model_mth(uint8_t out[HLEN], const uint8_t (*leaf)[HLEN],
-		      uint64_t lo, uint64_t hi)
+static void model_mth(uint8_t out[HLEN], const uint8_t (*leaf)[HLEN], uint64_t lo, uint64_t hi)
 {
 	uint8_t l[HLEN], r[HLEN];
 	uint64_t k;
@@ -131,9 +128,8 @@ static void model_mth(uint8_t out[HLEN], const uint8_t (*leaf)[HLEN],
 }
 
 /* PATH(m, D[lo:hi]) appended to proof[*n]. */
-static void model_path(uint8_t (*proof)[HLEN], size_t *n,
-		       const uint8_t (*leaf)[HLEN], uint64_t m, uint64_t lo,
-		       uint64_t hi)
+static void model_path(uint8_t (*proof)[HLEN], size_t *n, const uint8_t (*leaf)[HLEN], uint64_t m,
+		       uint64_t lo, uint64_t hi)
 {
 	uint64_t k;
 
@@ -150,9 +146,8 @@ static void model_path(uint8_t (*proof)[HLEN], size_t *n,
 }
 
 /* SUBPROOF(m, D[lo:hi], b) appended to proof[*n]. */
-static void model_subproof(uint8_t (*proof)[HLEN], size_t *n,
-			   const uint8_t (*leaf)[HLEN], uint64_t m, uint64_t lo,
-			   uint64_t hi, bool b)
+static void model_subproof(uint8_t (*proof)[HLEN], size_t *n, const uint8_t (*leaf)[HLEN],
+			   uint64_t m, uint64_t lo, uint64_t hi, bool b)
 {
 	uint64_t k;
 
@@ -264,71 +259,64 @@ static void check_inclusion(struct mem_tree *t, uint64_t size)
 	model_mth(root, leaves, 0, size);
 	for (index = 0; index < size; index++) {
 		t->gets = 0;
-		CHECK(tb_merkle_inclusion_proof(proof, TB_MERKLE_MAX_PROOF, &n,
-						index, size, mem_get, t) == 0);
+		CHECK(tb_merkle_inclusion_proof(proof, TB_MERKLE_MAX_PROOF, &n, index, size,
+						mem_get, t) == 0);
 		CHECK(t->gets <= 2 * bit_len(size) + 1);
 		wn = 0;
 		model_path(want, &wn, leaves, index, 0, size);
 		CHECK(n == wn);
 		CHECK(n == 0 || memcmp(proof, want, n * HLEN) == 0);
 
-		CHECK(tb_merkle_verify_inclusion(leaves[index], index, size,
-						 cp, n, root) == 0);
+		CHECK(tb_merkle_verify_inclusion(leaves[index], index, size, cp, n, root) == 0);
 		/* Wrong root, wrong leaf, wrong index. */
 		memcpy(bad, root, HLEN);
 		flip_bit(bad);
-		CHECK(tb_merkle_verify_inclusion(leaves[index], index, size,
-						 cp, n, bad) == TB_EPROOF);
+		CHECK(tb_merkle_verify_inclusion(leaves[index], index, size, cp, n, bad) ==
+		      TB_EPROOF);
 		memcpy(bad, leaves[index], HLEN);
 		flip_bit(bad);
-		CHECK(tb_merkle_verify_inclusion(bad, index, size, cp, n,
-						 root) == TB_EPROOF);
+		CHECK(tb_merkle_verify_inclusion(bad, index, size, cp, n, root) == TB_EPROOF);
 		if (size > 1) {
 			other = (index + 1 + rnd_below(size - 1)) % size;
-			CHECK(tb_merkle_verify_inclusion(leaves[index], other,
-							 size, cp, n,
-							 root) == TB_EPROOF);
+			CHECK(tb_merkle_verify_inclusion(leaves[index], other, size, cp, n, root) ==
+			      TB_EPROOF);
 		}
-		CHECK(tb_merkle_verify_inclusion(leaves[index], size, size, cp,
-						 n, root) == TB_EPROOF);
+		CHECK(tb_merkle_verify_inclusion(leaves[index], size, size, cp, n, root) ==
+		      TB_EPROOF);
 		/* index == size is refused as such: for index 1 of 2 the
 		 * hashing alone would accept it. */
-		CHECK(tb_merkle_verify_inclusion(leaves[index], index, index,
-						 cp, n, root) == TB_EPROOF);
+		CHECK(tb_merkle_verify_inclusion(leaves[index], index, index, cp, n, root) ==
+		      TB_EPROOF);
 		/* Tampered, truncated and extended proofs. */
 		if (n > 0) {
 			size_t i = (size_t)rnd_below(n);
 
 			flip_bit(proof[i]);
-			CHECK(tb_merkle_verify_inclusion(leaves[index], index,
-							 size, cp, n,
-							 root) == TB_EPROOF);
+			CHECK(tb_merkle_verify_inclusion(leaves[index], index, size, cp, n, root) ==
+			      TB_EPROOF);
 			memcpy(proof, want, n * HLEN);
-			CHECK(tb_merkle_verify_inclusion(leaves[index], index,
-							 size, cp, n - 1,
+			CHECK(tb_merkle_verify_inclusion(leaves[index], index, size, cp, n - 1,
 							 root) == TB_EPROOF);
 			/* Capacity one short: EFULL and no proof. */
-			CHECK(tb_merkle_inclusion_proof(proof, n - 1, &wn,
-							index, size, mem_get,
+			CHECK(tb_merkle_inclusion_proof(proof, n - 1, &wn, index, size, mem_get,
 							t) == TB_EFULL);
 			CHECK(wn == 0);
 			memcpy(proof, want, n * HLEN);
 		}
 		memcpy(proof[n], root, HLEN);
-		CHECK(tb_merkle_verify_inclusion(leaves[index], index, size, cp,
-						 n + 1, root) == TB_EPROOF);
+		CHECK(tb_merkle_verify_inclusion(leaves[index], index, size, cp, n + 1, root) ==
+		      TB_EPROOF);
 	}
-	CHECK(tb_merkle_inclusion_proof(proof, TB_MERKLE_MAX_PROOF, &n, size,
-					size, mem_get, t) == TB_EINVAL);
+	CHECK(tb_merkle_inclusion_proof(proof, TB_MERKLE_MAX_PROOF, &n, size, size, mem_get, t) ==
+	      TB_EINVAL);
 	CHECK(n == 0);
 }
 
 static void test_inclusion(void **state)
 {
-	static const uint64_t sizes[] = { 1,   2,   3,   4,   5,   6,   7,
-					  8,   9,   15,  16,  17,  31,  32,
-					  33,  63,  64,  65,  100, 127, 128,
-					  129, 255, 256, 257, 299, 300 };
+	static const uint64_t sizes[] = {1,   2,   3,	4,   5,	  6,   7,   8,	 9,
+					 15,  16,  17,	31,  32,  33,  63,  64,	 65,
+					 100, 127, 128, 129, 255, 256, 257, 299, 300};
 	struct mem_tree *t;
 	size_t i;
 
@@ -348,8 +336,7 @@ static void test_inclusion(void **state)
 	}
 }
 
-static void check_consistency(struct mem_tree *t, uint64_t size1,
-			      uint64_t size2)
+static void check_consistency(struct mem_tree *t, uint64_t size1, uint64_t size2)
 {
 	const uint8_t(*leaves)[HLEN] = (const uint8_t(*)[HLEN])t->leaf;
 	uint8_t proof[TB_MERKLE_MAX_PROOF][HLEN], want[TB_MERKLE_MAX_PROOF][HLEN];
@@ -360,54 +347,45 @@ static void check_consistency(struct mem_tree *t, uint64_t size1,
 	model_mth(root1, leaves, 0, size1);
 	model_mth(root2, leaves, 0, size2);
 	t->gets = 0;
-	CHECK(tb_merkle_consistency_proof(proof, TB_MERKLE_MAX_PROOF, &n, size1,
-					  size2, mem_get, t) == 0);
+	CHECK(tb_merkle_consistency_proof(proof, TB_MERKLE_MAX_PROOF, &n, size1, size2, mem_get,
+					  t) == 0);
 	CHECK(t->gets <= 2 * bit_len(size2) + 2);
 	model_subproof(want, &wn, leaves, size1, 0, size2, true);
 	CHECK(n == wn);
 	CHECK(n == 0 || memcmp(proof, want, n * HLEN) == 0);
 
-	CHECK(tb_merkle_verify_consistency(size1, size2, root1, root2, cp, n) ==
-	      0);
+	CHECK(tb_merkle_verify_consistency(size1, size2, root1, root2, cp, n) == 0);
 	memcpy(bad, root1, HLEN);
 	flip_bit(bad);
-	CHECK(tb_merkle_verify_consistency(size1, size2, bad, root2, cp, n) ==
-	      TB_EPROOF);
+	CHECK(tb_merkle_verify_consistency(size1, size2, bad, root2, cp, n) == TB_EPROOF);
 	memcpy(bad, root2, HLEN);
 	flip_bit(bad);
-	CHECK(tb_merkle_verify_consistency(size1, size2, root1, bad, cp, n) ==
-	      TB_EPROOF);
+	CHECK(tb_merkle_verify_consistency(size1, size2, root1, bad, cp, n) == TB_EPROOF);
 	if (size1 < size2) {
 		size_t i;
 
 		CHECK(n > 0);
-		CHECK(tb_merkle_verify_consistency(size2, size1, root2, root1,
-						   cp, n) == TB_EPROOF);
-		CHECK(tb_merkle_verify_consistency(size1, size2, root1, root2,
-						   cp, n - 1) == TB_EPROOF);
+		CHECK(tb_merkle_verify_consistency(size2, size1, root2, root1, cp, n) == TB_EPROOF);
+		CHECK(tb_merkle_verify_consistency(size1, size2, root1, root2, cp, n - 1) ==
+		      TB_EPROOF);
 		memcpy(proof[n], root2, HLEN);
-		CHECK(tb_merkle_verify_consistency(size1, size2, root1, root2,
-						   cp, n + 1) == TB_EPROOF);
+		CHECK(tb_merkle_verify_consistency(size1, size2, root1, root2, cp, n + 1) ==
+		      TB_EPROOF);
 		i = (size_t)rnd_below(n);
 		flip_bit(proof[i]);
-		CHECK(tb_merkle_verify_consistency(size1, size2, root1, root2,
-						   cp, n) == TB_EPROOF);
-		CHECK(tb_merkle_consistency_proof(proof, n - 1, &wn, size1,
-						  size2, mem_get,
-						  t) == TB_EFULL);
+		CHECK(tb_merkle_verify_consistency(size1, size2, root1, root2, cp, n) == TB_EPROOF);
+		CHECK(tb_merkle_consistency_proof(proof, n - 1, &wn, size1, size2, mem_get, t) ==
+		      TB_EFULL);
 		CHECK(wn == 0);
 	} else {
 		/* Equal sizes: the proof is empty and must stay so. */
 		memcpy(proof[0], root1, HLEN);
-		CHECK(tb_merkle_verify_consistency(size1, size2, root1, root2,
-						   cp, 1) == TB_EPROOF);
+		CHECK(tb_merkle_verify_consistency(size1, size2, root1, root2, cp, 1) == TB_EPROOF);
 	}
 	/* The empty tree is consistent with any tree, with an empty proof
 	 * (as transparency-dev/merkle decides). */
-	CHECK(tb_merkle_verify_consistency(0, size2, root1, root2, NULL, 0) ==
-	      0);
-	CHECK(tb_merkle_verify_consistency(0, size2, root1, root2, cp, 1) ==
-	      TB_EPROOF);
+	CHECK(tb_merkle_verify_consistency(0, size2, root1, root2, NULL, 0) == 0);
+	CHECK(tb_merkle_verify_consistency(0, size2, root1, root2, cp, 1) == TB_EPROOF);
 }
 
 static void test_consistency(void **state)
@@ -421,11 +399,11 @@ static void test_consistency(void **state)
 	for (size2 = 1; size2 <= CONS_MAX; size2++)
 		for (size1 = 1; size1 <= size2; size1++)
 			check_consistency(t, size1, size2);
-	CHECK(tb_merkle_consistency_proof(proof, TB_MERKLE_MAX_PROOF, &n, 0, 5,
-					  mem_get, t) == TB_EINVAL);
+	CHECK(tb_merkle_consistency_proof(proof, TB_MERKLE_MAX_PROOF, &n, 0, 5, mem_get, t) ==
+	      TB_EINVAL);
 	CHECK(n == 0);
-	CHECK(tb_merkle_consistency_proof(proof, TB_MERKLE_MAX_PROOF, &n, 6, 5,
-					  mem_get, t) == TB_EINVAL);
+	CHECK(tb_merkle_consistency_proof(proof, TB_MERKLE_MAX_PROOF, &n, 6, 5, mem_get, t) ==
+	      TB_EINVAL);
 	free(t);
 }
 
@@ -435,8 +413,7 @@ static void test_consistency(void **state)
  */
 static uint8_t same[64][HLEN];
 
-static int same_get(void *ctx, unsigned level, uint64_t index,
-		    uint8_t out[HLEN])
+static int same_get(void *ctx, unsigned level, uint64_t index, uint8_t out[HLEN])
 {
 	(void)ctx;
 	(void)index;
@@ -450,7 +427,7 @@ static void test_extremes(void **state)
 	static uint8_t proof[TB_MERKLE_MAX_PROOF][HLEN];
 	const uint8_t(*cp)[HLEN] = (const uint8_t(*)[HLEN])proof;
 	struct tb_merkle_node out[64];
-	uint8_t leaf[HLEN] = { 1 }, root[HLEN], root1[HLEN];
+	uint8_t leaf[HLEN] = {1}, root[HLEN], root1[HLEN];
 	uint64_t max = UINT64_MAX, big = UINT64_C(1) << 63;
 	size_t n, i;
 
@@ -468,32 +445,29 @@ static void test_extremes(void **state)
 
 	/* Roots and proofs of trees near 2^64 leaves stay in bounds. */
 	CHECK(tb_merkle_root(root, max, same_get, NULL) == 0);
-	CHECK(tb_merkle_inclusion_proof(proof, TB_MERKLE_MAX_PROOF, &n, 0, max,
-					same_get, NULL) == 0);
+	CHECK(tb_merkle_inclusion_proof(proof, TB_MERKLE_MAX_PROOF, &n, 0, max, same_get, NULL) ==
+	      0);
 	CHECK(n == 64);
 	CHECK(tb_merkle_verify_inclusion(same[0], 0, max, cp, n, root) == 0);
-	CHECK(tb_merkle_verify_inclusion(leaf, 0, max, cp, n, root) ==
-	      TB_EPROOF);
-	CHECK(tb_merkle_inclusion_proof(proof, TB_MERKLE_MAX_PROOF, &n,
-					max - 1, max, same_get, NULL) == 0);
+	CHECK(tb_merkle_verify_inclusion(leaf, 0, max, cp, n, root) == TB_EPROOF);
+	CHECK(tb_merkle_inclusion_proof(proof, TB_MERKLE_MAX_PROOF, &n, max - 1, max, same_get,
+					NULL) == 0);
 	CHECK(n == 63);
-	CHECK(tb_merkle_verify_inclusion(same[0], max - 1, max, cp, n, root) ==
+	CHECK(tb_merkle_verify_inclusion(same[0], max - 1, max, cp, n, root) == 0);
+	CHECK(tb_merkle_inclusion_proof(proof, TB_MERKLE_MAX_PROOF, &n, big, max, same_get, NULL) ==
 	      0);
-	CHECK(tb_merkle_inclusion_proof(proof, TB_MERKLE_MAX_PROOF, &n, big,
-					max, same_get, NULL) == 0);
 	CHECK(tb_merkle_verify_inclusion(same[0], big, max, cp, n, root) == 0);
 	CHECK(tb_merkle_root(root1, big + 3, same_get, NULL) == 0);
-	CHECK(tb_merkle_consistency_proof(proof, TB_MERKLE_MAX_PROOF, &n,
-					  big + 3, max, same_get, NULL) == 0);
-	CHECK(tb_merkle_verify_consistency(big + 3, max, root1, root, cp, n) ==
-	      0);
+	CHECK(tb_merkle_consistency_proof(proof, TB_MERKLE_MAX_PROOF, &n, big + 3, max, same_get,
+					  NULL) == 0);
+	CHECK(tb_merkle_verify_consistency(big + 3, max, root1, root, cp, n) == 0);
 	CHECK(tb_merkle_root(root1, big, same_get, NULL) == 0);
-	CHECK(tb_merkle_consistency_proof(proof, TB_MERKLE_MAX_PROOF, &n, big,
-					  max, same_get, NULL) == 0);
+	CHECK(tb_merkle_consistency_proof(proof, TB_MERKLE_MAX_PROOF, &n, big, max, same_get,
+					  NULL) == 0);
 	CHECK(tb_merkle_verify_consistency(big, max, root1, root, cp, n) == 0);
 	CHECK(tb_merkle_root(root1, 1, same_get, NULL) == 0);
-	CHECK(tb_merkle_consistency_proof(proof, TB_MERKLE_MAX_PROOF, &n, 1,
-					  max, same_get, NULL) == 0);
+	CHECK(tb_merkle_consistency_proof(proof, TB_MERKLE_MAX_PROOF, &n, 1, max, same_get, NULL) ==
+	      0);
 	CHECK(n == 64);
 	CHECK(tb_merkle_verify_consistency(1, max, root1, root, cp, n) == 0);
 
@@ -506,19 +480,14 @@ static void test_extremes(void **state)
 
 		if (rnd() & 1)
 			a = max - rnd_below(4);
-		CHECK(tb_merkle_verify_inclusion(leaf, a, b, cp, k, root) ==
-		      TB_EPROOF);
-		CHECK(tb_merkle_verify_consistency(a | 1, b, leaf, root, cp,
-						   k) == TB_EPROOF);
+		CHECK(tb_merkle_verify_inclusion(leaf, a, b, cp, k, root) == TB_EPROOF);
+		CHECK(tb_merkle_verify_consistency(a | 1, b, leaf, root, cp, k) == TB_EPROOF);
 	}
-	CHECK(tb_merkle_verify_inclusion(leaf, 0, 0, NULL, 0, leaf) ==
-	      TB_EPROOF);
+	CHECK(tb_merkle_verify_inclusion(leaf, 0, 0, NULL, 0, leaf) == TB_EPROOF);
 	CHECK(tb_merkle_verify_inclusion(leaf, 0, 1, NULL, 0, leaf) == 0);
-	CHECK(tb_merkle_verify_consistency(3, 2, root, root, NULL, 0) ==
-	      TB_EPROOF);
+	CHECK(tb_merkle_verify_consistency(3, 2, root, root, NULL, 0) == TB_EPROOF);
 	CHECK(tb_merkle_verify_consistency(3, 3, root, root, NULL, 0) == 0);
-	CHECK(tb_merkle_verify_consistency(2, 3, root, root, NULL, 0) ==
-	      TB_EPROOF);
+	CHECK(tb_merkle_verify_consistency(2, 3, root, root, NULL, 0) == TB_EPROOF);
 }
 
 int main(void)

@@ -77,11 +77,11 @@ static void start(struct ends *x, bool psk, bool fixed_e)
 	int k;
 
 	for (k = 0; k < 2; k++)
-		assert_int_equal(
-		    tb_noise_init(&x->hs[k], k ? TB_NOISE_RESPONDER : TB_NOISE_INITIATOR,
-				  prologue, sizeof prologue, psk ? x->psk[k] : NULL,
-				  x->s_sec[k], fixed_e ? x->e_sec[k] : NULL),
-		    0);
+		assert_int_equal(tb_noise_init(&x->hs[k],
+					       k ? TB_NOISE_RESPONDER : TB_NOISE_INITIATOR,
+					       prologue, sizeof prologue, psk ? x->psk[k] : NULL,
+					       x->s_sec[k], fixed_e ? x->e_sec[k] : NULL),
+				 0);
 }
 
 static size_t payload_of(size_t m, uint8_t *p)
@@ -99,8 +99,8 @@ static void write_msg(struct ends *x, size_t m, struct transcript *t)
 	uint8_t payload[64];
 	size_t plen = payload_of(m, payload);
 
-	assert_int_equal(tb_noise_write(&x->hs[m % 2], payload, plen, t->msg[m],
-					sizeof t->msg[m], &t->len[m]),
+	assert_int_equal(tb_noise_write(&x->hs[m % 2], payload, plen, t->msg[m], sizeof t->msg[m],
+					&t->len[m]),
 			 0);
 }
 
@@ -110,8 +110,7 @@ static void read_msg(struct ends *x, size_t m, const uint8_t *msg, size_t len)
 	uint8_t payload[64], got[512];
 	size_t plen = payload_of(m, payload), glen = 99;
 
-	assert_int_equal(
-	    tb_noise_read(&x->hs[1 - m % 2], msg, len, got, sizeof got, &glen), 0);
+	assert_int_equal(tb_noise_read(&x->hs[1 - m % 2], msg, len, got, sizeof got, &glen), 0);
 	assert_int_equal(glen, plen);
 	assert_memory_equal(got, payload, plen);
 }
@@ -133,8 +132,8 @@ static void split_both(struct ends *x)
 
 	for (k = 0; k < 2; k++) {
 		assert_true(tb_noise_done(&x->hs[k]));
-		assert_int_equal(tb_noise_split(&x->hs[k], &x->send[k], &x->recv[k],
-						x->hash[k], x->remote[k]),
+		assert_int_equal(tb_noise_split(&x->hs[k], &x->send[k], &x->recv[k], x->hash[k],
+						x->remote[k]),
 				 0);
 		/* The handshake state is wiped, secrets included. */
 		assert_true(all_zero(&x->hs[k], sizeof x->hs[k]));
@@ -153,8 +152,7 @@ static void assert_dead(struct tb_noise_hs *hs)
 	assert_false(tb_noise_done(hs));
 	assert_int_equal(tb_noise_write(hs, NULL, 0, buf, sizeof buf, &len), TB_EINVAL);
 	assert_int_equal(len, 0);
-	assert_int_equal(tb_noise_read(hs, msg, sizeof msg, buf, sizeof buf, &len),
-			 TB_EINVAL);
+	assert_int_equal(tb_noise_read(hs, msg, sizeof msg, buf, sizeof buf, &len), TB_EINVAL);
 	memset(&s, 0xaa, sizeof s);
 	assert_int_equal(tb_noise_split(hs, &s, &r, h, rs), TB_EINVAL);
 	assert_false(s.has_key);
@@ -252,33 +250,30 @@ static void test_pattern_mismatch(void **state)
 
 	(void)state;
 	new_keys(&x);
-	assert_int_equal(tb_noise_init(&x.hs[I], TB_NOISE_INITIATOR, prologue,
-				       sizeof prologue, NULL, x.s_sec[I], NULL),
+	assert_int_equal(tb_noise_init(&x.hs[I], TB_NOISE_INITIATOR, prologue, sizeof prologue,
+				       NULL, x.s_sec[I], NULL),
 			 0);
-	assert_int_equal(tb_noise_init(&x.hs[R], TB_NOISE_RESPONDER, prologue,
-				       sizeof prologue, x.psk[R], x.s_sec[R], NULL),
+	assert_int_equal(tb_noise_init(&x.hs[R], TB_NOISE_RESPONDER, prologue, sizeof prologue,
+				       x.psk[R], x.s_sec[R], NULL),
 			 0);
 	write_msg(&x, 0, &t);
-	assert_int_equal(
-	    tb_noise_read(&x.hs[R], t.msg[0], t.len[0], got, sizeof got, &glen),
-	    TB_EBADSIG);
+	assert_int_equal(tb_noise_read(&x.hs[R], t.msg[0], t.len[0], got, sizeof got, &glen),
+			 TB_EBADSIG);
 	assert_dead(&x.hs[R]);
 
-	assert_int_equal(tb_noise_init(&x.hs[I], TB_NOISE_INITIATOR, prologue,
-				       sizeof prologue, x.psk[I], x.s_sec[I], NULL),
+	assert_int_equal(tb_noise_init(&x.hs[I], TB_NOISE_INITIATOR, prologue, sizeof prologue,
+				       x.psk[I], x.s_sec[I], NULL),
 			 0);
-	assert_int_equal(tb_noise_init(&x.hs[R], TB_NOISE_RESPONDER, prologue,
-				       sizeof prologue, NULL, x.s_sec[R], NULL),
+	assert_int_equal(tb_noise_init(&x.hs[R], TB_NOISE_RESPONDER, prologue, sizeof prologue,
+				       NULL, x.s_sec[R], NULL),
 			 0);
 	write_msg(&x, 0, &t);
 	/* XX takes the tagged payload for a longer clear one. */
-	assert_int_equal(
-	    tb_noise_read(&x.hs[R], t.msg[0], t.len[0], got, sizeof got, &glen), 0);
+	assert_int_equal(tb_noise_read(&x.hs[R], t.msg[0], t.len[0], got, sizeof got, &glen), 0);
 	assert_int_equal(glen, 16 + TAGLEN);
 	write_msg(&x, 1, &t);
-	assert_int_equal(
-	    tb_noise_read(&x.hs[I], t.msg[1], t.len[1], got, sizeof got, &glen),
-	    TB_EBADSIG);
+	assert_int_equal(tb_noise_read(&x.hs[I], t.msg[1], t.len[1], got, sizeof got, &glen),
+			 TB_EBADSIG);
 	assert_dead(&x.hs[I]);
 	tb_wipe(&x, sizeof x);
 }
@@ -299,27 +294,25 @@ static void test_psk_mismatch(void **state)
 	write_msg(&x, 2, &t);
 	assert_true(tb_noise_done(&x.hs[I]));
 	memset(got, 0xaa, sizeof got);
-	assert_int_equal(
-	    tb_noise_read(&x.hs[R], t.msg[2], t.len[2], got, sizeof got, &glen),
-	    TB_EBADSIG);
+	assert_int_equal(tb_noise_read(&x.hs[R], t.msg[2], t.len[2], got, sizeof got, &glen),
+			 TB_EBADSIG);
 	assert_int_equal(glen, 0);
 	assert_true(all_zero(got, t.len[2])); /* no payload leaks out */
 	assert_dead(&x.hs[R]);
 
 	/* The initiator cannot know yet; its first frame is refused later
 	 * (the responder has nothing to decrypt it with). */
-	assert_int_equal(
-	    tb_noise_split(&x.hs[I], &x.send[I], &x.recv[I], x.hash[I], x.remote[I]), 0);
+	assert_int_equal(tb_noise_split(&x.hs[I], &x.send[I], &x.recv[I], x.hash[I], x.remote[I]),
+			 0);
 	{
 		uint8_t ct[64];
 		size_t clen;
 
-		assert_int_equal(tb_noise_encrypt(&x.send[I], (const uint8_t *)"hi", 2,
-						  ct, sizeof ct, &clen),
+		assert_int_equal(tb_noise_encrypt(&x.send[I], (const uint8_t *)"hi", 2, ct,
+						  sizeof ct, &clen),
 				 0);
-		assert_int_equal(
-		    tb_noise_decrypt(&x.recv[R], ct, clen, got, sizeof got, &glen),
-		    TB_EINVAL);
+		assert_int_equal(tb_noise_decrypt(&x.recv[R], ct, clen, got, sizeof got, &glen),
+				 TB_EINVAL);
 	}
 	tb_wipe(&x, sizeof x);
 }
@@ -333,23 +326,21 @@ static void test_prologue_mismatch(void **state)
 
 	(void)state;
 	new_keys(&x);
-	assert_int_equal(tb_noise_init(&x.hs[I], TB_NOISE_INITIATOR, prologue,
-				       sizeof prologue, x.psk[I], x.s_sec[I], NULL),
+	assert_int_equal(tb_noise_init(&x.hs[I], TB_NOISE_INITIATOR, prologue, sizeof prologue,
+				       x.psk[I], x.s_sec[I], NULL),
 			 0);
-	assert_int_equal(tb_noise_init(&x.hs[R], TB_NOISE_RESPONDER, prologue,
-				       sizeof prologue - 1, x.psk[R], x.s_sec[R], NULL),
+	assert_int_equal(tb_noise_init(&x.hs[R], TB_NOISE_RESPONDER, prologue, sizeof prologue - 1,
+				       x.psk[R], x.s_sec[R], NULL),
 			 0);
 	write_msg(&x, 0, &t);
-	assert_int_equal(
-	    tb_noise_read(&x.hs[R], t.msg[0], t.len[0], got, sizeof got, &glen),
-	    TB_EBADSIG);
+	assert_int_equal(tb_noise_read(&x.hs[R], t.msg[0], t.len[0], got, sizeof got, &glen),
+			 TB_EBADSIG);
 	assert_dead(&x.hs[R]);
 	tb_wipe(&x, sizeof x);
 }
 
 /* Restarts with the stored keys and replays messages before m honestly. */
-static void replay_upto(struct ends *x, bool psk, size_t m,
-			const struct transcript *honest)
+static void replay_upto(struct ends *x, bool psk, size_t m, const struct transcript *honest)
 {
 	struct transcript t;
 	size_t k;
@@ -382,8 +373,8 @@ static void test_bitflips_xxpsk3(void **state)
 			memcpy(bad, honest.msg[m], honest.len[m]);
 			bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 			assert_int_equal(
-			    tb_noise_read(to, bad, honest.len[m], got, sizeof got, &glen),
-			    TB_EBADSIG);
+				tb_noise_read(to, bad, honest.len[m], got, sizeof got, &glen),
+				TB_EBADSIG);
 			assert_int_equal(glen, 0);
 			assert_true(all_zero(to, sizeof *to));
 			flips++;
@@ -415,17 +406,17 @@ static void test_bitflips_xx(void **state)
 			memcpy(bad, honest.msg[m], honest.len[m]);
 			bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 			if (m == 0) {
-				assert_int_equal(tb_noise_read(to, bad, honest.len[m],
-							       got, sizeof got, &glen),
+				assert_int_equal(tb_noise_read(to, bad, honest.len[m], got,
+							       sizeof got, &glen),
 						 0);
 				write_msg(&x, 1, &t);
 				to = &x.hs[I];
-				assert_int_equal(tb_noise_read(to, t.msg[1], t.len[1],
-							       got, sizeof got, &glen),
+				assert_int_equal(tb_noise_read(to, t.msg[1], t.len[1], got,
+							       sizeof got, &glen),
 						 TB_EBADSIG);
 			} else {
-				assert_int_equal(tb_noise_read(to, bad, honest.len[m],
-							       got, sizeof got, &glen),
+				assert_int_equal(tb_noise_read(to, bad, honest.len[m], got,
+							       sizeof got, &glen),
 						 TB_EBADSIG);
 			}
 			assert_true(all_zero(to, sizeof *to));
@@ -458,9 +449,8 @@ static void test_truncated(void **state)
 				continue; /* the honest one */
 			memcpy(msg, honest.msg[m], honest.len[m]);
 			replay_upto(&x, true, m, &honest);
-			assert_int_equal(
-			    tb_noise_read(to, msg, cut, got, sizeof got, &glen),
-			    cut < min_len[m] ? TB_ETRUNCATED : TB_EBADSIG);
+			assert_int_equal(tb_noise_read(to, msg, cut, got, sizeof got, &glen),
+					 cut < min_len[m] ? TB_ETRUNCATED : TB_EBADSIG);
 			assert_true(all_zero(to, sizeof *to));
 		}
 	}
@@ -482,8 +472,7 @@ static void test_sizes(void **state)
 
 	/* Largest first message; read into an exact buffer. */
 	start(&x, true, false);
-	assert_int_equal(
-	    tb_noise_write(&x.hs[I], payload, max0, msg, TB_NOISE_MAX_MSG, &len), 0);
+	assert_int_equal(tb_noise_write(&x.hs[I], payload, max0, msg, TB_NOISE_MAX_MSG, &len), 0);
 	assert_int_equal(len, TB_NOISE_MAX_MSG);
 	assert_int_equal(tb_noise_read(&x.hs[R], msg, len, got, max0, &glen), 0);
 	assert_int_equal(glen, max0);
@@ -491,23 +480,20 @@ static void test_sizes(void **state)
 
 	/* One byte more than a message may hold. */
 	start(&x, true, false);
-	assert_int_equal(
-	    tb_noise_write(&x.hs[I], payload, max0 + 1, msg, sizeof msg, &len),
-	    TB_ETOOBIG);
+	assert_int_equal(tb_noise_write(&x.hs[I], payload, max0 + 1, msg, sizeof msg, &len),
+			 TB_ETOOBIG);
 	assert_int_equal(len, 0);
 	assert_dead(&x.hs[I]);
 	/* An output buffer one byte short. */
 	start(&x, true, false);
-	assert_int_equal(
-	    tb_noise_write(&x.hs[I], payload, 10, msg, KEYLEN + TAGLEN + 9, &len),
-	    TB_ETOOBIG);
+	assert_int_equal(tb_noise_write(&x.hs[I], payload, 10, msg, KEYLEN + TAGLEN + 9, &len),
+			 TB_ETOOBIG);
 	assert_true(all_zero(msg, KEYLEN + TAGLEN + 9));
 	assert_dead(&x.hs[I]);
 	/* A message over the cap is refused before it is looked at. */
 	start(&x, true, false);
-	assert_int_equal(
-	    tb_noise_read(&x.hs[R], msg, TB_NOISE_MAX_MSG + 1, got, sizeof got, &glen),
-	    TB_ETOOBIG);
+	assert_int_equal(tb_noise_read(&x.hs[R], msg, TB_NOISE_MAX_MSG + 1, got, sizeof got, &glen),
+			 TB_ETOOBIG);
 	assert_dead(&x.hs[R]);
 	/* A payload larger than the reader's buffer. */
 	start(&x, true, false);
@@ -536,18 +522,16 @@ static void test_out_of_order(void **state)
 	new_keys(&x);
 	/* The initiator writes first, the responder reads first. */
 	start(&x, true, false);
-	assert_int_equal(
-	    tb_noise_read(&x.hs[I], zmsg, sizeof zmsg, buf, sizeof buf, &len), TB_EINVAL);
-	assert_dead(&x.hs[I]);
-	assert_int_equal(tb_noise_write(&x.hs[R], NULL, 0, buf, sizeof buf, &len),
+	assert_int_equal(tb_noise_read(&x.hs[I], zmsg, sizeof zmsg, buf, sizeof buf, &len),
 			 TB_EINVAL);
+	assert_dead(&x.hs[I]);
+	assert_int_equal(tb_noise_write(&x.hs[R], NULL, 0, buf, sizeof buf, &len), TB_EINVAL);
 	assert_dead(&x.hs[R]);
 
 	/* Writing twice in a row. */
 	start(&x, true, false);
 	write_msg(&x, 0, &t);
-	assert_int_equal(tb_noise_write(&x.hs[I], NULL, 0, buf, sizeof buf, &len),
-			 TB_EINVAL);
+	assert_int_equal(tb_noise_write(&x.hs[I], NULL, 0, buf, sizeof buf, &len), TB_EINVAL);
 	assert_dead(&x.hs[I]);
 
 	/* Split before the end; outputs are zeroed. */
@@ -563,12 +547,10 @@ static void test_out_of_order(void **state)
 	/* Nothing more after the third message; split only once. */
 	start(&x, true, false);
 	exchange(&x, 3, &t);
-	assert_int_equal(tb_noise_write(&x.hs[R], NULL, 0, buf, sizeof buf, &len),
-			 TB_EINVAL);
+	assert_int_equal(tb_noise_write(&x.hs[R], NULL, 0, buf, sizeof buf, &len), TB_EINVAL);
 	assert_dead(&x.hs[R]);
-	assert_int_equal(
-	    tb_noise_read(&x.hs[I], t.msg[1], t.len[1], buf, sizeof buf, &len),
-	    TB_EINVAL);
+	assert_int_equal(tb_noise_read(&x.hs[I], t.msg[1], t.len[1], buf, sizeof buf, &len),
+			 TB_EINVAL);
 	assert_dead(&x.hs[I]);
 	start(&x, true, false);
 	exchange(&x, 3, &t);
@@ -579,9 +561,8 @@ static void test_out_of_order(void **state)
 	/* A message read twice. */
 	start(&x, true, true);
 	exchange(&x, 1, &t);
-	assert_int_equal(
-	    tb_noise_read(&x.hs[R], t.msg[0], t.len[0], buf, sizeof buf, &len),
-	    TB_EINVAL);
+	assert_int_equal(tb_noise_read(&x.hs[R], t.msg[0], t.len[0], buf, sizeof buf, &len),
+			 TB_EINVAL);
 	assert_dead(&x.hs[R]);
 
 	/* A zeroed state was never started. */
@@ -589,26 +570,22 @@ static void test_out_of_order(void **state)
 	assert_dead(&zero);
 
 	/* Bad arguments. */
-	assert_int_equal(
-	    tb_noise_init(NULL, TB_NOISE_INITIATOR, NULL, 0, NULL, x.s_sec[I], NULL),
-	    TB_EINVAL);
-	assert_int_equal(
-	    tb_noise_init(&x.hs[I], TB_NOISE_INITIATOR, NULL, 0, NULL, NULL, NULL),
-	    TB_EINVAL);
-	assert_dead(&x.hs[I]);
-	assert_int_equal(tb_noise_init(&x.hs[I], (enum tb_noise_role)7, NULL, 0, NULL,
-				       x.s_sec[I], NULL),
+	assert_int_equal(tb_noise_init(NULL, TB_NOISE_INITIATOR, NULL, 0, NULL, x.s_sec[I], NULL),
 			 TB_EINVAL);
-	assert_int_equal(
-	    tb_noise_init(&x.hs[I], TB_NOISE_INITIATOR, NULL, 5, NULL, x.s_sec[I], NULL),
-	    TB_EINVAL);
-	start(&x, true, false);
-	assert_int_equal(tb_noise_write(&x.hs[I], NULL, 0, buf, sizeof buf, NULL),
+	assert_int_equal(tb_noise_init(&x.hs[I], TB_NOISE_INITIATOR, NULL, 0, NULL, NULL, NULL),
 			 TB_EINVAL);
 	assert_dead(&x.hs[I]);
+	assert_int_equal(
+		tb_noise_init(&x.hs[I], (enum tb_noise_role)7, NULL, 0, NULL, x.s_sec[I], NULL),
+		TB_EINVAL);
+	assert_int_equal(
+		tb_noise_init(&x.hs[I], TB_NOISE_INITIATOR, NULL, 5, NULL, x.s_sec[I], NULL),
+		TB_EINVAL);
 	start(&x, true, false);
-	assert_int_equal(tb_noise_write(&x.hs[I], NULL, 3, buf, sizeof buf, &len),
-			 TB_EINVAL);
+	assert_int_equal(tb_noise_write(&x.hs[I], NULL, 0, buf, sizeof buf, NULL), TB_EINVAL);
+	assert_dead(&x.hs[I]);
+	start(&x, true, false);
+	assert_int_equal(tb_noise_write(&x.hs[I], NULL, 3, buf, sizeof buf, &len), TB_EINVAL);
 	assert_dead(&x.hs[I]);
 	assert_int_equal(tb_noise_write(NULL, NULL, 0, buf, sizeof buf, &len), TB_EINVAL);
 	assert_int_equal(tb_noise_read(NULL, zmsg, 10, buf, sizeof buf, &len), TB_EINVAL);
@@ -642,20 +619,20 @@ static void test_transport_roundtrip(void **state)
 	tb_random(pt, sizeof pt);
 	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		for (from = 0; from < 2; from++) {
-			assert_int_equal(tb_noise_encrypt(&x.send[from], pt, sizes[i], ct,
-							  sizeof ct, &clen),
-					 0);
+			assert_int_equal(
+				tb_noise_encrypt(&x.send[from], pt, sizes[i], ct, sizeof ct, &clen),
+				0);
 			assert_int_equal(clen, sizes[i] + TAGLEN);
-			assert_int_equal(tb_noise_decrypt(&x.recv[1 - from], ct, clen,
-							  got, sizes[i], &glen),
-					 0);
+			assert_int_equal(
+				tb_noise_decrypt(&x.recv[1 - from], ct, clen, got, sizes[i], &glen),
+				0);
 			assert_int_equal(glen, sizes[i]);
 			if (glen)
 				assert_memory_equal(got, pt, glen);
 			/* A side cannot read its own messages. */
-			assert_int_equal(tb_noise_decrypt(&x.recv[from], ct, clen, got,
-							  sizeof got, &glen),
-					 TB_EBADSIG);
+			assert_int_equal(
+				tb_noise_decrypt(&x.recv[from], ct, clen, got, sizeof got, &glen),
+				TB_EBADSIG);
 		}
 	}
 	assert_int_equal(x.send[I].n, sizeof sizes / sizeof sizes[0]);
@@ -674,25 +651,20 @@ static void test_transport_replay_reorder(void **state)
 	(void)state;
 	session(&x);
 	for (i = 0; i < 3; i++)
-		assert_int_equal(tb_noise_encrypt(&x.send[I], (const uint8_t *)"frame", 5,
-						  ct[i], sizeof ct[i], &clen[i]),
+		assert_int_equal(tb_noise_encrypt(&x.send[I], (const uint8_t *)"frame", 5, ct[i],
+						  sizeof ct[i], &clen[i]),
 				 0);
 	/* Reordered: the second before the first. */
-	assert_int_equal(
-	    tb_noise_decrypt(&x.recv[R], ct[1], clen[1], got, sizeof got, &glen),
-	    TB_EBADSIG);
+	assert_int_equal(tb_noise_decrypt(&x.recv[R], ct[1], clen[1], got, sizeof got, &glen),
+			 TB_EBADSIG);
 	assert_int_equal(x.recv[R].n, 0); /* a failure does not advance */
-	assert_int_equal(
-	    tb_noise_decrypt(&x.recv[R], ct[0], clen[0], got, sizeof got, &glen), 0);
+	assert_int_equal(tb_noise_decrypt(&x.recv[R], ct[0], clen[0], got, sizeof got, &glen), 0);
 	/* Replayed. */
-	assert_int_equal(
-	    tb_noise_decrypt(&x.recv[R], ct[0], clen[0], got, sizeof got, &glen),
-	    TB_EBADSIG);
+	assert_int_equal(tb_noise_decrypt(&x.recv[R], ct[0], clen[0], got, sizeof got, &glen),
+			 TB_EBADSIG);
 	assert_int_equal(glen, 0);
-	assert_int_equal(
-	    tb_noise_decrypt(&x.recv[R], ct[1], clen[1], got, sizeof got, &glen), 0);
-	assert_int_equal(
-	    tb_noise_decrypt(&x.recv[R], ct[2], clen[2], got, sizeof got, &glen), 0);
+	assert_int_equal(tb_noise_decrypt(&x.recv[R], ct[1], clen[1], got, sizeof got, &glen), 0);
+	assert_int_equal(tb_noise_decrypt(&x.recv[R], ct[2], clen[2], got, sizeof got, &glen), 0);
 	assert_int_equal(glen, 5);
 	assert_memory_equal(got, "frame", 5);
 	tb_wipe(&x, sizeof x);
@@ -706,31 +678,27 @@ static void test_transport_tamper(void **state)
 
 	(void)state;
 	session(&x);
-	assert_int_equal(tb_noise_encrypt(&x.send[R], (const uint8_t *)"minutes: 90", 11,
-					  ct, sizeof ct, &clen),
+	assert_int_equal(tb_noise_encrypt(&x.send[R], (const uint8_t *)"minutes: 90", 11, ct,
+					  sizeof ct, &clen),
 			 0);
 	for (bit = 0; bit < 8 * clen; bit++) {
 		memcpy(bad, ct, clen);
 		bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		memset(got, 0xaa, sizeof got);
-		assert_int_equal(
-		    tb_noise_decrypt(&x.recv[I], bad, clen, got, sizeof got, &glen),
-		    TB_EBADSIG);
+		assert_int_equal(tb_noise_decrypt(&x.recv[I], bad, clen, got, sizeof got, &glen),
+				 TB_EBADSIG);
 		assert_true(all_zero(got, clen - TAGLEN));
 	}
 	for (cut = 0; cut < clen; cut++)
-		assert_int_equal(
-		    tb_noise_decrypt(&x.recv[I], ct, cut, got, sizeof got, &glen),
-		    cut < TAGLEN ? TB_ETRUNCATED : TB_EBADSIG);
+		assert_int_equal(tb_noise_decrypt(&x.recv[I], ct, cut, got, sizeof got, &glen),
+				 cut < TAGLEN ? TB_ETRUNCATED : TB_EBADSIG);
 	/* An extra byte. */
 	memcpy(bad, ct, clen);
 	bad[clen] = 0;
-	assert_int_equal(
-	    tb_noise_decrypt(&x.recv[I], bad, clen + 1, got, sizeof got, &glen),
-	    TB_EBADSIG);
+	assert_int_equal(tb_noise_decrypt(&x.recv[I], bad, clen + 1, got, sizeof got, &glen),
+			 TB_EBADSIG);
 	/* After all that, the genuine one still decrypts. */
-	assert_int_equal(tb_noise_decrypt(&x.recv[I], ct, clen, got, sizeof got, &glen),
-			 0);
+	assert_int_equal(tb_noise_decrypt(&x.recv[I], ct, clen, got, sizeof got, &glen), 0);
 	assert_memory_equal(got, "minutes: 90", 11);
 	tb_wipe(&x, sizeof x);
 }
@@ -746,46 +714,39 @@ static void test_transport_limits(void **state)
 	(void)state;
 	session(&x);
 	/* Sizes. */
-	assert_int_equal(tb_noise_encrypt(&x.send[I], big, TB_NOISE_MAX_MSG - TAGLEN + 1,
-					  big_out, sizeof big_out, &clen),
+	assert_int_equal(tb_noise_encrypt(&x.send[I], big, TB_NOISE_MAX_MSG - TAGLEN + 1, big_out,
+					  sizeof big_out, &clen),
 			 TB_ETOOBIG);
 	assert_int_equal(clen, 0);
 	memset(ct, 0xaa, sizeof ct);
-	assert_int_equal(tb_noise_encrypt(&x.send[I], (const uint8_t *)"abc", 3, ct,
-					  3 + TAGLEN - 1, &clen),
-			 TB_ETOOBIG);
-	assert_true(all_zero(ct, 3 + TAGLEN - 1));
-	assert_int_equal(tb_noise_decrypt(&x.recv[R], big, TB_NOISE_MAX_MSG + 1, got,
-					  sizeof got, &glen),
-			 TB_ETOOBIG);
 	assert_int_equal(
-	    tb_noise_encrypt(&x.send[I], (const uint8_t *)"abc", 3, ct, sizeof ct, &clen),
-	    0);
-	assert_int_equal(tb_noise_decrypt(&x.recv[R], ct, clen, got, 2, &glen),
-			 TB_ETOOBIG);
+		tb_noise_encrypt(&x.send[I], (const uint8_t *)"abc", 3, ct, 3 + TAGLEN - 1, &clen),
+		TB_ETOOBIG);
+	assert_true(all_zero(ct, 3 + TAGLEN - 1));
+	assert_int_equal(
+		tb_noise_decrypt(&x.recv[R], big, TB_NOISE_MAX_MSG + 1, got, sizeof got, &glen),
+		TB_ETOOBIG);
+	assert_int_equal(
+		tb_noise_encrypt(&x.send[I], (const uint8_t *)"abc", 3, ct, sizeof ct, &clen), 0);
+	assert_int_equal(tb_noise_decrypt(&x.recv[R], ct, clen, got, 2, &glen), TB_ETOOBIG);
 	assert_int_equal(tb_noise_decrypt(&x.recv[R], ct, clen, got, 3, &glen), 0);
 
 	/* A cipher without a key. */
 	memset(&none, 0, sizeof none);
-	assert_int_equal(
-	    tb_noise_encrypt(&none, (const uint8_t *)"abc", 3, ct, sizeof ct, &clen),
-	    TB_EINVAL);
-	assert_int_equal(tb_noise_decrypt(&none, ct, 19, got, sizeof got, &glen),
+	assert_int_equal(tb_noise_encrypt(&none, (const uint8_t *)"abc", 3, ct, sizeof ct, &clen),
 			 TB_EINVAL);
-	assert_int_equal(tb_noise_encrypt(NULL, NULL, 0, ct, sizeof ct, &clen),
-			 TB_EINVAL);
+	assert_int_equal(tb_noise_decrypt(&none, ct, 19, got, sizeof got, &glen), TB_EINVAL);
+	assert_int_equal(tb_noise_encrypt(NULL, NULL, 0, ct, sizeof ct, &clen), TB_EINVAL);
 
 	/* Nonces run out at 2^64 - 1, which is never used. */
 	s = x.send[I];
 	r = x.recv[R];
 	s.n = r.n = UINT64_MAX - 1;
-	assert_int_equal(
-	    tb_noise_encrypt(&s, (const uint8_t *)"last", 4, ct, sizeof ct, &clen), 0);
+	assert_int_equal(tb_noise_encrypt(&s, (const uint8_t *)"last", 4, ct, sizeof ct, &clen), 0);
 	assert_int_equal(tb_noise_decrypt(&r, ct, clen, got, sizeof got, &glen), 0);
 	assert_true(s.n == UINT64_MAX && r.n == UINT64_MAX);
-	assert_int_equal(
-	    tb_noise_encrypt(&s, (const uint8_t *)"more", 4, ct, sizeof ct, &clen),
-	    TB_EFULL);
+	assert_int_equal(tb_noise_encrypt(&s, (const uint8_t *)"more", 4, ct, sizeof ct, &clen),
+			 TB_EFULL);
 	assert_int_equal(clen, 0);
 	assert_int_equal(tb_noise_decrypt(&r, ct, 20, got, sizeof got, &glen), TB_EFULL);
 	tb_wipe(&x, sizeof x);
@@ -794,21 +755,21 @@ static void test_transport_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_keypair),
-	    cmocka_unit_test(test_xxpsk3_handshake),
-	    cmocka_unit_test(test_xx_handshake),
-	    cmocka_unit_test(test_pattern_mismatch),
-	    cmocka_unit_test(test_psk_mismatch),
-	    cmocka_unit_test(test_prologue_mismatch),
-	    cmocka_unit_test(test_bitflips_xxpsk3),
-	    cmocka_unit_test(test_bitflips_xx),
-	    cmocka_unit_test(test_truncated),
-	    cmocka_unit_test(test_sizes),
-	    cmocka_unit_test(test_out_of_order),
-	    cmocka_unit_test(test_transport_roundtrip),
-	    cmocka_unit_test(test_transport_replay_reorder),
-	    cmocka_unit_test(test_transport_tamper),
-	    cmocka_unit_test(test_transport_limits),
+		cmocka_unit_test(test_keypair),
+		cmocka_unit_test(test_xxpsk3_handshake),
+		cmocka_unit_test(test_xx_handshake),
+		cmocka_unit_test(test_pattern_mismatch),
+		cmocka_unit_test(test_psk_mismatch),
+		cmocka_unit_test(test_prologue_mismatch),
+		cmocka_unit_test(test_bitflips_xxpsk3),
+		cmocka_unit_test(test_bitflips_xx),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_out_of_order),
+		cmocka_unit_test(test_transport_roundtrip),
+		cmocka_unit_test(test_transport_replay_reorder),
+		cmocka_unit_test(test_transport_tamper),
+		cmocka_unit_test(test_transport_limits),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

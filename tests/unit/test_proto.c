@@ -26,20 +26,19 @@ static uint64_t g_seed = 0x7a11e5eedull;
 static uint64_t g_rng;
 static char g_ctx[160] = "-";
 
-#define FAILF(fmt, ...)                                                                  \
-	fail_msg("%s:%d: " fmt " (at %s) [TB_SEED=%" PRIu64 "]", __FILE__, __LINE__,     \
-		 __VA_ARGS__, g_ctx, g_seed)
-#define CHECK(cond)                                                                      \
-	do {                                                                             \
-		if (!(cond))                                                             \
-			FAILF("%s", #cond);                                              \
+#define FAILF(fmt, ...)                                                                           \
+	fail_msg("%s:%d: " fmt " (at %s) [TB_SEED=%" PRIu64 "]", __FILE__, __LINE__, __VA_ARGS__, \
+		 g_ctx, g_seed)
+#define CHECK(cond)                         \
+	do {                                \
+		if (!(cond))                \
+			FAILF("%s", #cond); \
 	} while (0)
-#define CHECK_RC(expr, want)                                                             \
-	do {                                                                             \
-		int got_ = (expr), want_ = (want);                                       \
-		if (got_ != want_)                                                       \
-			FAILF("%s gave %s, want %s", #expr, tb_errname(got_),            \
-			      tb_errname(want_));                                        \
+#define CHECK_RC(expr, want)                                                                      \
+	do {                                                                                      \
+		int got_ = (expr), want_ = (want);                                                \
+		if (got_ != want_)                                                                \
+			FAILF("%s gave %s, want %s", #expr, tb_errname(got_), tb_errname(want_)); \
 	} while (0)
 #define CTX(...) snprintf(g_ctx, sizeof g_ctx, __VA_ARGS__)
 
@@ -62,9 +61,8 @@ static void rnd_stream(uint64_t stream)
 /* Uniform in [lo, hi], often an end or a msgpack size boundary. */
 static uint64_t rnd_u(uint64_t lo, uint64_t hi)
 {
-	static const uint64_t edges[] = {
-	    0,	 1,   31,    32,    127,	   128,
-	    255, 256, 65535, 65536, 0xffffffffull, 0x100000000ull};
+	static const uint64_t edges[] = {0,   1,   31,	  32,	 127,		128,
+					 255, 256, 65535, 65536, 0xffffffffull, 0x100000000ull};
 	uint64_t r = rnd();
 	if (r % 8 == 0)
 		return lo;
@@ -81,10 +79,9 @@ static uint64_t rnd_u(uint64_t lo, uint64_t hi)
 
 static int64_t rnd_i(int64_t lo, int64_t hi)
 {
-	static const int64_t edges[] = {
-	    0,	  -1,	  -32,	  -33,	     -128,
-	    -129, -32768, -32769, INT32_MIN, (int64_t)INT32_MIN - 1,
-	    127,  128};
+	static const int64_t edges[] = {0,    -1,     -32,    -33,	 -128,
+					-129, -32768, -32769, INT32_MIN, (int64_t)INT32_MIN - 1,
+					127,  128};
 	uint64_t r = rnd();
 	if (r % 8 == 0)
 		return lo;
@@ -144,7 +141,7 @@ static void rnd_utf8(uint8_t *p, size_t n)
 
 static const struct tb_msgdef *const kind_defs[] = {
 #define X_KIND(UP, low, num) &tb_def_##low,
-    TB_ENTRY_KINDS(X_KIND)
+	TB_ENTRY_KINDS(X_KIND)
 #undef X_KIND
 };
 #define NKINDS (sizeof kind_defs / sizeof kind_defs[0])
@@ -152,7 +149,7 @@ static const struct tb_msgdef *const kind_defs[] = {
  * gaps where a kind is reserved). */
 static const uint64_t kind_nums[] = {
 #define X_NUM(UP, low, num) num,
-    TB_ENTRY_KINDS(X_NUM)
+	TB_ENTRY_KINDS(X_NUM)
 #undef X_NUM
 };
 static uint64_t unknown_kind(void)
@@ -166,7 +163,7 @@ static uint64_t unknown_kind(void)
 
 static const struct tb_msgdef *const other_defs[] = {
 #define X_MSG(UP, low) &tb_def_##low,
-    TB_OTHER_MESSAGES(X_MSG)
+	TB_OTHER_MESSAGES(X_MSG)
 #undef X_MSG
 };
 #define NOTHERS (sizeof other_defs / sizeof other_defs[0])
@@ -210,7 +207,10 @@ static void bb_raw(struct bb *b, const void *p, size_t n)
 	b->len += n;
 }
 
-static void bb_u8(struct bb *b, uint8_t v) { bb_raw(b, &v, 1); }
+static void bb_u8(struct bb *b, uint8_t v)
+{
+	bb_raw(b, &v, 1);
+}
 
 static void bb_be(struct bb *b, uint64_t v, unsigned n)
 {
@@ -417,8 +417,7 @@ static void check_same_msg(const struct tb_msgdef *d, const void *a, const void 
 		case TB_FT_STR:
 			u = get_view(a, f);
 			v = get_view(b, f);
-			same = u.len == v.len &&
-			       (u.len == 0 || memcmp(u.p, v.p, u.len) == 0);
+			same = u.len == v.len && (u.len == 0 || memcmp(u.p, v.p, u.len) == 0);
 			break;
 		}
 		if (!same)
@@ -427,8 +426,8 @@ static void check_same_msg(const struct tb_msgdef *d, const void *a, const void 
 }
 
 /* Every BIN and STR view of obj lies inside [p, p + len). */
-static void check_views_inside(const struct tb_msgdef *d, const void *obj,
-			       const uint8_t *p, size_t len)
+static void check_views_inside(const struct tb_msgdef *d, const void *obj, const uint8_t *p,
+			       size_t len)
 {
 	for (size_t i = 0; i < d->nfields; i++) {
 		const struct tb_field *f = &d->fields[i];
@@ -440,8 +439,8 @@ static void check_views_inside(const struct tb_msgdef *d, const void *obj,
 	}
 }
 
-static void rnd_entry(struct tb_entry *e, const struct tb_msgdef *d,
-		      const struct tb_keypair *kp, struct arena *a)
+static void rnd_entry(struct tb_entry *e, const struct tb_msgdef *d, const struct tb_keypair *kp,
+		      struct arena *a)
 {
 	memset(e, 0, sizeof *e);
 	e->version = TB_ENTRY_VERSION;
@@ -485,10 +484,9 @@ static int decode_copy(struct tb_entry *e, const uint8_t *p, size_t len)
 
 static int is_decode_error(int rc)
 {
-	return rc == TB_ETRUNCATED || rc == TB_ETRAILING || rc == TB_ETYPE ||
-	       rc == TB_ERANGE || rc == TB_ETOOLONG || rc == TB_ETOOBIG ||
-	       rc == TB_ENONCANON || rc == TB_EVERSION || rc == TB_EKIND ||
-	       rc == TB_EARITY || rc == TB_EUTF8;
+	return rc == TB_ETRUNCATED || rc == TB_ETRAILING || rc == TB_ETYPE || rc == TB_ERANGE ||
+	       rc == TB_ETOOLONG || rc == TB_ETOOBIG || rc == TB_ENONCANON || rc == TB_EVERSION ||
+	       rc == TB_EKIND || rc == TB_EARITY || rc == TB_EUTF8;
 }
 
 static int group_setup(void **state)
@@ -515,8 +513,7 @@ static void test_tables(void **state)
 		CHECK(d->size <= sizeof(((struct tb_entry *)0)->body));
 	}
 	for (size_t i = 0; i < NKINDS + NOTHERS; i++) {
-		const struct tb_msgdef *d =
-		    i < NKINDS ? kind_defs[i] : other_defs[i - NKINDS];
+		const struct tb_msgdef *d = i < NKINDS ? kind_defs[i] : other_defs[i - NKINDS];
 		CTX("def %s", d->name);
 		/* The hand-built cases below assume fixarray sizes. */
 		CHECK(d->nfields >= 1 && d->nfields < 15);
@@ -526,8 +523,8 @@ static void test_tables(void **state)
 			const struct tb_field *f = &d->fields[k];
 			size_t fsize = f->type == TB_FT_FIXED ? (size_t)f->max
 				       : f->type == TB_FT_BIN || f->type == TB_FT_STR
-					   ? sizeof(struct tb_view)
-					   : sizeof(uint64_t);
+					       ? sizeof(struct tb_view)
+					       : sizeof(uint64_t);
 			CHECK(f->min <= f->max);
 			CHECK(f->offset + fsize <= d->size);
 			if (f->type == TB_FT_FIXED)
@@ -609,8 +606,7 @@ static void test_entry_roundtrip(void **state)
 			CHECK_RC(decode_copy(&got, again, len + 1), TB_ETRAILING);
 			if (it < 8)
 				for (size_t n = 0; n < len; n++)
-					CHECK_RC(decode_copy(&got, rec, n),
-						 TB_ETRUNCATED);
+					CHECK_RC(decode_copy(&got, rec, n), TB_ETRUNCATED);
 		}
 	}
 }
@@ -678,9 +674,8 @@ static void test_seal_errors(void **state)
 #define MUT_PER_RECORD 240
 
 /* Accepted bytes must be exactly what re-encoding the decoded entry gives. */
-static void check_canonical_accept(const struct tb_entry *got, const uint8_t *m,
-				   size_t mlen, const uint8_t *orig, size_t len,
-				   const struct tb_keypair *kp)
+static void check_canonical_accept(const struct tb_entry *got, const uint8_t *m, size_t mlen,
+				   const uint8_t *orig, size_t len, const struct tb_keypair *kp)
 {
 	uint8_t mine[TB_ENTRY_MAX];
 	struct bb b = {mine, 0, sizeof mine};
@@ -699,8 +694,7 @@ static void check_canonical_accept(const struct tb_entry *got, const uint8_t *m,
 
 	/* Any other bytes than the sealed ones never verify. */
 	if (mlen != len || memcmp(m, orig, len) != 0)
-		CHECK(tb_verify(got->sig, got->log_id, TB_CTX_ENTRY, m,
-				mlen - TB_SIGLEN) != 0);
+		CHECK(tb_verify(got->sig, got->log_id, TB_CTX_ENTRY, m, mlen - TB_SIGLEN) != 0);
 }
 
 static void test_entry_mutations(void **state)
@@ -744,19 +738,16 @@ static void test_entry_mutations(void **state)
 					mlen = len - 1;
 					break;
 				}
-				CTX("kind %s record %d mutation %d (type %d)", d->name, r,
-				    m, how);
+				CTX("kind %s record %d mutation %d (type %d)", d->name, r, m, how);
 				uint8_t *q = dup_exact(mut, mlen);
 				int rc = tb_entry_decode(&got, q, mlen);
 				if (rc == 0) {
 					accepted++;
-					check_canonical_accept(&got, q, mlen, rec, len,
-							       &kp);
+					check_canonical_accept(&got, q, mlen, rec, len, &kp);
 				} else {
 					rejected++;
 					if (!is_decode_error(rc))
-						FAILF("unexpected error %s",
-						      tb_errname(rc));
+						FAILF("unexpected error %s", tb_errname(rc));
 					if (how == 1)
 						CHECK_RC(rc, TB_ETRUNCATED);
 				}
@@ -778,17 +769,7 @@ static void test_entry_mutations(void **state)
  * body's array header, 8.. the body's fields, then the signature). One
  * element can be replaced by raw bytes (or dropped, with no bytes).
  */
-enum {
-	EL_ARR,
-	EL_VERSION,
-	EL_LOGID,
-	EL_SEQ,
-	EL_PREV,
-	EL_TS,
-	EL_KIND,
-	EL_BODY,
-	EL_FIELDS
-};
+enum { EL_ARR, EL_VERSION, EL_LOGID, EL_SEQ, EL_PREV, EL_TS, EL_KIND, EL_BODY, EL_FIELDS };
 
 struct hand {
 	struct bb b;
@@ -982,8 +963,7 @@ static void test_bad_truncated(void **state)
 	CHECK_RC(entry_bin(XCH, ef(XCH, "txid"), TB_TXID_LEN - 1), TB_ETRUNCATED);
 	CHECK_RC(entry_bin(JOIN, ef(JOIN, "key"), 1), TB_ETRUNCATED);
 	/* Lengths that claim more than there is, without overflowing. */
-	CHECK_RC(ENTRY_RAW(GEN, ef(GEN, "name"), 0xdb, 0xff, 0xff, 0xff, 0xff),
-		 TB_ETRUNCATED);
+	CHECK_RC(ENTRY_RAW(GEN, ef(GEN, "name"), 0xdb, 0xff, 0xff, 0xff, 0xff), TB_ETRUNCATED);
 	CHECK_RC(ENTRY_RAW(XCH, ef(XCH, "provider_sig"), 0xc6, 0xff, 0xff, 0xff, 0xff),
 		 TB_ETRUNCATED);
 	CHECK_RC(ENTRY_RAW(GEN, EL_ARR, 0xdd, 0xff, 0xff, 0xff, 0xff), TB_ETRUNCATED);
@@ -1027,8 +1007,7 @@ static void test_bad_noncanon(void **state)
 	CHECK_RC(ENTRY_RAW(GEN, EL_SEQ, 0xcf, 0, 0, 0, 0, 0, 0, 0, 5), TB_ENONCANON);
 	CHECK_RC(ENTRY_RAW(GEN, EL_SEQ, 0xcd, 0x00, 0xff), TB_ENONCANON);
 	CHECK_RC(ENTRY_RAW(GEN, EL_SEQ, 0xce, 0x00, 0x00, 0xff, 0xff), TB_ENONCANON);
-	CHECK_RC(ENTRY_RAW(GEN, EL_SEQ, 0xcf, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff),
-		 TB_ENONCANON);
+	CHECK_RC(ENTRY_RAW(GEN, EL_SEQ, 0xcf, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff), TB_ENONCANON);
 	CHECK_RC(ENTRY_RAW(GEN, EL_VERSION, 0xcc, 0x01), TB_ENONCANON);
 	CHECK_RC(ENTRY_RAW(GEN, EL_KIND, 0xcc, 0x01), TB_ENONCANON);
 	CHECK_RC(ENTRY_RAW(XCH, ef(XCH, "minutes"), 0xcd, 0x00, 0x02), TB_ENONCANON);
@@ -1036,8 +1015,7 @@ static void test_bad_noncanon(void **state)
 	CHECK_RC(ENTRY_RAW(GEN, EL_ARR, 0xdc, 0x00, 0x07), TB_ENONCANON);
 	CHECK_RC(ENTRY_RAW(GEN, EL_BODY, 0xdc, 0x00, 0x03), TB_ENONCANON);
 	CHECK_RC(ENTRY_RAW(GEN, ef(GEN, "name"), 0xd9, 0x02, 'a', 'b'), TB_ENONCANON);
-	CHECK_RC(ENTRY_RAW(GEN, ef(GEN, "name"), 0xda, 0x00, 0x02, 'a', 'b'),
-		 TB_ENONCANON);
+	CHECK_RC(ENTRY_RAW(GEN, ef(GEN, "name"), 0xda, 0x00, 0x02, 'a', 'b'), TB_ENONCANON);
 	uint8_t buf[64];
 	struct bb b = {buf, 0, sizeof buf};
 	bb_raw(&b, RAW(0xc5, 0x00, TB_KEY_LEN));
@@ -1049,10 +1027,9 @@ static void test_bad_noncanon(void **state)
 	CHECK_RC(ENTRY_RAW(GEN, ef(GEN, "floor"), 0xd0, 0x00), TB_ENONCANON);
 	CHECK_RC(ENTRY_RAW(GEN, ef(GEN, "floor"), 0xd0, 0xe0), TB_ENONCANON);
 	CHECK_RC(ENTRY_RAW(GEN, ef(GEN, "floor"), 0xd1, 0xff, 0x80), TB_ENONCANON);
-	CHECK_RC(ENTRY_RAW(GEN, ef(GEN, "floor"), 0xd2, 0xff, 0xff, 0x80, 0x00),
-		 TB_ENONCANON);
-	CHECK_RC(ENTRY_RAW(GEN, ef(GEN, "floor"), 0xd3, 0xff, 0xff, 0xff, 0xff, 0x80,
-			   0x00, 0x00, 0x00),
+	CHECK_RC(ENTRY_RAW(GEN, ef(GEN, "floor"), 0xd2, 0xff, 0xff, 0x80, 0x00), TB_ENONCANON);
+	CHECK_RC(ENTRY_RAW(GEN, ef(GEN, "floor"), 0xd3, 0xff, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00,
+			   0x00),
 		 TB_ENONCANON);
 	CHECK_RC(ENTRY_RAW(GEN, ef(GEN, "floor"), 0xd0, 0xdf), 0);
 	CHECK_RC(entry_int(GEN, ef(GEN, "floor"), -33), 0);
@@ -1120,10 +1097,8 @@ static void test_bad_arity(void **state)
 	for (size_t k = 0; k < NKINDS; k++) {
 		const struct tb_msgdef *d = kind_defs[k];
 		uint8_t n = (uint8_t)d->nfields;
-		CHECK_RC(ENTRY_RAW(d->kind, EL_BODY, (uint8_t)(0x90 | (n - 1))),
-			 TB_EARITY);
-		CHECK_RC(ENTRY_RAW(d->kind, EL_BODY, (uint8_t)(0x90 | (n + 1))),
-			 TB_EARITY);
+		CHECK_RC(ENTRY_RAW(d->kind, EL_BODY, (uint8_t)(0x90 | (n - 1))), TB_EARITY);
+		CHECK_RC(ENTRY_RAW(d->kind, EL_BODY, (uint8_t)(0x90 | (n + 1))), TB_EARITY);
 		CHECK_RC(ENTRY_RAW(d->kind, EL_BODY, 0x90), TB_EARITY);
 	}
 }
@@ -1137,8 +1112,7 @@ static void test_bad_toolong(void **state)
 	CHECK_RC(entry_str(GEN, ef(GEN, "name"), name, TB_NAME_MAX + 1), TB_ETOOLONG);
 	CHECK_RC(entry_str(JOIN, ef(JOIN, "name"), name, TB_NAME_MAX + 1), TB_ETOOLONG);
 	CHECK_RC(entry_str(XCH, ef(XCH, "category"), name, TB_CATEGORY_MAX), 0);
-	CHECK_RC(entry_str(XCH, ef(XCH, "category"), name, TB_CATEGORY_MAX + 1),
-		 TB_ETOOLONG);
+	CHECK_RC(entry_str(XCH, ef(XCH, "category"), name, TB_CATEGORY_MAX + 1), TB_ETOOLONG);
 	CHECK_RC(entry_bin(GEN, EL_LOGID, TB_KEY_LEN + 1), TB_ETOOLONG);
 	CHECK_RC(entry_bin(GEN, EL_PREV, 255), TB_ETOOLONG);
 	CHECK_RC(entry_bin(JOIN, ef(JOIN, "key"), TB_KEY_LEN + 1), TB_ETOOLONG);
@@ -1152,37 +1126,37 @@ static void test_bad_utf8(void **state)
 		const char *s;
 		int ok;
 	} cases[] = {
-	    {"plain", 1},
-	    {"caf\xc3\xa9", 1},
-	    {"\xe2\x82\xac 5", 1},
-	    {"\xf0\x9f\x98\x80", 1},
-	    {"\xc2\xa0", 1},
-	    {"\xef\xbf\xbd", 1},
-	    {"\xf4\x8f\xbf\xbf", 1},
-	    {"\xed\x9f\xbf", 1},
-	    {"tab\there", 0},
-	    {"nl\n", 0},
-	    {"\x01", 0},
-	    {"\x1f", 0},
-	    {"del\x7f", 0},
-	    {"\xc2\x80", 0}, /* C1 control */
-	    {"\xc2\x9f", 0}, /* C1 control */
-	    {"\xff", 0},
-	    {"\xfe", 0},
-	    {"\x80", 0},	     /* lone continuation */
-	    {"\xc0\x80", 0},	     /* overlong NUL */
-	    {"\xc1\xbf", 0},	     /* overlong */
-	    {"\xe0\x80\xaf", 0},     /* overlong */
-	    {"\xf0\x80\x80\xaf", 0}, /* overlong */
-	    {"\xed\xa0\x80", 0},     /* surrogate */
-	    {"\xed\xbf\xbf", 0},     /* surrogate */
-	    {"\xf4\x90\x80\x80", 0}, /* over U+10FFFF */
-	    {"\xf5\x80\x80\x80", 0},
-	    {"a\xc3", 0}, /* cut short */
-	    {"\xe2\x82", 0},
-	    {"\xf0\x9f\x98", 0},
-	    {"\xc3\x28", 0}, /* bad continuation */
-	    {"\xe2\x28\xa1", 0},
+		{"plain", 1},
+		{"caf\xc3\xa9", 1},
+		{"\xe2\x82\xac 5", 1},
+		{"\xf0\x9f\x98\x80", 1},
+		{"\xc2\xa0", 1},
+		{"\xef\xbf\xbd", 1},
+		{"\xf4\x8f\xbf\xbf", 1},
+		{"\xed\x9f\xbf", 1},
+		{"tab\there", 0},
+		{"nl\n", 0},
+		{"\x01", 0},
+		{"\x1f", 0},
+		{"del\x7f", 0},
+		{"\xc2\x80", 0}, /* C1 control */
+		{"\xc2\x9f", 0}, /* C1 control */
+		{"\xff", 0},
+		{"\xfe", 0},
+		{"\x80", 0},		 /* lone continuation */
+		{"\xc0\x80", 0},	 /* overlong NUL */
+		{"\xc1\xbf", 0},	 /* overlong */
+		{"\xe0\x80\xaf", 0},	 /* overlong */
+		{"\xf0\x80\x80\xaf", 0}, /* overlong */
+		{"\xed\xa0\x80", 0},	 /* surrogate */
+		{"\xed\xbf\xbf", 0},	 /* surrogate */
+		{"\xf4\x90\x80\x80", 0}, /* over U+10FFFF */
+		{"\xf5\x80\x80\x80", 0},
+		{"a\xc3", 0}, /* cut short */
+		{"\xe2\x82", 0},
+		{"\xf0\x9f\x98", 0},
+		{"\xc3\x28", 0}, /* bad continuation */
+		{"\xe2\x28\xa1", 0},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1214,8 +1188,7 @@ static void test_bad_range(void **state)
 	CHECK_RC(entry_int(GEN, ef(GEN, "floor"), INT64_MIN), TB_ERANGE);
 	CHECK_RC(entry_uint(GEN, ef(GEN, "floor"), UINT64_MAX), TB_ERANGE);
 	CHECK_RC(entry_uint(JOIN, ef(JOIN, "ceiling"), TB_LIMIT_MAX + 1), TB_ERANGE);
-	CHECK_RC(entry_uint(TB_KIND_MEMBER_LEFT, ef(TB_KIND_MEMBER_LEFT, "member"), 0),
-		 TB_ERANGE);
+	CHECK_RC(entry_uint(TB_KIND_MEMBER_LEFT, ef(TB_KIND_MEMBER_LEFT, "member"), 0), TB_ERANGE);
 	CHECK_RC(entry_str(GEN, ef(GEN, "name"), "", 0), TB_ERANGE);
 	/* Envelope ranges. */
 	CHECK_RC(entry_uint(GEN, EL_SEQ, 0), TB_ERANGE);
@@ -1272,8 +1245,7 @@ static void test_msg_roundtrip(void **state)
 	(void)state;
 	rnd_stream(6);
 	for (size_t i = 0; i < NKINDS + NOTHERS; i++) {
-		const struct tb_msgdef *d =
-		    i < NKINDS ? kind_defs[i] : other_defs[i - NKINDS];
+		const struct tb_msgdef *d = i < NKINDS ? kind_defs[i] : other_defs[i - NKINDS];
 		for (int it = 0; it < ROUNDTRIPS; it++) {
 			struct arena a = {.used = 0};
 			union any_msg x, got;
@@ -1302,18 +1274,15 @@ static void test_msg_roundtrip(void **state)
 			tb_reader_init(&r, again, len + 1);
 			CHECK_RC(tb_msg_decode(&r, d, &got), 0);
 			CHECK(r.off == len);
-			CHECK_RC(tb_msg_decode_exact(again, len + 1, d, &got),
-				 TB_ETRAILING);
+			CHECK_RC(tb_msg_decode_exact(again, len + 1, d, &got), TB_ETRAILING);
 			if (it < 4)
 				for (size_t n = 0; n < len; n++) {
 					uint8_t *p = dup_exact(out, n);
-					CHECK_RC(tb_msg_decode_exact(p, n, d, &got),
-						 TB_ETRUNCATED);
+					CHECK_RC(tb_msg_decode_exact(p, n, d, &got), TB_ETRUNCATED);
 					free(p);
 				}
 			/* A buffer too small for the encoding. */
-			CHECK_RC(tb_terms_encode(again, len - 1, &len2, d, &x),
-				 TB_ETOOBIG);
+			CHECK_RC(tb_terms_encode(again, len - 1, &len2, d, &x), TB_ETOOBIG);
 		}
 	}
 }
@@ -1324,8 +1293,7 @@ static void test_msg_mutations(void **state)
 	(void)state;
 	rnd_stream(7);
 	for (size_t i = 0; i < NKINDS + NOTHERS; i++) {
-		const struct tb_msgdef *d =
-		    i < NKINDS ? kind_defs[i] : other_defs[i - NKINDS];
+		const struct tb_msgdef *d = i < NKINDS ? kind_defs[i] : other_defs[i - NKINDS];
 		for (int r = 0; r < MUT_RECORDS; r++) {
 			struct arena a = {.used = 0};
 			union any_msg x, got;
@@ -1357,8 +1325,7 @@ static void test_msg_mutations(void **state)
 				} else {
 					rejected++;
 					if (!is_decode_error(rc))
-						FAILF("unexpected error %s",
-						      tb_errname(rc));
+						FAILF("unexpected error %s", tb_errname(rc));
 				}
 				free(q);
 			}
@@ -1482,8 +1449,7 @@ static void ex_records(struct ex_fixture *fx)
 		struct arena a = {.used = 0};
 		struct tb_entry e;
 		rnd_entry(&e, kind_defs[i % NKINDS], &kp, &a);
-		CHECK_RC(tb_entry_seal(fx->rec[i], TB_ENTRY_MAX, &fx->len[i], &e, &kp),
-			 0);
+		CHECK_RC(tb_entry_seal(fx->rec[i], TB_ENTRY_MAX, &fx->len[i], &e, &kp), 0);
 	}
 }
 
@@ -1649,8 +1615,7 @@ static void test_export_bad(void **state)
 
 	/* Too short for a header. */
 	for (size_t n = 0; n < 9; n++)
-		CHECK_RC(ex_read((const uint8_t *)"TALLYEXP\x01", n, &items),
-			 TB_ETRUNCATED);
+		CHECK_RC(ex_read((const uint8_t *)"TALLYEXP\x01", n, &items), TB_ETRUNCATED);
 #undef FILE_RESET
 #undef ADD
 	free(fx);
@@ -1675,8 +1640,7 @@ static void test_items(void **state)
 	assert_int_equal(r.seq, 9);
 	assert_int_equal(r.log_id[0], 3);
 	assert_memory_equal(r.hash, hash, TB_HASHLEN);
-	assert_int_equal(tb_heads_count((struct tb_view){buf, sizeof buf - 1}, &n),
-			 TB_ETRUNCATED);
+	assert_int_equal(tb_heads_count((struct tb_view){buf, sizeof buf - 1}, &n), TB_ETRUNCATED);
 	assert_int_equal(n, 0);
 
 	static uint8_t recs[3 * (TB_ENTRY_MAX + 2)];
@@ -1688,9 +1652,9 @@ static void test_items(void **state)
 	assert_int_equal(len, 12);
 	assert_int_equal(tb_records_add(recs, sizeof recs, &len, (struct tb_view){big, 0}),
 			 TB_ETOOBIG);
-	assert_int_equal(tb_records_add(recs, sizeof recs, &len,
-					(struct tb_view){big, TB_ENTRY_MAX + 1}),
-			 TB_ETOOBIG);
+	assert_int_equal(
+		tb_records_add(recs, sizeof recs, &len, (struct tb_view){big, TB_ENTRY_MAX + 1}),
+		TB_ETOOBIG);
 	struct tb_records_iter it;
 	struct tb_view rec;
 	tb_records_begin(&it, (struct tb_view){recs, len});
@@ -1730,29 +1694,29 @@ static void test_items(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_tables),
-	    cmocka_unit_test(test_entry_roundtrip),
-	    cmocka_unit_test(test_entry_wrong_key),
-	    cmocka_unit_test(test_seal_errors),
-	    cmocka_unit_test(test_entry_mutations),
-	    cmocka_unit_test(test_hand_valid),
-	    cmocka_unit_test(test_bad_truncated),
-	    cmocka_unit_test(test_bad_trailing),
-	    cmocka_unit_test(test_bad_toobig),
-	    cmocka_unit_test(test_bad_noncanon),
-	    cmocka_unit_test(test_bad_type),
-	    cmocka_unit_test(test_bad_version),
-	    cmocka_unit_test(test_bad_kind),
-	    cmocka_unit_test(test_bad_arity),
-	    cmocka_unit_test(test_bad_toolong),
-	    cmocka_unit_test(test_bad_utf8),
-	    cmocka_unit_test(test_bad_range),
-	    cmocka_unit_test(test_msg_roundtrip),
-	    cmocka_unit_test(test_msg_mutations),
-	    cmocka_unit_test(test_msg_bad),
-	    cmocka_unit_test(test_export_roundtrip),
-	    cmocka_unit_test(test_export_bad),
-	    cmocka_unit_test(test_items),
+		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_entry_roundtrip),
+		cmocka_unit_test(test_entry_wrong_key),
+		cmocka_unit_test(test_seal_errors),
+		cmocka_unit_test(test_entry_mutations),
+		cmocka_unit_test(test_hand_valid),
+		cmocka_unit_test(test_bad_truncated),
+		cmocka_unit_test(test_bad_trailing),
+		cmocka_unit_test(test_bad_toobig),
+		cmocka_unit_test(test_bad_noncanon),
+		cmocka_unit_test(test_bad_type),
+		cmocka_unit_test(test_bad_version),
+		cmocka_unit_test(test_bad_kind),
+		cmocka_unit_test(test_bad_arity),
+		cmocka_unit_test(test_bad_toolong),
+		cmocka_unit_test(test_bad_utf8),
+		cmocka_unit_test(test_bad_range),
+		cmocka_unit_test(test_msg_roundtrip),
+		cmocka_unit_test(test_msg_mutations),
+		cmocka_unit_test(test_msg_bad),
+		cmocka_unit_test(test_export_roundtrip),
+		cmocka_unit_test(test_export_bad),
+		cmocka_unit_test(test_items),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

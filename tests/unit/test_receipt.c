@@ -23,7 +23,7 @@
 struct fixture {
 	char *dir;
 	struct tb_store *s;
-	struct tb_keypair node;	 /* the community's key: the own log */
+	struct tb_keypair node; /* the community's key: the own log */
 	struct tb_keypair mk[NMEM + 1];
 	uint8_t cp[LOGSIZE + 1][TB_CHECKPOINT_MAX]; /* checkpoint at each size */
 	size_t cplen[LOGSIZE + 1];
@@ -31,7 +31,10 @@ struct fixture {
 
 static uint8_t g_rc[TB_RECEIPT_MAX], g_rc2[TB_RECEIPT_MAX];
 
-static const uint8_t *node_id(const struct fixture *f) { return f->node.pk.b; }
+static const uint8_t *node_id(const struct fixture *f)
+{
+	return f->node.pk.b;
+}
 
 static int setup(void **state)
 {
@@ -142,8 +145,8 @@ static void grow(struct fixture *f)
 {
 	for (uint64_t n = 1; n <= LOGSIZE; n++) {
 		append_next(f, n);
-		assert_int_equal(tb_store_checkpoint_make(f->s, &f->node, f->cp[n], TB_CHECKPOINT_MAX,
-							  &f->cplen[n]),
+		assert_int_equal(tb_store_checkpoint_make(f->s, &f->node, f->cp[n],
+							  TB_CHECKPOINT_MAX, &f->cplen[n]),
 				 0);
 	}
 }
@@ -186,8 +189,8 @@ static void test_every_size(void **state)
 	struct fixture *f = *state;
 	for (uint64_t n = 1; n <= LOGSIZE; n++) {
 		append_next(f, n);
-		assert_int_equal(tb_store_checkpoint_make(f->s, &f->node, f->cp[n], TB_CHECKPOINT_MAX,
-							  &f->cplen[n]),
+		assert_int_equal(tb_store_checkpoint_make(f->s, &f->node, f->cp[n],
+							  TB_CHECKPOINT_MAX, &f->cplen[n]),
 				 0);
 		struct tb_checkpoint c;
 		assert_int_equal(tb_checkpoint_open(&c, f->cp[n], f->cplen[n]), 0);
@@ -196,7 +199,8 @@ static void test_every_size(void **state)
 		/* The store keeps the newest one. */
 		uint8_t held[TB_CHECKPOINT_MAX];
 		size_t hlen;
-		assert_int_equal(tb_store_checkpoint_get(f->s, node_id(f), held, sizeof held, &hlen), 0);
+		assert_int_equal(
+			tb_store_checkpoint_get(f->s, node_id(f), held, sizeof held, &hlen), 0);
 		assert_int_equal(hlen, f->cplen[n]);
 		assert_memory_equal(held, f->cp[n], hlen);
 		for (uint64_t seq = 1; seq <= n; seq++)
@@ -204,10 +208,10 @@ static void test_every_size(void **state)
 		/* Nothing outside the checkpoint's tree. */
 		size_t len;
 		assert_int_equal(tb_receipt_make(f->s, node_id(f), 0, f->cp[n], f->cplen[n], g_rc,
-						  sizeof g_rc, &len),
+						 sizeof g_rc, &len),
 				 TB_ERANGE);
-		assert_int_equal(tb_receipt_make(f->s, node_id(f), n + 1, f->cp[n], f->cplen[n], g_rc,
-						  sizeof g_rc, &len),
+		assert_int_equal(tb_receipt_make(f->s, node_id(f), n + 1, f->cp[n], f->cplen[n],
+						 g_rc, sizeof g_rc, &len),
 				 TB_ERANGE);
 	}
 	/* Receipts against older checkpoints stay valid as the log grows. */
@@ -296,9 +300,9 @@ static void test_spliced(void **state)
 	size_t rlen, n;
 	uint8_t proof[TB_MERKLE_MAX_PROOF][TB_HASHLEN];
 	assert_int_equal(tb_store_get_entry(f->s, node_id(f), 2, rec, sizeof rec, &rlen), 0);
-	assert_int_equal(tb_store_inclusion_proof(f->s, node_id(f), 1, 3, proof,
-						  TB_MERKLE_MAX_PROOF, &n),
-			 0);
+	assert_int_equal(
+		tb_store_inclusion_proof(f->s, node_id(f), 1, 3, proof, TB_MERKLE_MAX_PROOF, &n),
+		0);
 	struct tb_view ev = {rec, rlen}, pv = {&proof[0][0], n * TB_HASHLEN};
 	struct tb_receipt_info info;
 	len = receipt_encode(g_rc, ev, (struct tb_view){pcp, pcplen}, pv);
@@ -313,9 +317,9 @@ static void test_spliced(void **state)
 	len = receipt_encode(g_rc, ev, (struct tb_view){f->cp[4], f->cplen[4]}, pv);
 	assert_int_equal(tb_receipt_verify(g_rc, len, node_id(f), &info), TB_EPROOF);
 	/* The proof of another entry. */
-	assert_int_equal(tb_store_inclusion_proof(f->s, node_id(f), 0, 3, proof,
-						  TB_MERKLE_MAX_PROOF, &n),
-			 0);
+	assert_int_equal(
+		tb_store_inclusion_proof(f->s, node_id(f), 0, 3, proof, TB_MERKLE_MAX_PROOF, &n),
+		0);
 	len = receipt_encode(g_rc, ev, (struct tb_view){f->cp[3], f->cplen[3]}, pv);
 	assert_int_equal(tb_receipt_verify(g_rc, len, node_id(f), &info), TB_EPROOF);
 	/* No proof at all. */
@@ -324,9 +328,9 @@ static void test_spliced(void **state)
 	assert_int_equal(tb_receipt_verify(g_rc, len, node_id(f), &info), TB_EPROOF);
 	/* An entry not covered by the checkpoint. */
 	assert_int_equal(tb_store_get_entry(f->s, node_id(f), 5, rec, sizeof rec, &rlen), 0);
-	assert_int_equal(tb_store_inclusion_proof(f->s, node_id(f), 1, 3, proof,
-						  TB_MERKLE_MAX_PROOF, &n),
-			 0);
+	assert_int_equal(
+		tb_store_inclusion_proof(f->s, node_id(f), 1, 3, proof, TB_MERKLE_MAX_PROOF, &n),
+		0);
 	ev.len = rlen;
 	len = receipt_encode(g_rc, ev, (struct tb_view){f->cp[3], f->cplen[3]}, pv);
 	assert_int_equal(tb_receipt_verify(g_rc, len, node_id(f), &info), TB_EPROOF);
@@ -344,8 +348,8 @@ struct fork_seen {
 	size_t alen, blen;
 };
 
-static int fork_one(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
-		    struct tb_view a, struct tb_view b)
+static int fork_one(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq, struct tb_view a,
+		    struct tb_view b)
 {
 	(void)log_id;
 	struct fork_seen *fs = ctx;
@@ -533,12 +537,12 @@ static int group_setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_every_size, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_first_middle_last, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_flipped_bytes, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_spliced, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_checkpoint_put, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_checkpoint_contradicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_middle_last, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flipped_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spliced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_put, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_contradicts, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

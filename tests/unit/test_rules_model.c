@@ -109,8 +109,7 @@ static int model_apply(struct model *m, const struct op *o, uint64_t txno)
 			return TB_ELEFT;
 		if (m->bal[r] - (int64_t)o->minutes < floor_of[r])
 			return TB_EFLOOR;
-		if (ceiling_of[p] &&
-		    m->bal[p] + (int64_t)o->minutes > (int64_t)ceiling_of[p])
+		if (ceiling_of[p] && m->bal[p] + (int64_t)o->minutes > (int64_t)ceiling_of[p])
 			return TB_ECEILING;
 		m->bal[p] += (int64_t)o->minutes;
 		m->bal[r] -= (int64_t)o->minutes;
@@ -118,8 +117,7 @@ static int model_apply(struct model *m, const struct op *o, uint64_t txno)
 		m->hist[r]++;
 		m->seq++;
 		struct xchg *x = &m->x[m->nx++];
-		*x = (struct xchg){p,	  r,	o->minutes, o->minutes == 1,
-				   false, txno, m->seq,	    0};
+		*x = (struct xchg){p, r, o->minutes, o->minutes == 1, false, txno, m->seq, 0};
 		m->exchanges++;
 		m->minutes += o->minutes;
 		return 0;
@@ -170,11 +168,11 @@ struct world {
 	uint64_t txno; /* next transaction id number */
 	struct stats st;
 	int path[DEPTH_MAX];
-	char *top;	  /* where the stores live */
-	char wdir[4200];  /* this worker's part of it */
+	char *top;			      /* where the stores live */
+	char wdir[4200];		      /* this worker's part of it */
 	struct tb_store *slot[DEPTH_MAX + 1]; /* the store of each depth */
-	bool worker;	  /* a forked worker: fail by exiting */
-	bool reindex_all; /* reindex every full-length sequence's end */
+	bool worker;			      /* a forked worker: fail by exiting */
+	bool reindex_all;		      /* reindex every full-length sequence's end */
 };
 
 static struct world W;
@@ -190,8 +188,7 @@ static const char *op_name(const struct op *o, char *buf, size_t cap)
 {
 	switch (o->kind) {
 	case OP_EXCHANGE:
-		snprintf(buf, cap, "%u->%u:%llu", o->prov, o->recv,
-			 (unsigned long long)o->minutes);
+		snprintf(buf, cap, "%u->%u:%llu", o->prov, o->recv, (unsigned long long)o->minutes);
 		break;
 	case OP_REVERSE:
 		snprintf(buf, cap, "reverse");
@@ -204,18 +201,17 @@ static const char *op_name(const struct op *o, char *buf, size_t cap)
 }
 
 /* Fails naming the sequence that led here. */
-#define CHECK(n, cond)                                                                   \
-	do {                                                                             \
-		if (!(cond))                                                             \
-			fail_at((n), __LINE__, #cond);                                   \
+#define CHECK(n, cond)                                 \
+	do {                                           \
+		if (!(cond))                           \
+			fail_at((n), __LINE__, #cond); \
 	} while (0)
 
 static void fail_at(const struct node *n, int line, const char *what)
 {
 	char seq[512] = "", b[32];
 	for (int i = 0; i < n->depth; i++) {
-		strncat(seq, op_name(&ops[W.path[i]], b, sizeof b),
-			sizeof seq - strlen(seq) - 2);
+		strncat(seq, op_name(&ops[W.path[i]], b, sizeof b), sizeof seq - strlen(seq) - 2);
 		strncat(seq, " ", sizeof seq - strlen(seq) - 1);
 	}
 	if (W.worker) {
@@ -231,8 +227,7 @@ static void fail_at(const struct node *n, int line, const char *what)
 }
 
 /* Builds the record of op at the next place of n's log. */
-static size_t seal_op(struct node *n, const struct op *o, uint64_t txno,
-		      uint8_t rec[TB_ENTRY_MAX])
+static size_t seal_op(struct node *n, const struct op *o, uint64_t txno, uint8_t rec[TB_ENTRY_MAX])
 {
 	const uint8_t *L = n->log.kp.pk.b;
 	switch (o->kind) {
@@ -240,8 +235,7 @@ static size_t seal_op(struct node *n, const struct op *o, uint64_t txno,
 		struct tb_test_exchange tx;
 		bool sign = o->minutes == 2;
 		tb_test_exchange(&tx, L, txno, o->prov, o->recv, o->minutes,
-				 sign ? &W.mk[o->prov] : NULL,
-				 sign ? &W.mk[o->recv] : NULL);
+				 sign ? &W.mk[o->prov] : NULL, sign ? &W.mk[o->recv] : NULL);
 		return tb_test_seal_next(&n->log, rec, TB_KIND_EXCHANGE, &tx.x);
 	}
 	case OP_REVERSE: {
@@ -253,8 +247,7 @@ static size_t seal_op(struct node *n, const struct op *o, uint64_t txno,
 			tb_test_reversal(&tr, L, txno, txno + 1000000, NULL, NULL);
 		} else {
 			const struct xchg *x = &n->m.x[t];
-			tb_test_reversal(&tr, L, txno, x->txno,
-					 x->attested ? NULL : &W.mk[x->prov],
+			tb_test_reversal(&tr, L, txno, x->txno, x->attested ? NULL : &W.mk[x->prov],
 					 x->attested ? NULL : &W.mk[x->recv]);
 		}
 		return tb_test_seal_next(&n->log, rec, TB_KIND_REVERSAL, &tr.r);
@@ -374,10 +367,9 @@ static void step(struct node *n, int i)
 		int err = tb_store_append(n->s, &v, 1, &acc, &rej);
 		if (err != want) {
 			char msg[400];
-			snprintf(msg, sizeof msg, "store says %s (%s), model %s",
-				 tb_errname(err), rej.msg, tb_errname(want));
-			fail_at(&(struct node){.m = n->m, .depth = child.depth}, __LINE__,
-				msg);
+			snprintf(msg, sizeof msg, "store says %s (%s), model %s", tb_errname(err),
+				 rej.msg, tb_errname(want));
+			fail_at(&(struct node){.m = n->m, .depth = child.depth}, __LINE__, msg);
 		}
 		CHECK(n, acc == 0 && rej.err == want && rej.seq == n->log.seq + 1);
 		W.st.refused++;
@@ -391,8 +383,8 @@ static void step(struct node *n, int i)
 	int err = tb_store_append(child.s, &v, 1, &acc, &rej);
 	if (err) {
 		char msg[400];
-		snprintf(msg, sizeof msg, "store refuses %s (%s), model accepts",
-			 tb_errname(err), rej.msg);
+		snprintf(msg, sizeof msg, "store refuses %s (%s), model accepts", tb_errname(err),
+			 rej.msg);
 		fail_at(&(struct node){.m = n->m, .depth = child.depth}, __LINE__, msg);
 	}
 	CHECK(n, acc == 1);
@@ -528,8 +520,7 @@ static void test_exhaustive(void **state)
 		close(fds[w]);
 		int status;
 		assert_int_equal(waitpid(pids[w], &status, 0), pids[w]);
-		if (!WIFEXITED(status) || WEXITSTATUS(status) ||
-		    got != (ssize_t)sizeof st) {
+		if (!WIFEXITED(status) || WEXITSTATUS(status) || got != (ssize_t)sizeof st) {
 			failed++;
 			continue;
 		}
@@ -551,14 +542,13 @@ static void test_exhaustive(void **state)
 	for (int d = 0; d < W.depth; d++)
 		want_seq *= NOPS;
 	assert_int_equal(W.st.sequences, want_seq);
-	print_message(
-	    "depth %d: %llu sequences, %llu prefixes, %llu accepted and %llu refused "
-	    "steps, "
-	    "%llu store copies, %llu reindexes, %d workers, %.1f s\n",
-	    W.depth, (unsigned long long)W.st.sequences, (unsigned long long)W.st.nodes,
-	    (unsigned long long)W.st.accepted, (unsigned long long)W.st.refused,
-	    (unsigned long long)W.st.copies, (unsigned long long)W.st.reindexes, nw,
-	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	print_message("depth %d: %llu sequences, %llu prefixes, %llu accepted and %llu refused "
+		      "steps, "
+		      "%llu store copies, %llu reindexes, %d workers, %.1f s\n",
+		      W.depth, (unsigned long long)W.st.sequences, (unsigned long long)W.st.nodes,
+		      (unsigned long long)W.st.accepted, (unsigned long long)W.st.refused,
+		      (unsigned long long)W.st.copies, (unsigned long long)W.st.reindexes, nw,
+		      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	print_message("verdicts:");
 	for (int e = 0; e < 64; e++)
 		if (W.st.verdicts[e])
@@ -567,9 +557,8 @@ static void test_exhaustive(void **state)
 	print_message("\n");
 	/* Every kind of verdict the model knows was reached. */
 	const struct stats *t = &W.st;
-	assert_true(t->verdicts[0] && t->verdicts[-TB_EFLOOR] &&
-		    t->verdicts[-TB_ECEILING] && t->verdicts[-TB_ELEFT] &&
-		    t->verdicts[-TB_EREVERSED] && t->verdicts[-TB_ENOTX]);
+	assert_true(t->verdicts[0] && t->verdicts[-TB_EFLOOR] && t->verdicts[-TB_ECEILING] &&
+		    t->verdicts[-TB_ELEFT] && t->verdicts[-TB_EREVERSED] && t->verdicts[-TB_ENOTX]);
 	/* 14^0 + ... + 14^depth prefixes. */
 	uint64_t want_nodes = 0, pw = 1;
 	for (int d = 0; d <= W.depth; d++, pw *= NOPS)
@@ -586,7 +575,7 @@ static int group_setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_exhaustive),
+		cmocka_unit_test(test_exhaustive),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

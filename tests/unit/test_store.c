@@ -49,13 +49,18 @@ static void comm_init(struct comm *c, uint32_t keyno)
 	c->txno = (uint64_t)keyno * 1000000;
 }
 
-static void comm_free(struct comm *c) { tb_test_recs_free(&c->recs); }
+static void comm_free(struct comm *c)
+{
+	tb_test_recs_free(&c->recs);
+}
 
-static const uint8_t *id_of(struct comm *c) { return c->log.kp.pk.b; }
+static const uint8_t *id_of(struct comm *c)
+{
+	return c->log.kp.pk.b;
+}
 
 /* Seals the next entry of c into out (kept in c->recs). */
-static size_t comm_seal(struct comm *c, uint8_t out[TB_ENTRY_MAX], uint64_t kind,
-			const void *body)
+static size_t comm_seal(struct comm *c, uint8_t out[TB_ENTRY_MAX], uint64_t kind, const void *body)
 {
 	size_t len = tb_test_seal(&c->log, out, kind, body);
 	tb_test_recs_add(&c->recs, out, len);
@@ -74,8 +79,7 @@ static void must_append(struct tb_store *s, const uint8_t *rec, size_t len)
 	assert_int_equal(acc, 1);
 }
 
-static uint64_t put_kind(struct tb_store *s, struct comm *c, uint64_t kind,
-			 const void *body)
+static uint64_t put_kind(struct tb_store *s, struct comm *c, uint64_t kind, const void *body)
 {
 	uint8_t rec[TB_ENTRY_MAX];
 	size_t len = comm_seal(c, rec, kind, body);
@@ -90,8 +94,8 @@ static uint64_t put_genesis(struct tb_store *s, struct comm *c, const char *name
 	return put_kind(s, c, TB_KIND_GENESIS, &g);
 }
 
-static uint64_t put_join(struct tb_store *s, struct comm *c, uint32_t no,
-			 const char *name, int64_t floor, uint64_t ceiling)
+static uint64_t put_join(struct tb_store *s, struct comm *c, uint32_t no, const char *name,
+			 int64_t floor, uint64_t ceiling)
 {
 	struct tb_member_join j;
 	tb_test_join(&j, no, name, &c->mk[no], floor, ceiling);
@@ -104,8 +108,8 @@ static uint64_t put_xchg(struct tb_store *s, struct comm *c, uint32_t prov, uint
 {
 	struct tb_test_exchange tx;
 	uint64_t txno = ++c->txno;
-	tb_test_exchange(&tx, id_of(c), txno, prov, recv, minutes,
-			 sign ? &c->mk[prov] : NULL, sign ? &c->mk[recv] : NULL);
+	tb_test_exchange(&tx, id_of(c), txno, prov, recv, minutes, sign ? &c->mk[prov] : NULL,
+			 sign ? &c->mk[recv] : NULL);
 	put_kind(s, c, TB_KIND_EXCHANGE, &tx.x);
 	return txno;
 }
@@ -257,7 +261,7 @@ static void test_community_life(void **state)
 	const struct tb_history_item h2[] = {{6, -90, -90}, {8, 120, 30}, {9, -120, -90}};
 	const struct tb_history_item h3[] = {{7, 45, 45}, {10, -30, 15}, {11, 30, 45}};
 	const struct tb_history_item h4[] = {
-	    {8, -120, -120}, {9, 120, 0}, {10, 30, 30}, {11, -30, 0}};
+		{8, -120, -120}, {9, 120, 0}, {10, 30, 30}, {11, -30, 0}};
 	check_history(s, L, 1, h1, 2);
 	check_history(s, L, 2, h2, 3);
 	check_history(s, L, 3, h3, 3);
@@ -268,8 +272,7 @@ static void test_community_life(void **state)
 	uint64_t seq, rev;
 	struct {
 		uint64_t txno, seq, rev;
-	} txs[] = {{t1, 6, 0}, {t2, 7, 0},   {t3, 8, 9},
-		   {r3, 9, 0}, {t4, 10, 11}, {r4, 11, 0}};
+	} txs[] = {{t1, 6, 0}, {t2, 7, 0}, {t3, 8, 9}, {r3, 9, 0}, {t4, 10, 11}, {r4, 11, 0}};
 	for (size_t i = 0; i < sizeof txs / sizeof txs[0]; i++) {
 		tb_test_txid(txid, txs[i].txno);
 		assert_int_equal(tb_store_tx(s, L, txid, &seq, &rev), 0);
@@ -284,17 +287,14 @@ static void test_community_life(void **state)
 	for (size_t i = 0; i < c.recs.n; i++) {
 		uint8_t buf[TB_ENTRY_MAX];
 		size_t len;
-		assert_int_equal(tb_store_get_entry(s, L, i + 1, buf, sizeof buf, &len),
-				 0);
+		assert_int_equal(tb_store_get_entry(s, L, i + 1, buf, sizeof buf, &len), 0);
 		assert_int_equal(len, v[i].len);
 		assert_memory_equal(buf, v[i].p, len);
-		assert_int_equal(tb_store_get_entry(s, L, i + 1, buf, len - 1, &len),
-				 TB_ETOOBIG);
+		assert_int_equal(tb_store_get_entry(s, L, i + 1, buf, len - 1, &len), TB_ETOOBIG);
 	}
 	uint8_t buf[TB_ENTRY_MAX];
 	size_t len;
-	assert_int_equal(tb_store_get_entry(s, L, 13, buf, sizeof buf, &len),
-			 TB_ENOTFOUND);
+	assert_int_equal(tb_store_get_entry(s, L, 13, buf, sizeof buf, &len), TB_ENOTFOUND);
 
 	/* Everything survives closing and reopening. */
 	char *before = tb_test_store_dump(s);
@@ -327,30 +327,29 @@ static void test_own_log(void **state)
 	uint64_t seq = 0;
 	struct tb_genesis g;
 	tb_test_genesis(&g, "Hillside", -900, 0);
-	assert_int_equal(
-	    tb_store_append_own(s, &own.log.kp, TB_KIND_GENESIS, &g, &seq, &rej), 0);
+	assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_GENESIS, &g, &seq, &rej), 0);
 	assert_int_equal(seq, 1);
 	const char *names[] = {"", "ann", "ben", "cat"};
 	for (uint32_t i = 1; i <= 3; i++) {
 		struct tb_member_join j;
 		tb_test_join(&j, i, names[i], &own.mk[i], -600, 0);
-		assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_MEMBER_JOIN,
-						     &j, &seq, &rej),
-				 0);
+		assert_int_equal(
+			tb_store_append_own(s, &own.log.kp, TB_KIND_MEMBER_JOIN, &j, &seq, &rej),
+			0);
 		assert_int_equal(seq, 1 + i);
 	}
 	struct tb_test_exchange tx;
 	tb_test_exchange(&tx, O, 1, 1, 2, 60, &own.mk[1], &own.mk[2]);
-	assert_int_equal(
-	    tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, NULL), 0);
+	assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, NULL),
+			 0);
 	assert_int_equal(seq, 5);
 	tb_test_exchange(&tx, O, 2, 3, 2, 30, NULL, NULL);
-	assert_int_equal(
-	    tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, NULL, &rej), 0);
+	assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, NULL, &rej),
+			 0);
 	struct tb_test_reversal tr;
 	tb_test_reversal(&tr, O, 3, 1, &own.mk[1], &own.mk[2]);
-	assert_int_equal(
-	    tb_store_append_own(s, &own.log.kp, TB_KIND_REVERSAL, &tr.r, &seq, &rej), 0);
+	assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_REVERSAL, &tr.r, &seq, &rej),
+			 0);
 	assert_int_equal(seq, 7);
 	assert_int_equal(balance(s, O, 1), 0);
 	assert_int_equal(balance(s, O, 2), -30);
@@ -368,55 +367,45 @@ static void test_own_log(void **state)
 	 * code whether or not a reject is asked for. */
 	char *before = tb_test_store_dump(s);
 	tb_test_exchange(&tx, O, 4, 2, 2, 5, NULL, NULL);
-	assert_int_equal(
-	    tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, &rej),
-	    TB_ESELF);
+	assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, &rej),
+			 TB_ESELF);
 	assert_int_equal(rej.err, TB_ESELF);
 	assert_int_equal(rej.seq, 8);
 	assert_memory_equal(rej.log_id, O, TB_KEY_LEN);
 	tb_test_exchange(&tx, O, 4, 1, 2, 571, NULL, NULL);
-	assert_int_equal(
-	    tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, &rej),
-	    TB_EFLOOR);
+	assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, &rej),
+			 TB_EFLOOR);
 	assert_non_null(strstr(rej.msg, "-10:00"));
 	assert_non_null(strstr(rej.msg, "-10:01"));
-	assert_int_equal(
-	    tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, NULL),
-	    TB_EFLOOR);
+	assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, NULL),
+			 TB_EFLOOR);
 	/* A forged member signature: the receiver's signed by someone else. */
 	tb_test_exchange(&tx, O, 4, 1, 2, 10, &own.mk[1], &own.mk[3]);
-	assert_int_equal(
-	    tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, &rej),
-	    TB_ECONSENT);
+	assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, &rej),
+			 TB_ECONSENT);
 	assert_int_equal(rej.err, TB_ECONSENT);
 	assert_int_equal(rej.seq, 8);
-	assert_int_equal(
-	    tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, NULL),
-	    TB_ECONSENT);
+	assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, NULL),
+			 TB_ECONSENT);
 	tb_test_reversal(&tr, O, 5, 1, &own.mk[1], &own.mk[2]);
-	assert_int_equal(
-	    tb_store_append_own(s, &own.log.kp, TB_KIND_REVERSAL, &tr.r, &seq, &rej),
-	    TB_EREVERSED);
-	assert_int_equal(tb_store_append_own(s, &own.log.kp, 99, &tr.r, &seq, &rej),
-			 TB_EINVAL);
+	assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_REVERSAL, &tr.r, &seq, &rej),
+			 TB_EREVERSED);
+	assert_int_equal(tb_store_append_own(s, &own.log.kp, 99, &tr.r, &seq, &rej), TB_EINVAL);
 	/* Text the decoder would refuse never becomes an entry. */
 	tb_test_exchange(&tx, O, 4, 1, 2, 10, NULL, NULL);
 	tx.x.category.p = (const uint8_t *)"bad\x01text";
 	tx.x.category.len = 8;
-	assert_int_equal(
-	    tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, &rej),
-	    TB_EUTF8);
+	assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, &rej),
+			 TB_EUTF8);
 	assert_int_equal(rej.err, TB_EUTF8);
 	assert_int_equal(rej.seq, 8);
 	tx.x.category.p = (const uint8_t *)"\xff";
 	tx.x.category.len = 1;
-	assert_int_equal(
-	    tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, NULL),
-	    TB_EUTF8);
+	assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, NULL),
+			 TB_EUTF8);
 	tb_test_exchange(&tx, O, 4, 1, 2, 0, NULL, NULL);
-	assert_int_equal(
-	    tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, &rej),
-	    TB_ERANGE);
+	assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, &rej),
+			 TB_ERANGE);
 	char *after = tb_test_store_dump(s);
 	assert_string_equal(before, after);
 	free(before);
@@ -434,9 +423,8 @@ static void test_own_log(void **state)
 	assert_int_equal(tb_store_open(&f->s, f->data, TB_STORE_RDONLY), 0);
 	s = f->s;
 	tb_test_exchange(&tx, O, 4, 1, 2, 10, NULL, NULL);
-	assert_int_equal(
-	    tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, &rej),
-	    TB_EINVAL);
+	assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, &rej),
+			 TB_EINVAL);
 	size_t acc = 7;
 	const struct tb_view *v = tb_test_recs_views(&peer.recs, 0);
 	assert_int_equal(tb_store_append(s, v, 1, &acc, &rej), TB_EINVAL);
@@ -524,14 +512,13 @@ static void expect_refusal(struct tb_store *s, const uint8_t *rec, size_t len, i
 	struct tb_reject rej;
 	int err = tb_store_append(s, &v, 1, &acc, &rej);
 	if (err != code)
-		fail_msg("expected %s, got %s (%s)", tb_errname(code), tb_errname(err),
-			 rej.msg);
+		fail_msg("expected %s, got %s (%s)", tb_errname(code), tb_errname(err), rej.msg);
 	assert_int_equal(rej.err, code);
 	assert_int_equal(acc, 0);
 	assert_true(rej.msg[0] != '\0');
 	if (log_id && (memcmp(rej.log_id, log_id, TB_KEY_LEN) || rej.seq != seq))
-		fail_msg("%s refused at seq %llu of %s log, not at %llu (%s)",
-			 tb_errname(code), (unsigned long long)rej.seq,
+		fail_msg("%s refused at seq %llu of %s log, not at %llu (%s)", tb_errname(code),
+			 (unsigned long long)rej.seq,
 			 memcmp(rej.log_id, log_id, TB_KEY_LEN) ? "another" : "its",
 			 (unsigned long long)seq, rej.msg);
 	if (msgpart && !strstr(rej.msg, msgpart))
@@ -562,8 +549,8 @@ static size_t signed_len(const uint8_t *rec, size_t len)
 }
 
 /* Refusal of the next entry of c with body (sealed in place). */
-static void refuse_next(struct tb_store *s, struct comm *c, uint64_t kind,
-			const void *body, int code, const char *msgpart)
+static void refuse_next(struct tb_store *s, struct comm *c, uint64_t kind, const void *body,
+			int code, const char *msgpart)
 {
 	uint8_t rec[TB_ENTRY_MAX];
 	size_t len = tb_test_seal_next(&c->log, rec, kind, body);
@@ -571,8 +558,7 @@ static void refuse_next(struct tb_store *s, struct comm *c, uint64_t kind,
 }
 
 static void refuse_xchg(struct tb_store *s, struct comm *c, uint64_t txno, uint32_t prov,
-			uint32_t recv, uint64_t minutes, bool sign, int code,
-			const char *msgpart)
+			uint32_t recv, uint64_t minutes, bool sign, int code, const char *msgpart)
 {
 	struct tb_test_exchange tx;
 	tb_test_exchange(&tx, id_of(c), txno, prov, recv, minutes,
@@ -623,16 +609,14 @@ static void test_refusals(void **state)
 	memcpy(bad, rec, 36);
 	bad[36] = 0xcc;
 	memcpy(bad + 37, rec + 36, slen - 36);
-	expect_refusal(s, bad, resign(bad, slen + 1, &c.log.kp), TB_ENONCANON, NULL, 0,
-		       NULL);
+	expect_refusal(s, bad, resign(bad, slen + 1, &c.log.kp), TB_ENONCANON, NULL, 0, NULL);
 	/* the timestamp as a uint64 (0xcf) instead of a uint32 (0xce) */
 	assert_int_equal(rec[71], 0xce);
 	memcpy(bad, rec, 71);
 	bad[71] = 0xcf;
 	memset(bad + 72, 0, 4);
 	memcpy(bad + 76, rec + 72, slen - 72);
-	expect_refusal(s, bad, resign(bad, slen + 4, &c.log.kp), TB_ENONCANON, L, next,
-		       NULL);
+	expect_refusal(s, bad, resign(bad, slen + 4, &c.log.kp), TB_ENONCANON, L, next, NULL);
 	/* An unknown kind, validly signed. */
 	memcpy(bad, rec, len);
 	assert_int_equal(bad[76], TB_KIND_EXCHANGE);
@@ -690,19 +674,16 @@ static void test_refusals(void **state)
 	tb_test_exchange(&tx, L, fresh, 1, 2, 10, NULL, NULL);
 	len = tb_test_seal_at(bad, &c.log.kp, next, prev, 1, TB_KIND_EXCHANGE, &tx.x);
 	expect_refusal(s, bad, len, TB_EPREV, L, next, NULL);
-	len = tb_test_seal_at(bad, &c.log.kp, next + 1, c.log.head, 1, TB_KIND_EXCHANGE,
-			      &tx.x);
+	len = tb_test_seal_at(bad, &c.log.kp, next + 1, c.log.head, 1, TB_KIND_EXCHANGE, &tx.x);
 	expect_refusal(s, bad, len, TB_ESEQ, L, next + 1, NULL);
-	len = tb_test_seal_at(bad, &c.log.kp, next + 5, c.log.head, 1, TB_KIND_EXCHANGE,
-			      &tx.x);
+	len = tb_test_seal_at(bad, &c.log.kp, next + 5, c.log.head, 1, TB_KIND_EXCHANGE, &tx.x);
 	expect_refusal(s, bad, len, TB_ESEQ, L, next + 5, NULL);
 	{
 		/* entry 7 was an attested exchange t1: a different one there */
 		const struct tb_view *v = tb_test_recs_views(&c.recs, 0);
 		struct tb_entry e6;
 		assert_int_equal(tb_entry_decode(&e6, v[6].p, v[6].len), 0);
-		len = tb_test_seal_at(bad, &c.log.kp, 7, e6.prev, 5, TB_KIND_EXCHANGE,
-				      &tx.x);
+		len = tb_test_seal_at(bad, &c.log.kp, 7, e6.prev, 5, TB_KIND_EXCHANGE, &tx.x);
 		expect_refusal(s, bad, len, TB_ECONFLICT, L, 7, "conflicts");
 		/* and a different genesis at 1 */
 		struct tb_genesis g;
@@ -717,16 +698,13 @@ static void test_refusals(void **state)
 	{
 		struct comm o;
 		comm_init(&o, 33);
-		len = tb_test_seal_at(bad, &o.log.kp, 2, o.log.head, 1, TB_KIND_EXCHANGE,
-				      &tx.x);
+		len = tb_test_seal_at(bad, &o.log.kp, 2, o.log.head, 1, TB_KIND_EXCHANGE, &tx.x);
 		expect_refusal(s, bad, len, TB_ESEQ, id_of(&o), 2, NULL);
 		/* A log must start with its genesis. */
 		tb_test_join(&j, 1, "zed", &o.mk[1], -600, 0);
-		len = tb_test_seal_at(bad, &o.log.kp, 1, o.log.head, 1,
-				      TB_KIND_MEMBER_JOIN, &j);
+		len = tb_test_seal_at(bad, &o.log.kp, 1, o.log.head, 1, TB_KIND_MEMBER_JOIN, &j);
 		expect_refusal(s, bad, len, TB_EGENESIS, id_of(&o), 1, NULL);
-		assert_int_equal(tb_store_head(s, id_of(&o), &(struct tb_head){0}),
-				 TB_ENOTFOUND);
+		assert_int_equal(tb_store_head(s, id_of(&o), &(struct tb_head){0}), TB_ENOTFOUND);
 		comm_free(&o);
 	}
 	/* Genesis anywhere but first. */
@@ -850,8 +828,7 @@ static void test_refusals(void **state)
 	tb_test_reversal(&tr, L, fresh + 1, fresh, NULL, NULL);
 	{
 		struct tb_test_reversal other;
-		tb_test_reversal(&other, c.mk[12].pk.b, fresh + 1, fresh, &c.mk[11],
-				 &c.mk[3]);
+		tb_test_reversal(&other, c.mk[12].pk.b, fresh + 1, fresh, &c.mk[11], &c.mk[3]);
 		tr.r = other.r;
 		refuse_next(s, &c, TB_KIND_REVERSAL, &tr.r, TB_ECONSENT, NULL);
 		tb_test_reversal(&other, L, fresh + 1, fresh, &c.mk[1], &c.mk[3]);
@@ -876,15 +853,15 @@ static void test_refusals(void **state)
 
 /* ---- batches ---- */
 
-static void check_batch(struct tb_store *s, struct comm *c, const struct tb_view *v,
-			size_t n, size_t want_acc, int want_err, uint64_t want_seq)
+static void check_batch(struct tb_store *s, struct comm *c, const struct tb_view *v, size_t n,
+			size_t want_acc, int want_err, uint64_t want_seq)
 {
 	size_t acc = 999;
 	struct tb_reject rej;
 	int err = tb_store_append(s, v, n, &acc, &rej);
 	if (err != want_err)
-		fail_msg("expected %s, got %s (%s)", tb_errname(want_err),
-			 tb_errname(err), rej.msg);
+		fail_msg("expected %s, got %s (%s)", tb_errname(want_err), tb_errname(err),
+			 rej.msg);
 	assert_int_equal(acc, want_acc);
 	if (want_err) {
 		assert_int_equal(rej.err, want_err);
@@ -912,8 +889,8 @@ static void test_batch_prefix(void **state)
 	/* [ok, ok, floor, ok, ok]: the first two, refused at the third. */
 	uint64_t base = c.log.seq;
 	for (int i = 0; i < 5; i++) {
-		tb_test_exchange(&tx, L, 100 + (uint64_t)i, 1, 2, i == 2 ? 500 : 10,
-				 &c.mk[1], &c.mk[2]);
+		tb_test_exchange(&tx, L, 100 + (uint64_t)i, 1, 2, i == 2 ? 500 : 10, &c.mk[1],
+				 &c.mk[2]);
 		tb_test_log_add(&c.log, &r, TB_KIND_EXCHANGE, &tx.x);
 	}
 	check_batch(s, &c, tb_test_recs_views(&r, 0), 5, 2, TB_EFLOOR, base + 3);
@@ -935,8 +912,8 @@ static void test_batch_prefix(void **state)
 	/* [ok, bad entry sig, ok, floor]: the bad signature wins (it comes
 	 * first), though it is only found after the rules ran. */
 	for (int i = 0; i < 4; i++) {
-		tb_test_exchange(&tx, L, 200 + (uint64_t)i, 1, 2, i == 3 ? 500 : 10,
-				 &c.mk[1], &c.mk[2]);
+		tb_test_exchange(&tx, L, 200 + (uint64_t)i, 1, 2, i == 3 ? 500 : 10, &c.mk[1],
+				 &c.mk[2]);
 		tb_test_log_add(&c.log, &r, TB_KIND_EXCHANGE, &tx.x);
 	}
 	r.buf[r.off[1] + r.rlen[1] - 5] ^= 0x40;
@@ -1062,12 +1039,11 @@ static void test_big_batch(void **state)
 	int err = tb_store_append(s, tb_test_recs_views(&r, 0), BIG, &acc, &rej);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (err)
-		fail_msg("%s at %llu: %s", tb_errname(err), (unsigned long long)rej.seq,
-			 rej.msg);
+		fail_msg("%s at %llu: %s", tb_errname(err), (unsigned long long)rej.seq, rej.msg);
 	assert_int_equal(acc, BIG);
 	print_message("3000 member-signed exchanges in one append: %.0f ms\n",
 		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-			  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+			      (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	int64_t sum = 0;
 	for (uint32_t i = 1; i <= BIG_MEMBERS; i++) {
 		assert_int_equal(balance(s, L, i), want[i]);
@@ -1189,65 +1165,57 @@ static void check_merkle(struct tb_store *s, const uint8_t *log, bool all_pairs)
 	for (uint64_t size = 1; size <= h.seq; size += (size < 40 ? 1 : step)) {
 		for (uint64_t i = 0; i < size; i += (all_pairs ? 1 : 1 + size / 17)) {
 			assert_int_equal(tb_store_inclusion_proof(s, log, i, size, proof,
-								  TB_MERKLE_MAX_PROOF,
-								  &np),
+								  TB_MERKLE_MAX_PROOF, &np),
 					 0);
-			assert_int_equal(tb_merkle_verify_inclusion(
-					     lv.h[i], i, size, proof, np, roots[size]),
+			assert_int_equal(tb_merkle_verify_inclusion(lv.h[i], i, size, proof, np,
+								    roots[size]),
 					 0);
 			/* the wrong leaf, index or root does not verify */
-			assert_int_equal(tb_merkle_verify_inclusion(lv.h[(i + 1) % size],
-								    i, size, proof, np,
-								    roots[size]),
+			assert_int_equal(tb_merkle_verify_inclusion(lv.h[(i + 1) % size], i, size,
+								    proof, np, roots[size]),
 					 size == 1 ? 0 : TB_EPROOF);
 			if (np) {
 				proof[np - 1][3] ^= 1;
-				assert_int_equal(
-				    tb_merkle_verify_inclusion(lv.h[i], i, size, proof,
-							       np, roots[size]),
-				    TB_EPROOF);
+				assert_int_equal(tb_merkle_verify_inclusion(lv.h[i], i, size, proof,
+									    np, roots[size]),
+						 TB_EPROOF);
 			}
 		}
 		for (uint64_t s1 = 1; s1 <= size; s1 += (all_pairs ? 1 : 1 + size / 13)) {
-			assert_int_equal(
-			    tb_store_consistency_proof(s, log, s1, size, proof,
-						       TB_MERKLE_MAX_PROOF, &np),
-			    0);
-			assert_int_equal(tb_merkle_verify_consistency(
-					     s1, size, roots[s1], roots[size], proof, np),
+			assert_int_equal(tb_store_consistency_proof(s, log, s1, size, proof,
+								    TB_MERKLE_MAX_PROOF, &np),
+					 0);
+			assert_int_equal(tb_merkle_verify_consistency(s1, size, roots[s1],
+								      roots[size], proof, np),
 					 0);
 			if (s1 < size)
 				assert_int_equal(
-				    tb_merkle_verify_consistency(s1, size, roots[s1 + 1],
-								 roots[size], proof, np),
-				    TB_EPROOF);
+					tb_merkle_verify_consistency(s1, size, roots[s1 + 1],
+								     roots[size], proof, np),
+					TB_EPROOF);
 		}
 	}
-	assert_int_equal(tb_store_inclusion_proof(s, log, 0, h.seq + 1, proof,
-						  TB_MERKLE_MAX_PROOF, &np),
-			 TB_ERANGE);
-	assert_int_equal(tb_store_consistency_proof(s, log, 1, h.seq + 1, proof,
-						    TB_MERKLE_MAX_PROOF, &np),
-			 TB_ERANGE);
+	assert_int_equal(
+		tb_store_inclusion_proof(s, log, 0, h.seq + 1, proof, TB_MERKLE_MAX_PROOF, &np),
+		TB_ERANGE);
+	assert_int_equal(
+		tb_store_consistency_proof(s, log, 1, h.seq + 1, proof, TB_MERKLE_MAX_PROOF, &np),
+		TB_ERANGE);
 	/* Nonsense arguments are errors, never proofs. */
-	assert_int_not_equal(tb_store_inclusion_proof(s, log, h.seq, h.seq, proof,
-						      TB_MERKLE_MAX_PROOF, &np),
-			     0);
 	assert_int_not_equal(
-	    tb_store_inclusion_proof(s, log, 0, 0, proof, TB_MERKLE_MAX_PROOF, &np), 0);
+		tb_store_inclusion_proof(s, log, h.seq, h.seq, proof, TB_MERKLE_MAX_PROOF, &np), 0);
 	assert_int_not_equal(
-	    tb_store_consistency_proof(s, log, 0, h.seq, proof, TB_MERKLE_MAX_PROOF, &np),
-	    0);
+		tb_store_inclusion_proof(s, log, 0, 0, proof, TB_MERKLE_MAX_PROOF, &np), 0);
+	assert_int_not_equal(
+		tb_store_consistency_proof(s, log, 0, h.seq, proof, TB_MERKLE_MAX_PROOF, &np), 0);
 	assert_int_not_equal(tb_store_consistency_proof(s, log, h.seq, h.seq - 1, proof,
 							TB_MERKLE_MAX_PROOF, &np),
 			     0);
 	if (h.seq > 8)
-		assert_int_not_equal(
-		    tb_store_inclusion_proof(s, log, 0, h.seq, proof, 1, &np), 0);
+		assert_int_not_equal(tb_store_inclusion_proof(s, log, 0, h.seq, proof, 1, &np), 0);
 	uint8_t rec[TB_ENTRY_MAX];
 	size_t rlen;
-	assert_int_equal(tb_store_get_entry(s, log, 0, rec, sizeof rec, &rlen),
-			 TB_ENOTFOUND);
+	assert_int_equal(tb_store_get_entry(s, log, 0, rec, sizeof rec, &rlen), TB_ENOTFOUND);
 	free(roots);
 	memtree_free(&t);
 	free(lv.h);
@@ -1267,20 +1235,17 @@ static void test_merkle(void **state)
 	put_join(s, &d, 1, "a", -100000, 0);
 	put_join(s, &d, 2, "b", -100000, 0);
 	for (int i = 0; i < 30; i++)
-		put_xchg(s, &c, 1 + (uint32_t)(i & 1), 2 - (uint32_t)(i & 1), 7,
-			 i % 3 == 0);
+		put_xchg(s, &c, 1 + (uint32_t)(i & 1), 2 - (uint32_t)(i & 1), 7, i % 3 == 0);
 	struct tb_test_recs r = {0};
 	for (int i = 0; i < 1200; i++) {
 		struct tb_test_exchange tx;
-		tb_test_exchange(&tx, id_of(&d), 5000 + (uint64_t)i,
-				 1 + (uint32_t)(i & 1), 2 - (uint32_t)(i & 1), 3, NULL,
-				 NULL);
+		tb_test_exchange(&tx, id_of(&d), 5000 + (uint64_t)i, 1 + (uint32_t)(i & 1),
+				 2 - (uint32_t)(i & 1), 3, NULL, NULL);
 		tb_test_log_add(&d.log, &r, TB_KIND_EXCHANGE, &tx.x);
 	}
 	size_t acc;
 	struct tb_reject rej;
-	assert_int_equal(tb_store_append(s, tb_test_recs_views(&r, 0), r.n, &acc, &rej),
-			 0);
+	assert_int_equal(tb_store_append(s, tb_test_recs_views(&r, 0), r.n, &acc, &rej), 0);
 	check_merkle(s, id_of(&c), true);
 	check_merkle(s, id_of(&d), false);
 	tb_test_recs_free(&r);
@@ -1445,8 +1410,7 @@ static void test_local_tables(void **state)
 	assert_string_equal(out, "");
 	char big[TB_MEMO_MAX + 1];
 	memset(big, 'x', sizeof big);
-	assert_int_equal(tb_store_memo_put(s, t3, salt, big, TB_MEMO_MAX + 1),
-			 TB_ETOOLONG);
+	assert_int_equal(tb_store_memo_put(s, t3, salt, big, TB_MEMO_MAX + 1), TB_ETOOLONG);
 	assert_int_equal(tb_store_memo_put(s, t3, salt, big, TB_MEMO_MAX), 0);
 	assert_int_equal(tb_store_memo_get(s, t3, out, sizeof out), 0);
 	assert_int_equal(strlen(out), TB_MEMO_MAX);
@@ -1458,13 +1422,11 @@ static void test_local_tables(void **state)
 	/* Pending proposals. */
 	uint8_t got[16];
 	size_t len = 0;
-	assert_int_equal(tb_store_pending_get(s, t1, got, sizeof got, &len),
-			 TB_ENOTFOUND);
+	assert_int_equal(tb_store_pending_get(s, t1, got, sizeof got, &len), TB_ENOTFOUND);
 	assert_int_equal(tb_store_pending_put(s, t2, (const uint8_t *)"two", 3), 0);
 	assert_int_equal(tb_store_pending_put(s, t1, (const uint8_t *)"one", 3), 0);
 	assert_int_equal(tb_store_pending_put(s, t3, (const uint8_t *)"three", 5), 0);
-	assert_int_equal(tb_store_pending_put(s, t1, (const uint8_t *)"uno", 3),
-			 TB_EEXISTS);
+	assert_int_equal(tb_store_pending_put(s, t1, (const uint8_t *)"uno", 3), TB_EEXISTS);
 	assert_int_equal(tb_store_pending_get(s, t1, got, sizeof got, &len), 0);
 	assert_int_equal(len, 3);
 	assert_memory_equal(got, "one", 3);
@@ -1481,8 +1443,7 @@ static void test_local_tables(void **state)
 	assert_int_equal(p.n, 2);
 	assert_int_equal(tb_store_pending_del(s, t2), 0);
 	assert_int_equal(tb_store_pending_del(s, t2), TB_ENOTFOUND);
-	assert_int_equal(tb_store_pending_get(s, t2, got, sizeof got, &len),
-			 TB_ENOTFOUND);
+	assert_int_equal(tb_store_pending_get(s, t2, got, sizeof got, &len), TB_ENOTFOUND);
 	p.n = 0;
 	p.stop_at = 0;
 	assert_int_equal(tb_store_foreach_pending(s, pend_cb, &p), 0);
@@ -1626,17 +1587,17 @@ static void verify_export(void **state)
 				}
 				if (!err || rep.item != i + 1 || rep.where.seq != seq ||
 				    memcmp(rep.where.log_id, log, TB_KEY_LEN))
-					fail_msg("record %zu (seq %llu) byte %zu ^%02x: "
-						 "%s at item %llu seq %llu (want %llu) of %s log: %s",
-						 i, (unsigned long long)it[i].seq, b,
-						 masks[k], tb_errname(err),
-						 (unsigned long long)rep.item,
-						 (unsigned long long)rep.where.seq,
-						 (unsigned long long)seq,
-						 memcmp(rep.where.log_id, log, TB_KEY_LEN)
-						     ? "another"
-						     : "its",
-						 rep.where.msg);
+					fail_msg(
+						"record %zu (seq %llu) byte %zu ^%02x: "
+						"%s at item %llu seq %llu (want %llu) of %s log: %s",
+						i, (unsigned long long)it[i].seq, b, masks[k],
+						tb_errname(err), (unsigned long long)rep.item,
+						(unsigned long long)rep.where.seq,
+						(unsigned long long)seq,
+						memcmp(rep.where.log_id, log, TB_KEY_LEN)
+							? "another"
+							: "its",
+						rep.where.msg);
 				assert_int_equal(err, rep.err);
 				checked++;
 			}
@@ -1657,8 +1618,7 @@ static void verify_export(void **state)
 			memcpy(copy, file, len);
 			copy[frame[i]] ^= masks[k];
 			if (!tb_verify_export(copy, len, f->dir, &rep))
-				fail_msg("framing byte %zu ^%02x passed", frame[i],
-					 masks[k]);
+				fail_msg("framing byte %zu ^%02x passed", frame[i], masks[k]);
 			assert_int_not_equal(rep.err, 0);
 		}
 	}
@@ -1671,8 +1631,7 @@ static void verify_export(void **state)
 	memcpy(longer, file, len);
 	longer[len] = 0;
 	assert_int_equal(tb_verify_export(longer, len + 1, f->dir, &rep), TB_ETRAILING);
-	print_message("%zu single-byte changes of records refused at their place\n",
-		      checked);
+	print_message("%zu single-byte changes of records refused at their place\n", checked);
 	free(longer);
 	free(copy);
 	free(file);
@@ -1681,8 +1640,8 @@ static void verify_export(void **state)
 	assert_int_equal(tb_store_open(&f->s, f->data, 0), 0);
 }
 
-static size_t find_all(const uint8_t *hay, size_t hlen, const uint8_t *needle,
-		       size_t nlen, size_t *at, size_t cap)
+static size_t find_all(const uint8_t *hay, size_t hlen, const uint8_t *needle, size_t nlen,
+		       size_t *at, size_t cap)
 {
 	size_t n = 0;
 	const uint8_t *p = hay;
@@ -1730,16 +1689,14 @@ static void verify_dir_tamper(void **state)
 				memcpy(copy, mdb, mlen);
 				for (size_t k = 0; k < nat; k++)
 					copy[at[k] + b] ^= 0x04;
-				assert_int_equal(tb_test_write_file(tpath, copy, mlen),
-						 0);
+				assert_int_equal(tb_test_write_file(tpath, copy, mlen), 0);
 				int err = tb_verify_dir(tdir, f->dir, &rep);
 				if (!err || rep.where.seq != i + 1 ||
 				    memcmp(rep.where.log_id, id_of(logs[li]), TB_KEY_LEN))
 					fail_msg("log %d entry %zu byte %zu: %s at seq "
 						 "%llu: %s",
 						 li, i + 1, b, tb_errname(err),
-						 (unsigned long long)rep.where.seq,
-						 rep.where.msg);
+						 (unsigned long long)rep.where.seq, rep.where.msg);
 				checked++;
 			}
 		}
@@ -1767,17 +1724,17 @@ int main(int argc, char **argv)
 {
 	tb_test_select(argc, argv);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_community_life, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_own_log, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_batch_prefix, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_big_batch, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_merkle, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_reindex, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_local_tables, setup, teardown),
-	    cmocka_unit_test_setup_teardown(verify_export, setup, teardown),
-	    cmocka_unit_test_setup_teardown(verify_dir_tamper, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_community_life, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merkle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reindex, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_local_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify_export, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify_dir_tamper, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

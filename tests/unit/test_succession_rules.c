@@ -23,8 +23,8 @@
 #define THIRD_KEY 404
 
 struct fixture {
-	struct tb_test_log old;       /* O, up to entry 4 (common to both branches) */
-	struct tb_test_recs common;   /* O's entries 1..4 */
+	struct tb_test_log old;			  /* O, up to entry 4 (common to both branches) */
+	struct tb_test_recs common;		  /* O's entries 1..4 */
 	uint8_t a[TB_ENTRY_MAX], b[TB_ENTRY_MAX]; /* O's two entries 5 */
 	size_t alen, blen;
 	uint8_t hash_a[TB_HASHLEN], hash_b[TB_HASHLEN];
@@ -118,9 +118,8 @@ static struct tb_store *forked_store(char **dir)
 	assert_int_equal(tb_store_open(&s, *dir, 0), 0);
 	size_t acc;
 	struct tb_reject rej;
-	assert_int_equal(tb_store_append(s, tb_test_recs_views(&g.common, 0), g.common.n, &acc,
-					 &rej),
-			 0);
+	assert_int_equal(
+		tb_store_append(s, tb_test_recs_views(&g.common, 0), g.common.n, &acc, &rej), 0);
 	struct tb_view a = {g.a, g.alen};
 	assert_int_equal(tb_store_append(s, &a, 1, &acc, &rej), 0);
 	assert_int_equal(tb_store_fork_add(s, g.a, g.alen, g.b, g.blen), 1);
@@ -316,8 +315,10 @@ static void x_build(struct xbuf *x, const uint8_t *five, size_t flen, bool fork,
 		for (size_t k = i + 1; k < n; k++) {
 			struct tb_entry ei, ek;
 			uint8_t idi[TB_KEY_LEN], idk[TB_KEY_LEN];
-			const struct tb_view *vi = order[i] ? tb_test_recs_views(order[i], 0) : NULL;
-			const struct tb_view *vk = order[k] ? tb_test_recs_views(order[k], 0) : NULL;
+			const struct tb_view *vi =
+				order[i] ? tb_test_recs_views(order[i], 0) : NULL;
+			const struct tb_view *vk =
+				order[k] ? tb_test_recs_views(order[k], 0) : NULL;
 			if (vi)
 				assert_int_equal(tb_entry_decode(&ei, vi[0].p, vi[0].len), 0);
 			if (vk)
@@ -558,8 +559,8 @@ static void xverify_list(struct tb_store *s, struct vlist *vl)
 }
 
 /* One clearing step; the counts of legs decided and finished. */
-static int clear_step(struct tb_store *s, const struct tb_keypair *kp, unsigned what,
-		      uint64_t now, size_t max, size_t *nd, size_t *nf)
+static int clear_step(struct tb_store *s, const struct tb_keypair *kp, unsigned what, uint64_t now,
+		      size_t max, size_t *nd, size_t *nf)
 {
 	struct tb_clear c = {.what = what, .now = now, .max = max};
 	int err = tb_store_clear(s, kp, &c);
@@ -648,12 +649,9 @@ int main(void)
 	if (tb_crypto_init())
 		return 1;
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_accepted),
-	    cmocka_unit_test(test_refused),
-	    cmocka_unit_test(test_audit_story),
-	    cmocka_unit_test(test_verify_forged),
-	    cmocka_unit_test(test_legs_released),
-	    cmocka_unit_test(test_legs_commit_refused),
+		cmocka_unit_test(test_accepted),      cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_audit_story),   cmocka_unit_test(test_verify_forged),
+		cmocka_unit_test(test_legs_released), cmocka_unit_test(test_legs_commit_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -42,7 +42,10 @@ struct world {
 	struct comm a, b, c;
 };
 
-static const uint8_t *id_of(const struct comm *c) { return c->log.kp.pk.b; }
+static const uint8_t *id_of(const struct comm *c)
+{
+	return c->log.kp.pk.b;
+}
 
 static void comm_init(struct comm *c, uint32_t keyno)
 {
@@ -119,8 +122,7 @@ static uint64_t put(struct tb_store *s, struct comm *c, uint64_t kind, const voi
 	return c->log.seq;
 }
 
-static void refuse(struct tb_store *s, struct comm *c, uint64_t kind, const void *body,
-		   int want)
+static void refuse(struct tb_store *s, struct comm *c, uint64_t kind, const void *body, int want)
 {
 	struct tb_reject rej;
 	memset(&rej, 0, sizeof rej);
@@ -253,8 +255,7 @@ static void put_community(struct tb_store *s, struct comm *c, const char *name,
 	}
 }
 
-static uint64_t put_link(struct tb_store *s, struct comm *c, const struct comm *o,
-			 uint64_t limit)
+static uint64_t put_link(struct tb_store *s, struct comm *c, const struct comm *o, uint64_t limit)
 {
 	struct tb_link l;
 	tb_test_link(&l, id_of(o), limit);
@@ -262,8 +263,7 @@ static uint64_t put_link(struct tb_store *s, struct comm *c, const struct comm *
 }
 
 /* A (Riverside) and B (Hillside) in store s, each trusting the other. */
-static void setup_pair(struct world *w, struct tb_store *s, uint64_t a_limit,
-		       uint64_t b_limit)
+static void setup_pair(struct world *w, struct tb_store *s, uint64_t a_limit, uint64_t b_limit)
 {
 	put_community(s, &w->a, "Riverside", a_names, 30);
 	put_community(s, &w->b, "Hillside", b_names, 0);
@@ -274,11 +274,11 @@ static void setup_pair(struct world *w, struct tb_store *s, uint64_t a_limit,
 }
 
 /* A prepare of B's member `member` to to_name@A. */
-static void prep(struct world *w, struct tb_test_xprepare *tp, uint32_t member,
-		 const char *to_name, uint64_t minutes, uint64_t expires, bool sign)
+static void prep(struct world *w, struct tb_test_xprepare *tp, uint32_t member, const char *to_name,
+		 uint64_t minutes, uint64_t expires, bool sign)
 {
-	tb_test_xprepare(tp, id_of(&w->b), ++w->b.txno, member, id_of(&w->a), to_name,
-			 minutes, expires, sign ? &w->b.mk[member] : NULL);
+	tb_test_xprepare(tp, id_of(&w->b), ++w->b.txno, member, id_of(&w->a), to_name, minutes,
+			 expires, sign ? &w->b.mk[member] : NULL);
 }
 
 /* ---- link ---- */
@@ -583,8 +583,9 @@ static int xs_log(void *ctx, const struct tb_head *h)
 static int xs_leg(void *ctx, const struct tb_xleg *l)
 {
 	struct xs_ctx *x = ctx;
-	fprintf(x->f, "leg %02x%02x/%02x%02x prep %llu to %02x%02x min %llu exp %llu dec %llu "
-		      "by %02x%02x out %u fin %llu fout %u\n",
+	fprintf(x->f,
+		"leg %02x%02x/%02x%02x prep %llu to %02x%02x min %llu exp %llu dec %llu "
+		"by %02x%02x out %u fin %llu fout %u\n",
 		l->payer[0], l->payer[1], l->txid[6], l->txid[7],
 		(unsigned long long)l->prepare_seq, l->provider[0], l->provider[1],
 		(unsigned long long)l->minutes, (unsigned long long)l->expires,
@@ -596,8 +597,7 @@ static int xs_leg(void *ctx, const struct tb_xleg *l)
 static int xs_open(void *ctx, const struct tb_xleg *l)
 {
 	struct xs_ctx *x = ctx;
-	fprintf(x->f, "open %02x%02x/%02x%02x\n", l->payer[0], l->payer[1], l->txid[6],
-		l->txid[7]);
+	fprintf(x->f, "open %02x%02x/%02x%02x\n", l->payer[0], l->payer[1], l->txid[6], l->txid[7]);
 	return 0;
 }
 
@@ -632,8 +632,7 @@ static void test_two_stores(void **state)
 	prep(&w, &tp, 1, "alice", 60, FAR, true);
 	put(sb, &w.b, TB_KIND_XPREPARE, &tp.x);
 	struct tb_test_xprepare tq;
-	tb_test_xprepare(&tq, id_of(&w.a), ++w.a.txno, 2, id_of(&w.b), "dan", 30, FAR,
-			 &w.a.mk[2]);
+	tb_test_xprepare(&tq, id_of(&w.a), ++w.a.txno, 2, id_of(&w.b), "dan", 30, FAR, &w.a.mk[2]);
 	put(sa, &w.a, TB_KIND_XPREPARE, &tq.x);
 	for (int round = 0; round < 3; round++) {
 		copy_log(sa, sb, id_of(&w.b));
@@ -697,8 +696,7 @@ static void clear_world(struct world *w, struct tb_store *s, struct tb_test_xpre
 	/* Expires 5 s after it was recorded, long before the step runs. */
 	prep(w, &tp[4], 2, "alice", 10, w->b.log.timestamp + 5, true);
 	put(s, &w->b, TB_KIND_XPREPARE, &tp[4].x);
-	tb_test_xprepare(tc, id_of(&w->c), ++w->c.txno, 1, id_of(&w->a), "alice", 10, FAR,
-			 NULL);
+	tb_test_xprepare(tc, id_of(&w->c), ++w->c.txno, 1, id_of(&w->a), "alice", 10, FAR, NULL);
 	put(s, &w->c, TB_KIND_XPREPARE, &tc->x);
 }
 
@@ -1307,14 +1305,14 @@ int main(void)
 	if (tb_crypto_init())
 		return 1;
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_link),   cmocka_unit_test(test_prepare),
-	    cmocka_unit_test(test_decide), cmocka_unit_test(test_final),
-	    cmocka_unit_test(test_two_stores), cmocka_unit_test(test_clear),
-	    cmocka_unit_test(test_reindex), cmocka_unit_test(test_verify_dirs),
-	    cmocka_unit_test(test_verify_trust), cmocka_unit_test(test_verify_outcome),
-	    cmocka_unit_test(test_verify_terms), cmocka_unit_test(test_verify_tampered),
-	    cmocka_unit_test(test_txid_reused), cmocka_unit_test(test_decided_elsewhere),
-	    cmocka_unit_test(test_open_cap), cmocka_unit_test(test_clear_skips),
+		cmocka_unit_test(test_link),	     cmocka_unit_test(test_prepare),
+		cmocka_unit_test(test_decide),	     cmocka_unit_test(test_final),
+		cmocka_unit_test(test_two_stores),   cmocka_unit_test(test_clear),
+		cmocka_unit_test(test_reindex),	     cmocka_unit_test(test_verify_dirs),
+		cmocka_unit_test(test_verify_trust), cmocka_unit_test(test_verify_outcome),
+		cmocka_unit_test(test_verify_terms), cmocka_unit_test(test_verify_tampered),
+		cmocka_unit_test(test_txid_reused),  cmocka_unit_test(test_decided_elsewhere),
+		cmocka_unit_test(test_open_cap),     cmocka_unit_test(test_clear_skips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,8 +53,7 @@ bool tb_test_verify_agrees(const char *path)
 	if (vok != aok || vcode != acode)
 		fail_msg("%s: verify ok=%d (exit %d), audit ok=%d (exit %d)", path, vok, vcode, aok,
 			 acode);
-	static const char *const counts[] = {"logs", "entries", "legs_in_flight",
-					     "legs_unmatched"};
+	static const char *const counts[] = {"logs", "entries", "legs_in_flight", "legs_unmatched"};
 	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
 		if (num(v, counts[i]) != num(a, counts[i]))
 			fail_msg("%s: %s %lld by verify, %lld by audit", path, counts[i],
@@ -65,12 +64,15 @@ bool tb_test_verify_agrees(const char *path)
 		if (!fv || !fa)
 			fail_msg("%s: a failure without its violation (verify %p, audit %p)", path,
 				 (void *)fv, (void *)fa);
-		if (strcmp(str(fv, "rule"), str(fa, "rule")) || strcmp(str(fv, "log"), str(fa, "log")) ||
-		    num(fv, "seq") != num(fa, "seq") || num(fv, "item") != num(fa, "item"))
-			fail_msg("%s: verify says %s at %.16s seq %lld item %lld, audit %s at %.16s "
-				 "seq %lld item %lld",
-				 path, str(fv, "rule"), str(fv, "log"), num(fv, "seq"), num(fv, "item"),
-				 str(fa, "rule"), str(fa, "log"), num(fa, "seq"), num(fa, "item"));
+		if (strcmp(str(fv, "rule"), str(fa, "rule")) ||
+		    strcmp(str(fv, "log"), str(fa, "log")) || num(fv, "seq") != num(fa, "seq") ||
+		    num(fv, "item") != num(fa, "item"))
+			fail_msg(
+				"%s: verify says %s at %.16s seq %lld item %lld, audit %s at %.16s "
+				"seq %lld item %lld",
+				path, str(fv, "rule"), str(fv, "log"), num(fv, "seq"),
+				num(fv, "item"), str(fa, "rule"), str(fa, "log"), num(fa, "seq"),
+				num(fa, "item"));
 	}
 	json_decref(v);
 	json_decref(a);

@@ -58,8 +58,8 @@ void tb_clitest_refused(struct tb_clitest *f, int code, const char *part, const 
 	int got = tb_clitest_run(f, args);
 
 	if (got != code)
-		fail_msg("%s %s: exit %d, not %d; stderr: %s", args[0], args[1] ? args[1] : "",
-			 got, code, f->res.err);
+		fail_msg("%s %s: exit %d, not %d; stderr: %s", args[0], args[1] ? args[1] : "", got,
+			 code, f->res.err);
 	if (part && !strstr(f->res.err, part))
 		fail_msg("stderr '%s' does not say '%s'", f->res.err, part);
 	assert_string_equal(f->res.out, "");

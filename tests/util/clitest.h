@@ -11,10 +11,10 @@
 #include "runproc.h"
 
 struct tb_clitest {
-	char *dir;                  /* the temporary directory (removed at the end) */
-	char data[4200];            /* dir/data: the node's data directory */
-	char mdb[4300];             /* its ledger file */
-	struct tb_proc_result res;  /* the last command's exit code and output */
+	char *dir;		   /* the temporary directory (removed at the end) */
+	char data[4200];	   /* dir/data: the node's data directory */
+	char mdb[4300];		   /* its ledger file */
+	struct tb_proc_result res; /* the last command's exit code and output */
 };
 
 /* A fixture under a new temporary directory named after tag; sets the
@@ -32,8 +32,7 @@ void tb_clitest_free(struct tb_clitest *f);
 int tb_clitest_run(struct tb_clitest *f, const char *const *args);
 /* The command exits with code, its stderr contains part (unless NULL), its
  * stdout is empty and the ledger file did not change. */
-void tb_clitest_refused(struct tb_clitest *f, int code, const char *part,
-			const char *const *args);
+void tb_clitest_refused(struct tb_clitest *f, int code, const char *part, const char *const *args);
 /* Fails the test unless the last command's stdout contains s. */
 void tb_clitest_out_has(const struct tb_clitest *f, const char *s);
 

@@ -167,13 +167,12 @@ uint16_t tb_fed_free_port(void)
 /* ---- creating nodes ---- */
 
 /* In a child: init a node and add its members; exit code says. */
-static int init_node(const char *fedkey, const struct tb_fed_node *nd,
-		     const char *const *members)
+static int init_node(const char *fedkey, const struct tb_fed_node *nd, const char *const *members)
 {
 	static struct tb_proc_result r;
 	const char *tally = tb_tally_bin();
-	const char *init[] = {tally, "--data", nd->data, "init", "--name", nd->name,
-			      "--federation", fedkey, NULL};
+	const char *init[] = {tally,	"--data",	nd->data, "init", "--name",
+			      nd->name, "--federation", fedkey,	  NULL};
 	if (tb_run(&r, init) || r.code) {
 		fprintf(stderr, "%s: init failed (%d): %s\n", nd->name, r.code, r.err);
 		return 1;
@@ -181,8 +180,8 @@ static int init_node(const char *fedkey, const struct tb_fed_node *nd,
 	for (size_t i = 0; members[i]; i++) {
 		const char *add[] = {tally, "--data", nd->data, "member", "add", members[i], NULL};
 		if (tb_run(&r, add) || r.code) {
-			fprintf(stderr, "%s: member add %s failed (%d): %s\n", nd->name,
-				members[i], r.code, r.err);
+			fprintf(stderr, "%s: member add %s failed (%d): %s\n", nd->name, members[i],
+				r.code, r.err);
 			return 1;
 		}
 	}
@@ -413,8 +412,8 @@ static void fail_with_log(struct tb_fed *f, size_t i, const char *fmt, ...)
 void tb_fed_print_tail(struct tb_fed *f, size_t i, size_t max_bytes)
 {
 	char *tail = tb_fed_log_tail(f, i, max_bytes);
-	fprintf(stderr, "---- tail of node %zu (%s) %s ----\n%s---- end ----\n", i,
-		f->node[i].name, f->node[i].log, tail);
+	fprintf(stderr, "---- tail of node %zu (%s) %s ----\n%s---- end ----\n", i, f->node[i].name,
+		f->node[i].log, tail);
 	free(tail);
 }
 
@@ -423,8 +422,7 @@ void tb_fed_spawn(struct tb_fed *f, size_t i, const char *const *extra)
 	tb_fed_spawn_env(f, i, extra, NULL);
 }
 
-void tb_fed_spawn_env(struct tb_fed *f, size_t i, const char *const *extra,
-		      const char *const *env)
+void tb_fed_spawn_env(struct tb_fed *f, size_t i, const char *const *extra, const char *const *env)
 {
 	struct tb_fed_node *nd = &f->node[i];
 	assert_int_equal(nd->pid, 0);
@@ -580,8 +578,9 @@ static void wait_stopped(struct tb_fed *f, size_t i, pid_t pid)
 	while (!reaped(f, i, &st)) {
 		if (tb_fed_now_ms() > until) {
 			tb_fed_kill(f, i);
-			fail_with_log(f, i, "tallyd of node %zu did not stop within %d ms of SIGTERM",
-				      i, STOP_MS);
+			fail_with_log(f, i,
+				      "tallyd of node %zu did not stop within %d ms of SIGTERM", i,
+				      STOP_MS);
 		}
 		tb_fed_sleep_ms(5);
 	}
@@ -741,10 +740,9 @@ static void heads_diff(struct tb_fed *f, const struct tb_fed_heads *a, const cha
 	for (size_t i = 0; i < a->n && len < cap; i++) {
 		const struct tb_head *x = &a->h[i], *y = tb_fed_find(b, x->log_id);
 		if (!y)
-			len += (size_t)snprintf(why + len, cap - len,
-						"%s lacks log %s (%s has seq %llu); ", bn,
-						tb_fed_log_name(f, x->log_id, nm), an,
-						(unsigned long long)x->seq);
+			len += (size_t)snprintf(
+				why + len, cap - len, "%s lacks log %s (%s has seq %llu); ", bn,
+				tb_fed_log_name(f, x->log_id, nm), an, (unsigned long long)x->seq);
 		else if (y->seq != x->seq || memcmp(y->hash, x->hash, TB_HASHLEN))
 			len += (size_t)snprintf(why + len, cap - len,
 						"%s has log %s at seq %llu, %s at seq %llu%s; ", bn,
@@ -755,8 +753,9 @@ static void heads_diff(struct tb_fed *f, const struct tb_fed_heads *a, const cha
 	}
 	for (size_t i = 0; i < b->n && len < cap; i++)
 		if (!tb_fed_find(a, b->h[i].log_id))
-			len += (size_t)snprintf(why + len, cap - len, "%s lacks log %s (%s has it); ",
-						an, tb_fed_log_name(f, b->h[i].log_id, nm), bn);
+			len += (size_t)snprintf(why + len, cap - len,
+						"%s lacks log %s (%s has it); ", an,
+						tb_fed_log_name(f, b->h[i].log_id, nm), bn);
 }
 
 void tb_fed_assert_same_heads(struct tb_fed *f, const struct tb_fed_heads *a,
@@ -793,8 +792,8 @@ bool tb_fed_log_has(struct tb_fed *f, size_t i, const char *a, const char *b)
 
 /* ---- waits ---- */
 
-bool tb_fed_poll(struct tb_fed *f, unsigned ms, tb_fed_pred p, void *ctx, char *why,
-		 size_t cap, size_t *blame)
+bool tb_fed_poll(struct tb_fed *f, unsigned ms, tb_fed_pred p, void *ctx, char *why, size_t cap,
+		 size_t *blame)
 {
 	uint64_t until = tb_fed_now_ms() + ms;
 	for (;;) {
@@ -803,8 +802,8 @@ bool tb_fed_poll(struct tb_fed *f, unsigned ms, tb_fed_pred p, void *ctx, char *
 			pid_t pid = f->node[i].pid;
 			char b[64];
 			if (pid && reaped(f, i, &st))
-				fail_with_log(f, i, "tallyd of node %zu (pid %d) died: %s", i, (int)pid,
-					      tb_fed_describe_status(st, b));
+				fail_with_log(f, i, "tallyd of node %zu (pid %d) died: %s", i,
+					      (int)pid, tb_fed_describe_status(st, b));
 		}
 		why[0] = '\0';
 		*blame = 0;
@@ -844,16 +843,19 @@ static bool converged(struct tb_fed *f, void *vctx, char *why, size_t cap, size_
 			const struct tb_head *own = tb_fed_find(&hs[i], f->node[ni].id);
 			const struct tb_head *got = tb_fed_find(&hs[j], f->node[ni].id);
 			assert_non_null(own);
-			if (!got || got->seq != own->seq || memcmp(got->hash, own->hash, TB_HASHLEN)) {
+			if (!got || got->seq != own->seq ||
+			    memcmp(got->hash, own->hash, TB_HASHLEN)) {
 				if (got)
-					snprintf(why, cap, "node %zu (%s) is behind on log %s: "
-							   "it holds seq %llu, the owner seq %llu",
+					snprintf(why, cap,
+						 "node %zu (%s) is behind on log %s: "
+						 "it holds seq %llu, the owner seq %llu",
 						 nj, f->node[nj].name, f->node[ni].name,
 						 (unsigned long long)got->seq,
 						 (unsigned long long)own->seq);
 				else
-					snprintf(why, cap, "node %zu (%s) lacks log %s (the owner "
-							   "holds seq %llu)",
+					snprintf(why, cap,
+						 "node %zu (%s) lacks log %s (the owner "
+						 "holds seq %llu)",
 						 nj, f->node[nj].name, f->node[ni].name,
 						 (unsigned long long)own->seq);
 				*blame = nj;
@@ -924,8 +926,8 @@ void tb_fed_wait_has(struct tb_fed *f, size_t holder, size_t owner, unsigned ms)
 	tb_fed_wait(f, ms, has_log, &c, what);
 }
 
-void tb_fed_wait_log_seq(struct tb_fed *f, size_t holder, const uint8_t *log_id,
-			 uint64_t seq, unsigned ms)
+void tb_fed_wait_log_seq(struct tb_fed *f, size_t holder, const uint8_t *log_id, uint64_t seq,
+			 unsigned ms)
 {
 	struct has_ctx c = {holder, log_id, seq, NULL};
 	char what[96];
@@ -950,8 +952,7 @@ static bool log_line(struct tb_fed *f, void *vctx, char *why, size_t cap, size_t
 	return false;
 }
 
-void tb_fed_wait_log_line(struct tb_fed *f, size_t i, const char *a, const char *b,
-			  unsigned ms)
+void tb_fed_wait_log_line(struct tb_fed *f, size_t i, const char *a, const char *b, unsigned ms)
 {
 	struct line_ctx c = {i, a, b};
 	tb_fed_wait(f, ms, log_line, &c, "a log line");
@@ -1287,8 +1288,8 @@ long tb_fed_cpu_ms(struct tb_fed *f, size_t i)
 	 * utime the 14th, stime the 15th. */
 	char *p = strrchr(buf, ')');
 	unsigned long ut = 0, st = 0;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-			 &st) != 2)
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
 		fail_with_log(f, i, "cannot read the CPU time of node %zu's daemon", i);
 	long hz = sysconf(_SC_CLK_TCK);
 	return (long)((ut + st) * 1000 / (unsigned long)(hz > 0 ? hz : 100));

@@ -43,13 +43,13 @@ struct tb_fed_spec {
 };
 
 struct tb_fed_node {
-	char data[TB_FED_PATH + 16]; /* data directory */
-	char log[TB_FED_PATH + 32]; /* DATA/tallyd.log */
-	char name[24];          /* community name, CommNN unless specified */
-	uint16_t port;          /* listens on 127.0.0.1:port */
-	uint8_t id[TB_KEY_LEN]; /* node id = own log id */
-	pid_t pid;              /* running tallyd, 0 if none */
-	uint64_t recorded;      /* exchanges recorded by tb_fed_record */
+	char data[TB_FED_PATH + 16];  /* data directory */
+	char log[TB_FED_PATH + 32];   /* DATA/tallyd.log */
+	char name[24];		      /* community name, CommNN unless specified */
+	uint16_t port;		      /* listens on 127.0.0.1:port */
+	uint8_t id[TB_KEY_LEN];	      /* node id = own log id */
+	pid_t pid;		      /* running tallyd, 0 if none */
+	uint64_t recorded;	      /* exchanges recorded by tb_fed_record */
 	bool dials[TB_FED_MAX_NODES]; /* --peer of these nodes */
 };
 
@@ -101,8 +101,7 @@ void tb_fed_start_args(struct tb_fed *f, size_t i, const char *const *extra);
 void tb_fed_spawn(struct tb_fed *f, size_t i, const char *const *extra);
 /* The same with environment settings for that daemon only ("NAME=value",
  * NULL-terminated; env may be NULL). */
-void tb_fed_spawn_env(struct tb_fed *f, size_t i, const char *const *extra,
-		      const char *const *env);
+void tb_fed_spawn_env(struct tb_fed *f, size_t i, const char *const *extra, const char *const *env);
 /* Waits up to ms for node i's daemon to exit by itself (a crash point):
  * returns its wait status (pid cleared), or -1 if it still runs (or none
  * was running). */
@@ -162,12 +161,11 @@ bool tb_fed_log_has(struct tb_fed *f, size_t i, const char *a, const char *b);
  * A predicate of a wait: true when it holds; when not, writes why into why
  * and the node to blame (whose log tail is shown) into *blame.
  */
-typedef bool (*tb_fed_pred)(struct tb_fed *f, void *ctx, char *why, size_t cap,
-			    size_t *blame);
+typedef bool (*tb_fed_pred)(struct tb_fed *f, void *ctx, char *why, size_t cap, size_t *blame);
 /* Polls until p holds or ms pass; false on timeout (why and blame set). Fails
  * at once if a daemon that should run has died. */
-bool tb_fed_poll(struct tb_fed *f, unsigned ms, tb_fed_pred p, void *ctx, char *why,
-		 size_t cap, size_t *blame);
+bool tb_fed_poll(struct tb_fed *f, unsigned ms, tb_fed_pred p, void *ctx, char *why, size_t cap,
+		 size_t *blame);
 /* The same, failing on timeout with what, why and the blamed node's log tail. */
 void tb_fed_wait(struct tb_fed *f, unsigned ms, tb_fed_pred p, void *ctx, const char *what);
 /* Every node of the set (NULL, k = 0: all nodes) holds the same logs at the
@@ -176,18 +174,17 @@ void tb_fed_wait_converged(struct tb_fed *f, const size_t *set, size_t k, unsign
 /* Node holder holds node owner's own log at least at owner's current head. */
 void tb_fed_wait_has(struct tb_fed *f, size_t holder, size_t owner, unsigned ms);
 /* Node holder holds log_id at seq >= seq. */
-void tb_fed_wait_log_seq(struct tb_fed *f, size_t holder, const uint8_t *log_id,
-			 uint64_t seq, unsigned ms);
+void tb_fed_wait_log_seq(struct tb_fed *f, size_t holder, const uint8_t *log_id, uint64_t seq,
+			 unsigned ms);
 /* A line of node i's log contains a and b. */
-void tb_fed_wait_log_line(struct tb_fed *f, size_t i, const char *a, const char *b,
-			  unsigned ms);
+void tb_fed_wait_log_line(struct tb_fed *f, size_t i, const char *a, const char *b, unsigned ms);
 
 /* ---- a fake peer, driven by the test ---- */
 
 struct tb_fake {
 	int fd;
-	uint16_t port;        /* our local port */
-	char addr[32];        /* "127.0.0.1:port", as the daemon names us */
+	uint16_t port;	      /* our local port */
+	char addr[32];	      /* "127.0.0.1:port", as the daemon names us */
 	struct tb_keypair id; /* our node identity */
 	uint8_t noise_secret[32];
 	struct tb_noise_hs hs;
@@ -241,8 +238,8 @@ int tb_fake_sync_heads(struct tb_fake *p, const uint8_t (*ids)[TB_KEY_LEN], size
 int tb_fake_send_heads(struct tb_fake *p, const uint8_t (*recs)[TB_HEAD_REC_LEN], size_t n);
 /* connect, handshake and HELLO, not asserting: 0, or an error (< 0) when a
  * step fails or takes more than timeout_ms. */
-int tb_fake_try_open(struct tb_fake *p, uint16_t port, const uint8_t psk[32],
-		     uint32_t keyno, int timeout_ms);
+int tb_fake_try_open(struct tb_fake *p, uint16_t port, const uint8_t psk[32], uint32_t keyno,
+		     int timeout_ms);
 /* Discards what has arrived, without waiting: 0 if the daemon closed, else 1.
  * (Frames are no longer followed afterwards.) */
 int tb_fake_drain(struct tb_fake *p);

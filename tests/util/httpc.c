@@ -102,9 +102,8 @@ static void parse(struct tb_httpc_resp *out, char *buf, size_t len)
 	out->body[out->len] = '\0';
 }
 
-int tb_httpc_raw(uint16_t port, const char *method, const char *path,
-		 const char *const *headers, const char *body, size_t len,
-		 struct tb_httpc_resp *out)
+int tb_httpc_raw(uint16_t port, const char *method, const char *path, const char *const *headers,
+		 const char *body, size_t len, struct tb_httpc_resp *out)
 {
 	memset(out, 0, sizeof *out);
 	out->body = calloc(1, 1);
@@ -143,9 +142,8 @@ int tb_httpc_raw(uint16_t port, const char *method, const char *path,
 	return out->status;
 }
 
-int tb_httpc(uint16_t port, const char *method, const char *path,
-	     const struct tb_httpc_session *s, bool csrf, const char *body,
-	     struct tb_httpc_resp *out)
+int tb_httpc(uint16_t port, const char *method, const char *path, const struct tb_httpc_session *s,
+	     bool csrf, const char *body, struct tb_httpc_resp *out)
 {
 	char cookie[200], token[120];
 	const char *h[4];
@@ -170,8 +168,7 @@ void tb_httpc_free(struct tb_httpc_resp *r)
 	r->body = NULL;
 }
 
-const char *tb_httpc_header(const struct tb_httpc_resp *r, const char *name, char *out,
-			    size_t cap)
+const char *tb_httpc_header(const struct tb_httpc_resp *r, const char *name, char *out, size_t cap)
 {
 	size_t nl = strlen(name);
 	for (const char *p = strstr(r->head, "\r\n"); p; p = strstr(p + 2, "\r\n")) {

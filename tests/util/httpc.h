@@ -12,9 +12,9 @@
 #include <stdint.h>
 
 struct tb_httpc_resp {
-	int status;      /* 0 if no response came */
+	int status;	 /* 0 if no response came */
 	char head[8192]; /* status line and headers, NUL-terminated */
-	char *body;      /* NUL-terminated, malloc'd */
+	char *body;	 /* NUL-terminated, malloc'd */
 	size_t len;
 };
 
@@ -27,17 +27,14 @@ struct tb_httpc_session {
 /* Sends one request. headers: "Name: value" strings, NULL-terminated (may be
  * NULL); a session (may be NULL) adds its cookie and, unless csrf is false,
  * its X-CSRF-Token. Returns the status (0 if the connection broke first). */
-int tb_httpc(uint16_t port, const char *method, const char *path,
-	     const struct tb_httpc_session *s, bool csrf, const char *body,
-	     struct tb_httpc_resp *out);
+int tb_httpc(uint16_t port, const char *method, const char *path, const struct tb_httpc_session *s,
+	     bool csrf, const char *body, struct tb_httpc_resp *out);
 /* The same with extra headers and a body of len bytes. */
-int tb_httpc_raw(uint16_t port, const char *method, const char *path,
-		 const char *const *headers, const char *body, size_t len,
-		 struct tb_httpc_resp *out);
+int tb_httpc_raw(uint16_t port, const char *method, const char *path, const char *const *headers,
+		 const char *body, size_t len, struct tb_httpc_resp *out);
 void tb_httpc_free(struct tb_httpc_resp *r);
 /* The value of a response header (first one), or NULL. */
-const char *tb_httpc_header(const struct tb_httpc_resp *r, const char *name, char *out,
-			    size_t cap);
+const char *tb_httpc_header(const struct tb_httpc_resp *r, const char *name, char *out, size_t cap);
 /* Logs in: the status of POST /api/v1/session; fills s on 200. */
 int tb_httpc_login(uint16_t port, const char *name, const char *password,
 		   struct tb_httpc_session *s);

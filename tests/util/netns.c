@@ -34,7 +34,8 @@ const char *tb_netns_ip_bin(void)
 	const char *path = getenv("PATH");
 	char dirs[2048];
 	snprintf(dirs, sizeof dirs, "%s:/usr/sbin:/sbin:/usr/bin:/bin", path ? path : "");
-	for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+	for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d;
+	     d = strtok_r(NULL, ":", &save)) {
 		char p[1024];
 		if (!*d || snprintf(p, sizeof p, "%s/ip", d) >= (int)sizeof p)
 			continue;
@@ -155,7 +156,8 @@ size_t tb_netns_sweep(const char *prefix)
 	char stale[MAX_NS][256];
 	size_t nstale = 0;
 	for (struct dirent *e; (e = readdir(d)) && nstale < MAX_NS;) {
-		if (strncmp(e->d_name, prefix, plen) || e->d_name[plen] < '0' || e->d_name[plen] > '9')
+		if (strncmp(e->d_name, prefix, plen) || e->d_name[plen] < '0' ||
+		    e->d_name[plen] > '9')
 			continue;
 		long pid = strtol(e->d_name + plen, NULL, 10);
 		if (pid <= 0 || pid == (long)getpid())
@@ -260,9 +262,9 @@ pid_t tb_netns_spawn(const char *ns, const char *const *argv, int out_fd)
 #define BUF 65536
 
 struct pair {
-	int fd[2];        /* 0: accepted, 1: to the target; -1 if unused */
-	size_t len[2];    /* bytes read from fd[d], waiting for fd[1 - d] */
-	size_t off[2];    /* of them already written */
+	int fd[2];     /* 0: accepted, 1: to the target; -1 if unused */
+	size_t len[2]; /* bytes read from fd[d], waiting for fd[1 - d] */
+	size_t off[2]; /* of them already written */
 	uint8_t buf[2][BUF];
 };
 

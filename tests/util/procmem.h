@@ -16,13 +16,13 @@
 #include <sys/types.h>
 
 struct tb_procmem {
-	long rss;      /* VmRSS */
-	long anon;     /* RssAnon */
-	long file;     /* RssFile */
-	long hwm;      /* VmHWM */
-	long pss;      /* smaps_rollup Pss */
+	long rss;	 /* VmRSS */
+	long anon;	 /* RssAnon */
+	long file;	 /* RssFile */
+	long hwm;	 /* VmHWM */
+	long pss;	 /* smaps_rollup Pss */
 	long priv_dirty; /* smaps_rollup Private_Dirty */
-	long anonymous;  /* smaps_rollup Anonymous */
+	long anonymous;	 /* smaps_rollup Anonymous */
 };
 
 /* Reads pid's status (and smaps_rollup if rollup): 0, or -1 if the process

@@ -19,8 +19,8 @@ static const char *tag_of(enum tb_sigctx ctx)
 	return tb_sigctx_tag(ctx);
 }
 
-void tb_rogue_sign_again(uint8_t sig[TB_SIGLEN], const struct tb_keypair *kp,
-			 enum tb_sigctx ctx, const uint8_t *msg, size_t len, uint32_t salt)
+void tb_rogue_sign_again(uint8_t sig[TB_SIGLEN], const struct tb_keypair *kp, enum tb_sigctx ctx,
+			 const uint8_t *msg, size_t len, uint32_t salt)
 {
 	const char *tag = tag_of(ctx);
 	size_t tlen = strlen(tag) + 1;
@@ -120,15 +120,13 @@ uint64_t tb_rogue_link(struct tb_rogue *r, const uint8_t to[TB_KEY_LEN], uint64_
 	return tb_rogue_add(r, TB_KIND_LINK, &l);
 }
 
-uint64_t tb_rogue_prepare(struct tb_rogue *r, const uint8_t to[TB_KEY_LEN],
-			  const char *to_name, uint64_t minutes, uint64_t ttl,
-			  const uint8_t *txid)
+uint64_t tb_rogue_prepare(struct tb_rogue *r, const uint8_t to[TB_KEY_LEN], const char *to_name,
+			  uint64_t minutes, uint64_t ttl, const uint8_t *txid)
 {
 	struct tb_test_xprepare tp;
 	uint64_t now = (uint64_t)time(NULL);
 	uint64_t from = r->log.timestamp > now ? r->log.timestamp : now;
-	tb_test_xprepare(&tp, tb_rogue_id(r), ++r->txno, 1, to, to_name, minutes, from + ttl,
-			 NULL);
+	tb_test_xprepare(&tp, tb_rogue_id(r), ++r->txno, 1, to, to_name, minutes, from + ttl, NULL);
 	if (txid)
 		memcpy(tp.x.txid, txid, TB_TXID_LEN);
 	return tb_rogue_add(r, TB_KIND_XPREPARE, &tp.x);
@@ -139,8 +137,8 @@ uint64_t tb_rogue_decide(struct tb_rogue *r, const struct tb_xprepare *p,
 			 const char *from_name, uint64_t outcome)
 {
 	struct tb_xdecide d;
-	tb_test_xdecide(&d, p, from_log, from_seq, from_name,
-			outcome == TB_XO_COMMITTED ? 1 : 0, outcome);
+	tb_test_xdecide(&d, p, from_log, from_seq, from_name, outcome == TB_XO_COMMITTED ? 1 : 0,
+			outcome);
 	return tb_rogue_add(r, TB_KIND_XDECIDE, &d);
 }
 
@@ -160,8 +158,7 @@ uint32_t tb_rogue_keyno_below(const uint8_t (*ids)[TB_KEY_LEN], size_t n, uint32
 
 /* ---- serving the log ---- */
 
-void tb_rogue_connect(struct tb_rogue *r, struct tb_fake *p, uint16_t port,
-		      const uint8_t psk[32])
+void tb_rogue_connect(struct tb_rogue *r, struct tb_fake *p, uint16_t port, const uint8_t psk[32])
 {
 	tb_fake_open(p, port, psk, r->keyno);
 }
@@ -224,8 +221,8 @@ void tb_rogue_serve(struct tb_rogue *r, struct tb_fed *f, size_t i, const uint8_
 	tb_fake_close(&p);
 }
 
-void tb_rogue_read_entry(struct tb_fed *f, size_t i, const uint8_t log_id[TB_KEY_LEN],
-			 uint64_t seq, struct tb_entry *e, uint8_t *buf)
+void tb_rogue_read_entry(struct tb_fed *f, size_t i, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
+			 struct tb_entry *e, uint8_t *buf)
 {
 	char ledger[TB_FED_PATH + 64];
 	snprintf(ledger, sizeof ledger, "%s/ledger", f->node[i].data);
@@ -235,7 +232,7 @@ void tb_rogue_read_entry(struct tb_fed *f, size_t i, const uint8_t log_id[TB_KEY
 	int err = tb_store_get_entry(s, log_id, seq, buf, TB_ENTRY_MAX, &len);
 	tb_store_free(s);
 	if (err)
-		fail_msg("%s: entry %llu of a log: %s", f->node[i].name,
-			 (unsigned long long)seq, tb_strerror(err));
+		fail_msg("%s: entry %llu of a log: %s", f->node[i].name, (unsigned long long)seq,
+			 tb_strerror(err));
 	assert_int_equal(tb_entry_decode(e, buf, len), 0);
 }

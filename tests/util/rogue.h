@@ -19,8 +19,8 @@
 
 /* A second valid signature by kp over tag(ctx) || msg, different from the
  * deterministic one for each salt: what any holder of the key can make. */
-void tb_rogue_sign_again(uint8_t sig[TB_SIGLEN], const struct tb_keypair *kp,
-			 enum tb_sigctx ctx, const uint8_t *msg, size_t len, uint32_t salt);
+void tb_rogue_sign_again(uint8_t sig[TB_SIGLEN], const struct tb_keypair *kp, enum tb_sigctx ctx,
+			 const uint8_t *msg, size_t len, uint32_t salt);
 /* The record rec (signed by kp) with its log signature made again: the same
  * signed part, another signature, another entry hash. Returns its length. */
 size_t tb_rogue_resign(uint8_t out[TB_ENTRY_MAX], const uint8_t *rec, size_t len,
@@ -56,9 +56,8 @@ uint64_t tb_rogue_link(struct tb_rogue *r, const uint8_t to[TB_KEY_LEN], uint64_
 /* Mallory pays to_name@to `minutes` (attested, expiring ttl seconds from
  * now, or from the entry's timestamp if that is later); txid NULL: a fresh
  * one. Returns its seq. */
-uint64_t tb_rogue_prepare(struct tb_rogue *r, const uint8_t to[TB_KEY_LEN],
-			  const char *to_name, uint64_t minutes, uint64_t ttl,
-			  const uint8_t *txid);
+uint64_t tb_rogue_prepare(struct tb_rogue *r, const uint8_t to[TB_KEY_LEN], const char *to_name,
+			  uint64_t minutes, uint64_t ttl, const uint8_t *txid);
 /* A decision in the rogue's own log on the prepare p (entry from_seq of
  * from_log, made by from_name there): what a third community writes to
  * "decide" an exchange that is not addressed to it. Returns its seq. */
@@ -70,8 +69,7 @@ uint64_t tb_rogue_decide(struct tb_rogue *r, const struct tb_xprepare *p,
 uint32_t tb_rogue_keyno_below(const uint8_t (*ids)[TB_KEY_LEN], size_t n, uint32_t from);
 
 /* Opens a fake peer to a daemon as this community's node (keyno). */
-void tb_rogue_connect(struct tb_rogue *r, struct tb_fake *p, uint16_t port,
-		      const uint8_t psk[32]);
+void tb_rogue_connect(struct tb_rogue *r, struct tb_fake *p, uint16_t port, const uint8_t psk[32]);
 /* Sends the records [from, to) through p as ENTRIES, as many as fit a frame
  * each, discarding what the daemon sends meanwhile. Returns how many were
  * sent before the daemon closed the connection (to - from if it did not). */
@@ -87,7 +85,7 @@ void tb_rogue_serve(struct tb_rogue *r, struct tb_fed *f, size_t i, const uint8_
 /* Entry seq of log_id as node i of f holds it, decoded into e (views point
  * into buf, which must hold TB_ENTRY_MAX bytes). Fails the test if the node
  * does not hold it. */
-void tb_rogue_read_entry(struct tb_fed *f, size_t i, const uint8_t log_id[TB_KEY_LEN],
-			 uint64_t seq, struct tb_entry *e, uint8_t *buf);
+void tb_rogue_read_entry(struct tb_fed *f, size_t i, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
+			 struct tb_entry *e, uint8_t *buf);
 
 #endif

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 struct tb_proc_result {
-	int code;       /* exit code, or 128+signal */
+	int code;	 /* exit code, or 128+signal */
 	char out[65536]; /* stdout, NUL-terminated (truncated if longer) */
 	char err[16384]; /* stderr, NUL-terminated */
 };

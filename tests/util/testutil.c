@@ -135,9 +135,9 @@ void tb_test_log_init(struct tb_test_log *l, uint32_t keyno)
 	l->timestamp = 1740000000;
 }
 
-size_t tb_test_seal_at(uint8_t out[TB_ENTRY_MAX], const struct tb_keypair *kp,
-		       uint64_t seq, const uint8_t prev[TB_HASHLEN], uint64_t timestamp,
-		       uint64_t kind, const void *body)
+size_t tb_test_seal_at(uint8_t out[TB_ENTRY_MAX], const struct tb_keypair *kp, uint64_t seq,
+		       const uint8_t prev[TB_HASHLEN], uint64_t timestamp, uint64_t kind,
+		       const void *body)
 {
 	struct tb_entry e;
 	memset(&e, 0, sizeof e);
@@ -155,11 +155,10 @@ size_t tb_test_seal_at(uint8_t out[TB_ENTRY_MAX], const struct tb_keypair *kp,
 	return len;
 }
 
-size_t tb_test_seal_next(const struct tb_test_log *l, uint8_t out[TB_ENTRY_MAX],
-			 uint64_t kind, const void *body)
+size_t tb_test_seal_next(const struct tb_test_log *l, uint8_t out[TB_ENTRY_MAX], uint64_t kind,
+			 const void *body)
 {
-	return tb_test_seal_at(out, &l->kp, l->seq + 1, l->head, l->timestamp, kind,
-			       body);
+	return tb_test_seal_at(out, &l->kp, l->seq + 1, l->head, l->timestamp, kind, body);
 }
 
 void tb_test_log_advance(struct tb_test_log *l, const uint8_t *rec, size_t len)
@@ -240,8 +239,7 @@ static struct tb_view cstr(const char *s)
 	return v;
 }
 
-void tb_test_genesis(struct tb_genesis *g, const char *name, int64_t floor,
-		     uint64_t ceiling)
+void tb_test_genesis(struct tb_genesis *g, const char *name, int64_t floor, uint64_t ceiling)
 {
 	memset(g, 0, sizeof *g);
 	g->name = cstr(name);
@@ -266,8 +264,8 @@ void tb_test_txid(uint8_t txid[TB_TXID_LEN], uint64_t n)
 	memcpy(txid + 8, "tallytx!", 8);
 }
 
-static void sign_terms(uint8_t sig[TB_SIGLEN], const struct tb_keypair *kp,
-		       enum tb_sigctx ctx, const struct tb_msgdef *d, const void *terms)
+static void sign_terms(uint8_t sig[TB_SIGLEN], const struct tb_keypair *kp, enum tb_sigctx ctx,
+		       const struct tb_msgdef *d, const void *terms)
 {
 	uint8_t buf[TB_ENTRY_MAX];
 	size_t len;
@@ -290,10 +288,9 @@ void tb_test_exchange_sign(struct tb_test_exchange *tx, const uint8_t log_id[TB_
 	x->receiver_sig.len = TB_SIGLEN;
 }
 
-void tb_test_exchange(struct tb_test_exchange *tx, const uint8_t log_id[TB_KEY_LEN],
-		      uint64_t txno, uint32_t provider, uint32_t receiver,
-		      uint64_t minutes, const struct tb_keypair *pk,
-		      const struct tb_keypair *rk)
+void tb_test_exchange(struct tb_test_exchange *tx, const uint8_t log_id[TB_KEY_LEN], uint64_t txno,
+		      uint32_t provider, uint32_t receiver, uint64_t minutes,
+		      const struct tb_keypair *pk, const struct tb_keypair *rk)
 {
 	memset(tx, 0, sizeof *tx);
 	struct tb_exchange *x = &tx->x;
@@ -309,9 +306,8 @@ void tb_test_exchange(struct tb_test_exchange *tx, const uint8_t log_id[TB_KEY_L
 		tb_test_exchange_sign(tx, log_id, pk, rk);
 }
 
-void tb_test_reversal(struct tb_test_reversal *tr, const uint8_t log_id[TB_KEY_LEN],
-		      uint64_t txno, uint64_t orig_txno, const struct tb_keypair *pk,
-		      const struct tb_keypair *rk)
+void tb_test_reversal(struct tb_test_reversal *tr, const uint8_t log_id[TB_KEY_LEN], uint64_t txno,
+		      uint64_t orig_txno, const struct tb_keypair *pk, const struct tb_keypair *rk)
 {
 	memset(tr, 0, sizeof *tr);
 	struct tb_reversal *r = &tr->r;
@@ -352,10 +348,9 @@ void tb_test_xprepare_sign(struct tb_test_xprepare *tp, const uint8_t log_id[TB_
 	x->member_sig.len = TB_SIGLEN;
 }
 
-void tb_test_xprepare(struct tb_test_xprepare *tp, const uint8_t log_id[TB_KEY_LEN],
-		      uint64_t txno, uint32_t member, const uint8_t to_log[TB_KEY_LEN],
-		      const char *to_name, uint64_t minutes, uint64_t expires,
-		      const struct tb_keypair *mk)
+void tb_test_xprepare(struct tb_test_xprepare *tp, const uint8_t log_id[TB_KEY_LEN], uint64_t txno,
+		      uint32_t member, const uint8_t to_log[TB_KEY_LEN], const char *to_name,
+		      uint64_t minutes, uint64_t expires, const struct tb_keypair *mk)
 {
 	memset(tp, 0, sizeof *tp);
 	struct tb_xprepare *x = &tp->x;
@@ -374,8 +369,8 @@ void tb_test_xprepare(struct tb_test_xprepare *tp, const uint8_t log_id[TB_KEY_L
 }
 
 void tb_test_xdecide(struct tb_xdecide *d, const struct tb_xprepare *p,
-		     const uint8_t from_log[TB_KEY_LEN], uint64_t from_seq,
-		     const char *from_name, uint32_t member, uint64_t outcome)
+		     const uint8_t from_log[TB_KEY_LEN], uint64_t from_seq, const char *from_name,
+		     uint32_t member, uint64_t outcome)
 {
 	memset(d, 0, sizeof *d);
 	memcpy(d->txid, p->txid, TB_TXID_LEN);
@@ -392,8 +387,8 @@ void tb_test_xdecide(struct tb_xdecide *d, const struct tb_xprepare *p,
 	d->outcome = outcome;
 }
 
-void tb_test_xfinal(struct tb_xfinal *f, const uint8_t txid[TB_TXID_LEN],
-		    uint64_t decide_seq, uint64_t outcome)
+void tb_test_xfinal(struct tb_xfinal *f, const uint8_t txid[TB_TXID_LEN], uint64_t decide_seq,
+		    uint64_t outcome)
 {
 	memset(f, 0, sizeof *f);
 	memcpy(f->txid, txid, TB_TXID_LEN);
@@ -405,7 +400,7 @@ void tb_test_xfinal(struct tb_xfinal *f, const uint8_t txid[TB_TXID_LEN],
 
 static const char *const dump_table_names[TB_T__COUNT] = {
 #define TB__DUMP_NAME(id, name, class) name,
-    TB_TABLES(TB__DUMP_NAME)
+	TB_TABLES(TB__DUMP_NAME)
 #undef TB__DUMP_NAME
 };
 
@@ -414,7 +409,7 @@ static const char *const dump_table_names[TB_T__COUNT] = {
 #define TB__DUMP_LOCAL 1
 static const int dump_table_secondary[TB_T__COUNT] = {
 #define TB__DUMP_CLASS(id, name, class) [TB_T_##id] = TB__DUMP_##class,
-    TB_TABLES(TB__DUMP_CLASS)
+	TB_TABLES(TB__DUMP_CLASS)
 #undef TB__DUMP_CLASS
 };
 
@@ -455,8 +450,8 @@ struct dump_ctx {
 static int dump_history(void *ctx, const struct tb_history_item *h)
 {
 	struct dump_ctx *d = ctx;
-	fprintf(d->f, "    seq %llu delta %lld balance %lld\n",
-		(unsigned long long)h->seq, (long long)h->delta, (long long)h->balance);
+	fprintf(d->f, "    seq %llu delta %lld balance %lld\n", (unsigned long long)h->seq,
+		(long long)h->delta, (long long)h->balance);
 	return 0;
 }
 
@@ -466,8 +461,8 @@ static int dump_member(void *ctx, const struct tb_member *m)
 	fprintf(d->f, "  member %u '%s' key ", m->no, m->name);
 	hex(d->f, m->key, 8);
 	fprintf(d->f, " floor %lld ceiling %llu balance %lld active %d joined %llu\n",
-		(long long)m->floor, (unsigned long long)m->ceiling,
-		(long long)m->balance, (int)m->active, (unsigned long long)m->joined_seq);
+		(long long)m->floor, (unsigned long long)m->ceiling, (long long)m->balance,
+		(int)m->active, (unsigned long long)m->joined_seq);
 	int err = tb_store_foreach_history(d->s, d->log_id, m->no, dump_history, d);
 	assert_int_equal(err, 0);
 	return 0;
@@ -495,9 +490,9 @@ static int dump_log(void *ctx, const struct tb_head *h)
 	fprintf(d->f,
 		"  community '%s' floor %lld ceiling %llu members %u active %u exchanges "
 		"%llu reversals %llu minutes %llu\n",
-		c.name, (long long)c.floor, (unsigned long long)c.ceiling, c.members,
-		c.active, (unsigned long long)c.exchanges,
-		(unsigned long long)c.reversals, (unsigned long long)c.minutes);
+		c.name, (long long)c.floor, (unsigned long long)c.ceiling, c.members, c.active,
+		(unsigned long long)c.exchanges, (unsigned long long)c.reversals,
+		(unsigned long long)c.minutes);
 	struct dump_ctx md = {d->f, d->s, h->log_id};
 	assert_int_equal(tb_store_foreach_member(d->s, h->log_id, dump_member, &md), 0);
 	return 0;
@@ -518,9 +513,8 @@ static char *dump(struct tb_store *s, int secondary_only)
 		struct table_digest d;
 		d.count = 0;
 		tb_sha256_init(&d.c);
-		assert_int_equal(tb_txn_foreach(&t, (enum tb_table)tab, NULL, 0, NULL, 0,
-						digest_cb, &d),
-				 0);
+		assert_int_equal(
+			tb_txn_foreach(&t, (enum tb_table)tab, NULL, 0, NULL, 0, digest_cb, &d), 0);
 		uint8_t h[TB_HASH_LEN];
 		tb_sha256_final(&d.c, h);
 		fprintf(f, "table %s count %llu digest ", dump_table_names[tab],
@@ -535,9 +529,15 @@ static char *dump(struct tb_store *s, int secondary_only)
 	return text;
 }
 
-char *tb_test_store_dump(struct tb_store *s) { return dump(s, 0); }
+char *tb_test_store_dump(struct tb_store *s)
+{
+	return dump(s, 0);
+}
 
-char *tb_test_store_dump_derived(struct tb_store *s) { return dump(s, 1); }
+char *tb_test_store_dump_derived(struct tb_store *s)
+{
+	return dump(s, 1);
+}
 
 void tb_test_mth(uint8_t out[TB_HASHLEN], const uint8_t (*leaves)[TB_HASHLEN], uint64_t n)
 {

@@ -67,15 +67,15 @@ struct tb_test_log {
 void tb_test_log_init(struct tb_test_log *l, uint32_t keyno);
 /* Seals an entry at any place (seq, prev) with kp, for records that break
  * the chain on purpose. Returns the record's length. */
-size_t tb_test_seal_at(uint8_t out[TB_ENTRY_MAX], const struct tb_keypair *kp,
-		       uint64_t seq, const uint8_t prev[TB_HASHLEN], uint64_t timestamp,
-		       uint64_t kind, const void *body);
+size_t tb_test_seal_at(uint8_t out[TB_ENTRY_MAX], const struct tb_keypair *kp, uint64_t seq,
+		       const uint8_t prev[TB_HASHLEN], uint64_t timestamp, uint64_t kind,
+		       const void *body);
 /* Seals the next entry of l and advances l. Returns the record's length. */
 size_t tb_test_seal(struct tb_test_log *l, uint8_t out[TB_ENTRY_MAX], uint64_t kind,
 		    const void *body);
 /* Seals the next entry of l without advancing it. */
-size_t tb_test_seal_next(const struct tb_test_log *l, uint8_t out[TB_ENTRY_MAX],
-			 uint64_t kind, const void *body);
+size_t tb_test_seal_next(const struct tb_test_log *l, uint8_t out[TB_ENTRY_MAX], uint64_t kind,
+			 const void *body);
 /* Moves l past a record sealed with tb_test_seal_next. */
 void tb_test_log_advance(struct tb_test_log *l, const uint8_t *rec, size_t len);
 
@@ -97,8 +97,7 @@ uint64_t tb_test_log_add(struct tb_test_log *l, struct tb_test_recs *r, uint64_t
 			 const void *body);
 
 /* Bodies. Name and category views point at the strings given. */
-void tb_test_genesis(struct tb_genesis *g, const char *name, int64_t floor,
-		     uint64_t ceiling);
+void tb_test_genesis(struct tb_genesis *g, const char *name, int64_t floor, uint64_t ceiling);
 void tb_test_join(struct tb_member_join *j, uint32_t no, const char *name,
 		  const struct tb_keypair *kp, int64_t floor, uint64_t ceiling);
 /* Transaction id number n (distinct n, distinct ids). */
@@ -111,10 +110,9 @@ struct tb_test_exchange {
 };
 /* Attested when pk and rk are NULL, else signed by both over the terms of
  * log_id. */
-void tb_test_exchange(struct tb_test_exchange *tx, const uint8_t log_id[TB_KEY_LEN],
-		      uint64_t txno, uint32_t provider, uint32_t receiver,
-		      uint64_t minutes, const struct tb_keypair *pk,
-		      const struct tb_keypair *rk);
+void tb_test_exchange(struct tb_test_exchange *tx, const uint8_t log_id[TB_KEY_LEN], uint64_t txno,
+		      uint32_t provider, uint32_t receiver, uint64_t minutes,
+		      const struct tb_keypair *pk, const struct tb_keypair *rk);
 /* (Re)signs tx's current terms with pk and rk (after a test edited them). */
 void tb_test_exchange_sign(struct tb_test_exchange *tx, const uint8_t log_id[TB_KEY_LEN],
 			   const struct tb_keypair *pk, const struct tb_keypair *rk);
@@ -125,9 +123,8 @@ struct tb_test_reversal {
 };
 /* Reverses the exchange with txid number orig_txno; attested when pk and rk
  * are NULL, else signed by the original provider (pk) and receiver (rk). */
-void tb_test_reversal(struct tb_test_reversal *tr, const uint8_t log_id[TB_KEY_LEN],
-		      uint64_t txno, uint64_t orig_txno, const struct tb_keypair *pk,
-		      const struct tb_keypair *rk);
+void tb_test_reversal(struct tb_test_reversal *tr, const uint8_t log_id[TB_KEY_LEN], uint64_t txno,
+		      uint64_t orig_txno, const struct tb_keypair *pk, const struct tb_keypair *rk);
 
 /* ---- cross-community legs ---- */
 
@@ -142,10 +139,9 @@ struct tb_test_xprepare {
 /* Member `member` of log_id pays to_name@to_log `minutes`, committable
  * before `expires`; attested when mk is NULL, else signed by mk over the
  * xprepare terms. to_name must outlive tp. */
-void tb_test_xprepare(struct tb_test_xprepare *tp, const uint8_t log_id[TB_KEY_LEN],
-		      uint64_t txno, uint32_t member, const uint8_t to_log[TB_KEY_LEN],
-		      const char *to_name, uint64_t minutes, uint64_t expires,
-		      const struct tb_keypair *mk);
+void tb_test_xprepare(struct tb_test_xprepare *tp, const uint8_t log_id[TB_KEY_LEN], uint64_t txno,
+		      uint32_t member, const uint8_t to_log[TB_KEY_LEN], const char *to_name,
+		      uint64_t minutes, uint64_t expires, const struct tb_keypair *mk);
 /* (Re)signs tp's current terms with mk (after a test edited them). */
 void tb_test_xprepare_sign(struct tb_test_xprepare *tp, const uint8_t log_id[TB_KEY_LEN],
 			   const struct tb_keypair *mk);
@@ -153,11 +149,11 @@ void tb_test_xprepare_sign(struct tb_test_xprepare *tp, const uint8_t log_id[TB_
  * the member named from_name: the prepare's terms, the provider's member
  * number (0: none) and the outcome. Views point into p and from_name. */
 void tb_test_xdecide(struct tb_xdecide *d, const struct tb_xprepare *p,
-		     const uint8_t from_log[TB_KEY_LEN], uint64_t from_seq,
-		     const char *from_name, uint32_t member, uint64_t outcome);
+		     const uint8_t from_log[TB_KEY_LEN], uint64_t from_seq, const char *from_name,
+		     uint32_t member, uint64_t outcome);
 /* The payer's final leg of txid after the decision at decide_seq. */
-void tb_test_xfinal(struct tb_xfinal *f, const uint8_t txid[TB_TXID_LEN],
-		    uint64_t decide_seq, uint64_t outcome);
+void tb_test_xfinal(struct tb_xfinal *f, const uint8_t txid[TB_TXID_LEN], uint64_t decide_seq,
+		    uint64_t outcome);
 
 /*
  * Text of everything a store holds, for before/after comparisons: every
@@ -171,7 +167,6 @@ char *tb_test_store_dump_derived(struct tb_store *s);
 
 /* RFC 6962 Merkle tree hash of n leaf hashes, as the plain recursion (an
  * independent check of the store's tree). */
-void tb_test_mth(uint8_t out[TB_HASHLEN], const uint8_t (*leaves)[TB_HASHLEN],
-		 uint64_t n);
+void tb_test_mth(uint8_t out[TB_HASHLEN], const uint8_t (*leaves)[TB_HASHLEN], uint64_t n);
 
 #endif

@@ -99,8 +99,8 @@ static int txid_of(void *ctx, uint64_t seq, struct tb_view rec)
 	if (tb_entry_decode(&e, rec.p, rec.len))
 		return 0;
 	if (e.kind == TB_KIND_EXCHANGE || e.kind == TB_KIND_XPREPARE) {
-		memcpy(l->txid, e.kind == TB_KIND_EXCHANGE ? e.body.exchange.txid
-							   : e.body.xprepare.txid,
+		memcpy(l->txid,
+		       e.kind == TB_KIND_EXCHANGE ? e.body.exchange.txid : e.body.xprepare.txid,
 		       TB_TXID_LEN);
 		l->found = true;
 	}
@@ -340,8 +340,9 @@ int main(int argc, char **argv)
 	if (!strcmp(a, "outsider") && argc == 5)
 		return outsider(argv[2], argv[3], atol(argv[4]));
 	if (!strcmp(a, "checkpoints") && argc == 7)
-		return open_community(argv[4], argv[5]) ? 1 : checkpoints(argv[2], argv[3],
-									   atol(argv[6]));
+		return open_community(argv[4], argv[5])
+			       ? 1
+			       : checkpoints(argv[2], argv[3], atol(argv[6]));
 	if (!strcmp(a, "noread") && argc == 6)
 		return noread(argv[2], argv[3], atol(argv[4]), atol(argv[5]));
 	fprintf(stderr, "usage: torture_rogue ATTACK ARGS... (see its header)\n");

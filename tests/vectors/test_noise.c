@@ -6,9 +6,9 @@
  * exchange every message in turn: each ciphertext must equal the vector's byte
  * for byte and decrypt to its payload on the other side, and the handshake
  * hash must match the vector's (its handshake_hash is optional in the format:
- * without it, both sides' hashes must agree). Vectors of other protocols are skipped; given files on the
- * command line it replays those instead of the shipped one. Fails if no
- * vector at all was run.
+ * without it, both sides' hashes must agree). Vectors of other protocols are skipped; given files
+ * on the command line it replays those instead of the shipped one. Fails if no vector at all was
+ * run.
  *
  * Direction: message i is sent by the initiator when i is even, by the
  * responder when odd, for the transport messages too (cacophony and snow
@@ -138,8 +138,7 @@ static bool get_side(json_t *v, const char *pfx, bool want_psk, struct side *s)
 	if (want_psk) {
 		if (!json_is_array(f) || json_array_size(f) != 1 ||
 		    !json_is_string(json_array_get(f, 0)) ||
-		    unhex(s->psk, KEYLEN, json_string_value(json_array_get(f, 0))) !=
-			KEYLEN)
+		    unhex(s->psk, KEYLEN, json_string_value(json_array_get(f, 0))) != KEYLEN)
 			return false;
 		s->has_psk = true;
 	} else if (f && !(json_is_array(f) && json_array_size(f) == 0)) {
@@ -164,12 +163,12 @@ struct pair {
 static uint8_t g_payload[TB_NOISE_MAX_MSG], g_ct[TB_NOISE_MAX_MSG];
 static uint8_t g_out[TB_NOISE_MAX_MSG], g_got[TB_NOISE_MAX_MSG];
 
-#define FAIL(...)                                                                        \
-	do {                                                                             \
-		print_error("%s: vector %zu: ", where, vi);                              \
-		print_error(__VA_ARGS__);                                                \
-		print_error("\n");                                                       \
-		return false;                                                            \
+#define FAIL(...)                                           \
+	do {                                                \
+		print_error("%s: vector %zu: ", where, vi); \
+		print_error(__VA_ARGS__);                   \
+		print_error("\n");                          \
+		return false;                               \
 	} while (0)
 
 /* Splits both sides after the handshake and checks hash and statics. */
@@ -181,8 +180,7 @@ static bool check_split(struct pair *p, json_t *v, const char *where, size_t vi)
 	for (k = 0; k < 2; k++) {
 		if (!tb_noise_done(&p->hs[k]))
 			FAIL("side %d not done after the handshake", k);
-		rc = tb_noise_split(&p->hs[k], &p->send[k], &p->recv[k], p->hash[k],
-				    p->remote[k]);
+		rc = tb_noise_split(&p->hs[k], &p->send[k], &p->recv[k], p->hash[k], p->remote[k]);
 		if (rc)
 			FAIL("side %d: split: %s", k, tb_errname(rc));
 		if (tb_noise_done(&p->hs[k]))
@@ -197,8 +195,7 @@ static bool check_split(struct pair *p, json_t *v, const char *where, size_t vi)
 		memcpy(want, p->hash[0], HASHLEN);
 	if (memcmp(p->hash[0], want, HASHLEN) || memcmp(p->hash[1], want, HASHLEN))
 		FAIL("handshake hash differs");
-	if (memcmp(p->remote[0], p->s_pub[1], KEYLEN) ||
-	    memcmp(p->remote[1], p->s_pub[0], KEYLEN))
+	if (memcmp(p->remote[0], p->s_pub[1], KEYLEN) || memcmp(p->remote[1], p->s_pub[0], KEYLEN))
 		FAIL("remote static differs");
 	if (memcmp(p->send[0].k, p->recv[1].k, KEYLEN) ||
 	    memcmp(p->send[1].k, p->recv[0].k, KEYLEN) ||
@@ -223,31 +220,28 @@ static bool run_message(struct pair *p, size_t i, json_t *m, const char *where, 
 	if (plen < 0 || clen < 0)
 		FAIL("message %zu: bad hex", i);
 	if (i < HANDSHAKE_MSGS) {
-		rc = tb_noise_write(&p->hs[from], g_payload, (size_t)plen, g_out,
-				    sizeof g_out, &olen);
+		rc = tb_noise_write(&p->hs[from], g_payload, (size_t)plen, g_out, sizeof g_out,
+				    &olen);
 		if (rc)
 			FAIL("message %zu: write: %s", i, tb_errname(rc));
 	} else {
 		struct tb_noise_cipher other = p->send[to];
 
-		rc = tb_noise_encrypt(&p->send[from], g_payload, (size_t)plen, g_out,
-				      sizeof g_out, &olen);
+		rc = tb_noise_encrypt(&p->send[from], g_payload, (size_t)plen, g_out, sizeof g_out,
+				      &olen);
 		if (rc)
 			FAIL("message %zu: encrypt: %s", i, tb_errname(rc));
 		/* The direction matters: the other sender's key differs. */
-		rc = tb_noise_encrypt(&other, g_payload, (size_t)plen, g_got,
-				      sizeof g_got, &glen);
+		rc = tb_noise_encrypt(&other, g_payload, (size_t)plen, g_got, sizeof g_got, &glen);
 		if (rc || (glen == (size_t)clen && !memcmp(g_got, g_ct, glen)))
 			FAIL("message %zu: direction not checked", i);
 	}
 	if (olen != (size_t)clen || memcmp(g_out, g_ct, olen))
 		FAIL("message %zu: ciphertext differs", i);
 	if (i < HANDSHAKE_MSGS)
-		rc = tb_noise_read(&p->hs[to], g_ct, (size_t)clen, g_got, sizeof g_got,
-				   &glen);
+		rc = tb_noise_read(&p->hs[to], g_ct, (size_t)clen, g_got, sizeof g_got, &glen);
 	else
-		rc = tb_noise_decrypt(&p->recv[to], g_ct, (size_t)clen, g_got,
-				      sizeof g_got, &glen);
+		rc = tb_noise_decrypt(&p->recv[to], g_ct, (size_t)clen, g_got, sizeof g_got, &glen);
 	if (rc)
 		FAIL("message %zu: read: %s", i, tb_errname(rc));
 	if (glen != (size_t)plen || (glen && memcmp(g_got, g_payload, glen)))
@@ -255,8 +249,7 @@ static bool run_message(struct pair *p, size_t i, json_t *m, const char *where, 
 	return true;
 }
 
-static bool run_vector(json_t *v, bool psk, const char *where, size_t vi,
-		       struct tally *tl)
+static bool run_vector(json_t *v, bool psk, const char *where, size_t vi, struct tally *tl)
 {
 	static struct side side[2];
 	static struct pair p;
@@ -272,8 +265,7 @@ static bool run_vector(json_t *v, bool psk, const char *where, size_t vi,
 	for (k = 0; k < 2; k++) {
 		rc = tb_noise_init(&p.hs[k], k ? TB_NOISE_RESPONDER : TB_NOISE_INITIATOR,
 				   side[k].prologue, side[k].prologue_len,
-				   side[k].has_psk ? side[k].psk : NULL, side[k].s,
-				   side[k].e);
+				   side[k].has_psk ? side[k].psk : NULL, side[k].s, side[k].e);
 		if (rc)
 			FAIL("side %d: init: %s", k, tb_errname(rc));
 		tb_noise_public_key(p.s_pub[k], side[k].s);
@@ -363,8 +355,8 @@ static void test_vectors(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_unhex),
-	    cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_unhex),
+		cmocka_unit_test(test_vectors),
 	};
 	int i;
 
@@ -377,7 +369,7 @@ int main(int argc, char **argv)
 			g_run.paths[g_run.npaths++] = argv[i];
 	} else {
 		g_run.paths[g_run.npaths++] = TB_SOURCE_DIR
-		    "/tests/vectors/noise/cacophony-XX-25519-ChaChaPoly-SHA256.json";
+			"/tests/vectors/noise/cacophony-XX-25519-ChaChaPoly-SHA256.json";
 		g_run.is_default = true;
 	}
 	return cmocka_run_group_tests(tests, group_setup, NULL);

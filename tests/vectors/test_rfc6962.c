@@ -79,8 +79,7 @@ struct mem_tree {
 	unsigned gets;
 };
 
-static int mem_get(void *ctx, unsigned level, uint64_t index,
-		   uint8_t out[HLEN])
+static int mem_get(void *ctx, unsigned level, uint64_t index, uint8_t out[HLEN])
 {
 	struct mem_tree *t = ctx;
 
@@ -125,15 +124,12 @@ static void mem_tree_build(struct mem_tree *t, bool check)
 		for (k = 0; k < got; k++) {
 			assert_true(nodes[k].level < 4);
 			assert_true(nodes[k].index < LEAVES);
-			memcpy(t->node[nodes[k].level][nodes[k].index],
-			       nodes[k].hash, HLEN);
+			memcpy(t->node[nodes[k].level][nodes[k].index], nodes[k].hash, HLEN);
 			t->have[nodes[k].level][nodes[k].index] = true;
 		}
 		t->size = i + 1;
 		if (check) {
-			assert_int_equal(tb_merkle_root(got_root, t->size,
-							mem_get, t),
-					 0);
+			assert_int_equal(tb_merkle_root(got_root, t->size, mem_get, t), 0);
 			expect_root(want_root, t->size);
 			assert_memory_equal(got_root, want_root, HLEN);
 		}
@@ -215,8 +211,7 @@ static long b64_decode(uint8_t *out, size_t cap, const char *s)
 		}
 		acc = acc << 6 | (uint32_t)v;
 		if (i % 4 == 3) {
-			uint8_t b[3] = { (uint8_t)(acc >> 16),
-					 (uint8_t)(acc >> 8), (uint8_t)acc };
+			uint8_t b[3] = {(uint8_t)(acc >> 16), (uint8_t)(acc >> 8), (uint8_t)acc};
 			size_t take = i == len - 1 ? 3 - pad : 3;
 
 			memcpy(out + n, b, take);
@@ -250,7 +245,7 @@ enum vkind { V_BAD_FORMAT, V_INCLUSION, V_CONSISTENCY };
 
 struct vcase {
 	enum vkind kind;
-	uint64_t a, b; /* leafIdx, treeSize or size1, size2 */
+	uint64_t a, b;		    /* leafIdx, treeSize or size1, size2 */
 	uint8_t h1[HLEN], h2[HLEN]; /* root, leafHash or root1, root2 */
 	uint8_t proof[TB_MERKLE_MAX_PROOF][HLEN];
 	size_t n;
@@ -297,8 +292,7 @@ static char *quote_big_ints(const uint8_t *in, size_t len, size_t *out_len)
 		for (j = i; j < len && in[j] >= '0' && in[j] <= '9'; j++)
 			;
 		if (j - i >= 19 && (i == 0 || in[i - 1] != '-') &&
-		    (j == len || (in[j] != '.' && in[j] != 'e' &&
-				  in[j] != 'E'))) {
+		    (j == len || (in[j] != '.' && in[j] != 'e' && in[j] != 'E'))) {
 			out[o++] = '"';
 			memcpy(out + o, BIG_TAG, strlen(BIG_TAG));
 			o += strlen(BIG_TAG);
@@ -352,8 +346,8 @@ static bool get_u64(json_t *obj, const char *key, uint64_t *out)
 
 /* Reads a base64 hash; false if the field is missing or not base64. The
  * bytes as given (any length up to MAX_FIELD) go to raw when not NULL. */
-static bool get_hash(json_t *obj, const char *key, uint8_t out[HLEN],
-		     bool *malformed, uint8_t raw[MAX_FIELD], long *raw_len)
+static bool get_hash(json_t *obj, const char *key, uint8_t out[HLEN], bool *malformed,
+		     uint8_t raw[MAX_FIELD], long *raw_len)
 {
 	uint8_t buf[MAX_FIELD];
 	json_t *v = json_object_get(obj, key);
@@ -434,18 +428,14 @@ static enum vkind load_case(const char *path, struct vcase *c)
 	}
 	if (json_object_get(root, "leafIdx")) {
 		c->kind = V_INCLUSION;
-		ok = get_u64(root, "leafIdx", &c->a) &&
-		     get_u64(root, "treeSize", &c->b) &&
+		ok = get_u64(root, "leafIdx", &c->a) && get_u64(root, "treeSize", &c->b) &&
 		     get_hash(root, "root", c->h1, &c->malformed, NULL, NULL) &&
 		     get_hash(root, "leafHash", c->h2, &c->malformed, NULL, NULL);
 	} else if (json_object_get(root, "size1")) {
 		c->kind = V_CONSISTENCY;
-		ok = get_u64(root, "size1", &c->a) &&
-		     get_u64(root, "size2", &c->b) &&
-		     get_hash(root, "root1", c->h1, &c->malformed, c->raw1,
-			      &c->raw1_len) &&
-		     get_hash(root, "root2", c->h2, &c->malformed, c->raw2,
-			      &c->raw2_len);
+		ok = get_u64(root, "size1", &c->a) && get_u64(root, "size2", &c->b) &&
+		     get_hash(root, "root1", c->h1, &c->malformed, c->raw1, &c->raw1_len) &&
+		     get_hash(root, "root2", c->h2, &c->malformed, c->raw2, &c->raw2_len);
 	} else {
 		ok = false;
 	}
@@ -456,8 +446,7 @@ static enum vkind load_case(const char *path, struct vcase *c)
 		c->want_err = json_is_true(want);
 	json_decref(root);
 	if (!ok) {
-		print_error("%s: not an RFC 6962 inclusion or consistency case\n",
-			    path);
+		print_error("%s: not an RFC 6962 inclusion or consistency case\n", path);
 		return V_BAD_FORMAT;
 	}
 	return c->kind;
@@ -466,15 +455,14 @@ static enum vkind load_case(const char *path, struct vcase *c)
 /* ---- running cases ---- */
 
 struct tally {
-	unsigned cases;   /* of the kind under test */
-	unsigned others;  /* of the other kind, skipped */
+	unsigned cases;	 /* of the kind under test */
+	unsigned others; /* of the other kind, skipped */
 	unsigned failed;
 	unsigned generated; /* happy paths whose proof we regenerated */
 	unsigned files;
 };
 
-static bool our_root(const struct mem_tree *t, uint64_t size,
-		     const uint8_t root[HLEN])
+static bool our_root(const struct mem_tree *t, uint64_t size, const uint8_t root[HLEN])
 {
 	uint8_t want[HLEN];
 
@@ -484,8 +472,7 @@ static bool our_root(const struct mem_tree *t, uint64_t size,
 	return memcmp(want, root, HLEN) == 0;
 }
 
-static void check_generated(const char *path, struct vcase *c,
-			    struct mem_tree *t, struct tally *tl)
+static void check_generated(const char *path, struct vcase *c, struct mem_tree *t, struct tally *tl)
 {
 	uint8_t proof[TB_MERKLE_MAX_PROOF][HLEN];
 	size_t n = 99;
@@ -494,17 +481,16 @@ static void check_generated(const char *path, struct vcase *c,
 	if (c->kind == V_INCLUSION) {
 		if (!our_root(t, c->b, c->h1))
 			return;
-		rc = tb_merkle_inclusion_proof(proof, TB_MERKLE_MAX_PROOF, &n,
-					       c->a, c->b, mem_get, t);
+		rc = tb_merkle_inclusion_proof(proof, TB_MERKLE_MAX_PROOF, &n, c->a, c->b, mem_get,
+					       t);
 	} else {
 		if (!our_root(t, c->a, c->h1) || !our_root(t, c->b, c->h2))
 			return;
-		rc = tb_merkle_consistency_proof(proof, TB_MERKLE_MAX_PROOF,
-						 &n, c->a, c->b, mem_get, t);
+		rc = tb_merkle_consistency_proof(proof, TB_MERKLE_MAX_PROOF, &n, c->a, c->b,
+						 mem_get, t);
 	}
 	tl->generated++;
-	if (rc != 0 || n != c->n ||
-	    (n && memcmp(proof, c->proof, n * HLEN) != 0)) {
+	if (rc != 0 || n != c->n || (n && memcmp(proof, c->proof, n * HLEN) != 0)) {
 		print_error("%s: generated proof differs (rc %d, %zu hashes, "
 			    "want %zu)\n",
 			    path, rc, n, c->n);
@@ -525,14 +511,12 @@ static int trivial_consistency(const struct vcase *c)
 		return TB_EPROOF;
 	if (c->a == 0 && c->b)
 		return 0;
-	return c->raw1_len == c->raw2_len &&
-			       !memcmp(c->raw1, c->raw2, (size_t)c->raw1_len)
-		   ? 0
-		   : TB_EPROOF;
+	return c->raw1_len == c->raw2_len && !memcmp(c->raw1, c->raw2, (size_t)c->raw1_len)
+		       ? 0
+		       : TB_EPROOF;
 }
 
-static void run_file(const char *path, enum vkind kind, struct mem_tree *t,
-		     struct tally *tl)
+static void run_file(const char *path, enum vkind kind, struct mem_tree *t, struct tally *tl)
 {
 	static struct vcase c; /* large; one at a time */
 	const uint8_t(*proof)[HLEN] = (const uint8_t(*)[HLEN])c.proof;
@@ -555,20 +539,16 @@ static void run_file(const char *path, enum vkind kind, struct mem_tree *t,
 	else if (c.malformed)
 		rc = TB_EPROOF; /* cannot even be passed: the verdict is no */
 	else if (kind == V_INCLUSION)
-		rc = tb_merkle_verify_inclusion(c.h2, c.a, c.b, proof, c.n,
-						c.h1);
+		rc = tb_merkle_verify_inclusion(c.h2, c.a, c.b, proof, c.n, c.h1);
 	else
-		rc = tb_merkle_verify_consistency(c.a, c.b, c.h1, c.h2, proof,
-						  c.n);
+		rc = tb_merkle_verify_consistency(c.a, c.b, c.h1, c.h2, proof, c.n);
 	if (rc != 0 && rc != TB_EPROOF) {
-		print_error("%s: verifier returned %s, not 0 or EPROOF\n", path,
-			    tb_errname(rc));
+		print_error("%s: verifier returned %s, not 0 or EPROOF\n", path, tb_errname(rc));
 		tl->failed++;
 		return;
 	}
 	if ((rc != 0) != c.want_err) {
-		print_error("%s: verdict %s, want %s\n", path,
-			    rc ? "reject" : "accept",
+		print_error("%s: verdict %s, want %s\n", path, rc ? "reject" : "accept",
 			    c.want_err ? "reject" : "accept");
 		tl->failed++;
 		return;
@@ -590,8 +570,8 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Runs path: a file as given, or every *.json under a folder, sorted. */
-static void run_path(const char *path, bool top, enum vkind kind,
-		     struct mem_tree *t, struct tally *tl)
+static void run_path(const char *path, bool top, enum vkind kind, struct mem_tree *t,
+		     struct tally *tl)
 {
 	struct stat st;
 	struct dirent *de;
@@ -644,7 +624,7 @@ static void run_path(const char *path, bool top, enum vkind kind,
 static void run_kind(struct run *r, enum vkind kind)
 {
 	struct mem_tree t;
-	struct tally tl = { 0 };
+	struct tally tl = {0};
 	size_t i;
 
 	mem_tree_build(&t, false);
@@ -652,8 +632,8 @@ static void run_kind(struct run *r, enum vkind kind)
 		run_path(r->paths[i], true, kind, &t, &tl);
 	print_message("%s: %u cases, %u failed, %u proofs regenerated "
 		      "(%u files)\n",
-		      kind == V_INCLUSION ? "inclusion" : "consistency",
-		      tl.cases, tl.failed, tl.generated, tl.files);
+		      kind == V_INCLUSION ? "inclusion" : "consistency", tl.cases, tl.failed,
+		      tl.generated, tl.files);
 	assert_int_equal(tl.failed, 0);
 	if (r->is_default) {
 		/* The shipped folder: both kinds, and our tree's happy paths. */
@@ -686,15 +666,13 @@ int main(int argc, char **argv)
 
 	if (argc > 1) {
 		if (argc - 1 > MAX_ARGS) {
-			fprintf(stderr, "%s: at most %d paths\n", argv[0],
-				MAX_ARGS);
+			fprintf(stderr, "%s: at most %d paths\n", argv[0], MAX_ARGS);
 			return 2;
 		}
 		for (i = 1; i < argc; i++)
 			g_run.paths[g_run.npaths++] = argv[i];
 	} else {
-		g_run.paths[g_run.npaths++] = TB_SOURCE_DIR
-			"/tests/vectors/rfc6962";
+		g_run.paths[g_run.npaths++] = TB_SOURCE_DIR "/tests/vectors/rfc6962";
 		g_run.is_default = true;
 	}
 	return cmocka_run_group_tests(tests, group_setup, NULL);
