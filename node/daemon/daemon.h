@@ -349,6 +349,10 @@ int tb_node_listen(struct tb_node *n, const char *addr);
 void tb_peer_dial(struct tb_peer *p);
 /* A connection of the node (tb_conn_new with the node's callbacks). */
 struct tb_conn *tb_node_conn_new(struct tb_node *n, bool outbound, const char *addr);
+/* Frees the store and every table the node's parts allocated (heads, fork
+ * proofs, admissions, ingest and checkpoint batches, peers): the one list
+ * that tallyd's exit and the replication fuzz target both use. */
+void tb_node_free_tables(struct tb_node *n);
 
 /* known.c: what each peer is known to hold, and our heads (calls nothing
  * else of the daemon) */

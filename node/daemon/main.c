@@ -342,20 +342,10 @@ static void node_deinit(struct tb_node *n)
 		uv_run(n->loop, UV_RUN_DEFAULT);
 		(void)uv_loop_close(n->loop);
 	}
-	tb_store_free(n->store);
+	tb_node_free_tables(n);
 	tb_keypair_wipe(&n->key);
 	tb_wipe(n->psk, sizeof n->psk);
 	tb_wipe(n->noise_secret, sizeof n->noise_secret);
-	free(n->heads);
-	free(n->forks);
-	tb_admitted_free(&n->admitted);
-	free(n->ingest);
-	free(n->ingest_recs);
-	free(n->ingest_placed);
-	free(n->cps);
-	free(n->cps_len);
-	free(n->cps_from);
-	free(n->peers);
 	if (n->lock_fd >= 0)
 		close(n->lock_fd);
 }

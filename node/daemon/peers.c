@@ -329,3 +329,28 @@ static const struct tb_conn_events conn_events = {
 	.drained = conn_drained,
 	.closed = conn_closed,
 };
+
+void tb_node_free_tables(struct tb_node *n)
+{
+	tb_store_free(n->store);
+	n->store = NULL;
+	free(n->heads);
+	free(n->forks);
+	tb_admitted_free(&n->admitted);
+	free(n->ingest);
+	free(n->ingest_recs);
+	free(n->ingest_placed);
+	free(n->cps);
+	free(n->cps_len);
+	free(n->cps_from);
+	free(n->peers);
+	n->heads = NULL;
+	n->forks = NULL;
+	n->ingest = NULL;
+	n->ingest_recs = NULL;
+	n->ingest_placed = NULL;
+	n->cps = NULL;
+	n->cps_len = NULL;
+	n->cps_from = NULL;
+	n->peers = NULL;
+}

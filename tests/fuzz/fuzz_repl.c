@@ -268,16 +268,7 @@ static void node_down(void)
 	uv_walk(n->loop, walk_close, NULL);
 	uv_run(n->loop, UV_RUN_DEFAULT);
 	TB_ASSERT(uv_loop_close(n->loop) == 0);
-	tb_store_free(n->store);
-	free(n->heads);
-	free(n->forks);
-	tb_admitted_free(&n->admitted);
-	free(n->ingest);
-	free(n->ingest_recs);
-	free(n->ingest_placed);
-	free(n->cps);
-	free(n->cps_len);
-	free(n->cps_from);
+	tb_node_free_tables(n);
 	if (g.p.fd >= 0)
 		close(g.p.fd);
 	g.p.fd = -1;
