@@ -179,6 +179,11 @@ void tb_reversal_terms_of(struct tb_reversal_terms *t, const uint8_t log_id[TB_K
 			  const struct tb_reversal *r);
 void tb_xprepare_terms_of(struct tb_xprepare_terms *t, const uint8_t log_id[TB_KEY_LEN],
 			  const struct tb_xprepare *x);
+/* A provider's decision on the prepare at from_seq of from_log: the prepare's
+ * terms copied as the decision must repeat them (FORMAT.md 7.8), member and
+ * outcome left 0 for the caller. Views point into p and from_name. */
+void tb_xdecide_of(struct tb_xdecide *d, const struct tb_xprepare *p,
+		   const uint8_t from_log[TB_KEY_LEN], uint64_t from_seq, struct tb_view from_name);
 void tb_succession_terms_of(struct tb_succession_terms *t, const uint8_t log_id[TB_KEY_LEN],
 			    const struct tb_succession *s);
 

@@ -49,6 +49,22 @@ void tb_xprepare_terms_of(struct tb_xprepare_terms *t, const uint8_t log_id[TB_K
 	t->expires = x->expires;
 }
 
+void tb_xdecide_of(struct tb_xdecide *d, const struct tb_xprepare *p,
+		   const uint8_t from_log[TB_KEY_LEN], uint64_t from_seq, struct tb_view from_name)
+{
+	memset(d, 0, sizeof *d);
+	memcpy(d->txid, p->txid, TB_TXID_LEN);
+	memcpy(d->from_log, from_log, TB_KEY_LEN);
+	d->from_seq = from_seq;
+	d->from_name = from_name;
+	d->to_name = p->to_name;
+	d->minutes = p->minutes;
+	d->category = p->category;
+	memcpy(d->memo_hash, p->memo_hash, TB_HASHLEN);
+	d->date = p->date;
+	d->expires = p->expires;
+}
+
 int tb_terms_encode(uint8_t *out, size_t cap, size_t *len, const struct tb_msgdef *d,
 		    const void *terms)
 {

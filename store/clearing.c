@@ -138,17 +138,8 @@ static int decide_one(struct tb_txn *t, const struct tb_keypair *kp, uint32_t se
 	if ((err = tb_member_get(t, payer_num, (uint32_t)xp->member, &payer)))
 		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
 	struct tb_xdecide d;
-	memset(&d, 0, sizeof d);
-	memcpy(d.txid, xp->txid, TB_TXID_LEN);
-	memcpy(d.from_log, x->payer, TB_KEY_LEN);
-	d.from_seq = x->prepare_seq;
-	d.from_name = (struct tb_view){(const uint8_t *)payer.name, strlen(payer.name)};
-	d.to_name = xp->to_name;
-	d.minutes = xp->minutes;
-	d.category = xp->category;
-	memcpy(d.memo_hash, xp->memo_hash, TB_HASHLEN);
-	d.date = xp->date;
-	d.expires = xp->expires;
+	tb_xdecide_of(&d, xp, x->payer, x->prepare_seq,
+		      (struct tb_view){(const uint8_t *)payer.name, strlen(payer.name)});
 	struct tb_clearing c;
 	if ((err = tb_clearing_get(t, self_num, x->payer, &c)) && err != TB_ENOTFOUND)
 		return err;

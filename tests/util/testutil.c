@@ -372,18 +372,8 @@ void tb_test_xdecide(struct tb_xdecide *d, const struct tb_xprepare *p,
 		     const uint8_t from_log[TB_KEY_LEN], uint64_t from_seq, const char *from_name,
 		     uint32_t member, uint64_t outcome)
 {
-	memset(d, 0, sizeof *d);
-	memcpy(d->txid, p->txid, TB_TXID_LEN);
-	memcpy(d->from_log, from_log, TB_KEY_LEN);
-	d->from_seq = from_seq;
-	d->from_name = cstr(from_name);
+	tb_xdecide_of(d, p, from_log, from_seq, cstr(from_name));
 	d->member = member;
-	d->to_name = p->to_name;
-	d->minutes = p->minutes;
-	d->category = p->category;
-	memcpy(d->memo_hash, p->memo_hash, TB_HASHLEN);
-	d->date = p->date;
-	d->expires = p->expires;
 	d->outcome = outcome;
 }
 

@@ -171,17 +171,8 @@ static int refuse(const struct tb_xleg *x)
 	if ((err = tb_store_member(g_store, x->payer, (uint32_t)xp->member, &payer)))
 		return err;
 	struct tb_xdecide d;
-	memset(&d, 0, sizeof d);
-	memcpy(d.txid, xp->txid, TB_TXID_LEN);
-	memcpy(d.from_log, x->payer, TB_KEY_LEN);
-	d.from_seq = x->prepare_seq;
-	d.from_name = (struct tb_view){(const uint8_t *)payer.name, strlen(payer.name)};
-	d.to_name = xp->to_name;
-	d.minutes = xp->minutes;
-	d.category = xp->category;
-	memcpy(d.memo_hash, xp->memo_hash, TB_HASHLEN);
-	d.date = xp->date;
-	d.expires = xp->expires;
+	tb_xdecide_of(&d, xp, x->payer, x->prepare_seq,
+		      (struct tb_view){(const uint8_t *)payer.name, strlen(payer.name)});
 	d.outcome = 2; /* trust limit reached */
 	uint64_t seq;
 	struct tb_reject rej;
