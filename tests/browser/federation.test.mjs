@@ -92,10 +92,15 @@ test('run the audit and sign a checkpoint: the result and the checkpoint are sho
 	await page.waitForSelector('p.verdict');
 	assert.match(await textOf(page, 'p.verdict'), /Clean/);
 	await page.click('.section-head button');
-	await page.waitForFunction(() => document.querySelectorAll('table.data tbody tr td code').length > 0);
+	// tallyd also signs checkpoints on its own timer, so a row may already be
+	// shown before this one: wait for the page to say it signed, then for the
+	// row of the checkpoint the API now returns.
+	await page.waitForFunction((said) => [...document.querySelectorAll('[role="status"]')]
+		.some((n) => n.textContent.includes(said)), {}, en['audit.signed']);
 	const cps = await page.evaluate(() => fetch('/api/v1/checkpoints').then((r) => r.json()));
 	assert.equal(cps.checkpoints.length, 1);
-	assert.ok(await rowWith(page, cps.checkpoints[0].root.slice(0, 12)));
+	await page.waitForFunction((x) => [...document.querySelectorAll('table.data tbody tr')]
+		.some((tr) => tr.textContent.includes(x)), { timeout: 10000 }, cps.checkpoints[0].root.slice(0, 12));
 	await shot(page, 'audit-run-desktop');
 	const phone = await newPage(env, { viewport: PHONE, context: page.ctx });
 	await open(phone, env.base, 'audit');
