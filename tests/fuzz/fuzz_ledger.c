@@ -66,60 +66,12 @@ static void init_once(void)
 		fuzz_keypair(&g_log[i], FUZZ_LOG_SEED + i);
 	for (int i = 0; i < 4; i++)
 		fuzz_keypair(&g_member[i], FUZZ_MEMBER_SEED + i);
-	/* One store per input: on tmpfs its pages fault in without the disk's
-	 * readahead and unlink is cheap (three times the inputs per second). */
-	const char *tmp = getenv("TMPDIR");
-	if (!tmp || strlen(tmp) >= 32)
-		tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	snprintf(g_dir, sizeof g_dir, "%s/fuzz_ledger.XXXXXX", tmp);
-	TB_ASSERT(mkdtemp(g_dir) != NULL);
+	/* One store per input, in a scratch folder on tmpfs. */
+	fuzz_scratch_dir(g_dir, sizeof g_dir, "fuzz_ledger");
 	snprintf(g_store, sizeof g_store, "%s/s", g_dir);
 	atexit(cleanup);
 	g_debug = getenv("FUZZ_LEDGER_DEBUG") != NULL;
 	done = 1;
-}
-
-static void sign_terms(uint8_t sig[TB_SIGLEN], const struct tb_keypair *kp, enum tb_sigctx ctx,
-		       const struct tb_msgdef *d, const void *terms)
-{
-	static uint8_t buf[TB_ENTRY_MAX];
-	size_t len;
-	TB_ASSERT(tb_terms_encode(buf, sizeof buf, &len, d, terms) == 0);
-	tb_sign(sig, kp, ctx, buf, len);
-}
-
-/* Re-signs the members' consent in e's body (sigs hold the signatures). */
-static void consent(struct tb_entry *e, uint8_t sigs[2][TB_SIGLEN])
-{
-	if (e->kind == TB_KIND_EXCHANGE) {
-		struct tb_exchange *x = &e->body.exchange;
-		struct tb_exchange_terms t;
-		tb_exchange_terms_of(&t, e->log_id, x);
-		sign_terms(sigs[0], &g_member[x->provider % 4], TB_CTX_EXCHANGE,
-			   &tb_def_exchange_terms, &t);
-		sign_terms(sigs[1], &g_member[x->receiver % 4], TB_CTX_EXCHANGE,
-			   &tb_def_exchange_terms, &t);
-		x->attested = 0;
-		x->provider_sig = (struct tb_view){sigs[0], TB_SIGLEN};
-		x->receiver_sig = (struct tb_view){sigs[1], TB_SIGLEN};
-	} else if (e->kind == TB_KIND_REVERSAL) {
-		struct tb_reversal *r = &e->body.reversal;
-		struct tb_reversal_terms t;
-		tb_reversal_terms_of(&t, e->log_id, r);
-		sign_terms(sigs[0], &g_member[1], TB_CTX_REVERSAL, &tb_def_reversal_terms, &t);
-		sign_terms(sigs[1], &g_member[2], TB_CTX_REVERSAL, &tb_def_reversal_terms, &t);
-		r->attested = 0;
-		r->provider_sig = (struct tb_view){sigs[0], TB_SIGLEN};
-		r->receiver_sig = (struct tb_view){sigs[1], TB_SIGLEN};
-	} else if (e->kind == TB_KIND_XPREPARE) {
-		struct tb_xprepare *x = &e->body.xprepare;
-		struct tb_xprepare_terms t;
-		tb_xprepare_terms_of(&t, e->log_id, x);
-		sign_terms(sigs[0], &g_member[x->member % 4], TB_CTX_XPREPARE,
-			   &tb_def_xprepare_terms, &t);
-		x->attested = 0;
-		x->member_sig = (struct tb_view){sigs[0], TB_SIGLEN};
-	}
 }
 
 static void head(struct tb_store *s, int log, struct tb_head *h)
@@ -222,7 +174,7 @@ static void run(struct tb_store *s, const uint8_t *p, size_t len, uint8_t flags,
 		e.timestamp = h & 0x40 ? ts - 3600 : ts;
 		uint8_t sigs[2][TB_SIGLEN];
 		if (h & 0x20)
-			consent(&e, sigs);
+			fuzz_consent(&e, g_member, sigs);
 		size_t rlen;
 		if (tb_entry_seal(rec, sizeof rec, &rlen, &e, &g_log[log]))
 			continue; /* too big once re-signed */

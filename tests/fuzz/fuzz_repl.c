@@ -140,11 +140,7 @@ static void init_once(void)
 	for (int i = 0; i < 4; i++)
 		fuzz_keypair(&g.member[i], FUZZ_MEMBER_SEED + i);
 	fuzz_keypair(&g.peer_key, FUZZ_PEER_NODE);
-	const char *tmp = getenv("TMPDIR");
-	if (!tmp || strlen(tmp) >= 32)
-		tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	snprintf(g.dir, sizeof g.dir, "%s/fuzz_repl.XXXXXX", tmp);
-	TB_ASSERT(mkdtemp(g.dir) != NULL);
+	fuzz_scratch_dir(g.dir, sizeof g.dir, "fuzz_repl");
 	g.p.out = malloc(OUT_CAP);
 	TB_ASSERT(g.p.out != NULL);
 	g.debug = getenv("FUZZ_REPL_DEBUG") != NULL;
@@ -439,40 +435,6 @@ static bool connected(void)
 
 /* ---- the peer's copies of logs ---- */
 
-static void sign_terms(uint8_t sig[TB_SIGLEN], const struct tb_keypair *kp, enum tb_sigctx ctx,
-		       const struct tb_msgdef *d, const void *terms)
-{
-	static uint8_t buf[TB_ENTRY_MAX];
-	size_t len;
-	TB_ASSERT(tb_terms_encode(buf, sizeof buf, &len, d, terms) == 0);
-	tb_sign(sig, kp, ctx, buf, len);
-}
-
-/* Re-signs the members' consent in e's body (sigs hold the signatures). */
-static void consent(struct tb_entry *e, uint8_t sigs[2][TB_SIGLEN])
-{
-	if (e->kind == TB_KIND_EXCHANGE) {
-		struct tb_exchange *x = &e->body.exchange;
-		struct tb_exchange_terms t;
-		tb_exchange_terms_of(&t, e->log_id, x);
-		sign_terms(sigs[0], &g.member[x->provider % 4], TB_CTX_EXCHANGE,
-			   &tb_def_exchange_terms, &t);
-		sign_terms(sigs[1], &g.member[x->receiver % 4], TB_CTX_EXCHANGE,
-			   &tb_def_exchange_terms, &t);
-		x->attested = 0;
-		x->provider_sig = (struct tb_view){sigs[0], TB_SIGLEN};
-		x->receiver_sig = (struct tb_view){sigs[1], TB_SIGLEN};
-	} else if (e->kind == TB_KIND_XPREPARE) {
-		struct tb_xprepare *x = &e->body.xprepare;
-		struct tb_xprepare_terms t;
-		tb_xprepare_terms_of(&t, e->log_id, x);
-		sign_terms(sigs[0], &g.member[x->member % 4], TB_CTX_XPREPARE,
-			   &tb_def_xprepare_terms, &t);
-		x->attested = 0;
-		x->member_sig = (struct tb_view){sigs[0], TB_SIGLEN};
-	}
-}
-
 /* The node's head of a log (seq 0 if it holds none). */
 static void node_head(const uint8_t *log_id, struct tb_head *h)
 {
@@ -556,7 +518,7 @@ static void entry_op(uint8_t h, uint64_t kind, const uint8_t *body, size_t n)
 		e.body.xdecide.expires = g.start + e.body.xdecide.expires % 172800;
 	uint8_t sigs[2][TB_SIGLEN];
 	if (h & 0x20)
-		consent(&e, sigs);
+		fuzz_consent(&e, g.member, sigs);
 	static uint8_t rec[TB_ENTRY_MAX];
 	size_t len;
 	if (tb_entry_seal(rec, sizeof rec, &len, &e, &g.comm[ci]))
