@@ -110,27 +110,6 @@ static void append_ok(struct tb_store *s, struct tb_test_recs *r, size_t from, s
 	assert_int_equal(acc, to - from);
 }
 
-struct fork_seen {
-	size_t n;
-	uint64_t seq;
-	uint8_t a[TB_ENTRY_MAX], b[TB_ENTRY_MAX];
-	size_t alen, blen;
-};
-
-static int fork_one(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq, struct tb_view a,
-		    struct tb_view b)
-{
-	(void)log_id;
-	struct fork_seen *fs = ctx;
-	fs->n++;
-	fs->seq = seq;
-	memcpy(fs->a, a.p, a.len);
-	memcpy(fs->b, b.p, b.len);
-	fs->alen = a.len;
-	fs->blen = b.len;
-	return 0;
-}
-
 /* What a node does with a refused record (node/daemon/ingest.c): a
  * conflict at a held seq is checked as a fork. Then the store must hold
  * the proof (held, incoming) and the log must be frozen. */
@@ -138,9 +117,7 @@ static void expect_fork_kept(struct tb_store *s, const uint8_t *log_id, const st
 			     const struct tb_view *in)
 {
 	assert_int_equal(tb_store_fork_check(s, in->p, in->len), 0);
-	struct fork_seen *fs = calloc(1, sizeof *fs);
-	assert_non_null(fs);
-	assert_int_equal(tb_store_foreach_fork(s, fork_one, fs), 0);
+	struct tb_test_forks *fs = tb_test_forks_read(s);
 	assert_int_equal(fs->n, 1);
 	assert_int_equal(fs->seq, K);
 	assert_int_equal(fs->alen, held->len);

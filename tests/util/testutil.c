@@ -529,6 +529,29 @@ char *tb_test_store_dump_derived(struct tb_store *s)
 	return dump(s, 1);
 }
 
+static int fork_one(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq, struct tb_view a,
+		    struct tb_view b)
+{
+	(void)log_id;
+	struct tb_test_forks *fs = ctx;
+	assert_true(a.len <= sizeof fs->a && b.len <= sizeof fs->b);
+	fs->n++;
+	fs->seq = seq;
+	memcpy(fs->a, a.p, a.len);
+	memcpy(fs->b, b.p, b.len);
+	fs->alen = a.len;
+	fs->blen = b.len;
+	return 0;
+}
+
+struct tb_test_forks *tb_test_forks_read(struct tb_store *s)
+{
+	struct tb_test_forks *fs = calloc(1, sizeof *fs);
+	assert_non_null(fs);
+	assert_int_equal(tb_store_foreach_fork(s, fork_one, fs), 0);
+	return fs;
+}
+
 void tb_test_mth(uint8_t out[TB_HASHLEN], const uint8_t (*leaves)[TB_HASHLEN], uint64_t n)
 {
 	if (n == 0) {

@@ -165,6 +165,17 @@ char *tb_test_store_dump(struct tb_store *s);
 /* The same restricted to derived and local tables and the public views. */
 char *tb_test_store_dump_derived(struct tb_store *s);
 
+/* The fork proofs a store holds: how many, and the seq and the two records
+ * of the last one reported. */
+struct tb_test_forks {
+	size_t n;
+	uint64_t seq;
+	uint8_t a[TB_ENTRY_MAX], b[TB_ENTRY_MAX];
+	size_t alen, blen;
+};
+/* Reads them (tb_store_foreach_fork must succeed). malloc'd. */
+struct tb_test_forks *tb_test_forks_read(struct tb_store *s);
+
 /* RFC 6962 Merkle tree hash of n leaf hashes, as the plain recursion (an
  * independent check of the store's tree). */
 void tb_test_mth(uint8_t out[TB_HASHLEN], const uint8_t (*leaves)[TB_HASHLEN], uint64_t n);
