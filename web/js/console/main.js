@@ -16,6 +16,7 @@ import { Links } from './links.js';
 import { Reports } from './reports.js';
 import { Federation } from './federation.js';
 import { Audit } from './audit.js';
+import { Coordinators } from './coordinators.js';
 
 // Routes: #/path -> page. A page's least role only hides its link.
 const PAGES = [
@@ -28,6 +29,7 @@ const PAGES = [
 	{ path: 'reports', key: 'nav.reports', page: Reports },
 	{ path: 'federation', key: 'nav.federation', page: Federation },
 	{ path: 'audit', key: 'nav.audit', page: Audit },
+	{ path: 'coordinators', key: 'nav.coordinators', page: Coordinators, role: 'admin' },
 ];
 
 function parseHash() {

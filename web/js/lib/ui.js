@@ -73,7 +73,7 @@ export function errorText(e) {
 	if (e.status === 409) return t('error.refused', { message: e.message, code: e.code });
 	if (e.status === 401) return t('error.session');
 	if (e.status === 403 && e.code === 'ECSRF') return t('error.csrf');
-	if (e.status === 403) return t('error.denied');
+	if (e.status === 403) return t('error.denied', { message: e.message, code: e.code });
 	if (unoffered(e)) return t('error.unavailable');
 	if (e.status === 429) return t('error.throttled', { s: e.retryAfter || 1 });
 	if (e.status === 503) return t('error.busy', { message: e.message, code: e.code });
