@@ -64,6 +64,7 @@ struct tb_http {
 	uv_timer_t sweep; /* our deadlines */
 	int handles;
 	bool stopping;
+	bool woken; /* a stream was resumed while MHD_run ran (run() must run again) */
 	struct tb_route routes[TB_HTTP_ROUTES_MAX];
 	size_t nroutes;
 	struct tb_session sessions[TB_SESSIONS_MAX];

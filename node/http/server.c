@@ -364,6 +364,7 @@ void tb_stream_wake(struct tb_stream *st)
 		return;
 	st->suspended = false;
 	MHD_resume_connection(st->conn);
+	st->h->woken = true;
 	if (!st->h->stopping)
 		uv_timer_start(&st->h->timer, on_timer, 0, 0);
 }
@@ -409,9 +410,15 @@ static void run(struct tb_http *h)
 {
 	if (h->stopping)
 		return;
+	h->woken = false;
 	MHD_run(h->daemon);
 	MHD_UNSIGNED_LONG_LONG ms;
-	if (MHD_get_timeout(h->daemon, &ms) == MHD_YES)
+	/* A stream resumed by a request handled in that run (an event its
+	 * handler announced) is sent by the next run: at once, whatever the
+	 * library's own timeout says. */
+	if (h->woken)
+		uv_timer_start(&h->timer, on_timer, 0, 0);
+	else if (MHD_get_timeout(h->daemon, &ms) == MHD_YES)
 		uv_timer_start(&h->timer, on_timer, ms, 0);
 	else
 		uv_timer_stop(&h->timer);
