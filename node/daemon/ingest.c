@@ -268,6 +268,8 @@ static void flush_checkpoints(struct tb_node *n)
 		struct tb_checkpoint cp = {0};
 		if (res[i] == 1) {
 			tb_node_checkpoint_spread(n, from, v[i].p, v[i].len);
+			if (!tb_checkpoint_open(&cp, v[i].p, v[i].len))
+				tb_http_announce_checkpoint(n->http, cp.log_id, cp.size);
 		} else if (res[i] == TB_EFORKED) {
 			cp_forked(n, from, &v[i]);
 		} else if (res[i] == TB_EBADSIG) {

@@ -87,6 +87,7 @@ static void on_checkpoint(uv_timer_t *t)
 	}
 	n->checkpointed = h.seq;
 	tb_log(n, TB_LOG_DEBUG, "signed a checkpoint at %llu entries", (unsigned long long)h.seq);
+	tb_http_announce_checkpoint(n->http, n->self, h.seq);
 	tb_node_checkpoint_spread(n, NULL, cp, len);
 }
 

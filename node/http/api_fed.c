@@ -215,6 +215,7 @@ static void checkpoint_make(struct tb_http_req *req, struct tb_http_resp *resp, 
 	}
 	if (h->host.changed)
 		h->host.changed(h->host.ctx);
+	tb_http_announce_checkpoint(h, cp.log_id, cp.size);
 	char name[TB_NAME_MAX + 1];
 	cname(h, cp.log_id, name);
 	tb_http_json(resp, 201, tb_vocab_checkpoint(&cp, name));

@@ -57,7 +57,10 @@ static void on_keepalive(uv_timer_t *t)
 	tb_stream_push(t->data, ka, sizeof ka - 1);
 }
 
-void tb_http_announce(struct tb_http *h, const uint8_t log_id[TB_KEY_LEN], uint64_t seq)
+/* Queues one record "event: KIND" whose data names the log (its community,
+ * whether it is ours) and one count, FIELD. */
+static void announce(struct tb_http *h, const char *kind, const uint8_t log_id[TB_KEY_LEN],
+		     const char *field, uint64_t value)
 {
 	if (!h || !h->streams)
 		return;
@@ -68,7 +71,7 @@ void tb_http_announce(struct tb_http *h, const uint8_t log_id[TB_KEY_LEN], uint6
 		    tb_store_community(h->host.store, log_id, &c) ? tb_json_null()
 								  : tb_json_string(c.name));
 	tb_json_set(o, "own", tb_json_bool(!memcmp(log_id, h->host.self, TB_KEY_LEN)));
-	tb_json_set(o, "seq", tb_json_int((int64_t)seq));
+	tb_json_set(o, field, tb_json_int((int64_t)value));
 	size_t len;
 	char *data = tb_json_dump(o, &len);
 	tb_json_free(o);
@@ -76,10 +79,20 @@ void tb_http_announce(struct tb_http *h, const uint8_t log_id[TB_KEY_LEN], uint6
 		return;
 	char rec[1024];
 	/* The dump ends in a newline: one data line, then the blank line. */
-	int n = snprintf(rec, sizeof rec, "event: entry\ndata: %s\n", data);
+	int n = snprintf(rec, sizeof rec, "event: %s\ndata: %s\n", kind, data);
 	free(data);
 	if (n > 0 && (size_t)n < sizeof rec)
 		tb_stream_push(h, rec, (size_t)n);
+}
+
+void tb_http_announce(struct tb_http *h, const uint8_t log_id[TB_KEY_LEN], uint64_t seq)
+{
+	announce(h, "entry", log_id, "seq", seq);
+}
+
+void tb_http_announce_checkpoint(struct tb_http *h, const uint8_t log_id[TB_KEY_LEN], uint64_t size)
+{
+	announce(h, "checkpoint", log_id, "size", size);
 }
 
 static void events(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)

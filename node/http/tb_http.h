@@ -60,6 +60,10 @@ int tb_http_start(struct tb_http **out, const struct tb_http_host *host,
 void tb_http_stop(struct tb_http *h);
 /* New entries are held (a log grew to seq): live updates to clients. */
 void tb_http_announce(struct tb_http *h, const uint8_t log_id[TB_KEY_LEN], uint64_t seq);
+/* A newer checkpoint of a log is held (signed here or kept from a peer),
+ * covering size entries: live updates to clients. */
+void tb_http_announce_checkpoint(struct tb_http *h, const uint8_t log_id[TB_KEY_LEN],
+				 uint64_t size);
 
 /* ---- requests, responses and routes ---- */
 

@@ -104,6 +104,49 @@ test('a viewer sees no write buttons; logging out returns to the login', T, asyn
 	await page.close();
 });
 
+// The cells of the checkpoints' table row of a community, by column.
+const checkpointRow = (page, community) => page.evaluate((c) => {
+	const tables = [...document.querySelectorAll('main table.data')];
+	for (const tr of tables.length ? tables[tables.length - 1].querySelectorAll('tbody tr') : []) {
+		const cells = [...tr.querySelectorAll('td')].map((td) => td.textContent.trim());
+		if (cells[0] === c) return cells;
+	}
+	return null;
+}, community);
+
+test('the audit page lists the checkpoints and follows a new one live', T, async () => {
+	const page = await newPage(env);
+	await login(page, env.base, 'vera');
+	await open(page, env.base, 'audit');
+	assert.equal(await textOf(page, 'main h2'), en['audit.checkpoints']);
+	// tallyd signs its first checkpoint a second after it starts.
+	await page.waitForFunction(() => !!document.querySelector('main table.data tbody tr'));
+	const first = await checkpointRow(page, 'Riverside');
+	assert.ok(first, 'Riverside has a checkpoint');
+	assert.match(first[2], /^[0-9a-f]{12}…$/, 'the root');
+	assert.ok(await page.$('main table.data a[download]'), 'a download link');
+	// A new entry (the page reloads on its event), then a checkpoint signed
+	// by someone else: the page shows it without being reloaded.
+	env.tally('exchange', 'record', '--attest', '--provider', 'carol', '--receiver', 'alice', '--minutes', '20',
+		'--memo', 'tea');
+	const other = await newPage(env);
+	await login(other, env.base, 'ana');
+	const signed = await other.evaluate(async () => {
+		const s = await (await fetch('/api/v1/session')).json();
+		const r = await fetch('/api/v1/checkpoints', { method: 'POST', body: '{}',
+			headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token } });
+		return r.json();
+	});
+	assert.ok(signed.size > Number(first[1]), `a bigger checkpoint: ${JSON.stringify(signed)} after ${first}`);
+	await page.waitForFunction((n) => [...document.querySelectorAll('main table.data tbody tr td')]
+		.some((td) => td.textContent.trim() === n), {}, String(signed.size));
+	assert.equal((await checkpointRow(page, 'Riverside'))[1], String(signed.size));
+	assert.deepEqual([...page.errors, ...other.errors], []);
+	await shot(page, 'audit-checkpoints-live-desktop');
+	await other.close();
+	await page.close();
+});
+
 const PAGES = ['', 'members', 'members/alice', 'record', 'pending', 'exchanges', 'links', 'reports', 'federation',
 	'audit'];
 

@@ -4,12 +4,14 @@
  * Riverside (serving the API) and Hilltop peer with each other. Trust lines
  * listed and added (roles, CSRF, a refusal by the ledger leaving the own
  * log as it was, an unknown community), the logs, peers and forks held,
- * checkpoints signed, listed and downloaded, a receipt downloaded that
+ * checkpoints signed (and announced on the event stream), listed and
+ * downloaded, a receipt downloaded that
  * `tally receipt verify` accepts, a send to Hilltop through the API (each
  * refusal, then one that completes), the audit run and its last result, and
  * coordinators added and removed (their
  * session ends at once).
  */
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +266,60 @@ static void test_checkpoints_and_receipts(void **state)
 	call("GET", "/api/v1/receipts/..%2F..%2Fetc", &g->vw, NULL, &r);
 	tb_httpc_assert_error(&r, 404, "ENOTX");
 	tb_httpc_free(&r);
+}
+
+/* A checkpoint signed through the API is announced on the event stream
+ * (the console's audit page follows it). */
+static void test_checkpoint_event(void **state)
+{
+	(void)state;
+	env();
+	int fd = tb_httpc_connect(g->http);
+	assert_true(fd >= 0);
+	char req[400];
+	int n = snprintf(req, sizeof req,
+			 "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n\r\n",
+			 g->vw.cookie);
+	assert_int_equal(write(fd, req, (size_t)n), n);
+	char buf[8192] = "";
+	size_t got = 0;
+	/* The stream is open once its first bytes arrive. */
+	while (!strstr(buf, ": tally events") && got < sizeof buf - 1) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 5000) != 1)
+			fail_msg("no event stream: %s", buf);
+		ssize_t k = read(fd, buf + got, sizeof buf - 1 - got);
+		assert_true(k > 0);
+		got += (size_t)k;
+		buf[got] = '\0';
+	}
+	struct tb_httpc_resp r;
+	call("POST", "/api/v1/checkpoints", &g->co, "{}", &r);
+	assert_has(&r, 201, "\"size\":");
+	unsigned long long size = strtoull(strstr(r.body, "\"size\":") + 7, NULL, 10);
+	tb_httpc_free(&r);
+	char want[300];
+	char id[2 * TB_KEY_LEN + 1];
+	tb_hex_encode(id, g->f->node[RIVER].id, TB_KEY_LEN);
+	snprintf(want, sizeof want,
+		 "event: checkpoint\ndata: {\"log\":\"%s\",\"community_name\":\"Riverside\","
+		 "\"own\":true,\"size\":%llu}",
+		 id, size);
+	uint64_t end = tb_fed_now_ms() + 15000;
+	while (!strstr(buf, want) && tb_fed_now_ms() < end && got < sizeof buf - 1) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 200) == 1) {
+			ssize_t k = read(fd, buf + got, sizeof buf - 1 - got);
+			if (k <= 0)
+				break;
+			got += (size_t)k;
+			buf[got] = '\0';
+		}
+	}
+	close(fd);
+	if (!strstr(buf, want))
+		fail_msg("no checkpoint event %s in %zu bytes: %s", want, got,
+			 strstr(buf, "event:") ? strstr(buf, "event:") : buf);
 }
 
 static void test_cross(void **state)
@@ -551,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_logs_peers_forks),
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_checkpoints_and_receipts),
+		cmocka_unit_test(test_checkpoint_event),
 		cmocka_unit_test(test_cross),
 		cmocka_unit_test(test_cross_send),
 		cmocka_unit_test(test_cli_json_is_api_json),

@@ -53,6 +53,7 @@ export function Audit() {
 		${last.data && !never ? html`<${Result} r=${last.data} />` : null}
 		<div class="section-head"><h2>${t('audit.checkpoints')}</h2>
 			${can('coordinator') ? html`<${Action} kind="small" onRun=${sign.onSubmit}>${t('audit.sign')}</${Action}>` : null}</div>
+		<p class="muted">${t('audit.checkpoints_about')}</p>
 		<${Loading} state=${cps} />
 		${cps.data ? html`<${Table} rows=${cps.data.checkpoints} rowKey=${(c) => c.log} empty=${t('audit.no_checkpoints')}
 			columns=${[

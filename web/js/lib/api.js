@@ -80,7 +80,8 @@ export function query(params) {
 export const downloadUrl = (path, params) => '/api/v1' + path + query(params);
 
 // Follows new entries: calls onEntry({log, seq, own, ...}) for each event of
-// GET /api/v1/events. When the stream cannot be had (a node without it, a
+// GET /api/v1/events (and onEntry({log, size, own, checkpoint: true}) for each
+// newer checkpoint held). When the stream cannot be had (a node without it, a
 // proxy that buffers), polls the community's counters instead so pages still
 // update. Returns a function that stops following.
 export function followEntries(onEntry, pollMs = 5000) {
@@ -114,6 +115,16 @@ export function followEntries(onEntry, pollMs = 5000) {
 				data = {};
 			}
 			onEntry(data);
+		});
+		// A newer checkpoint held (signed here or kept from a peer).
+		es.addEventListener('checkpoint', (ev) => {
+			let data = {};
+			try {
+				data = JSON.parse(ev.data);
+			} catch (e) {
+				data = {};
+			}
+			onEntry({ ...data, checkpoint: true });
 		});
 		// A stream that fails before it opened (404, 503: too many streams) is
 		// closed by the browser for good; one that drops is retried by it.
