@@ -10,11 +10,11 @@
  * every line is bounded, every path is one of the few a data directory
  * holds, every size capped, every hash checked before a restore uses a byte.
  */
+#include "tb_file.h"
 #include "tb_node.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +27,10 @@
 #define SMALL_MAX (64u << 10)	 /* a key, peers or configuration file */
 #define LEDGER_MAX (64ull << 30) /* the ledger's map size */
 #define MEMBER_KEYS_MAX 100000
+/* A whole backup: every file at its cap, with its line. */
+#define BACKUP_MAX                                                                       \
+	(LEDGER_MAX + (MEMBER_KEYS_MAX + 8) * (uint64_t)(SMALL_MAX + LINE_MAX_LEN + 1) + \
+	 2 * LINE_MAX_LEN)
 
 /* The paths a backup may hold; false for anything else. */
 static bool path_ok(const char *p, uint64_t *cap)
@@ -53,7 +57,7 @@ static bool path_ok(const char *p, uint64_t *cap)
 }
 
 struct writer {
-	FILE *f;
+	int fd;
 	struct tb_sha256_ctx all;
 	size_t nfiles;
 	int err;
@@ -63,53 +67,56 @@ static void put(struct writer *w, const void *p, size_t n)
 {
 	if (w->err)
 		return;
-	if (fwrite(p, 1, n, w->f) != n)
-		w->err = tb_errno_code(errno);
+	w->err = tb_fd_write_all(w->fd, p, n);
 	tb_sha256_update(&w->all, p, n);
+}
+
+/* Reads the size bytes of fd from where it stands, hashing them into c and
+ * appending them to w if w is not NULL. */
+static int pass_over(int fd, uint64_t size, struct tb_sha256_ctx *c, struct writer *w)
+{
+	uint8_t buf[65536];
+	for (uint64_t left = size; left;) {
+		size_t n = left < sizeof buf ? (size_t)left : sizeof buf;
+		int err = tb_fd_read_all(fd, buf, n);
+		if (err)
+			return err == TB_ETRUNCATED ? TB_EIO : err; /* it shrank meanwhile */
+		if (c)
+			tb_sha256_update(c, buf, n);
+		if (w && (put(w, buf, n), w->err))
+			return w->err;
+		left -= n;
+	}
+	return 0;
 }
 
 /* Adds the file at src as path (missing optional files are skipped). */
 static int add_file(struct writer *w, const char *src, const char *path, bool optional)
 {
-	FILE *in = fopen(src, "rb");
-	if (!in)
-		return optional && errno == ENOENT ? 0 : tb_errno_code(errno);
+	uint64_t cap, size;
+	TB_ASSERT(path_ok(path, &cap));
+	int fd;
+	int err = tb_file_open_read(src, cap, &fd, &size);
+	if (err)
+		return optional && err == TB_ENOTFOUND ? 0 : err;
 	struct tb_sha256_ctx c;
 	tb_sha256_init(&c);
-	uint8_t buf[65536];
-	uint64_t size = 0;
-	size_t got;
-	while ((got = fread(buf, 1, sizeof buf, in)) > 0) {
-		tb_sha256_update(&c, buf, got);
-		size += got;
-	}
-	int err = ferror(in) ? TB_EIO : 0;
-	uint8_t h[32];
-	char hex[65], line[LINE_MAX_LEN];
-	tb_sha256_final(&c, h);
-	tb_hex_encode(hex, h, 32);
-	uint64_t cap;
-	TB_ASSERT(path_ok(path, &cap));
-	if (!err && size > cap)
-		err = TB_ETOOBIG;
+	err = pass_over(fd, size, &c, NULL);
+	if (!err && lseek(fd, 0, SEEK_SET))
+		err = tb_errno_code(errno);
 	if (!err) {
+		uint8_t h[32];
+		char hex[65], line[LINE_MAX_LEN];
+		tb_sha256_final(&c, h);
+		tb_hex_encode(hex, h, 32);
 		int n = snprintf(line, sizeof line, "file %s %llu %s\n", path,
 				 (unsigned long long)size, hex);
 		put(w, line, (size_t)n);
-		rewind(in);
-		uint64_t left = size;
-		while (!w->err && left && (got = fread(buf, 1, sizeof buf, in)) > 0) {
-			if (got > left)
-				got = (size_t)left;
-			put(w, buf, got);
-			left -= got;
-		}
-		if (!w->err && left)
-			err = TB_EIO; /* the file shrank while we read it */
+		err = pass_over(fd, size, NULL, w);
 		put(w, "\n", 1);
 		w->nfiles++;
 	}
-	fclose(in);
+	close(fd);
 	return err ? err : w->err;
 }
 
@@ -138,56 +145,70 @@ static int add_members(struct writer *w, const char *data)
 	return err;
 }
 
+struct job {
+	const char *data;   /* the data directory */
+	const char *ledger; /* the copy of its ledger */
+	struct tb_backup_info *info;
+};
+
+/* Writes the backup into fd (tb_file_write_checked's temporary). */
+static int fill(void *ctx, int fd)
+{
+	const struct job *j = ctx;
+	static const char *const small[] = {"keys/node.key", "federation.key", "peers",
+					    "tallyd.conf"};
+	struct writer w = {.fd = fd};
+	char src[4300];
+	int err = 0;
+	tb_sha256_init(&w.all);
+	put(&w, MAGIC, sizeof MAGIC - 1);
+	for (size_t i = 0; !err && i < sizeof small / sizeof small[0]; i++) {
+		snprintf(src, sizeof src, "%s/%s", j->data, small[i]);
+		err = add_file(&w, src, small[i], i > 0);
+	}
+	if (!err)
+		err = add_members(&w, j->data);
+	tb_node_crash_point("backup-copy");
+	if (!err)
+		err = add_file(&w, j->ledger, "ledger/data.mdb", false);
+	uint8_t h[32];
+	char hex[65], line[LINE_MAX_LEN];
+	tb_sha256_final(&w.all, h);
+	tb_hex_encode(hex, h, 32);
+	int n = snprintf(line, sizeof line, "end %zu %s\n", w.nfiles, hex);
+	if (!err)
+		put(&w, line, (size_t)n);
+	return err ? err : w.err;
+}
+
+/* Read back and checked whole before it takes the name. */
+static int check(void *ctx, const char *tmp)
+{
+	const struct job *j = ctx;
+	int err = tb_backup_check(tmp, j->info);
+	tb_node_crash_point("backup-written");
+	return err;
+}
+
 int tb_backup_write(const char *data, struct tb_store *s, const char *out,
 		    struct tb_backup_info *info)
 {
-	char tmp[4300], ledger[4300], src[4300];
-	snprintf(tmp, sizeof tmp, "%s.tmp", out);
-	snprintf(ledger, sizeof ledger, "%s.ledger-tmp", out);
-	int fd = open(ledger, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return tb_errno_code(errno);
-	int err = tb_store_copy(s, fd);
-	if (!err && fsync(fd))
-		err = tb_errno_code(errno);
-	close(fd);
-	struct writer w = {0};
-	if (!err && !(w.f = fopen(tmp, "wb")))
-		err = tb_errno_code(errno);
-	if (!err) {
-		tb_sha256_init(&w.all);
-		put(&w, MAGIC, sizeof MAGIC - 1);
-		static const char *const small[] = {"keys/node.key", "federation.key", "peers",
-						    "tallyd.conf"};
-		for (size_t i = 0; !err && i < 4; i++) {
-			snprintf(src, sizeof src, "%s/%s", data, small[i]);
-			err = add_file(&w, src, small[i], i > 0);
-		}
-		if (!err)
-			err = add_members(&w, data);
-		tb_node_crash_point("backup-copy");
-		if (!err)
-			err = add_file(&w, ledger, "ledger/data.mdb", false);
-		uint8_t h[32];
-		char hex[65], line[LINE_MAX_LEN];
-		tb_sha256_final(&w.all, h);
-		tb_hex_encode(hex, h, 32);
-		int n = snprintf(line, sizeof line, "end %zu %s\n", w.nfiles, hex);
-		if (!err && (fwrite(line, 1, (size_t)n, w.f) != (size_t)n || fflush(w.f) ||
-			     fsync(fileno(w.f))))
-			err = tb_errno_code(errno);
-		if (fclose(w.f) && !err)
-			err = tb_errno_code(errno);
-	}
-	unlink(ledger);
-	/* Read back and checked before it takes the name. */
-	if (!err)
-		err = tb_backup_check(tmp, info);
-	tb_node_crash_point("backup-written");
-	if (!err && rename(tmp, out))
-		err = tb_errno_code(errno);
+	char ledger[4300];
+	if (snprintf(ledger, sizeof ledger, "%s.ledger-tmp", out) >= (int)sizeof ledger)
+		return TB_EINVAL;
+	/* A scratch copy: LMDB's copy is not made in one pass with its size
+	 * and hash known before its bytes, as the format wants. */
+	int fd;
+	int err = tb_file_scratch(ledger, &fd);
 	if (err)
-		unlink(tmp);
+		return err;
+	err = tb_store_copy(s, fd);
+	close(fd);
+	struct tb_backup_info local;
+	struct job j = {data, ledger, info ? info : &local};
+	if (!err)
+		err = tb_file_write_checked(out, 0600, 0, fill, check, &j);
+	unlink(ledger);
 	return err;
 }
 
@@ -214,97 +235,101 @@ static int read_line(FILE *f, char *buf, size_t cap, struct tb_sha256_ctx *all)
 	return 0;
 }
 
-/* Reads the whole file: checks every hash; calls cb per file (may be NULL)
- * with the file's bytes streamed to cb's writer. */
-typedef int (*file_fn)(void *ctx, const char *path, FILE *in, uint64_t size,
-		       struct tb_sha256_ctx *all, uint8_t hash[32]);
+/* One file's bytes in a backup, checked against its hash on the way. */
+struct part {
+	FILE *in;
+	uint64_t size;
+	struct tb_sha256_ctx *all;
+	const char *hex;
+};
 
-static int stream(FILE *in, uint64_t size, struct tb_sha256_ctx *all, uint8_t hash[32], FILE *out)
+/* Streams the part to out (if not -1): TB_ECORRUPT if its hash differs, so
+ * that a damaged file never takes its name. */
+static int stream(void *ctx, int out)
 {
+	struct part *p = ctx;
 	struct tb_sha256_ctx c;
 	tb_sha256_init(&c);
-	uint8_t buf[65536];
-	while (size) {
-		size_t want = size < sizeof buf ? (size_t)size : sizeof buf;
-		size_t got = fread(buf, 1, want, in);
-		if (got != want)
-			return ferror(in) ? TB_EIO : TB_ETRUNCATED;
-		tb_sha256_update(&c, buf, got);
-		tb_sha256_update(all, buf, got);
-		if (out && fwrite(buf, 1, got, out) != got)
-			return tb_errno_code(errno);
-		size -= got;
+	uint8_t buf[65536], want[32], got[32];
+	for (uint64_t size = p->size; size;) {
+		size_t n = size < sizeof buf ? (size_t)size : sizeof buf;
+		if (fread(buf, 1, n, p->in) != n)
+			return ferror(p->in) ? TB_EIO : TB_ETRUNCATED;
+		tb_sha256_update(&c, buf, n);
+		tb_sha256_update(p->all, buf, n);
+		int err = out >= 0 ? tb_fd_write_all(out, buf, n) : 0;
+		if (err)
+			return err;
+		size -= n;
 	}
-	tb_sha256_final(&c, hash);
+	tb_sha256_final(&c, got);
+	if (tb_hex_decode(want, 32, p->hex) || memcmp(want, got, 32))
+		return TB_ECORRUPT;
 	return 0;
 }
 
-static int walk(const char *file, const char *dest, struct tb_backup_info *info)
+/* The file of a "file" line: checked, and written under dest if not NULL
+ * (its directory made as needed, the file new: TB_EEXISTS if it is there). */
+static int one_file(struct part *p, const char *path, const char *dest)
 {
-	memset(info, 0, sizeof *info);
-	FILE *f = fopen(file, "rb");
-	if (!f)
-		return tb_errno_code(errno);
+	if (!dest)
+		return stream(p, -1);
+	char dst[4600];
+	snprintf(dst, sizeof dst, "%s/%s", dest, path);
+	char *slash = strrchr(dst, '/');
+	*slash = '\0';
+	int err = tb_mkdir_p(dst, 0700);
+	*slash = '/';
+	return err ? err : tb_file_write_with(dst, 0600, TB_FILE_EXCL, stream, p);
+}
+
+/* The end line: the count and the hash of all before it. */
+static int end_line(FILE *f, const char *line, struct tb_sha256_ctx *before,
+		    struct tb_backup_info *info, bool *done)
+{
+	size_t count;
+	int used = 0;
+	char hex[80];
+	*done = false;
+	if (sscanf(line, "end %zu %64s%n", &count, hex, &used) != 2 || line[used])
+		return 0;
+	*done = true;
+	uint8_t want[32], got[32];
+	tb_sha256_final(before, got);
+	if (tb_hex_decode(want, 32, hex) || memcmp(want, got, 32) || count != info->files)
+		return TB_ECORRUPT;
+	if (fgetc(f) != EOF)
+		return TB_ETRAILING;
+	info->complete = true;
+	return 0;
+}
+
+static int walk_file(FILE *f, const char *dest, struct tb_backup_info *info)
+{
 	struct tb_sha256_ctx all;
 	tb_sha256_init(&all);
-	char line[LINE_MAX_LEN], path[LINE_MAX_LEN], hex[80], dst[4600];
+	char line[LINE_MAX_LEN], path[LINE_MAX_LEN], hex[80];
 	int err = read_line(f, line, sizeof line, &all);
 	if (!err && strcmp(line, "tally-backup 1"))
 		err = TB_EVERSION;
-	for (;;) {
-		if (err)
-			break;
+	while (!err) {
 		struct tb_sha256_ctx before = all;
 		if ((err = read_line(f, line, sizeof line, &all)))
 			break;
-		unsigned long long size;
-		size_t count;
-		int used = 0;
-		if (sscanf(line, "end %zu %64s%n", &count, hex, &used) == 2 && !line[used]) {
-			uint8_t want[32], got[32];
-			tb_sha256_final(&before, got);
-			if (tb_hex_decode(want, 32, hex) || memcmp(want, got, 32) ||
-			    count != info->files)
-				err = TB_ECORRUPT;
-			else if (fgetc(f) != EOF)
-				err = TB_ETRAILING;
-			else
-				info->complete = true;
+		bool done;
+		if ((err = end_line(f, line, &before, info, &done)) || done)
 			break;
-		}
+		unsigned long long size;
+		int used = 0;
 		uint64_t cap;
 		if (sscanf(line, "file %255s %llu %64s%n", path, &size, hex, &used) != 3 ||
-		    line[used] || strlen(hex) != 64 || !path_ok(path, &cap)) {
+		    line[used] || strlen(hex) != 64 || !path_ok(path, &cap))
 			err = TB_ECORRUPT;
-			break;
-		}
-		if (size > cap) {
+		else if (size > cap)
 			err = TB_ETOOBIG;
-			break;
-		}
-		FILE *out = NULL;
-		if (dest) {
-			snprintf(dst, sizeof dst, "%s/%s", dest, path);
-			char *slash = strrchr(dst, '/');
-			*slash = '\0';
-			err = tb_mkdirs(dst);
-			*slash = '/';
-			if (!err && !(out = fopen(dst, "wbx")))
-				err = tb_errno_code(errno);
-			if (!err)
-				(void)!fchmod(fileno(out), 0600);
-		}
-		uint8_t want[32], got[32];
+		struct part p = {f, size, &all, hex};
 		if (!err)
-			err = stream(f, size, &all, got, out);
-		if (out) {
-			if (!err && (fflush(out) || fsync(fileno(out))))
-				err = tb_errno_code(errno);
-			if (fclose(out) && !err)
-				err = tb_errno_code(errno);
-		}
-		if (!err && (tb_hex_decode(want, 32, hex) || memcmp(want, got, 32)))
-			err = TB_ECORRUPT;
+			err = one_file(&p, path, dest);
 		if (!err && (fgetc(f) != '\n'))
 			err = TB_ECORRUPT;
 		tb_sha256_update(&all, (const uint8_t *)"\n", 1);
@@ -317,9 +342,26 @@ static int walk(const char *file, const char *dest, struct tb_backup_info *info)
 		if (!strcmp(path, "keys/node.key"))
 			info->has_key = true;
 	}
-	fclose(f);
 	if (!err && (!info->has_ledger || !info->has_key))
 		err = TB_ECORRUPT;
+	return err;
+}
+
+static int walk(const char *file, const char *dest, struct tb_backup_info *info)
+{
+	memset(info, 0, sizeof *info);
+	int fd;
+	uint64_t size;
+	int err = tb_file_open_read(file, BACKUP_MAX, &fd, &size);
+	if (err)
+		return err;
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return TB_ENOMEM;
+	}
+	err = walk_file(f, dest, info);
+	fclose(f);
 	return err;
 }
 
@@ -331,23 +373,6 @@ int tb_backup_check(const char *file, struct tb_backup_info *info)
 int tb_backup_extract(const char *file, const char *dir, struct tb_backup_info *info)
 {
 	return walk(file, dir, info);
-}
-
-int tb_mkdirs(const char *path)
-{
-	char buf[4600];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1;; p++) {
-		if (*p != '/' && *p)
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return tb_errno_code(errno);
-		if (!c)
-			return 0;
-		*p = c;
-	}
 }
 
 void tb_node_crash_point(const char *where)

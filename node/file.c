@@ -33,18 +33,41 @@ int tb_fd_write_all(int fd, const void *p, size_t len)
 	return 0;
 }
 
+int tb_dir_sync(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return tb_errno_code(errno);
+	int err = fsync(fd) ? tb_errno_code(errno) : 0;
+	close(fd);
+	return err;
+}
+
 /* Syncs the directory holding path, so a rename in it is durable. */
 static int sync_dir(const char *path)
 {
 	char copy[4096];
 	if (snprintf(copy, sizeof copy, "%s", path) >= (int)sizeof copy)
 		return TB_EINVAL;
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return tb_errno_code(errno);
-	int err = fsync(fd) ? tb_errno_code(errno) : 0;
-	close(fd);
-	return err;
+	return tb_dir_sync(dirname(copy));
+}
+
+int tb_mkdir_p(const char *path, unsigned mode)
+{
+	char buf[4400];
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+		return TB_EINVAL;
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(buf, (mode_t)mode) && errno != EEXIST)
+			return tb_errno_code(errno);
+		if (!c)
+			return 0;
+		*p = c;
+	}
 }
 
 struct bytes {
@@ -59,7 +82,7 @@ static int fill_bytes(void *ctx, int fd)
 }
 
 static int write_tmp(const char *path, const char *tmp, unsigned mode, unsigned flags,
-		     tb_file_fill_fn fn, void *ctx)
+		     tb_file_fill_fn fn, tb_file_check_fn check, void *ctx)
 {
 	bool excl = flags & TB_FILE_EXCL;
 	struct stat st;
@@ -74,6 +97,8 @@ static int write_tmp(const char *path, const char *tmp, unsigned mode, unsigned 
 		err = tb_errno_code(errno);
 	if (close(fd) && !err)
 		err = tb_errno_code(errno);
+	if (!err && check)
+		err = check(ctx, tmp);
 	/* excl: link fails if path appeared meanwhile; else rename replaces. */
 	if (!err && (excl ? link(tmp, path) : rename(tmp, path)))
 		err = tb_errno_code(errno);
@@ -86,13 +111,26 @@ static int write_tmp(const char *path, const char *tmp, unsigned mode, unsigned 
 	return err;
 }
 
-int tb_file_write_with(const char *path, unsigned mode, unsigned flags, tb_file_fill_fn fn,
-		       void *ctx)
+int tb_file_write_checked(const char *path, unsigned mode, unsigned flags, tb_file_fill_fn fill,
+			  tb_file_check_fn check, void *ctx)
 {
 	char tmp[4200];
 	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
 		return TB_EINVAL;
-	return write_tmp(path, tmp, mode, flags, fn, ctx);
+	return write_tmp(path, tmp, mode, flags, fill, check, ctx);
+}
+
+int tb_file_write_with(const char *path, unsigned mode, unsigned flags, tb_file_fill_fn fn,
+		       void *ctx)
+{
+	return tb_file_write_checked(path, mode, flags, fn, NULL, ctx);
+}
+
+int tb_file_scratch(const char *path, int *fd)
+{
+	unlink(path); /* one a crash left */
+	*fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	return *fd < 0 ? tb_errno_code(errno) : 0;
 }
 
 int tb_file_write(const char *path, const void *p, size_t len, unsigned mode, unsigned flags)
@@ -101,27 +139,60 @@ int tb_file_write(const char *path, const void *p, size_t len, unsigned mode, un
 	return tb_file_write_with(path, mode, flags, fill_bytes, &b);
 }
 
-int tb_file_read(const char *path, size_t cap, uint8_t **out, size_t *len)
+int tb_file_open_read(const char *path, uint64_t cap, int *fd, uint64_t *size)
 {
-	*out = NULL;
-	*len = 0;
+	*fd = -1;
+	*size = 0;
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
+	int f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (f < 0)
 		return tb_errno_code(errno);
 	struct stat st;
-	int err = fstat(fd, &st) ? tb_errno_code(errno) : 0;
+	int err = fstat(f, &st) ? tb_errno_code(errno) : 0;
 	if (!err && !S_ISREG(st.st_mode))
 		err = TB_EINVAL;
 	if (!err && (uint64_t)st.st_size > cap)
 		err = TB_ETOOBIG;
-	uint8_t *buf = err ? NULL : malloc((size_t)st.st_size + 1);
-	if (!err && !buf)
+	if (err) {
+		close(f);
+		return err;
+	}
+	*fd = f;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int tb_fd_read_all(int fd, void *p, size_t len)
+{
+	uint8_t *b = p;
+	while (len) {
+		ssize_t r = read(fd, b, len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? TB_EIO : TB_ETRUNCATED;
+		b += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+int tb_file_read(const char *path, size_t cap, uint8_t **out, size_t *len)
+{
+	*out = NULL;
+	*len = 0;
+	int fd;
+	uint64_t size;
+	int err = tb_file_open_read(path, cap, &fd, &size);
+	if (err)
+		return err;
+	uint8_t *buf = malloc((size_t)size + 1);
+	if (!buf)
 		err = TB_ENOMEM;
 	size_t got = 0;
 	/* Read one byte past the size: a file that grew meanwhile is caught. */
-	while (!err && got <= (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size + 1 - got);
+	while (!err && got <= (size_t)size) {
+		ssize_t r = read(fd, buf + got, (size_t)size + 1 - got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -131,8 +202,8 @@ int tb_file_read(const char *path, size_t cap, uint8_t **out, size_t *len)
 		got += (size_t)r;
 	}
 	close(fd);
-	if (!err && got != (size_t)st.st_size)
-		err = got > (size_t)st.st_size ? TB_ETOOBIG : TB_EIO;
+	if (!err && got != (size_t)size)
+		err = got > (size_t)size ? TB_ETOOBIG : TB_EIO;
 	if (err) {
 		free(buf);
 		return err;

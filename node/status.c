@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #define TB_STATUS_V1_LOGS_MAX 100000
+/* Far above what tallyd writes (TB_PEERS_MAX peers of TB_STATUS_LOGS_MAX
+ * logs, lines under 300 bytes): a bigger file is not one of its. */
+#define STATUS_FILE_MAX (16u << 20)
 
 int tb_status_write(const char *data, const struct tb_status *st)
 {
@@ -128,10 +131,17 @@ int tb_status_read(const char *data, struct tb_status *st)
 	char path[4200], line[512], hex[80];
 	memset(st, 0, sizeof *st);
 	snprintf(path, sizeof path, "%s/status", data);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return errno == ENOENT ? TB_ENOTFOUND : TB_EIO;
-	int err = TB_ECORRUPT;
+	uint8_t *text;
+	size_t len;
+	int err = tb_file_read(path, STATUS_FILE_MAX, &text, &len);
+	if (err)
+		return err;
+	FILE *f = len ? fmemopen(text, len, "r") : NULL;
+	if (!f) {
+		free(text);
+		return len ? TB_ENOMEM : TB_ECORRUPT;
+	}
+	err = TB_ECORRUPT;
 	unsigned long long a, b;
 	int version = 0;
 	if (!fgets(line, sizeof line, f) || sscanf(line, "tally-status %d", &version) != 1 ||
@@ -158,6 +168,7 @@ int tb_status_read(const char *data, struct tb_status *st)
 	err = 0;
 out:
 	fclose(f);
+	free(text);
 	if (err)
 		tb_status_free(st);
 	return err;

@@ -37,6 +37,13 @@ TB_MUST_CHECK int tb_file_write(const char *path, const void *p, size_t len, uns
 typedef int (*tb_file_fill_fn)(void *ctx, int fd);
 TB_MUST_CHECK int tb_file_write_with(const char *path, unsigned mode, unsigned flags,
 				     tb_file_fill_fn fn, void *ctx);
+/* The same, and check (if not NULL) is given the temporary's path after it
+ * is written and synced, before it takes the name: a file that must be read
+ * back whole before it replaces anything. An error from check leaves path as
+ * it was. */
+typedef int (*tb_file_check_fn)(void *ctx, const char *tmp);
+TB_MUST_CHECK int tb_file_write_checked(const char *path, unsigned mode, unsigned flags,
+					tb_file_fill_fn fill, tb_file_check_fn check, void *ctx);
 /* Writes all of p to fd (EINTR retried): 0 or TB_EIO / TB_EDISKFULL. */
 TB_MUST_CHECK int tb_fd_write_all(int fd, const void *p, size_t len);
 
@@ -48,6 +55,27 @@ TB_MUST_CHECK int tb_fd_write_all(int fd, const void *p, size_t len);
  * TB_ENOMEM. *out is NULL on error.
  */
 TB_MUST_CHECK int tb_file_read(const char *path, size_t cap, uint8_t **out, size_t *len);
+/* The same checks for a file too big to hold in memory, read in pieces:
+ * 0 with *fd open for reading (the caller closes it) and *size its size,
+ * or the errors above; *fd is -1 on error. */
+TB_MUST_CHECK int tb_file_open_read(const char *path, uint64_t cap, int *fd, uint64_t *size);
+/* Reads exactly len bytes from fd (EINTR retried): 0, TB_ETRUNCATED (the
+ * file ended first) or TB_EIO. */
+TB_MUST_CHECK int tb_fd_read_all(int fd, void *p, size_t len);
+
+/*
+ * A scratch file at path, made empty and new (one a crash left is removed
+ * first) with mode 0600, open for reading and writing in *fd; never synced,
+ * the caller unlinks it. 0 or the writer's errors.
+ */
+TB_MUST_CHECK int tb_file_scratch(const char *path, int *fd);
+
+/* ---- directories ---- */
+
+/* Syncs directory dir, so that a rename or a new name in it is durable. */
+TB_MUST_CHECK int tb_dir_sync(const char *dir);
+/* mkdir -p: each directory it makes gets mode. 0 or a TB_E* code. */
+TB_MUST_CHECK int tb_mkdir_p(const char *path, unsigned mode);
 
 /* ---- passphrases ---- */
 

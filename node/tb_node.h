@@ -111,8 +111,6 @@ TB_MUST_CHECK int tb_backup_check(const char *file, struct tb_backup_info *info)
 /* The same, writing its files under dir (made as needed; no file of the
  * backup may exist there yet). Callers check first and extract aside. */
 TB_MUST_CHECK int tb_backup_extract(const char *file, const char *dir, struct tb_backup_info *info);
-/* mkdir -p with mode 0700. */
-int tb_mkdirs(const char *path);
 /* Tests' fault injection: dies by SIGKILL here if TALLY_CRASH_AT is where. */
 void tb_node_crash_point(const char *where);
 

@@ -205,9 +205,6 @@ int tb_aside_commit(struct tb_cli *cli, struct tb_aside *a);
 void tb_aside_end(struct tb_cli *cli, struct tb_aside *a, int rc);
 /* rm -rf; 0 if path is gone. */
 int tb_rmrf(const char *path);
-int tb_fsync_dir(const char *path);
-/* mkdir -p (parents 0755, the last one mode). 0 or a TB_E* code. */
-int tb_mkdir_p(const char *path, unsigned mode);
 
 /* Checks a community or member name typed by a user. */
 int tb_cli_check_name(const char *name, const char *what);

@@ -299,7 +299,7 @@ static int keys_swap(struct tb_cli *cli, struct keys *k)
 	snprintf(dir, sizeof dir, "%s/keys", cli->data);
 	if (rename(k->node, k->kept) || rename(k->next, k->node))
 		return tb_cli_storage_fail(cli, tb_errno_code(errno), dir);
-	int err = tb_fsync_dir(dir);
+	int err = tb_dir_sync(dir);
 	return err ? tb_cli_storage_fail(cli, err, dir) : 0;
 }
 

@@ -15,7 +15,6 @@
 #include "tb_node.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,33 +39,6 @@ int tb_rmrf(const char *path)
 	if (!S_ISDIR(st.st_mode))
 		return unlink(path) ? tb_errno_code(errno) : 0;
 	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) ? tb_errno_code(errno) : 0;
-}
-
-int tb_fsync_dir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return tb_errno_code(errno);
-	int err = fsync(fd) ? tb_errno_code(errno) : 0;
-	close(fd);
-	return err;
-}
-
-int tb_mkdir_p(const char *path, unsigned mode)
-{
-	char buf[4300];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return tb_errno_code(errno);
-		*p = '/';
-	}
-	if (mkdir(buf, mode) && errno != EEXIST)
-		return tb_errno_code(errno);
-	return 0;
 }
 
 static void at(char *out, size_t cap, const char *dir, const char *name)
@@ -117,12 +89,7 @@ static int write_mark(const char *data)
 {
 	char p[4400];
 	at(p, sizeof p, data, MARK);
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return tb_errno_code(errno);
-	int err = fsync(fd) ? tb_errno_code(errno) : 0;
-	close(fd);
-	return err ? err : tb_fsync_dir(data);
+	return tb_file_write(p, "", 0, 0600, 0);
 }
 
 /* Builds keys, federation key and ledger in tmp. */
@@ -191,7 +158,7 @@ int tb_aside_commit(struct tb_cli *cli, struct tb_aside *a)
 		if (i == 0)
 			tb_node_crash_point("moving-in");
 	}
-	int err = tb_fsync_dir(cli->data);
+	int err = tb_dir_sync(cli->data);
 	return err ? tb_cli_storage_fail(cli, err, cli->data) : 0;
 }
 
@@ -208,7 +175,7 @@ void tb_aside_end(struct tb_cli *cli, struct tb_aside *a, int rc)
 	(void)tb_rmrf(a->tmp);
 	at(p, sizeof p, cli->data, MARK);
 	unlink(p);
-	(void)tb_fsync_dir(cli->data);
+	(void)!tb_dir_sync(cli->data);
 	if (rc && !a->existed)
 		rmdir(cli->data);
 }

@@ -5,7 +5,10 @@
  * write refuses an existing file; the reader refuses more than its cap, a
  * directory and a FIFO (without waiting on it); a passphrase file of 1023
  * bytes works and one of 1024 is refused, never cut (tallyd cut it at 1023
- * before); key files round-trip through the node's key file I/O.
+ * before); key files round-trip through the node's key file I/O. A checked
+ * write whose check fails leaves the old file; the piecewise reader and the
+ * scratch file keep the reader's rules; mkdir -p gives each directory it
+ * makes the mode asked for.
  */
 #include "testutil.h"
 
@@ -51,6 +54,69 @@ static void test_write_read(void **state)
 	path_of(p, sizeof p, "fifo");
 	assert_int_equal(mkfifo(p, 0600), 0);
 	assert_int_equal(tb_file_read(p, 100, &buf, &len), TB_EINVAL);
+}
+
+static int refuse(void *ctx, const char *tmp)
+{
+	/* The temporary holds the new bytes when the check sees it. */
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(tb_file_read(tmp, 100, &buf, &len), 0);
+	assert_memory_equal(buf, "new", 3);
+	free(buf);
+	return *(int *)ctx;
+}
+
+static int fill_new(void *ctx, int fd)
+{
+	(void)ctx;
+	return tb_fd_write_all(fd, "new", 3);
+}
+
+static void test_checked_and_pieces(void **state)
+{
+	(void)state;
+	char p[4300], tmp[4400];
+	path_of(p, sizeof p, "c");
+	snprintf(tmp, sizeof tmp, "%s.tmp", p);
+	assert_int_equal(tb_file_write(p, "old", 3, 0600, 0), 0);
+	int verdict = TB_ECORRUPT;
+	assert_int_equal(tb_file_write_checked(p, 0600, 0, fill_new, refuse, &verdict),
+			 TB_ECORRUPT);
+	assert_int_equal(access(tmp, F_OK), -1);
+	int fd;
+	uint64_t size;
+	uint8_t b[4];
+	assert_int_equal(tb_file_open_read(p, 3, &fd, &size), 0);
+	assert_int_equal(size, 3);
+	assert_int_equal(tb_fd_read_all(fd, b, 3), 0);
+	assert_memory_equal(b, "old", 3);
+	assert_int_equal(tb_fd_read_all(fd, b, 1), TB_ETRUNCATED);
+	close(fd);
+	verdict = 0;
+	assert_int_equal(tb_file_write_checked(p, 0600, 0, fill_new, refuse, &verdict), 0);
+	assert_int_equal(tb_file_open_read(p, 2, &fd, &size), TB_ETOOBIG);
+	assert_int_equal(fd, -1);
+	assert_int_equal(tb_file_open_read(g_dir, 100, &fd, &size), TB_EINVAL);
+	/* A scratch file replaces one a crash left, and is new and empty. */
+	path_of(p, sizeof p, "scratch");
+	assert_int_equal(tb_test_write_file(p, "left", 4), 0);
+	assert_int_equal(tb_file_scratch(p, &fd), 0);
+	assert_int_equal(tb_fd_write_all(fd, "ab", 2), 0);
+	close(fd);
+	assert_int_equal(tb_file_open_read(p, 100, &fd, &size), 0);
+	assert_int_equal(size, 2);
+	close(fd);
+	path_of(p, sizeof p, "d1/d2/d3");
+	assert_int_equal(tb_mkdir_p(p, 0700), 0);
+	assert_int_equal(tb_mkdir_p(p, 0700), 0);
+	struct stat st;
+	path_of(p, sizeof p, "d1");
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(tb_dir_sync(p), 0);
+	path_of(p, sizeof p, "c/sub");
+	assert_int_not_equal(tb_mkdir_p(p, 0700), 0);
 }
 
 static int pass_from(const char *text, size_t n, char out[TB_PASSPHRASE_MAX + 1], size_t *len)
@@ -135,6 +201,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_read),
+		cmocka_unit_test(test_checked_and_pieces),
 		cmocka_unit_test(test_passphrase),
 		cmocka_unit_test(test_keyfile),
 	};
