@@ -304,15 +304,18 @@ static void report(const struct result *r)
 	       mib(r->anon_off), mib(r->anon_idle), mib(r->anon_busy), CLIENTS, r->many_rps);
 	printf("  load average %.2f\n", tb_bench_load_avg());
 	tb_bench_figure("api_balances_rps", rate(&r->ka), "req/s", 0, NULL, 0);
-	tb_bench_figure("api_balances_ratio", rate(&r->ka) / rate(&r->st), "x store", 2, ">=", 0.7);
+	tb_bench_figure("api_balances_ratio", rate(&r->ka) / rate(&r->st), "x_store", 2, ">=", 0.7);
 	tb_bench_figure("store_balances_rps", rate(&r->st), "reads/s", 0, NULL, 0);
 	tb_bench_figure("api_balances_close_rps", rate(&r->close), "req/s", 0, NULL, 0);
-	tb_bench_figure("api_balances_close_ratio", rate(&r->close) / rate(&r->st), "x store", 2,
+	tb_bench_figure("api_balances_close_ratio", rate(&r->close) / rate(&r->st), "x_store", 2,
 			NULL, 0);
 	tb_bench_figure("api_balances_cpu_us", cpu_us(&r->ka), "us/req", 0, NULL, 0);
 	tb_bench_figure("store_balances_cpu_us", cpu_us(&r->st), "us/read", 0, NULL, 0);
+	/* CPU time against CPU time: what the machine's load changes least. */
+	tb_bench_figure("api_balances_cpu_ratio", cpu_us(&r->st) / cpu_us(&r->ka), "x_store", 2,
+			NULL, 0);
 	tb_bench_figure("api_exchanges_rps", rate(&r->api_w), "req/s", 0, NULL, 0);
-	tb_bench_figure("api_exchanges_ratio", rate(&r->api_w) / rate(&r->st_w), "x store", 2,
+	tb_bench_figure("api_exchanges_ratio", rate(&r->api_w) / rate(&r->st_w), "x_store", 2,
 			">=", 0.7);
 	tb_bench_figure("store_exchanges_rps", rate(&r->st_w), "appends/s", 0, NULL, 0);
 	tb_bench_figure("api_mem_nohttp_mib", mib(r->anon_off), "MiB", 1, NULL, 0);
