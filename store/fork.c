@@ -49,8 +49,25 @@ int tb_fork_proof_check(const uint8_t *p, size_t len, uint8_t log_id[TB_KEY_LEN]
 	return check_pair(a.p, a.len, b.p, b.len, log_id, seq);
 }
 
-/* Keeps the first proof of a log and freezes the log: 1 if the proof is
- * new, 0 if one was held already. */
+/* A signed checkpoint starts with its array of 4, a record with its array
+ * of 7: the first byte tells the two kinds of proof apart. */
+static bool is_checkpoint(const uint8_t *a, size_t alen)
+{
+	return alen && a[0] == 0x94;
+}
+
+/* Whether a FORKS value holds a checkpoint proof. */
+static bool held_checkpoint(struct tb_view v)
+{
+	struct tb_view a, b;
+	return v.len >= 8 && !tb_fork_item_split((struct tb_view){v.p + 8, v.len - 8}, &a, &b) &&
+	       is_checkpoint(a.p, a.len);
+}
+
+/* Keeps the first proof of a log, or a proof of two records in place of a
+ * checkpoint proof (only two records travel in a succession), and freezes
+ * the log: 1 if the proof is new or replaced one, 0 if one was held
+ * already. */
 static int keep(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
 		const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
@@ -62,7 +79,7 @@ static int keep(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64_t s
 		tb_txn_abort(&t);
 		return err;
 	}
-	bool fresh = err == TB_ENOTFOUND;
+	bool fresh = err == TB_ENOTFOUND || (!is_checkpoint(a, alen) && held_checkpoint(v));
 	if (fresh) {
 		/* FORKS: the seq, then the proof as a FORK item holds it. */
 		uint8_t val[8 + 2 + 2 * TB_ENTRY_MAX];
@@ -93,13 +110,6 @@ static int keep(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint64_t s
 	}
 	err = tb_txn_commit(&t);
 	return err ? err : fresh ? 1 : 0;
-}
-
-/* A signed checkpoint starts with its array of 4, a record with its array
- * of 7: the first byte tells the two kinds of proof apart. */
-static bool is_checkpoint(const uint8_t *a, size_t alen)
-{
-	return alen && a[0] == 0x94;
 }
 
 /*
@@ -205,6 +215,17 @@ int tb_store_foreach_fork(struct tb_store *s, tb_fork_fn cb, void *ctx)
 	int err = tb_txn_foreach(&t, TB_T_FORKS, NULL, 0, NULL, 0, fork_iter_cb, &it);
 	tb_txn_abort(&t);
 	return err;
+}
+
+int tb_store_fork_by_checkpoint(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN])
+{
+	struct tb_txn t;
+	struct tb_view v;
+	tb_txn_begin(&t, s->db, false);
+	int err = tb_txn_get(&t, TB_T_FORKS, log_id, TB_KEY_LEN, &v);
+	bool cp = !err && held_checkpoint(v);
+	tb_txn_abort(&t);
+	return err ? err : cp ? 1 : 0;
 }
 
 int tb_store_fork_get(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], uint8_t *buf,

@@ -574,8 +574,10 @@ TB_MUST_CHECK int tb_store_fork_check(struct tb_store *s, const uint8_t *rec, si
  * 0x94) a signed checkpoint of size n and the record at seq n of a history
  * whose root at n differs, checked against the entries held (TB_ETRUNCATED
  * when this store does not hold seq n, so it cannot tell). 1 if it was new,
- * 0 if a proof of that log was already held, else an error (TB_EPROOF if it
- * proves nothing). */
+ * or is a proof of two records that replaced a checkpoint proof held (only
+ * two records travel in a succession); 0 if a proof of that log was already
+ * held; else an error (TB_EPROOF if it proves nothing). tb_store_fork_check
+ * replaces a checkpoint proof the same way. */
 TB_MUST_CHECK int tb_store_fork_add(struct tb_store *s, const uint8_t *a, size_t alen,
 				    const uint8_t *b, size_t blen);
 /* Checks a fork proof as a FORK message or a succession carries it (u16 BE
@@ -588,6 +590,9 @@ TB_MUST_CHECK int tb_fork_proof_check(const uint8_t *p, size_t len, uint8_t log_
 typedef int (*tb_fork_fn)(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
 			  struct tb_view a, struct tb_view b);
 int tb_store_foreach_fork(struct tb_store *s, tb_fork_fn cb, void *ctx);
+/* Whether the fork proof held of a log is a checkpoint proof: 1 if so, 0 if
+ * it is two records, TB_ENOTFOUND if none is held. */
+TB_MUST_CHECK int tb_store_fork_by_checkpoint(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN]);
 /* The fork proof of one log, copied into buf (2 * TB_ENTRY_MAX bytes);
  * a and b view it. TB_ENOTFOUND if none is held. */
 TB_MUST_CHECK int tb_store_fork_get(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],

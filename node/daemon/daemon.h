@@ -391,6 +391,10 @@ void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except, const 
 			       size_t len);
 /* A fork proof was kept: reload the list, send it to the peers. */
 void tb_node_forks_changed(struct tb_node *n);
+/* The proof of log_id held became one of two records in place of a
+ * checkpoint proof: every peer but from (the one that sent it, or NULL) is
+ * sent it again. */
+void tb_node_fork_replaced(struct tb_node *n, struct tb_conn *from, const uint8_t *log_id);
 bool tb_node_has_fork(const struct tb_node *n, const uint8_t *log_id);
 
 /* admission.c: which logs are stored and relayed */

@@ -118,9 +118,37 @@ int tb_repl_on_entries(struct tb_conn *c, const struct tb_entries *e)
 	return 0;
 }
 
+/* An entry of a frozen log: ignored, unless the log's proof held is a
+ * checkpoint's and the record differs from the one held at its seq. Then
+ * the two records are a proof a succession can carry, and replace it (once
+ * per log: the records are checked only while a checkpoint proof is held).
+ * 0 to go on; a record that proves nothing closes the connection. */
+static int frozen_entry(struct tb_conn *c, const struct tb_view *rec, const struct tb_reject *rej,
+			const char *id)
+{
+	struct tb_node *n = c->node;
+	if (tb_store_fork_by_checkpoint(n->store, rej->log_id) != 1)
+		return 0;
+	int err = tb_store_fork_check(n->store, rec->p, rec->len);
+	if (err == TB_ENOTFOUND)
+		return 0; /* not held here, or the same record */
+	if (err) {
+		char why[200];
+		snprintf(why, sizeof why, "refused entry: log %s seq %llu: not a fork proof (%s)",
+			 id, (unsigned long long)rej->seq, tb_errname(err));
+		tb_conn_close(c, why);
+		return err;
+	}
+	tb_log(n, TB_LOG_WARN,
+	       "FORK of log %s: two records at seq %llu (from %s) replace its checkpoint proof", id,
+	       (unsigned long long)rej->seq, c->addr);
+	tb_node_fork_replaced(n, NULL, rej->log_id);
+	return 0;
+}
+
 /* A refused record: a conflict proving a fork (kept, sent to each peer
- * once), an entry of a frozen log (EFORKED: ignored), or a bad peer
- * (closed). 0 to go on. */
+ * once), an entry of a frozen log (EFORKED: ignored, or a better proof), or
+ * a bad peer (closed). 0 to go on. */
 static int refused(struct tb_conn *c, const struct tb_view *rec, int err,
 		   const struct tb_reject *rej)
 {
@@ -128,7 +156,7 @@ static int refused(struct tb_conn *c, const struct tb_view *rec, int err,
 	char id[17];
 	tb_hex_encode(id, rej->log_id, 8);
 	if (err == TB_EFORKED)
-		return 0; /* a frozen log's entries are ignored */
+		return frozen_entry(c, rec, rej, id);
 	if (err == TB_ECONFLICT) {
 		int ferr = tb_store_fork_check(n->store, rec->p, rec->len);
 		if (ferr == 0) {
@@ -379,11 +407,17 @@ int tb_repl_on_fork(struct tb_conn *c, const struct tb_fork *f)
 			       "fork proof of a log not admitted here: not kept");
 		return 0;
 	}
+	/* Except two records where a checkpoint proof is held: they replace
+	 * it (once per log), as only they travel in a succession. */
+	bool pair = f->a.len && f->a.p[0] != 0x94;
+	bool better = false;
 	if (!err && tb_node_has_fork(n, e.log_id)) {
+		better = pair && tb_store_fork_by_checkpoint(n->store, e.log_id) == 1;
 		struct tb_known *k = tb_known_at(c, e.log_id, true);
 		if (k)
 			k->flags |= TB_KNOWN_FORK;
-		return 0;
+		if (!better)
+			return 0;
 	}
 	if (!err)
 		err = tb_store_fork_add(n->store, f->a.p, f->a.len, f->b.p, f->b.len);
@@ -399,7 +433,13 @@ int tb_repl_on_fork(struct tb_conn *c, const struct tb_fork *f)
 	struct tb_known *k = tb_known_at(c, e.log_id, true);
 	if (k)
 		k->flags |= TB_KNOWN_FORK;
-	if (err == 1) {
+	if (err == 1 && better) {
+		tb_log(n, TB_LOG_WARN,
+		       "fork proof of two records received from %s: it replaces the checkpoint "
+		       "proof held",
+		       c->addr);
+		tb_node_fork_replaced(n, c, e.log_id);
+	} else if (err == 1) {
 		tb_log(n, TB_LOG_WARN, "fork proof received from %s: log frozen", c->addr);
 		tb_node_forks_changed(n);
 		tb_node_store_changed(n);

@@ -261,3 +261,17 @@ void tb_node_forks_changed(struct tb_node *n)
 	for (struct tb_conn *c = n->conns; c; c = c->next)
 		tb_repl_pump(c);
 }
+
+void tb_node_fork_replaced(struct tb_node *n, struct tb_conn *from, const uint8_t *log_id)
+{
+	/* Every peer but the sender is sent the log's proof again: it may
+	 * hold only the checkpoint proof. */
+	for (struct tb_conn *c = n->conns; c; c = c->next) {
+		struct tb_known *k = tb_known_at(c, log_id, false);
+		if (c != from && k)
+			k->flags &= ~TB_KNOWN_FORK;
+		if (c->repl)
+			c->repl->forks_sent = 0;
+	}
+	tb_node_forks_changed(n);
+}

@@ -15,6 +15,9 @@
  *  - it sends A a validly signed checkpoint that contradicts the log both
  *    hold: A keeps it as the fork proof, B checks the proof against its own
  *    copy and keeps it too; the sender is sent the proof;
+ *  - then another valid record of that log at a seq both hold reaches A:
+ *    the two records replace the checkpoint proof at A, and at B through
+ *    A's FORK;
  *  - checkpoints A drops (a log not admitted, a log not held, a flood) are
  *    told with REFUSED, at most TB_CP_TOLD + 1 on a connection.
  *
@@ -172,6 +175,7 @@ static void honest_crosses(void)
 
 static struct tb_test_log Resigner, CpRogue;
 static struct tb_test_recs Branch1; /* the re-signer's log as A gets it */
+static struct tb_test_recs CpRecs;  /* the checkpoint forger's log */
 static uint8_t Ghost[TB_KEY_LEN], Stranger[TB_KEY_LEN];
 
 static int group_setup(void **state)
@@ -181,15 +185,15 @@ static int group_setup(void **state)
 	assert_int_equal(tb_fedkey_read(F->fedkey, psk), 0);
 	/* The re-signer: A and B hold its log up to K, each with its own
 	 * copy of entry K, before they meet. */
-	struct tb_test_recs r2 = {0}, c = {0};
+	struct tb_test_recs r2 = {0};
 	rogue_log(&Resigner, &Branch1, keyno_first(ROGUE_FROM), "Resigner");
 	other_branch(&Resigner, &Branch1, &r2);
 	tb_fed_preload(F, A, tb_test_recs_views(&Branch1, 0), K);
 	tb_fed_preload(F, B, tb_test_recs_views(&r2, 0), K);
 	/* The checkpoint forger: one history, held by both. */
-	rogue_log(&CpRogue, &c, CP_ROGUE_KEY, "Forger");
-	tb_fed_preload(F, A, tb_test_recs_views(&c, 0), c.n);
-	tb_fed_preload(F, B, tb_test_recs_views(&c, 0), c.n);
+	rogue_log(&CpRogue, &CpRecs, CP_ROGUE_KEY, "Forger");
+	tb_fed_preload(F, A, tb_test_recs_views(&CpRecs, 0), CpRecs.n);
+	tb_fed_preload(F, B, tb_test_recs_views(&CpRecs, 0), CpRecs.n);
 	struct tb_keypair kp;
 	tb_test_keypair(&kp, GHOST_KEY);
 	memcpy(Ghost, kp.pk.b, TB_KEY_LEN);
@@ -204,7 +208,6 @@ static int group_setup(void **state)
 	for (size_t i = A; i <= B; i++)
 		tb_fed_admit_many(F, i, (const uint8_t(*)[TB_KEY_LEN])ids, names, 3);
 	tb_test_recs_free(&r2);
-	tb_test_recs_free(&c);
 	return 0;
 }
 
@@ -212,6 +215,7 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	tb_test_recs_free(&Branch1);
+	tb_test_recs_free(&CpRecs);
 	tb_fed_free(F);
 	tb_fed_kill_all();
 	return 0;
@@ -349,6 +353,62 @@ static void test_contradicting_checkpoint(void **state)
 	honest_crosses();
 }
 
+/* Whether both nodes hold a fork proof of two records (not a checkpoint
+ * proof) of the log. */
+static bool both_two_records(struct tb_fed *f, void *vctx, char *why, size_t cap, size_t *blame)
+{
+	struct forked_ctx *c = vctx;
+	static uint8_t buf[2 * TB_ENTRY_MAX];
+	for (size_t i = A; i <= B; i++) {
+		char ledger[TB_FED_PATH + 32];
+		snprintf(ledger, sizeof ledger, "%s/ledger", f->node[i].data);
+		struct tb_store *st;
+		struct tb_view a, b;
+		assert_int_equal(tb_store_open(&st, ledger, TB_STORE_RDONLY), 0);
+		int err = tb_store_fork_get(st, c->log_id, buf, sizeof buf, &a, &b);
+		tb_store_free(st);
+		if (err || !a.len || a.p[0] == 0x94) {
+			snprintf(why, cap, "node %zu holds %s of the rogue log", i,
+				 err ? "no fork proof" : "a checkpoint proof, not two records");
+			*blame = i;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* After the contradicting checkpoint: the forger's entry at the checkpoint's
+ * size signed again (another valid record at a seq both hold) reaches A. The
+ * two records replace A's checkpoint proof, and B's through A's FORK: only
+ * two records travel in a succession, and the first proof used to be kept
+ * for ever, so a node that first saw a checkpoint proof could never make
+ * one (the forked community's own node then could not continue in a new
+ * log). */
+static void test_checkpoint_proof_replaced(void **state)
+{
+	(void)state;
+	static struct tb_fake p;
+	open_synced(&p);
+	const uint64_t seq = 3 + NEX / 2;
+	const struct tb_view *v = tb_test_recs_views(&CpRecs, 0);
+	uint8_t rec[TB_ENTRY_MAX];
+	size_t len = tb_rogue_resign(rec, v[seq - 1].p, v[seq - 1].len, &CpRogue.kp, 11);
+	struct tb_view one = {rec, len};
+	uint64_t t0 = tb_fed_now_ms();
+	assert_int_equal(tb_fake_entries(&p, &one, 1), 0);
+	struct forked_ctx fc = {CpRogue.kp.pk.b};
+	tb_fed_wait(F, WAIT_MS, both_two_records, &fc,
+		    "two records replace the checkpoint proof at both nodes");
+	uint64_t ms = tb_fed_now_ms() - t0;
+	tb_fed_wait_log_line(F, A, "replace its checkpoint proof", NULL, WAIT_MS);
+	tb_fed_wait_log_line(F, B, "replaces the checkpoint proof", NULL, WAIT_MS);
+	tb_fake_close(&p);
+	print_message("two records of the forger at one seq: both nodes hold them as the fork "
+		      "proof in place of the checkpoint's after %llu ms\n",
+		      (unsigned long long)ms);
+	honest_crosses();
+}
+
 /* Dropped checkpoints are told: why, of which log, and no more than
  * CP_TOLD + 1 REFUSED on one connection however many are dropped. */
 static void test_checkpoint_refused(void **state)
@@ -397,6 +457,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resigned_entry),
 		cmocka_unit_test(test_contradicting_checkpoint),
+		cmocka_unit_test(test_checkpoint_proof_replaced),
 		cmocka_unit_test(test_checkpoint_refused),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
