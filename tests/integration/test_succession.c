@@ -34,17 +34,19 @@ static void contains(const char *hay, const char *needle)
 		fail_msg("expected '%s' in: %s", needle, hay);
 }
 
-/* Runs tally on another data directory than node i's own. */
-static int tally_at(struct tb_fed *f, size_t i, const char *data, const char *const *args)
+/* Runs tally on another data directory than node i's own; fails unless it
+ * exits want. */
+static void tally_at_is(struct tb_fed *f, size_t i, const char *data, int want, int line,
+			const char *const *args)
 {
 	char saved[sizeof f->node[i].data];
 	memcpy(saved, f->node[i].data, sizeof saved);
 	snprintf(f->node[i].data, sizeof f->node[i].data, "%s", data);
-	int rc = tb_fed_tally(f, i, args);
+	tb_fed_tally_is(f, i, want, line, args);
 	memcpy(f->node[i].data, saved, sizeof saved);
-	return rc;
 }
-#define TALLY_AT(f, i, d, ...) tally_at(f, i, d, (const char *const[]){__VA_ARGS__, NULL})
+#define TALLY_AT_IS(f, i, want, d, ...) \
+	tally_at_is(f, i, d, want, __LINE__, (const char *const[]){__VA_ARGS__, NULL})
 
 static void swap_dirs(const char *a, const char *b, const char *tmp)
 {
@@ -61,12 +63,32 @@ static bool forked_at(struct tb_fed *f, size_t i, const uint8_t *log)
 	return h && (h->flags & TB_LOG_FORKED);
 }
 
+/* Whether node i's fork proof of log is two records: a checkpoint proof
+ * (a node may see the other branch's checkpoint before its entry) cannot
+ * travel in a succession, and gives way to two records once the entry
+ * comes. */
+static bool two_records_at(struct tb_fed *f, size_t i, const uint8_t *log)
+{
+	static uint8_t buf[2 * TB_ENTRY_MAX];
+	char ledger[TB_FED_PATH + 32];
+	snprintf(ledger, sizeof ledger, "%s/ledger", f->node[i].data);
+	struct tb_store *s;
+	struct tb_view a, b;
+	assert_int_equal(tb_store_open(&s, ledger, TB_STORE_RDONLY), 0);
+	int err = tb_store_fork_get(s, log, buf, sizeof buf, &a, &b);
+	tb_store_free(s);
+	return !err && a.len && a.p[0] != 0x94;
+}
+
+/* Every node froze the log and holds a proof of two records of it (node 0
+ * makes its succession with its own; the forged ones below use node 1's). */
 static bool all_frozen(struct tb_fed *f, void *ctx, char *why, size_t cap, size_t *blame)
 {
 	const uint8_t *log = ctx;
 	for (size_t i = 0; i < f->n; i++) {
-		if (!forked_at(f, i, log)) {
-			snprintf(why, cap, "node %zu does not hold the fork yet", i);
+		if (!forked_at(f, i, log) || !two_records_at(f, i, log)) {
+			snprintf(why, cap, "node %zu does not hold the fork %s yet", i,
+				 forked_at(f, i, log) ? "as two records" : "at all");
 			*blame = i;
 			return false;
 		}
@@ -165,8 +187,8 @@ static void test_succession(void **state)
 	char id0[65], id1[65];
 	tb_hex_encode(id0, f->node[0].id, TB_KEY_LEN);
 	tb_hex_encode(id1, f->node[1].id, TB_KEY_LEN);
-	assert_int_equal(TB_FED_TALLY(f, 0, "link", "add", id1, "--limit", "10"), 0);
-	assert_int_equal(TB_FED_TALLY(f, 1, "link", "add", id0, "--limit", "10"), 0);
+	TB_FED_TALLY_IS(f, 0, 0, "link", "add", id1, "--limit", "10");
+	TB_FED_TALLY_IS(f, 1, 0, "link", "add", id0, "--limit", "10");
 	tb_fed_start_all(f);
 	tb_fed_record(f, 0);
 	tb_fed_wait_converged(f, NULL, 0, WAIT_MS);
@@ -182,15 +204,12 @@ static void test_succession(void **state)
 	char lockf[TB_FED_PATH + 48];
 	snprintf(lockf, sizeof lockf, "%s/tallyd.lock", a);
 	unlink(lockf);
-	assert_int_equal(TALLY_AT(f, 0, a, "exchange", "record", "--attest", "--provider", "m1",
-				  "--receiver", "m2", "--minutes", "20", "--memo", "only on A"),
-			 0);
+	TALLY_AT_IS(f, 0, 0, a, "exchange", "record", "--attest", "--provider", "m1", "--receiver",
+		    "m2", "--minutes", "20", "--memo", "only on A");
 	char to[TB_FED_PATH];
 	snprintf(to, sizeof to, "m1@%s", id1);
-	assert_int_equal(TALLY_AT(f, 0, a, "exchange", "send", "--attest", "--from", "m2", "--to",
-				  to, "--minutes", "25", "--memo", "paid on A", "--no-wait",
-				  "--ttl", "3600"),
-			 0);
+	TALLY_AT_IS(f, 0, 0, a, "exchange", "send", "--attest", "--from", "m2", "--to", to,
+		    "--minutes", "25", "--memo", "paid on A", "--no-wait", "--ttl", "3600");
 	tb_fed_record(f, 0); /* B: two entries */
 	tb_fed_record(f, 0);
 
@@ -202,16 +221,16 @@ static void test_succession(void **state)
 	tb_fed_stop(f, 0);
 	swap_dirs(f->node[0].data, a, tmp);
 	tb_fed_start(f, 0);
-	tb_fed_wait(f, WAIT_MS, all_frozen, f->node[0].id, "every node freezes the forked log");
-	assert_int_equal(TB_FED_TALLY(f, 0, "exchange", "record", "--attest", "--provider", "m1",
-				      "--receiver", "m2", "--minutes", "5", "--memo", "frozen"),
-			 1);
+	tb_fed_wait(f, WAIT_MS, all_frozen, f->node[0].id,
+		    "every node freezes the forked log with a proof of two records");
+	TB_FED_TALLY_IS(f, 0, 1, "exchange", "record", "--attest", "--provider", "m1", "--receiver",
+			"m2", "--minutes", "5", "--memo", "frozen");
 	contains(f->res.err, "EFORKED");
 
 	/* The refusals. */
 	char held[65];
 	hash_of_head(f, 0, f->node[0].id, held);
-	assert_int_equal(TB_FED_TALLY(f, 0, "succession", "--keep", held), 2);
+	TB_FED_TALLY_IS(f, 0, 2, "succession", "--keep", held);
 	contains(f->res.err, "is running");
 	tb_fed_stop(f, 0);
 
@@ -219,33 +238,32 @@ static void test_succession(void **state)
 	 * until the successor refuses it (PROTOCOL.md 12.6). */
 	char to0[TB_FED_PATH];
 	snprintf(to0, sizeof to0, "m1@%s", id0);
-	assert_int_equal(TB_FED_TALLY(f, 1, "exchange", "send", "--attest", "--from", "m2", "--to",
-				      to0, "--minutes", "15", "--memo", "to the forked log",
-				      "--no-wait", "--ttl", "3600"),
-			 0);
+	TB_FED_TALLY_IS(f, 1, 0, "exchange", "send", "--attest", "--from", "m2", "--to", to0,
+			"--minutes", "15", "--memo", "to the forked log", "--no-wait", "--ttl",
+			"3600");
 	const char *pt = strstr(f->res.out, "prepared ");
 	assert_non_null(pt);
 	char held_tx[2 * TB_TXID_LEN + 1];
 	memcpy(held_tx, pt + 9, 2 * TB_TXID_LEN);
 	held_tx[2 * TB_TXID_LEN] = 0;
 	uint64_t seq1 = tb_fed_own_seq(f, 1);
-	assert_int_equal(TB_FED_TALLY(f, 0, "succession"), 0);
+	TB_FED_TALLY_IS(f, 0, 0, "succession");
 	contains(f->res.out, "forked at seq ");
 	const char *oh = strstr(f->res.out, "has hash ");
 	assert_non_null(oh);
 	char other[17];
 	memcpy(other, oh + 9, 16);
 	other[16] = 0;
-	assert_int_equal(TB_FED_TALLY(f, 0, "succession", "--keep", other), 2);
+	TB_FED_TALLY_IS(f, 0, 2, "succession", "--keep", other);
 	contains(f->res.err, "is the other branch");
-	assert_int_equal(TB_FED_TALLY(f, 0, "succession", "--keep", "0123456789abcdef"), 2);
+	TB_FED_TALLY_IS(f, 0, 2, "succession", "--keep", "0123456789abcdef");
 	contains(f->res.err, "no branch ends");
 	char exp[TB_FED_PATH + 32];
 	snprintf(exp, sizeof exp, "%s/a.export", f->root);
-	assert_int_equal(TALLY_AT(f, 0, a, "export", "--out", exp), 0);
+	TALLY_AT_IS(f, 0, 0, a, "export", "--out", exp);
 
 	/* The succession, keeping B. */
-	assert_int_equal(TB_FED_TALLY(f, 0, "succession", "--keep", held, "--dropped", exp), 0);
+	TB_FED_TALLY_IS(f, 0, 0, "succession", "--keep", held, "--dropped", exp);
 	contains(f->res.out, "continues in log");
 	contains(f->res.out, "1 open payments completed");
 	contains(f->res.out, "exchange");
@@ -257,11 +275,11 @@ static void test_succession(void **state)
 	memcpy(newid, at + 17, 64);
 	newid[64] = 0;
 	assert_int_equal(tb_hex_decode(f->node[0].id, TB_KEY_LEN, newid), 0);
-	assert_int_equal(TB_FED_TALLY(f, 0, "succession", "--keep", held), 1);
+	TB_FED_TALLY_IS(f, 0, 1, "succession", "--keep", held);
 	contains(f->res.err, "already continues");
 	/* The dropped branch listed again, to record its exchanges: A's
 	 * exchange and its payment (completed). */
-	assert_int_equal(TB_FED_TALLY(f, 0, "succession", "--dropped", exp), 0);
+	TB_FED_TALLY_IS(f, 0, 0, "succession", "--dropped", exp);
 	contains(f->res.out, " entries of the dropped branch");
 	contains(f->res.out, "  exchange ");
 	contains(f->res.out, "  payment ");
@@ -272,29 +290,28 @@ static void test_succession(void **state)
 	tb_fed_start(f, 0);
 	tb_fed_wait_log_seq(f, 1, f->node[0].id, seq, WAIT_MS);
 	tb_fed_wait_log_seq(f, 2, f->node[0].id, seq, WAIT_MS);
-	assert_int_equal(TB_FED_TALLY(f, 0, "exchange", "record", "--attest", "--provider", "m1",
-				      "--receiver", "m2", "--minutes", "20", "--memo", "again"),
-			 0);
+	TB_FED_TALLY_IS(f, 0, 0, "exchange", "record", "--attest", "--provider", "m1", "--receiver",
+			"m2", "--minutes", "20", "--memo", "again");
 	tb_fed_wait_log_seq(f, 2, f->node[0].id, seq + 1, WAIT_MS);
 
 	/* The payment held on Comm01: refused by the successor, released. */
 	tb_fed_wait_log_seq(f, 1, f->node[1].id, seq1 + 1, WAIT_MS);
-	assert_int_equal(TB_FED_TALLY(f, 1, "exchange", "status", held_tx), 0);
+	TB_FED_TALLY_IS(f, 1, 0, "exchange", "status", held_tx);
 	contains(f->res.out, "released");
 	contains(f->res.out, "refused: link missing");
 	contains(f->res.out, "hold released");
 
 	/* The balances carried: m2 paid 25 minutes on A (completed) and B's
 	 * two exchanges of 30 minutes went each way; then 20 again. */
-	assert_int_equal(TB_FED_TALLY(f, 0, "--json", "balance", "m2"), 0);
+	TB_FED_TALLY_IS(f, 0, 0, "--json", "balance", "m2");
 	contains(f->res.out, "\"balance_minutes\":-75");
 
 	/* Audit and verify on node 1: the fork, told, no violation. */
-	assert_int_equal(TB_FED_TALLY(f, 1, "audit", f->node[1].data), 0);
+	TB_FED_TALLY_IS(f, 1, 0, "audit", f->node[1].data);
 	contains(f->res.out, "FORK log");
 	contains(f->res.out, "continues in log");
 	contains(f->res.out, "clean");
-	assert_int_equal(TB_FED_TALLY(f, 1, "verify"), 0);
+	TB_FED_TALLY_IS(f, 1, 0, "verify");
 	contains(f->res.out, "forks: 1");
 
 	/* Forged successions from a fake peer. */
@@ -310,7 +327,7 @@ static void test_succession(void **state)
 	forged_refused(f, 2, &pr, true, "EPROOF");
 	tb_fed_stop_all(f);
 	/* A log with one history has nothing to recover. */
-	assert_int_equal(TB_FED_TALLY(f, 2, "succession", "--keep", "0123456789abcdef"), 2);
+	TB_FED_TALLY_IS(f, 2, 2, "succession", "--keep", "0123456789abcdef");
 	contains(f->res.err, "not forked");
 	tb_fed_free(f);
 }

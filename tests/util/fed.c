@@ -641,6 +641,25 @@ int tb_fed_tally(struct tb_fed *f, size_t i, const char *const *args)
 	return f->res.code;
 }
 
+void tb_fed_tally_is(struct tb_fed *f, size_t i, int want, int line, const char *const *args)
+{
+	int rc = tb_fed_tally(f, i, args);
+	if (rc == want)
+		return;
+	char cmd[256];
+	size_t at = 0;
+	cmd[0] = 0;
+	for (size_t k = 0; args[k]; k++) {
+		int w = snprintf(cmd + at, sizeof cmd - at, "%s%s", k ? " " : "", args[k]);
+		if (w < 0 || (size_t)w >= sizeof cmd - at)
+			break;
+		at += (size_t)w;
+	}
+	fprintf(stderr, "---- stdout of tally %s ----\n%s---- end ----\n", cmd, f->res.out);
+	fail_with_log(f, i, "line %d: tally %s at node %zu exited %d, not %d: %s", line, cmd, i, rc,
+		      want, f->res.err);
+}
+
 void tb_fed_record(struct tb_fed *f, size_t i)
 {
 	struct tb_fed_node *nd = &f->node[i];

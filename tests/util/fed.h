@@ -120,6 +120,11 @@ void tb_fed_kill(struct tb_fed *f, size_t i);
  * returns its exit code. */
 int tb_fed_tally(struct tb_fed *f, size_t i, const char *const *args);
 #define TB_FED_TALLY(f, i, ...) tb_fed_tally(f, i, (const char *const[]){__VA_ARGS__, NULL})
+/* The same, failing unless the exit code is want: the failure names the
+ * command and line and shows its stderr and stdout and node i's log tail. */
+void tb_fed_tally_is(struct tb_fed *f, size_t i, int want, int line, const char *const *args);
+#define TB_FED_TALLY_IS(f, i, want, ...) \
+	tb_fed_tally_is(f, i, want, __LINE__, (const char *const[]){__VA_ARGS__, NULL})
 /* Records an attested exchange at node i through the CLI (m1 and m2 take
  * turns as provider). */
 void tb_fed_record(struct tb_fed *f, size_t i);
