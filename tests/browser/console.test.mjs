@@ -147,22 +147,53 @@ test('the audit page lists the checkpoints and follows a new one live', T, async
 	await page.close();
 });
 
+// Every page of the console; the reverse form and the coordinators' page
+// included.
 const PAGES = ['', 'members', 'members/alice', 'record', 'pending', 'exchanges', 'links', 'reports', 'federation',
-	'audit'];
+	'audit', 'coordinators'];
 
-for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+// A member-signed exchange (its reversal asks both passphrases in a form) and
+// a proposal left waiting, made once for the pages below. Returns the txid of
+// the signed exchange.
+let signedTx = null;
+function signedExchange() {
+	if (signedTx) return signedTx;
+	const out = String(env.tally('exchange', 'propose', '--provider', 'bob', '--receiver', 'alice', '--hours', '0.5',
+		'--memo', 'lent a ladder', '--category', 'garden'));
+	const m = /\b([0-9a-f]{32})\b/.exec(out);
+	assert.ok(m, 'the proposal\'s txid: ' + out);
+	env.tally('exchange', 'confirm', m[1]);
+	signedTx = m[1];
+	env.tally('exchange', 'propose', '--provider', 'alice', '--receiver', 'carol', '--minutes', '30', '--memo', 'soup');
+	return signedTx;
+}
+
+for (const [size, viewport, lang] of [['desktop', DESKTOP, 'en-GB'], ['phone', PHONE, 'en-GB'], ['phone-es', PHONE, 'es-ES']]) {
 	test(`every page at ${size} size passes axe-core (no critical or serious violation)`, { timeout: 180000 }, async () => {
-		const page = await newPage(env, { viewport });
+		const tx = signedExchange();
+		const cat = lang.startsWith('es') ? es : en;
+		const page = await newPage(env, { viewport, lang });
 		await page.goto(env.base + '/', { waitUntil: 'domcontentloaded' });
 		await page.waitForSelector('main.login form');
 		assert.deepEqual(await axeCheck(page), [], 'login');
-		if (size === 'phone') await shot(page, 'login-phone');
+		if (size !== 'desktop') await shot(page, `login-${size}`);
 		await login(page, env.base, 'ana');
 		const found = {};
 		for (const p of PAGES) {
 			await open(page, env.base, p);
+			assert.equal(await textOf(page, 'main [role="alert"]'), null, `${p}: an error shown`);
 			found[p || 'dashboard'] = await axeCheck(page);
+			// Nothing wider than the screen (a phone must not scroll sideways).
+			const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+			if (over > 0) found[p || 'dashboard'].push(`${over} px wider than the screen`);
 			await shot(page, `page-${(p || 'dashboard').replace('/', '-')}-${size}`);
+			if (p === 'exchanges') {
+				// The reverse form of a member-signed exchange, opened (not sent).
+				await page.click(`main button[aria-label="${cat['exchanges.reverse_named'].replace('{txid}', tx.slice(0, 8))}"]`);
+				await page.waitForSelector('main form.inline-form');
+				found.reverse = await axeCheck(page);
+				await shot(page, `page-reverse-${size}`);
+			}
 		}
 		if (size === 'desktop') {
 			// The printable statement: no navigation, no controls, the community named.
@@ -173,11 +204,11 @@ for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
 			await shot(page, 'statement-print');
 			await page.emulateMediaType(null);
 		}
-		if (size === 'phone') {
+		if (size !== 'desktop') {
 			await page.click('header .menu-toggle');
 			await page.waitForSelector('nav.open');
 			assert.deepEqual(await axeCheck(page), [], 'the open menu');
-			await shot(page, 'menu-phone');
+			await shot(page, `menu-${size}`);
 		}
 		for (const [p, v] of Object.entries(found)) assert.deepEqual(v, [], p);
 		assert.deepEqual(page.errors, []);
