@@ -26,6 +26,13 @@ export function peerLag(p) {
 	return lag;
 }
 
+// When a peer was last heard from; a connected peer the node keeps no time
+// for (one that called us) is heard from now.
+export function lastContact(p) {
+	if (p.last_contact) return fmtMoment(p.last_contact);
+	return p.connected ? t('fed.now') : '—';
+}
+
 export function PeerState({ p }) {
 	return p.connected
 		? html`<span class="badge ok">${t('fed.connected')}</span>`
@@ -71,7 +78,7 @@ export function Dashboard() {
 				{ label: t('fed.community'), cell: (p) => p.community_name || p.address },
 				{ label: t('fed.state'), cell: (p) => html`<${PeerState} p=${p} />` },
 				{ label: t('fed.lag'), num: true, cell: (p) => (peerLag(p) === null ? '—' : fmtInt(peerLag(p))) },
-				{ label: t('fed.last_contact'), cell: (p) => fmtMoment(p.last_contact) },
+				{ label: t('fed.last_contact'), cell: lastContact },
 			]} />` : null}
 	</${Page}>`;
 }

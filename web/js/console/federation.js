@@ -4,9 +4,9 @@
 // one seq), which stop that log and are kept as proof.
 import { html } from '../lib/preact.js';
 import { get } from '../lib/api.js';
-import { t, fmtInt, fmtMoment } from '../lib/i18n.js';
+import { t, fmtInt } from '../lib/i18n.js';
 import { Page, Table, Loading, useLoad } from '../lib/ui.js';
-import { peerLag, PeerState } from './dashboard.js';
+import { peerLag, PeerState, lastContact } from './dashboard.js';
 
 const short = (hex) => (hex ? hex.slice(0, 12) + '…' : '—');
 
@@ -24,7 +24,7 @@ export function Federation() {
 				{ label: t('fed.state'), cell: (p) => html`<${PeerState} p=${p} />` },
 				{ label: t('fed.direction'), cell: (p) => t(p.outbound ? 'fed.outbound' : 'fed.inbound') },
 				{ label: t('fed.lag'), num: true, cell: (p) => (peerLag(p) === null ? '—' : fmtInt(peerLag(p))) },
-				{ label: t('fed.last_contact'), cell: (p) => fmtMoment(p.last_contact) },
+				{ label: t('fed.last_contact'), cell: lastContact },
 				{ label: t('fed.traffic'), num: true, cell: (p) => t('fed.bytes', { in: fmtInt(p.bytes_in || 0), out: fmtInt(p.bytes_out || 0) }) },
 			]} />` : null}
 		<h2>${t('fed.logs')}</h2>

@@ -73,7 +73,12 @@ export function Links() {
 	const balances = useLoad(() => get('/balances'), []);
 	const cross = useLoad(() => get('/cross'), []);
 	const members = useLoad(() => get('/members'), []);
-	const crossRows = cross.data ? cross.data.cross || cross.data.exchanges || [] : [];
+	const community = useLoad(() => get('/community'), []);
+	// The list holds every cross exchange whose legs are held here, other
+	// communities' between themselves too: this page shows this community's.
+	const own = community.data ? community.data.id : null;
+	const crossRows = (cross.data ? cross.data.cross || cross.data.exchanges || [] : [])
+		.filter((x) => !own || x.payer_community === own || x.payee_community === own);
 	return html`<${Page} title=${t('links.title')} wide>
 		<h2>${t('links.lines')}</h2>
 		<${Loading} state=${links} />
@@ -107,8 +112,8 @@ export function Links() {
 		<${Loading} state=${cross} />
 		${cross.data ? html`<${Table} rows=${crossRows} rowKey=${(x) => x.txid} empty=${t('cross.none')}
 			columns=${[
-				{ label: t('cross.payer'), cell: (x) => x.payer },
-				{ label: t('cross.payee'), cell: (x) => x.payee },
+				{ label: t('cross.col_payer'), cell: (x) => x.payer },
+				{ label: t('cross.col_payee'), cell: (x) => x.payee },
 				{ label: t('field.time'), num: true, cell: (x) => html`<${Hours} minutes=${x.minutes} />` },
 				{ label: t('links.state'), cell: (x) => html`<span class=${'badge ' + (STATE_BADGE[x.state] ?? '')}>
 					${t('cross.state.' + x.state)}</span>

@@ -122,7 +122,10 @@ export function Statement({ name, params }) {
 		{ label: t('field.kind'), cell: (l) => t(KIND[l.kind] || 'kind.exchange') },
 		{ label: t('field.counterparty'), cell: (l) => l.counterparty || '—' },
 		{ label: t('field.category'), cell: (l) => l.category || '—' },
-		{ label: t('field.memo'), cell: (l) => l.memo ?? html`<span class="muted">${t('common.erased')}</span>` },
+		// A cross-community line carries no memo of its own (null): only an
+		// exchange's memo is ever erased.
+		{ label: t('field.memo'), cell: (l) => l.memo ?? (l.kind === 'cross' ? '—'
+			: html`<span class="muted">${t('common.erased')}</span>`) },
 		{ label: t('statement.change'), num: true, cell: (l) => html`<${Hours} minutes=${l.delta_minutes} sign />` },
 		{ label: t('field.balance'), num: true, cell: (l) => html`<${Hours} minutes=${l.balance_minutes} />` },
 	];
