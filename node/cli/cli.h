@@ -115,6 +115,9 @@ void tb_json_str(FILE *f, const char *s, size_t len);
  * violation as verify and audit print it. */
 void tb_out_violation_json(const struct tb_reject *r, uint64_t item);
 void tb_json_hex(FILE *f, const uint8_t *p, size_t len);
+/* Prints a vocabulary object (docs/API.md 12) on one line and frees it; a
+ * NULL o is the store's err (0: out of memory). TB_EXIT_OK or the failure. */
+int tb_cli_print_json(struct tb_json *o, int err, const char *what);
 
 /* Standard handling of --help in a command: prints usage and help. */
 int tb_cmd_help(const struct tb_cmd *cmd, FILE *f);

@@ -68,18 +68,9 @@ int tb_cmd_coordinator_add(struct tb_cli *cli, int argc, char **argv)
 	return TB_EXIT_OK;
 }
 
-struct list_ctx {
-	struct tb_cli *cli;
-	struct tb_json *arr;
-	size_t n;
-};
-
 static int list_one(void *vctx, const struct tb_coord *c)
 {
-	struct list_ctx *l = vctx;
-	l->n++;
-	if (l->arr)
-		return tb_json_push(l->arr, tb_vocab_coordinator(c));
+	++*(size_t *)vctx;
 	char when[32];
 	time_t t = (time_t)c->created;
 	struct tm tm;
@@ -97,21 +88,18 @@ int tb_cmd_coordinator_list(struct tb_cli *cli, int argc, char **argv)
 	int rc = tb_cli_open(cli, false);
 	if (rc)
 		return rc;
-	struct list_ctx l = {cli, cli->json ? tb_json_array() : NULL, 0};
-	int err = tb_store_foreach_coord(cli->store, list_one, &l);
-	if (err) {
-		tb_json_free(l.arr);
+	int err;
+	if (cli->json) { /* GET /api/v1/coordinators */
+		struct tb_json *o = tb_vocab_coordinators(cli->store, &err);
+		return tb_cli_print_json(o, err, "the coordinators");
+	}
+	size_t n = 0;
+	err = tb_store_foreach_coord(cli->store, list_one, &n);
+	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot read the coordinators: %s",
 				   tb_strerror(err));
-	}
-	if (l.arr) {
-		struct tb_json *o = tb_json_object();
-		tb_json_set(o, "coordinators", l.arr);
-		tb_json_print(o, stdout);
-		tb_json_free(o);
-	} else if (!l.n) {
+	if (!n)
 		printf("no coordinators yet: 'tally coordinator add NAME --role admin'\n");
-	}
 	return TB_EXIT_OK;
 }
 

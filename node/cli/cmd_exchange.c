@@ -262,7 +262,6 @@ int tb_cmd_exchange_reject(struct tb_cli *cli, int argc, char **argv)
 
 struct pending_ctx {
 	struct tb_cli *cli;
-	bool first;
 	int err;
 };
 
@@ -282,22 +281,8 @@ static int pending_one(void *vctx, struct tb_view msg)
 	tb_out_hours(h, sizeof h, (int64_t)p.minutes);
 	tb_out_date(d, sizeof d, p.date);
 	(void)!tb_store_memo_get(pc->cli->store, p.txid, memo, sizeof memo);
-	if (pc->cli->json) {
-		printf("%s{\"txid\":\"%s\",\"provider\":", pc->first ? "" : ",", txid);
-		tb_json_str(stdout, prov.name, strlen(prov.name));
-		printf(",\"receiver\":");
-		tb_json_str(stdout, recv.name, strlen(recv.name));
-		printf(",\"minutes\":%llu,\"date\":\"%s\",\"category\":",
-		       (unsigned long long)p.minutes, d);
-		tb_json_str(stdout, (const char *)p.category.p, p.category.len);
-		printf(",\"memo\":");
-		tb_json_str(stdout, memo, strlen(memo));
-		printf("}");
-	} else {
-		printf("%s  %s  %-12s -> %-12s %7s  %.*s  %s\n", txid, d, prov.name, recv.name,
-		       h + 1, (int)p.category.len, (const char *)p.category.p, memo);
-	}
-	pc->first = false;
+	printf("%s  %s  %-12s -> %-12s %7s  %.*s  %s\n", txid, d, prov.name, recv.name, h + 1,
+	       (int)p.category.len, (const char *)p.category.p, memo);
 	return 0;
 }
 
@@ -310,12 +295,13 @@ int tb_cmd_exchange_pending(struct tb_cli *cli, int argc, char **argv)
 	int rc = tb_cli_open(cli, false);
 	if (rc)
 		return rc;
-	struct pending_ctx pc = {cli, true, 0};
-	if (cli->json)
-		printf("[");
-	int err = tb_store_foreach_pending(cli->store, pending_one, &pc);
-	if (cli->json)
-		printf("]\n");
+	int err;
+	if (cli->json) { /* GET /api/v1/exchanges/pending */
+		struct tb_json *o = tb_vocab_pending(cli->store, cli->self, &err);
+		return tb_cli_print_json(o, err, "the pending exchanges");
+	}
+	struct pending_ctx pc = {cli, 0};
+	err = tb_store_foreach_pending(cli->store, pending_one, &pc);
 	if (err || pc.err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot list pending exchanges: %s",
 				   tb_strerror(err ? err : pc.err));

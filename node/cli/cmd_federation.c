@@ -239,32 +239,18 @@ int tb_cmd_peer_list(struct tb_cli *cli, int argc, char **argv)
 	return TB_EXIT_OK;
 }
 
-struct logs_ctx {
-	struct tb_cli *cli;
-	bool first;
-};
-
 static int logs_one(void *vctx, const struct tb_head *h)
 {
-	struct logs_ctx *l = vctx;
+	struct tb_cli *cli = vctx;
 	struct tb_community c = {0};
-	(void)!tb_store_community(l->cli->store, h->log_id, &c);
+	(void)!tb_store_community(cli->store, h->log_id, &c);
 	char id[2 * TB_KEY_LEN + 1], hh[2 * TB_HASHLEN + 1];
 	tb_hex_encode(id, h->log_id, TB_KEY_LEN);
 	tb_hex_encode(hh, h->hash, TB_HASHLEN);
-	bool own = !memcmp(h->log_id, l->cli->self, TB_KEY_LEN);
+	bool own = !memcmp(h->log_id, cli->self, TB_KEY_LEN);
 	bool forked = h->flags & TB_LOG_FORKED;
-	if (l->cli->json) {
-		printf("%s{\"log\":\"%s\",\"community\":", l->first ? "" : ",", id);
-		tb_json_str(stdout, c.name, strlen(c.name));
-		printf(",\"seq\":%llu,\"head\":\"%s\",\"own\":%s,\"forked\":%s}",
-		       (unsigned long long)h->seq, hh, own ? "true" : "false",
-		       forked ? "true" : "false");
-	} else {
-		printf("%s %-16s %8llu  %.16s  %s%s\n", id, c.name, (unsigned long long)h->seq, hh,
-		       own ? "(ours)" : "", forked ? " FORKED" : "");
-	}
-	l->first = false;
+	printf("%s %-16s %8llu  %.16s  %s%s\n", id, c.name, (unsigned long long)h->seq, hh,
+	       own ? "(ours)" : "", forked ? " FORKED" : "");
 	return 0;
 }
 
@@ -277,15 +263,14 @@ int tb_cmd_logs(struct tb_cli *cli, int argc, char **argv)
 	int rc = tb_cli_open(cli, false);
 	if (rc)
 		return rc;
-	struct logs_ctx l = {cli, true};
-	if (cli->json)
-		printf("[");
-	else
-		printf("%-64s %-16s %8s  %-16s\n", "log (community node id)", "community",
-		       "entries", "head");
-	int err = tb_store_foreach_log(cli->store, logs_one, &l);
-	if (cli->json)
-		printf("]\n");
+	int err;
+	if (cli->json) { /* GET /api/v1/logs */
+		struct tb_json *o = tb_vocab_logs(cli->store, cli->self, &err);
+		return tb_cli_print_json(o, err, "the logs");
+	}
+	printf("%-64s %-16s %8s  %-16s\n", "log (community node id)", "community", "entries",
+	       "head");
+	err = tb_store_foreach_log(cli->store, logs_one, cli);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot list logs: %s", tb_strerror(err));
 	return TB_EXIT_OK;
@@ -305,31 +290,19 @@ static int forks_one(void *vctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq,
 	tb_entry_hash(hb, b.p, b.len);
 	struct tb_community c = {0};
 	(void)!tb_store_community(f->cli->store, log_id, &c);
-	if (f->cli->json) {
-		printf("%s{\"log\":", f->n ? "," : "");
-		tb_json_hex(stdout, log_id, TB_KEY_LEN);
-		printf(",\"community\":");
-		tb_json_str(stdout, c.name, strlen(c.name));
-		printf(",\"seq\":%llu,\"a\":", (unsigned long long)seq);
-		tb_json_hex(stdout, a.p, a.len);
-		printf(",\"b\":");
-		tb_json_hex(stdout, b.p, b.len);
-		printf("}");
-	} else {
-		char id[2 * TB_KEY_LEN + 1], x[17], y[17];
-		tb_hex_encode(id, log_id, TB_KEY_LEN);
-		tb_hex_encode(x, ha, 8);
-		tb_hex_encode(y, hb, 8);
-		if (a.len && a.p[0] == 0x94) /* a checkpoint proof (FORMAT.md appendix A) */
-			printf("FORK log %s (%s) at seq %llu: its signed checkpoint of %llu entries "
-			       "contradicts the entries held, up to the one of hash %s...\n",
-			       id, c.name[0] ? c.name : "?", (unsigned long long)seq,
-			       (unsigned long long)seq, y);
-		else
-			printf("FORK log %s (%s) at seq %llu: two signed entries, hashes %s... and "
-			       "%s...\n",
-			       id, c.name[0] ? c.name : "?", (unsigned long long)seq, x, y);
-	}
+	char id[2 * TB_KEY_LEN + 1], x[17], y[17];
+	tb_hex_encode(id, log_id, TB_KEY_LEN);
+	tb_hex_encode(x, ha, 8);
+	tb_hex_encode(y, hb, 8);
+	if (a.len && a.p[0] == 0x94) /* a checkpoint proof (FORMAT.md appendix A) */
+		printf("FORK log %s (%s) at seq %llu: its signed checkpoint of %llu entries "
+		       "contradicts the entries held, up to the one of hash %s...\n",
+		       id, c.name[0] ? c.name : "?", (unsigned long long)seq,
+		       (unsigned long long)seq, y);
+	else
+		printf("FORK log %s (%s) at seq %llu: two signed entries, hashes %s... and "
+		       "%s...\n",
+		       id, c.name[0] ? c.name : "?", (unsigned long long)seq, x, y);
 	f->n++;
 	return 0;
 }
@@ -343,13 +316,14 @@ int tb_cmd_forks(struct tb_cli *cli, int argc, char **argv)
 	int rc = tb_cli_open(cli, false);
 	if (rc)
 		return rc;
+	int err;
+	if (cli->json) { /* GET /api/v1/forks */
+		struct tb_json *o = tb_vocab_forks(cli->store, cli->self, &err);
+		return tb_cli_print_json(o, err, "the forks");
+	}
 	struct forks_ctx f = {cli, 0};
-	if (cli->json)
-		printf("[");
-	int err = tb_store_foreach_fork(cli->store, forks_one, &f);
-	if (cli->json)
-		printf("]\n");
-	else if (!f.n)
+	err = tb_store_foreach_fork(cli->store, forks_one, &f);
+	if (!f.n)
 		printf("no forks: every log held has one history\n");
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot list forks: %s", tb_strerror(err));

@@ -75,7 +75,6 @@ int tb_cmd_link_add(struct tb_cli *cli, int argc, char **argv)
 
 struct list_ctx {
 	struct tb_cli *cli;
-	bool first;
 	size_t n;
 	int err;
 };
@@ -95,40 +94,21 @@ static int list_one(void *vctx, const struct tb_clearing *c)
 	if (err && err != TB_ENOTFOUND)
 		return lc->err = err;
 	bool their_link = mirror && t.linked;
-	if (cli->json) {
-		printf("%s{\"community\":", lc->first ? "" : ",");
-		tb_json_str(stdout, name, strlen(name));
-		printf(",\"id\":\"%s\",\"linked\":%s,\"limit_minutes\":%llu,\"their_limit_minutes\":",
-		       hex, c->linked ? "true" : "false", (unsigned long long)c->limit);
-		if (their_link)
-			printf("%llu", (unsigned long long)t.limit);
-		else
-			printf("null");
-		printf(",\"balance_minutes\":%lld,\"held_minutes\":%lld,\"their_balance_minutes\":",
-		       (long long)c->balance, (long long)c->held);
-		if (mirror)
-			printf("%lld", (long long)t.balance);
-		else
-			printf("null");
-		printf(",\"exchanges\":%llu}", (unsigned long long)c->exchanges);
-	} else {
-		char lim[32] = "-", tlim[32] = "-", bal[32], held[32], tbal[32] = "-";
-		if (c->linked) {
-			tb_out_hours(lim, sizeof lim, (int64_t)c->limit);
-			memmove(lim, lim + 1, strlen(lim));
-		}
-		if (their_link) {
-			tb_out_hours(tlim, sizeof tlim, (int64_t)t.limit);
-			memmove(tlim, tlim + 1, strlen(tlim));
-		}
-		tb_out_hours(bal, sizeof bal, c->balance);
-		tb_out_hours(held, sizeof held, c->held);
-		if (mirror)
-			tb_out_hours(tbal, sizeof tbal, t.balance);
-		printf("  %-20s %-11s %9s %9s %9s %9s %9s %9llu\n", name, s, lim, tlim, bal, held,
-		       tbal, (unsigned long long)c->exchanges);
+	char lim[32] = "-", tlim[32] = "-", bal[32], held[32], tbal[32] = "-";
+	if (c->linked) {
+		tb_out_hours(lim, sizeof lim, (int64_t)c->limit);
+		memmove(lim, lim + 1, strlen(lim));
 	}
-	lc->first = false;
+	if (their_link) {
+		tb_out_hours(tlim, sizeof tlim, (int64_t)t.limit);
+		memmove(tlim, tlim + 1, strlen(tlim));
+	}
+	tb_out_hours(bal, sizeof bal, c->balance);
+	tb_out_hours(held, sizeof held, c->held);
+	if (mirror)
+		tb_out_hours(tbal, sizeof tbal, t.balance);
+	printf("  %-20s %-11s %9s %9s %9s %9s %9s %9llu\n", name, s, lim, tlim, bal, held, tbal,
+	       (unsigned long long)c->exchanges);
 	lc->n++;
 	return 0;
 }
@@ -145,25 +125,22 @@ int tb_cmd_link_list(struct tb_cli *cli, int argc, char **argv)
 	int rc = tb_cli_open(cli, false);
 	if (rc)
 		return rc;
-	struct list_ctx lc = {cli, true, 0, 0};
-	if (cli->json)
-		printf("[");
-	else
-		printf("  %-20s %-11s %9s %9s %9s %9s %9s %9s\n", "community", "id", "may owe us",
-		       "we may owe", "clearing", "held", "mirror", "exchanges");
-	int err = tb_store_foreach_clearing(cli->store, cli->self, list_one, &lc);
-	if (cli->json)
-		printf("]\n");
+	int err;
+	if (cli->json) { /* GET /api/v1/links */
+		struct tb_json *o = tb_vocab_links(cli->store, cli->self, &err);
+		return tb_cli_print_json(o, err, "the trust lines");
+	}
+	struct list_ctx lc = {cli, 0, 0};
+	printf("  %-20s %-11s %9s %9s %9s %9s %9s %9s\n", "community", "id", "may owe us",
+	       "we may owe", "clearing", "held", "mirror", "exchanges");
+	err = tb_store_foreach_clearing(cli->store, cli->self, list_one, &lc);
 	if ((err && err != TB_ENOTFOUND) || lc.err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot read the clearing accounts: %s",
 				   tb_strerror(lc.err ? lc.err : err));
-	if (!cli->json) {
-		if (!lc.n)
-			printf("  (no trust lines: 'tally link add COMMUNITY --limit HOURS')\n");
-		else
-			printf("clearing: + we owe them, - they owe us; mirror: their account for us "
-			       "(the negation of ours once nothing is in flight; - if their log is "
-			       "not held)\n");
-	}
+	if (!lc.n)
+		printf("  (no trust lines: 'tally link add COMMUNITY --limit HOURS')\n");
+	else
+		printf("clearing: + we owe them, - they owe us; mirror: their account for us (the "
+		       "negation of ours once nothing is in flight; - if their log is not held)\n");
 	return TB_EXIT_OK;
 }

@@ -145,7 +145,6 @@ int tb_cmd_member_add(struct tb_cli *cli, int argc, char **argv)
 struct list_ctx {
 	struct tb_cli *cli;
 	bool all;
-	bool first;
 };
 
 static int list_one(void *vctx, const struct tb_member *m)
@@ -158,28 +157,16 @@ static int list_one(void *vctx, const struct tb_member *m)
 	tb_out_hours(fl, sizeof fl, m->floor);
 	if (m->ceiling)
 		tb_out_hours(ce, sizeof ce, (int64_t)m->ceiling);
-	if (l->cli->json) {
-		printf("%s{\"member\":%u,\"name\":", l->first ? "" : ",", m->no);
-		tb_json_str(stdout, m->name, strlen(m->name));
-		printf(",\"balance_minutes\":%lld,\"floor_minutes\":%lld,"
-		       "\"ceiling_minutes\":%llu,\"active\":%s,\"key\":",
-		       (long long)m->balance, (long long)m->floor, (unsigned long long)m->ceiling,
-		       m->active ? "true" : "false");
-		tb_json_hex(stdout, m->key, TB_KEY_LEN);
-		printf("}");
-	} else {
-		printf("%4u  ", m->no);
-		tb_cli_pad(stdout, m->name, 20);
-		printf(" %9s %9s %9s  %s\n", bal, fl, ce, m->active ? "" : "left");
-	}
-	l->first = false;
+	printf("%4u  ", m->no);
+	tb_cli_pad(stdout, m->name, 20);
+	printf(" %9s %9s %9s  %s\n", bal, fl, ce, m->active ? "" : "left");
 	return 0;
 }
 
 int tb_cmd_member_list(struct tb_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"all", no_argument, 0, 'a'}, {0, 0, 0, 0}};
-	struct list_ctx l = {cli, false, true};
+	struct list_ctx l = {cli, false};
 	int c;
 	optind = 1;
 	while ((c = tb_cli_getopt(argc, argv, opts, "member", "list")) != -1) {
@@ -192,14 +179,14 @@ int tb_cmd_member_list(struct tb_cli *cli, int argc, char **argv)
 	int rc = tb_cli_open(cli, false);
 	if (rc)
 		return rc;
-	if (cli->json)
-		printf("[");
-	else
-		printf("   #  %-20s %9s %9s %9s\n", "name", "balance", "floor", "ceiling");
+	int err;
+	if (cli->json) { /* GET /api/v1/members[?all=true] */
+		struct tb_json *o = tb_vocab_members(cli->store, cli->self, l.all, &err);
+		return tb_cli_print_json(o, err, "the members");
+	}
+	printf("   #  %-20s %9s %9s %9s\n", "name", "balance", "floor", "ceiling");
 	/* The community account (#0) is listed once it has moved. */
-	int err = tb_store_foreach_member(cli->store, cli->self, list_one, &l);
-	if (cli->json)
-		printf("]\n");
+	err = tb_store_foreach_member(cli->store, cli->self, list_one, &l);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot list members: %s", tb_strerror(err));
 	return TB_EXIT_OK;

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int tb_cli_read_small(const char *path, uint8_t *buf, size_t cap, size_t *len)
@@ -27,17 +28,24 @@ int tb_cli_read_small(const char *path, uint8_t *buf, size_t cap, size_t *len)
 	return 0;
 }
 
-static void print_checkpoint(struct tb_cli *cli, const struct tb_checkpoint *cp)
+static int print_checkpoint(struct tb_cli *cli, const struct tb_checkpoint *cp)
 {
 	char id[2 * TB_KEY_LEN + 1], root[2 * TB_HASHLEN + 1];
 	tb_hex_encode(id, cp->log_id, TB_KEY_LEN);
 	tb_hex_encode(root, cp->root, TB_HASHLEN);
-	if (cli->json)
-		printf("{\"log\":\"%s\",\"size\":%llu,\"root\":\"%s\",\"timestamp\":%llu}\n", id,
-		       (unsigned long long)cp->size, root, (unsigned long long)cp->timestamp);
-	else
-		printf("checkpoint of log %s: %llu entries, Merkle root %s, signed at %llu\n", id,
-		       (unsigned long long)cp->size, root, (unsigned long long)cp->timestamp);
+	if (cli->json) { /* as POST /api/v1/checkpoints answers */
+		char name[TB_NAME_MAX + 1];
+		struct tb_ops o = {cli->store, cli->self, NULL, NULL};
+		tb_op_community_name(&o, cp->log_id, name, sizeof name);
+		return tb_cli_print_json(tb_vocab_checkpoint(cp, name), 0, "the checkpoint");
+	}
+	char when[32];
+	time_t t = (time_t)cp->timestamp;
+	struct tm tm;
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	printf("checkpoint of log %s: %llu entries, Merkle root %s, signed at %s\n", id,
+	       (unsigned long long)cp->size, root, when);
+	return TB_EXIT_OK;
 }
 
 int tb_cmd_checkpoint(struct tb_cli *cli, int argc, char **argv)
@@ -66,8 +74,7 @@ int tb_cmd_checkpoint(struct tb_cli *cli, int argc, char **argv)
 	struct tb_checkpoint cp;
 	err = tb_checkpoint_open(&cp, buf, len);
 	TB_ASSERT(err == 0);
-	print_checkpoint(cli, &cp);
-	return TB_EXIT_OK;
+	return print_checkpoint(cli, &cp);
 }
 
 int tb_cmd_receipt(struct tb_cli *cli, int argc, char **argv)

@@ -94,16 +94,6 @@ static int clear_one(void *vctx, const struct tb_clearing *c)
 	return 0;
 }
 
-/* Prints a vocabulary object (docs/API.md 12) on one line; frees it. */
-static int print_json(struct tb_json *o)
-{
-	int err = o ? tb_json_print(o, stdout) : TB_ENOMEM;
-	tb_json_free(o);
-	if (err)
-		return tb_cli_fail(TB_EXIT_IO, "cannot print: %s", tb_strerror(err));
-	return TB_EXIT_OK;
-}
-
 static int balance_one(struct tb_cli *cli, const char *name)
 {
 	struct tb_member m;
@@ -116,7 +106,7 @@ static int balance_one(struct tb_cli *cli, const char *name)
 	tb_out_hours(hd, sizeof hd, m.held);
 	if (cli->json) {
 		/* The API's member object (GET /api/v1/members/NAME). */
-		return print_json(tb_vocab_member(&m));
+		return tb_cli_print_json(tb_vocab_member(&m), 0, "the member");
 	} else if (m.held) {
 		printf("%s: %s hours (debt limit %s; %s hours held for exchanges in flight)\n",
 		       m.name, h, f, hd + 1);
@@ -140,10 +130,7 @@ int tb_cmd_balance(struct tb_cli *cli, int argc, char **argv)
 	if (cli->json) {
 		/* The API's object (GET /api/v1/balances), by the same code. */
 		struct tb_json *o = tb_vocab_balances(cli->store, cli->self, &err);
-		if (!o)
-			return tb_cli_fail(TB_EXIT_IO, "cannot read balances: %s",
-					   tb_strerror(err));
-		return print_json(o);
+		return tb_cli_print_json(o, err, "balances");
 	}
 	struct tb_community c;
 	err = tb_store_community(cli->store, cli->self, &c);

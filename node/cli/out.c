@@ -55,3 +55,15 @@ void tb_out_violation_json(const struct tb_reject *r, uint64_t item)
 	tb_json_str(stdout, r->msg, strlen(r->msg));
 	printf("}");
 }
+
+int tb_cli_print_json(struct tb_json *o, int err, const char *what)
+{
+	if (!o)
+		return tb_cli_fail(TB_EXIT_IO, "cannot read %s: %s", what,
+				   tb_strerror(err ? err : TB_ENOMEM));
+	err = tb_json_print(o, stdout);
+	tb_json_free(o);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot print: %s", tb_strerror(err));
+	return TB_EXIT_OK;
+}

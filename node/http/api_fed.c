@@ -30,18 +30,6 @@ static void cname(struct tb_http *h, const uint8_t id[TB_KEY_LEN], char out[TB_N
 	tb_op_community_name(&o, id, out, TB_NAME_MAX + 1);
 }
 
-static void answer_list(struct tb_http_resp *resp, const char *key, struct tb_json *arr, int err)
-{
-	if (err) {
-		tb_json_free(arr);
-		tb_http_fail(resp, err, NULL);
-		return;
-	}
-	struct tb_json *o = tb_json_object();
-	tb_json_set(o, key, arr);
-	tb_http_json(resp, 200, o);
-}
-
 /* A download: the bytes (copied), as a file named name. */
 static void answer_bytes(struct tb_http_resp *resp, const uint8_t *p, size_t len, const char *name)
 {
@@ -58,35 +46,23 @@ static void answer_bytes(struct tb_http_resp *resp, const uint8_t *p, size_t len
 	snprintf(resp->disposition, sizeof resp->disposition, "attachment; filename=\"%s\"", name);
 }
 
-struct list_ctx {
-	struct tb_http *h;
-	struct tb_json *arr;
-	int err;
-};
-
-static int link_one(void *vctx, const struct tb_clearing *c)
+/* A list of the vocabulary (node/json/lists.c), or the error. */
+static void answer_list(struct tb_http_resp *resp, struct tb_json *o, int err)
 {
-	struct list_ctx *l = vctx;
-	char name[TB_NAME_MAX + 1];
-	cname(l->h, c->other, name);
-	struct tb_clearing t;
-	int err = tb_store_clearing(l->h->host.store, c->other, l->h->host.self, &t);
-	if (err && err != TB_ENOTFOUND)
-		return l->err = err;
-	if ((l->err = tb_json_push(l->arr, tb_vocab_link(c, name, err ? NULL : &t))))
-		return 1;
-	return 0;
+	if (!o) {
+		tb_http_fail(resp, err, NULL);
+		return;
+	}
+	tb_http_json(resp, 200, o);
 }
 
 static void links(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	(void)req;
-	struct list_ctx l = {ctx, tb_json_array(), 0};
 	struct tb_http *h = ctx;
-	int err = tb_store_foreach_clearing(h->host.store, h->host.self, link_one, &l);
-	if (err == TB_ENOTFOUND || err > 0)
-		err = 0;
-	answer_list(resp, "links", l.arr, l.err ? l.err : err);
+	int err;
+	struct tb_json *o = tb_vocab_links(h->host.store, h->host.self, &err);
+	answer_list(resp, o, err);
 }
 
 static void link_add(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
@@ -127,71 +103,31 @@ static void link_add(struct tb_http_req *req, struct tb_http_resp *resp, void *c
 	tb_http_json(resp, 201, r);
 }
 
-static int log_one(void *vctx, const struct tb_head *hd)
-{
-	struct list_ctx *l = vctx;
-	char name[TB_NAME_MAX + 1];
-	cname(l->h, hd->log_id, name);
-	bool own = !memcmp(hd->log_id, l->h->host.self, TB_KEY_LEN);
-	if ((l->err = tb_json_push(l->arr, tb_vocab_log(hd, name, own))))
-		return 1;
-	return 0;
-}
-
 static void logs(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	(void)req;
-	struct list_ctx l = {ctx, tb_json_array(), 0};
 	struct tb_http *h = ctx;
-	int err = tb_store_foreach_log(h->host.store, log_one, &l);
-	answer_list(resp, "logs", l.arr, l.err ? l.err : (err > 0 ? 0 : err));
-}
-
-static int fork_one(void *vctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq, struct tb_view a,
-		    struct tb_view b)
-{
-	struct list_ctx *l = vctx;
-	char name[TB_NAME_MAX + 1];
-	cname(l->h, log_id, name);
-	if ((l->err = tb_json_push(l->arr, tb_vocab_fork(log_id, name, seq, a, b))))
-		return 1;
-	return 0;
+	int err;
+	struct tb_json *o = tb_vocab_logs(h->host.store, h->host.self, &err);
+	answer_list(resp, o, err);
 }
 
 static void forks(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	(void)req;
-	struct list_ctx l = {ctx, tb_json_array(), 0};
 	struct tb_http *h = ctx;
-	int err = tb_store_foreach_fork(h->host.store, fork_one, &l);
-	answer_list(resp, "forks", l.arr, l.err ? l.err : (err > 0 ? 0 : err));
-}
-
-static int checkpoint_one(void *vctx, const struct tb_head *hd)
-{
-	struct list_ctx *l = vctx;
-	uint8_t buf[TB_CHECKPOINT_MAX];
-	size_t len;
-	struct tb_checkpoint cp;
-	int err = tb_store_checkpoint_get(l->h->host.store, hd->log_id, buf, sizeof buf, &len);
-	if (err == TB_ENOTFOUND)
-		return 0;
-	if (err || (err = tb_checkpoint_open(&cp, buf, len)))
-		return l->err = err;
-	char name[TB_NAME_MAX + 1];
-	cname(l->h, hd->log_id, name);
-	if ((l->err = tb_json_push(l->arr, tb_vocab_checkpoint(&cp, name))))
-		return 1;
-	return 0;
+	int err;
+	struct tb_json *o = tb_vocab_forks(h->host.store, h->host.self, &err);
+	answer_list(resp, o, err);
 }
 
 static void checkpoints(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	(void)req;
-	struct list_ctx l = {ctx, tb_json_array(), 0};
 	struct tb_http *h = ctx;
-	int err = tb_store_foreach_log(h->host.store, checkpoint_one, &l);
-	answer_list(resp, "checkpoints", l.arr, l.err ? l.err : (err > 0 ? 0 : err));
+	int err;
+	struct tb_json *o = tb_vocab_checkpoints(h->host.store, h->host.self, &err);
+	answer_list(resp, o, err);
 }
 
 static void checkpoint_make(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
@@ -329,7 +265,15 @@ static void cross_list(struct tb_http_req *req, struct tb_http_resp *resp, void 
 	}
 	struct cross_ctx c = {h, tb_json_array(), 0};
 	int err = tb_store_foreach_xleg(h->host.store, !strcmp(v, "true"), cross_one, &c);
-	answer_list(resp, "cross", c.arr, c.err ? c.err : (err > 0 ? 0 : err));
+	err = c.err ? c.err : (err > 0 ? 0 : err);
+	if (err) {
+		tb_json_free(c.arr);
+		tb_http_fail(resp, err, NULL);
+		return;
+	}
+	struct tb_json *o = tb_json_object();
+	tb_json_set(o, "cross", c.arr);
+	tb_http_json(resp, 200, o);
 }
 
 static void cross_one_get(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
@@ -388,21 +332,13 @@ out:
 	tb_body_wipe(&b, sizeof b);
 }
 
-static int coord_one(void *vctx, const struct tb_coord *c)
-{
-	struct list_ctx *l = vctx;
-	if ((l->err = tb_json_push(l->arr, tb_vocab_coordinator(c))))
-		return 1;
-	return 0;
-}
-
 static void coordinators(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	(void)req;
-	struct list_ctx l = {ctx, tb_json_array(), 0};
 	struct tb_http *h = ctx;
-	int err = tb_store_foreach_coord(h->host.store, coord_one, &l);
-	answer_list(resp, "coordinators", l.arr, l.err ? l.err : (err > 0 ? 0 : err));
+	int err;
+	struct tb_json *o = tb_vocab_coordinators(h->host.store, &err);
+	answer_list(resp, o, err);
 }
 
 static void coordinator_add(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)

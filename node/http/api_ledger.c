@@ -192,36 +192,16 @@ static void exchange_one(struct tb_http_req *req, struct tb_http_resp *resp, voi
 	tb_http_json(resp, 200, o);
 }
 
-struct pending_ctx {
-	struct tb_http *h;
-	struct tb_json *arr;
-	int err;
-};
-
-static int pending_one(void *vctx, struct tb_view msg)
-{
-	struct pending_ctx *pc = vctx;
-	struct tb_proposal p;
-	if ((pc->err = tb_msg_decode_exact(msg.p, msg.len, &tb_def_proposal, &p)) ||
-	    (pc->err = tb_json_push(pc->arr,
-				    tb_vocab_proposal(pc->h->host.store, pc->h->host.self, &p))))
-		return 1;
-	return 0;
-}
-
 static void pending(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
 	(void)req;
-	struct pending_ctx pc = {h, tb_json_array(), 0};
-	int err = tb_store_foreach_pending(h->host.store, pending_one, &pc);
-	if (err || pc.err) {
-		tb_json_free(pc.arr);
-		tb_http_fail(resp, pc.err ? pc.err : err, NULL);
+	int err;
+	struct tb_json *o = tb_vocab_pending(h->host.store, h->host.self, &err);
+	if (!o) {
+		tb_http_fail(resp, err, NULL);
 		return;
 	}
-	struct tb_json *o = tb_json_object();
-	tb_json_set(o, "pending", pc.arr);
 	tb_http_json(resp, 200, o);
 }
 

@@ -34,40 +34,21 @@ static void community(struct tb_http_req *req, struct tb_http_resp *resp, void *
 	tb_http_json(resp, 200, tb_vocab_community(h->host.self, &c));
 }
 
-struct members_ctx {
-	struct tb_json *arr;
-	bool all; /* also members who left */
-	int err;
-};
-
-static int member_one(void *vctx, const struct tb_member *m)
-{
-	struct members_ctx *l = vctx;
-	if (!m->active && !l->all)
-		return 0;
-	if ((l->err = tb_json_push(l->arr, tb_vocab_member(m))))
-		return 1;
-	return 0;
-}
-
 static void members(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
-	struct members_ctx l = {.arr = tb_json_array()};
-	const char *bad = query_flag(req, "all", &l.all);
+	bool all;
+	const char *bad = query_flag(req, "all", &all);
 	if (bad) {
-		tb_json_free(l.arr);
 		tb_http_error(resp, 400, "EINVAL", "query '%s' is true or false", bad);
 		return;
 	}
-	int err = tb_store_foreach_member(h->host.store, h->host.self, member_one, &l);
-	if (err || l.err) {
-		tb_json_free(l.arr);
-		tb_http_fail(resp, l.err ? l.err : err, NULL);
+	int err;
+	struct tb_json *o = tb_vocab_members(h->host.store, h->host.self, all, &err);
+	if (!o) {
+		tb_http_fail(resp, err, NULL);
 		return;
 	}
-	struct tb_json *o = tb_json_object();
-	tb_json_set(o, "members", l.arr);
 	tb_http_json(resp, 200, o);
 }
 

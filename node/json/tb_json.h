@@ -138,11 +138,24 @@ struct tb_json *tb_vocab_statement_line(struct tb_store *s, const uint8_t self[T
  * those who left holding a balance.
  * NULL with *err set when the store cannot be read. */
 struct tb_json *tb_vocab_balances(struct tb_store *s, const uint8_t self[TB_KEY_LEN], int *err);
-/* An error object: {"error":{"code":"EFLOOR","message":"..."}}. */
+/* The lists (lists.c), each {KEY: [...]}, or NULL with *err set when the
+ * store cannot be read: {"members"} (active members; all: also those who
+ * left), {"pending"} proposals, {"links"} (trust lines), {"logs"} held,
+ * {"forks"} (fork proofs), {"checkpoints"} (the newest of each log) and
+ * {"coordinators"} of the console. */
+struct tb_json *tb_vocab_members(struct tb_store *s, const uint8_t self[TB_KEY_LEN], bool all,
+				 int *err);
+struct tb_json *tb_vocab_pending(struct tb_store *s, const uint8_t self[TB_KEY_LEN], int *err);
+struct tb_json *tb_vocab_links(struct tb_store *s, const uint8_t self[TB_KEY_LEN], int *err);
+struct tb_json *tb_vocab_logs(struct tb_store *s, const uint8_t self[TB_KEY_LEN], int *err);
+struct tb_json *tb_vocab_forks(struct tb_store *s, const uint8_t self[TB_KEY_LEN], int *err);
+struct tb_json *tb_vocab_checkpoints(struct tb_store *s, const uint8_t self[TB_KEY_LEN], int *err);
+struct tb_json *tb_vocab_coordinators(struct tb_store *s, int *err);
 /* The day an entry of the own log counts on: an exchange's date of service,
  * any other entry's (a reversal's too) the UTC day it was recorded; 0 when
  * it cannot be read. */
 uint64_t tb_vocab_entry_day(struct tb_store *s, const uint8_t self[TB_KEY_LEN], uint64_t seq);
+/* An error object: {"error":{"code":"EFLOOR","message":"..."}}. */
 struct tb_json *tb_vocab_error(const char *code, const char *message);
 
 #endif

@@ -486,10 +486,11 @@ static void test_cross_send(void **state)
 
 /* The API's body and the command line's --json for the same data: one
  * object, byte for byte (the JSON's own newline aside). */
-static void same_json(const char *path, const char *const *args)
+static void same_json_as(const struct tb_httpc_session *who, const char *path,
+			 const char *const *args)
 {
 	struct tb_httpc_resp r;
-	call("GET", path, &g->vw, NULL, &r);
+	call("GET", path, who, NULL, &r);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(tb_fed_tally(g->f, RIVER, args), 0);
 	const char *out = g->f->res.out;
@@ -501,6 +502,11 @@ static void same_json(const char *path, const char *const *args)
 	if (n != m || memcmp(out, r.body, n))
 		fail_msg("%s differs:\n api: %s\n cli: %s", path, r.body, out);
 	tb_httpc_free(&r);
+}
+
+static void same_json(const char *path, const char *const *args)
+{
+	same_json_as(&g->vw, path, args);
 }
 
 static void test_cli_json_is_api_json(void **state)
@@ -521,6 +527,21 @@ static void test_cli_json_is_api_json(void **state)
 	const char *status[] = {"--json", "exchange", "status", txid, NULL};
 	snprintf(path, sizeof path, "/api/v1/cross/%s", txid);
 	same_json(path, status);
+	/* The lists (node/json/lists.c). */
+	const char *members[] = {"--json", "member", "list", NULL};
+	same_json("/api/v1/members", members);
+	const char *all[] = {"--json", "member", "list", "--all", NULL};
+	same_json("/api/v1/members?all=true", all);
+	const char *pending[] = {"--json", "exchange", "pending", NULL};
+	same_json("/api/v1/exchanges/pending", pending);
+	const char *links[] = {"--json", "link", "list", NULL};
+	same_json("/api/v1/links", links);
+	const char *logs[] = {"--json", "logs", NULL};
+	same_json("/api/v1/logs", logs);
+	const char *forks[] = {"--json", "forks", NULL};
+	same_json("/api/v1/forks", forks);
+	const char *coords[] = {"--json", "coordinator", "list", NULL};
+	same_json_as(&g->adm, "/api/v1/coordinators", coords);
 }
 
 static void test_audit(void **state)

@@ -120,7 +120,7 @@ static void test_walkthrough(void **state)
 	assert_int_equal(T(f, "receipt", "verify", rcpt, "--json"), 0);
 	assert_non_null(strstr(res.out, "\"members_signatures_checked\":false"));
 	assert_int_equal(T(f, "exchange", "pending", "--json"), 0);
-	assert_string_equal(res.out, "[]\n");
+	assert_string_equal(res.out, "{\"pending\":[]}\n");
 
 	/* Coordinator-attested. */
 	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "bob", "--receiver",

@@ -69,6 +69,17 @@ static json_t *out_json(void)
 	return j;
 }
 
+/* The array of a list object ({"logs": [...]}), with a reference of its own. */
+static json_t *out_list(const char *key)
+{
+	json_t *j = out_json();
+	json_t *a = json_incref(json_object_get(j, key));
+	json_decref(j);
+	if (!json_is_array(a))
+		fail_msg("no array \"%s\" in %s", key, res.out);
+	return a;
+}
+
 static long long jint(const json_t *o, const char *key)
 {
 	const json_t *v = json_object_get(o, key);
@@ -86,7 +97,7 @@ static const char *jstr(const json_t *o, const char *key)
 static void node_id(const char *dir, char out[65])
 {
 	assert_int_equal(T(dir, "--json", "logs"), 0);
-	json_t *j = out_json();
+	json_t *j = out_list("logs");
 	const char *id = jstr(json_array_get(j, 0), "log");
 	assert_non_null(id);
 	assert_int_equal(strlen(id), 64);
@@ -193,7 +204,7 @@ static size_t clear(const char *dir, unsigned what)
 static long head_seq(const char *dir)
 {
 	assert_int_equal(T(dir, "--json", "logs"), 0);
-	json_t *j = out_json();
+	json_t *j = out_list("logs");
 	long seq = (long)jint(json_array_get(j, 0), "seq");
 	json_decref(j);
 	return seq;
@@ -261,11 +272,11 @@ static void test_link(void **state)
 	OUT_HAS("linked riverside (");
 	assert_int_equal(T(f->a, "link", "add", "RIVERSIDE", "--limit", "3"), 0);
 	assert_int_equal(T(f->a, "--json", "link", "list"), 0);
-	json_t *j = out_json();
+	json_t *j = out_list("links");
 	assert_int_equal(json_array_size(j), 1);
 	json_t *e = json_array_get(j, 0);
-	assert_string_equal(jstr(e, "community"), "riverside");
-	assert_string_equal(jstr(e, "id"), f->bid);
+	assert_string_equal(jstr(e, "community_name"), "riverside");
+	assert_string_equal(jstr(e, "community"), f->bid);
 	assert_true(json_is_true(json_object_get(e, "linked")));
 	assert_int_equal(jint(e, "limit_minutes"), 180);
 	assert_true(json_is_null(json_object_get(e, "their_limit_minutes")));
@@ -279,10 +290,10 @@ static void test_link(void **state)
 	assert_int_equal(T(f->b, "link", "add", "hillside", "--limit", "5"), 0);
 	sync_log(f->b, f->a);
 	assert_int_equal(T(f->a, "--json", "link", "list"), 0);
-	j = out_json();
+	j = out_list("links");
 	e = json_array_get(j, 0);
 	assert_int_equal(jint(e, "their_limit_minutes"), 300);
-	assert_int_equal(jint(e, "their_balance_minutes"), 0);
+	assert_int_equal(jint(e, "mirror_minutes"), 0);
 	json_decref(j);
 	assert_int_equal(T(f->a, "link", "list"), 0);
 	OUT_HAS("riverside");
@@ -295,7 +306,7 @@ static void test_link(void **state)
 	assert_int_equal(T(f->a, "link", "add", "riverside", "--limit", "3"), 0);
 	assert_int_equal(T(f->a, "link", "add", f->cid, "--limit", "1"), 0);
 	assert_int_equal(T(f->a, "--json", "link", "list"), 0);
-	j = out_json();
+	j = out_list("links");
 	assert_int_equal(json_array_size(j), 2);
 	json_decref(j);
 	assert_int_equal(T(f->a, "verify"), 0);
@@ -316,9 +327,9 @@ static void test_copycat_name(void **state)
 	assert_int_equal(T(f->a, "link", "add", "Riverside", "--limit", "3"), 0);
 	OUT_HAS(s);
 	assert_int_equal(T(f->a, "--json", "link", "list"), 0);
-	json_t *j = out_json();
+	json_t *j = out_list("links");
 	assert_int_equal(json_array_size(j), 1);
-	assert_string_equal(jstr(json_array_get(j, 0), "id"), f->bid);
+	assert_string_equal(jstr(json_array_get(j, 0), "community"), f->bid);
 	json_decref(j);
 	/* The copycat cannot be admitted under the name, in any case. */
 	long before = head_seq(f->a);
@@ -546,10 +557,10 @@ static void test_completed_and_refused(void **state)
 
 	/* Balances and clearing accounts mirror and sum to zero. */
 	assert_int_equal(T(f->a, "--json", "link", "list"), 0);
-	json_t *j = out_json();
+	json_t *j = out_list("links");
 	json_t *e = json_array_get(j, 0);
 	assert_int_equal(jint(e, "balance_minutes"), 45);
-	assert_int_equal(jint(e, "their_balance_minutes"), -45);
+	assert_int_equal(jint(e, "mirror_minutes"), -45);
 	assert_int_equal(jint(e, "their_limit_minutes"), 60);
 	assert_int_equal(jint(e, "exchanges"), 1);
 	json_decref(j);

@@ -728,13 +728,14 @@ static void check_link_list(struct tb_fed *f, size_t i, size_t other, long long 
 	snprintf(what, sizeof what, "link list at %s", f->node[i].name);
 	TALLY_OK(f, i, "--json", "link", "list");
 	json_t *j = out_json(f, what);
-	if (!json_is_array(j))
-		die(f, "%s: not an array: %s", what, f->res.out);
+	json_t *links = json_object_get(j, "links");
+	if (!json_is_array(links))
+		die(f, "%s: no array of links: %s", what, f->res.out);
 	size_t k;
 	json_t *e, *found = NULL;
-	json_array_foreach(j, k, e)
+	json_array_foreach(links, k, e)
 	{
-		const char *c = jstr(e, "community");
+		const char *c = jstr(e, "community_name");
 		if (c && !strcmp(c, f->node[other].name))
 			found = e;
 	}
@@ -742,12 +743,12 @@ static void check_link_list(struct tb_fed *f, size_t i, size_t other, long long 
 		die(f, "%s: no %s: %s", what, f->node[other].name, f->res.out);
 	char id[2 * TB_KEY_LEN + 1];
 	tb_hex_encode(id, f->node[other].id, TB_KEY_LEN);
-	const char *got_id = jstr(found, "id");
+	const char *got_id = jstr(found, "community");
 	if (!got_id || strcmp(got_id, id) || !json_is_true(json_object_get(found, "linked")) ||
 	    jint(f, found, "limit_minutes", what) != limit ||
 	    jint(f, found, "their_limit_minutes", what) != their_limit ||
 	    jint(f, found, "balance_minutes", what) != balance ||
-	    jint(f, found, "their_balance_minutes", what) != -balance ||
+	    jint(f, found, "mirror_minutes", what) != -balance ||
 	    jint(f, found, "held_minutes", what) != 0 ||
 	    jint(f, found, "exchanges", what) != exchanges)
 		die(f,

@@ -50,7 +50,7 @@ static void check_logs_json(struct tb_fed *f, size_t i)
 	for (size_t j = 0; j < f->n; j++) {
 		char want[200], id[2 * TB_KEY_LEN + 1];
 		tb_hex_encode(id, f->node[j].id, TB_KEY_LEN);
-		snprintf(want, sizeof want, "\"log\":\"%s\",\"community\":\"%s\"", id,
+		snprintf(want, sizeof want, "\"log\":\"%s\",\"community_name\":\"%s\"", id,
 			 f->node[j].name);
 		if (!strstr(f->res.out, want))
 			fail_msg("node %zu's logs lack %s: %s", i, f->node[j].name, f->res.out);

@@ -205,7 +205,7 @@ static void test_confirm_crash(void **state)
 	assert_int_equal(T(data, "exchange", "confirm", txid), 128 + SIGKILL);
 	unsetenv("TALLY_CRASH_AT");
 	assert_int_equal(T(data, "exchange", "pending", "--json"), 0);
-	assert_string_equal(res.out, "[]\n");
+	assert_string_equal(res.out, "{\"pending\":[]}\n");
 	assert_int_equal(T(data, "--json", "history", "a"), 0);
 	contains(res.out, "ladder");
 	assert_int_equal(T(data, "exchange", "confirm", txid), 1);

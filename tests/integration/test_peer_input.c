@@ -551,7 +551,8 @@ static void test_fork(void **state)
 	assert_non_null(strstr(F->res.out, "\"seq\":4"));
 	assert_int_equal(TB_FED_TALLY(F, A, "logs", "--json"), 0);
 	char want[200];
-	snprintf(want, sizeof want, "\"log\":\"%s\",\"community\":\"FakeComm\",\"seq\":4,", id);
+	snprintf(want, sizeof want,
+		 "\"log\":\"%s\",\"community_name\":\"FakeComm\",\"own\":false,\"seq\":4,", id);
 	char *at = strstr(F->res.out, want);
 	if (!at)
 		fail_msg("A's logs: %s", F->res.out);
