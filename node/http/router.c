@@ -176,8 +176,8 @@ static bool authorize(struct tb_http *h, const struct tb_route *rt, struct tb_ht
 		return false;
 	}
 	if (s->who.role < rt->role) {
-		tb_http_error(resp, 403, "EDENIED", "%s is a %s; this needs a %s", s->who.name,
-			      tb_role_name(s->who.role), tb_role_name(rt->role));
+		tb_http_error(resp, 403, "EDENIED", "%s has the role %s; this needs the role %s",
+			      s->who.name, tb_role_name(s->who.role), tb_role_name(rt->role));
 		return false;
 	}
 	if (rt->flags & TB_ROUTE_WRITE) {

@@ -70,7 +70,7 @@ test('an admin adds a coordinator, who is refused what their role does not allow
 	await open(cleo, env.base, 'coordinators');
 	await cleo.waitForSelector('main [role="alert"]');
 	const refusal = await textOf(cleo, 'main [role="alert"]');
-	assert.match(refusal, /^Your role does not allow this: cleo is a coordinator; .*\(EDENIED\)$/);
+	assert.match(refusal, /^Your role does not allow this: cleo has the role coordinator; .*\(EDENIED\)$/);
 	assert.equal(await cleo.$('main form.card'), null, 'no add form');
 	assert.equal(await cleo.$('main button.danger'), null, 'no remove buttons');
 	// Nor may she add a member: the members page offers no form, and the API refuses.
@@ -113,7 +113,7 @@ test('the coordinators page on a phone, in Spanish, and a viewer refused it', T,
 	assert.equal(await vera.$('nav a[href="#/coordinators"]'), null, 'no link for a viewer');
 	await open(vera, env.base, 'coordinators');
 	await vera.waitForSelector('main [role="alert"]');
-	assert.match(await textOf(vera, 'main [role="alert"]'), /vera is a viewer.*\(EDENIED\)$/);
+	assert.match(await textOf(vera, 'main [role="alert"]'), /vera has the role viewer.*\(EDENIED\)$/);
 	await shot(vera, 'coordinators-viewer-phone');
 	assert.deepEqual(vera.errors, []);
 	await vera.close();
