@@ -297,7 +297,7 @@ static int load_line(struct tb_cli *cli, uint64_t seq, struct line *l)
 }
 
 static void print_line(struct tb_cli *cli, const struct line *l, const char *who, int64_t delta,
-		       bool with_balance, int64_t balance, bool first)
+		       bool with_balance, int64_t balance)
 {
 	struct tb_member prov = {0}, recv = {0};
 	(void)!tb_store_member(cli->store, cli->self, (uint32_t)l->x.provider, &prov);
@@ -310,46 +310,15 @@ static void print_line(struct tb_cli *cli, const struct line *l, const char *who
 		else
 			pname = l->remote;
 	}
-	char memo[TB_MEMO_MAX + 1] = "", d[16], h[32], b[32], txid[2 * TB_TXID_LEN + 1];
+	char memo[TB_MEMO_MAX + 1] = "", d[16], h[32], b[32];
 	if (tb_store_memo_get(cli->store, l->x.txid, memo, sizeof memo))
 		snprintf(memo, sizeof memo, "%s", "(memo not held here)");
 	tb_out_date(d, sizeof d, l->x.date);
 	tb_out_hours(h, sizeof h, delta);
 	tb_out_hours(b, sizeof b, balance);
-	tb_hex_encode(txid, l->x.txid, TB_TXID_LEN);
 	const char *other = who ? (!strcmp(who, pname) ? rname : pname) : NULL;
 	if (l->cross)
 		other = who ? l->remote : NULL;
-	if (cli->json) {
-		printf("%s{\"seq\":%llu,\"date\":\"%s\",\"txid\":\"%s\",\"kind\":\"%s\","
-		       "\"reversal\":%s,\"provider\":",
-		       first ? "" : ",", (unsigned long long)l->seq, d, txid,
-		       l->cross	     ? "cross"
-		       : l->reversal ? "reversal"
-				     : "exchange",
-		       l->reversal ? "true" : "false");
-		tb_json_str(stdout, pname, strlen(pname));
-		printf(",\"receiver\":");
-		tb_json_str(stdout, rname, strlen(rname));
-		if (l->cross) {
-			printf(",\"counterpart\":");
-			tb_json_str(stdout, l->remote, strlen(l->remote));
-		}
-		if (other) {
-			printf(",\"counterparty\":");
-			tb_json_str(stdout, other, strlen(other));
-		}
-		printf(",\"minutes\":%lld", (long long)delta);
-		if (with_balance)
-			printf(",\"balance_minutes\":%lld", (long long)balance);
-		printf(",\"category\":");
-		tb_json_str(stdout, (const char *)l->x.category.p, l->x.category.len);
-		printf(",\"memo\":");
-		tb_json_str(stdout, memo, strlen(memo));
-		printf(",\"attested\":%s,\"backdated\":%s}", l->x.attested ? "true" : "false",
-		       backdated ? "true" : "false");
-		return;
-	}
 	char what[300];
 	if (l->cross && other)
 		snprintf(what, sizeof what, "%s %s", l->local_provides ? "from" : "paid", other);
@@ -371,7 +340,6 @@ struct hist_ctx {
 	struct tb_cli *cli;
 	const char *name;
 	struct line *l;
-	bool first;
 	int err;
 };
 
@@ -381,45 +349,88 @@ static int hist_one(void *vctx, const struct tb_history_item *h)
 	int err = load_line(hc->cli, h->seq, hc->l);
 	if (err)
 		return hc->err = err;
-	print_line(hc->cli, hc->l, hc->name, h->delta, true, h->balance, hc->first);
-	hc->first = false;
+	print_line(hc->cli, hc->l, hc->name, h->delta, true, h->balance);
 	return 0;
+}
+
+/* --json: the API's objects, by the same code: a member's statement (GET
+ * /api/v1/members/NAME/statement) or the exchanges (GET
+ * /api/v1/exchanges, newest first, paged by --limit and --before). */
+static int history_json(struct tb_cli *cli, const char *name, struct tb_vocab_filter *f)
+{
+	int err;
+	struct tb_json *o;
+	if (name) {
+		struct tb_member m;
+		int rc = tb_cli_member(cli, name, &m);
+		if (rc)
+			return rc;
+		o = tb_vocab_statement(cli->store, cli->self, &m, 0, 0, &err);
+	} else {
+		o = tb_vocab_exchanges(cli->store, cli->self, f, &err);
+	}
+	return tb_cli_print_json(o, err, "the history");
+}
+
+static int history_opts(struct tb_cli *cli, int argc, char **argv, struct tb_vocab_filter *f)
+{
+	static const struct option opts[] = {{"limit", required_argument, 0, 'l'},
+					     {"before", required_argument, 0, 'b'},
+					     {0, 0, 0, 0}};
+	int c;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, NULL, "history")) != -1) {
+		if (c != 'l' && c != 'b')
+			return -1;
+		if (!cli->json) {
+			tb_cli_fail(TB_EXIT_USAGE, "history: --%s pages the JSON list (--json)",
+				    c == 'l' ? "limit" : "before");
+			return -1;
+		}
+		if (tb_parse_u64(optarg, c == 'l' ? &f->limit : &f->before) ||
+		    (c == 'l' && (!f->limit || f->limit > TB_VOCAB_LIST_MAX))) {
+			tb_cli_fail(TB_EXIT_USAGE, "history: --limit is 1 to %d, --before a seq",
+				    TB_VOCAB_LIST_MAX);
+			return -1;
+		}
+	}
+	if (argc - optind > 1) {
+		tb_cli_fail(TB_EXIT_USAGE, "history: too many arguments");
+		return -1;
+	}
+	return optind;
 }
 
 int tb_cmd_history(struct tb_cli *cli, int argc, char **argv)
 {
-	int at = no_opts(argc, argv, "history", 1);
+	struct tb_vocab_filter f = {.limit = TB_VOCAB_LIST_DEFAULT};
+	int at = history_opts(cli, argc, argv, &f);
 	if (at < 0)
 		return TB_EXIT_USAGE;
 	int rc = tb_cli_open(cli, false);
 	if (rc)
 		return rc;
+	if (cli->json)
+		return history_json(cli, at < argc ? argv[at] : NULL, &f);
 	struct line *l = malloc(sizeof *l);
 	if (!l)
 		return tb_cli_fail(TB_EXIT_IO, "out of memory");
-	struct hist_ctx hc = {cli, NULL, l, true, 0};
+	struct hist_ctx hc = {cli, NULL, l, 0};
 	int err = 0;
 	struct tb_member m;
-	/* The member first: a refusal prints nothing on stdout, not half a
-	 * JSON document. */
 	if (at < argc && (rc = tb_cli_member(cli, argv[at], &m))) {
 		free(l);
 		return rc;
 	}
-	if (cli->json)
-		printf("[");
 	if (at < argc) {
 		hc.name = m.name;
-		if (!cli->json)
-			printf("Statement of %s (hours)\n%5s  %-10s  %-26s %8s %9s  %s\n", m.name,
-			       "entry", "date", "with", "change", "balance", "what");
+		printf("Statement of %s (hours)\n%5s  %-10s  %-26s %8s %9s  %s\n", m.name, "entry",
+		       "date", "with", "change", "balance", "what");
 		err = tb_store_foreach_history(cli->store, cli->self, m.no, hist_one, &hc);
 	} else {
 		struct tb_head head;
 		err = tb_store_head(cli->store, cli->self, &head);
-		if (!cli->json)
-			printf("%5s  %-10s  %-26s %8s  %s\n", "entry", "date", "exchange", "hours",
-			       "what");
+		printf("%5s  %-10s  %-26s %8s  %s\n", "entry", "date", "exchange", "hours", "what");
 		/* The journal: every exchange, reversal and cross-community leg
 		 * that moved minutes, in log order. */
 		for (uint64_t s = 1; !err && s <= head.seq; s++) {
@@ -431,12 +442,9 @@ int tb_cmd_history(struct tb_cli *cli, int argc, char **argv)
 			if (err)
 				break;
 			int64_t d = l->reversal ? -(int64_t)l->x.minutes : (int64_t)l->x.minutes;
-			print_line(cli, l, NULL, d, false, 0, hc.first);
-			hc.first = false;
+			print_line(cli, l, NULL, d, false, 0);
 		}
 	}
-	if (cli->json)
-		printf("]\n");
 	free(l);
 	if (err || hc.err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot read the history: %s",
@@ -446,40 +454,45 @@ int tb_cmd_history(struct tb_cli *cli, int argc, char **argv)
 
 /* ---- tally log ---- */
 
-static void print_field(struct tb_cli *cli, const struct tb_field *f, const void *body)
+static void print_field(const struct tb_field *f, const void *body)
 {
 	const uint8_t *at = (const uint8_t *)body + f->offset;
 	const struct tb_view *v = (const struct tb_view *)(const void *)at;
 	char hex[2 * TB_SIGLEN + 1];
 	switch (f->type) {
 	case TB_FT_UINT:
-		printf(cli->json ? "%llu" : "%llu",
-		       (unsigned long long)*(const uint64_t *)(const void *)at);
+		printf("%llu", (unsigned long long)*(const uint64_t *)(const void *)at);
 		return;
 	case TB_FT_INT:
 		printf("%lld", (long long)*(const int64_t *)(const void *)at);
 		return;
 	case TB_FT_FIXED:
-		if (cli->json) {
-			tb_json_hex(stdout, at, (size_t)f->max);
-		} else {
-			tb_hex_encode(hex, at,
-				      (size_t)f->max < TB_SIGLEN ? (size_t)f->max : TB_SIGLEN);
-			printf("%s", hex);
-		}
+		tb_hex_encode(hex, at, (size_t)f->max < TB_SIGLEN ? (size_t)f->max : TB_SIGLEN);
+		printf("%s", hex);
 		return;
 	case TB_FT_BIN:
-		if (cli->json) {
-			tb_json_hex(stdout, v->p, v->len);
-		} else {
-			tb_hex_encode(hex, v->p, v->len < TB_SIGLEN ? v->len : TB_SIGLEN);
-			printf("%s", v->len ? hex : "-");
-		}
+		tb_hex_encode(hex, v->p, v->len < TB_SIGLEN ? v->len : TB_SIGLEN);
+		printf("%s", v->len ? hex : "-");
 		return;
 	case TB_FT_STR:
 		tb_json_str(stdout, (const char *)v->p, v->len);
 		return;
 	}
+}
+
+/* One entry object (node/json/entry.c), after a comma unless first. */
+static int print_entry_json(const struct tb_entry *e, struct tb_view rec, bool first)
+{
+	struct tb_json *o = tb_vocab_entry(e, rec);
+	size_t len;
+	char *text = o ? tb_json_dump(o, &len) : NULL;
+	tb_json_free(o);
+	if (!text)
+		return TB_ENOMEM;
+	/* Without the dump's final newline: the entries make one document. */
+	printf("%s%.*s", first ? "" : ",", (int)(len - 1), text);
+	free(text);
+	return 0;
 }
 
 struct log_ctx {
@@ -501,6 +514,13 @@ static int log_one(void *vctx, uint64_t seq, struct tb_view rec)
 			tb_strerror(err));
 		return err;
 	}
+	struct tb_cli *cli = lc->cli;
+	if (cli->json) {
+		if ((err = print_entry_json(&e, rec, lc->first)))
+			return err;
+		lc->first = false;
+		return 0;
+	}
 	const struct tb_msgdef *d = tb_kind_def(e.kind);
 	uint8_t hash[TB_HASHLEN];
 	char hh[2 * TB_HASHLEN + 1], when[32];
@@ -510,29 +530,12 @@ static int log_one(void *vctx, uint64_t seq, struct tb_view rec)
 	struct tm tm;
 	gmtime_r(&ts, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	struct tb_cli *cli = lc->cli;
-	if (cli->json) {
-		printf("%s{\"seq\":%llu,\"timestamp\":%llu,\"kind\":\"%s\",\"hash\":\"%s\",\"prev\":",
-		       lc->first ? "" : ",", (unsigned long long)seq,
-		       (unsigned long long)e.timestamp, d->name, hh);
-		tb_json_hex(stdout, e.prev, TB_HASHLEN);
-		printf(",\"bytes\":%zu,\"body\":{", rec.len);
-	} else {
-		printf("#%llu %s %s hash=%.16s\n", (unsigned long long)seq, when, d->name, hh);
-	}
+	printf("#%llu %s %s hash=%.16s\n", (unsigned long long)seq, when, d->name, hh);
 	for (size_t i = 0; i < d->nfields; i++) {
-		const struct tb_field *f = &d->fields[i];
-		if (cli->json)
-			printf("%s\"%s\":", i ? "," : "", f->name);
-		else
-			printf("    %-13s ", f->name);
-		print_field(cli, f, &e.body);
-		if (!cli->json)
-			printf("\n");
+		printf("    %-13s ", d->fields[i].name);
+		print_field(&d->fields[i], &e.body);
+		printf("\n");
 	}
-	if (cli->json)
-		printf("}}");
-	lc->first = false;
 	return 0;
 }
 
@@ -558,11 +561,11 @@ int tb_cmd_log(struct tb_cli *cli, int argc, char **argv)
 	if (rc)
 		return rc;
 	struct log_ctx lc = {cli, limit, true};
-	if (cli->json)
-		printf("[");
+	if (cli->json) /* an object holding one array, as the API's lists */
+		printf("{\"entries\":[");
 	int err = tb_store_foreach_entry(cli->store, cli->self, from, log_one, &lc);
 	if (cli->json)
-		printf("]\n");
+		printf("]}\n");
 	if (err < 0)
 		return tb_cli_fail(TB_EXIT_IO, "cannot read the log: %s", tb_strerror(err));
 	return TB_EXIT_OK;

@@ -65,8 +65,9 @@ const struct tb_cmd tb_commands[] = {
 	 "stop storing and relaying a community's log (what is held stays)"},
 	{NULL, "balance", tb_cmd_balance, "tally balance [NAME]",
 	 "balances of all members (or one), held minutes and clearing accounts"},
-	{NULL, "history", tb_cmd_history, "tally history [NAME]",
-	 "a member's statement with running balance (or all exchanges)"},
+	{NULL, "history", tb_cmd_history, "tally history [NAME] [--limit N] [--before SEQ]",
+	 "a member's statement with running balance (or all exchanges; --json pages them by "
+	 "--limit and --before as the API does)"},
 	{NULL, "report", tb_cmd_report,
 	 "tally report hours|members|inactive|near-limit [--from DATE] [--to DATE] [--days N] "
 	 "[--within-minutes M]",

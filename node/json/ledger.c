@@ -8,6 +8,8 @@
 #include "tb_json.h"
 #include "tb_ops.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -153,41 +155,123 @@ static const char *const line_keys[] = {
 	"seq",	    "txid", "kind",    "date", "counterparty", "delta_minutes", "balance_minutes",
 	"category", "memo", "attested"};
 
+/* What a statement line is about: the exchange (a reversal's original), a
+ * leg of an exchange with another community, or an opening balance. */
+struct about {
+	const char *kind;
+	const uint8_t *txid;
+	uint64_t date;
+	struct tb_json *counterparty;
+	struct tb_view category;
+	bool attested;
+	bool has_terms; /* date, category and memo are known */
+	uint8_t rec[TB_ENTRY_MAX];
+};
+
+/* name@community of a member of another community. */
+static struct tb_json *remote(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
+			      struct tb_view name, const uint8_t log[TB_KEY_LEN])
+{
+	char c[TB_NAME_MAX + 1], who[2 * TB_NAME_MAX + 2];
+	struct tb_ops o = {s, self, NULL, NULL};
+	tb_op_community_name(&o, log, c, sizeof c);
+	snprintf(who, sizeof who, "%.*s@%s", (int)name.len, (const char *)name.p, c);
+	return tb_json_string(who);
+}
+
+/* A cross leg that moved minutes: the decision (the local member provided)
+ * or the final leg (the local member paid; its terms are the prepare's). */
+static void about_cross(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
+			const struct tb_entry *e, struct about *a)
+{
+	a->kind = "cross";
+	if (e->kind == TB_KIND_XDECIDE) {
+		const struct tb_xdecide *d = &e->body.xdecide;
+		a->txid = d->txid;
+		a->date = d->date;
+		a->category = d->category;
+		a->counterparty = remote(s, self, d->from_name, d->from_log);
+		a->has_terms = true;
+		return;
+	}
+	struct tb_xleg leg;
+	struct tb_entry p;
+	size_t len;
+	a->txid = e->body.xfinal.txid;
+	if (tb_store_xleg(s, self, e->body.xfinal.txid, &leg) || !leg.prepare_seq ||
+	    tb_store_get_entry(s, self, leg.prepare_seq, a->rec, sizeof a->rec, &len) ||
+	    tb_entry_decode(&p, a->rec, len) || p.kind != TB_KIND_XPREPARE)
+		return;
+	const struct tb_xprepare *x = &p.body.xprepare;
+	a->date = x->date;
+	a->category = x->category;
+	a->attested = x->attested != 0;
+	a->counterparty = remote(s, self, x->to_name, x->to_log);
+	a->has_terms = true;
+}
+
+static void about_of(struct tb_store *s, const uint8_t self[TB_KEY_LEN], uint32_t member,
+		     const struct tb_entry *e, struct about *a)
+{
+	struct tb_entry orig;
+	const struct tb_exchange *x = NULL;
+	a->kind = e->kind == TB_KIND_REVERSAL ? "reversal" : "exchange";
+	if (e->kind == TB_KIND_EXCHANGE) {
+		x = &e->body.exchange;
+		a->txid = x->txid;
+	} else if (e->kind == TB_KIND_REVERSAL) {
+		a->txid = e->body.reversal.txid;
+		if (!original_of(s, self, e->body.reversal.original, a->rec, &orig))
+			x = &orig.body.exchange;
+	} else if (e->kind == TB_KIND_XDECIDE || e->kind == TB_KIND_XFINAL) {
+		about_cross(s, self, e, a);
+	} else if (e->kind == TB_KIND_OPENING) {
+		/* Minutes from (or to) the community account. */
+		a->kind = "opening";
+		a->txid = e->body.opening.txid;
+		a->date = e->body.opening.date;
+		a->counterparty = name_of(s, self, TB_COMMUNITY_ACCOUNT);
+		a->attested = true;
+	} else {
+		a->kind = "other";
+	}
+	if (x) {
+		a->date = x->date;
+		a->counterparty =
+			name_of(s, self, x->provider == member ? x->receiver : x->provider);
+		a->category = x->category;
+		a->attested = x->attested != 0;
+		a->has_terms = true;
+	}
+}
+
 struct tb_json *tb_vocab_statement_line(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
 					uint32_t member, const struct tb_history_item *h)
 {
-	uint8_t rec[TB_ENTRY_MAX], orec[TB_ENTRY_MAX];
+	uint8_t rec[TB_ENTRY_MAX];
 	size_t len;
-	struct tb_entry e, orig;
+	struct tb_entry e;
 	if (tb_store_get_entry(s, self, h->seq, rec, sizeof rec, &len) ||
 	    tb_entry_decode(&e, rec, len))
 		return NULL;
-	const struct tb_exchange *x = NULL;
-	const uint8_t *txid = NULL;
-	const char *kind = "cross";
-	if (e.kind == TB_KIND_EXCHANGE) {
-		x = &e.body.exchange;
-		txid = x->txid;
-		kind = "exchange";
-	} else if (e.kind == TB_KIND_REVERSAL &&
-		   !original_of(s, self, e.body.reversal.original, orec, &orig)) {
-		x = &orig.body.exchange;
-		txid = e.body.reversal.txid;
-		kind = "reversal";
-	}
+	struct about *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	about_of(s, self, member, &e, a);
 	struct tb_json *v[] = {
 		tb_json_int((int64_t)h->seq),
-		txid ? tb_json_bytes(txid, TB_TXID_LEN) : tb_json_null(),
-		tb_json_string(kind),
-		x ? tb_json_date(x->date) : tb_json_null(),
-		x ? name_of(s, self, x->provider == member ? x->receiver : x->provider)
-		  : tb_json_null(),
+		a->txid ? tb_json_bytes(a->txid, TB_TXID_LEN) : tb_json_null(),
+		tb_json_string(a->kind),
+		a->date ? tb_json_date(a->date) : tb_json_null(),
+		a->counterparty ? a->counterparty : tb_json_null(),
 		tb_json_int(h->delta),
 		tb_json_int(h->balance),
-		x ? tb_json_stringn((const char *)x->category.p, x->category.len) : tb_json_null(),
-		x ? memo_of(s, x->txid) : tb_json_null(),
-		tb_json_bool(x ? x->attested != 0 : false),
+		a->has_terms ? tb_json_stringn((const char *)a->category.p, a->category.len)
+			     : tb_json_null(),
+		a->has_terms ? memo_of(s, a->txid) : tb_json_null(),
+		tb_json_bool(a->attested),
 	};
+	free(a);
 	return set_all(tb_json_object(), line_keys, v, sizeof v / sizeof v[0]);
 }
 
@@ -207,6 +291,60 @@ uint64_t tb_vocab_entry_day(struct tb_store *s, const uint8_t self[TB_KEY_LEN], 
 	gmtime_r(&t, &tm);
 	return (uint64_t)(tm.tm_year + 1900) * 10000 + (uint64_t)(tm.tm_mon + 1) * 100 +
 	       (uint64_t)tm.tm_mday;
+}
+
+struct stmt {
+	struct tb_store *s;
+	const uint8_t *self;
+	uint32_t member;
+	uint64_t from, to;
+	int64_t opening, closing;
+	struct tb_json *lines;
+	int err;
+};
+
+static int stmt_one(void *vctx, const struct tb_history_item *hi)
+{
+	struct stmt *st = vctx;
+	uint64_t day = st->from || st->to ? tb_vocab_entry_day(st->s, st->self, hi->seq) : 0;
+	if (st->from && day < st->from) {
+		st->opening = st->closing = hi->balance;
+		return 0;
+	}
+	if (st->to && day > st->to)
+		return 0;
+	st->closing = hi->balance;
+	struct tb_json *line = tb_vocab_statement_line(st->s, st->self, st->member, hi);
+	if ((st->err = tb_json_push(st->lines, line)))
+		return 1;
+	return 0;
+}
+
+struct tb_json *tb_vocab_statement(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
+				   const struct tb_member *m, uint64_t from, uint64_t to, int *err)
+{
+	struct stmt st = {s, self, m->no, from, to, 0, 0, tb_json_array(), 0};
+	int e = st.lines ? tb_store_foreach_history(s, self, m->no, stmt_one, &st) : TB_ENOMEM;
+	if (e > 0)
+		e = 0;
+	if (e || (e = st.err)) {
+		tb_json_free(st.lines);
+		*err = e;
+		return NULL;
+	}
+	struct tb_json *o = tb_json_object();
+	/* Each set takes its value, also when it fails. */
+	e = tb_json_set(o, "member", tb_vocab_member(m));
+	e |= tb_json_set(o, "opening_balance_minutes", tb_json_int(st.opening));
+	e |= tb_json_set(o, "closing_balance_minutes", tb_json_int(st.closing));
+	e |= tb_json_set(o, "lines", st.lines);
+	if (e) {
+		tb_json_free(o);
+		*err = TB_ENOMEM;
+		return NULL;
+	}
+	*err = 0;
+	return o;
 }
 
 struct bal_ctx {

@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "tb_store.h"
+#include "tb_text.h"
 
 struct tb_json;
 
@@ -128,10 +129,40 @@ int tb_vocab_exchange_of(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
 /* A pending proposal. */
 struct tb_json *tb_vocab_proposal(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
 				  const struct tb_proposal *p);
-/* A line of member's statement (cross-community lines: kind "cross", the
- * details of the legs are for the cross endpoints). */
+/* A line of member's statement: kind "exchange", "reversal", "cross" (a
+ * leg with another community; the counterparty is name@community) or
+ * "opening" (an imported opening balance, with the community account). */
 struct tb_json *tb_vocab_statement_line(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
 					uint32_t member, const struct tb_history_item *h);
+/* Which exchanges a list holds (GET /api/v1/exchanges): member 0 is any;
+ * from and to are days (yyyymmdd, 0: open-ended); before a seq (0: none);
+ * limit 1 to TB_VOCAB_LIST_MAX. */
+#define TB_VOCAB_LIST_DEFAULT 100
+#define TB_VOCAB_LIST_MAX 1000
+struct tb_vocab_filter {
+	uint32_t member;
+	bool by_category;
+	char folded[TB_TEXT_KEY_MAX]; /* the category, case-folded NFC */
+	uint64_t from, to, before, limit;
+};
+/* Sets the category filter; TB_EINVAL if it is not valid UTF-8. */
+int tb_vocab_filter_category(struct tb_vocab_filter *f, const char *category);
+/* {"exchanges": [exchange...], "next_before": SEQ or null}: the newest
+ * matching exchanges and reversals, newest first; NULL with *err set. */
+struct tb_json *tb_vocab_exchanges(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
+				   const struct tb_vocab_filter *f, int *err);
+/* One signed entry of a log, decoded from the message tables (entry.c,
+ * `tally --json log`): {"seq","kind","recorded","hash","prev","bytes",
+ * "body":{the kind's fields}}; rec is its record. NULL if out of memory
+ * or the kind is unknown. */
+struct tb_json *tb_vocab_entry(const struct tb_entry *e, struct tb_view rec);
+/* A member's statement (GET /api/v1/members/NAME/statement, `tally --json
+ * history NAME`): {"member", "opening_balance_minutes",
+ * "closing_balance_minutes", "lines": [statement line...]} for the days
+ * from..to (0: open-ended); NULL with *err set when the store cannot be
+ * read. */
+struct tb_json *tb_vocab_statement(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
+				   const struct tb_member *m, uint64_t from, uint64_t to, int *err);
 /* The balances (docs/API.md 4, GET /api/v1/balances, `tally --json
  * balance`): {"members": [member...], "clearing": [clearing...],
  * "sum_minutes"}; the community account first, then active members and

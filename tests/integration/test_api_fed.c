@@ -540,6 +540,16 @@ static void test_cli_json_is_api_json(void **state)
 	same_json("/api/v1/logs", logs);
 	const char *forks[] = {"--json", "forks", NULL};
 	same_json("/api/v1/forks", forks);
+	/* A statement with a cross-community line, and the exchanges. */
+	const char *stmt[] = {"--json", "history", "bob", NULL};
+	same_json("/api/v1/members/bob/statement", stmt);
+	/* bob paid hana@Hilltop (test_cross_send): the line says with whom. */
+	assert_non_null(strstr(g->f->res.out, "\"kind\":\"cross\""));
+	assert_non_null(strstr(g->f->res.out, "\"counterparty\":\"hana@Hilltop\""));
+	const char *journal[] = {"--json", "history", NULL};
+	same_json("/api/v1/exchanges", journal);
+	const char *page[] = {"--json", "history", "--limit", "1", NULL};
+	same_json("/api/v1/exchanges?limit=1", page);
 	const char *coords[] = {"--json", "coordinator", "list", NULL};
 	same_json_as(&g->adm, "/api/v1/coordinators", coords);
 }

@@ -550,7 +550,7 @@ static void test_completed_and_refused(void **state)
 	assert_int_equal(T(f->b, "history", "alice"), 0);
 	OUT_HAS("from bob@hillside");
 	assert_int_equal(T(f->b, "--json", "history", "alice"), 0);
-	OUT_HAS("\"counterpart\":\"bob@hillside\"");
+	OUT_HAS("\"counterparty\":\"bob@hillside\"");
 	OUT_HAS("\"kind\":\"cross\"");
 	assert_int_equal(T(f->a, "history"), 0);
 	OUT_HAS("alice@riverside");
