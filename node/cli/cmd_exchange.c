@@ -49,25 +49,19 @@ static int parse_terms(int argc, char **argv, const char *name, struct terms_in 
 	return tb_cli_terms_check(&in->t);
 }
 
-static void print_recorded(struct tb_cli *cli, const struct tb_exchange *x,
-			   const struct tb_member *prov, const struct tb_member *recv, uint64_t seq)
+/* --json: what POST /api/v1/exchanges (and .../confirm) answers. */
+static int print_recorded(struct tb_cli *cli, const struct tb_exchange *x,
+			  const struct tb_member *prov, const struct tb_member *recv, uint64_t seq)
 {
+	if (cli->json)
+		return tb_cli_print_json(tb_vocab_txid_seq(x->txid, seq), 0, "the exchange");
 	char txid[2 * TB_TXID_LEN + 1], h[32];
 	tb_hex_encode(txid, x->txid, TB_TXID_LEN);
 	tb_out_hours(h, sizeof h, (int64_t)x->minutes);
-	if (cli->json) {
-		printf("{\"txid\":\"%s\",\"seq\":%llu,\"provider\":", txid,
-		       (unsigned long long)seq);
-		tb_json_str(stdout, prov->name, strlen(prov->name));
-		printf(",\"receiver\":");
-		tb_json_str(stdout, recv->name, strlen(recv->name));
-		printf(",\"minutes\":%llu,\"attested\":%s}\n", (unsigned long long)x->minutes,
-		       x->attested ? "true" : "false");
-	} else {
-		printf("recorded %s: %s helped %s for %s hours (entry %llu%s)\n", txid, prov->name,
-		       recv->name, h + 1, (unsigned long long)seq,
-		       x->attested ? ", attested by the coordinator" : ", signed by both");
-	}
+	printf("recorded %s: %s helped %s for %s hours (entry %llu%s)\n", txid, prov->name,
+	       recv->name, h + 1, (unsigned long long)seq,
+	       x->attested ? ", attested by the coordinator" : ", signed by both");
+	return TB_EXIT_OK;
 }
 
 static struct tb_ops ops_of(struct tb_cli *cli)
@@ -124,11 +118,10 @@ int tb_cmd_exchange_propose(struct tb_cli *cli, int argc, char **argv)
 		return tb_cli_refused(cli, err, &rej);
 	char hex[2 * TB_TXID_LEN + 1];
 	tb_hex_encode(hex, txid, TB_TXID_LEN);
-	if (cli->json)
-		printf("{\"txid\":\"%s\",\"pending\":true}\n", hex);
-	else
-		printf("%s\nproposed: %s helped %s; waiting for %s to run 'tally exchange confirm %s'\n",
-		       hex, prov.name, recv.name, recv.name, hex);
+	if (cli->json) /* as POST /api/v1/exchanges without attest */
+		return tb_cli_print_json(tb_vocab_proposed(txid), 0, "the proposal");
+	printf("%s\nproposed: %s helped %s; waiting for %s to run 'tally exchange confirm %s'\n",
+	       hex, prov.name, recv.name, recv.name, hex);
 	return TB_EXIT_OK;
 }
 
@@ -201,8 +194,7 @@ int tb_cmd_exchange_confirm(struct tb_cli *cli, int argc, char **argv)
 	tb_wipe(pass, sizeof pass);
 	if (err)
 		return tb_cli_refused(cli, err, &rej);
-	print_recorded(cli, &x, &prov, &recv, seq);
-	return TB_EXIT_OK;
+	return print_recorded(cli, &x, &prov, &recv, seq);
 }
 
 /* Who may drop a proposal: its provider or its receiver (with their key),
@@ -253,10 +245,9 @@ int tb_cmd_exchange_reject(struct tb_cli *cli, int argc, char **argv)
 	int err = tb_op_reject(&o, p.txid, &rej);
 	if (err)
 		return tb_cli_refused(cli, err, &rej);
-	if (cli->json)
-		printf("{\"txid\":\"%s\",\"rejected\":true}\n", argv[at]);
-	else
-		printf("rejected %s; nothing was recorded\n", argv[at]);
+	if (cli->json) /* as POST /api/v1/exchanges/TXID/reject */
+		return tb_cli_print_json(tb_vocab_rejected(p.txid), 0, "the rejection");
+	printf("rejected %s; nothing was recorded\n", argv[at]);
 	return TB_EXIT_OK;
 }
 
@@ -336,8 +327,7 @@ int tb_cmd_exchange_record(struct tb_cli *cli, int argc, char **argv)
 	if (tb_store_member_find(cli->store, cli->self, in.provider, &prov) ||
 	    tb_store_member_find(cli->store, cli->self, in.receiver, &recv))
 		return tb_cli_fail(TB_EXIT_IO, "recorded, but the members cannot be read back");
-	print_recorded(cli, &x, &prov, &recv, seq);
-	return TB_EXIT_OK;
+	return print_recorded(cli, &x, &prov, &recv, seq);
 }
 
 int tb_cmd_exchange_reverse(struct tb_cli *cli, int argc, char **argv)
@@ -390,11 +380,9 @@ int tb_cmd_exchange_reverse(struct tb_cli *cli, int argc, char **argv)
 	char txid[2 * TB_TXID_LEN + 1], h[32];
 	tb_hex_encode(txid, rtxid, TB_TXID_LEN);
 	tb_out_hours(h, sizeof h, minutes);
-	if (cli->json)
-		printf("{\"txid\":\"%s\",\"reverses\":\"%s\",\"seq\":%llu,\"minutes\":%lld}\n",
-		       txid, argv[at], (unsigned long long)rseq, (long long)minutes);
-	else
-		printf("reversed %s with %s (entry %llu): %s hours back from %s to %s\n", argv[at],
-		       txid, (unsigned long long)rseq, h + 1, prov.name, recv.name);
+	if (cli->json) /* as POST /api/v1/exchanges/TXID/reverse */
+		return tb_cli_print_json(tb_vocab_txid_seq(rtxid, rseq), 0, "the reversal");
+	printf("reversed %s with %s (entry %llu): %s hours back from %s to %s\n", argv[at], txid,
+	       (unsigned long long)rseq, h + 1, prov.name, recv.name);
 	return TB_EXIT_OK;
 }

@@ -59,13 +59,9 @@ int tb_cmd_link_add(struct tb_cli *cli, int argc, char **argv)
 	tb_hex_encode(hex, o.id, TB_KEY_LEN);
 	tb_cli_short_id(s, o.id);
 	tb_out_hours(h, sizeof h, limit);
-	if (cli->json) {
-		printf("{\"community\":");
-		tb_json_str(stdout, o.name, strlen(o.name));
-		printf(",\"id\":\"%s\",\"held\":%s,\"limit_minutes\":%lld,\"seq\":%llu}\n", hex,
-		       o.held ? "true" : "false", (long long)limit, (unsigned long long)seq);
-		return TB_EXIT_OK;
-	}
+	if (cli->json) /* as POST /api/v1/links answers */
+		return tb_cli_print_json(tb_vocab_link_added(o.id, o.name, limit, seq), 0,
+					 "the trust line");
 	printf("linked %s (%s): %s may owe us up to %s hours (entry %llu)\n", o.name,
 	       o.held ? s : "log not held here yet", o.name, h + 1, (unsigned long long)seq);
 	if (!o.held)

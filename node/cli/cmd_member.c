@@ -32,30 +32,29 @@ static int new_member_key(struct tb_cli *cli, const char *name, uint32_t no, str
 	return 0;
 }
 
-static void print_joined(struct tb_cli *cli, const struct tb_member_join *j, const char *name,
-			 bool keyless, uint64_t seq)
+static int print_joined(struct tb_cli *cli, const struct tb_member_join *j, const char *name,
+			bool keyless)
 {
+	if (cli->json) {
+		/* The member object, as POST /api/v1/members answers. */
+		struct tb_member m;
+		int err = tb_store_member(cli->store, cli->self, (uint32_t)j->member, &m);
+		return tb_cli_print_json(err ? NULL : tb_vocab_member(&m), err, "the new member");
+	}
 	char key[2 * TB_KEY_LEN + 1], lim[32];
 	tb_hex_encode(key, j->key, TB_KEY_LEN);
 	tb_out_hours(lim, sizeof lim, j->floor);
-	if (cli->json) {
-		printf("{\"member\":%llu,\"name\":", (unsigned long long)j->member);
-		tb_json_str(stdout, name, strlen(name));
-		printf(",\"key\":\"%s\",\"floor_minutes\":%lld,\"ceiling_minutes\":%llu,\"seq\":%llu}\n",
-		       key, (long long)j->floor, (unsigned long long)j->ceiling,
-		       (unsigned long long)seq);
-	} else {
-		printf("%s joined as member %llu (debt limit %s hours", name,
-		       (unsigned long long)j->member, lim);
-		if (j->ceiling) {
-			tb_out_hours(lim, sizeof lim, (int64_t)j->ceiling);
-			printf(", ceiling %s hours", lim);
-		}
-		if (keyless)
-			printf(")\n  keyless: the coordinator records this member's exchanges (--attest)\n");
-		else
-			printf(")\n  key: %s\n", key);
+	printf("%s joined as member %llu (debt limit %s hours", name, (unsigned long long)j->member,
+	       lim);
+	if (j->ceiling) {
+		tb_out_hours(lim, sizeof lim, (int64_t)j->ceiling);
+		printf(", ceiling %s hours", lim);
 	}
+	if (keyless)
+		printf(")\n  keyless: the coordinator records this member's exchanges (--attest)\n");
+	else
+		printf(")\n  key: %s\n", key);
+	return TB_EXIT_OK;
 }
 
 int tb_cmd_member_add(struct tb_cli *cli, int argc, char **argv)
@@ -131,15 +130,27 @@ int tb_cmd_member_add(struct tb_cli *cli, int argc, char **argv)
 		tb_keypair_wipe(&kp);
 	}
 	struct tb_reject rej;
-	uint64_t seq;
-	err = tb_store_append_own(cli->store, &cli->node, TB_KIND_MEMBER_JOIN, &j, &seq, &rej);
+	err = tb_store_append_own(cli->store, &cli->node, TB_KIND_MEMBER_JOIN, &j, NULL, &rej);
 	if (err) {
 		if (path[0])
 			unlink(path);
 		return tb_cli_refused(cli, err, &rej);
 	}
-	print_joined(cli, &j, name, keyless, seq);
-	return TB_EXIT_OK;
+	return print_joined(cli, &j, name, keyless);
+}
+
+/* --json of a change to a member: {"seq", "member": the member object after
+ * it, and what says more (key: n)}. */
+static int print_change(struct tb_cli *cli, uint64_t seq, uint32_t no, const char *key, int64_t n)
+{
+	struct tb_member m;
+	int err = tb_store_member(cli->store, cli->self, no, &m);
+	struct tb_json *o = err ? NULL : tb_vocab_member_change(seq, &m);
+	if (o && tb_json_set(o, key, tb_json_int(n))) {
+		tb_json_free(o);
+		o = NULL;
+	}
+	return tb_cli_print_json(o, err, "the member");
 }
 
 struct list_ctx {
@@ -294,22 +305,19 @@ int tb_cmd_member_remove(struct tb_cli *cli, int argc, char **argv)
 		return rc;
 	struct tb_member_left body = {m.no};
 	struct tb_reject rej;
+	uint64_t seq;
 	int err =
-		tb_store_append_own(cli->store, &cli->node, TB_KIND_MEMBER_LEFT, &body, NULL, &rej);
+		tb_store_append_own(cli->store, &cli->node, TB_KIND_MEMBER_LEFT, &body, &seq, &rej);
 	if (err)
 		return tb_cli_refused(cli, err, &rej);
-	if (cli->json) {
-		printf("{\"member\":%u,\"left\":true,\"balance_minutes\":%lld,"
-		       "\"settled_minutes\":%lld}\n",
-		       m.no, (long long)m.balance, (long long)(had - m.balance));
-	} else {
-		printf("%s (member %u) has left; the history stays.", m.name, m.no);
-		if (had && m.balance == 0)
-			printf(" Their balance of %s hours went to the community account.", bal);
-		else if (m.balance)
-			printf(" Their balance of %s hours stays on the books.", bal);
-		printf("\n");
-	}
+	if (cli->json)
+		return print_change(cli, seq, m.no, "settled_minutes", had - m.balance);
+	printf("%s (member %u) has left; the history stays.", m.name, m.no);
+	if (had && m.balance == 0)
+		printf(" Their balance of %s hours went to the community account.", bal);
+	else if (m.balance)
+		printf(" Their balance of %s hours stays on the books.", bal);
+	printf("\n");
 	return TB_EXIT_OK;
 }
 
@@ -365,8 +373,9 @@ int tb_cmd_member_rekey(struct tb_cli *cli, int argc, char **argv)
 	memcpy(body.key, kp.pk.b, TB_KEY_LEN);
 	tb_keypair_wipe(&kp);
 	struct tb_reject rej;
+	uint64_t seq;
 	int err =
-		tb_store_append_own(cli->store, &cli->node, TB_KIND_MEMBER_KEY, &body, NULL, &rej);
+		tb_store_append_own(cli->store, &cli->node, TB_KIND_MEMBER_KEY, &body, &seq, &rej);
 	if (err) {
 		unlink(path);
 		return tb_cli_refused(cli, err, &rej);
@@ -374,15 +383,12 @@ int tb_cmd_member_rekey(struct tb_cli *cli, int argc, char **argv)
 	char key[2 * TB_KEY_LEN + 1];
 	size_t cancelled = cancel_proposals(cli, m.no);
 	tb_hex_encode(key, body.key, TB_KEY_LEN);
-	if (cli->json) {
-		printf("{\"member\":%u,\"key\":\"%s\",\"proposals_cancelled\":%zu}\n", m.no, key,
-		       cancelled);
-	} else {
-		printf("%s has a new key: %s\n", m.name, key);
-		if (cancelled)
-			printf("%zu open proposal%s with %s cancelled (signed with the old key; "
-			       "propose again)\n",
-			       cancelled, cancelled == 1 ? "" : "s", m.name);
-	}
+	if (cli->json)
+		return print_change(cli, seq, m.no, "proposals_cancelled", (int64_t)cancelled);
+	printf("%s has a new key: %s\n", m.name, key);
+	if (cancelled)
+		printf("%zu open proposal%s with %s cancelled (signed with the old key; "
+		       "propose again)\n",
+		       cancelled, cancelled == 1 ? "" : "s", m.name);
 	return TB_EXIT_OK;
 }

@@ -28,18 +28,14 @@ static int update(struct tb_cli *cli, const struct tb_member *m, struct tb_membe
 	if (u->ceiling)
 		tb_out_hours(ce, sizeof ce, (int64_t)u->ceiling);
 	if (cli->json) {
-		printf("{\"member\":%u,\"name\":", m->no);
-		tb_json_str(stdout, (const char *)u->name.p, u->name.len);
-		printf(",\"previous_name\":");
-		tb_json_str(stdout, m->name, strlen(m->name));
-		printf(",\"floor_minutes\":%lld,\"ceiling_minutes\":%llu,\"active\":true,"
-		       "\"seq\":%llu}\n",
-		       (long long)u->floor, (unsigned long long)u->ceiling,
-		       (unsigned long long)seq);
-	} else {
-		printf("member %u %.*s %s (debt limit %s hours, ceiling %s)\n", m->no,
-		       (int)u->name.len, (const char *)u->name.p, what, fl, ce);
+		/* {"seq", "member": the member object after the change} */
+		struct tb_member after;
+		err = tb_store_member(cli->store, cli->self, m->no, &after);
+		return tb_cli_print_json(err ? NULL : tb_vocab_member_change(seq, &after), err,
+					 "the member");
 	}
+	printf("member %u %.*s %s (debt limit %s hours, ceiling %s)\n", m->no, (int)u->name.len,
+	       (const char *)u->name.p, what, fl, ce);
 	return TB_EXIT_OK;
 }
 

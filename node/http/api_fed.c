@@ -95,12 +95,7 @@ static void link_add(struct tb_http_req *req, struct tb_http_resp *resp, void *c
 	}
 	if (h->host.changed)
 		h->host.changed(h->host.ctx);
-	struct tb_json *r = tb_json_object();
-	tb_json_set(r, "community", tb_json_bytes(c.id, TB_KEY_LEN));
-	tb_json_set(r, "community_name", tb_json_string(c.name));
-	tb_json_set(r, "limit_minutes", tb_json_int(b.limit));
-	tb_json_set(r, "seq", tb_json_int((int64_t)seq));
-	tb_http_json(resp, 201, r);
+	tb_http_json(resp, 201, tb_vocab_link_added(c.id, c.name, b.limit, seq));
 }
 
 static void logs(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)

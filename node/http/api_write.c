@@ -47,14 +47,6 @@ static struct tb_op_pass pass_of(const char *p)
 	return (struct tb_op_pass){p, strlen(p)};
 }
 
-static struct tb_json *txid_seq(const uint8_t txid[TB_TXID_LEN], uint64_t seq)
-{
-	struct tb_json *o = tb_json_object();
-	tb_json_set(o, "txid", tb_json_bytes(txid, TB_TXID_LEN));
-	tb_json_set(o, "seq", tb_json_int((int64_t)seq));
-	return o;
-}
-
 static void member_add(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
@@ -128,12 +120,9 @@ static void exchange_add(struct tb_http_req *req, struct tb_http_resp *resp, voi
 	}
 	if (b.attest) {
 		changed(h);
-		tb_http_json(resp, 201, txid_seq(txid, seq));
+		tb_http_json(resp, 201, tb_vocab_txid_seq(txid, seq));
 	} else {
-		struct tb_json *r = tb_json_object();
-		tb_json_set(r, "txid", tb_json_bytes(txid, TB_TXID_LEN));
-		tb_json_set(r, "pending", tb_json_bool(true));
-		tb_http_json(resp, 202, r);
+		tb_http_json(resp, 202, tb_vocab_proposed(txid));
 	}
 out:
 	tb_body_wipe(&b, sizeof b);
@@ -155,7 +144,7 @@ static void exchange_confirm(struct tb_http_req *req, struct tb_http_resp *resp,
 			tb_http_fail(resp, err, &rej);
 		} else {
 			changed(h);
-			tb_http_json(resp, 201, txid_seq(txid, seq));
+			tb_http_json(resp, 201, tb_vocab_txid_seq(txid, seq));
 		}
 	}
 	tb_body_wipe(&b, sizeof b);
@@ -176,9 +165,7 @@ static void exchange_reject(struct tb_http_req *req, struct tb_http_resp *resp, 
 		tb_http_fail(resp, err, &rej);
 		return;
 	}
-	struct tb_json *r = tb_json_object();
-	tb_json_set(r, "rejected", tb_json_bool(true));
-	tb_http_json(resp, 200, r);
+	tb_http_json(resp, 200, tb_vocab_rejected(txid));
 }
 
 static void exchange_reverse(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
@@ -202,7 +189,7 @@ static void exchange_reverse(struct tb_http_req *req, struct tb_http_resp *resp,
 			if (b.attest)
 				(void)!tb_store_attested_put(h->host.store, rtxid, req->who.name);
 			changed(h);
-			tb_http_json(resp, 201, txid_seq(rtxid, seq));
+			tb_http_json(resp, 201, tb_vocab_txid_seq(rtxid, seq));
 		}
 	}
 	tb_body_wipe(&b, sizeof b);

@@ -186,6 +186,17 @@ struct tb_json *tb_vocab_coordinators(struct tb_store *s, int *err);
  * any other entry's (a reversal's too) the UTC day it was recorded; 0 when
  * it cannot be read. */
 uint64_t tb_vocab_entry_day(struct tb_store *s, const uint8_t self[TB_KEY_LEN], uint64_t seq);
+/* What a write answers: {"txid","seq"} (an exchange recorded, confirmed
+ * or reversed: the new entry), {"txid","pending":true} (a proposal),
+ * {"txid","rejected":true}, {"community","community_name","limit_minutes",
+ * "seq"} (a trust line set) and {"seq","member"} (a member changed: the
+ * entry, and the member object after it). */
+struct tb_json *tb_vocab_txid_seq(const uint8_t txid[TB_TXID_LEN], uint64_t seq);
+struct tb_json *tb_vocab_proposed(const uint8_t txid[TB_TXID_LEN]);
+struct tb_json *tb_vocab_rejected(const uint8_t txid[TB_TXID_LEN]);
+struct tb_json *tb_vocab_link_added(const uint8_t id[TB_KEY_LEN], const char *name, int64_t limit,
+				    uint64_t seq);
+struct tb_json *tb_vocab_member_change(uint64_t seq, const struct tb_member *m);
 /* An error object: {"error":{"code":"EFLOOR","message":"..."}}. */
 struct tb_json *tb_vocab_error(const char *code, const char *message);
 

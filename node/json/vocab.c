@@ -174,6 +174,34 @@ struct tb_json *tb_vocab_cross(const struct tb_op_xview *v)
 		{"refusal", refusal});
 }
 
+struct tb_json *tb_vocab_txid_seq(const uint8_t txid[TB_TXID_LEN], uint64_t seq)
+{
+	return OBJ({"txid", tb_json_bytes(txid, TB_TXID_LEN)}, {"seq", tb_json_int((int64_t)seq)});
+}
+
+struct tb_json *tb_vocab_proposed(const uint8_t txid[TB_TXID_LEN])
+{
+	return OBJ({"txid", tb_json_bytes(txid, TB_TXID_LEN)}, {"pending", tb_json_bool(true)});
+}
+
+struct tb_json *tb_vocab_rejected(const uint8_t txid[TB_TXID_LEN])
+{
+	return OBJ({"txid", tb_json_bytes(txid, TB_TXID_LEN)}, {"rejected", tb_json_bool(true)});
+}
+
+struct tb_json *tb_vocab_link_added(const uint8_t id[TB_KEY_LEN], const char *name, int64_t limit,
+				    uint64_t seq)
+{
+	return OBJ({"community", tb_json_bytes(id, TB_KEY_LEN)},
+		   {"community_name", tb_json_string(name)}, {"limit_minutes", tb_json_int(limit)},
+		   {"seq", tb_json_int((int64_t)seq)});
+}
+
+struct tb_json *tb_vocab_member_change(uint64_t seq, const struct tb_member *m)
+{
+	return OBJ({"seq", tb_json_int((int64_t)seq)}, {"member", tb_vocab_member(m)});
+}
+
 struct tb_json *tb_vocab_error(const char *code, const char *message)
 {
 	struct tb_json *e =

@@ -122,10 +122,24 @@ static void test_walkthrough(void **state)
 	assert_int_equal(T(f, "exchange", "pending", "--json"), 0);
 	assert_string_equal(res.out, "{\"pending\":[]}\n");
 
-	/* Coordinator-attested. */
-	assert_int_equal(T(f, "exchange", "record", "--attest", "--provider", "bob", "--receiver",
-			   "carol", "--minutes", "90", "--memo", "tutoring"),
+	/* Coordinator-attested; --json is what POST /api/v1/exchanges answers. */
+	assert_int_equal(T(f, "--json", "exchange", "record", "--attest", "--provider", "bob",
+			   "--receiver", "carol", "--minutes", "90", "--memo", "tutoring"),
 			 0);
+	{
+		char hex[33], tail[4] = "";
+		unsigned long seq = 0;
+		assert_int_equal(sscanf(res.out, "{\"txid\":\"%32[0-9a-f]\",\"seq\":%lu%3s", hex,
+					&seq, tail),
+				 3);
+		assert_string_equal(tail, "}");
+		assert_true(seq > 1);
+	}
+	/* A member added prints the member object (POST /api/v1/members). */
+	assert_int_equal(T(f, "--json", "member", "add", "dora", "--keyless"), 0);
+	assert_non_null(strstr(res.out, "\"name\":\"dora\""));
+	assert_non_null(strstr(res.out, "\"debt_limit_minutes\":"));
+	assert_null(strstr(res.out, "floor"));
 
 	/* Refused: carol would go below her 2 hour limit. The log is unchanged. */
 	long before = head_seq(f);
