@@ -1,156 +1,208 @@
 /*
- * bodies.c: the API's request bodies, one field table each (tb_bodies.h).
- * Bounds come from the ledger's own limits (names, memo, category,
- * minutes) so a body that decodes is one the operations can take.
+ * bodies.c: the API's request bodies (tb_bodies.h), each one static table
+ * of its struct's fields decoded by one function, then the checks that
+ * span fields. A text field's bound is its buffer's (so a body that
+ * decodes always fits), the others' come from the ledger's own limits
+ * (minutes, limits, ttl), so a body that decodes is one the operations
+ * can take.
  */
 #include "tb_bodies.h"
 #include "tb_ops.h"
 
+#include <stddef.h>
 #include <string.h>
 
-static int decode(const char *body, size_t len, const struct tb_jfield *f, size_t n,
+#define NO_FLAG SIZE_MAX
+#define BODY_FIELDS_MAX 10
+
+/* A field of a body struct: what tb_json_decode checks and where the value
+ * (and the flag saying it was given, if any) goes. */
+struct bfield {
+	const char *key;
+	enum tb_jtype type;
+	bool required;
+	int64_t min, max;
+	size_t off, flag;
+};
+
+/* Text into char S.m[]: min to sizeof - 1 bytes. */
+#define STR(S, key, m, req, min) STR_FLAG_AT(S, key, m, req, min, NO_FLAG)
+#define STR_FLAG(S, key, m, req, min, flag) \
+	STR_FLAG_AT(S, key, m, req, min, offsetof(struct S, flag))
+#define STR_FLAG_AT(S, key, m, req, min, at)                                       \
+	{                                                                          \
+		key, TB_JT_STR, req, min, (int64_t)sizeof(((struct S *)0)->m) - 1, \
+			offsetof(struct S, m), at                                  \
+	}
+#define INT(S, key, m, req, min, max)                                         \
+	{                                                                     \
+		key, TB_JT_INT, req, min, max, offsetof(struct S, m), NO_FLAG \
+	}
+#define BOOL(S, key, m, req)                                               \
+	{                                                                  \
+		key, TB_JT_BOOL, req, 0, 1, offsetof(struct S, m), NO_FLAG \
+	}
+#define NFIELDS(f) (sizeof(f) / sizeof((f)[0]))
+
+/* Decodes body (empty: {}) into the struct at o by the table t. */
+static int decode(const char *body, size_t len, const struct bfield *t, size_t n, void *o,
 		  char msg[TB_JSON_MSG_MAX])
 {
+	struct tb_jfield f[BODY_FIELDS_MAX];
+	TB_ASSERT(n <= BODY_FIELDS_MAX);
+	for (size_t i = 0; i < n; i++)
+		f[i] = (struct tb_jfield){t[i].key,
+					  t[i].type,
+					  t[i].required,
+					  t[i].min,
+					  t[i].max,
+					  (char *)o + t[i].off,
+					  t[i].flag == NO_FLAG ? NULL
+							       : (bool *)((char *)o + t[i].flag)};
 	if (!len)
 		return tb_json_decode("{}", 2, f, n, msg);
 	return tb_json_decode(body, len, f, n, msg);
 }
 
-#define NFIELDS(f) (sizeof(f) / sizeof((f)[0]))
+/* TB_EINVAL with the sentence when bad. */
+static int refuse(bool bad, const char *sentence, char msg[TB_JSON_MSG_MAX])
+{
+	if (!bad)
+		return 0;
+	snprintf(msg, TB_JSON_MSG_MAX, "%s", sentence);
+	return TB_EINVAL;
+}
+
+static const struct bfield login_fields[] = {
+	STR(tb_body_login, "name", name, true, 1),
+	STR(tb_body_login, "password", password, true, 1),
+};
 
 int tb_body_login(const char *body, size_t len, struct tb_body_login *o, char msg[TB_JSON_MSG_MAX])
 {
 	memset(o, 0, sizeof *o);
-	const struct tb_jfield f[] = {
-		{"name", TB_JT_STR, true, 1, TB_NAME_MAX, o->name, NULL},
-		{"password", TB_JT_STR, true, 1, TB_SECRET_MAX, o->password, NULL},
-	};
-	return decode(body, len, f, NFIELDS(f), msg);
+	return decode(body, len, login_fields, NFIELDS(login_fields), o, msg);
 }
+
+static const struct bfield member_fields[] = {
+	STR(tb_body_member, "name", name, true, 1),
+	INT(tb_body_member, "debt_limit_minutes", debt_limit, false, 0, TB_LIMIT_MAX),
+	INT(tb_body_member, "ceiling_minutes", ceiling, false, 0, TB_LIMIT_MAX),
+	STR_FLAG(tb_body_member, "public_key", public_key, false, 64, has_key),
+	STR_FLAG(tb_body_member, "passphrase", passphrase, false, 1, has_pass),
+};
 
 int tb_body_member(const char *body, size_t len, struct tb_body_member *o,
 		   char msg[TB_JSON_MSG_MAX])
 {
 	memset(o, 0, sizeof *o);
 	o->debt_limit = o->ceiling = -1;
-	const struct tb_jfield f[] = {
-		{"name", TB_JT_STR, true, 1, TB_NAME_MAX, o->name, NULL},
-		{"debt_limit_minutes", TB_JT_INT, false, 0, TB_LIMIT_MAX, &o->debt_limit, NULL},
-		{"ceiling_minutes", TB_JT_INT, false, 0, TB_LIMIT_MAX, &o->ceiling, NULL},
-		{"public_key", TB_JT_STR, false, 64, 64, o->public_key, &o->has_key},
-		{"passphrase", TB_JT_STR, false, 1, TB_SECRET_MAX, o->passphrase, &o->has_pass},
-	};
-	int err = decode(body, len, f, NFIELDS(f), msg);
-	if (!err && o->has_key == o->has_pass) {
-		snprintf(msg, TB_JSON_MSG_MAX, "give exactly one of 'public_key' and 'passphrase'");
-		err = TB_EINVAL;
-	}
-	if (!err && strchr(o->name, '@')) {
-		snprintf(msg, TB_JSON_MSG_MAX, "a member name may not contain '@'");
-		err = TB_EINVAL;
-	}
+	int err = decode(body, len, member_fields, NFIELDS(member_fields), o, msg);
+	if (!err)
+		err = refuse(o->has_key == o->has_pass,
+			     "give exactly one of 'public_key' and 'passphrase'", msg);
+	if (!err)
+		err = refuse(strchr(o->name, '@') != NULL, "a member name may not contain '@'",
+			     msg);
 	return err;
 }
+
+static const struct bfield exchange_fields[] = {
+	STR(tb_body_exchange, "provider", provider, true, 1),
+	STR(tb_body_exchange, "receiver", receiver, true, 1),
+	INT(tb_body_exchange, "minutes", minutes, true, 1, TB_MINUTES_MAX),
+	STR(tb_body_exchange, "memo", memo, true, 0),
+	STR(tb_body_exchange, "category", category, false, 0),
+	STR(tb_body_exchange, "date", date, false, 10),
+	BOOL(tb_body_exchange, "attest", attest, true),
+	STR(tb_body_exchange, "provider_passphrase", provider_passphrase, false, 1),
+};
 
 int tb_body_exchange(const char *body, size_t len, struct tb_body_exchange *o,
 		     char msg[TB_JSON_MSG_MAX])
 {
 	memset(o, 0, sizeof *o);
-	const struct tb_jfield f[] = {
-		{"provider", TB_JT_STR, true, 1, TB_NAME_MAX, o->provider, NULL},
-		{"receiver", TB_JT_STR, true, 1, TB_NAME_MAX, o->receiver, NULL},
-		{"minutes", TB_JT_INT, true, 1, TB_MINUTES_MAX, &o->minutes, NULL},
-		{"memo", TB_JT_STR, true, 0, TB_MEMO_MAX, o->memo, NULL},
-		{"category", TB_JT_STR, false, 0, TB_CATEGORY_MAX, o->category, NULL},
-		{"date", TB_JT_STR, false, 10, 10, o->date, NULL},
-		{"attest", TB_JT_BOOL, true, 0, 1, &o->attest, NULL},
-		{"provider_passphrase", TB_JT_STR, false, 1, TB_SECRET_MAX, o->provider_passphrase,
-		 NULL},
-	};
-	return decode(body, len, f, NFIELDS(f), msg);
+	return decode(body, len, exchange_fields, NFIELDS(exchange_fields), o, msg);
 }
+
+static const struct bfield confirm_fields[] = {
+	STR(tb_body_confirm, "receiver_passphrase", receiver_passphrase, true, 1),
+};
 
 int tb_body_confirm(const char *body, size_t len, struct tb_body_confirm *o,
 		    char msg[TB_JSON_MSG_MAX])
 {
 	memset(o, 0, sizeof *o);
-	const struct tb_jfield f[] = {
-		{"receiver_passphrase", TB_JT_STR, true, 1, TB_SECRET_MAX, o->receiver_passphrase,
-		 NULL},
-	};
-	return decode(body, len, f, NFIELDS(f), msg);
+	return decode(body, len, confirm_fields, NFIELDS(confirm_fields), o, msg);
 }
+
+static const struct bfield reverse_fields[] = {
+	BOOL(tb_body_reverse, "attest", attest, false),
+	STR(tb_body_reverse, "provider_passphrase", provider_passphrase, false, 1),
+	STR(tb_body_reverse, "receiver_passphrase", receiver_passphrase, false, 1),
+};
 
 int tb_body_reverse(const char *body, size_t len, struct tb_body_reverse *o,
 		    char msg[TB_JSON_MSG_MAX])
 {
 	memset(o, 0, sizeof *o);
-	const struct tb_jfield f[] = {
-		{"attest", TB_JT_BOOL, false, 0, 1, &o->attest, NULL},
-		{"provider_passphrase", TB_JT_STR, false, 1, TB_SECRET_MAX, o->provider_passphrase,
-		 NULL},
-		{"receiver_passphrase", TB_JT_STR, false, 1, TB_SECRET_MAX, o->receiver_passphrase,
-		 NULL},
-	};
-	return decode(body, len, f, NFIELDS(f), msg);
+	return decode(body, len, reverse_fields, NFIELDS(reverse_fields), o, msg);
 }
+
+static const struct bfield link_fields[] = {
+	STR(tb_body_link, "community", community, true, 1),
+	INT(tb_body_link, "limit_minutes", limit, true, 0, TB_LIMIT_MAX),
+};
 
 int tb_body_link(const char *body, size_t len, struct tb_body_link *o, char msg[TB_JSON_MSG_MAX])
 {
 	memset(o, 0, sizeof *o);
-	const struct tb_jfield f[] = {
-		{"community", TB_JT_STR, true, 1, sizeof o->community - 1, o->community, NULL},
-		{"limit_minutes", TB_JT_INT, true, 0, TB_LIMIT_MAX, &o->limit, NULL},
-	};
-	return decode(body, len, f, NFIELDS(f), msg);
+	return decode(body, len, link_fields, NFIELDS(link_fields), o, msg);
 }
+
+static const struct bfield coordinator_fields[] = {
+	STR(tb_body_coordinator, "name", name, true, 1),
+	STR(tb_body_coordinator, "role", role, true, 1),
+	STR(tb_body_coordinator, "password", password, true, TB_PASSWORD_MIN),
+};
 
 int tb_body_coordinator(const char *body, size_t len, struct tb_body_coordinator *o,
 			char msg[TB_JSON_MSG_MAX])
 {
 	memset(o, 0, sizeof *o);
-	const struct tb_jfield f[] = {
-		{"name", TB_JT_STR, true, 1, TB_NAME_MAX, o->name, NULL},
-		{"role", TB_JT_STR, true, 1, sizeof o->role - 1, o->role, NULL},
-		{"password", TB_JT_STR, true, TB_PASSWORD_MIN, TB_SECRET_MAX, o->password, NULL},
-	};
-	int err = decode(body, len, f, NFIELDS(f), msg);
-	if (!err && (o->role_id = tb_role_parse(o->role)) < 0) {
-		snprintf(msg, TB_JSON_MSG_MAX, "field 'role' is admin, coordinator or viewer");
-		err = TB_EINVAL;
-	}
+	int err = decode(body, len, coordinator_fields, NFIELDS(coordinator_fields), o, msg);
+	if (!err)
+		err = refuse((o->role_id = tb_role_parse(o->role)) < 0,
+			     "field 'role' is admin, coordinator or viewer", msg);
 	return err;
 }
+
+static const struct bfield cross_fields[] = {
+	STR(tb_body_cross, "from", from, true, 1),
+	STR(tb_body_cross, "to", to, true, 3),
+	INT(tb_body_cross, "minutes", minutes, true, 1, TB_MINUTES_MAX),
+	STR(tb_body_cross, "memo", memo, true, 0),
+	STR(tb_body_cross, "category", category, false, 0),
+	STR(tb_body_cross, "date", date, false, 10),
+	BOOL(tb_body_cross, "attest", attest, false),
+	INT(tb_body_cross, "ttl_seconds", ttl, false, 1, (int64_t)TB_OP_TTL_MAX),
+	STR_FLAG(tb_body_cross, "payer_passphrase", payer_passphrase, false, 1, has_pass),
+};
 
 int tb_body_cross(const char *body, size_t len, struct tb_body_cross *o, char msg[TB_JSON_MSG_MAX])
 {
 	memset(o, 0, sizeof *o);
 	o->ttl = 600;
-	bool has_pass = false;
-	const struct tb_jfield f[] = {
-		{"from", TB_JT_STR, true, 1, TB_NAME_MAX, o->from, NULL},
-		{"to", TB_JT_STR, true, 3, sizeof o->to - 1, o->to, NULL},
-		{"minutes", TB_JT_INT, true, 1, TB_MINUTES_MAX, &o->minutes, NULL},
-		{"memo", TB_JT_STR, true, 0, TB_MEMO_MAX, o->memo, NULL},
-		{"category", TB_JT_STR, false, 0, TB_CATEGORY_MAX, o->category, NULL},
-		{"date", TB_JT_STR, false, 10, 10, o->date, NULL},
-		{"attest", TB_JT_BOOL, false, 0, 1, &o->attest, NULL},
-		{"ttl_seconds", TB_JT_INT, false, 1, (int64_t)TB_OP_TTL_MAX, &o->ttl, NULL},
-		{"payer_passphrase", TB_JT_STR, false, 1, TB_SECRET_MAX, o->payer_passphrase,
-		 &has_pass},
-	};
-	int err = decode(body, len, f, NFIELDS(f), msg);
-	if (!err && o->attest == has_pass) {
-		snprintf(msg, TB_JSON_MSG_MAX,
-			 "give exactly one of '\"attest\": true' and 'payer_passphrase'");
-		err = TB_EINVAL;
-	}
+	int err = decode(body, len, cross_fields, NFIELDS(cross_fields), o, msg);
+	if (!err)
+		err = refuse(o->attest == o->has_pass,
+			     "give exactly one of '\"attest\": true' and 'payer_passphrase'", msg);
 	return err;
 }
 
 int tb_body_empty(const char *body, size_t len, char msg[TB_JSON_MSG_MAX])
 {
-	return decode(body, len, NULL, 0, msg);
+	return decode(body, len, NULL, 0, NULL, msg);
 }
 
 void tb_body_wipe(void *body, size_t size)

@@ -1,6 +1,7 @@
 /*
  * tb_bodies.h: the request bodies of tallyd's API (docs/API.md), each
- * defined once as a struct and a field table and decoded by tb_json_decode:
+ * defined once as a struct and a static field table (bodies.c) and decoded
+ * by one function over tb_json_decode:
  * the handlers and the fuzz target call the same functions. An empty body
  * reads as {}. Passphrases and passwords are wiped by tb_body_wipe.
  */
@@ -59,6 +60,7 @@ struct tb_body_cross {
 	bool attest;
 	int64_t ttl; /* seconds; 600 when absent */
 	char payer_passphrase[TB_SECRET_MAX + 1];
+	bool has_pass;
 };
 
 struct tb_body_coordinator {
