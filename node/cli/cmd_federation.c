@@ -126,7 +126,7 @@ static uint64_t our_seq(struct tb_cli *cli, const uint8_t *log_id)
 }
 
 /* One log a peer holds: how far behind our copy it is. */
-static void print_peer_log(struct tb_cli *cli, const struct tb_status_log *l, size_t k)
+static void print_peer_log(struct tb_cli *cli, const struct tb_status_log *l)
 {
 	uint64_t mine = our_seq(cli, l->log_id);
 	uint64_t behind = mine > l->peer_seq ? mine - l->peer_seq : 0;
@@ -134,23 +134,13 @@ static void print_peer_log(struct tb_cli *cli, const struct tb_status_log *l, si
 	tb_hex_encode(lid, l->log_id, 8);
 	struct tb_community com = {0};
 	(void)!tb_store_community(cli->store, l->log_id, &com);
-	if (cli->json) {
-		printf("%s{\"log\":", k ? "," : "");
-		tb_json_hex(stdout, l->log_id, TB_KEY_LEN);
-		printf(",\"community\":");
-		tb_json_str(stdout, com.name, strlen(com.name));
-		printf(",\"peer_seq\":%llu,\"our_seq\":%llu,\"behind\":%llu}",
-		       (unsigned long long)l->peer_seq, (unsigned long long)mine,
-		       (unsigned long long)behind);
-	} else {
-		printf("    log %s %-14s peer has %llu of %llu (behind %llu)\n", lid, com.name,
-		       (unsigned long long)l->peer_seq, (unsigned long long)mine,
-		       (unsigned long long)behind);
-	}
+	printf("    log %s %-14s peer has %llu of %llu (behind %llu)\n", lid, com.name,
+	       (unsigned long long)l->peer_seq, (unsigned long long)mine,
+	       (unsigned long long)behind);
 }
 
-/* One peer of the list (the shown-th), with the logs it is behind on. */
-static void print_peer(struct tb_cli *cli, const struct tb_status_peer *p, size_t shown)
+/* One peer of the list, with the logs it is behind on. */
+static void print_peer(struct tb_cli *cli, const struct tb_status_peer *p)
 {
 	char id[2 * TB_KEY_LEN + 1] = "-", when[32] = "never";
 	if (p->has_id)
@@ -161,23 +151,67 @@ static void print_peer(struct tb_cli *cli, const struct tb_status_peer *p, size_
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
-	if (cli->json) {
-		printf("%s{\"address\":\"%s\",\"id\":\"%s\",\"community\":", shown ? "," : "",
-		       p->addr, id);
-		tb_json_str(stdout, p->name, strlen(p->name));
-		printf(",\"connected\":%s,\"last_contact\":%llu,\"behind\":[",
-		       p->connected ? "true" : "false", (unsigned long long)p->last_contact);
-	} else {
-		printf("%s  %-21s %-12s %-13s last contact %s\n    id %s\n",
-		       p->connected ? "*" : " ", p->addr, p->name[0] ? p->name : "?",
-		       p->connected ? "connected" : "disconnected", when, id);
-	}
+	printf("%s  %-21s %-12s %-13s last contact %s\n    id %s\n", p->connected ? "*" : " ",
+	       p->addr, p->name[0] ? p->name : "?", p->connected ? "connected" : "disconnected",
+	       when, id);
 	for (size_t k = 0; k < p->nlogs; k++)
-		print_peer_log(cli, &p->logs[k], k);
-	if (cli->json)
-		printf("],\"logs_behind\":%zu}", p->nbehind);
-	else if (p->nbehind > p->nlogs)
+		print_peer_log(cli, &p->logs[k]);
+	if (p->nbehind > p->nlogs)
 		printf("    ... and %zu more logs behind\n", p->nbehind - p->nlogs);
+}
+
+/* --json: the API's peer object (GET /api/v1/peers), its logs the ones
+ * the status file lists (those the peer is behind on), and how many logs
+ * it is behind on in all. */
+static struct tb_json *peer_json(struct tb_cli *cli, const struct tb_status_peer *p)
+{
+	struct tb_json *logs = tb_json_array();
+	for (size_t k = 0; k < p->nlogs && logs; k++) {
+		const struct tb_status_log *l = &p->logs[k];
+		struct tb_community com;
+		bool named = tb_store_community(cli->store, l->log_id, &com) == 0;
+		if (tb_json_push(logs, tb_vocab_peer_log(l->log_id, named ? com.name : NULL,
+							 l->peer_seq, our_seq(cli, l->log_id)))) {
+			tb_json_free(logs);
+			logs = NULL;
+		}
+	}
+	struct tb_vocab_peer_in in = {
+		p->addr,     p->has_id ? p->id : NULL, p->name,	    p->connected,
+		p->outbound, p->last_contact,	       p->bytes_in, p->bytes_out};
+	struct tb_json *o = tb_vocab_peer(&in, logs);
+	if (o && tb_json_set(o, "logs_behind", tb_json_int((int64_t)p->nbehind))) {
+		tb_json_free(o);
+		o = NULL;
+	}
+	return o;
+}
+
+static void say_daemon(struct tb_cli *cli, bool have, bool running, uint32_t pid)
+{
+	if (!running)
+		printf("tallyd is not running on %s: no peer is connected%s\n", cli->data,
+		       have ? " (last contacts as it left them)" : "");
+	else if (!have)
+		printf("tallyd (pid %u) has not written a status yet\n", pid);
+	else
+		printf("tallyd is running (pid %u)\n", pid);
+}
+
+/* {"daemon_status": whether tallyd wrote a status file, "daemon_running",
+ * "daemon_pid" (null when not running), "peers": [peer...]}, taking arr. */
+static int print_peers(struct tb_json *arr, bool have, uint32_t pid)
+{
+	struct tb_json *o = tb_json_object();
+	int err = tb_json_set(o, "daemon_status", tb_json_bool(have));
+	err |= tb_json_set(o, "daemon_running", tb_json_bool(pid != 0));
+	err |= tb_json_set(o, "daemon_pid", pid ? tb_json_int(pid) : tb_json_null());
+	err |= tb_json_set(o, "peers", arr);
+	if (err) {
+		tb_json_free(o);
+		o = NULL;
+	}
+	return tb_cli_print_json(o, 0, "the peers");
 }
 
 int tb_cmd_peer_list(struct tb_cli *cli, int argc, char **argv)
@@ -204,16 +238,9 @@ int tb_cmd_peer_list(struct tb_cli *cli, int argc, char **argv)
 	 * the tallyd that wrote it still runs. */
 	uint32_t pid = 0;
 	bool running = tb_daemon_running(cli->data, &pid) && (!have || pid == st.pid);
-	if (cli->json)
-		printf("{\"daemon_status\":%s,\"daemon_running\":%s,\"daemon_pid\":%u,\"peers\":[",
-		       have ? "true" : "false", running ? "true" : "false", running ? pid : 0);
-	else if (!running)
-		printf("tallyd is not running on %s: no peer is connected%s\n", cli->data,
-		       have ? " (last contacts as it left them)" : "");
-	else if (!have)
-		printf("tallyd (pid %u) has not written a status yet\n", pid);
-	else
-		printf("tallyd is running (pid %u)\n", pid);
+	struct tb_json *arr = cli->json ? tb_json_array() : NULL;
+	if (!cli->json)
+		say_daemon(cli, have, running, pid);
 	size_t shown = 0;
 	for (size_t i = 0; i < (have ? st.npeers : nconf); i++) {
 		struct tb_status_peer fake = {0}, *p = have ? &st.peers[i] : &fake;
@@ -221,21 +248,26 @@ int tb_cmd_peer_list(struct tb_cli *cli, int argc, char **argv)
 			snprintf(fake.addr, sizeof fake.addr, "%.60s:%u", conf[i].host,
 				 conf[i].port);
 			fake.has_id = conf[i].has_id;
+			fake.outbound = true;
 			memcpy(fake.id, conf[i].id, TB_KEY_LEN);
 		}
 		if (!running) {
 			p->connected = false;
 			p->nlogs = 0;
 		}
-		print_peer(cli, p, shown++);
+		if (!cli->json)
+			print_peer(cli, p);
+		else if (arr && tb_json_push(arr, peer_json(cli, p)))
+			arr = NULL; /* the push freed it */
+		shown++;
 	}
-	if (cli->json)
-		printf("]}\n");
-	else if (!shown)
+	if (!cli->json && !shown)
 		printf("no peers (add one with 'tally peer add HOST:PORT')\n");
 	if (have)
 		tb_status_free(&st);
 	free(conf);
+	if (cli->json)
+		return print_peers(arr, have, running ? pid : 0);
 	return TB_EXIT_OK;
 }
 

@@ -21,12 +21,8 @@ static struct tb_json *peer_logs(struct tb_node *n, const struct tb_conn *c)
 		uint64_t theirs = tb_known_get(c, h->log_id);
 		struct tb_community com;
 		bool named = tb_store_community(n->store, h->log_id, &com) == 0;
-		struct tb_json *o = tb_json_object();
-		tb_json_set(o, "log", tb_json_bytes(h->log_id, TB_KEY_LEN));
-		tb_json_set(o, "community_name", named ? tb_json_string(com.name) : tb_json_null());
-		tb_json_set(o, "peer_seq", tb_json_int((int64_t)theirs));
-		tb_json_set(o, "our_seq", tb_json_int((int64_t)h->seq));
-		tb_json_set(o, "lag", tb_json_int((int64_t)h->seq - (int64_t)theirs));
+		struct tb_json *o =
+			tb_vocab_peer_log(h->log_id, named ? com.name : NULL, theirs, h->seq);
 		if (tb_json_push(arr, o)) {
 			tb_json_free(arr);
 			arr = NULL;
@@ -44,18 +40,15 @@ static struct tb_json *peer_obj(struct tb_node *n, const char *addr, const struc
 		id = c->remote_id;
 		name = c->remote_name;
 	}
-	struct tb_json *o = tb_json_object();
-	tb_json_set(o, "address", tb_json_string(addr));
-	tb_json_set(o, "id", id ? tb_json_bytes(id, TB_KEY_LEN) : tb_json_null());
-	tb_json_set(o, "community_name", name && name[0] ? tb_json_string(name) : tb_json_null());
-	tb_json_set(o, "connected", tb_json_bool(open));
-	tb_json_set(o, "outbound", tb_json_bool(outbound));
-	tb_json_set(o, "last_contact", tb_json_time(last_contact));
-	/* Traffic of the current connection (0 while there is none). */
-	tb_json_set(o, "bytes_in", tb_json_int(open ? (int64_t)c->bytes_in : 0));
-	tb_json_set(o, "bytes_out", tb_json_int(open ? (int64_t)c->bytes_out : 0));
-	tb_json_set(o, "logs", peer_logs(n, c));
-	return o;
+	struct tb_vocab_peer_in in = {addr,
+				      id,
+				      name,
+				      open,
+				      outbound,
+				      last_contact,
+				      open ? c->bytes_in : 0,
+				      open ? c->bytes_out : 0};
+	return tb_vocab_peer(&in, peer_logs(n, c));
 }
 
 static void on_peers(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)

@@ -186,6 +186,24 @@ struct tb_json *tb_vocab_coordinators(struct tb_store *s, int *err);
  * any other entry's (a reversal's too) the UTC day it was recorded; 0 when
  * it cannot be read. */
 uint64_t tb_vocab_entry_day(struct tb_store *s, const uint8_t self[TB_KEY_LEN], uint64_t seq);
+/* A peer (docs/API.md 7, GET /api/v1/peers, `tally --json peer list`):
+ * {"address","id","community_name","connected","outbound","last_contact",
+ * "bytes_in","bytes_out","logs"}, taking logs (an array of peer logs). id
+ * and name may be NULL (not heard from yet); the bytes count only while
+ * connected. */
+struct tb_vocab_peer_in {
+	const char *addr;
+	const uint8_t *id;
+	const char *name;
+	bool connected, outbound;
+	uint64_t last_contact; /* unix seconds, 0: unknown */
+	uint64_t bytes_in, bytes_out;
+};
+struct tb_json *tb_vocab_peer(const struct tb_vocab_peer_in *p, struct tb_json *logs);
+/* {"log","community_name","peer_seq","our_seq","lag"}: what a peer holds
+ * of a log held here (community_name NULL when unknown). */
+struct tb_json *tb_vocab_peer_log(const uint8_t log_id[TB_KEY_LEN], const char *community_name,
+				  uint64_t peer_seq, uint64_t our_seq);
 /* What a write answers: {"txid","seq"} (an exchange recorded, confirmed
  * or reversed: the new entry), {"txid","pending":true} (a proposal),
  * {"txid","rejected":true}, {"community","community_name","limit_minutes",

@@ -174,6 +174,31 @@ struct tb_json *tb_vocab_cross(const struct tb_op_xview *v)
 		{"refusal", refusal});
 }
 
+struct tb_json *tb_vocab_peer(const struct tb_vocab_peer_in *p, struct tb_json *logs)
+{
+	return OBJ({"address", tb_json_string(p->addr)},
+		   {"id", p->id ? tb_json_bytes(p->id, TB_KEY_LEN) : tb_json_null()},
+		   {"community_name",
+		    p->name && p->name[0] ? tb_json_string(p->name) : tb_json_null()},
+		   {"connected", tb_json_bool(p->connected)},
+		   {"outbound", tb_json_bool(p->outbound)},
+		   {"last_contact", tb_json_time(p->last_contact)},
+		   {"bytes_in", tb_json_int(p->connected ? (int64_t)p->bytes_in : 0)},
+		   {"bytes_out", tb_json_int(p->connected ? (int64_t)p->bytes_out : 0)},
+		   {"logs", logs});
+}
+
+struct tb_json *tb_vocab_peer_log(const uint8_t log_id[TB_KEY_LEN], const char *community_name,
+				  uint64_t peer_seq, uint64_t our_seq)
+{
+	return OBJ({"log", tb_json_bytes(log_id, TB_KEY_LEN)},
+		   {"community_name",
+		    community_name ? tb_json_string(community_name) : tb_json_null()},
+		   {"peer_seq", tb_json_int((int64_t)peer_seq)},
+		   {"our_seq", tb_json_int((int64_t)our_seq)},
+		   {"lag", tb_json_int((int64_t)our_seq - (int64_t)peer_seq)});
+}
+
 struct tb_json *tb_vocab_txid_seq(const uint8_t txid[TB_TXID_LEN], uint64_t seq)
 {
 	return OBJ({"txid", tb_json_bytes(txid, TB_TXID_LEN)}, {"seq", tb_json_int((int64_t)seq)});
