@@ -74,13 +74,26 @@ static int census_take(struct tb_cli *cli, struct census *c)
 	return 0;
 }
 
+/* {key: arr}, taking arr (NULL: out of memory). */
+static int print_list(struct tb_json *arr, const char *key)
+{
+	struct tb_json *o = tb_json_object();
+	if (tb_json_set(o, key, arr)) {
+		tb_json_free(o);
+		o = NULL;
+	}
+	return tb_cli_print_json(o, 0, "the communities");
+}
+
 static void census_free(struct census *c)
 {
 	free(c->k);
 	tb_admitted_free(&c->adm);
 }
 
-static void print_row(struct tb_cli *cli, bool *first, const char *name, const uint8_t *id,
+/* One row of the list: printed, or pushed onto arr with --json (arr is
+ * NULL once a push failed). */
+static void print_row(struct tb_cli *cli, struct tb_json **arr, const char *name, const uint8_t *id,
 		      const char *status, const uint8_t *by)
 {
 	char hex[ID_HEX + 1], byname[TB_CLI_CNAME_MAX] = "";
@@ -90,21 +103,14 @@ static void print_row(struct tb_cli *cli, bool *first, const char *name, const u
 	if (by)
 		tb_cli_community_name(cli, by, byname, sizeof byname);
 	if (cli->json) {
-		printf("%s{\"community\":", *first ? "" : ",");
-		tb_json_str(stdout, name, strlen(name));
-		printf(",\"id\":\"%s\",\"status\":\"%s\",\"held\":%s,\"by\":", hex, status,
-		       held ? "true" : "false");
-		if (by)
-			tb_json_str(stdout, byname, strlen(byname));
-		else
-			printf("null");
-		printf("}");
-	} else {
-		printf("  ");
-		tb_cli_pad(stdout, name, 20);
-		printf(" %s  %-9s %-4s %s\n", hex, status, held ? "yes" : "no", byname);
+		if (*arr && tb_json_push(*arr, tb_vocab_known_community(id, name, status, held,
+									by ? byname : NULL)))
+			*arr = NULL; /* the push freed it */
+		return;
 	}
-	*first = false;
+	printf("  ");
+	tb_cli_pad(stdout, name, 20);
+	printf(" %s  %-9s %-4s %s\n", hex, status, held ? "yes" : "no", byname);
 }
 
 int tb_cmd_community_list(struct tb_cli *cli, int argc, char **argv)
@@ -120,10 +126,8 @@ int tb_cmd_community_list(struct tb_cli *cli, int argc, char **argv)
 	int rc = tb_cli_open(cli, false);
 	if (rc || (rc = census_take(cli, &c)))
 		return rc;
-	bool first = true;
-	if (cli->json)
-		printf("[");
-	else
+	struct tb_json *arr = cli->json ? tb_json_array() : NULL;
+	if (!cli->json)
 		printf("  %-20s %-64s  %-9s %-4s %s\n", "community", "id", "status", "held",
 		       "admitted by");
 	for (size_t i = 0; i < c.adm.n; i++) {
@@ -131,13 +135,15 @@ int tb_cmd_community_list(struct tb_cli *cli, int argc, char **argv)
 		const char *st = !o->direct			  ? "vouched"
 				 : o->status == TB_ADMIT_VOUCHING ? "vouching"
 								  : "admitted";
-		print_row(cli, &first, o->name, o->id, st, o->direct ? cli->self : o->via);
+		print_row(cli, &arr, o->name, o->id, st, o->direct ? cli->self : o->via);
 	}
 	for (size_t i = 0; i < c.nk; i++)
-		print_row(cli, &first, c.k[i].name, c.k[i].id, "known", c.k[i].by);
-	if (cli->json)
-		printf("]\n");
-	else if (!c.adm.n && !c.nk)
+		print_row(cli, &arr, c.k[i].name, c.k[i].id, "known", c.k[i].by);
+	if (cli->json) {
+		census_free(&c);
+		return print_list(arr, "communities");
+	}
+	if (!c.adm.n && !c.nk)
 		printf("  (no community admitted: 'tally community admit NODE_ID --name NAME')\n");
 	else if (c.nk)
 		printf("known: admitted by a neighbour, not here ('tally community admit NAME' "
@@ -313,26 +319,20 @@ static int record(struct tb_cli *cli, const struct target *t, size_t n, unsigned
 	const char *what = status == TB_ADMIT_REMOVED	 ? "removed"
 			   : status == TB_ADMIT_VOUCHING ? "vouching"
 							 : "admitted";
-	if (cli->json)
-		printf("[");
+	struct tb_json *arr = cli->json ? tb_json_array() : NULL;
 	for (size_t i = 0; i < n; i++) {
 		char hex[ID_HEX + 1];
 		tb_hex_encode(hex, t[i].id, TB_KEY_LEN);
-		if (cli->json) {
-			printf("%s{\"community\":", i ? "," : "");
-			tb_json_str(stdout, t[i].name, strlen(t[i].name));
-			printf(",\"id\":\"%s\",\"status\":\"%s\",\"seq\":%llu}", hex, what,
-			       (unsigned long long)it[i].seq);
-		} else {
+		if (!cli->json)
 			printf("%s %s (%s) (entry %llu)\n", what, t[i].name, hex,
 			       (unsigned long long)it[i].seq);
-		}
+		else if (arr &&
+			 tb_json_push(arr, tb_vocab_admitted(t[i].id, t[i].name, what, it[i].seq)))
+			arr = NULL; /* the push freed it */
 	}
-	if (cli->json)
-		printf("]\n");
 	free(a);
 	free(it);
-	return TB_EXIT_OK;
+	return cli->json ? print_list(arr, "admissions") : TB_EXIT_OK;
 }
 
 static int change(struct tb_cli *cli, int argc, char **argv, bool admit)

@@ -204,6 +204,15 @@ struct tb_json *tb_vocab_peer(const struct tb_vocab_peer_in *p, struct tb_json *
  * of a log held here (community_name NULL when unknown). */
 struct tb_json *tb_vocab_peer_log(const uint8_t log_id[TB_KEY_LEN], const char *community_name,
 				  uint64_t peer_seq, uint64_t our_seq);
+/* `tally --json community list`: {"community","community_name","status"
+ * ("admitted", "vouching", "vouched" or "known"),"held" (its log is held
+ * here),"admitted_by" (the admitting community's name, null for none)}. */
+struct tb_json *tb_vocab_known_community(const uint8_t id[TB_KEY_LEN], const char *name,
+					 const char *status, bool held, const char *admitted_by);
+/* `tally --json community admit|remove`: {"community","community_name",
+ * "status","seq"} of an ADMIT entry. */
+struct tb_json *tb_vocab_admitted(const uint8_t id[TB_KEY_LEN], const char *name,
+				  const char *status, uint64_t seq);
 /* What a write answers: {"txid","seq"} (an exchange recorded, confirmed
  * or reversed: the new entry), {"txid","pending":true} (a proposal),
  * {"txid","rejected":true}, {"community","community_name","limit_minutes",

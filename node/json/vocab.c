@@ -199,6 +199,23 @@ struct tb_json *tb_vocab_peer_log(const uint8_t log_id[TB_KEY_LEN], const char *
 		   {"lag", tb_json_int((int64_t)our_seq - (int64_t)peer_seq)});
 }
 
+struct tb_json *tb_vocab_known_community(const uint8_t id[TB_KEY_LEN], const char *name,
+					 const char *status, bool held, const char *admitted_by)
+{
+	return OBJ({"community", tb_json_bytes(id, TB_KEY_LEN)},
+		   {"community_name", tb_json_string(name)}, {"status", tb_json_string(status)},
+		   {"held", tb_json_bool(held)},
+		   {"admitted_by", admitted_by ? tb_json_string(admitted_by) : tb_json_null()});
+}
+
+struct tb_json *tb_vocab_admitted(const uint8_t id[TB_KEY_LEN], const char *name,
+				  const char *status, uint64_t seq)
+{
+	return OBJ({"community", tb_json_bytes(id, TB_KEY_LEN)},
+		   {"community_name", tb_json_string(name)}, {"status", tb_json_string(status)},
+		   {"seq", tb_json_int((int64_t)seq)});
+}
+
 struct tb_json *tb_vocab_txid_seq(const uint8_t txid[TB_TXID_LEN], uint64_t seq)
 {
 	return OBJ({"txid", tb_json_bytes(txid, TB_TXID_LEN)}, {"seq", tb_json_int((int64_t)seq)});

@@ -346,9 +346,10 @@ static void test_copycat_name(void **state)
 	ERR_HAS("EADMIT");
 	/* community list shows riverside admitted, the copycat nowhere. */
 	assert_int_equal(T(f->a, "--json", "community", "list"), 0);
-	j = out_json();
+	j = out_list("communities");
 	assert_int_equal(json_array_size(j), 1);
-	assert_string_equal(jstr(json_array_get(j, 0), "id"), f->bid);
+	assert_string_equal(jstr(json_array_get(j, 0), "community"), f->bid);
+	assert_string_equal(jstr(json_array_get(j, 0), "community_name"), "riverside");
 	assert_string_equal(jstr(json_array_get(j, 0), "status"), "admitted");
 	json_decref(j);
 	assert_int_equal(T(f->a, "verify"), 0);
