@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 void tb_out_hours(char *buf, size_t cap, int64_t minutes)
@@ -48,12 +49,16 @@ void tb_json_hex(FILE *f, const uint8_t *p, size_t len)
 
 void tb_out_violation_json(const struct tb_reject *r, uint64_t item)
 {
-	char id[2 * TB_KEY_LEN + 1];
-	tb_hex_encode(id, r->log_id, TB_KEY_LEN);
-	printf("{\"log\":\"%s\",\"seq\":%llu,\"item\":%llu,\"rule\":\"%s\",\"message\":", id,
-	       (unsigned long long)r->seq, (unsigned long long)item, tb_errname(r->err));
-	tb_json_str(stdout, r->msg, strlen(r->msg));
-	printf("}");
+	struct tb_json *o = tb_vocab_violation(r, item);
+	size_t len;
+	char *text = o ? tb_json_dump(o, &len) : NULL;
+	tb_json_free(o);
+	/* Inside a document being printed: without the dump's newline. */
+	if (text)
+		printf("%.*s", (int)(len - 1), text);
+	else
+		printf("null");
+	free(text);
 }
 
 int tb_cli_print_json(struct tb_json *o, int err, const char *what)

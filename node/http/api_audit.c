@@ -55,12 +55,7 @@ static void on_violation(void *ctx, const struct tb_violation *v)
 	struct run *r = ctx;
 	if (r->err || r->listed == TB_AUDIT_LISTED)
 		return;
-	struct tb_json *o = tb_json_object();
-	tb_json_set(o, "log", tb_json_bytes(v->r.log_id, TB_KEY_LEN));
-	tb_json_set(o, "seq", tb_json_int((int64_t)v->r.seq));
-	tb_json_set(o, "code", tb_json_string(tb_errname(v->r.err)));
-	tb_json_set(o, "message", tb_json_string(v->r.msg));
-	r->err = tb_json_push(r->list, o);
+	r->err = tb_json_push(r->list, tb_vocab_violation(&v->r, v->item));
 	r->listed++;
 }
 

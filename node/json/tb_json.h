@@ -213,6 +213,9 @@ struct tb_json *tb_vocab_known_community(const uint8_t id[TB_KEY_LEN], const cha
  * "status","seq"} of an ADMIT entry. */
 struct tb_json *tb_vocab_admitted(const uint8_t id[TB_KEY_LEN], const char *name,
 				  const char *status, uint64_t seq);
+/* A rule broken in a log (verify, audit, POST /api/v1/audit): {"log",
+ * "seq","item" (the item of an export, 0 for none),"code","message"}. */
+struct tb_json *tb_vocab_violation(const struct tb_reject *r, uint64_t item);
 /* What a write answers: {"txid","seq"} (an exchange recorded, confirmed
  * or reversed: the new entry), {"txid","pending":true} (a proposal),
  * {"txid","rejected":true}, {"community","community_name","limit_minutes",

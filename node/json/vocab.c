@@ -216,6 +216,14 @@ struct tb_json *tb_vocab_admitted(const uint8_t id[TB_KEY_LEN], const char *name
 		   {"seq", tb_json_int((int64_t)seq)});
 }
 
+struct tb_json *tb_vocab_violation(const struct tb_reject *r, uint64_t item)
+{
+	return OBJ({"log", tb_json_bytes(r->log_id, TB_KEY_LEN)},
+		   {"seq", tb_json_int((int64_t)r->seq)}, {"item", tb_json_int((int64_t)item)},
+		   {"code", tb_json_string(tb_errname(r->err))},
+		   {"message", tb_json_string(r->msg)});
+}
+
 struct tb_json *tb_vocab_txid_seq(const uint8_t txid[TB_TXID_LEN], uint64_t seq)
 {
 	return OBJ({"txid", tb_json_bytes(txid, TB_TXID_LEN)}, {"seq", tb_json_int((int64_t)seq)});

@@ -131,7 +131,7 @@ static void test_verify_forked(void **state)
 	contains(res.out, "FAILED");
 	contains(res.out, "EFORKED");
 	assert_int_equal(T(data, "--json", "verify"), 1);
-	contains(res.out, "\"rule\":\"EFORKED\"");
+	contains(res.out, "\"code\":\"EFORKED\"");
 	tb_test_rmrf(dir);
 }
 

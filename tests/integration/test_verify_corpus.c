@@ -337,7 +337,7 @@ static void check_violation(const char *file, const char *cmd, json_t *v, const 
 	char hex[2 * TB_KEY_LEN + 1];
 	want_log(log, w->log);
 	tb_hex_encode(hex, log, TB_KEY_LEN);
-	const char *rule = json_string_value(json_object_get(v, "rule"));
+	const char *rule = json_string_value(json_object_get(v, "code"));
 	const char *got = json_string_value(json_object_get(v, "log"));
 	if (!rule || strcmp(rule, w->rule) || !got || strcmp(got, hex) ||
 	    get_u(v, "seq") != w->seq || get_u(v, "item") != w->item)

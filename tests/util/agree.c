@@ -64,14 +64,14 @@ bool tb_test_verify_agrees(const char *path)
 		if (!fv || !fa)
 			fail_msg("%s: a failure without its violation (verify %p, audit %p)", path,
 				 (void *)fv, (void *)fa);
-		if (strcmp(str(fv, "rule"), str(fa, "rule")) ||
+		if (strcmp(str(fv, "code"), str(fa, "code")) ||
 		    strcmp(str(fv, "log"), str(fa, "log")) || num(fv, "seq") != num(fa, "seq") ||
 		    num(fv, "item") != num(fa, "item"))
 			fail_msg(
 				"%s: verify says %s at %.16s seq %lld item %lld, audit %s at %.16s "
 				"seq %lld item %lld",
-				path, str(fv, "rule"), str(fv, "log"), num(fv, "seq"),
-				num(fv, "item"), str(fa, "rule"), str(fa, "log"), num(fa, "seq"),
+				path, str(fv, "code"), str(fv, "log"), num(fv, "seq"),
+				num(fv, "item"), str(fa, "code"), str(fa, "log"), num(fa, "seq"),
 				num(fa, "item"));
 	}
 	json_decref(v);
