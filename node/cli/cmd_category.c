@@ -20,19 +20,19 @@ static int one_arg(int argc, char **argv, const char *name)
 	return 0;
 }
 
-static void print_one(struct tb_cli *cli, const char *name, const char *what, bool done)
+/* --json: what the API's POST and DELETE answer. */
+static int print_one(struct tb_cli *cli, const char *name, const char *what, bool done)
 {
+	int err;
 	if (cli->json) {
-		struct tb_json *o = tb_json_object();
-		tb_json_set(o, "category", tb_json_string(name));
-		tb_json_set(o, what, tb_json_bool(done));
-		tb_json_print(o, stdout);
-		tb_json_free(o);
-	} else if (done) {
-		printf("category %s %s\n", name, what);
-	} else {
-		printf("category %s was already there\n", name);
+		struct tb_json *o = tb_vocab_categories(cli->store, name, what, done, &err);
+		return tb_cli_print_json(o, err, "the categories");
 	}
+	if (done)
+		printf("category %s %s\n", name, what);
+	else
+		printf("category %s was already there\n", name);
+	return TB_EXIT_OK;
 }
 
 int tb_cmd_category_add(struct tb_cli *cli, int argc, char **argv)
@@ -45,8 +45,7 @@ int tb_cmd_category_add(struct tb_cli *cli, int argc, char **argv)
 	int err = tb_store_category_add(cli->store, name, strlen(name), had, sizeof had);
 	if (err == TB_EEXISTS) {
 		/* The same category, whatever the case: nothing to do. */
-		print_one(cli, had, "added", false);
-		return TB_EXIT_OK;
+		return print_one(cli, had, "added", false);
 	}
 	if (err == TB_ENAME || err == TB_EUTF8 || err == TB_ETOOLONG)
 		return tb_cli_fail(
@@ -64,8 +63,7 @@ int tb_cmd_category_add(struct tb_cli *cli, int argc, char **argv)
 	char nfc[TB_CATEGORY_MAX + 1];
 	if (tb_store_category_resolve(cli->store, name, strlen(name), nfc, sizeof nfc))
 		snprintf(nfc, sizeof nfc, "%s", name);
-	print_one(cli, nfc, "added", true);
-	return TB_EXIT_OK;
+	return print_one(cli, nfc, "added", true);
 }
 
 int tb_cmd_category_remove(struct tb_cli *cli, int argc, char **argv)
@@ -81,21 +79,12 @@ int tb_cmd_category_remove(struct tb_cli *cli, int argc, char **argv)
 				   name);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot remove the category: %s", tb_strerror(err));
-	print_one(cli, had, "removed", true);
-	return TB_EXIT_OK;
+	return print_one(cli, had, "removed", true);
 }
-
-struct list_ctx {
-	struct tb_json *arr;
-	size_t n;
-};
 
 static int list_one(void *vctx, const char *name)
 {
-	struct list_ctx *l = vctx;
-	l->n++;
-	if (l->arr)
-		return tb_json_push(l->arr, tb_json_string(name));
+	++*(size_t *)vctx;
 	printf("%s\n", name);
 	return 0;
 }
@@ -109,20 +98,17 @@ int tb_cmd_category_list(struct tb_cli *cli, int argc, char **argv)
 	int rc = tb_cli_open(cli, false);
 	if (rc)
 		return rc;
-	struct list_ctx l = {cli->json ? tb_json_array() : NULL, 0};
-	int err = tb_store_foreach_category(cli->store, list_one, &l);
-	if (err) {
-		tb_json_free(l.arr);
-		return tb_cli_fail(TB_EXIT_IO, "cannot read the categories: %s", tb_strerror(err));
+	int err;
+	if (cli->json) { /* GET /api/v1/categories */
+		struct tb_json *o = tb_vocab_categories(cli->store, NULL, NULL, false, &err);
+		return tb_cli_print_json(o, err, "the categories");
 	}
-	if (l.arr) {
-		struct tb_json *o = tb_json_object();
-		tb_json_set(o, "categories", l.arr);
-		tb_json_print(o, stdout);
-		tb_json_free(o);
-	} else if (!l.n) {
+	size_t n = 0;
+	err = tb_store_foreach_category(cli->store, list_one, &n);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "cannot read the categories: %s", tb_strerror(err));
+	if (!n)
 		printf("no list of categories: any category may be given ('tally category add "
 		       "NAME' starts a list)\n");
-	}
 	return TB_EXIT_OK;
 }

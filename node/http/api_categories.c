@@ -9,29 +9,24 @@
 
 #include <string.h>
 
-static int push_one(void *vctx, const char *name)
+/* The vocabulary's categories object, with the change when category is
+ * given. */
+static void answer(struct tb_http *h, struct tb_http_resp *resp, int status, const char *category,
+		   const char *what, bool done)
 {
-	return tb_json_push(vctx, tb_json_string(name)) ? 1 : 0;
-}
-
-static void list_into(struct tb_http *h, struct tb_http_resp *resp, int status, struct tb_json *o)
-{
-	struct tb_json *arr = tb_json_array();
-	int err = tb_store_foreach_category(h->host.store, push_one, arr);
-	if (err) {
-		tb_json_free(arr);
-		tb_json_free(o);
+	int err;
+	struct tb_json *o = tb_vocab_categories(h->host.store, category, what, done, &err);
+	if (!o) {
 		tb_http_fail(resp, err, NULL);
 		return;
 	}
-	tb_json_set(o, "categories", arr);
 	tb_http_json(resp, status, o);
 }
 
 static void list(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	(void)req;
-	list_into(ctx, resp, 200, tb_json_object());
+	answer(ctx, resp, 200, NULL, NULL, false);
 }
 
 static void add(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
@@ -63,15 +58,11 @@ static void add(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 		tb_http_fail(resp, err, NULL);
 		return;
 	}
-	struct tb_json *o = tb_json_object();
-	if (err == TB_EEXISTS)
-		tb_json_set(o, "category", tb_json_string(had));
-	else if (tb_store_category_resolve(h->host.store, name, strlen(name), had, sizeof had))
-		tb_json_set(o, "category", tb_json_string(name));
-	else
-		tb_json_set(o, "category", tb_json_string(had));
-	tb_json_set(o, "added", tb_json_bool(err == 0));
-	list_into(h, resp, err ? 200 : 201, o);
+	const char *spelling = had;
+	if (err != TB_EEXISTS &&
+	    tb_store_category_resolve(h->host.store, name, strlen(name), had, sizeof had))
+		spelling = name;
+	answer(h, resp, err ? 200 : 201, spelling, "added", err == 0);
 }
 
 static void del(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
@@ -88,10 +79,7 @@ static void del(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 		tb_http_fail(resp, err, NULL);
 		return;
 	}
-	struct tb_json *o = tb_json_object();
-	tb_json_set(o, "category", tb_json_string(had));
-	tb_json_set(o, "removed", tb_json_bool(true));
-	list_into(h, resp, 200, o);
+	answer(h, resp, 200, had, "removed", true);
 }
 
 int tb_api_category_routes(struct tb_http *h)

@@ -173,3 +173,37 @@ struct tb_json *tb_vocab_coordinators(struct tb_store *s, int *err)
 	int walk = l.arr ? tb_store_foreach_coord(s, coord_one, &l) : 0;
 	return wrap(&l, "coordinators", walk, err);
 }
+
+static int category_one(void *vctx, const char *name)
+{
+	return push(vctx, tb_json_string(name));
+}
+
+struct tb_json *tb_vocab_categories(struct tb_store *s, const char *category, const char *what,
+				    bool done, int *err)
+{
+	struct list_ctx l = {s, NULL, tb_json_array(), false, 0};
+	int walk = l.arr ? tb_store_foreach_category(s, category_one, &l) : 0;
+	int e = walk > 0 ? 0 : walk;
+	if (!e)
+		e = l.err ? l.err : l.arr ? 0 : TB_ENOMEM;
+	if (e) {
+		tb_json_free(l.arr);
+		*err = e;
+		return NULL;
+	}
+	/* The change first, then the list, as the API has always answered.
+	 * Each set takes its value, also when it fails. */
+	struct tb_json *o = tb_json_object();
+	if (category) {
+		e = tb_json_set(o, "category", tb_json_string(category));
+		e |= tb_json_set(o, what, tb_json_bool(done));
+	}
+	e |= tb_json_set(o, "categories", l.arr);
+	if (e) {
+		tb_json_free(o);
+		o = NULL;
+	}
+	*err = e;
+	return o;
+}

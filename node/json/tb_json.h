@@ -182,6 +182,11 @@ struct tb_json *tb_vocab_logs(struct tb_store *s, const uint8_t self[TB_KEY_LEN]
 struct tb_json *tb_vocab_forks(struct tb_store *s, const uint8_t self[TB_KEY_LEN], int *err);
 struct tb_json *tb_vocab_checkpoints(struct tb_store *s, const uint8_t self[TB_KEY_LEN], int *err);
 struct tb_json *tb_vocab_coordinators(struct tb_store *s, int *err);
+/* {"categories": [...]} (GET /api/v1/categories, `tally category list`);
+ * with a category, {"category", what: done, "categories"}: what adding
+ * ("added") or removing ("removed") one answers. */
+struct tb_json *tb_vocab_categories(struct tb_store *s, const char *category, const char *what,
+				    bool done, int *err);
 /* The day an entry of the own log counts on: an exchange's date of service,
  * any other entry's (a reversal's too) the UTC day it was recorded; 0 when
  * it cannot be read. */

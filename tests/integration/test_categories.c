@@ -43,7 +43,8 @@ static void test_categories(void **state)
 	assert_int_equal(T(f, "category", "add", "transport"), 0);
 	/* Another spelling of a category the list has adds nothing. */
 	assert_int_equal(T(f, "--json", "category", "add", "GARDEN"), 0);
-	OUT_HAS("{\"category\":\"Garden\",\"added\":false}");
+	OUT_HAS("{\"category\":\"Garden\",\"added\":false,\"categories\":[\"Garden\","
+		"\"transport\"]}");
 	R(f, 2, "cannot be a category", "category", "add", " garden");
 	R(f, 2, "cannot be a category", "category", "add", "tea\xe2\x80\x8b");
 	assert_int_equal(T(f, "--json", "category", "list"), 0);
