@@ -33,9 +33,11 @@ int tb_cmd_federation_create(struct tb_cli *cli, int argc, char **argv)
 				   out);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot write %s: %s", out, tb_strerror(err));
-	if (cli->json)
-		printf("{\"file\":\"%s\"}\n", out);
-	else
+	if (cli->json) {
+		printf("{\"file\":");
+		tb_json_str(stdout, out, strlen(out));
+		printf("}\n");
+	} else
 		printf("federation key written to %s: give it, privately, to each community of the "
 		       "federation ('tally federation join %s')\n",
 		       out, out);
@@ -99,9 +101,11 @@ int tb_cmd_peer_add(struct tb_cli *cli, int argc, char **argv)
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot update %s/peers: %s", cli->data,
 				   tb_strerror(err));
-	if (cli->json)
-		printf("{\"peer\":\"%s\"}\n", argv[optind]);
-	else
+	if (cli->json) {
+		printf("{\"peer\":");
+		tb_json_str(stdout, argv[optind], strlen(argv[optind]));
+		printf("}\n");
+	} else
 		printf("peer %s added%s; tallyd dials it when it next starts\n", argv[optind],
 		       id ? " (identity pinned)" : "");
 	/* Pinning is the transport's; admission is the ledger's: say so when

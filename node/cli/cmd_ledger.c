@@ -56,10 +56,11 @@ int tb_cmd_export(struct tb_cli *cli, int argc, char **argv)
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "export failed: %s", tb_strerror(err));
 	if (out) {
-		if (cli->json)
-			printf("{\"file\":\"%s\",\"items\":%llu}\n", out,
-			       (unsigned long long)items);
-		else
+		if (cli->json) {
+			printf("{\"file\":");
+			tb_json_str(stdout, out, strlen(out));
+			printf(",\"items\":%llu}\n", (unsigned long long)items);
+		} else
 			printf("exported %llu items (entries, checkpoints, fork proofs) to %s\n",
 			       (unsigned long long)items, out);
 	}

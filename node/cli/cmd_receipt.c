@@ -121,10 +121,12 @@ int tb_cmd_receipt(struct tb_cli *cli, int argc, char **argv)
 	free(r);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot write the receipt: %s", tb_strerror(err));
-	if (cli->json)
-		printf("{\"txid\":\"%s\",\"seq\":%llu,\"file\":\"%s\"}\n", argv[optind],
-		       (unsigned long long)seq, out);
-	else
+	if (cli->json) {
+		printf("{\"txid\":\"%s\",\"seq\":%llu,\"file\":", argv[optind],
+		       (unsigned long long)seq);
+		tb_json_str(stdout, out, strlen(out));
+		printf("}\n");
+	} else
 		printf("receipt for %s (entry %llu) written to %s\n", argv[optind],
 		       (unsigned long long)seq, out);
 	return TB_EXIT_OK;

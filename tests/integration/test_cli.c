@@ -195,6 +195,11 @@ static void test_walkthrough(void **state)
 	snprintf(exp, sizeof exp, "%s/x.tally", f->dir);
 	assert_int_equal(T(f, "export", "--out", exp), 0);
 	assert_int_equal(T(f, "verify", exp), 0);
+	/* --json names the file as a JSON string, whatever its name holds. */
+	char odd[4300];
+	snprintf(odd, sizeof odd, "%s/x\"y.tally", f->dir);
+	assert_int_equal(T(f, "--json", "export", "--out", odd), 0);
+	assert_non_null(strstr(res.out, "x\\\"y.tally\",\"items\":"));
 	assert_true(tb_test_verify_agrees(exp));
 	assert_true(tb_test_verify_agrees(f->data));
 	assert_int_equal(T(f, "reindex"), 0);
