@@ -103,7 +103,7 @@ export function Members() {
 	</${Page}>`;
 }
 
-const KIND = { exchange: 'kind.exchange', reversal: 'kind.reversal', cross: 'kind.cross' };
+const KIND = { exchange: 'kind.exchange', reversal: 'kind.reversal', cross: 'kind.cross', opening: 'kind.opening' };
 
 export function Statement({ name, params }) {
 	const month = thisMonth();
@@ -122,10 +122,10 @@ export function Statement({ name, params }) {
 		{ label: t('field.kind'), cell: (l) => t(KIND[l.kind] || 'kind.exchange') },
 		{ label: t('field.counterparty'), cell: (l) => l.counterparty || '—' },
 		{ label: t('field.category'), cell: (l) => l.category || '—' },
-		// A cross-community line carries no memo of its own (null): only an
-		// exchange's memo is ever erased.
-		{ label: t('field.memo'), cell: (l) => l.memo ?? (l.kind === 'cross' ? '—'
-			: html`<span class="muted">${t('common.erased')}</span>`) },
+		// Only an exchange's (or its reversal's) memo is ever erased; other
+		// lines, such as an imported opening balance, have none (null).
+		{ label: t('field.memo'), cell: (l) => l.memo ?? (l.kind === 'exchange' || l.kind === 'reversal'
+			? html`<span class="muted">${t('common.erased')}</span>` : '—') },
 		{ label: t('statement.change'), num: true, cell: (l) => html`<${Hours} minutes=${l.delta_minutes} sign />` },
 		{ label: t('field.balance'), num: true, cell: (l) => html`<${Hours} minutes=${l.balance_minutes} />` },
 	];

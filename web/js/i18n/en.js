@@ -74,6 +74,7 @@ export default {
 	'kind.exchange': 'Exchange',
 	'kind.reversal': 'Reversal',
 	'kind.cross': 'With another community',
+	'kind.opening': 'Imported opening balance',
 
 	'dash.title': 'Dashboard',
 	'dash.members': 'members',

@@ -71,6 +71,7 @@ export default {
 	'kind.exchange': 'Intercambio',
 	'kind.reversal': 'Anulación',
 	'kind.cross': 'Con otra comunidad',
+	'kind.opening': 'Saldo inicial importado',
 
 	'dash.title': 'Resumen',
 	'dash.members': 'socios',
