@@ -9,7 +9,9 @@
  * file; their verdict, rule, log, seq, item and counts must be equal, and
  * equal to the decision written in the table below (from FORMAT.md, not
  * from the code). The export of FORMAT.md's worked example (13.1), read
- * from the document itself, must pass both, and both agree on every export
+ * from the document itself, must pass both; its entry sizes, hashes and
+ * Merkle roots (13.2 to 13.6) and its key file (13.8) must be what the code
+ * makes of those bytes; and both agree on every export
  * of the fuzz corpus (test_cli checks its exports the same way, agree.h).
  *
  * `test_verify_corpus --write DIR` makes the files again (fixed keys and
@@ -430,32 +432,51 @@ static size_t unxxd(const char *text, uint8_t *out, size_t cap)
 	return n;
 }
 
-/* FORMAT.md 13.1's export still checks, and both commands say so. */
-static void test_worked_example(void **state)
+/* FORMAT.md, NUL-terminated (free it). */
+static char *format_md(void)
 {
-	(void)state;
 	char path[4300];
 	snprintf(path, sizeof path, "%s/docs/FORMAT.md", TB_SOURCE_DIR);
 	size_t len;
 	char *doc = (char *)tb_test_read_file(path, &len);
 	assert_non_null(doc);
 	doc = realloc(doc, len + 1);
+	assert_non_null(doc);
 	doc[len] = 0;
-	char *sec = strstr(doc, "### 13.1 The export file");
+	return doc;
+}
+
+/* The bytes of the first ``` block after heading in doc. */
+static size_t doc_block(const char *doc, const char *heading, uint8_t *out, size_t cap)
+{
+	const char *sec = strstr(doc, heading);
 	assert_non_null(sec);
-	char *from = strstr(sec, "```\n");
+	const char *from = strstr(sec, "```\n");
 	assert_non_null(from);
 	from += 4;
-	char *to = strstr(from, "```");
+	const char *to = strstr(from, "```");
 	assert_non_null(to);
-	*to = 0;
-	static uint8_t bytes[65536];
-	size_t n = unxxd(from, bytes, sizeof bytes);
+	char *text = strndup(from, (size_t)(to - from));
+	assert_non_null(text);
+	size_t n = unxxd(text, out, cap);
+	free(text);
+	return n;
+}
+
+static uint8_t worked[65536];
+
+/* FORMAT.md 13.1's export still checks, and both commands say so. */
+static void test_worked_example(void **state)
+{
+	(void)state;
+	char *doc = format_md();
+	size_t n = doc_block(doc, "### 13.1 The export file", worked, sizeof worked);
 	free(doc);
-	assert_true(n > 9 && !memcmp(bytes, "TALLYEXP", 8));
+	assert_true(n > 9 && !memcmp(worked, "TALLYEXP", 8));
+	char path[4300];
 	char *dir = tb_test_scratchdir("worked");
 	snprintf(path, sizeof path, "%s/worked.tally", dir);
-	assert_int_equal(tb_test_write_file(path, bytes, n), 0);
+	assert_int_equal(tb_test_write_file(path, worked, n), 0);
 	json_t *v = run_json("verify", path, 0);
 	json_t *a = run_json("audit", path, 0);
 	assert_true(json_is_true(json_object_get(v, "ok")));
@@ -465,6 +486,111 @@ static void test_worked_example(void **state)
 	json_decref(v);
 	json_decref(a);
 	tb_test_rmrf(dir);
+}
+
+/* RFC 6962's tree hash of leaves[0..n) (leaves are entry hashes). */
+static void mth(uint8_t out[32], uint8_t (*leaves)[32], size_t n)
+{
+	if (n == 0) {
+		tb_sha256(out, NULL, 0);
+		return;
+	}
+	if (n == 1) {
+		memcpy(out, leaves[0], 32);
+		return;
+	}
+	size_t k = 1;
+	while (k * 2 < n)
+		k *= 2;
+	uint8_t node[65];
+	node[0] = 1;
+	mth(node + 1, leaves, k);
+	mth(node + 33, leaves + k, n - k);
+	tb_sha256(out, node, sizeof node);
+}
+
+/* The rest of FORMAT.md 13 against the code: each entry's size in 13.2 to
+ * 13.5, the entry hashes and Merkle roots of 13.6, and 13.8's key file,
+ * which opens with passphrase "x" to the key of 13.1's log. */
+static void test_worked_values(void **state)
+{
+	(void)state;
+	char *doc = format_md();
+	size_t n = doc_block(doc, "### 13.1 The export file", worked, sizeof worked);
+	struct tb_export_reader r;
+	enum tb_export_item type;
+	struct tb_view item;
+	uint8_t hashes[8][32], log_id[TB_KEY_LEN];
+	size_t sizes[8], count = 0;
+	assert_int_equal(tb_export_open(&r, worked, n), 0);
+	int more;
+	while ((more = tb_export_next(&r, &type, &item)) == 1) {
+		struct tb_entry e;
+		if (type != TB_EXPORT_ENTRY)
+			continue;
+		assert_int_equal(tb_entry_decode(&e, item.p, item.len), 0);
+		assert_true(count < 8 && e.seq == count + 1);
+		if (count == 0)
+			memcpy(log_id, e.log_id, TB_KEY_LEN);
+		tb_entry_hash(hashes[count], item.p, item.len);
+		sizes[count++] = item.len;
+	}
+	assert_int_equal(more, 0);
+	assert_int_equal(count, 6);
+	/* "### 13.N Entry K (...), B bytes" */
+	size_t told = 0;
+	for (const char *h = strstr(doc, "\n### 13."); h; h = strstr(h + 1, "\n### 13.")) {
+		unsigned sub, k;
+		const char *eol = strchr(h + 1, '\n'), *comma = strstr(h, "), ");
+		size_t bytes;
+		if (sscanf(h, "\n### 13.%u Entry %u", &sub, &k) != 2 || !comma || !eol ||
+		    comma > eol || sscanf(comma, "), %zu bytes", &bytes) != 1)
+			continue;
+		assert_true(k >= 1 && k <= count);
+		if (sizes[k - 1] != bytes)
+			fail_msg("FORMAT.md 13.%u: entry %u has %zu bytes, not %zu", sub, k,
+				 sizes[k - 1], bytes);
+		told++;
+	}
+	assert_int_equal(told, 4);
+	/* 13.6: "| N | `HEX` |" rows, entry hashes then roots. */
+	const char *sec = strstr(doc, "### 13.6");
+	const char *end = sec ? strstr(sec, "### 13.7") : NULL;
+	assert_non_null(end);
+	size_t rows = 0, roots = 0;
+	bool in_roots = false;
+	for (const char *l = sec; l && l < end; l = strchr(l + 1, '\n')) {
+		unsigned k;
+		char hex[65];
+		uint8_t want[32], got[32];
+		if (!strncmp(l, "\n| tree size", 12))
+			in_roots = true;
+		if (sscanf(l, "\n| %u | `%64[0-9a-f]` |", &k, hex) != 2)
+			continue;
+		assert_int_equal(tb_hex_decode(want, 32, hex), 0);
+		assert_true(k <= count);
+		if (in_roots) {
+			mth(got, hashes, k);
+			roots++;
+		} else {
+			assert_true(k >= 1);
+			memcpy(got, hashes[k - 1], 32);
+			rows++;
+		}
+		if (memcmp(want, got, 32))
+			fail_msg("FORMAT.md 13.6: the %s of %u is not %s",
+				 in_roots ? "root" : "hash", k, hex);
+	}
+	assert_int_equal(rows, 6);
+	assert_int_equal(roots, 7);
+	/* 13.8 */
+	uint8_t img[256];
+	size_t klen = doc_block(doc, "### 13.8 The community key file", img, sizeof img);
+	struct tb_keypair kp;
+	assert_int_equal(tb_keyfile_open(&kp, img, klen, "x", 1), 0);
+	assert_memory_equal(kp.pk.b, log_id, TB_KEY_LEN);
+	tb_wipe(&kp, sizeof kp);
+	free(doc);
 }
 
 /* The exports the fuzz corpus holds (clean, damaged, crafted): verify and
@@ -500,6 +626,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_corpus),
 		cmocka_unit_test(test_worked_example),
+		cmocka_unit_test(test_worked_values),
 		cmocka_unit_test(test_fuzz_exports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
