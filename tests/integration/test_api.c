@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agree.h"
 #include "fed.h"
 #include "httpc.h"
 #include "procmem.h"
@@ -629,6 +630,7 @@ static char *export_of(struct api *a, size_t *len)
 	snprintf(out, sizeof out, "%s/ledger.export", a->f->root);
 	unlink(out);
 	assert_int_equal(TB_FED_TALLY(a->f, 0, "export", "--out", out), 0);
+	assert_true(tb_test_verify_agrees(out));
 	char *b = (char *)tb_test_read_file(out, len);
 	assert_non_null(b);
 	return b;

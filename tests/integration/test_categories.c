@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agree.h"
 #include "clitest.h"
 #include "testutil.h"
 
@@ -72,6 +73,7 @@ static void test_categories(void **state)
 			   "bob", "--minutes", "30", "--memo", "m", "--category", "garden"),
 			 0);
 	assert_int_equal(T(f, "verify"), 0);
+	assert_true(tb_test_verify_agrees(f->data));
 }
 
 int main(void)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agree.h"
 #include "runproc.h"
 #include "testutil.h"
 
@@ -598,6 +599,8 @@ static void test_completed_and_refused(void **state)
 	OUT_HAS("\"held_minutes\":0");
 	assert_int_equal(T(f->a, "verify"), 0);
 	assert_int_equal(T(f->b, "verify"), 0);
+	assert_true(tb_test_verify_agrees(f->a));
+	assert_true(tb_test_verify_agrees(f->b));
 }
 
 int main(void)

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agree.h"
 #include "fed.h"
 #include "tb_node.h"
 
@@ -670,10 +671,13 @@ static const char *wait_status(struct tb_fed *f, size_t i, const char *txid, con
 
 static void verify_all(struct tb_fed *f)
 {
-	for (size_t i = 0; i < f->n; i++)
+	for (size_t i = 0; i < f->n; i++) {
 		if (TB_FED_TALLY(f, i, "verify"))
 			die(f, "tally verify at %s: exit %d\n%s%s", f->node[i].name, f->res.code,
 			    f->res.out, f->res.err);
+		if (!tb_fed_agrees(f, i))
+			die(f, "the export of %s is not clean", f->node[i].name);
+	}
 }
 
 /*

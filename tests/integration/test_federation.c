@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agree.h"
 #include "fed.h"
 #include "tb_node.h"
 
@@ -95,6 +96,7 @@ static void test_line_of_three(void **state)
 		check_logs_json(f, i);
 		if (TB_FED_TALLY(f, i, "verify"))
 			fail_msg("tally verify at node %zu: %s%s", i, f->res.out, f->res.err);
+		assert_true(tb_fed_agrees(f, i));
 	}
 }
 
@@ -311,6 +313,7 @@ static void test_kill_during_catch_up(void **state)
 	tb_fed_stop_all(f);
 	if (TB_FED_TALLY(f, 1, "verify"))
 		fail_msg("tally verify at node 1: %s%s", f->res.out, f->res.err);
+	assert_true(tb_fed_agrees(f, 1));
 }
 
 /* Two nodes of different federations never exchange a ledger byte. */

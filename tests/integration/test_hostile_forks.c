@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agree.h"
 #include "fed.h"
 #include "rogue.h"
 #include "tb_node.h"
@@ -451,6 +452,15 @@ static void test_checkpoint_refused(void **state)
 	honest_crosses();
 }
 
+/* Whatever the rogue did, verify and audit judge each node's export alike
+ * (issue 12): the forks it told both commands of are the same. */
+static void test_exports_agree(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < F->n; i++)
+		(void)tb_fed_agrees(F, i);
+}
+
 int main(int argc, char **argv)
 {
 	tb_test_select(argc, argv);
@@ -459,6 +469,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_contradicting_checkpoint),
 		cmocka_unit_test(test_checkpoint_proof_replaced),
 		cmocka_unit_test(test_checkpoint_refused),
+		cmocka_unit_test(test_exports_agree),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

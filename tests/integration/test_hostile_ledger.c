@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agree.h"
 #include "fed.h"
 #include "rogue.h"
 #include "tb_node.h"
@@ -280,10 +281,13 @@ static size_t check_honest_legs(struct tb_fed *f)
 /* tally verify passes at every honest node (both logs and the rogue's). */
 static void verify_all(struct tb_fed *f)
 {
-	for (size_t i = 0; i < f->n; i++)
+	for (size_t i = 0; i < f->n; i++) {
 		if (TB_FED_TALLY(f, i, "verify"))
 			die(f, "tally verify at %s: exit %d\n%s%s", f->node[i].name, f->res.code,
 			    f->res.out, f->res.err);
+		if (!tb_fed_agrees(f, i))
+			die(f, "the export of %s is not clean", f->node[i].name);
+	}
 }
 
 static int collect_cb(void *ctx, uint64_t seq, struct tb_view rec)
@@ -537,6 +541,8 @@ static void test_long_third_party(void **state)
 	    !strstr(f->res.out, rid))
 		die(f, "tally verify at riverside: exit %d, expected the rogue's ELEG: %s%s",
 		    f->res.code, f->res.out, f->res.err);
+	if (tb_fed_agrees(f, RIVER))
+		die(f, "riverside's export passes with the rogue's ELEG in it");
 	verify_honest(f, RIVER);
 	verify_honest(f, HILL);
 	tb_fed_stop_all(f);

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agree.h"
 #include "fed.h"
 #include "tb_node.h"
 
@@ -772,6 +773,15 @@ static void test_admitted_name(void **state)
 	tb_fake_close(&p);
 }
 
+/* Whatever the rogue did, verify and audit judge each node's export alike
+ * (issue 12): the forks it told both commands of are the same. */
+static void test_exports_agree(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < F->n; i++)
+		(void)tb_fed_agrees(F, i);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -779,7 +789,7 @@ int main(void)
 		cmocka_unit_test(test_checkpoint_flood),  cmocka_unit_test(test_heads_descending),
 		cmocka_unit_test(test_duplicate_batches), cmocka_unit_test(test_sync_deadline),
 		cmocka_unit_test(test_fork_once),	  cmocka_unit_test(test_not_admitted),
-		cmocka_unit_test(test_admitted_name),
+		cmocka_unit_test(test_admitted_name),	  cmocka_unit_test(test_exports_agree),
 	};
 	if (tb_crypto_init())
 		return 1;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agree.h"
 #include "clitest.h"
 #include "testutil.h"
 
@@ -124,6 +125,7 @@ static void test_timeoverflow(void **state)
 	same_ledger(f, before, len);
 	free(before);
 	assert_int_equal(T(f, "verify"), 0);
+	assert_true(tb_test_verify_agrees(f->data));
 }
 
 static void test_simple_csv(void **state)
@@ -178,6 +180,7 @@ static void test_simple_csv(void **state)
 	same_ledger(f, before, len);
 	free(before);
 	assert_int_equal(T(f, "verify"), 0);
+	assert_true(tb_test_verify_agrees(f->data));
 }
 
 /* Members and their openings, n rows. */

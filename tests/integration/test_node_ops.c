@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agree.h"
 #include "fed.h"
 #include "httpc.h"
 
@@ -132,6 +133,7 @@ static void test_verify_forked(void **state)
 	contains(res.out, "EFORKED");
 	assert_int_equal(T(data, "--json", "verify"), 1);
 	contains(res.out, "\"code\":\"EFORKED\"");
+	assert_false(tb_test_verify_agrees(data));
 	tb_test_rmrf(dir);
 }
 
@@ -211,6 +213,7 @@ static void test_confirm_crash(void **state)
 	assert_int_equal(T(data, "exchange", "confirm", txid), 1);
 	contains(res.err, "already recorded");
 	assert_int_equal(T(data, "verify"), 0);
+	assert_true(tb_test_verify_agrees(data));
 	tb_test_rmrf(dir);
 }
 
@@ -296,6 +299,7 @@ static void test_disk_full(void **state)
 	}
 	/* Nothing stored was lost, and with room again writing goes on. */
 	assert_int_equal(T(data, "verify"), 0);
+	assert_true(tb_test_verify_agrees(data));
 	assert_int_equal(T(data, "exchange", "record", "--attest", "--provider", "a", "--receiver",
 			   "b", "--minutes", "5", "--memo", "x"),
 			 0);

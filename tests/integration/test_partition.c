@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agree.h"
 #include "fed.h"
 #include "netns.h"
 #include "tb_node.h"
@@ -355,6 +356,7 @@ static void run_partition(struct fx *x)
 		check_logs_json(f, i);
 		if (TB_FED_TALLY(f, i, "verify"))
 			fail_msg("tally verify at node %zu: %s%s", i, f->res.out, f->res.err);
+		assert_true(tb_fed_agrees(f, i));
 	}
 	int rc = TB_FED_TALLY(f, 0, "audit", f->node[0].data, f->node[1].data, f->node[2].data,
 			      f->node[3].data);

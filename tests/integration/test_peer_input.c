@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "agree.h"
 #include "fed.h"
 #include "tb_node.h"
 
@@ -599,6 +600,7 @@ static void test_fork(void **state)
 	/* verify reports the frozen log as the auditor does. */
 	assert_int_equal(TB_FED_TALLY(F, A, "verify"), 1);
 	assert_non_null(strstr(F->res.out, "EFORKED"));
+	assert_false(tb_fed_agrees(F, A));
 	honest_still_converges();
 }
 

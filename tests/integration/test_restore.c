@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agree.h"
 #include "fed.h"
 
 static void contains(const char *hay, const char *needle)
@@ -30,6 +31,7 @@ static void no_forks(struct tb_fed *f, size_t i)
 	if (strstr(f->res.out, "\"log\""))
 		fail_msg("node %zu holds a fork: %s", i, f->res.out);
 	assert_int_equal(TB_FED_TALLY(f, i, "verify"), 0);
+	assert_true(tb_fed_agrees(f, i));
 }
 
 static int record(struct tb_fed *f, size_t i)

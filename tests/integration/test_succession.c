@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agree.h"
 #include "fed.h"
 #include "tb_node.h"
 
@@ -313,6 +314,11 @@ static void test_succession(void **state)
 	contains(f->res.out, "clean");
 	TB_FED_TALLY_IS(f, 1, 0, "verify");
 	contains(f->res.out, "forks: 1");
+	assert_true(tb_fed_agrees(f, 1));
+	/* Node 0 kept branch B; another community's decision answers branch
+	 * A's prepare, which both commands report (ELEG) on node 0's copy. */
+	(void)tb_fed_agrees(f, 0);
+	(void)tb_test_verify_agrees(exp); /* the dropped branch, as exported */
 
 	/* Forged successions from a fake peer. */
 	struct proof pr = {.log = old_id};

@@ -1,7 +1,8 @@
 /*
  * agree.c: the check that `tally verify` and `tally audit` agree on a file
  * (agree.h), with both commands run as real processes and their JSON
- * compared field by field.
+ * compared field by field; and the same for a node of a test federation,
+ * through an export of its ledger.
  */
 #include "agree.h"
 
@@ -11,10 +12,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "fed.h"
 #include "runproc.h"
 
 static json_t *run_json(const char *cmd, const char *path, int *code)
@@ -77,4 +80,19 @@ bool tb_test_verify_agrees(const char *path)
 	json_decref(v);
 	json_decref(a);
 	return vok;
+}
+
+bool tb_fed_agrees(struct tb_fed *f, size_t i)
+{
+	char exp[TB_FED_PATH + 64];
+	snprintf(exp, sizeof exp, "%s/agree-%zu.export", f->root, i);
+	unlink(exp);
+	if (TB_FED_TALLY(f, i, "export", "--out", exp))
+		fail_msg("tally export at node %zu: exit %d %s%s", i, f->res.code, f->res.out,
+			 f->res.err);
+	bool ok = tb_test_verify_agrees(exp);
+	unlink(exp);
+	if (!f->node[i].pid && tb_test_verify_agrees(f->node[i].data) != ok)
+		fail_msg("node %zu: its export and its data directory are judged apart", i);
+	return ok;
 }
