@@ -4,7 +4,7 @@
  * path both ways; every kind of refusal reaching the sender with no change
  * to either ledger; a node exiting at each crash point of the protocol
  * (TALLYD_CRASH_AT), on either side, and the exchange finishing after its
- * restart; 200 exchanges in both directions at once against trust limits.
+ * restart; 100 exchanges in both directions at once against trust limits.
  * Besides what the command line says, the books are read straight from each
  * node's ledger (read-only, next to the running daemon): member and clearing
  * balances and holds, and the legs of every exchange, compared between the
@@ -1046,9 +1046,9 @@ static void crash_points(void **state)
 	tb_fed_stop_all(f);
 }
 
-/* ---- 4. 200 exchanges both ways at once ---- */
+/* ---- 4. 100 exchanges both ways at once ---- */
 
-#define NJOBS 200
+#define NJOBS 100
 #define LIMIT_MIN 300 /* 5 hours each way */
 
 struct job {
