@@ -111,8 +111,10 @@ void tb_cli_pad(FILE *f, const char *s, size_t width);
 void tb_out_hours(char *buf, size_t cap, int64_t minutes); /* "+1:30" */
 void tb_out_date(char *buf, size_t cap, uint64_t yyyymmdd);
 void tb_json_str(FILE *f, const char *s, size_t len);
-/* The violation object (tb_vocab_violation) on stdout, without a newline:
- * one violation as verify and audit print it. */
+/* Prints o (freed) inside a JSON document being printed: no newline. */
+void tb_out_json_inner(struct tb_json *o);
+/* The violation object (tb_vocab_violation) so: one violation as verify
+ * and audit print it. */
 void tb_out_violation_json(const struct tb_reject *r, uint64_t item);
 void tb_json_hex(FILE *f, const uint8_t *p, size_t len);
 /* Prints a vocabulary object (docs/API.md 12) on one line and frees it; a

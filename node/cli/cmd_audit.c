@@ -71,7 +71,7 @@ static const char *kept_text(int kept_held)
 }
 
 /* The forks explained by a succession: a fork, and where the community went. */
-static void print_stories(const struct tb_audit_summary *s, bool json)
+static void print_stories(const struct tb_audit_summary *s)
 {
 	size_t n = s->succeeded < TB_AUDIT_STORIES ? (size_t)s->succeeded : TB_AUDIT_STORIES;
 	for (size_t i = 0; i < n; i++) {
@@ -79,16 +79,6 @@ static void print_stories(const struct tb_audit_summary *s, bool json)
 		char old[2 * TB_KEY_LEN + 1], new[2 * TB_KEY_LEN + 1];
 		tb_hex_encode(old, st->s.old_log, TB_KEY_LEN);
 		tb_hex_encode(new, st->s.new_log, TB_KEY_LEN);
-		if (json) {
-			printf("%s{\"old_log\":\"%s\",\"fork_seq\":%llu,\"new_log\":\"%s\","
-			       "\"kept_seq\":%llu,\"kept\":\"%s\"}",
-			       i ? "," : "", old, (unsigned long long)st->s.fork_seq, new,
-			       (unsigned long long)st->s.kept_seq,
-			       st->kept_held > 0    ? "held"
-			       : st->kept_held == 0 ? "dropped"
-						    : "unknown");
-			continue;
-		}
 		printf("FORK log %.16s... forked at seq %llu (two histories signed by its key); its "
 		       "community continues in log %.16s..., whose succession keeps the old log's "
 		       "first %llu entries: %s\n",
@@ -97,26 +87,19 @@ static void print_stories(const struct tb_audit_summary *s, bool json)
 	}
 }
 
-/* The summary after the violations: the JSON object's end, or one line. */
+/* The summary after the violations: the JSON object's end (the API's
+ * audit object but "ran" and "took_ms"), or one line. */
 static void print_summary(struct tb_cli *cli, int rc, const struct tb_audit_summary *sp)
 {
 	const struct tb_audit_summary s = *sp;
 	if (cli->json) {
-		printf("],\"ok\":%s,\"logs\":%llu,\"entries\":%llu,\"members\":%llu,\"exchanges\":%llu,"
-		       "\"reversals\":%llu,\"minutes\":%llu,\"checkpoints\":%llu,\"forks\":%llu,"
-		       "\"violation_count\":%llu,\"legs_in_flight\":%llu,\"legs_unmatched\":%llu,"
-		       "\"succeeded\":%llu,\"successions\":[",
-		       !rc && !s.violations ? "true" : "false", (unsigned long long)s.logs,
-		       (unsigned long long)s.entries, (unsigned long long)s.members,
-		       (unsigned long long)s.exchanges, (unsigned long long)s.reversals,
-		       (unsigned long long)s.minutes, (unsigned long long)s.checkpoints,
-		       (unsigned long long)s.forks, (unsigned long long)s.violations,
-		       (unsigned long long)s.legs_in_flight, (unsigned long long)s.legs_unmatched,
-		       (unsigned long long)s.succeeded);
-		print_stories(&s, true);
-		printf("]}\n");
+		printf("],\"clean\":%s,\"summary\":", !rc && !s.violations ? "true" : "false");
+		tb_out_json_inner(tb_vocab_audit_summary(&s));
+		printf(",\"successions\":");
+		tb_out_json_inner(tb_vocab_successions(&s));
+		printf("}\n");
 	} else if (!rc) {
-		print_stories(&s, false);
+		print_stories(&s);
 		char h[32];
 		tb_out_hours(h, sizeof h, (int64_t)s.minutes);
 		printf("%s: %llu logs, %llu entries, %llu members, %llu exchanges (%s hours), "

@@ -116,16 +116,8 @@ int tb_cmd_verify(struct tb_cli *cli, int argc, char **argv)
 	tb_hex_encode(id, rep.where.log_id, TB_KEY_LEN);
 	cli->json_report = true;
 	if (cli->json) {
-		printf("{\"ok\":%s,\"logs\":%llu,\"entries\":%llu,\"legs_in_flight\":%llu,"
-		       "\"legs_unmatched\":%llu,\"forks_succeeded\":%llu",
-		       err ? "false" : "true", (unsigned long long)rep.logs,
-		       (unsigned long long)rep.entries, (unsigned long long)rep.legs_in_flight,
-		       (unsigned long long)rep.legs_unmatched, (unsigned long long)rep.succeeded);
-		if (err) {
-			printf(",\"violation\":");
-			tb_out_violation_json(&rep.where, rep.item);
-		}
-		printf("}\n");
+		tb_out_json_inner(tb_vocab_verify(&rep));
+		printf("\n");
 	} else if (!err) {
 		printf("ok: %llu logs, %llu entries: signatures, chains, Merkle trees, rules and balances all check\n",
 		       (unsigned long long)rep.logs, (unsigned long long)rep.entries);

@@ -47,9 +47,8 @@ void tb_json_hex(FILE *f, const uint8_t *p, size_t len)
 	fputc('"', f);
 }
 
-void tb_out_violation_json(const struct tb_reject *r, uint64_t item)
+void tb_out_json_inner(struct tb_json *o)
 {
-	struct tb_json *o = tb_vocab_violation(r, item);
 	size_t len;
 	char *text = o ? tb_json_dump(o, &len) : NULL;
 	tb_json_free(o);
@@ -59,6 +58,11 @@ void tb_out_violation_json(const struct tb_reject *r, uint64_t item)
 	else
 		printf("null");
 	free(text);
+}
+
+void tb_out_violation_json(const struct tb_reject *r, uint64_t item)
+{
+	tb_out_json_inner(tb_vocab_violation(r, item));
 }
 
 int tb_cli_print_json(struct tb_json *o, int err, const char *what)

@@ -59,29 +59,6 @@ static void on_violation(void *ctx, const struct tb_violation *v)
 	r->listed++;
 }
 
-static struct tb_json *summary(const struct tb_audit_summary *s)
-{
-	struct tb_json *o = tb_json_object();
-	const struct {
-		const char *k;
-		uint64_t v;
-	} f[] = {{"logs", s->logs},
-		 {"entries", s->entries},
-		 {"members", s->members},
-		 {"exchanges", s->exchanges},
-		 {"reversals", s->reversals},
-		 {"minutes", s->minutes},
-		 {"forks", s->forks},
-		 {"checkpoints", s->checkpoints},
-		 {"violations", s->violations},
-		 {"legs_unmatched", s->legs_unmatched},
-		 {"legs_in_flight", s->legs_in_flight},
-		 {"succeeded", s->succeeded}};
-	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-		tb_json_set(o, f[i].k, tb_json_int((int64_t)f[i].v));
-	return o;
-}
-
 /* Exports and audits; 0 with the result object in *out, or an error. */
 static int audit_all(struct tb_http *h, struct tb_json **out)
 {
@@ -109,8 +86,9 @@ static int audit_all(struct tb_http *h, struct tb_json **out)
 	tb_json_set(o, "ran", tb_json_time((uint64_t)time(NULL)));
 	tb_json_set(o, "took_ms", tb_json_int((int64_t)(tb_http_now_ms(h) - t0)));
 	tb_json_set(o, "clean", tb_json_bool(s.violations == 0));
-	tb_json_set(o, "summary", summary(&s));
+	tb_json_set(o, "summary", tb_vocab_audit_summary(&s));
 	tb_json_set(o, "violations", r.list);
+	tb_json_set(o, "successions", tb_vocab_successions(&s));
 	*out = o;
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tb_audit.h"
 #include "tb_store.h"
 #include "tb_text.h"
 
@@ -221,6 +222,16 @@ struct tb_json *tb_vocab_admitted(const uint8_t id[TB_KEY_LEN], const char *name
 /* A rule broken in a log (verify, audit, POST /api/v1/audit): {"log",
  * "seq","item" (the item of an export, 0 for none),"code","message"}. */
 struct tb_json *tb_vocab_violation(const struct tb_reject *r, uint64_t item);
+/* An audit's counts (FORMAT.md 11.1): {"logs","entries","members",
+ * "exchanges","reversals","minutes","forks","checkpoints","violations",
+ * "legs_unmatched","legs_in_flight","succeeded"}; the successions told
+ * (the first TB_AUDIT_STORIES): [{"old_log","fork_seq","new_log",
+ * "kept_seq","kept"}]; and `tally --json verify`'s answer: {"clean",
+ * "summary":{"logs","entries","legs_unmatched","legs_in_flight",
+ * "succeeded"}} with "violation" when not clean. */
+struct tb_json *tb_vocab_audit_summary(const struct tb_audit_summary *s);
+struct tb_json *tb_vocab_successions(const struct tb_audit_summary *s);
+struct tb_json *tb_vocab_verify(const struct tb_verify_report *r);
 /* What a write answers: {"txid","seq"} (an exchange recorded, confirmed
  * or reversed: the new entry), {"txid","pending":true} (a proposal),
  * {"txid","rejected":true}, {"community","community_name","limit_minutes",

@@ -224,6 +224,60 @@ struct tb_json *tb_vocab_violation(const struct tb_reject *r, uint64_t item)
 		   {"message", tb_json_string(r->msg)});
 }
 
+/* The counts of an audit (FORMAT.md 11.1), named as the API names them. */
+struct tb_json *tb_vocab_audit_summary(const struct tb_audit_summary *s)
+{
+	return OBJ({"logs", tb_json_int((int64_t)s->logs)},
+		   {"entries", tb_json_int((int64_t)s->entries)},
+		   {"members", tb_json_int((int64_t)s->members)},
+		   {"exchanges", tb_json_int((int64_t)s->exchanges)},
+		   {"reversals", tb_json_int((int64_t)s->reversals)},
+		   {"minutes", tb_json_int((int64_t)s->minutes)},
+		   {"forks", tb_json_int((int64_t)s->forks)},
+		   {"checkpoints", tb_json_int((int64_t)s->checkpoints)},
+		   {"violations", tb_json_int((int64_t)s->violations)},
+		   {"legs_unmatched", tb_json_int((int64_t)s->legs_unmatched)},
+		   {"legs_in_flight", tb_json_int((int64_t)s->legs_in_flight)},
+		   {"succeeded", tb_json_int((int64_t)s->succeeded)});
+}
+
+static const char *kept_name(int kept_held)
+{
+	return kept_held > 0 ? "held" : kept_held == 0 ? "dropped" : "unknown";
+}
+
+struct tb_json *tb_vocab_successions(const struct tb_audit_summary *s)
+{
+	struct tb_json *arr = tb_json_array();
+	size_t n = s->succeeded < TB_AUDIT_STORIES ? (size_t)s->succeeded : TB_AUDIT_STORIES;
+	for (size_t i = 0; arr && i < n; i++) {
+		const struct tb_audit_story *st = &s->stories[i];
+		struct tb_json *o = OBJ({"old_log", tb_json_bytes(st->s.old_log, TB_KEY_LEN)},
+					{"fork_seq", tb_json_int((int64_t)st->s.fork_seq)},
+					{"new_log", tb_json_bytes(st->s.new_log, TB_KEY_LEN)},
+					{"kept_seq", tb_json_int((int64_t)st->s.kept_seq)},
+					{"kept", tb_json_string(kept_name(st->kept_held))});
+		if (tb_json_push(arr, o)) {
+			tb_json_free(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+struct tb_json *tb_vocab_verify(const struct tb_verify_report *r)
+{
+	struct tb_json *sum = OBJ({"logs", tb_json_int((int64_t)r->logs)},
+				  {"entries", tb_json_int((int64_t)r->entries)},
+				  {"legs_unmatched", tb_json_int((int64_t)r->legs_unmatched)},
+				  {"legs_in_flight", tb_json_int((int64_t)r->legs_in_flight)},
+				  {"succeeded", tb_json_int((int64_t)r->succeeded)});
+	if (!r->err)
+		return OBJ({"clean", tb_json_bool(true)}, {"summary", sum});
+	return OBJ({"clean", tb_json_bool(false)}, {"summary", sum},
+		   {"violation", tb_vocab_violation(&r->where, r->item)});
+}
+
 struct tb_json *tb_vocab_txid_seq(const uint8_t txid[TB_TXID_LEN], uint64_t seq)
 {
 	return OBJ({"txid", tb_json_bytes(txid, TB_TXID_LEN)}, {"seq", tb_json_int((int64_t)seq)});

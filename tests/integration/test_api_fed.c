@@ -572,7 +572,7 @@ static void test_audit(void **state)
 	call("POST", "/api/v1/audit", &g->co, NULL, &r);
 	assert_has(&r, 200, "\"clean\":true,\"summary\":{\"logs\":2,");
 	assert_has(&r, 200, "\"violations\":0,");
-	assert_has(&r, 200, "\"violations\":[]}");
+	assert_has(&r, 200, "\"violations\":[],\"successions\":[]}");
 	char *first = strdup(r.body);
 	tb_httpc_free(&r);
 	call("GET", "/api/v1/audit", &g->vw, NULL, &r);

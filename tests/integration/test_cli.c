@@ -206,7 +206,7 @@ static void test_walkthrough(void **state)
 	assert_int_equal(T(f, "balance", "--json"), 0);
 	assert_non_null(strstr(res.out, "\"sum_minutes\":0"));
 	assert_int_equal(T(f, "verify", "--json"), 0);
-	assert_non_null(strstr(res.out, "\"ok\":true"));
+	assert_non_null(strstr(res.out, "{\"clean\":true,\"summary\":{\"logs\":1,"));
 }
 
 static void test_usage_and_keys(void **state)

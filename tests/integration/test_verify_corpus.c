@@ -332,6 +332,12 @@ static uint64_t get_u(json_t *o, const char *k)
 	return (uint64_t)json_integer_value(v);
 }
 
+/* A count of a verify or audit result (its "summary"). */
+static uint64_t count_of(json_t *result, const char *k)
+{
+	return get_u(json_object_get(result, "summary"), k);
+}
+
 /* A violation object against the wanted one. */
 static void check_violation(const char *file, const char *cmd, json_t *v, const struct want *w)
 {
@@ -378,21 +384,21 @@ static void test_corpus(void **state)
 		json_t *v = run_json("verify", path, code);
 		json_t *a = run_json("audit", path, code);
 		bool ok = w->rule == NULL;
-		if (json_is_true(json_object_get(v, "ok")) != ok ||
-		    json_is_true(json_object_get(a, "ok")) != ok)
-			fail_msg("%s: verify ok=%d, audit ok=%d, want %d", w->file,
-				 json_is_true(json_object_get(v, "ok")),
-				 json_is_true(json_object_get(a, "ok")), ok);
+		if (json_is_true(json_object_get(v, "clean")) != ok ||
+		    json_is_true(json_object_get(a, "clean")) != ok)
+			fail_msg("%s: verify clean=%d, audit clean=%d, want %d", w->file,
+				 json_is_true(json_object_get(v, "clean")),
+				 json_is_true(json_object_get(a, "clean")), ok);
 		const char *counts[] = {"logs", "entries", "legs_in_flight", "legs_unmatched"};
 		for (size_t c = 0; c < 4; c++)
-			if (get_u(v, counts[c]) != get_u(a, counts[c]))
+			if (count_of(v, counts[c]) != count_of(a, counts[c]))
 				fail_msg("%s: %s %llu by verify, %llu by audit", w->file, counts[c],
-					 (unsigned long long)get_u(v, counts[c]),
-					 (unsigned long long)get_u(a, counts[c]));
-		if (get_u(v, "logs") != w->logs || get_u(v, "entries") != w->entries)
+					 (unsigned long long)count_of(v, counts[c]),
+					 (unsigned long long)count_of(a, counts[c]));
+		if (count_of(v, "logs") != w->logs || count_of(v, "entries") != w->entries)
 			fail_msg("%s: %llu logs, %llu entries; want %llu, %llu", w->file,
-				 (unsigned long long)get_u(v, "logs"),
-				 (unsigned long long)get_u(v, "entries"),
+				 (unsigned long long)count_of(v, "logs"),
+				 (unsigned long long)count_of(v, "entries"),
 				 (unsigned long long)w->logs, (unsigned long long)w->entries);
 		if (!ok) {
 			check_violation(w->file, "verify", json_object_get(v, "violation"), w);
@@ -479,10 +485,10 @@ static void test_worked_example(void **state)
 	assert_int_equal(tb_test_write_file(path, worked, n), 0);
 	json_t *v = run_json("verify", path, 0);
 	json_t *a = run_json("audit", path, 0);
-	assert_true(json_is_true(json_object_get(v, "ok")));
-	assert_true(json_is_true(json_object_get(a, "ok")));
-	assert_int_equal(get_u(v, "entries"), 6);
-	assert_int_equal(get_u(a, "entries"), 6);
+	assert_true(json_is_true(json_object_get(v, "clean")));
+	assert_true(json_is_true(json_object_get(a, "clean")));
+	assert_int_equal(count_of(v, "entries"), 6);
+	assert_int_equal(count_of(a, "entries"), 6);
 	json_decref(v);
 	json_decref(a);
 	tb_test_rmrf(dir);

@@ -51,16 +51,18 @@ bool tb_test_verify_agrees(const char *path)
 	int vcode, acode;
 	json_t *v = run_json("verify", path, &vcode);
 	json_t *a = run_json("audit", path, &acode);
-	bool vok = json_is_true(json_object_get(v, "ok"));
-	bool aok = json_is_true(json_object_get(a, "ok"));
+	bool vok = json_is_true(json_object_get(v, "clean"));
+	bool aok = json_is_true(json_object_get(a, "clean"));
 	if (vok != aok || vcode != acode)
-		fail_msg("%s: verify ok=%d (exit %d), audit ok=%d (exit %d)", path, vok, vcode, aok,
-			 acode);
-	static const char *const counts[] = {"logs", "entries", "legs_in_flight", "legs_unmatched"};
+		fail_msg("%s: verify clean=%d (exit %d), audit clean=%d (exit %d)", path, vok,
+			 vcode, aok, acode);
+	json_t *vs = json_object_get(v, "summary"), *as = json_object_get(a, "summary");
+	static const char *const counts[] = {"logs", "entries", "legs_in_flight", "legs_unmatched",
+					     "succeeded"};
 	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
-		if (num(v, counts[i]) != num(a, counts[i]))
+		if (num(vs, counts[i]) != num(as, counts[i]))
 			fail_msg("%s: %s %lld by verify, %lld by audit", path, counts[i],
-				 num(v, counts[i]), num(a, counts[i]));
+				 num(vs, counts[i]), num(as, counts[i]));
 	if (!vok) {
 		json_t *fv = json_object_get(v, "violation");
 		json_t *fa = json_array_get(json_object_get(a, "violations"), 0);
