@@ -48,7 +48,7 @@ struct bfield {
 static int decode(const char *body, size_t len, const struct bfield *t, size_t n, void *o,
 		  char msg[TB_JSON_MSG_MAX])
 {
-	struct tb_jfield f[BODY_FIELDS_MAX];
+	struct tb_jfield f[BODY_FIELDS_MAX] = {0}; /* all of it, for the compiler */
 	TB_ASSERT(n <= BODY_FIELDS_MAX);
 	for (size_t i = 0; i < n; i++)
 		f[i] = (struct tb_jfield){t[i].key,

@@ -42,7 +42,9 @@ static void tally_at_is(struct tb_fed *f, size_t i, const char *data, int want, 
 {
 	char saved[sizeof f->node[i].data];
 	memcpy(saved, f->node[i].data, sizeof saved);
-	snprintf(f->node[i].data, sizeof f->node[i].data, "%s", data);
+	size_t n = strlen(data);
+	assert_true(n < sizeof f->node[i].data);
+	memcpy(f->node[i].data, data, n + 1);
 	tb_fed_tally_is(f, i, want, line, args);
 	memcpy(f->node[i].data, saved, sizeof saved);
 }
