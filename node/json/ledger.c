@@ -160,6 +160,7 @@ static const char *const line_keys[] = {
 struct about {
 	const char *kind;
 	const uint8_t *txid;
+	const uint8_t *memo_txid; /* a reversal's memo is its original's */
 	uint64_t date;
 	struct tb_json *counterparty;
 	struct tb_view category;
@@ -242,6 +243,7 @@ static void about_of(struct tb_store *s, const uint8_t self[TB_KEY_LEN], uint32_
 		a->category = x->category;
 		a->attested = x->attested != 0;
 		a->has_terms = true;
+		a->memo_txid = x->txid;
 	}
 }
 
@@ -268,7 +270,7 @@ struct tb_json *tb_vocab_statement_line(struct tb_store *s, const uint8_t self[T
 		tb_json_int(h->balance),
 		a->has_terms ? tb_json_stringn((const char *)a->category.p, a->category.len)
 			     : tb_json_null(),
-		a->has_terms ? memo_of(s, a->txid) : tb_json_null(),
+		a->has_terms ? memo_of(s, a->memo_txid ? a->memo_txid : a->txid) : tb_json_null(),
 		tb_json_bool(a->attested),
 	};
 	free(a);
