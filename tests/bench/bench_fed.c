@@ -117,7 +117,9 @@ static struct peer_stat status_peer(const char *data, const char *addr, const ui
 			continue;
 		p.found = true;
 		p.connected = sp->connected;
-		p.synced = sp->connected && sp->nlogs > 0;
+		/* The status file lists only the logs a peer lags on: in sync
+		 * is connected, heard from, and behind on none. */
+		p.synced = sp->connected && sp->has_id && sp->bytes_in > 0 && sp->nbehind == 0;
 		p.in = sp->bytes_in;
 		p.out = sp->bytes_out;
 		break;
