@@ -1,28 +1,16 @@
 /*
- * cli.c: the plumbing every tally command shares: error reporting and exit
- * codes, opening the data directory's store, and unlocking keys. It never
- * decides ledger rules (store/rules.c does) and never prints secrets.
+ * cli.c: the plumbing every tally command shares: exit codes, opening the
+ * data directory's store, and unlocking keys. It never decides ledger rules
+ * (store/rules.c does) and never prints secrets.
  */
 #include "cli.h"
 #include "tb_node.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-int tb_cli_fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-	fputs("tally: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
 
 int tb_cli_exit_for(int err)
 {

@@ -1,6 +1,7 @@
 /*
- * out.c: output helpers: hours as H:MM with a sign, dates, and JSON strings
- * (escaped so that any member name or memo prints as valid JSON).
+ * out.c: output helpers: error messages on stderr (tb_cli_fail), hours as
+ * H:MM with a sign, dates, and JSON strings (escaped so that any member name
+ * or memo prints as valid JSON).
  */
 #include "cli.h"
 
@@ -75,4 +76,15 @@ int tb_cli_print_json(struct tb_json *o, int err, const char *what)
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot print: %s", tb_strerror(err));
 	return TB_EXIT_OK;
+}
+
+int tb_cli_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("tally: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
 }

@@ -30,27 +30,6 @@ void tb_stream_push(struct tb_http *h, const char *text, size_t len)
 		queue(st, text, len);
 }
 
-size_t tb_stream_take(struct tb_stream *st, char *out, size_t max)
-{
-	size_t n = st->len < max ? st->len : max;
-	memcpy(out, st->buf, n);
-	memmove(st->buf, st->buf + n, st->len - n);
-	st->len -= n;
-	return n;
-}
-
-void tb_stream_closed(struct tb_stream *st)
-{
-	struct tb_http *h = st->h;
-	for (struct tb_stream **p = &h->streams; *p; p = &(*p)->next)
-		if (*p == st) {
-			*p = st->next;
-			h->nstreams--;
-			break;
-		}
-	free(st);
-}
-
 static void on_keepalive(uv_timer_t *t)
 {
 	static const char ka[] = ": keepalive\n\n";

@@ -81,13 +81,20 @@ struct tb_http {
 	size_t audit_len;
 };
 
-/* server.c: listening (after the routes are in), and cookies. */
+/* server.c: listening (after the routes are in). */
 int tb_http_listen(struct tb_http *h, char *why, size_t cap);
+
+/* request.c: a request's cookie (NULL if it has none). Percent-decodes s
+ * (len bytes) into out; TB_EINVAL on a bad escape or a NUL, TB_ETOOLONG
+ * when it does not fit. */
 const char *tb_http_cookie(const struct tb_http_req *req, const char *name);
+int tb_http_unescape(const char *s, size_t len, char *out, size_t cap);
 
 /* router.c: finds the route, checks session, role and CSRF token, runs the
  * handler, logs state changes. */
 void tb_http_dispatch(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp);
+
+/* reply.c: the server's log and clock (the answers are in tb_http.h). */
 void tb_http_log(struct tb_http *h, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 uint64_t tb_http_now_ms(struct tb_http *h);
@@ -108,12 +115,10 @@ void tb_throttle_passed(struct tb_http *h, const char *name, const char *addr);
 
 /* static.c: GET and HEAD of the console's files. */
 void tb_http_static(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp);
-/* Percent-decodes s (len bytes) into out; TB_EINVAL on a bad escape or a
- * NUL, TB_ETOOLONG when it does not fit. */
-int tb_http_unescape(const char *s, size_t len, char *out, size_t cap);
 
-/* events.c: event streams. tb_stream_push queues text to every stream;
- * server.c's part: start a stream's response, wake a suspended one. */
+/* events.c: event streams. tb_stream_push queues text to every stream.
+ * server.c's part: start a stream's response, wake a suspended one, take
+ * its queued bytes for the library, and unlink it when it closes. */
 int tb_api_events_routes(struct tb_http *h);
 void tb_stream_push(struct tb_http *h, const char *text, size_t len);
 void tb_stream_wake(struct tb_stream *st);

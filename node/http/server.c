@@ -1,5 +1,6 @@
 /*
- * server.c: the HTTP transport, the only file that includes microhttpd.h.
+ * server.c: the HTTP transport (with request.c, the only files that include
+ * microhttpd.h).
  * libmicrohttpd runs without threads of its own (MHD_USE_EPOLL): its epoll
  * descriptor is polled by the node's uv loop and MHD_run is called when it is
  * readable or when MHD_get_timeout says so. It assembles each request (the
@@ -7,7 +8,9 @@
  * the body is read), hands it to the router as our own struct, and sends the
  * response back. It also bounds what clients can hold: every connection has
  * a deadline for its headers, its body and its idle keep-alive (slowloris),
- * and past TB_HTTP_CONNS_MAX connections the oldest idle one is cut.
+ * and past TB_HTTP_CONNS_MAX connections the oldest idle one is cut. An event
+ * stream's sending side is here too: its queued bytes are taken as the
+ * library asks for them, and it is unlinked when its connection ends.
  */
 #include "http_int.h"
 
@@ -369,24 +372,6 @@ void tb_stream_wake(struct tb_stream *st)
 		uv_timer_start(&st->h->timer, on_timer, 0, 0);
 }
 
-const char *tb_http_header(const struct tb_http_req *req, const char *name)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-const char *tb_http_cookie(const struct tb_http_req *req, const char *name)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
-}
-
-int tb_http_query(const struct tb_http_req *req, const char *name, char *out, size_t cap)
-{
-	const char *v = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
-	if (!v)
-		return TB_ENOTFOUND;
-	return tb_http_unescape(v, strlen(v), out, cap);
-}
-
 /* Paths and query values are decoded by us (tb_http_unescape), segment by
  * segment, so an escaped '/' stays inside its segment. */
 static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
@@ -536,4 +521,25 @@ void tb_http_stop(struct tb_http *h)
 	uv_close((uv_handle_t *)&h->timer, on_closed);
 	uv_close((uv_handle_t *)&h->sweep, on_closed);
 	uv_close((uv_handle_t *)&h->keepalive, on_closed);
+}
+
+size_t tb_stream_take(struct tb_stream *st, char *out, size_t max)
+{
+	size_t n = st->len < max ? st->len : max;
+	memcpy(out, st->buf, n);
+	memmove(st->buf, st->buf + n, st->len - n);
+	st->len -= n;
+	return n;
+}
+
+void tb_stream_closed(struct tb_stream *st)
+{
+	struct tb_http *h = st->h;
+	for (struct tb_stream **p = &h->streams; *p; p = &(*p)->next)
+		if (*p == st) {
+			*p = st->next;
+			h->nstreams--;
+			break;
+		}
+	free(st);
 }

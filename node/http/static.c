@@ -43,34 +43,6 @@ static const char *type_of(const char *path)
 	return "application/octet-stream";
 }
 
-int tb_http_unescape(const char *s, size_t len, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '%') {
-			char two[3] = {0};
-			uint8_t b;
-			if (len - i < 3)
-				return TB_EINVAL;
-			memcpy(two, s + i + 1, 2);
-			if (tb_hex_decode(&b, 1, two))
-				return TB_EINVAL;
-			c = (char)b;
-			i += 2;
-		}
-		if (c == '\0')
-			return TB_EINVAL;
-		if (o + 1 >= cap)
-			return TB_ETOOLONG;
-		out[o++] = c;
-	}
-	if (!cap)
-		return TB_ETOOLONG;
-	out[o] = '\0';
-	return 0;
-}
-
 /* Builds root + decoded path; 0, or TB_ENOTFOUND for anything refused. */
 static int local_path(const char *root, const char *url, char *out, size_t cap)
 {
