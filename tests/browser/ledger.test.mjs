@@ -56,7 +56,7 @@ test('record an exchange: the balance changes live on a second page', T, async (
 	await login(watcher, env.base, 'ana');
 	await open(watcher, env.base, 'members');
 	const was = await balanceOf(watcher, 'bob');
-	assert.equal(was, '-0.5 h');
+	assert.equal(was, '-30 min');
 	const page = await newPage(env, { context: watcher.ctx });
 	await open(page, env.base, 'record');
 	await page.select('select[name="provider"]', 'bob');
@@ -72,7 +72,7 @@ test('record an exchange: the balance changes live on a second page', T, async (
 	await watcher.waitForFunction(() => {
 		for (const tr of document.querySelectorAll('table.data tbody tr')) {
 			const c = tr.querySelectorAll('td');
-			if (c[1] && c[1].textContent.trim() === 'bob') return c[2].textContent.trim() === '+1.5 h';
+			if (c[1] && c[1].textContent.trim() === 'bob') return c[2].textContent.trim() === '+1 h 30 min';
 		}
 		return false;
 	}, { timeout: 20000 });
@@ -172,8 +172,8 @@ test('in Spanish, the exchanges\' dates and hours follow the language', T, async
 	const date = await textOf(page, `table.data tbody tr:nth-child(${await rowWith(page, 'fixed the garden fence')}) td:nth-child(2)`);
 	const months = ['ene', 'feb', 'mar', 'abr', 'may', 'jun', 'jul', 'ago', 'sept', 'oct', 'nov', 'dic'];
 	assert.ok(months.some((mo) => date.includes(mo)), 'a Spanish date: ' + date);
-	assert.ok(await page.$$eval('table.data tbody td', (tds) => tds.some((td) => /^1,5 h$/.test(td.textContent.trim()))),
-		'1,5 h with a decimal comma');
+	assert.ok(await page.$$eval('table.data tbody td', (tds) => tds.some((td) => /^1 h 30 min$/.test(td.textContent.trim()))),
+		'90 minutes as 1 h 30 min, not a rounded decimal');
 	await shot(page, 'exchanges-spanish-desktop');
 	await page.close();
 });

@@ -14,6 +14,8 @@ export default {
 	'common.erased': 'erased',
 
 	'unit.hours': '{h} h',
+	'unit.minutes': '{m} min',
+	'unit.hours_minutes': '{h} h {m} min',
 	'lang.label': 'Language',
 	'role.viewer': 'viewer',
 	'role.coordinator': 'coordinator',

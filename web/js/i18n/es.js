@@ -11,6 +11,8 @@ export default {
 	'common.erased': 'borrado',
 
 	'unit.hours': '{h} h',
+	'unit.minutes': '{m} min',
+	'unit.hours_minutes': '{h} h {m} min',
 	'lang.label': 'Idioma',
 	'role.viewer': 'lector',
 	'role.coordinator': 'coordinador',

@@ -70,15 +70,19 @@ export function t(key, vars) {
 
 export const fmtInt = (n) => new Intl.NumberFormat(lang).format(n);
 
-// Minutes as hours with the language's decimal separator: 90 -> "1.5" or "1,5".
+// Minutes as whole hours and minutes, exactly (a decimal would round:
+// 20 minutes is not "0.33 h"): 90 -> "1 h 30 min", 20 -> "20 min",
+// 120 -> "2 h"; with opts.sign a "+" before a credit.
 export function fmtHours(minutes, opts = {}) {
 	if (minutes === null || minutes === undefined) return '—';
-	const f = new Intl.NumberFormat(lang, {
-		minimumFractionDigits: 0,
-		maximumFractionDigits: 2,
-		signDisplay: opts.sign ? 'exceptZero' : 'auto',
-	});
-	return t('unit.hours', { h: f.format(minutes / 60) });
+	const sign = minutes < 0 ? '-' : minutes > 0 && opts.sign ? '+' : '';
+	const a = Math.abs(minutes);
+	const h = Math.floor(a / 60);
+	const m = a % 60;
+	const text = h && m ? t('unit.hours_minutes', { h: fmtInt(h), m: fmtInt(m) })
+		: m ? t('unit.minutes', { m: fmtInt(m) })
+		: t('unit.hours', { h: fmtInt(h) });
+	return sign + text;
 }
 
 // A date of service "YYYY-MM-DD", written the language's way.
