@@ -428,6 +428,30 @@ int tb_db_used_bytes(struct tb_db *db, uint64_t *bytes)
 	return 0;
 }
 
+int tb_db_table_stat(struct tb_db *db, enum tb_table tab, struct tb_db_table_stat *out)
+{
+	memset(out, 0, sizeof *out);
+	out->name = table_names[tab];
+	if (db->absent[tab])
+		return 0;
+	MDB_txn *txn;
+	MDB_stat st;
+	int rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return map_err(rc);
+	rc = mdb_stat(txn, db->dbi[tab], &st);
+	mdb_txn_abort(txn);
+	if (rc)
+		return map_err(rc);
+	out->depth = st.ms_depth;
+	out->entries = st.ms_entries;
+	out->branch = st.ms_branch_pages;
+	out->leaf = st.ms_leaf_pages;
+	out->overflow = st.ms_overflow_pages;
+	out->page_size = st.ms_psize;
+	return 0;
+}
+
 const uint64_t tb_db_bucket_ns[TB_DB_BUCKETS] = {1000000,   5000000,   10000000,  50000000,
 						 100000000, 500000000, 1000000000};
 

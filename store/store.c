@@ -368,3 +368,18 @@ int tb_store_size(struct tb_store *s, uint64_t *bytes)
 {
 	return tb_db_used_bytes(s->db, bytes);
 }
+
+int tb_store_tables(struct tb_store *s, struct tb_store_table *out, size_t cap, size_t *n)
+{
+	*n = 0;
+	for (int i = 0; i < TB_T__COUNT && *n < cap; i++) {
+		struct tb_db_table_stat st;
+		int err = tb_db_table_stat(s->db, (enum tb_table)i, &st);
+		if (err)
+			return err;
+		out[*n] = (struct tb_store_table){st.name, st.depth,	st.entries,  st.branch,
+						  st.leaf, st.overflow, st.page_size};
+		(*n)++;
+	}
+	return 0;
+}

@@ -409,6 +409,21 @@ uint64_t tb_store_need(struct tb_store *s);
 /* Bytes of the map in use. */
 TB_MUST_CHECK int tb_store_size(struct tb_store *s, uint64_t *bytes);
 
+/* Where those bytes go: one table's B-tree (its name, depth, records and
+ * pages of each kind), for the size breakdown in docs/PERFORMANCE.md. The
+ * rest of the map is LMDB's own (meta pages, the table of tables, free
+ * pages and their list). */
+struct tb_store_table {
+	const char *name; /* static */
+	unsigned depth;
+	uint64_t entries;
+	uint64_t branch_pages, leaf_pages, overflow_pages;
+	uint32_t page_size;
+};
+/* The tables in their fixed order: 0 and *n of them (at most cap). */
+TB_MUST_CHECK int tb_store_tables(struct tb_store *s, struct tb_store_table *out, size_t cap,
+				  size_t *n);
+
 /* ---- local tables (never in a log) ---- */
 
 #define TB_MEMO_MAX 1024

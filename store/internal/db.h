@@ -111,6 +111,15 @@ int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix, size_t 
 
 /* Bytes used by the map (pages in use * page size). */
 int tb_db_used_bytes(struct tb_db *db, uint64_t *bytes);
+/* One table's B-tree (mdb_stat): its name, depth, records and pages. */
+struct tb_db_table_stat {
+	const char *name;
+	unsigned depth;
+	uint64_t entries;
+	uint64_t branch, leaf, overflow; /* pages */
+	uint32_t page_size;
+};
+int tb_db_table_stat(struct tb_db *db, enum tb_table tab, struct tb_db_table_stat *out);
 /* Durable commits of this process and their times (a histogram with
  * cumulative buckets at 1, 5, 10, 50, 100, 500 ms and 1 s). */
 #define TB_DB_BUCKETS 7

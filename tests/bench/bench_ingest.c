@@ -41,6 +41,8 @@
 /* Generous bound on one generated record (a member-signed exchange is ~330). */
 #define REC_BOUND 512
 
+#define TB_BENCH_TABLES_MAX 40
+
 #define TARGET_ONE_CORE 0.80
 #define TARGET_ALL_CORES 1.60
 
@@ -59,10 +61,12 @@ struct corpus {
 };
 
 struct ingest_result {
-	double secs;	 /* the fastest run */
-	double cpu_secs; /* its user + system time, all threads */
-	double worst;	 /* the slowest run */
-	uint64_t bytes;	 /* tb_store_size after the ingest */
+	double secs;					   /* the fastest run */
+	double cpu_secs;				   /* its user + system time, all threads */
+	double worst;					   /* the slowest run */
+	uint64_t bytes;					   /* tb_store_size after the ingest */
+	struct tb_store_table tables[TB_BENCH_TABLES_MAX]; /* where the bytes went */
+	size_t ntables;
 };
 
 static const char *tmp_base(void)
@@ -288,6 +292,8 @@ static void ingest(const struct corpus *c, unsigned threads, const uint8_t log_i
 
 	if ((err = tb_store_size(s, &r->bytes)))
 		tb_bench_die("tb_store_size", err);
+	if ((err = tb_store_tables(s, r->tables, TB_BENCH_TABLES_MAX, &r->ntables)))
+		tb_bench_die("tb_store_tables", err);
 	struct tb_head h;
 	if ((err = tb_store_head(s, log_id, &h)))
 		tb_bench_die("tb_store_head", err);
@@ -330,6 +336,27 @@ static const char *met(double value, double target)
 	return value >= target ? "MET" : "NOT MET";
 }
 
+/* Bytes per entry of each table (its pages), then LMDB's own pages. */
+static void report_tables(const struct corpus *c, const struct ingest_result *r)
+{
+	uint64_t sum = 0;
+	printf("%-14s tables      : %-12s %9s %5s %8s %8s %8s %10s\n", c->name, "table", "records",
+	       "depth", "branch", "leaf", "overflow", "bytes/entry");
+	for (size_t i = 0; i < r->ntables; i++) {
+		const struct tb_store_table *t = &r->tables[i];
+		uint64_t pages = t->branch_pages + t->leaf_pages + t->overflow_pages;
+		sum += pages * t->page_size;
+		if (!pages)
+			continue;
+		printf("%-14s tables      : %-12s %9" PRIu64 " %5u %8" PRIu64 " %8" PRIu64
+		       " %8" PRIu64 " %10.1f\n",
+		       c->name, t->name, t->entries, t->depth, t->branch_pages, t->leaf_pages,
+		       t->overflow_pages, (double)(pages * t->page_size) / (double)c->n);
+	}
+	printf("%-14s tables      : %-12s %9s %5s %8s %8s %8s %10.1f\n", c->name, "(lmdb)", "-",
+	       "-", "-", "-", "-", (double)(r->bytes - sum) / (double)c->n);
+}
+
 static void report_variant(const struct corpus *c, double verify1, const struct ingest_result *one,
 			   const struct ingest_result *all)
 {
@@ -354,6 +381,7 @@ static void report_variant(const struct corpus *c, double verify1, const struct 
 	if (all->bytes != one->bytes)
 		printf("%-14s store       : (all-cores store: %" PRIu64 " bytes)\n", c->name,
 		       all->bytes);
+	report_tables(c, one);
 
 	snprintf(label, sizeof label, "ingest_%s_1core", c->key);
 	figure(label, rate1, "entries/s", 0, 0);

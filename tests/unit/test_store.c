@@ -1248,6 +1248,19 @@ static void test_merkle(void **state)
 	assert_int_equal(tb_store_append(s, tb_test_recs_views(&r, 0), r.n, &acc, &rej), 0);
 	check_merkle(s, id_of(&c), true);
 	check_merkle(s, id_of(&d), false);
+
+	/* Where the bytes are: every table, in order, within the map's size. */
+	struct tb_store_table tabs[TB_T__COUNT + 1];
+	size_t nt;
+	uint64_t size, pages = 0;
+	assert_int_equal(tb_store_tables(s, tabs, TB_T__COUNT + 1, &nt), 0);
+	assert_int_equal(nt, TB_T__COUNT);
+	assert_string_equal(tabs[TB_T_ENTRIES].name, "entries");
+	assert_int_equal(tabs[TB_T_ENTRIES].entries, 33 + 1203);
+	for (size_t i = 0; i < nt; i++)
+		pages += tabs[i].branch_pages + tabs[i].leaf_pages + tabs[i].overflow_pages;
+	assert_int_equal(tb_store_size(s, &size), 0);
+	assert_true(pages > 0 && pages * tabs[TB_T_ENTRIES].page_size < size);
 	tb_test_recs_free(&r);
 	comm_free(&c);
 	comm_free(&d);
