@@ -4,13 +4,19 @@
  * One environment per data directory, one named database per table, every
  * write in a transaction with a sticky error. Durability: unless the caller
  * asked for a scratch store (NOSYNC, used for audits), a commit returns only
- * after LMDB synced it to disk. It never deletes or overwrites an entry: the
- * only deletes are on derived and local tables.
+ * after it is on disk. LMDB flushes the commit's pages before it writes the
+ * meta page that makes them current (MDB_NOMETASYNC: that page is not
+ * flushed there); the meta page is made durable after the writer lock is
+ * released, by this process's flush or by a later commit's page flush,
+ * whichever comes first (sync_meta): so writers of several processes share
+ * flushes, and none returns before its commit is on disk. It never deletes
+ * or overwrites an entry: the only deletes are on derived and local tables.
  */
 #include "db.h"
 
 #include <errno.h>
 #include <lmdb.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -28,6 +34,8 @@ struct tb_db {
 	bool absent[TB_T__COUNT]; /* read-only: a derived table this store lacks */
 	unsigned flags;
 	uint64_t need;		  /* bytes the last commit refused for a full disk wrote */
+	uint64_t synced;	  /* every commit up to this txnid is on disk */
+	bool crash_unsynced;	  /* tests: die between a commit and its meta flush */
 	struct tb_db_stats stats; /* of this process's durable commits */
 };
 
@@ -107,6 +115,11 @@ int tb_db_open(struct tb_db **out, const char *dir, unsigned flags)
 	 * half the system time of a small verify). */
 	if (flags & TB_DB_NOSYNC)
 		envflags |= MDB_NOSYNC | MDB_WRITEMAP | MDB_MAPASYNC | MDB_NORDAHEAD;
+	else if (!(flags & TB_DB_RDONLY))
+		envflags |= MDB_NOMETASYNC; /* the meta page's flush: sync_meta */
+	/* Fault injection of the crash tests (like the node's TALLY_CRASH_AT). */
+	const char *at = getenv("TALLY_CRASH_AT");
+	db->crash_unsynced = at && !strcmp(at, "commit-unsynced");
 	if ((rc = mdb_env_set_maxdbs(db->env, TB_T__COUNT + 4)) ||
 	    (rc = mdb_env_set_mapsize(db->env, TB_DB_MAPSIZE)) ||
 	    (rc = mdb_env_set_maxreaders(db->env, 126)) ||
@@ -183,6 +196,36 @@ static bool out_of_space(struct tb_db *db, uint64_t need)
 	       (uint64_t)st.st_size + need > (uint64_t)rl.rlim_cur;
 }
 
+/*
+ * Makes commit `id` durable (its pages were flushed before its meta page was
+ * written). A later commit, of any process, flushed its own pages after our
+ * meta page was written (the writer lock orders them) and only then wrote
+ * its meta page: so a last txnid past ours means ours is on disk already.
+ * Else one flush of the file covers every commit up to the last one now.
+ */
+static int sync_meta(struct tb_db *db, uint64_t id)
+{
+	MDB_envinfo info;
+	if (db->synced >= id)
+		return 0;
+	int rc = mdb_env_info(db->env, &info);
+	if (rc)
+		return rc;
+	uint64_t last = info.me_last_txnid;
+	if (last < id) /* a commit with nothing to write: no meta page */
+		return 0;
+	if (last > id) {
+		db->synced = last - 1;
+		return 0;
+	}
+	if (db->crash_unsynced)
+		raise(SIGKILL);
+	if ((rc = mdb_env_sync(db->env, 1)))
+		return rc;
+	db->synced = last;
+	return 0;
+}
+
 /* Writes straight into the parent (no LMDB child: see db.h). */
 static bool shared_child(const struct tb_txn *t)
 {
@@ -220,7 +263,10 @@ int tb_txn_commit(struct tb_txn *t)
 	}
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint64_t id = t->rw ? mdb_txn_id(t->txn) : 0;
 	int rc = mdb_txn_commit(t->txn);
+	if (!rc && t->rw && !(t->db->flags & TB_DB_NOSYNC))
+		rc = sync_meta(t->db, id);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (t->rw && !rc) {
 		/* A write commit's time is mostly its fsync. */

@@ -16,6 +16,15 @@
  * kill a tb_store_reindex half-way; the next writable open must finish it
  * and give back the same derived state.
  *
+ * test_kill9_writers does the same with WRITERS processes appending to the
+ * own log at once (each its own store handle, as several `tally` commands
+ * do), all killed at one random moment; in every other round each writer
+ * also dies on its own at its first commit that must flush its meta page
+ * itself (TALLY_CRASH_AT=commit-unsynced, store/db.c): an entry is
+ * acknowledged there only if a later commit of another writer carried its
+ * meta page to disk, and an entry whose writer died there may be kept or
+ * not, but the store must open whole either way.
+ *
  * The seed is TB_SEED from the environment or the clock, and every failure
  * message names it.
  */
@@ -35,6 +44,8 @@
 #define APPEND_ROUNDS 20
 #define REINDEX_EVERY 5 /* after every 5th append round, a reindex round */
 #define MEMBERS 6
+#define WRITERS 4 /* test_kill9_writers: processes appending at once */
+#define WRITER_ROUNDS 10
 #define OWN_KEY 7000
 #define PEER_KEY 8000
 
@@ -157,6 +168,33 @@ static void child_append(struct fixture *f, int fd)
 	}
 }
 
+/* One of the concurrent writers: own-log exchanges until killed; txids
+ * unique by round, writer and count, whatever order the writers commit in. */
+static void child_writer(struct fixture *f, int fd, unsigned round, unsigned w, bool crash_point)
+{
+	if (crash_point)
+		setenv("TALLY_CRASH_AT", "commit-unsynced", 1);
+	g_rng ^= (uint64_t)(w + 1) << 32;
+	struct tb_store *s;
+	int err = tb_store_open(&s, f->data, 0);
+	if (err)
+		child_fail("open", err, NULL);
+	struct tb_reject rej;
+	for (uint64_t k = 0;; k++) {
+		struct tb_test_exchange tx;
+		uint64_t id = ((uint64_t)(OWN + 1) << 48) | ((uint64_t)round << 40) |
+			      ((uint64_t)w << 32) | k;
+		uint32_t p = 1 + (uint32_t)(k % MEMBERS), r = 1 + (uint32_t)((k + 1) % MEMBERS);
+		bool sign = rnd() % 2;
+		tb_test_exchange(&tx, f->own.pk.b, id, p, r, 1 + k % 90,
+				 sign ? &f->mk[OWN][p] : NULL, sign ? &f->mk[OWN][r] : NULL);
+		uint64_t seq;
+		if ((err = tb_store_append_own(s, &f->own, TB_KIND_EXCHANGE, &tx.x, &seq, &rej)))
+			child_fail("append_own", err, &rej);
+		ack(fd, OWN, seq);
+	}
+}
+
 static void child_reindex(struct fixture *f, int fd)
 {
 	struct tb_store *s;
@@ -220,6 +258,57 @@ static size_t run_child(struct fixture *f, bool reindex, bool after_ack, struct 
 		fail_msg("the child ended by itself (status %d), not by SIGKILL "
 			 "(TB_SEED=%llu)",
 			 status, (unsigned long long)g_seed);
+	for (;;) {
+		struct ack a;
+		ssize_t got = read(p[0], &a, sizeof a);
+		if (got == 0)
+			break;
+		CHECK(got == (ssize_t)sizeof a);
+		if (n < cap)
+			acks[n++] = a;
+	}
+	close(p[0]);
+	return n;
+}
+
+/* Runs WRITERS concurrent writers, kills them all at one random moment
+ * (from the first acknowledgement of any), and returns the acknowledgements
+ * they wrote (one pipe: each write of an ack is atomic). */
+static size_t run_writers(struct fixture *f, unsigned round, bool crash_point, struct ack *acks,
+			  size_t cap)
+{
+	int p[2];
+	pid_t pid[WRITERS];
+	CHECK(pipe(p) == 0);
+	fflush(stdout);
+	fflush(stderr);
+	for (unsigned w = 0; w < WRITERS; w++) {
+		pid[w] = fork();
+		CHECK(pid[w] >= 0);
+		if (pid[w] == 0) {
+			close(p[0]);
+			child_writer(f, p[1], round, w, crash_point);
+			_exit(4);
+		}
+	}
+	close(p[1]);
+	size_t n = 0;
+	/* Crash-point rounds may end with no acknowledgement at all. */
+	if (!crash_point) {
+		ssize_t got = read(p[0], &acks[0], sizeof acks[0]);
+		CHECK(got == 0 || got == (ssize_t)sizeof acks[0]);
+		n = got > 0;
+	}
+	sleep_ms(5 + rnd() % 196);
+	for (unsigned w = 0; w < WRITERS; w++) {
+		int status;
+		kill(pid[w], SIGKILL); /* ESRCH never: unreaped until waitpid */
+		CHECK(waitpid(pid[w], &status, 0) == pid[w]);
+		if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+			fail_msg("writer %u ended by itself (status %d), not by SIGKILL "
+				 "(TB_SEED=%llu)",
+				 w, status, (unsigned long long)g_seed);
+	}
 	for (;;) {
 		struct ack a;
 		ssize_t got = read(p[0], &a, sizeof a);
@@ -352,23 +441,29 @@ static void setup_store(struct fixture *f)
 	tb_store_free(s);
 }
 
-static void test_kill9(void **state)
+/* The fixture of both tests: keys, and a store with both logs' members. */
+static void fixture_init(struct fixture *f)
 {
-	(void)state;
 	const char *env = getenv("TB_SEED");
 	g_seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	g_rng = g_seed;
-	struct fixture f;
-	memset(&f, 0, sizeof f);
-	f.dir = tb_test_tmpdir("crash");
-	snprintf(f.data, sizeof f.data, "%s/data", f.dir);
-	CHECK(mkdir(f.data, 0700) == 0);
-	tb_test_keypair(&f.own, OWN_KEY);
-	tb_test_keypair(&f.peer, PEER_KEY);
+	memset(f, 0, sizeof *f);
+	f->dir = tb_test_tmpdir("crash");
+	snprintf(f->data, sizeof f->data, "%s/data", f->dir);
+	CHECK(mkdir(f->data, 0700) == 0);
+	tb_test_keypair(&f->own, OWN_KEY);
+	tb_test_keypair(&f->peer, PEER_KEY);
 	for (int l = 0; l < NLOGS; l++)
 		for (uint32_t i = 1; i <= MEMBERS; i++)
-			tb_test_keypair(&f.mk[l][i], (l == OWN ? OWN_KEY : PEER_KEY) + i);
-	setup_store(&f);
+			tb_test_keypair(&f->mk[l][i], (l == OWN ? OWN_KEY : PEER_KEY) + i);
+	setup_store(f);
+}
+
+static void test_kill9(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_init(&f);
 
 	struct ack *acks = calloc(100000, sizeof *acks);
 	CHECK(acks != NULL);
@@ -431,6 +526,40 @@ static void test_kill9(void **state)
 	tb_test_rmrf(f.dir);
 }
 
+static void test_kill9_writers(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_init(&f);
+	struct ack *acks = calloc(100000, sizeof *acks);
+	CHECK(acks != NULL);
+	uint64_t total_acks = 0, crash_acks = 0;
+	for (unsigned round = 1; round <= WRITER_ROUNDS; round++) {
+		bool crash_point = round % 2 == 0;
+		size_t n = run_writers(&f, round, crash_point, acks, 100000);
+		for (size_t i = 0; i < n; i++) {
+			CHECK(acks[i].log == OWN);
+			if (acks[i].seq > f.acked[OWN])
+				f.acked[OWN] = acks[i].seq;
+		}
+		total_acks += n;
+		crash_acks += crash_point ? n : 0;
+		struct tb_store *s;
+		CHECK(tb_store_open(&s, f.data, 0) == 0);
+		check_store(&f, s);
+		tb_store_free(s);
+		verify_dir(&f);
+	}
+	print_message("%d kill -9 rounds of %d concurrent writers: %llu acknowledged appends "
+		      "(%llu in rounds at the crash point), %llu entries, TB_SEED=%llu\n",
+		      WRITER_ROUNDS, WRITERS, (unsigned long long)total_acks,
+		      (unsigned long long)crash_acks, (unsigned long long)f.seen[OWN],
+		      (unsigned long long)g_seed);
+	CHECK(total_acks > 0);
+	free(acks);
+	tb_test_rmrf(f.dir);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -441,6 +570,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kill9),
+		cmocka_unit_test(test_kill9_writers),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
