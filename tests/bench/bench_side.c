@@ -11,7 +11,11 @@
  *     transaction; that is not counted here.) For comparison, not as a
  *     figure of Tally: the same into a store opened TB_STORE_SCRATCH (no
  *     fsync, as Hypercore does not sync each append), which shows what the
- *     durable commit costs.
+ *     durable commit costs. And the same n appends by WRITERS processes at
+ *     once (forked, each opening the store as a `tally` process does, each
+ *     appending n/WRITERS entries, every one acknowledged only once it is
+ *     on disk), timed from the fork of the first to the exit of the last:
+ *     they share flushes (store/db.c, docs/FORMAT.md "Durability").
  *  2. batched appends: the same entries sealed here (Tally signs every entry)
  *     and appended in groups of 1000 per transaction (tb_store_append, which
  *     checks every signature again on all cores), sealing included in the
@@ -40,7 +44,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "benchutil.h"
 #include "fed.h"
@@ -54,6 +60,7 @@
 #define POLL_US 2000
 #define CATCHUP_S 600.0
 #define CATCHUP_RUNS_MIN 3 /* the catch-up varies most: best of at least this */
+#define WRITERS 8	   /* the concurrent writers' figure */
 
 _Static_assert(GROUP <= TB_APPEND_MAX, "group larger than one append takes");
 
@@ -102,9 +109,11 @@ static void append_exchanges(struct tb_store *s, const struct tb_keypair *kp, si
 
 /* A fresh store in a scratch directory (tb_bench_scratch; durable unless flags
  * has TB_STORE_SCRATCH): own log of kp with a genesis and members 1 and 2. */
+static const char *store_dir; /* fresh_store's, until free_store */
+
 static struct tb_store *fresh_store(const struct tb_keypair *kp, unsigned flags)
 {
-	const char *dir = tb_bench_scratch("side");
+	const char *dir = store_dir = tb_bench_scratch("side");
 	struct tb_store *s;
 	int err = tb_store_open(&s, dir, flags);
 	if (!err)
@@ -165,6 +174,66 @@ static double single_appends(size_t n, const struct tb_keypair *kp, unsigned fla
 	}
 	double secs = tb_bench_now() - t0;
 	*rec_len = last_record_len(s, kp);
+	free_store(s);
+	return secs;
+}
+
+/* One of the concurrent writers: entries [k0, k0 + n) through its own
+ * handle on the store in dir; exits 0 when all are acknowledged. */
+static _Noreturn void writer(const char *dir, const struct tb_keypair *kp, size_t k0, size_t n,
+			     uint64_t date)
+{
+	struct tb_store *s;
+	int err = tb_store_open(&s, dir, 0); /* its owner is set (fresh_store) */
+	if (err)
+		fprintf(stderr, "bench_side: writer: opening the store: %s\n", tb_strerror(err));
+	for (size_t k = k0; !err && k < k0 + n; k++) {
+		struct tb_exchange x;
+		struct tb_reject rej;
+		exchange_body(&x, kp, k, 1, 2, date);
+		if ((err = tb_store_append_own(s, kp, TB_KIND_EXCHANGE, &x, NULL, &rej)))
+			fprintf(stderr, "bench_side: writer: %s (%s)\n", rej.msg, tb_strerror(err));
+	}
+	if (!err)
+		tb_store_free(s);
+	_exit(err ? 1 : 0);
+}
+
+/* n durable appends by WRITERS processes at once; seconds. */
+static double concurrent_appends(size_t n, const struct tb_keypair *kp)
+{
+	struct tb_store *s = fresh_store(kp, 0);
+	struct tb_head h0, h1;
+	int err = tb_store_head(s, kp->pk.b, &h0);
+	if (err)
+		tb_bench_die("tb_store_head", err);
+	const char *dir = store_dir;
+	tb_store_free(s); /* no LMDB environment may cross a fork */
+	uint64_t date = tb_bench_today(false);
+	pid_t pid[WRITERS];
+	double t0 = tb_bench_now();
+	for (size_t w = 0; w < WRITERS; w++) {
+		size_t k0 = n * w / WRITERS, k1 = n * (w + 1) / WRITERS;
+		if ((pid[w] = fork()) < 0)
+			tb_bench_die("fork", TB_EIO);
+		if (pid[w] == 0)
+			writer(dir, kp, k0, k1 - k0, date);
+	}
+	int bad = 0;
+	for (size_t w = 0; w < WRITERS; w++) {
+		int st;
+		while (waitpid(pid[w], &st, 0) < 0)
+			;
+		bad |= !WIFEXITED(st) || WEXITSTATUS(st);
+	}
+	double secs = tb_bench_now() - t0;
+	if (bad)
+		tb_bench_die("a concurrent writer failed", TB_EIO);
+	if ((err = tb_store_open(&s, dir, TB_STORE_RDONLY)) ||
+	    (err = tb_store_head(s, kp->pk.b, &h1)))
+		tb_bench_die("reopening after the writers", err);
+	if (h1.seq != h0.seq + n)
+		tb_bench_die("the writers' entries are not all there", TB_ECORRUPT);
 	free_store(s);
 	return secs;
 }
@@ -274,7 +343,7 @@ int main(int argc, char **argv)
 	}
 	struct tb_keypair kp;
 	tb_test_keypair(&kp, 7);
-	double best[4] = {0}, worst[4] = {0}, xfer_best = 0, s;
+	double best[5] = {0}, worst[5] = {0}, xfer_best = 0, s;
 	size_t rec_len = 0;
 	for (int r = 0; r < runs && (do_single || do_batched); r++) {
 		if (do_single) {
@@ -284,6 +353,9 @@ int main(int argc, char **argv)
 			s = single_appends(n, &kp, TB_STORE_SCRATCH, &rec_len);
 			best[3] = !best[3] || s < best[3] ? s : best[3];
 			worst[3] = s > worst[3] ? s : worst[3];
+			s = concurrent_appends(n, &kp);
+			best[4] = !best[4] || s < best[4] ? s : best[4];
+			worst[4] = s > worst[4] ? s : worst[4];
 		}
 		if (do_batched) {
 			s = batched_appends(n, &kp);
@@ -297,6 +369,8 @@ int main(int argc, char **argv)
 		printf("tally single_appends_per_s %.0f\n", (double)n / best[0]);
 		report("(without fsync)", n, best[3], worst[3], runs);
 		printf("tally single_appends_nosync_per_s %.0f\n", (double)n / best[3]);
+		report("8 writers", n, best[4], worst[4], runs);
+		printf("tally single_appends_%dw_per_s %.0f\n", WRITERS, (double)n / best[4]);
 	}
 	if (do_batched) {
 		report("batched appends", n, best[1], worst[1], runs);

@@ -9,7 +9,18 @@
  *
  *  single_appends   `await core.append(block)` one block at a time (Hypercore
  *                   signs the new tree head on every append; it does not sync
- *                   each append to the disk)
+ *                   each append to the disk: RocksDB writes its log with the
+ *                   default write options, sync off)
+ *  single_appends_flushed
+ *                   the same, each append followed by the only flush its
+ *                   storage has (Hypercore's public API has none):
+ *                   `core.core.db.db.flush()`, RocksDB's flush of the cores'
+ *                   column family, which writes the memtable out as a new
+ *                   table file and syncs it and the MANIFEST (about 4.5
+ *                   fdatasync and 2.3 fsync calls per flush under strace).
+ *                   Over at most FLUSHED_MAX blocks (it is slow), into a
+ *                   fresh core of its own: the many small table files it
+ *                   leaves slow every later write.
  *  batched_appends  `await core.append(blocks)` in batches of 1000 (one
  *                   signature per batch)
  *  catchup          a second, empty core with the first one's key, replicated
@@ -42,6 +53,7 @@ const childProcess = require('child_process')
 const Hypercore = require('hypercore')
 
 const BATCH = 1000
+const FLUSHED_MAX = 2000
 const CATCHUP_TIMEOUT_MS = 600000
 const CATCHUP_RUNS_MIN = 3 // the catch-up varies most: best of at least this (as bench_side)
 
@@ -130,6 +142,25 @@ async function singleAppends (blocks) {
   return secs
 }
 
+// Each append followed by the storage's flush (see the header); seconds.
+async function flushedAppends (blocks) {
+  const core = new Hypercore(freshDir())
+  await core.ready()
+  const storage = core.core && core.core.db && core.core.db.db
+  if (!storage || typeof storage.flush !== 'function') {
+    throw new Error('flushed appends: this hypercore has no core.core.db.db.flush()')
+  }
+  const t0 = now()
+  for (let i = 0; i < blocks.length; i++) {
+    await core.append(blocks[i])
+    await storage.flush()
+  }
+  const secs = now() - t0
+  if (core.length !== blocks.length) throw new Error('flushed appends: length ' + core.length)
+  await core.close()
+  return secs
+}
+
 // The seconds, and the closed core's directory and key: the catch-up's source.
 async function batchedAppends (blocks) {
   const dir = freshDir()
@@ -212,13 +243,18 @@ async function bench () {
     ' cores, load average ' + os.loadavg()[0].toFixed(2) + '; storage in ' + root)
   const blocks = []
   for (let i = 0; i < n; i++) blocks.push(crypto.randomBytes(blockBytes))
-  const best = { single: Infinity, batched: Infinity, catchup: Infinity }
+  const best = { single: Infinity, flushed: Infinity, batched: Infinity, catchup: Infinity }
+  const nf = Math.min(n, FLUSHED_MAX)
   let src = null
   let cruns = 0
   for (let r = 0; r < runs; r++) {
     const single = await singleAppends(blocks)
     note('run ' + (r + 1) + ': single appends ' + single.toFixed(2) + ' s (' +
       Math.round(n / single) + '/s)')
+    const flushed = await flushedAppends(blocks.slice(0, nf))
+    note('run ' + (r + 1) + ': single appends, each flushed, ' + flushed.toFixed(2) + ' s (' +
+      Math.round(nf / flushed) + '/s, ' + nf + ' blocks)')
+    best.flushed = Math.min(best.flushed, flushed)
     src = await batchedAppends(blocks)
     note('run ' + (r + 1) + ': batched appends (' + BATCH + ' per batch) ' +
       src.secs.toFixed(2) + ' s (' + Math.round(n / src.secs) + '/s)')
@@ -235,6 +271,7 @@ async function bench () {
   console.log('hypercore block_bytes ' + blockBytes)
   console.log('hypercore blocks ' + n)
   console.log('hypercore single_appends_per_s ' + Math.round(n / best.single))
+  console.log('hypercore single_appends_flushed_per_s ' + Math.round(nf / best.flushed))
   console.log('hypercore batched_appends_per_s ' + Math.round(n / best.batched))
   console.log('hypercore catchup_per_s ' + Math.round(n / best.catchup))
 }
