@@ -248,50 +248,86 @@ static int export_entry(struct tb_audit *a, struct placer *p, struct tb_view rec
 	return 0;
 }
 
-int tb_audit_add_export(struct tb_audit *a, const uint8_t *p, size_t len)
+/* Errors that are the machine's, not the file's: returned, not reported. */
+static bool machine_error(int err)
 {
-	struct tb_export_reader r;
-	int err = tb_export_open(&r, p, len);
-	if (err) {
-		tb_audit_say(a, err, NULL, 0, 0, "not a Tally export file: %s", tb_strerror(err));
-		return 0;
-	}
-	struct placer pl;
-	memset(&pl, 0, sizeof pl);
+	return err == TB_ENOMEM || err == TB_EIO || err == TB_ESTORE;
+}
+
+/* The items of an open export file, in order. */
+static int export_items(struct tb_audit *a, struct tb_export_stream *r, struct placer *pl)
+{
+	int err;
 	enum tb_export_item type;
 	struct tb_view item;
-	while ((err = tb_export_next(&r, &type, &item)) > 0) {
-		uint64_t k = r.items; /* this item's number, from 1 */
+	while ((err = tb_export_stream_next(r, &type, &item)) > 0) {
+		uint64_t k = r->items; /* this item's number, from 1 */
 		err = 0;
 		switch (type) {
 		case TB_EXPORT_ENTRY:
-			err = export_entry(a, &pl, item, k);
+			err = export_entry(a, pl, item, k);
 			break;
 		case TB_EXPORT_CHECKPOINT:
-			err = tb_audit_hold(&a->cps, item, pl.log, pl.seq, k);
+			err = tb_audit_hold(&a->cps, item, pl->log, pl->seq, k);
 			break;
 		case TB_EXPORT_FORK:
-			err = tb_audit_hold(&a->forks, item, pl.log, pl.seq, k);
+			err = tb_audit_hold(&a->forks, item, pl->log, pl->seq, k);
 			break;
 		case TB_EXPORT_END:
-			err = TB_EKIND; /* tb_export_next returns 0 at END */
+			err = TB_EKIND; /* tb_export_stream_next returns 0 at END */
 			break;
 		}
 		if (err)
 			break;
 	}
+	return err;
+}
+
+int tb_audit_add_export_stream(struct tb_audit *a, tb_export_read_fn rd, void *ctx)
+{
+	struct tb_export_stream *r = malloc(sizeof *r);
+	if (!r)
+		return TB_ENOMEM;
+	int err = tb_export_stream_open(r, rd, ctx);
+	if (err) {
+		free(r);
+		if (machine_error(err))
+			return err;
+		tb_audit_say(a, err, NULL, 0, 0, "not a Tally export file: %s", tb_strerror(err));
+		return 0;
+	}
+	struct placer pl;
+	memset(&pl, 0, sizeof pl);
+	err = export_items(a, r, &pl);
+	uint64_t items = r->items;
+	free(r);
 	free(pl.begun);
 	int ferr = tb_audit_flush(a);
 	if (ferr)
 		return ferr;
-	if (err < 0 && err != TB_ENOMEM && err != TB_EIO && err != TB_ESTORE) {
+	if (err < 0 && !machine_error(err)) {
 		/* Damaged framing: the records before it were checked first. */
-		tb_audit_say(a, err, pl.log, pl.seq + 1, r.items + 1,
+		tb_audit_say(a, err, pl.log, pl.seq + 1, items + 1,
 			     "the export file is damaged after item %llu: %s",
-			     (unsigned long long)r.items, tb_strerror(err));
+			     (unsigned long long)items, tb_strerror(err));
 		return 0;
 	}
 	return err < 0 ? err : 0;
+}
+
+int tb_audit_mem_read(void *ctx, uint8_t *p, size_t len, size_t *got)
+{
+	struct tb_mem_src *m = ctx;
+	*got = m->len - m->off < len ? m->len - m->off : len;
+	memcpy(p, m->p + m->off, *got);
+	m->off += *got;
+	return 0;
+}
+
+int tb_audit_add_export(struct tb_audit *a, const uint8_t *p, size_t len)
+{
+	struct tb_mem_src m = {p, len, 0};
+	return tb_audit_add_export_stream(a, tb_audit_mem_read, &m);
 }
 
 /* ---- final checks ---- */

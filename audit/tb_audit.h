@@ -71,6 +71,9 @@ void tb_audit_set_threads(struct tb_audit *a, unsigned threads);
 TB_MUST_CHECK int tb_audit_add_dir(struct tb_audit *a, const char *ledger);
 /* An export file: a damaged header is a violation (and 0 is returned). */
 TB_MUST_CHECK int tb_audit_add_export(struct tb_audit *a, const uint8_t *p, size_t len);
+/* The same read as a stream from rd (tb_proto.h) through a bounded buffer,
+ * for a file of any size; an error of rd is returned, not reported. */
+TB_MUST_CHECK int tb_audit_add_export_stream(struct tb_audit *a, tb_export_read_fn rd, void *ctx);
 /* Proves with a consistency proof that the checkpoint's log only grew: 0,
  * or the error of the violation it reported (ETRUNCATED: fewer entries than
  * the checkpoint; EPROOF: no consistency proof; the checkpoint's own error if
@@ -104,6 +107,8 @@ struct tb_verify_report {
 TB_MUST_CHECK int tb_verify_dir(const char *dir, const char *tmpdir, struct tb_verify_report *rep);
 TB_MUST_CHECK int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 				   struct tb_verify_report *rep);
+TB_MUST_CHECK int tb_verify_export_stream(tb_export_read_fn rd, void *ctx, const char *tmpdir,
+					  struct tb_verify_report *rep);
 
 /* ---- export files ---- */
 

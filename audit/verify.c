@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "tb_audit.h"
+#include "audit_int.h"
 
 static void keep_first(void *ctx, const struct tb_violation *v)
 {
@@ -17,7 +17,7 @@ static void keep_first(void *ctx, const struct tb_violation *v)
 	rep->item = v->item;
 }
 
-static int verify(const char *dir, const uint8_t *file, size_t len, const char *tmpdir,
+static int verify(const char *dir, tb_export_read_fn rd, void *rctx, const char *tmpdir,
 		  struct tb_verify_report *rep)
 {
 	memset(rep, 0, sizeof *rep);
@@ -25,7 +25,7 @@ static int verify(const char *dir, const uint8_t *file, size_t len, const char *
 	int err = tb_audit_new(&a, tmpdir, keep_first, rep);
 	if (err)
 		return err;
-	err = dir ? tb_audit_add_dir(a, dir) : tb_audit_add_export(a, file, len);
+	err = dir ? tb_audit_add_dir(a, dir) : tb_audit_add_export_stream(a, rd, rctx);
 	struct tb_audit_summary sum;
 	memset(&sum, 0, sizeof sum);
 	if (!err)
@@ -45,11 +45,18 @@ static int verify(const char *dir, const uint8_t *file, size_t len, const char *
 
 int tb_verify_dir(const char *dir, const char *tmpdir, struct tb_verify_report *rep)
 {
-	return verify(dir, NULL, 0, tmpdir, rep);
+	return verify(dir, NULL, NULL, tmpdir, rep);
+}
+
+int tb_verify_export_stream(tb_export_read_fn rd, void *ctx, const char *tmpdir,
+			    struct tb_verify_report *rep)
+{
+	return verify(NULL, rd, ctx, tmpdir, rep);
 }
 
 int tb_verify_export(const uint8_t *file, size_t len, const char *tmpdir,
 		     struct tb_verify_report *rep)
 {
-	return verify(NULL, file, len, tmpdir, rep);
+	struct tb_mem_src m = {file, len, 0};
+	return verify(NULL, tb_audit_mem_read, &m, tmpdir, rep);
 }

@@ -321,4 +321,29 @@ TB_MUST_CHECK int tb_fork_item_split(struct tb_view item, struct tb_view *a, str
 TB_MUST_CHECK int tb_fork_item_build(uint8_t *out, size_t cap, size_t *len, struct tb_view a,
 				     struct tb_view b);
 
+/*
+ * Export files (above) read from a stream (a file too big to hold in memory) through
+ * a bounded buffer: the bytes come from rd, which reads at most len bytes
+ * into p and sets *got (0 at the end of the stream), returning 0 or an
+ * error (TB_EIO) that stops the reading and is returned as it is. Each
+ * item's bytes are copied into the reader's own buffer (item views die at
+ * the next call); the errors and their order are those of tb_export_open and
+ * tb_export_next.
+ */
+typedef int (*tb_export_read_fn)(void *ctx, uint8_t *p, size_t len, size_t *got);
+#define TB_EXPORT_STREAM_BUF 65536
+struct tb_export_stream {
+	tb_export_read_fn rd;
+	void *ctx;
+	uint8_t buf[TB_EXPORT_STREAM_BUF];
+	size_t have, off; /* bytes in buf, and read from it */
+	uint8_t item[TB_FORK_ITEM_MAX];
+	uint64_t items;
+	int done;
+};
+TB_MUST_CHECK int tb_export_stream_open(struct tb_export_stream *r, tb_export_read_fn rd,
+					void *ctx);
+TB_MUST_CHECK int tb_export_stream_next(struct tb_export_stream *r, enum tb_export_item *type,
+					struct tb_view *item);
+
 #endif

@@ -59,6 +59,12 @@ int tb_audit_queue(struct tb_audit *a, struct tb_view rec, const uint8_t *log, u
 		   uint64_t item);
 int tb_audit_hold(struct tb_held_list *l, struct tb_view v, const uint8_t *log, uint64_t seq,
 		  uint64_t item);
+/* An export file in memory read as a stream (tb_export_read_fn). */
+struct tb_mem_src {
+	const uint8_t *p;
+	size_t len, off;
+};
+int tb_audit_mem_read(void *ctx, uint8_t *p, size_t len, size_t *got);
 /* The stored state of each data directory against the recomputed one. */
 int tb_audit_compare_dirs(struct tb_audit *a);
 

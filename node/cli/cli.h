@@ -185,6 +185,9 @@ int tb_cmd_succession(struct tb_cli *, int, char **);
 /* Reads a regular file whole into a malloc'd buffer (tb_file_read); NULL
  * with a TB_E* code in *err on failure. */
 uint8_t *tb_cli_read_file(const char *path, size_t *len, int *err);
+/* Reads at most len bytes into p from the descriptor *(int *)ctx, *got of
+ * them (0 at its end): a tb_export_read_fn over an open file. */
+int tb_cli_fd_read(void *ctx, uint8_t *p, size_t len, size_t *got);
 /* Reads a small file whole (at most cap bytes), with a clear error. */
 int tb_cli_read_small(const char *path, uint8_t *buf, size_t cap, size_t *len);
 /* Installs a federation key file into the data directory. */

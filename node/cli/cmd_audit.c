@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct audit_out {
 	struct tb_cli *cli;
@@ -50,11 +51,14 @@ static int add_source(struct tb_audit *a, const char *path)
 			snprintf(ledger, sizeof ledger, "%s", path);
 		err = tb_audit_add_dir(a, ledger);
 	} else {
-		size_t len;
-		int e;
-		uint8_t *p = tb_cli_read_file(path, &len, &e);
-		err = p ? tb_audit_add_export(a, p, len) : e;
-		free(p);
+		/* An export of any size is read as a stream. */
+		int fd;
+		uint64_t size;
+		err = tb_file_open_read(path, UINT64_MAX, &fd, &size);
+		if (!err) {
+			err = tb_audit_add_export_stream(a, tb_cli_fd_read, &fd);
+			close(fd);
+		}
 	}
 	if (err)
 		return tb_cli_fail(TB_EXIT_USAGE,

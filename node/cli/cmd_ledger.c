@@ -75,6 +75,19 @@ uint8_t *tb_cli_read_file(const char *path, size_t *len, int *err)
 	return *err ? NULL : p;
 }
 
+int tb_cli_fd_read(void *ctx, uint8_t *p, size_t len, size_t *got)
+{
+	for (;;) {
+		ssize_t r = read(*(const int *)ctx, p, len);
+		if (r >= 0) {
+			*got = (size_t)r;
+			return 0;
+		}
+		if (errno != EINTR)
+			return TB_EIO;
+	}
+}
+
 int tb_cmd_verify(struct tb_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{0, 0, 0, 0}};
@@ -101,13 +114,14 @@ int tb_cmd_verify(struct tb_cli *cli, int argc, char **argv)
 			return tb_cli_fail(TB_EXIT_USAGE, "%s holds no Tally ledger", what);
 		err = tb_verify_dir(target, tmp, &rep);
 	} else {
-		size_t len;
-		int e;
-		uint8_t *file = tb_cli_read_file(what, &len, &e);
-		if (!file)
-			return tb_cli_fail(TB_EXIT_IO, "cannot read %s: %s", what, tb_strerror(e));
-		err = tb_verify_export(file, len, tmp, &rep);
-		free(file);
+		/* An export of any size is read as a stream. */
+		int fd;
+		uint64_t size;
+		if ((err = tb_file_open_read(what, UINT64_MAX, &fd, &size)))
+			return tb_cli_fail(TB_EXIT_IO, "cannot read %s: %s", what,
+					   tb_strerror(err));
+		err = tb_verify_export_stream(tb_cli_fd_read, &fd, tmp, &rep);
+		close(fd);
 	}
 	if (err && !rep.err)
 		return tb_cli_fail(TB_EXIT_IO, "the verification could not finish: %s",

@@ -5,8 +5,11 @@
  * each fork proof item decoded, as the auditor reads them. Items must lie
  * inside the input and under their type's cap, the reader must always
  * advance, and a clean END must mean the whole input was read and counted.
+ * The stream reader (tb_export_stream_*), fed the same bytes in pieces of 1
+ * to 7 bytes, must give the same items and the same error at the same item.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tb_proto.h"
@@ -22,8 +25,50 @@ static void entry(const uint8_t *p, size_t len)
 		TB_ASSERT(e.signed_part.p == p && e.signed_part.len + TB_SIGLEN == len);
 }
 
+struct pieces {
+	const uint8_t *p;
+	size_t len, off;
+};
+
+/* Short reads of varying size, as a pipe or a slow disk gives them. */
+static int read_pieces(void *ctx, uint8_t *p, size_t len, size_t *got)
+{
+	struct pieces *s = ctx;
+	size_t k = 1 + (s->off * 5 + s->len) % 7;
+	k = k < len ? k : len;
+	k = k < s->len - s->off ? k : s->len - s->off;
+	memcpy(p, s->p + s->off, k);
+	s->off += k;
+	*got = k;
+	return 0;
+}
+
+/* The stream reader agrees with the memory reader item by item. */
+static void stream_agrees(const uint8_t *data, size_t size)
+{
+	struct tb_export_stream *s = malloc(sizeof *s);
+	TB_ASSERT(s);
+	struct pieces src = {data, size, 0};
+	struct tb_export_reader r;
+	int rc = tb_export_open(&r, data, size);
+	TB_ASSERT(tb_export_stream_open(s, read_pieces, &src) == rc);
+	while (rc == 0) {
+		enum tb_export_item t1, t2;
+		struct tb_view i1, i2;
+		rc = tb_export_next(&r, &t1, &i1);
+		TB_ASSERT(tb_export_stream_next(s, &t2, &i2) == rc);
+		TB_ASSERT(s->items == r.items);
+		if (rc != 1)
+			break;
+		TB_ASSERT(t1 == t2 && i1.len == i2.len && !memcmp(i1.p, i2.p, i1.len));
+		rc = 0;
+	}
+	free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	stream_agrees(data, size);
 	struct tb_export_reader r;
 	enum tb_export_item type;
 	struct tb_view item;

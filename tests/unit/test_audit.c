@@ -764,6 +764,90 @@ static void test_truncated(void **state)
 	tb_test_recs_free(&r);
 }
 
+/* ---- exports read as streams ---- */
+
+/* A file read in pieces of 1 to 3 bytes, failing with TB_EIO at byte
+ * fail_at (if not 0). */
+struct pieces {
+	const uint8_t *p;
+	size_t len, off, fail_at;
+};
+
+static int read_pieces(void *ctx, uint8_t *p, size_t len, size_t *got)
+{
+	struct pieces *s = ctx;
+	size_t k = 1 + s->off % 3;
+	k = k < len ? k : len;
+	k = k < s->len - s->off ? k : s->len - s->off;
+	if (s->fail_at && s->off + k >= s->fail_at)
+		return TB_EIO;
+	memcpy(p, s->p + s->off, k);
+	s->off += k;
+	*got = k;
+	return 0;
+}
+
+static int audit_pieces(const struct xbuf *x, size_t fail_at, struct tb_audit_summary *sum)
+{
+	struct pieces src = {x->p, x->len, 0, fail_at};
+	struct tb_audit *a;
+	memset(&g_vl, 0, sizeof g_vl);
+	memset(sum, 0, sizeof *sum);
+	assert_int_equal(tb_audit_new(&a, g_tmp, collect, &g_vl), 0);
+	int err = tb_audit_add_export_stream(a, read_pieces, &src);
+	if (!err)
+		assert_int_equal(tb_audit_finish(a, sum), 0);
+	tb_audit_free(a);
+	return err;
+}
+
+/* Short reads change nothing; a damaged file read as a stream gets the
+ * verdict it gets whole; a failing read is an error, not a violation. */
+static void test_stream(void **state)
+{
+	(void)state;
+	struct tb_test_recs r = {0};
+	struct xbuf x;
+	struct tb_audit_summary sum;
+	seal_hist(&g_clean, &r);
+	x_history(&x, &r);
+	assert_int_equal(audit_pieces(&x, 0, &sum), 0);
+	expect_clean(&sum);
+	assert_int_equal(sum.entries, r.n);
+	assert_int_equal(sum.checkpoints, 1);
+
+	const size_t k = 30;
+	struct xbuf cut = x;
+	cut.len = x.off[k - 1] + 5 + rec_at(&r, k - 1).len / 2;
+	assert_int_equal(audit_pieces(&cut, 0, &sum), 0);
+	expect_violation(TB_ETRUNCATED, k);
+	assert_int_equal(g_vl.total, 1);
+	assert_int_equal(sum.entries, k - 1);
+
+	/* Trailing bytes after END, and an END that miscounts. */
+	uint8_t *longer = malloc(x.len + 1);
+	assert_non_null(longer);
+	memcpy(longer, x.p, x.len);
+	longer[x.len] = 0;
+	struct xbuf more = x;
+	more.p = longer;
+	more.len = x.len + 1;
+	assert_int_equal(audit_pieces(&more, 0, &sum), 0);
+	expect_violation(TB_ETRAILING, r.n + 1);
+	longer[x.len - 1] ^= 1;
+	more.len = x.len;
+	assert_int_equal(audit_pieces(&more, 0, &sum), 0);
+	expect_violation(TB_ECORRUPT, r.n + 1);
+	free(longer);
+
+	for (size_t at = 4; at < x.len; at += x.len / 3) {
+		assert_int_equal(audit_pieces(&x, at, &sum), TB_EIO);
+		assert_int_equal(g_vl.total, 0);
+	}
+	x_free(&x);
+	tb_test_recs_free(&r);
+}
+
 /* ---- cross-community legs ---- */
 
 #define XTXNO 7000
@@ -1257,6 +1341,7 @@ int main(void)
 		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_checkpoint_tampered),
 		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_unbalanced_leg),
 		cmocka_unit_test(test_mismatched_clearing),
 		cmocka_unit_test(test_two_sources),
