@@ -10,6 +10,7 @@
 #ifndef TB_CRYPTO_H
 #define TB_CRYPTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -98,15 +99,19 @@ TB_MUST_CHECK int tb_verify_batch(struct tb_verify_job *jobs, size_t n, unsigned
 /*
  * A pool of worker threads that verify jobs while the caller goes on:
  * submit ranges as they are ready (the jobs must stay put until wait
- * returns), then wait, which also verifies on the calling thread. With 0
- * workers everything runs in wait, on the caller's thread only.
+ * returns), then wait, which also verifies on the calling thread if `helps`
+ * (then workers + 1 threads verify, else workers). With 0 workers
+ * everything runs in wait, on the caller's thread only.
  */
 struct tb_verify_pool;
-TB_MUST_CHECK int tb_verify_pool_new(struct tb_verify_pool **out, unsigned workers);
+TB_MUST_CHECK int tb_verify_pool_new(struct tb_verify_pool **out, unsigned workers, bool helps);
 void tb_verify_pool_free(struct tb_verify_pool *p);
 void tb_verify_pool_submit(struct tb_verify_pool *p, struct tb_verify_job *jobs, size_t n);
 /* Returns when every submitted job has its result. */
 void tb_verify_pool_wait(struct tb_verify_pool *p);
+/* Drops the jobs no thread has begun (their results are not written) and
+ * returns when those begun are done: the jobs may then be freed. */
+void tb_verify_pool_cancel(struct tb_verify_pool *p);
 
 /* Number of online CPUs (at least 1). */
 unsigned tb_cpu_count(void);

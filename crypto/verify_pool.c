@@ -1,8 +1,10 @@
 /*
  * verify_pool.c: signature checks that run while the caller does other work.
  * Ingest checks rules on one thread; the pool's workers verify the batch's
- * signatures at the same time, and the caller joins in when it waits, so a
- * batch costs about max(rules, signatures / cores) instead of their sum.
+ * signatures at the same time (and the next group's while this one is
+ * committed), and the caller joins in when it waits if it counts as one of
+ * the verifying threads, so a batch costs about max(rules, signatures /
+ * cores) instead of their sum.
  * Jobs are handed over as ranges through a capped ring under one mutex; a
  * worker writes only the results of its own range. The pool never reports a
  * job done before its result is written.
@@ -28,6 +30,7 @@ struct tb_verify_pool {
 	size_t head, count;
 	size_t pending; /* jobs submitted and not yet verified */
 	int stop;
+	bool helps; /* the caller verifies in wait */
 	unsigned nthreads;
 	pthread_t tids[TB_POOL_MAX_THREADS];
 };
@@ -76,7 +79,7 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int tb_verify_pool_new(struct tb_verify_pool **out, unsigned workers)
+int tb_verify_pool_new(struct tb_verify_pool **out, unsigned workers, bool helps)
 {
 	*out = NULL;
 	struct tb_verify_pool *p = calloc(1, sizeof *p);
@@ -92,6 +95,8 @@ int tb_verify_pool_new(struct tb_verify_pool **out, unsigned workers)
 			break; /* fewer workers: the caller does more in wait */
 		p->nthreads++;
 	}
+	/* Without a worker the caller verifies everything in wait. */
+	p->helps = helps || !p->nthreads;
 	*out = p;
 	return 0;
 }
@@ -129,12 +134,22 @@ void tb_verify_pool_submit(struct tb_verify_pool *p, struct tb_verify_job *jobs,
 	pthread_mutex_unlock(&p->mu);
 }
 
+void tb_verify_pool_cancel(struct tb_verify_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	struct range r;
+	while (pop(p, &r))
+		finished(p, r.n);
+	pthread_mutex_unlock(&p->mu);
+	tb_verify_pool_wait(p);
+}
+
 void tb_verify_pool_wait(struct tb_verify_pool *p)
 {
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		struct range r;
-		if (pop(p, &r)) {
+		if (p->helps && pop(p, &r)) {
 			pthread_mutex_unlock(&p->mu);
 			run(r);
 			pthread_mutex_lock(&p->mu);

@@ -2,35 +2,34 @@
  * append.c: the one path by which entries enter the store, for entries from
  * peers, from the command line and from reindex alike.
  *
- * A batch is checked in one write transaction: decoding, seq (next of its log;
- * a byte-identical copy of a held entry is skipped), prev, ledger rules, then
- * every signature of the batch (entry and member signatures) on all cores.
- * Entries are written with their Merkle nodes and log head in the same
- * transaction, and the call returns success only after the commit synced.
+ * A batch is checked in groups of up to TB_APPEND_GROUP records, each in one
+ * write transaction: decoding, seq (next of its log; a byte-identical copy of
+ * a held entry is skipped), prev, ledger rules, then every signature of the
+ * group (entry and member signatures) on all cores. The log signatures of a
+ * group are handed to the verifiers before its rules run, those of the next
+ * group while this one is committed, so the verifiers never wait for the
+ * disk. Entries are written with their Merkle nodes and log head in the same
+ * transaction, and the call returns success only after every commit synced.
  * If an entry is refused, the valid prefix before it is still committed.
  * This file must never write an entry whose checks have not all passed.
  */
 #include <stdlib.h>
 #include <time.h>
 
-#include "store_int.h"
+#include "append_int.h"
 
 #define TB_TERMS_ARENA_PER_ENTRY 512
 #define TB_JOBS_PER_ENTRY 3
-
-struct batch {
-	struct tb_entry *e;
-	struct tb_sigjobs jobs;
-	size_t cap;
-	bool *noeffect; /* audits: entries whose member signatures failed */
-	bool *badsig;	/* audits: entries whose log signature failed */
-};
 
 static int batch_init(struct batch *b, size_t n)
 {
 	memset(b, 0, sizeof *b);
 	b->cap = n;
 	b->e = calloc(n, sizeof *b->e);
+	b->derr = calloc(n, sizeof *b->derr);
+	b->presub = calloc(n, sizeof *b->presub);
+	b->ejobs = calloc(n, sizeof *b->ejobs);
+	b->eowner = calloc(n, sizeof *b->eowner);
 	b->noeffect = calloc(n, sizeof *b->noeffect);
 	b->badsig = calloc(n, sizeof *b->badsig);
 	b->jobs.cap = n * TB_JOBS_PER_ENTRY;
@@ -38,161 +37,24 @@ static int batch_init(struct batch *b, size_t n)
 	b->jobs.owner = calloc(b->jobs.cap, sizeof *b->jobs.owner);
 	b->jobs.arena_cap = n * TB_TERMS_ARENA_PER_ENTRY;
 	b->jobs.arena = malloc(b->jobs.arena_cap);
-	if (!b->e || !b->noeffect || !b->badsig || !b->jobs.jobs || !b->jobs.owner ||
-	    !b->jobs.arena)
+	if (!b->e || !b->derr || !b->presub || !b->ejobs || !b->eowner || !b->noeffect ||
+	    !b->badsig || !b->jobs.jobs || !b->jobs.owner || !b->jobs.arena)
 		return TB_ENOMEM;
 	return 0;
-}
-
-static void batch_reset(struct batch *b)
-{
-	b->jobs.n = 0;
-	b->jobs.arena_len = 0;
 }
 
 static void batch_free(struct batch *b)
 {
 	free(b->e);
+	free(b->derr);
+	free(b->presub);
+	free(b->ejobs);
+	free(b->eowner);
 	free(b->noeffect);
 	free(b->badsig);
 	free(b->jobs.jobs);
 	free(b->jobs.owner);
 	free(b->jobs.arena);
-}
-
-/* A check that fails: refused, or in an audit reported (then goes on). */
-static int broken(struct tb_sigjobs *jobs, struct tb_reject *rej, int err)
-{
-	if (!jobs->audit || !rej)
-		return err;
-	tb_audit_report(jobs->audit, rej);
-	return 0;
-}
-
-/* Finds or creates the state of e's log. */
-static int log_for(struct tb_txn *t, const struct tb_entry *e, struct tb_logstate *l,
-		   struct tb_sigjobs *jobs, struct tb_reject *rej)
-{
-	int err = tb_logstate_get(t, e->log_id, l);
-	if (err == TB_ENOTFOUND) {
-		if (e->seq != 1) {
-			err = tb_reject_set(
-				rej, TB_ESEQ, e->log_id, e->seq,
-				"entry %llu of a log this store does not hold yet (expected entry 1)",
-				(unsigned long long)e->seq);
-			if ((err = broken(jobs, rej, err)))
-				return err;
-		}
-		err = tb_log_create(t, e->log_id, l);
-		if (!err && e->seq != 1) {
-			/* Audits: go on from this entry; no tree without its start. */
-			l->seq = e->seq - 1;
-			memcpy(l->hash, e->prev, TB_HASHLEN);
-			l->flags |= TB_LOG_BROKEN;
-		}
-		return err;
-	}
-	return err;
-}
-
-/* A record at a seq the log already holds (7.2 step 4): 1 if it is the
- * same entry, or skipped after an audit reported it; else a refusal. */
-static int held_seq(struct tb_txn *t, const struct tb_logstate *l, const struct tb_entry *e,
-		    const uint8_t *rec, size_t len, struct tb_sigjobs *jobs, struct tb_reject *rej)
-{
-	uint8_t k[TB_ENTRY_KEY_LEN];
-	struct tb_view held;
-	tb_entry_key(k, l->lognum, e->seq);
-	int err = tb_txn_get(t, TB_T_ENTRIES, k, sizeof k, &held);
-	if (err == TB_ENOTFOUND && jobs->audit) {
-		err = tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
-				    "entry %llu comes after entry %llu: out of order",
-				    (unsigned long long)e->seq, (unsigned long long)l->seq);
-		return broken(jobs, rej, err) ? err : 1;
-	}
-	if (err)
-		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
-	if (held.len == len && !memcmp(held.p, rec, len))
-		return 1; /* the same record */
-	/* Any other record at a held seq is a second history, also one that
-	 * only signs the same signed part again: its hash, and so every later
-	 * entry's prev, differs (FORMAT.md 7.2). */
-	if (jobs->audit) {
-		/* Only a validly signed second entry proves a fork. */
-		struct tb_verify_job j;
-		tb_entry_verify_job(&j, e);
-		bool ok = tb_verify(j.sig, j.pk, j.ctx, j.msg, j.len) == 0;
-		tb_reject_set(rej, ok ? TB_EFORKED : TB_EBADSIG, e->log_id, e->seq,
-			      ok ? "a second, different, validly signed entry %llu: a fork"
-				 : "a second entry %llu whose signature does not verify",
-			      (unsigned long long)e->seq);
-		tb_audit_report(jobs->audit, rej);
-		return 1;
-	}
-	/* Not EFORKED: that is a frozen log's; a node tells the two apart by
-	 * the code (a conflict may prove a fork, a frozen log's entry never). */
-	return tb_reject_set(
-		rej, TB_ECONFLICT, e->log_id, e->seq,
-		"conflicts with the held entry %llu of this log (a fork, if validly signed)",
-		(unsigned long long)e->seq);
-}
-
-/*
- * Checks and writes one decoded entry. Returns 0 (written), 1 (the same as a
- * held entry, or skipped in an audit) or a refusal.
- */
-static int ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec, size_t len,
-		      struct tb_sigjobs *jobs, size_t owner, bool effects, struct tb_reject *rej)
-{
-	struct tb_logstate l;
-	int err = log_for(t, e, &l, jobs, rej);
-	if (err)
-		return err;
-	if (l.flags & TB_LOG_FORKED)
-		return tb_reject_set(rej, TB_EFORKED, e->log_id, e->seq,
-				     "log is forked; no entry is accepted");
-	if (e->seq <= l.seq)
-		return held_seq(t, &l, e, rec, len, jobs, rej);
-	bool gap = e->seq != l.seq + 1;
-	if (gap) {
-		err = tb_reject_set(rej, TB_ESEQ, e->log_id, e->seq,
-				    "entry %llu follows entry %llu: a gap",
-				    (unsigned long long)e->seq, (unsigned long long)l.seq);
-		if ((err = broken(jobs, rej, err)))
-			return err;
-		l.flags |= TB_LOG_BROKEN;
-	} else if (memcmp(e->prev, l.hash, TB_HASHLEN)) {
-		err = tb_reject_set(rej, TB_EPREV, e->log_id, e->seq,
-				    "prev is not the hash of entry %llu",
-				    (unsigned long long)l.seq);
-		if ((err = broken(jobs, rej, err)))
-			return err;
-	}
-	if (jobs->n + 1 > jobs->cap)
-		return TB_EFULL;
-	/* Audits: an entry whose signatures failed is kept in its chain but has
-	 * no effect (its signatures were reported already). */
-	if (effects) {
-		/* (In audits the log signatures were checked before.) */
-		if (!jobs->audit) {
-			tb_entry_verify_job(&jobs->jobs[jobs->n], e);
-			jobs->owner[jobs->n++] = owner;
-		}
-		if ((err = tb_rules_apply(t, l.lognum, e, jobs, owner, rej)))
-			return err;
-	}
-
-	uint8_t k[TB_ENTRY_KEY_LEN], ls[TB_LOGSTATE_LEN];
-	tb_entry_key(k, l.lognum, e->seq);
-	tb_txn_put(t, TB_T_ENTRIES, k, sizeof k, rec, len);
-	tb_entry_hash(l.hash, rec, len);
-	/* After a gap (audits only) the tree has no meaning: none is kept. */
-	if (!(l.flags & TB_LOG_BROKEN))
-		tb_merkle_store_leaf(t, l.lognum, e->seq - 1, l.hash);
-	l.seq = e->seq;
-	tb_logstate_pack(ls, &l);
-	tb_txn_put(t, TB_T_LOGS, e->log_id, TB_KEY_LEN, ls, sizeof ls);
-	return t->ret;
 }
 
 #define TB_SUBMIT_CHUNK 32
@@ -207,30 +69,50 @@ static void submit(struct tb_store *s, struct batch *b, size_t *submitted, bool 
 	*submitted = b->jobs.n;
 }
 
-/* Index of the first entry whose signature job failed, or n (after the
- * pool has verified every job of the batch). */
-static size_t first_bad(struct tb_store *s, struct batch *b, size_t n, int *err)
+/* Lowers *bad to the record of each failed job of jobs[0, n). */
+static void failed(const struct tb_verify_job *jobs, const size_t *owner, size_t n, size_t *bad,
+		   int *err)
 {
-	*err = 0;
-	if (!b->jobs.n)
-		return n;
-	if (s->pool)
-		tb_verify_pool_wait(s->pool);
-	else if (tb_verify_batch(b->jobs.jobs, b->jobs.n, s->threads) == 0)
-		return n;
-	size_t bad = n;
-	for (size_t j = 0; j < b->jobs.n; j++) {
-		if (b->jobs.jobs[j].result && b->jobs.owner[j] < bad) {
-			bad = b->jobs.owner[j];
-			*err = b->jobs.jobs[j].result;
+	for (size_t j = 0; j < n; j++) {
+		if (jobs[j].result && owner[j] < *bad) {
+			*bad = owner[j];
+			*err = jobs[j].result;
 		}
 	}
+}
+
+/* Index of the first record of [off, end) whose log or member signature
+ * failed, or end (after every job of the group has its result). */
+static size_t first_bad(struct tb_store *s, struct batch *b, size_t end, int *err)
+{
+	*err = 0;
+	size_t nej = b->ej1 - b->ej0;
+	if (s->pool) {
+		tb_verify_pool_wait(s->pool);
+	} else {
+		/* Without a pool (small batches), all here. */
+		int e1 = tb_verify_batch(b->ejobs + b->ej0, nej, s->threads);
+		int e2 = tb_verify_batch(b->jobs.jobs, b->jobs.n, s->threads);
+		if (!e1 && !e2)
+			return end;
+	}
+	size_t bad = end;
+	/* The log signature first: of a record's checks it comes first. */
+	failed(b->ejobs + b->ej0, b->eowner + b->ej0, nej, &bad, err);
+	failed(b->jobs.jobs, b->jobs.owner, b->jobs.n, &bad, err);
 	return bad;
 }
 
 static void bad_sig_reject(struct batch *b, size_t i, int err, struct tb_reject *rej)
 {
 	const struct tb_entry *e = &b->e[i];
+	for (size_t j = b->ej0; j < b->ej1; j++) {
+		if (b->eowner[j] == i && b->ejobs[j].result) {
+			tb_reject_set(rej, err, e->log_id, e->seq,
+				      "the log key's signature does not verify");
+			return;
+		}
+	}
 	for (size_t j = 0; j < b->jobs.n; j++) {
 		if (b->jobs.owner[j] != i || !b->jobs.jobs[j].result)
 			continue;
@@ -245,198 +127,71 @@ static void bad_sig_reject(struct batch *b, size_t i, int err, struct tb_reject 
 	}
 }
 
-/*
- * Audits (tb_store_set_audit, FORMAT.md 11.1): every violation of the batch
- * is reported, records in order, each record's in the order of its checks:
- * decoding, place (7.2 steps 2-6), the log signature, the rules, the member
- * signatures the rules queued. An entry whose log signature or member
- * signatures fail keeps its place in the chain but has no effect. The log
- * signatures are checked before the rules (they need no state); member
- * signatures after them, and when some fail the batch is redone without
- * their effects, so what later records are held to is the state an honest
- * node would have had.
- */
-struct collected {
-	struct tb_reject r;
-	size_t owner;
-};
-
-struct collector {
-	struct collected *v;
-	size_t n, cap;
-	size_t owner; /* the record being checked */
-	bool drop;    /* its violations are known already (a redo) */
-	bool oom;
-};
-
-static void collect(void *ctx, const struct tb_reject *v)
-{
-	struct collector *c = ctx;
-	if (c->drop)
-		return;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct collected *p = realloc(c->v, cap * sizeof *p);
-		if (!p) {
-			c->oom = true;
-			return;
-		}
-		c->v = p;
-		c->cap = cap;
-	}
-	c->v[c->n].r = *v;
-	c->v[c->n++].owner = c->owner;
-}
-
-static void collect_sig(struct collector *c, const struct tb_entry *e, int err)
-{
-	struct tb_reject r;
-	tb_reject_set(&r, err, e->log_id, e->seq, "%s does not verify",
-		      err == TB_EBADSIG ? "the log key's signature"
-					: "a member's consent signature");
-	collect(c, &r);
-}
-
-/* Log signatures of the decodable records, all at once: b->badsig. */
-static int audit_logsigs(struct tb_store *s, struct batch *b, const struct tb_view *recs, size_t n)
-{
-	struct tb_verify_job *jobs = calloc(n, sizeof *jobs);
-	size_t *owner = calloc(n, sizeof *owner), k = 0;
-	if (!jobs || !owner) {
-		free(jobs);
-		free(owner);
-		return TB_ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		b->badsig[i] = b->noeffect[i] = false;
-		if (tb_entry_decode(&b->e[i], recs[i].p, recs[i].len))
-			continue;
-		tb_entry_verify_job(&jobs[k], &b->e[i]);
-		owner[k++] = i;
-	}
-	int err = 0;
-	if (k && tb_verify_batch(jobs, k, s->threads)) {
-		for (size_t j = 0; j < k; j++) {
-			if (jobs[j].result == TB_ENOMEM)
-				err = TB_ENOMEM;
-			else if (jobs[j].result)
-				b->badsig[owner[j]] = true;
-		}
-	}
-	free(jobs);
-	free(owner);
-	return err;
-}
-
-/* One pass over the batch in t; violations go to c. */
-static int audit_pass(struct tb_txn *t, struct batch *b, const struct tb_view *recs, size_t n,
-		      struct collector *c, const struct collector *first)
-{
-	for (size_t i = 0; i < n && !t->ret; i++) {
-		struct tb_reject r = {0};
-		c->owner = i;
-		c->drop = b->noeffect[i];
-		int err = tb_entry_decode(&b->e[i], recs[i].p, recs[i].len);
-		if (err) {
-			tb_reject_set(&r, err, b->e[i].log_id, b->e[i].seq,
-				      "entry does not decode: %s", tb_strerror(err));
-			collect(c, &r);
-			continue;
-		}
-		bool effects = !b->badsig[i] && !b->noeffect[i];
-		err = ingest_one(t, &b->e[i], recs[i].p, recs[i].len, &b->jobs, i, effects, &r);
-		if (err < 0 && t->ret)
-			return t->ret;
-		if (err < 0) { /* a log already forked: nothing is taken */
-			collect(c, &r);
-			continue;
-		}
-		if (err == 0 && b->badsig[i])
-			collect_sig(c, &b->e[i], TB_EBADSIG);
-		if (!b->noeffect[i])
-			continue;
-		/* A redo: what the first pass found for this record, then its
-		 * member signatures. */
-		c->drop = false;
-		for (size_t j = 0; j < first->n; j++)
-			if (first->v[j].owner == i)
-				collect(c, &first->v[j].r);
-		collect_sig(c, &b->e[i], TB_ECONSENT);
-	}
-	return t->ret;
-}
-
-static int run_audit(struct tb_store *s, struct batch *b, const struct tb_view *recs, size_t n,
-		     size_t *accepted)
-{
-	struct collector first = {0}, redo = {0};
-	struct tb_audit_sink sink = {collect, &first};
-	int err = audit_logsigs(s, b, recs, n);
-	for (bool again = true; !err && again;) {
-		struct collector *c = sink.ctx;
-		struct tb_txn t;
-		batch_reset(b);
-		b->jobs.audit = &sink;
-		tb_txn_begin(&t, s->db, true);
-		err = t.ret ? t.ret : audit_pass(&t, b, recs, n, c, &first);
-		again = false;
-		if (!err && c == &first && b->jobs.n &&
-		    tb_verify_batch(b->jobs.jobs, b->jobs.n, s->threads)) {
-			for (size_t j = 0; j < b->jobs.n; j++) {
-				int r = b->jobs.jobs[j].result;
-				if (r == TB_ENOMEM)
-					err = r;
-				else if (r)
-					b->noeffect[b->jobs.owner[j]] = true;
-			}
-			sink.ctx = &redo;
-			again = !err;
-		}
-		if (err || again)
-			tb_txn_abort(&t);
-		else
-			err = tb_txn_commit(&t);
-	}
-	struct collector *c = sink.ctx;
-	if (!err && (first.oom || redo.oom))
-		err = TB_ENOMEM;
-	for (size_t j = 0; !err && j < c->n; j++)
-		tb_audit_report(&s->audit, &c->v[j].r);
-	free(first.v);
-	free(redo.v);
-	*accepted = err ? 0 : n;
-	return err;
-}
-
-/* Workers verify while this thread checks rules; it joins them at the end.
- * One thread in all means no workers. */
+/* Workers verify while this thread checks rules and commits. With one
+ * verifying thread in all, one worker verifies and this thread does not;
+ * with more, this thread is one of them and joins the workers when it
+ * waits. */
 static void pool_start(struct tb_store *s, size_t n)
 {
 	if (s->pool || n < TB_SUBMIT_CHUNK)
 		return;
 	unsigned threads = s->threads ? s->threads : tb_cpu_count();
-	if (tb_verify_pool_new(&s->pool, threads - 1))
+	bool one = threads == 1;
+	if (tb_verify_pool_new(&s->pool, one ? 1 : threads - 1, !one))
 		s->pool = NULL;
 }
 
-/* One pass of run_batch: decodes and checks records [0, n) in t, handing
- * their signatures to the verifiers (unless verified). Returns the index of
- * the first refused record (n if none); the first refusal of all passes is
- * kept in *refusal and *first. */
+/*
+ * Decodes records [off, off + k) (their one decoding) and hands the log
+ * signature of each not held yet (seq past its log's head in t) to the
+ * verifiers: they need no state, so they are checked while t is still
+ * being worked on or committed. A held one costs no signature check.
+ */
+static void prepare(struct tb_store *s, struct tb_txn *t, struct batch *b,
+		    const struct tb_view *recs, size_t off, size_t k)
+{
+	const uint8_t *last = NULL;
+	uint64_t head = 0;
+	b->ej0 = b->nej;
+	for (size_t i = off; i < off + k; i++) {
+		struct tb_entry *e = &b->e[i];
+		b->presub[i] = false;
+		if ((b->derr[i] = tb_entry_decode(e, recs[i].p, recs[i].len)))
+			continue;
+		if (!last || memcmp(last, e->log_id, TB_KEY_LEN)) {
+			struct tb_logstate l;
+			head = tb_logstate_get(t, e->log_id, &l) ? 0 : l.seq;
+			last = e->log_id;
+		}
+		if (e->seq <= head)
+			continue;
+		tb_entry_verify_job(&b->ejobs[b->nej], e);
+		b->eowner[b->nej++] = i;
+		b->presub[i] = true;
+	}
+	b->ej1 = b->nej;
+	if (s->pool)
+		tb_verify_pool_submit(s->pool, b->ejobs + b->ej0, b->ej1 - b->ej0);
+}
+
+/* One pass of run_group: checks records [off, end) (decoded by prepare) in
+ * t, handing their member signatures to the verifiers (unless verified).
+ * Returns the index of the first refused record (end if none); the first
+ * refusal of all passes is kept in *refusal and *first. */
 static size_t rules_pass(struct tb_store *s, struct tb_txn *t, struct batch *b,
-			 const struct tb_view *recs, size_t n, bool verified, size_t *submitted,
-			 int *refusal, struct tb_reject *first)
+			 const struct tb_view *recs, size_t off, size_t end, bool verified,
+			 size_t *submitted, int *refusal, struct tb_reject *first)
 {
 	size_t i;
-	for (i = 0; i < n; i++) {
+	for (i = off; i < end; i++) {
 		struct tb_reject r = {0};
-		int err = tb_entry_decode(&b->e[i], recs[i].p, recs[i].len);
+		int err = b->derr[i];
 		if (err) {
 			tb_reject_set(&r, err, b->e[i].log_id, b->e[i].seq,
 				      "entry does not decode: %s", tb_strerror(err));
 		} else {
-			err = ingest_one(t, &b->e[i], recs[i].p, recs[i].len, &b->jobs, i, true,
-					 &r);
+			err = tb_ingest_one(t, &b->e[i], recs[i].p, recs[i].len, &b->jobs, i, true,
+					    &r);
 			if (err == 1)
 				continue;
 			if (!err && !verified)
@@ -456,42 +211,52 @@ static size_t rules_pass(struct tb_store *s, struct tb_txn *t, struct batch *b,
 	return i;
 }
 
+static int storage_failed(size_t *accepted, struct tb_reject *rej, int err)
+{
+	*accepted = 0;
+	tb_reject_set(rej, err, NULL, 0, "storage: %s", tb_strerror(err));
+	return err;
+}
+
 /*
- * Runs records [0, n) through ingest_one in a fresh transaction. On a refusal
- * at k, the prefix [0, k) is kept. Signatures are verified (unless
- * `verified`) before the commit; a bad one at m shortens the batch to m and
- * the transaction is redone without re-verifying.
+ * Runs records [off, off + k) through ingest_one in a fresh transaction; the
+ * group's records were prepared. On a refusal at i, the prefix [off, i) is
+ * kept. Signatures are verified (unless `verified`) before the commit; a bad
+ * one at m shortens the group to m and the transaction is redone without
+ * re-verifying. Before a clean group commits, the next (up to n) is
+ * prepared.
  */
-static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *recs, size_t n,
-		     size_t *accepted, struct tb_reject *rej)
+static int run_group(struct tb_store *s, struct batch *b, const struct tb_view *recs, size_t off,
+		     size_t k, size_t n, size_t *accepted, struct tb_reject *rej)
 {
 	bool verified = false;
 	int refusal = 0;
 	struct tb_reject first = {0};
-	if (s->audit.fn)
-		return run_audit(s, b, recs, n, accepted);
-	pool_start(s, n);
+	size_t end = off + k;
 	for (;;) {
 		struct tb_txn t;
 		size_t submitted = 0;
-		batch_reset(b);
+		tb_batch_reset(b);
 		b->jobs.audit = NULL;
+		b->jobs.presub = b->presub;
 		tb_txn_begin(&t, s->db, true);
 		if (t.ret)
-			return t.ret;
-		size_t i = rules_pass(s, &t, b, recs, n, verified, &submitted, &refusal, &first);
+			return storage_failed(accepted, rej, t.ret);
+		if (off == 0 && !verified)
+			prepare(s, &t, b, recs, 0, k);
+		size_t i = rules_pass(s, &t, b, recs, off, end, verified, &submitted, &refusal,
+				      &first);
 		/* A storage error poisons the transaction: nothing is kept. */
 		if (t.ret) {
+			int err = t.ret;
 			tb_txn_abort(&t);
-			*accepted = 0;
-			tb_reject_set(rej, t.ret, NULL, 0, "storage: %s", tb_strerror(t.ret));
-			return t.ret;
+			return storage_failed(accepted, rej, err);
 		}
 		size_t cut = i;
 		if (!verified) {
 			int serr;
 			/* Jobs of a refused entry are verified too (harmless); the
-			 * ring then holds nothing when the batch is redone. */
+			 * ring then holds nothing when the group is redone. */
 			submit(s, b, &submitted, true);
 			size_t bad = first_bad(s, b, i, &serr);
 			if (bad < i) {
@@ -503,10 +268,10 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 		}
 		/* A refused entry may have left partial index writes: redo the
 		 * prefix before it in a clean transaction. */
-		if (cut < n) {
+		if (cut < end) {
 			tb_txn_abort(&t);
-			n = cut;
-			if (n == 0) {
+			end = cut;
+			if (end == off) {
 				*accepted = 0;
 				if (rej)
 					*rej = first;
@@ -514,17 +279,41 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 			}
 			continue;
 		}
+		if (!refusal && end < n)
+			prepare(s, &t, b, recs, end,
+				n - end < TB_APPEND_GROUP ? n - end : TB_APPEND_GROUP);
 		int err = tb_txn_commit(&t);
-		if (err) {
-			*accepted = 0;
-			tb_reject_set(rej, err, NULL, 0, "storage: %s", tb_strerror(err));
-			return err;
-		}
-		*accepted = i;
+		if (err)
+			return storage_failed(accepted, rej, err);
+		*accepted = i - off;
 		if (refusal && rej)
 			*rej = first;
 		return refusal;
 	}
+}
+
+/* Runs records [0, n) in groups; stops at the first group not taken whole.
+ * Jobs handed ahead for a group never reached are dropped. */
+static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *recs, size_t n,
+		     size_t *accepted, struct tb_reject *rej)
+{
+	if (s->audit.fn)
+		return tb_run_audit(s, b, recs, n, accepted);
+	pool_start(s, n);
+	int err = 0;
+	b->nej = 0;
+	*accepted = 0;
+	for (size_t off = 0; off < n;) {
+		size_t k = n - off < TB_APPEND_GROUP ? n - off : TB_APPEND_GROUP, acc = 0;
+		err = run_group(s, b, recs, off, k, n, &acc, rej);
+		*accepted += acc;
+		if (err || acc < k)
+			break;
+		off += k;
+	}
+	if (s->pool)
+		tb_verify_pool_cancel(s->pool);
+	return err;
 }
 
 int tb_store_append(struct tb_store *s, const struct tb_view *recs, size_t n, size_t *accepted,
@@ -615,7 +404,7 @@ int tb_own_append_txn(struct tb_txn *t, const struct tb_keypair *kp, uint64_t ki
 			tb_reject_set(rej, err, kp->pk.b, seq0, "the new entry is invalid: %s",
 				      tb_strerror(err));
 		else
-			err = ingest_one(t, e, rec, len, &b.jobs, 0, true, rej);
+			err = tb_ingest_one(t, e, rec, len, &b.jobs, 0, true, rej);
 		TB_ASSERT(err != 1);
 	}
 	/* The log signature (job 0, queued first by ingest_one) was made just

@@ -28,6 +28,9 @@ enum {
 
 /* Largest number of records one tb_store_append call takes. */
 #define TB_APPEND_MAX 4096
+/* Records one transaction of tb_store_append holds at most: a larger call
+ * commits in groups, each checked while the one before is committed. */
+#define TB_APPEND_GROUP 1000
 
 TB_MUST_CHECK int tb_store_open(struct tb_store **out, const char *dir, unsigned flags);
 void tb_store_free(struct tb_store *s);

@@ -193,6 +193,7 @@ void tb_audit_report(const struct tb_audit_sink *a, struct tb_reject *rej);
 /* Per-batch context the rules fill with member signatures to check. */
 struct tb_sigjobs {
 	const struct tb_audit_sink *audit; /* audit mode when not NULL */
+	const bool *presub;		   /* records whose log signature is queued apart */
 	struct tb_verify_job *jobs;
 	size_t *owner; /* index of the batch record each job belongs to */
 	size_t n;

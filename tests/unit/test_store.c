@@ -1072,6 +1072,61 @@ static void test_big_batch(void **state)
 	comm_free(&c);
 }
 
+/* ---- a call of several groups (TB_APPEND_GROUP a transaction) ---- */
+
+static void test_groups(void **state)
+{
+	struct fixture *f = *state;
+	struct tb_store *s = f->s;
+	struct comm c;
+	comm_init(&c, 7);
+	const uint8_t *L = id_of(&c);
+	put_genesis(s, &c, "Groups");
+	put_join(s, &c, 1, "a", -TB_LIMIT_MAX, 0);
+	put_join(s, &c, 2, "b", -TB_LIMIT_MAX, 0);
+	uint64_t base = c.log.seq;
+	const size_t n = 2 * TB_APPEND_GROUP + 500, bad = 2 * TB_APPEND_GROUP + 100;
+	const size_t cut = TB_APPEND_GROUP + 500;
+	struct tb_test_recs r = {0};
+	for (size_t i = 0; i < n; i++) {
+		struct tb_test_exchange tx;
+		tb_test_exchange(&tx, L, 1000 + i, 1, 2, 1, &c.mk[1], &c.mk[2]);
+		tb_test_log_add(&c.log, &r, TB_KIND_EXCHANGE, &tx.x);
+	}
+	struct tb_view *v = malloc(n * sizeof *v);
+	assert_non_null(v);
+	memcpy(v, tb_test_recs_views(&r, 0), n * sizeof *v);
+
+	/* A record that does not decode in the second group: the first group
+	 * and the second's prefix are kept. */
+	v[cut].len = 7;
+	size_t acc = 0;
+	struct tb_reject rej;
+	assert_true(tb_store_append(s, v, n, &acc, &rej) < 0);
+	assert_int_equal(acc, cut);
+	assert_int_equal(balance(s, L, 1), (int64_t)cut);
+	v[cut].len = r.rlen[cut];
+
+	/* A bad log signature in the third group, after the held ones: all
+	 * before it is kept, with one verifying thread and with several. */
+	r.buf[r.off[bad] + r.rlen[bad] - 5] ^= 0x40;
+	tb_store_set_threads(s, 1);
+	check_batch(s, &c, v, n, bad, TB_EBADSIG, base + bad + 1);
+	assert_int_equal(balance(s, L, 1), (int64_t)bad);
+	tb_store_set_threads(s, 0);
+	check_batch(s, &c, v, n, bad, TB_EBADSIG, base + bad + 1);
+	assert_int_equal(balance(s, L, 1), (int64_t)bad);
+
+	/* Repaired, the rest goes in. */
+	r.buf[r.off[bad] + r.rlen[bad] - 5] ^= 0x40;
+	check_batch(s, &c, v, n, n, 0, 0);
+	assert_int_equal(balance(s, L, 1), (int64_t)n);
+	check_head(s, &c);
+	free(v);
+	tb_test_recs_free(&r);
+	comm_free(&c);
+}
+
 /* ---- Merkle tree ---- */
 
 /* Complete subtrees in memory, grown with tb_merkle_append. */
@@ -1743,6 +1798,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merkle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reindex, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_tables, setup, teardown),
