@@ -4,9 +4,10 @@
  * before announcing heads, run the store's clearing step: decide the
  * prepares addressed to us, finish our own whose decision arrived. The legs
  * appended then travel to peers with the scan that follows, so nothing is
- * announced before it is durable. A leg the store could not record (its
- * prepare breaks a rule of ours, a decision that does not answer) is logged
- * once, not at every step; the others go on.
+ * announced before it is durable; and no entry is announced before a
+ * clearing step saw it (heads.c reads the heads before the step). A leg the
+ * store could not record (its prepare breaks a rule of ours, a decision that
+ * does not answer) is logged once, not at every step; the others go on.
  *
  * Fault injection (tests only): TALLYD_CRASH_AT names a point at which the
  * node exits at once with status 70, as if killed there: after-prepare (an
@@ -98,22 +99,23 @@ bool tb_node_clear(struct tb_node *n)
 		crash_point(n, "after-prepare");
 	/* A step that took fewer than were due leaves c.more set. */
 	struct tb_clear c;
-	bool more = false;
+	bool again = false;
 	if (decide && final && !n->crash_at) {
 		/* Both due: one transaction, one fsync. */
-		return clear_step(n, TB_CLEAR_DECIDE | TB_CLEAR_FINAL, &c) && c.more;
+		return clear_step(n, TB_CLEAR_DECIDE | TB_CLEAR_FINAL, &c) &&
+		       (c.decided || c.finished || c.more);
 	}
 	if (decide) {
 		crash_point(n, "before-decision");
 		if (clear_step(n, TB_CLEAR_DECIDE, &c) && c.decided)
 			crash_point(n, "after-decision");
-		more |= c.more;
+		again |= c.decided || c.more;
 	}
 	if (final) {
 		crash_point(n, "before-final");
 		if (clear_step(n, TB_CLEAR_FINAL, &c) && c.finished)
 			crash_point(n, "after-final");
-		more |= c.more;
+		again |= c.finished || c.more;
 	}
-	return more;
+	return again;
 }

@@ -428,7 +428,8 @@ void tb_repl_flush(struct tb_conn *c);
 void tb_repl_conn_closed(struct tb_conn *c);
 
 /* clearing.c: decide and finish cross-community exchanges now due; true
- * when more are due than the steps took (scan again soon). */
+ * when legs were appended or more are due than the steps took (scan again
+ * soon: the next scan announces them). */
 bool tb_node_clear(struct tb_node *n);
 
 /* status.c (daemon side): write the status file soon. */

@@ -3,8 +3,10 @@
  * what follows when they move: the logs admitted are read again when a log
  * changed, only admitted logs are announced and pushed, the HTTP server
  * announces logs that grew, and the peers are pumped. A scan is debounced
- * after the store's changes; cross-community legs due are recorded first so
- * that the scan announces them. A restored node lifts its mark here too.
+ * after the store's changes. The heads are read before the clearing step
+ * (cross-community legs due), so that step has seen every entry the scan
+ * announces; the legs it appends go out with the next scan, at once. A
+ * restored node lifts its mark here too.
  */
 #include "daemon.h"
 
@@ -65,10 +67,10 @@ static void http_heads(struct tb_node *n, const struct tb_head *old, size_t nold
 
 int tb_node_scan(struct tb_node *n)
 {
-	/* Legs due are appended first, so this scan announces them; more due
-	 * than one step takes: another scan soon. */
-	if (tb_node_clear(n))
-		tb_node_store_changed(n);
+	/* Heads first, then the clearing step: tally appends from another
+	 * process at any moment, and a prepare of ours it commits between the
+	 * two reads must not be announced before the step saw it held. Legs
+	 * the step appends, or more due than one step takes: another scan. */
 	struct scan s = {0};
 	int err = tb_store_foreach_log(n->store, scan_one, &s);
 	if (err || s.err) {
@@ -77,6 +79,8 @@ int tb_node_scan(struct tb_node *n)
 		       tb_strerror(err ? err : s.err));
 		return err ? err : s.err;
 	}
+	if (tb_node_clear(n))
+		tb_node_store_changed(n);
 	uint8_t d[32];
 	digest_of(s.h, s.n, d);
 	/* A log changed: its ADMIT entries may have, so the admitted set is

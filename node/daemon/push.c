@@ -140,11 +140,17 @@ struct fill {
 	uint8_t *buf;
 	size_t len, cap;
 	uint64_t last;
+	uint64_t upto; /* the log's head as of the last scan */
 };
 
 static int fill_one(void *ctx, uint64_t seq, struct tb_view rec)
 {
 	struct fill *f = ctx;
+	/* Nothing past the scanned head: an entry tally appended since has not
+	 * been through the clearing step (a prepare of ours would leave before
+	 * the node saw it held). The next scan sends it. */
+	if (seq > f->upto)
+		return 1;
 	/* 1: no room left in this message; TB_ETOOBIG: a stored record empty
 	 * or over TB_ENTRY_MAX (a corrupt store), reported by the caller. */
 	int rc = tb_records_add(f->buf, f->cap, &f->len, rec);
@@ -173,7 +179,7 @@ static void push_entries(struct tb_conn *c)
 			uint64_t k = tb_known_get(c, h->log_id);
 			if (k >= h->seq)
 				break;
-			struct fill f = {buf, 0, sizeof buf, k};
+			struct fill f = {buf, 0, sizeof buf, k, h->seq};
 			int err = tb_store_foreach_entry(n->store, h->log_id, k + 1, fill_one, &f);
 			if (err < 0 || f.last == k) {
 				tb_log(n, TB_LOG_ERROR, "cannot read entries to send: %s",

@@ -424,14 +424,16 @@ static const char *leg_text(struct tb_fed *f, const struct tb_xleg *x, char *buf
 {
 	char tx[2 * TB_TXID_LEN + 1], p[24], q[24];
 	tb_hex_encode(tx, x->txid, TB_TXID_LEN);
+	/* An outcome is 0 (committed) when its leg is not held: say none. */
 	snprintf(buf, cap,
 		 "%s %s->%s %llu min: prepare seq %llu, decision seq %llu (%s), final "
-		 "seq %llu "
-		 "(%s)",
+		 "seq %llu (%s)",
 		 tx, tb_fed_log_name(f, x->payer, p), tb_fed_log_name(f, x->provider, q),
 		 (unsigned long long)x->minutes, (unsigned long long)x->prepare_seq,
-		 (unsigned long long)x->decide_seq, tb_xoutcome_text(x->outcome),
-		 (unsigned long long)x->final_seq, tb_xoutcome_text(x->final_outcome));
+		 (unsigned long long)x->decide_seq,
+		 x->decide_seq ? tb_xoutcome_text(x->outcome) : "none",
+		 (unsigned long long)x->final_seq,
+		 x->final_seq ? tb_xoutcome_text(x->final_outcome) : "none");
 	return buf;
 }
 
