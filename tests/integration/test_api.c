@@ -875,18 +875,7 @@ static void test_events(void **state)
 	uint64_t own = tb_fed_own_seq(a->f, 0);
 	char want[64], buf[8192] = "";
 	snprintf(want, sizeof want, "\"own\":true,\"seq\":%llu}", (unsigned long long)own);
-	size_t got = 0;
-	uint64_t end = tb_fed_now_ms() + 15000;
-	while (!strstr(buf, want) && tb_fed_now_ms() < end && got < sizeof buf - 1) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, 200) == 1) {
-			ssize_t k = read(fd, buf + got, sizeof buf - 1 - got);
-			if (k <= 0)
-				break;
-			got += (size_t)k;
-			buf[got] = '\0';
-		}
-	}
+	(void)tb_httpc_read_until_seen(fd, 15000, buf, sizeof buf, want);
 	close(fd);
 	if (!strstr(buf, "text/event-stream") || !strstr(buf, "event: entry") || !strstr(buf, want))
 		fail_msg("no event for seq %llu: %s", (unsigned long long)own, buf);

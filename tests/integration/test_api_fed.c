@@ -305,17 +305,7 @@ static void test_checkpoint_event(void **state)
 		 "event: checkpoint\ndata: {\"log\":\"%s\",\"community_name\":\"Riverside\","
 		 "\"own\":true,\"size\":%llu}",
 		 id, size);
-	uint64_t end = tb_fed_now_ms() + 15000;
-	while (!strstr(buf, want) && tb_fed_now_ms() < end && got < sizeof buf - 1) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, 200) == 1) {
-			ssize_t k = read(fd, buf + got, sizeof buf - 1 - got);
-			if (k <= 0)
-				break;
-			got += (size_t)k;
-			buf[got] = '\0';
-		}
-	}
+	got = tb_httpc_read_until_seen(fd, 15000, buf, sizeof buf, want);
 	close(fd);
 	if (!strstr(buf, want))
 		fail_msg("no checkpoint event %s in %zu bytes: %s", want, got,

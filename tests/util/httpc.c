@@ -70,6 +70,26 @@ long tb_httpc_read_until_close(int fd, unsigned ms, char *buf, size_t cap)
 	}
 }
 
+size_t tb_httpc_read_until_seen(int fd, unsigned ms, char *buf, size_t cap, const char *want)
+{
+	uint64_t end = now_ms() + ms;
+	size_t got = 0;
+	buf[0] = '\0';
+	while (!strstr(buf, want) && now_ms() < end && got < cap - 1) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 200) != 1)
+			continue;
+		ssize_t k = read(fd, buf + got, cap - 1 - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+		buf[got] = '\0';
+	}
+	return got;
+}
+
 static int send_all(int fd, const char *p, size_t len)
 {
 	while (len) {

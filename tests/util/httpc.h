@@ -46,5 +46,8 @@ void tb_httpc_assert_error(const struct tb_httpc_resp *r, int status, const char
 /* Reads what arrives on fd until it closes or ms pass: bytes read, -1 on
  * timeout with the connection still open. */
 long tb_httpc_read_until_close(int fd, unsigned ms, char *buf, size_t cap);
+/* Reads what arrives on fd into buf (cap > 0; kept NUL-terminated) until
+ * `want` is in it, the peer closes, ms pass or buf is full: bytes read. */
+size_t tb_httpc_read_until_seen(int fd, unsigned ms, char *buf, size_t cap, const char *want);
 
 #endif
