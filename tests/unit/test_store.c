@@ -406,6 +406,14 @@ static void test_own_log(void **state)
 	tb_test_exchange(&tx, O, 4, 1, 2, 0, NULL, NULL);
 	assert_int_equal(tb_store_append_own(s, &own.log.kp, TB_KIND_EXCHANGE, &tx.x, &seq, &rej),
 			 TB_ERANGE);
+	/* A key pair whose secret key signs for another public key (its own
+	 * signature is not verified again: this check stands for it). */
+	struct tb_keypair odd = own.log.kp;
+	odd.sk[TB_SECKEY_LEN - 1] ^= 1;
+	tb_test_exchange(&tx, O, 4, 1, 2, 10, NULL, NULL);
+	assert_int_equal(tb_store_append_own(s, &odd, TB_KIND_EXCHANGE, &tx.x, &seq, &rej),
+			 TB_EINVAL);
+	assert_int_equal(rej.err, TB_EINVAL);
 	char *after = tb_test_store_dump(s);
 	assert_string_equal(before, after);
 	free(before);
