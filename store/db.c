@@ -45,6 +45,10 @@ static const char *const table_names[TB_T__COUNT] = {
 #undef TB__TABLE_NAME
 };
 
+/* Names of tables no longer written, deleted on a writable open: "merkle"
+ * held every node of the trees keyed by first leaf (before "mtree"). */
+static const char *const retired[] = {"merkle"};
+
 #define TB__IS_DERIVED_PRIMARY false
 #define TB__IS_DERIVED_DERIVED true
 #define TB__IS_DERIVED_LOCAL false
@@ -143,6 +147,19 @@ int tb_db_open(struct tb_db **out, const char *dir, unsigned flags)
 			mdb_txn_abort(txn);
 			goto fail;
 		}
+	}
+	/* Tables of an older layout, rebuilt under another name by the
+	 * reindex this store's next writable open runs (store.c). */
+	for (size_t i = 0; !(flags & TB_DB_RDONLY) && i < sizeof retired / sizeof *retired; i++) {
+		MDB_dbi old;
+		rc = mdb_dbi_open(txn, retired[i], 0, &old);
+		if (rc == 0)
+			rc = mdb_drop(txn, old, 1);
+		if (rc && rc != MDB_NOTFOUND) {
+			mdb_txn_abort(txn);
+			goto fail;
+		}
+		rc = 0;
 	}
 	if ((rc = mdb_txn_commit(txn)))
 		goto fail;
@@ -361,7 +378,20 @@ void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key, size_t kle
 		size_t vlen)
 {
 	/* Entries are written once: overwriting one is a bug. */
-	put(t, tab, key, klen, val, vlen, tab == TB_T_ENTRIES ? MDB_NOOVERWRITE : 0);
+	unsigned flags = tab == TB_T_ENTRIES ? MDB_NOOVERWRITE : 0;
+	/* Entries and Merkle nodes come in key order within a log: after the
+	 * last key of the table, LMDB's append leaves the page it splits full
+	 * (a plain put moves its last record to the new page too). */
+	if ((tab == TB_T_ENTRIES || tab == TB_T_MERKLE) && !t->ret) {
+		MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+		int rc = mdb_put(t->txn, t->db->dbi[tab], &k, &v, flags | MDB_APPEND);
+		if (rc != MDB_KEYEXIST) { /* else: not after the last key */
+			t->ret = map_err(rc);
+			t->bytes += klen + vlen;
+			return;
+		}
+	}
+	put(t, tab, key, klen, val, vlen, flags);
 }
 
 void tb_txn_insert(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen,
@@ -387,6 +417,11 @@ void tb_txn_drop(struct tb_txn *t, enum tb_table tab)
 	if (t->ret)
 		return;
 	t->ret = map_err(mdb_drop(t->txn, t->db->dbi[tab], 0));
+}
+
+bool tb_txn_absent(const struct tb_txn *t, enum tb_table tab)
+{
+	return t->db->absent[tab];
 }
 
 int tb_txn_foreach(struct tb_txn *t, enum tb_table tab, const void *prefix, size_t plen,

@@ -133,7 +133,7 @@ int tb_ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec, size
 	tb_entry_hash(l.hash, rec, len);
 	/* After a gap (audits only) the tree has no meaning: none is kept. */
 	if (!(l.flags & TB_LOG_BROKEN))
-		tb_merkle_store_leaf(t, l.lognum, e->seq - 1, l.hash);
+		tb_merkle_store_leaf(t, l.lognum, e->seq - 1);
 	l.seq = e->seq;
 	tb_logstate_pack(ls, &l);
 	tb_txn_put(t, TB_T_LOGS, e->log_id, TB_KEY_LEN, ls, sizeof ls);

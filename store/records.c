@@ -148,6 +148,25 @@ void tb_member_put(struct tb_txn *t, uint32_t lognum, const struct tb_member *m)
 	tb_txn_put(t, TB_T_MEMBERS, k, sizeof k, v, tb_member_pack(v, m));
 }
 
+size_t tb_txid_pack(uint8_t v[TB_TXID_VAL_MAX], uint64_t seq, uint64_t reversed_by)
+{
+	tb_be64_put(v, seq);
+	if (!reversed_by)
+		return 8;
+	tb_be64_put(v + 8, reversed_by);
+	return 16;
+}
+
+int tb_txid_unpack(struct tb_view v, uint64_t *seq, uint64_t *reversed_by)
+{
+	/* Layout 2 wrote 16 bytes with a zero reversal: read alike. */
+	if (v.len != 8 && v.len != 16)
+		return TB_ECORRUPT;
+	*seq = tb_be64_get(v.p);
+	*reversed_by = v.len == 16 ? tb_be64_get(v.p + 8) : 0;
+	return 0;
+}
+
 void tb_fmt_hours(char *out, size_t cap, int64_t minutes)
 {
 	uint64_t a = minutes < 0 ? (uint64_t)0 - (uint64_t)minutes : (uint64_t)minutes;
@@ -174,9 +193,34 @@ int tb_reject_set(struct tb_reject *rej, int err, const uint8_t *log_id, uint64_
 	return err;
 }
 
+/* A subtree's hash from its records: each record's entry hash is its leaf. */
+static int merkle_from_records(struct tb_merkle_src *src, unsigned level, uint64_t index,
+			       uint8_t out[TB_MERKLE_HASH_LEN])
+{
+	if (level == 0) {
+		uint8_t k[TB_ENTRY_KEY_LEN];
+		struct tb_view v;
+		tb_entry_key(k, src->lognum, index + 1);
+		int err = tb_txn_get(src->t, TB_T_ENTRIES, k, sizeof k, &v);
+		if (err)
+			return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
+		tb_entry_hash(out, v.p, v.len);
+		return 0;
+	}
+	uint8_t left[TB_MERKLE_HASH_LEN], right[TB_MERKLE_HASH_LEN];
+	int err = tb_merkle_get_db(src, level - 1, 2 * index, left);
+	if (!err)
+		err = tb_merkle_get_db(src, level - 1, 2 * index + 1, right);
+	if (!err)
+		tb_node_hash(out, left, right);
+	return err;
+}
+
 int tb_merkle_get_db(void *ctx, unsigned level, uint64_t index, uint8_t out[TB_MERKLE_HASH_LEN])
 {
 	struct tb_merkle_src *src = ctx;
+	if (level < TB_MERKLE_KEEP || tb_txn_absent(src->t, TB_T_MERKLE))
+		return merkle_from_records(src, level, index, out);
 	uint8_t k[TB_MERKLE_KEY_LEN];
 	tb_merkle_key(k, src->lognum, level, index);
 	struct tb_view v;
@@ -189,21 +233,33 @@ int tb_merkle_get_db(void *ctx, unsigned level, uint64_t index, uint8_t out[TB_M
 	return 0;
 }
 
-void tb_merkle_store_leaf(struct tb_txn *t, uint32_t lognum, uint64_t index,
-			  const uint8_t leaf[TB_HASHLEN])
+void tb_merkle_store_leaf(struct tb_txn *t, uint32_t lognum, uint64_t index)
 {
-	struct tb_merkle_node nodes[64];
+	const uint64_t block = UINT64_C(1) << TB_MERKLE_KEEP;
+	if ((index + 1) % block || t->ret)
+		return; /* no kept subtree closes before the block's last leaf */
 	struct tb_merkle_src src = {t, lognum};
-	int n = tb_merkle_append(nodes, index, leaf, tb_merkle_get_db, &src);
-	if (n < 0) {
-		if (!t->ret)
-			t->ret = n;
-		return;
-	}
-	for (int i = 0; i < n; i++) {
+	uint8_t h[TB_MERKLE_HASH_LEN], left[TB_MERKLE_HASH_LEN];
+	unsigned level = TB_MERKLE_KEEP;
+	uint64_t i = index >> TB_MERKLE_KEEP;
+	int err = merkle_from_records(&src, level, i, h);
+	for (;;) {
+		if (err) {
+			if (!t->ret)
+				t->ret = err;
+			return;
+		}
 		uint8_t k[TB_MERKLE_KEY_LEN];
-		tb_merkle_key(k, lognum, nodes[i].level, nodes[i].index);
-		tb_txn_put(t, TB_T_MERKLE, k, sizeof k, nodes[i].hash, TB_MERKLE_HASH_LEN);
+		tb_merkle_key(k, lognum, level, i);
+		tb_txn_put(t, TB_T_MERKLE, k, sizeof k, h, sizeof h);
+		/* An odd index closes its parent with the left sibling. */
+		if (!(i & 1) || level == 63)
+			return;
+		err = tb_merkle_get_db(&src, level, i - 1, left);
+		if (!err)
+			tb_node_hash(h, left, h);
+		i >>= 1;
+		level++;
 	}
 }
 

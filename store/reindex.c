@@ -1,6 +1,6 @@
 /*
  * reindex.c: rebuilds every derived index (communities, members, balances,
- * statements, transaction ids) from the logs alone, re-running the ledger
+ * statements, transaction ids, Merkle nodes) from the logs alone, re-running the ledger
  * rules and every signature check on the way. It reads entries and never
  * writes them; derived tables are emptied first, so the result depends on the
  * logs only. A META "reindexing" mark, set before and cleared after, tells a
@@ -71,6 +71,7 @@ static int reindex_log(struct reindex *r)
 				break;
 			}
 			tb_entry_hash(r->hash, rec.p, rec.len);
+			tb_merkle_store_leaf(&t, r->lognum, r->seq);
 			r->seq++;
 		}
 		if (!err && jobs.n && tb_verify_batch(jobs.jobs, jobs.n, r->s->threads)) {

@@ -176,20 +176,21 @@ int tb_rule_txid_fresh(struct tb_txn *t, uint32_t lognum, const struct tb_entry 
 	tb_txid_key(k, lognum, txid);
 	struct tb_view v;
 	int err = tb_txn_get(t, TB_T_TXIDS, k, sizeof k, &v);
+	uint64_t seq = 0, rev;
+	if (err == 0 && tb_txid_unpack(v, &seq, &rev))
+		return TB_ECORRUPT;
 	if (err == 0)
 		return REJ(TB_EDUPTX, "transaction id already used by entry %llu",
-			   v.len == 16 ? (unsigned long long)tb_be64_get(v.p) : 0ull);
+			   (unsigned long long)seq);
 	return err == TB_ENOTFOUND ? 0 : err;
 }
 
 void tb_rule_txid_put(struct tb_txn *t, uint32_t lognum, const uint8_t *txid, uint64_t seq,
 		      uint64_t reversed_by)
 {
-	uint8_t k[TB_TXID_KEY_LEN], v[16];
+	uint8_t k[TB_TXID_KEY_LEN], v[TB_TXID_VAL_MAX];
 	tb_txid_key(k, lognum, txid);
-	tb_be64_put(v, seq);
-	tb_be64_put(v + 8, reversed_by);
-	tb_txn_put(t, TB_T_TXIDS, k, sizeof k, v, sizeof v);
+	tb_txn_put(t, TB_T_TXIDS, k, sizeof k, v, tb_txid_pack(v, seq, reversed_by));
 }
 
 int tb_rule_account(struct tb_txn *t, uint32_t lognum, uint64_t no, struct tb_member *m)

@@ -238,12 +238,12 @@ static int rule_reversal(struct tb_txn *t, uint32_t lognum, const struct tb_entr
 		return REJ(TB_ENOTX, "no exchange with the transaction id to reverse");
 	if (err)
 		return err;
-	if (v.len != 16)
+	uint64_t oseq, by;
+	if (tb_txid_unpack(v, &oseq, &by))
 		return TB_ECORRUPT;
-	uint64_t oseq = tb_be64_get(v.p);
-	if (tb_be64_get(v.p + 8))
+	if (by)
 		return REJ(TB_EREVERSED, "that exchange was already reversed by entry %llu",
-			   (unsigned long long)tb_be64_get(v.p + 8));
+			   (unsigned long long)by);
 	if ((err = tb_rule_txid_fresh(t, lognum, e, r->txid, rej)) ||
 	    (err = check_consent(e, r->attested, r->provider_sig, r->receiver_sig, rej)))
 		return err;

@@ -354,12 +354,8 @@ int tb_store_tx(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 		tb_txid_key(k, lognum, txid);
 		err = tb_txn_get(&t, TB_T_TXIDS, k, sizeof k, &v);
 	}
-	if (!err && v.len != 16)
-		err = TB_ECORRUPT;
-	if (!err) {
-		*seq = tb_be64_get(v.p);
-		*reversed_by = tb_be64_get(v.p + 8);
-	}
+	if (!err)
+		err = tb_txid_unpack(v, seq, reversed_by);
 	tb_txn_abort(&t);
 	return err;
 }

@@ -133,9 +133,10 @@ static uint64_t txid_seq(struct tb_txn *t, uint32_t lognum, const uint8_t *txid)
 	uint8_t k[TB_TXID_KEY_LEN];
 	tb_txid_key(k, lognum, txid);
 	struct tb_view v;
-	if (tb_txn_get(t, TB_T_TXIDS, k, sizeof k, &v) || v.len < 8)
+	uint64_t seq, by;
+	if (tb_txn_get(t, TB_T_TXIDS, k, sizeof k, &v) || tb_txid_unpack(v, &seq, &by))
 		return 0;
-	return tb_be64_get(v.p);
+	return seq;
 }
 
 static bool view_eq(struct tb_view a, struct tb_view b)

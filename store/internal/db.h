@@ -15,7 +15,8 @@
 #include "tb_bytes.h"
 #include "tb_err.h"
 
-/* Tables. Primary ones hold the logs; derived ones are rebuilt by reindex;
+/* Tables. Primary ones hold the logs; derived ones are rebuilt by reindex
+ * (the Merkle nodes too: leaves are the entries' hashes);
  * local ones hold what never enters a log (memo text, pending proposals,
  * the console's coordinators and which of them attested an entry). */
 #define TB_TABLES(X)                           \
@@ -23,7 +24,7 @@
 	X(LOGS, "logs", PRIMARY)               \
 	X(LOGNUM, "lognum", PRIMARY)           \
 	X(ENTRIES, "entries", PRIMARY)         \
-	X(MERKLE, "merkle", PRIMARY)           \
+	X(MERKLE, "mtree", DERIVED)            \
 	X(FORKS, "forks", PRIMARY)             \
 	X(CHECKPOINTS, "checkpoints", PRIMARY) \
 	X(COMMUNITY, "community", DERIVED)     \
@@ -99,6 +100,9 @@ void tb_txn_insert(struct tb_txn *t, enum tb_table tab, const void *key, size_t 
 void tb_txn_del(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen);
 /* Empties a derived table (reindex only). */
 void tb_txn_drop(struct tb_txn *t, enum tb_table tab);
+/* A derived table a read-only store of an older layout lacks (it reads as
+ * empty: the caller may recompute what it holds). */
+bool tb_txn_absent(const struct tb_txn *t, enum tb_table tab);
 
 /* Calls cb for each key starting with prefix, from key `from` (>= prefix) on,
  * in key order, until cb returns non-zero (returned) or the keys end (0). */

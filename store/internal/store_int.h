@@ -28,8 +28,10 @@ struct tb_store {
 /* Layout of the derived tables (META "derived"): a store whose derived
  * tables were written with another is reindexed when opened for writing.
  * 2: clearing accounts count open prepares; XDUE, XDECIDED (and NAMEKEYS,
- * added at the same time). */
-#define TB_DERIVED_VERSION 2
+ * added at the same time). 3: the Merkle nodes are derived ("mtree", levels
+ * from TB_MERKLE_KEEP up, keyed by last leaf; "merkle" is dropped); TXIDS
+ * values of 8 bytes unless reversed. */
+#define TB_DERIVED_VERSION 3
 
 /* Value of LOGS[log_id]. */
 struct tb_logstate {
@@ -77,6 +79,12 @@ static inline void tb_txid_key(uint8_t k[TB_TXID_KEY_LEN], uint32_t lognum, cons
 	tb_be32_put(k, lognum);
 	memcpy(k + 4, txid, TB_TXID_LEN);
 }
+
+/* TXIDS value: the seq that recorded the transaction id, then the seq of
+ * the reversal that undid it, only once one did (8 or 16 bytes). */
+#define TB_TXID_VAL_MAX 16
+size_t tb_txid_pack(uint8_t v[TB_TXID_VAL_MAX], uint64_t seq, uint64_t reversed_by);
+int tb_txid_unpack(struct tb_view v, uint64_t *seq, uint64_t *reversed_by);
 
 /* MEMBERS: lognum, member number. */
 #define TB_MEMBER_KEY_LEN 8
@@ -162,15 +170,18 @@ static inline void tb_contact_key(uint8_t k[TB_CONTACT_KEY_LEN], uint32_t member
 	tb_be32_put(k, member);
 }
 
-/* MERKLE: lognum, the subtree's first leaf, its level. Keyed by the first
- * leaf, then level, so the nodes an append creates sort at the end of the
- * log's range (appends touch the last pages instead of one page per level). */
+/* MERKLE: lognum, the subtree's last leaf, its level. Only subtrees of
+ * 2^TB_MERKLE_KEEP leaves or more are kept (smaller ones are hashed again
+ * from at most 2^TB_MERKLE_KEEP - 1 records when a proof needs them), and
+ * keyed by the last leaf, so the nodes an append closes sort after every
+ * node of the log already kept: LMDB fills pages written in key order. */
+#define TB_MERKLE_KEEP 4
 #define TB_MERKLE_KEY_LEN 13
 static inline void tb_merkle_key(uint8_t k[TB_MERKLE_KEY_LEN], uint32_t lognum, unsigned level,
 				 uint64_t index)
 {
 	tb_be32_put(k, lognum);
-	tb_be64_put(k + 4, index << level);
+	tb_be64_put(k + 4, ((index + 1) << level) - 1);
 	k[12] = (uint8_t)level;
 }
 
@@ -317,15 +328,17 @@ void tb_fmt_hours(char *out, size_t cap, int64_t minutes);
 int tb_reject_set(struct tb_reject *rej, int err, const uint8_t *log_id, uint64_t seq,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* Merkle getter over the MERKLE table of one log inside a transaction. */
+/* Merkle getter over the MERKLE table of one log inside a transaction:
+ * subtrees below TB_MERKLE_KEEP (and all, in a read-only store of an older
+ * layout that lacks the table) are hashed from the log's records. */
 struct tb_merkle_src {
 	struct tb_txn *t;
 	uint32_t lognum;
 };
 int tb_merkle_get_db(void *ctx, unsigned level, uint64_t index, uint8_t out[TB_MERKLE_HASH_LEN]);
-/* Appends leaf `index` of a log's tree, writing the completed nodes. */
-void tb_merkle_store_leaf(struct tb_txn *t, uint32_t lognum, uint64_t index,
-			  const uint8_t leaf[TB_HASHLEN]);
+/* Appends leaf `index` of a log's tree (its record written already in t),
+ * writing the nodes it completes from level TB_MERKLE_KEEP up. */
+void tb_merkle_store_leaf(struct tb_txn *t, uint32_t lognum, uint64_t index);
 
 /* xverify.c: the checks that span two logs (legs answer each other,
  * clearing balances mirror, every community's accounts sum to zero), over a

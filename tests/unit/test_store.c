@@ -1423,6 +1423,23 @@ static void test_reindex(void **state)
 		free(now);
 	}
 
+	/* A store whose derived tables are of layout 2, whose Merkle nodes were
+	 * in a table since retired: the next writable open rebuilds the tree. */
+	{
+		struct tb_txn t;
+		uint8_t v2[4];
+		tb_be32_put(v2, 2);
+		tb_txn_begin(&t, f->s->db, true);
+		tb_txn_drop(&t, TB_T_MERKLE);
+		tb_txn_put(&t, TB_T_META, "derived", 7, v2, sizeof v2);
+		assert_int_equal(tb_txn_commit(&t), 0);
+		reopen(f);
+		char *now = tb_test_store_dump(f->s);
+		assert_string_equal(orig, now);
+		free(now);
+		check_merkle(f->s, id_of(&c), true);
+	}
+
 	/* And the ledger goes on from the rebuilt state. */
 	put_xchg(f->s, &c, 1, 4, 10, true);
 	assert_int_equal(balance(f->s, id_of(&c), 4), 45 - 10);
