@@ -33,6 +33,9 @@
 #define TB_TRIM_BYTES (1u << 20)
 #define TB_QUIET_LINES 20  /* pre-authentication close lines logged a second */
 #define TB_RBUF_SMALL 4096 /* read buffer of an authenticated peer between large frames */
+/* Reads libuv makes of one stream in a row while they fill their buffer
+ * (src/unix/stream.c, uv__read), before it polls again. */
+#define TB_READS_PER_PASS 32
 
 struct wreq {
 	uv_write_t req;
@@ -293,10 +296,23 @@ static int resize_rbuf(struct tb_conn *c, size_t cap)
 	return 0;
 }
 
+/* Tells the owner the read burst ended (it appends what the frames
+ * brought), if it has not been told since the last frames. */
+static void burst_end(struct tb_conn *c)
+{
+	if (!c->burst_open)
+		return;
+	c->burst_open = false;
+	c->full_reads = 0;
+	(void)c->ev->message(c, NULL);
+}
+
 static void on_timer(uv_timer_t *t)
 {
 	struct tb_conn *c = t->data;
 	uint64_t now = tb_now_ms(c->node);
+	if (c->state == TB_CONN_OPEN)
+		burst_end(c); /* none is left open long; in case */
 	if (c->state != TB_CONN_OPEN) {
 		tb_conn_close(c, "handshake did not finish in time");
 		return;
@@ -448,6 +464,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	(void)suggested;
 	struct tb_conn *c = h->data;
 	size_t room = c->rcap - c->rlen;
+	c->roffer = room;
 	*buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)room);
 }
 
@@ -456,6 +473,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	(void)buf;
 	struct tb_conn *c = s->data;
 	if (nread < 0) {
+		/* What the reads before brought is appended first. */
+		if (c->state == TB_CONN_OPEN)
+			burst_end(c);
+		if (c->state == TB_CONN_CLOSING)
+			return;
 		tb_conn_close(
 			c,
 			nread != UV_EOF ? uv_strerror((int)nread)
@@ -505,7 +527,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		tb_conn_close(c, "out of memory");
 		return;
 	}
-	(void)c->ev->message(c, NULL);
+	/* A read that filled its buffer means more is waiting in the socket:
+	 * the burst ends when a read comes back short (or empty), so a peer's
+	 * entries are appended in groups as large as the owner takes, not one
+	 * frame's worth each. libuv reads a stream at most TB_READS_PER_PASS
+	 * times in a row before polling the others: the burst ends there too. */
+	c->burst_open = true;
+	if (nread > 0 && (size_t)nread == c->roffer && ++c->full_reads < TB_READS_PER_PASS)
+		return;
+	burst_end(c);
 }
 
 static int start(struct tb_conn *c)

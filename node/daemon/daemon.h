@@ -82,7 +82,9 @@ void tb_flags_usage(FILE *f);
 /* Authenticated inbound connections; a pinned peer evicts another one. */
 #define TB_PEERS_IN_MAX 512
 #define TB_PEER_LOGS_MAX 65536
-#define TB_INGEST_BATCH 2048
+/* Two of the store's groups (TB_APPEND_GROUP): one is checked while the
+ * other commits. */
+#define TB_INGEST_BATCH 2000
 #define TB_INGEST_BYTES (4u << 20)
 #define TB_HS_FRAME_MAX 512 /* a handshake message and its payload */
 /* Checkpoints a peer may send: only of logs held, one per log a minute,
@@ -180,7 +182,10 @@ struct tb_conn {
 
 	uint8_t *rbuf; /* TB_HS_FRAME_MAX during the handshake, then a whole frame */
 	size_t rcap, rlen;
-	size_t queued; /* what the frames handed to uv_write and not written cost */
+	size_t roffer;	     /* room the last read was offered */
+	unsigned full_reads; /* reads in a row that filled it: more waits */
+	bool burst_open;     /* frames read and their end of burst not told */
+	size_t queued;	     /* what the frames handed to uv_write and not written cost */
 	uint64_t last_rx;
 	double tokens;
 	uint64_t tokens_at;

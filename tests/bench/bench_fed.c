@@ -78,7 +78,7 @@
 #define HANDSHAKE_BYTES 214	 /* PROTOCOL.md 3.4 */
 #define FRAME_RECORD_BYTES 64936 /* record bytes tallyd puts in one ENTRIES frame */
 
-#define TARGET_CATCHUP_RATIO 0.80
+#define TARGET_CATCHUP_RATIO 0.90
 #define TARGET_PUSH_OVERHEAD 100
 #define TARGET_PROP_MS 1000
 
