@@ -80,7 +80,25 @@ int tb_audit_new(struct tb_audit **out, const char *tmpdir, tb_audit_fn fn, void
 
 void tb_audit_set_threads(struct tb_audit *a, unsigned threads)
 {
-	tb_store_set_threads(a->scratch, threads);
+	a->threads = threads;
+	if (a->scratch)
+		tb_store_set_threads(a->scratch, threads);
+}
+
+/* Closes the scratch store and opens it again: every page of it this
+ * process mapped is let go (what was written stays in the file). */
+static int scratch_remap(struct tb_audit *a)
+{
+	tb_store_free(a->scratch);
+	a->batches = 0;
+	int err = tb_store_open(&a->scratch, a->path, TB_STORE_SCRATCH);
+	if (err) {
+		a->scratch = NULL;
+		return err;
+	}
+	tb_store_set_audit(a->scratch, store_sink, a);
+	tb_store_set_threads(a->scratch, a->threads);
+	return 0;
 }
 
 static void free_items(struct tb_held_list *l)
@@ -106,6 +124,8 @@ void tb_audit_free(struct tb_audit *a)
 
 int tb_audit_flush(struct tb_audit *a)
 {
+	if (!a->scratch)
+		return TB_ESTORE; /* it could not be opened again */
 	if (!a->n)
 		return 0;
 	size_t accepted;
@@ -115,6 +135,8 @@ int tb_audit_flush(struct tb_audit *a)
 	int err = tb_store_append(a->scratch, a->recs, a->n, &accepted, &rej);
 	a->n = 0;
 	a->buf_len = 0;
+	if (!err && ++a->batches == TB_AUDIT_REMAP_BATCHES)
+		err = scratch_remap(a);
 	return err;
 }
 
@@ -486,11 +508,16 @@ int tb_audit_finish(struct tb_audit *a, struct tb_audit_summary *sum)
 		check_checkpoint(a, &a->cps.v[i]);
 	for (size_t i = 0; i < a->forks.n; i++)
 		check_fork(a, &a->forks.v[i]);
-	err = tb_audit_compare_dirs(a);
+	/* Between the passes over the scratch store, its pages are let go. */
+	err = scratch_remap(a);
+	if (!err)
+		err = tb_audit_compare_dirs(a);
 	if (!err)
 		err = tb_store_foreach_log(a->scratch, tell_succession, a);
 	if (!err)
 		err = tb_store_foreach_log(a->scratch, finish_log, a);
+	if (!err)
+		err = scratch_remap(a);
 	struct tb_xverify_counts n = {0, 0};
 	if (!err)
 		err = tb_store_xverify(a->scratch, across, a, &n);

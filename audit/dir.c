@@ -1,6 +1,8 @@
 /*
  * dir.c: data directories as sources of the audit engine. Their entries are
- * read log by log (ascending log id) from seq 1 and queued like an export's;
+ * read log by log (ascending log id) from seq 1 and queued like an export's,
+ * the directory opened again every few thousand entries so that the pages of
+ * it this process maps stay bounded whatever its size;
  * their checkpoints and fork proofs are kept for the final checks. Once every
  * source is in, each directory's stored heads, Merkle roots, community,
  * member and clearing records are compared with the recomputed ones
@@ -14,7 +16,10 @@
 struct dir_feed {
 	struct tb_audit *a;
 	struct tb_store *src;
+	const char *ledger;
 	const uint8_t *log;
+	uint64_t next; /* the seq to read next */
+	size_t left;   /* entries to read before the source is opened again */
 	int err;
 };
 
@@ -24,10 +29,12 @@ static int dir_entry(void *ctx, uint64_t seq, struct tb_view rec)
 	struct tb_audit *a = d->a;
 	struct tb_entry e;
 	int derr = tb_entry_decode(&e, rec.p, rec.len);
+	d->next = seq + 1;
+	d->left--;
 	/* A gap between stored entries is reported by the append, as for an
 	 * export. */
 	if (!derr && e.seq == seq && !memcmp(e.log_id, d->log, TB_KEY_LEN))
-		return (d->err = tb_audit_queue(a, rec, d->log, seq, 0)) ? 1 : 0;
+		return (d->err = tb_audit_queue(a, rec, d->log, seq, 0)) ? 1 : !d->left;
 	/* Violations found here come after those of the records before. */
 	if ((d->err = tb_audit_flush(a)))
 		return 1;
@@ -39,18 +46,52 @@ static int dir_entry(void *ctx, uint64_t seq, struct tb_view rec)
 			a, TB_ESEQ, d->log, seq, 0,
 			"the record stored as this entry claims to be entry %llu of another log or place",
 			(unsigned long long)e.seq);
+	return !d->left;
+}
+
+/* The heads of the source's logs, copied (the source is opened again while
+ * their entries are read). */
+struct head_list {
+	struct tb_head *v;
+	size_t n, cap;
+};
+
+static int collect_head(void *ctx, const struct tb_head *h)
+{
+	struct head_list *l = ctx;
+	if (l->n == l->cap) {
+		size_t c = l->cap ? l->cap * 2 : 16;
+		void *p = realloc(l->v, c * sizeof *l->v);
+		if (!p)
+			return TB_ENOMEM;
+		l->v = p;
+		l->cap = c;
+	}
+	l->v[l->n++] = *h;
 	return 0;
 }
 
-static int dir_log(void *ctx, const struct tb_head *h)
+/* One log's entries, TB_AUDIT_DIR_CHUNK at a time with the source opened
+ * again between them (its pages mapped stay bounded), then its
+ * checkpoint. */
+static int dir_log(struct dir_feed *d, const struct tb_head *h)
 {
-	struct dir_feed *d = ctx;
 	d->log = h->log_id;
-	int err = tb_store_foreach_entry(d->src, h->log_id, 1, dir_entry, d);
-	if (d->err)
-		return d->err;
-	if (err < 0)
-		return err;
+	d->next = 1;
+	for (;;) {
+		d->left = TB_AUDIT_DIR_CHUNK;
+		int err = tb_store_foreach_entry(d->src, h->log_id, d->next, dir_entry, d);
+		if (d->err)
+			return d->err;
+		if (err < 0)
+			return err;
+		if (d->left)
+			break;
+		tb_store_free(d->src);
+		d->src = NULL;
+		if ((err = tb_store_open(&d->src, d->ledger, TB_STORE_RDONLY)))
+			return err;
+	}
 	uint8_t cp[TB_CHECKPOINT_MAX];
 	size_t len;
 	if (!tb_store_checkpoint_get(d->src, h->log_id, cp, sizeof cp, &len))
@@ -75,17 +116,20 @@ static int dir_fork(void *ctx, const uint8_t log_id[TB_KEY_LEN], uint64_t seq, s
 
 int tb_audit_add_dir(struct tb_audit *a, const char *ledger)
 {
-	struct tb_store *src;
-	int err = tb_store_open(&src, ledger, TB_STORE_RDONLY);
+	struct dir_feed d = {a, NULL, ledger, NULL, 1, 0, 0};
+	struct head_list heads = {NULL, 0, 0};
+	int err = tb_store_open(&d.src, ledger, TB_STORE_RDONLY);
 	if (err)
 		return err;
-	struct dir_feed d = {a, src, NULL, 0};
-	err = tb_store_foreach_log(src, dir_log, &d);
+	err = tb_store_foreach_log(d.src, collect_head, &heads);
+	for (size_t i = 0; !err && i < heads.n; i++)
+		err = dir_log(&d, &heads.v[i]);
+	free(heads.v);
 	if (!err)
-		err = tb_store_foreach_fork(src, dir_fork, &d);
+		err = tb_store_foreach_fork(d.src, dir_fork, &d);
 	if (!err)
 		err = tb_audit_flush(a);
-	tb_store_free(src);
+	tb_store_free(d.src);
 	if (err)
 		return err;
 	char **dirs = realloc(a->dirs, (a->ndirs + 1) * sizeof *dirs);

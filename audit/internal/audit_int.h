@@ -10,6 +10,14 @@
 #include "tb_audit.h"
 
 #define TB_AUDIT_BATCH 1024
+/* The scratch store is opened again after this many batches, so the pages
+ * of it this process has mapped stay bounded: the store lives on disk and in
+ * the kernel's page cache, not in the auditor's resident memory
+ * (docs/AUDIT.md). Each batch touches about one page of the txid index per
+ * entry (its keys are random), so a few batches are some 25 MiB. */
+#define TB_AUDIT_REMAP_BATCHES 4
+/* A data directory read is opened again after this many entries. */
+#define TB_AUDIT_DIR_CHUNK 16384
 
 /* A checkpoint or fork proof kept until every entry is in. */
 struct tb_held_item {
@@ -35,6 +43,8 @@ struct tb_queued {
 struct tb_audit {
 	struct tb_store *scratch;
 	char path[4096];
+	unsigned threads;
+	unsigned batches; /* appended since the scratch store was opened */
 	tb_audit_fn fn;
 	void *ctx;
 	struct tb_audit_summary sum;
