@@ -63,23 +63,14 @@ int tb_http_start(struct tb_http **out, const struct tb_http_host *host,
 		h->session_life_s < TB_SESSION_IDLE_S ? h->session_life_s : TB_SESSION_IDLE_S;
 	if (!conf->web_root[0] || !realpath(conf->web_root, h->web_real))
 		h->web_real[0] = '\0';
-	int err = tb_api_session_routes(h);
-	if (!err)
-		err = tb_api_read_routes(h);
-	if (!err)
-		err = tb_api_ledger_routes(h);
-	if (!err)
-		err = tb_api_report_routes(h);
-	if (!err)
-		err = tb_api_write_routes(h);
-	if (!err)
-		err = tb_api_events_routes(h);
-	if (!err)
-		err = tb_api_category_routes(h);
-	if (!err)
-		err = tb_api_fed_routes(h);
-	if (!err)
-		err = tb_api_audit_routes(h);
+	static int (*const lists[])(struct tb_http *) = {
+		tb_api_session_routes,	tb_api_read_routes,  tb_api_ledger_routes,
+		tb_api_report_routes,	tb_api_write_routes, tb_api_events_routes,
+		tb_api_category_routes, tb_api_fed_routes,   tb_api_audit_routes,
+	};
+	int err = 0;
+	for (size_t i = 0; !err && i < sizeof lists / sizeof lists[0]; i++)
+		err = lists[i](h);
 	if (err) {
 		snprintf(why, cap, "too many HTTP routes");
 		free(h);

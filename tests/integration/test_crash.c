@@ -221,6 +221,23 @@ static int sleep_ms(uint64_t ms)
 	return 0;
 }
 
+/* Reads the acknowledgements left in the pipe after its writers died into
+ * acks[n..cap), closes it, and returns how many acks holds. */
+static size_t drain_acks(int fd, struct ack *acks, size_t n, size_t cap)
+{
+	for (;;) {
+		struct ack a;
+		ssize_t got = read(fd, &a, sizeof a);
+		if (got == 0)
+			break;
+		CHECK(got == (ssize_t)sizeof a);
+		if (n < cap)
+			acks[n++] = a;
+	}
+	close(fd);
+	return n;
+}
+
 /* Runs one child (append or reindex), kills it after a random delay (from
  * its first acknowledgement if after_ack: on a busy machine a child may not
  * even open the store within 200 ms), and returns the acknowledgements it
@@ -258,17 +275,7 @@ static size_t run_child(struct fixture *f, bool reindex, bool after_ack, struct 
 		fail_msg("the child ended by itself (status %d), not by SIGKILL "
 			 "(TB_SEED=%llu)",
 			 status, (unsigned long long)g_seed);
-	for (;;) {
-		struct ack a;
-		ssize_t got = read(p[0], &a, sizeof a);
-		if (got == 0)
-			break;
-		CHECK(got == (ssize_t)sizeof a);
-		if (n < cap)
-			acks[n++] = a;
-	}
-	close(p[0]);
-	return n;
+	return drain_acks(p[0], acks, n, cap);
 }
 
 /* Runs WRITERS concurrent writers, kills them all at one random moment
@@ -309,17 +316,7 @@ static size_t run_writers(struct fixture *f, unsigned round, bool crash_point, s
 				 "(TB_SEED=%llu)",
 				 w, status, (unsigned long long)g_seed);
 	}
-	for (;;) {
-		struct ack a;
-		ssize_t got = read(p[0], &a, sizeof a);
-		if (got == 0)
-			break;
-		CHECK(got == (ssize_t)sizeof a);
-		if (n < cap)
-			acks[n++] = a;
-	}
-	close(p[0]);
-	return n;
+	return drain_acks(p[0], acks, n, cap);
 }
 
 struct chain {
