@@ -71,7 +71,8 @@
 	X(OPEN, "too many exchanges open toward that community")                              \
 	X(NOTADMITTED, "the community is not admitted here")                                  \
 	X(ADMIT, "admission refused")                                                         \
-	X(CONFLICT, "conflicts with the entry held at that seq")
+	X(CONFLICT, "conflicts with the entry held at that seq")                              \
+	X(EXPIRY, "a listing must expire 1 to 90 days after it was made")
 
 enum tb__errno_pos {
 	TB__POS_OK = 0,

@@ -44,7 +44,9 @@ struct tb_keypair {
 	X(CHECKPOINT, "tally/checkpoint/v1") \
 	X(HANDSHAKE, "tally/handshake/v1")   \
 	X(XPREPARE, "tally/xprepare/v1")     \
-	X(SUCCESSION, "tally/succession/v1")
+	X(SUCCESSION, "tally/succession/v1") \
+	X(LISTING, "tally/listing/v1")       \
+	X(LISTED, "tally/listed/v1")
 
 enum tb_sigctx {
 #define TB__CTX(name, tag) TB_CTX_##name,

@@ -271,15 +271,61 @@
 	F(S, BIN, checkpoint, 1, 256) \
 	F(S, BIN, proof, 0, 128 * TB_HASHLEN)
 
+/*
+ * Listings: members' offers and requests (FORMAT.md 16). Not entries: a
+ * listing is a standalone object the community signs, replaced by a newer
+ * version and deleted everywhere at its expiry, so withdrawals and expiry
+ * never grow what nodes keep. The fields the member signs (context
+ * "listing") and the object share, in this order.
+ */
+#define TB_LISTING_ID_LEN 16
+#define TB_LISTING_TITLE_MAX 80
+#define TB_LISTING_TEXT_MAX 1000
+#define TB_LISTING_VERSION_MAX 4294967295u
+/* kind: an offer or a request; visibility: this node only, or the federation;
+ * state: live, or withdrawn (a tombstone kept until its expiry). */
+#define TB_LISTING_OFFER 0
+#define TB_LISTING_REQUEST 1
+#define TB_LISTING_COMMUNITY 0
+#define TB_LISTING_FEDERATION 1
+#define TB_LISTING_LIVE 0
+#define TB_LISTING_WITHDRAWN 1
+#define TB_FIELDS_LISTING_SHARED(F, S)                                      \
+	F(S, FIXED, log_id, TB_KEY_LEN, TB_KEY_LEN)                         \
+	F(S, FIXED, id, TB_LISTING_ID_LEN, TB_LISTING_ID_LEN)               \
+	F(S, UINT, version, 1, TB_LISTING_VERSION_MAX)                      \
+	F(S, UINT, member, 1, TB_MEMBER_MAX)                                \
+	F(S, UINT, kind, TB_LISTING_OFFER, TB_LISTING_REQUEST)              \
+	F(S, STR, title, 1, TB_LISTING_TITLE_MAX)                           \
+	F(S, STR, description, 0, TB_LISTING_TEXT_MAX)                      \
+	F(S, STR, category, 0, TB_CATEGORY_MAX)                             \
+	F(S, UINT, visibility, TB_LISTING_COMMUNITY, TB_LISTING_FEDERATION) \
+	F(S, UINT, created, 0, UINT32_MAX * 4ull)                           \
+	F(S, UINT, expires, 1, UINT32_MAX * 4ull)                           \
+	F(S, UINT, state, TB_LISTING_LIVE, TB_LISTING_WITHDRAWN)
+
+/* What the member signs (context "listing"). */
+#define TB_FIELDS_LISTING_TERMS(F, S) TB_FIELDS_LISTING_SHARED(F, S)
+
+/* The listing object: the terms, then the member's signature (64 bytes) or
+ * attested = 1 and no signature; the community's log key signs these bytes
+ * (context "listed"), its 64-byte signature following them. */
+#define TB_FIELDS_LISTING(F, S)        \
+	TB_FIELDS_LISTING_SHARED(F, S) \
+	F(S, UINT, attested, 0, 1)     \
+	F(S, BIN, member_sig, 0, TB_SIGLEN)
+
 /* Other messages: M(UPPER, lower). */
-#define TB_OTHER_MESSAGES(M)              \
-	M(EXCHANGE_TERMS, exchange_terms) \
-	M(REVERSAL_TERMS, reversal_terms) \
-	M(XPREPARE_TERMS, xprepare_terms) \
-	M(PROPOSAL, proposal)             \
-	M(CHECKPOINT, checkpoint)         \
-	M(RECEIPT, receipt)               \
-	M(SUCCESSION_TERMS, succession_terms)
+#define TB_OTHER_MESSAGES(M)                  \
+	M(EXCHANGE_TERMS, exchange_terms)     \
+	M(REVERSAL_TERMS, reversal_terms)     \
+	M(XPREPARE_TERMS, xprepare_terms)     \
+	M(PROPOSAL, proposal)                 \
+	M(CHECKPOINT, checkpoint)             \
+	M(RECEIPT, receipt)                   \
+	M(SUCCESSION_TERMS, succession_terms) \
+	M(LISTING_TERMS, listing_terms)       \
+	M(LISTING, listing)
 
 /* ---- peer messages (PROTOCOL.md): P(UPPER, lower, type number) ---- */
 

@@ -203,6 +203,38 @@ TB_MUST_CHECK int tb_checkpoint_seal(uint8_t *out, size_t cap, size_t *len,
  * id: 0, a decoding error, or TB_EBADSIG. */
 TB_MUST_CHECK int tb_checkpoint_open(struct tb_checkpoint *cp, const uint8_t *p, size_t len);
 
+/* ---- listings (listing.c, FORMAT.md 16) ---- */
+
+/* Most bytes of a listing object: its fields and the community's signature. */
+#define TB_LISTING_MAX 1400
+#define TB_LISTING_DAY 86400u
+/* A listing expires 1 to 90 days after it was made (created), 30 by default. */
+#define TB_LISTING_DAYS_MIN 1
+#define TB_LISTING_DAYS_MAX 90
+#define TB_LISTING_DAYS_DEFAULT 30
+
+/* What no signature decides: expires - created is 1..90 days (TB_EEXPIRY);
+ * a member signature of exactly 64 bytes, or attested and none
+ * (TB_ECONSENT). */
+TB_MUST_CHECK int tb_listing_check(const struct tb_listing *l);
+/* The terms the member signs, from the object (views into it). */
+void tb_listing_terms_of(struct tb_listing_terms *t, const struct tb_listing *l);
+/* The member's signature (context "listing") over l's terms into sig. */
+TB_MUST_CHECK int tb_listing_sign_member(uint8_t sig[TB_SIGLEN], const struct tb_listing *l,
+					 const struct tb_keypair *member);
+/* 0 when l carries a valid signature of key over its terms, else
+ * TB_ECONSENT. Attested listings have none: TB_ECONSENT too. */
+TB_MUST_CHECK int tb_listing_verify_member(const struct tb_listing *l,
+					   const uint8_t key[TB_KEY_LEN]);
+/* Checks l (tb_listing_check), encodes it and signs it with kp, which must
+ * be the key of l->log_id (TB_EINVAL): bytes || signature into out. */
+TB_MUST_CHECK int tb_listing_seal(uint8_t *out, size_t cap, size_t *len, const struct tb_listing *l,
+				  const struct tb_keypair *kp);
+/* Strict decode of a listing object (size cap, canonical bytes), then
+ * tb_listing_check, then the community's signature by log_id (TB_EBADSIG).
+ * Views point into p. Never returns a listing it did not verify. */
+TB_MUST_CHECK int tb_listing_open(struct tb_listing *l, const uint8_t *p, size_t len);
+
 /* ---- export files ---- */
 
 /*

@@ -31,7 +31,7 @@
 struct tb_db {
 	MDB_env *env;
 	MDB_dbi dbi[TB_T__COUNT];
-	bool absent[TB_T__COUNT]; /* read-only: a derived table this store lacks */
+	bool absent[TB_T__COUNT]; /* read-only: a derived (or pruned) table this store lacks */
 	unsigned flags;
 	uint64_t need;		  /* bytes the last commit refused for a full disk wrote */
 	uint64_t synced;	  /* every commit up to this txnid is on disk */
@@ -52,10 +52,22 @@ static const char *const retired[] = {"merkle"};
 #define TB__IS_DERIVED_PRIMARY false
 #define TB__IS_DERIVED_DERIVED true
 #define TB__IS_DERIVED_LOCAL false
+#define TB__IS_DERIVED_PRUNED false
 static const bool table_derived[TB_T__COUNT] = {
 #define TB__TABLE_DERIVED(id, name, class) [TB_T_##id] = TB__IS_DERIVED_##class,
 	TB_TABLES(TB__TABLE_DERIVED)
 #undef TB__TABLE_DERIVED
+};
+
+/* Tables an older store may lack: read-only, they read as empty. */
+#define TB__MAY_LACK_PRIMARY false
+#define TB__MAY_LACK_DERIVED true
+#define TB__MAY_LACK_LOCAL false
+#define TB__MAY_LACK_PRUNED true
+static const bool table_may_lack[TB_T__COUNT] = {
+#define TB__TABLE_MAY_LACK(id, name, class) [TB_T_##id] = TB__MAY_LACK_##class,
+	TB_TABLES(TB__TABLE_MAY_LACK)
+#undef TB__TABLE_MAY_LACK
 };
 
 bool tb_table_is_derived(enum tb_table tab)
@@ -136,10 +148,10 @@ int tb_db_open(struct tb_db **out, const char *dir, unsigned flags)
 	for (int i = 0; i < TB_T__COUNT; i++) {
 		rc = mdb_dbi_open(txn, table_names[i], flags & TB_DB_RDONLY ? 0 : MDB_CREATE,
 				  &db->dbi[i]);
-		/* A store written by an older version lacks the derived tables
-		 * added since: read-only, they read as empty (a write open
+		/* A store written by an older version lacks the derived (and
+		 * pruned) tables added since: read-only, they read as empty (a write open
 		 * creates them and reindexes, store.c). */
-		if (rc == MDB_NOTFOUND && (flags & TB_DB_RDONLY) && table_derived[i]) {
+		if (rc == MDB_NOTFOUND && (flags & TB_DB_RDONLY) && table_may_lack[i]) {
 			db->absent[i] = true;
 			rc = 0;
 		}

@@ -637,4 +637,58 @@ struct tb_successor {
 TB_MUST_CHECK int tb_store_successor(struct tb_store *s, const uint8_t old_log[TB_KEY_LEN],
 				     struct tb_successor *out, size_t *n);
 
+/* ---- listings: offers and requests (listings.c, FORMAT.md 16) ---- */
+
+/* Most listings a node keeps of one community (live and withdrawn), and of
+ * one member; a listing over either cap is refused with TB_EFULL. */
+#define TB_LISTINGS_PER_COMMUNITY 1000
+#define TB_LISTINGS_PER_MEMBER 20
+
+/*
+ * Takes a listing object (tb_listing_open's bytes) at time now (unix
+ * seconds): 0 stored, 1 when a version as new or newer is held (nothing
+ * changes), or a refusal: a decoding error, TB_EBADSIG (community key),
+ * TB_EEXPIRY (expires at or before now too), TB_ENONCANON (text not NFC),
+ * TB_ENOTFOUND (community log not held), TB_EMEMBER, TB_ELEFT,
+ * TB_ECONSENT (the member's signature), TB_EFULL (caps). rej (may be NULL)
+ * gets a sentence naming the problem.
+ */
+TB_MUST_CHECK int tb_store_listing_put(struct tb_store *s, const uint8_t *obj, size_t len,
+				       uint64_t now, struct tb_reject *rej);
+/* The held object of a listing into out (TB_LISTING_MAX bytes). */
+TB_MUST_CHECK int tb_store_listing_get(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
+				       const uint8_t id[TB_LISTING_ID_LEN], uint8_t *out,
+				       size_t *len);
+/* Deletes every listing expired at now (tombstones too); *removed (may be
+ * NULL) counts them. */
+TB_MUST_CHECK int tb_store_listings_prune(struct tb_store *s, uint64_t now, size_t *removed);
+/* Hides (or shows again) a listing on this node only; never gossiped. */
+TB_MUST_CHECK int tb_store_listing_hide(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
+					const uint8_t id[TB_LISTING_ID_LEN], bool hide);
+
+/* What a search asks: every set field must match. */
+struct tb_listing_query {
+	const char *text;	  /* in the title or description, any case; NULL: any */
+	const char *category;	  /* equal in any case; NULL: any */
+	const uint8_t *community; /* its log id; NULL: any */
+	int kind;		  /* TB_LISTING_OFFER or _REQUEST, -1: either */
+	uint32_t member;	  /* 0: any (with community) */
+	bool withdrawn;		  /* also tombstones (gossip summaries) */
+	bool hidden;		  /* also listings hidden here */
+	uint64_t now;		  /* expired ones (expires <= now) never match */
+};
+/* A listing found: its decoded fields (views into obj, valid during the
+ * call), its bytes, and for a search whether it is hidden here (1 or 0),
+ * for tb_store_listings_since its stamp. Non-zero stops. */
+typedef int (*tb_listing_fn)(void *ctx, const struct tb_listing *l, const uint8_t *obj, size_t len,
+			     uint64_t info);
+/* Calls cb for each held listing that q matches, by community then id:
+ * 0, an error, or the non-zero value cb stopped with. */
+TB_MUST_CHECK int tb_store_listings_search(struct tb_store *s, const struct tb_listing_query *q,
+					   tb_listing_fn cb, void *ctx);
+/* Each version stored after stamp `after`, in the order stored (pruned ones
+ * are gone): how tallyd finds what to gossip. Same returns as the search. */
+TB_MUST_CHECK int tb_store_listings_since(struct tb_store *s, uint64_t after, tb_listing_fn cb,
+					  void *ctx);
+
 #endif

@@ -18,7 +18,10 @@
 /* Tables. Primary ones hold the logs; derived ones are rebuilt by reindex
  * (the Merkle nodes too: leaves are the entries' hashes);
  * local ones hold what never enters a log (memo text, pending proposals,
- * the console's coordinators and which of them attested an entry). */
+ * the console's coordinators and which of them attested an entry); pruned
+ * ones hold signed objects outside every log, deleted at their expiry
+ * (listings): never rebuilt, and an older store without them reads them as
+ * empty. */
 #define TB_TABLES(X)                           \
 	X(META, "meta", PRIMARY)               \
 	X(LOGS, "logs", PRIMARY)               \
@@ -44,7 +47,8 @@
 	X(COORDS, "coordinators", LOCAL)       \
 	X(ATTESTED, "attested", LOCAL)         \
 	X(CONTACTS, "contacts", LOCAL)         \
-	X(CATEGORIES, "categories", LOCAL)
+	X(CATEGORIES, "categories", LOCAL)     \
+	X(LISTINGS, "listings", PRUNED)
 
 enum tb_table {
 #define TB__TABLE_ENUM(id, name, class) TB_T_##id,

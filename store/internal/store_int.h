@@ -347,4 +347,8 @@ void tb_merkle_store_leaf(struct tb_txn *t, uint32_t lognum, uint64_t index);
  * error. */
 int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink, struct tb_xverify_counts *out);
 
+/* listings.c: a held LISTINGS value (stamp || object) decoded: the
+ * listing, its stamp and a view of its object; TB_ECORRUPT if malformed. */
+int tb_listing_held(struct tb_view v, struct tb_listing *l, uint64_t *stamp, struct tb_view *obj);
+
 #endif

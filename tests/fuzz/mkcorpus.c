@@ -2,7 +2,7 @@
  * mkcorpus.c: writes the seed corpora of the fuzz targets into
  * tests/fuzz/corpus/<name>/ (entry, message, export, keyfile, peer, frames,
  * handshake_responder and handshake_initiator (name "handshake"), receipt,
- * config, ledger, and repl (mkcorpus_repl.c)). CMake builds it (target
+ * config, ledger, repl (mkcorpus_repl.c) and listing (mkcorpus_listing.c)). CMake builds it (target
  * mkcorpus) but no test runs it; the corpus files are the artefact and this program documents how
  * they were made. Rebuild them, from the repository root after a normal build into build/, with
  *
@@ -27,7 +27,8 @@
 
 static const char *g_root;
 
-void mkcorpus_repl(const char *root); /* mkcorpus_repl.c */
+void mkcorpus_repl(const char *root);	 /* mkcorpus_repl.c */
+void mkcorpus_listing(const char *root); /* mkcorpus_listing.c */
 
 static void put(const char *dir, const char *name, const void *p, size_t len)
 {
@@ -1042,5 +1043,7 @@ int main(int argc, char **argv)
 		ledger_corpus();
 	if (wanted(argc, argv, "repl"))
 		mkcorpus_repl(g_root);
+	if (wanted(argc, argv, "listing"))
+		mkcorpus_listing(g_root);
 	return 0;
 }

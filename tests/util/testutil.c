@@ -397,6 +397,7 @@ static const char *const dump_table_names[TB_T__COUNT] = {
 #define TB__DUMP_PRIMARY 0
 #define TB__DUMP_DERIVED 1
 #define TB__DUMP_LOCAL 1
+#define TB__DUMP_PRUNED 1
 static const int dump_table_secondary[TB_T__COUNT] = {
 #define TB__DUMP_CLASS(id, name, class) [TB_T_##id] = TB__DUMP_##class,
 	TB_TABLES(TB__DUMP_CLASS)
