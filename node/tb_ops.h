@@ -203,4 +203,39 @@ TB_MUST_CHECK int tb_op_xview_names(const struct tb_ops *o, struct tb_op_xview *
 TB_MUST_CHECK int tb_op_xview(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
 			      struct tb_op_xview *v, struct tb_reject *rej);
 
+/* ---- listings (ops_listing.c, FORMAT.md 16) ---- */
+
+/* Unix seconds as listings see them: the clock, or in tests the number in
+ * the file TALLY_TEST_CLOCK names (read each time, so a test moves every
+ * node's clock at once). */
+uint64_t tb_listing_now(void);
+
+/* A listing as a person gives it. */
+struct tb_op_listing {
+	const char *member;			    /* a name or #N of the own community */
+	int kind;				    /* TB_LISTING_OFFER or TB_LISTING_REQUEST */
+	const char *title, *description, *category; /* description, category may be "" */
+	unsigned days;				    /* 1..90 (0: 30) */
+	int visibility;				    /* TB_LISTING_COMMUNITY or _FEDERATION */
+	bool attest;				    /* a coordinator posts it, unsigned */
+	struct tb_op_pass pass;			    /* else the member's passphrase */
+};
+/* Posts a new listing of the own community: checks the texts (EUTF8,
+ * ETOOLONG), the days (EEXPIRY) and the category (ECATEGORY), signs as
+ * the member (or attested) and as the community, stores it. Its id. */
+TB_MUST_CHECK int tb_op_listing_add(const struct tb_ops *o, const struct tb_op_listing *l,
+				    uint64_t now, uint8_t id[TB_LISTING_ID_LEN],
+				    struct tb_reject *rej);
+/* A new version of a listing of the own community: withdrawn, or renewed
+ * for days (0: 30) from now. Signed again by its member (pass) unless
+ * attest. ENOTFOUND when no such listing is held (or it expired). */
+TB_MUST_CHECK int tb_op_listing_change(const struct tb_ops *o, const uint8_t id[TB_LISTING_ID_LEN],
+				       bool withdraw, unsigned days, bool attest,
+				       struct tb_op_pass pass, uint64_t now, uint64_t *version,
+				       struct tb_reject *rej);
+/* The community (log id) holding a live listing of this id, for commands
+ * that take only the id. ENOTFOUND if none. */
+TB_MUST_CHECK int tb_op_listing_find(const struct tb_ops *o, const uint8_t id[TB_LISTING_ID_LEN],
+				     uint64_t now, uint8_t log_id[TB_KEY_LEN]);
+
 #endif

@@ -51,6 +51,7 @@ int tb_cli_exit_for(int err)
 	case TB_ERANGE:
 	case TB_ETOOLONG:
 	case TB_EUTF8:
+	case TB_EEXPIRY:
 		return TB_EXIT_USAGE;
 	}
 	return TB_EXIT_IO;

@@ -245,5 +245,12 @@ struct tb_json *tb_vocab_link_added(const uint8_t id[TB_KEY_LEN], const char *na
 struct tb_json *tb_vocab_member_change(uint64_t seq, const struct tb_member *m);
 /* An error object: {"error":{"code":"EFLOOR","message":"..."}}. */
 struct tb_json *tb_vocab_error(const char *code, const char *message);
+/* One listing (listings.c): id, community, member's name and
+ * "name@community", kind, texts, visibility, times, state, version, signed
+ * or attested, and hidden when hidden is 0 or 1 (-1: not shown). */
+struct tb_json *tb_vocab_listing(struct tb_store *s, const struct tb_listing *l, int hidden);
+/* {"listings": [...], "more": bool}: what q matches, at most max of them. */
+struct tb_json *tb_vocab_listings(struct tb_store *s, const struct tb_listing_query *q, size_t max,
+				  int *err);
 
 #endif

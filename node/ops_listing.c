@@ -1,0 +1,199 @@
+/*
+ * ops_listing.c: posting, withdrawing and renewing the own community's
+ * listings (FORMAT.md 16), one code path for `tally listing` and the API.
+ * Texts are taken as people type them and recorded in NFC; the member signs
+ * (or a coordinator attests) and the community key seals; the store judges
+ * the rest. It never writes a listing of another community and prints
+ * nothing.
+ */
+#include "tb_ops.h"
+#include "tb_text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t tb_listing_now(void)
+{
+	const char *path = getenv("TALLY_TEST_CLOCK");
+	if (path && *path) {
+		FILE *f = fopen(path, "r");
+		unsigned long long v;
+		int ok = f && fscanf(f, "%llu", &v) == 1;
+		if (f)
+			fclose(f);
+		if (ok)
+			return v;
+	}
+	return (uint64_t)time(NULL);
+}
+
+/* One text field in NFC into out (cap bytes): EUTF8 or ETOOLONG named. */
+static int text(const char *in, const char *what, size_t min, size_t max, char *out, size_t cap,
+		struct tb_reject *rej)
+{
+	size_t n;
+	int err = tb_text_nfc(out, cap, &n, in, strlen(in));
+	if (!err && n > max)
+		err = TB_ETOOLONG;
+	if (!err && n < min)
+		err = TB_ERANGE;
+	if (!err)
+		err = tb_text_check(out, n);
+	if (err == TB_ETOOLONG || err == TB_ERANGE)
+		return tb_op_refuse(rej, err, "the %s must be %zu to %zu bytes (it has %zu)", what,
+				    min, max, err == TB_ERANGE ? n : strlen(in));
+	if (err)
+		return tb_op_refuse(rej, err,
+				    "the %s must be text without control characters or line breaks",
+				    what);
+	return 0;
+}
+
+static int days_of(unsigned days, uint64_t *secs, struct tb_reject *rej)
+{
+	if (!days)
+		days = TB_LISTING_DAYS_DEFAULT;
+	if (days < TB_LISTING_DAYS_MIN || days > TB_LISTING_DAYS_MAX)
+		return tb_op_refuse(rej, TB_EEXPIRY, "a listing lasts %d to %d days, not %u",
+				    TB_LISTING_DAYS_MIN, TB_LISTING_DAYS_MAX, days);
+	*secs = (uint64_t)days * TB_LISTING_DAY;
+	return 0;
+}
+
+/* Signs l as its member (or attested), seals it with the community key and
+ * stores it. */
+static int seal_put(const struct tb_ops *o, struct tb_listing *l, const struct tb_member *m,
+		    bool attest, struct tb_op_pass pass, uint64_t now, struct tb_reject *rej)
+{
+	uint8_t sig[TB_SIGLEN], obj[TB_LISTING_MAX];
+	size_t len;
+	int err;
+	l->attested = attest;
+	l->member_sig = (struct tb_view){NULL, 0};
+	if (!attest) {
+		struct tb_keypair kp;
+		if ((err = tb_op_member_unlock(o, m, pass, &kp, rej)))
+			return err;
+		err = tb_listing_sign_member(sig, l, &kp);
+		tb_keypair_wipe(&kp);
+		if (err)
+			return tb_op_refuse(rej, err, "cannot sign the listing: %s",
+					    tb_strerror(err));
+		l->member_sig = (struct tb_view){sig, TB_SIGLEN};
+	}
+	if ((err = tb_listing_seal(obj, sizeof obj, &len, l, o->node)))
+		return tb_op_refuse(rej, err, "cannot seal the listing: %s", tb_strerror(err));
+	err = tb_store_listing_put(o->store, obj, len, now, rej);
+	return err == 1 ? tb_op_refuse(rej, TB_EEXISTS, "a newer version is held already") : err;
+}
+
+int tb_op_listing_add(const struct tb_ops *o, const struct tb_op_listing *in, uint64_t now,
+		      uint8_t id[TB_LISTING_ID_LEN], struct tb_reject *rej)
+{
+	char title[TB_TEXT_IN_MAX + 8], desc[TB_TEXT_IN_MAX + 8], cat[TB_CATEGORY_MAX + 1];
+	struct tb_member m;
+	struct tb_listing l;
+	uint64_t secs = 0;
+	int err;
+	memset(id, 0, TB_LISTING_ID_LEN);
+	if ((err = tb_op_member(o, in->member, &m, rej)))
+		return err;
+	if (!m.active || m.no == TB_COMMUNITY_ACCOUNT)
+		return tb_op_refuse(rej, TB_ELEFT, "%s cannot post listings", m.name);
+	if ((err = text(in->title, "title", 1, TB_LISTING_TITLE_MAX, title, sizeof title, rej)) ||
+	    (err = text(in->description, "description", 0, TB_LISTING_TEXT_MAX, desc, sizeof desc,
+			rej)) ||
+	    (err = tb_op_texts(o, "", in->category, cat, rej)) ||
+	    (err = days_of(in->days, &secs, rej)))
+		return err;
+	memset(&l, 0, sizeof l);
+	memcpy(l.log_id, o->self, TB_KEY_LEN);
+	tb_random(l.id, TB_LISTING_ID_LEN);
+	l.version = 1;
+	l.member = m.no;
+	l.kind = (uint64_t)in->kind;
+	l.title = (struct tb_view){(const uint8_t *)title, strlen(title)};
+	l.description = (struct tb_view){(const uint8_t *)desc, strlen(desc)};
+	l.category = (struct tb_view){(const uint8_t *)cat, strlen(cat)};
+	l.visibility = (uint64_t)in->visibility;
+	l.created = now;
+	l.expires = now + secs;
+	l.state = TB_LISTING_LIVE;
+	if ((err = seal_put(o, &l, &m, in->attest, in->pass, now, rej)))
+		return err;
+	memcpy(id, l.id, TB_LISTING_ID_LEN);
+	return 0;
+}
+
+int tb_op_listing_change(const struct tb_ops *o, const uint8_t id[TB_LISTING_ID_LEN], bool withdraw,
+			 unsigned days, bool attest, struct tb_op_pass pass, uint64_t now,
+			 uint64_t *version, struct tb_reject *rej)
+{
+	uint8_t held[TB_LISTING_MAX];
+	size_t len;
+	struct tb_listing l;
+	struct tb_member m;
+	uint64_t secs = 0;
+	int err = tb_store_listing_get(o->store, o->self, id, held, &len);
+	if (!err)
+		err = tb_listing_open(&l, held, len);
+	if (err || l.expires <= now || l.state != TB_LISTING_LIVE)
+		return tb_op_refuse(rej, TB_ENOTFOUND,
+				    "no live listing of this community has that id");
+	if (!withdraw && (err = days_of(days, &secs, rej)))
+		return err;
+	if ((err = tb_store_member(o->store, o->self, (uint32_t)l.member, &m)))
+		return tb_op_refuse(rej, TB_EMEMBER, "the listing's member is unknown");
+	if (l.version >= TB_LISTING_VERSION_MAX)
+		return tb_op_refuse(rej, TB_EFULL, "the listing has had its last version");
+	l.version++;
+	l.created = now;
+	if (withdraw) {
+		/* A tombstone until the old expiry: small, and no text kept. */
+		l.state = TB_LISTING_WITHDRAWN;
+		l.title = (struct tb_view){(const uint8_t *)"withdrawn", 9};
+		l.description = (struct tb_view){NULL, 0};
+		l.category = (struct tb_view){NULL, 0};
+		if (l.expires - now < TB_LISTING_DAY)
+			l.expires = now + TB_LISTING_DAY;
+	} else {
+		l.expires = now + secs;
+	}
+	if ((err = seal_put(o, &l, &m, attest, pass, now, rej)))
+		return err;
+	*version = l.version;
+	return 0;
+}
+
+struct find {
+	const uint8_t *id;
+	uint8_t *log_id;
+	bool found;
+};
+
+static int find_cb(void *ctx, const struct tb_listing *l, const uint8_t *obj, size_t len,
+		   uint64_t info)
+{
+	struct find *f = ctx;
+	(void)obj;
+	(void)len;
+	(void)info;
+	if (memcmp(l->id, f->id, TB_LISTING_ID_LEN))
+		return 0;
+	memcpy(f->log_id, l->log_id, TB_KEY_LEN);
+	f->found = true;
+	return 1;
+}
+
+int tb_op_listing_find(const struct tb_ops *o, const uint8_t id[TB_LISTING_ID_LEN], uint64_t now,
+		       uint8_t log_id[TB_KEY_LEN])
+{
+	struct tb_listing_query q = {.kind = -1, .hidden = true, .now = now};
+	struct find f = {id, log_id, false};
+	int err = tb_store_listings_search(o->store, &q, find_cb, &f);
+	if (err < 0)
+		return err;
+	return f.found ? 0 : TB_ENOTFOUND;
+}
