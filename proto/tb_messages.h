@@ -246,6 +246,16 @@
 	F(S, UINT, date, 19700101, 99991231)           \
 	F(S, UINT, expires, 1, UINT32_MAX * 4ull)
 
+/* What a member signs to sign in to a node's API (context "signin"): the
+ * node's log, the member and the key the node holds as theirs, the node's
+ * one-time challenge and the host the browser talks to. Never stored. */
+#define TB_FIELDS_SIGNIN_TERMS(F, S)                   \
+	F(S, FIXED, log_id, TB_KEY_LEN, TB_KEY_LEN)    \
+	F(S, UINT, member, 1, TB_MEMBER_MAX)           \
+	F(S, FIXED, key, TB_KEY_LEN, TB_KEY_LEN)       \
+	F(S, FIXED, challenge, TB_HASHLEN, TB_HASHLEN) \
+	F(S, STR, host, 1, 255)
+
 /* A pending proposal kept locally until the receiver confirms (not in any log). */
 #define TB_FIELDS_PROPOSAL(F, S)           \
 	TB_FIELDS_EXCHANGE_SHARED(F, S, 1) \
@@ -325,7 +335,8 @@
 	M(RECEIPT, receipt)                   \
 	M(SUCCESSION_TERMS, succession_terms) \
 	M(LISTING_TERMS, listing_terms)       \
-	M(LISTING, listing)
+	M(LISTING, listing)                   \
+	M(SIGNIN_TERMS, signin_terms)
 
 /* ---- peer messages (PROTOCOL.md): P(UPPER, lower, type number) ---- */
 

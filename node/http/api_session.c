@@ -5,7 +5,8 @@
  * sets an HttpOnly, SameSite=Strict cookie holding a random token; the
  * answer carries the CSRF token state-changing requests must send back. It
  * refuses to set a cookie over plain HTTP to a client not on this machine
- * unless tallyd runs with --http-insecure. It never logs a password.
+ * unless tallyd runs with --http-insecure. It never logs a password. A
+ * member's session (api_member_signin.c) is read and ended here too.
  */
 #include "http_int.h"
 #include "tb_bodies.h"
@@ -13,13 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct tb_json *session_json(const struct tb_http *h, const struct tb_session *s)
+struct tb_json *tb_api_session_json(const struct tb_http *h, const struct tb_session *s)
 {
 	struct tb_json *o = tb_json_object();
 	struct tb_json *c = tb_json_object();
 	tb_json_set(c, "name", tb_json_string(s->who.name));
-	tb_json_set(c, "role", tb_json_string(tb_role_name(s->who.role)));
-	tb_json_set(o, "coordinator", c);
+	if (s->who.member) {
+		tb_json_set(c, "number", tb_json_int(s->who.member));
+		tb_json_set(c, "key", tb_json_bytes(s->who.member_key, TB_KEY_LEN));
+		tb_json_set(o, "member", c);
+	} else {
+		tb_json_set(c, "role", tb_json_string(tb_role_name(s->who.role)));
+		tb_json_set(o, "coordinator", c);
+	}
 	tb_json_set(o, "csrf_token", tb_json_string(s->csrf));
 	uint64_t end = s->created + h->session_life_s;
 	if (s->used + h->session_idle_s < end)
@@ -28,9 +35,26 @@ static struct tb_json *session_json(const struct tb_http *h, const struct tb_ses
 	return o;
 }
 
-static bool plain_http_refused(struct tb_http *h, struct tb_http_req *req)
+bool tb_api_plain_http_refused(struct tb_http *h, struct tb_http_req *req,
+			       struct tb_http_resp *resp)
 {
-	return !req->loopback && !h->conf.insecure;
+	if (req->loopback || h->conf.insecure)
+		return false;
+	tb_http_error(resp, 403, "EDENIED",
+		      "refusing to set a session cookie over plain HTTP to %s: serve tallyd "
+		      "behind a TLS proxy on this machine, or start it with --http-insecure",
+		      req->client);
+	return true;
+}
+
+void tb_api_session_cookie(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
+			   const char *token)
+{
+	const char *proto = tb_http_header(req, "X-Forwarded-Proto");
+	bool secure = req->loopback && proto && !strcmp(proto, "https");
+	snprintf(resp->cookie, sizeof resp->cookie,
+		 "tally_session=%s; Path=/; Max-Age=%llu; HttpOnly; SameSite=Strict%s", token,
+		 (unsigned long long)h->session_life_s, secure ? "; Secure" : "");
 }
 
 /* Same work for an unknown name as for a wrong password. */
@@ -60,13 +84,8 @@ static void login(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 		tb_http_error(resp, 400, "EINVAL", "%s", msg);
 		return;
 	}
-	if (plain_http_refused(h, req)) {
+	if (tb_api_plain_http_refused(h, req, resp)) {
 		tb_body_wipe(&b, sizeof b);
-		tb_http_error(
-			resp, 403, "EDENIED",
-			"refusing to set a session cookie over plain HTTP to %s: serve tallyd "
-			"behind a TLS proxy on this machine, or start it with --http-insecure",
-			req->client);
 		return;
 	}
 	uint64_t wait = tb_throttle_wait(h, name, req->client);
@@ -96,19 +115,15 @@ static void login(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 	snprintf(who.name, sizeof who.name, "%s", co.name);
 	char token[65];
 	struct tb_session *s = tb_session_new(h, &who, token);
-	const char *proto = tb_http_header(req, "X-Forwarded-Proto");
-	bool secure = req->loopback && proto && !strcmp(proto, "https");
-	snprintf(resp->cookie, sizeof resp->cookie,
-		 "tally_session=%s; Path=/; Max-Age=%llu; HttpOnly; SameSite=Strict%s", token,
-		 (unsigned long long)h->session_life_s, secure ? "; Secure" : "");
+	tb_api_session_cookie(h, req, resp, token);
 	tb_wipe(token, sizeof token);
 	tb_http_log(h, 2, "http: %s logged in from %s", who.name, req->client);
-	tb_http_json(resp, 200, session_json(h, s));
+	tb_http_json(resp, 200, tb_api_session_json(h, s));
 }
 
 static void whoami(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
-	tb_http_json(resp, 200, session_json(ctx, req->session));
+	tb_http_json(resp, 200, tb_api_session_json(ctx, req->session));
 }
 
 static void logout(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
@@ -127,8 +142,9 @@ int tb_api_session_routes(struct tb_http *h)
 {
 	const struct tb_route r[] = {
 		{"POST", "/api/v1/session", TB_ROUTE_PUBLIC, 0, login, h},
-		{"GET", "/api/v1/session", 0, TB_ROLE_VIEWER, whoami, h},
-		{"DELETE", "/api/v1/session", TB_ROUTE_WRITE, TB_ROLE_VIEWER, logout, h},
+		{"GET", "/api/v1/session", TB_ROUTE_MEMBER, TB_ROLE_VIEWER, whoami, h},
+		{"DELETE", "/api/v1/session", TB_ROUTE_WRITE | TB_ROUTE_MEMBER, TB_ROLE_VIEWER,
+		 logout, h},
 	};
 	int err = 0;
 	for (size_t i = 0; i < sizeof r / sizeof r[0] && !err; i++)

@@ -15,12 +15,18 @@
 #define TB_HTTP_HEADER_MS 10000	     /* to send a request's headers */
 #define TB_HTTP_BODY_MS 30000	     /* to send its body */
 #define TB_HTTP_IDLE_MS 30000	     /* keep-alive between requests */
+/* The import map of web/member.html (sodium.js needs it), allowed by its
+ * SHA-256 in the Content-Security-Policy: change both together. */
+#define TB_IMPORTMAP_HASH "'sha256-ZFj/KAqXAiZea3wrM/ks2tzRSjZNzG6n5OpZygdcRKQ='"
 #define TB_SESSIONS_MAX 256
 #define TB_SESSION_IDLE_S (30 * 60)   /* a session unused this long ends */
 #define TB_SESSION_LIFE_S (12 * 3600) /* and every session after this */
 #define TB_THROTTLE_MAX 1024	      /* entries of each login-throttle table */
 #define TB_THROTTLE_FREE 3	      /* failures before logins are slowed */
 #define TB_THROTTLE_CAP_S (15 * 60)   /* the longest wait */
+#define TB_CHALLENGES_MAX 256	      /* members' sign-in challenges outstanding */
+#define TB_CHALLENGES_PER_CLIENT 8    /* of them from one client address */
+#define TB_CHALLENGE_MS 120000	      /* a challenge must be answered within */
 
 struct tb_session {
 	uint8_t token_hash[32]; /* SHA-256 of the cookie's token */
@@ -35,6 +41,16 @@ struct tb_throttle {
 	uint32_t failures;
 	uint64_t until; /* ms: no login attempt before */
 	uint64_t last;	/* ms */
+};
+
+/* A member's sign-in challenge (api_member_signin.c): single use. */
+struct tb_challenge {
+	uint8_t value[TB_HASHLEN];
+	uint32_t member;
+	uint8_t key[TB_KEY_LEN]; /* the member's key when it was asked */
+	char client[64];
+	uint64_t expires; /* ms */
+	bool live;
 };
 
 struct tb_tracked; /* a connection (server.c) */
@@ -70,6 +86,7 @@ struct tb_http {
 	struct tb_session sessions[TB_SESSIONS_MAX];
 	uint64_t session_life_s, session_idle_s;
 	struct tb_throttle by_name[TB_THROTTLE_MAX], by_addr[TB_THROTTLE_MAX];
+	struct tb_challenge challenges[TB_CHALLENGES_MAX];
 	struct tb_tracked *conns;
 	size_t nconns;
 	struct tb_stream *streams;
@@ -106,7 +123,7 @@ struct tb_session *tb_session_find(struct tb_http *h, const char *cookie_token);
 struct tb_session *tb_session_new(struct tb_http *h, const struct tb_principal *who,
 				  char token[65]);
 void tb_session_end(struct tb_session *s);
-/* Ends every session of a name (the coordinator was removed). */
+/* Ends every coordinator's session of a name (the coordinator was removed). */
 void tb_session_end_name(struct tb_http *h, const char *name);
 /* Login throttling: 0 if an attempt may go on, else the seconds to wait. */
 uint64_t tb_throttle_wait(struct tb_http *h, const char *name, const char *addr);
@@ -138,5 +155,16 @@ int tb_api_report_routes(struct tb_http *h);
 int tb_api_category_routes(struct tb_http *h);
 int tb_api_fed_routes(struct tb_http *h);
 int tb_api_audit_routes(struct tb_http *h);
+int tb_api_member_signin_routes(struct tb_http *h);
+
+/* api_session.c: a session's answer (POST/GET /api/v1/session, sign-in),
+ * and the cookie of a new session's token. */
+struct tb_json *tb_api_session_json(const struct tb_http *h, const struct tb_session *s);
+void tb_api_session_cookie(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
+			   const char *token);
+/* True (and resp answered 403) when a session cookie would go over plain
+ * HTTP to another machine without --http-insecure. */
+bool tb_api_plain_http_refused(struct tb_http *h, struct tb_http_req *req,
+			       struct tb_http_resp *resp);
 
 #endif

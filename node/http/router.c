@@ -2,7 +2,8 @@
  * router.c: from a request to a handler. Finds the route (method and path
  * pattern), answers 404/405 itself, and before any handler runs checks what
  * every route declares: a live session unless the route is public, the
- * least role, and on a state-changing request the session's CSRF token in
+ * least role (members' sessions only where the route lets them), and on a
+ * state-changing request the session's CSRF token in
  * the X-CSRF-Token header. Every state-changing request is logged with the
  * coordinator's name and the status. Paths outside /api/ are the console's
  * static files (static.c).
@@ -40,23 +41,66 @@ static int match(const char *pattern, const char *path, struct tb_http_req *req)
 	return 1;
 }
 
+/* The session's principal still holds: a coordinator not removed (their
+ * role as it is now), a member still active with the key they signed in
+ * with. 0, TB_ENOTFOUND (the session must end) or a storage error. */
+static int recheck(struct tb_http *h, struct tb_session *s)
+{
+	if (s->who.member) {
+		struct tb_member m;
+		int err = tb_store_member(h->host.store, h->host.self, s->who.member, &m);
+		if (err)
+			return err;
+		if (!m.active || memcmp(m.key, s->who.member_key, TB_KEY_LEN))
+			return TB_ENOTFOUND;
+		snprintf(s->who.name, sizeof s->who.name, "%s", m.name);
+		return 0;
+	}
+	struct tb_coord co;
+	int err = tb_store_coord_get(h->host.store, s->who.name, &co);
+	if (!err)
+		s->who.role = co.role;
+	return err;
+}
+
+/* The role check, and who may use the route: members' sessions only where
+ * the route says so, coordinators' not on members-only routes. */
+static bool allowed(const struct tb_route *rt, const struct tb_session *s,
+		    struct tb_http_resp *resp)
+{
+	if (s->who.member) {
+		if (rt->flags & (TB_ROUTE_MEMBER | TB_ROUTE_MEMBER_ONLY))
+			return true;
+		tb_http_error(resp, 403, "EDENIED",
+			      "%s is signed in as a member; this is for coordinators", s->who.name);
+		return false;
+	}
+	if (rt->flags & TB_ROUTE_MEMBER_ONLY) {
+		tb_http_error(resp, 403, "EDENIED",
+			      "this is for members signed in with their own key, not coordinators");
+		return false;
+	}
+	if (s->who.role < rt->role) {
+		tb_http_error(resp, 403, "EDENIED", "%s has the role %s; this needs the role %s",
+			      s->who.name, tb_role_name(s->who.role), tb_role_name(rt->role));
+		return false;
+	}
+	return true;
+}
+
 static bool authorize(struct tb_http *h, const struct tb_route *rt, struct tb_http_req *req,
 		      struct tb_http_resp *resp)
 {
 	const char *token = tb_http_cookie(req, "tally_session");
 	struct tb_session *s = token ? tb_session_find(h, token) : NULL;
 	if (s) {
-		/* The coordinator may have been removed or given another role. */
-		struct tb_coord co;
-		int err = tb_store_coord_get(h->host.store, s->who.name, &co);
+		int err = recheck(h, s);
 		if (err == TB_ENOTFOUND) {
 			tb_session_end(s);
 			s = NULL;
 		} else if (err) {
 			tb_http_fail(resp, err, NULL);
 			return false;
-		} else {
-			s->who.role = co.role;
 		}
 	}
 	req->session = s;
@@ -70,11 +114,8 @@ static bool authorize(struct tb_http *h, const struct tb_route *rt, struct tb_ht
 				    : "not logged in: POST /api/v1/session first");
 		return false;
 	}
-	if (s->who.role < rt->role) {
-		tb_http_error(resp, 403, "EDENIED", "%s has the role %s; this needs the role %s",
-			      s->who.name, tb_role_name(s->who.role), tb_role_name(rt->role));
+	if (!allowed(rt, s, resp))
 		return false;
-	}
 	if (rt->flags & TB_ROUTE_WRITE) {
 		const char *csrf = tb_http_header(req, "X-CSRF-Token");
 		if (!csrf || strlen(csrf) != 64 || tb_memcmp_ct(csrf, s->csrf, 64)) {
@@ -85,6 +126,11 @@ static bool authorize(struct tb_http *h, const struct tb_route *rt, struct tb_ht
 		}
 	}
 	return true;
+}
+
+uint32_t tb_http_member(const struct tb_http_req *req)
+{
+	return req->session ? req->session->who.member : 0;
 }
 
 static void not_found(struct tb_http_req *req, struct tb_http_resp *resp)

@@ -171,7 +171,8 @@ static enum MHD_Result send_resp(struct tb_http *h, struct MHD_Connection *c,
 	add_header(r, "X-Frame-Options", "DENY");
 	add_header(r, "Referrer-Policy", "same-origin");
 	add_header(r, "Content-Security-Policy",
-		   "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+		   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' " TB_IMPORTMAP_HASH
+		   "; img-src 'self' data:; frame-ancestors 'none'; "
 		   "base-uri 'none'; form-action 'self'");
 	struct tb_tracked *t = tracked_of(c);
 	if (t)

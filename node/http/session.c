@@ -3,7 +3,8 @@
  * tables (TB_SESSIONS_MAX, TB_THROTTLE_MAX) that never grow. A session is
  * found by the SHA-256 of its cookie's random token (compared in constant
  * time), ends after TB_SESSION_IDLE_S unused or TB_SESSION_LIFE_S in all,
- * and carries the CSRF token state-changing requests must echo. Failed
+ * and carries the CSRF token state-changing requests must echo. A session
+ * is a coordinator's or a member's (who.member set), never both. Failed
  * logins are counted per name and per client address; past
  * TB_THROTTLE_FREE failures each attempt must wait twice as long as the one
  * before (up to TB_THROTTLE_CAP_S). When a table is full the entry used
@@ -88,7 +89,8 @@ void tb_session_end(struct tb_session *s)
 void tb_session_end_name(struct tb_http *h, const char *name)
 {
 	for (size_t i = 0; i < TB_SESSIONS_MAX; i++)
-		if (h->sessions[i].live && !strcmp(h->sessions[i].who.name, name))
+		if (h->sessions[i].live && !h->sessions[i].who.member &&
+		    !strcmp(h->sessions[i].who.name, name))
 			tb_session_end(&h->sessions[i]);
 }
 

@@ -70,10 +70,13 @@ void tb_http_announce_checkpoint(struct tb_http *h, const uint8_t log_id[TB_KEY_
 #define TB_HTTP_PARAMS_MAX 4
 #define TB_HTTP_PARAM_MAX 200 /* bytes of one decoded path segment */
 
-/* Who made a request (a coordinator today; members later). */
+/* Who made a request: a coordinator (role set, member 0) or a member
+ * signed in with their own key (member set, role 0). */
 struct tb_principal {
 	char name[TB_NAME_MAX + 1];
-	int role; /* enum tb_role; 0 when not logged in */
+	int role;	 /* enum tb_role; 0 for a member or when not logged in */
+	uint32_t member; /* the member's number in the own log; 0 for a coordinator */
+	uint8_t member_key[TB_KEY_LEN]; /* the key the member signed in with */
 };
 
 struct tb_http_req {
@@ -108,8 +111,10 @@ struct tb_http_resp {
 
 /* Route flags. */
 enum {
-	TB_ROUTE_PUBLIC = 1, /* no session needed */
-	TB_ROUTE_WRITE = 2,  /* changes state: CSRF token checked, request logged */
+	TB_ROUTE_PUBLIC = 1,	  /* no session needed */
+	TB_ROUTE_WRITE = 2,	  /* changes state: CSRF token checked, request logged */
+	TB_ROUTE_MEMBER = 4,	  /* members' sessions may use it too (else they get 403) */
+	TB_ROUTE_MEMBER_ONLY = 8, /* only members' sessions (coordinators get 403) */
 };
 
 typedef void (*tb_http_fn)(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx);
@@ -144,6 +149,11 @@ void tb_http_fail(struct tb_http_resp *resp, int err, const struct tb_reject *re
 
 /* Requests answered so far by status class: out[1] 1xx ... out[5] 5xx. */
 void tb_http_requests(const struct tb_http *h, uint64_t out[6]);
+
+/* The member a request's session is bound to (their number in the own
+ * log), or 0 when the session is a coordinator's or there is none. A
+ * member's session acts only as that member. */
+uint32_t tb_http_member(const struct tb_http_req *req);
 
 /* The server's host (store, key, ...) for handlers. */
 const struct tb_http_host *tb_http_host(const struct tb_http *h);

@@ -215,3 +215,31 @@ int tb_body_date(const char *s, uint64_t *out)
 	*out = 0;
 	return *s ? tb_date_parse(s, out) : 0;
 }
+
+static const struct bfield challenge_fields[] = {
+	STR_FLAG(tb_body_challenge, "key", key, false, 2 * TB_KEY_LEN, has_key),
+	STR_FLAG(tb_body_challenge, "member", member, false, 1, has_member),
+};
+
+int tb_body_challenge(const char *body, size_t len, struct tb_body_challenge *o,
+		      char msg[TB_JSON_MSG_MAX])
+{
+	memset(o, 0, sizeof *o);
+	int err = decode(body, len, challenge_fields, NFIELDS(challenge_fields), o, msg);
+	if (!err)
+		err = refuse(!o->has_key && !o->has_member,
+			     "give 'key' (64 hex digits) or 'member'", msg);
+	return err;
+}
+
+static const struct bfield signin_fields[] = {
+	STR(tb_body_signin, "challenge", challenge, true, 2 * TB_HASHLEN),
+	STR(tb_body_signin, "signature", signature, true, 2 * TB_SIGLEN),
+};
+
+int tb_body_signin(const char *body, size_t len, struct tb_body_signin *o,
+		   char msg[TB_JSON_MSG_MAX])
+{
+	memset(o, 0, sizeof *o);
+	return decode(body, len, signin_fields, NFIELDS(signin_fields), o, msg);
+}

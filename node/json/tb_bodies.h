@@ -70,6 +70,19 @@ struct tb_body_coordinator {
 	int role_id; /* enum tb_role of role */
 };
 
+/* A member asks for a sign-in challenge: by key, or name, or both. */
+struct tb_body_challenge {
+	char key[2 * TB_KEY_LEN + 1];
+	char member[TB_NAME_MAX + 1];
+	bool has_key, has_member;
+};
+
+/* A member signs in: the challenge and the signature of the terms. */
+struct tb_body_signin {
+	char challenge[2 * TB_HASHLEN + 1];
+	char signature[2 * TB_SIGLEN + 1];
+};
+
 /* 0, or TB_EINVAL with msg naming the problem. */
 TB_MUST_CHECK int tb_body_login(const char *body, size_t len, struct tb_body_login *out,
 				char msg[TB_JSON_MSG_MAX]);
@@ -87,6 +100,10 @@ TB_MUST_CHECK int tb_body_coordinator(const char *body, size_t len, struct tb_bo
 				      char msg[TB_JSON_MSG_MAX]);
 TB_MUST_CHECK int tb_body_cross(const char *body, size_t len, struct tb_body_cross *out,
 				char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_challenge(const char *body, size_t len, struct tb_body_challenge *out,
+				    char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_signin(const char *body, size_t len, struct tb_body_signin *out,
+				 char msg[TB_JSON_MSG_MAX]);
 /* An empty body (TB_EINVAL otherwise). */
 TB_MUST_CHECK int tb_body_empty(const char *body, size_t len, char msg[TB_JSON_MSG_MAX]);
 

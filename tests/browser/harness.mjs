@@ -86,7 +86,7 @@ async function waitHttp(url, ms, proc) {
 }
 
 // Starts the community's tallyd and the browser. Returns {base, browser,
-// tally, stop()}.
+// tally, data (the data directory), log, stop()}.
 export async function start() {
 	for (const [what, file] of [['chromium', CHROMIUM], ['tally', TALLY], ['tallyd', TALLYD]])
 		if (!existsSync(file)) throw new Error(`browser tests: no ${what} at ${file} (scripts/setup installs chromium)`);
@@ -127,7 +127,7 @@ export async function start() {
 		throw e;
 	}
 	mkdirSync(SHOTS, { recursive: true });
-	return { base, browser, tally: c.tally, log, stop };
+	return { base, browser, tally: c.tally, data: c.data, log, stop };
 }
 
 // A new page: in a browser context of its own (no cookies, no storage) unless

@@ -2,9 +2,9 @@
  * fuzz_api_body.c: libFuzzer target for the JSON decoding of tallyd's API
  * requests (node/json/bodies.c and tb_json_decode): the first byte picks
  * the body (login, member, exchange, confirm, reverse, link, coordinator,
- * empty, cross), the rest is the body's bytes. A body is either refused with a sentence, or decoded
- * into fields that keep their bounds: NUL-terminated strings within their
- * caps and free of control characters, amounts within the ledger's limits.
+ * empty, cross; 0xf0 a sign-in challenge, 0xf1 a sign-in), the rest is the body's bytes. A body is
+ * either refused with a sentence, or decoded into fields that keep their bounds: NUL-terminated
+ * strings within their caps and free of control characters, amounts within the ledger's limits.
  */
 #include <stdint.h>
 #include <string.h>
@@ -38,6 +38,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = size - 1;
 	char msg[TB_JSON_MSG_MAX];
 	int err;
+	if (data[0] == 0xf0) { /* a sign-in challenge request */
+		struct tb_body_challenge b;
+		outcome(err = tb_body_challenge(body, len, &b, msg), msg);
+		if (!err) {
+			TEXT(b.member);
+			TEXT(b.key);
+			TB_ASSERT(b.has_key || b.has_member);
+			TB_ASSERT(!b.has_key || strlen(b.key) == 2 * TB_KEY_LEN);
+		}
+		return 0;
+	}
+	if (data[0] == 0xf1) { /* a member's sign-in */
+		struct tb_body_signin b;
+		outcome(err = tb_body_signin(body, len, &b, msg), msg);
+		if (!err)
+			TB_ASSERT(strlen(b.challenge) == 2 * TB_HASHLEN &&
+				  strlen(b.signature) == 2 * TB_SIGLEN);
+		return 0;
+	}
 	switch (data[0] % 9) {
 	case 0: {
 		struct tb_body_login b;
