@@ -499,6 +499,18 @@ static void across(void *ctx, const struct tb_reject *v)
 	tb_audit_emit(ctx, v, 0);
 }
 
+/* The checks across logs, in steps of a few thousand entries with the
+ * scratch store opened again between them: its pages are let go. */
+static int cross_checks(struct tb_audit *a, struct tb_xverify_counts *n)
+{
+	struct tb_xverify *x;
+	int err = tb_store_xverify_new(&x, across, a);
+	while (!err && (err = tb_store_xverify_step(a->scratch, x, n)) == 1)
+		err = scratch_remap(a);
+	tb_store_xverify_free(x);
+	return err;
+}
+
 int tb_audit_finish(struct tb_audit *a, struct tb_audit_summary *sum)
 {
 	int err = tb_audit_flush(a);
@@ -520,7 +532,7 @@ int tb_audit_finish(struct tb_audit *a, struct tb_audit_summary *sum)
 		err = scratch_remap(a);
 	struct tb_xverify_counts n = {0, 0};
 	if (!err)
-		err = tb_store_xverify(a->scratch, across, a, &n);
+		err = cross_checks(a, &n);
 	a->sum.legs_unmatched = n.unmatched;
 	a->sum.legs_in_flight = n.in_flight;
 	*sum = a->sum;

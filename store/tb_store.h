@@ -549,6 +549,20 @@ struct tb_xverify_counts {
 };
 TB_MUST_CHECK int tb_store_xverify(struct tb_store *s, tb_violation_fn fn, void *ctx,
 				   struct tb_xverify_counts *out);
+/*
+ * The same pass in steps, each one read transaction that reads a few
+ * thousand entries and resumes where the last one stopped, so that the
+ * caller can let go of the store's mapped pages between steps (the auditor
+ * opens its scratch store again) and the pass's memory does not grow with
+ * the history. The store must not be written between steps. A step returns
+ * 1 (call it again), 0 (done) or a storage error, and the counts so far in
+ * out.
+ */
+struct tb_xverify;
+TB_MUST_CHECK int tb_store_xverify_new(struct tb_xverify **out, tb_violation_fn fn, void *ctx);
+TB_MUST_CHECK int tb_store_xverify_step(struct tb_store *s, struct tb_xverify *v,
+					struct tb_xverify_counts *out);
+void tb_store_xverify_free(struct tb_xverify *v);
 
 /* ---- checkpoints ---- */
 

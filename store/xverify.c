@@ -24,13 +24,22 @@
  * by tb_xrule_decide against the state its log had reached: a commit over
  * the limit is a rule violation reported at re-append, not here.
  * A leg whose counterpart is in a log (or a part of it) that is not held is
- * counted as unmatched, which is not a violation. Read-only; one read
- * transaction.
+ * counted as unmatched, which is not a violation. Read-only. The pass runs
+ * in steps of one read transaction each, which read at most
+ * TB_XVERIFY_CHUNK entries and resume by key, so that the auditor can let go
+ * of the store's mapped pages between them and its resident memory does not
+ * grow with the history (AUDIT.md, "What the audit costs"); what a step
+ * keeps for the next (logs, successions, pairs) is copied out of its
+ * transaction. The store must not be written between steps.
  */
 #include <stdarg.h>
 #include <stdlib.h>
 
 #include "store_int.h"
+
+/* Entries one step reads (about 1 MiB of entry pages, and the pages of the
+ * other records their checks look up). */
+#define TB_XVERIFY_CHUNK 4096
 
 struct pair {
 	uint8_t a[TB_KEY_LEN], b[TB_KEY_LEN]; /* a < b */
@@ -38,24 +47,38 @@ struct pair {
 	uint64_t in_flight;
 };
 
-struct xv {
-	struct tb_txn *t;
-	const struct tb_audit_sink *sink;
-	struct tb_xverify_counts *out;
+struct log_list {
+	uint8_t (*id)[TB_KEY_LEN];
+	struct tb_logstate *st;
+	size_t n, cap;
+};
+
+enum xv_phase { XV_START, XV_LOGS, XV_MIRRORS, XV_DONE };
+
+struct tb_xverify {
+	struct tb_txn *t; /* the read transaction of the current step */
+	struct tb_audit_sink sink;
+	struct tb_xverify_counts counts;
+	size_t chunk;	/* entries a step reads */
+	size_t scanned; /* by this step */
+	enum xv_phase phase;
+	struct log_list ll; /* every log, as the first step found them */
+	size_t at;	    /* the log being scanned, ll.id[at] */
+	uint64_t seq;	    /* its entry to read next, 0 past the last there can be */
 	struct pair *pairs;
 	size_t npairs, cap;
-	/* the log being scanned */
-	const uint8_t *log;
+	const uint8_t *log; /* ll.id[at] */
 	uint32_t lognum;
 	/* the successions held (valid entries 2 of kind 14) */
 	struct tb_successor *succ;
 	size_t nsucc;
 };
 
-static void violation(struct xv *v, int err, const uint8_t *log, uint64_t seq, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+static void violation(struct tb_xverify *v, int err, const uint8_t *log, uint64_t seq,
+		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void violation(struct xv *v, int err, const uint8_t *log, uint64_t seq, const char *fmt, ...)
+static void violation(struct tb_xverify *v, int err, const uint8_t *log, uint64_t seq,
+		      const char *fmt, ...)
 {
 	char msg[sizeof((struct tb_reject *)0)->msg];
 	va_list ap;
@@ -65,7 +88,7 @@ static void violation(struct xv *v, int err, const uint8_t *log, uint64_t seq, c
 	struct tb_reject r;
 	memset(&r, 0, sizeof r);
 	tb_reject_set(&r, err, log, seq, "%s", msg);
-	tb_audit_report(v->sink, &r);
+	tb_audit_report(&v->sink, &r);
 }
 
 static void short_id(char out[17], const uint8_t *id)
@@ -73,7 +96,7 @@ static void short_id(char out[17], const uint8_t *id)
 	tb_hex_encode(out, id, 8);
 }
 
-static struct pair *pair_of(struct xv *v, const uint8_t *x, const uint8_t *y)
+static struct pair *pair_of(struct tb_xverify *v, const uint8_t *x, const uint8_t *y)
 {
 	if (memcmp(x, y, TB_KEY_LEN) > 0) {
 		const uint8_t *z = x;
@@ -178,7 +201,7 @@ static const char *decide_mismatch(struct tb_txn *t, const struct tb_xdecide *d,
 	return NULL;
 }
 
-static const struct tb_successor *successor_of(const struct xv *v, const uint8_t *old)
+static const struct tb_successor *successor_of(const struct tb_xverify *v, const uint8_t *old)
 {
 	for (size_t i = 0; i < v->nsucc; i++)
 		if (!memcmp(v->succ[i].old_log, old, TB_KEY_LEN))
@@ -189,7 +212,7 @@ static const struct tb_successor *successor_of(const struct xv *v, const uint8_t
 /* Whether entry seq of the old log, as held, belongs to the history its
  * successor keeps: before the fork, or in the kept branch when the copy
  * held is that branch. */
-static bool in_kept(struct xv *v, const struct tb_successor *s, uint64_t seq)
+static bool in_kept(struct tb_xverify *v, const struct tb_successor *s, uint64_t seq)
 {
 	if (seq < s->fork_seq)
 		return true;
@@ -207,7 +230,7 @@ static bool in_kept(struct xv *v, const struct tb_successor *s, uint64_t seq)
 
 /* A successor's refusal of a prepare addressed to the log it succeeds: a
  * violation only if the kept history decided that prepare. */
-static int check_successor_refusal(struct xv *v, const struct tb_entry *e,
+static int check_successor_refusal(struct tb_xverify *v, const struct tb_entry *e,
 				   const struct tb_successor *s)
 {
 	const struct tb_xdecide *d = &e->body.xdecide;
@@ -226,7 +249,7 @@ static int check_successor_refusal(struct xv *v, const struct tb_entry *e,
 	return 0;
 }
 
-static int check_decide(struct xv *v, const struct tb_entry *e)
+static int check_decide(struct tb_xverify *v, const struct tb_entry *e)
 {
 	const struct tb_xdecide *d = &e->body.xdecide;
 	struct tb_xdecided rec;
@@ -244,7 +267,7 @@ static int check_decide(struct xv *v, const struct tb_entry *e)
 	if (err) {
 		/* The prepare is past the part of its log held: committed, it
 		 * is in flight (its final leg cannot be held either). */
-		v->out->unmatched++;
+		v->counts.unmatched++;
 		in_flight = d->outcome == TB_XO_COMMITTED && payer_held;
 	} else {
 		const char *why = decide_mismatch(v->t, d, e->log_id, &p);
@@ -279,7 +302,7 @@ static int check_decide(struct xv *v, const struct tb_entry *e)
 			return TB_ENOMEM;
 		pr->expected -= (int64_t)d->minutes;
 		pr->in_flight++;
-		v->out->in_flight++;
+		v->counts.in_flight++;
 	}
 	return 0;
 }
@@ -297,7 +320,7 @@ static const char *final_text(uint64_t outcome)
 	return outcome == TB_XO_COMMITTED ? "completed" : "released";
 }
 
-static int check_final(struct xv *v, const struct tb_entry *e)
+static int check_final(struct tb_xverify *v, const struct tb_entry *e)
 {
 	const struct tb_xfinal *f = &e->body.xfinal;
 	struct tb_xleg x;
@@ -323,7 +346,7 @@ static int check_final(struct xv *v, const struct tb_entry *e)
 	char prov[17];
 	short_id(prov, decider);
 	if (err) {
-		v->out->unmatched++;
+		v->counts.unmatched++;
 		struct tb_logstate pl;
 		if (f->outcome == TB_XO_COMMITTED && log_held(v->t, x.provider, &pl)) {
 			struct pair *pr = pair_of(v, e->log_id, x.provider);
@@ -350,7 +373,7 @@ static int check_final(struct xv *v, const struct tb_entry *e)
 	return 0;
 }
 
-static int check_prepare(struct xv *v, const struct tb_entry *e)
+static int check_prepare(struct tb_xverify *v, const struct tb_entry *e)
 {
 	const struct tb_xprepare *p = &e->body.xprepare;
 	struct tb_logstate l;
@@ -359,14 +382,12 @@ static int check_prepare(struct xv *v, const struct tb_entry *e)
 	/* Decisions and final legs are checked from their side; a prepare
 	 * whose provider's log is not held cannot be matched. */
 	if (!log_held(v->t, p->to_log, &l))
-		v->out->unmatched++;
+		v->counts.unmatched++;
 	return 0;
 }
 
-static int scan_entry(void *ctx, struct tb_view k, struct tb_view val)
+static int check_entry(struct tb_xverify *v, struct tb_view val)
 {
-	struct xv *v = ctx;
-	(void)k;
 	struct tb_entry e;
 	if (tb_entry_decode(&e, val.p, val.len) || memcmp(e.log_id, v->log, TB_KEY_LEN))
 		return 0; /* not an entry of this log's chain: reported at re-append */
@@ -382,11 +403,30 @@ static int scan_entry(void *ctx, struct tb_view k, struct tb_view val)
 	}
 }
 
-struct log_list {
-	uint8_t (*id)[TB_KEY_LEN];
-	struct tb_logstate *st;
-	size_t n, cap;
-};
+/* 1 once the step has read its share: the scan resumes at v->seq. */
+static int scan_entry(void *ctx, struct tb_view k, struct tb_view val)
+{
+	struct tb_xverify *v = ctx;
+	if (k.len != TB_ENTRY_KEY_LEN)
+		return TB_ECORRUPT;
+	int err = check_entry(v, val);
+	if (err)
+		return err;
+	v->seq = tb_be64_get(k.p + TB_LOG_PREFIX_LEN) + 1;
+	return ++v->scanned >= v->chunk;
+}
+
+/* The entries of the log being scanned from v->seq: 1 if the step has read
+ * its share, 0 at the log's end. */
+static int scan_log(struct tb_xverify *v)
+{
+	uint8_t prefix[TB_LOG_PREFIX_LEN], from[TB_ENTRY_KEY_LEN];
+	tb_log_prefix(prefix, v->lognum);
+	tb_entry_key(from, v->lognum, v->seq);
+	int err = tb_txn_foreach(v->t, TB_T_ENTRIES, prefix, sizeof prefix, from, sizeof from,
+				 scan_entry, v);
+	return err == 1 && !v->seq ? 0 : err;
+}
 
 static int list_log(void *ctx, struct tb_view k, struct tb_view val)
 {
@@ -432,7 +472,7 @@ static int sum_clearing(void *ctx, const struct tb_clearing *c)
 	return 0;
 }
 
-static int check_sum(struct xv *v, const uint8_t *log, const struct tb_logstate *l)
+static int check_sum(struct tb_xverify *v, const uint8_t *log, const struct tb_logstate *l)
 {
 	struct tb_community c;
 	int err = tb_community_get(v->t, l->lognum, &c);
@@ -457,7 +497,7 @@ static int check_sum(struct xv *v, const uint8_t *log, const struct tb_logstate 
 /* Registers a pair for every clearing account whose other log is held. */
 static int pair_clearing(void *ctx, const struct tb_clearing *c)
 {
-	struct xv *v = ctx;
+	struct tb_xverify *v = ctx;
 	struct tb_logstate l;
 	if (log_held(v->t, c->other, &l) && !pair_of(v, v->log, c->other))
 		return TB_ENOMEM;
@@ -479,7 +519,7 @@ static int balance_toward(struct tb_txn *t, const uint8_t *log, const uint8_t *o
 	return err;
 }
 
-static int check_mirror(struct xv *v, const struct pair *p)
+static int check_mirror(struct tb_xverify *v, const struct pair *p)
 {
 	struct tb_logstate la, lb;
 	struct tb_community ca, cb;
@@ -508,7 +548,7 @@ static int check_mirror(struct xv *v, const struct pair *p)
 }
 
 /* Notes the log's succession, if its entry 2 is a valid one. */
-static int add_succession(struct xv *v, const uint8_t *id, const struct tb_logstate *l)
+static int add_succession(struct tb_xverify *v, const uint8_t *id, const struct tb_logstate *l)
 {
 	struct tb_successor s;
 	if (l->seq < 2)
@@ -524,46 +564,103 @@ static int add_succession(struct xv *v, const uint8_t *id, const struct tb_logst
 	return 0;
 }
 
-int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink, struct tb_xverify_counts *out)
+/* The logs from v->at on: their entries, then the clearing accounts
+ * whose other log is held and the community's sum. 1 if the step has read
+ * its share, 0 after the last log. */
+static int step_logs(struct tb_xverify *v)
 {
-	memset(out, 0, sizeof *out);
-	struct tb_txn t;
-	struct xv v = {&t, sink, out, NULL, 0, 0, NULL, 0, NULL, 0};
-	struct log_list ll = {0};
-	tb_txn_begin(&t, s->db, false);
-	int err = tb_txn_foreach(&t, TB_T_LOGS, NULL, 0, NULL, 0, list_log, &ll);
-	for (size_t i = 0; err >= 0 && i < ll.n; i++)
-		err = add_succession(&v, ll.id[i], &ll.st[i]);
-	for (size_t i = 0; err >= 0 && i < ll.n; i++) {
-		if (!ll.st[i].seq)
+	for (; v->at < v->ll.n; v->at++, v->seq = 1) {
+		const struct tb_logstate *l = &v->ll.st[v->at];
+		if (!l->seq)
 			continue;
-		v.log = ll.id[i];
-		v.lognum = ll.st[i].lognum;
-		uint8_t prefix[TB_LOG_PREFIX_LEN];
-		tb_log_prefix(prefix, v.lognum);
-		err = tb_txn_foreach(&t, TB_T_ENTRIES, prefix, sizeof prefix, NULL, 0, scan_entry,
-				     &v);
-		if (err >= 0)
-			err = tb_clearing_foreach(&t, v.lognum, pair_clearing, &v);
-		if (err >= 0)
-			err = check_sum(&v, ll.id[i], &ll.st[i]);
+		v->log = v->ll.id[v->at];
+		v->lognum = l->lognum;
+		int err = scan_log(v);
+		if (err)
+			return err;
+		if ((err = tb_clearing_foreach(v->t, v->lognum, pair_clearing, v)) < 0 ||
+		    (err = check_sum(v, v->log, l)) < 0)
+			return err;
 	}
-	/* Mirrors pair by pair in ascending (a, b), as FORMAT.md 11.3 says. */
-	if (v.npairs)
-		qsort(v.pairs, v.npairs, sizeof *v.pairs, cmp_pair);
-	for (size_t i = 0; err >= 0 && i < v.npairs; i++)
-		err = check_mirror(&v, &v.pairs[i]);
-	tb_txn_abort(&t);
-	free(v.pairs);
-	free(v.succ);
-	free(ll.id);
-	free(ll.st);
+	return 0;
+}
+
+/* Mirrors pair by pair in ascending (a, b), as FORMAT.md 11.3 says. */
+static int check_mirrors(struct tb_xverify *v)
+{
+	int err = 0;
+	if (v->npairs)
+		qsort(v->pairs, v->npairs, sizeof *v->pairs, cmp_pair);
+	for (size_t i = 0; err >= 0 && i < v->npairs; i++)
+		err = check_mirror(v, &v->pairs[i]);
 	return err < 0 ? err : 0;
+}
+
+/* The logs and their successions. */
+static int start(struct tb_xverify *v)
+{
+	int err = tb_txn_foreach(v->t, TB_T_LOGS, NULL, 0, NULL, 0, list_log, &v->ll);
+	for (size_t i = 0; err >= 0 && i < v->ll.n; i++)
+		err = add_succession(v, v->ll.id[i], &v->ll.st[i]);
+	v->at = 0;
+	v->seq = 1;
+	return err < 0 ? err : 0;
+}
+
+int tb_store_xverify_new(struct tb_xverify **out, tb_violation_fn fn, void *ctx)
+{
+	struct tb_xverify *v = calloc(1, sizeof *v);
+	*out = v;
+	if (!v)
+		return TB_ENOMEM;
+	v->sink = (struct tb_audit_sink){fn, ctx};
+	v->chunk = TB_XVERIFY_CHUNK;
+	return 0;
+}
+
+void tb_xverify_set_chunk(struct tb_xverify *v, size_t chunk)
+{
+	v->chunk = chunk ? chunk : 1;
+}
+
+int tb_store_xverify_step(struct tb_store *s, struct tb_xverify *v, struct tb_xverify_counts *out)
+{
+	struct tb_txn t;
+	tb_txn_begin(&t, s->db, false);
+	v->t = &t;
+	v->scanned = 0;
+	int err = t.ret;
+	if (!err && v->phase == XV_START && !(err = start(v)))
+		v->phase = XV_LOGS;
+	if (!err && v->phase == XV_LOGS && !(err = step_logs(v)))
+		v->phase = XV_MIRRORS;
+	if (!err && v->phase == XV_MIRRORS && !(err = check_mirrors(v)))
+		v->phase = XV_DONE;
+	tb_txn_abort(&t);
+	v->t = NULL;
+	*out = v->counts;
+	return err;
+}
+
+void tb_store_xverify_free(struct tb_xverify *v)
+{
+	if (!v)
+		return;
+	free(v->pairs);
+	free(v->succ);
+	free(v->ll.id);
+	free(v->ll.st);
+	free(v);
 }
 
 int tb_store_xverify(struct tb_store *s, tb_violation_fn fn, void *ctx,
 		     struct tb_xverify_counts *out)
 {
-	const struct tb_audit_sink sink = {fn, ctx};
-	return tb_xverify(s, &sink, out);
+	memset(out, 0, sizeof *out);
+	struct tb_xverify *v;
+	int err = tb_store_xverify_new(&v, fn, ctx);
+	while (!err && (err = tb_store_xverify_step(s, v, out)) == 1)
+		err = 0;
+	tb_store_xverify_free(v);
+	return err;
 }

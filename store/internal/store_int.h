@@ -340,12 +340,9 @@ int tb_merkle_get_db(void *ctx, unsigned level, uint64_t index, uint8_t out[TB_M
  * writing the nodes it completes from level TB_MERKLE_KEEP up. */
 void tb_merkle_store_leaf(struct tb_txn *t, uint32_t lognum, uint64_t index);
 
-/* xverify.c: the checks that span two logs (legs answer each other,
- * clearing balances mirror, every community's accounts sum to zero), over a
- * store whose logs were all re-applied by the rules. Each violation goes to
- * sink; legs whose counterpart is not held are only counted. 0 or a storage
- * error. */
-int tb_xverify(struct tb_store *s, const struct tb_audit_sink *sink, struct tb_xverify_counts *out);
+/* xverify.c: how many entries a step of the cross-log pass reads (tests
+ * give small numbers to cross the steps' boundaries; 0 is taken as 1). */
+void tb_xverify_set_chunk(struct tb_xverify *v, size_t chunk);
 
 /* listings.c: a held LISTINGS value (stamp || object) decoded: the
  * listing, its stamp and a view of its object; TB_ECORRUPT if malformed. */

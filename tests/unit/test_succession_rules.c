@@ -553,6 +553,7 @@ static void xverify_list(struct tb_store *s, struct vlist *vl)
 	struct tb_xverify_counts c;
 	memset(vl, 0, sizeof *vl);
 	assert_int_equal(tb_store_xverify(s, collect_reject, vl, &c), 0);
+	assert_int_equal(tb_test_xverify_steps_agree(s), vl->n);
 	for (size_t i = 0; i < vl->n; i++)
 		print_message("  violation [%s] seq %llu: %s\n", tb_errname(vl->v[i].err),
 			      (unsigned long long)vl->v[i].seq, vl->v[i].msg);

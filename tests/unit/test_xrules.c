@@ -826,6 +826,7 @@ static void test_reindex(void **state)
 static int verify_store(struct world *w, int i, struct tb_verify_report *rep)
 {
 	static const char *const names[3] = {"s0", "s1", "s2"};
+	tb_test_xverify_steps_agree(w->s[i]);
 	tb_store_free(w->s[i]);
 	w->s[i] = NULL;
 	char path[4200];

@@ -571,3 +571,53 @@ void tb_test_mth(uint8_t out[TB_HASHLEN], const uint8_t (*leaves)[TB_HASHLEN], u
 	tb_test_mth(r, leaves + k, n - k);
 	tb_node_hash(out, l, r);
 }
+
+/* ---- the cross-log pass in steps ---- */
+
+#define XV_MAX 64
+struct xv_list {
+	struct tb_reject v[XV_MAX];
+	size_t n;
+};
+
+static void xv_collect(void *ctx, const struct tb_reject *r)
+{
+	struct xv_list *l = ctx;
+	assert_true(l->n < XV_MAX);
+	l->v[l->n++] = *r;
+}
+
+size_t tb_test_xverify_steps_agree(struct tb_store *s)
+{
+	struct xv_list *whole = calloc(1, sizeof *whole), *steps = calloc(1, sizeof *steps);
+	assert_non_null(whole);
+	assert_non_null(steps);
+	struct tb_xverify_counts cw, cs;
+	assert_int_equal(tb_store_xverify(s, xv_collect, whole, &cw), 0);
+	for (size_t chunk = 1; chunk <= 3; chunk++) {
+		struct tb_xverify *x;
+		int err;
+		size_t nsteps = 0;
+		steps->n = 0;
+		assert_int_equal(tb_store_xverify_new(&x, xv_collect, steps), 0);
+		tb_xverify_set_chunk(x, chunk);
+		while ((err = tb_store_xverify_step(s, x, &cs)) == 1)
+			nsteps++;
+		tb_store_xverify_free(x);
+		assert_int_equal(err, 0);
+		assert_true(nsteps > 0);
+		assert_int_equal(steps->n, whole->n);
+		for (size_t i = 0; i < whole->n; i++) {
+			assert_int_equal(steps->v[i].err, whole->v[i].err);
+			assert_int_equal(steps->v[i].seq, whole->v[i].seq);
+			assert_memory_equal(steps->v[i].log_id, whole->v[i].log_id, TB_KEY_LEN);
+			assert_string_equal(steps->v[i].msg, whole->v[i].msg);
+		}
+		assert_int_equal(cs.unmatched, cw.unmatched);
+		assert_int_equal(cs.in_flight, cw.in_flight);
+	}
+	size_t n = whole->n;
+	free(whole);
+	free(steps);
+	return n;
+}

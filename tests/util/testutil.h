@@ -176,6 +176,12 @@ struct tb_test_forks {
 /* Reads them (tb_store_foreach_fork must succeed). malloc'd. */
 struct tb_test_forks *tb_test_forks_read(struct tb_store *s);
 
+/* Asserts that the cross-log pass (tb_store_xverify) reports the same
+ * violations, in the same order, and the same counts when its steps read
+ * 1, 2 or 3 entries each as when they read their default share (which
+ * covers a small store in one step). Returns the number of violations. */
+size_t tb_test_xverify_steps_agree(struct tb_store *s);
+
 /* RFC 6962 Merkle tree hash of n leaf hashes, as the plain recursion (an
  * independent check of the store's tree). */
 void tb_test_mth(uint8_t out[TB_HASHLEN], const uint8_t (*leaves)[TB_HASHLEN], uint64_t n);
