@@ -27,6 +27,9 @@
 
 /* 64 GiB of address space; pages are only used as data grows. */
 #define TB_DB_MAPSIZE (64ull << 30)
+/* LMDB's own two databases: the free list and the table of tables. */
+#define FREE_DBI_NO 0
+#define MAIN_DBI_NO 1
 
 struct tb_db {
 	MDB_env *env;
@@ -46,8 +49,21 @@ static const char *const table_names[TB_T__COUNT] = {
 };
 
 /* Names of tables no longer written, deleted on a writable open: "merkle"
- * held every node of the trees keyed by first leaf (before "mtree"). */
-static const char *const retired[] = {"merkle"};
+ * held every node of the trees keyed by first leaf (before "mtree"),
+ * "history" the statement lines a row each (before "statements"). */
+static const char *const retired[] = {"merkle", "history"};
+
+/* A read-only open of a store of an older layout reads the table it has in
+ * place of a newer one it lacks (rows of the older layout: the reader tells
+ * them by their lengths). */
+static const char *const older[TB_T__COUNT] = {[TB_T_HISTORY] = "history"};
+
+/* A member's statement lines are duplicates of one key, kept in order by
+ * their big-endian seq: a line appended lands at the end of its set. */
+static unsigned table_flags(enum tb_table tab)
+{
+	return tab == TB_T_HISTORY ? MDB_DUPSORT | MDB_DUPFIXED : 0;
+}
 
 #define TB__IS_DERIVED_PRIMARY false
 #define TB__IS_DERIVED_DERIVED true
@@ -146,8 +162,11 @@ int tb_db_open(struct tb_db **out, const char *dir, unsigned flags)
 	if ((rc = mdb_txn_begin(db->env, NULL, flags & TB_DB_RDONLY ? MDB_RDONLY : 0, &txn)))
 		goto fail;
 	for (int i = 0; i < TB_T__COUNT; i++) {
-		rc = mdb_dbi_open(txn, table_names[i], flags & TB_DB_RDONLY ? 0 : MDB_CREATE,
+		unsigned tf = table_flags((enum tb_table)i);
+		rc = mdb_dbi_open(txn, table_names[i], flags & TB_DB_RDONLY ? tf : tf | MDB_CREATE,
 				  &db->dbi[i]);
+		if (rc == MDB_NOTFOUND && (flags & TB_DB_RDONLY) && older[i])
+			rc = mdb_dbi_open(txn, older[i], 0, &db->dbi[i]);
 		/* A store written by an older version lacks the derived (and
 		 * pruned) tables added since: read-only, they read as empty (a write open
 		 * creates them and reindexes, store.c). */
@@ -386,9 +405,44 @@ static void put(struct tb_txn *t, enum tb_table tab, const void *key, size_t kle
 	t->bytes += klen + vlen;
 }
 
+/*
+ * A value of a table of duplicates: after the last of its key's, LMDB's
+ * append-dup leaves the pages it splits full. It must know the value comes
+ * last: an out-of-order append-dup fails the whole transaction.
+ */
+static void put_dup(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen,
+		    const void *val, size_t vlen)
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(t->txn, t->db->dbi[tab], &c);
+	if (rc) {
+		t->ret = map_err(rc);
+		return;
+	}
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val}, last;
+	rc = mdb_cursor_get(c, &k, &last, MDB_SET_KEY);
+	if (rc == 0)
+		rc = mdb_cursor_get(c, &k, &last, MDB_LAST_DUP);
+	unsigned flags = 0;
+	if (rc == 0 && last.mv_size == vlen && memcmp(val, last.mv_data, vlen) > 0)
+		flags = MDB_APPENDDUP;
+	if (rc == 0 || rc == MDB_NOTFOUND) {
+		k = (MDB_val){klen, (void *)key};
+		rc = mdb_cursor_put(c, &k, &v, flags);
+	}
+	mdb_cursor_close(c);
+	t->ret = map_err(rc);
+	t->bytes += klen + vlen;
+}
+
 void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen, const void *val,
 		size_t vlen)
 {
+	if (table_flags(tab) & MDB_DUPSORT) {
+		if (!t->ret)
+			put_dup(t, tab, key, klen, val, vlen);
+		return;
+	}
 	/* Entries are written once: overwriting one is a bug. */
 	unsigned flags = tab == TB_T_ENTRIES ? MDB_NOOVERWRITE : 0;
 	/* Entries and Merkle nodes come in key order within a log: after the
@@ -521,6 +575,48 @@ int tb_db_used_bytes(struct tb_db *db, uint64_t *bytes)
 	return 0;
 }
 
+static uint64_t stat_pages(const MDB_stat *st)
+{
+	return st->ms_branch_pages + st->ms_leaf_pages + st->ms_overflow_pages;
+}
+
+/*
+ * mdb_stat counts a table of duplicates' main tree only, not the sub-trees
+ * of its keys' values. Those are the file's pages in use less everything
+ * else: the two meta pages, the table of tables, the free list and the
+ * pages it lists, and every table's tree (one table of duplicates only).
+ */
+static int dup_pages(struct tb_db *db, MDB_txn *txn, uint64_t *out)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = mdb_env_info(db->env, &info);
+	if (rc || (rc = mdb_stat(txn, MAIN_DBI_NO, &st)))
+		return rc;
+	uint64_t other = 2 + stat_pages(&st);
+	if ((rc = mdb_stat(txn, FREE_DBI_NO, &st)) || (rc = mdb_cursor_open(txn, FREE_DBI_NO, &c)))
+		return rc;
+	other += stat_pages(&st);
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
+		if (v.mv_size >= sizeof(size_t))
+			other += *(const size_t *)v.mv_data; /* a list: its length first */
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	for (int i = 0; i < TB_T__COUNT; i++) {
+		if (db->absent[i])
+			continue;
+		if ((rc = mdb_stat(txn, db->dbi[i], &st)))
+			return rc;
+		other += stat_pages(&st);
+	}
+	uint64_t used = (uint64_t)info.me_last_pgno + 1;
+	*out = used > other ? used - other : 0;
+	return 0;
+}
+
 int tb_db_table_stat(struct tb_db *db, enum tb_table tab, struct tb_db_table_stat *out)
 {
 	memset(out, 0, sizeof *out);
@@ -533,6 +629,8 @@ int tb_db_table_stat(struct tb_db *db, enum tb_table tab, struct tb_db_table_sta
 	if (rc)
 		return map_err(rc);
 	rc = mdb_stat(txn, db->dbi[tab], &st);
+	if (!rc && (table_flags(tab) & MDB_DUPSORT))
+		rc = dup_pages(db, txn, &out->dup);
 	mdb_txn_abort(txn);
 	if (rc)
 		return map_err(rc);
@@ -570,11 +668,17 @@ static int clone_table(MDB_txn *dst, MDB_dbi ddbi, MDB_txn *src, MDB_dbi sdbi)
 	int rc = mdb_drop(dst, ddbi, 0);
 	if (rc || (rc = mdb_cursor_open(src, sdbi, &c)))
 		return rc;
-	MDB_val k, v;
+	/* A table of duplicates: the next value of the same key is appended
+	 * to the key's values, not after the last key. */
+	MDB_val k, v, prev = {0, NULL};
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-		if ((rc = mdb_put(dst, ddbi, &k, &v, MDB_APPEND)))
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		bool same = prev.mv_data && k.mv_size == prev.mv_size &&
+			    !memcmp(k.mv_data, prev.mv_data, k.mv_size);
+		if ((rc = mdb_put(dst, ddbi, &k, &v, same ? MDB_APPENDDUP : MDB_APPEND)))
 			break;
+		prev = k;
+	}
 	mdb_cursor_close(c);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }

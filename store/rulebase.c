@@ -162,10 +162,11 @@ int tb_key_in_use(struct tb_txn *t, uint32_t lognum, const uint8_t *key, struct 
 void tb_rule_history_put(struct tb_txn *t, uint32_t lognum, uint32_t member, uint64_t seq,
 			 int64_t delta, int64_t balance)
 {
-	uint8_t k[TB_HISTORY_KEY_LEN], v[16];
-	tb_history_key(k, lognum, member, seq);
-	tb_be64_put(v, (uint64_t)delta);
-	tb_be64_put(v + 8, (uint64_t)balance);
+	uint8_t k[TB_MEMBER_KEY_LEN], v[TB_HISTORY_VAL_LEN];
+	tb_member_key(k, lognum, member);
+	tb_be64_put(v, seq);
+	tb_be64_put(v + 8, (uint64_t)delta);
+	tb_be64_put(v + 16, (uint64_t)balance);
 	tb_txn_put(t, TB_T_HISTORY, k, sizeof k, v, sizeof v);
 }
 

@@ -316,10 +316,18 @@ struct history_iter {
 static int history_iter_cb(void *vctx, struct tb_view k, struct tb_view v)
 {
 	struct history_iter *it = vctx;
-	if (k.len != 16 || v.len != 16)
+	struct tb_history_item h;
+	if (k.len == TB_MEMBER_KEY_LEN && v.len == TB_HISTORY_VAL_LEN) {
+		h = (struct tb_history_item){tb_be64_get(v.p), (int64_t)tb_be64_get(v.p + 8),
+					     (int64_t)tb_be64_get(v.p + 16)};
+	} else if (k.len == TB_HISTORY3_KEY_LEN && v.len == TB_HISTORY3_VAL_LEN) {
+		/* A store of layout 3 opened read-only (db.c reads its table). */
+		h = (struct tb_history_item){tb_be64_get(k.p + TB_MEMBER_KEY_LEN),
+					     (int64_t)tb_be64_get(v.p),
+					     (int64_t)tb_be64_get(v.p + 8)};
+	} else {
 		return TB_ECORRUPT;
-	struct tb_history_item h = {tb_be64_get(k.p + 8), (int64_t)tb_be64_get(v.p),
-				    (int64_t)tb_be64_get(v.p + 8)};
+	}
 	return it->cb(it->ctx, &h);
 }
 
@@ -373,8 +381,8 @@ int tb_store_tables(struct tb_store *s, struct tb_store_table *out, size_t cap, 
 		int err = tb_db_table_stat(s->db, (enum tb_table)i, &st);
 		if (err)
 			return err;
-		out[*n] = (struct tb_store_table){st.name, st.depth,	st.entries,  st.branch,
-						  st.leaf, st.overflow, st.page_size};
+		out[*n] = (struct tb_store_table){st.name, st.depth,	st.entries, st.branch,
+						  st.leaf, st.overflow, st.dup,	    st.page_size};
 		(*n)++;
 	}
 	return 0;

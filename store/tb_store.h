@@ -421,6 +421,7 @@ struct tb_store_table {
 	unsigned depth;
 	uint64_t entries;
 	uint64_t branch_pages, leaf_pages, overflow_pages;
+	uint64_t dup_pages; /* the statements' per-member sub-trees */
 	uint32_t page_size;
 };
 /* The tables in their fixed order: 0 and *n of them (at most cap). */

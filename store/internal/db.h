@@ -21,7 +21,9 @@
  * the console's coordinators and which of them attested an entry); pruned
  * ones hold signed objects outside every log, deleted at their expiry
  * (listings): never rebuilt, and an older store without them reads them as
- * empty. */
+ * empty.
+ * HISTORY holds sorted duplicates of one fixed size (a member's statement
+ * lines under one key); every other table one value per key. */
 #define TB_TABLES(X)                           \
 	X(META, "meta", PRIMARY)               \
 	X(LOGS, "logs", PRIMARY)               \
@@ -33,7 +35,7 @@
 	X(COMMUNITY, "community", DERIVED)     \
 	X(MEMBERS, "members", DERIVED)         \
 	X(NAMES, "names", DERIVED)             \
-	X(HISTORY, "history", DERIVED)         \
+	X(HISTORY, "statements", DERIVED)      \
 	X(TXIDS, "txids", DERIVED)             \
 	X(CLEARING, "clearing", DERIVED)       \
 	X(XLEGS, "xlegs", DERIVED)             \
@@ -100,7 +102,8 @@ void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key, size_t kle
 /* Insert only; TB_EEXISTS (sticky) if the key exists. */
 void tb_txn_insert(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen,
 		   const void *val, size_t vlen);
-/* Deletes a key of a derived or local table (never of entries). */
+/* Deletes a key of a derived or local table (never of entries), with all
+ * its values in a table of duplicates. */
 void tb_txn_del(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen);
 /* Empties a derived table (reindex only). */
 void tb_txn_drop(struct tb_txn *t, enum tb_table tab);
@@ -125,6 +128,7 @@ struct tb_db_table_stat {
 	unsigned depth;
 	uint64_t entries;
 	uint64_t branch, leaf, overflow; /* pages */
+	uint64_t dup;			 /* pages of its keys' sub-trees (a table of duplicates) */
 	uint32_t page_size;
 };
 int tb_db_table_stat(struct tb_db *db, enum tb_table tab, struct tb_db_table_stat *out);

@@ -30,8 +30,9 @@ struct tb_store {
  * 2: clearing accounts count open prepares; XDUE, XDECIDED (and NAMEKEYS,
  * added at the same time). 3: the Merkle nodes are derived ("mtree", levels
  * from TB_MERKLE_KEEP up, keyed by last leaf; "merkle" is dropped); TXIDS
- * values of 8 bytes unless reversed. */
-#define TB_DERIVED_VERSION 3
+ * values of 8 bytes unless reversed. 4: statement lines are sorted
+ * duplicates of a member's key ("statements"; "history" is dropped). */
+#define TB_DERIVED_VERSION 4
 
 /* Value of LOGS[log_id]. */
 struct tb_logstate {
@@ -94,14 +95,13 @@ static inline void tb_member_key(uint8_t k[TB_MEMBER_KEY_LEN], uint32_t lognum, 
 	tb_be32_put(k + 4, member);
 }
 
-/* HISTORY: lognum, member number, seq. */
-#define TB_HISTORY_KEY_LEN (TB_MEMBER_KEY_LEN + 8)
-static inline void tb_history_key(uint8_t k[TB_HISTORY_KEY_LEN], uint32_t lognum, uint32_t member,
-				  uint64_t seq)
-{
-	tb_member_key(k, lognum, member);
-	tb_be64_put(k + TB_MEMBER_KEY_LEN, seq);
-}
+/* HISTORY ("statements"): key lognum, member number (a member key); one
+ * sorted duplicate per line: seq, delta, balance after it (big-endian, the
+ * seq first, so a member's lines sort in log order). Layout 3's "history"
+ * had a row per line: key lognum, member number, seq; value delta, balance. */
+#define TB_HISTORY_VAL_LEN 24
+#define TB_HISTORY3_KEY_LEN (TB_MEMBER_KEY_LEN + 8)
+#define TB_HISTORY3_VAL_LEN 16
 
 /* NAMES: lognum, the exact name (at most TB_NAME_MAX bytes); its length. */
 #define TB_NAME_KEY_MAX (4 + TB_NAME_MAX)

@@ -380,21 +380,22 @@ static const char *met(double value, double target)
 static void report_tables(const struct corpus *c, const struct ingest_result *r)
 {
 	uint64_t sum = 0;
-	printf("%-14s tables      : %-12s %9s %5s %8s %8s %8s %10s\n", c->name, "table", "records",
-	       "depth", "branch", "leaf", "overflow", "bytes/entry");
+	printf("%-14s tables      : %-12s %9s %5s %8s %8s %8s %8s %10s\n", c->name, "table",
+	       "records", "depth", "branch", "leaf", "overflow", "dup", "bytes/entry");
 	for (size_t i = 0; i < r->ntables; i++) {
 		const struct tb_store_table *t = &r->tables[i];
-		uint64_t pages = t->branch_pages + t->leaf_pages + t->overflow_pages;
+		uint64_t pages = t->branch_pages + t->leaf_pages + t->overflow_pages + t->dup_pages;
 		sum += pages * t->page_size;
 		if (!pages)
 			continue;
 		printf("%-14s tables      : %-12s %9" PRIu64 " %5u %8" PRIu64 " %8" PRIu64
-		       " %8" PRIu64 " %10.1f\n",
+		       " %8" PRIu64 " %8" PRIu64 " %10.1f\n",
 		       c->name, t->name, t->entries, t->depth, t->branch_pages, t->leaf_pages,
-		       t->overflow_pages, (double)(pages * t->page_size) / (double)c->n);
+		       t->overflow_pages, t->dup_pages,
+		       (double)(pages * t->page_size) / (double)c->n);
 	}
-	printf("%-14s tables      : %-12s %9s %5s %8s %8s %8s %10.1f\n", c->name, "(lmdb)", "-",
-	       "-", "-", "-", "-", (double)(r->bytes - sum) / (double)c->n);
+	printf("%-14s tables      : %-12s %9s %5s %8s %8s %8s %8s %10.1f\n", c->name, "(lmdb)", "-",
+	       "-", "-", "-", "-", "-", (double)(r->bytes - sum) / (double)c->n);
 }
 
 static void report_variant(const struct corpus *c, double verify1, const struct ingest_result *one,

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE /* memmem */
 #include "testutil.h"
 
+#include <lmdb.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1321,7 +1322,8 @@ static void test_merkle(void **state)
 	assert_string_equal(tabs[TB_T_ENTRIES].name, "entries");
 	assert_int_equal(tabs[TB_T_ENTRIES].entries, 33 + 1203);
 	for (size_t i = 0; i < nt; i++)
-		pages += tabs[i].branch_pages + tabs[i].leaf_pages + tabs[i].overflow_pages;
+		pages += tabs[i].branch_pages + tabs[i].leaf_pages + tabs[i].overflow_pages +
+			 tabs[i].dup_pages;
 	assert_int_equal(tb_store_size(s, &size), 0);
 	assert_true(pages > 0 && pages * tabs[TB_T_ENTRIES].page_size < size);
 	tb_test_recs_free(&r);
@@ -1390,10 +1392,9 @@ static void test_reindex(void **state)
 		assert_int_equal(tb_member_get(&t, 1, 1, &m), 0);
 		m.balance += 5;
 		tb_member_put(&t, 1, &m);
-		uint8_t hk[16];
+		uint8_t hk[16] = {0};
 		tb_member_key(hk, 1, 2);
-		tb_be64_put(hk + 8, 5);
-		tb_txn_del(&t, TB_T_HISTORY, hk, sizeof hk);
+		tb_txn_del(&t, TB_T_HISTORY, hk, TB_MEMBER_KEY_LEN);
 		uint8_t k[4 + TB_TXID_LEN] = {0, 0, 0, 1, 9};
 		tb_txn_put(&t, TB_T_TXIDS, k, sizeof k, hk, sizeof hk);
 		tb_txn_drop(&t, TB_T_NAMES);
@@ -1443,6 +1444,123 @@ static void test_reindex(void **state)
 	/* And the ledger goes on from the rebuilt state. */
 	put_xchg(f->s, &c, 1, 4, 10, true);
 	assert_int_equal(balance(f->s, id_of(&c), 4), 45 - 10);
+	free(orig);
+	comm_free(&c);
+	comm_free(&d);
+}
+
+/* ---- store layouts ---- */
+
+/* Rewrites a closed store's statement index as layout 3 wrote it: a
+ * "history" row per line (key lognum, member, seq; value delta, balance),
+ * no "statements" table, META "derived" 3. Raw LMDB: the store's own code
+ * no longer writes that layout. */
+static void make_layout3(const char *dir)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi st, old, meta;
+	MDB_cursor *c;
+	MDB_val k, v;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, 64ull << 30), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "statements", MDB_DUPSORT | MDB_DUPFIXED, &st), 0);
+	assert_int_equal(mdb_dbi_open(txn, "history", MDB_CREATE, &old), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_cursor_open(txn, st, &c), 0);
+	size_t rows = 0;
+	for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT), rows++) {
+		assert_int_equal(k.mv_size, TB_MEMBER_KEY_LEN);
+		assert_int_equal(v.mv_size, TB_HISTORY_VAL_LEN);
+		uint8_t ok[TB_HISTORY3_KEY_LEN];
+		memcpy(ok, k.mv_data, TB_MEMBER_KEY_LEN);
+		memcpy(ok + TB_MEMBER_KEY_LEN, v.mv_data, 8);
+		MDB_val k3 = {sizeof ok, ok}, v3 = {TB_HISTORY3_VAL_LEN, (uint8_t *)v.mv_data + 8};
+		assert_int_equal(mdb_put(txn, old, &k3, &v3, 0), 0);
+	}
+	mdb_cursor_close(c);
+	assert_true(rows > 10);
+	assert_int_equal(mdb_drop(txn, st, 1), 0);
+	uint8_t v3[4];
+	tb_be32_put(v3, 3);
+	k = (MDB_val){7, "derived"};
+	v = (MDB_val){4, v3};
+	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* Whether a store has a table of that name (raw LMDB, read-only). */
+static bool has_table(const char *dir, const char *name)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	int rc = mdb_dbi_open(txn, name, 0, &dbi);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	assert_true(rc == 0 || rc == MDB_NOTFOUND);
+	return rc == 0;
+}
+
+/* A store of layout 3 (a row per statement line): read-only, it reads the
+ * same statements; the first writable open converts it to layout 4 (sorted
+ * duplicates per member) and drops the old table; the ledger goes on. */
+static void test_layout3_converts(void **state)
+{
+	struct fixture *f = *state;
+	struct comm c, d;
+	comm_init(&c, 11);
+	comm_init(&d, 12);
+	build_rich(f->s, &c, &d);
+	char *orig = tb_test_store_dump(f->s);
+	tb_store_free(f->s);
+	f->s = NULL;
+	make_layout3(f->data);
+	assert_true(has_table(f->data, "history"));
+	assert_false(has_table(f->data, "statements"));
+
+	struct tb_store *ro;
+	assert_int_equal(tb_store_open(&ro, f->data, TB_STORE_RDONLY), 0);
+	/* The same members, balances and statements (the tables' raw digests
+	 * differ: the old rows, META "derived" 3). */
+	char *now = tb_test_store_dump(ro);
+	assert_non_null(strstr(orig, "\nlog "));
+	assert_non_null(strstr(now, "\nlog "));
+	assert_string_equal(strstr(orig, "\nlog "), strstr(now, "\nlog "));
+	free(now);
+	tb_store_free(ro);
+	assert_true(has_table(f->data, "history")); /* read-only: left as it was */
+
+	assert_int_equal(tb_store_open(&f->s, f->data, 0), 0);
+	now = tb_test_store_dump(f->s);
+	assert_string_equal(orig, now);
+	free(now);
+	assert_false(has_table(f->data, "history"));
+	assert_true(has_table(f->data, "statements"));
+	struct tb_txn t;
+	struct tb_view v;
+	tb_txn_begin(&t, f->s->db, false);
+	assert_int_equal(tb_txn_get(&t, TB_T_META, "derived", 7, &v), 0);
+	assert_int_equal(v.len, 4);
+	assert_int_equal(tb_be32_get(v.p), TB_DERIVED_VERSION);
+	tb_txn_abort(&t);
+
+	put_xchg(f->s, &c, 1, 4, 10, true);
+	assert_int_equal(balance(f->s, id_of(&c), 4), 45 - 10);
+	reopen(f);
+	struct hist h = {0};
+	assert_int_equal(tb_store_foreach_history(f->s, id_of(&c), 4, hist_cb, &h), 0);
+	assert_true(h.n == 2 && h.it[1].delta == -10 && h.it[1].balance == 35);
+	assert_true(h.it[0].seq < h.it[1].seq);
 	free(orig);
 	comm_free(&c);
 	comm_free(&d);
@@ -1826,6 +1944,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merkle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reindex, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_layout3_converts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify_dir_tamper, setup, teardown),
