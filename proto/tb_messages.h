@@ -385,6 +385,15 @@
 /* Closing with a reason. */
 #define TB_FIELDS_BYE(F, S) F(S, STR, reason, 0, 200)
 
+/* Listing objects (FORMAT.md 16), each prefixed by its length (u16 BE). */
+#define TB_FIELDS_LISTINGS(F, S) F(S, BIN, records, 0, TB_FRAME_PAYLOAD_MAX - 16)
+
+/* A digest of the federation-visible listings I hold (PROTOCOL.md 7c):
+ * equal digests mean none to send. */
+#define TB_FIELDS_LISTINGS_SYNC(F, S)               \
+	F(S, FIXED, digest, TB_HASHLEN, TB_HASHLEN) \
+	F(S, UINT, count, 0, UINT32_MAX)
+
 #define TB_PEER_MESSAGES(P)                  \
 	P(HELLO, hello, 1)                   \
 	P(SYNC, sync, 2)                     \
@@ -395,6 +404,8 @@
 	P(PONG, pong, 7)                     \
 	P(BYE, bye, 8)                       \
 	P(CHECKPOINT_MSG, checkpoint_msg, 9) \
-	P(REFUSED, refused, 10)
+	P(REFUSED, refused, 10)              \
+	P(LISTINGS, listings, 11)            \
+	P(LISTINGS_SYNC, listings_sync, 12)
 
 #endif

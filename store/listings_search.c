@@ -144,3 +144,52 @@ out:
 	free(se);
 	return err;
 }
+
+int tb_store_listings_stamp(struct tb_store *s, uint64_t *stamp)
+{
+	struct tb_txn t;
+	struct tb_view v;
+	uint8_t g = 'G';
+	*stamp = 0;
+	tb_txn_begin(&t, s->db, false);
+	int err = tb_txn_get(&t, TB_T_LISTINGS, &g, 1, &v);
+	if (!err && v.len == 8)
+		*stamp = tb_be64_get(v.p);
+	tb_txn_abort(&t);
+	return err == TB_ENOTFOUND ? 0 : err;
+}
+
+struct digest {
+	struct tb_sha256_ctx h;
+	uint64_t count;
+};
+
+static int digest_cb(void *ctx, const struct tb_listing *l, const uint8_t *obj, size_t len,
+		     uint64_t hidden)
+{
+	struct digest *d = ctx;
+	uint8_t v[4];
+	(void)obj;
+	(void)len;
+	(void)hidden;
+	if (l->visibility != TB_LISTING_FEDERATION)
+		return 0;
+	tb_be32_put(v, (uint32_t)l->version);
+	tb_sha256_update(&d->h, l->log_id, TB_KEY_LEN);
+	tb_sha256_update(&d->h, l->id, TB_LISTING_ID_LEN);
+	tb_sha256_update(&d->h, v, sizeof v);
+	d->count++;
+	return 0;
+}
+
+int tb_store_listings_digest(struct tb_store *s, uint64_t now, uint8_t digest[TB_HASHLEN],
+			     uint64_t *count)
+{
+	struct tb_listing_query q = {.kind = -1, .withdrawn = true, .hidden = true, .now = now};
+	struct digest d = {.count = 0};
+	tb_sha256_init(&d.h);
+	int err = tb_store_listings_search(s, &q, digest_cb, &d);
+	tb_sha256_final(&d.h, digest);
+	*count = d.count;
+	return err;
+}

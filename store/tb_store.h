@@ -701,6 +701,14 @@ typedef int (*tb_listing_fn)(void *ctx, const struct tb_listing *l, const uint8_
  * 0, an error, or the non-zero value cb stopped with. */
 TB_MUST_CHECK int tb_store_listings_search(struct tb_store *s, const struct tb_listing_query *q,
 					   tb_listing_fn cb, void *ctx);
+/* The last stamp given (0: none yet), to see cheaply whether listings
+ * changed. */
+TB_MUST_CHECK int tb_store_listings_stamp(struct tb_store *s, uint64_t *stamp);
+/* SHA-256 over log_id || id || version (u32 BE) of every federation-visible
+ * listing not expired at now (tombstones too), in (log_id, id) order, and
+ * their count: what two nodes compare before gossiping (PROTOCOL.md 7c). */
+TB_MUST_CHECK int tb_store_listings_digest(struct tb_store *s, uint64_t now,
+					   uint8_t digest[TB_HASHLEN], uint64_t *count);
 /* Each version stored after stamp `after`, in the order stored (pruned ones
  * are gone): how tallyd finds what to gossip. Same returns as the search. */
 TB_MUST_CHECK int tb_store_listings_since(struct tb_store *s, uint64_t after, tb_listing_fn cb,

@@ -152,6 +152,13 @@ struct tb_repl {
 	uint64_t cp_at;
 	uint64_t cp_dropped;
 	unsigned refusals_logged; /* REFUSED sent or received, logged (the first few) */
+	/* listings (listings.c): our LISTINGS_SYNC's digest, count and the
+	 * stamp it was taken at; once the peer's came (lst_ready), versions
+	 * stored up to lst_sent were sent or the peer held them */
+	bool lst_ready;
+	uint8_t lst_digest[32];
+	uint64_t lst_count, lst_stamp, lst_sent;
+	unsigned lst_told; /* listings refused, told with REFUSED */
 };
 
 struct tb_conn_events;
@@ -284,6 +291,8 @@ struct tb_node {
 	/* legs the last clearing steps could not record, logged once */
 	struct tb_clear_skip skips[TB_CLEAR_SKIPS_MAX];
 	size_t nskips;
+	uint64_t lst_stamp;  /* the listings' last stamp as of the last scan */
+	uint64_t lst_pruned; /* when expired listings were last deleted (unix s) */
 };
 
 /* options.c: the settings, from the configuration file and the flags. */
@@ -431,6 +440,22 @@ int tb_repl_on_checkpoint(struct tb_conn *c, const struct tb_view *v);
 void tb_repl_flush(struct tb_conn *c);
 /* c closed: drop what it sent and was not appended yet. */
 void tb_repl_conn_closed(struct tb_conn *c);
+
+/* listings.c: gossip of federation-visible listings (PROTOCOL.md 7c). A
+ * peer's listings go to the store one by one; each refusal is told (the
+ * first TB_LST_TOLD of a connection) without closing it. */
+#define TB_LST_TOLD 8
+#define TB_LST_PRUNE_S 60 /* expired listings are deleted this often */
+/* c opened: our LISTINGS_SYNC. */
+int tb_lst_start(struct tb_conn *c);
+int tb_lst_on_sync(struct tb_conn *c, const struct tb_listings_sync *s);
+int tb_lst_on_listings(struct tb_conn *c, const struct tb_listings *l);
+/* push.c: sends c the listings stored since it was last sent some (the
+ * pump's last step). */
+void tb_lst_push(struct tb_conn *c);
+/* heads.c: the store may have changed: new listings are pumped to the
+ * peers, and expired ones deleted (at most every TB_LST_PRUNE_S). */
+void tb_node_listings_scan(struct tb_node *n);
 
 /* clearing.c: decide and finish cross-community exchanges now due; true
  * when legs were appended or more are due than the steps took (scan again

@@ -6,9 +6,12 @@
  * after the store's changes. The heads are read before the clearing step
  * (cross-community legs due), so that step has seen every entry the scan
  * announces; the legs it appends go out with the next scan, at once. A
- * restored node lifts its mark here too.
+ * restored node lifts its mark here too. Each scan also looks at the
+ * listings' last stamp (new listings are pumped) and, a minute apart,
+ * deletes expired listings.
  */
 #include "daemon.h"
+#include "tb_ops.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +114,7 @@ int tb_node_scan(struct tb_node *n)
 			tb_repl_pump(c);
 		tb_node_status_dirty(n);
 	}
+	tb_node_listings_scan(n);
 	return 0;
 }
 
@@ -181,4 +185,24 @@ void tb_node_restore_check(struct tb_node *n)
 	       (unsigned long long)h.seq, (unsigned long long)n->restored_seq, synced_peers,
 	       all ? "" : " (some configured peers never answered)");
 	tb_node_store_changed(n);
+}
+
+void tb_node_listings_scan(struct tb_node *n)
+{
+	uint64_t stamp, now = tb_listing_now();
+	size_t removed = 0;
+	if (now >= n->lst_pruned + TB_LST_PRUNE_S) {
+		n->lst_pruned = now;
+		int err = tb_store_listings_prune(n->store, now, &removed);
+		if (err)
+			tb_log(n, TB_LOG_ERROR, "cannot delete expired listings: %s",
+			       tb_strerror(err));
+		else if (removed)
+			tb_log(n, TB_LOG_DEBUG, "%zu expired listings deleted", removed);
+	}
+	if (tb_store_listings_stamp(n->store, &stamp) || stamp == n->lst_stamp)
+		return;
+	n->lst_stamp = stamp;
+	for (struct tb_conn *c = n->conns; c; c = c->next)
+		tb_repl_pump(c);
 }

@@ -2,8 +2,9 @@
  * push.c: what tallyd sends a peer once a connection is OPEN, in this order:
  * the HEADS of its snapshot (after the peer's SYNC), every fork proof the
  * peer has not got, then, once synced, the newest checkpoint of every log
- * held (when the heads differed) and the entries the peer lacks, in seq
- * order, in ENTRIES batches. Each step sends only while the send queue is
+ * held (when the heads differed), the entries the peer lacks, in seq
+ * order, in ENTRIES batches, and the listings stored since it was last
+ * sent some (listings.c). Each step sends only while the send queue is
  * under its cap (tb_conn_may_push) and resumes where it stopped when the
  * queue drains (after every completed write) or the store's heads move, so
  * no peer, however many proofs, logs or entries there are, makes the node
@@ -200,6 +201,55 @@ static void push_entries(struct tb_conn *c)
 	r->push_at = 0;
 }
 
+/* ---- listings (PROTOCOL.md 7c; listings.c takes them) ---- */
+
+struct lst_batch {
+	uint8_t buf[TB_BATCH_BYTES];
+	size_t len;
+	uint64_t last; /* stamp of the last version looked at */
+	size_t n;
+};
+
+static int batch_one(void *ctx, const struct tb_listing *l, const uint8_t *obj, size_t len,
+		     uint64_t stamp)
+{
+	struct lst_batch *b = ctx;
+	if (l->visibility == TB_LISTING_FEDERATION) {
+		int rc = tb_records_add(b->buf, sizeof b->buf, &b->len, (struct tb_view){obj, len});
+		if (rc)
+			return rc;
+		b->n++;
+	}
+	b->last = stamp;
+	return 0;
+}
+
+void tb_lst_push(struct tb_conn *c)
+{
+	struct tb_repl *r = c->repl;
+	struct tb_node *n = c->node;
+	struct lst_batch b;
+	while (r->lst_ready && r->lst_sent < n->lst_stamp && tb_conn_may_push(c)) {
+		b.len = b.n = 0;
+		b.last = r->lst_sent;
+		int err = tb_store_listings_since(n->store, r->lst_sent, batch_one, &b);
+		if (err < 0) {
+			tb_log(n, TB_LOG_ERROR, "cannot read listings to send: %s",
+			       tb_strerror(err));
+			return;
+		}
+		if (b.last == r->lst_sent) /* nothing stored past it (pruned) */
+			b.last = n->lst_stamp;
+		r->lst_sent = b.last;
+		if (!b.n)
+			continue;
+		struct tb_peer_msg m = {.type = TB_MSG_LISTINGS};
+		m.u.listings.records = (struct tb_view){b.buf, b.len};
+		if (tb_conn_send(c, &m))
+			return;
+	}
+}
+
 void tb_repl_pump(struct tb_conn *c)
 {
 	struct tb_repl *r = c->repl;
@@ -210,6 +260,7 @@ void tb_repl_pump(struct tb_conn *c)
 	if (!push_checkpoints(c))
 		return;
 	push_entries(c);
+	tb_lst_push(c);
 }
 
 void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except, const uint8_t *p,

@@ -53,7 +53,7 @@ int tb_repl_start(struct tb_conn *c)
 	memcpy(m.u.sync.digest, n->digest, 32);
 	m.u.sync.logs = n->nheads;
 	int err = tb_conn_send(c, &m);
-	if (err)
+	if (err || (err = tb_lst_start(c)))
 		return err;
 	/* Fork proofs go first: a peer learns about frozen logs before it is
 	 * sent their entries. */
@@ -225,6 +225,10 @@ int tb_repl_receive(struct tb_conn *c, const struct tb_peer_msg *m)
 		return tb_repl_on_checkpoint(c, &m->u.checkpoint_msg.checkpoint);
 	case TB_MSG_REFUSED:
 		return tb_repl_on_refused(c, &m->u.refused);
+	case TB_MSG_LISTINGS:
+		return tb_lst_on_listings(c, &m->u.listings);
+	case TB_MSG_LISTINGS_SYNC:
+		return tb_lst_on_sync(c, &m->u.listings_sync);
 	case TB_MSG_BYE: {
 		char why[260];
 		snprintf(why, sizeof why, "peer said goodbye: %.*s", (int)m->u.bye.reason.len,

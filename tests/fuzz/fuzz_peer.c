@@ -7,7 +7,8 @@
  * with them before any store: HEADS records are split and ENTRIES records
  * split by their u16 lengths (the daemon's functions, proto/items.c) and
  * decoded, FORK records decoded, a checkpoint
- * opened (signature checked), a HELLO proof verified over a fixed hash.
+ * opened (signature checked), LISTINGS objects split and opened, a HELLO
+ * proof verified over a fixed hash.
  */
 #include <stdint.h>
 #include <string.h>
@@ -114,6 +115,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case TB_MSG_REFUSED:
 		TB_ASSERT(m.u.refused.code < 0);
 		break;
+	case TB_MSG_LISTINGS: {
+		struct tb_records_iter it;
+		struct tb_view rec;
+		struct tb_listing l;
+		int next;
+		tb_records_begin(&it, m.u.listings.records);
+		while ((next = tb_records_next(&it, &rec)) == 1)
+			TB_ASSERT(tb_listing_open(&l, rec.p, rec.len) <= 0);
+		TB_ASSERT(next == 0 || next == TB_ETRUNCATED);
+		break;
+	}
+	case TB_MSG_LISTINGS_SYNC:
 	case TB_MSG_SYNC:
 	case TB_MSG_PING:
 	case TB_MSG_PONG:

@@ -1,8 +1,8 @@
 /*
  * mkcorpus_listing.c: the seed corpus of fuzz_listing (mkcorpus's
- * "listing"): a member-signed offer and an attested request sealed by a
- * fixed community key, and refused variants (truncated, trailing byte,
- * a bad community signature, expiry out of range signed validly).
+ * "listing"), and the LISTINGS seed of fuzz_peer: a member-signed offer and an attested request
+ * sealed by a fixed community key, and refused variants (truncated, trailing byte, a bad community
+ * signature, expiry out of range signed validly).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +26,24 @@ static void put(const char *root, const char *name, const void *p, size_t len)
 static struct tb_view sv(const char *s)
 {
 	return (struct tb_view){(const uint8_t *)s, strlen(s)};
+}
+
+/* A LISTINGS peer message carrying obj, into the peer corpus. */
+static void peer_seed(const char *root, const uint8_t *obj, size_t len)
+{
+	static uint8_t recs[2 + TB_LISTING_MAX], msg[TB_FRAME_PAYLOAD_MAX];
+	size_t rlen = 0, mlen;
+	char path[1024];
+	struct tb_peer_msg m = {.type = TB_MSG_LISTINGS};
+	if (tb_records_add(recs, sizeof recs, &rlen, (struct tb_view){obj, len}))
+		exit(1);
+	m.u.listings.records = (struct tb_view){recs, rlen};
+	if (tb_peer_msg_encode(msg, sizeof msg, &mlen, &m))
+		exit(1);
+	snprintf(path, sizeof path, "%s/peer/listings-valid", root);
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(msg, 1, mlen, f) != mlen || fclose(f) != 0)
+		exit(1);
 }
 
 void mkcorpus_listing(const char *root)
@@ -54,6 +72,7 @@ void mkcorpus_listing(const char *root)
 	if (tb_listing_seal(obj, sizeof obj, &len, &l, &log))
 		exit(1);
 	put(root, "valid-offer", obj, len);
+	peer_seed(root, obj, len);
 	put(root, "bad-truncated", obj, len - 1);
 	obj[len] = 0;
 	put(root, "bad-trailing", obj, len + 1);

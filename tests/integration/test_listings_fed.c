@@ -1,0 +1,297 @@
+/*
+ * test_listings_fed.c: members' listings across a federation of three real
+ * tallyd processes on 127.0.0.1 in a line (A-B-C, so C hears of A's
+ * listings only through B): a federation listing posted with `tally` at A
+ * is found at B and C within a second; a community listing's bytes reach no
+ * other node's store; a withdrawal and an expiry (the test clock file that
+ * tally and tallyd read, FORMAT.md 16.4) make listings vanish everywhere
+ * and be deleted; the command line refuses bad listings with clear errors;
+ * and a fake peer's bad listings (too long, a bad community signature, an
+ * expiry out of range, a community listing) are each refused with a
+ * REFUSED naming the problem, the connection staying open.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fed.h"
+#include "tb_node.h"
+#include "tb_file.h"
+
+#define WAIT_MS 60000
+#define A 0
+#define B 1
+#define C 2
+
+static struct tb_fed *F;
+static char g_clock[TB_FED_PATH + 16];
+static uint64_t g_now;
+
+static void set_clock(uint64_t now)
+{
+	FILE *f = fopen(g_clock, "w");
+	assert_non_null(f);
+	fprintf(f, "%llu\n", (unsigned long long)now);
+	assert_int_equal(fclose(f), 0);
+	g_now = now;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	F = tb_fed_new("listings", 3);
+	snprintf(g_clock, sizeof g_clock, "%s/clock", F->root);
+	set_clock((uint64_t)time(NULL));
+	setenv("TALLY_TEST_CLOCK", g_clock, 1);
+	tb_fed_link(F, A, B);
+	tb_fed_link(F, C, B);
+	tb_fed_start_all(F);
+	tb_fed_wait_converged(F, NULL, 0, WAIT_MS);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	tb_fed_free(F);
+	tb_fed_kill_all();
+	return 0;
+}
+
+struct count {
+	const char *title;
+	size_t n;
+};
+
+static int count_cb(void *ctx, const struct tb_listing *l, const uint8_t *obj, size_t len,
+		    uint64_t info)
+{
+	struct count *c = ctx;
+	(void)obj;
+	(void)len;
+	(void)info;
+	if (l->title.len == strlen(c->title) && !memcmp(l->title.p, c->title, l->title.len))
+		c->n++;
+	return 0;
+}
+
+/* Listings titled title node i holds: live ones shown at now, or (raw)
+ * every version kept, withdrawn, hidden and expired ones too. */
+static size_t held(size_t i, const char *title, bool raw)
+{
+	char dir[TB_FED_PATH + 32];
+	struct tb_store *s;
+	snprintf(dir, sizeof dir, "%s/ledger", F->node[i].data);
+	assert_int_equal(tb_store_open(&s, dir, TB_STORE_RDONLY), 0);
+	struct tb_listing_query q = {.kind = -1, .now = raw ? 0 : g_now};
+	q.withdrawn = q.hidden = raw;
+	struct count c = {title, 0};
+	assert_true(tb_store_listings_search(s, &q, count_cb, &c) >= 0);
+	tb_store_free(s);
+	return c.n;
+}
+
+struct seen {
+	const char *title;
+	size_t want; /* listings shown: 1 present, 0 gone */
+	bool raw;
+};
+
+static bool everywhere(struct tb_fed *f, void *ctx, char *why, size_t cap, size_t *blame)
+{
+	struct seen *s = ctx;
+	for (size_t i = 0; i < f->n; i++)
+		if (held(i, s->title, s->raw) != s->want) {
+			snprintf(why, cap, "node %zu %s '%s'", i, s->want ? "lacks" : "still holds",
+				 s->title);
+			*blame = i;
+			return false;
+		}
+	return true;
+}
+
+/* Whether the file holds the bytes of s. */
+static bool file_has(const char *path, const char *s)
+{
+	size_t len, m = strlen(s);
+	uint8_t *p = tb_test_read_file(path, &len);
+	bool found = false;
+	for (size_t i = 0; p && !found && i + m <= len; i++)
+		found = !memcmp(p + i, s, m);
+	free(p);
+	return found;
+}
+
+static char g_id[64];
+
+static void add(size_t i, const char *title, const char *vis, const char *days)
+{
+	TB_FED_TALLY_IS(F, i, 0, "listing", "add", "--member", "m1", "--offer", "--title", title,
+			"--description", "Saturdays, bring the bike", vis, "--days", days);
+	snprintf(g_id, sizeof g_id, "%.32s", F->res.out);
+}
+
+static void test_gossip_withdraw_expire(void **state)
+{
+	(void)state;
+	const char *secret = "Secret garden tour 5b1e";
+	const char *bikes = "I can fix bikes 7f3a";
+	add(A, secret, "--community", "30");
+	add(A, bikes, "--federation", "30");
+	uint64_t t0 = tb_fed_now_ms(); /* stored at A: from here it is gossip */
+	char id[64];
+	snprintf(id, sizeof id, "%s", g_id);
+	struct seen s = {bikes, 1, false};
+	tb_fed_wait(F, WAIT_MS, everywhere, &s, "the federation listing on every node");
+	uint64_t ms = tb_fed_now_ms() - t0;
+	fprintf(stderr, "listing on all three nodes %llu ms after 'tally listing add' stored it\n",
+		(unsigned long long)ms);
+	assert_true(ms < 1000 * 5); /* a second on a quiet machine; room for a loaded one */
+
+	/* The community listing: at A only, its bytes in no other store. */
+	assert_int_equal(held(A, secret, false), 1);
+	for (size_t i = B; i <= C; i++) {
+		char path[TB_FED_PATH + 64];
+		snprintf(path, sizeof path, "%s/ledger/data.mdb", F->node[i].data);
+		assert_int_equal(held(i, secret, true), 0);
+		assert_false(file_has(path, secret));
+	}
+	/* B and C find it by text, category-free, kind and community too. */
+	TB_FED_TALLY_IS(F, C, 0, "listing", "list", "--text", "FIX BIKES", "--offers");
+	assert_non_null(strstr(F->res.out, "m1@Comm00"));
+	TB_FED_TALLY_IS(F, C, 0, "--json", "listing", "list", "--community", "Comm00");
+	assert_non_null(strstr(F->res.out, "\"at\":\"m1@Comm00\""));
+	assert_null(strstr(F->res.out, "Secret garden"));
+
+	/* Withdrawn at A: gone everywhere (tombstones kept until expiry). */
+	TB_FED_TALLY_IS(F, A, 0, "listing", "withdraw", id);
+	s.want = 0;
+	tb_fed_wait(F, WAIT_MS, everywhere, &s, "the withdrawn listing gone from every node");
+
+	/* A listing of one day, then the clock two days on: shown nowhere at
+	 * once, deleted everywhere at the next change each node sees. */
+	const char *brief = "Jam jars to give away 91c2";
+	add(A, brief, "--federation", "1");
+	struct seen b = {brief, 1, false};
+	tb_fed_wait(F, WAIT_MS, everywhere, &b, "the one-day listing on every node");
+	set_clock(g_now + 2 * 86400);
+	b.want = 0;
+	assert_true(everywhere(F, &b, (char[64]){0}, 64, &(size_t){0}));
+	TB_FED_TALLY_IS(F, B, 0, "listing", "list", "--text", "jam jars");
+	assert_null(strstr(F->res.out, "Jam jars"));
+	add(A, "Another listing d00d", "--federation", "30"); /* a change for every node */
+	b.raw = true;
+	tb_fed_wait(F, WAIT_MS, everywhere, &b, "the expired listing deleted on every node");
+}
+
+static void test_cli_refusals(void **state)
+{
+	(void)state;
+	char longt[82];
+	memset(longt, 'a', 81);
+	longt[81] = 0;
+	TB_FED_TALLY_IS(F, A, 2, "listing", "add", "--member", "m1", "--offer", "--title", longt);
+	assert_non_null(strstr(F->res.err, "ETOOLONG"));
+	TB_FED_TALLY_IS(F, A, 2, "listing", "add", "--member", "m1", "--offer", "--title", "x",
+			"--days", "91");
+	assert_non_null(strstr(F->res.err, "EEXPIRY"));
+	TB_FED_TALLY_IS(F, A, 2, "listing", "add", "--member", "m1", "--offer", "--title",
+			"two\nlines");
+	assert_non_null(strstr(F->res.err, "EUTF8"));
+	TB_FED_TALLY_IS(F, A, 1, "listing", "add", "--member", "nobody", "--offer", "--title", "x");
+	assert_non_null(strstr(F->res.err, "EMEMBER"));
+}
+
+/* A listing of A's community signed with A's key, attested, as bytes. */
+static size_t forge(uint8_t *out, const struct tb_keypair *kp, const char *title, uint64_t days,
+		    uint64_t vis, bool sign_right)
+{
+	struct tb_listing l;
+	memset(&l, 0, sizeof l);
+	memcpy(l.log_id, kp->pk.b, TB_KEY_LEN);
+	tb_random(l.id, TB_LISTING_ID_LEN);
+	l.version = 1;
+	l.member = 1;
+	l.title = (struct tb_view){(const uint8_t *)title, strlen(title)};
+	l.visibility = vis;
+	l.created = g_now;
+	l.expires = g_now + days * 86400;
+	l.attested = 1;
+	struct tb_wbuf w;
+	tb_wbuf_init(&w, out, TB_LISTING_MAX + 200);
+	assert_int_equal(tb_msg_encode(&w, &tb_def_listing, &l), 0);
+	tb_sign(out + w.len, kp, TB_CTX_LISTED, out, w.len);
+	if (!sign_right)
+		out[w.len + 3] ^= 1;
+	return w.len + TB_SIGLEN;
+}
+
+static void test_peer_refusals(void **state)
+{
+	(void)state;
+	uint8_t psk[32];
+	char path[TB_FED_PATH + 64];
+	struct tb_keypair kp;
+	assert_int_equal(tb_fedkey_read(F->fedkey, psk), 0);
+	snprintf(path, sizeof path, "%s/keys/node.key", F->node[A].data);
+	assert_int_equal(tb_keyfile_read(path, &kp, TB_FED_PASS, strlen(TB_FED_PASS)), 0);
+	struct tb_fake *p = calloc(1, sizeof *p);
+	assert_non_null(p);
+	p->fd = -1;
+	tb_fake_open(p, F->node[B].port, psk, 950);
+	char longt[82];
+	memset(longt, 'b', 81);
+	longt[81] = 0;
+	static uint8_t objs[4][TB_LISTING_MAX + 200];
+	size_t lens[4] = {
+		forge(objs[0], &kp, longt, 30, TB_LISTING_FEDERATION, true),
+		forge(objs[1], &kp, "Bad signature", 30, TB_LISTING_FEDERATION, false),
+		forge(objs[2], &kp, "Ninety-one days", 91, TB_LISTING_FEDERATION, true),
+		forge(objs[3], &kp, "Community only", 30, TB_LISTING_COMMUNITY, true),
+	};
+	const int want[4] = {TB_ETOOLONG, TB_EBADSIG, TB_EEXPIRY, TB_EINVAL};
+	const char *says[4] = {"malformed", "signature", "expiry", "never leaves"};
+	for (size_t i = 0; i < 4; i++) {
+		uint8_t buf[2 + TB_LISTING_MAX + 200];
+		size_t len = 0;
+		assert_int_equal(
+			tb_records_add(buf, sizeof buf, &len, (struct tb_view){objs[i], lens[i]}),
+			0);
+		struct tb_peer_msg m = {.type = TB_MSG_LISTINGS};
+		m.u.listings.records = (struct tb_view){buf, len};
+		assert_int_equal(tb_fake_send(p, &m), 0);
+		assert_int_equal(tb_fake_expect(p, TB_MSG_REFUSED, &m, 10000), 1);
+		if (m.u.refused.code != want[i])
+			fail_msg("listing %zu: REFUSED %s, expected %s (%.*s)", i,
+				 tb_errname((int)m.u.refused.code), tb_errname(want[i]),
+				 (int)m.u.refused.reason.len, (const char *)m.u.refused.reason.p);
+		char reason[256];
+		snprintf(reason, sizeof reason, "%.*s", (int)m.u.refused.reason.len,
+			 (const char *)m.u.refused.reason.p);
+		if (!strstr(reason, says[i]))
+			fail_msg("listing %zu: reason '%s' does not say '%s'", i, reason, says[i]);
+	}
+	/* Still open, and none of them stored. */
+	struct tb_peer_msg m = {.type = TB_MSG_PING};
+	m.u.ping.nonce = 77;
+	assert_int_equal(tb_fake_send(p, &m), 0);
+	assert_int_equal(tb_fake_expect(p, TB_MSG_PONG, &m, 10000), 1);
+	assert_int_equal(held(B, "Bad signature", true), 0);
+	assert_int_equal(held(B, "Ninety-one days", true), 0);
+	assert_int_equal(held(B, "Community only", true), 0);
+	tb_fake_close(p);
+	free(p);
+	tb_keypair_wipe(&kp);
+}
+
+int main(int argc, char **argv)
+{
+	tb_test_select(argc, argv);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gossip_withdraw_expire),
+		cmocka_unit_test(test_cli_refusals),
+		cmocka_unit_test(test_peer_refusals),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
