@@ -45,6 +45,20 @@ static int pass_of(struct tb_cli *cli, const char *who, bool attest, char *buf, 
 	return tb_cli_member_pass(cli, &m, buf, cap, &out->len);
 }
 
+/* --json: the listing object POST /api/v1/listings (and .../withdraw,
+ * .../renew) answer with. */
+static int print_json(struct tb_cli *cli, const uint8_t id[TB_LISTING_ID_LEN])
+{
+	uint8_t obj[TB_LISTING_MAX];
+	size_t len;
+	struct tb_listing l;
+	int err = tb_store_listing_get(cli->store, cli->self, id, obj, &len);
+	if (!err)
+		err = tb_listing_open(&l, obj, len);
+	return tb_cli_print_json(err ? NULL : tb_vocab_listing(cli->store, &l, -1), err,
+				 "the listing");
+}
+
 struct add_in {
 	struct tb_op_listing l;
 	bool kind_given;
@@ -133,10 +147,8 @@ int tb_cmd_listing_add(struct tb_cli *cli, int argc, char **argv)
 		return tb_cli_refused(cli, err, &rej);
 	char hex[2 * TB_LISTING_ID_LEN + 1];
 	tb_hex_encode(hex, id, TB_LISTING_ID_LEN);
-	if (cli->json) {
-		printf("{\"id\":\"%s\",\"version\":1}\n", hex);
-		return TB_EXIT_OK;
-	}
+	if (cli->json)
+		return print_json(cli, id);
 	printf("%s\nposted: %s, visible to the %s\n", hex,
 	       in.l.kind == TB_LISTING_OFFER ? "an offer" : "a request",
 	       in.l.visibility == TB_LISTING_FEDERATION ? "federation" : "community only");
@@ -195,11 +207,9 @@ static int change(struct tb_cli *cli, int argc, char **argv, bool withdraw)
 	if (err)
 		return tb_cli_refused(cli, err, &rej);
 	if (cli->json)
-		printf("{\"id\":\"%s\",\"version\":%llu}\n", argv[optind],
-		       (unsigned long long)version);
-	else
-		printf("%s %s (version %llu)\n", argv[optind], withdraw ? "withdrawn" : "renewed",
-		       (unsigned long long)version);
+		return print_json(cli, id);
+	printf("%s %s (version %llu)\n", argv[optind], withdraw ? "withdrawn" : "renewed",
+	       (unsigned long long)version);
 	return TB_EXIT_OK;
 }
 

@@ -166,5 +166,6 @@ void tb_api_session_cookie(struct tb_http *h, struct tb_http_req *req, struct tb
  * HTTP to another machine without --http-insecure. */
 bool tb_api_plain_http_refused(struct tb_http *h, struct tb_http_req *req,
 			       struct tb_http_resp *resp);
+int tb_api_listing_routes(struct tb_http *h);
 
 #endif

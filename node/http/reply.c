@@ -83,6 +83,7 @@ int tb_http_status_for(int err)
 	case TB_EUSAGE:
 	case TB_EDATE:
 	case TB_EPASSPHRASE:
+	case TB_EEXPIRY:
 		return 400;
 	case TB_ENOTFOUND:
 		return 404;

@@ -8,7 +8,8 @@
  * and be deleted; the command line refuses bad listings with clear errors;
  * and a fake peer's bad listings (too long, a bad community signature, an
  * expiry out of range, a community listing) are each refused with a
- * REFUSED naming the problem, the connection staying open.
+ * REFUSED naming the problem, the connection staying open; and the API
+ * posts, finds, hides, withdraws and refuses as the command line does.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,9 @@
 #include <time.h>
 
 #include "fed.h"
-#include "tb_node.h"
+#include "httpc.h"
 #include "tb_file.h"
+#include "tb_node.h"
 
 #define WAIT_MS 60000
 #define A 0
@@ -25,6 +27,7 @@
 #define C 2
 
 static struct tb_fed *F;
+static uint16_t g_http; /* A's API */
 static char g_clock[TB_FED_PATH + 16];
 static uint64_t g_now;
 
@@ -46,7 +49,16 @@ static int group_setup(void **state)
 	setenv("TALLY_TEST_CLOCK", g_clock, 1);
 	tb_fed_link(F, A, B);
 	tb_fed_link(F, C, B);
-	tb_fed_start_all(F);
+	char pw[TB_FED_PATH + 16], http[32];
+	snprintf(pw, sizeof pw, "%s/cora.pw", F->root);
+	assert_int_equal(tb_test_write_file(pw, "coordinator-pw", 14), 0);
+	TB_FED_TALLY_IS(F, A, 0, "coordinator", "add", "cora", "--role", "coordinator",
+			"--password-file", pw);
+	g_http = tb_fed_free_port();
+	snprintf(http, sizeof http, "127.0.0.1:%u", g_http);
+	tb_fed_start_args(F, A, (const char *const[]){"--http", http, NULL});
+	tb_fed_start(F, B);
+	tb_fed_start(F, C);
 	tb_fed_wait_converged(F, NULL, 0, WAIT_MS);
 	return 0;
 }
@@ -285,6 +297,69 @@ static void test_peer_refusals(void **state)
 	tb_keypair_wipe(&kp);
 }
 
+/* The API posts, finds, hides and withdraws as the command line does. */
+static void test_api(void **state)
+{
+	(void)state;
+	struct tb_httpc_session ss;
+	struct tb_httpc_resp r;
+	assert_int_equal(tb_httpc_login(g_http, "cora", "coordinator-pw", &ss), 200);
+	char longt[82], body[400];
+	memset(longt, 'c', 81);
+	longt[81] = 0;
+	snprintf(body, sizeof body, "{\"member\":\"m2\",\"kind\":\"request\",\"title\":\"%s\"}",
+		 longt);
+	tb_httpc(g_http, "POST", "/api/v1/listings", &ss, true, body, &r);
+	tb_httpc_assert_error(&r, 400, "ETOOLONG");
+	tb_httpc_free(&r);
+	tb_httpc(g_http, "POST", "/api/v1/listings", &ss, true,
+		 "{\"member\":\"m2\",\"kind\":\"request\",\"title\":\"x\",\"days\":91}", &r);
+	tb_httpc_assert_error(&r, 400, "EEXPIRY");
+	tb_httpc_free(&r);
+
+	const char *lift = "Lift to the clinic e11a";
+	snprintf(body, sizeof body,
+		 "{\"member\":\"m2\",\"kind\":\"request\",\"title\":\"%s\","
+		 "\"visibility\":\"federation\",\"attest\":true,\"days\":14}",
+		 lift);
+	assert_int_equal(tb_httpc(g_http, "POST", "/api/v1/listings", &ss, true, body, &r), 201);
+	assert_non_null(strstr(r.body, "\"at\":\"m2@Comm00\""));
+	char *at = strstr(r.body, "\"id\":\"");
+	assert_non_null(at);
+	char id[33];
+	snprintf(id, sizeof id, "%.32s", at + 6);
+	tb_httpc_free(&r);
+	struct seen s = {lift, 1, false};
+	tb_fed_wait(F, WAIT_MS, everywhere, &s, "the API's listing on every node");
+
+	assert_int_equal(tb_httpc(g_http, "GET", "/api/v1/listings?text=CLINIC&kind=request", &ss,
+				  false, NULL, &r),
+			 200);
+	assert_non_null(strstr(r.body, lift));
+	tb_httpc_free(&r);
+	char path[128];
+	snprintf(path, sizeof path, "/api/v1/listings/%s/hide", id);
+	assert_int_equal(tb_httpc(g_http, "POST", path, &ss, true, NULL, &r), 200);
+	tb_httpc_free(&r);
+	assert_int_equal(
+		tb_httpc(g_http, "GET", "/api/v1/listings?text=clinic", &ss, false, NULL, &r), 200);
+	assert_null(strstr(r.body, lift));
+	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc(g_http, "GET", "/api/v1/listings?text=clinic&hidden=1", &ss,
+				  false, NULL, &r),
+			 200);
+	assert_non_null(strstr(r.body, "\"hidden\":true"));
+	tb_httpc_free(&r);
+	assert_int_equal(held(C, lift, false), 1); /* hidden at A only */
+
+	snprintf(path, sizeof path, "/api/v1/listings/%s/withdraw", id);
+	assert_int_equal(tb_httpc(g_http, "POST", path, &ss, true, "{\"attest\":true}", &r), 200);
+	assert_non_null(strstr(r.body, "\"state\":\"withdrawn\""));
+	tb_httpc_free(&r);
+	s.want = 0;
+	tb_fed_wait(F, WAIT_MS, everywhere, &s, "the API's withdrawn listing gone everywhere");
+}
+
 int main(int argc, char **argv)
 {
 	tb_test_select(argc, argv);
@@ -292,6 +367,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_gossip_withdraw_expire),
 		cmocka_unit_test(test_cli_refusals),
 		cmocka_unit_test(test_peer_refusals),
+		cmocka_unit_test(test_api),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,0 +1,277 @@
+/*
+ * api_listings.c: members' offers and requests through the API (FORMAT.md
+ * 16): GET /api/v1/listings searches what the node holds of every
+ * community; POST /api/v1/listings posts one of the own community's, signed
+ * by its member (passphrase in the body) or attested; POST
+ * /api/v1/listings/ID/withdraw and /renew make a new version; /hide and
+ * /show are this node's own. Posting, withdrawing and renewing call the
+ * operations `tally listing` calls (node/ops_listing.c), so a refusal reads
+ * the same; a change is spread to peers at once.
+ */
+#include "http_int.h"
+#include "tb_bodies.h"
+#include "tb_ops.h"
+
+#include <string.h>
+
+#define LIST_MAX 200
+
+static struct tb_ops ops_of(struct tb_http *h)
+{
+	return (struct tb_ops){h->host.store, h->host.self, h->host.data, h->host.key};
+}
+
+static void changed(struct tb_http *h)
+{
+	if (h->host.changed)
+		h->host.changed(h->host.ctx);
+}
+
+/* The query's community (a name or id) and member into q. */
+static bool where(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
+		  struct tb_listing_query *q, uint8_t log[TB_KEY_LEN])
+{
+	char v[200];
+	struct tb_ops o = ops_of(h);
+	struct tb_reject rej = {0};
+	memcpy(log, h->host.self, TB_KEY_LEN);
+	if (!tb_http_query(req, "community", v, sizeof v)) {
+		struct tb_op_community c;
+		int err = tb_op_community(&o, v, &c, &rej);
+		if (err) {
+			tb_http_fail(resp, err, &rej);
+			return false;
+		}
+		memcpy(log, c.id, TB_KEY_LEN);
+		q->community = log;
+	}
+	if (!tb_http_query(req, "member", v, sizeof v)) {
+		struct tb_member m;
+		if (tb_store_member_find(h->host.store, log, v, &m)) {
+			tb_http_error(resp, 404, "EMEMBER", "no member '%s' in that community", v);
+			return false;
+		}
+		q->member = m.no;
+		q->community = log;
+	}
+	return true;
+}
+
+static void list(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	char text[TB_LISTING_TITLE_MAX * 4 + 1], cat[TB_CATEGORY_MAX * 4 + 1], v[32];
+	uint8_t log[TB_KEY_LEN];
+	struct tb_listing_query q = {.kind = -1, .now = tb_listing_now()};
+	if (!tb_http_query(req, "text", text, sizeof text))
+		q.text = text;
+	if (!tb_http_query(req, "category", cat, sizeof cat))
+		q.category = cat;
+	if (!tb_http_query(req, "kind", v, sizeof v)) {
+		if (strcmp(v, "offer") && strcmp(v, "request")) {
+			tb_http_error(resp, 400, "EINVAL", "'kind' must be offer or request");
+			return;
+		}
+		q.kind = strcmp(v, "offer") ? TB_LISTING_REQUEST : TB_LISTING_OFFER;
+	}
+	q.hidden = !tb_http_query(req, "hidden", v, sizeof v) && !strcmp(v, "1");
+	if (!where(h, req, resp, &q, log))
+		return;
+	int err;
+	struct tb_json *o = tb_vocab_listings(h->host.store, &q, LIST_MAX, &err);
+	if (!o) {
+		tb_http_fail(resp, err ? err : TB_ENOMEM, NULL);
+		return;
+	}
+	tb_http_json(resp, 200, o);
+}
+
+/* One listing of the own community by its id, as the vocabulary shows it. */
+static void answer_one(struct tb_http *h, struct tb_http_resp *resp, int status,
+		       const uint8_t id[TB_LISTING_ID_LEN])
+{
+	uint8_t obj[TB_LISTING_MAX];
+	size_t len;
+	struct tb_listing l;
+	if (tb_store_listing_get(h->host.store, h->host.self, id, obj, &len) ||
+	    tb_listing_open(&l, obj, len)) {
+		tb_http_fail(resp, TB_ESTORE, NULL);
+		return;
+	}
+	struct tb_json *o = tb_vocab_listing(h->host.store, &l, -1);
+	if (!o) {
+		tb_http_fail(resp, TB_ENOMEM, NULL);
+		return;
+	}
+	tb_http_json(resp, status, o);
+}
+
+static void add(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	char member[TB_NAME_MAX * 4 + 1] = "", kind[16] = "", title[TB_TEXT_IN_MAX + 1] = "";
+	char desc[TB_TEXT_IN_MAX + 1] = "", cat[TB_CATEGORY_MAX * 4 + 1] = "", vis[16] = "";
+	char pass[TB_SECRET_MAX + 1] = "", msg[TB_JSON_MSG_MAX];
+	int64_t days = TB_LISTING_DAYS_DEFAULT;
+	bool attest = false;
+	const struct tb_jfield f[] = {
+		{"member", TB_JT_STR, true, 1, TB_NAME_MAX * 4, member, NULL},
+		{"kind", TB_JT_STR, true, 5, 7, kind, NULL},
+		{"title", TB_JT_STR, true, 1, TB_TEXT_IN_MAX, title, NULL},
+		{"description", TB_JT_STR, false, 0, TB_TEXT_IN_MAX, desc, NULL},
+		{"category", TB_JT_STR, false, 0, TB_CATEGORY_MAX * 4, cat, NULL},
+		{"days", TB_JT_INT, false, INT32_MIN, INT32_MAX, &days, NULL},
+		{"visibility", TB_JT_STR, false, 9, 10, vis, NULL},
+		{"attest", TB_JT_BOOL, false, 0, 0, &attest, NULL},
+		{"passphrase", TB_JT_STR, false, 0, TB_SECRET_MAX, pass, NULL},
+	};
+	if (tb_json_decode(req->body, req->body_len, f, sizeof f / sizeof f[0], msg)) {
+		tb_http_error(resp, 400, "EINVAL", "%s", msg);
+		goto out;
+	}
+	bool offer = !strcmp(kind, "offer"), fed = !strcmp(vis, "federation");
+	if ((!offer && strcmp(kind, "request")) || (vis[0] && !fed && strcmp(vis, "community"))) {
+		tb_http_error(resp, 400, "EINVAL",
+			      "'kind' must be offer or request, 'visibility' community or "
+			      "federation");
+		goto out;
+	}
+	if (days < TB_LISTING_DAYS_MIN || days > TB_LISTING_DAYS_MAX) {
+		tb_http_error(resp, 400, "EEXPIRY", "a listing lasts %d to %d days, not %lld",
+			      TB_LISTING_DAYS_MIN, TB_LISTING_DAYS_MAX, (long long)days);
+		goto out;
+	}
+	struct tb_op_listing in = {
+		member,
+		offer ? TB_LISTING_OFFER : TB_LISTING_REQUEST,
+		title,
+		desc,
+		cat,
+		(unsigned)days,
+		fed ? TB_LISTING_FEDERATION : TB_LISTING_COMMUNITY,
+		attest,
+		{pass, strlen(pass)},
+	};
+	struct tb_ops o = ops_of(h);
+	struct tb_reject rej = {0};
+	uint8_t id[TB_LISTING_ID_LEN];
+	int err = tb_op_listing_add(&o, &in, tb_listing_now(), id, &rej);
+	if (err) {
+		tb_http_fail(resp, err, &rej);
+		goto out;
+	}
+	changed(h);
+	answer_one(h, resp, 201, id);
+out:
+	tb_wipe(pass, sizeof pass);
+}
+
+static bool id_param(struct tb_http_req *req, struct tb_http_resp *resp,
+		     uint8_t id[TB_LISTING_ID_LEN])
+{
+	if (strlen(req->params[0]) == 2 * TB_LISTING_ID_LEN &&
+	    !tb_hex_decode(id, TB_LISTING_ID_LEN, req->params[0]))
+		return true;
+	tb_http_error(resp, 404, "ENOTFOUND", "'%.40s' is not a listing id (32 hex digits)",
+		      req->params[0]);
+	return false;
+}
+
+static void change(struct tb_http_req *req, struct tb_http_resp *resp, struct tb_http *h,
+		   bool withdraw)
+{
+	char pass[TB_SECRET_MAX + 1] = "", msg[TB_JSON_MSG_MAX];
+	int64_t days = TB_LISTING_DAYS_DEFAULT;
+	bool attest = false;
+	uint8_t id[TB_LISTING_ID_LEN];
+	const struct tb_jfield f[] = {
+		{"days", TB_JT_INT, false, INT32_MIN, INT32_MAX, &days, NULL},
+		{"attest", TB_JT_BOOL, false, 0, 0, &attest, NULL},
+		{"passphrase", TB_JT_STR, false, 0, TB_SECRET_MAX, pass, NULL},
+	};
+	if (!id_param(req, resp, id))
+		return;
+	if (req->body_len && tb_json_decode(req->body, req->body_len, f, 3, msg)) {
+		tb_http_error(resp, 400, "EINVAL", "%s", msg);
+		goto out;
+	}
+	if (days < TB_LISTING_DAYS_MIN || days > TB_LISTING_DAYS_MAX) {
+		tb_http_error(resp, 400, "EEXPIRY", "a listing lasts %d to %d days, not %lld",
+			      TB_LISTING_DAYS_MIN, TB_LISTING_DAYS_MAX, (long long)days);
+		goto out;
+	}
+	struct tb_ops o = ops_of(h);
+	struct tb_reject rej = {0};
+	uint64_t version;
+	int err = tb_op_listing_change(&o, id, withdraw, (unsigned)days, attest,
+				       (struct tb_op_pass){pass, strlen(pass)}, tb_listing_now(),
+				       &version, &rej);
+	if (err) {
+		tb_http_fail(resp, err, &rej);
+		goto out;
+	}
+	changed(h);
+	answer_one(h, resp, 200, id);
+out:
+	tb_wipe(pass, sizeof pass);
+}
+
+static void withdraw(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	change(req, resp, ctx, true);
+}
+
+static void renew(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	change(req, resp, ctx, false);
+}
+
+static void hide_or_show(struct tb_http_req *req, struct tb_http_resp *resp, struct tb_http *h,
+			 bool hide)
+{
+	uint8_t id[TB_LISTING_ID_LEN], log[TB_KEY_LEN];
+	if (!id_param(req, resp, id))
+		return;
+	struct tb_ops o = ops_of(h);
+	int err = tb_op_listing_find(&o, id, tb_listing_now(), log);
+	if (!err)
+		err = tb_store_listing_hide(h->host.store, log, id, hide);
+	if (err == TB_ENOTFOUND) {
+		tb_http_error(resp, 404, "ENOTFOUND", "no listing with that id is held here");
+		return;
+	}
+	if (err) {
+		tb_http_fail(resp, err, NULL);
+		return;
+	}
+	struct tb_json *r = tb_json_object();
+	tb_json_set(r, "hidden", tb_json_bool(hide));
+	tb_http_json(resp, 200, r);
+}
+
+static void hide(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	hide_or_show(req, resp, ctx, true);
+}
+
+static void show(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	hide_or_show(req, resp, ctx, false);
+}
+
+int tb_api_listing_routes(struct tb_http *h)
+{
+	const struct tb_route r[] = {
+		{"GET", "/api/v1/listings", 0, TB_ROLE_VIEWER, list, h},
+		{"POST", "/api/v1/listings", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR, add, h},
+		{"POST", "/api/v1/listings/*/withdraw", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR,
+		 withdraw, h},
+		{"POST", "/api/v1/listings/*/renew", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR, renew, h},
+		{"POST", "/api/v1/listings/*/hide", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR, hide, h},
+		{"POST", "/api/v1/listings/*/show", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR, show, h},
+	};
+	int err = 0;
+	for (size_t i = 0; i < sizeof r / sizeof r[0] && !err; i++)
+		err = tb_http_route(h, &r[i]);
+	return err;
+}
