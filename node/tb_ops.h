@@ -105,6 +105,11 @@ TB_MUST_CHECK int tb_op_reverse(const struct tb_ops *o, const uint8_t txid[TB_TX
 TB_MUST_CHECK int tb_op_member_add(const struct tb_ops *o, const char *name, int64_t debt_limit,
 				   int64_t ceiling, const uint8_t *pubkey, struct tb_op_pass pass,
 				   struct tb_member *out, struct tb_reject *rej);
+/* Invites a new member (FORMAT.md 8.2): a one-time token (64 hex digits)
+ * valid for valid_s seconds (1 to TB_INVITE_VALID_MAX), of which the store
+ * keeps only the hash. ENAME if an active member has the name; EFULL. */
+TB_MUST_CHECK int tb_op_invite(const struct tb_ops *o, const char *name, uint64_t valid_s,
+			       char token[65], uint64_t *expires);
 /* Records that a member left. */
 TB_MUST_CHECK int tb_op_member_remove(const struct tb_ops *o, const char *name, uint64_t *seq,
 				      struct tb_reject *rej);

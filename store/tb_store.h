@@ -652,6 +652,28 @@ struct tb_successor {
 TB_MUST_CHECK int tb_store_successor(struct tb_store *s, const uint8_t old_log[TB_KEY_LEN],
 				     struct tb_successor *out, size_t *n);
 
+/* ---- members' invitations (invites.c, FORMAT.md 8.2): local, expiring ---- */
+
+#define TB_INVITES_MAX 1024		 /* invitations kept at once */
+#define TB_INVITE_VALID_MAX (30 * 86400) /* the longest an invitation lasts, seconds */
+
+struct tb_invite {
+	char name[TB_NAME_MAX + 1]; /* the name the new member will have */
+	uint64_t expires;	    /* unix seconds */
+};
+
+/* Keeps an invitation under the SHA-256 of its token, first dropping the
+ * expired ones; TB_EFULL when TB_INVITES_MAX are live, TB_EINVAL for a
+ * bad name or expiry. */
+TB_MUST_CHECK int tb_store_invite_put(struct tb_store *s, const uint8_t hash[TB_HASHLEN],
+				      const struct tb_invite *inv, uint64_t now);
+/* The invitation of a token's hash; TB_ENOTFOUND if there is none or it
+ * expired at now. */
+TB_MUST_CHECK int tb_store_invite_get(struct tb_store *s, const uint8_t hash[TB_HASHLEN],
+				      uint64_t now, struct tb_invite *out);
+/* Drops it (it was used); TB_ENOTFOUND if there is none. */
+TB_MUST_CHECK int tb_store_invite_del(struct tb_store *s, const uint8_t hash[TB_HASHLEN]);
+
 /* ---- listings: offers and requests (listings.c, FORMAT.md 16) ---- */
 
 /* Most listings a node keeps of one community (live and withdrawn), and of

@@ -136,6 +136,7 @@ int tb_cmd_member_add(struct tb_cli *, int, char **);
 int tb_cmd_member_list(struct tb_cli *, int, char **);
 int tb_cmd_member_remove(struct tb_cli *, int, char **);
 int tb_cmd_member_rekey(struct tb_cli *, int, char **);
+int tb_cmd_member_invite(struct tb_cli *, int, char **);
 int tb_cmd_member_rename(struct tb_cli *, int, char **);
 int tb_cmd_import_timeoverflow(struct tb_cli *, int, char **);
 int tb_cmd_import_csv(struct tb_cli *, int, char **);

@@ -15,6 +15,10 @@ const struct tb_cmd tb_commands[] = {
 	{"member", "add", tb_cmd_member_add,
 	 "tally member add NAME [--debt-limit HOURS] [--ceiling HOURS] [--pubkey HEX | --keyless]",
 	 "register a member (with a new key, the member's own public key, or none)"},
+	{"member", "invite", tb_cmd_member_invite,
+	 "tally member invite NAME [--valid DURATION] [--host HOST[:PORT]] [--no-qr]",
+	 "a one-time link (and its QR code) for a new member to join with their own key "
+	 "(valid 7d by default, at most 30d)"},
 	{"member", "list", tb_cmd_member_list, "tally member list [--all]",
 	 "list members with balances and limits (--all: also those who left)"},
 	{"member", "remove", tb_cmd_member_remove,

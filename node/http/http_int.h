@@ -156,6 +156,7 @@ int tb_api_category_routes(struct tb_http *h);
 int tb_api_fed_routes(struct tb_http *h);
 int tb_api_audit_routes(struct tb_http *h);
 int tb_api_member_signin_routes(struct tb_http *h);
+int tb_api_member_invite_routes(struct tb_http *h);
 
 /* api_session.c: a session's answer (POST/GET /api/v1/session, sign-in),
  * and the cookie of a new session's token. */

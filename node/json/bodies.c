@@ -243,3 +243,30 @@ int tb_body_signin(const char *body, size_t len, struct tb_body_signin *o,
 	memset(o, 0, sizeof *o);
 	return decode(body, len, signin_fields, NFIELDS(signin_fields), o, msg);
 }
+
+static const struct bfield invite_fields[] = {
+	STR(tb_body_invite, "name", name, true, 1),
+	INT(tb_body_invite, "valid_days", valid_days, false, 1, 30),
+};
+
+int tb_body_invite(const char *body, size_t len, struct tb_body_invite *o,
+		   char msg[TB_JSON_MSG_MAX])
+{
+	memset(o, 0, sizeof *o);
+	o->valid_days = 7;
+	int err = decode(body, len, invite_fields, NFIELDS(invite_fields), o, msg);
+	if (!err)
+		err = refuse(strchr(o->name, '@') != NULL, "a member name may not contain '@'",
+			     msg);
+	return err;
+}
+
+static const struct bfield join_fields[] = {
+	STR(tb_body_join, "public_key", public_key, true, 2 * TB_KEY_LEN),
+};
+
+int tb_body_join(const char *body, size_t len, struct tb_body_join *o, char msg[TB_JSON_MSG_MAX])
+{
+	memset(o, 0, sizeof *o);
+	return decode(body, len, join_fields, NFIELDS(join_fields), o, msg);
+}

@@ -83,6 +83,17 @@ struct tb_body_signin {
 	char signature[2 * TB_SIGLEN + 1];
 };
 
+/* A coordinator invites a new member. */
+struct tb_body_invite {
+	char name[TB_NAME_MAX + 1];
+	int64_t valid_days; /* 7 when absent */
+};
+
+/* The invited member joins with the key their browser made. */
+struct tb_body_join {
+	char public_key[2 * TB_KEY_LEN + 1];
+};
+
 /* 0, or TB_EINVAL with msg naming the problem. */
 TB_MUST_CHECK int tb_body_login(const char *body, size_t len, struct tb_body_login *out,
 				char msg[TB_JSON_MSG_MAX]);
@@ -104,6 +115,10 @@ TB_MUST_CHECK int tb_body_challenge(const char *body, size_t len, struct tb_body
 				    char msg[TB_JSON_MSG_MAX]);
 TB_MUST_CHECK int tb_body_signin(const char *body, size_t len, struct tb_body_signin *out,
 				 char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_invite(const char *body, size_t len, struct tb_body_invite *out,
+				 char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_join(const char *body, size_t len, struct tb_body_join *out,
+			       char msg[TB_JSON_MSG_MAX]);
 /* An empty body (TB_EINVAL otherwise). */
 TB_MUST_CHECK int tb_body_empty(const char *body, size_t len, char msg[TB_JSON_MSG_MAX]);
 

@@ -19,9 +19,9 @@
  * (the Merkle nodes too: leaves are the entries' hashes);
  * local ones hold what never enters a log (memo text, pending proposals,
  * the console's coordinators and which of them attested an entry); pruned
- * ones hold signed objects outside every log, deleted at their expiry
- * (listings): never rebuilt, and an older store without them reads them as
- * empty.
+ * ones hold objects outside every log, deleted at their expiry (listings,
+ * members' invitations): never rebuilt, and an older store without them
+ * reads them as empty.
  * HISTORY holds sorted duplicates of one fixed size (a member's statement
  * lines under one key); every other table one value per key. */
 #define TB_TABLES(X)                           \
@@ -50,7 +50,8 @@
 	X(ATTESTED, "attested", LOCAL)         \
 	X(CONTACTS, "contacts", LOCAL)         \
 	X(CATEGORIES, "categories", LOCAL)     \
-	X(LISTINGS, "listings", PRUNED)
+	X(LISTINGS, "listings", PRUNED)        \
+	X(INVITES, "invites", PRUNED)
 
 enum tb_table {
 #define TB__TABLE_ENUM(id, name, class) TB_T_##id,

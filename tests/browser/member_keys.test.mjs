@@ -153,3 +153,51 @@ test('a member signs in with their key file; a wrong passphrase sends nothing', 
 	assert.deepEqual(page.csp, []);
 	assert.equal(PASSWORDS.ana.length > 0, true);
 });
+
+test('an invitation: the browser makes the key, joins, signs in; the link works once', T, async () => {
+	const admin = await newPage(env);
+	await login(admin, env.base, 'ana');
+	const inv = await admin.evaluate(async () => {
+		const s = await (await fetch('/api/v1/session')).json();
+		const r = await fetch('/api/v1/invites', { method: 'POST', body: '{"name":"erin","valid_days":2}',
+			headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token } });
+		return [r.status, await r.json()];
+	});
+	assert.equal(inv[0], 201, JSON.stringify(inv[1]));
+	assert.match(inv[1].link, new RegExp('^' + env.base + '/member\\.html#/join/[0-9a-f]{64}$'));
+	const page = await newPage(env);
+	await page.setBypassCSP(false);
+	const sent = [];
+	page.on('request', (r) => { if (r.url().includes('/api/')) sent.push(r.method() + ' ' + new URL(r.url()).pathname); });
+	await page.goto(inv[1].link, { waitUntil: 'domcontentloaded' });
+	await page.waitForSelector('input[name="again"]');
+	assert.match(await textOf(page, 'main.login'), /Welcome, erin: you are invited to join Riverside/);
+	await page.locator('input[name="passphrase"]').fill('erin’s own passphrase');
+	await page.locator('input[name="again"]').fill('erin’s own passphrase');
+	await shot(page, 'member-join');
+	await page.click('main.login button[type="submit"]');
+	await page.waitForSelector('a[download]', { timeout: 30000 });
+	assert.equal(await page.$eval('a[download]', (a) => a.getAttribute('download')), 'erin.key');
+	await shot(page, 'member-join-done');
+	await page.click('main.login button.primary');
+	await page.waitForSelector('header.top');
+	assert.equal(await textOf(page, 'main h1'), 'Hello, erin');
+	assert.deepEqual(sent.filter((s) => s.startsWith('POST')),
+		['POST /api/v1/invites/' + inv[1].token, 'POST /api/v1/signin/challenge', 'POST /api/v1/signin']);
+	// The key file the browser kept opens again here (and is erin's key).
+	const kept = await page.evaluate(async () => {
+		const k = await import('/js/lib/keyfile.js');
+		const b = Uint8Array.from(atob(localStorage.getItem('tally.keyfile')), (c) => c.charCodeAt(0));
+		const s = await (await fetch('/api/v1/session')).json();
+		const o = await k.openKeyFile(b, 'erin’s own passphrase');
+		return [Array.from(o.pub, (x) => x.toString(16).padStart(2, '0')).join(''), s.member.key];
+	});
+	assert.equal(kept[0], kept[1]);
+	// The link again: refused, in words.
+	const again = await newPage(env);
+	await again.goto(inv[1].link, { waitUntil: 'domcontentloaded' });
+	await again.waitForSelector('main.login .note.error');
+	assert.match(await textOf(again, 'main.login'), /unknown, used or expired/);
+	await shot(again, 'member-join-used');
+	assert.deepEqual(page.errors, []);
+});

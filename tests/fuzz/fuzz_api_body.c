@@ -2,9 +2,10 @@
  * fuzz_api_body.c: libFuzzer target for the JSON decoding of tallyd's API
  * requests (node/json/bodies.c and tb_json_decode): the first byte picks
  * the body (login, member, exchange, confirm, reverse, link, coordinator,
- * empty, cross; 0xf0 a sign-in challenge, 0xf1 a sign-in), the rest is the body's bytes. A body is
- * either refused with a sentence, or decoded into fields that keep their bounds: NUL-terminated
- * strings within their caps and free of control characters, amounts within the ledger's limits.
+ * empty, cross; 0xf0 a sign-in challenge, 0xf1 a sign-in, 0xf2 an invitation, 0xf3 joining), the
+ * rest is the body's bytes. A body is either refused with a sentence, or decoded into fields that
+ * keep their bounds: NUL-terminated strings within their caps and free of control characters,
+ * amounts within the ledger's limits.
  */
 #include <stdint.h>
 #include <string.h>
@@ -55,6 +56,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!err)
 			TB_ASSERT(strlen(b.challenge) == 2 * TB_HASHLEN &&
 				  strlen(b.signature) == 2 * TB_SIGLEN);
+		return 0;
+	}
+	if (data[0] == 0xf2) { /* an invitation */
+		struct tb_body_invite b;
+		outcome(err = tb_body_invite(body, len, &b, msg), msg);
+		if (!err) {
+			TEXT(b.name);
+			TB_ASSERT(b.name[0] && !strchr(b.name, '@'));
+			TB_ASSERT(b.valid_days >= 1 && b.valid_days <= 30);
+		}
+		return 0;
+	}
+	if (data[0] == 0xf3) { /* joining by invitation */
+		struct tb_body_join b;
+		outcome(err = tb_body_join(body, len, &b, msg), msg);
+		if (!err)
+			TB_ASSERT(strlen(b.public_key) == 2 * TB_KEY_LEN);
 		return 0;
 	}
 	switch (data[0] % 9) {

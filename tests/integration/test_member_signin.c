@@ -6,7 +6,10 @@
  * Refused: a bad signature, a signature over another host or log, a replayed
  * challenge, an expired one is not tested by waiting (the table's expiry is
  * the same check as "unknown"), an unknown key; and a member's session on
- * every kind of coordinators' endpoint. Failures are throttled.
+ * every kind of coordinators' endpoint. Failures are throttled. An
+ * invitation is made by a coordinator (not a member), read and used once by
+ * the person invited, who then signs in with their key; its expiry is
+ * tested on the store (test_invites).
  */
 #include <jansson.h>
 #include <signal.h>
@@ -26,6 +29,7 @@ struct env {
 	uint16_t http;
 	char http_arg[32];
 	struct tb_keypair dora, other;
+	char expired[65]; /* an invitation's token, expired */
 };
 
 static struct env *g_env;
@@ -54,6 +58,13 @@ static struct env *env_get(void)
 	keypair(&e->other, 9);
 	tb_hex_encode(hex, e->dora.pk.b, TB_KEY_LEN);
 	assert_int_equal(TB_FED_TALLY(e->f, 0, "member", "add", "dora", "--pubkey", hex), 0);
+	/* An invitation that expires at once (the CLI's; the API's last days). */
+	assert_int_equal(
+		TB_FED_TALLY(e->f, 0, "member", "invite", "olga", "--valid", "1s", "--no-qr"), 0);
+	const char *t = strstr(e->f->res.out, "#/join/");
+	assert_non_null(t);
+	snprintf(e->expired, sizeof e->expired, "%.64s", t + 7);
+	assert_int_equal(TB_FED_TALLY(e->f, 0, "member", "invite", "alice"), 1); /* a member */
 	e->http = tb_fed_free_port();
 	snprintf(e->http_arg, sizeof e->http_arg, "127.0.0.1:%u", e->http);
 	const char *extra[] = {"--http", e->http_arg, NULL};
@@ -275,11 +286,88 @@ static void test_refused(void **state)
 	tb_httpc_free(&r);
 }
 
+/* Invitations through the API: a coordinator makes one, a member cannot;
+ * the person invited reads it and joins with their key, once. */
+static void test_invite(void **state)
+{
+	(void)state;
+	struct env *e = env_get();
+	struct tb_httpc_session ana, dora;
+	struct tb_httpc_resp r;
+	assert_int_equal(tb_httpc_login(e->http, "ana", PW_ADMIN, &ana), 200);
+	assert_int_equal(tb_httpc(e->http, "POST", "/api/v1/invites", &ana, true,
+				  "{\"name\":\"alice\"}", &r),
+			 409);
+	tb_httpc_assert_error(&r, 409, "ENAME");
+	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc(e->http, "POST", "/api/v1/invites", &ana, true,
+				  "{\"name\":\"erin\",\"valid_days\":31}", &r),
+			 400);
+	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc(e->http, "POST", "/api/v1/invites", &ana, true,
+				  "{\"name\":\"erin\",\"valid_days\":1}", &r),
+			 201);
+	json_t *o = json_loads(r.body, 0, NULL);
+	char token[65], path[120];
+	snprintf(token, sizeof token, "%s", json_string_value(json_object_get(o, "token")));
+	assert_non_null(strstr(json_string_value(json_object_get(o, "link")), token));
+	json_decref(o);
+	tb_httpc_free(&r);
+	snprintf(path, sizeof path, "/api/v1/invites/%s", token);
+	/* A member's session may not invite. */
+	struct challenge c;
+	char body[100], sig[2 * TB_SIGLEN + 1], host[40];
+	snprintf(host, sizeof host, "127.0.0.1:%u", e->http);
+	assert_int_equal(get_challenge(e, dora_body(e, body), &c), 200);
+	sign_terms(sig, &e->dora, &c, e->dora.pk.b, host);
+	assert_int_equal(sign_in(e, &c, sig, &dora, &r), 200);
+	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc(e->http, "POST", "/api/v1/invites", &dora, true,
+				  "{\"name\":\"mallory\"}", &r),
+			 403);
+	tb_httpc_free(&r);
+	/* Read it, join with a key (a bad key first), then the link is spent. */
+	assert_int_equal(tb_httpc(e->http, "GET", path, NULL, false, NULL, &r), 200);
+	assert_non_null(strstr(r.body, "\"name\":\"erin\""));
+	assert_non_null(strstr(r.body, "\"community\":\"Riverside\""));
+	tb_httpc_free(&r);
+	assert_int_equal(
+		tb_httpc(e->http, "POST", path, NULL, false, "{\"public_key\":\"zz\"}", &r), 400);
+	tb_httpc_free(&r);
+	struct tb_keypair erin;
+	keypair(&erin, 11);
+	char hex[2 * TB_KEY_LEN + 1];
+	tb_hex_encode(hex, erin.pk.b, TB_KEY_LEN);
+	snprintf(body, sizeof body, "{\"public_key\":\"%s\"}", hex);
+	assert_int_equal(tb_httpc(e->http, "POST", path, NULL, false, body, &r), 201);
+	assert_non_null(strstr(r.body, hex));
+	tb_httpc_free(&r);
+	/* erin signs in with her key (before the failures below slow this address). */
+	char kbody[100];
+	snprintf(kbody, sizeof kbody, "{\"key\":\"%s\"}", hex);
+	assert_int_equal(get_challenge(e, kbody, &c), 200);
+	sign_terms(sig, &erin, &c, erin.pk.b, host);
+	assert_int_equal(sign_in(e, &c, sig, NULL, &r), 200);
+	assert_non_null(strstr(r.body, "\"name\":\"erin\""));
+	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc(e->http, "POST", path, NULL, false, body, &r), 404);
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
+	assert_non_null(strstr(r.body, "unknown, used or expired"));
+	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc(e->http, "GET", path, NULL, false, NULL, &r), 404);
+	tb_httpc_free(&r);
+	/* An expired invitation is refused the same way. */
+	snprintf(path, sizeof path, "/api/v1/invites/%s", e->expired);
+	assert_int_equal(tb_httpc(e->http, "POST", path, NULL, false, body, &r), 404);
+	tb_httpc_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signin),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_invite),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, teardown);

@@ -14,10 +14,12 @@ import { t, setLang, currentLang, languages } from '../lib/i18n.js';
 import { SessionCtx, ErrorNote } from '../lib/ui.js';
 import { SignIn } from './signin.js';
 import { Home } from './home.js';
+import { Join } from './join.js';
 
 export const ROUTES = [
 	{ path: '', key: 'member.nav.home', page: Home, nav: true },
 	{ path: 'signin', key: 'member.signin.title', page: SignIn, open: true },
+	{ path: 'join', key: 'member.join.title', page: Join, open: true },
 ];
 
 function parseHash() {

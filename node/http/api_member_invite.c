@@ -1,0 +1,163 @@
+/*
+ * api_member_invite.c: invitations of new members (POST /api/v1/invites by
+ * a coordinator; GET and POST /api/v1/invites/TOKEN by the person invited).
+ * A token is 32 random bytes, shown once in the link
+ * http://HOST/member.html#/join/TOKEN; the node keeps only its SHA-256 and
+ * expiry (store/invites.c). Joining records the member with the public key
+ * the browser made (member_join, as `member add --pubkey`) and drops the
+ * invitation, so a link works once; unknown, used and expired tokens get the
+ * same answer, and failures from an address are slowed like logins.
+ */
+#include "http_int.h"
+#include "tb_bodies.h"
+#include "tb_ops.h"
+
+#include <string.h>
+#include <time.h>
+
+#define THROTTLE_KEY "invitations"
+
+static void link_of(struct tb_http_req *req, const char *token, char *out, size_t cap)
+{
+	const char *host = tb_http_header(req, "Host");
+	const char *proto = tb_http_header(req, "X-Forwarded-Proto");
+	bool https = req->loopback && proto && !strcmp(proto, "https");
+	snprintf(out, cap, "%s://%s/member.html#/join/%s", https ? "https" : "http",
+		 host && host[0] && !tb_text_check(host, strlen(host)) ? host : "127.0.0.1:7480",
+		 token);
+}
+
+static void invite(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	struct tb_body_invite b;
+	char msg[TB_JSON_MSG_MAX];
+	if (tb_body_invite(req->body, req->body_len, &b, msg)) {
+		tb_http_error(resp, 400, "EINVAL", "%s", msg);
+		return;
+	}
+	struct tb_ops o = {h->host.store, h->host.self, h->host.data, h->host.key};
+	char token[65], link[400];
+	uint64_t expires = 0;
+	int err = tb_op_invite(&o, b.name, (uint64_t)b.valid_days * 86400, token, &expires);
+	if (err == TB_ENAME) {
+		tb_http_error(resp, 409, "ENAME", "%s is already a member", b.name);
+		return;
+	}
+	if (err == TB_EFULL) {
+		tb_http_error(resp, 409, "EFULL",
+			      "%d invitations are waiting: wait for some to be used or expire",
+			      TB_INVITES_MAX);
+		return;
+	}
+	if (err) {
+		tb_http_fail(resp, err, NULL);
+		return;
+	}
+	link_of(req, token, link, sizeof link);
+	struct tb_json *j = tb_json_object();
+	tb_json_set(j, "name", tb_json_string(b.name));
+	tb_json_set(j, "token", tb_json_string(token));
+	tb_json_set(j, "link", tb_json_string(link));
+	tb_json_set(j, "expires", tb_json_time(expires));
+	tb_wipe(token, sizeof token);
+	tb_http_log(h, 2, "http: %s invited %s", req->who.name, b.name);
+	tb_http_json(resp, 201, j);
+}
+
+/* The invitation of the path's token, or false with resp answered. */
+static bool invitation_of(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
+			  uint8_t hash[TB_HASHLEN], struct tb_invite *inv)
+{
+	uint64_t wait = tb_throttle_wait(h, THROTTLE_KEY, req->client);
+	if (wait) {
+		resp->retry_after = (int)wait;
+		tb_http_error(resp, 429, "ETHROTTLED",
+			      "too many unknown invitations from %s: try again in %llu seconds",
+			      req->client, (unsigned long long)wait);
+		return false;
+	}
+	uint8_t raw[32];
+	int err = strlen(req->params[0]) == 64 ? tb_hex_decode(raw, sizeof raw, req->params[0])
+					       : TB_EINVAL;
+	if (!err) {
+		tb_sha256(hash, raw, sizeof raw);
+		err = tb_store_invite_get(h->host.store, hash, (uint64_t)time(NULL), inv);
+	}
+	if (err == TB_EINVAL || err == TB_ENOTFOUND) {
+		tb_throttle_failed(h, THROTTLE_KEY, req->client);
+		tb_http_error(resp, 404, "ENOTFOUND",
+			      "this invitation is unknown, used or expired: ask your coordinator "
+			      "for a new one");
+		return false;
+	}
+	if (err)
+		tb_http_fail(resp, err, NULL);
+	return !err;
+}
+
+static void invitation(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	uint8_t hash[TB_HASHLEN];
+	struct tb_invite inv;
+	struct tb_community c;
+	if (!invitation_of(h, req, resp, hash, &inv))
+		return;
+	int err = tb_store_community(h->host.store, h->host.self, &c);
+	if (err) {
+		tb_http_fail(resp, err, NULL);
+		return;
+	}
+	struct tb_json *o = tb_json_object();
+	tb_json_set(o, "name", tb_json_string(inv.name));
+	tb_json_set(o, "community", tb_json_string(c.name));
+	tb_json_set(o, "expires", tb_json_time(inv.expires));
+	tb_http_json(resp, 200, o);
+}
+
+static void join(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	struct tb_body_join b;
+	char msg[TB_JSON_MSG_MAX];
+	uint8_t pk[TB_KEY_LEN], hash[TB_HASHLEN];
+	if (tb_body_join(req->body, req->body_len, &b, msg) ||
+	    tb_hex_decode(pk, sizeof pk, b.public_key)) {
+		tb_http_error(resp, 400, "EINVAL", "%s",
+			      msg[0] ? msg : "'public_key' must be 64 hex digits");
+		return;
+	}
+	struct tb_invite inv;
+	if (!invitation_of(h, req, resp, hash, &inv))
+		return;
+	struct tb_ops o = {h->host.store, h->host.self, h->host.data, h->host.key};
+	struct tb_member m;
+	struct tb_reject rej = {0};
+	int err = tb_op_member_add(&o, inv.name, -1, -1, pk, (struct tb_op_pass){"", 0}, &m, &rej);
+	if (err) {
+		tb_http_fail(resp, err, &rej);
+		return;
+	}
+	if ((err = tb_store_invite_del(h->host.store, hash)))
+		tb_http_log(h, 0, "http: %s joined but the invitation stays: %s", m.name,
+			    tb_strerror(err));
+	tb_throttle_passed(h, THROTTLE_KEY, req->client);
+	if (h->host.changed)
+		h->host.changed(h->host.ctx);
+	tb_http_log(h, 2, "http: %s joined by invitation from %s", m.name, req->client);
+	tb_http_json(resp, 201, tb_vocab_member(&m));
+}
+
+int tb_api_member_invite_routes(struct tb_http *h)
+{
+	const struct tb_route r[] = {
+		{"POST", "/api/v1/invites", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR, invite, h},
+		{"GET", "/api/v1/invites/*", TB_ROUTE_PUBLIC, 0, invitation, h},
+		{"POST", "/api/v1/invites/*", TB_ROUTE_PUBLIC, 0, join, h},
+	};
+	int err = 0;
+	for (size_t i = 0; i < sizeof r / sizeof r[0] && !err; i++)
+		err = tb_http_route(h, &r[i]);
+	return err;
+}
