@@ -179,9 +179,12 @@ int tb_op_texts(const struct tb_ops *o, const char *memo, const char *category,
 
 /* Members, amount and texts of terms into an exchange body (a fresh txid and
  * memo salt); the ledger rules check the rest when it is appended. */
+/* With given, its txid and salt (a member's device signed the terms they
+ * make), else fresh ones. */
 static int build(const struct tb_ops *o, const struct tb_op_terms *t, struct tb_exchange *x,
 		 struct tb_member *prov, struct tb_member *recv, uint8_t salt[TB_MEMO_SALT_LEN],
-		 char cat[TB_CATEGORY_MAX + 1], struct tb_reject *rej)
+		 char cat[TB_CATEGORY_MAX + 1], const struct tb_op_fix *given,
+		 struct tb_reject *rej)
 {
 	int err;
 	if ((err = tb_op_member(o, t->provider, prov, rej)) ||
@@ -198,8 +201,13 @@ static int build(const struct tb_ops *o, const struct tb_op_terms *t, struct tb_
 		return err;
 	memset(x, 0, sizeof *x);
 	x->date = t->date ? t->date : tb_date_today();
-	tb_random(x->txid, TB_TXID_LEN);
-	tb_random(salt, TB_MEMO_SALT_LEN);
+	if (given) {
+		memcpy(x->txid, given->txid, TB_TXID_LEN);
+		memcpy(salt, given->salt, TB_MEMO_SALT_LEN);
+	} else {
+		tb_random(x->txid, TB_TXID_LEN);
+		tb_random(salt, TB_MEMO_SALT_LEN);
+	}
 	tb_memo_hash(x->memo_hash, salt, t->memo, ml);
 	x->provider = prov->no;
 	x->receiver = recv->no;
@@ -238,7 +246,7 @@ int tb_op_record(const struct tb_ops *o, const struct tb_op_terms *t, const char
 	struct tb_member prov, recv;
 	uint8_t salt[TB_MEMO_SALT_LEN];
 	char cat[TB_CATEGORY_MAX + 1];
-	int err = build(o, t, &x, &prov, &recv, salt, cat, rej);
+	int err = build(o, t, &x, &prov, &recv, salt, cat, NULL, rej);
 	if (err)
 		return err;
 	x.attested = 1;
@@ -284,6 +292,34 @@ static int propose_check(const struct tb_member *prov, const struct tb_member *r
 	return 0;
 }
 
+/* The provider's proposal (signed by sig) and its memo into the local
+ * tables. */
+static int keep_proposal(const struct tb_ops *o, const struct tb_exchange *x,
+			 const uint8_t salt[TB_MEMO_SALT_LEN], const char *memo,
+			 const uint8_t sig[TB_SIGLEN], struct tb_reject *rej)
+{
+	struct tb_proposal p = {0};
+	memcpy(p.txid, x->txid, TB_TXID_LEN);
+	p.provider = x->provider;
+	p.receiver = x->receiver;
+	p.minutes = x->minutes;
+	p.category = x->category;
+	memcpy(p.memo_hash, x->memo_hash, TB_HASHLEN);
+	p.date = x->date;
+	p.created = (uint64_t)time(NULL);
+	p.provider_sig = (struct tb_view){sig, TB_SIGLEN};
+	uint8_t buf[TB_ENTRY_MAX];
+	size_t len;
+	int err = tb_terms_encode(buf, sizeof buf, &len, &tb_def_proposal, &p);
+	if (!err)
+		err = tb_store_memo_put(o->store, x->txid, salt, memo, strlen(memo));
+	if (!err)
+		err = tb_store_pending_put(o->store, x->txid, buf, len);
+	if (err)
+		return tb_op_refuse(rej, err, "cannot keep the proposal: %s", tb_strerror(err));
+	return 0;
+}
+
 int tb_op_propose(const struct tb_ops *o, const struct tb_op_terms *t, struct tb_op_pass provider,
 		  uint8_t txid[TB_TXID_LEN], struct tb_reject *rej)
 {
@@ -291,7 +327,7 @@ int tb_op_propose(const struct tb_ops *o, const struct tb_op_terms *t, struct tb
 	struct tb_member prov, recv;
 	uint8_t salt[TB_MEMO_SALT_LEN], sig[TB_SIGLEN];
 	char cat[TB_CATEGORY_MAX + 1];
-	int err = build(o, t, &x, &prov, &recv, salt, cat, rej);
+	int err = build(o, t, &x, &prov, &recv, salt, cat, NULL, rej);
 	if (!err)
 		err = propose_check(&prov, &recv, t->minutes, rej);
 	if (err)
@@ -301,27 +337,70 @@ int tb_op_propose(const struct tb_ops *o, const struct tb_op_terms *t, struct tb
 	if ((err = member_sign(o, &prov, provider, &tb_def_exchange_terms, &et, TB_CTX_EXCHANGE,
 			       sig, rej)))
 		return err;
-	struct tb_proposal p = {0};
-	memcpy(p.txid, x.txid, TB_TXID_LEN);
-	p.provider = x.provider;
-	p.receiver = x.receiver;
-	p.minutes = x.minutes;
-	p.category = x.category;
-	memcpy(p.memo_hash, x.memo_hash, TB_HASHLEN);
-	p.date = x.date;
-	p.created = (uint64_t)time(NULL);
-	p.provider_sig = (struct tb_view){sig, TB_SIGLEN};
-	uint8_t buf[TB_ENTRY_MAX];
-	size_t len;
-	err = tb_terms_encode(buf, sizeof buf, &len, &tb_def_proposal, &p);
-	if (!err)
-		err = tb_store_memo_put(o->store, x.txid, salt, t->memo, strlen(t->memo));
-	if (!err)
-		err = tb_store_pending_put(o->store, x.txid, buf, len);
-	if (err)
-		return tb_op_refuse(rej, err, "cannot keep the proposal: %s", tb_strerror(err));
+	if ((err = keep_proposal(o, &x, salt, t->memo, sig, rej)))
+		return err;
 	memcpy(txid, x.txid, TB_TXID_LEN);
 	return 0;
+}
+
+int tb_op_propose_draft(const struct tb_ops *o, const struct tb_op_terms *t, struct tb_op_fix *fix,
+			struct tb_exchange *x, char cat[TB_CATEGORY_MAX + 1], struct tb_reject *rej)
+{
+	struct tb_member prov, recv;
+	uint8_t salt[TB_MEMO_SALT_LEN];
+	tb_random(fix->txid, TB_TXID_LEN);
+	tb_random(fix->salt, TB_MEMO_SALT_LEN);
+	fix->expires = 0;
+	int err = build(o, t, x, &prov, &recv, salt, cat, fix, rej);
+	if (!err)
+		err = propose_check(&prov, &recv, t->minutes, rej);
+	return err;
+}
+
+int tb_op_member_verify(const struct tb_member *m, const struct tb_msgdef *d, const void *terms,
+			enum tb_sigctx ctx, const uint8_t sig[TB_SIGLEN], struct tb_reject *rej)
+{
+	static const uint8_t none[TB_KEY_LEN];
+	if (!memcmp(m->key, none, TB_KEY_LEN))
+		return tb_op_refuse(rej, TB_ECONSENT, "%s has no key and cannot sign", m->name);
+	uint8_t buf[TB_ENTRY_MAX];
+	size_t len;
+	int err = tb_terms_encode(buf, sizeof buf, &len, d, terms);
+	if (err)
+		return tb_op_refuse(rej, err, "cannot encode the terms: %s", tb_strerror(err));
+	if ((err = tb_verify(sig, m->key, ctx, buf, len)))
+		return tb_op_refuse(rej, err,
+				    "%s's signature does not verify over these terms with %s's "
+				    "key: nothing was kept",
+				    m->name, m->name);
+	return 0;
+}
+
+int tb_op_propose_signed(const struct tb_ops *o, const struct tb_op_terms *t,
+			 const struct tb_op_fix *fix, const uint8_t sig[TB_SIGLEN],
+			 struct tb_reject *rej)
+{
+	struct tb_exchange x;
+	struct tb_member prov, recv;
+	uint8_t salt[TB_MEMO_SALT_LEN], buf[TB_ENTRY_MAX];
+	char cat[TB_CATEGORY_MAX + 1];
+	size_t len;
+	uint64_t seq, rev;
+	int err = build(o, t, &x, &prov, &recv, salt, cat, fix, rej);
+	if (!err)
+		err = propose_check(&prov, &recv, t->minutes, rej);
+	if (err)
+		return err;
+	/* A txid a proposal or the log already holds is not taken again. */
+	if (tb_store_pending_get(o->store, x.txid, buf, sizeof buf, &len) != TB_ENOTFOUND ||
+	    tb_store_tx(o->store, o->self, x.txid, &seq, &rev) != TB_ENOTFOUND)
+		return tb_op_refuse(rej, TB_EDUPTX, "that transaction id is already used");
+	struct tb_exchange_terms et;
+	tb_exchange_terms_of(&et, o->self, &x);
+	if ((err = tb_op_member_verify(&prov, &tb_def_exchange_terms, &et, TB_CTX_EXCHANGE, sig,
+				       rej)))
+		return err;
+	return keep_proposal(o, &x, salt, t->memo, sig, rej);
 }
 
 int tb_op_pending(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8_t *buf, size_t cap,
@@ -345,44 +424,82 @@ int tb_op_pending(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8
 	return 0;
 }
 
-int tb_op_confirm(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
-		  struct tb_op_pass receiver, uint64_t *seq, struct tb_reject *rej)
+/* A confirmed proposal appended as its exchange. */
+static int confirm_append(const struct tb_ops *o, const struct tb_exchange *x, uint64_t *seq,
+			  struct tb_reject *rej)
 {
-	uint8_t buf[TB_ENTRY_MAX], sig[TB_SIGLEN];
-	struct tb_proposal p;
-	int err = tb_op_pending(o, txid, buf, sizeof buf, &p, rej);
-	if (err)
-		return err;
-	struct tb_member recv;
-	if ((err = tb_store_member(o->store, o->self, (uint32_t)p.receiver, &recv)))
-		return tb_op_refuse(rej, err, "cannot read the receiver: %s", tb_strerror(err));
-	struct tb_exchange x = {0};
-	memcpy(x.txid, p.txid, TB_TXID_LEN);
-	x.provider = p.provider;
-	x.receiver = p.receiver;
-	x.minutes = p.minutes;
-	x.category = p.category;
-	memcpy(x.memo_hash, p.memo_hash, TB_HASHLEN);
-	x.date = p.date;
-	x.provider_sig = p.provider_sig;
-	struct tb_exchange_terms t;
-	tb_exchange_terms_of(&t, o->self, &x);
-	if ((err = member_sign(o, &recv, receiver, &tb_def_exchange_terms, &t, TB_CTX_EXCHANGE, sig,
-			       rej)))
-		return err;
-	x.receiver_sig = (struct tb_view){sig, TB_SIGLEN};
 	tb_node_crash_point("exchange-signed");
 	if (rej)
 		memset(rej, 0, sizeof *rej);
 	/* The entry and the proposal's end in one transaction: both or neither. */
-	struct tb_own_item it = {.kind = TB_KIND_EXCHANGE, .body = &x, .pending_txid = x.txid};
-	err = tb_store_append_own_batch(o->store, o->node, &it, 1, false, NULL, rej);
+	struct tb_own_item it = {.kind = TB_KIND_EXCHANGE, .body = x, .pending_txid = x->txid};
+	int err = tb_store_append_own_batch(o->store, o->node, &it, 1, false, NULL, rej);
 	tb_node_crash_point("exchange-recorded");
 	if (err)
 		return rej && !rej->err ? tb_op_refuse(rej, err, "%s", tb_strerror(err)) : err;
 	if (seq)
 		*seq = it.seq;
 	return 0;
+}
+
+/* The pending proposal of txid as the exchange it becomes (views into
+ * buf), and its receiver. */
+static int pending_exchange(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
+			    uint8_t buf[TB_ENTRY_MAX], struct tb_exchange *x,
+			    struct tb_member *recv, struct tb_reject *rej)
+{
+	struct tb_proposal p;
+	int err = tb_op_pending(o, txid, buf, TB_ENTRY_MAX, &p, rej);
+	if (err)
+		return err;
+	if ((err = tb_store_member(o->store, o->self, (uint32_t)p.receiver, recv)))
+		return tb_op_refuse(rej, err, "cannot read the receiver: %s", tb_strerror(err));
+	memset(x, 0, sizeof *x);
+	memcpy(x->txid, p.txid, TB_TXID_LEN);
+	x->provider = p.provider;
+	x->receiver = p.receiver;
+	x->minutes = p.minutes;
+	x->category = p.category;
+	memcpy(x->memo_hash, p.memo_hash, TB_HASHLEN);
+	x->date = p.date;
+	x->provider_sig = p.provider_sig;
+	return 0;
+}
+
+int tb_op_confirm_signed(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
+			 const uint8_t sig[TB_SIGLEN], uint64_t *seq, struct tb_reject *rej)
+{
+	uint8_t buf[TB_ENTRY_MAX];
+	struct tb_exchange x;
+	struct tb_member recv;
+	int err = pending_exchange(o, txid, buf, &x, &recv, rej);
+	if (err)
+		return err;
+	struct tb_exchange_terms t;
+	tb_exchange_terms_of(&t, o->self, &x);
+	if ((err = tb_op_member_verify(&recv, &tb_def_exchange_terms, &t, TB_CTX_EXCHANGE, sig,
+				       rej)))
+		return err;
+	x.receiver_sig = (struct tb_view){sig, TB_SIGLEN};
+	return confirm_append(o, &x, seq, rej);
+}
+
+int tb_op_confirm(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
+		  struct tb_op_pass receiver, uint64_t *seq, struct tb_reject *rej)
+{
+	uint8_t buf[TB_ENTRY_MAX], sig[TB_SIGLEN];
+	struct tb_exchange x;
+	struct tb_member recv;
+	int err = pending_exchange(o, txid, buf, &x, &recv, rej);
+	if (err)
+		return err;
+	struct tb_exchange_terms t;
+	tb_exchange_terms_of(&t, o->self, &x);
+	if ((err = member_sign(o, &recv, receiver, &tb_def_exchange_terms, &t, TB_CTX_EXCHANGE, sig,
+			       rej)))
+		return err;
+	x.receiver_sig = (struct tb_view){sig, TB_SIGLEN};
+	return confirm_append(o, &x, seq, rej);
 }
 
 int tb_op_reject(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], struct tb_reject *rej)

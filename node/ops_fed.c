@@ -454,7 +454,7 @@ static int send_checks(const struct tb_ops *o, const struct tb_op_community *c,
 static int send_body(const struct tb_ops *o, const struct tb_op_send *s, struct tb_xprepare *x,
 		     uint8_t salt[TB_MEMO_SALT_LEN], char to_name[TB_NAME_MAX + 1],
 		     char cat[TB_CATEGORY_MAX + 1], struct tb_member *m, struct tb_op_community *c,
-		     struct tb_reject *rej)
+		     const struct tb_op_fix *given, struct tb_reject *rej)
 {
 	const char *cname = NULL;
 	int err;
@@ -471,8 +471,13 @@ static int send_body(const struct tb_ops *o, const struct tb_op_send *s, struct 
 		return err;
 	memset(x, 0, sizeof *x);
 	x->date = s->date ? s->date : tb_date_today();
-	tb_random(x->txid, TB_TXID_LEN);
-	tb_random(salt, TB_MEMO_SALT_LEN);
+	if (given) {
+		memcpy(x->txid, given->txid, TB_TXID_LEN);
+		memcpy(salt, given->salt, TB_MEMO_SALT_LEN);
+	} else {
+		tb_random(x->txid, TB_TXID_LEN);
+		tb_random(salt, TB_MEMO_SALT_LEN);
+	}
 	tb_memo_hash(x->memo_hash, salt, s->memo, strlen(s->memo));
 	x->member = m->no;
 	memcpy(x->to_log, c->id, TB_KEY_LEN);
@@ -480,6 +485,34 @@ static int send_body(const struct tb_ops *o, const struct tb_op_send *s, struct 
 	x->minutes = (uint64_t)s->minutes;
 	x->category = (struct tb_view){(const uint8_t *)cat, strlen(cat)};
 	x->attested = s->attest ? 1 : 0;
+	return 0;
+}
+
+/* The prepare leg, its memo and who attested it: all kept or none. */
+static int send_append(const struct tb_ops *o, const struct tb_op_send *s,
+		       const struct tb_xprepare *x, const uint8_t salt[TB_MEMO_SALT_LEN],
+		       const struct tb_member *m, const struct tb_op_community *c,
+		       struct tb_op_xview *v, struct tb_reject *rej)
+{
+	struct tb_memo memo = {x->txid, salt, s->memo, strlen(s->memo)};
+	struct tb_own_item it = {.kind = TB_KIND_XPREPARE,
+				 .body = x,
+				 .memo = &memo,
+				 .attested_by = s->attest ? s->coordinator : NULL,
+				 .attested_txid = x->txid};
+	if (rej)
+		memset(rej, 0, sizeof *rej);
+	int err = tb_store_append_own_batch(o->store, o->node, &it, 1, false, NULL, rej);
+	if (err)
+		return rej && !rej->err ? tb_op_refuse(rej, err, "%s", tb_strerror(err)) : err;
+	if ((err = tb_store_xleg(o->store, o->self, x->txid, &v->leg)))
+		return tb_op_refuse(rej, err, "prepared (entry %llu), but cannot read it back: %s",
+				    (unsigned long long)it.seq, tb_strerror(err));
+	tb_op_xview_state(v);
+	snprintf(v->from, sizeof v->from, "%s", m->name);
+	snprintf(v->to, sizeof v->to, "%.*s", (int)x->to_name.len, (const char *)x->to_name.p);
+	snprintf(v->to_c, sizeof v->to_c, "%s", c->name);
+	tb_op_community_name(o, o->self, v->from_c, sizeof v->from_c);
 	return 0;
 }
 
@@ -492,7 +525,7 @@ int tb_op_send(const struct tb_ops *o, const struct tb_op_send *s, struct tb_op_
 	struct tb_op_community c;
 	uint8_t salt[TB_MEMO_SALT_LEN], sig[TB_SIGLEN];
 	char to_name[TB_NAME_MAX + 1], cat[TB_CATEGORY_MAX + 1];
-	int err = send_body(o, s, &x, salt, to_name, cat, &m, &c, rej);
+	int err = send_body(o, s, &x, salt, to_name, cat, &m, &c, NULL, rej);
 	if (err)
 		return err;
 	/* The key first (unlocking takes a while): the offer's lifetime counts
@@ -510,25 +543,50 @@ int tb_op_send(const struct tb_ops *o, const struct tb_op_send *s, struct tb_op_
 			return err;
 		x.member_sig = (struct tb_view){sig, TB_SIGLEN};
 	}
-	/* The entry, its memo and who attested it: all kept or none. */
-	struct tb_memo memo = {x.txid, salt, s->memo, strlen(s->memo)};
-	struct tb_own_item it = {.kind = TB_KIND_XPREPARE,
-				 .body = &x,
-				 .memo = &memo,
-				 .attested_by = s->attest ? s->coordinator : NULL,
-				 .attested_txid = x.txid};
-	if (rej)
-		memset(rej, 0, sizeof *rej);
-	err = tb_store_append_own_batch(o->store, o->node, &it, 1, false, NULL, rej);
+	return send_append(o, s, &x, salt, &m, &c, v, rej);
+}
+
+int tb_op_send_draft(const struct tb_ops *o, const struct tb_op_send *s, struct tb_op_fix *fix,
+		     struct tb_xprepare *x, char to_name[TB_NAME_MAX + 1],
+		     char cat[TB_CATEGORY_MAX + 1], struct tb_reject *rej)
+{
+	struct tb_member m;
+	struct tb_op_community c;
+	uint8_t salt[TB_MEMO_SALT_LEN];
+	TB_ASSERT(!s->attest);
+	tb_random(fix->txid, TB_TXID_LEN);
+	tb_random(fix->salt, TB_MEMO_SALT_LEN);
+	int err = send_body(o, s, x, salt, to_name, cat, &m, &c, fix, rej);
 	if (err)
-		return rej && !rej->err ? tb_op_refuse(rej, err, "%s", tb_strerror(err)) : err;
-	if ((err = tb_store_xleg(o->store, o->self, x.txid, &v->leg)))
-		return tb_op_refuse(rej, err, "prepared (entry %llu), but cannot read it back: %s",
-				    (unsigned long long)it.seq, tb_strerror(err));
-	tb_op_xview_state(v);
-	snprintf(v->from, sizeof v->from, "%s", m.name);
-	snprintf(v->to, sizeof v->to, "%s", to_name);
-	snprintf(v->to_c, sizeof v->to_c, "%s", c.name);
-	tb_op_community_name(o, o->self, v->from_c, sizeof v->from_c);
+		return err;
+	x->expires = fix->expires = (uint64_t)time(NULL) + s->ttl;
 	return 0;
+}
+
+int tb_op_send_signed(const struct tb_ops *o, const struct tb_op_send *s,
+		      const struct tb_op_fix *fix, const uint8_t sig[TB_SIGLEN],
+		      struct tb_op_xview *v, struct tb_reject *rej)
+{
+	memset(v, 0, sizeof *v);
+	struct tb_xprepare x;
+	struct tb_member m;
+	struct tb_op_community c;
+	uint8_t salt[TB_MEMO_SALT_LEN];
+	char to_name[TB_NAME_MAX + 1], cat[TB_CATEGORY_MAX + 1];
+	TB_ASSERT(!s->attest);
+	uint64_t now = (uint64_t)time(NULL);
+	if (fix->expires <= now || fix->expires > now + TB_OP_TTL_MAX)
+		return tb_op_refuse(rej, TB_EINVAL,
+				    "the offer's expiry has passed or is too far ahead: make a "
+				    "new draft");
+	int err = send_body(o, s, &x, salt, to_name, cat, &m, &c, fix, rej);
+	if (err)
+		return err;
+	x.expires = fix->expires;
+	struct tb_xprepare_terms t;
+	tb_xprepare_terms_of(&t, o->self, &x);
+	if ((err = tb_op_member_verify(&m, &tb_def_xprepare_terms, &t, TB_CTX_XPREPARE, sig, rej)))
+		return err;
+	x.member_sig = (struct tb_view){sig, TB_SIGLEN};
+	return send_append(o, s, &x, salt, &m, &c, v, rej);
 }

@@ -90,6 +90,36 @@ TB_MUST_CHECK int tb_op_pending(const struct tb_ops *o, const uint8_t txid[TB_TX
  * rec, TB_ENTRY_MAX bytes): ENOTX when there is none or it is not one. */
 TB_MUST_CHECK int tb_op_exchange(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
 				 uint8_t *rec, struct tb_entry *e, struct tb_reject *rej);
+/* What the node chose for terms a member signs on their own device (the
+ * member's browser): fresh in a draft, given back with the signature, and
+ * the terms rebuilt from them and what the member entered. */
+struct tb_op_fix {
+	uint8_t txid[TB_TXID_LEN];
+	uint8_t salt[TB_MEMO_SALT_LEN]; /* of the memo hash (FORMAT.md 8) */
+	uint64_t expires;		/* a payment's (unix seconds); 0 otherwise */
+};
+/* Terms (d, ctx) that m signed on their own device, checked with m's key as
+ * the ledger holds it now: ECONSENT without a key, EBADSIG. */
+TB_MUST_CHECK int tb_op_member_verify(const struct tb_member *m, const struct tb_msgdef *d,
+				      const void *terms, enum tb_sigctx ctx,
+				      const uint8_t sig[TB_SIGLEN], struct tb_reject *rej);
+/* The exchange a provider's device is to sign for t, with the checks of
+ * tb_op_propose: fix gets a fresh txid and salt, x the exchange (its
+ * category a view into cat). Nothing is kept. */
+TB_MUST_CHECK int tb_op_propose_draft(const struct tb_ops *o, const struct tb_op_terms *t,
+				      struct tb_op_fix *fix, struct tb_exchange *x,
+				      char cat[TB_CATEGORY_MAX + 1], struct tb_reject *rej);
+/* The provider's signature made on their device over the terms t and fix
+ * make: checked, then kept as tb_op_propose keeps a proposal. EDUPTX when
+ * the txid is pending or recorded already. */
+TB_MUST_CHECK int tb_op_propose_signed(const struct tb_ops *o, const struct tb_op_terms *t,
+				       const struct tb_op_fix *fix, const uint8_t sig[TB_SIGLEN],
+				       struct tb_reject *rej);
+/* The receiver's signature made on their device over a pending proposal's
+ * terms: checked, then recorded as tb_op_confirm records it. */
+TB_MUST_CHECK int tb_op_confirm_signed(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
+				       const uint8_t sig[TB_SIGLEN], uint64_t *seq,
+				       struct tb_reject *rej);
 /* Drops a pending proposal (and its memo). */
 TB_MUST_CHECK int tb_op_reject(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN],
 			       struct tb_reject *rej);
@@ -199,6 +229,19 @@ struct tb_op_send {
  * code when refused; nothing is kept then. */
 TB_MUST_CHECK int tb_op_send(const struct tb_ops *o, const struct tb_op_send *s,
 			     struct tb_op_pass payer, struct tb_op_xview *v, struct tb_reject *rej);
+/* A payment the payer's device is to sign: the checks of tb_op_send; fix
+ * gets a fresh txid and salt and expires = now + s->ttl, x the prepare
+ * (views into to_name and cat). Nothing is kept. s->attest must be false. */
+TB_MUST_CHECK int tb_op_send_draft(const struct tb_ops *o, const struct tb_op_send *s,
+				   struct tb_op_fix *fix, struct tb_xprepare *x,
+				   char to_name[TB_NAME_MAX + 1], char cat[TB_CATEGORY_MAX + 1],
+				   struct tb_reject *rej);
+/* The payer's signature made on their device over the xprepare terms s and
+ * fix make (fix->expires in the future, at most TB_OP_TTL_MAX ahead, else
+ * EINVAL): checked, then sent as tb_op_send sends. */
+TB_MUST_CHECK int tb_op_send_signed(const struct tb_ops *o, const struct tb_op_send *s,
+				    const struct tb_op_fix *fix, const uint8_t sig[TB_SIGLEN],
+				    struct tb_op_xview *v, struct tb_reject *rej);
 /* Sets v->state and the outcome from v->leg. */
 void tb_op_xview_state(struct tb_op_xview *v);
 /* Fills the names from the prepare (or, not held, the decision). */

@@ -200,6 +200,71 @@ int tb_body_cross(const char *body, size_t len, struct tb_body_cross *o, char ms
 	return err;
 }
 
+/* A member's own proposal and payment: the fields the draft and the signed
+ * request share; the signed one adds what the node chose and the signature. */
+#define MPROPOSE()                                                                  \
+	STR(tb_body_mpropose, "receiver", receiver, true, 1),                       \
+		INT(tb_body_mpropose, "minutes", minutes, true, 1, TB_MINUTES_MAX), \
+		STR(tb_body_mpropose, "memo", memo, true, 0),                       \
+		STR(tb_body_mpropose, "category", category, false, 0),              \
+		STR(tb_body_mpropose, "date", date, false, 10)
+
+static const struct bfield mpropose_draft[] = {MPROPOSE()};
+static const struct bfield mpropose_signed[] = {
+	MPROPOSE(),
+	STR(tb_body_mpropose, "txid", txid, true, 2 * TB_TXID_LEN),
+	STR(tb_body_mpropose, "memo_salt", memo_salt, true, 2 * TB_MEMO_SALT_LEN),
+	STR(tb_body_mpropose, "signature", signature, true, 2 * TB_SIGLEN),
+};
+
+int tb_body_mpropose(const char *body, size_t len, bool is_signed, struct tb_body_mpropose *o,
+		     char msg[TB_JSON_MSG_MAX])
+{
+	memset(o, 0, sizeof *o);
+	if (is_signed)
+		return decode(body, len, mpropose_signed, NFIELDS(mpropose_signed), o, msg);
+	return decode(body, len, mpropose_draft, NFIELDS(mpropose_draft), o, msg);
+}
+
+#define MPAY()                                                                  \
+	STR(tb_body_mpay, "to", to, true, 3),                                   \
+		INT(tb_body_mpay, "minutes", minutes, true, 1, TB_MINUTES_MAX), \
+		STR(tb_body_mpay, "memo", memo, true, 0),                       \
+		STR(tb_body_mpay, "category", category, false, 0),              \
+		STR(tb_body_mpay, "date", date, false, 10)
+
+static const struct bfield mpay_draft[] = {
+	MPAY(),
+	INT(tb_body_mpay, "ttl_seconds", ttl, false, 1, (int64_t)TB_OP_TTL_MAX),
+};
+static const struct bfield mpay_signed[] = {
+	MPAY(),
+	INT(tb_body_mpay, "expires", expires, true, 1, (int64_t)UINT32_MAX * 4),
+	STR(tb_body_mpay, "txid", txid, true, 2 * TB_TXID_LEN),
+	STR(tb_body_mpay, "memo_salt", memo_salt, true, 2 * TB_MEMO_SALT_LEN),
+	STR(tb_body_mpay, "signature", signature, true, 2 * TB_SIGLEN),
+};
+
+int tb_body_mpay(const char *body, size_t len, bool is_signed, struct tb_body_mpay *o,
+		 char msg[TB_JSON_MSG_MAX])
+{
+	memset(o, 0, sizeof *o);
+	o->ttl = 600;
+	if (is_signed)
+		return decode(body, len, mpay_signed, NFIELDS(mpay_signed), o, msg);
+	return decode(body, len, mpay_draft, NFIELDS(mpay_draft), o, msg);
+}
+
+static const struct bfield msig_fields[] = {
+	STR(tb_body_msig, "signature", signature, true, 2 * TB_SIGLEN),
+};
+
+int tb_body_msig(const char *body, size_t len, struct tb_body_msig *o, char msg[TB_JSON_MSG_MAX])
+{
+	memset(o, 0, sizeof *o);
+	return decode(body, len, msig_fields, NFIELDS(msig_fields), o, msg);
+}
+
 int tb_body_empty(const char *body, size_t len, char msg[TB_JSON_MSG_MAX])
 {
 	return decode(body, len, NULL, 0, NULL, msg);

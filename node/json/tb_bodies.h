@@ -94,6 +94,39 @@ struct tb_body_join {
 	char public_key[2 * TB_KEY_LEN + 1];
 };
 
+/* A member's own exchange (docs/API.md, "Members' own exchanges"): the
+ * draft's fields; with the signature made in the member's browser also what
+ * the node chose in the draft (hex). */
+struct tb_body_mpropose {
+	char receiver[TB_NAME_MAX + 1];
+	int64_t minutes;
+	char memo[TB_MEMO_MAX + 1];
+	char category[TB_CATEGORY_MAX + 1];
+	char date[11]; /* "" when absent */
+	char txid[2 * TB_TXID_LEN + 1];
+	char memo_salt[2 * TB_MEMO_SALT_LEN + 1];
+	char signature[2 * TB_SIGLEN + 1];
+};
+
+/* A member's own payment to another community, as above. */
+struct tb_body_mpay {
+	char to[2 * TB_NAME_MAX + 2]; /* NAME@COMMUNITY */
+	int64_t minutes;
+	char memo[TB_MEMO_MAX + 1];
+	char category[TB_CATEGORY_MAX + 1];
+	char date[11]; /* "" when absent */
+	int64_t ttl;   /* seconds; 600 when absent (draft) */
+	int64_t expires;
+	char txid[2 * TB_TXID_LEN + 1];
+	char memo_salt[2 * TB_MEMO_SALT_LEN + 1];
+	char signature[2 * TB_SIGLEN + 1];
+};
+
+/* A signature made in a member's browser (hex). */
+struct tb_body_msig {
+	char signature[2 * TB_SIGLEN + 1];
+};
+
 /* 0, or TB_EINVAL with msg naming the problem. */
 TB_MUST_CHECK int tb_body_login(const char *body, size_t len, struct tb_body_login *out,
 				char msg[TB_JSON_MSG_MAX]);
@@ -118,6 +151,13 @@ TB_MUST_CHECK int tb_body_signin(const char *body, size_t len, struct tb_body_si
 TB_MUST_CHECK int tb_body_invite(const char *body, size_t len, struct tb_body_invite *out,
 				 char msg[TB_JSON_MSG_MAX]);
 TB_MUST_CHECK int tb_body_join(const char *body, size_t len, struct tb_body_join *out,
+			       char msg[TB_JSON_MSG_MAX]);
+/* signed: the body carries the signature and the draft's choices. */
+TB_MUST_CHECK int tb_body_mpropose(const char *body, size_t len, bool is_signed,
+				   struct tb_body_mpropose *out, char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_mpay(const char *body, size_t len, bool is_signed,
+			       struct tb_body_mpay *out, char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_msig(const char *body, size_t len, struct tb_body_msig *out,
 			       char msg[TB_JSON_MSG_MAX]);
 /* An empty body (TB_EINVAL otherwise). */
 TB_MUST_CHECK int tb_body_empty(const char *body, size_t len, char msg[TB_JSON_MSG_MAX]);

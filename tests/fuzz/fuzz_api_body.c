@@ -2,9 +2,11 @@
  * fuzz_api_body.c: libFuzzer target for the JSON decoding of tallyd's API
  * requests (node/json/bodies.c and tb_json_decode): the first byte picks
  * the body (login, member, exchange, confirm, reverse, link, coordinator,
- * empty, cross; 0xf0 a sign-in challenge, 0xf1 a sign-in, 0xf2 an invitation, 0xf3 joining), the
- * rest is the body's bytes. A body is either refused with a sentence, or decoded into fields that
- * keep their bounds: NUL-terminated strings within their caps and free of control characters,
+ * empty, cross, a member's proposal draft and signed, payment draft and
+ * signed, signature; 0xf0 a sign-in challenge, 0xf1 a sign-in, 0xf2 an
+ * invitation, 0xf3 joining), the rest is the body's bytes. A body is either
+ * refused with a sentence, or decoded into fields that keep their bounds:
+ * NUL-terminated strings within their caps and free of control characters,
  * amounts within the ledger's limits.
  */
 #include <stdint.h>
@@ -75,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			TB_ASSERT(strlen(b.public_key) == 2 * TB_KEY_LEN);
 		return 0;
 	}
-	switch (data[0] % 9) {
+	switch (data[0] % 14) {
 	case 0: {
 		struct tb_body_login b;
 		outcome(err = tb_body_login(body, len, &b, msg), msg);
@@ -164,6 +166,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			TB_ASSERT(b.ttl >= 1 && (uint64_t)b.ttl <= TB_OP_TTL_MAX);
 			TB_ASSERT(b.attest != (b.payer_passphrase[0] != '\0'));
 		}
+		break;
+	}
+	case 9:
+	case 10: {
+		struct tb_body_mpropose b;
+		outcome(err = tb_body_mpropose(body, len, data[0] % 14 == 10, &b, msg), msg);
+		if (!err) {
+			TEXT(b.receiver);
+			TEXT(b.memo);
+			TEXT(b.category);
+			TEXT(b.signature);
+			TB_ASSERT(b.receiver[0] && b.minutes >= 1 && b.minutes <= TB_MINUTES_MAX);
+			TB_ASSERT(data[0] % 14 == 9 ||
+				  (strlen(b.txid) == 32 && strlen(b.memo_salt) == 32 &&
+				   strlen(b.signature) == 128));
+		}
+		break;
+	}
+	case 11:
+	case 12: {
+		struct tb_body_mpay b;
+		outcome(err = tb_body_mpay(body, len, data[0] % 14 == 12, &b, msg), msg);
+		if (!err) {
+			TEXT(b.to);
+			TEXT(b.memo);
+			TEXT(b.category);
+			TB_ASSERT(strlen(b.to) >= 3 && b.minutes >= 1 &&
+				  b.minutes <= TB_MINUTES_MAX);
+			TB_ASSERT(b.ttl >= 1 && (uint64_t)b.ttl <= TB_OP_TTL_MAX);
+			TB_ASSERT(data[0] % 14 == 11 ||
+				  (b.expires >= 1 && strlen(b.signature) == 128));
+		}
+		break;
+	}
+	case 13: {
+		struct tb_body_msig b;
+		outcome(err = tb_body_msig(body, len, &b, msg), msg);
+		if (!err)
+			TB_ASSERT(strlen(b.signature) == 128);
 		break;
 	}
 	default:
