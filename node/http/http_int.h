@@ -168,5 +168,8 @@ void tb_api_session_cookie(struct tb_http *h, struct tb_http_req *req, struct tb
 bool tb_api_plain_http_refused(struct tb_http *h, struct tb_http_req *req,
 			       struct tb_http_resp *resp);
 int tb_api_listing_routes(struct tb_http *h);
+/* api_member_x.c (members' own proposals; with api_member_xpay.c's). */
+int tb_api_member_x_routes(struct tb_http *h);
+int tb_api_member_xpay_routes(struct tb_http *h);
 
 #endif

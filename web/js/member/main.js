@@ -15,11 +15,21 @@ import { SessionCtx, ErrorNote } from '../lib/ui.js';
 import { SignIn } from './signin.js';
 import { Home } from './home.js';
 import { Join } from './join.js';
+import { Statement } from './statement.js';
+import { Propose } from './propose.js';
+import { Pending } from './pending.js';
+import { Pay } from './pay.js';
+import { Receipts } from './receipts.js';
 
 export const ROUTES = [
 	{ path: '', key: 'member.nav.home', page: Home, nav: true },
 	{ path: 'signin', key: 'member.signin.title', page: SignIn, open: true },
 	{ path: 'join', key: 'member.join.title', page: Join, open: true },
+	{ path: 'statement', key: 'member.nav.statement', page: Statement, nav: true },
+	{ path: 'propose', key: 'member.nav.propose', page: Propose, nav: true },
+	{ path: 'pending', key: 'member.nav.pending', page: Pending, nav: true },
+	{ path: 'pay', key: 'member.nav.pay', page: Pay, nav: true },
+	{ path: 'receipts', key: 'member.nav.receipts', page: Receipts, nav: true },
 ];
 
 function parseHash() {

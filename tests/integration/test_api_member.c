@@ -1,0 +1,428 @@
+/*
+ * test_api_member.c: members' own exchanges through the API, signed as a
+ * member's browser signs them (docs/API.md, "Members' own exchanges"),
+ * against real daemons on 127.0.0.1: Riverside (alice, bob, carol; serving
+ * the API) and Hilltop (hana). The test is the browser: it signs in with a
+ * member's key file, takes the node's draft, re-encodes the terms from the
+ * fields itself and signs them. A proposal by alice confirmed by bob; a
+ * signature over other terms than the node's refused (a tampered amount, a
+ * signature by the wrong member) with nothing kept; a member cannot act as
+ * another (carol neither sees nor confirms alice's proposal, alice cannot
+ * confirm her own, and a member reads only their own receipts and
+ * payments); a coordinator's session has no /me routes; a payment to
+ * hana@Hilltop signed by alice completes; then `tally verify` and `tally
+ * audit` pass on the data directory.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fed.h"
+#include "httpc.h"
+#include "tb_file.h"
+
+#define PW_COORD "coordinator-pw"
+
+enum { RIVER, HILL };
+
+static struct tb_fed *g_f;
+static uint16_t g_http;
+
+static int call(const char *method, const char *path, const struct tb_httpc_session *s,
+		const char *body, struct tb_httpc_resp *r)
+{
+	return tb_httpc(g_http, method, path, s, true, body, r);
+}
+
+static json_t *body_json(const struct tb_httpc_resp *r)
+{
+	json_error_t e;
+	json_t *j = json_loads(r->body, 0, &e);
+	if (!j)
+		fail_msg("not JSON (%s): %s", e.text, r->body);
+	return j;
+}
+
+static const char *jstr(json_t *o, const char *path)
+{
+	json_t *v = o;
+	char key[64];
+	for (const char *p = path; v && *p;) {
+		size_t n = strcspn(p, ".");
+		snprintf(key, sizeof key, "%.*s", (int)n, p);
+		v = json_object_get(v, key);
+		p += n + (p[n] == '.');
+	}
+	if (!json_is_string(v))
+		fail_msg("no string at %s", path);
+	return json_string_value(v);
+}
+
+static int64_t jint(json_t *o, const char *a, const char *b)
+{
+	json_t *v = json_object_get(b ? json_object_get(o, a) : o, b ? b : a);
+	if (!json_is_integer(v))
+		fail_msg("no integer at %s.%s", a, b ? b : "");
+	return json_integer_value(v);
+}
+
+static void hexdec(uint8_t *out, size_t len, const char *hex)
+{
+	assert_int_equal(strlen(hex), 2 * len);
+	assert_int_equal(tb_hex_decode(out, len, hex), 0);
+}
+
+/* A member's key, as their browser opens their key file. */
+static void member_key(const char *key_hex, struct tb_keypair *kp)
+{
+	char path[TB_FED_PATH + 160];
+	snprintf(path, sizeof path, "%s/keys/members/%s.key", g_f->node[RIVER].data, key_hex);
+	assert_int_equal(tb_keyfile_read(path, kp, TB_FED_MEMBER_PASS, strlen(TB_FED_MEMBER_PASS)),
+			 0);
+}
+
+/* Signs in as a member with their own key (the sign-in terms, FORMAT.md 6.6). */
+static void member_signin(const char *name, struct tb_httpc_session *s, struct tb_keypair *kp)
+{
+	struct tb_httpc_resp r;
+	char body[512], cookie[400];
+	snprintf(body, sizeof body, "{\"member\":\"%s\"}", name);
+	assert_int_equal(
+		tb_httpc(g_http, "POST", "/api/v1/signin/challenge", NULL, false, body, &r), 200);
+	json_t *c = body_json(&r);
+	tb_httpc_free(&r);
+	member_key(jstr(c, "member.key"), kp);
+	struct tb_signin_terms t;
+	hexdec(t.log_id, TB_KEY_LEN, jstr(c, "log_id"));
+	t.member = (uint64_t)jint(c, "member", "number");
+	memcpy(t.key, kp->pk.b, TB_KEY_LEN);
+	hexdec(t.challenge, TB_HASHLEN, jstr(c, "challenge"));
+	char host[32];
+	snprintf(host, sizeof host, "127.0.0.1:%u", g_http);
+	t.host = (struct tb_view){(const uint8_t *)host, strlen(host)};
+	uint8_t buf[512], sig[TB_SIGLEN];
+	size_t len;
+	assert_int_equal(tb_terms_encode(buf, sizeof buf, &len, &tb_def_signin_terms, &t), 0);
+	tb_sign(sig, kp, TB_CTX_SIGNIN, buf, len);
+	char sighex[2 * TB_SIGLEN + 1];
+	tb_hex_encode(sighex, sig, TB_SIGLEN);
+	snprintf(body, sizeof body, "{\"challenge\":\"%s\",\"signature\":\"%s\"}",
+		 jstr(c, "challenge"), sighex);
+	json_decref(c);
+	int st = tb_httpc(g_http, "POST", "/api/v1/signin", NULL, false, body, &r);
+	if (st != 200 || !tb_httpc_header(&r, "Set-Cookie", cookie, sizeof cookie))
+		fail_msg("sign-in of %s: %d %s", name, st, r.body);
+	memset(s, 0, sizeof *s);
+	snprintf(s->cookie, sizeof s->cookie, "%.*s", (int)strcspn(cookie, ";"), cookie);
+	json_t *j = body_json(&r);
+	snprintf(s->csrf, sizeof s->csrf, "%s", jstr(j, "csrf_token"));
+	json_decref(j);
+	tb_httpc_free(&r);
+}
+
+static void sign_hex(const struct tb_keypair *kp, enum tb_sigctx ctx, const uint8_t *msg,
+		     size_t len, char out[2 * TB_SIGLEN + 1])
+{
+	uint8_t sig[TB_SIGLEN];
+	tb_sign(sig, kp, ctx, msg, len);
+	tb_hex_encode(out, sig, TB_SIGLEN);
+}
+
+/* The browser's check: the terms re-encoded from the draft's fields are the
+ * node's bytes (into out). */
+static size_t exchange_terms_of_draft(json_t *d, uint8_t *out, size_t cap)
+{
+	json_t *f = json_object_get(d, "fields");
+	struct tb_exchange_terms t;
+	hexdec(t.log_id, TB_KEY_LEN, jstr(f, "log_id"));
+	hexdec(t.txid, TB_TXID_LEN, jstr(f, "txid"));
+	t.provider = (uint64_t)jint(f, "provider", NULL);
+	t.receiver = (uint64_t)jint(f, "receiver", NULL);
+	t.minutes = (uint64_t)jint(f, "minutes", NULL);
+	const char *cat = jstr(f, "category");
+	t.category = (struct tb_view){(const uint8_t *)cat, strlen(cat)};
+	hexdec(t.memo_hash, TB_HASHLEN, jstr(f, "memo_hash"));
+	t.date = (uint64_t)jint(f, "date", NULL);
+	size_t len;
+	assert_int_equal(tb_terms_encode(out, cap, &len, &tb_def_exchange_terms, &t), 0);
+	char hex[2 * TB_ENTRY_MAX + 1];
+	tb_hex_encode(hex, out, len);
+	assert_string_equal(hex, jstr(d, "terms"));
+	return len;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	const struct tb_fed_spec spec[] = {{"Riverside", {"alice", "bob", "carol", NULL}},
+					   {"Hilltop", {"hana", NULL}}};
+	g_f = tb_fed_new_spec("apimember", 2, spec);
+	char file[TB_FED_PATH + 64];
+	snprintf(file, sizeof file, "%s/cora.pw", g_f->root);
+	assert_int_equal(tb_test_write_file(file, PW_COORD, strlen(PW_COORD)), 0);
+	TB_FED_TALLY_IS(g_f, RIVER, 0, "coordinator", "add", "cora", "--role", "coordinator",
+			"--password-file", file);
+	TB_FED_TALLY_IS(g_f, RIVER, 0, "link", "add", "Hilltop", "--limit-minutes", "600");
+	TB_FED_TALLY_IS(g_f, HILL, 0, "link", "add", "Riverside", "--limit-minutes", "600");
+	tb_fed_link(g_f, RIVER, HILL);
+	tb_fed_link(g_f, HILL, RIVER);
+	const char *off[] = {"--http", "off", NULL};
+	tb_fed_start_args(g_f, HILL, off);
+	g_http = tb_fed_free_port();
+	char arg[32];
+	snprintf(arg, sizeof arg, "127.0.0.1:%u", g_http);
+	const char *on[] = {"--http", arg, NULL};
+	tb_fed_start_args(g_f, RIVER, on);
+	tb_fed_wait_log_line(g_f, RIVER, "console and API on", NULL, 10000);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tb_fed_free(g_f);
+	tb_fed_kill_all();
+	return 0;
+}
+
+static void expect(const struct tb_httpc_resp *r, int status, const char *text)
+{
+	if (r->status != status || !strstr(r->body, text))
+		fail_msg("wanted %d with %s, got %d: %s", status, text, r->status, r->body);
+}
+
+static int pending_count(const struct tb_httpc_session *s)
+{
+	struct tb_httpc_resp r;
+	assert_int_equal(call("GET", "/api/v1/me/proposals", s, NULL, &r), 200);
+	json_t *j = body_json(&r);
+	int n = (int)json_array_size(json_object_get(j, "proposals"));
+	json_decref(j);
+	tb_httpc_free(&r);
+	return n;
+}
+
+static void test_propose_confirm(void **state)
+{
+	(void)state;
+	struct tb_httpc_session alice, bob, carol, cora;
+	struct tb_keypair ka, kb, kc;
+	member_signin("alice", &alice, &ka);
+	member_signin("bob", &bob, &kb);
+	member_signin("carol", &carol, &kc);
+	assert_int_equal(tb_httpc_login(g_http, "cora", PW_COORD, &cora), 200);
+	struct tb_httpc_resp r;
+	const char *draft = "{\"receiver\":\"bob\",\"minutes\":90,\"memo\":\"fixed the fence\","
+			    "\"date\":\"2026-11-28\"}";
+	/* A coordinator's session has no member routes. */
+	call("POST", "/api/v1/me/proposals/draft", &cora, draft, &r);
+	tb_httpc_assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	/* The draft: the node's bytes are the ones the browser makes. */
+	assert_int_equal(call("POST", "/api/v1/me/proposals/draft", &alice, draft, &r), 200);
+	json_t *d = body_json(&r);
+	tb_httpc_free(&r);
+	uint8_t terms[TB_ENTRY_MAX];
+	size_t len = exchange_terms_of_draft(d, terms, sizeof terms);
+	char sig[2 * TB_SIGLEN + 1], wrong[2 * TB_SIGLEN + 1], body[1024];
+	sign_hex(&ka, TB_CTX_EXCHANGE, terms, len, sig);
+	sign_hex(&kc, TB_CTX_EXCHANGE, terms, len, wrong);
+	const char *txid = jstr(d, "fields.txid"), *salt = jstr(d, "memo_salt");
+	/* Tampered: the amount changed after signing; carol's signature. */
+	const char *fmt = "{\"receiver\":\"bob\",\"minutes\":%d,\"memo\":\"fixed the fence\","
+			  "\"date\":\"2026-11-28\",\"txid\":\"%s\",\"memo_salt\":\"%s\","
+			  "\"signature\":\"%s\"}";
+	snprintf(body, sizeof body, fmt, 120, txid, salt, sig);
+	call("POST", "/api/v1/me/proposals", &alice, body, &r);
+	tb_httpc_assert_error(&r, 400, "EBADSIG");
+	tb_httpc_free(&r);
+	snprintf(body, sizeof body, fmt, 90, txid, salt, wrong);
+	call("POST", "/api/v1/me/proposals", &alice, body, &r);
+	tb_httpc_assert_error(&r, 400, "EBADSIG");
+	tb_httpc_free(&r);
+	/* carol cannot put alice's signed proposal in as her own. */
+	snprintf(body, sizeof body, fmt, 90, txid, salt, sig);
+	call("POST", "/api/v1/me/proposals", &carol, body, &r);
+	tb_httpc_assert_error(&r, 400, "EBADSIG");
+	tb_httpc_free(&r);
+	assert_int_equal(pending_count(&alice), 0);
+	/* The right one is kept; the same txid again is refused. */
+	call("POST", "/api/v1/me/proposals", &alice, body, &r);
+	expect(&r, 202, "\"pending\":true");
+	tb_httpc_free(&r);
+	call("POST", "/api/v1/me/proposals", &alice, body, &r);
+	tb_httpc_assert_error(&r, 409, "EDUPTX");
+	tb_httpc_free(&r);
+	assert_int_equal(pending_count(&alice), 1);
+	assert_int_equal(pending_count(&bob), 1);
+	assert_int_equal(pending_count(&carol), 0);
+	char path[160];
+	snprintf(path, sizeof path, "/api/v1/me/proposals/%s", txid);
+	call("GET", path, &carol, NULL, &r);
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+	call("GET", path, &bob, NULL, &r);
+	expect(&r, 200, "\"mine\":\"receiver\"");
+	json_t *p = body_json(&r);
+	tb_httpc_free(&r);
+	assert_string_equal(jstr(p, "terms"), jstr(d, "terms"));
+	json_decref(p);
+	/* Confirming: not by carol, not by alice, not with alice's signature. */
+	snprintf(path, sizeof path, "/api/v1/me/proposals/%s/confirm", txid);
+	snprintf(body, sizeof body, "{\"signature\":\"%s\"}", sig);
+	call("POST", path, &carol, body, &r);
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+	call("POST", path, &alice, body, &r);
+	tb_httpc_assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	call("POST", path, &bob, body, &r);
+	tb_httpc_assert_error(&r, 400, "EBADSIG");
+	tb_httpc_free(&r);
+	sign_hex(&kb, TB_CTX_EXCHANGE, terms, len, sig);
+	snprintf(body, sizeof body, "{\"signature\":\"%s\"}", sig);
+	call("POST", path, &bob, body, &r);
+	expect(&r, 201, "\"seq\":");
+	tb_httpc_free(&r);
+	assert_int_equal(pending_count(&bob), 0);
+	call("GET", "/api/v1/me/statement", &bob, NULL, &r);
+	expect(&r, 200, "\"memo\":\"fixed the fence\"");
+	assert_null(strstr(r.body, "\"name\":\"alice\",\"key\""));
+	tb_httpc_free(&r);
+	/* Receipts: bob's and alice's exchange, not carol's. */
+	snprintf(path, sizeof path, "/api/v1/me/receipts/%s", txid);
+	call("GET", path, &carol, NULL, &r);
+	tb_httpc_assert_error(&r, 404, "ENOTX");
+	tb_httpc_free(&r);
+	call("GET", path, &bob, NULL, &r);
+	assert_int_equal(r.status, 200);
+	char file[TB_FED_PATH + 64];
+	snprintf(file, sizeof file, "%s/receipt.bin", g_f->root);
+	assert_int_equal(tb_test_write_file(file, r.body, r.len), 0);
+	tb_httpc_free(&r);
+	TB_FED_TALLY_IS(g_f, RIVER, 0, "receipt", "verify", file);
+	/* A rejected proposal is gone, for both. */
+	assert_int_equal(call("POST", "/api/v1/me/proposals/draft", &alice, draft, &r), 200);
+	json_decref(d);
+	d = body_json(&r);
+	tb_httpc_free(&r);
+	len = exchange_terms_of_draft(d, terms, sizeof terms);
+	sign_hex(&ka, TB_CTX_EXCHANGE, terms, len, sig);
+	snprintf(body, sizeof body, fmt, 90, jstr(d, "fields.txid"), jstr(d, "memo_salt"), sig);
+	call("POST", "/api/v1/me/proposals", &alice, body, &r);
+	expect(&r, 202, "\"pending\":true");
+	tb_httpc_free(&r);
+	snprintf(path, sizeof path, "/api/v1/me/proposals/%s/reject", jstr(d, "fields.txid"));
+	call("POST", path, &bob, "{}", &r);
+	expect(&r, 200, "\"rejected\":true");
+	tb_httpc_free(&r);
+	assert_int_equal(pending_count(&alice), 0);
+	json_decref(d);
+	tb_keypair_wipe(&ka);
+	tb_keypair_wipe(&kb);
+	tb_keypair_wipe(&kc);
+}
+
+static bool payment_is(const struct tb_httpc_session *s, const char *txid, const char *state)
+{
+	char path[160], want[64];
+	snprintf(path, sizeof path, "/api/v1/me/payments/%s", txid);
+	snprintf(want, sizeof want, "\"state\":\"%s\"", state);
+	struct tb_httpc_resp r;
+	call("GET", path, s, NULL, &r);
+	bool is = r.status == 200 && strstr(r.body, want);
+	tb_httpc_free(&r);
+	return is;
+}
+
+static void test_pay_other_community(void **state)
+{
+	(void)state;
+	struct tb_httpc_session alice, bob;
+	struct tb_keypair ka, kb;
+	member_signin("alice", &alice, &ka);
+	member_signin("bob", &bob, &kb);
+	struct tb_httpc_resp r;
+	const char *draft = "{\"to\":\"hana@Hilltop\",\"minutes\":45,\"memo\":\"tutoring\"}";
+	/* The draft is refused while Riverside lacks Hilltop's trust line. */
+	int st = 0;
+	for (int i = 0; i < 300; i++) {
+		st = call("POST", "/api/v1/me/payments/draft", &alice, draft, &r);
+		if (st == 200)
+			break;
+		tb_httpc_free(&r);
+		tb_fed_sleep_ms(100);
+	}
+	assert_int_equal(st, 200);
+	json_t *d = body_json(&r);
+	tb_httpc_free(&r);
+	json_t *f = json_object_get(d, "fields");
+	struct tb_xprepare_terms t;
+	hexdec(t.log_id, TB_KEY_LEN, jstr(f, "log_id"));
+	hexdec(t.txid, TB_TXID_LEN, jstr(f, "txid"));
+	t.member = (uint64_t)jint(f, "member", NULL);
+	hexdec(t.to_log, TB_KEY_LEN, jstr(f, "to_log"));
+	t.to_name = (struct tb_view){(const uint8_t *)"hana", 4};
+	t.minutes = 45;
+	t.category = (struct tb_view){(const uint8_t *)"", 0};
+	hexdec(t.memo_hash, TB_HASHLEN, jstr(f, "memo_hash"));
+	t.date = (uint64_t)jint(f, "date", NULL);
+	t.expires = (uint64_t)jint(f, "expires", NULL);
+	uint8_t terms[TB_ENTRY_MAX];
+	size_t len;
+	assert_int_equal(tb_terms_encode(terms, sizeof terms, &len, &tb_def_xprepare_terms, &t), 0);
+	char hex[2 * TB_ENTRY_MAX + 1], sig[2 * TB_SIGLEN + 1], body[1024], date[40];
+	tb_hex_encode(hex, terms, len);
+	assert_string_equal(hex, jstr(d, "terms"));
+	snprintf(date, sizeof date, "%04llu-%02llu-%02llu", (unsigned long long)t.date / 10000,
+		 (unsigned long long)t.date / 100 % 100, (unsigned long long)t.date % 100);
+	const char *fmt = "{\"to\":\"hana@Hilltop\",\"minutes\":%d,\"memo\":\"tutoring\","
+			  "\"date\":\"%s\",\"expires\":%llu,\"txid\":\"%s\",\"memo_salt\":\"%s\","
+			  "\"signature\":\"%s\"}";
+	/* bob's signature, or alice's over another amount: refused. */
+	sign_hex(&kb, TB_CTX_XPREPARE, terms, len, sig);
+	snprintf(body, sizeof body, fmt, 45, date, (unsigned long long)t.expires, jstr(f, "txid"),
+		 jstr(d, "memo_salt"), sig);
+	call("POST", "/api/v1/me/payments", &alice, body, &r);
+	tb_httpc_assert_error(&r, 400, "EBADSIG");
+	tb_httpc_free(&r);
+	sign_hex(&ka, TB_CTX_XPREPARE, terms, len, sig);
+	snprintf(body, sizeof body, fmt, 50, date, (unsigned long long)t.expires, jstr(f, "txid"),
+		 jstr(d, "memo_salt"), sig);
+	call("POST", "/api/v1/me/payments", &alice, body, &r);
+	tb_httpc_assert_error(&r, 400, "EBADSIG");
+	tb_httpc_free(&r);
+	/* bob cannot send alice's signed payment as his. */
+	snprintf(body, sizeof body, fmt, 45, date, (unsigned long long)t.expires, jstr(f, "txid"),
+		 jstr(d, "memo_salt"), sig);
+	call("POST", "/api/v1/me/payments", &bob, body, &r);
+	tb_httpc_assert_error(&r, 400, "EBADSIG");
+	tb_httpc_free(&r);
+	call("POST", "/api/v1/me/payments", &alice, body, &r);
+	expect(&r, 202, "\"state\":\"held\",\"payer\":\"alice@Riverside\"");
+	tb_httpc_free(&r);
+	char txid[40];
+	snprintf(txid, sizeof txid, "%s", jstr(f, "txid"));
+	assert_false(payment_is(&bob, txid, "held"));
+	for (int i = 0; i < 300 && !payment_is(&alice, txid, "completed"); i++)
+		tb_fed_sleep_ms(100);
+	if (!payment_is(&alice, txid, "completed"))
+		fail_msg("the payment %s did not complete", txid);
+	json_decref(d);
+	tb_keypair_wipe(&ka);
+	tb_keypair_wipe(&kb);
+	/* Everything the test signed as a browser passes verify and audit. */
+	tb_fed_stop(g_f, RIVER);
+	TB_FED_TALLY_IS(g_f, RIVER, 0, "verify");
+	TB_FED_TALLY_IS(g_f, RIVER, 0, "audit", g_f->node[RIVER].data);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_propose_confirm),
+		cmocka_unit_test(test_pay_other_community),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
