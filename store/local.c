@@ -57,6 +57,21 @@ int tb_store_memo_get(struct tb_store *s, const uint8_t txid[TB_TXID_LEN], char 
 	return err;
 }
 
+int tb_store_memo_salt(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
+		       uint8_t salt[TB_MEMO_SALT_LEN])
+{
+	struct tb_txn t;
+	struct tb_view v;
+	tb_txn_begin(&t, s->db, false);
+	int err = tb_txn_get(&t, TB_T_MEMOS, txid, TB_TXID_LEN, &v);
+	if (!err && v.len < TB_MEMO_SALT_LEN)
+		err = TB_ECORRUPT;
+	if (!err)
+		memcpy(salt, v.p, TB_MEMO_SALT_LEN);
+	tb_txn_abort(&t);
+	return err;
+}
+
 int tb_store_memo_erase(struct tb_store *s, const uint8_t txid[TB_TXID_LEN])
 {
 	struct tb_txn t;

@@ -443,6 +443,9 @@ TB_MUST_CHECK int tb_store_memo_put(struct tb_store *s, const uint8_t txid[TB_TX
 /* Copies the memo text (NUL-terminated) into out; TB_ENOTFOUND if erased. */
 TB_MUST_CHECK int tb_store_memo_get(struct tb_store *s, const uint8_t txid[TB_TXID_LEN], char *out,
 				    size_t cap);
+/* The memo's salt (a party checks memo_hash with it); TB_ENOTFOUND if erased. */
+TB_MUST_CHECK int tb_store_memo_salt(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
+				     uint8_t salt[TB_MEMO_SALT_LEN]);
 TB_MUST_CHECK int tb_store_memo_erase(struct tb_store *s, const uint8_t txid[TB_TXID_LEN]);
 
 /* Pending proposals (encoded struct tb_proposal), keyed by txid. */

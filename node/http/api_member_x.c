@@ -199,6 +199,15 @@ static struct tb_json *proposal_json(struct tb_http *h, struct tb_http_resp *res
 	tb_json_set(r, "mine", tb_json_string(p->provider == m->no ? "provider" : "receiver"));
 	tb_json_set(r, "terms", tb_json_bytes(buf, len));
 	tb_json_set(r, "fields", exchange_fields(&et));
+	/* The parties check memo_hash against the memo with it (null: erased). */
+	uint8_t salt[TB_MEMO_SALT_LEN];
+	err = tb_store_memo_salt(h->host.store, p->txid, salt);
+	if (err && err != TB_ENOTFOUND) {
+		tb_json_free(r);
+		tb_http_fail(resp, err, NULL);
+		return NULL;
+	}
+	tb_json_set(r, "memo_salt", err ? tb_json_null() : tb_json_bytes(salt, TB_MEMO_SALT_LEN));
 	return r;
 }
 
@@ -351,13 +360,7 @@ static void statement(struct tb_http_req *req, struct tb_http_resp *resp, void *
 		tb_http_fail(resp, err, NULL);
 		return;
 	}
-	struct tb_json *c = tb_json_object();
-	char name[TB_NAME_MAX + 1];
-	struct tb_ops ops = ops_of(h);
-	tb_op_community_name(&ops, h->host.self, name, sizeof name);
-	tb_json_set(c, "id", tb_json_bytes(h->host.self, TB_KEY_LEN));
-	tb_json_set(c, "name", tb_json_string(name));
-	tb_json_set(o, "community", c);
+	tb_json_set(o, "community", tb_api_community_json(h));
 	tb_http_json(resp, 200, o);
 }
 

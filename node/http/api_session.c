@@ -10,9 +10,21 @@
  */
 #include "http_int.h"
 #include "tb_bodies.h"
+#include "tb_ops.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+struct tb_json *tb_api_community_json(const struct tb_http *h)
+{
+	struct tb_json *c = tb_json_object();
+	struct tb_ops o = {h->host.store, h->host.self, h->host.data, h->host.key};
+	char name[TB_NAME_MAX + 1];
+	tb_op_community_name(&o, h->host.self, name, sizeof name);
+	tb_json_set(c, "id", tb_json_bytes(h->host.self, TB_KEY_LEN));
+	tb_json_set(c, "name", tb_json_string(name));
+	return c;
+}
 
 struct tb_json *tb_api_session_json(const struct tb_http *h, const struct tb_session *s)
 {
@@ -23,6 +35,7 @@ struct tb_json *tb_api_session_json(const struct tb_http *h, const struct tb_ses
 		tb_json_set(c, "number", tb_json_int(s->who.member));
 		tb_json_set(c, "key", tb_json_bytes(s->who.member_key, TB_KEY_LEN));
 		tb_json_set(o, "member", c);
+		tb_json_set(o, "community", tb_api_community_json(h));
 	} else {
 		tb_json_set(c, "role", tb_json_string(tb_role_name(s->who.role)));
 		tb_json_set(o, "coordinator", c);

@@ -161,6 +161,8 @@ int tb_api_member_invite_routes(struct tb_http *h);
 /* api_session.c: a session's answer (POST/GET /api/v1/session, sign-in),
  * and the cookie of a new session's token. */
 struct tb_json *tb_api_session_json(const struct tb_http *h, const struct tb_session *s);
+/* The own community as {"id": hex, "name": "Riverside"}. */
+struct tb_json *tb_api_community_json(const struct tb_http *h);
 void tb_api_session_cookie(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
 			   const char *token);
 /* True (and resp answered 403) when a session cookie would go over plain

@@ -9,7 +9,8 @@
  * signature by the wrong member) with nothing kept; a member cannot act as
  * another (carol neither sees nor confirms alice's proposal, alice cannot
  * confirm her own, and a member reads only their own receipts and
- * payments); a coordinator's session has no /me routes; a payment to
+ * payments); a coordinator's session has no /me routes; a member's session
+ * names the own community and a proposal carries its memo's salt; a payment to
  * hana@Hilltop signed by alice completes; then `tally verify` and `tally
  * audit` pass on the data directory.
  */
@@ -213,6 +214,12 @@ static void test_propose_confirm(void **state)
 	member_signin("carol", &carol, &kc);
 	assert_int_equal(tb_httpc_login(g_http, "cora", PW_COORD, &cora), 200);
 	struct tb_httpc_resp r;
+	/* A member's session names the own community (the page checks log_id). */
+	assert_int_equal(call("GET", "/api/v1/session", &alice, NULL, &r), 200);
+	json_t *sj = body_json(&r);
+	tb_httpc_free(&r);
+	assert_string_equal(jstr(sj, "community.name"), "Riverside");
+	assert_int_equal(strlen(jstr(sj, "community.id")), 2 * TB_KEY_LEN);
 	const char *draft = "{\"receiver\":\"bob\",\"minutes\":90,\"memo\":\"fixed the fence\","
 			    "\"date\":\"2026-11-28\"}";
 	/* A coordinator's session has no member routes. */
@@ -267,7 +274,16 @@ static void test_propose_confirm(void **state)
 	json_t *p = body_json(&r);
 	tb_httpc_free(&r);
 	assert_string_equal(jstr(p, "terms"), jstr(d, "terms"));
+	assert_string_equal(jstr(p, "fields.log_id"), jstr(sj, "community.id"));
+	/* The receiver gets the memo's salt and checks the memo hash with it. */
+	uint8_t msalt[TB_MEMO_SALT_LEN], mhash[TB_HASHLEN], want[TB_HASHLEN];
+	hexdec(msalt, sizeof msalt, jstr(p, "memo_salt"));
+	hexdec(want, sizeof want, jstr(p, "fields.memo_hash"));
+	tb_memo_hash(mhash, msalt, "fixed the fence", strlen("fixed the fence"));
+	assert_memory_equal(mhash, want, TB_HASHLEN);
+	assert_string_equal(jstr(p, "memo_salt"), salt);
 	json_decref(p);
+	json_decref(sj);
 	/* Confirming: not by carol, not by alice, not with alice's signature. */
 	snprintf(path, sizeof path, "/api/v1/me/proposals/%s/confirm", txid);
 	snprintf(body, sizeof body, "{\"signature\":\"%s\"}", sig);
