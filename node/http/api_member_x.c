@@ -132,6 +132,10 @@ static void propose_draft(struct tb_http_req *req, struct tb_http_resp *resp, vo
 	tb_json_set(r, "fields", exchange_fields(&et));
 	tb_json_set(r, "memo_salt", tb_json_bytes(fix.salt, TB_MEMO_SALT_LEN));
 	tb_json_set(r, "context", tb_json_string("tally/exchange/v1"));
+	/* The name the node resolved the receiver to (the page shows it). */
+	struct tb_member recv;
+	err = tb_store_member(h->host.store, h->host.self, (uint32_t)x.receiver, &recv);
+	tb_json_set(r, "receiver_name", err ? tb_json_null() : tb_json_string(recv.name));
 	tb_http_json(resp, 200, r);
 }
 

@@ -105,6 +105,13 @@ static void pay_draft(struct tb_http_req *req, struct tb_http_resp *resp, void *
 	tb_json_set(r, "fields", xprepare_fields(&t));
 	tb_json_set(r, "memo_salt", tb_json_bytes(fix.salt, TB_MEMO_SALT_LEN));
 	tb_json_set(r, "context", tb_json_string("tally/xprepare/v1"));
+	/* The community the node resolved the payee's to (the page shows it). */
+	char cname[TB_NAME_MAX + 1];
+	struct tb_json *to = tb_json_object();
+	tb_op_community_name(&o, x.to_log, cname, sizeof cname);
+	tb_json_set(to, "id", tb_json_bytes(x.to_log, TB_KEY_LEN));
+	tb_json_set(to, "name", tb_json_string(cname));
+	tb_json_set(r, "to_community", to);
 	tb_http_json(resp, 200, r);
 }
 

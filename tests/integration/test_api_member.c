@@ -232,6 +232,7 @@ static void test_propose_confirm(void **state)
 	tb_httpc_free(&r);
 	uint8_t terms[TB_ENTRY_MAX];
 	size_t len = exchange_terms_of_draft(d, terms, sizeof terms);
+	assert_string_equal(jstr(d, "receiver_name"), "bob");
 	char sig[2 * TB_SIGLEN + 1], wrong[2 * TB_SIGLEN + 1], body[1024];
 	sign_hex(&ka, TB_CTX_EXCHANGE, terms, len, sig);
 	sign_hex(&kc, TB_CTX_EXCHANGE, terms, len, wrong);
@@ -374,6 +375,8 @@ static void test_pay_other_community(void **state)
 	json_t *d = body_json(&r);
 	tb_httpc_free(&r);
 	json_t *f = json_object_get(d, "fields");
+	assert_string_equal(jstr(d, "to_community.name"), "Hilltop");
+	assert_string_equal(jstr(d, "to_community.id"), jstr(f, "to_log"));
 	struct tb_xprepare_terms t;
 	hexdec(t.log_id, TB_KEY_LEN, jstr(f, "log_id"));
 	hexdec(t.txid, TB_TXID_LEN, jstr(f, "txid"));
