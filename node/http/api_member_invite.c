@@ -6,7 +6,9 @@
  * expiry (store/invites.c). Joining records the member with the public key
  * the browser made (member_join, as `member add --pubkey`) and drops the
  * invitation, so a link works once; unknown, used and expired tokens get the
- * same answer, and failures from an address are slowed like logins.
+ * same answer, and failures from an address are slowed like logins (by
+ * address only: a token cannot be guessed, and a count shared by all would
+ * let anyone lock every invitee out).
  */
 #include "http_int.h"
 #include "tb_bodies.h"
@@ -14,8 +16,6 @@
 
 #include <string.h>
 #include <time.h>
-
-#define THROTTLE_KEY "invitations"
 
 static void link_of(struct tb_http_req *req, const char *token, char *out, size_t cap)
 {
@@ -69,7 +69,7 @@ static void invite(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx
 static bool invitation_of(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
 			  uint8_t hash[TB_HASHLEN], struct tb_invite *inv)
 {
-	uint64_t wait = tb_throttle_wait(h, THROTTLE_KEY, req->client);
+	uint64_t wait = tb_throttle_wait(h, TB_THROTTLE_INVITE, NULL, req->client);
 	if (wait) {
 		resp->retry_after = (int)wait;
 		tb_http_error(resp, 429, "ETHROTTLED",
@@ -85,7 +85,7 @@ static bool invitation_of(struct tb_http *h, struct tb_http_req *req, struct tb_
 		err = tb_store_invite_get(h->host.store, hash, (uint64_t)time(NULL), inv);
 	}
 	if (err == TB_EINVAL || err == TB_ENOTFOUND) {
-		tb_throttle_failed(h, THROTTLE_KEY, req->client);
+		tb_throttle_failed(h, TB_THROTTLE_INVITE, NULL, req->client);
 		tb_http_error(resp, 404, "ENOTFOUND",
 			      "this invitation is unknown, used or expired: ask your coordinator "
 			      "for a new one");
@@ -142,7 +142,7 @@ static void join(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 	if ((err = tb_store_invite_del(h->host.store, hash)))
 		tb_http_log(h, 0, "http: %s joined but the invitation stays: %s", m.name,
 			    tb_strerror(err));
-	tb_throttle_passed(h, THROTTLE_KEY, req->client);
+	tb_throttle_passed(h, TB_THROTTLE_INVITE, NULL, req->client);
 	if (h->host.changed)
 		h->host.changed(h->host.ctx);
 	tb_http_log(h, 2, "http: %s joined by invitation from %s", m.name, req->client);

@@ -8,8 +8,10 @@
  * the browser talks to) with the key it opened itself; the node checks the
  * signature with the member's CURRENT key in the ledger and opens a session
  * bound to that member. A challenge is gone after one attempt, right or
- * wrong. Failures are slowed like coordinators' logins. The node never sees
- * a passphrase or a secret key here.
+ * wrong. Failures from a client address are slowed like coordinators'
+ * logins, in a table of their own (never per member: anyone may ask a
+ * challenge for any name). The node never sees a passphrase or a secret key
+ * here.
  */
 #include "http_int.h"
 #include "tb_bodies.h"
@@ -95,18 +97,19 @@ static int member_of(struct tb_http *h, const struct tb_body_challenge *b, struc
 	return k.found ? 0 : TB_ENOTFOUND;
 }
 
-static void throttled(struct tb_http_resp *resp, uint64_t wait, const char *who, const char *client)
+/* True (and answered 429) while sign-ins from this client address wait.
+ * Counted by address only: a member's signature cannot be guessed, and a
+ * count per member would let anyone who knows a name keep them out. */
+static bool throttled(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp)
 {
+	uint64_t wait = tb_throttle_wait(h, TB_THROTTLE_SIGNIN, NULL, req->client);
+	if (!wait)
+		return false;
 	resp->retry_after = (int)wait;
 	tb_http_error(resp, 429, "ETHROTTLED",
-		      "too many failed sign-ins for %s or from %s: try again in %llu seconds", who,
-		      client, (unsigned long long)wait);
-}
-
-/* The throttle's name for a member (apart from coordinators' names). */
-static void throttle_key(char out[TB_NAME_MAX + 1], uint32_t member)
-{
-	snprintf(out, TB_NAME_MAX + 1, "member #%u", (unsigned)member);
+		      "too many failed sign-ins from %s: try again in %llu seconds", req->client,
+		      (unsigned long long)wait);
+	return true;
 }
 
 static void challenge(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
@@ -135,13 +138,8 @@ static void challenge(struct tb_http_req *req, struct tb_http_resp *resp, void *
 		tb_http_fail(resp, err, NULL);
 		return;
 	}
-	char tk[TB_NAME_MAX + 1];
-	throttle_key(tk, m.no);
-	uint64_t wait = tb_throttle_wait(h, tk, req->client);
-	if (wait) {
-		throttled(resp, wait, m.name, req->client);
+	if (throttled(h, req, resp))
 		return;
-	}
 	struct tb_challenge *c = challenge_slot(h, req->client);
 	memset(c, 0, sizeof *c);
 	tb_random(c->value, sizeof c->value);
@@ -193,9 +191,7 @@ static int check_signin(struct tb_http *h, struct tb_http_req *req, const struct
 static void signin_failed(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
 			  uint32_t member, const char *why)
 {
-	char tk[TB_NAME_MAX + 1];
-	throttle_key(tk, member);
-	tb_throttle_failed(h, tk, req->client);
+	tb_throttle_failed(h, TB_THROTTLE_SIGNIN, NULL, req->client);
 	tb_http_log(h, 1, "http: failed member sign-in (#%u) from %s: %s", (unsigned)member,
 		    req->client, why);
 	tb_http_error(resp, 401, "EAUTH", "%s", why);
@@ -215,18 +211,10 @@ static void signin(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx
 				     : "'challenge' must be 64 hex digits and 'signature' 128");
 		return;
 	}
-	if (tb_api_plain_http_refused(h, req, resp))
+	if (tb_api_plain_http_refused(h, req, resp) || throttled(h, req, resp))
 		return;
 	struct tb_challenge c = {0};
-	bool known = take_challenge(h, value, &c);
-	char tk[TB_NAME_MAX + 1];
-	throttle_key(tk, c.member);
-	uint64_t wait = tb_throttle_wait(h, tk, req->client);
-	if (wait) {
-		throttled(resp, wait, tk, req->client);
-		return;
-	}
-	if (!known) {
+	if (!take_challenge(h, value, &c)) {
 		signin_failed(h, req, resp, 0,
 			      "this challenge is unknown, used or expired: ask for a new one");
 		return;
@@ -249,7 +237,7 @@ static void signin(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx
 		tb_http_fail(resp, err, NULL);
 		return;
 	}
-	tb_throttle_passed(h, tk, req->client);
+	tb_throttle_passed(h, TB_THROTTLE_SIGNIN, NULL, req->client);
 	struct tb_principal who = {.member = m.no};
 	snprintf(who.name, sizeof who.name, "%s", m.name);
 	memcpy(who.member_key, m.key, TB_KEY_LEN);

@@ -101,7 +101,7 @@ static void login(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 		tb_body_wipe(&b, sizeof b);
 		return;
 	}
-	uint64_t wait = tb_throttle_wait(h, name, req->client);
+	uint64_t wait = tb_throttle_wait(h, TB_THROTTLE_LOGIN, name, req->client);
 	if (wait) {
 		tb_body_wipe(&b, sizeof b);
 		resp->retry_after = (int)wait;
@@ -114,7 +114,7 @@ static void login(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 	int err = check_password(h, name, pw, &co);
 	tb_body_wipe(&b, sizeof b);
 	if (err == TB_EAUTH) {
-		tb_throttle_failed(h, name, req->client);
+		tb_throttle_failed(h, TB_THROTTLE_LOGIN, name, req->client);
 		tb_http_log(h, 1, "http: failed login as %s from %s", name, req->client);
 		tb_http_error(resp, 401, "EAUTH", "wrong name or password");
 		return;
@@ -123,7 +123,7 @@ static void login(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 		tb_http_fail(resp, err, NULL);
 		return;
 	}
-	tb_throttle_passed(h, name, req->client);
+	tb_throttle_passed(h, TB_THROTTLE_LOGIN, name, req->client);
 	struct tb_principal who = {.role = co.role};
 	snprintf(who.name, sizeof who.name, "%s", co.name);
 	char token[65];

@@ -36,6 +36,15 @@ struct tb_session {
 	bool live;
 };
 
+/* What a failure is counted against: each kind has its own table of client
+ * addresses (session.c). */
+enum tb_throttle_kind {
+	TB_THROTTLE_LOGIN,  /* coordinators' passwords (also counted by name) */
+	TB_THROTTLE_SIGNIN, /* members' signed sign-ins */
+	TB_THROTTLE_INVITE, /* invitations' tokens */
+	TB_THROTTLE_KINDS
+};
+
 struct tb_throttle {
 	char key[TB_NAME_MAX + 1];
 	uint32_t failures;
@@ -85,7 +94,8 @@ struct tb_http {
 	size_t nroutes;
 	struct tb_session sessions[TB_SESSIONS_MAX];
 	uint64_t session_life_s, session_idle_s;
-	struct tb_throttle by_name[TB_THROTTLE_MAX], by_addr[TB_THROTTLE_MAX];
+	struct tb_throttle by_name[TB_THROTTLE_MAX]; /* coordinators' logins */
+	struct tb_throttle by_addr[TB_THROTTLE_KINDS][TB_THROTTLE_MAX];
 	struct tb_challenge challenges[TB_CHALLENGES_MAX];
 	struct tb_tracked *conns;
 	size_t nconns;
@@ -125,10 +135,15 @@ struct tb_session *tb_session_new(struct tb_http *h, const struct tb_principal *
 void tb_session_end(struct tb_session *s);
 /* Ends every coordinator's session of a name (the coordinator was removed). */
 void tb_session_end_name(struct tb_http *h, const char *name);
-/* Login throttling: 0 if an attempt may go on, else the seconds to wait. */
-uint64_t tb_throttle_wait(struct tb_http *h, const char *name, const char *addr);
-void tb_throttle_failed(struct tb_http *h, const char *name, const char *addr);
-void tb_throttle_passed(struct tb_http *h, const char *name, const char *addr);
+/* Throttling of a kind of attempt from addr (and, for TB_THROTTLE_LOGIN, for
+ * the name; NULL for none): 0 if it may go on, else the seconds to wait. A
+ * failure counts in that kind's tables only; a success clears them. */
+uint64_t tb_throttle_wait(struct tb_http *h, enum tb_throttle_kind kind, const char *name,
+			  const char *addr);
+void tb_throttle_failed(struct tb_http *h, enum tb_throttle_kind kind, const char *name,
+			const char *addr);
+void tb_throttle_passed(struct tb_http *h, enum tb_throttle_kind kind, const char *name,
+			const char *addr);
 
 /* static.c: GET and HEAD of the console's files. */
 void tb_http_static(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp);

@@ -4,8 +4,10 @@
  * found by the SHA-256 of its cookie's random token (compared in constant
  * time), ends after TB_SESSION_IDLE_S unused or TB_SESSION_LIFE_S in all,
  * and carries the CSRF token state-changing requests must echo. A session
- * is a coordinator's or a member's (who.member set), never both. Failed
- * logins are counted per name and per client address; past
+ * is a coordinator's or a member's (who.member set), never both. Failures
+ * are counted per client address in a table of their own kind (coordinators'
+ * logins, members' sign-ins, invitations), so one kind's success never
+ * clears another's count, and coordinators' logins per name as well; past
  * TB_THROTTLE_FREE failures each attempt must wait twice as long as the one
  * before (up to TB_THROTTLE_CAP_S). When a table is full the entry used
  * least recently goes.
@@ -113,11 +115,23 @@ static struct tb_throttle *throttle_of(struct tb_throttle *tab, const char *key,
 	return oldest;
 }
 
-uint64_t tb_throttle_wait(struct tb_http *h, const char *name, const char *addr)
+/* The tables a kind of attempt counts in: by address (its own kind's), and
+ * by name for coordinators' logins only (a password can be guessed; a
+ * member's signature or an invitation's token cannot). */
+static void tables_of(struct tb_http *h, enum tb_throttle_kind kind, const char *name,
+		      const char *addr, bool add, uint64_t now, struct tb_throttle *t[2])
+{
+	TB_ASSERT(kind < TB_THROTTLE_KINDS);
+	t[0] = name && kind == TB_THROTTLE_LOGIN ? throttle_of(h->by_name, name, add, now) : NULL;
+	t[1] = throttle_of(h->by_addr[kind], addr, add, now);
+}
+
+uint64_t tb_throttle_wait(struct tb_http *h, enum tb_throttle_kind kind, const char *name,
+			  const char *addr)
 {
 	uint64_t now = tb_http_now_ms(h), wait = 0;
-	struct tb_throttle *t[2] = {throttle_of(h->by_name, name, false, now),
-				    throttle_of(h->by_addr, addr, false, now)};
+	struct tb_throttle *t[2];
+	tables_of(h, kind, name, addr, false, now, t);
 	for (int i = 0; i < 2; i++)
 		if (t[i] && t[i]->until > now && t[i]->until - now > wait)
 			wait = t[i]->until - now;
@@ -126,6 +140,8 @@ uint64_t tb_throttle_wait(struct tb_http *h, const char *name, const char *addr)
 
 static void failed_one(struct tb_throttle *t, uint64_t now)
 {
+	if (!t)
+		return;
 	t->failures++;
 	t->last = now;
 	if (t->failures < TB_THROTTLE_FREE)
@@ -137,19 +153,23 @@ static void failed_one(struct tb_throttle *t, uint64_t now)
 	t->until = now + s * 1000;
 }
 
-void tb_throttle_failed(struct tb_http *h, const char *name, const char *addr)
+void tb_throttle_failed(struct tb_http *h, enum tb_throttle_kind kind, const char *name,
+			const char *addr)
 {
 	uint64_t now = tb_http_now_ms(h);
-	failed_one(throttle_of(h->by_name, name, true, now), now);
-	failed_one(throttle_of(h->by_addr, addr, true, now), now);
+	struct tb_throttle *t[2];
+	tables_of(h, kind, name, addr, true, now, t);
+	failed_one(t[0], now);
+	failed_one(t[1], now);
 }
 
-void tb_throttle_passed(struct tb_http *h, const char *name, const char *addr)
+void tb_throttle_passed(struct tb_http *h, enum tb_throttle_kind kind, const char *name,
+			const char *addr)
 {
 	uint64_t now = tb_http_now_ms(h);
-	struct tb_throttle *t = throttle_of(h->by_name, name, false, now);
-	if (t)
-		memset(t, 0, sizeof *t);
-	if ((t = throttle_of(h->by_addr, addr, false, now)))
-		memset(t, 0, sizeof *t);
+	struct tb_throttle *t[2];
+	tables_of(h, kind, name, addr, false, now, t);
+	for (int i = 0; i < 2; i++)
+		if (t[i])
+			memset(t[i], 0, sizeof *t[i]);
 }

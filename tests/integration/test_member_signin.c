@@ -9,7 +9,8 @@
  * every kind of coordinators' endpoint. Failures are throttled. An
  * invitation is made by a coordinator (not a member), read and used once by
  * the person invited, who then signs in with their key; its expiry is
- * tested on the store (test_invites).
+ * tested on the store (test_invites). Failures slow only their own kind
+ * from their own address (other clients are other loopback addresses).
  */
 #include <jansson.h>
 #include <signal.h>
@@ -98,11 +99,13 @@ static void hex_field(json_t *o, const char *key, uint8_t *out, size_t n)
 	assert_int_equal(tb_hex_decode(out, n, s), 0);
 }
 
-/* POST /api/v1/signin/challenge with body: the status; c filled on 200. */
-static int get_challenge(struct env *e, const char *body, struct challenge *c)
+/* POST /api/v1/signin/challenge with body from src (NULL: the default
+ * address): the status; c filled on 200. */
+static int challenge_from(struct env *e, const char *src, const char *body, struct challenge *c)
 {
 	struct tb_httpc_resp r;
-	int st = tb_httpc(e->http, "POST", "/api/v1/signin/challenge", NULL, false, body, &r);
+	int st = tb_httpc_from(src, e->http, "POST", "/api/v1/signin/challenge", NULL, false, body,
+			       &r);
 	if (st == 200) {
 		json_t *o = json_loads(r.body, 0, NULL);
 		assert_non_null(o);
@@ -116,6 +119,11 @@ static int get_challenge(struct env *e, const char *body, struct challenge *c)
 	}
 	tb_httpc_free(&r);
 	return st;
+}
+
+static int get_challenge(struct env *e, const char *body, struct challenge *c)
+{
+	return challenge_from(e, NULL, body, c);
 }
 
 /* The signature of the sign-in terms, as a browser at host makes it. */
@@ -135,14 +143,15 @@ static void sign_terms(char sig_hex[2 * TB_SIGLEN + 1], const struct tb_keypair 
 	tb_hex_encode(sig_hex, sig, TB_SIGLEN);
 }
 
-/* POST /api/v1/signin: the status; the session filled on 200. */
-static int sign_in(struct env *e, const struct challenge *c, const char *sig_hex,
-		   struct tb_httpc_session *s, struct tb_httpc_resp *r)
+/* POST /api/v1/signin from src (NULL: the default): the status; the
+ * session filled on 200. */
+static int sign_in_from(struct env *e, const char *src, const struct challenge *c,
+			const char *sig_hex, struct tb_httpc_session *s, struct tb_httpc_resp *r)
 {
 	char body[400], chex[2 * TB_HASHLEN + 1];
 	tb_hex_encode(chex, c->value, TB_HASHLEN);
 	snprintf(body, sizeof body, "{\"challenge\":\"%s\",\"signature\":\"%s\"}", chex, sig_hex);
-	int st = tb_httpc(e->http, "POST", "/api/v1/signin", NULL, false, body, r);
+	int st = tb_httpc_from(src, e->http, "POST", "/api/v1/signin", NULL, false, body, r);
 	if (st == 200 && s) {
 		char cookie[200];
 		assert_non_null(tb_httpc_header(r, "Set-Cookie", cookie, sizeof cookie));
@@ -153,6 +162,12 @@ static int sign_in(struct env *e, const struct challenge *c, const char *sig_hex
 		json_decref(o);
 	}
 	return st;
+}
+
+static int sign_in(struct env *e, const struct challenge *c, const char *sig_hex,
+		   struct tb_httpc_session *s, struct tb_httpc_resp *r)
+{
+	return sign_in_from(e, NULL, c, sig_hex, s, r);
 }
 
 static char *dora_body(struct env *e, char out[100])
@@ -362,12 +377,90 @@ static void test_invite(void **state)
 	tb_httpc_free(&r);
 }
 
+/* dora signs in from src with her key (or, bad, with another): the status. */
+static int dora_signs_in(struct env *e, const char *src, bool bad, struct tb_httpc_session *s)
+{
+	struct challenge c;
+	struct tb_httpc_resp r;
+	char body[100], sig[2 * TB_SIGLEN + 1], host[40];
+	snprintf(host, sizeof host, "127.0.0.1:%u", e->http);
+	int st = challenge_from(e, src, dora_body(e, body), &c);
+	if (st != 200)
+		return st;
+	sign_terms(sig, bad ? &e->other : &e->dora, &c, e->dora.pk.b, host);
+	st = sign_in_from(e, src, &c, sig, s, &r);
+	tb_httpc_free(&r);
+	return st;
+}
+
+/* Failures slow the address they come from, in their own kind only: bad
+ * invitation tokens do not lock out an invitee elsewhere, bad signatures
+ * for dora do not lock dora out elsewhere, and a member's sign-in does not
+ * clear the address's failed coordinator logins. */
+static void test_throttle_kinds(void **state)
+{
+	(void)state;
+	struct env *e = env_get();
+	struct tb_httpc_session ana, s;
+	struct tb_httpc_resp r;
+	char path[120];
+	assert_int_equal(tb_httpc_login(e->http, "ana", PW_ADMIN, &ana), 200);
+	assert_int_equal(
+		tb_httpc(e->http, "POST", "/api/v1/invites", &ana, true, "{\"name\":\"fay\"}", &r),
+		201);
+	json_t *o = json_loads(r.body, 0, NULL);
+	snprintf(path, sizeof path, "/api/v1/invites/%s",
+		 json_string_value(json_object_get(o, "token")));
+	json_decref(o);
+	tb_httpc_free(&r);
+	int last = 0;
+	for (int i = 0; i < 13; i++) {
+		last = tb_httpc_from("127.0.0.2", e->http, "GET",
+				     "/api/v1/invites/"
+				     "00000000000000000000000000000000"
+				     "00000000000000000000000000000000",
+				     NULL, false, NULL, &r);
+		tb_httpc_free(&r);
+	}
+	assert_int_equal(last, 429);
+	assert_int_equal(tb_httpc_from("127.0.0.5", e->http, "GET", path, NULL, false, NULL, &r),
+			 200);
+	assert_non_null(strstr(r.body, "\"name\":\"fay\""));
+	tb_httpc_free(&r);
+	/* Bad signatures for dora from one address: that address waits, dora
+	 * signs in from another. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(dora_signs_in(e, "127.0.0.3", true, NULL), 401);
+	assert_int_equal(dora_signs_in(e, "127.0.0.3", false, NULL), 429);
+	assert_int_equal(dora_signs_in(e, "127.0.0.6", false, NULL), 200);
+	/* Failed logins from 127.0.0.4 (waits of 1, 2 then 4 s), then dora signs
+	 * in from there: the logins from there still wait. */
+	const char *addr = "127.0.0.4";
+	for (int i = 0; i < 5; i++) {
+		if (i >= 3)
+			tb_fed_sleep_ms(i == 3 ? 1100 : 2100);
+		assert_int_equal(tb_httpc_from(addr, e->http, "POST", "/api/v1/session", NULL,
+					       false, "{\"name\":\"nobody\",\"password\":\"x\"}",
+					       &r),
+				 401);
+		tb_httpc_free(&r);
+	}
+	assert_int_equal(dora_signs_in(e, addr, false, &s), 200);
+	char body[200];
+	snprintf(body, sizeof body, "{\"name\":\"ana\",\"password\":\"%s\"}", PW_ADMIN);
+	assert_int_equal(
+		tb_httpc_from(addr, e->http, "POST", "/api/v1/session", NULL, false, body, &r),
+		429);
+	tb_httpc_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signin),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_invite),
+		cmocka_unit_test(test_throttle_kinds),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, teardown);

@@ -27,18 +27,29 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int tb_httpc_connect(uint16_t port)
+int tb_httpc_connect_from(uint16_t port, const char *src)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct sockaddr_in from = {.sin_family = AF_INET};
+	if (src && (inet_pton(AF_INET, src, &from.sin_addr) != 1 ||
+		    bind(fd, (struct sockaddr *)&from, sizeof from))) {
+		close(fd);
+		return -1;
+	}
 	if (connect(fd, (struct sockaddr *)&a, sizeof a)) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+int tb_httpc_connect(uint16_t port)
+{
+	return tb_httpc_connect_from(port, NULL);
 }
 
 long tb_httpc_read_until_close(int fd, unsigned ms, char *buf, size_t cap)
@@ -122,12 +133,13 @@ static void parse(struct tb_httpc_resp *out, char *buf, size_t len)
 	out->body[out->len] = '\0';
 }
 
-int tb_httpc_raw(uint16_t port, const char *method, const char *path, const char *const *headers,
-		 const char *body, size_t len, struct tb_httpc_resp *out)
+static int request(const char *src, uint16_t port, const char *method, const char *path,
+		   const char *const *headers, const char *body, size_t len,
+		   struct tb_httpc_resp *out)
 {
 	memset(out, 0, sizeof *out);
 	out->body = calloc(1, 1);
-	int fd = tb_httpc_connect(port);
+	int fd = tb_httpc_connect_from(port, src);
 	if (fd < 0)
 		return 0;
 	size_t hcap = strlen(method) + strlen(path) + 256;
@@ -162,8 +174,15 @@ int tb_httpc_raw(uint16_t port, const char *method, const char *path, const char
 	return out->status;
 }
 
-int tb_httpc(uint16_t port, const char *method, const char *path, const struct tb_httpc_session *s,
-	     bool csrf, const char *body, struct tb_httpc_resp *out)
+int tb_httpc_raw(uint16_t port, const char *method, const char *path, const char *const *headers,
+		 const char *body, size_t len, struct tb_httpc_resp *out)
+{
+	return request(NULL, port, method, path, headers, body, len, out);
+}
+
+int tb_httpc_from(const char *src, uint16_t port, const char *method, const char *path,
+		  const struct tb_httpc_session *s, bool csrf, const char *body,
+		  struct tb_httpc_resp *out)
 {
 	char cookie[200], token[120];
 	const char *h[4];
@@ -179,7 +198,13 @@ int tb_httpc(uint16_t port, const char *method, const char *path, const struct t
 		}
 	}
 	h[k] = NULL;
-	return tb_httpc_raw(port, method, path, h, body, body ? strlen(body) : 0, out);
+	return request(src, port, method, path, h, body, body ? strlen(body) : 0, out);
+}
+
+int tb_httpc(uint16_t port, const char *method, const char *path, const struct tb_httpc_session *s,
+	     bool csrf, const char *body, struct tb_httpc_resp *out)
+{
+	return tb_httpc_from(NULL, port, method, path, s, csrf, body, out);
 }
 
 void tb_httpc_free(struct tb_httpc_resp *r)

@@ -29,6 +29,11 @@ struct tb_httpc_session {
  * its X-CSRF-Token. Returns the status (0 if the connection broke first). */
 int tb_httpc(uint16_t port, const char *method, const char *path, const struct tb_httpc_session *s,
 	     bool csrf, const char *body, struct tb_httpc_resp *out);
+/* The same from a given local source address ("127.0.0.2": another client
+ * on this machine; NULL: the default). */
+int tb_httpc_from(const char *src, uint16_t port, const char *method, const char *path,
+		  const struct tb_httpc_session *s, bool csrf, const char *body,
+		  struct tb_httpc_resp *out);
 /* The same with extra headers and a body of len bytes. */
 int tb_httpc_raw(uint16_t port, const char *method, const char *path, const char *const *headers,
 		 const char *body, size_t len, struct tb_httpc_resp *out);
@@ -38,8 +43,9 @@ const char *tb_httpc_header(const struct tb_httpc_resp *r, const char *name, cha
 /* Logs in: the status of POST /api/v1/session; fills s on 200. */
 int tb_httpc_login(uint16_t port, const char *name, const char *password,
 		   struct tb_httpc_session *s);
-/* A connected socket to 127.0.0.1:port, or -1. */
+/* A connected socket to 127.0.0.1:port (from src: NULL for any), or -1. */
 int tb_httpc_connect(uint16_t port);
+int tb_httpc_connect_from(uint16_t port, const char *src);
 /* Fails the test unless r has this HTTP status and is the API's JSON error
  * {"error":{"code":code,"message":...}}. */
 void tb_httpc_assert_error(const struct tb_httpc_resp *r, int status, const char *code);
