@@ -19,6 +19,7 @@
  * SHA-256 in the Content-Security-Policy: change both together. */
 #define TB_IMPORTMAP_HASH "'sha256-ZFj/KAqXAiZea3wrM/ks2tzRSjZNzG6n5OpZygdcRKQ='"
 #define TB_SESSIONS_MAX 256
+#define TB_SESSIONS_PER_PRINCIPAL 4   /* one coordinator's or member's */
 #define TB_SESSION_IDLE_S (30 * 60)   /* a session unused this long ends */
 #define TB_SESSION_LIFE_S (12 * 3600) /* and every session after this */
 #define TB_THROTTLE_MAX 1024	      /* entries of each login-throttle table */
@@ -33,6 +34,7 @@ struct tb_session {
 	char csrf[65];
 	struct tb_principal who;
 	uint64_t created, used; /* unix seconds */
+	uint64_t touched;	/* the server's count of session uses when last used */
 	bool live;
 };
 
@@ -94,6 +96,7 @@ struct tb_http {
 	size_t nroutes;
 	struct tb_session sessions[TB_SESSIONS_MAX];
 	uint64_t session_life_s, session_idle_s;
+	uint64_t session_uses;			     /* orders sessions by last use (session.c) */
 	struct tb_throttle by_name[TB_THROTTLE_MAX]; /* coordinators' logins */
 	struct tb_throttle by_addr[TB_THROTTLE_KINDS][TB_THROTTLE_MAX];
 	struct tb_challenge challenges[TB_CHALLENGES_MAX];

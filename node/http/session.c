@@ -1,16 +1,20 @@
 /*
- * session.c: coordinators' sessions and the login throttles, both fixed
- * tables (TB_SESSIONS_MAX, TB_THROTTLE_MAX) that never grow. A session is
- * found by the SHA-256 of its cookie's random token (compared in constant
- * time), ends after TB_SESSION_IDLE_S unused or TB_SESSION_LIFE_S in all,
- * and carries the CSRF token state-changing requests must echo. A session
- * is a coordinator's or a member's (who.member set), never both. Failures
- * are counted per client address in a table of their own kind (coordinators'
- * logins, members' sign-ins, invitations), so one kind's success never
- * clears another's count, and coordinators' logins per name as well; past
- * TB_THROTTLE_FREE failures each attempt must wait twice as long as the one
- * before (up to TB_THROTTLE_CAP_S). When a table is full the entry used
- * least recently goes.
+ * session.c: the sessions of coordinators and members, and the throttles of
+ * failed attempts, all fixed tables (TB_SESSIONS_MAX, TB_THROTTLE_MAX) that
+ * never grow. A session is found by the SHA-256 of its cookie's random token
+ * (compared in constant time), ends after TB_SESSION_IDLE_S unused or
+ * TB_SESSION_LIFE_S in all, and carries the CSRF token state-changing
+ * requests must echo. A session is a coordinator's or a member's
+ * (who.member set), never both. One principal holds at most
+ * TB_SESSIONS_PER_PRINCIPAL (a new one ends their own least recently used),
+ * and a member's new session never ends a coordinator's while a member's is
+ * there to end, so nobody signs in often enough to end everyone else's.
+ * Failures are counted per client address in a table of their own kind
+ * (coordinators' logins, members' sign-ins, invitations), so one kind's
+ * success never clears another's count, and coordinators' logins per name as
+ * well; past TB_THROTTLE_FREE failures each attempt must wait twice as long
+ * as the one before (up to TB_THROTTLE_CAP_S). When a table is full the
+ * entry used least recently goes.
  */
 #include "http_int.h"
 
@@ -49,26 +53,57 @@ struct tb_session *tb_session_find(struct tb_http *h, const char *token)
 		tb_session_end(found);
 		return NULL;
 	}
-	if (found)
+	if (found) {
 		found->used = now;
+		found->touched = ++h->session_uses;
+	}
 	return found;
 }
 
-struct tb_session *tb_session_new(struct tb_http *h, const struct tb_principal *who, char token[65])
+static bool same_principal(const struct tb_principal *a, const struct tb_principal *b)
 {
-	uint64_t now = now_s();
-	struct tb_session *slot = NULL;
+	return a->member == b->member && (a->member || !strcmp(a->name, b->name));
+}
+
+/* The slot for a new session of who: the least recently used of who's own
+ * once they hold TB_SESSIONS_PER_PRINCIPAL, else a free one, else the least
+ * recently used of all, a member's first (a member never ends a
+ * coordinator's session while a member's is there to end). */
+static struct tb_session *session_slot(struct tb_http *h, const struct tb_principal *who,
+				       uint64_t now)
+{
+	struct tb_session *free_slot = NULL, *own = NULL, *member = NULL, *any = NULL;
+	size_t n_own = 0;
 	for (size_t i = 0; i < TB_SESSIONS_MAX; i++) {
 		struct tb_session *s = &h->sessions[i];
 		if (s->live && expired(h, s, now))
 			tb_session_end(s);
 		if (!s->live) {
-			slot = s;
-			break;
+			if (!free_slot)
+				free_slot = s;
+			continue;
 		}
-		if (!slot || s->used < slot->used)
-			slot = s;
+		if (same_principal(&s->who, who)) {
+			n_own++;
+			if (!own || s->touched < own->touched)
+				own = s;
+		}
+		if (s->who.member && (!member || s->touched < member->touched))
+			member = s;
+		if (!any || s->touched < any->touched)
+			any = s;
 	}
+	if (n_own >= TB_SESSIONS_PER_PRINCIPAL)
+		return own;
+	if (free_slot)
+		return free_slot;
+	return who->member && member ? member : any;
+}
+
+struct tb_session *tb_session_new(struct tb_http *h, const struct tb_principal *who, char token[65])
+{
+	uint64_t now = now_s();
+	struct tb_session *slot = session_slot(h, who, now);
 	uint8_t raw[32];
 	tb_random(raw, sizeof raw);
 	hex(token, raw, sizeof raw);
@@ -79,6 +114,7 @@ struct tb_session *tb_session_new(struct tb_http *h, const struct tb_principal *
 	tb_wipe(raw, sizeof raw);
 	slot->who = *who;
 	slot->created = slot->used = now;
+	slot->touched = ++h->session_uses;
 	slot->live = true;
 	return slot;
 }

@@ -454,13 +454,40 @@ static void test_throttle_kinds(void **state)
 	tb_httpc_free(&r);
 }
 
+/* One member signing in over and over ends only their own oldest sessions:
+ * never a coordinator's, never more than the fifth one back. */
+static void test_sessions_capped(void **state)
+{
+	(void)state;
+	struct env *e = env_get();
+	struct tb_httpc_session ana, dora[5], s;
+	struct tb_httpc_resp r;
+	assert_int_equal(tb_httpc_login(e->http, "ana", PW_ADMIN, &ana), 200);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(dora_signs_in(e, "127.0.0.7", false, &dora[i]), 200);
+	assert_int_equal(tb_httpc(e->http, "GET", "/api/v1/session", &dora[0], false, NULL, &r),
+			 401);
+	tb_httpc_free(&r);
+	for (int i = 1; i < 5; i++) {
+		assert_int_equal(
+			tb_httpc(e->http, "GET", "/api/v1/session", &dora[i], false, NULL, &r),
+			200);
+		tb_httpc_free(&r);
+	}
+	/* More sign-ins than the table has sessions: ana's stays. */
+	for (int i = 0; i < 260; i++)
+		assert_int_equal(dora_signs_in(e, "127.0.0.7", false, &s), 200);
+	assert_int_equal(tb_httpc(e->http, "GET", "/api/v1/session", &ana, false, NULL, &r), 200);
+	assert_non_null(strstr(r.body, "\"name\":\"ana\""));
+	tb_httpc_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_signin),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_invite),
-		cmocka_unit_test(test_throttle_kinds),
+		cmocka_unit_test(test_signin),		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_invite),		cmocka_unit_test(test_throttle_kinds),
+		cmocka_unit_test(test_sessions_capped),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, teardown);
