@@ -8,6 +8,7 @@ import { html, render, useEffect, useState } from '../lib/preact.js';
 import { get, del, setCsrf, setUnauthorizedHandler, followEntries } from '../lib/api.js';
 import { t, setLang, currentLang, languages } from '../lib/i18n.js';
 import { SessionCtx, TickCtx, useCan, useLoad, ErrorNote } from '../lib/ui.js';
+import { parseHash } from '../lib/route.js';
 import { Login } from './login.js';
 import { Dashboard } from './dashboard.js';
 import { Members, Statement } from './members.js';
@@ -31,19 +32,6 @@ const PAGES = [
 	{ path: 'audit', key: 'nav.audit', page: Audit },
 	{ path: 'coordinators', key: 'nav.coordinators', page: Coordinators, role: 'admin' },
 ];
-
-function parseHash() {
-	const raw = (location.hash || '').replace(/^#\/?/, '');
-	const [path, qs] = raw.split('?');
-	const parts = path.split('/').filter(Boolean).map((p) => {
-		try {
-			return decodeURIComponent(p);
-		} catch (e) {
-			return p;
-		}
-	});
-	return { parts, params: new URLSearchParams(qs || '') };
-}
 
 function Page({ route }) {
 	const [first, second] = route.parts;

@@ -12,6 +12,7 @@ import { html, render, useEffect, useState } from '../lib/preact.js';
 import { get, del, setCsrf, setUnauthorizedHandler } from '../lib/api.js';
 import { t, setLang, currentLang, languages } from '../lib/i18n.js';
 import { SessionCtx, ErrorNote } from '../lib/ui.js';
+import { parseHash } from '../lib/route.js';
 import { SignIn } from './signin.js';
 import { Home } from './home.js';
 import { Join } from './join.js';
@@ -31,19 +32,6 @@ export const ROUTES = [
 	{ path: 'pay', key: 'member.nav.pay', page: Pay, nav: true },
 	{ path: 'receipts', key: 'member.nav.receipts', page: Receipts, nav: true },
 ];
-
-function parseHash() {
-	const raw = (location.hash || '').replace(/^#\/?/, '');
-	const [path, qs] = raw.split('?');
-	const parts = path.split('/').filter(Boolean).map((p) => {
-		try {
-			return decodeURIComponent(p);
-		} catch (e) {
-			return p;
-		}
-	});
-	return { parts, params: new URLSearchParams(qs || '') };
-}
 
 const routeOf = (route) => ROUTES.find((r) => r.path === (route.parts[0] || '')) || ROUTES[0];
 
