@@ -11,9 +11,9 @@ import { get } from '../lib/api.js';
 import { t } from '../lib/i18n.js';
 import { Field, ErrorNote } from '../lib/ui.js';
 import { sodium } from '../lib/sodium.js';
-import { openKeyFile, parseKeyFile, sign, wipe } from '../lib/keyfile.js';
+import { openKeyFile, sign, wipe } from '../lib/keyfile.js';
 import * as T from '../lib/terms.js';
-import { keptKeyFile } from './signin.js';
+import { keptKeyFile, KeyFileField } from './signin.js';
 
 let community = null;
 // The own community {id, name} (from the statement, which every member reads).
@@ -86,19 +86,6 @@ export function SignBox({ terms, context, me, onSigned, label }) {
 	const [pass, setPass] = useState('');
 	const [error, setError] = useState(null);
 	const [busy, setBusy] = useState(false);
-	const pick = async (e) => {
-		const f = e.currentTarget.files[0];
-		if (!f) return;
-		try {
-			const bytes = new Uint8Array(await f.arrayBuffer());
-			parseKeyFile(bytes);
-			setFile(bytes);
-			setError(null);
-		} catch (err) {
-			setFile(null);
-			setError(err);
-		}
-	};
 	const submit = async (e) => {
 		e.preventDefault();
 		setError(null);
@@ -124,8 +111,7 @@ export function SignBox({ terms, context, me, onSigned, label }) {
 		<details class="terms-bytes"><summary>${t('msign.bytes', { n: terms.length })}</summary>
 			<code class="hex" data-terms>${T.toHex(terms)}</code>
 			<p class="muted">${t('msign.bytes_about', { context })}</p></details>
-		${kept ? null : html`<div class="field"><label for="sign-file">${t('member.signin.file')}</label>
-			<input id="sign-file" type="file" accept=".key,application/octet-stream" onChange=${pick} /></div>`}
+		<${KeyFileField} id="sign-file" kept=${!!kept} onFile=${setFile} />
 		<${Field} label=${t('member.signin.passphrase')} type="password" value=${pass} onInput=${setPass}
 			autocomplete="current-password" name="sign-passphrase" required />
 		${local ? html`<p class="note error" role="alert">${error.code === 'EPASSPHRASE'

@@ -45,27 +45,38 @@ export async function signInWithKey(pub, sk, name) {
 	return post('/signin', { challenge: ch.challenge, signature: toHex(sig) });
 }
 
-export function SignIn({ onSession }) {
-	const kept = keptKeyFile();
-	const [file, setFile] = useState(kept);
-	const [fileErr, setFileErr] = useState(null);
-	const [pass, setPass] = useState('');
-	const [keep, setKeep] = useState(!kept);
-	const [error, setError] = useState(null);
-	const [busy, setBusy] = useState(false);
+// The key file to open: the one this browser keeps (said above the field), or
+// one the member chooses now, parsed at once (a file that is not a key file
+// is said here and gives onFile(null)). Shared by signing in and <SignBox>.
+export function KeyFileField({ id, kept, onFile }) {
+	const [bad, setBad] = useState(false);
 	const pick = async (e) => {
-		setFileErr(null);
+		setBad(false);
 		const f = e.currentTarget.files[0];
 		if (!f) return;
 		try {
 			const bytes = new Uint8Array(await f.arrayBuffer());
 			parseKeyFile(bytes);
-			setFile(bytes);
+			onFile(bytes);
 		} catch (err) {
-			setFile(null);
-			setFileErr(err);
+			setBad(true);
+			onFile(null);
 		}
 	};
+	return html`
+		${kept ? html`<p class="note">${t('member.signin.kept')}</p>` : null}
+		<div class="field"><label for=${id}>${t(kept ? 'member.signin.other_file' : 'member.signin.file')}</label>
+			<input id=${id} type="file" name="keyfile" accept=".key,application/octet-stream" onChange=${pick} /></div>
+		${bad ? html`<p class="note error" role="alert">${t('member.signin.not_keyfile')}</p>` : null}`;
+}
+
+export function SignIn({ onSession }) {
+	const kept = keptKeyFile();
+	const [file, setFile] = useState(kept);
+	const [pass, setPass] = useState('');
+	const [keep, setKeep] = useState(!kept);
+	const [error, setError] = useState(null);
+	const [busy, setBusy] = useState(false);
 	const submit = async (e) => {
 		e.preventDefault();
 		setError(null);
@@ -90,11 +101,7 @@ export function SignIn({ onSession }) {
 		<form class="card" onSubmit=${submit} aria-describedby="signin-about">
 			<h1><img class="logo" src="/img/tally.svg" alt="" width="24" height="24" /> ${t('member.signin.title')}</h1>
 			<p id="signin-about" class="muted">${t('member.signin.about')}</p>
-			${kept ? html`<p class="note">${t('member.signin.kept')}</p>` : null}
-			<div class="field"><label for="signin-file">${t(kept ? 'member.signin.other_file' : 'member.signin.file')}</label>
-				<input id="signin-file" type="file" name="keyfile" accept=".key,application/octet-stream"
-					onChange=${pick} /></div>
-			${fileErr ? html`<p class="note error" role="alert">${t('member.signin.not_keyfile')}</p>` : null}
+			<${KeyFileField} id="signin-file" kept=${!!kept} onFile=${setFile} />
 			<${Field} label=${t('member.signin.passphrase')} type="password" value=${pass} onInput=${setPass}
 				autocomplete="current-password" name="passphrase" required />
 			<${Check} label=${t('member.signin.keep')} checked=${keep} onChange=${setKeep} />
