@@ -9,9 +9,9 @@
 // session is refused on a coordinators' endpoint.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { start, newPage, login, shot, textOf, MEMBER_PASS, PASSWORDS } from './harness.mjs';
+import { start, newPage, login, shot, textOf, MEMBER_PASS, PASSWORDS, PHONE } from './harness.mjs';
 
 const env = await start();
 after(() => env.stop());
@@ -201,5 +201,60 @@ test('an invitation: the browser makes the key, joins, signs in; the link works 
 	await again.waitForSelector('main.login .note.error');
 	assert.match(await textOf(again, 'main.login'), /unknown, used or expired/);
 	await shot(again, 'member-join-used');
+	assert.deepEqual(page.errors, []);
+});
+
+test('joining: when signing in fails, the key file is offered all the same and signs in later', T, async () => {
+	const admin = await newPage(env);
+	await login(admin, env.base, 'ana');
+	const inv = await admin.evaluate(async () => {
+		const s = await (await fetch('/api/v1/session')).json();
+		const r = await fetch('/api/v1/invites', { method: 'POST', body: '{"name":"fern"}',
+			headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token } });
+		return r.json();
+	});
+	const page = await newPage(env, { viewport: PHONE });
+	await page.setBypassCSP(false);
+	// The node slows sign-ins (or the network drops): every challenge is refused.
+	await page.setRequestInterception(true);
+	const throttle = (r) => (r.url().endsWith('/api/v1/signin/challenge')
+		? r.respond({ status: 429, contentType: 'application/json', headers: { 'Retry-After': '900' },
+			body: JSON.stringify({ error: { code: 'ETHROTTLED', message: 'too many sign-ins: wait 900 seconds' } }) })
+		: r.continue());
+	page.on('request', throttle);
+	await page.goto(inv.link, { waitUntil: 'domcontentloaded' });
+	await page.waitForSelector('input[name="again"]');
+	await page.locator('input[name="passphrase"]').fill('fern’s own passphrase');
+	await page.locator('input[name="again"]').fill('fern’s own passphrase');
+	await page.click('main.login .check input[type="checkbox"]'); // this browser keeps no copy
+	await page.click('main.login button[type="submit"]');
+	await page.waitForSelector('[data-signin-failed]', { timeout: 30000 });
+	assert.match(await textOf(page, '[data-signin-failed]'), /signing in did not work \(too many sign-ins/);
+	assert.match(await textOf(page, 'main.login'), /keeps no copy: download the file/);
+	assert.equal(await page.$eval('a[download]', (a) => a.getAttribute('download')), 'fern.key');
+	assert.equal(await page.evaluate(() => localStorage.getItem('tally.keyfile')), null);
+	await shot(page, 'member-join-signin-failed-phone');
+	// The offered file (downloaded as the member would) is fern's key as the node recorded it...
+	const downloads = join(env.data, '..', 'downloads');
+	const cdp = await page.createCDPSession();
+	await cdp.send('Page.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+	await page.click('a[download]');
+	const file = join(downloads, 'fern.key');
+	for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+	const bytes = [...readFileSync(file)];
+	assert.equal(bytes.length, 140);
+	const known = await (await fetch(env.base + '/api/v1/signin/challenge', { method: 'POST',
+		headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ member: 'fern' }) })).json();
+	assert.equal(hex(bytes.slice(60, 92)), known.member.key);
+	// ...and signs fern in once sign-ins work again.
+	page.off('request', throttle);
+	await page.setRequestInterception(false);
+	await page.click('[data-signin-failed] a');
+	await page.waitForSelector('main.login input[type="file"]');
+	await (await page.$('main.login input[type="file"]')).uploadFile(file);
+	await page.locator('input[name="passphrase"]').fill('fern’s own passphrase');
+	await page.click('main.login button[type="submit"]');
+	await page.waitForSelector('header.top', { timeout: 30000 });
+	assert.equal(await textOf(page, 'main h1'), 'Hello, fern');
 	assert.deepEqual(page.errors, []);
 });

@@ -1,9 +1,13 @@
 // join.js: accepting an invitation (#/join/TOKEN, the link a coordinator
 // made with `tally member invite` or the console). The new member chooses a
-// passphrase; this browser makes the key pair and its key file (FORMAT.md 9),
-// sends the node only the public key, offers the file for download (and
-// keeps it, encrypted, if asked), then signs in with the new key. The
-// passphrase and the secret key never leave the browser.
+// passphrase; this browser makes the key pair and its key file (FORMAT.md 9)
+// and sends the node only the public key. As soon as the node has recorded
+// the member, the file is offered for download (and kept, encrypted, if
+// asked), with the plain advice to keep it: the invitation is spent, and this
+// file is the member's only key. Signing in with the new key is a step of its
+// own after that: when it fails (a throttle, the network), the member keeps
+// the file and signs in with it later. The passphrase and the secret key
+// never leave the browser.
 import { html, useEffect, useState } from '../lib/preact.js';
 import { get, post, seg } from '../lib/api.js';
 import { t } from '../lib/i18n.js';
@@ -14,6 +18,35 @@ import { keepKeyFile, signInWithKey } from './signin.js';
 
 const PASS_MIN = 8;
 
+// The joined member's page: the key file to download, whether this browser
+// keeps a copy, and the sign-in under way, done (go on) or failed (sign in
+// again with the file). signin: {busy} | {session} | {error}.
+function Joined({ inv, done, signin, onGo }) {
+	const failed = signin.error;
+	return html`
+		<p class="note ok" role="status">${t('member.join.done', { name: inv.name, community: inv.community })}</p>
+		<p><strong>${t('member.join.keep_file')}</strong></p>
+		<p>${t(done.kept ? 'member.join.kept' : 'member.join.not_kept')}</p>
+		<p><a class="button" href=${done.url} download=${done.file} data-keyfile>${t('member.join.download')}</a></p>
+		${failed ? html`<div class="note error" role="alert" data-signin-failed>
+				<p>${t('member.join.signin_failed', { message: failed.message })}</p>
+				<p><a href="#/signin">${t('member.join.signin_later')}</a></p></div>`
+			: html`<button type="button" class="primary" onClick=${onGo} aria-busy=${signin.busy ? 'true' : undefined}>
+				${t(signin.busy ? 'member.join.signing_in' : 'member.join.continue')}</button>`}`;
+}
+
+// Keeps the key file in this browser when asked; false when it could not
+// (storage full or disabled): the page then says the browser keeps no copy.
+function keepIf(keep, bytes) {
+	if (!keep) return false;
+	try {
+		keepKeyFile(bytes);
+		return true;
+	} catch (e) {
+		return false;
+	}
+}
+
 export function Join({ parts, onSession }) {
 	const token = parts[1] || '';
 	const [inv, setInv] = useState(undefined); // undefined: loading; null: refused
@@ -23,46 +56,53 @@ export function Join({ parts, onSession }) {
 	const [keep, setKeep] = useState(true);
 	const [error, setError] = useState(null);
 	const [busy, setBusy] = useState(false);
-	const [done, setDone] = useState(null); // {url, file, session}
+	const [done, setDone] = useState(null); // {url, file, kept}: joined
+	const [signin, setSignin] = useState({ busy: true });
+	const [go, setGo] = useState(false);
 	useEffect(() => {
 		get('/invites/' + seg(token)).then(setInv, (e) => {
 			setLoadErr(e);
 			setInv(null);
 		});
 	}, [token]);
+	useEffect(() => {
+		if (go && signin.session) onSession(signin.session);
+	}, [go, signin]);
 	document.title = t('member.join.title') + ' · Tally';
 	const mismatch = again && pass !== again;
 	const submit = async (e) => {
 		e.preventDefault();
-		if (pass.length < PASS_MIN || pass !== again) return;
+		if (done || pass.length < PASS_MIN || pass !== again) return;
 		setBusy(true);
 		setError(null);
 		let key = null;
 		try {
 			key = await makeKeyFile(pass);
 			await post('/invites/' + seg(token), { public_key: toHex(key.pub) });
-			if (keep) keepKeyFile(key.bytes);
-			const url = URL.createObjectURL(new Blob([key.bytes], { type: 'application/octet-stream' }));
-			const session = await signInWithKey(key.pub, key.sk);
-			setPass('');
-			setAgain('');
-			setDone({ url, file: `${inv.name}.key`, session });
 		} catch (err) {
+			if (key) wipe(key.sk);
 			setError(err);
 			setBusy(false);
+			return;
+		}
+		// A member now: the file is theirs whatever happens next.
+		const url = URL.createObjectURL(new Blob([key.bytes], { type: 'application/octet-stream' }));
+		setPass('');
+		setAgain('');
+		setDone({ url, file: `${inv.name}.key`, kept: keepIf(keep, key.bytes) });
+		try {
+			setSignin({ session: await signInWithKey(key.pub, key.sk) });
+		} catch (err) {
+			setSignin({ error: err });
 		} finally {
-			if (key) wipe(key.sk);
+			wipe(key.sk);
 		}
 	};
 	let body;
 	if (inv === undefined) body = html`<p class="muted" role="status">${t('common.loading')}</p>`;
 	else if (!inv) body = html`<p class="note error" role="alert">${loadErr && loadErr.status === 404
 		? t('member.join.unknown') : (loadErr && loadErr.message)}</p>`;
-	else if (done) body = html`
-		<p class="note">${t('member.join.done', { name: inv.name, community: inv.community })}</p>
-		<p>${t('member.join.download_about')}</p>
-		<p><a class="button" href=${done.url} download=${done.file}>${t('member.join.download')}</a></p>
-		<button type="button" class="primary" onClick=${() => onSession(done.session)}>${t('member.join.continue')}</button>`;
+	else if (done) body = html`<${Joined} inv=${inv} done=${done} signin=${signin} onGo=${() => setGo(true)} />`;
 	else body = html`
 		<p>${t('member.join.welcome', { name: inv.name, community: inv.community })}</p>
 		<p class="muted">${t('member.join.about')}</p>
