@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { start, newPage, shot, textOf, MEMBER_PASS, PHONE } from './harness.mjs';
+import { start, newPage, login, shot, textOf, MEMBER_PASS, PHONE } from './harness.mjs';
 
 const env = await start();
 after(() => env.stop());
@@ -142,4 +142,134 @@ test('a proposal signed in one browser, confirmed in another; its receipt checke
 	// What the browsers signed passes the command line's checks.
 	env.tally('verify');
 	env.tally('audit', env.data);
+});
+
+// The node's answers as a proxy between it and the browser could alter them:
+// tamper(path, method, json, body) runs in the page on each /api/v1 answer and
+// gives the JSON the page then sees (terms.js and sodium are at hand).
+async function tamperWith(page, fn) {
+	await page.evaluate(`(() => {
+		if (!window.realFetch) window.realFetch = window.fetch;
+		const tamper = ${fn.toString()};
+		window.fetch = async (url, opts = {}) => {
+			const r = await window.realFetch(url, opts);
+			const path = String(url).replace(/^\\/api\\/v1/, '');
+			const body = opts.body ? JSON.parse(opts.body) : null;
+			const T = await import('/js/lib/terms.js');
+			const s = await (await import('/js/lib/sodium.js')).sodium();
+			const j = await r.clone().json().catch(() => null);
+			const out = await tamper(path, opts.method || 'GET', j, body, T, s);
+			return out === undefined ? r : new Response(JSON.stringify(out), { status: 200,
+				headers: { 'Content-Type': 'application/json' } });
+		};
+	})()`);
+}
+
+// Exchange terms re-encoded from changed fields (what a proxy that knows the
+// format would send, so the bytes agree with the fields).
+const reencode = (T, p, change) => {
+	const f = { ...p.fields, ...change };
+	const terms = T.toHex(T.exchangeTerms({ logId: T.fromHex(f.log_id, 32), txid: T.fromHex(f.txid, 16),
+		provider: f.provider, receiver: f.receiver, minutes: f.minutes, category: f.category,
+		memoHash: T.fromHex(f.memo_hash, 32), date: f.date }));
+	return { ...p, fields: f, terms };
+};
+
+test('altered answers: the pages show only the checked fields and refuse to sign', T, async () => {
+	const bob = await signedIn('bob', { viewport: PHONE });
+	// alice proposes 45 minutes to bob (through a coordinator, with her key at the node).
+	const ana = await newPage(env);
+	await login(ana, env.base, 'ana');
+	const made = await ana.evaluate(async (pass) => {
+		const s = await (await fetch('/api/v1/session')).json();
+		const r = await fetch('/api/v1/exchanges', { method: 'POST', headers: { 'Content-Type': 'application/json',
+			'X-CSRF-Token': s.csrf_token }, body: JSON.stringify({ provider: 'alice', receiver: 'bob', minutes: 45,
+			memo: 'painted the door', category: 'garden', attest: false, provider_passphrase: pass }) });
+		return [r.status, await r.json()];
+	}, MEMBER_PASS);
+	assert.equal(made[0], 202, JSON.stringify(made[1]));
+	const txid = made[1].txid;
+	const pending = async (what) => {
+		await go(bob, '#/');
+		await go(bob, '#/pending/' + txid);
+		await bob.waitForSelector(what === 'ok' ? 'article.proposal dl.terms' : 'article.proposal [data-refused]');
+		return textOf(bob, 'article.proposal');
+	};
+	const confirmOffered = async () => !!(await bob.$('article.proposal button.primary'));
+
+	// Untouched: shown from the fields, with the node's name for the number.
+	assert.match(await pending('ok'), /alice \(#1\).*45 min.*painted the door/);
+	assert.ok(await confirmOffered());
+	await shot(bob, 'member-pending-phone');
+	// The amount shown differs from the amount in the terms: refused.
+	await tamperWith(bob, (path, m, j) => (path.startsWith('/me/proposals/') ? { ...j, minutes: 5 } : undefined));
+	assert.match(await pending('bad'), /does not hold together \(the amount\)/);
+	assert.ok(!(await confirmOffered()));
+	await shot(bob, 'member-pending-altered-phone');
+	// The terms and fields say 600 minutes (consistently), the display 45: refused.
+	await tamperWith(bob, new Function('path', 'm', 'j', 'b', 'T', `const reencode = ${reencode};
+		return path.startsWith('/me/proposals/') ? reencode(T, j, { minutes: 600 }) : undefined;`));
+	assert.match(await pending('bad'), /the amount/);
+	assert.doesNotMatch(await textOf(bob, 'article.proposal'), /45 min|10 h/);
+	assert.ok(!(await confirmOffered()));
+	// The terms name another receiver (carol, #3): not bob's to confirm.
+	await tamperWith(bob, new Function('path', 'm', 'j', 'b', 'T', `const reencode = ${reencode};
+		return path.startsWith('/me/proposals/') ? reencode(T, j, { receiver: 3 }) : undefined;`));
+	assert.match(await pending('bad'), /who was helped/);
+	assert.ok(!(await confirmOffered()));
+
+	// bob proposes: a draft for another member than the one typed is refused.
+	await tamperWith(bob, new Function('path', 'm', 'j', 'b', 'T', `const reencode = ${reencode};
+		return path === '/me/proposals/draft' ? { ...reencode(T, j, { receiver: 3 }), receiver_name: 'carol' } : undefined;`));
+	for (const typed of ['alice', '#1']) {
+		await go(bob, '#/');
+		await go(bob, '#/propose');
+		await bob.locator('input[name="receiver"]').fill(typed);
+		await bob.locator('input[name="minutes"]').fill('20');
+		await bob.click('main form button[type="submit"]');
+		await bob.waitForSelector('main form .note.error');
+		assert.match(await textOf(bob, 'main form .note.error'), /differ from what you entered \(who was helped\)/, typed);
+		assert.equal(await bob.$('form.sign'), null);
+	}
+	await shot(bob, 'member-propose-altered-phone');
+
+	// A payment: the node's draft (made up here: this node links no other
+	// community) must name the community typed, by the log in the terms.
+	const own = await bob.evaluate(async () => (await (await fetch('/api/v1/me/statement')).json()).community.id);
+	const payDraft = (toLog, community) => new Function('path', 'm', 'j', 'b', 'T', 's', `
+		if (path !== '/me/payments/draft') return undefined;
+		const own = ${JSON.stringify(own)}, salt = s.randombytes_buf(16);
+		const f = { log_id: own, txid: T.toHex(s.randombytes_buf(16)), member: 2, to_log: ${JSON.stringify(toLog)},
+			to_name: b.to.split('@')[0], minutes: b.minutes, category: '',
+			memo_hash: T.toHex(T.memoHash(s, salt, b.memo)),
+			date: Number(new Date().toISOString().slice(0, 10).replaceAll('-', '')),
+			expires: Math.floor(Date.now() / 1000) + 600 };
+		const terms = T.xprepareTerms({ logId: T.fromHex(f.log_id, 32), txid: T.fromHex(f.txid, 16), member: f.member,
+			toLog: T.fromHex(f.to_log, 32), toName: f.to_name, minutes: f.minutes, category: f.category,
+			memoHash: T.fromHex(f.memo_hash, 32), date: f.date, expires: f.expires });
+		return { terms: T.toHex(terms), fields: f, memo_salt: T.toHex(salt), context: 'tally/xprepare/v1',
+			to_community: ${JSON.stringify(community)} };`);
+	const pay = async () => {
+		await go(bob, '#/');
+		await go(bob, '#/pay');
+		await bob.locator('input[name="to"]').fill('hana@Hilltop');
+		await bob.locator('input[name="minutes"]').fill('30');
+		await bob.locator('input[name="memo"]').fill('tutoring');
+		await bob.click('main form button[type="submit"]');
+		await bob.waitForSelector('main form .note.error, [data-terms-shown]');
+		return textOf(bob, 'main');
+	};
+	const hill = 'ab'.repeat(32);
+	await tamperWith(bob, payDraft(hill, { id: hill, name: 'Hilltop' }));
+	assert.match(await pay(), /hana@Hilltop \(community key abababab…\)/);
+	assert.ok(await bob.$('form.sign'), 'a payment that checks out can be signed');
+	await shot(bob, 'member-pay-check-phone');
+	await tamperWith(bob, payDraft('cd'.repeat(32), { id: hill, name: 'Hilltop' }));
+	assert.match(await pay(), /differ from what you entered \(the other community\)/);
+	await tamperWith(bob, payDraft(hill, { id: hill, name: 'Evil' }));
+	assert.match(await pay(), /the other community/);
+	await tamperWith(bob, payDraft(own, { id: own, name: 'Hilltop' }));
+	assert.match(await pay(), /the other community/);
+	assert.equal(await bob.$('form.sign'), null);
+	assert.deepEqual(bob.errors, []);
 });

@@ -9,7 +9,8 @@ import { get, post } from '../lib/api.js';
 import { t, fmtDate, fmtMoment } from '../lib/i18n.js';
 import { Page, Field, HoursInput, FormStatus, useForm, amountOf, Hours, ErrorNote } from '../lib/ui.js';
 import { CTX } from '../lib/keyfile.js';
-import { checkedPayment, isoDate, SignBox } from './sign.js';
+import { SignBox } from './sign.js';
+import { checkedPayment, isoDate, idPrefix } from './checks.js';
 
 const FINAL = ['completed', 'released'];
 
@@ -57,8 +58,8 @@ export function Pay({ session, parts }) {
 		const entered = { to: to.trim(), minutes: amountOf(hours, minutes), memo, category };
 		if (entered.to.lastIndexOf('@') < 1) throw new Error(t('mx.to_hint'));
 		const d = await post('/me/payments/draft', entered);
-		const terms = await checkedPayment(d, entered, me);
-		setDraft({ draft: d, terms, entered });
+		const { terms, community } = await checkedPayment(d, entered, session);
+		setDraft({ draft: d, terms, entered, community });
 	});
 	const signed = async (signature) => {
 		const { draft: d, entered } = draft;
@@ -74,9 +75,11 @@ export function Pay({ session, parts }) {
 		return html`<${Page} title=${t('mx.check_title')}>
 			<p>${t('mx.check_pay_about')}</p>
 			<dl class="terms card" data-terms-shown>
-				<dt>${t('mx.to')}</dt><dd>${draft.entered.to}</dd>
+				<dt>${t('mx.to')}</dt><dd data-to>${f.to_name}@${draft.community} <span class="muted">(${t('mx.community_id',
+					{ id: idPrefix(f.to_log) })})</span></dd>
 				<dt>${t('mx.amount')}</dt><dd><${Hours} minutes=${f.minutes} /></dd>
 				<dt>${t('mx.date')}</dt><dd>${fmtDate(isoDate(f.date))}</dd>
+				<dt>${t('mx.category')}</dt><dd>${f.category || '—'}</dd>
 				<dt>${t('mx.memo')}</dt><dd>${draft.entered.memo || '—'}</dd>
 				<dt>${t('mx.offer_until_label')}</dt><dd>${fmtMoment(new Date(f.expires * 1000).toISOString())}</dd>
 			</dl>

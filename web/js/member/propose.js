@@ -10,7 +10,8 @@ import { post } from '../lib/api.js';
 import { t, fmtDate } from '../lib/i18n.js';
 import { Page, Field, HoursInput, FormStatus, useForm, amountOf, Hours } from '../lib/ui.js';
 import { CTX } from '../lib/keyfile.js';
-import { checkedExchange, isoDate, SignBox } from './sign.js';
+import { SignBox } from './sign.js';
+import { checkedExchange, isoDate, who } from './checks.js';
 import { ShareLink } from './pending.js';
 
 export function Propose({ session }) {
@@ -28,8 +29,8 @@ export function Propose({ session }) {
 		const body = { receiver: entered.receiver, minutes: entered.minutes, memo, category };
 		if (date) body.date = date;
 		const d = await post('/me/proposals/draft', body);
-		const terms = await checkedExchange(d, entered, me);
-		setDraft({ draft: d, terms, entered });
+		const { terms, receiver: name } = await checkedExchange(d, entered, session);
+		setDraft({ draft: d, terms, entered, name });
 	});
 	const signed = async (signature) => {
 		const { draft: d, entered } = draft;
@@ -39,7 +40,7 @@ export function Propose({ session }) {
 		setSent(r.txid);
 	};
 	if (sent) return html`<${Page} title=${t('mx.propose')}>
-		<p class="note ok" role="status" data-proposed>${t('mx.proposed', { name: draft.entered.receiver })}</p>
+		<p class="note ok" role="status" data-proposed>${t('mx.proposed', { name: who(draft.name, draft.draft.fields.receiver) })}</p>
 		<${ShareLink} txid=${sent} />
 		<p><a href="#/">${t('mx.back_home')}</a></p>
 	</${Page}>`;
@@ -48,7 +49,7 @@ export function Propose({ session }) {
 		return html`<${Page} title=${t('mx.check_title')}>
 			<p>${t('mx.check_about')}</p>
 			<dl class="terms card" data-terms-shown>
-				<dt>${t('mx.you_helped')}</dt><dd>${draft.entered.receiver} (#${f.receiver})</dd>
+				<dt>${t('mx.you_helped')}</dt><dd data-receiver>${who(draft.name, f.receiver)}</dd>
 				<dt>${t('mx.amount')}</dt><dd><${Hours} minutes=${f.minutes} /></dd>
 				<dt>${t('mx.date')}</dt><dd>${fmtDate(isoDate(f.date))}</dd>
 				<dt>${t('mx.category')}</dt><dd>${f.category || '—'}</dd>

@@ -7,9 +7,9 @@ import { t, fmtDate } from '../lib/i18n.js';
 import { Page, Check, Hours } from '../lib/ui.js';
 import { sodium } from '../lib/sodium.js';
 import { verifyReceipt, RECEIPT_MAX } from '../lib/receipt.js';
-import { ownCommunity, isoDate } from './sign.js';
+import { ownCommunity, isoDate } from './checks.js';
 
-export function Receipts() {
+export function Receipts({ session }) {
 	const [result, setResult] = useState(null);
 	const [any, setAny] = useState(false);
 	const pick = async (e) => {
@@ -20,7 +20,7 @@ export function Receipts() {
 			if (f.size > RECEIPT_MAX) throw Object.assign(new Error(t('mx.receipt_too_big')), { code: 'ETOOBIG' });
 			const bytes = new Uint8Array(await f.arrayBuffer());
 			const s = await sodium();
-			const c = any ? undefined : (await ownCommunity()).id;
+			const c = any ? undefined : (await ownCommunity(session)).id;
 			setResult({ ok: verifyReceipt(s, bytes, c), name: f.name });
 		} catch (err) {
 			setResult({ error: err, name: f.name });
