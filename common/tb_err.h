@@ -72,7 +72,10 @@
 	X(NOTADMITTED, "the community is not admitted here")                                  \
 	X(ADMIT, "admission refused")                                                         \
 	X(CONFLICT, "conflicts with the entry held at that seq")                              \
-	X(EXPIRY, "a listing must expire 1 to 90 days after it was made")
+	X(EXPIRY, "a listing must expire 1 to 90 days after it was made")                     \
+	X(REINDEX,                                                                            \
+	  "the store's indexes are being rebuilt: start tallyd (or run any tally command "    \
+	  "that writes) and try again once it has finished")
 
 enum tb__errno_pos {
 	TB__POS_OK = 0,

@@ -48,21 +48,23 @@ static const char *const table_names[TB_T__COUNT] = {
 #undef TB__TABLE_NAME
 };
 
-/* Names of tables no longer written, deleted on a writable open: "merkle"
- * held every node of the trees keyed by first leaf (before "mtree"),
- * "history" the statement lines a row each (before "statements"). */
+/* Names of tables no longer written, deleted by the last transaction of a
+ * conversion or reindex (tb_txn_drop_retired): "merkle" held every node of
+ * the trees keyed by first leaf (before "mtree"), "history" the statement
+ * lines a row each (before "statements"). */
 static const char *const retired[] = {"merkle", "history"};
 
-/* A read-only open of a store of an older layout reads the table it has in
- * place of a newer one it lacks (rows of the older layout: the reader tells
- * them by their lengths). */
-static const char *const older[TB_T__COUNT] = {[TB_T_HISTORY] = "history"};
+/* A read-only open of a store whose META "derived" is older than the layout
+ * that added a table reads the table that layout replaced (rows of the
+ * older layout: the reader tells them by their lengths). */
+static const char *const older[TB_T__COUNT] = {[TB_T_STATEMENTS] = "history"};
+static const uint32_t older_until[TB_T__COUNT] = {[TB_T_STATEMENTS] = 4};
 
 /* A member's statement lines are duplicates of one key, kept in order by
  * their big-endian seq: a line appended lands at the end of its set. */
 static unsigned table_flags(enum tb_table tab)
 {
-	return tab == TB_T_HISTORY ? MDB_DUPSORT | MDB_DUPFIXED : 0;
+	return tab == TB_T_STATEMENTS ? MDB_DUPSORT | MDB_DUPFIXED : 0;
 }
 
 #define TB__IS_DERIVED_PRIMARY false
@@ -127,6 +129,29 @@ static int map_err(int rc)
 	return TB_ESTORE;
 }
 
+/*
+ * A read-only open reads what a writable open would not rebuild: it refuses
+ * a store whose rebuild is under way or was cut short (its derived tables
+ * are part-built: the "reindexing" mark, reindex.c), and it learns the
+ * derived tables' layout (META "derived", TB_DB_LAYOUT_UNKNOWN if none) to
+ * read the tables that layout wrote, whatever other tables exist.
+ */
+#define TB_DB_REINDEXING (-100000) /* not an LMDB code */
+static int read_layout(MDB_txn *txn, MDB_dbi meta, uint32_t *layout)
+{
+	MDB_val k = {10, "reindexing"}, v;
+	int rc = mdb_get(txn, meta, &k, &v);
+	if (rc == 0)
+		return TB_DB_REINDEXING;
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	k = (MDB_val){7, "derived"};
+	rc = mdb_get(txn, meta, &k, &v);
+	if (rc == 0 && v.mv_size == 4)
+		*layout = tb_be32_get(v.mv_data);
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}
+
 int tb_db_open(struct tb_db **out, const char *dir, unsigned flags)
 {
 	*out = NULL;
@@ -159,14 +184,20 @@ int tb_db_open(struct tb_db **out, const char *dir, unsigned flags)
 		goto fail;
 
 	MDB_txn *txn;
+	uint32_t layout = TB_DB_LAYOUT_UNKNOWN;
 	if ((rc = mdb_txn_begin(db->env, NULL, flags & TB_DB_RDONLY ? MDB_RDONLY : 0, &txn)))
 		goto fail;
 	for (int i = 0; i < TB_T__COUNT; i++) {
 		unsigned tf = table_flags((enum tb_table)i);
-		rc = mdb_dbi_open(txn, table_names[i], flags & TB_DB_RDONLY ? tf : tf | MDB_CREATE,
+		const char *name = table_names[i];
+		if ((flags & TB_DB_RDONLY) && older[i] && layout < older_until[i]) {
+			name = older[i];
+			tf = 0;
+		}
+		rc = mdb_dbi_open(txn, name, flags & TB_DB_RDONLY ? tf : tf | MDB_CREATE,
 				  &db->dbi[i]);
-		if (rc == MDB_NOTFOUND && (flags & TB_DB_RDONLY) && older[i])
-			rc = mdb_dbi_open(txn, older[i], 0, &db->dbi[i]);
+		if (rc == 0 && i == TB_T_META && (flags & TB_DB_RDONLY))
+			rc = read_layout(txn, db->dbi[i], &layout);
 		/* A store written by an older version lacks the derived (and
 		 * pruned) tables added since: read-only, they read as empty (a write open
 		 * creates them and reindexes, store.c). */
@@ -179,19 +210,6 @@ int tb_db_open(struct tb_db **out, const char *dir, unsigned flags)
 			goto fail;
 		}
 	}
-	/* Tables of an older layout, rebuilt under another name by the
-	 * reindex this store's next writable open runs (store.c). */
-	for (size_t i = 0; !(flags & TB_DB_RDONLY) && i < sizeof retired / sizeof *retired; i++) {
-		MDB_dbi old;
-		rc = mdb_dbi_open(txn, retired[i], 0, &old);
-		if (rc == 0)
-			rc = mdb_drop(txn, old, 1);
-		if (rc && rc != MDB_NOTFOUND) {
-			mdb_txn_abort(txn);
-			goto fail;
-		}
-		rc = 0;
-	}
 	if ((rc = mdb_txn_commit(txn)))
 		goto fail;
 	*out = db;
@@ -199,7 +217,7 @@ int tb_db_open(struct tb_db **out, const char *dir, unsigned flags)
 fail:
 	mdb_env_close(db->env);
 	free(db);
-	return map_err(rc);
+	return rc == TB_DB_REINDEXING ? TB_EREINDEX : map_err(rc);
 }
 
 void tb_db_close(struct tb_db *db)
@@ -380,6 +398,7 @@ bool tb_txn_child_nested(const struct tb_txn *child)
 int tb_txn_get(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen,
 	       struct tb_view *val)
 {
+	TB_ASSERT(!(table_flags(tab) & MDB_DUPSORT)); /* the first value only */
 	if (t->ret)
 		return t->ret;
 	if (t->db->absent[tab])
@@ -463,7 +482,15 @@ void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key, size_t kle
 void tb_txn_insert(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen,
 		   const void *val, size_t vlen)
 {
+	TB_ASSERT(!(table_flags(tab) & MDB_DUPSORT)); /* NOOVERWRITE is on the key */
 	put(t, tab, key, klen, val, vlen, MDB_NOOVERWRITE);
+}
+
+void tb_txn_append(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen,
+		   const void *val, size_t vlen, bool same_key)
+{
+	TB_ASSERT(same_key ? (table_flags(tab) & MDB_DUPSORT) != 0 : true);
+	put(t, tab, key, klen, val, vlen, same_key ? MDB_APPENDDUP : MDB_APPEND);
 }
 
 void tb_txn_del(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen)
@@ -490,15 +517,11 @@ bool tb_txn_absent(const struct tb_txn *t, enum tb_table tab)
 	return t->db->absent[tab];
 }
 
-int tb_txn_foreach(struct tb_txn *t, enum tb_table tab, const void *prefix, size_t plen,
-		   const void *from, size_t flen, tb_foreach_fn cb, void *ctx)
+static int foreach_dbi(struct tb_txn *t, MDB_dbi dbi, const void *prefix, size_t plen,
+		       const void *from, size_t flen, tb_foreach_fn cb, void *ctx)
 {
-	if (t->ret)
-		return t->ret;
-	if (t->db->absent[tab])
-		return 0;
 	MDB_cursor *c;
-	int rc = mdb_cursor_open(t->txn, t->db->dbi[tab], &c);
+	int rc = mdb_cursor_open(t->txn, dbi, &c);
 	if (rc)
 		return t->ret = map_err(rc);
 	MDB_val k, v;
@@ -526,9 +549,53 @@ int tb_txn_foreach(struct tb_txn *t, enum tb_table tab, const void *prefix, size
 	return ret;
 }
 
+int tb_txn_foreach(struct tb_txn *t, enum tb_table tab, const void *prefix, size_t plen,
+		   const void *from, size_t flen, tb_foreach_fn cb, void *ctx)
+{
+	if (t->ret)
+		return t->ret;
+	if (t->db->absent[tab])
+		return 0;
+	return foreach_dbi(t, t->db->dbi[tab], prefix, plen, from, flen, cb, ctx);
+}
+
+int tb_txn_foreach_retired(struct tb_txn *t, const char *name, const void *from, size_t flen,
+			   tb_foreach_fn cb, void *ctx)
+{
+	MDB_dbi dbi;
+	if (t->ret)
+		return t->ret;
+	int rc = mdb_dbi_open(t->txn, name, 0, &dbi);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return t->ret = map_err(rc);
+	return foreach_dbi(t, dbi, NULL, 0, from, flen, cb, ctx);
+}
+
+void tb_txn_drop_retired(struct tb_txn *t)
+{
+	TB_ASSERT(t->rw);
+	for (size_t i = 0; !t->ret && i < sizeof retired / sizeof *retired; i++) {
+		MDB_dbi old;
+		int rc = mdb_dbi_open(t->txn, retired[i], 0, &old);
+		if (rc == 0)
+			rc = mdb_drop(t->txn, old, 1);
+		if (rc && rc != MDB_NOTFOUND)
+			t->ret = map_err(rc);
+	}
+}
+
+const char *tb_db_dir(struct tb_db *db)
+{
+	const char *dir = NULL;
+	return mdb_env_get_path(db->env, &dir) ? NULL : dir;
+}
+
 int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix, size_t plen,
 		struct tb_view *key, struct tb_view *val)
 {
+	TB_ASSERT(!(table_flags(tab) & MDB_DUPSORT)); /* a key's first value only */
 	if (t->ret)
 		return t->ret;
 	if (t->db->absent[tab])
@@ -600,8 +667,11 @@ static int dup_pages(struct tb_db *db, MDB_txn *txn, uint64_t *out)
 		return rc;
 	other += stat_pages(&st);
 	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
-		if (v.mv_size >= sizeof(size_t))
-			other += *(const size_t *)v.mv_data; /* a list: its length first */
+		if (v.mv_size >= sizeof(size_t)) {
+			size_t n; /* a list: its length first */
+			memcpy(&n, v.mv_data, sizeof n);
+			other += n;
+		}
 	mdb_cursor_close(c);
 	if (rc != MDB_NOTFOUND)
 		return rc;

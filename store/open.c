@@ -1,7 +1,8 @@
 /*
  * open.c: opening and closing a store, and the scratch stores audits build
- * in a temporary directory. Opening rebuilds the derived tables (a reindex
- * cut short, or derived tables of another layout) before anyone reads them.
+ * in a temporary directory. A writable open rebuilds the derived tables (a
+ * reindex cut short, or derived tables of another layout; layout 3's are
+ * converted) before anyone reads them, under the rebuild lock.
  * It is the one file of store/ that calls the reindex from outside it, so
  * the reads in store.c call nothing that applies rules.
  */
@@ -9,6 +10,49 @@
 #include <unistd.h>
 
 #include "store_int.h"
+
+enum rebuild { REBUILD_NONE, REBUILD_CONVERT, REBUILD_ALL };
+
+/* What the derived tables need before anyone reads them: nothing, the
+ * conversion of layout 3's statements (convert.c), or a reindex (one cut
+ * short, whose mark is still set, or derived tables of another layout). */
+static int rebuild_needed(struct tb_store *s, enum rebuild *need)
+{
+	struct tb_txn t;
+	struct tb_view v;
+	tb_txn_begin(&t, s->db, false);
+	int err = tb_txn_get(&t, TB_T_META, "reindexing", 10, &v);
+	*need = REBUILD_ALL;
+	if (err == TB_ENOTFOUND) {
+		err = tb_txn_get(&t, TB_T_META, "derived", 7, &v);
+		uint32_t layout = !err && v.len == 4 ? tb_be32_get(v.p) : 0;
+		if (layout == TB_DERIVED_VERSION)
+			*need = REBUILD_NONE;
+		else if (layout == 3)
+			*need = REBUILD_CONVERT;
+		if (err == TB_ENOTFOUND)
+			err = 0;
+	}
+	tb_txn_abort(&t);
+	return err;
+}
+
+/* Decided again once the lock is held: another process may have done the
+ * work (or begun it, and been killed) while this one waited. */
+static int rebuild(struct tb_store *s)
+{
+	enum rebuild need;
+	int fd = -1;
+	int err = rebuild_needed(s, &need);
+	if (!err && need != REBUILD_NONE && !(err = tb_rebuild_lock(s, &fd)))
+		err = rebuild_needed(s, &need);
+	if (!err && need == REBUILD_CONVERT)
+		err = tb_store_convert3(s);
+	else if (!err && need == REBUILD_ALL)
+		err = tb_store_reindex_locked(s, NULL);
+	tb_rebuild_unlock(fd);
+	return err;
+}
 
 int tb_store_open(struct tb_store **out, const char *dir, unsigned flags)
 {
@@ -27,30 +71,9 @@ int tb_store_open(struct tb_store **out, const char *dir, unsigned flags)
 		free(s);
 		return err;
 	}
-	/* A reindex that was cut short (its mark is still set) left the
-	 * derived tables part-built, and derived tables of another layout are
-	 * not read by this code: rebuild them before anyone reads them. */
-	if (!(flags & TB_STORE_RDONLY)) {
-		struct tb_txn t;
-		struct tb_view v;
-		bool rebuild;
-		tb_txn_begin(&t, s->db, false);
-		err = tb_txn_get(&t, TB_T_META, "reindexing", 10, &v);
-		rebuild = err == 0;
-		if (err == TB_ENOTFOUND) {
-			err = tb_txn_get(&t, TB_T_META, "derived", 7, &v);
-			rebuild = err == TB_ENOTFOUND ||
-				  (!err && (v.len != 4 || tb_be32_get(v.p) != TB_DERIVED_VERSION));
-			if (err == TB_ENOTFOUND)
-				err = 0;
-		}
-		tb_txn_abort(&t);
-		if (!err && rebuild)
-			err = tb_store_reindex(s, NULL);
-		if (err) {
-			tb_store_free(s);
-			return err;
-		}
+	if (!(flags & TB_STORE_RDONLY) && (err = rebuild(s))) {
+		tb_store_free(s);
+		return err;
 	}
 	*out = s;
 	return 0;

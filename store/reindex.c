@@ -5,9 +5,16 @@
  * writes them; derived tables are emptied first, so the result depends on the
  * logs only. A META "reindexing" mark, set before and cleared after, tells a
  * later open that an interrupted rebuild must be run again; META "derived"
- * says which layout of the derived tables the rebuild wrote.
+ * says which layout of the derived tables the rebuild wrote. Its last
+ * transaction drops the tables of older layouts (db.c). The rebuild lock
+ * (DATA/reindex.lock) keeps a second process from emptying the tables
+ * this one is rebuilding.
  */
+#define _GNU_SOURCE /* F_OFD_SETLKW */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "store_int.h"
 
@@ -111,7 +118,9 @@ static int set_mark(struct tb_store *s, bool on)
 		uint8_t v[4];
 		tb_be32_put(v, TB_DERIVED_VERSION);
 		tb_txn_del(&t, TB_T_META, "reindexing", 10);
+		tb_txn_del(&t, TB_T_META, "converting", 10); /* convert.c's, if cut short */
 		tb_txn_put(&t, TB_T_META, "derived", 7, v, sizeof v);
+		tb_txn_drop_retired(&t);
 	}
 	return tb_txn_commit(&t);
 }
@@ -144,7 +153,58 @@ static int collect_log(void *ctx, struct tb_view k, struct tb_view v)
 	return 0;
 }
 
+/* Open file description locks (Linux) exclude two opens of one process
+ * too; elsewhere a process-wide POSIX lock. */
+#ifdef F_OFD_SETLKW
+#define TB_LOCK_WAIT F_OFD_SETLKW
+#else
+#define TB_LOCK_WAIT F_SETLKW
+#endif
+
+int tb_rebuild_lock(struct tb_store *s, int *fd)
+{
+	*fd = -1;
+	const char *dir = tb_db_dir(s->db);
+	if (s->flags & TB_STORE_SCRATCH)
+		return 0;
+	if (!dir)
+		return TB_EIO;
+	char path[4200];
+	snprintf(path, sizeof path, "%s/reindex.lock", dir);
+	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (f < 0)
+		return errno == EACCES || errno == EPERM || errno == EROFS ? TB_EPERM : TB_EIO;
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	int rc;
+	while ((rc = fcntl(f, TB_LOCK_WAIT, &fl)) && errno == EINTR)
+		;
+	if (rc) {
+		close(f);
+		return TB_EIO;
+	}
+	*fd = f;
+	return 0;
+}
+
+void tb_rebuild_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* drops the lock */
+}
+
 int tb_store_reindex(struct tb_store *s, struct tb_reject *rej)
+{
+	int fd;
+	if (s->flags & TB_STORE_RDONLY)
+		return TB_EINVAL;
+	int err = tb_rebuild_lock(s, &fd);
+	if (!err)
+		err = tb_store_reindex_locked(s, rej);
+	tb_rebuild_unlock(fd);
+	return err;
+}
+
+int tb_store_reindex_locked(struct tb_store *s, struct tb_reject *rej)
 {
 	if (rej)
 		memset(rej, 0, sizeof *rej);

@@ -167,7 +167,7 @@ void tb_rule_history_put(struct tb_txn *t, uint32_t lognum, uint32_t member, uin
 	tb_be64_put(v, seq);
 	tb_be64_put(v + 8, (uint64_t)delta);
 	tb_be64_put(v + 16, (uint64_t)balance);
-	tb_txn_put(t, TB_T_HISTORY, k, sizeof k, v, sizeof v);
+	tb_txn_put(t, TB_T_STATEMENTS, k, sizeof k, v, sizeof v);
 }
 
 int tb_rule_txid_fresh(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,

@@ -342,7 +342,7 @@ int tb_store_foreach_history(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN
 		uint8_t prefix[TB_MEMBER_KEY_LEN];
 		tb_member_key(prefix, lognum, member);
 		struct history_iter it = {cb, ctx};
-		err = tb_txn_foreach(&t, TB_T_HISTORY, prefix, sizeof prefix, NULL, 0,
+		err = tb_txn_foreach(&t, TB_T_STATEMENTS, prefix, sizeof prefix, NULL, 0,
 				     history_iter_cb, &it);
 	}
 	tb_txn_abort(&t);

@@ -104,6 +104,7 @@ int tb_http_status_for(int err)
 	case TB_EDISKFULL:
 	case TB_EPERM:
 	case TB_ELOCKED:
+	case TB_EREINDEX:
 	case TB_ERESTORED:
 		return 503;
 	}

@@ -22,7 +22,7 @@
  * ones hold objects outside every log, deleted at their expiry (listings,
  * members' invitations): never rebuilt, and an older store without them
  * reads them as empty.
- * HISTORY holds sorted duplicates of one fixed size (a member's statement
+ * STATEMENTS holds sorted duplicates of one fixed size (a member's statement
  * lines under one key); every other table one value per key. */
 #define TB_TABLES(X)                           \
 	X(META, "meta", PRIMARY)               \
@@ -35,7 +35,7 @@
 	X(COMMUNITY, "community", DERIVED)     \
 	X(MEMBERS, "members", DERIVED)         \
 	X(NAMES, "names", DERIVED)             \
-	X(HISTORY, "statements", DERIVED)      \
+	X(STATEMENTS, "statements", DERIVED)   \
 	X(TXIDS, "txids", DERIVED)             \
 	X(CLEARING, "clearing", DERIVED)       \
 	X(XLEGS, "xlegs", DERIVED)             \
@@ -73,7 +73,14 @@ struct tb_txn {
 
 enum { TB_DB_RDONLY = 1, TB_DB_NOSYNC = 2 };
 
+/* Read-only (TB_DB_RDONLY), it reads the tables META "derived" says the
+ * store's layout has, and refuses (TB_EREINDEX) a store whose rebuild is
+ * under way or was cut short. */
 int tb_db_open(struct tb_db **out, const char *dir, unsigned flags);
+/* The environment's directory (NULL if LMDB does not say). */
+const char *tb_db_dir(struct tb_db *db);
+/* META "derived" absent: a store older than the mark (layout 1). */
+#define TB_DB_LAYOUT_UNKNOWN 0
 void tb_db_close(struct tb_db *db);
 
 void tb_txn_begin(struct tb_txn *t, struct tb_db *db, bool rw);
@@ -100,9 +107,16 @@ int tb_txn_get(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen
 	       struct tb_view *val);
 void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen, const void *val,
 		size_t vlen);
-/* Insert only; TB_EEXISTS (sticky) if the key exists. */
+/* Insert only; TB_EEXISTS (sticky) if the key exists. Get, insert and last
+ * are for tables of one value per key (they assert it). */
 void tb_txn_insert(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen,
 		   const void *val, size_t vlen);
+/* Writes after the table's last key (same_key false: a new key) or, in a
+ * table of duplicates, after the last value of its last key (same_key
+ * true); anything out of that order is a sticky TB_EEXISTS. A conversion's
+ * rows come in key order: LMDB then leaves the pages it splits full. */
+void tb_txn_append(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen,
+		   const void *val, size_t vlen, bool same_key);
 /* Deletes a key of a derived or local table (never of entries), with all
  * its values in a table of duplicates. */
 void tb_txn_del(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen);
@@ -117,6 +131,14 @@ bool tb_txn_absent(const struct tb_txn *t, enum tb_table tab);
 typedef int (*tb_foreach_fn)(void *ctx, struct tb_view key, struct tb_view val);
 int tb_txn_foreach(struct tb_txn *t, enum tb_table tab, const void *prefix, size_t plen,
 		   const void *from, size_t flen, tb_foreach_fn cb, void *ctx);
+/* Like tb_txn_foreach over every key of a table of an older layout, by its
+ * name (none: no calls). */
+int tb_txn_foreach_retired(struct tb_txn *t, const char *name, const void *from, size_t flen,
+			   tb_foreach_fn cb, void *ctx);
+/* Deletes the tables of older layouts ("merkle", "history"): the last step
+ * of a conversion or reindex, so until then a read-only open of the older
+ * layout still reads them. */
+void tb_txn_drop_retired(struct tb_txn *t);
 /* Last key with the prefix (for heads); TB_ENOTFOUND if none. */
 int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix, size_t plen,
 		struct tb_view *key, struct tb_view *val);

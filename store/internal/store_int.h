@@ -95,7 +95,7 @@ static inline void tb_member_key(uint8_t k[TB_MEMBER_KEY_LEN], uint32_t lognum, 
 	tb_be32_put(k + 4, member);
 }
 
-/* HISTORY ("statements"): key lognum, member number (a member key); one
+/* STATEMENTS ("statements"): key lognum, member number (a member key); one
  * sorted duplicate per line: seq, delta, balance after it (big-endian, the
  * seq first, so a member's lines sort in log order). Layout 3's "history"
  * had a row per line: key lognum, member number, seq; value delta, balance. */
@@ -320,6 +320,18 @@ int tb_attested_put_txn(struct tb_txn *t, const uint8_t txid[TB_TXID_LEN], const
 int tb_restored_check(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN], struct tb_reject *rej);
 int tb_own_append_txn(struct tb_txn *t, const struct tb_keypair *kp, uint64_t kind,
 		      const void *body, uint64_t *seq, struct tb_reject *rej);
+
+/* reindex.c: the rebuild lock, a POSIX lock on DATA/reindex.lock held
+ * around deciding on and running a reindex or conversion, so two writable
+ * opens (tallyd and a `tally` command) never rebuild at once. *fd is -1
+ * for a scratch store (its directory is private). */
+int tb_rebuild_lock(struct tb_store *s, int *fd);
+void tb_rebuild_unlock(int fd);
+/* tb_store_reindex with the rebuild lock held by the caller. */
+int tb_store_reindex_locked(struct tb_store *s, struct tb_reject *rej);
+/* convert.c: converts a layout-3 store's statement index to layout 4 (the
+ * caller holds the rebuild lock); resumes a conversion cut short. */
+int tb_store_convert3(struct tb_store *s);
 
 /* Formats minutes as hours for messages: "-10:00", "+1:30". */
 void tb_fmt_hours(char *out, size_t cap, int64_t minutes);

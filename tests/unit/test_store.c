@@ -18,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1394,7 +1397,7 @@ static void test_reindex(void **state)
 		tb_member_put(&t, 1, &m);
 		uint8_t hk[16] = {0};
 		tb_member_key(hk, 1, 2);
-		tb_txn_del(&t, TB_T_HISTORY, hk, TB_MEMBER_KEY_LEN);
+		tb_txn_del(&t, TB_T_STATEMENTS, hk, TB_MEMBER_KEY_LEN);
 		uint8_t k[4 + TB_TXID_LEN] = {0, 0, 0, 1, 9};
 		tb_txn_put(&t, TB_T_TXIDS, k, sizeof k, hk, sizeof hk);
 		tb_txn_drop(&t, TB_T_NAMES);
@@ -1561,6 +1564,236 @@ static void test_layout3_converts(void **state)
 	assert_int_equal(tb_store_foreach_history(f->s, id_of(&c), 4, hist_cb, &h), 0);
 	assert_true(h.n == 2 && h.it[1].delta == -10 && h.it[1].balance == 35);
 	assert_true(h.it[0].seq < h.it[1].seq);
+	free(orig);
+	comm_free(&c);
+	comm_free(&d);
+}
+
+/* A META value of a closed store (raw LMDB): its length, or -1 if none. */
+static int meta_len(const char *dir, const char *key, uint8_t *out, size_t cap)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta;
+	MDB_val k = {strlen(key), (void *)key}, v;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	int rc = mdb_get(txn, meta, &k, &v);
+	int len = rc == 0 ? (int)v.mv_size : -1;
+	if (rc == 0 && out)
+		memcpy(out, v.mv_data, v.mv_size < cap ? v.mv_size : cap);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	assert_true(rc == 0 || rc == MDB_NOTFOUND);
+	return len;
+}
+
+static uint32_t layout_of(const char *dir)
+{
+	uint8_t v[4];
+	assert_int_equal(meta_len(dir, "derived", v, sizeof v), 4);
+	return tb_be32_get(v);
+}
+
+/* The statements a read-only open shows equal orig's. */
+static void rdonly_same(const char *dir, const char *orig)
+{
+	struct tb_store *ro;
+	assert_int_equal(tb_store_open(&ro, dir, TB_STORE_RDONLY), 0);
+	char *now = tb_test_store_dump(ro);
+	assert_non_null(strstr(now, "\nlog "));
+	assert_string_equal(strstr(orig, "\nlog "), strstr(now, "\nlog "));
+	free(now);
+	tb_store_free(ro);
+}
+
+/* A child process opens the store for writing: its exit status. */
+static pid_t open_in_child(const char *dir)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct tb_store *s;
+		int err = tb_store_open(&s, dir, 0);
+		tb_store_free(s);
+		_exit(err ? 1 : 0);
+	}
+	return pid;
+}
+
+static int child_status(pid_t pid)
+{
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+/* The conversion from layout 3 copies the rows in batches and checks no
+ * signature: killed between two batches, it has kept its place (META
+ * "converting") and layout 3 whole, so read-only opens still read every
+ * line; the next writable open finishes it, equal to a store written by
+ * layout 4 from the start. */
+static void test_layout3_convert_resumes(void **state)
+{
+	struct fixture *f = *state;
+	struct comm c, d;
+	comm_init(&c, 11);
+	comm_init(&d, 12);
+	build_rich(f->s, &c, &d);
+	char *orig = tb_test_store_dump(f->s);
+	tb_store_free(f->s);
+	f->s = NULL;
+	make_layout3(f->data);
+
+	setenv("TALLY_CONVERT_BATCH", "3", 1);
+	setenv("TALLY_CRASH_AT", "convert-batch", 1);
+	int st = child_status(open_in_child(f->data));
+	unsetenv("TALLY_CRASH_AT");
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	assert_int_equal(meta_len(f->data, "converting", NULL, 0), TB_HISTORY3_KEY_LEN);
+	assert_int_equal(layout_of(f->data), 3);
+	assert_true(has_table(f->data, "history"));
+	rdonly_same(f->data, orig);
+
+	assert_int_equal(tb_store_open(&f->s, f->data, 0), 0);
+	unsetenv("TALLY_CONVERT_BATCH");
+	char *now = tb_test_store_dump(f->s);
+	assert_string_equal(orig, now);
+	free(now);
+	assert_false(has_table(f->data, "history"));
+	assert_int_equal(meta_len(f->data, "converting", NULL, 0), -1);
+	assert_int_equal(layout_of(f->data), TB_DERIVED_VERSION);
+	put_xchg(f->s, &c, 1, 4, 10, true);
+	assert_int_equal(balance(f->s, id_of(&c), 4), 45 - 10);
+	free(orig);
+	comm_free(&c);
+	comm_free(&d);
+}
+
+/* Read-only opens go by META: a layout-3 store that also has a
+ * "statements" table (one a newer version left before a downgrade, here
+ * with a stale line) is read from "history"; a store whose reindex is under
+ * way or was cut short (its tables part-built) is refused, with a code that
+ * says so. The writable open replaces the stale table. */
+static void test_rdonly_goes_by_layout(void **state)
+{
+	struct fixture *f = *state;
+	struct comm c, d;
+	comm_init(&c, 11);
+	comm_init(&d, 12);
+	build_rich(f->s, &c, &d);
+	char *orig = tb_test_store_dump(f->s);
+	tb_store_free(f->s);
+	f->s = NULL;
+	make_layout3(f->data);
+	{
+		MDB_env *env;
+		MDB_txn *txn;
+		MDB_dbi st;
+		uint8_t k[TB_MEMBER_KEY_LEN], line[TB_HISTORY_VAL_LEN] = {0};
+		tb_member_key(k, 1, 1);
+		line[7] = 99;
+		MDB_val kv = {sizeof k, k}, vv = {sizeof line, line};
+		assert_int_equal(mdb_env_create(&env), 0);
+		assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+		assert_int_equal(mdb_env_open(env, f->data, 0, 0600), 0);
+		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+		assert_int_equal(mdb_dbi_open(txn, "statements",
+					      MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &st),
+				 0);
+		assert_int_equal(mdb_put(txn, st, &kv, &vv, 0), 0);
+		assert_int_equal(mdb_txn_commit(txn), 0);
+		mdb_env_close(env);
+	}
+	rdonly_same(f->data, orig);
+	assert_int_equal(tb_store_open(&f->s, f->data, 0), 0);
+	char *now = tb_test_store_dump(f->s);
+	assert_string_equal(orig, now);
+	free(now);
+
+	/* A reindex under way: read-only opens refuse. */
+	struct tb_txn t;
+	tb_txn_begin(&t, f->s->db, true);
+	tb_txn_put(&t, TB_T_META, "reindexing", 10, "1", 1);
+	assert_int_equal(tb_txn_commit(&t), 0);
+	struct tb_store *ro = NULL;
+	assert_int_equal(tb_store_open(&ro, f->data, TB_STORE_RDONLY), TB_EREINDEX);
+	assert_null(ro);
+	reopen(f); /* finishes it */
+	assert_int_equal(tb_store_open(&ro, f->data, TB_STORE_RDONLY), 0);
+	tb_store_free(ro);
+	now = tb_test_store_dump(f->s);
+	assert_string_equal(orig, now);
+	free(now);
+	free(orig);
+	comm_free(&c);
+	comm_free(&d);
+}
+
+/* Two writable opens never rebuild at once: one waits while another holds
+ * the rebuild lock, and decides again once it has it. Two processes that
+ * open a store to convert, and two whose reindex was cut short, both
+ * succeed, and the tables are as a single rebuild leaves them. */
+static void test_rebuild_lock(void **state)
+{
+	struct fixture *f = *state;
+	struct comm c, d;
+	comm_init(&c, 11);
+	comm_init(&d, 12);
+	build_rich(f->s, &c, &d);
+	char *orig = tb_test_store_dump(f->s);
+	tb_store_free(f->s);
+	f->s = NULL;
+	make_layout3(f->data);
+
+	char lockf[4300];
+	snprintf(lockf, sizeof lockf, "%s/reindex.lock", f->data);
+	int fd = open(lockf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	assert_int_equal(fcntl(fd, F_SETLK, &fl), 0);
+	pid_t pid = open_in_child(f->data);
+	usleep(300 * 1000);
+	int st;
+	assert_int_equal(waitpid(pid, &st, WNOHANG), 0); /* waiting */
+	assert_int_equal(layout_of(f->data), 3);
+	close(fd);
+	st = child_status(pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(layout_of(f->data), TB_DERIVED_VERSION);
+
+	make_layout3(f->data);
+	setenv("TALLY_CONVERT_BATCH", "1", 1);
+	pid_t a = open_in_child(f->data), b = open_in_child(f->data);
+	unsetenv("TALLY_CONVERT_BATCH");
+	st = child_status(a);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	st = child_status(b);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(tb_store_open(&f->s, f->data, 0), 0);
+	char *now = tb_test_store_dump(f->s);
+	assert_string_equal(orig, now);
+	free(now);
+
+	struct tb_txn t;
+	tb_txn_begin(&t, f->s->db, true);
+	tb_txn_put(&t, TB_T_META, "reindexing", 10, "1", 1);
+	assert_int_equal(tb_txn_commit(&t), 0);
+	tb_store_free(f->s);
+	f->s = NULL;
+	a = open_in_child(f->data);
+	b = open_in_child(f->data);
+	st = child_status(a);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	st = child_status(b);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(tb_store_open(&f->s, f->data, 0), 0);
+	now = tb_test_store_dump(f->s);
+	assert_string_equal(orig, now);
+	free(now);
 	free(orig);
 	comm_free(&c);
 	comm_free(&d);
@@ -1945,6 +2178,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_merkle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reindex, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_layout3_converts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_layout3_convert_resumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rdonly_goes_by_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebuild_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify_dir_tamper, setup, teardown),
