@@ -5,8 +5,10 @@
  * committed), and the caller joins in when it waits if it counts as one of
  * the verifying threads, so a batch costs about max(rules, signatures /
  * cores) instead of their sum.
- * Jobs are handed over as ranges through a capped ring under one mutex; a
- * worker writes only the results of its own range. The pool never reports a
+ * Jobs are handed over as ranges through a capped ring under one mutex, and
+ * taken at most TB_POOL_CHUNK at a time, so however large a range a caller
+ * submits, every worker (and the caller in wait) shares it; a worker writes
+ * only the results of the jobs it took. The pool never reports a
  * job done before its result is written.
  */
 #include "tb_crypto.h"
@@ -16,6 +18,10 @@
 
 #define TB_POOL_MAX_THREADS 64
 #define TB_POOL_RING 4096
+/* Jobs taken at once: small enough that a caller with nothing left to take
+ * seldom idles while one worker finishes a long run, large enough that the
+ * mutex is taken once per ~1.5 ms of verifying. */
+#define TB_POOL_CHUNK 32
 
 struct range {
 	struct tb_verify_job *jobs;
@@ -42,12 +48,22 @@ static void run(struct range r)
 					     r.jobs[i].msg, r.jobs[i].len);
 }
 
-/* Pops a range; the caller holds the mutex. */
+/* Takes at most TB_POOL_CHUNK jobs of the first range; the caller holds
+ * the mutex. The rest of a range stays first, and another worker is woken
+ * for it. */
 static int pop(struct tb_verify_pool *p, struct range *r)
 {
 	if (!p->count)
 		return 0;
-	*r = p->ring[p->head];
+	struct range *first = &p->ring[p->head];
+	*r = *first;
+	if (first->n > TB_POOL_CHUNK) {
+		r->n = TB_POOL_CHUNK;
+		first->jobs += TB_POOL_CHUNK;
+		first->n -= TB_POOL_CHUNK;
+		pthread_cond_signal(&p->work);
+		return 1;
+	}
 	p->head = (p->head + 1) % TB_POOL_RING;
 	p->count--;
 	return 1;

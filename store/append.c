@@ -170,12 +170,9 @@ static void prepare(struct tb_store *s, struct tb_txn *t, struct batch *b,
 		b->presub[i] = true;
 	}
 	b->ej1 = b->nej;
-	/* In chunks: a worker takes a whole range, and a caller that waits
-	 * with nothing left to take would idle while one worker verifies the
-	 * group's every log signature (attested ingest on two cores did). */
-	for (size_t j = b->ej0; s->pool && j < b->ej1; j += TB_SUBMIT_CHUNK)
-		tb_verify_pool_submit(s->pool, b->ejobs + j,
-				      b->ej1 - j < TB_SUBMIT_CHUNK ? b->ej1 - j : TB_SUBMIT_CHUNK);
+	/* One range: the pool hands it out in chunks (verify_pool.c). */
+	if (s->pool)
+		tb_verify_pool_submit(s->pool, b->ejobs + b->ej0, b->ej1 - b->ej0);
 }
 
 /* One pass of run_group: checks records [off, end) (decoded by prepare) in
