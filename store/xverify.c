@@ -47,6 +47,14 @@ struct pair {
 	uint64_t in_flight;
 };
 
+/* An open-addressing index into an array (pairs or successions): slot
+ * holds position + 1, 0 when free; at most half full, so a lookup probes a
+ * few slots whatever the number of logs and pairs an export holds. */
+struct index {
+	uint32_t *slot;
+	size_t mask; /* slots - 1, 0 before the first insert */
+};
+
 struct log_list {
 	uint8_t (*id)[TB_KEY_LEN];
 	struct tb_logstate *st;
@@ -67,11 +75,13 @@ struct tb_xverify {
 	uint64_t seq;	    /* its entry to read next, 0 past the last there can be */
 	struct pair *pairs;
 	size_t npairs, cap;
-	const uint8_t *log; /* ll.id[at] */
+	struct index pairidx; /* over pairs, until they are sorted */
+	const uint8_t *log;   /* ll.id[at] */
 	uint32_t lognum;
 	/* the successions held (valid entries 2 of kind 14) */
 	struct tb_successor *succ;
 	size_t nsucc;
+	struct index succidx; /* over succ, by old_log */
 };
 
 static void violation(struct tb_xverify *v, int err, const uint8_t *log, uint64_t seq,
@@ -96,6 +106,67 @@ static void short_id(char out[17], const uint8_t *id)
 	tb_hex_encode(out, id, 8);
 }
 
+/* Log ids are public keys: their bytes are spread evenly; mixing all of
+ * them makes slots costly to aim at. */
+static size_t key_hash(const uint8_t *x, const uint8_t *y)
+{
+	uint64_t h = 0x9e3779b97f4a7c15u;
+	for (int k = 0; k < 2 && x; k++, x = y)
+		for (size_t i = 0; i < TB_KEY_LEN; i += 8) {
+			uint64_t w;
+			memcpy(&w, x + i, 8);
+			h = (h ^ w) * 0xff51afd7ed558ccdu;
+			h ^= h >> 32;
+		}
+	return (size_t)h;
+}
+
+/* The slot of key (x, y): the one that holds it, or the free one where it
+ * goes. eq(ctx, pos, x, y) says whether array position pos holds it. */
+static uint32_t *index_slot(const struct index *ix, const uint8_t *x, const uint8_t *y,
+			    bool (*eq)(const void *, size_t, const uint8_t *, const uint8_t *),
+			    const void *ctx)
+{
+	for (size_t i = key_hash(x, y) & ix->mask;; i = (i + 1) & ix->mask)
+		if (!ix->slot[i] || eq(ctx, ix->slot[i] - 1, x, y))
+			return &ix->slot[i];
+}
+
+/* Room for n entries at most half full: a new table, rehashed by the
+ * caller (rehash(ctx, ix) puts every position back). */
+static int index_reserve(struct index *ix, size_t n, void (*rehash)(void *, struct index *),
+			 void *ctx)
+{
+	if (ix->mask && 2 * n <= ix->mask + 1)
+		return 0;
+	if (n > UINT32_MAX / 4)
+		return TB_EFULL;
+	size_t slots = 64;
+	while (slots < 2 * n)
+		slots *= 2;
+	uint32_t *slot = calloc(slots, sizeof *slot);
+	if (!slot)
+		return TB_ENOMEM;
+	free(ix->slot);
+	ix->slot = slot;
+	ix->mask = slots - 1;
+	rehash(ctx, ix);
+	return 0;
+}
+
+static bool pair_eq(const void *ctx, size_t pos, const uint8_t *x, const uint8_t *y)
+{
+	const struct pair *p = &((const struct tb_xverify *)ctx)->pairs[pos];
+	return !memcmp(p->a, x, TB_KEY_LEN) && !memcmp(p->b, y, TB_KEY_LEN);
+}
+
+static void pair_rehash(void *ctx, struct index *ix)
+{
+	struct tb_xverify *v = ctx;
+	for (size_t i = 0; i < v->npairs; i++)
+		*index_slot(ix, v->pairs[i].a, v->pairs[i].b, pair_eq, v) = (uint32_t)i + 1;
+}
+
 static struct pair *pair_of(struct tb_xverify *v, const uint8_t *x, const uint8_t *y)
 {
 	if (memcmp(x, y, TB_KEY_LEN) > 0) {
@@ -103,9 +174,13 @@ static struct pair *pair_of(struct tb_xverify *v, const uint8_t *x, const uint8_
 		x = y;
 		y = z;
 	}
-	for (size_t i = 0; i < v->npairs; i++)
-		if (!memcmp(v->pairs[i].a, x, TB_KEY_LEN) && !memcmp(v->pairs[i].b, y, TB_KEY_LEN))
-			return &v->pairs[i];
+	/* Sized from the logs at first: a pair per link is typical. */
+	size_t want = v->npairs + 1 > v->ll.n ? v->npairs + 1 : v->ll.n;
+	if (index_reserve(&v->pairidx, want, pair_rehash, v))
+		return NULL;
+	uint32_t *slot = index_slot(&v->pairidx, x, y, pair_eq, v);
+	if (*slot)
+		return &v->pairs[*slot - 1];
 	if (v->npairs == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 16;
 		struct pair *p = realloc(v->pairs, cap * sizeof *p);
@@ -118,6 +193,7 @@ static struct pair *pair_of(struct tb_xverify *v, const uint8_t *x, const uint8_
 	memset(p, 0, sizeof *p);
 	memcpy(p->a, x, TB_KEY_LEN);
 	memcpy(p->b, y, TB_KEY_LEN);
+	*slot = (uint32_t)v->npairs;
 	return p;
 }
 
@@ -201,12 +277,29 @@ static const char *decide_mismatch(struct tb_txn *t, const struct tb_xdecide *d,
 	return NULL;
 }
 
+static bool succ_eq(const void *ctx, size_t pos, const uint8_t *x, const uint8_t *y)
+{
+	(void)y;
+	return !memcmp(((const struct tb_xverify *)ctx)->succ[pos].old_log, x, TB_KEY_LEN);
+}
+
+/* Every succession by its old log (the first of two for one old log). */
+static void succ_rehash(void *ctx, struct index *ix)
+{
+	struct tb_xverify *v = ctx;
+	for (size_t i = 0; i < v->nsucc; i++) {
+		uint32_t *slot = index_slot(ix, v->succ[i].old_log, NULL, succ_eq, v);
+		if (!*slot)
+			*slot = (uint32_t)i + 1;
+	}
+}
+
 static const struct tb_successor *successor_of(const struct tb_xverify *v, const uint8_t *old)
 {
-	for (size_t i = 0; i < v->nsucc; i++)
-		if (!memcmp(v->succ[i].old_log, old, TB_KEY_LEN))
-			return &v->succ[i];
-	return NULL;
+	if (!v->nsucc)
+		return NULL;
+	uint32_t slot = *index_slot(&v->succidx, old, NULL, succ_eq, v);
+	return slot ? &v->succ[slot - 1] : NULL;
 }
 
 /* Whether entry seq of the old log, as held, belongs to the history its
@@ -589,6 +682,8 @@ static int step_logs(struct tb_xverify *v)
 static int check_mirrors(struct tb_xverify *v)
 {
 	int err = 0;
+	free(v->pairidx.slot); /* its positions are the unsorted ones */
+	v->pairidx = (struct index){0};
 	if (v->npairs)
 		qsort(v->pairs, v->npairs, sizeof *v->pairs, cmp_pair);
 	for (size_t i = 0; err >= 0 && i < v->npairs; i++)
@@ -602,6 +697,8 @@ static int start(struct tb_xverify *v)
 	int err = tb_txn_foreach(v->t, TB_T_LOGS, NULL, 0, NULL, 0, list_log, &v->ll);
 	for (size_t i = 0; err >= 0 && i < v->ll.n; i++)
 		err = add_succession(v, v->ll.id[i], &v->ll.st[i]);
+	if (err >= 0 && v->nsucc)
+		err = index_reserve(&v->succidx, v->nsucc, succ_rehash, v);
 	v->at = 0;
 	v->seq = 1;
 	return err < 0 ? err : 0;
@@ -647,7 +744,9 @@ void tb_store_xverify_free(struct tb_xverify *v)
 	if (!v)
 		return;
 	free(v->pairs);
+	free(v->pairidx.slot);
 	free(v->succ);
+	free(v->succidx.slot);
 	free(v->ll.id);
 	free(v->ll.st);
 	free(v);
