@@ -106,8 +106,13 @@ int tb_store_convert3(struct tb_store *s)
 	const char *at = getenv("TALLY_CRASH_AT");
 	size_t cap = b && atoi(b) > 0 ? (size_t)atoi(b) : TB_CONVERT_BATCH;
 	int err;
-	while ((err = convert_batch(s, cap)) == 1)
+	uint64_t done = 0;
+	while ((err = convert_batch(s, cap)) == 1) {
 		if (at && !strcmp(at, "convert-batch"))
 			raise(SIGKILL);
+		done += cap;
+		if (s->progress)
+			s->progress(s->progress_ctx, done, 0);
+	}
 	return err;
 }

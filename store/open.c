@@ -56,11 +56,19 @@ static int rebuild(struct tb_store *s)
 
 int tb_store_open(struct tb_store **out, const char *dir, unsigned flags)
 {
+	return tb_store_open_progress(out, dir, flags, NULL, NULL);
+}
+
+int tb_store_open_progress(struct tb_store **out, const char *dir, unsigned flags,
+			   tb_progress_fn fn, void *ctx)
+{
 	*out = NULL;
 	struct tb_store *s = calloc(1, sizeof *s);
 	if (!s)
 		return TB_ENOMEM;
 	s->flags = flags;
+	s->progress = fn;
+	s->progress_ctx = ctx;
 	unsigned dbflags = 0;
 	if (flags & TB_STORE_RDONLY)
 		dbflags |= TB_DB_RDONLY;
@@ -75,6 +83,7 @@ int tb_store_open(struct tb_store **out, const char *dir, unsigned flags)
 		tb_store_free(s);
 		return err;
 	}
+	s->progress = NULL; /* the open's only */
 	*out = s;
 	return 0;
 }

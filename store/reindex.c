@@ -22,6 +22,7 @@
 
 struct reindex {
 	struct tb_store *s;
+	uint64_t *done, total; /* entries of every log, for progress */
 	uint8_t log_id[TB_KEY_LEN];
 	uint32_t lognum;
 	uint8_t hash[TB_HASHLEN]; /* chain so far */
@@ -95,7 +96,12 @@ static int reindex_log(struct reindex *r)
 			tb_txn_abort(&t);
 			break;
 		}
-		if ((err = tb_txn_commit(&t)) || n < TB_REINDEX_BATCH)
+		if ((err = tb_txn_commit(&t)))
+			break;
+		*r->done += n;
+		if (r->s->progress)
+			r->s->progress(r->s->progress_ctx, *r->done, r->total);
+		if (n < TB_REINDEX_BATCH)
 			break;
 	}
 	free(e);
@@ -129,6 +135,7 @@ struct lognums {
 	uint8_t (*ids)[TB_KEY_LEN];
 	uint32_t *nums;
 	size_t n, cap;
+	uint64_t entries; /* the logs' heads' seqs summed */
 };
 
 static int collect_log(void *ctx, struct tb_view k, struct tb_view v)
@@ -150,6 +157,17 @@ static int collect_log(void *ctx, struct tb_view k, struct tb_view v)
 	}
 	memcpy(l->ids[l->n], v.p, TB_KEY_LEN);
 	l->nums[l->n++] = tb_be32_get(k.p);
+	return 0;
+}
+
+static int count_entries(void *ctx, struct tb_view k, struct tb_view v)
+{
+	struct lognums *l = ctx;
+	struct tb_logstate st;
+	(void)k;
+	if (tb_logstate_unpack(&st, v))
+		return TB_ECORRUPT;
+	l->entries += st.seq;
 	return 0;
 }
 
@@ -214,11 +232,18 @@ int tb_store_reindex_locked(struct tb_store *s, struct tb_reject *rej)
 	struct tb_txn t;
 	tb_txn_begin(&t, s->db, false);
 	int err = tb_txn_foreach(&t, TB_T_LOGNUM, NULL, 0, NULL, 0, collect_log, &logs);
+	if (!err && s->progress)
+		err = tb_txn_foreach(&t, TB_T_LOGS, NULL, 0, NULL, 0, count_entries, &logs);
 	tb_txn_abort(&t);
+	uint64_t done = 0;
 	if (!err)
 		err = set_mark(s, true);
 	for (size_t i = 0; !err && i < logs.n; i++) {
-		struct reindex r = {.s = s, .lognum = logs.nums[i], .rej = rej};
+		struct reindex r = {.s = s,
+				    .lognum = logs.nums[i],
+				    .rej = rej,
+				    .done = &done,
+				    .total = logs.entries};
 		memcpy(r.log_id, logs.ids[i], TB_KEY_LEN);
 		err = reindex_log(&r);
 		if (err)

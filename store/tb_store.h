@@ -33,6 +33,13 @@ enum {
 #define TB_APPEND_GROUP 1000
 
 TB_MUST_CHECK int tb_store_open(struct tb_store **out, const char *dir, unsigned flags);
+/* Progress of a rebuild a writable open runs before it returns (a store of
+ * an older layout, or a reindex cut short): entries re-applied of all the
+ * logs', after each committed batch (a reindex), or statement lines copied
+ * with total 0 (a conversion). tallyd tells systemd it is still starting. */
+typedef void (*tb_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+TB_MUST_CHECK int tb_store_open_progress(struct tb_store **out, const char *dir, unsigned flags,
+					 tb_progress_fn fn, void *ctx);
 void tb_store_free(struct tb_store *s);
 /* Threads for signature checks (0, the default: one per online CPU). */
 void tb_store_set_threads(struct tb_store *s, unsigned n);

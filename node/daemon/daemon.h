@@ -319,6 +319,8 @@ int tb_dconf_parse(struct tb_dconf *d, int argc, char **argv);
 
 /* notify.c: systemd readiness, watchdog and stop (no-ops outside systemd) */
 void tb_notify_ready(struct tb_node *n);
+/* Progress of the ledger's rebuild before READY=1 (a tb_progress_fn). */
+void tb_notify_rebuild(uint64_t done, uint64_t total);
 void tb_notify_stopping(struct tb_node *n);
 
 /* log.c */

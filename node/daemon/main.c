@@ -141,12 +141,20 @@ static void restore_start(struct tb_node *n)
 	uv_timer_start(&n->restore_timer, on_restore_timer, 1000, 1000);
 }
 
+/* A rebuild the open runs (an older layout, a reindex cut short): systemd
+ * must not time the start out while it makes progress. */
+static void on_rebuild(void *ctx, uint64_t done, uint64_t total)
+{
+	(void)ctx;
+	tb_notify_rebuild(done, total);
+}
+
 static int load(struct tb_node *n, const char *pass_file)
 {
 	char path[4300], pass[TB_PASSPHRASE_MAX + 1];
 	size_t plen;
 	snprintf(path, sizeof path, "%s/ledger", n->data);
-	int err = tb_store_open(&n->store, path, 0);
+	int err = tb_store_open_progress(&n->store, path, 0, on_rebuild, n);
 	if (err) {
 		char why[4400];
 		tb_describe_storage(why, sizeof why, err, path, 0);

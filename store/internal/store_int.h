@@ -23,6 +23,8 @@ struct tb_store {
 	unsigned threads;
 	struct tb_verify_pool *pool; /* made on first use */
 	struct tb_audit_sink audit;  /* fn set: audit mode */
+	tb_progress_fn progress;     /* of a rebuild by the open, or NULL */
+	void *progress_ctx;
 };
 
 /* Layout of the derived tables (META "derived"): a store whose derived

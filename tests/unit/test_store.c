@@ -1799,6 +1799,51 @@ static void test_rebuild_lock(void **state)
 	comm_free(&d);
 }
 
+struct progress {
+	uint64_t calls, done, total;
+};
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct progress *p = ctx;
+	assert_true(done > p->done);
+	p->calls++;
+	p->done = done;
+	p->total = total;
+}
+
+/* A rebuild the open runs tells its caller how far it is (tallyd tells
+ * systemd): a reindex by entries of all, a conversion by lines copied. */
+static void test_rebuild_progress(void **state)
+{
+	struct fixture *f = *state;
+	struct comm c, d;
+	comm_init(&c, 11);
+	comm_init(&d, 12);
+	build_rich(f->s, &c, &d);
+	struct tb_txn t;
+	tb_txn_begin(&t, f->s->db, true);
+	tb_txn_put(&t, TB_T_META, "reindexing", 10, "1", 1);
+	assert_int_equal(tb_txn_commit(&t), 0);
+	tb_store_free(f->s);
+	struct progress p = {0};
+	assert_int_equal(tb_store_open_progress(&f->s, f->data, 0, on_progress, &p), 0);
+	assert_true(p.calls >= 2); /* a batch per log at least */
+	assert_int_equal(p.done, c.log.seq + d.log.seq);
+	assert_int_equal(p.total, p.done);
+
+	tb_store_free(f->s);
+	f->s = NULL;
+	make_layout3(f->data);
+	setenv("TALLY_CONVERT_BATCH", "4", 1);
+	p = (struct progress){0};
+	assert_int_equal(tb_store_open_progress(&f->s, f->data, 0, on_progress, &p), 0);
+	unsetenv("TALLY_CONVERT_BATCH");
+	assert_true(p.calls >= 2 && p.total == 0);
+	comm_free(&c);
+	comm_free(&d);
+}
+
 /* ---- memos and pending proposals ---- */
 
 struct pend {
@@ -2181,6 +2226,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_layout3_convert_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rdonly_goes_by_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebuild_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebuild_progress, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify_dir_tamper, setup, teardown),
