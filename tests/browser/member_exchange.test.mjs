@@ -217,11 +217,17 @@ test('altered answers: the pages show only the checked fields and refuse to sign
 		return path.startsWith('/me/proposals/') ? reencode(T, j, { receiver: 3 }) : undefined;`));
 	assert.match(await pending('bad'), /who was helped/);
 	assert.ok(!(await confirmOffered()));
+	// Another memo than the one the terms' memo_hash commits to: refused.
+	await tamperWith(bob, (path, m, j) => (path.startsWith('/me/proposals/') ? { ...j, memo: 'painted the house' }
+		: undefined));
+	assert.match(await pending('bad'), /the description/);
+	assert.doesNotMatch(await textOf(bob, 'article.proposal'), /painted the house/);
+	assert.ok(!(await confirmOffered()));
 
 	// bob proposes: a draft for another member than the one typed is refused.
 	await tamperWith(bob, new Function('path', 'm', 'j', 'b', 'T', `const reencode = ${reencode};
 		return path === '/me/proposals/draft' ? { ...reencode(T, j, { receiver: 3 }), receiver_name: 'carol' } : undefined;`));
-	for (const typed of ['alice', '#1']) {
+	const propose = async (typed) => {
 		await go(bob, '#/');
 		await go(bob, '#/propose');
 		await bob.locator('input[name="receiver"]').fill(typed);
@@ -230,12 +236,18 @@ test('altered answers: the pages show only the checked fields and refuse to sign
 		await bob.waitForSelector('main form .note.error');
 		assert.match(await textOf(bob, 'main form .note.error'), /differ from what you entered \(who was helped\)/, typed);
 		assert.equal(await bob.$('form.sign'), null);
-	}
+	};
+	await propose('alice');
+	await propose('#1');
 	await shot(bob, 'member-propose-altered-phone');
+	// A draft that does not say whom the node resolved the name to: refused too.
+	await tamperWith(bob, (path, m, j) => (path === '/me/proposals/draft' ? { ...j, receiver_name: undefined }
+		: undefined));
+	await propose('alice');
 
 	// A payment: the node's draft (made up here: this node links no other
 	// community) must name the community typed, by the log in the terms.
-	const own = await bob.evaluate(async () => (await (await fetch('/api/v1/me/statement')).json()).community.id);
+	const own = await bob.evaluate(async () => (await (await fetch('/api/v1/session')).json()).community.id);
 	const payDraft = (toLog, community) => new Function('path', 'm', 'j', 'b', 'T', 's', `
 		if (path !== '/me/payments/draft') return undefined;
 		const own = ${JSON.stringify(own)}, salt = s.randombytes_buf(16);
@@ -269,6 +281,8 @@ test('altered answers: the pages show only the checked fields and refuse to sign
 	await tamperWith(bob, payDraft(hill, { id: hill, name: 'Evil' }));
 	assert.match(await pay(), /the other community/);
 	await tamperWith(bob, payDraft(own, { id: own, name: 'Hilltop' }));
+	assert.match(await pay(), /the other community/);
+	await tamperWith(bob, payDraft(hill, undefined));
 	assert.match(await pay(), /the other community/);
 	assert.equal(await bob.$('form.sign'), null);
 	assert.deepEqual(bob.errors, []);

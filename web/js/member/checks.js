@@ -11,20 +11,15 @@
 // These checks catch a buggy API, or a proxy that alters answers between
 // the node and the browser. They cannot guard against the node's operator,
 // who also serves this code.
-import { get } from '../lib/api.js';
 import { t, today } from '../lib/i18n.js';
 import { sodium } from '../lib/sodium.js';
 import * as T from '../lib/terms.js';
 
-let statementCommunity = null;
-
-// The own community {id, name}: the session's answer carries it; an older
-// node's does not, and then the member's statement says it.
-export async function ownCommunity(session) {
-	const c = session && (session.community || (session.member && session.member.community));
-	if (c && c.id) return c;
-	if (!statementCommunity) statementCommunity = (await get('/me/statement')).community;
-	return statementCommunity;
+// The own community {id, name}, as the member's session answer names it.
+export function ownCommunity(session) {
+	const c = session && session.community;
+	if (!c || typeof c.id !== 'string') throw mismatch('log_id');
+	return c;
 }
 
 // A refusal: what = the field that differs (said in words, msign.what.*).
@@ -59,16 +54,13 @@ async function checkMemo(salt, memo, hash, key) {
 }
 
 // Who the member typed ("bob", or "#2") against the number the node put in the
-// terms and the name it resolved that number to. Resolves to the name to show.
+// terms and the name it resolved that number to (receiver_name). Resolves to
+// the name to show.
 function receiverName(typed, number, resolved) {
 	const n = /^#(\d+)$/.exec(typed);
-	if (n) {
-		if (Number(n[1]) !== number) throw mismatch('receiver');
-		return resolved || typed;
-	}
-	if (resolved !== undefined && (typeof resolved !== 'string' || !sameName(resolved, typed)))
+	if (n ? Number(n[1]) !== number : typeof resolved !== 'string' || !sameName(resolved, typed))
 		throw mismatch('receiver');
-	return resolved || typed;
+	return typeof resolved === 'string' ? resolved : typed;
 }
 
 // The node's draft of an exchange proposal (the member is the provider),
@@ -78,7 +70,7 @@ function receiverName(typed, number, resolved) {
 export async function checkedExchange(draft, entered, session) {
 	const f = draft.fields;
 	const me = session.member;
-	if (f.log_id !== (await ownCommunity(session)).id) throw mismatch('log_id');
+	if (f.log_id !== ownCommunity(session).id) throw mismatch('log_id');
 	if (f.provider !== me.number) throw mismatch('provider');
 	if (f.receiver === me.number) throw mismatch('receiver');
 	const receiver = receiverName(entered.receiver, f.receiver, draft.receiver_name);
@@ -91,20 +83,22 @@ export async function checkedExchange(draft, entered, session) {
 
 // A pending proposal the member is party to (GET /api/v1/me/proposals): its
 // terms encoded here from its fields, the member's own number on their side,
-// the node's display copies (amount, category, date, memo) agreeing with the
-// fields, the memo checked against its hash when the node sends the salt.
-// Resolves to the terms to sign when confirming.
+// the node's display copies (amount, category, date) agreeing with the
+// fields, the memo checked against its hash with the salt the node sends
+// (none once the memo is erased: then no memo may be shown). Resolves to the
+// terms to sign when confirming.
 export async function checkedPending(p, session) {
 	const f = p.fields;
 	const me = session.member;
 	const key = 'msign.pending_mismatch';
-	if (f.log_id !== (await ownCommunity(session)).id) throw mismatch('log_id', key);
+	if (f.log_id !== ownCommunity(session).id) throw mismatch('log_id', key);
 	const side = p.mine === 'receiver' ? 'receiver' : 'provider';
 	if (f[side] !== me.number || f.provider === f.receiver) throw mismatch(side, key);
 	if (p.minutes !== f.minutes) throw mismatch('minutes', key);
 	if ((p.category || '') !== f.category) throw mismatch('category', key);
 	if (p.date !== isoDate(f.date)) throw mismatch('date', key);
-	if (p.memo_salt !== undefined) await checkMemo(p.memo_salt, p.memo, f.memo_hash, key);
+	if (p.memo_salt !== null) await checkMemo(p.memo_salt, p.memo, f.memo_hash, key);
+	else if (p.memo) throw mismatch('memo', key);
 	return sameBytes(p.terms, exchangeOf(f), key);
 }
 
@@ -115,12 +109,11 @@ function exchangeOf(f) {
 }
 
 // The community the member typed after the '@' against the log the node put
-// in the terms (never the own one) and the community it resolved that log to.
-// Resolves to the name to show with the log id.
+// in the terms (never the own one) and the community it resolved that log to
+// (to_community). Resolves to the name to show with the log id.
 function communityName(typed, toLog, own, resolved) {
-	if (toLog === own.id) throw mismatch('to_log');
-	if (resolved === undefined) return typed;
-	if (!resolved || resolved.id !== toLog || typeof resolved.name !== 'string' || !sameName(resolved.name, typed))
+	if (toLog === own.id || !resolved || resolved.id !== toLog || typeof resolved.name !== 'string' ||
+		!sameName(resolved.name, typed))
 		throw mismatch('to_log');
 	return resolved.name;
 }
@@ -132,7 +125,7 @@ const YEAR_SECONDS = 366 * 86400;
 export async function checkedPayment(draft, entered, session) {
 	const f = draft.fields;
 	const me = session.member;
-	const own = await ownCommunity(session);
+	const own = ownCommunity(session);
 	const at = entered.to.lastIndexOf('@');
 	if (f.log_id !== own.id) throw mismatch('log_id');
 	if (f.member !== me.number) throw mismatch('member');
