@@ -229,7 +229,7 @@ test('joining: when signing in fails, the key file is offered all the same and s
 	await page.click('main.login .check input[type="checkbox"]'); // this browser keeps no copy
 	await page.click('main.login button[type="submit"]');
 	await page.waitForSelector('[data-signin-failed]', { timeout: 30000 });
-	assert.match(await textOf(page, '[data-signin-failed]'), /signing in did not work \(too many sign-ins/);
+	assert.match(await textOf(page, '[data-signin-failed]'), /Signing in did not work \(too many sign-ins/);
 	assert.match(await textOf(page, 'main.login'), /keeps no copy: download the file/);
 	assert.equal(await page.$eval('a[download]', (a) => a.getAttribute('download')), 'fern.key');
 	assert.equal(await page.evaluate(() => localStorage.getItem('tally.keyfile')), null);

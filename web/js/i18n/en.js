@@ -332,7 +332,7 @@ export default {
 	'member.join.download': 'Download my key file',
 	'member.join.signing_in': 'Signing you in…',
 	'member.join.continue': 'Go to my page',
-	'member.join.signin_failed': 'You joined, but signing in did not work ({message}). Keep your key file: you sign in with it.',
+	'member.join.signin_failed': 'Signing in did not work ({message}). Keep your key file: you sign in with it later.',
 	'member.join.signin_later': 'Sign in with my key file',
 
 	'member.nav.statement': 'Statement',
@@ -371,6 +371,7 @@ export default {
 	'mx.receiver_hint': 'Their name in this community.',
 	'mx.memo': 'What you did',
 	'mx.memo_done': 'What was done',
+	'mx.pay_memo': 'What they did for you',
 	'mx.category': 'Category',
 	'mx.date_hint': 'Empty: today.',
 	'mx.review': 'Review before signing',

@@ -329,7 +329,7 @@ export default {
 	'member.join.download': 'Descargar mi archivo de clave',
 	'member.join.signing_in': 'Entrando…',
 	'member.join.continue': 'Ir a mi página',
-	'member.join.signin_failed': 'Ya eres miembro, pero no se pudo entrar ({message}). Guarda tu archivo de clave: con él entras.',
+	'member.join.signin_failed': 'No se pudo entrar ({message}). Guarda tu archivo de clave: con él entrarás más tarde.',
 	'member.join.signin_later': 'Entrar con mi archivo de clave',
 
 	'member.nav.statement': 'Extracto',
@@ -368,6 +368,7 @@ export default {
 	'mx.receiver_hint': 'Su nombre en esta comunidad.',
 	'mx.memo': 'Qué hiciste',
 	'mx.memo_done': 'Qué se hizo',
+	'mx.pay_memo': 'Qué hicieron por ti',
 	'mx.category': 'Categoría',
 	'mx.date_hint': 'Vacía: hoy.',
 	'mx.review': 'Revisar antes de firmar',

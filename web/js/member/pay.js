@@ -80,7 +80,7 @@ export function Pay({ session, parts }) {
 				<dt>${t('mx.amount')}</dt><dd><${Hours} minutes=${f.minutes} /></dd>
 				<dt>${t('mx.date')}</dt><dd>${fmtDate(isoDate(f.date))}</dd>
 				<dt>${t('mx.category')}</dt><dd>${f.category || '—'}</dd>
-				<dt>${t('mx.memo')}</dt><dd>${draft.entered.memo || '—'}</dd>
+				<dt>${t('mx.pay_memo')}</dt><dd>${draft.entered.memo || '—'}</dd>
 				<dt>${t('mx.offer_until_label')}</dt><dd>${fmtMoment(new Date(f.expires * 1000).toISOString())}</dd>
 			</dl>
 			<${SignBox} terms=${draft.terms} context=${CTX.XPREPARE} me=${me} onSigned=${signed} label=${t('mx.sign_pay')} />
@@ -93,7 +93,7 @@ export function Pay({ session, parts }) {
 			<${Field} label=${t('mx.to')} value=${to} onInput=${setTo} name="to" required autocomplete="off"
 				hint=${t('mx.to_hint')} />
 			<${HoursInput} legend=${t('mx.amount')} hours=${hours} minutes=${minutes} onHours=${setHours} onMinutes=${setMinutes} />
-			<${Field} label=${t('mx.memo')} value=${memo} onInput=${setMemo} name="memo" maxlength="1024" />
+			<${Field} label=${t('mx.pay_memo')} value=${memo} onInput=${setMemo} name="memo" maxlength="1024" />
 			<${Field} label=${t('mx.category')} value=${category} onInput=${setCategory} name="category" maxlength="32" />
 			<${FormStatus} form=${form} />
 			<button type="submit" class="primary">${t('mx.review')}</button>
