@@ -103,6 +103,8 @@ static int check(struct tb_store *s, struct tb_listing *l, const uint8_t *obj, s
 		return say(rej, err, NULL, "malformed listing object");
 	if (l->expires <= now)
 		return say(rej, TB_EEXPIRY, l->log_id, "already expired");
+	if (l->created > now + TB_LISTING_SKEW_S)
+		return say(rej, TB_EEXPIRY, l->log_id, "created in the future");
 	if (!is_nfc(l->title) || !is_nfc(l->description) || !is_nfc(l->category))
 		return say(rej, TB_ENONCANON, l->log_id, "text not in Unicode NFC");
 	struct tb_logstate ls;

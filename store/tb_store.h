@@ -690,12 +690,17 @@ TB_MUST_CHECK int tb_store_invite_del(struct tb_store *s, const uint8_t hash[TB_
  * one member; a listing over either cap is refused with TB_EFULL. */
 #define TB_LISTINGS_PER_COMMUNITY 1000
 #define TB_LISTINGS_PER_MEMBER 20
+/* How far in the future a listing's `created` may be (clock skew between
+ * nodes): later is refused with TB_EEXPIRY, so that no listing outlives
+ * now + 90 days + this. */
+#define TB_LISTING_SKEW_S 3600
 
 /*
  * Takes a listing object (tb_listing_open's bytes) at time now (unix
  * seconds): 0 stored, 1 when a version as new or newer is held (nothing
  * changes), or a refusal: a decoding error, TB_EBADSIG (community key),
- * TB_EEXPIRY (expires at or before now too), TB_ENONCANON (text not NFC),
+ * TB_EEXPIRY (expires at or before now, or created after now +
+ * TB_LISTING_SKEW_S, too), TB_ENONCANON (text not NFC),
  * TB_ENOTFOUND (community log not held), TB_EMEMBER, TB_ELEFT,
  * TB_ECONSENT (the member's signature), TB_EFULL (caps). rej (may be NULL)
  * gets a sentence naming the problem.

@@ -222,6 +222,22 @@ static void test_store_put(void **state)
 	assert_int_equal(err, 0);
 	make(&l, f, 999, 2);
 	assert_int_equal(put(f, &l, NOW, &rej), TB_EFULL);
+	/* Made in the future: refused beyond the clock skew, else it would
+	 * outlive now + 90 days (and prune). */
+	make(&l, f, 5, 1);
+	l.created = NOW + 10ull * 365 * DAY;
+	l.expires = l.created + 30 * DAY;
+	assert_int_equal(put(f, &l, NOW, &rej), TB_EEXPIRY);
+	assert_non_null(strstr(rej.msg, "created in the future"));
+	l.created = NOW + TB_LISTING_SKEW_S + 1;
+	l.expires = l.created + 30 * DAY;
+	assert_int_equal(put(f, &l, NOW, &rej), TB_EEXPIRY);
+	l.created = NOW + TB_LISTING_SKEW_S;
+	l.expires = l.created + 90 * DAY;
+	assert_int_equal(put(f, &l, NOW, &rej), 0);
+	assert_int_equal(tb_store_listings_prune(f->s, NOW + 90 * DAY + TB_LISTING_SKEW_S, NULL),
+			 0);
+	assert_int_equal(tb_store_listing_get(f->s, l.log_id, l.id, obj, &len), TB_ENOTFOUND);
 }
 
 struct found {
