@@ -172,6 +172,14 @@ static void test_store_put(void **state)
 	make(&l, f, 1, 1);
 	assert_int_equal(put(f, &l, NOW, &rej), 0);
 	assert_int_equal(put(f, &l, NOW, &rej), 1); /* held already */
+	/* A replay is answered before any check: even with a broken
+	 * community signature or non-NFC text it is "held", not verified. */
+	len = seal(obj, &l, f);
+	obj[len - 1] ^= 0x01;
+	assert_int_equal(tb_store_listing_put(f->s, obj, len, NOW, &rej), 1);
+	l.title = sv("Cafe\xcc\x81 help");
+	len = seal(obj, &l, f);
+	assert_int_equal(tb_store_listing_put(f->s, obj, len, NOW, &rej), 1);
 	l.version = 2;
 	l.title = sv("I can fix bikes and scooters");
 	assert_int_equal(put(f, &l, NOW, &rej), 0);
