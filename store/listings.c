@@ -167,6 +167,12 @@ static void write_stamped(struct tb_txn *t, const uint8_t *k, bool had, uint64_t
 	tb_txn_put(t, TB_T_LISTINGS, k, KEY_L_LEN, val, 8 + len);
 }
 
+static void put_one_refused(void *ctx, size_t i, const struct tb_reject *rej)
+{
+	(void)i;
+	*(struct tb_reject *)ctx = *rej;
+}
+
 /* Whether a version of obj's (log_id, id) at least as new as the one obj
  * claims is held: then nothing can change whatever the rest of obj says,
  * so a replay is answered from one read, before any signature, text check
@@ -191,47 +197,88 @@ static bool held_already(struct tb_store *s, const uint8_t *obj, size_t len)
 	return !err && had && old.version >= l.version;
 }
 
-int tb_store_listing_put(struct tb_store *s, const uint8_t *obj, size_t len, uint64_t now,
-			 struct tb_reject *rej)
+/* Stores the checked listing l (bytes obj) in write transaction t, counting
+ * the caps inside t, so listings stored earlier in t count too: 0 stored,
+ * 1 held already, or a refusal. */
+static int put_txn(struct tb_txn *t, const struct tb_listing *l, struct tb_view obj,
+		   struct tb_reject *rej)
 {
-	struct tb_listing l, old;
-	if (held_already(s, obj, len))
-		return 1;
-	int err = check(s, &l, obj, len, now, rej);
-	if (err)
-		return err;
+	struct tb_listing old;
 	uint8_t k[KEY_L_LEN], km[KEY_M_LEN];
 	bool had;
 	uint64_t stamp = 0;
-	struct tb_txn t;
-	key_l(k, 'L', l.log_id, l.id);
-	tb_txn_begin(&t, s->db, true);
-	if ((err = held_version(&t, k, &had, &old, &stamp))) {
-		tb_txn_abort(&t);
-		return say(rej, err, l.log_id, "reading the held version");
-	}
-	if (had && (old.version >= l.version || old.member != l.member)) {
-		tb_txn_abort(&t);
-		if (old.version >= l.version)
+	int err;
+	key_l(k, 'L', l->log_id, l->id);
+	if ((err = held_version(t, k, &had, &old, &stamp)))
+		return say(rej, err, l->log_id, "reading the held version");
+	if (had && (old.version >= l->version || old.member != l->member)) {
+		if (old.version >= l->version)
 			return 1;
-		return say(rej, TB_ECONFLICT, l.log_id, "another member's listing id");
+		return say(rej, TB_ECONFLICT, l->log_id, "another member's listing id");
 	}
 	if (!had) {
 		uint8_t pm[1 + TB_KEY_LEN + 4];
-		key_m(km, l.log_id, (uint32_t)l.member, l.id);
+		key_m(km, l->log_id, (uint32_t)l->member, l->id);
 		memcpy(pm, km, sizeof pm);
-		if (count(&t, k, 1 + TB_KEY_LEN) >= TB_LISTINGS_PER_COMMUNITY ||
-		    count(&t, pm, sizeof pm) >= TB_LISTINGS_PER_MEMBER) {
-			tb_txn_abort(&t);
-			return say(rej, TB_EFULL, l.log_id,
+		if (count(t, k, 1 + TB_KEY_LEN) >= TB_LISTINGS_PER_COMMUNITY ||
+		    count(t, pm, sizeof pm) >= TB_LISTINGS_PER_MEMBER)
+			return say(rej, TB_EFULL, l->log_id,
 				   "too many listings of its community or member");
-		}
-		tb_txn_put(&t, TB_T_LISTINGS, km, sizeof km, "", 0);
+		tb_txn_put(t, TB_T_LISTINGS, km, sizeof km, "", 0);
 	}
-	write_stamped(&t, k, had, stamp, obj, len);
-	if ((err = tb_txn_commit(&t)))
-		return say(rej, err, l.log_id, "storing it");
+	write_stamped(t, k, had, stamp, obj.p, obj.len);
 	return 0;
+}
+
+int tb_store_listings_put_many(struct tb_store *s, const struct tb_view *objs, size_t n,
+			       uint64_t now, int *res, tb_listing_refused_fn refused, void *ctx)
+{
+	struct tb_listing *ls = calloc(n ? n : 1, sizeof *ls);
+	struct tb_reject rej;
+	struct tb_txn t;
+	size_t todo = 0;
+	if (!ls)
+		return TB_ENOMEM;
+	/* Every check that reads or verifies, before the one write txn. */
+	for (size_t i = 0; i < n; i++) {
+		res[i] = held_already(s, objs[i].p, objs[i].len)
+				 ? 1
+				 : check(s, &ls[i], objs[i].p, objs[i].len, now, &rej);
+		if (res[i] < 0 && refused)
+			refused(ctx, i, &rej);
+		todo += res[i] == 0;
+	}
+	int err = 0;
+	if (todo) {
+		tb_txn_begin(&t, s->db, true);
+		for (size_t i = 0; i < n; i++) {
+			if (res[i] || (res[i] = put_txn(&t, &ls[i], objs[i], &rej)) >= 0)
+				continue;
+			if (refused)
+				refused(ctx, i, &rej);
+		}
+		err = tb_txn_commit(&t);
+		for (size_t i = 0; err && i < n; i++)
+			if (res[i] == 0)
+				res[i] = err;
+	}
+	free(ls);
+	return err;
+}
+
+int tb_store_listing_put(struct tb_store *s, const uint8_t *obj, size_t len, uint64_t now,
+			 struct tb_reject *rej)
+{
+	struct tb_view v = {obj, len};
+	struct tb_reject one;
+	int res = 0;
+	memset(&one, 0, sizeof one);
+	int err = tb_store_listings_put_many(s, &v, 1, now, &res, put_one_refused, &one);
+	if (rej)
+		*rej = one;
+	if (err)
+		return say(rej, err, NULL, "storing it");
+	return res;
 }
 
 int tb_store_listing_get(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],

@@ -707,6 +707,20 @@ TB_MUST_CHECK int tb_store_invite_del(struct tb_store *s, const uint8_t hash[TB_
  */
 TB_MUST_CHECK int tb_store_listing_put(struct tb_store *s, const uint8_t *obj, size_t len,
 				       uint64_t now, struct tb_reject *rej);
+/* Hears each listing of a batch the store refused: its index and why. */
+typedef void (*tb_listing_refused_fn)(void *ctx, size_t i, const struct tb_reject *rej);
+/*
+ * Takes n listing objects as tb_store_listing_put would, in one write
+ * transaction (one durable commit, none when nothing is new): res[i] gets
+ * what tb_store_listing_put returns for objs[i], and an object sees those
+ * before it (two versions of one id, the caps). Every signature is checked
+ * before the transaction opens. refused (may be NULL) hears each refusal.
+ * Returns 0, or a storage error: then nothing is stored and each res[i]
+ * that was 0 holds it.
+ */
+TB_MUST_CHECK int tb_store_listings_put_many(struct tb_store *s, const struct tb_view *objs,
+					     size_t n, uint64_t now, int *res,
+					     tb_listing_refused_fn refused, void *ctx);
 /* The held object of a listing into out (TB_LISTING_MAX bytes). */
 TB_MUST_CHECK int tb_store_listing_get(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 				       const uint8_t id[TB_LISTING_ID_LEN], uint8_t *out,

@@ -444,9 +444,13 @@ void tb_repl_flush(struct tb_conn *c);
 void tb_repl_conn_closed(struct tb_conn *c);
 
 /* listings.c: gossip of federation-visible listings (PROTOCOL.md 7c). A
- * peer's listings go to the store one by one; each refusal is told (the
- * first TB_LST_TOLD of a connection) without closing it. */
+ * peer's listings go to the store together, one write transaction per
+ * LISTINGS; each refusal is told (the first TB_LST_TOLD of a connection)
+ * without closing it. */
 #define TB_LST_TOLD 8
+/* Listings of one LISTINGS stored in one write transaction (a frame holds
+ * at most about 490 valid ones, so one in practice). */
+#define TB_LST_BATCH 512
 #define TB_LST_PRUNE_S 60 /* expired listings are deleted this often */
 /* c opened: our LISTINGS_SYNC. */
 int tb_lst_start(struct tb_conn *c);

@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "tb_ops.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int tb_lst_start(struct tb_conn *c)
@@ -49,40 +50,69 @@ int tb_lst_on_sync(struct tb_conn *c, const struct tb_listings_sync *s)
 	return 0;
 }
 
-/* One listing from a peer: 1 stored, 0 held already or refused (told). */
-static int take(struct tb_conn *c, struct tb_view rec, uint64_t now)
+static void tell(struct tb_conn *c, int err, const uint8_t *log, const char *msg)
 {
-	struct tb_node *n = c->node;
 	struct tb_repl *r = c->repl;
-	struct tb_listing l;
-	struct tb_reject rej = {0};
+	if (r->lst_told >= TB_LST_TOLD)
+		return;
+	r->lst_told++;
+	tb_log(c->node, TB_LOG_INFO, "%s: %s", c->addr, msg);
+	tb_repl_tell(c, err, log, "%s", msg);
+}
+
+/* The records of one LISTINGS that go to the store together. */
+struct lst_batch {
+	struct tb_conn *c;
+	size_t n;
+	struct tb_view recs[TB_LST_BATCH];
+	const uint8_t *logs[TB_LST_BATCH]; /* the log each names (zeros if none) */
+	int res[TB_LST_BATCH];
+};
+
+static void refused_cb(void *ctx, size_t i, const struct tb_reject *rej)
+{
+	struct lst_batch *b = ctx;
+	tell(b->c, rej->err, b->logs[i], rej->msg);
+}
+
+/* One listing from a peer, judged by what the store does not know (the
+ * admitted set, visibility), then queued for the store. */
+static void add(struct lst_batch *b, struct tb_view rec)
+{
 	static const uint8_t zero[TB_KEY_LEN];
+	struct tb_conn *c = b->c;
+	struct tb_listing l;
 	const uint8_t *log = zero;
-	int err = 0;
 	if (rec.len > TB_SIGLEN &&
 	    !tb_msg_decode_exact(rec.p, rec.len - TB_SIGLEN, &tb_def_listing, &l)) {
 		log = l.log_id;
-		if (!tb_node_admits(n, l.log_id)) {
+		if (!tb_node_admits(c->node, l.log_id)) {
 			tb_repl_refuse(c, TB_ENOTADMITTED, l.log_id,
 				       "listing of a community not admitted here");
-			return 0;
+			return;
 		}
 		if (l.visibility != TB_LISTING_FEDERATION) {
-			err = TB_EINVAL;
-			snprintf(rej.msg, sizeof rej.msg,
-				 "listing refused: a community listing never leaves its node");
+			tell(c, TB_EINVAL, log,
+			     "listing refused: a community listing never leaves its node");
+			return;
 		}
 	}
-	if (!err)
-		err = tb_store_listing_put(n->store, rec.p, rec.len, now, &rej);
-	if (err >= 0)
-		return err == 0;
-	if (r->lst_told < TB_LST_TOLD) {
-		r->lst_told++;
-		tb_log(n, TB_LOG_INFO, "%s: %s", c->addr, rej.msg);
-		tb_repl_tell(c, err, log, "%s", rej.msg);
-	}
-	return 0;
+	b->logs[b->n] = log;
+	b->recs[b->n++] = rec;
+}
+
+/* Stores the batch in one write transaction: how many were new. */
+static size_t flush(struct lst_batch *b, uint64_t now)
+{
+	struct tb_node *n = b->c->node;
+	size_t stored = 0;
+	int err = tb_store_listings_put_many(n->store, b->recs, b->n, now, b->res, refused_cb, b);
+	if (err)
+		tb_log(n, TB_LOG_ERROR, "cannot store listings: %s", tb_strerror(err));
+	for (size_t i = 0; !err && i < b->n; i++)
+		stored += b->res[i] == 0;
+	b->n = 0;
+	return stored;
 }
 
 int tb_lst_on_listings(struct tb_conn *c, const struct tb_listings *ls)
@@ -93,15 +123,29 @@ int tb_lst_on_listings(struct tb_conn *c, const struct tb_listings *ls)
 	uint64_t now = tb_listing_now();
 	size_t stored = 0;
 	int rc;
+	struct lst_batch *b = malloc(sizeof *b);
+	if (!b) {
+		tb_conn_close(c, "out of memory");
+		return TB_ENOMEM;
+	}
+	b->c = c;
+	b->n = 0;
 	/* Entries of this burst first: a listing's member may have just joined. */
 	tb_repl_flush(c);
 	tb_records_begin(&it, ls->records);
-	while ((rc = tb_records_next(&it, &rec)) == 1)
-		stored += (size_t)take(c, rec, now);
+	while ((rc = tb_records_next(&it, &rec)) == 1) {
+		add(b, rec);
+		if (b->n == TB_LST_BATCH)
+			stored += flush(b, now);
+	}
 	if (rc < 0) {
+		free(b);
 		tb_conn_close(c, "malformed LISTINGS");
 		return TB_EINVAL;
 	}
+	if (b->n)
+		stored += flush(b, now);
+	free(b);
 	if (stored)
 		tb_node_listings_scan(n);
 	return 0;

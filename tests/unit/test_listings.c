@@ -248,6 +248,62 @@ static void test_store_put(void **state)
 	assert_int_equal(tb_store_listing_get(f->s, l.log_id, l.id, obj, &len), TB_ENOTFOUND);
 }
 
+struct refusals {
+	size_t n;
+	size_t last;
+	int err;
+};
+
+static void refused_cb(void *ctx, size_t i, const struct tb_reject *rej)
+{
+	struct refusals *r = ctx;
+	r->n++;
+	r->last = i;
+	r->err = rej->err;
+}
+
+/* One LISTINGS message is one write transaction: what it stores earlier
+ * counts against the caps for what comes later in it, and a newer version
+ * later in it replaces an older one. */
+static void test_put_many(void **state)
+{
+	struct fx *f = *state;
+	enum { N = TB_LISTINGS_PER_MEMBER + 3 };
+	static uint8_t objs[N][TB_LISTING_MAX];
+	struct tb_view v[N];
+	int res[N];
+	struct tb_listing l;
+	struct refusals r = {0};
+	for (uint32_t i = 0; i < TB_LISTINGS_PER_MEMBER + 1; i++) {
+		make(&l, f, 200 + i, 2);
+		v[i] = (struct tb_view){objs[i], seal(objs[i], &l, f)};
+	}
+	/* The first id again, as version 2, and once more as version 1. */
+	make(&l, f, 200, 2);
+	l.version = 2;
+	v[N - 2] = (struct tb_view){objs[N - 2], seal(objs[N - 2], &l, f)};
+	v[N - 1] = v[0];
+	assert_int_equal(tb_store_listings_put_many(f->s, v, N, NOW, res, refused_cb, &r), 0);
+	for (size_t i = 0; i < TB_LISTINGS_PER_MEMBER; i++)
+		assert_int_equal(res[i], 0);
+	assert_int_equal(res[TB_LISTINGS_PER_MEMBER], TB_EFULL);
+	assert_int_equal(res[N - 2], 0);
+	assert_int_equal(res[N - 1], 1);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.last, TB_LISTINGS_PER_MEMBER);
+	assert_int_equal(r.err, TB_EFULL);
+	uint8_t obj[TB_LISTING_MAX];
+	size_t len;
+	struct tb_listing back;
+	assert_int_equal(tb_store_listing_get(f->s, l.log_id, l.id, obj, &len), 0);
+	assert_int_equal(tb_listing_open(&back, obj, len), 0);
+	assert_int_equal(back.version, 2);
+	/* Nothing to store: no write at all. */
+	assert_int_equal(tb_store_listings_put_many(f->s, v, 1, NOW, res, NULL, NULL), 0);
+	assert_int_equal(res[0], 1);
+	assert_int_equal(tb_store_listings_put_many(f->s, v, 0, NOW, res, NULL, NULL), 0);
+}
+
 struct found {
 	size_t n, hidden;
 };
@@ -405,6 +461,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_codec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_put, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_hide_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since, setup, teardown),
 	};
