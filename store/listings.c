@@ -7,6 +7,7 @@
  *   'H' log_id id          -> empty (hidden here; never gossiped)
  *   'S' stamp              -> log_id id (the order listings changed in)
  *   'G'                    -> the last stamp given
+ *   'N'                    -> how many 'L' rows there are (u64)
  * with member as u32 and stamp as u64, both big-endian. A stamp is given
  * to each version stored, so tallyd finds what to gossip since it last
  * looked without rereading every listing. Nothing here touches a log, and no
@@ -197,6 +198,24 @@ static bool held_already(struct tb_store *s, const uint8_t *obj, size_t len)
 	return !err && had && old.version >= l.version;
 }
 
+/* How many listings the node holds ('N'); a store written before the
+ * count was kept has none, and is counted once. */
+static uint64_t held_count(struct tb_txn *t)
+{
+	uint8_t nk = 'N';
+	struct tb_view v;
+	if (tb_txn_get(t, TB_T_LISTINGS, &nk, 1, &v) == 0 && v.len == 8)
+		return tb_be64_get(v.p);
+	return count(t, (const uint8_t *)"L", 1);
+}
+
+static void held_count_put(struct tb_txn *t, uint64_t n)
+{
+	uint8_t nk = 'N', v[8];
+	tb_be64_put(v, n);
+	tb_txn_put(t, TB_T_LISTINGS, &nk, 1, v, sizeof v);
+}
+
 /* Stores the checked listing l (bytes obj) in write transaction t, counting
  * the caps inside t, so listings stored earlier in t count too: 0 stored,
  * 1 held already, or a refusal. */
@@ -218,13 +237,18 @@ static int put_txn(struct tb_txn *t, const struct tb_listing *l, struct tb_view 
 	}
 	if (!had) {
 		uint8_t pm[1 + TB_KEY_LEN + 4];
+		uint64_t all = held_count(t);
 		key_m(km, l->log_id, (uint32_t)l->member, l->id);
 		memcpy(pm, km, sizeof pm);
+		if (all >= TB_LISTINGS_MAX)
+			return say(rej, TB_EFULL, l->log_id,
+				   "this node holds as many listings as it keeps");
 		if (count(t, k, 1 + TB_KEY_LEN) >= TB_LISTINGS_PER_COMMUNITY ||
 		    count(t, pm, sizeof pm) >= TB_LISTINGS_PER_MEMBER)
 			return say(rej, TB_EFULL, l->log_id,
 				   "too many listings of its community or member");
 		tb_txn_put(t, TB_T_LISTINGS, km, sizeof km, "", 0);
+		held_count_put(t, all + 1);
 	}
 	write_stamped(t, k, had, stamp, obj.p, obj.len);
 	return 0;
@@ -369,6 +393,7 @@ static int prune_some(struct tb_store *s, struct prune *p)
 		tb_txn_abort(&t);
 		return err;
 	}
+	uint64_t all = p->n ? held_count(&t) : 0;
 	for (size_t i = 0; i < p->n; i++) {
 		const uint8_t *log = p->keys[i] + 1, *id = p->keys[i] + 1 + TB_KEY_LEN;
 		uint8_t km[KEY_M_LEN], h[KEY_L_LEN], sk[9] = {'S'};
@@ -380,7 +405,12 @@ static int prune_some(struct tb_store *s, struct prune *p)
 		tb_txn_del(&t, TB_T_LISTINGS, km, sizeof km);
 		tb_txn_del(&t, TB_T_LISTINGS, h, sizeof h);
 	}
-	return p->n ? tb_txn_commit(&t) : (tb_txn_abort(&t), 0);
+	if (!p->n) {
+		tb_txn_abort(&t);
+		return 0;
+	}
+	held_count_put(&t, all >= p->n ? all - p->n : 0);
+	return tb_txn_commit(&t);
 }
 
 int tb_store_listings_prune(struct tb_store *s, uint64_t now, size_t *removed)

@@ -686,8 +686,10 @@ TB_MUST_CHECK int tb_store_invite_del(struct tb_store *s, const uint8_t hash[TB_
 
 /* ---- listings: offers and requests (listings.c, FORMAT.md 16) ---- */
 
-/* Most listings a node keeps of one community (live and withdrawn), and of
- * one member; a listing over either cap is refused with TB_EFULL. */
+/* Most listings a node keeps in all, of one community (live and
+ * withdrawn), and of one member; a new listing over any cap is refused with
+ * TB_EFULL. */
+#define TB_LISTINGS_MAX 20000
 #define TB_LISTINGS_PER_COMMUNITY 1000
 #define TB_LISTINGS_PER_MEMBER 20
 /* How far in the future a listing's `created` may be (clock skew between

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_int.h"
 #include "tb_err.h"
 
 #define LOGKEY 41
@@ -304,6 +305,44 @@ static void test_put_many(void **state)
 	assert_int_equal(tb_store_listings_put_many(f->s, v, 0, NOW, res, NULL, NULL), 0);
 }
 
+static void set_held_count(struct fx *f, uint64_t n)
+{
+	struct tb_txn t;
+	uint8_t k = 'N', v[8];
+	tb_be64_put(v, n);
+	tb_txn_begin(&t, f->s->db, true);
+	tb_txn_put(&t, TB_T_LISTINGS, &k, 1, v, sizeof v);
+	assert_int_equal(tb_txn_commit(&t), 0);
+}
+
+/* The node-wide cap: whatever the communities, at most TB_LISTINGS_MAX;
+ * pruning frees room again. (The count is set directly: filling 20,000
+ * listings would take 20 communities.) */
+static void test_node_cap(void **state)
+{
+	struct fx *f = *state;
+	struct tb_listing l;
+	struct tb_reject rej;
+	make(&l, f, 1, 1);
+	assert_int_equal(put(f, &l, NOW, &rej), 0);
+	set_held_count(f, TB_LISTINGS_MAX - 1);
+	make(&l, f, 2, 1);
+	l.expires = NOW + 2 * DAY;
+	assert_int_equal(put(f, &l, NOW, &rej), 0);
+	make(&l, f, 3, 1);
+	assert_int_equal(put(f, &l, NOW, &rej), TB_EFULL);
+	assert_non_null(strstr(rej.msg, "node"));
+	/* A new version of a held one still goes in. */
+	make(&l, f, 1, 1);
+	l.version = 2;
+	assert_int_equal(put(f, &l, NOW, &rej), 0);
+	size_t removed;
+	assert_int_equal(tb_store_listings_prune(f->s, NOW + 2 * DAY, &removed), 0);
+	assert_int_equal(removed, 1);
+	make(&l, f, 3, 1);
+	assert_int_equal(put(f, &l, NOW, &rej), 0);
+}
+
 struct found {
 	size_t n, hidden;
 };
@@ -462,6 +501,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_codec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_put, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_hide_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since, setup, teardown),
 	};
