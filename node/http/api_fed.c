@@ -163,12 +163,8 @@ static void checkpoint_file(struct tb_http_req *req, struct tb_http_resp *resp, 
 			      req->params[0]);
 		return;
 	}
-	int qe = tb_http_query(req, "format", fmt, sizeof fmt);
-	if (qe == TB_ENOTFOUND)
-		snprintf(fmt, sizeof fmt, "json");
-	else if (qe)
-		fmt[0] = '\0';
-	if (strcmp(fmt, "json") && strcmp(fmt, "bin")) {
+	int qe = tb_http_query_opt(req, NULL, "format", fmt, sizeof fmt);
+	if (qe < 0 || (strcmp(fmt, "json") && strcmp(fmt, "bin"))) {
 		tb_http_error(resp, 400, "EINVAL", "query 'format' is json or bin");
 		return;
 	}
@@ -253,8 +249,8 @@ static void cross_list(struct tb_http_req *req, struct tb_http_resp *resp, void 
 {
 	struct tb_http *h = ctx;
 	char v[8] = "false";
-	int qe = tb_http_query(req, "open", v, sizeof v);
-	if ((qe && qe != TB_ENOTFOUND) || (strcmp(v, "true") && strcmp(v, "false"))) {
+	int qe = tb_http_query_opt(req, NULL, "open", v, sizeof v);
+	if (qe < 0 || (strcmp(v, "true") && strcmp(v, "false"))) {
 		tb_http_error(resp, 400, "EINVAL", "query 'open' is true or false");
 		return;
 	}

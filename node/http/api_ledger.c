@@ -16,8 +16,9 @@ static int date_query(struct tb_http_req *req, const char *name, uint64_t *out)
 	char v[16];
 	unsigned y, m, d;
 	char tail;
-	if (tb_http_query(req, name, v, sizeof v))
-		return 0;
+	int qe = tb_http_query_opt(req, NULL, name, v, sizeof v);
+	if (qe <= 0)
+		return qe ? TB_EDATE : 0;
 	if (strlen(v) == 10 && sscanf(v, "%4u-%2u-%2u%c", &y, &m, &d, &tail) == 3 && m >= 1 &&
 	    m <= 12 && d >= 1 && d <= 31) {
 		*out = (uint64_t)y * 10000 + m * 100 + d;
@@ -29,8 +30,9 @@ static int date_query(struct tb_http_req *req, const char *name, uint64_t *out)
 static int u64_query(struct tb_http_req *req, const char *name, uint64_t max, uint64_t *out)
 {
 	char v[24], *end;
-	if (tb_http_query(req, name, v, sizeof v))
-		return 0;
+	int qe = tb_http_query_opt(req, NULL, name, v, sizeof v);
+	if (qe <= 0)
+		return qe;
 	unsigned long long n = strtoull(v, &end, 10);
 	if (!v[0] || *end || n > max || v[0] == '-')
 		return TB_EINVAL;
@@ -43,7 +45,10 @@ static void exchanges(struct tb_http_req *req, struct tb_http_resp *resp, void *
 	struct tb_http *h = ctx;
 	struct tb_vocab_filter f = {.limit = TB_VOCAB_LIST_DEFAULT};
 	char name[TB_NAME_MAX + 1], category[TB_CATEGORY_MAX + 1];
-	if (!tb_http_query(req, "member", name, sizeof name)) {
+	int qe = tb_http_query_opt(req, resp, "member", name, sizeof name);
+	if (qe < 0)
+		return;
+	if (qe) {
 		struct tb_member m;
 		if (tb_store_member_find(h->host.store, h->host.self, name, &m)) {
 			tb_http_error(resp, 404, "EMEMBER", "no member named '%s'", name);
@@ -51,8 +56,9 @@ static void exchanges(struct tb_http_req *req, struct tb_http_resp *resp, void *
 		}
 		f.member = m.no;
 	}
-	if (!tb_http_query(req, "category", category, sizeof category) &&
-	    tb_vocab_filter_category(&f, category)) {
+	if ((qe = tb_http_query_opt(req, resp, "category", category, sizeof category)) < 0)
+		return;
+	if (qe && tb_vocab_filter_category(&f, category)) {
 		tb_http_error(resp, 400, "EINVAL", "'category' is not valid UTF-8");
 		return;
 	}

@@ -35,7 +35,10 @@ static bool where(struct tb_http *h, struct tb_http_req *req, struct tb_http_res
 	struct tb_ops o = ops_of(h);
 	struct tb_reject rej = {0};
 	memcpy(log, h->host.self, TB_KEY_LEN);
-	if (!tb_http_query(req, "community", v, sizeof v)) {
+	int qe = tb_http_query_opt(req, resp, "community", v, sizeof v);
+	if (qe < 0)
+		return false;
+	if (qe) {
 		struct tb_op_community c;
 		int err = tb_op_community(&o, v, &c, &rej);
 		if (err) {
@@ -45,7 +48,9 @@ static bool where(struct tb_http *h, struct tb_http_req *req, struct tb_http_res
 		memcpy(log, c.id, TB_KEY_LEN);
 		q->community = log;
 	}
-	if (!tb_http_query(req, "member", v, sizeof v)) {
+	if ((qe = tb_http_query_opt(req, resp, "member", v, sizeof v)) < 0)
+		return false;
+	if (qe) {
 		struct tb_member m;
 		if (tb_store_member_find(h->host.store, log, v, &m)) {
 			tb_http_error(resp, 404, "EMEMBER", "no member '%s' in that community", v);
@@ -60,21 +65,24 @@ static bool where(struct tb_http *h, struct tb_http_req *req, struct tb_http_res
 static void list(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
-	char text[TB_LISTING_TITLE_MAX * 4 + 1], cat[TB_CATEGORY_MAX * 4 + 1], v[32];
+	char text[TB_LISTING_TITLE_MAX * 4 + 1], cat[TB_CATEGORY_MAX * 4 + 1], v[32], hid[8];
 	uint8_t log[TB_KEY_LEN];
 	struct tb_listing_query q = {.kind = -1, .now = tb_listing_now()};
-	if (!tb_http_query(req, "text", text, sizeof text))
-		q.text = text;
-	if (!tb_http_query(req, "category", cat, sizeof cat))
-		q.category = cat;
-	if (!tb_http_query(req, "kind", v, sizeof v)) {
+	int qt = tb_http_query_opt(req, resp, "text", text, sizeof text), qc = 0, qk = 0, qh = 0;
+	if (qt < 0 || (qc = tb_http_query_opt(req, resp, "category", cat, sizeof cat)) < 0 ||
+	    (qk = tb_http_query_opt(req, resp, "kind", v, sizeof v)) < 0 ||
+	    (qh = tb_http_query_opt(req, resp, "hidden", hid, sizeof hid)) < 0)
+		return;
+	q.text = qt ? text : NULL;
+	q.category = qc ? cat : NULL;
+	if (qk) {
 		if (strcmp(v, "offer") && strcmp(v, "request")) {
 			tb_http_error(resp, 400, "EINVAL", "'kind' must be offer or request");
 			return;
 		}
 		q.kind = strcmp(v, "offer") ? TB_LISTING_REQUEST : TB_LISTING_OFFER;
 	}
-	q.hidden = !tb_http_query(req, "hidden", v, sizeof v) && !strcmp(v, "1");
+	q.hidden = qh && !strcmp(hid, "1");
 	if (!where(h, req, resp, &q, log))
 		return;
 	int err;

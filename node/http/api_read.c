@@ -12,8 +12,9 @@ static const char *query_flag(struct tb_http_req *req, const char *name, bool *o
 {
 	char v[8];
 	*on = false;
-	if (tb_http_query(req, name, v, sizeof v))
-		return NULL;
+	int qe = tb_http_query_opt(req, NULL, name, v, sizeof v);
+	if (qe <= 0)
+		return qe ? name : NULL;
 	if (!strcmp(v, "true") || !strcmp(v, "1"))
 		*on = true;
 	else if (strcmp(v, "false") && strcmp(v, "0"))

@@ -17,16 +17,18 @@
 static int date_arg(struct tb_http_req *req, const char *name, uint64_t *out)
 {
 	char v[16];
-	if (tb_http_query(req, name, v, sizeof v))
-		return 0;
+	int qe = tb_http_query_opt(req, NULL, name, v, sizeof v);
+	if (qe <= 0)
+		return qe;
 	return tb_date_parse(v, out);
 }
 
 static int num_arg(struct tb_http_req *req, const char *name, uint64_t max, uint64_t *out)
 {
 	char v[24], *end;
-	if (tb_http_query(req, name, v, sizeof v))
-		return 0;
+	int qe = tb_http_query_opt(req, NULL, name, v, sizeof v);
+	if (qe <= 0)
+		return qe;
 	unsigned long long n = strtoull(v, &end, 10);
 	if (!v[0] || *end || v[0] == '-' || n > max)
 		return TB_EINVAL;
@@ -61,8 +63,8 @@ static void report(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx
 		return;
 	}
 	a.within = (int64_t)within;
-	if (!tb_http_query(req, "format", format, sizeof format) && strcmp(format, "json") &&
-	    strcmp(format, "csv")) {
+	int qe = tb_http_query_opt(req, NULL, "format", format, sizeof format);
+	if (qe < 0 || (qe && strcmp(format, "json") && strcmp(format, "csv"))) {
 		tb_http_error(resp, 400, "EINVAL", "'format' is json or csv");
 		return;
 	}

@@ -53,3 +53,18 @@ int tb_http_query(const struct tb_http_req *req, const char *name, char *out, si
 		return TB_ENOTFOUND;
 	return tb_http_unescape(v, strlen(v), out, cap);
 }
+
+int tb_http_query_opt(const struct tb_http_req *req, struct tb_http_resp *resp, const char *name,
+		      char *out, size_t cap)
+{
+	int err = tb_http_query(req, name, out, cap);
+	if (err == TB_ENOTFOUND)
+		return 0;
+	if (!err)
+		return 1;
+	if (resp)
+		tb_http_error(resp, 400, "EINVAL", "query '%s' is %s", name,
+			      err == TB_ETOOLONG ? "too long"
+						 : "not readable (a bad %-escape or a NUL)");
+	return TB_EINVAL;
+}

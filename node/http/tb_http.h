@@ -136,6 +136,14 @@ int tb_http_route(struct tb_http *h, const struct tb_route *r);
  * NULL if absent. */
 const char *tb_http_header(const struct tb_http_req *req, const char *name);
 int tb_http_query(const struct tb_http_req *req, const char *name, char *out, size_t cap);
+/* A query argument that may be absent, as handlers read them: 1 and its
+ * decoded value in out, 0 when absent (out untouched), or TB_EINVAL when it
+ * is present but unreadable (longer than cap, a bad %-escape, a NUL),
+ * having answered 400 EINVAL naming it when resp is not NULL. Never read a
+ * bad argument as an absent one: a filter dropped silently widens the
+ * answer. */
+int tb_http_query_opt(const struct tb_http_req *req, struct tb_http_resp *resp, const char *name,
+		      char *out, size_t cap);
 
 /* Responses: a JSON value (taken), or the error shape
  * {"error":{"code","message"}}. */
