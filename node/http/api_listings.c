@@ -82,7 +82,15 @@ static void list(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 		}
 		q.kind = strcmp(v, "offer") ? TB_LISTING_REQUEST : TB_LISTING_OFFER;
 	}
-	q.hidden = qh && !strcmp(hid, "1");
+	if (qh && !strcmp(hid, "1")) {
+		/* Hiding keeps a listing from viewers: only a coordinator sees it. */
+		if (req->who.role < TB_ROLE_COORDINATOR) {
+			tb_http_error(resp, 403, "EDENIED",
+				      "only a coordinator sees the listings hidden here");
+			return;
+		}
+		q.hidden = true;
+	}
 	if (!where(h, req, resp, &q, log))
 		return;
 	int err;

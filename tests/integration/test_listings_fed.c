@@ -54,6 +54,10 @@ static int group_setup(void **state)
 	assert_int_equal(tb_test_write_file(pw, "coordinator-pw", 14), 0);
 	TB_FED_TALLY_IS(F, A, 0, "coordinator", "add", "cora", "--role", "coordinator",
 			"--password-file", pw);
+	snprintf(pw, sizeof pw, "%s/vic.pw", F->root);
+	assert_int_equal(tb_test_write_file(pw, "viewer-pw-123", 13), 0);
+	TB_FED_TALLY_IS(F, A, 0, "coordinator", "add", "vic", "--role", "viewer", "--password-file",
+			pw);
 	g_http = tb_fed_free_port();
 	snprintf(http, sizeof http, "127.0.0.1:%u", g_http);
 	tb_fed_start_args(F, A, (const char *const[]){"--http", http, NULL});
@@ -367,6 +371,16 @@ static void test_api(void **state)
 				  false, NULL, &r),
 			 200);
 	assert_non_null(strstr(r.body, "\"hidden\":true"));
+	tb_httpc_free(&r);
+	/* A viewer cannot see what a coordinator hid. */
+	struct tb_httpc_session vs;
+	assert_int_equal(tb_httpc_login(g_http, "vic", "viewer-pw-123", &vs), 200);
+	tb_httpc(g_http, "GET", "/api/v1/listings?text=clinic&hidden=1", &vs, false, NULL, &r);
+	tb_httpc_assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	assert_int_equal(
+		tb_httpc(g_http, "GET", "/api/v1/listings?text=clinic", &vs, false, NULL, &r), 200);
+	assert_null(strstr(r.body, lift));
 	tb_httpc_free(&r);
 	assert_int_equal(held(C, lift, false), 1); /* hidden at A only */
 
