@@ -44,6 +44,8 @@ static int rebuild(struct tb_store *s)
 	enum rebuild need;
 	int fd = -1;
 	int err = rebuild_needed(s, &need);
+	if (!err && need != REBUILD_NONE && (s->flags & TB_STORE_NOREBUILD))
+		return TB_EREINDEX;
 	if (!err && need != REBUILD_NONE && !(err = tb_rebuild_lock(s, &fd)))
 		err = rebuild_needed(s, &need);
 	if (!err && need == REBUILD_CONVERT)

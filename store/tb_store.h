@@ -24,6 +24,11 @@ struct tb_store;
 enum {
 	TB_STORE_RDONLY = 1,  /* open an existing store read-only */
 	TB_STORE_SCRATCH = 2, /* no fsync: throwaway stores of audits only */
+	/* Writable, but refuse (TB_EREINDEX) a store whose derived tables need
+	 * a rebuild or conversion, rather than run it: a `tally` command while
+	 * tallyd runs, which may be an older version still writing the older
+	 * layout, or be rebuilding as it starts. */
+	TB_STORE_NOREBUILD = 4,
 };
 
 /* Largest number of records one tb_store_append call takes. */

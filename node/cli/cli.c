@@ -86,9 +86,22 @@ int tb_cli_open(struct tb_cli *cli, bool rw)
 			"%s is not a Tally data directory (run 'tally init' first, or give --data DIR)",
 			cli->data);
 	}
-	int err = tb_store_open(&cli->store, cli->ledger, rw ? 0 : TB_STORE_RDONLY);
+	/* A tallyd that runs may be an older version, which still writes the
+	 * older layout: converting under it would lose what it writes. */
+	uint32_t pid = 0;
+	bool daemon = rw && tb_daemon_running(cli->data, &pid);
+	int err = tb_store_open(&cli->store, cli->ledger,
+				rw ? (daemon ? TB_STORE_NOREBUILD : 0) : TB_STORE_RDONLY);
 	if (err == TB_EDISKFULL || err == TB_EPERM)
 		return tb_cli_storage_fail(cli, err, cli->ledger);
+	if (err == TB_EREINDEX && daemon)
+		return tb_cli_fail(
+			TB_EXIT_IO,
+			"the ledger in %s needs converting to this version's layout while "
+			"tallyd (pid %u) runs: if it is starting, wait until it is ready; "
+			"else restart it (it converts the ledger as it starts), then try "
+			"again (EREINDEX)",
+			cli->ledger, (unsigned)pid);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot open the ledger in %s: %s", cli->ledger,
 				   tb_strerror(err));

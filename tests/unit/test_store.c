@@ -1840,6 +1840,20 @@ static void test_rebuild_progress(void **state)
 	assert_int_equal(tb_store_open_progress(&f->s, f->data, 0, on_progress, &p), 0);
 	unsetenv("TALLY_CONVERT_BATCH");
 	assert_true(p.calls >= 2 && p.total == 0);
+
+	/* Told not to rebuild (a tally command while tallyd runs), a writable
+	 * open refuses a store that needs it, and leaves it as it was. */
+	tb_store_free(f->s);
+	f->s = NULL;
+	make_layout3(f->data);
+	struct tb_store *s2 = NULL;
+	assert_int_equal(tb_store_open(&s2, f->data, TB_STORE_NOREBUILD), TB_EREINDEX);
+	assert_null(s2);
+	assert_int_equal(layout_of(f->data), 3);
+	assert_true(has_table(f->data, "history"));
+	assert_int_equal(tb_store_open(&f->s, f->data, 0), 0);
+	tb_store_free(f->s);
+	assert_int_equal(tb_store_open(&f->s, f->data, TB_STORE_NOREBUILD), 0);
 	comm_free(&c);
 	comm_free(&d);
 }
