@@ -128,6 +128,10 @@ static void join(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 			      msg[0] ? msg : "'public_key' must be 64 hex digits");
 		return;
 	}
+	/* Before the invitation is spent: the new member's sign-in that follows
+	 * would be refused over plain HTTP from another machine. */
+	if (tb_api_plain_http_refused(h, req, resp))
+		return;
 	struct tb_invite inv;
 	if (!invitation_of(h, req, resp, hash, &inv))
 		return;

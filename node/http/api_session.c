@@ -54,8 +54,9 @@ bool tb_api_plain_http_refused(struct tb_http *h, struct tb_http_req *req,
 	if (req->loopback || h->conf.insecure)
 		return false;
 	tb_http_error(resp, 403, "EDENIED",
-		      "refusing to set a session cookie over plain HTTP to %s: serve tallyd "
-		      "behind a TLS proxy on this machine, or start it with --http-insecure",
+		      "refusing plain HTTP from %s here (a session cookie would travel in "
+		      "clear): serve tallyd behind a TLS proxy on this machine, or start it "
+		      "with --http-insecure",
 		      req->client);
 	return true;
 }

@@ -184,7 +184,8 @@ struct tb_json *tb_api_community_json(const struct tb_http *h);
 void tb_api_session_cookie(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
 			   const char *token);
 /* True (and resp answered 403) when a session cookie would go over plain
- * HTTP to another machine without --http-insecure. */
+ * HTTP to another machine without --http-insecure (a login or sign-in, and
+ * a join, whose sign-in would be refused after the invitation was spent). */
 bool tb_api_plain_http_refused(struct tb_http *h, struct tb_http_req *req,
 			       struct tb_http_resp *resp);
 int tb_api_listing_routes(struct tb_http *h);

@@ -12,7 +12,10 @@
  * tested on the store (test_invites). Failures slow only their own kind
  * from their own address (other clients are other loopback addresses).
  */
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -454,6 +457,59 @@ static void test_throttle_kinds(void **state)
 	tb_httpc_free(&r);
 }
 
+/* An IPv4 address of this machine that is not loopback (a request from it
+ * is one "from another machine"), or false when there is none. */
+static bool non_loopback_addr(char out[INET_ADDRSTRLEN])
+{
+	struct ifaddrs *all, *i;
+	bool found = false;
+	if (getifaddrs(&all))
+		return false;
+	for (i = all; i && !found; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		const struct in_addr *a = &((const struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		found = (ntohl(a->s_addr) >> 24) != 127 &&
+			inet_ntop(AF_INET, a, out, INET_ADDRSTRLEN);
+	}
+	freeifaddrs(all);
+	return found;
+}
+
+/* A join over plain HTTP from another machine is refused before the
+ * invitation is spent (the new member's sign-in would be refused). */
+static void test_join_plain_http(void **state)
+{
+	(void)state;
+	struct env *e = env_get();
+	char addr[INET_ADDRSTRLEN], path[120], hex[2 * TB_KEY_LEN + 1], body[100];
+	if (!non_loopback_addr(addr))
+		skip();
+	struct tb_httpc_session ana;
+	struct tb_httpc_resp r;
+	assert_int_equal(tb_httpc_login(e->http, "ana", PW_ADMIN, &ana), 200);
+	assert_int_equal(
+		tb_httpc(e->http, "POST", "/api/v1/invites", &ana, true, "{\"name\":\"gus\"}", &r),
+		201);
+	json_t *o = json_loads(r.body, 0, NULL);
+	snprintf(path, sizeof path, "/api/v1/invites/%s",
+		 json_string_value(json_object_get(o, "token")));
+	json_decref(o);
+	tb_httpc_free(&r);
+	struct tb_keypair gus;
+	keypair(&gus, 13);
+	tb_hex_encode(hex, gus.pk.b, TB_KEY_LEN);
+	snprintf(body, sizeof body, "{\"public_key\":\"%s\"}", hex);
+	int st = tb_httpc_from(addr, e->http, "POST", path, NULL, false, body, &r);
+	if (st == 0) /* this machine does not route its own address to loopback */
+		skip();
+	tb_httpc_assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc_from("127.0.0.8", e->http, "POST", path, NULL, false, body, &r),
+			 201);
+	tb_httpc_free(&r);
+}
+
 /* One member signing in over and over ends only their own oldest sessions:
  * never a coordinator's, never more than the fifth one back. */
 static void test_sessions_capped(void **state)
@@ -487,7 +543,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signin),		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_invite),		cmocka_unit_test(test_throttle_kinds),
-		cmocka_unit_test(test_sessions_capped),
+		cmocka_unit_test(test_sessions_capped), cmocka_unit_test(test_join_plain_http),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, teardown);
