@@ -293,7 +293,7 @@ static int propose_check(const struct tb_member *prov, const struct tb_member *r
 }
 
 /* The provider's proposal (signed by sig) and its memo into the local
- * tables. */
+ * tables, in one transaction (the store bounds the table). */
 static int keep_proposal(const struct tb_ops *o, const struct tb_exchange *x,
 			 const uint8_t salt[TB_MEMO_SALT_LEN], const char *memo,
 			 const uint8_t sig[TB_SIGLEN], struct tb_reject *rej)
@@ -308,13 +308,17 @@ static int keep_proposal(const struct tb_ops *o, const struct tb_exchange *x,
 	p.date = x->date;
 	p.created = (uint64_t)time(NULL);
 	p.provider_sig = (struct tb_view){sig, TB_SIGLEN};
-	uint8_t buf[TB_ENTRY_MAX];
-	size_t len;
-	int err = tb_terms_encode(buf, sizeof buf, &len, &tb_def_proposal, &p);
-	if (!err)
-		err = tb_store_memo_put(o->store, x->txid, salt, memo, strlen(memo));
-	if (!err)
-		err = tb_store_pending_put(o->store, x->txid, buf, len);
+	struct tb_memo m = {x->txid, salt, memo, strlen(memo)};
+	int err = tb_store_pending_add(o->store, &p, &m, p.created);
+	if (err == TB_EFULL)
+		return tb_op_refuse(rej, err,
+				    "too many proposals wait to be confirmed (at most %d of one "
+				    "provider, %d in all): wait until some are confirmed, rejected "
+				    "or expire (after %llu days)",
+				    TB_PENDING_PER_PROVIDER, TB_PENDING_MAX,
+				    (unsigned long long)(TB_PENDING_AGE_S / 86400));
+	if (err == TB_EEXISTS)
+		return tb_op_refuse(rej, TB_EDUPTX, "that transaction id is already used");
 	if (err)
 		return tb_op_refuse(rej, err, "cannot keep the proposal: %s", tb_strerror(err));
 	return 0;
@@ -421,6 +425,11 @@ int tb_op_pending(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], uint8
 	if (err)
 		return tb_op_refuse(rej, err, "cannot read the pending exchange: %s",
 				    tb_strerror(err));
+	if (tb_pending_expired(p, (uint64_t)time(NULL)))
+		return tb_op_refuse(
+			rej, TB_ENOTFOUND,
+			"no pending exchange %s: it expired (a proposal waits %llu days)", hex,
+			(unsigned long long)(TB_PENDING_AGE_S / 86400));
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 /*
  * local.c: the tables that never enter a log: memo texts (with the salt that
  * makes their hash unguessable) and pending exchange proposals. These can be
- * erased at will; nothing signed depends on them.
+ * erased at will; nothing signed depends on them. A proposal added by
+ * tb_store_pending_add waits at most TB_PENDING_AGE_S, and the table holds
+ * at most TB_PENDING_MAX live ones, TB_PENDING_PER_PROVIDER of one provider.
  */
 #include "store_int.h"
 
@@ -130,6 +132,69 @@ int tb_store_pending_del(struct tb_store *s, const uint8_t txid[TB_TXID_LEN])
 		tb_txn_abort(&t);
 		return err;
 	}
+	return tb_txn_commit(&t);
+}
+
+bool tb_pending_expired(const struct tb_proposal *p, uint64_t now)
+{
+	return p->created + TB_PENDING_AGE_S <= now;
+}
+
+#define PRUNE_BATCH 64 /* expired proposals dropped per add (the rest later) */
+
+struct pending_scan {
+	uint64_t now, provider;
+	size_t live, mine, n_old;
+	uint8_t old[PRUNE_BATCH][TB_TXID_LEN];
+};
+
+/* Counts the live proposals (of the provider too) and notes expired ones.
+ * An undecodable record counts as live: it is never dropped here. */
+static int pending_scan_cb(void *vctx, struct tb_view k, struct tb_view v)
+{
+	struct pending_scan *c = vctx;
+	struct tb_proposal p;
+	bool decoded = !tb_msg_decode_exact(v.p, v.len, &tb_def_proposal, &p);
+	if (decoded && k.len == TB_TXID_LEN && tb_pending_expired(&p, c->now)) {
+		if (c->n_old < PRUNE_BATCH)
+			memcpy(c->old[c->n_old++], k.p, TB_TXID_LEN);
+		return 0;
+	}
+	c->live++;
+	if (decoded && p.provider == c->provider)
+		c->mine++;
+	return 0;
+}
+
+int tb_store_pending_add(struct tb_store *s, const struct tb_proposal *p,
+			 const struct tb_memo *memo, uint64_t now)
+{
+	uint8_t buf[TB_ENTRY_MAX];
+	size_t len;
+	int err = tb_terms_encode(buf, sizeof buf, &len, &tb_def_proposal, p);
+	if (err)
+		return err;
+	if (memo && memo->len > TB_MEMO_MAX)
+		return TB_ETOOLONG;
+	struct pending_scan c = {.now = now, .provider = p->provider};
+	struct tb_txn t;
+	tb_txn_begin(&t, s->db, true);
+	if ((err = tb_txn_foreach(&t, TB_T_PENDING, NULL, 0, NULL, 0, pending_scan_cb, &c))) {
+		tb_txn_abort(&t);
+		return err;
+	}
+	for (size_t i = 0; i < c.n_old; i++) {
+		tb_txn_del(&t, TB_T_PENDING, c.old[i], TB_TXID_LEN);
+		tb_txn_del(&t, TB_T_MEMOS, c.old[i], TB_TXID_LEN);
+	}
+	if (c.mine >= TB_PENDING_PER_PROVIDER || c.live >= TB_PENDING_MAX) {
+		/* The expired ones go all the same. */
+		err = tb_txn_commit(&t);
+		return err ? err : TB_EFULL;
+	}
+	tb_txn_insert(&t, TB_T_PENDING, p->txid, TB_TXID_LEN, buf, len);
+	if (memo)
+		tb_memo_put_txn(&t, memo);
 	return tb_txn_commit(&t);
 }
 

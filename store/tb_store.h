@@ -466,6 +466,19 @@ TB_MUST_CHECK int tb_store_pending_put(struct tb_store *s, const uint8_t txid[TB
 TB_MUST_CHECK int tb_store_pending_get(struct tb_store *s, const uint8_t txid[TB_TXID_LEN],
 				       uint8_t *buf, size_t cap, size_t *len);
 TB_MUST_CHECK int tb_store_pending_del(struct tb_store *s, const uint8_t txid[TB_TXID_LEN]);
+/* A proposal waits at most TB_PENDING_AGE_S after it was made (FORMAT.md
+ * 6.3); past it, it is as if rejected. */
+#define TB_PENDING_AGE_S (30ull * 86400)
+#define TB_PENDING_PER_PROVIDER 50 /* live proposals of one provider */
+#define TB_PENDING_MAX 10000	   /* live proposals in all */
+bool tb_pending_expired(const struct tb_proposal *p, uint64_t now);
+/* Keeps proposal p (and memo, may be NULL, of the same txid) in one
+ * transaction at time now (unix seconds), first dropping expired proposals
+ * and their memos: TB_EEXISTS when the txid is pending, TB_EFULL when the
+ * provider has TB_PENDING_PER_PROVIDER live ones or the table
+ * TB_PENDING_MAX. */
+TB_MUST_CHECK int tb_store_pending_add(struct tb_store *s, const struct tb_proposal *p,
+				       const struct tb_memo *memo, uint64_t now);
 typedef int (*tb_pending_fn)(void *ctx, struct tb_view msg);
 int tb_store_foreach_pending(struct tb_store *s, tb_pending_fn cb, void *ctx);
 

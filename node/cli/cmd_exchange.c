@@ -14,6 +14,7 @@
 
 #include <getopt.h>
 #include <string.h>
+#include <time.h>
 
 struct terms_in {
 	const char *provider, *receiver;
@@ -264,6 +265,8 @@ static int pending_one(void *vctx, struct tb_view msg)
 	int err = tb_msg_decode_exact(msg.p, msg.len, &tb_def_proposal, &p);
 	if (err)
 		return pc->err = err;
+	if (tb_pending_expired(&p, (uint64_t)time(NULL)))
+		return 0;
 	struct tb_member prov = {0}, recv = {0};
 	(void)!tb_store_member(pc->cli->store, pc->cli->self, (uint32_t)p.provider, &prov);
 	(void)!tb_store_member(pc->cli->store, pc->cli->self, (uint32_t)p.receiver, &recv);

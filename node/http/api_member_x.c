@@ -19,6 +19,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static struct tb_ops ops_of(struct tb_http *h)
 {
@@ -169,6 +170,8 @@ static void propose(struct tb_http_req *req, struct tb_http_resp *resp, void *ct
 	int err = tb_op_propose_signed(&o, &t, &fix, sig, &rej);
 	if (err == TB_EBADSIG)
 		tb_http_error(resp, 400, "EBADSIG", "%s", rej.msg);
+	else if (err == TB_EFULL) /* the pending table's bound (FORMAT.md 6.3) */
+		tb_http_error(resp, 409, "EFULL", "%s", rej.msg);
 	else if (err)
 		tb_http_fail(resp, err, &rej);
 	else
@@ -229,7 +232,8 @@ static int mine_one(void *vctx, struct tb_view msg)
 	struct tb_proposal p;
 	if ((c->err = tb_msg_decode_exact(msg.p, msg.len, &tb_def_proposal, &p)))
 		return 1;
-	if (p.provider != c->m->no && p.receiver != c->m->no)
+	if ((p.provider != c->m->no && p.receiver != c->m->no) ||
+	    tb_pending_expired(&p, (uint64_t)time(NULL)))
 		return 0;
 	struct tb_json *one = proposal_json(c->h, c->resp, c->m, &p);
 	if (!one) {

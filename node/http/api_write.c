@@ -114,6 +114,10 @@ static void exchange_add(struct tb_http_req *req, struct tb_http_resp *resp, voi
 	uint64_t seq = 0;
 	int err = b.attest ? tb_op_record(&o, &t, req->who.name, txid, &seq, &rej)
 			   : tb_op_propose(&o, &t, pass_of(b.provider_passphrase), txid, &rej);
+	if (err == TB_EFULL) { /* the pending table's bound: a refusal, not an outage */
+		tb_http_error(resp, 409, "EFULL", "%s", rej.msg);
+		goto out;
+	}
 	if (err) {
 		tb_http_fail(resp, err, &rej);
 		goto out;

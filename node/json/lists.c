@@ -12,6 +12,7 @@
 #include "tb_ops.h"
 
 #include <string.h>
+#include <time.h>
 
 struct list_ctx {
 	struct tb_store *s;
@@ -79,6 +80,8 @@ static int pending_one(void *vctx, struct tb_view msg)
 	struct tb_proposal p;
 	if ((l->err = tb_msg_decode_exact(msg.p, msg.len, &tb_def_proposal, &p)))
 		return 1;
+	if (tb_pending_expired(&p, (uint64_t)time(NULL)))
+		return 0;
 	return push(l, tb_vocab_proposal(l->s, l->self, &p));
 }
 
