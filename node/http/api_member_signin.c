@@ -37,27 +37,34 @@ static bool take_challenge(struct tb_http *h, const uint8_t value[TB_HASHLEN],
 	return found;
 }
 
-/* A free slot, else the oldest of this client when it has its fill, else the
- * oldest of all. */
+/* The oldest of this client's once it has TB_CHALLENGES_PER_CLIENT, else a
+ * free slot, else the oldest of all: one client never holds more than its
+ * share, however empty the table. */
 static struct tb_challenge *challenge_slot(struct tb_http *h, const char *client)
 {
 	uint64_t now = tb_http_now_ms(h);
-	struct tb_challenge *oldest = NULL, *mine = NULL;
+	struct tb_challenge *free_slot = NULL, *oldest = NULL, *mine = NULL;
 	size_t n_mine = 0;
 	for (size_t i = 0; i < TB_CHALLENGES_MAX; i++) {
 		struct tb_challenge *c = &h->challenges[i];
 		if (c->live && c->expires <= now)
 			memset(c, 0, sizeof *c);
-		if (!c->live)
-			return c;
-		if (!strcmp(c->client, client) && (!mine || c->expires < mine->expires))
-			mine = c, n_mine++;
-		else if (!strcmp(c->client, client))
+		if (!c->live) {
+			if (!free_slot)
+				free_slot = c;
+			continue;
+		}
+		if (!strcmp(c->client, client)) {
 			n_mine++;
+			if (!mine || c->expires < mine->expires)
+				mine = c;
+		}
 		if (!oldest || c->expires < oldest->expires)
 			oldest = c;
 	}
-	return n_mine >= TB_CHALLENGES_PER_CLIENT ? mine : oldest;
+	if (n_mine >= TB_CHALLENGES_PER_CLIENT)
+		return mine;
+	return free_slot ? free_slot : oldest;
 }
 
 struct by_key {

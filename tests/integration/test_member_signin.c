@@ -457,6 +457,27 @@ static void test_throttle_kinds(void **state)
 	tb_httpc_free(&r);
 }
 
+/* One client address holds at most 8 challenges even in an empty table: a
+ * ninth replaces its oldest. */
+static void test_challenges_per_client(void **state)
+{
+	(void)state;
+	struct env *e = env_get();
+	struct challenge c[9];
+	struct tb_httpc_resp r;
+	char body[100], sig[2 * TB_SIGLEN + 1], host[40];
+	snprintf(host, sizeof host, "127.0.0.1:%u", e->http);
+	for (int i = 0; i < 9; i++)
+		assert_int_equal(challenge_from(e, "127.0.0.9", dora_body(e, body), &c[i]), 200);
+	sign_terms(sig, &e->dora, &c[0], e->dora.pk.b, host);
+	assert_int_equal(sign_in_from(e, "127.0.0.9", &c[0], sig, NULL, &r), 401);
+	assert_non_null(strstr(r.body, "unknown, used or expired"));
+	tb_httpc_free(&r);
+	sign_terms(sig, &e->dora, &c[8], e->dora.pk.b, host);
+	assert_int_equal(sign_in_from(e, "127.0.0.9", &c[8], sig, NULL, &r), 200);
+	tb_httpc_free(&r);
+}
+
 /* An IPv4 address of this machine that is not loopback (a request from it
  * is one "from another machine"), or false when there is none. */
 static bool non_loopback_addr(char out[INET_ADDRSTRLEN])
@@ -541,9 +562,13 @@ static void test_sessions_capped(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_signin),		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_invite),		cmocka_unit_test(test_throttle_kinds),
-		cmocka_unit_test(test_sessions_capped), cmocka_unit_test(test_join_plain_http),
+		cmocka_unit_test(test_signin),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_invite),
+		cmocka_unit_test(test_throttle_kinds),
+		cmocka_unit_test(test_sessions_capped),
+		cmocka_unit_test(test_join_plain_http),
+		cmocka_unit_test(test_challenges_per_client),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, teardown);
