@@ -111,6 +111,14 @@ void tb_sign(uint8_t sig[TB_SIG_LEN], const struct tb_keypair *kp, enum tb_sigct
 	free(heap);
 }
 
+bool tb_pubkey_valid(const uint8_t pk[TB_PUBKEY_LEN])
+{
+	static const uint8_t zero[TB_PUBKEY_LEN];
+	/* Rejects non-canonical encodings, points off the curve and those of
+	 * small order (the all-zero encoding among them). */
+	return sodium_memcmp(pk, zero, TB_PUBKEY_LEN) && crypto_core_ed25519_is_valid_point(pk);
+}
+
 int tb_verify(const uint8_t sig[TB_SIG_LEN], const uint8_t pk[TB_PUBKEY_LEN], enum tb_sigctx ctx,
 	      const uint8_t *msg, size_t len)
 {

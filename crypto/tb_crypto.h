@@ -76,6 +76,10 @@ void tb_wipe(void *p, size_t len);
 void tb_sign(uint8_t sig[TB_SIG_LEN], const struct tb_keypair *kp, enum tb_sigctx ctx,
 	     const uint8_t *msg, size_t len);
 
+/* Whether pk can be a member's or node's public key: a canonical Ed25519
+ * point on the curve, not of small order, not all zero. */
+TB_MUST_CHECK bool tb_pubkey_valid(const uint8_t pk[TB_PUBKEY_LEN]);
+
 /*
  * 0 if sig is kp's signature of tag(ctx) || msg, else TB_EBADSIG; TB_ENOMEM
  * (never TB_EBADSIG) if a long message could not be copied to add its tag.

@@ -128,6 +128,13 @@ static void join(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 			      msg[0] ? msg : "'public_key' must be 64 hex digits");
 		return;
 	}
+	/* All zero would make a keyless (coordinator-attested) member, and a
+	 * key that is no usable point could never sign. */
+	if (!tb_pubkey_valid(pk)) {
+		tb_http_error(resp, 400, "EINVAL",
+			      "'public_key' is not an Ed25519 public key a member can sign with");
+		return;
+	}
 	/* Before the invitation is spent: the new member's sign-in that follows
 	 * would be refused over plain HTTP from another machine. */
 	if (tb_api_plain_http_refused(h, req, resp))

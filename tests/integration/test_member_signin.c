@@ -352,6 +352,18 @@ static void test_invite(void **state)
 	assert_int_equal(
 		tb_httpc(e->http, "POST", path, NULL, false, "{\"public_key\":\"zz\"}", &r), 400);
 	tb_httpc_free(&r);
+	/* All zero (a keyless member), small order or off the curve: refused,
+	 * and the invitation is not spent. */
+	static const char *const bad_keys[] = {
+		"0000000000000000000000000000000000000000000000000000000000000000",
+		"0100000000000000000000000000000000000000000000000000000000000000",
+		"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(body, sizeof body, "{\"public_key\":\"%s\"}", bad_keys[i]);
+		assert_int_equal(tb_httpc(e->http, "POST", path, NULL, false, body, &r), 400);
+		assert_non_null(strstr(r.body, "not an Ed25519 public key"));
+		tb_httpc_free(&r);
+	}
 	struct tb_keypair erin;
 	keypair(&erin, 11);
 	char hex[2 * TB_KEY_LEN + 1];
