@@ -220,7 +220,7 @@ static void receipt(struct tb_http_req *req, struct tb_http_resp *resp, void *ct
 		tb_http_fail(resp, err, &rej);
 	} else {
 		char file[64];
-		snprintf(file, sizeof file, "receipt-%s.bin", req->params[0]);
+		snprintf(file, sizeof file, "receipt-%.*s.bin", 2 * TB_TXID_LEN, req->params[0]);
 		answer_bytes(resp, r, len, file);
 	}
 	free(r);
