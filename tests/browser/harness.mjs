@@ -177,7 +177,8 @@ export async function open(page, base, path) {
 // Waits for the page to finish loading its data.
 export async function settle(page) {
 	await page.waitForSelector('main h1');
-	await page.waitForFunction(() => !document.querySelector('[data-loading]'), { timeout: 15000 });
+	// On a timer, not by animation frames: a page behind another draws none.
+	await page.waitForFunction(() => !document.querySelector('[data-loading]'), { timeout: 15000, polling: 100 });
 	await new Promise((r) => setTimeout(r, 150));
 }
 

@@ -68,6 +68,10 @@ test('record an exchange: the balance changes live on a second page', T, async (
 	await page.waitForSelector('form.card [role="status"]');
 	assert.match(await textOf(page, 'form.card [role="status"]'), /Recorded as entry \d+/);
 	await shot(page, 'record-desktop');
+	// The watcher went behind the record page, and a page behind another draws
+	// no frames: waiting by animation frames would never look again. It
+	// comes to the front (nothing reloads it) and is checked on a timer.
+	await watcher.bringToFront();
 	const t0 = Date.now();
 	await watcher.waitForFunction(() => {
 		for (const tr of document.querySelectorAll('table.data tbody tr')) {
@@ -75,7 +79,7 @@ test('record an exchange: the balance changes live on a second page', T, async (
 			if (c[1] && c[1].textContent.trim() === 'bob') return c[2].textContent.trim() === '+1 h 30 min';
 		}
 		return false;
-	}, { timeout: 20000 });
+	}, { timeout: 20000, polling: 100 });
 	console.log(`# the second page showed the new balance ${Date.now() - t0} ms after the answer`);
 	await shot(watcher, 'live-balance-desktop');
 	assert.deepEqual([...page.errors, ...watcher.errors], []);

@@ -81,7 +81,8 @@ export const downloadUrl = (path, params) => '/api/v1' + path + query(params);
 
 // Follows new entries: calls onEntry({log, seq, own, ...}) for each event of
 // GET /api/v1/events (and onEntry({log, size, own, checkpoint: true}) for each
-// newer checkpoint held). When the stream cannot be had (a node without it, a
+// newer checkpoint held, and onEntry({reconnected: true}) when a stream that
+// dropped opens again). When the stream cannot be had (a node without it, a
 // proxy that buffers), polls the community's counters instead so pages still
 // update. Returns a function that stops following.
 export function followEntries(onEntry, pollMs = 5000) {
@@ -125,6 +126,13 @@ export function followEntries(onEntry, pollMs = 5000) {
 				data = {};
 			}
 			onEntry({ ...data, checkpoint: true });
+		});
+		// A stream that dropped and opened again (a phone woke, a proxy cut
+		// it) missed what happened meanwhile: the page loads again.
+		let opened = false;
+		es.addEventListener('open', () => {
+			if (opened) onEntry({ reconnected: true });
+			opened = true;
 		});
 		// A stream that fails before it opened (404, 503: too many streams) is
 		// closed by the browser for good; one that drops is retried by it.
