@@ -27,9 +27,9 @@ static void changed(struct tb_http *h)
 		h->host.changed(h->host.ctx);
 }
 
-/* The query's community (a name or id) and member into q. */
-static bool where(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
-		  struct tb_listing_query *q, uint8_t log[TB_KEY_LEN])
+/* The query's community (a name or id) and member into q (http_int.h). */
+bool tb_api_listing_where(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
+			  struct tb_listing_query *q, uint8_t log[TB_KEY_LEN])
 {
 	char v[200];
 	struct tb_ops o = ops_of(h);
@@ -91,7 +91,7 @@ static void list(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 		}
 		q.hidden = true;
 	}
-	if (!where(h, req, resp, &q, log))
+	if (!tb_api_listing_where(h, req, resp, &q, log))
 		return;
 	int err;
 	struct tb_json *o = tb_vocab_listings(h->host.store, &q, LIST_MAX, &err);

@@ -189,6 +189,12 @@ void tb_api_session_cookie(struct tb_http *h, struct tb_http_req *req, struct tb
 bool tb_api_plain_http_refused(struct tb_http *h, struct tb_http_req *req,
 			       struct tb_http_resp *resp);
 int tb_api_listing_routes(struct tb_http *h);
+/* api_listings.c: a listings search's "community" (a name or id) and
+ * "member" (a name of that community) query arguments into q, log holding
+ * the community's id (the own one when none is named); false when answered
+ * (400 or 404). Shared by the coordinators' and the members' searches. */
+bool tb_api_listing_where(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
+			  struct tb_listing_query *q, uint8_t log[TB_KEY_LEN]);
 /* api_member_x.c (members' own proposals; with api_member_xpay.c's). */
 int tb_api_member_x_routes(struct tb_http *h);
 int tb_api_member_xpay_routes(struct tb_http *h);
