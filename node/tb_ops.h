@@ -137,9 +137,11 @@ TB_MUST_CHECK int tb_op_member_add(const struct tb_ops *o, const char *name, int
 				   struct tb_member *out, struct tb_reject *rej);
 /* Invites a new member (FORMAT.md 8.2): a one-time token (64 hex digits)
  * valid for valid_s seconds (1 to TB_INVITE_VALID_MAX), of which the store
- * keeps only the hash. ENAME if an active member has the name; EFULL. */
+ * keeps only the hash. The name is kept in NFC, and refused now (ENAME, or
+ * EUTF8, with rej) where the join would refuse it: the name rule, '@', an
+ * active member's name or one too like it. EFULL. */
 TB_MUST_CHECK int tb_op_invite(const struct tb_ops *o, const char *name, uint64_t valid_s,
-			       char token[65], uint64_t *expires);
+			       char token[65], uint64_t *expires, struct tb_reject *rej);
 /* Records that a member left. */
 TB_MUST_CHECK int tb_op_member_remove(const struct tb_ops *o, const char *name, uint64_t *seq,
 				      struct tb_reject *rej);

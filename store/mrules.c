@@ -76,6 +76,22 @@ int tb_name_lookup(struct tb_txn *t, uint32_t lognum, const char *name, size_t l
 	return err;
 }
 
+int tb_store_name_usable(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN], const char *name,
+			 struct tb_reject *rej)
+{
+	struct tb_entry e = {0};
+	struct tb_txn t;
+	uint32_t lognum;
+	memcpy(e.log_id, log_id, TB_KEY_LEN);
+	tb_txn_begin(&t, s->db, false);
+	int err = tb_lognum_of(&t, log_id, &lognum);
+	if (!err)
+		err = tb_rule_name(&t, lognum, &e,
+				   (struct tb_view){(const uint8_t *)name, strlen(name)}, 0, rej);
+	tb_txn_abort(&t);
+	return err;
+}
+
 int tb_rule_name(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e, struct tb_view name,
 		 uint32_t self, struct tb_reject *rej)
 {

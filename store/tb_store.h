@@ -221,6 +221,12 @@ TB_MUST_CHECK int tb_store_member(struct tb_store *s, const uint8_t log_id[TB_KE
 /* Active member by name. */
 TB_MUST_CHECK int tb_store_member_by_name(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 					  const char *name, struct tb_member *out);
+/* Whether a new member of log_id could take name: the member-join rule's
+ * name checks (FORMAT.md 8.1: the name rule, the reserved name, a name too
+ * like an active member's) run now, so that what a join would refuse is
+ * refused before it is promised (an invitation). 0, or ENAME with rej. */
+TB_MUST_CHECK int tb_store_name_usable(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
+				       const char *name, struct tb_reject *rej);
 /* A member as a user names one: "#7" is member number 7 ("#0" and
  * "community" the community account); a name finds the active member of
  * that name in NFC and any case, else the member who left most recently

@@ -39,9 +39,10 @@ static void invite(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx
 	struct tb_ops o = {h->host.store, h->host.self, h->host.data, h->host.key};
 	char token[65], link[400];
 	uint64_t expires = 0;
-	int err = tb_op_invite(&o, b.name, (uint64_t)b.valid_days * 86400, token, &expires);
-	if (err == TB_ENAME) {
-		tb_http_error(resp, 409, "ENAME", "%s is already a member", b.name);
+	struct tb_reject rej = {0};
+	int err = tb_op_invite(&o, b.name, (uint64_t)b.valid_days * 86400, token, &expires, &rej);
+	if (err == TB_ENAME || err == TB_EUTF8) {
+		tb_http_error(resp, 409, err == TB_ENAME ? "ENAME" : "EUTF8", "%s", rej.msg);
 		return;
 	}
 	if (err == TB_EFULL) {

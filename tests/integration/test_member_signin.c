@@ -69,6 +69,8 @@ static struct env *env_get(void)
 	assert_non_null(t);
 	snprintf(e->expired, sizeof e->expired, "%.64s", t + 7);
 	assert_int_equal(TB_FED_TALLY(e->f, 0, "member", "invite", "alice"), 1); /* a member */
+	assert_int_equal(TB_FED_TALLY(e->f, 0, "member", "invite", "Alice"), 1); /* too like */
+	assert_non_null(strstr(e->f->res.err, "too like the name of member"));
 	e->http = tb_fed_free_port();
 	snprintf(e->http_arg, sizeof e->http_arg, "127.0.0.1:%u", e->http);
 	const char *extra[] = {"--http", e->http_arg, NULL};
@@ -318,6 +320,21 @@ static void test_invite(void **state)
 			 409);
 	tb_httpc_assert_error(&r, 409, "ENAME");
 	tb_httpc_free(&r);
+	/* What the join would refuse is refused before the link is given: a
+	 * name too like a member's, a bidi control, an edge space (an '@' the
+	 * body's parser refuses, 400). */
+	static const char *const refused[] = {
+		"{\"name\":\"ALICE\"}",
+		"{\"name\":\"ev\\u202ee\"}",
+		"{\"name\":\" erin\"}",
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		assert_int_equal(tb_httpc(e->http, "POST", "/api/v1/invites", &ana, true,
+					  refused[i], &r),
+				 409);
+		tb_httpc_assert_error(&r, 409, "ENAME");
+		tb_httpc_free(&r);
+	}
 	assert_int_equal(tb_httpc(e->http, "POST", "/api/v1/invites", &ana, true,
 				  "{\"name\":\"erin\",\"valid_days\":31}", &r),
 			 400);
