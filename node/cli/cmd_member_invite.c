@@ -111,8 +111,7 @@ int tb_cmd_member_invite(struct tb_cli *cli, int argc, char **argv)
 	struct tb_reject rej = {0};
 	int err = tb_op_invite(&o, name, valid, token, &expires, &rej);
 	if (err == TB_ENAME || err == TB_EUTF8)
-		return tb_cli_fail(TB_EXIT_REFUSED, "refused: %s (%s)", rej.msg,
-				   tb_errname(err));
+		return tb_cli_fail(TB_EXIT_REFUSED, "refused: %s (%s)", rej.msg, tb_errname(err));
 	if (err == TB_EFULL)
 		return tb_cli_fail(TB_EXIT_REFUSED,
 				   "%d invitations are waiting: wait for some to be used or expire",

@@ -229,7 +229,8 @@ static void receipt(struct tb_http_req *req, struct tb_http_resp *resp, void *ct
 		resp->status = 200;
 		resp->type = "application/octet-stream";
 		snprintf(resp->disposition, sizeof resp->disposition,
-			 "attachment; filename=\"receipt-%.*s.bin\"", 2 * TB_TXID_LEN, req->params[0]);
+			 "attachment; filename=\"receipt-%.*s.bin\"", 2 * TB_TXID_LEN,
+			 req->params[0]);
 		return;
 	}
 	free(r);

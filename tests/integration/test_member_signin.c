@@ -329,9 +329,9 @@ static void test_invite(void **state)
 		"{\"name\":\" erin\"}",
 	};
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
-		assert_int_equal(tb_httpc(e->http, "POST", "/api/v1/invites", &ana, true,
-					  refused[i], &r),
-				 409);
+		assert_int_equal(
+			tb_httpc(e->http, "POST", "/api/v1/invites", &ana, true, refused[i], &r),
+			409);
 		tb_httpc_assert_error(&r, 409, "ENAME");
 		tb_httpc_free(&r);
 	}
