@@ -209,6 +209,29 @@ static bool is_loopback(const struct sockaddr *sa)
 	return false;
 }
 
+/* Behind a proxy on this machine every client comes from loopback: the
+ * client's own address is the last of X-Forwarded-For, the one the proxy
+ * added (what came before it the client may have written). Only from
+ * loopback, and only an address that parses, replaces the socket's. */
+static void forwarded_for(struct MHD_Connection *c, struct tb_http_req *req)
+{
+	const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+	if (!xff)
+		return;
+	const char *last = strrchr(xff, ',');
+	last = last ? last + 1 : xff;
+	last += strspn(last, " \t");
+	size_t n = strcspn(last, " \t");
+	char addr[64];
+	unsigned char bin[sizeof(struct in6_addr)];
+	if (n == 0 || n >= sizeof addr)
+		return;
+	memcpy(addr, last, n);
+	addr[n] = '\0';
+	if (inet_pton(AF_INET, addr, bin) == 1 || inet_pton(AF_INET6, addr, bin) == 1)
+		snprintf(req->client, sizeof req->client, "%s", addr);
+}
+
 static void client_of(struct MHD_Connection *c, struct tb_http_req *req)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -222,6 +245,8 @@ static void client_of(struct MHD_Connection *c, struct tb_http_req *req)
 	else if (sa && sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->client,
 			  sizeof req->client);
+	if (req->loopback)
+		forwarded_for(c, req);
 }
 
 /* The first call for a request: its headers are in. */

@@ -486,6 +486,54 @@ static void test_throttle_kinds(void **state)
 	tb_httpc_free(&r);
 }
 
+/* A GET of an invitation from loopback naming a client in X-Forwarded-For
+ * (as a local TLS proxy does); its status. */
+static int invitation_via_proxy(struct env *e, const char *path, const char *xff)
+{
+	char h[120];
+	snprintf(h, sizeof h, "X-Forwarded-For: %s", xff);
+	const char *const headers[] = {h, NULL};
+	struct tb_httpc_resp r;
+	int st = tb_httpc_raw(e->http, "GET", path, headers, NULL, 0, &r);
+	tb_httpc_free(&r);
+	return st;
+}
+
+/* Behind a local proxy, each client is throttled on its own address: the
+ * last of X-Forwarded-For (the proxy's), not what the client wrote before
+ * it, nor the proxy's loopback address shared by all. */
+static void test_forwarded_for(void **state)
+{
+	(void)state;
+	struct env *e = env_get();
+	struct tb_httpc_session ana;
+	struct tb_httpc_resp r;
+	char good[120];
+	const char *bad = "/api/v1/invites/"
+			  "11111111111111111111111111111111"
+			  "11111111111111111111111111111111";
+	assert_int_equal(tb_httpc_login(e->http, "ana", PW_ADMIN, &ana), 200);
+	assert_int_equal(
+		tb_httpc(e->http, "POST", "/api/v1/invites", &ana, true, "{\"name\":\"gia\"}", &r),
+		201);
+	json_t *o = json_loads(r.body, 0, NULL);
+	snprintf(good, sizeof good, "/api/v1/invites/%s",
+		 json_string_value(json_object_get(o, "token")));
+	json_decref(o);
+	tb_httpc_free(&r);
+	int last = 0;
+	for (int i = 0; i < 13; i++)
+		last = invitation_via_proxy(e, bad, "192.0.2.1, 198.51.100.7");
+	assert_int_equal(last, 429);
+	assert_int_equal(invitation_via_proxy(e, good, "198.51.100.7"), 429);
+	/* Another client behind the same proxy, one who claims to be the first
+	 * before the proxy's address, and a header that is no address (the
+	 * socket's address counts): not slowed. */
+	assert_int_equal(invitation_via_proxy(e, good, "198.51.100.8"), 200);
+	assert_int_equal(invitation_via_proxy(e, good, "198.51.100.7, 198.51.100.9"), 200);
+	assert_int_equal(invitation_via_proxy(e, good, "not-an-address"), 200);
+}
+
 /* One client address holds at most 8 challenges even in an empty table: a
  * ninth replaces its oldest. */
 static void test_challenges_per_client(void **state)
@@ -595,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_invite),
 		cmocka_unit_test(test_throttle_kinds),
+		cmocka_unit_test(test_forwarded_for),
 		cmocka_unit_test(test_sessions_capped),
 		cmocka_unit_test(test_join_plain_http),
 		cmocka_unit_test(test_challenges_per_client),
