@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -309,6 +310,25 @@ static enum MHD_Result take_body(struct req_state *r, const char *data, size_t *
 	return MHD_YES;
 }
 
+/* Whether a request's body says it is JSON. A form on another site can
+ * post text/plain or form data without asking first, never JSON: so no
+ * endpoint, not even the public ones (login, sign-in, join), takes a body
+ * a browser sent across sites without the node's consent. */
+static bool json_body(struct MHD_Connection *c)
+{
+	static const char want[] = "application/json";
+	const char *ct =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!ct)
+		return false;
+	ct += strspn(ct, " \t");
+	if (strncasecmp(ct, want, sizeof want - 1))
+		return false;
+	ct += sizeof want - 1;
+	ct += strspn(ct, " \t");
+	return *ct == '\0' || *ct == ';';
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **rctx)
@@ -327,6 +347,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		snprintf(msg, sizeof msg, "the request body is over %u bytes", TB_HTTP_BODY_MAX);
 		return refuse(h, c, r, 413, "ETOOBIG", msg);
 	}
+	if (r->len && !json_body(c))
+		return refuse(h, c, r, 415, "EMEDIA",
+			      "a request body must be JSON, sent with Content-Type: "
+			      "application/json");
 	struct tb_http_req req = {.srv = h,
 				  .conn = c,
 				  .method = method,

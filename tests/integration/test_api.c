@@ -518,6 +518,27 @@ static void test_body_limits(void **state)
 	/* And the server still answers. */
 	assert_int_equal(get(a, "/", NULL, &r), 200);
 	tb_httpc_free(&r);
+	/* A body that does not say it is JSON (what a form on another site can
+	 * send) is refused before the login sees it; JSON with a charset is
+	 * not. */
+	static const char login[] = "{\"name\":\"ana\",\"password\":\"" PW_ADMIN "\"}";
+	static const char *const types[] = {"Content-Type: text/plain",
+					    "Content-Type: "
+					    "application/x-www-form-urlencoded",
+					    "Content-Type: application/jsonp", NULL};
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		const char *th[] = {types[i], NULL};
+		st = tb_httpc_raw(a->http, "POST", "/api/v1/session", th, login, sizeof login - 1,
+				  &r);
+		assert_int_equal(st, 415);
+		tb_httpc_assert_error(&r, 415, "EMEDIA");
+		tb_httpc_free(&r);
+	}
+	const char *jh[] = {"Content-Type: Application/JSON; charset=utf-8", NULL};
+	assert_int_equal(
+		tb_httpc_raw(a->http, "POST", "/api/v1/session", jh, login, sizeof login - 1, &r),
+		200);
+	tb_httpc_free(&r);
 }
 
 /* A client that sends its headers a byte at a time is cut at the header
