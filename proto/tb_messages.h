@@ -340,7 +340,9 @@
 
 /* ---- peer messages (PROTOCOL.md): P(UPPER, lower, type number) ---- */
 
-#define TB_PROTO_VERSION 1
+/* 2: LISTINGS and LISTINGS_SYNC (types 11, 12), which a version 1 node
+ * closes the connection on. HELLO requires the same version both sides. */
+#define TB_PROTO_VERSION 2
 /* One HEADS record: log id, seq (u64 big-endian), head hash. */
 #define TB_HEAD_REC_LEN (TB_KEY_LEN + 8 + TB_HASHLEN)
 /* Most payload bytes of one frame's message. */

@@ -385,7 +385,20 @@ static int hello(struct tb_conn *c, const struct tb_hello *h)
 	memcpy(proof, c->hh, 32);
 	proof[32] = c->outbound ? 1 : 0; /* the other side signed */
 	if (h->version != TB_PROTO_VERSION) {
-		tb_conn_close(c, "peer speaks another protocol version");
+		/* PROTOCOL.md 4.2: a peer of another version would close on the
+		 * messages it does not know (a version 1 node on LISTINGS), so the
+		 * two never replicate; say so to both operators. */
+		char why[120], bye[120];
+		snprintf(why, sizeof why, "peer speaks protocol %u, this node %u: upgrade %s",
+			 (unsigned)h->version, (unsigned)TB_PROTO_VERSION,
+			 h->version < TB_PROTO_VERSION ? "it" : "this node");
+		snprintf(bye, sizeof bye, "this node speaks protocol %u, not %u",
+			 (unsigned)TB_PROTO_VERSION, (unsigned)h->version);
+		struct tb_peer_msg m = {.type = TB_MSG_BYE};
+		m.u.bye.reason.p = (const uint8_t *)bye;
+		m.u.bye.reason.len = strlen(bye);
+		(void)!tb_conn_send(c, &m);
+		tb_conn_close(c, why);
 		return TB_EVERSION;
 	}
 	if (tb_verify(h->sig, h->node_id, TB_CTX_HANDSHAKE, proof, sizeof proof)) {

@@ -1,7 +1,8 @@
 /*
  * test_peer_input.c: a running tallyd fed bad input by a fake peer written
  * here (tests/util/fed.h), speaking the real protocol over TCP on 127.0.0.1:
- * wrong federation key, garbage before and during the handshake, a stalled
+ * wrong federation key, another protocol version in HELLO, garbage before
+ * and during the handshake, a stalled
  * handshake, oversized and truncated frames, an unknown message type,
  * entries with a bad signature, a seq gap or a wrong prev, a replay, a
  * flood, and a fork. Each time the daemon closes the connection (but for the
@@ -191,6 +192,49 @@ static void test_wrong_federation_key(void **state)
 	assert_int_equal(tb_fake_hs3(P), 0);
 	assert_true(tb_fake_hello(P, CLOSE_MS) != 0);
 	expect_closed(&before, "handshake failed: wrong federation key", CLOSE_MS);
+	honest_still_converges();
+}
+
+/* A node of another protocol version (1: before LISTINGS, which it would
+ * close the connection on; 3: a newer one) is refused at HELLO, both
+ * versions named to it (BYE) and in the log; nothing stored changes. */
+static void test_other_protocol_version(void **state)
+{
+	(void)state;
+	static const struct {
+		unsigned version;
+		const char *bye, *log;
+	} cases[] = {
+		{1, "this node speaks protocol 2, not 1",
+		 "peer speaks protocol 1, this node 2: upgrade it"},
+		{3, "this node speaks protocol 2, not 3",
+		 "peer speaks protocol 3, this node 2: upgrade this node"},
+	};
+	assert_int_equal(TB_PROTO_VERSION, 2);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct tb_fed_heads before;
+		tb_fed_heads(F, A, &before);
+		assert_int_equal(tb_fake_connect(P, F->node[A].port, ID_KEY), 0);
+		assert_int_equal(tb_fake_hs1(P, psk), 0);
+		assert_int_equal(tb_fake_hs2(P, CLOSE_MS), 0);
+		assert_int_equal(tb_fake_hs3(P), 0);
+		uint8_t proof[33];
+		memcpy(proof, P->hh, 32);
+		proof[32] = 0; /* the initiator signs */
+		struct tb_peer_msg m = {.type = TB_MSG_HELLO};
+		m.u.hello.version = cases[i].version;
+		memcpy(m.u.hello.node_id, P->id.pk.b, TB_KEY_LEN);
+		tb_sign(m.u.hello.sig, &P->id, TB_CTX_HANDSHAKE, proof, sizeof proof);
+		m.u.hello.name = view((const uint8_t *)"Elsewhere", 9);
+		assert_int_equal(tb_fake_send(P, &m), 0);
+		/* The daemon's own HELLO says its version; then its BYE. */
+		assert_int_equal(tb_fake_expect(P, TB_MSG_HELLO, &m, CLOSE_MS), 1);
+		assert_int_equal(m.u.hello.version, TB_PROTO_VERSION);
+		assert_int_equal(tb_fake_expect(P, TB_MSG_BYE, &m, CLOSE_MS), 1);
+		assert_int_equal(m.u.bye.reason.len, strlen(cases[i].bye));
+		assert_memory_equal(m.u.bye.reason.p, cases[i].bye, m.u.bye.reason.len);
+		expect_closed(&before, cases[i].log, CLOSE_MS);
+	}
 	honest_still_converges();
 }
 
@@ -669,6 +713,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_wrong_federation_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_protocol_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_before_handshake, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_mid_handshake, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_handshake, setup, teardown),
