@@ -4,13 +4,14 @@
  * peer has not got, then, once synced, the newest checkpoint of every log
  * held (when the heads differed), the entries the peer lacks, in seq
  * order, in ENTRIES batches, and the listings stored since it was last
- * sent some (listings.c). Each step sends only while the send queue is
- * under its cap (tb_conn_may_push) and resumes where it stopped when the
+ * sent some that have not expired (listings.c). Each step sends only
+ * while the send queue is under its cap (tb_conn_may_push) and resumes where it stopped when the
  * queue drains (after every completed write) or the store's heads move, so
  * no peer, however many proofs, logs or entries there are, makes the node
  * buffer more than the cap. A fork proof goes to each peer once.
  */
 #include "daemon.h"
+#include "tb_ops.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,7 @@ struct lst_batch {
 	uint8_t buf[TB_BATCH_BYTES];
 	size_t len;
 	uint64_t last; /* stamp of the last version looked at */
+	uint64_t now;  /* tb_listing_now() */
 	size_t n;
 };
 
@@ -214,7 +216,9 @@ static int batch_one(void *ctx, const struct tb_listing *l, const uint8_t *obj, 
 		     uint64_t stamp)
 {
 	struct lst_batch *b = ctx;
-	if (l->visibility == TB_LISTING_FEDERATION) {
+	/* An expired version waits in the store for the next prune (at most
+	 * TB_LST_PRUNE_S); the peer would only refuse it (PROTOCOL.md 7c). */
+	if (l->visibility == TB_LISTING_FEDERATION && l->expires > b->now) {
 		int rc = tb_records_add(b->buf, sizeof b->buf, &b->len, (struct tb_view){obj, len});
 		if (rc)
 			return rc;
@@ -232,6 +236,7 @@ void tb_lst_push(struct tb_conn *c)
 	while (r->lst_ready && r->lst_sent < n->lst_stamp && tb_conn_may_push(c)) {
 		b.len = b.n = 0;
 		b.last = r->lst_sent;
+		b.now = tb_listing_now();
 		int err = tb_store_listings_since(n->store, r->lst_sent, batch_one, &b);
 		if (err < 0) {
 			tb_log(n, TB_LOG_ERROR, "cannot read listings to send: %s",

@@ -8,8 +8,9 @@
  * and be deleted; the command line refuses bad listings with clear errors;
  * and a fake peer's bad listings (too long, a bad community signature, an
  * expiry out of range, a community listing) are each refused with a
- * REFUSED naming the problem, the connection staying open; and the API
- * posts, finds, hides, withdraws and refuses as the command line does.
+ * REFUSED naming the problem, the connection staying open; the API
+ * posts, finds, hides, withdraws and refuses as the command line does; and
+ * a listing expired but not yet deleted is not sent to a peer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,6 +302,73 @@ static void test_peer_refusals(void **state)
 	tb_keypair_wipe(&kp);
 }
 
+/* Whether a LISTINGS holds a listing titled title. */
+static bool listings_have(const struct tb_listings *ls, const char *title)
+{
+	struct tb_records_iter it;
+	struct tb_view rec;
+	tb_records_begin(&it, ls->records);
+	while (tb_records_next(&it, &rec) == 1) {
+		struct tb_listing l;
+		assert_true(rec.len > TB_SIGLEN);
+		assert_int_equal(
+			tb_msg_decode_exact(rec.p, rec.len - TB_SIGLEN, &tb_def_listing, &l), 0);
+		if (l.title.len == strlen(title) && !memcmp(l.title.p, title, l.title.len))
+			return true;
+	}
+	return false;
+}
+
+/* A listing that expired but is not deleted yet (deletion runs at most every
+ * TB_LST_PRUNE_S) is not sent to a peer that asks for everything. */
+static void test_push_skips_expired_listings(void **state)
+{
+	(void)state;
+	uint64_t t = g_now + 10 * 86400;
+	/* A change at the clock t: every node deletes what expired, so none
+	 * deletes again before t + 60. */
+	set_clock(t);
+	const char *mark = "Marker before 3c4d";
+	add(A, mark, "--federation", "30");
+	struct seen s = {mark, 1, false};
+	tb_fed_wait(F, WAIT_MS, everywhere, &s, "the marker on every node");
+	/* Posted two days back for one day: expired at t, still stored. */
+	set_clock(t - 2 * 86400);
+	const char *old = "Expired soup 77aa";
+	add(A, old, "--federation", "1");
+	struct seen o = {old, 1, false};
+	tb_fed_wait(F, WAIT_MS, everywhere, &o, "the one-day listing on every node");
+	set_clock(t);
+	assert_int_equal(held(A, old, true), 1);
+	assert_int_equal(held(A, old, false), 0);
+
+	uint8_t psk[32];
+	assert_int_equal(tb_fedkey_read(F->fedkey, psk), 0);
+	struct tb_fake *p = calloc(1, sizeof *p);
+	assert_non_null(p);
+	p->fd = -1;
+	tb_fake_open(p, F->node[A].port, psk, 951);
+	struct tb_peer_msg m = {.type = TB_MSG_LISTINGS_SYNC};
+	m.u.listings_sync.count = 0; /* holds none: A sends all it holds */
+	assert_int_equal(tb_fake_send(p, &m), 0);
+	const char *last = "Marker after 9e0f";
+	add(A, last, "--federation", "30");
+	bool got_mark = false;
+	for (;;) {
+		if (tb_fake_expect(p, TB_MSG_LISTINGS, &m, 10000) != 1)
+			fail_msg("A sent no LISTINGS holding '%s'", last);
+		if (listings_have(&m.u.listings, old))
+			fail_msg("A sent the expired listing '%s'", old);
+		got_mark |= listings_have(&m.u.listings, mark);
+		if (listings_have(&m.u.listings, last))
+			break;
+	}
+	assert_true(got_mark);
+	assert_int_equal(held(A, old, true), 1); /* not deleted yet: the push skipped it */
+	tb_fake_close(p);
+	free(p);
+}
+
 /* The API posts, finds, hides and withdraws as the command line does. */
 static void test_api(void **state)
 {
@@ -400,6 +468,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cli_refusals),
 		cmocka_unit_test(test_peer_refusals),
 		cmocka_unit_test(test_api),
+		cmocka_unit_test(test_push_skips_expired_listings),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
