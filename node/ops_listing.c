@@ -48,6 +48,13 @@ static int text(const char *in, const char *what, size_t min, size_t max, char *
 		return tb_op_refuse(rej, err,
 				    "the %s must be text without control characters or line breaks",
 				    what);
+	uint32_t cp;
+	size_t at;
+	if (tb_listing_text_check((const uint8_t *)out, n, &cp, &at))
+		return tb_op_refuse(rej, TB_EUTF8,
+				    "the %s must not hold U+%04X (at byte %zu): bidirectional "
+				    "formatting and line separators would change how it shows",
+				    what, (unsigned)cp, at);
 	return 0;
 }
 

@@ -5,9 +5,55 @@
  * whole object (context "listed"), which any node checks with the log key it
  * already holds. It decides only what the bytes alone decide; whether the
  * member exists, holds that key and stays within the caps is the store's.
- * It never returns a listing whose community signature it did not verify.
+ * It never returns a listing whose community signature it did not verify,
+ * nor one whose text holds characters that change how it is shown without
+ * being seen (bidirectional formatting, line separators).
  */
 #include "mpack.h"
+
+/* Characters that change how the text around them is shown without being
+ * seen: a title could read backwards from what was signed ("fix bikes"
+ * shown for other bytes), or run into the page around it. */
+static bool hidden_format(uint32_t cp)
+{
+	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e ||
+	       cp == 0x200f || cp == 0x061c || cp == 0x2028 || cp == 0x2029;
+}
+
+int tb_listing_text_check(const uint8_t *p, size_t len, uint32_t *cp, size_t *at)
+{
+	*cp = 0;
+	*at = 0;
+	if (tb_utf8_check(p, len))
+		return TB_EUTF8;
+	/* Well-formed from here: the sequences decode without checks. */
+	for (size_t i = 0; i < len;) {
+		uint32_t c = p[i];
+		size_t n = c < 0x80 ? 0 : c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
+		if (n)
+			c &= 0x3fu >> n;
+		for (size_t k = 1; k <= n; k++)
+			c = (c << 6) | (p[i + k] & 0x3f);
+		if (hidden_format(c)) {
+			*cp = c;
+			*at = i;
+			return TB_EUTF8;
+		}
+		i += n + 1;
+	}
+	return 0;
+}
+
+static int texts_ok(const struct tb_listing *l)
+{
+	uint32_t cp;
+	size_t at;
+	if (tb_listing_text_check(l->title.p, l->title.len, &cp, &at) ||
+	    tb_listing_text_check(l->description.p, l->description.len, &cp, &at) ||
+	    tb_listing_text_check(l->category.p, l->category.len, &cp, &at))
+		return TB_EUTF8;
+	return 0;
+}
 
 int tb_listing_check(const struct tb_listing *l)
 {
@@ -17,7 +63,7 @@ int tb_listing_check(const struct tb_listing *l)
 		return TB_EEXPIRY;
 	if (l->attested ? l->member_sig.len != 0 : l->member_sig.len != TB_SIGLEN)
 		return TB_ECONSENT;
-	return 0;
+	return texts_ok(l);
 }
 
 void tb_listing_terms_of(struct tb_listing_terms *t, const struct tb_listing *l)

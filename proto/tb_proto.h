@@ -215,8 +215,16 @@ TB_MUST_CHECK int tb_checkpoint_open(struct tb_checkpoint *cp, const uint8_t *p,
 
 /* What no signature decides: expires - created is 1..90 days (TB_EEXPIRY);
  * a member signature of exactly 64 bytes, or attested and none
- * (TB_ECONSENT). */
+ * (TB_ECONSENT); title, description and category pass
+ * tb_listing_text_check (TB_EUTF8). */
 TB_MUST_CHECK int tb_listing_check(const struct tb_listing *l);
+/* 0 if a listing's text is valid UTF-8 without control characters (C0, DEL,
+ * C1), bidirectional formatting characters (embeddings and overrides
+ * U+202A..U+202E, isolates U+2066..U+2069, marks U+200E, U+200F, U+061C) or
+ * line and paragraph separators (U+2028, U+2029); else TB_EUTF8 with *cp the
+ * first such code point (0 for ill-formed UTF-8) at byte *at (FORMAT.md
+ * 16.2). */
+TB_MUST_CHECK int tb_listing_text_check(const uint8_t *p, size_t len, uint32_t *cp, size_t *at);
 /* The terms the member signs, from the object (views into it). */
 void tb_listing_terms_of(struct tb_listing_terms *t, const struct tb_listing *l);
 /* The member's signature (context "listing") over l's terms into sig. */

@@ -100,6 +100,10 @@ static int check(struct tb_store *s, struct tb_listing *l, const uint8_t *obj, s
 		return say(rej, err, NULL, "expiry out of range");
 	if (err == TB_EBADSIG)
 		return say(rej, err, NULL, "the community's signature does not verify");
+	if (err == TB_EUTF8)
+		return say(rej, err, NULL,
+			   "text not UTF-8, or holding a control, bidirectional formatting or "
+			   "line separator character");
 	if (err)
 		return say(rej, err, NULL, "malformed listing object");
 	if (l->expires <= now)

@@ -216,6 +216,12 @@ static void test_cli_refusals(void **state)
 	TB_FED_TALLY_IS(F, A, 2, "listing", "add", "--member", "m1", "--offer", "--title",
 			"two\nlines");
 	assert_non_null(strstr(F->res.err, "EUTF8"));
+	/* A right-to-left override: shown reversed, "fix bikes". */
+	TB_FED_TALLY_IS(F, A, 2, "listing", "add", "--member", "m1", "--offer", "--title",
+			"fix \xe2\x80\xae"
+			"sekib");
+	assert_non_null(strstr(F->res.err, "EUTF8"));
+	assert_non_null(strstr(F->res.err, "U+202E"));
 	TB_FED_TALLY_IS(F, A, 1, "listing", "add", "--member", "nobody", "--offer", "--title", "x");
 	assert_non_null(strstr(F->res.err, "EMEMBER"));
 }

@@ -1,7 +1,8 @@
 /*
  * test_listings.c: listings (FORMAT.md 16) from bytes to a real store: the
  * object's encoding, the member's and the community's signatures, the
- * expiry range and every refusal of tb_listing_open; then tb_store_listing_put
+ * expiry range, text that shows otherwise than it reads, and every refusal
+ * of tb_listing_open; then tb_store_listing_put
  * taking only what its community signed for an active member who signed it
  * (or attested), newer versions replacing older ones, the caps, search by
  * text, category, kind and community, the local hide list, and pruning at
@@ -161,6 +162,84 @@ static void test_codec(void **state)
 	l.title = sv(longt);
 	len = seal(obj, &l, f);
 	assert_int_equal(tb_listing_open(&back, obj, len), TB_ETOOLONG);
+}
+
+/* Text that shows otherwise than it reads (FORMAT.md 16.2): bidirectional
+ * formatting and line separators are refused in every text field, by seal,
+ * by open and by the store; other scripts and joiners pass. */
+static void test_text(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *s;
+		uint32_t cp;
+		size_t at;
+	} bad[] = {
+		{"fix \xe2\x80\xae"
+		 "sekib",
+		 0x202e, 4}, /* RIGHT-TO-LEFT OVERRIDE */
+		{"\xe2\x80\xaa"
+		 "x",
+		 0x202a, 0}, /* LEFT-TO-RIGHT EMBEDDING */
+		{"a\xe2\x81\xa6"
+		 "b",
+		 0x2066, 1},			   /* LEFT-TO-RIGHT ISOLATE */
+		{"ab\xe2\x81\xa9", 0x2069, 2},	   /* POP DIRECTIONAL ISOLATE */
+		{"a\xe2\x80\x8f", 0x200f, 1},	   /* RIGHT-TO-LEFT MARK */
+		{"a\xd8\x9c", 0x061c, 1},	   /* ARABIC LETTER MARK */
+		{"one\xe2\x80\xa8two", 0x2028, 3}, /* LINE SEPARATOR */
+		{"x\xc2\x85", 0x85, 1},		   /* NEXT LINE (C1), by the decoder */
+	};
+	static const char *const good[] = {
+		"R\xc3\xa9paration de v\xc3\xa9los",
+		"\xd8\xa5\xd8\xb5\xd9\x84\xd8\xa7\xd8\xad",	/* Arabic, right to left */
+		"\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x94\xa7", /* an emoji with a joiner */
+		"",
+	};
+	uint32_t cp;
+	size_t at;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const uint8_t *p = (const uint8_t *)bad[i].s;
+		assert_int_equal(tb_listing_text_check(p, strlen(bad[i].s), &cp, &at), TB_EUTF8);
+		if (bad[i].cp >= 0xa0) {
+			assert_int_equal(cp, bad[i].cp);
+			assert_int_equal(at, bad[i].at);
+		}
+	}
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		assert_int_equal(
+			tb_listing_text_check((const uint8_t *)good[i], strlen(good[i]), &cp, &at),
+			0);
+
+	/* seal refuses it in each field. */
+	struct tb_listing l, back;
+	uint8_t obj[TB_LISTING_MAX];
+	size_t len;
+	for (int field = 0; field < 3; field++) {
+		make(&l, f, 1, 1);
+		struct tb_view *v = field == 0	 ? &l.title
+				    : field == 1 ? &l.description
+						 : &l.category;
+		*v = sv(bad[0].s);
+		assert_int_equal(tb_listing_sign_member(g_sig, &l, &f->mk[1]), 0);
+		l.member_sig = (struct tb_view){g_sig, TB_SIGLEN};
+		assert_int_equal(tb_listing_seal(obj, sizeof obj, &len, &l, &f->log.kp), TB_EUTF8);
+		/* Signed by its community anyway (a node of an older version, or a
+		 * forger with the key): open and the store refuse it. */
+		struct tb_wbuf w;
+		tb_wbuf_init(&w, obj, sizeof obj);
+		assert_int_equal(tb_msg_encode(&w, &tb_def_listing, &l), 0);
+		tb_sign(obj + w.len, &f->log.kp, TB_CTX_LISTED, obj, w.len);
+		len = w.len + TB_SIGLEN;
+		assert_int_equal(tb_listing_open(&back, obj, len), TB_EUTF8);
+		struct tb_reject rej;
+		assert_int_equal(tb_store_listing_put(f->s, obj, len, NOW, &rej), TB_EUTF8);
+		assert_non_null(strstr(rej.msg, "bidirectional"));
+	}
+	make(&l, f, 1, 1);
+	l.title = sv(good[1]);
+	len = seal(obj, &l, f);
+	assert_int_equal(tb_listing_open(&back, obj, len), 0);
 }
 
 static void test_store_put(void **state)
@@ -499,6 +578,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_codec, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_put, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_cap, setup, teardown),
