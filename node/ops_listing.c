@@ -173,34 +173,3 @@ int tb_op_listing_change(const struct tb_ops *o, const uint8_t id[TB_LISTING_ID_
 	*version = l.version;
 	return 0;
 }
-
-struct find {
-	const uint8_t *id;
-	uint8_t *log_id;
-	bool found;
-};
-
-static int find_cb(void *ctx, const struct tb_listing *l, const uint8_t *obj, size_t len,
-		   uint64_t info)
-{
-	struct find *f = ctx;
-	(void)obj;
-	(void)len;
-	(void)info;
-	if (memcmp(l->id, f->id, TB_LISTING_ID_LEN))
-		return 0;
-	memcpy(f->log_id, l->log_id, TB_KEY_LEN);
-	f->found = true;
-	return 1;
-}
-
-int tb_op_listing_find(const struct tb_ops *o, const uint8_t id[TB_LISTING_ID_LEN], uint64_t now,
-		       uint8_t log_id[TB_KEY_LEN])
-{
-	struct tb_listing_query q = {.kind = -1, .hidden = true, .now = now};
-	struct find f = {id, log_id, false};
-	int err = tb_store_listings_search(o->store, &q, find_cb, &f);
-	if (err < 0)
-		return err;
-	return f.found ? 0 : TB_ENOTFOUND;
-}

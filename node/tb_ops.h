@@ -283,9 +283,5 @@ TB_MUST_CHECK int tb_op_listing_change(const struct tb_ops *o, const uint8_t id[
 				       bool withdraw, unsigned days, bool attest,
 				       struct tb_op_pass pass, uint64_t now, uint64_t *version,
 				       struct tb_reject *rej);
-/* The community (log id) holding a live listing of this id, for commands
- * that take only the id. ENOTFOUND if none. */
-TB_MUST_CHECK int tb_op_listing_find(const struct tb_ops *o, const uint8_t id[TB_LISTING_ID_LEN],
-				     uint64_t now, uint8_t log_id[TB_KEY_LEN]);
 
 #endif

@@ -223,27 +223,41 @@ int tb_cmd_listing_renew(struct tb_cli *cli, int argc, char **argv)
 	return change(cli, argc, argv, false);
 }
 
+/* `tally listing hide|show COMMUNITY ID`: a listing's id is unique only
+ * within its community (another may publish the same id), so both are
+ * named. */
 static int hide_or_show(struct tb_cli *cli, int argc, char **argv, bool hide)
 {
 	static const struct option opts[] = {{0, 0, 0, 0}};
 	const char *name = hide ? "hide" : "show";
-	uint8_t id[TB_LISTING_ID_LEN], log[TB_KEY_LEN];
+	uint8_t id[TB_LISTING_ID_LEN];
 	int rc;
 	optind = 1;
-	if (tb_cli_getopt(argc, argv, opts, "listing", name) != -1 || argc - optind != 1)
-		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally listing %s ID", name);
-	if ((rc = parse_id(argv[optind], id)) || (rc = tb_cli_open(cli, true)))
+	if (tb_cli_getopt(argc, argv, opts, "listing", name) != -1)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally listing %s COMMUNITY ID", name);
+	if (argc - optind == 1)
+		return tb_cli_fail(TB_EXIT_USAGE,
+				   "usage: tally listing %s COMMUNITY ID: name the listing's "
+				   "community too (a listing id is unique only within its "
+				   "community; 'tally listing list' shows both)",
+				   name);
+	if (argc - optind != 2)
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: tally listing %s COMMUNITY ID", name);
+	if ((rc = parse_id(argv[optind + 1], id)) || (rc = tb_cli_open(cli, true)))
 		return rc;
 	struct tb_ops o = ops_of(cli);
-	int err = tb_op_listing_find(&o, id, tb_listing_now(), log);
-	if (!err)
-		err = tb_store_listing_hide(cli->store, log, id, hide);
+	struct tb_reject rej = {0};
+	struct tb_op_community c;
+	int err = tb_op_community(&o, argv[optind], &c, &rej);
+	if (err)
+		return tb_cli_refused(cli, err, &rej);
+	err = tb_store_listing_hide(cli->store, c.id, id, hide);
 	if (err == TB_ENOTFOUND)
-		return tb_cli_fail(TB_EXIT_USAGE, "no listing with id %s is held here (ENOTFOUND)",
-				   argv[optind]);
+		return tb_cli_fail(TB_EXIT_USAGE, "no listing %s of %s is held here (ENOTFOUND)",
+				   argv[optind + 1], c.name);
 	if (err)
 		return tb_cli_refused(cli, err, NULL);
-	printf("%s %s here\n", argv[optind], hide ? "hidden" : "shown");
+	printf("%s of %s %s here\n", argv[optind + 1], c.name, hide ? "hidden" : "shown");
 	return TB_EXIT_OK;
 }
 

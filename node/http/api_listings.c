@@ -3,10 +3,10 @@
  * 16): GET /api/v1/listings searches what the node holds of every
  * community; POST /api/v1/listings posts one of the own community's, signed
  * by its member (passphrase in the body) or attested; POST
- * /api/v1/listings/ID/withdraw and /renew make a new version; /hide and
- * /show are this node's own. Posting, withdrawing and renewing call the
- * operations `tally listing` calls (node/ops_listing.c), so a refusal reads
- * the same; a change is spread to peers at once.
+ * /api/v1/listings/ID/withdraw and /renew make a new version;
+ * /api/v1/listings/COMMUNITY/ID/hide and /show are this node's own. Posting, withdrawing and
+ * renewing call the operations `tally listing` calls (node/ops_listing.c), so a refusal reads the
+ * same; a change is spread to peers at once.
  */
 #include "http_int.h"
 #include "tb_bodies.h"
@@ -182,15 +182,22 @@ out:
 	tb_wipe(pass, sizeof pass);
 }
 
+/* The path's listing id, its i-th '*' segment. */
+static bool id_param_at(struct tb_http_req *req, struct tb_http_resp *resp, size_t i,
+			uint8_t id[TB_LISTING_ID_LEN])
+{
+	if (strlen(req->params[i]) == 2 * TB_LISTING_ID_LEN &&
+	    !tb_hex_decode(id, TB_LISTING_ID_LEN, req->params[i]))
+		return true;
+	tb_http_error(resp, 404, "ENOTFOUND", "'%.40s' is not a listing id (32 hex digits)",
+		      req->params[i]);
+	return false;
+}
+
 static bool id_param(struct tb_http_req *req, struct tb_http_resp *resp,
 		     uint8_t id[TB_LISTING_ID_LEN])
 {
-	if (strlen(req->params[0]) == 2 * TB_LISTING_ID_LEN &&
-	    !tb_hex_decode(id, TB_LISTING_ID_LEN, req->params[0]))
-		return true;
-	tb_http_error(resp, 404, "ENOTFOUND", "'%.40s' is not a listing id (32 hex digits)",
-		      req->params[0]);
-	return false;
+	return id_param_at(req, resp, 0, id);
 }
 
 static void change(struct tb_http_req *req, struct tb_http_resp *resp, struct tb_http *h,
@@ -242,25 +249,38 @@ static void renew(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 	change(req, resp, ctx, false);
 }
 
+/* POST /api/v1/listings/COMMUNITY/ID/hide|show: a listing's id is unique
+ * only within its community (another community may publish the same id),
+ * so the path names both. */
 static void hide_or_show(struct tb_http_req *req, struct tb_http_resp *resp, struct tb_http *h,
 			 bool hide)
 {
-	uint8_t id[TB_LISTING_ID_LEN], log[TB_KEY_LEN];
-	if (!id_param(req, resp, id))
-		return;
+	uint8_t id[TB_LISTING_ID_LEN];
 	struct tb_ops o = ops_of(h);
-	int err = tb_op_listing_find(&o, id, tb_listing_now(), log);
-	if (!err)
-		err = tb_store_listing_hide(h->host.store, log, id, hide);
+	struct tb_reject rej = {0};
+	struct tb_op_community c;
+	int err = tb_op_community(&o, req->params[0], &c, &rej);
+	if (err) {
+		tb_http_fail(resp, err, &rej);
+		return;
+	}
+	if (!id_param_at(req, resp, 1, id))
+		return;
+	err = tb_store_listing_hide(h->host.store, c.id, id, hide);
 	if (err == TB_ENOTFOUND) {
-		tb_http_error(resp, 404, "ENOTFOUND", "no listing with that id is held here");
+		tb_http_error(resp, 404, "ENOTFOUND", "no listing %s of %s is held here",
+			      req->params[1], c.name);
 		return;
 	}
 	if (err) {
 		tb_http_fail(resp, err, NULL);
 		return;
 	}
+	char hex[2 * TB_KEY_LEN + 1];
+	tb_hex_encode(hex, c.id, TB_KEY_LEN);
 	struct tb_json *r = tb_json_object();
+	tb_json_set(r, "community", tb_json_string(hex));
+	tb_json_set(r, "id", tb_json_string(req->params[1]));
 	tb_json_set(r, "hidden", tb_json_bool(hide));
 	tb_http_json(resp, 200, r);
 }
@@ -275,6 +295,20 @@ static void show(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 	hide_or_show(req, resp, ctx, false);
 }
 
+/* The first form, by id alone, could hide another community's listing of
+ * the same id: it says what to send instead. */
+static void hide_by_id(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	(void)ctx;
+	size_t pl = strlen(req->path);
+	bool show = pl >= 5 && !strcmp(req->path + pl - 5, "/show");
+	tb_http_error(resp, 400, "EINVAL",
+		      "name the listing's community too: POST "
+		      "/api/v1/listings/COMMUNITY/%.40s/%s (a listing id is unique only within "
+		      "its community)",
+		      req->params[0], show ? "show" : "hide");
+}
+
 int tb_api_listing_routes(struct tb_http *h)
 {
 	const struct tb_route r[] = {
@@ -283,8 +317,12 @@ int tb_api_listing_routes(struct tb_http *h)
 		{"POST", "/api/v1/listings/*/withdraw", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR,
 		 withdraw, h},
 		{"POST", "/api/v1/listings/*/renew", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR, renew, h},
-		{"POST", "/api/v1/listings/*/hide", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR, hide, h},
-		{"POST", "/api/v1/listings/*/show", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR, show, h},
+		{"POST", "/api/v1/listings/*/*/hide", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR, hide, h},
+		{"POST", "/api/v1/listings/*/*/show", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR, show, h},
+		{"POST", "/api/v1/listings/*/hide", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR, hide_by_id,
+		 h},
+		{"POST", "/api/v1/listings/*/show", TB_ROUTE_WRITE, TB_ROLE_COORDINATOR, hide_by_id,
+		 h},
 	};
 	int err = 0;
 	for (size_t i = 0; i < sizeof r / sizeof r[0] && !err; i++)

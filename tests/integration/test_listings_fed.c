@@ -9,7 +9,8 @@
  * and a fake peer's bad listings (too long, a bad community signature, an
  * expiry out of range, a community listing) are each refused with a
  * REFUSED naming the problem, the connection staying open; the API
- * posts, finds, hides, withdraws and refuses as the command line does; and
+ * posts, finds, hides (by community and id), withdraws and refuses as the
+ * command line does; and
  * a listing expired but not yet deleted is not sent to a peer.
  */
 #include <stdio.h>
@@ -375,6 +376,75 @@ static void test_push_skips_expired_listings(void **state)
 	free(p);
 }
 
+/* A listing of C's community with the id idhex (any community may publish
+ * any id), stored at C as its tally would: tallyd gossips it. */
+static void post_twin(const char *idhex, const char *title)
+{
+	char path[TB_FED_PATH + 64];
+	struct tb_keypair kp;
+	snprintf(path, sizeof path, "%s/keys/node.key", F->node[C].data);
+	assert_int_equal(tb_keyfile_read(path, &kp, TB_FED_PASS, strlen(TB_FED_PASS)), 0);
+	struct tb_listing l;
+	memset(&l, 0, sizeof l);
+	memcpy(l.log_id, kp.pk.b, TB_KEY_LEN);
+	assert_int_equal(tb_hex_decode(l.id, TB_LISTING_ID_LEN, idhex), 0);
+	l.version = 1;
+	l.member = 1;
+	l.kind = TB_LISTING_OFFER;
+	l.title = (struct tb_view){(const uint8_t *)title, strlen(title)};
+	l.visibility = TB_LISTING_FEDERATION;
+	l.created = g_now;
+	l.expires = g_now + 30 * 86400;
+	l.attested = 1;
+	uint8_t obj[TB_LISTING_MAX];
+	size_t len;
+	assert_int_equal(tb_listing_seal(obj, sizeof obj, &len, &l, &kp), 0);
+	tb_keypair_wipe(&kp);
+	struct tb_store *st;
+	struct tb_reject rej;
+	snprintf(path, sizeof path, "%s/ledger", F->node[C].data);
+	assert_int_equal(tb_store_open(&st, path, 0), 0);
+	assert_int_equal(tb_store_listing_put(st, obj, len, g_now, &rej), 0);
+	tb_store_free(st);
+}
+
+/* Hiding names the community and the id: C's listing of the same id as
+ * A's stays shown when A's is hidden, and the form by id alone is refused. */
+static void hide_by_community(struct tb_httpc_session *ss, const char *id)
+{
+	struct tb_httpc_resp r;
+	char path[200];
+	const char *twin = "Twin of a lift 5e5e";
+	post_twin(id, twin);
+	struct seen tw = {twin, 1, false};
+	tb_fed_wait(F, WAIT_MS, everywhere, &tw, "C's listing of the same id on every node");
+	snprintf(path, sizeof path, "/api/v1/listings/%s/hide", id);
+	tb_httpc(g_http, "POST", path, ss, true, NULL, &r);
+	tb_httpc_assert_error(&r, 400, "EINVAL");
+	assert_non_null(strstr(r.body, "/api/v1/listings/COMMUNITY/"));
+	tb_httpc_free(&r);
+	snprintf(path, sizeof path, "/api/v1/listings/Nowhere/%s/hide", id);
+	tb_httpc(g_http, "POST", path, ss, true, NULL, &r);
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+	snprintf(path, sizeof path, "/api/v1/listings/Comm01/%s/hide", id);
+	tb_httpc(g_http, "POST", path, ss, true, NULL, &r);
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+	snprintf(path, sizeof path, "/api/v1/listings/Comm00/%s/hide", id);
+	assert_int_equal(tb_httpc(g_http, "POST", path, ss, true, NULL, &r), 200);
+	assert_non_null(strstr(r.body, "\"hidden\":true"));
+	tb_httpc_free(&r);
+	assert_int_equal(held(A, twin, false), 1);
+	/* The command line likewise. */
+	TB_FED_TALLY_IS(F, A, 2, "listing", "hide", id);
+	assert_non_null(strstr(F->res.err, "COMMUNITY ID"));
+	TB_FED_TALLY_IS(F, A, 0, "listing", "hide", "Comm02", id);
+	assert_int_equal(held(A, twin, false), 0);
+	TB_FED_TALLY_IS(F, A, 0, "listing", "show", "Comm02", id);
+	assert_int_equal(held(A, twin, false), 1);
+}
+
 /* The API posts, finds, hides and withdraws as the command line does. */
 static void test_api(void **state)
 {
@@ -434,9 +504,7 @@ static void test_api(void **state)
 	tb_httpc(g_http, "GET", path, &ss, false, NULL, &r);
 	tb_httpc_assert_error(&r, 400, "EINVAL");
 	tb_httpc_free(&r);
-	snprintf(path, sizeof path, "/api/v1/listings/%s/hide", id);
-	assert_int_equal(tb_httpc(g_http, "POST", path, &ss, true, NULL, &r), 200);
-	tb_httpc_free(&r);
+	hide_by_community(&ss, id);
 	assert_int_equal(
 		tb_httpc(g_http, "GET", "/api/v1/listings?text=clinic", &ss, false, NULL, &r), 200);
 	assert_null(strstr(r.body, lift));
