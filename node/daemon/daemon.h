@@ -35,6 +35,11 @@ struct tb_daemon_opts {
 	char config[4096]; /* --config FILE, "" if none */
 	size_t file_keys;  /* keys it set */
 	bool check_only;   /* --check-config */
+	/* email digests (digest.c): off while sendmail is "" */
+	char sendmail[1024];
+	uint32_t sendmail_timeout_s;
+	int digest_hour;
+	char mail_from[255]; /* "" for tally@ the host's name (TB_EMAIL_MAX + 1) */
 };
 
 /* One option: --name [ARG], its help, and how it applies. */
@@ -99,6 +104,7 @@ void tb_flags_usage(FILE *f);
 #define TB_REFUSALS_LOGGED 3		  /* REFUSED lines logged per connection */
 
 struct tb_node;
+struct tb_digest;
 struct tb_peer;
 
 /* A leg the clearing step could not record (clearing.c logs each once). */
@@ -291,8 +297,9 @@ struct tb_node {
 	/* legs the last clearing steps could not record, logged once */
 	struct tb_clear_skip skips[TB_CLEAR_SKIPS_MAX];
 	size_t nskips;
-	uint64_t lst_stamp;  /* the listings' last stamp as of the last scan */
-	uint64_t lst_pruned; /* when expired listings were last deleted (unix s) */
+	uint64_t lst_stamp;	   /* the listings' last stamp as of the last scan */
+	uint64_t lst_pruned;	   /* when expired listings were last deleted (unix s) */
+	struct tb_digest *digests; /* email digests; NULL when off */
 };
 
 /* options.c: the settings, from the configuration file and the flags. */
@@ -481,5 +488,16 @@ int tb_node_http_start(struct tb_node *n, const struct tb_http_conf *conf, bool 
 int tb_node_health_routes(struct tb_node *n);
 /* GET /api/v1/peers (api_peers.c). */
 int tb_node_peers_route(struct tb_node *n);
+
+/* digest.c: members' email digests through the operator's sendmail
+ * command, once a day at the configured hour or when an admin asks. Start
+ * before the HTTP server (it tells the server digests are on); stop kills a
+ * command still running; free after the loop closed the handles. */
+int tb_digest_start(struct tb_node *n, const struct tb_daemon_opts *o);
+/* Sends the digests due now, one command at a time; TB_EFULL while a run is
+ * under way. */
+int tb_digest_run(struct tb_node *n, size_t *queued);
+void tb_digest_stop(struct tb_node *n);
+void tb_digest_free(struct tb_node *n);
 
 #endif

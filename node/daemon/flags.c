@@ -7,6 +7,7 @@
  * from this usage text.
  */
 #include "daemon.h"
+#include "tb_notices.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -89,6 +90,60 @@ static int set_root(struct tb_daemon_opts *o, const char *v)
 		       : TB_ETOOLONG;
 }
 
+static int set_sendmail(struct tb_daemon_opts *o, const char *v)
+{
+	/* An absolute path, then at most 15 arguments (digest.c runs it without
+	 * a shell). */
+	size_t words = 0;
+	for (const char *p = v; *p;) {
+		p += strspn(p, " \t");
+		if (*p)
+			words++;
+		p += strcspn(p, " \t");
+	}
+	if (v[0] != '/' || words > 16 || strpbrk(v, "\r\n"))
+		return TB_EINVAL;
+	return snprintf(o->sendmail, sizeof o->sendmail, "%s", v) < (int)sizeof o->sendmail
+		       ? 0
+		       : TB_ETOOLONG;
+}
+
+static int set_number(const char *v, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long x = strtoul(v, &end, 10);
+	if (!*v || *end || errno || v[0] == '-' || x < lo || x > hi)
+		return TB_EINVAL;
+	*out = x;
+	return 0;
+}
+
+static int set_sendmail_timeout(struct tb_daemon_opts *o, const char *v)
+{
+	unsigned long x;
+	int err = set_number(v, 1, 3600, &x);
+	o->sendmail_timeout_s = err ? o->sendmail_timeout_s : (uint32_t)x;
+	return err;
+}
+
+static int set_digest_hour(struct tb_daemon_opts *o, const char *v)
+{
+	unsigned long x;
+	int err = set_number(v, 0, 23, &x);
+	o->digest_hour = err ? o->digest_hour : (int)x;
+	return err;
+}
+
+static int set_mail_from(struct tb_daemon_opts *o, const char *v)
+{
+	char why[160];
+	if (tb_email_check(v, why, sizeof why))
+		return TB_EINVAL;
+	snprintf(o->mail_from, sizeof o->mail_from, "%s", v);
+	return 0;
+}
+
 const struct tb_flag tb_flags[] = {
 	{"data", "DIR", "the data directory (default $TALLY_DATA, else ~/.tally)", set_data},
 	{"listen", "ADDR:PORT", "where peers connect (default 127.0.0.1:7411)", set_listen},
@@ -108,6 +163,16 @@ const struct tb_flag tb_flags[] = {
 	 "allow session cookies over plain HTTP from other machines (use a TLS proxy instead)",
 	 set_insecure},
 	{"web-root", "DIR", "the console's files (default: found beside the program)", set_root},
+	{"sendmail", "COMMAND",
+	 "members' email digests through this sendmail-compatible command, e.g. "
+	 "'/usr/sbin/sendmail -t -i' (default: none, no digests)",
+	 set_sendmail},
+	{"sendmail-timeout", "SECONDS", "kill a sendmail still running after this (default 60)",
+	 set_sendmail_timeout},
+	{"digest-hour", "HOUR", "the local hour (0-23) the daily digests go out (default 6)",
+	 set_digest_hour},
+	{"mail-from", "ADDRESS", "the digests' From address (default tally@ this host's name)",
+	 set_mail_from},
 };
 const size_t tb_nflags = sizeof tb_flags / sizeof tb_flags[0];
 
@@ -122,6 +187,8 @@ void tb_flags_defaults(struct tb_daemon_opts *o)
 	snprintf(o->listen, sizeof o->listen, "127.0.0.1:%d", TB_DEFAULT_PORT);
 	o->level = TB_LOG_INFO;
 	o->restore_wait_ms = 60000;
+	o->sendmail_timeout_s = 60;
+	o->digest_hour = 6;
 	(void)tb_http_parse_addr(&o->http, TB_HTTP_DEFAULT);
 	tb_http_default_root(o->http.web_root, sizeof o->http.web_root);
 }

@@ -1,7 +1,7 @@
 /*
  * http.c (daemon side): the glue between tallyd and its HTTP server
  * (node/http/): what the server may use of the node (store, community key,
- * log, "the store changed"). The announcements of logs that grew are
+ * log, "the store changed", "send the digests due"). The announcements of logs that grew are
  * heads.c's.
  */
 #include "daemon.h"
@@ -18,6 +18,11 @@ static void http_changed(void *ctx)
 	tb_node_store_changed(ctx);
 }
 
+static int http_digest_run(void *ctx, size_t *queued)
+{
+	return tb_digest_run(ctx, queued);
+}
+
 int tb_node_http_start(struct tb_node *n, const struct tb_http_conf *conf, bool given)
 {
 	if (!conf->host[0])
@@ -31,6 +36,7 @@ int tb_node_http_start(struct tb_node *n, const struct tb_http_conf *conf, bool 
 		.ctx = n,
 		.log = http_log,
 		.changed = http_changed,
+		.digest_run = n->digests ? http_digest_run : NULL,
 	};
 	char why[256];
 	int err = tb_http_start(&n->http, &host, conf, why, sizeof why);

@@ -33,6 +33,7 @@ static void stop(struct tb_node *n, const char *why)
 	n->stopping = true;
 	tb_http_stop(n->http);
 	n->http = NULL;
+	tb_digest_stop(n);
 	while (n->conns) {
 		struct tb_conn *c = n->conns;
 		struct tb_peer_msg m = {.type = TB_MSG_BYE};
@@ -320,8 +321,9 @@ static int node_init(struct tb_node *n, struct tb_daemon_opts *o)
 	    !tb_checkpoint_open(&cp, cpb, cpl))
 		n->checkpointed = cp.size;
 	n->started = (uint64_t)time(NULL);
-	if (tb_node_listen(n, o->listen) || tb_node_http_start(n, &o->http, o->http_given) ||
-	    tb_node_health_routes(n) || tb_node_peers_route(n))
+	if (tb_node_listen(n, o->listen) || tb_digest_start(n, o) ||
+	    tb_node_http_start(n, &o->http, o->http_given) || tb_node_health_routes(n) ||
+	    tb_node_peers_route(n))
 		return 3;
 	return 0;
 }
@@ -351,6 +353,7 @@ static void node_deinit(struct tb_node *n)
 		uv_run(n->loop, UV_RUN_DEFAULT);
 		(void)uv_loop_close(n->loop);
 	}
+	tb_digest_free(n);
 	tb_node_free_tables(n);
 	tb_keypair_wipe(&n->key);
 	tb_wipe(n->psk, sizeof n->psk);

@@ -176,6 +176,9 @@ static void propose(struct tb_http_req *req, struct tb_http_resp *resp, void *ct
 		tb_http_fail(resp, err, &rej);
 	else
 		tb_http_json(resp, 202, tb_vocab_proposed(fix.txid));
+	struct tb_member rm; /* a live "notice" for the receiver's page */
+	if (!err && !tb_store_member_find(h->host.store, h->host.self, b.receiver, &rm))
+		tb_http_notice(h, rm.no);
 }
 
 /* A pending proposal of which m is the provider or the receiver, as the

@@ -126,6 +126,9 @@ static void exchange_add(struct tb_http_req *req, struct tb_http_resp *resp, voi
 		changed(h);
 		tb_http_json(resp, 201, tb_vocab_txid_seq(txid, seq));
 	} else {
+		struct tb_member rm; /* a live "notice" for the receiver's page */
+		if (!tb_store_member_find(h->host.store, h->host.self, b.receiver, &rm))
+			tb_http_notice(h, rm.no);
 		tb_http_json(resp, 202, tb_vocab_proposed(txid));
 	}
 out:

@@ -4,7 +4,9 @@
  * one "event: entry" record, a comment keeps idle streams (and proxies)
  * alive every 15 seconds, and a stream whose reader falls a whole buffer
  * behind is ended rather than buffered without bound. At most
- * TB_STREAMS_MAX streams at once.
+ * TB_STREAMS_MAX streams at once. Members' sessions have streams too: they
+ * get the same announcements (which log grew, never whose entry) and
+ * "notice" events meant for them alone, never another member's.
  */
 #include "http_int.h"
 
@@ -28,6 +30,20 @@ void tb_stream_push(struct tb_http *h, const char *text, size_t len)
 {
 	for (struct tb_stream *st = h->streams; st; st = st->next)
 		queue(st, text, len);
+}
+
+void tb_stream_push_member(struct tb_http *h, uint32_t member, const char *text, size_t len)
+{
+	for (struct tb_stream *st = h->streams; st; st = st->next)
+		if (st->member == member)
+			queue(st, text, len);
+}
+
+void tb_http_notice(struct tb_http *h, uint32_t member)
+{
+	static const char rec[] = "event: notice\ndata: {}\n\n";
+	if (h && member)
+		tb_stream_push_member(h, member, rec, sizeof rec - 1);
 }
 
 static void on_keepalive(uv_timer_t *t)
@@ -89,6 +105,7 @@ static void events(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx
 		return;
 	}
 	st->h = h;
+	st->member = tb_http_member(req);
 	static const char hello[] = ": tally events\nretry: 2000\n\n";
 	memcpy(st->buf, hello, sizeof hello - 1);
 	st->len = sizeof hello - 1;
@@ -108,6 +125,7 @@ static void events(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx
 
 int tb_api_events_routes(struct tb_http *h)
 {
-	const struct tb_route r = {"GET", "/api/v1/events", 0, TB_ROLE_VIEWER, events, h};
+	const struct tb_route r = {"GET",	   "/api/v1/events", TB_ROUTE_MEMBER,
+				   TB_ROLE_VIEWER, events,	     h};
 	return tb_http_route(h, &r);
 }

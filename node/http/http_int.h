@@ -78,7 +78,8 @@ struct tb_stream {
 	char buf[TB_STREAM_BUF];
 	size_t len;
 	bool suspended;
-	bool overflow; /* too slow a reader: ended */
+	bool overflow;	 /* too slow a reader: ended */
+	uint32_t member; /* a member's stream (their number), 0 for a coordinator's */
 };
 
 struct tb_http {
@@ -156,6 +157,8 @@ void tb_http_static(struct tb_http *h, struct tb_http_req *req, struct tb_http_r
  * its queued bytes for the library, and unlink it when it closes. */
 int tb_api_events_routes(struct tb_http *h);
 void tb_stream_push(struct tb_http *h, const char *text, size_t len);
+/* ... to the streams of one member only. */
+void tb_stream_push_member(struct tb_http *h, uint32_t member, const char *text, size_t len);
 void tb_stream_wake(struct tb_stream *st);
 /* A stream's response for its connection (server.c); 0 or an error. */
 int tb_stream_respond(struct tb_http *h, struct tb_http_req *req, struct tb_stream *st);
@@ -198,5 +201,7 @@ bool tb_api_listing_where(struct tb_http *h, struct tb_http_req *req, struct tb_
 /* api_member_x.c (members' own proposals; with api_member_xpay.c's). */
 int tb_api_member_x_routes(struct tb_http *h);
 int tb_api_member_xpay_routes(struct tb_http *h);
+/* api_notify.c: members' notices and digest choice. */
+int tb_api_notify_routes(struct tb_http *h);
 
 #endif

@@ -33,6 +33,10 @@ struct tb_http_host {
 	void (*log)(void *ctx, int level, const char *line);
 	/* The API appended to the store: spread it to peers now. */
 	void (*changed)(void *ctx);
+	/* Sends the email digests due now (an admin asked); *queued gets how
+	 * many; TB_EFULL while a run is under way. NULL when the operator set
+	 * no sendmail command. */
+	int (*digest_run)(void *ctx, size_t *queued);
 };
 
 struct tb_http_conf {
@@ -64,6 +68,10 @@ void tb_http_announce(struct tb_http *h, const uint8_t log_id[TB_KEY_LEN], uint6
  * covering size entries: live updates to clients. */
 void tb_http_announce_checkpoint(struct tb_http *h, const uint8_t log_id[TB_KEY_LEN],
 				 uint64_t size);
+
+/* Something new may wait for a member (a proposal to them): a "notice"
+ * event on that member's streams only. */
+void tb_http_notice(struct tb_http *h, uint32_t member);
 
 /* ---- requests, responses and routes ---- */
 

@@ -335,3 +335,23 @@ int tb_body_join(const char *body, size_t len, struct tb_body_join *o, char msg[
 	memset(o, 0, sizeof *o);
 	return decode(body, len, join_fields, NFIELDS(join_fields), o, msg);
 }
+
+static const struct bfield digest_fields[] = {
+	STR(tb_body_digest, "digest", digest, true, 4),
+	STR(tb_body_digest, "email", email, false, 0),
+};
+
+int tb_body_digest(const char *body, size_t len, struct tb_body_digest *o,
+		   char msg[TB_JSON_MSG_MAX])
+{
+	memset(o, 0, sizeof *o);
+	int err = decode(body, len, digest_fields, NFIELDS(digest_fields), o, msg);
+	if (!err)
+		err = refuse(strcmp(o->digest, "none") && strcmp(o->digest, "daily") &&
+				     strcmp(o->digest, "weekly"),
+			     "'digest' must be none, daily or weekly", msg);
+	if (!err)
+		err = refuse(strcmp(o->digest, "none") && !o->email[0],
+			     "a daily or weekly digest needs an 'email' address", msg);
+	return err;
+}

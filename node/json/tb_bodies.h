@@ -9,6 +9,7 @@
 #define TB_BODIES_H
 
 #include "tb_json.h"
+#include "tb_notice_prefs.h"
 
 #define TB_SECRET_MAX 1024
 
@@ -161,6 +162,15 @@ TB_MUST_CHECK int tb_body_msig(const char *body, size_t len, struct tb_body_msig
 			       char msg[TB_JSON_MSG_MAX]);
 /* An empty body (TB_EINVAL otherwise). */
 TB_MUST_CHECK int tb_body_empty(const char *body, size_t len, char msg[TB_JSON_MSG_MAX]);
+
+/* A member's email digest choice: "none", "daily" or "weekly", and the
+ * address (checked by tb_email_check; needed unless "none"). */
+struct tb_body_digest {
+	char digest[8];
+	char email[TB_EMAIL_MAX + 1];
+};
+TB_MUST_CHECK int tb_body_digest(const char *body, size_t len, struct tb_body_digest *out,
+				 char msg[TB_JSON_MSG_MAX]);
 
 /* Wipes a body struct holding secrets. */
 void tb_body_wipe(void *body, size_t size);

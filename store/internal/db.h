@@ -20,8 +20,8 @@
  * local ones hold what never enters a log (memo text, pending proposals,
  * the console's coordinators and which of them attested an entry); pruned
  * ones hold objects outside every log, deleted at their expiry (listings,
- * members' invitations): never rebuilt, and an older store without them
- * reads them as empty.
+ * members' invitations), and members' notice settings: never rebuilt, and
+ * an older store without them reads them as empty.
  * STATEMENTS holds sorted duplicates of one fixed size (a member's statement
  * lines under one key); every other table one value per key. */
 #define TB_TABLES(X)                           \
@@ -51,7 +51,8 @@
 	X(CONTACTS, "contacts", LOCAL)         \
 	X(CATEGORIES, "categories", LOCAL)     \
 	X(LISTINGS, "listings", PRUNED)        \
-	X(INVITES, "invites", PRUNED)
+	X(INVITES, "invites", PRUNED)          \
+	X(NOTICES, "notices", PRUNED)
 
 enum tb_table {
 #define TB__TABLE_ENUM(id, name, class) TB_T_##id,

@@ -21,6 +21,7 @@
 
 #include "fed.h"
 #include "httpc.h"
+#include "memberc.h"
 #include "tb_file.h"
 
 #define PW_COORD "coordinator-pw"
@@ -74,52 +75,10 @@ static void hexdec(uint8_t *out, size_t len, const char *hex)
 	assert_int_equal(tb_hex_decode(out, len, hex), 0);
 }
 
-/* A member's key, as their browser opens their key file. */
-static void member_key(const char *key_hex, struct tb_keypair *kp)
-{
-	char path[TB_FED_PATH + 160];
-	snprintf(path, sizeof path, "%s/keys/members/%s.key", g_f->node[RIVER].data, key_hex);
-	assert_int_equal(tb_keyfile_read(path, kp, TB_FED_MEMBER_PASS, strlen(TB_FED_MEMBER_PASS)),
-			 0);
-}
-
 /* Signs in as a member with their own key (the sign-in terms, FORMAT.md 6.6). */
 static void member_signin(const char *name, struct tb_httpc_session *s, struct tb_keypair *kp)
 {
-	struct tb_httpc_resp r;
-	char body[512], cookie[400];
-	snprintf(body, sizeof body, "{\"member\":\"%s\"}", name);
-	assert_int_equal(
-		tb_httpc(g_http, "POST", "/api/v1/signin/challenge", NULL, false, body, &r), 200);
-	json_t *c = body_json(&r);
-	tb_httpc_free(&r);
-	member_key(jstr(c, "member.key"), kp);
-	struct tb_signin_terms t;
-	hexdec(t.log_id, TB_KEY_LEN, jstr(c, "log_id"));
-	t.member = (uint64_t)jint(c, "member", "number");
-	memcpy(t.key, kp->pk.b, TB_KEY_LEN);
-	hexdec(t.challenge, TB_HASHLEN, jstr(c, "challenge"));
-	char host[32];
-	snprintf(host, sizeof host, "127.0.0.1:%u", g_http);
-	t.host = (struct tb_view){(const uint8_t *)host, strlen(host)};
-	uint8_t buf[512], sig[TB_SIGLEN];
-	size_t len;
-	assert_int_equal(tb_terms_encode(buf, sizeof buf, &len, &tb_def_signin_terms, &t), 0);
-	tb_sign(sig, kp, TB_CTX_SIGNIN, buf, len);
-	char sighex[2 * TB_SIGLEN + 1];
-	tb_hex_encode(sighex, sig, TB_SIGLEN);
-	snprintf(body, sizeof body, "{\"challenge\":\"%s\",\"signature\":\"%s\"}",
-		 jstr(c, "challenge"), sighex);
-	json_decref(c);
-	int st = tb_httpc(g_http, "POST", "/api/v1/signin", NULL, false, body, &r);
-	if (st != 200 || !tb_httpc_header(&r, "Set-Cookie", cookie, sizeof cookie))
-		fail_msg("sign-in of %s: %d %s", name, st, r.body);
-	memset(s, 0, sizeof *s);
-	snprintf(s->cookie, sizeof s->cookie, "%.*s", (int)strcspn(cookie, ";"), cookie);
-	json_t *j = body_json(&r);
-	snprintf(s->csrf, sizeof s->csrf, "%s", jstr(j, "csrf_token"));
-	json_decref(j);
-	tb_httpc_free(&r);
+	tb_member_signin(g_http, g_f->node[RIVER].data, name, s, kp);
 }
 
 static void sign_hex(const struct tb_keypair *kp, enum tb_sigctx ctx, const uint8_t *msg,
