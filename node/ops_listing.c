@@ -153,6 +153,14 @@ int tb_op_listing_change(const struct tb_ops *o, const uint8_t id[TB_LISTING_ID_
 		return err;
 	if ((err = tb_store_member(o->store, o->self, (uint32_t)l.member, &m)))
 		return tb_op_refuse(rej, TB_EMEMBER, "the listing's member is unknown");
+	if (!m.active && !withdraw)
+		return tb_op_refuse(rej, TB_ELEFT,
+				    "%s has left: their listing can be withdrawn, not renewed",
+				    m.name);
+	/* A member who left signs nothing more: the community withdraws what
+	 * they posted, attested (FORMAT.md 16.3). */
+	if (!m.active)
+		attest = true;
 	if (l.version >= TB_LISTING_VERSION_MAX)
 		return tb_op_refuse(rej, TB_EFULL, "the listing has had its last version");
 	l.version++;

@@ -85,8 +85,16 @@ static int check_member(struct tb_store *s, const struct tb_listing *l, struct t
 		return say(rej, TB_EMEMBER, l->log_id, "no such member in its community");
 	if (err)
 		return say(rej, err, l->log_id, "reading its member");
-	if (!m.active)
-		return say(rej, TB_ELEFT, l->log_id, "its member has left");
+	if (!m.active) {
+		/* A member who left posts nothing more, and cannot sign; their
+		 * community still takes down what they posted, attested
+		 * (FORMAT.md 16.3). */
+		if (l->state == TB_LISTING_WITHDRAWN && l->attested)
+			return 0;
+		return say(rej, TB_ELEFT, l->log_id,
+			   "its member has left (only a withdrawal attested by the community is "
+			   "taken)");
+	}
 	if (!l->attested && tb_listing_verify_member(l, m.key))
 		return say(rej, TB_ECONSENT, l->log_id, "the member's signature does not verify");
 	return 0;

@@ -28,7 +28,8 @@ static int parse_days(const char *s, unsigned *days)
 	return 0;
 }
 
-/* The member's passphrase, unless attested or keyless (the op refuses). */
+/* The member's passphrase, unless attested, keyless (the op refuses) or
+ * gone. */
 static int pass_of(struct tb_cli *cli, const char *who, bool attest, char *buf, size_t cap,
 		   struct tb_op_pass *out)
 {
@@ -40,7 +41,8 @@ static int pass_of(struct tb_cli *cli, const char *who, bool attest, char *buf, 
 		return 0;
 	if ((rc = tb_cli_member(cli, who, &m)))
 		return rc;
-	if (!memcmp(m.key, none, TB_KEY_LEN))
+	/* A member who left signs nothing: the community attests (the op). */
+	if (!m.active || !memcmp(m.key, none, TB_KEY_LEN))
 		return 0;
 	return tb_cli_member_pass(cli, &m, buf, cap, &out->len);
 }

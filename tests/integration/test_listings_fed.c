@@ -10,8 +10,8 @@
  * expiry out of range, a community listing) are each refused with a
  * REFUSED naming the problem, the connection staying open; the API
  * posts, finds, hides (by community and id), withdraws and refuses as the
- * command line does; and
- * a listing expired but not yet deleted is not sent to a peer.
+ * command line does; a listing expired but not yet deleted is not sent to
+ * a peer; and a member's listing is withdrawn after they left.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,6 +376,26 @@ static void test_push_skips_expired_listings(void **state)
 	free(p);
 }
 
+/* A member who left: the coordinator withdraws their listing (attested,
+ * no passphrase), everywhere; it cannot be renewed. */
+static void test_left_member_withdrawn(void **state)
+{
+	(void)state;
+	const char *title = "Left member's offer 4b4b";
+	TB_FED_TALLY_IS(F, A, 0, "listing", "add", "--member", "m2", "--offer", "--title", title,
+			"--federation", "--attest");
+	char id[64];
+	snprintf(id, sizeof id, "%.32s", F->res.out);
+	struct seen s = {title, 1, false};
+	tb_fed_wait(F, WAIT_MS, everywhere, &s, "m2's listing on every node");
+	TB_FED_TALLY_IS(F, A, 0, "member", "remove", "m2", "--keep-balance");
+	TB_FED_TALLY_IS(F, A, 1, "listing", "renew", id);
+	assert_non_null(strstr(F->res.err, "ELEFT"));
+	TB_FED_TALLY_IS(F, A, 0, "listing", "withdraw", id);
+	s.want = 0;
+	tb_fed_wait(F, WAIT_MS, everywhere, &s, "the left member's listing gone from every node");
+}
+
 /* A listing of C's community with the id idhex (any community may publish
  * any id), stored at C as its tally would: tallyd gossips it. */
 static void post_twin(const char *idhex, const char *title)
@@ -543,6 +563,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_peer_refusals),
 		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_push_skips_expired_listings),
+		cmocka_unit_test(test_left_member_withdrawn),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

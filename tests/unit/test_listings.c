@@ -4,7 +4,8 @@
  * expiry range, text that shows otherwise than it reads, and every refusal
  * of tb_listing_open; then tb_store_listing_put
  * taking only what its community signed for an active member who signed it
- * (or attested), newer versions replacing older ones, the caps, search by
+ * (or attested), newer versions replacing older ones, a member who left
+ * (only an attested withdrawal), the caps, search by
  * text, category, kind and community, the local hide list, and pruning at
  * expiry (tombstones too).
  */
@@ -240,6 +241,42 @@ static void test_text(void **state)
 	l.title = sv(good[1]);
 	len = seal(obj, &l, f);
 	assert_int_equal(tb_listing_open(&back, obj, len), 0);
+}
+
+/* A member who left: only an attested withdrawal of their listings is
+ * taken (FORMAT.md 16.3), so their community can take them down. */
+static void test_left_member(void **state)
+{
+	struct fx *f = *state;
+	struct tb_listing l;
+	struct tb_reject rej;
+	make(&l, f, 7, 2);
+	assert_int_equal(put(f, &l, NOW, &rej), 0);
+	struct tb_member_left left = {2};
+	must_append(f, TB_KIND_MEMBER_LEFT, &left);
+	make(&l, f, 8, 2); /* a new one */
+	assert_int_equal(put(f, &l, NOW, &rej), TB_ELEFT);
+	make(&l, f, 7, 2); /* renewed, signed by them, then attested */
+	l.version = 2;
+	l.expires = NOW + 60 * DAY;
+	assert_int_equal(put(f, &l, NOW, &rej), TB_ELEFT);
+	l.attested = 1;
+	l.member_sig = (struct tb_view){NULL, 0};
+	assert_int_equal(put(f, &l, NOW, &rej), TB_ELEFT);
+	assert_non_null(strstr(rej.msg, "left"));
+	make(&l, f, 7, 2); /* withdrawn, signed by them, then attested */
+	l.version = 2;
+	l.state = TB_LISTING_WITHDRAWN;
+	assert_int_equal(put(f, &l, NOW, &rej), TB_ELEFT);
+	l.attested = 1;
+	l.member_sig = (struct tb_view){NULL, 0};
+	assert_int_equal(put(f, &l, NOW, &rej), 0);
+	uint8_t obj[TB_LISTING_MAX];
+	size_t len;
+	struct tb_listing back;
+	assert_int_equal(tb_store_listing_get(f->s, l.log_id, l.id, obj, &len), 0);
+	assert_int_equal(tb_listing_open(&back, obj, len), 0);
+	assert_int_equal(back.state, TB_LISTING_WITHDRAWN);
 }
 
 static void test_store_put(void **state)
@@ -580,6 +617,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_codec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_put, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_left_member, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_hide_prune, setup, teardown),
