@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "tb_store.h"
+#include "tb_text.h"
 
 struct tb_ops {
 	struct tb_store *store;
@@ -283,5 +284,34 @@ TB_MUST_CHECK int tb_op_listing_change(const struct tb_ops *o, const uint8_t id[
 				       bool withdraw, unsigned days, bool attest,
 				       struct tb_op_pass pass, uint64_t now, uint64_t *version,
 				       struct tb_reject *rej);
+/* A listing being made: the fields the member signs (l, attested 0 and no
+ * member_sig yet; its texts point into the buffers here) and its member.
+ * Members who sign on their own device get l's terms from a draft, sign
+ * them there, and the node makes the same draft again to check the
+ * signature (docs/API.md, "Members' own listings"). */
+struct tb_op_listing_draft {
+	struct tb_listing l;
+	struct tb_member m;
+	char title[TB_TEXT_IN_MAX + 8], desc[TB_TEXT_IN_MAX + 8], cat[TB_CATEGORY_MAX + 1];
+	uint8_t held[TB_LISTING_MAX]; /* the version a change replaces */
+};
+/* The first version of a listing as tb_op_listing_add makes it (in->attest
+ * and in->pass unused), created at now, with id (NULL: a random one).
+ * Nothing is kept. */
+TB_MUST_CHECK int tb_op_listing_draft_new(const struct tb_ops *o, const struct tb_op_listing *in,
+					  uint64_t now, const uint8_t *id,
+					  struct tb_op_listing_draft *d, struct tb_reject *rej);
+/* The next version as tb_op_listing_change makes it, created at now.
+ * ENOTFOUND when no live listing of the own community has that id. */
+TB_MUST_CHECK int tb_op_listing_draft_change(const struct tb_ops *o,
+					     const uint8_t id[TB_LISTING_ID_LEN], bool withdraw,
+					     unsigned days, uint64_t now,
+					     struct tb_op_listing_draft *d, struct tb_reject *rej);
+/* Stores d's listing with sig, the member's signature made elsewhere over
+ * its terms: ECONSENT unless it verifies with the member's key as the
+ * ledger holds it now; then sealed by the community and stored. */
+TB_MUST_CHECK int tb_op_listing_put_signed(const struct tb_ops *o, struct tb_op_listing_draft *d,
+					   const uint8_t sig[TB_SIGLEN], uint64_t now,
+					   struct tb_reject *rej);
 
 #endif

@@ -375,6 +375,18 @@ static void statement(struct tb_http_req *req, struct tb_http_resp *resp, void *
 	tb_http_json(resp, 200, o);
 }
 
+bool tb_api_me(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
+	       struct tb_member *m)
+{
+	return me(h, req, resp, m);
+}
+
+bool tb_api_hex_arg(struct tb_http_resp *resp, const char *hex, uint8_t *out, size_t len,
+		    const char *what)
+{
+	return hex_arg(resp, hex, out, len, what);
+}
+
 int tb_api_member_x_routes(struct tb_http *h)
 {
 	const unsigned W = TB_ROUTE_WRITE | TB_ROUTE_MEMBER_ONLY, R = TB_ROUTE_MEMBER_ONLY;

@@ -203,5 +203,14 @@ int tb_api_member_x_routes(struct tb_http *h);
 int tb_api_member_xpay_routes(struct tb_http *h);
 /* api_notify.c: members' notices and digest choice. */
 int tb_api_notify_routes(struct tb_http *h);
+/* api_member_x.c: the session's member into m, else answered (403 for a
+ * session that is not a member's); a body's hex argument `what` of exactly
+ * len bytes into out, else answered (400 EINVAL). */
+bool tb_api_me(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
+	       struct tb_member *m);
+bool tb_api_hex_arg(struct tb_http_resp *resp, const char *hex, uint8_t *out, size_t len,
+		    const char *what);
+/* api_member_listings.c (members' own listings, signed in their browser). */
+int tb_api_member_listing_routes(struct tb_http *h);
 
 #endif

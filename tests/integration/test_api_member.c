@@ -396,11 +396,299 @@ static void test_pay_other_community(void **state)
 	TB_FED_TALLY_IS(g_f, RIVER, 0, "audit", g_f->node[RIVER].data);
 }
 
-int main(void)
+/* ---- members' own listings (API.md, "Members' own listings") ---- */
+
+/* The browser's part of a listing draft: the terms re-encoded from the
+ * fields are the node's bytes; signed with kp into sig. */
+static void sign_listing_draft(json_t *d, const struct tb_keypair *kp, char sig[2 * TB_SIGLEN + 1])
 {
+	json_t *f = json_object_get(d, "fields");
+	struct tb_listing_terms t;
+	hexdec(t.log_id, TB_KEY_LEN, jstr(f, "log_id"));
+	hexdec(t.id, TB_LISTING_ID_LEN, jstr(f, "id"));
+	t.version = (uint64_t)jint(f, "version", NULL);
+	t.member = (uint64_t)jint(f, "member", NULL);
+	t.kind = (uint64_t)jint(f, "kind", NULL);
+	const char *title = jstr(f, "title"), *desc = jstr(f, "description"),
+		   *cat = jstr(f, "category");
+	t.title = (struct tb_view){(const uint8_t *)title, strlen(title)};
+	t.description = (struct tb_view){(const uint8_t *)desc, strlen(desc)};
+	t.category = (struct tb_view){(const uint8_t *)cat, strlen(cat)};
+	t.visibility = (uint64_t)jint(f, "visibility", NULL);
+	t.created = (uint64_t)jint(f, "created", NULL);
+	t.expires = (uint64_t)jint(f, "expires", NULL);
+	t.state = (uint64_t)jint(f, "state", NULL);
+	uint8_t buf[TB_LISTING_MAX];
+	size_t len;
+	assert_int_equal(tb_terms_encode(buf, sizeof buf, &len, &tb_def_listing_terms, &t), 0);
+	char hex[2 * TB_LISTING_MAX + 1];
+	tb_hex_encode(hex, buf, len);
+	assert_string_equal(hex, jstr(d, "terms"));
+	assert_string_equal(jstr(d, "context"), "tally/listing/v1");
+	sign_hex(kp, TB_CTX_LISTING, buf, len, sig);
+}
+
+static json_t *draft_of(const struct tb_httpc_session *s, const char *path, const char *body)
+{
+	struct tb_httpc_resp r;
+	if (call("POST", path, s, body, &r) != 200)
+		fail_msg("draft %s: %d %s", path, r.status, r.body);
+	json_t *d = body_json(&r);
+	tb_httpc_free(&r);
+	return d;
+}
+
+/* How many listings a member's search finds. */
+static int found(const struct tb_httpc_session *s, const char *query)
+{
+	struct tb_httpc_resp r;
+	char path[256];
+	snprintf(path, sizeof path, "/api/v1/me/listings%s", query);
+	assert_int_equal(call("GET", path, s, NULL, &r), 200);
+	json_t *j = body_json(&r);
+	int n = (int)json_array_size(json_object_get(j, "listings"));
+	json_decref(j);
+	tb_httpc_free(&r);
+	return n;
+}
+
+#define BIKES                                                                              \
+	"{\"kind\":\"offer\",\"title\":\"I can fix bikes\",\"description\":\"Saturdays\"," \
+	"\"category\":\"\",\"days\":30,\"visibility\":\"federation\""
+
+static void test_listing_post_tampered(void **state)
+{
+	(void)state;
+	struct tb_httpc_session alice, bob, cora;
+	struct tb_keypair ka, kb;
+	member_signin("alice", &alice, &ka);
+	member_signin("bob", &bob, &kb);
+	assert_int_equal(tb_httpc_login(g_http, "cora", PW_COORD, &cora), 200);
+	struct tb_httpc_resp r;
+	call("POST", "/api/v1/me/listings/draft", &cora, BIKES "}", &r);
+	tb_httpc_assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	/* Bad listings: clear errors, nothing drafted. */
+	const char *bad[][3] = {
+		{"{\"kind\":\"offer\",\"title\":\"x\",\"days\":91}", "400", "EEXPIRY"},
+		{"{\"kind\":\"offer\",\"title\":\"x\",\"days\":0}", "400", "EEXPIRY"},
+		{"{\"kind\":\"gift\",\"title\":\"x\"}", "400", "EINVAL"},
+		{"{\"kind\":\"offer\",\"title\":\"line\\nbreak\"}", "400", "EINVAL"},
+		{"{\"kind\":\"offer\",\"title\":\"x\",\"visibility\":\"world\"}", "400", "EINVAL"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		call("POST", "/api/v1/me/listings/draft", &alice, bad[i][0], &r);
+		tb_httpc_assert_error(&r, atoi(bad[i][1]), bad[i][2]);
+		tb_httpc_free(&r);
+	}
+	char longt[128], body[2048];
+	memset(longt, 'a', 81);
+	longt[81] = '\0';
+	snprintf(body, sizeof body, "{\"kind\":\"offer\",\"title\":\"%s\"}", longt);
+	call("POST", "/api/v1/me/listings/draft", &alice, body, &r);
+	tb_httpc_assert_error(&r, 400, "ETOOLONG");
+	expect(&r, 400, "title");
+	tb_httpc_free(&r);
+	/* The draft; a tampered title, bob's signature, alice's signed body
+	 * sent by bob, an old draft: all refused, nothing kept. */
+	json_t *d = draft_of(&alice, "/api/v1/me/listings/draft", BIKES "}");
+	char sig[2 * TB_SIGLEN + 1], wrong[2 * TB_SIGLEN + 1];
+	sign_listing_draft(d, &ka, sig);
+	sign_listing_draft(d, &kb, wrong);
+	const char *id = jstr(d, "fields.id");
+	long long created = (long long)jint(d, "fields", "created");
+	const char *fmt =
+		"{\"kind\":\"offer\",\"title\":\"%s\",\"description\":\"Saturdays\","
+		"\"category\":\"\",\"days\":30,\"visibility\":\"federation\",\"id\":\"%s\","
+		"\"created\":%lld,\"signature\":\"%s\"}";
+	snprintf(body, sizeof body, fmt, "I can fix cars", id, created, sig);
+	call("POST", "/api/v1/me/listings", &alice, body, &r);
+	tb_httpc_assert_error(&r, 400, "EBADSIG");
+	tb_httpc_free(&r);
+	snprintf(body, sizeof body, fmt, "I can fix bikes", id, created, wrong);
+	call("POST", "/api/v1/me/listings", &alice, body, &r);
+	tb_httpc_assert_error(&r, 400, "EBADSIG");
+	tb_httpc_free(&r);
+	snprintf(body, sizeof body, fmt, "I can fix bikes", id, created, sig);
+	call("POST", "/api/v1/me/listings", &bob, body, &r);
+	tb_httpc_assert_error(&r, 400, "EBADSIG");
+	tb_httpc_free(&r);
+	snprintf(body, sizeof body, fmt, "I can fix bikes", id, created - 3600, sig);
+	call("POST", "/api/v1/me/listings", &alice, body, &r);
+	tb_httpc_assert_error(&r, 400, "EEXPIRY");
+	tb_httpc_free(&r);
+	assert_int_equal(found(&bob, "?text=bikes"), 0);
+	/* The signed one is kept, once. */
+	snprintf(body, sizeof body, fmt, "I can fix bikes", id, created, sig);
+	call("POST", "/api/v1/me/listings", &alice, body, &r);
+	expect(&r, 201, "\"at\":\"alice@Riverside\"");
+	tb_httpc_free(&r);
+	call("POST", "/api/v1/me/listings", &alice, body, &r);
+	tb_httpc_assert_error(&r, 409, "EEXISTS");
+	tb_httpc_free(&r);
+	assert_int_equal(found(&bob, "?text=BIKES&kind=offer"), 1);
+	assert_int_equal(found(&bob, "?text=bikes&kind=request"), 0);
+	assert_int_equal(found(&bob, "?community=Riverside"), 1);
+	assert_int_equal(found(&alice, "?mine=1"), 1);
+	assert_int_equal(found(&bob, "?mine=1"), 0);
+
+	/* bob cannot renew or withdraw alice's listing, with a draft or with
+	 * alice's own signature. */
+	char path[160];
+	snprintf(path, sizeof path, "/api/v1/me/listings/%s/withdraw/draft", id);
+	call("POST", path, &bob, "{}", &r);
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+	json_t *w = draft_of(&alice, path, "{}");
+	assert_string_equal(jstr(w, "fields.title"), "withdrawn");
+	assert_int_equal(jint(w, "fields", "state"), 1);
+	assert_int_equal(jint(w, "fields", "version"), 2);
+	sign_listing_draft(w, &ka, sig);
+	snprintf(body, sizeof body, "{\"created\":%lld,\"version\":2,\"signature\":\"%s\"}",
+		 (long long)jint(w, "fields", "created"), sig);
+	snprintf(path, sizeof path, "/api/v1/me/listings/%s/withdraw", id);
+	call("POST", path, &bob, body, &r);
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+	assert_int_equal(found(&bob, "?text=bikes"), 1);
+
+	/* Renewed by alice (version 2), so the withdrawal drafted before it
+	 * is refused; drafted again it withdraws. */
+	snprintf(path, sizeof path, "/api/v1/me/listings/%s/renew/draft", id);
+	call("POST", path, &alice, "{\"days\":120}", &r);
+	tb_httpc_assert_error(&r, 400, "EEXPIRY");
+	tb_httpc_free(&r);
+	json_t *rn = draft_of(&alice, path, "{\"days\":60}");
+	long long rcreated = (long long)jint(rn, "fields", "created");
+	assert_int_equal(jint(rn, "fields", "expires"), rcreated + 60 * 86400);
+	sign_listing_draft(rn, &ka, sig);
+	char rbody[512];
+	snprintf(rbody, sizeof rbody,
+		 "{\"days\":60,\"created\":%lld,\"version\":2,\"signature\":\"%s\"}", rcreated,
+		 sig);
+	snprintf(path, sizeof path, "/api/v1/me/listings/%s/renew", id);
+	call("POST", path, &alice, rbody, &r);
+	expect(&r, 200, "\"version\":2");
+	tb_httpc_free(&r);
+	snprintf(path, sizeof path, "/api/v1/me/listings/%s/withdraw", id);
+	call("POST", path, &alice, body, &r);
+	tb_httpc_assert_error(&r, 409, "ECONFLICT");
+	tb_httpc_free(&r);
+	json_decref(w);
+	snprintf(path, sizeof path, "/api/v1/me/listings/%s/withdraw/draft", id);
+	w = draft_of(&alice, path, "{}");
+	sign_listing_draft(w, &ka, sig);
+	snprintf(body, sizeof body, "{\"created\":%lld,\"version\":3,\"signature\":\"%s\"}",
+		 (long long)jint(w, "fields", "created"), sig);
+	snprintf(path, sizeof path, "/api/v1/me/listings/%s/withdraw", id);
+	call("POST", path, &alice, body, &r);
+	expect(&r, 200, "\"state\":\"withdrawn\"");
+	tb_httpc_free(&r);
+	assert_int_equal(found(&bob, "?text=bikes"), 0);
+	assert_int_equal(found(&alice, "?mine=1"), 0);
+	json_decref(w);
+	json_decref(rn);
+	json_decref(d);
+	tb_keypair_wipe(&ka);
+	tb_keypair_wipe(&kb);
+}
+
+/* A response: the memo names the listing, and the proposal made with it
+ * carries it to the poster. */
+static void test_listing_response(void **state)
+{
+	(void)state;
+	struct tb_httpc_session alice, bob;
+	struct tb_keypair ka, kb;
+	member_signin("alice", &alice, &ka);
+	member_signin("bob", &bob, &kb);
+	struct tb_httpc_resp r;
+	json_t *d = draft_of(&alice, "/api/v1/me/listings/draft",
+			     "{\"kind\":\"request\",\"title\":\"A lift to the clinic\","
+			     "\"visibility\":\"community\"}");
+	char sig[2 * TB_SIGLEN + 1], body[2048], path[200], id[40];
+	sign_listing_draft(d, &ka, sig);
+	snprintf(id, sizeof id, "%s", jstr(d, "fields.id"));
+	snprintf(body, sizeof body,
+		 "{\"kind\":\"request\",\"title\":\"A lift to the clinic\",\"visibility\":"
+		 "\"community\",\"id\":\"%s\",\"created\":%lld,\"signature\":\"%s\"}",
+		 id, (long long)jint(d, "fields", "created"), sig);
+	call("POST", "/api/v1/me/listings", &alice, body, &r);
+	expect(&r, 201, "\"visibility\":\"community\"");
+	tb_httpc_free(&r);
+	snprintf(path, sizeof path, "/api/v1/me/listings/%s/response", id);
+	call("GET", path, &alice, NULL, &r);
+	tb_httpc_assert_error(&r, 400, "EINVAL");
+	tb_httpc_free(&r);
+	assert_int_equal(call("GET", path, &bob, NULL, &r), 200);
+	json_t *resp = body_json(&r);
+	tb_httpc_free(&r);
+	assert_string_equal(jstr(resp, "action"), "propose");
+	assert_string_equal(jstr(resp, "to"), "alice");
+	char memo[300];
+	snprintf(memo, sizeof memo, "Re: A lift to the clinic [listing %s@Riverside]", id);
+	assert_string_equal(jstr(resp, "memo"), memo);
+	/* bob proposes with it (he helps: the provider proposes). */
+	snprintf(body, sizeof body, "{\"receiver\":\"alice\",\"minutes\":60,\"memo\":\"%s\"}",
+		 memo);
+	json_t *x = draft_of(&bob, "/api/v1/me/proposals/draft", body);
+	uint8_t terms[TB_ENTRY_MAX];
+	size_t len = exchange_terms_of_draft(x, terms, sizeof terms);
+	sign_hex(&kb, TB_CTX_EXCHANGE, terms, len, sig);
+	char date[80];
+	long long dn = (long long)jint(x, "fields", "date");
+	snprintf(date, sizeof date, "%04lld-%02lld-%02lld", dn / 10000, dn / 100 % 100, dn % 100);
+	snprintf(body, sizeof body,
+		 "{\"receiver\":\"alice\",\"minutes\":60,\"memo\":\"%s\",\"date\":\"%s\","
+		 "\"txid\":\"%s\",\"memo_salt\":\"%s\",\"signature\":\"%s\"}",
+		 memo, date, jstr(x, "fields.txid"), jstr(x, "memo_salt"), sig);
+	call("POST", "/api/v1/me/proposals", &bob, body, &r);
+	expect(&r, 202, "\"pending\":true");
+	tb_httpc_free(&r);
+	call("GET", "/api/v1/me/proposals", &alice, NULL, &r);
+	expect(&r, 200, memo);
+	tb_httpc_free(&r);
+	/* A listing of another community, gossiped here: paid through the
+	 * member's own node, to name@community. */
+	TB_FED_TALLY_IS(g_f, HILL, 0, "listing", "add", "--member", "hana", "--offer", "--title",
+			"Jam jars 4c2d", "--federation");
+	for (int i = 0; i < 200 && found(&bob, "?text=jam+jars+4c2d&community=Hilltop") == 0; i++)
+		tb_fed_sleep_ms(100);
+	assert_int_equal(call("GET", "/api/v1/me/listings?text=jam+jars", &bob, NULL, &r), 200);
+	json_t *l = body_json(&r);
+	tb_httpc_free(&r);
+	json_t *one = json_array_get(json_object_get(l, "listings"), 0);
+	assert_non_null(one);
+	assert_string_equal(jstr(one, "at"), "hana@Hilltop");
+	snprintf(path, sizeof path, "/api/v1/me/listings/%s/response?community=%s", jstr(one, "id"),
+		 jstr(one, "community"));
+	json_decref(resp);
+	assert_int_equal(call("GET", path, &bob, NULL, &r), 200);
+	resp = body_json(&r);
+	tb_httpc_free(&r);
+	assert_string_equal(jstr(resp, "action"), "pay");
+	assert_string_equal(jstr(resp, "to"), "hana@Hilltop");
+	assert_non_null(strstr(jstr(resp, "memo"), "@Hilltop]"));
+	call("GET", "/api/v1/me/listings/00112233445566778899aabbccddeeff/response", &bob, NULL,
+	     &r);
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+	json_decref(l);
+	json_decref(resp);
+	json_decref(x);
+	json_decref(d);
+	tb_keypair_wipe(&ka);
+	tb_keypair_wipe(&kb);
+}
+
+int main(int argc, char **argv)
+{
+	tb_test_select(argc, argv);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_propose_confirm),
 		cmocka_unit_test(test_pay_other_community),
+		cmocka_unit_test(test_listing_post_tampered),
+		cmocka_unit_test(test_listing_response),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
