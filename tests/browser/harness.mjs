@@ -6,7 +6,7 @@
 // build folder, and the axe-core accessibility check of a page. Everything
 // runs on 127.0.0.1 and is removed at the end.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -223,3 +223,38 @@ export const textOf = (page, selector) =>
 		const e = document.querySelector(s);
 		return e ? e.textContent.replace(/\s+/g, ' ').trim() : null;
 	}, selector);
+
+// A member's key file made by `tally member add` (FORMAT.md 9), found by
+// asking the node whose key each file in DATA/keys/members is.
+export async function memberKeyFile(env, name) {
+	const dir = join(env.data, 'keys', 'members');
+	for (const f of readdirSync(dir)) {
+		const r = await fetch(env.base + '/api/v1/signin/challenge', { method: 'POST',
+			headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ key: f.slice(0, 64) }) });
+		const j = await r.json();
+		if (r.status === 200 && j.member.name === name) return join(dir, f);
+	}
+	throw new Error('no key file of ' + name);
+}
+
+// A member signed in on a device of their own (a browser context of its own,
+// member.html's Content-Security-Policy kept: page.csp collects its reports).
+export async function memberSignedIn(env, name, opts = {}) {
+	const page = await newPage(env, opts);
+	await page.setBypassCSP(false);
+	page.csp = [];
+	page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) page.csp.push(m.text()); });
+	await page.goto(env.base + '/member.html', { waitUntil: 'domcontentloaded' });
+	await page.waitForSelector('main.login form');
+	await (await page.$('input[type="file"]')).uploadFile(await memberKeyFile(env, name));
+	await page.locator('input[name="passphrase"]').fill(MEMBER_PASS);
+	await page.click('main.login button[type="submit"]');
+	await page.waitForSelector('header.top', { timeout: 30000 });
+	return page;
+}
+
+// Opens a page of the single-page app by its #fragment, once loaded.
+export async function goHash(page, hash) {
+	await page.evaluate((h) => { location.hash = h; }, hash);
+	await page.waitForFunction(() => !document.querySelector('[data-loading]'), { timeout: 15000 });
+}

@@ -7,47 +7,19 @@
 // `tally verify` and `tally audit` pass on the data directory.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { start, newPage, login, shot, textOf, MEMBER_PASS, PHONE } from './harness.mjs';
+import { start, newPage, login, shot, textOf, memberSignedIn, goHash, MEMBER_PASS, PHONE } from './harness.mjs';
 
 const env = await start();
 after(() => env.stop());
 
 const T = { timeout: 180000 };
-const keyDir = join(env.data, 'keys', 'members');
 const tmp = mkdtempSync(join(process.env.TMPDIR || tmpdir(), 'tally-mx-'));
 
-async function keyOf(name) {
-	for (const f of readdirSync(keyDir)) {
-		const r = await fetch(env.base + '/api/v1/signin/challenge', { method: 'POST',
-			headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ key: f.slice(0, 64) }) });
-		const j = await r.json();
-		if (r.status === 200 && j.member.name === name) return join(keyDir, f);
-	}
-	throw new Error('no key file of ' + name);
-}
-
-// A member signed in on a device of their own (a browser context of its own).
-async function signedIn(name, opts = {}) {
-	const page = await newPage(env, opts);
-	await page.setBypassCSP(false);
-	page.csp = [];
-	page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) page.csp.push(m.text()); });
-	await page.goto(env.base + '/member.html', { waitUntil: 'domcontentloaded' });
-	await page.waitForSelector('main.login form');
-	await (await page.$('input[type="file"]')).uploadFile(await keyOf(name));
-	await page.locator('input[name="passphrase"]').fill(MEMBER_PASS);
-	await page.click('main.login button[type="submit"]');
-	await page.waitForSelector('header.top', { timeout: 30000 });
-	return page;
-}
-
-async function go(page, hash) {
-	await page.evaluate((h) => { location.hash = h; }, hash);
-	await page.waitForFunction(() => !document.querySelector('[data-loading]'), { timeout: 15000 });
-}
+const signedIn = (name, opts) => memberSignedIn(env, name, opts);
+const go = goHash;
 
 async function signWith(page, label) {
 	await page.waitForSelector('form.sign input[name="sign-passphrase"]');

@@ -9,9 +9,9 @@
 // session is refused on a coordinators' endpoint.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { start, newPage, login, shot, textOf, MEMBER_PASS, PASSWORDS, PHONE } from './harness.mjs';
+import { start, newPage, login, shot, textOf, memberKeyFile, MEMBER_PASS, PASSWORDS, PHONE } from './harness.mjs';
 
 const env = await start();
 after(() => env.stop());
@@ -31,16 +31,7 @@ async function memberPage() {
 	return page;
 }
 
-// alice's key file, made by `tally member add` (FORMAT.md 9).
-async function keyOf(name) {
-	for (const f of readdirSync(keyDir)) {
-		const r = await fetch(env.base + '/api/v1/signin/challenge', { method: 'POST',
-			headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ key: f.slice(0, 64) }) });
-		const j = await r.json();
-		if (r.status === 200 && j.member.name === name) return join(keyDir, f);
-	}
-	throw new Error('no key file of ' + name);
-}
+const keyOf = (name) => memberKeyFile(env, name);
 
 test('a key file made by tally opens in the browser; bad ones are refused with their codes', T, async () => {
 	const page = await memberPage();

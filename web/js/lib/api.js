@@ -81,7 +81,8 @@ export const downloadUrl = (path, params) => '/api/v1' + path + query(params);
 
 // Follows new entries: calls onEntry({log, seq, own, ...}) for each event of
 // GET /api/v1/events (and onEntry({log, size, own, checkpoint: true}) for each
-// newer checkpoint held, and onEntry({reconnected: true}) when a stream that
+// newer checkpoint held, onEntry({notice: true}) when something new may wait
+// for the signed-in member, and onEntry({reconnected: true}) when a stream that
 // dropped opens again). When the stream cannot be had (a node without it, a
 // proxy that buffers), polls the community's counters instead so pages still
 // update. Returns a function that stops following.
@@ -117,6 +118,8 @@ export function followEntries(onEntry, pollMs = 5000) {
 			}
 			onEntry(data);
 		});
+		// Something new may wait for this member (members' streams only).
+		es.addEventListener('notice', () => onEntry({ notice: true }));
 		// A newer checkpoint held (signed here or kept from a peer).
 		es.addEventListener('checkpoint', (ev) => {
 			let data = {};

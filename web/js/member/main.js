@@ -7,11 +7,11 @@
 // Routes: add a page by adding a line to ROUTES. `path` is the first segment
 // of #/path/...; the page gets {parts, params, session}. `open: true` pages
 // are shown without a session (signing in, joining); `nav` puts a link in the
-// menu.
+// menu (`badge`, a component, after its name).
 import { html, render, useEffect, useState } from '../lib/preact.js';
-import { get, del, setCsrf, setUnauthorizedHandler } from '../lib/api.js';
+import { get, del, setCsrf, setUnauthorizedHandler, followEntries } from '../lib/api.js';
 import { t, setLang, currentLang, languages } from '../lib/i18n.js';
-import { SessionCtx, ErrorNote } from '../lib/ui.js';
+import { SessionCtx, TickCtx, ErrorNote } from '../lib/ui.js';
 import { parseHash } from '../lib/route.js';
 import { SignIn } from './signin.js';
 import { Home } from './home.js';
@@ -21,6 +21,7 @@ import { Propose } from './propose.js';
 import { Pending } from './pending.js';
 import { Pay } from './pay.js';
 import { Receipts } from './receipts.js';
+import { Notices, NoticeBadge } from './notices.js';
 
 export const ROUTES = [
 	{ path: '', key: 'member.nav.home', page: Home, nav: true },
@@ -31,6 +32,7 @@ export const ROUTES = [
 	{ path: 'pending', key: 'member.nav.pending', page: Pending, nav: true },
 	{ path: 'pay', key: 'member.nav.pay', page: Pay, nav: true },
 	{ path: 'receipts', key: 'member.nav.receipts', page: Receipts, nav: true },
+	{ path: 'notices', key: 'member.nav.notices', page: Notices, nav: true, badge: NoticeBadge },
 ];
 
 const routeOf = (route) => ROUTES.find((r) => r.path === (route.parts[0] || '')) || ROUTES[0];
@@ -58,11 +60,11 @@ function Shell({ session, route, onLang, onSignOut, children }) {
 		<header class="top">
 			<div class="brand"><img class="logo" src="/img/tally.svg" alt="" width="24" height="24" /> Tally</div>
 			<button type="button" class="menu-toggle" aria-expanded=${open ? 'true' : 'false'} aria-controls="nav"
-				onClick=${() => setOpen(!open)}>${t('nav.menu')}</button>
+				onClick=${() => setOpen(!open)}>${t('nav.menu')}<${NoticeBadge} /></button>
 			<nav id="nav" class=${open ? 'open' : ''} aria-label=${t('member.nav.label')}>
 				<ul>${ROUTES.filter((r) => r.nav).map((r) => html`<li key=${r.path}>
 					<a href=${'#/' + r.path} aria-current=${here === r.path ? 'page' : undefined}
-						onClick=${() => setOpen(false)}>${t(r.key)}</a></li>`)}</ul>
+						onClick=${() => setOpen(false)}>${t(r.key)}${r.badge ? html`<${r.badge} />` : null}</a></li>`)}</ul>
 			</nav>
 			<div class="who">
 				<span class="me">${session.member.name}</span>
@@ -76,6 +78,7 @@ function Shell({ session, route, onLang, onSignOut, children }) {
 
 function App() {
 	const [session, setSession] = useState(undefined); // undefined: still asking
+	const [tick, setTick] = useState(0);
 	const [route, setRoute] = useState(parseHash());
 	const [, setLangShown] = useState(currentLang());
 	const onLang = (code) => {
@@ -94,6 +97,11 @@ function App() {
 		window.addEventListener('hashchange', f);
 		return () => window.removeEventListener('hashchange', f);
 	}, []);
+	// Pages reload when the own log grows, a notice is meant for this
+	// member, or a dropped stream opens again (not for other logs' entries).
+	useEffect(() => (session ? followEntries((e) => {
+		if (!e.checkpoint && (e.own || e.notice || e.reconnected)) setTick((n) => n + 1);
+	}) : undefined), [session]);
 	if (session === undefined) return html`<p class="muted boot" role="status">${t('common.loading')}</p>`;
 	const r = routeOf(route);
 	const P = r.open || session ? r.page : SignIn;
@@ -103,9 +111,9 @@ function App() {
 			if (r.open) location.hash = '#/';
 		}} onLang=${onLang} />`;
 	if (!session) return page;
-	return html`<${SessionCtx.Provider} value=${session}>
+	return html`<${SessionCtx.Provider} value=${session}><${TickCtx.Provider} value=${tick}>
 		<${Shell} session=${session} route=${route} onLang=${onLang} onSignOut=${() => enter(null)}>${page}</${Shell}>
-	</${SessionCtx.Provider}>`;
+	</${TickCtx.Provider}></${SessionCtx.Provider}>`;
 }
 
 const root = document.getElementById('app');
