@@ -1,9 +1,11 @@
 /*
- * invites.c: members' invitations, a local table that never enters a log:
- * the SHA-256 of a one-time token -> expiry (u64 BE unix seconds) and the
- * name the new member will have. The token itself is never stored, so a
- * copy of the data directory cannot be used to join. At most
- * TB_INVITES_MAX are kept; expired ones are dropped whenever one is added.
+ * invites.c: one-time tokens kept in local tables that never enter a log,
+ * under the SHA-256 of the token with a value that starts with its expiry
+ * (u64 BE unix seconds): members' invitations (`invites`: then the name the
+ * new member will have) and device links (devices.c). The token itself is
+ * never stored, so a copy of the data directory cannot be used to join or
+ * to fetch a key file. Each table is capped; expired rows are dropped
+ * whenever one is added.
  */
 #include "store_int.h"
 
@@ -13,7 +15,9 @@
 
 struct expired {
 	uint64_t now;
-	size_t live, n;
+	size_t max, live, n;
+	const uint8_t *group; /* counted apart when not NULL: glen bytes after the expiry */
+	size_t glen, in_group;
 	uint8_t (*keys)[TB_HASHLEN];
 };
 
@@ -22,11 +26,79 @@ static int scan_cb(void *vctx, struct tb_view k, struct tb_view v)
 	struct expired *e = vctx;
 	if (k.len != TB_HASHLEN || v.len <= INVITE_HEAD)
 		return TB_ECORRUPT;
-	if (tb_be64_get(v.p) > e->now)
+	if (tb_be64_get(v.p) > e->now) {
 		e->live++;
-	else if (e->n < TB_INVITES_MAX)
+		if (e->group && v.len >= INVITE_HEAD + e->glen &&
+		    !memcmp(v.p + INVITE_HEAD, e->group, e->glen))
+			e->in_group++;
+	} else if (e->n < e->max) {
 		memcpy(e->keys[e->n++], k.p, TB_HASHLEN);
+	}
 	return 0;
+}
+
+int tb_tokens_put(struct tb_store *s, enum tb_table tab, const uint8_t hash[TB_HASHLEN],
+		  const uint8_t *v, size_t vlen, uint64_t now, size_t max, size_t glen,
+		  size_t group_max)
+{
+	if (vlen <= INVITE_HEAD || vlen < INVITE_HEAD + glen)
+		return TB_EINVAL;
+	struct expired e = {
+		now, max, 0, 0, glen ? v + INVITE_HEAD : NULL, glen, 0, calloc(max, TB_HASHLEN)};
+	if (!e.keys)
+		return TB_ENOMEM;
+	struct tb_txn t;
+	tb_txn_begin(&t, s->db, true);
+	int err = tb_txn_foreach(&t, tab, NULL, 0, NULL, 0, scan_cb, &e);
+	if (!err && (e.live >= max || (glen && e.in_group >= group_max)))
+		err = TB_EFULL;
+	if (err) {
+		tb_txn_abort(&t);
+		free(e.keys);
+		return err;
+	}
+	for (size_t i = 0; i < e.n; i++)
+		tb_txn_del(&t, tab, e.keys[i], TB_HASHLEN);
+	free(e.keys);
+	tb_txn_insert(&t, tab, hash, TB_HASHLEN, v, vlen);
+	return tb_txn_commit(&t);
+}
+
+int tb_tokens_get(struct tb_store *s, enum tb_table tab, const uint8_t hash[TB_HASHLEN],
+		  uint64_t now, bool take, uint8_t *out, size_t cap, size_t *len)
+{
+	struct tb_txn t;
+	struct tb_view v;
+	tb_txn_begin(&t, s->db, take);
+	int err = tb_txn_get(&t, tab, hash, TB_HASHLEN, &v);
+	if (!err && (v.len <= INVITE_HEAD || v.len > cap))
+		err = TB_ECORRUPT;
+	if (!err) {
+		memcpy(out, v.p, v.len);
+		*len = v.len;
+		if (tb_be64_get(v.p) <= now)
+			err = TB_ENOTFOUND;
+	}
+	if (take && !err) { /* one use: gone in the transaction that read it */
+		tb_txn_del(&t, tab, hash, TB_HASHLEN);
+		return tb_txn_commit(&t);
+	}
+	tb_txn_abort(&t);
+	return err;
+}
+
+int tb_tokens_del(struct tb_store *s, enum tb_table tab, const uint8_t hash[TB_HASHLEN])
+{
+	struct tb_txn t;
+	struct tb_view v;
+	tb_txn_begin(&t, s->db, true);
+	int err = tb_txn_get(&t, tab, hash, TB_HASHLEN, &v);
+	if (err) {
+		tb_txn_abort(&t);
+		return err;
+	}
+	tb_txn_del(&t, tab, hash, TB_HASHLEN);
+	return tb_txn_commit(&t);
 }
 
 int tb_store_invite_put(struct tb_store *s, const uint8_t hash[TB_HASHLEN],
@@ -36,59 +108,64 @@ int tb_store_invite_put(struct tb_store *s, const uint8_t hash[TB_HASHLEN],
 	if (!nlen || nlen > TB_NAME_MAX || inv->expires <= now ||
 	    inv->expires > now + TB_INVITE_VALID_MAX)
 		return TB_EINVAL;
-	struct expired e = {now, 0, 0, calloc(TB_INVITES_MAX, TB_HASHLEN)};
-	if (!e.keys)
-		return TB_ENOMEM;
 	uint8_t v[INVITE_HEAD + TB_NAME_MAX];
 	tb_be64_put(v, inv->expires);
 	memcpy(v + INVITE_HEAD, inv->name, nlen);
-	struct tb_txn t;
-	tb_txn_begin(&t, s->db, true);
-	int err = tb_txn_foreach(&t, TB_T_INVITES, NULL, 0, NULL, 0, scan_cb, &e);
-	if (!err && e.live >= TB_INVITES_MAX)
-		err = TB_EFULL;
-	if (err) {
-		tb_txn_abort(&t);
-		free(e.keys);
-		return err;
-	}
-	for (size_t i = 0; i < e.n; i++)
-		tb_txn_del(&t, TB_T_INVITES, e.keys[i], TB_HASHLEN);
-	free(e.keys);
-	tb_txn_insert(&t, TB_T_INVITES, hash, TB_HASHLEN, v, INVITE_HEAD + nlen);
-	return tb_txn_commit(&t);
+	return tb_tokens_put(s, TB_T_INVITES, hash, v, INVITE_HEAD + nlen, now, TB_INVITES_MAX, 0,
+			     0);
+}
+
+static void invite_of(const uint8_t *v, size_t len, struct tb_invite *out)
+{
+	out->expires = tb_be64_get(v);
+	memcpy(out->name, v + INVITE_HEAD, len - INVITE_HEAD);
 }
 
 int tb_store_invite_get(struct tb_store *s, const uint8_t hash[TB_HASHLEN], uint64_t now,
 			struct tb_invite *out)
 {
 	memset(out, 0, sizeof *out);
-	struct tb_txn t;
-	struct tb_view v;
-	tb_txn_begin(&t, s->db, false);
-	int err = tb_txn_get(&t, TB_T_INVITES, hash, TB_HASHLEN, &v);
-	if (!err && (v.len <= INVITE_HEAD || v.len > INVITE_HEAD + TB_NAME_MAX))
-		err = TB_ECORRUPT;
-	if (!err) {
-		out->expires = tb_be64_get(v.p);
-		memcpy(out->name, v.p + INVITE_HEAD, v.len - INVITE_HEAD);
-		if (out->expires <= now)
-			err = TB_ENOTFOUND;
-	}
-	tb_txn_abort(&t);
+	uint8_t v[INVITE_HEAD + TB_NAME_MAX];
+	size_t len = 0;
+	int err = tb_tokens_get(s, TB_T_INVITES, hash, now, false, v, sizeof v, &len);
+	if (!err)
+		invite_of(v, len, out);
 	return err;
 }
 
 int tb_store_invite_del(struct tb_store *s, const uint8_t hash[TB_HASHLEN])
 {
+	return tb_tokens_del(s, TB_T_INVITES, hash);
+}
+
+struct open_ctx {
+	uint64_t now;
+	struct tb_invite_open *out;
+	size_t cap, n;
+};
+
+static int open_cb(void *vctx, struct tb_view k, struct tb_view v)
+{
+	struct open_ctx *c = vctx;
+	if (k.len != TB_HASHLEN || v.len <= INVITE_HEAD || v.len > INVITE_HEAD + TB_NAME_MAX)
+		return TB_ECORRUPT;
+	if (tb_be64_get(v.p) <= c->now || c->n >= c->cap)
+		return 0;
+	struct tb_invite_open *o = &c->out[c->n++];
+	memset(o, 0, sizeof *o);
+	memcpy(o->hash, k.p, TB_HASHLEN);
+	invite_of(v.p, v.len, &o->inv);
+	return 0;
+}
+
+int tb_store_invite_list(struct tb_store *s, uint64_t now, struct tb_invite_open *out, size_t cap,
+			 size_t *n)
+{
+	struct open_ctx c = {now, out, cap, 0};
 	struct tb_txn t;
-	struct tb_view v;
-	tb_txn_begin(&t, s->db, true);
-	int err = tb_txn_get(&t, TB_T_INVITES, hash, TB_HASHLEN, &v);
-	if (err) {
-		tb_txn_abort(&t);
-		return err;
-	}
-	tb_txn_del(&t, TB_T_INVITES, hash, TB_HASHLEN);
-	return tb_txn_commit(&t);
+	tb_txn_begin(&t, s->db, false);
+	int err = tb_txn_foreach(&t, TB_T_INVITES, NULL, 0, NULL, 0, open_cb, &c);
+	tb_txn_abort(&t);
+	*n = err ? 0 : c.n;
+	return err;
 }

@@ -705,8 +705,43 @@ TB_MUST_CHECK int tb_store_invite_put(struct tb_store *s, const uint8_t hash[TB_
  * expired at now. */
 TB_MUST_CHECK int tb_store_invite_get(struct tb_store *s, const uint8_t hash[TB_HASHLEN],
 				      uint64_t now, struct tb_invite *out);
-/* Drops it (it was used); TB_ENOTFOUND if there is none. */
+/* Drops it (it was used or revoked); TB_ENOTFOUND if there is none. */
 TB_MUST_CHECK int tb_store_invite_del(struct tb_store *s, const uint8_t hash[TB_HASHLEN]);
+/* An invitation still open, with the hash of its token (its id). */
+struct tb_invite_open {
+	uint8_t hash[TB_HASHLEN];
+	struct tb_invite inv;
+};
+/* The invitations live at now, at most cap of them, in the order of their
+ * hashes; *n how many. */
+TB_MUST_CHECK int tb_store_invite_list(struct tb_store *s, uint64_t now, struct tb_invite_open *out,
+				       size_t cap, size_t *n);
+
+/* ---- members' key files kept for other devices (devices.c, FORMAT.md 8.4) ---- */
+
+#define TB_DEVLINKS_MAX 256	     /* device links live at once */
+#define TB_DEVLINKS_PER_MEMBER 3     /* of them for one member */
+#define TB_DEVLINK_VALID_S (10 * 60) /* the longest a device link lasts, seconds */
+
+/* Keeps a member's encrypted key file (exactly TB_KEYFILE_LEN bytes, as
+ * the member's browser made it), replacing the one kept before. */
+TB_MUST_CHECK int tb_store_keyfile_put(struct tb_store *s, uint32_t member, const uint8_t *file,
+				       size_t len, uint64_t now);
+/* The member's kept key file and when it was stored (either may be NULL);
+ * TB_ENOTFOUND if none is kept. */
+TB_MUST_CHECK int tb_store_keyfile_get(struct tb_store *s, uint32_t member,
+				       uint8_t file[TB_KEYFILE_LEN], uint64_t *stored);
+/* Deletes it; TB_ENOTFOUND if none is kept. */
+TB_MUST_CHECK int tb_store_keyfile_del(struct tb_store *s, uint32_t member);
+/* Keeps a device link of a member under its token's SHA-256 until expires
+ * (at most TB_DEVLINK_VALID_S after now); TB_EFULL when TB_DEVLINKS_MAX
+ * are live, or TB_DEVLINKS_PER_MEMBER of this member's. */
+TB_MUST_CHECK int tb_store_devlink_put(struct tb_store *s, const uint8_t hash[TB_HASHLEN],
+				       uint32_t member, uint64_t expires, uint64_t now);
+/* The member of a live device link, which is deleted: a link works once.
+ * TB_ENOTFOUND if there is none, it was used, or it expired. */
+TB_MUST_CHECK int tb_store_devlink_take(struct tb_store *s, const uint8_t hash[TB_HASHLEN],
+					uint64_t now, uint32_t *member);
 
 /* ---- listings: offers and requests (listings.c, FORMAT.md 16) ---- */
 

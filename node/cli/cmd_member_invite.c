@@ -2,21 +2,19 @@
  * cmd_member_invite.c: `tally member invite NAME [--valid DURATION] [--host
  * HOST]`: a one-time link for a new member to join with a key their own
  * browser makes (docs/API.md, "Invitations"), printed with its QR code
- * drawn in the terminal with UTF-8 half blocks. The only file that includes
- * qrencode.h. The token is printed once and never stored (only its hash).
+ * drawn in the terminal with UTF-8 half blocks (the modules from node/qr.c).
+ * The token is printed once and never stored (only its hash).
  */
 #include "cli.h"
 #include "tb_json.h"
 #include "tb_ops.h"
+#include "tb_qr.h"
 
 #include <getopt.h>
-#include <qrencode.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define QR_QUIET 2 /* modules of white border */
 
 /* "7d", "12h", "30m", "45s" or a number of days, into seconds (0: bad). */
 static uint64_t duration_of(const char *s)
@@ -33,25 +31,19 @@ static uint64_t duration_of(const char *s)
 	return mul && n * mul <= TB_INVITE_VALID_MAX ? n * mul : 0;
 }
 
-static bool dark(const QRcode *q, int x, int y)
-{
-	int w = q->width;
-	x -= QR_QUIET, y -= QR_QUIET;
-	return x >= 0 && y >= 0 && x < w && y < w && (q->data[y * w + x] & 1);
-}
-
 /* Two rows of modules per line: upper half, lower half, both, or none
  * (light text on a dark terminal reads as the code's dark modules would on
  * paper, so the light modules are the drawn ones). */
 static int print_qr(const char *text)
 {
-	QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-	if (!q)
+	struct tb_qr q;
+	if (tb_qr_make(&q, text))
 		return -1;
-	int n = q->width + 2 * QR_QUIET;
+	int n = q.size;
 	for (int y = 0; y < n; y += 2) {
 		for (int x = 0; x < n; x++) {
-			bool top = !dark(q, x, y), bottom = y + 1 < n ? !dark(q, x, y + 1) : false;
+			bool top = !tb_qr_is_dark(&q, x, y),
+			     bottom = y + 1 < n ? !tb_qr_is_dark(&q, x, y + 1) : false;
 			fputs(top && bottom ? "\u2588"
 			      : top	    ? "\u2580"
 			      : bottom	    ? "\u2584"
@@ -60,7 +52,7 @@ static int print_qr(const char *text)
 		}
 		putchar('\n');
 	}
-	QRcode_free(q);
+	tb_qr_free(&q);
 	return 0;
 }
 

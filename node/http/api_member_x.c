@@ -16,6 +16,7 @@
 #include "http_int.h"
 #include "tb_bodies.h"
 #include "tb_ops.h"
+#include "tb_qr.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ static struct tb_ops ops_of(struct tb_http *h)
 
 /* The session's member, else an answer (the member was read by the
  * router just before: a failure here is the store's). */
-static bool me(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
+bool tb_api_me(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
 	       struct tb_member *m)
 {
 	uint32_t no = tb_http_member(req);
@@ -103,7 +104,7 @@ static void propose_draft(struct tb_http_req *req, struct tb_http_resp *resp, vo
 	struct tb_body_mpropose b;
 	char msg[TB_JSON_MSG_MAX], self[16], cat[TB_CATEGORY_MAX + 1];
 	struct tb_member m;
-	if (!me(h, req, resp, &m))
+	if (!tb_api_me(h, req, resp, &m))
 		return;
 	if (tb_body_mpropose(req->body, req->body_len, false, &b, msg)) {
 		tb_http_error(resp, 400, "EINVAL", "%s", msg);
@@ -148,7 +149,7 @@ static void propose(struct tb_http_req *req, struct tb_http_resp *resp, void *ct
 	struct tb_member m;
 	struct tb_op_fix fix = {0};
 	uint8_t sig[TB_SIGLEN];
-	if (!me(h, req, resp, &m))
+	if (!tb_api_me(h, req, resp, &m))
 		return;
 	if (tb_body_mpropose(req->body, req->body_len, true, &b, msg)) {
 		tb_http_error(resp, 400, "EINVAL", "%s", msg);
@@ -251,7 +252,7 @@ static void proposals(struct tb_http_req *req, struct tb_http_resp *resp, void *
 {
 	struct tb_http *h = ctx;
 	struct tb_member m;
-	if (!me(h, req, resp, &m))
+	if (!tb_api_me(h, req, resp, &m))
 		return;
 	struct mine_ctx c = {h, resp, &m, tb_json_array(), 0};
 	int err = c.arr ? tb_store_foreach_pending(h->host.store, mine_one, &c) : TB_ENOMEM;
@@ -295,11 +296,35 @@ static void proposal_get(struct tb_http_req *req, struct tb_http_resp *resp, voi
 	struct tb_member m;
 	uint8_t txid[TB_TXID_LEN], buf[TB_ENTRY_MAX];
 	struct tb_proposal p;
-	if (!me(h, req, resp, &m) || !my_proposal(h, req, resp, &m, txid, buf, &p))
+	if (!tb_api_me(h, req, resp, &m) || !my_proposal(h, req, resp, &m, txid, buf, &p))
 		return;
 	struct tb_json *r = proposal_json(h, resp, &m, &p);
 	if (r)
 		tb_http_json(resp, 200, r);
+}
+
+/* The QR code of the link the other member opens to confirm (pending.js's
+ * share link), as an SVG image: for the proposal's two members only. */
+static void proposal_qr(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	struct tb_member m;
+	uint8_t txid[TB_TXID_LEN], buf[TB_ENTRY_MAX];
+	struct tb_proposal p;
+	char link[400], hex[2 * TB_TXID_LEN + 1];
+	if (!tb_api_me(h, req, resp, &m) || !my_proposal(h, req, resp, &m, txid, buf, &p))
+		return;
+	tb_hex_encode(hex, txid, sizeof txid);
+	tb_api_member_link(req, "pending", hex, link, sizeof link);
+	int err;
+	resp->body = tb_qr_svg(link, &resp->len, &err);
+	if (!resp->body) {
+		tb_http_fail(resp, err, NULL);
+		return;
+	}
+	resp->status = 200;
+	resp->type = "image/svg+xml";
+	resp->cache = "private, max-age=3600";
 }
 
 static void confirm(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
@@ -310,7 +335,7 @@ static void confirm(struct tb_http_req *req, struct tb_http_resp *resp, void *ct
 	char msg[TB_JSON_MSG_MAX];
 	uint8_t txid[TB_TXID_LEN], buf[TB_ENTRY_MAX], sig[TB_SIGLEN];
 	struct tb_proposal p;
-	if (!me(h, req, resp, &m) || !my_proposal(h, req, resp, &m, txid, buf, &p))
+	if (!tb_api_me(h, req, resp, &m) || !my_proposal(h, req, resp, &m, txid, buf, &p))
 		return;
 	if (p.receiver != m.no) {
 		tb_http_error(resp, 403, "EDENIED", "only the receiver confirms a proposal");
@@ -344,7 +369,7 @@ static void reject(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx
 	char msg[TB_JSON_MSG_MAX];
 	uint8_t txid[TB_TXID_LEN], buf[TB_ENTRY_MAX];
 	struct tb_proposal p;
-	if (!me(h, req, resp, &m) || !my_proposal(h, req, resp, &m, txid, buf, &p))
+	if (!tb_api_me(h, req, resp, &m) || !my_proposal(h, req, resp, &m, txid, buf, &p))
 		return;
 	if (tb_body_empty(req->body, req->body_len, msg)) {
 		tb_http_error(resp, 400, "EINVAL", "%s", msg);
@@ -363,7 +388,7 @@ static void statement(struct tb_http_req *req, struct tb_http_resp *resp, void *
 {
 	struct tb_http *h = ctx;
 	struct tb_member m;
-	if (!me(h, req, resp, &m))
+	if (!tb_api_me(h, req, resp, &m))
 		return;
 	int err;
 	struct tb_json *o = tb_vocab_statement(h->host.store, h->host.self, &m, 0, 0, &err);
@@ -373,12 +398,6 @@ static void statement(struct tb_http_req *req, struct tb_http_resp *resp, void *
 	}
 	tb_json_set(o, "community", tb_api_community_json(h));
 	tb_http_json(resp, 200, o);
-}
-
-bool tb_api_me(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
-	       struct tb_member *m)
-{
-	return me(h, req, resp, m);
 }
 
 bool tb_api_hex_arg(struct tb_http_resp *resp, const char *hex, uint8_t *out, size_t len,
@@ -396,6 +415,7 @@ int tb_api_member_x_routes(struct tb_http *h)
 		{"POST", "/api/v1/me/proposals/draft", W, 0, propose_draft, h},
 		{"POST", "/api/v1/me/proposals", W, 0, propose, h},
 		{"GET", "/api/v1/me/proposals/*", R, 0, proposal_get, h},
+		{"GET", "/api/v1/me/proposals/*/qr.svg", R, 0, proposal_qr, h},
 		{"POST", "/api/v1/me/proposals/*/confirm", W, 0, confirm, h},
 		{"POST", "/api/v1/me/proposals/*/reject", W, 0, reject, h},
 	};

@@ -44,6 +44,7 @@ enum tb_throttle_kind {
 	TB_THROTTLE_LOGIN,  /* coordinators' passwords (also counted by name) */
 	TB_THROTTLE_SIGNIN, /* members' signed sign-ins */
 	TB_THROTTLE_INVITE, /* invitations' tokens */
+	TB_THROTTLE_DEVICE, /* device links' tokens */
 	TB_THROTTLE_KINDS
 };
 
@@ -178,6 +179,19 @@ int tb_api_fed_routes(struct tb_http *h);
 int tb_api_audit_routes(struct tb_http *h);
 int tb_api_member_signin_routes(struct tb_http *h);
 int tb_api_member_invite_routes(struct tb_http *h);
+int tb_api_member_keys_routes(struct tb_http *h);
+
+/* api_member_invite.c: the link to a page of the members' pages,
+ * SCHEME://HOST/member.html#/PAGE/ARG, with the request's Host (https
+ * behind a local TLS proxy); and a QR code of text set as o's "qr_svg"
+ * (false when it could not be made). */
+void tb_api_member_link(const struct tb_http_req *req, const char *page, const char *arg, char *out,
+			size_t cap);
+bool tb_api_qr_set(struct tb_json *o, const char *text);
+/* True (and resp answered 429 ETHROTTLED) when the client must wait before
+ * it tries another token of a kind ("invitations", "device links"). */
+bool tb_api_throttled(struct tb_http *h, enum tb_throttle_kind kind, struct tb_http_req *req,
+		      struct tb_http_resp *resp, const char *what);
 
 /* api_session.c: a session's answer (POST/GET /api/v1/session, sign-in),
  * and the cookie of a new session's token. */

@@ -355,3 +355,14 @@ int tb_body_digest(const char *body, size_t len, struct tb_body_digest *o,
 			     "a daily or weekly digest needs an 'email' address", msg);
 	return err;
 }
+
+static const struct bfield keyfile_fields[] = {
+	STR(tb_body_keyfile, "key_file", key_file, true, 2 * TB_KEYFILE_LEN),
+};
+
+int tb_body_keyfile(const char *body, size_t len, struct tb_body_keyfile *o,
+		    char msg[TB_JSON_MSG_MAX])
+{
+	memset(o, 0, sizeof *o);
+	return decode(body, len, keyfile_fields, NFIELDS(keyfile_fields), o, msg);
+}

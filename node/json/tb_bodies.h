@@ -95,6 +95,11 @@ struct tb_body_join {
 	char public_key[2 * TB_KEY_LEN + 1];
 };
 
+/* A member keeps their encrypted key file at the node (hex). */
+struct tb_body_keyfile {
+	char key_file[2 * TB_KEYFILE_LEN + 1];
+};
+
 /* A member's own exchange (docs/API.md, "Members' own exchanges"): the
  * draft's fields; with the signature made in the member's browser also what
  * the node chose in the draft (hex). */
@@ -153,6 +158,8 @@ TB_MUST_CHECK int tb_body_invite(const char *body, size_t len, struct tb_body_in
 				 char msg[TB_JSON_MSG_MAX]);
 TB_MUST_CHECK int tb_body_join(const char *body, size_t len, struct tb_body_join *out,
 			       char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_keyfile(const char *body, size_t len, struct tb_body_keyfile *o,
+				  char msg[TB_JSON_MSG_MAX]);
 /* signed: the body carries the signature and the draft's choices. */
 TB_MUST_CHECK int tb_body_mpropose(const char *body, size_t len, bool is_signed,
 				   struct tb_body_mpropose *out, char msg[TB_JSON_MSG_MAX]);

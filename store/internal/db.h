@@ -52,7 +52,9 @@
 	X(CATEGORIES, "categories", LOCAL)     \
 	X(LISTINGS, "listings", PRUNED)        \
 	X(INVITES, "invites", PRUNED)          \
-	X(NOTICES, "notices", PRUNED)
+	X(NOTICES, "notices", PRUNED)          \
+	X(KEYFILES, "keyfiles", PRUNED)        \
+	X(DEVLINKS, "devlinks", PRUNED)
 
 enum tb_table {
 #define TB__TABLE_ENUM(id, name, class) TB_T_##id,

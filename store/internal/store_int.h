@@ -362,4 +362,18 @@ void tb_xverify_set_chunk(struct tb_xverify *v, size_t chunk);
  * listing, its stamp and a view of its object; TB_ECORRUPT if malformed. */
 int tb_listing_held(struct tb_view v, struct tb_listing *l, uint64_t *stamp, struct tb_view *obj);
 
+/* invites.c: local tables of one-time tokens (invitations, device links):
+ * key the token's SHA-256, value its expiry (u64 BE) then vlen - 8 bytes.
+ * tb_tokens_put drops the expired rows first, then refuses (TB_EFULL) when
+ * max live rows are there, or group_max live rows whose glen bytes after
+ * the expiry equal v's (glen 0: no group). tb_tokens_get copies the value
+ * (at most cap bytes) of a live row (TB_ENOTFOUND if none or expired), and
+ * with take deletes it in the same transaction. */
+int tb_tokens_put(struct tb_store *s, enum tb_table tab, const uint8_t hash[TB_HASHLEN],
+		  const uint8_t *v, size_t vlen, uint64_t now, size_t max, size_t glen,
+		  size_t group_max);
+int tb_tokens_get(struct tb_store *s, enum tb_table tab, const uint8_t hash[TB_HASHLEN],
+		  uint64_t now, bool take, uint8_t *out, size_t cap, size_t *len);
+int tb_tokens_del(struct tb_store *s, enum tb_table tab, const uint8_t hash[TB_HASHLEN]);
+
 #endif

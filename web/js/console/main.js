@@ -18,11 +18,13 @@ import { Reports } from './reports.js';
 import { Federation } from './federation.js';
 import { Audit } from './audit.js';
 import { Coordinators } from './coordinators.js';
+import { Invites } from './invites.js';
 
 // Routes: #/path -> page. A page's least role only hides its link.
 const PAGES = [
 	{ path: '', key: 'nav.dashboard', page: Dashboard },
 	{ path: 'members', key: 'nav.members', page: Members },
+	{ path: 'invites', key: 'nav.invites', page: Invites, role: 'coordinator' },
 	{ path: 'record', key: 'nav.record', page: Record, role: 'coordinator' },
 	{ path: 'pending', key: 'nav.pending', page: Pending },
 	{ path: 'exchanges', key: 'nav.exchanges', page: Exchanges },

@@ -3,8 +3,10 @@
 // passphrase; this browser makes the key pair and its key file (FORMAT.md 9)
 // and sends the node only the public key. As soon as the node has recorded
 // the member, the file is offered for download (and kept, encrypted, if
-// asked), with the plain advice to keep it: the invitation is spent, and this
-// file is the member's only key. Signing in with the new key is a step of its
+// asked, in this browser; and, if asked, at the node for the member's other
+// devices: the encrypted file only, sent once signed in, devices.js), with the
+// plain advice to keep it: the invitation is spent, and this file is the
+// member's only key. Signing in with the new key is a step of its
 // own after that: when it fails (a throttle, the network), the member keeps
 // the file and signs in with it later. The passphrase and the secret key
 // never leave the browser.
@@ -15,6 +17,7 @@ import { Field, Check, ErrorNote } from '../lib/ui.js';
 import { makeKeyFile, wipe } from '../lib/keyfile.js';
 import { toHex } from '../lib/terms.js';
 import { keepKeyFile, signInWithKey } from './signin.js';
+import { keepAtNode } from './devices.js';
 
 const PASS_MIN = 8;
 
@@ -27,6 +30,7 @@ function Joined({ inv, done, signin, onGo }) {
 		<p class="note ok" role="status">${t('member.join.done', { name: inv.name, community: inv.community })}</p>
 		<p><strong>${t('member.join.keep_file')}</strong></p>
 		<p>${t(done.kept ? 'member.join.kept' : 'member.join.not_kept')}</p>
+		${signin.atNode ? html`<p data-kept-at-node>${t(signin.atNode === 'kept' ? 'member.join.at_node' : 'member.join.at_node_failed')}</p>` : null}
 		<p><a class="button" href=${done.url} download=${done.file} data-keyfile>${t('member.join.download')}</a></p>
 		${failed ? html`<div class="note error" role="alert" data-signin-failed>
 				<p>${t('member.join.signin_failed', { message: failed.message })}</p>
@@ -54,6 +58,7 @@ export function Join({ parts, onSession }) {
 	const [pass, setPass] = useState('');
 	const [again, setAgain] = useState('');
 	const [keep, setKeep] = useState(true);
+	const [atNode, setAtNode] = useState(false);
 	const [error, setError] = useState(null);
 	const [busy, setBusy] = useState(false);
 	const [done, setDone] = useState(null); // {url, file, kept}: joined
@@ -91,7 +96,10 @@ export function Join({ parts, onSession }) {
 		setAgain('');
 		setDone({ url, file: `${inv.name}.key`, kept: keepIf(keep, key.bytes) });
 		try {
-			setSignin({ session: await signInWithKey(key.pub, key.sk) });
+			const session = await signInWithKey(key.pub, key.sk);
+			let kept;
+			if (atNode) kept = await keepAtNode(key.bytes, session).then(() => 'kept', () => 'failed');
+			setSignin({ session, atNode: kept });
 		} catch (err) {
 			setSignin({ error: err });
 		} finally {
@@ -113,6 +121,8 @@ export function Join({ parts, onSession }) {
 			autocomplete="new-password" name="again" required />
 		${mismatch ? html`<p class="note error" role="alert">${t('member.join.mismatch')}</p>` : null}
 		<${Check} label=${t('member.signin.keep')} checked=${keep} onChange=${setKeep} />
+		<${Check} label=${t('member.join.keep_at_node')} checked=${atNode} onChange=${setAtNode} />
+		${atNode ? html`<p class="hint">${t('devices.risk')}</p>` : null}
 		<${ErrorNote} error=${error} />
 		<button type="submit" class="primary" disabled=${busy || pass.length < PASS_MIN || pass !== again}>
 			${busy ? t('member.join.busy') : t('member.join.submit')}</button>`;

@@ -22,6 +22,7 @@ import { Pending } from './pending.js';
 import { Pay } from './pay.js';
 import { Receipts } from './receipts.js';
 import { Notices, NoticeBadge } from './notices.js';
+import { Devices, Device } from './devices.js';
 
 export const ROUTES = [
 	{ path: '', key: 'member.nav.home', page: Home, nav: true },
@@ -33,6 +34,8 @@ export const ROUTES = [
 	{ path: 'pay', key: 'member.nav.pay', page: Pay, nav: true },
 	{ path: 'receipts', key: 'member.nav.receipts', page: Receipts, nav: true },
 	{ path: 'notices', key: 'member.nav.notices', page: Notices, nav: true, badge: NoticeBadge },
+	{ path: 'devices', key: 'member.nav.devices', page: Devices, nav: true },
+	{ path: 'device', key: 'device.title', page: Device, open: true },
 ];
 
 const routeOf = (route) => ROUTES.find((r) => r.path === (route.parts[0] || '')) || ROUTES[0];

@@ -11,25 +11,15 @@ import { t, fmtDate } from '../lib/i18n.js';
 import { Page, Hours, Loading, ErrorNote, Action, useLoad } from '../lib/ui.js';
 import { CTX } from '../lib/keyfile.js';
 import { SignBox } from './sign.js';
+import { ShareBox } from '../lib/share.js';
 import { checkedPending, isoDate, who } from './checks.js';
 
-// The link to a proposal that the other member opens to confirm it.
+// The link to a proposal that the other member opens to confirm it, with its
+// QR code (made by the node, for the proposal's two members only).
 export function ShareLink({ txid }) {
 	const url = location.origin + location.pathname + '#/pending/' + txid;
-	const [copied, setCopied] = useState(false);
-	const copy = async () => {
-		try {
-			await navigator.clipboard.writeText(url);
-			setCopied(true);
-		} catch (e) {
-			setCopied(false);
-		}
-	};
-	return html`<div class="card share">
-		<p>${t('mx.share_about')}</p>
-		<p><a href=${url} data-share>${url}</a></p>
-		<button type="button" onClick=${copy}>${copied ? t('mx.copied') : t('mx.copy')}</button>
-	</div>`;
+	return html`<${ShareBox} url=${url} qr=${'/api/v1/me/proposals/' + txid + '/qr.svg'} about=${t('mx.share_about')}
+		label=${t('mx.share_qr')} />`;
 }
 
 // The terms of p to sign, once checked: {terms} or {bad} (the refusal).

@@ -45,6 +45,20 @@ export async function signInWithKey(pub, sk, name) {
 	return post('/signin', { challenge: ch.challenge, signature: toHex(sig) });
 }
 
+// Opens a key file with the passphrase (nothing is sent before it opens),
+// signs in with its key and keeps the file in this browser when asked.
+// Resolves to the session; the secret key is wiped either way.
+export async function signInWithFile(file, pass, keep) {
+	const key = await openKeyFile(file, pass);
+	try {
+		const s = await signInWithKey(key.pub, key.sk);
+		if (keep) keepKeyFile(file);
+		return s;
+	} finally {
+		wipe(key.sk);
+	}
+}
+
 // The key file to open: the one this browser keeps (said above the field), or
 // one the member chooses now, parsed at once (a file that is not a key file
 // is said here and gives onFile(null)). Shared by signing in and <SignBox>.
@@ -81,18 +95,13 @@ export function SignIn({ onSession }) {
 		e.preventDefault();
 		setError(null);
 		setBusy(true);
-		let key = null;
 		try {
-			key = await openKeyFile(file, pass); // nothing is sent before this succeeds
-			const s = await signInWithKey(key.pub, key.sk);
-			if (keep) keepKeyFile(file);
+			const s = await signInWithFile(file, pass, keep);
 			setPass('');
 			onSession(s);
 		} catch (err) {
 			setError(err);
 			setBusy(false);
-		} finally {
-			if (key) wipe(key.sk);
 		}
 	};
 	document.title = t('member.signin.title') + ' · Tally';
