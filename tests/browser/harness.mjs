@@ -85,32 +85,69 @@ async function waitHttp(url, ms, proc) {
 	}
 }
 
+// Hilltop, a second community of the same federation with the member hana
+// (her key kept on that node), admitted by Riverside and admitting it, with
+// trust lines of 10 hours both ways: for payments across communities.
+function makeHilltop(dir, river) {
+	const data = join(dir, 'hilltop');
+	const tally = (...args) =>
+		execFileSync(TALLY, ['--data', data, '--passphrase-file', river.coord, '--member-passphrase-file',
+			join(dir, 'member.pass'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+	tally('init', '--name', 'Hilltop', '--debt-limit', '10');
+	tally('federation', 'join', join(dir, 'federation.key'));
+	tally('member', 'add', 'hana');
+	const own = (t) => JSON.parse(String(t('--json', 'logs'))).logs.find((l) => l.own).log;
+	river.tally('community', 'admit', own(tally) + '=Hilltop');
+	tally('community', 'admit', own(river.tally) + '=Riverside');
+	river.tally('link', 'add', 'Hilltop', '--limit-minutes', '600');
+	tally('link', 'add', 'Riverside', '--limit-minutes', '600');
+	return { data, coord: river.coord, tally };
+}
+
+// A tallyd for data listening on 127.0.0.1 (http 0: no console), dialling
+// the peers' ports; its output collected in log.
+function spawnNode(c, listen, http, peers, log) {
+	const args = ['--data', c.data, '--passphrase-file', c.coord, '--listen', '127.0.0.1:' + listen,
+		'--http', http ? '127.0.0.1:' + http : 'off', '--web-root', join(SOURCE, 'web')];
+	for (const p of peers) args.push('--peer', '127.0.0.1:' + p);
+	const d = spawn(TALLYD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+	d.stdout.on('data', (b) => log.push(String(b)));
+	d.stderr.on('data', (b) => log.push(String(b)));
+	return d;
+}
+
+// Stops a tallyd; its exit code (0 when it ended cleanly).
+async function stopNode(d) {
+	if (d.exitCode !== null || d.signalCode !== null) return d.exitCode;
+	d.kill('SIGTERM');
+	return new Promise((r) => d.once('exit', (c) => r(c)));
+}
+
 // Starts the community's tallyd and the browser. Returns {base, browser,
-// tally, data (the data directory), log, stop()}.
-export async function start() {
+// tally, data (the data directory), log, stop()}. With {hilltop: true} a
+// second community's tallyd runs too (its peer, without a console), as
+// env.hill = {tally, data, log}.
+export async function start({ hilltop = false } = {}) {
 	for (const [what, file] of [['chromium', CHROMIUM], ['tally', TALLY], ['tallyd', TALLYD]])
 		if (!existsSync(file)) throw new Error(`browser tests: no ${what} at ${file} (scripts/setup installs chromium)`);
 	const dir = mkdtempSync(join(process.env.TMPDIR || tmpdir(), 'tally-browser-'));
 	const c = makeCommunity(dir);
-	const [http, listen] = [await freePort(), await freePort()];
-	const log = [];
-	const d = spawn(TALLYD, ['--data', c.data, '--passphrase-file', c.coord, '--listen', '127.0.0.1:' + listen,
-		'--http', '127.0.0.1:' + http, '--web-root', join(SOURCE, 'web')], { stdio: ['ignore', 'pipe', 'pipe'] });
-	d.stdout.on('data', (b) => log.push(String(b)));
-	d.stderr.on('data', (b) => log.push(String(b)));
+	const h = hilltop ? makeHilltop(dir, c) : null;
+	const [http, listen, hlisten] = [await freePort(), await freePort(), await freePort()];
+	const log = [], hlog = [];
+	const d = spawnNode(c, listen, http, h ? [hlisten] : [], log);
+	const hd = h ? spawnNode(h, hlisten, 0, [listen], hlog) : null;
 	const base = `http://127.0.0.1:${http}`;
 	let browser = null;
 	// Stops the browser and tallyd; throws when tallyd did not end cleanly
 	// (a crash, or a sanitizer's report at exit in the ASan build).
 	const stop = async () => {
 		if (browser) await browser.close().catch(() => {});
-		let code = d.exitCode;
-		if (code === null && d.signalCode === null) {
-			d.kill('SIGTERM');
-			code = await new Promise((r) => d.once('exit', (c) => r(c)));
-		}
+		const code = await stopNode(d);
+		const hcode = hd ? await stopNode(hd) : 0;
 		rmSync(dir, { recursive: true, force: true });
 		if (code !== 0) throw new Error(`tallyd ended with ${code ?? d.signalCode}:\n${log.join('').slice(-3000)}`);
+		if (hcode !== 0) throw new Error(`Hilltop's tallyd ended with ${hcode ?? hd.signalCode}:\n${hlog.join('').slice(-3000)}`);
 	};
 	try {
 		await waitHttp(base + '/', 15000, d);
@@ -127,7 +164,8 @@ export async function start() {
 		throw e;
 	}
 	mkdirSync(SHOTS, { recursive: true });
-	return { base, browser, tally: c.tally, data: c.data, log, stop };
+	const hill = h ? { tally: h.tally, data: h.data, log: hlog } : null;
+	return { base, browser, tally: c.tally, data: c.data, log, hill, stop };
 }
 
 // A new page: in a browser context of its own (no cookies, no storage) unless

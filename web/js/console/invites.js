@@ -81,7 +81,7 @@ export function Invites() {
 			<h2 id="open-h">${t('invites.open')}</h2>
 			<${Loading} state=${open} />
 			<${ErrorNote} error=${err} />
-			<${Table} caption=${t('invites.open')} rows=${rows} rowKey=${(r) => r.id} empty=${t('invites.none')}
+			<${Table} rows=${rows} rowKey=${(r) => r.id} empty=${t('invites.none')}
 				columns=${[
 					{ label: t('invites.name'), cell: (r) => r.name },
 					{ label: t('invites.expires'), cell: (r) => fmtMoment(r.expires) },
