@@ -3,10 +3,12 @@
  * pending proposals, the last entries of the own log and the member's
  * listings; and the check of an email address a member gives.
  */
+#define _GNU_SOURCE /* strcasestr */
 #include "tb_notices.h"
 #include "tb_ops.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const kind_names[] = {"proposal", "answer",	 "paid",
@@ -35,6 +37,12 @@ static void add(struct tb_notices *out, const struct tb_notice *nt)
 	out->n++;
 }
 
+/* A live listing of the member's, that a proposal's memo may name. */
+struct mine {
+	uint8_t id[TB_LISTING_ID_LEN];
+	char title[TB_LISTING_TITLE_MAX + 1];
+};
+
 struct collect {
 	struct tb_store *s;
 	const uint8_t *self;
@@ -42,6 +50,8 @@ struct collect {
 	uint64_t now;
 	struct tb_notices *out;
 	int err;
+	struct mine mine[TB_LISTINGS_PER_MEMBER];
+	size_t nmine;
 };
 
 static void member_name(struct collect *c, uint64_t no, char *out, size_t cap)
@@ -62,6 +72,24 @@ static void remote_name(struct collect *c, struct tb_view name, const uint8_t lo
 	snprintf(out, cap, "%.*s@%s", (int)name.len, (const char *)name.p, comm);
 }
 
+/* A proposal answers a listing of the member's when its memo names the
+ * listing: its id in hex, or its whole title (any case, 3 bytes or more). */
+static void answers(struct collect *c, struct tb_notice *nt)
+{
+	char memo[TB_MEMO_MAX + 1], hex[2 * TB_LISTING_ID_LEN + 1];
+	if (!c->nmine || tb_store_memo_get(c->s, nt->id, memo, sizeof memo))
+		return;
+	for (size_t i = 0; i < c->nmine; i++) {
+		tb_hex_encode(hex, c->mine[i].id, TB_LISTING_ID_LEN);
+		if (strcasestr(memo, hex) ||
+		    (strlen(c->mine[i].title) >= 3 && strcasestr(memo, c->mine[i].title))) {
+			nt->kind = TB_NOTICE_ANSWER;
+			snprintf(nt->text, sizeof nt->text, "%s", c->mine[i].title);
+			return;
+		}
+	}
+}
+
 static int pending_one(void *vctx, struct tb_view msg)
 {
 	struct collect *c = vctx;
@@ -76,6 +104,7 @@ static int pending_one(void *vctx, struct tb_view msg)
 			       .minutes = p.minutes};
 	memcpy(nt.id, p.txid, TB_TXID_LEN);
 	member_name(c, p.provider, nt.who, sizeof nt.who);
+	answers(c, &nt);
 	add(c->out, &nt);
 	return 0;
 }
@@ -130,6 +159,12 @@ static int listing_one(void *vctx, const struct tb_listing *l, const uint8_t *ob
 {
 	(void)obj, (void)len, (void)info;
 	struct collect *c = vctx;
+	if (l->state == TB_LISTING_LIVE && c->nmine < TB_LISTINGS_PER_MEMBER) {
+		struct mine *m = &c->mine[c->nmine++];
+		memcpy(m->id, l->id, TB_LISTING_ID_LEN);
+		snprintf(m->title, sizeof m->title, "%.*s", (int)l->title.len,
+			 (const char *)l->title.p);
+	}
 	if (l->state != TB_LISTING_LIVE || l->expires > c->now + TB_NOTICES_EXPIRING_S)
 		return 0;
 	uint64_t from = l->expires - TB_NOTICES_EXPIRING_S;
@@ -142,24 +177,39 @@ static int listing_one(void *vctx, const struct tb_listing *l, const uint8_t *ob
 	return 0;
 }
 
+static int collect(struct collect *c);
+
 int tb_notices_collect(struct tb_store *s, const uint8_t self[TB_KEY_LEN], uint32_t member,
 		       uint64_t now, struct tb_notices *out)
 {
 	memset(out, 0, sizeof *out);
-	struct collect c = {s, self, member, now, out, 0};
-	int err = tb_store_foreach_pending(s, pending_one, &c);
+	struct collect *c = calloc(1, sizeof *c);
+	if (!c)
+		return TB_ENOMEM;
+	*c = (struct collect){.s = s, .self = self, .member = member, .now = now, .out = out};
+	int err = collect(c);
+	free(c);
+	return err;
+}
+
+static int collect(struct collect *c)
+{
+	/* The listings first: the proposals' memos are matched against them. */
+	struct tb_listing_query q = {
+		.community = c->self, .kind = -1, .member = c->member, .now = c->now};
+	int err = tb_store_listings_search(c->s, &q, listing_one, c);
+	if (err < 0)
+		return err;
+	err = tb_store_foreach_pending(c->s, pending_one, c);
 	if (err > 0)
 		err = 0;
-	if (err || (err = c.err))
+	if (err || (err = c->err))
 		return err;
 	struct tb_head h;
-	if ((err = tb_store_head(s, self, &h)))
+	if ((err = tb_store_head(c->s, c->self, &h)))
 		return err;
 	uint64_t from = h.seq > TB_NOTICES_SCAN ? h.seq - TB_NOTICES_SCAN + 1 : 1;
-	if ((err = tb_store_foreach_entry(s, self, from, entry_one, &c)) < 0)
-		return err;
-	struct tb_listing_query q = {.community = self, .kind = -1, .member = member, .now = now};
-	err = tb_store_listings_search(s, &q, listing_one, &c);
+	err = tb_store_foreach_entry(c->s, c->self, from, entry_one, c);
 	return err < 0 ? err : 0;
 }
 

@@ -26,7 +26,7 @@
 
 enum tb_notice_kind {
 	TB_NOTICE_PROPOSAL, /* a proposal waits for the member to confirm */
-	TB_NOTICE_ANSWER,   /* ... and it answers one of their listings */
+	TB_NOTICE_ANSWER,   /* ... whose memo names a listing of theirs (text: its title) */
 	TB_NOTICE_PAID,	    /* their payment to another community completed */
 	TB_NOTICE_REFUSED,  /* ... was refused (text: why) */
 	TB_NOTICE_RECEIVED, /* a member of another community paid them */

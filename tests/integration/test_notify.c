@@ -5,7 +5,8 @@
  * the test writes, which keeps each message it receives, or fails, or hangs,
  * as the test tells it) and Hilltop (hana). A proposal to bob is a live
  * "notice" event on bob's event stream and on no other member's; bob's
- * notices list it until he marks them seen; alice's cross-community
+ * notices list it until he marks them seen, and his listing about to
+ * expire and a proposal whose memo names it; alice's cross-community
  * payments completed and refused are hers. A daily digest after a new
  * proposal goes to bob's address only, with the proposal; none to a member
  * whose digest is off or who has nothing new; hostile addresses are refused
@@ -122,17 +123,22 @@ static void signin(const char *name, struct tb_httpc_session *s)
 }
 
 /* A proposal by the coordinator, signed with the provider's key file. */
-static void propose(const char *from, const char *to, int minutes)
+static void propose_memo(const char *from, const char *to, int minutes, const char *memo)
 {
 	char body[400];
 	struct tb_httpc_resp r;
 	snprintf(body, sizeof body,
-		 "{\"provider\":\"%s\",\"receiver\":\"%s\",\"minutes\":%d,\"memo\":\"help\","
+		 "{\"provider\":\"%s\",\"receiver\":\"%s\",\"minutes\":%d,\"memo\":\"%s\","
 		 "\"attest\":false,\"provider_passphrase\":\"%s\"}",
-		 from, to, minutes, TB_FED_MEMBER_PASS);
+		 from, to, minutes, memo, TB_FED_MEMBER_PASS);
 	call("POST", "/api/v1/exchanges", &g_cora, body, &r);
 	expect(&r, 202, "\"pending\":true");
 	tb_httpc_free(&r);
+}
+
+static void propose(const char *from, const char *to, int minutes)
+{
+	propose_memo(from, to, minutes, "help");
 }
 
 /* A member's event stream: the open socket, after the hello. */
@@ -213,6 +219,16 @@ static void test_notices_live(void **state)
 	tb_httpc_free(&r);
 	call("GET", "/api/v1/me/notices", &g_cora, NULL, &r);
 	tb_httpc_assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	/* bob's request expires tomorrow; a proposal whose memo names it
+	 * answers it. */
+	TB_FED_TALLY_IS(g_f, RIVER, 0, "listing", "add", "--member", "bob", "--request", "--title",
+			"Lift to the clinic", "--days", "1");
+	propose_memo("alice", "bob", 25, "the lift to the clinic on Tuesday");
+	call("GET", "/api/v1/me/notices", &bob, NULL, &r);
+	expect(&r, 200, "\"kind\":\"answer\"");
+	expect(&r, 200, "\"kind\":\"expiring\"");
+	expect(&r, 200, "\"title\":\"Lift to the clinic\"");
 	tb_httpc_free(&r);
 	/* alice pays hana@Hilltop twice: Hilltop lets Riverside owe it 10
 	 * minutes, so 5 complete and 20 are refused. */
