@@ -62,6 +62,7 @@ test('a proposal shows up live as a notice; the digest choice is saved', T, asyn
 	assert.match(await textOf(bob, 'main'), /does not send email yet/);
 	await shot(bob, 'member-notices-digest-phone');
 	await go(bob, '#/');
+	await bob.waitForSelector('[data-notices-link]');
 	await go(bob, '#/notices');
 	await bob.waitForFunction(() => document.querySelector('input[name="email"]').value === 'bob@example.org',
 		{ timeout: 15000 });

@@ -463,6 +463,7 @@ export default {
 	'notice.digest_save': 'Save',
 	'notice.digest_saved': 'Saved.',
 	'notice.digest_off': 'This node does not send email yet: your choice is kept for when it does.',
+	'notice.see_all': 'Everything that waits for you, and email digests',
 	// Invitations, device links and shared links with their QR codes (issue 14).
 	'nav.invites': 'Invitations',
 	'invites.title': 'Invitations',

@@ -460,6 +460,7 @@ export default {
 	'notice.digest_save': 'Guardar',
 	'notice.digest_saved': 'Guardado.',
 	'notice.digest_off': 'Este nodo aún no envía correo: tu elección se guarda para cuando lo haga.',
+	'notice.see_all': 'Todo lo que te espera, y los resúmenes por correo',
 	// Invitaciones, enlaces para dispositivos y enlaces compartidos con su código QR (issue 14).
 	'nav.invites': 'Invitaciones',
 	'invites.title': 'Invitaciones',

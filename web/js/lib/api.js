@@ -84,17 +84,21 @@ export const downloadUrl = (path, params) => '/api/v1' + path + query(params);
 // newer checkpoint held, onEntry({notice: true}) when something new may wait
 // for the signed-in member, and onEntry({reconnected: true}) when a stream that
 // dropped opens again). When the stream cannot be had (a node without it, a
-// proxy that buffers), polls the community's counters instead so pages still
-// update. Returns a function that stops following.
-export function followEntries(onEntry, pollMs = 5000) {
+// proxy that buffers, a node whose 64 streams are taken), polls instead so
+// pages still update: the community's counters, or what pollPath answers
+// (a member's session cannot read the community's). Returns a function that
+// stops following.
+export function followEntries(onEntry, pollMs = 5000, pollPath = '/community') {
 	let es = null;
 	let timer = null;
 	let stopped = false;
 	let last = null;
 	const poll = async () => {
 		try {
-			const c = await get('/community');
-			const key = [c.members, c.exchanges, c.reversals, c.exchanged_minutes].join('/');
+			const c = await get(pollPath);
+			const key = pollPath === '/community'
+				? [c.members, c.exchanges, c.reversals, c.exchanged_minutes].join('/')
+				: JSON.stringify(c);
 			if (last !== null && key !== last) onEntry({ polled: true });
 			last = key;
 		} catch (e) {

@@ -29,6 +29,7 @@ export function Home({ session }) {
 				? html`<p><a href="#/pending" data-to-confirm>${t('mx.to_confirm', { n: toConfirm.length })}</a></p>`
 				: html`<p class="muted">${t('mx.nothing_waits')}</p>`}
 			${mine.length ? html`<p class="muted">${t('mx.mine_waiting', { n: mine.length })}</p>` : null}
+			<p><a href="#/notices" data-notices-link>${t('notice.see_all')}</a></p>
 		</section>
 		<nav class="card actions" aria-label=${t('mx.do')}>
 			<a class="button primary" href="#/propose">${t('mx.propose')}</a>

@@ -101,10 +101,11 @@ function App() {
 		return () => window.removeEventListener('hashchange', f);
 	}, []);
 	// Pages reload when the own log grows, a notice is meant for this
-	// member, or a dropped stream opens again (not for other logs' entries).
+	// member, or a dropped stream opens again (not for other logs' entries);
+	// without a stream, when the member's notices change.
 	useEffect(() => (session ? followEntries((e) => {
-		if (!e.checkpoint && (e.own || e.notice || e.reconnected)) setTick((n) => n + 1);
-	}) : undefined), [session]);
+		if (!e.checkpoint && (e.own || e.notice || e.reconnected || e.polled)) setTick((n) => n + 1);
+	}, 15000, '/me/notices') : undefined), [session]);
 	if (session === undefined) return html`<p class="muted boot" role="status">${t('common.loading')}</p>`;
 	const r = routeOf(route);
 	const P = r.open || session ? r.page : SignIn;
