@@ -12,6 +12,7 @@
  */
 #include "tb_file.h"
 #include "tb_node.h"
+#include "tb_testhooks.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -377,7 +378,7 @@ int tb_backup_extract(const char *file, const char *dir, struct tb_backup_info *
 
 void tb_node_crash_point(const char *where)
 {
-	const char *at = getenv("TALLY_CRASH_AT");
+	const char *at = tb_test_env("TALLY_CRASH_AT");
 	if (at && !strcmp(at, where))
 		raise(SIGKILL);
 }

@@ -7,6 +7,7 @@
  * nothing.
  */
 #include "tb_ops.h"
+#include "tb_testhooks.h"
 #include "tb_text.h"
 
 #include <stdio.h>
@@ -16,7 +17,7 @@
 
 uint64_t tb_listing_now(void)
 {
-	const char *path = getenv("TALLY_TEST_CLOCK");
+	const char *path = tb_test_env("TALLY_TEST_CLOCK");
 	if (path && *path) {
 		FILE *f = fopen(path, "r");
 		unsigned long long v;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "store_int.h"
+#include "tb_testhooks.h"
 
 #define TB_CONVERT_BATCH 65536 /* lines per transaction (about 2 MiB written) */
 
@@ -102,8 +103,8 @@ static int convert_batch(struct tb_store *s, size_t cap)
 int tb_store_convert3(struct tb_store *s)
 {
 	/* Test builds shrink the batches and kill the process after one. */
-	const char *b = getenv("TALLY_CONVERT_BATCH");
-	const char *at = getenv("TALLY_CRASH_AT");
+	const char *b = tb_test_env("TALLY_CONVERT_BATCH");
+	const char *at = tb_test_env("TALLY_CRASH_AT");
 	size_t cap = b && atoi(b) > 0 ? (size_t)atoi(b) : TB_CONVERT_BATCH;
 	int err;
 	uint64_t done = 0;

@@ -13,6 +13,7 @@
  * or overwrites an entry: the only deletes are on derived and local tables.
  */
 #include "db.h"
+#include "tb_testhooks.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -175,7 +176,7 @@ int tb_db_open(struct tb_db **out, const char *dir, unsigned flags)
 	else if (!(flags & TB_DB_RDONLY))
 		envflags |= MDB_NOMETASYNC; /* the meta page's flush: sync_meta */
 	/* Fault injection of the crash tests (like the node's TALLY_CRASH_AT). */
-	const char *at = getenv("TALLY_CRASH_AT");
+	const char *at = tb_test_env("TALLY_CRASH_AT");
 	db->crash_unsynced = at && !strcmp(at, "commit-unsynced");
 	if ((rc = mdb_env_set_maxdbs(db->env, TB_T__COUNT + 4)) ||
 	    (rc = mdb_env_set_mapsize(db->env, TB_DB_MAPSIZE)) ||

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE /* memfd_create */
 #include "cli.h"
+#include "tb_testhooks.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -192,7 +193,10 @@ int main(int argc, char **argv)
 		return TB_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		puts("tally " TB_VERSION);
+		printf("tally %s%s\n", TB_VERSION,
+		       tb_test_hooks()
+			       ? " (test build: reads TALLY_TEST_CLOCK and the other test hooks)"
+			       : "");
 		return TB_EXIT_OK;
 	}
 	/* Group commands ("member add") first, then single words. */

@@ -8,6 +8,7 @@
  */
 #include "daemon.h"
 #include "tb_notices.h"
+#include "tb_testhooks.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -284,7 +285,10 @@ int tb_flags_parse(struct tb_daemon_opts *o, int argc, char **argv)
 			return 1;
 		}
 		if (c == 'V') {
-			printf("tallyd %s\n", TB_VERSION);
+			printf("tallyd %s%s\n", TB_VERSION,
+			       tb_test_hooks() ? " (test build: reads TALLY_TEST_CLOCK and the "
+						 "other test hooks)"
+					       : "");
 			return 1;
 		}
 		if (c == 'c')

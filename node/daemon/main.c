@@ -7,6 +7,7 @@
  */
 #include "daemon.h"
 #include "tb_file.h"
+#include "tb_testhooks.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -246,7 +247,7 @@ static void handles_init(struct tb_node *n)
 {
 	uv_timer_init(n->loop, &n->checkpoint_timer);
 	n->checkpoint_timer.data = n;
-	const char *cpenv = getenv("TALLYD_CHECKPOINT_MS");
+	const char *cpenv = tb_test_env("TALLYD_CHECKPOINT_MS");
 	uint64_t cpms = cpenv && atoll(cpenv) > 0 ? (uint64_t)atoll(cpenv) : TB_CHECKPOINT_MS;
 	uv_timer_start(&n->checkpoint_timer, on_checkpoint, 1000, cpms);
 	restore_start(n);
@@ -282,7 +283,7 @@ static int node_init(struct tb_node *n, struct tb_daemon_opts *o)
 	n->level = o->level;
 	n->restore_wait_ms = o->restore_wait_ms;
 	n->data = o->data;
-	n->crash_at = getenv("TALLYD_CRASH_AT");
+	n->crash_at = tb_test_env("TALLYD_CRASH_AT");
 	if (tb_crypto_init()) {
 		fprintf(stderr, "tallyd: cannot initialise libsodium\n");
 		return 3;

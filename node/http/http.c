@@ -5,6 +5,7 @@
  */
 #include "http_int.h"
 #include "tb_node.h"
+#include "tb_testhooks.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,7 @@ int tb_http_start(struct tb_http **out, const struct tb_http_host *host,
 	}
 	h->host = *host;
 	h->conf = *conf;
-	const char *life = getenv("TALLYD_SESSION_SECONDS");
+	const char *life = tb_test_env("TALLYD_SESSION_SECONDS");
 	h->session_life_s = life && atoi(life) > 0 ? (uint64_t)atoi(life) : TB_SESSION_LIFE_S;
 	h->session_idle_s =
 		h->session_life_s < TB_SESSION_IDLE_S ? h->session_life_s : TB_SESSION_IDLE_S;
