@@ -14,6 +14,7 @@ import { Dashboard } from './dashboard.js';
 import { Members, Statement } from './members.js';
 import { Record, Pending, Exchanges } from './exchanges.js';
 import { Links } from './links.js';
+import { Listings } from './listings.js';
 import { Reports } from './reports.js';
 import { Federation } from './federation.js';
 import { Audit } from './audit.js';
@@ -29,6 +30,7 @@ const PAGES = [
 	{ path: 'pending', key: 'nav.pending', page: Pending },
 	{ path: 'exchanges', key: 'nav.exchanges', page: Exchanges },
 	{ path: 'links', key: 'nav.links', page: Links },
+	{ path: 'listings', key: 'nav.listings', page: Listings },
 	{ path: 'reports', key: 'nav.reports', page: Reports },
 	{ path: 'federation', key: 'nav.federation', page: Federation },
 	{ path: 'audit', key: 'nav.audit', page: Audit },
