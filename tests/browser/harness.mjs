@@ -125,8 +125,8 @@ async function stopNode(d) {
 
 // Starts the community's tallyd and the browser. Returns {base, browser,
 // tally, data (the data directory), log, stop()}. With {hilltop: true} a
-// second community's tallyd runs too (its peer, without a console), as
-// env.hill = {tally, data, log}.
+// second community's tallyd runs too (its peer, with its own members' pages
+// and API), as env.hill = {tally, data, log, base}.
 export async function start({ hilltop = false } = {}) {
 	for (const [what, file] of [['chromium', CHROMIUM], ['tally', TALLY], ['tallyd', TALLYD]])
 		if (!existsSync(file)) throw new Error(`browser tests: no ${what} at ${file} (scripts/setup installs chromium)`);
@@ -136,8 +136,9 @@ export async function start({ hilltop = false } = {}) {
 	const [http, listen, hlisten] = [await freePort(), await freePort(), await freePort()];
 	const log = [], hlog = [];
 	const d = spawnNode(c, listen, http, h ? [hlisten] : [], log);
-	const hd = h ? spawnNode(h, hlisten, 0, [listen], hlog) : null;
-	const base = `http://127.0.0.1:${http}`;
+	const hhttp = h ? await freePort() : 0;
+	const hd = h ? spawnNode(h, hlisten, hhttp, [listen], hlog) : null;
+	const base = `http://127.0.0.1:${http}`, hbase = `http://127.0.0.1:${hhttp}`;
 	let browser = null;
 	// Stops the browser and tallyd; throws when tallyd did not end cleanly
 	// (a crash, or a sanitizer's report at exit in the ASan build).
@@ -151,6 +152,7 @@ export async function start({ hilltop = false } = {}) {
 	};
 	try {
 		await waitHttp(base + '/', 15000, d);
+		if (hd) await waitHttp(hbase + '/', 15000, hd);
 		browser = await puppeteer.launch({
 			executablePath: CHROMIUM,
 			headless: true,
@@ -164,7 +166,7 @@ export async function start({ hilltop = false } = {}) {
 		throw e;
 	}
 	mkdirSync(SHOTS, { recursive: true });
-	const hill = h ? { tally: h.tally, data: h.data, log: hlog } : null;
+	const hill = h ? { tally: h.tally, data: h.data, log: hlog, base: hbase } : null;
 	return { base, browser, tally: c.tally, data: c.data, log, hill, stop };
 }
 

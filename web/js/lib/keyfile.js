@@ -25,6 +25,7 @@ export const CTX = {
 	REVERSAL: 'tally/reversal/v1',
 	XPREPARE: 'tally/xprepare/v1',
 	SIGNIN: 'tally/signin/v1',
+	LISTING: 'tally/listing/v1',
 };
 
 function fail(code, message) {

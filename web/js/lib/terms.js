@@ -1,9 +1,9 @@
 // terms.js: the bytes a member signs, built in the browser from what the
 // member entered, so that a page never signs bytes it has not made itself.
-// It encodes the fixed layouts of docs/FORMAT.md 6.1 (exchange terms) and 6.4
-// (xprepare terms) with the shortest msgpack forms of FORMAT.md 1.2, and
-// reads msgpack strictly (shortest forms only, nothing after the value) for
-// receipts and entries. It never signs and never talks to the node: pages
+// It encodes the fixed layouts of docs/FORMAT.md 6.1 (exchange terms), 6.4
+// (xprepare terms) and 16.2 (listing terms) with the shortest msgpack forms
+// of FORMAT.md 1.2, and reads msgpack strictly (shortest forms only,
+// nothing after the value) for receipts and entries. It never signs and never talks to the node: pages
 // compare its bytes with the node's and refuse to sign when they differ.
 
 const enc = new TextEncoder();
@@ -146,6 +146,25 @@ export function xprepareTerms(t) {
 		fixed(t.memoHash, 32, 'memo_hash'),
 		inRange(t.date, 19700101, 99991231, 'date'),
 		inRange(t.expires, 1, 17179869180, 'expires'),
+	]);
+}
+
+// FORMAT.md 16.2: the listing terms [log_id, id, version, member, kind, title,
+// description, category, visibility, created, expires, state]
+export function listingTerms(t) {
+	return encArray([
+		fixed(t.logId, 32, 'log_id'),
+		fixed(t.id, 16, 'id'),
+		inRange(t.version, 1, 4294967295, 'version'),
+		inRange(t.member, 1, 4294967295, 'member'),
+		inRange(t.kind, 0, 1, 'kind'),
+		text(t.title, 1, 80, 'title'),
+		text(t.description, 0, 1000, 'description'),
+		text(t.category, 0, 32, 'category'),
+		inRange(t.visibility, 0, 1, 'visibility'),
+		inRange(t.created, 0, 17179869180, 'created'),
+		inRange(t.expires, 1, 17179869180, 'expires'),
+		inRange(t.state, 0, 1, 'state'),
 	]);
 }
 

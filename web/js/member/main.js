@@ -23,6 +23,7 @@ import { Pay } from './pay.js';
 import { Receipts } from './receipts.js';
 import { Notices, NoticeBadge } from './notices.js';
 import { Devices, Device } from './devices.js';
+import { Listings } from './listings.js';
 
 export const ROUTES = [
 	{ path: '', key: 'member.nav.home', page: Home, nav: true },
@@ -36,6 +37,7 @@ export const ROUTES = [
 	{ path: 'notices', key: 'member.nav.notices', page: Notices, nav: true, badge: NoticeBadge },
 	{ path: 'devices', key: 'member.nav.devices', page: Devices, nav: true },
 	{ path: 'device', key: 'device.title', page: Device, open: true },
+	{ path: 'listings', key: 'member.nav.listings', page: Listings, nav: true },
 ];
 
 const routeOf = (route) => ROUTES.find((r) => r.path === (route.parts[0] || '')) || ROUTES[0];

@@ -45,13 +45,14 @@ function Status({ txid }) {
 	</div>`;
 }
 
-export function Pay({ session, parts }) {
+export function Pay({ session, parts, params }) {
+	const pre = (k) => (params && params.get(k)) || ''; // prefilled by a response to a listing
 	const me = session.member;
-	const [to, setTo] = useState('');
+	const [to, setTo] = useState(pre('to'));
 	const [hours, setHours] = useState('');
 	const [minutes, setMinutes] = useState('');
-	const [memo, setMemo] = useState('');
-	const [category, setCategory] = useState('');
+	const [memo, setMemo] = useState(pre('memo'));
+	const [category, setCategory] = useState(pre('category'));
 	const [draft, setDraft] = useState(null);
 	const [sent, setSent] = useState(parts[1] || null);
 	const form = useForm(async () => {

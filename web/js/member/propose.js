@@ -14,13 +14,14 @@ import { SignBox } from './sign.js';
 import { checkedExchange, isoDate, who } from './checks.js';
 import { ShareLink } from './pending.js';
 
-export function Propose({ session }) {
+export function Propose({ session, params }) {
+	const pre = (k) => (params && params.get(k)) || ''; // prefilled by a response to a listing
 	const me = session.member;
-	const [receiver, setReceiver] = useState('');
+	const [receiver, setReceiver] = useState(pre('receiver'));
 	const [hours, setHours] = useState('');
 	const [minutes, setMinutes] = useState('');
-	const [memo, setMemo] = useState('');
-	const [category, setCategory] = useState('');
+	const [memo, setMemo] = useState(pre('memo'));
+	const [category, setCategory] = useState(pre('category'));
 	const [date, setDate] = useState('');
 	const [draft, setDraft] = useState(null); // {draft, terms, entered}
 	const [sent, setSent] = useState(null);
