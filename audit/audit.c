@@ -78,6 +78,22 @@ int tb_audit_new(struct tb_audit **out, const char *tmpdir, tb_audit_fn fn, void
 	return 0;
 }
 
+void tb_audit_set_lean(struct tb_audit *a)
+{
+	TB_ASSERT(!a->sources);
+	a->lean = true;
+	if (a->scratch)
+		tb_store_set_lean(a->scratch);
+}
+
+int tb_audit_source(struct tb_audit *a, bool dir)
+{
+	if (a->lean && a->sources && (dir || a->ndirs))
+		return TB_EINVAL;
+	a->sources++;
+	return 0;
+}
+
 void tb_audit_set_threads(struct tb_audit *a, unsigned threads)
 {
 	a->threads = threads;
@@ -90,13 +106,14 @@ void tb_audit_set_threads(struct tb_audit *a, unsigned threads)
 static int scratch_remap(struct tb_audit *a)
 {
 	tb_store_free(a->scratch);
-	a->batches = 0;
 	int err = tb_store_open(&a->scratch, a->path, TB_STORE_SCRATCH);
 	if (err) {
 		a->scratch = NULL;
 		return err;
 	}
 	tb_store_set_audit(a->scratch, store_sink, a);
+	if (a->lean)
+		tb_store_set_lean(a->scratch);
 	tb_store_set_threads(a->scratch, a->threads);
 	return 0;
 }
@@ -135,8 +152,6 @@ int tb_audit_flush(struct tb_audit *a)
 	int err = tb_store_append(a->scratch, a->recs, a->n, &accepted, &rej);
 	a->n = 0;
 	a->buf_len = 0;
-	if (!err && ++a->batches == TB_AUDIT_REMAP_BATCHES)
-		err = scratch_remap(a);
 	return err;
 }
 
@@ -307,10 +322,13 @@ static int export_items(struct tb_audit *a, struct tb_export_stream *r, struct p
 
 int tb_audit_add_export_stream(struct tb_audit *a, tb_export_read_fn rd, void *ctx)
 {
+	int err = tb_audit_source(a, false);
+	if (err)
+		return err;
 	struct tb_export_stream *r = malloc(sizeof *r);
 	if (!r)
 		return TB_ENOMEM;
-	int err = tb_export_stream_open(r, rd, ctx);
+	err = tb_export_stream_open(r, rd, ctx);
 	if (err) {
 		free(r);
 		if (machine_error(err))

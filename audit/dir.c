@@ -118,7 +118,10 @@ int tb_audit_add_dir(struct tb_audit *a, const char *ledger)
 {
 	struct dir_feed d = {a, NULL, ledger, NULL, 1, 0, 0};
 	struct head_list heads = {NULL, 0, 0};
-	int err = tb_store_open(&d.src, ledger, TB_STORE_RDONLY);
+	int err = tb_audit_source(a, true);
+	if (err)
+		return err;
+	err = tb_store_open(&d.src, ledger, TB_STORE_RDONLY);
 	if (err)
 		return err;
 	err = tb_store_foreach_log(d.src, collect_head, &heads);

@@ -66,6 +66,14 @@ typedef void (*tb_audit_fn)(void *ctx, const struct tb_violation *v);
  */
 TB_MUST_CHECK int tb_audit_new(struct tb_audit **out, const char *tmpdir, tb_audit_fn fn,
 			       void *ctx);
+/* A lean scratch state: no statement lines, the one table of the scratch
+ * store that grows with the history and that no rule reads, only the
+ * comparison of a data directory whose log another source holds further
+ * does (AUDIT.md, "What the audit costs"). So for an audit of export files
+ * only, or of one data directory alone: before any source; adding a
+ * directory to a lean audit that has another source, or any source to a
+ * lean audit of a directory, is TB_EINVAL. */
+void tb_audit_set_lean(struct tb_audit *a);
 /* threads: for signature checks (0: every core). */
 void tb_audit_set_threads(struct tb_audit *a, unsigned threads);
 TB_MUST_CHECK int tb_audit_add_dir(struct tb_audit *a, const char *ledger);

@@ -25,6 +25,7 @@ static int verify(const char *dir, tb_export_read_fn rd, void *rctx, const char 
 	int err = tb_audit_new(&a, tmpdir, keep_first, rep);
 	if (err)
 		return err;
+	tb_audit_set_lean(a); /* one source */
 	err = dir ? tb_audit_add_dir(a, dir) : tb_audit_add_export_stream(a, rd, rctx);
 	struct tb_audit_summary sum;
 	memset(&sum, 0, sizeof sum);

@@ -92,12 +92,20 @@ static int audit_logsigs(struct tb_store *s, struct batch *b, const struct tb_vi
 	return err;
 }
 
+/* Entries between two lettings go of the scratch store's mapped pages: each
+ * touches a few random pages (its txid's, its members' statement lines'),
+ * each page maps up to 16 (mapped.c): some 10 to 30 MiB. */
+#define LET_GO_EVERY 128
+
 /* One pass over the batch in t; violations go to c. */
-static int audit_pass(struct tb_txn *t, struct batch *b, const struct tb_view *recs, size_t n,
-		      struct collector *c, const struct collector *first)
+static int audit_pass(struct tb_store *s, struct tb_txn *t, struct batch *b,
+		      const struct tb_view *recs, size_t n, struct collector *c,
+		      const struct collector *first)
 {
 	for (size_t i = 0; i < n && !t->ret; i++) {
 		struct tb_reject r = {0};
+		if (i % LET_GO_EVERY == LET_GO_EVERY - 1)
+			tb_store_let_go(s);
 		c->owner = i;
 		c->drop = b->noeffect[i];
 		int err = tb_entry_decode(&b->e[i], recs[i].p, recs[i].len);
@@ -142,7 +150,7 @@ int tb_run_audit(struct tb_store *s, struct batch *b, const struct tb_view *recs
 		tb_batch_reset(b);
 		b->jobs.audit = &sink;
 		tb_txn_begin(&t, s->db, true);
-		err = t.ret ? t.ret : audit_pass(&t, b, recs, n, c, &first);
+		err = t.ret ? t.ret : audit_pass(s, &t, b, recs, n, c, &first);
 		again = false;
 		if (!err && c == &first && b->jobs.n &&
 		    tb_verify_batch(b->jobs.jobs, b->jobs.n, s->threads)) {
@@ -160,6 +168,7 @@ int tb_run_audit(struct tb_store *s, struct batch *b, const struct tb_view *recs
 			tb_txn_abort(&t);
 		else
 			err = tb_txn_commit(&t);
+		tb_store_let_go(s);
 	}
 	struct collector *c = sink.ctx;
 	if (!err && (first.oom || redo.oom))

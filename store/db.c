@@ -35,7 +35,8 @@
 struct tb_db {
 	MDB_env *env;
 	MDB_dbi dbi[TB_T__COUNT];
-	bool absent[TB_T__COUNT]; /* read-only: a derived (or pruned) table this store lacks */
+	bool absent[TB_T__COUNT];  /* read-only: a derived (or pruned) table this store lacks */
+	bool dropped[TB_T__COUNT]; /* a scratch's table whose puts are dropped (tb_db_drop) */
 	unsigned flags;
 	uint64_t need;		  /* bytes the last commit refused for a full disk wrote */
 	uint64_t synced;	  /* every commit up to this txnid is on disk */
@@ -227,6 +228,18 @@ void tb_db_close(struct tb_db *db)
 		return;
 	mdb_env_close(db->env);
 	free(db);
+}
+
+void tb_db_drop(struct tb_db *db, enum tb_table tab)
+{
+	TB_ASSERT((db->flags & TB_DB_NOSYNC) && tb_table_is_derived(tab));
+	db->dropped[tab] = db->absent[tab] = true;
+}
+
+int tb_db_fd(struct tb_db *db)
+{
+	mdb_filehandle_t fd;
+	return mdb_env_get_fd(db->env, &fd) ? -1 : fd;
 }
 
 void tb_txn_begin(struct tb_txn *t, struct tb_db *db, bool rw)
@@ -458,6 +471,8 @@ static void put_dup(struct tb_txn *t, enum tb_table tab, const void *key, size_t
 void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen, const void *val,
 		size_t vlen)
 {
+	if (t->db->dropped[tab])
+		return;
 	if (table_flags(tab) & MDB_DUPSORT) {
 		if (!t->ret)
 			put_dup(t, tab, key, klen, val, vlen);

@@ -33,6 +33,12 @@ void tb_store_set_audit(struct tb_store *s, tb_violation_fn fn, void *ctx)
 	s->audit.ctx = ctx;
 }
 
+void tb_store_set_lean(struct tb_store *s)
+{
+	TB_ASSERT(s->flags & TB_STORE_SCRATCH);
+	tb_db_drop(s->db, TB_T_STATEMENTS);
+}
+
 void tb_store_set_threads(struct tb_store *s, unsigned n)
 {
 	s->threads = n;

@@ -563,6 +563,12 @@ TB_MUST_CHECK int tb_store_category_resolve(struct tb_store *s, const char *in, 
  * TB_STORE_SCRATCH.
  */
 void tb_store_set_audit(struct tb_store *s, tb_violation_fn fn, void *ctx);
+/* An audit's lean scratch store: it keeps no statement lines (the rules
+ * never read them; AUDIT.md, "What the audit costs"). Only for stores
+ * opened with TB_STORE_SCRATCH. (In audit mode every scratch store lets go,
+ * every few hundred entries, of the pages of its map this process has
+ * mapped.) */
+void tb_store_set_lean(struct tb_store *s);
 
 /* A throwaway store (no fsync) in a fresh directory under tmpdir (NULL:
  * /tmp), for verification and audits; path (cap bytes) receives the

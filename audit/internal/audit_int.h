@@ -10,12 +10,6 @@
 #include "tb_audit.h"
 
 #define TB_AUDIT_BATCH 1024
-/* The scratch store is opened again after this many batches, so the pages
- * of it this process has mapped stay bounded: the store lives on disk and in
- * the kernel's page cache, not in the auditor's resident memory
- * (docs/AUDIT.md). Each batch touches about one page of the txid index per
- * entry (its keys are random), so a few batches are some 25 MiB. */
-#define TB_AUDIT_REMAP_BATCHES 4
 /* A data directory read is opened again after this many entries. */
 #define TB_AUDIT_DIR_CHUNK 16384
 
@@ -44,7 +38,8 @@ struct tb_audit {
 	struct tb_store *scratch;
 	char path[4096];
 	unsigned threads;
-	unsigned batches; /* appended since the scratch store was opened */
+	bool lean;	  /* tb_audit_set_lean */
+	uint64_t sources; /* added so far */
 	tb_audit_fn fn;
 	void *ctx;
 	struct tb_audit_summary sum;
@@ -75,6 +70,9 @@ struct tb_mem_src {
 	size_t len, off;
 };
 int tb_audit_mem_read(void *ctx, uint8_t *p, size_t len, size_t *got);
+/* Counts a source about to be added: TB_EINVAL if a lean audit cannot take
+ * it (tb_audit_set_lean). */
+int tb_audit_source(struct tb_audit *a, bool dir);
 /* The stored state of each data directory against the recomputed one. */
 int tb_audit_compare_dirs(struct tb_audit *a);
 

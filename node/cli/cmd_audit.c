@@ -147,6 +147,14 @@ int tb_cmd_audit(struct tb_cli *cli, int argc, char **argv)
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "cannot start the audit: %s", tb_strerror(err));
 	tb_audit_set_threads(a, (unsigned)threads);
+	/* Export files only, or one source: the scratch state needs no
+	 * statement lines. */
+	bool dirs = false;
+	struct stat st;
+	for (int i = optind; i < argc; i++)
+		dirs |= !stat(argv[i], &st) && S_ISDIR(st.st_mode);
+	if (!dirs || argc - optind == 1)
+		tb_audit_set_lean(a);
 	if (cli->json)
 		printf("{\"violations\":[");
 	int rc = TB_EXIT_OK;

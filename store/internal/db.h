@@ -80,6 +80,11 @@ enum { TB_DB_RDONLY = 1, TB_DB_NOSYNC = 2 };
  * store's layout has, and refuses (TB_EREINDEX) a store whose rebuild is
  * under way or was cut short. */
 int tb_db_open(struct tb_db **out, const char *dir, unsigned flags);
+/* A scratch (NOSYNC) db that keeps nothing of a derived table: its puts are
+ * dropped and it reads as empty (an audit's lean scratch state). */
+void tb_db_drop(struct tb_db *db, enum tb_table tab);
+/* The environment's data file (-1 if LMDB does not say). */
+int tb_db_fd(struct tb_db *db);
 /* The environment's directory (NULL if LMDB does not say). */
 const char *tb_db_dir(struct tb_db *db);
 /* META "derived" absent: a store older than the mark (layout 1). */

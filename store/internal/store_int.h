@@ -25,7 +25,14 @@ struct tb_store {
 	struct tb_audit_sink audit;  /* fn set: audit mode */
 	tb_progress_fn progress;     /* of a rebuild by the open, or NULL */
 	void *progress_ctx;
+	void *map; /* a scratch store's map (mapped.c), once sought */
+	size_t map_len;
+	bool map_sought;
 };
+
+/* A scratch store: the pages of its map this process has mapped are let go
+ * (mapped.c); nothing else. */
+void tb_store_let_go(struct tb_store *s);
 
 /* Layout of the derived tables (META "derived"): a store whose derived
  * tables were written with another is reindexed when opened for writing.

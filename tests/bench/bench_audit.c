@@ -279,6 +279,7 @@ static int audit_child(const char *path, size_t n)
 	if (err)
 		tb_bench_die("tb_audit_new", err);
 	tb_audit_set_threads(a, 0);
+	tb_audit_set_lean(a);
 	double t1 = tb_bench_now();
 	if ((err = tb_audit_add_export_stream(a, fd_read, &fd)))
 		tb_bench_die("tb_audit_add_export_stream", err);
