@@ -136,7 +136,9 @@ struct tb_route {
 	void *ctx;
 };
 
-#define TB_HTTP_ROUTES_MAX 96
+/* The API has about 90 routes; room for the next ones (a node with more
+ * refuses to start: "too many HTTP routes"). */
+#define TB_HTTP_ROUTES_MAX 128
 /* Adds a route (copied; pattern and method must outlive the server). */
 int tb_http_route(struct tb_http *h, const struct tb_route *r);
 
