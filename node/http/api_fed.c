@@ -19,14 +19,9 @@
 
 #define TB_CROSS_LISTED 1000 /* exchanges listed by GET /api/v1/cross */
 
-static struct tb_ops ops_of(struct tb_http *h)
-{
-	return (struct tb_ops){h->host.store, h->host.self, h->host.data, h->host.key};
-}
-
 static void cname(struct tb_http *h, const uint8_t id[TB_KEY_LEN], char out[TB_NAME_MAX + 1])
 {
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	tb_op_community_name(&o, id, out, TB_NAME_MAX + 1);
 }
 
@@ -74,7 +69,7 @@ static void link_add(struct tb_http_req *req, struct tb_http_resp *resp, void *c
 		tb_http_error(resp, 400, "EINVAL", "%s", msg);
 		return;
 	}
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_op_community c;
 	struct tb_reject rej = {0};
 	uint64_t seq;
@@ -204,7 +199,7 @@ static void receipt(struct tb_http_req *req, struct tb_http_resp *resp, void *ct
 			      req->params[0]);
 		return;
 	}
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	uint8_t *r = malloc(TB_RECEIPT_MAX);
 	size_t len;
@@ -235,7 +230,7 @@ struct cross_ctx {
 static int cross_one(void *vctx, const struct tb_xleg *x)
 {
 	struct cross_ctx *c = vctx;
-	struct tb_ops o = ops_of(c->h);
+	struct tb_ops o = tb_api_ops(c->h);
 	struct tb_op_xview v = {.leg = *x};
 	tb_op_xview_state(&v);
 	if ((c->err = tb_op_xview_names(&o, &v)) ||
@@ -277,7 +272,7 @@ static void cross_one_get(struct tb_http_req *req, struct tb_http_resp *resp, vo
 			      req->params[0]);
 		return;
 	}
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_op_xview v;
 	struct tb_reject rej = {0};
 	int err = tb_op_xview(&o, txid, &v, &rej);
@@ -306,7 +301,7 @@ static void cross_send(struct tb_http_req *req, struct tb_http_resp *resp, void 
 	s.minutes = b.minutes;
 	s.attest = b.attest;
 	s.ttl = (uint64_t)b.ttl;
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	struct tb_op_xview v;
 	struct tb_op_pass pass = {b.payer_passphrase, strlen(b.payer_passphrase)};
@@ -341,7 +336,7 @@ static void coordinator_add(struct tb_http_req *req, struct tb_http_resp *resp, 
 		tb_http_error(resp, 400, "EINVAL", "%s", msg);
 		goto out;
 	}
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	struct tb_coord co;
 	int err = tb_op_coord_add(&o, b.name, b.role_id, b.password, strlen(b.password), &co, &rej);
@@ -361,7 +356,7 @@ out:
 static void coordinator_remove(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	int err = tb_op_coord_remove(&o, req->params[0], &rej);
 	if (err == TB_ENOTFOUND) {

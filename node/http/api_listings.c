@@ -16,11 +16,6 @@
 
 #define LIST_MAX 200
 
-static struct tb_ops ops_of(struct tb_http *h)
-{
-	return (struct tb_ops){h->host.store, h->host.self, h->host.data, h->host.key};
-}
-
 static void changed(struct tb_http *h)
 {
 	if (h->host.changed)
@@ -32,7 +27,7 @@ bool tb_api_listing_where(struct tb_http *h, struct tb_http_req *req, struct tb_
 			  struct tb_listing_query *q, uint8_t log[TB_KEY_LEN])
 {
 	char v[200];
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	memcpy(log, h->host.self, TB_KEY_LEN);
 	int qe = tb_http_query_opt(req, resp, "community", v, sizeof v);
@@ -103,8 +98,8 @@ static void list(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 }
 
 /* One listing of the own community by its id, as the vocabulary shows it. */
-static void answer_one(struct tb_http *h, struct tb_http_resp *resp, int status,
-		       const uint8_t id[TB_LISTING_ID_LEN])
+void tb_api_listing_answer(struct tb_http *h, struct tb_http_resp *resp, int status,
+			   const uint8_t id[TB_LISTING_ID_LEN])
 {
 	uint8_t obj[TB_LISTING_MAX];
 	size_t len;
@@ -168,7 +163,7 @@ static void add(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 		attest,
 		{pass, strlen(pass)},
 	};
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	uint8_t id[TB_LISTING_ID_LEN];
 	int err = tb_op_listing_add(&o, &in, tb_listing_now(), id, &rej);
@@ -177,14 +172,14 @@ static void add(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 		goto out;
 	}
 	changed(h);
-	answer_one(h, resp, 201, id);
+	tb_api_listing_answer(h, resp, 201, id);
 out:
 	tb_wipe(pass, sizeof pass);
 }
 
 /* The path's listing id, its i-th '*' segment. */
-static bool id_param_at(struct tb_http_req *req, struct tb_http_resp *resp, size_t i,
-			uint8_t id[TB_LISTING_ID_LEN])
+bool tb_api_listing_id(struct tb_http_req *req, struct tb_http_resp *resp, size_t i,
+		       uint8_t id[TB_LISTING_ID_LEN])
 {
 	if (strlen(req->params[i]) == 2 * TB_LISTING_ID_LEN &&
 	    !tb_hex_decode(id, TB_LISTING_ID_LEN, req->params[i]))
@@ -197,7 +192,7 @@ static bool id_param_at(struct tb_http_req *req, struct tb_http_resp *resp, size
 static bool id_param(struct tb_http_req *req, struct tb_http_resp *resp,
 		     uint8_t id[TB_LISTING_ID_LEN])
 {
-	return id_param_at(req, resp, 0, id);
+	return tb_api_listing_id(req, resp, 0, id);
 }
 
 static void change(struct tb_http_req *req, struct tb_http_resp *resp, struct tb_http *h,
@@ -223,7 +218,7 @@ static void change(struct tb_http_req *req, struct tb_http_resp *resp, struct tb
 			      TB_LISTING_DAYS_MIN, TB_LISTING_DAYS_MAX, (long long)days);
 		goto out;
 	}
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	uint64_t version;
 	int err = tb_op_listing_change(&o, id, withdraw, (unsigned)days, attest,
@@ -234,7 +229,7 @@ static void change(struct tb_http_req *req, struct tb_http_resp *resp, struct tb
 		goto out;
 	}
 	changed(h);
-	answer_one(h, resp, 200, id);
+	tb_api_listing_answer(h, resp, 200, id);
 out:
 	tb_wipe(pass, sizeof pass);
 }
@@ -256,7 +251,7 @@ static void hide_or_show(struct tb_http_req *req, struct tb_http_resp *resp, str
 			 bool hide)
 {
 	uint8_t id[TB_LISTING_ID_LEN];
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	struct tb_op_community c;
 	int err = tb_op_community(&o, req->params[0], &c, &rej);
@@ -264,7 +259,7 @@ static void hide_or_show(struct tb_http_req *req, struct tb_http_resp *resp, str
 		tb_http_fail(resp, err, &rej);
 		return;
 	}
-	if (!id_param_at(req, resp, 1, id))
+	if (!tb_api_listing_id(req, resp, 1, id))
 		return;
 	err = tb_store_listing_hide(h->host.store, c.id, id, hide);
 	if (err == TB_ENOTFOUND) {

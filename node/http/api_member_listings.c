@@ -25,22 +25,6 @@
  * sign it (their key file's Argon2id included). */
 #define DRAFT_S (15 * 60)
 
-static struct tb_ops ops_of(struct tb_http *h)
-{
-	return (struct tb_ops){h->host.store, h->host.self, h->host.data, h->host.key};
-}
-
-static bool id_param(struct tb_http_req *req, struct tb_http_resp *resp,
-		     uint8_t id[TB_LISTING_ID_LEN])
-{
-	if (strlen(req->params[0]) == 2 * TB_LISTING_ID_LEN &&
-	    !tb_hex_decode(id, TB_LISTING_ID_LEN, req->params[0]))
-		return true;
-	tb_http_error(resp, 404, "ENOTFOUND", "'%.40s' is not a listing id (32 hex digits)",
-		      req->params[0]);
-	return false;
-}
-
 /* A refusal of the ops or the store, with the member's signature named. */
 static void refused(struct tb_http_resp *resp, int err, const struct tb_reject *rej)
 {
@@ -128,26 +112,6 @@ static void answer_draft(struct tb_http_resp *resp, const struct tb_listing *l)
 	tb_http_json(resp, 200, r);
 }
 
-/* The stored version, as the vocabulary shows it. */
-static void answer_stored(struct tb_http *h, struct tb_http_resp *resp, int status,
-			  const uint8_t id[TB_LISTING_ID_LEN])
-{
-	uint8_t obj[TB_LISTING_MAX];
-	size_t len;
-	struct tb_listing l;
-	if (tb_store_listing_get(h->host.store, h->host.self, id, obj, &len) ||
-	    tb_listing_open(&l, obj, len)) {
-		tb_http_fail(resp, TB_ESTORE, NULL);
-		return;
-	}
-	struct tb_json *o = tb_vocab_listing(h->host.store, &l, -1);
-	if (!o) {
-		tb_http_fail(resp, TB_ENOMEM, NULL);
-		return;
-	}
-	tb_http_json(resp, status, o);
-}
-
 /* The draft's created time of a signed request: the node's clock within
  * DRAFT_S after it. */
 static bool created_ok(struct tb_http_resp *resp, int64_t created, uint64_t now)
@@ -223,7 +187,7 @@ static void post_new(struct tb_http_req *req, struct tb_http_resp *resp, struct 
 		false,
 		{NULL, 0},
 	};
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	struct tb_op_listing_draft d;
 	int err = tb_op_listing_draft_new(&o, &in, signed_ ? (uint64_t)created : now,
@@ -246,7 +210,7 @@ static void post_new(struct tb_http_req *req, struct tb_http_resp *resp, struct 
 	}
 	if (h->host.changed)
 		h->host.changed(h->host.ctx);
-	answer_stored(h, resp, 201, id);
+	tb_api_listing_answer(h, resp, 201, id);
 }
 
 static void new_draft(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
@@ -274,7 +238,7 @@ static void post_change(struct tb_http_req *req, struct tb_http_resp *resp, stru
 		{"version", TB_JT_INT, signed_, 1, TB_LISTING_VERSION_MAX, &version, NULL},
 		{"signature", TB_JT_STR, signed_, 0, 2 * TB_SIGLEN, sigh, NULL},
 	};
-	if (!tb_api_me(h, req, resp, &m) || !id_param(req, resp, id))
+	if (!tb_api_me(h, req, resp, &m) || !tb_api_listing_id(req, resp, 0, id))
 		return;
 	if (req->body_len && tb_json_decode(req->body, req->body_len, f,
 					    sizeof f / sizeof f[0] - (signed_ ? 0 : 3), msg)) {
@@ -295,7 +259,7 @@ static void post_change(struct tb_http_req *req, struct tb_http_resp *resp, stru
 	if (signed_ && (!tb_api_hex_arg(resp, sigh, sig, TB_SIGLEN, "signature") ||
 			!created_ok(resp, created, now)))
 		return;
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	struct tb_op_listing_draft d;
 	int err = tb_op_listing_draft_change(&o, id, withdraw, (unsigned)days,
@@ -319,7 +283,7 @@ static void post_change(struct tb_http_req *req, struct tb_http_resp *resp, stru
 	}
 	if (h->host.changed)
 		h->host.changed(h->host.ctx);
-	answer_stored(h, resp, 200, id);
+	tb_api_listing_answer(h, resp, 200, id);
 }
 
 static void renew_draft(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
@@ -386,7 +350,7 @@ static void response(struct tb_http_req *req, struct tb_http_resp *resp, void *c
 	struct tb_member m;
 	uint8_t id[TB_LISTING_ID_LEN], log[TB_KEY_LEN];
 	struct tb_listing_query q = {.kind = -1, .now = tb_listing_now()};
-	if (!tb_api_me(h, req, resp, &m) || !id_param(req, resp, id))
+	if (!tb_api_me(h, req, resp, &m) || !tb_api_listing_id(req, resp, 0, id))
 		return;
 	char v[2 * TB_KEY_LEN + 1];
 	int qc = tb_http_query_opt(req, resp, "community", v, sizeof v);
@@ -413,7 +377,7 @@ static void response(struct tb_http_req *req, struct tb_http_resp *resp, void *c
 		return;
 	}
 	char com[TB_NAME_MAX + 1], mine[TB_NAME_MAX + 1];
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	tb_op_community_name(&o, f.log, com, sizeof com);
 	tb_op_community_name(&o, h->host.self, mine, sizeof mine);
 	struct tb_member poster;

@@ -22,11 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-static struct tb_ops ops_of(struct tb_http *h)
-{
-	return (struct tb_ops){h->host.store, h->host.self, h->host.data, h->host.key};
-}
-
 /* The session's member, else an answer (the member was read by the
  * router just before: a failure here is the store's). */
 bool tb_api_me(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
@@ -47,17 +42,6 @@ static bool hex_arg(struct tb_http_resp *resp, const char *hex, uint8_t *out, si
 	if (strlen(hex) == 2 * len && !tb_hex_decode(out, len, hex))
 		return true;
 	tb_http_error(resp, 400, "EINVAL", "'%s' must be %zu hex digits", what, 2 * len);
-	return false;
-}
-
-static bool txid_param(struct tb_http_req *req, struct tb_http_resp *resp,
-		       uint8_t txid[TB_TXID_LEN])
-{
-	if (strlen(req->params[0]) == 2 * TB_TXID_LEN &&
-	    !tb_hex_decode(txid, TB_TXID_LEN, req->params[0]))
-		return true;
-	tb_http_error(resp, 404, "ENOTX", "'%.40s' is not a transaction id (32 hex digits)",
-		      req->params[0]);
 	return false;
 }
 
@@ -117,7 +101,7 @@ static void propose_draft(struct tb_http_req *req, struct tb_http_resp *resp, vo
 		tb_http_error(resp, 400, "EDATE", "'%s' is not a date (YYYY-MM-DD)", b.date);
 		return;
 	}
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	struct tb_op_fix fix;
 	struct tb_exchange x;
@@ -166,7 +150,7 @@ static void propose(struct tb_http_req *req, struct tb_http_resp *resp, void *ct
 		tb_http_error(resp, 400, "EDATE", "'date' must be the draft's (YYYY-MM-DD)");
 		return;
 	}
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	int err = tb_op_propose_signed(&o, &t, &fix, sig, &rej);
 	if (err == TB_EBADSIG)
@@ -273,9 +257,9 @@ static bool my_proposal(struct tb_http *h, struct tb_http_req *req, struct tb_ht
 			const struct tb_member *m, uint8_t txid[TB_TXID_LEN],
 			uint8_t buf[TB_ENTRY_MAX], struct tb_proposal *p)
 {
-	if (!txid_param(req, resp, txid))
+	if (!tb_api_txid_param(req, resp, txid))
 		return false;
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	int err = tb_op_pending(&o, txid, buf, TB_ENTRY_MAX, p, &rej);
 	if (!err && p->provider != m->no && p->receiver != m->no) {
@@ -347,7 +331,7 @@ static void confirm(struct tb_http_req *req, struct tb_http_resp *resp, void *ct
 	}
 	if (!hex_arg(resp, b.signature, sig, TB_SIGLEN, "signature"))
 		return;
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	uint64_t seq;
 	int err = tb_op_confirm_signed(&o, txid, sig, &seq, &rej);
@@ -375,7 +359,7 @@ static void reject(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx
 		tb_http_error(resp, 400, "EINVAL", "%s", msg);
 		return;
 	}
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	int err = tb_op_reject(&o, txid, &rej);
 	if (err)

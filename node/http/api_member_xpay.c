@@ -13,22 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct tb_ops ops_of(struct tb_http *h)
-{
-	return (struct tb_ops){h->host.store, h->host.self, h->host.data, h->host.key};
-}
-
-static bool txid_param(struct tb_http_req *req, struct tb_http_resp *resp,
-		       uint8_t txid[TB_TXID_LEN])
-{
-	if (strlen(req->params[0]) == 2 * TB_TXID_LEN &&
-	    !tb_hex_decode(txid, TB_TXID_LEN, req->params[0]))
-		return true;
-	tb_http_error(resp, 404, "ENOTX", "'%.40s' is not a transaction id (32 hex digits)",
-		      req->params[0]);
-	return false;
-}
-
 static bool hex_arg(struct tb_http_resp *resp, const char *hex, uint8_t *out, size_t len,
 		    const char *what)
 {
@@ -79,7 +63,7 @@ static void pay_draft(struct tb_http_req *req, struct tb_http_resp *resp, void *
 	}
 	if (!send_of(resp, &b, tb_http_member(req), self, &s))
 		return;
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	struct tb_op_fix fix;
 	struct tb_xprepare x;
@@ -137,7 +121,7 @@ static void pay(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 		return;
 	}
 	fix.expires = (uint64_t)b.expires;
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	struct tb_op_xview v;
 	int err = tb_op_send_signed(&o, &s, &fix, sig, &v, &rej);
@@ -184,10 +168,10 @@ static void pay_get(struct tb_http_req *req, struct tb_http_resp *resp, void *ct
 {
 	struct tb_http *h = ctx;
 	uint8_t txid[TB_TXID_LEN];
-	if (!txid_param(req, resp, txid))
+	if (!tb_api_txid_param(req, resp, txid))
 		return;
 	int err = entry_of_member(h, txid, tb_http_member(req));
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_op_xview v;
 	struct tb_reject rej = {0};
 	if (!err)
@@ -204,7 +188,7 @@ static void receipt(struct tb_http_req *req, struct tb_http_resp *resp, void *ct
 {
 	struct tb_http *h = ctx;
 	uint8_t txid[TB_TXID_LEN];
-	if (!txid_param(req, resp, txid))
+	if (!tb_api_txid_param(req, resp, txid))
 		return;
 	int err = entry_of_member(h, txid, tb_http_member(req));
 	if (err == TB_ENOTX) {
@@ -216,7 +200,7 @@ static void receipt(struct tb_http_req *req, struct tb_http_resp *resp, void *ct
 		tb_http_fail(resp, err ? err : TB_ENOMEM, NULL);
 		return;
 	}
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	size_t len;
 	uint64_t seq;

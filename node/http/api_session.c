@@ -15,6 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct tb_ops tb_api_ops(const struct tb_http *h)
+{
+	return (struct tb_ops){h->host.store, h->host.self, h->host.data, h->host.key};
+}
+
 struct tb_json *tb_api_community_json(const struct tb_http *h)
 {
 	struct tb_json *c = tb_json_object();

@@ -12,11 +12,6 @@
 
 #include <string.h>
 
-static struct tb_ops ops_of(struct tb_http *h)
-{
-	return (struct tb_ops){h->host.store, h->host.self, h->host.data, h->host.key};
-}
-
 static void changed(struct tb_http *h)
 {
 	if (h->host.changed)
@@ -31,7 +26,7 @@ static bool refused_body(struct tb_http_resp *resp, int err, const char *msg)
 	return true;
 }
 
-static bool txid_param(struct tb_http_req *req, struct tb_http_resp *resp,
+bool tb_api_txid_param(struct tb_http_req *req, struct tb_http_resp *resp,
 		       uint8_t txid[TB_TXID_LEN])
 {
 	if (strlen(req->params[0]) == 2 * TB_TXID_LEN &&
@@ -59,7 +54,7 @@ static void member_add(struct tb_http_req *req, struct tb_http_resp *resp, void 
 		tb_http_error(resp, 400, "EINVAL", "'public_key' must be 64 hex digits");
 		goto out;
 	}
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_member m;
 	struct tb_reject rej = {0};
 	int err = tb_op_member_add(&o, b.name, b.debt_limit, b.ceiling, b.has_key ? pk : NULL,
@@ -77,7 +72,7 @@ out:
 static void member_remove(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	uint64_t seq;
 	int err = tb_op_member_remove(&o, req->params[0], &seq, &rej);
@@ -108,7 +103,7 @@ static void exchange_add(struct tb_http_req *req, struct tb_http_resp *resp, voi
 		goto out;
 	}
 	t.minutes = b.minutes;
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	uint8_t txid[TB_TXID_LEN];
 	uint64_t seq = 0;
@@ -141,9 +136,9 @@ static void exchange_confirm(struct tb_http_req *req, struct tb_http_resp *resp,
 	struct tb_body_confirm b;
 	char msg[TB_JSON_MSG_MAX];
 	uint8_t txid[TB_TXID_LEN];
-	if (txid_param(req, resp, txid) &&
+	if (tb_api_txid_param(req, resp, txid) &&
 	    !refused_body(resp, tb_body_confirm(req->body, req->body_len, &b, msg), msg)) {
-		struct tb_ops o = ops_of(h);
+		struct tb_ops o = tb_api_ops(h);
 		struct tb_reject rej = {0};
 		uint64_t seq;
 		int err = tb_op_confirm(&o, txid, pass_of(b.receiver_passphrase), &seq, &rej);
@@ -162,10 +157,10 @@ static void exchange_reject(struct tb_http_req *req, struct tb_http_resp *resp, 
 	struct tb_http *h = ctx;
 	uint8_t txid[TB_TXID_LEN];
 	char msg[TB_JSON_MSG_MAX];
-	if (!txid_param(req, resp, txid) ||
+	if (!tb_api_txid_param(req, resp, txid) ||
 	    refused_body(resp, tb_body_empty(req->body, req->body_len, msg), msg))
 		return;
-	struct tb_ops o = ops_of(h);
+	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	int err = tb_op_reject(&o, txid, &rej);
 	if (err) {
@@ -181,9 +176,9 @@ static void exchange_reverse(struct tb_http_req *req, struct tb_http_resp *resp,
 	struct tb_body_reverse b;
 	char msg[TB_JSON_MSG_MAX];
 	uint8_t txid[TB_TXID_LEN], rtxid[TB_TXID_LEN];
-	if (txid_param(req, resp, txid) &&
+	if (tb_api_txid_param(req, resp, txid) &&
 	    !refused_body(resp, tb_body_reverse(req->body, req->body_len, &b, msg), msg)) {
-		struct tb_ops o = ops_of(h);
+		struct tb_ops o = tb_api_ops(h);
 		struct tb_reject rej = {0};
 		uint64_t seq;
 		int err = tb_op_reverse(&o, txid, b.attest, pass_of(b.provider_passphrase),

@@ -197,6 +197,12 @@ bool tb_api_throttled(struct tb_http *h, enum tb_throttle_kind kind, struct tb_h
  * and the cookie of a new session's token. */
 struct tb_json *tb_api_session_json(const struct tb_http *h, const struct tb_session *s);
 /* The own community as {"id": hex, "name": "Riverside"}. */
+/* api_write.c: a transaction id (32 hex digits) from the path's first
+ * segment, else answered (404 ENOTX). */
+bool tb_api_txid_param(struct tb_http_req *req, struct tb_http_resp *resp,
+		       uint8_t txid[TB_TXID_LEN]);
+/* The ledger operations on the node's store, community and key. */
+struct tb_ops tb_api_ops(const struct tb_http *h);
 struct tb_json *tb_api_community_json(const struct tb_http *h);
 void tb_api_session_cookie(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
 			   const char *token);
@@ -212,6 +218,13 @@ int tb_api_listing_routes(struct tb_http *h);
  * (400 or 404). Shared by the coordinators' and the members' searches. */
 bool tb_api_listing_where(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
 			  struct tb_listing_query *q, uint8_t log[TB_KEY_LEN]);
+/* api_listings.c: a listing id (32 hex digits) from the path's segment i,
+ * else answered (404); the own community's listing id answered with status
+ * as the vocabulary shows it. Shared with the members' routes. */
+bool tb_api_listing_id(struct tb_http_req *req, struct tb_http_resp *resp, size_t i,
+		       uint8_t id[TB_LISTING_ID_LEN]);
+void tb_api_listing_answer(struct tb_http *h, struct tb_http_resp *resp, int status,
+			   const uint8_t id[TB_LISTING_ID_LEN]);
 /* api_member_x.c (members' own proposals; with api_member_xpay.c's). */
 int tb_api_member_x_routes(struct tb_http *h);
 int tb_api_member_xpay_routes(struct tb_http *h);
