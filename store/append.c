@@ -464,6 +464,12 @@ static int local_put(struct tb_txn *t, const struct tb_keypair *kp, const struct
 	if (it->attested_by && (err = tb_attested_put_txn(t, it->attested_txid, it->attested_by)))
 		return tb_reject_set(rej, err, kp->pk.b, it->seq,
 				     "'%s' is not a coordinator's name", it->attested_by);
+	/* A member who left or changed keys: the key file kept for their other
+	 * devices (FORMAT.md 8.4) can only help guess an old passphrase. */
+	if (it->kind == TB_KIND_MEMBER_LEFT)
+		tb_keyfile_forget_txn(t, ((const struct tb_member_left *)it->body)->member);
+	else if (it->kind == TB_KIND_MEMBER_KEY)
+		tb_keyfile_forget_txn(t, ((const struct tb_member_key *)it->body)->member);
 	return 0;
 }
 

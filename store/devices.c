@@ -52,6 +52,15 @@ int tb_store_keyfile_get(struct tb_store *s, uint32_t member, uint8_t file[TB_KE
 	return err;
 }
 
+void tb_keyfile_forget_txn(struct tb_txn *t, uint64_t member)
+{
+	if (!member || member > UINT32_MAX)
+		return;
+	uint8_t k[4];
+	tb_be32_put(k, (uint32_t)member);
+	tb_txn_del(t, TB_T_KEYFILES, k, sizeof k);
+}
+
 int tb_store_keyfile_del(struct tb_store *s, uint32_t member)
 {
 	uint8_t k[4];

@@ -119,6 +119,8 @@ int tb_cmd_member_invite(struct tb_cli *cli, int argc, char **argv)
 		tb_json_set(j, "token", tb_json_string(token));
 		tb_json_set(j, "link", tb_json_string(link));
 		tb_json_set(j, "expires", tb_json_time(expires));
+		if (qr && !tb_json_qr_set(j, link))
+			fprintf(stderr, "tally: could not draw the QR code\n");
 		tb_wipe(token, sizeof token);
 		tb_json_print(j, stdout);
 		tb_json_free(j);

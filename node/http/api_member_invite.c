@@ -33,18 +33,6 @@ void tb_api_member_link(const struct tb_http_req *req, const char *page, const c
 		 ok ? host : "127.0.0.1:7480", page, arg);
 }
 
-bool tb_api_qr_set(struct tb_json *o, const char *text)
-{
-	size_t len;
-	int err;
-	char *svg = tb_qr_svg(text, &len, &err);
-	struct tb_json *v = svg ? tb_json_stringn(svg, len) : NULL;
-	free(svg);
-	if (v)
-		tb_json_set(o, "qr_svg", v);
-	return v != NULL;
-}
-
 static void invite(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
@@ -86,7 +74,7 @@ static void invite(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx
 	tb_json_set(j, "token", tb_json_string(token));
 	tb_json_set(j, "link", tb_json_string(link));
 	tb_json_set(j, "expires", tb_json_time(expires));
-	if (!tb_api_qr_set(j, link))
+	if (!tb_json_qr_set(j, link))
 		tb_http_log(h, 1, "http: no QR code for an invitation of %s", b.name);
 	tb_wipe(raw, sizeof raw);
 	tb_wipe(token, sizeof token);

@@ -146,7 +146,7 @@ static void devlink_new(struct tb_http *h, struct tb_http_req *req, struct tb_ht
 		tb_json_set(o, "token", tb_json_string(token));
 		tb_json_set(o, "link", tb_json_string(link));
 		tb_json_set(o, "expires", tb_json_time(now + DEVLINK_VALID_S));
-		if (!tb_api_qr_set(o, link))
+		if (!tb_json_qr_set(o, link))
 			tb_http_log(h, 1, "http: no QR code for a device link of %s", m->name);
 		tb_http_log(h, 2, "http: %s made a device link for %s",
 			    req->who.name[0] ? req->who.name : m->name, m->name);

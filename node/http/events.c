@@ -4,7 +4,11 @@
  * one "event: entry" record, a comment keeps idle streams (and proxies)
  * alive every 15 seconds, and a stream whose reader falls a whole buffer
  * behind is ended rather than buffered without bound. At most
- * TB_STREAMS_MAX streams at once. Members' sessions have streams too: they
+ * TB_STREAMS_MAX streams at once, TB_STREAMS_MEMBERS_MAX of them members'
+ * (so members cannot take every stream from the coordinators), and
+ * TB_STREAMS_PER_PRINCIPAL of one coordinator or member: a newer one ends
+ * their oldest with "event: replaced" (often a tab closed whose connection
+ * the server has not seen go). Members' sessions have streams too: they
  * get the same announcements (which log grew, never whose entry) and
  * "notice" events meant for them alone, never another member's.
  */
@@ -90,13 +94,52 @@ void tb_http_announce_checkpoint(struct tb_http *h, const uint8_t log_id[TB_KEY_
 	announce(h, "checkpoint", log_id, "size", size);
 }
 
+static bool same_principal(const struct tb_stream *st, const struct tb_principal *who)
+{
+	return st->member == who->member && (who->member || !strcmp(st->name, who->name));
+}
+
+/* Ends a stream with a last record that tells the page to poll instead of
+ * reconnecting (which would end another of its principal's in turn). */
+static void replace(struct tb_stream *st)
+{
+	static const char rec[] = "event: replaced\ndata: {}\n\n";
+	queue(st, rec, sizeof rec - 1);
+	st->ending = true;
+	st->overflow = true;
+	tb_stream_wake(st);
+}
+
+/* Room for one more stream of who: their oldest ended past their share;
+ * false when the node's or the members' share is full. */
+static bool make_room(struct tb_http *h, const struct tb_principal *who)
+{
+	size_t own = 0, members = 0;
+	struct tb_stream *oldest = NULL; /* the list is newest first */
+	for (struct tb_stream *st = h->streams; st; st = st->next) {
+		if (st->ending)
+			continue;
+		if (st->member)
+			members++;
+		if (same_principal(st, who)) {
+			own++;
+			oldest = st;
+		}
+	}
+	if (own >= TB_STREAMS_PER_PRINCIPAL && oldest) {
+		replace(oldest);
+		return h->nstreams < TB_STREAMS_MAX + TB_STREAMS_PER_PRINCIPAL;
+	}
+	return h->nstreams < TB_STREAMS_MAX && (!who->member || members < TB_STREAMS_MEMBERS_MAX);
+}
+
 static void events(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
-	if (h->nstreams >= TB_STREAMS_MAX) {
+	if (!make_room(h, &req->who)) {
 		resp->retry_after = 5;
-		tb_http_error(resp, 503, "EFULL", "too many event streams open (%d)",
-			      TB_STREAMS_MAX);
+		tb_http_error(resp, 503, "EFULL", "too many event streams open (%d, %d of members)",
+			      TB_STREAMS_MAX, TB_STREAMS_MEMBERS_MAX);
 		return;
 	}
 	struct tb_stream *st = calloc(1, sizeof *st);
@@ -106,6 +149,8 @@ static void events(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx
 	}
 	st->h = h;
 	st->member = tb_http_member(req);
+	if (!st->member)
+		snprintf(st->name, sizeof st->name, "%s", req->who.name);
 	static const char hello[] = ": tally events\nretry: 2000\n\n";
 	memcpy(st->buf, hello, sizeof hello - 1);
 	st->len = sizeof hello - 1;

@@ -68,7 +68,9 @@ struct tb_challenge {
 struct tb_tracked; /* a connection (server.c) */
 
 #define TB_STREAMS_MAX 64
-#define TB_STREAM_BUF 8192 /* bytes queued to one stream; past it, it is closed */
+#define TB_STREAMS_PER_PRINCIPAL 6 /* one coordinator's or member's; a 7th ends the oldest */
+#define TB_STREAMS_MEMBERS_MAX 48  /* all members' together: 16 stay for coordinators */
+#define TB_STREAM_BUF 8192	   /* bytes queued to one stream; past it, it is closed */
 #define TB_STREAM_KEEPALIVE_MS 15000
 
 /* A live event stream (events.c). */
@@ -79,8 +81,10 @@ struct tb_stream {
 	char buf[TB_STREAM_BUF];
 	size_t len;
 	bool suspended;
-	bool overflow;	 /* too slow a reader: ended */
-	uint32_t member; /* a member's stream (their number), 0 for a coordinator's */
+	bool overflow;		    /* too slow a reader: ended */
+	bool ending;		    /* replaced by a newer stream of its principal: being closed */
+	uint32_t member;	    /* a member's stream (their number), 0 for a coordinator's */
+	char name[TB_NAME_MAX + 1]; /* the coordinator's name (member 0) */
 };
 
 struct tb_http {
@@ -183,11 +187,9 @@ int tb_api_member_keys_routes(struct tb_http *h);
 
 /* api_member_invite.c: the link to a page of the members' pages,
  * SCHEME://HOST/member.html#/PAGE/ARG, with the request's Host (https
- * behind a local TLS proxy); and a QR code of text set as o's "qr_svg"
- * (false when it could not be made). */
+ * behind a local TLS proxy). */
 void tb_api_member_link(const struct tb_http_req *req, const char *page, const char *arg, char *out,
 			size_t cap);
-bool tb_api_qr_set(struct tb_json *o, const char *text);
 /* True (and resp answered 429 ETHROTTLED) when the client must wait before
  * it tries another token of a kind ("invitations", "device links"). */
 bool tb_api_throttled(struct tb_http *h, enum tb_throttle_kind kind, struct tb_http_req *req,

@@ -32,6 +32,9 @@ struct tb_json *tb_json_object(void);
 struct tb_json *tb_json_array(void);
 struct tb_json *tb_json_string(const char *s); /* NULL if s is not UTF-8 */
 struct tb_json *tb_json_stringn(const char *s, size_t len);
+/* A QR code of text as an SVG document, set as o's "qr_svg" (false when it
+ * could not be made). */
+bool tb_json_qr_set(struct tb_json *o, const char *text);
 struct tb_json *tb_json_int(int64_t v);
 struct tb_json *tb_json_bool(bool v);
 struct tb_json *tb_json_null(void);

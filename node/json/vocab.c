@@ -9,8 +9,10 @@
  */
 #include "tb_json.h"
 #include "tb_ops.h"
+#include "tb_qr.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const role_names[] = {
@@ -311,4 +313,16 @@ struct tb_json *tb_vocab_error(const char *code, const char *message)
 	struct tb_json *e =
 		OBJ({"code", tb_json_string(code)}, {"message", tb_json_string(message)});
 	return e ? OBJ({"error", e}) : NULL;
+}
+
+bool tb_json_qr_set(struct tb_json *o, const char *text)
+{
+	size_t len;
+	int err;
+	char *svg = tb_qr_svg(text, &len, &err);
+	struct tb_json *v = svg ? tb_json_stringn(svg, len) : NULL;
+	free(svg);
+	if (v)
+		tb_json_set(o, "qr_svg", v);
+	return v != NULL;
 }

@@ -324,6 +324,9 @@ int tb_pending_del_txn(struct tb_txn *t, const uint8_t txid[TB_TXID_LEN]);
 /* Keeps who attested txid inside t: 0, TB_EINVAL for a bad name (coords.c). */
 int tb_attested_put_txn(struct tb_txn *t, const uint8_t txid[TB_TXID_LEN], const char *name);
 
+/* Deletes the key file kept for an own member, if any (devices.c). */
+void tb_keyfile_forget_txn(struct tb_txn *t, uint64_t member);
+
 /* Builds, signs and ingests the next own entry inside t (append.c). */
 /* 0, or TB_ERESTORED (described in rej) if the store is marked restored. */
 int tb_restored_check(struct tb_txn *t, const uint8_t log_id[TB_KEY_LEN], struct tb_reject *rej);

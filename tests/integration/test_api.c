@@ -902,6 +902,34 @@ static void test_events(void **state)
 		fail_msg("no event for seq %llu: %s", (unsigned long long)own, buf);
 }
 
+/* One coordinator's seventh stream ends their oldest, which is told so. */
+static void test_events_per_principal(void **state)
+{
+	(void)state;
+	struct api *a = shared_api();
+	struct tb_httpc_session s;
+	assert_int_equal(tb_httpc_login(a->http, "vic", PW_VIEW, &s), 200);
+	int fds[7];
+	char req[400], buf[8192];
+	int n = snprintf(req, sizeof req,
+			 "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n\r\n", s.cookie);
+	for (int i = 0; i < 7; i++) {
+		fds[i] = tb_httpc_connect(a->http);
+		assert_true(fds[i] >= 0);
+		assert_int_equal(write(fds[i], req, (size_t)n), n);
+		buf[0] = 0;
+		(void)tb_httpc_read_until_seen(fds[i], 10000, buf, sizeof buf, ": tally events");
+		if (!strstr(buf, ": tally events"))
+			fail_msg("stream %d not opened: %s", i, buf);
+	}
+	buf[0] = 0;
+	(void)tb_httpc_read_until_seen(fds[0], 10000, buf, sizeof buf, "event: replaced");
+	if (!strstr(buf, "event: replaced"))
+		fail_msg("the oldest stream was not replaced: %s", buf);
+	for (int i = 0; i < 7; i++)
+		close(fds[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -911,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_roles_and_writes),
 		cmocka_unit_test(test_member_signed),
 		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_events_per_principal),
 		cmocka_unit_test(test_body_limits),
 		cmocka_unit_test(test_slowloris),
 		/* Last on the shared daemon: it slows logins from 127.0.0.1. */

@@ -187,10 +187,58 @@ static void test_invites_open(void **state)
 	tb_httpc_free(&r);
 }
 
+/* Whether the node keeps a key file for NAME: a coordinator's device link
+ * for them is made (201) only then. */
+static bool kept_for(const struct tb_httpc_session *cora, const char *name)
+{
+	char path[128];
+	struct tb_httpc_resp r;
+	snprintf(path, sizeof path, "/api/v1/members/%s/device-links", name);
+	call("POST", path, cora, "{}", &r);
+	bool kept = r.status == 201;
+	if (!kept && !strstr(r.body, "no key file"))
+		fail_msg("link for %s: %d %s", name, r.status, r.body);
+	tb_httpc_free(&r);
+	return kept;
+}
+
+static void keep_file(const char *name)
+{
+	struct tb_httpc_session s;
+	struct tb_keypair kp;
+	struct tb_httpc_resp r;
+	char file[2 * TB_KEYFILE_LEN + 1], body[400];
+	tb_member_signin(g_http, g_f->node[0].data, name, &s, &kp);
+	keyfile_hex(&kp, file);
+	snprintf(body, sizeof body, "{\"key_file\":\"%s\"}", file);
+	call("POST", "/api/v1/me/keyfile", &s, body, &r);
+	expect(&r, 201, "\"stored\":true");
+	tb_httpc_free(&r);
+}
+
+/* A member given a new key, or who left, has their kept key file deleted
+ * with the entry that records it: it could only help guess an old
+ * passphrase. */
+static void test_keyfile_forgotten(void **state)
+{
+	(void)state;
+	struct tb_httpc_session cora;
+	assert_int_equal(tb_httpc_login(g_http, "cora", PW_COORD, &cora), 200);
+	keep_file("dora");
+	assert_true(kept_for(&cora, "dora"));
+	TB_FED_TALLY_IS(g_f, 0, 0, "member", "rekey", "dora");
+	assert_false(kept_for(&cora, "dora"));
+	keep_file("fern");
+	assert_true(kept_for(&cora, "fern"));
+	TB_FED_TALLY_IS(g_f, 0, 0, "member", "remove", "fern", "--keep-balance");
+	TB_FED_TALLY_IS(g_f, 0, 0, "member", "reinstate", "fern");
+	assert_false(kept_for(&cora, "fern"));
+}
+
 static int setup(void **state)
 {
 	(void)state;
-	const struct tb_fed_spec spec[] = {{"Riverside", {"alice", "bob", NULL}}};
+	const struct tb_fed_spec spec[] = {{"Riverside", {"alice", "bob", "dora", "fern", NULL}}};
 	g_f = tb_fed_new_spec("memberkeys", 1, spec);
 	char file[TB_FED_PATH + 64];
 	snprintf(file, sizeof file, "%s/cora.pw", g_f->root);
@@ -217,6 +265,7 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_keys),
-					   cmocka_unit_test(test_invites_open)};
+					   cmocka_unit_test(test_invites_open),
+					   cmocka_unit_test(test_keyfile_forgotten)};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -68,6 +68,12 @@ static struct env *env_get(void)
 	const char *t = strstr(e->f->res.out, "#/join/");
 	assert_non_null(t);
 	snprintf(e->expired, sizeof e->expired, "%.64s", t + 7);
+	/* --json: the link, and its QR code unless --no-qr. */
+	assert_int_equal(TB_FED_TALLY(e->f, 0, "--json", "member", "invite", "pia"), 0);
+	assert_non_null(strstr(e->f->res.out, "\"qr_svg\":\"<svg"));
+	assert_non_null(strstr(e->f->res.out, "#/join/"));
+	assert_int_equal(TB_FED_TALLY(e->f, 0, "--json", "member", "invite", "quin", "--no-qr"), 0);
+	assert_null(strstr(e->f->res.out, "qr_svg"));
 	assert_int_equal(TB_FED_TALLY(e->f, 0, "member", "invite", "alice"), 1); /* a member */
 	assert_int_equal(TB_FED_TALLY(e->f, 0, "member", "invite", "Alice"), 1); /* too like */
 	assert_non_null(strstr(e->f->res.err, "too like the name of member"));

@@ -134,6 +134,9 @@ export function followEntries(onEntry, pollMs = 5000, pollPath = '/community') {
 			}
 			onEntry({ ...data, checkpoint: true });
 		});
+		// A newer stream of the same coordinator or member (another tab) took
+		// this one's place: poll rather than reconnect and end another.
+		es.addEventListener('replaced', () => startPolling());
 		// A stream that dropped and opened again (a phone woke, a proxy cut
 		// it) missed what happened meanwhile: the page loads again.
 		let opened = false;
