@@ -10,15 +10,16 @@
 // link fetches her key file once (a wrong passphrase is said, and the file
 // stays in the page), she signs in there, and the link is refused the second
 // time. Every entry then passes `tally verify` and `tally audit` on both
-// nodes.
+// nodes. Each QR code the pages show is decoded (jsQR over the drawn image)
+// and must say exactly the link beside it.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import {
-	start, newPage, login, open, shot, textOf, goHash, memberSignedIn, MEMBER_PASS, PHONE,
+	start, newPage, login, open, shot, textOf, goHash, memberSignedIn, MEMBER_PASS, PHONE, SOURCE,
 } from './harness.mjs';
 
 const env = await start({ hilltop: true });
@@ -39,6 +40,27 @@ const imageLoaded = (page, sel) => page.waitForFunction((s) => {
 	const i = document.querySelector(s);
 	return i && i.complete && i.naturalWidth > 0;
 }, { timeout: 15000, polling: 100 }, sel);
+
+// What the QR code image at sel says: drawn on a canvas 8 times its modules'
+// size and read by jsQR (run through the debugging protocol, so the pages'
+// own script policy is untouched); null when it reads as no QR code.
+const JSQR = readFileSync(join(SOURCE, 'tests', 'browser', 'node_modules', 'jsqr', 'dist', 'jsQR.js'), 'utf8');
+async function qrSays(page, sel) {
+	await imageLoaded(page, sel);
+	if (!(await page.evaluate(() => typeof window.jsQR === 'function'))) await page.evaluate(JSQR);
+	return page.$eval(sel, (img) => {
+		const n = 8 * Math.max(img.naturalWidth, 45);
+		const c = document.createElement('canvas');
+		c.width = c.height = n;
+		const g = c.getContext('2d');
+		g.fillStyle = '#fff';
+		g.fillRect(0, 0, n, n);
+		g.imageSmoothingEnabled = false;
+		g.drawImage(img, 0, 0, n, n);
+		const found = window.jsQR(g.getImageData(0, 0, n, n).data, n, n);
+		return found ? found.data : null;
+	});
+}
 
 // The bytes behind a page's download link (a blob: URL).
 const bytesOf = (page, sel) => page.$eval(sel, async (a) => Array.from(new Uint8Array(
@@ -76,7 +98,7 @@ test('a member invited, on her own devices, across two communities', T, async ()
 	await invite('zoe');
 	const link = await invite('erin');
 	assert.match(link, /\/member\.html#\/join\/[0-9a-f]{64}$/);
-	await imageLoaded(ana, '[data-invite-made] img.qr');
+	assert.equal(await qrSays(ana, '[data-invite-made] img.qr'), link);
 	await shot(ana, 'story-invite-made');
 	await ana.click('button[aria-label="Revoke the invitation for zoe"]');
 	await ana.waitForFunction(() => !document.querySelector('[data-open-invites]').textContent.includes('zoe'),
@@ -119,7 +141,7 @@ test('a member invited, on her own devices, across two communities', T, async ()
 	await erin.waitForSelector('[data-proposed]', { timeout: 30000 });
 	const share = await erin.$eval('[data-share]', (a) => a.href);
 	const txid = share.split('/').pop();
-	await imageLoaded(erin, '.share img.qr');
+	assert.equal(await qrSays(erin, '.share img.qr'), share);
 	await shot(erin, 'story-proposed-phone');
 	// alice confirms in another browser, on a desktop.
 	const alice = await memberSignedIn(env, 'alice');
@@ -166,8 +188,8 @@ test('a member invited, on her own devices, across two communities', T, async ()
 	await erin.waitForSelector('[data-keyfile-kept]');
 	await erin.click('[data-keyfile-kept] button.primary');
 	await erin.waitForSelector('[data-devlink] a[data-share]');
-	await imageLoaded(erin, '[data-devlink] img.qr');
 	const devlink = await erin.$eval('[data-devlink] a[data-share]', (a) => a.href);
+	assert.equal(await qrSays(erin, '[data-devlink] img.qr'), devlink);
 	assert.match(devlink, /\/member\.html#\/device\/[0-9a-f]{64}$/);
 	await shot(erin, 'story-device-link-phone');
 	const laptop = await newPage(env);
