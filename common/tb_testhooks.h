@@ -11,8 +11,9 @@
 /* The value of a test hook: TALLY_TEST_CLOCK (the listings' clock,
  * FORMAT.md 16.4), TALLY_CRASH_AT and TALLYD_CRASH_AT (crash points),
  * TALLY_CONVERT_BATCH (the layout conversion's batch size),
- * TALLYD_CHECKPOINT_MS (the checkpoint interval) or TALLYD_SESSION_SECONDS
- * (the console sessions' life). NULL when it is not set, and always in a
+ * TALLYD_CHECKPOINT_MS (the checkpoint interval), TALLYD_SESSION_SECONDS
+ * (the console sessions' life) or TALLYD_DIGEST_TICK_MS (how often the
+ * email digests' hour is looked at). NULL when it is not set, and always in a
  * build without test hooks. Any other name is a bug: it aborts. */
 const char *tb_test_env(const char *name);
 /* Whether this build reads them (tallyd --version says so). */

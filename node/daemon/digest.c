@@ -3,7 +3,10 @@
  * chose daily or weekly and gave an address gets, once a day at the hour
  * the operator set (digest-hour, local time) or when an admin asks, a plain
  * text summary of their notices that are new since the last one (weekly:
- * at most one every 6 days); nothing new, nothing sent. Each message goes
+ * at most one every 6 days); nothing new, nothing sent. A node started
+ * after the hour runs the day's digests at its first tick: the members
+ * already sent theirs since that day's hour (a run before a restart) are
+ * skipped, so a restart neither loses the day nor sends twice. Each message goes
  * to the operator's sendmail-compatible command (sendmail = /usr/sbin/
  * sendmail -t -i), run with uv_spawn, without a shell, one at a time, the
  * message on its standard input. A command that runs longer than
@@ -14,6 +17,7 @@
  */
 #include "daemon.h"
 #include "tb_notices.h"
+#include "tb_testhooks.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -36,6 +40,7 @@ struct tb_digest {
 	char from[TB_EMAIL_MAX + 1];
 	uv_timer_t tick;
 	int ran_day; /* the local day (yyyymmdd) of the last scheduled run */
+	uint64_t served_since; /* a scheduled run: daily members sent since then are done */
 	/* a run: the members due, the next one */
 	uint32_t *due;
 	size_t ndue, next;
@@ -316,11 +321,15 @@ static int due_one(void *vctx, uint32_t member, const struct tb_notice_prefs *p)
 		return 1;
 	if (p->digest == TB_DIGEST_WEEKLY && p->sent + TB_DIGEST_WEEK_S > d->started)
 		return 0;
+	if (p->digest == TB_DIGEST_DAILY && d->served_since && p->sent >= d->served_since)
+		return 0;
 	d->due[d->ndue++] = member;
 	return 0;
 }
 
-int tb_digest_run(struct tb_node *n, size_t *queued)
+/* A run; served_since 0 for an admin's (every member due), else the time of
+ * the day's hour (daily members sent since are skipped). */
+static int run(struct tb_node *n, uint64_t served_since, size_t *queued)
 {
 	struct tb_digest *d = n->digests;
 	*queued = 0;
@@ -332,6 +341,7 @@ int tb_digest_run(struct tb_node *n, size_t *queued)
 	if (!d->due)
 		return TB_ENOMEM;
 	d->started = (uint64_t)time(NULL);
+	d->served_since = served_since;
 	d->ndue = d->next = 0;
 	struct due_ctx c = {d};
 	int err = tb_store_foreach_digest(n->store, due_one, &c);
@@ -353,6 +363,11 @@ int tb_digest_run(struct tb_node *n, size_t *queued)
 	return 0;
 }
 
+int tb_digest_run(struct tb_node *n, size_t *queued)
+{
+	return run(n, 0, queued);
+}
+
 static void on_tick(uv_timer_t *t)
 {
 	struct tb_digest *d = t->data;
@@ -363,7 +378,12 @@ static void on_tick(uv_timer_t *t)
 	size_t queued;
 	if (tm.tm_hour >= d->hour && day != d->ran_day && !d->running) {
 		d->ran_day = day;
-		int err = tb_digest_run(d->n, &queued);
+		struct tm at = tm;
+		at.tm_hour = d->hour;
+		at.tm_min = at.tm_sec = 0;
+		at.tm_isdst = -1;
+		time_t since = mktime(&at);
+		int err = run(d->n, since > 0 ? (uint64_t)since : 1, &queued);
 		if (err)
 			tb_log(d->n, TB_LOG_WARN, "digests: %s", tb_strerror(err));
 	}
@@ -394,16 +414,12 @@ int tb_digest_start(struct tb_node *n, const struct tb_daemon_opts *o)
 			snprintf(host, sizeof host, "localhost");
 		snprintf(d->from, sizeof d->from, "tally@%s", host);
 	}
-	/* A run of the day that already passed its hour waits for tomorrow. */
-	time_t now = time(NULL);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	if (tm.tm_hour >= d->hour)
-		d->ran_day = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
 	uv_timer_init(n->loop, &d->tick);
 	uv_timer_init(n->loop, &d->timer);
 	d->tick.data = d->timer.data = d;
-	uv_timer_start(&d->tick, on_tick, TB_DIGEST_TICK_MS, TB_DIGEST_TICK_MS);
+	const char *tick = tb_test_env("TALLYD_DIGEST_TICK_MS");
+	uint64_t ms = tick && atoll(tick) > 0 ? (uint64_t)atoll(tick) : TB_DIGEST_TICK_MS;
+	uv_timer_start(&d->tick, on_tick, ms, ms);
 	n->digests = d;
 	tb_log(n, TB_LOG_INFO, "email digests on: %s, at %02d:00, from %s", d->argv[0], d->hour,
 	       d->from);

@@ -20,11 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fed.h"
 #include "httpc.h"
 #include "memberc.h"
+#include "tb_notice_prefs.h"
+#include "tb_store.h"
 
 #define PW_COORD "coordinator-pw"
 #define MAL "Mal Bcc: x"
@@ -405,11 +408,68 @@ static void test_digest(void **state)
 	free(m);
 }
 
+/* carol's settings as if she chose a daily digest yesterday (tallyd stopped). */
+static void carol_daily_since_yesterday(void)
+{
+	char path[TB_FED_PATH + 64];
+	snprintf(path, sizeof path, "%s/ledger", g_f->node[RIVER].data);
+	struct tb_store *s;
+	assert_int_equal(tb_store_open(&s, path, 0), 0);
+	struct tb_member m;
+	assert_int_equal(tb_store_member_by_name(s, g_f->node[RIVER].id, "carol", &m), 0);
+	struct tb_notice_prefs p;
+	assert_int_equal(tb_store_notice_prefs(s, m.no, &p), 0);
+	p.digest = TB_DIGEST_DAILY;
+	snprintf(p.email, sizeof p.email, "carol@example.org");
+	p.sent = (uint64_t)time(NULL) - 86400;
+	assert_int_equal(tb_store_notice_prefs_put(s, m.no, &p), 0);
+	tb_store_free(s);
+}
+
+/* Restarted after the digests' hour: the day's run happens at the first
+ * tick; a member sent theirs earlier that day (bob, above) is not sent a
+ * second, and the run happens once. */
+static void test_digest_restart(void **state)
+{
+	(void)state;
+	tb_fed_sleep_ms(1100);
+	propose(MAL, "carol", 43);
+	propose(MAL, "bob", 44);
+	size_t before, n;
+	free(mails(&before));
+	tb_fed_stop(g_f, RIVER);
+	assert_int_equal(truncate(g_f->node[RIVER].log, 0), 0);
+	carol_daily_since_yesterday();
+	char conf[TB_FED_PATH + 64], text[TB_FED_PATH + 300], arg[32];
+	snprintf(conf, sizeof conf, "%s/tallyd.conf", g_f->root);
+	snprintf(text, sizeof text,
+		 "sendmail = %s/sendmail -t -i\nsendmail-timeout = 2\ndigest-hour = 0\n"
+		 "mail-from = tally@riverside.example\n",
+		 g_f->root);
+	assert_int_equal(tb_test_write_file(conf, text, strlen(text)), 0);
+	snprintf(arg, sizeof arg, "127.0.0.1:%u", g_http);
+	const char *on[] = {"--http", arg, "--config", conf, NULL};
+	const char *env[] = {"TALLYD_DIGEST_TICK_MS=200", NULL};
+	tb_fed_spawn_env(g_f, RIVER, on, env);
+	tb_fed_wait_up(g_f, RIVER);
+	tb_fed_wait_log_line(g_f, RIVER, "digests: run 1: 1 members due", NULL, 20000);
+	tb_fed_wait_log_line(g_f, RIVER, "digests: run 1 done: 1 sent", NULL, 20000);
+	char *m = mails(&n);
+	assert_int_equal(n, before + 1);
+	assert_non_null(strstr(m, "To: <carol@example.org>"));
+	assert_non_null(strstr(m, "43 minutes"));
+	assert_null(strstr(m, "44 minutes"));
+	free(m);
+	tb_fed_sleep_ms(600);
+	assert_false(tb_fed_log_has(g_f, RIVER, "digests: run 2", NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_notices_live),
 		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_digest_restart),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
