@@ -39,7 +39,7 @@ struct tb_digest {
 	int hour;
 	char from[TB_EMAIL_MAX + 1];
 	uv_timer_t tick;
-	int ran_day; /* the local day (yyyymmdd) of the last scheduled run */
+	int ran_day;	       /* the local day (yyyymmdd) of the last scheduled run */
 	uint64_t served_since; /* a scheduled run: daily members sent since then are done */
 	/* a run: the members due, the next one */
 	uint32_t *due;
