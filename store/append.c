@@ -57,8 +57,6 @@ static void batch_free(struct batch *b)
 	free(b->jobs.arena);
 }
 
-#define TB_SUBMIT_CHUNK 32
-
 /* Hands the jobs queued since the last call to the verify pool. */
 static void submit(struct tb_store *s, struct batch *b, size_t *submitted, bool all)
 {
@@ -125,20 +123,6 @@ static void bad_sig_reject(struct batch *b, size_t i, int err, struct tb_reject 
 			rej->err = TB_ECONSENT;
 		return;
 	}
-}
-
-/* Workers verify while this thread checks rules and commits. With one
- * verifying thread in all, one worker verifies and this thread does not;
- * with more, this thread is one of them and joins the workers when it
- * waits. */
-static void pool_start(struct tb_store *s, size_t n)
-{
-	if (s->pool || n < TB_SUBMIT_CHUNK)
-		return;
-	unsigned threads = s->threads ? s->threads : tb_cpu_count();
-	bool one = threads == 1;
-	if (tb_verify_pool_new(&s->pool, one ? 1 : threads - 1, !one))
-		s->pool = NULL;
 }
 
 /*
@@ -300,7 +284,7 @@ static int run_batch(struct tb_store *s, struct batch *b, const struct tb_view *
 {
 	if (s->audit.fn)
 		return tb_run_audit(s, b, recs, n, accepted);
-	pool_start(s, n);
+	tb_store_pool_start(s, n);
 	int err = 0;
 	b->nej = 0;
 	*accepted = 0;

@@ -61,51 +61,67 @@ static void collect_sig(struct collector *c, const struct tb_entry *e, int err)
 	collect(c, &r);
 }
 
-/* Log signatures of the decodable records, all at once: b->badsig. */
-static int audit_logsigs(struct tb_store *s, struct batch *b, const struct tb_view *recs, size_t n)
+/* Decodes records [lo, hi) and appends the job of each one's log signature
+ * to b->ejobs (its record in b->eowner). */
+static void logsig_jobs(struct batch *b, const struct tb_view *recs, size_t lo, size_t hi)
 {
-	struct tb_verify_job *jobs = calloc(n, sizeof *jobs);
-	size_t *owner = calloc(n, sizeof *owner), k = 0;
-	if (!jobs || !owner) {
-		free(jobs);
-		free(owner);
-		return TB_ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = lo; i < hi; i++) {
 		b->badsig[i] = b->noeffect[i] = false;
 		if (tb_entry_decode(&b->e[i], recs[i].p, recs[i].len))
 			continue;
-		tb_entry_verify_job(&jobs[k], &b->e[i]);
-		owner[k++] = i;
+		tb_entry_verify_job(&b->ejobs[b->nej], &b->e[i]);
+		b->eowner[b->nej++] = i;
 	}
+}
+
+/* Hands jobs[0, n) to the verifiers: to the pool, which checks them while
+ * this thread goes on until tb_verify_pool_wait, or here and now without
+ * one. Then the results are written unless TB_ENOMEM. */
+static int verify_jobs(struct tb_store *s, struct tb_verify_job *jobs, size_t n)
+{
+	if (s->pool) {
+		tb_verify_pool_submit(s->pool, jobs, n);
+		return 0;
+	}
+	if (!n || !tb_verify_batch(jobs, n, s->threads))
+		return 0;
+	for (size_t j = 0; j < n; j++)
+		if (jobs[j].result == TB_ENOMEM)
+			return TB_ENOMEM;
+	return 0;
+}
+
+/* The results of the log signature jobs from `from` on: b->badsig. */
+static int logsig_results(struct batch *b, size_t from)
+{
 	int err = 0;
-	if (k && tb_verify_batch(jobs, k, s->threads)) {
-		for (size_t j = 0; j < k; j++) {
-			if (jobs[j].result == TB_ENOMEM)
-				err = TB_ENOMEM;
-			else if (jobs[j].result)
-				b->badsig[owner[j]] = true;
-		}
+	for (size_t j = from; j < b->nej; j++) {
+		if (b->ejobs[j].result == TB_ENOMEM)
+			err = TB_ENOMEM;
+		else if (b->ejobs[j].result)
+			b->badsig[b->eowner[j]] = true;
 	}
-	free(jobs);
-	free(owner);
 	return err;
 }
 
-/* Entries between two lettings go of the scratch store's mapped pages: each
- * touches a few random pages (its txid's, its members' statement lines'),
- * each page maps up to 16 (mapped.c): some 10 to 30 MiB. */
-#define LET_GO_EVERY 128
+/*
+ * Entries re-applied in one transaction of the scratch store, after whose
+ * commit its mapped pages are let go (mapped.c). Resident memory is what one
+ * such transaction touches: each entry reads a few random pages (its txid's
+ * leaf, its members' balances), each read maps up to 16 (fault-around), and
+ * the commit reads every page the transaction dirtied again. Letting go in
+ * the middle of a transaction made the commit map all of them afresh, with
+ * their neighbours: a transaction of 1024 entries then mapped up to about
+ * 100 MiB of a large scratch store, growing with it. 128 entries: a few MiB.
+ */
+#define AUDIT_TXN_ENTRIES 128
 
-/* One pass over the batch in t; violations go to c. */
-static int audit_pass(struct tb_store *s, struct tb_txn *t, struct batch *b,
-		      const struct tb_view *recs, size_t n, struct collector *c,
-		      const struct collector *first)
+/* One pass over records [lo, hi) of the batch in t; violations go to c. */
+static int audit_pass(struct tb_txn *t, struct batch *b, const struct tb_view *recs, size_t lo,
+		      size_t hi, struct collector *c, const struct collector *first)
 {
-	for (size_t i = 0; i < n && !t->ret; i++) {
+	for (size_t i = lo; i < hi && !t->ret; i++) {
 		struct tb_reject r = {0};
-		if (i % LET_GO_EVERY == LET_GO_EVERY - 1)
-			tb_store_let_go(s);
 		c->owner = i;
 		c->drop = b->noeffect[i];
 		int err = tb_entry_decode(&b->e[i], recs[i].p, recs[i].len);
@@ -138,31 +154,39 @@ static int audit_pass(struct tb_store *s, struct tb_txn *t, struct batch *b,
 	return t->ret;
 }
 
-int tb_run_audit(struct tb_store *s, struct batch *b, const struct tb_view *recs, size_t n,
-		 size_t *accepted)
+/* Records [lo, hi) in one transaction: a first pass, the member signatures
+ * its rules queued, and a redo without the effects of those that fail. */
+static int audit_txn(struct tb_store *s, struct batch *b, const struct tb_view *recs, size_t lo,
+		     size_t hi)
 {
 	struct collector first = {0}, redo = {0};
 	struct tb_audit_sink sink = {collect, &first};
-	int err = audit_logsigs(s, b, recs, n);
+	int err = 0;
 	for (bool again = true; !err && again;) {
 		struct collector *c = sink.ctx;
 		struct tb_txn t;
 		tb_batch_reset(b);
 		b->jobs.audit = &sink;
 		tb_txn_begin(&t, s->db, true);
-		err = t.ret ? t.ret : audit_pass(s, &t, b, recs, n, c, &first);
+		err = t.ret ? t.ret : audit_pass(&t, b, recs, lo, hi, c, &first);
 		again = false;
-		if (!err && c == &first && b->jobs.n &&
-		    tb_verify_batch(b->jobs.jobs, b->jobs.n, s->threads)) {
-			for (size_t j = 0; j < b->jobs.n; j++) {
+		if (!err && c == &first && b->jobs.n) {
+			/* With a pool, this also waits for the log signatures
+			 * of the next records, handed to it before this pass. */
+			err = verify_jobs(s, b->jobs.jobs, b->jobs.n);
+			if (s->pool)
+				tb_verify_pool_wait(s->pool);
+			for (size_t j = 0; !err && j < b->jobs.n; j++) {
 				int r = b->jobs.jobs[j].result;
 				if (r == TB_ENOMEM)
 					err = r;
 				else if (r)
 					b->noeffect[b->jobs.owner[j]] = true;
+				again = again || r;
 			}
-			sink.ctx = &redo;
-			again = !err;
+			if (again)
+				sink.ctx = &redo;
+			again = again && !err;
 		}
 		if (err || again)
 			tb_txn_abort(&t);
@@ -177,6 +201,45 @@ int tb_run_audit(struct tb_store *s, struct batch *b, const struct tb_view *recs
 		tb_audit_report(&s->audit, &c->v[j].r);
 	free(first.v);
 	free(redo.v);
+	return err;
+}
+
+/*
+ * The log signatures need no state: those of the next AUDIT_TXN_ENTRIES
+ * records are handed to the pool's workers before this thread re-applies
+ * the current ones, so checking them overlaps the rules and the commit;
+ * each transaction still starts knowing which of its records' signatures
+ * failed, as FORMAT.md 11.1 wants.
+ */
+int tb_run_audit(struct tb_store *s, struct batch *b, const struct tb_view *recs, size_t n,
+		 size_t *accepted)
+{
+	tb_store_pool_start(s, n);
+	b->nej = 0;
+	size_t lo = 0, hi = n < AUDIT_TXN_ENTRIES ? n : AUDIT_TXN_ENTRIES;
+	logsig_jobs(b, recs, lo, hi);
+	int err = verify_jobs(s, b->ejobs, b->nej);
+	if (s->pool)
+		tb_verify_pool_wait(s->pool);
+	if (!err)
+		err = logsig_results(b, 0);
+	while (!err && lo < n) {
+		size_t from = b->nej,
+		       next = hi + AUDIT_TXN_ENTRIES < n ? hi + AUDIT_TXN_ENTRIES : n;
+		logsig_jobs(b, recs, hi, next);
+		if (s->pool)
+			tb_verify_pool_submit(s->pool, b->ejobs + from, b->nej - from);
+		err = audit_txn(s, b, recs, lo, hi);
+		/* The jobs point into b: all done before anything else. */
+		if (s->pool)
+			tb_verify_pool_wait(s->pool);
+		else if (!err)
+			err = verify_jobs(s, b->ejobs + from, b->nej - from);
+		if (!err)
+			err = logsig_results(b, from);
+		lo = hi;
+		hi = next;
+	}
 	*accepted = err ? 0 : n;
 	return err;
 }

@@ -46,6 +46,20 @@ void tb_store_set_threads(struct tb_store *s, unsigned n)
 	s->pool = NULL;
 }
 
+/* Workers verify while this thread checks rules and commits. With one
+ * verifying thread in all, one worker verifies and this thread does not;
+ * with more, this thread is one of them and joins the workers when it
+ * waits. */
+void tb_store_pool_start(struct tb_store *s, size_t n)
+{
+	if (s->pool || n < TB_SUBMIT_CHUNK)
+		return;
+	unsigned threads = s->threads ? s->threads : tb_cpu_count();
+	bool one = threads == 1;
+	if (tb_verify_pool_new(&s->pool, one ? 1 : threads - 1, !one))
+		s->pool = NULL;
+}
+
 int tb_store_self(struct tb_store *s, uint8_t log_id[TB_KEY_LEN])
 {
 	struct tb_txn t;

@@ -35,8 +35,9 @@ static inline void tb_batch_reset(struct batch *b)
 int tb_ingest_one(struct tb_txn *t, struct tb_entry *e, const uint8_t *rec, size_t len,
 		  struct tb_sigjobs *jobs, size_t owner, bool effects, struct tb_reject *rej);
 
-/* Runs records [0, n) as an audit (FORMAT.md 11.1), all in one transaction
- * of the scratch store; *accepted is n unless storage failed. */
+/* Runs records [0, n) as an audit (FORMAT.md 11.1), in transactions of the
+ * scratch store of a few hundred records each, their mapped pages let go
+ * after each; *accepted is n unless storage failed. */
 int tb_run_audit(struct tb_store *s, struct batch *b, const struct tb_view *recs, size_t n,
 		 size_t *accepted);
 

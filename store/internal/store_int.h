@@ -33,6 +33,11 @@ struct tb_store {
 /* A scratch store: the pages of its map this process has mapped are let go
  * (mapped.c); nothing else. */
 void tb_store_let_go(struct tb_store *s);
+/* Signature jobs handed to the verify pool at once, at least. */
+#define TB_SUBMIT_CHUNK 32
+/* Makes the store's verify pool for a batch of n records, unless it has
+ * one or n is too small to be worth it (then s->pool stays NULL). */
+void tb_store_pool_start(struct tb_store *s, size_t n);
 
 /* Layout of the derived tables (META "derived"): a store whose derived
  * tables were written with another is reindexed when opened for writing.

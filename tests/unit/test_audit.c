@@ -1328,6 +1328,62 @@ static void test_coordinator_kinds(void **state)
 	free(h);
 }
 
+/*
+ * A history longer than one transaction of the scratch store (the audit
+ * re-applies records in transactions of 128, the log signatures of the next
+ * ones checked meanwhile): a forged log signature in the second
+ * transaction, a bad consent in the third and another forged signature in
+ * the last, short one are each reported once, in order, and nothing else.
+ */
+static void test_long_history(void **state)
+{
+	(void)state;
+	enum { N = 401, FORGED1 = 130, BADCONSENT = 300, FORGED2 = 390 };
+	struct tb_test_recs r = {0};
+	uint8_t prev[TB_HASHLEN] = {0}, rec[TB_ENTRY_MAX];
+	for (uint64_t seq = 1; seq <= N; seq++) {
+		size_t len;
+		if (seq == 1) {
+			struct tb_genesis g;
+			tb_test_genesis(&g, "Long Meadow", MEMBER_FLOOR, 0);
+			len = tb_test_seal_at(rec, &g_comm, seq, prev, TS0 + seq, TB_KIND_GENESIS,
+					      &g);
+		} else if (seq <= 1 + NMEM) {
+			static const char *const names[] = {"ann", "ben", "cat", "dan", "eve"};
+			struct tb_member_join j;
+			uint32_t m = (uint32_t)seq - 1;
+			tb_test_join(&j, m, names[m - 1], &g_mem[m], MEMBER_FLOOR, 0);
+			len = tb_test_seal_at(rec, &g_comm, seq, prev, TS0 + seq,
+					      TB_KIND_MEMBER_JOIN, &j);
+		} else {
+			/* Back and forth between two members: no limit is met. */
+			uint32_t p = 1 + (uint32_t)(seq % 2), q = 3 - p;
+			struct tb_test_exchange tx;
+			tb_test_exchange(&tx, g_comm.pk.b, 90000 + seq, p, q, 30, &g_mem[p],
+					 seq == BADCONSENT ? &g_wrong : &g_mem[q]);
+			len = tb_test_seal_at(rec, &g_comm, seq, prev, TS0 + seq, TB_KIND_EXCHANGE,
+					      &tx.x);
+		}
+		if (seq == FORGED1 || seq == FORGED2)
+			rec[len - 1] ^= 1; /* the signature's last byte */
+		tb_test_recs_add(&r, rec, len);
+		tb_entry_hash(prev, rec, len);
+	}
+	struct xbuf x;
+	struct tb_audit_summary sum;
+	x_history(&x, &r);
+	audit_one(&x, &sum);
+	if (g_vl.total != 3)
+		print_violations();
+	assert_int_equal(g_vl.total, 3);
+	assert_int_equal(find_violation(TB_EBADSIG, FORGED1), 0);
+	assert_int_equal(find_violation(TB_ECONSENT, BADCONSENT), 1);
+	assert_int_equal(find_violation(TB_EBADSIG, FORGED2), 2);
+	assert_int_equal(sum.entries, N);
+	x_free(&x);
+	tb_test_recs_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1349,6 +1405,7 @@ int main(void)
 		cmocka_unit_test(test_data_dir),
 		cmocka_unit_test(test_since),
 		cmocka_unit_test(test_coordinator_kinds),
+		cmocka_unit_test(test_long_history),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
