@@ -5,7 +5,9 @@
  * new member will have) and device links (devices.c). The token itself is
  * never stored, so a copy of the data directory cannot be used to join or
  * to fetch a key file. Each table is capped; expired rows are dropped
- * whenever one is added.
+ * whenever one is added. A spent invitation stays an hour at most, marked
+ * with the key that joined, so a join whose answer was lost can be asked
+ * again with that key (FORMAT.md 8.2).
  */
 #include "store_int.h"
 
@@ -115,22 +117,64 @@ int tb_store_invite_put(struct tb_store *s, const uint8_t hash[TB_HASHLEN],
 			     0);
 }
 
-static void invite_of(const uint8_t *v, size_t len, struct tb_invite *out)
+/* A spent invitation's value: expiry, SPENT (a byte no UTF-8 name starts
+ * with), the key that joined, the name. */
+#define SPENT 0xFF
+#define SPENT_HEAD (INVITE_HEAD + 1 + TB_KEY_LEN)
+
+static int invite_of(const uint8_t *v, size_t len, struct tb_invite *out)
 {
+	memset(out, 0, sizeof *out);
 	out->expires = tb_be64_get(v);
-	memcpy(out->name, v + INVITE_HEAD, len - INVITE_HEAD);
+	size_t head = INVITE_HEAD;
+	if (len > INVITE_HEAD && v[INVITE_HEAD] == SPENT) {
+		if (len <= SPENT_HEAD)
+			return TB_ECORRUPT;
+		out->used = true;
+		memcpy(out->key, v + INVITE_HEAD + 1, TB_KEY_LEN);
+		head = SPENT_HEAD;
+	}
+	if (len - head > TB_NAME_MAX)
+		return TB_ECORRUPT;
+	memcpy(out->name, v + head, len - head);
+	return 0;
 }
 
 int tb_store_invite_get(struct tb_store *s, const uint8_t hash[TB_HASHLEN], uint64_t now,
 			struct tb_invite *out)
 {
 	memset(out, 0, sizeof *out);
-	uint8_t v[INVITE_HEAD + TB_NAME_MAX];
+	uint8_t v[SPENT_HEAD + TB_NAME_MAX];
 	size_t len = 0;
 	int err = tb_tokens_get(s, TB_T_INVITES, hash, now, false, v, sizeof v, &len);
 	if (!err)
-		invite_of(v, len, out);
+		err = invite_of(v, len, out);
 	return err;
+}
+
+int tb_store_invite_spend(struct tb_store *s, const uint8_t hash[TB_HASHLEN],
+			  const uint8_t key[TB_KEY_LEN], uint64_t now)
+{
+	struct tb_txn t;
+	struct tb_view v;
+	struct tb_invite inv;
+	tb_txn_begin(&t, s->db, true);
+	int err = tb_txn_get(&t, TB_T_INVITES, hash, TB_HASHLEN, &v);
+	if (!err)
+		err = v.len > INVITE_HEAD ? invite_of(v.p, v.len, &inv) : TB_ECORRUPT;
+	if (err) {
+		tb_txn_abort(&t);
+		return err;
+	}
+	size_t nlen = strlen(inv.name);
+	uint8_t nv[SPENT_HEAD + TB_NAME_MAX];
+	uint64_t until = now + TB_INVITE_ANSWER_S;
+	tb_be64_put(nv, inv.expires < until ? inv.expires : until);
+	nv[INVITE_HEAD] = SPENT;
+	memcpy(nv + INVITE_HEAD + 1, key, TB_KEY_LEN);
+	memcpy(nv + SPENT_HEAD, inv.name, nlen);
+	tb_txn_put(&t, TB_T_INVITES, hash, TB_HASHLEN, nv, SPENT_HEAD + nlen);
+	return tb_txn_commit(&t);
 }
 
 int tb_store_invite_del(struct tb_store *s, const uint8_t hash[TB_HASHLEN])
@@ -147,14 +191,15 @@ struct open_ctx {
 static int open_cb(void *vctx, struct tb_view k, struct tb_view v)
 {
 	struct open_ctx *c = vctx;
-	if (k.len != TB_HASHLEN || v.len <= INVITE_HEAD || v.len > INVITE_HEAD + TB_NAME_MAX)
+	struct tb_invite inv;
+	if (k.len != TB_HASHLEN || v.len <= INVITE_HEAD || invite_of(v.p, v.len, &inv))
 		return TB_ECORRUPT;
-	if (tb_be64_get(v.p) <= c->now || c->n >= c->cap)
+	if (inv.used || inv.expires <= c->now || c->n >= c->cap)
 		return 0;
 	struct tb_invite_open *o = &c->out[c->n++];
 	memset(o, 0, sizeof *o);
 	memcpy(o->hash, k.p, TB_HASHLEN);
-	invite_of(v.p, v.len, &o->inv);
+	o->inv = inv;
 	return 0;
 }
 

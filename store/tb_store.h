@@ -700,7 +700,10 @@ TB_MUST_CHECK int tb_store_successor(struct tb_store *s, const uint8_t old_log[T
 struct tb_invite {
 	char name[TB_NAME_MAX + 1]; /* the name the new member will have */
 	uint64_t expires;	    /* unix seconds */
+	bool used;		    /* spent: kept TB_INVITE_ANSWER_S for a repeated join */
+	uint8_t key[TB_KEY_LEN];    /* used: the key that joined with it */
 };
+#define TB_INVITE_ANSWER_S 3600
 
 /* Keeps an invitation under the SHA-256 of its token, first dropping the
  * expired ones; TB_EFULL when TB_INVITES_MAX are live, TB_EINVAL for a
@@ -713,6 +716,11 @@ TB_MUST_CHECK int tb_store_invite_get(struct tb_store *s, const uint8_t hash[TB_
 				      uint64_t now, struct tb_invite *out);
 /* Drops it (it was used or revoked); TB_ENOTFOUND if there is none. */
 TB_MUST_CHECK int tb_store_invite_del(struct tb_store *s, const uint8_t hash[TB_HASHLEN]);
+/* Marks an invitation spent by key: it is then kept (unlisted, unusable
+ * by any other key) for TB_INVITE_ANSWER_S at most, so that a join whose
+ * answer was lost can be asked again. TB_ENOTFOUND when not held. */
+TB_MUST_CHECK int tb_store_invite_spend(struct tb_store *s, const uint8_t hash[TB_HASHLEN],
+					const uint8_t key[TB_KEY_LEN], uint64_t now);
 /* An invitation still open, with the hash of its token (its id). */
 struct tb_invite_open {
 	uint8_t hash[TB_HASHLEN];

@@ -157,9 +157,17 @@ static void revoke(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx
 	tb_http_json(resp, 200, r);
 }
 
-/* The invitation of the path's token, or false with resp answered. */
+static void unknown_invitation(struct tb_http_resp *resp)
+{
+	tb_http_error(resp, 404, "ENOTFOUND",
+		      "this invitation is unknown, used or expired: ask your coordinator for a "
+		      "new one");
+}
+
+/* The invitation of the path's token, or false with resp answered; a spent
+ * one only for the key that joined with it (key NULL: never). */
 static bool invitation_of(struct tb_http *h, struct tb_http_req *req, struct tb_http_resp *resp,
-			  uint8_t hash[TB_HASHLEN], struct tb_invite *inv)
+			  const uint8_t *key, uint8_t hash[TB_HASHLEN], struct tb_invite *inv)
 {
 	if (tb_api_throttled(h, TB_THROTTLE_INVITE, req, resp, "invitations"))
 		return false;
@@ -170,11 +178,12 @@ static bool invitation_of(struct tb_http *h, struct tb_http_req *req, struct tb_
 		tb_sha256(hash, raw, sizeof raw);
 		err = tb_store_invite_get(h->host.store, hash, (uint64_t)time(NULL), inv);
 	}
+	/* Spent: only the key that joined with it may ask again (join). */
+	if (!err && inv->used && (!key || memcmp(inv->key, key, TB_KEY_LEN)))
+		err = TB_ENOTFOUND;
 	if (err == TB_EINVAL || err == TB_ENOTFOUND) {
 		tb_throttle_failed(h, TB_THROTTLE_INVITE, NULL, req->client);
-		tb_http_error(resp, 404, "ENOTFOUND",
-			      "this invitation is unknown, used or expired: ask your coordinator "
-			      "for a new one");
+		unknown_invitation(resp);
 		return false;
 	}
 	if (err)
@@ -188,7 +197,7 @@ static void invitation(struct tb_http_req *req, struct tb_http_resp *resp, void 
 	uint8_t hash[TB_HASHLEN];
 	struct tb_invite inv;
 	struct tb_community c;
-	if (!invitation_of(h, req, resp, hash, &inv))
+	if (!invitation_of(h, req, resp, NULL, hash, &inv))
 		return;
 	int err = tb_store_community(h->host.store, h->host.self, &c);
 	if (err) {
@@ -226,17 +235,26 @@ static void join(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 	if (tb_api_plain_http_refused(h, req, resp))
 		return;
 	struct tb_invite inv;
-	if (!invitation_of(h, req, resp, hash, &inv))
+	if (!invitation_of(h, req, resp, pk, hash, &inv))
 		return;
-	struct tb_ops o = {h->host.store, h->host.self, h->host.data, h->host.key};
 	struct tb_member m;
+	if (inv.used) { /* the same key again: its first answer was lost */
+		int err = tb_store_member_by_name(h->host.store, h->host.self, inv.name, &m);
+		if (err || !m.active || memcmp(m.key, pk, TB_KEY_LEN)) {
+			unknown_invitation(resp);
+			return;
+		}
+		tb_http_json(resp, 200, tb_vocab_member(&m));
+		return;
+	}
+	struct tb_ops o = {h->host.store, h->host.self, h->host.data, h->host.key};
 	struct tb_reject rej = {0};
 	int err = tb_op_member_add(&o, inv.name, -1, -1, pk, (struct tb_op_pass){"", 0}, &m, &rej);
 	if (err) {
 		tb_http_fail(resp, err, &rej);
 		return;
 	}
-	if ((err = tb_store_invite_del(h->host.store, hash)))
+	if ((err = tb_store_invite_spend(h->host.store, hash, pk, (uint64_t)time(NULL))))
 		tb_http_log(h, 0, "http: %s joined but the invitation stays: %s", m.name,
 			    tb_strerror(err));
 	tb_throttle_passed(h, TB_THROTTLE_INVITE, NULL, req->client);

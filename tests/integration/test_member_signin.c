@@ -403,12 +403,29 @@ static void test_invite(void **state)
 	assert_int_equal(sign_in(e, &c, sig, NULL, &r), 200);
 	assert_non_null(strstr(r.body, "\"name\":\"erin\""));
 	tb_httpc_free(&r);
-	assert_int_equal(tb_httpc(e->http, "POST", path, NULL, false, body, &r), 404);
+	/* The same key again (its answer was lost): the same member, 200, and
+	 * no second join; any other key: the link is spent. */
+	assert_int_equal(tb_httpc(e->http, "POST", path, NULL, false, body, &r), 200);
+	assert_non_null(strstr(r.body, hex));
+	assert_non_null(strstr(r.body, "\"name\":\"erin\""));
+	tb_httpc_free(&r);
+	struct tb_keypair other;
+	keypair(&other, 12);
+	char ohex[2 * TB_KEY_LEN + 1], obody[100];
+	tb_hex_encode(ohex, other.pk.b, TB_KEY_LEN);
+	snprintf(obody, sizeof obody, "{\"public_key\":\"%s\"}", ohex);
+	assert_int_equal(tb_httpc(e->http, "POST", path, NULL, false, obody, &r), 404);
 	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
 	assert_non_null(strstr(r.body, "unknown, used or expired"));
 	tb_httpc_free(&r);
 	assert_int_equal(tb_httpc(e->http, "GET", path, NULL, false, NULL, &r), 404);
 	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc(e->http, "GET", "/api/v1/invites", &ana, false, NULL, &r), 200);
+	assert_null(strstr(r.body, "\"erin\""));
+	tb_httpc_free(&r);
+	assert_int_equal(TB_FED_TALLY(e->f, 0, "--json", "member", "list"), 0);
+	assert_non_null(strstr(e->f->res.out, "erin"));
+	assert_null(strstr(strstr(e->f->res.out, "erin") + 4, "\"erin"));
 	/* An expired invitation is refused the same way. */
 	snprintf(path, sizeof path, "/api/v1/invites/%s", e->expired);
 	assert_int_equal(tb_httpc(e->http, "POST", path, NULL, false, body, &r), 404);

@@ -10,7 +10,7 @@
 // own after that: when it fails (a throttle, the network), the member keeps
 // the file and signs in with it later. The passphrase and the secret key
 // never leave the browser.
-import { html, useEffect, useState } from '../lib/preact.js';
+import { html, useEffect, useRef, useState } from '../lib/preact.js';
 import { get, post, seg } from '../lib/api.js';
 import { t } from '../lib/i18n.js';
 import { Field, Check, ErrorNote } from '../lib/ui.js';
@@ -64,6 +64,10 @@ export function Join({ parts, onSession }) {
 	const [done, setDone] = useState(null); // {url, file, kept}: joined
 	const [signin, setSignin] = useState({ busy: true });
 	const [go, setGo] = useState(false);
+	// A join sent whose answer never came (status 0, or the node failed):
+	// sent again with the same key, which the node answers with the member it
+	// made if the first one got through.
+	const unanswered = useRef(null); // {key, pass}
 	useEffect(() => {
 		get('/invites/' + seg(token)).then(setInv, (e) => {
 			setLoadErr(e);
@@ -81,11 +85,18 @@ export function Join({ parts, onSession }) {
 		setBusy(true);
 		setError(null);
 		let key = null;
+		const was = unanswered.current;
+		unanswered.current = null;
 		try {
-			key = await makeKeyFile(pass);
+			if (was && was.pass === pass) key = was.key;
+			else {
+				if (was) wipe(was.key.sk);
+				key = await makeKeyFile(pass);
+			}
 			await post('/invites/' + seg(token), { public_key: toHex(key.pub) });
 		} catch (err) {
-			if (key) wipe(key.sk);
+			if (key && (err.status === 0 || err.status >= 500)) unanswered.current = { key, pass };
+			else if (key) wipe(key.sk);
 			setError(err);
 			setBusy(false);
 			return;
