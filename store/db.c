@@ -1,5 +1,6 @@
 /*
- * db.c: the thin LMDB wrapper, the only file that includes lmdb.h.
+ * db.c: the thin LMDB wrapper (with db_stat.c, the only files that include
+ * lmdb.h, through db_env.h).
  *
  * One environment per data directory, one named database per table, every
  * write in a transaction with a sticky error. Durability: unless the caller
@@ -9,14 +10,16 @@
  * flushed there); the meta page is made durable after the writer lock is
  * released, by this process's flush or by a later commit's page flush,
  * whichever comes first (sync_meta): so writers of several processes share
- * flushes, and none returns before its commit is on disk. It never deletes
- * or overwrites an entry: the only deletes are on derived and local tables.
+ * flushes, and none returns before its commit is on disk. Group commit
+ * (tb_db_group_*): the write transactions one thread begins while it joins
+ * a group are LMDB children of one transaction, committed durably once for
+ * all of them. It never deletes or overwrites an entry: the only deletes
+ * are on derived and local tables.
  */
-#include "db.h"
+#include "db_env.h"
 #include "tb_testhooks.h"
 
 #include <errno.h>
-#include <lmdb.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,24 +28,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
-
-/* 64 GiB of address space; pages are only used as data grows. */
-#define TB_DB_MAPSIZE (64ull << 30)
-/* LMDB's own two databases: the free list and the table of tables. */
-#define FREE_DBI_NO 0
-#define MAIN_DBI_NO 1
-
-struct tb_db {
-	MDB_env *env;
-	MDB_dbi dbi[TB_T__COUNT];
-	bool absent[TB_T__COUNT];  /* read-only: a derived (or pruned) table this store lacks */
-	bool dropped[TB_T__COUNT]; /* a scratch's table whose puts are dropped (tb_db_drop) */
-	unsigned flags;
-	uint64_t need;		  /* bytes the last commit refused for a full disk wrote */
-	uint64_t synced;	  /* every commit up to this txnid is on disk */
-	bool crash_unsynced;	  /* tests: die between a commit and its meta flush */
-	struct tb_db_stats stats; /* of this process's durable commits */
-};
 
 static const char *const table_names[TB_T__COUNT] = {
 #define TB__TABLE_NAME(id, name, class) name,
@@ -64,7 +49,7 @@ static const uint32_t older_until[TB_T__COUNT] = {[TB_T_STATEMENTS] = 4};
 
 /* A member's statement lines are duplicates of one key, kept in order by
  * their big-endian seq: a line appended lands at the end of its set. */
-static unsigned table_flags(enum tb_table tab)
+unsigned tb_db_table_flags(enum tb_table tab)
 {
 	return tab == TB_T_STATEMENTS ? MDB_DUPSORT | MDB_DUPFIXED : 0;
 }
@@ -90,12 +75,17 @@ static const bool table_may_lack[TB_T__COUNT] = {
 #undef TB__TABLE_MAY_LACK
 };
 
+const char *tb_db_table_name(enum tb_table tab)
+{
+	return table_names[tab];
+}
+
 bool tb_table_is_derived(enum tb_table tab)
 {
 	return table_derived[tab];
 }
 
-static int map_err(int rc)
+int tb_db_map_err(int rc)
 {
 	switch (rc) {
 	case 0:
@@ -164,7 +154,7 @@ int tb_db_open(struct tb_db **out, const char *dir, unsigned flags)
 	int rc = mdb_env_create(&db->env);
 	if (rc) {
 		free(db);
-		return map_err(rc);
+		return tb_db_map_err(rc);
 	}
 	unsigned envflags = MDB_NOTLS;
 	if (flags & TB_DB_RDONLY)
@@ -190,7 +180,7 @@ int tb_db_open(struct tb_db **out, const char *dir, unsigned flags)
 	if ((rc = mdb_txn_begin(db->env, NULL, flags & TB_DB_RDONLY ? MDB_RDONLY : 0, &txn)))
 		goto fail;
 	for (int i = 0; i < TB_T__COUNT; i++) {
-		unsigned tf = table_flags((enum tb_table)i);
+		unsigned tf = tb_db_table_flags((enum tb_table)i);
 		const char *name = table_names[i];
 		if ((flags & TB_DB_RDONLY) && older[i] && layout < older_until[i]) {
 			name = older[i];
@@ -219,7 +209,7 @@ int tb_db_open(struct tb_db **out, const char *dir, unsigned flags)
 fail:
 	mdb_env_close(db->env);
 	free(db);
-	return rc == TB_DB_REINDEXING ? TB_EREINDEX : map_err(rc);
+	return rc == TB_DB_REINDEXING ? TB_EREINDEX : tb_db_map_err(rc);
 }
 
 void tb_db_close(struct tb_db *db)
@@ -242,6 +232,93 @@ int tb_db_fd(struct tb_db *db)
 	return mdb_env_get_fd(db->env, &fd) ? -1 : fd;
 }
 
+static bool group_owner(const struct tb_db *db)
+{
+	return db->joining && pthread_equal(db->owner, pthread_self());
+}
+
+static int group_close(struct tb_db *db)
+{
+	TB_ASSERT(!db->member);
+	db->group_open = false;
+	return tb_txn_commit(&db->group);
+}
+
+/* A transaction begun by the group's thread while it joins: a write is a
+ * child of the group (opened by the first write), a read reads the group
+ * (its open member's writes included). */
+static void group_member(struct tb_txn *t, struct tb_db *db)
+{
+	if (!db->group_open) {
+		MDB_txn *g = NULL;
+		db->group = (struct tb_txn){.db = db, .rw = true};
+		db->group.ret = tb_db_map_err(mdb_txn_begin(db->env, NULL, 0, &g));
+		db->group.txn = g;
+		db->group_open = true;
+	}
+	t->grouped = true;
+	if ((t->ret = db->group.ret))
+		return;
+	if (!t->rw) {
+		t->txn = db->member ? db->member : db->group.txn;
+		return;
+	}
+	TB_ASSERT(!db->member);
+	MDB_txn *txn = NULL;
+	t->ret = tb_db_map_err(mdb_txn_begin(db->env, db->group.txn, 0, &txn));
+	t->txn = db->member = txn;
+}
+
+/* A member's end: a write's child committed into the group (or dropped). */
+static int member_end(struct tb_txn *t, bool commit)
+{
+	struct tb_db *db = t->db;
+	if (t->rw && t->txn) {
+		TB_ASSERT(db->member == t->txn);
+		db->member = NULL;
+		int rc = 0;
+		if (commit && !t->ret)
+			rc = mdb_txn_commit(t->txn);
+		else
+			mdb_txn_abort(t->txn);
+		if (rc) { /* LMDB may have left the group half-merged */
+			t->ret = tb_db_map_err(rc);
+			if (!db->group.ret)
+				db->group.ret = t->ret;
+		} else if (commit && !t->ret)
+			db->group.bytes += t->bytes;
+	}
+	t->txn = NULL;
+	return t->ret;
+}
+
+void tb_db_group_join(struct tb_db *db)
+{
+	if (db->flags & (TB_DB_NOSYNC | TB_DB_RDONLY))
+		return;
+	TB_ASSERT(!db->joining);
+	db->joining = true;
+	db->owner = pthread_self();
+}
+
+void tb_db_group_leave(struct tb_db *db)
+{
+	TB_ASSERT(!db->member);
+	db->joining = false;
+}
+
+int tb_db_group_commit(struct tb_db *db, bool *committed)
+{
+	if (committed)
+		*committed = db->group_open || db->early;
+	db->early = false;
+	int ret = db->group_open ? group_close(db) : 0;
+	if (!ret) /* a group closed early in the same turn */
+		ret = db->early_ret;
+	db->early_ret = 0;
+	return ret;
+}
+
 void tb_txn_begin(struct tb_txn *t, struct tb_db *db, bool rw)
 {
 	t->db = db;
@@ -249,9 +326,20 @@ void tb_txn_begin(struct tb_txn *t, struct tb_db *db, bool rw)
 	t->txn = NULL;
 	t->bytes = 0;
 	t->parent = NULL;
+	t->grouped = false;
+	if (group_owner(db) && (rw || db->group_open)) {
+		group_member(t, db);
+		return;
+	}
+	if (rw && db->group_open && pthread_equal(db->owner, pthread_self())) {
+		int err = group_close(db);
+		db->early = true;
+		if (!db->early_ret)
+			db->early_ret = err;
+	}
 	MDB_txn *txn = NULL;
 	int rc = mdb_txn_begin(db->env, NULL, rw ? 0 : MDB_RDONLY, &txn);
-	t->ret = map_err(rc);
+	t->ret = tb_db_map_err(rc);
 	t->txn = txn;
 }
 
@@ -320,7 +408,7 @@ static int child_commit(struct tb_txn *t)
 		if (t->ret)
 			mdb_txn_abort(t->txn);
 		else
-			t->ret = map_err(mdb_txn_commit(t->txn));
+			t->ret = tb_db_map_err(mdb_txn_commit(t->txn));
 	}
 	t->txn = NULL;
 	if (t->ret && !p->ret)
@@ -334,6 +422,8 @@ int tb_txn_commit(struct tb_txn *t)
 {
 	if (t->parent)
 		return child_commit(t);
+	if (t->grouped)
+		return member_end(t, true);
 	if (!t->txn)
 		return t->ret;
 	if (t->ret) {
@@ -360,7 +450,7 @@ int tb_txn_commit(struct tb_txn *t)
 				st->le[i]++;
 	}
 	t->txn = NULL;
-	t->ret = map_err(rc);
+	t->ret = tb_db_map_err(rc);
 	/* LMDB writes whole pages, and at least two (the meta page). */
 	uint64_t need = ((t->bytes + 4095) / 4096 + 2) * 4096;
 	if (t->ret == TB_EIO && out_of_space(t->db, need))
@@ -372,7 +462,9 @@ int tb_txn_commit(struct tb_txn *t)
 
 void tb_txn_abort(struct tb_txn *t)
 {
-	if (shared_child(t)) {
+	if (t->grouped) {
+		(void)member_end(t, false);
+	} else if (shared_child(t)) {
 		/* Nothing to undo by construction; a storage error stays. */
 		if (t->ret && !t->parent->ret)
 			t->parent->ret = t->ret;
@@ -391,6 +483,7 @@ void tb_txn_child_begin(struct tb_txn *child, struct tb_txn *parent)
 	child->parent = parent;
 	child->txn = NULL;
 	child->bytes = 0;
+	child->grouped = false;
 	child->ret = parent->ret;
 	if (child->ret)
 		return;
@@ -400,7 +493,7 @@ void tb_txn_child_begin(struct tb_txn *child, struct tb_txn *parent)
 	}
 	MDB_txn *txn = NULL;
 	int rc = mdb_txn_begin(parent->db->env, parent->txn, 0, &txn);
-	child->ret = map_err(rc);
+	child->ret = tb_db_map_err(rc);
 	child->txn = txn;
 }
 
@@ -412,7 +505,7 @@ bool tb_txn_child_nested(const struct tb_txn *child)
 int tb_txn_get(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen,
 	       struct tb_view *val)
 {
-	TB_ASSERT(!(table_flags(tab) & MDB_DUPSORT)); /* the first value only */
+	TB_ASSERT(!(tb_db_table_flags(tab) & MDB_DUPSORT)); /* the first value only */
 	if (t->ret)
 		return t->ret;
 	if (t->db->absent[tab])
@@ -422,7 +515,7 @@ int tb_txn_get(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen
 	if (rc == MDB_NOTFOUND)
 		return TB_ENOTFOUND;
 	if (rc)
-		return t->ret = map_err(rc);
+		return t->ret = tb_db_map_err(rc);
 	val->p = v.mv_data;
 	val->len = v.mv_size;
 	return 0;
@@ -434,7 +527,7 @@ static void put(struct tb_txn *t, enum tb_table tab, const void *key, size_t kle
 	if (t->ret)
 		return;
 	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-	t->ret = map_err(mdb_put(t->txn, t->db->dbi[tab], &k, &v, flags));
+	t->ret = tb_db_map_err(mdb_put(t->txn, t->db->dbi[tab], &k, &v, flags));
 	t->bytes += klen + vlen;
 }
 
@@ -449,7 +542,7 @@ static void put_dup(struct tb_txn *t, enum tb_table tab, const void *key, size_t
 	MDB_cursor *c;
 	int rc = mdb_cursor_open(t->txn, t->db->dbi[tab], &c);
 	if (rc) {
-		t->ret = map_err(rc);
+		t->ret = tb_db_map_err(rc);
 		return;
 	}
 	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val}, last;
@@ -464,7 +557,7 @@ static void put_dup(struct tb_txn *t, enum tb_table tab, const void *key, size_t
 		rc = mdb_cursor_put(c, &k, &v, flags);
 	}
 	mdb_cursor_close(c);
-	t->ret = map_err(rc);
+	t->ret = tb_db_map_err(rc);
 	t->bytes += klen + vlen;
 }
 
@@ -473,7 +566,7 @@ void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key, size_t kle
 {
 	if (t->db->dropped[tab])
 		return;
-	if (table_flags(tab) & MDB_DUPSORT) {
+	if (tb_db_table_flags(tab) & MDB_DUPSORT) {
 		if (!t->ret)
 			put_dup(t, tab, key, klen, val, vlen);
 		return;
@@ -487,7 +580,7 @@ void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key, size_t kle
 		MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
 		int rc = mdb_put(t->txn, t->db->dbi[tab], &k, &v, flags | MDB_APPEND);
 		if (rc != MDB_KEYEXIST) { /* else: not after the last key */
-			t->ret = map_err(rc);
+			t->ret = tb_db_map_err(rc);
 			t->bytes += klen + vlen;
 			return;
 		}
@@ -498,14 +591,14 @@ void tb_txn_put(struct tb_txn *t, enum tb_table tab, const void *key, size_t kle
 void tb_txn_insert(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen,
 		   const void *val, size_t vlen)
 {
-	TB_ASSERT(!(table_flags(tab) & MDB_DUPSORT)); /* NOOVERWRITE is on the key */
+	TB_ASSERT(!(tb_db_table_flags(tab) & MDB_DUPSORT)); /* NOOVERWRITE is on the key */
 	put(t, tab, key, klen, val, vlen, MDB_NOOVERWRITE);
 }
 
 void tb_txn_append(struct tb_txn *t, enum tb_table tab, const void *key, size_t klen,
 		   const void *val, size_t vlen, bool same_key)
 {
-	TB_ASSERT(same_key ? (table_flags(tab) & MDB_DUPSORT) != 0 : true);
+	TB_ASSERT(same_key ? (tb_db_table_flags(tab) & MDB_DUPSORT) != 0 : true);
 	put(t, tab, key, klen, val, vlen, same_key ? MDB_APPENDDUP : MDB_APPEND);
 }
 
@@ -517,7 +610,7 @@ void tb_txn_del(struct tb_txn *t, enum tb_table tab, const void *key, size_t kle
 	MDB_val k = {klen, (void *)key};
 	int rc = mdb_del(t->txn, t->db->dbi[tab], &k, NULL);
 	if (rc && rc != MDB_NOTFOUND)
-		t->ret = map_err(rc);
+		t->ret = tb_db_map_err(rc);
 }
 
 void tb_txn_drop(struct tb_txn *t, enum tb_table tab)
@@ -525,7 +618,7 @@ void tb_txn_drop(struct tb_txn *t, enum tb_table tab)
 	TB_ASSERT(table_derived[tab]);
 	if (t->ret)
 		return;
-	t->ret = map_err(mdb_drop(t->txn, t->db->dbi[tab], 0));
+	t->ret = tb_db_map_err(mdb_drop(t->txn, t->db->dbi[tab], 0));
 }
 
 bool tb_txn_absent(const struct tb_txn *t, enum tb_table tab)
@@ -539,7 +632,7 @@ static int foreach_dbi(struct tb_txn *t, MDB_dbi dbi, const void *prefix, size_t
 	MDB_cursor *c;
 	int rc = mdb_cursor_open(t->txn, dbi, &c);
 	if (rc)
-		return t->ret = map_err(rc);
+		return t->ret = tb_db_map_err(rc);
 	MDB_val k, v;
 	if (from && flen) {
 		k.mv_size = flen;
@@ -561,7 +654,7 @@ static int foreach_dbi(struct tb_txn *t, MDB_dbi dbi, const void *prefix, size_t
 	}
 	mdb_cursor_close(c);
 	if (rc && rc != MDB_NOTFOUND)
-		return t->ret = map_err(rc);
+		return t->ret = tb_db_map_err(rc);
 	return ret;
 }
 
@@ -585,7 +678,7 @@ int tb_txn_foreach_retired(struct tb_txn *t, const char *name, const void *from,
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc)
-		return t->ret = map_err(rc);
+		return t->ret = tb_db_map_err(rc);
 	return foreach_dbi(t, dbi, NULL, 0, from, flen, cb, ctx);
 }
 
@@ -598,7 +691,7 @@ void tb_txn_drop_retired(struct tb_txn *t)
 		if (rc == 0)
 			rc = mdb_drop(t->txn, old, 1);
 		if (rc && rc != MDB_NOTFOUND)
-			t->ret = map_err(rc);
+			t->ret = tb_db_map_err(rc);
 	}
 }
 
@@ -611,7 +704,7 @@ const char *tb_db_dir(struct tb_db *db)
 int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix, size_t plen,
 		struct tb_view *key, struct tb_view *val)
 {
-	TB_ASSERT(!(table_flags(tab) & MDB_DUPSORT)); /* a key's first value only */
+	TB_ASSERT(!(tb_db_table_flags(tab) & MDB_DUPSORT)); /* a key's first value only */
 	if (t->ret)
 		return t->ret;
 	if (t->db->absent[tab])
@@ -619,7 +712,7 @@ int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix, size_t 
 	MDB_cursor *c;
 	int rc = mdb_cursor_open(t->txn, t->db->dbi[tab], &c);
 	if (rc)
-		return t->ret = map_err(rc);
+		return t->ret = tb_db_map_err(rc);
 	/* Position after the prefix range: prefix followed by 0xff bytes. */
 	uint8_t probe[64];
 	TB_ASSERT(plen < sizeof probe);
@@ -641,92 +734,8 @@ int tb_txn_last(struct tb_txn *t, enum tb_table tab, const void *prefix, size_t 
 	}
 	mdb_cursor_close(c);
 	if (rc && rc != MDB_NOTFOUND)
-		return t->ret = map_err(rc);
+		return t->ret = tb_db_map_err(rc);
 	return ret;
-}
-
-int tb_db_used_bytes(struct tb_db *db, uint64_t *bytes)
-{
-	MDB_envinfo info;
-	MDB_stat st;
-	int rc = mdb_env_info(db->env, &info);
-	if (!rc)
-		rc = mdb_env_stat(db->env, &st);
-	if (rc)
-		return map_err(rc);
-	*bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
-	return 0;
-}
-
-static uint64_t stat_pages(const MDB_stat *st)
-{
-	return st->ms_branch_pages + st->ms_leaf_pages + st->ms_overflow_pages;
-}
-
-/*
- * mdb_stat counts a table of duplicates' main tree only, not the sub-trees
- * of its keys' values. Those are the file's pages in use less everything
- * else: the two meta pages, the table of tables, the free list and the
- * pages it lists, and every table's tree (one table of duplicates only).
- */
-static int dup_pages(struct tb_db *db, MDB_txn *txn, uint64_t *out)
-{
-	MDB_envinfo info;
-	MDB_stat st;
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc = mdb_env_info(db->env, &info);
-	if (rc || (rc = mdb_stat(txn, MAIN_DBI_NO, &st)))
-		return rc;
-	uint64_t other = 2 + stat_pages(&st);
-	if ((rc = mdb_stat(txn, FREE_DBI_NO, &st)) || (rc = mdb_cursor_open(txn, FREE_DBI_NO, &c)))
-		return rc;
-	other += stat_pages(&st);
-	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
-		if (v.mv_size >= sizeof(size_t)) {
-			size_t n; /* a list: its length first */
-			memcpy(&n, v.mv_data, sizeof n);
-			other += n;
-		}
-	mdb_cursor_close(c);
-	if (rc != MDB_NOTFOUND)
-		return rc;
-	for (int i = 0; i < TB_T__COUNT; i++) {
-		if (db->absent[i])
-			continue;
-		if ((rc = mdb_stat(txn, db->dbi[i], &st)))
-			return rc;
-		other += stat_pages(&st);
-	}
-	uint64_t used = (uint64_t)info.me_last_pgno + 1;
-	*out = used > other ? used - other : 0;
-	return 0;
-}
-
-int tb_db_table_stat(struct tb_db *db, enum tb_table tab, struct tb_db_table_stat *out)
-{
-	memset(out, 0, sizeof *out);
-	out->name = table_names[tab];
-	if (db->absent[tab])
-		return 0;
-	MDB_txn *txn;
-	MDB_stat st;
-	int rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
-	if (rc)
-		return map_err(rc);
-	rc = mdb_stat(txn, db->dbi[tab], &st);
-	if (!rc && (table_flags(tab) & MDB_DUPSORT))
-		rc = dup_pages(db, txn, &out->dup);
-	mdb_txn_abort(txn);
-	if (rc)
-		return map_err(rc);
-	out->depth = st.ms_depth;
-	out->entries = st.ms_entries;
-	out->branch = st.ms_branch_pages;
-	out->leaf = st.ms_leaf_pages;
-	out->overflow = st.ms_overflow_pages;
-	out->page_size = st.ms_psize;
-	return 0;
 }
 
 const uint64_t tb_db_bucket_ns[TB_DB_BUCKETS] = {1000000,   5000000,   10000000,  50000000,
@@ -740,51 +749,4 @@ void tb_db_stats(const struct tb_db *db, struct tb_db_stats *out)
 uint64_t tb_db_need(const struct tb_db *db)
 {
 	return db->need;
-}
-
-int tb_db_copy(struct tb_db *db, int fd)
-{
-	return map_err(mdb_env_copyfd2(db->env, fd, MDB_CP_COMPACT));
-}
-
-/* One table of src's read transaction appended to dst's (emptied) one. */
-static int clone_table(MDB_txn *dst, MDB_dbi ddbi, MDB_txn *src, MDB_dbi sdbi)
-{
-	MDB_cursor *c;
-	int rc = mdb_drop(dst, ddbi, 0);
-	if (rc || (rc = mdb_cursor_open(src, sdbi, &c)))
-		return rc;
-	/* A table of duplicates: the next value of the same key is appended
-	 * to the key's values, not after the last key. */
-	MDB_val k, v, prev = {0, NULL};
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		bool same = prev.mv_data && k.mv_size == prev.mv_size &&
-			    !memcmp(k.mv_data, prev.mv_data, k.mv_size);
-		if ((rc = mdb_put(dst, ddbi, &k, &v, same ? MDB_APPENDDUP : MDB_APPEND)))
-			break;
-		prev = k;
-	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-int tb_db_clone(struct tb_db *dst, struct tb_db *src)
-{
-	TB_ASSERT((dst->flags & TB_DB_NOSYNC) && dst != src);
-	MDB_txn *st = NULL, *dt = NULL;
-	int rc = mdb_txn_begin(src->env, NULL, MDB_RDONLY, &st);
-	if (!rc)
-		rc = mdb_txn_begin(dst->env, NULL, 0, &dt);
-	for (int i = 0; !rc && i < TB_T__COUNT; i++)
-		rc = clone_table(dt, dst->dbi[i], st, src->dbi[i]);
-	if (dt) {
-		if (rc)
-			mdb_txn_abort(dt);
-		else
-			rc = mdb_txn_commit(dt);
-	}
-	if (st)
-		mdb_txn_abort(st);
-	return map_err(rc);
 }

@@ -21,6 +21,21 @@ void tb_store_stats(struct tb_store *s, struct tb_store_stats *out)
 	}
 }
 
+void tb_store_group_join(struct tb_store *s)
+{
+	tb_db_group_join(s->db);
+}
+
+void tb_store_group_leave(struct tb_store *s)
+{
+	tb_db_group_leave(s->db);
+}
+
+int tb_store_group_commit(struct tb_store *s, bool *committed)
+{
+	return tb_db_group_commit(s->db, committed);
+}
+
 uint64_t tb_store_need(struct tb_store *s)
 {
 	return tb_db_need(s->db);

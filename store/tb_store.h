@@ -424,6 +424,22 @@ struct tb_store_stats {
 };
 void tb_store_stats(struct tb_store *s, struct tb_store_stats *out);
 
+/*
+ * Group commit (FORMAT.md 7.13): what this thread writes between
+ * tb_store_group_join and tb_store_group_leave (the changes of several
+ * requests, joined in turn) goes into one write transaction, each call that
+ * writes in a child of it, so one refused change undoes only its own
+ * writes. Such a call's success is NOT durable and must not be acknowledged
+ * before tb_store_group_commit returns 0: that commit (one durable commit)
+ * answers for every change made since the last call; an error means none of
+ * them is kept; *committed (committed may be NULL) says whether there was
+ * a group to commit. A write of this thread outside a join commits the
+ * group first. A scratch or read-only store does not group.
+ */
+void tb_store_group_join(struct tb_store *s);
+void tb_store_group_leave(struct tb_store *s);
+TB_MUST_CHECK int tb_store_group_commit(struct tb_store *s, bool *committed);
+
 /* After a write failed with TB_EDISKFULL: about how many bytes it needed. */
 uint64_t tb_store_need(struct tb_store *s);
 

@@ -58,6 +58,7 @@ int tb_http_start(struct tb_http **out, const struct tb_http_host *host,
 	}
 	h->host = *host;
 	h->conf = *conf;
+	h->crash_at = tb_test_env("TALLYD_CRASH_AT");
 	const char *life = tb_test_env("TALLYD_SESSION_SECONDS");
 	h->session_life_s = life && atoi(life) > 0 ? (uint64_t)atoi(life) : TB_SESSION_LIFE_S;
 	h->session_idle_s =

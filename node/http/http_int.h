@@ -87,6 +87,7 @@ struct tb_stream {
 	char name[TB_NAME_MAX + 1]; /* the coordinator's name (member 0) */
 };
 
+struct req_state;
 struct tb_http {
 	struct tb_http_host host;
 	struct tb_http_conf conf;
@@ -115,6 +116,11 @@ struct tb_http {
 	uint64_t requests[6]; /* answered, by status class (1xx..5xx; [0] other) */
 	char *audit_last;     /* the last audit's answer (api_audit.c), or NULL */
 	size_t audit_len;
+	/* Answers waiting for this turn's group commit (server.c). */
+	struct req_state *held;
+	/* TALLYD_CRASH_AT (tests only): "group-committed" exits right after a
+	 * group commit, before its answers go out. */
+	const char *crash_at;
 };
 
 /* server.c: listening (after the routes are in). */

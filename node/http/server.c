@@ -6,7 +6,11 @@
  * readable or when MHD_get_timeout says so. It assembles each request (the
  * body capped; a Content-Length over the cap is answered 413 before any of
  * the body is read), hands it to the router as our own struct, and sends the
- * response back. It also bounds what clients can hold: every connection has
+ * response back. A request that may change something (not GET or HEAD) runs
+ * inside the store's group of that run of the library (tb_store_group_join)
+ * and its response is held, its connection suspended, until the group is
+ * committed right after the run: one durable commit for all of them, and no
+ * answer before its change is on disk. It also bounds what clients can hold: every connection has
  * a deadline for its headers, its body and its idle keep-alive (slowloris),
  * and past TB_HTTP_CONNS_MAX connections the oldest idle one is cut. An event
  * stream's sending side is here too: its queued bytes are taken as the
@@ -41,6 +45,12 @@ struct req_state {
 	size_t len, cap;
 	bool refused; /* a response went out before the body was read */
 	bool too_big; /* the body passed the cap: 413 once it ends */
+	/* A change's answer held until the group commit that holds it (its
+	 * connection suspended meanwhile), on the server's list of them. */
+	bool holding;
+	struct tb_http_resp held;
+	struct MHD_Connection *conn;
+	struct req_state *next;
 };
 
 static struct tb_tracked *tracked_of(struct MHD_Connection *c)
@@ -113,6 +123,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **rctx,
 	(void)toe;
 	struct req_state *r = *rctx;
 	if (r) {
+		if (r->holding) { /* the client left before its answer was released */
+			free(r->held.body);
+			if (r->held.fd >= 0)
+				close(r->held.fd);
+		}
 		free(r->body);
 		free(r);
 		*rctx = NULL;
@@ -338,6 +353,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!*rctx)
 		return begin(h, c, rctx);
 	struct req_state *r = *rctx;
+	if (r->holding) { /* resumed: its group is committed (or failed) */
+		r->holding = false;
+		return send_resp(h, c, &r->held);
+	}
 	if (*upload_size)
 		return take_body(r, upload, upload_size);
 	if (r->refused)
@@ -361,10 +380,54 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		r->body[r->len] = '\0';
 	client_of(c, &req);
 	struct tb_http_resp resp = {.fd = -1};
+	/* A request that may change something joins this turn's group commit:
+	 * its answer waits until the commit is on disk. */
+	bool change = h->host.store && strcmp(method, "GET") && strcmp(method, "HEAD");
+	if (change)
+		tb_store_group_join(h->host.store);
 	tb_http_dispatch(h, &req, &resp);
+	if (change)
+		tb_store_group_leave(h->host.store);
 	if (resp.stream)
 		return MHD_YES; /* its response is queued already */
-	return send_resp(h, c, &resp);
+	if (!change)
+		return send_resp(h, c, &resp);
+	r->held = resp;
+	r->holding = true;
+	r->conn = c;
+	r->next = h->held;
+	h->held = r;
+	MHD_suspend_connection(c);
+	return MHD_YES;
+}
+
+/*
+ * After a turn of the library's loop: the changes of its requests are
+ * committed at once (one durable commit), and only then are their answers
+ * released; if the commit failed none of the changes is kept, and every
+ * answer that would have said otherwise says why instead.
+ */
+static void answer_held(struct tb_http *h)
+{
+	bool committed = false;
+	int err = tb_store_group_commit(h->host.store, &committed);
+	if (!err && committed && h->crash_at && !strcmp(h->crash_at, "group-committed")) {
+		tb_http_log(h, 3,
+			    "http: crash point group-committed reached: exiting "
+			    "(TALLYD_CRASH_AT)");
+		_exit(70);
+	}
+	for (struct req_state *r = h->held; r; r = r->next) {
+		if (err && r->held.status < 400) {
+			if (r->held.fd >= 0)
+				close(r->held.fd);
+			r->held.fd = -1;
+			tb_http_fail(&r->held, err, NULL);
+		}
+		MHD_resume_connection(r->conn);
+	}
+	h->held = NULL;
+	h->woken = true;
 }
 
 static void on_timer(uv_timer_t *t);
@@ -447,6 +510,8 @@ static void run(struct tb_http *h)
 		return;
 	h->woken = false;
 	MHD_run(h->daemon);
+	if (h->held)
+		answer_held(h);
 	MHD_UNSIGNED_LONG_LONG ms;
 	/* A stream resumed by a request handled in that run (an event its
 	 * handler announced) is sent by the next run: at once, whatever the

@@ -72,6 +72,7 @@ struct tb_txn {
 	bool rw;
 	uint64_t bytes;	       /* keys and values written (an estimate of its size) */
 	struct tb_txn *parent; /* a child transaction's parent, else NULL */
+	bool grouped;	       /* a member of the db's group (tb_db_group_join) */
 };
 
 enum { TB_DB_RDONLY = 1, TB_DB_NOSYNC = 2 };
@@ -90,6 +91,23 @@ const char *tb_db_dir(struct tb_db *db);
 /* META "derived" absent: a store older than the mark (layout 1). */
 #define TB_DB_LAYOUT_UNKNOWN 0
 void tb_db_close(struct tb_db *db);
+
+/*
+ * Group commit: the transactions a thread begins between tb_db_group_join
+ * and tb_db_group_leave join one group transaction (opened by the first
+ * write), each write one LMDB child of it, so a member that fails or is
+ * aborted undoes only its own writes, and reads see what the members before
+ * them wrote. A member's commit returns once its writes are in the group:
+ * they are durable only when tb_db_group_commit returns 0, which commits the
+ * group (one durable commit) and answers for every member committed since
+ * the last call (*committed, if committed is not NULL: whether there was a
+ * group since then). A write transaction begun by the same thread outside the
+ * join (between joins) commits the group first, so nothing waits for the
+ * writer lock this process holds. A scratch (NOSYNC) db does not group.
+ */
+void tb_db_group_join(struct tb_db *db);
+void tb_db_group_leave(struct tb_db *db);
+int tb_db_group_commit(struct tb_db *db, bool *committed);
 
 void tb_txn_begin(struct tb_txn *t, struct tb_db *db, bool rw);
 /* Commits (durably unless the db is NOSYNC) or, after any error, aborts.
