@@ -273,7 +273,9 @@ static double many_clients(struct tb_fed *f, uint16_t http, const char *cookie, 
 	struct busy b = {.pid = f->node[0].pid};
 	tb_procmem_clear(&b.peak);
 	double t0 = tb_bench_now();
-	long n = tb_bench_http_clients(http, CLIENTS, req, len, CLIENTS_S, 100, busy_sample, &b);
+	const char *reqs[] = {req};
+	long n = tb_bench_http_clients(http, CLIENTS, reqs, &len, 1, 200, CLIENTS_S, 100,
+				       busy_sample, &b);
 	double rps = n / (tb_bench_now() - t0);
 	free(req);
 	if (n <= 0)
@@ -336,24 +338,14 @@ int main(int argc, char **argv)
 	struct tb_fed *f = tb_bench_fed_new("api", 2);
 	join_members(f->node[0].data);
 	join_members(f->node[1].data);
-	char pw[TB_FED_PATH + 16];
-	snprintf(pw, sizeof pw, "%s/cora.pw", f->root);
-	if (tb_test_write_file(pw, "a bench password", 16) ||
-	    TB_FED_TALLY(f, 0, "coordinator", "add", "cora", "--role", "coordinator",
-			 "--password-file", pw))
-		tb_bench_die("coordinator add", TB_EIO);
+	tb_bench_coordinator(f, 0, "cora", "coordinator", "a bench password");
 	struct result r = {0};
 	const char *off[] = {"--http", "off", NULL};
 	tb_fed_start_args(f, 0, off);
 	r.anon_off = idle_anon(f->node[0].pid);
 	tb_fed_stop(f, 0);
 
-	uint16_t http = tb_fed_free_port();
-	char arg[32];
-	snprintf(arg, sizeof arg, "127.0.0.1:%u", http);
-	const char *extra[] = {"--http", arg, NULL};
-	tb_fed_start_args(f, 0, extra);
-	tb_fed_wait_log_line(f, 0, "console and API on", NULL, 10000);
+	uint16_t http = tb_bench_start_console(f, 0);
 	r.anon_idle = idle_anon(f->node[0].pid);
 	struct tb_httpc_session sess;
 	if (tb_httpc_login(http, "cora", "a bench password", &sess) != 200)

@@ -24,6 +24,14 @@
  *     tallyd started with --peer A on 127.0.0.1, timed from its start until
  *     its ledger holds A's head (process start and handshake included; the
  *     time from the first entries held is printed too).
+ *  4. appends through the API: a tallyd on a fresh ledger, attested
+ *     exchanges posted (POST /api/v1/exchanges) by one client on one
+ *     keep-alive connection, each sent once the 201 of the one before is in
+ *     (the 201 comes after the entry's durable commit), as many as the
+ *     entries (at most API_MAX); then WRITERS such clients at once for as
+ *     long (at least 3 s): tallyd commits the requests of each turn of its
+ *     loop together (group commit, docs/FORMAT.md 7.13). Its durable
+ *     commits (/metrics) are printed beside the appends.
  *
  * It first prints the record length of one typical attested exchange entry,
  * the block size the Hypercore side uses. Output lines are `tally NAME VALUE`
@@ -36,7 +44,7 @@
  * ../node/tallyd next to this executable.
  *
  * Usage: bench_side [entries [runs]]   (defaults 100000 and 1)
- * $BENCH_SIDE_ONLY=single, batched or catchup runs that part alone (to
+ * $BENCH_SIDE_ONLY=single, batched, api or catchup runs that part alone (to
  * profile it); the `tally` lines of the others are then missing.
  */
 #include <inttypes.h>
@@ -48,8 +56,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchhttp.h"
 #include "benchutil.h"
 #include "fed.h"
+#include "httpc.h"
 #include "tb_store.h"
 #include "testutil.h"
 
@@ -255,6 +265,91 @@ static double batched_appends(size_t n, const struct tb_keypair *kp)
 	return secs;
 }
 
+/* ---- 4. appends through the API ---- */
+
+#define API_PW "a bench password"
+#define API_MAX 2000 /* requests of the one writer at most */
+
+/* The request of an attested exchange of one minute, from m1 to m2 or
+ * back (k odd): a client sending both in turn keeps balances near zero. */
+static char *exchange_request(uint16_t http, const struct tb_httpc_session *sess, unsigned k,
+			      size_t *len)
+{
+	char body[160];
+	snprintf(body, sizeof body,
+		 "{\"provider\":\"%s\",\"receiver\":\"%s\",\"minutes\":1,\"memo\":\"side\","
+		 "\"attest\":true}",
+		 k % 2 ? "m2" : "m1", k % 2 ? "m1" : "m2");
+	char *req = tb_bench_http_text(http, "POST", "/api/v1/exchanges", sess->cookie, sess->csrf,
+				       body, 0, len);
+	if (!req)
+		tb_bench_die("a request", TB_ENOMEM);
+	return req;
+}
+
+/* tallyd's durable commits so far (its /metrics). */
+static uint64_t durable_commits(uint16_t http)
+{
+	struct tb_httpc_resp r;
+	const char *key = "\ntally_commit_seconds_count ";
+	int st = tb_httpc(http, "GET", "/metrics", NULL, false, NULL, &r);
+	const char *p = st == 200 && r.body ? strstr(r.body, key) : NULL;
+	uint64_t n = p ? strtoull(p + strlen(key), NULL, 10) : 0;
+	tb_httpc_free(&r);
+	if (!p)
+		tb_bench_die("GET /metrics", TB_EIO);
+	return n;
+}
+
+/* A tallyd with its console on a fresh ledger (genesis, m1, m2) and a
+ * coordinator's session: n attested exchanges posted on one keep-alive
+ * connection, each sent once the answer (201, after its durable commit)
+ * of the one before is in; then WRITERS connections doing the same at once
+ * for as long (at least 3 s). Entries per second of each. */
+static void api_appends(size_t n, double *one, double *many)
+{
+	struct tb_fed *f = tb_bench_fed_new("sideapi", 1);
+	tb_bench_coordinator(f, 0, "cora", "coordinator", API_PW);
+	uint16_t http = tb_bench_start_console(f, 0);
+	struct tb_httpc_session sess;
+	if (tb_httpc_login(http, "cora", API_PW, &sess) != 200)
+		tb_bench_die("login", TB_EIO);
+	char *reqs[2];
+	size_t lens[2];
+	for (unsigned k = 0; k < 2; k++)
+		reqs[k] = exchange_request(http, &sess, k, &lens[k]);
+	struct tb_bench_http c;
+	if (tb_bench_http_open(&c, http))
+		tb_bench_die("connect", TB_EIO);
+	uint64_t c0 = durable_commits(http);
+	double t0 = tb_bench_now();
+	for (size_t k = 0; k < n; k++)
+		if (tb_bench_http_request(&c, reqs[k % 2], lens[k % 2]) != 201)
+			tb_bench_die(c.buf ? c.buf : "POST /api/v1/exchanges", TB_EIO);
+	double secs = tb_bench_now() - t0;
+	tb_bench_http_close(&c);
+	*one = (double)n / secs;
+	uint64_t c1 = durable_commits(http);
+	secs = secs < 3 ? 3 : secs;
+	t0 = tb_bench_now();
+	long done = tb_bench_http_clients(http, WRITERS, (const char *const *)reqs, lens, 2, 201,
+					  secs, 0, NULL, NULL);
+	secs = tb_bench_now() - t0;
+	if (done <= 0)
+		tb_bench_die("the concurrent API writers", TB_EIO);
+	*many = (double)done / secs;
+	uint64_t c2 = durable_commits(http);
+	printf("API appends: 1 writer %zu in %llu commits; %u writers %ld in %llu commits "
+	       "(%.1f a commit)\n",
+	       n, (unsigned long long)(c1 - c0), WRITERS, done, (unsigned long long)(c2 - c1),
+	       (double)done / (double)(c2 > c1 ? c2 - c1 : 1));
+	tb_bench_check_alive(f, 0);
+	tb_fed_stop(f, 0);
+	free(reqs[0]);
+	free(reqs[1]);
+	tb_bench_fed_free(f);
+}
+
 /* ---- 3. catch-up ---- */
 
 /* Fills node 0's own log with n exchanges (through the library, its daemon
@@ -335,9 +430,9 @@ int main(int argc, char **argv)
 	bool all = !only || !*only;
 	bool do_single = all || !strcmp(only, "single"),
 	     do_batched = all || !strcmp(only, "batched"),
-	     do_catchup = all || !strcmp(only, "catchup");
-	if (!do_single && !do_batched && !do_catchup) {
-		fprintf(stderr, "bench_side: BENCH_SIDE_ONLY=%s: single, batched or catchup\n",
+	     do_catchup = all || !strcmp(only, "catchup"), do_api = all || !strcmp(only, "api");
+	if (!do_single && !do_batched && !do_catchup && !do_api) {
+		fprintf(stderr, "bench_side: BENCH_SIDE_ONLY=%s: single, batched, api or catchup\n",
 			only);
 		return 2;
 	}
@@ -375,6 +470,21 @@ int main(int argc, char **argv)
 	if (do_batched) {
 		report("batched appends", n, best[1], worst[1], runs);
 		printf("tally batched_appends_per_s %.0f\n", (double)n / best[1]);
+	}
+	if (do_api) {
+		/* As many requests as single appends, at most API_MAX (each
+		 * costs a flush or two on its own: slow on a busy disk). */
+		double one = 0, many = 0, o, m;
+		for (int r = 0; r < runs; r++) {
+			api_appends(n < API_MAX ? n : API_MAX, &o, &m);
+			one = o > one ? o : one;
+			many = m > many ? m : many;
+		}
+		printf("API appends      : %9.0f entries/s with 1 writer, %.0f with %d (best of %d "
+		       "run(s))\n",
+		       one, many, WRITERS, runs);
+		printf("tally api_appends_per_s %.0f\n", one);
+		printf("tally api_appends_%dw_per_s %.0f\n", WRITERS, many);
 	}
 	if (!do_catchup)
 		return 0;

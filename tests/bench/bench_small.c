@@ -141,18 +141,9 @@ int main(int argc, char **argv)
 	double t0 = tb_bench_now();
 	build(f->node[0].data);
 	printf("built %u members, %u entries in %.1f s\n", MEMBERS, ENTRIES, tb_bench_now() - t0);
-	char pw[TB_FED_PATH + 16];
-	snprintf(pw, sizeof pw, "%s/ana.pw", f->root);
-	if (tb_test_write_file(pw, "a small machine", 15) ||
-	    TB_FED_TALLY(f, 0, "coordinator", "add", "ana", "--role", "viewer", "--password-file",
-			 pw))
-		tb_bench_die("coordinator add", TB_EIO);
+	tb_bench_coordinator(f, 0, "ana", "viewer", "a small machine");
 
-	uint16_t http = tb_fed_free_port();
-	char arg[32];
-	snprintf(arg, sizeof arg, "127.0.0.1:%u", http);
-	const char *extra[] = {"--http", arg, NULL};
-	tb_fed_start_args(f, 0, extra);
+	uint16_t http = tb_bench_start_console(f, 0);
 	const char *cg = cgroup_for(f->node[0].pid);
 	struct tb_httpc_session sess;
 	if (tb_httpc_login(http, "ana", "a small machine", &sess) != 200)

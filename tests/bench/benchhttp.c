@@ -196,8 +196,9 @@ static void close_all(struct tb_bench_http *c, struct pollfd *p, unsigned n)
 	free(p);
 }
 
-long tb_bench_http_clients(uint16_t port, unsigned n, const char *req, size_t len, double secs,
-			   unsigned ms, void (*sample)(void *ctx), void *ctx)
+long tb_bench_http_clients(uint16_t port, unsigned n, const char *const *reqs, const size_t *lens,
+			   unsigned nreq, int want, double secs, unsigned ms,
+			   void (*sample)(void *ctx), void *ctx)
 {
 	struct tb_bench_http *c = calloc(n, sizeof *c);
 	struct pollfd *p = calloc(n, sizeof *p);
@@ -209,7 +210,7 @@ long tb_bench_http_clients(uint16_t port, unsigned n, const char *req, size_t le
 			close_all(c, p, n);
 			return -1;
 		}
-		start(&c[i], req, len);
+		start(&c[i], reqs[i % nreq], lens[i % nreq]);
 	}
 	if (!c || !p) {
 		free(c);
@@ -226,15 +227,17 @@ long tb_bench_http_clients(uint16_t port, unsigned n, const char *req, size_t le
 			if (!p[i].revents)
 				continue;
 			int r = step(&c[i]);
-			if (r < 0 || (r > 0 && c[i].status != 200)) {
-				fprintf(stderr, "client %u: %s (status %d)\n", i,
-					r < 0 ? "connection broke" : "not 200", c[i].status);
+			if (r < 0 || (r > 0 && c[i].status != want)) {
+				fprintf(stderr, "client %u: %s (status %d, not %d)\n", i,
+					r < 0 ? "connection broke" : "unexpected answer",
+					c[i].status, want);
 				close_all(c, p, n);
 				return -1;
 			}
 			if (r > 0) {
 				done++;
-				start(&c[i], req, len);
+				size_t k = (i + c[i].ok) % nreq; /* in turn */
+				start(&c[i], reqs[k], lens[k]);
 			}
 		}
 		if (ms && sample && now_s() >= next) {

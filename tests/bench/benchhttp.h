@@ -36,11 +36,13 @@ void tb_bench_http_close(struct tb_bench_http *c);
 /* Sends req (len bytes) and waits for its whole response: its status, or
  * -1 if the connection broke or nothing came within 20 s. */
 int tb_bench_http_request(struct tb_bench_http *c, const char *req, size_t len);
-/* n connections, each sending req (len bytes) again as soon as its previous
- * response is in, for secs seconds; every ms milliseconds (ms > 0) sample is
- * called with ctx. Returns the complete 200 responses, or -1 if a
- * connection broke or answered anything else. */
-long tb_bench_http_clients(uint16_t port, unsigned n, const char *req, size_t len, double secs,
-			   unsigned ms, void (*sample)(void *ctx), void *ctx);
+/* n connections, each sending one of the nreq requests reqs (lens bytes
+ * each; client i starts with reqs[i % nreq], later ones vary) as soon as its
+ * previous response is in, for secs seconds; every ms milliseconds (ms > 0)
+ * sample is called with ctx. Returns the complete responses (each of status
+ * want), or -1 if a connection broke or answered anything else. */
+long tb_bench_http_clients(uint16_t port, unsigned n, const char *const *reqs, const size_t *lens,
+			   unsigned nreq, int want, double secs, unsigned ms,
+			   void (*sample)(void *ctx), void *ctx);
 
 #endif

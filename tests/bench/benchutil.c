@@ -454,6 +454,27 @@ void tb_bench_scratch_free(void)
 		tb_test_rmrf(dir);
 }
 
+void tb_bench_coordinator(struct tb_fed *f, size_t i, const char *name, const char *role,
+			  const char *pw)
+{
+	char file[TB_FED_PATH + 80];
+	snprintf(file, sizeof file, "%s/%.64s.pw", f->root, name);
+	if (tb_test_write_file(file, pw, strlen(pw)) ||
+	    TB_FED_TALLY(f, i, "coordinator", "add", name, "--role", role, "--password-file", file))
+		tb_bench_die("coordinator add", TB_EIO);
+}
+
+uint16_t tb_bench_start_console(struct tb_fed *f, size_t i)
+{
+	uint16_t http = tb_fed_free_port();
+	char arg[32];
+	snprintf(arg, sizeof arg, "127.0.0.1:%u", http);
+	const char *extra[] = {"--http", arg, NULL};
+	tb_fed_start_args(f, i, extra);
+	tb_fed_wait_log_line(f, i, "console and API on", NULL, 10000);
+	return http;
+}
+
 void tb_bench_check_alive(struct tb_fed *f, size_t i)
 {
 	siginfo_t si;

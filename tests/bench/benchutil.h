@@ -134,6 +134,13 @@ void tb_bench_scratch_free(void);
 /* Exits with the tail of its tallyd.log if node i's daemon has exited (does
  * not reap it). */
 void tb_bench_check_alive(struct tb_fed *f, size_t i);
+/* Adds coordinator name of role to node i's data (`tally coordinator add`),
+ * its password pw written to a file of the federation's root. */
+void tb_bench_coordinator(struct tb_fed *f, size_t i, const char *name, const char *role,
+			  const char *pw);
+/* Starts node i's tallyd with its console on a free port of 127.0.0.1 and
+ * waits until it serves it: the port. */
+uint16_t tb_bench_start_console(struct tb_fed *f, size_t i);
 /* DATA/ledger opened with flags. */
 struct tb_store *tb_bench_open_ledger(const char *data, unsigned flags);
 /* DATA/keys/node.key unlocked with the federation's passphrase. */
