@@ -391,9 +391,8 @@ int tb_op_xview(const struct tb_ops *o, const uint8_t txid[TB_TXID_LEN], struct 
 
 /* ---- sending across communities ---- */
 
-/* Splits NAME@COMMUNITY at the last '@'. */
-static int split_to(const char *to, char name[TB_NAME_MAX + 1], const char **community,
-		    struct tb_reject *rej)
+int tb_op_split_to(const char *to, char name[TB_NAME_MAX + 1], const char **community,
+		   struct tb_reject *rej)
 {
 	const char *at = strrchr(to, '@');
 	if (!at || at == to || !at[1])
@@ -464,7 +463,7 @@ static int send_body(const struct tb_ops *o, const struct tb_op_send *s, struct 
 	if (s->minutes < 1 || s->minutes > TB_MINUTES_MAX)
 		return tb_op_refuse(rej, TB_EAMOUNT, "an exchange is from 1 minute to %d hours",
 				    TB_MINUTES_MAX / 60);
-	if ((err = split_to(s->to, to_name, &cname, rej)) ||
+	if ((err = tb_op_split_to(s->to, to_name, &cname, rej)) ||
 	    (err = tb_op_member(o, s->from, m, rej)) || (err = tb_op_community(o, cname, c, rej)) ||
 	    (err = tb_op_texts(o, s->memo, s->category, cat, rej)) ||
 	    (err = send_checks(o, c, rej)))

@@ -222,6 +222,12 @@ struct tb_op_send {
 	const char *coordinator;     /* who attested (kept locally), may be NULL */
 };
 
+/* Splits a payee given as NAME@COMMUNITY at the last '@': the name (checked
+ * UTF-8, at most TB_NAME_MAX bytes) and a view of the community part;
+ * EINVAL with rej otherwise. */
+TB_MUST_CHECK int tb_op_split_to(const char *to, char name[TB_NAME_MAX + 1], const char **community,
+				 struct tb_reject *rej);
+
 /* Sends across communities: checks what can be checked here (payer,
  * community, trust lines both ways as held here, open exchanges, the
  * payer's floor counting holds), then appends the prepare leg (a hold on

@@ -34,7 +34,8 @@ struct tb_xgraph {
 	uint32_t *first; /* nnodes + 1: node i's edges are edges[first[i]..first[i+1]) */
 	struct tb_xedge *edges;
 	size_t nedges;
-	size_t reread, dropped;
+	size_t reread, dropped; /* by the last refresh */
+	size_t build_dropped;	/* by the last build */
 };
 
 int tb_xgraph_new(struct tb_xgraph **out)
@@ -176,7 +177,7 @@ static int build_nodes(struct tb_xgraph *g)
 		if (!u || memcmp(ids[u - 1], ids[i], TB_KEY_LEN))
 			memcpy(ids[u++], ids[i], TB_KEY_LEN);
 	if (u > TB_XGRAPH_NODES_MAX) {
-		g->dropped += u - TB_XGRAPH_NODES_MAX;
+		g->build_dropped += u - TB_XGRAPH_NODES_MAX;
 		u = TB_XGRAPH_NODES_MAX;
 	}
 	g->nodes = calloc(u ? u : 1, sizeof *g->nodes);
@@ -239,7 +240,7 @@ static int build_edges(struct tb_xgraph *g)
 			if (!y->c[j].linked)
 				continue;
 			if (tb_xgraph_find(g, y->c[j].other, &from)) {
-				g->dropped++;
+				g->build_dropped++;
 				continue;
 			}
 			edge_of(g, y, &y->c[j], from, to, &g->edges[n++]);
@@ -258,6 +259,7 @@ int tb_xgraph_build(struct tb_xgraph *g)
 {
 	built_free(g);
 	sort_logs(g);
+	g->build_dropped = 0;
 	int err = build_nodes(g);
 	if (!err)
 		err = build_edges(g);
@@ -354,6 +356,7 @@ int tb_xgraph_refresh(struct tb_xgraph *g, struct tb_store *s)
 {
 	sort_logs(g);
 	struct refresh r = {.g = g, .s = s, .old = g->logs, .nold = g->nlogs};
+	bool built = g->first != NULL;
 	int err = tb_store_admitted(s, &r.adm);
 	if (err)
 		return err;
@@ -366,7 +369,8 @@ int tb_xgraph_refresh(struct tb_xgraph *g, struct tb_store *s)
 	tb_admitted_free(&r.adm);
 	free(r.c);
 	logs_free(r.old, r.nold);
-	if (!err)
+	/* Nothing moved (same logs, none read again): the edges stand. */
+	if (!err && !(built && !g->reread && g->nlogs == r.nold))
 		err = tb_xgraph_build(g);
 	if (err) {
 		logs_free(g->logs, g->nlogs);
@@ -385,7 +389,7 @@ void tb_xgraph_stats(const struct tb_xgraph *g, struct tb_xgraph_stats *out)
 	out->edges = g->nedges;
 	out->logs = g->nlogs;
 	out->reread = g->reread;
-	out->dropped = g->dropped;
+	out->dropped = g->dropped + g->build_dropped;
 }
 
 const struct tb_xnode *tb_xgraph_node(const struct tb_xgraph *g, uint32_t i)

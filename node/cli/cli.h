@@ -182,6 +182,7 @@ int tb_cmd_community_admit(struct tb_cli *, int, char **);
 int tb_cmd_community_remove(struct tb_cli *, int, char **);
 int tb_cmd_exchange_send(struct tb_cli *, int, char **);
 int tb_cmd_exchange_status(struct tb_cli *, int, char **);
+int tb_cmd_exchange_route(struct tb_cli *, int, char **);
 int tb_cmd_category_add(struct tb_cli *, int, char **);
 int tb_cmd_category_list(struct tb_cli *, int, char **);
 int tb_cmd_category_remove(struct tb_cli *, int, char **);

@@ -7,6 +7,7 @@
 #define TB_HTTP_INT_H
 
 #include "tb_http.h"
+#include "tb_xroute.h"
 
 /* Limits (docs/API.md, "Limits"). */
 #define TB_HTTP_BODY_MAX (64u << 10) /* request body */
@@ -121,6 +122,7 @@ struct tb_http {
 	/* TALLYD_CRASH_AT (tests only): "group-committed" exits right after a
 	 * group commit, before its answers go out. */
 	const char *crash_at;
+	struct tb_xgraph *xgraph; /* the trust-line graph (api_routes.c), made on first use */
 };
 
 /* server.c: listening (after the routes are in). */
@@ -187,6 +189,7 @@ int tb_api_report_routes(struct tb_http *h);
 int tb_api_category_routes(struct tb_http *h);
 int tb_api_fed_routes(struct tb_http *h);
 int tb_api_audit_routes(struct tb_http *h);
+int tb_api_xroute_routes(struct tb_http *h);
 int tb_api_member_signin_routes(struct tb_http *h);
 int tb_api_member_invite_routes(struct tb_http *h);
 int tb_api_member_keys_routes(struct tb_http *h);

@@ -615,6 +615,8 @@ void tb_http_stop(struct tb_http *h)
 	h->stopping = true;
 	free(h->audit_last);
 	h->audit_last = NULL;
+	tb_xgraph_free(h->xgraph);
+	h->xgraph = NULL;
 	if (!h->daemon) {
 		free(h);
 		return;

@@ -121,6 +121,11 @@ struct tb_op_xview;
  * "payee","payer_community","payee_community","minutes","expires",
  * "prepare_seq","decide_seq","final_seq","refusal"}. */
 struct tb_json *tb_vocab_cross(const struct tb_op_xview *v);
+/* Routes to a member of another community (routes.c, docs/API.md "Routes";
+ * GET /api/v1/routes, `tally --json exchange route`): {"payee",
+ * "payee_community","minutes","max_hops","routes","refused","reason"}. */
+struct tb_op_routes;
+struct tb_json *tb_vocab_routes(const struct tb_op_routes *r);
 /* An exchange or reversal entry of the own log (docs/API.md section 5);
  * NULL for another kind or out of memory. */
 struct tb_json *tb_vocab_exchange(struct tb_store *s, const uint8_t self[TB_KEY_LEN],
