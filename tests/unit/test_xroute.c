@@ -8,7 +8,9 @@
  * route" reason, cycles, a hub of 1000 spokes, and a random graph of 1000
  * communities whose every route is checked against the graph and whose
  * shortest length is checked against a plain breadth-first search (seed
- * printed; TB_SEED replays one).
+ * printed; TB_SEED replays one). And the graph read from a real store
+ * (LMDB, signed entries): a refresh reads again only the logs that moved,
+ * and a lowered limit and a removed admission show in the next search.
  */
 #include "testutil.h"
 
@@ -507,6 +509,119 @@ static void test_random(void **state)
 	tb_xgraph_free(g);
 }
 
+/* ---- the graph of a real store ---- */
+
+static struct tb_test_log SL[4];
+
+static void append(struct tb_store *st, uint32_t who, uint64_t kind, const void *body)
+{
+	uint8_t rec[TB_ENTRY_MAX];
+	size_t len = tb_test_seal_next(&SL[who], rec, kind, body);
+	struct tb_view v = {rec, len};
+	size_t acc;
+	struct tb_reject rej;
+	assert_int_equal(tb_store_append(st, &v, 1, &acc, &rej), 0);
+	tb_test_log_advance(&SL[who], rec, len);
+}
+
+static const uint8_t *key_id(uint32_t k)
+{
+	static struct tb_keypair kp[4];
+	tb_test_keypair(&kp[k], k);
+	return kp[k].pk.b;
+}
+
+static void link_to(struct tb_store *st, uint32_t who, uint32_t other, uint64_t limit)
+{
+	struct tb_link l = {0};
+	memcpy(l.community, key_id(other), TB_KEY_LEN);
+	l.limit = limit;
+	append(st, who, TB_KIND_LINK, &l);
+}
+
+static void admit_as(struct tb_store *st, uint32_t other, const char *name, unsigned status)
+{
+	struct tb_admit a = {0};
+	memcpy(a.community, key_id(other), TB_KEY_LEN);
+	a.name = (struct tb_view){(const uint8_t *)name, strlen(name)};
+	a.status = status;
+	append(st, 1, TB_KIND_ADMIT, &a);
+}
+
+static void store_find(struct tb_xgraph *g, uint64_t minutes, struct tb_xroute_result *r)
+{
+	struct tb_xroute_query q = {key_id(1), key_id(3), minutes, 0, 0};
+	assert_int_equal(tb_xroute_find(g, &q, r), 0);
+}
+
+static void test_store(void **state)
+{
+	(void)state;
+	char *dir = tb_test_scratchdir("xroute");
+	struct tb_store *st;
+	assert_int_equal(tb_store_open(&st, dir, 0), 0);
+	tb_store_set_threads(st, 1);
+	static const char *const names[] = {"", "Alpha", "Beta", "Gamma"};
+	for (uint32_t k = 1; k <= 3; k++) {
+		struct tb_genesis gen;
+		tb_test_log_init(&SL[k], k);
+		tb_test_genesis(&gen, names[k], -600, 0);
+		uint8_t rec[TB_ENTRY_MAX];
+		size_t len = tb_test_seal(&SL[k], rec, TB_KIND_GENESIS, &gen);
+		struct tb_view v = {rec, len};
+		size_t acc;
+		assert_int_equal(tb_store_append(st, &v, 1, &acc, NULL), 0);
+	}
+	assert_int_equal(tb_store_set_self(st, key_id(1)), 0);
+	admit_as(st, 2, "Beta", TB_ADMIT_ADMITTED);
+	admit_as(st, 3, "Gamma", TB_ADMIT_ADMITTED);
+	link_to(st, 1, 2, 100);
+	link_to(st, 2, 1, 100);
+	link_to(st, 2, 3, 50);
+	link_to(st, 3, 2, 50);
+	struct tb_xgraph *g;
+	assert_int_equal(tb_xgraph_new(&g), 0);
+	assert_int_equal(tb_xgraph_refresh(g, st), 0);
+	struct tb_xgraph_stats sx;
+	tb_xgraph_stats(g, &sx);
+	assert_int_equal(sx.logs, 3);
+	assert_int_equal(sx.reread, 3);
+	assert_int_equal(sx.edges, 4);
+	struct tb_xroute_result r;
+	store_find(g, 40, &r);
+	assert_int_equal(r.nfound, 1);
+	assert_int_equal(r.found[0].nhops, 2);
+	assert_int_equal(r.found[0].room, 50);
+	uint32_t i2;
+	assert_int_equal(tb_xgraph_find(g, key_id(2), &i2), 0);
+	assert_string_equal(tb_xgraph_node(g, i2)->name, "Beta");
+	/* Nothing moved: nothing read again, the same answer. */
+	assert_int_equal(tb_xgraph_refresh(g, st), 0);
+	tb_xgraph_stats(g, &sx);
+	assert_int_equal(sx.reread, 0);
+	assert_int_equal(sx.edges, 4);
+	store_find(g, 40, &r);
+	assert_int_equal(r.nfound, 1);
+	/* Gamma lowers Beta's line: only Gamma's log is read again. */
+	link_to(st, 3, 2, 20);
+	assert_int_equal(tb_xgraph_refresh(g, st), 0);
+	tb_xgraph_stats(g, &sx);
+	assert_int_equal(sx.reread, 1);
+	store_find(g, 40, &r);
+	assert_int_equal(r.nfound, 0);
+	assert_int_equal(r.refused[0].hop[1].why, TB_XHOP_FULL);
+	assert_int_equal(r.refused[0].hop[1].room, 20);
+	/* Beta no longer admitted here: the hop into it says so. */
+	admit_as(st, 2, "Beta", TB_ADMIT_REMOVED);
+	assert_int_equal(tb_xgraph_refresh(g, st), 0);
+	store_find(g, 10, &r);
+	assert_int_equal(r.nfound, 0);
+	assert_int_equal(r.refused[0].hop[0].why, TB_XHOP_NOTADMITTED);
+	tb_xgraph_free(g);
+	tb_store_free(st);
+	tb_test_rmrf(dir);
+}
+
 int main(int argc, char **argv)
 {
 	tb_test_select(argc, argv);
@@ -515,6 +630,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_states), cmocka_unit_test(test_holds),
 		cmocka_unit_test(test_none),   cmocka_unit_test(test_cycles),
 		cmocka_unit_test(test_hub),    cmocka_unit_test(test_random),
+		cmocka_unit_test(test_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
