@@ -16,7 +16,7 @@
 static const char *const hooks[] = {
 	"TALLY_TEST_CLOCK",	 "TALLY_CONVERT_BATCH",	 "TALLY_CRASH_AT",
 	"TALLYD_CRASH_AT",	 "TALLYD_CHECKPOINT_MS", "TALLYD_SESSION_SECONDS",
-	"TALLYD_DIGEST_TICK_MS",
+	"TALLYD_DIGEST_TICK_MS", "TALLY_AUDIT_KEEP_MIB",
 };
 
 const char *tb_test_env(const char *name)

@@ -28,10 +28,11 @@ struct tb_store {
 	void *map; /* a scratch store's map (mapped.c), once sought */
 	size_t map_len;
 	bool map_sought;
+	uint64_t keep; /* resident bytes under which the map is kept, 0 until read */
 };
 
 /* A scratch store: the pages of its map this process has mapped are let go
- * (mapped.c); nothing else. */
+ * (mapped.c) if its resident memory passed 32 MiB; nothing else. */
 void tb_store_let_go(struct tb_store *s);
 /* Signature jobs handed to the verify pool at once, at least. */
 #define TB_SUBMIT_CHUNK 32
