@@ -47,7 +47,8 @@ struct tb_keypair {
 	X(SUCCESSION, "tally/succession/v1") \
 	X(LISTING, "tally/listing/v1")       \
 	X(LISTED, "tally/listed/v1")         \
-	X(SIGNIN, "tally/signin/v1")
+	X(SIGNIN, "tally/signin/v1")         \
+	X(ANSWER, "tally/answer/v1")
 
 enum tb_sigctx {
 #define TB__CTX(name, tag) TB_CTX_##name,

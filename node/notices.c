@@ -1,7 +1,7 @@
 /*
  * notices.c: what waits for a member (tb_notices.h), gathered from the
- * pending proposals, the last entries of the own log and the member's
- * listings; and the check of an email address a member gives.
+ * pending proposals, the last entries of the own log, the member's
+ * listings and the answers to them; and the check of an email address a member gives.
  */
 #define _GNU_SOURCE /* strcasestr */
 #include "tb_notices.h"
@@ -72,9 +72,10 @@ static void remote_name(struct collect *c, struct tb_view name, const uint8_t lo
 	snprintf(out, cap, "%.*s@%s", (int)name.len, (const char *)name.p, comm);
 }
 
-/* A proposal answers a listing of the member's when its memo names the
- * listing: its id in hex, or its whole title (any case, 3 bytes or more). */
-static void answers(struct collect *c, struct tb_notice *nt)
+/* A proposal follows up a listing of the member's when its memo names the
+ * listing: its id in hex, or its whole title (any case, 3 bytes or more);
+ * the notice names the listing. */
+static void names_listing(struct collect *c, struct tb_notice *nt)
 {
 	char memo[TB_MEMO_MAX + 1], hex[2 * TB_LISTING_ID_LEN + 1];
 	if (!c->nmine || tb_store_memo_get(c->s, nt->id, memo, sizeof memo))
@@ -83,7 +84,6 @@ static void answers(struct collect *c, struct tb_notice *nt)
 		tb_hex_encode(hex, c->mine[i].id, TB_LISTING_ID_LEN);
 		if (strcasestr(memo, hex) ||
 		    (strlen(c->mine[i].title) >= 3 && strcasestr(memo, c->mine[i].title))) {
-			nt->kind = TB_NOTICE_ANSWER;
 			snprintf(nt->text, sizeof nt->text, "%s", c->mine[i].title);
 			return;
 		}
@@ -104,7 +104,7 @@ static int pending_one(void *vctx, struct tb_view msg)
 			       .minutes = p.minutes};
 	memcpy(nt.id, p.txid, TB_TXID_LEN);
 	member_name(c, p.provider, nt.who, sizeof nt.who);
-	answers(c, &nt);
+	names_listing(c, &nt);
 	add(c->out, &nt);
 	return 0;
 }
@@ -177,6 +177,26 @@ static int listing_one(void *vctx, const struct tb_listing *l, const uint8_t *ob
 	return 0;
 }
 
+/* An answer to a listing of the member's (FORMAT.md 17): who answered,
+ * from where, and the listing's title. */
+static int answer_one(void *vctx, const struct tb_answer *a, const uint8_t *obj, size_t len,
+		      uint64_t stamp)
+{
+	(void)obj, (void)len, (void)stamp;
+	struct collect *c = vctx;
+	struct tb_notice nt = {.kind = TB_NOTICE_ANSWER, .time = a->created};
+	memcpy(nt.id, a->listing_id, TB_LISTING_ID_LEN);
+	if (memcmp(a->from_log, c->self, TB_KEY_LEN))
+		remote_name(c, a->name, a->from_log, nt.who, sizeof nt.who);
+	else
+		snprintf(nt.who, sizeof nt.who, "%.*s", (int)a->name.len, (const char *)a->name.p);
+	for (size_t i = 0; i < c->nmine; i++)
+		if (!memcmp(c->mine[i].id, a->listing_id, TB_LISTING_ID_LEN))
+			snprintf(nt.text, sizeof nt.text, "%s", c->mine[i].title);
+	add(c->out, &nt);
+	return 0;
+}
+
 static int collect(struct collect *c);
 
 int tb_notices_collect(struct tb_store *s, const uint8_t self[TB_KEY_LEN], uint32_t member,
@@ -198,6 +218,10 @@ static int collect(struct collect *c)
 	struct tb_listing_query q = {
 		.community = c->self, .kind = -1, .member = c->member, .now = c->now};
 	int err = tb_store_listings_search(c->s, &q, listing_one, c);
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < c->nmine && !err; i++)
+		err = tb_store_answers_of(c->s, c->self, c->mine[i].id, answer_one, c);
 	if (err < 0)
 		return err;
 	err = tb_store_foreach_pending(c->s, pending_one, c);

@@ -30,9 +30,8 @@ uint64_t tb_listing_now(void)
 	return (uint64_t)time(NULL);
 }
 
-/* One text field in NFC into out (cap bytes): EUTF8 or ETOOLONG named. */
-static int text(const char *in, const char *what, size_t min, size_t max, char *out, size_t cap,
-		struct tb_reject *rej)
+int tb_op_listing_text(const char *in, const char *what, size_t min, size_t max, char *out,
+		       size_t cap, struct tb_reject *rej)
 {
 	size_t n;
 	int err = tb_text_nfc(out, cap, &n, in, strlen(in));
@@ -117,10 +116,10 @@ int tb_op_listing_draft_new(const struct tb_ops *o, const struct tb_op_listing *
 		return err;
 	if (!d->m.active || d->m.no == TB_COMMUNITY_ACCOUNT)
 		return tb_op_refuse(rej, TB_ELEFT, "%s cannot post listings", d->m.name);
-	if ((err = text(in->title, "title", 1, TB_LISTING_TITLE_MAX, d->title, sizeof d->title,
-			rej)) ||
-	    (err = text(in->description, "description", 0, TB_LISTING_TEXT_MAX, d->desc,
-			sizeof d->desc, rej)) ||
+	if ((err = tb_op_listing_text(in->title, "title", 1, TB_LISTING_TITLE_MAX, d->title,
+				      sizeof d->title, rej)) ||
+	    (err = tb_op_listing_text(in->description, "description", 0, TB_LISTING_TEXT_MAX,
+				      d->desc, sizeof d->desc, rej)) ||
 	    (err = tb_op_texts(o, "", in->category, d->cat, rej)) ||
 	    (err = days_of(in->days, &secs, rej)))
 		return err;

@@ -25,8 +25,10 @@
 #define TB_NOTICES_EXPIRING_S (3ull * 86400)
 
 enum tb_notice_kind {
-	TB_NOTICE_PROPOSAL, /* a proposal waits for the member to confirm */
-	TB_NOTICE_ANSWER,   /* ... whose memo names a listing of theirs (text: its title) */
+	TB_NOTICE_PROPOSAL, /* a proposal waits for the member to confirm (text: the
+			     * title of a listing of theirs its memo names) */
+	TB_NOTICE_ANSWER,   /* a member answered a listing of theirs (text: its title;
+			     * id: the listing's id; who: name or name@community) */
 	TB_NOTICE_PAID,	    /* their payment to another community completed */
 	TB_NOTICE_REFUSED,  /* ... was refused (text: why) */
 	TB_NOTICE_RECEIVED, /* a member of another community paid them */

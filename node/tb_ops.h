@@ -267,6 +267,12 @@ TB_MUST_CHECK int tb_op_xview(const struct tb_ops *o, const uint8_t txid[TB_TXID
  * node's clock at once). */
 uint64_t tb_listing_now(void);
 
+/* One text field of a listing or an answer, as typed, in NFC into out (cap
+ * bytes), min..max bytes: ETOOLONG, ERANGE, EUTF8 named ("the title must
+ * not hold U+202E (at byte 4)"). */
+TB_MUST_CHECK int tb_op_listing_text(const char *in, const char *what, size_t min, size_t max,
+				     char *out, size_t cap, struct tb_reject *rej);
+
 /* A listing as a person gives it. */
 struct tb_op_listing {
 	const char *member;			    /* a name or #N of the own community */
@@ -319,5 +325,35 @@ TB_MUST_CHECK int tb_op_listing_draft_change(const struct tb_ops *o,
 TB_MUST_CHECK int tb_op_listing_put_signed(const struct tb_ops *o, struct tb_op_listing_draft *d,
 					   const uint8_t sig[TB_SIGLEN], uint64_t now,
 					   struct tb_reject *rej);
+
+/* ---- answers to listings (ops_answer.c, FORMAT.md 17) ---- */
+
+/* An answer being made: the fields the responder signs (a, attested 0 and
+ * no member_sig yet; its texts point into the buffers here), its member
+ * and the listing answered (its kind, poster and title). */
+struct tb_op_answer_draft {
+	struct tb_answer a;
+	struct tb_member m;
+	char name[TB_NAME_MAX + 1], message[TB_TEXT_IN_MAX + 8];
+	int kind;	 /* the listing's: TB_LISTING_OFFER or _REQUEST */
+	uint32_t poster; /* the listing's member */
+	char title[TB_LISTING_TITLE_MAX + 1];
+};
+/* An answer by member (a name or #N of the own community) to the live
+ * listing id of community listing_log held here, with message (may be
+ * ""), created at now. ENOTFOUND (no such live listing), EINVAL (the
+ * member's own listing), ELEFT, ETOOLONG / EUTF8 (the message). */
+TB_MUST_CHECK int tb_op_answer_draft(const struct tb_ops *o, const char *member,
+				     const uint8_t listing_log[TB_KEY_LEN],
+				     const uint8_t id[TB_LISTING_ID_LEN], const char *message,
+				     uint64_t now, struct tb_op_answer_draft *d,
+				     struct tb_reject *rej);
+/* Stores d's answer with sig, the member's signature made elsewhere (NULL:
+ * attested by this node, or signed here with pass when pass.p is set):
+ * ECONSENT unless it verifies with the member's key; then the store's
+ * checks and caps (tb_store_answer_put). The node delivers it. */
+TB_MUST_CHECK int tb_op_answer_put(const struct tb_ops *o, struct tb_op_answer_draft *d,
+				   const uint8_t *sig, struct tb_op_pass pass, uint64_t now,
+				   struct tb_reject *rej);
 
 #endif

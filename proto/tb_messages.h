@@ -325,6 +325,34 @@
 	F(S, UINT, attested, 0, 1)     \
 	F(S, BIN, member_sig, 0, TB_SIGLEN)
 
+/*
+ * Answers to listings (FORMAT.md 17): a member says "I answer listing ID of
+ * COMMUNITY", with a short message, to the listing's poster. Not entries and
+ * not gossiped: kept by the poster's community node (and the responder's,
+ * until the listing goes). The fields the member signs (context "answer")
+ * and the object share, in this order.
+ */
+#define TB_ANSWER_TEXT_MAX 280
+#define TB_FIELDS_ANSWER_SHARED(F, S)                                 \
+	F(S, FIXED, listing_log, TB_KEY_LEN, TB_KEY_LEN)              \
+	F(S, FIXED, listing_id, TB_LISTING_ID_LEN, TB_LISTING_ID_LEN) \
+	F(S, FIXED, from_log, TB_KEY_LEN, TB_KEY_LEN)                 \
+	F(S, UINT, member, 1, TB_MEMBER_MAX)                          \
+	F(S, STR, name, 1, TB_NAME_MAX)                               \
+	F(S, STR, message, 0, TB_ANSWER_TEXT_MAX)                     \
+	F(S, UINT, created, 0, UINT32_MAX * 4ull)
+
+/* What the responder signs (context "answer"). */
+#define TB_FIELDS_ANSWER_TERMS(F, S) TB_FIELDS_ANSWER_SHARED(F, S)
+
+/* The answer object: the terms, then the member's signature (64 bytes) or
+ * attested = 1 and none (the responder's community node vouches: it sends
+ * the answer on its own authenticated connection, PROTOCOL.md 7d). */
+#define TB_FIELDS_ANSWER(F, S)        \
+	TB_FIELDS_ANSWER_SHARED(F, S) \
+	F(S, UINT, attested, 0, 1)    \
+	F(S, BIN, member_sig, 0, TB_SIGLEN)
+
 /* Other messages: M(UPPER, lower). */
 #define TB_OTHER_MESSAGES(M)                  \
 	M(EXCHANGE_TERMS, exchange_terms)     \
@@ -336,13 +364,16 @@
 	M(SUCCESSION_TERMS, succession_terms) \
 	M(LISTING_TERMS, listing_terms)       \
 	M(LISTING, listing)                   \
-	M(SIGNIN_TERMS, signin_terms)
+	M(SIGNIN_TERMS, signin_terms)         \
+	M(ANSWER_TERMS, answer_terms)         \
+	M(ANSWER, answer)
 
 /* ---- peer messages (PROTOCOL.md): P(UPPER, lower, type number) ---- */
 
 /* 2: LISTINGS and LISTINGS_SYNC (types 11, 12), which a version 1 node
- * closes the connection on. HELLO requires the same version both sides. */
-#define TB_PROTO_VERSION 2
+ * closes the connection on; 3: ANSWERS (type 13), which a version 2 node
+ * closes on. HELLO requires the same version both sides. */
+#define TB_PROTO_VERSION 3
 /* One HEADS record: log id, seq (u64 big-endian), head hash. */
 #define TB_HEAD_REC_LEN (TB_KEY_LEN + 8 + TB_HASHLEN)
 /* Most payload bytes of one frame's message. */
@@ -396,6 +427,10 @@
 	F(S, FIXED, digest, TB_HASHLEN, TB_HASHLEN) \
 	F(S, UINT, count, 0, UINT32_MAX)
 
+/* Answer objects (FORMAT.md 17) to the listings of the receiver's own
+ * community, each prefixed by its length (u16 BE) (PROTOCOL.md 7d). */
+#define TB_FIELDS_ANSWERS(F, S) F(S, BIN, records, 0, TB_FRAME_PAYLOAD_MAX - 16)
+
 #define TB_PEER_MESSAGES(P)                  \
 	P(HELLO, hello, 1)                   \
 	P(SYNC, sync, 2)                     \
@@ -408,6 +443,7 @@
 	P(CHECKPOINT_MSG, checkpoint_msg, 9) \
 	P(REFUSED, refused, 10)              \
 	P(LISTINGS, listings, 11)            \
-	P(LISTINGS_SYNC, listings_sync, 12)
+	P(LISTINGS_SYNC, listings_sync, 12)  \
+	P(ANSWERS, answers, 13)
 
 #endif

@@ -243,6 +243,31 @@ TB_MUST_CHECK int tb_listing_seal(uint8_t *out, size_t cap, size_t *len, const s
  * Views point into p. Never returns a listing it did not verify. */
 TB_MUST_CHECK int tb_listing_open(struct tb_listing *l, const uint8_t *p, size_t len);
 
+/* ---- answers to listings (answer.c, FORMAT.md 17) ---- */
+
+/* Most bytes of an answer object. */
+#define TB_ANSWER_MAX 700
+
+/* What no signature decides: a member signature of exactly 64 bytes, or
+ * attested and none (TB_ECONSENT); name and message pass
+ * tb_listing_text_check (TB_EUTF8). */
+TB_MUST_CHECK int tb_answer_check(const struct tb_answer *a);
+/* The terms the responder signs, from the object (views into it). */
+void tb_answer_terms_of(struct tb_answer_terms *t, const struct tb_answer *a);
+/* The responder's signature (context "answer") over a's terms into sig. */
+TB_MUST_CHECK int tb_answer_sign_member(uint8_t sig[TB_SIGLEN], const struct tb_answer *a,
+					const struct tb_keypair *member);
+/* 0 when a carries a valid signature of key over its terms, else
+ * TB_ECONSENT (attested answers have none: TB_ECONSENT too). */
+TB_MUST_CHECK int tb_answer_verify_member(const struct tb_answer *a, const uint8_t key[TB_KEY_LEN]);
+/* Checks a (tb_answer_check) and encodes it into out. */
+TB_MUST_CHECK int tb_answer_encode(uint8_t *out, size_t cap, size_t *len,
+				   const struct tb_answer *a);
+/* Strict decode of an answer object (size cap TB_ETOOBIG, canonical
+ * bytes), then tb_answer_check. Views point into p. No signature is
+ * checked here: the member's key is the store's to find. */
+TB_MUST_CHECK int tb_answer_open(struct tb_answer *a, const uint8_t *p, size_t len);
+
 /* ---- export files ---- */
 
 /*

@@ -144,6 +144,22 @@ int tb_listing_held(struct tb_view v, struct tb_listing *l, uint64_t *stamp, str
 	return 0;
 }
 
+int tb_listing_live_txn(struct tb_txn *t, const uint8_t *log, const uint8_t *id, uint64_t now,
+			uint32_t *member)
+{
+	uint8_t k[KEY_L_LEN];
+	struct tb_view v, obj;
+	struct tb_listing l;
+	uint64_t stamp;
+	*member = 0;
+	key_l(k, 'L', log, id);
+	int err = tb_txn_get(t, TB_T_LISTINGS, k, sizeof k, &v);
+	if (err || (err = tb_listing_held(v, &l, &stamp, &obj)))
+		return err;
+	*member = (uint32_t)l.member;
+	return l.state == TB_LISTING_LIVE && l.expires > now ? 0 : TB_ENOTFOUND;
+}
+
 /* The held version of key into *old (*had false when none). */
 static int held_version(struct tb_txn *t, const uint8_t *key, bool *had, struct tb_listing *old,
 			uint64_t *stamp)

@@ -856,4 +856,45 @@ TB_MUST_CHECK int tb_store_listings_digest(struct tb_store *s, uint64_t now,
 TB_MUST_CHECK int tb_store_listings_since(struct tb_store *s, uint64_t after, tb_listing_fn cb,
 					  void *ctx);
 
+/* ---- answers to listings (answers.c, FORMAT.md 17.3) ---- */
+
+/* Most answers a node keeps in all, to one listing, by one member and from
+ * one community (a peer's share); a new answer over any cap is refused
+ * with TB_EFULL. */
+#define TB_ANSWERS_MAX 5000
+#define TB_ANSWERS_PER_LISTING 50
+#define TB_ANSWERS_PER_MEMBER 20
+#define TB_ANSWERS_PER_COMMUNITY 500
+
+/*
+ * Takes an answer object (tb_answer_open's bytes) at time now: 0 stored, 1
+ * when the same responder's answer to that listing made at the same time or
+ * later is held (nothing changes), or a refusal: a decoding error,
+ * TB_ETOOBIG, TB_EUTF8, TB_ENONCANON (text not NFC), TB_EEXPIRY (created in
+ * the future), TB_ENOTFOUND (no live listing with that id held here),
+ * TB_EINVAL (the listing's own poster), TB_EMEMBER (no such member, or
+ * another name), TB_ELEFT, TB_ECONSENT (the member's signature), TB_EFULL
+ * (caps). A newer answer of the same responder to the same listing replaces
+ * the older. rej (may be NULL) gets a sentence naming the problem.
+ */
+TB_MUST_CHECK int tb_store_answer_put(struct tb_store *s, const uint8_t *obj, size_t len,
+				      uint64_t now, struct tb_reject *rej);
+/* An answer held: its decoded fields (views into obj, valid during the
+ * call), its bytes and its stamp. Non-zero stops. */
+typedef int (*tb_answer_fn)(void *ctx, const struct tb_answer *a, const uint8_t *obj, size_t len,
+			    uint64_t stamp);
+/* Each answer held to a listing of listing_log (to the one listing id, or
+ * to any when id is NULL), by listing then responder. */
+TB_MUST_CHECK int tb_store_answers_of(struct tb_store *s, const uint8_t listing_log[TB_KEY_LEN],
+				      const uint8_t *id, tb_answer_fn cb, void *ctx);
+/* Each answer stored after stamp `after`, in the order stored: how tallyd
+ * finds what to deliver. */
+TB_MUST_CHECK int tb_store_answers_since(struct tb_store *s, uint64_t after, tb_answer_fn cb,
+					 void *ctx);
+/* The last stamp given (0: none yet). */
+TB_MUST_CHECK int tb_store_answers_stamp(struct tb_store *s, uint64_t *stamp);
+/* Deletes every answer whose listing is no longer live here at now
+ * (expired, withdrawn, or gone); *removed (may be NULL) counts them. */
+TB_MUST_CHECK int tb_store_answers_prune(struct tb_store *s, uint64_t now, size_t *removed);
+
 #endif

@@ -165,6 +165,10 @@ struct tb_repl {
 	uint8_t lst_digest[32];
 	uint64_t lst_count, lst_stamp, lst_sent;
 	unsigned lst_told; /* listings refused, told with REFUSED */
+	/* answers (answers.c): those stored up to ans_sent were looked at for
+	 * this peer (from 0 when it opens: it is sent all it is due again) */
+	uint64_t ans_sent;
+	unsigned ans_told; /* answers refused, told with REFUSED */
 };
 
 struct tb_conn_events;
@@ -299,6 +303,7 @@ struct tb_node {
 	size_t nskips;
 	uint64_t lst_stamp;	   /* the listings' last stamp as of the last scan */
 	uint64_t lst_pruned;	   /* when expired listings were last deleted (unix s) */
+	uint64_t ans_stamp;	   /* the answers' last stamp as of the last scan */
 	struct tb_digest *digests; /* email digests; NULL when off */
 };
 
@@ -469,6 +474,17 @@ void tb_lst_push(struct tb_conn *c);
 /* heads.c: the store may have changed: new listings are pumped to the
  * peers, and expired ones deleted (at most every TB_LST_PRUNE_S). */
 void tb_node_listings_scan(struct tb_node *n);
+
+/* answers.c: answers to listings, sent only to the listing's own
+ * community node (PROTOCOL.md 7d). Each refusal is told (the first
+ * TB_ANS_TOLD of a connection) without closing it. */
+#define TB_ANS_TOLD 8
+#define TB_ANS_PER_MSG 64  /* answers in one ANSWERS, at most */
+#define TB_ANS_BYTES 16384 /* record bytes of one ANSWERS we send, at most */
+int tb_ans_on_answers(struct tb_conn *c, const struct tb_answers *a);
+/* The answers for c's node stored since it was last looked at (the pump's
+ * last step). */
+void tb_ans_push(struct tb_conn *c);
 
 /* clearing.c: decide and finish cross-community exchanges now due; true
  * when legs were appended or more are due than the steps took (scan again

@@ -113,8 +113,10 @@ static void line(char *msg, size_t *len, struct tb_notice *nt)
 	const char *who = clean(nt->who), *text = clean(nt->text);
 	unsigned long long mins = (unsigned long long)nt->minutes;
 	switch (nt->kind) {
-	case TB_NOTICE_PROPOSAL:
 	case TB_NOTICE_ANSWER:
+		put(msg, len, "  - %s answered your listing \"%s\".\n", who, text);
+		break;
+	case TB_NOTICE_PROPOSAL:
 		put(msg, len,
 		    "  - %s proposes an exchange of %llu minutes with you%s%s%s; confirm "
 		    "or reject it by %s.\n",

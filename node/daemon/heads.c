@@ -199,10 +199,20 @@ void tb_node_listings_scan(struct tb_node *n)
 			       tb_strerror(err));
 		else if (removed)
 			tb_log(n, TB_LOG_DEBUG, "%zu expired listings deleted", removed);
+		/* Answers go with their listing (expired, withdrawn or gone). */
+		if ((err = tb_store_answers_prune(n->store, now, &removed)))
+			tb_log(n, TB_LOG_ERROR, "cannot delete answers: %s", tb_strerror(err));
 	}
-	if (tb_store_listings_stamp(n->store, &stamp) || stamp == n->lst_stamp)
+	uint64_t astamp;
+	bool more = !tb_store_answers_stamp(n->store, &astamp) && astamp != n->ans_stamp;
+	if (more)
+		n->ans_stamp = astamp;
+	if (!tb_store_listings_stamp(n->store, &stamp) && stamp != n->lst_stamp) {
+		n->lst_stamp = stamp;
+		more = true;
+	}
+	if (!more)
 		return;
-	n->lst_stamp = stamp;
 	for (struct tb_conn *c = n->conns; c; c = c->next)
 		tb_repl_pump(c);
 }

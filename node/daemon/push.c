@@ -255,6 +255,61 @@ void tb_lst_push(struct tb_conn *c)
 	}
 }
 
+/* ---- answers (PROTOCOL.md 7d; answers.c takes them) ---- */
+
+struct ans_batch {
+	const uint8_t *to;   /* the peer's node id */
+	const uint8_t *self; /* our own */
+	uint8_t buf[TB_ANS_BYTES];
+	size_t len, n;
+	uint64_t last; /* stamp of the last answer looked at */
+};
+
+static int ans_one(void *ctx, const struct tb_answer *a, const uint8_t *obj, size_t len,
+		   uint64_t stamp)
+{
+	struct ans_batch *b = ctx;
+	if (b->n == TB_ANS_PER_MSG)
+		return 1;
+	if (!memcmp(a->listing_log, b->to, TB_KEY_LEN) &&
+	    !memcmp(a->from_log, b->self, TB_KEY_LEN)) {
+		int rc = tb_records_add(b->buf, sizeof b->buf, &b->len, (struct tb_view){obj, len});
+		if (rc)
+			return 1;
+		b->n++;
+	}
+	b->last = stamp;
+	return 0;
+}
+
+void tb_ans_push(struct tb_conn *c)
+{
+	struct tb_repl *r = c->repl;
+	struct tb_node *n = c->node;
+	struct ans_batch b;
+	while (r->lst_ready && r->ans_sent < n->ans_stamp && tb_conn_may_push(c)) {
+		b.to = c->remote_id;
+		b.self = n->self;
+		b.len = b.n = 0;
+		b.last = r->ans_sent;
+		int err = tb_store_answers_since(n->store, r->ans_sent, ans_one, &b);
+		if (err < 0) {
+			tb_log(n, TB_LOG_ERROR, "cannot read answers to send: %s",
+			       tb_strerror(err));
+			return;
+		}
+		if (b.last == r->ans_sent) /* nothing stored past it (pruned) */
+			b.last = n->ans_stamp;
+		r->ans_sent = b.last;
+		if (!b.n)
+			continue;
+		struct tb_peer_msg m = {.type = TB_MSG_ANSWERS};
+		m.u.answers.records = (struct tb_view){b.buf, b.len};
+		if (tb_conn_send(c, &m))
+			return;
+	}
+}
+
 void tb_repl_pump(struct tb_conn *c)
 {
 	struct tb_repl *r = c->repl;
@@ -266,6 +321,7 @@ void tb_repl_pump(struct tb_conn *c)
 		return;
 	push_entries(c);
 	tb_lst_push(c);
+	tb_ans_push(c);
 }
 
 void tb_node_checkpoint_spread(struct tb_node *n, struct tb_conn *except, const uint8_t *p,

@@ -229,6 +229,8 @@ int tb_repl_receive(struct tb_conn *c, const struct tb_peer_msg *m)
 		return tb_lst_on_listings(c, &m->u.listings);
 	case TB_MSG_LISTINGS_SYNC:
 		return tb_lst_on_sync(c, &m->u.listings_sync);
+	case TB_MSG_ANSWERS:
+		return tb_ans_on_answers(c, &m->u.answers);
 	case TB_MSG_BYE: {
 		char why[260];
 		snprintf(why, sizeof why, "peer said goodbye: %.*s", (int)m->u.bye.reason.len,

@@ -36,14 +36,16 @@ static bool prefs_of(struct tb_http *h, struct tb_http_req *req, struct tb_http_
 static struct tb_json *notice_json(const struct tb_notice *nt, uint64_t seen)
 {
 	struct tb_json *o = tb_json_object();
-	bool listing = nt->kind == TB_NOTICE_EXPIRING;
+	/* An answer and an expiry name a listing (its id and title); a proposal
+	 * may name one of the member's listings its memo refers to. */
+	bool listing = nt->kind == TB_NOTICE_EXPIRING || nt->kind == TB_NOTICE_ANSWER;
 	tb_json_set(o, "kind", tb_json_string(tb_notice_kind_name(nt->kind)));
 	tb_json_set(o, "time", tb_json_time(nt->time));
 	tb_json_set(o, "new", tb_json_bool(nt->time > seen));
 	tb_json_set(o, listing ? "listing" : "txid", tb_json_bytes(nt->id, TB_TXID_LEN));
 	tb_json_set(o, "who", nt->who[0] ? tb_json_string(nt->who) : tb_json_null());
 	tb_json_set(o, "minutes", nt->minutes ? tb_json_int((int64_t)nt->minutes) : tb_json_null());
-	tb_json_set(o, listing ? "title" : "reason",
+	tb_json_set(o, nt->kind == TB_NOTICE_REFUSED ? "reason" : "title",
 		    nt->text[0] ? tb_json_string(nt->text) : tb_json_null());
 	tb_json_set(o, "until", nt->until ? tb_json_time(nt->until) : tb_json_null());
 	return o;

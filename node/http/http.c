@@ -71,7 +71,7 @@ int tb_http_start(struct tb_http **out, const struct tb_http_host *host,
 		tb_api_category_routes,	     tb_api_fed_routes,	    tb_api_audit_routes,
 		tb_api_member_signin_routes, tb_api_listing_routes, tb_api_member_invite_routes,
 		tb_api_member_x_routes,	     tb_api_notify_routes,  tb_api_member_listing_routes,
-		tb_api_member_keys_routes,   tb_api_xroute_routes,
+		tb_api_member_keys_routes,   tb_api_xroute_routes,  tb_api_member_answer_routes,
 	};
 	int err = 0;
 	for (size_t i = 0; !err && i < sizeof lists / sizeof lists[0]; i++)

@@ -250,5 +250,7 @@ bool tb_api_hex_arg(struct tb_http_resp *resp, const char *hex, uint8_t *out, si
 		    const char *what);
 /* api_member_listings.c (members' own listings, signed in their browser). */
 int tb_api_member_listing_routes(struct tb_http *h);
+/* api_member_answers.c (answers to listings, signed in the browser). */
+int tb_api_member_answer_routes(struct tb_http *h);
 
 #endif

@@ -54,7 +54,8 @@
 	X(INVITES, "invites", PRUNED)          \
 	X(NOTICES, "notices", PRUNED)          \
 	X(KEYFILES, "keyfiles", PRUNED)        \
-	X(DEVLINKS, "devlinks", PRUNED)
+	X(DEVLINKS, "devlinks", PRUNED)        \
+	X(ANSWERS, "answers", PRUNED)
 
 enum tb_table {
 #define TB__TABLE_ENUM(id, name, class) TB_T_##id,

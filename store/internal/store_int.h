@@ -377,6 +377,11 @@ void tb_xverify_set_chunk(struct tb_xverify *v, size_t chunk);
 /* listings.c: a held LISTINGS value (stamp || object) decoded: the
  * listing, its stamp and a view of its object; TB_ECORRUPT if malformed. */
 int tb_listing_held(struct tb_view v, struct tb_listing *l, uint64_t *stamp, struct tb_view *obj);
+/* listings.c: whether the listing (log, id) held is live at now (not
+ * withdrawn, not expired) in t: 0 and its member, TB_ENOTFOUND, or an
+ * error. */
+int tb_listing_live_txn(struct tb_txn *t, const uint8_t *log, const uint8_t *id, uint64_t now,
+			uint32_t *member);
 
 /* invites.c: local tables of one-time tokens (invitations, device links):
  * key the token's SHA-256, value its expiry (u64 BE) then vlen - 8 bytes.

@@ -126,6 +126,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		TB_ASSERT(next == 0 || next == TB_ETRUNCATED);
 		break;
 	}
+	case TB_MSG_ANSWERS: {
+		struct tb_records_iter it;
+		struct tb_view rec;
+		struct tb_answer a;
+		int next;
+		tb_records_begin(&it, m.u.answers.records);
+		while ((next = tb_records_next(&it, &rec)) == 1)
+			TB_ASSERT(tb_answer_open(&a, rec.p, rec.len) <= 0);
+		TB_ASSERT(next == 0 || next == TB_ETRUNCATED);
+		break;
+	}
 	case TB_MSG_LISTINGS_SYNC:
 	case TB_MSG_SYNC:
 	case TB_MSG_PING:

@@ -195,8 +195,8 @@ static void test_wrong_federation_key(void **state)
 	honest_still_converges();
 }
 
-/* A node of another protocol version (1: before LISTINGS, which it would
- * close the connection on; 3: a newer one) is refused at HELLO, both
+/* A node of another protocol version (2: before ANSWERS, which it would
+ * close the connection on; 4: a newer one) is refused at HELLO, both
  * versions named to it (BYE) and in the log; nothing stored changes. */
 static void test_other_protocol_version(void **state)
 {
@@ -205,12 +205,12 @@ static void test_other_protocol_version(void **state)
 		unsigned version;
 		const char *bye, *log;
 	} cases[] = {
-		{1, "this node speaks protocol 2, not 1",
-		 "peer speaks protocol 1, this node 2: upgrade it"},
-		{3, "this node speaks protocol 2, not 3",
-		 "peer speaks protocol 3, this node 2: upgrade this node"},
+		{2, "this node speaks protocol 3, not 2",
+		 "peer speaks protocol 2, this node 3: upgrade it"},
+		{4, "this node speaks protocol 3, not 4",
+		 "peer speaks protocol 4, this node 3: upgrade this node"},
 	};
-	assert_int_equal(TB_PROTO_VERSION, 2);
+	assert_int_equal(TB_PROTO_VERSION, 3);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct tb_fed_heads before;
 		tb_fed_heads(F, A, &before);
