@@ -2,9 +2,9 @@
 // with its own tallyd (Riverside dials Hilltop; both admit the other and
 // keep a trust line). alice, on her phone, posts an offer that her browser
 // signs after checking the node's draft; hana, a member of Hilltop signed in
-// at her own node, finds it there, answers it, and the payment page opens
-// filled in with alice@Riverside and a memo naming the listing, which she
-// signs; alice withdraws the offer (signed again) and it disappears from
+// at her own node, finds it there, answers it (a signed answer with a
+// message), and the payment page opens filled in with alice@Riverside and a
+// memo naming the listing, which she signs; alice withdraws the offer (signed again) and it disappears from
 // both nodes. Screenshots at each step.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,8 +69,14 @@ test('an offer signed in the browser is found and answered at another community,
 	assert.equal(await textOf(hana, `[data-listing="${mine.id}"] [data-at]`), 'alice@Riverside');
 	await shot(hana, 'member-listing-found-elsewhere');
 	await hana.click(`[data-listing="${mine.id}"] [data-respond]`);
-	await hana.waitForSelector('[data-response="pay"]');
+	await hana.waitForSelector('[data-response="pay"] [data-answer]');
 	await shot(hana, 'member-listing-respond');
+	// Her answer first (alice learns who is coming), then the payment.
+	await hana.locator('textarea[name="ml-message"]').fill('Coming on Saturday');
+	await hana.click('[data-answer]');
+	await hana.waitForSelector('[data-terms-shown]');
+	await sign(hana);
+	await hana.waitForSelector('[data-answered="sent"]', { timeout: 30000 });
 	await hana.click('[data-response] [data-go]');
 	await hana.waitForSelector('input[name="to"]');
 	assert.equal(await hana.$eval('input[name="to"]', (e) => e.value), 'alice@Riverside');

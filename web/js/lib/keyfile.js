@@ -26,6 +26,7 @@ export const CTX = {
 	XPREPARE: 'tally/xprepare/v1',
 	SIGNIN: 'tally/signin/v1',
 	LISTING: 'tally/listing/v1',
+	ANSWER: 'tally/answer/v1',
 };
 
 function fail(code, message) {

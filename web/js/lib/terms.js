@@ -168,6 +168,19 @@ export function listingTerms(t) {
 	]);
 }
 
+// FORMAT.md 17.1: the answer terms (7 fields) a responder signs.
+export function answerTerms(t) {
+	return encArray([
+		fixed(t.listingLog, 32, 'listing_log'),
+		fixed(t.listingId, 16, 'listing_id'),
+		fixed(t.fromLog, 32, 'from_log'),
+		inRange(t.member, 1, 4294967295, 'member'),
+		text(t.name, 1, 64, 'name'),
+		text(t.message, 0, 280, 'message'),
+		inRange(t.created, 0, 17179869180, 'created'),
+	]);
+}
+
 // FORMAT.md 8: memo_hash = SHA-256(salt || memo text). sodium: the ready
 // libsodium instance.
 export function memoHash(sodium, salt, memo) {

@@ -5,12 +5,17 @@
 // .../draft: the exact listing terms, FORMAT.md 16.2); this page encodes the
 // terms again from the fields (web/js/lib/terms.js), checks them against
 // what the member chose, shows them, signs them in the browser and sends
-// the signature. Answering goes through the member's own node: the node says
-// whether to propose, to pay or to wait for the other side, and the
-// proposal or payment page opens filled in, its memo naming the listing.
+// the signature. Answering goes through the member's own node: the member
+// first signs an answer with a short message (FORMAT.md 17, checked and
+// signed like a listing), which reaches the poster wherever they are; the
+// node says whether the responder then proposes, pays or waits for the
+// poster, and the proposal or payment page opens filled in, its memo naming
+// the listing. The poster sees the answers to their listings, each with a
+// button to their own next step (a proposal to the responder, or a payment
+// to name@community).
 //
 // Routes: #/listings (search), #/listings/mine, #/listings/new,
-// #/listings/respond/ID?community=HEX.
+// #/listings/answers, #/listings/respond/ID?community=HEX.
 import { html, useState } from '../lib/preact.js';
 import { get, post, seg, query } from '../lib/api.js';
 import { t, fmtMoment } from '../lib/i18n.js';
@@ -54,10 +59,26 @@ export function checkedListing(d, want, session) {
 	return mine;
 }
 
+// The node's draft of an answer checked against the listing answered, the
+// message typed and the session. Resolves to the bytes to sign.
+export function checkedAnswer(d, want, session) {
+	const f = d.fields;
+	if (d.context !== CTX.ANSWER) throw mismatch('terms');
+	if (f.from_log !== ownCommunity(session).id) throw mismatch('log_id');
+	if (f.member !== session.member.number || f.name !== session.member.name) throw mismatch('member');
+	if (f.listing_id !== want.id || f.listing_log !== want.community) throw mismatch('id');
+	if (f.message !== nfc(want.message)) throw mismatch('texts');
+	if (Math.abs(f.created - Date.now() / 1000) > DAY) throw mismatch('created');
+	const mine = T.answerTerms({ listingLog: T.fromHex(f.listing_log, 32), listingId: T.fromHex(f.listing_id, 16),
+		fromLog: T.fromHex(f.from_log, 32), member: f.member, name: f.name, message: f.message, created: f.created });
+	if (T.toHex(mine) !== d.terms) throw mismatch('terms');
+	return mine;
+}
+
 const kindName = (k) => t(k === 'request' || k === 1 ? 'ml.request' : 'ml.offer');
 
 function SubNav({ here }) {
-	const items = [['', 'ml.search'], ['mine', 'ml.mine'], ['new', 'ml.new']];
+	const items = [['', 'ml.search'], ['mine', 'ml.mine'], ['answers', 'ml.answers'], ['new', 'ml.new']];
 	return html`<nav class="card actions" aria-label=${t('ml.nav')}>${items.map(([p, k]) => html`
 		<a href=${'#/listings' + (p ? '/' + p : '')} aria-current=${here === p ? 'page' : undefined}>${t(k)}</a>`)}</nav>`;
 }
@@ -206,26 +227,83 @@ function Mine({ session }) {
 		</${ListingCard}>`)}`;
 }
 
-function Respond({ id, community }) {
+// Where a next step goes: a proposal or a payment filled in.
+const nextHref = (n) => (n.action === 'propose' ? '#/propose' + query({ receiver: n.to, memo: n.memo, category: n.category })
+	: n.action === 'pay' ? '#/pay' + query({ to: n.to, memo: n.memo, category: n.category }) : null);
+
+function Respond({ id, community, session }) {
 	const st = useLoad(() => get(`/me/listings/${seg(id)}/response` + query({ community })), [id, community]);
+	const [message, setMessage] = useState('');
+	const [draft, setDraft] = useState(null);
+	const [sent, setSent] = useState(null);
+	const form = useForm(async () => {
+		const r = st.data;
+		const body = { community: r.community, message };
+		const d = await post(`/me/listings/${seg(id)}/answer/draft`, body);
+		setDraft({ d, body, terms: checkedAnswer(d, { id: r.id, community: r.community, message }, session) });
+	});
 	if (!st.data) return html`<${Loading} state=${st} />`;
 	const r = st.data;
-	const next = r.action === 'propose' ? '#/propose' + query({ receiver: r.to, memo: r.memo, category: r.category })
-		: r.action === 'pay' ? '#/pay' + query({ to: r.to, memo: r.memo, category: r.category }) : null;
+	const next = nextHref(r);
+	if (draft && !sent) {
+		const signed = async (signature) => {
+			setSent(await post(`/me/listings/${seg(id)}/answer`, { ...draft.body, created: draft.d.fields.created, signature }));
+		};
+		return html`<p>${t('ml.answer_check', { at: r.at })}</p>
+			<dl class="terms card" data-terms-shown>
+				<dt>${t('ml.answer_to')}</dt><dd>${r.at}</dd>
+				<dt>${t('ml.answer_from')}</dt><dd>${r.you}</dd>
+				<dt>${t('ml.message')}</dt><dd data-message>${draft.d.fields.message || '—'}</dd>
+			</dl>
+			<${SignBox} terms=${draft.terms} context=${CTX.ANSWER} me=${session.member} onSigned=${signed}
+				label=${t('ml.sign_answer')} />
+			<p><button type="button" class="link" onClick=${() => setDraft(null)}>${t('common.cancel')}</button></p>`;
+	}
 	return html`<div class="card" data-response=${r.action}>
 		<p>${t('ml.posted_by', { at: r.at })}</p>
-		<p>${t('ml.action.' + r.action, { at: r.at, you: r.you })}</p>
-		<p class="muted">${t('ml.memo_names', { memo: r.memo })}</p>
-		${next ? html`<a class="button primary" href=${next} data-go>${t('ml.go.' + r.action)}</a>` : null}
+		${sent ? html`<p class="note ok" role="status" data-answered=${sent.delivery}>${t('ml.answered.' + sent.delivery, { at: r.at })}</p>
+			<p>${r.action === 'await' ? t(r.to.includes('@') ? 'ml.await.pays' : 'ml.await.proposes', { at: r.at, you: r.you })
+		: t('ml.action.' + r.action, { at: r.at, you: r.you })}</p>
+			<p class="muted">${t('ml.memo_names', { memo: r.memo })}</p>
+			${next ? html`<a class="button primary" href=${next} data-go>${t('ml.go.' + r.action)}</a>` : null}`
+		: html`<p>${t('ml.answer_about')}</p>
+			<form onSubmit=${form.onSubmit}>
+				<div class="field"><label for="ml-message">${t('ml.message')}</label>
+					<textarea id="ml-message" name="ml-message" rows="3" maxlength="280" value=${message}
+						onInput=${(e) => setMessage(e.currentTarget.value.replace(/[\r\n]+/g, ' '))}></textarea></div>
+				<${FormStatus} form=${form} />
+				<button type="submit" class="primary" data-answer>${t('ml.answer_review')}</button>
+			</form>`}
 	</div>`;
+}
+
+// The answers to the member's own listings, each with the poster's next step.
+function Answers() {
+	const st = useLoad(() => get('/me/listings/answers'), []);
+	if (!st.data) return html`<${Loading} state=${st} />`;
+	const list = st.data.answers;
+	if (!list.length) return html`<p class="muted" data-none>${t('ml.no_answers')}</p>`;
+	return html`${list.map((a) => {
+		const next = nextHref(a.next);
+		return html`<article class="card answer" data-answer-from=${a.at} key=${a.listing + a.at}>
+			<h2><span class=${'badge' + (a.kind === 'offer' ? ' ok' : ' warn')}>${kindName(a.kind)}</span> ${a.title}</h2>
+			<p>${t('ml.answered_by', { who: a.from })}</p>
+			${a.message ? html`<blockquote data-message>${a.message}</blockquote>` : null}
+			<p class="muted">${fmtMoment(new Date(a.created * 1000).toISOString())}</p>
+			${next ? html`<a class="button primary" href=${next} data-next=${a.next.action}>${t('ml.next.' + a.next.action, { who: a.next.to })}</a>`
+		: html`<p class="muted" data-next="await">${t('ml.next.await', { who: a.from })}</p>`}
+		</article>`;
+	})}`;
 }
 
 export function Listings({ session, parts, params }) {
 	const sub = parts[1] || '';
 	const body = sub === 'mine' ? html`<${Mine} session=${session} />`
 		: sub === 'new' ? html`<${NewListing} session=${session} />`
-			: sub === 'respond' ? html`<${Respond} id=${parts[2] || ''} community=${params.get('community') || undefined} />`
-				: html`<${Search} session=${session} />`;
+			: sub === 'answers' ? html`<${Answers} />`
+				: sub === 'respond' ? html`<${Respond} id=${parts[2] || ''} community=${params.get('community') || undefined}
+					session=${session} />`
+					: html`<${Search} session=${session} />`;
 	return html`<${Page} title=${t('ml.title_page')}>
 		<${SubNav} here=${sub} />
 		${body}

@@ -31,9 +31,12 @@ function Notice({ n }) {
 	let act = null;
 	switch (n.kind) {
 	case 'proposal':
-	case 'answer':
-		text = t(n.kind === 'answer' ? 'notice.answer' : 'notice.proposal', { who: n.who, title: n.title || '' });
+		text = t(n.title ? 'notice.proposal_listing' : 'notice.proposal', { who: n.who, title: n.title || '' });
 		act = html`<a href=${'#/pending/' + n.txid} data-act>${t('notice.confirm_or_reject')}</a>`;
+		break;
+	case 'answer':
+		text = t('notice.answer', { who: n.who, title: n.title || '' });
+		act = html`<a href="#/listings/answers" data-act>${t('notice.see_answers')}</a>`;
 		break;
 	case 'paid':
 		text = t('notice.paid', { who: n.who });
