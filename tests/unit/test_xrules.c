@@ -1301,6 +1301,201 @@ static void test_clear_skips(void **state)
 	world_free(&w);
 }
 
+/* ---- routes (PROTOCOL.md 12.8) ---- */
+
+/* Bob of B pays alice of A through C: B and C trust each other (C lets B
+ * owe it 90 minutes), and C and A (A lets C owe it 600). */
+static void route_world(struct world *w, struct tb_store *s)
+{
+	setup_pair(w, s, 0, 0);
+	put_community(s, &w->c, "Lakeside", b_names, 0);
+	put_link(s, &w->b, &w->c, 600);
+	put_link(s, &w->c, &w->b, 90);
+	put_link(s, &w->c, &w->a, 600);
+	put_link(s, &w->a, &w->c, 600);
+}
+
+/* B's routed prepare to to_name@A through C, its secret in secret. */
+static void route_prep(struct world *w, struct tb_test_xprepare *tp, const char *to_name,
+		       uint64_t minutes, uint64_t expires, uint8_t secret[TB_SECRET_LEN])
+{
+	tb_test_xprepare(tp, id_of(&w->b), ++w->b.txno, 1, id_of(&w->c), to_name, minutes, expires,
+			 NULL);
+	tb_random(secret, TB_SECRET_LEN);
+	tb_sha256(tp->x.lock, secret, TB_SECRET_LEN);
+	assert_int_equal(tb_seal(tp->x.secret_box, secret, TB_SECRET_LEN, &w->a.log.kp.pk), 0);
+	tp->x.path = (struct tb_view){id_of(&w->a), TB_KEY_LEN};
+}
+
+/* C's forward to A of B's prepare p at seq. */
+static void route_fwd(struct world *w, struct tb_xprepare *f, const struct tb_xprepare *p,
+		      uint64_t seq)
+{
+	*f = *p;
+	f->member = 0;
+	memcpy(f->to_log, id_of(&w->a), TB_KEY_LEN);
+	f->path = (struct tb_view){NULL, 0};
+	f->hop = 1;
+	memcpy(f->prev_log, id_of(&w->b), TB_KEY_LEN);
+	f->prev_seq = seq;
+	f->expires = p->expires - TB_XHOP_STEP;
+}
+
+static void test_route_rules(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 1);
+	struct tb_store *s = w.s[0];
+	route_world(&w, s);
+	struct tb_test_xprepare tp, bad;
+	uint8_t secret[TB_SECRET_LEN];
+	route_prep(&w, &tp, "alice", 60, FAR, secret);
+	/* Routes that are not. */
+	bad = tp;
+	bad.x.path.len = TB_KEY_LEN - 1;
+	refuse(s, &w.b, TB_KIND_XPREPARE, &bad.x, TB_EROUTE);
+	bad.x.path = (struct tb_view){id_of(&w.b), TB_KEY_LEN};
+	refuse(s, &w.b, TB_KIND_XPREPARE, &bad.x, TB_EROUTE);
+	bad = tp;
+	bad.x.hop = 1;
+	refuse(s, &w.b, TB_KIND_XPREPARE, &bad.x, TB_EROUTE);
+	bad = tp;
+	memset(bad.x.lock, 0, TB_HASHLEN);
+	refuse(s, &w.b, TB_KIND_XPREPARE, &bad.x, TB_ELOCK);
+	uint64_t ps = put(s, &w.b, TB_KIND_XPREPARE, &tp.x);
+	assert_int_equal(held(s, &w.b, 1), 60);
+
+	/* C forwards: its own entry, reserving room under B's line. */
+	struct tb_xprepare f, f2;
+	route_fwd(&w, &f, &tp.x, ps);
+	struct tb_xprepare fs = f;
+	fs.attested = 0;
+	fs.member_sig = (struct tb_view){secret, 0};
+	refuse(s, &w.c, TB_KIND_XPREPARE, &fs, TB_ECONSENT);
+	uint64_t fseq = put(s, &w.c, TB_KIND_XPREPARE, &f);
+	assert_int_equal(clr(s, &w.c, &w.b).in_held, 60);
+	assert_int_equal(clr(s, &w.c, &w.a).held, 60);
+	assert_int_equal(clr(s, &w.c, &w.a).open, 1);
+	/* A second forward would take B past the 90 minutes C allows. */
+	struct tb_test_xprepare tq;
+	uint8_t secret2[TB_SECRET_LEN];
+	route_prep(&w, &tq, "alice", 60, FAR, secret2);
+	uint64_t qs = put(s, &w.b, TB_KIND_XPREPARE, &tq.x);
+	route_fwd(&w, &f2, &tq.x, qs);
+	refuse(s, &w.c, TB_KIND_XPREPARE, &f2, TB_ETRUST);
+
+	/* A, the payee, commits with the secret, and only with it. */
+	struct tb_xdecide d;
+	tb_test_xdecide(&d, &f, id_of(&w.c), fseq, "Lakeside", 1, TB_XO_COMMITTED);
+	refuse(s, &w.a, TB_KIND_XDECIDE, &d, TB_ELOCK);
+	memcpy(d.preimage, secret, TB_SECRET_LEN);
+	d.outcome = TB_XO_UNKNOWN_MEMBER;
+	refuse(s, &w.a, TB_KIND_XDECIDE, &d, TB_ELOCK);
+	d.outcome = TB_XO_COMMITTED;
+	uint64_t ds = put(s, &w.a, TB_KIND_XDECIDE, &d);
+	assert_int_equal(bal(s, &w.a, 1), 60);
+	assert_int_equal(clr(s, &w.a, &w.c).balance, -60);
+
+	/* C answers B only after its forward completed, and as it did. */
+	struct tb_xdecide u;
+	tb_test_xdecide(&u, &tp.x, id_of(&w.b), ps, "bob", 0, TB_XO_COMMITTED);
+	memcpy(u.preimage, secret, TB_SECRET_LEN);
+	refuse(s, &w.c, TB_KIND_XDECIDE, &u, TB_ELOCK);
+	u.outcome = TB_XO_EXPIRED;
+	memset(u.preimage, 0, TB_SECRET_LEN);
+	refuse(s, &w.c, TB_KIND_XDECIDE, &u, TB_ELOCK);
+	struct tb_xfinal fin;
+	tb_test_xfinal(&fin, f.txid, ds, TB_XO_COMMITTED);
+	put(s, &w.c, TB_KIND_XFINAL, &fin);
+	refuse(s, &w.c, TB_KIND_XDECIDE, &u, TB_ELOCK); /* a refusal now */
+	u.outcome = TB_XO_COMMITTED;
+	memset(u.lock, 0, TB_HASHLEN);
+	refuse(s, &w.c, TB_KIND_XDECIDE, &u, TB_ELOCK); /* without the lock */
+	memcpy(u.lock, tp.x.lock, TB_HASHLEN);
+	u.preimage[0] ^= 1;
+	refuse(s, &w.c, TB_KIND_XDECIDE, &u, TB_ELOCK); /* a wrong secret */
+	memcpy(u.preimage, secret, TB_SECRET_LEN);
+	uint64_t us = put(s, &w.c, TB_KIND_XDECIDE, &u);
+	struct tb_clearing cb = clr(s, &w.c, &w.b), ca = clr(s, &w.c, &w.a);
+	assert_int_equal(cb.balance, -60);
+	assert_int_equal(cb.in_held, 0);
+	assert_int_equal(ca.balance, 60);
+	assert_int_equal(ca.held, 0);
+	check_sum(s, &w.c);
+	/* The reservation became debt: B owes 60 of its 90, still no room. */
+	refuse(s, &w.c, TB_KIND_XPREPARE, &f2, TB_ETRUST);
+
+	tb_test_xfinal(&fin, tp.x.txid, us, TB_XO_COMMITTED);
+	put(s, &w.b, TB_KIND_XFINAL, &fin);
+	assert_int_equal(bal(s, &w.b, 1), -60);
+	assert_int_equal(held(s, &w.b, 1), 60); /* the second, never forwarded */
+	check_sums(s, &w);
+	check_sum(s, &w.c);
+	check_mirror(s, &w.b, s, &w.c);
+	check_mirror(s, &w.c, s, &w.a);
+	world_free(&w);
+}
+
+/* The clearing step drives each hop: C forwards, A commits revealing the
+ * secret, C finishes its forward and commits B's prepare in one step, B
+ * finishes; a refusal at the end, a full line in the middle and a too
+ * near expiry come back to B released. */
+static void test_route_clear(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 1);
+	struct tb_store *s = w.s[0];
+	route_world(&w, s);
+	struct tb_test_xprepare tp[4];
+	uint8_t secret[4][TB_SECRET_LEN];
+	uint64_t now = (uint64_t)time(NULL);
+	route_prep(&w, &tp[0], "alice", 60, FAR, secret[0]);
+	route_prep(&w, &tp[1], "zed", 10, FAR, secret[1]);
+	route_prep(&w, &tp[2], "alice", 40, FAR, secret[2]);		   /* 60 + 40 > 90 */
+	route_prep(&w, &tp[3], "alice", 5, now + TB_XHOP_STEP, secret[3]); /* too near */
+	for (int i = 0; i < 4; i++)
+		put(s, &w.b, TB_KIND_XPREPARE, &tp[i].x);
+	/* C forwards two, refuses two. */
+	assert_int_equal(do_clear(s, &w.c, TB_CLEAR_DECIDE, now), 4);
+	assert_int_equal(outcome_of(s, &w.b, &tp[2]), TB_XO_TRUST_LIMIT);
+	assert_int_equal(outcome_of(s, &w.b, &tp[3]), TB_XO_EXPIRED);
+	assert_int_equal(clr(s, &w.c, &w.b).in_held, 70);
+	size_t h, dd, ff;
+	assert_int_equal(tb_store_set_self(s, id_of(&w.c)), 0);
+	assert_int_equal(tb_store_clear_due(s, &h, &dd, &ff), 0);
+	assert_int_equal(dd, 0); /* both forwarded wait for A */
+	assert_int_equal(h, 2);
+	/* A commits alice's, refuses zed. */
+	assert_int_equal(do_clear(s, &w.a, TB_CLEAR_DECIDE, now), 2);
+	assert_int_equal(bal(s, &w.a, 1), 60);
+	/* C: both final legs and both answers, in one step. */
+	struct tb_clear cl = {.what = TB_CLEAR_DECIDE | TB_CLEAR_FINAL, .now = now, .max = 100};
+	assert_int_equal(tb_store_clear(s, &w.c.log.kp, &cl), 0);
+	assert_int_equal(cl.skips, 0);
+	assert_int_equal(cl.finished, 2);
+	assert_int_equal(cl.decided, 2);
+	check_sum(s, &w.c);
+	assert_int_equal(outcome_of(s, &w.b, &tp[0]), TB_XO_COMMITTED);
+	assert_int_equal(outcome_of(s, &w.b, &tp[1]), TB_XO_UNKNOWN_MEMBER);
+	assert_int_equal(clr(s, &w.c, &w.b).in_held, 0);
+	/* B finishes all four: bob paid 60, nothing held. */
+	assert_int_equal(do_clear(s, &w.b, TB_CLEAR_FINAL, now), 4);
+	assert_int_equal(bal(s, &w.b, 1), -60);
+	assert_int_equal(held(s, &w.b, 1), 0);
+	check_sums(s, &w);
+	check_mirror(s, &w.b, s, &w.c);
+	check_mirror(s, &w.c, s, &w.a);
+	/* Nothing is left to do anywhere. */
+	assert_int_equal(tb_store_clear_due(s, &h, &dd, &ff), 0);
+	assert_int_equal(dd + ff + h, 0);
+	/* The three logs verify end to end. */
+	struct tb_verify_report rep;
+	assert_int_equal(verify_store(&w, 0, &rep), 0);
+	world_free(&w);
+}
+
 int main(void)
 {
 	if (tb_crypto_init())
@@ -1314,6 +1509,7 @@ int main(void)
 		cmocka_unit_test(test_verify_terms), cmocka_unit_test(test_verify_tampered),
 		cmocka_unit_test(test_txid_reused),  cmocka_unit_test(test_decided_elsewhere),
 		cmocka_unit_test(test_open_cap),     cmocka_unit_test(test_clear_skips),
+		cmocka_unit_test(test_route_rules),  cmocka_unit_test(test_route_clear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
