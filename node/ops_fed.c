@@ -235,9 +235,63 @@ int tb_op_coord_add(const struct tb_ops *o, const char *name, int role, const ch
 	return 0;
 }
 
+static int count_admin(void *ctx, const struct tb_coord *c)
+{
+	*(size_t *)ctx += c->role == TB_ROLE_ADMIN;
+	return 0;
+}
+
+/* Refused when name is the node's last admin: nobody could then manage
+ * the console's people or trust lines without the terminal. */
+static int last_admin(const struct tb_ops *o, const struct tb_coord *co, const char *what,
+		      struct tb_reject *rej)
+{
+	size_t admins = 0;
+	if (co->role != TB_ROLE_ADMIN)
+		return 0;
+	int err = tb_store_foreach_coord(o->store, count_admin, &admins);
+	if (err < 0)
+		return tb_op_refuse(rej, err, "cannot read the coordinators: %s", tb_strerror(err));
+	if (admins <= 1)
+		return tb_op_refuse(rej, TB_EDENIED,
+				    "%s is the only admin: make another admin before %s them",
+				    co->name, what);
+	return 0;
+}
+
+int tb_op_coord_set(const struct tb_ops *o, const char *name, int role, const char *pw,
+		    size_t pwlen, struct tb_coord *out, struct tb_reject *rej)
+{
+	int err = tb_store_coord_get(o->store, name, out);
+	if (err == TB_ENOTFOUND)
+		return tb_op_refuse(rej, err, "no coordinator named %.80s", name);
+	if (err)
+		return tb_op_refuse(rej, err, "cannot read the coordinator: %s", tb_strerror(err));
+	if (role >= 0 && (role < TB_ROLE_VIEWER || role > TB_ROLE_ADMIN))
+		return tb_op_refuse(rej, TB_EINVAL, "a role is admin, coordinator or viewer");
+	if (pw && pwlen < TB_PASSWORD_MIN)
+		return tb_op_refuse(rej, TB_EINVAL, "a console password has at least %d characters",
+				    TB_PASSWORD_MIN);
+	if (role < 0 && !pw)
+		return tb_op_refuse(rej, TB_EINVAL, "give a new role, a new password or both");
+	if (role >= 0 && role != TB_ROLE_ADMIN && (err = last_admin(o, out, "demoting", rej)))
+		return err;
+	if (role >= 0)
+		out->role = (uint8_t)role;
+	if (pw && (err = tb_pwhash(out->pwhash, pw, pwlen)))
+		return tb_op_refuse(rej, err, "cannot hash the password: %s", tb_strerror(err));
+	if ((err = tb_store_coord_put(o->store, out, true)))
+		return tb_op_refuse(rej, err, "cannot keep the coordinator: %s", tb_strerror(err));
+	return 0;
+}
+
 int tb_op_coord_remove(const struct tb_ops *o, const char *name, struct tb_reject *rej)
 {
-	int err = tb_store_coord_del(o->store, name);
+	struct tb_coord co;
+	int err = tb_store_coord_get(o->store, name, &co);
+	if (!err && (err = last_admin(o, &co, "removing", rej)))
+		return err;
+	err = tb_store_coord_del(o->store, name);
 	if (err == TB_ENOTFOUND)
 		return tb_op_refuse(rej, err, "no coordinator named %.80s", name);
 	if (err)

@@ -185,6 +185,12 @@ TB_MUST_CHECK int tb_op_link_add(const struct tb_ops *o, const uint8_t other[TB_
 TB_MUST_CHECK int tb_op_coord_add(const struct tb_ops *o, const char *name, int role,
 				  const char *pw, size_t pwlen, struct tb_coord *out,
 				  struct tb_reject *rej);
+/* Changes a coordinator's role (role < 0: kept) and/or password (pw NULL:
+ * kept); the node's last admin is never demoted (nor removed, below):
+ * TB_EDENIED. */
+TB_MUST_CHECK int tb_op_coord_set(const struct tb_ops *o, const char *name, int role,
+				  const char *pw, size_t pwlen, struct tb_coord *out,
+				  struct tb_reject *rej);
 /* Removes one: TB_ENOTFOUND when there is none of that name. */
 TB_MUST_CHECK int tb_op_coord_remove(const struct tb_ops *o, const char *name,
 				     struct tb_reject *rej);

@@ -188,6 +188,7 @@ int tb_cmd_category_list(struct tb_cli *, int, char **);
 int tb_cmd_category_remove(struct tb_cli *, int, char **);
 int tb_cmd_coordinator_add(struct tb_cli *, int, char **);
 int tb_cmd_coordinator_list(struct tb_cli *, int, char **);
+int tb_cmd_coordinator_set(struct tb_cli *, int, char **);
 int tb_cmd_coordinator_remove(struct tb_cli *, int, char **);
 int tb_cmd_succession(struct tb_cli *, int, char **);
 /* Reads a regular file whole into a malloc'd buffer (tb_file_read); NULL

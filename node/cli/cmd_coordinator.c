@@ -1,5 +1,5 @@
 /*
- * cmd_coordinator.c: `tally coordinator add|list|remove`: the people who log
+ * cmd_coordinator.c: `tally coordinator add|list|set|remove`: the people who log
  * in to tallyd's web console, each with a role (viewer reads; coordinator
  * also records and confirms; admin also manages members, coordinators and
  * trust lines) and an Argon2id password hash. They live in a local table of
@@ -103,6 +103,67 @@ int tb_cmd_coordinator_list(struct tb_cli *cli, int argc, char **argv)
 	return TB_EXIT_OK;
 }
 
+int tb_cmd_coordinator_set(struct tb_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"role", required_argument, 0, 'r'},
+					     {"password", no_argument, 0, 'P'},
+					     {"password-file", required_argument, 0, 'p'},
+					     {0, 0, 0, 0}};
+	const char *pwfile = NULL;
+	bool pw = false;
+	int role = -1, c;
+	optind = 1;
+	while ((c = tb_cli_getopt(argc, argv, opts, "coordinator", "set")) != -1) {
+		if (c == 'p') {
+			pwfile = optarg;
+			pw = true;
+		} else if (c == 'P') {
+			pw = true;
+		} else if (c == 'r') {
+			if ((role = tb_role_parse(optarg)) < 0)
+				return tb_cli_fail(
+					TB_EXIT_USAGE,
+					"--role is admin, coordinator or viewer, not '%s'", optarg);
+		} else {
+			return TB_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1 || (role < 0 && !pw))
+		return tb_cli_fail(TB_EXIT_USAGE, "usage: %s",
+				   tb_cmd_find("coordinator", "set")->usage);
+	const char *name = argv[optind];
+	int rc = tb_cli_open(cli, true);
+	if (rc)
+		return rc;
+	char pass[1024] = "", what[128];
+	size_t plen = 0;
+	snprintf(what, sizeof what, "%s's new console password", name);
+	if (pw && (rc = tb_passphrase_get(pwfile, "TALLY_COORDINATOR_PASSWORD", what, true, pass,
+					  sizeof pass, &plen)))
+		return rc;
+	struct tb_ops ops = {cli->store, cli->self, cli->data, NULL};
+	struct tb_reject rej = {0};
+	struct tb_coord co;
+	int err = tb_op_coord_set(&ops, name, role, pw ? pass : NULL, plen, &co, &rej);
+	tb_wipe(pass, sizeof pass);
+	tb_wipe(co.pwhash, sizeof co.pwhash);
+	if (err == TB_EINVAL || err == TB_ENOTFOUND || err == TB_EDENIED)
+		return tb_cli_fail(err == TB_EDENIED ? TB_EXIT_REFUSED : TB_EXIT_USAGE, "%s",
+				   rej.msg);
+	if (err)
+		return tb_cli_fail(TB_EXIT_IO, "%s", rej.msg);
+	if (cli->json) {
+		struct tb_json *o = tb_vocab_coordinator(&co);
+		tb_json_print(o, stdout);
+		tb_json_free(o);
+	} else {
+		printf("coordinator %s is %s%s\n", name, tb_role_name(co.role),
+		       pw ? ", with a new password: their open sessions end at once"
+			  : " (in their open sessions too)");
+	}
+	return TB_EXIT_OK;
+}
+
 int tb_cmd_coordinator_remove(struct tb_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{0, 0, 0, 0}};
@@ -118,6 +179,8 @@ int tb_cmd_coordinator_remove(struct tb_cli *cli, int argc, char **argv)
 	int err = tb_op_coord_remove(&o, name, &rej);
 	if (err == TB_ENOTFOUND)
 		return tb_cli_fail(TB_EXIT_USAGE, "%s", rej.msg);
+	if (err == TB_EDENIED)
+		return tb_cli_fail(TB_EXIT_REFUSED, "%s", rej.msg);
 	if (err)
 		return tb_cli_fail(TB_EXIT_IO, "%s", rej.msg);
 	if (cli->json)

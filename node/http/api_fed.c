@@ -353,14 +353,45 @@ out:
 	tb_body_wipe(&b, sizeof b);
 }
 
+static void coordinator_set(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
+{
+	struct tb_http *h = ctx;
+	struct tb_body_coordinator_set b;
+	char msg[TB_JSON_MSG_MAX];
+	struct tb_coord co = {0};
+	if (tb_body_coordinator_set(req->body, req->body_len, &b, msg)) {
+		tb_http_error(resp, 400, "EINVAL", "%s", msg);
+		goto out;
+	}
+	struct tb_ops o = tb_api_ops(h);
+	struct tb_reject rej = {0};
+	int err = tb_op_coord_set(&o, req->params[0], b.role_id, b.password[0] ? b.password : NULL,
+				  strlen(b.password), &co, &rej);
+	if (err == TB_EINVAL) {
+		tb_http_error(resp, 400, "EINVAL", "%s", rej.msg);
+	} else if (err == TB_EDENIED) {
+		tb_http_error(resp, 409, "ELASTADMIN", "%s", rej.msg);
+	} else if (err) {
+		tb_http_fail(resp, err, &rej);
+	} else {
+		/* Open sessions take the new role at their next request, and end
+		 * there after a new password (router.c, recheck). */
+		tb_http_json(resp, 200, tb_vocab_coordinator(&co));
+	}
+	tb_wipe(co.pwhash, sizeof co.pwhash);
+out:
+	tb_body_wipe(&b, sizeof b);
+}
+
 static void coordinator_remove(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 {
 	struct tb_http *h = ctx;
 	struct tb_ops o = tb_api_ops(h);
 	struct tb_reject rej = {0};
 	int err = tb_op_coord_remove(&o, req->params[0], &rej);
-	if (err == TB_ENOTFOUND) {
-		tb_http_error(resp, 404, "ENOTFOUND", "%s", rej.msg);
+	if (err == TB_ENOTFOUND || err == TB_EDENIED) {
+		tb_http_error(resp, err == TB_EDENIED ? 409 : 404,
+			      err == TB_EDENIED ? "ELASTADMIN" : "ENOTFOUND", "%s", rej.msg);
 		return;
 	}
 	if (err) {
@@ -391,6 +422,8 @@ int tb_api_fed_routes(struct tb_http *h)
 		{"GET", "/api/v1/cross/*", 0, TB_ROLE_VIEWER, cross_one_get, h},
 		{"GET", "/api/v1/coordinators", 0, TB_ROLE_ADMIN, coordinators, h},
 		{"POST", "/api/v1/coordinators", TB_ROUTE_WRITE, TB_ROLE_ADMIN, coordinator_add, h},
+		{"POST", "/api/v1/coordinators/*", TB_ROUTE_WRITE, TB_ROLE_ADMIN, coordinator_set,
+		 h},
 		{"DELETE", "/api/v1/coordinators/*", TB_ROUTE_WRITE, TB_ROLE_ADMIN,
 		 coordinator_remove, h},
 	};

@@ -132,6 +132,7 @@ static void login(struct tb_http_req *req, struct tb_http_resp *resp, void *ctx)
 	tb_throttle_passed(h, TB_THROTTLE_LOGIN, name, req->client);
 	struct tb_principal who = {.role = co.role};
 	snprintf(who.name, sizeof who.name, "%s", co.name);
+	tb_sha256(who.pw_tag, co.pwhash, sizeof co.pwhash);
 	char token[65];
 	struct tb_session *s = tb_session_new(h, &who, token);
 	tb_api_session_cookie(h, req, resp, token);

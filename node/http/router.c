@@ -41,9 +41,10 @@ static int match(const char *pattern, const char *path, struct tb_http_req *req)
 	return 1;
 }
 
-/* The session's principal still holds: a coordinator not removed (their
- * role as it is now), a member still active with the key they signed in
- * with. 0, TB_ENOTFOUND (the session must end) or a storage error. */
+/* The session's principal still holds: a coordinator not removed and with
+ * the password they logged in with (their role as it is now), a member
+ * still active with the key they signed in with. 0, TB_ENOTFOUND (the
+ * session must end) or a storage error. */
 static int recheck(struct tb_http *h, struct tb_session *s)
 {
 	if (s->who.member) {
@@ -57,10 +58,16 @@ static int recheck(struct tb_http *h, struct tb_session *s)
 		return 0;
 	}
 	struct tb_coord co;
+	uint8_t tag[TB_HASHLEN];
 	int err = tb_store_coord_get(h->host.store, s->who.name, &co);
-	if (!err)
-		s->who.role = co.role;
-	return err;
+	if (err)
+		return err;
+	tb_sha256(tag, co.pwhash, sizeof co.pwhash);
+	tb_wipe(co.pwhash, sizeof co.pwhash);
+	if (memcmp(tag, s->who.pw_tag, TB_HASHLEN))
+		return TB_ENOTFOUND; /* a new password: log in again */
+	s->who.role = co.role;
+	return 0;
 }
 
 /* The role check, and who may use the route: members' sessions only where

@@ -85,6 +85,7 @@ struct tb_principal {
 	int role;	 /* enum tb_role; 0 for a member or when not logged in */
 	uint32_t member; /* the member's number in the own log; 0 for a coordinator */
 	uint8_t member_key[TB_KEY_LEN]; /* the key the member signed in with */
+	uint8_t pw_tag[TB_HASHLEN];	/* a coordinator's: SHA-256 of the password hash */
 };
 
 struct tb_http_req {

@@ -177,6 +177,27 @@ int tb_body_coordinator(const char *body, size_t len, struct tb_body_coordinator
 	return err;
 }
 
+static const struct bfield coordinator_set_fields[] = {
+	STR(tb_body_coordinator_set, "role", role, false, 1),
+	STR(tb_body_coordinator_set, "password", password, false, TB_PASSWORD_MIN),
+};
+
+int tb_body_coordinator_set(const char *body, size_t len, struct tb_body_coordinator_set *o,
+			    char msg[TB_JSON_MSG_MAX])
+{
+	memset(o, 0, sizeof *o);
+	int err =
+		decode(body, len, coordinator_set_fields, NFIELDS(coordinator_set_fields), o, msg);
+	o->role_id = -1;
+	if (!err && o->role[0])
+		err = refuse((o->role_id = tb_role_parse(o->role)) < 0,
+			     "field 'role' is admin, coordinator or viewer", msg);
+	if (!err)
+		err = refuse(!o->role[0] && !o->password[0], "give 'role', 'password' or both",
+			     msg);
+	return err;
+}
+
 static const struct bfield cross_fields[] = {
 	STR(tb_body_cross, "from", from, true, 1),
 	STR(tb_body_cross, "to", to, true, 3),

@@ -71,6 +71,13 @@ struct tb_body_coordinator {
 	int role_id; /* enum tb_role of role */
 };
 
+/* A change of a coordinator: "role" and/or "password" (-1 / "" when absent). */
+struct tb_body_coordinator_set {
+	char role[16];
+	char password[TB_SECRET_MAX + 1];
+	int role_id;
+};
+
 /* A member asks for a sign-in challenge: by key, or name, or both. */
 struct tb_body_challenge {
 	char key[2 * TB_KEY_LEN + 1];
@@ -148,6 +155,9 @@ TB_MUST_CHECK int tb_body_link(const char *body, size_t len, struct tb_body_link
 			       char msg[TB_JSON_MSG_MAX]);
 TB_MUST_CHECK int tb_body_coordinator(const char *body, size_t len, struct tb_body_coordinator *out,
 				      char msg[TB_JSON_MSG_MAX]);
+TB_MUST_CHECK int tb_body_coordinator_set(const char *body, size_t len,
+					  struct tb_body_coordinator_set *out,
+					  char msg[TB_JSON_MSG_MAX]);
 TB_MUST_CHECK int tb_body_cross(const char *body, size_t len, struct tb_body_cross *out,
 				char msg[TB_JSON_MSG_MAX]);
 TB_MUST_CHECK int tb_body_challenge(const char *body, size_t len, struct tb_body_challenge *out,

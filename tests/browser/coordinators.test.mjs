@@ -81,6 +81,36 @@ test('an admin adds a coordinator, who is refused what their role does not allow
 	assert.deepEqual(await axeCheck(cleo), [], 'the refused page');
 	await shot(cleo, 'coordinators-refused-desktop');
 
+	// The admin makes her a viewer: her open session has the new role at once.
+	await admin.bringToFront();
+	const change = 'main form[aria-labelledby="change-coord-h"]';
+	await admin.select(`${change} select[name="change-name"]`, 'cleo');
+	await admin.select(`${change} select[name="change-role"]`, 'viewer');
+	await admin.click(`${change} button[type="submit"]`);
+	await admin.waitForSelector(`${change} [role="status"]`);
+	assert.equal(await textOf(admin, `${change} [role="status"]`),
+		en['coord.changed'].replace('{name}', 'cleo').replace('{role}', en['role.viewer']));
+	const viewerNow = await cleo.evaluate(() => fetch('/api/v1/session').then((r) => r.json()));
+	assert.equal(viewerNow.coordinator.role, 'viewer');
+	// The only admin is not demoted: the API's sentence.
+	await admin.select(`${change} select[name="change-name"]`, 'ana');
+	await admin.select(`${change} select[name="change-role"]`, 'viewer');
+	await admin.click(`${change} button[type="submit"]`);
+	await admin.waitForFunction((f) => /only admin/.test(document.querySelector(f + ' [role="alert"]')?.textContent || ''),
+		{ polling: 100 }, change);
+	await shot(admin, 'coordinators-change-desktop');
+	// A new password ends her session.
+	await admin.select(`${change} select[name="change-name"]`, 'cleo');
+	await admin.select(`${change} select[name="change-role"]`, '');
+	await admin.locator(`${change} input[name="change-password"]`).fill('cleo’s new password');
+	await admin.click(`${change} button[type="submit"]`);
+	await admin.waitForFunction((f) => document.querySelector(f + ' [role="status"]')?.textContent.includes('new password'),
+		{ polling: 100 }, change);
+	assert.equal(await cleo.evaluate(() => fetch('/api/v1/balances').then((r) => r.status)), 401);
+	PASSWORDS.cleo = 'cleo’s new password';
+	await login(cleo, env.base, 'cleo');
+	assert.match(await textOf(cleo, 'header .me'), /cleo/);
+
 	// The admin removes her: her next request finds the session ended.
 	await admin.bringToFront();
 	await admin.click('main button[aria-label="Remove coordinator cleo"]');

@@ -611,6 +611,49 @@ static void test_coordinators(void **state)
 	tb_httpc_free(&r);
 	assert_int_equal(TB_FED_TALLY(g->f, RIVER, "coordinator", "list"), 0);
 	assert_non_null(strstr(g->f->res.out, "ola"));
+	/* A new role holds in the open session at once; a new password ends it. */
+	const char *bad_set[] = {"{}", "{\"role\":\"boss\"}", "{\"password\":\"short\"}"};
+	for (size_t i = 0; i < sizeof bad_set / sizeof bad_set[0]; i++) {
+		call("POST", "/api/v1/coordinators/ola", &g->adm, bad_set[i], &r);
+		tb_httpc_assert_error(&r, 400, "EINVAL");
+		tb_httpc_free(&r);
+	}
+	call("POST", "/api/v1/coordinators/nobody", &g->adm, "{\"role\":\"viewer\"}", &r);
+	tb_httpc_assert_error(&r, 404, "ENOTFOUND");
+	tb_httpc_free(&r);
+	call("POST", "/api/v1/coordinators/ola", &g->co, "{\"role\":\"admin\"}", &r);
+	tb_httpc_assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	call("GET", "/api/v1/coordinators", &s, NULL, &r);
+	tb_httpc_assert_error(&r, 403, "EDENIED");
+	tb_httpc_free(&r);
+	call("POST", "/api/v1/coordinators/ola", &g->adm, "{\"role\":\"admin\"}", &r);
+	assert_has(&r, 200, "{\"name\":\"ola\",\"role\":\"admin\"");
+	tb_httpc_free(&r);
+	assert_int_equal(call("GET", "/api/v1/coordinators", &s, NULL, &r), 200);
+	tb_httpc_free(&r);
+	char pwfile[TB_FED_PATH + 64];
+	snprintf(pwfile, sizeof pwfile, "%s/ola-new.pw", g->f->root);
+	assert_int_equal(tb_test_write_file(pwfile, "ola-new-password", 16), 0);
+	assert_int_equal(TB_FED_TALLY(g->f, RIVER, "coordinator", "set", "ola", "--role", "viewer",
+				      "--password-file", pwfile),
+			 0);
+	call("GET", "/api/v1/links", &s, NULL, &r);
+	tb_httpc_assert_error(&r, 401, "EAUTH");
+	tb_httpc_free(&r);
+	assert_int_equal(tb_httpc_login(g->http, "ola", "ola-password", &s), 401);
+	assert_int_equal(tb_httpc_login(g->http, "ola", "ola-new-password", &s), 200);
+	/* The only admin is neither demoted nor removed, by the API or the CLI. */
+	call("POST", "/api/v1/coordinators/ana", &g->adm, "{\"role\":\"viewer\"}", &r);
+	tb_httpc_assert_error(&r, 409, "ELASTADMIN");
+	assert_non_null(strstr(r.body, "only admin"));
+	tb_httpc_free(&r);
+	call("DELETE", "/api/v1/coordinators/ana", &g->adm, NULL, &r);
+	tb_httpc_assert_error(&r, 409, "ELASTADMIN");
+	tb_httpc_free(&r);
+	assert_int_not_equal(
+		TB_FED_TALLY(g->f, RIVER, "coordinator", "set", "ana", "--role", "viewer"), 0);
+	assert_non_null(strstr(g->f->res.err, "only admin"));
 	call("DELETE", "/api/v1/coordinators/ola", &g->adm, NULL, &r);
 	assert_has(&r, 200, "{\"removed\":true}");
 	tb_httpc_free(&r);

@@ -1,9 +1,9 @@
 // coordinators.js: the admins' page of the people who log in to this
 // console (GET/POST/DELETE /api/v1/coordinators): who they are, their role
-// and since when; an admin adds one with a name, a role and a password, and
-// removes one (their sessions end at once). A role is changed by removing the
-// coordinator and adding them again with the new role: the API has no
-// separate change. Only admins see the page's link; anyone else who opens
+// and since when; an admin adds one with a name, a role and a password,
+// changes one's role or password (a new password ends their sessions), and
+// removes one (their sessions end at once); the node's only admin is never
+// demoted or removed. Only admins see the page's link; anyone else who opens
 // it gets the API's refusal, worded like every other.
 import { html, useContext, useState } from '../lib/preact.js';
 import { get, post, del, seg } from '../lib/api.js';
@@ -37,6 +37,36 @@ function AddCoordinator({ onAdded }) {
 		<p class="hint" id="coord-password-hint">${t('coord.password_hint')}</p>
 		<${FormStatus} form=${form} />
 		<button type="submit" class="primary">${t('coord.add_submit')}</button>
+	</form>`;
+}
+
+function ChangeCoordinator({ rows, onChanged }) {
+	const [name, setName] = useState('');
+	const [role, setRole] = useState('');
+	const [password, setPassword] = useState('');
+	const who = name || (rows[0] ? rows[0].name : '');
+	const form = useForm(async () => {
+		const body = {};
+		if (role) body.role = role;
+		if (password) body.password = password;
+		const c = await post('/coordinators/' + seg(who), body);
+		setPassword('');
+		setRole('');
+		onChanged();
+		return t(password ? 'coord.changed_password' : 'coord.changed', { name: c.name, role: t('role.' + c.role) });
+	});
+	return html`<form class="card form" onSubmit=${form.onSubmit} aria-labelledby="change-coord-h">
+		<h2 id="change-coord-h">${t('coord.change')}</h2>
+		<div class="row">
+			<${Select} label=${t('field.name')} value=${who} onChange=${setName} name="change-name"
+				options=${rows.map((c) => ({ value: c.name, label: c.name }))} />
+			<${Select} label=${t('coord.role')} value=${role} onChange=${setRole} name="change-role"
+				options=${[{ value: '', label: t('coord.keep_role') }, ...ROLES.map((r) => ({ value: r, label: t('role.' + r) }))]} />
+			<${Field} label=${t('coord.new_password')} type="password" value=${password} onInput=${setPassword}
+				minlength="8" autocomplete="new-password" name="change-password" />
+		</div>
+		<${FormStatus} form=${form} />
+		<button type="submit" class="primary">${t('coord.change_submit')}</button>
 	</form>`;
 }
 
@@ -79,6 +109,6 @@ export function Coordinators() {
 		<${Loading} state=${list} />
 		${rows ? html`<${Table} rows=${rows} rowKey=${(c) => c.name} empty=${t('coord.none')}
 			columns=${can('admin') ? columns : columns.slice(0, 4)} />` : null}
-		<p class="hint">${t('coord.role_change')}</p>
+		${rows && rows.length && can('admin') ? html`<${ChangeCoordinator} rows=${rows} onChanged=${() => list.reload()} />` : null}
 	</${Page}>`;
 }

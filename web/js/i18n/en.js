@@ -297,7 +297,12 @@ export default {
 	'coord.remove_confirm': 'Remove {name}? They are logged out at once and can no longer log in.',
 	'coord.remove_self_confirm': 'Remove yourself ({name})? You are logged out at once.',
 	'coord.removed': '{name} can no longer log in.',
-	'coord.role_change': 'To change someone’s role, remove them and add them again with the new role and a new password.',
+	'coord.change': 'Change a role or password',
+	'coord.change_submit': 'Change',
+	'coord.keep_role': '(keep the role)',
+	'coord.new_password': 'New password (optional)',
+	'coord.changed': '{name} is now {role}.',
+	'coord.changed_password': '{name} is {role}, with a new password: they log in again.',
 
 	'member.nav.label': 'Your pages',
 	'member.nav.home': 'Home',

@@ -294,7 +294,12 @@ export default {
 	'coord.remove_confirm': '¿Quitar a {name}? Su sesión termina en el acto y ya no podrá entrar.',
 	'coord.remove_self_confirm': '¿Quitarse a sí mismo ({name})? Su sesión termina en el acto.',
 	'coord.removed': '{name} ya no puede entrar.',
-	'coord.role_change': 'Para cambiar la función de alguien, quítelo y vuelva a añadirlo con la nueva función y una contraseña nueva.',
+	'coord.change': 'Cambiar una función o contraseña',
+	'coord.change_submit': 'Cambiar',
+	'coord.keep_role': '(mantener la función)',
+	'coord.new_password': 'Contraseña nueva (opcional)',
+	'coord.changed': '{name} es ahora {role}.',
+	'coord.changed_password': '{name} es {role}, con una contraseña nueva: debe entrar de nuevo.',
 
 	'member.nav.label': 'Tus páginas',
 	'member.nav.home': 'Inicio',
