@@ -16,6 +16,10 @@
 #define TB_HTTP_HEADER_MS 10000	     /* to send a request's headers */
 #define TB_HTTP_BODY_MS 30000	     /* to send its body */
 #define TB_HTTP_IDLE_MS 30000	     /* keep-alive between requests */
+/* A group commit with fewer changes than the last one waits for the rest
+ * of the clients' requests half as long as the last commit took, at most
+ * this long (server.c, gather). */
+#define TB_HTTP_GATHER_MS 4
 /* The import map of web/member.html (sodium.js needs it), allowed by its
  * SHA-256 in the Content-Security-Policy: change both together. */
 #define TB_IMPORTMAP_HASH "'sha256-ZFj/KAqXAiZea3wrM/ks2tzRSjZNzG6n5OpZygdcRKQ='"
@@ -117,8 +121,13 @@ struct tb_http {
 	uint64_t requests[6]; /* answered, by status class (1xx..5xx; [0] other) */
 	char *audit_last;     /* the last audit's answer (api_audit.c), or NULL */
 	size_t audit_len;
-	/* Answers waiting for this turn's group commit (server.c). */
+	/* Answers waiting for this turn's group commit (server.c), how many,
+	 * the last group's size, and the wait for the rest of one. */
 	struct req_state *held;
+	size_t nheld, last_group;
+	uint64_t last_commit_ns;
+	uv_timer_t gather;
+	bool gathering;
 	/* TALLYD_CRASH_AT (tests only): "group-committed" exits right after a
 	 * group commit, before its answers go out. */
 	const char *crash_at;
