@@ -336,7 +336,7 @@ static void test_pay_other_community(void **state)
 	json_t *f = json_object_get(d, "fields");
 	assert_string_equal(jstr(d, "to_community.name"), "Hilltop");
 	assert_string_equal(jstr(d, "to_community.id"), jstr(f, "to_log"));
-	struct tb_xprepare_terms t;
+	struct tb_xprepare_terms t = {0}; /* a direct payment: no lock, no route */
 	hexdec(t.log_id, TB_KEY_LEN, jstr(f, "log_id"));
 	hexdec(t.txid, TB_TXID_LEN, jstr(f, "txid"));
 	t.member = (uint64_t)jint(f, "member", NULL);
