@@ -16,7 +16,6 @@
 #include <stdlib.h>
 
 #include "store_int.h"
-#include "tb_text.h"
 
 #define LK (TB_KEY_LEN + TB_LISTING_ID_LEN)
 #define KEY_A_LEN (1 + LK + TB_KEY_LEN + 4)
@@ -41,40 +40,12 @@ static void key_r(uint8_t k[KEY_R_LEN], const uint8_t *tail)
 
 static int say(struct tb_reject *rej, int err, const uint8_t *log, const char *what)
 {
-	if (rej) {
-		memset(rej, 0, sizeof *rej);
-		rej->err = err;
-		if (log)
-			memcpy(rej->log_id, log, TB_KEY_LEN);
-		snprintf(rej->msg, sizeof rej->msg, "answer refused: %s (%s)", what,
-			 tb_strerror(err));
-	}
-	return err;
-}
-
-static bool is_nfc(struct tb_view v)
-{
-	char out[TB_TEXT_IN_MAX + 8];
-	size_t n;
-	if (!v.len)
-		return true;
-	return !tb_text_nfc(out, sizeof out, &n, (const char *)v.p, v.len) && n == v.len &&
-	       !memcmp(out, v.p, n);
-}
-
-static int count_cb(void *ctx, struct tb_view k, struct tb_view v)
-{
-	(void)k;
-	(void)v;
-	(*(size_t *)ctx)++;
-	return 0;
+	return tb_obj_refuse(rej, err, log, "answer", what);
 }
 
 static size_t count(struct tb_txn *t, const uint8_t *prefix, size_t plen)
 {
-	size_t n = 0;
-	tb_txn_foreach(t, TB_T_ANSWERS, prefix, plen, NULL, 0, count_cb, &n);
-	return n;
+	return tb_txn_count(t, TB_T_ANSWERS, prefix, plen);
 }
 
 static int check(struct tb_store *s, struct tb_answer *a, const uint8_t *obj, size_t len,
@@ -93,7 +64,7 @@ static int check(struct tb_store *s, struct tb_answer *a, const uint8_t *obj, si
 		return say(rej, err, NULL, "malformed answer object");
 	if (a->created > now + TB_LISTING_SKEW_S)
 		return say(rej, TB_EEXPIRY, a->from_log, "created in the future");
-	if (!is_nfc(a->name) || !is_nfc(a->message))
+	if (!tb_view_is_nfc(a->name) || !tb_view_is_nfc(a->message))
 		return say(rej, TB_ENONCANON, a->from_log, "text not in Unicode NFC");
 	uint32_t poster = 0;
 	struct tb_txn t;

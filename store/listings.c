@@ -18,7 +18,6 @@
 #include <stdlib.h>
 
 #include "store_int.h"
-#include "tb_text.h"
 
 #define KEY_L_LEN (1 + TB_KEY_LEN + TB_LISTING_ID_LEN)
 #define KEY_M_LEN (1 + TB_KEY_LEN + 4 + TB_LISTING_ID_LEN)
@@ -40,40 +39,12 @@ static void key_m(uint8_t k[KEY_M_LEN], const uint8_t *log, uint32_t member, con
 
 static int say(struct tb_reject *rej, int err, const uint8_t *log, const char *what)
 {
-	if (rej) {
-		memset(rej, 0, sizeof *rej);
-		rej->err = err;
-		if (log)
-			memcpy(rej->log_id, log, TB_KEY_LEN);
-		snprintf(rej->msg, sizeof rej->msg, "listing refused: %s (%s)", what,
-			 tb_strerror(err));
-	}
-	return err;
-}
-
-static bool is_nfc(struct tb_view v)
-{
-	char out[TB_TEXT_IN_MAX + 8];
-	size_t n;
-	if (!v.len)
-		return true;
-	return !tb_text_nfc(out, sizeof out, &n, (const char *)v.p, v.len) && n == v.len &&
-	       !memcmp(out, v.p, n);
-}
-
-static int count_cb(void *ctx, struct tb_view k, struct tb_view v)
-{
-	(void)k;
-	(void)v;
-	(*(size_t *)ctx)++;
-	return 0;
+	return tb_obj_refuse(rej, err, log, "listing", what);
 }
 
 static size_t count(struct tb_txn *t, const uint8_t *prefix, size_t plen)
 {
-	size_t n = 0;
-	tb_txn_foreach(t, TB_T_LISTINGS, prefix, plen, NULL, 0, count_cb, &n);
-	return n;
+	return tb_txn_count(t, TB_T_LISTINGS, prefix, plen);
 }
 
 /* The member may post: active, and signed (or the listing is attested). */
@@ -118,7 +89,8 @@ static int check(struct tb_store *s, struct tb_listing *l, const uint8_t *obj, s
 		return say(rej, TB_EEXPIRY, l->log_id, "already expired");
 	if (l->created > now + TB_LISTING_SKEW_S)
 		return say(rej, TB_EEXPIRY, l->log_id, "created in the future");
-	if (!is_nfc(l->title) || !is_nfc(l->description) || !is_nfc(l->category))
+	if (!tb_view_is_nfc(l->title) || !tb_view_is_nfc(l->description) ||
+	    !tb_view_is_nfc(l->category))
 		return say(rej, TB_ENONCANON, l->log_id, "text not in Unicode NFC");
 	struct tb_logstate ls;
 	struct tb_txn t;

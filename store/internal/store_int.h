@@ -343,6 +343,16 @@ int tb_pending_del_txn(struct tb_txn *t, const uint8_t txid[TB_TXID_LEN]);
 /* Keeps who attested txid inside t: 0, TB_EINVAL for a bad name (coords.c). */
 int tb_attested_put_txn(struct tb_txn *t, const uint8_t txid[TB_TXID_LEN], const char *name);
 
+/* ---- signed objects kept beside the logs: listings, answers (objects.c) ---- */
+/* Fills rej (when not NULL) with "OBJECT refused: WHAT (error text)" for
+ * log; returns err. */
+int tb_obj_refuse(struct tb_reject *rej, int err, const uint8_t *log, const char *object,
+		  const char *what);
+/* Whether a text is in Unicode NFC (an empty one is). */
+bool tb_view_is_nfc(struct tb_view v);
+/* How many keys of tab start with prefix. */
+size_t tb_txn_count(struct tb_txn *t, enum tb_table tab, const uint8_t *prefix, size_t plen);
+
 /* Deletes the key file kept for an own member, if any (devices.c). */
 void tb_keyfile_forget_txn(struct tb_txn *t, uint64_t member);
 
