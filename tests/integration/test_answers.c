@@ -16,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fed.h"
 #include "httpc.h"
 #include "memberc.h"
 #include "tb_file.h"
+#include "tb_node.h"
 
 #define WAIT_MS 60000
 enum { RIVER, HILL };
@@ -260,10 +262,90 @@ static void test_answers(void **state)
 	tb_keypair_wipe(&kh);
 }
 
+/* One answer object made here (attested): listing of listing_log, from
+ * from_log's member 1 named name. */
+static size_t forge(uint8_t *out, const uint8_t *listing_log, const char *id_hex,
+		    const uint8_t *from_log, const char *name, const char *message)
+{
+	struct tb_answer a = {0};
+	memcpy(a.listing_log, listing_log, TB_KEY_LEN);
+	assert_int_equal(tb_hex_decode(a.listing_id, TB_LISTING_ID_LEN, id_hex), 0);
+	memcpy(a.from_log, from_log, TB_KEY_LEN);
+	a.member = 1;
+	a.name = (struct tb_view){(const uint8_t *)name, strlen(name)};
+	a.message = (struct tb_view){(const uint8_t *)message, strlen(message)};
+	a.created = (uint64_t)time(NULL);
+	a.attested = 1;
+	size_t len = 0;
+	assert_int_equal(tb_answer_encode(out, TB_ANSWER_MAX, &len, &a), 0);
+	return len;
+}
+
+/* A peer's bad answers: each refused with REFUSED naming why, the
+ * connection kept, nothing stored. */
+static void test_peer_refusals(void **state)
+{
+	(void)state;
+	struct tb_httpc_session bob;
+	struct tb_keypair kb;
+	uint8_t psk[32], river[TB_KEY_LEN], hill[TB_KEY_LEN];
+	char id[33], rhex[65], hhex[65];
+	tb_member_signin(g_http[RIVER], g_f->node[RIVER].data, "bob", &bob, &kb);
+	post("--offer", "Forged answers", id);
+	community_hex(RIVER, rhex);
+	community_hex(HILL, hhex);
+	assert_int_equal(tb_hex_decode(river, TB_KEY_LEN, rhex), 0);
+	assert_int_equal(tb_hex_decode(hill, TB_KEY_LEN, hhex), 0);
+	assert_int_equal(tb_fedkey_read(g_f->fedkey, psk), 0);
+	struct tb_fake *p = calloc(1, sizeof *p);
+	assert_non_null(p);
+	p->fd = -1;
+	tb_fake_open(p, g_f->node[RIVER].port, psk, 960);
+	static uint8_t objs[4][TB_ANSWER_MAX];
+	size_t lens[4] = {
+		forge(objs[0], river, id, hill, "hana", "posing as Hilltop"),
+		forge(objs[1], hill, id, p->id.pk.b, "x", "a listing not of Riverside"),
+		3,
+		forge(objs[3], river, id, p->id.pk.b, "x", "from a log nobody holds"),
+	};
+	memcpy(objs[2], "\x01\x02\x03", 3);
+	const char *says[4] = {"only the responder's own community", "not of this node's community",
+			       "malformed answer object", "member"};
+	for (size_t i = 0; i < 4; i++) {
+		uint8_t buf[2 + TB_ANSWER_MAX + 16];
+		size_t len = 0;
+		assert_int_equal(
+			tb_records_add(buf, sizeof buf, &len, (struct tb_view){objs[i], lens[i]}),
+			0);
+		struct tb_peer_msg m = {.type = TB_MSG_ANSWERS};
+		m.u.answers.records = (struct tb_view){buf, len};
+		assert_int_equal(tb_fake_send(p, &m), 0);
+		assert_int_equal(tb_fake_expect(p, TB_MSG_REFUSED, &m, 10000), 1);
+		char reason[256];
+		snprintf(reason, sizeof reason, "%.*s", (int)m.u.refused.reason.len,
+			 (const char *)m.u.refused.reason.p);
+		if (!strstr(reason, says[i]))
+			fail_msg("answer %zu: reason '%s' does not say '%s'", i, reason, says[i]);
+	}
+	/* Still open, and none of them kept. */
+	struct tb_peer_msg m = {.type = TB_MSG_PING};
+	m.u.ping.nonce = 78;
+	assert_int_equal(tb_fake_send(p, &m), 0);
+	assert_int_equal(tb_fake_expect(p, TB_MSG_PONG, &m, 10000), 1);
+	char *s = answers_of(&bob);
+	if (strstr(s, "posing as") || strstr(s, "nobody holds"))
+		fail_msg("a refused answer is kept: %s", s);
+	free(s);
+	tb_fake_close(p);
+	free(p);
+	tb_keypair_wipe(&kb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_peer_refusals),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
