@@ -75,9 +75,7 @@
 	X(EXPIRY, "a listing must expire 1 to 90 days after it was made")                     \
 	X(REINDEX,                                                                            \
 	  "the store's indexes are being rebuilt: start tallyd (or run any tally command "    \
-	  "that writes) and try again once it has finished")                                  \
-	X(LOCK, "the hash lock of a routed exchange does not match")                          \
-	X(ROUTE, "not a valid route for a cross-community exchange")
+	  "that writes) and try again once it has finished")
 
 enum tb__errno_pos {
 	TB__POS_OK = 0,

@@ -126,14 +126,6 @@ unsigned tb_cpu_count(void);
 
 /* SHA-256. */
 void tb_sha256(uint8_t out[TB_HASH_LEN], const uint8_t *data, size_t len);
-
-/* Sealed boxes (seal.c): msg sealed to the holder of the Ed25519 key `to`
- * (converted to X25519; an anonymous sender), TB_SEALED_LEN(len) bytes into
- * out; opened with that key pair. 0, or TB_EINVAL (a key that does not
- * convert), TB_EBADSIG (a box that does not open: out is then unspecified). */
-#define TB_SEALED_LEN(len) ((len) + 48)
-int tb_seal(uint8_t *out, const uint8_t *msg, size_t len, const struct tb_pubkey *to);
-int tb_seal_open(uint8_t *out, const uint8_t *box, size_t boxlen, const struct tb_keypair *kp);
 /* Incremental SHA-256 for data that is not contiguous. */
 struct tb_sha256_ctx {
 	uint8_t opaque[128] __attribute__((aligned(8)));

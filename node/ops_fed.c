@@ -503,81 +503,14 @@ static int send_checks(const struct tb_ops *o, const struct tb_op_community *c,
 	return 0;
 }
 
-/* Room for the path of a routed prepare (FORMAT.md 5, kind 8 field 13). */
-#define SEND_PATH_MAX (TB_KEY_LEN * (TB_ROUTE_MAX - 1))
-
-/* The route of s->via to the payee's community c (PROTOCOL.md 12.8): the
- * first intermediary in first (its trust lines checked as a direct
- * exchange's), the rest of the route and c in path, and a fresh hash lock
- * with its secret sealed to c in x. */
-static int send_route(const struct tb_ops *o, const struct tb_op_send *s,
-		      const struct tb_op_community *c, struct tb_xprepare *x,
-		      uint8_t path[SEND_PATH_MAX], struct tb_op_community *first,
-		      struct tb_reject *rej)
-{
-	char buf[TB_ROUTE_MAX * (TB_NAME_MAX + 1)];
-	size_t n = 0, len = strlen(s->via);
-	if (len >= sizeof buf)
-		return tb_op_refuse(rej, TB_EROUTE, "--via names too many communities");
-	memcpy(buf, s->via, len + 1);
-	char *save = NULL;
-	for (char *name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-		struct tb_op_community h;
-		int err = tb_op_community(o, name, &h, rej);
-		if (err)
-			return err;
-		if (n == TB_ROUTE_MAX - 1)
-			return tb_op_refuse(rej, TB_EROUTE,
-					    "a route has at most %d intermediary communities",
-					    TB_ROUTE_MAX - 1);
-		if (!memcmp(h.id, o->self, TB_KEY_LEN) || !memcmp(h.id, c->id, TB_KEY_LEN))
-			return tb_op_refuse(rej, TB_EROUTE,
-					    "%s is an end of the exchange, not a community between",
-					    h.name);
-		for (size_t i = 1; i < n; i++)
-			if (!memcmp(path + (i - 1) * TB_KEY_LEN, h.id, TB_KEY_LEN))
-				return tb_op_refuse(rej, TB_EROUTE, "%s is twice on the route",
-						    h.name);
-		if (n && !memcmp(first->id, h.id, TB_KEY_LEN))
-			return tb_op_refuse(rej, TB_EROUTE, "%s is twice on the route", h.name);
-		if (!n)
-			*first = h;
-		else
-			memcpy(path + (n - 1) * TB_KEY_LEN, h.id, TB_KEY_LEN);
-		n++;
-	}
-	if (!n)
-		return tb_op_refuse(rej, TB_EROUTE, "--via names no community");
-	if (s->ttl <= (n + 1) * TB_XHOP_STEP)
-		return tb_op_refuse(rej, TB_EROUTE,
-				    "an offer over %zu hops must stand more than %llu seconds",
-				    n + 1, (unsigned long long)((n + 1) * TB_XHOP_STEP));
-	memcpy(path + (n - 1) * TB_KEY_LEN, c->id, TB_KEY_LEN);
-	x->path = (struct tb_view){path, n * TB_KEY_LEN};
-	uint8_t secret[TB_SECRET_LEN];
-	struct tb_pubkey to;
-	memcpy(to.b, c->id, TB_KEY_LEN);
-	tb_random(secret, sizeof secret);
-	tb_sha256(x->lock, secret, sizeof secret);
-	int err = tb_seal(x->secret_box, secret, sizeof secret, &to);
-	tb_wipe(secret, sizeof secret);
-	if (err)
-		return tb_op_refuse(rej, TB_EROUTE, "cannot seal the secret to %s", c->name);
-	return 0;
-}
-
 /* The prepare's body from what was given (txid, salt, memo hash fresh). */
 static int send_body(const struct tb_ops *o, const struct tb_op_send *s, struct tb_xprepare *x,
 		     uint8_t salt[TB_MEMO_SALT_LEN], char to_name[TB_NAME_MAX + 1],
 		     char cat[TB_CATEGORY_MAX + 1], struct tb_member *m, struct tb_op_community *c,
-		     const struct tb_op_fix *given, uint8_t path[SEND_PATH_MAX],
-		     struct tb_reject *rej)
+		     const struct tb_op_fix *given, struct tb_reject *rej)
 {
 	const char *cname = NULL;
 	int err;
-	bool routed = path && s->via && *s->via;
-	struct tb_op_community first;
-	memset(x, 0, sizeof *x);
 	if (s->ttl < 1 || s->ttl > TB_OP_TTL_MAX)
 		return tb_op_refuse(rej, TB_EINVAL, "an offer stands 1 second to %llu seconds",
 				    (unsigned long long)TB_OP_TTL_MAX);
@@ -587,9 +520,9 @@ static int send_body(const struct tb_ops *o, const struct tb_op_send *s, struct 
 	if ((err = tb_op_split_to(s->to, to_name, &cname, rej)) ||
 	    (err = tb_op_member(o, s->from, m, rej)) || (err = tb_op_community(o, cname, c, rej)) ||
 	    (err = tb_op_texts(o, s->memo, s->category, cat, rej)) ||
-	    (routed && (err = send_route(o, s, c, x, path, &first, rej))) ||
-	    (err = send_checks(o, routed ? &first : c, rej)))
+	    (err = send_checks(o, c, rej)))
 		return err;
+	memset(x, 0, sizeof *x);
 	x->date = s->date ? s->date : tb_date_today();
 	if (given) {
 		memcpy(x->txid, given->txid, TB_TXID_LEN);
@@ -600,7 +533,7 @@ static int send_body(const struct tb_ops *o, const struct tb_op_send *s, struct 
 	}
 	tb_memo_hash(x->memo_hash, salt, s->memo, strlen(s->memo));
 	x->member = m->no;
-	memcpy(x->to_log, routed ? first.id : c->id, TB_KEY_LEN);
+	memcpy(x->to_log, c->id, TB_KEY_LEN);
 	x->to_name = (struct tb_view){(const uint8_t *)to_name, strlen(to_name)};
 	x->minutes = (uint64_t)s->minutes;
 	x->category = (struct tb_view){(const uint8_t *)cat, strlen(cat)};
@@ -643,9 +576,9 @@ int tb_op_send(const struct tb_ops *o, const struct tb_op_send *s, struct tb_op_
 	struct tb_xprepare x;
 	struct tb_member m;
 	struct tb_op_community c;
-	uint8_t salt[TB_MEMO_SALT_LEN], sig[TB_SIGLEN], path[SEND_PATH_MAX];
+	uint8_t salt[TB_MEMO_SALT_LEN], sig[TB_SIGLEN];
 	char to_name[TB_NAME_MAX + 1], cat[TB_CATEGORY_MAX + 1];
-	int err = send_body(o, s, &x, salt, to_name, cat, &m, &c, NULL, path, rej);
+	int err = send_body(o, s, &x, salt, to_name, cat, &m, &c, NULL, rej);
 	if (err)
 		return err;
 	/* The key first (unlocking takes a while): the offer's lifetime counts
@@ -674,14 +607,9 @@ int tb_op_send_draft(const struct tb_ops *o, const struct tb_op_send *s, struct 
 	struct tb_op_community c;
 	uint8_t salt[TB_MEMO_SALT_LEN];
 	TB_ASSERT(!s->attest);
-	if (s->via && *s->via)
-		return tb_op_refuse(
-			rej, TB_EROUTE,
-			"a route is paid from the node (tally exchange send --via), not "
-			"signed on a device");
 	tb_random(fix->txid, TB_TXID_LEN);
 	tb_random(fix->salt, TB_MEMO_SALT_LEN);
-	int err = send_body(o, s, x, salt, to_name, cat, &m, &c, fix, NULL, rej);
+	int err = send_body(o, s, x, salt, to_name, cat, &m, &c, fix, rej);
 	if (err)
 		return err;
 	x->expires = fix->expires = (uint64_t)time(NULL) + s->ttl;
@@ -704,12 +632,7 @@ int tb_op_send_signed(const struct tb_ops *o, const struct tb_op_send *s,
 		return tb_op_refuse(rej, TB_EINVAL,
 				    "the offer's expiry has passed or is too far ahead: make a "
 				    "new draft");
-	if (s->via && *s->via)
-		return tb_op_refuse(
-			rej, TB_EROUTE,
-			"a route is paid from the node (tally exchange send --via), not "
-			"signed on a device");
-	int err = send_body(o, s, &x, salt, to_name, cat, &m, &c, fix, NULL, rej);
+	int err = send_body(o, s, &x, salt, to_name, cat, &m, &c, fix, rej);
 	if (err)
 		return err;
 	x.expires = fix->expires;

@@ -226,9 +226,6 @@ struct tb_op_send {
 	bool attest;		     /* attested by a coordinator, else the payer signs */
 	uint64_t ttl;		     /* seconds the offer stands: 1 to TB_OP_TTL_MAX */
 	const char *coordinator;     /* who attested (kept locally), may be NULL */
-	/* The intermediary communities of a route, in order, comma-separated
-	 * (PROTOCOL.md 12.8; at most TB_ROUTE_MAX - 1); NULL or "": direct. */
-	const char *via;
 };
 
 /* Splits a payee given as NAME@COMMUNITY at the last '@': the name (checked
@@ -247,11 +244,6 @@ TB_MUST_CHECK int tb_op_split_to(const char *to, char name[TB_NAME_MAX + 1], con
  * code when refused; nothing is kept then. */
 TB_MUST_CHECK int tb_op_send(const struct tb_ops *o, const struct tb_op_send *s,
 			     struct tb_op_pass payer, struct tb_op_xview *v, struct tb_reject *rej);
-/* With s->via: the prepare goes to the first intermediary, hash-locked,
- * with the rest of the route and the secret sealed to the payee's
- * community; the trust lines checked are those with the first one; EROUTE
- * for a route that is not one (this community or the payee's on it, a
- * community twice, too many, a ttl too short for its hops). */
 /* A payment the payer's device is to sign: the checks of tb_op_send; fix
  * gets a fresh txid and salt and expires = now + s->ttl, x the prepare
  * (views into to_name and cat). Nothing is kept. s->attest must be false. */

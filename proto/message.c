@@ -7,7 +7,6 @@
  * every length; it never allocates and never accepts what encoding would not
  * produce.
  */
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "mpack.h"
@@ -34,61 +33,11 @@ const char *tb_kind_name(uint64_t kind)
 	return d ? d->name : "unknown";
 }
 
-/* Fields always present in message d: the ones after them (the routed
- * forms of the cross-community legs, FORMAT.md 5) are an optional tail,
- * present together or not at all. */
-size_t tb_msg_base_fields(const struct tb_msgdef *d)
-{
-	if (d == &tb_def_xprepare)
-		return TB_XPREPARE_BASE;
-	if (d == &tb_def_xdecide)
-		return TB_XDECIDE_BASE;
-	if (d == &tb_def_xprepare_terms)
-		return TB_XPREPARE_TERMS_BASE;
-	return d->nfields;
-}
-
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
-/* Whether obj's optional tail holds anything: only then is it written, so
- * a tail of zeros has one encoding, the short form. */
-static bool tail_used(const struct tb_msgdef *d, const uint8_t *base)
-{
-	for (size_t i = tb_msg_base_fields(d); i < d->nfields; i++) {
-		const struct tb_field *f = &d->fields[i];
-		const void *at = base + f->offset;
-		switch (f->type) {
-		case TB_FT_UINT:
-		case TB_FT_INT:
-			if (*(const uint64_t *)at)
-				return true;
-			break;
-		case TB_FT_FIXED:
-			if (!all_zero(at, (size_t)f->max))
-				return true;
-			break;
-		case TB_FT_BIN:
-		case TB_FT_STR:
-			if (((const struct tb_view *)at)->len)
-				return true;
-			break;
-		}
-	}
-	return false;
-}
-
 int tb_msg_encode(struct tb_wbuf *w, const struct tb_msgdef *d, const void *obj)
 {
 	const uint8_t *base = obj;
-	size_t n = tail_used(d, base) ? d->nfields : tb_msg_base_fields(d);
-	tb_mp_write_array(w, (uint32_t)n);
-	for (size_t i = 0; i < n; i++) {
+	tb_mp_write_array(w, (uint32_t)d->nfields);
+	for (size_t i = 0; i < d->nfields; i++) {
 		const struct tb_field *f = &d->fields[i];
 		const void *at = base + f->offset;
 		const struct tb_view *v = at;
@@ -165,10 +114,10 @@ int tb_msg_decode(struct tb_reader *r, const struct tb_msgdef *d, void *obj)
 	int err = tb_mp_read_array(r, &n);
 	if (err)
 		return err;
-	if (n != d->nfields && n != tb_msg_base_fields(d))
+	if (n != d->nfields)
 		return TB_EARITY;
 	memset(obj, 0, d->size);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < d->nfields; i++) {
 		const struct tb_field *f = &d->fields[i];
 		if ((err = decode_field(r, f, (uint8_t *)obj + f->offset)))
 			return err;

@@ -102,7 +102,7 @@
  * attestation. The provider may commit only before `expires` (unix time). */
 #define TB_FIELDS_XPREPARE(F, S)                       \
 	F(S, FIXED, txid, TB_TXID_LEN, TB_TXID_LEN)    \
-	F(S, UINT, member, 0, TB_MEMBER_MAX)           \
+	F(S, UINT, member, 1, TB_MEMBER_MAX)           \
 	F(S, FIXED, to_log, TB_KEY_LEN, TB_KEY_LEN)    \
 	F(S, STR, to_name, 1, TB_NAME_MAX)             \
 	F(S, UINT, minutes, 1, TB_MINUTES_MAX)         \
@@ -111,30 +111,7 @@
 	F(S, UINT, date, 19700101, 99991231)           \
 	F(S, UINT, expires, 1, UINT32_MAX * 4ull)      \
 	F(S, UINT, attested, 0, 1)                     \
-	F(S, BIN, member_sig, 0, TB_SIGLEN)            \
-	TB_FIELDS_XPREPARE_ROUTE(F, S)
-
-/*
- * The routed form of a prepare (PROTOCOL.md 12.8): fields 12 to 17 are
- * present together, or none of them (then the prepare has 11 fields, as
- * before routes; the short form is the only encoding of an all-zero tail).
- * lock = SHA-256 of the secret, sealed to the payee's community key in
- * secret_box; path the log ids of the hops after to_log (the last one is
- * the payee's community; empty when to_log is); hop the index of this hop
- * (0 on the payer's); prev_log/prev_seq the prepare this one forwards
- * (zero on the payer's hop, where member pays; member is 0 on a forward).
- */
-#define TB_ROUTE_MAX 6
-#define TB_SECRET_LEN 32
-#define TB_SECRET_BOX_LEN TB_SEALED_LEN(TB_SECRET_LEN)
-#define TB_XPREPARE_BASE 11
-#define TB_FIELDS_XPREPARE_ROUTE(F, S)                                \
-	F(S, FIXED, lock, TB_HASHLEN, TB_HASHLEN)                     \
-	F(S, BIN, path, 0, TB_KEY_LEN *(TB_ROUTE_MAX - 1))            \
-	F(S, FIXED, secret_box, TB_SECRET_BOX_LEN, TB_SECRET_BOX_LEN) \
-	F(S, UINT, hop, 0, TB_ROUTE_MAX - 1)                          \
-	F(S, FIXED, prev_log, TB_KEY_LEN, TB_KEY_LEN)                 \
-	F(S, UINT, prev_seq, 0, INT64_MAX)
+	F(S, BIN, member_sig, 0, TB_SIGLEN)
 
 /* kind 9, provider's log: the decision on the prepare at from_log/from_seq.
  * outcome 0 credits member (the provider) and debits the clearing account
@@ -152,14 +129,7 @@
 	F(S, FIXED, memo_hash, TB_HASHLEN, TB_HASHLEN) \
 	F(S, UINT, date, 19700101, 99991231)           \
 	F(S, UINT, expires, 1, UINT32_MAX * 4ull)      \
-	F(S, UINT, outcome, 0, TB_XOUTCOME_MAX)        \
-	F(S, FIXED, lock, TB_HASHLEN, TB_HASHLEN)      \
-	F(S, FIXED, preimage, TB_SECRET_LEN, TB_SECRET_LEN)
-
-/* A decision on a routed prepare has fields 13 (the prepare's lock) and 14
- * (the secret on a commit, zero on a refusal); on any other prepare it has
- * 12 fields. */
-#define TB_XDECIDE_BASE 12
+	F(S, UINT, outcome, 0, TB_XOUTCOME_MAX)
 
 /* kind 10, payer's log: ends the hold of txid as the provider's decision at
  * decide_seq of the prepare's to_log says: outcome 0 moves the minutes from
@@ -170,15 +140,14 @@
 	F(S, UINT, outcome, 0, TB_XOUTCOME_MAX)
 
 /* Outcomes of a decision: O(UPPER, number, text). Numbers are frozen. */
-#define TB_XOUTCOMES(O)                                        \
-	O(COMMITTED, 0, "committed")                           \
-	O(UNKNOWN_MEMBER, 1, "unknown member")                 \
-	O(TRUST_LIMIT, 2, "trust limit reached")               \
-	O(EXPIRED, 3, "expired")                               \
-	O(LINK_MISSING, 4, "link missing")                     \
-	O(CEILING, 5, "the provider's credit ceiling reached") \
-	O(LOCK, 6, "lock not opened")
-#define TB_XOUTCOME_MAX 6
+#define TB_XOUTCOMES(O)                          \
+	O(COMMITTED, 0, "committed")             \
+	O(UNKNOWN_MEMBER, 1, "unknown member")   \
+	O(TRUST_LIMIT, 2, "trust limit reached") \
+	O(EXPIRED, 3, "expired")                 \
+	O(LINK_MISSING, 4, "link missing")       \
+	O(CEILING, 5, "the provider's credit ceiling reached")
+#define TB_XOUTCOME_MAX 5
 
 /* Entry kinds: K(UPPER, lower, number). Numbers are frozen. */
 #define TB_ENTRY_KINDS(K)                   \
@@ -275,12 +244,7 @@
 	F(S, STR, category, 0, TB_CATEGORY_MAX)        \
 	F(S, FIXED, memo_hash, TB_HASHLEN, TB_HASHLEN) \
 	F(S, UINT, date, 19700101, 99991231)           \
-	F(S, UINT, expires, 1, UINT32_MAX * 4ull)      \
-	F(S, FIXED, lock, TB_HASHLEN, TB_HASHLEN)      \
-	F(S, BIN, path, 0, TB_KEY_LEN *(TB_ROUTE_MAX - 1))
-/* The terms of a routed prepare also bind its lock and path (fields 11 and
- * 12); those of any other prepare have 10 fields. */
-#define TB_XPREPARE_TERMS_BASE 10
+	F(S, UINT, expires, 1, UINT32_MAX * 4ull)
 
 /* What a member signs to sign in to a node's API (context "signin"): the
  * node's log, the member and the key the node holds as theirs, the node's

@@ -116,10 +116,6 @@ static inline void tb_reader_init(struct tb_reader *r, const uint8_t *p, size_t 
 }
 
 /* Encodes obj as message d (a msgpack array of its fields) into w. */
-/* How many fields message d always has: those after them are an optional
- * tail (the routed forms of kinds 8 and 9 and of the xprepare terms,
- * FORMAT.md 5), encoded only when any of them is not zero. */
-size_t tb_msg_base_fields(const struct tb_msgdef *d);
 TB_MUST_CHECK int tb_msg_encode(struct tb_wbuf *w, const struct tb_msgdef *d, const void *obj);
 /* Strictly decodes one message d from r into obj (views point into r). */
 TB_MUST_CHECK int tb_msg_decode(struct tb_reader *r, const struct tb_msgdef *d, void *obj);
@@ -188,10 +184,6 @@ void tb_xprepare_terms_of(struct tb_xprepare_terms *t, const uint8_t log_id[TB_K
  * outcome left 0 for the caller. Views point into p and from_name. */
 void tb_xdecide_of(struct tb_xdecide *d, const struct tb_xprepare *p,
 		   const uint8_t from_log[TB_KEY_LEN], uint64_t from_seq, struct tb_view from_name);
-/* Whether a prepare has its routed form (any of fields 12 to 17 set,
- * FORMAT.md 5), and a decision its lock (fields 13 and 14). */
-bool tb_xprepare_routed(const struct tb_xprepare *x);
-bool tb_xdecide_locked(const struct tb_xdecide *d);
 void tb_succession_terms_of(struct tb_succession_terms *t, const uint8_t log_id[TB_KEY_LEN],
 			    const struct tb_succession *s);
 

@@ -47,8 +47,6 @@ void tb_xprepare_terms_of(struct tb_xprepare_terms *t, const uint8_t log_id[TB_K
 	memcpy(t->memo_hash, x->memo_hash, TB_HASHLEN);
 	t->date = x->date;
 	t->expires = x->expires;
-	memcpy(t->lock, x->lock, TB_HASHLEN);
-	t->path = x->path;
 }
 
 void tb_xdecide_of(struct tb_xdecide *d, const struct tb_xprepare *p,
@@ -65,7 +63,6 @@ void tb_xdecide_of(struct tb_xdecide *d, const struct tb_xprepare *p,
 	memcpy(d->memo_hash, p->memo_hash, TB_HASHLEN);
 	d->date = p->date;
 	d->expires = p->expires;
-	memcpy(d->lock, p->lock, TB_HASHLEN);
 }
 
 int tb_terms_encode(uint8_t *out, size_t cap, size_t *len, const struct tb_msgdef *d,
@@ -86,24 +83,4 @@ void tb_succession_terms_of(struct tb_succession_terms *t, const uint8_t log_id[
 	memcpy(t->old_log, s->old_log, TB_KEY_LEN);
 	t->kept_seq = s->kept_seq;
 	memcpy(t->kept_hash, s->kept_hash, TB_HASHLEN);
-}
-
-static bool nonzero(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return true;
-	return false;
-}
-
-bool tb_xprepare_routed(const struct tb_xprepare *x)
-{
-	return nonzero(x->lock, sizeof x->lock) || x->path.len ||
-	       nonzero(x->secret_box, sizeof x->secret_box) || x->hop ||
-	       nonzero(x->prev_log, sizeof x->prev_log) || x->prev_seq;
-}
-
-bool tb_xdecide_locked(const struct tb_xdecide *d)
-{
-	return nonzero(d->lock, sizeof d->lock) || nonzero(d->preimage, sizeof d->preimage);
 }

@@ -116,136 +116,9 @@ static int refusal_for(int err)
 	case TB_ELEFT:
 		return TB_XO_UNKNOWN_MEMBER;
 	case TB_ELINK:
-	case TB_EROUTE:
-	case TB_EDUPTX: /* a forward whose txid this log already has */
 		return TB_XO_LINK_MISSING;
-	case TB_EOPEN:
-		return TB_XO_TRUST_LIMIT;
-	case TB_ELOCK:
-		return TB_XO_LOCK;
 	}
 	return -1;
-}
-
-/* An intermediary's outcome for forwarding a routed prepare (PROTOCOL.md
- * 12.8): committed means forward it. c is the account toward the payer. */
-static uint8_t forward_outcome(struct tb_txn *t, uint32_t self_num, const struct tb_xprepare *xp,
-			       const struct tb_clearing *c, uint64_t now, int *err)
-{
-	if (!c->linked)
-		return TB_XO_LINK_MISSING;
-	if (xp->expires <= now + TB_XHOP_STEP)
-		return TB_XO_EXPIRED; /* the next hop would expire at once */
-	if (c->balance - c->in_held - (int64_t)xp->minutes < -(int64_t)c->limit)
-		return TB_XO_TRUST_LIMIT;
-	struct tb_clearing next;
-	int nerr = tb_clearing_get(t, self_num, xp->path.p, &next);
-	if (nerr && nerr != TB_ENOTFOUND)
-		*err = nerr;
-	if (nerr || !next.linked)
-		return TB_XO_LINK_MISSING;
-	if (next.open >= TB_XOPEN_MAX)
-		return TB_XO_TRUST_LIMIT;
-	return TB_XO_COMMITTED;
-}
-
-/* Our prepare that forwards xp (entry prepare_seq of payer) to the next hop:
- * the same txid, lock, sealed secret and terms, paid by our clearing account
- * toward the payer, expiring TB_XHOP_STEP earlier. Views point into xp. */
-static void forward_of(struct tb_xprepare *f, const struct tb_xprepare *xp, const uint8_t *payer,
-		       uint64_t prepare_seq)
-{
-	*f = *xp;
-	f->member = 0;
-	memcpy(f->to_log, xp->path.p, TB_KEY_LEN);
-	f->path = (struct tb_view){xp->path.p + TB_KEY_LEN, xp->path.len - TB_KEY_LEN};
-	f->hop = xp->hop + 1;
-	memcpy(f->prev_log, payer, TB_KEY_LEN);
-	f->prev_seq = prepare_seq;
-	f->expires = xp->expires - TB_XHOP_STEP;
-	f->attested = 1;
-	f->member_sig = (struct tb_view){NULL, 0};
-}
-
-/* The decision on a prepare we forwarded, once our forward was finished:
- * its outcome, and on a commit the secret the next hop revealed. */
-static int answer_forwarded(struct tb_txn *t, const struct tb_xleg *fwd, struct tb_xdecide *d)
-{
-	d->outcome = fwd->final_outcome;
-	d->member = 0;
-	if (fwd->final_outcome != TB_XO_COMMITTED)
-		return 0;
-	uint8_t buf[TB_ENTRY_MAX];
-	struct tb_entry e;
-	int err = read_entry(t, fwd->decider, fwd->decide_seq, buf, &e, NULL);
-	if (err)
-		return err;
-	if (e.kind != TB_KIND_XDECIDE)
-		return TB_ECORRUPT;
-	memcpy(d->preimage, e.body.xdecide.preimage, TB_SECRET_LEN);
-	return 0;
-}
-
-/* The payee's secret: the one sealed to our key, if it opens the lock. */
-static bool open_lock(const struct tb_keypair *kp, const struct tb_xprepare *xp,
-		      uint8_t secret[TB_SECRET_LEN])
-{
-	uint8_t h[TB_HASHLEN];
-	if (tb_seal_open(secret, xp->secret_box, TB_SECRET_BOX_LEN, kp))
-		return false;
-	tb_sha256(h, secret, TB_SECRET_LEN);
-	return !memcmp(h, xp->lock, TB_HASHLEN);
-}
-
-/* The payer's name a decision repeats: the paying member's, or on a
- * forward (member 0) the forwarding community's. */
-static int payer_name(struct tb_txn *t, uint32_t payer_num, const struct tb_xprepare *xp,
-		      char name[TB_NAME_MAX + 1])
-{
-	int err;
-	if (xp->member == 0) {
-		struct tb_community cm;
-		if ((err = tb_community_get(t, payer_num, &cm)))
-			return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
-		memcpy(name, cm.name, sizeof cm.name);
-		return 0;
-	}
-	struct tb_member payer;
-	if ((err = tb_member_get(t, payer_num, (uint32_t)xp->member, &payer)))
-		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
-	memcpy(name, payer.name, sizeof payer.name);
-	return 0;
-}
-
-/* An intermediary's step on a routed prepare addressed to it: answer it if
- * we forwarded it (the caller waits until the forward is finished), else
- * forward it or refuse it. */
-static int route_step(struct tb_txn *t, const struct tb_keypair *kp, uint32_t self_num,
-		      const struct tb_xleg *x, const struct tb_xprepare *xp,
-		      const struct tb_clearing *c, uint64_t now, struct tb_xdecide *d,
-		      struct tb_reject *rej)
-{
-	struct tb_xleg fwd;
-	int err =
-		tb_xlock_forwarded(t, self_num, kp->pk.b, xp->txid, x->payer, x->prepare_seq, &fwd);
-	if (err < 0)
-		return err;
-	if (err) {
-		if (!fwd.final_seq)
-			return TB_ECORRUPT; /* decide_all waits for it */
-		if ((err = answer_forwarded(t, &fwd, d)))
-			return err;
-		return tb_own_append_txn(t, kp, TB_KIND_XDECIDE, d, NULL, rej);
-	}
-	d->outcome = forward_outcome(t, self_num, xp, c, now, &err);
-	if (err)
-		return err;
-	d->member = 0;
-	if (d->outcome != TB_XO_COMMITTED)
-		return tb_own_append_txn(t, kp, TB_KIND_XDECIDE, d, NULL, rej);
-	struct tb_xprepare f;
-	forward_of(&f, xp, x->payer, x->prepare_seq);
-	return tb_own_append_txn(t, kp, TB_KIND_XPREPARE, &f, NULL, rej);
 }
 
 /* The provider's decision on one prepare, against the state in t. */
@@ -261,37 +134,27 @@ static int decide_one(struct tb_txn *t, const struct tb_keypair *kp, uint32_t se
 	if (p.kind != TB_KIND_XPREPARE)
 		return TB_ECORRUPT;
 	const struct tb_xprepare *xp = &p.body.xprepare;
-	struct tb_member m;
-	char from_name[TB_NAME_MAX + 1];
-	if ((err = payer_name(t, payer_num, xp, from_name)))
-		return err;
+	struct tb_member payer, m;
+	if ((err = tb_member_get(t, payer_num, (uint32_t)xp->member, &payer)))
+		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
 	struct tb_xdecide d;
 	tb_xdecide_of(&d, xp, x->payer, x->prepare_seq,
-		      (struct tb_view){(const uint8_t *)from_name, strlen(from_name)});
+		      (struct tb_view){(const uint8_t *)payer.name, strlen(payer.name)});
 	struct tb_clearing c;
 	if ((err = tb_clearing_get(t, self_num, x->payer, &c)) && err != TB_ENOTFOUND)
 		return err;
 	err = 0;
-	bool routed = tb_xprepare_routed(xp);
-	bool ours = !memcmp(x->provider, kp->pk.b, TB_KEY_LEN);
-	if (routed && ours && forced < 0 && xp->path.len >= TB_KEY_LEN)
-		return route_step(t, kp, self_num, x, xp, &c, now, &d, rej);
 	d.outcome = outcome_for(t, self_num, xp, &c, now, &m, &err);
 	if (err)
 		return err;
-	if (routed && ours && forced < 0 && d.outcome == TB_XO_COMMITTED &&
-	    !open_lock(kp, xp, d.preimage))
-		d.outcome = TB_XO_LOCK;
 	/* A prepare addressed to the log ours succeeds: that log takes no
 	 * exchange any more, so it is refused ("link missing"), never
 	 * committed (PROTOCOL.md 12.6). */
-	bool for_old = !ours;
+	bool for_old = memcmp(x->provider, kp->pk.b, TB_KEY_LEN) != 0;
 	if (for_old)
 		forced = TB_XO_LINK_MISSING;
 	if (forced >= 0)
 		d.outcome = (uint64_t)forced;
-	if (d.outcome != TB_XO_COMMITTED)
-		memset(d.preimage, 0, TB_SECRET_LEN);
 	d.member = !for_old && m.active ? m.no : 0;
 	return tb_own_append_txn(t, kp, TB_KIND_XDECIDE, &d, NULL, rej);
 }
@@ -455,20 +318,6 @@ static int decide_all(struct step *st, const uint8_t *provider, bool for_old, bo
 				ch->n = 0;
 				break;
 			}
-			struct tb_xleg x, fwd;
-			if ((err = tb_xleg_get(st->t, payer, k + 2 * TB_KEY_LEN, &x)))
-				break;
-			/* A prepare we forwarded waits for the next hop's
-			 * answer to our forward (PROTOCOL.md 12.8). */
-			int fw = for_old ? 0
-					 : tb_xlock_forwarded(st->t, st->self_num, provider, x.txid,
-							      payer, x.prepare_seq, &fwd);
-			if (fw < 0) {
-				err = fw;
-				break;
-			}
-			if (fw && !fwd.final_seq)
-				continue;
 			if (count_only) {
 				(*due)++;
 				continue;
@@ -477,6 +326,9 @@ static int decide_all(struct step *st, const uint8_t *provider, bool for_old, bo
 				st->c->more = true;
 				goto out;
 			}
+			struct tb_xleg x;
+			if ((err = tb_xleg_get(st->t, payer, k + 2 * TB_KEY_LEN, &x)))
+				break;
 			err = decide_step(st, &x);
 		}
 		if (err)
@@ -564,12 +416,10 @@ int tb_store_clear(struct tb_store *s, const struct tb_keypair *kp, struct tb_cl
 	int err = tb_logstate_get(&t, self, &own);
 	struct step st = {&t, kp, own.lognum, c};
 	size_t held = 0, due = 0;
-	/* Final legs first: the final leg of a forward and the decision on the
-	 * prepare it forwards go in the same transaction (PROTOCOL.md 12.8). */
-	if (!err && (c->what & TB_CLEAR_FINAL))
-		err = finish_all(&st, self, false, &held, &due);
 	if (!err && (c->what & TB_CLEAR_DECIDE))
 		err = decide_ours(&st, self, false, &due);
+	if (!err && (c->what & TB_CLEAR_FINAL))
+		err = finish_all(&st, self, false, &held, &due);
 	if (err || (!c->decided && !c->finished)) {
 		tb_txn_abort(&t);
 		if (err)

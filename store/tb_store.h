@@ -257,17 +257,12 @@ struct tb_clearing {
 	uint64_t exchanges;	   /* committed legs (either direction) */
 	uint64_t open;		   /* this community's prepares toward the other with no
 				    * final leg yet (at most TB_XOPEN_MAX) */
-	int64_t in_held;	   /* minutes reserved by this community's open forwards
-				    * of the other's routed prepares (PROTOCOL.md 12.8) */
 };
 
 /* Most prepares one community may have open (no final leg) toward one
  * other community (FORMAT.md 7.8): bounds what one community can make
  * another hold and decide. */
 #define TB_XOPEN_MAX 1000
-/* Seconds by which each hop of a route expires before the hop before it
- * (PROTOCOL.md 12.8). */
-#define TB_XHOP_STEP 60
 
 TB_MUST_CHECK int tb_store_clearing(struct tb_store *s, const uint8_t log_id[TB_KEY_LEN],
 				    const uint8_t other[TB_KEY_LEN], struct tb_clearing *out);

@@ -11,15 +11,12 @@
  */
 #include "store_int.h"
 
-/* Records written before routes (FORMAT.md 7.8) have no in_held: 0. */
-#define CLEARING_REC_OLD (1 + 8 * 5)
-#define CLEARING_REC_LEN (1 + 8 * 6)
+#define CLEARING_REC_LEN (1 + 8 * 5)
 #define XLEG_REC_LEN (8 + TB_KEY_LEN + 8 + 8 + 8 + TB_KEY_LEN + 1 + 8 + 1)
 
 static int clearing_unpack(struct tb_clearing *c, struct tb_view k, struct tb_view v)
 {
-	if (k.len != TB_CLEARING_KEY_LEN ||
-	    (v.len != CLEARING_REC_LEN && v.len != CLEARING_REC_OLD) || v.p[0] > 1)
+	if (k.len != TB_CLEARING_KEY_LEN || v.len != CLEARING_REC_LEN || v.p[0] > 1)
 		return TB_ECORRUPT;
 	memcpy(c->other, k.p + 4, TB_KEY_LEN);
 	c->linked = v.p[0];
@@ -28,7 +25,6 @@ static int clearing_unpack(struct tb_clearing *c, struct tb_view k, struct tb_vi
 	c->held = (int64_t)tb_be64_get(v.p + 17);
 	c->exchanges = tb_be64_get(v.p + 25);
 	c->open = tb_be64_get(v.p + 33);
-	c->in_held = v.len == CLEARING_REC_LEN ? (int64_t)tb_be64_get(v.p + 41) : 0;
 	return 0;
 }
 
@@ -58,7 +54,6 @@ void tb_clearing_put(struct tb_txn *t, uint32_t lognum, const struct tb_clearing
 	tb_be64_put(v + 17, (uint64_t)c->held);
 	tb_be64_put(v + 25, c->exchanges);
 	tb_be64_put(v + 33, c->open);
-	tb_be64_put(v + 41, (uint64_t)c->in_held);
 	tb_txn_put(t, TB_T_CLEARING, k, sizeof k, v, sizeof v);
 }
 
@@ -193,8 +188,7 @@ const char *tb_xoutcome_text(uint64_t outcome)
 
 int tb_xoutcome_err(uint64_t outcome)
 {
-	static const int errs[] = {0,	     TB_EMEMBER,  TB_ETRUST, TB_EEXPIRED,
-				   TB_ELINK, TB_ECEILING, TB_ELOCK};
+	static const int errs[] = {0, TB_EMEMBER, TB_ETRUST, TB_EEXPIRED, TB_ELINK, TB_ECEILING};
 	_Static_assert(sizeof errs / sizeof errs[0] == TB_XOUTCOME_MAX + 1,
 		       "one error per outcome");
 	return outcome <= TB_XOUTCOME_MAX ? errs[outcome] : TB_EDECLINED;

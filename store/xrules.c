@@ -55,50 +55,16 @@ static int linked(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e, c
 	return 0;
 }
 
-/* The exchange's record of a prepare just accepted. */
-static int prepare_record(struct tb_txn *t, const struct tb_entry *e, struct tb_xleg *lp)
-{
-	const struct tb_xprepare *x = &e->body.xprepare;
-	struct tb_xleg l = *lp;
-	int err;
-	l.prepare_seq = e->seq;
-	memcpy(l.provider, x->to_log, TB_KEY_LEN);
-	l.minutes = x->minutes;
-	l.expires = x->expires;
-	/* The provider's log may have been applied first: its decision counts
-	 * if it answers this prepare. */
-	struct tb_logstate pl;
-	struct tb_xdecided d;
-	if (!(err = tb_logstate_get(t, x->to_log, &pl)) &&
-	    !(err = tb_xdecided_get(t, pl.lognum, e->log_id, x->txid, &d)) &&
-	    d.from_seq == e->seq && d.minutes == x->minutes) {
-		l.decide_seq = d.seq;
-		memcpy(l.decider, x->to_log, TB_KEY_LEN);
-		l.outcome = d.outcome;
-	}
-	if (err && err != TB_ENOTFOUND)
-		return err;
-	tb_xleg_put(t, &l);
-	return t->ret;
-}
-
 int tb_xrule_prepare(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		     struct tb_sigjobs *jobs, size_t owner, struct tb_reject *rej)
 {
 	const struct tb_xprepare *x = &e->body.xprepare;
-	struct tb_member m = {0};
-	struct tb_clearing c, prev;
+	struct tb_member m;
+	struct tb_clearing c;
 	int err;
 	if (!memcmp(x->to_log, e->log_id, TB_KEY_LEN))
 		return REJ(TB_ELINK, "a cross-community exchange must go to another community");
-	/* A forward (routed, member 0) is paid by the clearing account of the
-	 * community whose prepare it forwards (PROTOCOL.md 12.8). */
-	bool forward = x->member == 0;
-	if (forward && !tb_xprepare_routed(x))
-		return REJ(TB_EMEMBER,
-			   "only the forward of a routed exchange has no paying member");
-	if ((tb_xprepare_routed(x) && (err = tb_xlock_prepare(t, lognum, e, &prev, rej))) ||
-	    (!forward && (err = tb_rule_active_member(t, lognum, e, x->member, &m, rej))) ||
+	if ((err = tb_rule_active_member(t, lognum, e, x->member, &m, rej)) ||
 	    (err = tb_rule_date(e, x->date, rej)))
 		return err;
 	if (x->expires <= e->timestamp)
@@ -122,7 +88,7 @@ int tb_xrule_prepare(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e
 			   "needs the paying member's signature or the coordinator's attestation");
 	}
 	int64_t avail = m.balance - m.held - (int64_t)x->minutes;
-	if (!forward && avail < m.floor) {
+	if (avail < m.floor) {
 		char a[32], b[32];
 		tb_fmt_hours(a, sizeof a, avail);
 		tb_fmt_hours(b, sizeof b, m.floor);
@@ -130,7 +96,7 @@ int tb_xrule_prepare(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e
 			   "%s's balance would be %s hours, below the debt limit of %s hours",
 			   m.name, a, b);
 	}
-	if (!x->attested && !forward) {
+	if (!x->attested) {
 		struct tb_xprepare_terms terms;
 		tb_xprepare_terms_of(&terms, e->log_id, x);
 		if ((err = tb_rule_queue_terms(jobs, owner, TB_CTX_XPREPARE, &tb_def_xprepare_terms,
@@ -141,18 +107,31 @@ int tb_xrule_prepare(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e
 	struct tb_xleg l;
 	if ((err = tb_xleg_get(t, e->log_id, x->txid, &l)) && err != TB_ENOTFOUND)
 		return err;
-	if (forward) {
-		prev.in_held += (int64_t)x->minutes;
-		tb_clearing_put(t, lognum, &prev);
-	} else {
-		m.held += (int64_t)x->minutes;
-		tb_member_put(t, lognum, &m);
-	}
+	m.held += (int64_t)x->minutes;
+	tb_member_put(t, lognum, &m);
 	c.held += (int64_t)x->minutes;
 	c.open++;
 	tb_clearing_put(t, lognum, &c);
 	tb_rule_txid_put(t, lognum, x->txid, e->seq, 0);
-	return prepare_record(t, e, &l);
+	l.prepare_seq = e->seq;
+	memcpy(l.provider, x->to_log, TB_KEY_LEN);
+	l.minutes = x->minutes;
+	l.expires = x->expires;
+	/* The provider's log may have been applied first: its decision counts
+	 * if it answers this prepare. */
+	struct tb_logstate pl;
+	struct tb_xdecided d;
+	if (!(err = tb_logstate_get(t, x->to_log, &pl)) &&
+	    !(err = tb_xdecided_get(t, pl.lognum, e->log_id, x->txid, &d)) &&
+	    d.from_seq == e->seq && d.minutes == x->minutes) {
+		l.decide_seq = d.seq;
+		memcpy(l.decider, x->to_log, TB_KEY_LEN);
+		l.outcome = d.outcome;
+	}
+	if (err && err != TB_ENOTFOUND)
+		return err;
+	tb_xleg_put(t, &l);
+	return t->ret;
 }
 
 /* A decision is unique per prepare (payer log and txid) in a log. */
@@ -221,25 +200,6 @@ int tb_xrule_decide(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 		return err;
 	struct tb_member m;
 	struct tb_clearing c;
-	struct tb_xleg fwd;
-	int fw = tb_xlock_forwarded(t, lognum, e->log_id, x->txid, x->from_log, x->from_seq, &fwd);
-	if (fw < 0)
-		return fw;
-	if ((fw || tb_xdecide_locked(x)) && (err = tb_xlock_decide(e, fw, &fwd, rej)))
-		return err;
-	if (fw) {
-		/* Follows the forward, whose rules checked the trust line and
-		 * reserved the room (PROTOCOL.md 12.8): no expiry, no member. */
-		if ((err = linked(t, lognum, e, x->from_log, &c, rej)))
-			return err;
-		c.in_held -= (int64_t)x->minutes;
-		if (x->outcome == 0) {
-			c.balance -= (int64_t)x->minutes;
-			c.exchanges++;
-		}
-		tb_clearing_put(t, lognum, &c);
-		return decision_record(t, lognum, e);
-	}
 	if (x->outcome == 0) {
 		if ((err = linked(t, lognum, e, x->from_log, &c, rej)) ||
 		    (err = tb_rule_active_member(t, lognum, e, x->member, &m, rej)))
@@ -309,28 +269,23 @@ int tb_xrule_final(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
 	const struct tb_xprepare *xp = &p.body.xprepare;
 	struct tb_member m;
 	struct tb_clearing c;
-	bool forward = xp->member == 0; /* paid by a clearing account (12.8) */
-	if ((!forward && (err = tb_member_get(t, lognum, (uint32_t)xp->member, &m))) ||
+	if ((err = tb_member_get(t, lognum, (uint32_t)xp->member, &m)) ||
 	    (err = tb_clearing_get(t, lognum, xp->to_log, &c)))
 		return err == TB_ENOTFOUND ? TB_ECORRUPT : err;
 	if (!c.open)
 		return TB_ECORRUPT;
 	int64_t mins = (int64_t)xp->minutes;
+	m.held -= mins;
 	c.held -= mins;
 	c.open--;
 	if (x->outcome == 0) {
+		m.balance -= mins;
+		tb_rule_history_put(t, lognum, m.no, e->seq, -mins, m.balance);
 		c.balance += mins;
 		c.exchanges++;
 	}
+	tb_member_put(t, lognum, &m);
 	tb_clearing_put(t, lognum, &c);
-	if (!forward) {
-		m.held -= mins;
-		if (x->outcome == 0) {
-			m.balance -= mins;
-			tb_rule_history_put(t, lognum, m.no, e->seq, -mins, m.balance);
-		}
-		tb_member_put(t, lognum, &m);
-	}
 	l.final_seq = e->seq;
 	l.final_outcome = (uint8_t)x->outcome;
 	tb_xleg_put(t, &l);

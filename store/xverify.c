@@ -268,21 +268,11 @@ static const char *decide_mismatch(struct tb_txn *t, const struct tb_xdecide *d,
 		return "the category, memo or date differ";
 	if (x->expires != d->expires)
 		return "the expiry differs";
-	if (memcmp(x->lock, d->lock, TB_HASHLEN))
-		return "the hash locks differ";
 	struct tb_logstate l;
 	struct tb_member m;
-	struct tb_community cm;
-	/* A forward's payer is its community (PROTOCOL.md 12.8). */
-	const char *name = m.name;
-	if (tb_logstate_get(t, p->log_id, &l))
-		return "the paying member's name differs";
-	if (x->member == 0 ? tb_community_get(t, l.lognum, &cm)
-			   : tb_member_get(t, l.lognum, (uint32_t)x->member, &m))
-		return "the paying member's name differs";
-	if (x->member == 0)
-		name = cm.name;
-	if (strlen(name) != d->from_name.len || memcmp(name, d->from_name.p, d->from_name.len))
+	if (tb_logstate_get(t, p->log_id, &l) ||
+	    tb_member_get(t, l.lognum, (uint32_t)x->member, &m) ||
+	    strlen(m.name) != d->from_name.len || memcmp(m.name, d->from_name.p, d->from_name.len))
 		return "the paying member's name differs";
 	return NULL;
 }

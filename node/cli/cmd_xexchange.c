@@ -36,7 +36,7 @@ static int print_json(const struct tb_op_xview *v, const char *state)
 /* ---- exchange send ---- */
 
 struct send_in {
-	const char *from, *to, *via;
+	const char *from, *to;
 	struct tb_cli_terms t;
 	uint64_t timeout, ttl;
 	bool no_wait;
@@ -59,7 +59,6 @@ static int parse_send(int argc, char **argv, struct send_in *in)
 					     {"no-wait", no_argument, 0, 'n'},
 					     {"timeout", required_argument, 0, 'T'},
 					     {"ttl", required_argument, 0, 'L'},
-					     {"via", required_argument, 0, 'V'},
 					     {0, 0, 0, 0}};
 	memset(in, 0, sizeof *in);
 	tb_cli_terms_init(&in->t);
@@ -77,9 +76,6 @@ static int parse_send(int argc, char **argv, struct send_in *in)
 			break;
 		case 'n':
 			in->no_wait = true;
-			break;
-		case 'V':
-			in->via = optarg;
 			break;
 		case 'T':
 			if ((rc = parse_secs("timeout", optarg, TIMEOUT_MAX, &in->timeout)))
@@ -220,8 +216,7 @@ int tb_cmd_exchange_send(struct tb_cli *cli, int argc, char **argv)
 			       .category = in.t.category,
 			       .date = b.date,
 			       .attest = in.t.attest,
-			       .ttl = in.ttl,
-			       .via = in.via};
+			       .ttl = in.ttl};
 	struct tb_op_xview v;
 	struct tb_reject rej = {0};
 	int err = tb_op_send(&o, &s, (struct tb_op_pass){pass, plen}, &v, &rej);

@@ -50,7 +50,7 @@ const struct tb_cmd tb_commands[] = {
 	{"exchange", "reverse", tb_cmd_exchange_reverse, "tally exchange reverse TXID [--attest]",
 	 "undo an exchange with the same consent (a new entry; nothing is deleted)"},
 	{"exchange", "send", tb_cmd_exchange_send,
-	 "tally exchange send --from MEMBER --to NAME@COMMUNITY (--hours H | --minutes N) --memo TEXT [--category C] [--date YYYY-MM-DD] [--attest] [--no-wait] [--timeout SECONDS] [--ttl SECONDS] [--via COMMUNITY[,COMMUNITY...]]",
+	 "tally exchange send --from MEMBER --to NAME@COMMUNITY (--hours H | --minutes N) --memo TEXT [--category C] [--date YYYY-MM-DD] [--attest] [--no-wait] [--timeout SECONDS] [--ttl SECONDS]",
 	 "MEMBER (who was helped) pays a member of another community"},
 	{"exchange", "status", tb_cmd_exchange_status, "tally exchange status TXID",
 	 "where a cross-community exchange stands (held ... completed)"},

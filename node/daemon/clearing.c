@@ -100,10 +100,8 @@ bool tb_node_clear(struct tb_node *n)
 	/* A step that took fewer than were due leaves c.more set. */
 	struct tb_clear c;
 	bool again = false;
-	if ((decide || final) && !n->crash_at) {
-		/* One transaction, one fsync; and the final leg of a forward
-		 * comes with the decision that answers the prepare it forwards
-		 * (PROTOCOL.md 12.8). */
+	if (decide && final && !n->crash_at) {
+		/* Both due: one transaction, one fsync. */
 		return clear_step(n, TB_CLEAR_DECIDE | TB_CLEAR_FINAL, &c) &&
 		       (c.decided || c.finished || c.more);
 	}
@@ -118,9 +116,6 @@ bool tb_node_clear(struct tb_node *n)
 		if (clear_step(n, TB_CLEAR_FINAL, &c) && c.finished)
 			crash_point(n, "after-final");
 		again |= c.finished || c.more;
-		/* A forward finished: its answer upstream is due now. */
-		if (c.finished && !decide)
-			again = true;
 	}
 	return again;
 }

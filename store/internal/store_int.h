@@ -322,19 +322,6 @@ int tb_xdecided_get(struct tb_txn *t, uint32_t lognum, const uint8_t from_log[TB
 void tb_xdecided_put(struct tb_txn *t, uint32_t lognum, const uint8_t from_log[TB_KEY_LEN],
 		     const uint8_t txid[TB_TXID_LEN], const struct tb_xdecided *d);
 int tb_xleg_unpack(struct tb_xleg *x, struct tb_view k, struct tb_view v);
-/* Hash-locked legs of a route (xlock.c, PROTOCOL.md 12.8). The route checks of a routed prepare;
- * for a forward (member 0) also its reservation's account, read into prev. */
-int tb_xlock_prepare(struct tb_txn *t, uint32_t lognum, const struct tb_entry *e,
-		     struct tb_clearing *prev, struct tb_reject *rej);
-/* 1 if log lognum (self) forwarded the prepare (from_log, from_seq) with
- * txid, its record in fwd; 0 if not; or an error. */
-int tb_xlock_forwarded(struct tb_txn *t, uint32_t lognum, const uint8_t self[TB_KEY_LEN],
-		       const uint8_t txid[TB_TXID_LEN], const uint8_t from_log[TB_KEY_LEN],
-		       uint64_t from_seq, struct tb_xleg *fwd);
-/* The lock checks of a decision that carries a lock or decides a prepare its
- * log forwarded. */
-int tb_xlock_decide(const struct tb_entry *e, bool forwarded, const struct tb_xleg *fwd,
-		    struct tb_reject *rej);
 
 /* Writes a memo to the local table inside t (local.c). */
 void tb_memo_put_txn(struct tb_txn *t, const struct tb_memo *m);

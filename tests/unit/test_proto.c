@@ -516,8 +516,7 @@ static void test_tables(void **state)
 		const struct tb_msgdef *d = i < NKINDS ? kind_defs[i] : other_defs[i - NKINDS];
 		CTX("def %s", d->name);
 		/* The hand-built cases below assume fixarray sizes. */
-		CHECK(tb_msg_base_fields(d) >= 1 && tb_msg_base_fields(d) < 15);
-		CHECK(tb_msg_base_fields(d) <= d->nfields);
+		CHECK(d->nfields >= 1 && d->nfields < 15);
 		if (i >= NKINDS)
 			CHECK(d->kind == 0);
 		for (size_t k = 0; k < d->nfields; k++) {
@@ -815,8 +814,8 @@ static void hand_field(struct hand *h, const struct tb_field *f)
 static void hand_msg(struct hand *h, const struct tb_msgdef *d)
 {
 	if (!hand_take(h))
-		bb_arr(&h->b, (uint32_t)tb_msg_base_fields(d));
-	for (size_t i = 0; i < tb_msg_base_fields(d); i++)
+		bb_arr(&h->b, (uint32_t)d->nfields);
+	for (size_t i = 0; i < d->nfields; i++)
 		if (!hand_take(h))
 			hand_field(h, &d->fields[i]);
 }
@@ -904,7 +903,7 @@ static int entry_bin(uint64_t kind, int at, size_t n)
 
 static int entry_sig(uint64_t kind, size_t n)
 {
-	return entry_raw(kind, EL_FIELDS + (int)tb_msg_base_fields(tb_kind_def(kind)), FILL, n);
+	return entry_raw(kind, EL_FIELDS + (int)tb_kind_def(kind)->nfields, FILL, n);
 }
 
 #define GEN TB_KIND_GENESIS
@@ -1097,7 +1096,7 @@ static void test_bad_arity(void **state)
 	CHECK_RC(ENTRY_RAW(GEN, EL_ARR, 0xdc, 0x00, 0x10), TB_EARITY);
 	for (size_t k = 0; k < NKINDS; k++) {
 		const struct tb_msgdef *d = kind_defs[k];
-		uint8_t n = (uint8_t)tb_msg_base_fields(d);
+		uint8_t n = (uint8_t)d->nfields;
 		CHECK_RC(ENTRY_RAW(d->kind, EL_BODY, (uint8_t)(0x90 | (n - 1))), TB_EARITY);
 		CHECK_RC(ENTRY_RAW(d->kind, EL_BODY, (uint8_t)(0x90 | (n + 1))), TB_EARITY);
 		CHECK_RC(ENTRY_RAW(d->kind, EL_BODY, 0x90), TB_EARITY);
@@ -1345,7 +1344,7 @@ static void test_msg_bad(void **state)
 	(void)state;
 	for (size_t i = 0; i < NOTHERS; i++) {
 		const struct tb_msgdef *d = other_defs[i];
-		uint8_t n = (uint8_t)tb_msg_base_fields(d);
+		uint8_t n = (uint8_t)d->nfields;
 		CHECK_RC(msg_raw(d, -1, NULL, 0), 0);
 		CHECK_RC(MSG_RAW(d, 0, (uint8_t)(0x90 | (n - 1))), TB_EARITY);
 		CHECK_RC(MSG_RAW(d, 0, (uint8_t)(0x90 | (n + 1))), TB_EARITY);
@@ -1692,74 +1691,6 @@ static void test_items(void **state)
 			 TB_ETOOBIG);
 }
 
-/* The routed forms (FORMAT.md 5): the tail is written only when it holds
- * something, a full form with an all-zero tail is not canonical, and no
- * count between the two forms is valid. */
-static void test_routed_forms(void **state)
-{
-	(void)state;
-	const struct tb_msgdef *d = &tb_def_xprepare;
-	struct tb_xprepare x, got;
-	memset(&x, 0, sizeof x);
-	x.member = 1;
-	x.to_name = (struct tb_view){(const uint8_t *)"ab", 2};
-	x.minutes = 60;
-	x.date = 20260101;
-	x.expires = 1;
-	x.attested = 1;
-	uint8_t buf[512];
-	struct tb_wbuf w;
-	tb_wbuf_init(&w, buf, sizeof buf);
-	CHECK_RC(tb_msg_encode(&w, d, &x), 0);
-	CHECK(buf[0] == (0x90 | TB_XPREPARE_BASE));
-	CHECK_RC(tb_msg_decode_exact(buf, w.len, d, &got), 0);
-	CHECK(!tb_xprepare_routed(&got));
-	x.lock[0] = 9;
-	x.hop = 1;
-	tb_wbuf_init(&w, buf, sizeof buf);
-	CHECK_RC(tb_msg_encode(&w, d, &x), 0);
-	CHECK(buf[0] == 0xdc && buf[1] == 0 && buf[2] == d->nfields);
-	CHECK_RC(tb_msg_decode_exact(buf, w.len, d, &got), 0);
-	CHECK(tb_xprepare_routed(&got) && got.lock[0] == 9 && got.hop == 1);
-	/* The same tail with nothing in it: only the short form is valid. */
-	x.lock[0] = 0;
-	x.hop = 0;
-	tb_wbuf_init(&w, buf, sizeof buf);
-	CHECK_RC(tb_msg_encode(&w, d, &x), 0);
-	uint8_t full[512];
-	struct bb fb = {full, 0, sizeof full};
-	bb_arr(&fb, (uint32_t)d->nfields);
-	bb_raw(&fb, buf + 1, w.len - 1);
-	bb_bin(&fb, FILL, TB_HASHLEN);
-	bb_bin(&fb, FILL, 0);
-	bb_bin(&fb, FILL, TB_SECRET_BOX_LEN);
-	bb_uint(&fb, 0);
-	bb_bin(&fb, FILL, TB_KEY_LEN);
-	bb_uint(&fb, 0);
-	CHECK_RC(tb_msg_decode_exact(full, fb.len, d, &got), TB_ENONCANON);
-	/* A count between the two forms. */
-	full[2] = (uint8_t)(0x90 | (TB_XPREPARE_BASE + 1));
-	CHECK_RC(tb_msg_decode_exact(full + 2, fb.len - 2, d, &got), TB_EARITY);
-	/* A decision's lock and secret. */
-	struct tb_xdecide dx, dg;
-	memset(&dx, 0, sizeof dx);
-	dx.from_seq = 2;
-	dx.from_name = dx.to_name = x.to_name;
-	dx.minutes = 60;
-	dx.date = 20260101;
-	dx.expires = 1;
-	dx.outcome = TB_XOUTCOME_MAX;
-	tb_wbuf_init(&w, buf, sizeof buf);
-	CHECK_RC(tb_msg_encode(&w, &tb_def_xdecide, &dx), 0);
-	CHECK(buf[0] == (0x90 | TB_XDECIDE_BASE));
-	dx.preimage[31] = 1;
-	tb_wbuf_init(&w, buf, sizeof buf);
-	CHECK_RC(tb_msg_encode(&w, &tb_def_xdecide, &dx), 0);
-	CHECK(buf[0] == (0x90 | tb_def_xdecide.nfields));
-	CHECK_RC(tb_msg_decode_exact(buf, w.len, &tb_def_xdecide, &dg), 0);
-	CHECK(tb_xdecide_locked(&dg) && dg.preimage[31] == 1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1786,7 +1717,6 @@ int main(void)
 		cmocka_unit_test(test_export_roundtrip),
 		cmocka_unit_test(test_export_bad),
 		cmocka_unit_test(test_items),
-		cmocka_unit_test(test_routed_forms),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
